@@ -1,0 +1,26 @@
+package io.agentprovision.core;
+
+import java.security.SecureRandom;
+import java.util.HexFormat;
+
+/**
+ * Makes the identifiers the SDK mints itself (run ids, approval ids, reservation ids). Injected so
+ * that tests get predictable ids.
+ */
+@FunctionalInterface
+public interface IdGenerator {
+  /** Random ids: {@code prefix + "_" + 20 hex characters} from a {@link SecureRandom}. */
+  IdGenerator RANDOM = new IdGenerator() {
+    private final SecureRandom random = new SecureRandom();
+
+    @Override
+    public String next(String prefix) {
+      byte[] bytes = new byte[10];
+      random.nextBytes(bytes);
+      return prefix + "_" + HexFormat.of().formatHex(bytes);
+    }
+  };
+
+  /** A new identifier beginning with {@code prefix}, such as {@code run_3f9a…}. */
+  String next(String prefix);
+}

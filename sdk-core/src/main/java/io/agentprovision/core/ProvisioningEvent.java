@@ -1,0 +1,64 @@
+package io.agentprovision.core;
+
+import io.agentprovision.core.spi.ApprovalDecision;
+import io.agentprovision.core.spi.ApprovalRequest;
+import io.agentprovision.core.spi.LimitUsage;
+import io.agentprovision.core.spi.RunStatus;
+import io.agentprovision.core.spi.StepStatus;
+import java.time.Duration;
+import java.time.Instant;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * Something that happened during a run, delivered to every
+ * {@link io.agentprovision.core.spi.ProvisioningListener}. Events never hold secrets.
+ *
+ * <pre>{@code
+ * ProvisioningListener listener = event -> {
+ *   if (event instanceof ProvisioningEvent.BudgetAlert alert) {
+ *     notifyHuman(alert.percent() + "% of " + alert.usage().limit());
+ *   }
+ * };
+ * }</pre>
+ */
+public sealed interface ProvisioningEvent {
+  /** When it happened. */
+  Instant time();
+
+  /** The run, when the event belongs to one. */
+  @Nullable RunId run();
+
+  /** A run started executing (or resumed). */
+  record RunStarted(Instant time, RunId run, AgentId agent, String provider, boolean resumed) implements ProvisioningEvent {}
+
+  /** A run ended. */
+  record RunFinished(Instant time, RunId run, RunStatus status, Duration took, @Nullable String error)
+      implements ProvisioningEvent {}
+
+  /** A step started. */
+  record StepStarted(Instant time, RunId run, StepId step, String description, int attempt) implements ProvisioningEvent {}
+
+  /** A step ended: succeeded, failed, skipped (already done before a resume), or compensated. */
+  record StepFinished(Instant time, RunId run, StepId step, StepStatus status, Duration took, @Nullable String summary)
+      implements ProvisioningEvent {}
+
+  /** A call inside a step is retried after a delay. */
+  record StepRetry(Instant time, RunId run, StepId step, int attempt, Duration delay, String reason)
+      implements ProvisioningEvent {}
+
+  /** A step is waiting (polling, backing off) and says how it goes. */
+  record Progress(Instant time, RunId run, StepId step, String message) implements ProvisioningEvent {}
+
+  /** A human checkpoint was put to the approval gate. */
+  record ApprovalRequested(Instant time, @Nullable RunId run, ApprovalRequest request) implements ProvisioningEvent {}
+
+  /** A human checkpoint was decided. */
+  record ApprovalDecided(Instant time, @Nullable RunId run, ApprovalRequest request, ApprovalDecision decision)
+      implements ProvisioningEvent {}
+
+  /** Spend crossed an alert threshold of a limit; fires once per limit bucket, window and threshold. */
+  record BudgetAlert(Instant time, @Nullable RunId run, int percent, LimitUsage usage) implements ProvisioningEvent {}
+
+  /** Something done by an earlier step was undone after a failure, or could not be. */
+  record Compensation(Instant time, RunId run, StepId step, boolean undone, String what) implements ProvisioningEvent {}
+}

@@ -1,0 +1,114 @@
+package io.agentprovision.core.internal.spend;
+
+import io.agentprovision.core.AgentId;
+import io.agentprovision.core.InvalidRequestException;
+import io.agentprovision.core.Money;
+import io.agentprovision.core.SpendLimit;
+import io.agentprovision.core.spi.LimitUsage;
+import io.agentprovision.core.spi.Reservation;
+import io.agentprovision.core.spi.ReservationRequest;
+import io.agentprovision.core.spi.SpendLedger;
+import java.time.Clock;
+import java.time.Instant;
+import java.time.ZoneId;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.Set;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * {@link SpendLedger} in memory. One lock makes each reserve atomic against all its limits, which
+ * is what keeps concurrent runs from overspending.
+ */
+public final class InMemorySpendLedger implements SpendLedger {
+  private final Clock clock;
+  private final Map<String, Reservation> reservations = new LinkedHashMap<>();
+  private final Set<String> alerts = new HashSet<>();
+
+  public InMemorySpendLedger(Clock clock) {
+    this.clock = Objects.requireNonNull(clock, "clock");
+  }
+
+  @Override
+  public synchronized Reservation reserve(ReservationRequest request) {
+    Reservation existing = reservations.get(request.id());
+    if (existing != null) {
+      return existing;
+    }
+    Instant now = clock.instant();
+    List<LimitUsage> before = new ArrayList<>();
+    for (SpendLimit limit : request.limits()) {
+      before.add(LimitMath.usage(limit, request.agent(), request.provider(), request.at(), request.zone(),
+          reservations.values(), now));
+    }
+    List<LimitUsage> after = LimitMath.admit(request, before);
+    Reservation r = new Reservation(request.id(), request.agent(), request.provider(), request.run(), request.step(),
+        request.amount(), null, Reservation.Status.RESERVED, request.at(), request.expiresAt(), after,
+        request.description());
+    reservations.put(r.id(), r);
+    return r;
+  }
+
+  @Override
+  public synchronized Reservation commit(String reservationId, Money actual) {
+    Reservation r = find(reservationId);
+    return Settlement.commit(r, actual, this::store);
+  }
+
+  @Override
+  public synchronized Reservation release(String reservationId) {
+    Reservation r = find(reservationId);
+    return Settlement.release(r, this::store);
+  }
+
+  private Reservation store(Reservation r) {
+    reservations.put(r.id(), r);
+    return r;
+  }
+
+  private Reservation find(String id) {
+    Reservation r = reservations.get(Objects.requireNonNull(id, "reservationId"));
+    if (r == null) {
+      throw new InvalidRequestException("reservationId", "no reservation '" + id + "'", "reserve before you commit or release");
+    }
+    return r;
+  }
+
+  @Override
+  public synchronized Optional<Reservation> reservation(String reservationId) {
+    return Optional.ofNullable(reservations.get(reservationId));
+  }
+
+  @Override
+  public synchronized LimitUsage usage(SpendLimit limit, AgentId agent, String provider, Instant at, ZoneId zone) {
+    return LimitMath.usage(limit, agent, provider, at, zone, reservations.values(), clock.instant());
+  }
+
+  @Override
+  public synchronized List<Reservation> reservations(@Nullable AgentId agent, @Nullable String provider, Instant from,
+      Instant to) {
+    List<Reservation> out = new ArrayList<>();
+    for (Reservation r : reservations.values()) {
+      if ((agent == null || agent.equals(r.agent())) && (provider == null || provider.equals(r.provider()))
+          && !r.createdAt().isBefore(from) && r.createdAt().isBefore(to)) {
+        out.add(r);
+      }
+    }
+    return out;
+  }
+
+  @Override
+  public synchronized boolean markAlert(String alertKey) {
+    return alerts.add(Objects.requireNonNull(alertKey, "alertKey"));
+  }
+
+  @Override
+  public synchronized String toString() {
+    return "InMemorySpendLedger{reservations=" + reservations.size() + "}";
+  }
+}

@@ -1,0 +1,39 @@
+package io.agentprovision.core.internal.vault;
+
+import io.agentprovision.core.spi.CredentialVault;
+import io.agentprovision.core.spi.VaultEntry;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentSkipListMap;
+
+/** {@link CredentialVault} in memory. */
+public final class InMemoryVault implements CredentialVault {
+  private final ConcurrentSkipListMap<String, VaultEntry> entries = new ConcurrentSkipListMap<>();
+
+  @Override
+  public void put(VaultEntry entry) {
+    Objects.requireNonNull(entry, "entry");
+    entries.put(entry.key(), entry);
+  }
+
+  @Override
+  public Optional<VaultEntry> get(String key) {
+    return Optional.ofNullable(entries.get(Objects.requireNonNull(key, "key")));
+  }
+
+  @Override
+  public boolean delete(String key) {
+    return entries.remove(Objects.requireNonNull(key, "key")) != null;
+  }
+
+  @Override
+  public List<String> keys(String prefix) {
+    return entries.keySet().stream().filter(k -> k.startsWith(prefix)).toList();
+  }
+
+  @Override
+  public String toString() {
+    return "InMemoryVault{entries=" + entries.size() + "}";
+  }
+}

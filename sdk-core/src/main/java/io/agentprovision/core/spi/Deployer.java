@@ -1,0 +1,40 @@
+package io.agentprovision.core.spi;
+
+/**
+ * Puts code live with provider credentials: mints the narrow deploy token, uploads the app, binds
+ * its hostnames, checks that it answers, and undoes all that. {@code CloudflareDeployer} is the
+ * shipped one. Thread-safe; every operation is idempotent (a re-deploy of the same script name
+ * replaces it, a second bind of a bound domain is a no-op).
+ */
+public interface Deployer {
+  /** The provider it deploys to, such as {@code "cloudflare"}. */
+  String provider();
+
+  /**
+   * The catalog service to provision before deploying, such as {@code "workers"}; its revealed
+   * credentials are the broad credential given to {@link #prepareCredentials}.
+   */
+  String deployableService();
+
+  /**
+   * Mints the credential to deploy with, as narrow as {@link CredentialRequest#spec()} and the app
+   * allow, and retires the broad one as the spec says. Audits the token it mints through
+   * {@link StepContext#audit}.
+   */
+  PreparedCredentials prepareCredentials(CredentialRequest request, StepContext ctx);
+
+  /** Uploads and deploys the app and binds its hostnames. */
+  DeployedApp deploy(DeployRequest request, StepContext ctx);
+
+  /** Requests the app's URL and reports whether it answered. */
+  Verification verify(DeployedApp app, StepContext ctx);
+
+  /** Removes the app and its hostname bindings. */
+  void undeploy(DeployedApp app, DeployCredentials credentials, StepContext ctx);
+
+  /** Rolls the credential's value (same permissions, new secret). */
+  DeployCredentials rotate(DeployCredentials current, StepContext ctx);
+
+  /** Deletes the credential at the provider; deleting a deleted one is not an error. */
+  void revoke(DeployCredentials credentials, StepContext ctx);
+}

@@ -1,0 +1,99 @@
+package io.agentprovision.core.spi;
+
+import io.agentprovision.core.Money;
+import io.agentprovision.core.SpendLimit;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * The party that brokers between the agent and providers: it lists catalogs, creates or links
+ * provider accounts, provisions and changes resources, reveals and rotates their credentials, and
+ * pays providers. {@code StripeProjects} speaks Stripe's Provisioning API v2;
+ * {@code DirectOrchestrator} has the host application play this part, speaking the provider
+ * protocol itself.
+ *
+ * <p>Contract:
+ * <ul>
+ *   <li>Thread-safe: the engine calls it from concurrent steps.</li>
+ *   <li>Every call that creates or changes something uses {@link StepContext#idempotencyKey()} (or a
+ *       key derived from it) so that a retry or a resume does not repeat it; where the remote API has
+ *       no idempotency, the implementation looks for what it created before creating again.</li>
+ *   <li>Human steps (consent redirects, checkout pages, terms) go through
+ *       {@link StepContext#checkpoint}; money goes through the {@link PaymentAuthorization} the engine
+ *       passes, never more.</li>
+ *   <li>Pending states are polled with {@link StepContext#sleeper()} until {@link StepContext#deadline()}.</li>
+ *   <li>Failures are {@link io.agentprovision.core.ProviderException}s with the remote status, code and request id.</li>
+ * </ul>
+ */
+public interface Orchestrator {
+  /** A name for logs, events and audit, such as {@code "stripe-projects"} or {@code "direct"}. */
+  String name();
+
+  /** The provider's catalog: services, kinds, pricing, schemas. Read-only; safe at plan time. */
+  Catalog catalog(String provider);
+
+  /**
+   * Creates an account at the provider for the principal's e-mail, or links their existing one
+   * after their consent (a {@link io.agentprovision.core.CheckpointKind#ACCOUNT_CONSENT} checkpoint).
+   * Returns the linked account; linking an account already linked returns it again.
+   */
+  ProviderAccount linkAccount(AccountLinkRequest request, StepContext ctx);
+
+  /**
+   * Makes sure a payment method exists for paid steps with {@code provider}; if none does, sends the
+   * human to add one (a {@link io.agentprovision.core.CheckpointKind#PAYMENT_METHOD} checkpoint) and
+   * waits until it is there. {@code usageCap} is the spend cap to request for it.
+   */
+  PaymentMethodStatus ensurePaymentMethod(String provider, Money usageCap, StepContext ctx);
+
+  /**
+   * Provisions a service. Returns once the resource is no longer pending: complete, needing
+   * information, or errored.
+   */
+  ResourceState provision(ResourceRequest request, StepContext ctx);
+
+  /**
+   * Answers a resource's {@link InformationRequest} (such as the chosen domain), paying with
+   * {@code payment} when the answer makes it billable. Returns once no longer pending.
+   */
+  ResourceState submitInformation(ResourceRef resource, Map<String, Object> information,
+      @Nullable PaymentAuthorization payment, StepContext ctx);
+
+  /** The resource's current state, without waiting. Read-only. */
+  ResourceState resource(ResourceRef resource, StepContext ctx);
+
+  /**
+   * Changes a resource to another service (a plan upgrade, allowed by the service's
+   * {@code allowedUpdates}) or another configuration.
+   */
+  ResourceState update(ResourceRef resource, @Nullable String newServiceId, Map<String, Object> configuration,
+      @Nullable PaymentAuthorization payment, StepContext ctx);
+
+  /** The resource's credentials. Safe to repeat; after a rotation, the newer generation. */
+  AccessConfiguration revealCredentials(ResourceRef resource, StepContext ctx);
+
+  /** Rotates the resource's credentials and returns the new ones. */
+  AccessConfiguration rotateCredentials(ResourceRef resource, StepContext ctx);
+
+  /** Deprovisions the resource (cancels a plan). Removing a removed resource is not an error. */
+  void remove(ResourceRef resource, StepContext ctx);
+
+  /**
+   * The spend caps the orchestrator itself enforces for {@code provider} (Stripe's payment profile
+   * limits), when it has any; empty otherwise.
+   */
+  default List<SpendLimit> providerLimits(String provider) {
+    return List.of();
+  }
+
+  /**
+   * Sets the orchestrator's own cap for {@code provider} (or the overall cap when null), so that the
+   * SDK's policy holds on both sides. Raising a cap has already been approved by a human when this
+   * is called. Orchestrators without caps do nothing and return empty.
+   */
+  default Optional<SpendLimit> updateProviderLimit(@Nullable String provider, SpendLimit limit, StepContext ctx) {
+    return Optional.empty();
+  }
+}

@@ -1,0 +1,23 @@
+package io.agentprovision.core.spi;
+
+/**
+ * Issues payment tokens limited by amount, currency, expiry and seller, for orchestrators that pay
+ * providers themselves ({@code DirectOrchestrator}). The token's own limits are only amount,
+ * currency and expiry; monthly caps, budgets and approvals are the engine's job. Thread-safe.
+ */
+public interface PaymentTokenProvider {
+  /** A name for logs and errors, such as {@code "stripe-spt"}. */
+  String name();
+
+  /** Whether a payment method is on file to back tokens. */
+  PaymentMethodStatus paymentMethod();
+
+  /** Issues a token; the same {@link PaymentTokenRequest#idempotencyKey()} returns the same token. */
+  PaymentToken issue(PaymentTokenRequest request);
+
+  /** The token's current state (captured amount, deactivation). */
+  PaymentToken retrieve(PaymentToken token);
+
+  /** Revokes a token that is no longer needed; revoking an inactive token is not an error. */
+  void revoke(PaymentToken token);
+}

@@ -1,0 +1,68 @@
+package io.agentprovision.core.spi;
+
+import io.agentprovision.core.AgentId;
+import io.agentprovision.core.SpendLimit;
+import io.agentprovision.core.internal.spend.InMemorySpendLedger;
+import java.time.Clock;
+import java.time.Instant;
+import java.time.ZoneId;
+import java.util.List;
+import java.util.Optional;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * Holds money against spend limits: {@link #reserve} before any paid call (atomic against every
+ * applicable limit at once), then {@link #commit} what was charged or {@link #release} it. A
+ * reservation never settled stops counting at its expiry. Thread-safe; a shared implementation
+ * (JDBC) keeps several hosts from overspending one limit together.
+ *
+ * <pre>{@code
+ * SpendLedger ledger = SpendLedger.inMemory();
+ * }</pre>
+ */
+public interface SpendLedger {
+  /** An in-memory ledger on the system clock. */
+  static SpendLedger inMemory() {
+    return new InMemorySpendLedger(Clock.systemUTC());
+  }
+
+  /** An in-memory ledger on {@code clock} (for virtual time in tests). */
+  static SpendLedger inMemory(Clock clock) {
+    return new InMemorySpendLedger(clock);
+  }
+
+  /**
+   * Reserves {@code request.amount()} if, for every limit in the request, the bucket's use in its
+   * window plus the amount stays within the limit; otherwise reserves nothing. A request whose id
+   * is already reserved, committed or released returns that reservation unchanged.
+   *
+   * @throws io.agentprovision.core.PolicyViolationException naming the first limit that refuses
+   */
+  Reservation reserve(ReservationRequest request);
+
+  /**
+   * Records that {@code actual} (at most the reserved amount, same currency) was charged.
+   * Committing a committed reservation with the same amount is a no-op.
+   *
+   * @throws io.agentprovision.core.InvalidRequestException for an unknown id, a released
+   *     reservation, more than reserved, or another currency
+   */
+  Reservation commit(String reservationId, io.agentprovision.core.Money actual);
+
+  /** Gives a held reservation back; releasing a released or expired one is a no-op. */
+  Reservation release(String reservationId);
+
+  Optional<Reservation> reservation(String reservationId);
+
+  /** The use of {@code limit}'s bucket for this agent and provider in the window containing {@code at}. */
+  LimitUsage usage(SpendLimit limit, AgentId agent, String provider, Instant at, ZoneId zone);
+
+  /** Reservations, optionally filtered by agent and provider, created in {@code [from, to)}, oldest first. */
+  List<Reservation> reservations(@Nullable AgentId agent, @Nullable String provider, Instant from, Instant to);
+
+  /**
+   * Marks an alert as fired; returns true only for the first call with this key, across every host
+   * sharing the ledger, so each budget alert fires once.
+   */
+  boolean markAlert(String alertKey);
+}

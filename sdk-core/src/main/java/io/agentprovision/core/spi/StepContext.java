@@ -1,0 +1,79 @@
+package io.agentprovision.core.spi;
+
+import io.agentprovision.core.AgentId;
+import io.agentprovision.core.Principal;
+import io.agentprovision.core.RunId;
+import io.agentprovision.core.Sleeper;
+import io.agentprovision.core.StepId;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Map;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * What the engine gives a plug-in for the duration of one step: who and what the step is for, the
+ * step's idempotency key, injected time, and the engine's services for human checkpoints, spend,
+ * progress and audit. Plug-ins never reach the {@link ApprovalGate} or {@link SpendLedger}
+ * directly, so that policy, events and audit apply uniformly.
+ */
+public interface StepContext {
+  RunId runId();
+
+  StepId stepId();
+
+  AgentId agent();
+
+  /** The attested human, or null before the identity step. */
+  @Nullable Principal principal();
+
+  Clock clock();
+
+  /** The sleeper for every wait in this step (polling, backoff). */
+  Sleeper sleeper();
+
+  /**
+   * The step's idempotency key: derived from the run, the step and its canonical parameters,
+   * journaled before the first call, and identical on retries and on resume.
+   */
+  String idempotencyKey();
+
+  /** A key for one of several calls in the step: {@code idempotencyKey() + ":" + operation}. */
+  default String idempotencyKey(String operation) {
+    return idempotencyKey() + ":" + operation;
+  }
+
+  /** When the step must give up waiting (polling a pending resource, a registrar workflow). */
+  Instant deadline();
+
+  /**
+   * Puts a checkpoint to the human and waits for the answer.
+   *
+   * @return the approving decision, with any data the human's action returned
+   * @throws io.agentprovision.core.ApprovalDeniedException when it is denied, times out or the gate fails
+   */
+  ApprovalDecision checkpoint(CheckpointRequest request);
+
+  /**
+   * Checks the spend against policy, reserves it in the ledger, asks for step-up and approval where
+   * policy says so, and returns the authorization to pass to the paid call. The reservation is
+   * keyed to this step, so calling again on resume returns the same reservation.
+   *
+   * @throws io.agentprovision.core.PolicyViolationException when a limit refuses (nothing reserved)
+   * @throws io.agentprovision.core.ApprovalDeniedException when the human does not approve (released)
+   * @throws io.agentprovision.core.IdentityRejectedException when MFA was required and not shown (released)
+   */
+  SpendAuthorization authorizeSpend(SpendRequest request);
+
+  /** Reports progress on a wait, such as {@code "resource pending (attempt 3)"}, as an event. */
+  void progress(String message);
+
+  /** Reports that a call is being retried after {@code delay}, as an event. */
+  void retrying(int attempt, Duration delay, String reason);
+
+  /**
+   * Appends an audit entry for a side effect the plug-in performed (a token minted, a script
+   * uploaded). Details must not hold secrets.
+   */
+  void audit(String action, String outcome, Map<String, String> details);
+}
