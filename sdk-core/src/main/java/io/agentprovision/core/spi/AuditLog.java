@@ -36,6 +36,6 @@ public interface AuditLog {
   /** Checks the whole chain and the recorded head. */
   AuditVerification verify();
 
-  /** Writes every entry as one JSON object per line, in the same form {@link #jsonl} stores. */
+  /** Writes every entry as one JSON object per line, in the same form the JSONL log stores. */
   void export(Writer out) throws IOException;
 }

@@ -1,0 +1,492 @@
+package io.agentprovision.core;
+
+import io.agentprovision.core.internal.engine.Engine;
+import io.agentprovision.core.internal.engine.EngineConfig;
+import io.agentprovision.core.spi.ApprovalGate;
+import io.agentprovision.core.spi.AuditLog;
+import io.agentprovision.core.spi.Catalog;
+import io.agentprovision.core.spi.CheckpointRequest;
+import io.agentprovision.core.spi.CredentialVault;
+import io.agentprovision.core.spi.DeployCredentials;
+import io.agentprovision.core.spi.Deployer;
+import io.agentprovision.core.spi.IdentityProvider;
+import io.agentprovision.core.spi.IdentityRequest;
+import io.agentprovision.core.spi.LimitUsage;
+import io.agentprovision.core.spi.Orchestrator;
+import io.agentprovision.core.spi.ProvisioningListener;
+import io.agentprovision.core.spi.Reservation;
+import io.agentprovision.core.spi.RunJournal;
+import io.agentprovision.core.spi.RunRecord;
+import io.agentprovision.core.spi.RunStatus;
+import io.agentprovision.core.spi.SpendLedger;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * The SDK's entry point: takes an agent's {@link ProvisionRequest} from nothing to a live app, under
+ * the human's spend policy, approvals and audit. Build one per application and share it; it is
+ * thread-safe. {@link #close()} stops the executors it created.
+ *
+ * <pre>{@code
+ * AgentProvisioner provisioner = AgentProvisioner.builder()
+ *     .orchestrator(orchestrator)                 // StripeProjects or DirectOrchestrator
+ *     .deployer(CloudflareDeployer.create())
+ *     .identity(identityProvider)
+ *     .spendPolicy(SpendPolicy.builder()
+ *         .limit(SpendLimit.monthly(Money.usd("100.00")).perProvider())
+ *         .requireApprovalAbove(Money.usd("20.00"))
+ *         .build())
+ *     .approvals(approvalGate)                    // the host's human checkpoint
+ *     .audit(AuditLog.jsonl(Path.of("audit.jsonl")))
+ *     .build();
+ *
+ * Deployment d = provisioner.provisionAndDeploy(request);
+ * System.out.println(d.url());
+ * }</pre>
+ *
+ * <p>A run is {@link #plan planned} without side effects, {@link #execute executed} step by step
+ * (independent steps concurrently) with every step journaled before its first side effect, and can
+ * be {@link #resume resumed} after a crash or cancel without repeating a purchase. A failed run
+ * undoes what it can and reports what it cannot.
+ */
+public final class AgentProvisioner implements AutoCloseable {
+  /** How long a step may wait (polling, backing off) before it gives up, when not configured. */
+  public static final Duration DEFAULT_STEP_TIMEOUT = Duration.ofMinutes(30);
+  /** How long a human checkpoint waits for a decision, when not configured. */
+  public static final Duration DEFAULT_APPROVAL_TIMEOUT = Duration.ofMinutes(15);
+  /** The catalog service that sells domains. */
+  public static final String DEFAULT_DOMAIN_SERVICE = "registrar:domain";
+  /** Threads of the step executor the provisioner creates when none is given. */
+  public static final int DEFAULT_STEP_THREADS = 4;
+
+  private final Engine engine;
+  private final List<ExecutorService> owned;
+
+  private AgentProvisioner(Engine engine, List<ExecutorService> owned) {
+    this.engine = engine;
+    this.owned = owned;
+  }
+
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /**
+   * Reads the catalog, prices every paid step, judges each against the spend policy and lists the
+   * checkpoints; calls nothing with side effects. Bad input fails here.
+   *
+   * @throws InvalidRequestException for an unknown provider or plan, or a provider without a deployer
+   */
+  public ProvisionPlan plan(ProvisionRequest request) {
+    return engine.plan(Objects.requireNonNull(request, "request"));
+  }
+
+  /**
+   * Carries out a plan. Executing a plan whose run already exists resumes that run (a run that
+   * finished returns its result again).
+   *
+   * @throws PolicyViolationException when a limit refuses a spend (nothing charged for it)
+   * @throws ApprovalDeniedException when a human does not approve (nothing bought for it)
+   * @throws IdentityRejectedException when the principal cannot be established or is too weak
+   * @throws RunFailedException for any other failure, with what was undone and what was not
+   */
+  public Deployment execute(ProvisionPlan plan) {
+    return engine.execute(Objects.requireNonNull(plan, "plan"));
+  }
+
+  /** {@link #plan} then {@link #execute}. */
+  public Deployment provisionAndDeploy(ProvisionRequest request) {
+    return execute(plan(request));
+  }
+
+  /**
+   * {@link #provisionAndDeploy} on the provisioner's run executor. Cancelling the future interrupts
+   * the run: running steps stop where they can, the run is left {@code SUSPENDED}, and
+   * {@link #resume} continues it.
+   */
+  public CompletableFuture<Deployment> provisionAndDeployAsync(ProvisionRequest request) {
+    Objects.requireNonNull(request, "request");
+    CancellableRun future = new CancellableRun();
+    future.task = engine.config().runExecutor().submit(() -> {
+      try {
+        future.complete(provisionAndDeploy(request));
+      } catch (Throwable t) {
+        future.completeExceptionally(t);
+      }
+    });
+    return future;
+  }
+
+  private static final class CancellableRun extends CompletableFuture<Deployment> {
+    private volatile @Nullable Future<?> task;
+
+    @Override
+    public boolean cancel(boolean mayInterruptIfRunning) {
+      boolean cancelled = super.cancel(mayInterruptIfRunning);
+      Future<?> t = task;
+      if (t != null) {
+        t.cancel(true);
+      }
+      return cancelled;
+    }
+  }
+
+  /**
+   * Continues a run from its journal: finished steps are skipped, a step interrupted mid-way is
+   * repeated with its journaled idempotency key (so nothing is bought twice), the rest run. A run
+   * that already finished returns its result.
+   *
+   * @throws InvalidRequestException when the journal has no such run, or it failed and was compensated
+   */
+  public Deployment resume(RunId runId) {
+    return engine.resume(Objects.requireNonNull(runId, "runId"));
+  }
+
+  /** The provider's catalog through the orchestrator. */
+  public Catalog catalog(String provider) {
+    return engine.catalog(Objects.requireNonNull(provider, "provider"));
+  }
+
+  /** Runs in the journal with any of these statuses (all when none are given). */
+  public List<RunRecord> runs(RunStatus... statuses) {
+    return engine.config().journal().runs(statuses);
+  }
+
+  /**
+   * Rolls the deploy token of a finished run (same permissions, new value) and replaces it in the
+   * vault. Returns the new credential's description (its value stays in the vault).
+   */
+  public Deployment.TokenSummary rotateCredentials(RunId runId) {
+    return engine.rotate(Objects.requireNonNull(runId, "runId"));
+  }
+
+  /**
+   * The runs whose deploy token expires within {@code window} from now: what a scheduled job
+   * rotates. A token without expiry is never due.
+   */
+  public List<RunId> credentialsDueForRotation(Duration window) {
+    return engine.dueForRotation(Objects.requireNonNull(window, "window"));
+  }
+
+  /** Rotates every token {@link #credentialsDueForRotation due} within {@code window}; returns what was rotated. */
+  public List<Deployment.TokenSummary> rotateDueCredentials(Duration window) {
+    List<Deployment.TokenSummary> out = new ArrayList<>();
+    for (RunId r : credentialsDueForRotation(window)) {
+      out.add(rotateCredentials(r));
+    }
+    return out;
+  }
+
+  /** An agent's spend against each limit that applies to it, for every provider it has spent with. */
+  public SpendReport spend(AgentId agent) {
+    Objects.requireNonNull(agent, "agent");
+    EngineConfig c = engine.config();
+    SpendPolicy policy = c.policy().get();
+    Instant now = c.clock().instant();
+    List<Reservation> all = c.ledger().reservations(agent, null, Instant.EPOCH, now.plusSeconds(1));
+    Set<String> providers = new LinkedHashSet<>();
+    for (Reservation r : all) {
+      providers.add(r.provider());
+    }
+    Map<String, LimitUsage> usages = new LinkedHashMap<>();
+    for (String p : providers) {
+      for (SpendLimit l : policy.limitsFor(agent, p)) {
+        LimitUsage u = c.ledger().usage(l, agent, p, now, policy.zone());
+        usages.putIfAbsent(l.key() + "|" + u.bucket(), u);
+      }
+    }
+    List<Reservation> current = new ArrayList<>();
+    for (Reservation r : all) {
+      if (r.status() == Reservation.Status.COMMITTED || r.counted(now).isPositive()) {
+        current.add(r);
+      }
+    }
+    return new SpendReport(agent, now, new ArrayList<>(usages.values()), current);
+  }
+
+  /** The spend policy in force. */
+  public SpendPolicy spendPolicy() {
+    return engine.config().policy().get();
+  }
+
+  /**
+   * Replaces the spend policy. Tightening takes effect at once. Loosening it (raising or removing a
+   * limit, raising the approval threshold, dropping an MFA requirement) is a human checkpoint
+   * ({@link CheckpointKind#RAISE_LIMIT}), preceded by a step-up when the current policy requires MFA
+   * for raising limits; {@code identityToken} is the requester's evidence for that.
+   *
+   * @throws ApprovalDeniedException when the human does not approve; the policy stays as it was
+   */
+  public void updateSpendPolicy(AgentId requestedBy, SpendPolicy proposed, String reason, @Nullable Secret identityToken) {
+    Objects.requireNonNull(requestedBy, "requestedBy");
+    Objects.requireNonNull(proposed, "proposed");
+    Objects.requireNonNull(reason, "reason");
+    EngineConfig c = engine.config();
+    SpendPolicy current = c.policy().get();
+    List<String> loosenings = current.loosenings(proposed);
+    String approver = null;
+    if (!loosenings.isEmpty()) {
+      Principal principal = null;
+      if (current.requiresMfa(CheckpointKind.RAISE_LIMIT)) {
+        principal = c.identity().attest(new IdentityRequest(requestedBy, null, identityToken, null, true));
+        if (!principal.multiFactor()) {
+          throw new IdentityRejectedException("mfa", "raising a limit needs a sign-in with a second factor; "
+              + principal.display() + " shows amr " + principal.amr());
+        }
+      }
+      Map<String, String> details = new LinkedHashMap<>();
+      for (int i = 0; i < loosenings.size(); i++) {
+        details.put("change." + (i + 1), loosenings.get(i));
+      }
+      approver = engine.checkpoint(requestedBy, principal, new CheckpointRequest(CheckpointKind.RAISE_LIMIT,
+          "Loosen the spend policy: " + String.join("; ", loosenings), reason, null, null, details, null)).approver();
+    }
+    if (!c.policy().compareAndSet(current, proposed)) {
+      throw new AgentProvisionException("the spend policy changed while this update was being approved; ask again",
+          null, true);
+    }
+    engine.audit(loosenings.isEmpty() ? "policy.tightened" : "policy.loosened", requestedBy, approver, null, "ok",
+        Map.of("policy", proposed.toString(), "reason", reason));
+  }
+
+  /** The audit log; {@code audit().verify()} checks the chain. */
+  public AuditLog audit() {
+    return engine.config().audit();
+  }
+
+  /** Stops the executors this provisioner created (not ones the host supplied). */
+  @Override
+  public void close() {
+    for (ExecutorService e : owned) {
+      e.shutdownNow();
+    }
+  }
+
+  @Override
+  public String toString() {
+    EngineConfig c = engine.config();
+    return "AgentProvisioner{orchestrator=" + c.orchestrator().name() + ", deployers=" + c.deployers().keySet()
+        + ", policy=" + c.policy().get() + "}";
+  }
+
+  /** Builds an {@link AgentProvisioner}. Orchestrator, deployer and identity provider are required. */
+  public static final class Builder {
+    private @Nullable Orchestrator orchestrator;
+    private final Map<String, Deployer> deployers = new LinkedHashMap<>();
+    private @Nullable IdentityProvider identity;
+    private SpendPolicy policy = SpendPolicy.defaults();
+    private @Nullable SpendLedger ledger;
+    private @Nullable ApprovalGate approvals;
+    private @Nullable AuditLog audit;
+    private @Nullable CredentialVault vault;
+    private @Nullable RunJournal journal;
+    private final List<ProvisioningListener> listeners = new ArrayList<>();
+    private Clock clock = Clock.systemUTC();
+    private Sleeper sleeper = Sleeper.SYSTEM;
+    private IdGenerator ids = IdGenerator.RANDOM;
+    private @Nullable ExecutorService stepExecutor;
+    private @Nullable ExecutorService runExecutor;
+    private Duration stepTimeout = DEFAULT_STEP_TIMEOUT;
+    private Duration approvalTimeout = DEFAULT_APPROVAL_TIMEOUT;
+    private FailureAction failureAction = FailureAction.COMPENSATE;
+    private String domainService = DEFAULT_DOMAIN_SERVICE;
+
+    private Builder() {}
+
+    /** Who brokers accounts, resources and payment: {@code StripeProjects} or {@code DirectOrchestrator}. */
+    public Builder orchestrator(Orchestrator o) {
+      this.orchestrator = Objects.requireNonNull(o, "orchestrator");
+      return this;
+    }
+
+    /** Who puts code live at a provider; one per provider. */
+    public Builder deployer(Deployer d) {
+      Objects.requireNonNull(d, "deployer");
+      if (deployers.containsKey(d.provider())) {
+        throw new InvalidRequestException("deployer", "a deployer for '" + d.provider() + "' is already set",
+            "configure one deployer per provider");
+      }
+      deployers.put(d.provider(), d);
+      return this;
+    }
+
+    /** Who establishes the human principal. */
+    public Builder identity(IdentityProvider i) {
+      this.identity = Objects.requireNonNull(i, "identity");
+      return this;
+    }
+
+    public Builder spendPolicy(SpendPolicy p) {
+      this.policy = Objects.requireNonNull(p, "spendPolicy");
+      return this;
+    }
+
+    /** Where spend is reserved and committed; in memory by default, JDBC to share limits across hosts. */
+    public Builder ledger(SpendLedger l) {
+      this.ledger = Objects.requireNonNull(l, "ledger");
+      return this;
+    }
+
+    /** The host's human checkpoint. Without one, every checkpoint is denied. */
+    public Builder approvals(ApprovalGate g) {
+      this.approvals = Objects.requireNonNull(g, "approvals");
+      return this;
+    }
+
+    public Builder audit(AuditLog a) {
+      this.audit = Objects.requireNonNull(a, "audit");
+      return this;
+    }
+
+    public Builder vault(CredentialVault v) {
+      this.vault = Objects.requireNonNull(v, "vault");
+      return this;
+    }
+
+    public Builder journal(RunJournal j) {
+      this.journal = Objects.requireNonNull(j, "journal");
+      return this;
+    }
+
+    public Builder listener(ProvisioningListener l) {
+      listeners.add(Objects.requireNonNull(l, "listener"));
+      return this;
+    }
+
+    public Builder clock(Clock c) {
+      this.clock = Objects.requireNonNull(c, "clock");
+      return this;
+    }
+
+    public Builder sleeper(Sleeper s) {
+      this.sleeper = Objects.requireNonNull(s, "sleeper");
+      return this;
+    }
+
+    public Builder idGenerator(IdGenerator g) {
+      this.ids = Objects.requireNonNull(g, "idGenerator");
+      return this;
+    }
+
+    /** Runs steps; the host keeps ownership (it is not shut down by {@link #close()}). */
+    public Builder stepExecutor(ExecutorService e) {
+      this.stepExecutor = Objects.requireNonNull(e, "stepExecutor");
+      return this;
+    }
+
+    /** Runs {@link #provisionAndDeployAsync} runs; the host keeps ownership. */
+    public Builder runExecutor(ExecutorService e) {
+      this.runExecutor = Objects.requireNonNull(e, "runExecutor");
+      return this;
+    }
+
+    /** How long a step may wait before giving up; 1 minute to 1 day. */
+    public Builder stepTimeout(Duration d) {
+      this.stepTimeout = within("stepTimeout", d, Duration.ofMinutes(1), Duration.ofDays(1));
+      return this;
+    }
+
+    /** How long a checkpoint waits for a human; 10 seconds to 7 days. */
+    public Builder approvalTimeout(Duration d) {
+      this.approvalTimeout = within("approvalTimeout", d, Duration.ofSeconds(10), Duration.ofDays(7));
+      return this;
+    }
+
+    public Builder onFailure(FailureAction a) {
+      this.failureAction = Objects.requireNonNull(a, "onFailure");
+      return this;
+    }
+
+    /** The catalog service id that sells domains. */
+    public Builder domainService(String serviceId) {
+      if (serviceId == null || serviceId.isBlank()) {
+        throw new InvalidRequestException("domainService", "is empty", "pass a service id such as \"registrar:domain\"");
+      }
+      this.domainService = serviceId;
+      return this;
+    }
+
+    private static Duration within(String field, Duration d, Duration min, Duration max) {
+      Objects.requireNonNull(d, field);
+      if (d.compareTo(min) < 0 || d.compareTo(max) > 0) {
+        throw new InvalidRequestException(field, "must be between " + min + " and " + max + " (was " + d + ")",
+            "pass a duration in that range");
+      }
+      return d;
+    }
+
+    public AgentProvisioner build() {
+      if (orchestrator == null) {
+        throw new InvalidRequestException("orchestrator", "is missing",
+            "call .orchestrator(StripeProjects.builder()...build()) or .orchestrator(DirectOrchestrator...)");
+      }
+      if (deployers.isEmpty()) {
+        throw new InvalidRequestException("deployer", "is missing", "call .deployer(CloudflareDeployer.create())");
+      }
+      if (identity == null) {
+        throw new InvalidRequestException("identity", "is missing",
+            "call .identity(...) with an OidcIdentityProvider or the orchestrator's attested identity");
+      }
+      List<ExecutorService> owned = new ArrayList<>();
+      ExecutorService steps = stepExecutor;
+      if (steps == null) {
+        steps = Executors.newFixedThreadPool(DEFAULT_STEP_THREADS, daemon("agentprovision-step"));
+        owned.add(steps);
+      }
+      ExecutorService runs = runExecutor;
+      if (runs == null) {
+        runs = Executors.newCachedThreadPool(daemon("agentprovision-run"));
+        owned.add(runs);
+      }
+      EngineConfig config = new EngineConfig(orchestrator, Map.copyOf(deployers), identity, new AtomicReference<>(policy),
+          ledger != null ? ledger : SpendLedger.inMemory(clock),
+          approvals != null ? approvals : ApprovalGates.denyAll(clock),
+          audit != null ? audit : AuditLog.inMemory(), vault != null ? vault : CredentialVault.inMemory(),
+          journal != null ? journal : RunJournal.inMemory(), List.copyOf(listeners), clock, sleeper, ids, steps, runs,
+          stepTimeout, approvalTimeout, failureAction, domainService);
+      return new AgentProvisioner(new Engine(config), owned);
+    }
+
+    private static ThreadFactory daemon(String prefix) {
+      AtomicInteger n = new AtomicInteger();
+      return r -> {
+        Thread t = new Thread(r, prefix + "-" + n.incrementAndGet());
+        t.setDaemon(true);
+        return t;
+      };
+    }
+  }
+
+  /** Waits up to {@code timeout} for the provisioner's own executors to finish after {@link #close()}. */
+  public boolean awaitTermination(Duration timeout) throws InterruptedException {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    for (ExecutorService e : owned) {
+      if (!e.awaitTermination(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS)) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /** The deploy token of a finished run, for hosts that deploy again with it (the value comes from the vault). */
+  public DeployCredentials deployCredentials(RunId runId) {
+    return engine.deployCredentials(Objects.requireNonNull(runId, "runId"));
+  }
+}
