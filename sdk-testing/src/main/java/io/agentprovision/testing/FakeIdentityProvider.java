@@ -43,7 +43,7 @@ public final class FakeIdentityProvider implements IdentityProvider {
   private record Mapping(Secret token, Principal principal) {}
 
   private final @Nullable Principal defaultPrincipal;
-  private final boolean evidenceRequired;
+  private volatile boolean evidenceRequired;
   private final boolean requireVerifiedEmail;
   private final List<Mapping> tokens = new CopyOnWriteArrayList<>();
   private final List<IdentityRequest> requests = new CopyOnWriteArrayList<>();
@@ -51,7 +51,7 @@ public final class FakeIdentityProvider implements IdentityProvider {
 
   private FakeIdentityProvider(Builder b) {
     this.defaultPrincipal = b.principal;
-    this.evidenceRequired = b.requireEvidence;
+    this.evidenceRequired = b.requireEvidence || !b.tokens.isEmpty();
     this.requireVerifiedEmail = b.requireVerifiedEmail;
     this.tokens.addAll(b.tokens);
   }
@@ -83,8 +83,7 @@ public final class FakeIdentityProvider implements IdentityProvider {
   }
 
   private Principal resolve(@Nullable Secret evidence) {
-    boolean required = evidenceRequired || !tokens.isEmpty();
-    if (!required) {
+    if (!evidenceRequired) {
       if (defaultPrincipal == null) {
         throw new IdentityRejectedException("configuration", "the fake has neither a principal nor tokens");
       }
@@ -108,10 +107,12 @@ public final class FakeIdentityProvider implements IdentityProvider {
 
   /**
    * Registers a token that attests {@code principal} from now on; the first registration of a
-   * value wins. From the first registration on, evidence is required.
+   * value wins. From the first registration on, evidence is required (also after every token is
+   * revoked).
    */
   public FakeIdentityProvider register(Secret token, Principal principal) {
     tokens.add(new Mapping(Objects.requireNonNull(token, "token"), Objects.requireNonNull(principal, "principal")));
+    evidenceRequired = true;
     return this;
   }
 
