@@ -461,7 +461,7 @@ public final class FakeOrchestrator implements Orchestrator {
       Memo memo;
       synchronized (lock) {
         Res r = resourceOf(resource);
-        Map<String, Object> params = Map.of("resource", r.id, "information", Map.copyOf(information));
+        Map<String, Object> params = Map.of("resource", r.id, "information", new LinkedHashMap<>(information));
         memo = replay("submitInformation", key, params, r.provider);
         if (memo == null) {
           if (r.status != ResourceStatus.NEEDS_INFORMATION || r.domainQuery == null) {
@@ -514,7 +514,7 @@ public final class FakeOrchestrator implements Orchestrator {
         Map<String, Object> params = new LinkedHashMap<>();
         params.put("resource", r.id);
         params.put("service", newServiceId);
-        params.put("configuration", Map.copyOf(configuration));
+        params.put("configuration", new LinkedHashMap<>(configuration));
         Memo memo = replay("update", key, params, r.provider);
         if (memo != null) {
           return Objects.requireNonNull(memo.state);
@@ -1032,7 +1032,8 @@ public final class FakeOrchestrator implements Orchestrator {
     }
 
     Resource snapshot() {
-      return new Resource(ref(), accountId, status, project, environment, Map.copyOf(configuration), Map.copyOf(attributes),
+      return new Resource(ref(), accountId, status, project, environment,
+          java.util.Collections.unmodifiableMap(new LinkedHashMap<>(configuration)), Map.copyOf(attributes),
           credentials == null ? 0 : credentials.generation());
     }
   }
