@@ -17,7 +17,7 @@ import java.util.function.Function;
 /**
  * An {@link ApprovalGate} whose answers a test decides in advance, per checkpoint kind, and which
  * records every request it saw. Unscripted kinds are answered with the default (approve, unless
- * {@link #denyByDefault()}).
+ * built with {@link #denyAll}).
  *
  * <pre>{@code
  * ScriptedApprovalGate gate = ScriptedApprovalGate.approveAll(clock)
