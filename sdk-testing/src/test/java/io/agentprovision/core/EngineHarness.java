@@ -20,7 +20,7 @@ import java.util.function.Consumer;
  */
 final class EngineHarness implements AutoCloseable {
   final VirtualTime time = VirtualTime.create();
-  FakeOrchestrator orchestrator = FakeOrchestrator.builder().build();
+  FakeOrchestrator orchestrator = FakeOrchestrator.builder().paymentMethodOnFile(true).build();
   RecordingDeployer deployer = RecordingDeployer.create();
   FakeIdentityProvider identity = FakeIdentityProvider.returning(FakeIdentityProvider.DEFAULT_PRINCIPAL);
   final ScriptedApprovalGate gate = ScriptedApprovalGate.approveAll(time);
@@ -33,8 +33,8 @@ final class EngineHarness implements AutoCloseable {
   FailureAction onFailure = FailureAction.COMPENSATE;
   private final AtomicInteger ids = new AtomicInteger();
   /**
-   * One step thread by default, so that which of two independent steps goes first is fixed (plan,
-   * then domain, then resource) and tests of ordering-sensitive outcomes are deterministic; tests of
+   * One step thread by default, so that which of two independent steps goes first is fixed (the
+   * plan, then the Worker resource, then the domain) and tests of ordering-sensitive outcomes are deterministic; tests of
    * concurrency pass their own executor.
    */
   java.util.concurrent.ExecutorService steps = java.util.concurrent.Executors.newSingleThreadExecutor();

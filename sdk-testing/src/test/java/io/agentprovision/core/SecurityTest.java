@@ -60,7 +60,9 @@ class SecurityTest {
       surfaces.add(p.toString());
       deployToken = h.vault.get(d.tokens().get(0).vaultKey()).orElseThrow().secret().reveal();
       for (String k : h.vault.keys("runs/" + d.runId() + "/broad/")) {
-        broadTokens.add(h.vault.get(k).orElseThrow().secret().reveal());
+        if (k.endsWith("_API_TOKEN")) { // the account id is stored alongside but is no secret
+          broadTokens.add(h.vault.get(k).orElseThrow().secret().reveal());
+        }
       }
 
       // a second run that fails after minting a token: its exception and compensation must be clean too
@@ -212,7 +214,7 @@ class SecurityTest {
 
   @Test
   void deniedConsent_stopsCleanly() {
-    h.orchestrator = FakeOrchestrator.builder().existingAccount("ada@example.com").build();
+    h.orchestrator = FakeOrchestrator.builder().existingAccount("ada@example.com").paymentMethodOnFile(true).build();
     h.gate.deny(CheckpointKind.ACCOUNT_CONSENT, "not that account");
     AgentProvisioner p = h.provisioner();
 

@@ -208,9 +208,13 @@ public final class Engine {
         for (PlannedStep s : steps.values()) {
           if (!started0.contains(s.id()) && done.containsAll(s.dependsOn())) {
             started0.add(s.id());
-            inFlight.enter();
             running.put(ecs.submit(() -> {
+              // counted from the moment it runs: a task cancelled before it started never runs and never counts
+              inFlight.enter();
               try {
+                if (rs.stopping || rs.failing) {
+                  throw new CancellationException("run " + rs.run + " is stopping; step " + s.id() + " not started");
+                }
                 runStep(rs, s);
                 return s.id();
               } finally {
@@ -248,6 +252,7 @@ public final class Engine {
         } else if (failure == null) {
           failure = cause;
           failedStep = id;
+          rs.failing = true;
         }
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
@@ -266,7 +271,11 @@ public final class Engine {
     return deployment(rs, true);
   }
 
-  /** Counts step tasks still executing, so a cancel can wait for them to leave their state consistent. */
+  /**
+   * Counts step tasks executing, so that a cancel or a crash can wait for them to leave the journal
+   * and ledger consistent. A task enters when it starts and checks {@code stopping} after entering,
+   * so once {@link #awaitNone} returns no task does anything more.
+   */
   private static final class InFlight {
     private int n;
 

@@ -93,7 +93,7 @@ final class Planner {
     List<PlannedStep> steps = new ArrayList<>();
     boolean anyPaid = (planSvc != null && planSvc.pricing().isPaid()) || deployable.pricing().isPaid() || domainSvc != null;
 
-    steps.add(step(StepIds.IDENTITY, StepKind.IDENTITY, "establish the human principal", List.of(), null));
+    steps.add(step(StepIds.IDENTITY, StepKind.IDENTITY, "establish the human principal", List.of(), List.of()));
     PlannedStep planStep = null;
     if (planSvc != null) {
       planStep = paid(StepIds.PLAN, StepKind.PLAN, "subscribe to plan " + planSvc.id()
@@ -109,14 +109,18 @@ final class Planner {
       Money quote = req.domain().maxPrice() != null ? req.domain().maxPrice() : domainSvc.pricing().amount();
       domainStep = paid(StepIds.DOMAIN, StepKind.DOMAIN, (req.domain().isExact() ? "register " : "find and register a "
           + "domain like ") + req.domain().text() + " for " + req.domain().years() + " year(s)",
-          List.of(StepIds.PAYMENT), domainSvc, CheckpointKind.DOMAIN_PURCHASE, quote, false, budget);
+          // a registration cannot be undone: buy it only once the plan, which can be, has gone through
+          List.of(planStep != null ? StepIds.PLAN : StepIds.PAYMENT), domainSvc, CheckpointKind.DOMAIN_PURCHASE, quote,
+          false, budget);
       notes.add("the domain's price is known once a name is chosen; it is checked against the policy and, above "
           + policy.approvalThreshold() + ", confirmed by a human at that price. Registrations are not refundable.");
     }
 
-    boolean planApproval = (planStep != null && planStep.verdict() == Verdict.NEEDS_APPROVAL)
-        || resourceStep.verdict() == Verdict.NEEDS_APPROVAL
-        || (domainStep != null && domainStep.verdict() == Verdict.NEEDS_APPROVAL);
+    // the plan is approved for the prices known now; a price known only later is approved when it is
+    boolean planApproval = false;
+    for (PlannedStep s : java.util.Arrays.asList(planStep, resourceStep, domainStep)) {
+      planApproval |= s != null && s.verdict() == Verdict.NEEDS_APPROVAL && s.quote() != null;
+    }
     steps.add(step(StepIds.APPROVAL, StepKind.PLAN_APPROVAL, "a human approves the plan and its price",
         List.of(StepIds.IDENTITY), planApproval ? List.of(CheckpointKind.PLAN_APPROVAL) : List.of()));
     List<CheckpointKind> accountApprovals = new ArrayList<>();

@@ -27,6 +27,8 @@ final class RunState {
   final Map<StepId, Money> approvedQuotes = new ConcurrentHashMap<>();
   /** Set when the run is being cancelled or crashed: steps then leave their journal and reservations as they are. */
   volatile boolean stopping;
+  /** Set once a step has failed: steps not yet started are then not started. */
+  volatile boolean failing;
 
   RunState(RunId run, ProvisionRequest request, ProvisionPlan plan, boolean resumed, Instant startedAt) {
     this.run = run;

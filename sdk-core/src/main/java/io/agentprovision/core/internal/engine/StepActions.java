@@ -105,7 +105,7 @@ final class StepActions {
     for (PlannedStep s : rs.plan.steps()) {
       if (s.paid()) {
         paid.add(s);
-        needed |= s.verdict() == PlannedStep.Verdict.NEEDS_APPROVAL;
+        needed |= s.verdict() == PlannedStep.Verdict.NEEDS_APPROVAL && s.quote() != null;
       }
     }
     Map<String, String> out = new LinkedHashMap<>();
