@@ -130,10 +130,27 @@ public final class JsonlAuditLog implements AuditLog {
         return Optional.empty();
       }
       AuditEntry cached = last;
-      if (cached != null && cached.sequence() == head.entries() && cached.hash().equals(head.hash())) {
+      if (cached != null && cached.sequence() == head.entries() && cached.hash().equals(head.hash())
+          && ch.size() >= head.bytes()) {
         return Optional.of(cached);
       }
-      AuditEntry e = AuditCodec.fromLine(lastLine(ch, Math.min(head.bytes(), ch.size())));
+      AuditEntry e = null;
+      String problem = null;
+      if (ch.size() < head.bytes()) {
+        problem = "the file is shorter than its head records (cut off)";
+      } else {
+        try {
+          e = AuditCodec.fromLine(lastLine(ch, head.bytes()));
+          if (e.sequence() != head.entries() || !e.hash().equals(head.hash())) {
+            problem = "the last entry is not the recorded head";
+          }
+        } catch (RuntimeException bad) {
+          problem = "the entry at the recorded head is unreadable (" + bad.getMessage() + ")";
+        }
+      }
+      if (problem != null || e == null) {
+        throw new AgentProvisionException("audit log " + file + ": " + problem + "; run verify() for the full report");
+      }
       last = e;
       return Optional.of(e);
     });

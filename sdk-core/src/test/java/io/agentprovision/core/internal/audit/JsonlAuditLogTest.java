@@ -142,6 +142,24 @@ class JsonlAuditLogTest {
   }
 
   @Test
+  void head_fromAnotherInstance_readsTheLastEntryFromDisk() {
+    AuditLog a = logWith(3);
+    AuditLog b = AuditLog.jsonl(file());
+    AuditEntry fourth = a.append(record(4));
+
+    assertThat(b.head()).contains(fourth);
+  }
+
+  @Test
+  void head_whenTheTailWasCutOff_refusesToNameAnotherEntry() throws Exception {
+    AuditLog log = logWith(3);
+    List<String> lines = lines();
+    writeLines(lines.subList(0, 2));
+
+    assertThatThrownBy(log::head).isInstanceOf(AgentProvisionException.class).hasMessageContaining("cut off");
+  }
+
+  @Test
   void verify_whenALineIsEditedOnDisk_namesTheEntry() throws Exception {
     logWith(4);
     openVerifier();
