@@ -160,6 +160,11 @@ public final class TokenSpec {
         if (Integer.parseInt(part) > 255) {
           throw bad(field, value);
         }
+        if (part.length() > 1 && part.startsWith("0")) {
+          // some parsers read a leading zero as octal (010 = 8): an allow-list must not be ambiguous
+          throw new InvalidRequestException(field, "'" + value + "' has a part with a leading zero, which some systems "
+              + "read as octal", "write each part in plain decimal, such as \"10.0.0.1\"");
+        }
       }
     }
     try {

@@ -68,7 +68,7 @@ public final class WorkerApp {
    * Reads every {@code .js}, {@code .mjs}, {@code .cjs}, {@code .wasm}, {@code .json}, {@code .txt}
    * and {@code .html} file under {@code dir} (skipping {@code node_modules} and dot-files). The main
    * module is the first of {@link #MAIN_MODULE_CANDIDATES} present; the script name is the directory
-   * name, lower-cased, with other characters turned into {@code -}.
+   * name, lower-cased, with other characters turned into {@code -}, shortened to 63 characters.
    */
   public static WorkerApp fromDirectory(Path dir) {
     Objects.requireNonNull(dir, "dir");
@@ -78,7 +78,11 @@ public final class WorkerApp {
     }
     Path root = dir.toAbsolutePath().normalize();
     String dirName = root.getFileName() == null ? "app" : root.getFileName().toString();
-    String scriptName = dirName.toLowerCase(Locale.ROOT).replaceAll("[^a-z0-9_-]+", "-").replaceAll("^[-_]+|[-_]+$", "");
+    String scriptName = dirName.toLowerCase(Locale.ROOT).replaceAll("[^a-z0-9_-]+", "-").replaceAll("^[-_]+", "");
+    if (scriptName.length() > 63) {
+      scriptName = scriptName.substring(0, 63); // the longest script name the builder accepts
+    }
+    scriptName = scriptName.replaceAll("[-_]+$", "");
     Builder b = builder(scriptName.isEmpty() ? "app" : scriptName);
     List<Path> files;
     try (Stream<Path> walk = Files.walk(root)) {

@@ -1,8 +1,10 @@
 package io.agentprovision.core.spi;
 
 import io.agentprovision.core.internal.audit.InMemoryAuditLog;
+import io.agentprovision.core.internal.audit.JsonlAuditLog;
 import java.io.IOException;
 import java.io.Writer;
+import java.nio.file.Path;
 import java.util.List;
 import java.util.Optional;
 
@@ -23,6 +25,23 @@ public interface AuditLog {
     return new InMemoryAuditLog();
   }
 
+  /**
+   * A log in a JSON-lines file, one {@link #export} line per entry, with its head in
+   * {@code <file>.head} (replaced atomically after each append, so a cut-off tail is detected).
+   * Opens an existing file and continues its chain, creating the file and its directories when
+   * missing. Appends are forced to disk, and serialized across threads and, by a file lock, across
+   * processes, so several hosts on one machine may share one file. Keep the file on a local disk.
+   *
+   * <pre>{@code
+   * AuditLog audit = AuditLog.jsonl(Path.of("/var/lib/myapp/audit.jsonl"));
+   * }</pre>
+   *
+   * @throws io.agentprovision.core.AgentProvisionException when the existing file does not verify
+   *     (the message names the first bad entry); such a file is never appended to
+   */
+  static AuditLog jsonl(Path file) {
+    return JsonlAuditLog.open(file);
+  }
 
   /** Appends a record and returns it with its sequence number and hashes. */
   AuditEntry append(AuditRecord record);

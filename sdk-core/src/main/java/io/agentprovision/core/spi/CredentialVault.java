@@ -1,6 +1,8 @@
 package io.agentprovision.core.spi;
 
+import io.agentprovision.core.internal.vault.EncryptedFileVault;
 import io.agentprovision.core.internal.vault.InMemoryVault;
+import java.nio.file.Path;
 import java.util.List;
 import java.util.Optional;
 
@@ -10,7 +12,7 @@ import java.util.Optional;
  * log. Thread-safe.
  *
  * <pre>{@code
- * CredentialVault vault = CredentialVault.encryptedFile(Path.of("vault.bin"),
+ * CredentialVault vault = CredentialVault.encryptedFile(Path.of("vault.json"),
  *     KeyProvider.fromBase64("k1", System.getenv("AGENTPROVISION_VAULT_KEY")));
  * }</pre>
  */
@@ -20,11 +22,38 @@ public interface CredentialVault {
     return new InMemoryVault();
   }
 
+  /**
+   * A vault in one file, each record sealed with AES-256-GCM under {@code keys}' current key (a
+   * fresh random nonce per record; the entry's name and the key id authenticated with it). Entry
+   * names and key ids are the only clear text in the file. Records sealed under an older key id
+   * open while {@code keys} still has that key; {@link #put} re-seals under the current one. Every
+   * change replaces the file atomically, under a lock that holds across processes; on POSIX file
+   * systems the file is readable by its owner only.
+   *
+   * <pre>{@code
+   * KeyProvider keys = KeyProvider.rotating("k2", Map.of("k1", oldKey, "k2", newKey));
+   * CredentialVault vault = CredentialVault.encryptedFile(Path.of("vault.json"), keys);
+   * for (String k : vault.keys("")) {            // move every record to the current key
+   *   vault.get(k).ifPresent(vault::put);
+   * }
+   * }</pre>
+   *
+   * @throws io.agentprovision.core.VaultException when the file is not a vault or a supplied key
+   *     is not the one its records were sealed with
+   */
+  static CredentialVault encryptedFile(Path file, KeyProvider keys) {
+    return EncryptedFileVault.open(file, keys);
+  }
 
   /** Stores (or replaces) an entry. */
   void put(VaultEntry entry);
 
-  /** The entry under {@code key}, if any. */
+  /**
+   * The entry under {@code key}, if any.
+   *
+   * @throws io.agentprovision.core.VaultException when the stored record cannot be opened (wrong or
+   *     unknown key, altered record): a vault never returns a value it could not authenticate
+   */
   Optional<VaultEntry> get(String key);
 
   /** Deletes the entry; returns whether there was one. */

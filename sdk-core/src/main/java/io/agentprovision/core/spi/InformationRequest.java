@@ -2,6 +2,7 @@ package io.agentprovision.core.spi;
 
 import io.agentprovision.core.Money;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -23,7 +24,8 @@ import org.jspecify.annotations.Nullable;
  */
 public record InformationRequest(Map<String, Object> schema, List<Choice> choices) {
   public InformationRequest {
-    schema = Map.copyOf(schema);
+    // not Map.copyOf: a parsed schema may hold JSON nulls ("default": null), which it refuses
+    schema = Collections.unmodifiableMap(new LinkedHashMap<>(schema));
     choices = List.copyOf(choices);
   }
 

@@ -143,6 +143,11 @@ public final class ResilienceInterceptor implements Interceptor {
       try {
         response = chain.proceed(request);
       } catch (IOException e) {
+        if (chain.call().isCanceled()) {
+          // the caller gave up (a cancelled run): neither the provider's failure nor worth a retry
+          circuitBreaker.releasePermission();
+          throw e;
+        }
         circuitBreaker.onError(System.nanoTime() - start, TimeUnit.NANOSECONDS, e);
         long delay = safe ? attempts.onError(e) : -1;
         if (delay < 0) {
@@ -159,7 +164,7 @@ public final class ResilienceInterceptor implements Interceptor {
         circuitBreaker.onSuccess(took, TimeUnit.NANOSECONDS);
       }
       notePacing(response);
-      if (!safe) {
+      if (!safe || chain.call().isCanceled()) {
         return response;
       }
       long delay = attempts.onResult(response);

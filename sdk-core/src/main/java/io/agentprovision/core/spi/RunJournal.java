@@ -2,7 +2,9 @@ package io.agentprovision.core.spi;
 
 import io.agentprovision.core.RunId;
 import io.agentprovision.core.StepId;
+import io.agentprovision.core.internal.journal.FileRunJournal;
 import io.agentprovision.core.internal.journal.InMemoryRunJournal;
+import java.nio.file.Path;
 import java.util.List;
 import java.util.Optional;
 
@@ -21,6 +23,20 @@ public interface RunJournal {
     return new InMemoryRunJournal();
   }
 
+  /**
+   * A journal in a directory, one JSON file per run (the run record and its steps), each replaced
+   * atomically on every save, with the compare-and-set above held across threads and processes by
+   * a lock file in the directory. A journal opened on the same directory after a crash sees every
+   * run saved before it, which is what resuming needs. Creates the directory when missing.
+   *
+   * <pre>{@code
+   * RunJournal journal = RunJournal.directory(Path.of("/var/lib/myapp/runs"));
+   * List<RunRecord> interrupted = journal.runs(RunStatus.RUNNING);
+   * }</pre>
+   */
+  static RunJournal directory(Path dir) {
+    return FileRunJournal.open(dir);
+  }
 
   /** Stores the run if the stored version is {@code record.version() - 1}; returns whether it did. */
   boolean saveRun(RunRecord record);

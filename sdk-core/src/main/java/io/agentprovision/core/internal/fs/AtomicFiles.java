@@ -1,0 +1,111 @@
+package io.agentprovision.core.internal.fs;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * Atomic replacement of small files and locks that hold across threads and processes, for the
+ * file-backed stores.
+ *
+ * <p>{@link #replace} writes a temporary file in the target's directory, forces it to disk and
+ * moves it over the target with {@code ATOMIC_MOVE}: a reader, or a process that starts after a
+ * crash, sees either the old content or the new, never a mix. Temporary files start with a dot, so
+ * stores that list a directory can skip leftovers of a crash.
+ *
+ * <p>{@link #withLock} serializes a critical section across the threads of this JVM (one lock per
+ * path) and across processes ({@link FileChannel#lock} on a byte past any data the file will hold,
+ * so that the lock never blocks plain reads of the file, even where locks are mandatory).
+ */
+public final class AtomicFiles {
+  /** The byte locked to serialize writers: far past the end of any real file. */
+  private static final long LOCK_POSITION = Long.MAX_VALUE - 1;
+  private static final ConcurrentHashMap<Path, ReentrantLock> JVM_LOCKS = new ConcurrentHashMap<>();
+
+  private AtomicFiles() {}
+
+  /** What runs under {@link #withLock}, given the locked file's channel. */
+  @FunctionalInterface
+  public interface LockedAction<T> {
+    T run(FileChannel channel) throws IOException;
+  }
+
+  /**
+   * Replaces {@code target} with {@code content} atomically and durably. On POSIX file systems the
+   * file is readable and writable by its owner only (the temporary file is created so).
+   */
+  public static void replace(Path target, byte[] content) throws IOException {
+    Path dir = target.toAbsolutePath().getParent();
+    Files.createDirectories(dir);
+    Path tmp = Files.createTempFile(dir, "." + target.getFileName() + ".", ".tmp");
+    try {
+      try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {
+        ByteBuffer buf = ByteBuffer.wrap(content);
+        while (buf.hasRemaining()) {
+          ch.write(buf);
+        }
+        ch.force(true);
+      }
+      try {
+        Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+      } catch (AtomicMoveNotSupportedException e) {
+        throw new IOException("the file system of " + target + " cannot replace files atomically; "
+            + "keep the store on a local file system", e);
+      }
+    } finally {
+      Files.deleteIfExists(tmp);
+    }
+    syncDirectory(dir);
+  }
+
+  /** Makes a rename in {@code dir} durable where the platform allows it. */
+  public static void syncDirectory(Path dir) {
+    // Linux needs the directory itself forced for a rename to survive a power cut; Windows cannot
+    // open a directory as a channel at all, and NTFS journals the rename, so failing here is fine.
+    try (FileChannel d = FileChannel.open(dir, StandardOpenOption.READ)) {
+      d.force(true);
+    } catch (IOException | UnsupportedOperationException e) {
+      // best effort: see above
+    }
+  }
+
+  /**
+   * Runs {@code action} holding this JVM's lock for {@code lockFile} and an exclusive file lock on
+   * it, creating the file if needed. Re-entrant within a thread.
+   */
+  public static <T> T withLock(Path lockFile, LockedAction<T> action) throws IOException {
+    Path key = lockFile.toAbsolutePath().normalize();
+    ReentrantLock jvm = JVM_LOCKS.computeIfAbsent(key, k -> new ReentrantLock());
+    jvm.lock();
+    try {
+      Path dir = key.getParent();
+      if (dir != null) {
+        Files.createDirectories(dir);
+      }
+      try (FileChannel ch = FileChannel.open(key, StandardOpenOption.CREATE, StandardOpenOption.READ,
+          StandardOpenOption.WRITE)) {
+        if (jvm.getHoldCount() > 1) {
+          return action.run(ch); // the outer call holds the process lock; locking again would overlap
+        }
+        FileLock lock = ch.lock(LOCK_POSITION, 1, false);
+        try {
+          return action.run(ch);
+        } finally {
+          if (lock.isValid()) {
+            lock.release();
+          }
+        }
+      }
+    } finally {
+      jvm.unlock();
+    }
+  }
+}

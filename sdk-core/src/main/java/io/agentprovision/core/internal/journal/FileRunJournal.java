@@ -1,0 +1,318 @@
+package io.agentprovision.core.internal.journal;
+
+import io.agentprovision.core.AgentId;
+import io.agentprovision.core.AgentProvisionException;
+import io.agentprovision.core.RunId;
+import io.agentprovision.core.StepId;
+import io.agentprovision.core.internal.fs.AtomicFiles;
+import io.agentprovision.core.internal.json.Json;
+import io.agentprovision.core.spi.RunJournal;
+import io.agentprovision.core.spi.RunRecord;
+import io.agentprovision.core.spi.RunStatus;
+import io.agentprovision.core.spi.StepRecord;
+import io.agentprovision.core.spi.StepStatus;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.Set;
+import java.util.TreeMap;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * {@link RunJournal} in a directory: one JSON file per run, holding the run record and its steps
+ * in the order they were first saved. Every save reads the run's file, applies the version check
+ * of {@link RunJournal} and replaces the file atomically (temporary file, then
+ * {@code ATOMIC_MOVE}), under a lock on {@code .journal.lock} in the directory that holds across
+ * the threads of this JVM and across processes. Reads go to the files, so a journal opened again
+ * after a crash, or by another process, sees every run saved before.
+ *
+ * <p>File names are the run id with characters outside {@code [A-Za-z0-9._-]} replaced, followed
+ * by a hash of the id, so that ids differing only in case or in replaced characters never share a
+ * file, on any file system. The files hold no secrets (see {@link RunRecord} and {@link StepRecord}).
+ */
+public final class FileRunJournal implements RunJournal {
+  private static final String FORMAT = "agentprovision-run";
+  private static final long VERSION = 1;
+  private static final String SUFFIX = ".json";
+
+  private final Path dir;
+  private final Path lockFile;
+
+  private FileRunJournal(Path dir) {
+    this.dir = dir;
+    this.lockFile = dir.resolve(".journal.lock");
+  }
+
+  /** Opens the journal in {@code dir}, creating the directory when missing. */
+  public static FileRunJournal open(Path dir) {
+    Objects.requireNonNull(dir, "dir");
+    Path d = dir.toAbsolutePath().normalize();
+    try {
+      Files.createDirectories(d);
+    } catch (IOException e) {
+      throw new AgentProvisionException("cannot create the run journal directory " + d + ": " + e, e);
+    }
+    return new FileRunJournal(d);
+  }
+
+  /** The journal directory. */
+  public Path directory() {
+    return dir;
+  }
+
+  /** The file that holds {@code run}. */
+  public Path fileOf(RunId run) {
+    String readable = run.value().replaceAll("[^A-Za-z0-9._-]", "_");
+    if (readable.length() > 64) {
+      readable = readable.substring(0, 64);
+    }
+    try {
+      byte[] digest = MessageDigest.getInstance("SHA-256").digest(run.value().getBytes(StandardCharsets.UTF_8));
+      return dir.resolve(readable + "--" + HexFormat.of().formatHex(digest, 0, 8) + SUFFIX);
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException("SHA-256 is missing from this JVM", e);
+    }
+  }
+
+  @Override
+  public boolean saveRun(RunRecord record) {
+    Objects.requireNonNull(record, "record");
+    return update(record.id(), doc -> {
+      if (!Versions.follows(doc.run == null ? null : doc.run.version(), record.version())) {
+        return false;
+      }
+      doc.run = record;
+      return true;
+    });
+  }
+
+  @Override
+  public Optional<RunRecord> run(RunId id) {
+    Objects.requireNonNull(id, "id");
+    Doc doc = read(fileOf(id));
+    return Optional.ofNullable(doc == null ? null : doc.run);
+  }
+
+  @Override
+  public List<RunRecord> runs(RunStatus... statuses) {
+    Set<RunStatus> wanted = Set.of(statuses);
+    List<RunRecord> out = new ArrayList<>();
+    try (DirectoryStream<Path> files = Files.newDirectoryStream(dir, "*" + SUFFIX)) {
+      for (Path f : files) {
+        if (f.getFileName().toString().startsWith(".")) {
+          continue; // a temporary file left by a crash
+        }
+        Doc doc = read(f);
+        if (doc != null && doc.run != null && (wanted.isEmpty() || wanted.contains(doc.run.status()))) {
+          out.add(doc.run);
+        }
+      }
+    } catch (IOException e) {
+      throw new AgentProvisionException("cannot list the run journal " + dir + ": " + e, e);
+    }
+    out.sort(Comparator.comparing(RunRecord::createdAt).thenComparing(RunRecord::id));
+    return out;
+  }
+
+  @Override
+  public boolean saveStep(StepRecord record) {
+    Objects.requireNonNull(record, "record");
+    return update(record.run(), doc -> {
+      StepRecord current = doc.steps.get(record.step());
+      if (!Versions.follows(current == null ? null : current.version(), record.version())) {
+        return false;
+      }
+      doc.steps.put(record.step(), record);
+      return true;
+    });
+  }
+
+  @Override
+  public Optional<StepRecord> step(RunId run, StepId step) {
+    Objects.requireNonNull(step, "step");
+    Doc doc = read(fileOf(Objects.requireNonNull(run, "run")));
+    return Optional.ofNullable(doc == null ? null : doc.steps.get(step));
+  }
+
+  @Override
+  public List<StepRecord> steps(RunId run) {
+    Doc doc = read(fileOf(Objects.requireNonNull(run, "run")));
+    return doc == null ? List.of() : List.copyOf(doc.steps.values());
+  }
+
+  @Override
+  public String toString() {
+    return "FileRunJournal{" + dir + "}";
+  }
+
+  // ---------------------------------------------------------------------------------------------
+
+  /** One run's file. */
+  private static final class Doc {
+    final RunId id;
+    @Nullable RunRecord run;
+    final LinkedHashMap<StepId, StepRecord> steps = new LinkedHashMap<>();
+
+    Doc(RunId id) {
+      this.id = id;
+    }
+  }
+
+  private interface Change {
+    /** Applies the change to {@code doc}; returns false to store nothing. */
+    boolean apply(Doc doc);
+  }
+
+  private boolean update(RunId id, Change change) {
+    Path f = fileOf(id);
+    try {
+      return AtomicFiles.withLock(lockFile, ch -> {
+        Doc doc = read(f);
+        if (doc == null) {
+          doc = new Doc(id);
+        }
+        if (!change.apply(doc)) {
+          return false;
+        }
+        AtomicFiles.replace(f, write(doc));
+        return true;
+      });
+    } catch (IOException e) {
+      throw new AgentProvisionException("cannot write the run journal file " + f + ": " + e, e);
+    }
+  }
+
+  private static byte[] write(Doc doc) {
+    Map<String, Object> m = new LinkedHashMap<>();
+    m.put("format", FORMAT);
+    m.put("version", VERSION);
+    m.put("run_id", doc.id.value());
+    m.put("run", doc.run == null ? null : runMap(doc.run));
+    List<Object> steps = new ArrayList<>();
+    for (StepRecord s : doc.steps.values()) {
+      steps.add(stepMap(s));
+    }
+    m.put("steps", steps);
+    // indented, because people read these files when a run needs looking into
+    return (Json.moshi().adapter(Object.class).serializeNulls().indent("  ").toJson(m) + "\n")
+        .getBytes(StandardCharsets.UTF_8);
+  }
+
+  private static Map<String, Object> runMap(RunRecord r) {
+    Map<String, Object> m = new LinkedHashMap<>();
+    m.put("id", r.id().value());
+    m.put("agent", r.agent().value());
+    m.put("provider", r.provider());
+    m.put("status", r.status().name());
+    m.put("request", r.request());
+    m.put("created_at", r.createdAt().toString());
+    m.put("updated_at", r.updatedAt().toString());
+    m.put("error", r.error());
+    m.put("version", r.version());
+    return m;
+  }
+
+  private static Map<String, Object> stepMap(StepRecord s) {
+    Map<String, Object> m = new LinkedHashMap<>();
+    m.put("step", s.step().value());
+    m.put("status", s.status().name());
+    m.put("idempotency_key", s.idempotencyKey());
+    m.put("attempts", s.attempts());
+    m.put("outputs", new TreeMap<>(s.outputs()));
+    m.put("error", s.error());
+    m.put("updated_at", s.updatedAt().toString());
+    m.put("version", s.version());
+    return m;
+  }
+
+  private @Nullable Doc read(Path f) {
+    String text;
+    try {
+      text = Files.readString(f, StandardCharsets.UTF_8);
+    } catch (NoSuchFileException e) {
+      return null;
+    } catch (IOException e) {
+      throw new AgentProvisionException("cannot read the run journal file " + f + ": " + e, e);
+    }
+    try {
+      Map<String, Object> m = Json.parseObject(text);
+      if (!FORMAT.equals(m.get("format")) || !Long.valueOf(VERSION).equals(m.get("version"))) {
+        throw new IllegalArgumentException("it is not a version-" + VERSION + " run file");
+      }
+      RunId id = RunId.of(required(m, "run_id"));
+      if (!fileOf(id).getFileName().equals(f.getFileName())) {
+        throw new IllegalArgumentException("it holds run " + id + ", whose file has another name");
+      }
+      Doc doc = new Doc(id);
+      if (m.get("run") instanceof Map<?, ?> run) {
+        doc.run = run(cast(run), id);
+      }
+      for (Object o : Json.list(m, "steps")) {
+        if (!(o instanceof Map<?, ?> step)) {
+          throw new IllegalArgumentException("a step is not an object");
+        }
+        StepRecord s = step(cast(step), id);
+        doc.steps.put(s.step(), s);
+      }
+      return doc;
+    } catch (RuntimeException e) { // whatever is wrong with the file, say which file
+      throw new AgentProvisionException("the run journal file " + f + " is unreadable: " + e.getMessage()
+          + "; restore it from a backup or move it aside", e);
+    }
+  }
+
+  @SuppressWarnings("unchecked")
+  private static Map<String, Object> cast(Map<?, ?> m) {
+    return (Map<String, Object>) m;
+  }
+
+  private static RunRecord run(Map<String, Object> m, RunId fileId) {
+    RunId id = RunId.of(required(m, "id"));
+    if (!id.equals(fileId)) {
+      throw new IllegalArgumentException("it holds run " + id + " under the name of run " + fileId);
+    }
+    return new RunRecord(id, AgentId.of(required(m, "agent")), required(m, "provider"),
+        RunStatus.valueOf(required(m, "status").toUpperCase(Locale.ROOT)), required(m, "request"),
+        Instant.parse(required(m, "created_at")), Instant.parse(required(m, "updated_at")), Json.string(m, "error"),
+        number(m, "version"));
+  }
+
+  private static StepRecord step(Map<String, Object> m, RunId run) {
+    Map<String, String> outputs = new LinkedHashMap<>();
+    Json.object(m, "outputs").forEach((k, v) -> outputs.put(k, String.valueOf(v)));
+    return new StepRecord(run, StepId.of(required(m, "step")),
+        StepStatus.valueOf(required(m, "status").toUpperCase(Locale.ROOT)), Json.string(m, "idempotency_key"),
+        Math.toIntExact(number(m, "attempts")), outputs, Json.string(m, "error"),
+        Instant.parse(required(m, "updated_at")), number(m, "version"));
+  }
+
+  private static String required(Map<String, Object> m, String key) {
+    String v = Json.string(m, key);
+    if (v == null) {
+      throw new IllegalArgumentException("'" + key + "' is missing");
+    }
+    return v;
+  }
+
+  private static long number(Map<String, Object> m, String key) {
+    if (!(m.get(key) instanceof Long n)) {
+      throw new IllegalArgumentException("'" + key + "' is not a whole number");
+    }
+    return n;
+  }
+}

@@ -1,0 +1,222 @@
+package io.agentprovision.core.internal.journal;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.agentprovision.core.AgentId;
+import io.agentprovision.core.RunId;
+import io.agentprovision.core.StepId;
+import io.agentprovision.core.spi.RunJournal;
+import io.agentprovision.core.spi.RunRecord;
+import io.agentprovision.core.spi.RunStatus;
+import io.agentprovision.core.spi.StepRecord;
+import io.agentprovision.core.spi.StepStatus;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+
+/** What every {@link RunJournal} must do; each store's test extends this. */
+abstract class RunJournalContract {
+  static final Instant T0 = Instant.parse("2026-11-02T09:00:00Z");
+
+  abstract RunJournal journal();
+
+  static RunRecord run(String id, Instant created) {
+    return new RunRecord(RunId.of(id), AgentId.of("coding-agent-7"), "cloudflare", RunStatus.PLANNED,
+        "{\"plan\":\"workers:paid\"}", created, created, null, 0);
+  }
+
+  static StepRecord step(String run, String step) {
+    return new StepRecord(RunId.of(run), StepId.of(step), StepStatus.PENDING, run + ":" + step + ":key", 0, Map.of(),
+        null, T0, 0);
+  }
+
+  @Test
+  void saveRun_followsTheCompareAndSetRule() {
+    RunJournal j = journal();
+    RunRecord v0 = run("run_1", T0);
+    RunRecord v1 = v0.next(RunStatus.RUNNING, null, T0.plusSeconds(1));
+
+    assertThat(j.saveRun(v1)).as("version 1 with nothing stored").isFalse();
+    assertThat(j.saveRun(v0)).isTrue();
+    assertThat(j.saveRun(v0)).as("a second version 0").isFalse();
+    assertThat(j.saveRun(v1)).isTrue();
+    assertThat(j.saveRun(v1)).as("a stale version").isFalse();
+    assertThat(j.saveRun(v1.next(RunStatus.FAILED, "x", T0).next(RunStatus.FAILED, "y", T0))).as("a skipped version")
+        .isFalse();
+    assertThat(j.run(RunId.of("run_1"))).contains(v1);
+  }
+
+  @Test
+  void saveRun_keepsEveryField() {
+    RunJournal j = journal();
+    RunRecord v0 = run("run_1", T0);
+    j.saveRun(v0);
+    RunRecord failed = v0.next(RunStatus.FAILED, "provider said no \"quota\"\nline two", T0.plusMillis(1234));
+
+    j.saveRun(failed);
+
+    assertThat(j.run(RunId.of("run_1"))).contains(failed);
+  }
+
+  @Test
+  void run_whenUnknown_isEmpty() {
+    assertThat(journal().run(RunId.of("missing"))).isEmpty();
+    assertThat(journal().steps(RunId.of("missing"))).isEmpty();
+    assertThat(journal().step(RunId.of("missing"), StepId.of("deploy"))).isEmpty();
+  }
+
+  @Test
+  void saveStep_followsTheCompareAndSetRule() {
+    RunJournal j = journal();
+    j.saveRun(run("run_1", T0));
+    StepRecord v0 = step("run_1", "deploy");
+    StepRecord v1 = v0.next(StepStatus.RUNNING, 1, Map.of(), null, T0.plusSeconds(1));
+    StepRecord v2 = v1.next(StepStatus.SUCCEEDED, 1, Map.of("script", "my-app", "url", "https://my-app.example"), null,
+        T0.plusSeconds(2));
+
+    assertThat(j.saveStep(v1)).isFalse();
+    assertThat(j.saveStep(v0)).isTrue();
+    assertThat(j.saveStep(v1)).isTrue();
+    assertThat(j.saveStep(v1)).isFalse();
+    assertThat(j.saveStep(v2)).isTrue();
+
+    assertThat(j.step(RunId.of("run_1"), StepId.of("deploy"))).contains(v2);
+  }
+
+  @Test
+  void steps_areInTheOrderFirstSaved() {
+    RunJournal j = journal();
+    j.saveRun(run("run_1", T0));
+    StepRecord account = step("run_1", "account");
+    j.saveStep(step("run_1", "plan:workers:paid"));
+    j.saveStep(account);
+    j.saveStep(step("run_1", "deploy"));
+    j.saveStep(account.next(StepStatus.SUCCEEDED, 1, Map.of(), null, T0)); // an update keeps its place
+
+    assertThat(j.steps(RunId.of("run_1"))).extracting(s -> s.step().value())
+        .containsExactly("plan:workers:paid", "account", "deploy");
+    assertThat(j.steps(RunId.of("run_1")).get(1).status()).isEqualTo(StepStatus.SUCCEEDED);
+  }
+
+  @Test
+  void steps_ofOneRun_doNotSeeAnothersSteps() {
+    RunJournal j = journal();
+    j.saveStep(step("run_1", "deploy"));
+    j.saveStep(step("run_2", "deploy"));
+
+    assertThat(j.steps(RunId.of("run_1"))).extracting(StepRecord::run).containsExactly(RunId.of("run_1"));
+  }
+
+  @Test
+  void runs_filtersByStatusAndOrdersOldestFirst() {
+    RunJournal j = journal();
+    j.saveRun(run("run_c", T0.plusSeconds(30)));
+    j.saveRun(run("run_a", T0.plusSeconds(10)));
+    j.saveRun(run("run_b", T0.plusSeconds(10)));
+    RunRecord d = run("run_d", T0);
+    j.saveRun(d);
+    j.saveRun(d.next(RunStatus.RUNNING, null, T0.plusSeconds(40)));
+    RunRecord e = run("run_e", T0.plusSeconds(50));
+    j.saveRun(e);
+    j.saveRun(e.next(RunStatus.SUSPENDED, "waiting", T0.plusSeconds(60)));
+
+    assertThat(j.runs()).extracting(r -> r.id().value()).containsExactly("run_d", "run_a", "run_b", "run_c", "run_e");
+    assertThat(j.runs(RunStatus.PLANNED)).extracting(r -> r.id().value()).containsExactly("run_a", "run_b", "run_c");
+    assertThat(j.runs(RunStatus.RUNNING, RunStatus.SUSPENDED)).extracting(r -> r.id().value())
+        .containsExactly("run_d", "run_e");
+    assertThat(j.runs(RunStatus.SUCCEEDED)).isEmpty();
+  }
+
+  @Test
+  void runs_skipRunsThatHaveOnlySteps() {
+    RunJournal j = journal();
+    j.saveStep(step("run_1", "deploy"));
+
+    assertThat(j.runs()).isEmpty();
+  }
+
+  @Test
+  void saveRun_fromConcurrentWriters_exactlyOneWins() throws Exception {
+    RunJournal j = journal();
+    RunRecord v0 = run("run_1", T0);
+    j.saveRun(v0);
+    int writers = 8;
+    ExecutorService pool = Executors.newFixedThreadPool(writers);
+    CountDownLatch start = new CountDownLatch(1);
+    List<Future<Boolean>> results = new ArrayList<>();
+    for (int i = 0; i < writers; i++) {
+      String host = "host-" + i;
+      results.add(pool.submit(() -> {
+        start.await();
+        return j.saveRun(v0.next(RunStatus.RUNNING, host, T0.plusSeconds(1)));
+      }));
+    }
+    start.countDown();
+    int wins = 0;
+    for (Future<Boolean> f : results) {
+      wins += f.get(60, TimeUnit.SECONDS) ? 1 : 0;
+    }
+    pool.shutdown();
+
+    assertThat(wins).isEqualTo(1);
+    assertThat(j.run(RunId.of("run_1")).orElseThrow().version()).isEqualTo(1);
+  }
+
+  @Test
+  void saveStep_fromConcurrentWriters_exactlyOneStartsTheStep() throws Exception {
+    RunJournal j = journal();
+    StepRecord v0 = step("run_1", "domain");
+    j.saveStep(v0);
+    int writers = 8;
+    ExecutorService pool = Executors.newFixedThreadPool(writers);
+    CountDownLatch start = new CountDownLatch(1);
+    List<Future<Boolean>> results = new ArrayList<>();
+    for (int i = 0; i < writers; i++) {
+      results.add(pool.submit(() -> {
+        start.await();
+        return j.saveStep(v0.next(StepStatus.RUNNING, 1, Map.of(), null, T0));
+      }));
+    }
+    start.countDown();
+    int wins = 0;
+    for (Future<Boolean> f : results) {
+      wins += f.get(60, TimeUnit.SECONDS) ? 1 : 0;
+    }
+    pool.shutdown();
+
+    assertThat(wins).isEqualTo(1);
+  }
+
+  @Test
+  void saveStep_fromManyRunsInParallel_losesNothing() throws Exception {
+    RunJournal j = journal();
+    ExecutorService pool = Executors.newFixedThreadPool(4);
+    List<Future<?>> done = new ArrayList<>();
+    for (int r = 0; r < 4; r++) {
+      String run = "run_" + r;
+      done.add(pool.submit(() -> {
+        j.saveRun(run(run, T0));
+        for (int s = 0; s < 10; s++) {
+          j.saveStep(step(run, "s" + s));
+        }
+        return null;
+      }));
+    }
+    for (Future<?> f : done) {
+      f.get(60, TimeUnit.SECONDS);
+    }
+    pool.shutdown();
+
+    assertThat(j.runs()).hasSize(4);
+    for (int r = 0; r < 4; r++) {
+      assertThat(j.steps(RunId.of("run_" + r))).hasSize(10);
+    }
+  }
+}

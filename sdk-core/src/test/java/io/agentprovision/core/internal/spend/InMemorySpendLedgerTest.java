@@ -1,0 +1,370 @@
+package io.agentprovision.core.internal.spend;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.agentprovision.core.AgentId;
+import io.agentprovision.core.InvalidRequestException;
+import io.agentprovision.core.ManualTime;
+import io.agentprovision.core.Money;
+import io.agentprovision.core.PolicyViolationException;
+import io.agentprovision.core.RunId;
+import io.agentprovision.core.SpendLimit;
+import io.agentprovision.core.SpendPolicy;
+import io.agentprovision.core.StepId;
+import io.agentprovision.core.spi.LimitUsage;
+import io.agentprovision.core.spi.Reservation;
+import io.agentprovision.core.spi.ReservationRequest;
+import io.agentprovision.core.spi.SpendLedger;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+class InMemorySpendLedgerTest {
+  static final AgentId A = AgentId.of("agent-a");
+  static final AgentId B = AgentId.of("agent-b");
+  static final String CF = "cloudflare";
+  static final SpendLimit MONTHLY_100 = SpendLimit.monthly(Money.usd("100.00")).perProvider();
+
+  ManualTime time;
+  SpendLedger ledger;
+
+  @BeforeEach
+  void setUp() {
+    time = ManualTime.at("2026-11-02T09:00:00Z");
+    ledger = SpendLedger.inMemory(time);
+  }
+
+  ReservationRequest request(String id, AgentId agent, String provider, String usd, SpendLimit... limits) {
+    return request(id, agent, provider, Money.usd(usd), limits);
+  }
+
+  ReservationRequest request(String id, AgentId agent, String provider, Money amount, SpendLimit... limits) {
+    Instant at = time.instant();
+    return new ReservationRequest(id, agent, provider, RunId.of("run_1"), StepId.of("step-" + id), amount, at,
+        at.plus(SpendPolicy.DEFAULT_RESERVATION_TTL), List.of(limits), ZoneOffset.UTC, "test spend " + id);
+  }
+
+  Reservation reserve(String id, String usd, SpendLimit... limits) {
+    return ledger.reserve(request(id, A, CF, usd, limits));
+  }
+
+  Money used(SpendLimit limit, AgentId agent, String provider) {
+    return ledger.usage(limit, agent, provider, time.instant(), ZoneOffset.UTC).used();
+  }
+
+  @Test
+  void reserve_withinTheLimit_holdsTheAmount() {
+    Reservation r = reserve("r1", "30.00", MONTHLY_100);
+
+    assertThat(r.status()).isEqualTo(Reservation.Status.RESERVED);
+    assertThat(r.amount()).isEqualTo(Money.usd("30.00"));
+    assertThat(r.usage()).singleElement().satisfies(u -> {
+      assertThat(u.used()).isEqualTo(Money.usd("30.00"));
+      assertThat(u.bucket()).isEqualTo("provider=cloudflare");
+      assertThat(u.remaining()).isEqualTo(Money.usd("70.00"));
+      assertThat(u.percentUsed()).isEqualTo(30);
+    });
+    assertThat(used(MONTHLY_100, A, CF)).isEqualTo(Money.usd("30.00"));
+    assertThat(ledger.reservation("r1")).contains(r);
+  }
+
+  @Test
+  void reserve_upToExactlyTheLimit_isAllowed() {
+    reserve("r1", "60.00", MONTHLY_100);
+    Reservation r2 = reserve("r2", "40.00", MONTHLY_100);
+
+    assertThat(r2.usage().get(0).remaining()).isEqualTo(Money.usd("0.00"));
+    assertThat(r2.usage().get(0).percentUsed()).isEqualTo(100);
+  }
+
+  @Test
+  void reserve_overTheLimit_refusesNamingTheLimitAndReservesNothing() {
+    reserve("r1", "80.00", MONTHLY_100);
+
+    assertThatThrownBy(() -> reserve("r2", "30.00", MONTHLY_100))
+        .isInstanceOfSatisfying(PolicyViolationException.class, e -> {
+          assertThat(e.limit()).isEqualTo("monthly/per-provider [provider=cloudflare]");
+          assertThat(e.requested()).isEqualTo(Money.usd("30.00"));
+          assertThat(e.used()).isEqualTo(Money.usd("80.00"));
+          assertThat(e.remaining()).isEqualTo(Money.usd("20.00"));
+          assertThat(e.getMessage()).contains("monthly limit of USD 100.00");
+          assertThat(e.retryable()).isFalse();
+        });
+    assertThat(ledger.reservation("r2")).isEmpty();
+    assertThat(used(MONTHLY_100, A, CF)).isEqualTo(Money.usd("80.00"));
+  }
+
+  @Test
+  void reserve_whenASecondLimitRefuses_reservesNothingUnderTheFirst() {
+    SpendLimit daily = SpendLimit.daily(Money.usd("10.00"));
+
+    assertThatThrownBy(() -> reserve("r1", "15.00", MONTHLY_100, daily))
+        .isInstanceOfSatisfying(PolicyViolationException.class, e -> assertThat(e.limit()).startsWith("daily/global"));
+    assertThat(used(MONTHLY_100, A, CF)).isEqualTo(Money.usd("0.00"));
+    assertThat(ledger.reservations(null, null, Instant.EPOCH, Instant.MAX)).isEmpty();
+  }
+
+  @Test
+  void reserve_perTransaction_capsEachSpendWithoutAccumulating() {
+    SpendLimit each = SpendLimit.perTransaction(Money.usd("25.00"));
+
+    reserve("r1", "25.00", each);
+    reserve("r2", "25.00", each);
+
+    assertThatThrownBy(() -> reserve("r3", "25.01", each)).isInstanceOfSatisfying(PolicyViolationException.class,
+        e -> assertThat(e.getMessage()).contains("a single spend may not exceed USD 25.00"));
+  }
+
+  @Test
+  void reserve_daily_startsAfreshAtMidnight() {
+    SpendLimit daily = SpendLimit.daily(Money.usd("10.00"));
+    time.set(Instant.parse("2026-11-02T23:00:00Z"));
+    reserve("r1", "10.00", daily);
+    ledger.commit("r1", Money.usd("10.00"));
+
+    time.set(Instant.parse("2026-11-02T23:59:59Z"));
+    assertThatThrownBy(() -> reserve("r2", "0.01", daily)).isInstanceOf(PolicyViolationException.class);
+
+    time.set(Instant.parse("2026-11-03T00:00:00Z"));
+    assertThat(reserve("r3", "10.00", daily).status()).isEqualTo(Reservation.Status.RESERVED);
+  }
+
+  @Test
+  void reserve_monthly_startsAfreshOnTheFirst() {
+    time.set(Instant.parse("2026-01-31T23:00:00Z"));
+    reserve("r1", "100.00", MONTHLY_100);
+    ledger.commit("r1", Money.usd("100.00"));
+    time.advance(Duration.ofMinutes(59));
+    assertThatThrownBy(() -> reserve("r2", "1.00", MONTHLY_100)).isInstanceOf(PolicyViolationException.class);
+
+    time.set(Instant.parse("2026-02-01T00:00:00Z"));
+
+    assertThat(reserve("r3", "100.00", MONTHLY_100).usage().get(0).used()).isEqualTo(Money.usd("100.00"));
+  }
+
+  @Test
+  void reserve_perProvider_keepsABucketPerProvider() {
+    reserve("r1", "100.00", MONTHLY_100);
+
+    Reservation stripe = ledger.reserve(request("r2", A, "stripe", "100.00", MONTHLY_100));
+
+    assertThat(stripe.usage().get(0).bucket()).isEqualTo("provider=stripe");
+    assertThatThrownBy(() -> ledger.reserve(request("r3", B, CF, "0.01", MONTHLY_100)))
+        .as("another agent shares the provider's bucket").isInstanceOf(PolicyViolationException.class);
+  }
+
+  @Test
+  void reserve_perAgent_keepsABucketPerAgent() {
+    SpendLimit perAgent = SpendLimit.daily(Money.usd("20.00")).perAgent();
+    ledger.reserve(request("r1", A, CF, "20.00", perAgent));
+
+    assertThat(ledger.reserve(request("r2", B, CF, "20.00", perAgent)).usage().get(0).bucket()).isEqualTo("agent=agent-b");
+    assertThatThrownBy(() -> ledger.reserve(request("r3", A, "stripe", "0.01", perAgent)))
+        .isInstanceOfSatisfying(PolicyViolationException.class, e -> assertThat(e.limit()).contains("[agent=agent-a]"));
+  }
+
+  @Test
+  void reserve_global_addsEveryoneTogether() {
+    SpendLimit global = SpendLimit.monthly(Money.usd("50.00"));
+    ledger.reserve(request("r1", A, CF, "30.00", global));
+    ledger.reserve(request("r2", B, "stripe", "20.00", global));
+
+    assertThatThrownBy(() -> ledger.reserve(request("r3", B, CF, "0.01", global)))
+        .isInstanceOf(PolicyViolationException.class);
+  }
+
+  @Test
+  void reserve_inAnotherCurrencyThanTheLimit_refuses() {
+    assertThatThrownBy(() -> ledger.reserve(request("r1", A, CF, Money.eur("1.00"), MONTHLY_100)))
+        .isInstanceOfSatisfying(PolicyViolationException.class, e -> {
+          assertThat(e.getMessage()).contains("in USD").contains("add a limit in EUR");
+          assertThat(e.requested()).isEqualTo(Money.eur("1.00"));
+        });
+    assertThat(ledger.reservation("r1")).isEmpty();
+  }
+
+  @Test
+  void reserve_withTheSameIdAgain_returnsTheFirstReservation() {
+    Reservation first = reserve("r1", "30.00", MONTHLY_100);
+
+    Reservation again = reserve("r1", "30.00", MONTHLY_100);
+    Reservation differentAmount = reserve("r1", "99.00", MONTHLY_100);
+
+    assertThat(again).isEqualTo(first);
+    assertThat(differentAmount).isEqualTo(first);
+    assertThat(used(MONTHLY_100, A, CF)).isEqualTo(Money.usd("30.00"));
+    ledger.commit("r1", Money.usd("30.00"));
+    assertThat(reserve("r1", "30.00", MONTHLY_100).status()).isEqualTo(Reservation.Status.COMMITTED);
+  }
+
+  @Test
+  void commit_lowerThanReserved_countsWhatWasCharged() {
+    reserve("r1", "30.00", MONTHLY_100);
+
+    Reservation r = ledger.commit("r1", Money.usd("20.00"));
+
+    assertThat(r.status()).isEqualTo(Reservation.Status.COMMITTED);
+    assertThat(r.committed()).isEqualTo(Money.usd("20.00"));
+    assertThat(used(MONTHLY_100, A, CF)).isEqualTo(Money.usd("20.00"));
+  }
+
+  @Test
+  void commit_moreThanReserved_refusesAndLeavesTheReservation() {
+    reserve("r1", "30.00", MONTHLY_100);
+
+    assertThatThrownBy(() -> ledger.commit("r1", Money.usd("30.01")))
+        .isInstanceOfSatisfying(InvalidRequestException.class, e -> {
+          assertThat(e.field()).isEqualTo("actual");
+          assertThat(e.problem()).contains("exceeds the reserved USD 30.00");
+        });
+    assertThat(ledger.reservation("r1").orElseThrow().status()).isEqualTo(Reservation.Status.RESERVED);
+  }
+
+  @Test
+  void commit_inAnotherCurrencyOrNegative_refuses() {
+    reserve("r1", "30.00", MONTHLY_100);
+
+    assertThatThrownBy(() -> ledger.commit("r1", Money.eur("1.00"))).isInstanceOf(InvalidRequestException.class);
+    assertThatThrownBy(() -> ledger.commit("r1", Money.usd("-1.00"))).isInstanceOf(InvalidRequestException.class);
+    assertThatThrownBy(() -> ledger.commit("nope", Money.usd("1.00")))
+        .isInstanceOfSatisfying(InvalidRequestException.class, e -> assertThat(e.field()).isEqualTo("reservationId"));
+  }
+
+  @Test
+  void commit_twice_isANoOpOnlyForTheSameAmount() {
+    reserve("r1", "30.00", MONTHLY_100);
+    Reservation once = ledger.commit("r1", Money.usd("25.00"));
+
+    assertThat(ledger.commit("r1", Money.usd("25.00"))).isEqualTo(once);
+    assertThatThrownBy(() -> ledger.commit("r1", Money.usd("26.00"))).isInstanceOf(InvalidRequestException.class);
+  }
+
+  @Test
+  void release_givesTheMoneyBackOnce() {
+    reserve("r1", "100.00", MONTHLY_100);
+
+    Reservation released = ledger.release("r1");
+
+    assertThat(released.status()).isEqualTo(Reservation.Status.RELEASED);
+    assertThat(used(MONTHLY_100, A, CF)).isEqualTo(Money.usd("0.00"));
+    assertThat(ledger.release("r1")).isEqualTo(released);
+    assertThatThrownBy(() -> ledger.commit("r1", Money.usd("1.00"))).isInstanceOf(InvalidRequestException.class);
+    assertThat(reserve("r2", "100.00", MONTHLY_100).status()).isEqualTo(Reservation.Status.RESERVED);
+  }
+
+  @Test
+  void release_afterCommit_refuses() {
+    reserve("r1", "10.00", MONTHLY_100);
+    ledger.commit("r1", Money.usd("10.00"));
+
+    assertThatThrownBy(() -> ledger.release("r1")).isInstanceOfSatisfying(InvalidRequestException.class,
+        e -> assertThat(e.fix()).contains("refund"));
+  }
+
+  @Test
+  void reserve_afterAnUnsettledReservationExpired_stopsCountingIt() {
+    reserve("r1", "100.00", MONTHLY_100);
+    time.advance(SpendPolicy.DEFAULT_RESERVATION_TTL.minusSeconds(1));
+    assertThatThrownBy(() -> reserve("r2", "1.00", MONTHLY_100)).isInstanceOf(PolicyViolationException.class);
+
+    time.advance(Duration.ofSeconds(1));
+
+    assertThat(used(MONTHLY_100, A, CF)).isEqualTo(Money.usd("0.00"));
+    assertThat(reserve("r3", "100.00", MONTHLY_100).status()).isEqualTo(Reservation.Status.RESERVED);
+  }
+
+  @Test
+  void commit_afterExpiry_stillRecordsTheCharge() {
+    reserve("r1", "60.00", MONTHLY_100);
+    time.advance(Duration.ofHours(2));
+
+    ledger.commit("r1", Money.usd("60.00"));
+
+    assertThat(used(MONTHLY_100, A, CF)).isEqualTo(Money.usd("60.00"));
+  }
+
+  @Test
+  void markAlert_isTrueOnlyTheFirstTime() {
+    assertThat(ledger.markAlert("monthly/per-provider|provider=cloudflare|2026-11|80")).isTrue();
+    assertThat(ledger.markAlert("monthly/per-provider|provider=cloudflare|2026-11|80")).isFalse();
+    assertThat(ledger.markAlert("monthly/per-provider|provider=cloudflare|2026-11|100")).isTrue();
+  }
+
+  @Test
+  void reservations_filterByAgentProviderAndTime() {
+    ledger.reserve(request("r1", A, CF, "1.00", MONTHLY_100));
+    time.advance(Duration.ofMinutes(1));
+    ledger.reserve(request("r2", B, CF, "1.00", MONTHLY_100));
+    time.advance(Duration.ofMinutes(1));
+    ledger.reserve(request("r3", A, "stripe", "1.00", MONTHLY_100));
+
+    assertThat(ledger.reservations(A, null, Instant.EPOCH, Instant.MAX)).extracting(Reservation::id)
+        .containsExactly("r1", "r3");
+    assertThat(ledger.reservations(null, CF, Instant.EPOCH, Instant.MAX)).extracting(Reservation::id)
+        .containsExactly("r1", "r2");
+    assertThat(ledger.reservations(null, null, Instant.parse("2026-11-02T09:01:00Z"), Instant.parse("2026-11-02T09:02:00Z")))
+        .extracting(Reservation::id).containsExactly("r2");
+  }
+
+  @Test
+  void reserve_from16Threads_neverExceedsTheLimit() throws Exception {
+    SpendLimit limit = SpendLimit.monthly(Money.usd("100.00"));
+    int threads = 16;
+    int perThread = 40;
+    ExecutorService pool = Executors.newFixedThreadPool(threads);
+    CountDownLatch start = new CountDownLatch(1);
+    AtomicInteger admitted = new AtomicInteger();
+    AtomicInteger refused = new AtomicInteger();
+    List<Future<?>> done = new ArrayList<>();
+    for (int t = 0; t < threads; t++) {
+      int thread = t;
+      done.add(pool.submit(() -> {
+        start.await();
+        for (int i = 0; i < perThread; i++) {
+          String id = "t" + thread + "-" + i;
+          long cents = 100 + ((thread * 31L + i * 17L) % 700); // USD 1.00 .. 7.99
+          try {
+            Reservation r = ledger.reserve(request(id, thread % 2 == 0 ? A : B, CF, Money.ofMinor(cents, "USD"), limit));
+            admitted.incrementAndGet();
+            assertThat(r.usage().get(0).used()).isLessThanOrEqualTo(limit.amount());
+            switch (i % 3) {
+              case 0 -> ledger.commit(id, Money.ofMinor(cents / 2, "USD"));
+              case 1 -> ledger.release(id);
+              default -> { } // left held
+            }
+          } catch (PolicyViolationException e) {
+            refused.incrementAndGet();
+          }
+        }
+        return null;
+      }));
+    }
+    start.countDown();
+    for (Future<?> f : done) {
+      f.get(60, TimeUnit.SECONDS);
+    }
+    pool.shutdown();
+
+    Money counted = Money.zero("USD");
+    for (Reservation r : ledger.reservations(null, null, Instant.EPOCH, Instant.MAX)) {
+      counted = counted.plus(r.counted(time.instant()));
+    }
+    LimitUsage usage = ledger.usage(limit, A, CF, time.instant(), ZoneOffset.UTC);
+    assertThat(counted).isLessThanOrEqualTo(limit.amount());
+    assertThat(usage.used()).isEqualTo(counted);
+    assertThat(admitted.get() + refused.get()).isEqualTo(threads * perThread);
+    assertThat(refused.get()).as("the limit was reached").isPositive();
+    assertThat(admitted.get()).isPositive();
+  }
+}

@@ -1,0 +1,260 @@
+package io.agentprovision.core.internal.vault;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.agentprovision.core.Secret;
+import io.agentprovision.core.VaultException;
+import io.agentprovision.core.internal.json.Json;
+import io.agentprovision.core.spi.CredentialVault;
+import io.agentprovision.core.spi.KeyProvider;
+import io.agentprovision.core.spi.VaultEntry;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFileAttributeView;
+import java.nio.file.attribute.PosixFilePermission;
+import java.util.Base64;
+import java.util.Map;
+import java.util.Set;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class EncryptedFileVaultTest extends CredentialVaultContract {
+  static final byte[] KEY_1 = filled(1);
+  static final byte[] KEY_2 = filled(2);
+  static final String CANARY = "CANARY-7f3a9c-secret-value";
+  static final String CANARY_ATTRIBUTE = "acct-CANARY-attribute-4411";
+
+  @TempDir
+  Path dir;
+
+  static byte[] filled(int seed) {
+    byte[] k = new byte[32];
+    for (int i = 0; i < k.length; i++) {
+      k[i] = (byte) (seed * 31 + i * 7);
+    }
+    return k;
+  }
+
+  private Path file() {
+    return dir.resolve("vault.json");
+  }
+
+  @Override
+  CredentialVault vault() {
+    return CredentialVault.encryptedFile(file(), KeyProvider.of("k1", KEY_1));
+  }
+
+  private static VaultEntry canaryEntry(String key) {
+    return new VaultEntry(key, Secret.of(CANARY), Map.of("account_id", CANARY_ATTRIBUTE), STORED, null);
+  }
+
+  private String raw() throws Exception {
+    return Files.readString(file(), StandardCharsets.ISO_8859_1);
+  }
+
+  @SuppressWarnings("unchecked")
+  private void editRecord(String name, java.util.function.Consumer<Map<String, Object>> edit) throws Exception {
+    Map<String, Object> doc = Json.parseObject(Files.readString(file()));
+    Map<String, Object> entries = (Map<String, Object>) doc.get("entries");
+    edit.accept((Map<String, Object>) entries.get(name));
+    Files.writeString(file(), Json.canonical(doc));
+  }
+
+  @Test
+  void file_holdsNoPlaintext_onlyEntryNamesAndKeyIds() throws Exception {
+    CredentialVault v = vault();
+    v.put(canaryEntry("run_1/cloudflare/deploy-token"));
+
+    String raw = raw();
+    byte[] bytes = Files.readAllBytes(file());
+
+    assertThat(raw).doesNotContain(CANARY).doesNotContain(CANARY_ATTRIBUTE);
+    assertThat(raw).doesNotContain(Base64.getEncoder().encodeToString(CANARY.getBytes(StandardCharsets.UTF_8)));
+    assertThat(indexOf(bytes, CANARY.getBytes(StandardCharsets.UTF_16BE))).isNegative();
+    assertThat(raw).as("the stored time is sealed too").doesNotContain("2026-11-02");
+    assertThat(raw).contains("run_1/cloudflare/deploy-token").contains("\"kid\":\"k1\"");
+    assertThat(v.get("run_1/cloudflare/deploy-token").orElseThrow().secret().matches(CANARY)).isTrue();
+  }
+
+  private static int indexOf(byte[] hay, byte[] needle) {
+    outer:
+    for (int i = 0; i + needle.length <= hay.length; i++) {
+      for (int j = 0; j < needle.length; j++) {
+        if (hay[i + j] != needle[j]) {
+          continue outer;
+        }
+      }
+      return i;
+    }
+    return -1;
+  }
+
+  @Test
+  void put_sealsEachRecordWithAFreshNonce() throws Exception {
+    CredentialVault v = vault();
+    v.put(canaryEntry("a"));
+    v.put(canaryEntry("b"));
+
+    Map<String, Object> doc = Json.parseObject(Files.readString(file()));
+    @SuppressWarnings("unchecked")
+    Map<String, Map<String, Object>> entries = (Map<String, Map<String, Object>>) (Map<?, ?>) doc.get("entries");
+    assertThat(entries.get("a").get("nonce")).isNotEqualTo(entries.get("b").get("nonce"));
+    assertThat(entries.get("a").get("data")).isNotEqualTo(entries.get("b").get("data"));
+    assertThat(Base64.getDecoder().decode((String) entries.get("a").get("nonce"))).hasSize(12);
+  }
+
+  @Test
+  void open_again_readsWhatWasStored() {
+    vault().put(canaryEntry("a"));
+
+    CredentialVault reopened = vault();
+
+    assertThat(reopened.get("a").orElseThrow().attributes()).containsEntry("account_id", CANARY_ATTRIBUTE);
+  }
+
+  @Test
+  void file_onPosix_isReadableByItsOwnerOnly() throws Exception {
+    vault().put(canaryEntry("a"));
+
+    PosixFileAttributeView posix = Files.getFileAttributeView(file(), PosixFileAttributeView.class);
+    org.junit.jupiter.api.Assumptions.assumeTrue(posix != null, "not a POSIX file system");
+    assertThat(posix.readAttributes().permissions())
+        .isEqualTo(Set.of(PosixFilePermission.OWNER_READ, PosixFilePermission.OWNER_WRITE));
+  }
+
+  @Test
+  void get_whenTheCiphertextIsAltered_refusesAsTampered() throws Exception {
+    vault().put(canaryEntry("a"));
+    editRecord("a", r -> {
+      byte[] data = Base64.getDecoder().decode((String) r.get("data"));
+      data[3] ^= 1;
+      r.put("data", Base64.getEncoder().encodeToString(data));
+    });
+
+    assertThatThrownBy(() -> vault().get("a")).isInstanceOfSatisfying(VaultException.class, e -> {
+      assertThat(e.reason()).isEqualTo(VaultException.Reason.TAMPERED);
+      assertThat(e.entry()).isEqualTo("a");
+      assertThat(e.getMessage()).contains("'a'").doesNotContain(CANARY);
+    });
+  }
+
+  @Test
+  void get_whenARecordIsCopiedUnderAnotherName_refusesAsTampered() throws Exception {
+    CredentialVault v = vault();
+    v.put(canaryEntry("run_1/admin-token"));
+    v.put(entry("run_1/deploy-token", "narrow"));
+    Map<String, Object> doc = Json.parseObject(Files.readString(file()));
+    @SuppressWarnings("unchecked")
+    Map<String, Object> entries = (Map<String, Object>) doc.get("entries");
+    entries.put("run_1/deploy-token", entries.get("run_1/admin-token"));
+    Files.writeString(file(), Json.canonical(doc));
+
+    assertThatThrownBy(() -> v.get("run_1/deploy-token")).isInstanceOfSatisfying(VaultException.class,
+        e -> assertThat(e.reason()).isEqualTo(VaultException.Reason.TAMPERED));
+    assertThat(v.get("run_1/admin-token")).isPresent();
+  }
+
+  @Test
+  void get_whenARecordIsRelabelledWithAnotherKeyId_refusesAsTampered() throws Exception {
+    KeyProvider both = KeyProvider.rotating("k1", Map.of("k1", KEY_1, "k2", KEY_2));
+    CredentialVault v = CredentialVault.encryptedFile(file(), both);
+    v.put(canaryEntry("a"));
+    CredentialVault.encryptedFile(file(), KeyProvider.rotating("k2", Map.of("k1", KEY_1, "k2", KEY_2)))
+        .put(entry("b", "under k2")); // so the file has a key check for k2
+    editRecord("a", r -> r.put("kid", "k2"));
+
+    assertThatThrownBy(() -> v.get("a")).isInstanceOfSatisfying(VaultException.class,
+        e -> assertThat(e.reason()).isEqualTo(VaultException.Reason.TAMPERED));
+  }
+
+  @Test
+  void open_withTheWrongKeyUnderTheSameId_refusesWithATypedError() {
+    vault().put(canaryEntry("a"));
+
+    assertThatThrownBy(() -> CredentialVault.encryptedFile(file(), KeyProvider.of("k1", KEY_2)))
+        .isInstanceOfSatisfying(VaultException.class, e -> {
+          assertThat(e.reason()).isEqualTo(VaultException.Reason.WRONG_KEY);
+          assertThat(e.getMessage()).contains("'k1'");
+        });
+  }
+
+  @Test
+  void get_whenTheKeyCheckWasRemovedAndTheKeyIsWrong_stillRefusesRatherThanReturnGarbage() throws Exception {
+    vault().put(canaryEntry("a"));
+    Map<String, Object> doc = Json.parseObject(Files.readString(file()));
+    doc.put("key_checks", Map.of());
+    Files.writeString(file(), Json.canonical(doc));
+
+    CredentialVault wrong = CredentialVault.encryptedFile(file(), KeyProvider.of("k1", KEY_2));
+
+    assertThatThrownBy(() -> wrong.get("a")).isInstanceOf(VaultException.class);
+  }
+
+  @Test
+  void get_underAKeyIdTheProviderLacks_refusesAsUnknownKeyButStillLists() {
+    vault().put(canaryEntry("a"));
+
+    CredentialVault other = CredentialVault.encryptedFile(file(), KeyProvider.of("k2", KEY_2));
+
+    assertThat(other.keys("")).containsExactly("a");
+    assertThatThrownBy(() -> other.get("a")).isInstanceOfSatisfying(VaultException.class, e -> {
+      assertThat(e.reason()).isEqualTo(VaultException.Reason.UNKNOWN_KEY);
+      assertThat(e.getMessage()).contains("'k1'").contains("KeyProvider.rotating");
+    });
+  }
+
+  @Test
+  void rotation_opensOldRecordsAndPutResealsUnderTheCurrentKey() throws Exception {
+    vault().put(canaryEntry("old"));
+    KeyProvider rotated = KeyProvider.rotating("k2", Map.of("k1", KEY_1, "k2", KEY_2));
+    CredentialVault v = CredentialVault.encryptedFile(file(), rotated);
+
+    VaultEntry old = v.get("old").orElseThrow();
+    assertThat(old.secret().matches(CANARY)).isTrue();
+    assertThat(raw()).contains("\"kid\":\"k1\"");
+
+    v.put(old);
+
+    assertThat(raw()).doesNotContain("\"kid\":\"k1\"").contains("\"kid\":\"k2\"");
+    CredentialVault onlyNewKey = CredentialVault.encryptedFile(file(), KeyProvider.of("k2", KEY_2));
+    assertThat(onlyNewKey.get("old").orElseThrow().secret().matches(CANARY)).isTrue();
+  }
+
+  @Test
+  void open_whenTheFileIsNotAVault_refusesAsCorrupt() throws Exception {
+    Files.writeString(file(), "{\"hello\":\"world\"}");
+
+    assertThatThrownBy(this::vault).isInstanceOfSatisfying(VaultException.class,
+        e -> assertThat(e.reason()).isEqualTo(VaultException.Reason.CORRUPT));
+  }
+
+  @Test
+  void open_whenTheFileIsGarbage_refusesAsCorrupt() throws Exception {
+    Files.write(file(), new byte[] {1, 2, 3, (byte) 0xff});
+
+    assertThatThrownBy(this::vault).isInstanceOfSatisfying(VaultException.class,
+        e -> assertThat(e.reason()).isEqualTo(VaultException.Reason.CORRUPT));
+  }
+
+  @Test
+  void put_whenTheStoredRecordIsTruncated_doesNotDisturbOthers() throws Exception {
+    CredentialVault v = vault();
+    v.put(canaryEntry("a"));
+    v.put(entry("b", "bee"));
+    editRecord("a", r -> r.put("data", Base64.getEncoder().encodeToString(new byte[4])));
+
+    assertThatThrownBy(() -> v.get("a")).isInstanceOf(VaultException.class);
+    assertThat(v.get("b").orElseThrow().secret().matches("bee")).isTrue();
+  }
+
+  @Test
+  void toString_namesTheFileAndKeyIdOnly() {
+    CredentialVault v = vault();
+    v.put(canaryEntry("a"));
+
+    assertThat(v.toString()).contains("vault.json").contains("k1").doesNotContain(CANARY)
+        .doesNotContain(Base64.getEncoder().encodeToString(KEY_1));
+  }
+}

@@ -1,0 +1,10 @@
+package io.agentprovision.core.internal.vault;
+
+import io.agentprovision.core.spi.CredentialVault;
+
+class InMemoryVaultTest extends CredentialVaultContract {
+  @Override
+  CredentialVault vault() {
+    return CredentialVault.inMemory();
+  }
+}
