@@ -458,7 +458,7 @@ public final class OidcIdentityProvider implements IdentityProvider {
     private Clock clock = Clock.systemUTC();
     private Sleeper sleeper = Sleeper.SYSTEM;
     private ResiliencePolicy resilience = ResiliencePolicy.ofDefaults();
-    private OkHttpClient httpClient = new OkHttpClient();
+    private OkHttpClient httpClient = DefaultHttp.CLIENT;
 
     private Builder() {}
 
@@ -620,5 +620,10 @@ public final class OidcIdentityProvider implements IdentityProvider {
       }
       return new OidcIdentityProvider(this);
     }
+  }
+
+  /** One shared default client, so that providers built without one share pools. */
+  private static final class DefaultHttp {
+    static final OkHttpClient CLIENT = new OkHttpClient();
   }
 }

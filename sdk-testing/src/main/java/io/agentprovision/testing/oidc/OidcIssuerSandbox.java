@@ -72,6 +72,7 @@ public final class OidcIssuerSandbox implements Closeable {
   private ECKey ec;
   private final List<JWK> retired = new ArrayList<>();
   private boolean keepRetired;
+  private @Nullable RSAKey stranger;
 
   private OidcIssuerSandbox(Clock clock) throws IOException {
     this.clock = clock;
@@ -197,6 +198,16 @@ public final class OidcIssuerSandbox implements Closeable {
   private static MockResponse json(Object body) {
     return new MockResponse.Builder().code(200).setHeader("Content-Type", "application/json").body(Json.write(body))
         .build();
+  }
+
+  /** A key the JWKS never serves; generated once, as RSA key generation is slow. */
+  private RSAKey strangerKey() throws JOSEException {
+    synchronized (lock) {
+      if (stranger == null) {
+        stranger = new RSAKeyGenerator(2048).keyID("unknown-" + generation.get()).generate();
+      }
+      return stranger;
+    }
   }
 
   private RSAKey newRsa() {
@@ -406,8 +417,8 @@ public final class OidcIssuerSandbox implements Closeable {
     /** Forged: signed with a fresh RSA key the JWKS does not have, under a {@code kid} it does not know. */
     public String signWithUnknownKey() {
       try {
-        RSAKey stranger = new RSAKeyGenerator(2048).keyID("unknown-" + System.nanoTime()).generate();
-        return signWith(new RSASSASigner(stranger), kid != null ? kid : stranger.getKeyID());
+        RSAKey key = strangerKey();
+        return signWith(new RSASSASigner(key), kid != null ? kid : key.getKeyID());
       } catch (JOSEException e) {
         throw new IllegalStateException(e);
       }
@@ -416,8 +427,7 @@ public final class OidcIssuerSandbox implements Closeable {
     /** Forged: signed with another RSA key but naming the issuer's current {@code kid}. */
     public String signWithWrongKeySameKid() {
       try {
-        RSAKey stranger = new RSAKeyGenerator(2048).generate();
-        return signWith(new RSASSASigner(stranger), rsaKeyId());
+        return signWith(new RSASSASigner(strangerKey()), rsaKeyId());
       } catch (JOSEException e) {
         throw new IllegalStateException(e);
       }
