@@ -80,6 +80,7 @@ public final class ObservingHttpClient extends HttpClient {
     HttpURLConnection conn = request.options().getConnectionProxy() != null
         ? (HttpURLConnection) request.url().openConnection(request.options().getConnectionProxy())
         : (HttpURLConnection) request.url().openConnection();
+    boolean answered = false;
     try {
       conn.setConnectTimeout(request.options().getConnectTimeout());
       conn.setReadTimeout(request.options().getReadTimeout());
@@ -107,9 +108,13 @@ public final class ObservingHttpClient extends HttpClient {
           headers.put(h.getKey(), h.getValue());
         }
       }
+      answered = true;
       return new StripeResponse(code, HttpHeaders.of(headers), body);
     } finally {
-      conn.disconnect();
+      if (!answered) {
+        // A connection that failed mid-exchange is not returned to the JDK's keep-alive pool.
+        conn.disconnect();
+      }
     }
   }
 
