@@ -891,7 +891,10 @@ public final class StripeProjects implements Orchestrator {
 
   private ResourceState state(Map<String, Object> body, ResourceRef fallback) {
     CatalogIndex idx = catalogs.get(fallback.provider());
-    return ProvisioningWire.resource(body, fallback, r -> idx == null ? r : idx.refToServiceId().getOrDefault(r, r));
+    // Without the catalog (a fresh instance resuming a run) Stripe's service_ref cannot be named; the
+    // service only changes through update(), which loads the catalog, so the caller's id stands.
+    return ProvisioningWire.resource(body, fallback,
+        r -> idx == null ? fallback.serviceId() : idx.refToServiceId().getOrDefault(r, r));
   }
 
   // ---------------------------------------------------------------- helpers

@@ -11,7 +11,6 @@ import io.agentprovision.core.Money;
 import io.agentprovision.core.PolicyViolationException;
 import io.agentprovision.core.Principal;
 import io.agentprovision.core.ProviderException;
-import io.agentprovision.core.Secret;
 import io.agentprovision.core.SpendLimit;
 import io.agentprovision.core.SpendPolicy;
 import io.agentprovision.core.spi.AccessConfiguration;

@@ -341,6 +341,30 @@ class StripeProjectsWireTest {
   }
 
   @Test
+  void update_whenChangingThePlan_postsTheNewServiceRefAfterTheProfileCheck() throws Exception {
+    answerCatalog();
+    answer(CARD_PROFILE);
+    answer(resource("prvres_8", "prvsvc_2", "complete"));
+    answer("{\"id\":\"pconn_1\",\"status\":\"expired\"}");
+    FakeStepContext ctx = ctx("run-8:upgrade");
+    PaymentAuthorization pay = new PaymentAuthorization("res_8", Money.usd("5.00"), time.instant().plusSeconds(600),
+        "upgrade");
+
+    ResourceState state = stripe.update(new ResourceRef("cloudflare", "prvres_8", "workers:free", "plan"),
+        "workers:paid", Map.of("usage_model", "standard"), pay, ctx);
+    stripe.unlinkConnection("pconn_1", ctx);
+
+    expectCatalog();
+    expectGet("/v2/provisioning/payment_profile");
+    expectPost("/v2/provisioning/resources/prvres_8", "run-8:upgrade:stripe.resource.update",
+        "{\"service_ref\":\"prvsvc_2\",\"configuration\":{\"usage_model\":\"standard\"}}");
+    expectPost("/v2/provisioning/provider_connections/pconn_1/unlink", "run-8:upgrade:stripe.connection.unlink", "{}");
+    assertThat(state.ref().serviceId()).isEqualTo("workers:paid");
+    assertThat(ctx.audits()).extracting(FakeStepContext.Audit::action)
+        .containsExactly("stripe.resource.update", "stripe.connection.unlink");
+  }
+
+  @Test
   void updateProviderLimit_whenRaising_checkpointsThenPostsTheNewLimitAsAString() throws Exception {
     answer(CARD_PROFILE);
     answer(PROVIDERS);

@@ -10,7 +10,7 @@ import org.jspecify.annotations.Nullable;
  * @param method the HTTP method
  * @param path the path, without the query
  * @param query the raw query string, or null
- * @param headers the request headers, names lower case ({@code authorization} redacted to its key's prefix)
+ * @param headers the request headers as sent, names lower case (the sandbox's keys are test keys)
  * @param body the raw request body
  * @param status the status answered; 0 when the connection was cut
  */

@@ -32,6 +32,8 @@ import mockwebserver3.RecordedRequest;
 import mockwebserver3.SocketEffect;
 import okhttp3.Headers;
 import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * A stateful loopback simulator of the Stripe endpoints the SDK uses, for tests and offline runs:
@@ -65,6 +67,8 @@ import org.jspecify.annotations.Nullable;
 public final class StripeSandbox implements Closeable {
   /** The sandbox's own API key unless configured. */
   public static final String DEFAULT_API_KEY = "sk_test_sandbox_platform_51Sandbox";
+
+  private static final Logger LOG = LoggerFactory.getLogger(StripeSandbox.class);
 
   private final MockWebServer server = new MockWebServer();
   private final Settings settings;
@@ -269,6 +273,7 @@ public final class StripeSandbox implements Closeable {
       try {
         answer = handle(method, path, query, headers, body);
       } catch (RuntimeException e) {
+        LOG.warn("Stripe sandbox failed on {} {}", method, path, e);
         answer = Answer.of(500, Map.of("error", Map.of("type", "api_error", "message",
             "sandbox failure: " + e.getClass().getSimpleName())));
       }
