@@ -387,8 +387,13 @@ public final class StripeProjects implements Orchestrator {
           req = waitWhilePending(id, ctx);
           continue;
         }
-        default:
+        case "requested":
           req = waitWhilePending(id, ctx);
+          continue;
+        default:
+          throw new ProviderException(StripeErrors.PROVIDER, 0, "unexpected_status", null, "linking a " + provider
+              + " account stopped in a state this SDK does not know: '" + status + "' (connection request " + id
+              + ")", false);
       }
     }
     throw new AgentProvisionException("linking a " + provider + " account did not settle after " + MAX_LINK_ROUNDS
@@ -514,7 +519,7 @@ public final class StripeProjects implements Orchestrator {
       String name = providerName(ref);
       SpendLimit limit = ProvisioningWire.limit(Wire.object(row, "usage_limits"), name);
       if (limit != null) {
-        perProvider.put(name, limit);
+        perProvider.put(name.toLowerCase(Locale.ROOT), limit);
       }
     }
     String last4 = Wire.string(p, "card_last4");
@@ -591,7 +596,7 @@ public final class StripeProjects implements Orchestrator {
     requireText(provider, "provider", "name the provider, such as \"cloudflare\"");
     PaymentProfile profile = paymentProfile(QUIET);
     List<SpendLimit> out = new ArrayList<>();
-    SpendLimit own = profile.providerLimits().get(provider);
+    SpendLimit own = profile.providerLimit(provider).orElse(null);
     if (own != null) {
       out.add(own);
     }
@@ -611,7 +616,7 @@ public final class StripeProjects implements Orchestrator {
     Objects.requireNonNull(limit, "limit");
     Map<String, Object> usage = ProvisioningWire.usageLimits(limit.amount(), limit.interval(), "limit");
     PaymentProfile profile = paymentProfile(ctx::retrying);
-    SpendLimit current = provider == null ? profile.overallLimit() : profile.providerLimits().get(provider);
+    SpendLimit current = provider == null ? profile.overallLimit() : profile.providerLimit(provider).orElse(null);
     if (current == null && provider != null) {
       current = SpendLimit.monthly(STRIPE_DEFAULT_PROVIDER_CAP).forProvider(provider);
     }
@@ -667,7 +672,7 @@ public final class StripeProjects implements Orchestrator {
     Objects.requireNonNull(policy, "policy");
     requireText(provider, "provider", "name the provider, such as \"cloudflare\"");
     PaymentProfile profile = paymentProfile(ctx::retrying);
-    SpendLimit current = profile.providerLimits().get(provider);
+    SpendLimit current = profile.providerLimit(provider).orElse(null);
     if (current == null) {
       current = SpendLimit.monthly(STRIPE_DEFAULT_PROVIDER_CAP).forProvider(provider);
     }
