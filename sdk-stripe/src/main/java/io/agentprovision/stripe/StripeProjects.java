@@ -1,0 +1,1031 @@
+package io.agentprovision.stripe;
+
+import io.agentprovision.core.AgentProvisionException;
+import io.agentprovision.core.CheckpointKind;
+import io.agentprovision.core.InvalidRequestException;
+import io.agentprovision.core.Money;
+import io.agentprovision.core.PolicyViolationException;
+import io.agentprovision.core.Principal;
+import io.agentprovision.core.ProviderException;
+import io.agentprovision.core.Secret;
+import io.agentprovision.core.SpendInterval;
+import io.agentprovision.core.SpendLimit;
+import io.agentprovision.core.SpendPolicy;
+import io.agentprovision.core.spi.AccessConfiguration;
+import io.agentprovision.core.spi.AccountLinkRequest;
+import io.agentprovision.core.spi.ApprovalDecision;
+import io.agentprovision.core.spi.Catalog;
+import io.agentprovision.core.spi.CheckpointRequest;
+import io.agentprovision.core.spi.Orchestrator;
+import io.agentprovision.core.spi.PaymentAuthorization;
+import io.agentprovision.core.spi.PaymentMethodStatus;
+import io.agentprovision.core.spi.Polling;
+import io.agentprovision.core.spi.Pricing;
+import io.agentprovision.core.spi.ProviderAccount;
+import io.agentprovision.core.spi.ProviderInfo;
+import io.agentprovision.core.spi.ResourceRef;
+import io.agentprovision.core.spi.ResourceRequest;
+import io.agentprovision.core.spi.ResourceState;
+import io.agentprovision.core.spi.ResourceStatus;
+import io.agentprovision.core.spi.RetryObserver;
+import io.agentprovision.core.spi.ServiceOffering;
+import io.agentprovision.core.spi.StepContext;
+import io.agentprovision.stripe.internal.Pkce;
+import io.agentprovision.stripe.internal.ProjectDirectory;
+import io.agentprovision.stripe.internal.ProvisioningWire;
+import io.agentprovision.stripe.internal.StripeCalls;
+import io.agentprovision.stripe.internal.StripeErrors;
+import io.agentprovision.stripe.internal.Wire;
+import java.net.URI;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Stripe as {@link Orchestrator}, over Stripe's Provisioning API v2 ({@code /v2/provisioning/...},
+ * a private preview called with a preview {@code Stripe-Version}) through stripe-java's raw
+ * requests on one shared {@link StripeApi} client.
+ *
+ * <pre>{@code
+ * StripeProjects stripe = StripeProjects.builder()
+ *     .api(StripeApi.builder().apiKey(Secret.of(System.getenv("STRIPE_SECRET_KEY"))).build())
+ *     .build();
+ * Catalog catalog = stripe.catalog("cloudflare");
+ * ProviderAccount account = stripe.linkAccount(linkRequest, ctx);   // may ask the human to consent
+ * ResourceState plan = stripe.provision(planRequest, ctx);          // polls while pending
+ * AccessConfiguration creds = stripe.revealCredentials(plan.ref(), ctx);
+ * }</pre>
+ *
+ * <p>What it does with the SDK's contract:
+ * <ul>
+ *   <li><b>Idempotency.</b> Every POST carries a key derived from {@link StepContext#idempotencyKey()}
+ *       (project creation: from the project's catalog and name), so stripe-java's retries and a
+ *       resumed run repeat nothing. When Stripe replays an answer ({@code Idempotent-Replayed}),
+ *       the object is read again before it is trusted.</li>
+ *   <li><b>Humans.</b> Consent to link an existing provider account ({@code pending_auth}) is an
+ *       {@link CheckpointKind#ACCOUNT_CONSENT} checkpoint sending the human to Stripe's
+ *       {@code redirect_url}; a checkout page for a payment method is a
+ *       {@link CheckpointKind#PAYMENT_METHOD} checkpoint; raising a Stripe limit is a
+ *       {@link CheckpointKind#RAISE_LIMIT} checkpoint; information a provider asks for while linking
+ *       that the request does not hold is an {@link CheckpointKind#ACTION_REQUIRED} checkpoint.</li>
+ *   <li><b>PKCE.</b> Connection requests carry {@code code_challenge} (S256). When the consent
+ *       checkpoint's decision carries the OAuth callback's {@code code}, it is returned to Stripe
+ *       with the matching {@code code_verifier} through {@code submit_information} (M: Stripe's
+ *       generated SDKs say the callback must supply the verifier, not through which call).</li>
+ *   <li><b>Money.</b> Stripe pays the provider itself with its own Shared Payment Token, capped by
+ *       the payment profile's limits; the Provisioning API takes no per-call amount. So a paid call
+ *       is refused with a {@link PolicyViolationException} before anything is sent when the
+ *       profile's limit for the provider is below the authorization's {@code maxAmount} (or in
+ *       another currency), and nothing else is sent that could raise what Stripe may charge. Keep
+ *       Stripe's cap at or below the SDK's with {@link #mirrorSpendPolicy}.</li>
+ *   <li><b>Waiting.</b> Pending resources and connection requests are polled with
+ *       {@link Polling#until} in the step's time until its deadline.</li>
+ *   <li><b>Errors.</b> Every failure is a {@link ProviderException} from {@code "stripe"} with status,
+ *       code and request id; stripe-java's own retries are reported as retry events.</li>
+ * </ul>
+ *
+ * <p>Thread-safe. Catalog providers, service ids and projects are cached for the life of the instance.
+ */
+public final class StripeProjects implements Orchestrator {
+  /** The orchestrator's name in events and audit entries. */
+  public static final String NAME = "stripe-projects";
+  /** The catalog partition used unless configured: Stripe's production catalog. */
+  public static final String DEFAULT_CATALOG = "prod";
+  /** How pending objects are polled unless configured. */
+  public static final Polling.Backoff DEFAULT_POLL_BACKOFF = Polling.Backoff.DEFAULT;
+  /** Stripe's cap for a provider when the payment profile names none: USD 100.00 a month (C). */
+  public static final Money STRIPE_DEFAULT_PROVIDER_CAP = Money.usd("100.00");
+
+  static final String PROVIDERS = "/v2/provisioning/catalog/providers";
+  static final String SERVICES = "/v2/provisioning/catalog/services";
+  static final String ELIGIBILITY = "/v2/provisioning/eligibility";
+  static final String CONNECTION_REQUESTS = "/v2/provisioning/provider_connection_requests";
+  static final String CONNECTIONS = "/v2/provisioning/provider_connections";
+  static final String RESOURCES = "/v2/provisioning/resources";
+  static final String PAYMENT_PROFILE = "/v2/provisioning/payment_profile";
+  static final String PAYMENT_METHOD_REQUESTS = "/v2/provisioning/payment_method_requests";
+  private static final int PAGE_SIZE = 100;
+  private static final int MAX_LINK_ROUNDS = 8;
+  private static final RetryObserver QUIET = (attempt, delay, reason) -> { };
+  private static final Logger LOG = LoggerFactory.getLogger(StripeProjects.class);
+
+  private final StripeApi api;
+  private final StripeCalls calls;
+  private final String catalogPartition;
+  private final Polling.Backoff backoff;
+  private final ProjectDirectory projects;
+  private final Map<String, Map<String, Object>> providers = new ConcurrentHashMap<>();
+  private final Map<String, CatalogIndex> catalogs = new ConcurrentHashMap<>();
+
+  private StripeProjects(Builder b) {
+    this.api = Objects.requireNonNull(b.api, "api");
+    this.calls = new StripeCalls(api.client());
+    this.catalogPartition = b.catalog;
+    this.backoff = b.backoff;
+    this.projects = new ProjectDirectory(calls, api.provisioningVersion());
+  }
+
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  @Override
+  public String name() {
+    return NAME;
+  }
+
+  /** The shared client this orchestrator calls Stripe with. */
+  public StripeApi api() {
+    return api;
+  }
+
+  /** The catalog partition: {@code prod}, {@code dev} or {@code testing}. */
+  public String catalogPartition() {
+    return catalogPartition;
+  }
+
+  // ---------------------------------------------------------------- catalog
+
+  @Override
+  public Catalog catalog(String provider) {
+    return loadCatalog(provider, QUIET).catalog();
+  }
+
+  private CatalogIndex loadCatalog(String provider, RetryObserver observer) {
+    requireText(provider, "provider", "name the provider, such as \"cloudflare\"");
+    Map<String, Object> p = providerRecord(provider, observer);
+    String providerId = Wire.string(p, "id");
+    String stripeName = Wire.string(p, "name");
+    Map<String, Object> query = new LinkedHashMap<>();
+    query.put("provider_name", stripeName == null ? provider : stripeName);
+    query.put("catalog", catalogPartition);
+    query.put("limit", PAGE_SIZE);
+    List<Map<String, Object>> rows = calls.list("list Stripe catalog services of " + provider, SERVICES, query,
+        api.provisioningVersion(), observer);
+    Map<String, String> refToId = new LinkedHashMap<>();
+    Map<String, String> idToRef = new LinkedHashMap<>();
+    List<Map<String, Object>> mine = new ArrayList<>();
+    for (Map<String, Object> s : rows) {
+      String owner = Wire.string(s, "provider");
+      String ownerName = Wire.string(s, "provider_name");
+      boolean ours = (owner != null && owner.equals(providerId))
+          || (ownerName != null && ownerName.equalsIgnoreCase(stripeName == null ? provider : stripeName))
+          || (owner == null && ownerName == null);
+      if (!ours) {
+        continue;
+      }
+      mine.add(s);
+      String serviceId = ProvisioningWire.serviceId(s);
+      String ref = Wire.string(s, "id");
+      refToId.put(serviceId, serviceId);
+      if (ref != null) {
+        refToId.put(ref, serviceId);
+        idToRef.put(serviceId, ref);
+      }
+    }
+    List<ServiceOffering> services = new ArrayList<>();
+    for (Map<String, Object> s : mine) {
+      services.add(ProvisioningWire.service(s, provider, r -> refToId.getOrDefault(r, r)));
+    }
+    ProviderInfo base = ProvisioningWire.provider(p);
+    ProviderInfo info = new ProviderInfo(provider, base.id(), base.displayName(), base.description(),
+        base.termsOfService(), base.privacyPolicy(), base.website());
+    CatalogIndex index = new CatalogIndex(new Catalog(info, services), refToId, idToRef);
+    catalogs.put(provider, index);
+    return index;
+  }
+
+  private CatalogIndex index(String provider, RetryObserver observer) {
+    CatalogIndex idx = catalogs.get(provider);
+    return idx != null ? idx : loadCatalog(provider, observer);
+  }
+
+  /** The catalog provider record for {@code provider} (its Stripe name or {@code prvdr_} id, any case). */
+  private Map<String, Object> providerRecord(String provider, RetryObserver observer) {
+    Map<String, Object> p = providers.get(provider.toLowerCase(Locale.ROOT));
+    if (p != null) {
+      return p;
+    }
+    Map<String, Object> query = new LinkedHashMap<>();
+    query.put("catalog", catalogPartition);
+    query.put("limit", PAGE_SIZE);
+    List<Map<String, Object>> all = calls.list("list Stripe catalog providers", PROVIDERS, query,
+        api.provisioningVersion(), observer);
+    List<String> names = new ArrayList<>();
+    for (Map<String, Object> row : all) {
+      String name = Wire.string(row, "name");
+      String id = Wire.string(row, "id");
+      if (name != null) {
+        providers.put(name.toLowerCase(Locale.ROOT), row);
+        names.add(name);
+      }
+      if (id != null) {
+        providers.put(id.toLowerCase(Locale.ROOT), row);
+      }
+    }
+    p = providers.get(provider.toLowerCase(Locale.ROOT));
+    if (p == null) {
+      throw new InvalidRequestException("provider", "'" + provider + "' is not in Stripe's " + catalogPartition
+          + " catalog", names.isEmpty() ? "check the account's access to the Provisioning preview"
+          : "use one of " + names);
+    }
+    return p;
+  }
+
+  private String providerRef(String provider, RetryObserver observer) {
+    String id = Wire.string(providerRecord(provider, observer), "id");
+    return id == null ? provider : id;
+  }
+
+  /** The catalog name for a provider reference Stripe returned ({@code prvdr_…} or a name). */
+  private String providerName(String ref) {
+    Map<String, Object> p = providers.get(ref.toLowerCase(Locale.ROOT));
+    String name = p == null ? null : Wire.string(p, "name");
+    return name == null ? ref : name.toLowerCase(Locale.ROOT);
+  }
+
+  /** Whether Stripe lets this account provision now, and what it still needs. Read-only. */
+  public Eligibility eligibility() {
+    return eligibility(QUIET);
+  }
+
+  private Eligibility eligibility(RetryObserver observer) {
+    Map<String, Object> e = calls.get("read Stripe provisioning eligibility", ELIGIBILITY, Map.of(),
+        api.provisioningVersion(), observer);
+    return new Eligibility(Wire.bool(e, "is_eligible"), Wire.strings(e, "requirements"));
+  }
+
+  // ---------------------------------------------------------------- projects
+
+  /**
+   * The id of the project named {@code name} in this orchestrator's catalog partition, created when
+   * there is none. Creation is audited.
+   */
+  public String projectId(String name, StepContext ctx) {
+    requireText(name, "project", "name the project, such as \"my-app\"");
+    ProjectDirectory.Found found = projects.ensure(name, catalogPartition, ctx::retrying);
+    if (found.created()) {
+      ctx.audit("stripe.project.create", "created", Map.of("project", found.id(), "name", name));
+    }
+    return found.id();
+  }
+
+  // ---------------------------------------------------------------- account linking
+
+  @Override
+  public ProviderAccount linkAccount(AccountLinkRequest request, StepContext ctx) {
+    Objects.requireNonNull(request, "request");
+    if (!request.scopes().isEmpty()) {
+      throw new InvalidRequestException("scopes", "Stripe's provider connection requests take no scopes",
+          "leave scopes empty; Stripe asks the provider for its default scopes");
+    }
+    String provider = request.provider();
+    String providerRef = providerRef(provider, ctx::retrying);
+    Map<String, Object> existing = activeConnection(providerRef, ctx::retrying);
+    if (existing != null) {
+      return ProvisioningWire.account(provider, existing);
+    }
+    Eligibility eligibility = eligibility(ctx::retrying);
+    if (!eligibility.eligible()) {
+      throw new AgentProvisionException("Stripe does not let this account provision yet; outstanding requirements: "
+          + eligibility.requirements() + " (complete them in the Stripe dashboard, then run again)");
+    }
+    String key = ctx.idempotencyKey("stripe.connection_request");
+    Secret verifier = Pkce.verifier(api.apiKey(), key);
+    Map<String, Object> body = new LinkedHashMap<>();
+    body.put("provider", providerRef);
+    body.put("configuration", new LinkedHashMap<>(request.configuration()));
+    body.put("code_challenge", Pkce.challenge(verifier));
+    body.put("code_challenge_method", "S256");
+    StripeCalls.Answer created = calls.post("request a Stripe connection to " + provider, CONNECTION_REQUESTS, body,
+        key, api.provisioningVersion(), ctx::retrying);
+    String id = Wire.string(created.body(), "id");
+    if (id == null) {
+      throw invalidResponse("the connection request has no id", created.requestId());
+    }
+    ctx.audit("stripe.connection_request.create", "requested", Map.of("provider", provider, "connection_request", id));
+    Map<String, Object> req = created.replayed() ? connectionRequest(id, ctx) : created.body();
+    boolean consentAsked = false;
+    int informationRounds = 0;
+    for (int round = 0; round < MAX_LINK_ROUNDS; round++) {
+      String status = requestStatus(req);
+      switch (status) {
+        case "complete": {
+          Map<String, Object> connection = Wire.object(req, "provider_connection");
+          if (connection.isEmpty()) {
+            connection = activeConnection(providerRef, ctx::retrying);
+          }
+          if (connection == null || connection.isEmpty()) {
+            throw invalidResponse("the connection request completed without a connection", null);
+          }
+          ProviderAccount account = ProvisioningWire.account(provider, connection);
+          ctx.audit("stripe.connection.linked", "linked", Map.of("provider", provider, "connection",
+              String.valueOf(account.connectionId()), "link_action", account.linkAction().name()));
+          return account;
+        }
+        case "error": {
+          Map<String, Object> error = Wire.object(req, "error");
+          String code = Wire.string(error, "code");
+          String message = Wire.string(error, "message");
+          ctx.audit("stripe.connection.linked", "failed", Map.of("provider", provider, "connection_request", id,
+              "code", code == null ? "unknown" : code));
+          throw new ProviderException(StripeErrors.PROVIDER, 0, code == null ? "connection_request_error" : code, null,
+              "linking a " + provider + " account failed: "
+                  + (message == null ? "no reason given" : StripeErrors.redact(message)), false);
+        }
+        case "needs_information": {
+          informationRounds++;
+          Map<String, Object> answers = answer(Wire.object(req, "needs_information_schema"), request, ctx);
+          StripeCalls.Answer a = calls.post("answer Stripe's questions for linking " + provider,
+              CONNECTION_REQUESTS + "/" + id + "/submit_information", Map.of("information", answers),
+              ctx.idempotencyKey("stripe.connection_request.information." + informationRounds),
+              api.provisioningVersion(), ctx::retrying);
+          ctx.audit("stripe.connection_request.information", "submitted", Map.of("provider", provider,
+              "connection_request", id, "fields", String.join(",", answers.keySet())));
+          req = a.replayed() ? connectionRequest(id, ctx) : a.body();
+          continue;
+        }
+        case "pending_auth": {
+          if (!consentAsked) {
+            consentAsked = true;
+            URI url = Wire.uri(req, "redirect_url");
+            if (url == null) {
+              throw invalidResponse("the connection request waits for consent but has no redirect_url", null);
+            }
+            ApprovalDecision decision = ctx.checkpoint(new CheckpointRequest(CheckpointKind.ACCOUNT_CONSENT,
+                "Link your existing " + provider + " account",
+                "An account for " + email(ctx) + " already exists at " + provider + "; linking it needs your consent"
+                    + " on " + provider + "'s page", null, url,
+                Map.of("provider", provider, "connection_request", id), null));
+            String code = decision.response().get("code");
+            if (code != null && !code.isBlank()) {
+              Map<String, Object> callback = new LinkedHashMap<>();
+              callback.put("code", code);
+              String state = decision.response().get("state");
+              if (state != null) {
+                callback.put("state", state);
+              }
+              callback.put("code_verifier", verifier.reveal());
+              StripeCalls.Answer a = calls.post("return the " + provider + " consent to Stripe",
+                  CONNECTION_REQUESTS + "/" + id + "/submit_information", Map.of("information", callback),
+                  ctx.idempotencyKey("stripe.connection_request.callback"), api.provisioningVersion(),
+                  ctx::retrying);
+              ctx.audit("stripe.connection_request.consent", "returned", Map.of("provider", provider,
+                  "connection_request", id));
+              req = a.replayed() ? connectionRequest(id, ctx) : a.body();
+              continue;
+            }
+          }
+          req = waitWhilePending(id, ctx);
+          continue;
+        }
+        case "requested":
+          req = waitWhilePending(id, ctx);
+          continue;
+        default:
+          throw new ProviderException(StripeErrors.PROVIDER, 0, "unexpected_status", null, "linking a " + provider
+              + " account stopped in a state this SDK does not know: '" + status + "' (connection request " + id
+              + ")", false);
+      }
+    }
+    throw new AgentProvisionException("linking a " + provider + " account did not settle after " + MAX_LINK_ROUNDS
+        + " rounds with Stripe (connection request " + id + "); resume the run to continue", null, true);
+  }
+
+  private Map<String, Object> waitWhilePending(String id, StepContext ctx) {
+    return Polling.until(ctx, "Stripe connection request " + id, () -> connectionRequest(id, ctx),
+        r -> !List.of("pending_auth", "requested").contains(requestStatus(r)), backoff);
+  }
+
+  private Map<String, Object> connectionRequest(String id, StepContext ctx) {
+    return calls.get("read Stripe connection request " + id, CONNECTION_REQUESTS + "/" + id, Map.of(),
+        api.provisioningVersion(), ctx::retrying);
+  }
+
+  /** {@code request_status}, which Stripe unsets once the workflow completes. */
+  private static String requestStatus(Map<String, Object> req) {
+    String s = Wire.string(req, "request_status");
+    if (s == null) {
+      return Wire.hasObject(req, "provider_connection") ? "complete" : "requested";
+    }
+    return s.toLowerCase(Locale.ROOT);
+  }
+
+  private @Nullable Map<String, Object> activeConnection(String providerRef, RetryObserver observer) {
+    for (Map<String, Object> c : calls.list("list Stripe provider connections", CONNECTIONS, Map.of("limit", PAGE_SIZE),
+        api.provisioningVersion(), observer)) {
+      String p = Wire.string(c, "provider");
+      if (p != null && (p.equalsIgnoreCase(providerRef) || providerName(p).equalsIgnoreCase(providerName(providerRef)))
+          && "active".equals(Wire.string(c, "status"))) {
+        return c;
+      }
+    }
+    return null;
+  }
+
+  /**
+   * Answers a linking {@code needs_information_schema} from the request's configuration and the
+   * principal's attested e-mail and name; asks the human for the rest.
+   */
+  private static Map<String, Object> answer(Map<String, Object> schema, AccountLinkRequest request, StepContext ctx) {
+    Map<String, Object> out = new LinkedHashMap<>();
+    List<String> fields = new ArrayList<>(Wire.object(schema, "properties").keySet());
+    List<String> required = Wire.strings(schema, "required");
+    for (String r : required) {
+      if (!fields.contains(r)) {
+        fields.add(r);
+      }
+    }
+    Principal principal = request.principal();
+    for (String f : fields) {
+      Object v = request.configuration().get(f);
+      if (v == null && f.equals("email") && principal.emailVerified()) {
+        v = principal.email();
+      }
+      if (v == null && f.equals("name")) {
+        v = principal.name();
+      }
+      if (v != null) {
+        out.put(f, v);
+      }
+    }
+    List<String> missing = new ArrayList<>();
+    for (String r : required) {
+      if (!out.containsKey(r)) {
+        missing.add(r);
+      }
+    }
+    if (!missing.isEmpty()) {
+      ApprovalDecision d = ctx.checkpoint(new CheckpointRequest(CheckpointKind.ACTION_REQUIRED,
+          "Answer " + request.provider() + "'s questions to link your account",
+          request.provider() + " needs " + missing + " before it can create or link the account", null, null,
+          Map.of("provider", request.provider(), "fields", String.join(",", missing)), null));
+      for (String m : missing) {
+        String v = d.response().get(m);
+        if (v == null || v.isBlank()) {
+          throw new InvalidRequestException(m, "is required by " + request.provider() + " to link the account and"
+              + " was not given", "answer it at the checkpoint or put it in the account link configuration");
+        }
+        out.put(m, v);
+      }
+    }
+    return out;
+  }
+
+  private static String email(StepContext ctx) {
+    Principal p = ctx.principal();
+    return p == null || p.email() == null ? "you" : p.email();
+  }
+
+  /** Forgets a provider connection at Stripe; resources created through it can no longer be changed. */
+  public void unlinkConnection(String connectionId, StepContext ctx) {
+    requireText(connectionId, "connectionId", "pass the ProviderAccount's connectionId");
+    calls.post("unlink Stripe provider connection " + connectionId, CONNECTIONS + "/" + connectionId + "/unlink",
+        Map.of(), ctx.idempotencyKey("stripe.connection.unlink"), api.provisioningVersion(), ctx::retrying);
+    ctx.audit("stripe.connection.unlink", "unlinked", Map.of("connection", connectionId));
+  }
+
+  // ---------------------------------------------------------------- payment
+
+  /** Stripe's payment profile: the card on file and the limits Stripe enforces. Read-only. */
+  public PaymentProfile paymentProfile() {
+    return paymentProfile(QUIET);
+  }
+
+  private PaymentProfile paymentProfile(RetryObserver observer) {
+    Map<String, Object> p = calls.get("read the Stripe payment profile", PAYMENT_PROFILE, Map.of(),
+        api.provisioningVersion(), observer);
+    Map<String, SpendLimit> perProvider = new LinkedHashMap<>();
+    for (Map<String, Object> row : Wire.objects(p, "providers")) {
+      String ref = Wire.string(row, "provider");
+      if (ref == null) {
+        continue;
+      }
+      if (!providers.containsKey(ref.toLowerCase(Locale.ROOT)) && ref.startsWith("prvdr_")) {
+        try {
+          providerRecord(ref, observer);
+        } catch (InvalidRequestException e) {
+          LOG.debug("payment profile names provider {} that the catalog does not list", ref);
+        }
+      }
+      String name = providerName(ref);
+      SpendLimit limit = ProvisioningWire.limit(Wire.object(row, "usage_limits"), name);
+      if (limit != null) {
+        perProvider.put(name.toLowerCase(Locale.ROOT), limit);
+      }
+    }
+    String last4 = Wire.string(p, "card_last4");
+    return new PaymentProfile(last4, ProvisioningWire.limit(Wire.object(p, "usage_limits"), null), perProvider);
+  }
+
+  @Override
+  public PaymentMethodStatus ensurePaymentMethod(String provider, Money usageCap, StepContext ctx) {
+    requireText(provider, "provider", "name the provider, such as \"cloudflare\"");
+    Objects.requireNonNull(usageCap, "usageCap");
+    if (!usageCap.isPositive()) {
+      throw new InvalidRequestException("usageCap", "must be more than zero (was " + usageCap + ")",
+          "pass the monthly cap to ask for, such as Money.usd(\"100.00\")");
+    }
+    PaymentProfile profile = paymentProfile(ctx::retrying);
+    if (profile.hasPaymentMethod()) {
+      return new PaymentMethodStatus(true, profile.display());
+    }
+    Map<String, Object> body = Map.of("usage_limits",
+        ProvisioningWire.usageLimits(usageCap, SpendInterval.MONTHLY, "usageCap"));
+    StripeCalls.Answer a = calls.post("ask Stripe for a payment method", PAYMENT_METHOD_REQUESTS, body,
+        ctx.idempotencyKey("stripe.payment_method_request"), api.provisioningVersion(), ctx::retrying);
+    ctx.audit("stripe.payment_method_request.create", "requested", Map.of("provider", provider,
+        "usage_cap", usageCap.toString()));
+    if (!"complete".equals(Wire.string(a.body(), "status"))) {
+      URI url = Wire.uri(a.body(), "checkout_session_url");
+      if (url == null) {
+        throw invalidResponse("the payment method request has no checkout_session_url", a.requestId());
+      }
+      ctx.checkpoint(new CheckpointRequest(CheckpointKind.PAYMENT_METHOD, "Add a payment method at Stripe",
+          "Paid " + provider + " services are charged to a card you add on Stripe's checkout page; Stripe will cap "
+              + "charges at " + usageCap + " a month",
+          null, url, Map.of("provider", provider, "usage_cap", usageCap.toString()), null));
+    }
+    PaymentProfile ready = Polling.until(ctx, "Stripe payment method", () -> paymentProfile(ctx::retrying),
+        PaymentProfile::hasPaymentMethod, backoff);
+    ctx.audit("stripe.payment_method", "ready", Map.of("provider", provider, "card", String.valueOf(ready.display())));
+    return new PaymentMethodStatus(true, ready.display());
+  }
+
+  /**
+   * Refuses a paid call that Stripe's payment profile would not let through: no card, or a limit
+   * for the provider below {@code payment.maxAmount()} or in another currency.
+   */
+  private void requirePaymentAllowed(String provider, PaymentAuthorization payment, StepContext ctx) {
+    if (!payment.expiresAt().isAfter(ctx.clock().instant())) {
+      throw new InvalidRequestException("payment", "the authorization " + payment.reservationId() + " lapsed at "
+          + payment.expiresAt(), "authorize the spend again");
+    }
+    PaymentProfile profile = paymentProfile(ctx::retrying);
+    if (!profile.hasPaymentMethod()) {
+      throw new AgentProvisionException("Stripe has no payment method on file to pay " + provider
+          + "; call ensurePaymentMethod first so the human can add one");
+    }
+    Optional<SpendLimit> limit = profile.limitFor(provider);
+    Money cap = limit.map(SpendLimit::amount).orElse(STRIPE_DEFAULT_PROVIDER_CAP);
+    String key = "stripe:payment_profile/" + (limit.isPresent() && limit.get().provider() == null ? "all"
+        : "provider=" + provider) + "/" + limit.map(l -> l.interval().name().toLowerCase(Locale.ROOT)).orElse("monthly");
+    Money asked = payment.maxAmount();
+    if (!cap.sameCurrency(asked)) {
+      throw new PolicyViolationException(key, asked, Money.zero(cap.currency()), cap,
+          "Stripe's limit for " + provider + " is in " + cap.currencyCode() + " and cannot cap a charge in "
+              + asked.currencyCode());
+    }
+    if (cap.lessThan(asked)) {
+      throw new PolicyViolationException(key, asked, Money.zero(cap.currency()), cap,
+          "Stripe's payment-profile limit for " + provider + " is " + cap + ", below the authorized " + asked
+              + "; raise it with updateProviderLimit (a human checkpoint)");
+    }
+  }
+
+  @Override
+  public List<SpendLimit> providerLimits(String provider) {
+    requireText(provider, "provider", "name the provider, such as \"cloudflare\"");
+    PaymentProfile profile = paymentProfile(QUIET);
+    List<SpendLimit> out = new ArrayList<>();
+    SpendLimit own = profile.providerLimit(provider).orElse(null);
+    if (own != null) {
+      out.add(own);
+    }
+    if (profile.overallLimit() != null) {
+      out.add(profile.overallLimit());
+    }
+    return out;
+  }
+
+  /**
+   * Sets Stripe's limit for {@code provider} (the payment method's overall limit when null).
+   * Raising it, or replacing it with one not clearly tighter (another currency or interval), first
+   * asks the human at a {@link CheckpointKind#RAISE_LIMIT} checkpoint; lowering it does not.
+   */
+  @Override
+  public Optional<SpendLimit> updateProviderLimit(@Nullable String provider, SpendLimit limit, StepContext ctx) {
+    Objects.requireNonNull(limit, "limit");
+    Map<String, Object> usage = ProvisioningWire.usageLimits(limit.amount(), limit.interval(), "limit");
+    PaymentProfile profile = paymentProfile(ctx::retrying);
+    SpendLimit current = provider == null ? profile.overallLimit() : profile.providerLimit(provider).orElse(null);
+    if (current == null && provider != null) {
+      current = SpendLimit.monthly(STRIPE_DEFAULT_PROVIDER_CAP).forProvider(provider);
+    }
+    String scope = provider == null ? "all providers" : provider;
+    boolean tighter = current != null && current.amount().sameCurrency(limit.amount())
+        && current.interval() == limit.interval() && !limit.amount().greaterThan(current.amount());
+    if (!tighter) {
+      ctx.checkpoint(new CheckpointRequest(CheckpointKind.RAISE_LIMIT,
+          "Raise Stripe's spend limit for " + scope + " to " + limit.amount() + " " + interval(limit.interval()),
+          "Stripe stops charges for " + scope + " above its limit"
+              + (current == null ? "" : " (now " + current.amount() + " " + interval(current.interval()) + ")"),
+          limit.amount(), null, Map.of("provider", scope, "from", current == null ? "none" : current.toString(),
+              "to", limit.amount() + " " + interval(limit.interval())), null));
+    }
+    Map<String, Object> body = new LinkedHashMap<>();
+    if (provider != null) {
+      body.put("provider", providerRef(provider, ctx::retrying));
+    }
+    body.put("usage_limits", usage);
+    StripeCalls.Answer a = calls.post("update Stripe's limit for " + scope, PAYMENT_PROFILE + "/update_limit", body,
+        ctx.idempotencyKey("stripe.limit." + (provider == null ? "all" : provider) + "." + usage.get("max_amount")
+            + usage.get("currency") + "." + usage.get("recurring_interval")),
+        api.provisioningVersion(), ctx::retrying);
+    ctx.audit("stripe.limit.update", "updated", Map.of("provider", scope, "from",
+        current == null ? "none" : current.toString(), "to", limit.amount() + " " + interval(limit.interval())));
+    SpendLimit now = null;
+    if (provider == null) {
+      now = ProvisioningWire.limit(Wire.object(a.body(), "usage_limits"), null);
+    } else {
+      for (Map<String, Object> row : Wire.objects(a.body(), "providers")) {
+        String ref = Wire.string(row, "provider");
+        if (ref != null && providerName(ref).equalsIgnoreCase(provider)) {
+          now = ProvisioningWire.limit(Wire.object(row, "usage_limits"), provider);
+        }
+      }
+    }
+    if (now == null) {
+      SpendLimit asSet = SpendLimit.of(limit.amount(), limit.interval());
+      now = provider == null ? asSet : asSet.forProvider(provider);
+    }
+    return Optional.of(now);
+  }
+
+  /**
+   * Mirrors the SDK's monthly cap for {@code provider} to Stripe when it is tighter than Stripe's,
+   * so the cap holds on both sides: the tightest monthly limit of {@code policy} that bounds all of
+   * the provider's spend (global or per-provider scope, not per agent) becomes Stripe's per-provider
+   * limit. Returns the limit set, or empty when Stripe's is already at or below it (or the policy has
+   * no such limit). Lowering needs no human; a limit not comparable with Stripe's goes through
+   * {@link #updateProviderLimit}'s checkpoint.
+   */
+  public Optional<SpendLimit> mirrorSpendPolicy(SpendPolicy policy, String provider, StepContext ctx) {
+    Objects.requireNonNull(policy, "policy");
+    requireText(provider, "provider", "name the provider, such as \"cloudflare\"");
+    PaymentProfile profile = paymentProfile(ctx::retrying);
+    SpendLimit current = profile.providerLimit(provider).orElse(null);
+    if (current == null) {
+      current = SpendLimit.monthly(STRIPE_DEFAULT_PROVIDER_CAP).forProvider(provider);
+    }
+    SpendLimit tightest = null;
+    for (SpendLimit l : policy.limits()) {
+      boolean boundsProvider = l.interval() == SpendInterval.MONTHLY && l.agent() == null
+          && (l.provider() == null || l.provider().equals(provider))
+          && (l.scope() == SpendLimit.Scope.GLOBAL || l.scope() == SpendLimit.Scope.PER_PROVIDER);
+      if (!boundsProvider) {
+        continue;
+      }
+      if (tightest == null) {
+        tightest = l;
+      } else if (l.amount().sameCurrency(tightest.amount())) {
+        tightest = l.amount().lessThan(tightest.amount()) ? l : tightest;
+      } else if (l.amount().sameCurrency(current.amount())) {
+        tightest = l;
+      }
+    }
+    if (tightest == null) {
+      return Optional.empty();
+    }
+    if (current.interval() == SpendInterval.MONTHLY && current.amount().sameCurrency(tightest.amount())
+        && !current.amount().greaterThan(tightest.amount())) {
+      return Optional.empty();
+    }
+    return updateProviderLimit(provider, SpendLimit.monthly(tightest.amount()).forProvider(provider), ctx);
+  }
+
+  // ---------------------------------------------------------------- resources
+
+  @Override
+  public ResourceState provision(ResourceRequest request, StepContext ctx) {
+    Objects.requireNonNull(request, "request");
+    requireText(request.serviceId(), "serviceId", "pass a catalog service id such as \"workers:paid\"");
+    requireText(request.name(), "name", "pass a deterministic resource name");
+    requireText(request.project(), "project", "name the project");
+    String environment = environment(request.environment());
+    CatalogIndex idx = index(request.provider(), ctx::retrying);
+    ServiceOffering service = idx.catalog().service(request.serviceId()).orElseThrow(() -> new InvalidRequestException(
+        "serviceId", "'" + request.serviceId() + "' is not in " + request.provider() + "'s catalog",
+        "use one of " + serviceIds(idx)));
+    PaymentAuthorization payment = request.payment();
+    if (payment == null && service.pricing().isPaid() && service.pricing().type() != Pricing.Type.COMPONENT) {
+      throw new InvalidRequestException("payment", request.serviceId() + " is paid (" + describe(service) + ") and no"
+          + " payment authorization was given", "authorize the spend with ctx.authorizeSpend(...) and pass it");
+    }
+    if (payment != null) {
+      requirePaymentAllowed(request.provider(), payment, ctx);
+    }
+    String projectId = projectId(request.project(), ctx);
+    Map<String, Object> body = new LinkedHashMap<>();
+    body.put("provider", providerRef(request.provider(), ctx::retrying));
+    body.put("service_ref", idx.ref(request.serviceId()));
+    body.put("configuration", new LinkedHashMap<>(request.configuration()));
+    body.put("project", projectId);
+    body.put("name", request.name());
+    body.put("environment", environment);
+    StripeCalls.Answer a = calls.post("provision " + request.serviceId() + " at " + request.provider(), RESOURCES, body,
+        ctx.idempotencyKey("stripe.resource.create"), api.provisioningVersion(), ctx::retrying);
+    String id = Wire.string(a.body(), "id");
+    if (id == null) {
+      throw invalidResponse("the new resource has no id", a.requestId());
+    }
+    ResourceRef ref = new ResourceRef(request.provider(), id, request.serviceId(), request.name());
+    ctx.audit("stripe.resource.create", "requested", auditDetails(ref, payment, Map.of("project", projectId)));
+    return settle(ref, a, ctx);
+  }
+
+  @Override
+  public ResourceState submitInformation(ResourceRef resource, Map<String, Object> information,
+      @Nullable PaymentAuthorization payment, StepContext ctx) {
+    Objects.requireNonNull(resource, "resource");
+    Objects.requireNonNull(information, "information");
+    if (information.isEmpty()) {
+      throw new InvalidRequestException("information", "is empty", "answer the fields of the resource's InformationRequest");
+    }
+    if (payment != null) {
+      requirePaymentAllowed(resource.provider(), payment, ctx);
+    }
+    StripeCalls.Answer a = calls.post("answer " + resource.provider() + "'s questions for " + resource.id(),
+        RESOURCES + "/" + resource.id() + "/submit_information",
+        Map.of("submitted_information", new LinkedHashMap<>(information)),
+        ctx.idempotencyKey("stripe.resource.submit_information"), api.provisioningVersion(), ctx::retrying);
+    ctx.audit("stripe.resource.submit_information", "submitted", auditDetails(resource, payment,
+        Map.of("fields", String.join(",", information.keySet()))));
+    return settle(resource, a, ctx);
+  }
+
+  @Override
+  public ResourceState resource(ResourceRef resource, StepContext ctx) {
+    Objects.requireNonNull(resource, "resource");
+    return read(resource, ctx::retrying);
+  }
+
+  private ResourceState read(ResourceRef resource, RetryObserver observer) {
+    Map<String, Object> r = calls.get("read Stripe resource " + resource.id(), RESOURCES + "/" + resource.id(),
+        Map.of(), api.provisioningVersion(), observer);
+    return state(r, resource);
+  }
+
+  @Override
+  public ResourceState update(ResourceRef resource, @Nullable String newServiceId, Map<String, Object> configuration,
+      @Nullable PaymentAuthorization payment, StepContext ctx) {
+    Objects.requireNonNull(resource, "resource");
+    Objects.requireNonNull(configuration, "configuration");
+    boolean serviceChange = newServiceId != null && !newServiceId.equals(resource.serviceId());
+    if (!serviceChange && configuration.isEmpty()) {
+      throw new InvalidRequestException("configuration", "neither a new service nor a configuration was given",
+          "pass the service to change to, a configuration, or both");
+    }
+    Map<String, Object> body = new LinkedHashMap<>();
+    if (serviceChange) {
+      CatalogIndex idx = index(resource.provider(), ctx::retrying);
+      Optional<ServiceOffering> current = idx.catalog().service(resource.serviceId());
+      if (current.isPresent() && !current.get().allowedUpdates().contains(newServiceId)) {
+        throw new InvalidRequestException("newServiceId", resource.serviceId() + " cannot be changed to " + newServiceId,
+            "change it to one of " + current.get().allowedUpdates());
+      }
+      ServiceOffering target = idx.catalog().service(newServiceId).orElseThrow(() -> new InvalidRequestException(
+          "newServiceId", "'" + newServiceId + "' is not in " + resource.provider() + "'s catalog",
+          "use one of " + serviceIds(idx)));
+      if (payment == null && target.pricing().isPaid() && target.pricing().type() != Pricing.Type.COMPONENT) {
+        throw new InvalidRequestException("payment", newServiceId + " is paid (" + describe(target) + ") and no"
+            + " payment authorization was given", "authorize the spend and pass it");
+      }
+      body.put("service_ref", idx.ref(newServiceId));
+    }
+    if (payment != null) {
+      requirePaymentAllowed(resource.provider(), payment, ctx);
+    }
+    if (!configuration.isEmpty()) {
+      body.put("configuration", new LinkedHashMap<>(configuration));
+    }
+    StripeCalls.Answer a = calls.post("update Stripe resource " + resource.id(), RESOURCES + "/" + resource.id(), body,
+        ctx.idempotencyKey("stripe.resource.update"), api.provisioningVersion(), ctx::retrying);
+    ResourceRef target = serviceChange ? new ResourceRef(resource.provider(), resource.id(), newServiceId,
+        resource.name()) : resource;
+    ctx.audit("stripe.resource.update", "requested", auditDetails(target, payment,
+        Map.of("from_service", resource.serviceId())));
+    return settle(target, a, ctx);
+  }
+
+  @Override
+  public AccessConfiguration revealCredentials(ResourceRef resource, StepContext ctx) {
+    Objects.requireNonNull(resource, "resource");
+    return reveal(resource, ctx.idempotencyKey("stripe.resource.reveal"), ctx);
+  }
+
+  private AccessConfiguration reveal(ResourceRef resource, String key, StepContext ctx) {
+    StripeCalls.Answer a = calls.post("reveal the credentials of Stripe resource " + resource.id(),
+        RESOURCES + "/" + resource.id() + "/reveal_access_configuration", Map.of(), key, api.provisioningVersion(),
+        ctx::retrying);
+    AccessConfiguration access = ProvisioningWire.access(a.body());
+    ctx.audit("stripe.credentials.reveal", "revealed", Map.of("provider", resource.provider(), "resource",
+        resource.id(), "names", String.join(",", new java.util.TreeSet<>(access.values().keySet())),
+        "generation", Long.toString(access.generation())));
+    return access;
+  }
+
+  /**
+   * Rotates the resource's credentials, waits while the resource is pending, then reveals the new
+   * generation. (A reveal repeated under one idempotency key replays its first answer, so the reveal
+   * after a rotation uses a key of its own.)
+   */
+  @Override
+  public AccessConfiguration rotateCredentials(ResourceRef resource, StepContext ctx) {
+    Objects.requireNonNull(resource, "resource");
+    StripeCalls.Answer a = calls.post("rotate the credentials of Stripe resource " + resource.id(),
+        RESOURCES + "/" + resource.id() + "/rotate_credentials", Map.of(),
+        ctx.idempotencyKey("stripe.resource.rotate"), api.provisioningVersion(), ctx::retrying);
+    ctx.audit("stripe.credentials.rotate", "requested", Map.of("provider", resource.provider(), "resource",
+        resource.id()));
+    ResourceState s = settle(resource, a, ctx);
+    if (s.status() == ResourceStatus.ERRORED) {
+      throw new ProviderException(StripeErrors.PROVIDER, 0, s.errorCode() == null ? "rotation_failed" : s.errorCode(),
+          null, "rotating the credentials of " + resource.id() + " failed: "
+              + (s.errorMessage() == null ? "no reason given" : s.errorMessage()), false);
+    }
+    return reveal(resource, ctx.idempotencyKey("stripe.resource.reveal_after_rotate"), ctx);
+  }
+
+  @Override
+  public void remove(ResourceRef resource, StepContext ctx) {
+    Objects.requireNonNull(resource, "resource");
+    if (read(resource, ctx::retrying).status() == ResourceStatus.REMOVED) {
+      return;
+    }
+    StripeCalls.Answer a = calls.post("remove Stripe resource " + resource.id(),
+        RESOURCES + "/" + resource.id() + "/remove", Map.of(), ctx.idempotencyKey("stripe.resource.remove"),
+        api.provisioningVersion(), ctx::retrying);
+    ctx.audit("stripe.resource.remove", "requested", Map.of("provider", resource.provider(), "resource",
+        resource.id(), "service", resource.serviceId()));
+    ResourceState s = settle(resource, a, ctx);
+    if (s.status() == ResourceStatus.ERRORED) {
+      throw new ProviderException(StripeErrors.PROVIDER, 0, s.errorCode() == null ? "remove_failed" : s.errorCode(),
+          null, "removing " + resource.id() + " failed: "
+              + (s.errorMessage() == null ? "no reason given" : s.errorMessage()), false);
+    }
+  }
+
+  /** Forgets the resource at Stripe without deprovisioning it at the provider. */
+  public void unlink(ResourceRef resource, StepContext ctx) {
+    Objects.requireNonNull(resource, "resource");
+    calls.post("unlink Stripe resource " + resource.id(), RESOURCES + "/" + resource.id() + "/unlink", Map.of(),
+        ctx.idempotencyKey("stripe.resource.unlink"), api.provisioningVersion(), ctx::retrying);
+    ctx.audit("stripe.resource.unlink", "unlinked", Map.of("provider", resource.provider(), "resource",
+        resource.id()));
+  }
+
+  /** Uses the answer when it is fresh and settled; otherwise reads the resource until it is no longer pending. */
+  private ResourceState settle(ResourceRef ref, StripeCalls.Answer answer, StepContext ctx) {
+    ResourceState first = state(answer.body(), ref);
+    if (!answer.replayed() && first.status() != ResourceStatus.PENDING) {
+      return first;
+    }
+    ResourceRef current = first.ref();
+    return Polling.until(ctx, "Stripe resource " + current.id(), () -> read(current, ctx::retrying),
+        s -> s.status() != ResourceStatus.PENDING, backoff);
+  }
+
+  private ResourceState state(Map<String, Object> body, ResourceRef fallback) {
+    CatalogIndex idx = catalogs.get(fallback.provider());
+    // Without the catalog (a fresh instance resuming a run) Stripe's service_ref cannot be named; the
+    // service only changes through update(), which loads the catalog, so the caller's id stands.
+    return ProvisioningWire.resource(body, fallback,
+        r -> idx == null ? fallback.serviceId() : idx.refToServiceId().getOrDefault(r, r));
+  }
+
+  // ---------------------------------------------------------------- helpers
+
+  private static Map<String, String> auditDetails(ResourceRef ref, @Nullable PaymentAuthorization payment,
+      Map<String, String> more) {
+    Map<String, String> d = new LinkedHashMap<>();
+    d.put("provider", ref.provider());
+    d.put("resource", ref.id());
+    d.put("service", ref.serviceId());
+    d.put("name", ref.name());
+    if (payment != null) {
+      d.put("reservation", payment.reservationId());
+      d.put("max_amount", payment.maxAmount().toString());
+    }
+    d.putAll(more);
+    return d;
+  }
+
+  private static String describe(ServiceOffering s) {
+    return s.pricing().description() != null ? s.pricing().description()
+        : s.pricing().amount() != null ? String.valueOf(s.pricing().amount()) : s.pricing().type().name().toLowerCase(Locale.ROOT);
+  }
+
+  private static List<String> serviceIds(CatalogIndex idx) {
+    List<String> ids = new ArrayList<>();
+    for (ServiceOffering s : idx.catalog().services()) {
+      ids.add(s.id());
+    }
+    return ids;
+  }
+
+  /** Stripe knows two environments, {@code prod} and {@code dev}. */
+  private static String environment(String env) {
+    switch (env.toLowerCase(Locale.ROOT)) {
+      case "prod":
+      case "production":
+        return "prod";
+      case "dev":
+      case "development":
+        return "dev";
+      default:
+        throw new InvalidRequestException("environment", "'" + env + "' is not an environment Stripe knows",
+            "use \"production\" or \"development\"");
+    }
+  }
+
+  private static String interval(SpendInterval i) {
+    switch (i) {
+      case WEEKLY:
+        return "a week";
+      case MONTHLY:
+        return "a month";
+      case YEARLY:
+        return "a year";
+      default:
+        return i.name().toLowerCase(Locale.ROOT);
+    }
+  }
+
+  private static void requireText(@Nullable String value, String field, String fix) {
+    if (value == null || value.isBlank()) {
+      throw new InvalidRequestException(field, "is empty", fix);
+    }
+  }
+
+  private static ProviderException invalidResponse(String what, @Nullable String requestId) {
+    return new ProviderException(StripeErrors.PROVIDER, 200, "invalid_response", requestId,
+        "unexpected answer from Stripe: " + what, false);
+  }
+
+  /** A provider's catalog with Stripe's service references ({@code prvsvc_…}) both ways. */
+  private record CatalogIndex(Catalog catalog, Map<String, String> refToServiceId, Map<String, String> serviceIdToRef) {
+    String ref(String serviceId) {
+      return serviceIdToRef.getOrDefault(serviceId, serviceId);
+    }
+  }
+
+  /** Builds a {@link StripeProjects}. */
+  public static final class Builder {
+    private @Nullable StripeApi api;
+    private String catalog = DEFAULT_CATALOG;
+    private Polling.Backoff backoff = DEFAULT_POLL_BACKOFF;
+
+    private Builder() {}
+
+    /** The shared Stripe client and settings. */
+    public Builder api(StripeApi stripeApi) {
+      this.api = Objects.requireNonNull(stripeApi, "api");
+      return this;
+    }
+
+    /** Shorthand for {@code api(StripeApi.builder().apiKey(key).build())}. */
+    public Builder apiKey(Secret key) {
+      this.api = StripeApi.builder().apiKey(key).build();
+      return this;
+    }
+
+    /** The catalog partition: {@code prod} (default), {@code dev} or {@code testing}. */
+    public Builder catalog(String partition) {
+      Objects.requireNonNull(partition, "catalog");
+      if (!List.of("prod", "dev", "testing").contains(partition)) {
+        throw new InvalidRequestException("catalog", "'" + partition + "' is not a Stripe catalog partition",
+            "use \"prod\", \"dev\" or \"testing\"");
+      }
+      this.catalog = partition;
+      return this;
+    }
+
+    /** How pending resources and connection requests are polled. */
+    public Builder pollBackoff(Polling.Backoff pollBackoff) {
+      Objects.requireNonNull(pollBackoff, "pollBackoff");
+      if (pollBackoff.initial().isNegative() || pollBackoff.initial().isZero()
+          || pollBackoff.max().compareTo(pollBackoff.initial()) < 0) {
+        throw new InvalidRequestException("pollBackoff", "needs 0 < initial <= max (was " + pollBackoff + ")",
+            "pass new Polling.Backoff(Duration.ofSeconds(1), Duration.ofSeconds(30))");
+      }
+      this.backoff = pollBackoff;
+      return this;
+    }
+
+    public StripeProjects build() {
+      if (api == null) {
+        throw new InvalidRequestException("api", "is not set", "call api(StripeApi) or apiKey(Secret)");
+      }
+      return new StripeProjects(this);
+    }
+  }
+}

@@ -1,0 +1,263 @@
+package io.agentprovision.stripe;
+
+import io.agentprovision.core.InvalidRequestException;
+import io.agentprovision.core.Money;
+import io.agentprovision.core.ProviderException;
+import io.agentprovision.core.Secret;
+import io.agentprovision.core.spi.PaymentMethodStatus;
+import io.agentprovision.core.spi.PaymentToken;
+import io.agentprovision.core.spi.PaymentTokenProvider;
+import io.agentprovision.core.spi.PaymentTokenRequest;
+import io.agentprovision.core.spi.RetryObserver;
+import io.agentprovision.stripe.internal.StripeCalls;
+import io.agentprovision.stripe.internal.Wire;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Objects;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * Stripe Shared Payment Tokens as the SDK's {@link PaymentTokenProvider}: each paid step gets a
+ * token ({@code spt_…}) that only the named seller can charge, at most the step's quoted price, in
+ * one currency, until a short expiry. Issued, read and revoked with
+ * {@code /v1/shared_payment/issued_tokens} (a preview, called with
+ * {@link StripeApi#sharedPaymentVersion()}), form-encoded as Stripe's v1 API wants.
+ *
+ * <pre>{@code
+ * PaymentTokenProvider spt = StripeSharedPaymentTokens.builder()
+ *     .api(stripeApi)
+ *     .paymentMethod("pm_1Qx…")          // the human's card, saved at Stripe
+ *     .build();
+ * PaymentToken token = spt.issue(new PaymentTokenRequest("profile_cloudflare", "res_42",
+ *     Money.usd("5.00"), clock.instant().plus(Duration.ofMinutes(15)), ctx.idempotencyKey("spt"), Map.of()));
+ * }</pre>
+ *
+ * <p>The token's own limits are only amount, currency, expiry and seller; monthly caps, budgets and
+ * approvals stay the engine's. Expiries are refused unless they lie within
+ * {@link Builder#maxLifetime} of now, so that no token outlives its step by much. The request's
+ * metadata is not sent: the issue call documents no such parameter. Thread-safe.
+ */
+public final class StripeSharedPaymentTokens implements PaymentTokenProvider {
+  /** The provider's name in logs and errors. */
+  public static final String NAME = "stripe-spt";
+  /** Tokens may live at most this long unless configured: one hour. */
+  public static final Duration DEFAULT_MAX_LIFETIME = Duration.ofHours(1);
+
+  static final String ISSUED_TOKENS = "/v1/shared_payment/issued_tokens";
+  static final String PAYMENT_METHODS = "/v1/payment_methods";
+  private static final RetryObserver QUIET = (attempt, delay, reason) -> { };
+
+  private final StripeApi api;
+  private final StripeCalls calls;
+  private final String paymentMethod;
+  private final Clock clock;
+  private final Duration maxLifetime;
+
+  private StripeSharedPaymentTokens(Builder b) {
+    this.api = Objects.requireNonNull(b.api, "api");
+    this.calls = new StripeCalls(api.client());
+    this.paymentMethod = Objects.requireNonNull(b.paymentMethod, "paymentMethod");
+    this.clock = b.clock;
+    this.maxLifetime = b.maxLifetime;
+  }
+
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  @Override
+  public String name() {
+    return NAME;
+  }
+
+  /** Whether the configured payment method exists at Stripe; a 404 means it does not. */
+  @Override
+  public PaymentMethodStatus paymentMethod() {
+    Map<String, Object> pm;
+    try {
+      pm = calls.get("read Stripe payment method", PAYMENT_METHODS + "/" + paymentMethod, Map.of(),
+          api.sharedPaymentVersion(), QUIET);
+    } catch (ProviderException e) {
+      if (e.status() == 404) {
+        return new PaymentMethodStatus(false, null);
+      }
+      throw e;
+    }
+    Map<String, Object> card = Wire.object(pm, "card");
+    String last4 = Wire.string(card, "last4");
+    String brand = Wire.string(card, "brand");
+    String display = last4 == null ? Wire.string(pm, "type")
+        : (brand == null ? "card" : brand) + " •••• " + last4;
+    return new PaymentMethodStatus(true, display);
+  }
+
+  @Override
+  public PaymentToken issue(PaymentTokenRequest request) {
+    Objects.requireNonNull(request, "request");
+    if (request.seller().isBlank()) {
+      throw new InvalidRequestException("seller", "is empty", "pass the seller's network business profile");
+    }
+    if (!request.maxAmount().isPositive()) {
+      throw new InvalidRequestException("maxAmount", "must be more than zero (was " + request.maxAmount() + ")",
+          "pass the quoted price of the step");
+    }
+    Instant now = clock.instant();
+    if (!request.expiresAt().isAfter(now)) {
+      throw new InvalidRequestException("expiresAt", "is not in the future (" + request.expiresAt() + ")",
+          "pass an expiry a few minutes from now");
+    }
+    if (request.expiresAt().isAfter(now.plus(maxLifetime))) {
+      throw new InvalidRequestException("expiresAt", request.expiresAt() + " is more than " + maxLifetime
+          + " away", "keep payment tokens short-lived: expire them within " + maxLifetime);
+    }
+    Map<String, Object> seller = new LinkedHashMap<>();
+    seller.put("network_business_profile", request.seller());
+    if (request.sellerExternalId() != null) {
+      seller.put("external_id", request.sellerExternalId());
+    }
+    Map<String, Object> limits = new LinkedHashMap<>();
+    limits.put("currency", request.maxAmount().currencyCode().toLowerCase(Locale.ROOT));
+    limits.put("max_amount", request.maxAmount().minorUnits());
+    limits.put("expires_at", request.expiresAt().getEpochSecond());
+    Map<String, Object> body = new LinkedHashMap<>();
+    body.put("payment_method", paymentMethod);
+    body.put("seller_details", seller);
+    body.put("usage_limits", limits);
+    StripeCalls.Answer a = calls.post("issue a Stripe shared payment token for " + request.seller(), ISSUED_TOKENS,
+        body, request.idempotencyKey(), api.sharedPaymentVersion(), QUIET);
+    return token(a.body(), null, request.seller(), request.maxAmount(), request.expiresAt());
+  }
+
+  @Override
+  public PaymentToken retrieve(PaymentToken token) {
+    Objects.requireNonNull(token, "token");
+    Map<String, Object> t = calls.get("read Stripe shared payment token " + token.reference(),
+        ISSUED_TOKENS + "/" + token.token().reveal(), Map.of(), api.sharedPaymentVersion(), QUIET);
+    return token(t, token.token(), token.seller(), token.maxAmount(), token.expiresAt());
+  }
+
+  /** Revokes the token; a token already deactivated (consumed, expired, revoked) is left as it is. */
+  @Override
+  public void revoke(PaymentToken token) {
+    Objects.requireNonNull(token, "token");
+    try {
+      calls.post("revoke Stripe shared payment token " + token.reference(),
+          ISSUED_TOKENS + "/" + token.token().reveal() + "/revoke", Map.of(), revokeKey(token.token()),
+          api.sharedPaymentVersion(), QUIET);
+    } catch (ProviderException e) {
+      if (e.status() == 400 && retrieve(token).status() == PaymentToken.Status.DEACTIVATED) {
+        return;
+      }
+      throw e;
+    }
+  }
+
+  private static String revokeKey(Secret token) {
+    try {
+      byte[] d = MessageDigest.getInstance("SHA-256").digest(token.reveal().getBytes(StandardCharsets.UTF_8));
+      return "agentprovision-spt-revoke-" + HexFormat.of().formatHex(d, 0, 16);
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException("SHA-256 is unavailable", e);
+    }
+  }
+
+  private static PaymentToken token(Map<String, Object> t, @Nullable Secret known, String seller, Money max,
+      Instant expiresAt) {
+    String id = Wire.string(t, "id");
+    Secret value = id != null ? Secret.of(id) : known;
+    if (value == null) {
+      throw new ProviderException("stripe", 200, "invalid_response", null,
+          "unexpected answer from Stripe: the shared payment token has no id", false);
+    }
+    Map<String, Object> limits = Wire.object(t, "usage_limits");
+    Long maxMinor = Wire.integer(limits, "max_amount");
+    String currency = Wire.string(limits, "currency");
+    Money maxAmount = max;
+    if (maxMinor != null && currency != null) {
+      maxAmount = Money.ofMinor(maxMinor, currency);
+    }
+    Instant expiry = Wire.instant(limits, "expires_at");
+    String sellerProfile = Wire.string(Wire.object(t, "seller_details"), "network_business_profile");
+    Long captured = Wire.integer(Wire.object(t, "usage_details"), "amount_captured");
+    String status = Wire.string(t, "status");
+    PaymentToken.Status s;
+    if (t.get("deactivated_at") != null || "deactivated".equals(status)) {
+      s = PaymentToken.Status.DEACTIVATED;
+    } else if ("active".equals(status)) {
+      s = PaymentToken.Status.ACTIVE;
+    } else if ("requires_action".equals(status)) {
+      s = PaymentToken.Status.REQUIRES_ACTION;
+    } else {
+      s = PaymentToken.Status.UNKNOWN;
+    }
+    return new PaymentToken(value, sellerProfile == null ? seller : sellerProfile, maxAmount,
+        expiry == null ? expiresAt : expiry, s, captured == null ? null : Money.ofMinor(captured, maxAmount.currency()));
+  }
+
+  @Override
+  public String toString() {
+    return "StripeSharedPaymentTokens{apiBase=" + api.apiBase() + ", maxLifetime=" + maxLifetime + "}";
+  }
+
+  /** Builds a {@link StripeSharedPaymentTokens}. */
+  public static final class Builder {
+    private @Nullable StripeApi api;
+    private @Nullable String paymentMethod;
+    private Clock clock = Clock.systemUTC();
+    private Duration maxLifetime = DEFAULT_MAX_LIFETIME;
+
+    private Builder() {}
+
+    /** The shared Stripe client and settings. */
+    public Builder api(StripeApi stripeApi) {
+      this.api = Objects.requireNonNull(stripeApi, "api");
+      return this;
+    }
+
+    /** The saved payment method ({@code pm_…}) that backs the tokens. */
+    public Builder paymentMethod(String id) {
+      Objects.requireNonNull(id, "paymentMethod");
+      if (!id.matches("pm_[A-Za-z0-9_]+")) {
+        throw new InvalidRequestException("paymentMethod", "'" + id + "' is not a payment method id",
+            "pass the pm_… id of the human's saved card");
+      }
+      this.paymentMethod = id;
+      return this;
+    }
+
+    /** The clock that judges expiries. */
+    public Builder clock(Clock c) {
+      this.clock = Objects.requireNonNull(c, "clock");
+      return this;
+    }
+
+    /** The longest lifetime a token may be given: between one minute and one day. */
+    public Builder maxLifetime(Duration lifetime) {
+      Objects.requireNonNull(lifetime, "maxLifetime");
+      if (lifetime.compareTo(Duration.ofMinutes(1)) < 0 || lifetime.compareTo(Duration.ofDays(1)) > 0) {
+        throw new InvalidRequestException("maxLifetime", "must be between 1 minute and 1 day (was " + lifetime + ")",
+            "pass a duration such as Duration.ofMinutes(15)");
+      }
+      this.maxLifetime = lifetime;
+      return this;
+    }
+
+    public StripeSharedPaymentTokens build() {
+      if (api == null) {
+        throw new InvalidRequestException("api", "is not set", "call api(StripeApi)");
+      }
+      if (paymentMethod == null) {
+        throw new InvalidRequestException("paymentMethod", "is not set", "call paymentMethod(\"pm_…\")");
+      }
+      return new StripeSharedPaymentTokens(this);
+    }
+  }
+}

@@ -1,0 +1,84 @@
+package io.agentprovision.stripe.internal;
+
+import io.agentprovision.core.ProviderException;
+import io.agentprovision.core.spi.RetryObserver;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * Finds or creates Provisioning projects by name. Stripe's generated SDKs show only project
+ * creation (C); listing ({@code GET /v2/provisioning/projects}) is tried first and, when Stripe
+ * answers 404, not tried again (M). Creation carries an idempotency key derived from the catalog
+ * and the name, so every step and every run that wants the same project asks for the same one.
+ */
+public final class ProjectDirectory {
+  /** Where projects are created. */
+  public static final String PATH = "/v2/provisioning/projects";
+
+  private final StripeCalls calls;
+  private final String version;
+  private final Map<String, Map<String, Object>> known = new ConcurrentHashMap<>();
+  private volatile boolean listingUnsupported;
+
+  public ProjectDirectory(StripeCalls calls, String version) {
+    this.calls = calls;
+    this.version = version;
+  }
+
+  /** A project found or created. */
+  public record Found(Map<String, Object> project, boolean created) {
+    public String id() {
+      String id = Wire.string(project, "id");
+      return id == null ? "unknown" : id;
+    }
+  }
+
+  /** The project called {@code name} in {@code catalog}, created when there is none. */
+  public Found ensure(String name, String catalog, RetryObserver observer) {
+    String cacheKey = catalog + "\u0000" + name;
+    Map<String, Object> cached = known.get(cacheKey);
+    if (cached != null) {
+      return new Found(cached, false);
+    }
+    if (!listingUnsupported) {
+      try {
+        List<Map<String, Object>> all = calls.list("list Stripe projects", PATH, Map.of("limit", 100), version, observer);
+        for (Map<String, Object> p : all) {
+          if (name.equals(Wire.string(p, "name")) && (Wire.string(p, "catalog") == null
+              || catalog.equals(Wire.string(p, "catalog")))) {
+            known.put(cacheKey, p);
+            return new Found(p, false);
+          }
+        }
+      } catch (ProviderException e) {
+        if (e.status() != 404) {
+          throw e;
+        }
+        listingUnsupported = true;
+      }
+    }
+    Map<String, Object> body = new LinkedHashMap<>();
+    body.put("name", name);
+    body.put("catalog", catalog);
+    Map<String, Object> project = calls.post("create Stripe project '" + name + "'", PATH, body,
+        idempotencyKey(catalog, name), version, observer).body();
+    known.put(cacheKey, project);
+    return new Found(project, true);
+  }
+
+  /** The idempotency key for creating the project {@code name} in {@code catalog}. */
+  public static String idempotencyKey(String catalog, String name) {
+    try {
+      byte[] d = MessageDigest.getInstance("SHA-256").digest((catalog + "\n" + name).getBytes(StandardCharsets.UTF_8));
+      return "agentprovision-project-" + HexFormat.of().formatHex(d, 0, 16);
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException("SHA-256 is unavailable", e);
+    }
+  }
+}

@@ -1,0 +1,111 @@
+package io.agentprovision.stripe.internal;
+
+import com.stripe.exception.ApiConnectionException;
+import com.stripe.exception.IdempotencyException;
+import com.stripe.exception.StripeException;
+import com.stripe.model.StripeError;
+import com.stripe.net.StripeResponse;
+import io.agentprovision.core.ProviderException;
+import java.util.Locale;
+import java.util.regex.Pattern;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * Maps stripe-java's exceptions to the SDK's {@link ProviderException}: provider {@code "stripe"},
+ * the HTTP status (0 when no answer arrived), Stripe's error code (or its error type when it gave
+ * no code), the request id, and whether repeating the call may succeed. Messages are Stripe's own
+ * words with anything that looks like a credential removed; response bodies are never copied in.
+ */
+public final class StripeErrors {
+  /** The provider name on every exception. */
+  public static final String PROVIDER = "stripe";
+
+  private static final Pattern CREDENTIAL = Pattern.compile(
+      "\\b(?:sk|rk|pk|whsec|spt|ek|seti_[A-Za-z0-9]+_secret|pi_[A-Za-z0-9]+_secret)_[A-Za-z0-9_]{4,}"
+          + "|(?i:bearer)\\s+[A-Za-z0-9._~+/=-]{8,}");
+
+  private StripeErrors() {}
+
+  /** The SDK exception for a failed Stripe call; {@code operation} says what was attempted. */
+  public static ProviderException map(String operation, StripeException e) {
+    if (e instanceof ApiConnectionException) {
+      Throwable cause = e.getCause();
+      String what = cause == null ? "no answer" : cause.getClass().getSimpleName()
+          + (cause.getMessage() == null ? "" : ": " + redact(cause.getMessage()));
+      return new ProviderException(PROVIDER, 0, "connection_failed", null,
+          operation + " failed: Stripe could not be reached or did not answer (" + what + ")", true, cause);
+    }
+    int status = e.getStatusCode() == null ? 0 : e.getStatusCode();
+    StripeError error = e.getStripeError();
+    String type = error == null ? null : error.getType();
+    String code = firstNonBlank(error == null ? null : error.getCode(), e.getCode(), type);
+    String message = error == null ? null : error.getMessage();
+    if (message == null || message.isBlank()) {
+      message = defaultMessage(status);
+    }
+    StringBuilder text = new StringBuilder(operation).append(" failed: ").append(redact(message));
+    String hint = hint(status);
+    if (hint != null) {
+      text.append(" (").append(hint).append(')');
+    }
+    String retryAfter = header(error, "Retry-After");
+    if (retryAfter != null && retryAfter.matches("\\d{1,6}")) {
+      text.append("; retry after ").append(retryAfter).append(" s");
+    }
+    boolean idempotencyConflict = e instanceof IdempotencyException || "idempotency_error".equals(type);
+    boolean retryable;
+    if (idempotencyConflict) {
+      // The same key with other parameters never succeeds; a key still in use by a concurrent call does.
+      retryable = code != null && code.toLowerCase(Locale.ROOT).contains("in_use");
+    } else if ("false".equals(header(error, "Stripe-Should-Retry")) && status < 500) {
+      retryable = false;
+    } else {
+      retryable = ProviderException.retryableStatus(status);
+    }
+    return new ProviderException(PROVIDER, status, code, e.getRequestId(), text.toString(), retryable);
+  }
+
+  /** {@code text} with anything that looks like a Stripe key, token or bearer credential replaced. */
+  public static String redact(String text) {
+    return CREDENTIAL.matcher(text).replaceAll("[redacted]");
+  }
+
+  private static @Nullable String header(@Nullable StripeError error, String name) {
+    if (error == null) {
+      return null;
+    }
+    StripeResponse r = error.getLastResponse();
+    return r == null ? null : r.headers().firstValue(name).orElse(null);
+  }
+
+  private static @Nullable String firstNonBlank(@Nullable String... values) {
+    for (String v : values) {
+      if (v != null && !v.isBlank()) {
+        return v;
+      }
+    }
+    return null;
+  }
+
+  private static String defaultMessage(int status) {
+    return status > 0 ? "Stripe answered HTTP " + status : "Stripe gave no answer";
+  }
+
+  private static @Nullable String hint(int status) {
+    switch (status) {
+      case 401:
+        return "check the API key; a restricted key needs the Provisioning permissions";
+      case 402:
+        return "the payment method was declined or a payment limit was reached";
+      case 403:
+        return "the key is not allowed to do this; the Provisioning API is a private preview that must be enabled"
+            + " for the account";
+      case 404:
+        return "the object does not exist in this account and mode, or the preview is not enabled";
+      case 429:
+        return "rate limited by Stripe";
+      default:
+        return null;
+    }
+  }
+}
