@@ -67,8 +67,17 @@ public final class WorkerdRuntime implements AutoCloseable {
   public static final String ENV_BINARY = "WORKERD_BIN";
   /** How long a workerd process may take to listen. */
   public static final Duration STARTUP_TIMEOUT = Duration.ofSeconds(30);
+  /** How long a listening workerd must stay up before its Worker counts as started. */
+  static final Duration GRACE = Duration.ofMillis(300);
 
   private static final Logger LOG = LoggerFactory.getLogger(WorkerdRuntime.class);
+
+  static {
+    // Without TCP_NODELAY the JDK server's header and body writes meet delayed ACKs: ~40 ms a call.
+    if (System.getProperty("sun.net.httpserver.nodelay") == null) {
+      System.setProperty("sun.net.httpserver.nodelay", "true");
+    }
+  }
   private static final Set<String> HOP_BY_HOP = Set.of("connection", "keep-alive", "transfer-encoding", "upgrade",
       "content-length", "host", "proxy-connection", "te", "trailer");
 
@@ -250,6 +259,16 @@ public final class WorkerdRuntime implements AutoCloseable {
         throw new IllegalStateException(why);
       }
       if (listening(port)) {
+        // workerd binds its socket before it compiles the Worker; a compile error ends it a moment later.
+        try {
+          if (process.waitFor(GRACE.toMillis(), TimeUnit.MILLISECONDS)) {
+            continue;
+          }
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          process.destroyForcibly();
+          throw new IllegalStateException("interrupted while starting workerd", e);
+        }
         break;
       }
       if (System.nanoTime() > deadline) {
