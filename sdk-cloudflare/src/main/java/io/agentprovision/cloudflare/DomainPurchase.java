@@ -150,15 +150,20 @@ public final class DomainPurchase {
    */
   public PurchasedDomain purchase(DomainRequest request, StepContext ctx) {
     Objects.requireNonNull(ctx, "ctx");
+    if (request.isExact()) {
+      // A name the account holds is no longer registrable: look for it before asking for a quote.
+      Optional<Registrar.Registration> existing = existingRegistration(request.text());
+      if (existing.isPresent()) {
+        ctx.audit("cloudflare.domain.register", "already-registered", Map.of("domain", request.text(), "status",
+            existing.get().status(), "sandbox", String.valueOf(registrar.isSandbox())));
+        Money max = request.maxPrice();
+        return new PurchasedDomain(request.text(), Money.zero(max != null ? max.currencyCode() : "USD"), true,
+            registrar.isSandbox(), null);
+      }
+    }
     DomainQuote quote = choose(request);
     String name = quote.name();
-    Optional<Registrar.Registration> existing = existingRegistration(name);
     Money price = requirePrice(quote, request.years());
-    if (existing.isPresent()) {
-      ctx.audit("cloudflare.domain.register", "already-registered", Map.of("domain", name, "status",
-          existing.get().status(), "sandbox", String.valueOf(registrar.isSandbox())));
-      return new PurchasedDomain(name, Money.zero(price.currency()), true, registrar.isSandbox(), null);
-    }
     Map<String, String> details = new LinkedHashMap<>();
     details.put("domain", name);
     details.put("years", String.valueOf(request.years()));
