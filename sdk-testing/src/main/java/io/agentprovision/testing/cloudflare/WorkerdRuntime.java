@@ -2,14 +2,14 @@ package io.agentprovision.testing.cloudflare;
 
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
+import java.io.BufferedReader;
 import java.io.IOException;
+import java.io.InputStreamReader;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.net.ServerSocket;
-import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -23,7 +23,9 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.OptionalInt;
 import java.util.Set;
+import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
@@ -42,7 +44,7 @@ import org.slf4j.LoggerFactory;
 /**
  * Runs uploaded Workers locally with Cloudflare's open-source runtime, <a
  * href="https://github.com/cloudflare/workerd">workerd</a> (npm package {@code workerd}): one
- * {@code workerd serve} process per script on a free loopback port, configured from the script's
+ * {@code workerd serve} process per script on a loopback port it picks itself, configured from the script's
  * modules and text/JSON bindings, restarted on each re-upload and stopped on removal; plus a
  * loopback front server that dispatches by {@code Host} to the right process.
  *
@@ -67,8 +69,6 @@ public final class WorkerdRuntime implements AutoCloseable {
   public static final String ENV_BINARY = "WORKERD_BIN";
   /** How long a workerd process may take to listen. */
   public static final Duration STARTUP_TIMEOUT = Duration.ofSeconds(30);
-  /** How long a listening workerd must stay up before its Worker counts as started. */
-  static final Duration GRACE = Duration.ofMillis(300);
 
   private static final Logger LOG = LoggerFactory.getLogger(WorkerdRuntime.class);
 
@@ -232,7 +232,6 @@ public final class WorkerdRuntime implements AutoCloseable {
     Objects.requireNonNull(worker, "worker");
     remove(key);
     failures.remove(key);
-    int port = freePort();
     Path dir = workDir.resolve(key.replaceAll("[^A-Za-z0-9_.-]", "_") + "-" + System.nanoTime());
     Path log = dir.resolve("workerd.log");
     Process process;
@@ -241,53 +240,72 @@ public final class WorkerdRuntime implements AutoCloseable {
       for (int i = 0; i < worker.modules().size(); i++) {
         Files.write(dir.resolve("modules").resolve("m" + i), worker.modules().get(i).content());
       }
-      Files.writeString(dir.resolve("config.capnp"), config(worker, port), StandardCharsets.UTF_8);
-      process = new ProcessBuilder(binary.toString(), "serve", "config.capnp")
+      Files.writeString(dir.resolve("config.capnp"), config(worker, 0), StandardCharsets.UTF_8);
+      // Port 0 and --control-fd=1: workerd picks a free port and, once the Worker compiled and the
+      // socket listens, says so on stdout as {"event":"listen","socket":"http","port":N}.
+      process = new ProcessBuilder(binary.toString(), "serve", "config.capnp", "--control-fd=1")
           .directory(dir.toFile())
-          .redirectErrorStream(true)
-          .redirectOutput(log.toFile())
+          .redirectError(log.toFile())
           .start();
     } catch (IOException e) {
       failures.put(key, "cannot start workerd: " + e.getMessage());
       throw new IllegalStateException("cannot start workerd for " + key, e);
     }
-    long deadline = System.nanoTime() + STARTUP_TIMEOUT.toNanos();
-    while (true) {
-      if (!process.isAlive()) {
-        String why = "workerd exited with " + process.exitValue() + ": " + tail(log);
-        failures.put(key, why);
-        throw new IllegalStateException(why);
-      }
-      if (listening(port)) {
-        // workerd binds its socket before it compiles the Worker; a compile error ends it a moment later.
-        try {
-          if (process.waitFor(GRACE.toMillis(), TimeUnit.MILLISECONDS)) {
-            continue;
-          }
-        } catch (InterruptedException e) {
-          Thread.currentThread().interrupt();
-          process.destroyForcibly();
-          throw new IllegalStateException("interrupted while starting workerd", e);
+    BlockingQueue<String> events = new LinkedBlockingQueue<>();
+    Thread reader = new Thread(() -> {
+      try (BufferedReader in = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
+        String line;
+        while ((line = in.readLine()) != null) {
+          events.add(line);
         }
-        break;
+      } catch (IOException e) {
+        // the process ended; nothing more to read
       }
-      if (System.nanoTime() > deadline) {
-        process.destroyForcibly();
-        String why = "workerd did not listen within " + STARTUP_TIMEOUT + ": " + tail(log);
-        failures.put(key, why);
-        throw new IllegalStateException(why);
+    }, "workerd-control-" + key);
+    reader.setDaemon(true);
+    reader.start();
+    long deadline = System.nanoTime() + STARTUP_TIMEOUT.toNanos();
+    int port = -1;
+    try {
+      while (port < 0) {
+        String line = events.poll(50, TimeUnit.MILLISECONDS);
+        if (line != null) {
+          port = listenPort(line);
+          continue;
+        }
+        if (!process.isAlive()) {
+          String why = "workerd exited with " + process.exitValue() + ": " + tail(log);
+          failures.put(key, why);
+          throw new IllegalStateException(why);
+        }
+        if (System.nanoTime() > deadline) {
+          process.destroyForcibly();
+          String why = "workerd did not listen within " + STARTUP_TIMEOUT + ": " + tail(log);
+          failures.put(key, why);
+          throw new IllegalStateException(why);
+        }
       }
-      try {
-        Thread.sleep(25); // waiting for a real process to bind its socket; nothing virtual to advance
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        process.destroyForcibly();
-        throw new IllegalStateException("interrupted while starting workerd", e);
-      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      process.destroyForcibly();
+      throw new IllegalStateException("interrupted while starting workerd", e);
     }
     running.put(key, new Running(process, port, dir));
     LOG.debug("workerd serves {} on 127.0.0.1:{}", key, port);
     return port;
+  }
+
+  /** The port of a control message {@code {"event":"listen","socket":"http","port":N}}, else -1. */
+  static int listenPort(String line) {
+    try {
+      Map<String, Object> m = io.agentprovision.core.internal.json.Json.parseObject(line);
+      if ("listen".equals(m.get("event")) && "http".equals(m.get("socket")) && m.get("port") instanceof Number n) {
+        return n.intValue();
+      }
+    } catch (IllegalArgumentException notJson) {
+      // other output on the control channel
+    }
+    return -1;
   }
 
   /** Stops the Worker under {@code key}, if it runs. */
@@ -475,23 +493,6 @@ public final class WorkerdRuntime implements AutoCloseable {
       }
     }
     return sb.append('"').toString();
-  }
-
-  private static int freePort() {
-    try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-      return s.getLocalPort();
-    } catch (IOException e) {
-      throw new UncheckedIOException("no free loopback port", e);
-    }
-  }
-
-  private static boolean listening(int port) {
-    try (Socket s = new Socket()) {
-      s.connect(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), 200);
-      return true;
-    } catch (IOException e) {
-      return false;
-    }
   }
 
   private static String tail(Path log) {
