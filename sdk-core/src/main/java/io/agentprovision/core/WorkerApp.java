@@ -288,7 +288,8 @@ public final class WorkerApp {
 
     /** {@code env.NAME} is the D1 database with id {@code databaseId}. */
     public static Binding d1(String name, String databaseId) {
-      return new Binding("d1", name, Map.of("id", Objects.requireNonNull(databaseId, "databaseId")), null);
+      return new Binding("d1", name, Map.of("database_id", Objects.requireNonNull(databaseId, "databaseId")),
+          null);
     }
 
     /** Any other binding type, with its attributes as the provider names them. */

@@ -1,0 +1,673 @@
+package io.agentprovision.cloudflare;
+
+import io.agentprovision.cloudflare.Workers.WorkerDomain;
+import io.agentprovision.cloudflare.Workers.WorkerRoute;
+import io.agentprovision.cloudflare.Workers.WorkerScript;
+import io.agentprovision.cloudflare.Zones.Zone;
+import io.agentprovision.core.AgentProvisionException;
+import io.agentprovision.core.DomainRequest;
+import io.agentprovision.core.InvalidRequestException;
+import io.agentprovision.core.ResiliencePolicy;
+import io.agentprovision.core.Secret;
+import io.agentprovision.core.TokenSpec;
+import io.agentprovision.core.WorkerApp;
+import io.agentprovision.core.spi.AccessConfiguration;
+import io.agentprovision.core.spi.CredentialRequest;
+import io.agentprovision.core.spi.DeployCredentials;
+import io.agentprovision.core.spi.DeployRequest;
+import io.agentprovision.core.spi.DeployedApp;
+import io.agentprovision.core.spi.Deployer;
+import io.agentprovision.core.spi.PreparedCredentials;
+import io.agentprovision.core.spi.StepContext;
+import io.agentprovision.core.spi.Verification;
+import java.io.IOException;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.function.Function;
+import okhttp3.HttpUrl;
+import okhttp3.OkHttpClient;
+import okhttp3.Request;
+import okhttp3.Response;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * The {@link Deployer} for Cloudflare Workers. From the broad credential the orchestrator revealed
+ * (an API token and an account id) it mints a narrow deploy token ({@link LeastPrivilege}: Workers
+ * Scripts Write on the account, plus Workers Routes Write on the one zone of a custom domain; the
+ * spec's IP allow/deny lists; a short TTL), verifies it, and keeps, rolls or deletes the broad one
+ * as the {@link TokenSpec} says. With the narrow token it makes sure the account has a workers.dev
+ * subdomain, uploads the ES-module Worker, serves it on workers.dev, and binds the custom domain
+ * (or a route). Every mint, roll, delete, upload and binding is audited through the step context,
+ * by ids and permission names, never values. Deploying the same script name again replaces it in
+ * place and reuses its bindings.
+ *
+ * <pre>{@code
+ * Deployer deployer = CloudflareDeployer.create();                      // api.cloudflare.com
+ * Deployer forTests = CloudflareDeployer.builder()
+ *     .baseUrl(sandbox.baseUrl())
+ *     .appClient(sandbox.appClient())                                    // reach the app on loopback
+ *     .build();
+ * }</pre>
+ *
+ * <p>Least privilege has a consequence for rotation: the narrow token holds no API Tokens
+ * permission, so it cannot roll or delete itself. {@link #rotate(DeployCredentials, StepContext)}
+ * and {@link #revoke} use the {@link Builder#rotationAuthority rotation authority} when one is
+ * configured (typically the broad token from the vault), else try the token itself; the overloads
+ * taking an {@code authority} say it explicitly. With {@link TokenSpec.BroadToken#DELETE} nothing can
+ * revoke the deploy token early: it ends at its expiry.
+ */
+public final class CloudflareDeployer implements Deployer {
+  /** How custom domains are bound. */
+  public enum BindMode {
+    /** A Worker custom domain: Cloudflare creates the DNS record and the certificate. */
+    CUSTOM_DOMAIN,
+    /** A route {@code <domain>/*} on the zone: needs a proxied DNS record the caller manages. */
+    ROUTE
+  }
+
+  /** The deployable service whose credentials this deployer starts from. */
+  public static final String DEPLOYABLE_SERVICE = CloudflareCatalog.WORKERS;
+  /** Attempts {@link #verify} makes before it reports the app as not live. */
+  public static final int DEFAULT_VERIFY_ATTEMPTS = 4;
+  /** The wait before the second verify attempt; it doubles after. */
+  public static final Duration DEFAULT_VERIFY_BACKOFF = Duration.ofSeconds(1);
+  /** Prefix of the names of minted tokens. */
+  public static final String DEFAULT_TOKEN_NAME_PREFIX = "agentprovision deploy";
+
+  private static final OkHttpClient DEFAULT_APP_CLIENT = new OkHttpClient();
+  private static final int EXCERPT = 300;
+  /** The note of a verification that found no runtime to ask (the loopback sandbox without workerd). */
+  public static final String NO_RUNTIME = "no local runtime";
+
+  private final String baseUrl;
+  private final OkHttpClient httpClient;
+  private final OkHttpClient appClient;
+  private final ResiliencePolicy resilience;
+  private final String tokenKey;
+  private final String accountIdKey;
+  private final @Nullable String workersSubdomain;
+  private final BindMode bindMode;
+  private final boolean registrarSandbox;
+  private final String tokenNamePrefix;
+  private final int verifyAttempts;
+  private final Duration verifyBackoff;
+  private final @Nullable Function<DeployCredentials, @Nullable Secret> rotationAuthority;
+
+  private CloudflareDeployer(Builder b) {
+    this.baseUrl = b.baseUrl;
+    this.httpClient = b.httpClient;
+    this.appClient = b.appClient;
+    this.resilience = b.resilience;
+    this.tokenKey = b.tokenKey;
+    this.accountIdKey = b.accountIdKey;
+    this.workersSubdomain = b.workersSubdomain;
+    this.bindMode = b.bindMode;
+    this.registrarSandbox = b.registrarSandbox;
+    this.tokenNamePrefix = b.tokenNamePrefix;
+    this.verifyAttempts = b.verifyAttempts;
+    this.verifyBackoff = b.verifyBackoff;
+    this.rotationAuthority = b.rotationAuthority;
+  }
+
+  /** A deployer for the real Cloudflare API with every default. */
+  public static CloudflareDeployer create() {
+    return builder().build();
+  }
+
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  @Override
+  public String provider() {
+    return CloudflareClient.PROVIDER;
+  }
+
+  @Override
+  public String deployableService() {
+    return DEPLOYABLE_SERVICE;
+  }
+
+  /** A client for one step: the step's clock and sleeper, retries reported as events. */
+  public CloudflareClient client(Secret token, StepContext ctx) {
+    return CloudflareClient.builder()
+        .baseUrl(baseUrl)
+        .httpClient(httpClient)
+        .resilience(resilience)
+        .clock(ctx.clock())
+        .sleeper(ctx.sleeper())
+        .retryObserver(ctx::retrying)
+        .token(token)
+        .build();
+  }
+
+  // ---- credentials --------------------------------------------------------------------------
+
+  @Override
+  public PreparedCredentials prepareCredentials(CredentialRequest request, StepContext ctx) {
+    Objects.requireNonNull(request, "request");
+    TokenSpec spec = request.spec();
+    Secret broad = broadToken(request.broad());
+    String hostname = request.domain() == null ? null : hostname(request.domain());
+    CloudflareClient client = client(broad, ctx);
+    String accountId = accountId(request, client);
+    Zone zone = null;
+    if (hostname != null) {
+      zone = client.zones().findForHostname(hostname, accountId).orElseThrow(() -> new AgentProvisionException(
+          "no zone in Cloudflare account " + accountId + " holds " + hostname + "; register the domain (DomainPurchase) "
+              + "or add its zone before binding it"));
+    }
+    String zoneId = zone == null ? null : zone.id();
+    ApiTokens tokens = client.accountTokens(accountId);
+    Map<String, PermissionGroup> groups = tokens.permissionGroups(LeastPrivilege.permissionNames(zoneId, spec));
+    String name = tokenNamePrefix + " " + request.app().name() + " " + ctx.runId();
+    TokenDraft draft = LeastPrivilege.deployToken(name, accountId, zoneId, spec, groups, ctx.clock().instant());
+
+    // Read before create: a token of this name is a leftover of an interrupted attempt whose value is lost.
+    for (ApiToken old : tokens.list()) {
+      if (old.name().equals(draft.name())) {
+        tokens.delete(old.id());
+        ctx.audit("cloudflare.token.delete", "deleted", Map.of("token_id", old.id(), "reason", "leftover of an earlier attempt"));
+      }
+    }
+    CreatedToken created = tokens.create(draft);
+    List<String> permissions = permissionNames(draft);
+    Map<String, String> mint = new LinkedHashMap<>();
+    mint.put("token_id", created.token().id());
+    mint.put("account_id", accountId);
+    mint.put("permissions", String.join(", ", permissions));
+    mint.put("resources", String.join(", ", resources(draft)));
+    mint.put("allow_ips", String.join(",", spec.allowIps()));
+    mint.put("deny_ips", String.join(",", spec.denyIps()));
+    mint.put("expires_on", String.valueOf(draft.expiresOn()));
+    ctx.audit("cloudflare.token.mint", "created", mint);
+
+    TokenVerification v;
+    try {
+      v = client.withToken(created.value()).accountTokens(accountId).verify();
+    } catch (CloudflareException e) {
+      tokens.delete(created.token().id());
+      ctx.audit("cloudflare.token.delete", "deleted", Map.of("token_id", created.token().id(), "reason",
+          "failed its own verification"));
+      throw new AgentProvisionException("the minted deploy token does not work from this host (" + e.getMessage()
+          + "); if TokenSpec.allowIps is set, include this host's address", e, false);
+    }
+    if (!v.active() || !v.id().equals(created.token().id())) {
+      tokens.delete(created.token().id());
+      throw new AgentProvisionException("the minted deploy token verified as " + v.status() + " (id " + v.id() + ")");
+    }
+
+    Map<String, String> attributes = new LinkedHashMap<>();
+    attributes.put("token_owner", "account");
+    attributes.put("resources", String.join(", ", resources(draft)));
+    if (!spec.allowIps().isEmpty()) {
+      attributes.put("allow_ips", String.join(",", spec.allowIps()));
+    }
+    if (!spec.denyIps().isEmpty()) {
+      attributes.put("deny_ips", String.join(",", spec.denyIps()));
+    }
+    if (zone != null) {
+      attributes.put("zone_id", zone.id());
+      attributes.put("zone_name", zone.name());
+      attributes.put("hostname", hostname);
+    }
+    DeployCredentials deploy = new DeployCredentials(CloudflareClient.PROVIDER, accountId, created.token().id(),
+        created.value(), draft.expiresOn(), permissions, attributes);
+
+    switch (spec.broadToken()) {
+      case ROLL: {
+        BroadTokenRef ref = broadTokenRef(client, accountId);
+        Secret rolled = ref.tokens().roll(ref.id());
+        ctx.audit("cloudflare.token.roll", "rolled", Map.of("token_id", ref.id(), "owner", ref.tokens().owner().name()
+            .toLowerCase(Locale.ROOT), "reason", "broad credential retired by TokenSpec"));
+        return new PreparedCredentials(deploy, PreparedCredentials.BroadOutcome.ROLLED, rolled);
+      }
+      case DELETE: {
+        BroadTokenRef ref = broadTokenRef(client, accountId);
+        ref.tokens().delete(ref.id());
+        ctx.audit("cloudflare.token.delete", "deleted", Map.of("token_id", ref.id(), "owner", ref.tokens().owner().name()
+            .toLowerCase(Locale.ROOT), "reason", "broad credential retired by TokenSpec"));
+        return new PreparedCredentials(deploy, PreparedCredentials.BroadOutcome.DELETED, null);
+      }
+      default:
+        return new PreparedCredentials(deploy, PreparedCredentials.BroadOutcome.KEPT, null);
+    }
+  }
+
+  private record BroadTokenRef(ApiTokens tokens, String id) {}
+
+  /** Finds the broad token's id: account-owned first, then user-owned. */
+  private static BroadTokenRef broadTokenRef(CloudflareClient client, String accountId) {
+    try {
+      ApiTokens t = client.accountTokens(accountId);
+      return new BroadTokenRef(t, t.verify().id());
+    } catch (CloudflareException e) {
+      ApiTokens t = client.userTokens();
+      return new BroadTokenRef(t, t.verify().id());
+    }
+  }
+
+  private Secret broadToken(AccessConfiguration broad) {
+    Secret s = broad.value(tokenKey);
+    if (s == null) {
+      throw new InvalidRequestException("broad", "the access configuration has no value named " + tokenKey
+          + " (it has " + broad.values().keySet() + ")", "configure CloudflareDeployer.builder().tokenKey(...) with the "
+          + "name the orchestrator uses");
+    }
+    return s;
+  }
+
+  private String accountId(CredentialRequest request, CloudflareClient client) {
+    Secret id = request.broad().value(accountIdKey);
+    if (id != null && !id.reveal().isBlank()) {
+      return id.reveal().trim();
+    }
+    List<Accounts.Account> accounts = client.accounts().list();
+    for (Accounts.Account a : accounts) {
+      if (a.id().equals(request.account().accountId())) {
+        return a.id();
+      }
+    }
+    if (accounts.size() == 1) {
+      return accounts.get(0).id();
+    }
+    throw new AgentProvisionException("the access configuration names no account (" + accountIdKey + ") and the token "
+        + "sees " + accounts.size() + " accounts; configure accountIdKey(...) to the name the orchestrator uses");
+  }
+
+  private static List<String> permissionNames(TokenDraft draft) {
+    java.util.LinkedHashSet<String> names = new java.util.LinkedHashSet<>();
+    for (TokenPolicy p : draft.policies()) {
+      names.addAll(p.permissionNames());
+    }
+    return List.copyOf(names);
+  }
+
+  private static List<String> resources(TokenDraft draft) {
+    java.util.LinkedHashSet<String> keys = new java.util.LinkedHashSet<>();
+    for (TokenPolicy p : draft.policies()) {
+      keys.addAll(p.resources().keySet());
+    }
+    return List.copyOf(keys);
+  }
+
+  // ---- deploy -------------------------------------------------------------------------------
+
+  @Override
+  public DeployedApp deploy(DeployRequest request, StepContext ctx) {
+    Objects.requireNonNull(request, "request");
+    WorkerApp app = request.app();
+    DeployCredentials creds = request.credentials();
+    String hostname = request.domain() == null ? null : hostname(request.domain());
+    CloudflareClient client = client(creds.token(), ctx);
+    Workers workers = client.workers(creds.accountId());
+
+    String subdomain = workers.ensureSubdomain(workersSubdomain != null ? workersSubdomain : defaultSubdomain(creds.accountId()));
+    WorkerScript script = workers.upload(app);
+    Map<String, String> upload = new LinkedHashMap<>();
+    upload.put("script", app.name());
+    upload.put("account_id", creds.accountId());
+    upload.put("modules", String.valueOf(app.modules().size()));
+    upload.put("bytes", String.valueOf(app.totalBytes()));
+    upload.put("bindings", String.join(",", app.bindings().stream().map(b -> b.type() + ":" + b.name()).toList()));
+    if (script.etag() != null) {
+      upload.put("etag", script.etag());
+    }
+    ctx.audit("cloudflare.worker.upload", "deployed", upload);
+    workers.enableOnSubdomain(app.name());
+    URI url = URI.create("https://" + app.name() + "." + subdomain + ".workers.dev/");
+    ctx.audit("cloudflare.worker.subdomain", "enabled", Map.of("script", app.name(), "url", url.toString()));
+
+    Map<String, String> attributes = new LinkedHashMap<>();
+    attributes.put("subdomain", subdomain);
+    attributes.put("bind_mode", bindMode.name().toLowerCase(Locale.ROOT));
+    if (script.etag() != null) {
+      attributes.put("etag", script.etag());
+    }
+    URI custom = null;
+    if (hostname != null) {
+      String zoneId = creds.attributes().get("zone_id");
+      if (bindMode == BindMode.ROUTE) {
+        if (zoneId == null) {
+          throw new InvalidRequestException("credentials", "have no zone_id, which a route needs",
+              "prepare the credentials with the domain so its zone is looked up");
+        }
+        WorkerRoute route = bindRoute(workers, zoneId, hostname + "/*", app.name());
+        attributes.put("route_id", route.id());
+        attributes.put("zone_id", zoneId);
+        ctx.audit("cloudflare.worker.route", "bound", Map.of("script", app.name(), "pattern", route.pattern(),
+            "route_id", route.id(), "zone_id", zoneId));
+      } else {
+        WorkerDomain d = bindDomain(workers, hostname, app.name(), zoneId);
+        attributes.put("domain_id", d.id());
+        if (d.zoneId() != null) {
+          attributes.put("zone_id", d.zoneId());
+        }
+        ctx.audit("cloudflare.worker.domain", "attached", Map.of("script", app.name(), "hostname", hostname,
+            "domain_id", d.id(), "zone_id", String.valueOf(d.zoneId())));
+      }
+      attributes.put("hostname", hostname);
+      custom = URI.create("https://" + hostname + "/");
+    }
+    return new DeployedApp(CloudflareClient.PROVIDER, creds.accountId(), app.name(), url, custom, attributes);
+  }
+
+  private static WorkerDomain bindDomain(Workers workers, String hostname, String script, @Nullable String zoneId) {
+    for (WorkerDomain d : workers.domains(hostname, null)) {
+      if (d.hostname().equalsIgnoreCase(hostname) && d.service().equals(script)) {
+        return d;
+      }
+    }
+    return workers.attachDomain(hostname, script, zoneId);
+  }
+
+  private static WorkerRoute bindRoute(Workers workers, String zoneId, String pattern, String script) {
+    for (WorkerRoute r : workers.routes(zoneId)) {
+      if (r.pattern().equalsIgnoreCase(pattern)) {
+        return r.script().equals(script) ? r : workers.updateRoute(zoneId, r.id(), pattern, script);
+      }
+    }
+    return workers.createRoute(zoneId, pattern, script);
+  }
+
+  /** The workers.dev subdomain chosen for an account that has none: stable per account. */
+  static String defaultSubdomain(String accountId) {
+    String clean = accountId.toLowerCase(Locale.ROOT).replaceAll("[^a-z0-9]", "");
+    return "ap-" + (clean.length() > 12 ? clean.substring(0, 12) : clean);
+  }
+
+  private static String hostname(String domain) {
+    String h = domain.trim().toLowerCase(Locale.ROOT);
+    if (h.startsWith("https://") || h.startsWith("http://")) {
+      HttpUrl u = HttpUrl.parse(h);
+      if (u == null) {
+        throw new InvalidRequestException("domain", "'" + domain + "' is not a host name", "pass a name such as \"app.example.com\"");
+      }
+      h = u.host();
+    }
+    if (h.endsWith(".")) {
+      h = h.substring(0, h.length() - 1);
+    }
+    return DomainRequest.exact(h).text();
+  }
+
+  // ---- verify, undeploy ---------------------------------------------------------------------
+
+  /**
+   * Requests the app's primary URL with the {@link Builder#appClient app client}, retrying with
+   * backoff (in the step's time) while a fresh deployment propagates. A client that cannot reach
+   * any runtime (the sandbox without workerd) answers with an I/O error whose message becomes the
+   * note, and is not retried.
+   */
+  @Override
+  public Verification verify(DeployedApp app, StepContext ctx) {
+    URI url = app.primaryUrl();
+    HttpUrl target = HttpUrl.get(url.toString());
+    Verification last = fetch(url, target);
+    Duration wait = verifyBackoff;
+    for (int attempt = 1; attempt < verifyAttempts && !last.live(); attempt++) {
+      if (last.note() != null && last.note().contains(NO_RUNTIME)) {
+        break;
+      }
+      ctx.progress("waiting for " + url + " to answer (attempt " + attempt + ": " + last.note() + ")");
+      try {
+        ctx.sleeper().sleep(wait);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return new Verification(url, false, 0, null, "interrupted");
+      }
+      wait = wait.multipliedBy(2);
+      last = fetch(url, target);
+    }
+    ctx.audit("cloudflare.worker.verify", last.live() ? "live" : "not-live", Map.of("url", url.toString(),
+        "status", String.valueOf(last.status())));
+    return last;
+  }
+
+  private Verification fetch(URI url, HttpUrl target) {
+    Request req = new Request.Builder().url(target).header("User-Agent", "agentprovision-verify/0.1").get().build();
+    try (Response r = appClient.newCall(req).execute()) {
+      okio.BufferedSource source = r.body().source();
+      source.request(EXCERPT * 4L);
+      okio.Buffer buffer = source.getBuffer();
+      String text = buffer.readString(Math.min(buffer.size(), EXCERPT * 4L), StandardCharsets.UTF_8);
+      String excerpt = text.length() > EXCERPT ? text.substring(0, EXCERPT) : text;
+      boolean ok = r.isSuccessful();
+      return new Verification(url, ok, r.code(), excerpt, ok ? null : "HTTP " + r.code());
+    } catch (IOException e) {
+      String m = e.getMessage();
+      return new Verification(url, false, 0, null, m == null || m.isBlank() ? e.getClass().getSimpleName() : m);
+    }
+  }
+
+  @Override
+  public void undeploy(DeployedApp app, DeployCredentials credentials, StepContext ctx) {
+    CloudflareClient client = client(credentials.token(), ctx);
+    Workers workers = client.workers(credentials.accountId());
+    String domainId = app.attributes().get("domain_id");
+    if (domainId != null) {
+      boolean done = workers.detachDomain(domainId);
+      ctx.audit("cloudflare.worker.domain", done ? "detached" : "absent", Map.of("script", app.scriptName(),
+          "domain_id", domainId));
+    } else {
+      for (WorkerDomain d : workers.domains(null, app.scriptName())) {
+        workers.detachDomain(d.id());
+        ctx.audit("cloudflare.worker.domain", "detached", Map.of("script", app.scriptName(), "domain_id", d.id()));
+      }
+    }
+    String routeId = app.attributes().get("route_id");
+    String zoneId = app.attributes().get("zone_id");
+    if (routeId != null && zoneId != null) {
+      boolean done = workers.deleteRoute(zoneId, routeId);
+      ctx.audit("cloudflare.worker.route", done ? "deleted" : "absent", Map.of("script", app.scriptName(),
+          "route_id", routeId));
+    }
+    boolean deleted = workers.deleteScript(app.scriptName());
+    ctx.audit("cloudflare.worker.delete", deleted ? "deleted" : "absent", Map.of("script", app.scriptName(),
+        "account_id", credentials.accountId()));
+  }
+
+  // ---- rotation -----------------------------------------------------------------------------
+
+  @Override
+  public DeployCredentials rotate(DeployCredentials current, StepContext ctx) {
+    return rotate(current, authority(current), ctx);
+  }
+
+  /** Rolls {@code current}'s value, calling with {@code authority} (a token allowed to manage API tokens). */
+  public DeployCredentials rotate(DeployCredentials current, Secret authority, StepContext ctx) {
+    ApiTokens tokens = client(authority, ctx).accountTokens(current.accountId());
+    Secret rolled = tokens.roll(current.tokenId());
+    ctx.audit("cloudflare.token.roll", "rolled", Map.of("token_id", current.tokenId(), "account_id", current.accountId()));
+    return new DeployCredentials(current.provider(), current.accountId(), current.tokenId(), rolled, current.expiresAt(),
+        current.permissions(), current.attributes());
+  }
+
+  /**
+   * Renews {@code current} before it expires: moves its expiry to now + {@code ttl} (same
+   * permissions and IP condition), then rolls its value. Returns the credential with both.
+   */
+  public DeployCredentials renew(DeployCredentials current, Secret authority, Duration ttl, StepContext ctx) {
+    TokenSpec.leastPrivilege().ttl(ttl); // validates the range
+    ApiTokens tokens = client(authority, ctx).accountTokens(current.accountId());
+    Instant expires = ctx.clock().instant().plus(ttl);
+    tokens.extend(current.tokenId(), expires);
+    Secret rolled = tokens.roll(current.tokenId());
+    ctx.audit("cloudflare.token.renew", "renewed", Map.of("token_id", current.tokenId(), "account_id", current.accountId(),
+        "expires_on", expires.toString()));
+    return new DeployCredentials(current.provider(), current.accountId(), current.tokenId(), rolled, expires,
+        current.permissions(), current.attributes());
+  }
+
+  @Override
+  public void revoke(DeployCredentials credentials, StepContext ctx) {
+    revoke(credentials, authority(credentials), ctx);
+  }
+
+  /** Deletes the token, calling with {@code authority}; deleting a deleted token is not an error. */
+  public void revoke(DeployCredentials credentials, Secret authority, StepContext ctx) {
+    boolean deleted = client(authority, ctx).accountTokens(credentials.accountId()).delete(credentials.tokenId());
+    ctx.audit("cloudflare.token.delete", deleted ? "deleted" : "absent", Map.of("token_id", credentials.tokenId(),
+        "account_id", credentials.accountId()));
+  }
+
+  private Secret authority(DeployCredentials current) {
+    Secret a = rotationAuthority == null ? null : rotationAuthority.apply(current);
+    return a != null ? a : current.token();
+  }
+
+  // ---- domains ------------------------------------------------------------------------------
+
+  /**
+   * Registers a domain with the broad credential, as a paid step ({@link DomainPurchase}: quote,
+   * spend policy and approval, registration, workflow polling, settlement), through the registrar
+   * sandbox when {@link Builder#registrarSandbox} is on, and fills in the zone Cloudflare created.
+   */
+  public PurchasedDomain registerDomain(DomainRequest domain, AccessConfiguration broad, String accountId, StepContext ctx) {
+    CloudflareClient client = client(broadToken(broad), ctx);
+    Secret configured = broad.value(accountIdKey);
+    String account = configured != null ? configured.reveal().trim() : accountId;
+    Registrar registrar = client.registrar(account);
+    PurchasedDomain bought = new DomainPurchase(registrarSandbox ? registrar.sandbox() : registrar).purchase(domain, ctx);
+    if (bought.sandbox()) {
+      return bought;
+    }
+    Optional<Zone> zone = client.zones().find(bought.domain(), account);
+    return bought.withZoneId(zone.map(Zone::id).orElse(null));
+  }
+
+  @Override
+  public String toString() {
+    return "CloudflareDeployer{" + baseUrl + ", bind=" + bindMode + ", registrarSandbox=" + registrarSandbox + "}";
+  }
+
+  /** Builds a {@link CloudflareDeployer}; setters validate and name the field. */
+  public static final class Builder {
+    private String baseUrl = CloudflareClient.DEFAULT_BASE_URL;
+    private OkHttpClient httpClient = new OkHttpClient();
+    private OkHttpClient appClient = DEFAULT_APP_CLIENT;
+    private ResiliencePolicy resilience = CloudflareClient.DEFAULT_RESILIENCE;
+    private String tokenKey = CloudflareCatalog.DEFAULT_TOKEN_KEY;
+    private String accountIdKey = CloudflareCatalog.DEFAULT_ACCOUNT_ID_KEY;
+    private @Nullable String workersSubdomain;
+    private BindMode bindMode = BindMode.CUSTOM_DOMAIN;
+    private boolean registrarSandbox;
+    private String tokenNamePrefix = DEFAULT_TOKEN_NAME_PREFIX;
+    private int verifyAttempts = DEFAULT_VERIFY_ATTEMPTS;
+    private Duration verifyBackoff = DEFAULT_VERIFY_BACKOFF;
+    private @Nullable Function<DeployCredentials, @Nullable Secret> rotationAuthority;
+
+    private Builder() {}
+
+    /** The Cloudflare API base ({@link CloudflareClient#DEFAULT_BASE_URL} unless a sandbox is used). */
+    public Builder baseUrl(String url) {
+      if (url == null || HttpUrl.parse(url) == null) {
+        throw new InvalidRequestException("baseUrl", "'" + url + "' is not an http(s) URL",
+            "pass a URL such as " + CloudflareClient.DEFAULT_BASE_URL);
+      }
+      this.baseUrl = url;
+      return this;
+    }
+
+    /** The okhttp client API calls derive from. */
+    public Builder httpClient(OkHttpClient client) {
+      this.httpClient = Objects.requireNonNull(client, "httpClient");
+      return this;
+    }
+
+    /** The okhttp client {@link CloudflareDeployer#verify} requests the app with (a sandbox routes it to loopback). */
+    public Builder appClient(OkHttpClient client) {
+      this.appClient = Objects.requireNonNull(client, "appClient");
+      return this;
+    }
+
+    public Builder resilience(ResiliencePolicy policy) {
+      this.resilience = Objects.requireNonNull(policy, "resilience");
+      return this;
+    }
+
+    /** The access-configuration name of the API token ({@code CLOUDFLARE_API_TOKEN} by default). */
+    public Builder tokenKey(String name) {
+      this.tokenKey = nonBlank("tokenKey", name);
+      return this;
+    }
+
+    /** The access-configuration name of the account id ({@code CLOUDFLARE_ACCOUNT_ID} by default). */
+    public Builder accountIdKey(String name) {
+      this.accountIdKey = nonBlank("accountIdKey", name);
+      return this;
+    }
+
+    /** The workers.dev subdomain to create when the account has none (default: derived from the account id). */
+    public Builder workersSubdomain(String name) {
+      if (name == null || !name.matches("[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?")) {
+        throw new InvalidRequestException("workersSubdomain", "'" + name + "' is not a valid subdomain",
+            "use lower-case letters, digits and inner hyphens");
+      }
+      this.workersSubdomain = name;
+      return this;
+    }
+
+    public Builder bindMode(BindMode mode) {
+      this.bindMode = Objects.requireNonNull(mode, "bindMode");
+      return this;
+    }
+
+    /** Registers domains through the free registrar sandbox ({@code com}/{@code net}, no zone), for tests. */
+    public Builder registrarSandbox(boolean on) {
+      this.registrarSandbox = on;
+      return this;
+    }
+
+    public Builder tokenNamePrefix(String prefix) {
+      this.tokenNamePrefix = nonBlank("tokenNamePrefix", prefix);
+      return this;
+    }
+
+    /** How many times verify asks before it reports the app as not live, 1 to 10. */
+    public Builder verifyAttempts(int attempts) {
+      if (attempts < 1 || attempts > 10) {
+        throw new InvalidRequestException("verifyAttempts", "must be 1 to 10 (was " + attempts + ")", "pass 4");
+      }
+      this.verifyAttempts = attempts;
+      return this;
+    }
+
+    public Builder verifyBackoff(Duration d) {
+      Objects.requireNonNull(d, "verifyBackoff");
+      if (d.isNegative()) {
+        throw new InvalidRequestException("verifyBackoff", "must not be negative", "pass a duration such as 1 second");
+      }
+      this.verifyBackoff = d;
+      return this;
+    }
+
+    /**
+     * Supplies a token allowed to manage API tokens (usually the broad one, from the vault) for
+     * rotating and revoking a deploy credential, which cannot do that itself.
+     */
+    public Builder rotationAuthority(Function<DeployCredentials, @Nullable Secret> authority) {
+      this.rotationAuthority = Objects.requireNonNull(authority, "rotationAuthority");
+      return this;
+    }
+
+    private static String nonBlank(String field, String v) {
+      if (v == null || v.isBlank()) {
+        throw new InvalidRequestException(field, "is empty", "pass a name");
+      }
+      return v;
+    }
+
+    public CloudflareDeployer build() {
+      return new CloudflareDeployer(this);
+    }
+  }
+}
