@@ -18,6 +18,7 @@ import io.agentprovision.core.spi.DeployRequest;
 import io.agentprovision.core.spi.DeployedApp;
 import io.agentprovision.core.spi.Deployer;
 import io.agentprovision.core.spi.PreparedCredentials;
+import io.agentprovision.core.spi.RotationRequest;
 import io.agentprovision.core.spi.StepContext;
 import io.agentprovision.core.spi.Verification;
 import java.io.IOException;
@@ -228,7 +229,10 @@ public final class CloudflareDeployer implements Deployer {
         Secret rolled = ref.tokens().roll(ref.id());
         ctx.audit("cloudflare.token.roll", "rolled", Map.of("token_id", ref.id(), "owner", ref.tokens().owner().name()
             .toLowerCase(Locale.ROOT), "reason", "broad credential retired by TokenSpec"));
-        return new PreparedCredentials(deploy, PreparedCredentials.BroadOutcome.ROLLED, rolled);
+        Map<String, Secret> values = new java.util.LinkedHashMap<>(request.broad().values());
+        values.put(tokenKey, rolled);
+        return new PreparedCredentials(deploy, PreparedCredentials.BroadOutcome.ROLLED, new AccessConfiguration(values,
+            request.broad().expiresAt(), ctx.clock().instant(), request.broad().generation() + 1));
       }
       case DELETE: {
         BroadTokenRef ref = broadTokenRef(client, accountId);
@@ -477,9 +481,17 @@ public final class CloudflareDeployer implements Deployer {
 
   // ---- rotation -----------------------------------------------------------------------------
 
+  /**
+   * Rolls the token, or renews it when {@link RotationRequest#renewFor()} is given, calling with the
+   * broad credential when the request carries one, else the {@link Builder#rotationAuthority}, else
+   * the token itself (which least privilege leaves without the right to do it).
+   */
   @Override
-  public DeployCredentials rotate(DeployCredentials current, StepContext ctx) {
-    return rotate(current, authority(current), ctx);
+  public DeployCredentials rotate(RotationRequest request, StepContext ctx) {
+    Secret authority = authority(request.current(), request.broad());
+    return request.renewFor() != null
+        ? renew(request.current(), authority, request.renewFor(), ctx)
+        : rotate(request.current(), authority, ctx);
   }
 
   /** Rolls {@code current}'s value, calling with {@code authority} (a token allowed to manage API tokens). */
@@ -508,8 +520,8 @@ public final class CloudflareDeployer implements Deployer {
   }
 
   @Override
-  public void revoke(DeployCredentials credentials, StepContext ctx) {
-    revoke(credentials, authority(credentials), ctx);
+  public void revoke(DeployCredentials credentials, @Nullable AccessConfiguration broad, StepContext ctx) {
+    revoke(credentials, authority(credentials, broad), ctx);
   }
 
   /** Deletes the token, calling with {@code authority}; deleting a deleted token is not an error. */
@@ -519,7 +531,11 @@ public final class CloudflareDeployer implements Deployer {
         "account_id", credentials.accountId()));
   }
 
-  private Secret authority(DeployCredentials current) {
+  private Secret authority(DeployCredentials current, @Nullable AccessConfiguration broad) {
+    Secret b = broad == null ? null : broad.value(tokenKey);
+    if (b != null) {
+      return b;
+    }
     Secret a = rotationAuthority == null ? null : rotationAuthority.apply(current);
     return a != null ? a : current.token();
   }

@@ -11,6 +11,8 @@ import io.agentprovision.core.spi.DeployRequest;
 import io.agentprovision.core.spi.DeployedApp;
 import io.agentprovision.core.spi.Deployer;
 import io.agentprovision.core.spi.PreparedCredentials;
+import io.agentprovision.core.spi.RotationRequest;
+import io.agentprovision.core.spi.AccessConfiguration;
 import io.agentprovision.core.spi.StepContext;
 import io.agentprovision.core.spi.Verification;
 import java.net.URI;
@@ -174,8 +176,12 @@ public final class RecordingDeployer implements Deployer {
           case ROLL -> PreparedCredentials.BroadOutcome.ROLLED;
           case DELETE -> PreparedCredentials.BroadOutcome.DELETED;
         };
-        Secret rolled = outcome == PreparedCredentials.BroadOutcome.ROLLED
-            ? Secret.of("cf_fake_broad_" + randomHex(20)) : null;
+        AccessConfiguration rolled = null;
+        if (outcome == PreparedCredentials.BroadOutcome.ROLLED) {
+          Map<String, Secret> values = new LinkedHashMap<>(request.broad().values());
+          values.put(prefix + "_API_TOKEN", Secret.of("cf_fake_broad_" + randomHex(20)));
+          rolled = new AccessConfiguration(values, request.broad().expiresAt(), now, request.broad().generation() + 1);
+        }
         broadActions.add(new BroadTokenAction(accountId, outcome, now));
         result = new PreparedCredentials(creds, outcome, rolled);
         prepared.put(key, result);
@@ -304,10 +310,12 @@ public final class RecordingDeployer implements Deployer {
     });
   }
 
+  /** Rolls the token's value; with {@link RotationRequest#renewFor()} also moves its expiry to now plus that. */
   @Override
-  public DeployCredentials rotate(DeployCredentials current, StepContext ctx) {
-    Objects.requireNonNull(current, "current");
+  public DeployCredentials rotate(RotationRequest request, StepContext ctx) {
+    Objects.requireNonNull(request, "request");
     Objects.requireNonNull(ctx, "ctx");
+    DeployCredentials current = request.current();
     return faults.call("rotate", true, () -> {
       String key = ctx.idempotencyKey();
       DeployCredentials next;
@@ -323,6 +331,9 @@ public final class RecordingDeployer implements Deployer {
         }
         t.value = Secret.of("cf_fake_narrow_" + randomHex(20));
         t.rolls++;
+        if (request.renewFor() != null) {
+          t.expiresAt = ctx.clock().instant().plus(request.renewFor());
+        }
         next = new DeployCredentials(provider, t.accountId, t.id, t.value, t.expiresAt, t.permissions,
             current.attributes());
         rotations.put(key, next);
@@ -333,7 +344,7 @@ public final class RecordingDeployer implements Deployer {
   }
 
   @Override
-  public void revoke(DeployCredentials credentials, StepContext ctx) {
+  public void revoke(DeployCredentials credentials, @Nullable AccessConfiguration broad, StepContext ctx) {
     Objects.requireNonNull(credentials, "credentials");
     Objects.requireNonNull(ctx, "ctx");
     faults.run("revoke", true, () -> {
@@ -520,7 +531,7 @@ public final class RecordingDeployer implements Deployer {
     final List<String> permissions;
     final List<String> allowIps;
     final List<String> denyIps;
-    final Instant expiresAt;
+    Instant expiresAt;
     final @Nullable String domain;
     int rolls;
     boolean revoked;

@@ -13,6 +13,7 @@ import io.agentprovision.core.spi.DeployCredentials;
 import io.agentprovision.core.spi.DeployRequest;
 import io.agentprovision.core.spi.DeployedApp;
 import io.agentprovision.core.spi.PreparedCredentials;
+import io.agentprovision.core.spi.RotationRequest;
 import io.agentprovision.core.spi.Verification;
 import io.agentprovision.testing.FakeStepContext;
 import io.agentprovision.testing.cloudflare.CloudflareSandbox;
@@ -57,7 +58,7 @@ class CloudflareDeployerSandboxTest {
     assertThat(deploy.expiresAt()).isEqualTo(minted.expiresOn());
     assertThat(deploy.attributes()).containsEntry("zone_id", f.zoneId).containsEntry("zone_name", SandboxFixture.DOMAIN);
     assertThat(prepared.broadOutcome()).isEqualTo(PreparedCredentials.BroadOutcome.KEPT);
-    assertThat(prepared.rolledBroadValue()).isNull();
+    assertThat(prepared.rolledBroad()).isNull();
 
     FakeStepContext.Audit mint = ctx.audits().stream().filter(a -> a.action().equals("cloudflare.token.mint")).findFirst()
         .orElseThrow();
@@ -92,7 +93,7 @@ class CloudflareDeployerSandboxTest {
     PreparedCredentials prepared = prepare(TokenSpec.leastPrivilege().retireBroadToken(TokenSpec.BroadToken.ROLL), null);
 
     assertThat(prepared.broadOutcome()).isEqualTo(PreparedCredentials.BroadOutcome.ROLLED);
-    Secret rolled = prepared.rolledBroadValue();
+    Secret rolled = prepared.rolledBroad().value("CLOUDFLARE_API_TOKEN");
     assertThat(rolled).isNotNull();
     assertThatThrownBy(() -> f.client(f.broad).accounts().list())
         .isInstanceOfSatisfying(CloudflareException.class, e -> {
@@ -288,12 +289,12 @@ class CloudflareDeployerSandboxTest {
   void rotate_withoutAuthority_isRefusedBecauseTheDeployTokenCannotManageTokens() {
     DeployCredentials deploy = prepare(TokenSpec.leastPrivilege(), null).deploy();
 
-    assertThatThrownBy(() -> f.deployer.rotate(deploy, ctx))
+    assertThatThrownBy(() -> f.deployer.rotate(new RotationRequest(deploy, null, null), ctx))
         .isInstanceOfSatisfying(CloudflareException.class, e -> assertThat(e.hasCode(10000)).isTrue());
 
     CloudflareDeployer withAuthority = CloudflareDeployer.builder().baseUrl(f.cf.baseUrl())
         .rotationAuthority(c -> f.broad).build();
-    assertThat(withAuthority.rotate(deploy, ctx).token().matches(deploy.token())).isFalse();
+    assertThat(withAuthority.rotate(new RotationRequest(deploy, null, null), ctx).token().matches(deploy.token())).isFalse();
   }
 
   @Test

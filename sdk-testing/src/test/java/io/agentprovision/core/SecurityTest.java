@@ -210,6 +210,9 @@ class SecurityTest {
     assertThat(p.deployCredentials(d.runId()).token().matches(after)).isTrue();
     assertThat(h.deployer.tokens()).singleElement().satisfies(t -> assertThat(t.rolls()).isEqualTo(1));
     assertThat(h.auditActions()).contains("token.roll", "credentials.rotated");
+    // rotation renewed the token for its lifetime, so it is no longer due
+    assertThat(rotated.expiresAt()).isEqualTo(h.time.instant().plus(Duration.ofDays(7)));
+    assertThat(p.credentialsDueForRotation(Duration.ofDays(2))).isEmpty();
   }
 
   @Test

@@ -15,6 +15,7 @@ import io.agentprovision.core.spi.DeployCredentials;
 import io.agentprovision.core.spi.DeployRequest;
 import io.agentprovision.core.spi.DeployedApp;
 import io.agentprovision.core.spi.PreparedCredentials;
+import io.agentprovision.core.spi.RotationRequest;
 import io.agentprovision.core.spi.ProviderAccount;
 import io.agentprovision.core.spi.Verification;
 import java.net.URI;
@@ -67,7 +68,7 @@ class RecordingDeployerTest {
     assertThat(d.attributes()).containsEntry("allow_ips", "203.0.113.0/24").containsEntry("deny_ips", "203.0.113.9");
     assertThat(d.token().matches("cf_broad_token")).isFalse();
     assertThat(p.broadOutcome()).isEqualTo(PreparedCredentials.BroadOutcome.KEPT);
-    assertThat(p.rolledBroadValue()).isNull();
+    assertThat(p.rolledBroad()).isNull();
     assertThat(deployer.tokens()).singleElement().satisfies(t -> {
       assertThat(t.tokenId()).isEqualTo(d.tokenId());
       assertThat(t.allowIps()).containsExactly("203.0.113.0/24");
@@ -111,10 +112,10 @@ class RecordingDeployerTest {
         deleteCtx);
 
     assertThat(rolled.broadOutcome()).isEqualTo(PreparedCredentials.BroadOutcome.ROLLED);
-    assertThat(rolled.rolledBroadValue()).isNotNull();
-    assertThat(rolled.rolledBroadValue().matches("cf_broad_token")).isFalse();
+    assertThat(rolled.rolledBroad()).isNotNull();
+    assertThat(rolled.rolledBroad().value("CLOUDFLARE_API_TOKEN").matches("cf_broad_token")).isFalse();
     assertThat(deleted.broadOutcome()).isEqualTo(PreparedCredentials.BroadOutcome.DELETED);
-    assertThat(deleted.rolledBroadValue()).isNull();
+    assertThat(deleted.rolledBroad()).isNull();
     assertThat(rollCtx.audits()).extracting(FakeStepContext.Audit::action).containsExactly("token.create", "token.roll");
     assertThat(deleteCtx.audits()).extracting(FakeStepContext.Audit::action).containsExactly("token.create", "token.delete");
     assertThat(deployer.broadTokenActions()).extracting(RecordingDeployer.BroadTokenAction::outcome)
@@ -177,7 +178,7 @@ class RecordingDeployerTest {
   @Test
   void deploy_whenTokenExpiredRevokedOrRolledAway_refuses() {
     DeployCredentials creds = prepare(TokenSpec.leastPrivilege().ttl(Duration.ofHours(1)), null, ctx("creds")).deploy();
-    DeployCredentials rolled = deployer.rotate(creds, ctx("rotate"));
+    DeployCredentials rolled = deployer.rotate(new RotationRequest(creds, null, null), ctx("rotate"));
 
     assertAuthError(catchThrowable(() -> deployer.deploy(new DeployRequest(APP, creds, null), ctx("d1"))), "rolled");
 
@@ -185,7 +186,7 @@ class RecordingDeployerTest {
     assertAuthError(catchThrowable(() -> deployer.deploy(new DeployRequest(APP, rolled, null), ctx("d2"))), "expired");
 
     DeployCredentials fresh = prepare(TokenSpec.leastPrivilege(), null, ctx("creds-2")).deploy();
-    deployer.revoke(fresh, ctx("revoke"));
+    deployer.revoke(fresh, null, ctx("revoke"));
     assertAuthError(catchThrowable(() -> deployer.deploy(new DeployRequest(APP, fresh, null), ctx("d3"))), "deleted");
     assertThat(deployer.uploads()).isEmpty();
   }
@@ -238,8 +239,8 @@ class RecordingDeployerTest {
     DeployCredentials creds = prepare(TokenSpec.leastPrivilege(), null, ctx("creds")).deploy();
     FakeStepContext ctx = ctx("rotate");
 
-    DeployCredentials next = deployer.rotate(creds, ctx);
-    DeployCredentials again = deployer.rotate(creds, ctx("rotate"));
+    DeployCredentials next = deployer.rotate(new RotationRequest(creds, null, null), ctx);
+    DeployCredentials again = deployer.rotate(new RotationRequest(creds, null, null), ctx("rotate"));
 
     assertThat(next.tokenId()).isEqualTo(creds.tokenId());
     assertThat(next.permissions()).isEqualTo(creds.permissions());
@@ -254,8 +255,8 @@ class RecordingDeployerTest {
     DeployCredentials creds = prepare(TokenSpec.leastPrivilege(), null, ctx("creds")).deploy();
     FakeStepContext ctx = ctx("revoke");
 
-    deployer.revoke(creds, ctx);
-    deployer.revoke(creds, ctx);
+    deployer.revoke(creds, null, ctx);
+    deployer.revoke(creds, null, ctx);
 
     assertThat(deployer.tokens().get(0).revoked()).isTrue();
     assertThat(ctx.audits()).extracting(FakeStepContext.Audit::action).containsExactly("token.delete");

@@ -32,9 +32,18 @@ public interface Deployer {
   /** Removes the app and its hostname bindings. */
   void undeploy(DeployedApp app, DeployCredentials credentials, StepContext ctx);
 
-  /** Rolls the credential's value (same permissions, new secret). */
-  DeployCredentials rotate(DeployCredentials current, StepContext ctx);
+  /**
+   * Rolls the credential's value (same permissions, new secret) and, when
+   * {@link RotationRequest#renewFor()} is given, gives it a fresh lifetime. Idempotent on
+   * {@link StepContext#idempotencyKey()}.
+   */
+  DeployCredentials rotate(RotationRequest request, StepContext ctx);
 
-  /** Deletes the credential at the provider; deleting a deleted one is not an error. */
-  void revoke(DeployCredentials credentials, StepContext ctx);
+  /**
+   * Deletes the credential at the provider; deleting a deleted one is not an error. {@code broad} is
+   * the orchestrator's broad credential when still held, for deployers whose narrow token cannot
+   * delete itself.
+   */
+  void revoke(DeployCredentials credentials, @org.jspecify.annotations.Nullable AccessConfiguration broad,
+      StepContext ctx);
 }

@@ -1,6 +1,5 @@
 package io.agentprovision.core.spi;
 
-import io.agentprovision.core.Secret;
 import java.util.Objects;
 import org.jspecify.annotations.Nullable;
 
@@ -10,9 +9,10 @@ import org.jspecify.annotations.Nullable;
  *
  * @param deploy the credential to deploy with
  * @param broadOutcome whether the broad credential was kept, rolled or deleted
- * @param rolledBroadValue the broad credential's new value when it was rolled, to replace the vault copy
+ * @param rolledBroad the broad access configuration with the rolled value in place, when it was rolled,
+ *     to replace the vault copy
  */
-public record PreparedCredentials(DeployCredentials deploy, BroadOutcome broadOutcome, @Nullable Secret rolledBroadValue) {
+public record PreparedCredentials(DeployCredentials deploy, BroadOutcome broadOutcome, @Nullable AccessConfiguration rolledBroad) {
   /** What became of the broad credential. */
   public enum BroadOutcome { KEPT, ROLLED, DELETED }
 

@@ -562,7 +562,9 @@ public final class Engine {
     EngineContext ctx = new EngineContext(config, rs, rotateStep, events, auditor, checkpoints, running);
     io.agentprovision.core.spi.DeployCredentials next;
     try {
-      next = config.deployers().get(rs.request.provider()).rotate(current, ctx);
+      // renewed for the run's token lifetime, so that rotating before expiry keeps the app deployable
+      next = config.deployers().get(rs.request.provider()).rotate(new io.agentprovision.core.spi.RotationRequest(current,
+          actions.broad(run), rs.request.token().ttl()), ctx);
     } catch (RuntimeException e) {
       config.journal().saveStep(ctx.record().next(StepStatus.FAILED, attempt, Map.of(), String.valueOf(e.getMessage()),
           config.clock().instant()));

@@ -308,11 +308,7 @@ final class StepActions {
     }
     ResourceRef workers = Outputs.resource(rs.outputs(StepIds.RESOURCE));
     AccessConfiguration broad = config.orchestrator().revealCredentials(workers, ctx);
-    for (Map.Entry<String, io.agentprovision.core.Secret> e : broad.values().entrySet()) {
-      config.vault().put(new VaultEntry("runs/" + rs.run + "/broad/" + e.getKey(), e.getValue(),
-          Map.of("provider", req.provider(), "resource", workers.id(), "generation", String.valueOf(broad.generation())),
-          config.clock().instant(), broad.expiresAt()));
-    }
+    storeBroad(rs, workers, broad);
     auditor.record(rs.run, ctx.stepId(), "credentials.revealed", req.agent(), principal(rs), null, null, "ok", null,
         Map.of("resource", workers.id(), "names", String.join(",", new java.util.TreeSet<>(broad.values().keySet())),
             "generation", String.valueOf(broad.generation())));
@@ -325,13 +321,12 @@ final class StepActions {
     config.vault().put(new VaultEntry(tokenKey, dc.token(), attrs, config.clock().instant(), dc.expiresAt()));
     switch (prepared.broadOutcome()) {
       case ROLLED:
-        if (prepared.rolledBroadValue() != null) {
-          config.vault().put(new VaultEntry("runs/" + rs.run + "/broad/rolled-token", prepared.rolledBroadValue(),
-              Map.of("provider", req.provider(), "resource", workers.id()), config.clock().instant(), null));
+        if (prepared.rolledBroad() != null) {
+          storeBroad(rs, workers, prepared.rolledBroad());
         }
         break;
       case DELETED:
-        for (String k : config.vault().keys("runs/" + rs.run + "/broad/")) {
+        for (String k : config.vault().keys(broadPrefix(rs.run))) {
           config.vault().delete(k);
         }
         break;
@@ -389,7 +384,7 @@ final class StepActions {
       }
       case CREDENTIALS: {
         DeployCredentials c = Outputs.credentials(out, config.vault());
-        deployer.revoke(c, ctx);
+        deployer.revoke(c, broad(rs.run), ctx);
         config.vault().delete(out.get("vault_key"));
         return "revoked deploy token " + c.tokenId();
       }
@@ -413,6 +408,33 @@ final class StepActions {
       default:
         return null;
     }
+  }
+
+  private static String broadPrefix(io.agentprovision.core.RunId run) {
+    return "runs/" + run + "/broad/";
+  }
+
+  /** Keeps the orchestrator's broad credential in the vault, one entry per name, replacing older values. */
+  private void storeBroad(RunState rs, ResourceRef resource, AccessConfiguration broad) {
+    for (Map.Entry<String, io.agentprovision.core.Secret> e : broad.values().entrySet()) {
+      config.vault().put(new VaultEntry(broadPrefix(rs.run) + e.getKey(), e.getValue(),
+          Map.of("provider", resource.provider(), "resource", resource.id(), "generation",
+              String.valueOf(broad.generation())), config.clock().instant(), broad.expiresAt()));
+    }
+  }
+
+  /** The broad credential of a run as the vault still holds it, or null when it was deleted. */
+  @Nullable AccessConfiguration broad(io.agentprovision.core.RunId run) {
+    Map<String, io.agentprovision.core.Secret> values = new LinkedHashMap<>();
+    java.time.Instant expires = null;
+    for (String k : config.vault().keys(broadPrefix(run))) {
+      VaultEntry e = config.vault().get(k).orElse(null);
+      if (e != null) {
+        values.put(k.substring(broadPrefix(run).length()), e.secret());
+        expires = e.expiresAt();
+      }
+    }
+    return values.isEmpty() ? null : new AccessConfiguration(values, expires, null, 0);
   }
 
   private static void requireComplete(ResourceState s, String service) {
