@@ -166,17 +166,26 @@ public final class Money implements Comparable<Money>, Serializable {
 
   public Money plus(Money other) {
     requireSameCurrency(other, "plus");
-    return new Money(Math.addExact(minor, other.minor), currency);
+    return new Money(exact(() -> Math.addExact(minor, other.minor), "plus"), currency);
   }
 
   public Money minus(Money other) {
     requireSameCurrency(other, "minus");
-    return new Money(Math.subtractExact(minor, other.minor), currency);
+    return new Money(exact(() -> Math.subtractExact(minor, other.minor), "minus"), currency);
   }
 
   /** This amount times a whole factor, such as a number of years. */
   public Money times(long factor) {
-    return new Money(Math.multiplyExact(minor, factor), currency);
+    return new Money(exact(() -> Math.multiplyExact(minor, factor), "times"), currency);
+  }
+
+  private long exact(java.util.function.LongSupplier op, String name) {
+    try {
+      return op.getAsLong();
+    } catch (ArithmeticException e) {
+      throw new InvalidRequestException("amount", name + " on " + this + " overflows the range of minor units",
+          "use amounts below " + Long.MAX_VALUE + " minor units");
+    }
   }
 
   public boolean isNegative() {
