@@ -1,5 +1,6 @@
 package io.agentprovision.core;
 
+import io.agentprovision.core.internal.Checks;
 import io.agentprovision.core.internal.engine.Engine;
 import io.agentprovision.core.internal.engine.EngineConfig;
 import io.agentprovision.core.spi.ApprovalGate;
@@ -399,13 +400,13 @@ public final class AgentProvisioner implements AutoCloseable {
 
     /** How long a step may wait before giving up; 1 minute to 1 day. */
     public Builder stepTimeout(Duration d) {
-      this.stepTimeout = within("stepTimeout", d, Duration.ofMinutes(1), Duration.ofDays(1));
+      this.stepTimeout = Checks.within("stepTimeout", d, Duration.ofMinutes(1), Duration.ofDays(1));
       return this;
     }
 
     /** How long a checkpoint waits for a human; 10 seconds to 7 days. */
     public Builder approvalTimeout(Duration d) {
-      this.approvalTimeout = within("approvalTimeout", d, Duration.ofSeconds(10), Duration.ofDays(7));
+      this.approvalTimeout = Checks.within("approvalTimeout", d, Duration.ofSeconds(10), Duration.ofDays(7));
       return this;
     }
 
@@ -421,15 +422,6 @@ public final class AgentProvisioner implements AutoCloseable {
       }
       this.domainService = serviceId;
       return this;
-    }
-
-    private static Duration within(String field, Duration d, Duration min, Duration max) {
-      Objects.requireNonNull(d, field);
-      if (d.compareTo(min) < 0 || d.compareTo(max) > 0) {
-        throw new InvalidRequestException(field, "must be between " + min + " and " + max + " (was " + d + ")",
-            "pass a duration in that range");
-      }
-      return d;
     }
 
     public AgentProvisioner build() {

@@ -1,5 +1,6 @@
 package io.agentprovision.core;
 
+import io.agentprovision.core.internal.Checks;
 import io.agentprovision.core.internal.json.Json;
 import io.agentprovision.core.spi.AccessConfiguration;
 import io.agentprovision.core.spi.AccountLinkRequest;
@@ -901,7 +902,7 @@ public final class DirectOrchestrator implements Orchestrator {
 
     /** How long an account request, including the person's consent, may take. */
     public Builder accountRequestTtl(Duration ttl) {
-      this.accountRequestTtl = positive("accountRequestTtl", ttl);
+      this.accountRequestTtl = Checks.positive("accountRequestTtl", ttl);
       return this;
     }
 
@@ -949,14 +950,6 @@ public final class DirectOrchestrator implements Orchestrator {
     public Builder paymentMethodSetupUrl(URI url) {
       this.paymentMethodSetupUrl = Objects.requireNonNull(url, "paymentMethodSetupUrl");
       return this;
-    }
-
-    private static Duration positive(String field, Duration d) {
-      Objects.requireNonNull(d, field);
-      if (d.isNegative() || d.isZero()) {
-        throw new InvalidRequestException(field, "must be positive (was " + d + ")", "pass a positive duration");
-      }
-      return d;
     }
 
     public DirectOrchestrator build() {

@@ -1,5 +1,6 @@
 package io.agentprovision.core;
 
+import io.agentprovision.core.internal.Checks;
 import com.nimbusds.jose.JOSEException;
 import com.nimbusds.jose.JWSAlgorithm;
 import com.nimbusds.jose.KeySourceException;
@@ -541,7 +542,7 @@ public final class OidcIdentityProvider implements IdentityProvider {
 
     /** Refuse tokens issued longer ago than this. */
     public Builder maxTokenAge(Duration age) {
-      this.maxTokenAge = positive("maxTokenAge", age);
+      this.maxTokenAge = Checks.positive("maxTokenAge", age);
       return this;
     }
 
@@ -565,12 +566,12 @@ public final class OidcIdentityProvider implements IdentityProvider {
 
     /** How recent the second factor must be for a sensitive step ({@code auth_time}). */
     public Builder stepUpMaxAge(Duration age) {
-      this.stepUpMaxAge = positive("stepUpMaxAge", age);
+      this.stepUpMaxAge = Checks.positive("stepUpMaxAge", age);
       return this;
     }
 
     public Builder jwksCacheTtl(Duration ttl) {
-      this.jwksCacheTtl = positive("jwksCacheTtl", ttl);
+      this.jwksCacheTtl = Checks.positive("jwksCacheTtl", ttl);
       return this;
     }
 
@@ -601,14 +602,6 @@ public final class OidcIdentityProvider implements IdentityProvider {
     public Builder httpClient(OkHttpClient client) {
       this.httpClient = Objects.requireNonNull(client, "httpClient");
       return this;
-    }
-
-    private static Duration positive(String field, Duration d) {
-      Objects.requireNonNull(d, field);
-      if (d.isNegative() || d.isZero()) {
-        throw new InvalidRequestException(field, "must be positive (was " + d + ")", "pass a positive duration");
-      }
-      return d;
     }
 
     public OidcIdentityProvider build() {

@@ -1,5 +1,6 @@
 package io.agentprovision.core;
 
+import io.agentprovision.core.internal.Checks;
 import java.time.Duration;
 import java.util.Objects;
 
@@ -184,17 +185,17 @@ public final class ResiliencePolicy {
     }
 
     public Builder initialBackoff(Duration d) {
-      this.initialBackoff = nonNegative("initialBackoff", d);
+      this.initialBackoff = Checks.nonNegative("initialBackoff", d);
       return this;
     }
 
     public Builder maxBackoff(Duration d) {
-      this.maxBackoff = nonNegative("maxBackoff", d);
+      this.maxBackoff = Checks.nonNegative("maxBackoff", d);
       return this;
     }
 
     public Builder maxRetryAfter(Duration d) {
-      this.maxRetryAfter = nonNegative("maxRetryAfter", d);
+      this.maxRetryAfter = Checks.nonNegative("maxRetryAfter", d);
       return this;
     }
 
@@ -216,7 +217,7 @@ public final class ResiliencePolicy {
     }
 
     public Builder openStateWait(Duration d) {
-      this.openStateWait = positive("openStateWait", d);
+      this.openStateWait = Checks.positive("openStateWait", d);
       return this;
     }
 
@@ -226,40 +227,25 @@ public final class ResiliencePolicy {
         throw new InvalidRequestException("rateLimit", "permits must not be negative", "pass 0 for no limit");
       }
       this.rateLimitPermits = permits;
-      this.rateLimitPeriod = positive("rateLimit period", period);
+      this.rateLimitPeriod = Checks.positive("rateLimit period", period);
       return this;
     }
 
     public Builder connectTimeout(Duration d) {
-      this.connectTimeout = positive("connectTimeout", d);
+      this.connectTimeout = Checks.positive("connectTimeout", d);
       return this;
     }
 
     public Builder readTimeout(Duration d) {
-      this.readTimeout = positive("readTimeout", d);
+      this.readTimeout = Checks.positive("readTimeout", d);
       return this;
     }
 
     public Builder callTimeout(Duration d) {
-      this.callTimeout = positive("callTimeout", d);
+      this.callTimeout = Checks.positive("callTimeout", d);
       return this;
     }
 
-    private static Duration nonNegative(String field, Duration d) {
-      Objects.requireNonNull(d, field);
-      if (d.isNegative()) {
-        throw new InvalidRequestException(field, "must not be negative (was " + d + ")", "pass a duration of zero or more");
-      }
-      return d;
-    }
-
-    private static Duration positive(String field, Duration d) {
-      Objects.requireNonNull(d, field);
-      if (d.isNegative() || d.isZero()) {
-        throw new InvalidRequestException(field, "must be positive (was " + d + ")", "pass a positive duration");
-      }
-      return d;
-    }
 
     public ResiliencePolicy build() {
       if (maxBackoff.compareTo(initialBackoff) < 0) {
