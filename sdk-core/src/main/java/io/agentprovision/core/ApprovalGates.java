@@ -56,10 +56,12 @@ public final class ApprovalGates {
   }
 
   /**
-   * Approves, without asking anyone, checkpoints of the {@code autoKinds} whose cost (if any) the
-   * policy does not require a human for; every other checkpoint goes to {@code delegate}.
-   * Checkpoints that hand data back (consent, step-up) or send a human somewhere always go to the
-   * delegate.
+   * Approves, without asking anyone, checkpoints of the {@code autoKinds} whose cost the policy
+   * does not require a human for; every other checkpoint goes to {@code delegate}. Checkpoints that
+   * hand data back (consent, step-up) or send a human somewhere always go to the delegate, and so
+   * does a checkpoint that spends money or approves a plan's prices but carries no single price
+   * (such as a plan priced in two currencies): the threshold cannot judge it. A checkpoint that
+   * spends nothing, such as accepting terms shown in-line, needs no price.
    */
   public static ApprovalGate policyDriven(SpendPolicy policy, Set<CheckpointKind> autoKinds, ApprovalGate delegate) {
     Objects.requireNonNull(policy, "policy");
@@ -68,13 +70,20 @@ public final class ApprovalGates {
     kinds.removeAll(EnumSet.of(CheckpointKind.ACCOUNT_CONSENT, CheckpointKind.STEP_UP, CheckpointKind.PAYMENT_METHOD,
         CheckpointKind.ACTION_REQUIRED, CheckpointKind.RAISE_LIMIT));
     return request -> {
-      boolean withinPolicy = request.cost() == null || !policy.requiresApproval(request.cost());
+      boolean withinPolicy = request.cost() != null
+          ? !policy.requiresApproval(request.cost())
+          : !approvesSpend(request.kind());
       if (kinds.contains(request.kind()) && withinPolicy && request.url() == null) {
         return ApprovalDecision.approved(POLICY_APPROVER, "within policy: " + (request.cost() == null ? "no cost"
             : request.cost() + " is not above " + policy.approvalThreshold()), request.requestedAt());
       }
       return delegate.decide(request);
     };
+  }
+
+  /** Whether approving this kind lets money move: a paid kind, or the plan whose quotes it approves. */
+  private static boolean approvesSpend(CheckpointKind kind) {
+    return kind.spendsMoney() || kind == CheckpointKind.PLAN_APPROVAL;
   }
 
   /**
