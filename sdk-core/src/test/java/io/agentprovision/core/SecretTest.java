@@ -82,7 +82,8 @@ class SecretTest {
     List<Object> holders = List.of(
         new AccessConfiguration(Map.of("CLOUDFLARE_API_TOKEN", canary), T, T, 1),
         deploy,
-        new PreparedCredentials(deploy, PreparedCredentials.BroadOutcome.ROLLED, canary),
+        new PreparedCredentials(deploy, PreparedCredentials.BroadOutcome.ROLLED,
+            new AccessConfiguration(Map.of("CLOUDFLARE_API_TOKEN", canary), T, T, 2)),
         new PaymentToken(canary, "cloudflare", Money.usd("25.00"), T, PaymentToken.Status.ACTIVE, null),
         app,
         app.bindings().get(0),
