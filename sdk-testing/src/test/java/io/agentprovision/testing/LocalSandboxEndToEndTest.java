@@ -2,6 +2,7 @@ package io.agentprovision.testing;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.catchThrowableOfType;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.agentprovision.cloudflare.LeastPrivilege;
@@ -14,6 +15,7 @@ import io.agentprovision.core.DomainRequest;
 import io.agentprovision.core.Money;
 import io.agentprovision.core.ProvisionPlan;
 import io.agentprovision.core.ProvisionRequest;
+import io.agentprovision.core.RunFailedException;
 import io.agentprovision.core.Secret;
 import io.agentprovision.core.SpendPolicy;
 import io.agentprovision.core.TokenSpec;
@@ -252,6 +254,54 @@ class LocalSandboxEndToEndTest {
       assertThat(sb.stripe().calls("POST", "/v2/provisioning/provider_connection_requests")).hasSize(1);
       assertThat(sb.stripe().paymentIntents()).hasSize(2);
     }
+  }
+
+  @Test
+  void rotateCredentials_sixDaysLater_rollsAndRenewsTheDeployTokenWithTheBroadOne() {
+    try (AgentProvisioner provisioner = provisioner(sb.stripeProjects())) {
+      Deployment d = provisioner.provisionAndDeploy(request(ADA));
+      Deployment.TokenSummary before = d.tokens().get(0);
+      Secret oldValue = vault.get(before.vaultKey()).orElseThrow().secret();
+      time.advance(Duration.ofDays(6));
+
+      assertThat(provisioner.credentialsDueForRotation(Duration.ofDays(2))).containsExactly(d.runId());
+      Deployment.TokenSummary after = provisioner.rotateCredentials(d.runId());
+
+      Secret newValue = vault.get(after.vaultKey()).orElseThrow().secret();
+      assertThat(after.tokenId()).isEqualTo(before.tokenId());
+      assertThat(after.expiresAt()).isEqualTo(time.instant().plus(Duration.ofDays(7)));
+      assertThat(sb.cloudflare().tokenByValue(oldValue)).isEmpty();
+      CloudflareSandbox.TokenView rolled = sb.cloudflare().tokenByValue(newValue).orElseThrow();
+      assertThat(rolled.id()).isEqualTo(before.tokenId());
+      assertThat(rolled.expiresOn()).isEqualTo(after.expiresAt());
+      assertThat(rolled.allowIps()).containsExactly(LocalSandbox.LOOPBACK_CIDR);
+      assertThat(provisioner.credentialsDueForRotation(Duration.ofDays(2))).isEmpty();
+    }
+  }
+
+  @Test
+  void provisionAndDeploy_whenTheDomainIsTaken_cancelsThePlanAndReportsTheChargeThatStays() {
+    sb.cloudflare().takeDomain("taken-app.com");
+    try (AgentProvisioner provisioner = provisioner(sb.stripeProjects())) {
+      ProvisionRequest wantsTaken = request(ADA).toBuilder().domain(DomainRequest.exact("taken-app.com")).build();
+
+      RunFailedException failed = catchThrowableOfType(() -> provisioner.provisionAndDeploy(wantsTaken),
+          RunFailedException.class);
+
+      assertThat(failed.failedStep()).hasToString("domain");
+      assertThat(failed.undone()).anySatisfy(u -> assertThat(u).startsWith("removed workers:paid"));
+      assertThat(failed.notUndone()).anySatisfy(u -> assertThat(u).contains("USD 5.00 already charged"));
+    }
+    assertThat(sb.stripe().paymentIntents()).extracting(p -> p.get("amount")).containsExactly(500L);
+    assertThat(sb.stripe().resources()).filteredOn(r -> String.valueOf(r.get("service_ref")).endsWith("workers_paid"))
+        .extracting(r -> r.get("status")).containsExactly("removed");
+    String account = sb.provider().backend().findAccount(ADA);
+    assertThat(sb.cloudflare().registrations(account)).isEmpty();
+    // a removed resource's broad token is deleted at Cloudflare; only those of live resources remain
+    long live = sb.stripe().resources().stream().filter(r -> "complete".equals(r.get("status"))
+        && !String.valueOf(r.get("service_ref")).contains("registrar")).count();
+    assertThat(sb.cloudflare().tokens(account)).hasSize((int) live)
+        .allSatisfy(t -> assertThat(t.name()).startsWith("broad token for"));
   }
 
   /** The broad credential the orchestrator revealed, as the run keeps it in the vault. */
