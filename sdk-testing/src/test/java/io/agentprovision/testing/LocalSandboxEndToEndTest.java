@@ -368,6 +368,11 @@ class LocalSandboxEndToEndTest {
 
     assertThat(provisioner.audit().verify().valid()).isTrue();
     assertThat(d.auditVerified()).isTrue();
+    // no credential in the trail: neither Cloudflare's tokens (provider access tokens look alike) nor ID tokens
+    String trail = provisioner.audit().entries().toString();
+    assertThat(trail).doesNotContain(broadToken(d).reveal())
+        .doesNotContain(vault.get(summary.vaultKey()).orElseThrow().secret().reveal())
+        .doesNotContain("cfat_").doesNotContain("eyJ");
     assertThat(provisioner.runs(RunStatus.SUCCEEDED)).hasSize(1);
   }
 
