@@ -26,12 +26,9 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HexFormat;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Objects;
-import java.util.Set;
-import okhttp3.HttpUrl;
 import okhttp3.OkHttpClient;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
@@ -224,16 +221,7 @@ public final class LocalSandbox implements AutoCloseable {
    * as it is.
    */
   public ApprovalGate browser(ApprovalGate decisions) {
-    return new SandboxBrowser(this, decisions, this::pageHosts, browserHttp);
-  }
-
-  private Set<String> pageHosts() {
-    Set<String> hosts = new LinkedHashSet<>();
-    for (String base : List.of(stripe.baseUrl(), provider.baseUrl().toString())) {
-      HttpUrl u = HttpUrl.get(base);
-      hosts.add(u.host() + ":" + u.port());
-    }
-    return hosts;
+    return new SandboxBrowser(this, decisions, browserHttp);
   }
 
   /**

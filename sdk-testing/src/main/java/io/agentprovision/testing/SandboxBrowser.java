@@ -11,8 +11,6 @@ import java.net.URI;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Objects;
-import java.util.Set;
-import java.util.function.Supplier;
 import okhttp3.HttpUrl;
 import okhttp3.OkHttpClient;
 import okhttp3.Request;
@@ -23,20 +21,18 @@ import org.jspecify.annotations.Nullable;
  * The human's browser in a {@link LocalSandbox}: once the human's {@code decisions} gate has approved
  * a checkpoint, it does what the person would do in a browser for the redirect checkpoints, and
  * returns the decision with what that produced. Denials, time-outs and errors come back untouched,
- * and nothing is visited for them. Only the sandbox's own loopback pages are visited.
+ * and nothing is visited for them. Only the sandbox's own loopback pages are visited; anything else
+ * fails, which the engine takes as a denial.
  */
 final class SandboxBrowser implements ApprovalGate {
   private final LocalSandbox sandbox;
   private final ApprovalGate decisions;
-  private final Supplier<Set<String>> hosts;
   private final OkHttpClient http;
 
-  SandboxBrowser(LocalSandbox sandbox, ApprovalGate decisions, Supplier<Set<String>> hosts, OkHttpClient http) {
+  SandboxBrowser(LocalSandbox sandbox, ApprovalGate decisions, OkHttpClient http) {
     this.sandbox = Objects.requireNonNull(sandbox, "sandbox");
     this.decisions = Objects.requireNonNull(decisions, "decisions");
-    this.hosts = Objects.requireNonNull(hosts, "hosts");
-    // a consent page answers with a redirect to the orchestrator's callback, which is read, not followed
-    this.http = http.newBuilder().followRedirects(false).followSslRedirects(false).build();
+    this.http = Objects.requireNonNull(http, "http");
   }
 
   @Override
@@ -77,27 +73,19 @@ final class SandboxBrowser implements ApprovalGate {
   }
 
   /**
-   * Loads a page as a browser would and returns what it handed back: the query of a redirect (an
-   * OAuth callback's {@code code} and {@code state}), else the string fields of a JSON answer.
+   * Loads a sandbox page as a browser would and returns what it handed back: the provider's consent
+   * page redirects to the orchestrator's callback with {@code code} and {@code state}; Stripe's pages
+   * answer JSON, whose string fields are returned.
    */
   private Map<String, String> visit(URI url) {
     HttpUrl u = HttpUrl.get(url.toString());
-    if (!hosts.get().contains(u.host() + ":" + u.port())) {
+    if (sameOrigin(u, sandbox.provider().baseUrl().toString())) {
+      return sandbox.provider().approveConsent(url);
+    }
+    if (!sameOrigin(u, sandbox.stripe().baseUrl())) {
       throw new IllegalStateException("the sandbox browser visits only the sandbox's pages, not " + u.host());
     }
     try (Response r = http.newCall(new Request.Builder().url(u).get().build()).execute()) {
-      String location = r.header("Location");
-      if (r.isRedirect() && location != null) {
-        HttpUrl cb = HttpUrl.get(location);
-        Map<String, String> out = new LinkedHashMap<>();
-        for (String name : cb.queryParameterNames()) {
-          String v = cb.queryParameter(name);
-          if (v != null) {
-            out.put(name, v);
-          }
-        }
-        return out;
-      }
       String body = r.body().string();
       if (!r.isSuccessful()) {
         throw new IllegalStateException("the page " + u.encodedPath() + " answered HTTP " + r.code());
@@ -106,6 +94,11 @@ final class SandboxBrowser implements ApprovalGate {
     } catch (IOException e) {
       throw new IllegalStateException("could not load " + u.encodedPath() + ": " + e.getMessage(), e);
     }
+  }
+
+  private static boolean sameOrigin(HttpUrl u, String base) {
+    HttpUrl b = HttpUrl.get(base);
+    return u.host().equals(b.host()) && u.port() == b.port();
   }
 
   private static Map<String, String> strings(@Nullable String body) {

@@ -293,8 +293,10 @@ class LocalSandboxEndToEndTest {
       assertThat(failed.notUndone()).anySatisfy(u -> assertThat(u).contains("USD 5.00 already charged"));
     }
     assertThat(sb.stripe().paymentIntents()).extracting(p -> p.get("amount")).containsExactly(500L);
-    assertThat(sb.stripe().resources()).filteredOn(r -> String.valueOf(r.get("service_ref")).endsWith("workers_paid"))
-        .extracting(r -> r.get("status")).containsExactly("removed");
+    Map<String, Object> plan = sb.stripe().resources().stream()
+        .filter(r -> String.valueOf(r.get("service_ref")).endsWith("workers_paid")).findFirst().orElseThrow();
+    assertThat(plan.get("status")).isEqualTo("removed");
+    assertThat(((CloudflareProviderBackend) sb.provider().backend()).deprovisioned()).contains((String) plan.get("remote_id"));
     String account = sb.provider().backend().findAccount(ADA);
     assertThat(sb.cloudflare().registrations(account)).isEmpty();
     // a removed resource's broad token is deleted at Cloudflare; only those of live resources remain
