@@ -161,7 +161,8 @@ public final class LocalSandbox implements AutoCloseable {
    * A new {@link DirectOrchestrator} speaking the protocol to the provider sandbox, paying with
    * {@link StripeSharedPaymentTokens} issued by the Stripe sandbox on the card {@link StripeSandbox#checkoutUrl
    * its checkout} puts on file; its payment-method checkpoint sends the human to that checkout.
-   * Linked accounts live in the instance, as the class documents: keep one per host process.
+   * Linked accounts live in the instance, as the class documents: keep one per host process, and
+   * resume a run with the instance that started it (a new one has no session for the account).
    */
   public DirectOrchestrator directOrchestrator() {
     return DirectOrchestrator.builder()
