@@ -59,10 +59,11 @@ import org.jspecify.annotations.Nullable;
  * }</pre>
  *
  * <p>Least privilege has a consequence for rotation: the narrow token holds no API Tokens
- * permission, so it cannot roll or delete itself. {@link #rotate(DeployCredentials, StepContext)}
- * and {@link #revoke} use the {@link Builder#rotationAuthority rotation authority} when one is
- * configured (typically the broad token from the vault), else try the token itself; the overloads
- * taking an {@code authority} say it explicitly. With {@link TokenSpec.BroadToken#DELETE} nothing can
+ * permission, so it cannot roll or delete itself. {@link #rotate(RotationRequest, StepContext)} and
+ * {@link #revoke(DeployCredentials, AccessConfiguration, StepContext)} call with the broad credential
+ * the engine passes (from the vault), else the {@link Builder#rotationAuthority rotation authority}
+ * when one is configured, else try the token itself; the overloads taking an {@code authority} say
+ * it explicitly. With {@link TokenSpec.BroadToken#DELETE} nothing can
  * revoke the deploy token early: it ends at its expiry.
  */
 public final class CloudflareDeployer implements Deployer {

@@ -12,6 +12,9 @@
  * {@link io.agentprovision.testing.FaultInjector}; a crash is a
  * {@link io.agentprovision.testing.SimulatedCrash}, an {@link java.lang.Error}, so that it escapes an
  * engine's exception handling as a dying process would.
+ *
+ * <p>To run the SDK's real adapters instead, start a {@link io.agentprovision.testing.LocalSandbox}: the
+ * Stripe, provider, Cloudflare and OIDC sandboxes wired together on loopback as the real systems are.
  */
 @NullMarked
 package io.agentprovision.testing;

@@ -293,6 +293,36 @@ public final class CloudflareSandbox implements AutoCloseable {
     }
   }
 
+  /**
+   * What the Registrar would answer a search for {@code query}: the same names, availability and
+   * decimal prices as {@code GET …/registrar/domain-search}, read without a token.
+   */
+  public List<DomainQuote> quoteDomains(String query) {
+    Objects.requireNonNull(query, "query");
+    synchronized (lock) {
+      List<DomainQuote> out = new ArrayList<>();
+      for (String name : suggestions(query, List.of(), 20)) {
+        Map<String, Object> a = availability(name, false);
+        Map<?, ?> pricing = a.get("pricing") instanceof Map<?, ?> m ? m : Map.of();
+        out.add(new DomainQuote(name, Boolean.TRUE.equals(a.get("registrable")), (String) a.get("reason"),
+            (String) pricing.get("currency"), (String) pricing.get("registration_cost")));
+      }
+      return out;
+    }
+  }
+
+  /**
+   * A name the Registrar offers.
+   *
+   * @param name the full domain name
+   * @param registrable whether the API can register it now
+   * @param reason why not, when it cannot ({@code domain_unavailable}, {@code domain_premium}…)
+   * @param currency the price's currency, when priced
+   * @param registrationCost the first year's price as a decimal string, when priced
+   */
+  public record DomainQuote(String name, boolean registrable, @Nullable String reason, @Nullable String currency,
+      @Nullable String registrationCost) {}
+
   /** Adds a zone by hand (status {@code pending} until {@link #activateZone}); returns its id. */
   public String addZone(String accountId, String name) {
     synchronized (lock) {
@@ -493,6 +523,27 @@ public final class CloudflareSandbox implements AutoCloseable {
     synchronized (lock) {
       Token t = tokens.get(id);
       return Optional.ofNullable(t == null ? null : view(t));
+    }
+  }
+
+  /** The token whose secret value is {@code value}, if it exists. */
+  public Optional<TokenView> tokenByValue(Secret value) {
+    Objects.requireNonNull(value, "value");
+    synchronized (lock) {
+      Token t = tokensByValue.get(value.reveal());
+      return Optional.ofNullable(t == null ? null : view(t));
+    }
+  }
+
+  /** Deletes the token {@code id} without the API, as its owner would in the dashboard; false when there is none. */
+  public boolean revokeToken(String id) {
+    synchronized (lock) {
+      Token t = tokens.get(id);
+      if (t == null) {
+        return false;
+      }
+      deleteToken(t);
+      return true;
     }
   }
 

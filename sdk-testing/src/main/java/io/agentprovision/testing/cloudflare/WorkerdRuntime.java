@@ -56,10 +56,12 @@ import org.slf4j.LoggerFactory;
  * }
  * }</pre>
  *
- * <p>{@link #locate()} looks, in order, at the {@code WORKERD_BIN} environment variable, the
- * {@code workerd.bin} system property, {@code .workerd/node_modules} and {@code node_modules} in
- * the working directory and its parents (the platform binary of {@code @cloudflare/workerd-*}, else
- * the {@code .bin/workerd} launcher), and {@code ~/.cache/agentprovision/workerd/node_modules}.
+ * <p>{@link #locate()} takes the {@code WORKERD_BIN} environment variable, else the
+ * {@code workerd.bin} system property, when one is set (and only that binary: set it to a path that
+ * does not exist to run without workerd); otherwise it looks in {@code .workerd/node_modules} and
+ * {@code node_modules} in the working directory and its parents (the platform binary of
+ * {@code @cloudflare/workerd-*}, else the {@code .bin/workerd} launcher), and
+ * {@code ~/.cache/agentprovision/workerd/node_modules}.
  * Install it with {@code npm install --no-save --prefix .workerd workerd} at the repository root.
  * Bindings other than text, secret text and JSON are left out: workerd would need local services
  * for KV or D1, which this runtime does not provide.
@@ -143,13 +145,16 @@ public final class WorkerdRuntime implements AutoCloseable {
 
   private static List<Path> candidates() {
     List<Path> out = new ArrayList<>();
+    // a location set on purpose is the only one tried: pinning a build, or WORKERD_BIN=/nonexistent to run without
     String env = System.getenv(ENV_BINARY);
     if (env != null && !env.isBlank()) {
       out.add(Path.of(env.trim()));
+      return out;
     }
     String prop = System.getProperty("workerd.bin");
     if (prop != null && !prop.isBlank()) {
       out.add(Path.of(prop.trim()));
+      return out;
     }
     String platform = platform();
     Path dir = Path.of(System.getProperty("user.dir")).toAbsolutePath();

@@ -892,7 +892,7 @@ final class SandboxProvisioning {
       throw new IllegalArgumentException("no payment method request " + id);
     }
     req.put("status", "complete");
-    addCard("pm_sandbox_checkout", "4242");
+    addCard(StripeSandbox.CHECKOUT_PAYMENT_METHOD, "4242");
     if (req.get("usage_limits") instanceof Map<?, ?> u) {
       overallLimit = new Limit(String.valueOf(u.get("currency")), Long.parseLong(String.valueOf(u.get("max_amount"))),
           String.valueOf(u.get("recurring_interval")));

@@ -65,6 +65,8 @@ import org.slf4j.LoggerFactory;
  * parameters as JSON) and {@code /sandbox/checkout/{payment method request}} (a card is added).
  */
 public final class StripeSandbox implements Closeable {
+  /** The payment method a completed checkout puts on file (and the payment profile's card from then on). */
+  public static final String CHECKOUT_PAYMENT_METHOD = "pm_sandbox_checkout";
   /** The sandbox's own API key unless configured. */
   public static final String DEFAULT_API_KEY = "sk_test_sandbox_platform_51Sandbox";
 
@@ -187,6 +189,16 @@ public final class StripeSandbox implements Closeable {
   public void completeCheckout(String paymentMethodRequestId) {
     provisioning.completeCheckout(paymentMethodRequestId.contains("/") ? lastSegment(URI.create(paymentMethodRequestId))
         : paymentMethodRequestId);
+  }
+
+  /**
+   * Opens a checkout page for a new payment method without usage limits, as
+   * {@code POST /v2/provisioning/payment_method_requests} would, and returns its URL. Visiting it (or
+   * {@link #completeCheckout}) puts {@link #CHECKOUT_PAYMENT_METHOD} on file; visiting again changes
+   * nothing more. A host that issues Shared Payment Tokens itself shows this page to its human.
+   */
+  public URI checkoutUrl() {
+    return URI.create(String.valueOf(provisioning.createPaymentMethodRequest(Map.of()).get("checkout_session_url")));
   }
 
   /** Puts a card on file directly, as if a checkout had been completed earlier. */
