@@ -177,8 +177,8 @@ public final class Quickstart {
         return real(o, env, human, out);
       }
       try (LocalSandbox sandbox = LocalSandbox.builder().start()) {
-        out.println("Sandbox up: Stripe " + sandbox.stripe().url() + ", provider " + sandbox.provider().url()
-            + ", Cloudflare " + sandbox.cloudflare().url() + ", workerd "
+        out.println("Sandbox up: Stripe " + sandbox.stripe().baseUrl() + ", provider " + sandbox.provider().baseUrl()
+            + ", Cloudflare " + sandbox.cloudflare().baseUrl() + ", workerd "
             + (sandbox.workerdAvailable() ? "available" : "not installed (the app will be deployed, not run)"));
         Orchestrator orchestrator = o.direct() ? sandbox.directOrchestrator() : sandbox.stripeProjects();
         List<String> ips = o.allowIps().isEmpty() ? List.of(sandbox.defaultAllowedIps()) : o.allowIps();
@@ -355,13 +355,18 @@ public final class Quickstart {
     }
     out.println("Spent:      " + (d.spent().isEmpty() ? "nothing" : d.spent()));
     for (LimitUsage u : d.limits()) {
-      out.println("Limit:      " + u.limit().key() + " " + u.bucket() + ": " + u.used() + " of " + u.limit().amount()
-          + " used, " + u.remaining() + " left");
+      if (u.limit().interval() == io.agentprovision.core.SpendInterval.PER_TRANSACTION) {
+        out.println("Limit:      no single spend above " + u.limit().amount());
+      } else {
+        out.println("Limit:      " + u.limit().key() + " " + u.bucket() + ": " + u.used() + " of " + u.limit().amount()
+            + " used, " + u.remaining() + " left");
+      }
     }
     for (Deployment.TokenSummary t : d.tokens()) {
       out.println("Token:      " + t.tokenId() + " = [redacted] (in the vault as " + t.vaultKey() + ")");
       out.println("            may: " + t.permissions() + "; from: " + (t.allowedIps().isEmpty() ? "anywhere"
-          : t.allowedIps()) + "; expires " + t.expiresAt());
+          : t.allowedIps()) + "; expires " + (t.expiresAt() == null ? "never"
+          : t.expiresAt().truncatedTo(java.time.temporal.ChronoUnit.SECONDS)));
     }
     if (d.verification().live()) {
       out.println("The app answered " + d.verification().status() + ": "

@@ -149,7 +149,7 @@ class ProvisionAndDeployTest {
   }
 
   @Test
-  void plan_withDomainCap_quotesTheCapAndTheApprovalCoversTheDomainUpToIt() {
+  void plan_withDomainCap_quotesTheCap_andTheDomainIsStillConfirmedAtItsPrice() {
     provisioner = h.provisioner();
     ProvisionRequest req = EngineHarness.request().domain(DomainRequest.query("my-app").maxPrice(Money.usd("11.00")))
         .build();
@@ -160,7 +160,8 @@ class ProvisionAndDeployTest {
     assertThat(plan.step(StepId.of("domain")).orElseThrow().quote()).isEqualTo(Money.usd("11.00"));
     assertThat(plan.total()).containsExactly(Money.usd("16.00"));
     assertThat(h.gate.requests()).extracting(r -> r.kind())
-        .containsExactly(CheckpointKind.PLAN_APPROVAL, CheckpointKind.TERMS_OF_SERVICE);
+        .containsExactly(CheckpointKind.PLAN_APPROVAL, CheckpointKind.TERMS_OF_SERVICE, CheckpointKind.DOMAIN_PURCHASE);
+    assertThat(h.gate.requests(CheckpointKind.DOMAIN_PURCHASE).get(0).cost()).isEqualTo(Money.usd("10.44"));
   }
 
   @Test

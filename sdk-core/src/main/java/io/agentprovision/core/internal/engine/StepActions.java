@@ -126,8 +126,10 @@ final class StepActions {
         total.size() == 1 ? total.get(0) : null, null, details, null));
     out.put("needed", "true");
     out.put("approver", decision.approver());
+    // the approval covers known prices only: a cap (a domain's maxPrice) is confirmed again at the
+    // price actually chosen, since that purchase cannot be undone
     for (PlannedStep s : paid) {
-      if (s.quote() != null) {
+      if (s.quote() != null && s.priceFinal()) {
         out.put("approved." + s.id(), s.quote().toString());
         rs.approvedQuotes.put(s.id(), s.quote());
       }
