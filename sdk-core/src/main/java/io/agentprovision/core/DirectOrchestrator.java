@@ -8,6 +8,8 @@ import io.agentprovision.core.spi.AccountRequest;
 import io.agentprovision.core.spi.AccountResponse;
 import io.agentprovision.core.spi.ApprovalDecision;
 import io.agentprovision.core.spi.Catalog;
+import io.agentprovision.core.spi.VaultEntry;
+import io.agentprovision.core.spi.CredentialVault;
 import io.agentprovision.core.spi.CheckpointRequest;
 import io.agentprovision.core.spi.DeepLink;
 import io.agentprovision.core.spi.InformationRequest;
@@ -141,8 +143,10 @@ public final class DirectOrchestrator implements Orchestrator {
   private final Map<String, CachedCatalog> catalogs = new ConcurrentHashMap<>();
   private final Map<String, Boolean> versionChecked = new ConcurrentHashMap<>();
   private final Map<String, ReentrantLock> linkLocks = new ConcurrentHashMap<>();
+  private final @Nullable CredentialVault sessionVault;
 
   private DirectOrchestrator(Builder b) {
+    this.sessionVault = b.sessionVault;
     this.providers = Map.copyOf(b.providers);
     this.payments = b.payments;
     this.clock = b.clock;
@@ -212,6 +216,11 @@ public final class DirectOrchestrator implements Orchestrator {
           return s.account;
         }
       }
+      AccountSession kept = restoreByPrincipal(b, principal);
+      if (kept != null) {
+        linkedPrincipals.put(principalKey, accountKey(b.name, kept.account.accountId()));
+        return kept.account;
+      }
       ensureVersion(b);
       ProvisioningProvider client = b.client.withRetryObserver(ctx::retrying);
       Secret confirmation = Secret.of(randomToken());
@@ -246,7 +255,9 @@ public final class DirectOrchestrator implements Orchestrator {
       ProviderAccount account = new ProviderAccount(b.name, tokens.accountId(), requestId, principal.name(),
           principal.email(), action, attributes);
       String key = accountKey(b.name, tokens.accountId());
-      sessions.put(key, new AccountSession(b, account, tokens));
+      AccountSession session = new AccountSession(b, account, tokens);
+      sessions.put(key, session);
+      persist(session, principal);
       linkedPrincipals.put(principalKey, key);
       ctx.audit("provider.account.link", action == ProviderAccount.LinkAction.CREATED ? "created" : "linked_existing",
           Map.of("provider", b.name, "account", tokens.accountId(), "request", requestId));
@@ -648,20 +659,155 @@ public final class DirectOrchestrator implements Orchestrator {
     binding(provider);
     AccountSession s = sessions.get(accountKey(provider, accountId));
     if (s == null) {
+      s = restore(provider, accountId);
+    }
+    if (s == null) {
       throw new InvalidRequestException("account", provider + " account " + accountId
-          + " is not linked through this orchestrator", "call linkAccount first");
+          + " is not linked through this orchestrator", "call linkAccount first"
+          + (sessionVault == null ? ", or give the builder a sessionVault so links survive a restart" : ""));
     }
     return s;
+  }
+
+  // ---------------------------------------------------------------- sessions kept across restarts
+
+  private static final String VAULT_PREFIX = "direct/";
+
+  private static String vaultKey(String provider, String accountId) {
+    return VAULT_PREFIX + provider + "/" + accountId;
+  }
+
+  /** Keeps the account's tokens and who linked it in the session vault, when there is one. */
+  private void persist(AccountSession session, @Nullable Principal linkedBy) {
+    if (sessionVault == null) {
+      return;
+    }
+    ProviderAccount a = session.account;
+    ProviderTokens t = session.tokens;
+    String key = vaultKey(a.provider(), a.accountId());
+    Map<String, String> attrs = new LinkedHashMap<>();
+    VaultEntry previous = sessionVault.get(key).orElse(null);
+    if (previous != null) {
+      attrs.putAll(previous.attributes());
+    }
+    attrs.put("provider", a.provider());
+    attrs.put("account_id", a.accountId());
+    attrs.put("link_action", a.linkAction().name());
+    putIf(attrs, "connection_id", a.connectionId());
+    putIf(attrs, "display_name", a.displayName());
+    putIf(attrs, "email", a.email());
+    putIf(attrs, "payment_credentials", t.paymentCredentials());
+    putIf(attrs, "expires_at", t.expiresAt() == null ? null : t.expiresAt().toString());
+    if (linkedBy != null) {
+      attrs.put("principal", linkedBy.issuer() + "\u0000" + linkedBy.subject());
+    }
+    sessionVault.put(new VaultEntry(key, t.accessToken(), attrs, clock.instant(), t.expiresAt()));
+    if (t.refreshToken() != null) {
+      sessionVault.put(new VaultEntry(key + "/refresh", t.refreshToken(), Map.of("provider", a.provider(),
+          "account_id", a.accountId()), clock.instant(), null));
+    }
+  }
+
+  private static void putIf(Map<String, String> m, String k, @Nullable String v) {
+    if (v != null) {
+      m.put(k, v);
+    }
+  }
+
+  /** Rebuilds an account's session from the session vault (a restarted host), or null. */
+  private @Nullable AccountSession restore(String provider, String accountId) {
+    if (sessionVault == null) {
+      return null;
+    }
+    Binding b = binding(provider);
+    String key = vaultKey(provider, accountId);
+    VaultEntry e = sessionVault.get(key).orElse(null);
+    if (e == null) {
+      return null;
+    }
+    Map<String, String> at = e.attributes();
+    Secret refresh = sessionVault.get(key + "/refresh").map(VaultEntry::secret).orElse(null);
+    ProviderTokens tokens = new ProviderTokens(e.secret(), refresh,
+        at.get("expires_at") == null ? null : Instant.parse(at.get("expires_at")), accountId,
+        at.get("payment_credentials"));
+    Map<String, String> attributes = new LinkedHashMap<>();
+    putIf(attributes, "payment_credentials", at.get("payment_credentials"));
+    ProviderAccount account = new ProviderAccount(provider, accountId, at.get("connection_id"), at.get("display_name"),
+        at.get("email"), ProviderAccount.LinkAction.valueOf(at.getOrDefault("link_action", "UNKNOWN")), attributes);
+    AccountSession s = new AccountSession(b, account, tokens);
+    AccountSession raced = sessions.putIfAbsent(accountKey(provider, accountId), s);
+    return raced != null ? raced : s;
+  }
+
+  private @Nullable AccountSession restoreByPrincipal(Binding b, Principal principal) {
+    if (sessionVault == null) {
+      return null;
+    }
+    String who = principal.issuer() + "\u0000" + principal.subject();
+    for (String key : sessionVault.keys(VAULT_PREFIX + b.name + "/")) {
+      if (key.endsWith("/refresh")) {
+        continue;
+      }
+      VaultEntry e = sessionVault.get(key).orElse(null);
+      if (e != null && who.equals(e.attributes().get("principal"))) {
+        return restore(b.name, e.attributes().get("account_id"));
+      }
+    }
+    return null;
   }
 
   private ResourceEntry entry(ResourceRef ref) {
     Objects.requireNonNull(ref, "resource");
     ResourceEntry e = resources.get(resourceKey(ref.provider(), ref.id()));
     if (e == null) {
+      e = recover(ref);
+    }
+    if (e == null) {
       throw new InvalidRequestException("resource", ref.provider() + " resource " + ref.id()
           + " was not provisioned through this orchestrator", "provision it with this orchestrator instance");
     }
     return e;
+  }
+
+  /**
+   * Finds which linked account owns a resource this instance has not seen (a restarted host): the
+   * provider shows a resource only to the account that owns it.
+   */
+  private @Nullable ResourceEntry recover(ResourceRef ref) {
+    binding(ref.provider());
+    java.util.Set<String> accountIds = new java.util.LinkedHashSet<>();
+    for (AccountSession s : sessions.values()) {
+      if (s.binding.name.equals(ref.provider())) {
+        accountIds.add(s.account.accountId());
+      }
+    }
+    if (sessionVault != null) {
+      for (String key : sessionVault.keys(VAULT_PREFIX + ref.provider() + "/")) {
+        if (!key.endsWith("/refresh")) {
+          accountIds.add(key.substring((VAULT_PREFIX + ref.provider() + "/").length()));
+        }
+      }
+    }
+    for (String accountId : accountIds) {
+      AccountSession s = sessions.get(accountKey(ref.provider(), accountId));
+      if (s == null) {
+        s = restore(ref.provider(), accountId);
+      }
+      if (s == null) {
+        continue;
+      }
+      AccountSession owner = s;
+      try {
+        withAccess(owner, owner.binding.client, t -> owner.binding.client.getResource(t, ref.id()));
+      } catch (ProviderException notTheirs) {
+        if (notTheirs.status() == 404 || notTheirs.status() == 403) {
+          continue;
+        }
+        throw notTheirs;
+      }
+      return resources.computeIfAbsent(resourceKey(ref.provider(), ref.id()), k -> new ResourceEntry(ref, owner));
+    }
+    return null;
   }
 
   private static String accountKey(String provider, String accountId) {
@@ -788,6 +934,7 @@ public final class DirectOrchestrator implements Orchestrator {
             fresh.paymentCredentials());
       }
       tokens = fresh;
+      persist(this, null);
       log.debug("refreshed the {} access token of account {}", binding.name, account.accountId());
       return fresh.accessToken();
     }
@@ -810,6 +957,7 @@ public final class DirectOrchestrator implements Orchestrator {
   /** Builds a {@link DirectOrchestrator}; setters validate and name the field. */
   public static final class Builder {
     private final Map<String, Binding> providers = new LinkedHashMap<>();
+    private @Nullable CredentialVault sessionVault;
     private @Nullable PaymentTokenProvider payments;
     private Clock clock = Clock.systemUTC();
     private IdGenerator ids = IdGenerator.RANDOM;
@@ -943,6 +1091,16 @@ public final class DirectOrchestrator implements Orchestrator {
             "pass a map such as {\"type\":\"platform\",\"platform\":{\"name\":\"Acme\"}}");
       }
       this.orchestratorIdentity = Map.copyOf(identity);
+      return this;
+    }
+
+    /**
+     * Keeps each linked account's provider tokens in {@code vault} (the host's credential vault), so
+     * that a restarted host, resuming a run, uses the account without asking the human again. Without
+     * it, links live as long as this instance.
+     */
+    public Builder sessionVault(CredentialVault vault) {
+      this.sessionVault = Objects.requireNonNull(vault, "sessionVault");
       return this;
     }
 

@@ -9,6 +9,7 @@ import io.agentprovision.core.Sleeper;
 import io.agentprovision.core.protocol.ProtocolClient;
 import io.agentprovision.core.spi.ApprovalGate;
 import io.agentprovision.core.spi.Polling;
+import io.agentprovision.core.spi.CredentialVault;
 import io.agentprovision.core.spi.ProviderInfo;
 import io.agentprovision.stripe.StripeProjects;
 import io.agentprovision.stripe.StripeSharedPaymentTokens;
@@ -107,6 +108,8 @@ public final class LocalSandbox implements AutoCloseable {
   private final ProviderSandbox provider;
   private final StripeSandbox stripe;
   private final URI checkoutUrl;
+  /** Where orchestrators made here keep linked accounts, as a host keeps them in its vault. */
+  private final CredentialVault hostVault = CredentialVault.inMemory();
   private final OkHttpClient browserHttp = new OkHttpClient();
   private volatile boolean closed;
 
@@ -161,11 +164,13 @@ public final class LocalSandbox implements AutoCloseable {
    * A new {@link DirectOrchestrator} speaking the protocol to the provider sandbox, paying with
    * {@link StripeSharedPaymentTokens} issued by the Stripe sandbox on the card {@link StripeSandbox#checkoutUrl
    * its checkout} puts on file; its payment-method checkpoint sends the human to that checkout.
-   * Linked accounts live in the instance, as the class documents: keep one per host process, and
-   * resume a run with the instance that started it (a new one has no session for the account).
+   * Linked accounts' provider tokens are kept in a vault that lives as long as this sandbox, as a
+   * host keeps them in its own vault: a new instance (a restarted host) resumes runs without asking
+   * the human to link again.
    */
   public DirectOrchestrator directOrchestrator() {
     return DirectOrchestrator.builder()
+        .sessionVault(hostVault)
         .provider(protocolClient(), new ProviderInfo(PROVIDER, null, "Cloudflare", "Workers, storage and domains",
             TERMS_OF_SERVICE, null, null), SELLER)
         .paymentTokens(StripeSharedPaymentTokens.builder().api(stripe.api())

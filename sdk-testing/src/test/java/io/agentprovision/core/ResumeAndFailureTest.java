@@ -190,6 +190,21 @@ class ResumeAndFailureTest {
   }
 
   @Test
+  void failureOnResume_ofAStepThatMayHavePaidBefore_keepsItsReservation() {
+    h.orchestrator.crashAfter("provision", 1); // the plan is bought, then the host dies
+    assertThatThrownBy(() -> h.provisioner().provisionAndDeploy(request())).isInstanceOf(SimulatedCrash.class);
+    h.orchestrator.failOn("provision", 1, new ProviderException("cloudflare", 400, "invalid", null, "refused", false));
+
+    assertThatThrownBy(() -> h.provisioner().resume(RUN)).isInstanceOf(RunFailedException.class);
+
+    // the charge before the crash is real: its reservation is not given back
+    assertThat(reservations()).filteredOn(r -> StepId.of("plan").equals(r.step())).singleElement()
+        .satisfies(r -> assertThat(r.status()).isEqualTo(Reservation.Status.RESERVED));
+    assertThat(h.auditActions()).contains("spend.unsettled");
+    assertThat(h.orchestrator.totalCharged("cloudflare")).isEqualTo(Money.usd("5.00"));
+  }
+
+  @Test
   void cancellingAnAsyncRun_suspendsIt_andResumeCompletesIt() throws Exception {
     CountDownLatch waiting = new CountDownLatch(1);
     CountDownLatch released = new CountDownLatch(1);

@@ -166,6 +166,29 @@ class LocalSandboxEndToEndTest {
   }
 
   @Test
+  void resume_withDirectOrchestratorOnARestartedHost_usesTheKeptLinkAndChargesNothingTwice() {
+    ProvisionPlan plan;
+    try (AgentProvisioner dying = provisioner(crashAfterPaidPlan(sb.directOrchestrator()))) {
+      plan = dying.plan(request(GRACE));
+      assertThatThrownBy(() -> dying.execute(plan)).isInstanceOf(SimulatedCrash.class);
+    }
+    assertThat(sb.stripe().tokens()).extracting(t -> t.get("deactivated_reason")).containsExactly("consumed");
+
+    // a new orchestrator instance, as after a restart: the account link comes back from the host's vault
+    try (AgentProvisioner restarted = provisioner(sb.directOrchestrator())) {
+      Deployment d = restarted.resume(plan.runId());
+
+      assertDeployed(d, restarted);
+      assertThat(d.account().email()).isEqualTo(GRACE);
+      // the plan's token was charged once, before the crash; the resume paid only for the domain
+      assertThat(sb.stripe().tokens()).extracting(t -> (Object) ((Map<?, ?>) t.get("usage_limits")).get("max_amount"))
+          .containsExactly(500L, 1011L);
+      assertThat(ledger.reservations(null, null, java.time.Instant.EPOCH, java.time.Instant.MAX))
+          .extracting(r -> r.status()).containsOnly(io.agentprovision.core.spi.Reservation.Status.COMMITTED);
+    }
+  }
+
+  @Test
   void provisionAndDeploy_forAnExistingAccount_linksItAfterTheHumanConsentsAtTheProvider() {
     String existing = sb.existingAccount(ADA);
     try (AgentProvisioner provisioner = provisioner(sb.stripeProjects())) {

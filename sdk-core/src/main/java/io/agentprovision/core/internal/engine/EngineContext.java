@@ -54,6 +54,8 @@ final class EngineContext implements StepContext {
   private final AtomicReference<StepRecord> record;
   private final AtomicInteger spendSeq = new AtomicInteger();
   private final List<EngineSpend> spends = new CopyOnWriteArrayList<>();
+  /** Reservations this execution of the step made itself, as opposed to ones inherited from an interrupted attempt. */
+  private final java.util.Set<String> madeHere = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
   EngineContext(EngineConfig config, RunState rs, StepId step, Events events, Auditor auditor, Checkpoints checkpoints,
       StepRecord record) {
@@ -191,6 +193,7 @@ final class EngineContext implements StepContext {
               "description", request.description()));
       throw e;
     }
+    madeHere.add(r.id());
     auditor.record(rs.run, step, "spend.reserved", agent(), principal(), null, r.amount(), "ok", idempotencyKey(),
         Map.of("reservation", r.id(), "description", request.description(), "provider", request.provider()));
     alerts(r, policy);
@@ -328,6 +331,13 @@ final class EngineContext implements StepContext {
     public void release() {
       Reservation before = config.ledger().reservation(reservation.id()).orElse(reservation);
       if (before.status() != Reservation.Status.RESERVED) {
+        return;
+      }
+      if (!madeHere.contains(reservation.id())) {
+        // made before an interruption: the paid call may have gone through then, so the money stays
+        // held until a resume settles it or the reservation expires
+        auditor.record(rs.run, step, "spend.unsettled", agent(), principal(), null, reservation.amount(), "kept",
+            null, Map.of("reservation", reservation.id(), "expires_at", before.expiresAt().toString()));
         return;
       }
       config.ledger().release(reservation.id());
