@@ -25,7 +25,9 @@ import org.jspecify.annotations.Nullable;
  * @param tokens the credentials issued for the run
  * @param verification whether the app answered
  * @param auditHead the hash of the audit log's last entry when the run finished
- * @param auditVerified whether the whole audit chain verified when the run finished
+ * @param auditVerified whether the audit chain verified when the run finished: in full the first time
+ *     a provisioner checks it, then from the last entry it verified on (so the check does not grow
+ *     with the log); {@code AgentProvisioner.audit().verify()} checks everything
  * @param warnings things the human should know (such as "the app was not run: no local runtime")
  * @param finishedAt when the run finished
  */

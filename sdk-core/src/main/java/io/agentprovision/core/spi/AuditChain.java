@@ -46,10 +46,20 @@ public final class AuditChain {
    */
   public static AuditVerification verify(List<AuditEntry> entries, @Nullable String expectedHead,
       @Nullable Long expectedCount) {
+    return verifyFrom(1, GENESIS, entries, expectedHead, expectedCount);
+  }
+
+  /**
+   * Verifies {@code entries} as the part of a chain that starts at sequence {@code firstSequence}
+   * right after an entry whose hash is {@code previousHash} (one an earlier verification accepted);
+   * {@code expectedCount} is the whole log's count. The result counts every entry up to the head.
+   */
+  public static AuditVerification verifyFrom(long firstSequence, String previousHash, List<AuditEntry> entries,
+      @Nullable String expectedHead, @Nullable Long expectedCount) {
     List<String> problems = new ArrayList<>();
     long firstBad = 0;
-    String prev = GENESIS;
-    long expectedSeq = 1;
+    String prev = previousHash;
+    long expectedSeq = firstSequence;
     for (AuditEntry e : entries) {
       String p = null;
       if (e.sequence() != expectedSeq) {
@@ -68,20 +78,21 @@ public final class AuditChain {
       prev = e.hash();
       expectedSeq = e.sequence() + 1;
     }
-    String head = entries.isEmpty() ? null : entries.get(entries.size() - 1).hash();
-    if (expectedCount != null && expectedCount != entries.size()) {
-      problems.add("the head records " + expectedCount + " entries but " + entries.size() + " were found (truncated or "
+    long total = firstSequence - 1 + entries.size();
+    String head = entries.isEmpty() ? (firstSequence > 1 ? previousHash : null) : entries.get(entries.size() - 1).hash();
+    if (expectedCount != null && expectedCount != total) {
+      problems.add("the head records " + expectedCount + " entries but " + total + " were found (truncated or "
           + "extended)");
       if (firstBad == 0) {
-        firstBad = Math.min(expectedCount, entries.size()) + 1;
+        firstBad = Math.min(expectedCount, total) + 1;
       }
     }
     if (expectedHead != null && !expectedHead.equals(head)) {
       problems.add("the last entry's hash is not the recorded head (truncated or replaced)");
       if (firstBad == 0) {
-        firstBad = entries.size() + 1L;
+        firstBad = total + 1;
       }
     }
-    return new AuditVerification(problems.isEmpty(), entries.size(), head, firstBad, problems);
+    return new AuditVerification(problems.isEmpty(), total, head, firstBad, problems);
   }
 }

@@ -55,6 +55,33 @@ public interface AuditLog {
   /** Checks the whole chain and the recorded head. */
   AuditVerification verify();
 
+  /**
+   * Checks only what was appended after entry {@code sequence}, whose hash an earlier verification
+   * accepted as {@code hash}: that the entry is still there unchanged, that every later one follows
+   * it link by link, and that the last is the recorded head. Much cheaper than {@link #verify()} on
+   * a long log, and says nothing more of the entries before {@code sequence}. A {@code sequence} of
+   * 0 verifies everything.
+   */
+  default AuditVerification verifyAfter(long sequence, String hash) {
+    if (sequence <= 0) {
+      return verify();
+    }
+    List<AuditEntry> all = entries();
+    if (all.size() < sequence) {
+      return new AuditVerification(false, all.size(), all.isEmpty() ? null : all.get(all.size() - 1).hash(),
+          all.size() + 1L, List.of("the log holds " + all.size() + " entries, fewer than the " + sequence
+              + " verified before (truncated)"));
+    }
+    AuditEntry at = all.get((int) (sequence - 1));
+    if (at.sequence() != sequence || !at.hash().equals(hash)
+        || !AuditChain.hash(at.sequence(), at.previousHash(), at.record()).equals(hash)) {
+      return new AuditVerification(false, all.size(), all.get(all.size() - 1).hash(), sequence,
+          List.of("entry " + sequence + " is no longer the one verified before (edited or replaced)"));
+    }
+    String head = head().map(AuditEntry::hash).orElse(null);
+    return AuditChain.verifyFrom(sequence + 1, hash, all.subList((int) sequence, all.size()), head, null);
+  }
+
   /** Writes every entry as one JSON object per line, in the same form the JSONL log stores. */
   void export(Writer out) throws IOException;
 }

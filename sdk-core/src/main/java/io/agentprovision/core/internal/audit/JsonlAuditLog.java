@@ -156,6 +156,34 @@ public final class JsonlAuditLog implements AuditLog {
     });
   }
 
+  /** Like {@link AuditLog#verifyAfter}, but parses and hashes only the entries from {@code sequence} on. */
+  @Override
+  public AuditVerification verifyAfter(long sequence, String hash) {
+    if (sequence <= 0) {
+      return verify();
+    }
+    return locked(ch -> {
+      Head head;
+      try {
+        head = readHead();
+      } catch (AgentProvisionException e) {
+        return verify();
+      }
+      Scan scan = scan(ch, ch.size(), sequence);
+      if (!scan.lineProblems.isEmpty() || scan.partialStart >= 0 || head == null || scan.entries.isEmpty()) {
+        return verify(); // anything unusual gets the full report
+      }
+      AuditEntry at = scan.entries.get(0);
+      if (at.sequence() != sequence || !at.hash().equals(hash)
+        || !AuditChain.hash(at.sequence(), at.previousHash(), at.record()).equals(hash)) {
+        return new AuditVerification(false, sequence - 1 + scan.entries.size(), null, sequence,
+            List.of("entry " + sequence + " is no longer the one verified before (edited or replaced)"));
+      }
+      return AuditChain.verifyFrom(sequence + 1, hash, scan.entries.subList(1, scan.entries.size()), head.hash(),
+          head.entries());
+    });
+  }
+
   @Override
   public AuditVerification verify() {
     return locked(ch -> {
@@ -279,6 +307,11 @@ public final class JsonlAuditLog implements AuditLog {
 
   /** Reads the lines in {@code [0, end)} and parses each as an entry. */
   private static Scan scan(FileChannel ch, long end) throws IOException {
+    return scan(ch, end, 1);
+  }
+
+  /** Reads the file up to {@code end}, parsing only lines from number {@code parseFrom} on (the rest are counted). */
+  private static Scan scan(FileChannel ch, long end, long parseFrom) throws IOException {
     Scan s = new Scan();
     ByteBuffer buf = ByteBuffer.allocate(CHUNK);
     ByteArrayOutputStream line = new ByteArrayOutputStream(512);
@@ -294,10 +327,15 @@ public final class JsonlAuditLog implements AuditLog {
       for (int i = 0; i < n; i++) {
         byte b = buf.get(i);
         if (b != '\n') {
-          line.write(b);
+          if (lineNo + 1 >= parseFrom) {
+            line.write(b);
+          }
           continue;
         }
         lineNo++;
+        if (lineNo < parseFrom) {
+          continue;
+        }
         String text = line.toString(StandardCharsets.UTF_8);
         line.reset();
         try {
