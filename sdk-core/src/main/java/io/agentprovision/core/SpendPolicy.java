@@ -98,6 +98,24 @@ public final class SpendPolicy {
     return out;
   }
 
+  /**
+   * The monthly limits that cap all of {@code provider}'s spend (global or per provider, for every
+   * agent), tightest first: what an orchestrator that keeps its own monthly cap per provider can
+   * mirror, so that the cap holds on both sides.
+   */
+  public List<SpendLimit> monthlyCapsFor(String provider) {
+    List<SpendLimit> out = new ArrayList<>();
+    for (SpendLimit l : limits) {
+      if (l.interval() == SpendInterval.MONTHLY && l.agent() == null
+          && (l.provider() == null || l.provider().equals(provider))
+          && (l.scope() == SpendLimit.Scope.GLOBAL || l.scope() == SpendLimit.Scope.PER_PROVIDER)) {
+        out.add(l);
+      }
+    }
+    out.sort((a, b) -> Long.compare(a.amount().minorUnits(), b.amount().minorUnits()));
+    return out;
+  }
+
   /** Spends strictly above this amount need a human's confirmation. */
   public Money approvalThreshold() {
     return approvalThreshold;

@@ -247,6 +247,35 @@ class SpendEnforcementTest {
   }
 
   @Test
+  void orchestratorsOwnCap_isLoweredToThePolicys_whenThePolicyIsTighter() {
+    h.orchestrator = FakeOrchestrator.builder().paymentMethodOnFile(true)
+        .providerLimit("cloudflare", SpendLimit.monthly(Money.usd("500.00")).forProvider("cloudflare")).build();
+    provisioner = h.provisioner();
+
+    provisioner.provisionAndDeploy(EngineHarness.request().build());
+
+    assertThat(h.orchestrator.providerLimits("cloudflare")).singleElement()
+        .satisfies(l -> assertThat(l.amount()).isEqualTo(Money.usd("100.00")));
+    assertThat(h.audit.entries()).anySatisfy(e -> {
+      assertThat(e.record().action()).isEqualTo("provider_limit.mirrored");
+      assertThat(e.record().details()).containsEntry("from", "USD 500.00").containsEntry("to", "USD 100.00");
+    });
+  }
+
+  @Test
+  void orchestratorsOwnCap_isNeverRaisedByTheEngine() {
+    h.orchestrator = FakeOrchestrator.builder().paymentMethodOnFile(true)
+        .providerLimit("cloudflare", SpendLimit.monthly(Money.usd("50.00")).forProvider("cloudflare")).build();
+    provisioner = h.provisioner();
+
+    provisioner.provisionAndDeploy(EngineHarness.request().build());
+
+    assertThat(h.orchestrator.providerLimits("cloudflare")).singleElement()
+        .satisfies(l -> assertThat(l.amount()).isEqualTo(Money.usd("50.00")));
+    assertThat(h.orchestrator.calls()).noneMatch(c -> c.method().equals("updateProviderLimit"));
+  }
+
+  @Test
   void spend_reportsEachLimitsUseForTheAgent() {
     provisioner = h.provisioner();
     provisioner.provisionAndDeploy(EngineHarness.request().build());

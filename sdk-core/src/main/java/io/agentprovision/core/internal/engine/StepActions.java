@@ -169,10 +169,38 @@ final class StepActions {
     }
     auditor.record(rs.run, ctx.stepId(), "payment_method.ready", rs.request.agent(), principal(rs), null, null, "ok", null,
         s.display() == null ? Map.of() : Map.of("method", s.display()));
+    mirrorCap(rs, ctx, policy);
     Map<String, String> out = new LinkedHashMap<>();
     out.put("ready", "true");
     Outputs.put(out, "display", s.display());
     return out;
+  }
+
+  /**
+   * Lowers the orchestrator's own monthly cap for the provider to the policy's where the policy's is
+   * tighter, so the cap holds even for charges the SDK does not see. Never raises it (that is a
+   * human's decision), and does nothing for orchestrators that keep no caps.
+   */
+  private void mirrorCap(RunState rs, EngineContext ctx, SpendPolicy policy) {
+    String provider = rs.request.provider();
+    List<SpendLimit> theirs = config.orchestrator().providerLimits(provider);
+    for (SpendLimit mine : policy.monthlyCapsFor(provider)) {
+      SpendLimit current = null;
+      for (SpendLimit t : theirs) {
+        if (t.interval() == SpendInterval.MONTHLY && t.amount().sameCurrency(mine.amount())
+            && (t.provider() == null || t.provider().equals(provider))
+            && (current == null || t.amount().lessThan(current.amount()))) {
+          current = t;
+        }
+      }
+      if (current != null && mine.amount().lessThan(current.amount())) {
+        config.orchestrator().updateProviderLimit(provider, SpendLimit.monthly(mine.amount()).forProvider(provider), ctx);
+        auditor.record(rs.run, ctx.stepId(), "provider_limit.mirrored", rs.request.agent(), principal(rs), null,
+            mine.amount(), "ok", ctx.idempotencyKey(), Map.of("orchestrator", config.orchestrator().name(),
+                "provider", provider, "from", current.amount().toString(), "to", mine.amount().toString()));
+      }
+      return; // the tightest cap decides
+    }
   }
 
   private Map<String, String> provision(PlannedStep step, RunState rs, EngineContext ctx, CheckpointKind kind) {
