@@ -1,5 +1,6 @@
 package io.agentprovision.stripe;
 
+import io.agentprovision.stripe.internal.ProvisioningWire;
 import io.agentprovision.core.IdentityRejectedException;
 import io.agentprovision.core.InvalidRequestException;
 import io.agentprovision.core.Principal;
@@ -126,12 +127,7 @@ public final class StripeAttestedIdentity implements IdentityProvider {
 
     /** The catalog partition of the project: {@code prod} (default), {@code dev} or {@code testing}. */
     public Builder catalog(String partition) {
-      Objects.requireNonNull(partition, "catalog");
-      if (!List.of("prod", "dev", "testing").contains(partition)) {
-        throw new InvalidRequestException("catalog", "'" + partition + "' is not a Stripe catalog partition",
-            "use \"prod\", \"dev\" or \"testing\"");
-      }
-      this.catalog = partition;
+      this.catalog = ProvisioningWire.catalogPartition(partition);
       return this;
     }
 

@@ -1000,12 +1000,7 @@ public final class StripeProjects implements Orchestrator {
 
     /** The catalog partition: {@code prod} (default), {@code dev} or {@code testing}. */
     public Builder catalog(String partition) {
-      Objects.requireNonNull(partition, "catalog");
-      if (!List.of("prod", "dev", "testing").contains(partition)) {
-        throw new InvalidRequestException("catalog", "'" + partition + "' is not a Stripe catalog partition",
-            "use \"prod\", \"dev\" or \"testing\"");
-      }
-      this.catalog = partition;
+      this.catalog = ProvisioningWire.catalogPartition(partition);
       return this;
     }
 

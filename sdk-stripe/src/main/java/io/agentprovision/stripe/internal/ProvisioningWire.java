@@ -227,4 +227,14 @@ public final class ProvisioningWire {
         return null;
     }
   }
+
+  /** Checks a catalog partition name: {@code prod}, {@code dev} or {@code testing}. */
+  public static String catalogPartition(String partition) {
+    java.util.Objects.requireNonNull(partition, "catalog");
+    if (!java.util.List.of("prod", "dev", "testing").contains(partition)) {
+      throw new io.agentprovision.core.InvalidRequestException("catalog", "'" + partition
+          + "' is not a Stripe catalog partition", "use \"prod\", \"dev\" or \"testing\"");
+    }
+    return partition;
+  }
 }
