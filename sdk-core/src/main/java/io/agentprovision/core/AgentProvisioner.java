@@ -59,7 +59,7 @@ import org.jspecify.annotations.Nullable;
  *     .build();
  *
  * Deployment d = provisioner.provisionAndDeploy(request);
- * System.out.println(d.url());
+ * notifyHuman("live at " + d.url());
  * }</pre>
  *
  * <p>A run is {@link #plan planned} without side effects, {@link #execute executed} step by step
