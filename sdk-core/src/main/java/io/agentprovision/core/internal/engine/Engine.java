@@ -112,12 +112,11 @@ public final class Engine {
       return resume(existing.id());
     }
     ProvisionRequest req = plan.request();
-    if (!plan.allowed()) {
-      PlannedStep denied = plan.steps().stream().filter(s -> s.verdict() == PlannedStep.Verdict.DENIED).findFirst()
-          .orElseThrow();
-      auditor.record(plan.runId(), denied.id(), "run.refused", req.agent(), null, null, denied.quote(), "denied", null,
-          Map.of("reason", String.valueOf(denied.verdictDetail())));
-      throw violation(req, denied);
+    PolicyViolationException refused = plan.allowed() ? null : planner.violation(plan);
+    if (refused != null) {
+      auditor.record(plan.runId(), null, "run.refused", req.agent(), null, null, refused.requested(), "denied", null,
+          Map.of("limit", refused.limit(), "reason", String.valueOf(refused.getMessage())));
+      throw refused;
     }
     Instant now = config.clock().instant();
     RunRecord rec = new RunRecord(plan.runId(), req.agent(), req.provider(), RunStatus.RUNNING,
@@ -129,22 +128,6 @@ public final class Engine {
         Map.of("provider", req.provider(), "plan", String.valueOf(req.plan()), "app", req.app().name(),
             "orchestrator", config.orchestrator().name()));
     return runLoop(new RunState(plan.runId(), req, plan, false, now), rec);
-  }
-
-  /** A policy violation for a step the plan denied, with the limit's figures as they are now. */
-  private PolicyViolationException violation(ProvisionRequest req, PlannedStep denied) {
-    SpendPolicy policy = config.policy().get();
-    Money quote = denied.quote();
-    for (SpendLimit l : policy.limitsFor(req.agent(), req.provider())) {
-      LimitUsage u = config.ledger().usage(l, req.agent(), req.provider(), config.clock().instant(), policy.zone());
-      if (quote != null && (!quote.sameCurrency(l.amount()) || u.used().plus(quote).greaterThan(l.amount()))) {
-        return new PolicyViolationException(l.key() + " [" + u.bucket() + "]", quote, u.used(), u.remaining(),
-            "step " + denied.id() + " (" + denied.description() + "): " + denied.verdictDetail());
-      }
-    }
-    Money zero = quote == null ? Money.zero("USD") : Money.zero(quote.currency());
-    return new PolicyViolationException("plan", quote == null ? zero : quote, zero, zero,
-        "step " + denied.id() + ": " + denied.verdictDetail());
   }
 
   public Deployment resume(RunId run) {
@@ -499,7 +482,9 @@ public final class Engine {
       }
     }
     Map<String, Money> spent = new LinkedHashMap<>();
-    for (Reservation r : config.ledger().reservations(req.agent(), req.provider(), Instant.EPOCH, now.plusSeconds(1))) {
+    // a run's reservations are all made after it began (a day's slack for hosts whose clocks differ)
+    for (Reservation r : config.ledger().reservations(req.agent(), req.provider(),
+        rs.startedAt.minus(Duration.ofDays(1)), now.plusSeconds(1))) {
       if (rs.run.equals(r.run()) && r.status() == Reservation.Status.COMMITTED && r.committed() != null) {
         spent.merge(r.committed().currencyCode(), r.committed(), Money::plus);
       }

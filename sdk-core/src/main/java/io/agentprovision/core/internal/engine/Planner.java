@@ -3,6 +3,9 @@ package io.agentprovision.core.internal.engine;
 import io.agentprovision.core.CheckpointKind;
 import io.agentprovision.core.InvalidRequestException;
 import io.agentprovision.core.Money;
+import io.agentprovision.core.internal.spend.LimitMath;
+import io.agentprovision.core.SpendInterval;
+import io.agentprovision.core.PolicyViolationException;
 import io.agentprovision.core.PlannedStep;
 import io.agentprovision.core.PlannedStep.Verdict;
 import io.agentprovision.core.ProviderException;
@@ -188,9 +191,10 @@ final class Planner {
       return new PlannedStep(id, kind, description, deps, svc.id(), null, false, Verdict.NEEDS_APPROVAL,
           "price known once a name is chosen", approvals);
     }
-    String denial = budget.admit(quote);
+    PolicyViolationException denial = budget.admit(quote);
     if (denial != null) {
-      return new PlannedStep(id, kind, description, deps, svc.id(), quote, priceFinal, Verdict.DENIED, denial, approvals);
+      return new PlannedStep(id, kind, description, deps, svc.id(), quote, priceFinal, Verdict.DENIED,
+          denial.getMessage(), approvals);
     }
     if (policy.requiresApproval(quote)) {
       approvals.add(checkpoint);
@@ -200,12 +204,32 @@ final class Planner {
     return new PlannedStep(id, kind, description, deps, svc.id(), quote, priceFinal, Verdict.ALLOWED, null, approvals);
   }
 
-  /** The plan's running view of each limit: ledger use now plus the plan's earlier quotes. */
+  /**
+   * Why executing {@code plan} would be refused by the spend policy as it stands now, or null when
+   * nothing refuses any more: the plan's paid steps judged again, in order, by the same rule.
+   */
+  @Nullable PolicyViolationException violation(ProvisionPlan plan) {
+    Budget budget = new Budget(config.policy().get(), plan.request(), config.clock().instant());
+    for (PlannedStep s : plan.steps()) {
+      if (s.paid() && s.quote() != null) {
+        PolicyViolationException refused = budget.admit(s.quote());
+        if (refused != null) {
+          return refused;
+        }
+      }
+    }
+    return null;
+  }
+
+  /**
+   * The plan's running view of each limit: the ledger's use now plus the plan's earlier quotes,
+   * judged by {@link LimitMath#refusal}, the rule the ledger itself applies when reserving.
+   */
   private final class Budget {
     final SpendPolicy policy;
     final ProvisionRequest req;
     final Instant now;
-    final Map<SpendLimit, Money> used = new HashMap<>();
+    final Map<SpendLimit, LimitUsage> usage = new HashMap<>();
 
     Budget(SpendPolicy policy, ProvisionRequest req, Instant now) {
       this.policy = policy;
@@ -213,27 +237,16 @@ final class Planner {
       this.now = now;
     }
 
-    @Nullable String admit(Money quote) {
+    @Nullable PolicyViolationException admit(Money quote) {
       for (SpendLimit limit : policy.limitsFor(req.agent(), req.provider())) {
-        if (!quote.sameCurrency(limit.amount())) {
-          return "the limit " + limit.key() + " is in " + limit.amount().currencyCode() + "; a price in "
-              + quote.currencyCode() + " cannot be counted against it";
+        LimitUsage before = usage.computeIfAbsent(limit,
+            l -> config.ledger().usage(l, req.agent(), req.provider(), now, policy.zone()));
+        PolicyViolationException refused = LimitMath.refusal(before, quote);
+        if (refused != null) {
+          return refused;
         }
-        Money before = used.computeIfAbsent(limit, l -> {
-          LimitUsage u = config.ledger().usage(l, req.agent(), req.provider(), now, policy.zone());
-          return u.used();
-        });
-        if (limit.interval() == io.agentprovision.core.SpendInterval.PER_TRANSACTION) {
-          before = Money.zero(limit.amount().currency());
-        }
-        Money after = before.plus(quote);
-        if (after.greaterThan(limit.amount())) {
-          Money remaining = limit.amount().minus(before);
-          return "would exceed " + limit + ": used " + before + ", remaining "
-              + (remaining.isNegative() ? Money.zero(remaining.currency()) : remaining);
-        }
-        if (limit.interval() != io.agentprovision.core.SpendInterval.PER_TRANSACTION) {
-          used.put(limit, after);
+        if (limit.interval() != SpendInterval.PER_TRANSACTION) {
+          usage.put(limit, new LimitUsage(limit, before.bucket(), before.window(), before.used().plus(quote)));
         }
       }
       return null;

@@ -12,6 +12,7 @@ import java.time.Instant;
 import java.time.ZoneId;
 import java.util.ArrayList;
 import java.util.List;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The limit arithmetic every ledger shares: which reservations count against a limit's bucket and
@@ -51,24 +52,35 @@ public final class LimitMath {
    */
   public static List<LimitUsage> admit(ReservationRequest request, List<LimitUsage> before) {
     List<LimitUsage> after = new ArrayList<>();
-    Money amount = request.amount();
     for (LimitUsage u : before) {
-      SpendLimit limit = u.limit();
-      if (!amount.sameCurrency(limit.amount())) {
-        throw new PolicyViolationException(limit.key(), amount, u.used(), u.remaining(),
-            "the limit is in " + limit.amount().currencyCode() + " and a spend in " + amount.currencyCode()
-                + " cannot be counted against it; add a limit in " + amount.currencyCode());
+      PolicyViolationException refused = refusal(u, request.amount());
+      if (refused != null) {
+        throw refused;
       }
-      Money total = u.used().plus(amount);
-      if (total.greaterThan(limit.amount())) {
-        String what = limit.interval() == SpendInterval.PER_TRANSACTION
-            ? "a single spend may not exceed " + limit.amount()
-            : "the " + limit.interval().name().toLowerCase(java.util.Locale.ROOT).replace('_', ' ') + " limit of "
-                + limit.amount() + " for " + u.bucket() + " would be exceeded";
-        throw new PolicyViolationException(limit.key() + " [" + u.bucket() + "]", amount, u.used(), u.remaining(), what);
-      }
-      after.add(new LimitUsage(limit, u.bucket(), u.window(), total));
+      after.add(new LimitUsage(u.limit(), u.bucket(), u.window(), u.used().plus(request.amount())));
     }
     return after;
+  }
+
+  /**
+   * Why a limit whose bucket stands at {@code before} refuses {@code amount}, or null when it
+   * admits it. The one rule the ledger applies when reserving and the planner when judging a plan.
+   */
+  public static @Nullable PolicyViolationException refusal(LimitUsage before, Money amount) {
+    SpendLimit limit = before.limit();
+    if (!amount.sameCurrency(limit.amount())) {
+      return new PolicyViolationException(limit.key(), amount, before.used(), before.remaining(),
+          "the limit is in " + limit.amount().currencyCode() + " and a spend in " + amount.currencyCode()
+              + " cannot be counted against it; add a limit in " + amount.currencyCode());
+    }
+    if (before.used().plus(amount).greaterThan(limit.amount())) {
+      String what = limit.interval() == SpendInterval.PER_TRANSACTION
+          ? "a single spend may not exceed " + limit.amount()
+          : "the " + limit.interval().name().toLowerCase(java.util.Locale.ROOT).replace('_', ' ') + " limit of "
+              + limit.amount() + " for " + before.bucket() + " would be exceeded";
+      return new PolicyViolationException(limit.key() + " [" + before.bucket() + "]", amount, before.used(),
+          before.remaining(), what);
+    }
+    return null;
   }
 }
