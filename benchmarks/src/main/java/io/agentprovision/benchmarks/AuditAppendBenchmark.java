@@ -1,8 +1,8 @@
 package io.agentprovision.benchmarks;
 
-import io.agentprovision.core.spi.AuditEntry;
+import io.agentprovision.core.audit.AuditEntry;
+import io.agentprovision.core.audit.AuditRecord;
 import io.agentprovision.core.spi.AuditLog;
-import io.agentprovision.core.spi.AuditRecord;
 import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;

@@ -4,7 +4,7 @@ import io.agentprovision.core.AgentId;
 import io.agentprovision.core.Money;
 import io.agentprovision.core.RunId;
 import io.agentprovision.core.StepId;
-import io.agentprovision.core.spi.AuditRecord;
+import io.agentprovision.core.audit.AuditRecord;
 import java.time.Instant;
 import java.util.Map;
 

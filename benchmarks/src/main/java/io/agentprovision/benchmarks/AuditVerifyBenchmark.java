@@ -1,10 +1,10 @@
 package io.agentprovision.benchmarks;
 
-import io.agentprovision.core.internal.json.Json;
-import io.agentprovision.core.spi.AuditChain;
-import io.agentprovision.core.spi.AuditEntry;
+import io.agentprovision.core.audit.AuditChain;
+import io.agentprovision.core.audit.AuditEntry;
+import io.agentprovision.core.audit.AuditVerification;
 import io.agentprovision.core.spi.AuditLog;
-import io.agentprovision.core.spi.AuditVerification;
+import io.agentprovision.core.wire.Json;
 import java.io.IOException;
 import java.io.Writer;
 import java.nio.charset.StandardCharsets;

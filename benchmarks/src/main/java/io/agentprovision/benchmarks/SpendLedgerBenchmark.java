@@ -2,9 +2,9 @@ package io.agentprovision.benchmarks;
 
 import io.agentprovision.core.AgentId;
 import io.agentprovision.core.Money;
-import io.agentprovision.core.SpendLimit;
-import io.agentprovision.core.spi.Reservation;
-import io.agentprovision.core.spi.ReservationRequest;
+import io.agentprovision.core.policy.Reservation;
+import io.agentprovision.core.policy.ReservationRequest;
+import io.agentprovision.core.policy.SpendLimit;
 import io.agentprovision.core.spi.SpendLedger;
 import java.time.Clock;
 import java.time.Duration;

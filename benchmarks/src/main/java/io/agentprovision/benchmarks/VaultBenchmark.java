@@ -3,7 +3,7 @@ package io.agentprovision.benchmarks;
 import io.agentprovision.core.Secret;
 import io.agentprovision.core.spi.CredentialVault;
 import io.agentprovision.core.spi.KeyProvider;
-import io.agentprovision.core.spi.VaultEntry;
+import io.agentprovision.core.vault.VaultEntry;
 import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.time.Instant;

@@ -4,35 +4,35 @@ import io.agentprovision.cloudflare.CloudflareDeployer;
 import io.agentprovision.core.AgentId;
 import io.agentprovision.core.AgentProvisionException;
 import io.agentprovision.core.AgentProvisioner;
-import io.agentprovision.core.ApprovalDeniedException;
-import io.agentprovision.core.ApprovalGates;
-import io.agentprovision.core.CheckpointKind;
 import io.agentprovision.core.Deployment;
-import io.agentprovision.core.DirectOrchestrator;
 import io.agentprovision.core.DomainRequest;
 import io.agentprovision.core.InvalidRequestException;
 import io.agentprovision.core.Money;
-import io.agentprovision.core.OidcIdentityProvider;
-import io.agentprovision.core.PolicyViolationException;
 import io.agentprovision.core.ProvisionPlan;
 import io.agentprovision.core.ProvisionRequest;
 import io.agentprovision.core.ProvisioningListeners;
 import io.agentprovision.core.RunFailedException;
 import io.agentprovision.core.Secret;
-import io.agentprovision.core.SpendLimit;
-import io.agentprovision.core.SpendPolicy;
 import io.agentprovision.core.TokenSpec;
 import io.agentprovision.core.WorkerApp;
+import io.agentprovision.core.approval.ApprovalDecision;
+import io.agentprovision.core.approval.ApprovalDeniedException;
+import io.agentprovision.core.approval.ApprovalGates;
+import io.agentprovision.core.approval.CheckpointKind;
+import io.agentprovision.core.audit.AuditVerification;
+import io.agentprovision.core.identity.OidcIdentityProvider;
+import io.agentprovision.core.policy.LimitUsage;
+import io.agentprovision.core.policy.PolicyViolationException;
+import io.agentprovision.core.policy.SpendLimit;
+import io.agentprovision.core.policy.SpendPolicy;
+import io.agentprovision.core.protocol.DirectOrchestrator;
 import io.agentprovision.core.protocol.ProtocolClient;
-import io.agentprovision.core.spi.ApprovalDecision;
 import io.agentprovision.core.spi.ApprovalGate;
 import io.agentprovision.core.spi.AuditLog;
-import io.agentprovision.core.spi.AuditVerification;
 import io.agentprovision.core.spi.CredentialVault;
 import io.agentprovision.core.spi.Deployer;
 import io.agentprovision.core.spi.IdentityProvider;
 import io.agentprovision.core.spi.KeyProvider;
-import io.agentprovision.core.spi.LimitUsage;
 import io.agentprovision.core.spi.Orchestrator;
 import io.agentprovision.core.spi.RunJournal;
 import io.agentprovision.stripe.StripeApi;
@@ -355,7 +355,7 @@ public final class Quickstart {
     }
     out.println("Spent:      " + (d.spent().isEmpty() ? "nothing" : d.spent()));
     for (LimitUsage u : d.limits()) {
-      if (u.limit().interval() == io.agentprovision.core.SpendInterval.PER_TRANSACTION) {
+      if (u.limit().interval() == io.agentprovision.core.policy.SpendInterval.PER_TRANSACTION) {
         out.println("Limit:      no single spend above " + u.limit().amount());
       } else {
         out.println("Limit:      " + u.limit().key() + " " + u.bucket() + ": " + u.used() + " of " + u.limit().amount()

@@ -3,7 +3,7 @@ package io.agentprovision.examples;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-import io.agentprovision.core.spi.AuditEntry;
+import io.agentprovision.core.audit.AuditEntry;
 import io.agentprovision.core.spi.AuditLog;
 import io.agentprovision.testing.cloudflare.WorkerdRuntime;
 import java.io.ByteArrayInputStream;

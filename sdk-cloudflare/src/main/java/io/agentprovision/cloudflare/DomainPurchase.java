@@ -2,16 +2,16 @@ package io.agentprovision.cloudflare;
 
 import io.agentprovision.cloudflare.Registrar.DomainQuote;
 import io.agentprovision.cloudflare.Registrar.RegistrationWorkflow;
-import io.agentprovision.core.ApprovalDeniedException;
-import io.agentprovision.core.CheckpointKind;
 import io.agentprovision.core.DomainRequest;
 import io.agentprovision.core.InvalidRequestException;
 import io.agentprovision.core.Money;
 import io.agentprovision.core.ProviderException;
-import io.agentprovision.core.spi.CheckpointRequest;
-import io.agentprovision.core.spi.Polling;
+import io.agentprovision.core.approval.ApprovalDeniedException;
+import io.agentprovision.core.approval.CheckpointKind;
+import io.agentprovision.core.approval.CheckpointRequest;
+import io.agentprovision.core.http.Polling;
+import io.agentprovision.core.policy.SpendRequest;
 import io.agentprovision.core.spi.SpendAuthorization;
-import io.agentprovision.core.spi.SpendRequest;
 import io.agentprovision.core.spi.StepContext;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -144,7 +144,7 @@ public final class DomainPurchase {
   /**
    * Buys the name {@link #choose} picks: spend authorization, registration, polling, settlement.
    *
-   * @throws io.agentprovision.core.PolicyViolationException when spend policy refuses (nothing reserved or bought)
+   * @throws io.agentprovision.core.policy.PolicyViolationException when spend policy refuses (nothing reserved or bought)
    * @throws ApprovalDeniedException when the human refuses the price or the action Cloudflare asks for
    * @throws ProviderException when the registration fails (the reservation is released)
    */

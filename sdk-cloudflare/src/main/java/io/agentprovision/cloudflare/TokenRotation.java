@@ -1,7 +1,7 @@
 package io.agentprovision.cloudflare;
 
 import io.agentprovision.core.InvalidRequestException;
-import io.agentprovision.core.spi.DeployCredentials;
+import io.agentprovision.core.deploy.DeployCredentials;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;

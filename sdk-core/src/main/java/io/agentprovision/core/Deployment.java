@@ -1,8 +1,8 @@
 package io.agentprovision.core;
 
-import io.agentprovision.core.spi.LimitUsage;
-import io.agentprovision.core.spi.ProviderAccount;
-import io.agentprovision.core.spi.Verification;
+import io.agentprovision.core.deploy.Verification;
+import io.agentprovision.core.orchestration.ProviderAccount;
+import io.agentprovision.core.policy.LimitUsage;
 import java.net.URI;
 import java.time.Instant;
 import java.util.List;

@@ -1,5 +1,6 @@
 package io.agentprovision.core;
 
+import io.agentprovision.core.approval.CheckpointKind;
 import java.util.List;
 import java.util.Objects;
 import org.jspecify.annotations.Nullable;

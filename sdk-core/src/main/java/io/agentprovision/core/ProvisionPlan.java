@@ -1,6 +1,7 @@
 package io.agentprovision.core;
 
-import io.agentprovision.core.spi.Catalog;
+import io.agentprovision.core.approval.CheckpointKind;
+import io.agentprovision.core.catalog.Catalog;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;

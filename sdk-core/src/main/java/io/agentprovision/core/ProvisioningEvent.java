@@ -1,10 +1,10 @@
 package io.agentprovision.core;
 
-import io.agentprovision.core.spi.ApprovalDecision;
-import io.agentprovision.core.spi.ApprovalRequest;
-import io.agentprovision.core.spi.LimitUsage;
-import io.agentprovision.core.spi.RunStatus;
-import io.agentprovision.core.spi.StepStatus;
+import io.agentprovision.core.approval.ApprovalDecision;
+import io.agentprovision.core.approval.ApprovalRequest;
+import io.agentprovision.core.journal.RunStatus;
+import io.agentprovision.core.journal.StepStatus;
+import io.agentprovision.core.policy.LimitUsage;
 import java.time.Duration;
 import java.time.Instant;
 import org.jspecify.annotations.Nullable;

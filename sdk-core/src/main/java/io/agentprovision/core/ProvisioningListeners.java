@@ -1,8 +1,9 @@
 package io.agentprovision.core;
 
-import io.agentprovision.core.spi.ApprovalRequest;
+import io.agentprovision.core.approval.ApprovalRequest;
+import io.agentprovision.core.approval.CheckpointKind;
+import io.agentprovision.core.journal.StepStatus;
 import io.agentprovision.core.spi.ProvisioningListener;
-import io.agentprovision.core.spi.StepStatus;
 import java.io.PrintStream;
 import java.time.Duration;
 import java.util.Locale;

@@ -1,6 +1,6 @@
 package io.agentprovision.stripe;
 
-import io.agentprovision.core.SpendLimit;
+import io.agentprovision.core.policy.SpendLimit;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;

@@ -1,13 +1,13 @@
 package io.agentprovision.stripe;
 
-import io.agentprovision.stripe.internal.ProvisioningWire;
-import io.agentprovision.core.IdentityRejectedException;
 import io.agentprovision.core.InvalidRequestException;
-import io.agentprovision.core.Principal;
 import io.agentprovision.core.ProviderException;
+import io.agentprovision.core.identity.IdentityRejectedException;
+import io.agentprovision.core.identity.IdentityRequest;
+import io.agentprovision.core.identity.Principal;
 import io.agentprovision.core.spi.IdentityProvider;
-import io.agentprovision.core.spi.IdentityRequest;
 import io.agentprovision.stripe.internal.ProjectDirectory;
+import io.agentprovision.stripe.internal.ProvisioningWire;
 import io.agentprovision.stripe.internal.StripeCalls;
 import io.agentprovision.stripe.internal.Wire;
 import java.util.LinkedHashSet;

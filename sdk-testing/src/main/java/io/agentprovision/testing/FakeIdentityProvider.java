@@ -1,10 +1,10 @@
 package io.agentprovision.testing;
 
-import io.agentprovision.core.IdentityRejectedException;
-import io.agentprovision.core.Principal;
 import io.agentprovision.core.Secret;
+import io.agentprovision.core.identity.IdentityRejectedException;
+import io.agentprovision.core.identity.IdentityRequest;
+import io.agentprovision.core.identity.Principal;
 import io.agentprovision.core.spi.IdentityProvider;
-import io.agentprovision.core.spi.IdentityRequest;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;

@@ -1,16 +1,16 @@
 package io.agentprovision.testing;
 
 import io.agentprovision.cloudflare.CloudflareDeployer;
-import io.agentprovision.core.DirectOrchestrator;
 import io.agentprovision.core.InvalidRequestException;
-import io.agentprovision.core.OidcIdentityProvider;
 import io.agentprovision.core.Secret;
 import io.agentprovision.core.Sleeper;
+import io.agentprovision.core.catalog.ProviderInfo;
+import io.agentprovision.core.http.Polling;
+import io.agentprovision.core.identity.OidcIdentityProvider;
+import io.agentprovision.core.protocol.DirectOrchestrator;
 import io.agentprovision.core.protocol.ProtocolClient;
 import io.agentprovision.core.spi.ApprovalGate;
-import io.agentprovision.core.spi.Polling;
 import io.agentprovision.core.spi.CredentialVault;
-import io.agentprovision.core.spi.ProviderInfo;
 import io.agentprovision.stripe.StripeProjects;
 import io.agentprovision.stripe.StripeSharedPaymentTokens;
 import io.agentprovision.testing.cloudflare.CloudflareSandbox;

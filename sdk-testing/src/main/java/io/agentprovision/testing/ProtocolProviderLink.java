@@ -2,14 +2,14 @@ package io.agentprovision.testing;
 
 import io.agentprovision.core.ProviderException;
 import io.agentprovision.core.Secret;
+import io.agentprovision.core.catalog.Pricing;
+import io.agentprovision.core.catalog.ServiceOffering;
+import io.agentprovision.core.protocol.AccountResponse;
 import io.agentprovision.core.protocol.ProtocolClient;
-import io.agentprovision.core.spi.AccountResponse;
-import io.agentprovision.core.spi.Pricing;
-import io.agentprovision.core.spi.ProviderResource;
-import io.agentprovision.core.spi.ProviderResourceRequest;
-import io.agentprovision.core.spi.ProviderResourceUpdate;
-import io.agentprovision.core.spi.ProviderTokens;
-import io.agentprovision.core.spi.ServiceOffering;
+import io.agentprovision.core.protocol.ProviderResource;
+import io.agentprovision.core.protocol.ProviderResourceRequest;
+import io.agentprovision.core.protocol.ProviderResourceUpdate;
+import io.agentprovision.core.protocol.ProviderTokens;
 import io.agentprovision.testing.stripe.ProviderLink;
 import java.net.URI;
 import java.time.Clock;
@@ -127,7 +127,7 @@ final class ProtocolProviderLink implements ProviderLink {
 
   @Override
   public synchronized AccountAnswer requestAccount(AccountRequest request) {
-    AccountResponse answer = client.requestAccount(new io.agentprovision.core.spi.AccountRequest(request.id(),
+    AccountResponse answer = client.requestAccount(new io.agentprovision.core.protocol.AccountRequest(request.id(),
         request.email(), request.name(), null, null, Set.copyOf(request.verifiedFields()), List.of(), List.of("browser"),
         request.configuration(), request.confirmationSecret(), request.expiresAt(), STRIPE_ORCHESTRATOR, null));
     if (answer instanceof AccountResponse.Credentials c) {

@@ -1,11 +1,11 @@
 package io.agentprovision.testing;
 
-import io.agentprovision.core.Principal;
 import io.agentprovision.core.Secret;
-import io.agentprovision.core.internal.json.Json;
-import io.agentprovision.core.spi.ApprovalDecision;
+import io.agentprovision.core.approval.ApprovalDecision;
+import io.agentprovision.core.approval.ApprovalRequest;
+import io.agentprovision.core.identity.Principal;
 import io.agentprovision.core.spi.ApprovalGate;
-import io.agentprovision.core.spi.ApprovalRequest;
+import io.agentprovision.core.wire.Json;
 import java.io.IOException;
 import java.net.URI;
 import java.util.LinkedHashMap;

@@ -1,10 +1,10 @@
 package io.agentprovision.testing;
 
-import io.agentprovision.core.CheckpointKind;
 import io.agentprovision.core.Secret;
-import io.agentprovision.core.spi.ApprovalDecision;
+import io.agentprovision.core.approval.ApprovalDecision;
+import io.agentprovision.core.approval.ApprovalRequest;
+import io.agentprovision.core.approval.CheckpointKind;
 import io.agentprovision.core.spi.ApprovalGate;
-import io.agentprovision.core.spi.ApprovalRequest;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.EnumMap;

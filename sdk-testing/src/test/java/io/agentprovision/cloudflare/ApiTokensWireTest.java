@@ -6,7 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import io.agentprovision.core.InvalidRequestException;
 import io.agentprovision.core.Secret;
 import io.agentprovision.core.TokenSpec;
-import io.agentprovision.core.internal.json.Json;
+import io.agentprovision.core.wire.Json;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
@@ -177,7 +177,7 @@ class ApiTokensWireTest extends WireSupport {
   void roll_whenRefused_isAnAuthenticationError() {
     queue.enqueue(new MockResponse.Builder().code(403).body("{\"success\":false,\"errors\":[{\"code\":10000,"
         + "\"message\":\"Authentication error\"}],\"messages\":[],\"result\":null}").build());
-    client = client.toBuilder().resilience(io.agentprovision.core.ResiliencePolicy.custom().maxAttempts(1).build()).build();
+    client = client.toBuilder().resilience(io.agentprovision.core.http.ResiliencePolicy.custom().maxAttempts(1).build()).build();
 
     assertThatThrownBy(() -> client.accountTokens(ACCOUNT).roll("t1"))
         .isInstanceOfSatisfying(CloudflareException.class, e -> assertThat(e.hasCode(CloudflareException.AUTHENTICATION_ERROR))

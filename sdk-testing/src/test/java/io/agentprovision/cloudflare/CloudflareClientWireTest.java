@@ -81,7 +81,7 @@ class CloudflareClientWireTest extends WireSupport {
   void call_whenTheBodyIsNotJson_throwsWithACleanExcerpt() {
     queue.enqueue(new MockResponse.Builder().code(502).addHeader("Content-Type", "text/html")
         .body("<html>Bad gateway " + TOKEN.reveal() + "</html>").build());
-    client = client.toBuilder().resilience(io.agentprovision.core.ResiliencePolicy.custom().maxAttempts(1).build()).build();
+    client = client.toBuilder().resilience(io.agentprovision.core.http.ResiliencePolicy.custom().maxAttempts(1).build()).build();
 
     assertThatThrownBy(() -> client.get("/accounts"))
         .isInstanceOfSatisfying(CloudflareException.class, e -> {

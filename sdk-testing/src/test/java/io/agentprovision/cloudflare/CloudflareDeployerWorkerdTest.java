@@ -5,10 +5,10 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.agentprovision.core.TokenSpec;
 import io.agentprovision.core.WorkerApp;
-import io.agentprovision.core.spi.DeployCredentials;
-import io.agentprovision.core.spi.DeployRequest;
-import io.agentprovision.core.spi.DeployedApp;
-import io.agentprovision.core.spi.Verification;
+import io.agentprovision.core.deploy.DeployCredentials;
+import io.agentprovision.core.deploy.DeployRequest;
+import io.agentprovision.core.deploy.DeployedApp;
+import io.agentprovision.core.deploy.Verification;
 import io.agentprovision.testing.FakeStepContext;
 import io.agentprovision.testing.cloudflare.CloudflareSandbox;
 import io.agentprovision.testing.cloudflare.WorkerdRuntime;

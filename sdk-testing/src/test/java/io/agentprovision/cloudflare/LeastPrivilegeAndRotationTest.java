@@ -6,7 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import io.agentprovision.core.InvalidRequestException;
 import io.agentprovision.core.Secret;
 import io.agentprovision.core.TokenSpec;
-import io.agentprovision.core.spi.DeployCredentials;
+import io.agentprovision.core.deploy.DeployCredentials;
 import io.agentprovision.testing.VirtualTime;
 import java.time.Duration;
 import java.time.Instant;

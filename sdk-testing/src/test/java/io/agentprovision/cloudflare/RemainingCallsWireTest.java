@@ -2,7 +2,7 @@ package io.agentprovision.cloudflare;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.agentprovision.core.internal.json.Json;
+import io.agentprovision.core.wire.Json;
 import java.util.Map;
 import mockwebserver3.MockResponse;
 import mockwebserver3.RecordedRequest;

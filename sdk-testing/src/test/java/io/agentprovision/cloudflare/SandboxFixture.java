@@ -1,12 +1,12 @@
 package io.agentprovision.cloudflare;
 
-import io.agentprovision.core.ResiliencePolicy;
 import io.agentprovision.core.Secret;
 import io.agentprovision.core.TokenSpec;
 import io.agentprovision.core.WorkerApp;
-import io.agentprovision.core.spi.AccessConfiguration;
-import io.agentprovision.core.spi.CredentialRequest;
-import io.agentprovision.core.spi.ProviderAccount;
+import io.agentprovision.core.deploy.CredentialRequest;
+import io.agentprovision.core.http.ResiliencePolicy;
+import io.agentprovision.core.orchestration.AccessConfiguration;
+import io.agentprovision.core.orchestration.ProviderAccount;
 import io.agentprovision.testing.FakeStepContext;
 import io.agentprovision.testing.VirtualTime;
 import io.agentprovision.testing.cloudflare.CloudflareSandbox;

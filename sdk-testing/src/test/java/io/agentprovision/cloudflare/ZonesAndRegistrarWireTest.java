@@ -3,10 +3,10 @@ package io.agentprovision.cloudflare;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.agentprovision.core.CheckpointKind;
 import io.agentprovision.core.DomainRequest;
 import io.agentprovision.core.Money;
-import io.agentprovision.core.internal.json.Json;
+import io.agentprovision.core.approval.CheckpointKind;
+import io.agentprovision.core.wire.Json;
 import io.agentprovision.testing.FakeStepContext;
 import io.agentprovision.testing.ScriptedApprovalGate;
 import java.time.Duration;

@@ -3,6 +3,9 @@ package io.agentprovision.core;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.agentprovision.core.policy.PolicyViolationException;
+import io.agentprovision.core.policy.SpendLimit;
+import io.agentprovision.core.policy.SpendPolicy;
 import io.agentprovision.testing.FaultInjector;
 import io.agentprovision.testing.RecordingDeployer;
 import java.time.Instant;

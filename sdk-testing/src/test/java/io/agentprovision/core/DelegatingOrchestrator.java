@@ -1,15 +1,15 @@
 package io.agentprovision.core;
 
-import io.agentprovision.core.spi.AccessConfiguration;
-import io.agentprovision.core.spi.AccountLinkRequest;
-import io.agentprovision.core.spi.Catalog;
+import io.agentprovision.core.catalog.Catalog;
+import io.agentprovision.core.orchestration.AccessConfiguration;
+import io.agentprovision.core.orchestration.AccountLinkRequest;
+import io.agentprovision.core.orchestration.PaymentMethodStatus;
+import io.agentprovision.core.orchestration.ProviderAccount;
+import io.agentprovision.core.orchestration.ResourceRef;
+import io.agentprovision.core.orchestration.ResourceRequest;
+import io.agentprovision.core.orchestration.ResourceState;
+import io.agentprovision.core.payment.PaymentAuthorization;
 import io.agentprovision.core.spi.Orchestrator;
-import io.agentprovision.core.spi.PaymentAuthorization;
-import io.agentprovision.core.spi.PaymentMethodStatus;
-import io.agentprovision.core.spi.ProviderAccount;
-import io.agentprovision.core.spi.ResourceRef;
-import io.agentprovision.core.spi.ResourceRequest;
-import io.agentprovision.core.spi.ResourceState;
 import io.agentprovision.core.spi.StepContext;
 import java.util.Map;
 import org.jspecify.annotations.Nullable;

@@ -1,5 +1,6 @@
 package io.agentprovision.core;
 
+import io.agentprovision.core.policy.SpendPolicy;
 import io.agentprovision.core.spi.AuditLog;
 import io.agentprovision.core.spi.CredentialVault;
 import io.agentprovision.core.spi.RunJournal;

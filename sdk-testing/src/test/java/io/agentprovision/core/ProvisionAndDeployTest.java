@@ -3,8 +3,11 @@ package io.agentprovision.core;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.agentprovision.core.spi.RunStatus;
-import io.agentprovision.core.spi.StepStatus;
+import io.agentprovision.core.approval.CheckpointKind;
+import io.agentprovision.core.identity.IdentityRejectedException;
+import io.agentprovision.core.journal.RunStatus;
+import io.agentprovision.core.journal.StepStatus;
+import io.agentprovision.core.policy.SpendPolicy;
 import io.agentprovision.testing.FakeOrchestrator;
 import io.agentprovision.testing.FaultInjector;
 import io.agentprovision.testing.RecordingDeployer;
@@ -34,7 +37,7 @@ class ProvisionAndDeployTest {
     assertThat(d.providerUrl()).isEqualTo(URI.create("https://my-app.fake-account.workers.dev"));
     assertThat(d.domain()).isEqualTo("my-app.com");
     assertThat(d.account().email()).isEqualTo("ada@example.com");
-    assertThat(d.account().linkAction()).isEqualTo(io.agentprovision.core.spi.ProviderAccount.LinkAction.CREATED);
+    assertThat(d.account().linkAction()).isEqualTo(io.agentprovision.core.orchestration.ProviderAccount.LinkAction.CREATED);
     assertThat(d.resources()).extracting(Deployment.ResourceSummary::serviceId)
         .containsExactly("workers:paid", "workers", "registrar:domain");
     assertThat(d.resources()).extracting(Deployment.ResourceSummary::charged)
@@ -221,7 +224,7 @@ class ProvisionAndDeployTest {
 
     Deployment d = provisioner.provisionAndDeploy(EngineHarness.request().build());
 
-    assertThat(d.account().linkAction()).isEqualTo(io.agentprovision.core.spi.ProviderAccount.LinkAction.LINKED_EXISTING);
+    assertThat(d.account().linkAction()).isEqualTo(io.agentprovision.core.orchestration.ProviderAccount.LinkAction.LINKED_EXISTING);
     assertThat(h.gate.requests(CheckpointKind.ACCOUNT_CONSENT)).singleElement()
         .satisfies(r -> assertThat(r.url()).isNotNull());
     // the decision's data is a credential: only its field names reach the audit log

@@ -3,10 +3,11 @@ package io.agentprovision.core;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.agentprovision.core.spi.ApprovalDecision;
-import io.agentprovision.core.spi.Reservation;
-import io.agentprovision.core.spi.RunStatus;
-import io.agentprovision.core.spi.StepStatus;
+import io.agentprovision.core.approval.ApprovalDecision;
+import io.agentprovision.core.approval.CheckpointKind;
+import io.agentprovision.core.journal.RunStatus;
+import io.agentprovision.core.journal.StepStatus;
+import io.agentprovision.core.policy.Reservation;
 import io.agentprovision.testing.FakeOrchestrator;
 import io.agentprovision.testing.SimulatedCrash;
 import java.time.Instant;
@@ -253,7 +254,7 @@ class ResumeAndFailureTest {
     // arrives: only steps that really run at the same time get through
     io.agentprovision.core.spi.Orchestrator meeting = new DelegatingOrchestrator(fake) {
       @Override
-      public io.agentprovision.core.spi.ResourceState provision(io.agentprovision.core.spi.ResourceRequest req,
+      public io.agentprovision.core.orchestration.ResourceState provision(io.agentprovision.core.orchestration.ResourceRequest req,
           io.agentprovision.core.spi.StepContext ctx) {
         if (req.serviceId().equals("workers") || req.serviceId().equals("registrar:domain")) {
           bothInside.countDown();

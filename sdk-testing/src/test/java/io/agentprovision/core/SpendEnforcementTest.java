@@ -3,7 +3,14 @@ package io.agentprovision.core;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.agentprovision.core.spi.Reservation;
+import io.agentprovision.core.approval.ApprovalDeniedException;
+import io.agentprovision.core.approval.ApprovalTimeoutException;
+import io.agentprovision.core.approval.CheckpointKind;
+import io.agentprovision.core.policy.PolicyViolationException;
+import io.agentprovision.core.policy.Reservation;
+import io.agentprovision.core.policy.SpendLimit;
+import io.agentprovision.core.policy.SpendPolicy;
+import io.agentprovision.core.policy.SpendReport;
 import io.agentprovision.testing.FakeOrchestrator;
 import io.agentprovision.testing.FaultInjector;
 import java.time.Instant;
@@ -221,7 +228,7 @@ class SpendEnforcementTest {
         .isInstanceOf(ApprovalDeniedException.class);
     assertThat(provisioner.spendPolicy().limits()).containsExactly(SpendPolicy.DEFAULT_LIMIT);
 
-    h.gate.on(CheckpointKind.RAISE_LIMIT, r -> io.agentprovision.core.spi.ApprovalDecision.approved("ada", "ok",
+    h.gate.on(CheckpointKind.RAISE_LIMIT, r -> io.agentprovision.core.approval.ApprovalDecision.approved("ada", "ok",
         h.time.instant()));
     provisioner.updateSpendPolicy(AgentId.of("coding-agent-7"), higher, "bigger app", null);
 

@@ -4,11 +4,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.agentprovision.core.AgentId;
-import io.agentprovision.core.IdentityRejectedException;
-import io.agentprovision.core.Principal;
 import io.agentprovision.core.RunId;
 import io.agentprovision.core.Secret;
-import io.agentprovision.core.spi.IdentityRequest;
+import io.agentprovision.core.identity.IdentityRejectedException;
+import io.agentprovision.core.identity.IdentityRequest;
+import io.agentprovision.core.identity.Principal;
 import io.agentprovision.testing.stripe.StripeSandbox;
 import java.io.IOException;
 import java.net.ServerSocket;

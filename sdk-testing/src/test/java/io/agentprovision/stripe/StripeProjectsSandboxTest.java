@@ -4,30 +4,30 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.agentprovision.core.AgentProvisionException;
-import io.agentprovision.core.ApprovalDeniedException;
-import io.agentprovision.core.CheckpointKind;
 import io.agentprovision.core.InvalidRequestException;
 import io.agentprovision.core.Money;
-import io.agentprovision.core.PolicyViolationException;
-import io.agentprovision.core.Principal;
 import io.agentprovision.core.ProviderException;
-import io.agentprovision.core.SpendLimit;
-import io.agentprovision.core.SpendPolicy;
-import io.agentprovision.core.spi.AccessConfiguration;
-import io.agentprovision.core.spi.AccountLinkRequest;
-import io.agentprovision.core.spi.ApprovalRequest;
-import io.agentprovision.core.spi.Catalog;
-import io.agentprovision.core.spi.InformationRequest;
-import io.agentprovision.core.spi.PaymentAuthorization;
-import io.agentprovision.core.spi.PaymentMethodStatus;
-import io.agentprovision.core.spi.Pricing;
-import io.agentprovision.core.spi.ProviderAccount;
-import io.agentprovision.core.spi.ResourceRef;
-import io.agentprovision.core.spi.ResourceRequest;
-import io.agentprovision.core.spi.ResourceState;
-import io.agentprovision.core.spi.ResourceStatus;
-import io.agentprovision.core.spi.ServiceOffering;
-import io.agentprovision.core.spi.SpendRequest;
+import io.agentprovision.core.approval.ApprovalDeniedException;
+import io.agentprovision.core.approval.ApprovalRequest;
+import io.agentprovision.core.approval.CheckpointKind;
+import io.agentprovision.core.catalog.Catalog;
+import io.agentprovision.core.catalog.Pricing;
+import io.agentprovision.core.catalog.ServiceOffering;
+import io.agentprovision.core.identity.Principal;
+import io.agentprovision.core.orchestration.AccessConfiguration;
+import io.agentprovision.core.orchestration.AccountLinkRequest;
+import io.agentprovision.core.orchestration.InformationRequest;
+import io.agentprovision.core.orchestration.PaymentMethodStatus;
+import io.agentprovision.core.orchestration.ProviderAccount;
+import io.agentprovision.core.orchestration.ResourceRef;
+import io.agentprovision.core.orchestration.ResourceRequest;
+import io.agentprovision.core.orchestration.ResourceState;
+import io.agentprovision.core.orchestration.ResourceStatus;
+import io.agentprovision.core.payment.PaymentAuthorization;
+import io.agentprovision.core.policy.PolicyViolationException;
+import io.agentprovision.core.policy.SpendLimit;
+import io.agentprovision.core.policy.SpendPolicy;
+import io.agentprovision.core.policy.SpendRequest;
 import io.agentprovision.testing.FakeStepContext;
 import io.agentprovision.testing.ScriptedApprovalGate;
 import io.agentprovision.testing.VirtualTime;
@@ -217,12 +217,12 @@ class StripeProjectsSandboxTest {
     String requestId = sandbox.latestConnectionRequest();
     assertThat(consent.url()).isEqualTo(URI.create(sandbox.baseUrl() + "/sandbox/consent/" + requestId));
     assertThat(consent.details()).containsEntry("provider", "cloudflare").containsEntry("connection_request", requestId);
-    Map<String, Object> created = io.agentprovision.core.internal.json.Json.parseObject(
+    Map<String, Object> created = io.agentprovision.core.wire.Json.parseObject(
         sandbox.calls("POST", "/v2/provisioning/provider_connection_requests").get(0).body());
     RecordedCall callback = sandbox.calls("POST", "/v2/provisioning/provider_connection_requests/" + requestId
         + "/submit_information").get(0);
-    Map<String, Object> information = io.agentprovision.core.internal.json.Json.object(
-        io.agentprovision.core.internal.json.Json.parseObject(callback.body()), "information");
+    Map<String, Object> information = io.agentprovision.core.wire.Json.object(
+        io.agentprovision.core.wire.Json.parseObject(callback.body()), "information");
     assertThat(information).containsKeys("code", "state", "code_verifier");
     assertThat(s256(information.get("code_verifier").toString())).isEqualTo(created.get("code_challenge"));
     assertThat(callback.idempotencyKey()).isEqualTo("run-consent:stripe.connection_request.callback");

@@ -6,9 +6,9 @@ import static org.assertj.core.api.Assertions.catchThrowable;
 
 import io.agentprovision.core.ProviderException;
 import io.agentprovision.core.Secret;
-import io.agentprovision.core.spi.AccessConfiguration;
-import io.agentprovision.core.spi.ProviderAccount;
-import io.agentprovision.core.spi.ResourceState;
+import io.agentprovision.core.orchestration.AccessConfiguration;
+import io.agentprovision.core.orchestration.ProviderAccount;
+import io.agentprovision.core.orchestration.ResourceState;
 import java.util.Map;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;

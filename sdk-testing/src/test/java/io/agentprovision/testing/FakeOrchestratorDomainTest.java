@@ -8,10 +8,10 @@ import static org.assertj.core.api.Assertions.tuple;
 
 import io.agentprovision.core.Money;
 import io.agentprovision.core.ProviderException;
-import io.agentprovision.core.spi.InformationRequest;
-import io.agentprovision.core.spi.ProviderAccount;
-import io.agentprovision.core.spi.ResourceState;
-import io.agentprovision.core.spi.ResourceStatus;
+import io.agentprovision.core.orchestration.InformationRequest;
+import io.agentprovision.core.orchestration.ProviderAccount;
+import io.agentprovision.core.orchestration.ResourceState;
+import io.agentprovision.core.orchestration.ResourceStatus;
 import java.time.Duration;
 import java.util.Map;
 import org.junit.jupiter.api.Test;

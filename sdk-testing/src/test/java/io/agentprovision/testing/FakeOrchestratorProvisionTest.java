@@ -7,10 +7,10 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import io.agentprovision.core.AgentProvisionException;
 import io.agentprovision.core.Money;
 import io.agentprovision.core.ProviderException;
-import io.agentprovision.core.spi.PaymentAuthorization;
-import io.agentprovision.core.spi.ProviderAccount;
-import io.agentprovision.core.spi.ResourceState;
-import io.agentprovision.core.spi.ResourceStatus;
+import io.agentprovision.core.orchestration.ProviderAccount;
+import io.agentprovision.core.orchestration.ResourceState;
+import io.agentprovision.core.orchestration.ResourceStatus;
+import io.agentprovision.core.payment.PaymentAuthorization;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -339,13 +339,13 @@ class FakeOrchestratorProvisionTest {
   @Test
   void providerLimits_whenUpdated_reportsNewCap() {
     FakeOrchestrator orch = FakeOrchestrator.builder()
-        .providerLimit("cloudflare", io.agentprovision.core.SpendLimit.monthly(Money.usd("100.00"))).build();
-    assertThat(orch.providerLimits("cloudflare")).extracting(io.agentprovision.core.SpendLimit::amount)
+        .providerLimit("cloudflare", io.agentprovision.core.policy.SpendLimit.monthly(Money.usd("100.00"))).build();
+    assertThat(orch.providerLimits("cloudflare")).extracting(io.agentprovision.core.policy.SpendLimit::amount)
         .containsExactly(Money.usd("100.00"));
 
-    orch.updateProviderLimit("cloudflare", io.agentprovision.core.SpendLimit.monthly(Money.usd("250.00")), f.ctx("cap"));
+    orch.updateProviderLimit("cloudflare", io.agentprovision.core.policy.SpendLimit.monthly(Money.usd("250.00")), f.ctx("cap"));
 
-    assertThat(orch.providerLimits("cloudflare")).extracting(io.agentprovision.core.SpendLimit::amount)
+    assertThat(orch.providerLimits("cloudflare")).extracting(io.agentprovision.core.policy.SpendLimit::amount)
         .containsExactly(Money.usd("250.00"));
   }
 }

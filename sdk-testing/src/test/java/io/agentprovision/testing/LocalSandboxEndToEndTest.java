@@ -8,8 +8,6 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import io.agentprovision.cloudflare.LeastPrivilege;
 import io.agentprovision.core.AgentId;
 import io.agentprovision.core.AgentProvisioner;
-import io.agentprovision.core.ApprovalDeniedException;
-import io.agentprovision.core.CheckpointKind;
 import io.agentprovision.core.Deployment;
 import io.agentprovision.core.DomainRequest;
 import io.agentprovision.core.Money;
@@ -17,19 +15,21 @@ import io.agentprovision.core.ProvisionPlan;
 import io.agentprovision.core.ProvisionRequest;
 import io.agentprovision.core.RunFailedException;
 import io.agentprovision.core.Secret;
-import io.agentprovision.core.SpendPolicy;
 import io.agentprovision.core.TokenSpec;
 import io.agentprovision.core.WorkerApp;
-import io.agentprovision.core.spi.ApprovalRequest;
+import io.agentprovision.core.approval.ApprovalDeniedException;
+import io.agentprovision.core.approval.ApprovalRequest;
+import io.agentprovision.core.approval.CheckpointKind;
+import io.agentprovision.core.journal.RunStatus;
+import io.agentprovision.core.orchestration.ProviderAccount;
+import io.agentprovision.core.orchestration.ResourceRequest;
+import io.agentprovision.core.orchestration.ResourceState;
+import io.agentprovision.core.policy.SpendPolicy;
 import io.agentprovision.core.spi.AuditLog;
 import io.agentprovision.core.spi.CredentialVault;
 import io.agentprovision.core.spi.Orchestrator;
-import io.agentprovision.core.spi.ResourceRequest;
-import io.agentprovision.core.spi.ResourceState;
 import io.agentprovision.core.spi.RunJournal;
-import io.agentprovision.core.spi.RunStatus;
 import io.agentprovision.core.spi.SpendLedger;
-import io.agentprovision.core.spi.ProviderAccount;
 import io.agentprovision.testing.cloudflare.CloudflareSandbox;
 import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.Proxy;
@@ -184,7 +184,7 @@ class LocalSandboxEndToEndTest {
       assertThat(sb.stripe().tokens()).extracting(t -> (Object) ((Map<?, ?>) t.get("usage_limits")).get("max_amount"))
           .containsExactly(500L, 1011L);
       assertThat(ledger.reservations(null, null, java.time.Instant.EPOCH, java.time.Instant.MAX))
-          .extracting(r -> r.status()).containsOnly(io.agentprovision.core.spi.Reservation.Status.COMMITTED);
+          .extracting(r -> r.status()).containsOnly(io.agentprovision.core.policy.Reservation.Status.COMMITTED);
     }
   }
 

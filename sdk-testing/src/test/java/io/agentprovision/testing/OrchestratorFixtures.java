@@ -1,13 +1,13 @@
 package io.agentprovision.testing;
 
 import io.agentprovision.core.Money;
-import io.agentprovision.core.Principal;
 import io.agentprovision.core.RunId;
 import io.agentprovision.core.StepId;
-import io.agentprovision.core.spi.AccountLinkRequest;
-import io.agentprovision.core.spi.PaymentAuthorization;
-import io.agentprovision.core.spi.ProviderAccount;
-import io.agentprovision.core.spi.ResourceRequest;
+import io.agentprovision.core.identity.Principal;
+import io.agentprovision.core.orchestration.AccountLinkRequest;
+import io.agentprovision.core.orchestration.ProviderAccount;
+import io.agentprovision.core.orchestration.ResourceRequest;
+import io.agentprovision.core.payment.PaymentAuthorization;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;

@@ -1,5 +1,8 @@
 package io.agentprovision.core.spi;
 
+import io.agentprovision.core.approval.ApprovalDecision;
+import io.agentprovision.core.approval.ApprovalRequest;
+
 /**
  * The host application's human checkpoint. The SDK calls {@link #decide} before anything a human
  * must confirm: a plan and its price, a paid step, a domain purchase, terms of service, consent to
@@ -10,9 +13,9 @@ package io.agentprovision.core.spi;
  * that cannot reach its human answers {@code ERROR}. The engine also treats an exception thrown
  * from {@code decide}, or an approval dated after the deadline, as a denial.
  *
- * <p>Shipped gates: {@link io.agentprovision.core.ApprovalGates#policyDriven auto-approval of what
- * policy allows}, a {@link io.agentprovision.core.ApprovalGates#console console prompt}, and
- * {@link io.agentprovision.core.CallbackApprovalGate} for a host UI that answers later.
+ * <p>Shipped gates: {@link io.agentprovision.core.approval.ApprovalGates#policyDriven auto-approval of what
+ * policy allows}, a {@link io.agentprovision.core.approval.ApprovalGates#console console prompt}, and
+ * {@link io.agentprovision.core.approval.CallbackApprovalGate} for a host UI that answers later.
  */
 @FunctionalInterface
 public interface ApprovalGate {

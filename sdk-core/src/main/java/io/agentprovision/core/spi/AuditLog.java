@@ -1,5 +1,9 @@
 package io.agentprovision.core.spi;
 
+import io.agentprovision.core.audit.AuditChain;
+import io.agentprovision.core.audit.AuditEntry;
+import io.agentprovision.core.audit.AuditRecord;
+import io.agentprovision.core.audit.AuditVerification;
 import io.agentprovision.core.internal.audit.InMemoryAuditLog;
 import io.agentprovision.core.internal.audit.JsonlAuditLog;
 import java.io.IOException;

@@ -2,6 +2,7 @@ package io.agentprovision.core.spi;
 
 import io.agentprovision.core.internal.vault.EncryptedFileVault;
 import io.agentprovision.core.internal.vault.InMemoryVault;
+import io.agentprovision.core.vault.VaultEntry;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Optional;
@@ -38,7 +39,7 @@ public interface CredentialVault {
    * }
    * }</pre>
    *
-   * @throws io.agentprovision.core.VaultException when the file is not a vault or a supplied key
+   * @throws io.agentprovision.core.vault.VaultException when the file is not a vault or a supplied key
    *     is not the one its records were sealed with
    */
   static CredentialVault encryptedFile(Path file, KeyProvider keys) {
@@ -51,7 +52,7 @@ public interface CredentialVault {
   /**
    * The entry under {@code key}, if any.
    *
-   * @throws io.agentprovision.core.VaultException when the stored record cannot be opened (wrong or
+   * @throws io.agentprovision.core.vault.VaultException when the stored record cannot be opened (wrong or
    *     unknown key, altered record): a vault never returns a value it could not authenticate
    */
   Optional<VaultEntry> get(String key);

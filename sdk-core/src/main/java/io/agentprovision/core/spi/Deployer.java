@@ -1,5 +1,14 @@
 package io.agentprovision.core.spi;
 
+import io.agentprovision.core.deploy.CredentialRequest;
+import io.agentprovision.core.deploy.DeployCredentials;
+import io.agentprovision.core.deploy.DeployRequest;
+import io.agentprovision.core.deploy.DeployedApp;
+import io.agentprovision.core.deploy.PreparedCredentials;
+import io.agentprovision.core.deploy.RotationRequest;
+import io.agentprovision.core.deploy.Verification;
+import io.agentprovision.core.orchestration.AccessConfiguration;
+
 /**
  * Puts code live with provider credentials: mints the narrow deploy token, uploads the app, binds
  * its hostnames, checks that it answers, and undoes all that. {@code CloudflareDeployer} is the

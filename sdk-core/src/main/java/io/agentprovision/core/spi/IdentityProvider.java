@@ -1,6 +1,7 @@
 package io.agentprovision.core.spi;
 
-import io.agentprovision.core.Principal;
+import io.agentprovision.core.identity.IdentityRequest;
+import io.agentprovision.core.identity.Principal;
 
 /**
  * Establishes who the human is. Implementations verify evidence (an ID token's signature, issuer,
@@ -15,7 +16,7 @@ public interface IdentityProvider {
   /**
    * Verifies the evidence and returns the principal.
    *
-   * @throws io.agentprovision.core.IdentityRejectedException when verification fails, the e-mail is
+   * @throws io.agentprovision.core.identity.IdentityRejectedException when verification fails, the e-mail is
    *     not verified, or MFA was required and not shown; the message names the check, never the token
    */
   Principal attest(IdentityRequest request);

@@ -1,7 +1,17 @@
 package io.agentprovision.core.spi;
 
 import io.agentprovision.core.Money;
-import io.agentprovision.core.SpendLimit;
+import io.agentprovision.core.catalog.Catalog;
+import io.agentprovision.core.orchestration.AccessConfiguration;
+import io.agentprovision.core.orchestration.AccountLinkRequest;
+import io.agentprovision.core.orchestration.InformationRequest;
+import io.agentprovision.core.orchestration.PaymentMethodStatus;
+import io.agentprovision.core.orchestration.ProviderAccount;
+import io.agentprovision.core.orchestration.ResourceRef;
+import io.agentprovision.core.orchestration.ResourceRequest;
+import io.agentprovision.core.orchestration.ResourceState;
+import io.agentprovision.core.payment.PaymentAuthorization;
+import io.agentprovision.core.policy.SpendLimit;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -36,14 +46,14 @@ public interface Orchestrator {
 
   /**
    * Creates an account at the provider for the principal's e-mail, or links their existing one
-   * after their consent (a {@link io.agentprovision.core.CheckpointKind#ACCOUNT_CONSENT} checkpoint).
+   * after their consent (a {@link io.agentprovision.core.approval.CheckpointKind#ACCOUNT_CONSENT} checkpoint).
    * Returns the linked account; linking an account already linked returns it again.
    */
   ProviderAccount linkAccount(AccountLinkRequest request, StepContext ctx);
 
   /**
    * Makes sure a payment method exists for paid steps with {@code provider}; if none does, sends the
-   * human to add one (a {@link io.agentprovision.core.CheckpointKind#PAYMENT_METHOD} checkpoint) and
+   * human to add one (a {@link io.agentprovision.core.approval.CheckpointKind#PAYMENT_METHOD} checkpoint) and
    * waits until it is there. {@code usageCap} is the spend cap to request for it.
    */
   PaymentMethodStatus ensurePaymentMethod(String provider, Money usageCap, StepContext ctx);

@@ -1,5 +1,9 @@
 package io.agentprovision.core.spi;
 
+import io.agentprovision.core.orchestration.PaymentMethodStatus;
+import io.agentprovision.core.payment.PaymentToken;
+import io.agentprovision.core.payment.PaymentTokenRequest;
+
 /**
  * Issues payment tokens limited by amount, currency, expiry and seller, for orchestrators that pay
  * providers themselves ({@code DirectOrchestrator}). The token's own limits are only amount,

@@ -2,6 +2,18 @@ package io.agentprovision.core.spi;
 
 import io.agentprovision.core.ProviderException;
 import io.agentprovision.core.Secret;
+import io.agentprovision.core.catalog.ServiceOffering;
+import io.agentprovision.core.http.RetryObserver;
+import io.agentprovision.core.orchestration.DeepLink;
+import io.agentprovision.core.orchestration.ResourceStatus;
+import io.agentprovision.core.protocol.AccountRequest;
+import io.agentprovision.core.protocol.AccountResponse;
+import io.agentprovision.core.protocol.ProviderHealth;
+import io.agentprovision.core.protocol.ProviderResource;
+import io.agentprovision.core.protocol.ProviderResourceRequest;
+import io.agentprovision.core.protocol.ProviderResourceUpdate;
+import io.agentprovision.core.protocol.ProviderTokens;
+import io.agentprovision.core.protocol.ServicePage;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;

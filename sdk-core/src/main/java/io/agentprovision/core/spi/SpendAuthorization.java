@@ -1,6 +1,7 @@
 package io.agentprovision.core.spi;
 
 import io.agentprovision.core.Money;
+import io.agentprovision.core.payment.PaymentAuthorization;
 
 /**
  * Money reserved for one paid call, after policy allowed it and, where policy said so, a human

@@ -1,8 +1,11 @@
 package io.agentprovision.core.spi;
 
 import io.agentprovision.core.AgentId;
-import io.agentprovision.core.SpendLimit;
 import io.agentprovision.core.internal.spend.InMemorySpendLedger;
+import io.agentprovision.core.policy.LimitUsage;
+import io.agentprovision.core.policy.Reservation;
+import io.agentprovision.core.policy.ReservationRequest;
+import io.agentprovision.core.policy.SpendLimit;
 import java.time.Clock;
 import java.time.Instant;
 import java.time.ZoneId;
@@ -36,7 +39,7 @@ public interface SpendLedger {
    * window plus the amount stays within the limit; otherwise reserves nothing. A request whose id
    * is already reserved, committed or released returns that reservation unchanged.
    *
-   * @throws io.agentprovision.core.PolicyViolationException naming the first limit that refuses
+   * @throws io.agentprovision.core.policy.PolicyViolationException naming the first limit that refuses
    */
   Reservation reserve(ReservationRequest request);
 

@@ -1,10 +1,13 @@
 package io.agentprovision.core.spi;
 
 import io.agentprovision.core.AgentId;
-import io.agentprovision.core.Principal;
 import io.agentprovision.core.RunId;
 import io.agentprovision.core.Sleeper;
 import io.agentprovision.core.StepId;
+import io.agentprovision.core.approval.ApprovalDecision;
+import io.agentprovision.core.approval.CheckpointRequest;
+import io.agentprovision.core.identity.Principal;
+import io.agentprovision.core.policy.SpendRequest;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -50,7 +53,7 @@ public interface StepContext {
    * Puts a checkpoint to the human and waits for the answer.
    *
    * @return the approving decision, with any data the human's action returned
-   * @throws io.agentprovision.core.ApprovalDeniedException when it is denied, times out or the gate fails
+   * @throws io.agentprovision.core.approval.ApprovalDeniedException when it is denied, times out or the gate fails
    */
   ApprovalDecision checkpoint(CheckpointRequest request);
 
@@ -59,9 +62,9 @@ public interface StepContext {
    * policy says so, and returns the authorization to pass to the paid call. The reservation is
    * keyed to this step, so calling again on resume returns the same reservation.
    *
-   * @throws io.agentprovision.core.PolicyViolationException when a limit refuses (nothing reserved)
-   * @throws io.agentprovision.core.ApprovalDeniedException when the human does not approve (released)
-   * @throws io.agentprovision.core.IdentityRejectedException when MFA was required and not shown (released)
+   * @throws io.agentprovision.core.policy.PolicyViolationException when a limit refuses (nothing reserved)
+   * @throws io.agentprovision.core.approval.ApprovalDeniedException when the human does not approve (released)
+   * @throws io.agentprovision.core.identity.IdentityRejectedException when MFA was required and not shown (released)
    */
   SpendAuthorization authorizeSpend(SpendRequest request);
 

@@ -2,7 +2,7 @@ package io.agentprovision.stripe.internal;
 
 import io.agentprovision.core.InvalidRequestException;
 import io.agentprovision.core.Money;
-import io.agentprovision.core.spi.Pricing;
+import io.agentprovision.core.catalog.Pricing;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;

@@ -1,7 +1,7 @@
 package io.agentprovision.stripe.internal;
 
 import io.agentprovision.core.ProviderException;
-import io.agentprovision.core.spi.RetryObserver;
+import io.agentprovision.core.http.RetryObserver;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;

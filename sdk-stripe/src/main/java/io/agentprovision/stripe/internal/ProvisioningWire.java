@@ -3,16 +3,16 @@ package io.agentprovision.stripe.internal;
 import io.agentprovision.core.InvalidRequestException;
 import io.agentprovision.core.Money;
 import io.agentprovision.core.Secret;
-import io.agentprovision.core.SpendInterval;
-import io.agentprovision.core.SpendLimit;
-import io.agentprovision.core.spi.AccessConfiguration;
-import io.agentprovision.core.spi.InformationRequest;
-import io.agentprovision.core.spi.ProviderAccount;
-import io.agentprovision.core.spi.ProviderInfo;
-import io.agentprovision.core.spi.ResourceRef;
-import io.agentprovision.core.spi.ResourceState;
-import io.agentprovision.core.spi.ResourceStatus;
-import io.agentprovision.core.spi.ServiceOffering;
+import io.agentprovision.core.catalog.ProviderInfo;
+import io.agentprovision.core.catalog.ServiceOffering;
+import io.agentprovision.core.orchestration.AccessConfiguration;
+import io.agentprovision.core.orchestration.InformationRequest;
+import io.agentprovision.core.orchestration.ProviderAccount;
+import io.agentprovision.core.orchestration.ResourceRef;
+import io.agentprovision.core.orchestration.ResourceState;
+import io.agentprovision.core.orchestration.ResourceStatus;
+import io.agentprovision.core.policy.SpendInterval;
+import io.agentprovision.core.policy.SpendLimit;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -49,7 +49,7 @@ public final class ProvisioningWire {
   public static ServiceOffering service(Map<String, Object> s, String providerName, UnaryOperator<String> serviceIdOf) {
     String id = serviceId(s);
     List<String> allowed = new ArrayList<>();
-    for (Object o : io.agentprovision.core.internal.json.Json.list(s, "allowed_updates")) {
+    for (Object o : io.agentprovision.core.wire.Json.list(s, "allowed_updates")) {
       String ref = o instanceof Map<?, ?> m ? Wire.string(Wire.object(m), "service") : o instanceof String str ? str : null;
       if (ref != null) {
         allowed.add(serviceIdOf.apply(ref));

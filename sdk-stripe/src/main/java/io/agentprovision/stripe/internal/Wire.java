@@ -1,6 +1,6 @@
 package io.agentprovision.stripe.internal;
 
-import io.agentprovision.core.internal.json.Json;
+import io.agentprovision.core.wire.Json;
 import java.net.URI;
 import java.net.URISyntaxException;
 import java.time.Instant;

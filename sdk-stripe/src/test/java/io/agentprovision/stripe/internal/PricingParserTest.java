@@ -3,7 +3,7 @@ package io.agentprovision.stripe.internal;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.agentprovision.core.Money;
-import io.agentprovision.core.spi.Pricing;
+import io.agentprovision.core.catalog.Pricing;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;

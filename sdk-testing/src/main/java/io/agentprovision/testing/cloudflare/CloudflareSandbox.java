@@ -2,7 +2,7 @@ package io.agentprovision.testing.cloudflare;
 
 import com.sun.net.httpserver.HttpServer;
 import io.agentprovision.core.Secret;
-import io.agentprovision.core.internal.json.Json;
+import io.agentprovision.core.wire.Json;
 import io.agentprovision.testing.cloudflare.SandboxApi.Reply;
 import io.agentprovision.testing.cloudflare.SandboxModel.Account;
 import io.agentprovision.testing.cloudflare.SandboxModel.Policy;

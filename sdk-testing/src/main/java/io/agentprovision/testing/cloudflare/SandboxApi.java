@@ -2,7 +2,7 @@ package io.agentprovision.testing.cloudflare;
 
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpHandler;
-import io.agentprovision.core.internal.json.Json;
+import io.agentprovision.core.wire.Json;
 import io.agentprovision.testing.cloudflare.SandboxModel.Account;
 import io.agentprovision.testing.cloudflare.SandboxModel.Policy;
 import io.agentprovision.testing.cloudflare.SandboxModel.Registration;

@@ -4,8 +4,8 @@ import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
 import java.io.BufferedReader;
 import java.io.IOException;
-import java.io.InputStreamReader;
 import java.io.InputStream;
+import java.io.InputStreamReader;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.net.InetAddress;
@@ -25,9 +25,9 @@ import java.util.OptionalInt;
 import java.util.Set;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 import java.util.stream.Stream;
@@ -303,7 +303,7 @@ public final class WorkerdRuntime implements AutoCloseable {
   /** The port of a control message {@code {"event":"listen","socket":"http","port":N}}, else -1. */
   static int listenPort(String line) {
     try {
-      Map<String, Object> m = io.agentprovision.core.internal.json.Json.parseObject(line);
+      Map<String, Object> m = io.agentprovision.core.wire.Json.parseObject(line);
       if ("listen".equals(m.get("event")) && "http".equals(m.get("socket")) && m.get("port") instanceof Number n) {
         return n.intValue();
       }

@@ -20,7 +20,7 @@ import com.nimbusds.jwt.JWTClaimsSet;
 import com.nimbusds.jwt.PlainJWT;
 import com.nimbusds.jwt.SignedJWT;
 import io.agentprovision.core.Secret;
-import io.agentprovision.core.internal.json.Json;
+import io.agentprovision.core.wire.Json;
 import java.io.Closeable;
 import java.io.IOException;
 import java.net.InetAddress;

@@ -2,8 +2,8 @@ package io.agentprovision.testing.protocol;
 
 import io.agentprovision.core.Money;
 import io.agentprovision.core.Secret;
-import io.agentprovision.core.internal.json.Json;
 import io.agentprovision.core.protocol.ProtocolSignature;
+import io.agentprovision.core.wire.Json;
 import java.io.Closeable;
 import java.io.IOException;
 import java.net.InetAddress;
@@ -56,7 +56,7 @@ import org.jspecify.annotations.Nullable;
  * }</pre>
  *
  * <p><b>Answering needs-information.</b> The protocol publishes no call for it; this sandbox accepts
- * the form {@link io.agentprovision.core.DirectOrchestrator} sends:
+ * the form {@link io.agentprovision.core.protocol.DirectOrchestrator} sends:
  * {@code POST /provisioning/resources/{id}/update_service} with {@code configuration.domain} (the
  * chosen name, paid with {@code payment_credentials}) or {@code configuration.domain_query} (a new
  * search). The choices follow the convention {@code InformationRequest.fromSchema} reads: property

@@ -1,6 +1,6 @@
 package io.agentprovision.testing.stripe;
 
-import io.agentprovision.core.internal.json.Json;
+import io.agentprovision.core.wire.Json;
 import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;

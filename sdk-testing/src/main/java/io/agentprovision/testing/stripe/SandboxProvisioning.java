@@ -13,7 +13,7 @@ import static io.agentprovision.testing.stripe.SandboxHttp.requireString;
 import io.agentprovision.core.InvalidRequestException;
 import io.agentprovision.core.Money;
 import io.agentprovision.core.Secret;
-import io.agentprovision.core.SpendInterval;
+import io.agentprovision.core.policy.SpendInterval;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;

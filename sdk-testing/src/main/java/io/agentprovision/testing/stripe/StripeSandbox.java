@@ -2,7 +2,7 @@ package io.agentprovision.testing.stripe;
 
 import io.agentprovision.core.Money;
 import io.agentprovision.core.Secret;
-import io.agentprovision.core.internal.json.Json;
+import io.agentprovision.core.wire.Json;
 import io.agentprovision.stripe.StripeApi;
 import io.agentprovision.testing.NoDelayServerSocketFactory;
 import io.agentprovision.testing.VirtualTime;

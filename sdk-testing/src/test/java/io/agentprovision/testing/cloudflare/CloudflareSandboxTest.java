@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.agentprovision.core.Secret;
-import io.agentprovision.core.internal.json.Json;
+import io.agentprovision.core.wire.Json;
 import io.agentprovision.testing.VirtualTime;
 import java.io.IOException;
 import java.time.Duration;

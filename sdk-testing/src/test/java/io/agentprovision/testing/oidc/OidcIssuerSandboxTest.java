@@ -2,7 +2,7 @@ package io.agentprovision.testing.oidc;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.agentprovision.core.internal.json.Json;
+import io.agentprovision.core.wire.Json;
 import io.agentprovision.testing.VirtualTime;
 import java.util.List;
 import java.util.Map;

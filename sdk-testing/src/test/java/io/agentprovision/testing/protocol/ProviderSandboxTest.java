@@ -5,9 +5,9 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.agentprovision.core.Money;
 import io.agentprovision.core.Secret;
+import io.agentprovision.core.protocol.AccountRequest;
+import io.agentprovision.core.protocol.AccountResponse;
 import io.agentprovision.core.protocol.ProtocolClient;
-import io.agentprovision.core.spi.AccountRequest;
-import io.agentprovision.core.spi.AccountResponse;
 import io.agentprovision.testing.VirtualTime;
 import java.net.InetAddress;
 import java.net.URI;

@@ -1,10 +1,10 @@
 package io.agentprovision.core.internal.audit;
 
-import io.agentprovision.core.spi.AuditChain;
-import io.agentprovision.core.spi.AuditEntry;
+import io.agentprovision.core.audit.AuditChain;
+import io.agentprovision.core.audit.AuditEntry;
+import io.agentprovision.core.audit.AuditRecord;
+import io.agentprovision.core.audit.AuditVerification;
 import io.agentprovision.core.spi.AuditLog;
-import io.agentprovision.core.spi.AuditRecord;
-import io.agentprovision.core.spi.AuditVerification;
 import java.io.IOException;
 import java.io.Writer;
 import java.util.ArrayList;

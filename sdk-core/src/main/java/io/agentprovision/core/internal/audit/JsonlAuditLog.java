@@ -1,13 +1,13 @@
 package io.agentprovision.core.internal.audit;
 
 import io.agentprovision.core.AgentProvisionException;
+import io.agentprovision.core.audit.AuditChain;
+import io.agentprovision.core.audit.AuditEntry;
+import io.agentprovision.core.audit.AuditRecord;
+import io.agentprovision.core.audit.AuditVerification;
 import io.agentprovision.core.internal.fs.AtomicFiles;
-import io.agentprovision.core.internal.json.Json;
-import io.agentprovision.core.spi.AuditChain;
-import io.agentprovision.core.spi.AuditEntry;
 import io.agentprovision.core.spi.AuditLog;
-import io.agentprovision.core.spi.AuditRecord;
-import io.agentprovision.core.spi.AuditVerification;
+import io.agentprovision.core.wire.Json;
 import java.io.ByteArrayOutputStream;
 import java.io.EOFException;
 import java.io.IOException;

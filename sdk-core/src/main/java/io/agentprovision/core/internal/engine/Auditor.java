@@ -2,12 +2,12 @@ package io.agentprovision.core.internal.engine;
 
 import io.agentprovision.core.AgentId;
 import io.agentprovision.core.Money;
-import io.agentprovision.core.Principal;
 import io.agentprovision.core.RunId;
 import io.agentprovision.core.StepId;
-import io.agentprovision.core.spi.AuditEntry;
+import io.agentprovision.core.audit.AuditEntry;
+import io.agentprovision.core.audit.AuditRecord;
+import io.agentprovision.core.identity.Principal;
 import io.agentprovision.core.spi.AuditLog;
-import io.agentprovision.core.spi.AuditRecord;
 import java.time.Clock;
 import java.util.Map;
 import org.jspecify.annotations.Nullable;

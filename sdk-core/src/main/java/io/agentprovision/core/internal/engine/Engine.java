@@ -1,32 +1,32 @@
 package io.agentprovision.core.internal.engine;
 
 import io.agentprovision.core.AgentProvisionException;
-import io.agentprovision.core.ApprovalDeniedException;
 import io.agentprovision.core.Deployment;
 import io.agentprovision.core.FailureAction;
-import io.agentprovision.core.IdentityRejectedException;
 import io.agentprovision.core.InvalidRequestException;
 import io.agentprovision.core.Money;
 import io.agentprovision.core.PlannedStep;
-import io.agentprovision.core.PolicyViolationException;
 import io.agentprovision.core.ProvisionPlan;
 import io.agentprovision.core.ProvisionRequest;
 import io.agentprovision.core.ProvisioningEvent;
 import io.agentprovision.core.RunFailedException;
 import io.agentprovision.core.RunId;
-import io.agentprovision.core.SpendLimit;
-import io.agentprovision.core.SpendPolicy;
 import io.agentprovision.core.StepId;
-import io.agentprovision.core.internal.json.Json;
-import io.agentprovision.core.spi.AuditVerification;
-import io.agentprovision.core.spi.Catalog;
-import io.agentprovision.core.spi.LimitUsage;
-import io.agentprovision.core.spi.Reservation;
-import io.agentprovision.core.spi.RunRecord;
-import io.agentprovision.core.spi.RunStatus;
-import io.agentprovision.core.spi.StepRecord;
-import io.agentprovision.core.spi.StepStatus;
-import io.agentprovision.core.spi.Verification;
+import io.agentprovision.core.approval.ApprovalDeniedException;
+import io.agentprovision.core.audit.AuditVerification;
+import io.agentprovision.core.catalog.Catalog;
+import io.agentprovision.core.deploy.Verification;
+import io.agentprovision.core.identity.IdentityRejectedException;
+import io.agentprovision.core.journal.RunRecord;
+import io.agentprovision.core.journal.RunStatus;
+import io.agentprovision.core.journal.StepRecord;
+import io.agentprovision.core.journal.StepStatus;
+import io.agentprovision.core.policy.LimitUsage;
+import io.agentprovision.core.policy.PolicyViolationException;
+import io.agentprovision.core.policy.Reservation;
+import io.agentprovision.core.policy.SpendLimit;
+import io.agentprovision.core.policy.SpendPolicy;
+import io.agentprovision.core.wire.Json;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
@@ -90,8 +90,8 @@ public final class Engine {
   }
 
   /** Puts a checkpoint to the gate outside any run (such as raising a limit). */
-  public io.agentprovision.core.spi.ApprovalDecision checkpoint(io.agentprovision.core.AgentId agent,
-      io.agentprovision.core.@Nullable Principal principal, io.agentprovision.core.spi.CheckpointRequest request) {
+  public io.agentprovision.core.approval.ApprovalDecision checkpoint(io.agentprovision.core.AgentId agent,
+      io.agentprovision.core.identity.@Nullable Principal principal, io.agentprovision.core.approval.CheckpointRequest request) {
     return checkpoints.ask(null, null, agent, principal, request);
   }
 
@@ -530,14 +530,14 @@ public final class Engine {
           "rotate the credentials of a run that finished");
     }
     ProvisionRequest req = RequestCodec.decode(rec.request(), run, config.vault());
-    ProvisionPlan plan = new ProvisionPlan(run, req, new Catalog(io.agentprovision.core.spi.ProviderInfo.named(
+    ProvisionPlan plan = new ProvisionPlan(run, req, new Catalog(io.agentprovision.core.catalog.ProviderInfo.named(
         req.provider()), List.of()), List.of(), rec.createdAt(), List.of());
     RunState rs = new RunState(run, req, plan, true, rec.createdAt());
     load(rs);
     return rs;
   }
 
-  public io.agentprovision.core.spi.DeployCredentials deployCredentials(RunId run) {
+  public io.agentprovision.core.deploy.DeployCredentials deployCredentials(RunId run) {
     RunState rs = finishedRun(run);
     return Outputs.credentials(rs.outputs(StepIds.CREDENTIALS), config.vault());
   }
@@ -546,7 +546,7 @@ public final class Engine {
   public Deployment.TokenSummary rotate(RunId run) {
     RunState rs = finishedRun(run);
     StepRecord credRec = config.journal().step(run, StepIds.CREDENTIALS).orElseThrow();
-    io.agentprovision.core.spi.DeployCredentials current = Outputs.credentials(credRec.outputs(), config.vault());
+    io.agentprovision.core.deploy.DeployCredentials current = Outputs.credentials(credRec.outputs(), config.vault());
     StepId rotateStep = StepId.of("rotate-credentials");
     StepRecord prev = config.journal().step(run, rotateStep).orElse(null);
     int attempt = prev == null ? 1 : prev.attempts() + 1;
@@ -559,10 +559,10 @@ public final class Engine {
       throw new AgentProvisionException("the credentials of run " + run + " are being rotated elsewhere", null, true);
     }
     EngineContext ctx = new EngineContext(config, rs, rotateStep, events, auditor, checkpoints, running);
-    io.agentprovision.core.spi.DeployCredentials next;
+    io.agentprovision.core.deploy.DeployCredentials next;
     try {
       // renewed for the run's token lifetime, so that rotating before expiry keeps the app deployable
-      next = config.deployers().get(rs.request.provider()).rotate(new io.agentprovision.core.spi.RotationRequest(current,
+      next = config.deployers().get(rs.request.provider()).rotate(new io.agentprovision.core.deploy.RotationRequest(current,
           actions.broad(run), rs.request.token().ttl()), ctx);
     } catch (RuntimeException e) {
       config.journal().saveStep(ctx.record().next(StepStatus.FAILED, attempt, Map.of(), String.valueOf(e.getMessage()),
@@ -574,7 +574,7 @@ public final class Engine {
     outputs.putAll(Outputs.credentials(next, vaultKey, Outputs.list(credRec.outputs().get("allowed_ips"))));
     Map<String, String> attrs = new LinkedHashMap<>(outputs);
     attrs.remove("vault_key");
-    config.vault().put(new io.agentprovision.core.spi.VaultEntry(vaultKey, next.token(), attrs, config.clock().instant(),
+    config.vault().put(new io.agentprovision.core.vault.VaultEntry(vaultKey, next.token(), attrs, config.clock().instant(),
         next.expiresAt()));
     config.journal().saveStep(credRec.next(StepStatus.SUCCEEDED, credRec.attempts(), outputs, null, config.clock().instant()));
     config.journal().saveStep(ctx.record().next(StepStatus.SUCCEEDED, attempt, Map.of("token_id", next.tokenId()), null,

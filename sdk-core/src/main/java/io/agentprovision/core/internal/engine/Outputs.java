@@ -1,14 +1,14 @@
 package io.agentprovision.core.internal.engine;
 
 import io.agentprovision.core.Money;
-import io.agentprovision.core.Principal;
 import io.agentprovision.core.Secret;
+import io.agentprovision.core.deploy.DeployCredentials;
+import io.agentprovision.core.deploy.DeployedApp;
+import io.agentprovision.core.identity.Principal;
+import io.agentprovision.core.orchestration.ProviderAccount;
+import io.agentprovision.core.orchestration.ResourceRef;
 import io.agentprovision.core.spi.CredentialVault;
-import io.agentprovision.core.spi.DeployCredentials;
-import io.agentprovision.core.spi.DeployedApp;
-import io.agentprovision.core.spi.ProviderAccount;
-import io.agentprovision.core.spi.ResourceRef;
-import io.agentprovision.core.spi.VaultEntry;
+import io.agentprovision.core.vault.VaultEntry;
 import java.net.URI;
 import java.time.Instant;
 import java.util.Arrays;

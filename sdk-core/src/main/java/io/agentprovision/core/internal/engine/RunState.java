@@ -1,12 +1,12 @@
 package io.agentprovision.core.internal.engine;
 
 import io.agentprovision.core.Money;
-import io.agentprovision.core.Principal;
 import io.agentprovision.core.ProvisionPlan;
 import io.agentprovision.core.ProvisionRequest;
 import io.agentprovision.core.RunId;
 import io.agentprovision.core.StepId;
-import io.agentprovision.core.spi.Catalog;
+import io.agentprovision.core.catalog.Catalog;
+import io.agentprovision.core.identity.Principal;
 import java.time.Instant;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;

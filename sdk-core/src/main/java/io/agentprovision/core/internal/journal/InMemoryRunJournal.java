@@ -2,10 +2,10 @@ package io.agentprovision.core.internal.journal;
 
 import io.agentprovision.core.RunId;
 import io.agentprovision.core.StepId;
+import io.agentprovision.core.journal.RunRecord;
+import io.agentprovision.core.journal.RunStatus;
+import io.agentprovision.core.journal.StepRecord;
 import io.agentprovision.core.spi.RunJournal;
-import io.agentprovision.core.spi.RunRecord;
-import io.agentprovision.core.spi.RunStatus;
-import io.agentprovision.core.spi.StepRecord;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;

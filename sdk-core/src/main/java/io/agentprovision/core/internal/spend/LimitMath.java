@@ -2,12 +2,12 @@ package io.agentprovision.core.internal.spend;
 
 import io.agentprovision.core.AgentId;
 import io.agentprovision.core.Money;
-import io.agentprovision.core.PolicyViolationException;
-import io.agentprovision.core.SpendInterval;
-import io.agentprovision.core.SpendLimit;
-import io.agentprovision.core.spi.LimitUsage;
-import io.agentprovision.core.spi.Reservation;
-import io.agentprovision.core.spi.ReservationRequest;
+import io.agentprovision.core.policy.LimitUsage;
+import io.agentprovision.core.policy.PolicyViolationException;
+import io.agentprovision.core.policy.Reservation;
+import io.agentprovision.core.policy.ReservationRequest;
+import io.agentprovision.core.policy.SpendInterval;
+import io.agentprovision.core.policy.SpendLimit;
 import java.time.Instant;
 import java.time.ZoneId;
 import java.util.ArrayList;

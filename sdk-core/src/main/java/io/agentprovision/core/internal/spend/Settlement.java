@@ -2,7 +2,7 @@ package io.agentprovision.core.internal.spend;
 
 import io.agentprovision.core.InvalidRequestException;
 import io.agentprovision.core.Money;
-import io.agentprovision.core.spi.Reservation;
+import io.agentprovision.core.policy.Reservation;
 import java.util.function.UnaryOperator;
 
 /** The commit and release rules every ledger shares; stores supply persistence. */

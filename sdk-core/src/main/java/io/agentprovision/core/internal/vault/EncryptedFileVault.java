@@ -1,13 +1,13 @@
 package io.agentprovision.core.internal.vault;
 
 import io.agentprovision.core.Secret;
-import io.agentprovision.core.VaultException;
-import io.agentprovision.core.VaultException.Reason;
 import io.agentprovision.core.internal.fs.AtomicFiles;
-import io.agentprovision.core.internal.json.Json;
 import io.agentprovision.core.spi.CredentialVault;
 import io.agentprovision.core.spi.KeyProvider;
-import io.agentprovision.core.spi.VaultEntry;
+import io.agentprovision.core.vault.VaultEntry;
+import io.agentprovision.core.vault.VaultException;
+import io.agentprovision.core.vault.VaultException.Reason;
+import io.agentprovision.core.wire.Json;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;

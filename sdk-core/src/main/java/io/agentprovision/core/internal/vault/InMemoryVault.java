@@ -1,7 +1,7 @@
 package io.agentprovision.core.internal.vault;
 
 import io.agentprovision.core.spi.CredentialVault;
-import io.agentprovision.core.spi.VaultEntry;
+import io.agentprovision.core.vault.VaultEntry;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;

@@ -1,8 +1,8 @@
 package io.agentprovision.core.internal.audit;
 
 import io.agentprovision.core.AgentId;
+import io.agentprovision.core.audit.AuditRecord;
 import io.agentprovision.core.spi.AuditLog;
-import io.agentprovision.core.spi.AuditRecord;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.Map;

@@ -3,10 +3,10 @@ package io.agentprovision.core.internal.audit;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.agentprovision.core.AgentId;
-import io.agentprovision.core.spi.AuditEntry;
+import io.agentprovision.core.audit.AuditEntry;
+import io.agentprovision.core.audit.AuditRecord;
+import io.agentprovision.core.audit.AuditVerification;
 import io.agentprovision.core.spi.AuditLog;
-import io.agentprovision.core.spi.AuditRecord;
-import io.agentprovision.core.spi.AuditVerification;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;

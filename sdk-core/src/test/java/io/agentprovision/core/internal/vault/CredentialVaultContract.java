@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.agentprovision.core.Secret;
 import io.agentprovision.core.spi.CredentialVault;
-import io.agentprovision.core.spi.VaultEntry;
+import io.agentprovision.core.vault.VaultEntry;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;

@@ -1,0 +1,42 @@
+package io.agentprovision.core.approval;
+
+import io.agentprovision.core.policy.SpendPolicy;
+
+/**
+ * What a human checkpoint is about. Approval gates may present each kind differently (a yes/no
+ * dialog, a link to follow), and {@link SpendPolicy} names the kinds that need multi-factor
+ * authentication.
+ */
+public enum CheckpointKind {
+  /** The plan as a whole, with its steps and prices, before anything is executed. */
+  PLAN_APPROVAL(false),
+  /** Subscribing to a paid plan, such as {@code workers:paid}. */
+  PAID_PLAN(true),
+  /** Registering a domain: billable and non-refundable. */
+  DOMAIN_PURCHASE(true),
+  /** Any other paid resource. */
+  PAID_RESOURCE(true),
+  /** Accepting a provider's terms of service. */
+  TERMS_OF_SERVICE(false),
+  /** Consenting, in a browser, to link an existing provider account (OAuth). The decision carries the callback parameters. */
+  ACCOUNT_CONSENT(false),
+  /** Adding a payment method at a checkout page. */
+  PAYMENT_METHOD(false),
+  /** Raising a spend limit, here or at the orchestrator. */
+  RAISE_LIMIT(true),
+  /** Authenticating again with a second factor; the decision carries the fresh credential. */
+  STEP_UP(false),
+  /** Something only a person can do at the provider (for example a registrar asking for documents). */
+  ACTION_REQUIRED(false);
+
+  private final boolean spendsMoney;
+
+  CheckpointKind(boolean spendsMoney) {
+    this.spendsMoney = spendsMoney;
+  }
+
+  /** Whether approving this kind can move money. */
+  public boolean spendsMoney() {
+    return spendsMoney;
+  }
+}

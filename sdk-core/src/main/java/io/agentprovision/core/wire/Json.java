@@ -1,0 +1,201 @@
+package io.agentprovision.core.wire;
+
+import com.squareup.moshi.JsonAdapter;
+import com.squareup.moshi.JsonDataException;
+import com.squareup.moshi.JsonEncodingException;
+import com.squareup.moshi.Moshi;
+import com.squareup.moshi.Types;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * The SDK's JSON helpers: parse to plain maps and lists (numbers become {@code Double} unless
+ * they are integral, then {@code Long}), write maps and lists, and a canonical form (sorted keys,
+ * no whitespace) for hashing and idempotency keys. One shared Moshi instance.
+ */
+public final class Json {
+  private static final Moshi MOSHI = new Moshi.Builder().build();
+  private static final JsonAdapter<Object> ANY = MOSHI.adapter(Object.class);
+  private static final JsonAdapter<Map<String, Object>> MAP =
+      MOSHI.adapter(Types.newParameterizedType(Map.class, String.class, Object.class));
+
+  private Json() {}
+
+  /** The shared Moshi instance. */
+  public static Moshi moshi() {
+    return MOSHI;
+  }
+
+  /** Parses any JSON value; integral numbers become {@code Long}. */
+  public static @Nullable Object parse(String json) {
+    try {
+      return normalize(ANY.fromJson(json));
+    } catch (IOException | JsonDataException e) {
+      throw new IllegalArgumentException("malformed JSON: " + e.getMessage(), e);
+    }
+  }
+
+  /** Parses a JSON object; integral numbers become {@code Long}. */
+  @SuppressWarnings("unchecked")
+  public static Map<String, Object> parseObject(String json) {
+    Object o;
+    try {
+      o = normalize(MAP.fromJson(json));
+    } catch (JsonEncodingException | JsonDataException e) {
+      throw new IllegalArgumentException("malformed JSON object: " + e.getMessage(), e);
+    } catch (IOException e) {
+      throw new IllegalArgumentException("malformed JSON object: " + e.getMessage(), e);
+    }
+    if (!(o instanceof Map)) {
+      throw new IllegalArgumentException("JSON is not an object");
+    }
+    return (Map<String, Object>) o;
+  }
+
+  /** Writes maps, lists, strings, numbers, booleans and nulls as JSON. */
+  public static String write(@Nullable Object value) {
+    return ANY.serializeNulls().toJson(value);
+  }
+
+  /**
+   * The canonical form: object keys sorted, no whitespace, integral numbers without a fraction.
+   * Equal values always give equal strings.
+   */
+  public static String canonical(@Nullable Object value) {
+    StringBuilder sb = new StringBuilder();
+    writeCanonical(sb, value);
+    return sb.toString();
+  }
+
+  private static void writeCanonical(StringBuilder sb, @Nullable Object v) {
+    if (v == null) {
+      sb.append("null");
+    } else if (v instanceof Map<?, ?> m) {
+      TreeMap<String, Object> sorted = new TreeMap<>();
+      for (Map.Entry<?, ?> e : m.entrySet()) {
+        sorted.put(String.valueOf(e.getKey()), e.getValue());
+      }
+      sb.append('{');
+      boolean first = true;
+      for (Map.Entry<String, Object> e : sorted.entrySet()) {
+        if (!first) {
+          sb.append(',');
+        }
+        first = false;
+        quote(sb, e.getKey());
+        sb.append(':');
+        writeCanonical(sb, e.getValue());
+      }
+      sb.append('}');
+    } else if (v instanceof Collection<?> c) {
+      sb.append('[');
+      boolean first = true;
+      for (Object o : c) {
+        if (!first) {
+          sb.append(',');
+        }
+        first = false;
+        writeCanonical(sb, o);
+      }
+      sb.append(']');
+    } else if (v instanceof Boolean) {
+      sb.append(v);
+    } else if (v instanceof Double || v instanceof Float) {
+      double d = ((Number) v).doubleValue();
+      if (d == Math.rint(d) && !Double.isInfinite(d) && Math.abs(d) < 9.007199254740992E15) {
+        sb.append((long) d);
+      } else {
+        sb.append(d);
+      }
+    } else if (v instanceof Number) {
+      sb.append(v);
+    } else {
+      quote(sb, v.toString());
+    }
+  }
+
+  /** Appends {@code s} as a JSON string literal. */
+  public static void quote(StringBuilder sb, String s) {
+    sb.append('"');
+    for (int i = 0; i < s.length(); i++) {
+      char c = s.charAt(i);
+      switch (c) {
+        case '"':
+          sb.append("\\\"");
+          break;
+        case '\\':
+          sb.append("\\\\");
+          break;
+        case '\n':
+          sb.append("\\n");
+          break;
+        case '\r':
+          sb.append("\\r");
+          break;
+        case '\t':
+          sb.append("\\t");
+          break;
+        case '\b':
+          sb.append("\\b");
+          break;
+        case '\f':
+          sb.append("\\f");
+          break;
+        default:
+          if (c < 0x20 || c == 0x2028 || c == 0x2029) {
+            sb.append(String.format("\\u%04x", (int) c));
+          } else {
+            sb.append(c);
+          }
+      }
+    }
+    sb.append('"');
+  }
+
+  private static @Nullable Object normalize(@Nullable Object o) {
+    if (o instanceof Double d) {
+      if (d == Math.rint(d) && !Double.isInfinite(d) && Math.abs(d) < 9.007199254740992E15) {
+        return d.longValue();
+      }
+      return d;
+    } else if (o instanceof Map<?, ?> m) {
+      Map<String, Object> out = new java.util.LinkedHashMap<>();
+      for (Map.Entry<?, ?> e : m.entrySet()) {
+        out.put(String.valueOf(e.getKey()), normalize(e.getValue()));
+      }
+      return out;
+    } else if (o instanceof List<?> l) {
+      List<Object> out = new ArrayList<>(l.size());
+      for (Object x : l) {
+        out.add(normalize(x));
+      }
+      return out;
+    }
+    return o;
+  }
+
+  /** {@code map.get(key)} as a string, or null. */
+  public static @Nullable String string(Map<String, ?> map, String key) {
+    Object v = map.get(key);
+    return v == null ? null : v instanceof String s ? s : String.valueOf(v);
+  }
+
+  /** {@code map.get(key)} as a map, or an empty map. */
+  @SuppressWarnings("unchecked")
+  public static Map<String, Object> object(Map<String, ?> map, String key) {
+    Object v = map.get(key);
+    return v instanceof Map ? (Map<String, Object>) v : Map.of();
+  }
+
+  /** {@code map.get(key)} as a list, or an empty list. */
+  @SuppressWarnings("unchecked")
+  public static List<Object> list(Map<String, ?> map, String key) {
+    Object v = map.get(key);
+    return v instanceof List ? (List<Object>) v : List.of();
+  }
+}

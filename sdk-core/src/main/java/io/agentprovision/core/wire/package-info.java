@@ -1,0 +1,10 @@
+/**
+ * JSON as the adapters read and write it: one shared Moshi instance, parsing to plain values, and
+ * the canonical form used for hashes and idempotency keys.
+ *
+ * <p>Everything here is non-null unless annotated {@code @Nullable}.
+ */
+@NullMarked
+package io.agentprovision.core.wire;
+
+import org.jspecify.annotations.NullMarked;
