@@ -1,0 +1,8 @@
+/**
+ * The engine: plans runs, executes their step graph, journals and audits every step, settles spend
+ * and compensates failures. Internal: no other module may use it.
+ */
+@NullMarked
+package io.agentprovision.core.internal.engine;
+
+import org.jspecify.annotations.NullMarked;
