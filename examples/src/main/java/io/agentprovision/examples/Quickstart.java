@@ -39,7 +39,7 @@ import io.agentprovision.stripe.StripeApi;
 import io.agentprovision.stripe.StripeAttestedIdentity;
 import io.agentprovision.stripe.StripeProjects;
 import io.agentprovision.stripe.StripeSharedPaymentTokens;
-import io.agentprovision.testing.LocalSandbox;
+import io.agentprovision.testing.sandbox.LocalSandbox;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.InputStreamReader;

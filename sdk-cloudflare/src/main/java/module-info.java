@@ -1,0 +1,11 @@
+/**
+ * The Cloudflare v4 API client and {@link io.agentprovision.cloudflare.CloudflareDeployer}: Workers
+ * upload, workers.dev and custom domains, zones, least-privilege API tokens and the registrar.
+ */
+module io.agentprovision.cloudflare {
+  exports io.agentprovision.cloudflare;
+
+  requires transitive io.agentprovision.core;
+  requires org.slf4j;
+  requires static org.jspecify;
+}

@@ -1,0 +1,10 @@
+/**
+ * In-memory fakes of every plug-in interface, virtual time and a scripted approval gate, for tests
+ * of the SDK, of its adapters and of the applications that embed it.
+ */
+module io.agentprovision.testing {
+  exports io.agentprovision.testing;
+
+  requires transitive io.agentprovision.core;
+  requires static org.jspecify;
+}

@@ -1,0 +1,12 @@
+/**
+ * Stripe as orchestrator (Provisioning API v2 through stripe-java), Shared Payment Tokens and
+ * Stripe-attested identity.
+ */
+module io.agentprovision.stripe {
+  exports io.agentprovision.stripe;
+
+  requires transitive io.agentprovision.core;
+  requires com.stripe;
+  requires org.slf4j;
+  requires static org.jspecify;
+}

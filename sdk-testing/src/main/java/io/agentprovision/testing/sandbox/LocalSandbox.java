@@ -1,0 +1,368 @@
+package io.agentprovision.testing.sandbox;
+
+import io.agentprovision.testing.VirtualTime;
+import io.agentprovision.cloudflare.CloudflareDeployer;
+import io.agentprovision.core.InvalidRequestException;
+import io.agentprovision.core.Secret;
+import io.agentprovision.core.Sleeper;
+import io.agentprovision.core.catalog.ProviderInfo;
+import io.agentprovision.core.http.Polling;
+import io.agentprovision.core.identity.OidcIdentityProvider;
+import io.agentprovision.core.protocol.DirectOrchestrator;
+import io.agentprovision.core.protocol.ProtocolClient;
+import io.agentprovision.core.spi.ApprovalGate;
+import io.agentprovision.core.spi.CredentialVault;
+import io.agentprovision.stripe.StripeProjects;
+import io.agentprovision.stripe.StripeSharedPaymentTokens;
+import io.agentprovision.testing.cloudflare.CloudflareSandbox;
+import io.agentprovision.testing.oidc.OidcIssuerSandbox;
+import io.agentprovision.testing.protocol.ProviderSandbox;
+import io.agentprovision.testing.stripe.ProviderLink;
+import io.agentprovision.testing.stripe.StripeSandbox;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.security.SecureRandom;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Locale;
+import java.util.Objects;
+import okhttp3.OkHttpClient;
+import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The whole system on loopback, wired as the real one is, so that an {@code AgentProvisioner} built
+ * from the SDK's real adapters goes from nothing to a live app without any network:
+ *
+ * <ul>
+ *   <li>a Cloudflare v4 sandbox ({@link #cloudflare()}), whose Workers run in workerd when it is
+ *       installed ({@link #workerdAvailable()});</li>
+ *   <li>a provider that speaks the provisioning protocol ({@link #provider()}), backed by that
+ *       Cloudflare sandbox: an account is a Cloudflare account, the credentials it issues are broad
+ *       account-owned Cloudflare API tokens ({@code CLOUDFLARE_API_TOKEN}, {@code CLOUDFLARE_ACCOUNT_ID}),
+ *       domains are priced by Cloudflare's Registrar and registering one creates its zone;</li>
+ *   <li>a Stripe sandbox ({@link #stripe()}) that reaches that provider over the protocol, as Stripe
+ *       Projects does, and whose Shared Payment Tokens the provider charges (so a token's amount,
+ *       currency, expiry and seller are enforced where Stripe enforces them);</li>
+ *   <li>an OpenID Connect issuer ({@link #oidc()}) for the human.</li>
+ * </ul>
+ *
+ * <pre>{@code
+ * try (LocalSandbox sb = LocalSandbox.start()) {
+ *   AgentProvisioner provisioner = AgentProvisioner.builder()
+ *       .orchestrator(sb.stripeProjects())                       // or sb.directOrchestrator()
+ *       .deployer(sb.cloudflareDeployer())
+ *       .identity(sb.identityProvider())
+ *       .approvals(sb.browser(ApprovalGates.console(System.in, System.out, Clock.systemUTC())))  // decide, then act
+ *       .build();
+ *   Deployment d = provisioner.provisionAndDeploy(ProvisionRequest.builder()
+ *       .agent(AgentId.of("coding-agent-7")).provider("cloudflare").plan("workers:paid")
+ *       .domain(DomainRequest.query("my-app"))
+ *       .token(TokenSpec.leastPrivilege().allowIps(sb.defaultAllowedIps()).ttl(Duration.ofDays(7)))
+ *       .identityToken(sb.signIn("ada@example.com"))
+ *       .app(app).build());
+ * }
+ * }</pre>
+ *
+ * <p><b>The human's steps.</b> By default no card is on file at Stripe, so a run meets every human
+ * checkpoint a first-time user meets: the provider's terms, the plan and its price, a card (the
+ * {@code PAYMENT_METHOD} checkpoint, whose Stripe checkout page {@link #browser} completes), and the
+ * domain at its price. {@link Builder#cardOnFile(boolean)} starts with a card instead. The Stripe
+ * sandbox attests its account holder as {@code ada@example.com}: with {@link #stripeProjects()} the
+ * provider account is made for that e-mail, with {@link #directOrchestrator()} for the e-mail of the
+ * person {@link #signIn signed in}. {@link #existingAccount} makes linking an account need consent.
+ *
+ * <p>Pending states last one poll by default, and the adapters handed out poll every
+ * {@link #DEFAULT_POLL_BACKOFF quarter second}, so runs in real time stay quick. {@link #close()}
+ * stops every server and workerd process.
+ */
+public final class LocalSandbox implements AutoCloseable {
+  /** The provider's catalog name. */
+  public static final String PROVIDER = "cloudflare";
+  /** The provider's seller profile: Shared Payment Tokens are issued to it and charged by it. */
+  public static final String SELLER = "profile_cloudflare_sbx";
+  /** The provider's terms of service, shown at the terms checkpoint. */
+  public static final URI TERMS_OF_SERVICE = URI.create("https://www.cloudflare.com/terms/");
+  /** The address every sandbox sees requests from, as a CIDR for {@code TokenSpec.allowIps}. */
+  public static final String LOOPBACK_CIDR = "127.0.0.1/32";
+  /** How many polls a new or changed resource stays pending at the provider. */
+  public static final int DEFAULT_PENDING_POLLS = 1;
+  /** How the orchestrators handed out poll pending objects. */
+  public static final Polling.Backoff DEFAULT_POLL_BACKOFF =
+      new Polling.Backoff(Duration.ofMillis(250), Duration.ofSeconds(2));
+
+  private static final Logger LOG = LoggerFactory.getLogger(LocalSandbox.class);
+
+  private final Clock clock;
+  private final Sleeper sleeper;
+  private final Secret sharedSecret;
+  private final List<AutoCloseable> started = new ArrayList<>();
+  private final CloudflareSandbox cloudflare;
+  private final OidcIssuerSandbox oidc;
+  private final CloudflareProviderBackend backend;
+  private final ProviderSandbox provider;
+  private final StripeSandbox stripe;
+  private final URI checkoutUrl;
+  /** Where orchestrators made here keep linked accounts, as a host keeps them in its vault. */
+  private final CredentialVault hostVault = CredentialVault.inMemory();
+  private final OkHttpClient browserHttp = new OkHttpClient();
+  private volatile boolean closed;
+
+  private LocalSandbox(Builder b) {
+    this.clock = b.clock;
+    this.sleeper = b.sleeper;
+    this.sharedSecret = Secret.of("whsec_local_" + randomHex());
+    try {
+      cloudflare = CloudflareSandbox.builder().clock(clock)
+          .workerd(b.workerd ? CloudflareSandbox.WorkerdMode.AUTO : CloudflareSandbox.WorkerdMode.OFF).build();
+      started.add(cloudflare);
+      oidc = OidcIssuerSandbox.start(clock);
+      started.add(oidc);
+      backend = new CloudflareProviderBackend(cloudflare);
+      provider = ProviderSandbox.builder().sharedSecret(sharedSecret).clock(clock).backend(backend)
+          .charger(new StripePaymentCharger(() -> stripe().charger())).seller(SELLER).pendingPolls(b.pendingPolls)
+          .start();
+      started.add(provider);
+      ProviderLink link = new ProtocolProviderLink(protocolClient(),
+          new ProviderLink.Listing(PROVIDER, "Workers, storage and domains", List.of("compute", "domains"), SELLER,
+              TERMS_OF_SERVICE.toString()), clock, provider::approveConsent);
+      // pending is the provider's alone: Stripe passes it on without hiding a settled state behind it
+      stripe = StripeSandbox.builder().time(clock).provider(link).pendingReads(0).start();
+      started.add(stripe);
+      checkoutUrl = stripe.checkoutUrl();
+      if (b.cardOnFile) {
+        stripe.completeCheckout(checkoutUrl.toString());
+      }
+    } catch (RuntimeException | Error e) {
+      close();
+      throw e;
+    }
+  }
+
+  /** A sandbox with every default: system clock and sleeper, workerd when installed, no card on file. */
+  public static LocalSandbox start() {
+    return builder().start();
+  }
+
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  // ---------------------------------------------------------------- the adapters, pointed here
+
+  /** A new {@link StripeProjects} on the Stripe sandbox, with the API key and preview versions it accepts. */
+  public StripeProjects stripeProjects() {
+    return StripeProjects.builder().api(stripe.api()).pollBackoff(DEFAULT_POLL_BACKOFF).build();
+  }
+
+  /**
+   * A new {@link DirectOrchestrator} speaking the protocol to the provider sandbox, paying with
+   * {@link StripeSharedPaymentTokens} issued by the Stripe sandbox on the card {@link StripeSandbox#checkoutUrl
+   * its checkout} puts on file; its payment-method checkpoint sends the human to that checkout.
+   * Linked accounts' provider tokens are kept in a vault that lives as long as this sandbox, as a
+   * host keeps them in its own vault: a new instance (a restarted host) resumes runs without asking
+   * the human to link again.
+   */
+  public DirectOrchestrator directOrchestrator() {
+    return DirectOrchestrator.builder()
+        .sessionVault(hostVault)
+        .provider(protocolClient(), new ProviderInfo(PROVIDER, null, "Cloudflare", "Workers, storage and domains",
+            TERMS_OF_SERVICE, null, null), SELLER)
+        .paymentTokens(StripeSharedPaymentTokens.builder().api(stripe.api())
+            .paymentMethod(StripeSandbox.CHECKOUT_PAYMENT_METHOD).clock(clock).build())
+        .paymentMethodSetupUrl(checkoutUrl)
+        .clock(clock)
+        .pollBackoff(DEFAULT_POLL_BACKOFF)
+        .build();
+  }
+
+  /** A new {@link CloudflareDeployer} on the Cloudflare sandbox, reaching deployed apps through workerd. */
+  public CloudflareDeployer cloudflareDeployer() {
+    return CloudflareDeployer.builder().baseUrl(cloudflare.baseUrl()).appClient(cloudflare.appClient()).build();
+  }
+
+  /** A new {@link OidcIdentityProvider} for the sandbox issuer and the client id its tokens are for. */
+  public OidcIdentityProvider identityProvider() {
+    return OidcIdentityProvider.builder().issuer(oidc.issuer()).audience(OidcIssuerSandbox.DEFAULT_AUDIENCE)
+        .clock(clock).sleeper(sleeper).build();
+  }
+
+  /** A protocol client for the provider sandbox, signed with the secret they share. */
+  private ProtocolClient protocolClient() {
+    return ProtocolClient.builder().provider(PROVIDER).baseUrl(provider.baseUrl()).sharedSecret(sharedSecret)
+        .clock(clock).sleeper(sleeper).build();
+  }
+
+  // ---------------------------------------------------------------- the human
+
+  /**
+   * A fresh ID token for {@code email}, verified, signed in with {@code amr} ({@code "pwd"} when none
+   * is given; {@code "pwd", "otp"} is a second factor). The same e-mail always has the same subject.
+   */
+  public Secret signIn(String email, String... amr) {
+    return signInWithNonce(email, null, amr);
+  }
+
+  /** {@link #signIn} answering an authentication request's {@code nonce}, as a step-up does. */
+  Secret signInWithNonce(String email, @Nullable String nonce, String... amr) {
+    if (email == null || !email.contains("@") || email.isBlank()) {
+      throw new InvalidRequestException("email", "'" + email + "' is not an e-mail address", "pass one such as "
+          + "\"ada@example.com\"");
+    }
+    return oidc.idToken().subject(subject(email)).email(email, true).name(null)
+        .amr(amr.length == 0 ? new String[] {"pwd"} : amr).nonce(nonce).signSecret();
+  }
+
+  /**
+   * The human's browser for redirect checkpoints, acting only after {@code decisions} (the human's
+   * yes or no: a console gate, a scripted one) approved: {@code ACCOUNT_CONSENT} visits the consent
+   * page and returns the callback's {@code code} and {@code state}; {@code PAYMENT_METHOD} completes
+   * the Stripe checkout; {@code STEP_UP} signs the same person in again with {@code "pwd", "otp"} and
+   * returns the fresh ID token. Every other checkpoint, and any denial, is {@code decisions}' answer
+   * as it is.
+   */
+  public ApprovalGate browser(ApprovalGate decisions) {
+    return new SandboxBrowser(this, decisions, browserHttp);
+  }
+
+  /**
+   * Gives {@code email} an account at the provider before any run, as someone who signed up earlier:
+   * linking it then needs the human's consent. Returns the Cloudflare account id.
+   */
+  public String existingAccount(String email) {
+    String id = backend.findAccount(email);
+    return id != null ? id : backend.createAccount(email, null);
+  }
+
+  // ---------------------------------------------------------------- facts
+
+  /** Whether deployed apps really run (workerd was found and started). */
+  public boolean workerdAvailable() {
+    return cloudflare.runtime().isPresent();
+  }
+
+  /** The CIDR the sandboxes see requests from (loopback), for {@code TokenSpec.allowIps}. */
+  public String defaultAllowedIps() {
+    return LOOPBACK_CIDR;
+  }
+
+  /** The Cloudflare v4 sandbox, for assertions (accounts, tokens, scripts, zones, registrations). */
+  public CloudflareSandbox cloudflare() {
+    return cloudflare;
+  }
+
+  /** The provisioning-protocol provider, for assertions (requests, charges, resource states). */
+  public ProviderSandbox provider() {
+    return provider;
+  }
+
+  /** The Stripe sandbox, for assertions (payment intents, tokens, resources) and human controls. */
+  public StripeSandbox stripe() {
+    return stripe;
+  }
+
+  /** The OpenID Connect issuer, for minting unusual tokens. */
+  public OidcIssuerSandbox oidc() {
+    return oidc;
+  }
+
+  /** The clock every sandbox dates with. */
+  public Clock clock() {
+    return clock;
+  }
+
+  /** Stops every server and workerd process; calling it again does nothing. */
+  @Override
+  public synchronized void close() {
+    if (closed) {
+      return;
+    }
+    closed = true;
+    for (int i = started.size() - 1; i >= 0; i--) {
+      try {
+        started.get(i).close();
+      } catch (Exception e) {
+        LOG.warn("could not stop {}: {}", started.get(i), e.toString());
+      }
+    }
+    browserHttp.dispatcher().executorService().shutdown();
+    browserHttp.connectionPool().evictAll();
+  }
+
+  @Override
+  public String toString() {
+    return "LocalSandbox{cloudflare=" + cloudflare.baseUrl() + ", provider=" + provider.baseUrl() + ", stripe="
+        + stripe.baseUrl() + ", oidc=" + oidc.issuer() + ", workerd=" + workerdAvailable() + "}";
+  }
+
+  private static String subject(String email) {
+    try {
+      byte[] d = MessageDigest.getInstance("SHA-256").digest(email.trim().toLowerCase(Locale.ROOT)
+          .getBytes(StandardCharsets.UTF_8));
+      return "user-" + HexFormat.of().formatHex(d, 0, 8);
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException("SHA-256 is unavailable", e);
+    }
+  }
+
+  private static String randomHex() {
+    byte[] b = new byte[16];
+    new SecureRandom().nextBytes(b);
+    return HexFormat.of().formatHex(b);
+  }
+
+  /** Builds and starts a {@link LocalSandbox}. */
+  public static final class Builder {
+    private Clock clock = Clock.systemUTC();
+    private Sleeper sleeper = Sleeper.SYSTEM;
+    private boolean workerd = true;
+    private boolean cardOnFile;
+    private int pendingPolls = DEFAULT_PENDING_POLLS;
+
+    private Builder() {}
+
+    /** The clock of every sandbox and adapter (default system UTC); pass a {@link VirtualTime} in tests. */
+    public Builder clock(Clock c) {
+      this.clock = Objects.requireNonNull(c, "clock");
+      return this;
+    }
+
+    /** How the adapters wait between retries (default {@link Sleeper#SYSTEM}); a {@link VirtualTime} in tests. */
+    public Builder sleeper(Sleeper s) {
+      this.sleeper = Objects.requireNonNull(s, "sleeper");
+      return this;
+    }
+
+    /** Whether to run deployed apps in workerd when {@code WorkerdRuntime.locate()} finds it (default true). */
+    public Builder workerd(boolean use) {
+      this.workerd = use;
+      return this;
+    }
+
+    /** Whether Stripe has a card on file from the start (default false: the human adds one at a checkout). */
+    public Builder cardOnFile(boolean onFile) {
+      this.cardOnFile = onFile;
+      return this;
+    }
+
+    /** How many polls a new or changed resource stays pending at the provider, 0 to 10 (default 1). */
+    public Builder pendingPolls(int polls) {
+      if (polls < 0 || polls > 10) {
+        throw new InvalidRequestException("pendingPolls", "must be 0 to 10 (was " + polls + ")", "pass 1");
+      }
+      this.pendingPolls = polls;
+      return this;
+    }
+
+    /** Starts every server on loopback ports. */
+    public LocalSandbox start() {
+      return new LocalSandbox(this);
+    }
+  }
+}

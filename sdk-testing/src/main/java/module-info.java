@@ -1,0 +1,22 @@
+/**
+ * Loopback sandboxes of Stripe, a provider speaking the provider protocol, the Cloudflare v4 API and
+ * an OIDC issuer, and {@link io.agentprovision.testing.sandbox.LocalSandbox}, which wires them as the
+ * real systems are. Brings the in-memory fakes of {@code io.agentprovision.testing} along.
+ */
+module io.agentprovision.testing.sandbox {
+  exports io.agentprovision.testing.sandbox;
+  exports io.agentprovision.testing.cloudflare;
+  exports io.agentprovision.testing.oidc;
+  exports io.agentprovision.testing.protocol;
+  exports io.agentprovision.testing.stripe;
+
+  requires transitive io.agentprovision.testing;
+  requires transitive io.agentprovision.core;
+  requires transitive io.agentprovision.stripe;
+  requires transitive io.agentprovision.cloudflare;
+  requires transitive mockwebserver3;
+  requires com.nimbusds.jose.jwt;
+  requires jdk.httpserver;
+  requires org.slf4j;
+  requires static org.jspecify;
+}

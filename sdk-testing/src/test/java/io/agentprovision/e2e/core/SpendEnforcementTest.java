@@ -1,0 +1,307 @@
+package io.agentprovision.e2e.core;
+
+import io.agentprovision.core.AgentId;
+import io.agentprovision.core.AgentProvisioner;
+import io.agentprovision.core.Deployment;
+import io.agentprovision.core.Money;
+import io.agentprovision.core.PlannedStep;
+import io.agentprovision.core.ProvisionPlan;
+import io.agentprovision.core.ProvisioningEvent;
+import io.agentprovision.core.RunFailedException;
+import io.agentprovision.core.StepId;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.agentprovision.core.approval.ApprovalDeniedException;
+import io.agentprovision.core.approval.ApprovalTimeoutException;
+import io.agentprovision.core.approval.CheckpointKind;
+import io.agentprovision.core.policy.PolicyViolationException;
+import io.agentprovision.core.policy.Reservation;
+import io.agentprovision.core.policy.SpendLimit;
+import io.agentprovision.core.policy.SpendPolicy;
+import io.agentprovision.core.policy.SpendReport;
+import io.agentprovision.testing.FakeOrchestrator;
+import io.agentprovision.testing.FaultInjector;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/** Limits, approvals and alerts: the human's money held to policy. */
+class SpendEnforcementTest {
+  private final EngineHarness h = new EngineHarness();
+  private AgentProvisioner provisioner;
+
+  @AfterEach
+  void close() {
+    h.close();
+  }
+
+  private List<Reservation> reservations() {
+    return h.ledger.reservations(null, null, Instant.EPOCH, Instant.MAX);
+  }
+
+  @Test
+  void execute_whenPlanPriceExceedsLimit_refusesBeforeAnyCallWithSideEffects() {
+    h.policy = SpendPolicy.builder().limit(SpendLimit.monthly(Money.usd("4.00")).perProvider()).build();
+    provisioner = h.provisioner();
+    ProvisionPlan plan = provisioner.plan(EngineHarness.request().build());
+
+    assertThat(plan.allowed()).isFalse();
+    assertThat(plan.step(StepId.of("plan")).orElseThrow().verdict()).isEqualTo(PlannedStep.Verdict.DENIED);
+    assertThatThrownBy(() -> provisioner.execute(plan))
+        .isInstanceOfSatisfying(PolicyViolationException.class, e -> {
+          assertThat(e.limit()).startsWith("monthly/per-provider");
+          assertThat(e.requested()).isEqualTo(Money.usd("5.00"));
+          assertThat(e.remaining()).isEqualTo(Money.usd("4.00"));
+        });
+    assertThat(h.orchestrator.calls()).noneMatch(FaultInjector.Call::sideEffect);
+    assertThat(h.orchestrator.charges()).isEmpty();
+    assertThat(reservations()).isEmpty();
+  }
+
+  @Test
+  void execute_whenChosenDomainExceedsWhatRemains_refusesTheDomainAndChargesNothingForIt() {
+    h.policy = SpendPolicy.builder().limit(SpendLimit.monthly(Money.usd("12.00")).perProvider()).build();
+    provisioner = h.provisioner();
+
+    assertThatThrownBy(() -> provisioner.provisionAndDeploy(EngineHarness.request().build()))
+        .isInstanceOfSatisfying(PolicyViolationException.class, e -> {
+          assertThat(e.requested()).isEqualTo(Money.usd("10.44"));
+          assertThat(e.remaining()).isEqualTo(Money.usd("7.00"));
+          assertThat(RunFailedException.class).isNotNull();
+          assertThat(e.getSuppressed()).singleElement().isInstanceOf(RunFailedException.class);
+        });
+    assertThat(h.orchestrator.charges()).extracting(FakeOrchestrator.Charge::serviceId).doesNotContain("registrar:domain");
+    assertThat(reservations()).noneSatisfy(r -> assertThat(r.description()).contains("my-app.com"));
+  }
+
+  @Test
+  void perTransactionLimit_refusesASingleSpendAboveIt() {
+    h.policy = SpendPolicy.builder()
+        .limit(SpendLimit.monthly(Money.usd("100.00")).perProvider())
+        .limit(SpendLimit.perTransaction(Money.usd("10.00")))
+        .build();
+    provisioner = h.provisioner();
+
+    assertThatThrownBy(() -> provisioner.provisionAndDeploy(EngineHarness.request().build()))
+        .isInstanceOfSatisfying(PolicyViolationException.class,
+            e -> assertThat(e.limit()).startsWith("per-transaction"));
+    assertThat(h.orchestrator.charges()).extracting(FakeOrchestrator.Charge::serviceId).containsExactly("workers:paid");
+  }
+
+  @Test
+  void concurrentRuns_againstOneLimit_neverOverspendIt() throws Exception {
+    h.policy = SpendPolicy.builder().limit(SpendLimit.monthly(Money.usd("20.00")).perProvider())
+        .requireApprovalAbove(Money.usd("50.00")).build();
+    h.steps.shutdown();
+    h.steps = Executors.newFixedThreadPool(8);
+    provisioner = h.provisioner();
+    ExecutorService callers = Executors.newFixedThreadPool(8);
+    List<Future<Deployment>> runs = new ArrayList<>();
+    try {
+      for (int i = 0; i < 12; i++) {
+        runs.add(callers.submit(() -> provisioner.provisionAndDeploy(EngineHarness.request().domain(null).build())));
+      }
+      int ok = 0;
+      int refused = 0;
+      for (Future<Deployment> f : runs) {
+        try {
+          f.get();
+          ok++;
+        } catch (java.util.concurrent.ExecutionException e) {
+          assertThat(e.getCause()).isInstanceOf(PolicyViolationException.class);
+          refused++;
+        }
+      }
+      assertThat(ok).isEqualTo(4);
+      assertThat(refused).isEqualTo(8);
+    } finally {
+      callers.shutdownNow();
+    }
+    assertThat(h.orchestrator.totalCharged("cloudflare")).isEqualTo(Money.usd("20.00"));
+    Money committed = Money.usd("0");
+    for (Reservation r : reservations()) {
+      committed = committed.plus(r.counted(h.time.instant()));
+    }
+    assertThat(committed).isEqualTo(Money.usd("20.00"));
+  }
+
+  @Test
+  void budgetAlerts_fireOncePerThresholdAsSpendGrows() {
+    h.policy = SpendPolicy.builder().limit(SpendLimit.monthly(Money.usd("20.00")).perProvider())
+        .requireApprovalAbove(Money.usd("50.00")).alertAt(25, 50, 100).build();
+    provisioner = h.provisioner();
+
+    for (int i = 0; i < 4; i++) {
+      provisioner.provisionAndDeploy(EngineHarness.request().domain(null).build());
+    }
+    assertThatThrownBy(() -> provisioner.provisionAndDeploy(EngineHarness.request().domain(null).build()))
+        .isInstanceOf(PolicyViolationException.class);
+
+    assertThat(h.events(ProvisioningEvent.BudgetAlert.class)).extracting(ProvisioningEvent.BudgetAlert::percent)
+        .containsExactly(25, 50, 100);
+    assertThat(h.events(ProvisioningEvent.BudgetAlert.class).get(2).usage().used()).isEqualTo(Money.usd("20.00"));
+    assertThat(h.auditActions()).filteredOn("budget.alert"::equals).hasSize(3);
+  }
+
+  @Test
+  void monthlyLimit_resetsInTheNextCalendarMonth() {
+    h.policy = SpendPolicy.builder().limit(SpendLimit.monthly(Money.usd("5.00")).perProvider())
+        .requireApprovalAbove(Money.usd("50.00")).build();
+    provisioner = h.provisioner();
+    provisioner.provisionAndDeploy(EngineHarness.request().domain(null).build());
+    assertThatThrownBy(() -> provisioner.provisionAndDeploy(EngineHarness.request().domain(null).build()))
+        .isInstanceOf(PolicyViolationException.class);
+
+    h.time.advance(java.time.Duration.ofDays(31));
+
+    provisioner.provisionAndDeploy(EngineHarness.request().domain(null).build());
+    assertThat(h.orchestrator.totalCharged("cloudflare")).isEqualTo(Money.usd("10.00"));
+  }
+
+  @Test
+  void deniedPlanApproval_buysNothingAndReservesNothing() {
+    h.gate.deny(CheckpointKind.PLAN_APPROVAL, "not this month");
+    provisioner = h.provisioner();
+
+    assertThatThrownBy(() -> provisioner.provisionAndDeploy(EngineHarness.request().build()))
+        .isInstanceOfSatisfying(ApprovalDeniedException.class, e -> {
+          assertThat(e.approver()).isEqualTo("test-human");
+          assertThat(e.reason()).isEqualTo("not this month");
+        });
+    assertThat(h.orchestrator.calls()).noneMatch(FaultInjector.Call::sideEffect);
+    assertThat(h.orchestrator.charges()).isEmpty();
+    assertThat(reservations()).isEmpty();
+  }
+
+  @Test
+  void deniedDomainPurchase_buysNoDomain_releasesItsReservation_andUndoesThePlan() {
+    h.gate.deny(CheckpointKind.DOMAIN_PURCHASE, "too expensive");
+    provisioner = h.provisioner();
+
+    assertThatThrownBy(() -> provisioner.provisionAndDeploy(EngineHarness.request().build()))
+        .isInstanceOf(ApprovalDeniedException.class);
+
+    assertThat(h.orchestrator.charges()).extracting(FakeOrchestrator.Charge::serviceId).doesNotContain("registrar:domain");
+    assertThat(reservations()).filteredOn(r -> r.description().contains("my-app.com")).singleElement()
+        .satisfies(r -> assertThat(r.status()).isEqualTo(Reservation.Status.RELEASED));
+    assertThat(h.orchestrator.removals()).extracting(FakeOrchestrator.Removal::serviceId).contains("workers:paid");
+  }
+
+  @Test
+  void timedOutApproval_failsClosed_andReleasesTheReservation() {
+    h.gate.timeOut(CheckpointKind.DOMAIN_PURCHASE);
+    provisioner = h.provisioner();
+
+    assertThatThrownBy(() -> provisioner.provisionAndDeploy(EngineHarness.request().build()))
+        .isInstanceOf(ApprovalTimeoutException.class);
+
+    assertThat(h.orchestrator.charges()).extracting(FakeOrchestrator.Charge::serviceId).doesNotContain("registrar:domain");
+    assertThat(reservations()).filteredOn(r -> r.description().contains("my-app.com"))
+        .allSatisfy(r -> assertThat(r.status()).isEqualTo(Reservation.Status.RELEASED));
+  }
+
+  @Test
+  void failingApprovalGate_failsClosed() {
+    h.gate.fail(CheckpointKind.PLAN_APPROVAL, new IllegalStateException("approval service down"));
+    provisioner = h.provisioner();
+
+    assertThatThrownBy(() -> provisioner.provisionAndDeploy(EngineHarness.request().build()))
+        .isInstanceOf(ApprovalDeniedException.class)
+        .hasMessageContaining("approval gate failed");
+    assertThat(h.orchestrator.charges()).isEmpty();
+  }
+
+  @Test
+  void approvalThreshold_letsSmallSpendsThroughWithoutAHuman() {
+    h.policy = SpendPolicy.builder().requireApprovalAbove(Money.usd("20.00")).build();
+    provisioner = h.provisioner();
+
+    provisioner.provisionAndDeploy(EngineHarness.request().build());
+
+    assertThat(h.gate.requests()).extracting(r -> r.kind()).containsExactly(CheckpointKind.TERMS_OF_SERVICE);
+  }
+
+  @Test
+  void updateSpendPolicy_raisingALimit_needsApproval_andADenialKeepsTheOldPolicy() {
+    provisioner = h.provisioner();
+    SpendPolicy higher = SpendPolicy.builder().limit(SpendLimit.monthly(Money.usd("500.00")).perProvider()).build();
+    h.gate.deny(CheckpointKind.RAISE_LIMIT, "no");
+
+    assertThatThrownBy(() -> provisioner.updateSpendPolicy(AgentId.of("coding-agent-7"), higher, "bigger app", null))
+        .isInstanceOf(ApprovalDeniedException.class);
+    assertThat(provisioner.spendPolicy().limits()).containsExactly(SpendPolicy.DEFAULT_LIMIT);
+
+    h.gate.on(CheckpointKind.RAISE_LIMIT, r -> io.agentprovision.core.approval.ApprovalDecision.approved("ada", "ok",
+        h.time.instant()));
+    provisioner.updateSpendPolicy(AgentId.of("coding-agent-7"), higher, "bigger app", null);
+
+    assertThat(provisioner.spendPolicy()).isSameAs(higher);
+    assertThat(h.gate.requests(CheckpointKind.RAISE_LIMIT)).hasSize(2)
+        .allSatisfy(r -> assertThat(r.title()).contains("raises limit monthly/per-provider from USD 100.00 to USD 500.00"));
+    assertThat(h.audit.entries()).anySatisfy(e -> {
+      assertThat(e.record().action()).isEqualTo("policy.loosened");
+      assertThat(e.record().approver()).isEqualTo("ada");
+    });
+  }
+
+  @Test
+  void updateSpendPolicy_tightening_needsNoApproval() {
+    provisioner = h.provisioner();
+    SpendPolicy lower = SpendPolicy.builder().limit(SpendLimit.monthly(Money.usd("50.00")).perProvider()).build();
+
+    provisioner.updateSpendPolicy(AgentId.of("coding-agent-7"), lower, "be careful", null);
+
+    assertThat(provisioner.spendPolicy()).isSameAs(lower);
+    assertThat(h.gate.requests()).isEmpty();
+    assertThat(h.auditActions()).contains("policy.tightened");
+  }
+
+  @Test
+  void orchestratorsOwnCap_isLoweredToThePolicys_whenThePolicyIsTighter() {
+    h.orchestrator = FakeOrchestrator.builder().paymentMethodOnFile(true)
+        .providerLimit("cloudflare", SpendLimit.monthly(Money.usd("500.00")).forProvider("cloudflare")).build();
+    provisioner = h.provisioner();
+
+    provisioner.provisionAndDeploy(EngineHarness.request().build());
+
+    assertThat(h.orchestrator.providerLimits("cloudflare")).singleElement()
+        .satisfies(l -> assertThat(l.amount()).isEqualTo(Money.usd("100.00")));
+    assertThat(h.audit.entries()).anySatisfy(e -> {
+      assertThat(e.record().action()).isEqualTo("provider_limit.mirrored");
+      assertThat(e.record().details()).containsEntry("from", "USD 500.00").containsEntry("to", "USD 100.00");
+    });
+  }
+
+  @Test
+  void orchestratorsOwnCap_isNeverRaisedByTheEngine() {
+    h.orchestrator = FakeOrchestrator.builder().paymentMethodOnFile(true)
+        .providerLimit("cloudflare", SpendLimit.monthly(Money.usd("50.00")).forProvider("cloudflare")).build();
+    provisioner = h.provisioner();
+
+    provisioner.provisionAndDeploy(EngineHarness.request().build());
+
+    assertThat(h.orchestrator.providerLimits("cloudflare")).singleElement()
+        .satisfies(l -> assertThat(l.amount()).isEqualTo(Money.usd("50.00")));
+    assertThat(h.orchestrator.calls()).noneMatch(c -> c.method().equals("updateProviderLimit"));
+  }
+
+  @Test
+  void spend_reportsEachLimitsUseForTheAgent() {
+    provisioner = h.provisioner();
+    provisioner.provisionAndDeploy(EngineHarness.request().build());
+
+    SpendReport report = provisioner.spend(AgentId.of("coding-agent-7"));
+
+    assertThat(report.limits()).singleElement().satisfies(u -> {
+      assertThat(u.bucket()).isEqualTo("provider=cloudflare");
+      assertThat(u.used()).isEqualTo(Money.usd("15.44"));
+    });
+    assertThat(report.reservations()).extracting(Reservation::status).containsOnly(Reservation.Status.COMMITTED);
+  }
+}
