@@ -45,16 +45,25 @@ import java.io.InputStream;
 import java.io.InputStreamReader;
 import java.io.PrintStream;
 import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.SeekableByteChannel;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.FileAttribute;
+import java.nio.file.attribute.PosixFileAttributeView;
+import java.nio.file.attribute.PosixFilePermission;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.security.SecureRandom;
 import java.time.Clock;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.Base64;
+import java.util.EnumSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -68,13 +77,10 @@ import org.jspecify.annotations.Nullable;
  * With {@code --real} the same code path talks to the real APIs, with credentials from the
  * environment.
  *
- * <pre>
- * Quickstart [--yes] [--direct] [--real] [--app DIR] [--domain QUERY | --no-domain] [--plan SERVICE]
- *            [--allow-ip CIDR]... [--ttl-days N] [--out DIR] [--email ADDRESS]
- * </pre>
- *
- * <p>Exit codes: 0 the app is live (or deployed where no local runtime could run it, which it says);
- * 1 the run failed; 2 it stopped at a human checkpoint or on the spend policy; 64 bad arguments.
+ * <p>{@code ./quickstart.sh --help} lists every option ({@link QuickstartCommand} reads them). Exit
+ * codes: 0 the app is live (or deployed where no local runtime could run it, which it says); 1 the run
+ * failed; 2 it stopped at a human checkpoint or on the spend policy; 64 bad options or missing
+ * configuration.
  */
 public final class Quickstart {
   /** Exit code when the app is live. */
@@ -83,91 +89,67 @@ public final class Quickstart {
   public static final int FAILED = 1;
   /** Exit code when a human checkpoint or the spend policy stopped the run. */
   public static final int STOPPED = 2;
-  /** Exit code for bad arguments or missing configuration. */
+  /** Exit code for bad arguments or missing configuration (EX_USAGE of sysexits.h). */
   public static final int USAGE = 64;
+  /** The most the Quickstart pays for a domain. */
+  static final Money MAX_DOMAIN_PRICE = Money.usd("20.00");
+
+  private static final Set<PosixFilePermission> OWNER_FILE = PosixFilePermissions.fromString("rw-------");
+  private static final Set<PosixFilePermission> OWNER_FOLDER = PosixFilePermissions.fromString("rwx------");
 
   private Quickstart() {}
 
   public static void main(String[] args) {
-    System.exit(run(args, System.in, System.out, System.getenv(), System.console() != null));
-  }
-
-  /** What the command line asked for. */
-  record Options(boolean yes, boolean direct, boolean real, Path app, @Nullable String domain, String plan,
-      List<String> allowIps, int ttlDays, Path out, String email) {}
-
-  static Options parse(String[] args) {
-    boolean yes = false;
-    boolean direct = false;
-    boolean real = false;
-    Path app = defaultApp();
-    String domain = "my-app";
-    String plan = "workers:paid";
-    List<String> ips = new ArrayList<>();
-    int ttl = 7;
-    Path out = Path.of("target", "quickstart");
-    String email = "ada@example.com";
-    for (int i = 0; i < args.length; i++) {
-      String a = args[i];
-      switch (a) {
-        case "--yes", "-y" -> yes = true;
-        case "--direct" -> direct = true;
-        case "--real" -> real = true;
-        case "--no-domain" -> domain = null;
-        case "--app" -> app = Path.of(value(args, ++i, a));
-        case "--domain" -> domain = value(args, ++i, a);
-        case "--plan" -> plan = value(args, ++i, a);
-        case "--allow-ip" -> ips.add(value(args, ++i, a));
-        case "--out" -> out = Path.of(value(args, ++i, a));
-        case "--email" -> email = value(args, ++i, a);
-        case "--ttl-days" -> {
-          try {
-            ttl = Integer.parseInt(value(args, ++i, a));
-          } catch (NumberFormatException e) {
-            throw new InvalidRequestException("--ttl-days", "is not a whole number", "pass days such as 7");
-          }
-        }
-        case "--help", "-h" -> throw new InvalidRequestException("usage", "help requested", usage());
-        default -> throw new InvalidRequestException(a, "is not an option", usage());
-      }
-    }
-    return new Options(yes, direct, real, app, domain, plan, List.copyOf(ips), ttl, out, email);
-  }
-
-  private static String value(String[] args, int i, String option) {
-    if (i >= args.length) {
-      throw new InvalidRequestException(option, "needs a value", usage());
-    }
-    return args[i];
-  }
-
-  static String usage() {
-    return "Quickstart [--yes] [--direct] [--real] [--app DIR] [--domain QUERY | --no-domain] [--plan SERVICE] "
-        + "[--allow-ip CIDR]... [--ttl-days N] [--out DIR] [--email ADDRESS]";
-  }
-
-  /** The sample app next to this module, whether run from the repository root or from examples/. */
-  private static Path defaultApp() {
-    for (Path p : List.of(Path.of("examples", "sample-app"), Path.of("sample-app"))) {
-      if (Files.isDirectory(p)) {
-        return p;
-      }
-    }
-    return Path.of("examples", "sample-app");
+    System.exit(run(args, System.in, System.out, System.err, System.getenv(), System.console() != null));
   }
 
   /**
-   * Runs the Quickstart and returns its exit code; every line goes to {@code out}.
+   * What the command line asked for, checked: paths are absolute, {@code domain} is null for
+   * {@code --no-domain}, {@code allowIps} empty means the sandbox's loopback.
+   */
+  record Options(boolean yes, boolean direct, boolean real, boolean dryRun, Path app, @Nullable String domain,
+      String plan, List<String> allowIps, int ttlDays, Path out, String email) {}
+
+  /** Where default paths are taken from: the repository when quickstart.sh runs it, else the current folder. */
+  private static Path home() {
+    String home = System.getProperty(QuickstartCommand.HOME_PROPERTY);
+    return home == null || home.isBlank() ? Path.of("").toAbsolutePath() : Path.of(home);
+  }
+
+  /** {@link #run(String[], InputStream, PrintStream, PrintStream, Map, boolean)} with errors on {@code out} too. */
+  public static int run(String[] args, InputStream in, PrintStream out, Map<String, String> env, boolean interactive) {
+    return run(args, in, out, out, env, interactive);
+  }
+
+  /**
+   * Runs the Quickstart and returns its exit code: help, progress and the summary go to {@code out},
+   * usage errors to {@code err}.
    *
+   * @param env the environment the real APIs' credentials and {@code AGENTPROVISION_VAULT_KEY} are read from
    * @param interactive whether a person can answer prompts on {@code in}
    */
-  public static int run(String[] args, InputStream in, PrintStream out, Map<String, String> env, boolean interactive) {
+  public static int run(String[] args, InputStream in, PrintStream out, PrintStream err, Map<String, String> env,
+      boolean interactive) {
     Options o;
     try {
-      o = parse(args);
-    } catch (InvalidRequestException e) {
-      out.println(e.field().equals("usage") ? "usage: " + usage() : e.getMessage());
+      QuickstartCommand.Parsed parsed = QuickstartCommand.parse(args, home());
+      if (parsed instanceof QuickstartCommand.Help h) {
+        out.print(h.text());
+        return OK;
+      }
+      if (parsed instanceof QuickstartCommand.Version v) {
+        out.print(v.text());
+        return OK;
+      }
+      o = ((QuickstartCommand.Run) parsed).options();
+    } catch (QuickstartCommand.UsageException e) {
+      err.println("quickstart.sh: " + e.getMessage());
+      err.println("Run ./quickstart.sh --help to see every option.");
       return USAGE;
+    }
+    if (o.dryRun()) {
+      dryRun(o, out);
+      return OK;
     }
     out.println("agentprovision Quickstart — " + (o.real() ? "REAL APIs" : "local sandbox") + ", orchestrator: "
         + (o.direct() ? "direct (the host speaks the provider protocol)" : "Stripe Projects"));
@@ -183,11 +165,29 @@ public final class Quickstart {
         Orchestrator orchestrator = o.direct() ? sandbox.directOrchestrator() : sandbox.stripeProjects();
         List<String> ips = o.allowIps().isEmpty() ? List.of(sandbox.defaultAllowedIps()) : o.allowIps();
         return provision(o, orchestrator, sandbox.cloudflareDeployer(), sandbox.identityProvider(),
-            sandbox.signIn(o.email(), "pwd", "otp"), sandbox.browser(human), ips, out);
+            sandbox.signIn(o.email(), "pwd", "otp"), sandbox.browser(human), ips, env, out);
       }
     } catch (InvalidRequestException e) {
-      out.println("Cannot start: " + e.getMessage());
+      err.println("Cannot start: " + e.getMessage());
       return USAGE;
+    }
+  }
+
+  /** What a run with these options would use; nothing is started, created or bought. */
+  private static void dryRun(Options o, PrintStream out) {
+    out.println("agentprovision Quickstart, dry run: nothing is started, created or bought");
+    out.println("APIs:         " + (o.real() ? "REAL (credentials from the environment)" : "local sandbox"));
+    out.println("orchestrator: " + (o.direct() ? "direct (the host speaks the provider protocol)" : "Stripe Projects"));
+    out.println("app:          " + o.app());
+    out.println("plan:         " + o.plan());
+    out.println("domain:       " + (o.domain() == null ? "none (workers.dev only)"
+        : "a name like '" + o.domain() + "', at most " + MAX_DOMAIN_PRICE));
+    out.println("deploy token: from " + (o.allowIps().isEmpty() ? "the sandbox's loopback" : o.allowIps())
+        + ", lives " + o.ttlDays() + (o.ttlDays() == 1 ? " day" : " days"));
+    out.println("checkpoints:  " + (o.yes() ? "approved in advance (--yes)" : "asked at the console"));
+    out.println("output:       " + o.out());
+    if (!o.real()) {
+      out.println("e-mail:       " + o.email());
     }
   }
 
@@ -210,11 +210,6 @@ public final class Quickstart {
   }
 
   private static int real(Options o, Map<String, String> env, ApprovalGate human, PrintStream out) {
-    if (o.allowIps().isEmpty()) {
-      out.println("Cannot start: --allow-ip is required with --real: the deploy token is bound to the addresses you "
-          + "deploy from (pass your egress IP or range, such as --allow-ip 203.0.113.7)");
-      return USAGE;
-    }
     Secret stripeKey = Secret.of(required(env, "STRIPE_API_KEY"));
     StripeApi api = StripeApi.builder().apiKey(stripeKey)
         .provisioningVersion(env.getOrDefault("STRIPE_PROVISIONING_VERSION", StripeApi.DEFAULT_PROVISIONING_VERSION))
@@ -240,7 +235,7 @@ public final class Quickstart {
       orchestrator = StripeProjects.builder().api(api).build();
       identity = StripeAttestedIdentity.builder().api(api).project(projectName(o)).build();
     }
-    return provision(o, orchestrator, CloudflareDeployer.create(), identity, idToken, human, o.allowIps(), out);
+    return provision(o, orchestrator, CloudflareDeployer.create(), identity, idToken, human, o.allowIps(), env, out);
   }
 
   private static String required(Map<String, String> env, String name) {
@@ -256,14 +251,10 @@ public final class Quickstart {
   }
 
   private static int provision(Options o, Orchestrator orchestrator, Deployer deployer, IdentityProvider identity,
-      @Nullable Secret idToken, ApprovalGate gate, List<String> allowIps, PrintStream out) {
-    Path dir = o.out().toAbsolutePath();
+      @Nullable Secret idToken, ApprovalGate gate, List<String> allowIps, Map<String, String> env, PrintStream out) {
+    Path dir = o.out();
     Path auditFile = dir.resolve("audit.jsonl");
-    try {
-      Files.createDirectories(dir);
-    } catch (IOException e) {
-      throw new UncheckedIOException("cannot create " + dir, e);
-    }
+    outputFolder(dir);
     SpendPolicy policy = SpendPolicy.builder()
         .limit(SpendLimit.monthly(Money.usd("100.00")).perProvider())
         .limit(SpendLimit.perTransaction(Money.usd("25.00")))
@@ -276,7 +267,7 @@ public final class Quickstart {
         .agent(AgentId.of("quickstart-agent"))
         .provider("cloudflare")
         .plan(o.plan())
-        .domain(o.domain() == null ? null : DomainRequest.query(o.domain()).maxPrice(Money.usd("20.00")))
+        .domain(o.domain() == null ? null : DomainRequest.query(o.domain()).maxPrice(MAX_DOMAIN_PRICE))
         .app(app)
         .token(TokenSpec.leastPrivilege().allowIps(allowIps.toArray(String[]::new)).ttl(Duration.ofDays(o.ttlDays())))
         .identityToken(idToken)
@@ -288,7 +279,7 @@ public final class Quickstart {
         .spendPolicy(policy)
         .approvals(gate)
         .audit(AuditLog.jsonl(auditFile))
-        .vault(CredentialVault.encryptedFile(dir.resolve("vault.bin"), vaultKey(dir, out)))
+        .vault(CredentialVault.encryptedFile(dir.resolve("vault.bin"), vaultKey(dir, env.get("AGENTPROVISION_VAULT_KEY"), out)))
         .journal(RunJournal.directory(dir.resolve("journal")))
         .listener(ProvisioningListeners.console(out))
         .build()) {
@@ -320,26 +311,79 @@ public final class Quickstart {
   }
 
   /**
-   * The vault key: from {@code AGENTPROVISION_VAULT_KEY} when set; otherwise, for this demo only, a
-   * key generated into the output directory (a real host keeps its key in a secret manager).
+   * Creates the output folder, readable by its owner only, unless it exists (then it is the user's
+   * and left as it is): it holds the vault, its demo key and the audit log.
    */
-  private static KeyProvider vaultKey(Path dir, PrintStream out) {
-    String env = System.getenv("AGENTPROVISION_VAULT_KEY");
-    if (env != null && !env.isBlank()) {
-      return KeyProvider.fromBase64("env", env);
+  static void outputFolder(Path dir) {
+    if (Files.isDirectory(dir)) {
+      return;
+    }
+    try {
+      Path parent = dir.toAbsolutePath().getParent();
+      if (parent != null) {
+        Files.createDirectories(parent);
+      }
+      Files.createDirectory(dir, ownerOnly(dir, OWNER_FOLDER));
+    } catch (FileAlreadyExistsException e) {
+      if (!Files.isDirectory(dir)) {
+        throw new UncheckedIOException("cannot create the folder " + dir + ": a file of that name is in the way", e);
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot create " + dir, e);
+    }
+  }
+
+  /**
+   * The vault key: {@code fromEnv} ({@code AGENTPROVISION_VAULT_KEY}) when set; otherwise, for this
+   * demo only, a key generated into {@code vault.key} in the output folder and reused by later runs
+   * (a real host keeps its key in a secret manager). The file is created readable by its owner only,
+   * never opened to others first and narrowed after, since the key opens every credential in the vault.
+   */
+  static KeyProvider vaultKey(Path dir, @Nullable String fromEnv, PrintStream out) {
+    if (fromEnv != null && !fromEnv.isBlank()) {
+      return KeyProvider.fromBase64("env", fromEnv);
     }
     Path keyFile = dir.resolve("vault.key");
     try {
-      if (!Files.exists(keyFile)) {
-        byte[] key = new byte[32];
-        new SecureRandom().nextBytes(key);
-        Files.writeString(keyFile, Base64.getEncoder().encodeToString(key));
-        out.println("(demo) generated a vault key in " + keyFile + "; set AGENTPROVISION_VAULT_KEY to use your own");
+      byte[] key = new byte[32];
+      new SecureRandom().nextBytes(key);
+      try (SeekableByteChannel ch = Files.newByteChannel(keyFile,
+          EnumSet.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE), ownerOnly(keyFile, OWNER_FILE))) {
+        ByteBuffer text = ByteBuffer.wrap(Base64.getEncoder().encode(key));
+        while (text.hasRemaining()) {
+          ch.write(text);
+        }
       }
-      return KeyProvider.fromBase64("demo", Files.readString(keyFile).trim());
+      out.println("(demo) generated a vault key in " + keyFile + "; set AGENTPROVISION_VAULT_KEY to use your own");
+    } catch (FileAlreadyExistsException e) {
+      // an earlier run's key: keep it, or the vault it sealed would no longer open
+      warnIfOthersCanRead(keyFile, out);
     } catch (IOException e) {
-      throw new UncheckedIOException("cannot read or write " + keyFile, e);
+      throw new UncheckedIOException("cannot write " + keyFile, e);
     }
+    try {
+      return KeyProvider.fromBase64("demo", Files.readString(keyFile, StandardCharsets.US_ASCII).trim());
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot read " + keyFile, e);
+    }
+  }
+
+  private static void warnIfOthersCanRead(Path keyFile, PrintStream out) {
+    try {
+      PosixFileAttributeView view = Files.getFileAttributeView(keyFile, PosixFileAttributeView.class);
+      if (view != null && !OWNER_FILE.containsAll(view.readAttributes().permissions())) {
+        out.println("(demo) warning: " + keyFile + " can be read by others than you; chmod 600 it");
+      }
+    } catch (IOException e) {
+      // only a warning: the run goes on either way
+    }
+  }
+
+  /** Owner-only permissions to create a file or folder with, where the file system has POSIX permissions. */
+  private static FileAttribute<?>[] ownerOnly(Path path, Set<PosixFilePermission> permissions) {
+    return path.getFileSystem().supportedFileAttributeViews().contains("posix")
+        ? new FileAttribute<?>[] {PosixFilePermissions.asFileAttribute(permissions)}
+        : new FileAttribute<?>[0];
   }
 
   static void summary(Deployment d, AuditLog audit, Path auditFile, PrintStream out) {

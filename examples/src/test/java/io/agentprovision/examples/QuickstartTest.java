@@ -10,7 +10,10 @@ import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFileAttributeView;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -43,7 +46,7 @@ class QuickstartTest {
   }
 
   @Test
-  void quickstart_withYes_deploysALiveAppOnItsDomain_spendsWithinPolicy_andVerifiesTheAudit() {
+  void quickstart_withYes_deploysALiveAppOnItsDomain_spendsWithinPolicy_andVerifiesTheAudit() throws Exception {
     Result r = run("", false, "--yes");
 
     assertThat(r.exit()).as(r.output()).isEqualTo(Quickstart.OK);
@@ -63,6 +66,11 @@ class QuickstartTest {
     assertThat(audit()).filteredOn(e -> e.record().action().equals("approval.decided"))
         .isNotEmpty().allSatisfy(e -> assertThat(e.record().approver()).isEqualTo("cli --yes"));
     assertThat(AuditLog.jsonl(out.resolve("audit.jsonl")).verify().valid()).isTrue();
+    // the demo vault key opens every credential in the vault: only its owner may read it
+    PosixFileAttributeView key = Files.getFileAttributeView(out.resolve("vault.key"), PosixFileAttributeView.class);
+    if (key != null) {
+      assertThat(PosixFilePermissions.toString(key.readAttributes().permissions())).isEqualTo("rw-------");
+    }
   }
 
   @Test
@@ -116,7 +124,8 @@ class QuickstartTest {
     Result r = run("", false, "--frobnicate");
 
     assertThat(r.exit()).isEqualTo(Quickstart.USAGE);
-    assertThat(r.output()).contains("--frobnicate").contains("Quickstart [--yes]");
+    assertThat(r.output()).contains("Unknown option: '--frobnicate'").contains("./quickstart.sh --help");
+    assertThat(out).isEmptyDirectory();
   }
 
   @Test

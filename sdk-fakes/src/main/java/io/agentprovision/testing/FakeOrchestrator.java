@@ -182,7 +182,7 @@ public final class FakeOrchestrator implements Orchestrator {
     return builder().build();
   }
 
-  /** The default catalog: Cloudflare as seen through Stripe Projects (see {@code PROTOCOL.md}). */
+  /** The default catalog: Cloudflare as seen through Stripe Projects (see {@code docs/protocol.md}). */
   public static Catalog cloudflareCatalog() {
     ProviderInfo info = new ProviderInfo(CLOUDFLARE, "prvdr_fake_cloudflare", "Cloudflare",
         "Workers, storage, databases and domains", URI.create("https://www.cloudflare.com/terms/"),

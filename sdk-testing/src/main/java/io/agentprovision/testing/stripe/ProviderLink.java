@@ -11,7 +11,7 @@ import org.jspecify.annotations.Nullable;
 
 /**
  * What the {@link StripeSandbox} does toward one provider: the orchestrator side of the provider
- * protocol ({@code shared/PROTOCOL.md}, Layer B, version {@code 0.1d}), narrowed to the calls Stripe
+ * protocol ({@code docs/protocol.md}, Layer B, version {@code 0.1d}), narrowed to the calls Stripe
  * makes. Each method names the protocol call it stands for, so an implementation over the protocol
  * client (against the provider sandbox) maps one to one. Values are the protocol's JSON shapes
  * where the sandbox only passes them on (service listings, configuration, schemas), and small

@@ -56,13 +56,16 @@ import okhttp3.MultipartReader;
 import okio.Buffer;
 import org.jspecify.annotations.Nullable;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /**
  * Checks the wire against Cloudflare's own schema: every request body the client builds and every
- * answer the sandbox gives, validated against {@code shared/conformance/cloudflare-openapi-subset.json}
- * (read where it stands beside the checkout, never copied). Where the subset marks a 2024 shape as
- * stale ({@code x-subset-drift}), the current {@code x26_} shape is used.
+ * answer the sandbox gives, validated against Cloudflare's OpenAPI subset
+ * ({@code cloudflare-openapi-subset.json}, read in {@code ../shared/conformance} beside the checkout
+ * or in the folder {@code -Dagentprovision.conformance.dir} names, never copied into the project;
+ * without it the tests report themselves skipped). Where the subset marks a 2024 shape as stale
+ * ({@code x-subset-drift}), the current {@code x26_} shape is used.
  */
 class CloudflareConformanceTest {
   private static final ObjectMapper MAPPER = new ObjectMapper();
@@ -77,26 +80,52 @@ class CloudflareConformanceTest {
       "PUT /accounts/{account_id}/workers/domains", "#/components/schemas/x26_WorkerDomain",
       "PUT /accounts/{account_id}/workers/scripts/{script_name}", "#/components/schemas/x26_WorkerScriptUploadResult");
 
-  private static Path subset;
+  /** Names a folder holding the subset, instead of ../shared/conformance beside the checkout. */
+  static final String DIR_PROPERTY = "agentprovision.conformance.dir";
+  private static final String SUBSET = "cloudflare-openapi-subset.json";
+
+  private static @Nullable Path subset;
   private static JsonNode doc;
   private static JsonSchemaFactory factory;
 
   @BeforeAll
   static void load() throws IOException {
     subset = locateSubset();
-    assumeTrue(subset != null, "CloudflareConformanceTest skipped: ../shared/conformance/cloudflare-openapi-subset.json "
-        + "is not beside this checkout (it is Cloudflare's data and is never copied into the project)");
-    doc = MAPPER.readTree(subset.toFile());
-    factory = JsonSchemaFactory.getInstance(SpecVersion.VersionFlag.V4, b -> b.metaSchema(OpenApi30.getInstance())
-        .defaultMetaSchemaIri(OpenApi30.getInstance().getIri()));
+    if (subset != null) {
+      doc = MAPPER.readTree(subset.toFile());
+      factory = JsonSchemaFactory.getInstance(SpecVersion.VersionFlag.V4, b -> b.metaSchema(OpenApi30.getInstance())
+          .defaultMetaSchemaIri(OpenApi30.getInstance().getIri()));
+    }
   }
 
-  /** The repository root is the first parent holding the Maven wrapper; the subset is in ../shared beside it. */
+  /**
+   * Each test, not the class, checks for the subset: an assumption failing in {@code @BeforeAll}
+   * aborts the class before any test starts, and the build then shows "Tests run: 0" instead of
+   * three tests skipped with this reason.
+   */
+  @BeforeEach
+  void subsetPresent() {
+    assumeTrue(subset != null, "Cloudflare's OpenAPI subset " + SUBSET + " is not in "
+        + (System.getProperty(DIR_PROPERTY, "").isBlank() ? "../shared/conformance beside this checkout"
+            : System.getProperty(DIR_PROPERTY) + " (-D" + DIR_PROPERTY + ")")
+        + "; it is Cloudflare's data and is never copied into the project");
+  }
+
+  /**
+   * The subset: in the folder the system property {@value #DIR_PROPERTY} names, else in
+   * {@code ../shared/conformance} beside the checkout (the repository root is the first parent
+   * holding the Maven wrapper); null when it is not there.
+   */
   private static @Nullable Path locateSubset() {
+    String override = System.getProperty(DIR_PROPERTY);
+    if (override != null && !override.isBlank()) {
+      Path p = Path.of(override).resolve(SUBSET).toAbsolutePath().normalize();
+      return Files.isRegularFile(p) ? p : null;
+    }
     Path dir = Path.of(System.getProperty("user.dir")).toAbsolutePath();
     for (int i = 0; i < 5 && dir != null; i++, dir = dir.getParent()) {
       if (Files.exists(dir.resolve("mvnw")) && Files.isDirectory(dir.resolve("sdk-core"))) {
-        Path p = dir.resolve("../shared/conformance/cloudflare-openapi-subset.json").normalize();
+        Path p = dir.resolve("../shared/conformance").resolve(SUBSET).normalize();
         return Files.isRegularFile(p) ? p : null;
       }
     }

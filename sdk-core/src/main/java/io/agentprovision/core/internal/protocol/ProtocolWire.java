@@ -24,7 +24,7 @@ import org.jspecify.annotations.Nullable;
 
 /**
  * Reads the provider protocol's JSON into SPI values, tolerating unknown fields and enum values and
- * the shape variants seen or inferred (see {@code PROTOCOL.md}).
+ * the shape variants seen or inferred (see {@code docs/protocol.md}).
  */
 public final class ProtocolWire {
   /** Longest remote message kept in an exception. */
