@@ -161,6 +161,7 @@ public final class Engine {
       throw new InvalidRequestException("runId", "run " + run + " failed and was compensated (" + rec.error() + ")",
           "start a new run with the same request");
     }
+    load(rs); // an entry that cannot be read stops the resume here, before it is recorded
     RunRecord next = rec.next(RunStatus.RUNNING, null, config.clock().instant());
     if (!config.journal().saveRun(next)) {
       throw new AgentProvisionException("run " + run + " is being resumed by another host", null, true);
