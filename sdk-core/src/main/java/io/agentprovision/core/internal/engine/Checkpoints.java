@@ -68,9 +68,11 @@ final class Checkpoints {
 
   ApprovalDecision ask(Asker who, CheckpointRequest c, Recorder recorder) {
     Instant now = config.clock().instant();
-    ApprovalRequest request = new ApprovalRequest(config.ids().next("apr"), c.kind(), c.title(), c.reason(), c.cost(),
-        who.agent(), who.principal(), who.run(), who.step(), now,
-        now.plus(c.timeout() != null ? c.timeout() : config.approvalTimeout()), c.url(), c.details());
+    java.time.Duration timeout = c.timeout();
+    ApprovalRequest request = ApprovalRequest.builder(config.ids().next("apr"), c.kind(), c.title(), c.reason(),
+        who.agent()).cost(c.cost()).principal(who.principal()).run(who.run()).step(who.step()).requestedAt(now)
+        .deadline(now.plus(timeout != null ? timeout : config.approvalTimeout())).url(c.url()).details(c.details())
+        .build();
     events.emit(new ProvisioningEvent.ApprovalRequested(now, who.run(), request));
     Map<String, String> details = new LinkedHashMap<>(c.details());
     details.put("approval_id", request.id());

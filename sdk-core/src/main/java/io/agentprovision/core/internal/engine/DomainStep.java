@@ -75,9 +75,9 @@ final class DomainStep extends BaseStep<DomainStep.Registered> {
     configuration.put("domain_query", dr.text());
     configuration.put("years", dr.years());
     configuration.put("auto_renew", dr.autoRenew());
-    ResourceState state = ctx.orchestrator().provision(new ResourceRequest(req.provider(), service.id(),
-        ServiceStep.name(req, id()), configuration, ctx.output(AccountStep.class).account(), req.project(),
-        req.environment(), null), ctx);
+    ResourceState state = ctx.orchestrator().provision(ResourceRequest.builder(req.provider(), service.id(),
+        ServiceStep.name(req, id()), ctx.output(AccountStep.class).account()).configuration(configuration)
+        .project(req.project()).environment(req.environment()).build(), ctx);
     ctx.saveProgress(new Progress(state.ref().id()));
     Money charged = null;
     String name = state.attributes().get("domain");

@@ -68,9 +68,9 @@ abstract class ServiceStep extends BaseStep<ServiceStep.Provisioned> {
     }
     ResourceState state;
     try {
-      state = ctx.orchestrator().provision(new ResourceRequest(req.provider(), service.id(), name(req, id()), Map.of(),
-          ctx.output(AccountStep.class).account(), req.project(), req.environment(),
-          auth == null ? null : auth.payment()), ctx);
+      state = ctx.orchestrator().provision(ResourceRequest.builder(req.provider(), service.id(), name(req, id()),
+          ctx.output(AccountStep.class).account()).project(req.project()).environment(req.environment())
+          .payment(auth == null ? null : auth.payment()).build(), ctx);
       requireComplete(state, service.id());
     } catch (RuntimeException e) {
       if (auth != null && ctx.chargeRuledOut(e)) {
