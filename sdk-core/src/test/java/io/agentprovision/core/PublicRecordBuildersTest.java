@@ -95,4 +95,33 @@ class PublicRecordBuildersTest {
     assertThatThrownBy(() -> ReservationRequest.builder("id", AgentId.of("agent"), "cloudflare", Money.usd("1.00"))
         .at(T).build()).isInstanceOf(NullPointerException.class).hasMessage("expiresAt");
   }
+
+  @Test
+  void spiRecords_buildWithTheirDefaults_andCopyThemselves() {
+    io.agentprovision.core.orchestration.ResourceRef ref = new io.agentprovision.core.orchestration.ResourceRef(
+        "cloudflare", "res_1", "workers", "my-app");
+    var state = io.agentprovision.core.orchestration.ResourceState.builder(ref,
+        io.agentprovision.core.orchestration.ResourceStatus.COMPLETE).charged(Money.usd("5.00")).build();
+    var account = io.agentprovision.core.orchestration.ProviderAccount.builder("cloudflare", "acct_1")
+        .email("ada@example.com").build();
+    var creds = io.agentprovision.core.deploy.DeployCredentials.builder("cloudflare", "acct_1", "tok_1",
+        Secret.of("value")).permissions(List.of("Workers Scripts Write")).build();
+    var app = io.agentprovision.core.deploy.DeployedApp.builder("cloudflare", "acct_1", "my-app",
+        URI.create("https://my-app.acct.workers.dev")).build();
+    var offering = io.agentprovision.core.catalog.ServiceOffering.builder("workers:paid", "cloudflare",
+        io.agentprovision.core.catalog.ServiceOffering.KIND_PLAN).build();
+    var provider = io.agentprovision.core.catalog.ProviderInfo.builder("cloudflare").build();
+
+    assertThat(state.attributes()).isEmpty();
+    assertThat(state.needsInformation()).isNull();
+    assertThat(account.linkAction()).isEqualTo(io.agentprovision.core.orchestration.ProviderAccount.LinkAction.UNKNOWN);
+    assertThat(creds.expiresAt()).isNull();
+    assertThat(app.primaryUrl()).isEqualTo(app.url());
+    assertThat(offering.pricing().isPaid()).isFalse();
+    assertThat(offering.scope()).isEqualTo("account");
+    assertThat(provider).isEqualTo(io.agentprovision.core.catalog.ProviderInfo.named("cloudflare"));
+    assertThat(List.of(state.toBuilder().build(), account.toBuilder().build(), creds.toBuilder().build(),
+        app.toBuilder().build(), offering.toBuilder().build(), provider.toBuilder().build()))
+        .containsExactly(state, account, creds, app, offering, provider);
+  }
 }

@@ -68,7 +68,8 @@ final class CredentialsStep extends BaseStep<CredentialsStep.Issued> {
     DeployCredentials credentials(CredentialVault vault) {
       Secret token = vault.get(vaultKey).map(VaultEntry::secret).orElseThrow(() -> new IllegalStateException(
           "the vault no longer holds the deploy token under " + vaultKey));
-      return new DeployCredentials(provider, accountId, tokenId, token, expiresAt, permissions, attributes);
+      return DeployCredentials.builder(provider, accountId, tokenId, token).expiresAt(expiresAt).permissions(permissions)
+          .attributes(attributes).build();
     }
 
     Deployment.TokenSummary token() {

@@ -30,7 +30,7 @@ class StepGraphTest {
       Pricing.paid(Money.usd("10.44"), Pricing.Recurrence.YEARLY, null));
 
   private static ServiceOffering service(String id, String kind, Pricing pricing) {
-    return new ServiceOffering(id, "cloudflare", null, List.of(), kind, "account", pricing, Map.of(), List.of());
+    return ServiceOffering.builder(id, "cloudflare", kind).pricing(pricing).build();
   }
 
   private static ProvisionRequest.Builder request() {
@@ -39,8 +39,8 @@ class StepGraphTest {
   }
 
   private static StepGraph graph(ProvisionRequest req) {
-    Catalog catalog = new Catalog(new ProviderInfo("cloudflare", null, null, null, URI.create("https://example.com/tos"),
-        null, null), List.of(PAID_PLAN, WORKERS, DOMAINS));
+    Catalog catalog = new Catalog(ProviderInfo.builder("cloudflare").termsOfService(URI.create("https://example.com/tos"))
+        .build(), List.of(PAID_PLAN, WORKERS, DOMAINS));
     return ProvisioningFlow.INSTANCE.graph(new Flow.Inputs(req, catalog, new StubCloud(), "registrar:domain",
         SpendPolicy.defaults()));
   }

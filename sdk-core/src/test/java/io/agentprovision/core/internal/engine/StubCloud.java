@@ -61,8 +61,8 @@ final class StubCloud implements Orchestrator, Deployer, IdentityProvider {
 
   @Override
   public Catalog catalog(String provider) {
-    return new Catalog(ProviderInfo.named(provider), List.of(new ServiceOffering("workers", provider, "run code",
-        List.of("compute"), ServiceOffering.KIND_DEPLOYABLE, "account", Pricing.free(), Map.of(), List.of())));
+    return new Catalog(ProviderInfo.named(provider), List.of(ServiceOffering.builder("workers", provider,
+        ServiceOffering.KIND_DEPLOYABLE).description("run code").pricing(Pricing.free()).build()));
   }
 
   @Override
@@ -74,8 +74,8 @@ final class StubCloud implements Orchestrator, Deployer, IdentityProvider {
   @Override
   public ProviderAccount linkAccount(AccountLinkRequest request, StepContext ctx) {
     calls.add("linkAccount:" + ctx.idempotencyKey());
-    return new ProviderAccount(PROVIDER, "acct_1", null, null, request.principal().email(),
-        ProviderAccount.LinkAction.CREATED, Map.of());
+    return ProviderAccount.builder(PROVIDER, "acct_1").email(request.principal().email())
+        .linkAction(ProviderAccount.LinkAction.CREATED).build();
   }
 
   @Override
@@ -86,8 +86,8 @@ final class StubCloud implements Orchestrator, Deployer, IdentityProvider {
   @Override
   public ResourceState provision(ResourceRequest request, StepContext ctx) {
     calls.add("provision:" + ctx.idempotencyKey());
-    return new ResourceState(new ResourceRef(PROVIDER, "res_" + request.serviceId(), request.serviceId(),
-        request.name()), ResourceStatus.COMPLETE, null, null, null, null, null, Map.of());
+    return ResourceState.of(new ResourceRef(PROVIDER, "res_" + request.serviceId(), request.serviceId(),
+        request.name()), ResourceStatus.COMPLETE);
   }
 
   @Override
@@ -98,7 +98,7 @@ final class StubCloud implements Orchestrator, Deployer, IdentityProvider {
 
   @Override
   public ResourceState resource(ResourceRef resource, StepContext ctx) {
-    return new ResourceState(resource, ResourceStatus.COMPLETE, null, null, null, null, null, Map.of());
+    return ResourceState.of(resource, ResourceStatus.COMPLETE);
   }
 
   @Override
@@ -126,16 +126,16 @@ final class StubCloud implements Orchestrator, Deployer, IdentityProvider {
   @Override
   public PreparedCredentials prepareCredentials(CredentialRequest request, StepContext ctx) {
     calls.add("prepareCredentials:" + ctx.idempotencyKey());
-    return new PreparedCredentials(new DeployCredentials(PROVIDER, request.account().accountId(), "tok_1",
-        Secret.of("deploy-token"), null, List.of("Scripts Write"), Map.of()), PreparedCredentials.BroadOutcome.KEPT,
+    return new PreparedCredentials(DeployCredentials.builder(PROVIDER, request.account().accountId(), "tok_1",
+        Secret.of("deploy-token")).permissions(List.of("Scripts Write")).build(), PreparedCredentials.BroadOutcome.KEPT,
         null);
   }
 
   @Override
   public DeployedApp deploy(DeployRequest request, StepContext ctx) {
     calls.add("deploy:" + ctx.idempotencyKey());
-    return new DeployedApp(PROVIDER, request.credentials().accountId(), request.app().name(),
-        URI.create("https://" + request.app().name() + ".stub.example"), null, Map.of());
+    return DeployedApp.builder(PROVIDER, request.credentials().accountId(), request.app().name(),
+        URI.create("https://" + request.app().name() + ".stub.example")).build();
   }
 
   @Override
