@@ -252,12 +252,10 @@ final class ProviderState {
   private Reply accountRequest(Request r) {
     WireBodies.AccountRequestBody b;
     try {
-      b = accountRequestJson.fromJson(text(r));
-    } catch (IOException | JsonDataException e) {
-      return accountError(400, "invalid_request", "the body is not an account request: " + e.getMessage());
-    }
-    if (b == null) {
-      return accountError(400, "invalid_request", "the body is empty; send the account request as a JSON object");
+      b = read(accountRequestJson, BodySchemas.ACCOUNT_REQUEST, r,
+          message -> new Refused(accountError(400, "invalid_request", message)));
+    } catch (Refused e) {
+      return e.reply;
     }
     if (blank(b.id())) {
       return accountError(400, "invalid_request", "id is required: the orchestrator's id for this request");
@@ -610,7 +608,7 @@ final class ProviderState {
   }
 
   private Reply create(String account, Request r) {
-    WireBodies.CreateResourceBody b = read(createJson, r);
+    WireBodies.CreateResourceBody b = read(createJson, BodySchemas.CREATE, r);
     if (blank(b.serviceId())) {
       throw refuse(400, "invalid_request", "service_id is required");
     }
@@ -813,7 +811,7 @@ final class ProviderState {
 
   private Reply updateService(String account, String id, Request r) {
     Resource res = found(account, id);
-    WireBodies.UpdateServiceBody b = read(updateJson, r);
+    WireBodies.UpdateServiceBody b = read(updateJson, BodySchemas.UPDATE, r);
     String key = r.header("idempotency-key");
     if (res.status.equals("removed")) {
       return stateError(res, "invalid_state", "the resource was removed");
@@ -1029,7 +1027,7 @@ final class ProviderState {
   private Reply deepLink(String account, Request r) {
     WireBodies.DeepLinkBody b;
     try {
-      b = read(deepLinkJson, r);
+      b = read(deepLinkJson, BodySchemas.DEEP_LINK, r);
     } catch (Refused e) {
       return e.reply;
     }
@@ -1175,16 +1173,38 @@ final class ProviderState {
     return then.get();
   }
 
-  private <T> T read(JsonAdapter<T> adapter, Request r) {
+  /**
+   * Reads a body: JSON, an object, of the field types {@code schema} gives (moshi alone would turn
+   * a number into a string), then bound to its record. A problem is refused through {@code refusal}.
+   */
+  private <T> T read(JsonAdapter<T> adapter, Map<String, Object> schema, Request r,
+      java.util.function.Function<String, Refused> refusal) {
+    Object tree;
     try {
-      T value = adapter.fromJson(text(r));
+      tree = anyJson.fromJson(text(r));
+    } catch (IOException | JsonDataException e) {
+      throw refusal.apply("the body is not JSON: " + e.getMessage());
+    }
+    if (!(tree instanceof Map<?, ?>)) {
+      throw refusal.apply("the body must be a JSON object");
+    }
+    List<String> problems = SchemaCheck.problems(schema, tree, "request");
+    if (!problems.isEmpty()) {
+      throw refusal.apply(String.join("; ", problems));
+    }
+    try {
+      T value = adapter.fromJsonValue(tree);
       if (value == null) {
-        throw refuse(400, "invalid_request", "the body must be a JSON object");
+        throw refusal.apply("the body must be a JSON object");
       }
       return value;
-    } catch (IOException | JsonDataException e) {
-      throw refuse(400, "invalid_request", "the body could not be read: " + e.getMessage());
+    } catch (JsonDataException e) {
+      throw refusal.apply("the body could not be read: " + e.getMessage());
     }
+  }
+
+  private <T> T read(JsonAdapter<T> adapter, Map<String, Object> schema, Request r) {
+    return read(adapter, schema, r, message -> refuse(400, "invalid_request", message));
   }
 
   private static String text(Request r) {
