@@ -4,6 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.agentprovision.core.Money;
 import io.agentprovision.core.Secret;
+import io.agentprovision.testing.protocol.Backend;
+import io.agentprovision.testing.protocol.InMemoryBackend;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -320,6 +322,60 @@ class SimulatorDomainTest {
       assertThat(wire.get("/provisioning/resources/" + bought.str("id"), token).str("status")).isEqualTo("pending");
       assertThat(wire.get("/provisioning/resources/" + bought.str("id"), token).str("status")).isEqualTo("complete");
       assertThat(wire.sim.charges()).hasSize(1);
+    }
+  }
+
+  @Test
+  void aRegistryRefusal_afterPayment_leavesAnErroredResourceWithItsId_andTheChargeStands() {
+    InMemoryBackend registry = new InMemoryBackend();
+    Backend refusing = new Backend() {
+      @Override
+      public String findAccount(String email) {
+        return registry.findAccount(email);
+      }
+
+      @Override
+      public String createAccount(String email, String name) {
+        return registry.createAccount(email, name);
+      }
+
+      @Override
+      public Map<String, String> issueCredentials(String accountId, String resourceId, String serviceId,
+          Map<String, Object> configuration) {
+        return registry.issueCredentials(accountId, resourceId, serviceId, configuration);
+      }
+
+      @Override
+      public void revokeCredentials(String accountId, String resourceId) {
+        registry.revokeCredentials(accountId, resourceId);
+      }
+
+      @Override
+      public List<DomainOffer> searchDomains(String accountId, String query) {
+        return registry.searchDomains(accountId, query);
+      }
+
+      @Override
+      public void registerDomain(String accountId, String domain) {
+        throw new IllegalStateException("registry timeout");
+      }
+
+      @Override
+      public void deprovision(String accountId, String resourceId, String serviceId) {
+        registry.deprovision(accountId, resourceId, serviceId);
+      }
+    };
+    try (SimWire wire = SimWire.start(b -> b.backend(refusing))) {
+      Secret token = wire.accessToken("ada@example.com");
+
+      SimWire.Answer bought = wire.create(token, DOMAIN, Map.of("domain", "my-app.com"), wire.spt("10.44"));
+      SimWire.Answer read = wire.get("/provisioning/resources/" + bought.str("id"), token);
+
+      assertThat(bought.code()).isEqualTo(200);
+      assertThat(bought.json()).containsEntry("status", "error").containsKey("id");
+      assertThat(bought.errorCode()).isEqualTo("registration_failed");
+      assertThat(read.json()).containsEntry("id", bought.str("id")).containsEntry("status", "error");
+      assertThat(wire.sim.charges()).extracting(SimulatorCharge::amount).containsExactly(Money.usd("10.44"));
     }
   }
 
