@@ -126,6 +126,8 @@ public final class IndependentProviderSimulator implements Closeable {
   private final ProviderState state;
   private final List<RecordedExchange> exchanges = new ArrayList<>();
   private final AtomicInteger requestCounter = new AtomicInteger();
+  /** The person's browser for consent pages: one per simulator, redirects read rather than followed. */
+  private final HttpClient browser = HttpClient.newBuilder().followRedirects(HttpClient.Redirect.NEVER).build();
   private @Nullable HttpServer server;
   private @Nullable ExecutorService executor;
   private @Nullable URI baseUrl;
@@ -302,7 +304,7 @@ public final class IndependentProviderSimulator implements Closeable {
     if (!Objects.equals(url.getHost(), base.getHost()) || url.getPort() != base.getPort()) {
       throw new IllegalStateException("this browser visits only the simulator's own pages, not " + url.getHost());
     }
-    HttpClient http = HttpClient.newBuilder().followRedirects(HttpClient.Redirect.NEVER).build();
+    HttpClient http = browser;
     try {
       HttpResponse<String> page = http.send(HttpRequest.newBuilder(url).GET().build(),
           HttpResponse.BodyHandlers.ofString());
