@@ -42,7 +42,7 @@ public record IpRange(byte[] address, int prefix, boolean prefixWritten) {
       String p = v.substring(slash + 1);
       if (!p.matches("0|[1-9][0-9]{0,2}")) {
         throw new InvalidRequestException(field, Untrusted.quote(value) + " has prefix length " + Untrusted.quote(p)
-            + ", which is not a plain decimal number", "use a prefix such as /24 for IPv4 or /48 for IPv6");
+            + ", which is not a plain decimal number", EXAMPLES);
       }
       prefix = Integer.parseInt(p);
     }
