@@ -304,7 +304,7 @@ public final class DomainNames {
       }
       SpoofChecker.CheckResult r = new SpoofChecker.CheckResult();
       if (MIXING.failsChecks(label, r)) {
-        return Optional.of(new Lookalike(ascii, unicode, Kind.MIXED_SCRIPTS, asciiReading(unicode, ascii),
+        return Optional.of(new Lookalike(ascii, unicode, Kind.MIXED_SCRIPTS, asciiReading(unicode, ascii, registrable),
             "the label " + Untrusted.quote(label) + " mixes " + scripts(label)
                 + ((r.checks & (SpoofChecker.INVISIBLE | SpoofChecker.MIXED_NUMBERS)) != 0
                     ? " or uses invisible characters or digits of two numbering systems" : "")));
@@ -313,7 +313,7 @@ public final class DomainNames {
       String skel = skeleton(label);
       if (s.size() == 1 && !s.contains("Latin") && ASCII_NAME.matcher(skel).matches()
           && (CONFUSABLES.areConfusable(label, skel) & SpoofChecker.WHOLE_SCRIPT_CONFUSABLE) != 0) {
-        return Optional.of(new Lookalike(ascii, unicode, Kind.WHOLE_SCRIPT_CONFUSABLE, asciiReading(unicode, ascii),
+        return Optional.of(new Lookalike(ascii, unicode, Kind.WHOLE_SCRIPT_CONFUSABLE, asciiReading(unicode, ascii, registrable),
             "the " + s.iterator().next() + " label " + Untrusted.quote(label) + " reads as the Latin "
                 + Untrusted.quote(skel)));
       }
@@ -488,10 +488,30 @@ public final class DomainNames {
     return CONFUSABLES.getSkeleton(unicodeLabel).toLowerCase(Locale.ROOT);
   }
 
-  /** The whole name's skeleton when it reads as a different ASCII name, else null. */
-  private static @Nullable String asciiReading(String unicode, String ascii) {
-    String skel = skeleton(unicode);
-    return ASCII_NAME.matcher(skel).matches() && !skel.equals(ascii) ? skel : null;
+  /**
+   * The ASCII name a person could take {@code unicode} for: each non-ASCII letter of the labels left
+   * of the suffix replaced by its TS #39 prototype when that is ASCII (Cyrillic а by a); null when
+   * some letter has no ASCII look-alike or nothing changes.
+   */
+  private static @Nullable String asciiReading(String unicode, String ascii, int registrable) {
+    String[] u = unicode.split("\\.", -1);
+    String[] a = ascii.split("\\.", -1);
+    for (int i = 0; i <= registrable && i < u.length; i++) {
+      if (isAscii(u[i])) {
+        continue;
+      }
+      StringBuilder sb = new StringBuilder();
+      for (int cp : u[i].codePoints().toArray()) {
+        String one = cp < 0x80 ? String.valueOf((char) cp) : skeleton(new String(Character.toChars(cp)));
+        if (!isAscii(one)) {
+          return null;
+        }
+        sb.append(one);
+      }
+      a[i] = sb.toString();
+    }
+    String reading = String.join(".", a);
+    return reading.equals(ascii) ? null : reading;
   }
 
   private static boolean isAscii(String s) {
