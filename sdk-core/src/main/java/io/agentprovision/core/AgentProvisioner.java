@@ -183,7 +183,7 @@ public final class AgentProvisioner implements AutoCloseable {
    * rotates. A token without expiry is never due.
    */
   public List<RunId> credentialsDueForRotation(Duration window) {
-    return engine.dueForRotation(Objects.requireNonNull(window, "window"));
+    return engine.dueForRotation(Checks.nonNegative("window", window));
   }
 
   /** Rotates every token {@link #credentialsDueForRotation due} within {@code window}; returns what was rotated. */

@@ -66,6 +66,15 @@ class BadInputTest {
   }
 
   @Test
+  void negativeRotationWindow_isRefused() {
+    AgentProvisioner p = h.provisioner();
+
+    assertThat(refused(() -> p.credentialsDueForRotation(java.time.Duration.ofDays(-1))).field()).isEqualTo("window");
+    assertThat(refused(() -> p.rotateDueCredentials(java.time.Duration.ofSeconds(-1))).field()).isEqualTo("window");
+    assertNothingHappened();
+  }
+
+  @Test
   void unknownProvider_isRefusedAtPlan() {
     AgentProvisioner p = h.provisioner();
 
