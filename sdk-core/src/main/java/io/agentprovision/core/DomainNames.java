@@ -351,7 +351,22 @@ public final class DomainNames {
     return found;
   }
 
+  /**
+   * Checks a host name to bind (not to buy) and returns its ASCII form: the rules of
+   * {@link #validate}, except that any number of labels may stand before the public suffix, so
+   * {@code www.my-app.com} and {@code app.example.co.uk} pass.
+   *
+   * @throws InvalidRequestException naming {@code field} when a rule refuses it
+   */
+  public String validateHostName(String field, String name) {
+    return checkName(field, name, suffixes, false);
+  }
+
   static String validateName(String field, @Nullable String name, Set<String> suffixes) {
+    return checkName(field, name, suffixes, true);
+  }
+
+  private static String checkName(String field, @Nullable String name, Set<String> suffixes, boolean registrable) {
     String ascii = idna(field, name, true);
     String[] labels = ascii.split("\\.", -1);
     if (IPV4.matcher(ascii).matches()) {
@@ -378,10 +393,10 @@ public final class DomainNames {
       throw new InvalidRequestException(field, Untrusted.quote(name) + " is a public suffix, which cannot be registered",
           "put a name before it, such as \"my-app." + ascii + "\"");
     }
-    if (before > 1) {
-      String registrable = String.join(".", List.of(labels).subList(before - 1, labels.length));
-      throw new InvalidRequestException(field, Untrusted.quote(name) + " is a subdomain of " + Untrusted.quote(registrable)
-          + "; only a registrable name can be bought", "register \"" + registrable + "\" and bind the subdomain to it");
+    if (before > 1 && registrable) {
+      String parent = String.join(".", List.of(labels).subList(before - 1, labels.length));
+      throw new InvalidRequestException(field, Untrusted.quote(name) + " is a subdomain of " + Untrusted.quote(parent)
+          + "; only a registrable name can be bought", "register \"" + parent + "\" and bind the subdomain to it");
     }
     return ascii;
   }
