@@ -147,8 +147,9 @@ public final class DomainRequest {
     return Objects.hash(text, exact, maxPrice, years, autoRenew, preferredTlds);
   }
 
+  /** The ASCII form, stable across versions: the engine derives idempotency keys from it. {@link #display()} is for people. */
   @Override
   public String toString() {
-    return (exact ? "exact " : "query ") + DomainNames.display(text) + (maxPrice != null ? " max " + maxPrice : "") + " " + years + "y";
+    return (exact ? "exact " : "query ") + text + (maxPrice != null ? " max " + maxPrice : "") + " " + years + "y";
   }
 }
