@@ -87,7 +87,8 @@ final class CredentialsStep extends BaseStep<CredentialsStep.Issued> {
 
   CredentialsStep(TokenSpec token, List<StepId> dependsOn) {
     super(ID, StepKind.CREDENTIALS, dependsOn, "reveal the credential, mint a least-privilege deploy token"
-        + (token.allowIps().isEmpty() ? "" : " bound to " + token.allowIps()) + " for " + token.ttl(), Issued.class);
+        + (token.isIpBound() ? " bound to " + token.allowIps() : " NOT bound to any IP address") + " for " + token.ttl(),
+        Issued.class);
     this.token = token;
   }
 

@@ -1,5 +1,6 @@
 package io.agentprovision.core.internal.engine;
 
+import io.agentprovision.core.DomainNames;
 import io.agentprovision.core.FailureAction;
 import io.agentprovision.core.IdGenerator;
 import io.agentprovision.core.Sleeper;
@@ -33,7 +34,7 @@ public record EngineConfig(Orchestrator orchestrator, Map<String, Deployer> depl
     AtomicReference<SpendPolicy> policy, SpendLedger ledger, ApprovalGate approvals, AuditLog audit,
     CredentialVault vault, RunJournal journal, List<ProvisioningListener> listeners, Clock clock, Sleeper sleeper,
     IdGenerator ids, ExecutorService stepExecutor, ExecutorService runExecutor, Duration stepTimeout,
-    Duration approvalTimeout, FailureAction failureAction, String domainService) {
+    Duration approvalTimeout, FailureAction failureAction, String domainService, DomainNames domainNames) {
 
   /** The spend policy in force now (hosts may replace it while runs go on). */
   public SpendPolicy spendPolicy() {
@@ -66,6 +67,7 @@ public record EngineConfig(Orchestrator orchestrator, Map<String, Deployer> depl
     private Duration approvalTimeout = Duration.ofMinutes(15);
     private FailureAction failureAction = FailureAction.COMPENSATE;
     private String domainService = "registrar:domain";
+    private DomainNames domainNames = DomainNames.defaults();
 
     private Builder() {}
 
@@ -172,6 +174,11 @@ public record EngineConfig(Orchestrator orchestrator, Map<String, Deployer> depl
       return this;
     }
 
+    public Builder domainNames(DomainNames d) {
+      this.domainNames = Objects.requireNonNull(d, "domainNames");
+      return this;
+    }
+
     public Builder domainService(String s) {
       this.domainService = Objects.requireNonNull(s, "domainService");
       return this;
@@ -188,7 +195,7 @@ public record EngineConfig(Orchestrator orchestrator, Map<String, Deployer> depl
           audit != null ? audit : AuditLog.inMemory(), vault != null ? vault : CredentialVault.inMemory(),
           journal != null ? journal : RunJournal.inMemory(), List.copyOf(listeners), clock, sleeper, ids,
           Objects.requireNonNull(stepExecutor, "stepExecutor"), Objects.requireNonNull(runExecutor, "runExecutor"),
-          stepTimeout, approvalTimeout, failureAction, domainService);
+          stepTimeout, approvalTimeout, failureAction, domainService, domainNames);
     }
   }
 }

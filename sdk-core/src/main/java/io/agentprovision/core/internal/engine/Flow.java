@@ -1,5 +1,6 @@
 package io.agentprovision.core.internal.engine;
 
+import io.agentprovision.core.DomainNames;
 import io.agentprovision.core.ProvisionRequest;
 import io.agentprovision.core.catalog.Catalog;
 import io.agentprovision.core.policy.SpendPolicy;
@@ -26,7 +27,8 @@ interface Flow {
    * @param deployer the deployer for the request's provider
    * @param domainService the catalog service that sells domains
    * @param policy the spend policy in force
+   * @param domainNames the host's rules for domain names and look-alikes
    */
   record Inputs(ProvisionRequest request, Catalog catalog, Deployer deployer, String domainService,
-      SpendPolicy policy) {}
+      SpendPolicy policy, DomainNames domainNames) {}
 }

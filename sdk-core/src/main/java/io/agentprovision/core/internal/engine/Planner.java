@@ -69,7 +69,8 @@ final class Planner {
     Catalog catalog = catalog(req.provider());
     SpendPolicy policy = config.spendPolicy();
     Instant now = config.clock().instant();
-    StepGraph graph = flow.graph(new Flow.Inputs(req, catalog, deployer, config.domainService(), policy));
+    StepGraph graph = flow.graph(new Flow.Inputs(req, catalog, deployer, config.domainService(), policy,
+        config.domainNames()));
 
     Budget budget = new Budget(policy, req, now);
     List<PlannedStep> judged = new ArrayList<>();

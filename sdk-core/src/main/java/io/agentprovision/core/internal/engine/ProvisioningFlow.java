@@ -1,5 +1,6 @@
 package io.agentprovision.core.internal.engine;
 
+import io.agentprovision.core.DomainNames;
 import io.agentprovision.core.InvalidRequestException;
 import io.agentprovision.core.ProvisionRequest;
 import io.agentprovision.core.catalog.Catalog;
@@ -61,11 +62,26 @@ final class ProvisioningFlow implements Flow {
     g.add(new ResourceStep(deployable, g.first(PlanStep.ID, PaymentMethodStep.ID, AccountStep.ID)));
     if (domain != null && req.domain() != null) {
       // a registration cannot be undone: buy it only once the plan, which can be, has gone through
-      g.add(new DomainStep(domain, req.domain(), g.first(PlanStep.ID, PaymentMethodStep.ID)));
+      // the host's domain rules, before anything is bought: a look-alike is refused here, or marked for a person
+      DomainNames.Lookalike lookalike = in.domainNames().vet(req.domain().isExact() ? "domain" : "domain query",
+          req.domain().text()).orElse(null);
+      g.add(new DomainStep(domain, req.domain(), in.domainNames(), lookalike != null,
+          g.first(PlanStep.ID, PaymentMethodStep.ID)));
       g.note("the domain's price is known once a name is chosen; it is checked against the policy and, above "
           + in.policy().approvalThreshold() + ", confirmed by a human at that price. Registrations are not refundable.");
+      if (lookalike != null) {
+        g.note("the domain " + lookalike.display() + " looks like " + (lookalike.resembles() != null
+            ? lookalike.resembles() : "another name") + " (" + lookalike.detail() + "); a person confirms it before it "
+            + "is bought");
+      }
     }
     g.add(new CredentialsStep(req.token(), g.present(ResourceStep.ID, DomainStep.ID)));
+    if (!req.token().isIpBound()) {
+      g.note("the deploy token is not IP-bound: " + (req.token().anyIpAllowed()
+          ? "the host allowed any address on purpose (TokenSpec.allowAnyIp())"
+          : "no TokenSpec.allowIps(...) was given, so anyone holding it can use it from anywhere until it expires")
+          + "; bind it with TokenSpec.allowIps(\"203.0.113.0/24\") to the addresses deploys come from");
+    }
     g.add(new DeployStep(req.app(), g.contains(DomainStep.ID), List.of(CredentialsStep.ID)));
     g.add(new VerifyStep(List.of(DeployStep.ID)));
     return g.build();

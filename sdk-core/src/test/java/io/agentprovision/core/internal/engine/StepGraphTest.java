@@ -42,7 +42,7 @@ class StepGraphTest {
     Catalog catalog = new Catalog(ProviderInfo.builder("cloudflare").termsOfService(URI.create("https://example.com/tos"))
         .build(), List.of(PAID_PLAN, WORKERS, DOMAINS));
     return ProvisioningFlow.INSTANCE.graph(new Flow.Inputs(req, catalog, new StubCloud(), "registrar:domain",
-        SpendPolicy.defaults()));
+        SpendPolicy.defaults(), io.agentprovision.core.DomainNames.defaults()));
   }
 
   private static Map<String, List<String>> dependencies(StepGraph g) {
@@ -71,7 +71,8 @@ class StepGraphTest {
     assertThat(g.upstream(VerifyStep.ID)).hasSize(9);
     assertThat(g.upstream(ResourceStep.ID)).doesNotContain(DomainStep.ID);
     assertThat(g.upstream(DomainStep.ID)).doesNotContain(ResourceStep.ID);
-    assertThat(g.notes()).singleElement().asString().contains("Registrations are not refundable");
+    assertThat(g.notes()).anySatisfy(n -> assertThat(n).contains("Registrations are not refundable"))
+        .anySatisfy(n -> assertThat(n).startsWith("the deploy token is not IP-bound")).hasSize(2);
     assertThat(g.step(AccountStep.ID).orElseThrow().approvals(List.of())).containsExactly(
         io.agentprovision.core.approval.CheckpointKind.TERMS_OF_SERVICE,
         io.agentprovision.core.approval.CheckpointKind.ACCOUNT_CONSENT);
@@ -89,7 +90,7 @@ class StepGraphTest {
         Map.entry("credentials", List.of("resource")),
         Map.entry("deploy", List.of("credentials")),
         Map.entry("verify", List.of("deploy")));
-    assertThat(g.notes()).isEmpty();
+    assertThat(g.notes()).singleElement().asString().startsWith("the deploy token is not IP-bound");
   }
 
   @Test
