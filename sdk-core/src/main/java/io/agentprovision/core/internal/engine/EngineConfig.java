@@ -3,6 +3,7 @@ package io.agentprovision.core.internal.engine;
 import io.agentprovision.core.FailureAction;
 import io.agentprovision.core.IdGenerator;
 import io.agentprovision.core.Sleeper;
+import io.agentprovision.core.http.HttpStack;
 import io.agentprovision.core.policy.SpendPolicy;
 import io.agentprovision.core.spi.ApprovalGate;
 import io.agentprovision.core.spi.AuditLog;
@@ -25,4 +26,5 @@ public record EngineConfig(Orchestrator orchestrator, Map<String, Deployer> depl
     AtomicReference<SpendPolicy> policy, SpendLedger ledger, ApprovalGate approvals, AuditLog audit,
     CredentialVault vault, RunJournal journal, List<ProvisioningListener> listeners, Clock clock, Sleeper sleeper,
     IdGenerator ids, ExecutorService stepExecutor, ExecutorService runExecutor, Duration stepTimeout,
-    Duration approvalTimeout, FailureAction failureAction, String domainService) {}
+    Duration approvalTimeout, FailureAction failureAction, String domainService, HttpStack http,
+    Duration verifyTimeout) {}

@@ -7,6 +7,7 @@ import io.agentprovision.core.ProviderException;
 import io.agentprovision.core.ProvisioningEvent;
 import io.agentprovision.core.RunId;
 import io.agentprovision.core.Sleeper;
+import io.agentprovision.core.http.HttpStack;
 import io.agentprovision.core.StepId;
 import io.agentprovision.core.approval.ApprovalDecision;
 import io.agentprovision.core.approval.CheckpointKind;
@@ -97,6 +98,11 @@ final class EngineContext implements StepContext {
   @Override
   public Sleeper sleeper() {
     return config.sleeper();
+  }
+
+  @Override
+  public HttpStack http() {
+    return config.http();
   }
 
   @Override

@@ -382,9 +382,10 @@ final class StepActions {
   private Map<String, String> verify(RunState rs, EngineContext ctx) {
     Deployer deployer = config.deployers().get(rs.request.provider());
     DeployedApp app = Outputs.deployed(rs.outputs(StepIds.DEPLOY));
+    // One request per poll (Deployer.verify makes a single attempt); bounded by the verify timeout, not the step's.
     Verification v = Polling.until(ctx, "app at " + app.primaryUrl(), () -> deployer.verify(app, ctx),
         x -> x.live() || (x.status() == 0 && x.note() != null), new Polling.Backoff(Duration.ofSeconds(1),
-            Duration.ofSeconds(8)));
+            Duration.ofSeconds(8)), ctx.clock().instant().plus(config.verifyTimeout()));
     auditor.record(rs.run, ctx.stepId(), "app.verified", rs.request.agent(), principal(rs), null, null,
         v.live() ? "live" : "not-run", null, Map.of("url", v.url().toString(), "status", String.valueOf(v.status())));
     Map<String, String> out = new LinkedHashMap<>();
