@@ -263,6 +263,9 @@ public final class OidcIdentityProvider implements IdentityProvider {
     try {
       return processor.process(signed, null);
     } catch (KeySourceException e) {
+      if (e.getCause() instanceof ProviderException fetchFailed) {
+        throw fetchFailed; // already typed, with the status and any Retry-After of the fetch
+      }
       throw new ProviderException(PROVIDER_NAME, 0, "jwks_unavailable", null, "the keys of " + issuer
           + " could not be read: " + ProtocolWire.scrub(e.getMessage()), true, e);
     } catch (BadJOSEException e) {
