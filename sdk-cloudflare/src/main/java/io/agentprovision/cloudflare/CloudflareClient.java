@@ -1,7 +1,6 @@
 package io.agentprovision.cloudflare;
 
 import io.agentprovision.cloudflare.internal.Fields;
-import io.agentprovision.cloudflare.internal.Redaction;
 import io.agentprovision.core.InvalidRequestException;
 import io.agentprovision.core.ProviderException;
 import io.agentprovision.core.Secret;
@@ -345,7 +344,7 @@ public final class CloudflareClient {
     } catch (IOException e) {
       LOG.debug("cloudflare {} failed: {}", context, e.getClass().getSimpleName());
       throw new ProviderException(PROVIDER, 0, "connection_failed", null, context + ": no response ("
-          + e.getClass().getSimpleName() + (e.getMessage() == null ? "" : ": " + Redaction.clean(e.getMessage())) + ")",
+          + e.getClass().getSimpleName() + (e.getMessage() == null ? "" : ": " + Secret.scrub(e.getMessage())) + ")",
           true, e);
     }
   }
@@ -372,7 +371,7 @@ public final class CloudflareClient {
     }
     if (!(parsed instanceof Map<?, ?>)) {
       throw new CloudflareException(status, List.of(CloudflareError.of(0, "the response is not a JSON envelope: "
-          + Redaction.clean(text))), List.of(), requestId, retryAfter, context);
+          + Secret.scrub(text))), List.of(), requestId, retryAfter, context);
     }
     @SuppressWarnings("unchecked")
     Map<String, Object> envelope = (Map<String, Object>) parsed;
@@ -396,7 +395,7 @@ public final class CloudflareClient {
           Map<String, Object> m = (Map<String, Object>) o;
           out.add(CloudflareError.from(m));
         } else if (o instanceof String s) {
-          out.add(CloudflareError.of(0, Redaction.clean(s)));
+          out.add(CloudflareError.of(0, Secret.scrub(s)));
         }
       }
     }

@@ -1,7 +1,7 @@
 package io.agentprovision.cloudflare;
 
+import io.agentprovision.core.Secret;
 import io.agentprovision.cloudflare.internal.Fields;
-import io.agentprovision.cloudflare.internal.Redaction;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -36,7 +36,7 @@ public record CloudflareError(int code, String message, @Nullable String documen
     for (Map<String, Object> c : Fields.objects(m, "error_chain")) {
       chain.add(from(c));
     }
-    return new CloudflareError((int) Fields.number(m, "code", 0), Redaction.clean(Fields.string(m, "message", "")),
+    return new CloudflareError((int) Fields.number(m, "code", 0), Secret.scrub(Fields.string(m, "message", "")),
         Fields.string(m, "documentation_url"), Fields.string(Fields.object(m, "source"), "pointer"), chain);
   }
 

@@ -1,5 +1,6 @@
 package io.agentprovision.core.catalog;
 
+import io.agentprovision.core.InvalidRequestException;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -17,7 +18,8 @@ import org.jspecify.annotations.Nullable;
  * @param scope {@code "account"} or {@code "project"}
  * @param pricing what it costs
  * @param configurationSchema the JSON Schema of its configuration, as parsed JSON
- * @param allowedUpdates service ids this one may be changed to (plan upgrades and downgrades)
+ * @param allowedUpdates service ids this one may be changed to (plan upgrades and downgrades); empty
+ *     when it may be changed to none
  */
 public record ServiceOffering(String id, String provider, @Nullable String description, List<String> categories, String kind,
     String scope, Pricing pricing, Map<String, Object> configurationSchema, List<String> allowedUpdates) {
@@ -41,5 +43,30 @@ public record ServiceOffering(String id, String provider, @Nullable String descr
 
   public boolean isDeployable() {
     return KIND_DEPLOYABLE.equals(kind);
+  }
+
+  /**
+   * Whether a resource of this service may be changed to {@code serviceId}: plan changes are allowed
+   * by {@link #allowedUpdates()} alone, so an empty list allows none; keeping the same service (a
+   * change of configuration) is always allowed. The one rule every orchestrator applies.
+   */
+  public boolean allowsUpdateTo(String serviceId) {
+    Objects.requireNonNull(serviceId, "serviceId");
+    return id.equals(serviceId) || allowedUpdates.contains(serviceId);
+  }
+
+  /**
+   * Refuses a change to {@code serviceId} that {@link #allowsUpdateTo} does not allow, before anything
+   * is sent.
+   *
+   * @throws InvalidRequestException naming {@code newServiceId} and the services it may change to
+   */
+  public void requireUpdateTo(String serviceId) {
+    if (!allowsUpdateTo(serviceId)) {
+      throw new InvalidRequestException("newServiceId", id + " cannot be changed to " + serviceId
+          + (allowedUpdates.isEmpty() ? ": the catalog allows it no change of service" : ""),
+          allowedUpdates.isEmpty() ? "remove it and provision " + serviceId + " instead"
+              : "change it to one of " + allowedUpdates);
+    }
   }
 }

@@ -25,7 +25,6 @@ import io.agentprovision.core.http.ResilienceInterceptor;
 import io.agentprovision.core.http.ResiliencePolicy;
 import io.agentprovision.core.internal.Checks;
 import io.agentprovision.core.internal.identity.JwksCache;
-import io.agentprovision.core.internal.protocol.ProtocolWire;
 import io.agentprovision.core.internal.protocol.SecureUrls;
 import io.agentprovision.core.policy.SpendPolicy;
 import io.agentprovision.core.spi.IdentityProvider;
@@ -261,7 +260,7 @@ public final class OidcIdentityProvider implements IdentityProvider {
       return processor.process(signed, null);
     } catch (KeySourceException e) {
       throw new ProviderException(PROVIDER_NAME, 0, "jwks_unavailable", null, "the keys of " + issuer
-          + " could not be read: " + ProtocolWire.scrub(e.getMessage()), true, e);
+          + " could not be read: " + Secret.scrub(e.getMessage()), true, e);
     } catch (BadJOSEException e) {
       String m = String.valueOf(e.getMessage()).toLowerCase(Locale.ROOT);
       if (m.contains("no matching key") || m.contains("another algorithm expected")) {
@@ -407,18 +406,20 @@ public final class OidcIdentityProvider implements IdentityProvider {
     }
     HttpUrl discovery = Objects.requireNonNull(HttpUrl.parse(issuer)).newBuilder()
         .addPathSegments(".well-known/openid-configuration").build();
-    Map<String, Object> doc;
+    String named;
+    String jwks;
     try {
-      doc = Json.parseObject(get(discovery, "discovery document"));
+      Map<String, Object> doc = Json.parseObject(get(discovery, "discovery document"));
+      named = Json.string(doc, "issuer");
+      jwks = Json.string(doc, "jwks_uri");
     } catch (IllegalArgumentException e) {
       throw new ProviderException(PROVIDER_NAME, 200, "malformed_discovery", null, "the discovery document of "
-          + issuer + " is not a JSON object", false);
+          + issuer + " is not a JSON object with string members issuer and jwks_uri", false);
     }
-    if (!issuer.equals(Json.string(doc, "issuer"))) {
+    if (!issuer.equals(named)) {
       throw new ProviderException(PROVIDER_NAME, 200, "issuer_mismatch", null, "the discovery document names issuer '"
-          + Json.string(doc, "issuer") + "', not " + issuer, false);
+          + Secret.scrub(named) + "', not " + issuer, false);
     }
-    String jwks = Json.string(doc, "jwks_uri");
     if (jwks == null) {
       throw new ProviderException(PROVIDER_NAME, 200, "malformed_discovery", null, "the discovery document of "
           + issuer + " has no jwks_uri", false);

@@ -102,14 +102,14 @@ final class Planner {
       planStep = paid(StepIds.PLAN, StepKind.PLAN, "subscribe to plan " + planSvc.id()
               + (planSvc.pricing().description() != null ? " (" + planSvc.pricing().description() + ")" : ""),
           List.of(anyPaid ? StepIds.PAYMENT : StepIds.ACCOUNT), planSvc, CheckpointKind.PAID_PLAN,
-          planSvc.pricing().amount(), true, budget);
+          planSvc.pricing().minimum(), true, budget);
     }
     PlannedStep resourceStep = paid(StepIds.RESOURCE, StepKind.RESOURCE, "provision " + deployable.id(),
         List.of(planStep != null ? StepIds.PLAN : anyPaid ? StepIds.PAYMENT : StepIds.ACCOUNT), deployable,
-        CheckpointKind.PAID_RESOURCE, deployable.pricing().amount(), true, budget);
+        CheckpointKind.PAID_RESOURCE, deployable.pricing().minimum(), true, budget);
     PlannedStep domainStep = null;
     if (domainSvc != null) {
-      Money quote = req.domain().maxPrice() != null ? req.domain().maxPrice() : domainSvc.pricing().amount();
+      Money quote = req.domain().maxPrice() != null ? req.domain().maxPrice() : domainSvc.pricing().minimum();
       domainStep = paid(StepIds.DOMAIN, StepKind.DOMAIN, (req.domain().isExact() ? "register " : "find and register a "
           + "domain like ") + req.domain().text() + " for " + req.domain().years() + " year(s)",
           // a registration cannot be undone: buy it only once the plan, which can be, has gone through
@@ -184,7 +184,8 @@ final class Planner {
     }
     if (quote == null) {
       if (priceFinal) {
-        throw new InvalidRequestException("plan", "the catalog lists no price for paid service '" + svc.id() + "'",
+        throw new InvalidRequestException("plan", "the catalog lists no price for paid service '" + svc.id() + "' ("
+            + svc.pricing().describe() + ")",
             "choose a service with a listed price; the SDK reserves the price before paying");
       }
       approvals.add(checkpoint);

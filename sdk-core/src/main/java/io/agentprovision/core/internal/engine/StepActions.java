@@ -183,24 +183,12 @@ final class StepActions {
    */
   private void mirrorCap(RunState rs, EngineContext ctx, SpendPolicy policy) {
     String provider = rs.request.provider();
-    List<SpendLimit> theirs = config.orchestrator().providerLimits(provider);
-    for (SpendLimit mine : policy.monthlyCapsFor(provider)) {
-      SpendLimit current = null;
-      for (SpendLimit t : theirs) {
-        if (t.interval() == SpendInterval.MONTHLY && t.amount().sameCurrency(mine.amount())
-            && (t.provider() == null || t.provider().equals(provider))
-            && (current == null || t.amount().lessThan(current.amount()))) {
-          current = t;
-        }
-      }
-      if (current != null && mine.amount().lessThan(current.amount())) {
-        config.orchestrator().updateProviderLimit(provider, SpendLimit.monthly(mine.amount()).forProvider(provider), ctx);
-        auditor.record(rs.run, ctx.stepId(), "provider_limit.mirrored", rs.request.agent(), principal(rs), null,
-            mine.amount(), "ok", ctx.idempotencyKey(), Map.of("orchestrator", config.orchestrator().name(),
-                "provider", provider, "from", current.amount().toString(), "to", mine.amount().toString()));
-      }
-      return; // the tightest cap decides
-    }
+    policy.capToMirror(provider, config.orchestrator().providerLimits(provider)).ifPresent(change -> {
+      config.orchestrator().updateProviderLimit(provider, change.to(), ctx);
+      auditor.record(rs.run, ctx.stepId(), "provider_limit.mirrored", rs.request.agent(), principal(rs), null,
+          change.to().amount(), "ok", ctx.idempotencyKey(), Map.of("orchestrator", config.orchestrator().name(),
+              "provider", provider, "from", change.from().amount().toString(), "to", change.to().amount().toString()));
+    });
   }
 
   private Map<String, String> provision(PlannedStep step, RunState rs, EngineContext ctx, CheckpointKind kind) {
