@@ -1,6 +1,8 @@
 package io.agentprovision.core.catalog;
 
 import io.agentprovision.core.InvalidRequestException;
+import java.util.Collections;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -33,7 +35,8 @@ public record ServiceOffering(String id, String provider, @Nullable String descr
     Objects.requireNonNull(kind, "kind");
     Objects.requireNonNull(scope, "scope");
     Objects.requireNonNull(pricing, "pricing");
-    configurationSchema = Map.copyOf(configurationSchema);
+    // not Map.copyOf: a JSON Schema may hold JSON nulls ("default": null), which it refuses
+    configurationSchema = Collections.unmodifiableMap(new LinkedHashMap<>(configurationSchema));
     allowedUpdates = List.copyOf(allowedUpdates);
   }
 

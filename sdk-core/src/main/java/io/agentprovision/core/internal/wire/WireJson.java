@@ -27,8 +27,26 @@ import org.jspecify.annotations.Nullable;
  * a whole answer.
  */
 public final class WireJson {
-  private static final Moshi BASE = new Moshi.Builder().add(new OneOrManyFactory()).build();
   private static final Pattern PATH = Pattern.compile("at (?:path )?(\\$\\S*)$");
+  /**
+   * Strings only from JSON strings: moshi's own adapter turns a number into text, which would hide a
+   * provider sending the wrong type where the SDK reads an id or a code.
+   */
+  private static final JsonAdapter<String> STRICT_STRING = new ReadOnlyAdapter<String>() {
+    @Override
+    public @Nullable String fromJson(JsonReader reader) throws IOException {
+      JsonReader.Token t = reader.peek();
+      if (t == JsonReader.Token.NULL) {
+        return reader.nextNull();
+      }
+      if (t != JsonReader.Token.STRING) {
+        throw new JsonDataException("Expected a string but was " + t + " at path " + reader.getPath());
+      }
+      return reader.nextString();
+    }
+  }.nullSafe();
+  private static final Moshi BASE = new Moshi.Builder().add(new OneOrManyFactory()).add(String.class, STRICT_STRING)
+      .build();
 
   private final Moshi moshi;
 
