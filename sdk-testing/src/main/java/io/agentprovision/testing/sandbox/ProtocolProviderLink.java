@@ -15,7 +15,6 @@ import io.agentprovision.testing.stripe.ProviderLink;
 import java.net.URI;
 import java.time.Clock;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -191,11 +190,9 @@ final class ProtocolProviderLink implements ProviderLink {
     if (t == null) {
       return known;
     }
-    Instant expires = t.expiresAt();
-    if (expires != null && t.refreshToken() != null && !clock.instant().plus(REFRESH_SKEW).isBefore(expires)) {
-      ProviderTokens fresh = client.refresh(t.refreshToken());
-      t = fresh.refreshToken() != null ? fresh : new ProviderTokens(fresh.accessToken(), t.refreshToken(),
-          fresh.expiresAt(), fresh.accountId(), fresh.paymentCredentials());
+    Secret refresh = t.refreshToken();
+    if (refresh != null && t.refreshDue(clock.instant(), REFRESH_SKEW)) {
+      t = client.refresh(refresh).keepingRefreshToken(refresh);
       sessions.put(known.reveal(), t);
     }
     return t.accessToken();
