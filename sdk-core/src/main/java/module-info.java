@@ -30,6 +30,7 @@ module io.agentprovision.core {
   requires transitive okhttp3;
   requires transitive com.squareup.moshi;
   requires com.nimbusds.jose.jwt;
+  requires com.ibm.icu;
   requires io.github.resilience4j.core;
   requires io.github.resilience4j.retry;
   requires io.github.resilience4j.circuitbreaker;

@@ -56,7 +56,7 @@ class QuickstartScriptTest {
 
     // both values arrived whole: the domain is refused for its space, not split into two arguments
     assertThat(r.exit()).as(r.err()).isEqualTo(Quickstart.USAGE);
-    assertThat(r.err()).contains("--domain 'ada shop' has an invalid label 'ada shop'");
+    assertThat(r.err()).contains("--domain \"ada shop\" has a character that domain names may not contain");
 
     Result ok = script("--out", "my dir", "--dry-run");
     assertThat(ok.exit()).as(ok.err()).isEqualTo(Quickstart.OK);

@@ -5,6 +5,7 @@ import io.agentprovision.cloudflare.Workers.WorkerRoute;
 import io.agentprovision.cloudflare.Workers.WorkerScript;
 import io.agentprovision.cloudflare.Zones.Zone;
 import io.agentprovision.core.AgentProvisionException;
+import io.agentprovision.core.DomainNames;
 import io.agentprovision.core.DomainRequest;
 import io.agentprovision.core.InvalidRequestException;
 import io.agentprovision.core.Secret;
@@ -401,7 +402,7 @@ public final class CloudflareDeployer implements Deployer {
     if (h.endsWith(".")) {
       h = h.substring(0, h.length() - 1);
     }
-    return DomainRequest.exact(h).text();
+    return DomainNames.defaults().validateHostName("domain", h);
   }
 
   // ---- verify, undeploy ---------------------------------------------------------------------

@@ -2,6 +2,7 @@ package io.agentprovision.cloudflare;
 
 import io.agentprovision.cloudflare.Registrar.DomainQuote;
 import io.agentprovision.cloudflare.Registrar.RegistrationWorkflow;
+import io.agentprovision.core.DomainNames;
 import io.agentprovision.core.DomainRequest;
 import io.agentprovision.core.InvalidRequestException;
 import io.agentprovision.core.Money;
@@ -50,14 +51,25 @@ public final class DomainPurchase {
 
   private final Registrar registrar;
   private final Polling.Backoff backoff;
+  private final DomainNames domainNames;
 
   public DomainPurchase(Registrar registrar) {
     this(registrar, DEFAULT_BACKOFF);
   }
 
   public DomainPurchase(Registrar registrar, Polling.Backoff backoff) {
+    this(registrar, backoff, DomainNames.defaults());
+  }
+
+  /**
+   * With the host's domain-name rules: an exact name that is a look-alike is refused, or put to a
+   * person when {@code names} says so; a suggested name that breaks a rule or is a look-alike is
+   * passed over.
+   */
+  public DomainPurchase(Registrar registrar, Polling.Backoff backoff, DomainNames names) {
     this.registrar = Objects.requireNonNull(registrar, "registrar");
     this.backoff = Objects.requireNonNull(backoff, "backoff");
+    this.domainNames = Objects.requireNonNull(names, "names");
   }
 
   /**
@@ -70,6 +82,7 @@ public final class DomainPurchase {
   public DomainQuote choose(DomainRequest request) {
     Objects.requireNonNull(request, "request");
     if (request.isExact()) {
+      domainNames.vet("domain", request.text()); // a look-alike is refused here unless the host puts it to a person
       DomainQuote q = registrar.check(request.text());
       if (!q.registrable()) {
         throw new InvalidRequestException("domain", "'" + q.name() + "' cannot be registered"
@@ -92,7 +105,8 @@ public final class DomainPurchase {
     List<DomainQuote> ordered = new ArrayList<>(suggestions);
     ordered.sort(order(request));
     for (DomainQuote q : ordered) {
-      if (q.registrable() && fits(q, request) && !names.contains(q.name()) && names.size() < Registrar.MAX_CHECK) {
+      if (q.registrable() && fits(q, request) && honest(q.name()) && !names.contains(q.name())
+          && names.size() < Registrar.MAX_CHECK) {
         names.add(q.name());
       }
     }
@@ -103,12 +117,21 @@ public final class DomainPurchase {
     List<DomainQuote> checked = new ArrayList<>(registrar.check(names));
     checked.sort(order(request));
     for (DomainQuote q : checked) {
-      if (q.registrable() && fits(q, request)) {
+      if (q.registrable() && fits(q, request) && honest(q.name())) {
         return q;
       }
     }
     throw new InvalidRequestException("domain query", "none of " + names + " is available"
         + (request.maxPrice() != null ? " at or below " + request.maxPrice() : ""), "try another word or a higher maxPrice");
+  }
+
+  /** Whether a suggested name keeps the domain rules and looks like no other name. */
+  private boolean honest(String name) {
+    try {
+      return domainNames.lookalike(domainNames.validate("domain", name)).isEmpty();
+    } catch (InvalidRequestException e) {
+      return false;
+    }
   }
 
   private static Comparator<DomainQuote> order(DomainRequest request) {
@@ -164,8 +187,24 @@ public final class DomainPurchase {
     DomainQuote quote = choose(request);
     String name = quote.name();
     Money price = requirePrice(quote, request.years());
+    Optional<DomainNames.Lookalike> lookalike = domainNames.lookalike(name);
+    if (lookalike.isPresent()) {
+      // only an exact name the host lets a person judge gets here: they see both forms before paying
+      DomainNames.Lookalike l = lookalike.get();
+      Map<String, String> ask = new LinkedHashMap<>();
+      ask.put("domain", l.ascii());
+      ask.put("domain_unicode", l.unicode());
+      if (l.resembles() != null) {
+        ask.put("resembles", l.resembles());
+      }
+      ask.put("finding", l.kind().name());
+      ctx.checkpoint(new CheckpointRequest(CheckpointKind.LOOKALIKE_DOMAIN, "Buy the look-alike domain " + l.display()
+          + "?", l.display() + " looks like " + (l.resembles() != null ? l.resembles() : "another name") + ": "
+          + l.detail(), price, null, ask, null));
+    }
     Map<String, String> details = new LinkedHashMap<>();
     details.put("domain", name);
+    details.put("domain_unicode", DomainNames.toUnicode(name));
     details.put("years", String.valueOf(request.years()));
     details.put("auto_renew", String.valueOf(request.autoRenew()));
     details.put("registration_cost", String.valueOf(quote.registrationCost()));
@@ -176,7 +215,7 @@ public final class DomainPurchase {
     details.put("sandbox", String.valueOf(registrar.isSandbox()));
     details.put("refundable", "false");
     SpendAuthorization auth = ctx.authorizeSpend(new SpendRequest(CheckpointKind.DOMAIN_PURCHASE, CloudflareClient.PROVIDER,
-        price, "Register " + name + " for " + request.years() + " year(s) at Cloudflare Registrar (non-refundable)",
+        price, "Register " + DomainNames.display(name) + " for " + request.years() + " year(s) at Cloudflare Registrar (non-refundable)",
         details));
     RegistrationWorkflow wf;
     try {

@@ -194,7 +194,7 @@ public final class AgentProvisioner implements AutoCloseable {
    * rotates. A token without expiry is never due.
    */
   public List<RunId> credentialsDueForRotation(Duration window) {
-    return engine.dueForRotation(Objects.requireNonNull(window, "window"));
+    return engine.dueForRotation(Checks.nonNegative("window", window));
   }
 
   /** Rotates every token {@link #credentialsDueForRotation due} within {@code window}; returns what was rotated. */
@@ -319,6 +319,7 @@ public final class AgentProvisioner implements AutoCloseable {
     private Duration approvalTimeout = DEFAULT_APPROVAL_TIMEOUT;
     private FailureAction failureAction = FailureAction.COMPENSATE;
     private String domainService = DEFAULT_DOMAIN_SERVICE;
+    private DomainNames domainNames = DomainNames.defaults();
 
     private Builder() {}
 
@@ -435,6 +436,17 @@ public final class AgentProvisioner implements AutoCloseable {
       return this;
     }
 
+    /**
+     * The domain-name rules the planner and the domain step apply to the requested name and to
+     * every name the provider offers: public suffixes, protected names, and whether a look-alike is
+     * refused ({@link DomainNames#DEFAULT_LOOKALIKE_POLICY}) or put to a person. Default
+     * {@link DomainNames#defaults()}.
+     */
+    public Builder domainNames(DomainNames names) {
+      this.domainNames = Objects.requireNonNull(names, "domainNames");
+      return this;
+    }
+
     public AgentProvisioner build() {
       if (orchestrator == null) {
         throw new InvalidRequestException("orchestrator", "is missing",
@@ -463,7 +475,7 @@ public final class AgentProvisioner implements AutoCloseable {
           approvals != null ? approvals : ApprovalGates.denyAll(clock),
           audit != null ? audit : AuditLog.inMemory(), vault != null ? vault : CredentialVault.inMemory(),
           journal != null ? journal : RunJournal.inMemory(), List.copyOf(listeners), clock, sleeper, ids, steps, runs,
-          stepTimeout, approvalTimeout, failureAction, domainService);
+          stepTimeout, approvalTimeout, failureAction, domainService, domainNames);
       return new AgentProvisioner(new Engine(config), owned);
     }
 

@@ -1,9 +1,9 @@
 package io.agentprovision.core;
 
+import io.agentprovision.core.internal.Untrusted;
+import java.util.ArrayList;
 import java.util.List;
-import java.util.Locale;
 import java.util.Objects;
-import java.util.regex.Pattern;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -23,8 +23,6 @@ public final class DomainRequest {
   /** Registration years when none are given. */
   public static final int DEFAULT_YEARS = 1;
 
-  private static final Pattern LABEL = Pattern.compile("[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?");
-
   private final String text;
   private final boolean exact;
   private final @Nullable Money maxPrice;
@@ -42,40 +40,30 @@ public final class DomainRequest {
     this.preferredTlds = List.copyOf(preferredTlds);
   }
 
-  /** Search for a name like {@code query} (a word such as {@code "my-app"} or a name with a TLD). */
+  /**
+   * Search for a name like {@code query}: one label such as {@code "my-app"} (or {@code "bücher"}),
+   * or a name with a public suffix such as {@code "my-app.dev"}, under the rules of
+   * {@link DomainNames#validateQuery}. Look-alikes are judged at plan time, under the host's
+   * {@link DomainNames} configuration.
+   *
+   * @throws InvalidRequestException (field {@code domain query}) when the query breaks a rule
+   */
   public static DomainRequest query(String query) {
-    return new DomainRequest(validate("domain query", query, false), false, null, DEFAULT_YEARS, false, List.of());
+    return new DomainRequest(DomainNames.validateQuery("domain query", query, DomainNames.builtInPublicSuffixes()),
+        false, null, DEFAULT_YEARS, false, List.of());
   }
 
-  /** Register exactly {@code domainName}, such as {@code "my-app.com"}. */
+  /**
+   * Register exactly {@code domainName}, such as {@code "my-app.com"} or {@code "bücher.de"}, under
+   * the rules of {@link DomainNames#validate} with the built-in public suffixes: IDNA 2008, lengths,
+   * hyphens, no all-numeric TLD (so no IP address), and one label under a known public suffix.
+   * Look-alikes are judged at plan time, under the host's {@link DomainNames} configuration.
+   *
+   * @throws InvalidRequestException (field {@code domain}) when the name breaks a rule
+   */
   public static DomainRequest exact(String domainName) {
-    return new DomainRequest(validate("domain", domainName, true), true, null, DEFAULT_YEARS, false, List.of());
-  }
-
-  private static String validate(String field, @Nullable String value, boolean needsTld) {
-    if (value == null || value.isBlank()) {
-      throw new InvalidRequestException(field, "is empty", needsTld
-          ? "pass a full domain name such as \"my-app.com\"" : "pass a word to search for, such as \"my-app\"");
-    }
-    String v = value.trim().toLowerCase(Locale.ROOT);
-    if (v.endsWith(".")) {
-      v = v.substring(0, v.length() - 1);
-    }
-    String[] labels = v.split("\\.", -1);
-    if (v.length() > 253) {
-      throw new InvalidRequestException(field, "is longer than 253 characters", "use a shorter name");
-    }
-    for (String label : labels) {
-      if (!LABEL.matcher(label).matches()) {
-        throw new InvalidRequestException(field, "'" + value + "' has an invalid label '" + label + "'",
-            "use letters, digits and inner hyphens, 1 to 63 characters per label, such as \"my-app.com\"");
-      }
-    }
-    if (needsTld && labels.length < 2) {
-      throw new InvalidRequestException(field, "'" + value + "' has no top-level domain",
-          "write the full name, such as \"" + v + ".com\", or use DomainRequest.query(\"" + v + "\")");
-    }
-    return v;
+    return new DomainRequest(DomainNames.validateName("domain", domainName, DomainNames.builtInPublicSuffixes()),
+        true, null, DEFAULT_YEARS, false, List.of());
   }
 
   /** Refuse any choice priced above {@code price} (per registration, all years together). */
@@ -98,20 +86,34 @@ public final class DomainRequest {
     return new DomainRequest(text, exact, maxPrice, years, renew, preferredTlds);
   }
 
-  /** Among search results, prefer these TLDs in this order (without dots, such as {@code "com"}). */
+  /** Among search results, prefer these TLDs in this order (without dots, such as {@code "com"} or {@code "рф"}). */
   public DomainRequest preferTlds(String... tlds) {
+    Objects.requireNonNull(tlds, "preferTlds");
+    List<String> out = new ArrayList<>();
     for (String t : tlds) {
-      if (t == null || !LABEL.matcher(t.toLowerCase(Locale.ROOT)).matches()) {
-        throw new InvalidRequestException("preferTlds", "'" + t + "' is not a TLD", "pass TLDs such as \"com\", \"dev\"");
+      String ascii;
+      try {
+        ascii = DomainNames.toAscii(t);
+      } catch (InvalidRequestException e) {
+        throw new InvalidRequestException("preferTlds", e.problem(), "pass TLDs such as \"com\", \"dev\"");
       }
+      if (t.strip().startsWith(".") || ascii.contains(".") || ascii.chars().allMatch(Character::isDigit)) {
+        throw new InvalidRequestException("preferTlds", Untrusted.quote(t) + " is not a TLD",
+            "pass TLDs without dots, such as \"com\", \"dev\"");
+      }
+      out.add(ascii);
     }
-    return new DomainRequest(text, exact, maxPrice, years, autoRenew,
-        List.of(tlds).stream().map(t -> t.toLowerCase(Locale.ROOT)).toList());
+    return new DomainRequest(text, exact, maxPrice, years, autoRenew, out);
   }
 
-  /** The search text or the exact name, lower case. */
+  /** The search text or the exact name in its ASCII form ({@code xn--} labels), lower case, as sent to the provider. */
   public String text() {
     return text;
+  }
+
+  /** The search text or the exact name as a person reads it: {@link DomainNames#display}. */
+  public String display() {
+    return DomainNames.display(text);
   }
 
   public boolean isExact() {
@@ -145,6 +147,7 @@ public final class DomainRequest {
     return Objects.hash(text, exact, maxPrice, years, autoRenew, preferredTlds);
   }
 
+  /** The ASCII form, stable across versions: the engine derives idempotency keys from it. {@link #display()} is for people. */
   @Override
   public String toString() {
     return (exact ? "exact " : "query ") + text + (maxPrice != null ? " max " + maxPrice : "") + " " + years + "y";

@@ -1,5 +1,6 @@
 package io.agentprovision.core;
 
+import io.agentprovision.core.internal.Untrusted;
 import java.io.Serializable;
 import java.math.BigDecimal;
 import java.util.Currency;
@@ -22,6 +23,9 @@ import java.util.Objects;
  */
 public final class Money implements Comparable<Money>, Serializable {
   private static final long serialVersionUID = 1L;
+
+  /** The longest amount text read. */
+  private static final int MAX_AMOUNT_CHARS = 64;
 
   private final long minor;
   private final Currency currency;
@@ -82,7 +86,7 @@ public final class Money implements Comparable<Money>, Serializable {
     String t = text.trim();
     int space = t.indexOf(' ');
     if (space != 3) {
-      throw new InvalidRequestException("money", "'" + text + "' is not of the form 'USD 12.34'",
+      throw new InvalidRequestException("money", Untrusted.quote(text) + " is not of the form 'USD 12.34'",
           "write a three-letter ISO currency code, a space and a decimal amount");
     }
     return of(t.substring(4).trim(), t.substring(0, 3));
@@ -108,7 +112,7 @@ public final class Money implements Comparable<Money>, Serializable {
     try {
       c = Currency.getInstance(code.trim().toUpperCase(Locale.ROOT));
     } catch (IllegalArgumentException e) {
-      throw new InvalidRequestException("currency", "'" + code + "' is not an ISO 4217 currency code",
+      throw new InvalidRequestException("currency", Untrusted.quote(code) + " is not an ISO 4217 currency code",
           "pass a code such as \"USD\" or \"EUR\"");
     }
     requireMinorUnits(c);
@@ -127,8 +131,13 @@ public final class Money implements Comparable<Money>, Serializable {
       throw new InvalidRequestException("amount", "is empty", "pass a decimal such as \"12.34\"");
     }
     String s = amount.trim();
+    if (s.length() > MAX_AMOUNT_CHARS) {
+      // a long's minor units have 19 digits: longer text is no amount, and parsing it costs time
+      throw new InvalidRequestException("amount", "is " + s.length() + " characters long, more than the "
+          + MAX_AMOUNT_CHARS + " an amount may have", "pass a decimal such as \"12.34\"");
+    }
     if (!s.matches("-?[0-9]+(\\.[0-9]+)?")) {
-      throw new InvalidRequestException("amount", "'" + amount + "' is not a plain decimal number",
+      throw new InvalidRequestException("amount", Untrusted.quote(amount) + " is not a plain decimal number",
           "write digits with an optional '.' and fraction, such as \"12.34\"");
     }
     int digits = c.getDefaultFractionDigits();

@@ -1,14 +1,13 @@
 package io.agentprovision.core;
 
-import java.net.InetAddress;
-import java.net.UnknownHostException;
+import io.agentprovision.core.internal.IpRange;
+import io.agentprovision.core.internal.Untrusted;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Objects;
 import java.util.Set;
-import java.util.regex.Pattern;
 
 /**
  * What the deploy credential minted for a run may do and where from: least privilege (only the
@@ -31,8 +30,6 @@ public final class TokenSpec {
   /** The shortest time to live accepted. */
   public static final Duration MIN_TTL = Duration.ofMinutes(5);
 
-  private static final Pattern IPV4 = Pattern.compile("\\d{1,3}(\\.\\d{1,3}){3}");
-  private static final Pattern IPV6 = Pattern.compile("[0-9A-Fa-f:.]+");
 
   /** What happens to the broad credential the orchestrator revealed once the narrow one exists. */
   public enum BroadToken {
@@ -49,37 +46,75 @@ public final class TokenSpec {
   private final Duration ttl;
   private final Set<String> extraPermissions;
   private final BroadToken broadToken;
+  private final boolean anyIpAllowed;
 
   private TokenSpec(List<String> allowIps, List<String> denyIps, Duration ttl, Set<String> extraPermissions,
       BroadToken broadToken) {
+    this(allowIps, denyIps, ttl, extraPermissions, broadToken, false);
+  }
+
+  private TokenSpec(List<String> allowIps, List<String> denyIps, Duration ttl, Set<String> extraPermissions,
+      BroadToken broadToken, boolean anyIpAllowed) {
     this.allowIps = List.copyOf(allowIps);
     this.denyIps = List.copyOf(denyIps);
     this.ttl = ttl;
     this.extraPermissions = Set.copyOf(extraPermissions);
     this.broadToken = broadToken;
+    this.anyIpAllowed = anyIpAllowed;
   }
 
-  /** Only what the deployment needs, {@link #DEFAULT_TTL}, no IP condition, broad token kept. */
+  /**
+   * Only what the deployment needs, {@link #DEFAULT_TTL}, no IP condition yet (the plan notes a
+   * token that is not IP-bound: add {@link #allowIps(String...)}), broad token kept.
+   */
   public static TokenSpec leastPrivilege() {
     return new TokenSpec(List.of(), List.of(), DEFAULT_TTL, Set.of(), BroadToken.KEEP);
   }
 
-  /** Only requests from these addresses or CIDR ranges may use the token. */
+  /**
+   * Only requests from these addresses or CIDR ranges may use the token. Each is parsed strictly
+   * ({@link #cidr}) and kept in its canonical form. Ranges that together hold every IPv4 or every
+   * IPv6 address ({@code 0.0.0.0/0}, {@code ::/0}, {@code 0.0.0.0/1} with {@code 128.0.0.0/1})
+   * bind nothing and are refused: say so on purpose with {@link #allowAnyIp()} instead.
+   */
   public TokenSpec allowIps(String... cidrs) {
+    Objects.requireNonNull(cidrs, "allowIps");
     List<String> list = new ArrayList<>(allowIps);
-    for (String c : cidrs) {
-      list.add(cidr("allowIps", c));
+    List<IpRange> ranges = new ArrayList<>();
+    for (String c : list) {
+      ranges.add(IpRange.parse("allowIps", c));
     }
-    return new TokenSpec(list, denyIps, ttl, extraPermissions, broadToken);
+    for (String c : cidrs) {
+      IpRange r = IpRange.parse("allowIps", c);
+      ranges.add(r);
+      if (IpRange.coverEveryAddress(ranges)) {
+        throw new InvalidRequestException("allowIps", Untrusted.quote(c) + (list.isEmpty() ? "" : " with " + list)
+            + " lets every " + (r.isV4() ? "IPv4" : "IPv6") + " address use the token, which binds it to no address at all",
+            "list the addresses deploys come from, such as \"203.0.113.0/24\"; to let any address use the token on "
+                + "purpose, call TokenSpec.allowAnyIp() instead");
+      }
+      list.add(r.canonical());
+    }
+    return new TokenSpec(list, denyIps, ttl, extraPermissions, broadToken, false);
   }
 
-  /** Requests from these addresses or CIDR ranges may not use the token. */
+  /**
+   * Lets the token be used from any address, on purpose: clears {@link #allowIps()}. The plan says
+   * that the token is not IP-bound. Prefer {@link #allowIps(String...)} with the addresses deploys
+   * come from; a later call to it binds the token again.
+   */
+  public TokenSpec allowAnyIp() {
+    return new TokenSpec(List.of(), denyIps, ttl, extraPermissions, broadToken, true);
+  }
+
+  /** Requests from these addresses or CIDR ranges may not use the token; parsed like {@link #allowIps(String...)}. */
   public TokenSpec denyIps(String... cidrs) {
+    Objects.requireNonNull(cidrs, "denyIps");
     List<String> list = new ArrayList<>(denyIps);
     for (String c : cidrs) {
       list.add(cidr("denyIps", c));
     }
-    return new TokenSpec(allowIps, list, ttl, extraPermissions, broadToken);
+    return new TokenSpec(allowIps, list, ttl, extraPermissions, broadToken, anyIpAllowed);
   }
 
   /** How long the token lives, between {@link #MIN_TTL} and {@link #MAX_TTL}. */
@@ -89,7 +124,7 @@ public final class TokenSpec {
       throw new InvalidRequestException("ttl", "must be between " + MIN_TTL + " and " + MAX_TTL + " (was " + timeToLive + ")",
           "pass a duration such as Duration.ofDays(7) and rotate before it ends");
     }
-    return new TokenSpec(allowIps, denyIps, timeToLive, extraPermissions, broadToken);
+    return new TokenSpec(allowIps, denyIps, timeToLive, extraPermissions, broadToken, anyIpAllowed);
   }
 
   /**
@@ -102,16 +137,28 @@ public final class TokenSpec {
     }
     Set<String> set = new LinkedHashSet<>(extraPermissions);
     set.add(permissionName);
-    return new TokenSpec(allowIps, denyIps, ttl, set, broadToken);
+    return new TokenSpec(allowIps, denyIps, ttl, set, broadToken, anyIpAllowed);
   }
 
   /** What to do with the broad credential once the narrow one works. */
   public TokenSpec retireBroadToken(BroadToken action) {
-    return new TokenSpec(allowIps, denyIps, ttl, extraPermissions, Objects.requireNonNull(action, "action"));
+    return new TokenSpec(allowIps, denyIps, ttl, extraPermissions, Objects.requireNonNull(action, "action"),
+        anyIpAllowed);
   }
 
+  /** The allowed addresses and ranges, each in canonical form; empty when the token is not IP-bound. */
   public List<String> allowIps() {
     return allowIps;
+  }
+
+  /** Whether only listed addresses may use the token. */
+  public boolean isIpBound() {
+    return !allowIps.isEmpty();
+  }
+
+  /** Whether the host said on purpose, with {@link #allowAnyIp()}, that any address may use the token. */
+  public boolean anyIpAllowed() {
+    return anyIpAllowed;
   }
 
   public List<String> denyIps() {
@@ -131,74 +178,32 @@ public final class TokenSpec {
   }
 
   /**
-   * Normalises an IP address or CIDR range ({@code "203.0.113.7"}, {@code "203.0.113.0/24"},
-   * {@code "2001:db8::/32"}) and refuses anything else. Never resolves host names.
+   * Parses an IP address or CIDR range strictly and returns its canonical form: IPv4 in plain
+   * dotted decimal ({@code "203.0.113.7"}, {@code "203.0.113.0/24"}), IPv6 as RFC 5952 writes it
+   * ({@code "2001:DB8:0:0:0:0:0:1"} becomes {@code "2001:db8::1"}), the prefix kept when one was
+   * written. Refuses host names (nothing is resolved), zone ids, leading zeros, a prefix out of
+   * range and host bits set under the prefix ({@code "203.0.113.7/24"}).
+   *
+   * @throws InvalidRequestException naming {@code field}
    */
   public static String cidr(String field, String value) {
-    if (value == null || value.isBlank()) {
-      throw new InvalidRequestException(field, "an address is empty", "pass addresses or CIDR ranges such as \"203.0.113.0/24\"");
-    }
-    String v = value.trim();
-    String addr = v;
-    int prefix = -1;
-    int slash = v.indexOf('/');
-    if (slash >= 0) {
-      addr = v.substring(0, slash);
-      try {
-        prefix = Integer.parseInt(v.substring(slash + 1));
-      } catch (NumberFormatException e) {
-        throw bad(field, value);
-      }
-    }
-    boolean v4 = IPV4.matcher(addr).matches();
-    boolean v6 = !v4 && addr.contains(":") && IPV6.matcher(addr).matches();
-    if (!v4 && !v6) {
-      throw bad(field, value);
-    }
-    if (v4) {
-      for (String part : addr.split("\\.")) {
-        if (Integer.parseInt(part) > 255) {
-          throw bad(field, value);
-        }
-        if (part.length() > 1 && part.startsWith("0")) {
-          // some parsers read a leading zero as octal (010 = 8): an allow-list must not be ambiguous
-          throw new InvalidRequestException(field, "'" + value + "' has a part with a leading zero, which some systems "
-              + "read as octal", "write each part in plain decimal, such as \"10.0.0.1\"");
-        }
-      }
-    }
-    try {
-      InetAddress.getByName(addr); // a literal only: the patterns above exclude host names
-    } catch (UnknownHostException e) {
-      throw bad(field, value);
-    }
-    int max = v4 ? 32 : 128;
-    if (slash >= 0 && (prefix < 0 || prefix > max)) {
-      throw new InvalidRequestException(field, "'" + value + "' has prefix length " + prefix + " outside 0.." + max,
-          "use a prefix such as /24 for IPv4 or /48 for IPv6");
-    }
-    return v;
-  }
-
-  private static InvalidRequestException bad(String field, String value) {
-    return new InvalidRequestException(field, "'" + value + "' is not an IP address or CIDR range",
-        "pass addresses or ranges such as \"203.0.113.7\", \"203.0.113.0/24\" or \"2001:db8::/32\"");
+    return IpRange.parse(field, value).canonical();
   }
 
   @Override
   public boolean equals(Object o) {
     return o instanceof TokenSpec t && t.allowIps.equals(allowIps) && t.denyIps.equals(denyIps) && t.ttl.equals(ttl)
-        && t.extraPermissions.equals(extraPermissions) && t.broadToken == broadToken;
+        && t.extraPermissions.equals(extraPermissions) && t.broadToken == broadToken && t.anyIpAllowed == anyIpAllowed;
   }
 
   @Override
   public int hashCode() {
-    return Objects.hash(allowIps, denyIps, ttl, extraPermissions, broadToken);
+    return Objects.hash(allowIps, denyIps, ttl, extraPermissions, broadToken, anyIpAllowed);
   }
 
   @Override
   public String toString() {
-    return "TokenSpec{allow=" + allowIps + ", deny=" + denyIps + ", ttl=" + ttl + ", extra=" + extraPermissions
-        + ", broadToken=" + broadToken + "}";
+    return "TokenSpec{allow=" + (anyIpAllowed ? "any" : allowIps) + ", deny=" + denyIps + ", ttl=" + ttl
+        + ", extra=" + extraPermissions + ", broadToken=" + broadToken + "}";
   }
 }

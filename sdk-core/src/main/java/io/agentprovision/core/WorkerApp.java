@@ -1,22 +1,33 @@
 package io.agentprovision.core;
 
+import io.agentprovision.core.internal.Untrusted;
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.UncheckedIOException;
+import java.nio.channels.Channels;
+import java.nio.channels.SeekableByteChannel;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.FileVisitOption;
+import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.nio.file.SimpleFileVisitor;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.BasicFileAttributes;
 import java.time.LocalDate;
 import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Comparator;
+import java.util.EnumSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
+import java.util.TreeMap;
 import java.util.regex.Pattern;
-import java.util.stream.Stream;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -39,6 +50,8 @@ public final class WorkerApp {
       "src/index.js", "src/index.mjs", "src/worker.js");
   /** The largest total upload accepted: 10 MiB, Cloudflare's limit for paid plans. */
   public static final long MAX_TOTAL_BYTES = 10L * 1024 * 1024;
+  /** The longest module path accepted. */
+  public static final int MAX_MODULE_PATH_CHARS = 256;
 
   private static final Pattern NAME = Pattern.compile("[a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?");
   private static final Pattern BINDING = Pattern.compile("[A-Za-z_][A-Za-z0-9_]{0,63}");
@@ -65,50 +78,117 @@ public final class WorkerApp {
   }
 
   /**
+   * {@link #fromDirectory(Path, DirectoryLimits)} with {@link DirectoryLimits#defaults()}.
+   */
+  public static WorkerApp fromDirectory(Path dir) {
+    return fromDirectory(dir, DirectoryLimits.defaults());
+  }
+
+  /**
    * Reads every {@code .js}, {@code .mjs}, {@code .cjs}, {@code .wasm}, {@code .json}, {@code .txt}
    * and {@code .html} file under {@code dir} (skipping {@code node_modules} and dot-files). The main
    * module is the first of {@link #MAIN_MODULE_CANDIDATES} present; the script name is the directory
    * name, lower-cased, with other characters turned into {@code -}, shortened to 63 characters.
+   *
+   * <p>What is published must be what is in the directory, so reading refuses (never skips
+   * silently): a symbolic link whose target lies outside the directory (its real path is resolved),
+   * a broken link, a file of a module type that is not a regular file (a pipe or a device), a file
+   * name that is not a valid {@link Builder#module module path}, and more files, a larger file or
+   * more bytes in all than {@code limits} allow. A link to a file inside the directory is read as
+   * that file. Files are opened without following links, so a file swapped for a link after the
+   * check is not read through it.
+   *
+   * @throws InvalidRequestException (field {@code app} or {@code module}) for any of the above
    */
-  public static WorkerApp fromDirectory(Path dir) {
+  public static WorkerApp fromDirectory(Path dir, DirectoryLimits limits) {
     Objects.requireNonNull(dir, "dir");
+    Objects.requireNonNull(limits, "limits");
     if (!Files.isDirectory(dir)) {
       throw new InvalidRequestException("app", "directory " + dir + " does not exist",
           "pass the directory that holds the Worker's index.js");
     }
-    Path root = dir.toAbsolutePath().normalize();
-    String dirName = root.getFileName() == null ? "app" : root.getFileName().toString();
+    Path root;
+    try {
+      root = dir.toRealPath();
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot read app directory " + dir, e);
+    }
+    Path named = dir.toAbsolutePath().normalize();
+    String dirName = named.getFileName() == null ? "app" : named.getFileName().toString();
     String scriptName = dirName.toLowerCase(Locale.ROOT).replaceAll("[^a-z0-9_-]+", "-").replaceAll("^[-_]+", "");
     if (scriptName.length() > 63) {
       scriptName = scriptName.substring(0, 63); // the longest script name the builder accepts
     }
     scriptName = scriptName.replaceAll("[-_]+$", "");
     Builder b = builder(scriptName.isEmpty() ? "app" : scriptName);
-    List<Path> files;
-    try (Stream<Path> walk = Files.walk(root)) {
-      files = walk.filter(Files::isRegularFile)
-          .filter(p -> {
-            Path rel = root.relativize(p);
-            for (Path part : rel) {
-              String s = part.toString();
-              if (s.startsWith(".") || s.equals("node_modules")) {
-                return false;
-              }
+    Map<String, Path> files = new TreeMap<>();
+    try {
+      Files.walkFileTree(root, EnumSet.noneOf(FileVisitOption.class), Integer.MAX_VALUE, new SimpleFileVisitor<>() {
+        @Override
+        public FileVisitResult preVisitDirectory(Path d, BasicFileAttributes attrs) {
+          if (!d.equals(root) && skipped(d.getFileName().toString())) {
+            return FileVisitResult.SKIP_SUBTREE;
+          }
+          return FileVisitResult.CONTINUE;
+        }
+
+        @Override
+        public FileVisitResult visitFile(Path f, BasicFileAttributes attrs) throws IOException {
+          if (skipped(f.getFileName().toString())) {
+            return FileVisitResult.CONTINUE;
+          }
+          String rel = modulePath(root, f);
+          Path target = f;
+          BasicFileAttributes targetAttrs = attrs;
+          if (attrs.isSymbolicLink()) {
+            try {
+              target = f.toRealPath();
+            } catch (NoSuchFileException e) {
+              throw new InvalidRequestException("app", Untrusted.quote(rel) + " is a link to nothing (a broken link)",
+                  "remove the link or restore its target inside " + dir);
             }
-            return contentType(rel.toString()) != null;
-          })
-          .sorted(Comparator.comparing(Path::toString))
-          .toList();
+            if (!target.startsWith(root)) {
+              throw new InvalidRequestException("app", Untrusted.quote(rel) + " is a link to "
+                  + Untrusted.quote(target) + ", outside the app directory; its content would be published",
+                  "copy what the app needs into " + dir + " and remove the link");
+            }
+            targetAttrs = Files.readAttributes(target, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+            if (targetAttrs.isDirectory()) {
+              return FileVisitResult.CONTINUE; // its files are read where they really are, inside the directory
+            }
+          }
+          if (contentType(rel) == null) {
+            return FileVisitResult.CONTINUE;
+          }
+          if (!targetAttrs.isRegularFile()) {
+            throw new InvalidRequestException("app", Untrusted.quote(rel) + " is not a regular file",
+                "keep only regular files of the app's modules in " + dir);
+          }
+          if (files.size() >= limits.maxFiles()) {
+            throw new InvalidRequestException("app", dir + " holds more than " + limits.maxFiles() + " module files",
+                "bundle the app, or raise WorkerApp.DirectoryLimits.maxFiles");
+          }
+          if (targetAttrs.size() > limits.maxFileBytes()) {
+            throw new InvalidRequestException("app", Untrusted.quote(rel) + " is " + targetAttrs.size()
+                + " bytes, over the " + limits.maxFileBytes() + "-byte limit for one file",
+                "move large assets to storage, or raise WorkerApp.DirectoryLimits.maxFileBytes");
+          }
+          files.put(rel, target);
+          return FileVisitResult.CONTINUE;
+        }
+      });
     } catch (IOException e) {
       throw new UncheckedIOException("cannot read app directory " + dir, e);
     }
-    for (Path p : files) {
-      String rel = root.relativize(p).toString().replace('\\', '/');
-      try {
-        b.module(rel, Files.readAllBytes(p));
-      } catch (IOException e) {
-        throw new UncheckedIOException("cannot read " + p, e);
+    long total = 0;
+    for (Map.Entry<String, Path> e : files.entrySet()) {
+      byte[] content = readAtMost(e.getValue(), limits.maxFileBytes(), e.getKey());
+      total += content.length;
+      if (total > limits.maxTotalBytes()) {
+        throw new InvalidRequestException("app", dir + " holds more than " + limits.maxTotalBytes()
+            + " bytes of modules", "bundle and minify the app, or raise WorkerApp.DirectoryLimits.maxTotalBytes");
       }
+      b.module(e.getKey(), content);
     }
     String main = null;
     for (String c : MAIN_MODULE_CANDIDATES) {
@@ -123,6 +203,37 @@ public final class WorkerApp {
           + "WorkerApp.builder(name).mainModule(...)");
     }
     return b.mainModule(main).build();
+  }
+
+  private static boolean skipped(String name) {
+    return name.startsWith(".") || name.equals("node_modules");
+  }
+
+  /** The module path of {@code file}: its names under {@code root} joined by '/', whatever the platform. */
+  private static String modulePath(Path root, Path file) {
+    StringBuilder sb = new StringBuilder();
+    for (Path part : root.relativize(file)) {
+      if (sb.length() > 0) {
+        sb.append('/');
+      }
+      sb.append(part);
+    }
+    return sb.toString();
+  }
+
+  /** Reads a regular file without following a link, and never more than {@code max} bytes. */
+  private static byte[] readAtMost(Path file, long max, String rel) {
+    try (SeekableByteChannel ch = Files.newByteChannel(file, StandardOpenOption.READ, LinkOption.NOFOLLOW_LINKS);
+         InputStream in = Channels.newInputStream(ch)) {
+      byte[] content = in.readNBytes((int) Math.min(Integer.MAX_VALUE - 8, max + 1));
+      if (content.length > max) {
+        throw new InvalidRequestException("app", Untrusted.quote(rel) + " grew over the " + max
+            + "-byte limit for one file while it was read", "read the app when nothing is writing to it");
+      }
+      return content;
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot read " + file, e);
+    }
   }
 
   static @Nullable String contentType(String path) {
@@ -325,6 +436,57 @@ public final class WorkerApp {
     }
   }
 
+  /**
+   * What {@link #fromDirectory(Path, DirectoryLimits)} reads at most. Defaults:
+   * {@link #DEFAULT_MAX_FILES} files, {@link #DEFAULT_MAX_FILE_BYTES} bytes a file,
+   * {@link WorkerApp#MAX_TOTAL_BYTES} bytes in all.
+   *
+   * <pre>{@code
+   * WorkerApp.fromDirectory(dir, WorkerApp.DirectoryLimits.defaults().withMaxFiles(5000));
+   * }</pre>
+   *
+   * @param maxFiles the most module files read
+   * @param maxFileBytes the largest file read
+   * @param maxTotalBytes the most bytes read in all
+   */
+  public record DirectoryLimits(int maxFiles, long maxFileBytes, long maxTotalBytes) {
+    /** Module files read unless configured otherwise. */
+    public static final int DEFAULT_MAX_FILES = 1000;
+    /** The largest module file read unless configured otherwise: 5 MiB. */
+    public static final long DEFAULT_MAX_FILE_BYTES = 5L * 1024 * 1024;
+
+    public DirectoryLimits {
+      if (maxFiles < 1) {
+        throw new InvalidRequestException("maxFiles", "must be at least 1 (was " + maxFiles + ")", "pass 1000");
+      }
+      if (maxFileBytes < 1 || maxFileBytes > MAX_TOTAL_BYTES) {
+        throw new InvalidRequestException("maxFileBytes", "must be 1 to " + MAX_TOTAL_BYTES + " (was " + maxFileBytes
+            + ")", "pass a size such as 5 MiB");
+      }
+      if (maxTotalBytes < 1 || maxTotalBytes > MAX_TOTAL_BYTES) {
+        throw new InvalidRequestException("maxTotalBytes", "must be 1 to " + MAX_TOTAL_BYTES + " (was "
+            + maxTotalBytes + "), the most an upload may hold", "pass at most " + MAX_TOTAL_BYTES);
+      }
+    }
+
+    /** The defaults. */
+    public static DirectoryLimits defaults() {
+      return new DirectoryLimits(DEFAULT_MAX_FILES, DEFAULT_MAX_FILE_BYTES, MAX_TOTAL_BYTES);
+    }
+
+    public DirectoryLimits withMaxFiles(int n) {
+      return new DirectoryLimits(n, maxFileBytes, maxTotalBytes);
+    }
+
+    public DirectoryLimits withMaxFileBytes(long n) {
+      return new DirectoryLimits(maxFiles, n, maxTotalBytes);
+    }
+
+    public DirectoryLimits withMaxTotalBytes(long n) {
+      return new DirectoryLimits(maxFiles, maxFileBytes, n);
+    }
+  }
+
   /** Builds a {@link WorkerApp}. */
   public static final class Builder {
     private final String name;
@@ -352,12 +514,15 @@ public final class WorkerApp {
       return module(path, content, type);
     }
 
-    /** Adds a module with an explicit content type. */
+    /**
+     * Adds a module with an explicit content type. The path is also the name of its part in the
+     * upload, so it must be a plain relative path: 1 to {@value #MAX_MODULE_PATH_CHARS} characters,
+     * segments separated by {@code /}, none empty, {@code .} or {@code ..}; no leading {@code /} or
+     * drive letter; no backslash, quote, control character (CR, LF, NUL …) or invisible format
+     * character.
+     */
     public Builder module(String path, byte[] content, String contentType) {
-      if (path == null || path.isBlank() || path.startsWith("/") || path.contains("..") || path.contains("\\")) {
-        throw new InvalidRequestException("module", "path '" + path + "' is not a relative path inside the app",
-            "use a relative path such as \"index.js\" or \"lib/util.js\"");
-      }
+      checkModulePath(path);
       Objects.requireNonNull(content, "content");
       Objects.requireNonNull(contentType, "contentType");
       modules.put(path, new Module(path, content, contentType));
@@ -373,6 +538,34 @@ public final class WorkerApp {
     public Builder mainModule(String path) {
       this.mainModule = Objects.requireNonNull(path, "mainModule");
       return this;
+    }
+
+    private static void checkModulePath(@Nullable String path) {
+      String problem = null;
+      if (path == null || path.isBlank()) {
+        problem = "is empty";
+      } else if (path.length() > MAX_MODULE_PATH_CHARS) {
+        problem = "is longer than " + MAX_MODULE_PATH_CHARS + " characters";
+      } else if (path.startsWith("/") || path.matches("(?s)[A-Za-z]:.*")) {
+        problem = "is an absolute path";
+      } else if (path.chars().anyMatch(c -> c == '\\' || c == '"' || c == '\'' || c == '`')) {
+        problem = "contains a backslash or a quote";
+      } else if (path.codePoints().anyMatch(c -> Character.isISOControl(c) || Character.getType(c) == Character.FORMAT
+          || Character.getType(c) == Character.LINE_SEPARATOR || Character.getType(c) == Character.PARAGRAPH_SEPARATOR
+          || Character.getType(c) == Character.SURROGATE)) {
+        problem = "contains a control or invisible character (such as CR, LF or NUL)";
+      } else {
+        for (String seg : path.split("/", -1)) {
+          if (seg.isEmpty() || seg.equals(".") || seg.equals("..")) {
+            problem = "has an empty, '.' or '..' segment";
+            break;
+          }
+        }
+      }
+      if (problem != null) {
+        throw new InvalidRequestException("module", "path " + Untrusted.quote(path) + " " + problem
+            + ": it must be a relative path inside the app", "use a relative path such as \"index.js\" or \"lib/util.js\"");
+      }
     }
 
     public Builder compatibilityDate(LocalDate date) {

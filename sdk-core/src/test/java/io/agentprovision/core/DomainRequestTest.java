@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
 class DomainRequestTest {
@@ -32,23 +33,69 @@ class DomainRequestTest {
   }
 
   @ParameterizedTest
-  @ValueSource(strings = {"-app.com", "app-.com", "a..com", "my_app.com", "my app.com", "bücher.de", ".com", "a.-b",
-      "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.com"})
-  void exact_whenALabelIsInvalid_refusesNamingIt(String name) {
+  @CsvSource(delimiter = '|', value = {
+      "-app.com | starts with a hyphen", "app-.com | ends with a hyphen", "a..com | empty label",
+      "my_app.com | may not contain", "my app.com | may not contain", ".com | empty label", "a.-b | starts with a hyphen",
+      "ab--cd.com | third and fourth", "xn--abc.com | xn-- label", "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.com | 63"})
+  void exact_whenALabelIsInvalid_refusesSayingWhy(String name, String why) {
     assertThatThrownBy(() -> DomainRequest.exact(name)).isInstanceOfSatisfying(InvalidRequestException.class, e -> {
       assertThat(e.field()).isEqualTo("domain");
-      assertThat(e.problem()).contains("invalid label");
+      assertThat(e.problem()).contains(why);
+    });
+  }
+
+  @Test
+  void exact_acceptsInternationalizedNamesAndKeepsTheAsciiForm() {
+    DomainRequest d = DomainRequest.exact("Bücher.DE.");
+
+    assertThat(d.text()).isEqualTo("xn--bcher-kva.de");
+    assertThat(d.display()).isEqualTo("bücher.de (xn--bcher-kva.de)");
+    assertThat(DomainRequest.exact("faß.de").text()).as("non-transitional: ß stays ß").isEqualTo("xn--fa-hia.de");
+    assertThat(DomainRequest.exact("ＭＹ-ＡＰＰ.com").text()).as("full-width forms are mapped").isEqualTo("my-app.com");
+    assertThat(DomainRequest.exact("my-app.co.uk").text()).isEqualTo("my-app.co.uk");
+    assertThat(DomainRequest.exact("пример.рф").text()).isEqualTo("xn--e1afmkfd.xn--p1ai");
+  }
+
+  @ParameterizedTest
+  @CsvSource(delimiter = '|', value = {
+      "127.0.0.1 | IP address", "app.123 | all-numeric top-level domain", "10.0.0.1. | IP address",
+      "my-app.localhost | known public suffix", "my-app.invalidtld | known public suffix", "co.uk | is a public suffix",
+      "www.my-app.com | subdomain of \"my-app.com\"", "com | no top-level domain"})
+  void exact_whenNotARegistrableName_refusesBeforeAnythingHappens(String name, String why) {
+    assertThatThrownBy(() -> DomainRequest.exact(name)).isInstanceOfSatisfying(InvalidRequestException.class, e -> {
+      assertThat(e.field()).isEqualTo("domain");
+      assertThat(e.problem()).contains(why);
     });
   }
 
   @Test
   void exact_whenLongerThan253_refuses() {
-    String label = "a".repeat(60);
-    String name = String.join(".", label, label, label, label, "com"); // 4 * 61 + 3 = 247 ok
-    assertThat(DomainRequest.exact(name).text()).hasSize(247);
+    String label = "a".repeat(63);
+    assertThat(DomainRequest.exact(label + ".com").text()).hasSize(67);
 
-    assertThatThrownBy(() -> DomainRequest.exact(String.join(".", label, label, label, label, "abcdefghijk"))) // 255
+    assertThatThrownBy(() -> DomainRequest.exact(String.join(".", label, label, label, label, "com"))) // 259
         .isInstanceOfSatisfying(InvalidRequestException.class, e -> assertThat(e.problem()).contains("253"));
+    assertThatThrownBy(() -> DomainRequest.exact("a".repeat(5000) + ".com"))
+        .isInstanceOfSatisfying(InvalidRequestException.class, e -> assertThat(e.problem()).contains("5004 characters"));
+  }
+
+  @Test
+  void query_isALabelOrAName() {
+    assertThat(DomainRequest.query("123").text()).as("a numeric label is a fine query").isEqualTo("123");
+    assertThat(DomainRequest.query("Bücher").text()).isEqualTo("xn--bcher-kva");
+    assertThat(DomainRequest.query("my-app.dev.").text()).isEqualTo("my-app.dev");
+    assertThatThrownBy(() -> DomainRequest.query("127.0.0.1")).isInstanceOfSatisfying(InvalidRequestException.class,
+        e -> assertThat(e.field()).isEqualTo("domain query"));
+    assertThatThrownBy(() -> DomainRequest.query("my_app")).isInstanceOfSatisfying(InvalidRequestException.class,
+        e -> assertThat(e.field()).isEqualTo("domain query"));
+  }
+
+  @Test
+  void errors_quoteAndEscapeTheNameGiven() {
+    assertThatThrownBy(() -> DomainRequest.exact("evil\nWARN forged.com"))
+        .isInstanceOfSatisfying(InvalidRequestException.class, e -> {
+          assertThat(e.getMessage()).doesNotContain("\n").contains("\"evil\\nWARN forged.com\"");
+        });
   }
 
   @ParameterizedTest
@@ -81,5 +128,8 @@ class DomainRequestTest {
         e -> assertThat(e.field()).isEqualTo("maxPrice"));
     assertThatThrownBy(() -> base.preferTlds(".com")).isInstanceOfSatisfying(InvalidRequestException.class,
         e -> assertThat(e.field()).isEqualTo("preferTlds"));
+    assertThatThrownBy(() -> base.preferTlds("co.uk")).isInstanceOfSatisfying(InvalidRequestException.class,
+        e -> assertThat(e.field()).isEqualTo("preferTlds"));
+    assertThat(base.preferTlds("РФ").preferredTlds()).containsExactly("xn--p1ai");
   }
 }

@@ -176,4 +176,14 @@ class MoneyTest {
     assertThat(Money.usd("5")).isEqualTo(Money.usd("5.00")).hasSameHashCodeAs(Money.usd("5.00"));
     assertThat(Money.usd("5")).isNotEqualTo(Money.usd("5.01"));
   }
+
+  @Test
+  void of_whenTheTextIsLongerThanAnyAmount_refusesBeforeParsingIt() {
+    assertThatThrownBy(() -> Money.usd("1".repeat(1_000_000))).isInstanceOfSatisfying(InvalidRequestException.class, e -> {
+      assertThat(e.field()).isEqualTo("amount");
+      assertThat(e.problem()).contains("1000000 characters");
+    });
+    assertThatThrownBy(() -> Money.parse("USD 5\nWARN forged")).isInstanceOfSatisfying(InvalidRequestException.class,
+        e -> assertThat(e.getMessage()).doesNotContain("\n"));
+  }
 }

@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import java.time.Duration;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
 class TokenSpecTest {
@@ -21,10 +22,68 @@ class TokenSpecTest {
   }
 
   @ParameterizedTest
-  @ValueSource(strings = {"203.0.113.7", "203.0.113.0/24", "0.0.0.0/0", "255.255.255.255/32", "10.0.0.0/8",
-      "2001:db8::/32", "::1", "::/0", "fe80::1/128", "::ffff:192.0.2.1", "2001:DB8:0:0:0:0:0:1"})
+  @ValueSource(strings = {"203.0.113.7", "203.0.113.0/24", "255.255.255.255/32", "10.0.0.0/8", "0.0.0.0/1",
+      "2001:db8::/32", "::1", "fe80::1/128", "::ffff:192.0.2.1", "2001:db8::1", "::/1"})
   void allowIps_acceptsAddressesAndRanges(String cidr) {
     assertThat(TokenSpec.leastPrivilege().allowIps(cidr).allowIps()).containsExactly(cidr);
+  }
+
+  @ParameterizedTest
+  @CsvSource({"2001:DB8:0:0:0:0:0:1, 2001:db8::1", "2001:0db8:0000:0000:0001:0000:0000:0001, 2001:db8::1:0:0:1",
+      "2001:db8:0:1:1:1:1:1, 2001:db8:0:1:1:1:1:1", "0:0:0:0:0:0:0:1/128, ::1/128", "::FFFF:C000:0201, ::ffff:192.0.2.1",
+      "2001:db8::0:1, 2001:db8::1", "1:0:0:2:0:0:0:3, 1:0:0:2::3", "::1.2.3.4, ::102:304"})
+  void allowIps_storesTheCanonicalForm(String given, String canonical) {
+    assertThat(TokenSpec.leastPrivilege().allowIps(given).allowIps()).containsExactly(canonical);
+    assertThat(TokenSpec.cidr("allowIps", canonical)).isEqualTo(canonical);
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"0.0.0.0/0", "::/0", "0000::/0", "0:0:0:0:0:0:0:0/0"})
+  void allowIps_whenTheRangeHoldsEveryAddress_refusesAndPointsAtAllowAnyIp(String everything) {
+    assertThatThrownBy(() -> TokenSpec.leastPrivilege().allowIps(everything))
+        .isInstanceOfSatisfying(InvalidRequestException.class, e -> {
+          assertThat(e.field()).isEqualTo("allowIps");
+          assertThat(e.problem()).contains("binds it to no address");
+          assertThat(e.fix()).contains("allowAnyIp()");
+        });
+  }
+
+  @Test
+  void allowIps_whenSeveralRangesTogetherHoldEveryAddress_refuses() {
+    TokenSpec half = TokenSpec.leastPrivilege().allowIps("0.0.0.0/1", "203.0.113.0/24");
+
+    assertThatThrownBy(() -> half.allowIps("128.0.0.0/1")).isInstanceOfSatisfying(InvalidRequestException.class,
+        e -> assertThat(e.problem()).contains("every IPv4 address"));
+    assertThatThrownBy(() -> TokenSpec.leastPrivilege().allowIps("::/1", "8000::/1"))
+        .isInstanceOfSatisfying(InvalidRequestException.class, e -> assertThat(e.problem()).contains("every IPv6 address"));
+  }
+
+  @Test
+  void allowAnyIp_isTheExplicitOptIn_andTheSpecSaysItIsNotIpBound() {
+    TokenSpec any = TokenSpec.leastPrivilege().allowIps("203.0.113.0/24").allowAnyIp();
+
+    assertThat(any.allowIps()).isEmpty();
+    assertThat(any.isIpBound()).isFalse();
+    assertThat(any.anyIpAllowed()).isTrue();
+    assertThat(any.toString()).contains("allow=any");
+    assertThat(TokenSpec.leastPrivilege().isIpBound()).isFalse();
+    assertThat(TokenSpec.leastPrivilege().anyIpAllowed()).isFalse();
+    TokenSpec bound = any.allowIps("203.0.113.0/24");
+    assertThat(bound.isIpBound()).isTrue();
+    assertThat(bound.anyIpAllowed()).isFalse();
+    assertThat(any).isNotEqualTo(TokenSpec.leastPrivilege());
+  }
+
+  @ParameterizedTest
+  @CsvSource({"203.0.113.7/24, 203.0.113.0/24", "10.1.0.0/8, 10.0.0.0/8", "2001:db8::1/32, 2001:db8::/32",
+      "0.0.0.1/0, 0.0.0.0/0"})
+  void allowIps_whenHostBitsAreSet_refusesNamingTheRange(String given, String network) {
+    assertThatThrownBy(() -> TokenSpec.leastPrivilege().allowIps(given))
+        .isInstanceOfSatisfying(InvalidRequestException.class, e -> {
+          assertThat(e.field()).isEqualTo("allowIps");
+          assertThat(e.problem()).contains("host bits set");
+          assertThat(e.fix()).contains(network);
+        });
   }
 
   @Test
@@ -37,7 +96,9 @@ class TokenSpecTest {
 
   @ParameterizedTest
   @ValueSource(strings = {"256.1.1.1", "1.2.3", "1.2.3.4.5", "example.com", "localhost", "1.2.3.4/", "1.2.3.4/abc",
-      "2001:db8:::1", "1::2::3", "gggg::1", "2001:db8::1%eth0", "::1.2.3.256", "1.2.3.4 /24", "/24", "*"})
+      "2001:db8:::1", "1::2::3", "gggg::1", "2001:db8::1%eth0", "::1.2.3.256", "1.2.3.4 /24", "/24", "*",
+      "1:2:3:4:5:6:7:8:9", "1:2:3:4:5:6:7", "12345::1", "1.2.3.4::", "::1.2.3", "1.2.3.4/+8", "1.2.3.4/08", ":1::",
+      "0x7f.0.0.1", "127.1", "2130706433", "1.2.3\n.4", "[::1]"})
   void allowIps_whenNotAnAddressOrRange_refuses(String value) {
     assertThatThrownBy(() -> TokenSpec.leastPrivilege().allowIps(value))
         .isInstanceOfSatisfying(InvalidRequestException.class, e -> {

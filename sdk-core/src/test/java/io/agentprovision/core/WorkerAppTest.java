@@ -219,4 +219,97 @@ class WorkerAppTest {
     assertThatThrownBy(b::build).isInstanceOfSatisfying(InvalidRequestException.class,
         e -> assertThat(e.problem()).contains("over the 10485760-byte limit"));
   }
+
+  // ---------------------------------------------------------------- reading a directory safely
+
+  @Test
+  void fromDirectory_whenALinkLeavesTheDirectory_refusesAndPublishesNothing() throws Exception {
+    Path outside = write(tmp, "outside/passwd", "root:x:0:0:root:/root:/bin/bash");
+    Path dir = tmp.resolve("app");
+    write(dir, "index.js", HANDLER);
+    Files.createSymbolicLink(dir.resolve("passwd.txt"), outside);
+
+    assertThatThrownBy(() -> WorkerApp.fromDirectory(dir)).isInstanceOfSatisfying(InvalidRequestException.class, e -> {
+      assertThat(e.field()).isEqualTo("app");
+      assertThat(e.problem()).contains("\"passwd.txt\"").contains("outside the app directory");
+    });
+  }
+
+  @Test
+  void fromDirectory_whenADirectoryLinkLeaves_refusesToo() throws Exception {
+    Path etc = write(tmp, "etc/secret.json", "{\"key\":1}").getParent();
+    Path dir = tmp.resolve("app");
+    write(dir, "index.js", HANDLER);
+    Files.createSymbolicLink(dir.resolve("conf"), etc);
+
+    assertThatThrownBy(() -> WorkerApp.fromDirectory(dir)).isInstanceOfSatisfying(InvalidRequestException.class,
+        e -> assertThat(e.problem()).contains("\"conf\"").contains("outside the app directory"));
+  }
+
+  @Test
+  void fromDirectory_whenALinkStaysInside_readsItsTarget_andABrokenLinkIsRefused() throws Exception {
+    Path dir = tmp.resolve("app");
+    write(dir, "index.js", HANDLER);
+    write(dir, "lib/real.js", "export const x = 1;");
+    Files.createSymbolicLink(dir.resolve("alias.js"), dir.resolve("lib/real.js"));
+
+    WorkerApp app = WorkerApp.fromDirectory(dir);
+    assertThat(app.modules()).extracting(Module::path).containsExactly("alias.js", "index.js", "lib/real.js");
+    assertThat(app.modules().get(0).text()).isEqualTo("export const x = 1;");
+
+    Files.createSymbolicLink(dir.resolve("gone.js"), dir.resolve("nowhere.js"));
+    assertThatThrownBy(() -> WorkerApp.fromDirectory(dir)).isInstanceOfSatisfying(InvalidRequestException.class,
+        e -> assertThat(e.problem()).contains("broken link"));
+  }
+
+  @Test
+  void fromDirectory_capsFilesPerFileAndTotalBytes() throws Exception {
+    Path dir = tmp.resolve("app");
+    write(dir, "index.js", HANDLER);
+    write(dir, "a.js", "x".repeat(100));
+    write(dir, "b.js", "y".repeat(100));
+    WorkerApp.DirectoryLimits d = WorkerApp.DirectoryLimits.defaults();
+
+    assertThat(WorkerApp.fromDirectory(dir, d).modules()).hasSize(3);
+    assertThatThrownBy(() -> WorkerApp.fromDirectory(dir, d.withMaxFiles(2)))
+        .isInstanceOfSatisfying(InvalidRequestException.class, e -> assertThat(e.problem()).contains("more than 2 module files"));
+    assertThatThrownBy(() -> WorkerApp.fromDirectory(dir, d.withMaxFileBytes(99)))
+        .isInstanceOfSatisfying(InvalidRequestException.class, e -> assertThat(e.problem()).contains("over the 99-byte limit"));
+    assertThatThrownBy(() -> WorkerApp.fromDirectory(dir, d.withMaxTotalBytes(250)))
+        .isInstanceOfSatisfying(InvalidRequestException.class, e -> assertThat(e.problem()).contains("more than 250 bytes"));
+    assertThat(d).isEqualTo(new WorkerApp.DirectoryLimits(1000, 5L * 1024 * 1024, WorkerApp.MAX_TOTAL_BYTES));
+    assertThatThrownBy(() -> d.withMaxTotalBytes(WorkerApp.MAX_TOTAL_BYTES + 1))
+        .isInstanceOfSatisfying(InvalidRequestException.class, e -> assertThat(e.field()).isEqualTo("maxTotalBytes"));
+    assertThatThrownBy(() -> d.withMaxFiles(0))
+        .isInstanceOfSatisfying(InvalidRequestException.class, e -> assertThat(e.field()).isEqualTo("maxFiles"));
+  }
+
+  @Test
+  void fromDirectory_whenAFileNameCouldInjectIntoTheUpload_refuses() throws Exception {
+    Path dir = tmp.resolve("app");
+    write(dir, "index.js", HANDLER);
+    write(dir, "evil\".js", "x");
+
+    assertThatThrownBy(() -> WorkerApp.fromDirectory(dir)).isInstanceOfSatisfying(InvalidRequestException.class,
+        e -> assertThat(e.field()).isEqualTo("module"));
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"a\r\nContent-Type: text/html.js", "a\u0000.js", "a\".js", "it's.js", "lib\\a.js", "./a.js",
+      "a/./b.js", "a//b.js", "C:/a.js", "c:a.js", "/etc/x.js", "a/\u202Egpj.js", "a\nb.js", "lib/", "a/../b.js"})
+  void module_whenTheNameIsUnsafe_refuses(String path) {
+    assertThatThrownBy(() -> WorkerApp.builder("a").module(path, HANDLER))
+        .isInstanceOfSatisfying(InvalidRequestException.class, e -> {
+          assertThat(e.field()).isEqualTo("module");
+          assertThat(e.getMessage()).doesNotContain("\r").doesNotContain("\n");
+        });
+  }
+
+  @Test
+  void module_acceptsPlainRelativePaths() {
+    WorkerApp app = WorkerApp.builder("a").module("index.js", HANDLER).module("lib/a..b.js", "x")
+        .module("static/ünï.txt", "x").build();
+
+    assertThat(app.modules()).extracting(Module::path).containsExactly("index.js", "lib/a..b.js", "static/ünï.txt");
+  }
 }

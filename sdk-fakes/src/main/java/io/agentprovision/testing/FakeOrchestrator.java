@@ -136,6 +136,7 @@ public final class FakeOrchestrator implements Orchestrator {
   private final Map<String, Integer> pendingPollsByService;
   private final Map<String, @Nullable Money> tlds;
   private final Map<String, @Nullable Money> domains;
+  private final List<String> extraOffers;
   private final boolean termsCheckpoint;
   private final FaultInjector faults = new FaultInjector(METHODS);
 
@@ -158,6 +159,7 @@ public final class FakeOrchestrator implements Orchestrator {
     this.pendingPollsByService = Map.copyOf(b.pendingPollsByService);
     this.tlds = new LinkedHashMap<>(b.tlds);
     this.domains = new HashMap<>(b.domains);
+    this.extraOffers = List.copyOf(b.extraOffers);
     this.termsCheckpoint = b.termsCheckpoint;
     this.cardOnFile = b.cardOnFile;
     for (String[] pe : b.existing) {
@@ -841,6 +843,9 @@ public final class FakeOrchestrator implements Orchestrator {
     for (String tld : tlds.keySet()) {
       out.add(offer(query + "." + tld));
     }
+    for (String extra : extraOffers) {
+      out.add(offer(extra));
+    }
     return out;
   }
 
@@ -1051,6 +1056,7 @@ public final class FakeOrchestrator implements Orchestrator {
     private final Map<String, Integer> pendingPollsByService = new HashMap<>();
     private final Map<String, @Nullable Money> tlds = new LinkedHashMap<>();
     private final Map<String, @Nullable Money> domains = new HashMap<>();
+    private final List<String> extraOffers = new ArrayList<>();
     private final List<String[]> existing = new ArrayList<>();
     private final Map<String, List<SpendLimit>> providerLimits = new HashMap<>();
     private boolean cardOnFile;
@@ -1166,6 +1172,18 @@ public final class FakeOrchestrator implements Orchestrator {
     /** Prices one exact name, overriding its TLD's price or availability. */
     public Builder domain(String domainName, Money price) {
       domains.put(label("domain", domainName), Objects.requireNonNull(price, "price").requireNonNegative("price"));
+      return this;
+    }
+
+    /**
+     * Also offers {@code domainName} at {@code price} on every domain search, after the query's own
+     * names: a provider suggesting a related name, such as a look-alike. The name is kept exactly
+     * as given (it may be Unicode or not a valid name at all), as a provider's offer would be.
+     */
+    public Builder alsoOffer(String domainName, Money price) {
+      Objects.requireNonNull(domainName, "domainName");
+      domains.put(domainName, Objects.requireNonNull(price, "price").requireNonNegative("price"));
+      extraOffers.add(domainName);
       return this;
     }
 

@@ -27,7 +27,14 @@ public enum CheckpointKind {
   /** Authenticating again with a second factor; the decision carries the fresh credential. */
   STEP_UP(false),
   /** Something only a person can do at the provider (for example a registrar asking for documents). */
-  ACTION_REQUIRED(false);
+  ACTION_REQUIRED(false),
+  /**
+   * Buying a domain name that looks like another (mixed scripts, a whole-script confusable, or a
+   * protected name's look-alike), when the host's {@link io.agentprovision.core.DomainNames.LookalikePolicy} sends such
+   * names to a person. The details show the Unicode form ({@code domain_unicode}), the ASCII form
+   * ({@code domain}) and what it resembles ({@code resembles}). Never approved by policy alone.
+   */
+  LOOKALIKE_DOMAIN(false);
 
   private final boolean spendsMoney;
 

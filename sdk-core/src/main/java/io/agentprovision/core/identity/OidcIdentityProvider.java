@@ -24,7 +24,9 @@ import io.agentprovision.core.approval.CheckpointRequest;
 import io.agentprovision.core.http.ResilienceInterceptor;
 import io.agentprovision.core.http.ResiliencePolicy;
 import io.agentprovision.core.internal.Checks;
+import io.agentprovision.core.internal.Untrusted;
 import io.agentprovision.core.internal.identity.JwksCache;
+import io.agentprovision.core.internal.identity.ReplayCache;
 import io.agentprovision.core.internal.protocol.SecureUrls;
 import io.agentprovision.core.policy.SpendPolicy;
 import io.agentprovision.core.spi.IdentityProvider;
@@ -78,6 +80,18 @@ import org.jspecify.annotations.Nullable;
  * rotation), at most once per {@link Builder#jwksMinRefreshInterval}. Failures are
  * {@link IdentityRejectedException}s naming the failed check, never the token. A JWKS or
  * discovery document that cannot be fetched is a retryable {@link ProviderException}. Thread-safe.
+ *
+ * <p>Also refused: a token longer than {@link Builder#maxTokenSize} (checked before parsing, check
+ * {@code size}); a token signed with a JWKS key that is too weak (RSA under 2048 bits, EC off
+ * P-256/P-384/P-521, OKP other than Ed25519/Ed448: such keys are ignored, check {@code key});
+ * audiences per OpenID Connect Core 3.1.3.7 (an untrusted extra audience, several audiences without
+ * {@code azp}, or an {@code azp} that is not this client: checks {@code aud}, {@code azp});
+ * {@code email_verified} that is not the JSON boolean {@code true}; a {@code nonce} in a token where
+ * none was expected (unless {@link Builder#acceptUnrequestedNonce}); and a nonce-bound token
+ * presented a second time (check {@code replay}: such tokens are remembered per provider, by
+ * {@code jti} or by hash, until they expire, at most {@link Builder#replayCacheSize} of them).
+ * Text from the token or the issuer is quoted and escaped in every message, so a key id such as
+ * {@code "x\nWARN forged"} cannot forge a log line.
  */
 public final class OidcIdentityProvider implements IdentityProvider {
   /** The asymmetric algorithms accepted unless configured otherwise. */
@@ -96,11 +110,19 @@ public final class OidcIdentityProvider implements IdentityProvider {
   /** {@code acr} values that count as multi-factor, besides the {@code amr} values of {@link Principal#DEFAULT_MFA_AMR}. */
   public static final Set<String> DEFAULT_MFA_ACR_VALUES =
       Set.of("http://schemas.openid.net/pape/policies/2007/06/multi-factor");
+  /** The longest ID token accepted, in characters: checked before the token is parsed. */
+  public static final int DEFAULT_MAX_TOKEN_SIZE = 16 * 1024;
+  /** How many single-use (nonce-bound) tokens are remembered against replay. */
+  public static final int DEFAULT_REPLAY_CACHE_SIZE = 10_000;
   /** The name used in errors about fetching the issuer's documents. */
   public static final String PROVIDER_NAME = "oidc";
 
   private final String issuer;
   private final Set<String> audiences;
+  private final Set<String> trustedAudiences;
+  private final int maxTokenSize;
+  private final boolean acceptUnrequestedNonce;
+  private final ReplayCache replays;
   private final @Nullable HttpUrl configuredJwksUri;
   private final Set<JWSAlgorithm> algorithms;
   private final Duration clockSkew;
@@ -119,6 +141,10 @@ public final class OidcIdentityProvider implements IdentityProvider {
   private OidcIdentityProvider(Builder b) {
     this.issuer = Objects.requireNonNull(b.issuer);
     this.audiences = Set.copyOf(b.audiences);
+    this.trustedAudiences = Set.copyOf(b.trustedAudiences);
+    this.maxTokenSize = b.maxTokenSize;
+    this.acceptUnrequestedNonce = b.acceptUnrequestedNonce;
+    this.replays = new ReplayCache(b.replayCacheSize);
     this.configuredJwksUri = b.jwksUri;
     Set<JWSAlgorithm> algs = new LinkedHashSet<>();
     for (String a : b.algorithms) {
@@ -163,11 +189,19 @@ public final class OidcIdentityProvider implements IdentityProvider {
     if (evidence == null) {
       throw new IdentityRejectedException("evidence", "no ID token was presented");
     }
-    JWTClaimsSet claims = verifySignature(evidence);
+    String raw = evidence.reveal();
+    if (raw.length() > maxTokenSize) {
+      // before parsing: a token of megabytes costs memory and time to decode and to verify
+      throw new IdentityRejectedException("size", "the ID token is " + raw.length() + " characters long, more than the "
+          + maxTokenSize + " accepted");
+    }
+    raw = raw.strip();
+    JWTClaimsSet claims = verifySignature(raw);
     Principal p = checkClaims(claims, request.nonce());
     if (request.requireMfa()) {
       requireStrong(p);
     }
+    notReplayed(claims, raw, request.nonce() != null);
     return p;
   }
 
@@ -238,10 +272,10 @@ public final class OidcIdentityProvider implements IdentityProvider {
 
   // ---------------------------------------------------------------- verification
 
-  private JWTClaimsSet verifySignature(Secret evidence) {
+  private JWTClaimsSet verifySignature(String raw) {
     JWT jwt;
     try {
-      jwt = JWTParser.parse(evidence.reveal().trim());
+      jwt = JWTParser.parse(raw);
     } catch (ParseException e) {
       throw new IdentityRejectedException("format", "the ID token is not a JWT");
     }
@@ -253,19 +287,25 @@ public final class OidcIdentityProvider implements IdentityProvider {
     }
     JWSAlgorithm alg = signed.getHeader().getAlgorithm();
     if (!algorithms.contains(alg)) {
-      throw new IdentityRejectedException("alg", "algorithm " + alg + " is not allowed; allowed: "
+      throw new IdentityRejectedException("alg", "algorithm " + Untrusted.quote(alg) + " is not allowed; allowed: "
           + new TreeSet<>(algorithms.stream().map(JWSAlgorithm::getName).toList()));
     }
     try {
       return processor.process(signed, null);
     } catch (KeySourceException e) {
       throw new ProviderException(PROVIDER_NAME, 0, "jwks_unavailable", null, "the keys of " + issuer
-          + " could not be read: " + Secret.scrub(e.getMessage()), true, e);
+          + " could not be read: " + Untrusted.quote(Secret.scrub(e.getMessage()), 300), true, e);
     } catch (BadJOSEException e) {
       String m = String.valueOf(e.getMessage()).toLowerCase(Locale.ROOT);
       if (m.contains("no matching key") || m.contains("another algorithm expected")) {
+        String kid = signed.getHeader().getKeyID();
+        String weak = jwks.ignoredReason(kid);
+        if (weak != null) {
+          throw new IdentityRejectedException("key", "the token is signed with key " + Untrusted.quote(kid) + " of "
+              + issuer + ", which is ignored: " + weak);
+        }
         throw new IdentityRejectedException("kid", "no key of " + issuer + " matches the token's key id "
-            + signed.getHeader().getKeyID() + " and algorithm " + alg);
+            + Untrusted.quote(kid) + " and algorithm " + Untrusted.quote(alg));
       }
       throw new IdentityRejectedException("signature", "the ID token's signature does not verify");
     } catch (JOSEException e) {
@@ -276,15 +316,33 @@ public final class OidcIdentityProvider implements IdentityProvider {
   private Principal checkClaims(JWTClaimsSet c, @Nullable String nonce) {
     Instant now = clock.instant();
     if (!issuer.equals(c.getIssuer())) {
-      throw new IdentityRejectedException("iss", "issuer '" + c.getIssuer() + "' is not the configured " + issuer);
+      throw new IdentityRejectedException("iss", "issuer " + Untrusted.quote(c.getIssuer()) + " is not the configured "
+          + issuer);
     }
+    // OpenID Connect Core 3.1.3.7, steps 3 to 5
     List<String> aud = c.getAudience();
     if (aud == null || aud.stream().noneMatch(audiences::contains)) {
-      throw new IdentityRejectedException("aud", "the token is for audience " + aud + ", not " + audiences);
+      throw new IdentityRejectedException("aud", "the token is for audience " + Untrusted.quote(aud) + ", not "
+          + audiences);
     }
-    String azp = claimString(c, "azp");
-    if (aud.size() > 1 && azp != null && !audiences.contains(azp)) {
-      throw new IdentityRejectedException("azp", "the token's authorized party '" + azp + "' is not " + audiences);
+    for (String a : aud) {
+      if (!audiences.contains(a) && !trustedAudiences.contains(a)) {
+        throw new IdentityRejectedException("aud", "the token is also for audience " + Untrusted.quote(a)
+            + ", which this client does not trust (Builder.trustedAudiences)");
+      }
+    }
+    Object azpClaim = c.getClaim("azp");
+    if (azpClaim != null && !(azpClaim instanceof String)) {
+      throw new IdentityRejectedException("azp", "the token's azp claim is not a string");
+    }
+    String azp = (String) azpClaim;
+    if (aud.size() > 1 && azp == null) {
+      throw new IdentityRejectedException("azp", "the token names " + aud.size() + " audiences but no authorized party "
+          + "(azp), so which client it was issued to cannot be told");
+    }
+    if (azp != null && !audiences.contains(azp)) {
+      throw new IdentityRejectedException("azp", "the token was issued to the authorized party " + Untrusted.quote(azp)
+          + ", not to " + audiences);
     }
     Date exp = c.getExpirationTime();
     if (exp == null) {
@@ -313,6 +371,11 @@ public final class OidcIdentityProvider implements IdentityProvider {
     if (subject == null || subject.isBlank()) {
       throw new IdentityRejectedException("sub", "the token names no subject");
     }
+    Object nonceClaim = c.getClaim("nonce");
+    if (nonce == null && nonceClaim != null && !acceptUnrequestedNonce) {
+      throw new IdentityRejectedException("nonce", "the token carries a nonce, but none was expected here: it was "
+          + "minted for another sign-in (such as a step-up) and is not this one's evidence");
+    }
     if (nonce != null) {
       String got = claimString(c, "nonce");
       if (got == null || !MessageDigest.isEqual(got.getBytes(StandardCharsets.UTF_8),
@@ -322,12 +385,18 @@ public final class OidcIdentityProvider implements IdentityProvider {
       }
     }
     String email = claimString(c, "email");
-    boolean emailVerified = truthy(c.getClaim("email_verified"));
+    Object ev = c.getClaim("email_verified");
+    if (ev != null && !(ev instanceof Boolean)) {
+      throw new IdentityRejectedException("email_verified", "the email_verified claim is not a JSON boolean (it is "
+          + Untrusted.quote(ev) + "); only true counts as verified");
+    }
+    boolean emailVerified = truthy(ev);
     if (email == null && requireEmail) {
       throw new IdentityRejectedException("email", "the token carries no e-mail; request the 'email' scope");
     }
     if (email != null && !emailVerified && requireEmailVerified) {
-      throw new IdentityRejectedException("email_verified", "the e-mail " + email + " is not verified by " + issuer);
+      throw new IdentityRejectedException("email_verified", "the e-mail " + Untrusted.quote(email) + " is not verified by "
+          + issuer);
     }
     Set<String> verified = new HashSet<>();
     if (email != null && emailVerified) {
@@ -362,10 +431,38 @@ public final class OidcIdentityProvider implements IdentityProvider {
         .build();
   }
 
+  /**
+   * Refuses a token already accepted once with a nonce (a single-use token: a step-up's answer), and
+   * remembers this one when it is nonce-bound, until it expires. Keyed by {@code jti} when the
+   * issuer sets one, else by the token's hash. A token without a nonce, such as the host's sign-in
+   * token handed to every run, may be presented again.
+   */
+  private void notReplayed(JWTClaimsSet c, String raw, boolean nonceBound) {
+    String jti = c.getJWTID();
+    String key = jti != null ? "jti:" + jti : "sha256:" + sha256(raw);
+    Instant now = clock.instant();
+    if (replays.seen(key, now)) {
+      throw new IdentityRejectedException("replay", "this ID token was already used once; a nonce-bound token is "
+          + "good for one check only");
+    }
+    if (nonceBound) {
+      replays.record(key, c.getExpirationTime().toInstant().plus(clockSkew), now);
+    }
+  }
+
+  private static String sha256(String s) {
+    try {
+      return Base64.getUrlEncoder().withoutPadding().encodeToString(
+          MessageDigest.getInstance("SHA-256").digest(s.getBytes(StandardCharsets.UTF_8)));
+    } catch (java.security.NoSuchAlgorithmException e) {
+      throw new IllegalStateException("SHA-256 is missing from this JVM", e);
+    }
+  }
+
   private void requireStrong(Principal p) {
     if (!isMultiFactor(p)) {
       throw new IdentityRejectedException("mfa", "multi-factor authentication is required; the token shows amr "
-          + p.amr() + (p.acr() != null ? " and acr " + p.acr() : ""));
+          + Untrusted.quote(p.amr()) + (p.acr() != null ? " and acr " + Untrusted.quote(p.acr()) : ""));
     }
     if (!fresh(p)) {
       throw new IdentityRejectedException("auth_time", p.authTime() == null
@@ -385,7 +482,7 @@ public final class OidcIdentityProvider implements IdentityProvider {
   }
 
   private static boolean truthy(@Nullable Object v) {
-    return Boolean.TRUE.equals(v) || (v instanceof String s && s.equalsIgnoreCase("true"));
+    return Boolean.TRUE.equals(v); // a JSON boolean only: "true" as a string is not the issuer's word
   }
 
   private String randomNonce() {
@@ -417,8 +514,8 @@ public final class OidcIdentityProvider implements IdentityProvider {
           + issuer + " is not a JSON object with string members issuer and jwks_uri", false);
     }
     if (!issuer.equals(named)) {
-      throw new ProviderException(PROVIDER_NAME, 200, "issuer_mismatch", null, "the discovery document names issuer '"
-          + Secret.scrub(named) + "', not " + issuer, false);
+      throw new ProviderException(PROVIDER_NAME, 200, "issuer_mismatch", null, "the discovery document names issuer "
+          + Untrusted.quote(named) + ", not " + issuer, false);
     }
     if (jwks == null) {
       throw new ProviderException(PROVIDER_NAME, 200, "malformed_discovery", null, "the discovery document of "
@@ -454,6 +551,10 @@ public final class OidcIdentityProvider implements IdentityProvider {
   public static final class Builder {
     private @Nullable String issuer;
     private Set<String> audiences = Set.of();
+    private Set<String> trustedAudiences = Set.of();
+    private int maxTokenSize = DEFAULT_MAX_TOKEN_SIZE;
+    private int replayCacheSize = DEFAULT_REPLAY_CACHE_SIZE;
+    private boolean acceptUnrequestedNonce;
     private @Nullable HttpUrl jwksUri;
     private Set<String> algorithms = DEFAULT_ALGORITHMS;
     private Duration clockSkew = DEFAULT_CLOCK_SKEW;
@@ -496,6 +597,62 @@ public final class OidcIdentityProvider implements IdentityProvider {
         throw new InvalidRequestException("audience", "is empty", "pass your OIDC client id");
       }
       this.audiences = s;
+      return this;
+    }
+
+    /**
+     * Other audiences a token may name beside one of {@link #audience}'s (OpenID Connect Core
+     * 3.1.3.7: a token naming an audience the client does not trust is refused). A token with more
+     * than one audience must also carry {@code azp} naming this client. None by default.
+     */
+    public Builder trustedAudiences(String... others) {
+      Objects.requireNonNull(others, "trustedAudiences");
+      Set<String> s = new LinkedHashSet<>();
+      for (String a : others) {
+        if (a == null || a.isBlank()) {
+          throw new InvalidRequestException("trustedAudiences", "contains an empty value", "pass client ids");
+        }
+        s.add(a);
+      }
+      this.trustedAudiences = s;
+      return this;
+    }
+
+    /**
+     * The longest ID token accepted, in characters, checked before parsing: 1 KiB to 1 MiB,
+     * {@link #DEFAULT_MAX_TOKEN_SIZE} by default.
+     */
+    public Builder maxTokenSize(int chars) {
+      if (chars < 1024 || chars > 1024 * 1024) {
+        throw new InvalidRequestException("maxTokenSize", "must be 1024 to 1048576 characters (was " + chars + ")",
+            "pass a size such as 16384");
+      }
+      this.maxTokenSize = chars;
+      return this;
+    }
+
+    /**
+     * How many single-use (nonce-bound) tokens are remembered, each until it expires, so that the
+     * same one is refused if presented again; {@link #DEFAULT_REPLAY_CACHE_SIZE} by default. When
+     * full, the entry that expires soonest gives way.
+     */
+    public Builder replayCacheSize(int entries) {
+      if (entries < 1 || entries > 10_000_000) {
+        throw new InvalidRequestException("replayCacheSize", "must be 1 to 10000000 (was " + entries + ")",
+            "pass a size such as 10000");
+      }
+      this.replayCacheSize = entries;
+      return this;
+    }
+
+    /**
+     * Whether a token that carries a {@code nonce} is accepted where none was expected (default
+     * false: such a token was minted for another sign-in, such as a step-up). Switch it on only when
+     * the host's own sign-in sends a nonce it does not hand to the SDK; a nonce-bound token already
+     * used once is refused all the same.
+     */
+    public Builder acceptUnrequestedNonce(boolean accept) {
+      this.acceptUnrequestedNonce = accept;
       return this;
     }
 

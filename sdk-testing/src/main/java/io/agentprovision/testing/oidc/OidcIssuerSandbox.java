@@ -8,6 +8,7 @@ import com.nimbusds.jose.JWSSigner;
 import com.nimbusds.jose.crypto.ECDSASigner;
 import com.nimbusds.jose.crypto.MACSigner;
 import com.nimbusds.jose.crypto.RSASSASigner;
+import com.nimbusds.jose.crypto.opts.AllowWeakRSAKey;
 import com.nimbusds.jose.jwk.Curve;
 import com.nimbusds.jose.jwk.ECKey;
 import com.nimbusds.jose.jwk.JWK;
@@ -73,6 +74,7 @@ public final class OidcIssuerSandbox implements Closeable {
   private final List<JWK> retired = new ArrayList<>();
   private boolean keepRetired;
   private @Nullable RSAKey stranger;
+  private @Nullable RSAKey weak;
 
   private OidcIssuerSandbox(Clock clock) throws IOException {
     this.clock = clock;
@@ -188,6 +190,9 @@ public final class OidcIssuerSandbox implements Closeable {
         if (keepRetired) {
           keys.addAll(retired);
         }
+        if (weak != null) {
+          keys.add(weak.toPublicJWK());
+        }
       }
       return new MockResponse.Builder().code(200).setHeader("Content-Type", "application/jwk-set+json")
           .body(new JWKSet(keys).toString(true)).build();
@@ -198,6 +203,20 @@ public final class OidcIssuerSandbox implements Closeable {
   private static MockResponse json(Object body) {
     return new MockResponse.Builder().code(200).setHeader("Content-Type", "application/json").body(Json.write(body))
         .build();
+  }
+
+  /**
+   * The issuer's 1024-bit RSA key, which the JWKS serves from the first call on (under key id
+   * {@code weak-rsa}): an issuer that publishes a key too short to trust. Generated once.
+   */
+  private RSAKey weakKey() throws JOSEException {
+    synchronized (lock) {
+      if (weak == null) {
+        weak = new RSAKeyGenerator(1024, true).keyUse(KeyUse.SIGNATURE).algorithm(JWSAlgorithm.RS256).keyID("weak-rsa")
+            .generate();
+      }
+      return weak;
+    }
   }
 
   /** A key the JWKS never serves; generated once, as RSA key generation is slow. */
@@ -422,6 +441,25 @@ public final class OidcIssuerSandbox implements Closeable {
       } catch (JOSEException e) {
         throw new IllegalStateException(e);
       }
+    }
+
+    /**
+     * Signed with a 1024-bit RSA key that the issuer's JWKS also serves (key id {@code weak-rsa}):
+     * a real signature under a key too weak to trust.
+     */
+    public String signWithWeakRsaKey() {
+      try {
+        RSAKey key = weakKey();
+        return signWith(new RSASSASigner(key, java.util.Set.of(AllowWeakRSAKey.getInstance())), key.getKeyID());
+      } catch (JOSEException e) {
+        throw new IllegalStateException(e);
+      }
+    }
+
+    /** Signs with the issuer's current key, as {@link #sign()}, but with {@code keyId} in the header. */
+    public String signWithKeyId(String keyId) {
+      this.kid = keyId;
+      return sign();
     }
 
     /** Forged: signed with another RSA key but naming the issuer's current {@code kid}. */

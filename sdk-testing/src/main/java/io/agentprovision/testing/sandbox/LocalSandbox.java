@@ -17,6 +17,8 @@ import io.agentprovision.stripe.StripeSharedPaymentTokens;
 import io.agentprovision.testing.cloudflare.CloudflareSandbox;
 import io.agentprovision.testing.oidc.OidcIssuerSandbox;
 import io.agentprovision.testing.protocol.ProviderSandbox;
+import io.agentprovision.testing.provider2.IndependentProviderSimulator;
+import io.agentprovision.testing.provider2.Variant;
 import io.agentprovision.testing.stripe.ProviderLink;
 import io.agentprovision.testing.stripe.StripeSandbox;
 import io.agentprovision.core.wire.Digests;
@@ -28,7 +30,13 @@ import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.Consumer;
 import okhttp3.OkHttpClient;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
@@ -110,6 +118,9 @@ public final class LocalSandbox implements AutoCloseable {
   /** Where orchestrators made here keep linked accounts, as a host keeps them in its vault. */
   private final CredentialVault hostVault = CredentialVault.inMemory();
   private final OkHttpClient browserHttp = new OkHttpClient();
+  /** Second providers started on demand, each with the vault its orchestrators keep linked accounts in. */
+  private final List<IndependentProviderSimulator> independentProviders = new CopyOnWriteArrayList<>();
+  private final Map<IndependentProviderSimulator, CredentialVault> independentVaults = new ConcurrentHashMap<>();
   private volatile boolean closed;
 
   private LocalSandbox(Builder b) {
@@ -168,9 +179,74 @@ public final class LocalSandbox implements AutoCloseable {
    * the human to link again.
    */
   public DirectOrchestrator directOrchestrator() {
+    return directOrchestrator(protocolClient(), hostVault);
+  }
+
+  /**
+   * Starts a second provider of the protocol, {@link IndependentProviderSimulator} (written from the
+   * protocol description independently of {@link #provider()}), wired as {@link #provider()} is: the
+   * same Cloudflare accounts, credentials and domains behind it, Shared Payment Tokens charged in the
+   * Stripe sandbox as {@link #SELLER}, this sandbox's clock. {@code configure} adds variants and
+   * settings; the simulator stops with this sandbox, and {@link #browser} answers its consent pages.
+   *
+   * <pre>{@code
+   * IndependentProviderSimulator other = sb.startIndependentProvider(b -> b
+   *     .variants(EnumSet.of(Variant.NEEDS_INFO_WITHOUT_ID, Variant.ROTATING_REFRESH_TOKENS)).pendingPolls(1));
+   * DirectOrchestrator orchestrator = sb.directOrchestrator(other);
+   * }</pre>
+   */
+  public synchronized IndependentProviderSimulator startIndependentProvider(
+      Consumer<IndependentProviderSimulator.Builder> configure) {
+    Objects.requireNonNull(configure, "configure");
+    if (closed) {
+      throw new IllegalStateException("the sandbox was closed");
+    }
+    IndependentProviderSimulator.Builder b = IndependentProviderSimulator.wiredTo(backend,
+        new StripePaymentCharger(() -> stripe().charger()), SELLER).clock(clock);
+    configure.accept(b);
+    IndependentProviderSimulator p = b.start();
+    started.add(p);
+    independentProviders.add(p);
+    independentVaults.put(p, CredentialVault.inMemory());
+    return p;
+  }
+
+  /** {@link #startIndependentProvider(Consumer)} with {@code variants} switched on and every other default. */
+  public IndependentProviderSimulator startIndependentProvider(Set<Variant> variants) {
+    Objects.requireNonNull(variants, "variants");
+    return startIndependentProvider(b -> b.variants(variants));
+  }
+
+  /**
+   * A new {@link DirectOrchestrator} as {@link #directOrchestrator()}, speaking to {@code provider}, a
+   * simulator {@link #startIndependentProvider started by this sandbox}, with a vault of its own for
+   * linked accounts (its tokens are not the first provider's).
+   */
+  public DirectOrchestrator directOrchestrator(IndependentProviderSimulator provider) {
+    CredentialVault vault = independentVaults.get(Objects.requireNonNull(provider, "provider"));
+    if (vault == null) {
+      throw new InvalidRequestException("provider", "was not started by this sandbox",
+          "start it with startIndependentProvider(...)");
+    }
+    return directOrchestrator(ProtocolClient.builder().provider(PROVIDER).baseUrl(provider.baseUrl())
+        .sharedSecret(provider.sharedSecret()).clock(clock).sleeper(sleeper).build(), vault);
+  }
+
+  /** The independent provider listening at {@code url}'s origin, if this sandbox started one there. */
+  Optional<IndependentProviderSimulator> independentProviderAt(URI url) {
+    for (IndependentProviderSimulator p : independentProviders) {
+      URI base = p.baseUrl();
+      if (Objects.equals(base.getHost(), url.getHost()) && base.getPort() == url.getPort()) {
+        return Optional.of(p);
+      }
+    }
+    return Optional.empty();
+  }
+
+  private DirectOrchestrator directOrchestrator(ProtocolClient client, CredentialVault vault) {
     return DirectOrchestrator.builder()
-        .sessionVault(hostVault)
-        .provider(protocolClient(), new ProviderInfo(PROVIDER, null, "Cloudflare", "Workers, storage and domains",
+        .sessionVault(vault)
+        .provider(client, new ProviderInfo(PROVIDER, null, "Cloudflare", "Workers, storage and domains",
             TERMS_OF_SERVICE, null, null), SELLER)
         .paymentTokens(StripeSharedPaymentTokens.builder().api(stripe.api())
             .paymentMethod(StripeSandbox.CHECKOUT_PAYMENT_METHOD).clock(clock).build())

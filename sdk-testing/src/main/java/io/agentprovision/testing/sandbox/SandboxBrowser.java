@@ -6,11 +6,13 @@ import io.agentprovision.core.approval.ApprovalRequest;
 import io.agentprovision.core.identity.Principal;
 import io.agentprovision.core.spi.ApprovalGate;
 import io.agentprovision.core.wire.Json;
+import io.agentprovision.testing.provider2.IndependentProviderSimulator;
 import java.io.IOException;
 import java.net.URI;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import okhttp3.HttpUrl;
 import okhttp3.OkHttpClient;
 import okhttp3.Request;
@@ -81,6 +83,10 @@ final class SandboxBrowser implements ApprovalGate {
     HttpUrl u = HttpUrl.get(url.toString());
     if (sameOrigin(u, sandbox.provider().baseUrl().toString())) {
       return sandbox.provider().approveConsent(url);
+    }
+    Optional<IndependentProviderSimulator> independent = sandbox.independentProviderAt(url);
+    if (independent.isPresent()) {
+      return independent.get().approveConsent(url);
     }
     if (!sameOrigin(u, sandbox.stripe().baseUrl())) {
       throw new IllegalStateException("the sandbox browser visits only the sandbox's pages, not " + u.host());

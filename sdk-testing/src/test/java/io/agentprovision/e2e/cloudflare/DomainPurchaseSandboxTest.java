@@ -1,11 +1,11 @@
 package io.agentprovision.e2e.cloudflare;
 
-import io.agentprovision.cloudflare.CloudflareDeployer;
-import io.agentprovision.cloudflare.DomainPurchase;
-import io.agentprovision.cloudflare.PurchasedDomain;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.agentprovision.cloudflare.CloudflareDeployer;
+import io.agentprovision.cloudflare.DomainPurchase;
+import io.agentprovision.cloudflare.PurchasedDomain;
 import io.agentprovision.core.DomainRequest;
 import io.agentprovision.core.InvalidRequestException;
 import io.agentprovision.core.Money;
@@ -170,5 +170,35 @@ class DomainPurchaseSandboxTest {
     assertThat(d.zoneId()).isEqualTo(f.cf.zones(f.account).stream().filter(z -> z.name().equals("ada-shop.app"))
         .findFirst().orElseThrow().id());
     assertThat(d.charged()).isEqualTo(Money.usd("14.00"));
+  }
+
+  @Test
+  void purchase_whenTheExactNameIsALookalike_refusesBeforeAnyQuoteOrSpend() {
+    assertThatThrownBy(() -> purchase().purchase(DomainRequest.exact("xn--pple-43d.org"), ctx))
+        .isInstanceOfSatisfying(InvalidRequestException.class, e -> {
+          assertThat(e.field()).isEqualTo("domain");
+          assertThat(e.problem()).contains("\u0430pple.org (xn--pple-43d.org)");
+        });
+
+    assertThat(ctx.spends()).isEmpty();
+    assertThat(f.cf.registrations(f.account)).extracting(RegistrationView::domain).noneMatch(d -> d.startsWith("xn--"));
+  }
+
+  @Test
+  void purchase_whenTheHostAsksAPersonAboutLookalikes_showsBothFormsAndBuysNothingWhenDenied() {
+    gate.deny(CheckpointKind.LOOKALIKE_DOMAIN, "not ours");
+    DomainPurchase asking = new DomainPurchase(f.client(f.broad).registrar(f.account), DomainPurchase.DEFAULT_BACKOFF,
+        io.agentprovision.core.DomainNames.builder()
+            .lookalikePolicy(io.agentprovision.core.DomainNames.LookalikePolicy.ASK_A_PERSON).build());
+
+    assertThatThrownBy(() -> asking.purchase(DomainRequest.exact("xn--pple-43d.com"), ctx))
+        .isInstanceOf(ApprovalDeniedException.class);
+
+    assertThat(gate.requests(CheckpointKind.LOOKALIKE_DOMAIN)).singleElement().satisfies(r -> {
+      assertThat(r.title()).contains("\u0430pple.com (xn--pple-43d.com)");
+      assertThat(r.details()).containsEntry("domain_unicode", "\u0430pple.com").containsEntry("resembles", "apple.com");
+    });
+    assertThat(ctx.spends()).isEmpty();
+    assertThat(f.cf.registrations(f.account)).extracting(RegistrationView::domain).noneMatch(d -> d.startsWith("xn--"));
   }
 }

@@ -1,5 +1,8 @@
 package io.agentprovision.e2e.core;
 
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
 import io.agentprovision.core.AgentId;
 import io.agentprovision.core.AgentProvisioner;
 import io.agentprovision.core.DomainRequest;
@@ -10,9 +13,6 @@ import io.agentprovision.core.ProvisionRequest;
 import io.agentprovision.core.StepId;
 import io.agentprovision.core.TokenSpec;
 import io.agentprovision.core.WorkerApp;
-import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
-
 import io.agentprovision.core.policy.PolicyViolationException;
 import io.agentprovision.core.policy.SpendLimit;
 import io.agentprovision.core.policy.SpendPolicy;
@@ -76,6 +76,15 @@ class BadInputTest {
     assertThat(refused(() -> DomainRequest.query("")).field()).isEqualTo("domain query");
     assertThat(refused(() -> DomainRequest.exact("my-app")).problem()).contains("no top-level domain");
     assertThat(refused(() -> DomainRequest.query("my_app!")).field()).isEqualTo("domain query");
+  }
+
+  @Test
+  void negativeRotationWindow_isRefused() {
+    AgentProvisioner p = h.provisioner();
+
+    assertThat(refused(() -> p.credentialsDueForRotation(java.time.Duration.ofDays(-1))).field()).isEqualTo("window");
+    assertThat(refused(() -> p.rotateDueCredentials(java.time.Duration.ofSeconds(-1))).field()).isEqualTo("window");
+    assertNothingHappened();
   }
 
   @Test

@@ -1,5 +1,6 @@
 package io.agentprovision.core.internal.engine;
 
+import io.agentprovision.core.DomainNames;
 import io.agentprovision.core.FailureAction;
 import io.agentprovision.core.IdGenerator;
 import io.agentprovision.core.Sleeper;
@@ -25,4 +26,4 @@ public record EngineConfig(Orchestrator orchestrator, Map<String, Deployer> depl
     AtomicReference<SpendPolicy> policy, SpendLedger ledger, ApprovalGate approvals, AuditLog audit,
     CredentialVault vault, RunJournal journal, List<ProvisioningListener> listeners, Clock clock, Sleeper sleeper,
     IdGenerator ids, ExecutorService stepExecutor, ExecutorService runExecutor, Duration stepTimeout,
-    Duration approvalTimeout, FailureAction failureAction, String domainService) {}
+    Duration approvalTimeout, FailureAction failureAction, String domainService, DomainNames domainNames) {}

@@ -1,5 +1,6 @@
 package io.agentprovision.core.internal.engine;
 
+import io.agentprovision.core.DomainNames;
 import io.agentprovision.core.InvalidRequestException;
 import io.agentprovision.core.Money;
 import io.agentprovision.core.PlannedStep;
@@ -91,6 +92,9 @@ final class Planner {
           req.provider() + "'s catalog has no '" + config.domainService() + "' service",
           "drop .domain(...) or use a provider that sells domains"));
     }
+    // the host's domain rules, before anything is bought: a look-alike is refused here, or marked for a person
+    DomainNames.Lookalike lookalike = req.domain() == null ? null
+        : config.domainNames().vet(req.domain().isExact() ? "domain" : "domain query", req.domain().text()).orElse(null);
 
     Budget budget = new Budget(policy, req, now);
     List<PlannedStep> steps = new ArrayList<>();
@@ -111,12 +115,22 @@ final class Planner {
     if (domainSvc != null) {
       Money quote = req.domain().maxPrice() != null ? req.domain().maxPrice() : domainSvc.pricing().minimum();
       domainStep = paid(StepIds.DOMAIN, StepKind.DOMAIN, (req.domain().isExact() ? "register " : "find and register a "
-          + "domain like ") + req.domain().text() + " for " + req.domain().years() + " year(s)",
+          + "domain like ") + req.domain().display() + " for " + req.domain().years() + " year(s)",
           // a registration cannot be undone: buy it only once the plan, which can be, has gone through
           List.of(planStep != null ? StepIds.PLAN : StepIds.PAYMENT), domainSvc, CheckpointKind.DOMAIN_PURCHASE, quote,
           false, budget);
       notes.add("the domain's price is known once a name is chosen; it is checked against the policy and, above "
           + policy.approvalThreshold() + ", confirmed by a human at that price. Registrations are not refundable.");
+      if (lookalike != null) {
+        List<CheckpointKind> asks = new ArrayList<>(domainStep.approvals());
+        asks.add(CheckpointKind.LOOKALIKE_DOMAIN);
+        domainStep = new PlannedStep(domainStep.id(), domainStep.kind(), domainStep.description(), domainStep.dependsOn(),
+            domainStep.serviceId(), domainStep.quote(), domainStep.priceFinal(), domainStep.verdict(),
+            domainStep.verdictDetail(), asks);
+        notes.add("the domain " + lookalike.display() + " looks like " + (lookalike.resembles() != null
+            ? lookalike.resembles() : "another name") + " (" + lookalike.detail() + "); a person confirms it before it "
+            + "is bought");
+      }
     }
 
     // the plan is approved for the prices known now; a price known only later is approved when it is
@@ -149,8 +163,14 @@ final class Planner {
       credDeps.add(StepIds.DOMAIN);
     }
     steps.add(step(StepIds.CREDENTIALS, StepKind.CREDENTIALS, "reveal the credential, mint a least-privilege deploy token"
-        + (req.token().allowIps().isEmpty() ? "" : " bound to " + req.token().allowIps()) + " for " + req.token().ttl(),
-        credDeps, List.of()));
+        + (req.token().isIpBound() ? " bound to " + req.token().allowIps() : " NOT bound to any IP address")
+        + " for " + req.token().ttl(), credDeps, List.of()));
+    if (!req.token().isIpBound()) {
+      notes.add("the deploy token is not IP-bound: " + (req.token().anyIpAllowed()
+          ? "the host allowed any address on purpose (TokenSpec.allowAnyIp())"
+          : "no TokenSpec.allowIps(...) was given, so anyone holding it can use it from anywhere until it expires")
+          + "; bind it with TokenSpec.allowIps(\"203.0.113.0/24\") to the addresses deploys come from");
+    }
     steps.add(step(StepIds.DEPLOY, StepKind.DEPLOY, "deploy " + req.app().name()
         + (domainStep != null ? " and bind the domain" : ""), List.of(StepIds.CREDENTIALS), List.of()));
     steps.add(step(StepIds.VERIFY, StepKind.VERIFY, "check that the app answers", List.of(StepIds.DEPLOY), List.of()));

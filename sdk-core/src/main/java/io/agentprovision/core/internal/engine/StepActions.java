@@ -1,7 +1,9 @@
 package io.agentprovision.core.internal.engine;
 
 import io.agentprovision.core.AgentProvisionException;
+import io.agentprovision.core.DomainNames;
 import io.agentprovision.core.DomainRequest;
+import io.agentprovision.core.InvalidRequestException;
 import io.agentprovision.core.Money;
 import io.agentprovision.core.PlannedStep;
 import io.agentprovision.core.ProviderException;
@@ -223,6 +225,16 @@ final class StepActions {
   private Map<String, String> domain(PlannedStep step, RunState rs, EngineContext ctx) {
     ProvisionRequest req = rs.request;
     DomainRequest dr = req.domain();
+    DomainNames names = config.domainNames();
+    java.util.Set<String> confirmed = new java.util.HashSet<>();
+    if (dr.isExact()) {
+      // a provider may register an exact name as soon as it is asked to: a look-alike is confirmed first
+      DomainNames.Lookalike requested = names.vet("domain", dr.text()).orElse(null);
+      if (requested != null) {
+        confirmLookalike(requested, dr.maxPrice(), ctx);
+        confirmed.add(requested.ascii());
+      }
+    }
     Map<String, Object> config0 = new LinkedHashMap<>();
     config0.put("domain_query", dr.text());
     config0.put("years", dr.years());
@@ -235,17 +247,22 @@ final class StepActions {
     if (state.status() == ResourceStatus.NEEDS_INFORMATION) {
       InformationRequest info = state.needsInformation();
       List<InformationRequest.Choice> choices = info == null ? List.of() : info.choicesFor("domain");
-      InformationRequest.Choice chosen = choose(choices, dr);
+      InformationRequest.Choice chosen = choose(choices, dr, names);
       if (chosen.price() == null) {
-        throw new ProviderException(req.provider(), 0, "unpriced_choice", null, "the provider offered " + chosen.value()
-            + " without a price; the SDK pays only for priced choices", false);
+        throw new ProviderException(req.provider(), 0, "unpriced_choice", null, "the provider offered "
+            + DomainNames.display(chosen.value()) + " without a price; the SDK pays only for priced choices", false);
       }
+      String shown = DomainNames.display(chosen.value());
       auditor.record(rs.run, ctx.stepId(), "domain.chosen", req.agent(), principal(rs), null, chosen.price(), "ok", null,
           Map.of("domain", chosen.value(), "offered", String.valueOf(choices.size())));
-      ctx.progress("chose " + chosen.value() + " for " + chosen.price() + " among " + choices.size() + " offered");
+      ctx.progress("chose " + shown + " for " + chosen.price() + " among " + choices.size() + " offered");
+      DomainNames.Lookalike offered = names.lookalike(chosen.value()).orElse(null);
+      if (offered != null && !confirmed.contains(offered.ascii())) {
+        confirmLookalike(offered, chosen.price(), ctx); // choose() passed it over unless the host asks a person
+      }
       SpendAuthorization auth = ctx.authorizeSpend(new SpendRequest(CheckpointKind.DOMAIN_PURCHASE, req.provider(),
-          chosen.price(), "domain " + chosen.value() + " (" + dr.years() + " year(s), not refundable)",
-          Map.of("domain", chosen.value())));
+          chosen.price(), "domain " + shown + " (" + dr.years() + " year(s), not refundable)",
+          Map.of("domain", DomainNames.toAscii(chosen.value()), "domain_unicode", DomainNames.toUnicode(chosen.value()))));
       try {
         state = config.orchestrator().submitInformation(state.ref(), Map.of("domain", chosen.value()), auth.payment(), ctx);
         requireComplete(state, step.serviceId());
@@ -275,15 +292,40 @@ final class StepActions {
     return out;
   }
 
+  /** Puts a look-alike to a person, showing both forms; returns only when they approve. */
+  private static void confirmLookalike(DomainNames.Lookalike l, @Nullable Money price, EngineContext ctx) {
+    Map<String, String> details = new LinkedHashMap<>();
+    details.put("domain", l.ascii());
+    details.put("domain_unicode", l.unicode());
+    if (l.resembles() != null) {
+      details.put("resembles", l.resembles());
+    }
+    details.put("finding", l.kind().name());
+    ctx.checkpoint(new CheckpointRequest(CheckpointKind.LOOKALIKE_DOMAIN, "Buy the look-alike domain " + l.display() + "?",
+        l.display() + " looks like " + (l.resembles() != null ? l.resembles() : "another name") + ": " + l.detail(),
+        price, null, details, null));
+  }
+
   /**
    * Picks a domain: the exact name when one was asked for; otherwise the available names within
-   * the price cap, by preferred TLD, then price, then the provider's order.
+   * the price cap, names that are not look-alikes first, then by preferred TLD, then price, then
+   * the provider's order. Every offer is checked by the host's {@link DomainNames} first: one that
+   * breaks a rule is passed over, and so is a look-alike unless the host puts look-alikes to a person.
    */
-  static InformationRequest.Choice choose(List<InformationRequest.Choice> choices, DomainRequest dr) {
+  static InformationRequest.Choice choose(List<InformationRequest.Choice> choices, DomainRequest dr, DomainNames names) {
     List<InformationRequest.Choice> ok = new ArrayList<>();
+    Map<InformationRequest.Choice, String> ascii = new java.util.IdentityHashMap<>();
+    java.util.Set<InformationRequest.Choice> lookalikes = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
+    List<String> passedOver = new ArrayList<>();
     for (InformationRequest.Choice c : choices) {
-      String name = c.value().toLowerCase(Locale.ROOT);
       if (!c.available()) {
+        continue;
+      }
+      String name;
+      try {
+        name = names.validate("domain choice", c.value());
+      } catch (InvalidRequestException e) {
+        passedOver.add(e.problem());
         continue;
       }
       if (dr.isExact() && !name.equals(dr.text())) {
@@ -293,23 +335,34 @@ final class StepActions {
           || c.price().greaterThan(dr.maxPrice()))) {
         continue;
       }
+      DomainNames.Lookalike l = names.lookalike(name).orElse(null);
+      if (l != null) {
+        if (names.lookalikePolicy() == DomainNames.LookalikePolicy.REFUSE) {
+          passedOver.add(l.display() + " looks like " + (l.resembles() != null ? l.resembles() : "another name"));
+          continue;
+        }
+        lookalikes.add(c);
+      }
+      ascii.put(c, name);
       ok.add(c);
     }
     if (ok.isEmpty()) {
       throw new AgentProvisionException("no offered domain fits " + dr + " (offered: " + choices.stream()
-          .map(c -> c.value() + (c.available() ? "" : " (taken)") + (c.price() != null ? " " + c.price() : ""))
-          .toList() + "); try another query or a higher maxPrice", null, false);
+          .map(c -> DomainNames.display(c.value()) + (c.available() ? "" : " (taken)") + (c.price() != null ? " " + c.price() : ""))
+          .toList() + (passedOver.isEmpty() ? "" : "; passed over: " + passedOver)
+          + "); try another query or a higher maxPrice", null, false);
     }
     List<String> tlds = dr.preferredTlds();
+    Comparator<InformationRequest.Choice> byLookalike = Comparator.comparingInt(c -> lookalikes.contains(c) ? 1 : 0);
     Comparator<InformationRequest.Choice> byTld = Comparator.comparingInt(c -> {
-      String n = c.value().toLowerCase(Locale.ROOT);
+      String n = ascii.get(c);
       int i = tlds.indexOf(n.substring(n.lastIndexOf('.') + 1));
       return i < 0 ? Integer.MAX_VALUE : i;
     });
     Comparator<InformationRequest.Choice> byPrice = Comparator.comparingLong(c -> c.price() == null ? Long.MAX_VALUE
         : c.price().minorUnits());
     List<InformationRequest.Choice> sorted = new ArrayList<>(ok);
-    sorted.sort(byTld.thenComparing(byPrice)); // stable: ties keep the provider's order
+    sorted.sort(byLookalike.thenComparing(byTld).thenComparing(byPrice)); // stable: ties keep the provider's order
     return sorted.get(0);
   }
 

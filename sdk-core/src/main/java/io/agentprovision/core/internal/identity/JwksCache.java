@@ -1,18 +1,25 @@
 package io.agentprovision.core.internal.identity;
 
 import com.nimbusds.jose.KeySourceException;
+import com.nimbusds.jose.jwk.Curve;
+import com.nimbusds.jose.jwk.ECKey;
 import com.nimbusds.jose.jwk.JWK;
 import com.nimbusds.jose.jwk.JWKSelector;
 import com.nimbusds.jose.jwk.JWKSet;
 import com.nimbusds.jose.jwk.KeyType;
+import com.nimbusds.jose.jwk.OctetKeyPair;
+import com.nimbusds.jose.jwk.RSAKey;
 import com.nimbusds.jose.jwk.source.JWKSource;
 import com.nimbusds.jose.proc.SecurityContext;
+import io.agentprovision.core.internal.Untrusted;
 import java.text.ParseException;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.function.Supplier;
 import org.jspecify.annotations.Nullable;
@@ -21,11 +28,18 @@ import org.jspecify.annotations.Nullable;
  * An issuer's JWKS, cached for a time-to-live on the injected clock. When no cached key matches (the
  * issuer rotated its keys) the set is fetched again at once, but no more often than the minimum
  * refresh interval, so a flood of tokens with made-up key ids cannot make us hammer the issuer.
- * Only public asymmetric keys are kept: a symmetric ({@code oct}) key in a JWKS is dropped, so an
- * HMAC token can never verify against it.
+ * Only public asymmetric keys of adequate strength are kept: a symmetric ({@code oct}) key in a
+ * JWKS is dropped, so an HMAC token can never verify against it; so are RSA keys shorter than
+ * {@value #MIN_RSA_BITS} bits, EC keys on curves other than P-256, P-384 and P-521, and OKP keys
+ * other than Ed25519 and Ed448. A token signed with a dropped key finds no key and is refused;
+ * {@link #ignoredReason} tells why its key was not used.
  */
 public final class JwksCache implements JWKSource<SecurityContext> {
+  /** The shortest RSA modulus accepted (NIST SP 800-57, and what nimbus itself demands for signing). */
+  public static final int MIN_RSA_BITS = 2048;
   private static final Set<KeyType> ASYMMETRIC = Set.of(KeyType.RSA, KeyType.EC, KeyType.OKP);
+  private static final Set<Curve> EC_CURVES = Set.of(Curve.P_256, Curve.P_384, Curve.P_521);
+  private static final Set<Curve> OKP_CURVES = Set.of(Curve.Ed25519, Curve.Ed448);
 
   private final Supplier<String> fetch;
   private final Clock clock;
@@ -34,6 +48,7 @@ public final class JwksCache implements JWKSource<SecurityContext> {
   private @Nullable JWKSet keys;
   private @Nullable Instant fetchedAt;
   private int fetches;
+  private Map<String, String> ignored = Map.of();
 
   /**
    * @param fetch reads the JWKS document (throws on failure)
@@ -59,6 +74,11 @@ public final class JwksCache implements JWKSource<SecurityContext> {
     return found;
   }
 
+  /** Why the key with id {@code kid} in the last JWKS fetched is not used, or null when it is not known as ignored. */
+  public synchronized @Nullable String ignoredReason(@Nullable String kid) {
+    return kid == null ? null : ignored.get(kid);
+  }
+
   /** How many times the JWKS was fetched. */
   public synchronized int fetches() {
     return fetches;
@@ -69,25 +89,49 @@ public final class JwksCache implements JWKSource<SecurityContext> {
     try {
       text = fetch.get();
     } catch (RuntimeException e) {
-      throw new KeySourceException("the issuer's JWKS could not be fetched: " + e.getMessage(), e);
+      throw new KeySourceException("the issuer's JWKS could not be fetched: " + Untrusted.quote(e.getMessage()), e);
     }
     fetches++;
     JWKSet parsed;
     try {
       parsed = JWKSet.parse(text);
     } catch (ParseException e) {
-      throw new KeySourceException("the issuer's JWKS is not a JWK set: " + e.getMessage(), e);
+      throw new KeySourceException("the issuer's JWKS is not a JWK set: " + Untrusted.quote(e.getMessage()), e);
     }
     List<JWK> kept = new ArrayList<>();
+    Map<String, String> dropped = new HashMap<>();
     for (JWK k : parsed.getKeys()) {
-      if (ASYMMETRIC.contains(k.getKeyType())) {
-        JWK pub = k.toPublicJWK();
-        if (pub != null) {
-          kept.add(pub);
+      if (!ASYMMETRIC.contains(k.getKeyType())) {
+        continue;
+      }
+      String weak = weakness(k);
+      if (weak != null) {
+        if (k.getKeyID() != null) {
+          dropped.put(k.getKeyID(), weak);
         }
+        continue;
+      }
+      JWK pub = k.toPublicJWK();
+      if (pub != null) {
+        kept.add(pub);
       }
     }
     keys = new JWKSet(kept);
+    ignored = Map.copyOf(dropped);
     fetchedAt = now;
+  }
+
+  /** Why a key is too weak to verify with, or null when it is strong enough. */
+  static @Nullable String weakness(JWK k) {
+    if (k instanceof RSAKey rsa && rsa.size() < MIN_RSA_BITS) {
+      return "an RSA key of " + rsa.size() + " bits, shorter than the " + MIN_RSA_BITS + " required";
+    }
+    if (k instanceof ECKey ec && !EC_CURVES.contains(ec.getCurve())) {
+      return "an EC key on curve " + Untrusted.quote(ec.getCurve()) + ", not P-256, P-384 or P-521";
+    }
+    if (k instanceof OctetKeyPair okp && !OKP_CURVES.contains(okp.getCurve())) {
+      return "an OKP key on curve " + Untrusted.quote(okp.getCurve()) + ", not Ed25519 or Ed448";
+    }
+    return null;
   }
 }

@@ -1,9 +1,5 @@
 package io.agentprovision.e2e.core.identity;
 
-import io.agentprovision.core.identity.IdentityRejectedException;
-import io.agentprovision.core.identity.IdentityRequest;
-import io.agentprovision.core.identity.OidcIdentityProvider;
-import io.agentprovision.core.identity.Principal;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -14,6 +10,10 @@ import io.agentprovision.core.Secret;
 import io.agentprovision.core.approval.ApprovalDeniedException;
 import io.agentprovision.core.approval.ApprovalRequest;
 import io.agentprovision.core.approval.CheckpointKind;
+import io.agentprovision.core.identity.IdentityRejectedException;
+import io.agentprovision.core.identity.IdentityRequest;
+import io.agentprovision.core.identity.OidcIdentityProvider;
+import io.agentprovision.core.identity.Principal;
 import io.agentprovision.core.policy.SpendPolicy;
 import io.agentprovision.testing.FakeStepContext;
 import io.agentprovision.testing.ScriptedApprovalGate;
@@ -221,9 +221,152 @@ class OidcIdentityProviderTest {
     assertThat(attest(token).subject()).isEqualTo("user-1");
   }
 
+  // ---------------------------------------------------------------- hardening (each was accepted before)
+
   @Test
-  void attest_whenEmailVerifiedIsTheStringTrue_acceptsIt() {
-    assertThat(attest(issuer.idToken().emailVerifiedClaim("true").sign()).emailVerified()).isTrue();
+  void attest_whenEmailVerifiedIsTheStringTrue_refusesIt() {
+    assertThatThrownBy(() -> attest(issuer.idToken().emailVerifiedClaim("true").sign()))
+        .isInstanceOfSatisfying(IdentityRejectedException.class, e -> {
+          assertThat(e.check()).isEqualTo("email_verified");
+          assertThat(e.getMessage()).contains("not a JSON boolean");
+        });
+    assertThatThrownBy(() -> attest(issuer.idToken().emailVerifiedClaim(1).sign()))
+        .isInstanceOfSatisfying(IdentityRejectedException.class, e -> assertThat(e.check()).isEqualTo("email_verified"));
+    assertThat(attest(issuer.idToken().emailVerifiedClaim(true).sign()).emailVerified()).isTrue();
+  }
+
+  @Test
+  void attest_whenSignedWithAWeakRsaKeyTheIssuerPublishes_refusesIt() {
+    String token = issuer.idToken().signWithWeakRsaKey();
+
+    assertThatThrownBy(() -> attest(token)).isInstanceOfSatisfying(IdentityRejectedException.class, e -> {
+      assertThat(e.check()).isEqualTo("key");
+      assertThat(e.getMessage()).contains("\"weak-rsa\"").contains("1024 bits");
+    });
+    assertThat(attest(issuer.idToken().sign()).subject()).as("the issuer's strong keys still work").isEqualTo("user-1");
+  }
+
+  @Test
+  void attest_whenSeveralAudiencesAndNoAzp_refusesIt() {
+    String twoAudiences = issuer.idToken().audience(OidcIssuerSandbox.DEFAULT_AUDIENCE, "other-client").sign();
+
+    assertThatThrownBy(() -> attest(twoAudiences)).as("an audience this client does not trust")
+        .isInstanceOfSatisfying(IdentityRejectedException.class, e -> {
+          assertThat(e.check()).isEqualTo("aud");
+          assertThat(e.getMessage()).contains("\"other-client\"");
+        });
+    identity = builder().trustedAudiences("other-client").build();
+    assertThatThrownBy(() -> attest(twoAudiences)).as("trusted, but no azp says which client it was issued to")
+        .isInstanceOfSatisfying(IdentityRejectedException.class, e -> assertThat(e.check()).isEqualTo("azp"));
+    assertThat(attest(issuer.idToken().audience(OidcIssuerSandbox.DEFAULT_AUDIENCE, "other-client")
+        .claim("azp", OidcIssuerSandbox.DEFAULT_AUDIENCE).sign()).subject()).isEqualTo("user-1");
+  }
+
+  @Test
+  void attest_whenOneAudienceButAForeignAzp_refusesIt() {
+    String token = issuer.idToken().claim("azp", "someone-else").sign();
+
+    assertThatThrownBy(() -> attest(token)).isInstanceOfSatisfying(IdentityRejectedException.class, e -> {
+      assertThat(e.check()).isEqualTo("azp");
+      assertThat(e.getMessage()).contains("\"someone-else\"");
+    });
+    assertThat(attest(issuer.idToken().claim("azp", OidcIssuerSandbox.DEFAULT_AUDIENCE).sign()).subject())
+        .isEqualTo("user-1");
+  }
+
+  @ParameterizedTest
+  @org.junit.jupiter.params.provider.ValueSource(ints = {1 << 20, 10 << 20})
+  void attest_whenTheTokenIsHuge_refusesItBeforeParsing(int bytes) {
+    String token = issuer.idToken().claim("padding", "x".repeat(bytes)).sign();
+
+    assertThatThrownBy(() -> attest(token)).isInstanceOfSatisfying(IdentityRejectedException.class, e -> {
+      assertThat(e.check()).isEqualTo("size");
+      assertThat(e.getMessage()).contains(String.valueOf(OidcIdentityProvider.DEFAULT_MAX_TOKEN_SIZE));
+    });
+    assertThat(issuer.jwksRequests()).as("refused before any key was fetched").isZero();
+    assertThat(issuer.discoveryRequests()).isZero();
+  }
+
+  @Test
+  void attest_whenTheSizeCapIsRaised_acceptsALargerToken() {
+    String token = issuer.idToken().claim("groups", "g".repeat(20_000)).sign();
+    assertThatThrownBy(() -> attest(token)).isInstanceOfSatisfying(IdentityRejectedException.class,
+        e -> assertThat(e.check()).isEqualTo("size"));
+
+    identity = builder().maxTokenSize(64 * 1024).build();
+
+    assertThat(attest(token).subject()).isEqualTo("user-1");
+    assertThatThrownBy(() -> builder().maxTokenSize(100)).isInstanceOfSatisfying(InvalidRequestException.class,
+        e -> assertThat(e.field()).isEqualTo("maxTokenSize"));
+  }
+
+  @Test
+  void attest_whenTheSameNonceBoundTokenIsPresentedTwice_refusesTheReplay() {
+    String token = issuer.idToken().nonce("n-42").sign();
+    assertThat(attest(token, "n-42", false).subject()).isEqualTo("user-1");
+
+    assertThatThrownBy(() -> attest(token, "n-42", false)).isInstanceOfSatisfying(IdentityRejectedException.class,
+        e -> assertThat(e.check()).isEqualTo("replay"));
+    // another token for the same nonce is still judged on its own (a new sign-in, a new jti)
+    assertThat(attest(issuer.idToken().nonce("n-42").claim("jti", "second").sign(), "n-42", false).subject())
+        .isEqualTo("user-1");
+    assertThatThrownBy(() -> attest(issuer.idToken().nonce("n-42").claim("jti", "second").subject("x").sign(), "n-42",
+        false)).as("the same jti").isInstanceOfSatisfying(IdentityRejectedException.class,
+        e -> assertThat(e.check()).isEqualTo("replay"));
+  }
+
+  @Test
+  void attest_whenATokenWithoutANonceIsPresentedAgain_acceptsIt() {
+    String sessionToken = issuer.idToken().sign();
+
+    attest(sessionToken);
+
+    assertThat(attest(sessionToken).subject()).as("a host hands the same sign-in token to every run")
+        .isEqualTo("user-1");
+  }
+
+  @Test
+  void attest_whenTheTokenCarriesANonceNoneWasExpected_refusesIt() {
+    String stepUpToken = issuer.idToken().nonce("minted-for-a-step-up").sign();
+
+    assertThatThrownBy(() -> attest(stepUpToken)).isInstanceOfSatisfying(IdentityRejectedException.class, e -> {
+      assertThat(e.check()).isEqualTo("nonce");
+      assertThat(e.getMessage()).contains("none was expected");
+    });
+    identity = builder().acceptUnrequestedNonce(true).build();
+    assertThat(attest(stepUpToken).subject()).isEqualTo("user-1");
+  }
+
+  @Test
+  void attest_whenAStepUpTokenWasUsed_itCannotBeReusedAsSignInEvenWhenNoncesAreAccepted() {
+    identity = builder().acceptUnrequestedNonce(true).build();
+    String stepUpToken = issuer.idToken().nonce("n-7").amr("pwd", "otp").sign();
+    attest(stepUpToken, "n-7", true);
+
+    assertThatThrownBy(() -> attest(stepUpToken)).isInstanceOfSatisfying(IdentityRejectedException.class,
+        e -> assertThat(e.check()).isEqualTo("replay"));
+  }
+
+  @Test
+  void attest_whenTheKeyIdCarriesALineBreak_escapesItInTheMessage() {
+    String token = issuer.idToken().signWithKeyId("x\nWARN forged log line");
+
+    assertThatThrownBy(() -> attest(token)).isInstanceOfSatisfying(IdentityRejectedException.class, e -> {
+      assertThat(e.check()).isEqualTo("kid");
+      assertThat(e.getMessage()).doesNotContain("\n").contains("\"x\\nWARN forged log line\"");
+    });
+  }
+
+  @Test
+  void attest_whenClaimsCarryControlCharacters_escapesThemInEveryMessage() {
+    assertThatThrownBy(() -> attest(issuer.idToken().issuer("https://evil.example.com\r\nINFO ok").sign()))
+        .isInstanceOfSatisfying(IdentityRejectedException.class, e -> assertThat(e.getMessage()).doesNotContain("\r")
+            .doesNotContain("\n").contains("\\r\\nINFO ok"));
+    assertThatThrownBy(() -> attest(issuer.idToken().audience("client\u202Eevil").sign()))
+        .isInstanceOfSatisfying(IdentityRejectedException.class, e -> assertThat(e.getMessage())
+            .doesNotContain("\u202E").contains("\\u202E"));
+    assertThatThrownBy(() -> attest(issuer.idToken().email("eve\n@example.com", false).sign()))
+        .isInstanceOfSatisfying(IdentityRejectedException.class, e -> assertThat(e.getMessage()).doesNotContain("\n"));
   }
 
   @Test
