@@ -58,7 +58,15 @@ public final class Polling {
 
     /** The wait after poll number {@code n} (1-based). */
     public Duration after(int n) {
-      return Duration.ofMillis(intervals(initial, max).apply(Math.max(1, n)));
+      return Duration.ofMillis(intervals(initial, max).apply(attempt(n)));
+    }
+
+    /**
+     * {@code n} within 1 to 64: resilience4j multiplies once per attempt, and by the 64th doubling
+     * every wait is at its cap, so later attempts need not be counted out.
+     */
+    static int attempt(int n) {
+      return Math.max(1, Math.min(n, 64));
     }
 
     /**

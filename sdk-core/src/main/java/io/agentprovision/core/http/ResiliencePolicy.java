@@ -144,7 +144,7 @@ public final class ResiliencePolicy {
 
   /** The backoff before retry number {@code retry} (1 for the first retry): doubling from the initial, capped. */
   public Duration backoff(int retry) {
-    return Duration.ofMillis(Polling.Backoff.intervals(initialBackoff, maxBackoff).apply(Math.max(1, retry)));
+    return Duration.ofMillis(Polling.Backoff.intervals(initialBackoff, maxBackoff).apply(Polling.Backoff.attempt(retry)));
   }
 
   @Override
