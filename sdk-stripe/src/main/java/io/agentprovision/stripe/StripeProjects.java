@@ -754,27 +754,29 @@ public final class StripeProjects implements Orchestrator {
       @Nullable PaymentAuthorization payment, StepContext ctx) {
     Objects.requireNonNull(resource, "resource");
     Objects.requireNonNull(configuration, "configuration");
-    boolean serviceChange = newServiceId != null && !newServiceId.equals(resource.serviceId());
+    // the service to change to, or null when the service stays
+    String next = newServiceId != null && !newServiceId.equals(resource.serviceId()) ? newServiceId : null;
+    boolean serviceChange = next != null;
     if (!serviceChange && configuration.isEmpty()) {
       throw new InvalidRequestException("configuration", "neither a new service nor a configuration was given",
           "pass the service to change to, a configuration, or both");
     }
     Map<String, Object> body = new LinkedHashMap<>();
-    if (serviceChange) {
+    if (next != null) {
       CatalogIndex idx = index(resource.provider(), ctx::retrying);
       // without the current service in the catalog no change can be shown to be allowed
       idx.catalog().service(resource.serviceId()).orElseThrow(() -> new InvalidRequestException("resource",
           resource.serviceId() + " is no longer in " + resource.provider() + "'s catalog",
           "check the service id; a service the catalog does not list cannot be changed"))
-          .requireUpdateTo(newServiceId);
-      ServiceOffering target = idx.catalog().service(newServiceId).orElseThrow(() -> new InvalidRequestException(
-          "newServiceId", "'" + newServiceId + "' is not in " + resource.provider() + "'s catalog",
+          .requireUpdateTo(next);
+      ServiceOffering target = idx.catalog().service(next).orElseThrow(() -> new InvalidRequestException(
+          "newServiceId", "'" + next + "' is not in " + resource.provider() + "'s catalog",
           "use one of " + serviceIds(idx)));
       if (payment == null && target.pricing().requiresPayment()) {
-        throw new InvalidRequestException("payment", newServiceId + " is " + target.pricing().describe() + ", and no"
+        throw new InvalidRequestException("payment", next + " is " + target.pricing().describe() + ", and no"
             + " payment authorization was given", "authorize the spend and pass it");
       }
-      body.put("service_ref", idx.ref(newServiceId));
+      body.put("service_ref", idx.ref(next));
     }
     if (payment != null) {
       requirePaymentAllowed(resource.provider(), payment, ctx);
@@ -784,8 +786,8 @@ public final class StripeProjects implements Orchestrator {
     }
     StripeCalls.Answer a = calls.post("update Stripe resource " + resource.id(), RESOURCES + "/" + resource.id(), body,
         ctx.idempotencyKey("stripe.resource.update"), api.provisioningVersion(), ctx::retrying);
-    ResourceRef target = serviceChange ? new ResourceRef(resource.provider(), resource.id(), newServiceId,
-        resource.name()) : resource;
+    ResourceRef target = next != null ? new ResourceRef(resource.provider(), resource.id(), next, resource.name())
+        : resource;
     ctx.audit("stripe.resource.update", "requested", auditDetails(target, payment,
         Map.of("from_service", resource.serviceId())));
     return settle(target, a, ctx);
