@@ -107,7 +107,7 @@ public final class AgentProvisioner implements AutoCloseable {
    * @throws InvalidRequestException for an unknown provider or plan, or a provider without a deployer
    */
   public ProvisionPlan plan(ProvisionRequest request) {
-    return engine.plan(Objects.requireNonNull(request, "request"));
+    return new ProvisionPlan(engine.plan(Objects.requireNonNull(request, "request")));
   }
 
   /**
@@ -120,7 +120,7 @@ public final class AgentProvisioner implements AutoCloseable {
    * @throws RunFailedException for any other failure, with what was undone and what was not
    */
   public Deployment execute(ProvisionPlan plan) {
-    return engine.execute(Objects.requireNonNull(plan, "plan"));
+    return engine.execute(Objects.requireNonNull(plan, "plan").runPlan());
   }
 
   /** {@link #plan} then {@link #execute}. */
@@ -210,7 +210,7 @@ public final class AgentProvisioner implements AutoCloseable {
   public SpendReport spend(AgentId agent) {
     Objects.requireNonNull(agent, "agent");
     EngineConfig c = engine.config();
-    SpendPolicy policy = c.policy().get();
+    SpendPolicy policy = c.spendPolicy();
     Instant now = c.clock().instant();
     List<Reservation> all = c.ledger().reservations(agent, null, Instant.EPOCH, now.plusSeconds(1));
     Set<String> providers = new LinkedHashSet<>();
@@ -235,7 +235,7 @@ public final class AgentProvisioner implements AutoCloseable {
 
   /** The spend policy in force. */
   public SpendPolicy spendPolicy() {
-    return engine.config().policy().get();
+    return engine.config().spendPolicy();
   }
 
   /**
@@ -251,7 +251,7 @@ public final class AgentProvisioner implements AutoCloseable {
     Objects.requireNonNull(proposed, "proposed");
     Objects.requireNonNull(reason, "reason");
     EngineConfig c = engine.config();
-    SpendPolicy current = c.policy().get();
+    SpendPolicy current = c.spendPolicy();
     List<String> loosenings = current.loosenings(proposed);
     String approver = null;
     if (!loosenings.isEmpty()) {
@@ -267,14 +267,14 @@ public final class AgentProvisioner implements AutoCloseable {
       for (int i = 0; i < loosenings.size(); i++) {
         details.put("change." + (i + 1), loosenings.get(i));
       }
-      approver = engine.checkpoint(requestedBy, principal, new CheckpointRequest(CheckpointKind.RAISE_LIMIT,
-          "Loosen the spend policy: " + String.join("; ", loosenings), reason, null, null, details, null)).approver();
+      approver = engine.checkpoint(requestedBy, principal, CheckpointRequest.confirm(CheckpointKind.RAISE_LIMIT,
+          "Loosen the spend policy: " + String.join("; ", loosenings), reason).withDetails(details)).approver();
     }
     if (!c.policy().compareAndSet(current, proposed)) {
       throw new AgentProvisionException("the spend policy changed while this update was being approved; ask again",
           null, true);
     }
-    engine.audit(loosenings.isEmpty() ? "policy.tightened" : "policy.loosened", requestedBy, approver, null, "ok",
+    engine.audit(loosenings.isEmpty() ? "policy.tightened" : "policy.loosened", requestedBy, approver, "ok",
         Map.of("policy", proposed.toString(), "reason", reason));
   }
 
@@ -295,7 +295,7 @@ public final class AgentProvisioner implements AutoCloseable {
   public String toString() {
     EngineConfig c = engine.config();
     return "AgentProvisioner{orchestrator=" + c.orchestrator().name() + ", deployers=" + c.deployers().keySet()
-        + ", policy=" + c.policy().get() + "}";
+        + ", policy=" + c.spendPolicy() + "}";
   }
 
   /** Builds an {@link AgentProvisioner}. Orchestrator, deployer and identity provider are required. */
@@ -470,12 +470,11 @@ public final class AgentProvisioner implements AutoCloseable {
         runs = Executors.newCachedThreadPool(daemon("agentprovision-run"));
         owned.add(runs);
       }
-      EngineConfig config = new EngineConfig(orchestrator, Map.copyOf(deployers), identity, new AtomicReference<>(policy),
-          ledger != null ? ledger : SpendLedger.inMemory(clock),
-          approvals != null ? approvals : ApprovalGates.denyAll(clock),
-          audit != null ? audit : AuditLog.inMemory(), vault != null ? vault : CredentialVault.inMemory(),
-          journal != null ? journal : RunJournal.inMemory(), List.copyOf(listeners), clock, sleeper, ids, steps, runs,
-          stepTimeout, approvalTimeout, failureAction, domainService, domainNames);
+      EngineConfig config = EngineConfig.builder().orchestrator(orchestrator).deployers(deployers).identity(identity)
+          .policy(policy).ledger(ledger).approvals(approvals).audit(audit).vault(vault).journal(journal)
+          .listeners(listeners).clock(clock).sleeper(sleeper).ids(ids).stepExecutor(steps).runExecutor(runs)
+          .stepTimeout(stepTimeout).approvalTimeout(approvalTimeout).failureAction(failureAction)
+          .domainService(domainService).domainNames(domainNames).build();
       return new AgentProvisioner(new Engine(config), owned);
     }
 
