@@ -81,7 +81,7 @@ final class DomainStep extends BaseStep<DomainStep.Registered> {
 
   @Override
   public Price price() {
-    Money quote = domain.maxPrice() != null ? domain.maxPrice() : service.pricing().amount();
+    Money quote = domain.maxPrice() != null ? domain.maxPrice() : service.pricing().minimum();
     return new Price(service.id(), service.pricing().isPaid(), CheckpointKind.DOMAIN_PURCHASE, quote, false);
   }
 

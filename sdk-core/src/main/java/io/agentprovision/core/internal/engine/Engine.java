@@ -32,17 +32,14 @@ import io.agentprovision.core.policy.Reservation;
 import io.agentprovision.core.policy.SpendLimit;
 import io.agentprovision.core.policy.SpendPolicy;
 import io.agentprovision.core.wire.Json;
+import io.agentprovision.core.wire.Digests;
 import java.net.URI;
-import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HashMap;
 import java.util.HashSet;
-import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -368,21 +365,14 @@ public final class Engine {
 
   /** The step's idempotency key: derived from the run, the step and the canonical request, so it is the same on every retry and resume. */
   private static String idempotencyKey(RunState rs, StepId step) {
-    try {
-      MessageDigest md = MessageDigest.getInstance("SHA-256");
-      md.update((rs.run + "|" + step + "|").getBytes(StandardCharsets.UTF_8));
-      Map<String, Object> intent = new LinkedHashMap<>();
-      intent.put("provider", rs.request.provider());
-      intent.put("plan", rs.request.plan());
-      intent.put("project", rs.request.project());
-      intent.put("environment", rs.request.environment());
-      intent.put("domain", rs.request.domain() == null ? null : String.valueOf(rs.request.domain()));
-      intent.put("app", rs.request.app().name());
-      md.update(Json.canonical(intent).getBytes(StandardCharsets.UTF_8));
-      return "ap_" + HexFormat.of().formatHex(md.digest()).substring(0, 40);
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException(e);
-    }
+    Map<String, Object> intent = new LinkedHashMap<>();
+    intent.put("provider", rs.request.provider());
+    intent.put("plan", rs.request.plan());
+    intent.put("project", rs.request.project());
+    intent.put("environment", rs.request.environment());
+    intent.put("domain", rs.request.domain() == null ? null : String.valueOf(rs.request.domain()));
+    intent.put("app", rs.request.app().name());
+    return "ap_" + Digests.sha256Hex(rs.run + "|" + step + "|" + Json.canonical(intent)).substring(0, 40);
   }
 
   private RuntimeException fail(RunState rs, RunRecord rec, @Nullable StepId failedStep, Throwable failure,
