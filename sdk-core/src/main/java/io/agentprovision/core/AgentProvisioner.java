@@ -278,6 +278,18 @@ public final class AgentProvisioner implements AutoCloseable {
         Map.of("policy", proposed.toString(), "reason", reason));
   }
 
+  /**
+   * The inventory and governance report over this provisioner's audit log, journal and ledger:
+   * accounts, resources, domains, tokens, apps, approvals, refusals and money, limited by
+   * {@code filter}, with calendar months in the spend policy's zone. See {@link GovernanceReport}.
+   */
+  public io.agentprovision.core.report.Inventory report(io.agentprovision.core.report.ReportFilter filter) {
+    EngineConfig c = engine.config();
+    return io.agentprovision.core.report.GovernanceReport.builder().audit(c.audit()).journal(c.journal())
+        .ledger(c.ledger()).clock(c.clock()).zone(spendPolicy().zone()).build()
+        .generate(Objects.requireNonNull(filter, "filter"));
+  }
+
   /** The audit log; {@code audit().verify()} checks the chain. */
   public AuditLog audit() {
     return engine.config().audit();

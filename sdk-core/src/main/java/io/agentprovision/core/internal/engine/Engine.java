@@ -115,7 +115,8 @@ public final class Engine {
     PolicyViolationException refused = plan.allowed() ? null : planner.violation(plan);
     if (refused != null) {
       auditor.record(plan.runId(), null, "run.refused", req.agent(), null, null, refused.requested(), "denied", null,
-          Map.of("limit", refused.limit(), "reason", String.valueOf(refused.getMessage())));
+          Map.of("limit", refused.limit(), "reason", String.valueOf(refused.getMessage()), "provider", req.provider()));
+      events.emit(new ProvisioningEvent.SpendRefused(config.clock().instant(), plan.runId(), null, req.agent(), req.provider(), refused.requested(), refused.limit(), refused.remaining()));
       throw refused;
     }
     Instant now = config.clock().instant();

@@ -191,11 +191,13 @@ final class EngineContext implements StepContext {
       auditor.record(rs.run, step, "spend.refused", agent(), principal(), null, request.amount(), "denied", null,
           Map.of("limit", e.limit(), "used", e.used().toString(), "remaining", e.remaining().toString(),
               "description", request.description()));
+      events.emit(new ProvisioningEvent.SpendRefused(config.clock().instant(), rs.run, step, agent(), request.provider(), request.amount(), e.limit(), e.remaining()));
       throw e;
     }
     madeHere.add(r.id());
     auditor.record(rs.run, step, "spend.reserved", agent(), principal(), null, r.amount(), "ok", idempotencyKey(),
         Map.of("reservation", r.id(), "description", request.description(), "provider", request.provider()));
+    events.emit(new ProvisioningEvent.SpendHeld(config.clock().instant(), rs.run, step, r));
     alerts(r, policy);
     return r;
   }
@@ -325,6 +327,7 @@ final class EngineContext implements StepContext {
       config.ledger().commit(reservation.id(), amount);
       auditor.record(rs.run, step, "spend.committed", agent(), principal(), null, amount, "ok", idempotencyKey(),
           Map.of("reservation", reservation.id(), "reserved", reservation.amount().toString()));
+      events.emit(new ProvisioningEvent.SpendCommitted(config.clock().instant(), rs.run, step, reservation, amount));
     }
 
     @Override
@@ -343,6 +346,7 @@ final class EngineContext implements StepContext {
       config.ledger().release(reservation.id());
       auditor.record(rs.run, step, "spend.released", agent(), principal(), null, reservation.amount(), "ok",
           null, Map.of("reservation", reservation.id()));
+      events.emit(new ProvisioningEvent.SpendReleased(config.clock().instant(), rs.run, step, reservation));
     }
   }
 }

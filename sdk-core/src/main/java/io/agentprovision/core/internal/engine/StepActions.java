@@ -97,7 +97,7 @@ final class StepActions {
     }
     rs.principal.set(p);
     auditor.record(rs.run, ctx.stepId(), "identity.attested", req.agent(), p, null, null, "ok", null,
-        Map.of("issuer", p.issuer(), "amr", String.join(",", p.amr()), "mfa", String.valueOf(p.multiFactor())));
+        Map.of("issuer", p.issuer(), "amr", String.join(",", p.amr()), "mfa", String.valueOf(p.multiFactor()), "subject", p.subject(), "email", String.valueOf(p.email())));
     return Outputs.principal(p);
   }
 
@@ -298,7 +298,7 @@ final class StepActions {
           + " completed without naming its domain", false);
     }
     auditor.record(rs.run, ctx.stepId(), "domain.registered", req.agent(), principal(rs), null, charged, "ok",
-        ctx.idempotencyKey(), Map.of("domain", domain, "resource", state.ref().id()));
+        ctx.idempotencyKey(), Map.of("domain", domain, "resource", state.ref().id(), "service", step.serviceId(), "years", String.valueOf(dr.years()), "auto_renew", String.valueOf(dr.autoRenew())));
     Map<String, String> out = Outputs.resource(state.ref(), charged);
     out.put("domain", domain);
     return out;
@@ -418,7 +418,7 @@ final class StepActions {
     }
     auditor.record(rs.run, ctx.stepId(), "credentials.stored", req.agent(), principal(rs), null, null, "ok",
         ctx.idempotencyKey(), Map.of("token", dc.tokenId(), "permissions", String.join(",", dc.permissions()),
-            "expires_at", String.valueOf(dc.expiresAt()), "broad", prepared.broadOutcome().name(), "vault_key", tokenKey));
+            "expires_at", String.valueOf(dc.expiresAt()), "broad", prepared.broadOutcome().name(), "vault_key", tokenKey, "allowed_ips", String.join(",", req.token().allowIps())));
     out.put("broad_outcome", prepared.broadOutcome().name());
     return out;
   }
@@ -428,7 +428,7 @@ final class StepActions {
     DeployCredentials creds = Outputs.credentials(rs.outputs(StepIds.CREDENTIALS), config.vault());
     DeployedApp app = deployer.deploy(new DeployRequest(rs.request.app(), creds, domainName(rs)), ctx);
     auditor.record(rs.run, ctx.stepId(), "app.deployed", rs.request.agent(), principal(rs), null, null, "ok",
-        ctx.idempotencyKey(), Map.of("script", app.scriptName(), "url", app.primaryUrl().toString()));
+        ctx.idempotencyKey(), Map.of("script", app.scriptName(), "url", app.primaryUrl().toString(), "provider_url", app.url().toString()));
     return Outputs.deployed(app);
   }
 
