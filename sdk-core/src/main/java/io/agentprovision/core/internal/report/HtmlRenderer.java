@@ -37,8 +37,9 @@ public final class HtmlRenderer {
       "table{border-collapse:collapse;width:100%;font-size:13px}",
       "th,td{border:1px solid var(--line);padding:4px 8px;text-align:left;vertical-align:top}",
       "th{background:var(--head);font-weight:600}",
-      "td{overflow-wrap:anywhere}",
+      "td{overflow-wrap:break-word}",
       "code{font-family:ui-monospace,SFMono-Regular,Menlo,monospace;font-size:12px}",
+      "code,.ok,.warn,.bad{white-space:nowrap}",
       ".ok{color:var(--ok);font-weight:600}.warn{color:var(--warn);font-weight:600}.bad{color:var(--bad);font-weight:600}",
       "ul.plain{margin:0;padding-left:16px}",
       "footer{margin-top:32px;color:var(--muted);font-size:12px}");
@@ -56,7 +57,7 @@ public final class HtmlRenderer {
         .append("\n</style>\n</head>\n<body>\n");
     h.append("<header>\n<h1>Inventory and governance report</h1>\n<p class=\"meta\">Generated ")
         .append(esc(when(inv.generatedAt()))).append(" · showing ").append(esc(inv.filter().toString()))
-        .append(" · calendar months in ").append(esc(inv.zone().getId())).append("</p>\n</header>\n");
+        .append(" · calendar months in ").append(esc(zone(inv.zone()))).append("</p>\n</header>\n");
     summary(h, inv);
     delegations(h, inv);
     runs(h, inv);
@@ -268,7 +269,7 @@ public final class HtmlRenderer {
     Inventory.Costs c = inv.costs();
     section(h, "costs", "Money", "Committed (charged) to date: " + (c.toDate().isEmpty() ? "nothing" : moneys(c.toDate()))
         + ". Held before paid calls and not yet settled: " + (c.held().isEmpty() ? "nothing" : moneys(c.held())) + ".");
-    table(h, c.byMonth().isEmpty(), "Month (" + inv.zone().getId() + ")", "Committed");
+    table(h, c.byMonth().isEmpty(), "Month (" + zone(inv.zone()) + ")", "Committed");
     for (Inventory.MonthlyCost m : c.byMonth()) {
       tr(h, esc(m.month().toString()), esc(m.amount().toString()));
     }
@@ -345,6 +346,10 @@ public final class HtmlRenderer {
       sb.append(m);
     }
     return sb.toString();
+  }
+
+  private static String zone(java.time.ZoneId z) {
+    return z.equals(ZoneOffset.UTC) ? "UTC" : z.getId();
   }
 
   private static String when(@Nullable Instant t) {

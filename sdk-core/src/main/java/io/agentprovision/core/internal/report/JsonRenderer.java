@@ -29,7 +29,7 @@ public final class JsonRenderer {
     Map<String, @Nullable Object> root = new LinkedHashMap<>();
     root.put("schema", Inventory.SCHEMA);
     root.put("generated_at", time(inv.generatedAt()));
-    root.put("zone", inv.zone().getId());
+    root.put("zone", inv.zone().equals(java.time.ZoneOffset.UTC) ? "UTC" : inv.zone().getId());
     root.put("filter", filter(inv.filter()));
     root.put("runs", list(inv.runs(), r -> obj(
         "run", r.id().value(),
