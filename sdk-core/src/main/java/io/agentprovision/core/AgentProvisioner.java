@@ -22,6 +22,9 @@ import io.agentprovision.core.policy.SpendLimit;
 import io.agentprovision.core.policy.SpendPolicy;
 import io.agentprovision.core.policy.SpendReport;
 import io.agentprovision.core.protocol.DirectOrchestrator;
+import io.agentprovision.core.report.GovernanceReport;
+import io.agentprovision.core.report.Inventory;
+import io.agentprovision.core.report.ReportFilter;
 import io.agentprovision.core.spi.ApprovalGate;
 import io.agentprovision.core.spi.AuditLog;
 import io.agentprovision.core.spi.CredentialVault;
@@ -283,9 +286,9 @@ public final class AgentProvisioner implements AutoCloseable {
    * accounts, resources, domains, tokens, apps, approvals, refusals and money, limited by
    * {@code filter}, with calendar months in the spend policy's zone. See {@link GovernanceReport}.
    */
-  public io.agentprovision.core.report.Inventory report(io.agentprovision.core.report.ReportFilter filter) {
+  public Inventory report(ReportFilter filter) {
     EngineConfig c = engine.config();
-    return io.agentprovision.core.report.GovernanceReport.builder().audit(c.audit()).journal(c.journal())
+    return GovernanceReport.builder().audit(c.audit()).journal(c.journal())
         .ledger(c.ledger()).clock(c.clock()).zone(spendPolicy().zone()).build()
         .generate(Objects.requireNonNull(filter, "filter"));
   }
