@@ -20,6 +20,7 @@ import io.agentprovision.core.approval.ApprovalDeniedException;
 import io.agentprovision.core.approval.ApprovalGates;
 import io.agentprovision.core.approval.CheckpointKind;
 import io.agentprovision.core.audit.AuditVerification;
+import io.agentprovision.core.http.HttpStack;
 import io.agentprovision.core.identity.OidcIdentityProvider;
 import io.agentprovision.core.policy.LimitUsage;
 import io.agentprovision.core.policy.PolicyViolationException;
@@ -168,7 +169,7 @@ public final class Quickstart {
         Orchestrator orchestrator = o.direct() ? sandbox.directOrchestrator() : sandbox.stripeProjects();
         List<String> ips = o.allowIps().isEmpty() ? List.of(sandbox.defaultAllowedIps()) : o.allowIps();
         return provision(o, orchestrator, sandbox.cloudflareDeployer(), sandbox.identityProvider(),
-            sandbox.signIn(o.email(), "pwd", "otp"), sandbox.browser(human), ips, env, out);
+            sandbox.signIn(o.email(), "pwd", "otp"), sandbox.browser(human), ips, env, out, HttpStack.shared());
       }
     } catch (InvalidRequestException e) {
       err.println("Cannot start: " + e.getMessage());
@@ -214,7 +215,9 @@ public final class Quickstart {
 
   private static int real(Options o, Map<String, String> env, ApprovalGate human, PrintStream out) {
     Secret stripeKey = Secret.of(required(env, "STRIPE_API_KEY"));
-    StripeApi api = StripeApi.builder().apiKey(stripeKey)
+    // one HTTP stack for every adapter: one connection pool, and each provider's rate limit, breaker and retries
+    HttpStack http = HttpStack.create();
+    StripeApi api = StripeApi.builder().apiKey(stripeKey).http(http)
         .provisioningVersion(env.getOrDefault("STRIPE_PROVISIONING_VERSION", StripeApi.DEFAULT_PROVISIONING_VERSION))
         .sharedPaymentVersion(env.getOrDefault("STRIPE_SHARED_PAYMENT_VERSION", StripeApi.DEFAULT_SHARED_PAYMENT_VERSION))
         .build();
@@ -227,18 +230,20 @@ public final class Quickstart {
               .provider(env.getOrDefault("PROVIDER_NAME", "cloudflare"))
               .baseUrl(required(env, "PROVIDER_URL"))
               .sharedSecret(Secret.of(required(env, "PROVIDER_SHARED_SECRET")))
+              .http(http)
               .build())
           .paymentTokens(StripeSharedPaymentTokens.builder().api(api)
               .paymentMethod(required(env, "STRIPE_PAYMENT_METHOD")).build())
           .build();
       identity = OidcIdentityProvider.builder().issuer(required(env, "OIDC_ISSUER"))
-          .audience(required(env, "OIDC_CLIENT_ID")).build();
+          .audience(required(env, "OIDC_CLIENT_ID")).http(http).build();
       idToken = Secret.of(required(env, "OIDC_ID_TOKEN"));
     } else {
       orchestrator = StripeProjects.builder().api(api).build();
       identity = StripeAttestedIdentity.builder().api(api).project(projectName(o)).build();
     }
-    return provision(o, orchestrator, CloudflareDeployer.create(), identity, idToken, human, o.allowIps(), env, out);
+    return provision(o, orchestrator, CloudflareDeployer.builder().http(http).build(), identity, idToken, human,
+        o.allowIps(), env, out, http);
   }
 
   private static String required(Map<String, String> env, String name) {
@@ -254,7 +259,8 @@ public final class Quickstart {
   }
 
   private static int provision(Options o, Orchestrator orchestrator, Deployer deployer, IdentityProvider identity,
-      @Nullable Secret idToken, ApprovalGate gate, List<String> allowIps, Map<String, String> env, PrintStream out) {
+      @Nullable Secret idToken, ApprovalGate gate, List<String> allowIps, Map<String, String> env, PrintStream out,
+      HttpStack http) {
     Path dir = o.out();
     Path auditFile = dir.resolve("audit.jsonl");
     outputFolder(dir);
@@ -278,6 +284,7 @@ public final class Quickstart {
     AuditLog audit = AuditLog.jsonl(auditFile);
     RunJournal journal = RunJournal.directory(dir.resolve("journal"));
     try (AgentProvisioner provisioner = AgentProvisioner.builder()
+        .http(http)
         .orchestrator(orchestrator)
         .deployer(deployer)
         .identity(identity)

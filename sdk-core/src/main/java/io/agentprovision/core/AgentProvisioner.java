@@ -6,6 +6,7 @@ import io.agentprovision.core.approval.CheckpointKind;
 import io.agentprovision.core.approval.CheckpointRequest;
 import io.agentprovision.core.catalog.Catalog;
 import io.agentprovision.core.deploy.DeployCredentials;
+import io.agentprovision.core.http.HttpStack;
 import io.agentprovision.core.identity.IdentityRejectedException;
 import io.agentprovision.core.identity.IdentityRequest;
 import io.agentprovision.core.identity.OidcIdentityProvider;
@@ -86,6 +87,8 @@ public final class AgentProvisioner implements AutoCloseable {
   public static final Duration DEFAULT_STEP_TIMEOUT = Duration.ofMinutes(30);
   /** How long a human checkpoint waits for a decision, when not configured. */
   public static final Duration DEFAULT_APPROVAL_TIMEOUT = Duration.ofMinutes(15);
+  /** How long the verify step waits for the deployed app to answer, when not configured. */
+  public static final Duration DEFAULT_VERIFY_TIMEOUT = Duration.ofMinutes(3);
   /** The catalog service that sells domains. */
   public static final String DEFAULT_DOMAIN_SERVICE = "registrar:domain";
   /** Threads of the step executor the provisioner creates when none is given. */
@@ -110,7 +113,7 @@ public final class AgentProvisioner implements AutoCloseable {
    * @throws InvalidRequestException for an unknown provider or plan, or a provider without a deployer
    */
   public ProvisionPlan plan(ProvisionRequest request) {
-    return engine.plan(Objects.requireNonNull(request, "request"));
+    return new ProvisionPlan(engine.plan(Objects.requireNonNull(request, "request")));
   }
 
   /**
@@ -123,7 +126,7 @@ public final class AgentProvisioner implements AutoCloseable {
    * @throws RunFailedException for any other failure, with what was undone and what was not
    */
   public Deployment execute(ProvisionPlan plan) {
-    return engine.execute(Objects.requireNonNull(plan, "plan"));
+    return engine.execute(Objects.requireNonNull(plan, "plan").runPlan());
   }
 
   /** {@link #plan} then {@link #execute}. */
@@ -213,7 +216,7 @@ public final class AgentProvisioner implements AutoCloseable {
   public SpendReport spend(AgentId agent) {
     Objects.requireNonNull(agent, "agent");
     EngineConfig c = engine.config();
-    SpendPolicy policy = c.policy().get();
+    SpendPolicy policy = c.spendPolicy();
     Instant now = c.clock().instant();
     List<Reservation> all = c.ledger().reservations(agent, null, Instant.EPOCH, now.plusSeconds(1));
     Set<String> providers = new LinkedHashSet<>();
@@ -238,7 +241,7 @@ public final class AgentProvisioner implements AutoCloseable {
 
   /** The spend policy in force. */
   public SpendPolicy spendPolicy() {
-    return engine.config().policy().get();
+    return engine.config().spendPolicy();
   }
 
   /**
@@ -254,7 +257,7 @@ public final class AgentProvisioner implements AutoCloseable {
     Objects.requireNonNull(proposed, "proposed");
     Objects.requireNonNull(reason, "reason");
     EngineConfig c = engine.config();
-    SpendPolicy current = c.policy().get();
+    SpendPolicy current = c.spendPolicy();
     List<String> loosenings = current.loosenings(proposed);
     String approver = null;
     if (!loosenings.isEmpty()) {
@@ -270,14 +273,14 @@ public final class AgentProvisioner implements AutoCloseable {
       for (int i = 0; i < loosenings.size(); i++) {
         details.put("change." + (i + 1), loosenings.get(i));
       }
-      approver = engine.checkpoint(requestedBy, principal, new CheckpointRequest(CheckpointKind.RAISE_LIMIT,
-          "Loosen the spend policy: " + String.join("; ", loosenings), reason, null, null, details, null)).approver();
+      approver = engine.checkpoint(requestedBy, principal, CheckpointRequest.confirm(CheckpointKind.RAISE_LIMIT,
+          "Loosen the spend policy: " + String.join("; ", loosenings), reason).withDetails(details)).approver();
     }
     if (!c.policy().compareAndSet(current, proposed)) {
       throw new AgentProvisionException("the spend policy changed while this update was being approved; ask again",
           null, true);
     }
-    engine.audit(loosenings.isEmpty() ? "policy.tightened" : "policy.loosened", requestedBy, approver, null, "ok",
+    engine.audit(loosenings.isEmpty() ? "policy.tightened" : "policy.loosened", requestedBy, approver, "ok",
         Map.of("policy", proposed.toString(), "reason", reason));
   }
 
@@ -291,6 +294,11 @@ public final class AgentProvisioner implements AutoCloseable {
     return GovernanceReport.builder().audit(c.audit()).journal(c.journal())
         .ledger(c.ledger()).clock(c.clock()).zone(spendPolicy().zone()).build()
         .generate(Objects.requireNonNull(filter, "filter"));
+  }
+
+  /** The HTTP stack this provisioner hands to plug-ins ({@code StepContext.http()}). */
+  public HttpStack http() {
+    return engine.config().http();
   }
 
   /** The audit log; {@code audit().verify()} checks the chain. */
@@ -310,7 +318,7 @@ public final class AgentProvisioner implements AutoCloseable {
   public String toString() {
     EngineConfig c = engine.config();
     return "AgentProvisioner{orchestrator=" + c.orchestrator().name() + ", deployers=" + c.deployers().keySet()
-        + ", policy=" + c.policy().get() + "}";
+        + ", policy=" + c.spendPolicy() + "}";
   }
 
   /** Builds an {@link AgentProvisioner}. Orchestrator, deployer and identity provider are required. */
@@ -335,6 +343,8 @@ public final class AgentProvisioner implements AutoCloseable {
     private FailureAction failureAction = FailureAction.COMPENSATE;
     private String domainService = DEFAULT_DOMAIN_SERVICE;
     private DomainNames domainNames = DomainNames.defaults();
+    private HttpStack http = HttpStack.shared();
+    private Duration verifyTimeout = DEFAULT_VERIFY_TIMEOUT;
 
     private Builder() {}
 
@@ -437,6 +447,26 @@ public final class AgentProvisioner implements AutoCloseable {
       return this;
     }
 
+    /**
+     * The HTTP stack shared by this provisioner's adapters: give the same one to each adapter's
+     * builder, and here, so plug-ins without one of their own use it ({@code StepContext.http()}).
+     * The host keeps ownership (it is not closed by {@link #close()}). Default: {@link HttpStack#shared()}.
+     */
+    public Builder http(HttpStack stack) {
+      this.http = Objects.requireNonNull(stack, "http");
+      return this;
+    }
+
+    /**
+     * How long the verify step asks the deployed app to answer before the step fails (retryable);
+     * 10 seconds to 1 hour, default {@link AgentProvisioner#DEFAULT_VERIFY_TIMEOUT}. Each check is
+     * one request; the step deadline still applies when shorter.
+     */
+    public Builder verifyTimeout(Duration d) {
+      this.verifyTimeout = Checks.within("verifyTimeout", d, Duration.ofSeconds(10), Duration.ofHours(1));
+      return this;
+    }
+
     public Builder onFailure(FailureAction a) {
       this.failureAction = Objects.requireNonNull(a, "onFailure");
       return this;
@@ -485,12 +515,12 @@ public final class AgentProvisioner implements AutoCloseable {
         runs = Executors.newCachedThreadPool(daemon("agentprovision-run"));
         owned.add(runs);
       }
-      EngineConfig config = new EngineConfig(orchestrator, Map.copyOf(deployers), identity, new AtomicReference<>(policy),
-          ledger != null ? ledger : SpendLedger.inMemory(clock),
-          approvals != null ? approvals : ApprovalGates.denyAll(clock),
-          audit != null ? audit : AuditLog.inMemory(), vault != null ? vault : CredentialVault.inMemory(),
-          journal != null ? journal : RunJournal.inMemory(), List.copyOf(listeners), clock, sleeper, ids, steps, runs,
-          stepTimeout, approvalTimeout, failureAction, domainService, domainNames);
+      EngineConfig config = EngineConfig.builder().orchestrator(orchestrator).deployers(deployers).identity(identity)
+          .policy(policy).ledger(ledger).approvals(approvals).audit(audit).vault(vault).journal(journal)
+          .listeners(listeners).clock(clock).sleeper(sleeper).ids(ids).stepExecutor(steps).runExecutor(runs)
+          .stepTimeout(stepTimeout).approvalTimeout(approvalTimeout).failureAction(failureAction)
+          .domainService(domainService).domainNames(domainNames)
+          .http(http).verifyTimeout(verifyTimeout).build();
       return new AgentProvisioner(new Engine(config), owned);
     }
 

@@ -1,10 +1,9 @@
 package io.agentprovision.core;
 
-import io.agentprovision.core.deploy.Verification;
-import io.agentprovision.core.orchestration.ProviderAccount;
 import io.agentprovision.core.policy.LimitUsage;
 import java.net.URI;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import org.jspecify.annotations.Nullable;
@@ -13,6 +12,18 @@ import org.jspecify.annotations.Nullable;
  * The result of a successful run: where the app answers, on which account, what was provisioned,
  * what it cost against each limit, which tokens were issued (never their values), and the audit
  * log's head hash at the end of the run.
+ *
+ * <pre>{@code
+ * Deployment d = provisioner.provisionAndDeploy(request);
+ * d.url();                        // https://my-app.com
+ * d.account().accountId();        // the provider account the app lives in
+ * d.spent();                      // [USD 15.44]
+ * d.verification().live();        // whether the app answered
+ * }</pre>
+ *
+ * <p>The engine makes these; to make one (a test double of a provisioner, say) use
+ * {@link #builder(RunId)}: the canonical constructor is public only because records require it,
+ * and may gain components.
  *
  * @param runId the run
  * @param url the URL people should use (the custom domain when there is one)
@@ -31,9 +42,9 @@ import org.jspecify.annotations.Nullable;
  * @param warnings things the human should know (such as "the app was not run: no local runtime")
  * @param finishedAt when the run finished
  */
-public record Deployment(RunId runId, URI url, URI providerUrl, @Nullable String domain, ProviderAccount account,
+public record Deployment(RunId runId, URI url, URI providerUrl, @Nullable String domain, AccountSummary account,
     List<ResourceSummary> resources, List<Money> spent, List<LimitUsage> limits, List<TokenSummary> tokens,
-    Verification verification, String auditHead, boolean auditVerified, List<String> warnings, Instant finishedAt) {
+    AppCheck verification, String auditHead, boolean auditVerified, List<String> warnings, Instant finishedAt) {
   public Deployment {
     Objects.requireNonNull(runId, "runId");
     Objects.requireNonNull(url, "url");
@@ -47,6 +58,46 @@ public record Deployment(RunId runId, URI url, URI providerUrl, @Nullable String
     Objects.requireNonNull(auditHead, "auditHead");
     warnings = List.copyOf(warnings);
     Objects.requireNonNull(finishedAt, "finishedAt");
+  }
+
+  /** A builder for the result of {@code runId}; lists start empty and the audit as not verified. */
+  public static Builder builder(RunId runId) {
+    return new Builder(runId);
+  }
+
+  /** A builder holding this result's values. */
+  public Builder toBuilder() {
+    return new Builder(runId).url(url).providerUrl(providerUrl).domain(domain).account(account).resources(resources)
+        .spent(spent).limits(limits).tokens(tokens).verification(verification).auditHead(auditHead)
+        .auditVerified(auditVerified).warnings(warnings).finishedAt(finishedAt);
+  }
+
+  /**
+   * The provider account the run worked in.
+   *
+   * @param provider the provider, such as {@code cloudflare}
+   * @param accountId the provider's account id
+   * @param displayName the account's name at the provider, when it has one
+   * @param email the e-mail the account is for, when the provider says
+   * @param linkAction whether the run created the account or linked an existing one
+   */
+  public record AccountSummary(String provider, String accountId, @Nullable String displayName, @Nullable String email,
+      LinkAction linkAction) {
+    /** How the account came to be the run's. */
+    public enum LinkAction {
+      /** Created for the person by the run. */
+      CREATED,
+      /** The person's existing account, linked with their consent. */
+      LINKED_EXISTING,
+      /** The orchestrator did not say. */
+      UNKNOWN
+    }
+
+    public AccountSummary {
+      Objects.requireNonNull(provider, "provider");
+      Objects.requireNonNull(accountId, "accountId");
+      Objects.requireNonNull(linkAction, "linkAction");
+    }
   }
 
   /**
@@ -73,6 +124,133 @@ public record Deployment(RunId runId, URI url, URI providerUrl, @Nullable String
     public TokenSummary {
       permissions = List.copyOf(permissions);
       allowedIps = List.copyOf(allowedIps);
+    }
+  }
+
+  /**
+   * Whether the app answered when the run checked it.
+   *
+   * @param url where it was asked
+   * @param live whether it answered as a running app
+   * @param status the HTTP status (0 when it could not be run here)
+   * @param bodyExcerpt the start of its answer
+   * @param note why it was not run, when it was not (such as no local runtime)
+   */
+  public record AppCheck(URI url, boolean live, int status, @Nullable String bodyExcerpt, @Nullable String note) {
+    public AppCheck {
+      Objects.requireNonNull(url, "url");
+    }
+  }
+
+  /** Builds {@link Deployment}s. */
+  public static final class Builder {
+    private final RunId runId;
+    private @Nullable URI url;
+    private @Nullable URI providerUrl;
+    private @Nullable String domain;
+    private @Nullable AccountSummary account;
+    private List<ResourceSummary> resources = new ArrayList<>();
+    private List<Money> spent = new ArrayList<>();
+    private List<LimitUsage> limits = new ArrayList<>();
+    private List<TokenSummary> tokens = new ArrayList<>();
+    private @Nullable AppCheck verification;
+    private @Nullable String auditHead;
+    private boolean auditVerified;
+    private List<String> warnings = new ArrayList<>();
+    private @Nullable Instant finishedAt;
+
+    private Builder(RunId runId) {
+      this.runId = Objects.requireNonNull(runId, "runId");
+    }
+
+    /** The URL people should use; also the provider's URL unless {@link #providerUrl} is set. */
+    public Builder url(URI u) {
+      this.url = Objects.requireNonNull(u, "url");
+      return this;
+    }
+
+    public Builder providerUrl(URI u) {
+      this.providerUrl = Objects.requireNonNull(u, "providerUrl");
+      return this;
+    }
+
+    public Builder domain(@Nullable String d) {
+      this.domain = d;
+      return this;
+    }
+
+    public Builder account(AccountSummary a) {
+      this.account = Objects.requireNonNull(a, "account");
+      return this;
+    }
+
+    public Builder resources(List<ResourceSummary> r) {
+      this.resources = new ArrayList<>(r);
+      return this;
+    }
+
+    public Builder resource(ResourceSummary r) {
+      this.resources.add(Objects.requireNonNull(r, "resource"));
+      return this;
+    }
+
+    public Builder spent(List<Money> s) {
+      this.spent = new ArrayList<>(s);
+      return this;
+    }
+
+    public Builder limits(List<LimitUsage> l) {
+      this.limits = new ArrayList<>(l);
+      return this;
+    }
+
+    public Builder tokens(List<TokenSummary> t) {
+      this.tokens = new ArrayList<>(t);
+      return this;
+    }
+
+    public Builder token(TokenSummary t) {
+      this.tokens.add(Objects.requireNonNull(t, "token"));
+      return this;
+    }
+
+    public Builder verification(AppCheck v) {
+      this.verification = Objects.requireNonNull(v, "verification");
+      return this;
+    }
+
+    public Builder auditHead(String head) {
+      this.auditHead = Objects.requireNonNull(head, "auditHead");
+      return this;
+    }
+
+    public Builder auditVerified(boolean verified) {
+      this.auditVerified = verified;
+      return this;
+    }
+
+    public Builder warnings(List<String> w) {
+      this.warnings = new ArrayList<>(w);
+      return this;
+    }
+
+    public Builder warning(String w) {
+      this.warnings.add(Objects.requireNonNull(w, "warning"));
+      return this;
+    }
+
+    public Builder finishedAt(Instant at) {
+      this.finishedAt = Objects.requireNonNull(at, "finishedAt");
+      return this;
+    }
+
+    /** @throws NullPointerException naming the first of url, account, verification, auditHead, finishedAt not set */
+    public Deployment build() {
+      URI u = Objects.requireNonNull(url, "url");
+      return new Deployment(runId, u, providerUrl != null ? providerUrl : u, domain,
+          Objects.requireNonNull(account, "account"), resources, spent, limits, tokens,
+          Objects.requireNonNull(verification, "verification"), Objects.requireNonNull(auditHead, "auditHead"),
+          auditVerified, warnings, Objects.requireNonNull(finishedAt, "finishedAt"));
     }
   }
 }

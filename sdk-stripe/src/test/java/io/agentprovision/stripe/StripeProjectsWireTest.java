@@ -471,16 +471,16 @@ class StripeProjectsWireTest {
   }
 
   @Test
-  void errors_whenRateLimited_reportRetryAfterWithoutRetryingInStripeJava() {
+  void errors_whenRateLimitedWithNoRetriesLeft_reportRetryAfter() {
     queue.enqueue(new MockResponse.Builder().code(429).setHeader("Retry-After", "3")
         .body("{\"error\":{\"type\":\"invalid_request_error\",\"code\":\"rate_limit\",\"message\":\"slow down\"}}")
         .build());
-    StripeProjects retrying = StripeProjects.builder().api(api(2)).build();
 
-    assertThatThrownBy(retrying::eligibility)
+    assertThatThrownBy(stripe::eligibility)
         .isInstanceOfSatisfying(ProviderException.class, e -> {
           assertThat(e.status()).isEqualTo(429);
           assertThat(e.retryable()).isTrue();
+          assertThat(e.retryAfter()).isEqualTo(Duration.ofSeconds(3));
           assertThat(e.getMessage()).contains("retry after 3 s");
         });
     assertThat(server.getRequestCount()).isEqualTo(1);
@@ -504,7 +504,7 @@ class StripeProjectsWireTest {
   }
 
   @Test
-  void retry_whenStripeJavaRetriesA503_reusesTheIdempotencyKeyAndReportsTheRetry() throws Exception {
+  void retry_whenTheStackRetriesA503_reusesTheIdempotencyKeyAndReportsTheRetry() throws Exception {
     StripeProjects retrying = StripeProjects.builder().api(api(1)).build();
     answer(503, "{\"error\":{\"type\":\"api_error\",\"message\":\"try again\"}}");
     answer(resource("prvres_1", "prvsvc_3", "complete"));
@@ -519,7 +519,7 @@ class StripeProjectsWireTest {
     assertThat(second.getBody().utf8()).isEqualTo(first.getBody().utf8());
     assertThat(ctx.retries()).singleElement().satisfies(r -> {
       assertThat(r.attempt()).isEqualTo(2);
-      assertThat(r.reason()).isEqualTo("stripe-java retry after HTTP 503");
+      assertThat(r.reason()).isEqualTo("HTTP 503");
     });
   }
 

@@ -43,4 +43,89 @@ public record ApprovalRequest(String id, CheckpointKind kind, String title, Stri
     Objects.requireNonNull(deadline, "deadline");
     details = Map.copyOf(details);
   }
+
+  /**
+   * A builder for a request {@code id} of {@code kind} by {@code agent}; the times must be set.
+   *
+   * <pre>{@code
+   * ApprovalRequest r = ApprovalRequest.builder("apr_1", CheckpointKind.DOMAIN_PURCHASE, "Register my-app.com",
+   *         "the agent needs it for run_1", agent)
+   *     .cost(Money.usd("10.44")).run(run).step(step).requestedAt(now).deadline(now.plus(Duration.ofMinutes(15)))
+   *     .build();
+   * }</pre>
+   */
+  public static Builder builder(String id, CheckpointKind kind, String title, String reason, AgentId agent) {
+    return new Builder(id, kind, title, reason, agent);
+  }
+
+  /** Builds {@link ApprovalRequest}s. */
+  public static final class Builder {
+    private final String id;
+    private final CheckpointKind kind;
+    private final String title;
+    private final String reason;
+    private final AgentId agent;
+    private @Nullable Money cost;
+    private @Nullable Principal principal;
+    private @Nullable RunId run;
+    private @Nullable StepId step;
+    private @Nullable Instant requestedAt;
+    private @Nullable Instant deadline;
+    private @Nullable URI url;
+    private Map<String, String> details = Map.of();
+
+    private Builder(String id, CheckpointKind kind, String title, String reason, AgentId agent) {
+      this.id = Objects.requireNonNull(id, "id");
+      this.kind = Objects.requireNonNull(kind, "kind");
+      this.title = Objects.requireNonNull(title, "title");
+      this.reason = Objects.requireNonNull(reason, "reason");
+      this.agent = Objects.requireNonNull(agent, "agent");
+    }
+
+    public Builder cost(@Nullable Money c) {
+      this.cost = c;
+      return this;
+    }
+
+    public Builder principal(@Nullable Principal p) {
+      this.principal = p;
+      return this;
+    }
+
+    public Builder run(@Nullable RunId r) {
+      this.run = r;
+      return this;
+    }
+
+    public Builder step(@Nullable StepId s) {
+      this.step = s;
+      return this;
+    }
+
+    public Builder requestedAt(Instant at) {
+      this.requestedAt = Objects.requireNonNull(at, "requestedAt");
+      return this;
+    }
+
+    public Builder deadline(Instant at) {
+      this.deadline = Objects.requireNonNull(at, "deadline");
+      return this;
+    }
+
+    public Builder url(@Nullable URI u) {
+      this.url = u;
+      return this;
+    }
+
+    public Builder details(Map<String, String> d) {
+      this.details = Map.copyOf(d);
+      return this;
+    }
+
+    /** @throws NullPointerException when {@code requestedAt} or {@code deadline} was not set */
+    public ApprovalRequest build() {
+      return new ApprovalRequest(id, kind, title, reason, cost, agent, principal, run, step,
+          Objects.requireNonNull(requestedAt, "requestedAt"), Objects.requireNonNull(deadline, "deadline"), url, details);
+    }
+  }
 }

@@ -39,4 +39,19 @@ public record CheckpointRequest(CheckpointKind kind, String title, String reason
   public static CheckpointRequest confirm(CheckpointKind kind, String title, String reason) {
     return new CheckpointRequest(kind, title, reason, null, null, Map.of(), null);
   }
+
+  /** This checkpoint with {@code newCost} shown as what is at stake. */
+  public CheckpointRequest withCost(@Nullable Money newCost) {
+    return new CheckpointRequest(kind, title, reason, newCost, url, details, timeout);
+  }
+
+  /** This checkpoint with {@code newDetails} for the person (never secrets). */
+  public CheckpointRequest withDetails(Map<String, String> newDetails) {
+    return new CheckpointRequest(kind, title, reason, cost, url, newDetails, timeout);
+  }
+
+  /** This checkpoint waiting up to {@code newTimeout} instead of the provisioner's approval timeout. */
+  public CheckpointRequest withTimeout(@Nullable Duration newTimeout) {
+    return new CheckpointRequest(kind, title, reason, cost, url, details, newTimeout);
+  }
 }

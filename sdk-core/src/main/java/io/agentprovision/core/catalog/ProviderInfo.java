@@ -25,4 +25,71 @@ public record ProviderInfo(String name, @Nullable String id, @Nullable String di
   public static ProviderInfo named(String name) {
     return new ProviderInfo(name, null, null, null, null, null, null);
   }
+
+  /**
+   * A builder for provider {@code name}; everything else is absent unless set.
+   *
+   * <pre>{@code
+   * ProviderInfo p = ProviderInfo.builder("cloudflare")
+   *     .termsOfService(URI.create("https://example.com/terms")).build();
+   * }</pre>
+   */
+  public static Builder builder(String name) {
+    return new Builder(name);
+  }
+
+  /** A builder holding this record's values. */
+  public Builder toBuilder() {
+    return new Builder(name).id(id).displayName(displayName).description(description).termsOfService(termsOfService)
+        .privacyPolicy(privacyPolicy).website(website);
+  }
+
+  /** Builds {@link ProviderInfo}s. */
+  public static final class Builder {
+    private final String name;
+    private @Nullable String id;
+    private @Nullable String displayName;
+    private @Nullable String description;
+    private @Nullable URI termsOfService;
+    private @Nullable URI privacyPolicy;
+    private @Nullable URI website;
+
+    private Builder(String name) {
+      this.name = Objects.requireNonNull(name, "name");
+    }
+
+    public Builder id(@Nullable String value) {
+      this.id = value;
+      return this;
+    }
+
+    public Builder displayName(@Nullable String value) {
+      this.displayName = value;
+      return this;
+    }
+
+    public Builder description(@Nullable String value) {
+      this.description = value;
+      return this;
+    }
+
+    public Builder termsOfService(@Nullable URI value) {
+      this.termsOfService = value;
+      return this;
+    }
+
+    public Builder privacyPolicy(@Nullable URI value) {
+      this.privacyPolicy = value;
+      return this;
+    }
+
+    public Builder website(@Nullable URI value) {
+      this.website = value;
+      return this;
+    }
+
+    public ProviderInfo build() {
+      return new ProviderInfo(name, id, displayName, description, termsOfService, privacyPolicy, website);
+    }
+  }
 }

@@ -30,4 +30,60 @@ public record DeployCredentials(String provider, String accountId, String tokenI
     permissions = List.copyOf(permissions);
     attributes = Map.copyOf(attributes);
   }
+
+  /**
+   * A builder for token {@code tokenId} of {@code accountId} at {@code provider}, with its value; no
+   * expiry, permissions or attributes unless set.
+   *
+   * <pre>{@code
+   * DeployCredentials c = DeployCredentials.builder("cloudflare", "acct_1", "tok_1", Secret.of(value))
+   *     .expiresAt(now.plus(Duration.ofDays(7))).permissions(List.of("Workers Scripts Write")).build();
+   * }</pre>
+   */
+  public static Builder builder(String provider, String accountId, String tokenId, Secret token) {
+    return new Builder(provider, accountId, tokenId, token);
+  }
+
+  /** A builder holding this record's values. */
+  public Builder toBuilder() {
+    return new Builder(provider, accountId, tokenId, token).expiresAt(expiresAt).permissions(permissions)
+        .attributes(attributes);
+  }
+
+  /** Builds {@link DeployCredentials}s. */
+  public static final class Builder {
+    private final String provider;
+    private final String accountId;
+    private final String tokenId;
+    private final Secret token;
+    private @Nullable Instant expiresAt;
+    private List<String> permissions = List.of();
+    private Map<String, String> attributes = Map.of();
+
+    private Builder(String provider, String accountId, String tokenId, Secret token) {
+      this.provider = Objects.requireNonNull(provider, "provider");
+      this.accountId = Objects.requireNonNull(accountId, "accountId");
+      this.tokenId = Objects.requireNonNull(tokenId, "tokenId");
+      this.token = Objects.requireNonNull(token, "token");
+    }
+
+    public Builder expiresAt(@Nullable Instant value) {
+      this.expiresAt = value;
+      return this;
+    }
+
+    public Builder permissions(List<String> value) {
+      this.permissions = Objects.requireNonNull(value, "permissions");
+      return this;
+    }
+
+    public Builder attributes(Map<String, String> value) {
+      this.attributes = Objects.requireNonNull(value, "attributes");
+      return this;
+    }
+
+    public DeployCredentials build() {
+      return new DeployCredentials(provider, accountId, tokenId, token, expiresAt, permissions, attributes);
+    }
+  }
 }

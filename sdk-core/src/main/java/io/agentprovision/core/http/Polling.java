@@ -56,6 +56,21 @@ public final class Polling {
    * @throws AgentProvisionException (retryable) when the step's deadline passes first
    */
   public static <T> T until(StepContext ctx, String what, Supplier<T> poll, Predicate<? super T> done, Backoff backoff) {
+    return until(ctx, what, poll, done, backoff, ctx.deadline());
+  }
+
+  /**
+   * Like {@link #until(StepContext, String, Supplier, Predicate, Backoff)}, giving up at
+   * {@code deadline} or the step's deadline, whichever comes first. Each poll is one attempt: a
+   * call inside {@code poll} that fails ends the polling with its exception (retrying a failed call
+   * is the HTTP stack's job, not the poll's).
+   *
+   * @throws AgentProvisionException (retryable) when the deadline passes first
+   */
+  public static <T> T until(StepContext ctx, String what, Supplier<T> poll, Predicate<? super T> done, Backoff backoff,
+      Instant deadline) {
+    Objects.requireNonNull(deadline, "deadline");
+    Instant end = deadline.isBefore(ctx.deadline()) ? deadline : ctx.deadline();
     int n = 0;
     while (true) {
       T value = poll.get();
@@ -65,9 +80,9 @@ public final class Polling {
       }
       Duration wait = backoff.after(n);
       Instant now = ctx.clock().instant();
-      if (!now.plus(wait).isBefore(ctx.deadline())) {
-        throw new AgentProvisionException(what + " was still not done at the step deadline " + ctx.deadline()
-            + " after " + n + " checks; resume the run later to continue waiting", null, true);
+      if (!now.plus(wait).isBefore(end)) {
+        throw new AgentProvisionException(what + " was still not done at the " + (end.equals(ctx.deadline()) ? "step " : "")
+            + "deadline " + end + " after " + n + " checks; resume the run later to continue waiting", null, true);
       }
       ctx.progress(what + ": waiting " + wait.toMillis() + " ms (check " + n + ")");
       try {

@@ -10,6 +10,13 @@ import org.jspecify.annotations.Nullable;
 /**
  * A run as the {@link RunJournal} keeps it.
  *
+ * <pre>{@code
+ * RunRecord planned = RunRecord.builder(run, agent, "cloudflare", requestJson).createdAt(now).build();
+ * RunRecord running = planned.next(RunStatus.RUNNING, null, later);
+ * }</pre>
+ *
+ * <p>The canonical constructor is public because records require it; prefer the builder.
+ *
  * @param id the run
  * @param agent the acting agent
  * @param provider the provider
@@ -32,8 +39,71 @@ public record RunRecord(RunId id, AgentId agent, String provider, RunStatus stat
     Objects.requireNonNull(updatedAt, "updatedAt");
   }
 
+  /** A builder for version 0 of a {@link RunStatus#PLANNED} run. */
+  public static Builder builder(RunId id, AgentId agent, String provider, String request) {
+    return new Builder(id, agent, provider, request);
+  }
+
+  /** A builder holding this record's values. */
+  public Builder toBuilder() {
+    return new Builder(id, agent, provider, request).status(status).createdAt(createdAt).updatedAt(updatedAt)
+        .error(error).version(version);
+  }
+
   /** The next version of this record with another status and error. */
   public RunRecord next(RunStatus newStatus, @Nullable String newError, Instant at) {
     return new RunRecord(id, agent, provider, newStatus, request, createdAt, at, newError, version + 1);
+  }
+
+  /** Builds {@link RunRecord}s; {@code updatedAt} defaults to {@code createdAt}. */
+  public static final class Builder {
+    private final RunId id;
+    private final AgentId agent;
+    private final String provider;
+    private final String request;
+    private RunStatus status = RunStatus.PLANNED;
+    private @Nullable Instant createdAt;
+    private @Nullable Instant updatedAt;
+    private @Nullable String error;
+    private long version;
+
+    private Builder(RunId id, AgentId agent, String provider, String request) {
+      this.id = Objects.requireNonNull(id, "id");
+      this.agent = Objects.requireNonNull(agent, "agent");
+      this.provider = Objects.requireNonNull(provider, "provider");
+      this.request = Objects.requireNonNull(request, "request");
+    }
+
+    public Builder status(RunStatus s) {
+      this.status = Objects.requireNonNull(s, "status");
+      return this;
+    }
+
+    public Builder createdAt(Instant at) {
+      this.createdAt = Objects.requireNonNull(at, "createdAt");
+      return this;
+    }
+
+    public Builder updatedAt(Instant at) {
+      this.updatedAt = Objects.requireNonNull(at, "updatedAt");
+      return this;
+    }
+
+    public Builder error(@Nullable String e) {
+      this.error = e;
+      return this;
+    }
+
+    public Builder version(long v) {
+      this.version = v;
+      return this;
+    }
+
+    /** @throws NullPointerException when {@code createdAt} was never set */
+    public RunRecord build() {
+      Instant created = Objects.requireNonNull(createdAt, "createdAt");
+      return new RunRecord(id, agent, provider, status, request, created, updatedAt != null ? updatedAt : created, error,
+          version);
+    }
   }
 }

@@ -26,4 +26,68 @@ public record ProviderAccount(String provider, String accountId, @Nullable Strin
     Objects.requireNonNull(linkAction, "linkAction");
     attributes = Map.copyOf(attributes);
   }
+
+  /**
+   * A builder for account {@code accountId} at {@code provider}; the link action is {@code UNKNOWN} and
+   * the rest absent unless set.
+   *
+   * <pre>{@code
+   * ProviderAccount a = ProviderAccount.builder("cloudflare", "acct_1").email("ada@example.com")
+   *     .linkAction(ProviderAccount.LinkAction.CREATED).build();
+   * }</pre>
+   */
+  public static Builder builder(String provider, String accountId) {
+    return new Builder(provider, accountId);
+  }
+
+  /** A builder holding this record's values. */
+  public Builder toBuilder() {
+    return new Builder(provider, accountId).connectionId(connectionId).displayName(displayName).email(email)
+        .linkAction(linkAction).attributes(attributes);
+  }
+
+  /** Builds {@link ProviderAccount}s. */
+  public static final class Builder {
+    private final String provider;
+    private final String accountId;
+    private @Nullable String connectionId;
+    private @Nullable String displayName;
+    private @Nullable String email;
+    private LinkAction linkAction = LinkAction.UNKNOWN;
+    private Map<String, String> attributes = Map.of();
+
+    private Builder(String provider, String accountId) {
+      this.provider = Objects.requireNonNull(provider, "provider");
+      this.accountId = Objects.requireNonNull(accountId, "accountId");
+    }
+
+    public Builder connectionId(@Nullable String value) {
+      this.connectionId = value;
+      return this;
+    }
+
+    public Builder displayName(@Nullable String value) {
+      this.displayName = value;
+      return this;
+    }
+
+    public Builder email(@Nullable String value) {
+      this.email = value;
+      return this;
+    }
+
+    public Builder linkAction(LinkAction value) {
+      this.linkAction = Objects.requireNonNull(value, "linkAction");
+      return this;
+    }
+
+    public Builder attributes(Map<String, String> value) {
+      this.attributes = Objects.requireNonNull(value, "attributes");
+      return this;
+    }
+
+    public ProviderAccount build() {
+      return new ProviderAccount(provider, accountId, connectionId, displayName, email, linkAction, attributes);
+    }
+  }
 }

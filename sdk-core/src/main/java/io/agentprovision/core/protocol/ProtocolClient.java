@@ -5,8 +5,9 @@ import io.agentprovision.core.ProviderException;
 import io.agentprovision.core.Secret;
 import io.agentprovision.core.Sleeper;
 import io.agentprovision.core.catalog.ServiceOffering;
-import io.agentprovision.core.http.ResilienceInterceptor;
+import io.agentprovision.core.http.HttpStack;
 import io.agentprovision.core.http.ResiliencePolicy;
+import io.agentprovision.core.http.RetryAfter;
 import io.agentprovision.core.http.RetryObserver;
 import io.agentprovision.core.internal.protocol.ProtocolWire;
 import io.agentprovision.core.internal.protocol.SecureUrls;
@@ -16,6 +17,7 @@ import io.agentprovision.core.wire.Json;
 import java.io.IOException;
 import java.net.URI;
 import java.time.Clock;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -35,8 +37,8 @@ import okio.Buffer;
 import org.jspecify.annotations.Nullable;
 
 /**
- * The provider protocol client (Layer B, {@code 0.1d}): okhttp with the SDK's
- * {@link ResilienceInterceptor}, every request signed with the provider's shared secret
+ * The provider protocol client (Layer B, {@code 0.1d}): a client of the {@link HttpStack} (which
+ * owns retries, honouring {@code Retry-After}), every request signed with the provider's shared secret
  * ({@link ProtocolSignature}) and sent with {@code API-Version}. One client speaks to one provider.
  * Immutable and thread-safe; build it once and share it.
  *
@@ -74,17 +76,20 @@ public final class ProtocolClient implements ProvisioningProvider {
     final HttpUrl baseUrl;
     final String apiVersion;
     final Clock clock;
+    final Sleeper sleeper;
     final OkHttpClient http;
 
-    Shared(Builder b) {
-      this.provider = b.provider;
-      this.baseUrl = b.baseUrl;
+    Shared(Builder b, String provider, HttpUrl baseUrl, Secret sharedSecret) {
+      this.provider = provider;
+      this.baseUrl = baseUrl;
       this.apiVersion = b.apiVersion;
       this.clock = b.clock;
-      ProtocolSignature signature = ProtocolSignature.of(b.sharedSecret);
-      OkHttpClient base = b.httpClient.newBuilder().followRedirects(false).followSslRedirects(false).build();
-      // The signer sits after the resilience layer, so each retried attempt is signed with a fresh timestamp.
-      this.http = ResilienceInterceptor.install(base, b.provider, b.resilience, b.sleeper, b.clock).newBuilder()
+      this.sleeper = b.sleeper;
+      ProtocolSignature signature = ProtocolSignature.of(sharedSecret);
+      // The signer sits after the stack's resilience layer, so each retried attempt is signed with a fresh timestamp.
+      this.http = b.http.client(provider, b.resilience).newBuilder()
+          .followRedirects(false)
+          .followSslRedirects(false)
           .addInterceptor(new Signer(signature, b.apiVersion, b.clock))
           .build();
     }
@@ -320,12 +325,18 @@ public final class ProtocolClient implements ProvisioningProvider {
   }
 
   private Map<String, Object> send(Request request) {
-    Request r = observer == null ? request : request.newBuilder().tag(RetryObserver.class, observer).build();
+    Request.Builder tagged = request.newBuilder().tag(Sleeper.class, shared.sleeper).tag(Clock.class, shared.clock);
+    if (observer != null) {
+      tagged.tag(RetryObserver.class, observer);
+    }
+    Request r = tagged.build();
     String text;
     int code;
     String requestId;
+    Duration retryAfter;
     try (Response response = shared.http.newCall(r).execute()) {
       code = response.code();
+      retryAfter = RetryAfter.of(response, shared.clock);
       requestId = response.header("Request-Id");
       if (requestId == null) {
         requestId = response.header("X-Request-Id");
@@ -340,7 +351,7 @@ public final class ProtocolClient implements ProvisioningProvider {
           true, e);
     }
     if (code < 200 || code >= 300) {
-      throw ProtocolWire.httpError(shared.provider, code, requestId, text);
+      throw ProtocolWire.httpError(shared.provider, code, requestId, text, retryAfter);
     }
     try {
       return text.isBlank() ? Map.of() : Json.parseObject(text);
@@ -407,7 +418,7 @@ public final class ProtocolClient implements ProvisioningProvider {
     private Clock clock = Clock.systemUTC();
     private Sleeper sleeper = Sleeper.SYSTEM;
     private ResiliencePolicy resilience = ResiliencePolicy.ofDefaults();
-    private OkHttpClient httpClient = DefaultHttp.CLIENT;
+    private HttpStack http = HttpStack.shared();
 
     private Builder() {}
 
@@ -456,7 +467,7 @@ public final class ProtocolClient implements ProvisioningProvider {
       return this;
     }
 
-    /** The sleeper for retry backoff. */
+    /** The sleeper for retry backoff (each request carries it to the stack's retry layer). */
     public Builder sleeper(Sleeper sleeper) {
       this.sleeper = Objects.requireNonNull(sleeper, "sleeper");
       return this;
@@ -467,9 +478,12 @@ public final class ProtocolClient implements ProvisioningProvider {
       return this;
     }
 
-    /** A base okhttp client to share pools with; the client derives its own from it. */
-    public Builder httpClient(OkHttpClient client) {
-      this.httpClient = Objects.requireNonNull(client, "httpClient");
+    /**
+     * The provisioner's HTTP stack: its connection pool, and the breaker, rate limiter and retries
+     * kept per provider. Without one, the client uses {@link HttpStack#shared()}.
+     */
+    public Builder http(HttpStack stack) {
+      this.http = Objects.requireNonNull(stack, "http");
       return this;
     }
 
@@ -484,12 +498,7 @@ public final class ProtocolClient implements ProvisioningProvider {
         throw new InvalidRequestException("sharedSecret", "is not set",
             "call sharedSecret(Secret.of(…)) with the secret the provider issued to this orchestrator");
       }
-      return new ProtocolClient(new Shared(this), null);
+      return new ProtocolClient(new Shared(this, provider, baseUrl, sharedSecret), null);
     }
-  }
-
-  /** One shared default client, so that clients built without one share pools. */
-  private static final class DefaultHttp {
-    static final OkHttpClient CLIENT = new OkHttpClient();
   }
 }

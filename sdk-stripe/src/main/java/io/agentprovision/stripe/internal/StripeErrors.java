@@ -6,6 +6,9 @@ import com.stripe.exception.StripeException;
 import com.stripe.model.StripeError;
 import com.stripe.net.StripeResponse;
 import io.agentprovision.core.ProviderException;
+import io.agentprovision.core.http.RetryAfter;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.Locale;
 import java.util.regex.Pattern;
 import org.jspecify.annotations.Nullable;
@@ -48,9 +51,9 @@ public final class StripeErrors {
     if (hint != null) {
       text.append(" (").append(hint).append(')');
     }
-    String retryAfter = header(error, "Retry-After");
-    if (retryAfter != null && retryAfter.matches("\\d{1,6}")) {
-      text.append("; retry after ").append(retryAfter).append(" s");
+    Duration retryAfter = RetryAfter.parse(header(error, "Retry-After"), Instant.now());
+    if (retryAfter != null) {
+      text.append("; retry after ").append(retryAfter.toSeconds()).append(" s");
     }
     boolean idempotencyConflict = e instanceof IdempotencyException || "idempotency_error".equals(type);
     boolean retryable;
@@ -62,7 +65,7 @@ public final class StripeErrors {
     } else {
       retryable = ProviderException.retryableStatus(status);
     }
-    return new ProviderException(PROVIDER, status, code, e.getRequestId(), text.toString(), retryable);
+    return new ProviderException(PROVIDER, status, code, e.getRequestId(), text.toString(), retryable, null, retryAfter);
   }
 
   /** {@code text} with anything that looks like a Stripe key, token or bearer credential replaced. */

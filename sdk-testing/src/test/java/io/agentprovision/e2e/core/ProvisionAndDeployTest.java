@@ -47,7 +47,7 @@ class ProvisionAndDeployTest {
     assertThat(d.providerUrl()).isEqualTo(URI.create("https://my-app.fake-account.workers.dev"));
     assertThat(d.domain()).isEqualTo("my-app.com");
     assertThat(d.account().email()).isEqualTo("ada@example.com");
-    assertThat(d.account().linkAction()).isEqualTo(io.agentprovision.core.orchestration.ProviderAccount.LinkAction.CREATED);
+    assertThat(d.account().linkAction()).isEqualTo(Deployment.AccountSummary.LinkAction.CREATED);
     assertThat(d.resources()).extracting(Deployment.ResourceSummary::serviceId)
         .containsExactly("workers:paid", "workers", "registrar:domain");
     assertThat(d.resources()).extracting(Deployment.ResourceSummary::charged)
@@ -234,7 +234,7 @@ class ProvisionAndDeployTest {
 
     Deployment d = provisioner.provisionAndDeploy(EngineHarness.request().build());
 
-    assertThat(d.account().linkAction()).isEqualTo(io.agentprovision.core.orchestration.ProviderAccount.LinkAction.LINKED_EXISTING);
+    assertThat(d.account().linkAction()).isEqualTo(Deployment.AccountSummary.LinkAction.LINKED_EXISTING);
     assertThat(h.gate.requests(CheckpointKind.ACCOUNT_CONSENT)).singleElement()
         .satisfies(r -> assertThat(r.url()).isNotNull());
     // the decision's data is a credential: only its field names reach the audit log

@@ -115,6 +115,38 @@ class ResumeAndFailureTest {
   }
 
   @Test
+  void crashAfterTheDomainWasApproved_resumeFindsThePersonsAnswer_insteadOfAskingAgain() {
+    h.orchestrator.crashBefore("submitInformation", 1); // the human said yes to the price, then the host died
+    assertThatThrownBy(() -> h.provisioner().provisionAndDeploy(request())).isInstanceOf(SimulatedCrash.class);
+    assertThat(h.gate.requests(CheckpointKind.DOMAIN_PURCHASE)).hasSize(1);
+    assertThat(h.journal.step(RUN, StepId.of("domain")).orElseThrow().decisions()).singleElement()
+        .satisfies(d -> assertThat(d.outcome()).isEqualTo(ApprovalDecision.Outcome.APPROVED));
+
+    Deployment d = h.provisioner().resume(RUN);
+
+    assertThat(d.verification().live()).isTrue();
+    assertThat(h.gate.requests(CheckpointKind.DOMAIN_PURCHASE)).as("asked once, not twice").hasSize(1);
+    assertThat(h.auditActions()).containsOnlyOnce("approval.reused");
+    assertThat(h.orchestrator.totalCharged("cloudflare")).isEqualTo(Money.usd("15.44"));
+  }
+
+  @Test
+  void aDomainPurchaseDeniedBeforeASuspend_isAskedAgainOnResume() {
+    h.onFailure = FailureAction.SUSPEND;
+    h.gate.on(CheckpointKind.DOMAIN_PURCHASE, r -> ApprovalDecision.denied("ada", "not now", h.time.instant()));
+    AgentProvisioner p = h.provisioner();
+    assertThatThrownBy(() -> p.provisionAndDeploy(request()))
+        .isInstanceOf(io.agentprovision.core.approval.ApprovalDeniedException.class);
+
+    h.gate.on(CheckpointKind.DOMAIN_PURCHASE, r -> ApprovalDecision.approved("ada", "ok now", h.time.instant()));
+    Deployment d = p.resume(RUN);
+
+    assertThat(d.domain()).isEqualTo("my-app.com");
+    assertThat(h.gate.requests(CheckpointKind.DOMAIN_PURCHASE)).hasSize(2);
+    assertThat(h.auditActions()).doesNotContain("approval.reused");
+  }
+
+  @Test
   void resume_ofAFinishedRun_returnsItsResultAndBuysNothing() {
     Deployment first = h.provisioner().provisionAndDeploy(request());
 

@@ -117,7 +117,7 @@ class LocalSandboxEndToEndTest {
 
       assertDeployed(d, provisioner);
       assertLive(d);
-      assertThat(d.account().linkAction()).isEqualTo(ProviderAccount.LinkAction.CREATED);
+      assertThat(d.account().linkAction()).isEqualTo(Deployment.AccountSummary.LinkAction.CREATED);
       assertThat(sb.cloudflare().tokenByValue(broadToken(d)).orElseThrow().name())
           .isEqualTo("broad token for " + d.account().accountId());
       // Stripe asked the human for a card at its checkout, and paid the provider with its own tokens
@@ -199,7 +199,7 @@ class LocalSandboxEndToEndTest {
 
       assertDeployed(d, provisioner);
       assertThat(d.account().accountId()).isEqualTo(existing);
-      assertThat(d.account().linkAction()).isEqualTo(ProviderAccount.LinkAction.LINKED_EXISTING);
+      assertThat(d.account().linkAction()).isEqualTo(Deployment.AccountSummary.LinkAction.LINKED_EXISTING);
       assertThat(human.requests(CheckpointKind.ACCOUNT_CONSENT)).singleElement()
           .satisfies(r -> assertThat(r.url().getPath()).startsWith("/sandbox/consent/"));
       assertThat(sb.provider().requests("GET", "/consent/")).hasSize(1);
@@ -214,7 +214,7 @@ class LocalSandboxEndToEndTest {
 
       assertDeployed(d, provisioner);
       assertThat(d.account().accountId()).isEqualTo(existing);
-      assertThat(d.account().linkAction()).isEqualTo(ProviderAccount.LinkAction.LINKED_EXISTING);
+      assertThat(d.account().linkAction()).isEqualTo(Deployment.AccountSummary.LinkAction.LINKED_EXISTING);
       assertThat(human.requests(CheckpointKind.ACCOUNT_CONSENT)).singleElement()
           .satisfies(r -> assertThat(r.url().getPath()).startsWith("/consent/"));
     }

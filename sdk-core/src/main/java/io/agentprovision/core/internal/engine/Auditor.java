@@ -9,10 +9,23 @@ import io.agentprovision.core.audit.AuditRecord;
 import io.agentprovision.core.identity.Principal;
 import io.agentprovision.core.spi.AuditLog;
 import java.time.Clock;
+import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Objects;
 import org.jspecify.annotations.Nullable;
 
-/** Appends audit records with the run's who-and-when filled in. */
+/**
+ * Appends audit records, stamped with the time. An entry is built by name, so that what is left
+ * out is simply absent:
+ *
+ * <pre>{@code
+ * auditor.entry("spend.reserved").run(run).step(step).agent(agent).principal(p)
+ *     .amount(r.amount()).key(idempotencyKey).detail("reservation", r.id()).record();
+ * }</pre>
+ *
+ * <p>A step's entries start from {@link StepRun#audit(String)}, which fills in the run, the step,
+ * the agent and the principal.
+ */
 final class Auditor {
   private final AuditLog log;
   private final Clock clock;
@@ -22,10 +35,92 @@ final class Auditor {
     this.clock = clock;
   }
 
-  AuditEntry record(@Nullable RunId run, @Nullable StepId step, String action, @Nullable AgentId agent,
-      @Nullable Principal principal, @Nullable String approver, @Nullable Money amount, String outcome,
-      @Nullable String idempotencyKey, Map<String, String> details) {
-    return log.append(new AuditRecord(clock.instant(), run, step, action, agent,
-        principal == null ? null : principal.display(), approver, amount, outcome, idempotencyKey, details));
+  /** Starts an entry for {@code action}; its outcome is {@code "ok"} unless set. */
+  Entry entry(String action) {
+    return new Entry(Objects.requireNonNull(action, "action"));
+  }
+
+  /** One audit entry being filled in; {@link #record()} appends it. */
+  final class Entry {
+    private final String action;
+    private @Nullable RunId run;
+    private @Nullable StepId step;
+    private @Nullable AgentId agent;
+    private @Nullable String principal;
+    private @Nullable String approver;
+    private @Nullable Money amount;
+    private String outcome = "ok";
+    private @Nullable String key;
+    private final Map<String, String> details = new LinkedHashMap<>();
+
+    private Entry(String action) {
+      this.action = action;
+    }
+
+    Entry run(@Nullable RunId r) {
+      this.run = r;
+      return this;
+    }
+
+    Entry step(@Nullable StepId s) {
+      this.step = s;
+      return this;
+    }
+
+    Entry agent(@Nullable AgentId a) {
+      this.agent = a;
+      return this;
+    }
+
+    /** Who the entry is on behalf of; recorded as the principal's display name. */
+    Entry principal(@Nullable Principal p) {
+      this.principal = p == null ? null : p.display();
+      return this;
+    }
+
+    Entry approver(@Nullable String a) {
+      this.approver = a;
+      return this;
+    }
+
+    Entry amount(@Nullable Money m) {
+      this.amount = m;
+      return this;
+    }
+
+    Entry outcome(String o) {
+      this.outcome = Objects.requireNonNull(o, "outcome");
+      return this;
+    }
+
+    /** The idempotency key of the side effect the entry records. */
+    Entry key(@Nullable String k) {
+      this.key = k;
+      return this;
+    }
+
+    /** A detail; never a secret. */
+    Entry detail(String name, String value) {
+      details.put(Objects.requireNonNull(name, "name"), Objects.requireNonNull(value, name));
+      return this;
+    }
+
+    /** A detail when {@code value} is present. */
+    Entry detailIfPresent(String name, @Nullable String value) {
+      if (value != null) {
+        details.put(name, value);
+      }
+      return this;
+    }
+
+    Entry details(Map<String, String> more) {
+      details.putAll(more);
+      return this;
+    }
+
+    AuditEntry record() {
+      return log.append(new AuditRecord(clock.instant(), run, step, action, agent, principal, approver, amount, outcome,
+          key, details));
+    }
   }
 }

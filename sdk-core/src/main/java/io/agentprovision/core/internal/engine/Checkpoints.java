@@ -11,8 +11,16 @@ import io.agentprovision.core.approval.ApprovalRequest;
 import io.agentprovision.core.approval.ApprovalTimeoutException;
 import io.agentprovision.core.approval.CheckpointRequest;
 import io.agentprovision.core.identity.Principal;
+import io.agentprovision.core.wire.Json;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.time.Instant;
+import java.util.HexFormat;
 import java.util.LinkedHashMap;
+import java.util.Locale;
 import java.util.Map;
+import java.util.TreeSet;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -25,19 +33,47 @@ final class Checkpoints {
   private final Events events;
   private final Auditor auditor;
 
+  /** Who asks: the run and step (null outside a run), the agent and the principal. */
+  record Asker(@Nullable RunId run, @Nullable StepId step, AgentId agent, @Nullable Principal principal) {}
+
+  /** Hears each decision before the caller acts on it, such as to journal it. */
+  interface Recorder {
+    Recorder NONE = (request, decision) -> {};
+
+    void decided(ApprovalRequest request, ApprovalDecision decision);
+  }
+
   Checkpoints(EngineConfig config, Events events, Auditor auditor) {
     this.config = config;
     this.events = events;
     this.auditor = auditor;
   }
 
-  ApprovalDecision ask(@Nullable RunId run, @Nullable StepId step, AgentId agent, @Nullable Principal principal,
-      CheckpointRequest c) {
-    java.time.Instant now = config.clock().instant();
-    ApprovalRequest request = new ApprovalRequest(config.ids().next("apr"), c.kind(), c.title(), c.reason(), c.cost(),
-        agent, principal, run, step, now, now.plus(c.timeout() != null ? c.timeout() : config.approvalTimeout()), c.url(),
-        c.details());
-    events.emit(new ProvisioningEvent.ApprovalRequested(now, run, request));
+  /** What identifies a checkpoint's question: its kind, words, cost, link and details, hashed. */
+  static String fingerprint(CheckpointRequest c) {
+    Map<String, Object> m = new LinkedHashMap<>();
+    m.put("kind", c.kind().name());
+    m.put("title", c.title());
+    m.put("reason", c.reason());
+    m.put("cost", c.cost() == null ? null : c.cost().toString());
+    m.put("url", c.url() == null ? null : c.url().toString());
+    m.put("details", c.details());
+    try {
+      byte[] d = MessageDigest.getInstance("SHA-256").digest(Json.canonical(m).getBytes(StandardCharsets.UTF_8));
+      return HexFormat.of().formatHex(d);
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException("SHA-256 is missing from this JVM", e);
+    }
+  }
+
+  ApprovalDecision ask(Asker who, CheckpointRequest c, Recorder recorder) {
+    Instant now = config.clock().instant();
+    java.time.Duration timeout = c.timeout();
+    ApprovalRequest request = ApprovalRequest.builder(config.ids().next("apr"), c.kind(), c.title(), c.reason(),
+        who.agent()).cost(c.cost()).principal(who.principal()).run(who.run()).step(who.step()).requestedAt(now)
+        .deadline(now.plus(timeout != null ? timeout : config.approvalTimeout())).url(c.url()).details(c.details())
+        .build();
+    events.emit(new ProvisioningEvent.ApprovalRequested(now, who.run(), request));
     Map<String, String> details = new LinkedHashMap<>(c.details());
     details.put("approval_id", request.id());
     details.put("kind", c.kind().name());
@@ -45,7 +81,7 @@ final class Checkpoints {
     if (c.url() != null) {
       details.put("url", c.url().toString());
     }
-    auditor.record(run, step, "approval.requested", agent, principal, null, c.cost(), "asked", null, details);
+    entry("approval.requested", who).amount(c.cost()).outcome("asked").details(details).record();
 
     ApprovalDecision decision;
     try {
@@ -56,7 +92,8 @@ final class Checkpoints {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       decision = ApprovalDecision.error("interrupted while waiting for the human", config.clock().instant());
-      record(run, step, agent, principal, request, decision);
+      // not journaled: the thread is interrupted (file channels refuse it), and an error is never reused anyway
+      record(who, request, decision, Recorder.NONE);
       throw new AgentProvisionException("the run was interrupted while waiting for approval '" + c.title() + "'", e, true);
     } catch (RuntimeException e) {
       decision = ApprovalDecision.error("the approval gate failed: " + e.getClass().getSimpleName(), config.clock().instant());
@@ -64,31 +101,31 @@ final class Checkpoints {
     if (decision.approved() && decision.decidedAt().isAfter(request.deadline())) {
       decision = ApprovalDecision.timedOut(decision.decidedAt());
     }
-    record(run, step, agent, principal, request, decision);
+    record(who, request, decision, recorder);
     switch (decision.outcome()) {
       case APPROVED:
         return decision;
       case TIMED_OUT:
         throw new ApprovalTimeoutException(c.title(), "no decision before " + request.deadline());
-      case ERROR:
-        throw new ApprovalDeniedException(c.title(), decision.approver(), decision.reason());
       default:
         throw new ApprovalDeniedException(c.title(), decision.approver(), decision.reason());
     }
   }
 
-  private void record(@Nullable RunId run, @Nullable StepId step, AgentId agent, @Nullable Principal principal,
-      ApprovalRequest request, ApprovalDecision decision) {
-    events.emit(new ProvisioningEvent.ApprovalDecided(config.clock().instant(), run, request, decision));
-    Map<String, String> details = new LinkedHashMap<>();
-    details.put("approval_id", request.id());
-    details.put("kind", request.kind().name());
-    details.put("reason", decision.reason());
+  private Auditor.Entry entry(String action, Asker who) {
+    return auditor.entry(action).run(who.run()).step(who.step()).agent(who.agent()).principal(who.principal());
+  }
+
+  private void record(Asker who, ApprovalRequest request, ApprovalDecision decision, Recorder recorder) {
+    events.emit(new ProvisioningEvent.ApprovalDecided(config.clock().instant(), who.run(), request, decision));
+    Auditor.Entry e = entry("approval.decided", who).approver(decision.approver()).amount(request.cost())
+        .outcome(decision.outcome().name().toLowerCase(Locale.ROOT))
+        .detail("approval_id", request.id()).detail("kind", request.kind().name()).detail("reason", decision.reason());
     if (!decision.response().isEmpty()) {
       // the keys only: values such as an OAuth code are credentials
-      details.put("response_fields", String.join(",", new java.util.TreeSet<>(decision.response().keySet())));
+      e.detail("response_fields", String.join(",", new TreeSet<>(decision.response().keySet())));
     }
-    auditor.record(run, step, "approval.decided", agent, principal, decision.approver(), request.cost(),
-        decision.outcome().name().toLowerCase(java.util.Locale.ROOT), null, details);
+    e.record();
+    recorder.decided(request, decision);
   }
 }

@@ -1,26 +1,31 @@
 package io.agentprovision.core.internal.engine;
 
+import io.agentprovision.core.AgentId;
 import io.agentprovision.core.AgentProvisionException;
 import io.agentprovision.core.Deployment;
 import io.agentprovision.core.FailureAction;
 import io.agentprovision.core.InvalidRequestException;
 import io.agentprovision.core.Money;
-import io.agentprovision.core.PlannedStep;
-import io.agentprovision.core.ProvisionPlan;
 import io.agentprovision.core.ProvisionRequest;
 import io.agentprovision.core.ProvisioningEvent;
 import io.agentprovision.core.RunFailedException;
 import io.agentprovision.core.RunId;
 import io.agentprovision.core.StepId;
+import io.agentprovision.core.approval.ApprovalDecision;
 import io.agentprovision.core.approval.ApprovalDeniedException;
+import io.agentprovision.core.approval.CheckpointRequest;
 import io.agentprovision.core.audit.AuditVerification;
 import io.agentprovision.core.catalog.Catalog;
-import io.agentprovision.core.deploy.Verification;
+import io.agentprovision.core.catalog.ProviderInfo;
+import io.agentprovision.core.deploy.DeployCredentials;
+import io.agentprovision.core.deploy.RotationRequest;
 import io.agentprovision.core.identity.IdentityRejectedException;
+import io.agentprovision.core.identity.Principal;
 import io.agentprovision.core.journal.RunRecord;
 import io.agentprovision.core.journal.RunStatus;
 import io.agentprovision.core.journal.StepRecord;
 import io.agentprovision.core.journal.StepStatus;
+import io.agentprovision.core.orchestration.ProviderAccount;
 import io.agentprovision.core.policy.LimitUsage;
 import io.agentprovision.core.policy.PolicyViolationException;
 import io.agentprovision.core.policy.Reservation;
@@ -34,6 +39,7 @@ import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.HexFormat;
@@ -45,40 +51,49 @@ import java.util.concurrent.CancellationException;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorCompletionService;
 import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicReference;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Plans, executes and resumes runs: the step graph on the step executor (independent steps
- * concurrently), every step journaled before its first side effect, failures compensated or
- * suspended, and the {@link Deployment} assembled from what the steps produced.
+ * Plans, executes and resumes runs. A plan is a {@link StepGraph} made by a {@link Flow} (the
+ * first-day one is {@link ProvisioningFlow}); executing it runs every step whose dependencies
+ * have succeeded on the step executor (independent steps at the same time), each journaled with
+ * its idempotency key before it starts and with its output (JSON, by {@link OutputCodec}) when it
+ * succeeds; a failed run is compensated step by step in reverse, or suspended for a resume; the
+ * {@link Deployment} is assembled from the steps' outputs.
  */
 public final class Engine {
   private static final Logger LOG = LoggerFactory.getLogger(Engine.class);
 
+  /** What a step execution reaches of the engine. */
+  record Services(EngineConfig config, Events events, Auditor auditor, Checkpoints checkpoints) {}
+
   private final EngineConfig config;
+  private final Services services;
   private final Events events;
   private final Auditor auditor;
-  private final Checkpoints checkpoints;
   private final Planner planner;
-  private final StepActions actions;
   /**
    * The last audit entry this engine saw verify: each run's end checks only what came after it, so
    * the check does not grow with the log (a full {@code audit().verify()} remains available).
    */
-  private final java.util.concurrent.atomic.AtomicReference<AuditCheckpoint> auditVerified =
-      new java.util.concurrent.atomic.AtomicReference<>();
+  private final AtomicReference<@Nullable AuditCheckpoint> auditVerified = new AtomicReference<>();
 
   private record AuditCheckpoint(long sequence, String hash) {}
 
   public Engine(EngineConfig config) {
+    this(config, ProvisioningFlow.INSTANCE);
+  }
+
+  /** An engine whose runs are made by {@code flow}. */
+  Engine(EngineConfig config, Flow flow) {
     this.config = config;
     this.events = new Events(config.listeners());
     this.auditor = new Auditor(config.audit(), config.clock());
-    this.checkpoints = new Checkpoints(config, events, auditor);
-    this.planner = new Planner(config);
-    this.actions = new StepActions(config, auditor);
+    this.services = new Services(config, events, auditor, new Checkpoints(config, events, auditor));
+    this.planner = new Planner(config, flow);
   }
 
   public EngineConfig config() {
@@ -90,44 +105,47 @@ public final class Engine {
   }
 
   /** Puts a checkpoint to the gate outside any run (such as raising a limit). */
-  public io.agentprovision.core.approval.ApprovalDecision checkpoint(io.agentprovision.core.AgentId agent,
-      io.agentprovision.core.identity.@Nullable Principal principal, io.agentprovision.core.approval.CheckpointRequest request) {
-    return checkpoints.ask(null, null, agent, principal, request);
+  public ApprovalDecision checkpoint(AgentId agent, @Nullable Principal principal, CheckpointRequest request) {
+    return services.checkpoints().ask(new Checkpoints.Asker(null, null, agent, principal), request,
+        Checkpoints.Recorder.NONE);
   }
 
   /** Appends an audit entry outside any run. */
-  public void audit(String action, io.agentprovision.core.AgentId agent, @Nullable String approver, @Nullable Money amount,
-      String outcome, Map<String, String> details) {
-    auditor.record(null, null, action, agent, null, approver, amount, outcome, null, details);
+  public void audit(String action, AgentId agent, @Nullable String approver, String outcome, Map<String, String> details) {
+    auditor.entry(action).agent(agent).approver(approver).outcome(outcome).details(details).record();
   }
 
-  public ProvisionPlan plan(ProvisionRequest request) {
-    RunId run = request.runId() != null ? request.runId() : RunId.of(config.ids().next("run"));
+  public RunPlan plan(ProvisionRequest request) {
+    RunId given = request.runId();
+    RunId run = given != null ? given : RunId.of(config.ids().next("run"));
     return planner.plan(request, run);
   }
 
-  public Deployment execute(ProvisionPlan plan) {
+  public Deployment execute(RunPlan plan) {
     RunRecord existing = config.journal().run(plan.runId()).orElse(null);
     if (existing != null) {
       return resume(existing.id());
     }
     ProvisionRequest req = plan.request();
-    PolicyViolationException refused = plan.allowed() ? null : planner.violation(plan);
+    PolicyViolationException refused = plan.steps().stream().allMatch(s -> s.verdict()
+        != io.agentprovision.core.PlannedStep.Verdict.DENIED) ? null : planner.violation(plan);
     if (refused != null) {
-      auditor.record(plan.runId(), null, "run.refused", req.agent(), null, null, refused.requested(), "denied", null,
-          Map.of("limit", refused.limit(), "reason", String.valueOf(refused.getMessage()), "provider", req.provider()));
+      auditor.entry("run.refused").run(plan.runId()).agent(req.agent()).amount(refused.requested()).outcome("denied")
+          .detail("limit", refused.limit()).detail("reason", String.valueOf(refused.getMessage()))
+          .detail("provider", req.provider()).record();
       events.emit(new ProvisioningEvent.SpendRefused(config.clock().instant(), plan.runId(), null, req.agent(), req.provider(), refused.requested(), refused.limit(), refused.remaining()));
       throw refused;
     }
     Instant now = config.clock().instant();
-    RunRecord rec = new RunRecord(plan.runId(), req.agent(), req.provider(), RunStatus.RUNNING,
-        RequestCodec.encode(req, plan.runId(), config.vault(), config.clock()), now, now, null, 0);
+    RunRecord rec = RunRecord.builder(plan.runId(), req.agent(), req.provider(),
+        RequestCodec.encode(req, plan.runId(), config.vault(), config.clock())).status(RunStatus.RUNNING)
+        .createdAt(now).build();
     if (!config.journal().saveRun(rec)) {
       return resume(plan.runId());
     }
-    auditor.record(plan.runId(), null, "run.started", req.agent(), null, null, null, "ok", null,
-        Map.of("provider", req.provider(), "plan", String.valueOf(req.plan()), "app", req.app().name(),
-            "orchestrator", config.orchestrator().name()));
+    auditor.entry("run.started").run(plan.runId()).agent(req.agent()).detail("provider", req.provider())
+        .detail("plan", String.valueOf(req.plan())).detail("app", req.app().name())
+        .detail("orchestrator", config.orchestrator().name()).record();
     return runLoop(new RunState(plan.runId(), req, plan, false, now), rec);
   }
 
@@ -135,7 +153,7 @@ public final class Engine {
     RunRecord rec = config.journal().run(run).orElseThrow(() -> new InvalidRequestException("runId",
         "no run " + run + " in the journal", "pass the id of a run this journal recorded (AgentProvisioner.runs())"));
     ProvisionRequest req = RequestCodec.decode(rec.request(), run, config.vault());
-    ProvisionPlan plan = planner.plan(req, run);
+    RunPlan plan = planner.plan(req, run);
     RunState rs = new RunState(run, req, plan, true, rec.createdAt());
     if (rec.status() == RunStatus.SUCCEEDED) {
       load(rs);
@@ -145,32 +163,31 @@ public final class Engine {
       throw new InvalidRequestException("runId", "run " + run + " failed and was compensated (" + rec.error() + ")",
           "start a new run with the same request");
     }
+    load(rs); // an entry that cannot be read stops the resume here, before it is recorded
     RunRecord next = rec.next(RunStatus.RUNNING, null, config.clock().instant());
     if (!config.journal().saveRun(next)) {
       throw new AgentProvisionException("run " + run + " is being resumed by another host", null, true);
     }
-    auditor.record(run, null, "run.resumed", req.agent(), null, null, null, "ok", null,
-        Map.of("previous_status", rec.status().name()));
+    auditor.entry("run.resumed").run(run).agent(req.agent()).detail("previous_status", rec.status().name()).record();
     return runLoop(rs, next);
   }
 
-  /** Loads what finished steps produced (on resume), restoring the principal and approved quotes. */
+  /**
+   * Loads what finished steps produced (on resume). Each output of a step of the run's graph is read
+   * back now, so an entry that cannot be read stops the run before anything happens, naming the step.
+   */
   private Set<StepId> load(RunState rs) {
     Set<StepId> done = new HashSet<>();
     for (StepRecord r : config.journal().steps(rs.run)) {
-      if (r.status() != StepStatus.SUCCEEDED) {
+      String output = r.output();
+      if (r.status() != StepStatus.SUCCEEDED || output == null) {
         continue;
       }
-      done.add(r.step());
-      rs.outputs.put(r.step(), r.outputs());
-      if (r.step().equals(StepIds.IDENTITY)) {
-        rs.principal.set(Outputs.principal(r.outputs()));
-      } else if (r.step().equals(StepIds.APPROVAL)) {
-        r.outputs().forEach((k, v) -> {
-          if (k.startsWith("approved.")) {
-            rs.approvedQuotes.put(StepId.of(k.substring("approved.".length())), Money.parse(v));
-          }
-        });
+      rs.outputs.putJournaled(r.step(), output);
+      Step<?> step = rs.graph().step(r.step()).orElse(null);
+      if (step != null) {
+        rs.outputs.get(r.step(), step.outputType());
+        done.add(r.step());
       }
     }
     return done;
@@ -180,26 +197,24 @@ public final class Engine {
     Instant started = config.clock().instant();
     events.emit(new ProvisioningEvent.RunStarted(started, rs.run, rs.request.agent(), rs.request.provider(), rs.resumed));
     Set<StepId> done = load(rs);
-    for (StepId d : done) {
-      events.emit(new ProvisioningEvent.StepFinished(config.clock().instant(), rs.run, d, StepStatus.SKIPPED,
-          Duration.ZERO, "done before the resume"));
-    }
-    Map<StepId, PlannedStep> steps = new LinkedHashMap<>();
-    for (PlannedStep s : rs.plan.steps()) {
-      steps.put(s.id(), s);
+    for (Step<?> s : rs.graph().steps()) {
+      if (done.contains(s.id())) {
+        events.emit(new ProvisioningEvent.StepFinished(config.clock().instant(), rs.run, s.id(), StepStatus.SKIPPED,
+            Duration.ZERO, "done before the resume"));
+      }
     }
     ExecutorCompletionService<StepId> ecs = new ExecutorCompletionService<>(config.stepExecutor());
     Map<Future<StepId>, StepId> running = new HashMap<>();
-    Set<StepId> started0 = new HashSet<>(done);
+    Set<StepId> submitted = new HashSet<>(done);
     Throwable failure = null;
     StepId failedStep = null;
     Error crash = null;
     InFlight inFlight = new InFlight();
     while (true) {
       if (failure == null && crash == null) {
-        for (PlannedStep s : steps.values()) {
-          if (!started0.contains(s.id()) && done.containsAll(s.dependsOn())) {
-            started0.add(s.id());
+        for (Step<?> s : rs.graph().steps()) {
+          if (!submitted.contains(s.id()) && done.containsAll(s.dependsOn())) {
+            submitted.add(s.id());
             running.put(ecs.submit(() -> {
               // counted from the moment it runs: a task cancelled before it started never runs and never counts
               inFlight.enter();
@@ -234,7 +249,7 @@ public final class Engine {
         f.get();
         done.add(id);
       } catch (ExecutionException e) {
-        Throwable cause = e.getCause();
+        Throwable cause = e.getCause() != null ? e.getCause() : e;
         if (cause instanceof Error err) {
           if (crash == null) {
             crash = err;
@@ -258,7 +273,7 @@ public final class Engine {
       throw crash;
     }
     if (failure != null) {
-      throw fail(rs, rec, steps, failedStep, failure, started);
+      throw fail(rs, rec, failedStep, failure, started);
     }
     return deployment(rs, true);
   }
@@ -306,72 +321,50 @@ public final class Engine {
   private void suspend(RunState rs, RunRecord rec, String why) {
     RunRecord cur = config.journal().run(rs.run).orElse(rec);
     config.journal().saveRun(cur.next(RunStatus.SUSPENDED, why, config.clock().instant()));
-    auditor.record(rs.run, null, "run.suspended", rs.request.agent(), rs.principal.get(), null, null, why, null, Map.of());
+    auditor.entry("run.suspended").run(rs.run).agent(rs.request.agent()).principal(rs.principal()).outcome(why).record();
     events.emit(new ProvisioningEvent.RunFinished(config.clock().instant(), rs.run, RunStatus.SUSPENDED,
         Duration.between(rs.startedAt, config.clock().instant()), why));
   }
 
-  private void runStep(RunState rs, PlannedStep s) throws Exception {
+  /**
+   * Runs one step: journals it as running (with its idempotency key, kept from an earlier attempt)
+   * before anything else, runs it, settles its spend, and journals its output; or, when it fails,
+   * settles what certainly charged nothing and journals the failure.
+   */
+  private <O extends Record> void runStep(RunState rs, Step<O> s) {
     StepRecord cur = config.journal().step(rs.run, s.id()).orElse(null);
     Instant now = config.clock().instant();
-    String key = cur != null && cur.idempotencyKey() != null ? cur.idempotencyKey() : idempotencyKey(rs, s.id());
+    String earlierKey = cur == null ? null : cur.idempotencyKey();
+    String key = earlierKey != null ? earlierKey : idempotencyKey(rs, s.id());
     int attempt = cur == null ? 1 : cur.attempts() + 1;
-    StepRecord running = cur == null
-        ? new StepRecord(rs.run, s.id(), StepStatus.RUNNING, key, 1, Map.of(), null, now, 0)
-        : new StepRecord(rs.run, s.id(), StepStatus.RUNNING, key, attempt, cur.outputs(), null, now, cur.version() + 1);
+    StepRecord running = (cur == null ? StepRecord.builder(rs.run, s.id()).updatedAt(now) : cur.next(now))
+        .status(StepStatus.RUNNING).idempotencyKey(key).attempts(attempt).error(null).build();
     if (!config.journal().saveStep(running)) {
-      throw new AgentProvisionException("step " + s.id() + " of run " + rs.run + " is being run by another host", null, true);
+      throw new AgentProvisionException("step " + s.id() + " of run " + rs.run + " is being run by another host", null,
+          true);
     }
-    EngineContext ctx = new EngineContext(config, rs, s.id(), events, auditor, checkpoints, running);
+    StepRun ctx = new StepRun(services, rs, s.id(), s, running);
     events.emit(new ProvisioningEvent.StepStarted(now, rs.run, s.id(), s.description(), attempt));
     try {
-      Map<String, String> out = actions.run(s, rs, ctx);
-      ctx.settle(true, null);
-      Map<String, String> merged = new LinkedHashMap<>(ctx.record().outputs());
-      merged.putAll(out);
-      StepRecord fin = ctx.record().next(StepStatus.SUCCEEDED, attempt, merged, null, config.clock().instant());
-      if (!config.journal().saveStep(fin)) {
-        throw new AgentProvisionException("step " + s.id() + " of run " + rs.run + " was changed by another host", null,
-            false);
-      }
-      rs.outputs.put(s.id(), merged);
+      O out = s.run(ctx);
+      ctx.spending.settle(true, null);
+      String json = OutputCodec.encode(out);
+      ctx.journal(b -> b.status(StepStatus.SUCCEEDED).output(json));
+      rs.outputs.put(s.id(), out);
       events.emit(new ProvisioningEvent.StepFinished(config.clock().instant(), rs.run, s.id(), StepStatus.SUCCEEDED,
-          Duration.between(now, config.clock().instant()), summary(s, merged)));
-    } catch (Exception e) {
+          Duration.between(now, config.clock().instant()), s.summary(out)));
+    } catch (RuntimeException e) {
       if (rs.stopping) {
         throw e; // cancelled or crashed elsewhere: leave the step as the journal has it
       }
-      ctx.settle(false, e);
+      ctx.spending.settle(false, e);
       String msg = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
-      config.journal().saveStep(ctx.record().next(StepStatus.FAILED, attempt, ctx.record().outputs(), msg,
-          config.clock().instant()));
-      auditor.record(rs.run, s.id(), "step.failed", rs.request.agent(), rs.principal.get(), null, null, "failed", key,
-          Map.of("error", e.getClass().getSimpleName(), "message", msg));
+      config.journal().saveStep(ctx.record().next(config.clock().instant()).status(StepStatus.FAILED).error(msg).build());
+      ctx.audit("step.failed").outcome("failed").key(key).detail("error", e.getClass().getSimpleName())
+          .detail("message", msg).record();
       events.emit(new ProvisioningEvent.StepFinished(config.clock().instant(), rs.run, s.id(), StepStatus.FAILED,
           Duration.between(now, config.clock().instant()), msg));
       throw e;
-    }
-  }
-
-  private static @Nullable String summary(PlannedStep s, Map<String, String> out) {
-    switch (s.kind()) {
-      case IDENTITY:
-        return out.get("email");
-      case ACCOUNT:
-        return out.get("account_id") + " (" + out.get("link_action") + ")";
-      case PLAN:
-      case RESOURCE:
-        return out.get("resource_id") + (out.get("charged") != null ? " for " + out.get("charged") : "");
-      case DOMAIN:
-        return out.get("domain") + (out.get("charged") != null ? " for " + out.get("charged") : "");
-      case CREDENTIALS:
-        return "token " + out.get("token_id") + " expires " + out.get("expires_at");
-      case DEPLOY:
-        return out.get("custom_url") != null ? out.get("custom_url") : out.get("url");
-      case VERIFY:
-        return "live=" + out.get("live") + " status=" + out.get("status");
-      default:
-        return null;
     }
   }
 
@@ -385,7 +378,7 @@ public final class Engine {
       intent.put("plan", rs.request.plan());
       intent.put("project", rs.request.project());
       intent.put("environment", rs.request.environment());
-      intent.put("domain", rs.request.domain() == null ? null : rs.request.domain().toString());
+      intent.put("domain", rs.request.domain() == null ? null : String.valueOf(rs.request.domain()));
       intent.put("app", rs.request.app().name());
       md.update(Json.canonical(intent).getBytes(StandardCharsets.UTF_8));
       return "ap_" + HexFormat.of().formatHex(md.digest()).substring(0, 40);
@@ -394,8 +387,8 @@ public final class Engine {
     }
   }
 
-  private RuntimeException fail(RunState rs, RunRecord rec, Map<StepId, PlannedStep> steps, @Nullable StepId failedStep,
-      Throwable failure, Instant started) {
+  private RuntimeException fail(RunState rs, RunRecord rec, @Nullable StepId failedStep, Throwable failure,
+      Instant started) {
     List<String> undone = new ArrayList<>();
     List<String> notUndone = new ArrayList<>();
     boolean suspend = config.failureAction() == FailureAction.SUSPEND;
@@ -403,21 +396,21 @@ public final class Engine {
     if (suspend) {
       RunRecord cur = config.journal().run(rs.run).orElse(rec);
       config.journal().saveRun(cur.next(RunStatus.SUSPENDED, error, config.clock().instant()));
-      auditor.record(rs.run, failedStep, "run.suspended", rs.request.agent(), rs.principal.get(), null, null, "failed",
-          null, Map.of("error", error));
+      auditor.entry("run.suspended").run(rs.run).step(failedStep).agent(rs.request.agent()).principal(rs.principal())
+          .outcome("failed").detail("error", error).record();
     } else {
-      List<PlannedStep> order = new ArrayList<>(steps.values());
-      java.util.Collections.reverse(order);
-      for (PlannedStep s : order) {
-        if (!rs.outputs.containsKey(s.id())) {
-          continue;
+      List<Step<?>> order = new ArrayList<>(rs.graph().steps());
+      Collections.reverse(order);
+      for (Step<?> s : order) {
+        if (rs.outputs.has(s.id())) {
+          compensate(rs, s, undone, notUndone);
         }
-        compensate(rs, s, undone, notUndone);
       }
       RunRecord cur = config.journal().run(rs.run).orElse(rec);
       config.journal().saveRun(cur.next(RunStatus.FAILED, error, config.clock().instant()));
-      auditor.record(rs.run, failedStep, "run.failed", rs.request.agent(), rs.principal.get(), null, null, "failed", null,
-          Map.of("error", error, "undone", String.join("; ", undone), "not_undone", String.join("; ", notUndone)));
+      auditor.entry("run.failed").run(rs.run).step(failedStep).agent(rs.request.agent()).principal(rs.principal())
+          .outcome("failed").detail("error", error).detail("undone", String.join("; ", undone))
+          .detail("not_undone", String.join("; ", notUndone)).record();
     }
     events.emit(new ProvisioningEvent.RunFinished(config.clock().instant(), rs.run,
         suspend ? RunStatus.SUSPENDED : RunStatus.FAILED, Duration.between(started, config.clock().instant()), error));
@@ -431,29 +424,29 @@ public final class Engine {
     return report;
   }
 
-  private void compensate(RunState rs, PlannedStep s, List<String> undone, List<String> notUndone) {
+  private <O extends Record> void compensate(RunState rs, Step<O> s, List<String> undone, List<String> notUndone) {
     StepRecord rec = config.journal().step(rs.run, s.id()).orElse(null);
     if (rec == null) {
       return;
     }
-    EngineContext ctx = new EngineContext(config, rs, s.id(), events, auditor, checkpoints, rec);
+    StepRun ctx = new StepRun(services, rs, s.id(), s, rec);
     try {
-      String what = actions.compensate(s, rs, ctx, notUndone);
+      Compensation c = s.compensate(ctx, rs.outputs.get(s.id(), s.outputType()));
+      notUndone.addAll(c.notUndone());
+      String what = c.undone();
       if (what == null) {
         return;
       }
       undone.add(what);
-      config.journal().saveStep(ctx.record().next(StepStatus.COMPENSATED, rec.attempts(), ctx.record().outputs(), null,
-          config.clock().instant()));
-      auditor.record(rs.run, s.id(), "compensated", rs.request.agent(), rs.principal.get(), null, null, "ok",
-          rec.idempotencyKey(), Map.of("what", what));
+      ctx.journal(b -> b.status(StepStatus.COMPENSATED));
+      ctx.audit("compensated").key(rec.idempotencyKey()).detail("what", what).record();
       events.emit(new ProvisioningEvent.Compensation(config.clock().instant(), rs.run, s.id(), true, what));
     } catch (RuntimeException e) {
       String what = "could not undo " + s.id() + ": " + e.getMessage();
       LOG.warn("run {}: {}", rs.run, what);
       notUndone.add(what);
-      auditor.record(rs.run, s.id(), "compensated", rs.request.agent(), rs.principal.get(), null, null, "failed",
-          rec.idempotencyKey(), Map.of("error", String.valueOf(e.getMessage())));
+      ctx.audit("compensated").outcome("failed").key(rec.idempotencyKey())
+          .detail("error", String.valueOf(e.getMessage())).record();
       events.emit(new ProvisioningEvent.Compensation(config.clock().instant(), rs.run, s.id(), false, what));
     }
   }
@@ -462,64 +455,71 @@ public final class Engine {
   private Deployment deployment(RunState rs, boolean finishing) {
     Instant now = config.clock().instant();
     ProvisionRequest req = rs.request;
-    Map<String, String> dep = rs.outputs(StepIds.DEPLOY);
-    Map<String, String> ver = rs.outputs(StepIds.VERIFY);
-    URI providerUrl = URI.create(dep.get("url"));
-    URI url = dep.get("custom_url") != null ? URI.create(dep.get("custom_url")) : providerUrl;
-    boolean live = Boolean.parseBoolean(ver.get("live"));
-    Verification verification = new Verification(URI.create(ver.get("url")), live, Integer.parseInt(ver.get("status")),
-        ver.get("excerpt"), ver.get("note"));
-    List<String> warnings = new ArrayList<>();
-    if (!live && ver.get("note") != null) {
-      warnings.add("the app was deployed but not run here: " + ver.get("note"));
-    }
-    List<Deployment.ResourceSummary> resources = new ArrayList<>();
-    for (StepId id : List.of(StepIds.PLAN, StepIds.RESOURCE, StepIds.DOMAIN)) {
-      Map<String, String> o = rs.outputs.get(id);
-      if (o != null) {
-        resources.add(new Deployment.ResourceSummary(o.get("service_id"), o.get("resource_id"),
-            o.containsKey("domain") ? o.get("domain") : o.get("name"),
-            o.get("charged") == null ? null : Money.parse(o.get("charged"))));
-      }
-    }
+    Deployment.Builder d = Deployment.builder(rs.run).finishedAt(now);
+    URI url = summarise(rs, d);
     Map<String, Money> spent = new LinkedHashMap<>();
     // a run's reservations are all made after it began (a day's slack for hosts whose clocks differ)
     for (Reservation r : config.ledger().reservations(req.agent(), req.provider(),
         rs.startedAt.minus(Duration.ofDays(1)), now.plusSeconds(1))) {
-      if (rs.run.equals(r.run()) && r.status() == Reservation.Status.COMMITTED && r.committed() != null) {
-        spent.merge(r.committed().currencyCode(), r.committed(), Money::plus);
+      Money committed = r.committed();
+      RunId of = r.run();
+      if (of != null && of.equals(rs.run) && r.status() == Reservation.Status.COMMITTED && committed != null) {
+        spent.merge(committed.currencyCode(), committed, Money::plus);
       }
     }
-    SpendPolicy policy = config.policy().get();
+    d.spent(new ArrayList<>(spent.values()));
+    SpendPolicy policy = config.spendPolicy();
     List<LimitUsage> limits = new ArrayList<>();
     for (SpendLimit l : policy.limitsFor(req.agent(), req.provider())) {
       limits.add(config.ledger().usage(l, req.agent(), req.provider(), now, policy.zone()));
     }
-    Map<String, String> cred = rs.outputs(StepIds.CREDENTIALS);
-    List<Deployment.TokenSummary> tokens = List.of(new Deployment.TokenSummary(cred.get("token_id"), cred.get("vault_key"),
-        Outputs.list(cred.get("permissions")), Outputs.list(cred.get("allowed_ips")),
-        cred.get("expires_at") == null ? null : Instant.parse(cred.get("expires_at"))));
+    d.limits(limits);
     if (finishing) {
       RunRecord cur = config.journal().run(rs.run).orElseThrow();
       config.journal().saveRun(cur.next(RunStatus.SUCCEEDED, null, now));
-      auditor.record(rs.run, null, "run.finished", req.agent(), rs.principal.get(), null,
-          spent.size() == 1 ? spent.values().iterator().next() : null, "ok", null,
-          Map.of("url", url.toString(), "live", String.valueOf(live)));
+      auditor.entry("run.finished").run(rs.run).agent(req.agent()).principal(rs.principal())
+          .amount(spent.size() == 1 ? spent.values().iterator().next() : null).detail("url", url.toString())
+          .detail("live", String.valueOf(rs.outputs.get(VerifyStep.ID, VerifyStep.Checked.class).verification().live()))
+          .record();
     }
     AuditCheckpoint trusted = auditVerified.get();
     AuditVerification v = trusted == null ? config.audit().verify()
         : config.audit().verifyAfter(trusted.sequence(), trusted.hash());
-    if (v.valid() && v.head() != null) {
-      AuditCheckpoint now0 = new AuditCheckpoint(v.entries(), v.head());
-      auditVerified.accumulateAndGet(now0, (a, b) -> a == null || b.sequence() > a.sequence() ? b : a);
+    String verifiedHead = v.head();
+    if (v.valid() && verifiedHead != null) {
+      AuditCheckpoint seen = new AuditCheckpoint(v.entries(), verifiedHead);
+      auditVerified.accumulateAndGet(seen, (a, b) -> a == null || b.sequence() > a.sequence() ? b : a);
     }
-    String head = config.audit().head().map(e -> e.hash()).orElse("");
+    d.auditHead(config.audit().head().map(e -> e.hash()).orElse("")).auditVerified(v.valid());
     if (finishing) {
       events.emit(new ProvisioningEvent.RunFinished(config.clock().instant(), rs.run, RunStatus.SUCCEEDED,
           Duration.between(rs.startedAt, config.clock().instant()), null));
     }
-    return new Deployment(rs.run, url, providerUrl, StepActions.domainName(rs), StepActions.account(rs), resources,
-        new ArrayList<>(spent.values()), limits, tokens, verification, head, v.valid(), warnings, now);
+    return d.build();
+  }
+
+  /** Fills in what the steps produced: account, resources, domain, tokens, app and its check; returns the app's URL. */
+  private static URI summarise(RunState rs, Deployment.Builder d) {
+    ProviderAccount a = rs.outputs.get(AccountStep.ID, AccountStep.Linked.class).account();
+    d.account(new Deployment.AccountSummary(a.provider(), a.accountId(), a.displayName(), a.email(),
+        Deployment.AccountSummary.LinkAction.valueOf(a.linkAction().name())));
+    for (Step<?> s : rs.graph().steps()) {
+      Record out = rs.outputs.find(s.id(), s.outputType());
+      if (out instanceof ProvisionedResource r) {
+        d.resource(r.resourceSummary());
+      }
+    }
+    DomainStep.Registered domain = rs.outputs.find(DomainStep.ID, DomainStep.Registered.class);
+    d.domain(domain == null ? null : domain.domain());
+    d.token(rs.outputs.get(CredentialsStep.ID, CredentialsStep.Issued.class).token());
+    var app = rs.outputs.get(DeployStep.ID, DeployStep.Deployed.class).app();
+    var ver = rs.outputs.get(VerifyStep.ID, VerifyStep.Checked.class).verification();
+    d.url(app.primaryUrl()).providerUrl(app.url());
+    d.verification(new Deployment.AppCheck(ver.url(), ver.live(), ver.status(), ver.bodyExcerpt(), ver.note()));
+    if (!ver.live() && ver.note() != null) {
+      d.warning("the app was deployed but not run here: " + ver.note());
+    }
+    return app.primaryUrl();
   }
 
   /** A finished run rebuilt from the journal, without reading the catalog. */
@@ -531,59 +531,59 @@ public final class Engine {
           "rotate the credentials of a run that finished");
     }
     ProvisionRequest req = RequestCodec.decode(rec.request(), run, config.vault());
-    ProvisionPlan plan = new ProvisionPlan(run, req, new Catalog(io.agentprovision.core.catalog.ProviderInfo.named(
-        req.provider()), List.of()), List.of(), rec.createdAt(), List.of());
+    RunPlan plan = new RunPlan(run, req, new Catalog(ProviderInfo.named(req.provider()), List.of()),
+        StepGraph.builder().build(), List.of(), rec.createdAt());
     RunState rs = new RunState(run, req, plan, true, rec.createdAt());
     load(rs);
     return rs;
   }
 
-  public io.agentprovision.core.deploy.DeployCredentials deployCredentials(RunId run) {
+  public DeployCredentials deployCredentials(RunId run) {
     RunState rs = finishedRun(run);
-    return Outputs.credentials(rs.outputs(StepIds.CREDENTIALS), config.vault());
+    return rs.outputs.get(CredentialsStep.ID, CredentialsStep.Issued.class).credentials(config.vault());
   }
+
+  /** The pseudo-step under which a rotation of a run's deploy token is journaled. */
+  private static final StepId ROTATE = StepId.of("rotate-credentials");
+
+  /** What a rotation journals: the new token and the one it replaced. */
+  record Rotated(String tokenId, String previousTokenId) {}
 
   /** Rolls a finished run's deploy token and replaces it in the vault and the journal. */
   public Deployment.TokenSummary rotate(RunId run) {
     RunState rs = finishedRun(run);
-    StepRecord credRec = config.journal().step(run, StepIds.CREDENTIALS).orElseThrow();
-    io.agentprovision.core.deploy.DeployCredentials current = Outputs.credentials(credRec.outputs(), config.vault());
-    StepId rotateStep = StepId.of("rotate-credentials");
-    StepRecord prev = config.journal().step(run, rotateStep).orElse(null);
+    StepRecord credRec = config.journal().step(run, CredentialsStep.ID).orElseThrow();
+    CredentialsStep.Issued issued = rs.outputs.get(CredentialsStep.ID, CredentialsStep.Issued.class);
+    DeployCredentials current = issued.credentials(config.vault());
+    StepRecord prev = config.journal().step(run, ROTATE).orElse(null);
     int attempt = prev == null ? 1 : prev.attempts() + 1;
     Instant now = config.clock().instant();
     String key = "ap_rot_" + idempotencyKey(rs, StepId.of("rotate-" + current.tokenId() + "-" + attempt)).substring(3);
-    StepRecord running = prev == null
-        ? new StepRecord(run, rotateStep, StepStatus.RUNNING, key, attempt, Map.of(), null, now, 0)
-        : new StepRecord(run, rotateStep, StepStatus.RUNNING, key, attempt, Map.of(), null, now, prev.version() + 1);
+    StepRecord running = (prev == null ? StepRecord.builder(run, ROTATE).updatedAt(now) : prev.next(now))
+        .status(StepStatus.RUNNING).idempotencyKey(key).attempts(attempt).output(null).progress(null).error(null)
+        .reservations(List.of()).decisions(List.of()).build();
     if (!config.journal().saveStep(running)) {
       throw new AgentProvisionException("the credentials of run " + run + " are being rotated elsewhere", null, true);
     }
-    EngineContext ctx = new EngineContext(config, rs, rotateStep, events, auditor, checkpoints, running);
-    io.agentprovision.core.deploy.DeployCredentials next;
+    StepRun ctx = new StepRun(services, rs, ROTATE, null, running);
+    DeployCredentials next;
     try {
       // renewed for the run's token lifetime, so that rotating before expiry keeps the app deployable
-      next = config.deployers().get(rs.request.provider()).rotate(new io.agentprovision.core.deploy.RotationRequest(current,
-          actions.broad(run), rs.request.token().ttl()), ctx);
+      next = ctx.deployer().rotate(new RotationRequest(current, CredentialsStep.broad(config.vault(), run),
+          rs.request.token().ttl()), ctx);
     } catch (RuntimeException e) {
-      config.journal().saveStep(ctx.record().next(StepStatus.FAILED, attempt, Map.of(), String.valueOf(e.getMessage()),
-          config.clock().instant()));
+      ctx.journal(b -> b.status(StepStatus.FAILED).error(String.valueOf(e.getMessage())));
       throw e;
     }
-    String vaultKey = credRec.outputs().get("vault_key");
-    Map<String, String> outputs = new LinkedHashMap<>(credRec.outputs());
-    outputs.putAll(Outputs.credentials(next, vaultKey, Outputs.list(credRec.outputs().get("allowed_ips"))));
-    Map<String, String> attrs = new LinkedHashMap<>(outputs);
-    attrs.remove("vault_key");
-    config.vault().put(new io.agentprovision.core.vault.VaultEntry(vaultKey, next.token(), attrs, config.clock().instant(),
-        next.expiresAt()));
-    config.journal().saveStep(credRec.next(StepStatus.SUCCEEDED, credRec.attempts(), outputs, null, config.clock().instant()));
-    config.journal().saveStep(ctx.record().next(StepStatus.SUCCEEDED, attempt, Map.of("token_id", next.tokenId()), null,
-        config.clock().instant()));
-    auditor.record(run, rotateStep, "credentials.rotated", rs.request.agent(), rs.principal.get(), null, null, "ok", key,
-        Map.of("token", next.tokenId(), "previous_token", current.tokenId(), "expires_at", String.valueOf(next.expiresAt())));
-    return new Deployment.TokenSummary(next.tokenId(), vaultKey, next.permissions(),
-        Outputs.list(outputs.get("allowed_ips")), next.expiresAt());
+    CredentialsStep.Issued renewed = issued.rotated(next);
+    renewed.store(config.vault(), next.token(), config.clock());
+    String renewedJson = OutputCodec.encode(renewed);
+    config.journal().saveStep(credRec.next(config.clock().instant()).output(renewedJson).build());
+    String rotatedJson = OutputCodec.encode(new Rotated(next.tokenId(), current.tokenId()));
+    ctx.journal(b -> b.status(StepStatus.SUCCEEDED).output(rotatedJson));
+    ctx.audit("credentials.rotated").key(key).detail("token", next.tokenId()).detail("previous_token", current.tokenId())
+        .detail("expires_at", String.valueOf(next.expiresAt())).record();
+    return renewed.token();
   }
 
   /** Finished runs whose deploy token expires within {@code window}. */
@@ -591,9 +591,13 @@ public final class Engine {
     Instant limit = config.clock().instant().plus(window);
     List<RunId> out = new ArrayList<>();
     for (RunRecord r : config.journal().runs(RunStatus.SUCCEEDED)) {
-      StepRecord c = config.journal().step(r.id(), StepIds.CREDENTIALS).orElse(null);
-      String exp = c == null ? null : c.outputs().get("expires_at");
-      if (exp != null && Instant.parse(exp).isBefore(limit)) {
+      StepRecord c = config.journal().step(r.id(), CredentialsStep.ID).orElse(null);
+      String json = c == null ? null : c.output();
+      if (json == null) {
+        continue;
+      }
+      Instant exp = OutputCodec.decode(json, CredentialsStep.Issued.class, r.id(), CredentialsStep.ID).expiresAt();
+      if (exp != null && exp.isBefore(limit)) {
         out.add(r.id());
       }
     }

@@ -85,21 +85,24 @@ final class RequestCodec {
   static ProvisionRequest decode(String json, RunId run, CredentialVault vault) {
     Map<String, Object> m = Json.parseObject(json);
     ProvisionRequest.Builder b = ProvisionRequest.builder()
-        .agent(AgentId.of(Json.string(m, "agent")))
-        .provider(Json.string(m, "provider"))
-        .plan(Json.string(m, "plan"))
-        .project(Json.string(m, "project"))
-        .environment(Json.string(m, "environment"))
+        .agent(AgentId.of(required(m, "agent", run)))
+        .provider(required(m, "provider", run))
+        .project(required(m, "project", run))
+        .environment(required(m, "environment", run))
         .runId(run);
+    String plan = Json.string(m, "plan");
+    if (plan != null) {
+      b.plan(plan);
+    }
     Map<String, Object> dm = Json.object(m, "domain");
     if (!dm.isEmpty()) {
-      String text = Json.string(dm, "text");
+      String text = required(dm, "text", run);
       DomainRequest d = Boolean.TRUE.equals(dm.get("exact")) ? DomainRequest.exact(text) : DomainRequest.query(text);
       String max = Json.string(dm, "max_price");
       if (max != null) {
         d = d.maxPrice(Money.parse(max));
       }
-      d = d.years(((Number) dm.get("years")).intValue()).autoRenew(Boolean.TRUE.equals(dm.get("auto_renew")));
+      d = d.years(number(dm, "years", run).intValue()).autoRenew(Boolean.TRUE.equals(dm.get("auto_renew")));
       List<Object> tlds = Json.list(dm, "tlds");
       if (!tlds.isEmpty()) {
         d = d.preferTlds(tlds.stream().map(String::valueOf).toArray(String[]::new));
@@ -108,8 +111,8 @@ final class RequestCodec {
     }
     Map<String, Object> tm = Json.object(m, "token");
     TokenSpec t = TokenSpec.leastPrivilege()
-        .ttl(Duration.ofSeconds(((Number) tm.get("ttl_seconds")).longValue()))
-        .retireBroadToken(TokenSpec.BroadToken.valueOf(Json.string(tm, "broad")));
+        .ttl(Duration.ofSeconds(number(tm, "ttl_seconds", run).longValue()))
+        .retireBroadToken(TokenSpec.BroadToken.valueOf(required(tm, "broad", run)));
     List<Object> allow = Json.list(tm, "allow");
     if (!allow.isEmpty()) {
       t = t.allowIps(allow.stream().map(String::valueOf).toArray(String[]::new));
@@ -123,22 +126,21 @@ final class RequestCodec {
     }
     b.token(t);
     Map<String, Object> am = Json.object(m, "app");
-    WorkerApp.Builder ab = WorkerApp.builder(Json.string(am, "name"))
-        .compatibilityDate(Json.string(am, "compatibility_date"));
+    WorkerApp.Builder ab = WorkerApp.builder(required(am, "name", run))
+        .compatibilityDate(required(am, "compatibility_date", run));
     for (Object f : Json.list(am, "flags")) {
       ab.compatibilityFlag(String.valueOf(f));
     }
     for (Object o : Json.list(am, "modules")) {
-      @SuppressWarnings("unchecked")
-      Map<String, Object> mod = (Map<String, Object>) o;
-      ab.module(Json.string(mod, "path"), Base64.getDecoder().decode(Json.string(mod, "content")), Json.string(mod, "type"));
+      Map<String, Object> mod = object(o, "a module", run);
+      ab.module(required(mod, "path", run), Base64.getDecoder().decode(required(mod, "content", run)),
+          required(mod, "type", run));
     }
-    ab.mainModule(Json.string(am, "main"));
+    ab.mainModule(required(am, "main", run));
     for (Object o : Json.list(am, "bindings")) {
-      @SuppressWarnings("unchecked")
-      Map<String, Object> bm = (Map<String, Object>) o;
-      String type = Json.string(bm, "type");
-      String name = Json.string(bm, "name");
+      Map<String, Object> bm = object(o, "a binding", run);
+      String type = required(bm, "type", run);
+      String name = required(bm, "name", run);
       String ref = Json.string(bm, "secret_ref");
       if (ref != null) {
         VaultEntry e = vault.get(ref).orElseThrow(() -> new IllegalStateException(
@@ -152,5 +154,28 @@ final class RequestCodec {
     }
     b.app(ab.build());
     return b.build();
+  }
+
+  private static String required(Map<String, Object> m, String key, RunId run) {
+    String v = Json.string(m, key);
+    if (v == null) {
+      throw new IllegalStateException("the journaled request of run " + run + " has no '" + key + "'");
+    }
+    return v;
+  }
+
+  private static Number number(Map<String, Object> m, String key, RunId run) {
+    if (!(m.get(key) instanceof Number n)) {
+      throw new IllegalStateException("the journaled request of run " + run + " has no number '" + key + "'");
+    }
+    return n;
+  }
+
+  @SuppressWarnings("unchecked")
+  private static Map<String, Object> object(Object o, String what, RunId run) {
+    if (!(o instanceof Map<?, ?> map)) {
+      throw new IllegalStateException("the journaled request of run " + run + " has " + what + " that is not an object");
+    }
+    return (Map<String, Object>) map;
   }
 }

@@ -5,6 +5,9 @@ import io.agentprovision.core.AgentProvisionException;
 import io.agentprovision.core.RunId;
 import io.agentprovision.core.StepId;
 import io.agentprovision.core.internal.fs.AtomicFiles;
+import io.agentprovision.core.approval.ApprovalDecision;
+import io.agentprovision.core.approval.CheckpointKind;
+import io.agentprovision.core.journal.CheckpointDecision;
 import io.agentprovision.core.journal.RunRecord;
 import io.agentprovision.core.journal.RunStatus;
 import io.agentprovision.core.journal.StepRecord;
@@ -30,7 +33,6 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
-import java.util.TreeMap;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -47,7 +49,8 @@ import org.jspecify.annotations.Nullable;
  */
 public final class FileRunJournal implements RunJournal {
   private static final String FORMAT = "agentprovision-run";
-  private static final long VERSION = 1;
+  /** 2: a step's output is one JSON document, with typed reservations and checkpoint decisions beside it. */
+  private static final long VERSION = 2;
   private static final String SUFFIX = ".json";
 
   private final Path dir;
@@ -233,7 +236,23 @@ public final class FileRunJournal implements RunJournal {
     m.put("status", s.status().name());
     m.put("idempotency_key", s.idempotencyKey());
     m.put("attempts", s.attempts());
-    m.put("outputs", new TreeMap<>(s.outputs()));
+    m.put("output", s.output());
+    m.put("progress", s.progress());
+    m.put("reservations", s.reservations());
+    List<Object> decisions = new ArrayList<>();
+    for (CheckpointDecision d : s.decisions()) {
+      Map<String, Object> dm = new LinkedHashMap<>();
+      dm.put("sequence", d.sequence());
+      dm.put("approval_id", d.approvalId());
+      dm.put("kind", d.kind().name());
+      dm.put("fingerprint", d.fingerprint());
+      dm.put("outcome", d.outcome().name());
+      dm.put("approver", d.approver());
+      dm.put("decided_at", d.decidedAt().toString());
+      dm.put("handed_back", d.handedBack());
+      decisions.add(dm);
+    }
+    m.put("decisions", decisions);
     m.put("error", s.error());
     m.put("updated_at", s.updatedAt().toString());
     m.put("version", s.version());
@@ -293,12 +312,32 @@ public final class FileRunJournal implements RunJournal {
   }
 
   private static StepRecord step(Map<String, Object> m, RunId run) {
-    Map<String, String> outputs = new LinkedHashMap<>();
-    Json.object(m, "outputs").forEach((k, v) -> outputs.put(k, String.valueOf(v)));
-    return new StepRecord(run, StepId.of(required(m, "step")),
-        StepStatus.valueOf(required(m, "status").toUpperCase(Locale.ROOT)), Json.string(m, "idempotency_key"),
-        Math.toIntExact(number(m, "attempts")), outputs, Json.string(m, "error"),
-        Instant.parse(required(m, "updated_at")), number(m, "version"));
+    StepRecord.Builder b = StepRecord.builder(run, StepId.of(required(m, "step")))
+        .status(StepStatus.valueOf(required(m, "status").toUpperCase(Locale.ROOT)))
+        .idempotencyKey(Json.string(m, "idempotency_key"))
+        .attempts(Math.toIntExact(number(m, "attempts")))
+        .output(Json.string(m, "output"))
+        .progress(Json.string(m, "progress"))
+        .error(Json.string(m, "error"))
+        .updatedAt(Instant.parse(required(m, "updated_at")))
+        .version(number(m, "version"));
+    for (Object o : Json.list(m, "reservations")) {
+      if (!(o instanceof String id)) {
+        throw new IllegalArgumentException("a reservation id is not a string");
+      }
+      b.reservation(id);
+    }
+    for (Object o : Json.list(m, "decisions")) {
+      if (!(o instanceof Map<?, ?> raw)) {
+        throw new IllegalArgumentException("a checkpoint decision is not an object");
+      }
+      Map<String, Object> d = cast(raw);
+      b.decision(new CheckpointDecision(Math.toIntExact(number(d, "sequence")), required(d, "approval_id"),
+          CheckpointKind.valueOf(required(d, "kind")), required(d, "fingerprint"),
+          ApprovalDecision.Outcome.valueOf(required(d, "outcome")), required(d, "approver"),
+          Instant.parse(required(d, "decided_at")), Boolean.TRUE.equals(d.get("handed_back"))));
+    }
+    return b.build();
   }
 
   private static String required(Map<String, Object> m, String key) {

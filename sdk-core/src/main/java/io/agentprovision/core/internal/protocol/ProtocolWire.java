@@ -49,6 +49,12 @@ public final class ProtocolWire {
 
   /** The exception for an HTTP error answer, with the provider's code and request id. */
   public static ProviderException httpError(String provider, int status, @Nullable String requestId, String body) {
+    return httpError(provider, status, requestId, body, null);
+  }
+
+  /** {@link #httpError(String, int, String, String)} carrying the answer's {@code Retry-After}. */
+  public static ProviderException httpError(String provider, int status, @Nullable String requestId, String body,
+      java.time.@Nullable Duration retryAfter) {
     String code = null;
     String message = null;
     try {
@@ -69,7 +75,7 @@ public final class ProtocolWire {
       message = "request failed";
     }
     return new ProviderException(provider, status, code, requestId, scrub(message),
-        ProviderException.retryableStatus(status) && status != 409);
+        ProviderException.retryableStatus(status) && status != 409, null, retryAfter);
   }
 
   /** A service from {@code GET /provisioning/services}. */

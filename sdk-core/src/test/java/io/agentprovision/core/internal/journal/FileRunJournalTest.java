@@ -35,7 +35,8 @@ class FileRunJournalTest extends RunJournalContract {
     first.saveRun(v0);
     RunRecord running = v0.next(RunStatus.RUNNING, null, T0.plusSeconds(5));
     first.saveRun(running);
-    StepRecord domain = step("run_1", "domain").next(StepStatus.RUNNING, 1, Map.of("quote", "USD 10.44"), null, T0);
+    StepRecord domain = step("run_1", "domain").next(T0).status(StepStatus.RUNNING).attempts(1)
+        .progress("{\"resourceId\":\"res_1\"}").reservation("run_1:domain:1").build();
     first.saveStep(step("run_1", "domain"));
     first.saveStep(domain);
 
@@ -44,7 +45,7 @@ class FileRunJournalTest extends RunJournalContract {
     assertThat(afterCrash.runs(RunStatus.RUNNING)).containsExactly(running);
     assertThat(afterCrash.step(RunId.of("run_1"), StepId.of("domain"))).contains(domain);
     assertThat(afterCrash.saveStep(domain)).as("the version check holds across instances").isFalse();
-    assertThat(afterCrash.saveStep(domain.next(StepStatus.SUCCEEDED, 1, Map.of(), null, T0))).isTrue();
+    assertThat(afterCrash.saveStep(domain.next(T0).status(StepStatus.SUCCEEDED).build())).isTrue();
     assertThat(first.step(RunId.of("run_1"), StepId.of("domain")).orElseThrow().status())
         .isEqualTo(StepStatus.SUCCEEDED);
   }
@@ -78,6 +79,32 @@ class FileRunJournalTest extends RunJournalContract {
   }
 
   @Test
+  void file_keepsAStepsOutputAsOneJsonStringBesideItsTypedFields() throws Exception {
+    FileRunJournal j = FileRunJournal.open(dir);
+    j.saveStep(step("run_1", "plan").toBuilder().status(StepStatus.SUCCEEDED).output("{\"charged\":\"USD 5.00\"}")
+        .reservation("run_1:plan:1").build());
+
+    Map<String, Object> doc = Json.parseObject(Files.readString(j.fileOf(RunId.of("run_1"))));
+
+    @SuppressWarnings("unchecked")
+    Map<String, Object> plan = (Map<String, Object>) Json.list(doc, "steps").get(0);
+    assertThat(plan).containsEntry("output", "{\"charged\":\"USD 5.00\"}")
+        .containsEntry("reservations", java.util.List.of("run_1:plan:1")).containsEntry("decisions", java.util.List.of());
+    assertThat(doc).containsEntry("version", 2L);
+  }
+
+  @Test
+  void run_whenTheFileIsFromTheFirstFormat_refusesAndNamesTheFile() throws Exception {
+    FileRunJournal j = FileRunJournal.open(dir);
+    j.saveRun(run("run_1", T0));
+    Path f = j.fileOf(RunId.of("run_1"));
+    Files.writeString(f, Files.readString(f).replaceFirst("\"version\"\\s*:\\s*2", "\"version\": 1"));
+
+    assertThatThrownBy(() -> j.run(RunId.of("run_1"))).isInstanceOf(AgentProvisionException.class)
+        .hasMessageContaining(f.getFileName().toString()).hasMessageContaining("version-2");
+  }
+
+  @Test
   void runs_ignoreTemporaryFilesLeftByACrash() throws Exception {
     RunJournal j = journal();
     j.saveRun(run("run_1", T0));
@@ -92,7 +119,7 @@ class FileRunJournalTest extends RunJournalContract {
     FileRunJournal j = FileRunJournal.open(dir);
     j.saveRun(run("run_1", T0));
     Path f = j.fileOf(RunId.of("run_1"));
-    Files.writeString(f, "{\"format\":\"agentprovision-run\",\"version\":1,\"run_id\":\"run_1\",\"run\":{\"id\":\"run_1\"}}");
+    Files.writeString(f, "{\"format\":\"agentprovision-run\",\"version\":2,\"run_id\":\"run_1\",\"run\":{\"id\":\"run_1\"}}");
 
     assertThatThrownBy(() -> j.run(RunId.of("run_1"))).isInstanceOf(AgentProvisionException.class)
         .hasMessageContaining(f.getFileName().toString()).hasMessageContaining("unreadable");

@@ -5,6 +5,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.agentprovision.core.AgentId;
 import io.agentprovision.core.RunId;
 import io.agentprovision.core.StepId;
+import io.agentprovision.core.approval.ApprovalDecision;
+import io.agentprovision.core.approval.CheckpointKind;
+import io.agentprovision.core.journal.CheckpointDecision;
 import io.agentprovision.core.journal.RunRecord;
 import io.agentprovision.core.journal.RunStatus;
 import io.agentprovision.core.journal.StepRecord;
@@ -13,7 +16,6 @@ import io.agentprovision.core.spi.RunJournal;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -33,8 +35,8 @@ abstract class RunJournalContract {
   }
 
   static StepRecord step(String run, String step) {
-    return new StepRecord(RunId.of(run), StepId.of(step), StepStatus.PENDING, run + ":" + step + ":key", 0, Map.of(),
-        null, T0, 0);
+    return StepRecord.builder(RunId.of(run), StepId.of(step)).idempotencyKey(run + ":" + step + ":key").updatedAt(T0)
+        .build();
   }
 
   @Test
@@ -77,9 +79,9 @@ abstract class RunJournalContract {
     RunJournal j = journal();
     j.saveRun(run("run_1", T0));
     StepRecord v0 = step("run_1", "deploy");
-    StepRecord v1 = v0.next(StepStatus.RUNNING, 1, Map.of(), null, T0.plusSeconds(1));
-    StepRecord v2 = v1.next(StepStatus.SUCCEEDED, 1, Map.of("script", "my-app", "url", "https://my-app.example"), null,
-        T0.plusSeconds(2));
+    StepRecord v1 = v0.next(T0.plusSeconds(1)).status(StepStatus.RUNNING).attempts(1).build();
+    StepRecord v2 = v1.next(T0.plusSeconds(2)).status(StepStatus.SUCCEEDED)
+        .output("{\"app\":{\"script\":\"my-app\",\"url\":\"https://my-app.example\"}}").build();
 
     assertThat(j.saveStep(v1)).isFalse();
     assertThat(j.saveStep(v0)).isTrue();
@@ -91,6 +93,30 @@ abstract class RunJournalContract {
   }
 
   @Test
+  void saveStep_keepsEveryField_outputReservationsDecisionsAndProgress() {
+    RunJournal j = journal();
+    StepRecord v0 = step("run_1", "domain");
+    j.saveStep(v0);
+    CheckpointDecision denied = new CheckpointDecision(1, "apr_1", CheckpointKind.STEP_UP, "f1",
+        ApprovalDecision.Outcome.DENIED, "ada@example.com", T0.plusSeconds(3), true);
+    CheckpointDecision approved = new CheckpointDecision(2, "apr_2", CheckpointKind.DOMAIN_PURCHASE, "f2",
+        ApprovalDecision.Outcome.APPROVED, "ada@example.com", T0.plusSeconds(4), false);
+    StepRecord v1 = v0.next(T0.plusSeconds(5)).status(StepStatus.FAILED).attempts(2)
+        .output("{\"domain\":\"my-app.com\",\"charged\":\"USD 10.44\"}").progress("{\"resourceId\":\"res_\\\"7\"}")
+        .reservation("run_1:domain:1").reservation("run_1:domain:1/r1").decision(approved).decision(denied)
+        .error("provider said no \"quota\"\nline two").build();
+
+    assertThat(j.saveStep(v1)).isTrue();
+
+    StepRecord read = j.step(RunId.of("run_1"), StepId.of("domain")).orElseThrow();
+    assertThat(read).isEqualTo(v1);
+    assertThat(read.reservations()).containsExactly("run_1:domain:1", "run_1:domain:1/r1");
+    assertThat(read.decisions()).extracting(CheckpointDecision::sequence).containsExactly(1, 2);
+    assertThat(read.decision(2)).contains(approved);
+    assertThat(read.decision(3)).isEmpty();
+  }
+
+  @Test
   void steps_areInTheOrderFirstSaved() {
     RunJournal j = journal();
     j.saveRun(run("run_1", T0));
@@ -98,7 +124,7 @@ abstract class RunJournalContract {
     j.saveStep(step("run_1", "plan:workers:paid"));
     j.saveStep(account);
     j.saveStep(step("run_1", "deploy"));
-    j.saveStep(account.next(StepStatus.SUCCEEDED, 1, Map.of(), null, T0)); // an update keeps its place
+    j.saveStep(account.next(T0).status(StepStatus.SUCCEEDED).attempts(1).build()); // an update keeps its place
 
     assertThat(j.steps(RunId.of("run_1"))).extracting(s -> s.step().value())
         .containsExactly("plan:workers:paid", "account", "deploy");
@@ -181,7 +207,7 @@ abstract class RunJournalContract {
     for (int i = 0; i < writers; i++) {
       results.add(pool.submit(() -> {
         start.await();
-        return j.saveStep(v0.next(StepStatus.RUNNING, 1, Map.of(), null, T0));
+        return j.saveStep(v0.next(T0).status(StepStatus.RUNNING).attempts(1).build());
       }));
     }
     start.countDown();

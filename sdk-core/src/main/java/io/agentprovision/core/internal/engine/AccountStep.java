@@ -1,0 +1,82 @@
+package io.agentprovision.core.internal.engine;
+
+import io.agentprovision.core.StepId;
+import io.agentprovision.core.StepKind;
+import io.agentprovision.core.approval.ApprovalDecision;
+import io.agentprovision.core.approval.CheckpointKind;
+import io.agentprovision.core.approval.CheckpointRequest;
+import io.agentprovision.core.identity.Principal;
+import io.agentprovision.core.orchestration.AccountLinkRequest;
+import io.agentprovision.core.orchestration.ProviderAccount;
+import java.net.URI;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * The provider's terms of service (a checkpoint, when the catalog names terms), then an account
+ * at the provider created for the principal's e-mail or linked with their consent (the
+ * orchestrator puts the consent checkpoint). An account is never closed on failure: the report
+ * says it stays.
+ */
+final class AccountStep extends BaseStep<AccountStep.Linked> {
+  static final StepId ID = StepId.of("account");
+
+  /** The account the run works in. */
+  record Linked(ProviderAccount account) {
+    Linked {
+      Objects.requireNonNull(account, "account");
+    }
+  }
+
+  private final String provider;
+  private final @Nullable URI terms;
+
+  AccountStep(String provider, @Nullable URI terms, List<StepId> dependsOn) {
+    super(ID, StepKind.ACCOUNT, dependsOn, "accept the terms and create or link the " + provider + " account",
+        Linked.class);
+    this.provider = provider;
+    this.terms = terms;
+  }
+
+  @Override
+  public List<CheckpointKind> approvals(List<io.agentprovision.core.PlannedStep> judged) {
+    List<CheckpointKind> out = new ArrayList<>();
+    if (terms != null) {
+      out.add(CheckpointKind.TERMS_OF_SERVICE);
+    }
+    out.add(CheckpointKind.ACCOUNT_CONSENT);
+    return out;
+  }
+
+  @Override
+  public Linked run(StepRun ctx) {
+    Principal p = ctx.requirePrincipal();
+    URI tos = terms;
+    if (tos != null) {
+      ApprovalDecision d = ctx.checkpoint(CheckpointRequest.visit(CheckpointKind.TERMS_OF_SERVICE,
+          "Accept " + provider + "'s terms of service", "an account at " + provider + " is created or linked for "
+              + p.email(), tos));
+      ctx.audit("terms.accepted").approver(d.approver()).detail("provider", provider).detail("terms", tos.toString())
+          .record();
+    }
+    ProviderAccount a = ctx.orchestrator().linkAccount(new AccountLinkRequest(provider, p, List.of(), Map.of()), ctx);
+    ctx.audit("account.linked").key(ctx.idempotencyKey()).detail("provider", a.provider()).detail("account",
+        a.accountId()).detail("link", a.linkAction().name()).record();
+    return new Linked(a);
+  }
+
+  @Override
+  public Compensation compensate(StepRun ctx, Linked out) {
+    ProviderAccount a = out.account();
+    return Compensation.cannotUndo("the " + a.provider() + " account " + a.accountId() + " stays "
+        + (a.linkAction() == ProviderAccount.LinkAction.CREATED ? "created" : "linked") + " for " + a.email());
+  }
+
+  @Override
+  public String summary(Linked out) {
+    return out.account().accountId() + " (" + out.account().linkAction() + ")";
+  }
+}

@@ -1,0 +1,114 @@
+package io.agentprovision.core.internal.engine;
+
+import io.agentprovision.core.Money;
+import io.agentprovision.core.PlannedStep;
+import io.agentprovision.core.StepId;
+import io.agentprovision.core.StepKind;
+import io.agentprovision.core.approval.ApprovalDecision;
+import io.agentprovision.core.approval.CheckpointKind;
+import io.agentprovision.core.approval.CheckpointRequest;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * A person approves the plan and its price, when any paid step's known price needs a person. The
+ * approval covers known prices only: a cap (a domain's {@code maxPrice}) is confirmed again at the
+ * price actually chosen, since that purchase cannot be undone. A paid step later in the run at or
+ * below its approved quote is not asked again ({@link RunState#approvedQuote}).
+ */
+final class PlanApprovalStep extends BaseStep<PlanApprovalStep.Approval> {
+  static final StepId ID = StepId.of("plan-approval");
+
+  /**
+   * The answer: whether one was needed, who gave it, and the quote approved for each paid step.
+   *
+   * @param needed whether a person was asked
+   * @param approver who approved, when one was asked
+   * @param approved the quotes approved, by step
+   */
+  record Approval(boolean needed, @Nullable String approver, List<Quote> approved) {
+    Approval {
+      approved = List.copyOf(approved);
+    }
+  }
+
+  /** A quote approved for one step. */
+  record Quote(StepId step, Money amount) {
+    Quote {
+      Objects.requireNonNull(step, "step");
+      Objects.requireNonNull(amount, "amount");
+    }
+  }
+
+  PlanApprovalStep(List<StepId> dependsOn) {
+    super(ID, StepKind.PLAN_APPROVAL, dependsOn, "a human approves the plan and its price", Approval.class);
+  }
+
+  /** The quote a run's plan approval covered for {@code step}, or null. */
+  static @Nullable Money approvedQuote(RunOutputs outputs, StepId step) {
+    Approval a = outputs.find(ID, Approval.class);
+    if (a == null) {
+      return null;
+    }
+    for (Quote q : a.approved()) {
+      if (q.step().equals(step)) {
+        return q.amount();
+      }
+    }
+    return null;
+  }
+
+  /** Whether a person must see the plan: some paid step's known price needs approval. */
+  private static boolean needed(List<PlannedStep> steps) {
+    for (PlannedStep s : steps) {
+      if (s.paid() && s.verdict() == PlannedStep.Verdict.NEEDS_APPROVAL && s.quote() != null) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  @Override
+  public List<CheckpointKind> approvals(List<PlannedStep> judged) {
+    return needed(judged) ? List.of(CheckpointKind.PLAN_APPROVAL) : List.of();
+  }
+
+  @Override
+  public Approval run(StepRun ctx) {
+    List<PlannedStep> steps = ctx.plan().steps();
+    if (!needed(steps)) {
+      return new Approval(false, null, List.of());
+    }
+    Map<String, String> details = new LinkedHashMap<>();
+    for (PlannedStep s : steps) {
+      if (s.paid()) {
+        details.put(s.id().value(), s.description() + (s.quote() == null ? " — priced when chosen"
+            : " — " + (s.priceFinal() ? "" : "up to ") + s.quote()));
+      }
+    }
+    List<Money> total = ctx.plan().total();
+    String app = ctx.request().app().name();
+    ApprovalDecision decision = ctx.checkpoint(CheckpointRequest.confirm(CheckpointKind.PLAN_APPROVAL,
+        "Approve the plan for " + app + " at " + ctx.request().provider()
+            + (total.isEmpty() ? "" : " — " + String.join(" + ", total.stream().map(Money::toString).toList())),
+        "agent " + ctx.agent() + " asks to provision and deploy " + app)
+        .withCost(total.size() == 1 ? total.get(0) : null).withDetails(details));
+    List<Quote> approved = new ArrayList<>();
+    for (PlannedStep s : steps) {
+      Money q = s.quote();
+      if (s.paid() && q != null && s.priceFinal()) {
+        approved.add(new Quote(s.id(), q));
+      }
+    }
+    return new Approval(true, decision.approver(), approved);
+  }
+
+  @Override
+  public @Nullable String summary(Approval out) {
+    return null;
+  }
+}

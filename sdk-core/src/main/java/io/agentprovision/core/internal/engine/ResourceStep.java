@@ -1,0 +1,16 @@
+package io.agentprovision.core.internal.engine;
+
+import io.agentprovision.core.StepId;
+import io.agentprovision.core.StepKind;
+import io.agentprovision.core.approval.CheckpointKind;
+import io.agentprovision.core.catalog.ServiceOffering;
+import java.util.List;
+
+/** Provisions the service the app runs on (the deployer's deployable, such as {@code workers}); see {@link ServiceStep}. */
+final class ResourceStep extends ServiceStep {
+  static final StepId ID = StepId.of("resource");
+
+  ResourceStep(ServiceOffering deployable, List<StepId> dependsOn) {
+    super(ID, StepKind.RESOURCE, deployable, CheckpointKind.PAID_RESOURCE, dependsOn, "provision " + deployable.id());
+  }
+}

@@ -1,0 +1,84 @@
+package io.agentprovision.core.internal.engine;
+
+import io.agentprovision.core.PlannedStep;
+import io.agentprovision.core.ProvisionRequest;
+import io.agentprovision.core.RunId;
+import io.agentprovision.core.catalog.Catalog;
+import java.time.Instant;
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * A planned run as the engine executes it: the request, the catalog read for it, the step graph,
+ * and each step priced and judged. {@code ProvisionPlan} is its public face; hosts cannot make one
+ * with steps of their own, since the engine runs exactly the graph the planner made.
+ */
+public final class RunPlan {
+  private final RunId runId;
+  private final ProvisionRequest request;
+  private final Catalog catalog;
+  private final StepGraph graph;
+  private final List<PlannedStep> steps;
+  private final Instant createdAt;
+
+  RunPlan(RunId runId, ProvisionRequest request, Catalog catalog, StepGraph graph, List<PlannedStep> steps,
+      Instant createdAt) {
+    this.runId = Objects.requireNonNull(runId, "runId");
+    this.request = Objects.requireNonNull(request, "request");
+    this.catalog = Objects.requireNonNull(catalog, "catalog");
+    this.graph = Objects.requireNonNull(graph, "graph");
+    this.steps = List.copyOf(steps);
+    this.createdAt = Objects.requireNonNull(createdAt, "createdAt");
+  }
+
+  public RunId runId() {
+    return runId;
+  }
+
+  public ProvisionRequest request() {
+    return request;
+  }
+
+  public Catalog catalog() {
+    return catalog;
+  }
+
+  /** The steps, priced and judged, in the graph's order. */
+  public List<PlannedStep> steps() {
+    return steps;
+  }
+
+  /** The sum of the quotes, one amount per currency. */
+  public List<io.agentprovision.core.Money> total() {
+    java.util.Map<String, io.agentprovision.core.Money> sums = new java.util.LinkedHashMap<>();
+    for (PlannedStep s : steps) {
+      io.agentprovision.core.Money q = s.quote();
+      if (q != null) {
+        sums.merge(q.currencyCode(), q, io.agentprovision.core.Money::plus);
+      }
+    }
+    return List.copyOf(sums.values());
+  }
+
+  public Instant createdAt() {
+    return createdAt;
+  }
+
+  /** Remarks for the human. */
+  public List<String> notes() {
+    return graph.notes();
+  }
+
+  StepGraph graph() {
+    return graph;
+  }
+
+  PlannedStep planned(io.agentprovision.core.StepId id) {
+    for (PlannedStep s : steps) {
+      if (s.id().equals(id)) {
+        return s;
+      }
+    }
+    throw new IllegalStateException("step " + id + " is not in the plan of run " + runId);
+  }
+}

@@ -1,0 +1,85 @@
+package io.agentprovision.core.internal.engine;
+
+import io.agentprovision.core.Money;
+import io.agentprovision.core.PlannedStep;
+import io.agentprovision.core.StepId;
+import io.agentprovision.core.StepKind;
+import io.agentprovision.core.approval.CheckpointKind;
+import java.util.List;
+import java.util.Objects;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * One step of a run, in one class: what it is (id, kind, description), what must finish before it
+ * ({@link #dependsOn()}), what it costs ({@link #price()}), what it does ({@link #run}), how it is
+ * undone when the run fails ({@link #compensate}), and the line its {@code StepFinished} event
+ * carries ({@link #summary}). Its result is a record of type {@code O}: later steps read it with
+ * {@link StepRun#output(Class)}, and the engine journals it as JSON through {@link OutputCodec}
+ * once the step succeeds, so that a resumed run reads it back instead of running the step again.
+ *
+ * <p>Steps are instances made for one run by a flow ({@link ProvisioningFlow}), from the request and
+ * the catalog, and listed in a {@link StepGraph}; they hold only what they were made with, never
+ * state of the run (that is in the {@link StepRun} they are given). {@link #run} may be called
+ * again for the same run after an interruption: it must reach the same outcome without repeating
+ * a side effect, which the journaled idempotency key ({@link StepRun#idempotencyKey()}), the
+ * reservations and the recorded checkpoint decisions make possible.
+ *
+ * @param <O> what the step produces
+ */
+interface Step<O extends Record> {
+  /** Stable across resumes: the journal is keyed by it. */
+  StepId id();
+
+  StepKind kind();
+
+  /** The steps that must succeed first; all of them are earlier in the graph. */
+  List<StepId> dependsOn();
+
+  /** A line for people, shown in the plan and in the {@code StepStarted} event. */
+  String description();
+
+  /** The type of {@link #run}'s result, for reading it back from the journal. */
+  Class<O> outputType();
+
+  /** What the step may cost, for the planner to price and judge; null for a step that buys nothing. */
+  default @Nullable Price price() {
+    return null;
+  }
+
+  /**
+   * The checkpoints the step may put to the approval gate besides those its price brings (the
+   * planner adds a step-up and the purchase checkpoint where the policy says so).
+   *
+   * @param judged every step of the plan, priced and judged by the spend policy
+   */
+  default List<CheckpointKind> approvals(List<PlannedStep> judged) {
+    return List.of();
+  }
+
+  /** Does the step's work; the result is journaled when it returns. */
+  O run(StepRun ctx);
+
+  /** Undoes what {@link #run} did, after the run failed; says what was undone and what cannot be. */
+  default Compensation compensate(StepRun ctx, O out) {
+    return Compensation.NOTHING;
+  }
+
+  /** The line of the {@code StepFinished} event, or null for none. */
+  @Nullable String summary(O out);
+
+  /**
+   * What a paid step may cost.
+   *
+   * @param serviceId the catalog service it buys
+   * @param paid whether the catalog lists it as paid at all
+   * @param checkpoint the checkpoint a human sees when the policy wants one for this purchase
+   * @param quote the price, or the most it may cost; null when not known yet
+   * @param priceFinal whether {@code quote} is the price (false for a cap, such as a domain not yet chosen)
+   */
+  record Price(String serviceId, boolean paid, CheckpointKind checkpoint, @Nullable Money quote, boolean priceFinal) {
+    public Price {
+      Objects.requireNonNull(serviceId, "serviceId");
+      Objects.requireNonNull(checkpoint, "checkpoint");
+    }
+  }
+}

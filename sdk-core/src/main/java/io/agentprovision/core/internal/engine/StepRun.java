@@ -1,0 +1,294 @@
+package io.agentprovision.core.internal.engine;
+
+import io.agentprovision.core.AgentId;
+import io.agentprovision.core.AgentProvisionException;
+import io.agentprovision.core.PlannedStep;
+import io.agentprovision.core.ProviderException;
+import io.agentprovision.core.ProvisionRequest;
+import io.agentprovision.core.ProvisioningEvent;
+import io.agentprovision.core.RunId;
+import io.agentprovision.core.Sleeper;
+import io.agentprovision.core.StepId;
+import io.agentprovision.core.approval.ApprovalDecision;
+import io.agentprovision.core.approval.CheckpointRequest;
+import io.agentprovision.core.catalog.Catalog;
+import io.agentprovision.core.http.HttpStack;
+import io.agentprovision.core.identity.Principal;
+import io.agentprovision.core.journal.CheckpointDecision;
+import io.agentprovision.core.journal.StepRecord;
+import io.agentprovision.core.policy.SpendRequest;
+import io.agentprovision.core.spi.CredentialVault;
+import io.agentprovision.core.spi.Deployer;
+import io.agentprovision.core.spi.Orchestrator;
+import io.agentprovision.core.spi.SpendAuthorization;
+import io.agentprovision.core.spi.StepContext;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.UnaryOperator;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * One execution of one step: what a {@link Step} is given. It is the {@link StepContext} that
+ * plug-ins receive (spend goes through policy, the ledger, step-up and approval here; checkpoints
+ * go to the gate), and it gives the step typed access to its run: the request, the catalog, and
+ * the outputs of the steps it depends on ({@link #output(Class)}). Every change the engine tracks
+ * for the step (reservations made, checkpoint decisions, progress) is journaled here as it happens,
+ * so that the step run again after an interruption finds it.
+ */
+final class StepRun implements StepContext {
+  private final Engine.Services engine;
+  private final RunState rs;
+  private final StepId id;
+  private final @Nullable Step<?> step;
+  private final Instant deadline;
+  private final Object journalLock = new Object();
+  private volatile StepRecord record;
+  private final AtomicInteger checkpointSeq = new AtomicInteger();
+  final Spending spending;
+
+  StepRun(Engine.Services engine, RunState rs, StepId id, @Nullable Step<?> step, StepRecord record) {
+    this.engine = engine;
+    this.rs = rs;
+    this.id = id;
+    this.step = step;
+    this.deadline = engine.config().clock().instant().plus(engine.config().stepTimeout());
+    this.record = record;
+    this.spending = new Spending(engine, rs, this);
+  }
+
+  // ---- what the step is for ------------------------------------------------------------------
+
+  @Override
+  public RunId runId() {
+    return rs.run;
+  }
+
+  @Override
+  public StepId stepId() {
+    return id;
+  }
+
+  @Override
+  public AgentId agent() {
+    return rs.request.agent();
+  }
+
+  @Override
+  public @Nullable Principal principal() {
+    return rs.principal();
+  }
+
+  /** The principal, which every step after the identity step has. */
+  Principal requirePrincipal() {
+    Principal p = rs.principal();
+    if (p == null) {
+      throw new IllegalStateException("run " + rs.run + " has no principal at step " + id);
+    }
+    return p;
+  }
+
+  ProvisionRequest request() {
+    return rs.request;
+  }
+
+  Catalog catalog() {
+    return rs.catalog;
+  }
+
+  RunPlan plan() {
+    return rs.plan;
+  }
+
+  /** This step as the plan priced and judged it. */
+  PlannedStep planned() {
+    return rs.plan.planned(id);
+  }
+
+  EngineConfig config() {
+    return engine.config();
+  }
+
+  Orchestrator orchestrator() {
+    return engine.config().orchestrator();
+  }
+
+  CredentialVault vault() {
+    return engine.config().vault();
+  }
+
+  /** The deployer for the run's provider (the planner checked there is one). */
+  Deployer deployer() {
+    Deployer d = engine.config().deployers().get(rs.request.provider());
+    if (d == null) {
+      throw new IllegalStateException("no deployer for " + rs.request.provider());
+    }
+    return d;
+  }
+
+  // ---- the outputs of earlier steps ----------------------------------------------------------
+
+  /**
+   * What the one step of class {@code producer} in this run produced.
+   *
+   * @throws IllegalStateException when the run has no such step, or it is not one this step waits for
+   */
+  <O extends Record, S extends Step<O>> O output(Class<S> producer) {
+    O out = outputIfPresent(producer);
+    if (out == null) {
+      throw new IllegalStateException("step " + id + " reads the output of a " + producer.getSimpleName()
+          + ", which run " + rs.run + " does not have");
+    }
+    return out;
+  }
+
+  /** What the one step of class {@code producer} produced, or null when the run has no such step. */
+  <O extends Record, S extends Step<O>> @Nullable O outputIfPresent(Class<S> producer) {
+    S s = rs.graph().only(producer).orElse(null);
+    return s == null ? null : output(s.id(), s.outputType());
+  }
+
+  /**
+   * What step {@code producer} produced.
+   *
+   * @throws IllegalStateException when this step does not wait for it (its output might not exist yet)
+   */
+  <T extends Record> T output(StepId producer, Class<T> type) {
+    if (step != null && !rs.graph().upstream(id).contains(producer)) {
+      throw new IllegalStateException("step " + id + " reads the output of " + producer + " without waiting for it; "
+          + "make " + producer + " one of its dependencies in the flow");
+    }
+    return rs.outputs.get(producer, type);
+  }
+
+  // ---- the journal ---------------------------------------------------------------------------
+
+  @Override
+  public String idempotencyKey() {
+    String k = record.idempotencyKey();
+    if (k == null) {
+      throw new IllegalStateException("step " + id + " has no journaled idempotency key");
+    }
+    return k;
+  }
+
+  @Override
+  public Instant deadline() {
+    return deadline;
+  }
+
+  StepRecord record() {
+    return record;
+  }
+
+  /** Journals intermediate results of a running step (such as a resource id before answering its questions). */
+  void saveProgress(Record progress) {
+    String json = OutputCodec.encode(progress);
+    journal(b -> b.progress(json));
+  }
+
+  /** Applies {@code change} to the step's journal entry and saves it; another host's change in between is an error. */
+  StepRecord journal(UnaryOperator<StepRecord.Builder> change) {
+    synchronized (journalLock) {
+      StepRecord cur = record;
+      StepRecord next = change.apply(cur.next(engine.config().clock().instant())).build();
+      if (!engine.config().journal().saveStep(next)) {
+        throw new AgentProvisionException("step " + id + " of run " + rs.run + " was changed by another host while "
+            + "running here; stop this host's copy of the run", null, false);
+      }
+      record = next;
+      return next;
+    }
+  }
+
+  // ---- people, money, events, audit ----------------------------------------------------------
+
+  /**
+   * Puts a checkpoint to the gate, unless this step, run before, already had it approved: the
+   * checkpoints of a step are counted in the order it asks them, and each decision is journaled
+   * under its number, so a step run again after an interruption finds the person's answer to the
+   * same question at the same place (see {@link CheckpointDecision#answers}).
+   */
+  @Override
+  public ApprovalDecision checkpoint(CheckpointRequest request) {
+    Objects.requireNonNull(request, "request");
+    int seq = checkpointSeq.incrementAndGet();
+    String fingerprint = Checkpoints.fingerprint(request);
+    CheckpointDecision earlier = record.decision(seq).orElse(null);
+    if (earlier != null && earlier.answers(fingerprint)) {
+      audit("approval.reused").approver(earlier.approver()).amount(request.cost())
+          .detail("approval_id", earlier.approvalId()).detail("kind", earlier.kind().name())
+          .detail("sequence", String.valueOf(seq)).record();
+      return ApprovalDecision.approved(earlier.approver(), "approved before step " + id + " was interrupted",
+          earlier.decidedAt());
+    }
+    return engine.checkpoints().ask(new Checkpoints.Asker(rs.run, id, agent(), principal()), request,
+        (asked, decision) -> journal(b -> b.decision(CheckpointDecision.of(seq, asked, fingerprint, decision))));
+  }
+
+  @Override
+  public SpendAuthorization authorizeSpend(SpendRequest request) {
+    return spending.authorize(request);
+  }
+
+  @Override
+  public Clock clock() {
+    return engine.config().clock();
+  }
+
+  @Override
+  public Sleeper sleeper() {
+    return engine.config().sleeper();
+  }
+
+  /** How long the verify step keeps asking whether the app answers. */
+  java.time.Duration verifyTimeout() {
+    return engine.config().verifyTimeout();
+  }
+
+  @Override
+  public HttpStack http() {
+    return engine.config().http();
+  }
+
+  @Override
+  public void progress(String message) {
+    engine.events().emit(new ProvisioningEvent.Progress(engine.config().clock().instant(), rs.run, id, message));
+  }
+
+  @Override
+  public void retrying(int attempt, Duration delay, String reason) {
+    engine.events().emit(new ProvisioningEvent.StepRetry(engine.config().clock().instant(), rs.run, id, attempt, delay,
+        reason));
+  }
+
+  @Override
+  public void audit(String action, String outcome, Map<String, String> details) {
+    audit(action).outcome(outcome).key(idempotencyKey()).details(details).record();
+  }
+
+  /** An audit entry of this step, with the run, the step, the agent and the principal filled in. */
+  Auditor.Entry audit(String action) {
+    return engine.auditor().entry(action).run(rs.run).step(id).agent(agent()).principal(principal());
+  }
+
+  /** Demands multi-factor authentication before a spend of {@code kind}. */
+  void stepUp(io.agentprovision.core.approval.CheckpointKind kind) {
+    spending.stepUp(kind);
+  }
+
+  /**
+   * Whether a failed step certainly charged nothing: not when the run is stopping (a crash or a
+   * cancel leaves things as they are) and not after a retryable remote failure (the call may have
+   * gone through; the reservation keeps counting until a resume settles it or it expires).
+   */
+  boolean chargeRuledOut(@Nullable Throwable failure) {
+    if (rs.stopping) {
+      return false;
+    }
+    return !(failure instanceof ProviderException p && p.retryable());
+  }
+}
