@@ -244,7 +244,8 @@ class OpenTelemetryListenerTest {
         "cloudflare", null, null, Money.usd("2.50"), time.instant(), time.instant().plus(Duration.ofHours(1)),
         p.spendPolicy().limitsFor(AgentId.of("coding-agent-7"), "cloudflare"), p.spendPolicy().zone(), "pending"));
 
-    try (AutoCloseable gauges = listener.observeSpend(p)) {
+    AutoCloseable gauges = listener.observeSpend(p);
+    try {
       Attributes monthly = Attributes.of(OpenTelemetryListener.LIMIT, SpendPolicy.DEFAULT_LIMIT.key(),
           OpenTelemetryListener.BUCKET, "provider=cloudflare", OpenTelemetryListener.CURRENCY, "USD");
       Collection<MetricData> all = metrics.collectAllMetrics();
@@ -256,6 +257,8 @@ class OpenTelemetryListenerTest {
       ledger.release("held-1");
       assertThat(gauge(metrics.collectAllMetrics(), "agentprovision.spend.limit.held", monthly))
           .as("read from the ledger at each collection").isZero();
+    } finally {
+      gauges.close();
     }
   }
 
@@ -277,7 +280,7 @@ class OpenTelemetryListenerTest {
         assertThat(e.getAttributes().get(OpenTelemetryListener.AMOUNT)).isEqualTo(1044L));
     // the limit as the ledger names it: its key, and the bucket that is full
     List<LongPointData> refusals = metric("agentprovision.spend.refusals").getLongSumData().getPoints().stream()
-        .map(x -> (LongPointData) x).toList();
+        .toList();
     assertThat(refusals).allSatisfy(x -> {
       assertThat(x.getAttributes().get(OpenTelemetryListener.PROVIDER)).isEqualTo("cloudflare");
       assertThat(x.getAttributes().get(OpenTelemetryListener.LIMIT)).startsWith("monthly/per-provider");
@@ -342,9 +345,12 @@ class OpenTelemetryListenerTest {
     }
     assertThat(secrets).as("deploy token, broad credential, app secret, ID token").hasSizeGreaterThanOrEqualTo(4);
 
+    AutoCloseable gauges = listener.observeSpend(p);
     List<String> seen;
-    try (AutoCloseable gauges = listener.observeSpend(p)) {
+    try {
       seen = everyAttributeValue();
+    } finally {
+      gauges.close();
     }
 
     assertThat(seen).as("the scan saw the run's attributes").contains(d.runId().value(), "coding-agent-7", "cloudflare");
