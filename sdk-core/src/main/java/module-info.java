@@ -17,6 +17,7 @@ module io.agentprovision.core {
   exports io.agentprovision.core.payment;
   exports io.agentprovision.core.policy;
   exports io.agentprovision.core.protocol;
+  exports io.agentprovision.core.report;
   exports io.agentprovision.core.spi;
   exports io.agentprovision.core.vault;
   exports io.agentprovision.core.wire;

@@ -23,6 +23,9 @@ import io.agentprovision.core.policy.SpendLimit;
 import io.agentprovision.core.policy.SpendPolicy;
 import io.agentprovision.core.policy.SpendReport;
 import io.agentprovision.core.protocol.DirectOrchestrator;
+import io.agentprovision.core.report.GovernanceReport;
+import io.agentprovision.core.report.Inventory;
+import io.agentprovision.core.report.ReportFilter;
 import io.agentprovision.core.spi.ApprovalGate;
 import io.agentprovision.core.spi.AuditLog;
 import io.agentprovision.core.spi.CredentialVault;
@@ -279,6 +282,18 @@ public final class AgentProvisioner implements AutoCloseable {
     }
     engine.audit(loosenings.isEmpty() ? "policy.tightened" : "policy.loosened", requestedBy, approver, "ok",
         Map.of("policy", proposed.toString(), "reason", reason));
+  }
+
+  /**
+   * The inventory and governance report over this provisioner's audit log, journal and ledger:
+   * accounts, resources, domains, tokens, apps, approvals, refusals and money, limited by
+   * {@code filter}, with calendar months in the spend policy's zone. See {@link GovernanceReport}.
+   */
+  public Inventory report(ReportFilter filter) {
+    EngineConfig c = engine.config();
+    return GovernanceReport.builder().audit(c.audit()).journal(c.journal())
+        .ledger(c.ledger()).clock(c.clock()).zone(spendPolicy().zone()).build()
+        .generate(Objects.requireNonNull(filter, "filter"));
   }
 
   /** The HTTP stack this provisioner hands to plug-ins ({@code StepContext.http()}). */

@@ -128,7 +128,9 @@ public final class Engine {
         != io.agentprovision.core.PlannedStep.Verdict.DENIED) ? null : planner.violation(plan);
     if (refused != null) {
       auditor.entry("run.refused").run(plan.runId()).agent(req.agent()).amount(refused.requested()).outcome("denied")
-          .detail("limit", refused.limit()).detail("reason", String.valueOf(refused.getMessage())).record();
+          .detail("limit", refused.limit()).detail("reason", String.valueOf(refused.getMessage()))
+          .detail("provider", req.provider()).record();
+      events.emit(new ProvisioningEvent.SpendRefused(config.clock().instant(), plan.runId(), null, req.agent(), req.provider(), refused.requested(), refused.limit(), refused.remaining()));
       throw refused;
     }
     Instant now = config.clock().instant();
