@@ -482,10 +482,8 @@ public final class Engine {
       }
     }
     Map<String, Money> spent = new LinkedHashMap<>();
-    // a run's reservations are all made after it began (a day's slack for hosts whose clocks differ)
-    for (Reservation r : config.ledger().reservations(req.agent(), req.provider(),
-        rs.startedAt.minus(Duration.ofDays(1)), now.plusSeconds(1))) {
-      if (rs.run.equals(r.run()) && r.status() == Reservation.Status.COMMITTED && r.committed() != null) {
+    for (Reservation r : config.ledger().reservations(rs.run)) {
+      if (r.status() == Reservation.Status.COMMITTED && r.committed() != null) {
         spent.merge(r.committed().currencyCode(), r.committed(), Money::plus);
       }
     }
