@@ -66,8 +66,9 @@ public interface SpendLedger {
   List<Reservation> reservations(@Nullable AgentId agent, @Nullable String provider, Instant from, Instant to);
 
   /**
-   * The reservations made for {@code run}, in the order they were made: what a run spent, read
-   * without going through the ledger's history. The default filters every reservation the ledger
+   * The reservations made for {@code run}, oldest first (as {@link #reservations(AgentId, String,
+   * Instant, Instant)} orders them): what a run spent, read without going through the ledger's
+   * history. The default filters every reservation the ledger
    * holds, so its cost grows with the ledger; a store should index reservations by run instead (the
    * in-memory ledger does).
    */

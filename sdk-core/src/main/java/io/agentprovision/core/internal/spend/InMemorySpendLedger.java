@@ -14,7 +14,6 @@ import java.time.Clock;
 import java.time.Instant;
 import java.time.ZoneId;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
@@ -35,15 +34,15 @@ import org.jspecify.annotations.Nullable;
  * time they were made (for {@link #reservations(AgentId, String, Instant, Instant)} and for the one
  * recount that creates a total) and by run. Unsettled reservations wait in a queue ordered by expiry;
  * each operation first reaps those whose expiry has passed on the ledger's clock, so expiry costs
- * once per reservation, never a scan.
+ * once per reservation, never a scan. Expiry is final: a clock set back afterwards does not make a
+ * reaped reservation count again (it keeps its {@code RESERVED} status, and may still be committed).
  *
  * <p>One lock makes each reserve atomic against all its limits, which is what keeps concurrent runs
  * from overspending; with constant work under it, the lock is not the bottleneck (see
  * {@code benchmarks/baseline.md}, "Ledger").
  */
 public final class InMemorySpendLedger implements SpendLedger {
-  private static final Comparator<LedgerEntry> BY_EXPIRY =
-      Comparator.comparing((LedgerEntry e) -> e.expiresAt).thenComparingLong(e -> e.sequence);
+  private static final RunningTotals.Bucket[] NO_BUCKETS = new RunningTotals.Bucket[0];
 
   private final Clock clock;
   private final Map<String, LedgerEntry> byId = new HashMap<>();
@@ -51,7 +50,7 @@ public final class InMemorySpendLedger implements SpendLedger {
   private final ArrayList<LedgerEntry> byTime = new ArrayList<>();
   private final Map<RunId, List<LedgerEntry>> byRun = new HashMap<>();
   /** Entries that may still be held, soonest expiry first; settled ones leave it when they reach the head. */
-  private final PriorityQueue<LedgerEntry> expiries = new PriorityQueue<>(BY_EXPIRY);
+  private final PriorityQueue<LedgerEntry> expiries = new PriorityQueue<>();
   private final RunningTotals totals = new RunningTotals();
   private final Function<SpendInterval.Window, Iterable<LedgerEntry>> madeWithin = this::madeWithin;
   private final Set<String> alerts = new HashSet<>();
@@ -68,44 +67,44 @@ public final class InMemorySpendLedger implements SpendLedger {
       return existing.reservation;
     }
     reap(clock.instant());
+    RunningTotals.Bucket[] fed = totals.bucketsFed(request.amount().currency(), request.agent(), request.provider());
     List<SpendLimit> limits = request.limits();
     List<LimitUsage> before = new ArrayList<>(limits.size());
     for (SpendLimit limit : limits) {
-      before.add(usageAt(limit, request.agent(), request.provider(), request.at(), request.zone()));
+      before.add(usageAt(limit, request.agent(), request.provider(), request.at(), request.zone(), fed));
     }
     List<LimitUsage> after = LimitMath.admit(request, before);
     Reservation r = new Reservation(request.id(), request.agent(), request.provider(), request.run(), request.step(),
         request.amount(), null, Reservation.Status.RESERVED, request.at(), request.expiresAt(), after,
         request.description());
-    LedgerEntry e = new LedgerEntry(r,
-        totals.bucketsFed(request.amount().currency(), request.agent(), request.provider()), sequence++);
+    LedgerEntry e = new LedgerEntry(r, fed, sequence++);
     byId.put(r.id(), e);
-    insertByTime(e);
+    insertOrdered(byTime, e);
     if (r.run() != null) {
-      byRun.computeIfAbsent(r.run(), k -> new ArrayList<>(2)).add(e);
+      insertOrdered(byRun.computeIfAbsent(r.run(), k -> new ArrayList<>(2)), e);
     }
     expiries.add(e);
     RunningTotals.apply(e, r.amount().minorUnits(), 0);
     return r;
   }
 
-  /** The use of {@code limit}'s bucket for this spender in the window containing {@code at}, from its running total. */
-  private LimitUsage usageAt(SpendLimit limit, AgentId agent, String provider, Instant at, ZoneId zone) {
+  /**
+   * The use of {@code limit}'s bucket for this spender in the window containing {@code at}, from its
+   * running total; {@code fed} are the spender's four buckets (where the limit's usually is).
+   */
+  private LimitUsage usageAt(SpendLimit limit, AgentId agent, String provider, Instant at, ZoneId zone,
+      RunningTotals.Bucket[] fed) {
     SpendInterval interval = limit.interval();
-    SpendBucket bucket = interval == SpendInterval.PER_TRANSACTION ? null : LimitMath.bucketOf(limit, agent, provider);
-    SpendInterval.Window window;
-    long used;
-    if (bucket == null) {
+    SpendBucket selector = interval == SpendInterval.PER_TRANSACTION ? null : LimitMath.bucketOf(limit, agent, provider);
+    if (selector == null) {
       // Per transaction: nothing accumulates. Otherwise a filter that selects nobody: nothing counts.
-      window = interval.windowAt(at, zone);
-      used = 0;
-    } else {
-      RunningTotals.Total t = totals.bucket(bucket).totalAt(interval, zone, at, madeWithin);
-      window = t.window;
-      used = t.used();
+      return new LimitUsage(limit, limit.bucket(agent, provider), interval.windowAt(at, zone),
+          Money.zero(limit.amount().currency()));
     }
-    return new LimitUsage(limit, limit.bucket(agent, provider), window,
-        Money.ofMinor(used, limit.amount().currency()));
+    RunningTotals.Bucket bucket = totals.bucket(selector, fed);
+    RunningTotals.Total t = bucket.totalAt(interval, zone, at, madeWithin);
+    return new LimitUsage(limit, bucket.label(limit, agent, provider), t.window,
+        Money.ofMinor(t.used(), limit.amount().currency()));
   }
 
   @Override
@@ -153,23 +152,27 @@ public final class InMemorySpendLedger implements SpendLedger {
     return e;
   }
 
-  private void insertByTime(LedgerEntry e) {
-    int n = byTime.size();
-    if (n == 0 || !e.createdAt.isBefore(byTime.get(n - 1).createdAt)) {
-      byTime.add(e);
+  /**
+   * Adds {@code e} to {@code list}, ordered by {@code createdAt} and then by arrival: nearly always
+   * at the end; before later ones when its caller read the clock before another caller that got
+   * the lock first.
+   */
+  private static void insertOrdered(List<LedgerEntry> list, LedgerEntry e) {
+    int n = list.size();
+    if (n == 0 || !e.createdAt.isBefore(list.get(n - 1).createdAt)) {
+      list.add(e);
     } else {
-      // Made earlier than the latest (a caller's clock read before another's): after its equals.
-      byTime.add(firstIndexAfter(e.createdAt, true), e);
+      list.add(firstIndexAfter(list, e.createdAt, true), e);
     }
   }
 
-  /** The index of the first entry made at or after {@code t} ({@code after}: strictly after). */
-  private int firstIndexAfter(Instant t, boolean after) {
+  /** The index of the first entry of {@code list} made at or after {@code t} ({@code after}: strictly after). */
+  private static int firstIndexAfter(List<LedgerEntry> list, Instant t, boolean after) {
     int lo = 0;
-    int hi = byTime.size();
+    int hi = list.size();
     while (lo < hi) {
       int mid = (lo + hi) >>> 1;
-      int c = byTime.get(mid).createdAt.compareTo(t);
+      int c = list.get(mid).createdAt.compareTo(t);
       if (c < 0 || (after && c == 0)) {
         lo = mid + 1;
       } else {
@@ -184,7 +187,7 @@ public final class InMemorySpendLedger implements SpendLedger {
     if (!window.start().isBefore(window.end())) {
       return List.of();
     }
-    return byTime.subList(firstIndexAfter(window.start(), false), firstIndexAfter(window.end(), false));
+    return byTime.subList(firstIndexAfter(byTime, window.start(), false), firstIndexAfter(byTime, window.end(), false));
   }
 
   @Override
@@ -201,7 +204,7 @@ public final class InMemorySpendLedger implements SpendLedger {
     Objects.requireNonNull(at, "at");
     Objects.requireNonNull(zone, "zone");
     reap(clock.instant());
-    return usageAt(limit, agent, provider, at, zone);
+    return usageAt(limit, agent, provider, at, zone, NO_BUCKETS);
   }
 
   @Override

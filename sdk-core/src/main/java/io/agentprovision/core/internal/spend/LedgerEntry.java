@@ -7,7 +7,7 @@ import java.time.Instant;
  * The in-memory ledger's record of one reservation: its current state and what it counts in the
  * running totals. Guarded by the ledger's lock.
  */
-final class LedgerEntry {
+final class LedgerEntry implements Comparable<LedgerEntry> {
   /** The reservation as the caller sees it; replaced on commit and release. */
   Reservation reservation;
   /**
@@ -30,6 +30,13 @@ final class LedgerEntry {
     this.createdAt = reservation.createdAt();
     this.expiresAt = reservation.expiresAt();
     this.sequence = sequence;
+  }
+
+  /** Soonest expiry first; among equal expiries, the one made first. */
+  @Override
+  public int compareTo(LedgerEntry o) {
+    int c = expiresAt.compareTo(o.expiresAt);
+    return c != 0 ? c : Long.compare(sequence, o.sequence);
   }
 
   /** The amount it counts as held: its reserved amount while {@link #held}, else nothing. */

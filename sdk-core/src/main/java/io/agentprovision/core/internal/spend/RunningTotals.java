@@ -2,6 +2,7 @@ package io.agentprovision.core.internal.spend;
 
 import io.agentprovision.core.AgentId;
 import io.agentprovision.core.SpendInterval;
+import io.agentprovision.core.SpendLimit;
 import java.time.Instant;
 import java.time.ZoneId;
 import java.time.ZoneOffset;
@@ -57,6 +58,19 @@ final class RunningTotals {
     return buckets.computeIfAbsent(selector, Bucket::new);
   }
 
+  /**
+   * The bucket for {@code selector}, looked for first among {@code four} (the buckets the spend
+   * being reserved feeds, where nearly every limit's bucket is) before the map.
+   */
+  Bucket bucket(SpendBucket selector, Bucket[] four) {
+    for (Bucket b : four) {
+      if (b.selector.equals(selector)) {
+        return b;
+      }
+    }
+    return bucket(selector);
+  }
+
   /** Adds {@code heldDelta} and {@code committedDelta} to every existing total that counts {@code e}. */
   static void apply(LedgerEntry e, long heldDelta, long committedDelta) {
     for (Bucket b : e.buckets) {
@@ -75,9 +89,25 @@ final class RunningTotals {
     final SpendBucket selector;
     /** Few (one per interval and zone asked about), so a copied array beats a map. */
     Calendar[] calendars = new Calendar[0];
+    /**
+     * {@link io.agentprovision.core.SpendLimit#bucket}'s label of this bucket, by scope: a limit's
+     * label is decided by its scope and the agent and provider its bucket selects.
+     */
+    private final String[] labels = new String[SpendLimit.Scope.values().length];
 
     Bucket(SpendBucket selector) {
       this.selector = selector;
+    }
+
+    /** {@code limit.bucket(agent, provider)}, for a limit whose bucket for that spender is this one. */
+    String label(SpendLimit limit, AgentId agent, String provider) {
+      int i = limit.scope().ordinal();
+      String label = labels[i];
+      if (label == null) {
+        label = limit.bucket(agent, provider);
+        labels[i] = label;
+      }
+      return label;
     }
 
     /**

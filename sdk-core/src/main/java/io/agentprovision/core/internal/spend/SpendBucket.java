@@ -35,4 +35,23 @@ public record SpendBucket(Currency currency, @Nullable AgentId agent, @Nullable 
   public boolean holds(Reservation r) {
     return holds(r.amount().currency(), r.agent(), r.provider());
   }
+
+  // Written out rather than generated: a bucket is a hash key on every reserve, and comparing the
+  // three fields by their own types keeps those calls direct.
+  @Override
+  public boolean equals(Object o) {
+    if (this == o) {
+      return true;
+    }
+    return o instanceof SpendBucket b && currency.equals(b.currency)
+        && (agent == null ? b.agent == null : agent.equals(b.agent))
+        && (provider == null ? b.provider == null : provider.equals(b.provider));
+  }
+
+  @Override
+  public int hashCode() {
+    int h = currency.hashCode();
+    h = 31 * h + (agent == null ? 0 : agent.hashCode());
+    return 31 * h + (provider == null ? 0 : provider.hashCode());
+  }
 }

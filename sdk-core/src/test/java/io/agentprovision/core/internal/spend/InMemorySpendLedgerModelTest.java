@@ -486,7 +486,7 @@ class InMemorySpendLedgerModelTest {
     for (int i = 0; i < 3; i++) {
       RunId run = RunId.of("run_" + i);
       assertThat(ledger.reservations(run)).extracting(Reservation::id)
-          .containsExactlyElementsOf(model.all.stream().filter(h -> run.equals(h.run)).map(h -> h.id).toList());
+          .containsExactlyElementsOf(byTime.stream().filter(h -> run.equals(h.run)).map(h -> h.id).toList());
     }
   }
 }
