@@ -38,10 +38,20 @@ final class RunningTotals {
   /** The four buckets a spend falls in, keyed by its pair bucket (currency, agent, provider). */
   private final Map<SpendBucket, Bucket[]> fed = new HashMap<>();
 
+  /** The spender {@link #bucketsFed} was last asked about, and its buckets: a run reserves again and again as one spender. */
+  private @Nullable SpendBucket lastPair;
+  private Bucket @Nullable [] lastFed;
+
   /** The four buckets a spend of {@code currency} by {@code agent} with {@code provider} feeds, created if new. */
   Bucket[] bucketsFed(Currency currency, AgentId agent, String provider) {
+    SpendBucket last = lastPair;
+    if (last != null && lastFed != null && last.currency().equals(currency) && agent.equals(last.agent())
+        && provider.equals(last.provider())) {
+      return lastFed;
+    }
     SpendBucket pair = new SpendBucket(currency, agent, provider);
     Bucket[] four = fed.get(pair);
+    lastPair = pair;
     if (four == null) {
       List<SpendBucket> selectors = LimitMath.bucketsFed(currency, agent, provider);
       four = new Bucket[selectors.size()];
@@ -50,6 +60,7 @@ final class RunningTotals {
       }
       fed.put(pair, four);
     }
+    lastFed = four;
     return four;
   }
 
