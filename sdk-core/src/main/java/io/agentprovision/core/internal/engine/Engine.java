@@ -31,8 +31,8 @@ import io.agentprovision.core.policy.PolicyViolationException;
 import io.agentprovision.core.policy.Reservation;
 import io.agentprovision.core.policy.SpendLimit;
 import io.agentprovision.core.policy.SpendPolicy;
-import io.agentprovision.core.wire.Json;
 import io.agentprovision.core.wire.Digests;
+import io.agentprovision.core.wire.Json;
 import java.net.URI;
 import java.time.Duration;
 import java.time.Instant;
@@ -448,13 +448,9 @@ public final class Engine {
     Deployment.Builder d = Deployment.builder(rs.run).finishedAt(now);
     URI url = summarise(rs, d);
     Map<String, Money> spent = new LinkedHashMap<>();
-    // a run's reservations are all made after it began (a day's slack for hosts whose clocks differ)
-    for (Reservation r : config.ledger().reservations(req.agent(), req.provider(),
-        rs.startedAt.minus(Duration.ofDays(1)), now.plusSeconds(1))) {
-      Money committed = r.committed();
-      RunId of = r.run();
-      if (of != null && of.equals(rs.run) && r.status() == Reservation.Status.COMMITTED && committed != null) {
-        spent.merge(committed.currencyCode(), committed, Money::plus);
+    for (Reservation r : config.ledger().reservations(rs.run)) {
+      if (r.status() == Reservation.Status.COMMITTED && r.committed() != null) {
+        spent.merge(r.committed().currencyCode(), r.committed(), Money::plus);
       }
     }
     d.spent(new ArrayList<>(spent.values()));
