@@ -2,7 +2,9 @@ package io.agentprovision.benchmarks;
 
 import io.agentprovision.core.internal.audit.AuditCodec;
 import io.agentprovision.core.spi.AuditChain;
+import io.agentprovision.core.Secret;
 import io.agentprovision.core.spi.AuditEntry;
+import io.agentprovision.core.spi.AuditKey;
 import io.agentprovision.core.spi.AuditLog;
 import io.agentprovision.core.spi.AuditRecord;
 import java.io.IOException;
@@ -29,7 +31,9 @@ import org.openjdk.jmh.annotations.Warmup;
 
 /**
  * Audit entries appended per second: {@code AuditLog.inMemory()} (hashing and linking only),
- * {@code AuditLog.jsonl(file)}, and, as the floor a durable append cannot beat, a raw
+ * {@code AuditLog.jsonl(file)} (plain: each commit forces the log and then the head file),
+ * {@code AuditLog.jsonl(file, key)} (keyed: one force per commit, the head file moved every 64
+ * commits), and, as the floor a durable append cannot beat, a raw
  * {@link FileChannel} that appends the same bytes (one entry's line) and forces them to disk
  * ({@code force(false)}, which on Linux is {@code fdatasync}: enough for appended data to survive a
  * power cut). The JSONL and raw figures are bound by the disk's fsync; see {@link BenchFiles} for
@@ -45,6 +49,8 @@ import org.openjdk.jmh.annotations.Warmup;
 @Fork(value = 2, jvmArgsAppend = {"-Xms2g", "-Xmx2g"})
 public class AuditAppendBenchmark {
   private static final AuditRecord RECORD = AuditRecords.record(1);
+  /** A fixed benchmark key: what is measured is the HMAC, not key handling. */
+  private static final AuditKey KEY = AuditKey.of("bench", Secret.of("benchmark-audit-key-0123456789abcdef0123"));
   /** The bytes one appended entry occupies in the JSONL file, for the raw writer to write. */
   private static final byte[] LINE =
       (AuditCodec.toLine(AuditChain.link(null, RECORD)) + "\n").getBytes(StandardCharsets.UTF_8);
@@ -68,7 +74,11 @@ public class AuditAppendBenchmark {
     @Setup(Level.Iteration)
     public void open() {
       dir = BenchFiles.scratch("audit-append");
-      log = AuditLog.jsonl(dir.resolve("audit.jsonl"));
+      log = open(dir.resolve("audit.jsonl"));
+    }
+
+    AuditLog open(Path file) {
+      return AuditLog.jsonl(file);
     }
 
     @TearDown(Level.Iteration)
@@ -84,6 +94,19 @@ public class AuditAppendBenchmark {
   /** One JSONL log all threads append to. */
   @State(Scope.Benchmark)
   public static class SharedJsonl extends JsonlState {}
+
+  /** A keyed JSONL log (HMAC-SHA256, head file moved every 64 commits, the default) per thread. */
+  @State(Scope.Thread)
+  public static class KeyedJsonl extends JsonlState {
+    @Override
+    AuditLog open(Path file) {
+      return AuditLog.jsonl(file, KEY);
+    }
+  }
+
+  /** One keyed JSONL log all threads append to. */
+  @State(Scope.Benchmark)
+  public static class SharedKeyedJsonl extends KeyedJsonl {}
 
   /**
    * A file opened for writing, new each iteration: the raw writer appends {@link #LINE} at the next
@@ -144,6 +167,17 @@ public class AuditAppendBenchmark {
   @Benchmark
   @Threads(4)
   public AuditEntry jsonlFourThreads(SharedJsonl s) {
+    return s.log.append(RECORD);
+  }
+
+  @Benchmark
+  public AuditEntry jsonlKeyed(KeyedJsonl s) {
+    return s.log.append(RECORD);
+  }
+
+  @Benchmark
+  @Threads(4)
+  public AuditEntry jsonlKeyedFourThreads(SharedKeyedJsonl s) {
     return s.log.append(RECORD);
   }
 

@@ -34,6 +34,8 @@ public final class AuditCodec {
   static final Set<String> FIELDS = Set.of("action", "agent", "amount", "approver", "details", "idempotency_key",
       "kid", "outcome", "prev", "principal", "run", "seq", "step", "time", "hash");
 
+  private static final java.util.regex.Pattern HASH = java.util.regex.Pattern.compile("[0-9a-f]{64}");
+
   private AuditCodec() {}
 
   /** The canonical JSON of an entry without its hash: the bytes the chain hashes (or signs). */
@@ -113,7 +115,12 @@ public final class AuditCodec {
     if (!(m.get("seq") instanceof Long seq)) {
       throw new IllegalArgumentException("it has no whole-number seq");
     }
-    AuditEntry e = new AuditEntry(seq, r, req(m, "prev"), req(m, "hash"), str(m, "kid"));
+    String prev = req(m, "prev");
+    String hash = req(m, "hash");
+    if (!HASH.matcher(prev).matches() || !HASH.matcher(hash).matches()) {
+      throw new IllegalArgumentException("its prev or hash is not 64 lowercase hex digits");
+    }
+    AuditEntry e = new AuditEntry(seq, r, prev, hash, str(m, "kid"));
     if (!toLine(e).equals(line)) {
       throw new IllegalArgumentException("it is not in the one form the log writes (a field re-encoded, reordered "
           + "or repeated, or whitespace added)");
