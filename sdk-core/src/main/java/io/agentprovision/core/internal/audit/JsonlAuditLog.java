@@ -16,7 +16,9 @@ import java.io.EOFException;
 import java.io.IOException;
 import java.io.Writer;
 import java.nio.ByteBuffer;
+import java.nio.channels.ClosedChannelException;
 import java.nio.channels.FileChannel;
+import java.nio.channels.FileLockInterruptionException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
@@ -96,6 +98,7 @@ public final class JsonlAuditLog implements AuditLog, AutoCloseable {
   /** An append waiting for a group commit. */
   private static final class Pending {
     final AuditRecord record;
+    /** Set, with {@link #entry} or {@link #failure}, under the lock once the append is decided. */
     boolean done;
     @Nullable AuditEntry entry;
     @Nullable Exception failure;
@@ -111,7 +114,12 @@ public final class JsonlAuditLog implements AuditLog, AutoCloseable {
   private final @Nullable AuditKey key;
   private final int checkpointEvery;
   private final Clock clock;
-  private final FileChannel ch;
+  /**
+   * The log, kept open between operations. An interrupt that lands while a thread does I/O on it
+   * closes it (a {@link FileChannel} is interruptible); the next operation opens it again.
+   */
+  private volatile FileChannel ch;
+  private volatile boolean closed;
   private final Object fileKey;
   private final ConcurrentLinkedQueue<Pending> queue = new ConcurrentLinkedQueue<>();
 
@@ -131,6 +139,19 @@ public final class JsonlAuditLog implements AuditLog, AutoCloseable {
   private long end;
   private boolean keyed;
   private @Nullable AuditEntry last;
+  /** A commit that failed part-way, for the next holder of the lock to settle; see {@link #settleInflight}. */
+  private @Nullable Inflight inflight;
+
+  /** A commit's batch and the bytes it writes at {@code from}, kept until it succeeds or is settled. */
+  private record Inflight(long from, byte[] bytes, List<Pending> batch, List<AuditEntry> entries) {
+    long to() {
+      return from + bytes.length;
+    }
+
+    AuditEntry lastEntry() {
+      return entries.get(entries.size() - 1);
+    }
+  }
 
   private JsonlAuditLog(Options o, Path file, FileChannel ch, Object fileKey) {
     this.file = file;
@@ -204,41 +225,88 @@ public final class JsonlAuditLog implements AuditLog, AutoCloseable {
     return asideFile;
   }
 
+  /**
+   * Appends {@code record} and returns once it is on disk. The entry is written by whichever
+   * appender holds the lock, together with every other queued one. An interrupt does not cut an
+   * append short (the record of a cancelled run matters most); the thread's interrupt status is kept.
+   */
   @Override
   public AuditEntry append(AuditRecord record) {
     Objects.requireNonNull(record, "record");
     Pending mine = new Pending(record);
     queue.add(mine);
-    locked(c -> {
-      if (mine.done) {
-        return null; // an earlier holder of the lock committed it with its own
-      }
-      List<Pending> batch = new ArrayList<>();
-      for (Pending p = queue.poll(); p != null; p = queue.poll()) {
-        batch.add(p);
-      }
-      List<AuditRecord> records = new ArrayList<>(batch.size());
-      batch.forEach(p -> records.add(p.record));
-      try {
-        refresh();
-        List<AuditEntry> written = write(records);
-        for (int i = 0; i < batch.size(); i++) {
-          batch.get(i).entry = written.get(i);
+    try {
+      locked(c -> {
+        if (mine.done) {
+          return null; // an earlier holder of the lock committed it with its own
         }
-      } catch (IOException | RuntimeException e) {
-        batch.forEach(p -> p.failure = e);
-      } finally {
-        batch.forEach(p -> p.done = true);
+        try {
+          refresh(); // settles a commit an interrupt cut short, which may decide this append too
+        } catch (ClosedChannelException | FileLockInterruptionException e) {
+          throw e;
+        } catch (IOException | RuntimeException e) {
+          fail(drain(), e); // the log cannot be continued: every queued append learns it now
+          return null;
+        }
+        List<Pending> batch = drain();
+        if (!batch.isEmpty()) {
+          commit(batch);
+        }
+        return null;
+      });
+    } finally {
+      if (!mine.done) { // given up: make sure no later commit writes what this caller is told failed
+        locked(c -> {
+          queue.remove(mine);
+          mine.done = true;
+          return null;
+        });
       }
-      return null;
-    });
+    }
     if (mine.failure instanceof RuntimeException e) {
       throw e;
     }
     if (mine.failure != null) {
       throw new AgentProvisionException("cannot append to audit log " + file + ": " + mine.failure, mine.failure);
     }
-    return Objects.requireNonNull(mine.entry);
+    return Objects.requireNonNull(mine.entry, "entry");
+  }
+
+  private List<Pending> drain() {
+    List<Pending> batch = new ArrayList<>();
+    for (Pending p = queue.poll(); p != null; p = queue.poll()) {
+      if (!p.done) {
+        batch.add(p);
+      }
+    }
+    return batch;
+  }
+
+  private static void fail(List<Pending> batch, Exception e) {
+    for (Pending p : batch) {
+      p.failure = e;
+      p.done = true;
+    }
+  }
+
+  /**
+   * Writes {@code batch}; on an interrupt that closed the channel, leaves it in flight for the next
+   * holder of the lock (this thread, retrying) to settle; on any other failure, fails it.
+   */
+  private void commit(List<Pending> batch) throws IOException {
+    List<AuditRecord> records = new ArrayList<>(batch.size());
+    batch.forEach(p -> records.add(p.record));
+    try {
+      List<AuditEntry> written = write(records, batch);
+      for (int i = 0; i < batch.size(); i++) {
+        batch.get(i).entry = written.get(i);
+        batch.get(i).done = true;
+      }
+    } catch (ClosedChannelException | FileLockInterruptionException e) {
+      throw e;
+    } catch (IOException | RuntimeException e) {
+      fail(batch, e); // the in-flight bytes are settled (cut back) by the next holder of the lock
+    }
   }
 
   @Override
@@ -341,7 +409,7 @@ public final class JsonlAuditLog implements AuditLog, AutoCloseable {
     while (pos < upTo) {
       buf.clear();
       buf.limit((int) Math.min(CHUNK, upTo - pos));
-      readFully(ch, buf, pos);
+      readFully(channel(), buf, pos);
       int lastNewline = -1;
       for (int i = buf.limit() - 1; i >= 0; i--) {
         if (buf.get(i) == '\n') {
@@ -365,6 +433,7 @@ public final class JsonlAuditLog implements AuditLog, AutoCloseable {
   /** Releases the files. Appends after closing fail. */
   @Override
   public void close() {
+    closed = true;
     try {
       ch.close();
       FileChannel h = headCh;
@@ -463,6 +532,9 @@ public final class JsonlAuditLog implements AuditLog, AutoCloseable {
    */
   private void refresh() throws IOException {
     checkNotReplaced();
+    if (inflight != null) {
+      settleInflight();
+    }
     long size = ch.size();
     HeadFile.Read read = readHead();
     Head recorded = read == null ? null : read.head();
@@ -673,11 +745,21 @@ public final class JsonlAuditLog implements AuditLog, AutoCloseable {
 
   // --- writing -------------------------------------------------------------------------------
 
-  /** Appends entries for {@code records} after the verified end, in one write and one force. */
+  /** Appends entries the log writes about itself (recovery, re-anchoring, keying). */
   private List<AuditEntry> write(List<AuditRecord> records) throws IOException {
+    return write(records, List.of());
+  }
+
+  /**
+   * Appends entries for {@code records} after the verified end, in one write and one force, then
+   * moves the head (always in a plain log, every {@code checkpointEvery} commits in a keyed one).
+   * This instance's view of the log changes only once all of that succeeded; until then the batch is
+   * {@link #inflight}.
+   */
+  private List<AuditEntry> write(List<AuditRecord> records, List<Pending> batch) throws IOException {
     ByteArrayOutputStream bytes = new ByteArrayOutputStream(records.size() * 512);
     List<AuditEntry> out = new ArrayList<>(records.size());
-    List<long[]> starts = new ArrayList<>(records.size());
+    long[] starts = new long[records.size()];
     long seq = entries;
     String prev = hash;
     String kid = key == null ? null : key.id();
@@ -685,37 +767,87 @@ public final class JsonlAuditLog implements AuditLog, AutoCloseable {
       seq++;
       String body = AuditCodec.body(seq, prev, kid, r);
       String h = hasher.hash(kid, body);
-      starts.add(new long[] {seq, end + bytes.size()});
+      starts[out.size()] = end + bytes.size();
       bytes.writeBytes((AuditCodec.line(body, h) + "\n").getBytes(StandardCharsets.UTF_8));
-      AuditEntry e = new AuditEntry(seq, r, prev, h, kid);
-      out.add(e);
+      out.add(new AuditEntry(seq, r, prev, h, kid));
       prev = h;
     }
-    ByteBuffer buf = ByteBuffer.wrap(bytes.toByteArray());
-    long at = end;
+    Inflight f = new Inflight(end, bytes.toByteArray(), batch, out);
+    inflight = f;
+    ByteBuffer buf = ByteBuffer.wrap(f.bytes());
+    long at = f.from();
     while (buf.hasRemaining()) {
       at += ch.write(buf, at);
     }
     ch.force(false);
-    for (long[] s : starts) {
-      index.add(s[0], s[1]);
+    boolean moveHead = key == null || commitsSinceHead + 1 >= checkpointEvery;
+    if (moveHead) {
+      writeHead(seq, prev, at);
     }
-    entries = seq;
-    hash = prev;
-    end = at;
-    keyed |= kid != null;
+    for (int i = 0; i < starts.length; i++) {
+      index.add(out.get(i).sequence(), starts[i]);
+    }
+    adopt(seq, prev, at, keyed || kid != null);
     last = out.get(out.size() - 1);
-    commitsSinceHead++;
-    if (key == null || commitsSinceHead >= checkpointEvery) {
-      writeHead();
-    }
+    commitsSinceHead = moveHead ? 0 : commitsSinceHead + 1;
+    inflight = null;
     return out;
   }
 
-  /** Moves the head file to the verified end: the older slot, overwritten in place and forced. */
+  /**
+   * Settles a commit that failed part-way ({@link #inflight}): an interrupt closed the channel, or
+   * writing failed. Its bytes are this instance's own and no append returned for them, so unless
+   * the head already names them (the head moved before the failure, or another process adopted
+   * them), they are cut back, silently, and the appends still waiting are queued again. When the head
+   * names them, the commit happened after all: it is made durable and its appends complete.
+   */
+  private void settleInflight() throws IOException {
+    Inflight f = Objects.requireNonNull(inflight);
+    inflight = null;
+    long size = ch.size();
+    byte[] found = new byte[(int) Math.max(0, Math.min(size, f.to()) - f.from())];
+    readFully(ch, ByteBuffer.wrap(found), f.from());
+    boolean ours = Arrays.equals(found, 0, found.length, f.bytes(), 0, found.length);
+    HeadFile.Read read = readHead();
+    Head recorded = read == null ? null : read.head();
+    AuditEntry lastOfBatch = f.lastEntry();
+    boolean named = recorded != null && ours && size >= f.to() && recorded.bytes() >= f.to()
+        && (recorded.bytes() > f.to() || (recorded.entries() == lastOfBatch.sequence()
+            && lastOfBatch.hash().equals(recorded.hash())));
+    if (named) {
+      ch.force(false);
+      headChannel().force(false);
+      for (int i = 0; i < f.batch().size(); i++) {
+        Pending p = f.batch().get(i);
+        if (!p.done) {
+          p.entry = f.entries().get(i);
+          p.done = true;
+        }
+      }
+      LOG.debug("audit log {}: a commit cut short by an interrupt had moved the head; completed", file);
+      return; // refresh() follows the head over them
+    }
+    if (ours && found.length > 0 && (recorded == null || recorded.bytes() <= f.from())) {
+      ch.truncate(f.from());
+      ch.force(true);
+      LOG.debug("audit log {}: cut back {} bytes of a commit that did not complete", file, found.length);
+    }
+    for (Pending p : f.batch()) {
+      if (!p.done) {
+        queue.add(p);
+      }
+    }
+  }
+
+  /** Moves the head file to the verified end. */
   private void writeHead() throws IOException {
+    writeHead(entries, hash, end);
+  }
+
+  /** Moves the head file to {@code n} entries ending at {@code endOffset}: the older slot, overwritten in place and forced. */
+  private void writeHead(long n, String lastHash, long endOffset) throws IOException {
     long gen = head == null ? 1 : head.gen() + 1;
-    Head h = new Head(gen, entries, entries == 0 ? null : hash, end, key == null ? null : key.id());
+    Head h = new Head(gen, n, n == 0 ? null : lastHash, endOffset, key == null ? null : key.id());
     byte[] slot = HeadFile.encode(h, key);
     FileChannel hc = headChannel();
     ByteBuffer buf = ByteBuffer.wrap(slot);
@@ -753,12 +885,46 @@ public final class JsonlAuditLog implements AuditLog, AutoCloseable {
     T run(FileChannel ch) throws IOException;
   }
 
+  /**
+   * Runs {@code action} under the file's lock. The thread's interrupt status is cleared for the
+   * duration (an interrupt pending at a channel operation would close the channel for every user
+   * of this log) and restored afterwards; an interrupt that lands during I/O closes the channel, and
+   * the action is run again on a reopened one.
+   */
   private <T> T locked(IoAction<T> action) {
+    boolean interrupted = Thread.interrupted();
     try {
-      return AtomicFiles.withLock(file, ch, action::run);
-    } catch (IOException e) {
-      throw new AgentProvisionException("cannot use audit log " + file + ": " + e, e);
+      for (int attempt = 1; ; attempt++) {
+        try {
+          return AtomicFiles.withLock(file, channel(), action::run);
+        } catch (ClosedChannelException | FileLockInterruptionException e) {
+          interrupted |= Thread.interrupted();
+          if (closed || attempt == 10) {
+            throw new AgentProvisionException("cannot use audit log " + file + ": " + (closed ? "it is closed" : e), e);
+          }
+        } catch (IOException e) {
+          throw new AgentProvisionException("cannot use audit log " + file + ": " + e, e);
+        }
+      }
+    } finally {
+      if (interrupted) {
+        Thread.currentThread().interrupt();
+      }
     }
+  }
+
+  /** The log's channel, opened again when an interrupt closed it. */
+  private synchronized FileChannel channel() throws IOException {
+    if (closed) {
+      throw new ClosedChannelException();
+    }
+    FileChannel c = ch;
+    if (!c.isOpen()) {
+      checkNotReplaced();
+      c = FileChannel.open(file, StandardOpenOption.READ, StandardOpenOption.WRITE);
+      ch = c;
+    }
+    return c;
   }
 
   private static Object identity(Path p) throws IOException {
@@ -783,7 +949,7 @@ public final class JsonlAuditLog implements AuditLog, AutoCloseable {
   private FileChannel headChannel() throws IOException {
     Object now = identity(headFile);
     FileChannel hc = headCh;
-    if (hc == null || !now.equals(headFileKey)) {
+    if (hc == null || !hc.isOpen() || !now.equals(headFileKey)) {
       closeHeadChannel();
       hc = FileChannel.open(headFile, StandardOpenOption.READ, StandardOpenOption.WRITE);
       headCh = hc;

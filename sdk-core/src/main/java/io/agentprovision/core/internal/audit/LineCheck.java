@@ -151,25 +151,90 @@ final class LineCheck {
    * requires), so that a verified line is one {@link AuditCodec#fromLine} accepts.
    */
   @Nullable String checkValues(byte[] b) {
-    String time = new String(b, timeAt, timeEnd - timeAt, StandardCharsets.US_ASCII);
-    try {
-      if (!Instant.parse(time).toString().equals(time)) {
-        return "its time is not written as the log writes times";
+    if (!isCanonicalInstant(b, timeAt, timeEnd)) {
+      String time = new String(b, timeAt, timeEnd - timeAt, StandardCharsets.UTF_8);
+      try {
+        if (!Instant.parse(time).toString().equals(time)) {
+          return "its time is not written as the log writes times";
+        }
+      } catch (DateTimeParseException e) {
+        return "its time is not a time";
       }
-    } catch (DateTimeParseException e) {
-      return "its time is not a time";
     }
     if (amountAt >= 0) {
       String amount = new String(b, amountAt, amountEnd - amountAt, StandardCharsets.UTF_8);
-      try {
-        if (!Money.parse(amount).toString().equals(amount)) {
-          return "its amount is not written as the log writes amounts";
+      if (!amountsSeen.contains(amount)) {
+        try {
+          if (!Money.parse(amount).toString().equals(amount)) {
+            return "its amount is not written as the log writes amounts";
+          }
+        } catch (RuntimeException e) {
+          return "its amount is not an amount";
         }
-      } catch (RuntimeException e) {
-        return "its amount is not an amount";
+        if (amountsSeen.size() >= 1024) {
+          amountsSeen.clear();
+        }
+        amountsSeen.add(amount); // a log repeats few amounts: parse each once per scan
       }
     }
     return null;
+  }
+
+  /** Amounts already found canonical in this scan. */
+  private final java.util.Set<String> amountsSeen = new java.util.HashSet<>();
+  private static final int[] DAYS = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+
+  /**
+   * Whether {@code b[from, to)} is an instant as {@link Instant#toString()} writes those of years
+   * 0000 to 9999: {@code yyyy-MM-ddTHH:mm:ss}, then no fraction or 3, 6 or 9 digits of it (as few as
+   * the value needs), then {@code Z}; checked without parsing. False for anything else, which the
+   * caller then checks the slow way.
+   */
+  static boolean isCanonicalInstant(byte[] b, int from, int to) {
+    int len = to - from;
+    if ((len != 20 && len != 24 && len != 27 && len != 30) || b[from + 4] != '-' || b[from + 7] != '-'
+        || b[from + 10] != 'T' || b[from + 13] != ':' || b[from + 16] != ':' || b[to - 1] != 'Z') {
+      return false;
+    }
+    int year = digits(b, from, 4);
+    int month = digits(b, from + 5, 2);
+    int day = digits(b, from + 8, 2);
+    int hour = digits(b, from + 11, 2);
+    int minute = digits(b, from + 14, 2);
+    int second = digits(b, from + 17, 2);
+    if (year < 0 || month < 1 || month > 12 || day < 1 || hour < 0 || hour > 23 || minute < 0 || minute > 59
+        || second < 0 || second > 59) {
+      return false;
+    }
+    boolean leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+    if (day > DAYS[month - 1] + (month == 2 && leap ? 1 : 0)) {
+      return false;
+    }
+    if (len == 20) {
+      return true;
+    }
+    if (b[from + 19] != '.') {
+      return false;
+    }
+    int fraction = len - 21;
+    for (int i = 0; i < fraction; i += 3) {
+      if (digits(b, from + 20 + i, 3) < 0) {
+        return false;
+      }
+    }
+    return digits(b, from + 20 + fraction - 3, 3) != 0; // a trailing 000 would have been left out
+  }
+
+  /** The value of {@code n} decimal digits at {@code at}, or -1 when one is not a digit. */
+  private static int digits(byte[] b, int at, int n) {
+    int v = 0;
+    for (int i = at; i < at + n; i++) {
+      if (b[i] < '0' || b[i] > '9') {
+        return -1;
+      }
+      v = v * 10 + (b[i] - '0');
+    }
+    return v;
   }
 
   private static int knownKey(byte[] b, int from, int to) {

@@ -140,6 +140,34 @@ class AuditLineFormTest {
     }
   }
 
+  /** The fast check of times agrees with Instant's own writing of them, for every shape of fraction. */
+  @Test
+  void fastInstantCheck_acceptsExactlyWhatInstantWrites() {
+    Random random = new Random(7);
+    for (int i = 0; i < 20_000; i++) {
+      long nanos = switch (i % 4) {
+        case 0 -> 0;
+        case 1 -> random.nextInt(1000) * 1_000_000L;
+        case 2 -> random.nextInt(1_000_000) * 1000L;
+        default -> random.nextInt(1_000_000_000);
+      };
+      Instant t = Instant.ofEpochSecond(random.nextLong() % 253_402_300_799L, nanos);
+      byte[] written = t.toString().getBytes(StandardCharsets.US_ASCII);
+      if (t.toString().startsWith("-") || t.toString().startsWith("+")) {
+        continue;
+      }
+      assertThat(LineCheck.isCanonicalInstant(written, 0, written.length)).as(t.toString()).isTrue();
+    }
+    for (String notAsWritten : List.of("2026-11-22T12:00:00.000Z", "2026-11-22T12:00:00.120000Z",
+        "2026-11-22T12:00:00.123000000Z", "2026-02-29T12:00:00Z", "2026-11-31T12:00:00Z", "2026-11-22T24:00:00Z",
+        "2026-11-22T12:00:60Z", "2026-11-22 12:00:00Z", "2026-11-22T12:00:00.1Z", "2026-11-22T12:00Z")) {
+      byte[] b = notAsWritten.getBytes(StandardCharsets.US_ASCII);
+      assertThat(LineCheck.isCanonicalInstant(b, 0, b.length)).as(notAsWritten).isFalse();
+    }
+    byte[] leapDay = "2028-02-29T00:00:00Z".getBytes(StandardCharsets.US_ASCII);
+    assertThat(LineCheck.isCanonicalInstant(leapDay, 0, leapDay.length)).isTrue();
+  }
+
   @Test
   void aLineOfTheEarlierFormat_isNamedAsSuch() {
     String earlier = "{\"action\":\"resource.provision\",\"details\":{},\"hash\":\"" + "a".repeat(64) + "\","

@@ -189,6 +189,50 @@ class JsonlAuditLogHeadTest {
   }
 
   /**
+   * A cancelled run interrupts its threads while they append: the append still completes (the
+   * record of a cancellation matters), the interrupt is kept for the caller, and the log, whose
+   * channel an interrupt during I/O closes, keeps working for everyone.
+   */
+  @Test
+  void append_fromInterruptedThreads_completesAndKeepsTheLogUsable() throws Exception {
+    AuditLog log = AuditLog.jsonl(file());
+    Thread.currentThread().interrupt();
+    AuditEntry first = log.append(JsonlAuditLogTest.record(1));
+    assertThat(Thread.interrupted()).as("the interrupt is kept").isTrue();
+
+    List<AuditEntry> returned = java.util.Collections.synchronizedList(new ArrayList<>(List.of(first)));
+    List<Throwable> failures = java.util.Collections.synchronizedList(new ArrayList<>());
+    Thread appender = new Thread(() -> {
+      for (int i = 2; i <= 200; i++) {
+        if (i % 2 == 0) {
+          Thread.currentThread().interrupt(); // pending when the append starts
+        }
+        try {
+          returned.add(log.append(JsonlAuditLogTest.record(i)));
+        } catch (RuntimeException e) {
+          failures.add(e);
+        }
+        Thread.interrupted();
+      }
+    });
+    appender.start();
+    int seen = 1;
+    while (appender.isAlive()) { // and one more interrupt per append, landing wherever the appender is
+      if (returned.size() != seen) {
+        seen = returned.size();
+        appender.interrupt();
+      }
+      Thread.onSpinWait();
+    }
+    appender.join();
+
+    assertThat(failures).isEmpty();
+    assertThat(log.append(JsonlAuditLogTest.record(201)).sequence()).isEqualTo(201);
+    assertThat(log.entries().subList(0, 200)).isEqualTo(returned);
+    assertThat(AuditLog.jsonl(file()).verify().valid()).isTrue();
+  }
+
+  /**
    * verifyAfter seeks to the checkpoint by the offset index: an entry far before it, changed in
    * place, is not read (a full verify finds it). Its cost does not depend on what lies before.
    */
