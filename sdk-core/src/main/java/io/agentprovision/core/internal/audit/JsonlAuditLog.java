@@ -98,10 +98,10 @@ public final class JsonlAuditLog implements AuditLog, AutoCloseable {
   /** An append waiting for a group commit. */
   private static final class Pending {
     final AuditRecord record;
-    /** Set, with {@link #entry} or {@link #failure}, under the lock once the append is decided. */
-    boolean done;
-    @Nullable AuditEntry entry;
-    @Nullable Exception failure;
+    /** Set, after {@link #entry} or {@link #failure}, under the lock once the append is decided. */
+    volatile boolean done;
+    volatile @Nullable AuditEntry entry;
+    volatile @Nullable Exception failure;
 
     Pending(AuditRecord record) {
       this.record = record;
@@ -122,6 +122,9 @@ public final class JsonlAuditLog implements AuditLog, AutoCloseable {
   private volatile boolean closed;
   private final Object fileKey;
   private final ConcurrentLinkedQueue<Pending> queue = new ConcurrentLinkedQueue<>();
+  /** Who leads the next commit of this instance: guards {@link #leading}, and followers wait on it. */
+  private final Object turn = new Object();
+  private boolean leading;
 
   // Everything below is guarded by the file's lock (AtomicFiles.withLock).
   private final ChainHasher hasher;
@@ -235,6 +238,9 @@ public final class JsonlAuditLog implements AuditLog, AutoCloseable {
     Objects.requireNonNull(record, "record");
     Pending mine = new Pending(record);
     queue.add(mine);
+    if (!awaitTurn(mine)) {
+      return result(mine); // a leader committed it (or failed it) with its own batch
+    }
     try {
       locked(c -> {
         if (mine.done) {
@@ -255,14 +261,65 @@ public final class JsonlAuditLog implements AuditLog, AutoCloseable {
         return null;
       });
     } finally {
-      if (!mine.done) { // given up: make sure no later commit writes what this caller is told failed
-        locked(c -> {
-          queue.remove(mine);
-          mine.done = true;
-          return null;
-        });
+      try {
+        if (!mine.done) { // given up: make sure no later commit writes what this caller is told failed
+          locked(c -> {
+            if (!mine.done) {
+              queue.remove(mine);
+              mine.failure = new AgentProvisionException("audit log " + file + ": the entry was not appended", null,
+                  true);
+              mine.done = true;
+            }
+            return null;
+          });
+        }
+      } finally {
+        endTurn();
       }
     }
+    return result(mine);
+  }
+
+  /**
+   * Waits until {@code mine} is decided or this thread may lead the next commit; returns whether it
+   * leads. Followers wait here, not on the file's lock, so that a decided append costs its thread
+   * no lock at all, and everything queued while one commit runs goes into the next. Uninterruptible:
+   * an interrupt is kept for the caller.
+   */
+  private boolean awaitTurn(Pending mine) {
+    boolean interrupted = false;
+    synchronized (turn) {
+      try {
+        while (true) {
+          if (mine.done) {
+            return false;
+          }
+          if (!leading) {
+            leading = true;
+            return true;
+          }
+          try {
+            turn.wait();
+          } catch (InterruptedException e) {
+            interrupted = true;
+          }
+        }
+      } finally {
+        if (interrupted) {
+          Thread.currentThread().interrupt();
+        }
+      }
+    }
+  }
+
+  private void endTurn() {
+    synchronized (turn) {
+      leading = false;
+      turn.notifyAll();
+    }
+  }
+
+  private AuditEntry result(Pending mine) {
     if (mine.failure instanceof RuntimeException e) {
       throw e;
     }
@@ -804,6 +861,11 @@ public final class JsonlAuditLog implements AuditLog, AutoCloseable {
   private void settleInflight() throws IOException {
     Inflight f = Objects.requireNonNull(inflight);
     inflight = null;
+    for (Pending p : f.batch()) {
+      if (!p.done) {
+        queue.add(p); // until decided below: whatever happens here, they are either queued or done
+      }
+    }
     long size = ch.size();
     byte[] found = new byte[(int) Math.max(0, Math.min(size, f.to()) - f.from())];
     readFully(ch, ByteBuffer.wrap(found), f.from());
@@ -831,11 +893,6 @@ public final class JsonlAuditLog implements AuditLog, AutoCloseable {
       ch.truncate(f.from());
       ch.force(true);
       LOG.debug("audit log {}: cut back {} bytes of a commit that did not complete", file, found.length);
-    }
-    for (Pending p : f.batch()) {
-      if (!p.done) {
-        queue.add(p);
-      }
     }
   }
 
