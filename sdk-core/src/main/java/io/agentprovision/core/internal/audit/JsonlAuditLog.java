@@ -578,8 +578,8 @@ public final class JsonlAuditLog implements AuditLog, AutoCloseable {
       throw new AuditIntegrityException(Reason.NOT_KEYED, entries, "audit log " + file + ": entries up to " + entries
           + " are not signed with an audit key, so anyone with access to the log could have written them; it will "
           + "not be continued with key '" + key.id() + "'. If it is a plain log you now want keyed, open it once with "
-          + "AuditLog.jsonlBuilder(path).key(key).reanchor(\"why\").build(), which signs it as it stands; otherwise "
-          + evidenceFix().substring(0, 1).toLowerCase(java.util.Locale.ROOT) + evidenceFix().substring(1));
+          + "AuditLog.jsonlBuilder(path).key(key).reanchor(\"why\").build(), which signs it as it stands. If it was "
+          + "keyed, someone rewrote it: " + evidenceFix());
     }
   }
 
@@ -673,20 +673,25 @@ public final class JsonlAuditLog implements AuditLog, AutoCloseable {
 
   /** Copies {@code [from, to)} to the side file, cuts the log back to {@code from}, and records that. */
   private void moveAside(long from, long to, boolean torn) throws IOException {
-    byte[] bytes = new byte[(int) Math.min(Integer.MAX_VALUE - 8, to - from)];
-    readFully(ch, ByteBuffer.wrap(bytes), from);
     long completeLines = 0;
-    for (byte b : bytes) {
-      completeLines += b == '\n' ? 1 : 0;
+    boolean endsWithNewline = false;
+    ByteBuffer buf = ByteBuffer.allocate(CHUNK);
+    for (long pos = from; pos < to; pos += buf.limit()) { // streamed: whatever was appended may be large
+      buf.clear();
+      buf.limit((int) Math.min(CHUNK, to - pos));
+      readFully(ch, buf, pos);
+      for (int i = 0; i < buf.limit(); i++) {
+        completeLines += buf.get(i) == '\n' ? 1 : 0;
+      }
+      endsWithNewline = buf.get(buf.limit() - 1) == '\n';
     }
     boolean created = !Files.exists(asideFile);
     try (FileChannel aside = FileChannel.open(asideFile, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
         StandardOpenOption.APPEND)) {
-      ByteBuffer buf = ByteBuffer.wrap(bytes);
-      while (buf.hasRemaining()) {
-        aside.write(buf);
+      for (long pos = from; pos < to; ) {
+        pos += ch.transferTo(pos, to - pos, aside);
       }
-      if (bytes.length > 0 && bytes[bytes.length - 1] != '\n') {
+      if (!endsWithNewline) {
         aside.write(ByteBuffer.wrap(new byte[] {'\n'}));
       }
       aside.force(true);
