@@ -18,14 +18,16 @@ import org.jspecify.annotations.Nullable;
 final class ChainScan {
   /** A line longer than this is not an entry (and would not fit the buffer). */
   static final int MAX_LINE = 16 * 1024 * 1024;
-  private static final int CHUNK = 256 * 1024;
+  /** The read size of a scan over a whole file; a short scan starts smaller (the buffer grows for a long line). */
+  static final int CHUNK = 256 * 1024;
+  static final int SHORT_CHUNK = 16 * 1024;
 
   private final FileChannel ch;
   private final ChainHasher hasher;
   private final LineCheck line = new LineCheck();
   private final @Nullable OffsetIndex index;
   private final boolean stopAtFirstProblem;
-  private byte[] buf = new byte[CHUNK];
+  private byte[] buf;
 
   // The chain as far as it was followed.
   long expectedSeq;
@@ -66,6 +68,11 @@ final class ChainScan {
    * @param index where to record entry offsets (only while every line so far verified), or null
    */
   ChainScan(FileChannel ch, ChainHasher hasher, @Nullable OffsetIndex index, boolean stopAtFirstProblem) {
+    this(ch, hasher, index, stopAtFirstProblem, CHUNK);
+  }
+
+  ChainScan(FileChannel ch, ChainHasher hasher, @Nullable OffsetIndex index, boolean stopAtFirstProblem, int chunk) {
+    this.buf = new byte[chunk];
     this.ch = ch;
     this.hasher = hasher;
     this.index = index;

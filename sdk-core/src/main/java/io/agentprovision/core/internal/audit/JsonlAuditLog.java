@@ -12,7 +12,6 @@ import io.agentprovision.core.spi.AuditLog;
 import io.agentprovision.core.spi.AuditRecord;
 import io.agentprovision.core.spi.AuditVerification;
 import java.io.ByteArrayOutputStream;
-import java.io.EOFException;
 import java.io.IOException;
 import java.io.Writer;
 import java.nio.ByteBuffer;
@@ -72,7 +71,7 @@ public final class JsonlAuditLog implements AuditLog, AutoCloseable {
   /** How many commits a keyed log makes between head file checkpoints, unless told otherwise. */
   public static final int DEFAULT_KEYED_CHECKPOINT_EVERY = 64;
   private static final Logger LOG = LoggerFactory.getLogger(JsonlAuditLog.class);
-  private static final int CHUNK = 64 * 1024;
+  static final int CHUNK = 64 * 1024;
 
   /**
    * How to open a log.
@@ -371,7 +370,7 @@ public final class JsonlAuditLog implements AuditLog, AutoCloseable {
     return locked(c -> {
       refresh();
       List<AuditEntry> out = new ArrayList<>((int) Math.min(entries, 1 << 20));
-      forEachLine(0, end, (text, lineNo) -> {
+      Lines.forEachLine(ch, 0, end, (text, lineNo) -> {
         try {
           out.add(AuditCodec.fromLine(text));
         } catch (RuntimeException e) {
@@ -414,9 +413,9 @@ public final class JsonlAuditLog implements AuditLog, AutoCloseable {
             List.of("the log holds " + entries + " entries, fewer than the " + sequence + " verified before (truncated)"));
       }
       long[] from = Objects.requireNonNull(index.floor(sequence));
-      long at = skipLines(from[1], sequence - from[0]);
-      ChainScan scan = new ChainScan(ch, new ChainHasher(key), null, false).after(sequence - 1, AuditChain.GENESIS,
-          false, sequence - 1, at);
+      long at = Lines.skipLines(ch, from[1], sequence - from[0], end);
+      ChainScan scan = new ChainScan(ch, new ChainHasher(key), null, false, ChainScan.SHORT_CHUNK)
+          .after(sequence - 1, AuditChain.GENESIS, false, sequence - 1, at);
       scan.trustFirstLink = true;
       scan.run(at, end);
       List<String> problems = new ArrayList<>();
@@ -442,7 +441,7 @@ public final class JsonlAuditLog implements AuditLog, AutoCloseable {
 
   /** Whether the entry starting at {@code at} carries {@code hash} (its own hash was checked by the scan). */
   private boolean checkpointHash(long at, String hash) throws IOException {
-    String line = lineAt(at);
+    String line = Lines.lineAt(ch, at);
     int h = line.length() - 66;
     return h > 0 && line.regionMatches(h, hash, 0, hash.length()) && hash.length() == 64;
   }
@@ -466,7 +465,7 @@ public final class JsonlAuditLog implements AuditLog, AutoCloseable {
     while (pos < upTo) {
       buf.clear();
       buf.limit((int) Math.min(CHUNK, upTo - pos));
-      readFully(channel(), buf, pos);
+      Lines.readFully(channel(), buf, pos);
       int lastNewline = -1;
       for (int i = buf.limit() - 1; i >= 0; i--) {
         if (buf.get(i) == '\n') {
@@ -475,7 +474,7 @@ public final class JsonlAuditLog implements AuditLog, AutoCloseable {
         }
       }
       if (lastNewline < 0) { // a line longer than the chunk: write it whole
-        String line = lineAt(pos);
+        String line = Lines.lineAt(channel(), pos);
         out.write(line);
         out.write('\n');
         pos += line.getBytes(StandardCharsets.UTF_8).length + 1L;
@@ -679,7 +678,7 @@ public final class JsonlAuditLog implements AuditLog, AutoCloseable {
     for (long pos = from; pos < to; pos += buf.limit()) { // streamed: whatever was appended may be large
       buf.clear();
       buf.limit((int) Math.min(CHUNK, to - pos));
-      readFully(ch, buf, pos);
+      Lines.readFully(ch, buf, pos);
       for (int i = 0; i < buf.limit(); i++) {
         completeLines += buf.get(i) == '\n' ? 1 : 0;
       }
@@ -873,7 +872,7 @@ public final class JsonlAuditLog implements AuditLog, AutoCloseable {
     }
     long size = ch.size();
     byte[] found = new byte[(int) Math.max(0, Math.min(size, f.to()) - f.from())];
-    readFully(ch, ByteBuffer.wrap(found), f.from());
+    Lines.readFully(ch, ByteBuffer.wrap(found), f.from());
     boolean ours = Arrays.equals(found, 0, found.length, f.bytes(), 0, found.length);
     HeadFile.Read read = readHead();
     Head recorded = read == null ? null : read.head();
@@ -1058,7 +1057,7 @@ public final class JsonlAuditLog implements AuditLog, AutoCloseable {
     }
     AuditEntry e = last;
     if (e == null) {
-      String line = lastLine(end);
+      String line = Lines.lastLine(ch, end);
       try {
         e = AuditCodec.fromLine(line);
       } catch (RuntimeException bad) {
@@ -1068,125 +1067,6 @@ public final class JsonlAuditLog implements AuditLog, AutoCloseable {
       last = e;
     }
     return e;
-  }
-
-  /** Streams the lines in {@code [from, to)} as text, with their line numbers. */
-  private void forEachLine(long from, long to, LineSink sink) throws IOException {
-    ByteBuffer buf = ByteBuffer.allocate(CHUNK);
-    long pos = from;
-    long lineNo = 0;
-    byte[] carry = new byte[0];
-    while (pos < to) {
-      buf.clear();
-      buf.limit((int) Math.min(CHUNK, to - pos));
-      readFully(ch, buf, pos);
-      int start = 0;
-      for (int i = 0; i < buf.limit(); i++) {
-        if (buf.get(i) != '\n') {
-          continue;
-        }
-        String text;
-        if (carry.length > 0) {
-          byte[] joined = Arrays.copyOf(carry, carry.length + i - start);
-          System.arraycopy(buf.array(), start, joined, carry.length, i - start);
-          text = new String(joined, StandardCharsets.UTF_8);
-          carry = new byte[0];
-        } else {
-          text = new String(buf.array(), start, i - start, StandardCharsets.UTF_8);
-        }
-        sink.line(text, ++lineNo);
-        start = i + 1;
-      }
-      if (start < buf.limit()) {
-        byte[] more = Arrays.copyOf(carry, carry.length + buf.limit() - start);
-        System.arraycopy(buf.array(), start, more, carry.length, buf.limit() - start);
-        carry = more;
-      }
-      pos += buf.limit();
-    }
-  }
-
-  private interface LineSink {
-    void line(String text, long lineNo);
-  }
-
-  /** The offset after skipping {@code count} lines from {@code from}. */
-  private long skipLines(long from, long count) throws IOException {
-    if (count == 0) {
-      return from;
-    }
-    ByteBuffer buf = ByteBuffer.allocate(CHUNK);
-    long pos = from;
-    long left = count;
-    while (pos < end) {
-      buf.clear();
-      buf.limit((int) Math.min(CHUNK, end - pos));
-      readFully(ch, buf, pos);
-      for (int i = 0; i < buf.limit(); i++) {
-        if (buf.get(i) == '\n' && --left == 0) {
-          return pos + i + 1;
-        }
-      }
-      pos += buf.limit();
-    }
-    return end;
-  }
-
-  /** The line starting at {@code at}, without its newline. */
-  private String lineAt(long at) throws IOException {
-    ByteArrayOutputStream out = new ByteArrayOutputStream(512);
-    ByteBuffer buf = ByteBuffer.allocate(4096);
-    long pos = at;
-    while (true) {
-      buf.clear();
-      int n = ch.read(buf, pos);
-      if (n <= 0) {
-        break;
-      }
-      for (int i = 0; i < n; i++) {
-        if (buf.get(i) == '\n') {
-          out.write(buf.array(), 0, i);
-          return out.toString(StandardCharsets.UTF_8);
-        }
-      }
-      out.write(buf.array(), 0, n);
-      pos += n;
-    }
-    return out.toString(StandardCharsets.UTF_8);
-  }
-
-  /** The last complete line ending at {@code end} (which is just past its newline). */
-  private String lastLine(long endOffset) throws IOException {
-    long stop = endOffset - 1;
-    long start = 0;
-    ByteBuffer buf = ByteBuffer.allocate(4096);
-    long pos = stop;
-    search:
-    while (pos > 0) {
-      int len = (int) Math.min(buf.capacity(), pos);
-      buf.clear();
-      buf.limit(len);
-      readFully(ch, buf, pos - len);
-      for (int i = len - 1; i >= 0; i--) {
-        if (buf.get(i) == '\n') {
-          start = pos - len + i + 1;
-          break search;
-        }
-      }
-      pos -= len;
-    }
-    ByteBuffer line = ByteBuffer.allocate((int) (stop - start));
-    readFully(ch, line, start);
-    return new String(line.array(), StandardCharsets.UTF_8);
-  }
-
-  private static void readFully(FileChannel ch, ByteBuffer buf, long at) throws IOException {
-    long base = at - buf.position();
-    while (buf.hasRemaining()) {
-      if (ch.read(buf, base + buf.position()) < 0) {
-        throw new EOFException("the file ended before byte " + (base + buf.limit()));
-      }
-    }
   }
 
   private static long earliest(long a, long b) {
