@@ -20,7 +20,7 @@ final class Lines {
     byte[] carry = new byte[0];
     while (pos < to) {
       buf.clear();
-      buf.limit((int) Math.min(JsonlAuditLog.CHUNK, to - pos));
+      buf.limit((int) Math.min(buf.capacity(), to - pos));
       readFully(ch, buf, pos);
       int start = 0;
       for (int i = 0; i < buf.limit(); i++) {
@@ -63,7 +63,7 @@ final class Lines {
     long left = count;
     while (pos < end) {
       buf.clear();
-      buf.limit((int) Math.min(JsonlAuditLog.CHUNK, end - pos));
+      buf.limit((int) Math.min(buf.capacity(), end - pos));
       readFully(ch, buf, pos);
       for (int i = 0; i < buf.limit(); i++) {
         if (buf.get(i) == '\n' && --left == 0) {
