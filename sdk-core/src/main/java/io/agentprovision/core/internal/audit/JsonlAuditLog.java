@@ -72,6 +72,8 @@ public final class JsonlAuditLog implements AuditLog, AutoCloseable {
   public static final int DEFAULT_KEYED_CHECKPOINT_EVERY = 64;
   private static final Logger LOG = LoggerFactory.getLogger(JsonlAuditLog.class);
   static final int CHUNK = 64 * 1024;
+  /** How many commits in a row one appender may lead before handing over. */
+  private static final int MAX_ROUNDS_LED = 4;
 
   /**
    * How to open a log.
@@ -253,9 +255,16 @@ public final class JsonlAuditLog implements AuditLog, AutoCloseable {
           fail(drain(), e); // the log cannot be continued: every queued append learns it now
           return null;
         }
-        List<Pending> batch = drain();
-        if (!batch.isEmpty()) {
-          commit(batch);
+        // Keep leading while appends queue up (a few rounds, so this caller is not held for long):
+        // handing over to a follower costs a thread switch, which on a busy machine can take longer
+        // than the commit.
+        for (int round = 0; round < MAX_ROUNDS_LED; round++) {
+          List<Pending> batch = drain();
+          if (batch.isEmpty()) {
+            break;
+          }
+          commit(batch); // under the same lock: nothing else wrote since the last round
+          wakeFollowers();
         }
         return null;
       });
@@ -308,6 +317,12 @@ public final class JsonlAuditLog implements AuditLog, AutoCloseable {
           Thread.currentThread().interrupt();
         }
       }
+    }
+  }
+
+  private void wakeFollowers() {
+    synchronized (turn) {
+      turn.notifyAll();
     }
   }
 
