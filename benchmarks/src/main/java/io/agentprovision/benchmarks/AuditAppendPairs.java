@@ -32,14 +32,16 @@ import java.util.concurrent.atomic.AtomicLong;
  * file, the median ratio of rounds and its range.
  *
  * <pre>{@code
- * java -cp benchmarks/target/benchmarks.jar io.agentprovision.benchmarks.AuditAppendPairs [rounds] [sliceMillis]
+ * java -cp benchmarks/target/benchmarks.jar io.agentprovision.benchmarks.AuditAppendPairs [rounds] [sliceMillis] [plain]
  * }</pre>
+ *
+ * <p>With {@code plain} only the plain log is measured, which lets the class run against an SDK
+ * from before keyed logs existed (put it first on the class path) for a before-and-after pair.
  */
 public final class AuditAppendPairs {
   private static final AuditRecord RECORD = AuditRecords.record(1);
   private static final byte[] LINE =
       (AuditCodec.toLine(AuditChain.link(null, RECORD)) + "\n").getBytes(StandardCharsets.UTF_8);
-  private static final AuditKey KEY = AuditKey.of("bench", Secret.of("benchmark-audit-key-0123456789abcdef0123"));
 
   private AuditAppendPairs() {}
 
@@ -54,7 +56,8 @@ public final class AuditAppendPairs {
     PrintStream out = new PrintStream(System.out, true, StandardCharsets.UTF_8);
     out.println("| log | threads | rounds | median ratio (log ÷ raw) | min | max | median log ops/s | median raw ops/s |");
     out.println("|---|---:|---:|---:|---:|---:|---:|---:|");
-    for (boolean keyed : new boolean[] {false, true}) {
+    boolean plainOnly = args.length > 2 && args[2].equals("plain");
+    for (boolean keyed : plainOnly ? new boolean[] {false} : new boolean[] {false, true}) {
       for (int threads : new int[] {1, 4}) {
         out.println(row(keyed, threads, rounds, slice));
       }
@@ -74,7 +77,7 @@ public final class AuditAppendPairs {
         }
         raw.force(false);
       };
-      AuditLog log = keyed ? AuditLog.jsonl(dir.resolve("audit.jsonl"), KEY) : AuditLog.jsonl(dir.resolve("audit.jsonl"));
+      AuditLog log = keyed ? Keyed.open(dir.resolve("audit.jsonl")) : AuditLog.jsonl(dir.resolve("audit.jsonl"));
       Target logTarget = () -> log.append(RECORD);
       rate(rawTarget, threads, slice); // warm-up
       rate(logTarget, threads, slice);
@@ -95,6 +98,13 @@ public final class AuditAppendPairs {
           median(logRates), median(rawRates));
     } finally {
       BenchFiles.delete(dir);
+    }
+  }
+
+  /** Kept apart so that a plain-only run never loads the key classes. */
+  private static final class Keyed {
+    static AuditLog open(Path file) {
+      return AuditLog.jsonl(file, AuditKey.of("bench", Secret.of("benchmark-audit-key-0123456789abcdef0123")));
     }
   }
 
