@@ -881,13 +881,9 @@ public final class JsonlAuditLog implements AuditLog, AutoCloseable {
    * names them, the commit happened after all: it is made durable and its appends complete.
    */
   private void settleInflight() throws IOException {
+    // It stays in flight until settled: an interrupt here (another thread cancelling) leaves it for
+    // the retry, which settles it again, so each append is either committed once or queued once.
     Inflight f = Objects.requireNonNull(inflight);
-    inflight = null;
-    for (Pending p : f.batch()) {
-      if (!p.done) {
-        queue.add(p); // until decided below: whatever happens here, they are either queued or done
-      }
-    }
     long size = ch.size();
     byte[] found = new byte[(int) Math.max(0, Math.min(size, f.to()) - f.from())];
     Lines.readFully(ch, ByteBuffer.wrap(found), f.from());
@@ -901,6 +897,7 @@ public final class JsonlAuditLog implements AuditLog, AutoCloseable {
     if (named) {
       ch.force(false);
       headChannel().force(false);
+      inflight = null;
       for (int i = 0; i < f.batch().size(); i++) {
         Pending p = f.batch().get(i);
         if (!p.done) {
@@ -915,6 +912,15 @@ public final class JsonlAuditLog implements AuditLog, AutoCloseable {
       ch.truncate(f.from());
       ch.force(true);
       LOG.debug("audit log {}: cut back {} bytes of a commit that did not complete", file, found.length);
+    }
+    inflight = null;
+    for (Pending p : f.batch()) {
+      if (!p.done) {
+        queue.add(p);
+      }
+    }
+    if (f.batch().isEmpty()) { // an entry the log writes about itself: write it again now
+      write(f.entries().stream().map(AuditEntry::record).toList());
     }
   }
 
