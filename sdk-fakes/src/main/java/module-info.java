@@ -4,7 +4,11 @@
  */
 module io.agentprovision.testing {
   exports io.agentprovision.testing;
+  exports io.agentprovision.testing.contract;
 
   requires transitive io.agentprovision.core;
   requires static org.jspecify;
+  // the contract tests (RunJournalContract, HostTakeoverContract) are JUnit tests for other modules to extend
+  requires static org.junit.jupiter.api;
+  requires static org.junit.jupiter.params;
 }

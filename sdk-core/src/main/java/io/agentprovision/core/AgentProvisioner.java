@@ -1,7 +1,9 @@
 package io.agentprovision.core;
 
+import io.agentprovision.core.approval.ApprovalDecision;
 import io.agentprovision.core.approval.ApprovalDeniedException;
 import io.agentprovision.core.approval.ApprovalGates;
+import io.agentprovision.core.approval.AwaitingApprovalException;
 import io.agentprovision.core.approval.CheckpointKind;
 import io.agentprovision.core.approval.CheckpointRequest;
 import io.agentprovision.core.catalog.Catalog;
@@ -14,6 +16,7 @@ import io.agentprovision.core.identity.Principal;
 import io.agentprovision.core.internal.Checks;
 import io.agentprovision.core.internal.engine.Engine;
 import io.agentprovision.core.internal.engine.EngineConfig;
+import io.agentprovision.core.journal.ApprovalRecord;
 import io.agentprovision.core.journal.RunRecord;
 import io.agentprovision.core.journal.RunStatus;
 import io.agentprovision.core.policy.LimitUsage;
@@ -44,11 +47,14 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -81,6 +87,13 @@ import org.jspecify.annotations.Nullable;
  * (independent steps concurrently) with every step journaled before its first side effect, and can
  * be {@link #resume resumed} after a crash or cancel without repeating a purchase. A failed run
  * undoes what it can and reports what it cannot.
+ *
+ * <p>Several hosts may share one journal, ledger, audit log and vault: a run is executed by one host
+ * at a time, under a lease in the journal ({@link Builder#leaseOwner}), renewed while it runs; when a
+ * host dies, another takes its runs over ({@link #resumeAbandoned}, or the {@link #startReaper
+ * reaper}). An approval gate may answer later ({@link ApprovalDecision#pending}): the run then parks
+ * without holding a thread ({@link AwaitingApprovalException}), and {@link #decide} on any host
+ * resumes it.
  */
 public final class AgentProvisioner implements AutoCloseable {
   /** How long a step may wait (polling, backing off) before it gives up, when not configured. */
@@ -93,6 +106,8 @@ public final class AgentProvisioner implements AutoCloseable {
   public static final String DEFAULT_DOMAIN_SERVICE = "registrar:domain";
   /** Threads of the step executor the provisioner creates when none is given. */
   public static final int DEFAULT_STEP_THREADS = 4;
+  /** How long a run's lease lasts unless its heartbeat renews it, when not configured. */
+  public static final Duration DEFAULT_LEASE_DURATION = EngineConfig.DEFAULT_LEASE_DURATION;
 
   private final Engine engine;
   private final List<ExecutorService> owned;
@@ -138,6 +153,11 @@ public final class AgentProvisioner implements AutoCloseable {
    * {@link #provisionAndDeploy} on the provisioner's run executor. Cancelling the future interrupts
    * the run: running steps stop where they can, the run is left {@code SUSPENDED}, and
    * {@link #resume} continues it.
+   *
+   * <p>A run that parks for an approval ({@link AwaitingApprovalException}) holds no thread, and the
+   * future stays incomplete: it completes when the run finishes after {@link #decide} (resumed on
+   * this host, or on another, which the {@link #startReaper reaper} notices); likewise for a run
+   * another host took over. Cancelling it then only stops the waiting.
    */
   public CompletableFuture<Deployment> provisionAndDeployAsync(ProvisionRequest request) {
     Objects.requireNonNull(request, "request");
@@ -145,11 +165,104 @@ public final class AgentProvisioner implements AutoCloseable {
     future.task = engine.config().runExecutor().submit(() -> {
       try {
         future.complete(provisionAndDeploy(request));
+      } catch (AwaitingApprovalException e) {
+        follow(e.run(), future);
+      } catch (RunLeasedException e) {
+        follow(e.run(), future);
       } catch (Throwable t) {
         future.completeExceptionally(t);
       }
     });
     return future;
+  }
+
+  private void follow(RunId run, CompletableFuture<Deployment> future) {
+    engine.maintenance().whenFinished(run).whenComplete((d, t) -> {
+      if (t != null) {
+        future.completeExceptionally(t);
+      } else {
+        future.complete(d);
+      }
+    });
+  }
+
+  // ---- approvals that wait in the journal ----------------------------------------------------
+
+  /**
+   * Decides a parked approval, from any host sharing the journal: the decision is journaled (dated
+   * by this provisioner's clock; after the approval's deadline it counts as {@code TIMED_OUT}),
+   * audited, and the run resumes on this host's run executor, under its lease, once nothing else
+   * keeps it waiting. Deciding an approval no longer pending changes nothing.
+   *
+   * <pre>{@code
+   * for (ApprovalRecord a : provisioner.pendingApprovals(agent)) {
+   *   ui.ask(a.title(), a.cost(), a.deadline());
+   * }
+   * // in the handler of the person's click:
+   * provisioner.decide(id, ApprovalDecision.approved("ada@example.com", "looks right", clock.instant()));
+   * }</pre>
+   *
+   * @return the approval as it stands afterwards ({@code outcome()} says what counted)
+   * @throws InvalidRequestException when there is no such approval, or {@code decision} is {@code PENDING}
+   */
+  public ApprovalRecord decide(String approvalId, ApprovalDecision decision) {
+    return engine.maintenance().decide(Objects.requireNonNull(approvalId, "approvalId"),
+        Objects.requireNonNull(decision, "decision"));
+  }
+
+  /** The approvals {@code agent}'s runs wait for, not yet past their deadline, oldest first: what a host's UI shows. */
+  public List<ApprovalRecord> pendingApprovals(AgentId agent) {
+    return engine.maintenance().pending(Objects.requireNonNull(agent, "agent"));
+  }
+
+  /** An approval by id, whatever it stands at. */
+  public Optional<ApprovalRecord> approval(String approvalId) {
+    return engine.config().journal().approval(Objects.requireNonNull(approvalId, "approvalId"));
+  }
+
+  /**
+   * Decides every approval past its deadline as {@code TIMED_OUT} (a denial), even when no thread
+   * waits for it, and resumes its run so that the step fails and nothing is charged for it. The
+   * {@link #startReaper reaper} calls this.
+   *
+   * @return the approvals it expired
+   */
+  public List<ApprovalRecord> expireApprovals() {
+    return engine.maintenance().expireApprovals();
+  }
+
+  // ---- runs whose host died ------------------------------------------------------------------
+
+  /**
+   * Takes over, in the background, every run that should be executing and that no host executes:
+   * {@code RUNNING} (or parked with every approval decided) with its lease expired or free. Each is
+   * resumed from the journal on this host's run executor, with the same idempotency keys, so nothing
+   * is bought twice. The {@link #startReaper reaper} calls this.
+   *
+   * @return each resumed run's future (completed when it finishes)
+   */
+  public Map<RunId, CompletableFuture<Deployment>> resumeAbandoned() {
+    return engine.maintenance().resumeAbandoned();
+  }
+
+  /**
+   * Starts the reaper: every {@code every}, on the provisioner's {@link Builder#scheduler scheduler},
+   * {@link #expireApprovals}, {@link #resumeAbandoned}, and completing the futures of runs that
+   * finished on another host. Close the returned {@link Reaper} to stop it; closing the provisioner
+   * stops it too.
+   *
+   * @param every between 1 second and 1 hour; a few times shorter than the lease duration is usual
+   */
+  public Reaper startReaper(Duration every) {
+    Duration e = Checks.within("every", every, Duration.ofSeconds(1), Duration.ofHours(1));
+    ScheduledExecutorService s = engine.config().scheduler();
+    return new Reaper(e, s.scheduleWithFixedDelay(engine.maintenance()::tick, e.toMillis(), e.toMillis(),
+        TimeUnit.MILLISECONDS));
+  }
+
+  /** Who this provisioner is to the other hosts sharing its journal: the owner of its leases. */
+  public String leaseOwner() {
+    return engine.config().leaseOwner();
   }
 
   private static final class CancellableRun extends CompletableFuture<Deployment> {
@@ -306,7 +419,7 @@ public final class AgentProvisioner implements AutoCloseable {
     return engine.config().audit();
   }
 
-  /** Stops the executors this provisioner created (not ones the host supplied). */
+  /** Stops the executors and the scheduler this provisioner created (not ones the host supplied). */
   @Override
   public void close() {
     for (ExecutorService e : owned) {
@@ -345,8 +458,47 @@ public final class AgentProvisioner implements AutoCloseable {
     private DomainNames domainNames = DomainNames.defaults();
     private HttpStack http = HttpStack.shared();
     private Duration verifyTimeout = DEFAULT_VERIFY_TIMEOUT;
+    private @Nullable ScheduledExecutorService scheduler;
+    private String leaseOwner = EngineConfig.Builder.defaultLeaseOwner();
+    private Duration leaseDuration = DEFAULT_LEASE_DURATION;
 
     private Builder() {}
+
+    /**
+     * Who this host is to the other hosts sharing the journal: the owner id of the run leases it
+     * takes. Distinct per host (per provisioner, when several in one process share a journal); the
+     * same after a restart, so that a restarted host takes its own runs back at once. Default: the
+     * host name and process id.
+     */
+    public Builder leaseOwner(String owner) {
+      if (owner == null || owner.isBlank() || owner.length() > 200) {
+        throw new InvalidRequestException("leaseOwner", owner == null || owner.isBlank() ? "is empty" : "is longer "
+            + "than 200 characters", "name the host, such as \"web-1\" or the pod name");
+      }
+      this.leaseOwner = owner.trim();
+      return this;
+    }
+
+    /**
+     * How long a run's lease lasts unless renewed; its heartbeat renews it every third of that while
+     * the run executes, and another host takes the run over once it expires. 10 seconds to 1 hour,
+     * default {@link AgentProvisioner#DEFAULT_LEASE_DURATION}. Longer than the clock skew between
+     * hosts and than a pause of the process (a long GC).
+     */
+    public Builder leaseDuration(Duration d) {
+      this.leaseDuration = Checks.within("leaseDuration", d, Duration.ofSeconds(10), Duration.ofHours(1));
+      return this;
+    }
+
+    /**
+     * Times lease heartbeats and the {@link AgentProvisioner#startReaper reaper}; the host keeps
+     * ownership. One daemon thread the provisioner owns when not set. Tests pass a virtual-time
+     * scheduler (sdk-fakes' {@code VirtualScheduler}).
+     */
+    public Builder scheduler(ScheduledExecutorService s) {
+      this.scheduler = Objects.requireNonNull(s, "scheduler");
+      return this;
+    }
 
     /** Who brokers accounts, resources and payment: {@code StripeProjects} or {@code DirectOrchestrator}. */
     public Builder orchestrator(Orchestrator o) {
@@ -515,12 +667,20 @@ public final class AgentProvisioner implements AutoCloseable {
         runs = Executors.newCachedThreadPool(daemon("agentprovision-run"));
         owned.add(runs);
       }
+      ScheduledExecutorService timer = scheduler;
+      if (timer == null) {
+        ScheduledThreadPoolExecutor t = new ScheduledThreadPoolExecutor(1, daemon("agentprovision-scheduler"));
+        t.setRemoveOnCancelPolicy(true);
+        timer = t;
+        owned.add(timer);
+      }
       EngineConfig config = EngineConfig.builder().orchestrator(orchestrator).deployers(deployers).identity(identity)
           .policy(policy).ledger(ledger).approvals(approvals).audit(audit).vault(vault).journal(journal)
           .listeners(listeners).clock(clock).sleeper(sleeper).ids(ids).stepExecutor(steps).runExecutor(runs)
           .stepTimeout(stepTimeout).approvalTimeout(approvalTimeout).failureAction(failureAction)
           .domainService(domainService).domainNames(domainNames)
-          .http(http).verifyTimeout(verifyTimeout).build();
+          .http(http).verifyTimeout(verifyTimeout).scheduler(timer).leaseOwner(leaseOwner)
+          .leaseDuration(leaseDuration).build();
       return new AgentProvisioner(new Engine(config), owned);
     }
 

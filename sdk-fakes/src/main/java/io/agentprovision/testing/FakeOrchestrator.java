@@ -139,6 +139,7 @@ public final class FakeOrchestrator implements Orchestrator {
   private final List<String> extraOffers;
   private final boolean termsCheckpoint;
   private final FaultInjector faults = new FaultInjector(METHODS);
+  private final byte[] stateSecret = new byte[32];
 
   private final Object lock = new Object();
   private final Map<String, Account> accounts = new LinkedHashMap<>();
@@ -162,6 +163,7 @@ public final class FakeOrchestrator implements Orchestrator {
     this.extraOffers = List.copyOf(b.extraOffers);
     this.termsCheckpoint = b.termsCheckpoint;
     this.cardOnFile = b.cardOnFile;
+    RANDOM.nextBytes(stateSecret);
     for (String[] pe : b.existing) {
       for (String provider : pe[0] == null ? catalogs.keySet() : List.of(pe[0])) {
         if (!catalogs.containsKey(provider)) {
@@ -302,7 +304,9 @@ public final class FakeOrchestrator implements Orchestrator {
         return a.view();
       }
     }
-    String state = randomHex(16);
+    // derived from the step's key (keyed by this fake's secret), so that a step run again after its run
+    // parked for the consent asks the same question and the person's answer, with this state, fits it
+    String state = stateFor(ctx.idempotencyKey());
     URI consent = URI.create("https://consent." + provider + ".fake/oauth2/authorize?client_id=" + name + "&state=" + state);
     ApprovalDecision decision = ctx.checkpoint(new CheckpointRequest(CheckpointKind.ACCOUNT_CONSENT,
         "Link your existing " + provider + " account " + email,
@@ -901,6 +905,17 @@ public final class FakeOrchestrator implements Orchestrator {
 
   private String requestId() {
     return newId("req_fake");
+  }
+
+  /** The consent request's state for the step with {@code key}: an HMAC of the key under this fake's secret. */
+  private String stateFor(String key) {
+    try {
+      javax.crypto.Mac mac = javax.crypto.Mac.getInstance("HmacSHA256");
+      mac.init(new javax.crypto.spec.SecretKeySpec(stateSecret, "HmacSHA256"));
+      return HexFormat.of().formatHex(mac.doFinal(key.getBytes(StandardCharsets.UTF_8)), 0, 16);
+    } catch (java.security.GeneralSecurityException e) {
+      throw new IllegalStateException("HmacSHA256 is missing from this JVM", e);
+    }
   }
 
   private static String randomHex(int bytes) {

@@ -83,6 +83,16 @@ public final class ScriptedApprovalGate implements ApprovalGate {
     return this;
   }
 
+  /**
+   * Answers checkpoints of this kind later: {@link ApprovalDecision#pending} at once, so the run parks
+   * until the test decides with {@code AgentProvisioner.decide(request.id(), decision)} (the ids are in
+   * {@link #requests(CheckpointKind)}).
+   */
+  public synchronized ScriptedApprovalGate defer(CheckpointKind kind) {
+    script.put(kind, r -> ApprovalDecision.pending("scripted: answered later", clock.instant()));
+    return this;
+  }
+
   /** Decides checkpoints of this kind with any function. */
   public synchronized ScriptedApprovalGate on(CheckpointKind kind, Function<ApprovalRequest, ApprovalDecision> decider) {
     script.put(kind, decider);

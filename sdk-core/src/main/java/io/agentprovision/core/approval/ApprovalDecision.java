@@ -20,7 +20,18 @@ import org.jspecify.annotations.Nullable;
 public record ApprovalDecision(Outcome outcome, String approver, String reason, Instant decidedAt,
     Map<String, String> response, @Nullable Secret credential) {
   /** Decision outcomes. */
-  public enum Outcome { APPROVED, DENIED, TIMED_OUT, ERROR }
+  public enum Outcome {
+    APPROVED,
+    DENIED,
+    TIMED_OUT,
+    ERROR,
+    /**
+     * Not a decision yet: the gate asked a person, who answers later through
+     * {@code AgentProvisioner.decide}. A step's checkpoint then parks its run without holding a
+     * thread; a checkpoint outside a run cannot wait and counts it as an error (a denial).
+     */
+    PENDING
+  }
 
   public ApprovalDecision {
     Objects.requireNonNull(outcome, "outcome");
@@ -40,6 +51,14 @@ public record ApprovalDecision(Outcome outcome, String approver, String reason, 
 
   public static ApprovalDecision timedOut(Instant at) {
     return new ApprovalDecision(Outcome.TIMED_OUT, "timeout", "no decision before the deadline", at, Map.of(), null);
+  }
+
+  /**
+   * "Asked; the answer comes later": what a gate returns when it has put the request to a person
+   * and will not wait for them on this thread (see {@link Outcome#PENDING}).
+   */
+  public static ApprovalDecision pending(String reason, Instant at) {
+    return new ApprovalDecision(Outcome.PENDING, "gate", reason, at, Map.of(), null);
   }
 
   public static ApprovalDecision error(String reason, Instant at) {

@@ -71,15 +71,55 @@ public final class ApprovalGates {
     Set<CheckpointKind> kinds = autoKinds.isEmpty() ? EnumSet.noneOf(CheckpointKind.class) : EnumSet.copyOf(autoKinds);
     kinds.removeAll(EnumSet.of(CheckpointKind.ACCOUNT_CONSENT, CheckpointKind.STEP_UP, CheckpointKind.PAYMENT_METHOD,
         CheckpointKind.ACTION_REQUIRED, CheckpointKind.RAISE_LIMIT, CheckpointKind.LOOKALIKE_DOMAIN));
-    return request -> {
-      boolean withinPolicy = request.cost() != null
-          ? !policy.requiresApproval(request.cost())
-          : !approvesSpend(request.kind());
-      if (kinds.contains(request.kind()) && withinPolicy && request.url() == null) {
-        return ApprovalDecision.approved(POLICY_APPROVER, "within policy: " + (request.cost() == null ? "no cost"
-            : request.cost() + " is not above " + policy.approvalThreshold()), request.requestedAt());
+    return new ApprovalGate() {
+      @Override
+      public ApprovalDecision decide(ApprovalRequest request) throws InterruptedException {
+        boolean withinPolicy = request.cost() != null
+            ? !policy.requiresApproval(request.cost())
+            : !approvesSpend(request.kind());
+        if (kinds.contains(request.kind()) && withinPolicy && request.url() == null) {
+          return ApprovalDecision.approved(POLICY_APPROVER, "within policy: " + (request.cost() == null ? "no cost"
+              : request.cost() + " is not above " + policy.approvalThreshold()), request.requestedAt());
+        }
+        return delegate.decide(request);
       }
-      return delegate.decide(request);
+
+      @Override
+      public void connect(ApprovalInbox inbox) {
+        delegate.connect(inbox); // a deferring delegate needs to know where later answers go
+      }
+    };
+  }
+
+  /**
+   * Asks later: every checkpoint of a run is answered {@link ApprovalDecision#pending} at once, so the
+   * run parks without holding a thread until a person decides through
+   * {@code AgentProvisioner.decide(approvalId, decision)} on any host sharing the journal (or the
+   * deadline passes: a denial). The host finds what waits with {@code pendingApprovals(agent)}. A
+   * checkpoint outside a run (raising a limit) cannot wait, and is denied saying so.
+   */
+  public static ApprovalGate deferred() {
+    return deferred(request -> {});
+  }
+
+  /**
+   * {@link #deferred()}, telling {@code onRequest} of each request as it parks (on the run's thread;
+   * keep it quick: post to a queue, a chat, a dashboard).
+   *
+   * <pre>{@code
+   * ApprovalGate gate = ApprovalGates.deferred(r -> slack.post(r.title() + ": /approvals/" + r.id()));
+   * }</pre>
+   */
+  public static ApprovalGate deferred(java.util.function.Consumer<ApprovalRequest> onRequest) {
+    Objects.requireNonNull(onRequest, "onRequest");
+    return request -> {
+      if (request.run() == null || request.step() == null) {
+        return ApprovalDecision.denied("deferred", "this checkpoint is not part of a run, so it cannot wait for a "
+            + "later answer; use a gate that answers at once for it", request.requestedAt());
+      }
+      onRequest.accept(request);
+      return ApprovalDecision.pending("asked; the answer comes through AgentProvisioner.decide(\"" + request.id()
+          + "\", decision)", request.requestedAt());
     };
   }
 

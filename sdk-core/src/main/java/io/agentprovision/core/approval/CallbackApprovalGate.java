@@ -1,6 +1,8 @@
 package io.agentprovision.core.approval;
 
+import io.agentprovision.core.InvalidRequestException;
 import io.agentprovision.core.Secret;
+import io.agentprovision.core.journal.ApprovalRecord;
 import io.agentprovision.core.spi.ApprovalGate;
 import java.time.Clock;
 import java.time.Duration;
@@ -32,11 +34,19 @@ import org.jspecify.annotations.Nullable;
  *
  * <p>Deadlines are measured on the injected clock. With a virtual clock, call
  * {@link #expireOverdue()} after moving it to time waiting requests out at once.
+ *
+ * <p>Given to a provisioner, the gate is {@link #connect connected} to it, and a checkpoint of a run
+ * no longer holds a thread: {@code decide} answers {@link ApprovalDecision#pending} at once, the run
+ * parks with the request in the journal, and {@link #approve}, {@link #deny}, {@link #respond} and
+ * {@link #stepUp} with its id decide it there (on any host sharing the journal) and resume the run;
+ * {@link #pending()} lists those requests too. A checkpoint outside a run (raising a limit) waits on
+ * its thread as before.
  */
 public final class CallbackApprovalGate implements ApprovalGate {
   private final Clock clock;
   private final Map<String, Pending> pending = new ConcurrentHashMap<>();
   private volatile Consumer<ApprovalRequest> listener = r -> {};
+  private volatile @Nullable ApprovalInbox inbox;
 
   private record Pending(ApprovalRequest request, CompletableFuture<ApprovalDecision> decision) {}
 
@@ -54,8 +64,18 @@ public final class CallbackApprovalGate implements ApprovalGate {
     return this;
   }
 
+  /** Parks the checkpoints of runs from now on: their answers go to {@code to}. */
+  @Override
+  public void connect(ApprovalInbox to) {
+    this.inbox = Objects.requireNonNull(to, "inbox");
+  }
+
   @Override
   public ApprovalDecision decide(ApprovalRequest request) throws InterruptedException {
+    if (inbox != null && request.run() != null && request.step() != null) {
+      listener.accept(request);
+      return ApprovalDecision.pending("asked through the host's UI", clock.instant());
+    }
     Pending p = new Pending(request, new CompletableFuture<>());
     pending.put(request.id(), p);
     try {
@@ -79,11 +99,17 @@ public final class CallbackApprovalGate implements ApprovalGate {
     }
   }
 
-  /** Requests waiting for a decision, oldest first. */
+  /** Requests waiting for a decision, oldest first: on a thread here, and parked in the journal. */
   public List<ApprovalRequest> pending() {
     List<ApprovalRequest> out = new ArrayList<>();
     for (Pending p : pending.values()) {
       out.add(p.request());
+    }
+    ApprovalInbox to = inbox;
+    if (to != null) {
+      for (ApprovalRecord a : to.pending()) {
+        out.add(a.toRequest());
+      }
     }
     out.sort((a, b) -> a.requestedAt().compareTo(b.requestedAt()));
     return out;
@@ -123,6 +149,20 @@ public final class CallbackApprovalGate implements ApprovalGate {
 
   private boolean complete(String id, ApprovalDecision d) {
     @Nullable Pending p = pending.get(Objects.requireNonNull(id, "id"));
-    return p != null && p.decision().complete(d);
+    if (p != null) {
+      return p.decision().complete(d);
+    }
+    ApprovalInbox to = inbox;
+    if (to == null) {
+      return false;
+    }
+    try {
+      ApprovalRecord r = to.decide(id, d);
+      // decided by this call: this answer counted (a late one counts as a time-out, and returns false)
+      return r.status() == ApprovalRecord.Status.DECIDED && r.outcome() == d.outcome()
+          && d.approver().equals(r.approver());
+    } catch (InvalidRequestException e) {
+      return false; // no such request
+    }
   }
 }

@@ -4,8 +4,17 @@ package io.agentprovision.core.journal;
 public enum RunStatus {
   /** Planned and journaled; nothing executed yet. */
   PLANNED,
-  /** Executing, or interrupted while executing (a crash): resumable. */
+  /**
+   * Executing, or interrupted while executing (a crash): resumable. Executed by the host holding
+   * the run's {@link Lease}; when that lease expires, another host may take the run over.
+   */
   RUNNING,
+  /**
+   * Parked: a step waits for a person's answer in the journal ({@link ApprovalRecord}), and no host
+   * executes the run or holds a thread for it. Deciding the approval (from any host sharing the
+   * journal), or its deadline passing, resumes it.
+   */
+  AWAITING_APPROVAL,
   /** Finished: the app is live. */
   SUCCEEDED,
   /** Failed; compensation has run (what could be undone was). Not resumable. */

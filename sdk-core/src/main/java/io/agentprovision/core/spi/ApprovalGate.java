@@ -1,6 +1,7 @@
 package io.agentprovision.core.spi;
 
 import io.agentprovision.core.approval.ApprovalDecision;
+import io.agentprovision.core.approval.ApprovalInbox;
 import io.agentprovision.core.approval.ApprovalRequest;
 
 /**
@@ -13,16 +14,33 @@ import io.agentprovision.core.approval.ApprovalRequest;
  * that cannot reach its human answers {@code ERROR}. The engine also treats an exception thrown
  * from {@code decide}, or an approval dated after the deadline, as a denial.
  *
+ * <p>A gate answers at once, or says "asked, answer later": {@link ApprovalDecision#pending} for a
+ * checkpoint of a run ({@link ApprovalRequest#run()} set) parks the run without holding a thread;
+ * the person's answer comes through {@code AgentProvisioner.decide(request.id(), decision)} (or the
+ * {@link ApprovalInbox} given to {@link #connect}) on any host sharing the journal, and the run
+ * resumes there. A checkpoint outside a run (raising a limit) cannot wait: {@code PENDING} counts as
+ * an error there.
+ *
  * <p>Shipped gates: {@link io.agentprovision.core.approval.ApprovalGates#policyDriven auto-approval of what
- * policy allows}, a {@link io.agentprovision.core.approval.ApprovalGates#console console prompt}, and
- * {@link io.agentprovision.core.approval.CallbackApprovalGate} for a host UI that answers later.
+ * policy allows}, a {@link io.agentprovision.core.approval.ApprovalGates#console console prompt},
+ * {@link io.agentprovision.core.approval.CallbackApprovalGate} for a host UI that answers later, and
+ * {@link io.agentprovision.core.approval.ApprovalGates#deferred()}, which parks every run checkpoint.
  */
 @FunctionalInterface
 public interface ApprovalGate {
   /**
-   * Blocks until the request is decided or its deadline passes.
+   * Decides the request: blocks until it is decided or its deadline passes, or, for a checkpoint of
+   * a run, may return {@link ApprovalDecision#pending} at once to answer later.
    *
    * @throws InterruptedException when the run is cancelled while waiting
    */
   ApprovalDecision decide(ApprovalRequest request) throws InterruptedException;
+
+  /**
+   * Called by each provisioner built with this gate, once, with where answers given after a
+   * {@code PENDING} go. A gate that answers later keeps it (a gate shared by several provisioners
+   * over one journal may keep any of them); gates that always answer at once ignore it, the default.
+   * Wrapping gates pass it on to the gates they wrap.
+   */
+  default void connect(ApprovalInbox inbox) {}
 }

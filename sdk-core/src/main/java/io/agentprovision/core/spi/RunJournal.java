@@ -4,10 +4,13 @@ import io.agentprovision.core.RunId;
 import io.agentprovision.core.StepId;
 import io.agentprovision.core.internal.journal.FileRunJournal;
 import io.agentprovision.core.internal.journal.InMemoryRunJournal;
+import io.agentprovision.core.journal.ApprovalRecord;
+import io.agentprovision.core.journal.Lease;
 import io.agentprovision.core.journal.RunRecord;
 import io.agentprovision.core.journal.RunStatus;
 import io.agentprovision.core.journal.StepRecord;
 import java.nio.file.Path;
+import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
 
@@ -19,6 +22,46 @@ import java.util.Optional;
  * <p>Writes are compare-and-set on {@code version}: {@link #saveRun} and {@link #saveStep} store a
  * record only if the stored one has {@code version - 1} (or, for version 0, none exists), so two
  * hosts resuming the same run never both run one step.
+ *
+ * <h2>Leases</h2>
+ *
+ * <p>A run is executed by one host at a time, the one holding its lease ({@link Lease#runName}); the
+ * steps that link an account or buy a plan for a person hold a lease named after that person and
+ * provider while they look for what another run already has and buy. A lease is a row keyed by its
+ * name: owner, token, expiry. Every lease operation is atomic with respect to every other operation
+ * on the same name, from every host sharing the store (a store shared by several JVMs makes them so
+ * with its own transactions or locks). Times are the caller's ({@code now}, {@code until}): a store
+ * never reads its own clock, so hosts' clocks must agree to well within a lease's duration, and tests
+ * drive leases in virtual time.
+ *
+ * <ul>
+ *   <li>{@link #acquireLease acquireLease(name, owner, now, until)} grants the lease when no lease on
+ *       {@code name} is stored, the stored one was released, it has expired ({@code expiresAt <= now}),
+ *       or it is held by the same {@code owner} (a host restarted under the same owner id takes its
+ *       runs back at once). The granted lease has {@code expiresAt = until} and a token one greater
+ *       than the previous token for {@code name}, released or expired ones included (1 for the first
+ *       ever): tokens never repeat for a name, even after a release. Otherwise nothing changes and
+ *       the result is empty. {@code until} must be after {@code now}.
+ *   <li>{@link #renewLease renewLease(held, until)} sets the stored lease's expiry to {@code until}
+ *       when the stored lease on {@code held.name()} has {@code held}'s owner and token, whether or
+ *       not it expired meanwhile (if nobody took it, nobody else acted under it); otherwise (taken
+ *       over, or released) nothing changes and the result is empty. The token stays.
+ *   <li>{@link #releaseLease releaseLease(held)} gives the lease up when the stored one has
+ *       {@code held}'s owner and token, and says whether it did. Afterwards {@link #lease} is empty
+ *       and anyone may acquire it; the token keeps counting.
+ *   <li>{@link #lease lease(name)} is the stored lease, expired or not; empty when there is none or
+ *       it was released.
+ * </ul>
+ *
+ * <h2>Parked approvals</h2>
+ *
+ * <p>{@link ApprovalRecord}s are stored by id, compare-and-set on {@code version} like runs and
+ * steps: {@link #saveApproval} stores a record only if the stored one has {@code version - 1} (or,
+ * for version 0, none with that id exists), so an approval is decided once even when two hosts
+ * decide it, or its deadline passes, at the same moment.
+ *
+ * <p>{@code RunJournalContract} in {@code sdk-fakes} is a JUnit test of this whole contract that any
+ * implementation extends to check itself.
  */
 public interface RunJournal {
   /** A journal in memory, for tests and short-lived hosts. */
@@ -56,4 +99,39 @@ public interface RunJournal {
 
   /** Every step of the run, in the order first saved. */
   List<StepRecord> steps(RunId run);
+
+  /**
+   * Acquires the lease on {@code name} for {@code owner} until {@code until}: granted when none is
+   * held at {@code now} by another owner (see the class documentation for the exact rule).
+   *
+   * @return the lease now held, with a new token; empty when another owner holds it unexpired
+   * @throws IllegalArgumentException when {@code until} is not after {@code now}
+   */
+  Optional<Lease> acquireLease(String name, String owner, Instant now, Instant until);
+
+  /**
+   * Extends {@code held} to {@code until} if it is still the stored tenure (same owner and token),
+   * expired or not.
+   *
+   * @return the lease as now stored; empty when it was taken over or released
+   */
+  Optional<Lease> renewLease(Lease held, Instant until);
+
+  /** Gives {@code held} up if it is still the stored tenure; returns whether it was. */
+  boolean releaseLease(Lease held);
+
+  /** The lease stored on {@code name}, expired or not; empty when there is none or it was released. */
+  Optional<Lease> lease(String name);
+
+  /** Stores the approval if the stored version is {@code record.version() - 1}; returns whether it did. */
+  boolean saveApproval(ApprovalRecord record);
+
+  /** The approval with this id. */
+  Optional<ApprovalRecord> approval(String id);
+
+  /** The approvals of one run, oldest first (by {@code requestedAt}, then id). */
+  List<ApprovalRecord> approvalsOf(RunId run);
+
+  /** Approvals with any of these statuses (all when none are given), across runs, oldest first (by {@code requestedAt}, then id). */
+  List<ApprovalRecord> approvals(ApprovalRecord.Status... statuses);
 }

@@ -61,6 +61,14 @@ public interface StepContext {
   /**
    * Puts a checkpoint to the human and waits for the answer.
    *
+   * <p>When the host's gate answers later, the run parks instead of waiting on a thread: this call
+   * throws an unchecked exception that must reach the engine (let it propagate, as a denial does),
+   * the step stops, and once the person answered it runs again from its start, on whichever host
+   * resumes the run; the same checkpoint, asked again at the same place, returns their answer.
+   * So ask the same question the second time: derive anything random in it (an OAuth {@code state})
+   * from {@link #idempotencyKey()}, and make no call with side effects that cannot be repeated
+   * before a checkpoint.
+   *
    * @return the approving decision, with any data the human's action returned
    * @throws io.agentprovision.core.approval.ApprovalDeniedException when it is denied, times out or the gate fails
    */

@@ -1,5 +1,6 @@
 package io.agentprovision.core.internal.engine;
 
+import io.agentprovision.core.RunId;
 import io.agentprovision.core.StepId;
 import io.agentprovision.core.StepKind;
 import io.agentprovision.core.approval.ApprovalDecision;
@@ -20,14 +21,26 @@ import org.jspecify.annotations.Nullable;
  * at the provider created for the principal's e-mail or linked with their consent (the
  * orchestrator puts the consent checkpoint). An account is never closed on failure: the report
  * says it stays.
+ *
+ * <p>One account per person per provider: the step runs under the person's lock
+ * ({@link PrincipalLock}), and an account another run already linked for them at the provider is
+ * reused, without asking them again.
  */
 final class AccountStep extends BaseStep<AccountStep.Linked> {
   static final StepId ID = StepId.of("account");
 
-  /** The account the run works in. */
-  record Linked(ProviderAccount account) {
+  /**
+   * The account the run works in.
+   *
+   * @param reusedFrom the run that linked it, when this run reused that run's account
+   */
+  record Linked(ProviderAccount account, @Nullable RunId reusedFrom) {
     Linked {
       Objects.requireNonNull(account, "account");
+    }
+
+    Linked(ProviderAccount account) {
+      this(account, null);
     }
   }
 
@@ -54,6 +67,15 @@ final class AccountStep extends BaseStep<AccountStep.Linked> {
   @Override
   public Linked run(StepRun ctx) {
     Principal p = ctx.requirePrincipal();
+    PrincipalLock.take(ctx);
+    for (PrincipalLock.Found<Linked> other : PrincipalLock.finishedElsewhere(ctx, ID, Linked.class)) {
+      ProviderAccount a = other.output().account();
+      if (a.provider().equals(provider)) {
+        ctx.audit("account.reused").key(ctx.idempotencyKey()).detail("provider", a.provider())
+            .detail("account", a.accountId()).detail("from_run", other.run().value()).record();
+        return new Linked(a, other.run());
+      }
+    }
     URI tos = terms;
     if (tos != null) {
       ApprovalDecision d = ctx.checkpoint(CheckpointRequest.visit(CheckpointKind.TERMS_OF_SERVICE,
@@ -77,6 +99,7 @@ final class AccountStep extends BaseStep<AccountStep.Linked> {
 
   @Override
   public String summary(Linked out) {
-    return out.account().accountId() + " (" + out.account().linkAction() + ")";
+    return out.account().accountId() + " (" + (out.reusedFrom() != null ? "reused from " + out.reusedFrom()
+        : out.account().linkAction()) + ")";
   }
 }

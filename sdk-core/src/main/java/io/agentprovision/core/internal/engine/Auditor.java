@@ -72,6 +72,12 @@ final class Auditor {
       return this;
     }
 
+    /** Who the entry is on behalf of, as already shown (such as a parked approval's {@code principal}). */
+    Entry principal(@Nullable String display) {
+      this.principal = display;
+      return this;
+    }
+
     /** Who the entry is on behalf of; recorded as the principal's display name. */
     Entry principal(@Nullable Principal p) {
       this.principal = p == null ? null : p.display();

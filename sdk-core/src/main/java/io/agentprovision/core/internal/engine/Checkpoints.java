@@ -38,6 +38,13 @@ final class Checkpoints {
     Recorder NONE = (request, decision) -> {};
 
     void decided(ApprovalRequest request, ApprovalDecision decision);
+
+    /**
+     * The gate said it asked a person who answers later ({@link ApprovalDecision.Outcome#PENDING}): a
+     * step's recorder parks the run here (it throws {@link Parking.Parked}). Returning means the
+     * caller cannot wait, and the answer counts as an error.
+     */
+    default void deferred(ApprovalRequest request) {}
   }
 
   Checkpoints(EngineConfig config, Events events, Auditor auditor) {
@@ -54,7 +61,11 @@ final class Checkpoints {
     m.put("reason", c.reason());
     m.put("cost", c.cost() == null ? null : c.cost().toString());
     m.put("url", c.url() == null ? null : c.url().toString());
-    m.put("details", c.details());
+    Map<String, String> details = new LinkedHashMap<>(c.details());
+    // the money held for a paid checkpoint is not part of the question: a step asking again after its
+    // run was parked or interrupted holds a new reservation for the same payment
+    details.remove("reservation");
+    m.put("details", details);
     return Digests.sha256Hex(Json.canonical(m));
   }
 
@@ -90,17 +101,27 @@ final class Checkpoints {
     } catch (RuntimeException e) {
       decision = ApprovalDecision.error("the approval gate failed: " + e.getClass().getSimpleName(), config.clock().instant());
     }
+    if (decision.outcome() == ApprovalDecision.Outcome.PENDING) {
+      recorder.deferred(request); // a step's checkpoint parks its run here
+      decision = ApprovalDecision.error("the approval gate answered later, and this checkpoint cannot wait: it is "
+          + "not part of a run's step", config.clock().instant());
+    }
     if (decision.approved() && decision.decidedAt().isAfter(request.deadline())) {
       decision = ApprovalDecision.timedOut(decision.decidedAt());
     }
     record(who, request, decision, recorder);
+    return verdict(c.title(), request.deadline(), decision);
+  }
+
+  /** Returns an approving decision; throws the denial or time-out any other is. */
+  static ApprovalDecision verdict(String title, Instant deadline, ApprovalDecision decision) {
     switch (decision.outcome()) {
       case APPROVED:
         return decision;
       case TIMED_OUT:
-        throw new ApprovalTimeoutException(c.title(), "no decision before " + request.deadline());
+        throw new ApprovalTimeoutException(title, "no decision before " + deadline);
       default:
-        throw new ApprovalDeniedException(c.title(), decision.approver(), decision.reason());
+        throw new ApprovalDeniedException(title, decision.approver(), decision.reason());
     }
   }
 

@@ -10,9 +10,11 @@ import io.agentprovision.core.ProvisionRequest;
 import io.agentprovision.core.ProvisioningEvent;
 import io.agentprovision.core.RunFailedException;
 import io.agentprovision.core.RunId;
+import io.agentprovision.core.RunLeasedException;
 import io.agentprovision.core.StepId;
 import io.agentprovision.core.approval.ApprovalDecision;
 import io.agentprovision.core.approval.ApprovalDeniedException;
+import io.agentprovision.core.approval.AwaitingApprovalException;
 import io.agentprovision.core.approval.CheckpointRequest;
 import io.agentprovision.core.audit.AuditVerification;
 import io.agentprovision.core.catalog.Catalog;
@@ -21,6 +23,7 @@ import io.agentprovision.core.deploy.DeployCredentials;
 import io.agentprovision.core.deploy.RotationRequest;
 import io.agentprovision.core.identity.IdentityRejectedException;
 import io.agentprovision.core.identity.Principal;
+import io.agentprovision.core.journal.ApprovalRecord;
 import io.agentprovision.core.journal.RunRecord;
 import io.agentprovision.core.journal.RunStatus;
 import io.agentprovision.core.journal.StepRecord;
@@ -43,6 +46,7 @@ import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.ExecutionException;
@@ -65,13 +69,16 @@ public final class Engine {
   private static final Logger LOG = LoggerFactory.getLogger(Engine.class);
 
   /** What a step execution reaches of the engine. */
-  record Services(EngineConfig config, Events events, Auditor auditor, Checkpoints checkpoints) {}
+  record Services(EngineConfig config, Events events, Auditor auditor, Checkpoints checkpoints, Parking parking) {}
 
   private final EngineConfig config;
   private final Services services;
   private final Events events;
   private final Auditor auditor;
   private final Planner planner;
+  private final Maintenance maintenance;
+  /** The runs this engine executes now (their leases are this host's, whatever the clock says). */
+  private final Set<RunId> executing = java.util.concurrent.ConcurrentHashMap.newKeySet();
   /**
    * The last audit entry this engine saw verify: each run's end checks only what came after it, so
    * the check does not grow with the log (a full {@code audit().verify()} remains available).
@@ -89,8 +96,25 @@ public final class Engine {
     this.config = config;
     this.events = new Events(config.listeners());
     this.auditor = new Auditor(config.audit(), config.clock());
-    this.services = new Services(config, events, auditor, new Checkpoints(config, events, auditor));
+    this.services = new Services(config, events, auditor, new Checkpoints(config, events, auditor),
+        new Parking(config, events, auditor));
     this.planner = new Planner(config, flow);
+    this.maintenance = new Maintenance(this);
+    config.approvals().connect(maintenance);
+  }
+
+  /** Parked approvals, abandoned runs, and the futures of runs that finish in the background. */
+  public Maintenance maintenance() {
+    return maintenance;
+  }
+
+  Parking parking() {
+    return services.parking();
+  }
+
+  /** Whether this engine is executing {@code run} now. */
+  boolean executing(RunId run) {
+    return executing.contains(run);
   }
 
   public EngineConfig config() {
@@ -137,13 +161,25 @@ public final class Engine {
     RunRecord rec = RunRecord.builder(plan.runId(), req.agent(), req.provider(),
         RequestCodec.encode(req, plan.runId(), config.vault(), config.clock())).status(RunStatus.RUNNING)
         .createdAt(now).build();
-    if (!config.journal().saveRun(rec)) {
+    // the lease first: a host that sees the run RUNNING and its lease free may take it over
+    RunLease lease = RunLease.acquire(config, plan.runId(), "is being started by another host");
+    boolean saved;
+    try {
+      saved = config.journal().saveRun(rec);
+    } catch (RuntimeException e) {
+      lease.release();
+      throw e;
+    }
+    if (!saved) {
+      lease.release();
       return resume(plan.runId());
     }
     auditor.entry("run.started").run(plan.runId()).agent(req.agent()).detail("provider", req.provider())
         .detail("plan", String.valueOf(req.plan())).detail("app", req.app().name())
         .detail("orchestrator", config.orchestrator().name()).record();
-    return runLoop(new RunState(plan.runId(), req, plan, false, now), rec);
+    RunState rs = new RunState(plan.runId(), req, plan, false, now);
+    rs.lease = lease;
+    return runLoop(rs, rec);
   }
 
   public Deployment resume(RunId run) {
@@ -161,11 +197,25 @@ public final class Engine {
           "start a new run with the same request");
     }
     load(rs); // an entry that cannot be read stops the resume here, before it is recorded
-    RunRecord next = rec.next(RunStatus.RUNNING, null, config.clock().instant());
-    if (!config.journal().saveRun(next)) {
-      throw new AgentProvisionException("run " + run + " is being resumed by another host", null, true);
+    RunLease lease = RunLease.acquire(config, run, "is being executed by another host");
+    RunRecord next;
+    try {
+      // read again under the lease: the host that held it may have finished the run meanwhile
+      RunRecord cur = config.journal().run(run).orElse(rec);
+      if (cur.status() == RunStatus.SUCCEEDED || cur.status() == RunStatus.FAILED) {
+        lease.release();
+        return resume(run);
+      }
+      next = cur.next(RunStatus.RUNNING, null, config.clock().instant());
+      if (!config.journal().saveRun(next)) {
+        throw new AgentProvisionException("run " + run + " is being resumed by another host", null, true);
+      }
+      auditor.entry("run.resumed").run(run).agent(req.agent()).detail("previous_status", cur.status().name()).record();
+    } catch (RuntimeException e) {
+      lease.release();
+      throw e;
     }
-    auditor.entry("run.resumed").run(run).agent(req.agent()).detail("previous_status", rec.status().name()).record();
+    rs.lease = lease;
     return runLoop(rs, next);
   }
 
@@ -191,88 +241,161 @@ public final class Engine {
   }
 
   private Deployment runLoop(RunState rs, RunRecord rec) {
-    Instant started = config.clock().instant();
-    events.emit(new ProvisioningEvent.RunStarted(started, rs.run, rs.request.agent(), rs.request.provider(), rs.resumed));
-    Set<StepId> done = load(rs);
-    for (Step<?> s : rs.graph().steps()) {
-      if (done.contains(s.id())) {
-        events.emit(new ProvisioningEvent.StepFinished(config.clock().instant(), rs.run, s.id(), StepStatus.SKIPPED,
-            Duration.ZERO, "done before the resume"));
+    executing.add(rs.run);
+    boolean keepLease = false; // a crash, or a lease taken over: leave it as a dead process would
+    try {
+      Instant started = config.clock().instant();
+      events.emit(new ProvisioningEvent.RunStarted(started, rs.run, rs.request.agent(), rs.request.provider(),
+          rs.resumed));
+      Set<StepId> done = load(rs);
+      for (Step<?> s : rs.graph().steps()) {
+        if (done.contains(s.id())) {
+          events.emit(new ProvisioningEvent.StepFinished(config.clock().instant(), rs.run, s.id(), StepStatus.SKIPPED,
+              Duration.ZERO, "done before the resume"));
+        }
       }
-    }
-    ExecutorCompletionService<StepId> ecs = new ExecutorCompletionService<>(config.stepExecutor());
-    Map<Future<StepId>, StepId> running = new HashMap<>();
-    Set<StepId> submitted = new HashSet<>(done);
-    Throwable failure = null;
-    StepId failedStep = null;
-    Error crash = null;
-    InFlight inFlight = new InFlight();
-    while (true) {
-      if (failure == null && crash == null) {
-        for (Step<?> s : rs.graph().steps()) {
-          if (!submitted.contains(s.id()) && done.containsAll(s.dependsOn())) {
-            submitted.add(s.id());
-            running.put(ecs.submit(() -> {
-              // counted from the moment it runs: a task cancelled before it started never runs and never counts
-              inFlight.enter();
-              try {
-                if (rs.stopping || rs.failing) {
-                  throw new CancellationException("run " + rs.run + " is stopping; step " + s.id() + " not started");
+      ExecutorCompletionService<StepId> ecs = new ExecutorCompletionService<>(config.stepExecutor());
+      Map<Future<StepId>, StepId> running = new HashMap<>();
+      Set<StepId> submitted = new HashSet<>(done);
+      Throwable failure = null;
+      StepId failedStep = null;
+      Error crash = null;
+      RunLeasedException lost = null;
+      List<String> parked = new ArrayList<>();
+      InFlight inFlight = new InFlight();
+      while (true) {
+        if (failure == null && crash == null && lost == null) {
+          for (Step<?> s : rs.graph().steps()) {
+            if (!submitted.contains(s.id()) && done.containsAll(s.dependsOn())) {
+              submitted.add(s.id());
+              running.put(ecs.submit(() -> {
+                // counted from the moment it runs: a task cancelled before it started never runs and never counts
+                inFlight.enter();
+                try {
+                  if (rs.stopping || rs.failing) {
+                    throw new CancellationException("run " + rs.run + " is stopping; step " + s.id() + " not started");
+                  }
+                  runStep(rs, s);
+                  return s.id();
+                } finally {
+                  inFlight.exit();
                 }
-                runStep(rs, s);
-                return s.id();
-              } finally {
-                inFlight.exit();
-              }
-            }), s.id());
+              }), s.id());
+            }
           }
         }
-      }
-      if (running.isEmpty()) {
-        break;
-      }
-      Future<StepId> f;
-      try {
-        f = ecs.take();
-      } catch (InterruptedException e) {
-        stop(rs, running, inFlight);
-        suspend(rs, rec, "cancelled");
-        Thread.currentThread().interrupt();
-        throw new CancellationException("run " + rs.run + " was cancelled; resume it with AgentProvisioner.resume("
-            + rs.run + ")");
-      }
-      StepId id = running.remove(f);
-      try {
-        f.get();
-        done.add(id);
-      } catch (ExecutionException e) {
-        Throwable cause = e.getCause() != null ? e.getCause() : e;
-        if (cause instanceof Error err) {
-          if (crash == null) {
-            crash = err;
-            stop(rs, running, inFlight);
-            running.clear();
-          }
-        } else if (failure == null) {
-          failure = cause;
-          failedStep = id;
-          rs.failing = true;
+        if (running.isEmpty()) {
+          break;
         }
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        stop(rs, running, inFlight);
-        suspend(rs, rec, "cancelled");
-        throw new CancellationException("run " + rs.run + " was cancelled");
+        Future<StepId> f;
+        try {
+          f = ecs.take();
+        } catch (InterruptedException e) {
+          stop(rs, running, inFlight);
+          suspend(rs, rec, "cancelled");
+          Thread.currentThread().interrupt();
+          throw new CancellationException("run " + rs.run + " was cancelled; resume it with AgentProvisioner.resume("
+              + rs.run + ")");
+        }
+        StepId id = running.remove(f);
+        try {
+          f.get();
+          done.add(id);
+        } catch (ExecutionException e) {
+          Throwable cause = e.getCause() != null ? e.getCause() : e;
+          Parking.Parked park = Parking.Parked.in(cause);
+          if (cause instanceof Error err) {
+            if (crash == null) {
+              crash = err;
+              stop(rs, running, inFlight);
+              running.clear();
+            }
+          } else if (cause instanceof RunLeasedException l) {
+            if (lost == null) {
+              lost = l; // another host runs it now: stop everything here, write nothing more
+              stop(rs, running, inFlight);
+              running.clear();
+            }
+          } else if (park != null) {
+            parked.add(park.approvalId()); // its dependants wait; steps that do not depend on it go on
+          } else if (failure == null) {
+            failure = cause;
+            failedStep = id;
+            rs.failing = true;
+          }
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          stop(rs, running, inFlight);
+          suspend(rs, rec, "cancelled");
+          throw new CancellationException("run " + rs.run + " was cancelled");
+        }
+      }
+      if (crash != null) {
+        keepLease = true;
+        // a crash leaves the journal and the ledger as they were, for resume: exactly what a dead process would
+        throw crash;
+      }
+      if (lost != null || (rs.lease != null && rs.lease.lost())) {
+        keepLease = true;
+        throw lost != null ? lost : Objects.requireNonNull(rs.lease).lostException();
+      }
+      if (failure != null) {
+        services.parking().withdraw(rs.run, "the run failed at step " + failedStep);
+        throw fail(rs, rec, failedStep, failure, started);
+      }
+      if (!parked.isEmpty()) {
+        throw park(rs, rec, parked, started);
+      }
+      leaseCheck(rs);
+      return deployment(rs, true);
+    } catch (RunLeasedException e) {
+      keepLease = true;
+      throw e;
+    } finally {
+      executing.remove(rs.run);
+      RunLease l = rs.lease;
+      if (l != null) {
+        if (keepLease) {
+          l.abandon();
+        } else {
+          l.release();
+        }
       }
     }
-    if (crash != null) {
-      // a crash leaves the journal and the ledger as they were, for resume: exactly what a dead process would
-      throw crash;
+  }
+
+  /** Renews the run's lease before the engine writes the run's end. */
+  private static void leaseCheck(RunState rs) {
+    RunLease l = rs.lease;
+    if (l != null) {
+      l.check();
     }
-    if (failure != null) {
-      throw fail(rs, rec, failedStep, failure, started);
+  }
+
+  /**
+   * Parks the run: its steps that waited for approvals have stopped, and nothing else runs. The
+   * journal says {@code AWAITING_APPROVAL}; the lease is given up (by the caller's {@code finally});
+   * an approval decided while the steps were stopping resumes the run at once.
+   */
+  private AwaitingApprovalException park(RunState rs, RunRecord rec, List<String> approvalIds, Instant started) {
+    leaseCheck(rs);
+    Instant now = config.clock().instant();
+    RunRecord cur = config.journal().run(rs.run).orElse(rec);
+    config.journal().saveRun(cur.next(RunStatus.AWAITING_APPROVAL, null, now));
+    List<ApprovalRecord> waiting = new ArrayList<>();
+    for (String id : approvalIds) {
+      config.journal().approval(id).ifPresent(waiting::add);
     }
-    return deployment(rs, true);
+    auditor.entry("run.parked").run(rs.run).agent(rs.request.agent()).principal(rs.principal()).outcome("waiting")
+        .detail("approvals", String.join(",", approvalIds)).record();
+    String why = "waiting for " + String.join(", ", approvalIds);
+    events.emit(new ProvisioningEvent.RunFinished(now, rs.run, RunStatus.AWAITING_APPROVAL,
+        Duration.between(started, now), why));
+    if (waiting.stream().anyMatch(a -> a.status() != ApprovalRecord.Status.PENDING)) {
+      // decided while this host was still stopping the steps (so the decider could not take the lease)
+      maintenance.resumeAfterRelease(rs.run);
+    }
+    return new AwaitingApprovalException(rs.run, waiting);
   }
 
   /**
@@ -329,6 +452,7 @@ public final class Engine {
    * settles what certainly charged nothing and journals the failure.
    */
   private <O extends Record> void runStep(RunState rs, Step<O> s) {
+    leaseCheck(rs); // a host that lost the run stops here, before the step's first side effect
     StepRecord cur = config.journal().step(rs.run, s.id()).orElse(null);
     Instant now = config.clock().instant();
     String earlierKey = cur == null ? null : cur.idempotencyKey();
@@ -354,6 +478,17 @@ public final class Engine {
       if (rs.stopping) {
         throw e; // cancelled or crashed elsewhere: leave the step as the journal has it
       }
+      if (e instanceof RunLeasedException || (rs.lease != null && rs.lease.lost())) {
+        rs.stopping = true; // another host runs the run now: touch nothing
+        throw e;
+      }
+      Parking.Parked parked = Parking.Parked.in(e);
+      if (parked != null) {
+        // waiting for a person: the step stays RUNNING with its key; it runs again once they answered
+        events.emit(new ProvisioningEvent.StepFinished(config.clock().instant(), rs.run, s.id(), StepStatus.RUNNING,
+            Duration.between(now, config.clock().instant()), "waiting for approval " + parked.approvalId()));
+        throw parked;
+      }
       ctx.spending.settle(false, e);
       String msg = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
       config.journal().saveStep(ctx.record().next(config.clock().instant()).status(StepStatus.FAILED).error(msg).build());
@@ -362,6 +497,8 @@ public final class Engine {
       events.emit(new ProvisioningEvent.StepFinished(config.clock().instant(), rs.run, s.id(), StepStatus.FAILED,
           Duration.between(now, config.clock().instant()), msg));
       throw e;
+    } finally {
+      ctx.done();
     }
   }
 
@@ -379,6 +516,7 @@ public final class Engine {
 
   private RuntimeException fail(RunState rs, RunRecord rec, @Nullable StepId failedStep, Throwable failure,
       Instant started) {
+    leaseCheck(rs); // the run is another host's now: it decides what to undo
     List<String> undone = new ArrayList<>();
     List<String> notUndone = new ArrayList<>();
     boolean suspend = config.failureAction() == FailureAction.SUSPEND;

@@ -24,6 +24,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.ExecutorService;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.atomic.AtomicReference;
 import org.jspecify.annotations.Nullable;
 
@@ -36,7 +37,10 @@ public record EngineConfig(Orchestrator orchestrator, Map<String, Deployer> depl
     CredentialVault vault, RunJournal journal, List<ProvisioningListener> listeners, Clock clock, Sleeper sleeper,
     IdGenerator ids, ExecutorService stepExecutor, ExecutorService runExecutor, Duration stepTimeout,
     Duration approvalTimeout, FailureAction failureAction, String domainService, DomainNames domainNames, HttpStack http,
-    Duration verifyTimeout) {
+    Duration verifyTimeout, ScheduledExecutorService scheduler, String leaseOwner, Duration leaseDuration) {
+
+  /** How long a run's lease lasts unless renewed, when not configured. */
+  public static final Duration DEFAULT_LEASE_DURATION = Duration.ofSeconds(60);
 
   /** The spend policy in force now (hosts may replace it while runs go on). */
   public SpendPolicy spendPolicy() {
@@ -72,8 +76,28 @@ public record EngineConfig(Orchestrator orchestrator, Map<String, Deployer> depl
     private DomainNames domainNames = DomainNames.defaults();
     private HttpStack http = HttpStack.shared();
     private Duration verifyTimeout = Duration.ofMinutes(3);
+    private @Nullable ScheduledExecutorService scheduler;
+    private String leaseOwner = defaultLeaseOwner();
+    private Duration leaseDuration = DEFAULT_LEASE_DURATION;
 
     private Builder() {}
+
+    /** Times lease heartbeats (and whatever else the provisioner schedules); one daemon thread when not set. */
+    public Builder scheduler(ScheduledExecutorService s) {
+      this.scheduler = Objects.requireNonNull(s, "scheduler");
+      return this;
+    }
+
+    /** Who this host is to the other hosts sharing the journal: the owner of the leases it takes. */
+    public Builder leaseOwner(String owner) {
+      this.leaseOwner = Objects.requireNonNull(owner, "leaseOwner");
+      return this;
+    }
+
+    public Builder leaseDuration(Duration d) {
+      this.leaseDuration = Objects.requireNonNull(d, "leaseDuration");
+      return this;
+    }
 
     public Builder orchestrator(Orchestrator o) {
       this.orchestrator = Objects.requireNonNull(o, "orchestrator");
@@ -209,7 +233,33 @@ public record EngineConfig(Orchestrator orchestrator, Map<String, Deployer> depl
           audit != null ? audit : AuditLog.inMemory(), vault != null ? vault : CredentialVault.inMemory(),
           journal != null ? journal : RunJournal.inMemory(), List.copyOf(listeners), clock, sleeper, ids,
           Objects.requireNonNull(stepExecutor, "stepExecutor"), Objects.requireNonNull(runExecutor, "runExecutor"),
-          stepTimeout, approvalTimeout, failureAction, domainService, domainNames, http, verifyTimeout);
+          stepTimeout, approvalTimeout, failureAction, domainService, domainNames, http, verifyTimeout,
+          scheduler != null ? scheduler : heartbeatThread(), leaseOwner, leaseDuration);
+    }
+
+    /** One daemon thread: heartbeats are short journal writes, and it must never keep the JVM alive. */
+    private static ScheduledExecutorService heartbeatThread() {
+      java.util.concurrent.ScheduledThreadPoolExecutor e = new java.util.concurrent.ScheduledThreadPoolExecutor(1, r -> {
+        Thread t = new Thread(r, "agentprovision-scheduler");
+        t.setDaemon(true);
+        return t;
+      });
+      e.setRemoveOnCancelPolicy(true);
+      return e;
+    }
+
+    /**
+     * This process as a lease owner: the host name and the process id. Every provisioner of one
+     * process shares it, so a provisioner built again after a crash in the same process (or a test's
+     * second host over the same stores) takes the process's own runs back at once; hosts that share a
+     * journal across processes get distinct ones.
+     */
+    public static String defaultLeaseOwner() {
+      String host = System.getenv("HOSTNAME");
+      if (host == null || host.isBlank()) {
+        host = System.getenv("COMPUTERNAME");
+      }
+      return (host == null || host.isBlank() ? "host" : host.trim()) + ":" + ProcessHandle.current().pid();
     }
   }
 }

@@ -6,12 +6,21 @@ import io.agentprovision.core.approval.CheckpointKind;
 import io.agentprovision.core.catalog.ServiceOffering;
 import java.util.List;
 
-/** Subscribes to the plan the request names (such as {@code workers:paid}); see {@link ServiceStep}. */
+/**
+ * Subscribes to the plan the request names (such as {@code workers:paid}); see {@link ServiceStep}.
+ * One plan per account: a run finds the plan another run for the same person bought in the same
+ * account and reuses it ({@link PrincipalLock}).
+ */
 final class PlanStep extends ServiceStep {
   static final StepId ID = StepId.of("plan");
 
   PlanStep(ServiceOffering plan, List<StepId> dependsOn) {
     super(ID, StepKind.PLAN, plan, CheckpointKind.PAID_PLAN, dependsOn, "subscribe to plan " + plan.id()
         + (plan.pricing().description() != null ? " (" + plan.pricing().description() + ")" : ""));
+  }
+
+  @Override
+  boolean onePerPerson() {
+    return true;
   }
 }

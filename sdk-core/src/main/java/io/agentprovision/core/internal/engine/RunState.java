@@ -25,6 +25,8 @@ final class RunState {
   volatile boolean stopping;
   /** Set once a step has failed: steps not yet started are then not started. */
   volatile boolean failing;
+  /** The leases this execution holds; null outside the run loop (a rotation of a finished run). */
+  volatile @Nullable RunLease lease;
 
   RunState(RunId run, ProvisionRequest request, RunPlan plan, boolean resumed, Instant startedAt) {
     this.run = run;

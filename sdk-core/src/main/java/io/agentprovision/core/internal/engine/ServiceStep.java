@@ -4,6 +4,7 @@ import io.agentprovision.core.Deployment;
 import io.agentprovision.core.Money;
 import io.agentprovision.core.ProviderException;
 import io.agentprovision.core.ProvisionRequest;
+import io.agentprovision.core.RunId;
 import io.agentprovision.core.StepId;
 import io.agentprovision.core.StepKind;
 import io.agentprovision.core.approval.CheckpointKind;
@@ -28,10 +29,19 @@ import org.jspecify.annotations.Nullable;
  * {@link ResourceStep} are the two the first-day flow has.
  */
 abstract class ServiceStep extends BaseStep<ServiceStep.Provisioned> {
-  /** The resource and what it cost. */
-  record Provisioned(ResourceRef resource, @Nullable Money charged) implements ProvisionedResource {
+  /**
+   * The resource and what it cost.
+   *
+   * @param reusedFrom the run that bought it, when this run reused that run's purchase (and paid nothing)
+   */
+  record Provisioned(ResourceRef resource, @Nullable Money charged, @Nullable RunId reusedFrom)
+      implements ProvisionedResource {
     Provisioned {
       Objects.requireNonNull(resource, "resource");
+    }
+
+    Provisioned(ResourceRef resource, @Nullable Money charged) {
+      this(resource, charged, null);
     }
 
     @Override
@@ -55,8 +65,71 @@ abstract class ServiceStep extends BaseStep<ServiceStep.Provisioned> {
     return new Price(service.id(), service.pricing().isPaid(), checkpoint, service.pricing().minimum(), true);
   }
 
+  /**
+   * Whether a purchase of this step is shared by every run acting for the same person at the same
+   * provider (a plan: one per account), so that a run finds another's and reuses it.
+   */
+  boolean onePerPerson() {
+    return false;
+  }
+
   @Override
   public Provisioned run(StepRun ctx) {
+    if (!onePerPerson()) {
+      return provision(ctx);
+    }
+    for (int n = 1; ; n++) {
+      PrincipalLock.take(ctx);
+      Provisioned found = boughtElsewhere(ctx);
+      if (found != null) {
+        return found;
+      }
+      RunId paying = PrincipalLock.payingElsewhere(ctx, id());
+      if (paying == null) {
+        try {
+          return provision(ctx);
+        } catch (PrincipalLock.Lost lost) {
+          continue; // another run took the person's lock while this one was asking: look again
+        }
+      }
+      ctx.unlock(PrincipalLock.name(ctx.requirePrincipal(), ctx.request().provider()));
+      PrincipalLock.waitTurn(ctx, n, "run " + paying + " for the same person is paying for " + service.id()
+          + " and has not finished");
+    }
+  }
+
+  /** The same service another run for the same person bought in the same account, still active; null when none. */
+  private @Nullable Provisioned boughtElsewhere(StepRun ctx) {
+    String account = ctx.output(AccountStep.class).account().accountId();
+    for (PrincipalLock.Found<Provisioned> other : PrincipalLock.finishedElsewhere(ctx, id(), Provisioned.class)) {
+      ResourceRef ref = other.output().resource();
+      if (!ref.serviceId().equals(service.id())) {
+        continue;
+      }
+      AccountStep.Linked theirs = ctx.config().journal().step(other.run(), AccountStep.ID)
+          .map(s -> s.output() == null ? null : OutputCodec.decode(s.output(), AccountStep.Linked.class, other.run(),
+              AccountStep.ID)).orElse(null);
+      if (theirs == null || !theirs.account().accountId().equals(account)) {
+        continue;
+      }
+      ResourceState state;
+      try {
+        state = ctx.orchestrator().resource(ref, ctx);
+      } catch (RuntimeException e) {
+        continue; // cannot tell it is still active: not reused
+      }
+      if (state.status() != ResourceStatus.COMPLETE) {
+        continue;
+      }
+      RunId from = other.output().reusedFrom() != null ? other.output().reusedFrom() : other.run();
+      ctx.audit("resource.reused").key(ctx.idempotencyKey()).detail("service", service.id())
+          .detail("resource", ref.id()).detail("from_run", String.valueOf(from)).record();
+      return new Provisioned(ref, null, from);
+    }
+    return null;
+  }
+
+  private Provisioned provision(StepRun ctx) {
     ProvisionRequest req = ctx.request();
     SpendAuthorization auth = null;
     Money quote = null;
@@ -91,6 +164,9 @@ abstract class ServiceStep extends BaseStep<ServiceStep.Provisioned> {
   @Override
   public Compensation compensate(StepRun ctx, Provisioned out) {
     ResourceRef ref = out.resource();
+    if (out.reusedFrom() != null) {
+      return Compensation.NOTHING; // run reusedFrom bought it and keeps it
+    }
     ctx.orchestrator().remove(ref, ctx);
     Compensation c = Compensation.undone("removed " + ref.serviceId() + " (" + ref.id() + ")");
     return out.charged() == null ? c : c.andCannotUndo(out.charged() + " already charged for " + ref.serviceId()
@@ -99,7 +175,8 @@ abstract class ServiceStep extends BaseStep<ServiceStep.Provisioned> {
 
   @Override
   public String summary(Provisioned out) {
-    return out.resource().id() + (out.charged() != null ? " for " + out.charged() : "");
+    return out.resource().id() + (out.charged() != null ? " for " + out.charged() : "")
+        + (out.reusedFrom() != null ? " (reused from " + out.reusedFrom() + ")" : "");
   }
 
   /** Fails unless the provider says the resource is complete, with its reasons when it says otherwise. */

@@ -70,6 +70,9 @@ final class Spending {
       }
     }
     ctx.journal(b -> b.reservation(reservation.id()));
+    // journaled before the last look at the leases: a run that takes the person's lock over after this
+    // sees the reservation and waits for this step to settle, instead of buying the same thing
+    ctx.beforePaidCall(spend::release);
     return spend;
   }
 

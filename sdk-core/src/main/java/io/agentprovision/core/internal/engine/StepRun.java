@@ -10,6 +10,7 @@ import io.agentprovision.core.RunId;
 import io.agentprovision.core.Sleeper;
 import io.agentprovision.core.StepId;
 import io.agentprovision.core.approval.ApprovalDecision;
+import io.agentprovision.core.approval.ApprovalRequest;
 import io.agentprovision.core.approval.CheckpointRequest;
 import io.agentprovision.core.catalog.Catalog;
 import io.agentprovision.core.http.HttpStack;
@@ -25,6 +26,7 @@ import io.agentprovision.core.spi.StepContext;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -225,8 +227,96 @@ final class StepRun implements StepContext {
       return ApprovalDecision.approved(earlier.approver(), "approved before step " + id + " was interrupted",
           earlier.decidedAt());
     }
+    if (step != null) {
+      // a step of the run loop can wait for a person in the journal: an answer given since it parked is here
+      Parking.Answer waited = engine.parking().answer(rs.run, id, seq, fingerprint);
+      if (waited != null) {
+        journal(b -> b.decision(CheckpointDecision.of(seq, waited.asked(), fingerprint, waited.decision())));
+        return Checkpoints.verdict(request.title(), waited.asked().deadline(), waited.decision());
+      }
+    }
     return engine.checkpoints().ask(new Checkpoints.Asker(rs.run, id, agent(), principal()), request,
-        (asked, decision) -> journal(b -> b.decision(CheckpointDecision.of(seq, asked, fingerprint, decision))));
+        new Checkpoints.Recorder() {
+          @Override
+          public void decided(ApprovalRequest asked, ApprovalDecision decision) {
+            journal(b -> b.decision(CheckpointDecision.of(seq, asked, fingerprint, decision)));
+          }
+
+          @Override
+          public void deferred(ApprovalRequest asked) {
+            if (step != null) {
+              leaseCheck();
+              engine.parking().park(asked, seq, fingerprint);
+            }
+          }
+        });
+  }
+
+  // ---- leases --------------------------------------------------------------------------------
+
+  /** Renews the run's lease: a host that lost it stops here, before the side effect that follows. */
+  void leaseCheck() {
+    RunLease l = rs.lease;
+    if (l != null) {
+      l.check();
+    }
+  }
+
+  /** The person's lock this step holds ({@link PrincipalLock}), or null. */
+  private volatile @Nullable String heldLock;
+  private final List<Runnable> whenDone = new java.util.concurrent.CopyOnWriteArrayList<>();
+
+  /**
+   * Takes the lease {@code name} for the run; returns null when taken (released when the step ends),
+   * else the lease of the run that holds it.
+   */
+  io.agentprovision.core.journal.@Nullable Lease tryLock(String name) {
+    RunLease l = rs.lease;
+    if (l == null) {
+      return null; // executed outside a lease (a rotation): nothing to serialize with
+    }
+    io.agentprovision.core.journal.Lease holder = l.tryNamed(name);
+    if (holder == null) {
+      heldLock = name;
+      whenDone.add(() -> unlock(name));
+    }
+    return holder;
+  }
+
+  void unlock(String name) {
+    RunLease l = rs.lease;
+    if (l != null && name.equals(heldLock)) {
+      heldLock = null;
+      l.releaseNamed(name);
+    }
+  }
+
+  /**
+   * The last word before a paid call: the run's lease is renewed (a host that lost it stops), and a
+   * person's lock this step holds must still be its own, else {@code giveBack} runs and
+   * {@link PrincipalLock.Lost} sends the step back to look again for what another run bought.
+   */
+  void beforePaidCall(Runnable giveBack) {
+    leaseCheck();
+    String lock = heldLock;
+    RunLease l = rs.lease;
+    if (lock != null && l != null && !l.checkNamed(lock)) {
+      heldLock = null;
+      giveBack.run();
+      throw new PrincipalLock.Lost(lock);
+    }
+  }
+
+  /** Runs what the step left to do once its end is journaled (releasing a person's lock). */
+  void done() {
+    for (Runnable r : whenDone) {
+      try {
+        r.run();
+      } catch (RuntimeException e) {
+        // a lease that cannot be released expires on its own
+      }
+    }
+    whenDone.clear();
   }
 
   @Override

@@ -2,12 +2,15 @@ package io.agentprovision.core.internal.journal;
 
 import io.agentprovision.core.AgentId;
 import io.agentprovision.core.AgentProvisionException;
+import io.agentprovision.core.Money;
 import io.agentprovision.core.RunId;
 import io.agentprovision.core.StepId;
 import io.agentprovision.core.internal.fs.AtomicFiles;
 import io.agentprovision.core.approval.ApprovalDecision;
 import io.agentprovision.core.approval.CheckpointKind;
+import io.agentprovision.core.journal.ApprovalRecord;
 import io.agentprovision.core.journal.CheckpointDecision;
+import io.agentprovision.core.journal.Lease;
 import io.agentprovision.core.journal.RunRecord;
 import io.agentprovision.core.journal.RunStatus;
 import io.agentprovision.core.journal.StepRecord;
@@ -16,6 +19,7 @@ import io.agentprovision.core.spi.RunJournal;
 import io.agentprovision.core.wire.Digests;
 import io.agentprovision.core.wire.Json;
 import java.io.IOException;
+import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
@@ -42,6 +46,10 @@ import org.jspecify.annotations.Nullable;
  * the threads of this JVM and across processes. Reads go to the files, so a journal opened again
  * after a crash, or by another process, sees every run saved before.
  *
+ * <p>A run's file also holds its parked approvals ({@link ApprovalRecord}); leases live in
+ * {@code .leases.json} beside the run files, replaced the same way under the same lock, so that
+ * renewing a lease never rewrites a run's file.
+ *
  * <p>File names are the run id with characters outside {@code [A-Za-z0-9._-]} replaced, followed
  * by a hash of the id, so that ids differing only in case or in replaced characters never share a
  * file, on any file system. The files hold no secrets (see {@link RunRecord} and {@link StepRecord}).
@@ -52,12 +60,16 @@ public final class FileRunJournal implements RunJournal {
   private static final long VERSION = 2;
   private static final String SUFFIX = ".json";
 
+  private static final String LEASES_FORMAT = "agentprovision-leases";
+
   private final Path dir;
   private final Path lockFile;
+  private final Path leaseFile;
 
   private FileRunJournal(Path dir) {
     this.dir = dir;
     this.lockFile = dir.resolve(".journal.lock");
+    this.leaseFile = dir.resolve(".leases.json");
   }
 
   /** Opens the journal in {@code dir}, creating the directory when missing. */
@@ -109,18 +121,10 @@ public final class FileRunJournal implements RunJournal {
   public List<RunRecord> runs(RunStatus... statuses) {
     Set<RunStatus> wanted = Set.of(statuses);
     List<RunRecord> out = new ArrayList<>();
-    try (DirectoryStream<Path> files = Files.newDirectoryStream(dir, "*" + SUFFIX)) {
-      for (Path f : files) {
-        if (f.getFileName().toString().startsWith(".")) {
-          continue; // a temporary file left by a crash
-        }
-        Doc doc = read(f);
-        if (doc != null && doc.run != null && (wanted.isEmpty() || wanted.contains(doc.run.status()))) {
-          out.add(doc.run);
-        }
+    for (Doc doc : docs()) {
+      if (doc.run != null && (wanted.isEmpty() || wanted.contains(doc.run.status()))) {
+        out.add(doc.run);
       }
-    } catch (IOException e) {
-      throw new AgentProvisionException("cannot list the run journal " + dir + ": " + e, e);
     }
     out.sort(Comparator.comparing(RunRecord::createdAt).thenComparing(RunRecord::id));
     return out;
@@ -153,6 +157,172 @@ public final class FileRunJournal implements RunJournal {
   }
 
   @Override
+  public Optional<Lease> acquireLease(String name, String owner, Instant now, Instant until) {
+    return changeLease(name, slot -> Leases.acquire(slot, name, owner, now, until));
+  }
+
+  @Override
+  public Optional<Lease> renewLease(Lease held, Instant until) {
+    Objects.requireNonNull(until, "until");
+    return changeLease(held.name(), slot -> Leases.renew(slot, held, until));
+  }
+
+  @Override
+  public boolean releaseLease(Lease held) {
+    return changeLease(held.name(), slot -> Leases.release(slot, held)).isPresent();
+  }
+
+  @Override
+  public Optional<Lease> lease(String name) {
+    Objects.requireNonNull(name, "name");
+    Leases.Slot slot = readLeases().get(name);
+    return Optional.ofNullable(slot == null ? null : slot.lease());
+  }
+
+  private Optional<Lease> changeLease(String name, java.util.function.Function<Leases.@Nullable Slot, Leases.Change> op) {
+    Objects.requireNonNull(name, "name");
+    try {
+      return AtomicFiles.withLock(lockFile, ch -> {
+        Map<String, Leases.Slot> all = readLeases();
+        Leases.Change change = op.apply(all.get(name));
+        Leases.Slot store = change.store();
+        if (store != null) {
+          all.put(name, store);
+          AtomicFiles.replace(leaseFile, writeLeases(all));
+        }
+        return change.answer();
+      });
+    } catch (IOException e) {
+      throw new AgentProvisionException("cannot write the lease file " + leaseFile + ": " + e, e);
+    }
+  }
+
+  private Map<String, Leases.Slot> readLeases() {
+    String text;
+    try {
+      text = Files.readString(leaseFile, StandardCharsets.UTF_8);
+    } catch (NoSuchFileException e) {
+      return new LinkedHashMap<>();
+    } catch (IOException e) {
+      throw new AgentProvisionException("cannot read the lease file " + leaseFile + ": " + e, e);
+    }
+    try {
+      Map<String, Object> m = Json.parseObject(text);
+      if (!LEASES_FORMAT.equals(m.get("format"))) {
+        throw new IllegalArgumentException("it is not a lease file");
+      }
+      Map<String, Leases.Slot> out = new LinkedHashMap<>();
+      for (Object o : Json.list(m, "leases")) {
+        if (!(o instanceof Map<?, ?> raw)) {
+          throw new IllegalArgumentException("a lease is not an object");
+        }
+        Map<String, Object> l = cast(raw);
+        String name = required(l, "name");
+        String owner = Json.string(l, "owner");
+        String expires = Json.string(l, "expires_at");
+        long token = number(l, "token");
+        Lease lease = owner == null || expires == null ? null : new Lease(name, owner, token, Instant.parse(expires));
+        out.put(name, new Leases.Slot(lease, token));
+      }
+      return out;
+    } catch (RuntimeException e) {
+      throw new AgentProvisionException("the lease file " + leaseFile + " is unreadable: " + e.getMessage()
+          + "; delete it when no host runs (every run's lease is then free)", e);
+    }
+  }
+
+  private static byte[] writeLeases(Map<String, Leases.Slot> all) {
+    List<Object> leases = new ArrayList<>();
+    all.forEach((name, slot) -> {
+      Map<String, Object> l = new LinkedHashMap<>();
+      Lease lease = slot.lease();
+      l.put("name", name);
+      l.put("owner", lease == null ? null : lease.owner());
+      l.put("token", slot.lastToken());
+      l.put("expires_at", lease == null ? null : lease.expiresAt().toString());
+      leases.add(l);
+    });
+    Map<String, Object> m = new LinkedHashMap<>();
+    m.put("format", LEASES_FORMAT);
+    m.put("leases", leases);
+    return (Json.moshi().adapter(Object.class).serializeNulls().indent("  ").toJson(m) + "\n")
+        .getBytes(StandardCharsets.UTF_8);
+  }
+
+  @Override
+  public boolean saveApproval(ApprovalRecord record) {
+    Objects.requireNonNull(record, "record");
+    return update(record.run(), doc -> {
+      ApprovalRecord current = doc.approvals.get(record.id());
+      if (current == null && record.version() == 0 && find(record.id()) != null) {
+        return false; // the id is taken by another run's approval
+      }
+      if (!Versions.follows(current == null ? null : current.version(), record.version())) {
+        return false;
+      }
+      doc.approvals.put(record.id(), record);
+      return true;
+    });
+  }
+
+  @Override
+  public Optional<ApprovalRecord> approval(String id) {
+    return Optional.ofNullable(find(Objects.requireNonNull(id, "id")));
+  }
+
+  private @Nullable ApprovalRecord find(String id) {
+    for (Doc doc : docs()) {
+      ApprovalRecord a = doc.approvals.get(id);
+      if (a != null) {
+        return a;
+      }
+    }
+    return null;
+  }
+
+  @Override
+  public List<ApprovalRecord> approvalsOf(RunId run) {
+    Doc doc = read(fileOf(Objects.requireNonNull(run, "run")));
+    List<ApprovalRecord> out = doc == null ? new ArrayList<>() : new ArrayList<>(doc.approvals.values());
+    out.sort(Versions.OLDEST_FIRST);
+    return out;
+  }
+
+  @Override
+  public List<ApprovalRecord> approvals(ApprovalRecord.Status... statuses) {
+    Set<ApprovalRecord.Status> wanted = Set.of(statuses);
+    List<ApprovalRecord> out = new ArrayList<>();
+    for (Doc doc : docs()) {
+      for (ApprovalRecord a : doc.approvals.values()) {
+        if (wanted.isEmpty() || wanted.contains(a.status())) {
+          out.add(a);
+        }
+      }
+    }
+    out.sort(Versions.OLDEST_FIRST);
+    return out;
+  }
+
+  /** Every run file in the directory, read. */
+  private List<Doc> docs() {
+    List<Doc> out = new ArrayList<>();
+    try (DirectoryStream<Path> files = Files.newDirectoryStream(dir, "*" + SUFFIX)) {
+      for (Path f : files) {
+        if (f.getFileName().toString().startsWith(".")) {
+          continue; // a temporary file left by a crash, or the lease file
+        }
+        Doc doc = read(f);
+        if (doc != null) {
+          out.add(doc);
+        }
+      }
+    } catch (IOException e) {
+      throw new AgentProvisionException("cannot list the run journal " + dir + ": " + e, e);
+    }
+    return out;
+  }
+
+  @Override
   public String toString() {
     return "FileRunJournal{" + dir + "}";
   }
@@ -164,6 +334,7 @@ public final class FileRunJournal implements RunJournal {
     final RunId id;
     @Nullable RunRecord run;
     final LinkedHashMap<StepId, StepRecord> steps = new LinkedHashMap<>();
+    final LinkedHashMap<String, ApprovalRecord> approvals = new LinkedHashMap<>();
 
     Doc(RunId id) {
       this.id = id;
@@ -205,6 +376,11 @@ public final class FileRunJournal implements RunJournal {
       steps.add(stepMap(s));
     }
     m.put("steps", steps);
+    List<Object> approvals = new ArrayList<>();
+    for (ApprovalRecord a : doc.approvals.values()) {
+      approvals.add(approvalMap(a));
+    }
+    m.put("approvals", approvals);
     // indented, because people read these files when a run needs looking into
     return (Json.moshi().adapter(Object.class).serializeNulls().indent("  ").toJson(m) + "\n")
         .getBytes(StandardCharsets.UTF_8);
@@ -253,6 +429,52 @@ public final class FileRunJournal implements RunJournal {
     return m;
   }
 
+  private static Map<String, Object> approvalMap(ApprovalRecord a) {
+    Map<String, Object> m = new LinkedHashMap<>();
+    m.put("id", a.id());
+    m.put("step", a.step().value());
+    m.put("sequence", a.sequence());
+    m.put("agent", a.agent().value());
+    m.put("kind", a.kind().name());
+    m.put("title", a.title());
+    m.put("reason", a.reason());
+    m.put("cost", a.cost() == null ? null : a.cost().toString());
+    m.put("url", a.url() == null ? null : a.url().toString());
+    m.put("details", new LinkedHashMap<>(new java.util.TreeMap<>(a.details())));
+    m.put("principal", a.principal());
+    m.put("fingerprint", a.fingerprint());
+    m.put("requested_at", a.requestedAt().toString());
+    m.put("deadline", a.deadline().toString());
+    m.put("status", a.status().name());
+    m.put("outcome", a.outcome() == null ? null : a.outcome().name());
+    m.put("approver", a.approver());
+    m.put("decision_reason", a.decisionReason());
+    m.put("decided_at", a.decidedAt() == null ? null : a.decidedAt().toString());
+    m.put("handed_back", a.handedBack());
+    m.put("updated_at", a.updatedAt().toString());
+    m.put("version", a.version());
+    return m;
+  }
+
+  private static ApprovalRecord approval(Map<String, Object> m, RunId run) {
+    Map<String, String> details = new LinkedHashMap<>();
+    Json.object(m, "details").forEach((k, v) -> details.put(k, String.valueOf(v)));
+    String cost = Json.string(m, "cost");
+    String url = Json.string(m, "url");
+    String outcome = Json.string(m, "outcome");
+    String decidedAt = Json.string(m, "decided_at");
+    return new ApprovalRecord.Builder(required(m, "id"), run, StepId.of(required(m, "step")),
+        Math.toIntExact(number(m, "sequence")), AgentId.of(required(m, "agent")),
+        CheckpointKind.valueOf(required(m, "kind")), required(m, "title"), required(m, "reason"),
+        required(m, "fingerprint"), Instant.parse(required(m, "requested_at")), Instant.parse(required(m, "deadline")))
+        .cost(cost == null ? null : Money.parse(cost)).url(url == null ? null : URI.create(url)).details(details)
+        .principal(Json.string(m, "principal")).status(ApprovalRecord.Status.valueOf(required(m, "status")))
+        .outcome(outcome == null ? null : ApprovalDecision.Outcome.valueOf(outcome)).approver(Json.string(m, "approver"))
+        .decisionReason(Json.string(m, "decision_reason"))
+        .decidedAt(decidedAt == null ? null : Instant.parse(decidedAt)).handedBack(Json.string(m, "handed_back"))
+        .updatedAt(Instant.parse(required(m, "updated_at"))).version(number(m, "version")).build();
+  }
+
   private @Nullable Doc read(Path f) {
     String text;
     try {
@@ -281,6 +503,13 @@ public final class FileRunJournal implements RunJournal {
         }
         StepRecord s = step(cast(step), id);
         doc.steps.put(s.step(), s);
+      }
+      for (Object o : Json.list(m, "approvals")) { // absent in files written before approvals could park
+        if (!(o instanceof Map<?, ?> approval)) {
+          throw new IllegalArgumentException("an approval is not an object");
+        }
+        ApprovalRecord a = approval(cast(approval), id);
+        doc.approvals.put(a.id(), a);
       }
       return doc;
     } catch (RuntimeException e) { // whatever is wrong with the file, say which file

@@ -1,0 +1,26 @@
+package io.agentprovision.core.approval;
+
+import io.agentprovision.core.journal.ApprovalRecord;
+import java.util.List;
+
+/**
+ * Where answers given after a gate said {@link ApprovalDecision.Outcome#PENDING} go: the
+ * provisioner's journal-backed approvals, shared by every host using the same journal. A gate that
+ * defers gets one through {@link io.agentprovision.core.spi.ApprovalGate#connect}; hosts usually
+ * call {@code AgentProvisioner.decide} and {@code pendingApprovals} directly.
+ */
+public interface ApprovalInbox {
+  /**
+   * Decides the approval {@code approvalId} with {@code decision} (dated by the provisioner's
+   * clock; after the deadline it counts as {@code TIMED_OUT}) and resumes its run when nothing else
+   * keeps it waiting. Deciding an approval that is no longer pending changes nothing.
+   *
+   * @return the approval as it stands afterwards
+   * @throws io.agentprovision.core.InvalidRequestException when there is no such approval, or the
+   *     decision is itself {@code PENDING}
+   */
+  ApprovalRecord decide(String approvalId, ApprovalDecision decision);
+
+  /** Every approval still waiting for a person, oldest first. */
+  List<ApprovalRecord> pending();
+}

@@ -1,0 +1,155 @@
+package io.agentprovision.core.internal.engine;
+
+import io.agentprovision.core.AgentProvisionException;
+import io.agentprovision.core.RunId;
+import io.agentprovision.core.StepId;
+import io.agentprovision.core.http.Polling;
+import io.agentprovision.core.identity.Principal;
+import io.agentprovision.core.journal.Lease;
+import io.agentprovision.core.journal.RunRecord;
+import io.agentprovision.core.journal.RunStatus;
+import io.agentprovision.core.journal.StepRecord;
+import io.agentprovision.core.journal.StepStatus;
+import io.agentprovision.core.policy.Reservation;
+import io.agentprovision.core.wire.Digests;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * One account and one plan per person per provider. Runs acting for the same person (issuer and
+ * subject) at the same provider, on any host, take turns at the account and plan steps under a
+ * journal lease named after the person and the provider; under it a step first looks for what
+ * another run already linked or bought ({@link #finishedElsewhere}) and reuses it, and buys only
+ * when no other run has bought or may be buying it ({@link #payingElsewhere}).
+ *
+ * <p>The lease expires like any other, so a run that waited long may take it from a holder that is
+ * still at work; that is safe because a step journals its reservation before its last look at the
+ * lease ({@link StepRun#beforePaidCall}): a holder that lost the lease does not pay
+ * ({@link Lost} sends it back to look again), and a taker sees the holder's reservation and waits.
+ */
+final class PrincipalLock {
+  /** How long a step waits between looks while another run holds the person's lock or is paying. */
+  static final Polling.Backoff WAIT = new Polling.Backoff(Duration.ofMillis(500), Duration.ofSeconds(5));
+
+  private PrincipalLock() {}
+
+  /** The step's run no longer holds the person's lock it held: another run took it after it expired. */
+  static final class Lost extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+
+    Lost(String name) {
+      super("the lock " + name + " was taken over by another run", null, false, false);
+    }
+  }
+
+  /** What another run produced at a step, and which run it was. */
+  record Found<O>(RunId run, O output) {}
+
+  /**
+   * The lock's name: a hash of the person and the provider, so that no e-mail or subject appears in
+   * the lease table.
+   */
+  static String name(Principal p, String provider) {
+    return "principal:" + Digests.sha256Hex(p.issuer() + "\n" + p.subject() + "\n" + provider).substring(0, 40);
+  }
+
+  /** Takes the person's lock for {@code ctx}'s step, waiting while another run holds it; released when the step ends. */
+  static void take(StepRun ctx) {
+    String name = name(ctx.requirePrincipal(), ctx.request().provider());
+    for (int n = 1; ; n++) {
+      Lease holder = ctx.tryLock(name);
+      if (holder == null) {
+        return;
+      }
+      waitTurn(ctx, n, "run " + holder.owner() + " acts for the same person at " + ctx.request().provider()
+          + " and holds their account and plan steps");
+    }
+  }
+
+  /**
+   * Waits before looking again, in the step's time.
+   *
+   * @throws AgentProvisionException (retryable) once the step's deadline would pass
+   */
+  static void waitTurn(StepRun ctx, int n, String why) {
+    Duration wait = WAIT.after(n);
+    if (!ctx.clock().instant().plus(wait).isBefore(ctx.deadline())) {
+      throw new AgentProvisionException(why + "; step " + ctx.stepId() + " of run " + ctx.runId()
+          + " stopped waiting at its deadline: resume it once that run is done", null, true);
+    }
+    if (n == 1) {
+      ctx.progress("waiting: " + why);
+    }
+    try {
+      ctx.sleeper().sleep(wait);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new AgentProvisionException("interrupted while waiting: " + why, e, true);
+    }
+  }
+
+  /**
+   * What {@code step} produced in the other runs for the same person at the same provider, newest
+   * run first (runs that failed and were compensated are left out).
+   */
+  static <O extends Record> List<Found<O>> finishedElsewhere(StepRun ctx, StepId step, Class<O> type) {
+    List<Found<O>> out = new ArrayList<>();
+    for (RunRecord r : samePerson(ctx)) {
+      StepRecord s = ctx.config().journal().step(r.id(), step).orElse(null);
+      String json = s == null ? null : s.output();
+      if (s != null && s.status() == StepStatus.SUCCEEDED && json != null) {
+        out.add(new Found<>(r.id(), OutputCodec.decode(json, type, r.id(), step)));
+      }
+    }
+    return out;
+  }
+
+  /**
+   * Another run for the same person at the same provider whose {@code step} has started paying
+   * (a reservation journaled and still held, or committed) without finishing: its purchase may have
+   * gone through, so nobody else buys until it ends. Null when there is none.
+   */
+  static @Nullable RunId payingElsewhere(StepRun ctx, StepId step) {
+    for (RunRecord r : samePerson(ctx)) {
+      StepRecord s = ctx.config().journal().step(r.id(), step).orElse(null);
+      if (s == null || s.status() != StepStatus.RUNNING) {
+        continue;
+      }
+      for (String id : s.reservations()) {
+        Reservation res = ctx.config().ledger().reservation(id).orElse(null);
+        // held, committed or in doubt: anything but money given back
+        if (res != null && res.status() != Reservation.Status.RELEASED && res.status() != Reservation.Status.EXPIRED) {
+          return r.id();
+        }
+      }
+    }
+    return null;
+  }
+
+  /** The other runs acting for the same person at the same provider, newest first. */
+  private static List<RunRecord> samePerson(StepRun ctx) {
+    Principal me = ctx.requirePrincipal();
+    String provider = ctx.request().provider();
+    List<RunRecord> out = new ArrayList<>();
+    for (RunRecord r : ctx.config().journal().runs(RunStatus.RUNNING, RunStatus.AWAITING_APPROVAL,
+        RunStatus.SUCCEEDED, RunStatus.SUSPENDED)) {
+      if (r.id().equals(ctx.runId()) || !r.provider().equals(provider)) {
+        continue;
+      }
+      StepRecord id = ctx.config().journal().step(r.id(), IdentityStep.ID).orElse(null);
+      String json = id == null ? null : id.output();
+      if (json == null) {
+        continue;
+      }
+      IdentityStep.Attested a = OutputCodec.decode(json, IdentityStep.Attested.class, r.id(), IdentityStep.ID);
+      if (a.subject().equals(me.subject()) && a.issuer().equals(me.issuer())) {
+        out.add(r);
+      }
+    }
+    out.sort(Comparator.comparing(RunRecord::createdAt).thenComparing(RunRecord::id).reversed());
+    return out;
+  }
+}

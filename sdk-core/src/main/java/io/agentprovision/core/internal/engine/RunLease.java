@@ -1,0 +1,179 @@
+package io.agentprovision.core.internal.engine;
+
+import io.agentprovision.core.RunId;
+import io.agentprovision.core.RunLeasedException;
+import io.agentprovision.core.journal.Lease;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The leases one execution of a run holds in the journal: the run's own, which makes this host
+ * the one executing it, and the named ones its steps take (a person's account and plan, see
+ * {@link PrincipalLock}). A heartbeat on the engine's scheduler renews them every third of the
+ * lease duration while the run executes; {@link #check()} renews the run's lease before each step
+ * and each paid call, so a host whose lease was taken over stops before its next side effect.
+ *
+ * <p>A crash ({@link #abandon()}) stops the heartbeat and leaves the leases to expire, as a dead
+ * process would; any other end releases them.
+ */
+final class RunLease {
+  private static final Logger LOG = LoggerFactory.getLogger(RunLease.class);
+
+  private final EngineConfig config;
+  private final RunId run;
+  private volatile Lease held;
+  private volatile boolean lost;
+  private final Map<String, Lease> named = new ConcurrentHashMap<>();
+  private volatile @Nullable ScheduledFuture<?> heartbeat;
+
+  private RunLease(EngineConfig config, RunId run, Lease held) {
+    this.config = config;
+    this.run = run;
+    this.held = held;
+  }
+
+  /**
+   * Takes {@code run}'s lease for this host and starts its heartbeat.
+   *
+   * @throws RunLeasedException when another host holds it unexpired ({@code what} says what was refused)
+   */
+  static RunLease acquire(EngineConfig config, RunId run, String what) {
+    String name = Lease.runName(run);
+    Instant now = config.clock().instant();
+    Lease l = config.journal().acquireLease(name, config.leaseOwner(), now, now.plus(config.leaseDuration()))
+        .orElseThrow(() -> new RunLeasedException(run, config.journal().lease(name).orElse(null), what));
+    RunLease lease = new RunLease(config, run, l);
+    long every = Math.max(1, config.leaseDuration().toMillis() / 3);
+    try {
+      lease.heartbeat = config.scheduler().scheduleAtFixedRate(lease::beat, every, every, TimeUnit.MILLISECONDS);
+    } catch (java.util.concurrent.RejectedExecutionException e) {
+      // a closed provisioner: the run still holds its lease, renewed at each check
+      LOG.debug("run {}: no heartbeat, the scheduler is shut down", run);
+    }
+    return lease;
+  }
+
+  /** Whether this execution lost the run's lease (another host took the run over). */
+  boolean lost() {
+    return lost;
+  }
+
+  /**
+   * Renews the run's lease now, before a side effect.
+   *
+   * @throws RunLeasedException when the lease was taken over: this host must stop, touching nothing
+   */
+  void check() {
+    if (lost || !renew()) {
+      throw lostException();
+    }
+  }
+
+  RunLeasedException lostException() {
+    return new RunLeasedException(run, config.journal().lease(Lease.runName(run)).orElse(null),
+        "was taken over by another host after this host's lease expired; this host stopped before its next side effect");
+  }
+
+  private boolean renew() {
+    Optional<Lease> renewed = config.journal().renewLease(held, until());
+    if (renewed.isEmpty()) {
+      lost = true;
+      return false;
+    }
+    held = renewed.get();
+    return true;
+  }
+
+  private Instant until() {
+    return config.clock().instant().plus(config.leaseDuration());
+  }
+
+  /** The heartbeat: renews every lease held; never throws (a periodic task that throws is not run again). */
+  private void beat() {
+    try {
+      if (!lost && !renew()) {
+        LOG.warn("run {}: another host took the run's lease over; this host stops at its next step", run);
+      }
+      for (Map.Entry<String, Lease> e : named.entrySet()) {
+        config.journal().renewLease(e.getValue(), until()).ifPresentOrElse(l -> named.replace(e.getKey(), l),
+            () -> named.remove(e.getKey()));
+      }
+    } catch (RuntimeException e) {
+      LOG.warn("run {}: renewing its leases failed, tried again at the next beat: {}", run, e.toString());
+    }
+  }
+
+  // ---- named leases, held for the run (the owner is the run id) ------------------------------
+
+  /** Takes the lease on {@code name} for this run; returns the holder's lease when another run holds it. */
+  @Nullable Lease tryNamed(String name) {
+    Instant now = config.clock().instant();
+    Lease l = config.journal().acquireLease(name, run.value(), now, now.plus(config.leaseDuration())).orElse(null);
+    if (l == null) {
+      return config.journal().lease(name).orElse(null);
+    }
+    named.put(name, l);
+    return null;
+  }
+
+  /** Renews the named lease now; false when this run no longer holds it (another run took it after it expired). */
+  boolean checkNamed(String name) {
+    Lease l = named.get(name);
+    if (l == null) {
+      return false;
+    }
+    Optional<Lease> renewed = config.journal().renewLease(l, until());
+    if (renewed.isEmpty()) {
+      named.remove(name);
+      return false;
+    }
+    named.put(name, renewed.get());
+    return true;
+  }
+
+  void releaseNamed(String name) {
+    Lease l = named.remove(name);
+    if (l != null) {
+      config.journal().releaseLease(l);
+    }
+  }
+
+  // ---- the end of the execution --------------------------------------------------------------
+
+  /** Stops the heartbeat and gives every lease up: the run is finished, failed, suspended or parked. */
+  void release() {
+    stopHeartbeat();
+    for (String name : named.keySet()) {
+      releaseNamed(name);
+    }
+    if (!lost) {
+      config.journal().releaseLease(held);
+    }
+  }
+
+  /** Stops the heartbeat and leaves the leases to expire: the host crashed (or lost the run). */
+  void abandon() {
+    stopHeartbeat();
+    named.clear();
+  }
+
+  private void stopHeartbeat() {
+    ScheduledFuture<?> h = heartbeat;
+    if (h != null) {
+      h.cancel(false);
+    }
+  }
+
+  /** How long a lease lasts. */
+  Duration duration() {
+    return config.leaseDuration();
+  }
+}

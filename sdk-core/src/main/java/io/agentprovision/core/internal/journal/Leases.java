@@ -1,0 +1,57 @@
+package io.agentprovision.core.internal.journal;
+
+import io.agentprovision.core.journal.Lease;
+import java.time.Instant;
+import java.util.Objects;
+import java.util.Optional;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * The lease rules of {@link io.agentprovision.core.spi.RunJournal}, applied to what a store holds
+ * for one name: the lease (null when released) and the last token handed out. The stores call these
+ * under their own lock and write back the slot returned.
+ */
+final class Leases {
+  private Leases() {}
+
+  /** What a store keeps per lease name: the lease (null once released) and the last token given. */
+  record Slot(@Nullable Lease lease, long lastToken) {}
+
+  /** The result of an operation: the new slot to store (null: store nothing) and what to answer. */
+  record Change(@Nullable Slot store, Optional<Lease> answer) {
+    static Change none() {
+      return new Change(null, Optional.empty());
+    }
+  }
+
+  static Change acquire(@Nullable Slot slot, String name, String owner, Instant now, Instant until) {
+    Objects.requireNonNull(name, "name");
+    Objects.requireNonNull(owner, "owner");
+    if (!until.isAfter(now)) {
+      throw new IllegalArgumentException("a lease must end after it starts: " + until + " is not after " + now);
+    }
+    Lease held = slot == null ? null : slot.lease();
+    if (held != null && !held.expiredAt(now) && !held.owner().equals(owner)) {
+      return Change.none();
+    }
+    Lease granted = new Lease(name, owner, (slot == null ? 0 : slot.lastToken()) + 1, until);
+    return new Change(new Slot(granted, granted.token()), Optional.of(granted));
+  }
+
+  static Change renew(@Nullable Slot slot, Lease held, Instant until) {
+    Lease stored = slot == null ? null : slot.lease();
+    if (stored == null || !stored.sameTenure(held)) {
+      return Change.none();
+    }
+    Lease renewed = stored.until(until);
+    return new Change(new Slot(renewed, slot.lastToken()), Optional.of(renewed));
+  }
+
+  static Change release(@Nullable Slot slot, Lease held) {
+    Lease stored = slot == null ? null : slot.lease();
+    if (stored == null || !stored.sameTenure(held)) {
+      return Change.none();
+    }
+    return new Change(new Slot(null, slot.lastToken()), Optional.of(stored));
+  }
+}
