@@ -65,6 +65,25 @@ final class EngineHarness implements AutoCloseable {
         .token(TokenSpec.leastPrivilege().allowIps("203.0.113.0/24").ttl(java.time.Duration.ofDays(7)));
   }
 
+  /**
+   * Makes {@code n} people known to the identity provider, each by their own ID token
+   * ({@link #personToken}); from then on every request names its person. Runs that must each buy
+   * a plan act for different people: the engine buys one plan per person's account.
+   */
+  void people(int n) {
+    FakeIdentityProvider.Builder b = FakeIdentityProvider.builder();
+    for (int i = 1; i <= n; i++) {
+      b.token(personToken(i), io.agentprovision.core.identity.Principal.builder("person-" + i, "https://issuer.test")
+          .email("person-" + i + "@example.com", true).name("Person " + i).amr(List.of("pwd")).build());
+    }
+    identity = b.build();
+  }
+
+  /** The ID token of person {@code i} of {@link #people}. */
+  static io.agentprovision.core.Secret personToken(int i) {
+    return io.agentprovision.core.Secret.of("id-token-person-" + i);
+  }
+
   AgentProvisioner provisioner() {
     return provisioner(b -> {});
   }

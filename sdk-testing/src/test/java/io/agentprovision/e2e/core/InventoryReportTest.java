@@ -43,8 +43,9 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The inventory and governance report over real runs of the engine: three runs by two agents for
- * two humans (one of them a month later), a token rotated, and a fourth run the spend policy
- * refuses; asserted in the JSON, the CSV and the page as a browser renders it.
+ * two humans (one of them a month later, reusing the account and plan Bob already has), a token
+ * rotated, and a fourth run the spend policy refuses; asserted in the JSON, the CSV and the page as a
+ * browser renders it.
  */
 class InventoryReportTest {
   private static final Principal ADA = Principal.builder("user-ada", "https://issuer.test")
@@ -129,8 +130,9 @@ class InventoryReportTest {
     // every resource the provider holds, in the run, for the human, by the agent that provisioned it
     assertThat(inv.resources()).extracting(Inventory.Resource::resourceId)
         .containsExactlyInAnyOrderElementsOf(providerResourceIds());
+    // one plan per human: Bob's second run reused the plan his first bought
     assertThat(inv.resources()).filteredOn(r -> r.serviceId().equals("workers:paid"))
-        .allSatisfy(r -> assertThat(r.cost()).isEqualTo(Money.usd("5.00"))).hasSize(3);
+        .allSatisfy(r -> assertThat(r.cost()).isEqualTo(Money.usd("5.00"))).hasSize(2);
     assertThat(inv.domains()).extracting(Inventory.Domain::name).containsExactly("ada-shop.com", "bob-blog.com");
     assertThat(inv.domains()).allSatisfy(d -> {
       assertThat(d.price()).isEqualTo(Money.usd("10.44"));
@@ -170,7 +172,7 @@ class InventoryReportTest {
 
     assertThat(inv.paidSteps()).extracting(p -> p.run().value() + "/" + p.step() + " " + p.amount()).containsExactly(
         run(0) + "/plan USD 5.00", run(0) + "/domain USD 10.44", run(1) + "/plan USD 5.00",
-        run(1) + "/domain USD 10.44", run(2) + "/plan USD 5.00");
+        run(1) + "/domain USD 10.44");
     for (Inventory.PaidStep p : inv.paidSteps()) {
       String approver = "approver-of-" + p.human().subject();
       assertThat(p.approvals()).as(p.run() + "/" + p.step()).isNotEmpty()
@@ -195,13 +197,13 @@ class InventoryReportTest {
     Inventory.Costs costs = all().costs();
 
     assertThat(costs.source()).isEqualTo("ledger");
-    assertThat(costs.toDate()).containsExactly(Money.usd("35.88"));
+    // the second month's run reused Bob's plan: nothing was bought in December
+    assertThat(costs.toDate()).containsExactly(Money.usd("30.88"));
     assertThat(costs.byMonth()).containsExactly(
-        new Inventory.MonthlyCost(YearMonth.of(2026, 11), Money.usd("30.88")),
-        new Inventory.MonthlyCost(YearMonth.of(2026, 12), Money.usd("5.00")));
+        new Inventory.MonthlyCost(YearMonth.of(2026, 11), Money.usd("30.88")));
     assertThat(costs.held()).isEmpty();
     assertThat(h.orchestrator.totalCharged("cloudflare")).as("the report agrees with what the provider charged")
-        .isEqualTo(Money.usd("35.88"));
+        .isEqualTo(Money.usd("30.88"));
   }
 
   @Test
@@ -230,10 +232,10 @@ class InventoryReportTest {
     Inventory bob = provisioner.report(ReportFilter.builder().human("BOB@example.com").build());
     assertThat(bob.runs()).extracting(r -> r.id().value()).containsExactly(run(1), run(2));
     assertThat(bob.domains()).extracting(Inventory.Domain::name).containsExactly("bob-blog.com");
-    assertThat(bob.costs().toDate()).containsExactly(Money.usd("20.44"));
+    assertThat(bob.costs().toDate()).containsExactly(Money.usd("15.44"));
     assertThat(provisioner.report(ReportFilter.builder().human("user-ada").build()).tokens()).hasSize(1);
     assertThat(provisioner.report(ReportFilter.builder().provider("cloudflare").build()).resources())
-        .hasSize(providerResourceIds().size()).hasSize(8);
+        .hasSize(providerResourceIds().size()).hasSize(7);
     assertThat(provisioner.report(ReportFilter.builder().provider("other-cloud").build()).resources()).isEmpty();
     Inventory firstMonth = provisioner.report(ReportFilter.builder().to(monthTwo).build());
     assertThat(firstMonth.runs()).hasSize(2);
@@ -267,9 +269,9 @@ class InventoryReportTest {
     assertThat(column(rows, "token", 6)).containsExactlyElementsOf(tokenIds());
     assertThat(column(rows, "app", 6)).containsExactlyElementsOf(urls());
     assertThat(column(rows, "run", 8)).containsOnly("succeeded").hasSize(3);
-    assertThat(column(rows, "paid_step", 11)).containsOnly("approver-of-user-ada", "approver-of-user-bob").hasSize(5);
+    assertThat(column(rows, "paid_step", 11)).containsOnly("approver-of-user-ada", "approver-of-user-bob").hasSize(4);
     assertThat(rows).filteredOn(r -> r.get(0).equals("cost") && r.get(6).equals("to_date")).singleElement()
-        .satisfies(r -> assertThat(r.subList(9, 11)).containsExactly("35.88", "USD"));
+        .satisfies(r -> assertThat(r.subList(9, 11)).containsExactly("30.88", "USD"));
   }
 
   @Test
@@ -296,7 +298,7 @@ class InventoryReportTest {
       assertThat(dom).as("token " + token).contains(token);
     }
     assertThat(dom).contains("approver-of-user-ada", "approver-of-user-bob", "ada@example.com", "bob@example.com",
-        "ada-shop.com", "bob-blog.com", "USD 35.88");
+        "ada-shop.com", "bob-blog.com", "USD 30.88");
   }
 
   @Test

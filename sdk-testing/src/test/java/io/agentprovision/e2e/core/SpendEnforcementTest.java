@@ -4,6 +4,7 @@ import io.agentprovision.core.AgentId;
 import io.agentprovision.core.AgentProvisioner;
 import io.agentprovision.core.Deployment;
 import io.agentprovision.core.Money;
+import io.agentprovision.core.ProvisionRequest;
 import io.agentprovision.core.PlannedStep;
 import io.agentprovision.core.ProvisionPlan;
 import io.agentprovision.core.ProvisioningEvent;
@@ -100,12 +101,14 @@ class SpendEnforcementTest {
         .requireApprovalAbove(Money.usd("50.00")).build();
     h.steps.shutdown();
     h.steps = Executors.newFixedThreadPool(8);
+    h.people(12); // twelve people, each buying a plan for their own account
     provisioner = h.provisioner();
     ExecutorService callers = Executors.newFixedThreadPool(8);
     List<Future<Deployment>> runs = new ArrayList<>();
     try {
-      for (int i = 0; i < 12; i++) {
-        runs.add(callers.submit(() -> provisioner.provisionAndDeploy(EngineHarness.request().domain(null).build())));
+      for (int i = 1; i <= 12; i++) {
+        ProvisionRequest req = EngineHarness.request().domain(null).identityToken(EngineHarness.personToken(i)).build();
+        runs.add(callers.submit(() -> provisioner.provisionAndDeploy(req)));
       }
       int ok = 0;
       int refused = 0;
@@ -135,12 +138,15 @@ class SpendEnforcementTest {
   void budgetAlerts_fireOncePerThresholdAsSpendGrows() {
     h.policy = SpendPolicy.builder().limit(SpendLimit.monthly(Money.usd("20.00")).perProvider())
         .requireApprovalAbove(Money.usd("50.00")).alertAt(25, 50, 100).build();
+    h.people(5);
     provisioner = h.provisioner();
 
-    for (int i = 0; i < 4; i++) {
-      provisioner.provisionAndDeploy(EngineHarness.request().domain(null).build());
+    for (int i = 1; i <= 4; i++) {
+      provisioner.provisionAndDeploy(EngineHarness.request().domain(null).identityToken(EngineHarness.personToken(i))
+          .build());
     }
-    assertThatThrownBy(() -> provisioner.provisionAndDeploy(EngineHarness.request().domain(null).build()))
+    assertThatThrownBy(() -> provisioner.provisionAndDeploy(EngineHarness.request().domain(null)
+        .identityToken(EngineHarness.personToken(5)).build()))
         .isInstanceOf(PolicyViolationException.class);
 
     assertThat(h.events(ProvisioningEvent.BudgetAlert.class)).extracting(ProvisioningEvent.BudgetAlert::percent)
@@ -153,14 +159,18 @@ class SpendEnforcementTest {
   void monthlyLimit_resetsInTheNextCalendarMonth() {
     h.policy = SpendPolicy.builder().limit(SpendLimit.monthly(Money.usd("5.00")).perProvider())
         .requireApprovalAbove(Money.usd("50.00")).build();
+    h.people(3); // each run for someone else, so each buys a plan
     provisioner = h.provisioner();
-    provisioner.provisionAndDeploy(EngineHarness.request().domain(null).build());
-    assertThatThrownBy(() -> provisioner.provisionAndDeploy(EngineHarness.request().domain(null).build()))
+    provisioner.provisionAndDeploy(EngineHarness.request().domain(null).identityToken(EngineHarness.personToken(1))
+        .build());
+    assertThatThrownBy(() -> provisioner.provisionAndDeploy(EngineHarness.request().domain(null)
+        .identityToken(EngineHarness.personToken(2)).build()))
         .isInstanceOf(PolicyViolationException.class);
 
     h.time.advance(java.time.Duration.ofDays(31));
 
-    provisioner.provisionAndDeploy(EngineHarness.request().domain(null).build());
+    provisioner.provisionAndDeploy(EngineHarness.request().domain(null).identityToken(EngineHarness.personToken(3))
+        .build());
     assertThat(h.orchestrator.totalCharged("cloudflare")).isEqualTo(Money.usd("10.00"));
   }
 

@@ -31,7 +31,7 @@ import org.jspecify.annotations.Nullable;
  * ({@link Lost} sends it back to look again), and a taker sees the holder's reservation and waits.
  */
 final class PrincipalLock {
-  /** How long a step waits between looks while another run holds the person's lock or is paying. */
+  /** How long (real time) a step waits at most between looks while another run holds the person's lock or pays. */
   static final Polling.Backoff WAIT = new Polling.Backoff(Duration.ofMillis(500), Duration.ofSeconds(5));
 
   private PrincipalLock() {}
@@ -60,23 +60,26 @@ final class PrincipalLock {
   static void take(StepRun ctx) {
     String name = name(ctx.requirePrincipal(), ctx.request().provider());
     for (int n = 1; ; n++) {
+      long seen = LockSignals.seen(name);
       Lease holder = ctx.tryLock(name);
       if (holder == null) {
         return;
       }
-      waitTurn(ctx, n, "run " + holder.owner() + " acts for the same person at " + ctx.request().provider()
-          + " and holds their account and plan steps");
+      waitTurn(ctx, n, name, seen, "run " + holder.owner() + " acts for the same person at "
+          + ctx.request().provider() + " and holds their account and plan steps");
     }
   }
 
   /**
-   * Waits before looking again, in the step's time.
+   * Waits for a run of this process to release the lock {@code name} after {@code seen}, or for the
+   * next interval of {@link #WAIT} (real time: a holder in another process, or one that died, is
+   * looked at again then), before the caller looks again. The step's deadline, on the engine's clock,
+   * bounds the whole wait.
    *
-   * @throws AgentProvisionException (retryable) once the step's deadline would pass
+   * @throws AgentProvisionException (retryable) once the step's deadline has passed
    */
-  static void waitTurn(StepRun ctx, int n, String why) {
-    Duration wait = WAIT.after(n);
-    if (!ctx.clock().instant().plus(wait).isBefore(ctx.deadline())) {
+  static void waitTurn(StepRun ctx, int n, String name, long seen, String why) {
+    if (!ctx.clock().instant().isBefore(ctx.deadline())) {
       throw new AgentProvisionException(why + "; step " + ctx.stepId() + " of run " + ctx.runId()
           + " stopped waiting at its deadline: resume it once that run is done", null, true);
     }
@@ -84,7 +87,7 @@ final class PrincipalLock {
       ctx.progress("waiting: " + why);
     }
     try {
-      ctx.sleeper().sleep(wait);
+      LockSignals.await(name, seen, WAIT.after(n));
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new AgentProvisionException("interrupted while waiting: " + why, e, true);

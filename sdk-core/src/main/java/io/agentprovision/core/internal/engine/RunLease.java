@@ -142,7 +142,11 @@ final class RunLease {
   void releaseNamed(String name) {
     Lease l = named.remove(name);
     if (l != null) {
-      config.journal().releaseLease(l);
+      try {
+        config.journal().releaseLease(l);
+      } finally {
+        LockSignals.released(name); // wake this process's runs waiting for it
+      }
     }
   }
 

@@ -92,9 +92,11 @@ abstract class ServiceStep extends BaseStep<ServiceStep.Provisioned> {
           continue; // another run took the person's lock while this one was asking: look again
         }
       }
-      ctx.unlock(PrincipalLock.name(ctx.requirePrincipal(), ctx.request().provider()));
-      PrincipalLock.waitTurn(ctx, n, "run " + paying + " for the same person is paying for " + service.id()
-          + " and has not finished");
+      // let the paying run have the lock (it needs it to finish, if it is resumed), and wait for its release
+      String lock = PrincipalLock.name(ctx.requirePrincipal(), ctx.request().provider());
+      ctx.unlock(lock);
+      PrincipalLock.waitTurn(ctx, n, lock, LockSignals.seen(lock), "run " + paying + " for the same person is "
+          + "paying for " + service.id() + " and has not finished");
     }
   }
 
