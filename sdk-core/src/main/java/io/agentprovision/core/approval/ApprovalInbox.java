@@ -2,6 +2,7 @@ package io.agentprovision.core.approval;
 
 import io.agentprovision.core.journal.ApprovalRecord;
 import java.util.List;
+import java.util.Optional;
 
 /**
  * Where answers given after a gate said {@link ApprovalDecision.Outcome#PENDING} go: the
@@ -23,4 +24,7 @@ public interface ApprovalInbox {
 
   /** Every approval still waiting for a person, oldest first. */
   List<ApprovalRecord> pending();
+
+  /** The approval with this id, whatever it stands at. */
+  Optional<ApprovalRecord> approval(String approvalId);
 }

@@ -1,6 +1,5 @@
 package io.agentprovision.core.approval;
 
-import io.agentprovision.core.InvalidRequestException;
 import io.agentprovision.core.Secret;
 import io.agentprovision.core.journal.ApprovalRecord;
 import io.agentprovision.core.spi.ApprovalGate;
@@ -156,13 +155,13 @@ public final class CallbackApprovalGate implements ApprovalGate {
     if (to == null) {
       return false;
     }
-    try {
-      ApprovalRecord r = to.decide(id, d);
-      // decided by this call: this answer counted (a late one counts as a time-out, and returns false)
-      return r.status() == ApprovalRecord.Status.DECIDED && r.outcome() == d.outcome()
-          && d.approver().equals(r.approver());
-    } catch (InvalidRequestException e) {
-      return false; // no such request
+    ApprovalRecord before = to.approval(id).orElse(null);
+    if (before == null || before.status() != ApprovalRecord.Status.PENDING) {
+      return false; // no such request, or no longer waiting
     }
+    ApprovalRecord after = to.decide(id, d);
+    // this call's answer is the one that counted (a late one counts as a time-out, and returns false)
+    return after.version() == before.version() + 1 && after.outcome() == d.outcome()
+        && d.approver().equals(after.approver()) && d.reason().equals(after.decisionReason());
   }
 }

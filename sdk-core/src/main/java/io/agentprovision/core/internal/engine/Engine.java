@@ -24,6 +24,7 @@ import io.agentprovision.core.deploy.RotationRequest;
 import io.agentprovision.core.identity.IdentityRejectedException;
 import io.agentprovision.core.identity.Principal;
 import io.agentprovision.core.journal.ApprovalRecord;
+import io.agentprovision.core.journal.Lease;
 import io.agentprovision.core.journal.RunRecord;
 import io.agentprovision.core.journal.RunStatus;
 import io.agentprovision.core.journal.StepRecord;
@@ -161,17 +162,25 @@ public final class Engine {
     RunRecord rec = RunRecord.builder(plan.runId(), req.agent(), req.provider(),
         RequestCodec.encode(req, plan.runId(), config.vault(), config.clock())).status(RunStatus.RUNNING)
         .createdAt(now).build();
-    // the lease first: a host that sees the run RUNNING and its lease free may take it over
-    RunLease lease = RunLease.acquire(config, plan.runId(), "is being started by another host");
+    claim(plan.runId());
+    RunLease lease;
     boolean saved;
     try {
-      saved = config.journal().saveRun(rec);
+      // the lease first: a host that sees the run RUNNING and its lease free may take it over
+      lease = RunLease.acquire(config, plan.runId(), "is being started by another host");
+      try {
+        saved = config.journal().saveRun(rec);
+      } catch (RuntimeException e) {
+        lease.release();
+        throw e;
+      }
     } catch (RuntimeException e) {
-      lease.release();
+      executing.remove(plan.runId());
       throw e;
     }
     if (!saved) {
       lease.release();
+      executing.remove(plan.runId());
       return resume(plan.runId());
     }
     auditor.entry("run.started").run(plan.runId()).agent(req.agent()).detail("provider", req.provider())
@@ -197,13 +206,21 @@ public final class Engine {
           "start a new run with the same request");
     }
     load(rs); // an entry that cannot be read stops the resume here, before it is recorded
-    RunLease lease = RunLease.acquire(config, run, "is being executed by another host");
+    claim(run);
+    RunLease lease;
+    try {
+      lease = RunLease.acquire(config, run, "is being executed by another host");
+    } catch (RuntimeException e) {
+      executing.remove(run);
+      throw e;
+    }
     RunRecord next;
     try {
       // read again under the lease: the host that held it may have finished the run meanwhile
       RunRecord cur = config.journal().run(run).orElse(rec);
       if (cur.status() == RunStatus.SUCCEEDED || cur.status() == RunStatus.FAILED) {
         lease.release();
+        executing.remove(run);
         return resume(run);
       }
       next = cur.next(RunStatus.RUNNING, null, config.clock().instant());
@@ -213,6 +230,7 @@ public final class Engine {
       auditor.entry("run.resumed").run(run).agent(req.agent()).detail("previous_status", cur.status().name()).record();
     } catch (RuntimeException e) {
       lease.release();
+      executing.remove(run);
       throw e;
     }
     rs.lease = lease;
@@ -240,9 +258,23 @@ public final class Engine {
     return done;
   }
 
+  /**
+   * Marks {@code run} as executing on this host: one execution of a run per host (the lease keeps
+   * other hosts out; this keeps a second execution here out, such as a resume while it runs).
+   *
+   * @throws RunLeasedException when this host executes it already
+   */
+  private void claim(RunId run) {
+    if (!executing.add(run)) {
+      throw new RunLeasedException(run, config.journal().lease(Lease.runName(run))
+          .orElse(null), "is being executed on this host already");
+    }
+  }
+
+  /** Runs the graph; the caller has {@link #claim claimed} the run and holds its lease (both let go here). */
   private Deployment runLoop(RunState rs, RunRecord rec) {
-    executing.add(rs.run);
     boolean keepLease = false; // a crash, or a lease taken over: leave it as a dead process would
+    boolean parkedHere = false;
     try {
       Instant started = config.clock().instant();
       events.emit(new ProvisioningEvent.RunStarted(started, rs.run, rs.request.agent(), rs.request.provider(),
@@ -344,6 +376,7 @@ public final class Engine {
         throw fail(rs, rec, failedStep, failure, started);
       }
       if (!parked.isEmpty()) {
+        parkedHere = true;
         throw park(rs, rec, parked, started);
       }
       leaseCheck(rs);
@@ -352,7 +385,6 @@ public final class Engine {
       keepLease = true;
       throw e;
     } finally {
-      executing.remove(rs.run);
       RunLease l = rs.lease;
       if (l != null) {
         if (keepLease) {
@@ -360,6 +392,11 @@ public final class Engine {
         } else {
           l.release();
         }
+      }
+      executing.remove(rs.run);
+      if (parkedHere && !services.parking().waitsForPerson(rs.run)) {
+        // decided while this host was still stopping its steps: the decider could not resume it then
+        maintenance.resumeInBackground(rs.run);
       }
     }
   }
@@ -374,8 +411,8 @@ public final class Engine {
 
   /**
    * Parks the run: its steps that waited for approvals have stopped, and nothing else runs. The
-   * journal says {@code AWAITING_APPROVAL}; the lease is given up (by the caller's {@code finally});
-   * an approval decided while the steps were stopping resumes the run at once.
+   * journal says {@code AWAITING_APPROVAL}; the lease is given up by the caller's {@code finally},
+   * which also resumes the run at once when an approval was decided while the steps were stopping.
    */
   private AwaitingApprovalException park(RunState rs, RunRecord rec, List<String> approvalIds, Instant started) {
     leaseCheck(rs);
@@ -391,10 +428,6 @@ public final class Engine {
     String why = "waiting for " + String.join(", ", approvalIds);
     events.emit(new ProvisioningEvent.RunFinished(now, rs.run, RunStatus.AWAITING_APPROVAL,
         Duration.between(started, now), why));
-    if (waiting.stream().anyMatch(a -> a.status() != ApprovalRecord.Status.PENDING)) {
-      // decided while this host was still stopping the steps (so the decider could not take the lease)
-      maintenance.resumeAfterRelease(rs.run);
-    }
     return new AwaitingApprovalException(rs.run, waiting);
   }
 

@@ -19,6 +19,7 @@ import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
@@ -42,6 +43,10 @@ public final class Maintenance implements ApprovalInbox {
   private final Map<RunId, CompletableFuture<Deployment>> awaited = new ConcurrentHashMap<>();
   /** Runs this host is resuming in the background, so that a tick does not start them twice. */
   private final Set<RunId> resuming = ConcurrentHashMap.newKeySet();
+  /** Runs asked to resume while their background resume ran: looked at again when it ends. */
+  private final Set<RunId> again = ConcurrentHashMap.newKeySet();
+  /** Guards {@link #resuming} and {@link #again} together, so that no request to resume is lost in between. */
+  private final Object resumes = new Object();
 
   Maintenance(Engine engine) {
     this.engine = engine;
@@ -62,6 +67,11 @@ public final class Maintenance implements ApprovalInbox {
   @Override
   public List<ApprovalRecord> pending() {
     return engine.parking().pending(null);
+  }
+
+  @Override
+  public Optional<ApprovalRecord> approval(String approvalId) {
+    return config.journal().approval(approvalId);
   }
 
   /** The approvals of {@code agent}'s runs waiting for a person, oldest first. */
@@ -121,31 +131,48 @@ public final class Maintenance implements ApprovalInbox {
    */
   public CompletableFuture<Deployment> resumeInBackground(RunId run) {
     CompletableFuture<Deployment> f = whenFinished(run);
-    if (!resuming.add(run)) {
-      return f;
+    synchronized (resumes) {
+      if (!resuming.add(run)) {
+        again.add(run); // a decision that came while a resume ran: that resume may have parked before it
+        return f;
+      }
     }
     try {
-      config.runExecutor().execute(() -> {
-        try {
-          finished(run, engine.resume(run), null);
-        } catch (AwaitingApprovalException | RunLeasedException e) {
-          LOG.debug("run {} resumed in the background goes on elsewhere: {}", run, e.getMessage());
-        } catch (Throwable t) {
-          finished(run, null, t);
-        } finally {
-          resuming.remove(run);
-        }
-      });
+      config.runExecutor().execute(() -> resumeHere(run));
     } catch (RejectedExecutionException e) {
-      resuming.remove(run);
+      synchronized (resumes) {
+        resuming.remove(run);
+        again.remove(run);
+      }
       LOG.warn("run {} cannot be resumed here: the provisioner is closed", run);
     }
     return f;
   }
 
-  /** Resumes {@code run} once its current execution has ended (it parked while being decided). */
-  void resumeAfterRelease(RunId run) {
-    resumeInBackground(run);
+  private void resumeHere(RunId run) {
+    try {
+      finished(run, engine.resume(run), null);
+    } catch (AwaitingApprovalException | RunLeasedException e) {
+      LOG.debug("run {} resumed in the background goes on later or elsewhere: {}", run, e.getMessage());
+    } catch (Throwable t) {
+      finished(run, null, t);
+    } finally {
+      boolean look;
+      synchronized (resumes) {
+        resuming.remove(run);
+        look = again.remove(run);
+      }
+      if (look && ready(run)) {
+        resumeInBackground(run);
+      }
+    }
+  }
+
+  /** Whether {@code run} should be executing and nothing keeps it waiting or executes it here. */
+  private boolean ready(RunId run) {
+    RunRecord r = config.journal().run(run).orElse(null);
+    return r != null && (r.status() == RunStatus.RUNNING || r.status() == RunStatus.AWAITING_APPROVAL)
+        && !engine.parking().waitsForPerson(run) && !engine.executing(run);
   }
 
   /**
