@@ -1,15 +1,11 @@
 package io.agentprovision.core;
 
 import io.agentprovision.core.approval.ApprovalDeniedException;
-import io.agentprovision.core.approval.ApprovalGates;
 import io.agentprovision.core.approval.CheckpointKind;
-import io.agentprovision.core.approval.CheckpointRequest;
 import io.agentprovision.core.catalog.Catalog;
 import io.agentprovision.core.deploy.DeployCredentials;
 import io.agentprovision.core.identity.IdentityRejectedException;
-import io.agentprovision.core.identity.IdentityRequest;
 import io.agentprovision.core.identity.OidcIdentityProvider;
-import io.agentprovision.core.identity.Principal;
 import io.agentprovision.core.internal.Checks;
 import io.agentprovision.core.internal.engine.Engine;
 import io.agentprovision.core.internal.engine.EngineConfig;
@@ -49,7 +45,6 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.AtomicReference;
 import org.jspecify.annotations.Nullable;
 
 /**

@@ -12,7 +12,6 @@ import io.agentprovision.core.audit.AuditRecord;
 import io.agentprovision.core.policy.PolicyViolationException;
 import io.agentprovision.core.policy.SpendLimit;
 import io.agentprovision.core.policy.SpendPolicy;
-import io.agentprovision.testing.FakeOrchestrator;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneId;
