@@ -4,6 +4,7 @@ import io.agentprovision.core.approval.ApprovalDeniedException;
 import io.agentprovision.core.approval.CheckpointKind;
 import io.agentprovision.core.catalog.Catalog;
 import io.agentprovision.core.deploy.DeployCredentials;
+import io.agentprovision.core.http.HttpStack;
 import io.agentprovision.core.identity.IdentityRejectedException;
 import io.agentprovision.core.identity.OidcIdentityProvider;
 import io.agentprovision.core.internal.Checks;
@@ -18,6 +19,9 @@ import io.agentprovision.core.policy.SpendLimit;
 import io.agentprovision.core.policy.SpendPolicy;
 import io.agentprovision.core.policy.SpendReport;
 import io.agentprovision.core.protocol.DirectOrchestrator;
+import io.agentprovision.core.report.GovernanceReport;
+import io.agentprovision.core.report.Inventory;
+import io.agentprovision.core.report.ReportFilter;
 import io.agentprovision.core.spi.ApprovalGate;
 import io.agentprovision.core.spi.AuditLog;
 import io.agentprovision.core.spi.CredentialVault;
@@ -79,6 +83,8 @@ public final class AgentProvisioner implements AutoCloseable {
   public static final Duration DEFAULT_STEP_TIMEOUT = Duration.ofMinutes(30);
   /** How long a human checkpoint waits for a decision, when not configured. */
   public static final Duration DEFAULT_APPROVAL_TIMEOUT = Duration.ofMinutes(15);
+  /** How long the verify step waits for the deployed app to answer, when not configured. */
+  public static final Duration DEFAULT_VERIFY_TIMEOUT = Duration.ofMinutes(3);
   /** The catalog service that sells domains. */
   public static final String DEFAULT_DOMAIN_SERVICE = "registrar:domain";
   /** Threads of the step executor the provisioner creates when none is given. */
@@ -323,6 +329,23 @@ public final class AgentProvisioner implements AutoCloseable {
     engine.updatePolicy(requestedBy, proposed, reason, identityToken);
   }
 
+  /**
+   * The inventory and governance report over this provisioner's audit log, journal and ledger:
+   * accounts, resources, domains, tokens, apps, approvals, refusals and money, limited by
+   * {@code filter}, with calendar months in the spend policy's zone. See {@link GovernanceReport}.
+   */
+  public Inventory report(ReportFilter filter) {
+    EngineConfig c = engine.config();
+    return GovernanceReport.builder().audit(c.audit()).journal(c.journal())
+        .ledger(c.ledger()).clock(c.clock()).zone(spendPolicy().zone()).build()
+        .generate(Objects.requireNonNull(filter, "filter"));
+  }
+
+  /** The HTTP stack this provisioner hands to plug-ins ({@code StepContext.http()}). */
+  public HttpStack http() {
+    return engine.config().http();
+  }
+
   /** The audit log; {@code audit().verify()} checks the chain. */
   public AuditLog audit() {
     return engine.config().audit();
@@ -366,6 +389,8 @@ public final class AgentProvisioner implements AutoCloseable {
     private FailureAction failureAction = FailureAction.COMPENSATE;
     private String domainService = DEFAULT_DOMAIN_SERVICE;
     private DomainNames domainNames = DomainNames.defaults();
+    private HttpStack http = HttpStack.shared();
+    private Duration verifyTimeout = DEFAULT_VERIFY_TIMEOUT;
 
     private Builder() {}
 
@@ -477,6 +502,26 @@ public final class AgentProvisioner implements AutoCloseable {
       return this;
     }
 
+    /**
+     * The HTTP stack shared by this provisioner's adapters: give the same one to each adapter's
+     * builder, and here, so plug-ins without one of their own use it ({@code StepContext.http()}).
+     * The host keeps ownership (it is not closed by {@link #close()}). Default: {@link HttpStack#shared()}.
+     */
+    public Builder http(HttpStack stack) {
+      this.http = Objects.requireNonNull(stack, "http");
+      return this;
+    }
+
+    /**
+     * How long the verify step asks the deployed app to answer before the step fails (retryable);
+     * 10 seconds to 1 hour, default {@link AgentProvisioner#DEFAULT_VERIFY_TIMEOUT}. Each check is
+     * one request; the step deadline still applies when shorter.
+     */
+    public Builder verifyTimeout(Duration d) {
+      this.verifyTimeout = Checks.within("verifyTimeout", d, Duration.ofSeconds(10), Duration.ofHours(1));
+      return this;
+    }
+
     public Builder onFailure(FailureAction a) {
       this.failureAction = Objects.requireNonNull(a, "onFailure");
       return this;
@@ -537,7 +582,8 @@ public final class AgentProvisioner implements AutoCloseable {
           .policy(policy).ledger(ledger).approvals(approvals).audit(audit).vault(vault).journal(journal)
           .listeners(listeners).clock(clock).sleeper(sleeper).ids(ids).stepExecutor(steps).runExecutor(runs)
           .approvalExecutor(approvalThreads).stepTimeout(stepTimeout).approvalTimeout(approvalTimeout)
-          .failureAction(failureAction).domainService(domainService).domainNames(domainNames).build();
+          .failureAction(failureAction).domainService(domainService).domainNames(domainNames)
+          .http(http).verifyTimeout(verifyTimeout).build();
       return new AgentProvisioner(new Engine(config), timer, owned);
     }
 

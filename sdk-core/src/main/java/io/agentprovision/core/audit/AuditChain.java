@@ -2,9 +2,8 @@ package io.agentprovision.core.audit;
 
 import io.agentprovision.core.internal.audit.AuditCodec;
 import io.agentprovision.core.spi.AuditLog;
+import io.agentprovision.core.wire.Digests;
 import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
@@ -23,15 +22,8 @@ public final class AuditChain {
 
   /** The hash of an entry with this sequence, predecessor hash and record. */
   public static String hash(long sequence, String previousHash, AuditRecord record) {
-    try {
-      MessageDigest md = MessageDigest.getInstance("SHA-256");
-      md.update(previousHash.getBytes(StandardCharsets.UTF_8));
-      md.update((byte) '\n');
-      md.update(AuditCodec.canonical(sequence, record).getBytes(StandardCharsets.UTF_8));
-      return HexFormat.of().formatHex(md.digest());
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException("SHA-256 is missing from this JVM", e);
-    }
+    return HexFormat.of().formatHex(Digests.sha256(previousHash.getBytes(StandardCharsets.UTF_8), new byte[] {'\n'},
+        AuditCodec.canonical(sequence, record).getBytes(StandardCharsets.UTF_8)));
   }
 
   /** Links {@code record} after {@code previous} (null for the first entry). */

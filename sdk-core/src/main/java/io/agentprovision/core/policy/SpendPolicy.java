@@ -14,6 +14,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.Set;
 import java.util.SortedSet;
 import java.util.TreeSet;
@@ -130,6 +131,58 @@ public final class SpendPolicy {
     }
     out.sort((a, b) -> Long.compare(a.amount().minorUnits(), b.amount().minorUnits()));
     return out;
+  }
+
+  /**
+   * A change of an orchestrator's own monthly cap for a provider, so that this policy's cap holds on
+   * both sides.
+   *
+   * @param from the orchestrator's cap it tightens
+   * @param to the cap to set: monthly, for the provider, at this policy's amount
+   */
+  public record CapChange(SpendLimit from, SpendLimit to) {
+    public CapChange {
+      Objects.requireNonNull(from, "from");
+      Objects.requireNonNull(to, "to");
+    }
+  }
+
+  /**
+   * The cap mirroring rule, owned here and applied by the engine and by every orchestrator that
+   * keeps caps of its own (such as Stripe's payment-profile limits): given the caps the orchestrator
+   * enforces for {@code provider} ({@code Orchestrator.providerLimits}), the change that lowers its
+   * tightest monthly cap in the same currency to this policy's tightest {@link #monthlyCapsFor
+   * monthly cap} for the provider. Empty when the orchestrator's cap is already at or below it, when
+   * the policy has no such cap, or when the orchestrator holds no monthly cap in that currency:
+   * mirroring only ever lowers a comparable cap; raising one, or replacing one in another currency
+   * or interval, is a human's decision.
+   *
+   * <pre>{@code
+   * policy.capToMirror("cloudflare", orchestrator.providerLimits("cloudflare"))
+   *     .ifPresent(c -> orchestrator.updateProviderLimit("cloudflare", c.to(), ctx));
+   * }</pre>
+   */
+  public Optional<CapChange> capToMirror(String provider, List<SpendLimit> orchestratorCaps) {
+    Objects.requireNonNull(provider, "provider");
+    Objects.requireNonNull(orchestratorCaps, "orchestratorCaps");
+    for (SpendLimit mine : monthlyCapsFor(provider)) {
+      SpendLimit current = null;
+      for (SpendLimit theirs : orchestratorCaps) {
+        if (theirs.interval() == SpendInterval.MONTHLY && theirs.amount().sameCurrency(mine.amount())
+            && (theirs.provider() == null || theirs.provider().equals(provider))
+            && (current == null || theirs.amount().lessThan(current.amount()))) {
+          current = theirs;
+        }
+      }
+      if (current == null) {
+        continue; // no cap in this currency to compare with: the next currency's tightest may have one
+      }
+      if (mine.amount().lessThan(current.amount())) {
+        return Optional.of(new CapChange(current, SpendLimit.monthly(mine.amount()).forProvider(provider)));
+      }
+      return Optional.empty(); // the tightest comparable cap already holds
+    }
+    return Optional.empty();
   }
 
   /** Spends strictly above this amount need a human's confirmation. */

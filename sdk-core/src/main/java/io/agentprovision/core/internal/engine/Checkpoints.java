@@ -12,11 +12,8 @@ import io.agentprovision.core.approval.ApprovalTimeoutException;
 import io.agentprovision.core.approval.CheckpointRequest;
 import io.agentprovision.core.identity.Principal;
 import io.agentprovision.core.wire.Json;
-import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
+import io.agentprovision.core.wire.Digests;
 import java.time.Instant;
-import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
@@ -69,12 +66,7 @@ final class Checkpoints {
     m.put("cost", c.cost() == null ? null : c.cost().toString());
     m.put("url", c.url() == null ? null : c.url().toString());
     m.put("details", c.details());
-    try {
-      byte[] d = MessageDigest.getInstance("SHA-256").digest(Json.canonical(m).getBytes(StandardCharsets.UTF_8));
-      return HexFormat.of().formatHex(d);
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException("SHA-256 is missing from this JVM", e);
-    }
+    return Digests.sha256Hex(Json.canonical(m));
   }
 
   ApprovalDecision ask(Asker who, CheckpointRequest c, Recorder recorder) {

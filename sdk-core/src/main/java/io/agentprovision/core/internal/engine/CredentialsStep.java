@@ -144,7 +144,7 @@ final class CredentialsStep extends BaseStep<CredentialsStep.Issued> {
     }
     ctx.audit("credentials.stored").key(ctx.idempotencyKey()).detail("token", dc.tokenId())
         .detail("permissions", String.join(",", dc.permissions())).detail("expires_at", String.valueOf(dc.expiresAt()))
-        .detail("broad", prepared.broadOutcome().name()).detail("vault_key", tokenKey).record();
+        .detail("broad", prepared.broadOutcome().name()).detail("vault_key", tokenKey).detail("allowed_ips", String.join(",", token.allowIps())).record();
     return out;
   }
 

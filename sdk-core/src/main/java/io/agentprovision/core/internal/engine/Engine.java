@@ -36,18 +36,15 @@ import io.agentprovision.core.policy.PolicyViolationException;
 import io.agentprovision.core.policy.Reservation;
 import io.agentprovision.core.policy.SpendLimit;
 import io.agentprovision.core.policy.SpendPolicy;
+import io.agentprovision.core.wire.Digests;
 import io.agentprovision.core.wire.Json;
 import java.net.URI;
-import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HashMap;
 import java.util.HashSet;
-import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -208,7 +205,9 @@ public final class Engine {
         != io.agentprovision.core.PlannedStep.Verdict.DENIED) ? null : planner.violation(plan);
     if (refused != null) {
       auditor.entry("run.refused").run(plan.runId()).agent(req.agent()).amount(refused.requested()).outcome("denied")
-          .detail("limit", refused.limit()).detail("reason", String.valueOf(refused.getMessage())).record();
+          .detail("limit", refused.limit()).detail("reason", String.valueOf(refused.getMessage()))
+          .detail("provider", req.provider()).record();
+      events.emit(new ProvisioningEvent.SpendRefused(config.clock().instant(), plan.runId(), null, req.agent(), req.provider(), refused.requested(), refused.limit(), refused.remaining()));
       throw refused;
     }
     Instant now = config.clock().instant();
@@ -445,21 +444,14 @@ public final class Engine {
 
   /** The step's idempotency key: derived from the run, the step and the canonical request, so it is the same on every retry and resume. */
   private static String idempotencyKey(RunState rs, StepId step) {
-    try {
-      MessageDigest md = MessageDigest.getInstance("SHA-256");
-      md.update((rs.run + "|" + step + "|").getBytes(StandardCharsets.UTF_8));
-      Map<String, Object> intent = new LinkedHashMap<>();
-      intent.put("provider", rs.request.provider());
-      intent.put("plan", rs.request.plan());
-      intent.put("project", rs.request.project());
-      intent.put("environment", rs.request.environment());
-      intent.put("domain", rs.request.domain() == null ? null : String.valueOf(rs.request.domain()));
-      intent.put("app", rs.request.app().name());
-      md.update(Json.canonical(intent).getBytes(StandardCharsets.UTF_8));
-      return "ap_" + HexFormat.of().formatHex(md.digest()).substring(0, 40);
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException(e);
-    }
+    Map<String, Object> intent = new LinkedHashMap<>();
+    intent.put("provider", rs.request.provider());
+    intent.put("plan", rs.request.plan());
+    intent.put("project", rs.request.project());
+    intent.put("environment", rs.request.environment());
+    intent.put("domain", rs.request.domain() == null ? null : String.valueOf(rs.request.domain()));
+    intent.put("app", rs.request.app().name());
+    return "ap_" + Digests.sha256Hex(rs.run + "|" + step + "|" + Json.canonical(intent)).substring(0, 40);
   }
 
   private RuntimeException fail(RunState rs, RunRecord rec, @Nullable StepId failedStep, Throwable failure,
@@ -533,13 +525,9 @@ public final class Engine {
     Deployment.Builder d = Deployment.builder(rs.run).finishedAt(now);
     URI url = summarise(rs, d);
     Map<String, Money> spent = new LinkedHashMap<>();
-    // a run's reservations are all made after it began (a day's slack for hosts whose clocks differ)
-    for (Reservation r : config.ledger().reservations(req.agent(), req.provider(),
-        rs.startedAt.minus(Duration.ofDays(1)), now.plusSeconds(1))) {
-      Money committed = r.committed();
-      RunId of = r.run();
-      if (of != null && of.equals(rs.run) && r.status() == Reservation.Status.COMMITTED && committed != null) {
-        spent.merge(committed.currencyCode(), committed, Money::plus);
+    for (Reservation r : config.ledger().reservations(rs.run)) {
+      if (r.status() == Reservation.Status.COMMITTED && r.committed() != null) {
+        spent.merge(r.committed().currencyCode(), r.committed(), Money::plus);
       }
     }
     d.spent(new ArrayList<>(spent.values()));

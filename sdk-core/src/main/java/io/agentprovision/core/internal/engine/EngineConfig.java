@@ -5,6 +5,7 @@ import io.agentprovision.core.FailureAction;
 import io.agentprovision.core.IdGenerator;
 import io.agentprovision.core.Sleeper;
 import io.agentprovision.core.approval.ApprovalGates;
+import io.agentprovision.core.http.HttpStack;
 import io.agentprovision.core.policy.SpendPolicy;
 import io.agentprovision.core.spi.ApprovalGate;
 import io.agentprovision.core.spi.AuditLog;
@@ -35,7 +36,7 @@ public record EngineConfig(Orchestrator orchestrator, Map<String, Deployer> depl
     CredentialVault vault, RunJournal journal, List<ProvisioningListener> listeners, Clock clock, Sleeper sleeper,
     IdGenerator ids, ExecutorService stepExecutor, ExecutorService runExecutor, ExecutorService approvalExecutor,
     Duration stepTimeout, Duration approvalTimeout, FailureAction failureAction, String domainService,
-    DomainNames domainNames) {
+    DomainNames domainNames, HttpStack http, Duration verifyTimeout) {
 
   /** The spend policy in force now (hosts may replace it while runs go on). */
   public SpendPolicy spendPolicy() {
@@ -70,6 +71,8 @@ public record EngineConfig(Orchestrator orchestrator, Map<String, Deployer> depl
     private FailureAction failureAction = FailureAction.COMPENSATE;
     private String domainService = "registrar:domain";
     private DomainNames domainNames = DomainNames.defaults();
+    private HttpStack http = HttpStack.shared();
+    private Duration verifyTimeout = Duration.ofMinutes(3);
 
     private Builder() {}
 
@@ -185,6 +188,16 @@ public record EngineConfig(Orchestrator orchestrator, Map<String, Deployer> depl
       return this;
     }
 
+    public Builder http(HttpStack h) {
+      this.http = Objects.requireNonNull(h, "http");
+      return this;
+    }
+
+    public Builder verifyTimeout(Duration d) {
+      this.verifyTimeout = Objects.requireNonNull(d, "verifyTimeout");
+      return this;
+    }
+
     public Builder domainNames(DomainNames d) {
       this.domainNames = Objects.requireNonNull(d, "domainNames");
       return this;
@@ -207,7 +220,7 @@ public record EngineConfig(Orchestrator orchestrator, Map<String, Deployer> depl
           journal != null ? journal : RunJournal.inMemory(), List.copyOf(listeners), clock, sleeper, ids,
           Objects.requireNonNull(stepExecutor, "stepExecutor"), Objects.requireNonNull(runExecutor, "runExecutor"),
           approvalExecutor != null ? approvalExecutor : approvalThreads(),
-          stepTimeout, approvalTimeout, failureAction, domainService, domainNames);
+          stepTimeout, approvalTimeout, failureAction, domainService, domainNames, http, verifyTimeout);
     }
 
     /** Daemon threads that end when idle: a gate abandoned at its deadline never keeps the JVM alive. */

@@ -91,7 +91,7 @@ final class Planner {
     Budget budget = new Budget(policy, req, now);
     List<PlannedStep> judged = new ArrayList<>();
     for (Step<?> s : graph.steps()) {
-      judged.add(judge(s, budget));
+      judged.add(judge(s, budget, catalog));
     }
     // a step's own checkpoints may depend on how the others were judged (the plan approval does)
     List<PlannedStep> steps = new ArrayList<>();
@@ -128,7 +128,7 @@ final class Planner {
   }
 
   /** The step as the plan shows it: its price and the spend policy's verdict. */
-  private static PlannedStep judge(Step<?> s, Budget budget) {
+  private static PlannedStep judge(Step<?> s, Budget budget, Catalog catalog) {
     PlannedStep.Builder b = PlannedStep.builder(s.id(), s.kind(), s.description()).dependsOn(s.dependsOn());
     Step.Price price = s.price();
     if (price == null) {
@@ -148,7 +148,8 @@ final class Planner {
     if (quote == null) {
       if (price.priceFinal()) {
         throw new InvalidRequestException("plan", "the catalog lists no price for paid service '" + price.serviceId()
-            + "'", "choose a service with a listed price; the SDK reserves the price before paying");
+            + "'" + catalog.service(price.serviceId()).map(o -> " (" + o.pricing().describe() + ")").orElse(""),
+            "choose a service with a listed price; the SDK reserves the price before paying");
       }
       approvals.add(price.checkpoint());
       return b.verdict(Verdict.NEEDS_APPROVAL).verdictDetail("price known once a name is chosen").approvals(approvals)

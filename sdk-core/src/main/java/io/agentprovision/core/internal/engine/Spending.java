@@ -96,11 +96,13 @@ final class Spending {
       ctx.audit("spend.refused").amount(request.amount()).outcome("denied").detail("limit", e.limit())
           .detail("used", e.used().toString()).detail("remaining", e.remaining().toString())
           .detail("description", request.description()).record();
+      engine.events().emit(new ProvisioningEvent.SpendRefused(engine.config().clock().instant(), rs.run, ctx.stepId(), ctx.agent(), request.provider(), request.amount(), e.limit(), e.remaining()));
       throw e;
     }
     madeHere.add(r.id());
     ctx.audit("spend.reserved").amount(r.amount()).key(ctx.idempotencyKey()).detail("reservation", r.id())
         .detail("description", request.description()).detail("provider", request.provider()).record();
+    engine.events().emit(new ProvisioningEvent.SpendHeld(engine.config().clock().instant(), rs.run, ctx.stepId(), r));
     alerts(r, policy);
     return r;
   }
@@ -172,6 +174,7 @@ final class Spending {
       engine.config().ledger().commit(reservation.id(), amount);
       ctx.audit("spend.committed").amount(amount).key(ctx.idempotencyKey()).detail("reservation", reservation.id())
           .detail("reserved", reservation.amount().toString()).record();
+      engine.events().emit(new ProvisioningEvent.SpendCommitted(engine.config().clock().instant(), rs.run, ctx.stepId(), reservation, amount));
     }
 
     @Override
@@ -189,6 +192,7 @@ final class Spending {
       }
       engine.config().ledger().release(reservation.id());
       ctx.audit("spend.released").amount(reservation.amount()).detail("reservation", reservation.id()).record();
+      engine.events().emit(new ProvisioningEvent.SpendReleased(engine.config().clock().instant(), rs.run, ctx.stepId(), reservation));
     }
   }
 }

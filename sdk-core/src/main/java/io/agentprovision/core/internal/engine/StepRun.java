@@ -13,6 +13,7 @@ import io.agentprovision.core.approval.ApprovalDecision;
 import io.agentprovision.core.approval.CheckpointKind;
 import io.agentprovision.core.approval.CheckpointRequest;
 import io.agentprovision.core.catalog.Catalog;
+import io.agentprovision.core.http.HttpStack;
 import io.agentprovision.core.identity.Principal;
 import io.agentprovision.core.journal.CheckpointDecision;
 import io.agentprovision.core.journal.StepRecord;
@@ -246,6 +247,16 @@ final class StepRun implements StepContext {
   @Override
   public Sleeper sleeper() {
     return engine.config().sleeper();
+  }
+
+  /** How long the verify step keeps asking whether the app answers. */
+  java.time.Duration verifyTimeout() {
+    return engine.config().verifyTimeout();
+  }
+
+  @Override
+  public HttpStack http() {
+    return engine.config().http();
   }
 
   @Override

@@ -32,9 +32,10 @@ final class VerifyStep extends BaseStep<VerifyStep.Checked> {
   @Override
   public Checked run(StepRun ctx) {
     DeployedApp app = ctx.output(DeployStep.class).app();
+    // one request per poll (Deployer.verify makes a single attempt); bounded by the verify timeout, not the step's
     Verification v = Polling.until(ctx, "app at " + app.primaryUrl(), () -> ctx.deployer().verify(app, ctx),
         x -> x.live() || (x.status() == 0 && x.note() != null), new Polling.Backoff(Duration.ofSeconds(1),
-            Duration.ofSeconds(8)));
+            Duration.ofSeconds(8)), ctx.clock().instant().plus(ctx.verifyTimeout()));
     ctx.audit("app.verified").outcome(v.live() ? "live" : "not-run").detail("url", v.url().toString())
         .detail("status", String.valueOf(v.status())).record();
     String body = v.bodyExcerpt();

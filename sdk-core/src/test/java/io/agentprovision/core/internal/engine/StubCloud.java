@@ -66,7 +66,7 @@ final class StubCloud implements Orchestrator, Deployer, IdentityProvider {
     return new Catalog(ProviderInfo.named(provider), List.of(ServiceOffering.builder("workers", provider,
         ServiceOffering.KIND_DEPLOYABLE).description("run code").pricing(Pricing.free()).build(),
         ServiceOffering.builder(PAID_PLAN, provider, ServiceOffering.KIND_PLAN).description("a paid plan")
-            .pricing(Pricing.paid(Money.usd("5.00"), Pricing.Recurrence.MONTHLY, "$5/month")).build()));
+            .pricing(Pricing.exactly(Money.usd("5.00"), Pricing.Interval.MONTHLY, "$5/month")).build()));
   }
 
   @Override
