@@ -697,9 +697,10 @@ public final class Engine {
       throw e;
     }
     config.vault().delete(issued.vaultKey());
-    CredentialsStep.Issued revoked = issued.revoked(config.clock().instant());
-    config.journal().saveStep(credRec.next(config.clock().instant()).output(OutputCodec.encode(revoked)).build());
-    String revokedJson = OutputCodec.encode(new Revoked(current.tokenId(), revoked.revokedAt()));
+    Instant revokedAt = config.clock().instant();
+    CredentialsStep.Issued revoked = issued.revoked(revokedAt);
+    config.journal().saveStep(credRec.next(revokedAt).output(OutputCodec.encode(revoked)).build());
+    String revokedJson = OutputCodec.encode(new Revoked(current.tokenId(), revokedAt));
     ctx.journal(b -> b.status(StepStatus.SUCCEEDED).output(revokedJson));
     ctx.audit("credentials.revoked").key(key).detail("token", current.tokenId()).detail("reason", reason).record();
     return revoked.token();
