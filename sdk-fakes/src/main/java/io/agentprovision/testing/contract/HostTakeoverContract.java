@@ -60,10 +60,14 @@ import org.junit.jupiter.params.provider.MethodSource;
  * {@code resumeAbandoned} nor {@code resume} takes it), then, once it has expired, takes it over
  * and finishes it. Checked: the app is live; the provider charged the plan and the domain once each;
  * the ledger committed exactly what the provider charged, and holds nothing; the run is
- * {@code SUCCEEDED} and its lease free; the audit chain verifies. A test across processes (kill -9
- * of host A's JVM, host B in another) checks the same things after the same steps.
+ * {@code SUCCEEDED} and its lease free; the audit chain verifies. The hosts here are two
+ * provisioners in one JVM over the same stores; that a lease holds between processes, and that a
+ * process killed with {@code kill -9} leaves its lease to expire, is the journal's part, tested per
+ * journal (for the directory journal, {@code FileRunJournalAcrossProcessesTest} in sdk-core).
  */
 public abstract class HostTakeoverContract {
+  /** The agent that starts the run. */
+  protected static final AgentId AGENT = AgentId.of("coding-agent-7");
   /** The run every scenario drives. */
   protected static final RunId RUN = RunId.of("run_takeover");
   /** How long leases last in the scenario. */
@@ -143,7 +147,7 @@ public abstract class HostTakeoverContract {
 
     time.advance(LEASE.minusSeconds(1));
     assertTrue(hostB.resumeAbandoned().isEmpty(), "while A's lease lives, B leaves the run alone");
-    RunLeasedException held = assertThrows(RunLeasedException.class, () -> hostB.resume(RUN));
+    RunLeasedException held = assertThrows(RunLeasedException.class, () -> hostB.resume(AGENT, RUN));
     assertEquals("host-a", held.holder());
 
     time.advance(Duration.ofSeconds(2));
@@ -200,7 +204,7 @@ public abstract class HostTakeoverContract {
   protected static ProvisionRequest request() {
     return ProvisionRequest.builder()
         .runId(RUN)
-        .agent(AgentId.of("coding-agent-7"))
+        .agent(AGENT)
         .provider(FakeOrchestrator.CLOUDFLARE)
         .plan("workers:paid")
         .domain(DomainRequest.query("my-app"))

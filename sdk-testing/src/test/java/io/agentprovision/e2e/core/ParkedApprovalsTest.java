@@ -176,6 +176,8 @@ class ParkedApprovalsTest {
     assertThat(decided.status()).isEqualTo(ApprovalRecord.Status.DECIDED);
     assertThat(decided.outcome()).isEqualTo(ApprovalDecision.Outcome.APPROVED);
     onB.next(run, RunStatus.SUCCEEDED);
+    Deployment onHostB = hostB.whenFinished(request.agent(), run).get(WAIT_SECONDS, TimeUnit.SECONDS);
+    assertThat(onHostB.spent()).containsExactly(Money.usd("15.44"));
     assertThat(onA.finished).as("host A did nothing more").noneMatch(f -> f.status() == RunStatus.SUCCEEDED);
     assertThat(h.journal.run(run).orElseThrow().status()).isEqualTo(RunStatus.SUCCEEDED);
     assertThat(h.orchestrator.charges()).extracting(FakeOrchestrator.Charge::serviceId)
@@ -189,8 +191,8 @@ class ParkedApprovalsTest {
               "decide");
         });
     assertThat(h.auditActions()).contains("approval.parked", "run.parked", "run.resumed", "run.finished");
-    assertThat(h.journal.lease(Lease.runName(run))).isEmpty();
-    Deployment d = hostA.resume(run); // the finished run's result, on either host
+    assertThat(h.journal.lease(Lease.runName(run))).as("host B gave the lease up when the run ended").isEmpty();
+    Deployment d = hostA.resume(request.agent(), run); // the finished run's result, on either host
     assertThat(d.spent()).containsExactly(Money.usd("15.44"));
     assertThat(h.audit.verify().valid()).isTrue();
   }
@@ -322,7 +324,7 @@ class ParkedApprovalsTest {
         AwaitingApprovalException.class, () -> p.provisionAndDeploy(EngineHarness.request().build()));
 
     AwaitingApprovalException again = assertThrows(
-        AwaitingApprovalException.class, () -> p.resume(first.run()));
+        AwaitingApprovalException.class, () -> p.resume(EngineHarness.request().build().agent(), first.run()));
 
     assertThat(again.approvalIds()).isEqualTo(first.approvalIds());
     assertThat(h.gate.requests(CheckpointKind.PLAN_APPROVAL)).hasSize(1);

@@ -1,0 +1,126 @@
+package io.agentprovision.core.internal.journal;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.agentprovision.core.journal.Lease;
+import io.agentprovision.core.spi.RunJournal;
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The directory journal's leases between separate JVM processes, as hosts sharing a mounted
+ * directory use them: the journal's lock holds across processes, so no two processes are granted
+ * the same tenure, and a process killed with {@code kill -9} while holding a run's lease leaves it to
+ * expire (and leaves no lock behind), after which another process takes it over.
+ */
+class FileRunJournalAcrossProcessesTest {
+  private static final String RUN_LEASE = "run:run_shared";
+
+  @TempDir
+  Path dir;
+
+  private final java.util.Map<Process, Path> errorFiles = new java.util.concurrent.ConcurrentHashMap<>();
+
+  @Test
+  void fourProcessesContendingForOneLease_areNeverGrantedTheSameTenure_andNoGrantIsLost() throws Exception {
+    Path runs = dir.resolve("runs");
+    List<Process> children = new ArrayList<>();
+    for (int i = 0; i < 4; i++) {
+      children.add(start("contend", runs.toString(), "host-" + i, RUN_LEASE, "60"));
+    }
+    List<Long> tokens = new ArrayList<>();
+    for (Process child : children) {
+      List<String> lines = lines(child);
+      assertThat(child.waitFor(120, TimeUnit.SECONDS)).as("the child ended").isTrue();
+      assertThat(child.exitValue()).as(String.join("\n", lines) + errors(child)).isZero();
+      assertThat(lines).last().isEqualTo("done");
+      for (String l : lines) {
+        if (l.startsWith("granted ")) {
+          tokens.add(Long.parseLong(l.substring("granted ".length())));
+        }
+      }
+    }
+
+    assertThat(tokens).as("some process got the lease").isNotEmpty();
+    // every grant read the last token and wrote the next one under the lock: a lost update would
+    // hand out a token twice, or leave a gap
+    assertThat(tokens).doesNotHaveDuplicates();
+    assertThat(tokens).containsExactlyInAnyOrderElementsOf(
+        java.util.stream.LongStream.rangeClosed(1, tokens.size()).boxed().toList());
+    RunJournal journal = RunJournal.directory(runs);
+    assertThat(journal.lease(RUN_LEASE)).as("every process released what it got").isEmpty();
+    Lease next = journal.acquireLease(RUN_LEASE, "host-after", LeaseContenderMain.NOW,
+        LeaseContenderMain.NOW.plusSeconds(60)).orElseThrow();
+    assertThat(next.token()).isEqualTo(tokens.size() + 1L);
+  }
+
+  @Test
+  void aHostKilledWhileHoldingARunsLease_keepsItUntilItExpires_thenAnotherProcessTakesItOver() throws Exception {
+    Path runs = dir.resolve("runs");
+    Instant until = LeaseContenderMain.NOW.plusSeconds(60);
+    Process holder = start("hold", runs.toString(), "host-a", RUN_LEASE, until.toString());
+    long token;
+    try (BufferedReader out = reader(holder)) {
+      String line = out.readLine();
+      assertThat(line).as(() -> errors(holder)).startsWith("held ");
+      token = Long.parseLong(line.substring("held ".length()));
+      holder.destroyForcibly(); // SIGKILL: no shutdown hook, no release, wherever its threads are
+      assertThat(holder.waitFor(30, TimeUnit.SECONDS)).isTrue();
+    }
+
+    RunJournal hostB = RunJournal.directory(runs);
+    Lease dead = hostB.lease(RUN_LEASE).orElseThrow();
+    assertThat(dead).isEqualTo(new Lease(RUN_LEASE, "host-a", token, until));
+    assertThat(hostB.acquireLease(RUN_LEASE, "host-b", until.minusSeconds(1), until.plusSeconds(59)))
+        .as("while the dead host's lease lives, nobody takes the run").isEmpty();
+
+    Lease taken = hostB.acquireLease(RUN_LEASE, "host-b", until, until.plusSeconds(60)).orElseThrow();
+    assertThat(taken.owner()).isEqualTo("host-b");
+    assertThat(taken.token()).isEqualTo(token + 1);
+    assertThat(hostB.renewLease(dead, until.plusSeconds(120)))
+        .as("the dead host's tenure cannot be renewed, should it come back").isEmpty();
+    assertThat(hostB.releaseLease(dead)).isFalse();
+    assertThat(hostB.lease(RUN_LEASE)).contains(taken);
+  }
+
+  private Process start(String... args) throws Exception {
+    String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+    List<String> cmd = new ArrayList<>(List.of(java, "-cp", System.getProperty("java.class.path"),
+        LeaseContenderMain.class.getName()));
+    for (String a : args) {
+      cmd.add(a);
+    }
+    // stderr to a file: a child that logs much never blocks on a pipe nobody reads
+    Path err = dir.resolve(args[2] + ".err");
+    Process p = new ProcessBuilder(cmd).redirectError(err.toFile()).start();
+    errorFiles.put(p, err);
+    return p;
+  }
+
+  private static BufferedReader reader(Process p) {
+    return new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
+  }
+
+  private static List<String> lines(Process p) throws Exception {
+    try (BufferedReader r = reader(p)) {
+      return r.lines().toList();
+    }
+  }
+
+  private String errors(Process p) {
+    try {
+      return "\n" + Files.readString(errorFiles.get(p));
+    } catch (java.io.IOException | RuntimeException e) {
+      return e.toString();
+    }
+  }
+}

@@ -1,0 +1,67 @@
+package io.agentprovision.core.internal.journal;
+
+import io.agentprovision.core.journal.Lease;
+import io.agentprovision.core.spi.RunJournal;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Optional;
+
+/**
+ * A host process for {@link FileRunJournalAcrossProcessesTest}, over the journal directory
+ * {@code args[1]}, as lease owner {@code args[2]}:
+ *
+ * <ul>
+ *   <li>{@code contend <dir> <owner> <name> <rounds>}: tries {@code rounds} times to take the lease
+ *       {@code name}; each time it gets it, checks it is still the holder, prints
+ *       {@code granted <token>} and releases it. Ends with {@code done}.
+ *   <li>{@code hold <dir> <owner> <name> <until>}: takes the lease until the instant {@code until},
+ *       prints {@code held <token>}, and waits to be killed.
+ * </ul>
+ *
+ * Times are fixed instants, as a host's clock hands them to the journal: the leases never expire by
+ * themselves while the test runs, whatever the machine's load.
+ */
+public final class LeaseContenderMain {
+  static final Instant NOW = Instant.parse("2026-11-02T10:00:00Z");
+
+  private LeaseContenderMain() {}
+
+  public static void main(String[] args) throws Exception {
+    PrintStream out = new PrintStream(System.out, true, StandardCharsets.UTF_8);
+    RunJournal journal = RunJournal.directory(Path.of(args[1]));
+    String owner = args[2];
+    String name = args[3];
+    switch (args[0]) {
+      case "contend" -> {
+        int rounds = Integer.parseInt(args[4]);
+        for (int i = 0; i < rounds; i++) {
+          Optional<Lease> got = journal.acquireLease(name, owner, NOW, NOW.plus(Duration.ofHours(1)));
+          if (got.isEmpty()) {
+            Thread.onSpinWait();
+            continue;
+          }
+          Lease l = got.get();
+          Lease stored = journal.lease(name).orElseThrow(() -> new IllegalStateException("granted, then gone"));
+          if (!stored.sameTenure(l)) {
+            throw new IllegalStateException("granted " + l + " but the journal holds " + stored);
+          }
+          out.println("granted " + l.token());
+          if (!journal.releaseLease(l)) {
+            throw new IllegalStateException("could not release " + l);
+          }
+        }
+        out.println("done");
+      }
+      case "hold" -> {
+        Lease l = journal.acquireLease(name, owner, NOW, Instant.parse(args[4]))
+            .orElseThrow(() -> new IllegalStateException("the lease was not free"));
+        out.println("held " + l.token());
+        Thread.sleep(Long.MAX_VALUE); // killed here, holding it
+      }
+      default -> throw new IllegalArgumentException("unknown mode " + args[0]);
+    }
+  }
+}
