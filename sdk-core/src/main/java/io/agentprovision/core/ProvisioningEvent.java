@@ -5,6 +5,7 @@ import io.agentprovision.core.approval.ApprovalRequest;
 import io.agentprovision.core.journal.RunStatus;
 import io.agentprovision.core.journal.StepStatus;
 import io.agentprovision.core.policy.LimitUsage;
+import io.agentprovision.core.policy.Reservation;
 import java.time.Duration;
 import java.time.Instant;
 import org.jspecify.annotations.Nullable;
@@ -61,4 +62,23 @@ public sealed interface ProvisioningEvent {
 
   /** Something done by an earlier step was undone after a failure, or could not be. */
   record Compensation(Instant time, RunId run, StepId step, boolean undone, String what) implements ProvisioningEvent {}
+
+  /**
+   * A paid call may have charged money and nobody knows yet (its answer was lost or could not be
+   * read): the reservation is held as {@link Reservation.Status#UNCERTAIN uncertain}, counting in
+   * full and never expiring, until reconciliation finds out.
+   *
+   * @param reason the failure that left it uncertain
+   */
+  record SpendUncertain(Instant time, RunId run, StepId step, Reservation reservation, String reason)
+      implements ProvisioningEvent {}
+
+  /**
+   * Reconciliation settled an uncertain reservation: the provider {@code charged} that much (zero:
+   * nothing, and the reservation was given back).
+   *
+   * @param how what settled it, such as "the call repeated with its idempotency key succeeded"
+   */
+  record SpendReconciled(Instant time, RunId run, StepId step, Reservation reservation, Money charged, String how)
+      implements ProvisioningEvent {}
 }

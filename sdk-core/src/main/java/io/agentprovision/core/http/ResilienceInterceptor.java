@@ -130,12 +130,14 @@ public final class ResilienceInterceptor implements Interceptor {
     while (true) {
       paceByHeader();
       if (rateLimiter != null && !rateLimiter.acquirePermission()) {
-        throw new ProviderException(provider, 0, "client_rate_limited", null, "the client-side rate limit of "
-            + policy.rateLimitPermits() + " calls per " + policy.rateLimitPeriod() + " is used up", true);
+        throw ProviderException.builder(provider, "the client-side rate limit of " + policy.rateLimitPermits()
+            + " calls per " + policy.rateLimitPeriod() + " is used up").code("client_rate_limited").retryable(true)
+            .outcome(ProviderException.Outcome.NOT_EXECUTED).build(); // never sent
       }
       if (!circuitBreaker.tryAcquirePermission()) {
-        throw new ProviderException(provider, 0, "circuit_open", null, "too many recent failures; calls are paused for "
-            + policy.openStateWait(), true);
+        throw ProviderException.builder(provider, "too many recent failures; calls are paused for "
+            + policy.openStateWait()).code("circuit_open").retryable(true)
+            .outcome(ProviderException.Outcome.NOT_EXECUTED).build(); // never sent
       }
       long start = System.nanoTime();
       Response response;

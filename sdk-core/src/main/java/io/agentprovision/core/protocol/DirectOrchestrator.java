@@ -461,7 +461,17 @@ public final class DirectOrchestrator implements Orchestrator {
     ProviderResource apply(Secret accessToken);
   }
 
-  /** Makes a (possibly paid) call, waits out {@code pending}, settles the token, records and audits. */
+  /**
+   * Makes a (possibly paid) call, waits out {@code pending}, settles the token, records and audits.
+   *
+   * <p>The payment token is what tells, after the fact, whether the provider charged: when the
+   * call or the wait fails, or the resource does not complete, the token is revoked first (from
+   * then on nothing more can be charged on it) and what it captured is read. A failure then says
+   * what was charged ({@link ProviderException#reconciled}): more than zero is
+   * {@link ProviderException.Outcome#EXECUTED}, and repeating the call with the same idempotency
+   * key (which sends the same token) finishes it; zero is {@link ProviderException.Outcome#NOT_EXECUTED}.
+   * When the token cannot be revoked or read, the failure's outcome is unknown.
+   */
   private ResourceState paidCall(AccountSession s, @Nullable PaymentToken token, StepContext ctx, String action,
       String serviceId, String name, Call call) {
     ProvisioningProvider client = s.binding.client.withRetryObserver(ctx::retrying);
@@ -469,27 +479,85 @@ public final class DirectOrchestrator implements Orchestrator {
     try {
       r = withAccess(s, client, call::apply);
     } catch (RuntimeException failure) {
-      revokeQuietly(token, s.binding.name, ctx, failure);
       ctx.audit(action, "failed", auditDetails(s, serviceId, name, null, token));
-      throw failure;
+      throw token == null ? failure : reconcile(token, s.binding.name, ctx, failure);
+    }
+    ResourceRef accepted = new ResourceRef(s.binding.name, r.id(), serviceId, name);
+    resources.computeIfAbsent(resourceKey(s.binding.name, r.id()), k -> new ResourceEntry(accepted, s)).ref = accepted;
+    if (r.status() == ResourceStatus.PENDING) {
+      try {
+        r = poll(s, client, r.id(), ctx);
+      } catch (RuntimeException failure) {
+        // accepted and still pending: the token stays, since the provider may charge it when it completes
+        ctx.audit(action, "pending", auditDetails(s, serviceId, name, r.id(), token));
+        throw token == null ? failure : stillPending(token, s.binding.name, failure);
+      }
     }
     ResourceRef ref = new ResourceRef(s.binding.name, r.id(), serviceId, name);
-    resources.computeIfAbsent(resourceKey(s.binding.name, r.id()), k -> new ResourceEntry(ref, s)).ref = ref;
-    if (r.status() == ResourceStatus.PENDING) {
-      // a token sent with a pending call stays: the provider may still charge it when it completes
-      r = poll(s, client, r.id(), ctx);
-    }
     Money charged = null;
     if (token != null) {
       if (r.status() == ResourceStatus.COMPLETE) {
         charged = captured(token);
       } else {
+        // not complete: nothing more may be charged, and what was is reported with the state
         revokeQuietly(token, s.binding.name, ctx, null);
+        charged = captured(token);
       }
     }
     remember(s, ref, r, false);
     ctx.audit(action, r.status().name().toLowerCase(java.util.Locale.ROOT), auditDetails(s, serviceId, name, r.id(), token));
     return state(ref, r, charged);
+  }
+
+  /**
+   * A paid call the provider accepted and had not finished when waiting for it failed: it may still
+   * charge, so the outcome is unknown, unless the token already shows its whole amount captured
+   * (nothing more can be charged on it), which is then the charge.
+   */
+  private RuntimeException stillPending(PaymentToken token, String provider, RuntimeException failure) {
+    ProviderException cause = failure instanceof ProviderException p ? p
+        : ProviderException.builder(provider, "waiting for the paid call failed: " + failure.getMessage())
+            .cause(failure).retryable(failure instanceof AgentProvisionException a && a.retryable())
+            .outcome(ProviderException.Outcome.UNKNOWN).build();
+    Money c = captured(token);
+    if (c != null && c.equals(token.maxAmount())) {
+      return cause.reconciled(c, true);
+    }
+    return cause.withOutcome(ProviderException.Outcome.UNKNOWN);
+  }
+
+  /**
+   * Finds out what a failed paid call charged, by its payment token: revokes it so that nothing
+   * more can be charged, then reads what it captured. Returns the failure saying so, or, when the
+   * token cannot be revoked or read, the failure with an unknown outcome (the money stays held).
+   */
+  private RuntimeException reconcile(PaymentToken token, String provider, StepContext ctx, RuntimeException failure) {
+    ProviderException cause = failure instanceof ProviderException p ? p
+        : ProviderException.builder(provider, "the paid call failed: " + failure).cause(failure)
+            .outcome(ProviderException.Outcome.UNKNOWN).retryable(true).build();
+    if (payments == null) {
+      return cause.withOutcome(ProviderException.Outcome.UNKNOWN);
+    }
+    Money captured;
+    try {
+      payments.revoke(token);
+      PaymentToken now = payments.retrieve(token);
+      captured = now.captured() == null ? Money.zero(token.maxAmount().currency()) : now.captured();
+    } catch (RuntimeException e) {
+      log.warn("could not settle payment token {} for {} after a failed call: {}", token.reference(), provider,
+          e.toString());
+      ctx.audit("payment.token.reconcile", "failed", Map.of("provider", provider, "token", token.reference()));
+      ProviderException unknown = cause.withOutcome(ProviderException.Outcome.UNKNOWN);
+      unknown.addSuppressed(e);
+      return unknown;
+    }
+    if (!captured.sameCurrency(token.maxAmount()) || captured.greaterThan(token.maxAmount())) {
+      return cause.withOutcome(ProviderException.Outcome.UNKNOWN); // not a capture this call can have made
+    }
+    ctx.audit("payment.token.reconcile", "ok", Map.of("provider", provider, "token", token.reference(),
+        "captured", captured.toString()));
+    // with a charge found, the same call (same key, same token) replays what the provider did
+    return cause.reconciled(captured, captured.isPositive() || cause.retryable());
   }
 
   private ProviderResource poll(AccountSession s, ProvisioningProvider client, String id, StepContext ctx) {
@@ -576,18 +644,36 @@ public final class DirectOrchestrator implements Orchestrator {
       throw new InvalidRequestException("payment.expiresAt", "the authorization lapsed at " + pa.expiresAt(),
           "authorize the spend again");
     }
-    PaymentToken t = p.issue(new PaymentTokenRequest(b.seller, externalId, pa.maxAmount(), pa.expiresAt(),
-        ctx.idempotencyKey("payment_token:" + op), Map.of("run", ctx.runId().value(), "step", ctx.stepId().value(),
-            "reservation", pa.reservationId())));
+    PaymentToken t;
+    try {
+      // one token per reservation: the call repeated under the same reservation sends the same token (so
+      // the provider replays it), and a new reservation after a release gets a fresh one
+      t = p.issue(new PaymentTokenRequest(b.seller, externalId, pa.maxAmount(), pa.expiresAt(),
+          ctx.idempotencyKey("payment_token:" + op + ":" + pa.reservationId()), Map.of("run", ctx.runId().value(),
+              "step", ctx.stepId().value(), "reservation", pa.reservationId())));
+    } catch (ProviderException e) {
+      throw e.withOutcome(ProviderException.Outcome.NOT_EXECUTED); // the provider was not called
+    }
+    Money used = t.captured();
+    if (t.status() != PaymentToken.Status.ACTIVE && used != null && used.isPositive()) {
+      // this reservation's token was charged by an earlier attempt that failed: the same call, repeated
+      // with it, is replayed by the provider rather than charged again
+      return t;
+    }
     if (t.status() != PaymentToken.Status.ACTIVE) {
       revokeQuietly(t, b.name, ctx, null);
-      throw new ProviderException(p.name(), 0, "payment_token_" + t.status().name().toLowerCase(java.util.Locale.ROOT),
-          null, "the payment token for " + b.name + " is " + t.status() + ", not active", false);
+      ProviderException inactive = ProviderException.builder(p.name(), "the payment token for " + b.name + " is "
+          + t.status() + ", not active").code("payment_token_" + t.status().name().toLowerCase(java.util.Locale.ROOT))
+          .retryable(false).outcome(ProviderException.Outcome.NOT_EXECUTED).build();
+      // deactivated having captured nothing: nothing was, or can be, charged under this reservation
+      throw t.status() == PaymentToken.Status.DEACTIVATED && used != null
+          ? inactive.reconciled(Money.zero(t.maxAmount().currency()), false) : inactive;
     }
     if (t.maxAmount().greaterThan(pa.maxAmount()) || !t.maxAmount().sameCurrency(pa.maxAmount())) {
       revokeQuietly(t, b.name, ctx, null);
-      throw new ProviderException(p.name(), 0, "payment_token_over_cap", null, "the payment token's cap "
-          + t.maxAmount() + " exceeds the authorized " + pa.maxAmount(), false);
+      throw ProviderException.builder(p.name(), "the payment token's cap " + t.maxAmount() + " exceeds the authorized "
+          + pa.maxAmount()).code("payment_token_over_cap").retryable(false)
+          .outcome(ProviderException.Outcome.NOT_EXECUTED).build();
     }
     ctx.audit("payment.token.issue", "ok", Map.of("provider", b.name, "seller", b.seller, "token", t.reference(),
         "max_amount", t.maxAmount().toString(), "expires_at", t.expiresAt().toString()));

@@ -335,19 +335,29 @@ public final class ProtocolClient implements ProvisioningProvider {
     } catch (ProviderException e) {
       throw e;
     } catch (IOException e) {
-      throw new ProviderException(shared.provider, 0, "network_error", null, r.method() + " " + r.url().encodedPath()
-          + " failed: " + ProtocolWire.scrub(e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage()),
-          true, e);
+      throw ProviderException.builder(shared.provider, r.method() + " " + r.url().encodedPath() + " failed: "
+          + ProtocolWire.scrub(e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage()))
+          .code("network_error").retryable(true).cause(e)
+          .outcome(ProviderException.Outcome.ofConnectionFailure(e, changes(r))).build();
     }
     if (code < 200 || code >= 300) {
-      throw ProtocolWire.httpError(shared.provider, code, requestId, text);
+      ProviderException refused = ProtocolWire.httpError(shared.provider, code, requestId, text);
+      throw changes(r) ? refused : refused.withOutcome(ProviderException.Outcome.NOT_EXECUTED);
     }
     try {
       return text.isBlank() ? Map.of() : Json.parseObject(text);
     } catch (IllegalArgumentException e) {
-      throw new ProviderException(shared.provider, code, "malformed_response", requestId, r.method() + " "
-          + r.url().encodedPath() + " answered with a body that is not a JSON object", false);
+      // a 2xx to a change: it was carried out, but what it made cannot be read
+      throw ProviderException.builder(shared.provider, r.method() + " " + r.url().encodedPath()
+          + " answered with a body that is not a JSON object").status(code).code("malformed_response")
+          .requestId(requestId).retryable(false).outcome(changes(r) ? ProviderException.Outcome.UNKNOWN
+              : ProviderException.Outcome.NOT_EXECUTED).build();
     }
+  }
+
+  /** Whether {@code r} may change something at the provider: anything but a read. */
+  private static boolean changes(Request r) {
+    return !"GET".equals(r.method()) && !"HEAD".equals(r.method());
   }
 
   private <T> T parse(java.util.function.Supplier<T> reader) {

@@ -389,19 +389,28 @@ public final class Engine {
       Instant started) {
     List<String> undone = new ArrayList<>();
     List<String> notUndone = new ArrayList<>();
-    boolean suspend = config.failureAction() == FailureAction.SUSPEND;
+    List<Reservation> uncertain = uncertain(rs);
+    // money a provider may have charged cannot be compensated on a guess: the run waits, as it is,
+    // for a resume to reconcile it
+    boolean suspend = config.failureAction() == FailureAction.SUSPEND || !uncertain.isEmpty();
     String error = failure.getMessage() == null ? failure.getClass().getSimpleName() : failure.getMessage();
     if (suspend) {
       RunRecord cur = config.journal().run(rs.run).orElse(rec);
       config.journal().saveRun(cur.next(RunStatus.SUSPENDED, error, config.clock().instant()));
-      auditor.entry("run.suspended").run(rs.run).step(failedStep).agent(rs.request.agent()).principal(rs.principal())
-          .outcome("failed").detail("error", error).record();
+      Auditor.Entry e = auditor.entry("run.suspended").run(rs.run).step(failedStep).agent(rs.request.agent())
+          .principal(rs.principal()).outcome(uncertain.isEmpty() ? "failed" : "uncertain_spend").detail("error", error);
+      if (!uncertain.isEmpty()) {
+        e.detail("uncertain", String.join("; ", uncertain.stream().map(r -> r.amount() + " " + r.id()).toList()));
+      }
+      e.record();
     } else {
       List<Step<?>> order = new ArrayList<>(rs.graph().steps());
       Collections.reverse(order);
       for (Step<?> s : order) {
         if (rs.outputs.has(s.id())) {
           compensate(rs, s, undone, notUndone);
+        } else {
+          chargedWithoutOutput(rs, s.id(), notUndone);
         }
       }
       RunRecord cur = config.journal().run(rs.run).orElse(rec);
@@ -412,7 +421,8 @@ public final class Engine {
     }
     events.emit(new ProvisioningEvent.RunFinished(config.clock().instant(), rs.run,
         suspend ? RunStatus.SUSPENDED : RunStatus.FAILED, Duration.between(started, config.clock().instant()), error));
-    RunFailedException report = new RunFailedException(rs.run, failedStep, failure, undone, notUndone, suspend);
+    RunFailedException report = new RunFailedException(rs.run, failedStep, failure, undone, notUndone, suspend,
+        uncertain);
     if (failure instanceof PolicyViolationException || failure instanceof ApprovalDeniedException
         || failure instanceof IdentityRejectedException || failure instanceof InvalidRequestException) {
       // callers catch these by type; the run's report rides along
@@ -420,6 +430,36 @@ public final class Engine {
       return (RuntimeException) failure;
     }
     return report;
+  }
+
+  /**
+   * Says what a step that failed was nevertheless charged (its paid call went through, its answer
+   * was lost): the money is committed, and what it bought cannot be undone, since the step never
+   * learnt what it made.
+   */
+  private void chargedWithoutOutput(RunState rs, StepId step, List<String> notUndone) {
+    StepRecord rec = config.journal().step(rs.run, step).orElse(null);
+    if (rec == null) {
+      return;
+    }
+    for (String id : rec.reservations()) {
+      Reservation r = config.ledger().reservation(id).orElse(null);
+      if (r != null && r.status() == Reservation.Status.COMMITTED && r.committed() != null) {
+        notUndone.add(r.committed() + " was charged for " + r.description() + " although step " + step
+            + " failed; what it bought is not undone");
+      }
+    }
+  }
+
+  /** The run's reservations held as uncertain, as the journal lists them step by step. */
+  private List<Reservation> uncertain(RunState rs) {
+    List<Reservation> out = new ArrayList<>();
+    for (StepRecord r : config.journal().steps(rs.run)) {
+      for (String id : r.reservations()) {
+        config.ledger().reservation(id).filter(x -> x.status() == Reservation.Status.UNCERTAIN).ifPresent(out::add);
+      }
+    }
+    return out;
   }
 
   private <O extends Record> void compensate(RunState rs, Step<O> s, List<String> undone, List<String> notUndone) {

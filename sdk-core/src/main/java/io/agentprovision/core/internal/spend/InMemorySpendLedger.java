@@ -87,6 +87,16 @@ public final class InMemorySpendLedger implements SpendLedger {
     return Settlement.release(r, this::store);
   }
 
+  @Override
+  public synchronized Reservation markUncertain(String reservationId) {
+    return Settlement.markUncertain(find(reservationId), this::store);
+  }
+
+  @Override
+  public synchronized Reservation reconcile(String reservationId, Money charged) {
+    return Settlement.reconcile(find(reservationId), Objects.requireNonNull(charged, "charged"), this::store);
+  }
+
   private Reservation store(Reservation r) {
     reservations.put(r.id(), r);
     return r;
