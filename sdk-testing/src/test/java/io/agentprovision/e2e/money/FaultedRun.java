@@ -136,6 +136,9 @@ final class FaultedRun implements AutoCloseable {
 
   private FaultedRun(Shared shared, Via via, FailureAction onFailure, Duration readTimeout) {
     this.shared = shared;
+    // a month on for each run: the Stripe payment profile's monthly cap for the provider (which the
+    // engine keeps at the policy's USD 100.00) is shared by the runs on one sandbox
+    shared.time.advance(Duration.ofDays(32));
     this.time = shared.time;
     this.sb = shared.sb;
     this.n = shared.runs.incrementAndGet();
@@ -252,6 +255,11 @@ final class FaultedRun implements AutoCloseable {
       sum += ((Number) pi.get("amount")).longValue();
     }
     return sum;
+  }
+
+  /** The amounts the providers charged during this run, in minor units, in order. */
+  List<Long> chargeAmounts() {
+    return ours().stream().map(pi -> ((Number) pi.get("amount")).longValue()).toList();
   }
 
   /** How many charges the providers made during this run. */
