@@ -87,7 +87,11 @@ public final class CloudflareDeployer implements Deployer {
 
   private static final OkHttpClient DEFAULT_APP_CLIENT = new OkHttpClient();
   private static final int EXCERPT = 300;
-  /** The note of a verification that found no runtime to ask (the loopback sandbox without workerd). */
+  /**
+   * What the app client's I/O failure says when no runtime here can run the app (the loopback
+   * sandbox without workerd): {@link #verify} reports it as {@link Verification.Result#NO_RUNTIME},
+   * deployed and not run, which is not a failure to answer.
+   */
   public static final String NO_RUNTIME = "no local runtime";
 
   private final String baseUrl;
@@ -420,7 +424,7 @@ public final class CloudflareDeployer implements Deployer {
     Verification last = fetch(url, target);
     Duration wait = verifyBackoff;
     for (int attempt = 1; attempt < verifyAttempts && !last.live(); attempt++) {
-      if (last.note() != null && last.note().contains(NO_RUNTIME)) {
+      if (last.result() == Verification.Result.NO_RUNTIME) {
         break;
       }
       ctx.progress("waiting for " + url + " to answer (attempt " + attempt + ": " + last.note() + ")");
@@ -450,6 +454,9 @@ public final class CloudflareDeployer implements Deployer {
       return new Verification(url, ok, r.code(), excerpt, ok ? null : "HTTP " + r.code());
     } catch (IOException e) {
       String m = e.getMessage();
+      if (m != null && m.contains(NO_RUNTIME)) {
+        return Verification.noRuntime(url, m); // deployed where nothing here can run it: not a failure to answer
+      }
       return new Verification(url, false, 0, null, m == null || m.isBlank() ? e.getClass().getSimpleName() : m);
     }
   }

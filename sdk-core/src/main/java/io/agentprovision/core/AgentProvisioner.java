@@ -320,6 +320,7 @@ public final class AgentProvisioner implements AutoCloseable {
     private FailureAction failureAction = FailureAction.COMPENSATE;
     private String domainService = DEFAULT_DOMAIN_SERVICE;
     private DomainNames domainNames = DomainNames.defaults();
+    private UnverifiedAction unverifiedAction = UnverifiedAction.REPORT_UNVERIFIED;
 
     private Builder() {}
 
@@ -427,6 +428,16 @@ public final class AgentProvisioner implements AutoCloseable {
       return this;
     }
 
+    /**
+     * What a run does when the app was deployed and did not answer when checked: finish as
+     * {@link Deployment.Outcome#DEPLOYED_UNVERIFIED} ({@link UnverifiedAction#REPORT_UNVERIFIED}, the
+     * default) or fail ({@link UnverifiedAction#FAIL}). Never "succeeded".
+     */
+    public Builder onUnverified(UnverifiedAction a) {
+      this.unverifiedAction = Objects.requireNonNull(a, "onUnverified");
+      return this;
+    }
+
     /** The catalog service id that sells domains. */
     public Builder domainService(String serviceId) {
       if (serviceId == null || serviceId.isBlank()) {
@@ -474,7 +485,7 @@ public final class AgentProvisioner implements AutoCloseable {
           .policy(policy).ledger(ledger).approvals(approvals).audit(audit).vault(vault).journal(journal)
           .listeners(listeners).clock(clock).sleeper(sleeper).ids(ids).stepExecutor(steps).runExecutor(runs)
           .stepTimeout(stepTimeout).approvalTimeout(approvalTimeout).failureAction(failureAction)
-          .domainService(domainService).domainNames(domainNames).build();
+          .domainService(domainService).domainNames(domainNames).unverifiedAction(unverifiedAction).build();
       return new AgentProvisioner(new Engine(config), owned);
     }
 

@@ -19,6 +19,7 @@ import io.agentprovision.core.catalog.Catalog;
 import io.agentprovision.core.catalog.ProviderInfo;
 import io.agentprovision.core.deploy.DeployCredentials;
 import io.agentprovision.core.deploy.RotationRequest;
+import io.agentprovision.core.deploy.Verification;
 import io.agentprovision.core.identity.IdentityRejectedException;
 import io.agentprovision.core.identity.Principal;
 import io.agentprovision.core.journal.RunRecord;
@@ -160,6 +161,12 @@ public final class Engine {
     if (rec.status() == RunStatus.FAILED) {
       throw new InvalidRequestException("runId", "run " + run + " failed and was compensated (" + rec.error() + ")",
           "start a new run with the same request");
+    }
+    if (rec.status() == RunStatus.DEPLOYED_UNVERIFIED) {
+      // everything is in place but the app did not answer: the resume checks it again
+      config.journal().step(run, VerifyStep.ID).ifPresent(v -> config.journal().saveStep(
+          v.next(config.clock().instant()).status(StepStatus.FAILED).output(null).error("checked again on resume")
+              .build()));
     }
     load(rs); // an entry that cannot be read stops the resume here, before it is recorded
     RunRecord next = rec.next(RunStatus.RUNNING, null, config.clock().instant());
@@ -512,13 +519,19 @@ public final class Engine {
       limits.add(config.ledger().usage(l, req.agent(), req.provider(), now, policy.zone()));
     }
     d.limits(limits);
+    Deployment.Outcome outcome = outcome(rs.outputs.get(VerifyStep.ID, VerifyStep.Checked.class).verification());
+    d.outcome(outcome);
+    RunStatus ended = outcome == Deployment.Outcome.DEPLOYED_UNVERIFIED ? RunStatus.DEPLOYED_UNVERIFIED
+        : RunStatus.SUCCEEDED;
     if (finishing) {
       RunRecord cur = config.journal().run(rs.run).orElseThrow();
-      config.journal().saveRun(cur.next(RunStatus.SUCCEEDED, null, now));
+      config.journal().saveRun(cur.next(ended, null, now));
+      Verification v = rs.outputs.get(VerifyStep.ID, VerifyStep.Checked.class).verification();
       auditor.entry("run.finished").run(rs.run).agent(req.agent()).principal(rs.principal())
-          .amount(spent.size() == 1 ? spent.values().iterator().next() : null).detail("url", url.toString())
-          .detail("live", String.valueOf(rs.outputs.get(VerifyStep.ID, VerifyStep.Checked.class).verification().live()))
-          .record();
+          .amount(spent.size() == 1 ? spent.values().iterator().next() : null)
+          .outcome(outcome == Deployment.Outcome.DEPLOYED_UNVERIFIED ? "unverified" : "succeeded")
+          .detail("url", url.toString()).detail("live", String.valueOf(v.live()))
+          .detail("deployment", outcome.name()).record();
     }
     AuditCheckpoint trusted = auditVerified.get();
     AuditVerification v = trusted == null ? config.audit().verify()
@@ -530,8 +543,9 @@ public final class Engine {
     }
     d.auditHead(config.audit().head().map(e -> e.hash()).orElse("")).auditVerified(v.valid());
     if (finishing) {
-      events.emit(new ProvisioningEvent.RunFinished(config.clock().instant(), rs.run, RunStatus.SUCCEEDED,
-          Duration.between(rs.startedAt, config.clock().instant()), null));
+      events.emit(new ProvisioningEvent.RunFinished(config.clock().instant(), rs.run, ended,
+          Duration.between(rs.startedAt, config.clock().instant()),
+          ended == RunStatus.DEPLOYED_UNVERIFIED ? "the app did not answer at " + url : null));
     }
     return d.build();
   }
@@ -554,17 +568,30 @@ public final class Engine {
     var ver = rs.outputs.get(VerifyStep.ID, VerifyStep.Checked.class).verification();
     d.url(app.primaryUrl()).providerUrl(app.url());
     d.verification(new Deployment.AppCheck(ver.url(), ver.live(), ver.status(), ver.bodyExcerpt(), ver.note()));
-    if (!ver.live() && ver.note() != null) {
+    if (ver.result() == Verification.Result.NO_RUNTIME) {
       d.warning("the app was deployed but not run here: " + ver.note());
+    } else if (ver.result() == Verification.Result.NOT_ANSWERING) {
+      d.warning("the app was deployed but did not answer at " + ver.url() + " ("
+          + (ver.status() > 0 ? "HTTP " + ver.status() : "no answer") + (ver.note() != null ? ": " + ver.note() : "")
+          + "); resume the run to check again");
     }
     return app.primaryUrl();
+  }
+
+  /** How a run that deployed everything ended, by what the check of the app found. */
+  private static Deployment.Outcome outcome(Verification v) {
+    return switch (v.result()) {
+      case LIVE -> Deployment.Outcome.LIVE;
+      case NO_RUNTIME -> Deployment.Outcome.DEPLOYED_NOT_RUN;
+      case NOT_ANSWERING -> Deployment.Outcome.DEPLOYED_UNVERIFIED;
+    };
   }
 
   /** A finished run rebuilt from the journal, without reading the catalog. */
   private RunState finishedRun(RunId run) {
     RunRecord rec = config.journal().run(run).orElseThrow(() -> new InvalidRequestException("runId",
         "no run " + run + " in the journal", "pass the id of a run this journal recorded"));
-    if (rec.status() != RunStatus.SUCCEEDED) {
+    if (rec.status() != RunStatus.SUCCEEDED && rec.status() != RunStatus.DEPLOYED_UNVERIFIED) {
       throw new InvalidRequestException("runId", "run " + run + " is " + rec.status() + ", not finished",
           "rotate the credentials of a run that finished");
     }
@@ -628,7 +655,7 @@ public final class Engine {
   public List<RunId> dueForRotation(Duration window) {
     Instant limit = config.clock().instant().plus(window);
     List<RunId> out = new ArrayList<>();
-    for (RunRecord r : config.journal().runs(RunStatus.SUCCEEDED)) {
+    for (RunRecord r : config.journal().runs(RunStatus.SUCCEEDED, RunStatus.DEPLOYED_UNVERIFIED)) {
       StepRecord c = config.journal().step(r.id(), CredentialsStep.ID).orElse(null);
       String json = c == null ? null : c.output();
       if (json == null) {

@@ -4,6 +4,7 @@ import io.agentprovision.core.DomainNames;
 import io.agentprovision.core.FailureAction;
 import io.agentprovision.core.IdGenerator;
 import io.agentprovision.core.Sleeper;
+import io.agentprovision.core.UnverifiedAction;
 import io.agentprovision.core.approval.ApprovalGates;
 import io.agentprovision.core.policy.SpendPolicy;
 import io.agentprovision.core.spi.ApprovalGate;
@@ -34,7 +35,8 @@ public record EngineConfig(Orchestrator orchestrator, Map<String, Deployer> depl
     AtomicReference<SpendPolicy> policy, SpendLedger ledger, ApprovalGate approvals, AuditLog audit,
     CredentialVault vault, RunJournal journal, List<ProvisioningListener> listeners, Clock clock, Sleeper sleeper,
     IdGenerator ids, ExecutorService stepExecutor, ExecutorService runExecutor, Duration stepTimeout,
-    Duration approvalTimeout, FailureAction failureAction, String domainService, DomainNames domainNames) {
+    Duration approvalTimeout, FailureAction failureAction, String domainService, DomainNames domainNames,
+    UnverifiedAction unverifiedAction) {
 
   /** The spend policy in force now (hosts may replace it while runs go on). */
   public SpendPolicy spendPolicy() {
@@ -68,6 +70,7 @@ public record EngineConfig(Orchestrator orchestrator, Map<String, Deployer> depl
     private FailureAction failureAction = FailureAction.COMPENSATE;
     private String domainService = "registrar:domain";
     private DomainNames domainNames = DomainNames.defaults();
+    private UnverifiedAction unverifiedAction = UnverifiedAction.REPORT_UNVERIFIED;
 
     private Builder() {}
 
@@ -184,6 +187,11 @@ public record EngineConfig(Orchestrator orchestrator, Map<String, Deployer> depl
       return this;
     }
 
+    public Builder unverifiedAction(UnverifiedAction a) {
+      this.unverifiedAction = Objects.requireNonNull(a, "unverifiedAction");
+      return this;
+    }
+
     public EngineConfig build() {
       if (deployers.isEmpty()) {
         throw new IllegalStateException("no deployer");
@@ -195,7 +203,7 @@ public record EngineConfig(Orchestrator orchestrator, Map<String, Deployer> depl
           audit != null ? audit : AuditLog.inMemory(), vault != null ? vault : CredentialVault.inMemory(),
           journal != null ? journal : RunJournal.inMemory(), List.copyOf(listeners), clock, sleeper, ids,
           Objects.requireNonNull(stepExecutor, "stepExecutor"), Objects.requireNonNull(runExecutor, "runExecutor"),
-          stepTimeout, approvalTimeout, failureAction, domainService, domainNames);
+          stepTimeout, approvalTimeout, failureAction, domainService, domainNames, unverifiedAction);
     }
   }
 }
