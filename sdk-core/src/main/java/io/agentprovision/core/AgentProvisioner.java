@@ -31,6 +31,7 @@ import io.agentprovision.core.spi.Orchestrator;
 import io.agentprovision.core.spi.ProvisioningListener;
 import io.agentprovision.core.spi.RunJournal;
 import io.agentprovision.core.spi.SpendLedger;
+import io.agentprovision.core.spi.VelocityStore;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -321,6 +322,7 @@ public final class AgentProvisioner implements AutoCloseable {
     private String domainService = DEFAULT_DOMAIN_SERVICE;
     private DomainNames domainNames = DomainNames.defaults();
     private UnverifiedAction unverifiedAction = UnverifiedAction.REPORT_UNVERIFIED;
+    private @Nullable VelocityStore velocity;
 
     private Builder() {}
 
@@ -429,6 +431,16 @@ public final class AgentProvisioner implements AutoCloseable {
     }
 
     /**
+     * Where what agents create is counted against the policy's
+     * {@link io.agentprovision.core.policy.VelocityLimit}s; in memory unless set (share one store
+     * among hosts that share limits).
+     */
+    public Builder velocityStore(VelocityStore store) {
+      this.velocity = Objects.requireNonNull(store, "velocityStore");
+      return this;
+    }
+
+    /**
      * What a run does when the app was deployed and did not answer when checked: finish as
      * {@link Deployment.Outcome#DEPLOYED_UNVERIFIED} ({@link UnverifiedAction#REPORT_UNVERIFIED}, the
      * default) or fail ({@link UnverifiedAction#FAIL}). Never "succeeded".
@@ -485,7 +497,8 @@ public final class AgentProvisioner implements AutoCloseable {
           .policy(policy).ledger(ledger).approvals(approvals).audit(audit).vault(vault).journal(journal)
           .listeners(listeners).clock(clock).sleeper(sleeper).ids(ids).stepExecutor(steps).runExecutor(runs)
           .stepTimeout(stepTimeout).approvalTimeout(approvalTimeout).failureAction(failureAction)
-          .domainService(domainService).domainNames(domainNames).unverifiedAction(unverifiedAction).build();
+          .domainService(domainService).domainNames(domainNames).unverifiedAction(unverifiedAction).velocity(velocity)
+          .build();
       return new AgentProvisioner(new Engine(config), owned);
     }
 

@@ -3,6 +3,7 @@ package io.agentprovision.core;
 import io.agentprovision.core.approval.ApprovalDeniedException;
 import io.agentprovision.core.identity.IdentityRejectedException;
 import io.agentprovision.core.policy.PolicyViolationException;
+import io.agentprovision.core.policy.VelocityLimitException;
 import java.util.Objects;
 import org.jspecify.annotations.Nullable;
 
@@ -83,7 +84,7 @@ public class ProviderException extends AgentProvisionException {
     /**
      * What {@code failure} says about the call it ended: a {@link ProviderException}'s own outcome;
      * {@link #NOT_EXECUTED} for the SDK's refusals that come before any side effect (bad input, a
-     * spend limit, a denied approval, a rejected identity); {@link #UNKNOWN} for anything else,
+     * spend or velocity limit, a denied approval, a rejected identity); {@link #UNKNOWN} for anything else,
      * since an unexpected error may come after the remote system acted.
      */
     public static Outcome of(@Nullable Throwable failure) {
@@ -91,7 +92,8 @@ public class ProviderException extends AgentProvisionException {
         return p.outcome();
       }
       if (failure instanceof InvalidRequestException || failure instanceof PolicyViolationException
-          || failure instanceof ApprovalDeniedException || failure instanceof IdentityRejectedException) {
+          || failure instanceof ApprovalDeniedException || failure instanceof IdentityRejectedException
+          || failure instanceof VelocityLimitException) {
         return NOT_EXECUTED;
       }
       return UNKNOWN;

@@ -30,8 +30,13 @@ import java.util.TreeSet;
  *     .requireApprovalAbove(Money.usd("20.00"))
  *     .alertAt(50, 80, 100)
  *     .requireMfaFor(CheckpointKind.DOMAIN_PURCHASE, CheckpointKind.RAISE_LIMIT)
+ *     .velocity(VelocityLimit.perDay(VelocityAction.CREATE_DOMAIN, 3).perAgent())
  *     .build();
  * }</pre>
+ *
+ * <p>{@link VelocityLimit}s cap how many accounts, paid plans, domains and tokens are created in a
+ * rolling window, for the host, per agent or per person, whatever they cost; there are none unless
+ * configured.
  *
  * <p>Without any {@link Builder#limit limit}, the policy holds {@link #DEFAULT_LIMIT}: USD 100.00
  * per month per provider, the cap the orchestrator itself applies until a human raises it. A
@@ -56,6 +61,7 @@ public final class SpendPolicy {
   private final ZoneId zone;
   private final Duration reservationTtl;
   private final Set<CheckpointKind> mfaRequired;
+  private final List<VelocityLimit> velocityLimits;
 
   private SpendPolicy(Builder b) {
     this.limits = b.limits.isEmpty() ? List.of(DEFAULT_LIMIT) : List.copyOf(b.limits.values());
@@ -64,6 +70,7 @@ public final class SpendPolicy {
     this.zone = b.zone;
     this.reservationTtl = b.reservationTtl;
     this.mfaRequired = Set.copyOf(b.mfaRequired);
+    this.velocityLimits = List.copyOf(b.velocityLimits.values());
   }
 
   /** The default policy: {@link #DEFAULT_LIMIT}, approval above {@link #DEFAULT_APPROVAL_THRESHOLD}, alerts at 50/80/100 %. */
@@ -85,7 +92,26 @@ public final class SpendPolicy {
     b.zone = zone;
     b.reservationTtl = reservationTtl;
     b.mfaRequired = mfaRequired.isEmpty() ? EnumSet.noneOf(CheckpointKind.class) : EnumSet.copyOf(mfaRequired);
+    for (VelocityLimit v : velocityLimits) {
+      b.velocity(v);
+    }
     return b;
+  }
+
+  /** The velocity limits: how many of each action may be created in their windows. */
+  public List<VelocityLimit> velocityLimits() {
+    return velocityLimits;
+  }
+
+  /** The velocity limits that count {@code action}. */
+  public List<VelocityLimit> velocityLimitsFor(VelocityAction action) {
+    List<VelocityLimit> out = new ArrayList<>();
+    for (VelocityLimit v : velocityLimits) {
+      if (v.action() == action) {
+        out.add(v);
+      }
+    }
+    return out;
   }
 
   public List<SpendLimit> limits() {
@@ -184,13 +210,26 @@ public final class SpendPolicy {
         out.add("no longer requires MFA for " + k);
       }
     }
+    Map<String, VelocityLimit> nextVelocity = new LinkedHashMap<>();
+    for (VelocityLimit v : proposed.velocityLimits) {
+      nextVelocity.put(v.key(), v);
+    }
+    for (VelocityLimit old : velocityLimits) {
+      VelocityLimit n = nextVelocity.get(old.key());
+      if (n == null) {
+        out.add("removes velocity limit " + old.key());
+      } else if (n.max() > old.max()) {
+        out.add("raises velocity limit " + old.key() + " from " + old.max() + " to " + n.max());
+      }
+    }
     return out;
   }
 
   @Override
   public String toString() {
     return "SpendPolicy{limits=" + limits + ", approvalAbove=" + approvalThreshold + ", alertAt=" + alertPercents
-        + ", zone=" + zone + ", mfaFor=" + mfaRequired + "}";
+        + ", zone=" + zone + ", mfaFor=" + mfaRequired + (velocityLimits.isEmpty() ? "" : ", velocity=" + velocityLimits)
+        + "}";
   }
 
   /** Builds a {@link SpendPolicy}; every setter checks its argument at once. */
@@ -201,8 +240,32 @@ public final class SpendPolicy {
     private ZoneId zone = DEFAULT_ZONE;
     private Duration reservationTtl = DEFAULT_RESERVATION_TTL;
     private Set<CheckpointKind> mfaRequired = EnumSet.noneOf(CheckpointKind.class);
+    private final Map<String, VelocityLimit> velocityLimits = new LinkedHashMap<>();
 
     private Builder() {}
+
+    /**
+     * Adds a velocity limit: how many of an action may be created in a rolling window. Two limits
+     * with the same {@link VelocityLimit#key() key} (action, window and scope) are refused.
+     */
+    public Builder velocity(VelocityLimit limit) {
+      Objects.requireNonNull(limit, "velocity");
+      if (velocityLimits.containsKey(limit.key())) {
+        throw new InvalidRequestException("velocity", "a velocity limit " + limit.key() + " is already set",
+            "set each action, window and scope once; use toBuilder().replaceVelocityLimits(...) to change one");
+      }
+      velocityLimits.put(limit.key(), limit);
+      return this;
+    }
+
+    /** Replaces all velocity limits with {@code limits}. */
+    public Builder replaceVelocityLimits(List<VelocityLimit> limits) {
+      velocityLimits.clear();
+      for (VelocityLimit v : limits) {
+        velocity(v);
+      }
+      return this;
+    }
 
     /** Adds a limit. Two limits with the same {@link SpendLimit#key() key} and currency are refused. */
     public Builder limit(SpendLimit limit) {

@@ -20,6 +20,7 @@ import io.agentprovision.core.orchestration.ResourceRequest;
 import io.agentprovision.core.orchestration.ResourceState;
 import io.agentprovision.core.orchestration.ResourceStatus;
 import io.agentprovision.core.policy.SpendRequest;
+import io.agentprovision.core.policy.VelocityAction;
 import io.agentprovision.core.spi.SpendAuthorization;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -90,8 +91,14 @@ final class DomainStep extends BaseStep<DomainStep.Registered> {
   }
 
   @Override
+  public VelocityAction velocity() {
+    return VelocityAction.CREATE_DOMAIN;
+  }
+
+  @Override
   public Registered run(StepRun ctx) {
     ProvisionRequest req = ctx.request();
+    ctx.velocity().count(VelocityAction.CREATE_DOMAIN); // before the registrar is asked: it may register at once
     DomainRequest dr = domain;
     Set<String> confirmed = new HashSet<>();
     if (dr.isExact()) {

@@ -32,6 +32,7 @@ import io.agentprovision.core.policy.PolicyViolationException;
 import io.agentprovision.core.policy.Reservation;
 import io.agentprovision.core.policy.SpendLimit;
 import io.agentprovision.core.policy.SpendPolicy;
+import io.agentprovision.core.policy.VelocityLimitException;
 import io.agentprovision.core.wire.Json;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
@@ -134,6 +135,12 @@ public final class Engine {
       auditor.entry("run.refused").run(plan.runId()).agent(req.agent()).amount(refused.requested()).outcome("denied")
           .detail("limit", refused.limit()).detail("reason", String.valueOf(refused.getMessage())).record();
       throw refused;
+    }
+    VelocityLimitException tooMany = planner.velocityRefusal(plan);
+    if (tooMany != null) {
+      Velocity.refused(services, plan.runId(), null, auditor.entry("velocity.refused").run(plan.runId())
+          .agent(req.agent()), tooMany, req.agent());
+      throw tooMany;
     }
     Instant now = config.clock().instant();
     RunRecord rec = RunRecord.builder(plan.runId(), req.agent(), req.provider(),
@@ -363,6 +370,7 @@ public final class Engine {
         throw e; // cancelled or crashed elsewhere: leave the step as the journal has it
       }
       ctx.spending.settle(false, e);
+      ctx.velocity().settle(e);
       String msg = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
       config.journal().saveStep(ctx.record().next(config.clock().instant()).status(StepStatus.FAILED).error(msg).build());
       ctx.audit("step.failed").outcome("failed").key(key).detail("error", e.getClass().getSimpleName())
@@ -431,7 +439,8 @@ public final class Engine {
     RunFailedException report = new RunFailedException(rs.run, failedStep, failure, undone, notUndone, suspend,
         uncertain);
     if (failure instanceof PolicyViolationException || failure instanceof ApprovalDeniedException
-        || failure instanceof IdentityRejectedException || failure instanceof InvalidRequestException) {
+        || failure instanceof IdentityRejectedException || failure instanceof InvalidRequestException
+        || failure instanceof VelocityLimitException) {
       // callers catch these by type; the run's report rides along
       failure.addSuppressed(report);
       return (RuntimeException) failure;

@@ -16,6 +16,7 @@ import io.agentprovision.core.spi.Orchestrator;
 import io.agentprovision.core.spi.ProvisioningListener;
 import io.agentprovision.core.spi.RunJournal;
 import io.agentprovision.core.spi.SpendLedger;
+import io.agentprovision.core.spi.VelocityStore;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -36,7 +37,7 @@ public record EngineConfig(Orchestrator orchestrator, Map<String, Deployer> depl
     CredentialVault vault, RunJournal journal, List<ProvisioningListener> listeners, Clock clock, Sleeper sleeper,
     IdGenerator ids, ExecutorService stepExecutor, ExecutorService runExecutor, Duration stepTimeout,
     Duration approvalTimeout, FailureAction failureAction, String domainService, DomainNames domainNames,
-    UnverifiedAction unverifiedAction) {
+    UnverifiedAction unverifiedAction, VelocityStore velocity) {
 
   /** The spend policy in force now (hosts may replace it while runs go on). */
   public SpendPolicy spendPolicy() {
@@ -71,6 +72,7 @@ public record EngineConfig(Orchestrator orchestrator, Map<String, Deployer> depl
     private String domainService = "registrar:domain";
     private DomainNames domainNames = DomainNames.defaults();
     private UnverifiedAction unverifiedAction = UnverifiedAction.REPORT_UNVERIFIED;
+    private @Nullable VelocityStore velocity;
 
     private Builder() {}
 
@@ -187,6 +189,11 @@ public record EngineConfig(Orchestrator orchestrator, Map<String, Deployer> depl
       return this;
     }
 
+    public Builder velocity(@Nullable VelocityStore v) {
+      this.velocity = v;
+      return this;
+    }
+
     public Builder unverifiedAction(UnverifiedAction a) {
       this.unverifiedAction = Objects.requireNonNull(a, "unverifiedAction");
       return this;
@@ -203,7 +210,8 @@ public record EngineConfig(Orchestrator orchestrator, Map<String, Deployer> depl
           audit != null ? audit : AuditLog.inMemory(), vault != null ? vault : CredentialVault.inMemory(),
           journal != null ? journal : RunJournal.inMemory(), List.copyOf(listeners), clock, sleeper, ids,
           Objects.requireNonNull(stepExecutor, "stepExecutor"), Objects.requireNonNull(runExecutor, "runExecutor"),
-          stepTimeout, approvalTimeout, failureAction, domainService, domainNames, unverifiedAction);
+          stepTimeout, approvalTimeout, failureAction, domainService, domainNames, unverifiedAction,
+          velocity != null ? velocity : VelocityStore.inMemory());
     }
   }
 }

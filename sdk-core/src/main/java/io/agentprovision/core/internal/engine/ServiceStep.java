@@ -13,6 +13,7 @@ import io.agentprovision.core.orchestration.ResourceRequest;
 import io.agentprovision.core.orchestration.ResourceState;
 import io.agentprovision.core.orchestration.ResourceStatus;
 import io.agentprovision.core.policy.SpendRequest;
+import io.agentprovision.core.policy.VelocityAction;
 import io.agentprovision.core.spi.SpendAuthorization;
 import java.util.List;
 import java.util.Locale;
@@ -56,9 +57,18 @@ abstract class ServiceStep extends BaseStep<ServiceStep.Provisioned> {
     return new Price(service.id(), service.pricing().isPaid(), checkpoint, service.pricing().amount(), true);
   }
 
+  /** The catalog service this step provisions. */
+  ServiceOffering service() {
+    return service;
+  }
+
   @Override
   public Provisioned run(StepRun ctx) {
     ProvisionRequest req = ctx.request();
+    VelocityAction counted = velocity();
+    if (counted != null) {
+      ctx.velocity().count(counted);
+    }
     SpendAuthorization auth = null;
     Money quote = null;
     if (service.pricing().isPaid()) {

@@ -48,6 +48,7 @@ final class StepRun implements StepContext {
   private volatile StepRecord record;
   private final AtomicInteger checkpointSeq = new AtomicInteger();
   final Spending spending;
+  private final Velocity velocity;
 
   StepRun(Engine.Services engine, RunState rs, StepId id, @Nullable Step<?> step, StepRecord record) {
     this.engine = engine;
@@ -57,6 +58,7 @@ final class StepRun implements StepContext {
     this.deadline = engine.config().clock().instant().plus(engine.config().stepTimeout());
     this.record = record;
     this.spending = new Spending(engine, rs, this);
+    this.velocity = new Velocity(engine, rs, this);
   }
 
   // ---- what the step is for ------------------------------------------------------------------
@@ -237,6 +239,11 @@ final class StepRun implements StepContext {
   @Override
   public SpendAuthorization authorizeSpend(SpendRequest request) {
     return spending.authorize(request);
+  }
+
+  /** Counts what the step creates against the velocity limits, before it creates it. */
+  Velocity velocity() {
+    return velocity;
   }
 
   /**
