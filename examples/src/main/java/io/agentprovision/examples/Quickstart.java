@@ -23,6 +23,7 @@ import io.agentprovision.core.audit.AuditVerification;
 import io.agentprovision.core.identity.OidcIdentityProvider;
 import io.agentprovision.core.policy.LimitUsage;
 import io.agentprovision.core.policy.PolicyViolationException;
+import io.agentprovision.core.policy.VelocityLimitException;
 import io.agentprovision.core.policy.SpendLimit;
 import io.agentprovision.core.policy.SpendPolicy;
 import io.agentprovision.core.protocol.DirectOrchestrator;
@@ -297,7 +298,7 @@ public final class Quickstart {
       out.println("Stopped at a human checkpoint: " + e.getMessage());
       out.println("Nothing more was bought. The audit log is at " + auditFile);
       return STOPPED;
-    } catch (PolicyViolationException e) {
+    } catch (PolicyViolationException | VelocityLimitException e) {
       out.println();
       out.println("Stopped by the spend policy: " + e.getMessage());
       return STOPPED;
