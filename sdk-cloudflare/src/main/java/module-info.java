@@ -4,6 +4,8 @@
  */
 module io.agentprovision.cloudflare {
   exports io.agentprovision.cloudflare;
+  // moshi binds the wire records of Cloudflare's answers by reflection
+  opens io.agentprovision.cloudflare.internal to com.squareup.moshi;
 
   requires transitive io.agentprovision.core;
   requires org.slf4j;

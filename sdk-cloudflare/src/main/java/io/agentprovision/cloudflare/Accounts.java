@@ -1,6 +1,6 @@
 package io.agentprovision.cloudflare;
 
-import io.agentprovision.cloudflare.internal.Fields;
+import io.agentprovision.cloudflare.internal.Wire;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -23,12 +23,13 @@ public final class Accounts {
 
   /** Every account the token can see, across pages. */
   public List<Account> list() {
-    return client.listPages("/accounts", Map.of(), Account::from);
+    return client.listPages("/accounts", Map.of(), Wire.AccountJson.class, Account::from);
   }
 
   /** The account {@code id}. */
   public Account get(String id) {
-    return Account.from(client.get("/accounts/" + CloudflareClient.segment(id, "accountId")).requireObject("account"));
+    return client.<Wire.AccountJson>exchange("GET", "/accounts/" + CloudflareClient.segment(id, "accountId"), Map.of(), null,
+        Map.of(), Wire.AccountJson.class).map(Account::from);
   }
 
   /**
@@ -39,8 +40,10 @@ public final class Accounts {
    * @param type {@code standard} or {@code enterprise}
    */
   public record Account(String id, String name, String type) {
-    static Account from(Map<String, Object> m) {
-      return new Account(Fields.string(m, "id", ""), Fields.string(m, "name", ""), Fields.string(m, "type", "standard"));
+    static Account from(Wire.AccountJson j) {
+      String type = j.type();
+      String name = j.name();
+      return new Account(Wire.required(j.id(), "id"), name == null ? "" : name, type == null ? "standard" : type);
     }
   }
 }

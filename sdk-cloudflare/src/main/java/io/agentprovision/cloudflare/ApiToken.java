@@ -1,6 +1,6 @@
 package io.agentprovision.cloudflare;
 
-import io.agentprovision.cloudflare.internal.Fields;
+import io.agentprovision.cloudflare.internal.Wire;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
@@ -35,21 +35,21 @@ public record ApiToken(String id, String name, String status, List<TokenPolicy> 
   }
 
   /** Reads a token; accepts the current {@code condition.request_ip} and the older {@code "request.ip"}. */
-  static ApiToken from(Map<String, Object> m) {
+  static ApiToken from(Wire.TokenJson j) {
     List<TokenPolicy> policies = new ArrayList<>();
-    for (Map<String, Object> p : Fields.objects(m, "policies")) {
-      if (!Fields.objects(p, "permission_groups").isEmpty() && !Fields.object(p, "resources").isEmpty()) {
+    for (Wire.PolicyJson p : j.policyList()) {
+      Map<String, Object> resources = p.resources();
+      if (!p.groups().isEmpty() && resources != null && !resources.isEmpty()) {
         policies.add(TokenPolicy.from(p));
       }
     }
-    Map<String, Object> condition = Fields.object(m, "condition");
-    Map<String, Object> ip = Fields.objectOrNull(condition, "request_ip");
-    if (ip == null) {
-      ip = Fields.object(condition, "request.ip");
-    }
-    return new ApiToken(Fields.string(m, "id", ""), Fields.string(m, "name", ""), Fields.string(m, "status", "active"),
-        policies, Fields.strings(ip, "in"), Fields.strings(ip, "not_in"), Fields.instant(m, "issued_on"),
-        Fields.instant(m, "not_before"), Fields.instant(m, "expires_on"));
+    Wire.ConditionJson condition = j.condition();
+    Wire.IpConditionJson ip = condition == null ? null : condition.ip();
+    String name = j.name();
+    String status = j.status();
+    return new ApiToken(Wire.required(j.id(), "id"), name == null ? "" : name, status == null ? "active" : status,
+        policies, ip == null ? List.of() : ip.allowedList(), ip == null ? List.of() : ip.deniedList(), j.issuedOn(),
+        j.notBefore(), j.expiresOn());
   }
 
   /** Every permission group name across the policies, in order, without repeats. */

@@ -1,6 +1,6 @@
 package io.agentprovision.cloudflare;
 
-import io.agentprovision.cloudflare.internal.Fields;
+import io.agentprovision.cloudflare.internal.Wire;
 import io.agentprovision.core.InvalidRequestException;
 import io.agentprovision.core.Secret;
 import java.util.Collection;
@@ -53,7 +53,7 @@ public final class ApiTokens {
 
   /** Every permission group a token of this owner can be granted. */
   public List<PermissionGroup> permissionGroups() {
-    return client.listSingle(base + "/permission_groups", Map.of(), PermissionGroup::from);
+    return client.listSingle(base + "/permission_groups", Map.of(), Wire.PermissionGroupJson.class, PermissionGroup::from);
   }
 
   /**
@@ -82,29 +82,26 @@ public final class ApiTokens {
   /** Creates a token; the answer holds its value, shown this once. */
   public CreatedToken create(TokenDraft draft) {
     Objects.requireNonNull(draft, "draft");
-    CloudflareResponse r = client.post(base, draft.toJson());
-    Map<String, Object> result = r.requireObject("token create");
-    String value = Fields.string(result, "value");
-    if (value == null || value.isEmpty()) {
-      throw new CloudflareException(r.status(), List.of(CloudflareError.of(0, "the create answer holds no token value")),
-          r.messages(), r.requestId(), null, "POST " + base);
-    }
-    return new CreatedToken(ApiToken.from(result), Secret.of(value));
+    return client.<Wire.TokenJson>exchange("POST", base, Map.of(), CloudflareClient.json(draft.toJson()), Map.of(),
+        Wire.TokenJson.class).map(t -> new CreatedToken(ApiToken.from(t), Secret.of(Wire.required(t.value(), "value",
+            "the create answer holds no token value"))));
   }
 
   /** The token {@code id}. */
   public ApiToken get(String id) {
-    return ApiToken.from(client.get(base + "/" + CloudflareClient.segment(id, "tokenId")).requireObject("token"));
+    return client.<Wire.TokenJson>exchange("GET", base + "/" + CloudflareClient.segment(id, "tokenId"), Map.of(), null,
+        Map.of(), Wire.TokenJson.class).map(ApiToken::from);
   }
 
   /** Every token, across pages. */
   public List<ApiToken> list() {
-    return client.listPages(base, Map.of(), ApiToken::from);
+    return client.listPages(base, Map.of(), Wire.TokenJson.class, ApiToken::from);
   }
 
   /** Verifies the token this client calls with: its id, status and validity window. */
   public TokenVerification verify() {
-    return TokenVerification.from(client.get(base + "/verify").requireObject("token verify"));
+    return client.<Wire.VerifyJson>exchange("GET", base + "/verify", Map.of(), null, Map.of(), Wire.VerifyJson.class)
+        .map(TokenVerification::from);
   }
 
   /**
@@ -113,16 +110,9 @@ public final class ApiTokens {
    */
   public Secret roll(String id) {
     String path = base + "/" + CloudflareClient.segment(id, "tokenId") + "/value";
-    CloudflareResponse r = client.put(path, Map.of());
-    String value = r.string();
-    if (value == null) {
-      value = Fields.string(r.object(), "value");
-    }
-    if (value == null || value.isEmpty()) {
-      throw new CloudflareException(r.status(), List.of(CloudflareError.of(0, "the roll answer holds no token value")),
-          r.messages(), r.requestId(), null, "PUT " + path);
-    }
-    return Secret.of(value);
+    // Cloudflare answers with the new value as a bare string result; an object holding "value" is read too.
+    return client.<Wire.TokenValue>exchange("PUT", path, Map.of(), CloudflareClient.json(Map.of()), Map.of(),
+        Wire.TokenValue.class).map(v -> Secret.of(Wire.required(v.value(), "value", "the roll answer holds no token value")));
   }
 
   /**
@@ -139,7 +129,8 @@ public final class ApiTokens {
         .expiresOn(Objects.requireNonNull(newExpiry, "newExpiry"));
     Map<String, Object> body = new LinkedHashMap<>(b.build().toJson());
     body.put("status", "active");
-    return ApiToken.from(client.put(base + "/" + CloudflareClient.segment(id, "tokenId"), body).requireObject("token"));
+    return client.<Wire.TokenJson>exchange("PUT", base + "/" + CloudflareClient.segment(id, "tokenId"), Map.of(),
+        CloudflareClient.json(body), Map.of(), Wire.TokenJson.class).map(ApiToken::from);
   }
 
   /**

@@ -1,16 +1,20 @@
 package io.agentprovision.cloudflare;
 
-import io.agentprovision.cloudflare.internal.Fields;
-import io.agentprovision.cloudflare.internal.Redaction;
+import com.squareup.moshi.JsonDataException;
+import com.squareup.moshi.JsonEncodingException;
+import com.squareup.moshi.Types;
+import io.agentprovision.cloudflare.internal.Wire;
 import io.agentprovision.core.InvalidRequestException;
 import io.agentprovision.core.ProviderException;
 import io.agentprovision.core.Secret;
 import io.agentprovision.core.Sleeper;
-import io.agentprovision.core.http.ResilienceInterceptor;
+import io.agentprovision.core.http.HttpStack;
 import io.agentprovision.core.http.ResiliencePolicy;
+import io.agentprovision.core.http.RetryAfter;
 import io.agentprovision.core.http.RetryObserver;
 import io.agentprovision.core.wire.Json;
 import java.io.IOException;
+import java.lang.reflect.Type;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Duration;
@@ -29,18 +33,20 @@ import okhttp3.OkHttpClient;
 import okhttp3.Request;
 import okhttp3.RequestBody;
 import okhttp3.Response;
-import okhttp3.ResponseBody;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * A client of the Cloudflare v4 API: bearer-token authentication, the response envelope (checked
- * for {@code success} even on HTTP 200), typed errors ({@link CloudflareException}), the three
- * pagination styles, and the SDK's resilience layer (retries of safe calls on 408/429/5xx with
- * {@code Retry-After} honoured, pacing by the {@code Ratelimit} header, a circuit breaker and a
- * client-side rate limit of 1,200 calls per five minutes). Immutable and thread-safe; derive
- * variants with {@link #withToken} and {@link #toBuilder()}, which share connection pools.
+ * for {@code success} even on HTTP 200) bound to typed records, typed errors
+ * ({@link CloudflareException}, also for an answer that lacks a required field), the three
+ * pagination styles, and the {@link HttpStack}'s resilience layer (retries of safe calls on
+ * 408/429/5xx with {@code Retry-After} honoured, pacing by the {@code Ratelimit} and
+ * {@code Ratelimit-Policy} headers, a circuit breaker and a client-side rate limit of 1,200 calls
+ * per five minutes per token, all kept by the stack for as long as it lives). Immutable and
+ * thread-safe; derive variants with {@link #withToken} and {@link #toBuilder()}, which cost nothing:
+ * every client of one stack shares its okhttp client, breaker and limiters.
  *
  * <pre>{@code
  * CloudflareClient cf = CloudflareClient.builder()
@@ -61,13 +67,14 @@ public final class CloudflareClient {
   public static final String DEFAULT_BASE_URL = "https://api.cloudflare.com/client/v4";
   /**
    * The official SDKs' behaviour: the first call and two retries, backoff from 0.5 s doubling to
-   * 8 s; and Cloudflare's global limit of 1,200 requests per five minutes per token.
+   * 8 s; and Cloudflare's global limit of 1,200 requests per five minutes, counted per token.
    */
   public static final ResiliencePolicy DEFAULT_RESILIENCE = ResiliencePolicy.custom()
       .maxAttempts(3)
       .initialBackoff(Duration.ofMillis(500))
       .maxBackoff(Duration.ofSeconds(8))
       .rateLimit(1200, Duration.ofMinutes(5))
+      .rateLimitPerCredential(true)
       .build();
   /** Page size used when walking page-numbered lists (Cloudflare accepts 5 to 50). */
   public static final int DEFAULT_PER_PAGE = 50;
@@ -76,11 +83,10 @@ public final class CloudflareClient {
 
   static final MediaType JSON = MediaType.get("application/json; charset=utf-8");
   private static final Logger LOG = LoggerFactory.getLogger(CloudflareClient.class);
-  private static final OkHttpClient SHARED_BASE = new OkHttpClient();
 
   private final HttpUrl baseUrl;
   private final @Nullable Secret token;
-  private final OkHttpClient base;
+  private final HttpStack stack;
   private final OkHttpClient http;
   private final ResiliencePolicy resilience;
   private final Clock clock;
@@ -88,16 +94,17 @@ public final class CloudflareClient {
   private final @Nullable RetryObserver retryObserver;
   private final String userAgent;
 
-  private CloudflareClient(Builder b, @Nullable OkHttpClient sharedHttp) {
+  private CloudflareClient(Builder b) {
     this.baseUrl = b.baseUrl;
     this.token = b.token;
-    this.base = b.httpClient;
+    this.stack = b.http;
     this.resilience = b.resilience;
     this.clock = b.clock;
     this.sleeper = b.sleeper;
     this.retryObserver = b.retryObserver;
     this.userAgent = b.userAgent;
-    this.http = sharedHttp != null ? sharedHttp : ResilienceInterceptor.install(base, PROVIDER, resilience, sleeper, clock);
+    // the stack builds this once per policy; every client and step shares it, its breaker and its limiters
+    this.http = stack.client(PROVIDER, resilience);
   }
 
   public static Builder builder() {
@@ -109,7 +116,7 @@ public final class CloudflareClient {
     Builder b = new Builder();
     b.baseUrl = baseUrl;
     b.token = token;
-    b.httpClient = base;
+    b.http = stack;
     b.resilience = resilience;
     b.clock = clock;
     b.sleeper = sleeper;
@@ -118,18 +125,18 @@ public final class CloudflareClient {
     return b;
   }
 
-  /** The same client authenticating with another token; shares pools, retries and rate limit. */
+  /** The same client authenticating with another token (whose rate limit Cloudflare counts apart). */
   public CloudflareClient withToken(Secret otherToken) {
     Builder b = toBuilder();
     b.token = Objects.requireNonNull(otherToken, "token");
-    return new CloudflareClient(b, http);
+    return new CloudflareClient(b);
   }
 
   /** The same client reporting retries to {@code observer} (such as {@code ctx::retrying}). */
   public CloudflareClient withRetryObserver(@Nullable RetryObserver observer) {
     Builder b = toBuilder();
     b.retryObserver = observer;
-    return new CloudflareClient(b, http);
+    return new CloudflareClient(b);
   }
 
   public HttpUrl baseUrl() {
@@ -146,6 +153,11 @@ public final class CloudflareClient {
 
   public ResiliencePolicy resilience() {
     return resilience;
+  }
+
+  /** The HTTP stack the client calls through. */
+  public HttpStack http() {
+    return stack;
   }
 
   // ---- operation groups ---------------------------------------------------------------------
@@ -187,36 +199,36 @@ public final class CloudflareClient {
 
   // ---- calls --------------------------------------------------------------------------------
 
-  /** {@code GET path} with query parameters (lists become repeated parameters). */
-  public CloudflareResponse get(String path, Map<String, ?> query) {
-    return call("GET", path, query, null, Map.of());
+  /**
+   * {@code GET path} with query parameters (lists become repeated parameters), the {@code result}
+   * bound to {@code resultType} with moshi (unknown fields ignored; on the module path, open the
+   * type's package to {@code com.squareup.moshi}).
+   */
+  public <T> CloudflareResponse<T> get(String path, Map<String, ?> query, Class<T> resultType) {
+    return this.<T>exchange("GET", path, query, null, Map.of(), resultType).response();
   }
 
-  public CloudflareResponse get(String path) {
-    return get(path, Map.of());
-  }
-
-  /** {@code POST path} with a JSON body (maps, lists, strings, numbers, booleans). */
-  public CloudflareResponse post(String path, Object jsonBody) {
-    return call("POST", path, Map.of(), json(jsonBody), Map.of());
+  /** {@code POST path} with a JSON body (maps, lists, strings, numbers, booleans); never retried. */
+  public <T> CloudflareResponse<T> post(String path, Object jsonBody, Class<T> resultType) {
+    return this.<T>exchange("POST", path, Map.of(), json(jsonBody), Map.of(), resultType).response();
   }
 
   /** {@code PUT path} with a JSON body. */
-  public CloudflareResponse put(String path, Object jsonBody) {
-    return call("PUT", path, Map.of(), json(jsonBody), Map.of());
+  public <T> CloudflareResponse<T> put(String path, Object jsonBody, Class<T> resultType) {
+    return this.<T>exchange("PUT", path, Map.of(), json(jsonBody), Map.of(), resultType).response();
   }
 
-  /** {@code PATCH path} with a JSON body. */
-  public CloudflareResponse patch(String path, Object jsonBody) {
-    return call("PATCH", path, Map.of(), json(jsonBody), Map.of());
+  /** {@code PATCH path} with a JSON body; never retried. */
+  public <T> CloudflareResponse<T> patch(String path, Object jsonBody, Class<T> resultType) {
+    return this.<T>exchange("PATCH", path, Map.of(), json(jsonBody), Map.of(), resultType).response();
   }
 
-  /** {@code DELETE path} without a body. */
-  public CloudflareResponse delete(String path, Map<String, ?> query) {
-    return call("DELETE", path, query, null, Map.of());
+  /** {@code DELETE path} without a body; whatever result comes back is not read. */
+  public CloudflareResponse<Void> delete(String path, Map<String, ?> query) {
+    return this.<Void>exchange("DELETE", path, query, null, Map.of(), Void.class).response();
   }
 
-  public CloudflareResponse delete(String path) {
+  public CloudflareResponse<Void> delete(String path) {
     return delete(path, Map.of());
   }
 
@@ -228,40 +240,51 @@ public final class CloudflareClient {
    * Walks a page-numbered list ({@code page}, {@code per_page}) until an empty page, or the last
    * page {@code result_info.total_pages} names.
    */
-  public <T> List<T> listPages(String path, Map<String, ?> query, Function<Map<String, Object>, T> mapper) {
-    List<T> out = new ArrayList<>();
+  public <T> List<T> listPages(String path, Map<String, ?> query, Class<T> itemType) {
+    return listPages(path, query, itemType, Function.identity());
+  }
+
+  /** Walks a cursor list until {@code result_info.cursor} is absent or empty. */
+  public <T> List<T> listCursor(String path, Map<String, ?> query, Class<T> itemType) {
+    return listCursor(path, query, itemType, Function.identity());
+  }
+
+  /** Reads a list that comes in one page. */
+  public <T> List<T> listSingle(String path, Map<String, ?> query, Class<T> itemType) {
+    return listSingle(path, query, itemType, Function.identity());
+  }
+
+  <T, R> List<R> listPages(String path, Map<String, ?> query, Class<T> itemType, Function<? super T, R> mapper) {
+    List<R> out = new ArrayList<>();
+    Type listType = Types.newParameterizedType(List.class, itemType);
     for (int page = 1; page <= MAX_PAGES; page++) {
       Map<String, Object> q = new LinkedHashMap<>(query);
       q.put("page", page);
       q.put("per_page", DEFAULT_PER_PAGE);
-      CloudflareResponse r = get(path, q);
-      List<Map<String, Object>> items = r.objects();
-      for (Map<String, Object> item : items) {
-        out.add(mapper.apply(item));
-      }
-      long totalPages = Fields.number(r.resultInfo(), "total_pages", -1);
-      if (items.isEmpty() || (totalPages >= 0 && page >= totalPages)) {
+      Answer<List<T>> a = this.<List<T>>exchange("GET", path, q, null, Map.of(), listType);
+      List<R> items = a.items(mapper);
+      out.addAll(items);
+      Integer totalPages = a.response().page().totalPages();
+      if (items.isEmpty() || (totalPages != null && page >= totalPages)) {
         break;
       }
     }
     return out;
   }
 
-  /** Walks a cursor list until {@code result_info.cursor} is absent or empty. */
-  public <T> List<T> listCursor(String path, Map<String, ?> query, Function<Map<String, Object>, T> mapper) {
-    List<T> out = new ArrayList<>();
+  <T, R> List<R> listCursor(String path, Map<String, ?> query, Class<T> itemType, Function<? super T, R> mapper) {
+    List<R> out = new ArrayList<>();
     Set<String> seen = new HashSet<>();
+    Type listType = Types.newParameterizedType(List.class, itemType);
     String cursor = null;
     for (int n = 0; n < MAX_PAGES; n++) {
       Map<String, Object> q = new LinkedHashMap<>(query);
       if (cursor != null) {
         q.put("cursor", cursor);
       }
-      CloudflareResponse r = get(path, q);
-      for (Map<String, Object> item : r.objects()) {
-        out.add(mapper.apply(item));
-      }
-      cursor = Fields.string(r.resultInfo(), "cursor");
+      Answer<List<T>> a = this.<List<T>>exchange("GET", path, q, null, Map.of(), listType);
+      out.addAll(a.items(mapper));
+      cursor = a.response().page().cursor();
       if (cursor == null || cursor.isEmpty() || !seen.add(cursor)) {
         break;
       }
@@ -269,13 +292,10 @@ public final class CloudflareClient {
     return out;
   }
 
-  /** Reads a list that comes in one page. */
-  public <T> List<T> listSingle(String path, Map<String, ?> query, Function<Map<String, Object>, T> mapper) {
-    List<T> out = new ArrayList<>();
-    for (Map<String, Object> item : get(path, query).objects()) {
-      out.add(mapper.apply(item));
-    }
-    return out;
+  <T, R> List<R> listSingle(String path, Map<String, ?> query, Class<T> itemType, Function<? super T, R> mapper) {
+    Answer<List<T>> a = this.<List<T>>exchange("GET", path, query, null, Map.of(),
+        Types.newParameterizedType(List.class, itemType));
+    return a.items(mapper);
   }
 
   /**
@@ -295,9 +315,64 @@ public final class CloudflareClient {
     return HttpUrl.get("http://x/").newBuilder().addPathSegment(v).build().encodedPath().substring(1);
   }
 
-  CloudflareResponse call(String method, String path, Map<String, ?> query, @Nullable RequestBody body,
-      Map<String, String> headers) {
-    if (token == null) {
+  /**
+   * One answer and where it came from, so that turning its result into the SDK's types can name a
+   * missing field ({@code result.id}, {@code result[2].hostname}) in a typed error.
+   */
+  record Answer<T>(CloudflareResponse<T> response, String context) {
+    /** The result, required, through {@code mapper}. */
+    <R> R map(Function<? super T, R> mapper) {
+      T result = response.result();
+      if (result == null) {
+        throw malformed("result", null);
+      }
+      return apply(mapper, result, "result.");
+    }
+
+    /** The result through {@code mapper}, or null when there is none. */
+    <R> @Nullable R mapOrNull(Function<? super T, R> mapper) {
+      T result = response.result();
+      return result == null ? null : apply(mapper, result, "result.");
+    }
+
+    <E, R> List<R> items(Function<? super E, R> mapper) {
+      Object result = response.result();
+      List<R> out = new ArrayList<>();
+      if (!(result instanceof List<?> list)) {
+        return out;
+      }
+      int i = 0;
+      for (Object item : list) {
+        if (item != null) {
+          @SuppressWarnings("unchecked")
+          E e = (E) item;
+          out.add(apply(mapper, e, "result[" + i + "]."));
+        }
+        i++;
+      }
+      return out;
+    }
+
+    private <E, R> R apply(Function<? super E, R> mapper, E value, String prefix) {
+      try {
+        return mapper.apply(value);
+      } catch (Wire.MissingField e) {
+        throw malformed(prefix + e.field(), e);
+      }
+    }
+
+    private CloudflareException malformed(String field, Wire.@Nullable MissingField cause) {
+      String meaning = cause == null ? null : cause.meaning();
+      CloudflareException e = CloudflareException.malformed(response.status(), (meaning == null ? "" : meaning + ": ")
+          + "the answer lacks the required field '" + field + "'", response.requestId(), context);
+      return e;
+    }
+  }
+
+  <T> Answer<T> exchange(String method, String path, Map<String, ?> query, @Nullable RequestBody body,
+      Map<String, String> headers, Type resultType) {
+    Secret t = token;
+    if (t == null) {
       throw new InvalidRequestException("token", "is not set", "build the client with .token(Secret.of(...))");
     }
     HttpUrl.Builder url = baseUrl.newBuilder();
@@ -319,86 +394,91 @@ public final class CloudflareClient {
       }
     }
     Request.Builder rb = new Request.Builder().url(url.build())
-        .header("Authorization", "Bearer " + token.reveal())
+        .header("Authorization", "Bearer " + t.reveal())
         .header("Accept", "application/json")
-        .header("User-Agent", userAgent);
+        .header("User-Agent", userAgent)
+        .tag(Sleeper.class, sleeper)
+        .tag(Clock.class, clock);
     headers.forEach(rb::header);
-    if (body == null && (method.equals("POST") || method.equals("PUT") || method.equals("PATCH"))) {
-      body = json(Map.of());
+    RequestBody sent = body;
+    if (sent == null && (method.equals("POST") || method.equals("PUT") || method.equals("PATCH"))) {
+      sent = json(Map.of());
     }
-    rb.method(method, body);
+    rb.method(method, sent);
     if (retryObserver != null) {
       rb.tag(RetryObserver.class, retryObserver);
     }
     String context = method + " " + "/" + p;
     long start = System.nanoTime();
     try (Response response = http.newCall(rb.build()).execute()) {
-      CloudflareResponse r = read(response, context);
+      CloudflareResponse<T> r = read(response, context, resultType);
       if (LOG.isDebugEnabled()) {
         LOG.debug("cloudflare {} -> {} ({} ms, cf-ray {})", context, response.code(),
             (System.nanoTime() - start) / 1_000_000, r.requestId());
       }
-      return r;
+      return new Answer<>(r, context);
     } catch (CloudflareException e) {
       LOG.debug("cloudflare {} -> {} failed: {}", context, e.status(), e.getMessage());
       throw e;
     } catch (IOException e) {
       LOG.debug("cloudflare {} failed: {}", context, e.getClass().getSimpleName());
+      String m = e.getMessage();
       throw new ProviderException(PROVIDER, 0, "connection_failed", null, context + ": no response ("
-          + e.getClass().getSimpleName() + (e.getMessage() == null ? "" : ": " + Redaction.clean(e.getMessage())) + ")",
-          true, e);
+          + e.getClass().getSimpleName() + (m == null ? "" : ": " + Secret.scrub(m)) + ")", true, e);
     }
   }
 
-  private CloudflareResponse read(Response response, String context) throws IOException {
+  private <T> CloudflareResponse<T> read(Response response, String context, Type resultType) throws IOException {
     int status = response.code();
     String requestId = response.header("CF-Ray");
-    Duration retryAfter = ResilienceInterceptor.parseRetryAfter(response.header("Retry-After"), clock.instant());
-    ResponseBody rb = response.body();
-    String text = new String(rb.bytes(), StandardCharsets.UTF_8);
+    Duration retryAfter = RetryAfter.of(response, clock);
+    String text = new String(response.body().bytes(), StandardCharsets.UTF_8);
     boolean ok = status >= 200 && status < 300;
     if (text.isBlank()) {
       if (ok) {
-        return new CloudflareResponse(status, null, Map.of(), List.of(), requestId);
+        return new CloudflareResponse<>(status, null, CloudflareResponse.PageInfo.NONE, List.of(), requestId);
       }
       throw new CloudflareException(status, List.of(), List.of(), requestId, retryAfter, context + " answered HTTP "
           + status + " with no body");
     }
-    Object parsed;
+    // An error's result is never read; a delete's neither.
+    Type bound = ok && resultType != Void.class ? resultType : Object.class;
+    Wire.Envelope<Object> envelope;
     try {
-      parsed = Json.parse(text);
-    } catch (IllegalArgumentException e) {
-      parsed = null;
+      envelope = Wire.envelope(bound).fromJson(text);
+    } catch (JsonDataException e) {
+      String m = String.valueOf(e.getMessage());
+      if (ok && m.contains("$.result")) {
+        throw CloudflareException.malformed(status, "the answer does not have the documented shape: " + m, requestId,
+            context);
+      }
+      envelope = null;
+    } catch (JsonEncodingException | java.io.EOFException e) {
+      envelope = null;
     }
-    if (!(parsed instanceof Map<?, ?>)) {
+    if (envelope == null) {
       throw new CloudflareException(status, List.of(CloudflareError.of(0, "the response is not a JSON envelope: "
-          + Redaction.clean(text))), List.of(), requestId, retryAfter, context);
+          + Secret.scrub(text))), List.of(), requestId, retryAfter, context);
     }
-    @SuppressWarnings("unchecked")
-    Map<String, Object> envelope = (Map<String, Object>) parsed;
-    List<CloudflareError> errors = errors(envelope, "errors");
-    List<CloudflareError> messages = errors(envelope, "messages");
-    Object success = envelope.get("success");
-    if (!ok || Boolean.FALSE.equals(success)) {
+    List<CloudflareError> errors = errors(envelope.errorList());
+    List<CloudflareError> messages = errors(envelope.messageList());
+    if (!ok || Boolean.FALSE.equals(envelope.success())) {
       throw new CloudflareException(status, errors, messages, requestId, retryAfter, context);
     }
-    return new CloudflareResponse(status, envelope.get("result"), Fields.object(envelope, "result_info"), messages,
-        requestId);
+    @SuppressWarnings("unchecked")
+    T result = resultType == Void.class ? null : (T) envelope.result();
+    return new CloudflareResponse<>(status, result, page(envelope.resultInfo()), messages, requestId);
   }
 
-  private static List<CloudflareError> errors(Map<String, Object> envelope, String key) {
+  private static CloudflareResponse.PageInfo page(Wire.@Nullable ResultInfo info) {
+    return info == null ? CloudflareResponse.PageInfo.NONE : new CloudflareResponse.PageInfo(info.page(), info.perPage(),
+        info.count(), info.totalCount(), info.totalPages(), info.cursor());
+  }
+
+  private static List<CloudflareError> errors(List<Wire.Message> entries) {
     List<CloudflareError> out = new ArrayList<>();
-    Object v = envelope.get(key);
-    if (v instanceof List<?> l) {
-      for (Object o : l) {
-        if (o instanceof Map<?, ?>) {
-          @SuppressWarnings("unchecked")
-          Map<String, Object> m = (Map<String, Object>) o;
-          out.add(CloudflareError.from(m));
-        } else if (o instanceof String s) {
-          out.add(CloudflareError.of(0, Redaction.clean(s)));
-        }
-      }
+    for (Wire.Message m : entries) {
+      out.add(CloudflareError.from(m));
     }
     return out;
   }
@@ -412,7 +492,7 @@ public final class CloudflareClient {
   public static final class Builder {
     private HttpUrl baseUrl = HttpUrl.get(DEFAULT_BASE_URL);
     private @Nullable Secret token;
-    private OkHttpClient httpClient = SHARED_BASE;
+    private HttpStack http = HttpStack.shared();
     private ResiliencePolicy resilience = DEFAULT_RESILIENCE;
     private Clock clock = Clock.systemUTC();
     private Sleeper sleeper = Sleeper.SYSTEM;
@@ -445,9 +525,12 @@ public final class CloudflareClient {
       return this;
     }
 
-    /** The okhttp client to derive from (pools, proxies, TLS); the resilience layer is added on top. */
-    public Builder httpClient(OkHttpClient client) {
-      this.httpClient = Objects.requireNonNull(client, "httpClient");
+    /**
+     * The provisioner's HTTP stack (its okhttp client with the host's proxy and TLS settings, and the
+     * breaker, rate limiter and retries kept per provider). Without one, {@link HttpStack#shared()}.
+     */
+    public Builder http(HttpStack stack) {
+      this.http = Objects.requireNonNull(stack, "http");
       return this;
     }
 
@@ -456,11 +539,13 @@ public final class CloudflareClient {
       return this;
     }
 
+    /** The clock for {@code Retry-After} dates (each request carries it to the stack). */
     public Builder clock(Clock c) {
       this.clock = Objects.requireNonNull(c, "clock");
       return this;
     }
 
+    /** The sleeper for retry waits (each request carries it to the stack): a step's virtual time in tests. */
     public Builder sleeper(Sleeper s) {
       this.sleeper = Objects.requireNonNull(s, "sleeper");
       return this;
@@ -481,7 +566,7 @@ public final class CloudflareClient {
     }
 
     public CloudflareClient build() {
-      return new CloudflareClient(this, null);
+      return new CloudflareClient(this);
     }
   }
 }

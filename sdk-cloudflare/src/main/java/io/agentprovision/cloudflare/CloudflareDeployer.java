@@ -18,6 +18,7 @@ import io.agentprovision.core.deploy.DeployedApp;
 import io.agentprovision.core.deploy.PreparedCredentials;
 import io.agentprovision.core.deploy.RotationRequest;
 import io.agentprovision.core.deploy.Verification;
+import io.agentprovision.core.http.HttpStack;
 import io.agentprovision.core.http.ResiliencePolicy;
 import io.agentprovision.core.orchestration.AccessConfiguration;
 import io.agentprovision.core.spi.Deployer;
@@ -52,12 +53,17 @@ import org.jspecify.annotations.Nullable;
  * place and reuses its bindings.
  *
  * <pre>{@code
- * Deployer deployer = CloudflareDeployer.create();                      // api.cloudflare.com
+ * Deployer deployer = CloudflareDeployer.builder().http(http).build();  // api.cloudflare.com, the provisioner's stack
  * Deployer forTests = CloudflareDeployer.builder()
  *     .baseUrl(sandbox.baseUrl())
  *     .appClient(sandbox.appClient())                                    // reach the app on loopback
  *     .build();
  * }</pre>
+ *
+ * <p>API calls go through one {@link HttpStack}: the one given to {@link Builder#http}, else the
+ * provisioner's ({@link StepContext#http()}), which is {@link HttpStack#shared()} unless the host
+ * set one. Cloudflare's rate limit (per token) and the circuit breaker therefore last as long as
+ * the stack, across steps, and the stack is the only place a call is retried.
  *
  * <p>Least privilege has a consequence for rotation: the narrow token holds no API Tokens
  * permission, so it cannot roll or delete itself. {@link #rotate(RotationRequest, StepContext)} and
@@ -78,14 +84,9 @@ public final class CloudflareDeployer implements Deployer {
 
   /** The deployable service whose credentials this deployer starts from. */
   public static final String DEPLOYABLE_SERVICE = CloudflareCatalog.WORKERS;
-  /** Attempts {@link #verify} makes before it reports the app as not live. */
-  public static final int DEFAULT_VERIFY_ATTEMPTS = 4;
-  /** The wait before the second verify attempt; it doubles after. */
-  public static final Duration DEFAULT_VERIFY_BACKOFF = Duration.ofSeconds(1);
   /** Prefix of the names of minted tokens. */
   public static final String DEFAULT_TOKEN_NAME_PREFIX = "agentprovision deploy";
 
-  private static final OkHttpClient DEFAULT_APP_CLIENT = new OkHttpClient();
   private static final int EXCERPT = 300;
   /**
    * What the app client's I/O failure says when no runtime here can run the app (the loopback
@@ -95,8 +96,8 @@ public final class CloudflareDeployer implements Deployer {
   public static final String NO_RUNTIME = "no local runtime";
 
   private final String baseUrl;
-  private final OkHttpClient httpClient;
-  private final OkHttpClient appClient;
+  private final @Nullable HttpStack http;
+  private final @Nullable OkHttpClient appClient;
   private final ResiliencePolicy resilience;
   private final String tokenKey;
   private final String accountIdKey;
@@ -104,13 +105,11 @@ public final class CloudflareDeployer implements Deployer {
   private final BindMode bindMode;
   private final boolean registrarSandbox;
   private final String tokenNamePrefix;
-  private final int verifyAttempts;
-  private final Duration verifyBackoff;
   private final @Nullable Function<DeployCredentials, @Nullable Secret> rotationAuthority;
 
   private CloudflareDeployer(Builder b) {
     this.baseUrl = b.baseUrl;
-    this.httpClient = b.httpClient;
+    this.http = b.http;
     this.appClient = b.appClient;
     this.resilience = b.resilience;
     this.tokenKey = b.tokenKey;
@@ -119,8 +118,6 @@ public final class CloudflareDeployer implements Deployer {
     this.bindMode = b.bindMode;
     this.registrarSandbox = b.registrarSandbox;
     this.tokenNamePrefix = b.tokenNamePrefix;
-    this.verifyAttempts = b.verifyAttempts;
-    this.verifyBackoff = b.verifyBackoff;
     this.rotationAuthority = b.rotationAuthority;
   }
 
@@ -143,11 +140,15 @@ public final class CloudflareDeployer implements Deployer {
     return DEPLOYABLE_SERVICE;
   }
 
-  /** A client for one step: the step's clock and sleeper, retries reported as events. */
+  /**
+   * A client for one step: the deployer's (or the provisioner's) HTTP stack, whose breaker and
+   * per-token rate limit outlast the step; the step's clock and sleeper; retries reported as events.
+   * Building it costs no connection pool or breaker of its own.
+   */
   public CloudflareClient client(Secret token, StepContext ctx) {
     return CloudflareClient.builder()
         .baseUrl(baseUrl)
-        .httpClient(httpClient)
+        .http(stack(ctx))
         .resilience(resilience)
         .clock(ctx.clock())
         .sleeper(ctx.sleeper())
@@ -411,38 +412,27 @@ public final class CloudflareDeployer implements Deployer {
 
   // ---- verify, undeploy ---------------------------------------------------------------------
 
+  private HttpStack stack(StepContext ctx) {
+    return http != null ? http : ctx.http();
+  }
+
   /**
-   * Requests the app's primary URL with the {@link Builder#appClient app client}, retrying with
-   * backoff (in the step's time) while a fresh deployment propagates. A client that cannot reach
-   * any runtime (the sandbox without workerd) answers with an I/O error whose message becomes the
-   * note, and is not retried.
+   * Requests the app's primary URL once with the {@link Builder#appClient app client} (else the
+   * stack's plain client, which retries nothing). The engine polls this while a fresh deployment
+   * propagates, up to its verify timeout: one request per poll, so there is one owner of the
+   * repetition. A client that cannot reach any runtime (the sandbox without workerd) answers with an
+   * I/O error whose message becomes the note.
    */
   @Override
   public Verification verify(DeployedApp app, StepContext ctx) {
     URI url = app.primaryUrl();
-    HttpUrl target = HttpUrl.get(url.toString());
-    Verification last = fetch(url, target);
-    Duration wait = verifyBackoff;
-    for (int attempt = 1; attempt < verifyAttempts && !last.live(); attempt++) {
-      if (last.result() == Verification.Result.NO_RUNTIME) {
-        break;
-      }
-      ctx.progress("waiting for " + url + " to answer (attempt " + attempt + ": " + last.note() + ")");
-      try {
-        ctx.sleeper().sleep(wait);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        return new Verification(url, false, 0, null, "interrupted");
-      }
-      wait = wait.multipliedBy(2);
-      last = fetch(url, target);
-    }
-    ctx.audit("cloudflare.worker.verify", last.live() ? "live" : "not-live", Map.of("url", url.toString(),
-        "status", String.valueOf(last.status())));
-    return last;
+    Verification v = fetch(url, HttpUrl.get(url.toString()), appClient != null ? appClient : stack(ctx).okHttpClient());
+    ctx.audit("cloudflare.worker.verify", v.live() ? "live" : "not-live", Map.of("url", url.toString(),
+        "status", String.valueOf(v.status())));
+    return v;
   }
 
-  private Verification fetch(URI url, HttpUrl target) {
+  private static Verification fetch(URI url, HttpUrl target, OkHttpClient appClient) {
     Request req = new Request.Builder().url(target).header("User-Agent", "agentprovision-verify/0.1").get().build();
     try (Response r = appClient.newCall(req).execute()) {
       okio.BufferedSource source = r.body().source();
@@ -577,8 +567,8 @@ public final class CloudflareDeployer implements Deployer {
   /** Builds a {@link CloudflareDeployer}; setters validate and name the field. */
   public static final class Builder {
     private String baseUrl = CloudflareClient.DEFAULT_BASE_URL;
-    private OkHttpClient httpClient = new OkHttpClient();
-    private OkHttpClient appClient = DEFAULT_APP_CLIENT;
+    private @Nullable HttpStack http;
+    private @Nullable OkHttpClient appClient;
     private ResiliencePolicy resilience = CloudflareClient.DEFAULT_RESILIENCE;
     private String tokenKey = CloudflareCatalog.DEFAULT_TOKEN_KEY;
     private String accountIdKey = CloudflareCatalog.DEFAULT_ACCOUNT_ID_KEY;
@@ -586,8 +576,6 @@ public final class CloudflareDeployer implements Deployer {
     private BindMode bindMode = BindMode.CUSTOM_DOMAIN;
     private boolean registrarSandbox;
     private String tokenNamePrefix = DEFAULT_TOKEN_NAME_PREFIX;
-    private int verifyAttempts = DEFAULT_VERIFY_ATTEMPTS;
-    private Duration verifyBackoff = DEFAULT_VERIFY_BACKOFF;
     private @Nullable Function<DeployCredentials, @Nullable Secret> rotationAuthority;
 
     private Builder() {}
@@ -602,13 +590,20 @@ public final class CloudflareDeployer implements Deployer {
       return this;
     }
 
-    /** The okhttp client API calls derive from. */
-    public Builder httpClient(OkHttpClient client) {
-      this.httpClient = Objects.requireNonNull(client, "httpClient");
+    /**
+     * The HTTP stack for API calls (and, without an {@link #appClient}, for verifying the app).
+     * Without one, the provisioner's ({@code StepContext.http()}), itself {@link HttpStack#shared()}
+     * unless the host set one: never a client per call or per deployer.
+     */
+    public Builder http(HttpStack stack) {
+      this.http = Objects.requireNonNull(stack, "http");
       return this;
     }
 
-    /** The okhttp client {@link CloudflareDeployer#verify} requests the app with (a sandbox routes it to loopback). */
+    /**
+     * The okhttp client {@link CloudflareDeployer#verify} requests the app with (a sandbox routes it
+     * to loopback); by default the stack's plain client.
+     */
     public Builder appClient(OkHttpClient client) {
       this.appClient = Objects.requireNonNull(client, "appClient");
       return this;
@@ -654,24 +649,6 @@ public final class CloudflareDeployer implements Deployer {
 
     public Builder tokenNamePrefix(String prefix) {
       this.tokenNamePrefix = nonBlank("tokenNamePrefix", prefix);
-      return this;
-    }
-
-    /** How many times verify asks before it reports the app as not live, 1 to 10. */
-    public Builder verifyAttempts(int attempts) {
-      if (attempts < 1 || attempts > 10) {
-        throw new InvalidRequestException("verifyAttempts", "must be 1 to 10 (was " + attempts + ")", "pass 4");
-      }
-      this.verifyAttempts = attempts;
-      return this;
-    }
-
-    public Builder verifyBackoff(Duration d) {
-      Objects.requireNonNull(d, "verifyBackoff");
-      if (d.isNegative()) {
-        throw new InvalidRequestException("verifyBackoff", "must not be negative", "pass a duration such as 1 second");
-      }
-      this.verifyBackoff = d;
       return this;
     }
 

@@ -1,10 +1,9 @@
 package io.agentprovision.cloudflare;
 
-import io.agentprovision.cloudflare.internal.Fields;
-import io.agentprovision.cloudflare.internal.Redaction;
+import io.agentprovision.cloudflare.internal.Wire;
+import io.agentprovision.core.Secret;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.Objects;
 import org.jspecify.annotations.Nullable;
 
@@ -31,13 +30,15 @@ public record CloudflareError(int code, String message, @Nullable String documen
     return new CloudflareError(code, message, null, null, List.of());
   }
 
-  static CloudflareError from(Map<String, Object> m) {
+  static CloudflareError from(Wire.Message m) {
     List<CloudflareError> chain = new ArrayList<>();
-    for (Map<String, Object> c : Fields.objects(m, "error_chain")) {
+    for (Wire.Message c : m.chain()) {
       chain.add(from(c));
     }
-    return new CloudflareError((int) Fields.number(m, "code", 0), Redaction.clean(Fields.string(m, "message", "")),
-        Fields.string(m, "documentation_url"), Fields.string(Fields.object(m, "source"), "pointer"), chain);
+    String message = m.message();
+    Wire.Source source = m.source();
+    return new CloudflareError(m.code(), Secret.scrub(message == null ? "" : message), m.documentationUrl(),
+        source == null ? null : source.pointer(), chain);
   }
 
   /** Whether this error or one in its chain has {@code wanted} as code. */

@@ -35,13 +35,31 @@ public class CloudflareException extends ProviderException {
   private final transient List<CloudflareError> messages;
   private final @Nullable Duration retryAfter;
 
+  /** Code of an answer that does not have the documented shape (a required field missing, a wrong type). */
+  public static final String MALFORMED_RESPONSE = "malformed_response";
+
   public CloudflareException(int status, List<CloudflareError> errors, List<CloudflareError> messages,
       @Nullable String requestId, @Nullable Duration retryAfter, String context) {
     super(CloudflareClient.PROVIDER, status, errors.isEmpty() ? null : String.valueOf(errors.get(0).code()), requestId,
-        context + ": " + describe(errors), retryable(status, errors), null);
+        context + ": " + describe(errors), retryable(status, errors), null, retryAfter);
     this.errors = List.copyOf(errors);
     this.messages = List.copyOf(messages);
     this.retryAfter = retryAfter;
+  }
+
+  private CloudflareException(int status, String problem, @Nullable String requestId, String context) {
+    super(CloudflareClient.PROVIDER, status, MALFORMED_RESPONSE, requestId, context + ": " + problem, false, null, null);
+    this.errors = List.of(CloudflareError.of(0, problem));
+    this.messages = List.of();
+    this.retryAfter = null;
+  }
+
+  /**
+   * An answer Cloudflare sent that the SDK cannot read: code {@link #MALFORMED_RESPONSE}, not
+   * retryable, the problem (such as the missing field's name) in the message.
+   */
+  static CloudflareException malformed(int status, String problem, @Nullable String requestId, String context) {
+    return new CloudflareException(status, problem, requestId, context);
   }
 
   private static String describe(List<CloudflareError> errors) {

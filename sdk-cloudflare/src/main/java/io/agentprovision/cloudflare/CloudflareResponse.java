@@ -1,52 +1,47 @@
 package io.agentprovision.cloudflare;
 
-import io.agentprovision.cloudflare.internal.Fields;
 import java.util.List;
-import java.util.Map;
-import java.util.Objects;
 import org.jspecify.annotations.Nullable;
 
 /**
- * A successful Cloudflare v4 answer: the envelope's {@code result} (an object, a list, a bare
- * string as token roll returns, or null when a delete answered without one), {@code result_info}
- * for paginated lists, {@code messages[]}, the HTTP status and the request id.
+ * A successful Cloudflare v4 answer: the envelope's {@code result} bound to the type the caller
+ * asked for (null when a delete answered without one), the pagination of {@code result_info}, the
+ * envelope's {@code messages[]}, the HTTP status and the request id.
  *
+ * <pre>{@code
+ * record Script(String id, String etag) {}
+ * CloudflareResponse<Script> r = client.get("/accounts/" + id + "/workers/scripts/hello/settings",
+ *     Map.of(), Script.class);
+ * }</pre>
+ *
+ * @param <T> the result's type
  * @param status the HTTP status
- * @param result the {@code result} member as parsed JSON, or null
- * @param resultInfo {@code result_info}, or an empty map
+ * @param result the {@code result} member, or null
+ * @param page {@code result_info}: page numbers or cursor, when the answer is a list
  * @param messages the envelope's informational messages
  * @param requestId the {@code CF-Ray} header, when present
  */
-public record CloudflareResponse(int status, @Nullable Object result, Map<String, Object> resultInfo,
-    List<CloudflareError> messages, @Nullable String requestId) {
+public record CloudflareResponse<T>(int status, @Nullable T result, PageInfo page, List<CloudflareError> messages,
+    @Nullable String requestId) {
   public CloudflareResponse {
-    resultInfo = resultInfo == null ? Map.of() : resultInfo;
+    page = page == null ? PageInfo.NONE : page;
     messages = List.copyOf(messages);
   }
 
-  /** The result as an object; an empty map when it is absent or not an object. */
-  @SuppressWarnings("unchecked")
-  public Map<String, Object> object() {
-    return result instanceof Map ? (Map<String, Object>) result : Map.of();
-  }
-
-  /** The result as a list of objects; empty when it is absent or not a list. */
-  public List<Map<String, Object>> objects() {
-    return Fields.objects(result);
-  }
-
-  /** The result as a string (token roll), or null when it is not one. */
-  public @Nullable String string() {
-    return result instanceof String s ? s : null;
-  }
-
-  /** The result, which must be an object, else the call failed in a way the caller should see. */
-  public Map<String, Object> requireObject(String what) {
-    Objects.requireNonNull(what, "what");
-    if (!(result instanceof Map)) {
-      throw new CloudflareException(status, List.of(CloudflareError.of(0, what + ": expected an object result, got "
-          + (result == null ? "none" : result.getClass().getSimpleName()))), messages, requestId, null, what);
-    }
-    return object();
+  /**
+   * {@code result_info} of a list: page-numbered ({@code page}, {@code per_page}, {@code total_pages})
+   * or cursor-based ({@code cursor}). Absent numbers are null.
+   *
+   * @param page this page's number
+   * @param perPage the page size
+   * @param count items on this page
+   * @param totalCount items in all pages
+   * @param totalPages pages in all
+   * @param cursor where the next page starts, for cursor lists
+   */
+  public record PageInfo(@Nullable Integer page, @Nullable Integer perPage, @Nullable Integer count,
+      @Nullable Integer totalCount, @Nullable Integer totalPages, @Nullable String cursor) {
+    /** No {@code result_info}. */
+    public static final PageInfo NONE = new PageInfo(null, null, null, null, null, null);
   }
 }

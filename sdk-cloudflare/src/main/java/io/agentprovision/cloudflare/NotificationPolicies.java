@@ -1,6 +1,6 @@
 package io.agentprovision.cloudflare;
 
-import io.agentprovision.cloudflare.internal.Fields;
+import io.agentprovision.cloudflare.internal.Wire;
 import io.agentprovision.core.InvalidRequestException;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -47,11 +47,27 @@ public final class NotificationPolicies {
     body.put("enabled", true);
     body.put("mechanisms", Map.of("email", mechanisms));
     body.put("filters", new LinkedHashMap<>(filters));
-    return Fields.string(client.post(base, body).requireObject("notification policy"), "id", "");
+    return client.<Wire.IdJson>exchange("POST", base, Map.of(), CloudflareClient.json(body), Map.of(), Wire.IdJson.class)
+        .map(j -> Wire.required(j.id(), "id"));
   }
 
-  /** The policies' ids and names. */
-  public List<Map<String, Object>> list() {
-    return client.get(base).objects();
+  /** The account's notification policies. */
+  public List<NotificationPolicy> list() {
+    return client.listSingle(base, Map.of(), Wire.NotificationPolicyJson.class, j -> {
+      String name = j.name();
+      String type = j.alertType();
+      return new NotificationPolicy(Wire.required(j.id(), "id"), name == null ? "" : name, type == null ? "" : type,
+          !Boolean.FALSE.equals(j.enabled()));
+    });
   }
+
+  /**
+   * A notification policy.
+   *
+   * @param id its id
+   * @param name its name
+   * @param alertType such as {@code billing_usage_alert} (empty when not given)
+   * @param enabled whether it notifies (true unless Cloudflare says otherwise)
+   */
+  public record NotificationPolicy(String id, String name, String alertType, boolean enabled) {}
 }

@@ -1,8 +1,7 @@
 package io.agentprovision.cloudflare;
 
-import io.agentprovision.cloudflare.internal.Fields;
+import io.agentprovision.cloudflare.internal.Wire;
 import java.util.List;
-import java.util.Map;
 import java.util.Objects;
 
 /**
@@ -26,8 +25,8 @@ public record PermissionGroup(String id, String name, List<String> scopes) {
     scopes = List.copyOf(scopes);
   }
 
-  static PermissionGroup from(Map<String, Object> m) {
-    return new PermissionGroup(Fields.string(m, "id", ""), Fields.string(m, "name", ""), Fields.strings(m, "scopes"));
+  static PermissionGroup from(Wire.PermissionGroupJson j) {
+    return new PermissionGroup(Wire.required(j.id(), "id"), Wire.required(j.name(), "name"), j.scopeList());
   }
 
   /** Whether the group can be granted on zones. */

@@ -1,6 +1,6 @@
 package io.agentprovision.cloudflare;
 
-import io.agentprovision.cloudflare.internal.Fields;
+import io.agentprovision.cloudflare.internal.Wire;
 import io.agentprovision.core.InvalidRequestException;
 import io.agentprovision.core.Money;
 import java.time.Instant;
@@ -79,7 +79,7 @@ public final class Registrar {
     if (!extensions.isEmpty()) {
       q.put("extensions", extensions);
     }
-    return quotes(client.get(base + "/domain-search", q).object());
+    return quotes(client.get(base + "/domain-search", q, Wire.DomainListJson.class), "GET " + base + "/domain-search");
   }
 
   /** Authoritative availability and pricing of up to {@link #MAX_CHECK} names. */
@@ -92,7 +92,8 @@ public final class Registrar {
     for (String n : names) {
       clean.add(domain(n));
     }
-    return quotes(client.post(base + "/domain-check", Map.of("domains", clean)).object());
+    return quotes(client.post(base + "/domain-check", Map.of("domains", clean), Wire.DomainListJson.class),
+        "POST " + base + "/domain-check");
   }
 
   /** Authoritative availability and pricing of one name. */
@@ -116,15 +117,14 @@ public final class Registrar {
     body.put("years", years);
     body.put("auto_renew", autoRenew);
     body.put("privacy_mode", "redaction");
-    CloudflareResponse r = client.call("POST", base + "/registrations", Map.of(), CloudflareClient.json(body),
-        Map.of("Prefer", "respond-async"));
-    return RegistrationWorkflow.from(r.requireObject("registration workflow"));
+    return client.<Wire.WorkflowJson>exchange("POST", base + "/registrations", Map.of(), CloudflareClient.json(body),
+        Map.of("Prefer", "respond-async"), Wire.WorkflowJson.class).map(RegistrationWorkflow::from);
   }
 
   /** The registration workflow's current state. */
   public RegistrationWorkflow status(String domainName) {
-    return RegistrationWorkflow.from(client.get(base + "/registrations/" + CloudflareClient.segment(domain(domainName),
-        "domain") + "/registration-status").requireObject("registration status"));
+    return workflow(base + "/registrations/" + CloudflareClient.segment(domain(domainName), "domain")
+        + "/registration-status");
   }
 
   /**
@@ -140,7 +140,12 @@ public final class Registrar {
       }
       return status(d);
     }
-    return RegistrationWorkflow.from(client.get(apiPath(self)).requireObject("registration status"));
+    return workflow(apiPath(self));
+  }
+
+  private RegistrationWorkflow workflow(String path) {
+    return client.<Wire.WorkflowJson>exchange("GET", path, Map.of(), null, Map.of(), Wire.WorkflowJson.class)
+        .map(RegistrationWorkflow::from);
   }
 
   private String apiPath(String link) {
@@ -166,21 +171,30 @@ public final class Registrar {
 
   /** The registration of {@code domainName}. */
   public Registration registration(String domainName) {
-    return Registration.from(client.get(base + "/registrations/" + CloudflareClient.segment(domain(domainName), "domain"))
-        .requireObject("registration"));
+    return client.<Wire.RegistrationJson>exchange("GET", base + "/registrations/"
+        + CloudflareClient.segment(domain(domainName), "domain"), Map.of(), null, Map.of(), Wire.RegistrationJson.class)
+        .map(Registration::from);
   }
 
   /** Every registration of the account (cursor pages). */
   public List<Registration> registrations() {
-    return client.listCursor(base + "/registrations", Map.of(), Registration::from);
+    return client.listCursor(base + "/registrations", Map.of(), Wire.RegistrationJson.class, Registration::from);
   }
 
-  private static List<DomainQuote> quotes(Map<String, Object> result) {
-    List<DomainQuote> out = new ArrayList<>();
-    for (Map<String, Object> d : Fields.objects(result, "domains")) {
-      out.add(DomainQuote.from(d));
-    }
-    return out;
+  private static List<DomainQuote> quotes(CloudflareResponse<Wire.DomainListJson> r, String context) {
+    return new CloudflareClient.Answer<>(r, context).map(list -> {
+      List<DomainQuote> out = new ArrayList<>();
+      int i = 0;
+      for (Wire.QuoteJson q : list.domainList()) {
+        try {
+          out.add(DomainQuote.from(q));
+        } catch (Wire.MissingField e) {
+          throw e.within("domains[" + i + "].");
+        }
+        i++;
+      }
+      return out;
+    });
   }
 
   static String domain(String name) {
@@ -208,19 +222,19 @@ public final class Registrar {
       Objects.requireNonNull(name, "name");
     }
 
-    static DomainQuote from(Map<String, Object> m) {
-      Map<String, Object> pricing = Fields.objectOrNull(m, "pricing");
+    static DomainQuote from(Wire.QuoteJson j) {
+      Wire.PricingJson pricing = j.pricing();
       Money reg = null;
       Money renew = null;
       if (pricing != null) {
-        String currency = Fields.string(pricing, "currency", "USD");
-        String r = Fields.string(pricing, "registration_cost");
-        String n = Fields.string(pricing, "renewal_cost");
+        String currency = pricing.currency() == null ? "USD" : pricing.currency();
+        String r = pricing.registrationCost();
+        String n = pricing.renewalCost();
         reg = r == null ? null : Money.fromDecimal("pricing.registration_cost", r, currency);
         renew = n == null ? null : Money.fromDecimal("pricing.renewal_cost", n, currency);
       }
-      return new DomainQuote(Fields.string(m, "name", "").toLowerCase(Locale.ROOT), Fields.bool(m, "registrable", false),
-          reg, renew, Fields.string(m, "tier"), Fields.string(m, "reason"));
+      return new DomainQuote(Wire.required(j.name(), "name").toLowerCase(Locale.ROOT),
+          Boolean.TRUE.equals(j.registrable()), reg, renew, j.tier(), j.reason());
     }
 
     /** The price of registering for {@code years}: the first year, then renewals; null when unpriced. */
@@ -264,28 +278,32 @@ public final class Registrar {
       context = Map.copyOf(context);
     }
 
-    static RegistrationWorkflow from(Map<String, Object> m) {
+    static RegistrationWorkflow from(Wire.WorkflowJson j) {
       State s;
       try {
-        s = State.valueOf(Fields.string(m, "state", "unknown").toUpperCase(Locale.ROOT));
+        s = State.valueOf(Wire.required(j.state(), "state").toUpperCase(Locale.ROOT));
       } catch (IllegalArgumentException e) {
         s = State.UNKNOWN;
       }
-      Map<String, Object> err = Fields.objectOrNull(m, "error");
+      Wire.WorkflowErrorJson err = j.error();
+      Wire.LinksJson links = j.links();
+      // the context is open-ended by design (domain_name, action, confirmation_sent_to, …): kept as given
       Map<String, Object> ctx = new LinkedHashMap<>();
-      Fields.object(m, "context").forEach((k, v) -> {
-        if (v != null) {
-          ctx.put(k, v);
-        }
-      });
-      return new RegistrationWorkflow(s, Fields.bool(m, "completed", false), Fields.string(Fields.object(m, "links"), "self"),
-          ctx, err == null ? null : Fields.string(err, "code"), err == null ? null : Fields.string(err, "message"),
-          Fields.instant(m, "updated_at"));
+      Map<String, Object> given = j.context();
+      if (given != null) {
+        given.forEach((k, v) -> {
+          if (v != null) {
+            ctx.put(k, v);
+          }
+        });
+      }
+      return new RegistrationWorkflow(s, Boolean.TRUE.equals(j.completed()), links == null ? null : links.self(), ctx,
+          err == null ? null : err.code(), err == null ? null : err.message(), j.updatedAt());
     }
 
     /** The domain the workflow is about, from its context, when given. */
     public @Nullable String domainName() {
-      return Fields.string(context, "domain_name");
+      return context.get("domain_name") instanceof String d ? d : null;
     }
 
     /** Whether polling again cannot change anything without someone acting. */
@@ -310,9 +328,10 @@ public final class Registrar {
    */
   public record Registration(String domainName, String status, boolean autoRenew, @Nullable Instant createdAt,
       @Nullable Instant expiresAt) {
-    static Registration from(Map<String, Object> m) {
-      return new Registration(Fields.string(m, "domain_name", ""), Fields.string(m, "status", ""),
-          Fields.bool(m, "auto_renew", false), Fields.instant(m, "created_at"), Fields.instant(m, "expires_at"));
+    static Registration from(Wire.RegistrationJson j) {
+      String status = j.status();
+      return new Registration(Wire.required(j.domainName(), "domain_name"), status == null ? "" : status,
+          Boolean.TRUE.equals(j.autoRenew()), j.createdAt(), j.expiresAt());
     }
   }
 }

@@ -1,6 +1,6 @@
 package io.agentprovision.cloudflare;
 
-import io.agentprovision.cloudflare.internal.Fields;
+import io.agentprovision.cloudflare.internal.Wire;
 import io.agentprovision.core.InvalidRequestException;
 import io.agentprovision.core.TokenSpec;
 import java.time.Instant;
@@ -91,10 +91,10 @@ public final class TokenDraft {
       m.put("condition", Map.of("request_ip", ip));
     }
     if (notBefore != null) {
-      m.put("not_before", Fields.timestamp(notBefore));
+      m.put("not_before", Wire.timestamp(notBefore));
     }
     if (expiresOn != null) {
-      m.put("expires_on", Fields.timestamp(expiresOn));
+      m.put("expires_on", Wire.timestamp(expiresOn));
     }
     return m;
   }

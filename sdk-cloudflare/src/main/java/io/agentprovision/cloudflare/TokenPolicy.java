@@ -1,6 +1,6 @@
 package io.agentprovision.cloudflare;
 
-import io.agentprovision.cloudflare.internal.Fields;
+import io.agentprovision.cloudflare.internal.Wire;
 import io.agentprovision.core.InvalidRequestException;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -65,12 +65,15 @@ public record TokenPolicy(@Nullable String id, String effect, List<PermissionGro
     return m;
   }
 
-  static TokenPolicy from(Map<String, Object> m) {
+  /** A policy as Cloudflare describes it; groups are named by id (names are for people, and optional). */
+  static TokenPolicy from(Wire.PolicyJson j) {
     List<PermissionGroup> groups = new ArrayList<>();
-    for (Map<String, Object> g : Fields.objects(m, "permission_groups")) {
-      groups.add(new PermissionGroup(Fields.string(g, "id", ""), Fields.string(g, "name", ""), List.of()));
+    for (Wire.PermissionGroupJson g : j.groups()) {
+      String name = g.name();
+      groups.add(new PermissionGroup(Wire.required(g.id(), "permission_groups.id"), name == null ? "" : name, List.of()));
     }
-    return new TokenPolicy(Fields.string(m, "id"), Fields.string(m, "effect", "allow"), groups,
-        Fields.object(m, "resources"));
+    String effect = j.effect();
+    Map<String, Object> resources = j.resources();
+    return new TokenPolicy(j.id(), effect == null ? "allow" : effect, groups, resources == null ? Map.of() : resources);
   }
 }

@@ -1,8 +1,7 @@
 package io.agentprovision.cloudflare;
 
-import io.agentprovision.cloudflare.internal.Fields;
+import io.agentprovision.cloudflare.internal.Wire;
 import java.time.Instant;
-import java.util.Map;
 import java.util.Objects;
 import org.jspecify.annotations.Nullable;
 
@@ -20,9 +19,9 @@ public record TokenVerification(String id, String status, @Nullable Instant notB
     Objects.requireNonNull(status, "status");
   }
 
-  static TokenVerification from(Map<String, Object> m) {
-    return new TokenVerification(Fields.string(m, "id", ""), Fields.string(m, "status", ""), Fields.instant(m, "not_before"),
-        Fields.instant(m, "expires_on"));
+  static TokenVerification from(Wire.VerifyJson j) {
+    return new TokenVerification(Wire.required(j.id(), "id"), Wire.required(j.status(), "status"), j.notBefore(),
+        j.expiresOn());
   }
 
   public boolean active() {

@@ -1,6 +1,6 @@
 package io.agentprovision.cloudflare;
 
-import io.agentprovision.cloudflare.internal.Fields;
+import io.agentprovision.cloudflare.internal.Wire;
 import io.agentprovision.cloudflare.internal.ScriptUpload;
 import io.agentprovision.core.InvalidRequestException;
 import io.agentprovision.core.WorkerApp;
@@ -44,12 +44,8 @@ public final class Workers {
   /** The account's workers.dev subdomain ({@code <name>.workers.dev}), or empty when none was chosen yet. */
   public Optional<String> subdomain() {
     try {
-      Map<String, Object> r = client.get(base + "/subdomain").object();
-      String name = Fields.string(r, "subdomain");
-      if (name == null) {
-        name = Fields.string(r, "name");
-      }
-      return Optional.ofNullable(name == null || name.isBlank() ? null : name);
+      Wire.SubdomainJson r = client.get(base + "/subdomain", Map.of(), Wire.SubdomainJson.class).result();
+      return Optional.ofNullable(r == null ? null : r.value());
     } catch (CloudflareException e) {
       if (e.isNotFound()) {
         return Optional.empty();
@@ -64,9 +60,9 @@ public final class Workers {
       throw new InvalidRequestException("subdomain", "'" + name + "' is not a valid workers.dev subdomain",
           "use lower-case letters, digits and inner hyphens, such as \"acme\"");
     }
-    Map<String, Object> r = client.put(base + "/subdomain", Map.of("subdomain", name)).object();
-    String got = Fields.string(r, "subdomain");
-    return got == null ? Fields.string(r, "name", name) : got;
+    Wire.SubdomainJson r = client.put(base + "/subdomain", Map.of("subdomain", name), Wire.SubdomainJson.class).result();
+    String got = r == null ? null : r.value();
+    return got == null ? name : got;
   }
 
   /** The existing subdomain, or {@code preferred} created now. */
@@ -84,12 +80,15 @@ public final class Workers {
   public WorkerScript upload(WorkerApp app) {
     Objects.requireNonNull(app, "app");
     String path = base + "/scripts/" + CloudflareClient.segment(app.name(), "app name");
-    return WorkerScript.from(app.name(), client.call("PUT", path, Map.of(), ScriptUpload.body(app), Map.of()).object());
+    Wire.ScriptJson s = client.<Wire.ScriptJson>exchange("PUT", path, Map.of(), ScriptUpload.body(app), Map.of(),
+        Wire.ScriptJson.class).mapOrNull(j -> j);
+    return WorkerScript.from(app.name(), s == null ? new Wire.ScriptJson(null, null, null, null, null) : s);
   }
 
   /** The account's scripts. */
   public List<WorkerScript> scripts() {
-    return client.listSingle(base + "/scripts", Map.of(), m -> WorkerScript.from(Fields.string(m, "id", ""), m));
+    return client.listSingle(base + "/scripts", Map.of(), Wire.ScriptJson.class,
+        j -> WorkerScript.from(Wire.required(j.id(), "id"), j));
   }
 
   /** The script named {@code name}, if it exists. */
@@ -119,12 +118,14 @@ public final class Workers {
     Map<String, Object> body = new LinkedHashMap<>();
     body.put("enabled", true);
     body.put("previews_enabled", false);
-    return ScriptSubdomain.from(client.post(scriptPath(script) + "/subdomain", body).object());
+    return ScriptSubdomain.from(client.post(scriptPath(script) + "/subdomain", body, Wire.ScriptSubdomainJson.class)
+        .result());
   }
 
   /** Whether the script is served on workers.dev. */
   public ScriptSubdomain scriptSubdomain(String script) {
-    return ScriptSubdomain.from(client.get(scriptPath(script) + "/subdomain").object());
+    return ScriptSubdomain.from(client.get(scriptPath(script) + "/subdomain", Map.of(), Wire.ScriptSubdomainJson.class)
+        .result());
   }
 
   private String scriptPath(String script) {
@@ -147,8 +148,9 @@ public final class Workers {
     if (zoneId != null) {
       body.put("zone_id", zoneId);
     }
-    return WorkerDomain.from(client.put("/accounts/" + CloudflareClient.segment(accountId, "accountId")
-        + "/workers/domains", body).requireObject("worker domain"));
+    return client.<Wire.DomainJson>exchange("PUT", "/accounts/" + CloudflareClient.segment(accountId, "accountId")
+        + "/workers/domains", Map.of(), CloudflareClient.json(body), Map.of(), Wire.DomainJson.class)
+        .map(WorkerDomain::from);
   }
 
   /** The custom domains of the account, optionally only those of one hostname or one script. */
@@ -161,7 +163,7 @@ public final class Workers {
       q.put("service", service);
     }
     return client.listSingle("/accounts/" + CloudflareClient.segment(accountId, "accountId") + "/workers/domains", q,
-        WorkerDomain::from);
+        Wire.DomainJson.class, WorkerDomain::from);
   }
 
   /**
@@ -189,13 +191,15 @@ public final class Workers {
     Map<String, Object> body = new LinkedHashMap<>();
     body.put("pattern", Objects.requireNonNull(pattern, "pattern"));
     body.put("script", Objects.requireNonNull(script, "script"));
-    Map<String, Object> r = client.post(routesPath(zoneId), body).object();
-    return new WorkerRoute(Fields.string(r, "id", ""), Fields.string(r, "pattern", pattern), Fields.string(r, "script", script));
+    // Cloudflare answers a new route with its id only; the pattern and script are what was sent.
+    return client.<Wire.RouteJson>exchange("POST", routesPath(zoneId), Map.of(), CloudflareClient.json(body), Map.of(),
+        Wire.RouteJson.class).map(r -> WorkerRoute.from(r, pattern, script));
   }
 
   /** The zone's routes. */
   public List<WorkerRoute> routes(String zoneId) {
-    return client.listSingle(routesPath(zoneId), Map.of(), WorkerRoute::from);
+    return client.listSingle(routesPath(zoneId), Map.of(), Wire.RouteJson.class,
+        r -> WorkerRoute.from(r, Wire.required(r.pattern(), "pattern"), r.script() == null ? "" : r.script()));
   }
 
   /** Points an existing route at another script or pattern. */
@@ -203,9 +207,9 @@ public final class Workers {
     Map<String, Object> body = new LinkedHashMap<>();
     body.put("pattern", pattern);
     body.put("script", script);
-    Map<String, Object> r = client.put(routesPath(zoneId) + "/" + CloudflareClient.segment(routeId, "routeId"), body)
-        .object();
-    return new WorkerRoute(Fields.string(r, "id", routeId), Fields.string(r, "pattern", pattern), Fields.string(r, "script", script));
+    Wire.RouteJson r = client.put(routesPath(zoneId) + "/" + CloudflareClient.segment(routeId, "routeId"), body,
+        Wire.RouteJson.class).result();
+    return WorkerRoute.from(r == null ? new Wire.RouteJson(routeId, null, null) : r, pattern, script);
   }
 
   /**
@@ -248,10 +252,11 @@ public final class Workers {
    */
   public record WorkerScript(String name, @Nullable String etag, @Nullable String compatibilityDate,
       @Nullable Instant modifiedOn, long startupTimeMs) {
-    static WorkerScript from(String name, Map<String, Object> m) {
-      String id = Fields.string(m, "id");
-      return new WorkerScript(id != null && !id.isEmpty() ? id : name, Fields.string(m, "etag"),
-          Fields.string(m, "compatibility_date"), Fields.instant(m, "modified_on"), Fields.number(m, "startup_time_ms", -1));
+    static WorkerScript from(String name, Wire.ScriptJson j) {
+      String id = j.id();
+      Long startup = j.startupTimeMs();
+      return new WorkerScript(id != null && !id.isEmpty() ? id : name, j.etag(), j.compatibilityDate(), j.modifiedOn(),
+          startup == null ? -1 : startup);
     }
   }
 
@@ -262,8 +267,9 @@ public final class Workers {
    * @param previewsEnabled preview URLs served too
    */
   public record ScriptSubdomain(boolean enabled, boolean previewsEnabled) {
-    static ScriptSubdomain from(Map<String, Object> m) {
-      return new ScriptSubdomain(Fields.bool(m, "enabled", false), Fields.bool(m, "previews_enabled", false));
+    static ScriptSubdomain from(Wire.@Nullable ScriptSubdomainJson j) {
+      return j == null ? new ScriptSubdomain(false, false)
+          : new ScriptSubdomain(Boolean.TRUE.equals(j.enabled()), Boolean.TRUE.equals(j.previewsEnabled()));
     }
   }
 
@@ -277,9 +283,9 @@ public final class Workers {
    * @param zoneName that zone's name
    */
   public record WorkerDomain(String id, String hostname, String service, @Nullable String zoneId, @Nullable String zoneName) {
-    static WorkerDomain from(Map<String, Object> m) {
-      return new WorkerDomain(Fields.string(m, "id", ""), Fields.string(m, "hostname", ""), Fields.string(m, "service", ""),
-          Fields.string(m, "zone_id"), Fields.string(m, "zone_name"));
+    static WorkerDomain from(Wire.DomainJson j) {
+      return new WorkerDomain(Wire.required(j.id(), "id"), Wire.required(j.hostname(), "hostname"),
+          Wire.required(j.service(), "service"), j.zoneId(), j.zoneName());
     }
   }
 
@@ -291,8 +297,11 @@ public final class Workers {
    * @param script the script name
    */
   public record WorkerRoute(String id, String pattern, String script) {
-    static WorkerRoute from(Map<String, Object> m) {
-      return new WorkerRoute(Fields.string(m, "id", ""), Fields.string(m, "pattern", ""), Fields.string(m, "script", ""));
+    /** A route as answered, with {@code pattern} and {@code script} for what the answer leaves out. */
+    static WorkerRoute from(Wire.RouteJson j, String pattern, String script) {
+      String p = j.pattern();
+      String s = j.script();
+      return new WorkerRoute(Wire.required(j.id(), "id"), p == null ? pattern : p, s == null ? script : s);
     }
   }
 }

@@ -1,6 +1,6 @@
 package io.agentprovision.cloudflare;
 
-import io.agentprovision.cloudflare.internal.Fields;
+import io.agentprovision.cloudflare.internal.Wire;
 import io.agentprovision.core.InvalidRequestException;
 import java.time.Instant;
 import java.util.LinkedHashMap;
@@ -39,7 +39,7 @@ public final class Zones {
     if (accountId != null) {
       q.put("account.id", accountId);
     }
-    List<Zone> zones = client.listPages("/zones", q, Zone::from);
+    List<Zone> zones = client.listPages("/zones", q, Wire.ZoneJson.class, Zone::from);
     return zones.stream().filter(z -> z.name().equalsIgnoreCase(normalize(name))).findFirst();
   }
 
@@ -65,12 +65,13 @@ public final class Zones {
     if (accountId != null) {
       q.put("account.id", accountId);
     }
-    return client.listPages("/zones", q, Zone::from);
+    return client.listPages("/zones", q, Wire.ZoneJson.class, Zone::from);
   }
 
   /** The zone {@code id}. */
   public Zone get(String id) {
-    return Zone.from(client.get("/zones/" + CloudflareClient.segment(id, "zoneId")).requireObject("zone"));
+    return client.<Wire.ZoneJson>exchange("GET", "/zones/" + CloudflareClient.segment(id, "zoneId"), Map.of(), null,
+        Map.of(), Wire.ZoneJson.class).map(Zone::from);
   }
 
   /**
@@ -83,7 +84,8 @@ public final class Zones {
     body.put("name", normalize(name));
     body.put("account", Map.of("id", Objects.requireNonNull(accountId, "accountId")));
     body.put("type", "full");
-    return Zone.from(client.post("/zones", body).requireObject("zone"));
+    return client.<Wire.ZoneJson>exchange("POST", "/zones", Map.of(), CloudflareClient.json(body), Map.of(),
+        Wire.ZoneJson.class).map(Zone::from);
   }
 
   /** The zone named {@code name} in the account, created when missing (read before create). */
@@ -105,7 +107,7 @@ public final class Zones {
 
   /** Asks Cloudflare to check a pending zone's name servers again (rate-limited by Cloudflare). */
   public void activationCheck(String zoneId) {
-    client.put("/zones/" + CloudflareClient.segment(zoneId, "zoneId") + "/activation_check", Map.of());
+    client.put("/zones/" + CloudflareClient.segment(zoneId, "zoneId") + "/activation_check", Map.of(), Wire.IdJson.class);
   }
 
   /** Deletes the zone. */
@@ -148,9 +150,11 @@ public final class Zones {
       nameServers = List.copyOf(nameServers);
     }
 
-    static Zone from(Map<String, Object> m) {
-      return new Zone(Fields.string(m, "id", ""), Fields.string(m, "name", ""), Fields.string(m, "status", "pending"),
-          Fields.string(Fields.object(m, "account"), "id"), Fields.strings(m, "name_servers"), Fields.instant(m, "activated_on"));
+    static Zone from(Wire.ZoneJson j) {
+      String status = j.status();
+      Wire.AccountJson account = j.account();
+      return new Zone(Wire.required(j.id(), "id"), Wire.required(j.name(), "name"), status == null ? "pending" : status,
+          account == null ? null : account.id(), j.nameServerList(), j.activatedOn());
     }
 
     /** Whether Cloudflare serves the zone (its name servers are delegated). */

@@ -4,13 +4,15 @@ import io.agentprovision.core.approval.ApprovalDeniedException;
 import io.agentprovision.core.identity.IdentityRejectedException;
 import io.agentprovision.core.policy.PolicyViolationException;
 import io.agentprovision.core.policy.VelocityLimitException;
+import java.time.Duration;
 import java.util.Objects;
 import org.jspecify.annotations.Nullable;
 
 /**
  * A remote system (an orchestrator, a provider, a payment or deploy API) refused or failed a call.
  * Carries what a support ticket needs: which system, the HTTP status, the error code and the
- * request id; and what the failure says about the call's effect, {@link #outcome()}: whether the
+ * request id; when the system asked the caller to wait ({@code Retry-After}), for how long; and
+ * what the failure says about the call's effect, {@link #outcome()}: whether the
  * remote system certainly did not carry it out, certainly did, or may have. The engine keeps the
  * money of a paid call that may have gone through held until it is reconciled, so an adapter says
  * {@link Outcome#NOT_EXECUTED} only when it knows.
@@ -106,11 +108,21 @@ public class ProviderException extends AgentProvisionException {
   private final @Nullable String requestId;
   private final Outcome outcome;
   private final @Nullable Money charged;
+  private final @Nullable Duration retryAfter;
 
   /** A failure whose outcome follows from its status ({@link Outcome#forStatus}). */
   public ProviderException(String provider, int status, @Nullable String code, @Nullable String requestId,
       String message, boolean retryable, @Nullable Throwable cause) {
-    this(provider, status, code, requestId, message, retryable, cause, Outcome.forStatus(status), null);
+    this(provider, status, code, requestId, message, retryable, cause, Outcome.forStatus(status), null, null);
+  }
+
+  /**
+   * A failure the remote system asked to be retried after {@code retryAfter} (its {@code Retry-After}
+   * header, or the SDK's own estimate for a client-side limit); its outcome follows from its status.
+   */
+  public ProviderException(String provider, int status, @Nullable String code, @Nullable String requestId,
+      String message, boolean retryable, @Nullable Throwable cause, @Nullable Duration retryAfter) {
+    this(provider, status, code, requestId, message, retryable, cause, Outcome.forStatus(status), null, retryAfter);
   }
 
   /** A failure whose outcome follows from its status ({@link Outcome#forStatus}). */
@@ -121,12 +133,13 @@ public class ProviderException extends AgentProvisionException {
 
   /** A failure with an explicit outcome, for subclasses; others use {@link #builder}. */
   protected ProviderException(String provider, int status, @Nullable String code, @Nullable String requestId,
-      String message, boolean retryable, @Nullable Throwable cause, Outcome outcome) {
-    this(provider, status, code, requestId, message, retryable, cause, outcome, null);
+      String message, boolean retryable, @Nullable Throwable cause, Outcome outcome, @Nullable Duration retryAfter) {
+    this(provider, status, code, requestId, message, retryable, cause, outcome, null, retryAfter);
   }
 
   private ProviderException(String provider, int status, @Nullable String code, @Nullable String requestId,
-      String message, boolean retryable, @Nullable Throwable cause, Outcome outcome, @Nullable Money charged) {
+      String message, boolean retryable, @Nullable Throwable cause, Outcome outcome, @Nullable Money charged,
+      @Nullable Duration retryAfter) {
     super(provider + " " + (status > 0 ? "HTTP " + status + " " : "") + (code != null ? "[" + code + "] " : "")
         + message + (requestId != null ? " (request id " + requestId + ")" : ""), cause, retryable);
     this.provider = provider;
@@ -138,6 +151,7 @@ public class ProviderException extends AgentProvisionException {
       throw new IllegalArgumentException("a charge of " + charged + " contradicts outcome " + outcome);
     }
     this.charged = charged;
+    this.retryAfter = retryAfter;
   }
 
   /** A builder for a failure of {@code provider}; {@code message} says what was attempted and what went wrong. */
@@ -163,6 +177,11 @@ public class ProviderException extends AgentProvisionException {
   /** The remote request id, when the system gave one. */
   public @Nullable String requestId() {
     return requestId;
+  }
+
+  /** How long the remote system asked to wait before a retry ({@code Retry-After}), when it said. */
+  public @Nullable Duration retryAfter() {
+    return retryAfter;
   }
 
   /** What the failed call did at the remote system: not carried out, carried out, or unknown. */
@@ -209,7 +228,7 @@ public class ProviderException extends AgentProvisionException {
 
   private ProviderException copy(Outcome newOutcome, @Nullable Money newCharged, boolean newRetryable) {
     ProviderException copy = new ProviderException(provider, status, code, requestId, bareMessage(), newRetryable,
-        getCause(), newOutcome, newCharged);
+        getCause(), newOutcome, newCharged, retryAfter);
     copy.setStackTrace(getStackTrace());
     for (Throwable s : getSuppressed()) {
       copy.addSuppressed(s);
@@ -246,6 +265,7 @@ public class ProviderException extends AgentProvisionException {
     private @Nullable Boolean retryable;
     private @Nullable Outcome outcome;
     private @Nullable Throwable cause;
+    private @Nullable Duration retryAfter;
 
     private Builder(String provider, String message) {
       this.provider = Objects.requireNonNull(provider, "provider");
@@ -288,10 +308,16 @@ public class ProviderException extends AgentProvisionException {
       return this;
     }
 
+    /** How long the remote system asked to wait before a retry ({@code Retry-After}). */
+    public Builder retryAfter(@Nullable Duration wait) {
+      this.retryAfter = wait;
+      return this;
+    }
+
     public ProviderException build() {
       return new ProviderException(provider, status, code, requestId, message,
           retryable != null ? retryable : retryableStatus(status), cause,
-          outcome != null ? outcome : Outcome.forStatus(status), null);
+          outcome != null ? outcome : Outcome.forStatus(status), null, retryAfter);
     }
   }
 }

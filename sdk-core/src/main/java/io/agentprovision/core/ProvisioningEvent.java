@@ -64,6 +64,29 @@ public sealed interface ProvisioningEvent {
   record Compensation(Instant time, RunId run, StepId step, boolean undone, String what) implements ProvisioningEvent {}
 
   /**
+   * Money was reserved in the ledger before a paid call: it counts against every applicable limit
+   * until it is committed or released. {@link Reservation#usage()} is each limit's use right after.
+   */
+  record SpendHeld(Instant time, RunId run, StepId step, Reservation reservation) implements ProvisioningEvent {}
+
+  /** A held reservation was committed: {@code amount} (at most what was held) was charged. */
+  record SpendCommitted(Instant time, RunId run, StepId step, Reservation reservation, Money amount)
+      implements ProvisioningEvent {}
+
+  /** A held reservation was given back: the paid call certainly charged nothing. */
+  record SpendReleased(Instant time, RunId run, StepId step, Reservation reservation) implements ProvisioningEvent {}
+
+  /**
+   * The spend policy refused money: a whole run at its start ({@code step} null) or one paid step.
+   * Nothing was reserved or charged for it.
+   *
+   * @param limit the key of the limit that refused, such as {@code "monthly/per-provider"}
+   * @param remaining what remained under that limit
+   */
+  record SpendRefused(Instant time, RunId run, @Nullable StepId step, AgentId agent, String provider, Money requested,
+      String limit, Money remaining) implements ProvisioningEvent {}
+
+  /**
    * A {@link io.agentprovision.core.policy.VelocityLimit} refused an action before anything was
    * created: a whole run at its start ({@code step} null) or one step.
    *

@@ -36,7 +36,7 @@ public class RunFailedException extends AgentProvisionException {
         + (undone.isEmpty() ? "" : "; undone: " + undone) + (notUndone.isEmpty() ? "" : "; not undone: " + notUndone)
         + (uncertain.isEmpty() ? "" : "; held until reconciled, because the provider may have charged it: "
             + describe(uncertain))
-        + (resumable ? "; resume it with AgentProvisioner.resume(" + runId + ")"
+        + (resumable ? "; resume it with AgentProvisioner.resume(agent, " + runId + ")"
             + (uncertain.isEmpty() ? "" : ", which reconciles what is held") : ""),
         cause, cause instanceof AgentProvisionException a && a.retryable());
     this.runId = Objects.requireNonNull(runId, "runId");

@@ -3,7 +3,10 @@ package io.agentprovision.stripe;
 import com.stripe.StripeClient;
 import io.agentprovision.core.InvalidRequestException;
 import io.agentprovision.core.Secret;
-import io.agentprovision.stripe.internal.ObservingHttpClient;
+import io.agentprovision.core.http.HttpStack;
+import io.agentprovision.core.http.ResiliencePolicy;
+import io.agentprovision.stripe.internal.StripeErrors;
+import io.agentprovision.stripe.internal.StripeTransport;
 import java.net.URI;
 import java.net.URISyntaxException;
 import java.time.Duration;
@@ -13,7 +16,7 @@ import org.jspecify.annotations.Nullable;
 
 /**
  * The one stripe-java {@link StripeClient} that every Stripe adapter of this SDK shares, with its
- * settings: API key, API base, timeouts, stripe-java's own network retries, and the preview
+ * settings: API key, API base, timeouts, how often a failed call is retried, the HTTP stack, and the preview
  * {@code Stripe-Version}s of the Provisioning API and of Shared Payment Tokens. Immutable and
  * thread-safe; build it once and hand it to {@link StripeProjects}, {@link StripeSharedPaymentTokens}
  * and {@link StripeAttestedIdentity}.
@@ -26,10 +29,14 @@ import org.jspecify.annotations.Nullable;
  * Orchestrator projects = StripeProjects.builder().api(stripe).build();
  * }</pre>
  *
- * <p>HTTP retries belong to stripe-java ({@link Builder#maxNetworkRetries}): it retries connection
- * failures, 409 and 5xx (and whatever {@code Stripe-Should-Retry} asks for) with the same
- * {@code Idempotency-Key}. Nothing in this SDK adds a second retry layer on top. stripe-java waits
- * between its retries with real time (0.5 s doubling to 5 s), so tests keep the count low.
+ * <p>Requests go through the {@link HttpStack} ({@link Builder#http}; {@link HttpStack#shared()}
+ * without one), whose retry layer is the one owner of Stripe's retries; stripe-java's own retry
+ * loop never runs, because it neither retries a 429 nor reads {@code Retry-After}. Retried, up to
+ * {@link Builder#maxNetworkRetries} times with the same {@code Idempotency-Key}: connection failures,
+ * 409 (lock conflicts), 429 and 5xx, unless {@code Stripe-Should-Retry: false}; anything with
+ * {@code Stripe-Should-Retry: true}. Waits honour {@code Retry-After} (up to
+ * {@link ResiliencePolicy#DEFAULT_MAX_RETRY_AFTER}; beyond it the call fails retryable with
+ * {@code retryAfter()}), else back off from 0.5 s, in the stack's sleeper (virtual time in tests).
  */
 public final class StripeApi {
   /** Stripe's production API. */
@@ -53,6 +60,7 @@ public final class StripeApi {
   private final Duration connectTimeout;
   private final Duration readTimeout;
   private final int maxNetworkRetries;
+  private final HttpStack http;
   private final StripeClient client;
 
   private StripeApi(Builder b) {
@@ -63,13 +71,30 @@ public final class StripeApi {
     this.connectTimeout = b.connectTimeout;
     this.readTimeout = b.readTimeout;
     this.maxNetworkRetries = b.maxNetworkRetries;
+    this.http = b.http;
     this.client = StripeClient.builder()
         .setApiKey(apiKey.reveal())
         .setApiBase(apiBase)
         .setConnectTimeout(Math.toIntExact(connectTimeout.toMillis()))
         .setReadTimeout(Math.toIntExact(readTimeout.toMillis()))
-        .setMaxNetworkRetries(maxNetworkRetries)
-        .setHttpClient(new ObservingHttpClient())
+        // the stack retries; stripe-java's loop is bypassed by the transport, and kept at zero besides
+        .setMaxNetworkRetries(0)
+        .setHttpClient(new StripeTransport(http.client(StripeErrors.PROVIDER, resilience())))
+        .build();
+  }
+
+  /**
+   * The policy the stack applies to Stripe calls: {@code maxNetworkRetries + 1} attempts, Stripe's
+   * retried statuses (409 and 429; every 5xx), {@code Stripe-Should-Retry} obeyed, and these timeouts.
+   */
+  public ResiliencePolicy resilience() {
+    return ResiliencePolicy.custom()
+        .maxAttempts(maxNetworkRetries + 1)
+        .retryStatuses(409, 429)
+        .retryHintHeader("Stripe-Should-Retry")
+        .connectTimeout(connectTimeout)
+        .readTimeout(readTimeout)
+        .callTimeout(connectTimeout.plus(readTimeout).plus(ResiliencePolicy.DEFAULT_MAX_RETRY_AFTER))
         .build();
   }
 
@@ -86,7 +111,13 @@ public final class StripeApi {
     b.connectTimeout = connectTimeout;
     b.readTimeout = readTimeout;
     b.maxNetworkRetries = maxNetworkRetries;
+    b.http = http;
     return b;
+  }
+
+  /** The HTTP stack Stripe calls go through. */
+  public HttpStack http() {
+    return http;
   }
 
   /** The shared stripe-java client, for Stripe calls of the host's own. */
@@ -140,8 +171,18 @@ public final class StripeApi {
     private Duration connectTimeout = DEFAULT_CONNECT_TIMEOUT;
     private Duration readTimeout = DEFAULT_READ_TIMEOUT;
     private int maxNetworkRetries = DEFAULT_MAX_NETWORK_RETRIES;
+    private HttpStack http = HttpStack.shared();
 
     private Builder() {}
+
+    /**
+     * The provisioner's HTTP stack: Stripe calls share its connection pool, and its retry layer owns
+     * their retries. Without one, {@link HttpStack#shared()}.
+     */
+    public Builder http(HttpStack stack) {
+      this.http = Objects.requireNonNull(stack, "http");
+      return this;
+    }
 
     /** A secret ({@code sk_…}) or restricted ({@code rk_…}) key; publishable keys are refused. */
     public Builder apiKey(Secret key) {
@@ -208,7 +249,7 @@ public final class StripeApi {
       return this;
     }
 
-    /** How often stripe-java retries a failed call (same idempotency key); 0 to 10. */
+    /** How often the HTTP stack retries a failed Stripe call (same idempotency key); 0 to 10. */
     public Builder maxNetworkRetries(int retries) {
       if (retries < 0 || retries > 10) {
         throw new InvalidRequestException("maxNetworkRetries", "must be between 0 and 10 (was " + retries + ")",

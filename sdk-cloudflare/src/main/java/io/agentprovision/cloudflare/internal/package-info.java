@@ -1,4 +1,4 @@
-/** Machinery of the Cloudflare module: envelope parsing, field readers, multipart building. Not API. */
+/** Machinery of the Cloudflare module: the moshi-bound wire records, multipart building, redaction. Not API. */
 @NullMarked
 package io.agentprovision.cloudflare.internal;
 

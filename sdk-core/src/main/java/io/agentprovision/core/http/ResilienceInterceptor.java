@@ -3,10 +3,8 @@ package io.agentprovision.core.http;
 import io.agentprovision.core.ProviderException;
 import io.agentprovision.core.Sleeper;
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
-import io.github.resilience4j.circuitbreaker.CircuitBreakerConfig;
 import io.github.resilience4j.core.IntervalBiFunction;
 import io.github.resilience4j.ratelimiter.RateLimiter;
-import io.github.resilience4j.ratelimiter.RateLimiterConfig;
 import io.github.resilience4j.retry.Retry;
 import io.github.resilience4j.retry.RetryConfig;
 import java.io.IOException;
@@ -14,130 +12,118 @@ import java.io.InterruptedIOException;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.ZonedDateTime;
-import java.time.format.DateTimeFormatter;
-import java.time.format.DateTimeParseException;
 import java.util.Locale;
-import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import okhttp3.HttpUrl;
 import okhttp3.Interceptor;
-import okhttp3.OkHttpClient;
 import okhttp3.Request;
 import okhttp3.Response;
 import org.jspecify.annotations.Nullable;
 
 /**
- * The resilience layer for every okhttp-based client of the SDK: retry with exponential backoff
- * that honours {@code Retry-After}, a circuit breaker and an optional rate limiter from
- * resilience4j, and pacing by the {@code RateLimit} response header. All waits go through the
- * injected {@link Sleeper}, so tests run in virtual time.
- *
- * <pre>{@code
- * OkHttpClient client = ResilienceInterceptor.install(baseClient, "cloudflare", policy, sleeper, clock);
- * }</pre>
- *
- * <p>Only requests safe to repeat are retried ({@code GET}, {@code HEAD}, {@code PUT},
- * {@code DELETE}, {@code OPTIONS}, or anything with an {@code Idempotency-Key} header). Retried
- * statuses: 408, 429, 500 and above; connection failures too. A {@code Retry-After} longer than
- * {@link ResiliencePolicy#maxRetryAfter()} is not waited for: the response goes back to the caller.
- * When the circuit is open the call fails at once with a retryable {@link ProviderException} of
- * code {@code circuit_open}.
+ * The resilience layer of an {@link HttpStack} for one provider and policy: the only place a call
+ * is retried. Its circuit breakers, rate limiters and pacing live in the stack (per provider
+ * endpoint, and per credential where the policy says so), so they outlast any one adapter or step.
+ * Waits go through the {@link Sleeper} tagged on the request (a step's virtual time), else the
+ * stack's; the {@link Clock} likewise.
  */
-public final class ResilienceInterceptor implements Interceptor {
+final class ResilienceInterceptor implements Interceptor {
   private static final Set<String> SAFE_METHODS = Set.of("GET", "HEAD", "PUT", "DELETE", "OPTIONS");
-  private static final Pattern RATELIMIT_REMAINING = Pattern.compile("(?:^|[;,\\s])r(?:emaining)?=(\\d+)");
-  private static final Pattern RATELIMIT_RESET = Pattern.compile("(?:^|[;,\\s])(?:t|reset)=(\\d+)");
+  private static final Pattern REMAINING = Pattern.compile("(?:^|[;,\\s])r(?:emaining)?=(\\d+)");
+  private static final Pattern RESET = Pattern.compile("(?:^|[;,\\s])(?:t|reset)=(\\d+)");
+  private static final Pattern WINDOW = Pattern.compile("(?:^|[;,\\s])w(?:indow)?=(\\d+)");
+  private static final String[] REQUEST_ID_HEADERS = {"CF-Ray", "Request-Id", "X-Request-Id"};
 
   private final String provider;
   private final ResiliencePolicy policy;
-  private final Sleeper sleeper;
-  private final Clock clock;
+  private final HttpStack stack;
   private final Retry retry;
-  private final CircuitBreaker circuitBreaker;
-  private final @Nullable RateLimiter rateLimiter;
-  private volatile @Nullable Instant pausedUntil;
 
-  public ResilienceInterceptor(String provider, ResiliencePolicy policy, Sleeper sleeper, Clock clock) {
-    this.provider = Objects.requireNonNull(provider, "provider");
-    this.policy = Objects.requireNonNull(policy, "policy");
-    this.sleeper = Objects.requireNonNull(sleeper, "sleeper");
-    this.clock = Objects.requireNonNull(clock, "clock");
+  ResilienceInterceptor(String provider, ResiliencePolicy policy, HttpStack stack) {
+    this.provider = provider;
+    this.policy = policy;
+    this.stack = stack;
     IntervalBiFunction<Response> interval = (attempt, outcome) -> {
       if (outcome.isRight()) {
-        Duration ra = retryAfter(outcome.get());
+        Response r = outcome.get();
+        Duration ra = RetryAfter.of(r, clock(r.request()));
         if (ra != null) {
           return ra.toMillis();
         }
       }
       return policy.backoff(attempt).toMillis();
     };
-    this.retry = Retry.of(provider, RetryConfig.<Response>custom()
+    this.retry = stack.retry(provider, policy, RetryConfig.<Response>custom()
         .maxAttempts(policy.maxAttempts())
-        .retryOnResult(r -> retryableStatus(r.code()))
+        .retryOnResult(this::retryable)
         .retryExceptions(IOException.class)
         .intervalBiFunction(interval)
         .failAfterMaxAttempts(false)
         .build());
-    this.circuitBreaker = CircuitBreaker.of(provider, CircuitBreakerConfig.custom()
-        .failureRateThreshold(policy.failureRateThreshold())
-        .slidingWindowSize(policy.slidingWindow())
-        .minimumNumberOfCalls(policy.slidingWindow())
-        .waitDurationInOpenState(policy.openStateWait())
-        .clock(clock)
-        .build());
-    this.rateLimiter = policy.rateLimitPermits() <= 0 ? null : RateLimiter.of(provider, RateLimiterConfig.custom()
-        .limitForPeriod(policy.rateLimitPermits())
-        .limitRefreshPeriod(policy.rateLimitPeriod())
-        .timeoutDuration(Duration.ZERO)
-        .build());
-  }
-
-  /** A client derived from {@code base} (sharing its pools) with this layer and the policy's timeouts. */
-  public static OkHttpClient install(OkHttpClient base, String provider, ResiliencePolicy policy, Sleeper sleeper,
-      Clock clock) {
-    return base.newBuilder()
-        .addInterceptor(new ResilienceInterceptor(provider, policy, sleeper, clock))
-        .connectTimeout(policy.connectTimeout().toMillis(), TimeUnit.MILLISECONDS)
-        .readTimeout(policy.readTimeout().toMillis(), TimeUnit.MILLISECONDS)
-        .callTimeout(policy.callTimeout().toMillis(), TimeUnit.MILLISECONDS)
-        .build();
-  }
-
-  /** The circuit breaker, for metrics and tests. */
-  public CircuitBreaker circuitBreaker() {
-    return circuitBreaker;
   }
 
   /** Whether a request may be sent again without risk of doing its effect twice. */
-  public static boolean retrySafe(Request request) {
+  static boolean retrySafe(Request request) {
     return SAFE_METHODS.contains(request.method()) || request.header("Idempotency-Key") != null;
   }
 
-  private static boolean retryableStatus(int code) {
-    return code == 408 || code == 429 || code >= 500;
+  /** Whether the answer asks for another attempt: the provider's hint header first, then the status. */
+  boolean retryable(Response response) {
+    String hintHeader = policy.retryHintHeader();
+    if (hintHeader != null) {
+      String hint = response.header(hintHeader);
+      if (hint != null) {
+        String h = hint.trim().toLowerCase(Locale.ROOT);
+        if (h.equals("true")) {
+          return true;
+        }
+        if (h.equals("false")) {
+          return false;
+        }
+      }
+    }
+    return policy.retriesStatus(response.code());
+  }
+
+  private Clock clock(Request request) {
+    Clock c = request.tag(Clock.class);
+    return c != null ? c : stack.clock();
+  }
+
+  private Sleeper sleeper(Request request) {
+    Sleeper s = request.tag(Sleeper.class);
+    return s != null ? s : stack.sleeper();
   }
 
   @Override
   public Response intercept(Chain chain) throws IOException {
     Request request = chain.request();
     boolean safe = retrySafe(request);
+    Clock clock = clock(request);
+    Sleeper sleeper = sleeper(request);
     RetryObserver observer = request.tag(RetryObserver.class);
+    HttpUrl url = request.url();
+    String endpoint = provider + "@" + url.host() + ":" + url.port();
+    String partition = policy.rateLimitPerCredential()
+        ? endpoint + "#" + HttpStack.credentialKey(request.header("Authorization")) : endpoint;
+    CircuitBreaker breaker = stack.circuitBreaker(endpoint, policy);
+    RateLimiter limiter = policy.rateLimitPermits() > 0 ? stack.rateLimiter(partition, policy) : null;
+    AtomicReference<@Nullable Instant> pausedUntil = stack.pacing(partition);
     Retry.AsyncContext<Response> attempts = retry.asyncContext();
     int attempt = 1;
     while (true) {
-      paceByHeader();
-      if (rateLimiter != null && !rateLimiter.acquirePermission()) {
-        throw ProviderException.builder(provider, "the client-side rate limit of " + policy.rateLimitPermits()
-            + " calls per " + policy.rateLimitPeriod() + " is used up").code("client_rate_limited").retryable(true)
-            .outcome(ProviderException.Outcome.NOT_EXECUTED).build(); // never sent
+      paceByHeader(pausedUntil, clock, sleeper);
+      if (limiter != null) {
+        acquire(limiter, sleeper);
       }
-      if (!circuitBreaker.tryAcquirePermission()) {
-        throw ProviderException.builder(provider, "too many recent failures; calls are paused for "
-            + policy.openStateWait()).code("circuit_open").retryable(true)
-            .outcome(ProviderException.Outcome.NOT_EXECUTED).build(); // never sent
+      if (!breaker.tryAcquirePermission()) {
+        throw ProviderException.builder(provider, "too many recent failures at " + url.host()
+            + "; calls are paused for up to " + policy.openStateWait()).code("circuit_open").retryable(true)
+            .retryAfter(policy.openStateWait()).outcome(ProviderException.Outcome.NOT_EXECUTED).build(); // never sent
       }
       long start = System.nanoTime();
       Response response;
@@ -146,52 +132,89 @@ public final class ResilienceInterceptor implements Interceptor {
       } catch (IOException e) {
         if (chain.call().isCanceled()) {
           // the caller gave up (a cancelled run): neither the provider's failure nor worth a retry
-          circuitBreaker.releasePermission();
+          breaker.releasePermission();
           throw e;
         }
-        circuitBreaker.onError(System.nanoTime() - start, TimeUnit.NANOSECONDS, e);
+        breaker.onError(System.nanoTime() - start, TimeUnit.NANOSECONDS, e);
         long delay = safe ? attempts.onError(e) : -1;
         if (delay < 0) {
           throw e;
         }
         attempt++;
-        waitBeforeRetry(observer, attempt, Duration.ofMillis(delay), describe(e));
+        waitBeforeRetry(observer, sleeper, attempt, Duration.ofMillis(delay), describe(e));
         continue;
       }
       long took = System.nanoTime() - start;
-      if (retryableStatus(response.code())) {
-        circuitBreaker.onError(took, TimeUnit.NANOSECONDS, new IOException("HTTP " + response.code()));
+      int code = response.code();
+      if (code == 429) {
+        // a rate limit says the provider is up and we are too fast: pacing and Retry-After handle it
+        breaker.releasePermission();
+      } else if (code >= 500 || code == 408) {
+        breaker.onError(took, TimeUnit.NANOSECONDS, new IOException("HTTP " + code));
       } else {
-        circuitBreaker.onSuccess(took, TimeUnit.NANOSECONDS);
+        breaker.onSuccess(took, TimeUnit.NANOSECONDS);
       }
-      notePacing(response);
+      notePacing(response, pausedUntil, clock);
       if (!safe || chain.call().isCanceled()) {
         return response;
       }
       long delay = attempts.onResult(response);
-      if (delay < 0 || delay > policy.maxRetryAfter().toMillis()) {
+      if (delay < 0) {
         return response;
+      }
+      Duration asked = RetryAfter.of(response, clock);
+      if (asked != null && asked.compareTo(policy.maxRetryAfter()) > 0) {
+        response.close();
+        throw tooLong(response, asked, clock);
       }
       response.close();
       attempt++;
-      waitBeforeRetry(observer, attempt, Duration.ofMillis(delay), "HTTP " + response.code());
+      waitBeforeRetry(observer, sleeper, attempt, Duration.ofMillis(delay), "HTTP " + code);
     }
   }
 
-  private void waitBeforeRetry(@Nullable RetryObserver observer, int attempt, Duration delay, String reason)
-      throws InterruptedIOException {
+  private ProviderException tooLong(Response response, Duration wait, Clock clock) {
+    String requestId = null;
+    for (String h : REQUEST_ID_HEADERS) {
+      requestId = requestId != null ? requestId : response.header(h);
+    }
+    Instant at = clock.instant().plus(wait);
+    return new ProviderException(provider, response.code(), "retry_later", requestId, response.request().method() + " "
+        + response.request().url().encodedPath() + " was refused with Retry-After " + wait.toSeconds() + " s, longer than "
+        + "the " + policy.maxRetryAfter().toSeconds() + " s this client waits (ResiliencePolicy.maxRetryAfter); retry at "
+        + at + " or later", true, null, wait);
+  }
+
+  /** Takes a client-side permit, waiting for one up to the policy's bound, else fails retryable. */
+  private void acquire(RateLimiter limiter, Sleeper sleeper) throws InterruptedIOException {
+    long nanos = limiter.reservePermission();
+    if (nanos < 0) {
+      // the window refreshes within one period at the latest
+      Duration wait = policy.rateLimitPeriod();
+      throw ProviderException.builder(provider, "the client-side rate limit of " + policy.rateLimitPermits()
+          + " calls per " + policy.rateLimitPeriod() + " is used up; retry within " + wait.toSeconds() + " s")
+          .code("client_rate_limited").retryable(true).retryAfter(wait)
+          .outcome(ProviderException.Outcome.NOT_EXECUTED).build(); // never sent
+    }
+    if (nanos > 0) {
+      sleep(sleeper, Duration.ofNanos(nanos));
+    }
+  }
+
+  private void waitBeforeRetry(@Nullable RetryObserver observer, Sleeper sleeper, int attempt, Duration delay,
+      String reason) throws InterruptedIOException {
     if (observer != null) {
       observer.retrying(attempt, delay, reason);
     }
-    sleep(delay);
+    sleep(sleeper, delay);
   }
 
-  private void sleep(Duration d) throws InterruptedIOException {
+  private void sleep(Sleeper sleeper, Duration d) throws InterruptedIOException {
     try {
       sleeper.sleep(d);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
-      throw new InterruptedIOException("interrupted while waiting to retry a " + provider + " call");
+      throw new InterruptedIOException("interrupted while waiting to call " + provider);
     }
   }
 
@@ -200,57 +223,67 @@ public final class ResilienceInterceptor implements Interceptor {
     return e.getClass().getSimpleName() + (m == null ? "" : ": " + m);
   }
 
-  /** Waits while the last response said the rate-limit window has no calls left. */
-  private void paceByHeader() throws InterruptedIOException {
-    Instant until = pausedUntil;
+  /** Waits while the last response said the rate-limit window has no calls left; fails when that is too long. */
+  private void paceByHeader(AtomicReference<@Nullable Instant> pausedUntil, Clock clock, Sleeper sleeper)
+      throws InterruptedIOException {
+    Instant until = pausedUntil.get();
     if (until == null) {
       return;
     }
     Duration wait = Duration.between(clock.instant(), until);
-    if (!wait.isNegative() && !wait.isZero()) {
-      sleep(wait.compareTo(policy.maxRetryAfter()) > 0 ? policy.maxRetryAfter() : wait);
+    if (wait.compareTo(policy.maxRetryAfter()) > 0) {
+      throw ProviderException.builder(provider, "the provider's rate-limit window has no calls left for "
+          + wait.toSeconds() + " s, longer than the " + policy.maxRetryAfter().toSeconds()
+          + " s this client waits; retry at " + until + " or later").code("rate_limited").retryable(true)
+          .retryAfter(wait).outcome(ProviderException.Outcome.NOT_EXECUTED).build(); // never sent
     }
-    pausedUntil = null;
+    if (!wait.isNegative() && !wait.isZero()) {
+      sleep(sleeper, wait);
+    }
+    pausedUntil.compareAndSet(until, null);
   }
 
-  /** Reads {@code RateLimit: "default";r=0;t=30} (or {@code remaining=0, reset=30}): no calls left for 30 s. */
-  private void notePacing(Response response) {
+  /**
+   * Reads {@code Ratelimit: "default";r=0;t=30} (or {@code remaining=0, reset=30}, or separate
+   * {@code RateLimit-Remaining}/{@code RateLimit-Reset}): no calls left for 30 s. Without a reset,
+   * the window of {@code Ratelimit-Policy: "default";q=1200;w=300} is the wait.
+   */
+  private static void notePacing(Response response, AtomicReference<@Nullable Instant> pausedUntil, Clock clock) {
     String h = response.header("RateLimit");
-    if (h == null) {
-      h = response.header("Ratelimit");
+    Long remaining = null;
+    Long reset = null;
+    if (h != null) {
+      remaining = number(REMAINING, h);
+      reset = number(RESET, h);
+    } else {
+      remaining = parseLong(response.header("RateLimit-Remaining"));
+      reset = parseLong(response.header("RateLimit-Reset"));
     }
-    if (h == null) {
+    if (remaining == null || remaining != 0) {
       return;
     }
-    Matcher r = RATELIMIT_REMAINING.matcher(h);
-    Matcher t = RATELIMIT_RESET.matcher(h);
-    if (r.find() && t.find() && Long.parseLong(r.group(1)) == 0) {
-      pausedUntil = clock.instant().plusSeconds(Long.parseLong(t.group(1)));
+    if (reset == null) {
+      String p = response.header("RateLimit-Policy");
+      reset = p == null ? null : number(WINDOW, p);
+    }
+    if (reset != null) {
+      pausedUntil.set(clock.instant().plusSeconds(reset));
     }
   }
 
-  /** The wait a response's {@code Retry-After} asks for (seconds or an HTTP date), or null. */
-  public @Nullable Duration retryAfter(Response response) {
-    return parseRetryAfter(response.header("Retry-After"), clock.instant());
+  private static @Nullable Long number(Pattern p, String header) {
+    Matcher m = p.matcher(header);
+    return m.find() ? parseLong(m.group(1)) : null;
   }
 
-  /** Parses a {@code Retry-After} value: delta seconds or an HTTP date; null when absent or unreadable. */
-  public static @Nullable Duration parseRetryAfter(@Nullable String value, Instant now) {
-    if (value == null || value.isBlank()) {
+  private static @Nullable Long parseLong(@Nullable String s) {
+    if (s == null) {
       return null;
     }
-    String v = value.trim();
     try {
-      long s = Long.parseLong(v);
-      return s < 0 ? null : Duration.ofSeconds(s);
-    } catch (NumberFormatException notSeconds) {
-      try {
-        Instant at = ZonedDateTime.parse(v, DateTimeFormatter.RFC_1123_DATE_TIME.withLocale(Locale.ROOT)).toInstant();
-        Duration d = Duration.between(now, at);
-        return d.isNegative() ? Duration.ZERO : d;
-      } catch (DateTimeParseException e) {
-        return null;
-      }
+      return Long.parseLong(s.trim());
+    } catch (NumberFormatException e) {
+      return null;
     }
   }
 }

@@ -3,7 +3,11 @@ package io.agentprovision.core.http;
 import io.agentprovision.core.InvalidRequestException;
 import io.agentprovision.core.internal.Checks;
 import java.time.Duration;
+import java.util.Locale;
 import java.util.Objects;
+import java.util.Set;
+import java.util.TreeSet;
+import org.jspecify.annotations.Nullable;
 
 /**
  * How calls to one remote system are retried, broken and paced: attempts and exponential backoff
@@ -21,13 +25,20 @@ import java.util.Objects;
  *
  * <p>Only calls that are safe to repeat are retried: {@code GET}, {@code HEAD}, {@code PUT},
  * {@code DELETE}, {@code OPTIONS}, and any request carrying an {@code Idempotency-Key} header.
+ * Retried answers: connection failures, every 5xx, and the {@link #retryStatuses()} below 500
+ * (408 and 429 unless configured). A policy is applied by an {@link HttpStack}, which keeps one
+ * circuit breaker, rate limiter and retry state per provider for as long as the stack lives.
+ * Policies are values: two equal policies share that state.
  */
 public final class ResiliencePolicy {
   /** Attempts including the first: the first call and two retries, as the official SDKs do. */
   public static final int DEFAULT_MAX_ATTEMPTS = 3;
   public static final Duration DEFAULT_INITIAL_BACKOFF = Duration.ofMillis(500);
   public static final Duration DEFAULT_MAX_BACKOFF = Duration.ofSeconds(8);
-  /** A {@code Retry-After} longer than this is not waited for; the error goes to the caller, retryable. */
+  /**
+   * A {@code Retry-After} longer than this is not waited for: the call fails at once with a retryable
+   * {@link io.agentprovision.core.ProviderException} whose {@code retryAfter()} says when to try again.
+   */
   public static final Duration DEFAULT_MAX_RETRY_AFTER = Duration.ofSeconds(60);
   /** Failure percentage (of the sliding window) that opens the circuit. */
   public static final int DEFAULT_FAILURE_RATE_THRESHOLD = 50;
@@ -37,6 +48,8 @@ public final class ResiliencePolicy {
   public static final Duration DEFAULT_CONNECT_TIMEOUT = Duration.ofSeconds(10);
   public static final Duration DEFAULT_READ_TIMEOUT = Duration.ofSeconds(30);
   public static final Duration DEFAULT_CALL_TIMEOUT = Duration.ofSeconds(60);
+  /** Statuses below 500 that are retried unless configured otherwise: 408 and 429. */
+  public static final Set<Integer> DEFAULT_RETRY_STATUSES = Set.of(408, 429);
 
   private static final ResiliencePolicy DEFAULTS = new Builder().build();
 
@@ -52,6 +65,9 @@ public final class ResiliencePolicy {
   private final Duration connectTimeout;
   private final Duration readTimeout;
   private final Duration callTimeout;
+  private final Set<Integer> retryStatuses;
+  private final @Nullable String retryHintHeader;
+  private final boolean rateLimitPerCredential;
 
   private ResiliencePolicy(Builder b) {
     this.maxAttempts = b.maxAttempts;
@@ -66,6 +82,9 @@ public final class ResiliencePolicy {
     this.connectTimeout = b.connectTimeout;
     this.readTimeout = b.readTimeout;
     this.callTimeout = b.callTimeout;
+    this.retryStatuses = Set.copyOf(b.retryStatuses);
+    this.retryHintHeader = b.retryHintHeader;
+    this.rateLimitPerCredential = b.rateLimitPerCredential;
   }
 
   public static ResiliencePolicy ofDefaults() {
@@ -90,6 +109,9 @@ public final class ResiliencePolicy {
     b.connectTimeout = base.connectTimeout;
     b.readTimeout = base.readTimeout;
     b.callTimeout = base.callTimeout;
+    b.retryStatuses = base.retryStatuses;
+    b.retryHintHeader = base.retryHintHeader;
+    b.rateLimitPerCredential = base.rateLimitPerCredential;
     return b;
   }
 
@@ -142,13 +164,60 @@ public final class ResiliencePolicy {
     return callTimeout;
   }
 
+  /** Statuses below 500 that are retried (every 5xx is); {@link #DEFAULT_RETRY_STATUSES} unless configured. */
+  public Set<Integer> retryStatuses() {
+    return retryStatuses;
+  }
+
+  /**
+   * A response header whose {@code true} or {@code false} overrides the status rules (Stripe's
+   * {@code Stripe-Should-Retry}), or null for none.
+   */
+  public @Nullable String retryHintHeader() {
+    return retryHintHeader;
+  }
+
+  /**
+   * Whether the client-side rate limit counts per credential (per {@code Authorization} value), as
+   * Cloudflare limits per API token, rather than per provider endpoint.
+   */
+  public boolean rateLimitPerCredential() {
+    return rateLimitPerCredential;
+  }
+
+  /** Whether an answer with this status is retried (for a request that is safe to repeat). */
+  public boolean retriesStatus(int status) {
+    return status >= 500 || retryStatuses.contains(status);
+  }
+
   /** The backoff before retry number {@code retry} (1 for the first retry): doubling from the initial, capped. */
   public Duration backoff(int retry) {
-    long ms = initialBackoff.toMillis();
-    for (int i = 1; i < retry && ms < maxBackoff.toMillis(); i++) {
-      ms *= 2;
+    return Duration.ofMillis(Polling.Backoff.intervals(initialBackoff, maxBackoff).apply(Polling.Backoff.attempt(retry)));
+  }
+
+  @Override
+  public boolean equals(@Nullable Object o) {
+    if (this == o) {
+      return true;
     }
-    return Duration.ofMillis(Math.min(ms, maxBackoff.toMillis()));
+    if (!(o instanceof ResiliencePolicy p)) {
+      return false;
+    }
+    return maxAttempts == p.maxAttempts && failureRateThreshold == p.failureRateThreshold
+        && slidingWindow == p.slidingWindow && rateLimitPermits == p.rateLimitPermits
+        && rateLimitPerCredential == p.rateLimitPerCredential && initialBackoff.equals(p.initialBackoff)
+        && maxBackoff.equals(p.maxBackoff) && maxRetryAfter.equals(p.maxRetryAfter)
+        && openStateWait.equals(p.openStateWait) && rateLimitPeriod.equals(p.rateLimitPeriod)
+        && connectTimeout.equals(p.connectTimeout) && readTimeout.equals(p.readTimeout)
+        && callTimeout.equals(p.callTimeout) && retryStatuses.equals(p.retryStatuses)
+        && Objects.equals(retryHintHeader, p.retryHintHeader);
+  }
+
+  @Override
+  public int hashCode() {
+    return Objects.hash(maxAttempts, initialBackoff, maxBackoff, maxRetryAfter, failureRateThreshold, slidingWindow,
+        openStateWait, rateLimitPermits, rateLimitPeriod, rateLimitPerCredential, connectTimeout, readTimeout,
+        callTimeout, retryStatuses, retryHintHeader);
   }
 
   @Override
@@ -156,6 +225,8 @@ public final class ResiliencePolicy {
     return "ResiliencePolicy{maxAttempts=" + maxAttempts + ", backoff=" + initialBackoff + ".." + maxBackoff
         + ", maxRetryAfter=" + maxRetryAfter + ", circuit=" + failureRateThreshold + "%/" + slidingWindow + "/"
         + openStateWait + (rateLimitPermits > 0 ? ", rateLimit=" + rateLimitPermits + "/" + rateLimitPeriod : "")
+        + (rateLimitPerCredential ? " per credential" : "") + ", retryStatuses=" + new TreeSet<>(retryStatuses)
+        + (retryHintHeader != null ? ", retryHint=" + retryHintHeader : "")
         + ", timeouts=" + connectTimeout + "/" + readTimeout + "/" + callTimeout + "}";
   }
 
@@ -173,6 +244,9 @@ public final class ResiliencePolicy {
     private Duration connectTimeout = DEFAULT_CONNECT_TIMEOUT;
     private Duration readTimeout = DEFAULT_READ_TIMEOUT;
     private Duration callTimeout = DEFAULT_CALL_TIMEOUT;
+    private Set<Integer> retryStatuses = DEFAULT_RETRY_STATUSES;
+    private @Nullable String retryHintHeader;
+    private boolean rateLimitPerCredential;
 
     private Builder() {}
 
@@ -229,6 +303,42 @@ public final class ResiliencePolicy {
       }
       this.rateLimitPermits = permits;
       this.rateLimitPeriod = Checks.positive("rateLimit period", period);
+      return this;
+    }
+
+    /** Counts the rate limit per credential ({@code Authorization} value) instead of per endpoint. */
+    public Builder rateLimitPerCredential(boolean on) {
+      this.rateLimitPerCredential = on;
+      return this;
+    }
+
+    /**
+     * The statuses from 400 to 499 that are retried, replacing the default 408 and 429 (Stripe adds
+     * 409, a lock conflict); every 5xx is retried regardless.
+     */
+    public Builder retryStatuses(int... statuses) {
+      Set<Integer> s = new TreeSet<>();
+      for (int status : statuses) {
+        if (status < 400 || status > 499) {
+          throw new InvalidRequestException("retryStatuses", "must be 4xx statuses (was " + status + ")",
+              "pass statuses such as 408, 429; every 5xx is retried anyway");
+        }
+        s.add(status);
+      }
+      this.retryStatuses = Set.copyOf(s);
+      return this;
+    }
+
+    /**
+     * A response header whose value {@code true} or {@code false} decides whether the answer is
+     * retried, over the status rules, such as {@code Stripe-Should-Retry}; null for none.
+     */
+    public Builder retryHintHeader(@Nullable String header) {
+      if (header != null && (header.isBlank() || !header.matches("[A-Za-z0-9-]+"))) {
+        throw new InvalidRequestException("retryHintHeader", "'" + header + "' is not a header name",
+            "pass a name such as \"Stripe-Should-Retry\", or null");
+      }
+      this.retryHintHeader = header == null ? null : header.toLowerCase(Locale.ROOT);
       return this;
     }
 

@@ -4,8 +4,8 @@ import java.time.Duration;
 
 /**
  * Told when a call is about to be retried. Attach one to an okhttp request with
- * {@code request.newBuilder().tag(RetryObserver.class, observer)} and the
- * {@link ResilienceInterceptor} reports each retry to it; plug-ins pass
+ * {@code request.newBuilder().tag(RetryObserver.class, observer)} and the resilience layer of an
+ * {@link HttpStack} client reports each retry to it; plug-ins pass
  * {@code ctx::retrying} so retries become events.
  */
 @FunctionalInterface

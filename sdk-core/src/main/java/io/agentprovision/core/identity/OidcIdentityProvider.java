@@ -21,13 +21,13 @@ import io.agentprovision.core.approval.ApprovalDecision;
 import io.agentprovision.core.approval.ApprovalDeniedException;
 import io.agentprovision.core.approval.CheckpointKind;
 import io.agentprovision.core.approval.CheckpointRequest;
-import io.agentprovision.core.http.ResilienceInterceptor;
+import io.agentprovision.core.http.HttpStack;
 import io.agentprovision.core.http.ResiliencePolicy;
+import io.agentprovision.core.http.RetryAfter;
 import io.agentprovision.core.internal.Checks;
 import io.agentprovision.core.internal.Untrusted;
 import io.agentprovision.core.internal.identity.JwksCache;
 import io.agentprovision.core.internal.identity.ReplayCache;
-import io.agentprovision.core.internal.protocol.ProtocolWire;
 import io.agentprovision.core.internal.protocol.SecureUrls;
 import io.agentprovision.core.policy.SpendPolicy;
 import io.agentprovision.core.spi.IdentityProvider;
@@ -133,6 +133,7 @@ public final class OidcIdentityProvider implements IdentityProvider {
   private final Set<String> mfaAcrValues;
   private final Duration stepUpMaxAge;
   private final Clock clock;
+  private final Sleeper sleeper;
   private final OkHttpClient http;
   private final JwksCache jwks;
   private final DefaultJWTProcessor<SecurityContext> processor;
@@ -159,8 +160,9 @@ public final class OidcIdentityProvider implements IdentityProvider {
     this.mfaAcrValues = Set.copyOf(b.mfaAcrValues);
     this.stepUpMaxAge = b.stepUpMaxAge;
     this.clock = b.clock;
-    this.http = ResilienceInterceptor.install(b.httpClient.newBuilder().followRedirects(false).build(), PROVIDER_NAME,
-        b.resilience, b.sleeper, b.clock);
+    this.sleeper = b.sleeper;
+    // Derived once from the stack's client for this provider: same pools, breaker and retries; no redirects.
+    this.http = b.http.client(PROVIDER_NAME, b.resilience).newBuilder().followRedirects(false).build();
     this.jwks = new JwksCache(() -> get(jwksUri(), "JWKS"), b.clock, b.jwksCacheTtl, b.jwksMinRefreshInterval);
     DefaultJWTProcessor<SecurityContext> p = new DefaultJWTProcessor<>();
     p.setJWSKeySelector(new JWSVerificationKeySelector<>(algorithms, jwks));
@@ -204,6 +206,15 @@ public final class OidcIdentityProvider implements IdentityProvider {
     }
     notReplayed(claims, raw, request.nonce() != null);
     return p;
+  }
+
+  /**
+   * Yes: a step-up token is checked against the request's nonce (and refused when it lacks it),
+   * for MFA, and for {@code auth_time}; a nonce-bound token is good for one check only.
+   */
+  @Override
+  public boolean supportsStepUp() {
+    return true;
   }
 
   /** Whether the principal showed a second factor: an MFA {@code amr} value, or an MFA {@code acr}. */
@@ -294,8 +305,11 @@ public final class OidcIdentityProvider implements IdentityProvider {
     try {
       return processor.process(signed, null);
     } catch (KeySourceException e) {
+      if (e.getCause() instanceof ProviderException fetchFailed) {
+        throw fetchFailed; // already typed, with the status and any Retry-After of the fetch
+      }
       throw new ProviderException(PROVIDER_NAME, 0, "jwks_unavailable", null, "the keys of " + issuer
-          + " could not be read: " + Untrusted.quote(ProtocolWire.scrub(e.getMessage()), 300), true, e);
+          + " could not be read: " + Untrusted.quote(Secret.scrub(e.getMessage()), 300), true, e);
     } catch (BadJOSEException e) {
       String m = String.valueOf(e.getMessage()).toLowerCase(Locale.ROOT);
       if (m.contains("no matching key") || m.contains("another algorithm expected")) {
@@ -504,18 +518,20 @@ public final class OidcIdentityProvider implements IdentityProvider {
     }
     HttpUrl discovery = Objects.requireNonNull(HttpUrl.parse(issuer)).newBuilder()
         .addPathSegments(".well-known/openid-configuration").build();
-    Map<String, Object> doc;
+    String named;
+    String jwks;
     try {
-      doc = Json.parseObject(get(discovery, "discovery document"));
+      Map<String, Object> doc = Json.parseObject(get(discovery, "discovery document"));
+      named = Json.string(doc, "issuer");
+      jwks = Json.string(doc, "jwks_uri");
     } catch (IllegalArgumentException e) {
       throw new ProviderException(PROVIDER_NAME, 200, "malformed_discovery", null, "the discovery document of "
-          + issuer + " is not a JSON object", false);
+          + issuer + " is not a JSON object with string members issuer and jwks_uri", false);
     }
-    if (!issuer.equals(Json.string(doc, "issuer"))) {
+    if (!issuer.equals(named)) {
       throw new ProviderException(PROVIDER_NAME, 200, "issuer_mismatch", null, "the discovery document names issuer "
-          + Untrusted.quote(Json.string(doc, "issuer")) + ", not " + issuer, false);
+          + Untrusted.quote(named) + ", not " + issuer, false);
     }
-    String jwks = Json.string(doc, "jwks_uri");
     if (jwks == null) {
       throw new ProviderException(PROVIDER_NAME, 200, "malformed_discovery", null, "the discovery document of "
           + issuer + " has no jwks_uri", false);
@@ -526,13 +542,16 @@ public final class OidcIdentityProvider implements IdentityProvider {
   }
 
   private String get(HttpUrl url, String what) {
-    Request req = new Request.Builder().url(url).header("Accept", "application/json").get().build();
+    Request req = new Request.Builder().url(url).header("Accept", "application/json").get()
+        .tag(Sleeper.class, sleeper).tag(Clock.class, clock).build();
     try (Response r = http.newCall(req).execute()) {
       ResponseBody body = r.body();
       String text = body == null ? "" : body.string();
       if (!r.isSuccessful()) {
+        Duration retryAfter = RetryAfter.of(r, clock);
         throw new ProviderException(PROVIDER_NAME, r.code(), null, null, "fetching the " + what + " of " + issuer
-            + " failed", ProviderException.retryableStatus(r.code()));
+            + " failed" + (retryAfter == null ? "" : "; retry after " + retryAfter.toSeconds() + " s"),
+            ProviderException.retryableStatus(r.code()), null, retryAfter);
       }
       return text;
     } catch (IOException e) {
@@ -567,7 +586,7 @@ public final class OidcIdentityProvider implements IdentityProvider {
     private Clock clock = Clock.systemUTC();
     private Sleeper sleeper = Sleeper.SYSTEM;
     private ResiliencePolicy resilience = ResiliencePolicy.ofDefaults();
-    private OkHttpClient httpClient = DefaultHttp.CLIENT;
+    private HttpStack http = HttpStack.shared();
 
     private Builder() {}
 
@@ -763,8 +782,12 @@ public final class OidcIdentityProvider implements IdentityProvider {
       return this;
     }
 
-    public Builder httpClient(OkHttpClient client) {
-      this.httpClient = Objects.requireNonNull(client, "httpClient");
+    /**
+     * The provisioner's HTTP stack, which fetches the discovery document and the JWKS (and owns their
+     * retries). Without one, {@link HttpStack#shared()}.
+     */
+    public Builder http(HttpStack stack) {
+      this.http = Objects.requireNonNull(stack, "http");
       return this;
     }
 
@@ -779,8 +802,4 @@ public final class OidcIdentityProvider implements IdentityProvider {
     }
   }
 
-  /** One shared default client, so that providers built without one share pools. */
-  private static final class DefaultHttp {
-    static final OkHttpClient CLIENT = new OkHttpClient();
-  }
 }

@@ -35,7 +35,11 @@ public interface Deployer {
   /** Uploads and deploys the app and binds its hostnames. */
   DeployedApp deploy(DeployRequest request, StepContext ctx);
 
-  /** Requests the app's URL and reports whether it answered. */
+  /**
+   * Requests the app's URL once and reports whether it answered. The engine polls this (with
+   * backoff, up to the provisioner's verify timeout) while a fresh deployment propagates, so an
+   * implementation makes one attempt and does not wait or retry itself.
+   */
   Verification verify(DeployedApp app, StepContext ctx);
 
   /** Removes the app and its hostname bindings. */

@@ -6,6 +6,7 @@ import io.agentprovision.core.Sleeper;
 import io.agentprovision.core.StepId;
 import io.agentprovision.core.approval.ApprovalDecision;
 import io.agentprovision.core.approval.CheckpointRequest;
+import io.agentprovision.core.http.HttpStack;
 import io.agentprovision.core.identity.Principal;
 import io.agentprovision.core.policy.SpendRequest;
 import java.time.Clock;
@@ -34,6 +35,14 @@ public interface StepContext {
 
   /** The sleeper for every wait in this step (polling, backoff). */
   Sleeper sleeper();
+
+  /**
+   * The provisioner's HTTP stack ({@code AgentProvisioner.builder().http(...)}), for plug-ins that
+   * call out and were not given a stack of their own; {@link HttpStack#shared()} unless the host set one.
+   */
+  default HttpStack http() {
+    return HttpStack.shared();
+  }
 
   /**
    * The step's idempotency key: derived from the run, the step and its canonical parameters,

@@ -47,10 +47,12 @@ class VelocityLimitTest {
         .isInstanceOfSatisfying(InvalidRequestException.class, e -> assertThat(e.field()).isEqualTo("velocity"));
     assertThat(p.velocityLimitsFor(VelocityAction.CREATE_DOMAIN)).containsExactly(three);
     assertThat(p.velocityLimitsFor(VelocityAction.CREATE_TOKEN)).isEmpty();
-    assertThat(p.loosenings(p.toBuilder().replaceVelocityLimits(java.util.List.of(three.withMax(2))).build())).isEmpty();
-    assertThat(p.loosenings(p.toBuilder().replaceVelocityLimits(java.util.List.of(three.withMax(5))).build()))
-        .containsExactly("raises velocity limit create_domain/1d/per-agent from 3 to 5");
-    assertThat(p.loosenings(p.toBuilder().replaceVelocityLimits(java.util.List.of()).build()))
-        .containsExactly("removes velocity limit create_domain/1d/per-agent");
+    assertThat(p.toBuilder().replaceVelocityLimits(java.util.List.of(three.withMax(2))).build().loosens(p)).isEmpty();
+    assertThat(p.toBuilder().replaceVelocityLimits(java.util.List.of(three.withMax(5))).build().loosens(p))
+        .extracting(Loosening::aspect, Loosening::description)
+        .containsExactly(org.assertj.core.groups.Tuple.tuple(Loosening.Aspect.VELOCITY_LIMIT_RAISED,
+            "raises velocity limit create_domain/1d/per-agent from 3 to 5"));
+    assertThat(p.toBuilder().replaceVelocityLimits(java.util.List.of()).build().loosens(p))
+        .extracting(Loosening::aspect).containsExactly(Loosening.Aspect.VELOCITY_LIMIT_REMOVED);
   }
 }

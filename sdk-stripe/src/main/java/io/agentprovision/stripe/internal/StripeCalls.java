@@ -20,8 +20,8 @@ import java.util.Objects;
 import org.jspecify.annotations.Nullable;
 
 /**
- * Raw calls to Stripe through stripe-java's {@link StripeClient#rawRequest}, so authentication,
- * retries and idempotency stay stripe-java's: JSON bodies for {@code /v2} paths, form encoding for
+ * Raw calls to Stripe through stripe-java's {@link StripeClient#rawRequest}, so authentication and
+ * idempotency keys stay stripe-java's (retries are the HTTP stack's, see {@link StripeTransport}): JSON bodies for {@code /v2} paths, form encoding for
  * {@code /v1}, a per-call {@code Stripe-Version} and {@code Idempotency-Key}, answers parsed to
  * maps, and failures mapped by {@link StripeErrors}.
  */
@@ -81,7 +81,7 @@ public final class StripeCalls {
     }
     StripeResponse response;
     try {
-      response = ObservingHttpClient.observe(observer,
+      response = StripeTransport.observe(observer,
           () -> client.rawRequest(method, path, content, options.build()));
     } catch (StripeException e) {
       throw StripeErrors.map(operation, e, method != ApiResource.RequestMethod.GET);

@@ -6,8 +6,11 @@ import com.stripe.exception.StripeException;
 import com.stripe.model.StripeError;
 import com.stripe.net.StripeResponse;
 import io.agentprovision.core.ProviderException;
+import io.agentprovision.core.Secret;
+import io.agentprovision.core.http.RetryAfter;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.Locale;
-import java.util.regex.Pattern;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -19,10 +22,6 @@ import org.jspecify.annotations.Nullable;
 public final class StripeErrors {
   /** The provider name on every exception. */
   public static final String PROVIDER = "stripe";
-
-  private static final Pattern CREDENTIAL = Pattern.compile(
-      "\\b(?:sk|rk|pk|whsec|spt|ek|seti_[A-Za-z0-9]+_secret|pi_[A-Za-z0-9]+_secret)_[A-Za-z0-9_]{4,}"
-          + "|(?i:bearer)\\s+[A-Za-z0-9._~+/=-]{8,}");
 
   private StripeErrors() {}
 
@@ -47,7 +46,7 @@ public final class StripeErrors {
     if (e instanceof ApiConnectionException) {
       Throwable cause = e.getCause();
       String what = cause == null ? "no answer" : cause.getClass().getSimpleName()
-          + (cause.getMessage() == null ? "" : ": " + redact(cause.getMessage()));
+          + (cause.getMessage() == null ? "" : ": " + Secret.scrub(cause.getMessage()));
       return ProviderException.builder(PROVIDER, operation + " failed: Stripe could not be reached or did not answer ("
           + what + ")").code("connection_failed").retryable(true).cause(cause)
           .outcome(ProviderException.Outcome.ofConnectionFailure(cause, changes)).build();
@@ -60,14 +59,14 @@ public final class StripeErrors {
     if (message == null || message.isBlank()) {
       message = defaultMessage(status);
     }
-    StringBuilder text = new StringBuilder(operation).append(" failed: ").append(redact(message));
+    StringBuilder text = new StringBuilder(operation).append(" failed: ").append(Secret.scrub(message));
     String hint = hint(status);
     if (hint != null) {
       text.append(" (").append(hint).append(')');
     }
-    String retryAfter = header(error, "Retry-After");
-    if (retryAfter != null && retryAfter.matches("\\d{1,6}")) {
-      text.append("; retry after ").append(retryAfter).append(" s");
+    Duration retryAfter = RetryAfter.parse(header(error, "Retry-After"), Instant.now());
+    if (retryAfter != null) {
+      text.append("; retry after ").append(retryAfter.toSeconds()).append(" s");
     }
     boolean idempotencyConflict = e instanceof IdempotencyException || "idempotency_error".equals(type);
     boolean retryable;
@@ -83,12 +82,7 @@ public final class StripeErrors {
         : idempotencyConflict ? ProviderException.Outcome.UNKNOWN // something ran, or runs, under this key
         : ProviderException.Outcome.forStatus(status);
     return ProviderException.builder(PROVIDER, text.toString()).status(status).code(code).requestId(e.getRequestId())
-        .retryable(retryable).outcome(outcome).build();
-  }
-
-  /** {@code text} with anything that looks like a Stripe key, token or bearer credential replaced. */
-  public static String redact(String text) {
-    return CREDENTIAL.matcher(text).replaceAll("[redacted]");
+        .retryable(retryable).retryAfter(retryAfter).outcome(outcome).build();
   }
 
   private static @Nullable String header(@Nullable StripeError error, String name) {

@@ -133,8 +133,9 @@ public final class StripeSandbox implements Closeable {
   }
 
   /**
-   * A {@link StripeApi} pointed at the sandbox with its key and versions. stripe-java retries
-   * once ({@code maxNetworkRetries(1)}) and waits half a second of real time before doing so.
+   * A {@link StripeApi} pointed at the sandbox with its key and versions, on the shared HTTP stack,
+   * which retries a failed call once ({@code maxNetworkRetries(1)}) after half a second of real time
+   * (give {@code StripeApi.builder().http(...)} a stack with a virtual sleeper to avoid the wait).
    */
   public StripeApi api() {
     return api(1);

@@ -69,7 +69,7 @@ class FailedVerificationIsNotASuccessTest {
     assertThat(h.deployer.undeployments()).as("deployed, and left deployed").isEmpty();
 
     h.deployer.setLive(true, 200);
-    Deployment again = h.provisioner().resume(RUN);
+    Deployment again = h.provisioner().resume(EngineHarness.request().build().agent(), RUN);
 
     assertThat(again.outcome()).isEqualTo(Deployment.Outcome.LIVE);
     assertThat(again.verification().live()).isTrue();

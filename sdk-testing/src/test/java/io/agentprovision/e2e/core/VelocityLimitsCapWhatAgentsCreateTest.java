@@ -153,7 +153,7 @@ class VelocityLimitsCapWhatAgentsCreateTest {
     h.orchestrator.crashAfter("submitInformation", 1);
     assertThatThrownBy(() -> run(AGENT, "run_1", "app-1")).isInstanceOf(SimulatedCrash.class);
 
-    Deployment d = provisioner().resume(RunId.of("run_1"));
+    Deployment d = provisioner().resume(AGENT, RunId.of("run_1"));
 
     assertThat(d.domain()).isNotNull();
     assertThat(counts.count(VelocityLimit.perDay(VelocityAction.CREATE_DOMAIN, 1).perAgent(), AGENT, null,

@@ -229,7 +229,7 @@ final class FaultedRun implements AutoCloseable {
   @Nullable Deployment resume() {
     try (AgentProvisioner p = provisioner()) {
       try {
-        return p.resume(runId());
+        return p.resume(AGENT, runId());
       } catch (RuntimeException e) {
         failure = e;
         return null;

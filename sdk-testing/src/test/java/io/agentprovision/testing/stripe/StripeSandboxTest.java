@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import io.agentprovision.core.Money;
 import io.agentprovision.core.ProviderException;
 import io.agentprovision.core.Secret;
+import io.agentprovision.core.http.HttpStack;
 import io.agentprovision.core.identity.Principal;
 import io.agentprovision.core.orchestration.AccountLinkRequest;
 import io.agentprovision.core.orchestration.ProviderAccount;
@@ -149,13 +150,26 @@ class StripeSandboxTest {
   }
 
   @Test
-  void faults_aRateLimitCarriesRetryAfterAndIsNotRetriedByStripeJava() {
+  void faults_aRateLimitIsWaitedForAsRetryAfterSaysThenRetried() {
+    sandbox.inject(Fault.rateLimited(Duration.ofSeconds(2)).on("GET", "/v2/provisioning/eligibility"));
+    try (HttpStack stack = HttpStack.builder().clock(time).sleeper(time).build()) {
+
+      assertThat(projects(sandbox.api(2).toBuilder().http(stack).build()).eligibility().eligible()).isTrue();
+
+      assertThat(sandbox.calls("GET", "/v2/provisioning/eligibility")).hasSize(2);
+      assertThat(time.sleeps()).containsExactly(Duration.ofSeconds(2));
+    }
+  }
+
+  @Test
+  void faults_aRateLimitWithNoRetriesLeftCarriesRetryAfter() {
     sandbox.inject(Fault.rateLimited(Duration.ofSeconds(2)).on("GET", "/v2/provisioning/eligibility"));
 
-    assertThatThrownBy(() -> projects(sandbox.api(2)).eligibility())
+    assertThatThrownBy(() -> projects(sandbox.api(0)).eligibility())
         .isInstanceOfSatisfying(ProviderException.class, e -> {
           assertThat(e.status()).isEqualTo(429);
           assertThat(e.retryable()).isTrue();
+          assertThat(e.retryAfter()).isEqualTo(Duration.ofSeconds(2));
           assertThat(e.getMessage()).contains("retry after 2 s");
         });
     assertThat(sandbox.calls("GET", "/v2/provisioning/eligibility")).hasSize(1);
@@ -164,7 +178,7 @@ class StripeSandboxTest {
 
   @Test
   void faults_aResetConnectionSurfacesAsARetryableConnectionFailure() {
-    // The JDK's HttpURLConnection silently resends once after a reset; three resets outlast it.
+    // Nothing resends silently (okhttp's connection retry is off on the stack); resets beyond any retry fail the call.
     sandbox.inject(Fault.reset().times(3).on("GET", "/v2/provisioning/eligibility"));
 
     assertThatThrownBy(() -> projects(sandbox.api(0)).eligibility())

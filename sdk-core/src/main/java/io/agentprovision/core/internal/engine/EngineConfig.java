@@ -6,6 +6,7 @@ import io.agentprovision.core.IdGenerator;
 import io.agentprovision.core.Sleeper;
 import io.agentprovision.core.UnverifiedAction;
 import io.agentprovision.core.approval.ApprovalGates;
+import io.agentprovision.core.http.HttpStack;
 import io.agentprovision.core.policy.SpendPolicy;
 import io.agentprovision.core.spi.ApprovalGate;
 import io.agentprovision.core.spi.AuditLog;
@@ -35,9 +36,10 @@ import org.jspecify.annotations.Nullable;
 public record EngineConfig(Orchestrator orchestrator, Map<String, Deployer> deployers, IdentityProvider identity,
     AtomicReference<SpendPolicy> policy, SpendLedger ledger, ApprovalGate approvals, AuditLog audit,
     CredentialVault vault, RunJournal journal, List<ProvisioningListener> listeners, Clock clock, Sleeper sleeper,
-    IdGenerator ids, ExecutorService stepExecutor, ExecutorService runExecutor, Duration stepTimeout,
-    Duration approvalTimeout, FailureAction failureAction, String domainService, DomainNames domainNames,
-    UnverifiedAction unverifiedAction, VelocityStore velocity) {
+    IdGenerator ids, ExecutorService stepExecutor, ExecutorService runExecutor, ExecutorService approvalExecutor,
+    Duration stepTimeout, Duration approvalTimeout, FailureAction failureAction, String domainService,
+    DomainNames domainNames, HttpStack http, Duration verifyTimeout, UnverifiedAction unverifiedAction,
+    VelocityStore velocity) {
 
   /** The spend policy in force now (hosts may replace it while runs go on). */
   public SpendPolicy spendPolicy() {
@@ -66,6 +68,7 @@ public record EngineConfig(Orchestrator orchestrator, Map<String, Deployer> depl
     private IdGenerator ids = IdGenerator.RANDOM;
     private @Nullable ExecutorService stepExecutor;
     private @Nullable ExecutorService runExecutor;
+    private @Nullable ExecutorService approvalExecutor;
     private Duration stepTimeout = Duration.ofMinutes(30);
     private Duration approvalTimeout = Duration.ofMinutes(15);
     private FailureAction failureAction = FailureAction.COMPENSATE;
@@ -73,6 +76,8 @@ public record EngineConfig(Orchestrator orchestrator, Map<String, Deployer> depl
     private DomainNames domainNames = DomainNames.defaults();
     private UnverifiedAction unverifiedAction = UnverifiedAction.REPORT_UNVERIFIED;
     private @Nullable VelocityStore velocity;
+    private HttpStack http = HttpStack.shared();
+    private Duration verifyTimeout = Duration.ofMinutes(3);
 
     private Builder() {}
 
@@ -164,6 +169,15 @@ public record EngineConfig(Orchestrator orchestrator, Map<String, Deployer> depl
       return this;
     }
 
+    /**
+     * Where approval gates are called, so that a run can stop waiting for one at the checkpoint's
+     * deadline (the gate's thread is interrupted and abandoned). A pool of daemon threads when not set.
+     */
+    public Builder approvalExecutor(ExecutorService e) {
+      this.approvalExecutor = Objects.requireNonNull(e, "approvalExecutor");
+      return this;
+    }
+
     public Builder stepTimeout(Duration d) {
       this.stepTimeout = Objects.requireNonNull(d, "stepTimeout");
       return this;
@@ -176,6 +190,16 @@ public record EngineConfig(Orchestrator orchestrator, Map<String, Deployer> depl
 
     public Builder failureAction(FailureAction a) {
       this.failureAction = Objects.requireNonNull(a, "failureAction");
+      return this;
+    }
+
+    public Builder http(HttpStack h) {
+      this.http = Objects.requireNonNull(h, "http");
+      return this;
+    }
+
+    public Builder verifyTimeout(Duration d) {
+      this.verifyTimeout = Objects.requireNonNull(d, "verifyTimeout");
       return this;
     }
 
@@ -210,8 +234,19 @@ public record EngineConfig(Orchestrator orchestrator, Map<String, Deployer> depl
           audit != null ? audit : AuditLog.inMemory(), vault != null ? vault : CredentialVault.inMemory(),
           journal != null ? journal : RunJournal.inMemory(), List.copyOf(listeners), clock, sleeper, ids,
           Objects.requireNonNull(stepExecutor, "stepExecutor"), Objects.requireNonNull(runExecutor, "runExecutor"),
-          stepTimeout, approvalTimeout, failureAction, domainService, domainNames, unverifiedAction,
-          velocity != null ? velocity : VelocityStore.inMemory());
+          approvalExecutor != null ? approvalExecutor : approvalThreads(),
+          stepTimeout, approvalTimeout, failureAction, domainService, domainNames, http, verifyTimeout,
+          unverifiedAction, velocity != null ? velocity : VelocityStore.inMemory());
+    }
+
+    /** Daemon threads that end when idle: a gate abandoned at its deadline never keeps the JVM alive. */
+    static ExecutorService approvalThreads() {
+      java.util.concurrent.atomic.AtomicInteger n = new java.util.concurrent.atomic.AtomicInteger();
+      return java.util.concurrent.Executors.newCachedThreadPool(r -> {
+        Thread t = new Thread(r, "agentprovision-approval-" + n.incrementAndGet());
+        t.setDaemon(true);
+        return t;
+      });
     }
   }
 }

@@ -54,7 +54,7 @@ abstract class ServiceStep extends BaseStep<ServiceStep.Provisioned> {
 
   @Override
   public Price price() {
-    return new Price(service.id(), service.pricing().isPaid(), checkpoint, service.pricing().amount(), true);
+    return new Price(service.id(), service.pricing().isPaid(), checkpoint, service.pricing().minimum(), true);
   }
 
   /** The catalog service this step provisions. */

@@ -15,8 +15,8 @@ import org.jspecify.annotations.Nullable;
 
 /**
  * Checks that the app answers at its URL, polling with backoff until it does, or the deployer says
- * nothing here can run it (no local runtime: the run finishes with a warning), or the step's time
- * runs out: then the app was deployed and did not answer, which is an outcome of its own
+ * nothing here can run it (no local runtime: the run finishes with a warning), or the verify
+ * timeout ({@code AgentProvisioner.Builder.verifyTimeout}) runs out: then the app was deployed and did not answer, which is an outcome of its own
  * ({@link Verification.Result#NOT_ANSWERING}), never a success. What the run does then is the
  * provisioner's {@link UnverifiedAction}: finish as deployed but unverified, or fail the step.
  */
@@ -43,6 +43,7 @@ final class VerifyStep extends BaseStep<VerifyStep.Checked> {
     AtomicReference<@Nullable RuntimeException> deployerFailure = new AtomicReference<>();
     Verification v;
     try {
+      // one request per poll (Deployer.verify makes a single attempt); bounded by the verify timeout, not the step's
       v = Polling.until(ctx, "app at " + app.primaryUrl(), () -> {
         try {
           Verification x = ctx.deployer().verify(app, ctx);
@@ -53,7 +54,7 @@ final class VerifyStep extends BaseStep<VerifyStep.Checked> {
           throw e;
         }
       }, x -> x.result() != Verification.Result.NOT_ANSWERING, new Polling.Backoff(Duration.ofSeconds(1),
-          Duration.ofSeconds(8)));
+          Duration.ofSeconds(8)), ctx.clock().instant().plus(ctx.verifyTimeout()));
     } catch (RuntimeException e) {
       Verification seen = last.get();
       if (e == deployerFailure.get() || seen == null || ctx.stopping()) {

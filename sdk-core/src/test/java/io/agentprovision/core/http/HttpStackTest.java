@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.agentprovision.core.ManualTime;
 import io.agentprovision.core.ProviderException;
-import io.github.resilience4j.circuitbreaker.CircuitBreaker;
 import java.io.IOException;
 import java.time.Duration;
 import java.time.Instant;
@@ -29,11 +28,17 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
-class ResilienceInterceptorTest {
+/**
+ * The retry layer of {@link HttpStack} clients, on the wire: what is retried and how long it waits
+ * (in virtual time), what is never repeated, the breaker, the limiters and pacing that live as long
+ * as the stack.
+ */
+class HttpStackTest {
   static final MediaType JSON = MediaType.get("application/json");
 
   MockWebServer server;
   ManualTime time;
+  HttpStack stack;
   List<String> retries;
 
   @BeforeEach
@@ -44,18 +49,18 @@ class ResilienceInterceptorTest {
     server.setDispatcher(dispatcher);
     server.start();
     time = ManualTime.at("2026-11-02T09:00:00Z");
+    stack = HttpStack.builder().clock(time).sleeper(time).build();
     retries = new ArrayList<>();
   }
 
   @AfterEach
   void stop() {
     server.close();
+    stack.close();
   }
 
   OkHttpClient client(ResiliencePolicy policy) {
-    // okhttp's own silent retry of failed connections is off, so each attempt is the interceptor's
-    OkHttpClient base = new OkHttpClient.Builder().retryOnConnectionFailure(false).build();
-    return ResilienceInterceptor.install(base, "cloudflare", policy, time, time);
+    return stack.client("cloudflare", policy);
   }
 
   OkHttpClient client() {
@@ -155,16 +160,63 @@ class ResilienceInterceptorTest {
   }
 
   @Test
-  void get_whenRetryAfterExceedsTheMaximum_returnsThe429WithoutWaiting() throws Exception {
-    server.enqueue(new MockResponse.Builder().code(429).addHeader("Retry-After", "120").build());
+  void get_whenRetryAfterExceedsTheMaximum_failsRetryableSayingWhenToRetryWithoutWaiting() {
+    server.enqueue(new MockResponse.Builder().code(429).addHeader("Retry-After", "120").addHeader("CF-Ray", "ray-1")
+        .build());
 
-    try (Response r = call(client(), request("/zones").build())) {
+    assertThatThrownBy(() -> call(client(), request("/zones").build()))
+        .isInstanceOfSatisfying(ProviderException.class, e -> {
+          assertThat(e.provider()).isEqualTo("cloudflare");
+          assertThat(e.status()).isEqualTo(429);
+          assertThat(e.retryable()).isTrue();
+          assertThat(e.retryAfter()).isEqualTo(Duration.ofSeconds(120));
+          assertThat(e.requestId()).isEqualTo("ray-1");
+          assertThat(e.getMessage()).contains("retry at 2026-11-02T09:02:00Z");
+        });
+    assertThat(server.getRequestCount()).isEqualTo(1);
+    assertThat(time.sleeps()).isEmpty();
+  }
+
+  @Test
+  void get_whenAnHttpDateRetryAfterExceedsAConfiguredMaximum_failsWithThatWait() {
+    server.enqueue(new MockResponse.Builder().code(503).addHeader("Retry-After", "Mon, 02 Nov 2026 09:00:20 GMT").build());
+    ResiliencePolicy patient = ResiliencePolicy.custom().maxRetryAfter(Duration.ofSeconds(10)).build();
+
+    assertThatThrownBy(() -> call(client(patient), request("/zones").build()))
+        .isInstanceOfSatisfying(ProviderException.class, e -> assertThat(e.retryAfter()).isEqualTo(Duration.ofSeconds(20)));
+    assertThat(time.sleeps()).isEmpty();
+  }
+
+  @Test
+  void post_withoutIdempotencyKey_on429WithRetryAfter_isNotRetriedAndReturnsThe429() throws Exception {
+    server.enqueue(new MockResponse.Builder().code(429).addHeader("Retry-After", "1").build());
+
+    try (Response r = call(client(), request("/tokens").post(RequestBody.create("{}", JSON)).build())) {
       assertThat(r.code()).isEqualTo(429);
-      assertThat(r.header("Retry-After")).isEqualTo("120");
     }
 
     assertThat(server.getRequestCount()).isEqualTo(1);
     assertThat(time.sleeps()).isEmpty();
+  }
+
+  @Test
+  void retryStatuses_andTheHintHeader_decideWhatIsRetried() throws Exception {
+    ResiliencePolicy stripeLike = ResiliencePolicy.custom().retryStatuses(409, 429).retryHintHeader("Stripe-Should-Retry")
+        .build();
+    server.enqueue(status(409));
+    server.enqueue(new MockResponse.Builder().code(400).addHeader("Stripe-Should-Retry", "true").build());
+    server.enqueue(status(200));
+
+    try (Response r = call(client(stripeLike), request("/v2/x").build())) {
+      assertThat(r.code()).isEqualTo(200);
+    }
+    assertThat(retries).containsExactly("2 after PT0.5S: HTTP 409", "3 after PT1S: HTTP 400");
+
+    server.enqueue(new MockResponse.Builder().code(503).addHeader("Stripe-Should-Retry", "false").build());
+    try (Response r = call(client(stripeLike), request("/v2/x").build())) {
+      assertThat(r.code()).as("the provider said a retry would not help").isEqualTo(503);
+    }
+    assertThat(server.getRequestCount()).isEqualTo(4);
   }
 
   @Test
@@ -262,14 +314,16 @@ class ResilienceInterceptorTest {
   void circuit_afterTheOpenStateWait_letsCallsThroughAgain() throws Exception {
     ResiliencePolicy policy = ResiliencePolicy.custom().maxAttempts(1).slidingWindow(2).failureRateThreshold(50)
         .openStateWait(Duration.ofSeconds(30)).build();
-    ResilienceInterceptor interceptor = new ResilienceInterceptor("cloudflare", policy, time, time);
-    OkHttpClient client = new OkHttpClient.Builder().retryOnConnectionFailure(false).addInterceptor(interceptor).build();
+    OkHttpClient client = client(policy);
     server.enqueue(status(500));
     server.enqueue(status(500));
     call(client, request("/a").build()).close();
     call(client, request("/a").build()).close();
-    assertThat(interceptor.circuitBreaker().getState()).isEqualTo(CircuitBreaker.State.OPEN);
-    assertThatThrownBy(() -> call(client, request("/a").build())).isInstanceOf(ProviderException.class);
+    assertThatThrownBy(() -> call(client, request("/a").build())).as("open")
+        .isInstanceOfSatisfying(ProviderException.class, e -> {
+          assertThat(e.code()).isEqualTo("circuit_open");
+          assertThat(e.retryAfter()).isEqualTo(Duration.ofSeconds(30));
+        });
 
     time.advance(Duration.ofSeconds(30));
     assertThatThrownBy(() -> call(client, request("/a").build())).as("still open at exactly the wait")
@@ -324,7 +378,123 @@ class ResilienceInterceptorTest {
   }
 
   @Test
-  void install_appliesThePolicysTimeouts() {
+  void circuit_isSharedByEveryClientOfTheStackForTheSameProviderAndPolicy() throws Exception {
+    ResiliencePolicy policy = ResiliencePolicy.custom().maxAttempts(1).slidingWindow(2).build();
+    server.enqueue(status(500));
+    server.enqueue(status(500));
+    // two adapters, or two steps, deriving their own variants of the provider's client
+    OkHttpClient one = client(policy).newBuilder().followRedirects(false).build();
+    OkHttpClient two = stack.client("cloudflare", ResiliencePolicy.from(policy).build());
+    call(one, request("/a").build()).close();
+    call(two, request("/a").build()).close();
+
+    assertThatThrownBy(() -> call(two, request("/a").build()))
+        .isInstanceOfSatisfying(ProviderException.class, e -> assertThat(e.code()).isEqualTo("circuit_open"));
+    assertThat(server.getRequestCount()).isEqualTo(2);
+    assertThat(one.connectionPool()).isSameAs(two.connectionPool()).isSameAs(stack.okHttpClient().connectionPool());
+    assertThat(one.dispatcher()).isSameAs(stack.okHttpClient().dispatcher());
+  }
+
+  @Test
+  void circuit_ofAnotherStackOrProvider_isNotAffected() throws Exception {
+    ResiliencePolicy policy = ResiliencePolicy.custom().maxAttempts(1).slidingWindow(2).build();
+    server.enqueue(status(500));
+    server.enqueue(status(500));
+    server.enqueue(status(200));
+    server.enqueue(status(200));
+    call(client(policy), request("/a").build()).close();
+    call(client(policy), request("/a").build()).close();
+
+    try (HttpStack other = HttpStack.builder().clock(time).sleeper(time).build();
+        Response r = call(other.client("cloudflare", policy), request("/a").build())) {
+      assertThat(r.code()).isEqualTo(200);
+    }
+    try (Response r = call(stack.client("stripe", policy), request("/a").build())) {
+      assertThat(r.code()).isEqualTo(200);
+    }
+  }
+
+  @Test
+  void clientRateLimit_perCredential_countsEachTokenApartAndLastsAcrossClients() throws Exception {
+    ResiliencePolicy policy = ResiliencePolicy.custom().rateLimit(1, Duration.ofMinutes(5)).rateLimitPerCredential(true)
+        .build();
+    server.enqueue(status(200));
+    server.enqueue(status(200));
+    call(client(policy), request("/a").header("Authorization", "Bearer one").build()).close();
+    call(client(policy), request("/a").header("Authorization", "Bearer two").build()).close();
+
+    OkHttpClient later = stack.client("cloudflare", policy).newBuilder().build();
+    assertThatThrownBy(() -> call(later, request("/a").header("Authorization", "Bearer one").build()))
+        .isInstanceOfSatisfying(ProviderException.class, e -> {
+          assertThat(e.code()).isEqualTo("client_rate_limited");
+          assertThat(e.retryable()).isTrue();
+          assertThat(e.retryAfter()).isEqualTo(Duration.ofMinutes(5));
+          assertThat(e.getMessage()).doesNotContain("Bearer").doesNotContain("one");
+        });
+    assertThat(server.getRequestCount()).isEqualTo(2);
+  }
+
+  @Test
+  void rateLimitHeader_withoutAReset_waitsForThePolicysWindow() throws Exception {
+    server.enqueue(new MockResponse.Builder().code(200).addHeader("Ratelimit", "\"default\";r=0")
+        .addHeader("Ratelimit-Policy", "\"default\";q=1200;w=45").build());
+    server.enqueue(status(200));
+    OkHttpClient client = client();
+
+    call(client, request("/zones").build()).close();
+    call(client, request("/zones").build()).close();
+
+    assertThat(time.sleeps()).containsExactly(Duration.ofSeconds(45));
+  }
+
+  @Test
+  void rateLimitHeader_whosePauseExceedsTheMaximum_failsRetryableWithoutCalling() throws Exception {
+    server.enqueue(new MockResponse.Builder().code(200).addHeader("Ratelimit", "\"default\";r=0;t=300").build());
+    OkHttpClient client = client();
+    call(client, request("/zones").build()).close();
+
+    assertThatThrownBy(() -> call(client, request("/zones").build()))
+        .isInstanceOfSatisfying(ProviderException.class, e -> {
+          assertThat(e.retryable()).isTrue();
+          assertThat(e.retryAfter()).isEqualTo(Duration.ofSeconds(300));
+        });
+    assertThat(server.getRequestCount()).isEqualTo(1);
+    assertThat(time.sleeps()).isEmpty();
+  }
+
+  @Test
+  void requestTags_forSleeperAndClock_replaceTheStacksForThatCall() throws Exception {
+    ManualTime stepTime = ManualTime.at("2026-11-02T10:00:00Z");
+    server.enqueue(new MockResponse.Builder().code(429).addHeader("Retry-After", "Mon, 02 Nov 2026 10:00:03 GMT").build());
+    server.enqueue(status(200));
+
+    try (Response r = call(client(), request("/zones").tag(io.agentprovision.core.Sleeper.class, stepTime)
+        .tag(java.time.Clock.class, stepTime).build())) {
+      assertThat(r.code()).isEqualTo(200);
+    }
+
+    assertThat(stepTime.sleeps()).containsExactly(Duration.ofSeconds(3));
+    assertThat(time.sleeps()).isEmpty();
+  }
+
+  @Test
+  void clients_areBuiltOncePerProviderAndPolicy_andTheStacksOwnClientNeverRetriesSilently() {
+    assertThat(stack.client("cloudflare", ResiliencePolicy.ofDefaults()))
+        .isSameAs(stack.client("cloudflare", ResiliencePolicy.from(ResiliencePolicy.ofDefaults()).build()));
+    assertThat(stack.client("cloudflare", ResiliencePolicy.ofDefaults())).isNotSameAs(stack.client("oidc",
+        ResiliencePolicy.ofDefaults()));
+    assertThat(stack.okHttpClient().retryOnConnectionFailure()).isFalse();
+    assertThat(stack.client("oidc", ResiliencePolicy.ofDefaults()).retryOnConnectionFailure()).isFalse();
+    OkHttpClient hosts = new OkHttpClient();
+    try (HttpStack withHostClient = HttpStack.builder().okHttpClient(hosts).build()) {
+      assertThat(withHostClient.okHttpClient().connectionPool()).isSameAs(hosts.connectionPool());
+    }
+    assertThat(hosts.dispatcher().executorService().isShutdown()).as("the host's client stays open").isFalse();
+    assertThat(HttpStack.shared()).isSameAs(HttpStack.shared());
+  }
+
+  @Test
+  void client_appliesThePolicysTimeouts() {
     ResiliencePolicy policy = ResiliencePolicy.custom().connectTimeout(Duration.ofSeconds(3))
         .readTimeout(Duration.ofSeconds(4)).callTimeout(Duration.ofSeconds(5)).build();
 
@@ -333,20 +503,19 @@ class ResilienceInterceptorTest {
     assertThat(c.connectTimeoutMillis()).isEqualTo(3000);
     assertThat(c.readTimeoutMillis()).isEqualTo(4000);
     assertThat(c.callTimeoutMillis()).isEqualTo(5000);
-    assertThat(c.interceptors()).hasAtLeastOneElementOfType(ResilienceInterceptor.class);
   }
 
   @Test
   void parseRetryAfter_readsSecondsAndDatesAndIgnoresNonsense() {
     Instant now = Instant.parse("2026-11-02T09:00:00Z");
 
-    assertThat(ResilienceInterceptor.parseRetryAfter("0", now)).isEqualTo(Duration.ZERO);
-    assertThat(ResilienceInterceptor.parseRetryAfter(" 30 ", now)).isEqualTo(Duration.ofSeconds(30));
-    assertThat(ResilienceInterceptor.parseRetryAfter("Mon, 02 Nov 2026 09:01:00 GMT", now)).isEqualTo(Duration.ofMinutes(1));
-    assertThat(ResilienceInterceptor.parseRetryAfter("Mon, 02 Nov 2026 08:00:00 GMT", now)).isEqualTo(Duration.ZERO);
-    assertThat(ResilienceInterceptor.parseRetryAfter("-5", now)).isNull();
-    assertThat(ResilienceInterceptor.parseRetryAfter("soon", now)).isNull();
-    assertThat(ResilienceInterceptor.parseRetryAfter(null, now)).isNull();
+    assertThat(RetryAfter.parse("0", now)).isEqualTo(Duration.ZERO);
+    assertThat(RetryAfter.parse(" 30 ", now)).isEqualTo(Duration.ofSeconds(30));
+    assertThat(RetryAfter.parse("Mon, 02 Nov 2026 09:01:00 GMT", now)).isEqualTo(Duration.ofMinutes(1));
+    assertThat(RetryAfter.parse("Mon, 02 Nov 2026 08:00:00 GMT", now)).isEqualTo(Duration.ZERO);
+    assertThat(RetryAfter.parse("-5", now)).isNull();
+    assertThat(RetryAfter.parse("soon", now)).isNull();
+    assertThat(RetryAfter.parse(null, now)).isNull();
   }
 
   @Test

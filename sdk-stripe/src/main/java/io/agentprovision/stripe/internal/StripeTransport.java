@@ -1,0 +1,135 @@
+package io.agentprovision.stripe.internal;
+
+import com.stripe.exception.ApiConnectionException;
+import com.stripe.exception.StripeException;
+import com.stripe.net.HttpClient;
+import com.stripe.net.HttpContent;
+import com.stripe.net.HttpHeaders;
+import com.stripe.net.StripeRequest;
+import com.stripe.net.StripeResponse;
+import io.agentprovision.core.http.RetryObserver;
+import io.agentprovision.core.wire.Json;
+import java.io.IOException;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import okhttp3.MediaType;
+import okhttp3.OkHttpClient;
+import okhttp3.Request;
+import okhttp3.RequestBody;
+import okhttp3.Response;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * stripe-java's transport for this SDK: each exchange goes through the provisioner's
+ * {@link io.agentprovision.core.http.HttpStack} client for Stripe, so Stripe shares the okhttp pool
+ * and the stack's retry layer is the one owner of Stripe's retries. stripe-java's own loop never
+ * runs ({@link #requestWithRetries} makes a single exchange): it would not retry a 429, would not
+ * read {@code Retry-After}, and would sleep in real time. The stack's Stripe policy retries what
+ * stripe-java would (connection failures, 409, 5xx, and whatever {@code Stripe-Should-Retry} says)
+ * plus 429, honouring {@code Retry-After}, with the same {@code Idempotency-Key} (stripe-java puts
+ * one on every POST).
+ *
+ * <p>An error answer without a JSON error body (empty, or an HTML page from a proxy) is replaced by a
+ * synthetic Stripe error that keeps the status and never echoes the body, so stripe-java maps it to
+ * the right exception instead of failing on it. Retries are reported to the {@link RetryObserver}
+ * of the calling thread ({@link #observe}).
+ */
+public final class StripeTransport extends HttpClient {
+  private static final ThreadLocal<RetryObserver> CURRENT = new ThreadLocal<>();
+
+  private final OkHttpClient http;
+
+  /** @param http the stack's client for Stripe ({@code stack.client("stripe", policy)}) */
+  public StripeTransport(OkHttpClient http) {
+    this.http = Objects.requireNonNull(http, "http");
+  }
+
+  /** A call made while a {@link RetryObserver} listens. */
+  @FunctionalInterface
+  public interface StripeCall<T> {
+    T run() throws StripeException;
+  }
+
+  /** Runs {@code call} on this thread, telling {@code observer} about every retry the stack makes. */
+  public static <T> T observe(RetryObserver observer, StripeCall<T> call) throws StripeException {
+    RetryObserver previous = CURRENT.get();
+    CURRENT.set(observer);
+    try {
+      return call.run();
+    } finally {
+      if (previous == null) {
+        CURRENT.remove();
+      } else {
+        CURRENT.set(previous);
+      }
+    }
+  }
+
+  /** One exchange: the stack's retry layer owns the retries, so stripe-java's loop is bypassed. */
+  @Override
+  public StripeResponse requestWithRetries(StripeRequest request) throws StripeException {
+    return request(request);
+  }
+
+  @Override
+  public StripeResponse request(StripeRequest request) throws StripeException {
+    try {
+      return normalize(exchange(request));
+    } catch (IOException e) {
+      throw new ApiConnectionException("could not complete the request to Stripe: " + e.getClass().getSimpleName()
+          + (e.getMessage() == null ? "" : " (" + e.getMessage() + ")"), e);
+    }
+  }
+
+  private StripeResponse exchange(StripeRequest request) throws IOException {
+    Request.Builder b = new Request.Builder().url(request.url().toString());
+    for (Map.Entry<String, List<String>> h : request.headers().map().entrySet()) {
+      b.header(h.getKey(), String.join(",", h.getValue()));
+    }
+    b.header("User-Agent", buildUserAgentString(request));
+    b.header("X-Stripe-Client-User-Agent", buildXStripeClientUserAgentString());
+    HttpContent content = request.content();
+    RequestBody body = content == null ? null
+        : RequestBody.create(content.byteArrayContent(), MediaType.parse(content.contentType()));
+    String method = request.method().name();
+    if (body == null && (method.equals("POST") || method.equals("PUT") || method.equals("PATCH"))) {
+      body = RequestBody.create(new byte[0], null);
+    }
+    b.method(method, body);
+    RetryObserver observer = CURRENT.get();
+    if (observer != null) {
+      b.tag(RetryObserver.class, observer);
+    }
+    try (Response r = http.newCall(b.build()).execute()) {
+      String text = r.body().string();
+      Map<String, List<String>> headers = new LinkedHashMap<>();
+      for (String name : r.headers().names()) {
+        headers.put(name, r.headers(name));
+      }
+      return new StripeResponse(r.code(), HttpHeaders.of(headers), text);
+    }
+  }
+
+  private static StripeResponse normalize(StripeResponse response) {
+    int code = response.code();
+    if ((code >= 200 && code < 300) || hasErrorObject(response.body())) {
+      return response;
+    }
+    String synthetic = "{\"error\":{\"type\":\"api_error\",\"message\":\"Stripe answered HTTP " + code
+        + " without a JSON error body\"}}";
+    return new StripeResponse(code, response.headers(), synthetic);
+  }
+
+  private static boolean hasErrorObject(@Nullable String body) {
+    if (body == null || body.isBlank()) {
+      return false;
+    }
+    try {
+      return Json.parseObject(body).get("error") instanceof Map;
+    } catch (IllegalArgumentException e) {
+      return false;
+    }
+  }
+}
