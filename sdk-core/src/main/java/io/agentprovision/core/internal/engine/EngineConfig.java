@@ -4,6 +4,7 @@ import io.agentprovision.core.DomainNames;
 import io.agentprovision.core.FailureAction;
 import io.agentprovision.core.IdGenerator;
 import io.agentprovision.core.Sleeper;
+import io.agentprovision.core.UnverifiedAction;
 import io.agentprovision.core.approval.ApprovalGates;
 import io.agentprovision.core.http.HttpStack;
 import io.agentprovision.core.policy.SpendPolicy;
@@ -16,6 +17,7 @@ import io.agentprovision.core.spi.Orchestrator;
 import io.agentprovision.core.spi.ProvisioningListener;
 import io.agentprovision.core.spi.RunJournal;
 import io.agentprovision.core.spi.SpendLedger;
+import io.agentprovision.core.spi.VelocityStore;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -37,8 +39,8 @@ public record EngineConfig(Orchestrator orchestrator, Map<String, Deployer> depl
     CredentialVault vault, RunJournal journal, List<ProvisioningListener> listeners, Clock clock, Sleeper sleeper,
     IdGenerator ids, ExecutorService stepExecutor, ExecutorService runExecutor, ExecutorService approvalExecutor,
     Duration stepTimeout, Duration approvalTimeout, FailureAction failureAction, String domainService,
-    DomainNames domainNames, HttpStack http, Duration verifyTimeout, ScheduledExecutorService scheduler,
-    String leaseOwner, Duration leaseDuration) {
+    DomainNames domainNames, HttpStack http, Duration verifyTimeout, UnverifiedAction unverifiedAction,
+    VelocityStore velocity, ScheduledExecutorService scheduler, String leaseOwner, Duration leaseDuration) {
 
   /** How long a run's lease lasts unless renewed, when not configured. */
   public static final Duration DEFAULT_LEASE_DURATION = Duration.ofSeconds(60);
@@ -76,6 +78,8 @@ public record EngineConfig(Orchestrator orchestrator, Map<String, Deployer> depl
     private FailureAction failureAction = FailureAction.COMPENSATE;
     private String domainService = "registrar:domain";
     private DomainNames domainNames = DomainNames.defaults();
+    private UnverifiedAction unverifiedAction = UnverifiedAction.REPORT_UNVERIFIED;
+    private @Nullable VelocityStore velocity;
     private HttpStack http = HttpStack.shared();
     private Duration verifyTimeout = Duration.ofMinutes(3);
     private @Nullable ScheduledExecutorService scheduler;
@@ -233,6 +237,16 @@ public record EngineConfig(Orchestrator orchestrator, Map<String, Deployer> depl
       return this;
     }
 
+    public Builder velocity(@Nullable VelocityStore v) {
+      this.velocity = v;
+      return this;
+    }
+
+    public Builder unverifiedAction(UnverifiedAction a) {
+      this.unverifiedAction = Objects.requireNonNull(a, "unverifiedAction");
+      return this;
+    }
+
     public EngineConfig build() {
       if (deployers.isEmpty()) {
         throw new IllegalStateException("no deployer");
@@ -246,6 +260,7 @@ public record EngineConfig(Orchestrator orchestrator, Map<String, Deployer> depl
           Objects.requireNonNull(stepExecutor, "stepExecutor"), Objects.requireNonNull(runExecutor, "runExecutor"),
           approvalExecutor != null ? approvalExecutor : approvalThreads(),
           stepTimeout, approvalTimeout, failureAction, domainService, domainNames, http, verifyTimeout,
+          unverifiedAction, velocity != null ? velocity : VelocityStore.inMemory(),
           scheduler != null ? scheduler : heartbeatThread(), leaseOwner, leaseDuration);
     }
 

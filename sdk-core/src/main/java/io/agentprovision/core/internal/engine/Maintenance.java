@@ -233,7 +233,7 @@ public final class Maintenance implements ApprovalInbox {
       return;
     }
     switch (r.status()) {
-      case SUCCEEDED -> f.complete(engine.resume(run)); // a finished run's result, read from the journal
+      case SUCCEEDED, DEPLOYED_UNVERIFIED -> f.complete(engine.finishedResult(run)); // read from the journal
       case FAILED, SUSPENDED -> f.completeExceptionally(new RunFailedException(run, null,
           new AgentProvisionException(String.valueOf(r.error())), List.of(), List.of(),
           r.status() == RunStatus.SUSPENDED));

@@ -138,7 +138,7 @@ final class PrincipalLock {
     String provider = ctx.request().provider();
     List<RunRecord> out = new ArrayList<>();
     for (RunRecord r : ctx.config().journal().runs(RunStatus.RUNNING, RunStatus.AWAITING_APPROVAL,
-        RunStatus.SUCCEEDED, RunStatus.SUSPENDED)) {
+        RunStatus.SUCCEEDED, RunStatus.DEPLOYED_UNVERIFIED, RunStatus.SUSPENDED)) {
       if (r.id().equals(ctx.runId()) || !r.provider().equals(provider)) {
         continue;
       }
