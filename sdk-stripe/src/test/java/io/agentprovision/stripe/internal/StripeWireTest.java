@@ -1,7 +1,6 @@
 package io.agentprovision.stripe.internal;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.agentprovision.core.wire.WireFormatException;
 import java.time.Instant;
