@@ -118,8 +118,8 @@ public final class WireRecords {
   }
 
   /**
-   * Binds a value already parsed by {@link Json} (maps, lists, strings, numbers, booleans) to
-   * {@code type}.
+   * Binds a value already parsed by {@link io.agentprovision.core.wire.Json} (maps, lists, strings,
+   * numbers, booleans) to {@code type}.
    *
    * @throws WireFormatException as {@link #read(Class, String)}
    */
@@ -145,15 +145,18 @@ public final class WireRecords {
   }
 
   /**
-   * A free-form object (a configuration, a JSON Schema) as {@link Json#parseObject} gives it:
-   * integral numbers as {@code Long} (moshi reads every number as a {@code Double}), JSON nulls kept;
-   * empty when absent.
+   * A free-form object (a configuration, a JSON Schema) as
+   * {@link io.agentprovision.core.wire.Json#parseObject} gives it: integral numbers as {@code Long}
+   * (moshi reads every number as a {@code Double}), JSON nulls kept; empty when absent.
    */
   public static Map<String, Object> object(@Nullable Map<String, Object> value) {
     return WireJson.object(value);
   }
 
-  /** A free-form value as {@link Json#parse} gives it (integral numbers as {@code Long}). */
+  /**
+   * A free-form value as {@link io.agentprovision.core.wire.Json#parse} gives it (integral numbers as
+   * {@code Long}).
+   */
   public static @Nullable Object normalize(@Nullable Object value) {
     return WireJson.normalize(value);
   }
