@@ -210,7 +210,9 @@ class StripeAnswersWireTest {
     answer("{\"id\":\"prvres_7\",\"object\":\"v2.provisioning.resource\",\"state\":\"complete\"}");
 
     assertThatThrownBy(() -> stripe.resource(REF, ctx("run-1"))).isInstanceOfSatisfying(
-        MalformedResponseException.class, malformed("$.status", "read Stripe resource prvres_7", "is missing"));
+        MalformedResponseException.class, malformed("$.status", "read Stripe resource prvres_7", "is missing")
+            .andThen(e -> assertThat(e.outcome()).as("a read changed nothing")
+                .isEqualTo(ProviderException.Outcome.NOT_EXECUTED)));
   }
 
   @Test
@@ -226,7 +228,8 @@ class StripeAnswersWireTest {
         new ProviderAccount("cloudflare", "acct_1", "pconn_1", null, null, ProviderAccount.LinkAction.CREATED,
             Map.of()), "my-app", "production", null), ctx("run-2:kv")))
         .isInstanceOfSatisfying(MalformedResponseException.class,
-            malformed("$.id", "provision kv at cloudflare", "is missing"));
+            malformed("$.id", "provision kv at cloudflare", "is missing").andThen(e -> assertThat(e.outcome())
+                .as("Stripe accepted the change: what it made is unknown").isEqualTo(ProviderException.Outcome.UNKNOWN)));
     assertThat(server.getRequestCount()).isEqualTo(4);
   }
 

@@ -8,6 +8,7 @@ import com.stripe.net.RawRequestOptions;
 import com.stripe.net.RequestOptions;
 import com.stripe.net.StripeResponse;
 import io.agentprovision.core.MalformedResponseException;
+import io.agentprovision.core.ProviderException;
 import io.agentprovision.core.http.RetryObserver;
 import io.agentprovision.core.wire.Json;
 import io.agentprovision.core.wire.WireFormatException;
@@ -42,9 +43,11 @@ public final class StripeCalls {
 
   /**
    * An answer: its body as a record, whether Stripe replayed it for a repeated idempotency key, and
-   * what a {@link MalformedResponseException} about it says (the call, the status, the request id).
+   * what a {@link MalformedResponseException} about it says (the call, the status, the request id,
+   * and whether the call changes something at Stripe).
    */
-  public record Answer<T>(T body, boolean replayed, @Nullable String requestId, int status, String operation) {
+  public record Answer<T>(T body, boolean replayed, @Nullable String requestId, int status, String operation,
+      boolean changes) {
     /**
      * {@code reader} applied to the body; a member it finds missing or unusable
      * ({@link WireFormatException}) is this answer's {@link MalformedResponseException}.
@@ -57,9 +60,13 @@ public final class StripeCalls {
       }
     }
 
-    /** The error for a member at {@code path} of this answer that is missing or unusable. */
+    /**
+     * The error for a member at {@code path} of this answer that is missing or unusable. Stripe
+     * answered 2xx, so a change was carried out though what it made cannot be read (its outcome is
+     * {@code UNKNOWN}); a read changed nothing ({@code NOT_EXECUTED}).
+     */
     public MalformedResponseException malformed(String path, String problem) {
-      return new MalformedResponseException(StripeErrors.PROVIDER, status, requestId, operation, path, problem);
+      return StripeCalls.malformed(operation, status, requestId, changes, path, problem);
     }
   }
 
@@ -125,28 +132,36 @@ public final class StripeCalls {
       response = StripeTransport.observe(observer,
           () -> client.rawRequest(method, path, content, options.build()));
     } catch (StripeException e) {
-      throw StripeErrors.map(operation, e);
+      throw StripeErrors.map(operation, e, method != ApiResource.RequestMethod.GET);
     }
     boolean replayed = response.headers().firstValue("Idempotent-Replayed").map("true"::equalsIgnoreCase)
         .orElse(false);
     String body = response.body();
-    return new Exchange(operation, body == null ? "" : body, response.code(), response.requestId(), replayed);
+    return new Exchange(operation, body == null ? "" : body, response.code(), response.requestId(), replayed,
+        method != ApiResource.RequestMethod.GET);
   }
 
   /** One exchange's answer, before it is bound. */
-  private record Exchange(String operation, String body, int status, @Nullable String requestId, boolean replayed) {
+  private record Exchange(String operation, String body, int status, @Nullable String requestId, boolean replayed,
+      boolean changes) {
     <T> Answer<T> answer(Class<T> type) {
-      return new Answer<>(bind(type), replayed, requestId, status, operation);
+      return new Answer<>(bind(type), replayed, requestId, status, operation, changes);
     }
 
     <T> T bind(Type type) {
       try {
         return StripeWire.WIRE.read(type, body);
       } catch (WireFormatException e) {
-        throw new MalformedResponseException(StripeErrors.PROVIDER, status, requestId, operation, e.path(),
-            e.problem());
+        // a body that is not JSON is "$ is not valid JSON", under the same rule as a missing member
+        throw malformed(operation, status, requestId, changes, e.path(), e.problem());
       }
     }
+  }
+
+  private static MalformedResponseException malformed(String operation, int status, @Nullable String requestId,
+      boolean changes, String path, String problem) {
+    return new MalformedResponseException(StripeErrors.PROVIDER, status, requestId, operation, path, problem,
+        changes ? ProviderException.Outcome.UNKNOWN : ProviderException.Outcome.NOT_EXECUTED);
   }
 
   /** Form encoding as Stripe's v1 API reads it: {@code a[b]=c}, lists as {@code a[0]=x}. */
