@@ -4,6 +4,7 @@ import io.agentprovision.core.InvalidRequestException;
 import io.agentprovision.core.Money;
 import io.agentprovision.core.ProviderException;
 import io.agentprovision.core.Secret;
+import io.agentprovision.core.catalog.Pricing;
 import io.agentprovision.core.http.RetryObserver;
 import io.agentprovision.core.orchestration.PaymentMethodStatus;
 import io.agentprovision.core.payment.PaymentToken;
@@ -12,6 +13,7 @@ import io.agentprovision.core.spi.PaymentTokenProvider;
 import io.agentprovision.core.wire.Digests;
 import io.agentprovision.stripe.internal.StripeCalls;
 import io.agentprovision.stripe.internal.Wire;
+import java.net.URI;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -38,6 +40,12 @@ import org.jspecify.annotations.Nullable;
  *     Money.usd("5.00"), clock.instant().plus(Duration.ofMinutes(15)), ctx.idempotencyKey("spt"), Map.of()));
  * }</pre>
  *
+ * <p>A token Stripe answers {@code requires_action} (the card issuer wants 3-D Secure) is returned
+ * with {@link PaymentToken#nextActionUrl()} set from {@code next_action.redirect_to_url.url}, where
+ * the person authenticates; the orchestrator sends them there through the approval gate.
+ * {@link #lookUpPrice} reads a Stripe Price ({@code GET /v1/prices/{id}}) for catalogs that price a
+ * service only by its id.
+ *
  * <p>The token's own limits are only amount, currency, expiry and seller; monthly caps, budgets and
  * approvals stay the engine's. Expiries are refused unless they lie within
  * {@link Builder#maxLifetime} of now, so that no token outlives its step by much. The request's
@@ -51,6 +59,7 @@ public final class StripeSharedPaymentTokens implements PaymentTokenProvider {
 
   static final String ISSUED_TOKENS = "/v1/shared_payment/issued_tokens";
   static final String PAYMENT_METHODS = "/v1/payment_methods";
+  static final String PRICES = "/v1/prices";
   private static final RetryObserver QUIET = (attempt, delay, reason) -> { };
 
   private final StripeApi api;
@@ -142,6 +151,55 @@ public final class StripeSharedPaymentTokens implements PaymentTokenProvider {
     return token(t, token.token(), token.seller(), token.maxAmount(), token.expiresAt());
   }
 
+  /**
+   * Looks a Stripe Price up ({@code GET /v1/prices/{id}}): its {@code unit_amount} in
+   * {@code currency}, once ({@code type: one_time}) or every {@code recurring.interval}. A price
+   * Stripe does not know (404), one without a whole amount ({@code unit_amount} null: tiered or
+   * metered) or billed by usage is empty: the service stays unknown before buying.
+   */
+  @Override
+  public java.util.Optional<Pricing> lookUpPrice(String priceId) {
+    Objects.requireNonNull(priceId, "priceId");
+    if (!priceId.matches("price_[A-Za-z0-9_]+")) {
+      return java.util.Optional.empty();
+    }
+    Map<String, Object> p;
+    try {
+      p = calls.get("read Stripe price " + priceId, PRICES + "/" + priceId, Map.of(), api.sharedPaymentVersion(), QUIET);
+    } catch (ProviderException e) {
+      if (e.status() == 404) {
+        return java.util.Optional.empty();
+      }
+      throw e;
+    }
+    Long unit = Wire.integer(p, "unit_amount");
+    String currency = Wire.string(p, "currency");
+    Map<String, Object> recurring = Wire.object(p, "recurring");
+    if (unit == null || currency == null || "metered".equals(Wire.string(recurring, "usage_type"))) {
+      return java.util.Optional.empty();
+    }
+    Money amount;
+    try {
+      amount = Money.ofMinor(unit, currency.toUpperCase(Locale.ROOT));
+    } catch (InvalidRequestException unknownCurrency) {
+      return java.util.Optional.empty();
+    }
+    String every = Wire.string(recurring, "interval");
+    Long count = Wire.integer(recurring, "interval_count");
+    Pricing.Interval interval;
+    if (!"recurring".equals(Wire.string(p, "type")) && every == null) {
+      interval = Pricing.Interval.ONE_TIME;
+    } else if ("month".equals(every) && (count == null || count == 1)) {
+      interval = Pricing.Interval.MONTHLY;
+    } else if ("year".equals(every) && (count == null || count == 1)) {
+      interval = Pricing.Interval.YEARLY;
+    } else {
+      interval = Pricing.Interval.NONE;
+    }
+    return java.util.Optional.of(Pricing.builder(Pricing.Type.PAID, Pricing.Kind.KNOWN).amount(amount)
+        .interval(interval).stripePrice(priceId).description("Stripe price " + priceId).build());
+  }
+
   /** Revokes the token; a token already deactivated (consumed, expired, revoked) is left as it is. */
   @Override
   public void revoke(PaymentToken token) {
@@ -191,8 +249,19 @@ public final class StripeSharedPaymentTokens implements PaymentTokenProvider {
     } else {
       s = PaymentToken.Status.UNKNOWN;
     }
+    // 3-D Secure: the page where the person authenticates, when Stripe gives one to redirect to
+    String page = Wire.string(Wire.object(Wire.object(t, "next_action"), "redirect_to_url"), "url");
+    URI nextAction = null;
+    if (s == PaymentToken.Status.REQUIRES_ACTION && page != null) {
+      try {
+        nextAction = URI.create(page);
+      } catch (IllegalArgumentException malformed) {
+        nextAction = null;
+      }
+    }
     return new PaymentToken(value, sellerProfile == null ? seller : sellerProfile, maxAmount,
-        expiry == null ? expiresAt : expiry, s, captured == null ? null : Money.ofMinor(captured, maxAmount.currency()));
+        expiry == null ? expiresAt : expiry, s, captured == null ? null : Money.ofMinor(captured, maxAmount.currency()),
+        nextAction);
   }
 
   @Override

@@ -223,13 +223,17 @@ class ResumeAndFailureTest {
     AgentProvisioner p = h.provisioner();
 
     assertThatThrownBy(() -> p.provisionAndDeploy(request())).isInstanceOf(RunFailedException.class);
-    assertThat(reservations()).filteredOn(r -> r.description().contains("my-app.com")).singleElement()
+    assertThat(reservations()).filteredOn(r -> StepId.of("domain").equals(r.step())).singleElement()
         .satisfies(r -> assertThat(r.status()).isEqualTo(Reservation.Status.RESERVED));
 
     p.resume(RUN);
 
-    assertThat(reservations()).filteredOn(r -> r.description().contains("my-app.com")).singleElement()
-        .satisfies(r -> assertThat(r.status()).isEqualTo(Reservation.Status.COMMITTED));
+    // the resumed step met the reservation it made for the search, and committed the name's price under it
+    assertThat(reservations()).filteredOn(r -> StepId.of("domain").equals(r.step())).singleElement()
+        .satisfies(r -> {
+          assertThat(r.status()).isEqualTo(Reservation.Status.COMMITTED);
+          assertThat(r.counted(h.time.instant())).isEqualTo(Money.usd("10.44"));
+        });
     assertThat(h.orchestrator.totalCharged("cloudflare")).isEqualTo(Money.usd("15.44"));
   }
 

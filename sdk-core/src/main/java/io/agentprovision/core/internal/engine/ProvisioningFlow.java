@@ -59,7 +59,8 @@ final class ProvisioningFlow implements Flow {
     if (plan != null) {
       g.add(new PlanStep(plan, g.first(PaymentMethodStep.ID, AccountStep.ID)));
     }
-    g.add(new ResourceStep(deployable, g.first(PlanStep.ID, PaymentMethodStep.ID, AccountStep.ID)));
+    g.add(new ResourceStep(deployable, plan == null ? null : plan.id(),
+        g.first(PlanStep.ID, PaymentMethodStep.ID, AccountStep.ID)));
     if (domain != null && req.domain() != null) {
       // a registration cannot be undone: buy it only once the plan, which can be, has gone through
       // the host's domain rules, before anything is bought: a look-alike is refused here, or marked for a person
@@ -67,8 +68,10 @@ final class ProvisioningFlow implements Flow {
           req.domain().text()).orElse(null);
       g.add(new DomainStep(domain, req.domain(), in.domainNames(), lookalike != null,
           g.first(PlanStep.ID, PaymentMethodStep.ID)));
-      g.note("the domain's price is known once a name is chosen; it is checked against the policy and, above "
-          + in.policy().approvalThreshold() + ", confirmed by a human at that price. Registrations are not refundable.");
+      g.note("the domain's price is known once a name is chosen: the search already carries a payment token capped at "
+          + "what the policy admits for the domain (a provider may want payment credentials up front), and the name "
+          + "chosen is checked against the policy and, above " + in.policy().approvalThreshold() + ", confirmed by a "
+          + "human at its price, which is all its payment may charge. Registrations are not refundable.");
       if (lookalike != null) {
         g.note("the domain " + lookalike.display() + " looks like " + (lookalike.resembles() != null
             ? lookalike.resembles() : "another name") + " (" + lookalike.detail() + "); a person confirms it before it "
