@@ -188,7 +188,7 @@ final class Planner {
               + " or give the step a maximum (DomainRequest.maxPrice)");
     }
     boolean byMaximum = maximum != null && (remaining == null || !remaining.lessThan(maximum));
-    Money cap = byMaximum ? maximum : remaining;
+    Money cap = java.util.Objects.requireNonNull(byMaximum ? maximum : remaining);
     if (!cap.isPositive()) {
       LimitUsage bound = java.util.Objects.requireNonNull(room.bound());
       return b.quote(Money.zero(currency)).verdict(Verdict.DENIED).verdictDetail(why + "; nothing remains under '"

@@ -136,7 +136,7 @@ final class Spending {
     Instant now = engine.config().clock().instant();
     java.util.List<Reservation> mine = new java.util.ArrayList<>();
     for (Reservation r : engine.config().ledger().reservations(rs.run)) {
-      if (ctx.stepId().equals(r.step())) {
+      if (java.util.Objects.equals(ctx.stepId(), r.step())) {
         mine.add(r);
       }
     }
