@@ -8,6 +8,7 @@ import io.agentprovision.core.AgentId;
 import io.agentprovision.core.AgentProvisioner;
 import io.agentprovision.core.Deployment;
 import io.agentprovision.core.InformationRequiredException;
+import io.agentprovision.core.InvalidRequestException;
 import io.agentprovision.core.Money;
 import io.agentprovision.core.PlannedStep;
 import io.agentprovision.core.ProvisionPlan;
@@ -192,6 +193,27 @@ class PriceKindsTest {
     assertThatThrownBy(() -> p.execute(plan)).isInstanceOf(PolicyViolationException.class);
     assertThat(h.orchestrator.calls()).noneMatch(FaultInjector.Call::sideEffect);
     assertThat(provider.payments).isEmpty();
+  }
+
+  @Test
+  void unknownPrice_whenNoLimitBoundsIt_isRefusedAtPlanTimeWithTheFix_andNothingIsCalled() {
+    provider.price(PricedPlanOrchestrator.PLAN, Pricing.ofFreeform("at cost")).charges(Money.usd("7.25"));
+    // the only limit is for another provider: nothing caps what this run may be charged
+    h.policy = SpendPolicy.builder().limit(SpendLimit.monthly(Money.usd("40.00")).forProvider("elsewhere")).build();
+
+    Throwable refused = catchThrowable(this::run);
+
+    assertThat(refused).isInstanceOfSatisfying(InvalidRequestException.class, e -> {
+      assertThat(e.field()).isEqualTo("spendPolicy");
+      assertThat(e.getMessage()).contains("nothing bounds what workers:paid may cost")
+          .contains("price unknown before buying: freeform 'at cost'");
+      assertThat(e.fix()).contains("SpendLimit.monthly").contains("maxPrice");
+    });
+    assertThat(h.orchestrator.calls()).noneMatch(FaultInjector.Call::sideEffect);
+    assertThat(provider.payments).isEmpty();
+    assertThat(provider.charges).isEmpty();
+    assertThat(reservations()).isEmpty();
+    assertThat(h.gate.requests()).isEmpty();
   }
 
   @Test
