@@ -22,6 +22,7 @@ import io.agentprovision.core.orchestration.ResourceState;
 import io.agentprovision.core.orchestration.ResourceStatus;
 import io.agentprovision.core.payment.PaymentAuthorization;
 import io.agentprovision.core.policy.SpendRequest;
+import io.agentprovision.core.policy.VelocityAction;
 import io.agentprovision.core.spi.SpendAuthorization;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -104,8 +105,14 @@ final class DomainStep extends BaseStep<DomainStep.Registered> {
   }
 
   @Override
+  public VelocityAction velocity() {
+    return VelocityAction.CREATE_DOMAIN;
+  }
+
+  @Override
   public Registered run(StepRun ctx) {
     ProvisionRequest req = ctx.request();
+    ctx.velocity().count(VelocityAction.CREATE_DOMAIN); // before the registrar is asked: it may register at once
     DomainRequest dr = domain;
     Set<String> confirmed = new HashSet<>();
     if (dr.isExact()) {
@@ -137,71 +144,69 @@ final class DomainStep extends BaseStep<DomainStep.Registered> {
     configuration.put("auto_renew", dr.autoRenew());
     Money price = null;
     String chosenName = null;
-    ResourceState state;
-    try {
-      state = ctx.orchestrator().provision(ResourceRequest.builder(req.provider(), service.id(),
-          ServiceStep.name(req, id()), ctx.output(AccountStep.class).account()).configuration(configuration)
-          .project(req.project()).environment(req.environment()).payment(held == null ? null : held.payment())
-          .build(), ctx);
-      Progress before = ctx.savedProgress(Progress.class);
-      if (before == null || before.domain() == null) {
-        ctx.saveProgress(new Progress(state.ref().id()));
-      } else if (state.status() == ResourceStatus.COMPLETE && state.charged() == null) {
-        // bought before an interruption: what was chosen and paid then is what this purchase cost
-        chosenName = before.domain();
-        price = before.price();
+    SpendAuthorization paid = held;
+    ResourceRequest request = ResourceRequest.builder(req.provider(), service.id(), ServiceStep.name(req, id()),
+        ctx.output(AccountStep.class).account()).configuration(configuration).project(req.project())
+        .environment(req.environment()).payment(held == null ? null : held.payment()).build();
+    // the search already carries the capped payment: every call under the reservation goes through paid(),
+    // so that a lost answer is reconciled by repeating it
+    ResourceState state = ctx.paid(paid, "asking for " + wanted, () -> settledOrAsking(
+        ctx.orchestrator().provision(request, ctx)));
+    Progress before = ctx.savedProgress(Progress.class);
+    if (before == null || before.domain() == null) {
+      ctx.saveProgress(new Progress(state.ref().id()));
+    } else if (state.status() == ResourceStatus.COMPLETE) {
+      // bought before an interruption whose answer was lost: what was chosen and paid then is what was bought
+      chosenName = before.domain();
+      price = before.price();
+    }
+    String tld = null;
+    int round = 0;
+    while (state.status() == ResourceStatus.NEEDS_INFORMATION) {
+      InformationRounds.checkRound(++round, state, service.id());
+      InformationRequest info = state.needsInformation();
+      if (info == null) {
+        info = InformationRequest.fromSchema(Map.of());
       }
-      String tld = null;
-      int round = 0;
-      while (state.status() == ResourceStatus.NEEDS_INFORMATION) {
-        InformationRounds.checkRound(++round, state, service.id());
-        InformationRequest info = state.needsInformation();
-        if (info == null) {
-          info = InformationRequest.fromSchema(Map.of());
-        }
-        InformationRounds.requireReadable(info, state, service.id());
-        Map<String, Object> answers = new LinkedHashMap<>();
-        PaymentAuthorization paying = null;
-        for (String field : InformationRounds.asked(info)) {
-          switch (field) {
-            case "domain": {
-              List<InformationRequest.Choice> choices = info.choicesFor("domain");
-              InformationRequest.Choice chosen = choose(choices, dr, names, cap, tld);
-              chosenName = chosen.value();
-              price = chosen.price();
-              paying = buy(ctx, chosen, choices.size(), held, cap, confirmed);
-              answers.put(field, chosen.value());
-              break;
-            }
-            case "tld":
-              tld = chooseTld(info.choicesFor("tld"), dr, cap, state, service.id());
-              answers.put(field, tld);
-              break;
-            case "domain_query":
-              answers.put(field, dr.text());
-              break;
-            case "years":
-              answers.put(field, dr.years());
-              break;
-            case "auto_renew":
-              answers.put(field, dr.autoRenew());
-              break;
-            default:
-              answers.put(field, InformationRounds.askPerson(ctx, state, service.id(), info, field));
-              break;
+      InformationRounds.requireReadable(info, state, service.id());
+      Map<String, Object> answers = new LinkedHashMap<>();
+      PaymentAuthorization paying = null;
+      for (String field : InformationRounds.asked(info)) {
+        switch (field) {
+          case "domain": {
+            List<InformationRequest.Choice> choices = info.choicesFor("domain");
+            InformationRequest.Choice chosen = choose(choices, dr, names, cap, tld);
+            chosenName = chosen.value();
+            price = chosen.price();
+            paying = buy(ctx, chosen, choices.size(), held, cap, confirmed);
+            answers.put(field, chosen.value());
+            break;
           }
+          case "tld":
+            tld = chooseTld(info.choicesFor("tld"), dr, cap, state, service.id());
+            answers.put(field, tld);
+            break;
+          case "domain_query":
+            answers.put(field, dr.text());
+            break;
+          case "years":
+            answers.put(field, dr.years());
+            break;
+          case "auto_renew":
+            answers.put(field, dr.autoRenew());
+            break;
+          default:
+            answers.put(field, InformationRounds.askPerson(ctx, state, service.id(), info, field));
+            break;
         }
-        if (chosenName != null && answers.containsKey("domain")) {
-          ctx.saveProgress(new Progress(state.ref().id(), chosenName, price));
-        }
-        state = ctx.orchestrator().submitInformation(state.ref(), answers, paying, ctx);
       }
-      ServiceStep.requireComplete(state, service.id());
-    } catch (RuntimeException e) {
-      if (held != null && ctx.chargeRuledOut(e)) {
-        held.release();
+      if (chosenName != null && answers.containsKey("domain")) {
+        ctx.saveProgress(new Progress(state.ref().id(), chosenName, price));
       }
-      throw e;
+      ResourceRef asked = state.ref();
+      PaymentAuthorization answerPayment = paying;
+      state = ctx.paid(paid, "answering for " + wanted, () -> settledOrAsking(
+          ctx.orchestrator().submitInformation(asked, answers, answerPayment, ctx)));
     }
     String name = state.attributes().get("domain");
     if (name == null) {
@@ -219,6 +224,14 @@ final class DomainStep extends BaseStep<DomainStep.Registered> {
     ctx.audit("domain.registered").amount(charged).key(ctx.idempotencyKey()).detail("domain", name)
         .detail("resource", state.ref().id()).detail("service", service.id()).detail("years", String.valueOf(dr.years())).detail("auto_renew", String.valueOf(dr.autoRenew())).record();
     return new Registered(state.ref(), name, charged);
+  }
+
+  /** {@code s} while the registrar still asks; else it must be complete. */
+  private ResourceState settledOrAsking(ResourceState s) {
+    if (s.status() != ResourceStatus.NEEDS_INFORMATION) {
+      ServiceStep.requireComplete(s, service.id());
+    }
+    return s;
   }
 
   /**

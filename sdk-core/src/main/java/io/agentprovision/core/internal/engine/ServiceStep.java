@@ -18,6 +18,7 @@ import io.agentprovision.core.orchestration.ResourceState;
 import io.agentprovision.core.orchestration.ResourceStatus;
 import io.agentprovision.core.payment.PaymentAuthorization;
 import io.agentprovision.core.policy.SpendRequest;
+import io.agentprovision.core.policy.VelocityAction;
 import io.agentprovision.core.spi.SpendAuthorization;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -29,8 +30,9 @@ import org.jspecify.annotations.Nullable;
 /**
  * Provisions one catalog service in the run's account, paying for it: policy check, reservation,
  * approval where the policy wants one, the orchestrator's call under the step's idempotency key
- * (with the questions the provider asks answered, round by round), then commit (or release, when
- * the call certainly charged nothing). Undone by removing the resource; a charge is reported as not
+ * (with the questions the provider asks answered, round by round; each call through
+ * {@link StepRun#paid}, reconciled when its answer is lost), then commit (or release, when the call
+ * certainly charged nothing). Undone by removing the resource; a charge is reported as not
  * refunded. {@link PlanStep} and {@link ResourceStep} are the two the first-day flow has.
  *
  * <p>What it reserves follows what the catalog says before buying ({@link Step.Price}): a known
@@ -99,10 +101,19 @@ abstract class ServiceStep extends BaseStep<ServiceStep.Provisioned> {
     return Price.of(service.id(), checkpoint, pricing(), billedWithParent());
   }
 
+  /** The catalog service this step provisions. */
+  ServiceOffering service() {
+    return service;
+  }
+
   @Override
   public Provisioned run(StepRun ctx) {
     ProvisionRequest req = ctx.request();
     Pricing pricing = pricing();
+    VelocityAction counted = velocity();
+    if (counted != null) {
+      ctx.velocity().count(counted);
+    }
     SpendAuthorization auth = null;
     Money reserved = null;
     boolean capped = false;
@@ -118,57 +129,55 @@ abstract class ServiceStep extends BaseStep<ServiceStep.Provisioned> {
     }
     // the price once it is known: the catalog's, or a choice's in an answer; null while only the cap is
     Money price = capped ? null : reserved;
-    ResourceState state;
-    try {
-      state = ctx.orchestrator().provision(ResourceRequest.builder(req.provider(), service.id(), name(req, id()),
-          ctx.output(AccountStep.class).account()).configuration(configuration).project(req.project())
-          .environment(req.environment()).payment(auth == null ? null : auth.payment()).build(), ctx);
-      Priced before = ctx.savedProgress(Priced.class);
-      if (before != null && state.status() == ResourceStatus.COMPLETE && state.charged() == null) {
-        price = before.price(); // answered and bought before an interruption
+    SpendAuthorization held = auth;
+    ResourceRequest request = ResourceRequest.builder(req.provider(), service.id(), name(req, id()),
+        ctx.output(AccountStep.class).account()).configuration(configuration).project(req.project())
+        .environment(req.environment()).payment(auth == null ? null : auth.payment()).build();
+    // every call under the reservation goes through paid(): a lost answer is reconciled by repeating it
+    ResourceState state = ctx.paid(held, "provisioning " + service.id(),
+        () -> settledOrAsking(ctx.orchestrator().provision(request, ctx)));
+    Priced before = ctx.savedProgress(Priced.class);
+    if (before != null && state.status() == ResourceStatus.COMPLETE && state.charged() == null) {
+      price = before.price(); // answered and bought before an interruption
+    }
+    int round = 0;
+    while (state.status() == ResourceStatus.NEEDS_INFORMATION) {
+      InformationRounds.checkRound(++round, state, service.id());
+      InformationRequest info = state.needsInformation();
+      if (info == null) {
+        info = InformationRequest.fromSchema(Map.of());
       }
-      int round = 0;
-      while (state.status() == ResourceStatus.NEEDS_INFORMATION) {
-        InformationRounds.checkRound(++round, state, service.id());
-        InformationRequest info = state.needsInformation();
-        if (info == null) {
-          info = InformationRequest.fromSchema(Map.of());
+      InformationRounds.requireReadable(info, state, service.id());
+      Map<String, Object> answers = new LinkedHashMap<>();
+      PaymentAuthorization paying = null;
+      for (String field : InformationRounds.asked(info)) {
+        Object answer = configuration.get(field);
+        if (answer == null) {
+          answer = InformationRounds.askPerson(ctx, state, service.id(), info, field);
         }
-        InformationRounds.requireReadable(info, state, service.id());
-        Map<String, Object> answers = new LinkedHashMap<>();
-        PaymentAuthorization paying = null;
-        for (String field : InformationRounds.asked(info)) {
-          Object answer = configuration.get(field);
-          if (answer == null) {
-            answer = InformationRounds.askPerson(ctx, state, service.id(), info, field);
+        answers.put(field, answer);
+        Money chosen = priceOf(info, field, String.valueOf(answer));
+        if (chosen != null && auth != null) {
+          // the choice says what it costs: no more than the step holds, confirmed by a person when it was
+          // not known before, and the payment for the answer capped at it
+          ctx.requireWithin(auth, chosen, service.id() + " " + field + "=" + answer);
+          if (capped && ctx.config().spendPolicy().requiresApproval(chosen)) {
+            ctx.checkpoint(CheckpointRequest.confirm(checkpoint, "Pay " + chosen + " for " + service.id() + " ("
+                + field + " " + answer + ")", "the price became known with the provider's question; the step holds "
+                + "up to " + reserved).withCost(chosen).withDetails(Map.of("service", service.id(), field,
+                    String.valueOf(answer), "reservation", auth.payment().reservationId())));
           }
-          answers.put(field, answer);
-          Money chosen = priceOf(info, field, String.valueOf(answer));
-          if (chosen != null && auth != null) {
-            // the choice says what it costs: no more than the step holds, confirmed by a person when it was
-            // not known before, and the payment for the answer capped at it
-            ctx.requireWithin(auth, chosen, service.id() + " " + field + "=" + answer);
-            if (capped && ctx.config().spendPolicy().requiresApproval(chosen)) {
-              ctx.checkpoint(CheckpointRequest.confirm(checkpoint, "Pay " + chosen + " for " + service.id() + " ("
-                  + field + " " + answer + ")", "the price became known with the provider's question; the step holds "
-                  + "up to " + reserved).withCost(chosen).withDetails(Map.of("service", service.id(), field,
-                      String.valueOf(answer), "reservation", auth.payment().reservationId())));
-            }
-            price = chosen;
-            paying = narrowed(auth.payment(), chosen, service.id() + " " + field + " " + answer);
-          }
+          price = chosen;
+          paying = narrowed(auth.payment(), chosen, service.id() + " " + field + " " + answer);
         }
-        if (paying != null) {
-          ctx.saveProgress(new Priced(state.ref().id(), paying.maxAmount()));
-        }
-        state = ctx.orchestrator().submitInformation(state.ref(), answers, paying, ctx);
       }
-      requireComplete(state, service.id());
-    } catch (RuntimeException e) {
-      if (auth != null && ctx.chargeRuledOut(e)) {
-        auth.release();
+      if (paying != null) {
+        ctx.saveProgress(new Priced(state.ref().id(), paying.maxAmount()));
       }
-      throw e;
+      ResourceRef asking = state.ref();
+      PaymentAuthorization answerPayment = paying;
+      state = ctx.paid(held, "answering " + service.id(), () -> settledOrAsking(
+          ctx.orchestrator().submitInformation(asking, answers, answerPayment, ctx)));
     }
     Money charged = null;
     if (auth != null) {
@@ -179,6 +188,14 @@ abstract class ServiceStep extends BaseStep<ServiceStep.Provisioned> {
         .detail("resource", state.ref().id()).detail("priced", auth == null ? "free" : price != null ? "before buying"
             : "after the call, within " + reserved).record();
     return new Provisioned(state.ref(), charged);
+  }
+
+  /** {@code s} while the provider still asks; else it must be complete ({@link #requireComplete}). */
+  private ResourceState settledOrAsking(ResourceState s) {
+    if (s.status() != ResourceStatus.NEEDS_INFORMATION) {
+      requireComplete(s, service.id());
+    }
+    return s;
   }
 
   /** The exact price of the offered value {@code value} of {@code field}, when the provider gave one. */
@@ -216,9 +233,13 @@ abstract class ServiceStep extends BaseStep<ServiceStep.Provisioned> {
       return;
     }
     String code = s.errorCode() != null ? s.errorCode() : s.status().name().toLowerCase(Locale.ROOT);
-    throw new ProviderException(s.ref().provider(), 0, code, null, service + " resource " + s.ref().id() + " ended "
-        + s.status() + (s.errorMessage() != null ? ": " + s.errorMessage() : "")
-        + (s.userMessage() != null ? " (" + s.userMessage() + ")" : ""), false);
+    ProviderException failed = ProviderException.builder(s.ref().provider(), service + " resource " + s.ref().id()
+        + " ended " + s.status() + (s.errorMessage() != null ? ": " + s.errorMessage() : "")
+        + (s.userMessage() != null ? " (" + s.userMessage() + ")" : "")).code(code).retryable(false)
+        // the provider answered: a resource it reports as not complete was not paid for, unless it says it charged
+        .outcome(ProviderException.Outcome.NOT_EXECUTED).build();
+    Money charged = s.charged();
+    throw charged != null && charged.isPositive() ? failed.reconciled(charged, false) : failed;
   }
 
   /**
