@@ -163,42 +163,49 @@ final class DomainStep extends BaseStep<DomainStep.Registered> {
     String tld = null;
     int round = 0;
     while (state.status() == ResourceStatus.NEEDS_INFORMATION) {
-      InformationRounds.checkRound(++round, state, service.id());
-      InformationRequest info = state.needsInformation();
-      if (info == null) {
-        info = InformationRequest.fromSchema(Map.of());
-      }
-      InformationRounds.requireReadable(info, state, service.id());
       Map<String, Object> answers = new LinkedHashMap<>();
       PaymentAuthorization paying = null;
-      for (String field : InformationRounds.asked(info)) {
-        switch (field) {
-          case "domain": {
-            List<InformationRequest.Choice> choices = info.choicesFor("domain");
-            InformationRequest.Choice chosen = choose(choices, dr, names, cap, tld);
-            chosenName = chosen.value();
-            price = chosen.price();
-            paying = buy(ctx, chosen, choices.size(), held, cap, confirmed);
-            answers.put(field, chosen.value());
-            break;
-          }
-          case "tld":
-            tld = chooseTld(info.choicesFor("tld"), dr, cap, state, service.id());
-            answers.put(field, tld);
-            break;
-          case "domain_query":
-            answers.put(field, dr.text());
-            break;
-          case "years":
-            answers.put(field, dr.years());
-            break;
-          case "auto_renew":
-            answers.put(field, dr.autoRenew());
-            break;
-          default:
-            answers.put(field, InformationRounds.askPerson(ctx, state, service.id(), info, field));
-            break;
+      try {
+        InformationRounds.checkRound(++round, state, service.id());
+        InformationRequest info = state.needsInformation();
+        if (info == null) {
+          info = InformationRequest.fromSchema(Map.of());
         }
+        InformationRounds.requireReadable(info, state, service.id());
+        for (String field : InformationRounds.asked(info)) {
+          switch (field) {
+            case "domain": {
+              List<InformationRequest.Choice> choices = info.choicesFor("domain");
+              InformationRequest.Choice chosen = choose(choices, dr, names, cap, tld);
+              chosenName = chosen.value();
+              price = chosen.price();
+              paying = buy(ctx, chosen, choices.size(), held, cap, confirmed);
+              answers.put(field, chosen.value());
+              break;
+            }
+            case "tld":
+              tld = chooseTld(info.choicesFor("tld"), dr, cap, state, service.id());
+              answers.put(field, tld);
+              break;
+            case "domain_query":
+              answers.put(field, dr.text());
+              break;
+            case "years":
+              answers.put(field, dr.years());
+              break;
+            case "auto_renew":
+              answers.put(field, dr.autoRenew());
+              break;
+            default:
+              answers.put(field, InformationRounds.askPerson(ctx, state, service.id(), info, field));
+              break;
+          }
+        }
+      } catch (RuntimeException refused) {
+        // refused here, between calls (a look-alike, a price above the cap, a question nobody answers):
+        // every call so far was answered with a question, so nothing was bought and nothing stays held
+        InformationRounds.releaseUnbought(held);
+        throw refused;
       }
       if (chosenName != null && answers.containsKey("domain")) {
         ctx.saveProgress(new Progress(state.ref().id(), chosenName, price));

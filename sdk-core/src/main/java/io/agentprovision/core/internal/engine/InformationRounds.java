@@ -8,6 +8,7 @@ import io.agentprovision.core.approval.CheckpointKind;
 import io.agentprovision.core.approval.CheckpointRequest;
 import io.agentprovision.core.orchestration.InformationRequest;
 import io.agentprovision.core.orchestration.ResourceState;
+import io.agentprovision.core.spi.SpendAuthorization;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -26,6 +27,20 @@ final class InformationRounds {
   static final int MAX_ROUNDS = 5;
 
   private InformationRounds() {}
+
+  /**
+   * Gives back what a step holds when the engine itself stops it between calls (a look-alike, a
+   * price above the cap, a question nobody answers, too many rounds): every call made so far was
+   * answered with another question, so nothing was bought. Such a refusal says nothing about a
+   * charge by its type, so the step's settling would otherwise hold the money as uncertain. A
+   * reservation made before an interruption stays held for a resume to settle ({@code release}
+   * decides).
+   */
+  static void releaseUnbought(@Nullable SpendAuthorization held) {
+    if (held != null) {
+      held.release();
+    }
+  }
 
   /**
    * The properties a round asks about: those its choices answer, then the other properties it

@@ -142,34 +142,41 @@ abstract class ServiceStep extends BaseStep<ServiceStep.Provisioned> {
     }
     int round = 0;
     while (state.status() == ResourceStatus.NEEDS_INFORMATION) {
-      InformationRounds.checkRound(++round, state, service.id());
-      InformationRequest info = state.needsInformation();
-      if (info == null) {
-        info = InformationRequest.fromSchema(Map.of());
-      }
-      InformationRounds.requireReadable(info, state, service.id());
       Map<String, Object> answers = new LinkedHashMap<>();
       PaymentAuthorization paying = null;
-      for (String field : InformationRounds.asked(info)) {
-        Object answer = configuration.get(field);
-        if (answer == null) {
-          answer = InformationRounds.askPerson(ctx, state, service.id(), info, field);
+      try {
+        InformationRounds.checkRound(++round, state, service.id());
+        InformationRequest info = state.needsInformation();
+        if (info == null) {
+          info = InformationRequest.fromSchema(Map.of());
         }
-        answers.put(field, answer);
-        Money chosen = priceOf(info, field, String.valueOf(answer));
-        if (chosen != null && auth != null) {
-          // the choice says what it costs: no more than the step holds, confirmed by a person when it was
-          // not known before, and the payment for the answer capped at it
-          ctx.requireWithin(auth, chosen, service.id() + " " + field + "=" + answer);
-          if (capped && ctx.config().spendPolicy().requiresApproval(chosen)) {
-            ctx.checkpoint(CheckpointRequest.confirm(checkpoint, "Pay " + chosen + " for " + service.id() + " ("
-                + field + " " + answer + ")", "the price became known with the provider's question; the step holds "
-                + "up to " + reserved).withCost(chosen).withDetails(Map.of("service", service.id(), field,
-                    String.valueOf(answer), "reservation", auth.payment().reservationId())));
+        InformationRounds.requireReadable(info, state, service.id());
+        for (String field : InformationRounds.asked(info)) {
+          Object answer = configuration.get(field);
+          if (answer == null) {
+            answer = InformationRounds.askPerson(ctx, state, service.id(), info, field);
           }
-          price = chosen;
-          paying = narrowed(auth.payment(), chosen, service.id() + " " + field + " " + answer);
+          answers.put(field, answer);
+          Money chosen = priceOf(info, field, String.valueOf(answer));
+          if (chosen != null && auth != null) {
+            // the choice says what it costs: no more than the step holds, confirmed by a person when it was
+            // not known before, and the payment for the answer capped at it
+            ctx.requireWithin(auth, chosen, service.id() + " " + field + "=" + answer);
+            if (capped && ctx.config().spendPolicy().requiresApproval(chosen)) {
+              ctx.checkpoint(CheckpointRequest.confirm(checkpoint, "Pay " + chosen + " for " + service.id() + " ("
+                  + field + " " + answer + ")", "the price became known with the provider's question; the step holds "
+                  + "up to " + reserved).withCost(chosen).withDetails(Map.of("service", service.id(), field,
+                      String.valueOf(answer), "reservation", auth.payment().reservationId())));
+            }
+            price = chosen;
+            paying = narrowed(auth.payment(), chosen, service.id() + " " + field + " " + answer);
+          }
         }
+      } catch (RuntimeException refused) {
+        // refused here, between calls (a price above the cap, a question nobody answers): every call so
+        // far was answered with a question, so nothing was bought and nothing stays held
+        InformationRounds.releaseUnbought(held);
+        throw refused;
       }
       if (paying != null) {
         ctx.saveProgress(new Priced(state.ref().id(), paying.maxAmount()));
