@@ -204,7 +204,7 @@ final class DomainStep extends BaseStep<DomainStep.Registered> {
       } catch (RuntimeException refused) {
         // refused here, between calls (a look-alike, a price above the cap, a question nobody answers):
         // every call so far was answered with a question, so nothing was bought and nothing stays held
-        InformationRounds.releaseUnbought(held);
+        InformationRounds.releaseUnbought(ctx, held);
         throw refused;
       }
       if (chosenName != null && answers.containsKey("domain")) {

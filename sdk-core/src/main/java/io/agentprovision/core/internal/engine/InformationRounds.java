@@ -34,10 +34,11 @@ final class InformationRounds {
    * answered with another question, so nothing was bought. Such a refusal says nothing about a
    * charge by its type, so the step's settling would otherwise hold the money as uncertain. A
    * reservation made before an interruption stays held for a resume to settle ({@code release}
-   * decides).
+   * decides), and so does everything while the run is stopping (cancelled, or crashed elsewhere),
+   * as {@link Spending} leaves it.
    */
-  static void releaseUnbought(@Nullable SpendAuthorization held) {
-    if (held != null) {
+  static void releaseUnbought(StepRun ctx, @Nullable SpendAuthorization held) {
+    if (held != null && !ctx.stopping()) {
       held.release();
     }
   }

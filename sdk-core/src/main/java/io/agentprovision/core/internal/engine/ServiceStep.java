@@ -175,7 +175,7 @@ abstract class ServiceStep extends BaseStep<ServiceStep.Provisioned> {
       } catch (RuntimeException refused) {
         // refused here, between calls (a price above the cap, a question nobody answers): every call so
         // far was answered with a question, so nothing was bought and nothing stays held
-        InformationRounds.releaseUnbought(held);
+        InformationRounds.releaseUnbought(ctx, held);
         throw refused;
       }
       if (paying != null) {
