@@ -11,7 +11,8 @@ import org.jspecify.annotations.Nullable;
 /**
  * The result of a successful run: where the app answers, on which account, what was provisioned,
  * what it cost against each limit, which tokens were issued (never their values), and the audit
- * log's head hash at the end of the run.
+ * log's head hash at the end of the run. A run without an app ({@link #hasApp()} false) has no URL,
+ * token or check; its resources' credentials are listed by {@code AgentProvisioner.env(agent, runId)}.
  *
  * <pre>{@code
  * Deployment d = provisioner.provisionAndDeploy(request);
@@ -26,15 +27,15 @@ import org.jspecify.annotations.Nullable;
  * and may gain components.
  *
  * @param runId the run
- * @param url the URL people should use (the custom domain when there is one)
- * @param providerUrl the provider's own URL for the app (such as {@code *.workers.dev})
+ * @param url the URL people should use (the custom domain when there is one); null for a run without an app
+ * @param providerUrl the provider's own URL for the app (such as {@code *.workers.dev}); null without an app
  * @param domain the registered domain, when one was
  * @param account the provider account
  * @param resources what was provisioned
  * @param spent what the run committed, one amount per currency
  * @param limits each applicable limit's use after the run
  * @param tokens the credentials issued for the run
- * @param verification whether the app answered
+ * @param verification whether the app answered; null without an app
  * @param auditHead the hash of the audit log's last entry when the run finished
  * @param auditVerified whether the audit chain verified when the run finished: in full the first time
  *     a provisioner checks it, then from the last entry it verified on (so the check does not grow
@@ -42,19 +43,23 @@ import org.jspecify.annotations.Nullable;
  * @param warnings things the human should know (such as "the app was not run: no local runtime")
  * @param finishedAt when the run finished
  */
-public record Deployment(RunId runId, URI url, URI providerUrl, @Nullable String domain, AccountSummary account,
-    List<ResourceSummary> resources, List<Money> spent, List<LimitUsage> limits, List<TokenSummary> tokens,
-    AppCheck verification, String auditHead, boolean auditVerified, List<String> warnings, Instant finishedAt) {
+public record Deployment(RunId runId, @Nullable URI url, @Nullable URI providerUrl, @Nullable String domain,
+    AccountSummary account, List<ResourceSummary> resources, List<Money> spent, List<LimitUsage> limits,
+    List<TokenSummary> tokens, @Nullable AppCheck verification, String auditHead, boolean auditVerified,
+    List<String> warnings, Instant finishedAt) {
   public Deployment {
     Objects.requireNonNull(runId, "runId");
-    Objects.requireNonNull(url, "url");
-    Objects.requireNonNull(providerUrl, "providerUrl");
+    if (url != null) {
+      Objects.requireNonNull(providerUrl, "providerUrl");
+      Objects.requireNonNull(verification, "verification");
+    } else if (providerUrl != null || verification != null) {
+      throw new IllegalArgumentException("a deployment without an app URL has no provider URL or check either");
+    }
     Objects.requireNonNull(account, "account");
     resources = List.copyOf(resources);
     spent = List.copyOf(spent);
     limits = List.copyOf(limits);
     tokens = List.copyOf(tokens);
-    Objects.requireNonNull(verification, "verification");
     Objects.requireNonNull(auditHead, "auditHead");
     warnings = List.copyOf(warnings);
     Objects.requireNonNull(finishedAt, "finishedAt");
@@ -63,6 +68,11 @@ public record Deployment(RunId runId, URI url, URI providerUrl, @Nullable String
   /** A builder for the result of {@code runId}; lists start empty and the audit as not verified. */
   public static Builder builder(RunId runId) {
     return new Builder(runId);
+  }
+
+  /** Whether the run deployed an app (then {@link #url()}, {@link #providerUrl()} and {@link #verification()} are set). */
+  public boolean hasApp() {
+    return url != null;
   }
 
   /** A builder holding this result's values. */
@@ -163,14 +173,17 @@ public record Deployment(RunId runId, URI url, URI providerUrl, @Nullable String
       this.runId = Objects.requireNonNull(runId, "runId");
     }
 
-    /** The URL people should use; also the provider's URL unless {@link #providerUrl} is set. */
-    public Builder url(URI u) {
-      this.url = Objects.requireNonNull(u, "url");
+    /**
+     * The URL people should use; also the provider's URL unless {@link #providerUrl} is set. Null
+     * (the default) for a run without an app.
+     */
+    public Builder url(@Nullable URI u) {
+      this.url = u;
       return this;
     }
 
-    public Builder providerUrl(URI u) {
-      this.providerUrl = Objects.requireNonNull(u, "providerUrl");
+    public Builder providerUrl(@Nullable URI u) {
+      this.providerUrl = u;
       return this;
     }
 
@@ -214,8 +227,9 @@ public record Deployment(RunId runId, URI url, URI providerUrl, @Nullable String
       return this;
     }
 
-    public Builder verification(AppCheck v) {
-      this.verification = Objects.requireNonNull(v, "verification");
+    /** Whether the app answered; null (the default) for a run without an app. */
+    public Builder verification(@Nullable AppCheck v) {
+      this.verification = v;
       return this;
     }
 
@@ -244,13 +258,16 @@ public record Deployment(RunId runId, URI url, URI providerUrl, @Nullable String
       return this;
     }
 
-    /** @throws NullPointerException naming the first of url, account, verification, auditHead, finishedAt not set */
+    /**
+     * @throws NullPointerException naming the first of account, auditHead, finishedAt not set, or
+     *     verification when a URL is
+     */
     public Deployment build() {
-      URI u = Objects.requireNonNull(url, "url");
-      return new Deployment(runId, u, providerUrl != null ? providerUrl : u, domain,
+      return new Deployment(runId, url, providerUrl != null || url == null ? providerUrl : url, domain,
           Objects.requireNonNull(account, "account"), resources, spent, limits, tokens,
-          Objects.requireNonNull(verification, "verification"), Objects.requireNonNull(auditHead, "auditHead"),
-          auditVerified, warnings, Objects.requireNonNull(finishedAt, "finishedAt"));
+          url != null ? Objects.requireNonNull(verification, "verification") : verification,
+          Objects.requireNonNull(auditHead, "auditHead"), auditVerified, warnings,
+          Objects.requireNonNull(finishedAt, "finishedAt"));
     }
   }
 }

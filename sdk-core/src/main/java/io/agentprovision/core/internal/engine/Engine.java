@@ -75,6 +75,7 @@ public final class Engine {
   private final Events events;
   private final Auditor auditor;
   private final Planner planner;
+  private final RunEnvironments environments;
   /**
    * The last audit entry this engine saw verify: each run's end checks only what came after it, so
    * the check does not grow with the log (a full {@code audit().verify()} remains available).
@@ -94,6 +95,17 @@ public final class Engine {
     this.auditor = new Auditor(config.audit(), config.clock());
     this.services = new Services(config, events, auditor, new Checkpoints(config, events, auditor));
     this.planner = new Planner(config, flow);
+    this.environments = new RunEnvironments(config, auditor);
+  }
+
+  /** The credentials a run's resources keep in the vault, as references; only the run's own agent reads them. */
+  public io.agentprovision.core.RunEnvironment environment(AgentId agent, RunId run) {
+    return environments.of(agent, run);
+  }
+
+  /** The value of one variable of a run's environment, audited. */
+  public io.agentprovision.core.Secret reveal(AgentId agent, RunId run, String name, String reason) {
+    return environments.reveal(agent, run, name, reason);
   }
 
   public EngineConfig config() {
@@ -142,7 +154,7 @@ public final class Engine {
       return resume(plan.runId());
     }
     auditor.entry("run.started").run(plan.runId()).agent(req.agent()).detail("provider", req.provider())
-        .detail("plan", String.valueOf(req.plan())).detail("app", req.app().name())
+        .detail("plan", String.valueOf(req.plan())).detail("app", req.app() == null ? "none" : req.app().name())
         .detail("orchestrator", config.orchestrator().name()).record();
     return runLoop(new RunState(plan.runId(), req, plan, false, now), rec);
   }
@@ -377,7 +389,12 @@ public final class Engine {
       intent.put("project", rs.request.project());
       intent.put("environment", rs.request.environment());
       intent.put("domain", rs.request.domain() == null ? null : String.valueOf(rs.request.domain()));
-      intent.put("app", rs.request.app().name());
+      intent.put("app", rs.request.app() == null ? null : rs.request.app().name());
+      if (!rs.request.services().isEmpty()) {
+        // absent from runs without named services, so their keys stay what they were
+        intent.put("services", rs.request.services().stream().map(s -> Map.of("service", s.serviceId(),
+            "configuration", s.configuration())).toList());
+      }
       md.update(Json.canonical(intent).getBytes(StandardCharsets.UTF_8));
       return "ap_" + HexFormat.of().formatHex(md.digest()).substring(0, 40);
     } catch (NoSuchAlgorithmException e) {
@@ -476,8 +493,10 @@ public final class Engine {
       RunRecord cur = config.journal().run(rs.run).orElseThrow();
       config.journal().saveRun(cur.next(RunStatus.SUCCEEDED, null, now));
       auditor.entry("run.finished").run(rs.run).agent(req.agent()).principal(rs.principal())
-          .amount(spent.size() == 1 ? spent.values().iterator().next() : null).detail("url", url.toString())
-          .detail("live", String.valueOf(rs.outputs.get(VerifyStep.ID, VerifyStep.Checked.class).verification().live()))
+          .amount(spent.size() == 1 ? spent.values().iterator().next() : null)
+          .detailIfPresent("url", url == null ? null : url.toString())
+          .detailIfPresent("live", rs.outputs.has(VerifyStep.ID)
+              ? String.valueOf(rs.outputs.get(VerifyStep.ID, VerifyStep.Checked.class).verification().live()) : null)
           .record();
     }
     AuditCheckpoint trusted = auditVerified.get();
@@ -496,8 +515,11 @@ public final class Engine {
     return d.build();
   }
 
-  /** Fills in what the steps produced: account, resources, domain, tokens, app and its check; returns the app's URL. */
-  private static URI summarise(RunState rs, Deployment.Builder d) {
+  /**
+   * Fills in what the steps produced: account, resources, domain, tokens, app and its check; returns
+   * the app's URL, or null for a run without an app.
+   */
+  private static @Nullable URI summarise(RunState rs, Deployment.Builder d) {
     ProviderAccount a = rs.outputs.get(AccountStep.ID, AccountStep.Linked.class).account();
     d.account(new Deployment.AccountSummary(a.provider(), a.accountId(), a.displayName(), a.email(),
         Deployment.AccountSummary.LinkAction.valueOf(a.linkAction().name())));
@@ -509,6 +531,9 @@ public final class Engine {
     }
     DomainStep.Registered domain = rs.outputs.find(DomainStep.ID, DomainStep.Registered.class);
     d.domain(domain == null ? null : domain.domain());
+    if (!rs.request.hasApp()) {
+      return null; // provisioned only: no token, app or check
+    }
     d.token(rs.outputs.get(CredentialsStep.ID, CredentialsStep.Issued.class).token());
     var app = rs.outputs.get(DeployStep.ID, DeployStep.Deployed.class).app();
     var ver = rs.outputs.get(VerifyStep.ID, VerifyStep.Checked.class).verification();
@@ -529,6 +554,10 @@ public final class Engine {
           "rotate the credentials of a run that finished");
     }
     ProvisionRequest req = RequestCodec.decode(rec.request(), run, config.vault());
+    if (!req.hasApp()) {
+      throw new InvalidRequestException("runId", "run " + run + " deployed no app, so it has no deploy token",
+          "read the credentials of its resources with AgentProvisioner.env(agent, runId)");
+    }
     RunPlan plan = new RunPlan(run, req, new Catalog(ProviderInfo.named(req.provider()), List.of()),
         StepGraph.builder().build(), List.of(), rec.createdAt());
     RunState rs = new RunState(run, req, plan, true, rec.createdAt());

@@ -41,7 +41,8 @@ final class Planner {
     Deployer d = config.deployers().get(provider);
     if (d == null) {
       throw new InvalidRequestException("provider", "no deployer is configured for '" + provider + "' (configured: "
-          + config.deployers().keySet() + ")", "add one with AgentProvisioner.builder().deployer(...)");
+          + config.deployers().keySet() + ") to deploy the app", "add one with AgentProvisioner.builder().deployer(...), "
+          + "or leave the app out to provision services only");
     }
     return d;
   }
@@ -65,7 +66,7 @@ final class Planner {
   }
 
   RunPlan plan(ProvisionRequest req, RunId run) {
-    Deployer deployer = deployer(req.provider());
+    @Nullable Deployer deployer = req.hasApp() ? deployer(req.provider()) : null;
     Catalog catalog = catalog(req.provider());
     SpendPolicy policy = config.spendPolicy();
     Instant now = config.clock().instant();
