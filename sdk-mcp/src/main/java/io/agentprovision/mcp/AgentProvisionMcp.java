@@ -115,8 +115,8 @@ public final class AgentProvisionMcp {
   public List<McpServerFeatures.SyncToolSpecification> specifications() {
     List<McpServerFeatures.SyncToolSpecification> out = new ArrayList<>();
     for (ToolDefinition d : AgentTools.definitions()) {
-      McpSchema.Tool tool = McpSchema.Tool.builder().name(d.name()).title(d.title()).description(d.description())
-          .inputSchema(d.inputSchema()).outputSchema(d.outputSchema())
+      McpSchema.Tool tool = McpSchema.Tool.builder(d.name(), d.inputSchema()).title(d.title())
+          .description(d.description()).outputSchema(d.outputSchema())
           .annotations(new McpSchema.ToolAnnotations(d.title(), READ_ONLY.contains(d.name()),
               d.name().equals("rotate_credentials"), READ_ONLY.contains(d.name()), true, false))
           .build();

@@ -130,8 +130,7 @@ public final class ElicitingApprovalGate implements ApprovalGate {
     McpSchema.ElicitResult r;
     String client = clientName(s);
     try {
-      r = s.createElicitation(McpSchema.ElicitRequest.builder().message(message(request))
-          .requestedSchema(form(request)).build());
+      r = s.createElicitation(McpSchema.ElicitFormRequest.builder(message(request), form(request)).build());
     } catch (RuntimeException e) {
       LOG.warn("elicitation for checkpoint {} ({}) failed: {}", request.id(), request.kind(), e.toString());
       return ApprovalDecision.error("the MCP client did not answer the elicitation (" + e.getClass().getSimpleName()
