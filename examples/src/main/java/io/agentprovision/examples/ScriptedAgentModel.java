@@ -52,8 +52,7 @@ final class ScriptedAgentModel implements ChatModel {
         return call("provision", Map.of("plan_id", r.get("plan_id")));
       default:
         Object status = r.get("status");
-        if ("succeeded".equals(status)) {
-          Map<?, ?> result = (Map<?, ?>) r.get("result");
+        if ("succeeded".equals(status) && r.get("result") instanceof Map<?, ?> result) {
           return AiMessage.from("Your app is live at " + result.get("url") + " (spent " + result.get("spent")
               + "); the database's credentials are in your vault: " + result.get("env"));
         }
