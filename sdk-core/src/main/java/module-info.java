@@ -17,9 +17,15 @@ module io.agentprovision.core {
   exports io.agentprovision.core.payment;
   exports io.agentprovision.core.policy;
   exports io.agentprovision.core.protocol;
+  exports io.agentprovision.core.report;
   exports io.agentprovision.core.spi;
   exports io.agentprovision.core.vault;
   exports io.agentprovision.core.wire;
+
+  // moshi binds the remote answers' records by reflection
+  opens io.agentprovision.core.internal.catalog to com.squareup.moshi;
+  opens io.agentprovision.core.internal.protocol to com.squareup.moshi;
+  opens io.agentprovision.core.internal.wire to com.squareup.moshi;
 
   requires static transitive org.jspecify;
   requires transitive okhttp3;

@@ -16,6 +16,7 @@ import io.agentprovision.core.Secret;
 import io.agentprovision.core.TokenSpec;
 import io.agentprovision.core.WorkerApp;
 import io.agentprovision.core.approval.ApprovalDecision;
+import io.agentprovision.core.approval.ApprovalRequest;
 import io.agentprovision.core.approval.ApprovalDeniedException;
 import io.agentprovision.core.approval.ApprovalGates;
 import io.agentprovision.core.approval.CheckpointKind;
@@ -28,6 +29,9 @@ import io.agentprovision.core.policy.SpendLimit;
 import io.agentprovision.core.policy.SpendPolicy;
 import io.agentprovision.core.protocol.DirectOrchestrator;
 import io.agentprovision.core.protocol.ProtocolClient;
+import io.agentprovision.core.report.GovernanceReport;
+import io.agentprovision.core.report.Inventory;
+import io.agentprovision.core.report.ReportFilter;
 import io.agentprovision.core.spi.ApprovalGate;
 import io.agentprovision.core.spi.AuditLog;
 import io.agentprovision.core.spi.CredentialVault;
@@ -166,7 +170,8 @@ public final class Quickstart {
         Orchestrator orchestrator = o.direct() ? sandbox.directOrchestrator() : sandbox.stripeProjects();
         List<String> ips = o.allowIps().isEmpty() ? List.of(sandbox.defaultAllowedIps()) : o.allowIps();
         return provision(o, orchestrator, sandbox.cloudflareDeployer(), sandbox.identityProvider(),
-            sandbox.signIn(o.email(), "pwd", "otp"), sandbox.browser(human), ips, env, out, HttpStack.shared());
+            sandbox.signIn(o.email(), "pwd", "otp"), sandbox.browser(sandboxStepUp(human)), ips, env, out,
+            HttpStack.shared());
       }
     } catch (InvalidRequestException e) {
       err.println("Cannot start: " + e.getMessage());
@@ -190,6 +195,23 @@ public final class Quickstart {
     if (!o.real()) {
       out.println("e-mail:       " + o.email());
     }
+  }
+
+  /**
+   * In the sandbox the step-up's sign-in is done by the sandbox's browser (a fresh sign-in with a
+   * one-time code, answering the checkpoint's nonce): the person only says whether to go ahead, so
+   * the console asks yes or no instead of for a pasted ID token.
+   */
+  private static ApprovalGate sandboxStepUp(ApprovalGate human) {
+    return request -> {
+      if (request.kind() != CheckpointKind.STEP_UP) {
+        return human.decide(request);
+      }
+      return human.decide(new ApprovalRequest(request.id(), CheckpointKind.ACTION_REQUIRED,
+          request.title() + " (the sandbox signs you in again with a one-time code)", request.reason(),
+          request.cost(), request.agent(), request.principal(), request.run(), request.step(), request.requestedAt(),
+          request.deadline(), request.url(), request.details(), request.policy()));
+    };
   }
 
   /** The human at the checkpoints: the console, a blanket --yes, or nobody (which stops at the first one). */
@@ -278,6 +300,8 @@ public final class Quickstart {
         .token(TokenSpec.leastPrivilege().allowIps(allowIps.toArray(String[]::new)).ttl(Duration.ofDays(o.ttlDays())))
         .identityToken(idToken)
         .build();
+    AuditLog audit = AuditLog.jsonl(auditFile);
+    RunJournal journal = RunJournal.directory(dir.resolve("journal"));
     try (AgentProvisioner provisioner = AgentProvisioner.builder()
         .http(http)
         .orchestrator(orchestrator)
@@ -285,9 +309,9 @@ public final class Quickstart {
         .identity(identity)
         .spendPolicy(policy)
         .approvals(gate)
-        .audit(AuditLog.jsonl(auditFile))
+        .audit(audit)
         .vault(CredentialVault.encryptedFile(dir.resolve("vault.bin"), vaultKey(dir, env.get("AGENTPROVISION_VAULT_KEY"), out)))
-        .journal(RunJournal.directory(dir.resolve("journal")))
+        .journal(journal)
         .listener(ProvisioningListeners.console(out))
         .build()) {
       ProvisionPlan plan = provisioner.plan(request);
@@ -314,6 +338,31 @@ public final class Quickstart {
       out.println();
       out.println("The run failed: " + e.getMessage());
       return FAILED;
+    } finally {
+      // however the run ended, the report says what exists now, for whom, and who approved it
+      writeReport(audit, journal, policy, dir, out);
+    }
+  }
+
+  /**
+   * Writes the inventory and governance report next to the audit log: {@code report.html} for a
+   * person, {@code report.json} and {@code report.csv} for tools; prints where. The Quickstart's
+   * ledger lives in memory, so the money is summed from the audit log, which spans every run kept
+   * in the folder. A report that cannot be written is said so, and does not change the exit code.
+   */
+  static @Nullable Path writeReport(AuditLog audit, RunJournal journal, SpendPolicy policy, Path dir, PrintStream out) {
+    try {
+      Inventory inv = GovernanceReport.builder().audit(audit).journal(journal).zone(policy.zone()).build()
+          .generate(ReportFilter.all());
+      Path html = dir.resolve("report.html");
+      Files.writeString(html, inv.toHtml(), StandardCharsets.UTF_8);
+      Files.writeString(dir.resolve("report.json"), inv.toJson(), StandardCharsets.UTF_8);
+      Files.writeString(dir.resolve("report.csv"), inv.toCsv(), StandardCharsets.UTF_8);
+      out.println("Report:     " + html + "  (also report.json, report.csv)");
+      return html;
+    } catch (IOException | RuntimeException e) {
+      out.println("Report:     not written: " + e.getMessage());
+      return null;
     }
   }
 

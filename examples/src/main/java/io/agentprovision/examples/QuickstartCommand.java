@@ -119,8 +119,9 @@ final class QuickstartCommand {
   @Nullable String ttlDays;
 
   @Option(names = "--out", paramLabel = "DIR", order = 10,
-      description = "Where the audit log, the encrypted vault, its demo key and the run journal go; a folder "
-          + "it creates is readable by you only. Default: target/quickstart.")
+      description = "Where the audit log, the encrypted vault, its demo key, the run journal and the governance "
+          + "report (report.html, .json, .csv) go; a folder it creates is readable by you only. "
+          + "Default: target/quickstart.")
   @Nullable String out;
 
   @Option(names = "--email", paramLabel = "ADDRESS", order = 11,

@@ -66,6 +66,13 @@ class QuickstartTest {
     assertThat(audit()).filteredOn(e -> e.record().action().equals("approval.decided"))
         .isNotEmpty().allSatisfy(e -> assertThat(e.record().approver()).isEqualTo("cli --yes"));
     assertThat(AuditLog.jsonl(out.resolve("audit.jsonl")).verify().valid()).isTrue();
+    // the governance report lies next to the audit log, and the summary says where
+    Path report = out.resolve("report.html");
+    assertThat(r.output()).contains("Report:     " + report);
+    assertThat(Files.readString(report)).contains("my-app.org", "cli --yes", "quickstart-agent", "USD 15.11")
+        .doesNotContain("<script");
+    assertThat(Files.readString(out.resolve("report.json"))).contains("\"schema\": \"agentprovision.inventory/1\"");
+    assertThat(Files.readString(out.resolve("report.csv"))).startsWith("kind,time,run,agent,human,provider,id,");
     // the demo vault key opens every credential in the vault: only its owner may read it
     PosixFileAttributeView key = Files.getFileAttributeView(out.resolve("vault.key"), PosixFileAttributeView.class);
     if (key != null) {
@@ -86,19 +93,21 @@ class QuickstartTest {
 
   @Test
   void quickstart_atTheConsole_asksAtEachCheckpoint_andGoesOnWhenTheHumanSaysYes() {
-    Result r = run("y\ny\ny\ny\n", true);
+    Result r = run("y\ny\ny\ny\ny\n", true);
 
     assertThat(r.exit()).as(r.output()).isEqualTo(Quickstart.OK);
     assertThat(r.output()).contains("== Approval needed: plan approval ==", "== Approval needed: terms of service ==",
-        "== Approval needed: payment method ==", "== Approval needed: domain purchase ==", "cost:  USD 10.11");
+        "== Approval needed: payment method ==", "Confirm it is you with a second factor", "nonce: ",
+        "== Approval needed: domain purchase ==", "cost:  USD 10.11");
   }
 
   @Test
   void quickstart_humanSaysNoToTheDomain_stopsWithoutBuyingIt() {
-    Result r = run("y\ny\ny\nn\n", true);
+    Result r = run("y\ny\ny\ny\nn\n", true);
 
     assertThat(r.exit()).as(r.output()).isEqualTo(Quickstart.STOPPED);
-    assertThat(r.output()).contains("Stopped at a human checkpoint").contains("declined at the console");
+    assertThat(r.output()).contains("Stopped at a human checkpoint").contains("declined at the console")
+        .contains("Report:     " + out.resolve("report.html"));
     assertThat(audit()).filteredOn(e -> e.record().action().equals("domain.registered")).isEmpty();
   }
 

@@ -3,7 +3,6 @@ package io.agentprovision.cloudflare;
 import com.squareup.moshi.JsonDataException;
 import com.squareup.moshi.JsonEncodingException;
 import com.squareup.moshi.Types;
-import io.agentprovision.cloudflare.internal.Redaction;
 import io.agentprovision.cloudflare.internal.Wire;
 import io.agentprovision.core.InvalidRequestException;
 import io.agentprovision.core.ProviderException;
@@ -425,7 +424,7 @@ public final class CloudflareClient {
       LOG.debug("cloudflare {} failed: {}", context, e.getClass().getSimpleName());
       String m = e.getMessage();
       throw new ProviderException(PROVIDER, 0, "connection_failed", null, context + ": no response ("
-          + e.getClass().getSimpleName() + (m == null ? "" : ": " + Redaction.clean(m)) + ")", true, e);
+          + e.getClass().getSimpleName() + (m == null ? "" : ": " + Secret.scrub(m)) + ")", true, e);
     }
   }
 
@@ -459,7 +458,7 @@ public final class CloudflareClient {
     }
     if (envelope == null) {
       throw new CloudflareException(status, List.of(CloudflareError.of(0, "the response is not a JSON envelope: "
-          + Redaction.clean(text))), List.of(), requestId, retryAfter, context);
+          + Secret.scrub(text))), List.of(), requestId, retryAfter, context);
     }
     List<CloudflareError> errors = errors(envelope.errorList());
     List<CloudflareError> messages = errors(envelope.messageList());

@@ -1,7 +1,7 @@
 package io.agentprovision.cloudflare;
 
-import io.agentprovision.cloudflare.internal.Redaction;
 import io.agentprovision.cloudflare.internal.Wire;
+import io.agentprovision.core.Secret;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
@@ -37,7 +37,7 @@ public record CloudflareError(int code, String message, @Nullable String documen
     }
     String message = m.message();
     Wire.Source source = m.source();
-    return new CloudflareError(m.code(), Redaction.clean(message == null ? "" : message), m.documentationUrl(),
+    return new CloudflareError(m.code(), Secret.scrub(message == null ? "" : message), m.documentationUrl(),
         source == null ? null : source.pointer(), chain);
   }
 

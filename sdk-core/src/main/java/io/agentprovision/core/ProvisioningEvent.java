@@ -5,6 +5,7 @@ import io.agentprovision.core.approval.ApprovalRequest;
 import io.agentprovision.core.journal.RunStatus;
 import io.agentprovision.core.journal.StepStatus;
 import io.agentprovision.core.policy.LimitUsage;
+import io.agentprovision.core.policy.Reservation;
 import java.time.Duration;
 import java.time.Instant;
 import org.jspecify.annotations.Nullable;
@@ -61,4 +62,27 @@ public sealed interface ProvisioningEvent {
 
   /** Something done by an earlier step was undone after a failure, or could not be. */
   record Compensation(Instant time, RunId run, StepId step, boolean undone, String what) implements ProvisioningEvent {}
+
+  /**
+   * Money was reserved in the ledger before a paid call: it counts against every applicable limit
+   * until it is committed or released. {@link Reservation#usage()} is each limit's use right after.
+   */
+  record SpendHeld(Instant time, RunId run, StepId step, Reservation reservation) implements ProvisioningEvent {}
+
+  /** A held reservation was committed: {@code amount} (at most what was held) was charged. */
+  record SpendCommitted(Instant time, RunId run, StepId step, Reservation reservation, Money amount)
+      implements ProvisioningEvent {}
+
+  /** A held reservation was given back: the paid call certainly charged nothing. */
+  record SpendReleased(Instant time, RunId run, StepId step, Reservation reservation) implements ProvisioningEvent {}
+
+  /**
+   * The spend policy refused money: a whole run at its start ({@code step} null) or one paid step.
+   * Nothing was reserved or charged for it.
+   *
+   * @param limit the key of the limit that refused, such as {@code "monthly/per-provider"}
+   * @param remaining what remained under that limit
+   */
+  record SpendRefused(Instant time, RunId run, @Nullable StepId step, AgentId agent, String provider, Money requested,
+      String limit, Money remaining) implements ProvisioningEvent {}
 }

@@ -85,6 +85,14 @@ public final class ProvisioningListeners {
           + ") used: " + b.usage().used();
     } else if (event instanceof ProvisioningEvent.Compensation c) {
       return "  ↺ " + pad(c.step().value()) + (c.undone() ? "undone: " : "NOT undone: ") + c.what();
+    } else if (event instanceof ProvisioningEvent.SpendHeld h) {
+      return "      $ held " + h.reservation().amount() + " for " + h.reservation().description();
+    } else if (event instanceof ProvisioningEvent.SpendCommitted c) {
+      return "      $ charged " + c.amount();
+    } else if (event instanceof ProvisioningEvent.SpendReleased r) {
+      return "      $ released " + r.reservation().amount() + " (nothing was charged)";
+    } else if (event instanceof ProvisioningEvent.SpendRefused r) {
+      return "      ✗ spend of " + r.requested() + " refused by limit " + r.limit() + " (" + r.remaining() + " left)";
     } else if (event instanceof ProvisioningEvent.RunFinished f) {
       return "Run " + f.run() + " " + f.status().name().toLowerCase(Locale.ROOT) + " in " + took(f.took()).trim()
           + (f.error() != null ? ": " + f.error() : "");

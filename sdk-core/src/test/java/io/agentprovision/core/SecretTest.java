@@ -100,4 +100,25 @@ class SecretTest {
     assertThat(String.valueOf(holders.get(3))).as("a payment token shows its reference").contains("spt_…9876");
     assertThat(String.valueOf(holders.get(6))).contains("identityToken=[redacted]");
   }
+
+  @Test
+  void scrub_removesBearerValuesStripeKeysAndLongTokensButKeepsIdsAndShortText() {
+    String text = "key sk_live_abcdEFGH1234 token spt_1Qx9zzzz auth Bearer abcdefghijklmnop; jwt "
+        + "eyJhbGciOiJSUzI1NiJ9aaaaaaaaaaaa.eyJzdWIiOiJ1c2VyIn0bbbbbbbbbbbb.c2lnbmF0dXJlc2lnbmF0dXJlc2ln zone "
+        + "023e105f4ecef8ad9ca31a8372d0c353 at api.cloudflare.com/client/v4\nnext line";
+
+    String scrubbed = Secret.scrub(text);
+
+    assertThat(scrubbed).doesNotContain("sk_live_abcdEFGH1234").doesNotContain("spt_1Qx9zzzz")
+        .doesNotContain("abcdefghijklmnop").doesNotContain("eyJhbGciOiJSUzI1NiJ9aaaaaaaaaaaa")
+        .contains("key [redacted] token [redacted] auth Bearer [redacted]")
+        .contains("023e105f4ecef8ad9ca31a8372d0c353").contains("api.cloudflare.com/client/v4")
+        .doesNotContain("\n");
+  }
+
+  @Test
+  void scrub_capsTheLengthAndToleratesNull() {
+    assertThat(Secret.scrub("word ".repeat(200))).hasSize(Secret.MAX_SCRUBBED_LENGTH + 1).endsWith("…");
+    assertThat(Secret.scrub(null)).isEmpty();
+  }
 }

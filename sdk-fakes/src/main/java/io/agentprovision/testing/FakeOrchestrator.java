@@ -194,7 +194,7 @@ public final class FakeOrchestrator implements Orchestrator {
         new ServiceOffering("workers:free", CLOUDFLARE, "Workers Free plan", List.of("compute"), ServiceOffering.KIND_PLAN,
             "project", Pricing.free(), empty, List.of("workers:paid")),
         new ServiceOffering("workers:paid", CLOUDFLARE, "Workers Paid plan", List.of("compute"), ServiceOffering.KIND_PLAN,
-            "project", Pricing.paid(Money.usd("5.00"), Pricing.Recurrence.MONTHLY, "$5/month minimum + usage"), empty,
+            "project", Pricing.atLeast(Money.usd("5.00"), Pricing.Interval.MONTHLY, "$5/month minimum + usage"), empty,
             List.of("workers:free")),
         new ServiceOffering("workers", CLOUDFLARE, "A Worker script", List.of("compute"), ServiceOffering.KIND_DEPLOYABLE,
             "project", Pricing.free(), empty, List.of()),
@@ -204,8 +204,8 @@ public final class FakeOrchestrator implements Orchestrator {
             "project", Pricing.free(), D1_SCHEMA, List.of()),
         new ServiceOffering(DOMAIN_SERVICE, CLOUDFLARE, "Domain registration", List.of("domains"),
             ServiceOffering.KIND_DEPLOYABLE, "project",
-            new Pricing(Pricing.Type.COMPONENT, null, Pricing.Recurrence.ONE_TIME,
-                "priced per domain; one-time, non-refundable"),
+            Pricing.builder(Pricing.Type.COMPONENT, Pricing.Kind.UNKNOWN).interval(Pricing.Interval.ONE_TIME)
+                .description("priced per domain; one-time, non-refundable").build(),
             Map.of("type", "object", "properties", Map.of("domain_query", Map.of("type", "string"), "domain",
                 Map.of("type", "string"))),
             List.of()));
@@ -433,7 +433,8 @@ public final class FakeOrchestrator implements Orchestrator {
             DOMAIN_SERVICE + " needs a configuration with domain_query (to search) or domain (to register a name)", false);
       }
     } else if (service.pricing().isPaid()) {
-      Money price = service.pricing().amount();
+      // the fake charges what buying costs at least: the price, or a plan's monthly minimum
+      Money price = service.pricing().minimum();
       if (price == null) {
         throw new ProviderException(provider, 400, "unsupported_pricing", requestId(), "the fake cannot price "
             + service.id() + " (" + service.pricing().type() + " without an amount)", false);
@@ -542,13 +543,13 @@ public final class FakeOrchestrator implements Orchestrator {
         if (newServiceId != null && !newServiceId.equals(r.serviceId)) {
           Catalog catalog = catalogOf(r.provider);
           ServiceOffering current = serviceOf(catalog, r.serviceId);
-          if (!current.allowedUpdates().contains(newServiceId)) {
+          if (!current.allowsUpdateTo(newServiceId)) {
             throw new ProviderException(r.provider, 400, "update_not_allowed", requestId(), r.serviceId + " cannot be "
                 + "changed to " + newServiceId + "; allowed: " + current.allowedUpdates(), false);
           }
           ServiceOffering next = serviceOf(catalog, newServiceId);
           if (next.pricing().isPaid()) {
-            Money price = next.pricing().amount();
+            Money price = next.pricing().minimum();
             if (price == null) {
               throw new ProviderException(r.provider, 400, "unsupported_pricing", requestId(), "the fake cannot price "
                   + next.id(), false);

@@ -38,12 +38,13 @@ class FakeOrchestratorAccountTest {
         .containsExactly("workers:free", "workers:paid", "workers", "kv", "d1", "registrar:domain");
     ServiceOffering paid = c.service("workers:paid").orElseThrow();
     assertThat(paid.isPlan()).isTrue();
-    assertThat(paid.pricing().amount()).isEqualTo(Money.usd("5.00"));
-    assertThat(paid.pricing().recurrence()).isEqualTo(Pricing.Recurrence.MONTHLY);
+    assertThat(paid.pricing().kind()).isEqualTo(Pricing.Kind.MINIMUM);
+    assertThat(paid.pricing().minimum()).isEqualTo(Money.usd("5.00"));
+    assertThat(paid.pricing().interval()).isEqualTo(Pricing.Interval.MONTHLY);
     assertThat(c.service("workers:free").orElseThrow().allowedUpdates()).containsExactly("workers:paid");
     ServiceOffering domain = c.service("registrar:domain").orElseThrow();
     assertThat(domain.pricing().type()).isEqualTo(Pricing.Type.COMPONENT);
-    assertThat(domain.pricing().recurrence()).isEqualTo(Pricing.Recurrence.ONE_TIME);
+    assertThat(domain.pricing().interval()).isEqualTo(Pricing.Interval.ONE_TIME);
     assertThat(c.service("workers").orElseThrow().pricing().isPaid()).isFalse();
   }
 

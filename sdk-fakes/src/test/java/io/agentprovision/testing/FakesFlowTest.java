@@ -70,7 +70,7 @@ class FakesFlowTest {
     orch.ensurePaymentMethod("cloudflare", Money.usd("100.00"), step("payment-method"));
 
     FakeStepContext planStep = step("plan");
-    Money planPrice = orch.catalog("cloudflare").service("workers:paid").orElseThrow().pricing().amount();
+    Money planPrice = orch.catalog("cloudflare").service("workers:paid").orElseThrow().pricing().minimum();
     SpendAuthorization planSpend = planStep.authorizeSpend(new SpendRequest(CheckpointKind.PAID_PLAN, "cloudflare",
         planPrice, "Workers Paid", Map.of()));
     ResourceState plan = orch.provision(resource(acct, "workers:paid", Map.of(), planSpend.payment()), planStep);

@@ -9,11 +9,11 @@ import io.agentprovision.core.approval.ApprovalDecision;
 import io.agentprovision.core.approval.CheckpointKind;
 import io.agentprovision.core.approval.CheckpointRequest;
 import io.agentprovision.core.catalog.Catalog;
-import io.agentprovision.core.catalog.Pricing;
 import io.agentprovision.core.catalog.ProviderInfo;
 import io.agentprovision.core.catalog.ServiceOffering;
 import io.agentprovision.core.http.Polling;
 import io.agentprovision.core.http.RetryObserver;
+import io.agentprovision.core.identity.Pkce;
 import io.agentprovision.core.identity.Principal;
 import io.agentprovision.core.orchestration.AccessConfiguration;
 import io.agentprovision.core.orchestration.AccountLinkRequest;
@@ -30,7 +30,6 @@ import io.agentprovision.core.policy.SpendLimit;
 import io.agentprovision.core.policy.SpendPolicy;
 import io.agentprovision.core.spi.Orchestrator;
 import io.agentprovision.core.spi.StepContext;
-import io.agentprovision.stripe.internal.Pkce;
 import io.agentprovision.stripe.internal.ProjectDirectory;
 import io.agentprovision.stripe.internal.ProvisioningWire;
 import io.agentprovision.stripe.internal.StripeCalls;
@@ -299,12 +298,12 @@ public final class StripeProjects implements Orchestrator {
           + eligibility.requirements() + " (complete them in the Stripe dashboard, then run again)");
     }
     String key = ctx.idempotencyKey("stripe.connection_request");
-    Secret verifier = Pkce.verifier(api.apiKey(), key);
+    Secret verifier = Pkce.derivedVerifier(api.apiKey(), key);
     Map<String, Object> body = new LinkedHashMap<>();
     body.put("provider", providerRef);
     body.put("configuration", new LinkedHashMap<>(request.configuration()));
     body.put("code_challenge", Pkce.challenge(verifier));
-    body.put("code_challenge_method", "S256");
+    body.put("code_challenge_method", Pkce.METHOD);
     StripeCalls.Answer created = calls.post("request a Stripe connection to " + provider, CONNECTION_REQUESTS, body,
         key, api.provisioningVersion(), ctx::retrying);
     String id = Wire.string(created.body(), "id");
@@ -339,7 +338,7 @@ public final class StripeProjects implements Orchestrator {
               "code", code == null ? "unknown" : code));
           throw new ProviderException(StripeErrors.PROVIDER, 0, code == null ? "connection_request_error" : code, null,
               "linking a " + provider + " account failed: "
-                  + (message == null ? "no reason given" : StripeErrors.redact(message)), false);
+                  + (message == null ? "no reason given" : Secret.scrub(message)), false);
         }
         case "needs_information": {
           informationRounds++;
@@ -594,12 +593,14 @@ public final class StripeProjects implements Orchestrator {
   @Override
   public List<SpendLimit> providerLimits(String provider) {
     requireText(provider, "provider", "name the provider, such as \"cloudflare\"");
-    PaymentProfile profile = paymentProfile(QUIET);
+    return limits(provider, paymentProfile(QUIET));
+  }
+
+  /** The provider's own limit (Stripe's default when the profile names none) and the overall one. */
+  private static List<SpendLimit> limits(String provider, PaymentProfile profile) {
     List<SpendLimit> out = new ArrayList<>();
-    SpendLimit own = profile.providerLimit(provider).orElse(null);
-    if (own != null) {
-      out.add(own);
-    }
+    out.add(profile.providerLimit(provider)
+        .orElseGet(() -> SpendLimit.monthly(STRIPE_DEFAULT_PROVIDER_CAP).forProvider(provider)));
     if (profile.overallLimit() != null) {
       out.add(profile.overallLimit());
     }
@@ -662,44 +663,18 @@ public final class StripeProjects implements Orchestrator {
 
   /**
    * Mirrors the SDK's monthly cap for {@code provider} to Stripe when it is tighter than Stripe's,
-   * so the cap holds on both sides: the tightest monthly limit of {@code policy} that bounds all of
-   * the provider's spend (global or per-provider scope, not per agent) becomes Stripe's per-provider
-   * limit. Returns the limit set, or empty when Stripe's is already at or below it (or the policy has
-   * no such limit). Lowering needs no human; a limit not comparable with Stripe's goes through
-   * {@link #updateProviderLimit}'s checkpoint.
+   * so the cap holds on both sides, by the rule {@link SpendPolicy#capToMirror} owns (the engine
+   * applies the same one): the policy's tightest monthly cap for the provider becomes Stripe's
+   * per-provider limit when it is below Stripe's in the same currency (Stripe's default, USD 100.00
+   * a month, when the profile names none). Returns the limit set, or empty when Stripe's already
+   * holds. Lowering needs no human; a cap in another currency or interval is left to a human
+   * through {@link #updateProviderLimit}.
    */
   public Optional<SpendLimit> mirrorSpendPolicy(SpendPolicy policy, String provider, StepContext ctx) {
     Objects.requireNonNull(policy, "policy");
     requireText(provider, "provider", "name the provider, such as \"cloudflare\"");
-    PaymentProfile profile = paymentProfile(ctx::retrying);
-    SpendLimit current = profile.providerLimit(provider).orElse(null);
-    if (current == null) {
-      current = SpendLimit.monthly(STRIPE_DEFAULT_PROVIDER_CAP).forProvider(provider);
-    }
-    SpendLimit tightest = null;
-    for (SpendLimit l : policy.limits()) {
-      boolean boundsProvider = l.interval() == SpendInterval.MONTHLY && l.agent() == null
-          && (l.provider() == null || l.provider().equals(provider))
-          && (l.scope() == SpendLimit.Scope.GLOBAL || l.scope() == SpendLimit.Scope.PER_PROVIDER);
-      if (!boundsProvider) {
-        continue;
-      }
-      if (tightest == null) {
-        tightest = l;
-      } else if (l.amount().sameCurrency(tightest.amount())) {
-        tightest = l.amount().lessThan(tightest.amount()) ? l : tightest;
-      } else if (l.amount().sameCurrency(current.amount())) {
-        tightest = l;
-      }
-    }
-    if (tightest == null) {
-      return Optional.empty();
-    }
-    if (current.interval() == SpendInterval.MONTHLY && current.amount().sameCurrency(tightest.amount())
-        && !current.amount().greaterThan(tightest.amount())) {
-      return Optional.empty();
-    }
-    return updateProviderLimit(provider, SpendLimit.monthly(tightest.amount()).forProvider(provider), ctx);
+    return policy.capToMirror(provider, limits(provider, paymentProfile(ctx::retrying)))
+        .flatMap(change -> updateProviderLimit(provider, change.to(), ctx));
   }
 
   // ---------------------------------------------------------------- resources
@@ -716,9 +691,9 @@ public final class StripeProjects implements Orchestrator {
         "serviceId", "'" + request.serviceId() + "' is not in " + request.provider() + "'s catalog",
         "use one of " + serviceIds(idx)));
     PaymentAuthorization payment = request.payment();
-    if (payment == null && service.pricing().isPaid() && service.pricing().type() != Pricing.Type.COMPONENT) {
-      throw new InvalidRequestException("payment", request.serviceId() + " is paid (" + describe(service) + ") and no"
-          + " payment authorization was given", "authorize the spend with ctx.authorizeSpend(...) and pass it");
+    if (payment == null && service.pricing().requiresPayment()) {
+      throw new InvalidRequestException("payment", request.serviceId() + " is " + service.pricing().describe()
+          + ", and no payment authorization was given", "authorize the spend with ctx.authorizeSpend(...) and pass it");
     }
     if (payment != null) {
       requirePaymentAllowed(request.provider(), payment, ctx);
@@ -779,27 +754,29 @@ public final class StripeProjects implements Orchestrator {
       @Nullable PaymentAuthorization payment, StepContext ctx) {
     Objects.requireNonNull(resource, "resource");
     Objects.requireNonNull(configuration, "configuration");
-    boolean serviceChange = newServiceId != null && !newServiceId.equals(resource.serviceId());
+    // the service to change to, or null when the service stays
+    String next = newServiceId != null && !newServiceId.equals(resource.serviceId()) ? newServiceId : null;
+    boolean serviceChange = next != null;
     if (!serviceChange && configuration.isEmpty()) {
       throw new InvalidRequestException("configuration", "neither a new service nor a configuration was given",
           "pass the service to change to, a configuration, or both");
     }
     Map<String, Object> body = new LinkedHashMap<>();
-    if (serviceChange) {
+    if (next != null) {
       CatalogIndex idx = index(resource.provider(), ctx::retrying);
-      Optional<ServiceOffering> current = idx.catalog().service(resource.serviceId());
-      if (current.isPresent() && !current.get().allowedUpdates().contains(newServiceId)) {
-        throw new InvalidRequestException("newServiceId", resource.serviceId() + " cannot be changed to " + newServiceId,
-            "change it to one of " + current.get().allowedUpdates());
-      }
-      ServiceOffering target = idx.catalog().service(newServiceId).orElseThrow(() -> new InvalidRequestException(
-          "newServiceId", "'" + newServiceId + "' is not in " + resource.provider() + "'s catalog",
+      // without the current service in the catalog no change can be shown to be allowed
+      idx.catalog().service(resource.serviceId()).orElseThrow(() -> new InvalidRequestException("resource",
+          resource.serviceId() + " is no longer in " + resource.provider() + "'s catalog",
+          "check the service id; a service the catalog does not list cannot be changed"))
+          .requireUpdateTo(next);
+      ServiceOffering target = idx.catalog().service(next).orElseThrow(() -> new InvalidRequestException(
+          "newServiceId", "'" + next + "' is not in " + resource.provider() + "'s catalog",
           "use one of " + serviceIds(idx)));
-      if (payment == null && target.pricing().isPaid() && target.pricing().type() != Pricing.Type.COMPONENT) {
-        throw new InvalidRequestException("payment", newServiceId + " is paid (" + describe(target) + ") and no"
+      if (payment == null && target.pricing().requiresPayment()) {
+        throw new InvalidRequestException("payment", next + " is " + target.pricing().describe() + ", and no"
             + " payment authorization was given", "authorize the spend and pass it");
       }
-      body.put("service_ref", idx.ref(newServiceId));
+      body.put("service_ref", idx.ref(next));
     }
     if (payment != null) {
       requirePaymentAllowed(resource.provider(), payment, ctx);
@@ -809,8 +786,8 @@ public final class StripeProjects implements Orchestrator {
     }
     StripeCalls.Answer a = calls.post("update Stripe resource " + resource.id(), RESOURCES + "/" + resource.id(), body,
         ctx.idempotencyKey("stripe.resource.update"), api.provisioningVersion(), ctx::retrying);
-    ResourceRef target = serviceChange ? new ResourceRef(resource.provider(), resource.id(), newServiceId,
-        resource.name()) : resource;
+    ResourceRef target = next != null ? new ResourceRef(resource.provider(), resource.id(), next, resource.name())
+        : resource;
     ctx.audit("stripe.resource.update", "requested", auditDetails(target, payment,
         Map.of("from_service", resource.serviceId())));
     return settle(target, a, ctx);
@@ -919,11 +896,6 @@ public final class StripeProjects implements Orchestrator {
     return d;
   }
 
-  private static String describe(ServiceOffering s) {
-    return s.pricing().description() != null ? s.pricing().description()
-        : s.pricing().amount() != null ? String.valueOf(s.pricing().amount()) : s.pricing().type().name().toLowerCase(Locale.ROOT);
-  }
-
   private static List<String> serviceIds(CatalogIndex idx) {
     List<String> ids = new ArrayList<>();
     for (ServiceOffering s : idx.catalog().services()) {
@@ -1004,15 +976,9 @@ public final class StripeProjects implements Orchestrator {
       return this;
     }
 
-    /** How pending resources and connection requests are polled. */
+    /** How pending resources and connection requests are polled ({@link Polling.Backoff} checks itself). */
     public Builder pollBackoff(Polling.Backoff pollBackoff) {
-      Objects.requireNonNull(pollBackoff, "pollBackoff");
-      if (pollBackoff.initial().isNegative() || pollBackoff.initial().isZero()
-          || pollBackoff.max().compareTo(pollBackoff.initial()) < 0) {
-        throw new InvalidRequestException("pollBackoff", "needs 0 < initial <= max (was " + pollBackoff + ")",
-            "pass new Polling.Backoff(Duration.ofSeconds(1), Duration.ofSeconds(30))");
-      }
-      this.backoff = pollBackoff;
+      this.backoff = Objects.requireNonNull(pollBackoff, "pollBackoff");
       return this;
     }
 

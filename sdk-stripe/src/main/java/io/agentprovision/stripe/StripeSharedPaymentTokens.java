@@ -9,11 +9,9 @@ import io.agentprovision.core.orchestration.PaymentMethodStatus;
 import io.agentprovision.core.payment.PaymentToken;
 import io.agentprovision.core.payment.PaymentTokenRequest;
 import io.agentprovision.core.spi.PaymentTokenProvider;
+import io.agentprovision.core.wire.Digests;
 import io.agentprovision.stripe.internal.StripeCalls;
 import io.agentprovision.stripe.internal.Wire;
-import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -161,12 +159,7 @@ public final class StripeSharedPaymentTokens implements PaymentTokenProvider {
   }
 
   private static String revokeKey(Secret token) {
-    try {
-      byte[] d = MessageDigest.getInstance("SHA-256").digest(token.reveal().getBytes(StandardCharsets.UTF_8));
-      return "agentprovision-spt-revoke-" + HexFormat.of().formatHex(d, 0, 16);
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException("SHA-256 is unavailable", e);
-    }
+    return "agentprovision-spt-revoke-" + HexFormat.of().formatHex(Digests.sha256(token.reveal()), 0, 16);
   }
 
   private static PaymentToken token(Map<String, Object> t, @Nullable Secret known, String seller, Money max,

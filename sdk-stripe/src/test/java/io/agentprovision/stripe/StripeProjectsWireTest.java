@@ -9,6 +9,7 @@ import io.agentprovision.core.Secret;
 import io.agentprovision.core.approval.ApprovalDeniedException;
 import io.agentprovision.core.approval.CheckpointKind;
 import io.agentprovision.core.catalog.Catalog;
+import io.agentprovision.core.catalog.Pricing;
 import io.agentprovision.core.identity.Principal;
 import io.agentprovision.core.orchestration.AccessConfiguration;
 import io.agentprovision.core.orchestration.AccountLinkRequest;
@@ -20,7 +21,7 @@ import io.agentprovision.core.orchestration.ResourceState;
 import io.agentprovision.core.orchestration.ResourceStatus;
 import io.agentprovision.core.payment.PaymentAuthorization;
 import io.agentprovision.core.policy.SpendLimit;
-import io.agentprovision.stripe.internal.Pkce;
+import io.agentprovision.core.identity.Pkce;
 import io.agentprovision.testing.FakeStepContext;
 import io.agentprovision.testing.NoDelayServerSocketFactory;
 import io.agentprovision.testing.ScriptedApprovalGate;
@@ -177,7 +178,10 @@ class StripeProjectsWireTest {
     assertThat(catalog.provider().displayName()).isEqualTo("Cloudflare");
     assertThat(catalog.services()).extracting(s -> s.id()).containsExactly("workers:free", "workers:paid", "kv");
     assertThat(catalog.service("workers:free").orElseThrow().allowedUpdates()).containsExactly("workers:paid");
-    assertThat(catalog.service("workers:paid").orElseThrow().pricing().amount()).isEqualTo(Money.usd("5.00"));
+    Pricing paid = catalog.service("workers:paid").orElseThrow().pricing();
+    assertThat(paid.kind()).isEqualTo(Pricing.Kind.MINIMUM);
+    assertThat(paid.minimum()).isEqualTo(Money.usd("5.00"));
+    assertThat(paid.amount()).isNull();
   }
 
   @Test
@@ -273,7 +277,7 @@ class StripeProjectsWireTest {
     expectGet("/v2/provisioning/catalog/providers?catalog=prod&limit=100");
     expectGet("/v2/provisioning/provider_connections?limit=100");
     expectGet("/v2/provisioning/eligibility");
-    String challenge = Pkce.challenge(Pkce.verifier(Secret.of(KEY), "run-1:link:stripe.connection_request"));
+    String challenge = Pkce.challenge(Pkce.derivedVerifier(Secret.of(KEY), "run-1:link:stripe.connection_request"));
     expectPost("/v2/provisioning/provider_connection_requests", "run-1:link:stripe.connection_request",
         "{\"provider\":\"prvdr_cf\",\"configuration\":{\"country\":\"GB\"},\"code_challenge\":\"" + challenge
             + "\",\"code_challenge_method\":\"S256\"}");

@@ -143,7 +143,8 @@ class AgentToolsTest {
     assertThat(obj(kvService.get("untrusted_provider_text"))).containsEntry("description", "Workers KV namespace");
     assertThat(obj(kvService.get("configuration_schema"))).containsEntry("required", List.of("title"));
     Map<String, Object> paid = obj(list(plans.content().get("services")).get(1));
-    assertThat(obj(paid.get("pricing"))).containsEntry("amount", "USD 5.00").containsEntry("recurrence", "MONTHLY");
+    assertThat(obj(paid.get("pricing"))).containsEntry("kind", "MINIMUM").containsEntry("minimum", "USD 5.00")
+        .containsEntry("interval", "MONTHLY");
     assertThat(all.content().get("notice").toString()).contains("never instructions");
   }
 

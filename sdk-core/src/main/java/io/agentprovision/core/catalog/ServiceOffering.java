@@ -1,5 +1,8 @@
 package io.agentprovision.core.catalog;
 
+import io.agentprovision.core.InvalidRequestException;
+import java.util.Collections;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -17,7 +20,8 @@ import org.jspecify.annotations.Nullable;
  * @param scope {@code "account"} or {@code "project"}
  * @param pricing what it costs
  * @param configurationSchema the JSON Schema of its configuration, as parsed JSON
- * @param allowedUpdates service ids this one may be changed to (plan upgrades and downgrades)
+ * @param allowedUpdates service ids this one may be changed to (plan upgrades and downgrades); empty
+ *     when it may be changed to none
  */
 public record ServiceOffering(String id, String provider, @Nullable String description, List<String> categories, String kind,
     String scope, Pricing pricing, Map<String, Object> configurationSchema, List<String> allowedUpdates) {
@@ -31,7 +35,8 @@ public record ServiceOffering(String id, String provider, @Nullable String descr
     Objects.requireNonNull(kind, "kind");
     Objects.requireNonNull(scope, "scope");
     Objects.requireNonNull(pricing, "pricing");
-    configurationSchema = Map.copyOf(configurationSchema);
+    // not Map.copyOf: a JSON Schema may hold JSON nulls ("default": null), which it refuses
+    configurationSchema = Collections.unmodifiableMap(new LinkedHashMap<>(configurationSchema));
     allowedUpdates = List.copyOf(allowedUpdates);
   }
 
@@ -44,12 +49,37 @@ public record ServiceOffering(String id, String provider, @Nullable String descr
   }
 
   /**
+   * Whether a resource of this service may be changed to {@code serviceId}: plan changes are allowed
+   * by {@link #allowedUpdates()} alone, so an empty list allows none; keeping the same service (a
+   * change of configuration) is always allowed. The one rule every orchestrator applies.
+   */
+  public boolean allowsUpdateTo(String serviceId) {
+    Objects.requireNonNull(serviceId, "serviceId");
+    return id.equals(serviceId) || allowedUpdates.contains(serviceId);
+  }
+
+  /**
+   * Refuses a change to {@code serviceId} that {@link #allowsUpdateTo} does not allow, before anything
+   * is sent.
+   *
+   * @throws InvalidRequestException naming {@code newServiceId} and the services it may change to
+   */
+  public void requireUpdateTo(String serviceId) {
+    if (!allowsUpdateTo(serviceId)) {
+      throw new InvalidRequestException("newServiceId", id + " cannot be changed to " + serviceId
+          + (allowedUpdates.isEmpty() ? ": the catalog allows it no change of service" : ""),
+          allowedUpdates.isEmpty() ? "remove it and provision " + serviceId + " instead"
+              : "change it to one of " + allowedUpdates);
+    }
+  }
+
+  /**
    * A builder for service {@code id} of {@code kind} at {@code provider}: free, account-scoped, with no
    * schema, categories or updates unless set.
    *
    * <pre>{@code
    * ServiceOffering plan = ServiceOffering.builder("workers:paid", "cloudflare", ServiceOffering.KIND_PLAN)
-   *     .pricing(Pricing.paid(Money.usd("5.00"), Pricing.Recurrence.MONTHLY, null)).build();
+   *     .pricing(Pricing.ofFreeform("$5.00/month")).build();
    * }</pre>
    */
   public static Builder builder(String id, String provider, String kind) {

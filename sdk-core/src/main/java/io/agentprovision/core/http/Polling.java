@@ -1,9 +1,11 @@
 package io.agentprovision.core.http;
 
 import io.agentprovision.core.AgentProvisionException;
+import io.agentprovision.core.InvalidRequestException;
 import io.agentprovision.core.orchestration.ResourceState;
 import io.agentprovision.core.orchestration.ResourceStatus;
 import io.agentprovision.core.spi.StepContext;
+import io.github.resilience4j.core.IntervalFunction;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Objects;
@@ -25,27 +27,54 @@ public final class Polling {
   private Polling() {}
 
   /**
-   * Backoff between polls: starts at {@code initial}, doubles, capped at {@code max}.
+   * Backoff between polls: starts at {@code initial}, doubles, capped at {@code max}. The one place
+   * the SDK checks a backoff, so every builder that takes one refuses a bad one the same way;
+   * the waits come from resilience4j's {@link IntervalFunction}, the same schedule the HTTP
+   * retries use.
    *
-   * @param initial the first wait
-   * @param max the longest wait
+   * @param initial the first wait; positive
+   * @param max the longest wait; at least {@code initial}
    */
   public record Backoff(Duration initial, Duration max) {
     /** One second, doubling to thirty. */
     public static final Backoff DEFAULT = new Backoff(Duration.ofSeconds(1), Duration.ofSeconds(30));
 
+    /**
+     * @throws InvalidRequestException naming {@code backoff.initial} or {@code backoff.max} when
+     *     {@code initial} is not positive or {@code max} is shorter
+     */
     public Backoff {
       Objects.requireNonNull(initial, "initial");
       Objects.requireNonNull(max, "max");
+      if (initial.isNegative() || initial.isZero()) {
+        throw new InvalidRequestException("backoff.initial", "must be positive (was " + initial + ")",
+            "pass a first wait such as Duration.ofSeconds(1)");
+      }
+      if (max.compareTo(initial) < 0) {
+        throw new InvalidRequestException("backoff.max", max + " is shorter than the first wait " + initial,
+            "pass a max at least as long, such as new Polling.Backoff(Duration.ofSeconds(1), Duration.ofSeconds(30))");
+      }
     }
 
     /** The wait after poll number {@code n} (1-based). */
     public Duration after(int n) {
-      Duration d = initial;
-      for (int i = 1; i < n && d.compareTo(max) < 0; i++) {
-        d = d.multipliedBy(2);
-      }
-      return d.compareTo(max) > 0 ? max : d;
+      return Duration.ofMillis(intervals(initial, max).apply(attempt(n)));
+    }
+
+    /**
+     * {@code n} within 1 to 64: resilience4j multiplies once per attempt, and by the 64th doubling
+     * every wait is at its cap, so later attempts need not be counted out.
+     */
+    static int attempt(int n) {
+      return Math.max(1, Math.min(n, 64));
+    }
+
+    /**
+     * resilience4j's exponential schedule from {@code initial} doubling to {@code max}, in
+     * milliseconds; {@link io.agentprovision.core.http.ResiliencePolicy} uses it for HTTP retries.
+     */
+    static IntervalFunction intervals(Duration initial, Duration max) {
+      return IntervalFunction.ofExponentialBackoff(initial, 2.0, max);
     }
   }
 

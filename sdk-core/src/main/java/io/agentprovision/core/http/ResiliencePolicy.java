@@ -192,11 +192,7 @@ public final class ResiliencePolicy {
 
   /** The backoff before retry number {@code retry} (1 for the first retry): doubling from the initial, capped. */
   public Duration backoff(int retry) {
-    long ms = initialBackoff.toMillis();
-    for (int i = 1; i < retry && ms < maxBackoff.toMillis(); i++) {
-      ms *= 2;
-    }
-    return Duration.ofMillis(Math.min(ms, maxBackoff.toMillis()));
+    return Duration.ofMillis(Polling.Backoff.intervals(initialBackoff, maxBackoff).apply(Polling.Backoff.attempt(retry)));
   }
 
   @Override

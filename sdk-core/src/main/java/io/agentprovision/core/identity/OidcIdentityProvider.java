@@ -28,7 +28,6 @@ import io.agentprovision.core.internal.Checks;
 import io.agentprovision.core.internal.Untrusted;
 import io.agentprovision.core.internal.identity.JwksCache;
 import io.agentprovision.core.internal.identity.ReplayCache;
-import io.agentprovision.core.internal.protocol.ProtocolWire;
 import io.agentprovision.core.internal.protocol.SecureUrls;
 import io.agentprovision.core.policy.SpendPolicy;
 import io.agentprovision.core.spi.IdentityProvider;
@@ -209,6 +208,15 @@ public final class OidcIdentityProvider implements IdentityProvider {
     return p;
   }
 
+  /**
+   * Yes: a step-up token is checked against the request's nonce (and refused when it lacks it),
+   * for MFA, and for {@code auth_time}; a nonce-bound token is good for one check only.
+   */
+  @Override
+  public boolean supportsStepUp() {
+    return true;
+  }
+
   /** Whether the principal showed a second factor: an MFA {@code amr} value, or an MFA {@code acr}. */
   public boolean isMultiFactor(Principal principal) {
     Objects.requireNonNull(principal, "principal");
@@ -301,7 +309,7 @@ public final class OidcIdentityProvider implements IdentityProvider {
         throw fetchFailed; // already typed, with the status and any Retry-After of the fetch
       }
       throw new ProviderException(PROVIDER_NAME, 0, "jwks_unavailable", null, "the keys of " + issuer
-          + " could not be read: " + Untrusted.quote(ProtocolWire.scrub(e.getMessage()), 300), true, e);
+          + " could not be read: " + Untrusted.quote(Secret.scrub(e.getMessage()), 300), true, e);
     } catch (BadJOSEException e) {
       String m = String.valueOf(e.getMessage()).toLowerCase(Locale.ROOT);
       if (m.contains("no matching key") || m.contains("another algorithm expected")) {
@@ -510,18 +518,20 @@ public final class OidcIdentityProvider implements IdentityProvider {
     }
     HttpUrl discovery = Objects.requireNonNull(HttpUrl.parse(issuer)).newBuilder()
         .addPathSegments(".well-known/openid-configuration").build();
-    Map<String, Object> doc;
+    String named;
+    String jwks;
     try {
-      doc = Json.parseObject(get(discovery, "discovery document"));
+      Map<String, Object> doc = Json.parseObject(get(discovery, "discovery document"));
+      named = Json.string(doc, "issuer");
+      jwks = Json.string(doc, "jwks_uri");
     } catch (IllegalArgumentException e) {
       throw new ProviderException(PROVIDER_NAME, 200, "malformed_discovery", null, "the discovery document of "
-          + issuer + " is not a JSON object", false);
+          + issuer + " is not a JSON object with string members issuer and jwks_uri", false);
     }
-    if (!issuer.equals(Json.string(doc, "issuer"))) {
+    if (!issuer.equals(named)) {
       throw new ProviderException(PROVIDER_NAME, 200, "issuer_mismatch", null, "the discovery document names issuer "
-          + Untrusted.quote(Json.string(doc, "issuer")) + ", not " + issuer, false);
+          + Untrusted.quote(named) + ", not " + issuer, false);
     }
-    String jwks = Json.string(doc, "jwks_uri");
     if (jwks == null) {
       throw new ProviderException(PROVIDER_NAME, 200, "malformed_discovery", null, "the discovery document of "
           + issuer + " has no jwks_uri", false);

@@ -1,6 +1,7 @@
 package io.agentprovision.core.protocol;
 
 import io.agentprovision.core.InvalidRequestException;
+import io.agentprovision.core.MalformedResponseException;
 import io.agentprovision.core.ProviderException;
 import io.agentprovision.core.Secret;
 import io.agentprovision.core.Sleeper;
@@ -9,9 +10,12 @@ import io.agentprovision.core.http.HttpStack;
 import io.agentprovision.core.http.ResiliencePolicy;
 import io.agentprovision.core.http.RetryAfter;
 import io.agentprovision.core.http.RetryObserver;
+import io.agentprovision.core.identity.Pkce;
 import io.agentprovision.core.internal.protocol.ProtocolWire;
 import io.agentprovision.core.internal.protocol.SecureUrls;
+import io.agentprovision.core.internal.wire.WireFormatException;
 import io.agentprovision.core.orchestration.DeepLink;
+import io.agentprovision.core.orchestration.ResourceStatus;
 import io.agentprovision.core.spi.ProvisioningProvider;
 import io.agentprovision.core.wire.Json;
 import java.io.IOException;
@@ -24,6 +28,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
+import java.util.function.Function;
 import okhttp3.FormBody;
 import okhttp3.HttpUrl;
 import okhttp3.Interceptor;
@@ -64,6 +70,12 @@ public final class ProtocolClient implements ProvisioningProvider {
   public static final String API_VERSION_HEADER = "API-Version";
   /** The {@code payment_credentials.type} for Stripe Shared Payment Tokens. */
   public static final String PAYMENT_CREDENTIALS_TYPE = "stripe_payment_token";
+  /**
+   * Error codes with which a provider refuses the {@code update_service} form of an answer to
+   * {@code needs_information} (seen: {@code invalid_state}; the others by their names).
+   */
+  public static final Set<String> REFUSED_FORM_CODES = Set.of("invalid_state", "unsupported_operation",
+      "not_supported", "method_not_allowed");
 
   private static final MediaType JSON = MediaType.get("application/json; charset=utf-8");
 
@@ -126,15 +138,8 @@ public final class ProtocolClient implements ProvisioningProvider {
 
   @Override
   public ProviderHealth health() {
-    Map<String, Object> m = send(get(url("provisioning/health"), null));
-    List<String> versions = new ArrayList<>();
-    for (Object v : Json.list(m, "supported_versions")) {
-      if (v != null) {
-        versions.add(String.valueOf(v));
-      }
-    }
-    String status = Json.string(m, "status");
-    return new ProviderHealth(status == null ? "unknown" : status, versions);
+    Answer a = send(get(url("provisioning/health"), null));
+    return read(a, ProtocolWire::health);
   }
 
   @Override
@@ -143,16 +148,8 @@ public final class ProtocolClient implements ProvisioningProvider {
     if (cursor != null) {
       u.addQueryParameter("cursor", cursor);
     }
-    Map<String, Object> m = send(get(u.build(), null));
-    List<ServiceOffering> out = new ArrayList<>();
-    for (Object o : Json.list(m, "data")) {
-      if (o instanceof Map<?, ?>) {
-        @SuppressWarnings("unchecked")
-        Map<String, Object> s = (Map<String, Object>) o;
-        out.add(parse(() -> ProtocolWire.service(s, shared.provider)));
-      }
-    }
-    return new ServicePage(out, Json.string(m, "next_cursor"));
+    Answer a = send(get(u.build(), null));
+    return read(a, m -> ProtocolWire.services(m, shared.provider));
   }
 
   @Override
@@ -174,10 +171,10 @@ public final class ProtocolClient implements ProvisioningProvider {
     if (r.codeChallenge() != null) {
       // Not in the published field list (M): a provider that ignores it issues codes without PKCE.
       body.put("code_challenge", r.codeChallenge());
-      body.put("code_challenge_method", "S256");
+      body.put("code_challenge_method", Pkce.METHOD);
     }
-    Map<String, Object> m = send(post(url("provisioning/account_requests"), body, null, null));
-    return parse(() -> ProtocolWire.accountResponse(m, shared.clock));
+    Answer a = send(post(url("provisioning/account_requests"), body, null, null));
+    return read(a, m -> ProtocolWire.accountResponse(m, shared.clock));
   }
 
   @Override
@@ -201,8 +198,8 @@ public final class ProtocolClient implements ProvisioningProvider {
 
   private ProviderTokens token(FormBody form) {
     Request req = new Request.Builder().url(url("oauth/token")).post(form).build();
-    Map<String, Object> m = send(req);
-    return parse(() -> ProtocolWire.tokens(m, shared.clock));
+    Answer a = send(req);
+    return read(a, m -> ProtocolWire.tokens(m, shared.clock));
   }
 
   @Override
@@ -217,14 +214,12 @@ public final class ProtocolClient implements ProvisioningProvider {
     body.put("project_id", r.projectId());
     body.put("orchestrator_resource_id", r.orchestratorResourceId());
     body.put("environment", r.environment());
-    Map<String, Object> m = send(post(url("provisioning/resources"), body, accessToken, key(idempotencyKey)));
-    return parse(() -> ProtocolWire.resource(m, null));
+    return resource(send(post(url("provisioning/resources"), body, accessToken, key(idempotencyKey))), null);
   }
 
   @Override
   public ProviderResource getResource(Secret accessToken, String resourceId) {
-    Map<String, Object> m = send(get(resourceUrl(resourceId, null), accessToken));
-    return parse(() -> ProtocolWire.resource(m, resourceId));
+    return resource(send(get(resourceUrl(resourceId, null), accessToken)), resourceId);
   }
 
   @Override
@@ -255,22 +250,67 @@ public final class ProtocolClient implements ProvisioningProvider {
   @Override
   public DeepLink deepLink(Secret accessToken, String purpose) {
     Objects.requireNonNull(purpose, "purpose");
-    Map<String, Object> m = send(post(url("provisioning/deep_links"), Map.of("purpose", purpose), accessToken, null));
-    return parse(() -> {
-      String u = Json.string(m, "url");
-      if (u == null) {
-        throw new IllegalArgumentException("a deep link without a url");
+    Answer a = send(post(url("provisioning/deep_links"), Map.of("purpose", purpose), accessToken, null));
+    return read(a, m -> ProtocolWire.deepLink(m, purpose));
+  }
+
+  /**
+   * Answers a resource's {@code needs_information} in the form given: {@link InformationAnswer.ByUpdate}
+   * as {@code update_service}, {@link InformationAnswer.ByNewRequest} as a new create. A provider that
+   * does not take the update form (it answers {@code invalid_state}, {@code unsupported_operation} or
+   * {@code not_supported}, or the route is missing: 404, 405, 501) is reported as an
+   * {@link InformationAnswerRefusedException}, after which the other form may be tried.
+   */
+  @Override
+  public ProviderResource answerInformation(Secret accessToken, InformationAnswer answer, String idempotencyKey) {
+    Objects.requireNonNull(answer, "answer");
+    if (answer instanceof InformationAnswer.ByNewRequest n) {
+      return createResource(accessToken, n.request(), idempotencyKey);
+    }
+    InformationAnswer.ByUpdate u = (InformationAnswer.ByUpdate) answer;
+    ProviderResource r;
+    try {
+      r = updateService(accessToken, u.resourceId(), new ProviderResourceUpdate(null, u.configuration(),
+          u.paymentToken()), idempotencyKey);
+    } catch (InformationAnswerRefusedException e) {
+      throw e;
+    } catch (ProviderException e) {
+      if (refusesUpdateForm(e.status(), e.code())) {
+        throw new InformationAnswerRefusedException(shared.provider, e.status(), e.code(), e.requestId(),
+            "update_service", String.valueOf(e.getMessage()));
       }
-      Instant exp = m.get("expires_at") instanceof Number n ? Instant.ofEpochSecond(n.longValue()) : null;
-      String p = Json.string(m, "purpose");
-      return new DeepLink(p == null ? purpose : p, URI.create(u), exp);
-    });
+      throw e;
+    }
+    if (r.status() == ResourceStatus.ERRORED && refusesUpdateForm(200, r.errorCode())) {
+      throw new InformationAnswerRefusedException(shared.provider, 200, r.errorCode(), null, "update_service",
+          r.errorMessage() == null ? "no reason given" : r.errorMessage());
+    }
+    return r;
+  }
+
+  private static boolean refusesUpdateForm(int status, @Nullable String code) {
+    return status == 404 || status == 405 || status == 501
+        || (code != null && REFUSED_FORM_CODES.contains(code));
   }
 
   private ProviderResource resourceAction(Secret accessToken, String resourceId, String action, Map<String, Object> body,
       String idempotencyKey) {
-    Map<String, Object> m = send(post(resourceUrl(resourceId, action), body, accessToken, key(idempotencyKey)));
-    return parse(() -> ProtocolWire.resource(m, resourceId));
+    return resource(send(post(resourceUrl(resourceId, action), body, accessToken, key(idempotencyKey))), resourceId);
+  }
+
+  /**
+   * A resource answer. An {@code error} that names no resource is about the request, not a resource
+   * (such as {@code requires_payment_credentials} or {@code invalid_configuration}, with HTTP 200 as
+   * some providers send it): a {@link ProviderException} with the provider's code and message.
+   */
+  private ProviderResource resource(Answer a, @Nullable String resourceId) {
+    ProtocolWire.ResourceAnswer r = read(a, m -> ProtocolWire.resource(m, resourceId));
+    if (r.id() == null && r.status() == ResourceStatus.ERRORED) {
+      throw new ProviderException(shared.provider, a.status(), r.errorCode() == null ? "error" : r.errorCode(),
+          a.requestId(), a.what() + " was refused: " + (r.errorMessage() == null ? "no reason given"
+              : r.errorMessage()), false);
+    }
+    return r.toResource();
   }
 
   private static Map<String, Object> paymentCredentials(Secret token) {
@@ -324,12 +364,16 @@ public final class ProtocolClient implements ProvisioningProvider {
     return b.build();
   }
 
-  private Map<String, Object> send(Request request) {
+  /** What came back for a call: its status, request id and JSON object. */
+  private record Answer(String what, int status, @Nullable String requestId, Map<String, Object> body) {}
+
+  private Answer send(Request request) {
     Request.Builder tagged = request.newBuilder().tag(Sleeper.class, shared.sleeper).tag(Clock.class, shared.clock);
     if (observer != null) {
       tagged.tag(RetryObserver.class, observer);
     }
     Request r = tagged.build();
+    String what = r.method() + " " + r.url().encodedPath();
     String text;
     int code;
     String requestId;
@@ -346,27 +390,42 @@ public final class ProtocolClient implements ProvisioningProvider {
     } catch (ProviderException e) {
       throw e;
     } catch (IOException e) {
-      throw new ProviderException(shared.provider, 0, "network_error", null, r.method() + " " + r.url().encodedPath()
-          + " failed: " + ProtocolWire.scrub(e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage()),
-          true, e);
+      throw new ProviderException(shared.provider, 0, "network_error", null, what + " failed: "
+          + Secret.scrub(e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage()), true, e);
     }
     if (code < 200 || code >= 300) {
-      throw ProtocolWire.httpError(shared.provider, code, requestId, text, retryAfter);
+      throw httpError(code, requestId, text, retryAfter);
     }
     try {
-      return text.isBlank() ? Map.of() : Json.parseObject(text);
+      return new Answer(what, code, requestId, text.isBlank() ? Map.of() : Json.parseObject(text));
     } catch (IllegalArgumentException e) {
-      throw new ProviderException(shared.provider, code, "malformed_response", requestId, r.method() + " "
-          + r.url().encodedPath() + " answered with a body that is not a JSON object", false);
+      throw new MalformedResponseException(shared.provider, code, requestId, what, "$", "is not a JSON object");
     }
   }
 
-  private <T> T parse(java.util.function.Supplier<T> reader) {
+  /** The exception for an HTTP error answer, with the provider's code, message and request id. */
+  private ProviderException httpError(int status, @Nullable String requestId, String body,
+      @Nullable Duration retryAfter) {
+    String code = null;
+    String message = null;
     try {
-      return reader.get();
-    } catch (IllegalArgumentException e) {
-      throw new ProviderException(shared.provider, 200, "malformed_response", null,
-          "the answer could not be read: " + ProtocolWire.scrub(e.getMessage()), false);
+      ProtocolWire.ErrorJson e = ProtocolWire.error(Json.parseObject(body));
+      code = e.code();
+      message = e.message();
+    } catch (IllegalArgumentException notJson) {
+      message = body.isBlank() ? null : body;
+    }
+    return new ProviderException(shared.provider, status, code, requestId,
+        message == null || message.isBlank() ? "request failed" : Secret.scrub(message),
+        ProviderException.retryableStatus(status) && status != 409, null, retryAfter);
+  }
+
+  /** Reads an answer with {@code reader}; a shape it cannot read is a {@link MalformedResponseException} naming the member. */
+  private <T> T read(Answer a, Function<Map<String, Object>, T> reader) {
+    try {
+      return reader.apply(a.body());
+    } catch (WireFormatException e) {
+      throw new MalformedResponseException(shared.provider, a.status(), a.requestId(), a.what(), e.path(), e.problem());
     }
   }
 

@@ -8,6 +8,8 @@ import io.agentprovision.core.orchestration.DeepLink;
 import io.agentprovision.core.orchestration.ResourceStatus;
 import io.agentprovision.core.protocol.AccountRequest;
 import io.agentprovision.core.protocol.AccountResponse;
+import io.agentprovision.core.protocol.InformationAnswer;
+import io.agentprovision.core.protocol.InformationAnswerRefusedException;
 import io.agentprovision.core.protocol.ProviderHealth;
 import io.agentprovision.core.protocol.ProviderResource;
 import io.agentprovision.core.protocol.ProviderResourceRequest;
@@ -30,8 +32,12 @@ import org.jspecify.annotations.Nullable;
  * <ul>
  *   <li>Thread-safe.</li>
  *   <li>An HTTP error from the provider is a {@link ProviderException} with the provider's status,
- *       error code and request id; a resource the provider reports in state {@code error} is
- *       returned, not thrown, as a {@link ProviderResource} with {@link ResourceStatus#ERRORED}.</li>
+ *       error code and request id; so is an {@code error} answer that names no resource (an error
+ *       about the request, with any HTTP status). A resource the provider reports in state
+ *       {@code error} is returned, not thrown, as a {@link ProviderResource} with
+ *       {@link ResourceStatus#ERRORED}.</li>
+ *   <li>An answer missing a member the SDK needs, or with a member of the wrong JSON type, is a
+ *       {@link io.agentprovision.core.MalformedResponseException} naming the member.</li>
  *   <li>Calls that change something take an idempotency key, sent as {@code Idempotency-Key}, so
  *       that repeating them (a retry, a resumed run) does not repeat their effect.</li>
  *   <li>Unknown fields and unknown enum values in responses are tolerated.</li>
@@ -123,6 +129,22 @@ public interface ProvisioningProvider {
 
   /** {@code POST /provisioning/deep_links}. */
   DeepLink deepLink(Secret accessToken, String purpose);
+
+  /**
+   * Answers a resource's {@code needs_information} in the form given (see {@link InformationAnswer}):
+   * as {@code update_service} on the resource, or as a new {@code POST /provisioning/resources} with
+   * everything chosen so far and the same payment credentials. The default sends each form with
+   * {@link #updateService} or {@link #createResource}; an implementation that can tell a refusal of
+   * the update form from other failures throws {@link InformationAnswerRefusedException} for it.
+   */
+  default ProviderResource answerInformation(Secret accessToken, InformationAnswer answer, String idempotencyKey) {
+    if (answer instanceof InformationAnswer.ByNewRequest n) {
+      return createResource(accessToken, n.request(), idempotencyKey);
+    }
+    InformationAnswer.ByUpdate u = (InformationAnswer.ByUpdate) answer;
+    return updateService(accessToken, u.resourceId(), new ProviderResourceUpdate(null, u.configuration(),
+        u.paymentToken()), idempotencyKey);
+  }
 
   /**
    * A view of this provider that reports every retry to {@code observer} (pass {@code ctx::retrying}

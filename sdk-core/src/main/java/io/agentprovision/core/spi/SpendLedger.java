@@ -1,6 +1,7 @@
 package io.agentprovision.core.spi;
 
 import io.agentprovision.core.AgentId;
+import io.agentprovision.core.RunId;
 import io.agentprovision.core.internal.spend.InMemorySpendLedger;
 import io.agentprovision.core.policy.LimitUsage;
 import io.agentprovision.core.policy.Reservation;
@@ -36,7 +37,11 @@ public interface SpendLedger {
 
   /**
    * Reserves {@code request.amount()} if, for every limit in the request, the bucket's use in its
-   * window plus the amount stays within the limit; otherwise reserves nothing. A request whose id
+   * window plus the amount stays within the limit; otherwise reserves nothing. Which reservations a
+   * limit's bucket and window count, and the admission rule, are
+   * {@code io.agentprovision.core.internal.spend.LimitMath}'s, shared by every ledger; the window is
+   * the one containing {@code request.at()}, and the reservation counts there (and only there) for
+   * its whole life, even when committed after that window has closed. A request whose id
    * is already reserved, committed or released returns that reservation unchanged.
    *
    * @throws io.agentprovision.core.policy.PolicyViolationException naming the first limit that refuses
@@ -62,6 +67,24 @@ public interface SpendLedger {
 
   /** Reservations, optionally filtered by agent and provider, created in {@code [from, to)}, oldest first. */
   List<Reservation> reservations(@Nullable AgentId agent, @Nullable String provider, Instant from, Instant to);
+
+  /**
+   * The reservations made for {@code run}, oldest first (as {@link #reservations(AgentId, String,
+   * Instant, Instant)} orders them): what a run spent, read without going through the ledger's
+   * history. The default filters every reservation the ledger
+   * holds, so its cost grows with the ledger; a store should index reservations by run instead (the
+   * in-memory ledger does).
+   */
+  default List<Reservation> reservations(RunId run) {
+    java.util.Objects.requireNonNull(run, "run");
+    List<Reservation> out = new java.util.ArrayList<>();
+    for (Reservation r : reservations(null, null, Instant.MIN, Instant.MAX)) {
+      if (run.equals(r.run())) {
+        out.add(r);
+      }
+    }
+    return out;
+  }
 
   /**
    * Marks an alert as fired; returns true only for the first call with this key, across every host

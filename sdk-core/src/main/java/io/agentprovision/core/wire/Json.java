@@ -179,10 +179,18 @@ public final class Json {
     return o;
   }
 
-  /** {@code map.get(key)} as a string, or null. */
+  /**
+   * {@code map.get(key)} as a string: null when the member is absent or JSON {@code null}.
+   *
+   * @throws JsonTypeException when the member holds anything else (a number, a boolean, an object):
+   *     text is never made up from another type, so a wrong shape is seen where it arrives
+   */
   public static @Nullable String string(Map<String, ?> map, String key) {
     Object v = map.get(key);
-    return v == null ? null : v instanceof String s ? s : String.valueOf(v);
+    if (v == null || v instanceof String) {
+      return (String) v;
+    }
+    throw new JsonTypeException(key, "string", JsonTypeException.typeOf(v));
   }
 
   /** {@code map.get(key)} as a map, or an empty map. */

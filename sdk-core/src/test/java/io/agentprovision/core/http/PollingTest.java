@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.agentprovision.core.AgentId;
 import io.agentprovision.core.AgentProvisionException;
+import io.agentprovision.core.InvalidRequestException;
 import io.agentprovision.core.ManualTime;
 import io.agentprovision.core.RunId;
 import io.agentprovision.core.Sleeper;
@@ -177,6 +178,14 @@ class PollingTest {
     assertThat(b.after(2)).isEqualTo(Duration.ofMillis(500));
     assertThat(b.after(3)).isEqualTo(Duration.ofSeconds(1));
     assertThat(b.after(50)).isEqualTo(Duration.ofSeconds(1));
-    assertThat(new Polling.Backoff(Duration.ofSeconds(5), Duration.ofSeconds(2)).after(1)).isEqualTo(Duration.ofSeconds(2));
+    assertThat(b.after(Integer.MAX_VALUE)).isEqualTo(Duration.ofSeconds(1));
+  }
+
+  @Test
+  void backoff_whenInitialNotPositiveOrMaxShorter_isRefusedNamingTheField() {
+    assertThatThrownBy(() -> new Polling.Backoff(Duration.ZERO, Duration.ofSeconds(2)))
+        .isInstanceOfSatisfying(InvalidRequestException.class, e -> assertThat(e.field()).isEqualTo("backoff.initial"));
+    assertThatThrownBy(() -> new Polling.Backoff(Duration.ofSeconds(5), Duration.ofSeconds(2)))
+        .isInstanceOfSatisfying(InvalidRequestException.class, e -> assertThat(e.field()).isEqualTo("backoff.max"));
   }
 }

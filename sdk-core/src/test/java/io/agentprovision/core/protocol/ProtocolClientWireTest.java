@@ -113,12 +113,12 @@ class ProtocolClientWireTest {
     ServiceOffering paid = all.get(0);
     assertThat(paid.pricing().type()).isEqualTo(Pricing.Type.PAID);
     assertThat(paid.pricing().amount()).isEqualTo(Money.usd("5.00"));
-    assertThat(paid.pricing().recurrence()).isEqualTo(Pricing.Recurrence.MONTHLY);
+    assertThat(paid.pricing().interval()).isEqualTo(Pricing.Interval.MONTHLY);
     assertThat(paid.allowedUpdates()).containsExactly("workers:free");
     assertThat(all.get(1).kind()).isEqualTo("teleporter");
     assertThat(all.get(1).pricing().type()).isEqualTo(Pricing.Type.UNKNOWN);
     assertThat(all.get(2).pricing().type()).isEqualTo(Pricing.Type.COMPONENT);
-    assertThat(all.get(2).pricing().recurrence()).isEqualTo(Pricing.Recurrence.ONE_TIME);
+    assertThat(all.get(2).pricing().interval()).isEqualTo(Pricing.Interval.ONE_TIME);
     assertThat(server.takeRequest().getUrl().queryParameter("cursor")).isNull();
     assertThat(server.takeRequest().getUrl().queryParameter("cursor")).isEqualTo("c2");
   }

@@ -2,9 +2,7 @@ package io.agentprovision.stripe.internal;
 
 import io.agentprovision.core.ProviderException;
 import io.agentprovision.core.http.RetryObserver;
-import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
+import io.agentprovision.core.wire.Digests;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -74,11 +72,6 @@ public final class ProjectDirectory {
 
   /** The idempotency key for creating the project {@code name} in {@code catalog}. */
   public static String idempotencyKey(String catalog, String name) {
-    try {
-      byte[] d = MessageDigest.getInstance("SHA-256").digest((catalog + "\n" + name).getBytes(StandardCharsets.UTF_8));
-      return "agentprovision-project-" + HexFormat.of().formatHex(d, 0, 16);
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException("SHA-256 is unavailable", e);
-    }
+    return "agentprovision-project-" + HexFormat.of().formatHex(Digests.sha256(catalog + "\n" + name), 0, 16);
   }
 }

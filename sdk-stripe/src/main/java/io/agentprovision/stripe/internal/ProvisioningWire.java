@@ -3,6 +3,7 @@ package io.agentprovision.stripe.internal;
 import io.agentprovision.core.InvalidRequestException;
 import io.agentprovision.core.Money;
 import io.agentprovision.core.Secret;
+import io.agentprovision.core.catalog.Pricing;
 import io.agentprovision.core.catalog.ProviderInfo;
 import io.agentprovision.core.catalog.ServiceOffering;
 import io.agentprovision.core.orchestration.AccessConfiguration;
@@ -63,7 +64,7 @@ public final class ProvisioningWire {
     String kind = Wire.string(s, "kind");
     String scope = Wire.string(s, "scope");
     return new ServiceOffering(id, providerName, Wire.string(s, "description"), Wire.strings(s, "categories"),
-        kind == null ? "unknown" : kind, scope == null ? "unknown" : scope, PricingParser.parse(s.get("pricing")),
+        kind == null ? "unknown" : kind, scope == null ? "unknown" : scope, Pricing.fromWire(s.get("pricing")),
         Wire.withoutNulls(Wire.object(s, "configuration_schema")), allowed);
   }
 
@@ -143,8 +144,8 @@ public final class ProvisioningWire {
       }
     }
     return new ResourceState(resourceRef, status, info, errorCode,
-        errorMessage == null ? null : StripeErrors.redact(errorMessage),
-        userMessage == null ? null : StripeErrors.redact(userMessage), null, attributes);
+        errorMessage == null ? null : Secret.scrub(errorMessage),
+        userMessage == null ? null : Secret.scrub(userMessage), null, attributes);
   }
 
   /**

@@ -6,11 +6,11 @@ import com.stripe.exception.StripeException;
 import com.stripe.model.StripeError;
 import com.stripe.net.StripeResponse;
 import io.agentprovision.core.ProviderException;
+import io.agentprovision.core.Secret;
 import io.agentprovision.core.http.RetryAfter;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Locale;
-import java.util.regex.Pattern;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -23,10 +23,6 @@ public final class StripeErrors {
   /** The provider name on every exception. */
   public static final String PROVIDER = "stripe";
 
-  private static final Pattern CREDENTIAL = Pattern.compile(
-      "\\b(?:sk|rk|pk|whsec|spt|ek|seti_[A-Za-z0-9]+_secret|pi_[A-Za-z0-9]+_secret)_[A-Za-z0-9_]{4,}"
-          + "|(?i:bearer)\\s+[A-Za-z0-9._~+/=-]{8,}");
-
   private StripeErrors() {}
 
   /** The SDK exception for a failed Stripe call; {@code operation} says what was attempted. */
@@ -34,7 +30,7 @@ public final class StripeErrors {
     if (e instanceof ApiConnectionException) {
       Throwable cause = e.getCause();
       String what = cause == null ? "no answer" : cause.getClass().getSimpleName()
-          + (cause.getMessage() == null ? "" : ": " + redact(cause.getMessage()));
+          + (cause.getMessage() == null ? "" : ": " + Secret.scrub(cause.getMessage()));
       return new ProviderException(PROVIDER, 0, "connection_failed", null,
           operation + " failed: Stripe could not be reached or did not answer (" + what + ")", true, cause);
     }
@@ -46,7 +42,7 @@ public final class StripeErrors {
     if (message == null || message.isBlank()) {
       message = defaultMessage(status);
     }
-    StringBuilder text = new StringBuilder(operation).append(" failed: ").append(redact(message));
+    StringBuilder text = new StringBuilder(operation).append(" failed: ").append(Secret.scrub(message));
     String hint = hint(status);
     if (hint != null) {
       text.append(" (").append(hint).append(')');
@@ -66,11 +62,6 @@ public final class StripeErrors {
       retryable = ProviderException.retryableStatus(status);
     }
     return new ProviderException(PROVIDER, status, code, e.getRequestId(), text.toString(), retryable, null, retryAfter);
-  }
-
-  /** {@code text} with anything that looks like a Stripe key, token or bearer credential replaced. */
-  public static String redact(String text) {
-    return CREDENTIAL.matcher(text).replaceAll("[redacted]");
   }
 
   private static @Nullable String header(@Nullable StripeError error, String name) {

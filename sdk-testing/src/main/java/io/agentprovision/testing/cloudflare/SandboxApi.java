@@ -17,13 +17,13 @@ import io.agentprovision.testing.cloudflare.SandboxPermissions.OnAllZones;
 import io.agentprovision.testing.cloudflare.SandboxPermissions.OnUser;
 import io.agentprovision.testing.cloudflare.SandboxPermissions.OnZone;
 import io.agentprovision.testing.cloudflare.SandboxPermissions.Target;
+import io.agentprovision.core.wire.Digests;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.LocalDate;
@@ -809,17 +809,13 @@ final class SandboxApi implements HttpHandler {
   }
 
   private static String etag(String metadata, Map<String, SandboxModel.Module> parts) {
-    try {
-      MessageDigest d = MessageDigest.getInstance("SHA-256");
-      d.update(metadata.getBytes(StandardCharsets.UTF_8));
-      for (SandboxModel.Module mod : parts.values()) {
-        d.update(mod.name().getBytes(StandardCharsets.UTF_8));
-        d.update(mod.content());
-      }
-      return HexFormat.of().formatHex(d.digest());
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException(e);
+    MessageDigest d = Digests.newSha256();
+    d.update(metadata.getBytes(StandardCharsets.UTF_8));
+    for (SandboxModel.Module mod : parts.values()) {
+      d.update(mod.name().getBytes(StandardCharsets.UTF_8));
+      d.update(mod.content());
     }
+    return HexFormat.of().formatHex(d.digest());
   }
 
   private Reply domains(Req r, Token caller, Account a, List<String> rest) {

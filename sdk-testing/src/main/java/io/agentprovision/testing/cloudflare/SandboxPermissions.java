@@ -1,10 +1,7 @@
 package io.agentprovision.testing.cloudflare;
 
-import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
+import io.agentprovision.core.wire.Digests;
 import java.util.ArrayList;
-import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -85,12 +82,7 @@ final class SandboxPermissions {
 
   /** 32 hex digits derived from the name, so ids look real and never change between runs. */
   private static String idFor(String name) {
-    try {
-      byte[] d = MessageDigest.getInstance("SHA-256").digest(("cf-permission-group:" + name).getBytes(StandardCharsets.UTF_8));
-      return HexFormat.of().formatHex(d).substring(0, 32);
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException(e);
-    }
+    return Digests.sha256Hex("cf-permission-group:" + name).substring(0, 32);
   }
 
   static List<Group> all() {

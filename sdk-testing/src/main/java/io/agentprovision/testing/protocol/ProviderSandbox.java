@@ -4,20 +4,18 @@ import io.agentprovision.core.Money;
 import io.agentprovision.core.Secret;
 import io.agentprovision.core.protocol.ProtocolSignature;
 import io.agentprovision.core.wire.Json;
+import io.agentprovision.core.identity.Pkce;
 import java.io.Closeable;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.URI;
 import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.security.SecureRandom;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Base64;
 import java.util.HashMap;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
@@ -560,8 +558,7 @@ public final class ProviderSandbox implements Closeable {
         if (verifier == null) {
           throw new ApiError(400, "invalid_grant", "code_verifier is required for this code");
         }
-        if (!MessageDigest.isEqual(s256(verifier).getBytes(StandardCharsets.US_ASCII),
-            c.challenge.getBytes(StandardCharsets.US_ASCII))) {
+        if (!Pkce.matches(verifier, c.challenge)) {
           throw new ApiError(400, "invalid_grant", "PKCE verification failed");
         }
       }
@@ -892,15 +889,6 @@ public final class ProviderSandbox implements Closeable {
     byte[] b = new byte[bytes];
     random.nextBytes(b);
     return HexFormat.of().formatHex(b);
-  }
-
-  private static String s256(String verifier) {
-    try {
-      byte[] d = MessageDigest.getInstance("SHA-256").digest(verifier.getBytes(StandardCharsets.US_ASCII));
-      return Base64.getUrlEncoder().withoutPadding().encodeToString(d);
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException(e);
-    }
   }
 
   private record AccessToken(String accountId, Instant expiresAt) {}

@@ -21,10 +21,8 @@ import io.agentprovision.testing.provider2.IndependentProviderSimulator;
 import io.agentprovision.testing.provider2.Variant;
 import io.agentprovision.testing.stripe.ProviderLink;
 import io.agentprovision.testing.stripe.StripeSandbox;
+import io.agentprovision.core.wire.Digests;
 import java.net.URI;
-import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.security.SecureRandom;
 import java.time.Clock;
 import java.time.Duration;
@@ -380,13 +378,7 @@ public final class LocalSandbox implements AutoCloseable {
   }
 
   private static String subject(String email) {
-    try {
-      byte[] d = MessageDigest.getInstance("SHA-256").digest(email.trim().toLowerCase(Locale.ROOT)
-          .getBytes(StandardCharsets.UTF_8));
-      return "user-" + HexFormat.of().formatHex(d, 0, 8);
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException("SHA-256 is unavailable", e);
-    }
+    return "user-" + HexFormat.of().formatHex(Digests.sha256(email.trim().toLowerCase(Locale.ROOT)), 0, 8);
   }
 
   private static String randomHex() {

@@ -1,5 +1,6 @@
 package io.agentprovision.testing.sandbox;
 
+import io.agentprovision.core.Money;
 import io.agentprovision.core.ProviderException;
 import io.agentprovision.core.Secret;
 import io.agentprovision.core.catalog.Pricing;
@@ -14,7 +15,6 @@ import io.agentprovision.testing.stripe.ProviderLink;
 import java.net.URI;
 import java.time.Clock;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -93,14 +93,18 @@ final class ProtocolProviderLink implements ProviderLink {
 
   private static Map<String, Object> pricing(Pricing p) {
     Map<String, Object> m = new LinkedHashMap<>();
-    String type = p.type().name().toLowerCase(Locale.ROOT);
+    String type = p.type() == Pricing.Type.UNKNOWN && p.typeName() != null ? p.typeName()
+        : p.type().name().toLowerCase(Locale.ROOT);
     m.put("type", type);
     Map<String, Object> detail = new LinkedHashMap<>();
-    if (p.amount() != null) {
-      detail.put("amount", p.amount().minorUnits());
-      detail.put("currency", p.amount().currencyCode().toLowerCase(Locale.ROOT));
+    Money exact = p.kind() == Pricing.Kind.KNOWN ? p.amount() : null;
+    Money floor = p.kind() == Pricing.Kind.MINIMUM ? p.minimum() : null;
+    Money shown = exact != null ? exact : floor;
+    if (shown != null) {
+      detail.put(exact != null ? "amount" : "minimum_amount", shown.minorUnits());
+      detail.put("currency", shown.currencyCode().toLowerCase(Locale.ROOT));
     }
-    switch (p.recurrence()) {
+    switch (p.interval()) {
       case MONTHLY:
         detail.put("interval", "month");
         break;
@@ -186,11 +190,9 @@ final class ProtocolProviderLink implements ProviderLink {
     if (t == null) {
       return known;
     }
-    Instant expires = t.expiresAt();
-    if (expires != null && t.refreshToken() != null && !clock.instant().plus(REFRESH_SKEW).isBefore(expires)) {
-      ProviderTokens fresh = client.refresh(t.refreshToken());
-      t = fresh.refreshToken() != null ? fresh : new ProviderTokens(fresh.accessToken(), t.refreshToken(),
-          fresh.expiresAt(), fresh.accountId(), fresh.paymentCredentials());
+    Secret refresh = t.refreshToken();
+    if (refresh != null && t.refreshDue(clock.instant(), REFRESH_SKEW)) {
+      t = client.refresh(refresh).keepingRefreshToken(refresh);
       sessions.put(known.reveal(), t);
     }
     return t.accessToken();
@@ -238,23 +240,31 @@ final class ProtocolProviderLink implements ProviderLink {
     try {
       r = call.run();
     } catch (ProviderException e) {
-      if (e.status() < 400 || e.status() >= 500) {
+      // a refusal: a 4xx, or an error about the request answered with HTTP 200
+      boolean refused = (e.status() >= 400 && e.status() < 500) || (e.status() == 200 && e.code() != null);
+      if (!refused) {
         throw e;
       }
       return ResourceAnswer.error(id, e.code() == null ? "http_" + e.status() : e.code(), String.valueOf(e.getMessage()));
     }
+    String rid = r.id() != null ? r.id() : id;
+    if (rid == null) {
+      // Stripe keeps a resource for every request; a provider that kept nothing cannot be relayed
+      throw new IllegalStateException("the provider answered " + r.status() + " without a resource id, which this "
+          + "link to the Stripe sandbox cannot relay");
+    }
     switch (r.status()) {
       case COMPLETE:
-        return ResourceAnswer.complete(r.id(), r.accessConfiguration());
+        return ResourceAnswer.complete(rid, r.accessConfiguration());
       case PENDING:
-        return ResourceAnswer.pending(r.id());
+        return ResourceAnswer.pending(rid);
       case NEEDS_INFORMATION:
-        return ResourceAnswer.needsInformation(r.id(), r.needsInformationSchema() == null ? Map.of()
+        return ResourceAnswer.needsInformation(rid, r.needsInformationSchema() == null ? Map.of()
             : r.needsInformationSchema());
       case REMOVED:
-        return ResourceAnswer.removed(r.id());
+        return ResourceAnswer.removed(rid);
       default:
-        return ResourceAnswer.error(r.id(), r.errorCode() == null ? "errored" : r.errorCode(),
+        return ResourceAnswer.error(rid, r.errorCode() == null ? "errored" : r.errorCode(),
             r.errorMessage() == null ? "the provider reported an error" : r.errorMessage());
     }
   }

@@ -14,16 +14,13 @@ import io.agentprovision.core.InvalidRequestException;
 import io.agentprovision.core.Money;
 import io.agentprovision.core.Secret;
 import io.agentprovision.core.policy.SpendInterval;
+import io.agentprovision.core.identity.Pkce;
 import java.net.URI;
-import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
-import java.util.Base64;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -364,7 +361,7 @@ final class SandboxProvisioning {
         }
         if (r.challenge != null) {
           Object verifier = info.get("code_verifier");
-          if (!(verifier instanceof String v) || !r.challenge.equals(s256(v))) {
+          if (!(verifier instanceof String v) || !Pkce.matches(v, r.challenge)) {
             throw invalid("pkce_verification_failed", "information[code_verifier]",
                 "The code_verifier does not match the code_challenge of this request.");
           }
@@ -997,15 +994,6 @@ final class SandboxProvisioning {
           throw missing(param + "[" + f + "]");
         }
       }
-    }
-  }
-
-  static String s256(String verifier) {
-    try {
-      byte[] d = MessageDigest.getInstance("SHA-256").digest(verifier.getBytes(StandardCharsets.US_ASCII));
-      return Base64.getUrlEncoder().withoutPadding().encodeToString(d);
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException(e);
     }
   }
 

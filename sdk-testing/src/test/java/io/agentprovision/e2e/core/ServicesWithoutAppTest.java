@@ -142,7 +142,7 @@ class ServicesWithoutAppTest {
           .isInstanceOf(InvalidRequestException.class);
       assertThatThrownBy(() -> p.reveal(AGENT, d.runId(), "NOPE", "x"))
           .isInstanceOfSatisfying(InvalidRequestException.class, e -> assertThat(e.fix()).contains("D1_CLOUDFLARE_API_TOKEN"));
-      assertThatThrownBy(() -> p.rotateCredentials(d.runId())).isInstanceOfSatisfying(InvalidRequestException.class,
+      assertThatThrownBy(() -> p.rotateCredentials(AGENT, d.runId())).isInstanceOfSatisfying(InvalidRequestException.class,
           e -> assertThat(e.problem()).contains("deployed no app"));
     }
   }
@@ -250,7 +250,7 @@ class ServicesWithoutAppTest {
       org.junit.jupiter.api.Assertions.assertThrows(SimulatedCrash.class, () -> p.provisionAndDeploy(request));
     }
     try (AgentProvisioner restarted = provisioner()) {
-      Deployment d = restarted.resume(h.journal.runs().get(0).id());
+      Deployment d = restarted.resume(AGENT, h.journal.runs().get(0).id());
 
       assertThat(h.orchestrator.resources()).filteredOn(r -> r.ref().serviceId().equals("d1")).hasSize(1);
       assertThat(restarted.env(AGENT, d.runId()).names()).contains("D1_CLOUDFLARE_API_TOKEN", "KV_CLOUDFLARE_API_TOKEN");

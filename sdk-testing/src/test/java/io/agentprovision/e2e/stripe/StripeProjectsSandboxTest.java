@@ -110,8 +110,9 @@ class StripeProjectsSandboxTest {
     ServiceOffering paid = catalog.service("workers:paid").orElseThrow();
     assertThat(paid.isPlan()).isTrue();
     assertThat(paid.pricing().type()).isEqualTo(Pricing.Type.PAID);
-    assertThat(paid.pricing().amount()).isEqualTo(Money.usd("5.00"));
-    assertThat(paid.pricing().recurrence()).isEqualTo(Pricing.Recurrence.MONTHLY);
+    assertThat(paid.pricing().kind()).isEqualTo(Pricing.Kind.MINIMUM);
+    assertThat(paid.pricing().minimum()).isEqualTo(Money.usd("5.00"));
+    assertThat(paid.pricing().interval()).isEqualTo(Pricing.Interval.MONTHLY);
     assertThat(paid.allowedUpdates()).containsExactly("workers:free");
     assertThat(catalog.service("workers:free").orElseThrow().allowedUpdates()).containsExactly("workers:paid");
     assertThat(catalog.service("workers:free").orElseThrow().pricing().isPaid()).isFalse();

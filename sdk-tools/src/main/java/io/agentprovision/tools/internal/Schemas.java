@@ -81,11 +81,15 @@ public final class Schemas {
              "id": {"type": "string", "description": "What to name in plan: services[].service, or plan."},
              "kind": {"type": "string"},
              "categories": {"type": "array", "items": {"type": "string"}},
-             "pricing": {"type": "object", "additionalProperties": false, "required": ["type", "recurrence"],
+             "pricing": {"type": "object", "additionalProperties": false, "required": ["type", "kind", "interval", "usage"],
                "properties": {
                  "type": {"type": "string", "enum": ["FREE", "PAID", "COMPONENT", "UNKNOWN"]},
+                 "kind": {"type": "string", "enum": ["FREE", "KNOWN", "MINIMUM", "ESTIMATE", "UNKNOWN"],
+                   "description": "What is known before buying: KNOWN (amount is the price), MINIMUM (at least minimum; usage may add), ESTIMATE, UNKNOWN."},
                  "amount": %s,
-                 "recurrence": {"type": "string", "enum": ["NONE", "ONE_TIME", "MONTHLY", "YEARLY", "USAGE"]}}},
+                 "minimum": %s,
+                 "interval": {"type": "string", "enum": ["NONE", "ONE_TIME", "MONTHLY", "YEARLY", "USAGE"]},
+                 "usage": {"type": "boolean", "description": "Whether use is charged on top."}}},
              "configuration_schema": {"type": "object", "description": "The JSON Schema a configuration must meet (its provider-written titles and descriptions are moved to untrusted_provider_text.schema_notes)."},
              "allowed_updates": {"type": "array", "items": {"type": "string"}},
              "untrusted_provider_text": %s}}},
@@ -93,7 +97,7 @@ public final class Schemas {
          "apps": {"type": "array", "items": {"type": "string"}, "description": "Apps the host made available to deploy, by name (plan: app)."},
          "untrusted_provider_text": %s,
          "notice": %s,
-         "truncated": %s}}""".formatted(MONEY, UNTRUSTED, UNTRUSTED, NOTICE, TRUNCATED);
+         "truncated": %s}}""".formatted(MONEY, MONEY, UNTRUSTED, UNTRUSTED, NOTICE, TRUNCATED);
 
   // ------------------------------------------------------------------ plan
 

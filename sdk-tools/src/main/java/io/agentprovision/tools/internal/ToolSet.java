@@ -15,6 +15,7 @@ import io.agentprovision.core.ProvisioningEvent;
 import io.agentprovision.core.RunEnvironment;
 import io.agentprovision.core.RunFailedException;
 import io.agentprovision.core.RunId;
+import io.agentprovision.core.RunNotFoundException;
 import io.agentprovision.core.Secret;
 import io.agentprovision.core.ServiceRequest;
 import io.agentprovision.core.StepId;
@@ -232,10 +233,15 @@ public final class ToolSet {
       m.put("categories", s.categories().stream().filter(x -> PLAIN.matcher(x).matches()).toList());
       Map<String, Object> pricing = new LinkedHashMap<>();
       pricing.put("type", s.pricing().type().name());
+      pricing.put("kind", s.pricing().kind().name());
       if (s.pricing().amount() != null) {
         pricing.put("amount", s.pricing().amount().toString());
       }
-      pricing.put("recurrence", s.pricing().recurrence().name());
+      if (s.pricing().minimum() != null) {
+        pricing.put("minimum", s.pricing().minimum().toString());
+      }
+      pricing.put("interval", s.pricing().interval().name());
+      pricing.put("usage", s.pricing().usage());
       m.put("pricing", pricing);
       List<String> notes = new ArrayList<>();
       m.put("configuration_schema", SchemaText.strip(s.configurationSchema(), "", notes));
@@ -464,7 +470,7 @@ public final class ToolSet {
   }
 
   private @Nullable RunRecord record(RunId run) {
-    for (RunRecord r : c.provisioner().runs()) {
+    for (RunRecord r : c.provisioner().runs(c.agent())) {
       if (r.id().equals(run)) {
         return r;
       }
@@ -504,7 +510,7 @@ public final class ToolSet {
     RunWatcher.RunView view = c.watcher() == null ? null : c.watcher().view(run).orElse(null);
     RunStatus status = rec != null ? rec.status() : view != null ? view.status() : null;
     if (done == null && failure == null && status == RunStatus.SUCCEEDED && (f == null || f.isDone())) {
-      done = c.provisioner().resume(run); // finished: its result again, from the journal
+      done = c.provisioner().resume(c.agent(), run); // finished: its result again, from the journal
     }
     List<Object> waiting = new ArrayList<>();
     if (view != null && done == null && failure == null) {
@@ -678,7 +684,7 @@ public final class ToolSet {
   private Map<String, Object> rotate(Map<String, Object> in) {
     RunId run = RunId.of(Objects.requireNonNull(str(in, "run_id")));
     requireOwn(run);
-    Deployment.TokenSummary t = c.provisioner().rotateCredentials(run);
+    Deployment.TokenSummary t = c.provisioner().rotateCredentials(c.agent(), run);
     Map<String, Object> out = new LinkedHashMap<>();
     out.put("run_id", run.value());
     out.putAll(token(t));
@@ -697,7 +703,7 @@ public final class ToolSet {
       if (rec != null) {
         provider = provider == null ? rec.provider() : provider;
         if (rec.status() == RunStatus.SUCCEEDED) {
-          accountId = c.provisioner().resume(run).account().accountId();
+          accountId = c.provisioner().resume(c.agent(), run).account().accountId();
         }
       }
     }
@@ -777,7 +783,8 @@ public final class ToolSet {
     }
     String type = errorType(t);
     if (t instanceof InvalidRequestException ire) {
-      return error(tool, t instanceof NotFound ? "not_found" : type, ire.field(), ire.problem(), ire.fix(), false, null);
+      boolean notFound = t instanceof NotFound || t instanceof RunNotFoundException;
+      return error(tool, notFound ? "not_found" : type, ire.field(), ire.problem(), ire.fix(), false, null);
     }
     if (t instanceof ProviderException pe) {
       return error(tool, type, null, "the provider " + pe.provider() + " refused or failed (status " + pe.status()

@@ -10,22 +10,36 @@ import io.agentprovision.core.wire.Json;
 import java.time.Instant;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Set;
+import org.jspecify.annotations.Nullable;
 
 /**
- * The one serialized form of audit entries: the canonical JSON that is hashed, and the JSON line
- * that files and exports hold. Every store uses it, so logs verify wherever they are read.
+ * The one serialized form of audit entries, which every store and export uses so that logs verify
+ * wherever they are read.
+ *
+ * <p>An entry's <em>body</em> is the canonical JSON (keys sorted, no whitespace, see
+ * {@link Json#canonical}) of every field but the hash: the record's fields, {@code seq},
+ * {@code prev} and, in a keyed chain, {@code kid}. The hash is computed over exactly those bytes,
+ * and the stored line is the body with the hash added as its last member:
+ * <pre>{@code {"action":"spend.commit",...,"time":"2026-11-02T09:00:00Z","hash":"<64 hex>"}}</pre>
+ * so every byte of a line but the hash itself is covered by it, and a checker can find the hash at a
+ * fixed distance from the end without parsing. A line with a field the codec does not write, or
+ * that is not byte for byte what the codec would write for the entry it parses to, is not an entry.
  */
 public final class AuditCodec {
+  /** Where the hash member starts, counted back from the end of a line: {@code ,"hash":"} + 64 hex + {@code "}}. */
+  public static final int TRAILER_LENGTH = 75;
+  static final String TRAILER_START = ",\"hash\":\"";
+  /** The fields a line may hold. */
+  static final Set<String> FIELDS = Set.of("action", "agent", "amount", "approver", "details", "idempotency_key",
+      "kid", "outcome", "prev", "principal", "run", "seq", "step", "time", "hash");
+
+  private static final java.util.regex.Pattern HASH = java.util.regex.Pattern.compile("[0-9a-f]{64}");
+
   private AuditCodec() {}
 
-  /** The canonical JSON of a record at a sequence number: the bytes the chain hashes. */
-  public static String canonical(long sequence, AuditRecord r) {
-    Map<String, Object> m = recordMap(r);
-    m.put("seq", sequence);
-    return Json.canonical(m);
-  }
-
-  private static Map<String, Object> recordMap(AuditRecord r) {
+  /** The canonical JSON of an entry without its hash: the bytes the chain hashes (or signs). */
+  public static String body(long sequence, String previousHash, @Nullable String keyId, AuditRecord r) {
     Map<String, Object> m = new LinkedHashMap<>();
     m.put("time", r.time().toString());
     putIf(m, "run", r.run() == null ? null : r.run().value());
@@ -38,55 +52,107 @@ public final class AuditCodec {
     m.put("outcome", r.outcome());
     putIf(m, "idempotency_key", r.idempotencyKey());
     m.put("details", r.details());
-    return m;
+    m.put("seq", sequence);
+    m.put("prev", previousHash);
+    putIf(m, "kid", keyId);
+    return Json.canonical(m);
   }
 
-  private static void putIf(Map<String, Object> m, String k, Object v) {
+  private static void putIf(Map<String, Object> m, String k, @Nullable Object v) {
     if (v != null) {
       m.put(k, v);
     }
   }
 
-  /** One JSON line (without newline) holding the entry with its chain fields. */
+  /** One JSON line (without newline) holding the entry: its body with the hash as last member. */
   public static String toLine(AuditEntry e) {
-    Map<String, Object> m = recordMap(e.record());
-    m.put("seq", e.sequence());
-    m.put("prev", e.previousHash());
-    m.put("hash", e.hash());
-    return Json.canonical(m);
+    return line(body(e.sequence(), e.previousHash(), e.keyId(), e.record()), e.hash());
+  }
+
+  /** The stored line of an entry whose body and hash are known. */
+  static String line(String body, String hash) {
+    return body.substring(0, body.length() - 1) + TRAILER_START + hash + "\"}";
   }
 
   /**
-   * Reads a line written by {@link #toLine}.
+   * Reads a line written by {@link #toLine}, strictly: every field must be one the codec writes,
+   * and the line must be exactly what {@link #toLine} writes for the entry it reads as (so the
+   * entry a reader sees is the one whose bytes were hashed). It does not check the hash.
    *
    * @throws IllegalArgumentException when the line is not such an entry
    */
   public static AuditEntry fromLine(String line) {
+    if (isEarlierFormat(line)) {
+      throw new IllegalArgumentException(EARLIER_FORMAT);
+    }
     Map<String, Object> m = Json.parseObject(line);
+    for (String k : m.keySet()) {
+      if (!FIELDS.contains(k)) {
+        throw new IllegalArgumentException("it has a field no audit entry has: '" + k + "'");
+      }
+    }
     Map<String, String> details = new LinkedHashMap<>();
     for (Map.Entry<String, Object> d : Json.object(m, "details").entrySet()) {
-      details.put(d.getKey(), String.valueOf(d.getValue()));
+      if (!(d.getValue() instanceof String s)) {
+        throw new IllegalArgumentException("detail '" + d.getKey() + "' is not a string");
+      }
+      details.put(d.getKey(), s);
     }
     String time = req(m, "time");
-    String run = Json.string(m, "run");
-    String step = Json.string(m, "step");
-    String agent = Json.string(m, "agent");
-    String amount = Json.string(m, "amount");
-    AuditRecord r = new AuditRecord(Instant.parse(time), run == null ? null : RunId.of(run),
-        step == null ? null : StepId.of(step), req(m, "action"), agent == null ? null : AgentId.of(agent),
-        Json.string(m, "principal"), Json.string(m, "approver"), amount == null ? null : Money.parse(amount),
-        req(m, "outcome"), Json.string(m, "idempotency_key"), details);
-    Object seq = m.get("seq");
-    if (!(seq instanceof Number n)) {
-      throw new IllegalArgumentException("audit line has no seq");
+    String run = str(m, "run");
+    String step = str(m, "step");
+    String agent = str(m, "agent");
+    String amount = str(m, "amount");
+    AuditRecord r;
+    try {
+      r = new AuditRecord(Instant.parse(time), run == null ? null : RunId.of(run),
+          step == null ? null : StepId.of(step), req(m, "action"), agent == null ? null : AgentId.of(agent),
+          str(m, "principal"), str(m, "approver"), amount == null ? null : Money.parse(amount),
+          req(m, "outcome"), str(m, "idempotency_key"), details);
+    } catch (RuntimeException e) {
+      throw new IllegalArgumentException("a field does not hold a valid value (" + e.getMessage() + ")", e);
     }
-    return new AuditEntry(n.longValue(), r, req(m, "prev"), req(m, "hash"));
+    if (!(m.get("seq") instanceof Long seq)) {
+      throw new IllegalArgumentException("it has no whole-number seq");
+    }
+    String prev = req(m, "prev");
+    String hash = req(m, "hash");
+    if (!HASH.matcher(prev).matches() || !HASH.matcher(hash).matches()) {
+      throw new IllegalArgumentException("its prev or hash is not 64 lowercase hex digits");
+    }
+    AuditEntry e = new AuditEntry(seq, r, prev, hash, str(m, "kid"));
+    if (!toLine(e).equals(line)) {
+      throw new IllegalArgumentException("it is not in the one form the log writes (a field re-encoded, reordered "
+          + "or repeated, or whitespace added)");
+    }
+    return e;
+  }
+
+  static final String EARLIER_FORMAT = "it was written by an earlier version of agentprovision, whose hash does not "
+      + "cover every field of a line";
+
+  /** Whether the line looks like the earlier format, whose {@code hash} sat among the sorted fields. */
+  static boolean isEarlierFormat(String line) {
+    int at = line.indexOf(TRAILER_START.substring(1));
+    return at > 0 && line.length() >= TRAILER_LENGTH && at != line.length() - TRAILER_LENGTH + 1
+        && line.startsWith("{\"action\":");
+  }
+
+  private static @Nullable String str(Map<String, Object> m, String k) {
+    Object v = m.get(k);
+    if (v == null) {
+      return null;
+    }
+    if (!(v instanceof String s)) {
+      throw new IllegalArgumentException("field '" + k + "' is not a string");
+    }
+    return s;
   }
 
   private static String req(Map<String, Object> m, String k) {
-    String v = Json.string(m, k);
+    String v = str(m, k);
     if (v == null) {
-      throw new IllegalArgumentException("audit line has no " + k);
+      throw new IllegalArgumentException("it has no " + k);
     }
     return v;
   }

@@ -12,7 +12,11 @@ import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
 
-/** {@link AuditLog} in memory. Appends are serialized; reads see a snapshot. */
+/**
+ * {@link AuditLog} in memory. Appends are serialized; reads see a snapshot. {@link #verifyAfter}
+ * checks the entries after the checkpoint where they lie, so its cost is that of the new entries,
+ * however long the log has grown.
+ */
 public final class InMemoryAuditLog implements AuditLog {
   private final List<AuditEntry> entries = new ArrayList<>();
 
@@ -37,6 +41,28 @@ public final class InMemoryAuditLog implements AuditLog {
   @Override
   public synchronized AuditVerification verify() {
     return AuditChain.verify(entries, null, null);
+  }
+
+  @Override
+  public synchronized AuditVerification verifyAfter(long sequence, String hash) {
+    Objects.requireNonNull(hash, "hash");
+    if (sequence <= 0) {
+      return verify();
+    }
+    int n = entries.size();
+    String head = n == 0 ? null : entries.get(n - 1).hash();
+    if (n < sequence) {
+      return new AuditVerification(false, n, head, n + 1L, List.of("the log holds " + n + " entries, fewer than the "
+          + sequence + " verified before (truncated)"));
+    }
+    AuditEntry at = entries.get((int) (sequence - 1));
+    if (at.sequence() != sequence || !at.hash().equals(hash)
+        || !AuditChain.hash(at.sequence(), at.previousHash(), at.record()).equals(hash)) {
+      return new AuditVerification(false, n, head, sequence,
+          List.of("entry " + sequence + " is no longer the one verified before (edited or replaced)"));
+    }
+    // a view, not a copy: a long-lived host checks each run's few entries without copying the log
+    return AuditChain.verifyFrom(sequence + 1, hash, entries.subList((int) sequence, n), head, null);
   }
 
   @Override

@@ -3,75 +3,215 @@ package io.agentprovision.core.internal.audit;
 import io.agentprovision.core.AgentProvisionException;
 import io.agentprovision.core.audit.AuditChain;
 import io.agentprovision.core.audit.AuditEntry;
+import io.agentprovision.core.audit.AuditIntegrityException;
+import io.agentprovision.core.audit.AuditIntegrityException.Reason;
+import io.agentprovision.core.audit.AuditKey;
 import io.agentprovision.core.audit.AuditRecord;
 import io.agentprovision.core.audit.AuditVerification;
+import io.agentprovision.core.internal.audit.HeadFile.Head;
 import io.agentprovision.core.internal.fs.AtomicFiles;
 import io.agentprovision.core.spi.AuditLog;
 import io.agentprovision.core.wire.Json;
 import java.io.ByteArrayOutputStream;
-import java.io.EOFException;
 import java.io.IOException;
 import java.io.Writer;
 import java.nio.ByteBuffer;
+import java.nio.channels.ClosedChannelException;
 import java.nio.channels.FileChannel;
+import java.nio.channels.FileLockInterruptionException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.time.Clock;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * {@link AuditLog} in a JSON-lines file: one {@link AuditCodec#toLine} line per entry, and beside
- * it {@code <file>.head} holding the number of entries, the last hash and the byte length they
- * occupy. The head is replaced atomically after every append, so {@link #verify()} tells a log
- * whose tail was cut off from one that is merely short.
+ * {@link AuditLog} in a JSON-lines file: one {@link AuditCodec#toLine} line per entry, and beside it
+ * {@code <file>.head} recording the number of entries, the last hash and the byte length they
+ * occupy (see {@link HeadFile}: two slots overwritten in turn, each with a check).
  *
- * <p>Each append is written at the recorded end of the file and forced to disk before the head
- * moves, under a lock that holds across the threads of this JVM and across processes
- * ({@link FileChannel#lock}): several hosts on one machine, or one host restarted while another
- * instance still runs, may share a file and still write one chain. Every operation reads the head
- * from disk, so instances see each other's appends. Network file systems whose locks are not
- * reliable are not supported.
+ * <p><b>Appends</b> are committed in groups: an append queues its record, and whichever appender
+ * holds the lock writes every queued entry in one write and forces the file once for all of them
+ * (a <em>group commit</em>), so concurrent appenders share one fsync. In a plain chain the head
+ * file is then moved and forced before any of those appends returns, so the head always names the
+ * last acknowledged entry and anything after it is, by construction, not acknowledged. In a keyed
+ * chain the head file is a checkpoint moved every {@code checkpointEvery} commits (and on open):
+ * entries after it are adopted on reading when they verify under the key, which no one without the
+ * key can forge, so one fsync per commit suffices. An append returns only once its entry is on
+ * disk. The lock holds across the threads of this JVM and across processes
+ * ({@link FileChannel#lock}), so several hosts on one machine may share a file.
  *
- * <p>Opening a file reads and verifies the whole chain and refuses to continue one that does not
- * verify. Two states a crash can leave are repaired on open (and when an append finds them): a
- * torn last line, which is cut off, and one complete entry written whose head was not, which is
- * recorded. Nothing that is counted by the head is ever cut.
+ * <p><b>Opening</b> verifies the whole chain, each line's hash over its own bytes, and the head: the
+ * log must end with the entry the head file records, or, past it, hold only what a crash can
+ * leave. A torn last line, and in a plain chain complete entries past the head (written by an
+ * append that never returned, or by someone else: the two cannot be told apart without a key),
+ * are moved to {@code <file>.unacknowledged} and an {@code audit.recovered} entry records that;
+ * they are never adopted. Anything else that does not verify (an edited, inserted, deleted or
+ * reordered entry, a head file that is missing, unreadable or ahead of the entries) is refused with
+ * an {@link AuditIntegrityException} and the files are left as they are.
+ *
+ * <p><b>Reading</b> ({@link #verify()}, {@link #verifyAfter}) streams the file and checks each
+ * line's hash over its bytes without parsing it into a record; an index of where every
+ * {@value OffsetIndex#EVERY}th entry starts lets {@link #verifyAfter} seek to the checkpoint, so
+ * its cost does not grow with the log.
  */
-public final class JsonlAuditLog implements AuditLog {
+public final class JsonlAuditLog implements AuditLog, AutoCloseable {
+  /** How many commits a keyed log makes between head file checkpoints, unless told otherwise. */
+  public static final int DEFAULT_KEYED_CHECKPOINT_EVERY = 64;
   private static final Logger LOG = LoggerFactory.getLogger(JsonlAuditLog.class);
-  private static final int CHUNK = 64 * 1024;
+  static final int CHUNK = 64 * 1024;
+  /** How many commits in a row one appender may lead before handing over. */
+  private static final int MAX_ROUNDS_LED = 4;
+
+  /**
+   * How to open a log.
+   *
+   * @param key the key of a keyed chain, or null for a plain one
+   * @param checkpointEvery commits between head file writes (1 for a plain chain)
+   * @param reanchor why the log is re-anchored at its last entry when its head is missing or does
+   *     not match, or null to refuse such a log
+   */
+  public record Options(Path file, @Nullable AuditKey key, int checkpointEvery, @Nullable String reanchor,
+      Clock clock) {
+    public Options {
+      Objects.requireNonNull(file, "file");
+      Objects.requireNonNull(clock, "clock");
+    }
+
+    /** A plain log at {@code file}, refusing a log whose head does not match. */
+    public static Options of(Path file) {
+      return new Options(file, null, 1, null, Clock.systemUTC());
+    }
+  }
+
+  /** An append waiting for a group commit. */
+  private static final class Pending {
+    final AuditRecord record;
+    /** Set, after {@link #entry} or {@link #failure}, under the lock once the append is decided. */
+    volatile boolean done;
+    volatile @Nullable AuditEntry entry;
+    volatile @Nullable Exception failure;
+
+    Pending(AuditRecord record) {
+      this.record = record;
+    }
+  }
 
   private final Path file;
   private final Path headFile;
-  private volatile @Nullable AuditEntry last;
+  private final Path asideFile;
+  private final @Nullable AuditKey key;
+  private final int checkpointEvery;
+  private final Clock clock;
+  /**
+   * The log, kept open between operations. An interrupt that lands while a thread does I/O on it
+   * closes it (a {@link FileChannel} is interruptible); the next operation opens it again.
+   */
+  private volatile FileChannel ch;
+  private volatile boolean closed;
+  private final Object fileKey;
+  private final ConcurrentLinkedQueue<Pending> queue = new ConcurrentLinkedQueue<>();
+  /** Who leads the next commit of this instance: guards {@link #leading}, and followers wait on it. */
+  private final Object turn = new Object();
+  private boolean leading;
 
-  private JsonlAuditLog(Path file) {
+  // Everything below is guarded by the file's lock (AtomicFiles.withLock).
+  private final ChainHasher hasher;
+  private final OffsetIndex index = new OffsetIndex();
+  private @Nullable FileChannel headCh;
+  private @Nullable Object headFileKey;
+  /** The head file's bytes as last read or written, and the head they hold, to skip decoding an unchanged file. */
+  private byte[] headRaw = new byte[0];
+  private @Nullable Head headRawHolds;
+  private @Nullable Head head;
+  private int commitsSinceHead;
+  /** The verified end of the chain: entries, the last hash, the byte after the last line. */
+  private long entries;
+  private String hash = AuditChain.GENESIS;
+  private long end;
+  private boolean keyed;
+  private @Nullable AuditEntry last;
+  /** A commit that failed part-way, for the next holder of the lock to settle; see {@link #settleInflight}. */
+  private @Nullable Inflight inflight;
+
+  /** A commit's batch and the bytes it writes at {@code from}, kept until it succeeds or is settled. */
+  private record Inflight(long from, byte[] bytes, List<Pending> batch, List<AuditEntry> entries) {
+    long to() {
+      return from + bytes.length;
+    }
+
+    AuditEntry lastEntry() {
+      return entries.get(entries.size() - 1);
+    }
+  }
+
+  private JsonlAuditLog(Options o, Path file, FileChannel ch, Object fileKey) {
     this.file = file;
     this.headFile = file.resolveSibling(file.getFileName() + ".head");
+    this.asideFile = file.resolveSibling(file.getFileName() + ".unacknowledged");
+    this.key = o.key();
+    this.checkpointEvery = o.checkpointEvery();
+    this.clock = o.clock();
+    this.ch = ch;
+    this.fileKey = fileKey;
+    this.hasher = new ChainHasher(o.key());
   }
 
   /**
-   * Opens {@code file}, creating it (and its directories) when missing, and continues its chain.
+   * Opens a plain log at {@code file}, creating it (and its directories) when missing, and
+   * continues its chain.
    *
-   * @throws AgentProvisionException when the file does not verify; the message names the first
-   *     bad entry
+   * @throws AuditIntegrityException when the file does not verify; the message names the first
+   *     bad entry and what to do
    */
   public static JsonlAuditLog open(Path file) {
-    Objects.requireNonNull(file, "file");
-    JsonlAuditLog log = new JsonlAuditLog(file.toAbsolutePath().normalize());
-    log.locked(ch -> {
-      log.reconcile(ch, log.readHead());
-      return null;
-    });
+    return open(Options.of(file));
+  }
+
+  /**
+   * Opens a log as {@code options} say.
+   *
+   * @throws AuditIntegrityException when the file does not verify; the message names the first
+   *     bad entry and what to do
+   */
+  public static JsonlAuditLog open(Options options) {
+    Path file = options.file().toAbsolutePath().normalize();
+    FileChannel ch;
+    Object key;
+    try {
+      Files.createDirectories(file.getParent());
+      boolean created = !Files.exists(file);
+      ch = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.READ, StandardOpenOption.WRITE);
+      if (created) {
+        AtomicFiles.syncDirectory(file.getParent());
+      }
+      key = identity(file);
+    } catch (IOException e) {
+      throw new AgentProvisionException("cannot open audit log " + file + ": " + e, e);
+    }
+    JsonlAuditLog log = new JsonlAuditLog(options, file, ch, key);
+    try {
+      log.locked(c -> {
+        log.openLocked(options.reanchor());
+        return null;
+      });
+    } catch (RuntimeException e) {
+      log.close();
+      throw e;
+    }
     return log;
   }
 
@@ -85,363 +225,955 @@ public final class JsonlAuditLog implements AuditLog {
     return headFile;
   }
 
+  /** Where bytes found after the head on opening are moved: {@code <file>.unacknowledged}. */
+  public Path unacknowledgedFile() {
+    return asideFile;
+  }
+
+  /**
+   * Appends {@code record} and returns once it is on disk. The entry is written by whichever
+   * appender holds the lock, together with every other queued one. An interrupt does not cut an
+   * append short (the record of a cancelled run matters most); the thread's interrupt status is kept.
+   */
   @Override
   public AuditEntry append(AuditRecord record) {
     Objects.requireNonNull(record, "record");
-    return locked(ch -> {
-      Head head = readHead();
-      if (head == null || ch.size() != head.bytes()) {
-        head = reconcile(ch, head);
+    Pending mine = new Pending(record);
+    queue.add(mine);
+    if (!awaitTurn(mine)) {
+      return result(mine); // a leader committed it (or failed it) with its own batch
+    }
+    try {
+      locked(c -> {
+        if (mine.done) {
+          return null; // an earlier holder of the lock committed it with its own
+        }
+        try {
+          refresh(); // settles a commit an interrupt cut short, which may decide this append too
+        } catch (ClosedChannelException | FileLockInterruptionException e) {
+          throw e;
+        } catch (IOException | RuntimeException e) {
+          fail(drain(), e); // the log cannot be continued: every queued append learns it now
+          return null;
+        }
+        // Keep leading while appends queue up (a few rounds, so this caller is not held for long):
+        // handing over to a follower costs a thread switch, which on a busy machine can take longer
+        // than the commit.
+        for (int round = 0; round < MAX_ROUNDS_LED; round++) {
+          List<Pending> batch = drain();
+          if (batch.isEmpty()) {
+            break;
+          }
+          commit(batch); // under the same lock: nothing else wrote since the last round
+          wakeFollowers();
+        }
+        return null;
+      });
+    } finally {
+      try {
+        if (!mine.done) { // given up: make sure no later commit writes what this caller is told failed
+          locked(c -> {
+            if (!mine.done) {
+              queue.remove(mine);
+              mine.failure = new AgentProvisionException("audit log " + file + ": the entry was not appended", null,
+                  true);
+              mine.done = true;
+            }
+            return null;
+          });
+        }
+      } finally {
+        endTurn();
       }
-      long seq = head.entries() + 1;
-      String prev = head.entries() == 0 ? AuditChain.GENESIS : Objects.requireNonNull(head.hash());
-      AuditEntry e = new AuditEntry(seq, record, prev, AuditChain.hash(seq, prev, record));
-      byte[] line = (AuditCodec.toLine(e) + "\n").getBytes(StandardCharsets.UTF_8);
-      ByteBuffer buf = ByteBuffer.wrap(line);
-      long at = head.bytes();
-      while (buf.hasRemaining()) {
-        at += ch.write(buf, at);
+    }
+    return result(mine);
+  }
+
+  /**
+   * Waits until {@code mine} is decided or this thread may lead the next commit; returns whether it
+   * leads. Followers wait here, not on the file's lock, so that a decided append costs its thread
+   * no lock at all, and everything queued while one commit runs goes into the next. Uninterruptible:
+   * an interrupt is kept for the caller.
+   */
+  private boolean awaitTurn(Pending mine) {
+    boolean interrupted = false;
+    synchronized (turn) {
+      try {
+        while (true) {
+          if (mine.done) {
+            return false;
+          }
+          if (!leading) {
+            leading = true;
+            return true;
+          }
+          try {
+            turn.wait();
+          } catch (InterruptedException e) {
+            interrupted = true;
+          }
+        }
+      } finally {
+        if (interrupted) {
+          Thread.currentThread().interrupt();
+        }
       }
-      ch.force(true);
-      writeHead(new Head(seq, e.hash(), head.bytes() + line.length));
-      last = e;
-      return e;
-    });
+    }
+  }
+
+  private void wakeFollowers() {
+    synchronized (turn) {
+      turn.notifyAll();
+    }
+  }
+
+  private void endTurn() {
+    synchronized (turn) {
+      leading = false;
+      turn.notifyAll();
+    }
+  }
+
+  private AuditEntry result(Pending mine) {
+    if (mine.failure instanceof RuntimeException e) {
+      throw e;
+    }
+    if (mine.failure != null) {
+      throw new AgentProvisionException("cannot append to audit log " + file + ": " + mine.failure, mine.failure);
+    }
+    return Objects.requireNonNull(mine.entry, "entry");
+  }
+
+  private List<Pending> drain() {
+    List<Pending> batch = new ArrayList<>();
+    for (Pending p = queue.poll(); p != null; p = queue.poll()) {
+      if (!p.done) {
+        batch.add(p);
+      }
+    }
+    return batch;
+  }
+
+  private static void fail(List<Pending> batch, Exception e) {
+    for (Pending p : batch) {
+      p.failure = e;
+      p.done = true;
+    }
+  }
+
+  /**
+   * Writes {@code batch}; on an interrupt that closed the channel, leaves it in flight for the next
+   * holder of the lock (this thread, retrying) to settle; on any other failure, fails it.
+   */
+  private void commit(List<Pending> batch) throws IOException {
+    List<AuditRecord> records = new ArrayList<>(batch.size());
+    batch.forEach(p -> records.add(p.record));
+    try {
+      List<AuditEntry> written = write(records, batch);
+      for (int i = 0; i < batch.size(); i++) {
+        batch.get(i).entry = written.get(i);
+        batch.get(i).done = true;
+      }
+    } catch (ClosedChannelException | FileLockInterruptionException e) {
+      throw e;
+    } catch (IOException | RuntimeException e) {
+      fail(batch, e); // the in-flight bytes are settled (cut back) by the next holder of the lock
+    }
   }
 
   @Override
   public List<AuditEntry> entries() {
-    return locked(ch -> {
-      Head head = readHead();
-      Scan scan = scan(ch, head == null ? ch.size() : Math.min(head.bytes(), ch.size()));
-      if (!scan.lineProblems.isEmpty()) {
-        throw new AgentProvisionException("audit log " + file + " has unreadable lines: " + scan.lineProblems
-            + "; run verify() for the full report");
-      }
-      return List.copyOf(scan.entries);
+    return locked(c -> {
+      refresh();
+      List<AuditEntry> out = new ArrayList<>((int) Math.min(entries, 1 << 20));
+      Lines.forEachLine(ch, 0, end, (text, lineNo) -> {
+        try {
+          out.add(AuditCodec.fromLine(text));
+        } catch (RuntimeException e) {
+          throw new AuditIntegrityException(Reason.TAMPERED, lineNo, "audit log " + file + ": line " + lineNo
+              + " is not an audit entry (" + e.getMessage() + "); run verify() for the full report");
+        }
+      });
+      return List.copyOf(out);
     });
   }
 
   @Override
   public Optional<AuditEntry> head() {
-    return locked(ch -> {
-      Head head = readHead();
-      if (head == null || head.entries() == 0) {
-        return Optional.empty();
-      }
-      AuditEntry cached = last;
-      if (cached != null && cached.sequence() == head.entries() && cached.hash().equals(head.hash())
-          && ch.size() >= head.bytes()) {
-        return Optional.of(cached);
-      }
-      AuditEntry e = null;
-      String problem = null;
-      if (ch.size() < head.bytes()) {
-        problem = "the file is shorter than its head records (cut off)";
-      } else {
-        try {
-          e = AuditCodec.fromLine(lastLine(ch, head.bytes()));
-          if (e.sequence() != head.entries() || !e.hash().equals(head.hash())) {
-            problem = "the last entry is not the recorded head";
-          }
-        } catch (RuntimeException bad) {
-          problem = "the entry at the recorded head is unreadable (" + bad.getMessage() + ")";
-        }
-      }
-      if (problem != null || e == null) {
-        throw new AgentProvisionException("audit log " + file + ": " + problem + "; run verify() for the full report");
-      }
-      last = e;
-      return Optional.of(e);
+    return locked(c -> {
+      refresh();
+      return Optional.ofNullable(lastEntry());
     });
   }
 
-  /** Like {@link AuditLog#verifyAfter}, but parses and hashes only the entries from {@code sequence} on. */
+  /**
+   * Like {@link AuditLog#verifyAfter}: seeks to entry {@code sequence} by the offset index, checks
+   * that it still hashes to {@code hash}, then follows the chain to the head. Reads about
+   * {@value OffsetIndex#EVERY} lines plus the new ones, however long the log. Anything unusual
+   * (a head that moved back, a file cut short) gets the full {@link #verify()} report.
+   */
   @Override
   public AuditVerification verifyAfter(long sequence, String hash) {
+    Objects.requireNonNull(hash, "hash");
     if (sequence <= 0) {
       return verify();
     }
-    return locked(ch -> {
-      Head head;
+    return locked(c -> {
       try {
-        head = readHead();
-      } catch (AgentProvisionException e) {
-        return verify();
+        refresh();
+      } catch (AuditIntegrityException e) {
+        return verifyLocked();
       }
-      Scan scan = scan(ch, ch.size(), sequence);
-      if (!scan.lineProblems.isEmpty() || scan.partialStart >= 0 || head == null || scan.entries.isEmpty()) {
-        return verify(); // anything unusual gets the full report
+      if (sequence > entries) {
+        return new AuditVerification(false, entries, entries == 0 ? null : this.hash, entries + 1,
+            List.of("the log holds " + entries + " entries, fewer than the " + sequence + " verified before (truncated)"));
       }
-      AuditEntry at = scan.entries.get(0);
-      if (at.sequence() != sequence || !at.hash().equals(hash)
-        || !AuditChain.hash(at.sequence(), at.previousHash(), at.record()).equals(hash)) {
-        return new AuditVerification(false, sequence - 1 + scan.entries.size(), null, sequence,
-            List.of("entry " + sequence + " is no longer the one verified before (edited or replaced)"));
+      long[] from = index.floor(sequence);
+      if (from == null) {
+        return verifyLocked(); // never expected: every verified entry is indexed
       }
-      return AuditChain.verifyFrom(sequence + 1, hash, scan.entries.subList(1, scan.entries.size()), head.hash(),
-          head.entries());
+      long at = Lines.skipLines(ch, from[1], sequence - from[0], end);
+      ChainScan scan = new ChainScan(ch, new ChainHasher(key), null, false, ChainScan.SHORT_CHUNK)
+          .after(sequence - 1, AuditChain.GENESIS, false, sequence - 1, at);
+      scan.trustFirstLink = true;
+      scan.run(at, end);
+      List<String> problems = new ArrayList<>();
+      long firstBad = 0;
+      if (scan.verifiedSeq < sequence || !checkpointHash(at, hash)) {
+        problems.add("entry " + sequence + " is no longer the one verified before (edited or replaced)");
+        firstBad = sequence;
+      }
+      problems.addAll(scan.problems);
+      firstBad = earliest(firstBad, scan.firstBad);
+      if (scan.clean() && (scan.verifiedEnd != end || scan.verifiedSeq != entries)) {
+        problems.add("the last entry is not the recorded head (changed while being checked)");
+        firstBad = earliest(firstBad, scan.verifiedSeq + 1);
+      }
+      if (key != null && scan.lastKeyId == null && entries > 0) {
+        problems.add("entries up to " + entries + " are not signed with a key, so anyone with access to the log "
+            + "could have rewritten them");
+        firstBad = earliest(firstBad, entries);
+      }
+      return new AuditVerification(problems.isEmpty(), entries, this.hash, firstBad, problems);
     });
+  }
+
+  /** Whether the entry starting at {@code at} carries {@code hash} (its own hash was checked by the scan). */
+  private boolean checkpointHash(long at, String hash) throws IOException {
+    String line = Lines.lineAt(ch, at);
+    int h = line.length() - 66;
+    return h > 0 && line.regionMatches(h, hash, 0, hash.length()) && hash.length() == 64;
   }
 
   @Override
   public AuditVerification verify() {
-    return locked(ch -> {
-      List<String> problems = new ArrayList<>();
-      Head head = null;
-      String headProblem = null;
-      try {
-        head = readHead();
-      } catch (AgentProvisionException e) {
-        headProblem = e.getMessage();
-      }
-      Scan scan = scan(ch, ch.size());
-      long afterLast = scan.entries.size() + 1L;
-      long firstBad = 0;
-      if (headProblem != null) {
-        problems.add(headProblem);
-        firstBad = afterLast;
-      }
-      problems.addAll(scan.lineProblems);
-      firstBad = earliest(firstBad, scan.firstBadLine);
-      if (scan.partialStart >= 0) {
-        problems.add("the file ends with an incomplete line at byte " + scan.partialStart + " (an interrupted write)");
-        firstBad = earliest(firstBad, afterLast);
-      }
-      if (head == null && headProblem == null && !scan.entries.isEmpty()) {
-        problems.add("the head file " + headFile + " is missing, so a cut-off tail cannot be ruled out");
-        firstBad = earliest(firstBad, afterLast);
-      }
-      AuditVerification chain = AuditChain.verify(scan.entries, head == null ? null : head.hash(),
-          head == null ? null : head.entries());
-      problems.addAll(chain.problems());
-      firstBad = earliest(firstBad, chain.firstBadSequence());
-      return new AuditVerification(problems.isEmpty(), scan.entries.size(), chain.head(), firstBad, problems);
+    return locked(c -> verifyLocked());
+  }
+
+  /** Writes the stored lines as they are on disk, up to the head, without holding them all in memory. */
+  @Override
+  public void export(Writer out) throws IOException {
+    Objects.requireNonNull(out, "out");
+    long upTo = locked(c -> {
+      refresh();
+      return end;
     });
+    // [0, upTo) is verified and only ever appended after, so it is read without the lock
+    ByteBuffer buf = ByteBuffer.allocate(CHUNK);
+    long pos = 0;
+    while (pos < upTo) {
+      buf.clear();
+      buf.limit((int) Math.min(CHUNK, upTo - pos));
+      Lines.readFully(channel(), buf, pos);
+      int lastNewline = -1;
+      for (int i = buf.limit() - 1; i >= 0; i--) {
+        if (buf.get(i) == '\n') {
+          lastNewline = i;
+          break;
+        }
+      }
+      if (lastNewline < 0) { // a line longer than the chunk: write it whole
+        String line = Lines.lineAt(channel(), pos);
+        out.write(line);
+        out.write('\n');
+        pos += line.getBytes(StandardCharsets.UTF_8).length + 1L;
+        continue;
+      }
+      out.write(new String(buf.array(), 0, lastNewline + 1, StandardCharsets.UTF_8));
+      pos += lastNewline + 1;
+    }
+    out.flush();
+  }
+
+  /** Releases the files. Appends after closing fail. */
+  @Override
+  public void close() {
+    closed = true;
+    try {
+      ch.close();
+      FileChannel h = headCh;
+      if (h != null) {
+        h.close();
+      }
+    } catch (IOException e) {
+      LOG.warn("audit log {}: closing failed: {}", file, e.toString());
+    }
+  }
+
+  @Override
+  public String toString() {
+    return "JsonlAuditLog{" + file + (key == null ? "" : ", keyed=" + key.id()) + "}";
+  }
+
+  // --- opening and following the file --------------------------------------------------------
+
+  private void openLocked(@Nullable String reanchor) throws IOException {
+    long size = ch.size();
+    HeadFile.Read read = readHead();
+    Head recorded = read == null ? null : read.head();
+    ChainScan scan = new ChainScan(ch, hasher, index, true).after(0, AuditChain.GENESIS, false, 0, 0);
+    if (recorded == null) {
+      scan.run(0, size);
+      refuseIfBroken(scan);
+      if (size == 0 && read == null) {
+        createHead();
+        return;
+      }
+      if (reanchor == null) {
+        if (read == null) {
+          throw new AuditIntegrityException(Reason.MISSING_HEAD, scan.verifiedSeq + 1, "audit log " + file
+              + " holds entries but its head file " + headFile.getFileName() + " is missing, so a cut-off end "
+              + "cannot be ruled out; it will not be continued. " + headFix());
+        }
+        throw headUnreadable(read);
+      }
+      reanchorAt(scan, size, read == null ? "missing" : "unreadable", null, reanchor);
+      return;
+    }
+    head = recorded;
+    scan.run(0, Math.min(recorded.bytes(), size));
+    if (!scan.clean() || scan.tornAt >= 0 || size < recorded.bytes() || scan.verifiedSeq != recorded.entries()
+        || (recorded.entries() > 0 && !scan.lastHash().equals(recorded.hash()))) {
+      refuseIfBroken(scan);
+      boolean cut = size < recorded.bytes() || scan.verifiedSeq < recorded.entries();
+      if (reanchor != null) {
+        scan.run(scan.verifiedEnd, size);
+        refuseIfBroken(scan);
+        reanchorAt(scan, size, cut ? "ahead of the entries" : "not matching the entries", recorded, reanchor);
+        return;
+      }
+      if (cut) {
+        throw new AuditIntegrityException(Reason.TRUNCATED, scan.verifiedSeq + 1, "audit log " + file
+            + " does not verify, first bad entry " + (scan.verifiedSeq + 1) + ": the head records "
+            + recorded.entries() + " entries but " + scan.verifiedSeq + " were found (truncated: cut off); it will "
+            + "not be continued. " + evidenceFix());
+      }
+      throw new AuditIntegrityException(Reason.TAMPERED, scan.verifiedSeq, "audit log " + file
+          + " does not verify, first bad entry " + scan.verifiedSeq + ": the last entry's hash is not the recorded "
+          + "head (truncated or replaced); it will not be continued. " + evidenceFix());
+    }
+    requireSignedHead(recorded, scan.lastKeyId);
+    adopt(scan.verifiedSeq, scan.lastHash(), scan.verifiedEnd, scan.keyedBefore);
+    settleTail(size, reanchor != null);
+    requireKeyedUnless(reanchor != null);
+    if (key != null && entries > 0 && !keyed) {
+      // A plain log continued with a key, as the host asked: the first keyed entry signs the hash
+      // of the plain ones, so from here on they cannot be rewritten without the key either.
+      write(List.of(system("audit.keyed", Map.of("key_id", key.id(), "plain_entries", Long.toString(entries),
+          "reason", Objects.requireNonNull(reanchor)))));
+      writeHead();
+    } else if (head == null || head.entries() != entries || head.bytes() != end) {
+      writeHead();
+    }
+  }
+
+  /**
+   * A keyed log must end with a keyed entry; one that does not was written without the key or
+   * rewritten by someone without it, unless the host explicitly asks to start keying it.
+   */
+  private void requireKeyedUnless(boolean keyingAllowed) {
+    if (key != null && entries > 0 && !keyed && !keyingAllowed) {
+      throw new AuditIntegrityException(Reason.NOT_KEYED, entries, "audit log " + file + ": entries up to " + entries
+          + " are not signed with an audit key, so anyone with access to the log could have written them; it will "
+          + "not be continued with key '" + key.id() + "'. If it is a plain log you now want keyed, open it once with "
+          + "AuditLog.jsonlBuilder(path).key(key).reanchor(\"why\").build(), which signs it as it stands. If it was "
+          + "keyed, someone rewrote it: " + evidenceFix());
+    }
+  }
+
+  /**
+   * Brings this instance up to what is on disk before every operation: another instance or
+   * process may have appended, a crash may have left a torn line, someone may have tampered.
+   */
+  private void refresh() throws IOException {
+    checkNotReplaced();
+    if (inflight != null) {
+      settleInflight();
+    }
+    long size = ch.size();
+    HeadFile.Read read = readHead();
+    Head recorded = read == null ? null : read.head();
+    if (size == end && recorded != null && recorded.equals(head)) {
+      return;
+    }
+    if (read == null) {
+      throw new AuditIntegrityException(Reason.MISSING_HEAD, entries + 1, "audit log " + file + ": its head file "
+          + headFile.getFileName() + " was deleted while the log was open, so a cut-off end cannot be ruled out; "
+          + "it will not be continued. " + headFix());
+    }
+    if (recorded == null) {
+      throw headUnreadable(read);
+    }
+    Head known = head;
+    if (known != null && (recorded.gen() < known.gen() || recorded.bytes() < known.bytes()
+        || recorded.entries() < known.entries() || (known.keyId() != null && recorded.keyId() == null))) {
+      throw new AuditIntegrityException(Reason.TAMPERED, recorded.entries() + 1, "audit log " + file
+          + " does not verify, first bad entry " + (recorded.entries() + 1) + ": its head file went back to an "
+          + "earlier head (replaced with an older copy); it will not be continued. " + evidenceFix());
+    }
+    if (size < end || recorded.bytes() > size) {
+      long firstMissing = Math.min(entries, recorded.entries()) + 1;
+      throw new AuditIntegrityException(Reason.TRUNCATED, firstMissing, "audit log " + file
+          + " does not verify, first bad entry " + firstMissing + ": the file is shorter than the entries already "
+          + "recorded (truncated: cut off); it will not be continued. " + evidenceFix());
+    }
+    if (key == null && recorded.bytes() < end) {
+      throw new AuditIntegrityException(Reason.TAMPERED, recorded.entries() + 1, "audit log " + file
+          + " does not verify, first bad entry " + (recorded.entries() + 1) + ": its head file is behind entries "
+          + "already acknowledged (replaced); it will not be continued. " + evidenceFix());
+    }
+    head = recorded;
+    if (recorded.bytes() > end) { // another instance or process committed: follow it up to its head
+      ChainScan scan = new ChainScan(ch, hasher, index, true).after(entries, hash, keyed, entries, end);
+      scan.run(end, recorded.bytes());
+      refuseIfBroken(scan);
+      if (scan.tornAt >= 0 || scan.verifiedEnd != recorded.bytes() || scan.verifiedSeq != recorded.entries()
+          || !scan.lastHash().equals(recorded.hash())) {
+        throw new AuditIntegrityException(Reason.TAMPERED, scan.verifiedSeq, "audit log " + file
+            + " does not verify, first bad entry " + scan.verifiedSeq + ": the last entry's hash is not the recorded "
+            + "head (truncated or replaced); it will not be continued. " + evidenceFix());
+      }
+      requireSignedHead(recorded, scan.lastKeyId);
+      adopt(scan.verifiedSeq, scan.lastHash(), scan.verifiedEnd, scan.keyedBefore);
+      requireKeyedUnless(false);
+    }
+    if (size > end) {
+      settleTail(size, false);
+    }
+  }
+
+  /**
+   * Deals with the bytes after the verified end, up to {@code size}: a keyed log adopts the keyed
+   * entries that verify there; a torn last line, and in a plain log any entry past the head, is
+   * moved aside and the move recorded; a complete line that does not continue the chain is refused.
+   */
+  private void settleTail(long size, boolean keyingAllowed) throws IOException {
+    if (size <= end) {
+      return;
+    }
+    // a plain log moves its whole tail aside, so only a keyed log indexes what it scans here
+    ChainScan scan = new ChainScan(ch, hasher, key == null ? null : index, true).after(entries, hash, keyed, entries,
+        end);
+    scan.stopBeforePlain = key != null;
+    scan.run(end, size);
+    refuseIfBroken(scan);
+    if (key != null && scan.verifiedEnd > end) {
+      LOG.info("audit log {}: entries {} to {} follow its last head checkpoint and verify under the key; adopted",
+          file, entries + 1, scan.verifiedSeq);
+      adopt(scan.verifiedSeq, scan.lastHash(), scan.verifiedEnd, scan.keyedBefore);
+    }
+    if (size > end) {
+      requireKeyedUnless(keyingAllowed); // recording the move would sign a plain log
+      moveAside(end, size, scan.tornAt >= 0);
+    }
+    writeHead();
+  }
+
+  /** Copies {@code [from, to)} to the side file, cuts the log back to {@code from}, and records that. */
+  private void moveAside(long from, long to, boolean torn) throws IOException {
+    long completeLines = 0;
+    boolean endsWithNewline = false;
+    ByteBuffer buf = ByteBuffer.allocate(CHUNK);
+    for (long pos = from; pos < to; pos += buf.limit()) { // streamed: whatever was appended may be large
+      buf.clear();
+      buf.limit((int) Math.min(CHUNK, to - pos));
+      Lines.readFully(ch, buf, pos);
+      for (int i = 0; i < buf.limit(); i++) {
+        completeLines += buf.get(i) == '\n' ? 1 : 0;
+      }
+      endsWithNewline = buf.get(buf.limit() - 1) == '\n';
+    }
+    boolean created = !Files.exists(asideFile);
+    try (FileChannel aside = FileChannel.open(asideFile, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
+        StandardOpenOption.APPEND)) {
+      for (long pos = from; pos < to; ) {
+        pos += ch.transferTo(pos, to - pos, aside);
+      }
+      if (!endsWithNewline) {
+        aside.write(ByteBuffer.wrap(new byte[] {'\n'}));
+      }
+      aside.force(true);
+    }
+    if (created) {
+      AtomicFiles.syncDirectory(asideFile.getParent());
+    }
+    ch.truncate(from);
+    ch.force(true);
+    index.truncateAfter(entries);
+    LOG.warn("audit log {}: moved {} bytes after entry {} that no append acknowledged ({}) to {}; they are not part "
+        + "of the log", file, to - from, entries, torn ? "an interrupted write" : "written past the recorded head",
+        asideFile);
+    Map<String, String> details = new LinkedHashMap<>();
+    details.put("moved_to", asideFile.getFileName().toString());
+    details.put("bytes", Long.toString(to - from));
+    details.put("after_entry", Long.toString(entries));
+    if (completeLines > 0) {
+      details.put("complete_lines", Long.toString(completeLines));
+    }
+    details.put("torn_line", Boolean.toString(torn));
+    write(List.of(system("audit.recovered", details)));
+  }
+
+  /** Re-anchors the log at the last entry of {@code scan} (which followed the whole chain), recording it. */
+  private void reanchorAt(ChainScan scan, long size, String headState, @Nullable Head recorded, String reason)
+      throws IOException {
+    adopt(scan.verifiedSeq, scan.lastHash(), scan.verifiedEnd, scan.keyedBefore);
+    if (head == null) {
+      createHead();
+    }
+    if (size > end) {
+      moveAside(end, size, true);
+    }
+    Map<String, String> details = new LinkedHashMap<>();
+    details.put("reason", reason);
+    details.put("head_file", headState);
+    details.put("entries_found", Long.toString(scan.verifiedSeq));
+    if (recorded != null) {
+      details.put("head_recorded_entries", Long.toString(recorded.entries()));
+      if (recorded.hash() != null) {
+        details.put("head_recorded_hash", recorded.hash());
+      }
+    }
+    LOG.warn("audit log {}: re-anchored at entry {} (head file {}): {}", file, entries, headState, reason);
+    write(List.of(system("audit.reanchored", details)));
+    writeHead();
+  }
+
+  private AuditRecord system(String action, Map<String, String> details) {
+    return new AuditRecord(clock.instant(), null, null, action, null, null, null, null, "ok", null, details);
+  }
+
+  /** Refuses the log when {@code scan} found a line that does not continue the chain. */
+  private void refuseIfBroken(ChainScan scan) {
+    if (!scan.clean()) {
+      Reason reason = Objects.requireNonNullElse(scan.firstReason, Reason.TAMPERED);
+      String fix = switch (reason) {
+        case KEY_REQUIRED -> "Open it with its key: AuditLog.jsonl(path, key).";
+        case UNKNOWN_KEY -> "Supply the key it names as a retired key (AuditKey.withRetired).";
+        case UNSUPPORTED_FORMAT -> "Keep it as evidence, move it and " + headFile.getFileName() + " aside, and start "
+            + "a new log.";
+        default -> evidenceFix();
+      };
+      throw new AuditIntegrityException(reason, scan.firstBad, "audit log " + file + " does not verify, first bad "
+          + "entry " + scan.firstBad + ": " + scan.problems.get(0) + "; it will not be continued. " + fix);
+    }
+  }
+
+  /** In a keyed log, a head naming a keyed entry must be signed with the key. */
+  private void requireSignedHead(Head recorded, @Nullable String lastKeyId) {
+    if (key != null && lastKeyId != null && recorded.keyId() == null) {
+      throw new AuditIntegrityException(Reason.TAMPERED, recorded.entries(), "audit log " + file + ": its head file "
+          + headFile.getFileName() + " is not signed with the log's key (written by someone without it); it will "
+          + "not be continued. " + evidenceFix());
+    }
+  }
+
+  private AuditIntegrityException headUnreadable(HeadFile.Read read) {
+    if (read.keyRequired()) {
+      return new AuditIntegrityException(Reason.KEY_REQUIRED, 0, "audit log " + file + ": its head file "
+          + headFile.getFileName() + " is signed with an audit key; open the log with its key: AuditLog.jsonl(path, key)");
+    }
+    if (read.unknownKey() != null) {
+      return new AuditIntegrityException(Reason.UNKNOWN_KEY, 0, "audit log " + file + ": its head file "
+          + headFile.getFileName() + " is signed with audit key '" + read.unknownKey() + "', which was not supplied; "
+          + "supply it as a retired key (AuditKey.withRetired)");
+    }
+    return new AuditIntegrityException(Reason.HEAD_UNREADABLE, 0, "audit log " + file + ": the audit head file "
+        + headFile + " is unreadable (" + read.problem() + "); it will not be continued. " + headFix());
+  }
+
+  private String headFix() {
+    return "Restore " + headFile.getFileName() + " from a backup, or, if it is lost, re-anchor the log at its last "
+        + "entry with AuditLog.jsonlBuilder(path).reanchor(\"why\").build(), which verifies the entries and records "
+        + "the re-anchoring in the log";
+  }
+
+  private String evidenceFix() {
+    return "Keep it as evidence, move it and " + headFile.getFileName() + " aside, and start a new log (or restore "
+        + "both from a backup)";
+  }
+
+  private void adopt(long seq, String lastHash, long endOffset, boolean anyKeyed) {
+    if (seq != entries || endOffset != end) {
+      last = null;
+    }
+    entries = seq;
+    hash = seq == 0 ? AuditChain.GENESIS : lastHash;
+    end = endOffset;
+    keyed = anyKeyed;
+  }
+
+  // --- writing -------------------------------------------------------------------------------
+
+  /** Appends entries the log writes about itself (recovery, re-anchoring, keying). */
+  private List<AuditEntry> write(List<AuditRecord> records) throws IOException {
+    return write(records, List.of());
+  }
+
+  /**
+   * Appends entries for {@code records} after the verified end, in one write and one force, then
+   * moves the head (always in a plain log, every {@code checkpointEvery} commits in a keyed one).
+   * This instance's view of the log changes only once all of that succeeded; until then the batch is
+   * {@link #inflight}.
+   */
+  private List<AuditEntry> write(List<AuditRecord> records, List<Pending> batch) throws IOException {
+    ByteArrayOutputStream bytes = new ByteArrayOutputStream(records.size() * 512);
+    List<AuditEntry> out = new ArrayList<>(records.size());
+    long[] starts = new long[records.size()];
+    long seq = entries;
+    String prev = hash;
+    String kid = key == null ? null : key.id();
+    for (AuditRecord r : records) {
+      seq++;
+      String body = AuditCodec.body(seq, prev, kid, r);
+      String h = hasher.hash(kid, body);
+      starts[out.size()] = end + bytes.size();
+      bytes.writeBytes((AuditCodec.line(body, h) + "\n").getBytes(StandardCharsets.UTF_8));
+      out.add(new AuditEntry(seq, r, prev, h, kid));
+      prev = h;
+    }
+    Inflight f = new Inflight(end, bytes.toByteArray(), batch, out);
+    inflight = f;
+    ByteBuffer buf = ByteBuffer.wrap(f.bytes());
+    long at = f.from();
+    while (buf.hasRemaining()) {
+      at += ch.write(buf, at);
+    }
+    ch.force(false);
+    boolean moveHead = key == null || commitsSinceHead + 1 >= checkpointEvery;
+    if (moveHead) {
+      writeHead(seq, prev, at);
+    }
+    for (int i = 0; i < starts.length; i++) {
+      index.add(out.get(i).sequence(), starts[i]);
+    }
+    adopt(seq, prev, at, keyed || kid != null);
+    last = out.get(out.size() - 1);
+    commitsSinceHead = moveHead ? 0 : commitsSinceHead + 1;
+    inflight = null;
+    return out;
+  }
+
+  /**
+   * Settles a commit that failed part-way ({@link #inflight}): an interrupt closed the channel, or
+   * writing failed. Its bytes are this instance's own and no append returned for them, so unless
+   * the head already names them (the head moved before the failure, or another process adopted
+   * them), they are cut back, silently, and the appends still waiting are queued again. When the head
+   * names them, the commit happened after all: it is made durable and its appends complete.
+   */
+  private void settleInflight() throws IOException {
+    // It stays in flight until settled: an interrupt here (another thread cancelling) leaves it for
+    // the retry, which settles it again, so each append is either committed once or queued once.
+    Inflight f = Objects.requireNonNull(inflight);
+    long size = ch.size();
+    byte[] found = new byte[(int) Math.max(0, Math.min(size, f.to()) - f.from())];
+    Lines.readFully(ch, ByteBuffer.wrap(found), f.from());
+    boolean ours = Arrays.equals(found, 0, found.length, f.bytes(), 0, found.length);
+    HeadFile.Read read = readHead();
+    Head recorded = read == null ? null : read.head();
+    AuditEntry lastOfBatch = f.lastEntry();
+    boolean named = recorded != null && ours && size >= f.to() && recorded.bytes() >= f.to()
+        && (recorded.bytes() > f.to() || (recorded.entries() == lastOfBatch.sequence()
+            && lastOfBatch.hash().equals(recorded.hash())));
+    if (named) {
+      ch.force(false);
+      headChannel().force(false);
+      inflight = null;
+      for (int i = 0; i < f.batch().size(); i++) {
+        Pending p = f.batch().get(i);
+        if (!p.done) {
+          p.entry = f.entries().get(i);
+          p.done = true;
+        }
+      }
+      LOG.debug("audit log {}: a commit cut short by an interrupt had moved the head; completed", file);
+      return; // refresh() follows the head over them
+    }
+    if (ours && found.length > 0 && (recorded == null || recorded.bytes() <= f.from())) {
+      ch.truncate(f.from());
+      ch.force(true);
+      LOG.debug("audit log {}: cut back {} bytes of a commit that did not complete", file, found.length);
+    }
+    inflight = null;
+    for (Pending p : f.batch()) {
+      if (!p.done) {
+        queue.add(p);
+      }
+    }
+    if (f.batch().isEmpty()) { // an entry the log writes about itself: write it again now
+      write(f.entries().stream().map(AuditEntry::record).toList());
+    }
+  }
+
+  /** Moves the head file to the verified end. */
+  private void writeHead() throws IOException {
+    writeHead(entries, hash, end);
+  }
+
+  /** Moves the head file to {@code n} entries ending at {@code endOffset}: the older slot, overwritten in place and forced. */
+  private void writeHead(long n, String lastHash, long endOffset) throws IOException {
+    long gen = head == null ? 1 : head.gen() + 1;
+    Head h = new Head(gen, n, n == 0 ? null : lastHash, endOffset, key == null ? null : key.id());
+    byte[] slot = HeadFile.encode(h, key);
+    FileChannel hc = headChannel();
+    ByteBuffer buf = ByteBuffer.wrap(slot);
+    long at = HeadFile.slotOffset(gen);
+    while (buf.hasRemaining()) {
+      at += hc.write(buf, at);
+    }
+    hc.force(false);
+    if (headRaw.length == HeadFile.SIZE) { // it was read under this lock, so it is what the file held
+      System.arraycopy(slot, 0, headRaw, HeadFile.slotOffset(gen), slot.length);
+      headRawHolds = h;
+    } else {
+      headRaw = new byte[0];
+      headRawHolds = null;
+    }
+    head = h;
+    commitsSinceHead = 0;
+  }
+
+  /** Creates the head file of an empty log (or of one being re-anchored), atomically. */
+  private void createHead() throws IOException {
+    Head h = new Head(1, entries, entries == 0 ? null : hash, end, key == null ? null : key.id());
+    byte[] content = HeadFile.newFile(h, key);
+    AtomicFiles.replace(headFile, content);
+    closeHeadChannel();
+    headRaw = content;
+    headRawHolds = h;
+    head = h;
+    commitsSinceHead = 0;
+  }
+
+  // --- files ---------------------------------------------------------------------------------
+
+  private interface IoAction<T> {
+    T run(FileChannel ch) throws IOException;
+  }
+
+  /**
+   * Runs {@code action} under the file's lock. The thread's interrupt status is cleared for the
+   * duration (an interrupt pending at a channel operation would close the channel for every user
+   * of this log) and restored afterwards; an interrupt that lands during I/O closes the channel, and
+   * the action is run again on a reopened one.
+   */
+  private <T> T locked(IoAction<T> action) {
+    boolean interrupted = Thread.interrupted();
+    try {
+      for (int attempt = 1; ; attempt++) {
+        try {
+          return AtomicFiles.withLock(file, channel(), action::run);
+        } catch (ClosedChannelException | FileLockInterruptionException e) {
+          interrupted |= Thread.interrupted();
+          if (closed || attempt == 10) {
+            throw new AgentProvisionException("cannot use audit log " + file + ": " + (closed ? "it is closed" : e), e);
+          }
+        } catch (IOException e) {
+          throw new AgentProvisionException("cannot use audit log " + file + ": " + e, e);
+        }
+      }
+    } finally {
+      if (interrupted) {
+        Thread.currentThread().interrupt();
+      }
+    }
+  }
+
+  /** The log's channel, opened again when an interrupt closed it. */
+  private synchronized FileChannel channel() throws IOException {
+    if (closed) {
+      throw new ClosedChannelException();
+    }
+    FileChannel c = ch;
+    if (!c.isOpen()) {
+      checkNotReplaced();
+      c = FileChannel.open(file, StandardOpenOption.READ, StandardOpenOption.WRITE);
+      ch = c;
+    }
+    return c;
+  }
+
+  private static Object identity(Path p) throws IOException {
+    Object k = Files.readAttributes(p, BasicFileAttributes.class).fileKey();
+    return k != null ? k : p;
+  }
+
+  private void checkNotReplaced() throws IOException {
+    Object now;
+    try {
+      now = identity(file);
+    } catch (NoSuchFileException e) {
+      now = null;
+    }
+    if (!fileKey.equals(now)) {
+      throw new AuditIntegrityException(Reason.REPLACED, 0, "audit log " + file + " was moved, deleted or replaced "
+          + "while this log had it open; it will not be written to. Open the log again");
+    }
+  }
+
+  /** The head file's channel, reopened when the file was replaced (a head restored from a backup). */
+  private FileChannel headChannel() throws IOException {
+    Object now = identity(headFile);
+    FileChannel hc = headCh;
+    if (hc == null || !hc.isOpen() || !now.equals(headFileKey)) {
+      closeHeadChannel();
+      hc = FileChannel.open(headFile, StandardOpenOption.READ, StandardOpenOption.WRITE);
+      headCh = hc;
+      headFileKey = now;
+    }
+    return hc;
+  }
+
+  private void closeHeadChannel() throws IOException {
+    FileChannel hc = headCh;
+    headCh = null;
+    headFileKey = null;
+    if (hc != null) {
+      hc.close();
+    }
+  }
+
+  /** The head file as it is now, or null when it is missing; an unchanged file is not decoded again. */
+  private HeadFile.@Nullable Read readHead() throws IOException {
+    FileChannel hc;
+    try {
+      hc = headChannel();
+    } catch (NoSuchFileException e) {
+      closeHeadChannel();
+      return null;
+    }
+    ByteBuffer buf = ByteBuffer.allocate(HeadFile.SIZE + 1);
+    while (buf.hasRemaining() && hc.read(buf, buf.position()) > 0) {
+      // read up to one byte more than a head file holds, to notice a longer one
+    }
+    byte[] content = Arrays.copyOf(buf.array(), buf.position());
+    if (headRawHolds != null && Arrays.equals(content, headRaw)) {
+      return new HeadFile.Read(headRawHolds, null, false, null);
+    }
+    HeadFile.Read read = HeadFile.decode(content, key);
+    headRaw = read.head() != null ? content : new byte[0];
+    headRawHolds = read.head();
+    return read;
+  }
+
+  private @Nullable AuditEntry lastEntry() throws IOException {
+    if (entries == 0) {
+      return null;
+    }
+    AuditEntry e = last;
+    if (e == null) {
+      String line = Lines.lastLine(ch, end);
+      try {
+        e = AuditCodec.fromLine(line);
+      } catch (RuntimeException bad) {
+        throw new AuditIntegrityException(Reason.TAMPERED, entries, "audit log " + file + ": the entry at the head is "
+            + "unreadable (" + bad.getMessage() + "); run verify() for the full report");
+      }
+      last = e;
+    }
+    return e;
   }
 
   private static long earliest(long a, long b) {
     return a == 0 ? b : b == 0 ? a : Math.min(a, b);
   }
 
-  /** Writes the stored lines as they are on disk, up to the recorded head. */
-  @Override
-  public void export(Writer out) throws IOException {
-    Objects.requireNonNull(out, "out");
-    byte[] bytes = locked(ch -> {
-      Head head = readHead();
-      long end = head == null ? 0 : Math.min(head.bytes(), ch.size());
-      if (end > Integer.MAX_VALUE - 8) {
-        throw new IOException("audit log " + file + " is too large to export in one piece");
-      }
-      ByteBuffer buf = ByteBuffer.allocate((int) end);
-      readFully(ch, buf, 0);
-      return buf.array();
-    });
-    out.write(new String(bytes, StandardCharsets.UTF_8));
-    out.flush();
-  }
+  // --- the full report -----------------------------------------------------------------------
 
-  @Override
-  public String toString() {
-    return "JsonlAuditLog{" + file + "}";
-  }
-
-  // ---------------------------------------------------------------------------------------------
-
-  /** The head as recorded beside the log. */
-  private record Head(long entries, @Nullable String hash, long bytes) {}
-
-  /** What a pass over the file found. */
-  private static final class Scan {
-    final List<AuditEntry> entries = new ArrayList<>();
-    /** For each entry, the byte offset just past its newline. */
-    final List<Long> ends = new ArrayList<>();
-    final List<String> lineProblems = new ArrayList<>();
-    long firstBadLine;
-    /** Where an unterminated last line starts, or -1. */
-    long partialStart = -1;
-  }
-
-  private interface IoAction<T> {
-    T run(FileChannel ch) throws IOException;
-  }
-
-  private <T> T locked(IoAction<T> action) {
+  /** Checks everything on disk and reports, never repairing and never throwing for what it finds. */
+  private AuditVerification verifyLocked() throws IOException {
+    List<String> problems = new ArrayList<>();
+    long firstBad = 0;
     try {
-      return AtomicFiles.withLock(file, action::run);
-    } catch (IOException e) {
-      throw new AgentProvisionException("cannot use audit log " + file + ": " + e, e);
+      checkNotReplaced();
+    } catch (AuditIntegrityException e) {
+      problems.add(e.getMessage());
     }
-  }
-
-  private @Nullable Head readHead() throws IOException {
-    String text;
-    try {
-      text = Files.readString(headFile, StandardCharsets.UTF_8);
-    } catch (NoSuchFileException e) {
-      return null;
-    }
-    try {
-      Map<String, Object> m = Json.parseObject(text);
-      if (!(m.get("entries") instanceof Long n) || !(m.get("bytes") instanceof Long b) || n < 0 || b < 0) {
-        throw new IllegalArgumentException("entries or bytes missing");
+    long size = ch.size();
+    HeadFile.Read read = readHead();
+    Head recorded = read == null ? null : read.head();
+    ChainScan scan = new ChainScan(ch, new ChainHasher(key), null, false).after(0, AuditChain.GENESIS, false, 0, 0);
+    long entriesAtHead = -1;
+    boolean headMatches = true;
+    if (recorded != null && recorded.bytes() <= size) {
+      scan.run(0, recorded.bytes());
+      entriesAtHead = scan.entries;
+      headMatches = scan.tornAt < 0 && scan.entries == recorded.entries()
+          && (recorded.entries() == 0 || scan.lastHash().equals(recorded.hash()));
+      String keyAtHead = scan.lastKeyId;
+      if (key != null && keyAtHead != null && recorded.keyId() == null) {
+        problems.add("the head file is not signed with the log's key (written by someone without it)");
+        firstBad = earliest(firstBad, recorded.entries());
       }
-      String hash = Json.string(m, "hash");
-      if (n > 0 && hash == null) {
-        throw new IllegalArgumentException("hash missing");
+      scan.stopBeforePlain = key != null;
+      scan.run(recorded.bytes(), size);
+      if (scan.plainAt >= 0) { // entries past the head of a keyed log that are not keyed
+        scan.stopBeforePlain = false;
+        scan.run(scan.plainAt, size);
       }
-      return new Head(n, hash, b);
-    } catch (IllegalArgumentException e) {
-      throw new AgentProvisionException("the audit head file " + headFile + " is unreadable (" + e.getMessage() + ")");
-    }
-  }
-
-  private void writeHead(Head h) throws IOException {
-    Map<String, Object> m = new LinkedHashMap<>();
-    m.put("entries", h.entries());
-    m.put("hash", h.hash());
-    m.put("bytes", h.bytes());
-    AtomicFiles.replace(headFile, (Json.canonical(m) + "\n").getBytes(StandardCharsets.UTF_8));
-  }
-
-  /** Reads the lines in {@code [0, end)} and parses each as an entry. */
-  private static Scan scan(FileChannel ch, long end) throws IOException {
-    return scan(ch, end, 1);
-  }
-
-  /** Reads the file up to {@code end}, parsing only lines from number {@code parseFrom} on (the rest are counted). */
-  private static Scan scan(FileChannel ch, long end, long parseFrom) throws IOException {
-    Scan s = new Scan();
-    ByteBuffer buf = ByteBuffer.allocate(CHUNK);
-    ByteArrayOutputStream line = new ByteArrayOutputStream(512);
-    long pos = 0;
-    long lineNo = 0;
-    while (pos < end) {
-      buf.clear();
-      buf.limit((int) Math.min(CHUNK, end - pos));
-      int n = ch.read(buf, pos);
-      if (n <= 0) {
-        break;
-      }
-      for (int i = 0; i < n; i++) {
-        byte b = buf.get(i);
-        if (b != '\n') {
-          if (lineNo + 1 >= parseFrom) {
-            line.write(b);
-          }
-          continue;
-        }
-        lineNo++;
-        if (lineNo < parseFrom) {
-          continue;
-        }
-        String text = line.toString(StandardCharsets.UTF_8);
-        line.reset();
-        try {
-          if (text.isBlank()) {
-            throw new IllegalArgumentException("the line is empty");
-          }
-          s.entries.add(AuditCodec.fromLine(text));
-          s.ends.add(pos + i + 1);
-        } catch (RuntimeException e) { // anything the file holds may be wrong: report, never crash
-          s.lineProblems.add("line " + lineNo + " is not an audit entry (" + e.getMessage() + ")");
-          if (s.firstBadLine == 0) {
-            s.firstBadLine = lineNo;
-          }
-        }
-      }
-      pos += n;
-    }
-    if (line.size() > 0) {
-      s.partialStart = pos - line.size();
-    }
-    return s;
-  }
-
-  /** The last complete line ending at {@code end} (which is just past its newline). */
-  private static String lastLine(FileChannel ch, long end) throws IOException {
-    long stop = end - 1;
-    long start = 0;
-    ByteBuffer buf = ByteBuffer.allocate(4096);
-    long pos = stop;
-    search:
-    while (pos > 0) {
-      int len = (int) Math.min(buf.capacity(), pos);
-      buf.clear();
-      buf.limit(len);
-      readFully(ch, buf, pos - len);
-      for (int i = len - 1; i >= 0; i--) {
-        if (buf.get(i) == '\n') {
-          start = pos - len + i + 1;
-          break search;
-        }
-      }
-      pos -= len;
-    }
-    ByteBuffer line = ByteBuffer.allocate((int) (stop - start));
-    readFully(ch, line, start);
-    return new String(line.array(), StandardCharsets.UTF_8);
-  }
-
-  private static void readFully(FileChannel ch, ByteBuffer buf, long at) throws IOException {
-    long base = at - buf.position();
-    while (buf.hasRemaining()) {
-      if (ch.read(buf, base + buf.position()) < 0) {
-        throw new EOFException("the file ended before byte " + (base + buf.limit()));
-      }
-    }
-  }
-
-  /**
-   * Brings the file and its head into agreement, or refuses: verifies the whole chain, accepts the
-   * states a crash leaves (see the class comment), and returns the head now recorded.
-   */
-  private Head reconcile(FileChannel ch, @Nullable Head head) throws IOException {
-    Scan scan = scan(ch, ch.size());
-    if (!scan.lineProblems.isEmpty()) {
-      throw refuse(scan.firstBadLine, scan.lineProblems.get(0));
-    }
-    AuditVerification chain = AuditChain.verify(scan.entries, null, null);
-    if (!chain.valid()) {
-      throw refuse(chain.firstBadSequence(), chain.problems().get(0));
-    }
-    int n = scan.entries.size();
-    int accepted;
-    if (head == null) {
-      if (n > 1) {
-        throw refuse(n + 1L, "the head file " + headFile + " is missing, so a cut-off tail cannot be ruled out");
-      }
-      accepted = n;
-    } else if (n == head.entries() && (n == 0 || scan.entries.get(n - 1).hash().equals(head.hash()))) {
-      accepted = n;
-    } else if (n == head.entries() + 1
-        && (head.entries() == 0 || scan.entries.get(n - 2).hash().equals(head.hash()))) {
-      LOG.warn("audit log {}: recording entry {}, whose append was interrupted before its head was written", file, n);
-      accepted = n;
     } else {
-      AuditVerification v = AuditChain.verify(scan.entries, head.hash(), head.entries());
-      throw refuse(v.firstBadSequence(), String.join("; ", v.problems()));
+      scan.run(0, size);
     }
-    long end = accepted == 0 ? 0 : scan.ends.get(accepted - 1);
-    if (ch.size() > end) {
-      LOG.warn("audit log {}: cutting off {} bytes of an interrupted write after entry {}", file, ch.size() - end,
-          accepted);
-      ch.truncate(end);
-      ch.force(true);
+    problems.addAll(scan.problems);
+    firstBad = earliest(firstBad, scan.firstBad);
+    long found = scan.entries;
+    if (read == null && found > 0) {
+      problems.add("the head file " + headFile + " is missing, so a cut-off tail cannot be ruled out");
+      firstBad = earliest(firstBad, found + 1);
+    } else if (read != null && recorded == null) {
+      problems.add(headUnreadable(read).getMessage());
+      firstBad = earliest(firstBad, found + 1);
     }
-    Head now = new Head(accepted, accepted == 0 ? null : scan.entries.get(accepted - 1).hash(), end);
-    if (!now.equals(head)) {
-      writeHead(now);
+    if (scan.tornAt >= 0) {
+      problems.add("the file ends with an incomplete line at byte " + scan.tornAt + " (an interrupted write)");
+      firstBad = earliest(firstBad, found + 1);
     }
-    last = accepted == 0 ? null : scan.entries.get(accepted - 1);
-    return now;
+    if (recorded != null) {
+      if (recorded.bytes() > size || entriesAtHead < recorded.entries()) {
+        long atHead = Math.max(entriesAtHead, 0);
+        problems.add("the head records " + recorded.entries() + " entries but " + (recorded.bytes() > size ? found
+            : atHead) + " were found (truncated or extended)");
+        firstBad = earliest(firstBad, Math.min(recorded.entries(), recorded.bytes() > size ? found : atHead) + 1);
+      }
+      if (!headMatches || recorded.bytes() > size) {
+        problems.add("the last entry's hash is not the recorded head (truncated or replaced)");
+        firstBad = earliest(firstBad, found + 1);
+      } else if (found > recorded.entries()) {
+        long past = found - recorded.entries();
+        long adoptable = key == null ? 0 : scan.verifiedSeq - recorded.entries();
+        if (past > adoptable) {
+          problems.add("entries " + (recorded.entries() + adoptable + 1) + " to " + found + " come after the recorded "
+              + "head and no append acknowledged them (written by someone else, or by an append a crash cut short; "
+              + "opening the log moves them aside)");
+          firstBad = earliest(firstBad, recorded.entries() + adoptable + 1);
+        }
+      }
+    }
+    if (key != null && found > 0 && scan.lastKeyId == null) {
+      problems.add("entries up to " + found + " are not signed with a key, so anyone with access to the log could "
+          + "have rewritten them");
+      firstBad = earliest(firstBad, found);
+    }
+    return new AuditVerification(problems.isEmpty(), found, found == 0 ? null : scan.lastHash(), firstBad, problems);
   }
-
-  private AgentProvisionException refuse(long firstBad, String problem) {
-    return new AgentProvisionException("audit log " + file + " does not verify, first bad entry " + firstBad + ": "
-        + problem + "; it will not be continued. Keep it as evidence, move it and " + headFile.getFileName()
-        + " aside, and start a new log (or restore both from a backup)");
-  }
-
 }

@@ -33,7 +33,7 @@ final class DeployStep extends BaseStep<DeployStep.Deployed> {
     DeployedApp deployed = ctx.deployer().deploy(new DeployRequest(app,
         ctx.output(CredentialsStep.class).credentials(ctx.vault()), domain == null ? null : domain.domain()), ctx);
     ctx.audit("app.deployed").key(ctx.idempotencyKey()).detail("script", deployed.scriptName())
-        .detail("url", deployed.primaryUrl().toString()).record();
+        .detail("url", deployed.primaryUrl().toString()).detail("provider_url", deployed.url().toString()).record();
     return new Deployed(deployed);
   }
 

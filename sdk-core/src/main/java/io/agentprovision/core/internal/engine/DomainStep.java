@@ -81,7 +81,7 @@ final class DomainStep extends BaseStep<DomainStep.Registered> {
 
   @Override
   public Price price() {
-    Money quote = domain.maxPrice() != null ? domain.maxPrice() : service.pricing().amount();
+    Money quote = domain.maxPrice() != null ? domain.maxPrice() : service.pricing().minimum();
     return new Price(service.id(), service.pricing().isPaid(), CheckpointKind.DOMAIN_PURCHASE, quote, false);
   }
 
@@ -151,7 +151,7 @@ final class DomainStep extends BaseStep<DomainStep.Registered> {
           + " completed without naming its domain", false);
     }
     ctx.audit("domain.registered").amount(charged).key(ctx.idempotencyKey()).detail("domain", name)
-        .detail("resource", state.ref().id()).record();
+        .detail("resource", state.ref().id()).detail("service", service.id()).detail("years", String.valueOf(dr.years())).detail("auto_renew", String.valueOf(dr.autoRenew())).record();
     return new Registered(state.ref(), name, charged);
   }
 

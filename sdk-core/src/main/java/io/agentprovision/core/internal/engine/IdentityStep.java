@@ -59,7 +59,7 @@ final class IdentityStep extends BaseStep<IdentityStep.Attested> {
           + "is created or linked for a verified e-mail only");
     }
     ctx.audit("identity.attested").principal(p).detail("issuer", p.issuer()).detail("amr", String.join(",", p.amr()))
-        .detail("mfa", String.valueOf(p.multiFactor())).record();
+        .detail("mfa", String.valueOf(p.multiFactor())).detail("subject", p.subject()).detail("email", String.valueOf(p.email())).record();
     return Attested.of(p);
   }
 

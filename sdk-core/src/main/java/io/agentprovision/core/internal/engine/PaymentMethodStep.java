@@ -64,24 +64,13 @@ final class PaymentMethodStep extends BaseStep<PaymentMethodStep.Ready> {
    */
   private static void mirrorCap(StepRun ctx, SpendPolicy policy, String provider) {
     Orchestrator orchestrator = ctx.orchestrator();
-    List<SpendLimit> theirs = orchestrator.providerLimits(provider);
-    for (SpendLimit mine : policy.monthlyCapsFor(provider)) {
-      SpendLimit current = null;
-      for (SpendLimit t : theirs) {
-        if (t.interval() == SpendInterval.MONTHLY && t.amount().sameCurrency(mine.amount())
-            && (t.provider() == null || provider.equals(t.provider()))
-            && (current == null || t.amount().lessThan(current.amount()))) {
-          current = t;
-        }
-      }
-      if (current != null && mine.amount().lessThan(current.amount())) {
-        orchestrator.updateProviderLimit(provider, SpendLimit.monthly(mine.amount()).forProvider(provider), ctx);
-        ctx.audit("provider_limit.mirrored").amount(mine.amount()).key(ctx.idempotencyKey())
-            .detail("orchestrator", orchestrator.name()).detail("provider", provider)
-            .detail("from", current.amount().toString()).detail("to", mine.amount().toString()).record();
-      }
-      return; // the tightest cap decides
-    }
+    // the rule is SpendPolicy's, shared with orchestrators that mirror caps themselves
+    policy.capToMirror(provider, orchestrator.providerLimits(provider)).ifPresent(change -> {
+      orchestrator.updateProviderLimit(provider, change.to(), ctx);
+      ctx.audit("provider_limit.mirrored").amount(change.to().amount()).key(ctx.idempotencyKey())
+          .detail("orchestrator", orchestrator.name()).detail("provider", provider)
+          .detail("from", change.from().amount().toString()).detail("to", change.to().amount().toString()).record();
+    });
   }
 
   @Override

@@ -7,6 +7,7 @@ import io.agentprovision.core.ProvisionRequest;
 import io.agentprovision.core.ServiceRequest;
 import io.agentprovision.core.StepId;
 import io.agentprovision.core.catalog.Catalog;
+import io.agentprovision.core.catalog.Pricing;
 import io.agentprovision.core.catalog.ServiceOffering;
 import io.agentprovision.core.spi.Deployer;
 import io.agentprovision.core.wire.JsonSchemas;
@@ -182,9 +183,11 @@ final class ProvisioningFlow implements Flow {
           + "' cannot be used (" + e.getMessage() + ")", "the provider must publish a valid schema; until it does, "
           + svc.id() + " cannot be configured safely");
     }
-    if (svc.pricing().isPaid() && svc.pricing().amount() == null && !svc.id().equals(in.domainService())) {
+    Pricing priced = svc.pricing().forConfiguration(s.configuration());
+    if (priced.isPaid() && priced.minimum() == null && !svc.id().equals(in.domainService())) {
       throw new InvalidRequestException(field + ".service", "the catalog lists no price for paid service '" + svc.id()
-          + "'", "choose a service with a listed price; the SDK reserves the price before paying");
+          + "' (" + priced.describe() + ")", "choose a service with a listed price; the SDK reserves the price before "
+          + "paying");
     }
     return svc;
   }

@@ -4,6 +4,7 @@ import io.agentprovision.core.AgentId;
 import io.agentprovision.core.InvalidRequestException;
 import io.agentprovision.core.RunEnvironment;
 import io.agentprovision.core.RunId;
+import io.agentprovision.core.RunNotFoundException;
 import io.agentprovision.core.Secret;
 import io.agentprovision.core.StepId;
 import io.agentprovision.core.journal.RunRecord;
@@ -75,8 +76,7 @@ final class RunEnvironments {
     RunRecord rec = config.journal().run(run).orElse(null);
     if (rec == null || !rec.agent().equals(agent)) {
       // the same answer whether the run is absent or another agent's: ids of others' runs are not confirmed
-      throw new InvalidRequestException("runId", "agent " + agent + " has no run " + run,
-          "pass the id of a run this agent started (AgentProvisioner.runs())");
+      throw new RunNotFoundException(agent, run);
     }
     return rec;
   }

@@ -9,6 +9,7 @@ import io.agentprovision.core.Secret;
 import io.agentprovision.core.StepId;
 import io.agentprovision.core.StepKind;
 import io.agentprovision.core.approval.CheckpointKind;
+import io.agentprovision.core.catalog.Pricing;
 import io.agentprovision.core.catalog.ServiceOffering;
 import io.agentprovision.core.orchestration.AccessConfiguration;
 import io.agentprovision.core.orchestration.ResourceRef;
@@ -91,9 +92,15 @@ abstract class ServiceStep extends BaseStep<ServiceStep.Provisioned> {
     return "runs/" + run + "/services/" + step + "/";
   }
 
+  /** What the service costs as configured: a price list's entry for the configuration, else its one price. */
+  private Pricing pricing() {
+    return configuration.isEmpty() ? service.pricing() : service.pricing().forConfiguration(configuration);
+  }
+
   @Override
   public Price price() {
-    return new Price(service.id(), service.pricing().isPaid(), checkpoint, service.pricing().amount(), true);
+    Pricing p = pricing();
+    return new Price(service.id(), p.isPaid(), checkpoint, p.minimum(), true);
   }
 
   @Override
@@ -101,9 +108,9 @@ abstract class ServiceStep extends BaseStep<ServiceStep.Provisioned> {
     ProvisionRequest req = ctx.request();
     SpendAuthorization auth = null;
     Money quote = null;
-    if (service.pricing().isPaid()) {
+    if (pricing().isPaid()) {
       quote = Objects.requireNonNull(ctx.planned().quote(), "the plan priced " + id());
-      String what = service.pricing().description();
+      String what = pricing().description();
       auth = ctx.authorizeSpend(new SpendRequest(checkpoint, req.provider(), quote, service.id()
           + (what != null ? " (" + what + ")" : ""), Map.of("service", service.id())));
     }

@@ -2,12 +2,7 @@ package io.agentprovision.core.internal.engine;
 
 import io.agentprovision.core.Money;
 import io.agentprovision.core.ProvisioningEvent;
-import io.agentprovision.core.approval.ApprovalDecision;
-import io.agentprovision.core.approval.CheckpointKind;
 import io.agentprovision.core.approval.CheckpointRequest;
-import io.agentprovision.core.identity.IdentityRejectedException;
-import io.agentprovision.core.identity.IdentityRequest;
-import io.agentprovision.core.identity.Principal;
 import io.agentprovision.core.payment.PaymentAuthorization;
 import io.agentprovision.core.policy.LimitUsage;
 import io.agentprovision.core.policy.PolicyViolationException;
@@ -51,7 +46,7 @@ final class Spending {
     if (reservation.status() != Reservation.Status.COMMITTED) {
       try {
         if (policy.requiresMfa(request.kind())) {
-          stepUp(request.kind());
+          ctx.stepUp(request.kind()); // even when no person is asked to approve the spend
         }
         Money approved = rs.approvedQuote(ctx.stepId());
         boolean covered = approved != null && approved.sameCurrency(request.amount())
@@ -65,7 +60,10 @@ final class Spending {
               .withCost(request.amount()).withDetails(details));
         }
       } catch (RuntimeException e) {
-        spend.release();
+        if (!rs.stopping) {
+          // a run being stopped (cancelled, or crashed elsewhere) leaves its reservations for the resume to settle
+          spend.release();
+        }
         throw e;
       }
     }
@@ -98,11 +96,13 @@ final class Spending {
       ctx.audit("spend.refused").amount(request.amount()).outcome("denied").detail("limit", e.limit())
           .detail("used", e.used().toString()).detail("remaining", e.remaining().toString())
           .detail("description", request.description()).record();
+      engine.events().emit(new ProvisioningEvent.SpendRefused(engine.config().clock().instant(), rs.run, ctx.stepId(), ctx.agent(), request.provider(), request.amount(), e.limit(), e.remaining()));
       throw e;
     }
     madeHere.add(r.id());
     ctx.audit("spend.reserved").amount(r.amount()).key(ctx.idempotencyKey()).detail("reservation", r.id())
         .detail("description", request.description()).detail("provider", request.provider()).record();
+    engine.events().emit(new ProvisioningEvent.SpendHeld(engine.config().clock().instant(), rs.run, ctx.stepId(), r));
     alerts(r, policy);
     return r;
   }
@@ -123,32 +123,6 @@ final class Spending {
         }
       }
     }
-  }
-
-  /** Demands multi-factor authentication: a step-up checkpoint hands over a fresh credential, which must show it. */
-  void stepUp(CheckpointKind forKind) {
-    Principal current = ctx.principal();
-    if (current != null && current.multiFactor()) {
-      return;
-    }
-    ApprovalDecision d = ctx.checkpoint(CheckpointRequest.confirm(CheckpointKind.STEP_UP,
-        "Confirm with a second factor", "policy requires multi-factor authentication before " + forKind));
-    if (d.credential() == null) {
-      throw new IdentityRejectedException("mfa", "the step-up returned no credential; sign in again with a second "
-          + "factor and hand the new ID token to the approval");
-    }
-    Principal next = engine.config().identity().attest(new IdentityRequest(ctx.agent(), rs.run, d.credential(), null,
-        true));
-    if (current != null && (!current.subject().equals(next.subject()) || !current.issuer().equals(next.issuer()))) {
-      throw new IdentityRejectedException("subject", "the second factor was shown by " + next.display() + ", not by "
-          + current.display());
-    }
-    if (!next.multiFactor()) {
-      throw new IdentityRejectedException("mfa", "the fresh sign-in shows no second factor (amr " + next.amr() + ")");
-    }
-    rs.steppedUp(next);
-    ctx.audit("identity.stepped_up").principal(next).approver(d.approver()).detail("amr", String.join(",", next.amr()))
-        .detail("for", forKind.name()).record();
   }
 
   /**
@@ -200,6 +174,7 @@ final class Spending {
       engine.config().ledger().commit(reservation.id(), amount);
       ctx.audit("spend.committed").amount(amount).key(ctx.idempotencyKey()).detail("reservation", reservation.id())
           .detail("reserved", reservation.amount().toString()).record();
+      engine.events().emit(new ProvisioningEvent.SpendCommitted(engine.config().clock().instant(), rs.run, ctx.stepId(), reservation, amount));
     }
 
     @Override
@@ -217,6 +192,7 @@ final class Spending {
       }
       engine.config().ledger().release(reservation.id());
       ctx.audit("spend.released").amount(reservation.amount()).detail("reservation", reservation.id()).record();
+      engine.events().emit(new ProvisioningEvent.SpendReleased(engine.config().clock().instant(), rs.run, ctx.stepId(), reservation));
     }
   }
 }

@@ -78,6 +78,31 @@ public final class AtomicFiles {
   }
 
   /**
+   * Like {@link #withLock(Path, LockedAction)}, through {@code channel}, a channel of
+   * {@code lockFile} that the caller keeps open (a store that takes its lock on every call saves
+   * opening and closing the file each time).
+   */
+  public static <T> T withLock(Path lockFile, FileChannel channel, LockedAction<T> action) throws IOException {
+    ReentrantLock jvm = JVM_LOCKS.computeIfAbsent(lockFile.toAbsolutePath().normalize(), k -> new ReentrantLock());
+    jvm.lock();
+    try {
+      if (jvm.getHoldCount() > 1) {
+        return action.run(channel);
+      }
+      FileLock lock = channel.lock(LOCK_POSITION, 1, false);
+      try {
+        return action.run(channel);
+      } finally {
+        if (lock.isValid()) {
+          lock.release();
+        }
+      }
+    } finally {
+      jvm.unlock();
+    }
+  }
+
+  /**
    * Runs {@code action} holding this JVM's lock for {@code lockFile} and an exclusive file lock on
    * it, creating the file if needed. Re-entrant within a thread.
    */

@@ -13,6 +13,7 @@ import io.agentprovision.core.journal.RunStatus;
 import io.agentprovision.core.journal.StepRecord;
 import io.agentprovision.core.journal.StepStatus;
 import io.agentprovision.core.spi.RunJournal;
+import io.agentprovision.core.wire.Digests;
 import io.agentprovision.core.wire.Json;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -20,8 +21,6 @@ import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -84,12 +83,7 @@ public final class FileRunJournal implements RunJournal {
     if (readable.length() > 64) {
       readable = readable.substring(0, 64);
     }
-    try {
-      byte[] digest = MessageDigest.getInstance("SHA-256").digest(run.value().getBytes(StandardCharsets.UTF_8));
-      return dir.resolve(readable + "--" + HexFormat.of().formatHex(digest, 0, 8) + SUFFIX);
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException("SHA-256 is missing from this JVM", e);
-    }
+    return dir.resolve(readable + "--" + HexFormat.of().formatHex(Digests.sha256(run.value()), 0, 8) + SUFFIX);
   }
 
   @Override

@@ -24,10 +24,10 @@ import org.junit.jupiter.api.Test;
 /** The first-day flow's graph for the requests it must handle, and the rules every graph keeps. */
 class StepGraphTest {
   private static final ServiceOffering PAID_PLAN = service("workers:paid", ServiceOffering.KIND_PLAN,
-      Pricing.paid(Money.usd("5.00"), Pricing.Recurrence.MONTHLY, "USD 5.00 a month"));
+      Pricing.exactly(Money.usd("5.00"), Pricing.Interval.MONTHLY, "USD 5.00 a month"));
   private static final ServiceOffering WORKERS = service("workers", ServiceOffering.KIND_DEPLOYABLE, Pricing.free());
   private static final ServiceOffering DOMAINS = service("registrar:domain", "registrar",
-      Pricing.paid(Money.usd("10.44"), Pricing.Recurrence.YEARLY, null));
+      Pricing.exactly(Money.usd("10.44"), Pricing.Interval.YEARLY, null));
 
   private static ServiceOffering service(String id, String kind, Pricing pricing) {
     return ServiceOffering.builder(id, "cloudflare", kind).pricing(pricing).build();

@@ -18,6 +18,7 @@ import io.agentprovision.core.policy.SpendPolicy;
 import io.agentprovision.core.spi.SpendLedger;
 import java.time.Duration;
 import java.time.Instant;
+import java.time.ZoneId;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.List;
@@ -315,6 +316,104 @@ class InMemorySpendLedgerTest {
         .containsExactly("r1", "r2");
     assertThat(ledger.reservations(null, null, Instant.parse("2026-11-02T09:01:00Z"), Instant.parse("2026-11-02T09:02:00Z")))
         .extracting(Reservation::id).containsExactly("r2");
+  }
+
+  @Test
+  void reservations_ofARun_areItsOwnInTheOrderMade() {
+    ledger.reserve(new ReservationRequest("plan", A, CF, RunId.of("run_1"), StepId.of("plan"), Money.usd("5.00"),
+        time.instant(), time.instant().plus(SpendPolicy.DEFAULT_RESERVATION_TTL), List.of(MONTHLY_100), ZoneOffset.UTC,
+        "plan"));
+    ledger.reserve(new ReservationRequest("other", A, CF, RunId.of("run_2"), StepId.of("plan"), Money.usd("1.00"),
+        time.instant(), time.instant().plus(SpendPolicy.DEFAULT_RESERVATION_TTL), List.of(MONTHLY_100), ZoneOffset.UTC,
+        "another run"));
+    time.advance(Duration.ofDays(40));
+    ledger.reserve(new ReservationRequest("domain", A, "registrar", RunId.of("run_1"), StepId.of("domain"),
+        Money.usd("9.00"), time.instant(), time.instant().plus(SpendPolicy.DEFAULT_RESERVATION_TTL), List.of(),
+        ZoneOffset.UTC, "domain"));
+    ledger.commit("plan", Money.usd("5.00"));
+
+    assertThat(ledger.reservations(RunId.of("run_1"))).extracting(Reservation::id, Reservation::status)
+        .containsExactly(org.assertj.core.groups.Tuple.tuple("plan", Reservation.Status.COMMITTED),
+            org.assertj.core.groups.Tuple.tuple("domain", Reservation.Status.RESERVED));
+    assertThat(ledger.reservations(RunId.of("run_9"))).isEmpty();
+  }
+
+  @Test
+  void commit_inTheNextMonth_countsInTheMonthItWasReservedIn() {
+    time.set(Instant.parse("2026-11-30T23:30:00Z"));
+    reserve("r1", "60.00", MONTHLY_100);
+    time.set(Instant.parse("2026-12-01T00:10:00Z"));
+
+    ledger.commit("r1", Money.usd("50.00"));
+
+    assertThat(ledger.usage(MONTHLY_100, A, CF, Instant.parse("2026-11-15T00:00:00Z"), ZoneOffset.UTC).used())
+        .isEqualTo(Money.usd("50.00"));
+    assertThat(used(MONTHLY_100, A, CF)).as("December").isEqualTo(Money.usd("0.00"));
+    assertThat(reserve("r2", "100.00", MONTHLY_100).status()).isEqualTo(Reservation.Status.RESERVED);
+  }
+
+  @Test
+  void aLimitAddedLater_countsWhatWasSpentBeforeIt() {
+    reserve("r1", "30.00", MONTHLY_100);
+    ledger.commit("r1", Money.usd("30.00"));
+    reserve("r2", "15.00", MONTHLY_100);
+    SpendLimit daily = SpendLimit.daily(Money.usd("50.00")).perAgent();
+
+    assertThatThrownBy(() -> reserve("r3", "5.01", MONTHLY_100, daily))
+        .isInstanceOfSatisfying(PolicyViolationException.class, e -> {
+          assertThat(e.limit()).isEqualTo("daily/per-agent [agent=agent-a]");
+          assertThat(e.used()).isEqualTo(Money.usd("45.00"));
+        });
+    assertThat(reserve("r4", "5.00", MONTHLY_100, daily).usage()).extracting(u -> u.used())
+        .containsExactly(Money.usd("50.00"), Money.usd("50.00"));
+  }
+
+  @Test
+  void aLimitRemovedAndAddedAgain_stillCountsWhatWasSpentMeanwhile() {
+    SpendLimit daily = SpendLimit.daily(Money.usd("50.00"));
+    reserve("r1", "20.00", MONTHLY_100, daily);
+    reserve("r2", "20.00", MONTHLY_100); // the daily limit was removed from the policy
+    SpendLimit lowered = daily.withAmount(Money.usd("45.00"));
+
+    assertThatThrownBy(() -> reserve("r3", "5.01", MONTHLY_100, lowered)).isInstanceOf(PolicyViolationException.class);
+    assertThat(ledger.usage(lowered, B, "stripe", time.instant(), ZoneOffset.UTC).used()).isEqualTo(Money.usd("40.00"));
+  }
+
+  @Test
+  void daily_inThePolicysZone_startsAtLocalMidnight() {
+    ZoneId la = ZoneId.of("America/Los_Angeles");
+    SpendLimit daily = SpendLimit.daily(Money.usd("10.00"));
+    time.set(Instant.parse("2026-11-03T07:30:00Z")); // 23:30 on 2 November in Los Angeles
+    Instant at = time.instant();
+    ledger.reserve(new ReservationRequest("r1", A, CF, null, null, Money.usd("10.00"), at, at.plus(Duration.ofDays(2)),
+        List.of(daily), la, "late evening"));
+
+    time.set(Instant.parse("2026-11-03T07:59:59Z"));
+    Instant stillThatDay = time.instant();
+    assertThatThrownBy(() -> ledger.reserve(new ReservationRequest("r2", A, CF, null, null, Money.usd("0.01"),
+        stillThatDay, stillThatDay.plusSeconds(60), List.of(daily), la, "same day"))).isInstanceOf(PolicyViolationException.class);
+    time.set(Instant.parse("2026-11-03T08:00:00Z")); // midnight in Los Angeles
+    Instant nextDay = time.instant();
+    assertThat(ledger.reserve(new ReservationRequest("r3", A, CF, null, null, Money.usd("10.00"), nextDay,
+        nextDay.plusSeconds(60), List.of(daily), la, "next day")).usage().get(0).used()).isEqualTo(Money.usd("10.00"));
+    assertThat(ledger.usage(daily, A, CF, nextDay, ZoneOffset.UTC).used()).as("one UTC day holds both")
+        .isEqualTo(Money.usd("20.00"));
+  }
+
+  @Test
+  void expiry_afterALongQuiet_isNoticedByTheNextRead() {
+    for (int i = 0; i < 50; i++) {
+      reserve("r" + i, "2.00", MONTHLY_100);
+    }
+    assertThat(used(MONTHLY_100, A, CF)).isEqualTo(Money.usd("100.00"));
+
+    time.advance(SpendPolicy.DEFAULT_RESERVATION_TTL);
+
+    assertThat(used(MONTHLY_100, A, CF)).isEqualTo(Money.usd("0.00"));
+    assertThat(ledger.reservation("r0").orElseThrow().status()).as("an expired reservation keeps its status")
+        .isEqualTo(Reservation.Status.RESERVED);
+    assertThat(ledger.commit("r0", Money.usd("2.00")).status()).isEqualTo(Reservation.Status.COMMITTED);
+    assertThat(used(MONTHLY_100, A, CF)).isEqualTo(Money.usd("2.00"));
   }
 
   @Test

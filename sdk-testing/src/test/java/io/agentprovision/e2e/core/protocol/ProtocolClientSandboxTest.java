@@ -153,7 +153,8 @@ class ProtocolClientSandboxTest {
     ServiceOffering paid = services.get(1);
     assertThat(paid.isPlan()).isTrue();
     assertThat(paid.pricing().type()).isEqualTo(Pricing.Type.PAID);
-    assertThat(paid.pricing().amount()).isEqualTo(Money.usd("5.00"));
+    assertThat(paid.pricing().kind()).isEqualTo(Pricing.Kind.MINIMUM);
+    assertThat(paid.pricing().minimum()).isEqualTo(Money.usd("5.00"));
     assertThat(paid.allowedUpdates()).containsExactly("workers:free");
     assertThat(services.get(0).pricing().type()).isEqualTo(Pricing.Type.FREE);
     assertThat(services.get(11).pricing().type()).isEqualTo(Pricing.Type.COMPONENT);

@@ -1,0 +1,210 @@
+package io.agentprovision.core.internal.spend;
+
+import io.agentprovision.core.AgentId;
+import io.agentprovision.core.policy.SpendInterval;
+import io.agentprovision.core.policy.SpendLimit;
+import java.time.Instant;
+import java.time.ZoneId;
+import java.time.ZoneOffset;
+import java.util.Arrays;
+import java.util.Currency;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Function;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * The in-memory ledger's running totals: for each {@link SpendBucket}, each calendar (an interval
+ * in a zone) a limit over that bucket has asked about, and each window of that calendar, the sum of
+ * what the bucket's reservations made in the window hold and have committed. The ledger's lock
+ * guards it; it is not thread-safe on its own.
+ *
+ * <p>The invariant: a total that exists equals a recount, over every reservation in the ledger, of
+ * what its bucket and window count ({@link LimitMath#counts}). It holds because a total is created
+ * by such a recount, and every later change to a reservation's counted amount is applied to every
+ * existing total whose bucket and window contain it ({@link #apply}), found through the four
+ * buckets the reservation feeds ({@link LimitMath#bucketsFed}) and each of their calendars. A
+ * bucket's totals are therefore independent of the limits that ask about it: a limit added, removed,
+ * raised or lowered between operations finds the same totals, or creates them by one recount.
+ *
+ * <p>Costs: reading a total is one bucket lookup and, within the calendar's current window, no
+ * hashing; creating one recounts the reservations made in its window, once. Applying a change costs
+ * one step per calendar of the reservation's four buckets (a handful), not per reservation held.
+ */
+final class RunningTotals {
+  /** Every bucket asked about or fed, by its selector. */
+  private final Map<SpendBucket, Bucket> buckets = new HashMap<>();
+  /** The four buckets a spend falls in, keyed by its pair bucket (currency, agent, provider). */
+  private final Map<SpendBucket, Bucket[]> fed = new HashMap<>();
+
+  /** The spender {@link #bucketsFed} was last asked about, and its buckets: a run reserves again and again as one spender. */
+  private @Nullable SpendBucket lastPair;
+  private Bucket @Nullable [] lastFed;
+
+  /** The four buckets a spend of {@code currency} by {@code agent} with {@code provider} feeds, created if new. */
+  Bucket[] bucketsFed(Currency currency, AgentId agent, String provider) {
+    SpendBucket last = lastPair;
+    if (last != null && lastFed != null && last.currency().equals(currency) && agent.equals(last.agent())
+        && provider.equals(last.provider())) {
+      return lastFed;
+    }
+    SpendBucket pair = new SpendBucket(currency, agent, provider);
+    Bucket[] four = fed.get(pair);
+    lastPair = pair;
+    if (four == null) {
+      List<SpendBucket> selectors = LimitMath.bucketsFed(currency, agent, provider);
+      four = new Bucket[selectors.size()];
+      for (int i = 0; i < four.length; i++) {
+        four[i] = bucket(selectors.get(i));
+      }
+      fed.put(pair, four);
+    }
+    lastFed = four;
+    return four;
+  }
+
+  /** The bucket for {@code selector}, created (with no calendars) if new. */
+  Bucket bucket(SpendBucket selector) {
+    return buckets.computeIfAbsent(selector, Bucket::new);
+  }
+
+  /**
+   * The bucket for {@code selector}, looked for first among {@code four} (the buckets the spend
+   * being reserved feeds, where nearly every limit's bucket is) before the map.
+   */
+  Bucket bucket(SpendBucket selector, Bucket[] four) {
+    for (Bucket b : four) {
+      if (b.selector.equals(selector)) {
+        return b;
+      }
+    }
+    return bucket(selector);
+  }
+
+  /** Adds {@code heldDelta} and {@code committedDelta} to every existing total that counts {@code e}. */
+  static void apply(LedgerEntry e, long heldDelta, long committedDelta) {
+    for (Bucket b : e.buckets) {
+      for (Calendar c : b.calendars) {
+        Total t = c.existing(e.createdAt);
+        if (t != null) {
+          t.held = Math.addExact(t.held, heldDelta);
+          t.committed = Math.addExact(t.committed, committedDelta);
+        }
+      }
+    }
+  }
+
+  /** One bucket's calendars. */
+  static final class Bucket {
+    final SpendBucket selector;
+    /** Few (one per interval and zone asked about), so a copied array beats a map. */
+    Calendar[] calendars = new Calendar[0];
+    /**
+     * {@link io.agentprovision.core.policy.SpendLimit#bucket}'s label of this bucket, by scope: a limit's
+     * label is decided by its scope and the agent and provider its bucket selects.
+     */
+    private final String[] labels = new String[SpendLimit.Scope.values().length];
+
+    Bucket(SpendBucket selector) {
+      this.selector = selector;
+    }
+
+    /** {@code limit.bucket(agent, provider)}, for a limit whose bucket for that spender is this one. */
+    String label(SpendLimit limit, AgentId agent, String provider) {
+      int i = limit.scope().ordinal();
+      String label = labels[i];
+      if (label == null) {
+        label = limit.bucket(agent, provider);
+        labels[i] = label;
+      }
+      return label;
+    }
+
+    /**
+     * The total of the window of {@code interval} in {@code zone} that contains {@code at}, created by
+     * a recount over {@code madeWithin} the window if it does not exist yet.
+     */
+    Total totalAt(SpendInterval interval, ZoneId zone, Instant at,
+        Function<SpendInterval.Window, Iterable<LedgerEntry>> madeWithin) {
+      // All-time windows are the same in every zone: one calendar for them all.
+      ZoneId z = interval == SpendInterval.ALL_TIME ? ZoneOffset.UTC : zone;
+      Calendar cal = null;
+      for (Calendar c : calendars) {
+        if (c.interval == interval && c.zone.equals(z)) {
+          cal = c;
+          break;
+        }
+      }
+      if (cal == null) {
+        cal = new Calendar(interval, z);
+        calendars = Arrays.copyOf(calendars, calendars.length + 1);
+        calendars[calendars.length - 1] = cal;
+      }
+      Total t = cal.current;
+      if (t != null && t.window.contains(at)) {
+        return t;
+      }
+      SpendInterval.Window w = interval.windowAt(at, z);
+      t = cal.byStart.get(w.start());
+      if (t == null) {
+        t = new Total(w);
+        for (LedgerEntry e : madeWithin.apply(w)) {
+          if (selector.holds(e.reservation)) {
+            t.held = Math.addExact(t.held, e.heldMinor());
+            t.committed = Math.addExact(t.committed, e.committedMinor());
+          }
+        }
+        cal.byStart.put(w.start(), t);
+      }
+      cal.current = t;
+      return t;
+    }
+  }
+
+  /** One interval in one zone, for one bucket: its windows' totals by start. */
+  static final class Calendar {
+    final SpendInterval interval;
+    final ZoneId zone;
+    final Map<Instant, Total> byStart = new HashMap<>();
+    /** The window last asked about: nearly every operation is in it, so finding it needs no hashing. */
+    @Nullable Total current;
+
+    Calendar(SpendInterval interval, ZoneId zone) {
+      this.interval = interval;
+      this.zone = zone;
+    }
+
+    /** The existing total whose window contains {@code t}, or null when that window has none yet. */
+    @Nullable Total existing(Instant t) {
+      Total cur = current;
+      if (cur == null) {
+        return null;
+      }
+      if (cur.window.contains(t)) {
+        return cur;
+      }
+      if (byStart.size() == 1) {
+        return null; // the only window does not contain it
+      }
+      SpendInterval.Window w = interval.windowAt(t, zone);
+      return w.contains(t) ? byStart.get(w.start()) : null;
+    }
+  }
+
+  /** What one bucket holds and has committed in one window, in minor units of its currency. */
+  static final class Total {
+    final SpendInterval.Window window;
+    long held;
+    long committed;
+
+    Total(SpendInterval.Window window) {
+      this.window = window;
+    }
+
+    /** Committed plus held: what the bucket uses in the window. */
+    long used() {
+      return Math.addExact(held, committed);
+    }
+  }
+}
