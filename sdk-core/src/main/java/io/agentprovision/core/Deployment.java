@@ -9,10 +9,11 @@ import java.util.Objects;
 import org.jspecify.annotations.Nullable;
 
 /**
- * The result of a successful run: where the app answers, on which account, what was provisioned,
- * what it cost against each limit, which tokens were issued (never their values), and the audit
- * log's head hash at the end of the run. A run without an app ({@link #hasApp()} false) has no URL,
- * token or check; its resources' credentials are listed by {@code AgentProvisioner.env(agent, runId)}.
+ * The result of a successful run: where the app answers (see {@link #outcome()}: it may not have),
+ * on which account, what was provisioned, what it cost against each limit, which tokens were issued
+ * (never their values), and the audit log's head hash at the end of the run. A run without an app
+ * ({@link #hasApp()} false, {@link Outcome#PROVISIONED}) has no URL, token or check; its resources'
+ * credentials are listed by {@code AgentProvisioner.env(agent, runId)}.
  *
  * <pre>{@code
  * Deployment d = provisioner.provisionAndDeploy(request);
@@ -20,6 +21,8 @@ import org.jspecify.annotations.Nullable;
  * d.account().accountId();        // the provider account the app lives in
  * d.spent();                      // [USD 15.44]
  * d.verification().live();        // whether the app answered
+ * d.outcome();                    // LIVE, DEPLOYED_NOT_RUN (a sandbox without a runtime), DEPLOYED_UNVERIFIED,
+ *                                 // or PROVISIONED (a run without an app)
  * }</pre>
  *
  * <p>The engine makes these; to make one (a test double of a provisioner, say) use
@@ -42,11 +45,33 @@ import org.jspecify.annotations.Nullable;
  *     with the log); {@code AgentProvisioner.audit().verify()} checks everything
  * @param warnings things the human should know (such as "the app was not run: no local runtime")
  * @param finishedAt when the run finished
+ * @param outcome whether the app is live, was deployed where nothing could run it, or was deployed
+ *     and did not answer: only {@link Outcome#LIVE} (and, in a sandbox, {@link Outcome#DEPLOYED_NOT_RUN})
+ *     is a success; {@link Outcome#PROVISIONED} for a run without an app
  */
 public record Deployment(RunId runId, @Nullable URI url, @Nullable URI providerUrl, @Nullable String domain,
     AccountSummary account, List<ResourceSummary> resources, List<Money> spent, List<LimitUsage> limits,
     List<TokenSummary> tokens, @Nullable AppCheck verification, String auditHead, boolean auditVerified,
-    List<String> warnings, Instant finishedAt) {
+    List<String> warnings, Instant finishedAt, Outcome outcome) {
+  /** How a successful run ended. */
+  public enum Outcome {
+    /** The app answered at its URL with a success status. */
+    LIVE,
+    /**
+     * Deployed where no runtime could run it to check (a loopback sandbox without a local Workers
+     * runtime): not verified, and not a failure to answer either.
+     */
+    DEPLOYED_NOT_RUN,
+    /**
+     * Deployed, and the app did not answer when checked (no answer, or no success status, until the
+     * verification gave up). Not a success: the journal records the run as
+     * {@link io.agentprovision.core.journal.RunStatus#DEPLOYED_UNVERIFIED}, and a resume checks again.
+     */
+    DEPLOYED_UNVERIFIED,
+    /** A run without an app: the services it named were provisioned, and there was nothing to deploy. */
+    PROVISIONED
+  }
+
   public Deployment {
     Objects.requireNonNull(runId, "runId");
     if (url != null) {
@@ -63,6 +88,10 @@ public record Deployment(RunId runId, @Nullable URI url, @Nullable URI providerU
     Objects.requireNonNull(auditHead, "auditHead");
     warnings = List.copyOf(warnings);
     Objects.requireNonNull(finishedAt, "finishedAt");
+    Objects.requireNonNull(outcome, "outcome");
+    if ((url == null) != (outcome == Outcome.PROVISIONED)) {
+      throw new IllegalArgumentException("a deployment is PROVISIONED exactly when it has no app URL: " + outcome);
+    }
   }
 
   /** A builder for the result of {@code runId}; lists start empty and the audit as not verified. */
@@ -79,7 +108,7 @@ public record Deployment(RunId runId, @Nullable URI url, @Nullable URI providerU
   public Builder toBuilder() {
     return new Builder(runId).url(url).providerUrl(providerUrl).domain(domain).account(account).resources(resources)
         .spent(spent).limits(limits).tokens(tokens).verification(verification).auditHead(auditHead)
-        .auditVerified(auditVerified).warnings(warnings).finishedAt(finishedAt);
+        .auditVerified(auditVerified).warnings(warnings).finishedAt(finishedAt).outcome(outcome);
   }
 
   /**
@@ -168,6 +197,7 @@ public record Deployment(RunId runId, @Nullable URI url, @Nullable URI providerU
     private boolean auditVerified;
     private List<String> warnings = new ArrayList<>();
     private @Nullable Instant finishedAt;
+    private @Nullable Outcome outcome;
 
     private Builder(RunId runId) {
       this.runId = Objects.requireNonNull(runId, "runId");
@@ -259,15 +289,27 @@ public record Deployment(RunId runId, @Nullable URI url, @Nullable URI providerU
     }
 
     /**
+     * How the run ended; by default {@link Outcome#PROVISIONED} without a URL, else {@link Outcome#LIVE}
+     * when the verification is live and {@link Outcome#DEPLOYED_UNVERIFIED} when it is not.
+     */
+    public Builder outcome(Outcome o) {
+      this.outcome = Objects.requireNonNull(o, "outcome");
+      return this;
+    }
+
+    /**
      * @throws NullPointerException naming the first of account, auditHead, finishedAt not set, or
      *     verification when a URL is
      */
     public Deployment build() {
+      AccountSummary a = Objects.requireNonNull(account, "account");
+      AppCheck check = url != null ? Objects.requireNonNull(verification, "verification") : verification;
+      Outcome o = outcome != null ? outcome : url == null ? Outcome.PROVISIONED
+          : check != null && check.live() ? Outcome.LIVE : Outcome.DEPLOYED_UNVERIFIED;
       return new Deployment(runId, url, providerUrl != null || url == null ? providerUrl : url, domain,
-          Objects.requireNonNull(account, "account"), resources, spent, limits, tokens,
-          url != null ? Objects.requireNonNull(verification, "verification") : verification,
+          a, resources, spent, limits, tokens, check,
           Objects.requireNonNull(auditHead, "auditHead"), auditVerified, warnings,
-          Objects.requireNonNull(finishedAt, "finishedAt"));
+          Objects.requireNonNull(finishedAt, "finishedAt"), o);
     }
   }
 }

@@ -50,7 +50,10 @@ class PublicRecordBuildersTest {
     assertThat(d.url()).isNull();
     assertThat(d.providerUrl()).isNull();
     assertThat(d.verification()).isNull();
+    assertThat(d.outcome()).isEqualTo(Deployment.Outcome.PROVISIONED);
     assertThat(d.toBuilder().build()).isEqualTo(d);
+    assertThatThrownBy(() -> d.toBuilder().outcome(Deployment.Outcome.LIVE).build())
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("PROVISIONED exactly when it has no app URL");
     assertThat(deployment().build().hasApp()).isTrue();
   }
 

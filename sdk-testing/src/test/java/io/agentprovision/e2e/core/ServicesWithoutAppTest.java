@@ -86,6 +86,7 @@ class ServicesWithoutAppTest {
       Deployment d = p.execute(plan);
 
       assertThat(d.hasApp()).isFalse();
+      assertThat(d.outcome()).isEqualTo(Deployment.Outcome.PROVISIONED);
       assertThat(d.url()).isNull();
       assertThat(d.tokens()).isEmpty();
       assertThat(d.resources()).extracting(Deployment.ResourceSummary::serviceId)
