@@ -4,6 +4,7 @@ import io.agentprovision.core.Money;
 import io.agentprovision.core.PlannedStep;
 import io.agentprovision.core.StepId;
 import io.agentprovision.core.StepKind;
+import io.agentprovision.core.WorkerApp;
 import io.agentprovision.core.approval.ApprovalDecision;
 import io.agentprovision.core.approval.CheckpointKind;
 import io.agentprovision.core.approval.CheckpointRequest;
@@ -104,10 +105,13 @@ final class PlanApprovalStep extends BaseStep<PlanApprovalStep.Approval> {
     String price = String.join(" + ", known.values().stream().map(Money::toString).toList())
         + (caps.isEmpty() ? "" : (known.isEmpty() ? "" : " + ") + "up to "
             + String.join(" + ", caps.values().stream().map(Money::toString).toList()));
-    String app = ctx.request().app().name();
+    WorkerApp app = ctx.request().app();
+    String subject = app != null ? app.name() : "project " + ctx.request().project();
     ApprovalDecision decision = ctx.checkpoint(CheckpointRequest.confirm(CheckpointKind.PLAN_APPROVAL,
-        "Approve the plan for " + app + " at " + ctx.request().provider() + (price.isEmpty() ? "" : " — " + price),
-        "agent " + ctx.agent() + " asks to provision and deploy " + app)
+        "Approve the plan for " + subject + " at " + ctx.request().provider() + (price.isEmpty() ? "" : " — " + price),
+        "agent " + ctx.agent() + (app != null ? " asks to provision and deploy " + app.name()
+            : " asks to provision " + String.join(", ", ctx.plan().steps().stream().filter(s -> s.serviceId() != null)
+                .map(s -> String.valueOf(s.serviceId())).toList()) + " in " + subject))
         .withCost(total.size() == 1 ? total.get(0) : null).withDetails(details));
     List<Quote> approved = new ArrayList<>();
     for (PlannedStep s : steps) {

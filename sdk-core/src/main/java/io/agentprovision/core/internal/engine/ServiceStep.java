@@ -5,12 +5,15 @@ import io.agentprovision.core.Money;
 import io.agentprovision.core.PlannedStep;
 import io.agentprovision.core.ProviderException;
 import io.agentprovision.core.ProvisionRequest;
+import io.agentprovision.core.RunId;
+import io.agentprovision.core.Secret;
 import io.agentprovision.core.StepId;
 import io.agentprovision.core.StepKind;
 import io.agentprovision.core.approval.CheckpointKind;
 import io.agentprovision.core.approval.CheckpointRequest;
 import io.agentprovision.core.catalog.Pricing;
 import io.agentprovision.core.catalog.ServiceOffering;
+import io.agentprovision.core.orchestration.AccessConfiguration;
 import io.agentprovision.core.orchestration.InformationRequest;
 import io.agentprovision.core.orchestration.ResourceRef;
 import io.agentprovision.core.orchestration.ResourceRequest;
@@ -19,12 +22,16 @@ import io.agentprovision.core.orchestration.ResourceStatus;
 import io.agentprovision.core.payment.PaymentAuthorization;
 import io.agentprovision.core.policy.SpendRequest;
 import io.agentprovision.core.policy.VelocityAction;
+import io.agentprovision.core.spi.CredentialVault;
 import io.agentprovision.core.spi.SpendAuthorization;
+import io.agentprovision.core.vault.VaultEntry;
+import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
+import java.util.TreeSet;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -33,7 +40,9 @@ import org.jspecify.annotations.Nullable;
  * (with the questions the provider asks answered, round by round; each call through
  * {@link StepRun#paid}, reconciled when its answer is lost), then commit (or release, when the call
  * certainly charged nothing). Undone by removing the resource; a charge is reported as not
- * refunded. {@link PlanStep} and {@link ResourceStep} are the two the first-day flow has.
+ * refunded. {@link PlanStep} and {@link ResourceStep} are the two the first-day flow has;
+ * {@link CatalogServiceStep} is one per service a request names, with its configuration, and keeps the
+ * resource's credentials in the vault ({@link #credentialKey}).
  *
  * <p>What it reserves follows what the catalog says before buying ({@link Step.Price}): a known
  * price or a minimum is reserved as it is; a price not known before buying (an unknown or estimated
@@ -46,10 +55,21 @@ abstract class ServiceStep extends BaseStep<ServiceStep.Provisioned> {
   /** Journaled before an answer that sets the price, so that a step run again after it went through knows it. */
   record Priced(String resourceId, Money price) {}
 
-  /** The resource and what it cost. */
-  record Provisioned(ResourceRef resource, @Nullable Money charged) implements ProvisionedResource {
+  /**
+   * The resource and what it cost.
+   *
+   * @param credentials the names of the resource's credentials kept in the vault under
+   *     {@link #credentialKey} (empty when none were revealed)
+   */
+  record Provisioned(ResourceRef resource, @Nullable Money charged, List<String> credentials)
+      implements ProvisionedResource {
     Provisioned {
       Objects.requireNonNull(resource, "resource");
+      credentials = credentials == null ? List.of() : List.copyOf(credentials); // absent in older journals
+    }
+
+    Provisioned(ResourceRef resource, @Nullable Money charged) {
+      this(resource, charged, List.of());
     }
 
     @Override
@@ -62,26 +82,38 @@ abstract class ServiceStep extends BaseStep<ServiceStep.Provisioned> {
   private final CheckpointKind checkpoint;
   private final Map<String, Object> configuration;
   private final @Nullable String parentPlan;
+  private final boolean keepCredentials;
 
   ServiceStep(StepId id, StepKind kind, ServiceOffering service, CheckpointKind checkpoint, List<StepId> dependsOn,
       String description) {
-    this(id, kind, service, checkpoint, Map.of(), null, dependsOn, description);
+    this(id, kind, service, checkpoint, Map.of(), null, false, dependsOn, description);
   }
 
   /**
-   * @param configuration the service's configuration, sent with the request and read for answers to
-   *     the provider's questions
+   * @param configuration the service's configuration (already checked against its schema), sent with
+   *     the request and read for answers to the provider's questions
    * @param parentPlan the run's plan, which prices a component service, or null
+   * @param keepCredentials whether to reveal the resource's credentials into the vault once it is provisioned
    */
   ServiceStep(StepId id, StepKind kind, ServiceOffering service, CheckpointKind checkpoint,
-      Map<String, Object> configuration, @Nullable String parentPlan, List<StepId> dependsOn, String description) {
+      Map<String, Object> configuration, @Nullable String parentPlan, boolean keepCredentials, List<StepId> dependsOn,
+      String description) {
     super(id, kind, dependsOn, description, Provisioned.class);
     this.service = service;
     this.checkpoint = checkpoint;
-    this.configuration = Map.copyOf(configuration);
+    this.configuration = Collections.unmodifiableMap(new LinkedHashMap<>(configuration));
     this.parentPlan = parentPlan;
+    this.keepCredentials = keepCredentials;
   }
 
+  /** Where the credential {@code name} of the resource step {@code step} of {@code run} is kept in the vault. */
+  static String credentialKey(RunId run, StepId step, String name) {
+    return credentialPrefix(run, step) + name;
+  }
+
+  private static String credentialPrefix(RunId run, StepId step) {
+    return "runs/" + run + "/services/" + step + "/";
+  }
   /** The catalog's price for this step: for its configuration, and under the run's plan for a component. */
   private Pricing pricing() {
     Pricing listed = service.pricing();
@@ -194,7 +226,30 @@ abstract class ServiceStep extends BaseStep<ServiceStep.Provisioned> {
     ctx.audit("resource.provisioned").amount(charged).key(ctx.idempotencyKey()).detail("service", service.id())
         .detail("resource", state.ref().id()).detail("priced", auth == null ? "free" : price != null ? "before buying"
             : "after the call, within " + reserved).record();
-    return new Provisioned(state.ref(), charged);
+    List<String> kept = keepCredentials ? keepCredentials(ctx, state.ref()) : List.of();
+    return new Provisioned(state.ref(), charged, kept);
+  }
+
+  /**
+   * Reveals the resource's credentials and keeps each in the vault (replacing what a run interrupted
+   * here kept before); returns their names. The journal and the audit get the names only.
+   */
+  private List<String> keepCredentials(StepRun ctx, ResourceRef ref) {
+    AccessConfiguration access = ctx.orchestrator().revealCredentials(ref, ctx);
+    CredentialVault vault = ctx.vault();
+    TreeSet<String> names = new TreeSet<>(access.values().keySet());
+    for (String name : names) {
+      Secret value = access.values().get(name);
+      vault.put(new VaultEntry(credentialKey(ctx.runId(), id(), name), Objects.requireNonNull(value),
+          Map.of("provider", ref.provider(), "service", ref.serviceId(), "resource", ref.id(), "generation",
+              String.valueOf(access.generation())), ctx.clock().instant(), access.expiresAt()));
+    }
+    if (!names.isEmpty()) {
+      ctx.audit("credentials.stored").key(ctx.idempotencyKey()).detail("resource", ref.id())
+          .detail("service", ref.serviceId()).detail("names", String.join(",", names))
+          .detail("vault_prefix", credentialPrefix(ctx.runId(), id())).record();
+    }
+    return List.copyOf(names);
   }
 
   /** {@code s} while the provider still asks; else it must be complete ({@link #requireComplete}). */
@@ -224,6 +279,9 @@ abstract class ServiceStep extends BaseStep<ServiceStep.Provisioned> {
   public Compensation compensate(StepRun ctx, Provisioned out) {
     ResourceRef ref = out.resource();
     ctx.orchestrator().remove(ref, ctx);
+    for (String name : out.credentials()) {
+      ctx.vault().delete(credentialKey(ctx.runId(), id(), name)); // the resource is gone, and its credentials with it
+    }
     Compensation c = Compensation.undone("removed " + ref.serviceId() + " (" + ref.id() + ")");
     return out.charged() == null ? c : c.andCannotUndo(out.charged() + " already charged for " + ref.serviceId()
         + " is not refunded by cancelling it");
@@ -260,6 +318,7 @@ abstract class ServiceStep extends BaseStep<ServiceStep.Provisioned> {
 
   /** The resource's name: the project, then the step, so that it is the same on every retry. */
   static String name(ProvisionRequest req, StepId step) {
-    return req.project().toLowerCase(Locale.ROOT).replaceAll("[^a-z0-9]+", "-") + "-" + step;
+    return req.project().toLowerCase(Locale.ROOT).replaceAll("[^a-z0-9]+", "-") + "-"
+        + step.value().toLowerCase(Locale.ROOT).replaceAll("[^a-z0-9]+", "-");
   }
 }
