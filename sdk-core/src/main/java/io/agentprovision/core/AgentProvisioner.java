@@ -5,6 +5,7 @@ import io.agentprovision.core.approval.ApprovalGates;
 import io.agentprovision.core.approval.CheckpointKind;
 import io.agentprovision.core.approval.CheckpointRequest;
 import io.agentprovision.core.catalog.Catalog;
+import io.agentprovision.core.catalog.CatalogCache;
 import io.agentprovision.core.deploy.DeployCredentials;
 import io.agentprovision.core.http.HttpStack;
 import io.agentprovision.core.identity.IdentityRejectedException;
@@ -372,6 +373,7 @@ public final class AgentProvisioner implements AutoCloseable {
     private DomainNames domainNames = DomainNames.defaults();
     private HttpStack http = HttpStack.shared();
     private Duration verifyTimeout = DEFAULT_VERIFY_TIMEOUT;
+    private Duration catalogTtl = CatalogCache.DEFAULT_TTL;
 
     private Builder() {}
 
@@ -501,6 +503,16 @@ public final class AgentProvisioner implements AutoCloseable {
       return this;
     }
 
+    /**
+     * How long a provider's catalog is used for planning before it is read again, default
+     * {@link CatalogCache#DEFAULT_TTL}; zero reads it for every plan. It is read again at once after
+     * a run at that provider failed, in case a price or a service changed.
+     */
+    public Builder catalogTtl(Duration ttl) {
+      this.catalogTtl = Checks.nonNegative("catalogTtl", ttl);
+      return this;
+    }
+
     public Builder onFailure(FailureAction a) {
       this.failureAction = Objects.requireNonNull(a, "onFailure");
       return this;
@@ -551,7 +563,7 @@ public final class AgentProvisioner implements AutoCloseable {
           .listeners(listeners).clock(clock).sleeper(sleeper).ids(ids).stepExecutor(steps).runExecutor(runs)
           .stepTimeout(stepTimeout).approvalTimeout(approvalTimeout).failureAction(failureAction)
           .domainService(domainService).domainNames(domainNames)
-          .http(http).verifyTimeout(verifyTimeout).build();
+          .http(http).verifyTimeout(verifyTimeout).catalogTtl(catalogTtl).build();
       return new AgentProvisioner(new Engine(config), owned);
     }
 

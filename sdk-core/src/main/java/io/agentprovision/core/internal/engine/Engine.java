@@ -560,6 +560,8 @@ public final class Engine {
 
   private RuntimeException fail(RunState rs, RunRecord rec, @Nullable StepId failedStep, Throwable failure,
       Instant started) {
+    // a failed step may have failed on a stale catalog (a price or service changed): the next plan reads it again
+    planner.invalidate(rs.request.provider());
     List<String> undone = new ArrayList<>();
     List<String> notUndone = new ArrayList<>();
     boolean suspend = config.failureAction() == FailureAction.SUSPEND;

@@ -5,6 +5,7 @@ import io.agentprovision.core.FailureAction;
 import io.agentprovision.core.IdGenerator;
 import io.agentprovision.core.Sleeper;
 import io.agentprovision.core.approval.ApprovalGates;
+import io.agentprovision.core.catalog.CatalogCache;
 import io.agentprovision.core.http.HttpStack;
 import io.agentprovision.core.policy.SpendPolicy;
 import io.agentprovision.core.spi.ApprovalGate;
@@ -36,7 +37,7 @@ public record EngineConfig(Orchestrator orchestrator, Map<String, Deployer> depl
     CredentialVault vault, RunJournal journal, List<ProvisioningListener> listeners, Clock clock, Sleeper sleeper,
     IdGenerator ids, ExecutorService stepExecutor, ExecutorService runExecutor, Duration stepTimeout,
     Duration approvalTimeout, FailureAction failureAction, String domainService, DomainNames domainNames, HttpStack http,
-    Duration verifyTimeout) {
+    Duration verifyTimeout, Duration catalogTtl) {
 
   /** The spend policy in force now (hosts may replace it while runs go on). */
   public SpendPolicy spendPolicy() {
@@ -72,6 +73,7 @@ public record EngineConfig(Orchestrator orchestrator, Map<String, Deployer> depl
     private DomainNames domainNames = DomainNames.defaults();
     private HttpStack http = HttpStack.shared();
     private Duration verifyTimeout = Duration.ofMinutes(3);
+    private Duration catalogTtl = CatalogCache.DEFAULT_TTL;
 
     private Builder() {}
 
@@ -188,6 +190,12 @@ public record EngineConfig(Orchestrator orchestrator, Map<String, Deployer> depl
       return this;
     }
 
+    /** How long the planner uses a provider's catalog before reading it again (zero: every plan). */
+    public Builder catalogTtl(Duration d) {
+      this.catalogTtl = Objects.requireNonNull(d, "catalogTtl");
+      return this;
+    }
+
     public Builder domainNames(DomainNames d) {
       this.domainNames = Objects.requireNonNull(d, "domainNames");
       return this;
@@ -209,7 +217,7 @@ public record EngineConfig(Orchestrator orchestrator, Map<String, Deployer> depl
           audit != null ? audit : AuditLog.inMemory(), vault != null ? vault : CredentialVault.inMemory(),
           journal != null ? journal : RunJournal.inMemory(), List.copyOf(listeners), clock, sleeper, ids,
           Objects.requireNonNull(stepExecutor, "stepExecutor"), Objects.requireNonNull(runExecutor, "runExecutor"),
-          stepTimeout, approvalTimeout, failureAction, domainService, domainNames, http, verifyTimeout);
+          stepTimeout, approvalTimeout, failureAction, domainService, domainNames, http, verifyTimeout, catalogTtl);
     }
   }
 }

@@ -3,6 +3,7 @@ package io.agentprovision.core.internal.engine;
 import io.agentprovision.core.DomainNames;
 import io.agentprovision.core.InvalidRequestException;
 import io.agentprovision.core.ProvisionRequest;
+import io.agentprovision.core.StepId;
 import io.agentprovision.core.catalog.Catalog;
 import io.agentprovision.core.catalog.ServiceOffering;
 import java.util.ArrayList;
@@ -14,15 +15,16 @@ import org.jspecify.annotations.Nullable;
  * reading the engine here.
  *
  * <pre>
- *   identity ─► plan-approval ─► account ─► payment-method ─► plan ─┬─► resource ─┬─► credentials ─► deploy ─► verify
- *                                                                   └─► domain ───┘
+ *                            ┌─► account ────────┐
+ *   identity ─► plan-approval ─┤                   ├─► plan ─┬─► resource ─┬─► credentials ─► deploy ─► verify
+ *                            └─► payment-method ─┘         └─► domain ───┘
  * </pre>
  *
  * <ol>
  *   <li>{@link IdentityStep}: the human principal, with a verified e-mail.
  *   <li>{@link PlanApprovalStep}: a person approves the plan and its price (when the policy wants one).
- *   <li>{@link AccountStep}: the provider's terms, then an account created or linked.
- *   <li>{@link PaymentMethodStep}: a payment method on file (only when something is paid).
+ *   <li>{@link AccountStep} and {@link PaymentMethodStep}, concurrently: the provider's terms, then an
+ *       account created or linked; and a payment method on file (only when something is paid).
  *   <li>{@link PlanStep}: the paid plan (only when the request names one).
  *   <li>{@link ResourceStep} and {@link DomainStep}, concurrently: the service the app runs on, and
  *       the domain (only when asked for; after the plan, because a registration cannot be undone).
@@ -54,19 +56,21 @@ final class ProvisioningFlow implements Flow {
     g.add(new PlanApprovalStep(List.of(IdentityStep.ID)));
     g.add(new AccountStep(req.provider(), in.catalog().provider().termsOfService(), List.of(PlanApprovalStep.ID)));
     if (paid) {
-      g.add(new PaymentMethodStep(List.of(AccountStep.ID)));
+      // the card on file is the orchestrator's, not the account's: both are made ready at the same time
+      g.add(new PaymentMethodStep(List.of(PlanApprovalStep.ID)));
     }
+    List<StepId> ready = g.present(AccountStep.ID, PaymentMethodStep.ID);
     if (plan != null) {
-      g.add(new PlanStep(plan, g.first(PaymentMethodStep.ID, AccountStep.ID)));
+      g.add(new PlanStep(plan, ready));
     }
-    g.add(new ResourceStep(deployable, g.first(PlanStep.ID, PaymentMethodStep.ID, AccountStep.ID)));
+    List<StepId> afterPlan = g.contains(PlanStep.ID) ? List.of(PlanStep.ID) : ready;
+    g.add(new ResourceStep(deployable, afterPlan));
     if (domain != null && req.domain() != null) {
       // a registration cannot be undone: buy it only once the plan, which can be, has gone through
       // the host's domain rules, before anything is bought: a look-alike is refused here, or marked for a person
       DomainNames.Lookalike lookalike = in.domainNames().vet(req.domain().isExact() ? "domain" : "domain query",
           req.domain().text()).orElse(null);
-      g.add(new DomainStep(domain, req.domain(), in.domainNames(), lookalike != null,
-          g.first(PlanStep.ID, PaymentMethodStep.ID)));
+      g.add(new DomainStep(domain, req.domain(), in.domainNames(), lookalike != null, afterPlan));
       g.note("the domain's price is known once a name is chosen; it is checked against the policy and, above "
           + in.policy().approvalThreshold() + ", confirmed by a human at that price. Registrations are not refundable.");
       if (lookalike != null) {
