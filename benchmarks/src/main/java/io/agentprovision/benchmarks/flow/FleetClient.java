@@ -94,7 +94,9 @@ public final class FleetClient {
       for (int i = 0; i < flows; i++) {
         CompletableFuture<Deployment> f = provisioner.provisionAndDeployAsync(
             SandboxFlows.request(allowIps, 1000 + i, Secret.of(tokens.get(i % tokens.size()))));
-        f.whenComplete((d, e) -> {
+        // waited on through the callback's own future: allOf over the flows' futures may complete
+        // before a flow's callback has counted it
+        CompletableFuture<Deployment> counted = f.whenComplete((d, e) -> {
           if (e != null) {
             failed.incrementAndGet();
             if (errors.size() < 5) {
@@ -104,7 +106,7 @@ public final class FleetClient {
             done.add(System.nanoTime() - start);
           }
         });
-        all.add(f);
+        all.add(counted);
       }
       long submitted = System.nanoTime() - start;
       CompletableFuture.allOf(all.toArray(CompletableFuture[]::new)).handle((v, e) -> null)
