@@ -1,5 +1,6 @@
 package io.agentprovision.e2e.core;
 
+import io.agentprovision.core.AgentId;
 import io.agentprovision.core.AgentProvisioner;
 import io.agentprovision.core.Deployment;
 import io.agentprovision.core.FailureAction;
@@ -38,6 +39,7 @@ import org.junit.jupiter.params.provider.MethodSource;
 /** Crashes, cancels and failures: resume without buying twice, undo what can be undone. */
 class ResumeAndFailureTest {
   private static final RunId RUN = RunId.of("run_resume");
+  private static final AgentId AGENT = AgentId.of("coding-agent-7");
 
   private final EngineHarness h = new EngineHarness();
 
@@ -97,7 +99,7 @@ class ResumeAndFailureTest {
 
     // a new host with the same journal, ledger, vault and audit log picks the run up
     AgentProvisioner second = h.provisioner();
-    Deployment d = second.resume(RUN);
+    Deployment d = second.resume(AGENT, RUN);
 
     assertThat(d.verification().live()).isTrue();
     assertThat(h.orchestrator.charges()).extracting(FakeOrchestrator.Charge::serviceId)
@@ -122,7 +124,7 @@ class ResumeAndFailureTest {
     assertThat(h.journal.step(RUN, StepId.of("domain")).orElseThrow().decisions()).singleElement()
         .satisfies(d -> assertThat(d.outcome()).isEqualTo(ApprovalDecision.Outcome.APPROVED));
 
-    Deployment d = h.provisioner().resume(RUN);
+    Deployment d = h.provisioner().resume(AGENT, RUN);
 
     assertThat(d.verification().live()).isTrue();
     assertThat(h.gate.requests(CheckpointKind.DOMAIN_PURCHASE)).as("asked once, not twice").hasSize(1);
@@ -139,7 +141,7 @@ class ResumeAndFailureTest {
         .isInstanceOf(io.agentprovision.core.approval.ApprovalDeniedException.class);
 
     h.gate.on(CheckpointKind.DOMAIN_PURCHASE, r -> ApprovalDecision.approved("ada", "ok now", h.time.instant()));
-    Deployment d = p.resume(RUN);
+    Deployment d = p.resume(AGENT, RUN);
 
     assertThat(d.domain()).isEqualTo("my-app.com");
     assertThat(h.gate.requests(CheckpointKind.DOMAIN_PURCHASE)).hasSize(2);
@@ -150,7 +152,7 @@ class ResumeAndFailureTest {
   void resume_ofAFinishedRun_returnsItsResultAndBuysNothing() {
     Deployment first = h.provisioner().provisionAndDeploy(request());
 
-    Deployment again = h.provisioner().resume(RUN);
+    Deployment again = h.provisioner().resume(AGENT, RUN);
 
     assertThat(again.url()).isEqualTo(first.url());
     assertThat(again.spent()).isEqualTo(first.spent());
@@ -159,7 +161,7 @@ class ResumeAndFailureTest {
 
   @Test
   void resume_ofAnUnknownRun_isRefusedWithAClearMessage() {
-    assertThatThrownBy(() -> h.provisioner().resume(RunId.of("run_nope")))
+    assertThatThrownBy(() -> h.provisioner().resume(AGENT, RunId.of("run_nope")))
         .isInstanceOfSatisfying(InvalidRequestException.class, e -> {
           assertThat(e.field()).isEqualTo("runId");
           assertThat(e.problem()).contains("run_nope");
@@ -190,7 +192,7 @@ class ResumeAndFailureTest {
     assertThat(h.journal.run(RUN).orElseThrow().status()).isEqualTo(RunStatus.FAILED);
     assertThat(h.journal.step(RUN, StepId.of("plan")).orElseThrow().status()).isEqualTo(StepStatus.COMPENSATED);
     assertThat(h.events(ProvisioningEvent.Compensation.class)).hasSizeGreaterThanOrEqualTo(3);
-    assertThatThrownBy(() -> p.resume(RUN)).isInstanceOf(InvalidRequestException.class);
+    assertThatThrownBy(() -> p.resume(AGENT, RUN)).isInstanceOf(InvalidRequestException.class);
   }
 
   @Test
@@ -208,7 +210,7 @@ class ResumeAndFailureTest {
     assertThat(h.orchestrator.removals()).isEmpty();
     assertThat(h.journal.run(RUN).orElseThrow().status()).isEqualTo(RunStatus.SUSPENDED);
 
-    Deployment d = p.resume(RUN);
+    Deployment d = p.resume(AGENT, RUN);
 
     assertThat(d.verification().live()).isTrue();
     assertThat(h.orchestrator.charges()).hasSize(2);
@@ -216,22 +218,48 @@ class ResumeAndFailureTest {
   }
 
   @Test
-  void retryableFailureOfAPaidCall_keepsTheReservation_becauseTheChargeMayHaveHappened() {
-    h.onFailure = FailureAction.SUSPEND;
+  void aLostAnswerToAPaidCall_isReconciledWithinTheStep_byRepeatingItWithItsKey() {
     h.orchestrator.failOn("submitInformation", 1, new ProviderException("cloudflare", 0, null, null, "read timed out",
         true));
+
+    Deployment d = h.provisioner().provisionAndDeploy(request());
+
+    assertThat(d.verification().live()).isTrue();
+    assertThat(reservations()).filteredOn(r -> r.description().contains("my-app.com")).singleElement()
+        .satisfies(r -> assertThat(r.status()).isEqualTo(Reservation.Status.COMMITTED));
+    assertThat(h.auditActions()).containsSubsequence("spend.uncertain", "spend.reconciled");
+    assertThat(h.orchestrator.totalCharged("cloudflare")).isEqualTo(Money.usd("15.44"));
+  }
+
+  @Test
+  void aPaidCallWhoseAnswerStaysLost_suspendsTheRunWithTheMoneyHeld_evenWhenItWouldCompensate() {
+    h.onFailure = FailureAction.COMPENSATE;
+    for (int i = 1; i <= RECONCILE_ATTEMPTS; i++) {
+      h.orchestrator.failOn("submitInformation", i, new ProviderException("cloudflare", 0, null, null, "read timed out",
+          true));
+    }
     AgentProvisioner p = h.provisioner();
 
-    assertThatThrownBy(() -> p.provisionAndDeploy(request())).isInstanceOf(RunFailedException.class);
+    assertThatThrownBy(() -> p.provisionAndDeploy(request())).isInstanceOfSatisfying(RunFailedException.class, e -> {
+      assertThat(e.resumable()).isTrue();
+      assertThat(e.uncertain()).singleElement().satisfies(r -> assertThat(r.amount()).isEqualTo(Money.usd("10.44")));
+      assertThat(e.undone()).isEmpty();
+      assertThat(e.getMessage()).contains("held until reconciled");
+    });
+    assertThat(h.journal.run(RUN).orElseThrow().status()).isEqualTo(RunStatus.SUSPENDED);
     assertThat(reservations()).filteredOn(r -> r.description().contains("my-app.com")).singleElement()
-        .satisfies(r -> assertThat(r.status()).isEqualTo(Reservation.Status.RESERVED));
+        .satisfies(r -> assertThat(r.status()).isEqualTo(Reservation.Status.UNCERTAIN));
+    assertThat(h.orchestrator.removals()).isEmpty();
 
-    p.resume(RUN);
+    p.resume(AGENT, RUN);
 
     assertThat(reservations()).filteredOn(r -> r.description().contains("my-app.com")).singleElement()
         .satisfies(r -> assertThat(r.status()).isEqualTo(Reservation.Status.COMMITTED));
     assertThat(h.orchestrator.totalCharged("cloudflare")).isEqualTo(Money.usd("15.44"));
   }
+
+  /** How many times a paid call is made within one step execution before its money is left uncertain. */
+  private static final int RECONCILE_ATTEMPTS = 3;
 
   @Test
   void failureOnResume_ofAStepThatMayHavePaidBefore_keepsItsReservation() {
@@ -239,12 +267,13 @@ class ResumeAndFailureTest {
     assertThatThrownBy(() -> h.provisioner().provisionAndDeploy(request())).isInstanceOf(SimulatedCrash.class);
     h.orchestrator.failOn("provision", 1, new ProviderException("cloudflare", 400, "invalid", null, "refused", false));
 
-    assertThatThrownBy(() -> h.provisioner().resume(RUN)).isInstanceOf(RunFailedException.class);
+    assertThatThrownBy(() -> h.provisioner().resume(AGENT, RUN)).isInstanceOfSatisfying(RunFailedException.class,
+        e -> assertThat(e.resumable()).isTrue());
 
-    // the charge before the crash is real: its reservation is not given back
+    // the charge before the crash is real: its reservation is not given back, and no expiry gives it back
     assertThat(reservations()).filteredOn(r -> StepId.of("plan").equals(r.step())).singleElement()
-        .satisfies(r -> assertThat(r.status()).isEqualTo(Reservation.Status.RESERVED));
-    assertThat(h.auditActions()).contains("spend.unsettled");
+        .satisfies(r -> assertThat(r.status()).isEqualTo(Reservation.Status.UNCERTAIN));
+    assertThat(h.auditActions()).contains("spend.uncertain");
     assertThat(h.orchestrator.totalCharged("cloudflare")).isEqualTo(Money.usd("5.00"));
   }
 
@@ -280,7 +309,7 @@ class ResumeAndFailureTest {
     assertThat(h.orchestrator.charges()).extracting(FakeOrchestrator.Charge::serviceId).doesNotContain("registrar:domain");
 
     h.gate.on(CheckpointKind.DOMAIN_PURCHASE, r -> ApprovalDecision.approved("ada", "ok now", h.time.instant()));
-    Deployment d = p.resume(RUN);
+    Deployment d = p.resume(AGENT, RUN);
 
     assertThat(d.verification().live()).isTrue();
     assertThat(h.orchestrator.charges()).extracting(FakeOrchestrator.Charge::serviceId)

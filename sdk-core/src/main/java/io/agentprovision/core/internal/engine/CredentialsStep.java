@@ -11,6 +11,7 @@ import io.agentprovision.core.deploy.DeployCredentials;
 import io.agentprovision.core.deploy.PreparedCredentials;
 import io.agentprovision.core.orchestration.AccessConfiguration;
 import io.agentprovision.core.orchestration.ResourceRef;
+import io.agentprovision.core.policy.VelocityAction;
 import io.agentprovision.core.spi.CredentialVault;
 import io.agentprovision.core.vault.VaultEntry;
 import java.time.Clock;
@@ -37,10 +38,11 @@ final class CredentialsStep extends BaseStep<CredentialsStep.Issued> {
    * The deploy token, described: its value is in the vault under {@code vaultKey}.
    *
    * @param broadOutcome what became of the broad credential
+   * @param revokedAt when the token was revoked (deleted at the provider and from the vault), or null
    */
   record Issued(String provider, String accountId, String tokenId, String vaultKey, @Nullable Instant expiresAt,
       List<String> permissions, List<String> allowedIps, Map<String, String> attributes,
-      PreparedCredentials.BroadOutcome broadOutcome) {
+      PreparedCredentials.BroadOutcome broadOutcome, @Nullable Instant revokedAt) {
     Issued {
       Objects.requireNonNull(provider, "provider");
       Objects.requireNonNull(accountId, "accountId");
@@ -55,13 +57,19 @@ final class CredentialsStep extends BaseStep<CredentialsStep.Issued> {
     static Issued of(DeployCredentials c, String vaultKey, List<String> allowedIps,
         PreparedCredentials.BroadOutcome broad) {
       return new Issued(c.provider(), c.accountId(), c.tokenId(), vaultKey, c.expiresAt(), c.permissions(), allowedIps,
-          c.attributes(), broad);
+          c.attributes(), broad, null);
     }
 
     /** The same token description for {@code next}, a rotation of this token. */
     Issued rotated(DeployCredentials next) {
       return new Issued(next.provider(), next.accountId(), next.tokenId(), vaultKey, next.expiresAt(), next.permissions(),
-          allowedIps, next.attributes(), broadOutcome);
+          allowedIps, next.attributes(), broadOutcome, null);
+    }
+
+    /** The same token description, revoked at {@code at}. */
+    Issued revoked(Instant at) {
+      return new Issued(provider, accountId, tokenId, vaultKey, expiresAt, permissions, allowedIps, attributes,
+          broadOutcome, at);
     }
 
     /** The credentials, with the token's value from the vault. */
@@ -98,6 +106,11 @@ final class CredentialsStep extends BaseStep<CredentialsStep.Issued> {
   }
 
   @Override
+  public VelocityAction velocity() {
+    return VelocityAction.CREATE_TOKEN;
+  }
+
+  @Override
   public Issued run(StepRun ctx) {
     CredentialVault vault = ctx.vault();
     String tokenKey = tokenKey(ctx.runId());
@@ -107,6 +120,7 @@ final class CredentialsStep extends BaseStep<CredentialsStep.Issued> {
       // minted before an interruption: reuse it rather than leave an orphan token at the provider
       return OutputCodec.decode(minted, Issued.class, ctx.runId(), id());
     }
+    ctx.velocity().count(VelocityAction.CREATE_TOKEN);
     ResourceRef workers = ctx.output(ResourceStep.ID, ServiceStep.Provisioned.class).resource();
     AccessConfiguration broad = ctx.orchestrator().revealCredentials(workers, ctx);
     storeBroad(ctx, workers, broad);

@@ -10,16 +10,21 @@ import io.agentprovision.core.ProvisionRequest;
 import io.agentprovision.core.ProvisioningEvent;
 import io.agentprovision.core.RunFailedException;
 import io.agentprovision.core.RunId;
+import io.agentprovision.core.RunNotFoundException;
+import io.agentprovision.core.Secret;
 import io.agentprovision.core.StepId;
 import io.agentprovision.core.approval.ApprovalDecision;
 import io.agentprovision.core.approval.ApprovalDeniedException;
+import io.agentprovision.core.approval.CheckpointKind;
 import io.agentprovision.core.approval.CheckpointRequest;
 import io.agentprovision.core.audit.AuditVerification;
 import io.agentprovision.core.catalog.Catalog;
 import io.agentprovision.core.catalog.ProviderInfo;
 import io.agentprovision.core.deploy.DeployCredentials;
 import io.agentprovision.core.deploy.RotationRequest;
+import io.agentprovision.core.deploy.Verification;
 import io.agentprovision.core.identity.IdentityRejectedException;
+import io.agentprovision.core.identity.IdentityRequest;
 import io.agentprovision.core.identity.Principal;
 import io.agentprovision.core.journal.RunRecord;
 import io.agentprovision.core.journal.RunStatus;
@@ -27,10 +32,12 @@ import io.agentprovision.core.journal.StepRecord;
 import io.agentprovision.core.journal.StepStatus;
 import io.agentprovision.core.orchestration.ProviderAccount;
 import io.agentprovision.core.policy.LimitUsage;
+import io.agentprovision.core.policy.Loosening;
 import io.agentprovision.core.policy.PolicyViolationException;
 import io.agentprovision.core.policy.Reservation;
 import io.agentprovision.core.policy.SpendLimit;
 import io.agentprovision.core.policy.SpendPolicy;
+import io.agentprovision.core.policy.VelocityLimitException;
 import io.agentprovision.core.wire.Digests;
 import io.agentprovision.core.wire.Json;
 import java.net.URI;
@@ -66,7 +73,7 @@ public final class Engine {
   private static final Logger LOG = LoggerFactory.getLogger(Engine.class);
 
   /** What a step execution reaches of the engine. */
-  record Services(EngineConfig config, Events events, Auditor auditor, Checkpoints checkpoints) {}
+  record Services(EngineConfig config, Events events, Auditor auditor, Checkpoints checkpoints, StepUp stepUp) {}
 
   private final EngineConfig config;
   private final Services services;
@@ -90,7 +97,8 @@ public final class Engine {
     this.config = config;
     this.events = new Events(config.listeners());
     this.auditor = new Auditor(config.audit(), config.clock());
-    this.services = new Services(config, events, auditor, new Checkpoints(config, events, auditor));
+    this.services = new Services(config, events, auditor, new Checkpoints(config, events, auditor),
+        new StepUp(config, auditor));
     this.planner = new Planner(config, flow);
   }
 
@@ -102,15 +110,83 @@ public final class Engine {
     return planner.catalog(provider);
   }
 
-  /** Puts a checkpoint to the gate outside any run (such as raising a limit). */
+  /**
+   * Puts a checkpoint to the gate outside any run (such as raising a limit). When the policy in force
+   * lists its kind as needing MFA, {@code principal} steps up first (see {@link StepUp}); without a
+   * principal to bind the step-up to, the checkpoint is refused.
+   */
   public ApprovalDecision checkpoint(AgentId agent, @Nullable Principal principal, CheckpointRequest request) {
-    return services.checkpoints().ask(new Checkpoints.Asker(null, null, agent, principal), request,
-        Checkpoints.Recorder.NONE);
+    final Checkpoints.Asker asker = new Checkpoints.Asker(null, null, agent, principal);
+    Checkpoints.Asker who = asker;
+    if (request.kind() != CheckpointKind.STEP_UP && config.spendPolicy().requiresMfa(request.kind())) {
+      StepUp.requireSupport(config.identity(), List.of(request.kind()), "");
+      if (principal == null) {
+        throw new IdentityRejectedException("evidence", request.kind() + " needs a second factor by policy, and no ID "
+            + "token says who asks; pass the requester's ID token so that the step-up is bound to that person");
+      }
+      Principal stepped = services.stepUp().require(request.kind(), principal, asker,
+          c -> services.checkpoints().ask(asker, c, Checkpoints.Recorder.NONE));
+      who = new Checkpoints.Asker(null, null, agent, stepped);
+    }
+    return services.checkpoints().ask(who, request, Checkpoints.Recorder.NONE);
   }
 
-  /** Appends an audit entry outside any run. */
-  public void audit(String action, AgentId agent, @Nullable String approver, String outcome, Map<String, String> details) {
-    auditor.entry(action).agent(agent).approver(approver).outcome(outcome).details(details).record();
+  /**
+   * Replaces the spend policy. A change that {@link SpendPolicy#loosens loosens} it is a raise: the
+   * requester steps up when the policy in force requires MFA for {@link CheckpointKind#RAISE_LIMIT},
+   * then a person approves a {@code RAISE_LIMIT} checkpoint listing every loosening. Every change,
+   * and every refused one, is audited with the policy before and after (canonical JSON).
+   */
+  public void updatePolicy(AgentId requestedBy, SpendPolicy proposed, String reason, @Nullable Secret identityToken) {
+    SpendPolicy current = config.spendPolicy();
+    List<Loosening> loosenings = proposed.loosens(current);
+    String approver = null;
+    Principal principal = null;
+    if (!loosenings.isEmpty()) {
+      if (identityToken != null) {
+        principal = config.identity().attest(new IdentityRequest(requestedBy, null, identityToken, null, false));
+      }
+      Map<String, String> details = new LinkedHashMap<>();
+      for (int i = 0; i < loosenings.size(); i++) {
+        details.put("change." + (i + 1), loosenings.get(i).description());
+      }
+      List<String> lines = loosenings.stream().map(Loosening::description).toList();
+      try {
+        approver = checkpoint(requestedBy, principal, CheckpointRequest.confirm(CheckpointKind.RAISE_LIMIT,
+            "Loosen the spend policy: " + String.join("; ", lines), reason).withDetails(details)).approver();
+      } catch (RuntimeException e) {
+        auditor.entry("policy.refused").agent(requestedBy).principal(principal).outcome("denied")
+            .detail("before", current.canonical()).detail("proposed", proposed.canonical()).detail("reason", reason)
+            .detail("loosenings", String.join("; ", lines)).detail("error", e.getClass().getSimpleName()).record();
+        throw e;
+      }
+    }
+    if (!config.policy().compareAndSet(current, proposed)) {
+      throw new AgentProvisionException("the spend policy changed while this update was being approved; ask again",
+          null, true);
+    }
+    auditor.entry(loosenings.isEmpty() ? "policy.tightened" : "policy.loosened").agent(requestedBy)
+        .principal(principal).approver(approver).detail("before", current.canonical())
+        .detail("after", proposed.canonical()).detail("reason", reason)
+        .detail("loosenings", String.join("; ", loosenings.stream().map(Loosening::description).toList())).record();
+  }
+
+  /** Appends an audit entry about {@code run} outside its execution (an administrative call, a scheduled job). */
+  public void audit(String action, @Nullable RunId run, @Nullable AgentId agent, String outcome,
+      Map<String, String> details) {
+    auditor.entry(action).run(run).agent(agent).outcome(outcome).details(details).record();
+  }
+
+  /**
+   * The record of {@code agent}'s run {@code run}: refused with {@link RunNotFoundException}, the
+   * same way, when there is no such run and when it is another agent's.
+   */
+  public RunRecord runOf(AgentId agent, RunId run) {
+    RunRecord rec = config.journal().run(run).orElse(null);
+    if (rec == null || !rec.agent().equals(agent)) {
+      throw new RunNotFoundException(agent, run);
+    }
+    return rec;
   }
 
   public RunPlan plan(ProvisionRequest request) {
@@ -157,11 +233,14 @@ public final class Engine {
   }
 
   /** Starts a plan's run (or resumes the run of the same id); throws what {@link #execute} throws before any step. */
-  public Started start(RunPlan plan) {
-    RunRecord existing = config.journal().run(plan.runId()).orElse(null);
+  public Started start(RunPlan given) {
+    RunRecord existing = config.journal().run(given.runId()).orElse(null);
     if (existing != null) {
-      return startResume(existing.id());
+      // executing a plan of a run that exists continues it, for the agent that started it only
+      return startResume(runOf(given.request().agent(), existing.id()).id());
     }
+    // the plan object is not trusted: steps and checkpoints come again from the flow, the policy in force and the ledger
+    RunPlan plan = planner.rederive(given);
     ProvisionRequest req = plan.request();
     PolicyViolationException refused = plan.steps().stream().allMatch(s -> s.verdict()
         != io.agentprovision.core.PlannedStep.Verdict.DENIED) ? null : planner.violation(plan);
@@ -172,12 +251,18 @@ public final class Engine {
       events.emit(new ProvisioningEvent.SpendRefused(config.clock().instant(), plan.runId(), null, req.agent(), req.provider(), refused.requested(), refused.limit(), refused.remaining()));
       throw refused;
     }
+    VelocityLimitException tooMany = planner.velocityRefusal(plan);
+    if (tooMany != null) {
+      Velocity.refused(services, plan.runId(), null, auditor.entry("velocity.refused").run(plan.runId())
+          .agent(req.agent()), tooMany, req.agent());
+      throw tooMany;
+    }
     Instant now = config.clock().instant();
     RunRecord rec = RunRecord.builder(plan.runId(), req.agent(), req.provider(),
         RequestCodec.encode(req, plan.runId(), config.vault(), config.clock())).status(RunStatus.RUNNING)
         .createdAt(now).build();
     if (!config.journal().saveRun(rec)) {
-      return startResume(plan.runId());
+      return startResume(runOf(req.agent(), plan.runId()).id()); // another host started it a moment ago
     }
     auditor.entry("run.started").run(plan.runId()).agent(req.agent()).detail("provider", req.provider())
         .detail("plan", String.valueOf(req.plan())).detail("app", req.app().name())
@@ -199,6 +284,12 @@ public final class Engine {
     if (rec.status() == RunStatus.FAILED) {
       throw new InvalidRequestException("runId", "run " + run + " failed and was compensated (" + rec.error() + ")",
           "start a new run with the same request");
+    }
+    if (rec.status() == RunStatus.DEPLOYED_UNVERIFIED) {
+      // everything is in place but the app did not answer: the resume checks it again
+      config.journal().step(run, VerifyStep.ID).ifPresent(v -> config.journal().saveStep(
+          v.next(config.clock().instant()).status(StepStatus.FAILED).output(null).error("checked again on resume")
+              .build()));
     }
     load(rs); // an entry that cannot be read stops the resume here, before it is recorded
     RunRecord next = rec.next(RunStatus.RUNNING, null, config.clock().instant());
@@ -431,7 +522,7 @@ public final class Engine {
         } else if (cancelled) {
           suspend(rs, rec, "cancelled");
           result.completeExceptionally(new CancellationException("run " + rs.run + " was cancelled; resume it with "
-              + "AgentProvisioner.resume(" + rs.run + ")"));
+              + "AgentProvisioner.resume(" + rs.request.agent() + ", " + rs.run + ")"));
         } else if (failure != null) {
           result.completeExceptionally(fail(rs, rec, failedStep, failure, started));
         } else {
@@ -536,6 +627,7 @@ public final class Engine {
         throw e; // cancelled or crashed elsewhere: leave the step as the journal has it
       }
       ctx.spending.settle(false, e);
+      ctx.velocity().settle(e);
       String msg = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
       config.journal().saveStep(ctx.record().next(config.clock().instant()).status(StepStatus.FAILED).error(msg).build());
       ctx.audit("step.failed").outcome("failed").key(key).detail("error", e.getClass().getSimpleName())
@@ -564,19 +656,28 @@ public final class Engine {
     planner.invalidate(rs.request.provider());
     List<String> undone = new ArrayList<>();
     List<String> notUndone = new ArrayList<>();
-    boolean suspend = config.failureAction() == FailureAction.SUSPEND;
+    List<Reservation> uncertain = uncertain(rs);
+    // money a provider may have charged cannot be compensated on a guess: the run waits, as it is,
+    // for a resume to reconcile it
+    boolean suspend = config.failureAction() == FailureAction.SUSPEND || !uncertain.isEmpty();
     String error = failure.getMessage() == null ? failure.getClass().getSimpleName() : failure.getMessage();
     if (suspend) {
       RunRecord cur = config.journal().run(rs.run).orElse(rec);
       config.journal().saveRun(cur.next(RunStatus.SUSPENDED, error, config.clock().instant()));
-      auditor.entry("run.suspended").run(rs.run).step(failedStep).agent(rs.request.agent()).principal(rs.principal())
-          .outcome("failed").detail("error", error).record();
+      Auditor.Entry e = auditor.entry("run.suspended").run(rs.run).step(failedStep).agent(rs.request.agent())
+          .principal(rs.principal()).outcome(uncertain.isEmpty() ? "failed" : "uncertain_spend").detail("error", error);
+      if (!uncertain.isEmpty()) {
+        e.detail("uncertain", String.join("; ", uncertain.stream().map(r -> r.amount() + " " + r.id()).toList()));
+      }
+      e.record();
     } else {
       List<Step<?>> order = new ArrayList<>(rs.graph().steps());
       Collections.reverse(order);
       for (Step<?> s : order) {
         if (rs.outputs.has(s.id())) {
           compensate(rs, s, undone, notUndone);
+        } else {
+          chargedWithoutOutput(rs, s.id(), notUndone);
         }
       }
       RunRecord cur = config.journal().run(rs.run).orElse(rec);
@@ -587,14 +688,46 @@ public final class Engine {
     }
     events.emit(new ProvisioningEvent.RunFinished(config.clock().instant(), rs.run,
         suspend ? RunStatus.SUSPENDED : RunStatus.FAILED, Duration.between(started, config.clock().instant()), error));
-    RunFailedException report = new RunFailedException(rs.run, failedStep, failure, undone, notUndone, suspend);
+    RunFailedException report = new RunFailedException(rs.run, failedStep, failure, undone, notUndone, suspend,
+        uncertain);
     if (failure instanceof PolicyViolationException || failure instanceof ApprovalDeniedException
-        || failure instanceof IdentityRejectedException || failure instanceof InvalidRequestException) {
+        || failure instanceof IdentityRejectedException || failure instanceof InvalidRequestException
+        || failure instanceof VelocityLimitException) {
       // callers catch these by type; the run's report rides along
       failure.addSuppressed(report);
       return (RuntimeException) failure;
     }
     return report;
+  }
+
+  /**
+   * Says what a step that failed was nevertheless charged (its paid call went through, its answer
+   * was lost): the money is committed, and what it bought cannot be undone, since the step never
+   * learnt what it made.
+   */
+  private void chargedWithoutOutput(RunState rs, StepId step, List<String> notUndone) {
+    StepRecord rec = config.journal().step(rs.run, step).orElse(null);
+    if (rec == null) {
+      return;
+    }
+    for (String id : rec.reservations()) {
+      Reservation r = config.ledger().reservation(id).orElse(null);
+      if (r != null && r.status() == Reservation.Status.COMMITTED && r.committed() != null) {
+        notUndone.add(r.committed() + " was charged for " + r.description() + " although step " + step
+            + " failed; what it bought is not undone");
+      }
+    }
+  }
+
+  /** The run's reservations held as uncertain, as the journal lists them step by step. */
+  private List<Reservation> uncertain(RunState rs) {
+    List<Reservation> out = new ArrayList<>();
+    for (StepRecord r : config.journal().steps(rs.run)) {
+      for (String id : r.reservations()) {
+        config.ledger().reservation(id).filter(x -> x.status() == Reservation.Status.UNCERTAIN).ifPresent(out::add);
+      }
+    }
+    return out;
   }
 
   private <O extends Record> void compensate(RunState rs, Step<O> s, List<String> undone, List<String> notUndone) {
@@ -643,13 +776,19 @@ public final class Engine {
       limits.add(config.ledger().usage(l, req.agent(), req.provider(), now, policy.zone()));
     }
     d.limits(limits);
+    Deployment.Outcome outcome = outcome(rs.outputs.get(VerifyStep.ID, VerifyStep.Checked.class).verification());
+    d.outcome(outcome);
+    RunStatus ended = outcome == Deployment.Outcome.DEPLOYED_UNVERIFIED ? RunStatus.DEPLOYED_UNVERIFIED
+        : RunStatus.SUCCEEDED;
     if (finishing) {
       RunRecord cur = config.journal().run(rs.run).orElseThrow();
-      config.journal().saveRun(cur.next(RunStatus.SUCCEEDED, null, now));
+      config.journal().saveRun(cur.next(ended, null, now));
+      Verification v = rs.outputs.get(VerifyStep.ID, VerifyStep.Checked.class).verification();
       auditor.entry("run.finished").run(rs.run).agent(req.agent()).principal(rs.principal())
-          .amount(spent.size() == 1 ? spent.values().iterator().next() : null).detail("url", url.toString())
-          .detail("live", String.valueOf(rs.outputs.get(VerifyStep.ID, VerifyStep.Checked.class).verification().live()))
-          .record();
+          .amount(spent.size() == 1 ? spent.values().iterator().next() : null)
+          .outcome(outcome == Deployment.Outcome.DEPLOYED_UNVERIFIED ? "unverified" : "succeeded")
+          .detail("url", url.toString()).detail("live", String.valueOf(v.live()))
+          .detail("deployment", outcome.name()).record();
     }
     AuditCheckpoint trusted = auditVerified.get();
     AuditVerification v = trusted == null ? config.audit().verify()
@@ -661,8 +800,9 @@ public final class Engine {
     }
     d.auditHead(config.audit().head().map(e -> e.hash()).orElse("")).auditVerified(v.valid());
     if (finishing) {
-      events.emit(new ProvisioningEvent.RunFinished(config.clock().instant(), rs.run, RunStatus.SUCCEEDED,
-          Duration.between(rs.startedAt, config.clock().instant()), null));
+      events.emit(new ProvisioningEvent.RunFinished(config.clock().instant(), rs.run, ended,
+          Duration.between(rs.startedAt, config.clock().instant()),
+          ended == RunStatus.DEPLOYED_UNVERIFIED ? "the app did not answer at " + url : null));
     }
     return d.build();
   }
@@ -685,17 +825,30 @@ public final class Engine {
     var ver = rs.outputs.get(VerifyStep.ID, VerifyStep.Checked.class).verification();
     d.url(app.primaryUrl()).providerUrl(app.url());
     d.verification(new Deployment.AppCheck(ver.url(), ver.live(), ver.status(), ver.bodyExcerpt(), ver.note()));
-    if (!ver.live() && ver.note() != null) {
+    if (ver.result() == Verification.Result.NO_RUNTIME) {
       d.warning("the app was deployed but not run here: " + ver.note());
+    } else if (ver.result() == Verification.Result.NOT_ANSWERING) {
+      d.warning("the app was deployed but did not answer at " + ver.url() + " ("
+          + (ver.status() > 0 ? "HTTP " + ver.status() : "no answer") + (ver.note() != null ? ": " + ver.note() : "")
+          + "); resume the run to check again");
     }
     return app.primaryUrl();
+  }
+
+  /** How a run that deployed everything ended, by what the check of the app found. */
+  private static Deployment.Outcome outcome(Verification v) {
+    return switch (v.result()) {
+      case LIVE -> Deployment.Outcome.LIVE;
+      case NO_RUNTIME -> Deployment.Outcome.DEPLOYED_NOT_RUN;
+      case NOT_ANSWERING -> Deployment.Outcome.DEPLOYED_UNVERIFIED;
+    };
   }
 
   /** A finished run rebuilt from the journal, without reading the catalog. */
   private RunState finishedRun(RunId run) {
     RunRecord rec = config.journal().run(run).orElseThrow(() -> new InvalidRequestException("runId",
         "no run " + run + " in the journal", "pass the id of a run this journal recorded"));
-    if (rec.status() != RunStatus.SUCCEEDED) {
+    if (rec.status() != RunStatus.SUCCEEDED && rec.status() != RunStatus.DEPLOYED_UNVERIFIED) {
       throw new InvalidRequestException("runId", "run " + run + " is " + rec.status() + ", not finished",
           "rotate the credentials of a run that finished");
     }
@@ -709,7 +862,16 @@ public final class Engine {
 
   public DeployCredentials deployCredentials(RunId run) {
     RunState rs = finishedRun(run);
-    return rs.outputs.get(CredentialsStep.ID, CredentialsStep.Issued.class).credentials(config.vault());
+    return notRevoked(run, rs.outputs.get(CredentialsStep.ID, CredentialsStep.Issued.class))
+        .credentials(config.vault());
+  }
+
+  private static CredentialsStep.Issued notRevoked(RunId run, CredentialsStep.Issued issued) {
+    if (issued.revokedAt() != null) {
+      throw new InvalidRequestException("runId", "the deploy token of run " + run + " was revoked at "
+          + issued.revokedAt(), "start a new run to get a new deploy token");
+    }
+    return issued;
   }
 
   /** The pseudo-step under which a rotation of a run's deploy token is journaled. */
@@ -722,7 +884,7 @@ public final class Engine {
   public Deployment.TokenSummary rotate(RunId run) {
     RunState rs = finishedRun(run);
     StepRecord credRec = config.journal().step(run, CredentialsStep.ID).orElseThrow();
-    CredentialsStep.Issued issued = rs.outputs.get(CredentialsStep.ID, CredentialsStep.Issued.class);
+    CredentialsStep.Issued issued = notRevoked(run, rs.outputs.get(CredentialsStep.ID, CredentialsStep.Issued.class));
     DeployCredentials current = issued.credentials(config.vault());
     StepRecord prev = config.journal().step(run, ROTATE).orElse(null);
     int attempt = prev == null ? 1 : prev.attempts() + 1;
@@ -755,18 +917,67 @@ public final class Engine {
     return renewed.token();
   }
 
-  /** Finished runs whose deploy token expires within {@code window}. */
+  /** The pseudo-step under which a revocation of a run's deploy token is journaled. */
+  private static final StepId REVOKE = StepId.of("revoke-credentials");
+
+  /** What a revocation journals: the token deleted at the provider. */
+  record Revoked(String tokenId, Instant revokedAt) {}
+
+  /**
+   * Deletes a finished run's deploy token at the provider and from the vault, and marks it revoked in
+   * the journal: it is rotated no more, and {@link #deployCredentials} refuses it. Revoking a revoked
+   * token does nothing more.
+   */
+  public Deployment.TokenSummary revoke(RunId run, String reason) {
+    RunState rs = finishedRun(run);
+    StepRecord credRec = config.journal().step(run, CredentialsStep.ID).orElseThrow();
+    CredentialsStep.Issued issued = rs.outputs.get(CredentialsStep.ID, CredentialsStep.Issued.class);
+    if (issued.revokedAt() != null) {
+      return issued.token();
+    }
+    DeployCredentials current = issued.credentials(config.vault());
+    StepRecord prev = config.journal().step(run, REVOKE).orElse(null);
+    int attempt = prev == null ? 1 : prev.attempts() + 1;
+    Instant now = config.clock().instant();
+    String key = "ap_rev_" + idempotencyKey(rs, StepId.of("revoke-" + current.tokenId())).substring(3);
+    StepRecord running = (prev == null ? StepRecord.builder(run, REVOKE).updatedAt(now) : prev.next(now))
+        .status(StepStatus.RUNNING).idempotencyKey(key).attempts(attempt).output(null).progress(null).error(null)
+        .reservations(List.of()).decisions(List.of()).build();
+    if (!config.journal().saveStep(running)) {
+      throw new AgentProvisionException("the credentials of run " + run + " are being revoked elsewhere", null, true);
+    }
+    StepRun ctx = new StepRun(services, rs, REVOKE, null, running);
+    try {
+      ctx.deployer().revoke(current, CredentialsStep.broad(config.vault(), run), ctx);
+    } catch (RuntimeException e) {
+      ctx.journal(b -> b.status(StepStatus.FAILED).error(String.valueOf(e.getMessage())));
+      ctx.audit("credentials.revoked").outcome("failed").key(key).detail("token", current.tokenId())
+          .detail("error", e.getClass().getSimpleName()).record();
+      throw e;
+    }
+    config.vault().delete(issued.vaultKey());
+    Instant revokedAt = config.clock().instant();
+    CredentialsStep.Issued revoked = issued.revoked(revokedAt);
+    config.journal().saveStep(credRec.next(revokedAt).output(OutputCodec.encode(revoked)).build());
+    String revokedJson = OutputCodec.encode(new Revoked(current.tokenId(), revokedAt));
+    ctx.journal(b -> b.status(StepStatus.SUCCEEDED).output(revokedJson));
+    ctx.audit("credentials.revoked").key(key).detail("token", current.tokenId()).detail("reason", reason).record();
+    return revoked.token();
+  }
+
+  /** Finished runs whose deploy token expires within {@code window} and was not revoked. */
   public List<RunId> dueForRotation(Duration window) {
     Instant limit = config.clock().instant().plus(window);
     List<RunId> out = new ArrayList<>();
-    for (RunRecord r : config.journal().runs(RunStatus.SUCCEEDED)) {
+    for (RunRecord r : config.journal().runs(RunStatus.SUCCEEDED, RunStatus.DEPLOYED_UNVERIFIED)) {
       StepRecord c = config.journal().step(r.id(), CredentialsStep.ID).orElse(null);
       String json = c == null ? null : c.output();
       if (json == null) {
         continue;
       }
-      Instant exp = OutputCodec.decode(json, CredentialsStep.Issued.class, r.id(), CredentialsStep.ID).expiresAt();
-      if (exp != null && exp.isBefore(limit)) {
+      CredentialsStep.Issued issued = OutputCodec.decode(json, CredentialsStep.Issued.class, r.id(), CredentialsStep.ID);
+      Instant exp = issued.expiresAt();
+      if (issued.revokedAt() == null && exp != null && exp.isBefore(limit)) {
         out.add(r.id());
       }
     }

@@ -4,6 +4,7 @@ import io.agentprovision.core.DomainNames;
 import io.agentprovision.core.FailureAction;
 import io.agentprovision.core.IdGenerator;
 import io.agentprovision.core.Sleeper;
+import io.agentprovision.core.UnverifiedAction;
 import io.agentprovision.core.approval.ApprovalGates;
 import io.agentprovision.core.catalog.CatalogCache;
 import io.agentprovision.core.http.HttpStack;
@@ -17,6 +18,7 @@ import io.agentprovision.core.spi.Orchestrator;
 import io.agentprovision.core.spi.ProvisioningListener;
 import io.agentprovision.core.spi.RunJournal;
 import io.agentprovision.core.spi.SpendLedger;
+import io.agentprovision.core.spi.VelocityStore;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -35,9 +37,10 @@ import org.jspecify.annotations.Nullable;
 public record EngineConfig(Orchestrator orchestrator, Map<String, Deployer> deployers, IdentityProvider identity,
     AtomicReference<SpendPolicy> policy, SpendLedger ledger, ApprovalGate approvals, AuditLog audit,
     CredentialVault vault, RunJournal journal, List<ProvisioningListener> listeners, Clock clock, Sleeper sleeper,
-    IdGenerator ids, ExecutorService stepExecutor, ExecutorService runExecutor, Duration stepTimeout,
-    Duration approvalTimeout, FailureAction failureAction, String domainService, DomainNames domainNames, HttpStack http,
-    Duration verifyTimeout, Duration catalogTtl) {
+    IdGenerator ids, ExecutorService stepExecutor, ExecutorService runExecutor, ExecutorService approvalExecutor,
+    Duration stepTimeout, Duration approvalTimeout, FailureAction failureAction, String domainService,
+    DomainNames domainNames, HttpStack http, Duration verifyTimeout, UnverifiedAction unverifiedAction,
+    VelocityStore velocity, Duration catalogTtl) {
 
   /** The spend policy in force now (hosts may replace it while runs go on). */
   public SpendPolicy spendPolicy() {
@@ -66,11 +69,14 @@ public record EngineConfig(Orchestrator orchestrator, Map<String, Deployer> depl
     private IdGenerator ids = IdGenerator.RANDOM;
     private @Nullable ExecutorService stepExecutor;
     private @Nullable ExecutorService runExecutor;
+    private @Nullable ExecutorService approvalExecutor;
     private Duration stepTimeout = Duration.ofMinutes(30);
     private Duration approvalTimeout = Duration.ofMinutes(15);
     private FailureAction failureAction = FailureAction.COMPENSATE;
     private String domainService = "registrar:domain";
     private DomainNames domainNames = DomainNames.defaults();
+    private UnverifiedAction unverifiedAction = UnverifiedAction.REPORT_UNVERIFIED;
+    private @Nullable VelocityStore velocity;
     private HttpStack http = HttpStack.shared();
     private Duration verifyTimeout = Duration.ofMinutes(3);
     private Duration catalogTtl = CatalogCache.DEFAULT_TTL;
@@ -165,6 +171,15 @@ public record EngineConfig(Orchestrator orchestrator, Map<String, Deployer> depl
       return this;
     }
 
+    /**
+     * Where approval gates are called, so that a run can stop waiting for one at the checkpoint's
+     * deadline (the gate's thread is interrupted and abandoned). A pool of daemon threads when not set.
+     */
+    public Builder approvalExecutor(ExecutorService e) {
+      this.approvalExecutor = Objects.requireNonNull(e, "approvalExecutor");
+      return this;
+    }
+
     public Builder stepTimeout(Duration d) {
       this.stepTimeout = Objects.requireNonNull(d, "stepTimeout");
       return this;
@@ -206,6 +221,16 @@ public record EngineConfig(Orchestrator orchestrator, Map<String, Deployer> depl
       return this;
     }
 
+    public Builder velocity(@Nullable VelocityStore v) {
+      this.velocity = v;
+      return this;
+    }
+
+    public Builder unverifiedAction(UnverifiedAction a) {
+      this.unverifiedAction = Objects.requireNonNull(a, "unverifiedAction");
+      return this;
+    }
+
     public EngineConfig build() {
       if (deployers.isEmpty()) {
         throw new IllegalStateException("no deployer");
@@ -217,7 +242,19 @@ public record EngineConfig(Orchestrator orchestrator, Map<String, Deployer> depl
           audit != null ? audit : AuditLog.inMemory(), vault != null ? vault : CredentialVault.inMemory(),
           journal != null ? journal : RunJournal.inMemory(), List.copyOf(listeners), clock, sleeper, ids,
           Objects.requireNonNull(stepExecutor, "stepExecutor"), Objects.requireNonNull(runExecutor, "runExecutor"),
-          stepTimeout, approvalTimeout, failureAction, domainService, domainNames, http, verifyTimeout, catalogTtl);
+          approvalExecutor != null ? approvalExecutor : approvalThreads(),
+          stepTimeout, approvalTimeout, failureAction, domainService, domainNames, http, verifyTimeout,
+          unverifiedAction, velocity != null ? velocity : VelocityStore.inMemory(), catalogTtl);
+    }
+
+    /** Daemon threads that end when idle: a gate abandoned at its deadline never keeps the JVM alive. */
+    static ExecutorService approvalThreads() {
+      java.util.concurrent.atomic.AtomicInteger n = new java.util.concurrent.atomic.AtomicInteger();
+      return java.util.concurrent.Executors.newCachedThreadPool(r -> {
+        Thread t = new Thread(r, "agentprovision-approval-" + n.incrementAndGet());
+        t.setDaemon(true);
+        return t;
+      });
     }
   }
 }

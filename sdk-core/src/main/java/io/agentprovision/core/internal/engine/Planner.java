@@ -16,12 +16,17 @@ import io.agentprovision.core.policy.PolicyViolationException;
 import io.agentprovision.core.policy.SpendInterval;
 import io.agentprovision.core.policy.SpendLimit;
 import io.agentprovision.core.policy.SpendPolicy;
+import io.agentprovision.core.policy.VelocityAction;
+import io.agentprovision.core.policy.VelocityLimit;
+import io.agentprovision.core.policy.VelocityLimitException;
 import io.agentprovision.core.spi.Deployer;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -81,29 +86,68 @@ final class Planner {
   }
 
   RunPlan plan(ProvisionRequest req, RunId run) {
+    deployer(req.provider());
+    return plan(req, run, catalog(req.provider()));
+  }
+
+  /**
+   * The plan {@code given} should be now: its request and catalog, with the steps, prices, verdicts
+   * and checkpoints derived again from this engine's flow, the spend policy in force and the ledger.
+   * What {@code execute} runs, so that nothing a plan object carries (a graph without the plan
+   * approval, verdicts judged under a policy since tightened) is taken on trust.
+   */
+  RunPlan rederive(RunPlan given) {
+    return plan(given.request(), given.runId(), given.catalog());
+  }
+
+  private RunPlan plan(ProvisionRequest req, RunId run, Catalog catalog) {
     Deployer deployer = deployer(req.provider());
-    Catalog catalog = catalog(req.provider());
     SpendPolicy policy = config.spendPolicy();
     Instant now = config.clock().instant();
     StepGraph graph = flow.graph(new Flow.Inputs(req, catalog, deployer, config.domainService(), policy,
         config.domainNames()));
 
     Budget budget = new Budget(policy, req, now);
+    Counts counts = new Counts(policy, req, now);
     List<PlannedStep> judged = new ArrayList<>();
     for (Step<?> s : graph.steps()) {
-      judged.add(judge(s, budget, catalog));
+      PlannedStep p = judge(s, budget, catalog);
+      VelocityLimitException tooMany = counts.admit(s.velocity());
+      if (tooMany != null && p.verdict() != Verdict.DENIED) {
+        p = p.toBuilder().verdict(Verdict.DENIED).verdictDetail(tooMany.getMessage()).build();
+      }
+      judged.add(p);
     }
     // a step's own checkpoints may depend on how the others were judged (the plan approval does)
     List<PlannedStep> steps = new ArrayList<>();
+    Set<CheckpointKind> needMfa = new TreeSet<>();
     for (int i = 0; i < judged.size(); i++) {
       List<CheckpointKind> own = graph.steps().get(i).approvals(judged);
       PlannedStep p = judged.get(i);
+      List<CheckpointKind> all = new ArrayList<>(p.approvals());
+      for (CheckpointKind k : own) {
+        if (policy.requiresMfa(k) && !all.contains(CheckpointKind.STEP_UP)) {
+          all.add(CheckpointKind.STEP_UP); // the step-up comes before the checkpoint the policy lists
+        }
+        all.add(k);
+      }
       if (!own.isEmpty()) {
-        List<CheckpointKind> all = new ArrayList<>(p.approvals());
-        all.addAll(own);
         p = p.toBuilder().approvals(all).build();
       }
+      for (CheckpointKind k : all) {
+        if (policy.requiresMfa(k)) {
+          needMfa.add(k);
+        }
+      }
+      Step.Price price = graph.steps().get(i).price();
+      if (price != null && price.paid() && policy.requiresMfa(price.checkpoint())) {
+        needMfa.add(price.checkpoint());
+      }
       steps.add(p);
+    }
+    if (!needMfa.isEmpty()) {
+      // refused now, with the fix, rather than at the paid step after an account was made
+      StepUp.requireSupport(config.identity(), needMfa, ", which this run may meet");
     }
     return new RunPlan(run, req, catalog, graph, steps, now);
   }
@@ -165,6 +209,55 @@ final class Planner {
       }
     }
     return null;
+  }
+
+  /**
+   * Why executing {@code plan} would be refused by a velocity limit as things stand now, or null:
+   * what each step creates counted again, in order, against the store's counts. Accounts are not
+   * judged here (whether one is created or linked is known only when it happens), nor limits per
+   * person (the person is known once the identity step has run); the steps count those.
+   */
+  @Nullable VelocityLimitException velocityRefusal(RunPlan plan) {
+    Counts counts = new Counts(config.spendPolicy(), plan.request(), config.clock().instant());
+    for (Step<?> s : plan.graph().steps()) {
+      VelocityLimitException tooMany = counts.admit(s.velocity());
+      if (tooMany != null) {
+        return tooMany;
+      }
+    }
+    return null;
+  }
+
+  /** The plan's running view of each velocity limit it can judge: the store's count now plus the plan's earlier actions. */
+  private final class Counts {
+    final SpendPolicy policy;
+    final ProvisionRequest req;
+    final Instant now;
+    final Map<VelocityLimit, Integer> used = new HashMap<>();
+
+    Counts(SpendPolicy policy, ProvisionRequest req, Instant now) {
+      this.policy = policy;
+      this.req = req;
+      this.now = now;
+    }
+
+    @Nullable VelocityLimitException admit(@Nullable VelocityAction action) {
+      if (action == null || action == VelocityAction.CREATE_ACCOUNT) {
+        return null;
+      }
+      for (VelocityLimit limit : policy.velocityLimitsFor(action)) {
+        String bucket = limit.bucket(req.agent(), null);
+        if (bucket == null) {
+          continue; // per person: judged when the person is known
+        }
+        int before = used.computeIfAbsent(limit, l -> config.velocity().count(l, req.agent(), null, now));
+        if (before + 1 > limit.max()) {
+          return new VelocityLimitException(action, limit.key(), bucket, before, limit.max(), null);
+        }
+        used.put(limit, before + 1);
+      }
+      return null;
+    }
   }
 
   /**
