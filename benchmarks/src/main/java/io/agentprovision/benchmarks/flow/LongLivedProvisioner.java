@@ -8,12 +8,12 @@ import io.agentprovision.core.Money;
 import io.agentprovision.core.ProvisionRequest;
 import io.agentprovision.core.TokenSpec;
 import io.agentprovision.core.WorkerApp;
+import io.agentprovision.core.approval.ApprovalDecision;
 import io.agentprovision.core.policy.SpendLimit;
 import io.agentprovision.core.policy.SpendPolicy;
 import io.agentprovision.testing.FakeIdentityProvider;
 import io.agentprovision.testing.FakeOrchestrator;
 import io.agentprovision.testing.RecordingDeployer;
-import io.agentprovision.testing.ScriptedApprovalGate;
 import io.agentprovision.testing.VirtualTime;
 import java.io.PrintStream;
 import java.lang.management.ManagementFactory;
@@ -70,9 +70,11 @@ public final class LongLivedProvisioner {
     try (AgentProvisioner p = AgentProvisioner.builder()
         .orchestrator(FakeOrchestrator.builder().paymentMethodOnFile(true).build())
         .deployer(RecordingDeployer.create())
-        .identity(FakeIdentityProvider.returning(FakeIdentityProvider.DEFAULT_PRINCIPAL))
+        // not the recording fakes: FakeIdentityProvider and ScriptedApprovalGate keep every call for
+        // a test to inspect, in copy-on-write lists whose copying grows with the flows run
+        .identity(request -> FakeIdentityProvider.DEFAULT_PRINCIPAL)
         .spendPolicy(policy)
-        .approvals(ScriptedApprovalGate.approveAll(time))
+        .approvals(request -> ApprovalDecision.approved("benchmark", "approved for the benchmark", time.instant()))
         .clock(time)
         .sleeper(time)
         .build()) {
