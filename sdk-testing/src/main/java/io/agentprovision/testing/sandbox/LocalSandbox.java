@@ -137,7 +137,9 @@ public final class LocalSandbox implements AutoCloseable {
       oidc = OidcIssuerSandbox.start(clock);
       started.add(oidc);
       backend = new CloudflareProviderBackend(cloudflare);
-      provider = ProviderSandbox.builder().sharedSecret(sharedSecret).clock(clock).backend(backend)
+      ProviderSandbox.Builder pb = ProviderSandbox.builder();
+      b.descriptions.forEach(pb::serviceDescription);
+      provider = pb.sharedSecret(sharedSecret).clock(clock).backend(backend)
           .charger(new StripePaymentCharger(() -> stripe().charger())).seller(SELLER).pendingPolls(b.pendingPolls)
           .start();
       started.add(provider);
@@ -417,6 +419,7 @@ public final class LocalSandbox implements AutoCloseable {
     private boolean cardOnFile;
     private int pendingPolls = DEFAULT_PENDING_POLLS;
     private HttpStack http = HttpStack.shared();
+    private final Map<String, String> descriptions = new java.util.LinkedHashMap<>();
 
     private Builder() {}
 
@@ -428,6 +431,15 @@ public final class LocalSandbox implements AutoCloseable {
      */
     public Builder http(HttpStack stack) {
       this.http = Objects.requireNonNull(stack, "http");
+      return this;
+    }
+
+    /**
+     * Has the provider list {@code serviceId} with {@code text} as its description: text a provider
+     * wrote, which reaches the agent through the catalog (for tests of prompt injection, say).
+     */
+    public Builder serviceDescription(String serviceId, String text) {
+      descriptions.put(Objects.requireNonNull(serviceId, "serviceId"), Objects.requireNonNull(text, "text"));
       return this;
     }
 
