@@ -6,6 +6,7 @@ import io.agentprovision.core.approval.ApprovalGates;
 import io.agentprovision.core.approval.AwaitingApprovalException;
 import io.agentprovision.core.approval.CheckpointKind;
 import io.agentprovision.core.catalog.Catalog;
+import io.agentprovision.core.catalog.CatalogCache;
 import io.agentprovision.core.deploy.DeployCredentials;
 import io.agentprovision.core.http.HttpStack;
 import io.agentprovision.core.identity.IdentityRejectedException;
@@ -14,6 +15,7 @@ import io.agentprovision.core.internal.Checks;
 import io.agentprovision.core.internal.engine.Engine;
 import io.agentprovision.core.internal.engine.EngineConfig;
 import io.agentprovision.core.journal.ApprovalRecord;
+import io.agentprovision.core.internal.concurrent.TaskExecutors;
 import io.agentprovision.core.journal.RunRecord;
 import io.agentprovision.core.journal.RunStatus;
 import io.agentprovision.core.policy.LimitUsage;
@@ -50,12 +52,10 @@ import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
-import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -101,8 +101,13 @@ public final class AgentProvisioner implements AutoCloseable {
   public static final Duration DEFAULT_VERIFY_TIMEOUT = Duration.ofMinutes(3);
   /** The catalog service that sells domains. */
   public static final String DEFAULT_DOMAIN_SERVICE = "registrar:domain";
-  /** Threads of the step executor the provisioner creates when none is given. */
-  public static final int DEFAULT_STEP_THREADS = 4;
+  /**
+   * Threads of the step executor the provisioner creates when none is given, on Java 17 to 20. On
+   * Java 21 and later it runs each step on a virtual thread instead (a run waiting on the network
+   * or on a person then holds a few hundred bytes, not a thread), unless the system property
+   * {@code agentprovision.virtualThreads} is {@code false}.
+   */
+  public static final int DEFAULT_STEP_THREADS = 64;
   /** How long a run's lease lasts unless its heartbeat renews it, when not configured. */
   public static final Duration DEFAULT_LEASE_DURATION = EngineConfig.DEFAULT_LEASE_DURATION;
 
@@ -124,7 +129,9 @@ public final class AgentProvisioner implements AutoCloseable {
    * Reads the catalog, prices every paid step, judges each against the spend policy and lists the
    * checkpoints; calls nothing with side effects. Bad input fails here.
    *
-   * @throws InvalidRequestException for an unknown provider or plan, or a provider without a deployer
+   * @throws InvalidRequestException for an unknown provider, plan or service, a service configuration its
+   *     catalog schema refuses (the field names it, such as {@code services[1].configuration.name}), or an app
+   *     for a provider without a deployer
    */
   public ProvisionPlan plan(ProvisionRequest request) {
     return new ProvisionPlan(engine.plan(Objects.requireNonNull(request, "request")));
@@ -149,9 +156,11 @@ public final class AgentProvisioner implements AutoCloseable {
   }
 
   /**
-   * {@link #provisionAndDeploy} on the provisioner's run executor. Cancelling the future interrupts
-   * the run: running steps stop where they can, the run is left {@code SUSPENDED}, and
-   * {@link #resume} continues it.
+   * {@link #provisionAndDeploy} without a thread waiting for it: the plan is made on the run
+   * executor, then each step runs on the step executor as soon as those it waits for have
+   * succeeded, and the future completes when the last one ends. A thousand runs in flight hold a
+   * thread only while one of their steps runs. Cancelling the future interrupts the run: running
+   * steps stop where they can, the run is left {@code SUSPENDED}, and {@link #resume} continues it.
    *
    * <p>A run that parks for an approval ({@link AwaitingApprovalException}) holds no thread, and the
    * future stays incomplete: it completes when the run finishes after {@link #decide} (resumed on
@@ -161,17 +170,36 @@ public final class AgentProvisioner implements AutoCloseable {
   public CompletableFuture<Deployment> provisionAndDeployAsync(ProvisionRequest request) {
     Objects.requireNonNull(request, "request");
     CancellableRun future = new CancellableRun();
-    future.task = engine.config().runExecutor().submit(() -> {
-      try {
-        future.complete(provisionAndDeploy(request));
-      } catch (AwaitingApprovalException e) {
-        follow(e.run(), future);
-      } catch (RunLeasedException e) {
-        follow(e.run(), future);
-      } catch (Throwable t) {
-        future.completeExceptionally(t);
-      }
-    });
+    try {
+      CompletableFuture.runAsync(() -> {
+        if (future.isDone()) {
+          return; // cancelled before it was planned
+        }
+        try {
+          Engine.Started run = engine.start(engine.plan(request));
+          future.started(run);
+          run.result().whenComplete((d, e) -> {
+            Throwable t = e instanceof java.util.concurrent.CompletionException && e.getCause() != null
+                ? e.getCause() : e;
+            if (t instanceof AwaitingApprovalException parked) {
+              follow(parked.run(), future); // parked: no thread waits; it completes when the run ends later
+            } else if (t instanceof RunLeasedException leased) {
+              follow(leased.run(), future); // another host executes it now
+            } else if (t != null) {
+              future.completeExceptionally(t);
+            } else {
+              future.complete(d);
+            }
+          });
+        } catch (RunLeasedException e) {
+          follow(e.run(), future); // another host executes it now
+        } catch (Throwable t) {
+          future.completeExceptionally(t);
+        }
+      }, engine.config().runExecutor());
+    } catch (java.util.concurrent.RejectedExecutionException e) {
+      future.completeExceptionally(new AgentProvisionException("the provisioner was closed", e, false));
+    }
     return future;
   }
 
@@ -280,14 +308,21 @@ public final class AgentProvisioner implements AutoCloseable {
   }
 
   private static final class CancellableRun extends CompletableFuture<Deployment> {
-    private volatile @Nullable Future<?> task;
+    private volatile Engine.@Nullable Started run;
+
+    void started(Engine.Started r) {
+      run = r;
+      if (isCancelled()) {
+        r.cancel();
+      }
+    }
 
     @Override
     public boolean cancel(boolean mayInterruptIfRunning) {
       boolean cancelled = super.cancel(mayInterruptIfRunning);
-      Future<?> t = task;
-      if (t != null) {
-        t.cancel(true);
+      Engine.Started r = run;
+      if (r != null) {
+        r.cancel();
       }
       return cancelled;
     }
@@ -306,6 +341,30 @@ public final class AgentProvisioner implements AutoCloseable {
     Objects.requireNonNull(agent, "agent");
     Objects.requireNonNull(runId, "runId");
     return engine.resume(engine.runOf(agent, runId).id());
+  }
+
+  /**
+   * The environment a run's resources give an app: one {@code NAME=vault:<key>} variable per
+   * credential of each service the run provisioned, references only (as Stripe Projects' {@code env},
+   * without the values). Only the agent the run belongs to reads it.
+   *
+   * @throws InvalidRequestException when {@code agent} has no run {@code runId}
+   */
+  public RunEnvironment env(AgentId agent, RunId runId) {
+    return engine.environment(Objects.requireNonNull(agent, "agent"), Objects.requireNonNull(runId, "runId"));
+  }
+
+  /**
+   * The value of variable {@code name} of a run's {@link #env environment}, for the host (never for
+   * a model: the agent tools have no way to it). Each call is an {@code env.revealed} audit entry
+   * with {@code reason}.
+   *
+   * @throws InvalidRequestException when {@code agent} has no such run, or the run no such variable
+   */
+  public Secret reveal(AgentId agent, RunId runId, String name, String reason) {
+    Objects.requireNonNull(name, "name");
+    Objects.requireNonNull(reason, "reason");
+    return engine.reveal(Objects.requireNonNull(agent, "agent"), Objects.requireNonNull(runId, "runId"), name, reason);
   }
 
   /** The provider's catalog through the orchestrator. */
@@ -495,7 +554,10 @@ public final class AgentProvisioner implements AutoCloseable {
         + ", policy=" + c.spendPolicy() + "}";
   }
 
-  /** Builds an {@link AgentProvisioner}. Orchestrator, deployer and identity provider are required. */
+  /**
+   * Builds an {@link AgentProvisioner}. Orchestrator and identity provider are required; a deployer
+   * only for requests that deploy an app.
+   */
   public static final class Builder {
     private @Nullable Orchestrator orchestrator;
     private final Map<String, Deployer> deployers = new LinkedHashMap<>();
@@ -522,6 +584,7 @@ public final class AgentProvisioner implements AutoCloseable {
     private @Nullable VelocityStore velocity;
     private HttpStack http = HttpStack.shared();
     private Duration verifyTimeout = DEFAULT_VERIFY_TIMEOUT;
+    private Duration catalogTtl = CatalogCache.DEFAULT_TTL;
     private String leaseOwner = EngineConfig.Builder.defaultLeaseOwner();
     private Duration leaseDuration = DEFAULT_LEASE_DURATION;
 
@@ -569,7 +632,7 @@ public final class AgentProvisioner implements AutoCloseable {
       return this;
     }
 
-    /** Who puts code live at a provider; one per provider. */
+    /** Who puts code live at a provider; one per provider. Not needed for requests without an app. */
     public Builder deployer(Deployer d) {
       Objects.requireNonNull(d, "deployer");
       if (deployers.containsKey(d.provider())) {
@@ -638,13 +701,20 @@ public final class AgentProvisioner implements AutoCloseable {
       return this;
     }
 
-    /** Runs steps; the host keeps ownership (it is not shut down by {@link #close()}). */
+    /**
+     * Runs steps, and the calls a step forks; the host keeps ownership (it is not shut down by
+     * {@link #close()}). Without one the provisioner makes its own: virtual threads on Java 21 and
+     * later, else a pool of {@link #DEFAULT_STEP_THREADS} threads.
+     */
     public Builder stepExecutor(ExecutorService e) {
       this.stepExecutor = Objects.requireNonNull(e, "stepExecutor");
       return this;
     }
 
-    /** Runs {@link #provisionAndDeployAsync} runs; the host keeps ownership. */
+    /**
+     * Plans {@link #provisionAndDeployAsync} runs (their steps go to the step executor); the host
+     * keeps ownership. Without one, the step executor plans them too.
+     */
     public Builder runExecutor(ExecutorService e) {
       this.runExecutor = Objects.requireNonNull(e, "runExecutor");
       return this;
@@ -679,6 +749,16 @@ public final class AgentProvisioner implements AutoCloseable {
      */
     public Builder verifyTimeout(Duration d) {
       this.verifyTimeout = Checks.within("verifyTimeout", d, Duration.ofSeconds(10), Duration.ofHours(1));
+      return this;
+    }
+
+    /**
+     * How long a provider's catalog is used for planning before it is read again, default
+     * {@link CatalogCache#DEFAULT_TTL}; zero reads it for every plan. It is read again at once after
+     * a run at that provider failed, in case a price or a service changed.
+     */
+    public Builder catalogTtl(Duration ttl) {
+      this.catalogTtl = Checks.nonNegative("catalogTtl", ttl);
       return this;
     }
 
@@ -732,9 +812,6 @@ public final class AgentProvisioner implements AutoCloseable {
         throw new InvalidRequestException("orchestrator", "is missing",
             "call .orchestrator(StripeProjects.builder()...build()) or .orchestrator(DirectOrchestrator...)");
       }
-      if (deployers.isEmpty()) {
-        throw new InvalidRequestException("deployer", "is missing", "call .deployer(CloudflareDeployer.create())");
-      }
       if (identity == null) {
         throw new InvalidRequestException("identity", "is missing",
             "call .identity(...) with an OidcIdentityProvider or the orchestrator's attested identity");
@@ -742,21 +819,18 @@ public final class AgentProvisioner implements AutoCloseable {
       List<ExecutorService> owned = new ArrayList<>();
       ExecutorService steps = stepExecutor;
       if (steps == null) {
-        steps = Executors.newFixedThreadPool(DEFAULT_STEP_THREADS, daemon("agentprovision-step"));
+        steps = TaskExecutors.create("agentprovision-step", DEFAULT_STEP_THREADS);
         owned.add(steps);
       }
-      ExecutorService runs = runExecutor;
-      if (runs == null) {
-        runs = Executors.newCachedThreadPool(daemon("agentprovision-run"));
-        owned.add(runs);
-      }
+      // planning an async run is one short task; it needs no pool of its own
+      ExecutorService runs = runExecutor != null ? runExecutor : steps;
       // gates are called on threads of their own, so that a run stops waiting for one at its deadline
-      ExecutorService approvalThreads = Executors.newCachedThreadPool(daemon("agentprovision-approval"));
+      ExecutorService approvalThreads = Executors.newCachedThreadPool(TaskExecutors.daemon("agentprovision-approval"));
       owned.add(approvalThreads);
       ScheduledExecutorService timer = scheduler;
       if (timer == null) {
         // lease heartbeats, approval deadlines and token rotation: short jobs, cancelled ones removed at once
-        ScheduledThreadPoolExecutor t = new ScheduledThreadPoolExecutor(1, daemon("agentprovision-scheduler"));
+        ScheduledThreadPoolExecutor t = new ScheduledThreadPoolExecutor(1, TaskExecutors.daemon("agentprovision-scheduler"));
         t.setRemoveOnCancelPolicy(true);
         timer = t;
         owned.add(timer);
@@ -767,18 +841,10 @@ public final class AgentProvisioner implements AutoCloseable {
           .approvalExecutor(approvalThreads).stepTimeout(stepTimeout).approvalTimeout(approvalTimeout)
           .failureAction(failureAction).domainService(domainService).domainNames(domainNames)
           .http(http).verifyTimeout(verifyTimeout).unverifiedAction(unverifiedAction).velocity(velocity)
-          .scheduler(timer).leaseOwner(leaseOwner).leaseDuration(leaseDuration).build();
+          .catalogTtl(catalogTtl).scheduler(timer).leaseOwner(leaseOwner).leaseDuration(leaseDuration).build();
       return new AgentProvisioner(new Engine(config), timer, owned);
     }
 
-    private static ThreadFactory daemon(String prefix) {
-      AtomicInteger n = new AtomicInteger();
-      return r -> {
-        Thread t = new Thread(r, prefix + "-" + n.incrementAndGet());
-        t.setDaemon(true);
-        return t;
-      };
-    }
   }
 
   /** Waits up to {@code timeout} for the provisioner's own executors to finish after {@link #close()}. */

@@ -27,4 +27,13 @@ public interface ApprovalInbox {
 
   /** The approval with this id, whatever it stands at. */
   Optional<ApprovalRecord> approval(String approvalId);
+
+  /**
+   * Runs {@code then} once the approval {@code approvalId} is in the journal, at once when it is
+   * already. A gate that answered {@code PENDING} tells the person with it, so that an answer given
+   * at once finds the approval to decide (the run journals it just after the gate returned).
+   */
+  default void whenRecorded(String approvalId, Runnable then) {
+    then.run();
+  }
 }

@@ -46,6 +46,15 @@ public final class CallbackApprovalGate implements ApprovalGate {
   private final Map<String, Pending> pending = new ConcurrentHashMap<>();
   private volatile Consumer<ApprovalRequest> listener = r -> {};
   private volatile @Nullable ApprovalInbox inbox;
+  /**
+   * Requests answered {@code PENDING} that their run has not journaled yet (each with what completes
+   * when it has), and answers given to them that could not wait for it (applied once journaled); both
+   * guarded by {@link #early}'s lock.
+   */
+  private final Map<String, CompletableFuture<Void>> handedOut = new java.util.HashMap<>();
+  private final Map<String, ApprovalDecision> early = new java.util.HashMap<>();
+  /** How long an answer waits for its run to journal the request (it does so as soon as the gate returns). */
+  private static final Duration JOURNALED_WAIT = Duration.ofSeconds(10);
 
   private record Pending(ApprovalRequest request, CompletableFuture<ApprovalDecision> decision) {}
 
@@ -71,7 +80,13 @@ public final class CallbackApprovalGate implements ApprovalGate {
 
   @Override
   public ApprovalDecision decide(ApprovalRequest request) throws InterruptedException {
-    if (inbox != null && request.run() != null && request.step() != null) {
+    ApprovalInbox to = inbox;
+    if (to != null && request.run() != null && request.step() != null) {
+      synchronized (early) {
+        handedOut.put(request.id(), new CompletableFuture<>());
+      }
+      // the run journals it just after this returns: an answer given before then is kept and applied then
+      to.whenRecorded(request.id(), () -> recorded(to, request.id()));
       listener.accept(request);
       return ApprovalDecision.pending("asked through the host's UI", clock.instant());
     }
@@ -146,6 +161,22 @@ public final class CallbackApprovalGate implements ApprovalGate {
     return n;
   }
 
+  /** The run journaled a request this gate answered {@code PENDING}: an answer given before then goes in now. */
+  private void recorded(ApprovalInbox to, String id) {
+    ApprovalDecision d;
+    CompletableFuture<Void> journaled;
+    synchronized (early) {
+      journaled = handedOut.remove(id);
+      d = early.remove(id);
+    }
+    if (journaled != null) {
+      journaled.complete(null);
+    }
+    if (d != null) {
+      to.decide(id, d);
+    }
+  }
+
   private boolean complete(String id, ApprovalDecision d) {
     @Nullable Pending p = pending.get(Objects.requireNonNull(id, "id"));
     if (p != null) {
@@ -154,6 +185,25 @@ public final class CallbackApprovalGate implements ApprovalGate {
     ApprovalInbox to = inbox;
     if (to == null) {
       return false;
+    }
+    CompletableFuture<Void> journaled;
+    synchronized (early) {
+      journaled = handedOut.get(id);
+    }
+    if (journaled != null) {
+      // asked a moment ago: the run journals it at once; the answer goes in then, so that the journal has it on return
+      try {
+        journaled.get(JOURNALED_WAIT.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
+      } catch (java.util.concurrent.TimeoutException | java.util.concurrent.ExecutionException e) {
+        // not journaled in time: kept below, applied when it is
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+      synchronized (early) {
+        if (handedOut.containsKey(id)) {
+          return early.putIfAbsent(id, d) == null; // the first answer counts
+        }
+      }
     }
     ApprovalRecord before = to.approval(id).orElse(null);
     if (before == null || before.status() != ApprovalRecord.Status.PENDING) {

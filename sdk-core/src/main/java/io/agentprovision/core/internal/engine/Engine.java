@@ -11,12 +11,12 @@ import io.agentprovision.core.ProvisioningEvent;
 import io.agentprovision.core.RunFailedException;
 import io.agentprovision.core.RunId;
 import io.agentprovision.core.RunLeasedException;
+import io.agentprovision.core.RunNotFoundException;
+import io.agentprovision.core.Secret;
 import io.agentprovision.core.StepId;
 import io.agentprovision.core.approval.ApprovalDecision;
 import io.agentprovision.core.approval.ApprovalDeniedException;
 import io.agentprovision.core.approval.AwaitingApprovalException;
-import io.agentprovision.core.RunNotFoundException;
-import io.agentprovision.core.Secret;
 import io.agentprovision.core.approval.CheckpointKind;
 import io.agentprovision.core.approval.CheckpointRequest;
 import io.agentprovision.core.audit.AuditVerification;
@@ -57,9 +57,10 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.CancellationException;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
-import java.util.concurrent.ExecutorCompletionService;
-import java.util.concurrent.Future;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
@@ -85,6 +86,7 @@ public final class Engine {
   private final Events events;
   private final Auditor auditor;
   private final Planner planner;
+  private final RunEnvironments environments;
   private final Maintenance maintenance;
   /** The runs this engine executes now (their leases are this host's, whatever the clock says). */
   private final Set<RunId> executing = java.util.concurrent.ConcurrentHashMap.newKeySet();
@@ -108,6 +110,7 @@ public final class Engine {
     this.services = new Services(config, events, auditor, new Checkpoints(config, events, auditor),
         new StepUp(config, auditor), new Parking(config, events, auditor));
     this.planner = new Planner(config, flow);
+    this.environments = new RunEnvironments(config, auditor);
     this.maintenance = new Maintenance(this);
     config.approvals().connect(maintenance);
   }
@@ -124,6 +127,16 @@ public final class Engine {
   /** Whether this engine is executing {@code run} now. */
   boolean executing(RunId run) {
     return executing.contains(run);
+  }
+
+  /** The credentials a run's resources keep in the vault, as references; only the run's own agent reads them. */
+  public io.agentprovision.core.RunEnvironment environment(AgentId agent, RunId run) {
+    return environments.of(agent, run);
+  }
+
+  /** The value of one variable of a run's environment, audited. */
+  public io.agentprovision.core.Secret reveal(AgentId agent, RunId run, String name, String reason) {
+    return environments.reveal(agent, run, name, reason);
   }
 
   public EngineConfig config() {
@@ -219,11 +232,49 @@ public final class Engine {
     return planner.plan(request, run);
   }
 
-  public Deployment execute(RunPlan given) {
+  /** Carries out a plan on the calling thread's behalf: returns when the run has ended. */
+  public Deployment execute(RunPlan plan) {
+    return await(start(plan));
+  }
+
+  /** Continues a run from its journal; returns when it has ended. */
+  public Deployment resume(RunId run) {
+    return await(startResume(run));
+  }
+
+  /**
+   * Starts executing a plan and returns at once: the run's steps go to the step executor, each
+   * finished step starts those that waited for it, and the last one to finish assembles the result.
+   * No thread waits for the run. Bad input, a refused plan or a journal that will not take the run
+   * fail the returned future, as they fail {@link #execute}.
+   */
+  public CompletableFuture<Deployment> executeAsync(RunPlan plan) {
+    try {
+      return start(plan).result();
+    } catch (RuntimeException e) {
+      return CompletableFuture.failedFuture(e);
+    }
+  }
+
+  /** A run started on the step executor: its result, and a way to cancel it. */
+  public interface Started {
+    /** Completes when the run has ended: with the deployment, its failure, or a {@link CancellationException}. */
+    CompletableFuture<Deployment> result();
+
+    /**
+     * Stops the run: steps not started are not, running ones are interrupted and stop where they
+     * can; once none runs, the run is journaled {@code SUSPENDED} and {@link #result} fails with a
+     * {@link CancellationException}. Returns false when the run had already ended.
+     */
+    boolean cancel();
+  }
+
+  /** Starts a plan's run (or resumes the run of the same id); throws what {@link #execute} throws before any step. */
+  public Started start(RunPlan given) {
     RunRecord existing = config.journal().run(given.runId()).orElse(null);
     if (existing != null) {
       // executing a plan of a run that exists continues it, for the agent that started it only
-      return resume(runOf(given.request().agent(), existing.id()).id());
+      return startResume(runOf(given.request().agent(), existing.id()).id());
     }
     // the plan object is not trusted: steps and checkpoints come again from the flow, the policy in force and the ledger
     RunPlan plan = planner.rederive(given);
@@ -266,14 +317,14 @@ public final class Engine {
     if (!saved) {
       lease.release();
       executing.remove(plan.runId());
-      return resume(runOf(req.agent(), plan.runId()).id()); // another host started it a moment ago
+      return startResume(runOf(req.agent(), plan.runId()).id()); // another host started it a moment ago
     }
     auditor.entry("run.started").run(plan.runId()).agent(req.agent()).detail("provider", req.provider())
-        .detail("plan", String.valueOf(req.plan())).detail("app", req.app().name())
+        .detail("plan", String.valueOf(req.plan())).detail("app", req.app() == null ? "none" : req.app().name())
         .detail("orchestrator", config.orchestrator().name()).record();
     RunState rs = new RunState(plan.runId(), req, plan, false, now);
     rs.lease = lease;
-    return runLoop(rs, rec);
+    return new RunLoop(rs, rec).start();
   }
 
   /**
@@ -292,7 +343,8 @@ public final class Engine {
     return deployment(rs, false);
   }
 
-  public Deployment resume(RunId run) {
+  /** Starts resuming a run from its journal; a run that already succeeded is returned at once. */
+  public Started startResume(RunId run) {
     RunRecord rec = config.journal().run(run).orElseThrow(() -> new InvalidRequestException("runId",
         "no run " + run + " in the journal", "pass the id of a run this journal recorded (AgentProvisioner.runs())"));
     ProvisionRequest req = RequestCodec.decode(rec.request(), run, config.vault());
@@ -300,7 +352,7 @@ public final class Engine {
     RunState rs = new RunState(run, req, plan, true, rec.createdAt());
     if (rec.status() == RunStatus.SUCCEEDED) {
       load(rs);
-      return deployment(rs, false);
+      return ended(deployment(rs, false));
     }
     if (rec.status() == RunStatus.FAILED) {
       throw new InvalidRequestException("runId", "run " + run + " failed and was compensated (" + rec.error() + ")",
@@ -322,7 +374,7 @@ public final class Engine {
       if (cur.status() == RunStatus.SUCCEEDED || cur.status() == RunStatus.FAILED) {
         lease.release();
         executing.remove(run);
-        return resume(run);
+        return startResume(run);
       }
       if (cur.status() == RunStatus.DEPLOYED_UNVERIFIED) {
         // everything is in place but the app did not answer: the resume checks it again (under the lease)
@@ -341,7 +393,97 @@ public final class Engine {
       throw e;
     }
     rs.lease = lease;
-    return runLoop(rs, next);
+    return new RunLoop(rs, next).start();
+  }
+
+  /**
+   * Marks {@code run} as executing on this host: one execution of a run per host (the lease keeps
+   * other hosts out; this keeps a second execution here out, such as a resume while it runs).
+   *
+   * @throws RunLeasedException when this host executes it already
+   */
+  private void claim(RunId run) {
+    if (!executing.add(run)) {
+      throw new RunLeasedException(run, config.journal().lease(Lease.runName(run))
+          .orElse(null), "is being executed on this host already");
+    }
+  }
+
+  /** Renews the run's lease before the engine writes the run's end. */
+  private static void leaseCheck(RunState rs) {
+    RunLease l = rs.lease;
+    if (l != null) {
+      l.check();
+    }
+  }
+
+  /**
+   * Parks the run: its steps that waited for approvals have stopped, and nothing else runs. The
+   * journal says {@code AWAITING_APPROVAL}; the run loop's end gives the lease up, and resumes the
+   * run at once when an approval was decided while the steps were stopping.
+   */
+  private AwaitingApprovalException park(RunState rs, RunRecord rec, List<String> approvalIds, Instant started) {
+    leaseCheck(rs);
+    Instant now = config.clock().instant();
+    RunRecord cur = config.journal().run(rs.run).orElse(rec);
+    config.journal().saveRun(cur.next(RunStatus.AWAITING_APPROVAL, null, now));
+    List<ApprovalRecord> waiting = new ArrayList<>();
+    for (String id : approvalIds) {
+      config.journal().approval(id).ifPresent(waiting::add);
+    }
+    auditor.entry("run.parked").run(rs.run).agent(rs.request.agent()).principal(rs.principal()).outcome("waiting")
+        .detail("approvals", String.join(",", approvalIds)).record();
+    String why = "waiting for " + String.join(", ", approvalIds);
+    events.emit(new ProvisioningEvent.RunFinished(now, rs.run, RunStatus.AWAITING_APPROVAL,
+        Duration.between(started, now), why));
+    return new AwaitingApprovalException(rs.run, waiting);
+  }
+
+  private static Started ended(Deployment d) {
+    CompletableFuture<Deployment> done = CompletableFuture.completedFuture(d);
+    return new Started() {
+      @Override
+      public CompletableFuture<Deployment> result() {
+        return done;
+      }
+
+      @Override
+      public boolean cancel() {
+        return false;
+      }
+    };
+  }
+
+  /**
+   * Waits for a run on the calling thread. An interrupt cancels the run and waits, uninterruptibly,
+   * until it is journaled as suspended, then throws the {@link CancellationException} with the
+   * thread's interrupt status set again; a failure is thrown as the run threw it.
+   */
+  private static Deployment await(Started run) {
+    boolean interrupted = false;
+    try {
+      while (true) {
+        try {
+          return run.result().get();
+        } catch (InterruptedException e) {
+          interrupted = true;
+          run.cancel();
+        } catch (ExecutionException e) {
+          Throwable cause = e.getCause() != null ? e.getCause() : e;
+          if (cause instanceof RuntimeException r) {
+            throw r;
+          }
+          if (cause instanceof Error err) {
+            throw err;
+          }
+          throw new AgentProvisionException("the run failed: " + cause, cause);
+        }
+      }
+    } finally {
+      if (interrupted) {
+        Thread.currentThread().interrupt();
+      }
+    }
   }
 
   /**
@@ -366,216 +508,289 @@ public final class Engine {
   }
 
   /**
-   * Marks {@code run} as executing on this host: one execution of a run per host (the lease keeps
-   * other hosts out; this keeps a second execution here out, such as a resume while it runs).
-   *
-   * @throws RunLeasedException when this host executes it already
+   * One execution of a run, driven by its steps finishing rather than by a thread waiting for them:
+   * starting it submits every step whose dependencies have succeeded; each step, when it ends,
+   * submits those that were waiting for it; the step that ends last (with none left running) ends
+   * the run: assembles the deployment, compensates or suspends a failed run, or leaves a crashed one
+   * exactly as the journal has it. State is guarded by this object's lock; steps run outside it.
    */
-  private void claim(RunId run) {
-    if (!executing.add(run)) {
-      throw new RunLeasedException(run, config.journal().lease(Lease.runName(run))
-          .orElse(null), "is being executed on this host already");
-    }
-  }
+  private final class RunLoop implements Started {
+    private final RunState rs;
+    private final RunRecord rec;
+    private final Instant started;
+    private final CompletableFuture<Deployment> result = new CompletableFuture<>();
+    private final Set<StepId> done = new HashSet<>();
+    private final Set<StepId> submitted = new HashSet<>();
+    private final Map<StepId, StepTask> running = new HashMap<>();
+    private @Nullable Throwable failure;
+    private @Nullable StepId failedStep;
+    private @Nullable Error crash;
+    /** Set when another host took the run over: everything here stops and writes nothing more. */
+    private @Nullable RunLeasedException lost;
+    /** The approvals steps stopped at to wait for a person; their dependants wait, other steps go on. */
+    private final List<String> parked = new ArrayList<>();
+    private boolean cancelled;
+    private boolean ended;
 
-  /** Runs the graph; the caller has {@link #claim claimed} the run and holds its lease (both let go here). */
-  private Deployment runLoop(RunState rs, RunRecord rec) {
-    boolean keepLease = false; // a crash, or a lease taken over: leave it as a dead process would
-    boolean parkedHere = false;
-    try {
-      Instant started = config.clock().instant();
-      events.emit(new ProvisioningEvent.RunStarted(started, rs.run, rs.request.agent(), rs.request.provider(),
-          rs.resumed));
-      Set<StepId> done = load(rs);
+    RunLoop(RunState rs, RunRecord rec) {
+      this.rs = rs;
+      this.rec = rec;
+      this.started = config.clock().instant();
+    }
+
+    @Override
+    public CompletableFuture<Deployment> result() {
+      return result;
+    }
+
+    /** Starts the run's steps; the caller has {@link #claim claimed} the run and holds its lease (let go at the end). */
+    Started start() {
+      Set<StepId> loaded;
+      try {
+        events.emit(new ProvisioningEvent.RunStarted(started, rs.run, rs.request.agent(), rs.request.provider(),
+            rs.resumed));
+        loaded = load(rs);
+      } catch (RuntimeException e) {
+        letGo(false);
+        throw e;
+      }
       for (Step<?> s : rs.graph().steps()) {
-        if (done.contains(s.id())) {
+        if (loaded.contains(s.id())) {
           events.emit(new ProvisioningEvent.StepFinished(config.clock().instant(), rs.run, s.id(), StepStatus.SKIPPED,
               Duration.ZERO, "done before the resume"));
         }
       }
-      ExecutorCompletionService<StepId> ecs = new ExecutorCompletionService<>(config.stepExecutor());
-      Map<Future<StepId>, StepId> running = new HashMap<>();
-      Set<StepId> submitted = new HashSet<>(done);
-      Throwable failure = null;
-      StepId failedStep = null;
-      Error crash = null;
-      RunLeasedException lost = null;
-      List<String> parked = new ArrayList<>();
-      InFlight inFlight = new InFlight();
-      while (true) {
-        if (failure == null && crash == null && lost == null) {
-          for (Step<?> s : rs.graph().steps()) {
-            if (!submitted.contains(s.id()) && done.containsAll(s.dependsOn())) {
-              submitted.add(s.id());
-              running.put(ecs.submit(() -> {
-                // counted from the moment it runs: a task cancelled before it started never runs and never counts
-                inFlight.enter();
-                try {
-                  if (rs.stopping || rs.failing) {
-                    throw new CancellationException("run " + rs.run + " is stopping; step " + s.id() + " not started");
-                  }
-                  runStep(rs, s);
-                  return s.id();
-                } finally {
-                  inFlight.exit();
-                }
-              }), s.id());
+      boolean end;
+      synchronized (this) {
+        done.addAll(loaded);
+        submitted.addAll(loaded);
+        submitReady();
+        end = endIfIdle();
+      }
+      if (end) {
+        end();
+      }
+      return this;
+    }
+
+    /** Submits every step whose dependencies have succeeded, unless the run is failing or stopping. */
+    private void submitReady() {
+      if (failure != null || crash != null || cancelled || lost != null) {
+        return;
+      }
+      for (Step<?> s : rs.graph().steps()) {
+        if (!submitted.contains(s.id()) && done.containsAll(s.dependsOn())) {
+          submitted.add(s.id());
+          StepTask t = new StepTask(s);
+          running.put(s.id(), t);
+          try {
+            config.stepExecutor().execute(t);
+          } catch (RejectedExecutionException e) {
+            running.remove(s.id());
+            if (failure == null) {
+              failure = e;
+              failedStep = s.id();
+              rs.failing = true;
             }
+            return;
           }
         }
-        if (running.isEmpty()) {
-          break;
-        }
-        Future<StepId> f;
-        try {
-          f = ecs.take();
-        } catch (InterruptedException e) {
-          stop(rs, running, inFlight);
-          suspend(rs, rec, "cancelled");
-          Thread.currentThread().interrupt();
-          throw new CancellationException("run " + rs.run + " was cancelled; resume it with AgentProvisioner.resume("
-              + rs.request.agent() + ", " + rs.run + ")");
-        }
-        StepId id = running.remove(f);
-        try {
-          f.get();
+      }
+    }
+
+    /** Marks the run ended when no step runs; true when the caller must then {@link #end} it. */
+    private boolean endIfIdle() {
+      if (!running.isEmpty() || ended) {
+        return false;
+      }
+      ended = true;
+      return true;
+    }
+
+    /** What a step task reports when it has ended, whatever happened to it. */
+    void stepEnded(StepTask task, @Nullable Throwable thrown) {
+      boolean end;
+      synchronized (this) {
+        StepId id = task.step.id();
+        running.remove(id);
+        if (thrown == null) {
           done.add(id);
-        } catch (ExecutionException e) {
-          Throwable cause = e.getCause() != null ? e.getCause() : e;
-          Parking.Parked park = Parking.Parked.in(cause);
-          if (cause instanceof Error err) {
-            if (crash == null) {
-              crash = err;
-              stop(rs, running, inFlight);
-              running.clear();
-            }
-          } else if (cause instanceof RunLeasedException l) {
-            if (lost == null) {
-              lost = l; // another host runs it now: stop everything here, write nothing more
-              stop(rs, running, inFlight);
-              running.clear();
-            }
-          } else if (park != null) {
-            parked.add(park.approvalId()); // its dependants wait; steps that do not depend on it go on
-          } else if (failure == null) {
-            failure = cause;
-            failedStep = id;
-            rs.failing = true;
+        } else if (thrown instanceof Error err) {
+          if (crash == null) {
+            // a crash leaves the journal and the ledger as they were, for resume: exactly what a dead process would
+            crash = err;
+            rs.stopping = true;
+            stopRunning();
           }
-        } catch (InterruptedException e) {
-          Thread.currentThread().interrupt();
-          stop(rs, running, inFlight);
+        } else if (thrown instanceof RunLeasedException l) {
+          if (lost == null) {
+            lost = l; // another host runs it now: stop everything here, write nothing more
+            rs.stopping = true;
+            stopRunning();
+          }
+        } else if (Parking.Parked.in(thrown) != null) {
+          parked.add(Objects.requireNonNull(Parking.Parked.in(thrown)).approvalId());
+        } else if (failure == null && crash == null && !cancelled) {
+          failure = thrown;
+          failedStep = id;
+          rs.failing = true;
+        }
+        submitReady();
+        end = endIfIdle();
+      }
+      if (end) {
+        end();
+      }
+    }
+
+    @Override
+    public boolean cancel() {
+      boolean end;
+      synchronized (this) {
+        if (ended || cancelled) {
+          return false;
+        }
+        cancelled = true;
+        rs.stopping = true;
+        stopRunning();
+        end = endIfIdle();
+      }
+      if (end) {
+        end();
+      }
+      return true;
+    }
+
+    /** Drops the steps submitted but not started and interrupts those running; called under the lock. */
+    private void stopRunning() {
+      running.values().removeIf(t -> {
+        if (t.drop()) {
+          return true;
+        }
+        t.interrupt();
+        return false;
+      });
+    }
+
+    /** Ends the run once no step runs (on the thread of the step that ended last, or the canceller's). */
+    private void end() {
+      Deployment deployment = null;
+      Throwable thrown = null;
+      boolean keepLease = false; // a crash, or a lease taken over: leave it as a dead process would
+      boolean parkedHere = false;
+      try {
+        if (crash != null) {
+          // a crash leaves the journal and the ledger as they were, for resume: exactly what a dead process would
+          keepLease = true;
+          thrown = crash;
+        } else if (lost != null || (rs.lease != null && Objects.requireNonNull(rs.lease).lost())) {
+          keepLease = true;
+          thrown = lost != null ? lost : Objects.requireNonNull(rs.lease).lostException();
+        } else if (cancelled) {
           suspend(rs, rec, "cancelled");
-          throw new CancellationException("run " + rs.run + " was cancelled");
-        }
-      }
-      if (crash != null) {
-        keepLease = true;
-        // a crash leaves the journal and the ledger as they were, for resume: exactly what a dead process would
-        throw crash;
-      }
-      if (lost != null || (rs.lease != null && rs.lease.lost())) {
-        keepLease = true;
-        throw lost != null ? lost : Objects.requireNonNull(rs.lease).lostException();
-      }
-      if (failure != null) {
-        services.parking().withdraw(rs.run, "the run failed at step " + failedStep);
-        throw fail(rs, rec, failedStep, failure, started);
-      }
-      if (!parked.isEmpty()) {
-        parkedHere = true;
-        throw park(rs, rec, parked, started);
-      }
-      leaseCheck(rs);
-      return deployment(rs, true);
-    } catch (RunLeasedException e) {
-      keepLease = true;
-      throw e;
-    } finally {
-      RunLease l = rs.lease;
-      if (l != null) {
-        if (keepLease) {
-          l.abandon();
+          thrown = new CancellationException("run " + rs.run + " was cancelled; resume it with "
+              + "AgentProvisioner.resume(" + rs.request.agent() + ", " + rs.run + ")");
+        } else if (failure != null) {
+          services.parking().withdraw(rs.run, "the run failed at step " + failedStep);
+          thrown = fail(rs, rec, failedStep, failure, started);
+        } else if (!parked.isEmpty()) {
+          parkedHere = true;
+          thrown = park(rs, rec, parked, started);
         } else {
-          l.release();
+          leaseCheck(rs);
+          deployment = deployment(rs, true);
         }
+      } catch (RunLeasedException e) {
+        keepLease = true;
+        thrown = e;
+      } catch (Throwable t) {
+        thrown = t;
       }
-      executing.remove(rs.run);
-      if (parkedHere && !services.parking().waitsForPerson(rs.run)) {
-        // decided while this host was still stopping its steps: the decider could not resume it then
-        maintenance.resumeInBackground(rs.run);
+      // the lease and this host's claim go before the caller hears of the end, so it may resume at once
+      try {
+        letGo(keepLease);
+        if (parkedHere && !services.parking().waitsForPerson(rs.run)) {
+          // decided while this host was still stopping its steps: the decider could not resume it then
+          maintenance.resumeInBackground(rs.run);
+        }
+      } catch (RuntimeException e) {
+        LOG.warn("run {}: letting its lease go failed, it expires on its own: {}", rs.run, e.toString());
+      }
+      if (thrown != null) {
+        result.completeExceptionally(thrown);
+      } else {
+        result.complete(deployment);
       }
     }
-  }
 
-  /** Renews the run's lease before the engine writes the run's end. */
-  private static void leaseCheck(RunState rs) {
-    RunLease l = rs.lease;
-    if (l != null) {
-      l.check();
-    }
-  }
-
-  /**
-   * Parks the run: its steps that waited for approvals have stopped, and nothing else runs. The
-   * journal says {@code AWAITING_APPROVAL}; the lease is given up by the caller's {@code finally},
-   * which also resumes the run at once when an approval was decided while the steps were stopping.
-   */
-  private AwaitingApprovalException park(RunState rs, RunRecord rec, List<String> approvalIds, Instant started) {
-    leaseCheck(rs);
-    Instant now = config.clock().instant();
-    RunRecord cur = config.journal().run(rs.run).orElse(rec);
-    config.journal().saveRun(cur.next(RunStatus.AWAITING_APPROVAL, null, now));
-    List<ApprovalRecord> waiting = new ArrayList<>();
-    for (String id : approvalIds) {
-      config.journal().approval(id).ifPresent(waiting::add);
-    }
-    auditor.entry("run.parked").run(rs.run).agent(rs.request.agent()).principal(rs.principal()).outcome("waiting")
-        .detail("approvals", String.join(",", approvalIds)).record();
-    String why = "waiting for " + String.join(", ", approvalIds);
-    events.emit(new ProvisioningEvent.RunFinished(now, rs.run, RunStatus.AWAITING_APPROVAL,
-        Duration.between(started, now), why));
-    return new AwaitingApprovalException(rs.run, waiting);
-  }
-
-  /**
-   * Counts step tasks executing, so that a cancel or a crash can wait for them to leave the journal
-   * and ledger consistent. A task enters when it starts and checks {@code stopping} after entering,
-   * so once {@link #awaitNone} returns no task does anything more.
-   */
-  private static final class InFlight {
-    private int n;
-
-    synchronized void enter() {
-      n++;
+    /** Gives the run's lease up (or leaves it to expire after a crash or a takeover) and this host's claim. */
+    private void letGo(boolean keepLease) {
+      try {
+        RunLease l = rs.lease;
+        if (l != null) {
+          if (keepLease) {
+            l.abandon();
+          } else {
+            l.release();
+          }
+        }
+      } finally {
+        executing.remove(rs.run);
+      }
     }
 
-    synchronized void exit() {
-      n--;
-      notifyAll();
-    }
+    /** One step of the run on the step executor; run at most once, by a thread or not at all (dropped). */
+    private final class StepTask implements Runnable {
+      private static final int PENDING = 0;
+      private static final int RUNNING = 1;
+      private static final int DROPPED = 2;
 
-    synchronized void awaitNone() {
-      boolean interrupted = Thread.interrupted();
-      while (n > 0) {
+      final Step<?> step;
+      private final AtomicInteger state = new AtomicInteger(PENDING);
+      private @Nullable Thread thread;
+
+      StepTask(Step<?> step) {
+        this.step = step;
+      }
+
+      @Override
+      public void run() {
+        if (!state.compareAndSet(PENDING, RUNNING)) {
+          return;
+        }
+        synchronized (this) {
+          thread = Thread.currentThread();
+        }
+        Throwable thrown = null;
         try {
-          wait();
-        } catch (InterruptedException e) {
-          interrupted = true;
+          if (rs.stopping || rs.failing) {
+            throw new CancellationException("run " + rs.run + " is stopping; step " + step.id() + " not started");
+          }
+          runStep(rs, step);
+        } catch (Throwable t) {
+          thrown = t;
+        } finally {
+          synchronized (this) {
+            thread = null;
+          }
+          // an interrupt aimed at this step must not reach the next task of this thread
+          Thread.interrupted();
+        }
+        stepEnded(this, thrown);
+      }
+
+      /** Takes the step back before any thread started it; false when one has. */
+      boolean drop() {
+        return state.compareAndSet(PENDING, DROPPED);
+      }
+
+      synchronized void interrupt() {
+        Thread t = thread;
+        if (t != null) {
+          t.interrupt();
         }
       }
-      if (interrupted) {
-        Thread.currentThread().interrupt();
-      }
     }
-  }
-
-  private void stop(RunState rs, Map<Future<StepId>, StepId> running, InFlight inFlight) {
-    rs.stopping = true;
-    for (Future<StepId> f : running.keySet()) {
-      f.cancel(true);
-    }
-    inFlight.awaitNone();
   }
 
   private void suspend(RunState rs, RunRecord rec, String why) {
@@ -618,7 +833,7 @@ public final class Engine {
       if (rs.stopping) {
         throw e; // cancelled or crashed elsewhere: leave the step as the journal has it
       }
-      if (e instanceof RunLeasedException || (rs.lease != null && rs.lease.lost())) {
+      if (e instanceof RunLeasedException || (rs.lease != null && Objects.requireNonNull(rs.lease).lost())) {
         rs.stopping = true; // another host runs the run now: touch nothing
         throw e;
       }
@@ -651,13 +866,20 @@ public final class Engine {
     intent.put("project", rs.request.project());
     intent.put("environment", rs.request.environment());
     intent.put("domain", rs.request.domain() == null ? null : String.valueOf(rs.request.domain()));
-    intent.put("app", rs.request.app().name());
+    intent.put("app", rs.request.app() == null ? null : rs.request.app().name());
+    if (!rs.request.services().isEmpty()) {
+      // absent from runs without named services, so their keys stay what they were
+      intent.put("services", rs.request.services().stream().map(s -> Map.of("service", s.serviceId(),
+          "configuration", s.configuration())).toList());
+    }
     return "ap_" + Digests.sha256Hex(rs.run + "|" + step + "|" + Json.canonical(intent)).substring(0, 40);
   }
 
   private RuntimeException fail(RunState rs, RunRecord rec, @Nullable StepId failedStep, Throwable failure,
       Instant started) {
     leaseCheck(rs); // the run is another host's now: it decides what to undo
+    // a failed step may have failed on a stale catalog (a price or service changed): the next plan reads it again
+    planner.invalidate(rs.request.provider());
     List<String> undone = new ArrayList<>();
     List<String> notUndone = new ArrayList<>();
     List<Reservation> uncertain = uncertain(rs);
@@ -780,18 +1002,21 @@ public final class Engine {
       limits.add(config.ledger().usage(l, req.agent(), req.provider(), now, policy.zone()));
     }
     d.limits(limits);
-    Deployment.Outcome outcome = outcome(rs.outputs.get(VerifyStep.ID, VerifyStep.Checked.class).verification());
+    // a run without an app has no verify step: its services are provisioned and that is its end
+    Verification checked = rs.outputs.has(VerifyStep.ID)
+        ? rs.outputs.get(VerifyStep.ID, VerifyStep.Checked.class).verification() : null;
+    Deployment.Outcome outcome = checked == null ? Deployment.Outcome.PROVISIONED : outcome(checked);
     d.outcome(outcome);
     RunStatus ended = outcome == Deployment.Outcome.DEPLOYED_UNVERIFIED ? RunStatus.DEPLOYED_UNVERIFIED
         : RunStatus.SUCCEEDED;
     if (finishing) {
       RunRecord cur = config.journal().run(rs.run).orElseThrow();
       config.journal().saveRun(cur.next(ended, null, now));
-      Verification v = rs.outputs.get(VerifyStep.ID, VerifyStep.Checked.class).verification();
       auditor.entry("run.finished").run(rs.run).agent(req.agent()).principal(rs.principal())
           .amount(spent.size() == 1 ? spent.values().iterator().next() : null)
           .outcome(outcome == Deployment.Outcome.DEPLOYED_UNVERIFIED ? "unverified" : "succeeded")
-          .detail("url", url.toString()).detail("live", String.valueOf(v.live()))
+          .detailIfPresent("url", url == null ? null : url.toString())
+          .detailIfPresent("live", checked == null ? null : String.valueOf(checked.live()))
           .detail("deployment", outcome.name()).record();
     }
     AuditCheckpoint trusted = auditVerified.get();
@@ -811,8 +1036,11 @@ public final class Engine {
     return d.build();
   }
 
-  /** Fills in what the steps produced: account, resources, domain, tokens, app and its check; returns the app's URL. */
-  private static URI summarise(RunState rs, Deployment.Builder d) {
+  /**
+   * Fills in what the steps produced: account, resources, domain, tokens, app and its check; returns
+   * the app's URL, or null for a run without an app.
+   */
+  private static @Nullable URI summarise(RunState rs, Deployment.Builder d) {
     ProviderAccount a = rs.outputs.get(AccountStep.ID, AccountStep.Linked.class).account();
     d.account(new Deployment.AccountSummary(a.provider(), a.accountId(), a.displayName(), a.email(),
         Deployment.AccountSummary.LinkAction.valueOf(a.linkAction().name())));
@@ -824,6 +1052,9 @@ public final class Engine {
     }
     DomainStep.Registered domain = rs.outputs.find(DomainStep.ID, DomainStep.Registered.class);
     d.domain(domain == null ? null : domain.domain());
+    if (!rs.request.hasApp()) {
+      return null; // provisioned only: no token, app or check
+    }
     d.token(rs.outputs.get(CredentialsStep.ID, CredentialsStep.Issued.class).token());
     var app = rs.outputs.get(DeployStep.ID, DeployStep.Deployed.class).app();
     var ver = rs.outputs.get(VerifyStep.ID, VerifyStep.Checked.class).verification();
@@ -857,6 +1088,10 @@ public final class Engine {
           "rotate the credentials of a run that finished");
     }
     ProvisionRequest req = RequestCodec.decode(rec.request(), run, config.vault());
+    if (!req.hasApp()) {
+      throw new InvalidRequestException("runId", "run " + run + " deployed no app, so it has no deploy token",
+          "read the credentials of its resources with AgentProvisioner.env(agent, runId)");
+    }
     RunPlan plan = new RunPlan(run, req, new Catalog(ProviderInfo.named(req.provider()), List.of()),
         StepGraph.builder().build(), List.of(), rec.createdAt());
     RunState rs = new RunState(run, req, plan, true, rec.createdAt());

@@ -6,6 +6,7 @@ import io.agentprovision.core.IdGenerator;
 import io.agentprovision.core.Sleeper;
 import io.agentprovision.core.UnverifiedAction;
 import io.agentprovision.core.approval.ApprovalGates;
+import io.agentprovision.core.catalog.CatalogCache;
 import io.agentprovision.core.http.HttpStack;
 import io.agentprovision.core.policy.SpendPolicy;
 import io.agentprovision.core.spi.ApprovalGate;
@@ -40,7 +41,8 @@ public record EngineConfig(Orchestrator orchestrator, Map<String, Deployer> depl
     IdGenerator ids, ExecutorService stepExecutor, ExecutorService runExecutor, ExecutorService approvalExecutor,
     Duration stepTimeout, Duration approvalTimeout, FailureAction failureAction, String domainService,
     DomainNames domainNames, HttpStack http, Duration verifyTimeout, UnverifiedAction unverifiedAction,
-    VelocityStore velocity, ScheduledExecutorService scheduler, String leaseOwner, Duration leaseDuration) {
+    VelocityStore velocity, Duration catalogTtl, ScheduledExecutorService scheduler, String leaseOwner,
+    Duration leaseDuration) {
 
   /** How long a run's lease lasts unless renewed, when not configured. */
   public static final Duration DEFAULT_LEASE_DURATION = Duration.ofSeconds(60);
@@ -82,6 +84,7 @@ public record EngineConfig(Orchestrator orchestrator, Map<String, Deployer> depl
     private @Nullable VelocityStore velocity;
     private HttpStack http = HttpStack.shared();
     private Duration verifyTimeout = Duration.ofMinutes(3);
+    private Duration catalogTtl = CatalogCache.DEFAULT_TTL;
     private @Nullable ScheduledExecutorService scheduler;
     private String leaseOwner = defaultLeaseOwner();
     private Duration leaseDuration = DEFAULT_LEASE_DURATION;
@@ -227,6 +230,12 @@ public record EngineConfig(Orchestrator orchestrator, Map<String, Deployer> depl
       return this;
     }
 
+    /** How long the planner uses a provider's catalog before reading it again (zero: every plan). */
+    public Builder catalogTtl(Duration d) {
+      this.catalogTtl = Objects.requireNonNull(d, "catalogTtl");
+      return this;
+    }
+
     public Builder domainNames(DomainNames d) {
       this.domainNames = Objects.requireNonNull(d, "domainNames");
       return this;
@@ -247,10 +256,8 @@ public record EngineConfig(Orchestrator orchestrator, Map<String, Deployer> depl
       return this;
     }
 
+    /** Deployers are optional: a request without an app needs none, and one with an app is refused at planning. */
     public EngineConfig build() {
-      if (deployers.isEmpty()) {
-        throw new IllegalStateException("no deployer");
-      }
       return new EngineConfig(Objects.requireNonNull(orchestrator, "orchestrator"), Map.copyOf(deployers),
           Objects.requireNonNull(identity, "identity"), new AtomicReference<>(policy),
           ledger != null ? ledger : SpendLedger.inMemory(clock),
@@ -260,7 +267,7 @@ public record EngineConfig(Orchestrator orchestrator, Map<String, Deployer> depl
           Objects.requireNonNull(stepExecutor, "stepExecutor"), Objects.requireNonNull(runExecutor, "runExecutor"),
           approvalExecutor != null ? approvalExecutor : approvalThreads(),
           stepTimeout, approvalTimeout, failureAction, domainService, domainNames, http, verifyTimeout,
-          unverifiedAction, velocity != null ? velocity : VelocityStore.inMemory(),
+          unverifiedAction, velocity != null ? velocity : VelocityStore.inMemory(), catalogTtl,
           scheduler != null ? scheduler : heartbeatThread(), leaseOwner, leaseDuration);
     }
 

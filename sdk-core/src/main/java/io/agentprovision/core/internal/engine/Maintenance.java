@@ -48,9 +48,29 @@ public final class Maintenance implements ApprovalInbox {
   /** Guards {@link #resuming} and {@link #again} together, so that no request to resume is lost in between. */
   private final Object resumes = new Object();
 
+  /** What to run once an approval is journaled, by approval id ({@link #whenRecorded}). */
+  private final Map<String, List<Runnable>> onRecorded = new ConcurrentHashMap<>();
+
   Maintenance(Engine engine) {
     this.engine = engine;
     this.config = engine.config();
+    engine.parking().onParked(this::recorded);
+  }
+
+  @Override
+  public void whenRecorded(String approvalId, Runnable then) {
+    onRecorded.computeIfAbsent(approvalId, id -> new java.util.concurrent.CopyOnWriteArrayList<>()).add(then);
+    if (config.journal().approval(approvalId).isPresent()) {
+      recorded(approvalId); // journaled before the hook was added
+    }
+  }
+
+  /** Runs, once each, what waited for {@code approvalId} to be journaled. */
+  private void recorded(String approvalId) {
+    List<Runnable> then = onRecorded.remove(approvalId);
+    if (then != null) {
+      then.forEach(Runnable::run);
+    }
   }
 
   // ---- approvals -----------------------------------------------------------------------------
@@ -149,13 +169,29 @@ public final class Maintenance implements ApprovalInbox {
     return f;
   }
 
+  /**
+   * Starts the resume on this thread (a short task of the run executor); the steps go to the step
+   * executor, and no thread waits for the run: its end is taken as it comes.
+   */
   private void resumeHere(RunId run) {
+    CompletableFuture<Deployment> result;
     try {
-      finished(run, engine.resume(run), null);
-    } catch (AwaitingApprovalException | RunLeasedException e) {
-      LOG.debug("run {} resumed in the background goes on later or elsewhere: {}", run, e.getMessage());
+      result = engine.startResume(run).result();
     } catch (Throwable t) {
-      finished(run, null, t);
+      result = CompletableFuture.failedFuture(t);
+    }
+    result.whenComplete((d, t) -> resumed(run, d, t));
+  }
+
+  private void resumed(RunId run, @Nullable Deployment d, @Nullable Throwable thrown) {
+    Throwable t = thrown instanceof java.util.concurrent.CompletionException && thrown.getCause() != null
+        ? thrown.getCause() : thrown;
+    try {
+      if (t instanceof AwaitingApprovalException || t instanceof RunLeasedException) {
+        LOG.debug("run {} resumed in the background goes on later or elsewhere: {}", run, t.getMessage());
+      } else {
+        finished(run, d, t);
+      }
     } finally {
       boolean look;
       synchronized (resumes) {

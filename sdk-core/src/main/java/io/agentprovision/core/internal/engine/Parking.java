@@ -39,6 +39,8 @@ final class Parking {
   private final EngineConfig config;
   private final Events events;
   private final Auditor auditor;
+  /** Told of each approval once it is journaled as waiting (set by {@link Maintenance}). */
+  private volatile java.util.function.Consumer<String> onParked = id -> {};
 
   Parking(EngineConfig config, Events events, Auditor auditor) {
     this.config = config;
@@ -138,7 +140,19 @@ final class Parking {
         .detail("deadline", rec.deadline().toString()).record();
     events.emit(new ProvisioningEvent.Progress(config.clock().instant(), rec.run(), rec.step(),
         "waiting for a person to decide approval " + rec.id() + " (" + rec.title() + ") until " + rec.deadline()));
+    try {
+      onParked.accept(rec.id());
+    } catch (RuntimeException e) {
+      // a host's listener that fails must not keep the run from parking
+      org.slf4j.LoggerFactory.getLogger(Parking.class).warn("approval {}: telling of it failed: {}", rec.id(),
+          e.toString());
+    }
     throw new Parked(rec.id());
+  }
+
+  /** What to tell of each approval once it is journaled as waiting. */
+  void onParked(java.util.function.Consumer<String> then) {
+    this.onParked = java.util.Objects.requireNonNull(then, "then");
   }
 
   /**
