@@ -240,6 +240,22 @@ public final class SpendPolicy {
     return out;
   }
 
+  /**
+   * Equal when every setting is: the same limits in the same order (the first that refuses is the one
+   * named), threshold, alert percentages, zone, reservation TTL and MFA checkpoints.
+   */
+  @Override
+  public boolean equals(Object o) {
+    return o instanceof SpendPolicy p && p.limits.equals(limits) && p.approvalThreshold.equals(approvalThreshold)
+        && p.alertPercents.equals(alertPercents) && p.zone.equals(zone) && p.reservationTtl.equals(reservationTtl)
+        && p.mfaRequired.equals(mfaRequired);
+  }
+
+  @Override
+  public int hashCode() {
+    return Objects.hash(limits, approvalThreshold, alertPercents, zone, reservationTtl, mfaRequired);
+  }
+
   @Override
   public String toString() {
     return "SpendPolicy{limits=" + limits + ", approvalAbove=" + approvalThreshold + ", alertAt=" + alertPercents
