@@ -260,9 +260,9 @@ public final class JdbcAuditLog implements AuditLog {
     }
   }
 
-  /** Whether the entry's own hash (or signature) matches its content. */
+  /** Whether the entry's own hash (or signature) matches its content; whether it should be keyed is asked apart. */
   private boolean selfHashMatches(AuditEntry e) {
-    AuditChain.Verifier v = AuditChain.verifier(e.sequence(), e.previousHash(), key);
+    AuditChain.Verifier v = AuditChain.verifier(e.sequence(), e.previousHash(), e.keyId() == null ? null : key);
     v.accept(e);
     return v.result(null, null).valid();
   }

@@ -153,7 +153,7 @@ public final class JdbcStores implements AutoCloseable {
    * @throws JdbcStoreException when a migration fails (it is rolled back) or the database is newer
    */
   public static int migrate(DataSource ds) {
-    return migrate(Objects.requireNonNull(ds, "ds"), "the database of " + ds.getClass().getSimpleName());
+    return migrate(Objects.requireNonNull(ds, "ds"), "the host's data source");
   }
 
   /** The schema version the database is at, such as {@code "2"}. */
@@ -362,10 +362,10 @@ public final class JdbcStores implements AutoCloseable {
         pool = pool(url, where);
         ds = pool;
       } else {
-        where = "the database of " + ds.getClass().getSimpleName();
+        where = "the host's data source";
       }
       try {
-        check(ds, where);
+        where = check(ds, where);
         return new JdbcStores(ds, pool, where, this);
       } catch (RuntimeException e) {
         if (pool != null) {
@@ -411,10 +411,16 @@ public final class JdbcStores implements AutoCloseable {
       }
     }
 
-    private void check(DataSource ds, String where) {
+    /** Connects and checks or migrates the schema; returns the database's URL, without credentials. */
+    private String check(DataSource ds, String given) {
+      String where = given;
       try (Connection c = ds.getConnection()) {
         if (!c.isValid(10)) {
           throw new SQLException("the connection is not valid", "08000");
+        }
+        String url = c.getMetaData().getURL();
+        if (url != null) {
+          where = redact(url);
         }
       } catch (SQLException e) {
         throw new JdbcStoreException(JdbcStoreException.Reason.CONNECTION, "cannot connect to " + where + ": "
@@ -446,6 +452,7 @@ public final class JdbcStores implements AutoCloseable {
       } catch (FlywayException e) {
         throw schemaError(e, where);
       }
+      return where;
     }
 
     /** The URL without anything that could be a credential (user info, query parameters). */

@@ -243,18 +243,24 @@ public final class LedgerBatch {
     if (unknown.isEmpty()) {
       return;
     }
-    try (Connection c = ds.getConnection()) {
-      for (TotalKey k : unknown) {
-        if (!exists(c, k)) {
-          create(c, k);
+    for (int attempt = 1; ; attempt++) {
+      try (Connection c = ds.getConnection()) {
+        for (TotalKey k : unknown) {
+          if (!exists(c, k)) {
+            create(c, k);
+          }
+          if (known.size() > KNOWN_TOTALS_CAP) {
+            known.clear();
+          }
+          known.add(k);
         }
-        if (known.size() > KNOWN_TOTALS_CAP) {
-          known.clear();
+        return;
+      } catch (SQLException e) {
+        // making a total is idempotent: a lost connection (even while committing) is worth one more try
+        if (attempt >= 2 || !Sql.connectionLost(e)) {
+          throw failure(e, where, "count the spend ledger's totals");
         }
-        known.add(k);
       }
-    } catch (SQLException e) {
-      throw failure(e, where, "count the spend ledger's totals");
     }
   }
 
