@@ -25,18 +25,18 @@ import org.jspecify.annotations.Nullable;
  *
  * <pre>{@code
  * String json = SpendPolicyCodec.toJson(policy);
- * SpendPolicy same = SpendPolicyCodec.fromJson(json);   // equal limits, threshold, alerts, zone, TTL, MFA
+ * SpendPolicy same = SpendPolicyCodec.fromJson(json);   // equal limits, threshold, alerts, zone, TTL, MFA, step-up age
  * }</pre>
  *
  * <p>A policy is written as
  * <pre>{@code
  * {"alert_at":[50,80,100],"approval_above":"USD 0.00","format":"agentprovision-spend-policy",
  *  "limits":[{"amount":"USD 100.00","interval":"monthly","scope":"per-provider"}],
- *  "mfa_for":["DOMAIN_PURCHASE"],"reservation_ttl":"PT1H","version":1,"zone":"UTC"}
+ *  "mfa_for":["DOMAIN_PURCHASE"],"reservation_ttl":"PT1H","step_up_max_age":"PT5M","version":1,"zone":"UTC"}
  * }</pre>
  * Limits keep their order (the ledger names the first that refuses); a limit's {@code agent} and
  * {@code provider} filters appear only when set; {@code mfa_for} is sorted. Money is
- * {@link Money#toString()}'s {@code "USD 12.34"}, the TTL an ISO-8601 duration, the zone its id.
+ * {@link Money#toString()}'s {@code "USD 12.34"}, the TTL and step-up age ISO-8601 durations, the zone its id.
  */
 public final class SpendPolicyCodec {
   /** The {@code format} member of a policy document. */
@@ -66,6 +66,7 @@ public final class SpendPolicyCodec {
       mfa.add(k.name());
     }
     m.put("mfa_for", new ArrayList<>(mfa));
+    m.put("step_up_max_age", policy.stepUpMaxAge().toString());
     return Json.canonical(m);
   }
 
@@ -112,6 +113,10 @@ public final class SpendPolicyCodec {
         kinds.add(CheckpointKind.valueOf(s));
       }
       b.requireMfaFor(kinds.toArray(CheckpointKind[]::new));
+      String stepUp = Json.string(m, "step_up_max_age");
+      if (stepUp != null) { // absent from documents written before step-up had an age; the default applies
+        b.stepUpMaxAge(Duration.parse(stepUp));
+      }
       return b.build();
     } catch (InvalidRequestException e) {
       throw new InvalidRequestException("policy", "the stored policy holds a value the SDK refuses: " + e.problem(),
