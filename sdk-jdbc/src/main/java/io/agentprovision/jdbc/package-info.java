@@ -4,7 +4,7 @@
  * this release by versioned Flyway migrations (or only checks it), and hands out the stores the
  * engine uses: the spend ledger, the run journal, the audit chain, the credential vault and the spend
  * policy with its history. Several hosts sharing one database never overspend a shared limit, keep
- * one audit chain and apply one policy. See {@code docs/storage.md}.
+ * one audit chain and apply one policy. See {@code docs/operations.md}.
  */
 @NullMarked
 package io.agentprovision.jdbc;

@@ -33,6 +33,10 @@ class SpendPolicyCodecTest {
     return out;
   }
 
+  /** Every checkpoint kind a step-up may precede (the step-up itself is not one of them). */
+  private static final CheckpointKind[] MFA_KINDS = java.util.Arrays.stream(CheckpointKind.values())
+      .filter(k -> k != CheckpointKind.STEP_UP).toArray(CheckpointKind[]::new);
+
   @Test
   void policy_withEveryKindOfLimitZoneAlertAndMfaKind_roundTripsExactly() {
     SpendPolicy p = SpendPolicy.builder()
@@ -41,7 +45,8 @@ class SpendPolicyCodecTest {
         .alertAt(1, 33, 100)
         .zone(ZoneId.of("America/Los_Angeles"))
         .reservationTtl(Duration.ofMinutes(17))
-        .requireMfaFor(CheckpointKind.values())
+        .requireMfaFor(MFA_KINDS)
+        .stepUpMaxAge(Duration.ofMinutes(2))
         .build();
 
     String json = SpendPolicyCodec.toJson(p);
@@ -49,7 +54,8 @@ class SpendPolicyCodecTest {
 
     assertThat(back).isEqualTo(p);
     assertThat(back.limits()).containsExactlyElementsOf(p.limits());
-    assertThat(back.mfaRequiredFor()).containsExactlyInAnyOrder(CheckpointKind.values());
+    assertThat(back.mfaRequiredFor()).containsExactlyInAnyOrder(MFA_KINDS);
+    assertThat(back.stepUpMaxAge()).isEqualTo(Duration.ofMinutes(2));
     assertThat(back.zone()).isEqualTo(ZoneId.of("America/Los_Angeles"));
     assertThat(back.reservationTtl()).isEqualTo(Duration.ofMinutes(17));
     assertThat(back.approvalThreshold()).isEqualTo(Money.eur("12.34"));
@@ -63,7 +69,8 @@ class SpendPolicyCodecTest {
 
     assertThat(json).isEqualTo("{\"alert_at\":[50,80,100],\"approval_above\":\"USD 0.00\","
         + "\"format\":\"agentprovision-spend-policy\",\"limits\":[{\"amount\":\"USD 100.00\",\"interval\":\"monthly\","
-        + "\"scope\":\"per-provider\"}],\"mfa_for\":[],\"reservation_ttl\":\"PT1H\",\"version\":1,\"zone\":\"Z\"}");
+        + "\"scope\":\"per-provider\"}],\"mfa_for\":[],\"reservation_ttl\":\"PT1H\",\"step_up_max_age\":\"PT5M\","
+        + "\"version\":1,\"zone\":\"Z\"}");
     assertThat(SpendPolicyCodec.fromJson(json)).isEqualTo(SpendPolicy.defaults());
   }
 
