@@ -68,7 +68,8 @@ public final class JdbcAuditLog implements AuditLog {
   static JdbcAuditLog open(DataSource ds, @Nullable AuditKey key, Clock clock, String where,
       @Nullable String keyingReason) {
     JdbcAuditLog log = new JdbcAuditLog(ds, key, where);
-    Head head = log.run("open the audit chain", c -> log.checkHead(c));
+    // one snapshot: another host's append (entry and head in one transaction) is seen whole or not at all
+    Head head = log.run("open the audit chain", c -> inSnapshot(c, () -> log.checkHead(c)));
     if (key != null && head.seq > 0 && head.keyId == null) {
       if (keyingReason == null) {
         throw new AuditIntegrityException(Reason.NOT_KEYED, head.seq, "audit chain in " + where + ": entries up to "
@@ -136,9 +137,8 @@ public final class JdbcAuditLog implements AuditLog {
 
   @Override
   public AuditVerification verify() {
-    Head head = run("read the audit head", JdbcAuditLog::readHead);
     AuditChain.Verifier v = AuditChain.verifier(1, AuditChain.GENESIS, key);
-    stream(0, (seq, line) -> accept(v, seq, line));
+    Head head = stream(0, (seq, line) -> accept(v, seq, line));
     return v.result(head.seq == 0 ? null : head.hash, head.seq);
   }
 
@@ -163,8 +163,8 @@ public final class JdbcAuditLog implements AuditLog {
               : "entry " + sequence + " is no longer the one verified before (edited or replaced)"));
     }
     AuditChain.Verifier v = AuditChain.verifier(sequence + 1, hash, key);
-    stream(sequence, (seq, line) -> accept(v, seq, line));
-    return v.result(head.hash, head.seq);
+    Head now = stream(sequence, (seq, line) -> accept(v, seq, line));
+    return v.result(now.hash, now.seq);
   }
 
   @Override
@@ -300,26 +300,59 @@ public final class JdbcAuditLog implements AuditLog {
     void accept(long seq, String line);
   }
 
-  /** Reads the rows after {@code after} in order, a page at a time, without holding them all. */
-  private void stream(long after, Line sink) {
-    run("read the audit chain", c -> {
-      boolean auto = c.getAutoCommit();
-      c.setAutoCommit(false); // PostgreSQL streams with a cursor only inside a transaction
+  /**
+   * Reads the head, then the rows after {@code after} in order, a page at a time, without holding
+   * them all, in one snapshot (so appends other hosts commit meanwhile are not half seen: a row
+   * past the head it returns is one written behind the stores' back); returns that head.
+   */
+  private Head stream(long after, Line sink) {
+    return run("read the audit chain", c -> inSnapshot(c, () -> {
+      Head head = readHead(c);
       try (PreparedStatement ps = c.prepareStatement("SELECT seq, line FROM ap_audit_entry WHERE seq > ?"
           + " ORDER BY seq")) {
-        ps.setFetchSize(PAGE);
+        ps.setFetchSize(PAGE); // PostgreSQL streams with a cursor only inside a transaction, as here
         ps.setLong(1, after);
         try (ResultSet rs = ps.executeQuery()) {
           while (rs.next()) {
             sink.accept(rs.getLong(1), rs.getString(2));
           }
         }
-        c.commit();
-        return Boolean.TRUE;
-      } finally {
-        restore(c, auto);
       }
-    });
+      return head;
+    }));
+  }
+
+  /** Runs {@code work} in one REPEATABLE READ transaction: every statement in it sees one snapshot. */
+  private static <T> T inSnapshot(Connection c, SnapshotWork<T> work) throws SQLException {
+    boolean auto = c.getAutoCommit();
+    int isolation = c.getTransactionIsolation();
+    c.setTransactionIsolation(Connection.TRANSACTION_REPEATABLE_READ);
+    c.setAutoCommit(false);
+    try {
+      T out = work.run();
+      c.commit();
+      return out;
+    } catch (SQLException | RuntimeException e) {
+      try {
+        c.rollback();
+      } catch (SQLException ignored) {
+        // the transaction ends with the connection anyway
+      }
+      throw e;
+    } finally {
+      restore(c, auto);
+      try {
+        if (!c.isClosed()) {
+          c.setTransactionIsolation(isolation);
+        }
+      } catch (SQLException ignored) {
+        // a broken connection: the pool discards it
+      }
+    }
+  }
+
+  private interface SnapshotWork<T> {
+    T run() throws SQLException;
   }
 
   private static void restore(Connection c, boolean auto) {

@@ -80,9 +80,9 @@ import org.jspecify.annotations.Nullable;
  * <h2>Expiry</h2>
  * A held reservation past its {@code expiresAt} on this ledger's clock is reaped (it stops counting,
  * in the same kind of transaction) before the next operation, at most every {@code reapEvery}.
- * Only {@code RESERVED} reservations are reaped: any other status a later release adds for a paid
- * call whose outcome is unknown (money that must stay held until reconciled) is never released by
- * the reaper; see {@link LedgerBatch}.
+ * Only {@code RESERVED} reservations are reaped: an {@code UNCERTAIN} one (a paid call whose outcome
+ * is unknown, {@link #markUncertain}) counts in full until {@link #reconcile}d or committed, and is
+ * never released by the reaper of any host; see {@link LedgerBatch}.
  *
  * <p>Times are kept to the microsecond: a reservation's {@code createdAt} and {@code expiresAt} are
  * truncated to it. Thread-safe. Made by {@link JdbcStores#ledger()}.
@@ -139,6 +139,21 @@ public final class JdbcSpendLedger implements SpendLedger {
     Objects.requireNonNull(reservationId, "reservationId");
     reapIfDue();
     return (Reservation) run(List.of(Op.release(reservationId))).get(0);
+  }
+
+  @Override
+  public Reservation markUncertain(String reservationId) {
+    Objects.requireNonNull(reservationId, "reservationId");
+    reapIfDue();
+    return (Reservation) run(List.of(Op.uncertain(reservationId))).get(0);
+  }
+
+  @Override
+  public Reservation reconcile(String reservationId, Money charged) {
+    Objects.requireNonNull(reservationId, "reservationId");
+    Objects.requireNonNull(charged, "charged");
+    reapIfDue();
+    return (Reservation) run(List.of(Op.reconcile(reservationId, charged))).get(0);
   }
 
   @Override

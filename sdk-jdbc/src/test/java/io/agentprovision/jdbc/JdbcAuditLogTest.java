@@ -87,6 +87,34 @@ class JdbcAuditLogTest {
   }
 
   @Test
+  void aHostOpeningOrVerifyingWhileAnotherAppends_seesEachAppendWholeOrNotAtAll() throws Exception {
+    // Opening reads the head and the last entry, verifying the head and every entry: read in two
+    // snapshots, an append committed in between looked like an entry inserted past the head.
+    AuditLog writer = appended(1);
+    java.util.concurrent.atomic.AtomicBoolean stop = new java.util.concurrent.atomic.AtomicBoolean();
+    Thread appends = new Thread(() -> {
+      for (int i = 1; !stop.get(); i++) {
+        writer.append(record("a", i));
+      }
+    });
+    appends.start();
+    try {
+      for (int i = 0; i < 60; i++) {
+        JdbcAuditLog other = JdbcStores.builder().dataSource(db).build().audit();
+        AuditVerification v = other.verify();
+        assertThat(v.valid()).as(v.problems().toString()).isTrue();
+        AuditEntry verified = other.head().orElseThrow();
+        AuditVerification after = other.verifyAfter(verified.sequence(), verified.hash());
+        assertThat(after.valid()).as(after.problems().toString()).isTrue();
+      }
+    } finally {
+      stop.set(true);
+      appends.join();
+    }
+    assertThat(stores.audit().verify().valid()).isTrue();
+  }
+
+  @Test
   void twoHostsAppendingAtOnce_keepOneChain() throws Exception {
     JdbcStores other = JdbcStores.builder().dataSource(PG.pool(dbName(), 4)).build();
     List<AuditLog> hosts = List.of(stores.audit(), other.audit());

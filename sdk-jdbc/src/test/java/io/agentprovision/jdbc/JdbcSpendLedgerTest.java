@@ -215,6 +215,37 @@ class JdbcSpendLedgerTest {
   }
 
   @Test
+  void uncertainMoney_outlivesItsExpiryOnEveryHost_noReleaseGivesItBack_andOnlyReconciliationSettlesIt()
+      throws Exception {
+    JdbcSpendLedger one = host();
+    JdbcSpendLedger two = host();
+    one.reserve(request("paid", A, "60.00", MONTHLY_100));
+    one.reserve(request("lost", A, "30.00", MONTHLY_100));
+    time.advance(Duration.ofMinutes(61));
+    assertThat(used(two, MONTHLY_100, A)).as("both reaped at their expiry").isEqualTo(Money.usd("0.00"));
+
+    // the paid call's answer was lost: the provider may have charged it, so it counts again, for good
+    assertThat(one.markUncertain("paid").status()).isEqualTo(Reservation.Status.UNCERTAIN);
+    time.advance(Duration.ofDays(3));
+    assertThat(used(two, MONTHLY_100, A)).as("another host counts it, whatever the clock").isEqualTo(
+        Money.usd("60.00"));
+    assertThatThrownBy(() -> two.release("paid")).isInstanceOf(InvalidRequestException.class)
+        .hasMessageContaining("uncertain");
+    assertThatThrownBy(() -> two.reserve(request("more", A, "41.00", MONTHLY_100)))
+        .isInstanceOf(PolicyViolationException.class);
+    assertThat(recount("WHERE id = 'paid'")).as("held in the table, so every host's reaper passes it by")
+        .isEqualTo(6000);
+
+    assertThat(two.reconcile("paid", Money.usd("55.00")).committed()).isEqualTo(Money.usd("55.00"));
+    assertThat(one.reconcile("paid", Money.usd("55.00")).status()).as("the same answer again is a no-op")
+        .isEqualTo(Reservation.Status.COMMITTED);
+    assertThatThrownBy(() -> one.reconcile("paid", Money.usd("0.00"))).isInstanceOf(InvalidRequestException.class);
+    assertThat(one.reconcile("lost", Money.usd("0.00")).status()).isEqualTo(Reservation.Status.RELEASED);
+    assertThat(used(one, MONTHLY_100, A)).isEqualTo(Money.usd("55.00"));
+    assertThat(recount("")).as("the running totals equal a recount of the rows").isEqualTo(5500);
+  }
+
+  @Test
   void aLostConnectionMidReserve_isATypedError_andLeavesNothingReserved() throws Exception {
     JdbcSpendLedger ledger = host();
     ledger.reserve(request("r0", A, "10.00", MONTHLY_100));

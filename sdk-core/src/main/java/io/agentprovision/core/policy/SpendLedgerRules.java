@@ -131,4 +131,25 @@ public final class SpendLedgerRules {
   public static Reservation release(Reservation r, UnaryOperator<Reservation> store) {
     return Settlement.release(r, store);
   }
+
+  /**
+   * Holds {@code r} as {@link Reservation.Status#UNCERTAIN uncertain}, handing it to {@code store};
+   * an uncertain or committed one is returned unchanged.
+   *
+   * @throws io.agentprovision.core.InvalidRequestException for a released reservation
+   */
+  public static Reservation markUncertain(Reservation r, UnaryOperator<Reservation> store) {
+    return Settlement.markUncertain(r, store);
+  }
+
+  /**
+   * Settles {@code r} by what the provider {@code charged} (zero releases it, more commits that
+   * much), handing the settled reservation to {@code store}; the same settlement again is a no-op.
+   *
+   * @throws io.agentprovision.core.InvalidRequestException for more than reserved, another currency,
+   *     or an answer that contradicts an earlier settlement
+   */
+  public static Reservation reconcile(Reservation r, Money charged, UnaryOperator<Reservation> store) {
+    return Settlement.reconcile(r, charged, store);
+  }
 }

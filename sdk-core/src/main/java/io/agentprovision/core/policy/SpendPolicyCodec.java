@@ -35,7 +35,8 @@ import org.jspecify.annotations.Nullable;
  *  "mfa_for":["DOMAIN_PURCHASE"],"reservation_ttl":"PT1H","step_up_max_age":"PT5M","version":1,"zone":"UTC"}
  * }</pre>
  * Limits keep their order (the ledger names the first that refuses); a limit's {@code agent} and
- * {@code provider} filters appear only when set; {@code mfa_for} is sorted. Money is
+ * {@code provider} filters appear only when set; {@code mfa_for} is sorted; {@code velocity} (each
+ * limit's action, max, window and scope, in order) appears only when the policy has velocity limits. Money is
  * {@link Money#toString()}'s {@code "USD 12.34"}, the TTL and step-up age ISO-8601 durations, the zone its id.
  */
 public final class SpendPolicyCodec {
@@ -67,6 +68,18 @@ public final class SpendPolicyCodec {
     }
     m.put("mfa_for", new ArrayList<>(mfa));
     m.put("step_up_max_age", policy.stepUpMaxAge().toString());
+    if (!policy.velocityLimits().isEmpty()) {
+      List<Object> velocity = new ArrayList<>();
+      for (VelocityLimit v : policy.velocityLimits()) {
+        Map<String, Object> vm = new LinkedHashMap<>();
+        vm.put("action", v.action().name());
+        vm.put("max", (long) v.max());
+        vm.put("window", v.window().toString());
+        vm.put("scope", v.scope().name().toLowerCase(Locale.ROOT).replace('_', '-'));
+        velocity.add(vm);
+      }
+      m.put("velocity", velocity);
+    }
     return Json.canonical(m);
   }
 
@@ -116,6 +129,22 @@ public final class SpendPolicyCodec {
       String stepUp = Json.string(m, "step_up_max_age");
       if (stepUp != null) { // absent from documents written before step-up had an age; the default applies
         b.stepUpMaxAge(Duration.parse(stepUp));
+      }
+      if (m.get("velocity") != null) { // absent when the policy has no velocity limit
+        for (Object o : Json.list(m, "velocity")) {
+          Map<String, Object> vm = asMap(o, "a velocity limit");
+          if (!(vm.get("max") instanceof Long max)) {
+            throw new IllegalArgumentException("a velocity limit's max is not a whole number");
+          }
+          VelocityLimit v = VelocityLimit.within(VelocityAction.valueOf(required(vm, "action")), Math.toIntExact(max),
+              Duration.parse(required(vm, "window")));
+          v = switch (VelocityLimit.Scope.valueOf(required(vm, "scope").toUpperCase(Locale.ROOT).replace('-', '_'))) {
+            case HOST -> v.perHost();
+            case PER_AGENT -> v.perAgent();
+            case PER_PRINCIPAL -> v.perPrincipal();
+          };
+          b.velocity(v);
+        }
       }
       return b.build();
     } catch (InvalidRequestException e) {

@@ -47,6 +47,9 @@ class SpendPolicyCodecTest {
         .reservationTtl(Duration.ofMinutes(17))
         .requireMfaFor(MFA_KINDS)
         .stepUpMaxAge(Duration.ofMinutes(2))
+        .velocity(VelocityLimit.perDay(VelocityAction.CREATE_DOMAIN, 3).perAgent())
+        .velocity(VelocityLimit.within(VelocityAction.CREATE_ACCOUNT, 2, Duration.ofHours(6)).perPrincipal())
+        .velocity(VelocityLimit.perHour(VelocityAction.CREATE_ACCOUNT, 0))
         .build();
 
     String json = SpendPolicyCodec.toJson(p);
@@ -56,6 +59,8 @@ class SpendPolicyCodecTest {
     assertThat(back.limits()).containsExactlyElementsOf(p.limits());
     assertThat(back.mfaRequiredFor()).containsExactlyInAnyOrder(MFA_KINDS);
     assertThat(back.stepUpMaxAge()).isEqualTo(Duration.ofMinutes(2));
+    assertThat(back.velocityLimits()).as("a stored policy keeps its velocity limits, in order")
+        .containsExactlyElementsOf(p.velocityLimits());
     assertThat(back.zone()).isEqualTo(ZoneId.of("America/Los_Angeles"));
     assertThat(back.reservationTtl()).isEqualTo(Duration.ofMinutes(17));
     assertThat(back.approvalThreshold()).isEqualTo(Money.eur("12.34"));

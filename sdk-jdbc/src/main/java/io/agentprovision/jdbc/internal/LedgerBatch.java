@@ -63,7 +63,7 @@ public final class LedgerBatch {
 
   /** One operation and, once its batch ran, its outcome. */
   public static final class Op {
-    enum Kind { RESERVE, COMMIT, RELEASE, EXPIRE }
+    enum Kind { RESERVE, COMMIT, RELEASE, UNCERTAIN, RECONCILE, EXPIRE }
 
     final Kind kind;
     final String id;
@@ -92,6 +92,16 @@ public final class LedgerBatch {
 
     public static Op release(String id) {
       return new Op(Kind.RELEASE, id, null, null, null);
+    }
+
+    /** Holds {@code id} as uncertain: it counts in full, and never expires, until reconciled. */
+    public static Op uncertain(String id) {
+      return new Op(Kind.UNCERTAIN, id, null, null, null);
+    }
+
+    /** Settles {@code id} by what the provider {@code charged}: zero releases it, more commits that much. */
+    public static Op reconcile(String id, Money charged) {
+      return new Op(Kind.RECONCILE, id, null, charged, null);
     }
 
     /** Stops {@code id} from counting if it is still held, {@code RESERVED} and expired at {@code now}. */
@@ -440,7 +450,8 @@ public final class LedgerBatch {
         result = switch (op.kind) {
           case RESERVE -> reserve(Objects.requireNonNull(op.request), state, totals, created);
           case COMMIT -> settle(op, state, totals, changed, created);
-          case RELEASE -> settle(op, state, totals, changed, created);
+          case RELEASE, RECONCILE -> settle(op, state, totals, changed, created);
+          case UNCERTAIN -> uncertain(op, state, totals, changed, created);
           case EXPIRE -> expire(op, state, totals, changed);
         };
       } catch (PolicyViolationException | InvalidRequestException e) {
@@ -511,9 +522,11 @@ public final class LedgerBatch {
           "reserve before you commit or release");
     }
     Reservation before = row.reservation();
-    Reservation after = op.kind == Op.Kind.COMMIT
-        ? SpendLedgerRules.commit(before, Objects.requireNonNull(op.actual), x -> x)
-        : SpendLedgerRules.release(before, x -> x);
+    Reservation after = switch (op.kind) {
+      case COMMIT -> SpendLedgerRules.commit(before, Objects.requireNonNull(op.actual), x -> x);
+      case RECONCILE -> SpendLedgerRules.reconcile(before, Objects.requireNonNull(op.actual), x -> x);
+      default -> SpendLedgerRules.release(before, x -> x);
+    };
     if (after == before) {
       return before; // already so: nothing changes
     }
@@ -521,6 +534,33 @@ public final class LedgerBatch {
     long committedBefore = row.committedCounted();
     row.settle(after);
     apply(row, totals, -heldBefore, row.committedCounted() - committedBefore);
+    if (!created.containsKey(row.id)) {
+      changed.add(row);
+    }
+    return after;
+  }
+
+  /**
+   * Marks the reservation uncertain: from now on it counts as held in full (again, if its expiry had
+   * reaped it), and {@link #expire} passes it by, since it is no longer {@code RESERVED}.
+   */
+  private static Reservation uncertain(Op op, Map<String, Row> state, Map<TotalKey, Total> totals, Set<Row> changed,
+      Map<String, Row> created) {
+    Row row = state.get(op.id);
+    if (row == null) {
+      throw new InvalidRequestException("reservationId", "no reservation '" + op.id + "'",
+          "reserve before you mark a reservation uncertain");
+    }
+    Reservation before = row.reservation();
+    Reservation after = SpendLedgerRules.markUncertain(before, x -> x);
+    if (after == before) {
+      return before;
+    }
+    row.status = after.status();
+    if (!row.held) {
+      row.held = true;
+      apply(row, totals, row.amount, 0);
+    }
     if (!created.containsKey(row.id)) {
       changed.add(row);
     }

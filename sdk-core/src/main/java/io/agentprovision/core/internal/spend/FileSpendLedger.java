@@ -34,7 +34,8 @@ import org.jspecify.annotations.Nullable;
 
 /**
  * {@link SpendLedger} in a directory: an append-only log of what happened to reservations
- * ({@code ledger.jsonl}: reserved, committed, released, and budget alerts marked), replayed on open
+ * ({@code ledger.jsonl}: reserved, committed, released, marked uncertain, reconciled, and budget alerts
+ * marked), replayed on open
  * into an {@link InMemorySpendLedger}, whose running totals then answer every question.
  *
  * <p>Every operation runs under an exclusive lock on the log (this JVM's lock for the path, and an
@@ -135,6 +136,38 @@ public final class FileSpendLedger implements SpendLedger {
       if (before.isEmpty() || !before.get().equals(r)) {
         Map<String, Object> m = event("release");
         m.put("id", reservationId);
+        append(m);
+      }
+      return r;
+    });
+  }
+
+  @Override
+  public Reservation markUncertain(String reservationId) {
+    Objects.requireNonNull(reservationId, "reservationId");
+    return locked(() -> {
+      Optional<Reservation> before = memory.reservation(reservationId);
+      Reservation r = memory.markUncertain(reservationId);
+      if (before.isEmpty() || !before.get().equals(r)) {
+        Map<String, Object> m = event("uncertain");
+        m.put("id", reservationId);
+        append(m);
+      }
+      return r;
+    });
+  }
+
+  @Override
+  public Reservation reconcile(String reservationId, Money charged) {
+    Objects.requireNonNull(reservationId, "reservationId");
+    Objects.requireNonNull(charged, "charged");
+    return locked(() -> {
+      Optional<Reservation> before = memory.reservation(reservationId);
+      Reservation r = memory.reconcile(reservationId, charged);
+      if (before.isEmpty() || !before.get().equals(r)) {
+        Map<String, Object> m = event("reconcile");
+        m.put("id", reservationId);
+        m.put("charged", charged.toString());
         append(m);
       }
       return r;
@@ -244,6 +277,8 @@ public final class FileSpendLedger implements SpendLedger {
         case "reserve" -> memory.restore(reservation(m));
         case "commit" -> memory.commit(req(m, "id"), Money.parse(req(m, "actual")));
         case "release" -> memory.release(req(m, "id"));
+        case "uncertain" -> memory.markUncertain(req(m, "id"));
+        case "reconcile" -> memory.reconcile(req(m, "id"), Money.parse(req(m, "charged")));
         case "alert" -> memory.markAlert(req(m, "key"));
         default -> throw new IllegalArgumentException("unknown event '" + op + "'");
       }

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.agentprovision.core.AgentId;
 import io.agentprovision.core.AgentProvisionException;
+import io.agentprovision.core.InvalidRequestException;
 import io.agentprovision.core.ManualTime;
 import io.agentprovision.core.Money;
 import io.agentprovision.core.RunId;
@@ -53,6 +54,27 @@ class FileSpendLedgerTest {
 
   Money used(SpendLedger ledger) {
     return ledger.usage(MONTHLY_20, A, "cloudflare", time.instant(), ZoneOffset.UTC).used();
+  }
+
+  @Test
+  void reopened_keepsUncertainMoneyHeldPastItsExpiry_andWhatReconciliationSettled() {
+    SpendLedger first = SpendLedger.file(dir, time);
+    first.reserve(request("paid", "12.00"));
+    first.reserve(request("lost", "3.00"));
+    first.markUncertain("paid");
+    first.markUncertain("lost");
+    first.reconcile("lost", Money.usd("0.00"));
+    time.advance(Duration.ofDays(2));
+
+    SpendLedger restarted = SpendLedger.file(dir, time);
+
+    assertThat(restarted.reservation("paid").orElseThrow().status()).isEqualTo(Reservation.Status.UNCERTAIN);
+    assertThat(used(restarted)).as("uncertain money counts whatever the clock").isEqualTo(Money.usd("12.00"));
+    assertThat(restarted.reservation("lost").orElseThrow().status()).isEqualTo(Reservation.Status.RELEASED);
+    assertThatThrownBy(() -> restarted.release("paid")).isInstanceOf(InvalidRequestException.class);
+    restarted.reconcile("paid", Money.usd("12.00"));
+    assertThat(SpendLedger.file(dir, time).reservation("paid").orElseThrow().committed())
+        .isEqualTo(Money.usd("12.00"));
   }
 
   @Test
