@@ -56,13 +56,17 @@ public final class JdbcLedgerThroughput {
   public static void main(String[] args) throws Exception {
     double seconds = args.length > 0 ? Double.parseDouble(args[0]) : 10;
     int threads = args.length > 1 ? Integer.parseInt(args[1]) : 16;
-    List<Result> results = run(Duration.ofMillis((long) (seconds * 1000)), threads, System.out);
+    List<Result> results = run(Duration.ofMillis((long) (seconds * 1000)), threads, SMALL_CAP_CENTS, System.out);
     System.out.println();
     System.out.println(table(results));
   }
 
-  /** Runs every case for {@code measure} each (after a warm-up of a third of it) and returns the figures. */
-  static List<Result> run(Duration measure, int threads, PrintStream log) throws IOException, SQLException {
+  /**
+   * Runs every case for {@code measure} each (after a warm-up of a third of it), the last ones until
+   * a cap of {@code smallCapCents} is full, and returns the figures.
+   */
+  static List<Result> run(Duration measure, int threads, long smallCapCents, PrintStream log)
+      throws IOException, SQLException {
     List<Result> out = new ArrayList<>();
     Clock clock = Clock.systemUTC();
     out.add(measure("in-memory", "1 cap", () -> SpendLedger.inMemory(clock), threads, true, measure));
@@ -79,12 +83,12 @@ public final class JdbcLedgerThroughput {
       try {
         out.add(measure("postgresql", "1 cap", fresh, threads, true, measure));
         out.add(measure("postgresql", threads + " caps", fresh, threads, false, measure));
-        out.add(untilRefused("postgresql", fresh.get(), threads));
+        out.add(untilRefused("postgresql", fresh.get(), threads, smallCapCents));
       } finally {
         open.forEach(JdbcStores::close);
       }
     }
-    out.add(untilRefused("in-memory", SpendLedger.inMemory(clock), threads));
+    out.add(untilRefused("in-memory", SpendLedger.inMemory(clock), threads, smallCapCents));
     return out;
   }
 
@@ -158,11 +162,11 @@ public final class JdbcLedgerThroughput {
   }
 
   /**
-   * 16 threads against a cap of {@value #SMALL_CAP_CENTS} cents until every one of them is refused:
+   * The writer threads against a cap of {@code capCents} until every one of them is refused:
    * admitted must be exactly the cap, and the ledger's own count of the month must say so too.
    */
-  private static Result untilRefused(String name, SpendLedger ledger, int threads) {
-    SpendLimit cap = SpendLimit.monthly(Money.ofMinor(SMALL_CAP_CENTS, "USD")).perProvider();
+  private static Result untilRefused(String name, SpendLedger ledger, int threads, long capCents) {
+    SpendLimit cap = SpendLimit.monthly(Money.ofMinor(capCents, "USD")).perProvider();
     AgentId agent = AgentId.of("coding-agent");
     AtomicLong admitted = new AtomicLong();
     AtomicLong refused = new AtomicLong();
@@ -186,11 +190,12 @@ public final class JdbcLedgerThroughput {
     workers.forEach(JdbcLedgerThroughput::join);
     double seconds = (System.nanoTime() - start) / 1e9;
     long used = ledger.usage(cap, agent, PROVIDER, Instant.now(), ZoneOffset.UTC).used().minorUnits();
-    if (admitted.get() != SMALL_CAP_CENTS || used != SMALL_CAP_CENTS) {
-      throw new IllegalStateException("the cap of " + SMALL_CAP_CENTS + " cents admitted " + admitted.get()
+    if (admitted.get() != capCents || used != capCents) {
+      throw new IllegalStateException("the cap of " + capCents + " cents admitted " + admitted.get()
           + " and counts " + used + ": overspent or underspent");
     }
-    return new Result(name, "1 cap of " + SMALL_CAP_CENTS + " cents, until full", admitted.get() / seconds, admitted.get(), refused.get());
+    return new Result(name, "1 cap of " + capCents + " cents, until full", admitted.get() / seconds,
+        admitted.get(), refused.get());
   }
 
   /** The figures as a table, one line per case. */

@@ -17,14 +17,14 @@ import org.junit.jupiter.api.Test;
 class JdbcLedgerThroughputTest {
   @Test
   void everyCaseRuns_andTheSmallCapAdmitsExactlyItsAmount() throws Exception {
-    List<JdbcLedgerThroughput.Result> results = JdbcLedgerThroughput.run(Duration.ofMillis(300), 4,
+    List<JdbcLedgerThroughput.Result> results = JdbcLedgerThroughput.run(Duration.ofMillis(300), 4, 200,
         new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8));
 
     assertThat(results).extracting(JdbcLedgerThroughput.Result::ledger)
         .containsExactly("in-memory", "in-memory", "postgresql", "postgresql", "postgresql", "in-memory");
     assertThat(results).allSatisfy(r -> assertThat(r.admitted()).isPositive());
     assertThat(results).filteredOn(r -> r.caps().contains("until full")).hasSize(2)
-        .allSatisfy(r -> assertThat(r.admitted()).isEqualTo(JdbcLedgerThroughput.SMALL_CAP_CENTS))
+        .allSatisfy(r -> assertThat(r.admitted()).isEqualTo(200))
         .allSatisfy(r -> assertThat(r.refused()).as("every writer refused once the cap is full").isEqualTo(4));
     assertThat(JdbcLedgerThroughput.table(results)).contains("pairs/s", "postgresql", "until full");
   }
