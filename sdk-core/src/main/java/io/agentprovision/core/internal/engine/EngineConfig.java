@@ -247,10 +247,8 @@ public record EngineConfig(Orchestrator orchestrator, Map<String, Deployer> depl
       return this;
     }
 
+    /** Deployers are optional: a request without an app needs none, and one with an app is refused at planning. */
     public EngineConfig build() {
-      if (deployers.isEmpty()) {
-        throw new IllegalStateException("no deployer");
-      }
       PolicyStore store = policies != null ? policies : PolicyStore.inMemory();
       PolicyChange current = store.seed(policy, PolicyChange.CONFIGURATION,
           "the policy the provisioner was built with", clock.instant());
