@@ -1,5 +1,6 @@
 package io.agentprovision.core.protocol;
 
+import io.agentprovision.core.AgentProvisionException;
 import io.agentprovision.core.IdGenerator;
 import io.agentprovision.core.InvalidRequestException;
 import io.agentprovision.core.Money;
@@ -7,6 +8,7 @@ import io.agentprovision.core.Secret;
 import io.agentprovision.core.approval.ApprovalDecision;
 import io.agentprovision.core.approval.CheckpointKind;
 import io.agentprovision.core.catalog.Catalog;
+import io.agentprovision.core.catalog.CatalogCache;
 import io.agentprovision.core.catalog.ProviderInfo;
 import io.agentprovision.core.catalog.ServiceOffering;
 import io.agentprovision.core.http.Polling;
@@ -30,7 +32,6 @@ import java.net.URI;
 import java.security.SecureRandom;
 import java.time.Clock;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -73,9 +74,17 @@ import org.jspecify.annotations.Nullable;
  * 401; a refresh token the provider rotates is replaced. They are never logged. This state lives in
  * memory, or with {@link Builder#sessionVault} in the host's vault across restarts.
  *
+ * <p><b>Prices.</b> A service the provider prices only by a Stripe Price id ({@code stripe_price})
+ * is priced with what the payment-token provider looks up for that id
+ * ({@link PaymentTokenProvider#lookUpPrice}, which {@code StripeSharedPaymentTokens} answers from
+ * {@code GET /v1/prices/{id}}); without an answer it stays unknown before buying.
+ *
  * <p><b>Payment.</b> A paid call gets a payment token capped at {@link PaymentAuthorization#maxAmount()},
  * expiring at {@link PaymentAuthorization#expiresAt()}, for the provider as seller, keyed by the
- * step's idempotency key; it is sent as {@code payment_credentials} on that call only. A service the
+ * step's idempotency key; it is sent as {@code payment_credentials} on that call only. A token that
+ * answers {@code requires_action} (3-D Secure) sends the person to its next-action page through a
+ * {@link CheckpointKind#PAYMENT_AUTHENTICATION} checkpoint before it is sent; declined or timed out,
+ * it is revoked and nothing is charged. A service the
  * catalog prices as paid, or whose pricing it cannot read ({@link io.agentprovision.core.catalog.Pricing#requiresPayment()}),
  * is refused before any request when no authorization is given. A token the call did not use (the
  * call failed or ended in error) is revoked; a token sent with a call the provider answers with
@@ -105,20 +114,20 @@ public final class DirectOrchestrator implements Orchestrator {
   public static final Duration DEFAULT_REFRESH_SKEW = Duration.ofSeconds(60);
   /** How long an account request (and the person's consent) may take. */
   public static final Duration DEFAULT_ACCOUNT_REQUEST_TTL = Duration.ofMinutes(15);
-  /** How long a catalog read is reused. */
-  public static final Duration DEFAULT_CATALOG_TTL = Duration.ofMinutes(5);
+  /** How long a catalog read is reused (dropped sooner when a call at the provider is refused). */
+  public static final Duration DEFAULT_CATALOG_TTL = CatalogCache.DEFAULT_TTL;
   /** What this orchestrator's client can do: send the person to a browser. */
   public static final List<String> DEFAULT_CLIENT_CAPABILITIES = List.of("browser");
   /** The {@code orchestrator} object sent with account requests unless configured. */
   public static final Map<String, Object> DEFAULT_ORCHESTRATOR_IDENTITY =
       Map.of("type", "direct", "direct", Map.of("name", "agentprovision"));
 
+  private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(DirectOrchestrator.class);
+
   private final Map<String, ProviderBinding> providers;
-  private final Clock clock;
   private final boolean pkce;
   private final boolean checkVersion;
-  private final Duration catalogTtl;
-  private final Map<String, CachedCatalog> catalogs = new ConcurrentHashMap<>();
+  private final CatalogCache<Catalog> catalogs;
   private final Map<String, Boolean> versionChecked = new ConcurrentHashMap<>();
   private final AccountSessions sessions;
   private final AccountLinking linking;
@@ -127,10 +136,9 @@ public final class DirectOrchestrator implements Orchestrator {
 
   private DirectOrchestrator(Builder b) {
     this.providers = Map.copyOf(b.providers);
-    this.clock = b.clock;
     this.pkce = b.pkce;
     this.checkVersion = b.checkVersion;
-    this.catalogTtl = b.catalogTtl;
+    this.catalogs = CatalogCache.of(b.catalogTtl, b.clock);
     this.sessions = new AccountSessions(this::binding, b.clock, b.refreshSkew, b.sessionVault);
     this.linking = new AccountLinking(sessions, this::ensureVersion, b.clock, b.ids, b.random, b.pkce,
         b.accountRequestTtl, b.clientCapabilities, b.orchestratorIdentity);
@@ -157,15 +165,42 @@ public final class DirectOrchestrator implements Orchestrator {
   @Override
   public Catalog catalog(String provider) {
     ProviderBinding b = binding(provider);
-    CachedCatalog c = catalogs.get(provider);
-    Instant now = clock.instant();
-    if (c != null && now.isBefore(c.readAt.plus(catalogTtl))) {
-      return c.catalog;
+    return catalogs.get(provider, p -> {
+      ensureVersion(b);
+      return new Catalog(b.info, withStripePrices(b.client.allServices()));
+    });
+  }
+
+  /**
+   * Services priced only by a Stripe Price id ({@code stripe_price}) get that price's amount and
+   * interval from the payment-token provider ({@link PaymentTokenProvider#lookUpPrice}), which knows
+   * Stripe's prices; one it cannot find stays unknown before buying, never guessed.
+   */
+  private List<ServiceOffering> withStripePrices(List<ServiceOffering> services) {
+    PaymentTokenProvider payments = paid.provider();
+    if (payments == null) {
+      return services;
     }
-    ensureVersion(b);
-    Catalog fresh = new Catalog(b.info, b.client.allServices());
-    catalogs.put(provider, new CachedCatalog(fresh, now));
-    return fresh;
+    Map<String, java.util.Optional<io.agentprovision.core.catalog.Pricing>> found = new LinkedHashMap<>();
+    List<ServiceOffering> out = new java.util.ArrayList<>(services.size());
+    for (ServiceOffering s : services) {
+      io.agentprovision.core.catalog.Pricing p = s.pricing();
+      String priceId = p.stripePrice();
+      if (priceId == null || p.kind() != io.agentprovision.core.catalog.Pricing.Kind.UNKNOWN) {
+        out.add(s);
+        continue;
+      }
+      java.util.Optional<io.agentprovision.core.catalog.Pricing> known = found.computeIfAbsent(priceId, id -> {
+        try {
+          return payments.lookUpPrice(id);
+        } catch (RuntimeException e) {
+          LOG.warn("could not look up Stripe price {} for {}: {}", id, s.id(), e.toString());
+          return java.util.Optional.empty();
+        }
+      });
+      out.add(known.map(k -> s.toBuilder().pricing(k).build()).orElse(s));
+    }
+    return out;
   }
 
   // ---------------------------------------------------------------- accounts
@@ -196,7 +231,19 @@ public final class DirectOrchestrator implements Orchestrator {
   public ResourceState provision(ResourceRequest request, StepContext ctx) {
     Objects.requireNonNull(request, "request");
     Objects.requireNonNull(ctx, "ctx");
-    return resources.provision(request, ctx);
+    try {
+      return resources.provision(request, ctx);
+    } catch (RuntimeException e) {
+      staleCatalog(request.provider(), e);
+      throw e;
+    }
+  }
+
+  /** A call the provider refused may have relied on a service or price it no longer lists: read the catalog again. */
+  private void staleCatalog(String provider, RuntimeException e) {
+    if (!(e instanceof AgentProvisionException a && a.retryable())) {
+      catalogs.invalidate(provider);
+    }
   }
 
   @Override
@@ -213,7 +260,12 @@ public final class DirectOrchestrator implements Orchestrator {
   @Override
   public ResourceState update(ResourceRef resource, @Nullable String newServiceId, Map<String, Object> configuration,
       @Nullable PaymentAuthorization payment, StepContext ctx) {
-    return resources.update(resource, newServiceId, configuration, payment, ctx);
+    try {
+      return resources.update(resource, newServiceId, configuration, payment, ctx);
+    } catch (RuntimeException e) {
+      staleCatalog(resource.provider(), e);
+      throw e;
+    }
   }
 
   @Override
@@ -261,7 +313,6 @@ public final class DirectOrchestrator implements Orchestrator {
         + ", pkce=" + pkce + "}";
   }
 
-  private record CachedCatalog(Catalog catalog, Instant readAt) {}
 
   /** Builds a {@link DirectOrchestrator}; setters validate and name the field. */
   public static final class Builder {

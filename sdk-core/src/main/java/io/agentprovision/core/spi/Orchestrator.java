@@ -67,6 +67,14 @@ public interface Orchestrator {
   /**
    * Answers a resource's {@link InformationRequest} (such as the chosen domain), paying with
    * {@code payment} when the answer makes it billable. Returns once no longer pending.
+   *
+   * <p>One call answers one round: {@code information} holds every property the round asks (one
+   * field or several, such as {@code {"tld": "org"}} or {@code {"domain": "my-app.org", "years": 1}}).
+   * A provider may ask again; the engine calls this once per round, up to five rounds, so each call
+   * must be keyed by its answer as well as the step ({@link StepContext#idempotencyKey(String)} with a
+   * digest of the answer), not by the step alone. {@code payment} may be narrower than the one the
+   * resource was requested with (the chosen price under the same reservation), or null to pay with
+   * what was sent before.
    */
   ResourceState submitInformation(ResourceRef resource, Map<String, Object> information,
       @Nullable PaymentAuthorization payment, StepContext ctx);
@@ -96,6 +104,15 @@ public interface Orchestrator {
    */
   default List<SpendLimit> providerLimits(String provider) {
     return List.of();
+  }
+
+  /**
+   * {@link #providerLimits(String)} as a step of a run sees them: an orchestrator that has read what
+   * holds them in this run already (Stripe's payment profile, read to check the payment method) may
+   * answer from that read instead of asking again. By default, {@link #providerLimits(String)}.
+   */
+  default List<SpendLimit> providerLimits(String provider, StepContext ctx) {
+    return providerLimits(provider);
   }
 
   /**

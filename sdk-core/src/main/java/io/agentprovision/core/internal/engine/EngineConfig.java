@@ -6,6 +6,7 @@ import io.agentprovision.core.IdGenerator;
 import io.agentprovision.core.Sleeper;
 import io.agentprovision.core.UnverifiedAction;
 import io.agentprovision.core.approval.ApprovalGates;
+import io.agentprovision.core.catalog.CatalogCache;
 import io.agentprovision.core.http.HttpStack;
 import io.agentprovision.core.policy.PolicyChange;
 import io.agentprovision.core.policy.SpendPolicy;
@@ -42,7 +43,7 @@ public record EngineConfig(Orchestrator orchestrator, Map<String, Deployer> depl
     IdGenerator ids, ExecutorService stepExecutor, ExecutorService runExecutor, ExecutorService approvalExecutor,
     Duration stepTimeout, Duration approvalTimeout, FailureAction failureAction, String domainService,
     DomainNames domainNames, HttpStack http, Duration verifyTimeout, UnverifiedAction unverifiedAction,
-    VelocityStore velocity) {
+    VelocityStore velocity, Duration catalogTtl) {
 
   /**
    * The spend policy in force now, read from the policy store on every call: hosts may replace it
@@ -94,6 +95,7 @@ public record EngineConfig(Orchestrator orchestrator, Map<String, Deployer> depl
     private @Nullable VelocityStore velocity;
     private HttpStack http = HttpStack.shared();
     private Duration verifyTimeout = Duration.ofMinutes(3);
+    private Duration catalogTtl = CatalogCache.DEFAULT_TTL;
 
     private Builder() {}
 
@@ -227,6 +229,12 @@ public record EngineConfig(Orchestrator orchestrator, Map<String, Deployer> depl
       return this;
     }
 
+    /** How long the planner uses a provider's catalog before reading it again (zero: every plan). */
+    public Builder catalogTtl(Duration d) {
+      this.catalogTtl = Objects.requireNonNull(d, "catalogTtl");
+      return this;
+    }
+
     public Builder domainNames(DomainNames d) {
       this.domainNames = Objects.requireNonNull(d, "domainNames");
       return this;
@@ -266,7 +274,7 @@ public record EngineConfig(Orchestrator orchestrator, Map<String, Deployer> depl
           Objects.requireNonNull(stepExecutor, "stepExecutor"), Objects.requireNonNull(runExecutor, "runExecutor"),
           approvalExecutor != null ? approvalExecutor : approvalThreads(),
           stepTimeout, approvalTimeout, failureAction, domainService, domainNames, http, verifyTimeout,
-          unverifiedAction, velocity != null ? velocity : VelocityStore.inMemory());
+          unverifiedAction, velocity != null ? velocity : VelocityStore.inMemory(), catalogTtl);
     }
 
     /** Daemon threads that end when idle: a gate abandoned at its deadline never keeps the JVM alive. */
