@@ -44,14 +44,20 @@ class DurableSpendStateTest {
         .policyStore(PolicyStore.file(dir.resolve("policy.jsonl"))).spendPolicy(seed));
   }
 
+  /** A request for person {@code i} of {@link EngineHarness#people}. */
+  private static io.agentprovision.core.ProvisionRequest person(int i) {
+    return EngineHarness.request().domain(null).identityToken(EngineHarness.personToken(i)).build();
+  }
+
   @Test
   void restartedHost_keepsTheCapTheMonthsSpendAndTheAlertsFired() {
     SpendPolicy cap = SpendPolicy.builder().limit(SpendLimit.monthly(Money.usd("10.00")).perProvider())
         .requireApprovalAbove(Money.usd("50.00")).alertAt(50, 100).build();
+    h.people(3); // each run for someone else, so each buys a plan (the engine buys one per person's account)
     FakeOrchestrator before = FakeOrchestrator.builder().paymentMethodOnFile(true).build();
     AgentProvisioner first = host(before, cap);
-    first.provisionAndDeploy(EngineHarness.request().domain(null).build());
-    first.provisionAndDeploy(EngineHarness.request().domain(null).build());
+    first.provisionAndDeploy(person(1));
+    first.provisionAndDeploy(person(2));
     assertThat(h.events(ProvisioningEvent.BudgetAlert.class)).extracting(ProvisioningEvent.BudgetAlert::percent)
         .containsExactly(50, 100);
     first.close();
@@ -64,7 +70,7 @@ class DurableSpendStateTest {
     assertThat(restarted.spendPolicy()).isEqualTo(cap);
     assertThat(restarted.spend(AgentId.of("coding-agent-7")).limits()).singleElement()
         .satisfies(u -> assertThat(u.used()).isEqualTo(Money.usd("10.00")));
-    assertThatThrownBy(() -> restarted.provisionAndDeploy(EngineHarness.request().domain(null).build()))
+    assertThatThrownBy(() -> restarted.provisionAndDeploy(person(3)))
         .isInstanceOf(PolicyViolationException.class);
     assertThat(after.charges()).isEmpty();
     assertThat(before.totalCharged("cloudflare")).isEqualTo(Money.usd("10.00"));
@@ -76,6 +82,7 @@ class DurableSpendStateTest {
   void aPolicyChange_isEveryHostsPolicy_andItsHistoryNamesWhoAndWhoApproved() {
     SpendPolicy cap = SpendPolicy.builder().limit(SpendLimit.monthly(Money.usd("10.00")).perProvider())
         .requireApprovalAbove(Money.usd("50.00")).build();
+    h.people(4); // each run for someone else, so each buys a plan (the engine buys one per person's account)
     AgentProvisioner one = host(FakeOrchestrator.builder().paymentMethodOnFile(true).build(), cap);
     AgentProvisioner two = host(FakeOrchestrator.builder().paymentMethodOnFile(true).build(), cap);
     SpendPolicy raised = cap.toBuilder().replaceLimits(java.util.List.of(
@@ -85,10 +92,10 @@ class DurableSpendStateTest {
     one.updateSpendPolicy(AgentId.of("coding-agent-7"), raised, "a third plan", null);
 
     assertThat(two.spendPolicy()).as("the other host applies it at once").isEqualTo(raised);
-    two.provisionAndDeploy(EngineHarness.request().domain(null).build());
-    two.provisionAndDeploy(EngineHarness.request().domain(null).build());
-    two.provisionAndDeploy(EngineHarness.request().domain(null).build());
-    assertThatThrownBy(() -> one.provisionAndDeploy(EngineHarness.request().domain(null).build()))
+    two.provisionAndDeploy(person(1));
+    two.provisionAndDeploy(person(2));
+    two.provisionAndDeploy(person(3));
+    assertThatThrownBy(() -> one.provisionAndDeploy(person(4)))
         .isInstanceOf(PolicyViolationException.class);
     assertThat(PolicyStore.file(dir.resolve("policy.jsonl")).history()).satisfiesExactly(
         first -> {
