@@ -420,7 +420,7 @@ public final class FakeOrchestrator implements Orchestrator {
       Object query = request.configuration().get("domain_query");
       Object exact = request.configuration().get("domain");
       if (exact instanceof String d && !d.isBlank()) {
-        Offer offer = offerFor(provider, d.trim().toLowerCase(Locale.ROOT), List.of(offer(d.trim().toLowerCase(Locale.ROOT))));
+        Available offer = offerFor(provider, d.trim().toLowerCase(Locale.ROOT), List.of(offer(d.trim().toLowerCase(Locale.ROOT))));
         charged = offer.price;
         requirePayment(provider, "domain " + offer.name, charged, request.payment(), now);
         r.attributes.put("domain", offer.name);
@@ -455,7 +455,7 @@ public final class FakeOrchestrator implements Orchestrator {
   }
 
   private boolean hasCompletePlan(String provider, String accountId, String planPrefix) {
-    Catalog catalog = catalogs.get(provider);
+    Catalog catalog = catalogOf(provider);
     for (Res r : resources.values()) {
       if (r.provider.equals(provider) && r.accountId.equals(accountId) && r.status == ResourceStatus.COMPLETE
           && r.serviceId.startsWith(planPrefix)
@@ -488,7 +488,7 @@ public final class FakeOrchestrator implements Orchestrator {
             throw new ProviderException(r.provider, 400, "invalid_information", requestId(),
                 "the answer must carry the chosen name as 'domain'", false);
           }
-          Offer offer = offerFor(r.provider, d.trim().toLowerCase(Locale.ROOT), offers(r.domainQuery));
+          Available offer = offerFor(r.provider, d.trim().toLowerCase(Locale.ROOT), offers(r.domainQuery));
           Instant now = ctx.clock().instant();
           requirePayment(r.provider, "domain " + offer.name, offer.price, payment, now);
           charges.add(new Charge(r.provider, r.serviceId, r.id, offer.price, key,
@@ -819,7 +819,8 @@ public final class FakeOrchestrator implements Orchestrator {
   private ResourceState settle(Memo memo, StepContext ctx) {
     return Polling.until(ctx, "resource " + memo.resourceId, () -> {
       synchronized (lock) {
-        Res r = resources.get(memo.resourceId);
+        // resources are never removed, and a memo is made together with its resource
+        Res r = Objects.requireNonNull(resources.get(memo.resourceId), "the memo's resource");
         poll(r);
         return r.state(memo.charged);
       }
@@ -848,6 +849,9 @@ public final class FakeOrchestrator implements Orchestrator {
 
   private record Offer(String name, @Nullable Money price) {}
 
+  /** An offer that can be bought: {@link #offerFor} hands out only these. */
+  private record Available(String name, Money price) {}
+
   private List<Offer> offers(String query) {
     if (query.contains(".")) {
       return List.of(offer(query));
@@ -870,14 +874,14 @@ public final class FakeOrchestrator implements Orchestrator {
     return new Offer(domainName, tlds.get(tld));
   }
 
-  private Offer offerFor(String provider, String chosen, List<Offer> offered) {
+  private Available offerFor(String provider, String chosen, List<Offer> offered) {
     for (Offer o : offered) {
       if (o.name.equals(chosen)) {
         if (o.price == null) {
           throw new ProviderException(provider, 400, "domain_unavailable", requestId(), chosen
               + " is not available for registration; choose another name", false);
         }
-        return o;
+        return new Available(o.name, o.price);
       }
     }
     throw new ProviderException(provider, 400, "invalid_domain_choice", requestId(), chosen
