@@ -932,8 +932,7 @@ public final class CloudflareSandbox implements AutoCloseable {
       if (!(rawPolicies.get(i) instanceof Map<?, ?> pm)) {
         throw ApiError.invalid("a policy must be an object", at);
       }
-      Object effect = pm.get("effect");
-      if (!"allow".equals(effect) && !"deny".equals(effect)) {
+      if (!(pm.get("effect") instanceof String effect) || (!effect.equals("allow") && !effect.equals("deny"))) {
         throw ApiError.invalid("effect must be allow or deny", at + "/effect");
       }
       if (!(pm.get("permission_groups") instanceof List<?> groups) || groups.isEmpty()) {
@@ -961,7 +960,7 @@ public final class CloudflareSandbox implements AutoCloseable {
         }
         gids.add(group.id());
       }
-      policies.add(new Policy(hexId(), (String) effect, gids, resources));
+      policies.add(new Policy(hexId(), effect, gids, resources));
     }
     List<String> allow = new ArrayList<>();
     List<String> deny = new ArrayList<>();
