@@ -177,6 +177,89 @@ public final class AgentProvisioner implements AutoCloseable {
     return engine.resume(Objects.requireNonNull(runId, "runId"));
   }
 
+  // ---- day two: changes to a deployment, each a governed run --------------------------------
+
+  /**
+   * Plans a change to what one of the agent's runs provisioned: reads the deployment's state and the
+   * catalog, makes the change's steps, prices them and judges them against the spend policy, lists
+   * the checkpoints and what will stay; calls nothing with side effects. Bad or impossible requests
+   * fail here (a plan the catalog's {@code allowed_updates} do not allow, a registered domain to
+   * remove, another agent's run).
+   *
+   * @throws InvalidRequestException naming what is wrong and how to fix it
+   */
+  public LifecyclePlan planChange(LifecycleRequest request) {
+    return new LifecyclePlan(engine.planChange(Objects.requireNonNull(request, "request")));
+  }
+
+  /**
+   * Carries out a planned change as a run of its own: journaled before every side effect,
+   * resumable ({@link #resumeChange}), every step and decision audited and heard by the listeners.
+   * A change the spend policy denies is refused before anything happens (audited as
+   * {@code run.refused}). One change at a time per deployment.
+   *
+   * @throws PolicyViolationException when a limit refuses its price (nothing reserved, nothing changed)
+   * @throws ApprovalDeniedException when a person does not approve (nothing changed after that point)
+   * @throws RunFailedException for any other failure, with what was undone and what was not
+   */
+  public LifecycleResult executeChange(LifecyclePlan plan) {
+    return engine.executeChange(Objects.requireNonNull(plan, "plan").changePlan());
+  }
+
+  /** {@link #planChange} then {@link #executeChange}. */
+  public LifecycleResult change(LifecycleRequest request) {
+    return executeChange(planChange(request));
+  }
+
+  /**
+   * Continues {@code agent}'s change {@code changeRun} from its journal, as {@link #resume} does a
+   * first run; a change that finished returns its result again.
+   *
+   * @throws InvalidRequestException when {@code agent} has no such change, or it failed
+   */
+  public LifecycleResult resumeChange(AgentId agent, RunId changeRun) {
+    return engine.resumeChange(Objects.requireNonNull(agent, "agent"), Objects.requireNonNull(changeRun, "changeRun"));
+  }
+
+  /**
+   * Upgrades or downgrades the deployment's plan to {@code newPlan}, which the current plan's
+   * {@code allowed_updates} must list; the new plan's price is judged by the policy and approved as
+   * for a paid plan. See {@link LifecycleRequest#changePlan}.
+   */
+  public LifecycleResult changePlan(AgentId agent, RunId deployment, String newPlan, @Nullable Secret identityToken) {
+    return change(LifecycleRequest.changePlan(agent, deployment, newPlan).identityToken(identityToken).build());
+  }
+
+  /** Provisions catalog service {@code serviceId} in the deployment's account, paid and approved as on day one. */
+  public LifecycleResult addResource(AgentId agent, RunId deployment, String serviceId, Map<String, Object> configuration,
+      @Nullable Secret identityToken) {
+    return change(LifecycleRequest.addResource(agent, deployment, serviceId).configuration(configuration)
+        .identityToken(identityToken).build());
+  }
+
+  /** Removes one of the deployment's resources after a person approves; a registered domain cannot be removed. */
+  public LifecycleResult removeResource(AgentId agent, RunId deployment, String resourceId,
+      @Nullable Secret identityToken) {
+    return change(LifecycleRequest.removeResource(agent, deployment, resourceId).identityToken(identityToken).build());
+  }
+
+  /**
+   * Has the orchestrator forget the deployment's provider account after a person approves; the
+   * account and its resources stay at the provider, and the result lists them.
+   */
+  public LifecycleResult unlinkAccount(AgentId agent, RunId deployment, @Nullable Secret identityToken) {
+    return change(LifecycleRequest.unlinkAccount(agent, deployment).identityToken(identityToken).build());
+  }
+
+  /**
+   * Takes the deployment down after a person approves: undeploys the app, turns a domain's automatic
+   * renewal off where the registrar allows, revokes the deploy token, removes every resource; and
+   * says plainly what stays (a registered domain until it expires, the account, charges made).
+   */
+  public Teardown teardown(AgentId agent, RunId deployment, @Nullable Secret identityToken) {
+    return new Teardown(change(LifecycleRequest.teardown(agent, deployment).identityToken(identityToken).build()));
+  }
+
   /** The provider's catalog through the orchestrator. */
   public Catalog catalog(String provider) {
     return engine.catalog(Objects.requireNonNull(provider, "provider"));

@@ -60,7 +60,8 @@ public final class ApprovalGates {
    * Approves, without asking anyone, checkpoints of the {@code autoKinds} whose cost the policy
    * does not require a human for; every other checkpoint goes to {@code delegate}. Checkpoints that
    * hand data back (consent, step-up), send a human somewhere, or confirm a look-alike domain
-   * ({@link CheckpointKind#LOOKALIKE_DOMAIN}) always go to the delegate, and so
+   * ({@link CheckpointKind#LOOKALIKE_DOMAIN}) or approve a change that cannot be taken back
+   * ({@link CheckpointKind#CHANGE_APPROVAL}) always go to the delegate, and so
    * does a checkpoint that spends money or approves a plan's prices but carries no single price
    * (such as a plan priced in two currencies): the threshold cannot judge it. A checkpoint that
    * spends nothing, such as accepting terms shown in-line, needs no price.
@@ -70,7 +71,8 @@ public final class ApprovalGates {
     Objects.requireNonNull(delegate, "delegate");
     Set<CheckpointKind> kinds = autoKinds.isEmpty() ? EnumSet.noneOf(CheckpointKind.class) : EnumSet.copyOf(autoKinds);
     kinds.removeAll(EnumSet.of(CheckpointKind.ACCOUNT_CONSENT, CheckpointKind.STEP_UP, CheckpointKind.PAYMENT_METHOD,
-        CheckpointKind.ACTION_REQUIRED, CheckpointKind.RAISE_LIMIT, CheckpointKind.LOOKALIKE_DOMAIN));
+        CheckpointKind.ACTION_REQUIRED, CheckpointKind.RAISE_LIMIT, CheckpointKind.LOOKALIKE_DOMAIN,
+        CheckpointKind.CHANGE_APPROVAL));
     return request -> {
       boolean withinPolicy = request.cost() != null
           ? !policy.requiresApproval(request.cost())

@@ -37,10 +37,11 @@ final class CredentialsStep extends BaseStep<CredentialsStep.Issued> {
    * The deploy token, described: its value is in the vault under {@code vaultKey}.
    *
    * @param broadOutcome what became of the broad credential
+   * @param revokedAt when the token was revoked (deleted at the provider and from the vault), or null
    */
   record Issued(String provider, String accountId, String tokenId, String vaultKey, @Nullable Instant expiresAt,
       List<String> permissions, List<String> allowedIps, Map<String, String> attributes,
-      PreparedCredentials.BroadOutcome broadOutcome) {
+      PreparedCredentials.BroadOutcome broadOutcome, @Nullable Instant revokedAt) {
     Issued {
       Objects.requireNonNull(provider, "provider");
       Objects.requireNonNull(accountId, "accountId");
@@ -55,13 +56,19 @@ final class CredentialsStep extends BaseStep<CredentialsStep.Issued> {
     static Issued of(DeployCredentials c, String vaultKey, List<String> allowedIps,
         PreparedCredentials.BroadOutcome broad) {
       return new Issued(c.provider(), c.accountId(), c.tokenId(), vaultKey, c.expiresAt(), c.permissions(), allowedIps,
-          c.attributes(), broad);
+          c.attributes(), broad, null);
     }
 
     /** The same token description for {@code next}, a rotation of this token. */
     Issued rotated(DeployCredentials next) {
       return new Issued(next.provider(), next.accountId(), next.tokenId(), vaultKey, next.expiresAt(), next.permissions(),
-          allowedIps, next.attributes(), broadOutcome);
+          allowedIps, next.attributes(), broadOutcome, null);
+    }
+
+    /** The same token description, revoked at {@code at}. */
+    Issued revoked(Instant at) {
+      return new Issued(provider, accountId, tokenId, vaultKey, expiresAt, permissions, allowedIps, attributes,
+          broadOutcome, at);
     }
 
     /** The credentials, with the token's value from the vault. */
@@ -154,7 +161,7 @@ final class CredentialsStep extends BaseStep<CredentialsStep.Issued> {
     return "token " + out.tokenId() + " expires " + out.expiresAt();
   }
 
-  private static String broadPrefix(RunId run) {
+  static String broadPrefix(RunId run) {
     return "runs/" + run + "/broad/";
   }
 

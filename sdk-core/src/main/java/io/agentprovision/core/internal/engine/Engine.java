@@ -72,6 +72,7 @@ public final class Engine {
   private final Events events;
   private final Auditor auditor;
   private final Planner planner;
+  private final Changes changes;
   /**
    * The last audit entry this engine saw verify: each run's end checks only what came after it, so
    * the check does not grow with the log (a full {@code audit().verify()} remains available).
@@ -91,6 +92,7 @@ public final class Engine {
     this.auditor = new Auditor(config.audit(), config.clock());
     this.services = new Services(config, events, auditor, new Checkpoints(config, events, auditor));
     this.planner = new Planner(config, flow);
+    this.changes = new Changes(this, config, planner, auditor, events);
   }
 
   public EngineConfig config() {
@@ -110,6 +112,29 @@ public final class Engine {
   /** Appends an audit entry outside any run. */
   public void audit(String action, AgentId agent, @Nullable String approver, String outcome, Map<String, String> details) {
     auditor.entry(action).agent(agent).approver(approver).outcome(outcome).details(details).record();
+  }
+
+  /** Plans a change to a deployment (see {@link Changes}); reads only. */
+  public ChangePlan planChange(io.agentprovision.core.LifecycleRequest request) {
+    return changes.plan(request);
+  }
+
+  /** Executes a planned change. */
+  public io.agentprovision.core.LifecycleResult executeChange(ChangePlan plan) {
+    return changes.execute(plan);
+  }
+
+  /** Resumes {@code agent}'s change {@code run}. */
+  public io.agentprovision.core.LifecycleResult resumeChange(AgentId agent, RunId run) {
+    return changes.resume(agent, run);
+  }
+
+  /**
+   * Whether the signed receipts of {@code run}'s approvals verify; adds a line to {@code warnings}
+   * for each that does not. True when the provisioner signs none.
+   */
+  boolean receiptsOf(RunId run, List<String> warnings) {
+    return true;
   }
 
   public RunPlan plan(ProvisionRequest request) {
@@ -143,12 +168,13 @@ public final class Engine {
     auditor.entry("run.started").run(plan.runId()).agent(req.agent()).detail("provider", req.provider())
         .detail("plan", String.valueOf(req.plan())).detail("app", req.app().name())
         .detail("orchestrator", config.orchestrator().name()).record();
-    return runLoop(new RunState(plan.runId(), req, plan, false, now), rec);
+    return runLoop(new RunState(plan.runId(), req, plan, false, now), rec, rs -> deployment(rs, true));
   }
 
   public Deployment resume(RunId run) {
     RunRecord rec = config.journal().run(run).orElseThrow(() -> new InvalidRequestException("runId",
         "no run " + run + " in the journal", "pass the id of a run this journal recorded (AgentProvisioner.runs())"));
+    notAChange(rec);
     ProvisionRequest req = RequestCodec.decode(rec.request(), run, config.vault());
     RunPlan plan = planner.plan(req, run);
     RunState rs = new RunState(run, req, plan, true, rec.createdAt());
@@ -166,14 +192,14 @@ public final class Engine {
       throw new AgentProvisionException("run " + run + " is being resumed by another host", null, true);
     }
     auditor.entry("run.resumed").run(run).agent(req.agent()).detail("previous_status", rec.status().name()).record();
-    return runLoop(rs, next);
+    return runLoop(rs, next, s -> deployment(s, true));
   }
 
   /**
    * Loads what finished steps produced (on resume). Each output of a step of the run's graph is read
    * back now, so an entry that cannot be read stops the run before anything happens, naming the step.
    */
-  private Set<StepId> load(RunState rs) {
+  Set<StepId> load(RunState rs) {
     Set<StepId> done = new HashSet<>();
     for (StepRecord r : config.journal().steps(rs.run)) {
       String output = r.output();
@@ -190,7 +216,12 @@ public final class Engine {
     return done;
   }
 
-  private Deployment runLoop(RunState rs, RunRecord rec) {
+  /**
+   * Runs every step of {@code rs} not finished yet, then hands the run to {@code finish}, which
+   * records its end and builds its result (a {@link Deployment} for a first-day run, a
+   * {@code LifecycleResult} for a change made later).
+   */
+  <R> R runLoop(RunState rs, RunRecord rec, java.util.function.Function<RunState, R> finish) {
     Instant started = config.clock().instant();
     events.emit(new ProvisioningEvent.RunStarted(started, rs.run, rs.request.agent(), rs.request.provider(), rs.resumed));
     Set<StepId> done = load(rs);
@@ -272,7 +303,7 @@ public final class Engine {
     if (failure != null) {
       throw fail(rs, rec, failedStep, failure, started);
     }
-    return deployment(rs, true);
+    return finish.apply(rs);
   }
 
   /**
@@ -366,7 +397,7 @@ public final class Engine {
   }
 
   /** The step's idempotency key: derived from the run, the step and the canonical request, so it is the same on every retry and resume. */
-  private static String idempotencyKey(RunState rs, StepId step) {
+  static String idempotencyKey(RunState rs, StepId step) {
     Map<String, Object> intent = new LinkedHashMap<>();
     intent.put("provider", rs.request.provider());
     intent.put("plan", rs.request.plan());
@@ -468,6 +499,20 @@ public final class Engine {
           .detail("live", String.valueOf(rs.outputs.get(VerifyStep.ID, VerifyStep.Checked.class).verification().live()))
           .record();
     }
+    AuditVerification v = verifyAudit();
+    d.auditHead(config.audit().head().map(e -> e.hash()).orElse("")).auditVerified(v.valid());
+    if (finishing) {
+      events.emit(new ProvisioningEvent.RunFinished(config.clock().instant(), rs.run, RunStatus.SUCCEEDED,
+          Duration.between(rs.startedAt, config.clock().instant()), null));
+    }
+    return d.build();
+  }
+
+  /**
+   * Checks the audit chain at a run's end: in full the first time, then only what came after the
+   * last entry this engine saw verify.
+   */
+  AuditVerification verifyAudit() {
     AuditCheckpoint trusted = auditVerified.get();
     AuditVerification v = trusted == null ? config.audit().verify()
         : config.audit().verifyAfter(trusted.sequence(), trusted.hash());
@@ -476,12 +521,7 @@ public final class Engine {
       AuditCheckpoint seen = new AuditCheckpoint(v.entries(), verifiedHead);
       auditVerified.accumulateAndGet(seen, (a, b) -> a == null || b.sequence() > a.sequence() ? b : a);
     }
-    d.auditHead(config.audit().head().map(e -> e.hash()).orElse("")).auditVerified(v.valid());
-    if (finishing) {
-      events.emit(new ProvisioningEvent.RunFinished(config.clock().instant(), rs.run, RunStatus.SUCCEEDED,
-          Duration.between(rs.startedAt, config.clock().instant()), null));
-    }
-    return d.build();
+    return v;
   }
 
   /** Fills in what the steps produced: account, resources, domain, tokens, app and its check; returns the app's URL. */
@@ -508,10 +548,19 @@ public final class Engine {
     return app.primaryUrl();
   }
 
+  /** Refuses a change run where a deployment's run is meant: its journaled request is of another kind. */
+  private static void notAChange(RunRecord rec) {
+    if (ChangeCodec.isChange(rec.request())) {
+      throw new InvalidRequestException("runId", "run " + rec.id() + " is a change to a deployment, not a deployment",
+          "resume it with AgentProvisioner.resumeChange(agent, runId); pass a deployment's run id here");
+    }
+  }
+
   /** A finished run rebuilt from the journal, without reading the catalog. */
   private RunState finishedRun(RunId run) {
     RunRecord rec = config.journal().run(run).orElseThrow(() -> new InvalidRequestException("runId",
         "no run " + run + " in the journal", "pass the id of a run this journal recorded"));
+    notAChange(rec);
     if (rec.status() != RunStatus.SUCCEEDED) {
       throw new InvalidRequestException("runId", "run " + run + " is " + rec.status() + ", not finished",
           "rotate the credentials of a run that finished");
@@ -526,7 +575,16 @@ public final class Engine {
 
   public DeployCredentials deployCredentials(RunId run) {
     RunState rs = finishedRun(run);
-    return rs.outputs.get(CredentialsStep.ID, CredentialsStep.Issued.class).credentials(config.vault());
+    return notRevoked(run, rs.outputs.get(CredentialsStep.ID, CredentialsStep.Issued.class))
+        .credentials(config.vault());
+  }
+
+  private static CredentialsStep.Issued notRevoked(RunId run, CredentialsStep.Issued issued) {
+    if (issued.revokedAt() != null) {
+      throw new InvalidRequestException("runId", "the deploy token of run " + run + " was revoked at "
+          + issued.revokedAt(), "start a new run to get a new deploy token");
+    }
+    return issued;
   }
 
   /** The pseudo-step under which a rotation of a run's deploy token is journaled. */
@@ -539,7 +597,7 @@ public final class Engine {
   public Deployment.TokenSummary rotate(RunId run) {
     RunState rs = finishedRun(run);
     StepRecord credRec = config.journal().step(run, CredentialsStep.ID).orElseThrow();
-    CredentialsStep.Issued issued = rs.outputs.get(CredentialsStep.ID, CredentialsStep.Issued.class);
+    CredentialsStep.Issued issued = notRevoked(run, rs.outputs.get(CredentialsStep.ID, CredentialsStep.Issued.class));
     DeployCredentials current = issued.credentials(config.vault());
     StepRecord prev = config.journal().step(run, ROTATE).orElse(null);
     int attempt = prev == null ? 1 : prev.attempts() + 1;
@@ -582,8 +640,9 @@ public final class Engine {
       if (json == null) {
         continue;
       }
-      Instant exp = OutputCodec.decode(json, CredentialsStep.Issued.class, r.id(), CredentialsStep.ID).expiresAt();
-      if (exp != null && exp.isBefore(limit)) {
+      CredentialsStep.Issued issued = OutputCodec.decode(json, CredentialsStep.Issued.class, r.id(), CredentialsStep.ID);
+      Instant exp = issued.expiresAt();
+      if (issued.revokedAt() == null && exp != null && exp.isBefore(limit)) {
         out.add(r.id());
       }
     }

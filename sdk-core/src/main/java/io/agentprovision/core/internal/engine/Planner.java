@@ -67,9 +67,17 @@ final class Planner {
   RunPlan plan(ProvisionRequest req, RunId run) {
     Deployer deployer = deployer(req.provider());
     Catalog catalog = catalog(req.provider());
+    return plan(req, run, flow, catalog, deployer);
+  }
+
+  /**
+   * The plan of a run whose graph {@code runFlow} makes from {@code req} and a catalog already read
+   * (a change to an existing deployment reads it first, to know what the change touches).
+   */
+  RunPlan plan(ProvisionRequest req, RunId run, Flow runFlow, Catalog catalog, Deployer deployer) {
     SpendPolicy policy = config.spendPolicy();
     Instant now = config.clock().instant();
-    StepGraph graph = flow.graph(new Flow.Inputs(req, catalog, deployer, config.domainService(), policy,
+    StepGraph graph = runFlow.graph(new Flow.Inputs(req, catalog, deployer, config.domainService(), policy,
         config.domainNames()));
 
     Budget budget = new Budget(policy, req, now);

@@ -57,9 +57,9 @@ class OutputCodecTest {
         new DomainStep.Progress("res_3"),
         new CredentialsStep.Issued("cloudflare", "acct_1", "tok_1", "runs/run_codec/deploy-token", T,
             List.of("Workers Scripts Write", "Workers Routes Write"), List.of("203.0.113.0/24"),
-            Map.of("zone_id", "z1"), PreparedCredentials.BroadOutcome.ROLLED),
+            Map.of("zone_id", "z1"), PreparedCredentials.BroadOutcome.ROLLED, null),
         new CredentialsStep.Issued("cloudflare", "acct_1", "tok_2", "runs/run_codec/deploy-token", null, List.of(),
-            List.of(), Map.of(), PreparedCredentials.BroadOutcome.KEPT),
+            List.of(), Map.of(), PreparedCredentials.BroadOutcome.KEPT, T),
         new DeployStep.Deployed(new DeployedApp("cloudflare", "acct_1", "my-app", URI.create("https://my-app.acct.workers.dev"),
             URI.create("https://my-app.com"), Map.of("version_id", "v1"))),
         new DeployStep.Deployed(new DeployedApp("cloudflare", "acct_1", "my-app", URI.create("https://my-app.acct.workers.dev"),
@@ -84,7 +84,7 @@ class OutputCodecTest {
   @Test
   void valueTypes_areWrittenAsTheStringsPeopleRead() {
     String json = OutputCodec.encode(new CredentialsStep.Issued("cloudflare", "acct_1", "tok_1", "runs/r/deploy-token",
-        T, List.of("Workers Scripts Write"), List.of(), Map.of(), PreparedCredentials.BroadOutcome.DELETED));
+        T, List.of("Workers Scripts Write"), List.of(), Map.of(), PreparedCredentials.BroadOutcome.DELETED, null));
     String money = OutputCodec.encode(new ServiceStep.Provisioned(WORKERS, Money.usd("15.44")));
     String approval = OutputCodec.encode(new PlanApprovalStep.Approval(true, "ada", List.of(
         new PlanApprovalStep.Quote(StepId.of("plan"), Money.usd("5.00")))));
