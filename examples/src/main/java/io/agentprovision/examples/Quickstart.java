@@ -16,6 +16,7 @@ import io.agentprovision.core.Secret;
 import io.agentprovision.core.TokenSpec;
 import io.agentprovision.core.WorkerApp;
 import io.agentprovision.core.approval.ApprovalDecision;
+import io.agentprovision.core.approval.ApprovalRequest;
 import io.agentprovision.core.approval.ApprovalDeniedException;
 import io.agentprovision.core.approval.ApprovalGates;
 import io.agentprovision.core.approval.CheckpointKind;
@@ -169,7 +170,8 @@ public final class Quickstart {
         Orchestrator orchestrator = o.direct() ? sandbox.directOrchestrator() : sandbox.stripeProjects();
         List<String> ips = o.allowIps().isEmpty() ? List.of(sandbox.defaultAllowedIps()) : o.allowIps();
         return provision(o, orchestrator, sandbox.cloudflareDeployer(), sandbox.identityProvider(),
-            sandbox.signIn(o.email(), "pwd", "otp"), sandbox.browser(human), ips, env, out, HttpStack.shared());
+            sandbox.signIn(o.email(), "pwd", "otp"), sandbox.browser(sandboxStepUp(human)), ips, env, out,
+            HttpStack.shared());
       }
     } catch (InvalidRequestException e) {
       err.println("Cannot start: " + e.getMessage());
@@ -193,6 +195,23 @@ public final class Quickstart {
     if (!o.real()) {
       out.println("e-mail:       " + o.email());
     }
+  }
+
+  /**
+   * In the sandbox the step-up's sign-in is done by the sandbox's browser (a fresh sign-in with a
+   * one-time code, answering the checkpoint's nonce): the person only says whether to go ahead, so
+   * the console asks yes or no instead of for a pasted ID token.
+   */
+  private static ApprovalGate sandboxStepUp(ApprovalGate human) {
+    return request -> {
+      if (request.kind() != CheckpointKind.STEP_UP) {
+        return human.decide(request);
+      }
+      return human.decide(new ApprovalRequest(request.id(), CheckpointKind.ACTION_REQUIRED,
+          request.title() + " (the sandbox signs you in again with a one-time code)", request.reason(),
+          request.cost(), request.agent(), request.principal(), request.run(), request.step(), request.requestedAt(),
+          request.deadline(), request.url(), request.details(), request.policy()));
+    };
   }
 
   /** The human at the checkpoints: the console, a blanket --yes, or nobody (which stops at the first one). */

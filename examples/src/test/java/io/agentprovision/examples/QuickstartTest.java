@@ -93,16 +93,17 @@ class QuickstartTest {
 
   @Test
   void quickstart_atTheConsole_asksAtEachCheckpoint_andGoesOnWhenTheHumanSaysYes() {
-    Result r = run("y\ny\ny\ny\n", true);
+    Result r = run("y\ny\ny\ny\ny\n", true);
 
     assertThat(r.exit()).as(r.output()).isEqualTo(Quickstart.OK);
     assertThat(r.output()).contains("== Approval needed: plan approval ==", "== Approval needed: terms of service ==",
-        "== Approval needed: payment method ==", "== Approval needed: domain purchase ==", "cost:  USD 10.11");
+        "== Approval needed: payment method ==", "Confirm it is you with a second factor", "nonce: ",
+        "== Approval needed: domain purchase ==", "cost:  USD 10.11");
   }
 
   @Test
   void quickstart_humanSaysNoToTheDomain_stopsWithoutBuyingIt() {
-    Result r = run("y\ny\ny\nn\n", true);
+    Result r = run("y\ny\ny\ny\nn\n", true);
 
     assertThat(r.exit()).as(r.output()).isEqualTo(Quickstart.STOPPED);
     assertThat(r.output()).contains("Stopped at a human checkpoint").contains("declined at the console")

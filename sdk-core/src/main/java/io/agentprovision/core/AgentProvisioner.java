@@ -1,16 +1,12 @@
 package io.agentprovision.core;
 
 import io.agentprovision.core.approval.ApprovalDeniedException;
-import io.agentprovision.core.approval.ApprovalGates;
 import io.agentprovision.core.approval.CheckpointKind;
-import io.agentprovision.core.approval.CheckpointRequest;
 import io.agentprovision.core.catalog.Catalog;
 import io.agentprovision.core.deploy.DeployCredentials;
 import io.agentprovision.core.http.HttpStack;
 import io.agentprovision.core.identity.IdentityRejectedException;
-import io.agentprovision.core.identity.IdentityRequest;
 import io.agentprovision.core.identity.OidcIdentityProvider;
-import io.agentprovision.core.identity.Principal;
 import io.agentprovision.core.internal.Checks;
 import io.agentprovision.core.internal.engine.Engine;
 import io.agentprovision.core.internal.engine.EngineConfig;
@@ -49,10 +45,10 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.AtomicReference;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -95,10 +91,12 @@ public final class AgentProvisioner implements AutoCloseable {
   public static final int DEFAULT_STEP_THREADS = 4;
 
   private final Engine engine;
+  private final ScheduledExecutorService scheduler;
   private final List<ExecutorService> owned;
 
-  private AgentProvisioner(Engine engine, List<ExecutorService> owned) {
+  private AgentProvisioner(Engine engine, ScheduledExecutorService scheduler, List<ExecutorService> owned) {
     this.engine = engine;
+    this.scheduler = scheduler;
     this.owned = owned;
   }
 
@@ -167,14 +165,18 @@ public final class AgentProvisioner implements AutoCloseable {
   }
 
   /**
-   * Continues a run from its journal: finished steps are skipped, a step interrupted mid-way is
-   * repeated with its journaled idempotency key (so nothing is bought twice), the rest run. A run
-   * that already finished returns its result.
+   * Continues {@code agent}'s run from its journal: finished steps are skipped, a step interrupted
+   * mid-way is repeated with its journaled idempotency key (so nothing is bought twice), the rest
+   * run. A run that already finished returns its result.
    *
-   * @throws InvalidRequestException when the journal has no such run, or it failed and was compensated
+   * @throws RunNotFoundException when {@code agent} has no such run (it does not exist, or it is
+   *     another agent's: the two are not told apart; see {@link #admin})
+   * @throws InvalidRequestException when the run failed and was compensated
    */
-  public Deployment resume(RunId runId) {
-    return engine.resume(Objects.requireNonNull(runId, "runId"));
+  public Deployment resume(AgentId agent, RunId runId) {
+    Objects.requireNonNull(agent, "agent");
+    Objects.requireNonNull(runId, "runId");
+    return engine.resume(engine.runOf(agent, runId).id());
   }
 
   // ---- day two: changes to a deployment, each a governed run --------------------------------
@@ -265,34 +267,95 @@ public final class AgentProvisioner implements AutoCloseable {
     return engine.catalog(Objects.requireNonNull(provider, "provider"));
   }
 
-  /** Runs in the journal with any of these statuses (all when none are given). */
-  public List<RunRecord> runs(RunStatus... statuses) {
-    return engine.config().journal().runs(statuses);
+  /** {@code agent}'s runs in the journal with any of these statuses (all of its runs when none are given). */
+  public List<RunRecord> runs(AgentId agent, RunStatus... statuses) {
+    Objects.requireNonNull(agent, "agent");
+    List<RunRecord> out = new ArrayList<>();
+    for (RunRecord r : engine.config().journal().runs(statuses)) {
+      if (r.agent().equals(agent)) {
+        out.add(r);
+      }
+    }
+    return out;
   }
 
   /**
-   * Rolls the deploy token of a finished run (same permissions, new value) and replaces it in the
-   * vault. Returns the new credential's description (its value stays in the vault).
+   * Rolls the deploy token of {@code agent}'s finished run (same permissions, new value) and replaces
+   * it in the vault. Returns the new credential's description (its value stays in the vault).
+   *
+   * @throws RunNotFoundException when {@code agent} has no such run
    */
-  public Deployment.TokenSummary rotateCredentials(RunId runId) {
-    return engine.rotate(Objects.requireNonNull(runId, "runId"));
+  public Deployment.TokenSummary rotateCredentials(AgentId agent, RunId runId) {
+    Objects.requireNonNull(agent, "agent");
+    Objects.requireNonNull(runId, "runId");
+    return engine.rotate(engine.runOf(agent, runId).id());
   }
 
   /**
-   * The runs whose deploy token expires within {@code window} from now: what a scheduled job
-   * rotates. A token without expiry is never due.
+   * Revokes the deploy token of {@code agent}'s finished run: deletes it at the provider and from
+   * the vault, and marks it revoked in the journal (it is no longer rotated, and
+   * {@link #deployCredentials} refuses it). Audited as {@code credentials.revoked}. Revoking a
+   * revoked token does nothing more. Returns the token's description.
+   *
+   * @throws RunNotFoundException when {@code agent} has no such run
+   */
+  public Deployment.TokenSummary revokeCredentials(AgentId agent, RunId runId, String reason) {
+    Objects.requireNonNull(agent, "agent");
+    Objects.requireNonNull(runId, "runId");
+    return engine.revoke(engine.runOf(agent, runId).id(), requireText("reason", reason));
+  }
+
+  /**
+   * The runs of every agent whose deploy token expires within {@code window} from now: what a
+   * scheduled job rotates ({@link #startRotation}). A token without expiry, or revoked, is never due.
+   * The host's call, not an agent's: it lists runs of all agents.
    */
   public List<RunId> credentialsDueForRotation(Duration window) {
     return engine.dueForRotation(Checks.nonNegative("window", window));
   }
 
-  /** Rotates every token {@link #credentialsDueForRotation due} within {@code window}; returns what was rotated. */
+  /**
+   * Rotates every token {@link #credentialsDueForRotation due} within {@code window}; returns what was
+   * rotated. A run whose rotation fails is audited ({@code credentials.rotation_failed}) and the
+   * others are rotated all the same. The host's call, like {@link #credentialsDueForRotation}.
+   */
   public List<Deployment.TokenSummary> rotateDueCredentials(Duration window) {
     List<Deployment.TokenSummary> out = new ArrayList<>();
     for (RunId r : credentialsDueForRotation(window)) {
-      out.add(rotateCredentials(r));
+      try {
+        out.add(engine.rotate(r));
+      } catch (RuntimeException e) {
+        RunRecord rec = engine.config().journal().run(r).orElse(null);
+        engine.audit("credentials.rotation_failed", r, rec == null ? null : rec.agent(), "failed",
+            Map.of("error", e.getClass().getSimpleName(), "message", String.valueOf(e.getMessage())));
+      }
     }
     return out;
+  }
+
+  /**
+   * Starts rotating deploy tokens on a schedule: at once and then every {@code every}, each token
+   * that expires within {@code window} is rotated ({@link #rotateDueCredentials}). Runs on the
+   * builder's {@link Builder#scheduler scheduler}, timed by it; close the returned schedule to stop.
+   * Starting and stopping are audited.
+   *
+   * @param window rotate tokens expiring within this long (at least zero)
+   * @param every how often to look; 1 second to 1 day
+   */
+  public RotationSchedule startRotation(Duration window, Duration every) {
+    Duration w = Checks.nonNegative("window", window);
+    Duration e = Checks.within("every", every, Duration.ofSeconds(1), Duration.ofDays(1));
+    Map<String, String> details = Map.of("window", w.toString(), "every", e.toString());
+    engine.audit("rotation.started", null, null, "ok", details);
+    java.util.concurrent.ScheduledFuture<?> task = scheduler.scheduleWithFixedDelay(() -> {
+      try {
+        rotateDueCredentials(w);
+      } catch (RuntimeException failure) {
+        // a failed look must not end the schedule (an exception would cancel it)
+        engine.audit("rotation.failed", null, null, "failed", Map.of("error", failure.getClass().getSimpleName()));
+      }
+    }, 0, e.toMillis(), TimeUnit.MILLISECONDS);
+    return new RotationSchedule(w, e, task, () -> engine.audit("rotation.stopped", null, null, "ok", details));
   }
 
   /** An agent's spend against each limit that applies to it, for every provider it has spent with. */
@@ -328,43 +391,25 @@ public final class AgentProvisioner implements AutoCloseable {
   }
 
   /**
-   * Replaces the spend policy. Tightening takes effect at once. Loosening it (raising or removing a
-   * limit, raising the approval threshold, dropping an MFA requirement) is a human checkpoint
-   * ({@link CheckpointKind#RAISE_LIMIT}), preceded by a step-up when the current policy requires MFA
-   * for raising limits; {@code identityToken} is the requester's evidence for that.
+   * Replaces the spend policy. A change that only tightens it takes effect at once. A change that
+   * can admit more spend or less oversight ({@link SpendPolicy#loosens}: a limit raised or removed, a
+   * limit's interval or scope changed, a higher approval threshold, MFA dropped or a longer step-up
+   * age, an alert dropped, another zone, a longer reservation lifetime) is a raise: when the policy
+   * in force requires MFA for {@link CheckpointKind#RAISE_LIMIT}, the requester steps up first (a
+   * fresh, nonce-bound second-factor sign-in of the person {@code identityToken} names), then a person
+   * approves a {@code RAISE_LIMIT} checkpoint that lists every loosening. Every change, and every
+   * refused one, is audited with the policy before and after ({@link SpendPolicy#canonical()}).
    *
+   * @param identityToken the requester's sign-in, which a step-up is bound to (needed when the policy
+   *     requires MFA for raising limits)
    * @throws ApprovalDeniedException when the human does not approve; the policy stays as it was
+   * @throws IdentityRejectedException when the step-up is not a fresh second factor of that person
    */
   public void updateSpendPolicy(AgentId requestedBy, SpendPolicy proposed, String reason, @Nullable Secret identityToken) {
     Objects.requireNonNull(requestedBy, "requestedBy");
     Objects.requireNonNull(proposed, "proposed");
     Objects.requireNonNull(reason, "reason");
-    EngineConfig c = engine.config();
-    SpendPolicy current = c.spendPolicy();
-    List<String> loosenings = current.loosenings(proposed);
-    String approver = null;
-    if (!loosenings.isEmpty()) {
-      Principal principal = null;
-      if (current.requiresMfa(CheckpointKind.RAISE_LIMIT)) {
-        principal = c.identity().attest(new IdentityRequest(requestedBy, null, identityToken, null, true));
-        if (!principal.multiFactor()) {
-          throw new IdentityRejectedException("mfa", "raising a limit needs a sign-in with a second factor; "
-              + principal.display() + " shows amr " + principal.amr());
-        }
-      }
-      Map<String, String> details = new LinkedHashMap<>();
-      for (int i = 0; i < loosenings.size(); i++) {
-        details.put("change." + (i + 1), loosenings.get(i));
-      }
-      approver = engine.checkpoint(requestedBy, principal, CheckpointRequest.confirm(CheckpointKind.RAISE_LIMIT,
-          "Loosen the spend policy: " + String.join("; ", loosenings), reason).withDetails(details)).approver();
-    }
-    if (!c.policy().compareAndSet(current, proposed)) {
-      throw new AgentProvisionException("the spend policy changed while this update was being approved; ask again",
-          null, true);
-    }
-    engine.audit(loosenings.isEmpty() ? "policy.tightened" : "policy.loosened", requestedBy, approver, "ok",
-        Map.of("policy", proposed.toString(), "reason", reason));
+    engine.updatePolicy(requestedBy, proposed, reason, identityToken);
   }
 
   /**
@@ -421,6 +466,7 @@ public final class AgentProvisioner implements AutoCloseable {
     private IdGenerator ids = IdGenerator.RANDOM;
     private @Nullable ExecutorService stepExecutor;
     private @Nullable ExecutorService runExecutor;
+    private @Nullable ScheduledExecutorService scheduler;
     private Duration stepTimeout = DEFAULT_STEP_TIMEOUT;
     private Duration approvalTimeout = DEFAULT_APPROVAL_TIMEOUT;
     private FailureAction failureAction = FailureAction.COMPENSATE;
@@ -518,6 +564,15 @@ public final class AgentProvisioner implements AutoCloseable {
       return this;
     }
 
+    /**
+     * Times {@link AgentProvisioner#startRotation scheduled rotation}; the host keeps ownership. A
+     * single daemon thread the provisioner owns when not set. Tests pass a virtual-time scheduler.
+     */
+    public Builder scheduler(ScheduledExecutorService s) {
+      this.scheduler = Objects.requireNonNull(s, "scheduler");
+      return this;
+    }
+
     /** How long a step may wait before giving up; 1 minute to 1 day. */
     public Builder stepTimeout(Duration d) {
       this.stepTimeout = Checks.within("stepTimeout", d, Duration.ofMinutes(1), Duration.ofDays(1));
@@ -598,13 +653,21 @@ public final class AgentProvisioner implements AutoCloseable {
         runs = Executors.newCachedThreadPool(daemon("agentprovision-run"));
         owned.add(runs);
       }
+      // gates are called on threads of their own, so that a run stops waiting for one at its deadline
+      ExecutorService approvalThreads = Executors.newCachedThreadPool(daemon("agentprovision-approval"));
+      owned.add(approvalThreads);
+      ScheduledExecutorService timer = scheduler;
+      if (timer == null) {
+        timer = Executors.newSingleThreadScheduledExecutor(daemon("agentprovision-rotation"));
+        owned.add(timer);
+      }
       EngineConfig config = EngineConfig.builder().orchestrator(orchestrator).deployers(deployers).identity(identity)
           .policy(policy).ledger(ledger).approvals(approvals).audit(audit).vault(vault).journal(journal)
           .listeners(listeners).clock(clock).sleeper(sleeper).ids(ids).stepExecutor(steps).runExecutor(runs)
-          .stepTimeout(stepTimeout).approvalTimeout(approvalTimeout).failureAction(failureAction)
-          .domainService(domainService).domainNames(domainNames)
+          .approvalExecutor(approvalThreads).stepTimeout(stepTimeout).approvalTimeout(approvalTimeout)
+          .failureAction(failureAction).domainService(domainService).domainNames(domainNames)
           .http(http).verifyTimeout(verifyTimeout).build();
-      return new AgentProvisioner(new Engine(config), owned);
+      return new AgentProvisioner(new Engine(config), timer, owned);
     }
 
     private static ThreadFactory daemon(String prefix) {
@@ -628,8 +691,101 @@ public final class AgentProvisioner implements AutoCloseable {
     return true;
   }
 
-  /** The deploy token of a finished run, for hosts that deploy again with it (the value comes from the vault). */
-  public DeployCredentials deployCredentials(RunId runId) {
-    return engine.deployCredentials(Objects.requireNonNull(runId, "runId"));
+  /**
+   * The deploy token of {@code agent}'s finished run, for hosts that deploy again with it (the value
+   * comes from the vault).
+   *
+   * @throws RunNotFoundException when {@code agent} has no such run
+   * @throws InvalidRequestException when the token was revoked
+   */
+  public DeployCredentials deployCredentials(AgentId agent, RunId runId) {
+    Objects.requireNonNull(agent, "agent");
+    Objects.requireNonNull(runId, "runId");
+    return engine.deployCredentials(engine.runOf(agent, runId).id());
+  }
+
+  /**
+   * Calls that reach any agent's runs, for the host's operators: each is audited
+   * ({@code admin.<call>}) with who made it and why, before it acts. Agents use the calls of
+   * {@link AgentProvisioner} itself, which take the calling agent and refuse other agents' runs.
+   *
+   * <pre>{@code
+   * provisioner.admin("ops:grace").resume(runId, "the agent's host crashed; ticket OPS-112");
+   * }</pre>
+   *
+   * @param operator who acts, as the host names its people or jobs
+   */
+  public Admin admin(String operator) {
+    return new Admin(requireText("operator", operator));
+  }
+
+  /** Administrative access to every agent's runs; see {@link AgentProvisioner#admin}. */
+  public final class Admin {
+    private final String operator;
+
+    private Admin(String operator) {
+      this.operator = operator;
+    }
+
+    /** Who acts. */
+    public String operator() {
+      return operator;
+    }
+
+    /** Every run in the journal with any of these statuses (all when none are given), of every agent. */
+    public List<RunRecord> runs(RunStatus... statuses) {
+      engine.audit("admin.runs", null, null, "ok", Map.of("operator", operator));
+      return engine.config().journal().runs(statuses);
+    }
+
+    /**
+     * {@link AgentProvisioner#resume} for any agent's run.
+     *
+     * @throws InvalidRequestException when the journal has no such run
+     */
+    public Deployment resume(RunId runId, String reason) {
+      return engine.resume(audited("resume", runId, reason).id());
+    }
+
+    /** {@link AgentProvisioner#rotateCredentials} for any agent's run. */
+    public Deployment.TokenSummary rotateCredentials(RunId runId, String reason) {
+      return engine.rotate(audited("rotate_credentials", runId, reason).id());
+    }
+
+    /** {@link AgentProvisioner#revokeCredentials} for any agent's run, such as a token that leaked. */
+    public Deployment.TokenSummary revokeCredentials(RunId runId, String reason) {
+      return engine.revoke(audited("revoke_credentials", runId, reason).id(), reason);
+    }
+
+    /** {@link AgentProvisioner#deployCredentials} for any agent's run. */
+    public DeployCredentials deployCredentials(RunId runId, String reason) {
+      return engine.deployCredentials(audited("deploy_credentials", runId, reason).id());
+    }
+
+    private RunRecord audited(String call, RunId runId, String reason) {
+      Objects.requireNonNull(runId, "runId");
+      String why = requireText("reason", reason);
+      RunRecord rec = engine.config().journal().run(runId).orElse(null);
+      engine.audit("admin." + call, runId, rec == null ? null : rec.agent(), rec == null ? "not_found" : "ok",
+          Map.of("operator", operator, "reason", why));
+      if (rec == null) {
+        throw new InvalidRequestException("runId", "no run " + runId + " in the journal",
+            "pass the id of a run this journal recorded (admin().runs())");
+      }
+      return rec;
+    }
+
+    @Override
+    public String toString() {
+      return "AgentProvisioner.Admin{operator=" + operator + "}";
+    }
+  }
+
+  private static String requireText(String field, @Nullable String value) {
+    if (value == null || value.isBlank()) {
+      throw new InvalidRequestException(field, "is empty", "say " + (field.equals("operator")
+          ? "who acts, such as \"ops:grace\"" : "why, such as a ticket number"));
+    }
+    return value;
   }
 }

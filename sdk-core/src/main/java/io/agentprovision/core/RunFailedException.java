@@ -23,7 +23,7 @@ public class RunFailedException extends AgentProvisionException {
       List<String> notUndone, boolean resumable) {
     super("run " + runId + " failed" + (failedStep != null ? " at step " + failedStep : "") + ": " + cause.getMessage()
         + (undone.isEmpty() ? "" : "; undone: " + undone) + (notUndone.isEmpty() ? "" : "; not undone: " + notUndone)
-        + (resumable ? "; resume it with AgentProvisioner.resume(" + runId + ")" : ""),
+        + (resumable ? "; resume it with AgentProvisioner.resume(agent, " + runId + ")" : ""),
         cause, cause instanceof AgentProvisionException a && a.retryable());
     this.runId = Objects.requireNonNull(runId, "runId");
     this.failedStep = failedStep;

@@ -132,7 +132,8 @@ public final class FakeStepContext implements StepContext {
     Instant now = clock.instant();
     ApprovalRequest r = new ApprovalRequest("apr_" + ids.incrementAndGet(), request.kind(), request.title(),
         request.reason(), request.cost(), agent, principal, run, step, now,
-        now.plus(request.timeout() != null ? request.timeout() : Duration.ofMinutes(15)), request.url(), request.details());
+        now.plus(request.timeout() != null ? request.timeout() : Duration.ofMinutes(15)), request.url(), request.details(),
+        null);
     checkpoints.add(r);
     ApprovalDecision d;
     try {

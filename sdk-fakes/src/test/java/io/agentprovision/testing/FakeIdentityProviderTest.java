@@ -79,6 +79,22 @@ class FakeIdentityProviderTest {
   }
 
   @Test
+  void stepUp_aTokenMintedForANonce_answersThatNonceOnce_andNothingElse() {
+    FakeIdentityProvider idp = FakeIdentityProvider.builder().token(Secret.of("id-token-1"), PWD).build();
+    Secret fresh = idp.stepUp(MFA, "nonce-1");
+    IdentityRequest withNonce = new IdentityRequest(AgentId.of("agent-1"), null, fresh, "nonce-1", true);
+
+    assertRejected(() -> idp.attest(new IdentityRequest(AgentId.of("agent-1"), null, fresh, "nonce-2", true)), "nonce");
+    assertRejected(() -> idp.attest(req(fresh, true)), "nonce");
+    assertThat(idp.attest(withNonce)).isEqualTo(MFA);
+    assertRejected(() -> idp.attest(withNonce), "replay");
+    assertRejected(() -> idp.attest(new IdentityRequest(AgentId.of("agent-1"), null, Secret.of("id-token-1"), "nonce-1",
+        false)), "nonce");
+    assertThat(idp.supportsStepUp()).isTrue();
+    assertThat(FakeIdentityProvider.builder().supportsStepUp(false).build().supportsStepUp()).isFalse();
+  }
+
+  @Test
   void attest_whenEmailNotVerified_rejects() {
     Principal unverified = PWD.toBuilder().email("ada@example.com", false).build();
 

@@ -401,7 +401,8 @@ public final class OpenTelemetryListener implements ProvisioningListener, AutoCl
    */
   public AutoCloseable observeSpend(AgentProvisioner provisioner) {
     Objects.requireNonNull(provisioner, "provisioner");
-    for (RunRecord r : provisioner.runs()) {
+    // the agents of every run: a host-level read, audited as the listener's
+    for (RunRecord r : provisioner.admin("opentelemetry-listener").runs()) {
       agents.add(r.agent());
     }
     ObservableLongMeasurement used = gauge("agentprovision.spend.limit.used",

@@ -336,7 +336,7 @@ class OpenTelemetryListenerTest {
   void noSecretAndNoEmail_inAnyAttributeOfAnySpanEventOrMetricPoint() throws Exception {
     AgentProvisioner p = provisioner();
     Deployment d = p.provisionAndDeploy(request());
-    p.rotateCredentials(d.runId());
+    p.rotateCredentials(AgentId.of("coding-agent-7"), d.runId());
     Set<String> secrets = new LinkedHashSet<>(List.of(ID_TOKEN, APP_SECRET));
     for (String key : vault.keys("")) {
       if (!key.endsWith("_ACCOUNT_ID")) { // an id the orchestrator hands over with the credential, not a secret

@@ -29,7 +29,8 @@ import org.jspecify.annotations.Nullable;
  * project it works in, found by name or created (creating a project is the one side effect, and
  * the same project {@link StripeProjects} then uses). The principal's subject is the
  * {@code project_profile} id and its issuer {@value #ISSUER}. Stripe attests no authentication
- * strength ({@code acr}/{@code amr}), so a request that requires MFA is rejected: use an OIDC
+ * strength ({@code acr}/{@code amr}), so a request that requires MFA is rejected, and a run whose
+ * policy needs a step-up is refused at {@code plan} ({@link #supportsStepUp()}): use an OIDC
  * identity provider for steps that need it.
  *
  * <pre>{@code
@@ -95,6 +96,16 @@ public final class StripeAttestedIdentity implements IdentityProvider {
         .verifiedFields(verified)
         .amr(List.of())
         .build();
+  }
+
+  /**
+   * No: Stripe attests neither a second factor nor when the person signed in, and takes no nonce, so
+   * a run that needs a step-up is refused when it is planned. Attest people with an
+   * {@code OidcIdentityProvider} for policies that require MFA.
+   */
+  @Override
+  public boolean supportsStepUp() {
+    return false;
   }
 
   @Override

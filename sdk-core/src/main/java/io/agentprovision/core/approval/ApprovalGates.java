@@ -23,7 +23,7 @@ import java.util.Set;
  *
  * <pre>{@code
  * // Approve what policy allows without a human; ask the console for the rest.
- * ApprovalGate gate = ApprovalGates.policyDriven(policy,
+ * ApprovalGate gate = ApprovalGates.policyDriven(
  *     EnumSet.of(CheckpointKind.PLAN_APPROVAL, CheckpointKind.PAID_PLAN),
  *     ApprovalGates.console(System.in, System.out, clock));
  * }</pre>
@@ -57,23 +57,29 @@ public final class ApprovalGates {
   }
 
   /**
-   * Approves, without asking anyone, checkpoints of the {@code autoKinds} whose cost the policy
-   * does not require a human for; every other checkpoint goes to {@code delegate}. Checkpoints that
-   * hand data back (consent, step-up), send a human somewhere, or confirm a look-alike domain
-   * ({@link CheckpointKind#LOOKALIKE_DOMAIN}) or approve a change that cannot be taken back
-   * ({@link CheckpointKind#CHANGE_APPROVAL}) always go to the delegate, and so
-   * does a checkpoint that spends money or approves a plan's prices but carries no single price
-   * (such as a plan priced in two currencies): the threshold cannot judge it. A checkpoint that
-   * spends nothing, such as accepting terms shown in-line, needs no price.
+   * Approves, without asking anyone, checkpoints of the {@code autoKinds} whose cost the spend policy
+   * in force does not require a human for; every other checkpoint goes to {@code delegate}. The
+   * policy is the one the engine hands with each request ({@link ApprovalRequest#policy()}), read
+   * when it asks: a threshold the host tightened a moment ago applies at once. A request without a
+   * policy (not made by the engine) goes to the delegate. Checkpoints that hand data back (consent,
+   * step-up), send a human somewhere, raise a limit or confirm a look-alike domain
+   * ({@link CheckpointKind#LOOKALIKE_DOMAIN}) always go to the delegate, and so does a checkpoint that
+   * spends money or approves a plan's prices but carries no single price (such as a plan priced in
+   * two currencies): the threshold cannot judge it. A checkpoint that spends nothing, such as
+   * accepting terms shown in-line, needs no price.
    */
-  public static ApprovalGate policyDriven(SpendPolicy policy, Set<CheckpointKind> autoKinds, ApprovalGate delegate) {
-    Objects.requireNonNull(policy, "policy");
+  public static ApprovalGate policyDriven(Set<CheckpointKind> autoKinds, ApprovalGate delegate) {
+    Objects.requireNonNull(autoKinds, "autoKinds");
     Objects.requireNonNull(delegate, "delegate");
     Set<CheckpointKind> kinds = autoKinds.isEmpty() ? EnumSet.noneOf(CheckpointKind.class) : EnumSet.copyOf(autoKinds);
     kinds.removeAll(EnumSet.of(CheckpointKind.ACCOUNT_CONSENT, CheckpointKind.STEP_UP, CheckpointKind.PAYMENT_METHOD,
         CheckpointKind.ACTION_REQUIRED, CheckpointKind.RAISE_LIMIT, CheckpointKind.LOOKALIKE_DOMAIN,
         CheckpointKind.CHANGE_APPROVAL));
     return request -> {
+      SpendPolicy policy = request.policy();
+      if (policy == null) {
+        return delegate.decide(request);
+      }
       boolean withinPolicy = request.cost() != null
           ? !policy.requiresApproval(request.cost())
           : !approvesSpend(request.kind());

@@ -5,6 +5,7 @@ import io.agentprovision.core.Money;
 import io.agentprovision.core.RunId;
 import io.agentprovision.core.StepId;
 import io.agentprovision.core.identity.Principal;
+import io.agentprovision.core.policy.SpendPolicy;
 import io.agentprovision.core.spi.ApprovalGate;
 import java.net.URI;
 import java.time.Instant;
@@ -28,11 +29,15 @@ import org.jspecify.annotations.Nullable;
  * @param requestedAt when asked
  * @param deadline after this instant the gate must answer {@code TIMED_OUT}
  * @param url where the human must go (consent page, checkout page, terms), when there is one
- * @param details more facts to show (never secrets)
+ * @param details more facts to show (never secrets); a {@link CheckpointKind#STEP_UP} carries the
+ *     {@code nonce} the fresh sign-in must answer
+ * @param policy the spend policy in force when the engine asked (the live one, never a copy made
+ *     earlier), for gates that decide by it such as {@link ApprovalGates#policyDriven}; null when the
+ *     request was not made by the engine
  */
 public record ApprovalRequest(String id, CheckpointKind kind, String title, String reason, @Nullable Money cost,
     AgentId agent, @Nullable Principal principal, @Nullable RunId run, @Nullable StepId step, Instant requestedAt,
-    Instant deadline, @Nullable URI url, Map<String, String> details) {
+    Instant deadline, @Nullable URI url, Map<String, String> details, @Nullable SpendPolicy policy) {
   public ApprovalRequest {
     Objects.requireNonNull(id, "id");
     Objects.requireNonNull(kind, "kind");
@@ -73,6 +78,7 @@ public record ApprovalRequest(String id, CheckpointKind kind, String title, Stri
     private @Nullable Instant deadline;
     private @Nullable URI url;
     private Map<String, String> details = Map.of();
+    private @Nullable SpendPolicy policy;
 
     private Builder(String id, CheckpointKind kind, String title, String reason, AgentId agent) {
       this.id = Objects.requireNonNull(id, "id");
@@ -122,10 +128,16 @@ public record ApprovalRequest(String id, CheckpointKind kind, String title, Stri
       return this;
     }
 
+    /** The spend policy in force when asked. */
+    public Builder policy(@Nullable SpendPolicy p) {
+      this.policy = p;
+      return this;
+    }
+
     /** @throws NullPointerException when {@code requestedAt} or {@code deadline} was not set */
     public ApprovalRequest build() {
       return new ApprovalRequest(id, kind, title, reason, cost, agent, principal, run, step,
-          Objects.requireNonNull(requestedAt, "requestedAt"), Objects.requireNonNull(deadline, "deadline"), url, details);
+          Objects.requireNonNull(requestedAt, "requestedAt"), Objects.requireNonNull(deadline, "deadline"), url, details, policy);
     }
   }
 }

@@ -208,6 +208,15 @@ public final class OidcIdentityProvider implements IdentityProvider {
     return p;
   }
 
+  /**
+   * Yes: a step-up token is checked against the request's nonce (and refused when it lacks it),
+   * for MFA, and for {@code auth_time}; a nonce-bound token is good for one check only.
+   */
+  @Override
+  public boolean supportsStepUp() {
+    return true;
+  }
+
   /** Whether the principal showed a second factor: an MFA {@code amr} value, or an MFA {@code acr}. */
   public boolean isMultiFactor(Principal principal) {
     Objects.requireNonNull(principal, "principal");

@@ -9,7 +9,6 @@ import java.time.Duration;
 import java.time.ZoneId;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.EnumSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -50,6 +49,15 @@ public final class SpendPolicy {
   public static final ZoneId DEFAULT_ZONE = ZoneOffset.UTC;
   /** A reservation never settled (a crashed host) stops counting after this long. */
   public static final Duration DEFAULT_RESERVATION_TTL = Duration.ofHours(1);
+  /**
+   * A step-up counts only for a sign-in ({@code auth_time}) at most this old, and a run's principal
+   * who showed a second factor longer ago than this is asked to step up again.
+   */
+  public static final Duration DEFAULT_STEP_UP_MAX_AGE = Duration.ofMinutes(5);
+  /** The shortest {@link Builder#stepUpMaxAge} accepted. */
+  public static final Duration MIN_STEP_UP_MAX_AGE = Duration.ofSeconds(30);
+  /** The longest {@link Builder#stepUpMaxAge} accepted. */
+  public static final Duration MAX_STEP_UP_MAX_AGE = Duration.ofHours(12);
 
   private final List<SpendLimit> limits;
   private final Money approvalThreshold;
@@ -57,6 +65,7 @@ public final class SpendPolicy {
   private final ZoneId zone;
   private final Duration reservationTtl;
   private final Set<CheckpointKind> mfaRequired;
+  private final Duration stepUpMaxAge;
 
   private SpendPolicy(Builder b) {
     this.limits = b.limits.isEmpty() ? List.of(DEFAULT_LIMIT) : List.copyOf(b.limits.values());
@@ -65,6 +74,7 @@ public final class SpendPolicy {
     this.zone = b.zone;
     this.reservationTtl = b.reservationTtl;
     this.mfaRequired = Set.copyOf(b.mfaRequired);
+    this.stepUpMaxAge = b.stepUpMaxAge;
   }
 
   /** The default policy: {@link #DEFAULT_LIMIT}, approval above {@link #DEFAULT_APPROVAL_THRESHOLD}, alerts at 50/80/100 %. */
@@ -86,6 +96,7 @@ public final class SpendPolicy {
     b.zone = zone;
     b.reservationTtl = reservationTtl;
     b.mfaRequired = mfaRequired.isEmpty() ? EnumSet.noneOf(CheckpointKind.class) : EnumSet.copyOf(mfaRequired);
+    b.stepUpMaxAge = stepUpMaxAge;
     return b;
   }
 
@@ -210,40 +221,128 @@ public final class SpendPolicy {
   }
 
   /**
-   * What {@code proposed} loosens compared with this policy: limits raised or removed, a higher
-   * approval threshold, fewer checkpoints needing MFA. Empty when it only tightens. Loosening is a
-   * human checkpoint.
+   * How old a sign-in may be and still count as a second factor: a step-up's {@code auth_time} must
+   * be within this of the engine's clock, and a run whose principal showed a second factor longer
+   * ago steps up again. {@link #DEFAULT_STEP_UP_MAX_AGE} unless configured.
    */
-  public List<String> loosenings(SpendPolicy proposed) {
-    List<String> out = new ArrayList<>();
-    Map<String, SpendLimit> next = new LinkedHashMap<>();
-    for (SpendLimit l : proposed.limits) {
-      next.put(l.key() + "|" + l.amount().currencyCode(), l);
+  public Duration stepUpMaxAge() {
+    return stepUpMaxAge;
+  }
+
+  /**
+   * Every way in which <b>this</b> policy may admit a spend that {@code other} refuses, or ask people
+   * less than {@code other} does; empty when this policy is at least as strict in every respect. Call
+   * it as {@code proposed.loosens(current)}: a policy change with any loosening is a raise, which a
+   * person approves after a step-up where {@code current} requires MFA for
+   * {@link CheckpointKind#RAISE_LIMIT} (see {@link AgentProvisioner#updateSpendPolicy}).
+   *
+   * <p>What counts, one {@link Loosening} each, in this order:
+   * <ul>
+   *   <li>a limit of {@code other} that this policy does not have with the same interval, scope,
+   *       provider, agent and currency ({@link Loosening.Aspect#LIMIT_REMOVED}: changing a limit's
+   *       interval or scope removes it and adds another, which may admit more), or has with a higher
+   *       amount ({@link Loosening.Aspect#LIMIT_RAISED});</li>
+   *   <li>a higher approval threshold, or one in another currency
+   *       ({@link Loosening.Aspect#APPROVAL_THRESHOLD_RAISED});</li>
+   *   <li>a checkpoint kind {@code other} requires MFA for and this one does not
+   *       ({@link Loosening.Aspect#MFA_DROPPED}), or a longer {@link #stepUpMaxAge}
+   *       ({@link Loosening.Aspect#STEP_UP_MAX_AGE_LONGER});</li>
+   *   <li>an alert percentage {@code other} has and this one does not
+   *       ({@link Loosening.Aspect#ALERT_DROPPED});</li>
+   *   <li>another zone ({@link Loosening.Aspect#ZONE_CHANGED}): calendar windows then start at another
+   *       midnight, so spend counted in one month can fall into another;</li>
+   *   <li>a longer reservation lifetime ({@link Loosening.Aspect#RESERVATION_TTL_LONGER}): payment
+   *       authorisations made for reservations stay valid longer.</li>
+   * </ul>
+   * Adding limits, lowering amounts or the threshold, requiring MFA for more, a shorter step-up age,
+   * more alerts and a shorter reservation lifetime are tightenings and are not listed. The rule is
+   * deliberately conservative: a change that might admit more counts, even where a given history
+   * of spend would not show it.
+   */
+  public List<Loosening> loosens(SpendPolicy other) {
+    Objects.requireNonNull(other, "other");
+    List<Loosening> out = new ArrayList<>();
+    Map<String, SpendLimit> mine = new LinkedHashMap<>();
+    for (SpendLimit l : limits) {
+      mine.put(limitKey(l), l);
     }
-    for (SpendLimit old : limits) {
-      SpendLimit n = next.get(old.key() + "|" + old.amount().currencyCode());
+    for (SpendLimit old : other.limits) {
+      SpendLimit n = mine.get(limitKey(old));
       if (n == null) {
-        out.add("removes limit " + old);
+        out.add(new Loosening(Loosening.Aspect.LIMIT_REMOVED, "removes limit " + old));
       } else if (n.amount().greaterThan(old.amount())) {
-        out.add("raises limit " + old.key() + " from " + old.amount() + " to " + n.amount());
+        out.add(new Loosening(Loosening.Aspect.LIMIT_RAISED, "raises limit " + old.key() + " from " + old.amount()
+            + " to " + n.amount()));
       }
     }
-    if (!proposed.approvalThreshold.sameCurrency(approvalThreshold)
-        || proposed.approvalThreshold.greaterThan(approvalThreshold)) {
-      out.add("raises the approval threshold from " + approvalThreshold + " to " + proposed.approvalThreshold);
+    if (!approvalThreshold.sameCurrency(other.approvalThreshold)
+        || approvalThreshold.greaterThan(other.approvalThreshold)) {
+      out.add(new Loosening(Loosening.Aspect.APPROVAL_THRESHOLD_RAISED, "raises the approval threshold from "
+          + other.approvalThreshold + " to " + approvalThreshold));
     }
-    for (CheckpointKind k : mfaRequired) {
-      if (!proposed.mfaRequired.contains(k)) {
-        out.add("no longer requires MFA for " + k);
+    for (CheckpointKind k : new TreeSet<>(other.mfaRequired)) {
+      if (!mfaRequired.contains(k)) {
+        out.add(new Loosening(Loosening.Aspect.MFA_DROPPED, "no longer requires MFA for " + k));
       }
+    }
+    if (stepUpMaxAge.compareTo(other.stepUpMaxAge) > 0) {
+      out.add(new Loosening(Loosening.Aspect.STEP_UP_MAX_AGE_LONGER, "accepts a step-up sign-in up to " + stepUpMaxAge
+          + " old instead of " + other.stepUpMaxAge));
+    }
+    for (int p : other.alertPercents) {
+      if (!alertPercents.contains(p)) {
+        out.add(new Loosening(Loosening.Aspect.ALERT_DROPPED, "drops the budget alert at " + p + " %"));
+      }
+    }
+    if (!zone.normalized().equals(other.zone.normalized())) {
+      out.add(new Loosening(Loosening.Aspect.ZONE_CHANGED, "moves the calendar zone from " + other.zone + " to " + zone
+          + " (spend already counted can fall into another window)"));
+    }
+    if (reservationTtl.compareTo(other.reservationTtl) > 0) {
+      out.add(new Loosening(Loosening.Aspect.RESERVATION_TTL_LONGER, "holds unsettled reservations for "
+          + reservationTtl + " instead of " + other.reservationTtl));
     }
     return out;
+  }
+
+  /** A limit's identity for {@link #loosens}: everything but its amount, with the currency. */
+  private static String limitKey(SpendLimit l) {
+    return l.key() + "|" + l.amount().currencyCode();
+  }
+
+  /**
+   * The policy as canonical JSON (keys sorted, limits in the order given, checkpoint kinds sorted):
+   * equal policies give equal text. What the audit log keeps of a policy before and after a change;
+   * a policy holds no secret.
+   */
+  public String canonical() {
+    Map<String, Object> m = new LinkedHashMap<>();
+    List<Object> ls = new ArrayList<>();
+    for (SpendLimit l : limits) {
+      Map<String, Object> lm = new LinkedHashMap<>();
+      lm.put("amount", l.amount().toDecimal().toPlainString());
+      lm.put("currency", l.amount().currencyCode());
+      lm.put("interval", l.interval().name().toLowerCase(java.util.Locale.ROOT));
+      lm.put("scope", l.scope().name().toLowerCase(java.util.Locale.ROOT));
+      lm.put("provider", l.provider());
+      lm.put("agent", l.agent() == null ? null : l.agent().value());
+      ls.add(lm);
+    }
+    m.put("limits", ls);
+    m.put("approval_above", Map.of("amount", approvalThreshold.toDecimal().toPlainString(), "currency",
+        approvalThreshold.currencyCode()));
+    m.put("alert_percents", alertPercents);
+    m.put("zone", zone.getId());
+    m.put("reservation_ttl", reservationTtl.toString());
+    m.put("mfa_required_for", new TreeSet<>(mfaRequired.stream().map(Enum::name).toList()));
+    m.put("step_up_max_age", stepUpMaxAge.toString());
+    return io.agentprovision.core.wire.Json.canonical(m);
   }
 
   @Override
   public String toString() {
     return "SpendPolicy{limits=" + limits + ", approvalAbove=" + approvalThreshold + ", alertAt=" + alertPercents
-        + ", zone=" + zone + ", mfaFor=" + mfaRequired + "}";
+        + ", zone=" + zone + ", mfaFor=" + mfaRequired + ", stepUpMaxAge=" + stepUpMaxAge + "}";
   }
 
   /** Builds a {@link SpendPolicy}; every setter checks its argument at once. */
@@ -254,6 +353,7 @@ public final class SpendPolicy {
     private ZoneId zone = DEFAULT_ZONE;
     private Duration reservationTtl = DEFAULT_RESERVATION_TTL;
     private Set<CheckpointKind> mfaRequired = EnumSet.noneOf(CheckpointKind.class);
+    private Duration stepUpMaxAge = DEFAULT_STEP_UP_MAX_AGE;
 
     private Builder() {}
 
@@ -315,11 +415,40 @@ public final class SpendPolicy {
       return this;
     }
 
-    /** The checkpoints that need the principal to show multi-factor authentication (step-up otherwise). */
+    /**
+     * The checkpoints before which the principal must show a recent second factor: the engine steps up
+     * (a {@link CheckpointKind#STEP_UP} checkpoint) before such a checkpoint is put to the approval
+     * gate, and before a paid step of such a kind is paid even when no person is asked. Every kind can
+     * be listed but {@link CheckpointKind#STEP_UP} itself, which is refused.
+     */
     public Builder requireMfaFor(CheckpointKind... kinds) {
+      Objects.requireNonNull(kinds, "requireMfaFor");
       Set<CheckpointKind> set = EnumSet.noneOf(CheckpointKind.class);
-      set.addAll(Arrays.asList(kinds));
+      for (CheckpointKind k : kinds) {
+        Objects.requireNonNull(k, "requireMfaFor");
+        if (k == CheckpointKind.STEP_UP) {
+          // a step-up is the second factor: requiring one before it would ask for it forever
+          throw new InvalidRequestException("requireMfaFor", "STEP_UP cannot require a step-up: it is the step-up",
+              "list the checkpoints a second factor must precede, such as PAID_PLAN, DOMAIN_PURCHASE or RAISE_LIMIT");
+        }
+        set.add(k);
+      }
       this.mfaRequired = set;
+      return this;
+    }
+
+    /**
+     * How old a sign-in may be and still count as the second factor ({@code auth_time}); between
+     * {@link #MIN_STEP_UP_MAX_AGE} and {@link #MAX_STEP_UP_MAX_AGE}, {@link #DEFAULT_STEP_UP_MAX_AGE}
+     * by default.
+     */
+    public Builder stepUpMaxAge(Duration maxAge) {
+      Objects.requireNonNull(maxAge, "stepUpMaxAge");
+      if (maxAge.compareTo(MIN_STEP_UP_MAX_AGE) < 0 || maxAge.compareTo(MAX_STEP_UP_MAX_AGE) > 0) {
+        throw new InvalidRequestException("stepUpMaxAge", "must be between 30 seconds and 12 hours (was " + maxAge
+            + ")", "pass a duration such as Duration.ofMinutes(5)");
+      }
+      this.stepUpMaxAge = maxAge;
       return this;
     }
 

@@ -244,7 +244,7 @@ public record Inventory(Instant generatedAt, ReportFilter filter, ZoneId zone, L
     EXPIRED,
     /** Replaced by rotation; see {@link Token#replacedBy()}. */
     ROTATED,
-    /** Deleted when its run failed. */
+    /** Deleted when its run failed, or revoked on demand ({@code AgentProvisioner.revokeCredentials}). */
     REVOKED
   }
 

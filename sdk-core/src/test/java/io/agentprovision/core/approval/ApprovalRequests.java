@@ -25,7 +25,7 @@ final class ApprovalRequests {
       Instant requestedAt) {
     return new ApprovalRequest(id, kind, "Register my-app.com for USD 10.44", "the app needs a domain of its own", cost,
         AGENT, ADA, RunId.of("run_1"), StepId.of("domain"), requestedAt, requestedAt.plus(TIMEOUT), url,
-        Map.of("domain", "my-app.com"));
+        Map.of("domain", "my-app.com"), null);
   }
 
   static ApprovalRequest request(CheckpointKind kind, @Nullable Money cost, Instant requestedAt) {

@@ -103,12 +103,13 @@ class SpendPolicyTest {
 
     assertThat(copy.toString()).isEqualTo(p.toString());
     assertThat(copy.reservationTtl()).isEqualTo(Duration.ofMinutes(30));
-    assertThat(p.loosenings(copy)).isEmpty();
-    assertThat(copy.loosenings(p)).isEmpty();
+    assertThat(p.loosens(copy)).isEmpty();
+    assertThat(copy.loosens(p)).isEmpty();
+    assertThat(copy.canonical()).isEqualTo(p.canonical());
   }
 
   @Test
-  void loosenings_findRaisesRemovalsThresholdAndMfa() {
+  void loosens_findRaisesRemovalsThresholdAndMfa() {
     SpendPolicy current = SpendPolicy.builder()
         .limit(SpendLimit.monthly(Money.usd("100.00")).perProvider())
         .limit(SpendLimit.perTransaction(Money.usd("25.00")))
@@ -121,7 +122,7 @@ class SpendPolicyTest {
         .requireMfaFor(CheckpointKind.RAISE_LIMIT)
         .build();
 
-    List<String> l = current.loosenings(proposed);
+    List<String> l = proposed.loosens(current).stream().map(Loosening::description).toList();
 
     assertThat(l).containsExactlyInAnyOrder(
         "raises limit monthly/per-provider from USD 100.00 to USD 500.00",
@@ -131,7 +132,7 @@ class SpendPolicyTest {
   }
 
   @Test
-  void loosenings_whenOnlyTightening_isEmpty() {
+  void loosens_whenOnlyTightening_isEmpty() {
     SpendPolicy current = SpendPolicy.defaults();
     SpendPolicy tighter = current.toBuilder()
         .replaceLimits(List.of(SpendLimit.monthly(Money.usd("50.00")).perProvider(),
@@ -139,15 +140,78 @@ class SpendPolicyTest {
         .requireMfaFor(CheckpointKind.DOMAIN_PURCHASE)
         .build();
 
-    assertThat(current.loosenings(tighter)).isEmpty();
-    assertThat(tighter.loosenings(current)).isNotEmpty();
+    assertThat(tighter.loosens(current)).isEmpty();
+    assertThat(current.loosens(tighter)).isNotEmpty();
   }
 
   @Test
-  void loosenings_whenALimitChangesCurrency_countsAsARemoval() {
+  void loosens_whenALimitChangesCurrency_countsAsARemoval() {
     SpendPolicy current = SpendPolicy.defaults();
     SpendPolicy proposed = SpendPolicy.builder().limit(SpendLimit.monthly(Money.eur("1.00")).perProvider()).build();
 
-    assertThat(current.loosenings(proposed)).containsExactly("removes limit USD 100.00 monthly/per-provider");
+    assertThat(proposed.loosens(current)).extracting(Loosening::description)
+        .containsExactly("removes limit USD 100.00 monthly/per-provider");
+  }
+
+  @Test
+  void requireMfaFor_stepUpItself_isRefusedWhenThePolicyIsBuilt_withTheFix() {
+    assertThatThrownBy(() -> SpendPolicy.builder().requireMfaFor(CheckpointKind.PAID_PLAN, CheckpointKind.STEP_UP))
+        .isInstanceOfSatisfying(InvalidRequestException.class, e -> {
+          assertThat(e.field()).isEqualTo("requireMfaFor");
+          assertThat(e.problem()).contains("STEP_UP");
+          assertThat(e.fix()).contains("PAID_PLAN");
+        });
+  }
+
+  @Test
+  void requireMfaFor_everyOtherKind_isAccepted() {
+    CheckpointKind[] all = java.util.Arrays.stream(CheckpointKind.values()).filter(k -> k != CheckpointKind.STEP_UP)
+        .toArray(CheckpointKind[]::new);
+
+    assertThat(SpendPolicy.builder().requireMfaFor(all).build().mfaRequiredFor()).containsExactlyInAnyOrder(all);
+  }
+
+  @Test
+  void stepUpMaxAge_isFiveMinutesByDefault_andRefusedOutsideItsBounds() {
+    assertThat(SpendPolicy.defaults().stepUpMaxAge()).isEqualTo(Duration.ofMinutes(5));
+    assertThat(SpendPolicy.builder().stepUpMaxAge(Duration.ofMinutes(10)).build().stepUpMaxAge())
+        .isEqualTo(Duration.ofMinutes(10));
+    assertThatThrownBy(() -> SpendPolicy.builder().stepUpMaxAge(Duration.ofSeconds(5)))
+        .isInstanceOfSatisfying(InvalidRequestException.class, e -> assertThat(e.field()).isEqualTo("stepUpMaxAge"));
+    assertThatThrownBy(() -> SpendPolicy.builder().stepUpMaxAge(Duration.ofDays(3)))
+        .isInstanceOfSatisfying(InvalidRequestException.class, e -> assertThat(e.field()).isEqualTo("stepUpMaxAge"));
+  }
+
+  @Test
+  void loosens_reportsAZoneChangeALongerTtlADroppedAlertAndALongerStepUpAge() {
+    SpendPolicy current = SpendPolicy.builder().limit(SpendLimit.monthly(Money.usd("20.00"))).alertAt(50, 80, 100)
+        .build();
+    SpendPolicy proposed = current.toBuilder().zone(ZoneId.of("Pacific/Kiritimati")).reservationTtl(Duration.ofHours(6))
+        .alertAt(100).stepUpMaxAge(Duration.ofHours(1)).build();
+
+    assertThat(proposed.loosens(current)).extracting(Loosening::aspect).containsExactly(
+        Loosening.Aspect.STEP_UP_MAX_AGE_LONGER, Loosening.Aspect.ALERT_DROPPED, Loosening.Aspect.ALERT_DROPPED,
+        Loosening.Aspect.ZONE_CHANGED, Loosening.Aspect.RESERVATION_TTL_LONGER);
+    // moving the zone back is a change of zone too: windows shift either way
+    assertThat(current.loosens(proposed)).extracting(Loosening::aspect).containsExactly(Loosening.Aspect.ZONE_CHANGED);
+  }
+
+  @Test
+  void loosens_sameZoneUnderAnotherName_isNoChange() {
+    SpendPolicy utc = SpendPolicy.builder().zone(ZoneOffset.UTC).build();
+
+    assertThat(utc.toBuilder().zone(ZoneId.of("UTC")).build().loosens(utc)).isEmpty();
+  }
+
+  @Test
+  void canonical_isSortedJsonOfEveryPart_withoutSecrets() {
+    SpendPolicy p = SpendPolicy.builder().limit(SpendLimit.monthly(Money.usd("20.00")).forAgent(AgentId.of("a-1")))
+        .requireApprovalAbove(Money.usd("5.00")).requireMfaFor(CheckpointKind.RAISE_LIMIT, CheckpointKind.PAID_PLAN)
+        .build();
+
+    assertThat(p.canonical()).isEqualTo("{\"alert_percents\":[50,80,100],\"approval_above\":{\"amount\":\"5.00\","
+        + "\"currency\":\"USD\"},\"limits\":[{\"agent\":\"a-1\",\"amount\":\"20.00\",\"currency\":\"USD\","
+        + "\"interval\":\"monthly\",\"provider\":null,\"scope\":\"global\"}],\"mfa_required_for\":[\"PAID_PLAN\","
+        + "\"RAISE_LIMIT\"],\"reservation_ttl\":\"PT1H\",\"step_up_max_age\":\"PT5M\",\"zone\":\"Z\"}");
   }
 }

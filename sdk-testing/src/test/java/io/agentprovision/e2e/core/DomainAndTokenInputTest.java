@@ -163,11 +163,12 @@ class DomainAndTokenInputTest {
 
   @Test
   void policyDrivenGate_neverApprovesALookalikeByItself() throws Exception {
-    var gate = ApprovalGates.policyDriven(SpendPolicy.defaults(), java.util.EnumSet.allOf(CheckpointKind.class),
+    var gate = ApprovalGates.policyDriven(java.util.EnumSet.allOf(CheckpointKind.class),
         ApprovalGates.denyAll(h.time));
     var request = new io.agentprovision.core.approval.ApprovalRequest("apr_1", CheckpointKind.LOOKALIKE_DOMAIN, "t", "r", null,
         AgentId.of("a"), null, null, null, h.time.instant(), h.time.instant().plusSeconds(60), null,
-        java.util.Map.of());
+        java.util.Map.of(), SpendPolicy.builder().requireApprovalAbove(io.agentprovision.core.Money.usd("1000.00"))
+            .build());
 
     assertThat(gate.decide(request).approved()).isFalse();
   }

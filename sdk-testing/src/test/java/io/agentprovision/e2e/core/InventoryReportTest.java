@@ -86,7 +86,7 @@ class InventoryReportTest {
     h.time.advance(Duration.ofDays(40)); // into the next calendar month
     monthTwo = h.time.instant();
     deployments.add(provisioner.provisionAndDeploy(request(AGENT_A, BOB_TOKEN, "bob-api").domain(null).build()));
-    provisioner.rotateCredentials(deployments.get(0).runId());
+    provisioner.rotateCredentials(AGENT_A, deployments.get(0).runId());
   }
 
   @AfterEach
@@ -162,6 +162,17 @@ class InventoryReportTest {
     // who acted for whom
     assertThat(inv.delegations()).extracting(d -> d.agent().value() + "→" + d.human().subject() + " ×" + d.runs())
         .containsExactly("agent-a→user-ada ×1", "agent-b→user-bob ×1", "agent-a→user-bob ×1");
+  }
+
+  @Test
+  void report_showsATokenRevokedOnDemandAsRevoked_fromTheMomentItWas() {
+    provisioner.revokeCredentials(AGENT_A, deployments.get(2).runId(), "not needed any more");
+
+    Inventory inv = provisioner.report(ReportFilter.all());
+
+    assertThat(inv.tokens()).extracting(Inventory.Token::status).containsExactly(Inventory.TokenStatus.ACTIVE,
+        Inventory.TokenStatus.EXPIRED, Inventory.TokenStatus.REVOKED);
+    assertThat(inv.tokens().get(2).endedAt()).isEqualTo(h.time.instant());
   }
 
   @Test

@@ -14,6 +14,7 @@ import io.agentprovision.core.LifecycleResult;
 import io.agentprovision.core.Money;
 import io.agentprovision.core.ProvisioningEvent;
 import io.agentprovision.core.RunId;
+import io.agentprovision.core.RunNotFoundException;
 import io.agentprovision.core.StepId;
 import io.agentprovision.core.Teardown;
 import io.agentprovision.core.approval.ApprovalDeniedException;
@@ -197,8 +198,8 @@ class LifecycleTest {
     InvalidRequestException none = catchThrowableOfType(InvalidRequestException.class,
         () -> p.planChange(LifecycleRequest.teardown(other, RunId.of("run_nope")).build()));
 
-    assertThat(theirs.problem()).isEqualTo("agent other-agent has no run " + d.runId());
-    assertThat(none.problem()).isEqualTo("agent other-agent has no run run_nope");
+    assertThat(theirs).isInstanceOf(RunNotFoundException.class);
+    assertThat(theirs.getMessage()).isEqualTo(none.getMessage().replace("run_nope", d.runId().value()));
     assertThat(h.deployer.liveScripts()).hasSize(1);
   }
 
@@ -271,14 +272,14 @@ class LifecycleTest {
     assertThat(rotated.changes()).extracting(LifecycleResult.Change::kind)
         .containsExactly(LifecycleResult.Change.Kind.TOKEN_ROTATED);
     assertThat(h.deployer.tokens()).singleElement().satisfies(t -> assertThat(t.rolls()).isEqualTo(1));
-    assertThat(p.deployCredentials(d.runId()).tokenId()).isEqualTo(token);
+    assertThat(p.deployCredentials(AGENT, d.runId()).tokenId()).isEqualTo(token);
 
     LifecycleResult revoked = p.change(LifecycleRequest.revokeCredentials(AGENT, d.runId()).reason("leaked").build());
 
     assertThat(revoked.changes()).extracting(LifecycleResult.Change::id).containsExactly(token);
     assertThat(h.deployer.tokens()).singleElement().satisfies(t -> assertThat(t.revoked()).isTrue());
     assertThat(h.vault.get(d.tokens().get(0).vaultKey())).isEmpty();
-    assertThatThrownBy(() -> p.deployCredentials(d.runId())).isInstanceOf(InvalidRequestException.class)
+    assertThatThrownBy(() -> p.deployCredentials(AGENT, d.runId())).isInstanceOf(InvalidRequestException.class)
         .hasMessageContaining("revoked");
     assertThat(p.credentialsDueForRotation(java.time.Duration.ofDays(365))).doesNotContain(d.runId());
     assertThatThrownBy(() -> p.change(LifecycleRequest.revokeCredentials(AGENT, d.runId()).build()))
@@ -368,7 +369,7 @@ class LifecycleTest {
         && e.step().equals(StepId.of("identity"))).extracting(e -> e.status().name())
         .containsExactly("SUCCEEDED", "SKIPPED");
     assertThat(restarted.resumeChange(AGENT, plan.runId()).changes()).isEqualTo(r.changes());
-    assertThatThrownBy(() -> restarted.resume(plan.runId())).isInstanceOf(InvalidRequestException.class)
+    assertThatThrownBy(() -> restarted.resume(AGENT, plan.runId())).isInstanceOf(InvalidRequestException.class)
         .hasMessageContaining("resumeChange");
   }
 

@@ -1,5 +1,6 @@
 package io.agentprovision.e2e.core;
 
+import io.agentprovision.core.AgentId;
 import io.agentprovision.core.AgentProvisioner;
 import io.agentprovision.core.Deployment;
 import io.agentprovision.core.FailureAction;
@@ -38,6 +39,7 @@ import org.junit.jupiter.params.provider.MethodSource;
 /** Crashes, cancels and failures: resume without buying twice, undo what can be undone. */
 class ResumeAndFailureTest {
   private static final RunId RUN = RunId.of("run_resume");
+  private static final AgentId AGENT = AgentId.of("coding-agent-7");
 
   private final EngineHarness h = new EngineHarness();
 
@@ -97,7 +99,7 @@ class ResumeAndFailureTest {
 
     // a new host with the same journal, ledger, vault and audit log picks the run up
     AgentProvisioner second = h.provisioner();
-    Deployment d = second.resume(RUN);
+    Deployment d = second.resume(AGENT, RUN);
 
     assertThat(d.verification().live()).isTrue();
     assertThat(h.orchestrator.charges()).extracting(FakeOrchestrator.Charge::serviceId)
@@ -122,7 +124,7 @@ class ResumeAndFailureTest {
     assertThat(h.journal.step(RUN, StepId.of("domain")).orElseThrow().decisions()).singleElement()
         .satisfies(d -> assertThat(d.outcome()).isEqualTo(ApprovalDecision.Outcome.APPROVED));
 
-    Deployment d = h.provisioner().resume(RUN);
+    Deployment d = h.provisioner().resume(AGENT, RUN);
 
     assertThat(d.verification().live()).isTrue();
     assertThat(h.gate.requests(CheckpointKind.DOMAIN_PURCHASE)).as("asked once, not twice").hasSize(1);
@@ -139,7 +141,7 @@ class ResumeAndFailureTest {
         .isInstanceOf(io.agentprovision.core.approval.ApprovalDeniedException.class);
 
     h.gate.on(CheckpointKind.DOMAIN_PURCHASE, r -> ApprovalDecision.approved("ada", "ok now", h.time.instant()));
-    Deployment d = p.resume(RUN);
+    Deployment d = p.resume(AGENT, RUN);
 
     assertThat(d.domain()).isEqualTo("my-app.com");
     assertThat(h.gate.requests(CheckpointKind.DOMAIN_PURCHASE)).hasSize(2);
@@ -150,7 +152,7 @@ class ResumeAndFailureTest {
   void resume_ofAFinishedRun_returnsItsResultAndBuysNothing() {
     Deployment first = h.provisioner().provisionAndDeploy(request());
 
-    Deployment again = h.provisioner().resume(RUN);
+    Deployment again = h.provisioner().resume(AGENT, RUN);
 
     assertThat(again.url()).isEqualTo(first.url());
     assertThat(again.spent()).isEqualTo(first.spent());
@@ -159,7 +161,7 @@ class ResumeAndFailureTest {
 
   @Test
   void resume_ofAnUnknownRun_isRefusedWithAClearMessage() {
-    assertThatThrownBy(() -> h.provisioner().resume(RunId.of("run_nope")))
+    assertThatThrownBy(() -> h.provisioner().resume(AGENT, RunId.of("run_nope")))
         .isInstanceOfSatisfying(InvalidRequestException.class, e -> {
           assertThat(e.field()).isEqualTo("runId");
           assertThat(e.problem()).contains("run_nope");
@@ -190,7 +192,7 @@ class ResumeAndFailureTest {
     assertThat(h.journal.run(RUN).orElseThrow().status()).isEqualTo(RunStatus.FAILED);
     assertThat(h.journal.step(RUN, StepId.of("plan")).orElseThrow().status()).isEqualTo(StepStatus.COMPENSATED);
     assertThat(h.events(ProvisioningEvent.Compensation.class)).hasSizeGreaterThanOrEqualTo(3);
-    assertThatThrownBy(() -> p.resume(RUN)).isInstanceOf(InvalidRequestException.class);
+    assertThatThrownBy(() -> p.resume(AGENT, RUN)).isInstanceOf(InvalidRequestException.class);
   }
 
   @Test
@@ -208,7 +210,7 @@ class ResumeAndFailureTest {
     assertThat(h.orchestrator.removals()).isEmpty();
     assertThat(h.journal.run(RUN).orElseThrow().status()).isEqualTo(RunStatus.SUSPENDED);
 
-    Deployment d = p.resume(RUN);
+    Deployment d = p.resume(AGENT, RUN);
 
     assertThat(d.verification().live()).isTrue();
     assertThat(h.orchestrator.charges()).hasSize(2);
@@ -226,7 +228,7 @@ class ResumeAndFailureTest {
     assertThat(reservations()).filteredOn(r -> r.description().contains("my-app.com")).singleElement()
         .satisfies(r -> assertThat(r.status()).isEqualTo(Reservation.Status.RESERVED));
 
-    p.resume(RUN);
+    p.resume(AGENT, RUN);
 
     assertThat(reservations()).filteredOn(r -> r.description().contains("my-app.com")).singleElement()
         .satisfies(r -> assertThat(r.status()).isEqualTo(Reservation.Status.COMMITTED));
@@ -239,7 +241,7 @@ class ResumeAndFailureTest {
     assertThatThrownBy(() -> h.provisioner().provisionAndDeploy(request())).isInstanceOf(SimulatedCrash.class);
     h.orchestrator.failOn("provision", 1, new ProviderException("cloudflare", 400, "invalid", null, "refused", false));
 
-    assertThatThrownBy(() -> h.provisioner().resume(RUN)).isInstanceOf(RunFailedException.class);
+    assertThatThrownBy(() -> h.provisioner().resume(AGENT, RUN)).isInstanceOf(RunFailedException.class);
 
     // the charge before the crash is real: its reservation is not given back
     assertThat(reservations()).filteredOn(r -> StepId.of("plan").equals(r.step())).singleElement()
@@ -280,7 +282,7 @@ class ResumeAndFailureTest {
     assertThat(h.orchestrator.charges()).extracting(FakeOrchestrator.Charge::serviceId).doesNotContain("registrar:domain");
 
     h.gate.on(CheckpointKind.DOMAIN_PURCHASE, r -> ApprovalDecision.approved("ada", "ok now", h.time.instant()));
-    Deployment d = p.resume(RUN);
+    Deployment d = p.resume(AGENT, RUN);
 
     assertThat(d.verification().live()).isTrue();
     assertThat(h.orchestrator.charges()).extracting(FakeOrchestrator.Charge::serviceId)

@@ -38,6 +38,8 @@ class SecurityTest {
   private static final String ID_CANARY = "canary-id-token-7f3a19c2";
   private static final String BINDING_CANARY = "canary-binding-secret-91bd44e0";
 
+  private static final io.agentprovision.core.AgentId AGENT = io.agentprovision.core.AgentId.of("coding-agent-7");
+
   private final EngineHarness h = new EngineHarness();
 
   @AfterEach
@@ -121,11 +123,10 @@ class SecurityTest {
   @Test
   void sensitiveSteps_demandMfa_andAStepUpWithASecondFactorLetsThemThrough() {
     Secret password = Secret.of("id-token-password-only");
-    Secret otp = Secret.of("id-token-with-otp");
-    h.identity = FakeIdentityProvider.builder().token(password, person("ada", List.of("pwd")))
-        .token(otp, person("ada", List.of("pwd", "otp"))).build();
+    h.identity = FakeIdentityProvider.builder().token(password, person("ada", List.of("pwd"))).build();
     h.policy = SpendPolicy.builder().requireMfaFor(CheckpointKind.PAID_PLAN, CheckpointKind.DOMAIN_PURCHASE).build();
-    h.gate.stepUp(r -> otp);
+    h.gate.stepUp(r -> h.identity.stepUp(person("ada", List.of("pwd", "otp")).toBuilder().authTime(h.time.instant())
+        .build(), r.details().get("nonce")));
     AgentProvisioner p = h.provisioner();
 
     Deployment d = p.provisionAndDeploy(EngineHarness.request().identityToken(password).build());
@@ -155,11 +156,10 @@ class SecurityTest {
   @Test
   void stepUp_bySomeoneElse_isRejected() {
     Secret mine = Secret.of("id-token-ada");
-    Secret theirs = Secret.of("id-token-eve-with-otp");
-    h.identity = FakeIdentityProvider.builder().token(mine, person("ada", List.of("pwd")))
-        .token(theirs, person("eve", List.of("pwd", "otp"))).build();
+    h.identity = FakeIdentityProvider.builder().token(mine, person("ada", List.of("pwd"))).build();
     h.policy = SpendPolicy.builder().requireMfaFor(CheckpointKind.PAID_PLAN).build();
-    h.gate.stepUp(r -> theirs);
+    h.gate.stepUp(r -> h.identity.stepUp(person("eve", List.of("pwd", "otp")).toBuilder().authTime(h.time.instant())
+        .build(), r.details().get("nonce")));
     AgentProvisioner p = h.provisioner();
 
     assertThatThrownBy(() -> p.provisionAndDeploy(EngineHarness.request().identityToken(mine).build()))
@@ -214,12 +214,12 @@ class SecurityTest {
 
     assertThat(p.credentialsDueForRotation(Duration.ofDays(2))).containsExactly(d.runId());
     assertThat(p.credentialsDueForRotation(Duration.ofHours(12))).isEmpty();
-    Deployment.TokenSummary rotated = p.rotateCredentials(d.runId());
+    Deployment.TokenSummary rotated = p.rotateCredentials(AGENT, d.runId());
 
     assertThat(rotated.tokenId()).isEqualTo(d.tokens().get(0).tokenId());
     Secret after = h.vault.get(key).orElseThrow().secret();
     assertThat(after.matches(before)).isFalse();
-    assertThat(p.deployCredentials(d.runId()).token().matches(after)).isTrue();
+    assertThat(p.deployCredentials(AGENT, d.runId()).token().matches(after)).isTrue();
     assertThat(h.deployer.tokens()).singleElement().satisfies(t -> assertThat(t.rolls()).isEqualTo(1));
     assertThat(h.auditActions()).contains("token.roll", "credentials.rotated");
     // rotation renewed the token for its lifetime, so it is no longer due

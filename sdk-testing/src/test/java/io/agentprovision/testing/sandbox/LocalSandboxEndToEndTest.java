@@ -158,7 +158,7 @@ class LocalSandboxEndToEndTest {
     assertThat(journal.run(plan.runId()).orElseThrow().status()).isEqualTo(RunStatus.RUNNING);
 
     try (AgentProvisioner restarted = provisioner(sb.stripeProjects())) {
-      Deployment d = restarted.resume(plan.runId());
+      Deployment d = restarted.resume(AGENT, plan.runId());
 
       assertDeployed(d, restarted);
       assertLive(d);
@@ -179,7 +179,7 @@ class LocalSandboxEndToEndTest {
 
     // a new orchestrator instance, as after a restart: the account link comes back from the host's vault
     try (AgentProvisioner restarted = provisioner(sb.directOrchestrator())) {
-      Deployment d = restarted.resume(plan.runId());
+      Deployment d = restarted.resume(AGENT, plan.runId());
 
       assertDeployed(d, restarted);
       assertThat(d.account().email()).isEqualTo(GRACE);
@@ -291,7 +291,7 @@ class LocalSandboxEndToEndTest {
       time.advance(Duration.ofDays(6));
 
       assertThat(provisioner.credentialsDueForRotation(Duration.ofDays(2))).containsExactly(d.runId());
-      Deployment.TokenSummary after = provisioner.rotateCredentials(d.runId());
+      Deployment.TokenSummary after = provisioner.rotateCredentials(AGENT, d.runId());
 
       Secret newValue = vault.get(after.vaultKey()).orElseThrow().secret();
       assertThat(after.tokenId()).isEqualTo(before.tokenId());
@@ -302,6 +302,40 @@ class LocalSandboxEndToEndTest {
       assertThat(rolled.expiresOn()).isEqualTo(after.expiresAt());
       assertThat(rolled.allowIps()).containsExactly(LocalSandbox.LOOPBACK_CIDR);
       assertThat(provisioner.credentialsDueForRotation(Duration.ofDays(2))).isEmpty();
+    }
+  }
+
+  /** Asks the Cloudflare sandbox whether {@code token} still works, as any holder of it could. */
+  private int verify(String accountId, Secret token) throws java.io.IOException {
+    okhttp3.OkHttpClient http = new okhttp3.OkHttpClient();
+    try (okhttp3.Response r = http.newCall(new okhttp3.Request.Builder()
+        .url(sb.cloudflare().baseUrl() + "/accounts/" + accountId + "/tokens/verify")
+        .header("Authorization", "Bearer " + token.reveal()).get().build()).execute()) {
+      return r.code();
+    } finally {
+      http.dispatcher().executorService().shutdown();
+      http.connectionPool().evictAll();
+    }
+  }
+
+  @Test
+  void revokeCredentials_theRevokedDeployTokenStopsWorkingAtTheCloudflareSandbox() throws Exception {
+    try (AgentProvisioner provisioner = provisioner(sb.stripeProjects())) {
+      Deployment d = provisioner.provisionAndDeploy(request(ADA));
+      Deployment.TokenSummary token = d.tokens().get(0);
+      Secret value = vault.get(token.vaultKey()).orElseThrow().secret();
+      String account = d.account().accountId();
+      assertThat(verify(account, value)).isEqualTo(200);
+
+      provisioner.revokeCredentials(AGENT, d.runId(), "the agent's session leaked");
+
+      assertThat(verify(account, value)).isEqualTo(401);
+      assertThat(sb.cloudflare().tokenByValue(value)).isEmpty();
+      assertThat(vault.get(token.vaultKey())).isEmpty();
+      assertThat(provisioner.credentialsDueForRotation(Duration.ofDays(30))).isEmpty();
+      assertThat(audit.entries()).filteredOn(e -> e.record().action().equals("credentials.revoked")).singleElement()
+          .satisfies(e -> assertThat(e.record().details()).containsEntry("token", token.tokenId())
+              .containsEntry("reason", "the agent's session leaked"));
     }
   }
 
@@ -401,7 +435,7 @@ class LocalSandboxEndToEndTest {
     assertThat(trail).doesNotContain(broadToken(d).reveal())
         .doesNotContain(vault.get(summary.vaultKey()).orElseThrow().secret().reveal())
         .doesNotContain("cfat_").doesNotContain("eyJ");
-    assertThat(provisioner.runs(RunStatus.SUCCEEDED)).hasSize(1);
+    assertThat(provisioner.runs(AGENT, RunStatus.SUCCEEDED)).hasSize(1);
   }
 
   /** The app answers on its domain; without workerd the run says so and the check is skipped. */

@@ -82,7 +82,7 @@ class LocalSandboxTeardownTest {
     try (AgentProvisioner provisioner = provisioner(sb.stripeProjects())) {
       Deployment d = provisioner.provisionAndDeploy(request());
       String account = d.account().accountId();
-      Secret deployToken = provisioner.deployCredentials(d.runId()).token();
+      Secret deployToken = provisioner.deployCredentials(AGENT, d.runId()).token();
       Secret broadToken = vault.get("runs/" + d.runId() + "/broad/CLOUDFLARE_API_TOKEN").orElseThrow().secret();
       assertThat(verifies(deployToken, account)).isTrue();
       assertThat(verifies(broadToken, account)).isTrue();

@@ -44,7 +44,7 @@ class SandboxBrowserTest {
   private ApprovalRequest request(CheckpointKind kind, @Nullable URI url, @Nullable Principal principal,
       Map<String, String> details) {
     return new ApprovalRequest("apr_1", kind, "a checkpoint", "a test", null, AGENT, principal, null, null,
-        time.instant(), time.instant().plus(Duration.ofMinutes(15)), url, details);
+        time.instant(), time.instant().plus(Duration.ofMinutes(15)), url, details, null);
   }
 
   @Test

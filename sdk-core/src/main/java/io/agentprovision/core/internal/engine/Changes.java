@@ -74,12 +74,8 @@ final class Changes {
 
   /** The deployment's run, when it is {@code agent}'s, finished, and not itself a change. */
   private RunRecord deploymentOf(AgentId agent, RunId deployment) {
-    RunRecord rec = config.journal().run(deployment).orElse(null);
-    if (rec == null || !rec.agent().equals(agent)) {
-      // the same answer whether the run does not exist or is another agent's: nothing about it leaks
-      throw new InvalidRequestException("deployment", "agent " + agent + " has no run " + deployment,
-          "pass the id of a run this agent started (AgentProvisioner.runs())");
-    }
+    // the same answer whether the run does not exist or is another agent's: nothing about it leaks
+    RunRecord rec = engine.runOf(agent, deployment);
     if (ChangeCodec.isChange(rec.request())) {
       throw new InvalidRequestException("deployment", "run " + deployment + " is a change, not a deployment",
           "pass the id of the run that provisioned the deployment");
@@ -288,13 +284,16 @@ final class Changes {
   // ---- executing -----------------------------------------------------------------------------
 
   LifecycleResult execute(ChangePlan plan) {
-    RunPlan runPlan = plan.runPlan();
     LifecycleRequest req = plan.request();
-    RunId run = runPlan.runId();
+    RunId run = plan.runId();
     if (config.journal().run(run).isPresent()) {
       return resume(req.agent(), run);
     }
     ChangeTargets t = plan.targets();
+    RunPlan given = plan.runPlan();
+    // the steps, verdicts and checkpoints again, under the policy in force now and the ledger as it stands
+    RunPlan runPlan = planner.plan(given.request(), run, new LifecycleFlow(t), given.catalog(),
+        planner.deployer(given.request().provider()));
     ProvisionRequest base = runPlan.request();
     PolicyViolationException refused = planner.violation(runPlan);
     if (refused != null) {
@@ -323,11 +322,7 @@ final class Changes {
   }
 
   LifecycleResult resume(AgentId agent, RunId run) {
-    RunRecord rec = config.journal().run(run).orElse(null);
-    if (rec == null || !rec.agent().equals(agent)) {
-      throw new InvalidRequestException("runId", "agent " + agent + " has no run " + run,
-          "pass the id of a change this agent started");
-    }
+    RunRecord rec = engine.runOf(agent, run);
     if (!ChangeCodec.isChange(rec.request())) {
       throw new InvalidRequestException("runId", "run " + run + " is a deployment, not a change",
           "resume it with AgentProvisioner.resume");

@@ -10,9 +10,12 @@ import io.agentprovision.core.ProvisionRequest;
 import io.agentprovision.core.ProvisioningEvent;
 import io.agentprovision.core.RunFailedException;
 import io.agentprovision.core.RunId;
+import io.agentprovision.core.RunNotFoundException;
+import io.agentprovision.core.Secret;
 import io.agentprovision.core.StepId;
 import io.agentprovision.core.approval.ApprovalDecision;
 import io.agentprovision.core.approval.ApprovalDeniedException;
+import io.agentprovision.core.approval.CheckpointKind;
 import io.agentprovision.core.approval.CheckpointRequest;
 import io.agentprovision.core.audit.AuditVerification;
 import io.agentprovision.core.catalog.Catalog;
@@ -20,6 +23,7 @@ import io.agentprovision.core.catalog.ProviderInfo;
 import io.agentprovision.core.deploy.DeployCredentials;
 import io.agentprovision.core.deploy.RotationRequest;
 import io.agentprovision.core.identity.IdentityRejectedException;
+import io.agentprovision.core.identity.IdentityRequest;
 import io.agentprovision.core.identity.Principal;
 import io.agentprovision.core.journal.RunRecord;
 import io.agentprovision.core.journal.RunStatus;
@@ -27,6 +31,7 @@ import io.agentprovision.core.journal.StepRecord;
 import io.agentprovision.core.journal.StepStatus;
 import io.agentprovision.core.orchestration.ProviderAccount;
 import io.agentprovision.core.policy.LimitUsage;
+import io.agentprovision.core.policy.Loosening;
 import io.agentprovision.core.policy.PolicyViolationException;
 import io.agentprovision.core.policy.Reservation;
 import io.agentprovision.core.policy.SpendLimit;
@@ -65,7 +70,7 @@ public final class Engine {
   private static final Logger LOG = LoggerFactory.getLogger(Engine.class);
 
   /** What a step execution reaches of the engine. */
-  record Services(EngineConfig config, Events events, Auditor auditor, Checkpoints checkpoints) {}
+  record Services(EngineConfig config, Events events, Auditor auditor, Checkpoints checkpoints, StepUp stepUp) {}
 
   private final EngineConfig config;
   private final Services services;
@@ -90,7 +95,8 @@ public final class Engine {
     this.config = config;
     this.events = new Events(config.listeners());
     this.auditor = new Auditor(config.audit(), config.clock());
-    this.services = new Services(config, events, auditor, new Checkpoints(config, events, auditor));
+    this.services = new Services(config, events, auditor, new Checkpoints(config, events, auditor),
+        new StepUp(config, auditor));
     this.planner = new Planner(config, flow);
     this.changes = new Changes(this, config, planner, auditor, events);
   }
@@ -103,15 +109,83 @@ public final class Engine {
     return planner.catalog(provider);
   }
 
-  /** Puts a checkpoint to the gate outside any run (such as raising a limit). */
+  /**
+   * Puts a checkpoint to the gate outside any run (such as raising a limit). When the policy in force
+   * lists its kind as needing MFA, {@code principal} steps up first (see {@link StepUp}); without a
+   * principal to bind the step-up to, the checkpoint is refused.
+   */
   public ApprovalDecision checkpoint(AgentId agent, @Nullable Principal principal, CheckpointRequest request) {
-    return services.checkpoints().ask(new Checkpoints.Asker(null, null, agent, principal), request,
-        Checkpoints.Recorder.NONE);
+    final Checkpoints.Asker asker = new Checkpoints.Asker(null, null, agent, principal);
+    Checkpoints.Asker who = asker;
+    if (request.kind() != CheckpointKind.STEP_UP && config.spendPolicy().requiresMfa(request.kind())) {
+      StepUp.requireSupport(config.identity(), List.of(request.kind()), "");
+      if (principal == null) {
+        throw new IdentityRejectedException("evidence", request.kind() + " needs a second factor by policy, and no ID "
+            + "token says who asks; pass the requester's ID token so that the step-up is bound to that person");
+      }
+      Principal stepped = services.stepUp().require(request.kind(), principal, asker,
+          c -> services.checkpoints().ask(asker, c, Checkpoints.Recorder.NONE));
+      who = new Checkpoints.Asker(null, null, agent, stepped);
+    }
+    return services.checkpoints().ask(who, request, Checkpoints.Recorder.NONE);
   }
 
-  /** Appends an audit entry outside any run. */
-  public void audit(String action, AgentId agent, @Nullable String approver, String outcome, Map<String, String> details) {
-    auditor.entry(action).agent(agent).approver(approver).outcome(outcome).details(details).record();
+  /**
+   * Replaces the spend policy. A change that {@link SpendPolicy#loosens loosens} it is a raise: the
+   * requester steps up when the policy in force requires MFA for {@link CheckpointKind#RAISE_LIMIT},
+   * then a person approves a {@code RAISE_LIMIT} checkpoint listing every loosening. Every change,
+   * and every refused one, is audited with the policy before and after (canonical JSON).
+   */
+  public void updatePolicy(AgentId requestedBy, SpendPolicy proposed, String reason, @Nullable Secret identityToken) {
+    SpendPolicy current = config.spendPolicy();
+    List<Loosening> loosenings = proposed.loosens(current);
+    String approver = null;
+    Principal principal = null;
+    if (!loosenings.isEmpty()) {
+      if (identityToken != null) {
+        principal = config.identity().attest(new IdentityRequest(requestedBy, null, identityToken, null, false));
+      }
+      Map<String, String> details = new LinkedHashMap<>();
+      for (int i = 0; i < loosenings.size(); i++) {
+        details.put("change." + (i + 1), loosenings.get(i).description());
+      }
+      List<String> lines = loosenings.stream().map(Loosening::description).toList();
+      try {
+        approver = checkpoint(requestedBy, principal, CheckpointRequest.confirm(CheckpointKind.RAISE_LIMIT,
+            "Loosen the spend policy: " + String.join("; ", lines), reason).withDetails(details)).approver();
+      } catch (RuntimeException e) {
+        auditor.entry("policy.refused").agent(requestedBy).principal(principal).outcome("denied")
+            .detail("before", current.canonical()).detail("proposed", proposed.canonical()).detail("reason", reason)
+            .detail("loosenings", String.join("; ", lines)).detail("error", e.getClass().getSimpleName()).record();
+        throw e;
+      }
+    }
+    if (!config.policy().compareAndSet(current, proposed)) {
+      throw new AgentProvisionException("the spend policy changed while this update was being approved; ask again",
+          null, true);
+    }
+    auditor.entry(loosenings.isEmpty() ? "policy.tightened" : "policy.loosened").agent(requestedBy)
+        .principal(principal).approver(approver).detail("before", current.canonical())
+        .detail("after", proposed.canonical()).detail("reason", reason)
+        .detail("loosenings", String.join("; ", loosenings.stream().map(Loosening::description).toList())).record();
+  }
+
+  /** Appends an audit entry about {@code run} outside its execution (an administrative call, a scheduled job). */
+  public void audit(String action, @Nullable RunId run, @Nullable AgentId agent, String outcome,
+      Map<String, String> details) {
+    auditor.entry(action).run(run).agent(agent).outcome(outcome).details(details).record();
+  }
+
+  /**
+   * The record of {@code agent}'s run {@code run}: refused with {@link RunNotFoundException}, the
+   * same way, when there is no such run and when it is another agent's.
+   */
+  public RunRecord runOf(AgentId agent, RunId run) {
+    RunRecord rec = config.journal().run(run).orElse(null);
+    if (rec == null || !rec.agent().equals(agent)) {
+      throw new RunNotFoundException(agent, run);
+    }
+    return rec;
   }
 
   /** Plans a change to a deployment (see {@link Changes}); reads only. */
@@ -143,11 +217,14 @@ public final class Engine {
     return planner.plan(request, run);
   }
 
-  public Deployment execute(RunPlan plan) {
-    RunRecord existing = config.journal().run(plan.runId()).orElse(null);
+  public Deployment execute(RunPlan given) {
+    RunRecord existing = config.journal().run(given.runId()).orElse(null);
     if (existing != null) {
-      return resume(existing.id());
+      // executing a plan of a run that exists continues it, for the agent that started it only
+      return resume(runOf(given.request().agent(), existing.id()).id());
     }
+    // the plan object is not trusted: steps and checkpoints come again from the flow, the policy in force and the ledger
+    RunPlan plan = planner.rederive(given);
     ProvisionRequest req = plan.request();
     PolicyViolationException refused = plan.steps().stream().allMatch(s -> s.verdict()
         != io.agentprovision.core.PlannedStep.Verdict.DENIED) ? null : planner.violation(plan);
@@ -163,7 +240,7 @@ public final class Engine {
         RequestCodec.encode(req, plan.runId(), config.vault(), config.clock())).status(RunStatus.RUNNING)
         .createdAt(now).build();
     if (!config.journal().saveRun(rec)) {
-      return resume(plan.runId());
+      return resume(runOf(req.agent(), plan.runId()).id()); // another host started it a moment ago
     }
     auditor.entry("run.started").run(plan.runId()).agent(req.agent()).detail("provider", req.provider())
         .detail("plan", String.valueOf(req.plan())).detail("app", req.app().name())
@@ -270,7 +347,7 @@ public final class Engine {
         suspend(rs, rec, "cancelled");
         Thread.currentThread().interrupt();
         throw new CancellationException("run " + rs.run + " was cancelled; resume it with AgentProvisioner.resume("
-            + rs.run + ")");
+            + rs.request.agent() + ", " + rs.run + ")");
       }
       StepId id = running.remove(f);
       try {
@@ -630,7 +707,55 @@ public final class Engine {
     return renewed.token();
   }
 
-  /** Finished runs whose deploy token expires within {@code window}. */
+  /** The pseudo-step under which a revocation of a run's deploy token is journaled. */
+  private static final StepId REVOKE = StepId.of("revoke-credentials");
+
+  /** What a revocation journals: the token deleted at the provider. */
+  record Revoked(String tokenId, Instant revokedAt) {}
+
+  /**
+   * Deletes a finished run's deploy token at the provider and from the vault, and marks it revoked in
+   * the journal: it is rotated no more, and {@link #deployCredentials} refuses it. Revoking a revoked
+   * token does nothing more.
+   */
+  public Deployment.TokenSummary revoke(RunId run, String reason) {
+    RunState rs = finishedRun(run);
+    StepRecord credRec = config.journal().step(run, CredentialsStep.ID).orElseThrow();
+    CredentialsStep.Issued issued = rs.outputs.get(CredentialsStep.ID, CredentialsStep.Issued.class);
+    if (issued.revokedAt() != null) {
+      return issued.token();
+    }
+    DeployCredentials current = issued.credentials(config.vault());
+    StepRecord prev = config.journal().step(run, REVOKE).orElse(null);
+    int attempt = prev == null ? 1 : prev.attempts() + 1;
+    Instant now = config.clock().instant();
+    String key = "ap_rev_" + idempotencyKey(rs, StepId.of("revoke-" + current.tokenId())).substring(3);
+    StepRecord running = (prev == null ? StepRecord.builder(run, REVOKE).updatedAt(now) : prev.next(now))
+        .status(StepStatus.RUNNING).idempotencyKey(key).attempts(attempt).output(null).progress(null).error(null)
+        .reservations(List.of()).decisions(List.of()).build();
+    if (!config.journal().saveStep(running)) {
+      throw new AgentProvisionException("the credentials of run " + run + " are being revoked elsewhere", null, true);
+    }
+    StepRun ctx = new StepRun(services, rs, REVOKE, null, running);
+    try {
+      ctx.deployer().revoke(current, CredentialsStep.broad(config.vault(), run), ctx);
+    } catch (RuntimeException e) {
+      ctx.journal(b -> b.status(StepStatus.FAILED).error(String.valueOf(e.getMessage())));
+      ctx.audit("credentials.revoked").outcome("failed").key(key).detail("token", current.tokenId())
+          .detail("error", e.getClass().getSimpleName()).record();
+      throw e;
+    }
+    config.vault().delete(issued.vaultKey());
+    Instant revokedAt = config.clock().instant();
+    CredentialsStep.Issued revoked = issued.revoked(revokedAt);
+    config.journal().saveStep(credRec.next(revokedAt).output(OutputCodec.encode(revoked)).build());
+    String revokedJson = OutputCodec.encode(new Revoked(current.tokenId(), revokedAt));
+    ctx.journal(b -> b.status(StepStatus.SUCCEEDED).output(revokedJson));
+    ctx.audit("credentials.revoked").key(key).detail("token", current.tokenId()).detail("reason", reason).record();
+    return revoked.token();
+  }
+
+  /** Finished runs whose deploy token expires within {@code window} and was not revoked. */
   public List<RunId> dueForRotation(Duration window) {
     Instant limit = config.clock().instant().plus(window);
     List<RunId> out = new ArrayList<>();

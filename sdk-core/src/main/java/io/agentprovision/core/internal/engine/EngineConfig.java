@@ -34,9 +34,9 @@ import org.jspecify.annotations.Nullable;
 public record EngineConfig(Orchestrator orchestrator, Map<String, Deployer> deployers, IdentityProvider identity,
     AtomicReference<SpendPolicy> policy, SpendLedger ledger, ApprovalGate approvals, AuditLog audit,
     CredentialVault vault, RunJournal journal, List<ProvisioningListener> listeners, Clock clock, Sleeper sleeper,
-    IdGenerator ids, ExecutorService stepExecutor, ExecutorService runExecutor, Duration stepTimeout,
-    Duration approvalTimeout, FailureAction failureAction, String domainService, DomainNames domainNames, HttpStack http,
-    Duration verifyTimeout) {
+    IdGenerator ids, ExecutorService stepExecutor, ExecutorService runExecutor, ExecutorService approvalExecutor,
+    Duration stepTimeout, Duration approvalTimeout, FailureAction failureAction, String domainService,
+    DomainNames domainNames, HttpStack http, Duration verifyTimeout) {
 
   /** The spend policy in force now (hosts may replace it while runs go on). */
   public SpendPolicy spendPolicy() {
@@ -65,6 +65,7 @@ public record EngineConfig(Orchestrator orchestrator, Map<String, Deployer> depl
     private IdGenerator ids = IdGenerator.RANDOM;
     private @Nullable ExecutorService stepExecutor;
     private @Nullable ExecutorService runExecutor;
+    private @Nullable ExecutorService approvalExecutor;
     private Duration stepTimeout = Duration.ofMinutes(30);
     private Duration approvalTimeout = Duration.ofMinutes(15);
     private FailureAction failureAction = FailureAction.COMPENSATE;
@@ -163,6 +164,15 @@ public record EngineConfig(Orchestrator orchestrator, Map<String, Deployer> depl
       return this;
     }
 
+    /**
+     * Where approval gates are called, so that a run can stop waiting for one at the checkpoint's
+     * deadline (the gate's thread is interrupted and abandoned). A pool of daemon threads when not set.
+     */
+    public Builder approvalExecutor(ExecutorService e) {
+      this.approvalExecutor = Objects.requireNonNull(e, "approvalExecutor");
+      return this;
+    }
+
     public Builder stepTimeout(Duration d) {
       this.stepTimeout = Objects.requireNonNull(d, "stepTimeout");
       return this;
@@ -209,7 +219,18 @@ public record EngineConfig(Orchestrator orchestrator, Map<String, Deployer> depl
           audit != null ? audit : AuditLog.inMemory(), vault != null ? vault : CredentialVault.inMemory(),
           journal != null ? journal : RunJournal.inMemory(), List.copyOf(listeners), clock, sleeper, ids,
           Objects.requireNonNull(stepExecutor, "stepExecutor"), Objects.requireNonNull(runExecutor, "runExecutor"),
+          approvalExecutor != null ? approvalExecutor : approvalThreads(),
           stepTimeout, approvalTimeout, failureAction, domainService, domainNames, http, verifyTimeout);
+    }
+
+    /** Daemon threads that end when idle: a gate abandoned at its deadline never keeps the JVM alive. */
+    static ExecutorService approvalThreads() {
+      java.util.concurrent.atomic.AtomicInteger n = new java.util.concurrent.atomic.AtomicInteger();
+      return java.util.concurrent.Executors.newCachedThreadPool(r -> {
+        Thread t = new Thread(r, "agentprovision-approval-" + n.incrementAndGet());
+        t.setDaemon(true);
+        return t;
+      });
     }
   }
 }

@@ -21,6 +21,8 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -65,8 +67,22 @@ final class Planner {
   }
 
   RunPlan plan(ProvisionRequest req, RunId run) {
+    deployer(req.provider());
+    return plan(req, run, catalog(req.provider()));
+  }
+
+  /**
+   * The plan {@code given} should be now: its request and catalog, with the steps, prices, verdicts
+   * and checkpoints derived again from this engine's flow, the spend policy in force and the ledger.
+   * What {@code execute} runs, so that nothing a plan object carries (a graph without the plan
+   * approval, verdicts judged under a policy since tightened) is taken on trust.
+   */
+  RunPlan rederive(RunPlan given) {
+    return plan(given.request(), given.runId(), given.catalog());
+  }
+
+  private RunPlan plan(ProvisionRequest req, RunId run, Catalog catalog) {
     Deployer deployer = deployer(req.provider());
-    Catalog catalog = catalog(req.provider());
     return plan(req, run, flow, catalog, deployer);
   }
 
@@ -87,15 +103,34 @@ final class Planner {
     }
     // a step's own checkpoints may depend on how the others were judged (the plan approval does)
     List<PlannedStep> steps = new ArrayList<>();
+    Set<CheckpointKind> needMfa = new TreeSet<>();
     for (int i = 0; i < judged.size(); i++) {
       List<CheckpointKind> own = graph.steps().get(i).approvals(judged);
       PlannedStep p = judged.get(i);
+      List<CheckpointKind> all = new ArrayList<>(p.approvals());
+      for (CheckpointKind k : own) {
+        if (policy.requiresMfa(k) && !all.contains(CheckpointKind.STEP_UP)) {
+          all.add(CheckpointKind.STEP_UP); // the step-up comes before the checkpoint the policy lists
+        }
+        all.add(k);
+      }
       if (!own.isEmpty()) {
-        List<CheckpointKind> all = new ArrayList<>(p.approvals());
-        all.addAll(own);
         p = p.toBuilder().approvals(all).build();
       }
+      for (CheckpointKind k : all) {
+        if (policy.requiresMfa(k)) {
+          needMfa.add(k);
+        }
+      }
+      Step.Price price = graph.steps().get(i).price();
+      if (price != null && price.paid() && policy.requiresMfa(price.checkpoint())) {
+        needMfa.add(price.checkpoint());
+      }
       steps.add(p);
+    }
+    if (!needMfa.isEmpty()) {
+      // refused now, with the fix, rather than at the paid step after an account was made
+      StepUp.requireSupport(config.identity(), needMfa, ", which this run may meet");
     }
     return new RunPlan(run, req, catalog, graph, steps, now);
   }

@@ -21,6 +21,8 @@ final class RunState {
   final RunOutputs outputs;
   /** The principal after a step-up in this execution: it showed a second factor, the attested one may not have. */
   private final AtomicReference<@Nullable Principal> steppedUp = new AtomicReference<>();
+  /** Held while a step of the run steps up, so that steps needing one at the same time ask once. */
+  final Object stepUpLock = new Object();
   /** Set when the run is being cancelled or crashed: steps then leave their journal and reservations as they are. */
   volatile boolean stopping;
   /** Set once a step has failed: steps not yet started are then not started. */
@@ -44,6 +46,11 @@ final class RunState {
 
   void steppedUp(Principal p) {
     steppedUp.set(p);
+  }
+
+  /** The principal of this execution's last step-up, or null when there was none. */
+  @Nullable Principal steppedUpPrincipal() {
+    return steppedUp.get();
   }
 
   /** The price a person approved for {@code step} with the plan, or null when none was. */

@@ -2,12 +2,7 @@ package io.agentprovision.core.internal.engine;
 
 import io.agentprovision.core.Money;
 import io.agentprovision.core.ProvisioningEvent;
-import io.agentprovision.core.approval.ApprovalDecision;
-import io.agentprovision.core.approval.CheckpointKind;
 import io.agentprovision.core.approval.CheckpointRequest;
-import io.agentprovision.core.identity.IdentityRejectedException;
-import io.agentprovision.core.identity.IdentityRequest;
-import io.agentprovision.core.identity.Principal;
 import io.agentprovision.core.payment.PaymentAuthorization;
 import io.agentprovision.core.policy.LimitUsage;
 import io.agentprovision.core.policy.PolicyViolationException;
@@ -51,7 +46,7 @@ final class Spending {
     if (reservation.status() != Reservation.Status.COMMITTED) {
       try {
         if (policy.requiresMfa(request.kind())) {
-          stepUp(request.kind());
+          ctx.stepUp(request.kind()); // even when no person is asked to approve the spend
         }
         Money approved = rs.approvedQuote(ctx.stepId());
         boolean covered = approved != null && approved.sameCurrency(request.amount())
@@ -65,7 +60,10 @@ final class Spending {
               .withCost(request.amount()).withDetails(details));
         }
       } catch (RuntimeException e) {
-        spend.release();
+        if (!rs.stopping) {
+          // a run being stopped (cancelled, or crashed elsewhere) leaves its reservations for the resume to settle
+          spend.release();
+        }
         throw e;
       }
     }
@@ -125,32 +123,6 @@ final class Spending {
         }
       }
     }
-  }
-
-  /** Demands multi-factor authentication: a step-up checkpoint hands over a fresh credential, which must show it. */
-  void stepUp(CheckpointKind forKind) {
-    Principal current = ctx.principal();
-    if (current != null && current.multiFactor()) {
-      return;
-    }
-    ApprovalDecision d = ctx.checkpoint(CheckpointRequest.confirm(CheckpointKind.STEP_UP,
-        "Confirm with a second factor", "policy requires multi-factor authentication before " + forKind));
-    if (d.credential() == null) {
-      throw new IdentityRejectedException("mfa", "the step-up returned no credential; sign in again with a second "
-          + "factor and hand the new ID token to the approval");
-    }
-    Principal next = engine.config().identity().attest(new IdentityRequest(ctx.agent(), rs.run, d.credential(), null,
-        true));
-    if (current != null && (!current.subject().equals(next.subject()) || !current.issuer().equals(next.issuer()))) {
-      throw new IdentityRejectedException("subject", "the second factor was shown by " + next.display() + ", not by "
-          + current.display());
-    }
-    if (!next.multiFactor()) {
-      throw new IdentityRejectedException("mfa", "the fresh sign-in shows no second factor (amr " + next.amr() + ")");
-    }
-    rs.steppedUp(next);
-    ctx.audit("identity.stepped_up").principal(next).approver(d.approver()).detail("amr", String.join(",", next.amr()))
-        .detail("for", forKind.name()).record();
   }
 
   /**

@@ -10,6 +10,7 @@ import io.agentprovision.core.RunId;
 import io.agentprovision.core.Sleeper;
 import io.agentprovision.core.StepId;
 import io.agentprovision.core.approval.ApprovalDecision;
+import io.agentprovision.core.approval.CheckpointKind;
 import io.agentprovision.core.approval.CheckpointRequest;
 import io.agentprovision.core.catalog.Catalog;
 import io.agentprovision.core.http.HttpStack;
@@ -215,6 +216,10 @@ final class StepRun implements StepContext {
   @Override
   public ApprovalDecision checkpoint(CheckpointRequest request) {
     Objects.requireNonNull(request, "request");
+    if (request.kind() != CheckpointKind.STEP_UP && engine.config().spendPolicy().requiresMfa(request.kind())) {
+      // the policy lists this kind: the person shows a recent second factor before it reaches the gate
+      stepUp(request.kind());
+    }
     int seq = checkpointSeq.incrementAndGet();
     String fingerprint = Checkpoints.fingerprint(request);
     CheckpointDecision earlier = record.decision(seq).orElse(null);
@@ -275,9 +280,21 @@ final class StepRun implements StepContext {
     return engine.auditor().entry(action).run(rs.run).step(id).agent(agent()).principal(principal());
   }
 
-  /** Demands multi-factor authentication before a spend of {@code kind}. */
-  void stepUp(io.agentprovision.core.approval.CheckpointKind kind) {
-    spending.stepUp(kind);
+  /**
+   * Demands a recent second factor before {@code kind}: nothing when this execution of the run
+   * already stepped up recently enough for the policy, otherwise a step-up bound to the run's
+   * principal (see {@link StepUp}). One step-up at a time per run, so that two steps needing one at
+   * once ask the person once.
+   */
+  void stepUp(CheckpointKind kind) {
+    synchronized (rs.stepUpLock) {
+      if (engine.stepUp().recent(rs.steppedUpPrincipal(), engine.config().spendPolicy())) {
+        return;
+      }
+      Principal next = engine.stepUp().require(kind, requirePrincipal(),
+          new Checkpoints.Asker(rs.run, id, agent(), principal()), this::checkpoint);
+      rs.steppedUp(next);
+    }
   }
 
   /**

@@ -269,6 +269,15 @@ public final class InventoryAssembler {
           }
           break;
         }
+        case "credentials.revoked": {
+          String id = d.get("token");
+          TokenFacts t = id == null ? null : tokenById.get(id);
+          if (t != null && "ok".equals(r.outcome()) && t.status == Inventory.TokenStatus.ACTIVE) {
+            t.status = Inventory.TokenStatus.REVOKED;
+            t.endedAt = r.time();
+          }
+          break;
+        }
         case "app.deployed": {
           String url = d.get("url");
           if (run == null || r.agent() == null || url == null) {

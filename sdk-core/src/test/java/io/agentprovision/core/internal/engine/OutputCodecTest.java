@@ -67,7 +67,8 @@ class OutputCodecTest {
         new VerifyStep.Checked(new Verification(URI.create("https://my-app.com"), true, 200, "hello \"from\" my-app\n",
             null)),
         new VerifyStep.Checked(new Verification(URI.create("https://my-app.com"), false, 0, null, "no local runtime")),
-        new Engine.Rotated("tok_2", "tok_1"));
+        new Engine.Rotated("tok_2", "tok_1"),
+        new Engine.Revoked("tok_2", T));
   }
 
   @ParameterizedTest

@@ -34,12 +34,14 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import org.jspecify.annotations.Nullable;
 
 /**
- * A provider that offers one free deployable service, as orchestrator, deployer and identity
+ * A provider that offers one free deployable service and one paid plan, as orchestrator, deployer and identity
  * provider at once: enough for the engine's own tests in this module, which cannot use the fakes
  * of {@code sdk-fakes} (they depend on this module). Records every call with a side effect.
  */
 final class StubCloud implements Orchestrator, Deployer, IdentityProvider {
   static final String PROVIDER = "stubcloud";
+  /** A plan that costs USD 5.00 a month. */
+  static final String PAID_PLAN = "stub:paid";
 
   /** The calls with side effects, in order, as {@code method:idempotencyKey}. */
   final List<String> calls = new CopyOnWriteArrayList<>();
@@ -62,7 +64,9 @@ final class StubCloud implements Orchestrator, Deployer, IdentityProvider {
   @Override
   public Catalog catalog(String provider) {
     return new Catalog(ProviderInfo.named(provider), List.of(ServiceOffering.builder("workers", provider,
-        ServiceOffering.KIND_DEPLOYABLE).description("run code").pricing(Pricing.free()).build()));
+        ServiceOffering.KIND_DEPLOYABLE).description("run code").pricing(Pricing.free()).build(),
+        ServiceOffering.builder(PAID_PLAN, provider, ServiceOffering.KIND_PLAN).description("a paid plan")
+            .pricing(Pricing.exactly(Money.usd("5.00"), Pricing.Interval.MONTHLY, "$5/month")).build()));
   }
 
   @Override
