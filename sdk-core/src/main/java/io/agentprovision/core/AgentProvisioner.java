@@ -1,6 +1,11 @@
 package io.agentprovision.core;
 
 import io.agentprovision.core.approval.ApprovalDeniedException;
+import io.agentprovision.core.approval.ApprovalReceipts;
+import io.agentprovision.core.approval.MandateTrust;
+import io.agentprovision.core.approval.Mandates;
+import io.agentprovision.core.approval.ReceiptKey;
+import io.agentprovision.core.approval.Receipts;
 import io.agentprovision.core.approval.CheckpointKind;
 import io.agentprovision.core.catalog.Catalog;
 import io.agentprovision.core.deploy.DeployCredentials;
@@ -429,6 +434,19 @@ public final class AgentProvisioner implements AutoCloseable {
     return engine.config().http();
   }
 
+  /**
+   * The signed receipts of this provisioner's approvals: {@code receipts().verify()} checks every
+   * receipt in the audit log (signature, and that it says what its entry says); see {@link Receipts}.
+   */
+  public Receipts receipts() {
+    return engine.receipts();
+  }
+
+  /** The intent mandates this provisioner holds: accept one a person signed, see what it approved, revoke it. */
+  public Mandates mandates() {
+    return engine.mandates();
+  }
+
   /** The audit log; {@code audit().verify()} checks the chain. */
   public AuditLog audit() {
     return engine.config().audit();
@@ -467,6 +485,9 @@ public final class AgentProvisioner implements AutoCloseable {
     private @Nullable ExecutorService stepExecutor;
     private @Nullable ExecutorService runExecutor;
     private @Nullable ScheduledExecutorService scheduler;
+    private @Nullable ReceiptKey receiptKey;
+    private String receiptIssuer = ApprovalReceipts.DEFAULT_ISSUER;
+    private @Nullable MandateTrust mandateTrust;
     private Duration stepTimeout = DEFAULT_STEP_TIMEOUT;
     private Duration approvalTimeout = DEFAULT_APPROVAL_TIMEOUT;
     private FailureAction failureAction = FailureAction.COMPENSATE;
@@ -630,6 +651,42 @@ public final class AgentProvisioner implements AutoCloseable {
       return this;
     }
 
+    /**
+     * Signs a receipt of every approval decision with {@code key} (ES256; it must hold the private
+     * half, and may carry retired keys to verify older receipts): a compact JWS in the decision's
+     * audit entry and journal entry, binding the approver, the checkpoint, the amount, the run and the
+     * hashes of the exact request and plan. Checked when a run ends, before a resumed step reuses an
+     * approval, and by {@link AgentProvisioner#receipts()}. None by default.
+     */
+    public Builder receiptKey(ReceiptKey key) {
+      Objects.requireNonNull(key, "receiptKey");
+      if (!key.canSign()) {
+        throw new InvalidRequestException("receiptKey", "'" + key.keyId() + "' holds no private half",
+            "pass the signing key; hand its publicJwk() to whoever verifies receipts");
+      }
+      this.receiptKey = key;
+      return this;
+    }
+
+    /** The issuer ({@code iss}) receipts name: the host's name; {@value ApprovalReceipts#DEFAULT_ISSUER} by default. */
+    public Builder receiptIssuer(String issuer) {
+      if (issuer == null || issuer.isBlank() || issuer.length() > 200) {
+        throw new InvalidRequestException("receiptIssuer", "must be 1 to 200 characters", "pass the host's name");
+      }
+      this.receiptIssuer = issuer;
+      return this;
+    }
+
+    /**
+     * Accepts intent mandates signed with the keys {@code trust} names, and says what a checkpoint
+     * beyond a mandate's bound gets ({@link MandateTrust#onExceeded}). Mandates themselves are handed
+     * over with {@link AgentProvisioner#mandates()}. None by default.
+     */
+    public Builder mandates(MandateTrust trust) {
+      this.mandateTrust = Objects.requireNonNull(trust, "mandates");
+      return this;
+    }
+
     public AgentProvisioner build() {
       if (orchestrator == null) {
         throw new InvalidRequestException("orchestrator", "is missing",
@@ -666,7 +723,9 @@ public final class AgentProvisioner implements AutoCloseable {
           .listeners(listeners).clock(clock).sleeper(sleeper).ids(ids).stepExecutor(steps).runExecutor(runs)
           .approvalExecutor(approvalThreads).stepTimeout(stepTimeout).approvalTimeout(approvalTimeout)
           .failureAction(failureAction).domainService(domainService).domainNames(domainNames)
-          .http(http).verifyTimeout(verifyTimeout).build();
+          .http(http).verifyTimeout(verifyTimeout)
+          .receipts(receiptKey == null ? null : ApprovalReceipts.of(receiptKey).issuer(receiptIssuer))
+          .mandates(mandateTrust).build();
       return new AgentProvisioner(new Engine(config), timer, owned);
     }
 

@@ -78,6 +78,8 @@ public final class Engine {
   private final Auditor auditor;
   private final Planner planner;
   private final Changes changes;
+  private final ReceiptBook receipts;
+  private final MandateBook mandates;
   /**
    * The last audit entry this engine saw verify: each run's end checks only what came after it, so
    * the check does not grow with the log (a full {@code audit().verify()} remains available).
@@ -95,7 +97,9 @@ public final class Engine {
     this.config = config;
     this.events = new Events(config.listeners());
     this.auditor = new Auditor(config.audit(), config.clock());
-    this.services = new Services(config, events, auditor, new Checkpoints(config, events, auditor),
+    this.receipts = new ReceiptBook(config);
+    this.mandates = new MandateBook(config, auditor);
+    this.services = new Services(config, events, auditor, new Checkpoints(config, events, auditor, receipts, mandates),
         new StepUp(config, auditor));
     this.planner = new Planner(config, flow);
     this.changes = new Changes(this, config, planner, auditor, events);
@@ -208,7 +212,23 @@ public final class Engine {
    * for each that does not. True when the provisioner signs none.
    */
   boolean receiptsOf(RunId run, List<String> warnings) {
-    return true;
+    int before = warnings.size();
+    boolean ok = receipts.verifyRun(run, warnings);
+    if (!ok) {
+      auditor.entry("receipts.invalid").run(run).outcome("failed").detail("problems",
+          String.join("; ", warnings.subList(before, warnings.size()))).record();
+    }
+    return ok;
+  }
+
+  /** The signed receipts of the approvals, checked against the audit log. */
+  public io.agentprovision.core.approval.Receipts receipts() {
+    return receipts;
+  }
+
+  /** The intent mandates held. */
+  public io.agentprovision.core.approval.Mandates mandates() {
+    return mandates;
   }
 
   public RunPlan plan(ProvisionRequest request) {
@@ -576,6 +596,9 @@ public final class Engine {
           .detail("live", String.valueOf(rs.outputs.get(VerifyStep.ID, VerifyStep.Checked.class).verification().live()))
           .record();
     }
+    List<String> receiptWarnings = new ArrayList<>();
+    receiptsOf(rs.run, receiptWarnings);
+    receiptWarnings.forEach(d::warning);
     AuditVerification v = verifyAudit();
     d.auditHead(config.audit().head().map(e -> e.hash()).orElse("")).auditVerified(v.valid());
     if (finishing) {

@@ -5,6 +5,8 @@ import io.agentprovision.core.FailureAction;
 import io.agentprovision.core.IdGenerator;
 import io.agentprovision.core.Sleeper;
 import io.agentprovision.core.approval.ApprovalGates;
+import io.agentprovision.core.approval.ApprovalReceipts;
+import io.agentprovision.core.approval.MandateTrust;
 import io.agentprovision.core.http.HttpStack;
 import io.agentprovision.core.policy.SpendPolicy;
 import io.agentprovision.core.spi.ApprovalGate;
@@ -36,7 +38,8 @@ public record EngineConfig(Orchestrator orchestrator, Map<String, Deployer> depl
     CredentialVault vault, RunJournal journal, List<ProvisioningListener> listeners, Clock clock, Sleeper sleeper,
     IdGenerator ids, ExecutorService stepExecutor, ExecutorService runExecutor, ExecutorService approvalExecutor,
     Duration stepTimeout, Duration approvalTimeout, FailureAction failureAction, String domainService,
-    DomainNames domainNames, HttpStack http, Duration verifyTimeout) {
+    DomainNames domainNames, HttpStack http, Duration verifyTimeout, @Nullable ApprovalReceipts receipts,
+    @Nullable MandateTrust mandates) {
 
   /** The spend policy in force now (hosts may replace it while runs go on). */
   public SpendPolicy spendPolicy() {
@@ -73,6 +76,8 @@ public record EngineConfig(Orchestrator orchestrator, Map<String, Deployer> depl
     private DomainNames domainNames = DomainNames.defaults();
     private HttpStack http = HttpStack.shared();
     private Duration verifyTimeout = Duration.ofMinutes(3);
+    private @Nullable ApprovalReceipts receipts;
+    private @Nullable MandateTrust mandates;
 
     private Builder() {}
 
@@ -193,6 +198,18 @@ public record EngineConfig(Orchestrator orchestrator, Map<String, Deployer> depl
       return this;
     }
 
+    /** Signs a receipt of every approval decision and verifies them; none by default. */
+    public Builder receipts(@Nullable ApprovalReceipts r) {
+      this.receipts = r;
+      return this;
+    }
+
+    /** The intent mandates accepted, and what a bound exceeded gets; none by default. */
+    public Builder mandates(@Nullable MandateTrust m) {
+      this.mandates = m;
+      return this;
+    }
+
     public Builder verifyTimeout(Duration d) {
       this.verifyTimeout = Objects.requireNonNull(d, "verifyTimeout");
       return this;
@@ -220,7 +237,8 @@ public record EngineConfig(Orchestrator orchestrator, Map<String, Deployer> depl
           journal != null ? journal : RunJournal.inMemory(), List.copyOf(listeners), clock, sleeper, ids,
           Objects.requireNonNull(stepExecutor, "stepExecutor"), Objects.requireNonNull(runExecutor, "runExecutor"),
           approvalExecutor != null ? approvalExecutor : approvalThreads(),
-          stepTimeout, approvalTimeout, failureAction, domainService, domainNames, http, verifyTimeout);
+          stepTimeout, approvalTimeout, failureAction, domainService, domainNames, http, verifyTimeout, receipts,
+          mandates);
     }
 
     /** Daemon threads that end when idle: a gate abandoned at its deadline never keeps the JVM alive. */

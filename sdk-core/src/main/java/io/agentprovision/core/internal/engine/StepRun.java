@@ -10,6 +10,9 @@ import io.agentprovision.core.RunId;
 import io.agentprovision.core.Sleeper;
 import io.agentprovision.core.StepId;
 import io.agentprovision.core.approval.ApprovalDecision;
+import io.agentprovision.core.approval.ApprovalReceipts;
+import io.agentprovision.core.approval.ReceiptExpectation;
+import io.agentprovision.core.approval.ReceiptRejectedException;
 import io.agentprovision.core.approval.CheckpointKind;
 import io.agentprovision.core.approval.CheckpointRequest;
 import io.agentprovision.core.catalog.Catalog;
@@ -26,6 +29,8 @@ import io.agentprovision.core.spi.StepContext;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -222,16 +227,53 @@ final class StepRun implements StepContext {
     }
     int seq = checkpointSeq.incrementAndGet();
     String fingerprint = Checkpoints.fingerprint(request);
+    String planHash = ApprovalReceipts.planHash(rs.plan.steps());
     CheckpointDecision earlier = record.decision(seq).orElse(null);
     if (earlier != null && earlier.answers(fingerprint)) {
-      audit("approval.reused").approver(earlier.approver()).amount(request.cost())
+      // an approval in the journal is reused only when its receipt stands for this run, question and plan
+      ReceiptRejectedException refused = engine.checkpoints().receipts().refusalOfReuse(earlier,
+          new ReceiptExpectation(null, rs.run, request.kind(), request.cost(), fingerprint, planHash));
+      if (refused == null) {
+        audit("approval.reused").approver(earlier.approver()).amount(request.cost())
+            .detail("approval_id", earlier.approvalId()).detail("kind", earlier.kind().name())
+            .detail("sequence", String.valueOf(seq)).record();
+        return ApprovalDecision.approved(earlier.approver(), "approved before step " + id + " was interrupted",
+            earlier.decidedAt());
+      }
+      audit("approval.receipt_refused").outcome("refused").amount(request.cost())
           .detail("approval_id", earlier.approvalId()).detail("kind", earlier.kind().name())
-          .detail("sequence", String.valueOf(seq)).record();
-      return ApprovalDecision.approved(earlier.approver(), "approved before step " + id + " was interrupted",
-          earlier.decidedAt());
+          .detail("reason", refused.reason().name().toLowerCase(java.util.Locale.ROOT))
+          .detail("why", String.valueOf(refused.getMessage())).record();
     }
-    return engine.checkpoints().ask(new Checkpoints.Asker(rs.run, id, agent(), principal()), request,
-        (asked, decision) -> journal(b -> b.decision(CheckpointDecision.of(seq, asked, fingerprint, decision))));
+    return engine.checkpoints().ask(new Checkpoints.Asker(rs.run, id, agent(), principal(), planHash,
+        mandateScope(request)), request, (asked, decision, receipt) -> journal(b -> b.decision(
+            CheckpointDecision.of(seq, asked, fingerprint, decision, receipt))));
+  }
+
+  /**
+   * What an intent mandate would be asked to cover for {@code request}: the run's provider, and the
+   * services and prices it approves (for a plan approval, every paid step whose price it approves).
+   */
+  private MandateBook.Scope mandateScope(CheckpointRequest request) {
+    Principal p = principal();
+    List<String> services = new ArrayList<>();
+    List<io.agentprovision.core.Money> prices = new ArrayList<>();
+    if (request.kind() == CheckpointKind.PLAN_APPROVAL) {
+      for (PlannedStep s : rs.plan.steps()) {
+        if (s.paid() && s.quote() != null && s.priceFinal() && s.serviceId() != null) {
+          services.add(s.serviceId());
+          prices.add(s.quote());
+        }
+      }
+    } else if (request.cost() != null) {
+      String service = step == null ? null : planned().serviceId();
+      if (service != null) {
+        services.add(service);
+      }
+      prices.add(request.cost());
+    }
+    return new MandateBook.Scope(agent(), p == null ? null : p.subject(), rs.request.provider(), request.kind(),
+        request.cost(), services, prices);
   }
 
   @Override
