@@ -175,8 +175,9 @@ public record IntentMandate(String id, String issuer, String person, AgentId age
       return this;
     }
 
-    /** The catalog services it lets be bought (at least one). */
+    /** The catalog services it lets be bought (at least one); replaces any given before. */
     public Builder services(String... ids) {
+      services.clear();
       for (String s : ids) {
         services.add(Objects.requireNonNull(s, "service"));
       }
