@@ -547,12 +547,13 @@ public final class CloudflareDeployer implements Deployer {
    */
   @Override
   public DomainRenewal stopAutoRenew(RenewalRequest request, StepContext ctx) {
-    Secret authority = request.broad() == null ? null : request.broad().value(tokenKey);
-    if (authority == null) {
+    AccessConfiguration broad = request.broad();
+    Secret authority = broad == null ? null : broad.value(tokenKey);
+    if (broad == null || authority == null) {
       return DomainRenewal.unsupported(request.domain(), "the vault no longer holds a credential allowed to reach "
           + "the registrar (the deploy token may only deploy)");
     }
-    Secret configured = request.broad().value(accountIdKey);
+    Secret configured = broad.value(accountIdKey);
     String account = configured != null && !configured.reveal().isBlank() ? configured.reveal().trim()
         : request.accountId();
     Registrar registrar = client(authority, ctx).registrar(account);
