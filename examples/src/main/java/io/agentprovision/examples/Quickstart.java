@@ -25,6 +25,7 @@ import io.agentprovision.core.http.HttpStack;
 import io.agentprovision.core.identity.OidcIdentityProvider;
 import io.agentprovision.core.policy.LimitUsage;
 import io.agentprovision.core.policy.PolicyViolationException;
+import io.agentprovision.core.policy.VelocityLimitException;
 import io.agentprovision.core.policy.SpendLimit;
 import io.agentprovision.core.policy.SpendPolicy;
 import io.agentprovision.core.protocol.DirectOrchestrator;
@@ -84,8 +85,8 @@ import org.jspecify.annotations.Nullable;
  *
  * <p>{@code ./quickstart.sh --help} lists every option ({@link QuickstartCommand} reads them). Exit
  * codes: 0 the app is live (or deployed where no local runtime could run it, which it says); 1 the run
- * failed; 2 it stopped at a human checkpoint or on the spend policy; 64 bad options or missing
- * configuration.
+ * failed; 2 it stopped at a human checkpoint or on the spend policy; 3 it deployed everything and the
+ * app did not answer; 64 bad options or missing configuration.
  */
 public final class Quickstart {
   /** Exit code when the app is live. */
@@ -94,6 +95,8 @@ public final class Quickstart {
   public static final int FAILED = 1;
   /** Exit code when a human checkpoint or the spend policy stopped the run. */
   public static final int STOPPED = 2;
+  /** Exit code when everything was deployed but the app did not answer when checked. */
+  public static final int UNVERIFIED = 3;
   /** Exit code for bad arguments or missing configuration (EX_USAGE of sysexits.h). */
   public static final int USAGE = 64;
   /** The most the Quickstart pays for a domain. */
@@ -320,13 +323,13 @@ public final class Quickstart {
       out.println();
       Deployment d = provisioner.execute(plan);
       summary(d, provisioner.audit(), auditFile, out);
-      return d.verification().live() || d.verification().note() != null && d.verification().status() == 0 ? OK : FAILED;
+      return exitCode(d);
     } catch (ApprovalDeniedException e) {
       out.println();
       out.println("Stopped at a human checkpoint: " + e.getMessage());
       out.println("Nothing more was bought. The audit log is at " + auditFile);
       return STOPPED;
-    } catch (PolicyViolationException e) {
+    } catch (PolicyViolationException | VelocityLimitException e) {
       out.println();
       out.println("Stopped by the spend policy: " + e.getMessage());
       return STOPPED;
@@ -442,6 +445,18 @@ public final class Quickstart {
         : new FileAttribute<?>[0];
   }
 
+  /**
+   * The exit code for a run that deployed everything: {@link #OK} when the app answered, or when no
+   * local runtime could run it (the sandbox without workerd, which the output says);
+   * {@link #UNVERIFIED} when it did not answer.
+   */
+  static int exitCode(Deployment d) {
+    return switch (d.outcome()) {
+      case LIVE, DEPLOYED_NOT_RUN -> OK;
+      case DEPLOYED_UNVERIFIED -> UNVERIFIED;
+    };
+  }
+
   static void summary(Deployment d, AuditLog audit, Path auditFile, PrintStream out) {
     out.println();
     out.println("== Deployed ==");
@@ -468,11 +483,13 @@ public final class Quickstart {
           : t.allowedIps()) + "; expires " + (t.expiresAt() == null ? "never"
           : t.expiresAt().truncatedTo(java.time.temporal.ChronoUnit.SECONDS)));
     }
-    if (d.verification().live()) {
-      out.println("The app answered " + d.verification().status() + ": "
+    switch (d.outcome()) {
+      case LIVE -> out.println("The app answered " + d.verification().status() + ": "
           + String.valueOf(d.verification().bodyExcerpt()).trim());
-    } else {
-      out.println("The app was deployed but not run: " + d.verification().note());
+      case DEPLOYED_NOT_RUN -> out.println("The app was deployed but not run: " + d.verification().note());
+      case DEPLOYED_UNVERIFIED -> out.println("The app was deployed but DID NOT ANSWER at " + d.verification().url()
+          + (d.verification().note() != null ? " (" + d.verification().note() + ")" : "")
+          + "; resume run " + d.runId() + " to check again");
     }
     for (String w : d.warnings()) {
       out.println("Note:       " + w);

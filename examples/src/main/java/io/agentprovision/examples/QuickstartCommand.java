@@ -63,6 +63,7 @@ import picocli.CommandLine.UnmatchedArgumentException;
         "  0   the app is live (or deployed where no local runtime could run it, which the output says)",
         "  1   the run failed",
         "  2   a human checkpoint or the spend policy stopped the run; nothing more was bought",
+        "  3   everything was deployed but the app did not answer when checked (resume the run to check again)",
         "  64  bad options or missing configuration (EX_USAGE); nothing was started"})
 final class QuickstartCommand {
   /** The domain search when none is given. */

@@ -211,6 +211,7 @@ class QuickstartCommandTest {
         "Default: my-app.",
         "127.0.0.1/32", "1..90. Default: 7.", "Default: target/quickstart.", "Default: ada@example.com.");
     assertThat(r.out()).contains("Exit codes:", "  0   the app is live", "  1   the run failed",
+        "  3   everything was deployed but the app did not answer",
         "  2   a human checkpoint or the spend policy stopped the run", "  64  bad options or missing configuration");
     assertThat(run("-h").out()).isEqualTo(r.out());
   }

@@ -92,7 +92,11 @@ public final class CloudflareDeployer implements Deployer {
   public static final String DEFAULT_TOKEN_NAME_PREFIX = "agentprovision deploy";
 
   private static final int EXCERPT = 300;
-  /** The note of a verification that found no runtime to ask (the loopback sandbox without workerd). */
+  /**
+   * What the app client's I/O failure says when no runtime here can run the app (the loopback
+   * sandbox without workerd): {@link #verify} reports it as {@link Verification.Result#NO_RUNTIME},
+   * deployed and not run, which is not a failure to answer.
+   */
   public static final String NO_RUNTIME = "no local runtime";
 
   private final String baseUrl;
@@ -444,6 +448,9 @@ public final class CloudflareDeployer implements Deployer {
       return new Verification(url, ok, r.code(), excerpt, ok ? null : "HTTP " + r.code());
     } catch (IOException e) {
       String m = e.getMessage();
+      if (m != null && m.contains(NO_RUNTIME)) {
+        return Verification.noRuntime(url, m); // deployed where nothing here can run it: not a failure to answer
+      }
       return new Verification(url, false, 0, null, m == null || m.isBlank() ? e.getClass().getSimpleName() : m);
     }
   }

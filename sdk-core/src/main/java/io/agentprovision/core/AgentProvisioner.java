@@ -36,6 +36,7 @@ import io.agentprovision.core.spi.Orchestrator;
 import io.agentprovision.core.spi.ProvisioningListener;
 import io.agentprovision.core.spi.RunJournal;
 import io.agentprovision.core.spi.SpendLedger;
+import io.agentprovision.core.spi.VelocityStore;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -493,6 +494,8 @@ public final class AgentProvisioner implements AutoCloseable {
     private FailureAction failureAction = FailureAction.COMPENSATE;
     private String domainService = DEFAULT_DOMAIN_SERVICE;
     private DomainNames domainNames = DomainNames.defaults();
+    private UnverifiedAction unverifiedAction = UnverifiedAction.REPORT_UNVERIFIED;
+    private @Nullable VelocityStore velocity;
     private HttpStack http = HttpStack.shared();
     private Duration verifyTimeout = DEFAULT_VERIFY_TIMEOUT;
 
@@ -631,6 +634,26 @@ public final class AgentProvisioner implements AutoCloseable {
       return this;
     }
 
+    /**
+     * Where what agents create is counted against the policy's
+     * {@link io.agentprovision.core.policy.VelocityLimit}s; in memory unless set (share one store
+     * among hosts that share limits).
+     */
+    public Builder velocityStore(VelocityStore store) {
+      this.velocity = Objects.requireNonNull(store, "velocityStore");
+      return this;
+    }
+
+    /**
+     * What a run does when the app was deployed and did not answer when checked: finish as
+     * {@link Deployment.Outcome#DEPLOYED_UNVERIFIED} ({@link UnverifiedAction#REPORT_UNVERIFIED}, the
+     * default) or fail ({@link UnverifiedAction#FAIL}). Never "succeeded".
+     */
+    public Builder onUnverified(UnverifiedAction a) {
+      this.unverifiedAction = Objects.requireNonNull(a, "onUnverified");
+      return this;
+    }
+
     /** The catalog service id that sells domains. */
     public Builder domainService(String serviceId) {
       if (serviceId == null || serviceId.isBlank()) {
@@ -723,7 +746,7 @@ public final class AgentProvisioner implements AutoCloseable {
           .listeners(listeners).clock(clock).sleeper(sleeper).ids(ids).stepExecutor(steps).runExecutor(runs)
           .approvalExecutor(approvalThreads).stepTimeout(stepTimeout).approvalTimeout(approvalTimeout)
           .failureAction(failureAction).domainService(domainService).domainNames(domainNames)
-          .http(http).verifyTimeout(verifyTimeout)
+          .http(http).verifyTimeout(verifyTimeout).unverifiedAction(unverifiedAction).velocity(velocity)
           .receipts(receiptKey == null ? null : ApprovalReceipts.of(receiptKey).issuer(receiptIssuer))
           .mandates(mandateTrust).build();
       return new AgentProvisioner(new Engine(config), timer, owned);

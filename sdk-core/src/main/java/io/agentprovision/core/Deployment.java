@@ -9,9 +9,10 @@ import java.util.Objects;
 import org.jspecify.annotations.Nullable;
 
 /**
- * The result of a successful run: where the app answers, on which account, what was provisioned,
- * what it cost against each limit, which tokens were issued (never their values), and the audit
- * log's head hash at the end of the run.
+ * The result of a run that provisioned and deployed everything: where the app answers (see
+ * {@link #outcome()}: it may not have), on which account, what was provisioned, what it cost
+ * against each limit, which tokens were issued (never their values), and the audit log's head
+ * hash at the end of the run.
  *
  * <pre>{@code
  * Deployment d = provisioner.provisionAndDeploy(request);
@@ -19,6 +20,7 @@ import org.jspecify.annotations.Nullable;
  * d.account().accountId();        // the provider account the app lives in
  * d.spent();                      // [USD 15.44]
  * d.verification().live();        // whether the app answered
+ * d.outcome();                    // LIVE, DEPLOYED_NOT_RUN (a sandbox without a runtime) or DEPLOYED_UNVERIFIED
  * }</pre>
  *
  * <p>The engine makes these; to make one (a test double of a provisioner, say) use
@@ -41,10 +43,31 @@ import org.jspecify.annotations.Nullable;
  *     with the log); {@code AgentProvisioner.audit().verify()} checks everything
  * @param warnings things the human should know (such as "the app was not run: no local runtime")
  * @param finishedAt when the run finished
+ * @param outcome whether the app is live, was deployed where nothing could run it, or was deployed
+ *     and did not answer: only {@link Outcome#LIVE} (and, in a sandbox, {@link Outcome#DEPLOYED_NOT_RUN})
+ *     is a success
  */
 public record Deployment(RunId runId, URI url, URI providerUrl, @Nullable String domain, AccountSummary account,
     List<ResourceSummary> resources, List<Money> spent, List<LimitUsage> limits, List<TokenSummary> tokens,
-    AppCheck verification, String auditHead, boolean auditVerified, List<String> warnings, Instant finishedAt) {
+    AppCheck verification, String auditHead, boolean auditVerified, List<String> warnings, Instant finishedAt,
+    Outcome outcome) {
+  /** How a run that provisioned and deployed everything ended. */
+  public enum Outcome {
+    /** The app answered at its URL with a success status. */
+    LIVE,
+    /**
+     * Deployed where no runtime could run it to check (a loopback sandbox without a local Workers
+     * runtime): not verified, and not a failure to answer either.
+     */
+    DEPLOYED_NOT_RUN,
+    /**
+     * Deployed, and the app did not answer when checked (no answer, or no success status, until the
+     * verification gave up). Not a success: the journal records the run as
+     * {@link io.agentprovision.core.journal.RunStatus#DEPLOYED_UNVERIFIED}, and a resume checks again.
+     */
+    DEPLOYED_UNVERIFIED
+  }
+
   public Deployment {
     Objects.requireNonNull(runId, "runId");
     Objects.requireNonNull(url, "url");
@@ -58,6 +81,7 @@ public record Deployment(RunId runId, URI url, URI providerUrl, @Nullable String
     Objects.requireNonNull(auditHead, "auditHead");
     warnings = List.copyOf(warnings);
     Objects.requireNonNull(finishedAt, "finishedAt");
+    Objects.requireNonNull(outcome, "outcome");
   }
 
   /** A builder for the result of {@code runId}; lists start empty and the audit as not verified. */
@@ -69,7 +93,7 @@ public record Deployment(RunId runId, URI url, URI providerUrl, @Nullable String
   public Builder toBuilder() {
     return new Builder(runId).url(url).providerUrl(providerUrl).domain(domain).account(account).resources(resources)
         .spent(spent).limits(limits).tokens(tokens).verification(verification).auditHead(auditHead)
-        .auditVerified(auditVerified).warnings(warnings).finishedAt(finishedAt);
+        .auditVerified(auditVerified).warnings(warnings).finishedAt(finishedAt).outcome(outcome);
   }
 
   /**
@@ -158,6 +182,7 @@ public record Deployment(RunId runId, URI url, URI providerUrl, @Nullable String
     private boolean auditVerified;
     private List<String> warnings = new ArrayList<>();
     private @Nullable Instant finishedAt;
+    private @Nullable Outcome outcome;
 
     private Builder(RunId runId) {
       this.runId = Objects.requireNonNull(runId, "runId");
@@ -244,13 +269,21 @@ public record Deployment(RunId runId, URI url, URI providerUrl, @Nullable String
       return this;
     }
 
+    /** How the run ended; by default {@link Outcome#LIVE} when the verification is live, else {@link Outcome#DEPLOYED_UNVERIFIED}. */
+    public Builder outcome(Outcome o) {
+      this.outcome = Objects.requireNonNull(o, "outcome");
+      return this;
+    }
+
     /** @throws NullPointerException naming the first of url, account, verification, auditHead, finishedAt not set */
     public Deployment build() {
       URI u = Objects.requireNonNull(url, "url");
-      return new Deployment(runId, u, providerUrl != null ? providerUrl : u, domain,
-          Objects.requireNonNull(account, "account"), resources, spent, limits, tokens,
-          Objects.requireNonNull(verification, "verification"), Objects.requireNonNull(auditHead, "auditHead"),
-          auditVerified, warnings, Objects.requireNonNull(finishedAt, "finishedAt"));
+      AccountSummary a = Objects.requireNonNull(account, "account");
+      AppCheck check = Objects.requireNonNull(verification, "verification");
+      return new Deployment(runId, u, providerUrl != null ? providerUrl : u, domain, a, resources, spent, limits, tokens, check,
+          Objects.requireNonNull(auditHead, "auditHead"), auditVerified, warnings,
+          Objects.requireNonNull(finishedAt, "finishedAt"),
+          outcome != null ? outcome : check.live() ? Outcome.LIVE : Outcome.DEPLOYED_UNVERIFIED);
     }
   }
 }

@@ -31,6 +31,18 @@ public final class MalformedResponseException extends ProviderException {
     this.field = field;
   }
 
+  /**
+   * A malformed answer whose {@link #outcome()} the caller knows: {@link ProviderException.Outcome#UNKNOWN}
+   * for an answer to a call that changes something (it was carried out, but what it made cannot be
+   * read), {@link ProviderException.Outcome#NOT_EXECUTED} for a read.
+   */
+  public MalformedResponseException(String provider, int status, @Nullable String requestId,
+      String what, String field, String problem, Outcome outcome) {
+    super(provider, status, CODE, requestId, what + " answered without a usable " + field + ": it " + problem, false,
+        null, outcome, null);
+    this.field = field;
+  }
+
   /** The member that is missing or mistyped, as a JSON path. */
   public String field() {
     return field;

@@ -85,4 +85,36 @@ public sealed interface ProvisioningEvent {
    */
   record SpendRefused(Instant time, RunId run, @Nullable StepId step, AgentId agent, String provider, Money requested,
       String limit, Money remaining) implements ProvisioningEvent {}
+
+  /**
+   * A {@link io.agentprovision.core.policy.VelocityLimit} refused an action before anything was
+   * created: a whole run at its start ({@code step} null) or one step.
+   *
+   * @param limit the key of the limit that refused, such as {@code "create_domain/1d/per-agent"}
+   * @param bucket whose count it was: {@code "host"}, {@code "agent=…"} or {@code "principal=…"}
+   * @param count how many were created in the window already
+   * @param max how many the window admits
+   */
+  record VelocityRefused(Instant time, RunId run, @Nullable StepId step, AgentId agent,
+      io.agentprovision.core.policy.VelocityAction action, String limit, String bucket, int count, int max)
+      implements ProvisioningEvent {}
+
+  /**
+   * A paid call may have charged money and nobody knows yet (its answer was lost or could not be
+   * read): the reservation is held as {@link Reservation.Status#UNCERTAIN uncertain}, counting in
+   * full and never expiring, until reconciliation finds out.
+   *
+   * @param reason the failure that left it uncertain
+   */
+  record SpendUncertain(Instant time, RunId run, StepId step, Reservation reservation, String reason)
+      implements ProvisioningEvent {}
+
+  /**
+   * Reconciliation settled an uncertain reservation: the provider {@code charged} that much (zero:
+   * nothing, and the reservation was given back).
+   *
+   * @param how what settled it, such as "the call repeated with its idempotency key succeeded"
+   */
+  record SpendReconciled(Instant time, RunId run, StepId step, Reservation reservation, Money charged, String how)
+      implements ProvisioningEvent {}
 }

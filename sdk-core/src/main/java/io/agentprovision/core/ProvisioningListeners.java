@@ -35,6 +35,11 @@ public final class ProvisioningListeners {
         log.warn("run {} step {} failed after {} ms: {}", f.run(), f.step(), f.took().toMillis(), f.summary());
       } else if (event instanceof ProvisioningEvent.RunFinished f && f.error() != null) {
         log.warn("run {} ended {} after {} ms: {}", f.run(), f.status(), f.took().toMillis(), f.error());
+      } else if (event instanceof ProvisioningEvent.SpendUncertain u) {
+        log.warn("run {} step {}: {} held as uncertain (the provider may have charged it): {}", u.run(), u.step(),
+            u.reservation().amount(), u.reason());
+      } else if (event instanceof ProvisioningEvent.VelocityRefused v) {
+        log.warn("velocity limit {} refused {} for {} ({} of {})", v.limit(), v.action(), v.bucket(), v.count(), v.max());
       } else {
         log.info("{}", event);
       }
@@ -83,6 +88,14 @@ public final class ProvisioningListeners {
     } else if (event instanceof ProvisioningEvent.BudgetAlert b) {
       return "      ! budget: " + b.percent() + "% of " + b.usage().limit().amount() + " (" + b.usage().limit().key()
           + ") used: " + b.usage().used();
+    } else if (event instanceof ProvisioningEvent.SpendUncertain u) {
+      return "      ! " + u.reservation().amount() + " held: the provider may have charged it (" + u.reason() + ")";
+    } else if (event instanceof ProvisioningEvent.SpendReconciled r) {
+      return "      ✓ reconciled " + r.reservation().amount() + ": " + (r.charged().isPositive() ? "charged " + r.charged()
+          : "nothing was charged") + " (" + r.how() + ")";
+    } else if (event instanceof ProvisioningEvent.VelocityRefused v) {
+      return "      ✗ velocity limit " + v.limit() + " (" + v.bucket() + "): " + v.count() + " of " + v.max() + " "
+          + v.action().name().toLowerCase(Locale.ROOT).replace('_', ' ') + " already";
     } else if (event instanceof ProvisioningEvent.Compensation c) {
       return "  ↺ " + pad(c.step().value()) + (c.undone() ? "undone: " : "NOT undone: ") + c.what();
     } else if (event instanceof ProvisioningEvent.SpendHeld h) {

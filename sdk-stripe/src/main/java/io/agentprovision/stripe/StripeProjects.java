@@ -709,7 +709,7 @@ public final class StripeProjects implements Orchestrator {
     requireText(request.name(), "name", "pass a deterministic resource name");
     requireText(request.project(), "project", "name the project");
     String environment = environment(request.environment());
-    CatalogIndex idx = index(request.provider(), ctx::retrying);
+    CatalogIndex idx = notSentYet(() -> index(request.provider(), ctx::retrying));
     ServiceOffering service = idx.catalog().service(request.serviceId()).orElseThrow(() -> new InvalidRequestException(
         "serviceId", "'" + request.serviceId() + "' is not in " + request.provider() + "'s catalog",
         "use one of " + serviceIds(idx)));
@@ -721,9 +721,9 @@ public final class StripeProjects implements Orchestrator {
     if (payment != null) {
       requirePaymentAllowed(request.provider(), payment, ctx);
     }
-    String projectId = projectId(request.project(), ctx);
+    String projectId = notSentYet(() -> projectId(request.project(), ctx));
     Map<String, Object> body = new LinkedHashMap<>();
-    body.put("provider", providerRef(request.provider(), ctx::retrying));
+    body.put("provider", notSentYet(() -> providerRef(request.provider(), ctx::retrying)));
     body.put("service_ref", idx.ref(request.serviceId()));
     body.put("configuration", new LinkedHashMap<>(request.configuration()));
     body.put("project", projectId);
@@ -737,7 +737,7 @@ public final class StripeProjects implements Orchestrator {
     }
     ResourceRef ref = new ResourceRef(request.provider(), id, request.serviceId(), request.name());
     ctx.audit("stripe.resource.create", "requested", auditDetails(ref, payment, Map.of("project", projectId)));
-    return settle(ref, a, ctx);
+    return afterSent(() -> settle(ref, a, ctx));
   }
 
   @Override
@@ -757,7 +757,7 @@ public final class StripeProjects implements Orchestrator {
         ctx.idempotencyKey("stripe.resource.submit_information"), api.provisioningVersion(), ctx::retrying);
     ctx.audit("stripe.resource.submit_information", "submitted", auditDetails(resource, payment,
         Map.of("fields", String.join(",", information.keySet()))));
-    return settle(resource, a, ctx);
+    return afterSent(() -> settle(resource, a, ctx));
   }
 
   @Override
@@ -813,7 +813,7 @@ public final class StripeProjects implements Orchestrator {
         : resource;
     ctx.audit("stripe.resource.update", "requested", auditDetails(target, payment,
         Map.of("from_service", resource.serviceId())));
-    return settle(target, a, ctx);
+    return afterSent(() -> settle(target, a, ctx));
   }
 
   @Override
@@ -881,6 +881,30 @@ public final class StripeProjects implements Orchestrator {
         ctx.idempotencyKey("stripe.resource.unlink"), api.provisioningVersion(), ctx::retrying);
     ctx.audit("stripe.resource.unlink", "unlinked", Map.of("provider", resource.provider(), "resource",
         resource.id()));
+  }
+
+  /**
+   * Runs what a paid call needs before it is sent (the catalog, the project): whatever fails there,
+   * the paid call was never made, so nothing was charged.
+   */
+  private static <T> T notSentYet(java.util.function.Supplier<T> before) {
+    try {
+      return before.get();
+    } catch (ProviderException e) {
+      throw e.withOutcome(ProviderException.Outcome.NOT_EXECUTED);
+    }
+  }
+
+  /**
+   * Waits out a change Stripe accepted: a read that fails now says nothing about the change, which
+   * went through and may have been charged, so such a failure's outcome is unknown.
+   */
+  private static ResourceState afterSent(java.util.function.Supplier<ResourceState> after) {
+    try {
+      return after.get();
+    } catch (ProviderException e) {
+      throw e.outcome() == ProviderException.Outcome.NOT_EXECUTED ? e.withOutcome(ProviderException.Outcome.UNKNOWN) : e;
+    }
   }
 
   /** Uses the answer when it is fresh and settled; otherwise reads the resource until it is no longer pending. */

@@ -121,8 +121,9 @@ final class ResilienceInterceptor implements Interceptor {
         acquire(limiter, sleeper);
       }
       if (!breaker.tryAcquirePermission()) {
-        throw new ProviderException(provider, 0, "circuit_open", null, "too many recent failures at " + url.host()
-            + "; calls are paused for up to " + policy.openStateWait(), true, null, policy.openStateWait());
+        throw ProviderException.builder(provider, "too many recent failures at " + url.host()
+            + "; calls are paused for up to " + policy.openStateWait()).code("circuit_open").retryable(true)
+            .retryAfter(policy.openStateWait()).outcome(ProviderException.Outcome.NOT_EXECUTED).build(); // never sent
       }
       long start = System.nanoTime();
       Response response;
@@ -190,9 +191,10 @@ final class ResilienceInterceptor implements Interceptor {
     if (nanos < 0) {
       // the window refreshes within one period at the latest
       Duration wait = policy.rateLimitPeriod();
-      throw new ProviderException(provider, 0, "client_rate_limited", null, "the client-side rate limit of "
-          + policy.rateLimitPermits() + " calls per " + policy.rateLimitPeriod() + " is used up; retry within "
-          + wait.toSeconds() + " s", true, null, wait);
+      throw ProviderException.builder(provider, "the client-side rate limit of " + policy.rateLimitPermits()
+          + " calls per " + policy.rateLimitPeriod() + " is used up; retry within " + wait.toSeconds() + " s")
+          .code("client_rate_limited").retryable(true).retryAfter(wait)
+          .outcome(ProviderException.Outcome.NOT_EXECUTED).build(); // never sent
     }
     if (nanos > 0) {
       sleep(sleeper, Duration.ofNanos(nanos));
@@ -230,9 +232,10 @@ final class ResilienceInterceptor implements Interceptor {
     }
     Duration wait = Duration.between(clock.instant(), until);
     if (wait.compareTo(policy.maxRetryAfter()) > 0) {
-      throw new ProviderException(provider, 0, "rate_limited", null, "the provider's rate-limit window has no calls "
-          + "left for " + wait.toSeconds() + " s, longer than the " + policy.maxRetryAfter().toSeconds()
-          + " s this client waits; retry at " + until + " or later", true, null, wait);
+      throw ProviderException.builder(provider, "the provider's rate-limit window has no calls left for "
+          + wait.toSeconds() + " s, longer than the " + policy.maxRetryAfter().toSeconds()
+          + " s this client waits; retry at " + until + " or later").code("rate_limited").retryable(true)
+          .retryAfter(wait).outcome(ProviderException.Outcome.NOT_EXECUTED).build(); // never sent
     }
     if (!wait.isNegative() && !wait.isZero()) {
       sleep(sleeper, wait);

@@ -31,7 +31,11 @@ public record Loosening(Aspect aspect, String description) {
     /** Calendar windows start at another midnight: spend already counted in one window may fall out of it. */
     ZONE_CHANGED,
     /** An unsettled reservation, and the payment authorisation made for it, stays valid longer. */
-    RESERVATION_TTL_LONGER
+    RESERVATION_TTL_LONGER,
+    /** A velocity limit admits more in its window. */
+    VELOCITY_LIMIT_RAISED,
+    /** A velocity limit is gone (removed, or given another window or scope). */
+    VELOCITY_LIMIT_REMOVED
   }
 
   public Loosening {

@@ -29,7 +29,27 @@ public record Reservation(String id, AgentId agent, String provider, @Nullable R
     Money amount, @Nullable Money committed, Status status, Instant createdAt, Instant expiresAt, List<LimitUsage> usage,
     String description) {
   /** Reservation states. */
-  public enum Status { RESERVED, COMMITTED, RELEASED, EXPIRED }
+  public enum Status {
+    /** Held before a paid call; stops counting at {@code expiresAt} if never settled. */
+    RESERVED,
+    /** Spent: {@code committed} was charged. */
+    COMMITTED,
+    /** Given back: nothing was charged. */
+    RELEASED,
+    /** Stopped counting at its expiry without being settled. */
+    EXPIRED,
+    /**
+     * Held because the paid call may have charged it (the answer was lost, or could not be read):
+     * it counts in full until reconciliation finds out, never expires, and only
+     * {@link io.agentprovision.core.spi.SpendLedger#reconcile} (or a commit) settles it.
+     */
+    UNCERTAIN
+  }
+
+  /** Whether the money is held: reserved and not yet settled, or uncertain. */
+  public boolean held() {
+    return status == Status.RESERVED || status == Status.UNCERTAIN;
+  }
 
   public Reservation {
     Objects.requireNonNull(id, "id");
@@ -43,11 +63,16 @@ public record Reservation(String id, AgentId agent, String provider, @Nullable R
     Objects.requireNonNull(description, "description");
   }
 
-  /** What this reservation counts against limits at {@code now}: the reserved amount while held, the committed amount once spent, else zero. */
+  /**
+   * What this reservation counts against limits at {@code now}: the reserved amount while held
+   * (until its expiry, or for as long as it is uncertain), the committed amount once spent, else zero.
+   */
   public Money counted(Instant now) {
     switch (status) {
       case COMMITTED:
         return Objects.requireNonNull(committed);
+      case UNCERTAIN:
+        return amount;
       case RESERVED:
         return now.isBefore(expiresAt) ? amount : Money.zero(amount.currency());
       default:

@@ -30,8 +30,13 @@ import java.util.TreeSet;
  *     .requireApprovalAbove(Money.usd("20.00"))
  *     .alertAt(50, 80, 100)
  *     .requireMfaFor(CheckpointKind.DOMAIN_PURCHASE, CheckpointKind.RAISE_LIMIT)
+ *     .velocity(VelocityLimit.perDay(VelocityAction.CREATE_DOMAIN, 3).perAgent())
  *     .build();
  * }</pre>
+ *
+ * <p>{@link VelocityLimit}s cap how many accounts, paid plans, domains and tokens are created in a
+ * rolling window, for the host, per agent or per person, whatever they cost; there are none unless
+ * configured.
  *
  * <p>Without any {@link Builder#limit limit}, the policy holds {@link #DEFAULT_LIMIT}: USD 100.00
  * per month per provider, the cap the orchestrator itself applies until a human raises it. A
@@ -65,6 +70,7 @@ public final class SpendPolicy {
   private final ZoneId zone;
   private final Duration reservationTtl;
   private final Set<CheckpointKind> mfaRequired;
+  private final List<VelocityLimit> velocityLimits;
   private final Duration stepUpMaxAge;
 
   private SpendPolicy(Builder b) {
@@ -74,6 +80,7 @@ public final class SpendPolicy {
     this.zone = b.zone;
     this.reservationTtl = b.reservationTtl;
     this.mfaRequired = Set.copyOf(b.mfaRequired);
+    this.velocityLimits = List.copyOf(b.velocityLimits.values());
     this.stepUpMaxAge = b.stepUpMaxAge;
   }
 
@@ -96,8 +103,27 @@ public final class SpendPolicy {
     b.zone = zone;
     b.reservationTtl = reservationTtl;
     b.mfaRequired = mfaRequired.isEmpty() ? EnumSet.noneOf(CheckpointKind.class) : EnumSet.copyOf(mfaRequired);
+    for (VelocityLimit v : velocityLimits) {
+      b.velocity(v);
+    }
     b.stepUpMaxAge = stepUpMaxAge;
     return b;
+  }
+
+  /** The velocity limits: how many of each action may be created in their windows. */
+  public List<VelocityLimit> velocityLimits() {
+    return velocityLimits;
+  }
+
+  /** The velocity limits that count {@code action}. */
+  public List<VelocityLimit> velocityLimitsFor(VelocityAction action) {
+    List<VelocityLimit> out = new ArrayList<>();
+    for (VelocityLimit v : velocityLimits) {
+      if (v.action() == action) {
+        out.add(v);
+      }
+    }
+    return out;
   }
 
   public List<SpendLimit> limits() {
@@ -252,7 +278,10 @@ public final class SpendPolicy {
    *   <li>another zone ({@link Loosening.Aspect#ZONE_CHANGED}): calendar windows then start at another
    *       midnight, so spend counted in one month can fall into another;</li>
    *   <li>a longer reservation lifetime ({@link Loosening.Aspect#RESERVATION_TTL_LONGER}): payment
-   *       authorisations made for reservations stay valid longer.</li>
+   *       authorisations made for reservations stay valid longer;</li>
+   *   <li>a velocity limit of {@code other} that this policy does not have
+   *       ({@link Loosening.Aspect#VELOCITY_LIMIT_REMOVED}) or has with a higher maximum
+   *       ({@link Loosening.Aspect#VELOCITY_LIMIT_RAISED}).</li>
    * </ul>
    * Adding limits, lowering amounts or the threshold, requiring MFA for more, a shorter step-up age,
    * more alerts and a shorter reservation lifetime are tightenings and are not listed. The rule is
@@ -302,6 +331,19 @@ public final class SpendPolicy {
       out.add(new Loosening(Loosening.Aspect.RESERVATION_TTL_LONGER, "holds unsettled reservations for "
           + reservationTtl + " instead of " + other.reservationTtl));
     }
+    Map<String, VelocityLimit> myVelocity = new LinkedHashMap<>();
+    for (VelocityLimit v : velocityLimits) {
+      myVelocity.put(v.key(), v);
+    }
+    for (VelocityLimit old : other.velocityLimits) {
+      VelocityLimit n = myVelocity.get(old.key());
+      if (n == null) {
+        out.add(new Loosening(Loosening.Aspect.VELOCITY_LIMIT_REMOVED, "removes velocity limit " + old.key()));
+      } else if (n.max() > old.max()) {
+        out.add(new Loosening(Loosening.Aspect.VELOCITY_LIMIT_RAISED, "raises velocity limit " + old.key() + " from "
+            + old.max() + " to " + n.max()));
+      }
+    }
     return out;
   }
 
@@ -336,13 +378,24 @@ public final class SpendPolicy {
     m.put("reservation_ttl", reservationTtl.toString());
     m.put("mfa_required_for", new TreeSet<>(mfaRequired.stream().map(Enum::name).toList()));
     m.put("step_up_max_age", stepUpMaxAge.toString());
+    if (!velocityLimits.isEmpty()) {
+      List<Object> vs = new ArrayList<>();
+      for (VelocityLimit v : velocityLimits) {
+        Map<String, Object> vm = new LinkedHashMap<>();
+        vm.put("key", v.key());
+        vm.put("max", v.max());
+        vs.add(vm);
+      }
+      m.put("velocity", vs);
+    }
     return io.agentprovision.core.wire.Json.canonical(m);
   }
 
   @Override
   public String toString() {
     return "SpendPolicy{limits=" + limits + ", approvalAbove=" + approvalThreshold + ", alertAt=" + alertPercents
-        + ", zone=" + zone + ", mfaFor=" + mfaRequired + ", stepUpMaxAge=" + stepUpMaxAge + "}";
+        + ", zone=" + zone + ", mfaFor=" + mfaRequired + ", stepUpMaxAge=" + stepUpMaxAge
+        + (velocityLimits.isEmpty() ? "" : ", velocity=" + velocityLimits) + "}";
   }
 
   /** Builds a {@link SpendPolicy}; every setter checks its argument at once. */
@@ -353,9 +406,33 @@ public final class SpendPolicy {
     private ZoneId zone = DEFAULT_ZONE;
     private Duration reservationTtl = DEFAULT_RESERVATION_TTL;
     private Set<CheckpointKind> mfaRequired = EnumSet.noneOf(CheckpointKind.class);
+    private final Map<String, VelocityLimit> velocityLimits = new LinkedHashMap<>();
     private Duration stepUpMaxAge = DEFAULT_STEP_UP_MAX_AGE;
 
     private Builder() {}
+
+    /**
+     * Adds a velocity limit: how many of an action may be created in a rolling window. Two limits
+     * with the same {@link VelocityLimit#key() key} (action, window and scope) are refused.
+     */
+    public Builder velocity(VelocityLimit limit) {
+      Objects.requireNonNull(limit, "velocity");
+      if (velocityLimits.containsKey(limit.key())) {
+        throw new InvalidRequestException("velocity", "a velocity limit " + limit.key() + " is already set",
+            "set each action, window and scope once; use toBuilder().replaceVelocityLimits(...) to change one");
+      }
+      velocityLimits.put(limit.key(), limit);
+      return this;
+    }
+
+    /** Replaces all velocity limits with {@code limits}. */
+    public Builder replaceVelocityLimits(List<VelocityLimit> limits) {
+      velocityLimits.clear();
+      for (VelocityLimit v : limits) {
+        velocity(v);
+      }
+      return this;
+    }
 
     /** Adds a limit. Two limits with the same {@link SpendLimit#key() key} and currency are refused. */
     public Builder limit(SpendLimit limit) {

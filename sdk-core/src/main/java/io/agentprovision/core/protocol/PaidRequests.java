@@ -86,18 +86,36 @@ final class PaidRequests {
       throw new InvalidRequestException("payment.expiresAt", "the authorization lapsed at " + pa.expiresAt(),
           "authorize the spend again");
     }
-    PaymentToken t = p.issue(new PaymentTokenRequest(b.seller, externalId, pa.maxAmount(), pa.expiresAt(),
-        ctx.idempotencyKey("payment_token:" + op), Map.of("run", ctx.runId().value(), "step", ctx.stepId().value(),
-            "reservation", pa.reservationId())));
+    PaymentToken t;
+    try {
+      // one token per reservation: the call repeated under the same reservation sends the same token (so
+      // the provider replays it), and a new reservation after a release gets a fresh one
+      t = p.issue(new PaymentTokenRequest(b.seller, externalId, pa.maxAmount(), pa.expiresAt(),
+          ctx.idempotencyKey("payment_token:" + op + ":" + pa.reservationId()), Map.of("run", ctx.runId().value(),
+              "step", ctx.stepId().value(), "reservation", pa.reservationId())));
+    } catch (ProviderException e) {
+      throw e.withOutcome(ProviderException.Outcome.NOT_EXECUTED); // the provider was not called
+    }
+    Money used = t.captured();
+    if (t.status() != PaymentToken.Status.ACTIVE && used != null && used.isPositive()) {
+      // this reservation's token was charged by an earlier attempt whose answer was lost: the same call,
+      // repeated with it, is replayed by the provider rather than charged again
+      return t;
+    }
     if (t.status() != PaymentToken.Status.ACTIVE) {
       revokeQuietly(t, b.name, ctx, null);
-      throw new ProviderException(p.name(), 0, "payment_token_" + t.status().name().toLowerCase(Locale.ROOT),
-          null, "the payment token for " + b.name + " is " + t.status() + ", not active", false);
+      ProviderException inactive = ProviderException.builder(p.name(), "the payment token for " + b.name + " is "
+          + t.status() + ", not active").code("payment_token_" + t.status().name().toLowerCase(Locale.ROOT))
+          .retryable(false).outcome(ProviderException.Outcome.NOT_EXECUTED).build();
+      // deactivated having captured nothing: nothing was, or can be, charged under this reservation
+      throw t.status() == PaymentToken.Status.DEACTIVATED && used != null
+          ? inactive.reconciled(Money.zero(t.maxAmount().currency()), false) : inactive;
     }
     if (t.maxAmount().greaterThan(pa.maxAmount()) || !t.maxAmount().sameCurrency(pa.maxAmount())) {
       revokeQuietly(t, b.name, ctx, null);
-      throw new ProviderException(p.name(), 0, "payment_token_over_cap", null, "the payment token's cap "
-          + t.maxAmount() + " exceeds the authorized " + pa.maxAmount(), false);
+      throw ProviderException.builder(p.name(), "the payment token's cap " + t.maxAmount() + " exceeds the authorized "
+          + pa.maxAmount()).code("payment_token_over_cap").retryable(false)
+          .outcome(ProviderException.Outcome.NOT_EXECUTED).build();
     }
     ctx.audit("payment.token.issue", "ok", Map.of("provider", b.name, "seller", b.seller, "token", t.reference(),
         "max_amount", t.maxAmount().toString(), "expires_at", t.expiresAt().toString()));
@@ -118,6 +136,59 @@ final class PaidRequests {
         cause.addSuppressed(e);
       }
     }
+  }
+
+  /**
+   * Finds out what a failed paid call charged, by its payment token: revokes it, so that nothing
+   * more can be charged on it, then reads what it captured. Returns the failure saying so
+   * ({@link ProviderException#reconciled}: a charge is {@link ProviderException.Outcome#EXECUTED},
+   * and the same call repeated with its idempotency key and this token finishes it; nothing is
+   * {@link ProviderException.Outcome#NOT_EXECUTED}), or, when the token cannot be revoked or read,
+   * the failure with an unknown outcome (the engine keeps the money held).
+   */
+  RuntimeException reconcile(PaymentToken token, String provider, StepContext ctx, RuntimeException failure) {
+    ProviderException cause = failure instanceof ProviderException p ? p
+        : ProviderException.builder(provider, "the paid call failed: " + failure).cause(failure)
+            .outcome(ProviderException.Outcome.UNKNOWN).retryable(true).build();
+    if (payments == null) {
+      return cause.withOutcome(ProviderException.Outcome.UNKNOWN);
+    }
+    Money captured;
+    try {
+      payments.revoke(token);
+      PaymentToken now = payments.retrieve(token);
+      captured = now.captured() == null ? Money.zero(token.maxAmount().currency()) : now.captured();
+    } catch (RuntimeException e) {
+      log.warn("could not settle payment token {} for {} after a failed call: {}", token.reference(), provider,
+          e.toString());
+      ctx.audit("payment.token.reconcile", "failed", Map.of("provider", provider, "token", token.reference()));
+      ProviderException unknown = cause.withOutcome(ProviderException.Outcome.UNKNOWN);
+      unknown.addSuppressed(e);
+      return unknown;
+    }
+    if (!captured.sameCurrency(token.maxAmount()) || captured.greaterThan(token.maxAmount())) {
+      return cause.withOutcome(ProviderException.Outcome.UNKNOWN); // not a capture this call can have made
+    }
+    ctx.audit("payment.token.reconcile", "ok", Map.of("provider", provider, "token", token.reference(),
+        "captured", captured.toString()));
+    return cause.reconciled(captured, captured.isPositive() || cause.retryable());
+  }
+
+  /**
+   * A paid call the provider accepted and had not finished when waiting for it failed: it may still
+   * charge, so the token stays and the outcome is unknown, unless the token already shows its whole
+   * amount captured (nothing more can be charged on it), which is then the charge.
+   */
+  RuntimeException stillPending(PaymentToken token, String provider, RuntimeException failure) {
+    ProviderException cause = failure instanceof ProviderException p ? p
+        : ProviderException.builder(provider, "waiting for the paid call failed: " + failure.getMessage())
+            .cause(failure).retryable(failure instanceof AgentProvisionException a && a.retryable())
+            .outcome(ProviderException.Outcome.UNKNOWN).build();
+    Money c = captured(token);
+    if (c != null && c.equals(token.maxAmount())) {
+      return cause.reconciled(c, true);
+    }
+    return cause.withOutcome(ProviderException.Outcome.UNKNOWN);
   }
 
   /** What was captured on {@code token}, when the payment provider can say and it is within the token's cap. */

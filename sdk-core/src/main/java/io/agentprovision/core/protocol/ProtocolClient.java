@@ -365,7 +365,8 @@ public final class ProtocolClient implements ProvisioningProvider {
   }
 
   /** What came back for a call: its status, request id and JSON object. */
-  private record Answer(String what, int status, @Nullable String requestId, Map<String, Object> body) {}
+  private record Answer(String what, int status, @Nullable String requestId, Map<String, Object> body,
+      boolean changes) {}
 
   private Answer send(Request request) {
     Request.Builder tagged = request.newBuilder().tag(Sleeper.class, shared.sleeper).tag(Clock.class, shared.clock);
@@ -390,17 +391,27 @@ public final class ProtocolClient implements ProvisioningProvider {
     } catch (ProviderException e) {
       throw e;
     } catch (IOException e) {
-      throw new ProviderException(shared.provider, 0, "network_error", null, what + " failed: "
-          + Secret.scrub(e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage()), true, e);
+      throw ProviderException.builder(shared.provider, what + " failed: "
+          + Secret.scrub(e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage()))
+          .code("network_error").retryable(true).cause(e)
+          .outcome(ProviderException.Outcome.ofConnectionFailure(e, changes(r))).build();
     }
     if (code < 200 || code >= 300) {
-      throw httpError(code, requestId, text, retryAfter);
+      ProviderException refused = httpError(code, requestId, text, retryAfter);
+      throw changes(r) ? refused : refused.withOutcome(ProviderException.Outcome.NOT_EXECUTED); // a read changed nothing
     }
     try {
-      return new Answer(what, code, requestId, text.isBlank() ? Map.of() : Json.parseObject(text));
+      return new Answer(what, code, requestId, text.isBlank() ? Map.of() : Json.parseObject(text), changes(r));
     } catch (IllegalArgumentException e) {
-      throw new MalformedResponseException(shared.provider, code, requestId, what, "$", "is not a JSON object");
+      // a 2xx to a change: it was carried out, but what it made cannot be read; a read changed nothing
+      throw new MalformedResponseException(shared.provider, code, requestId, what, "$", "is not a JSON object",
+          changes(r) ? ProviderException.Outcome.UNKNOWN : ProviderException.Outcome.NOT_EXECUTED);
     }
+  }
+
+  /** Whether {@code r} may change something at the provider: anything but a read. */
+  private static boolean changes(Request r) {
+    return !"GET".equals(r.method()) && !"HEAD".equals(r.method());
   }
 
   /** The exception for an HTTP error answer, with the provider's code, message and request id. */
@@ -425,7 +436,8 @@ public final class ProtocolClient implements ProvisioningProvider {
     try {
       return reader.apply(a.body());
     } catch (WireFormatException e) {
-      throw new MalformedResponseException(shared.provider, a.status(), a.requestId(), a.what(), e.path(), e.problem());
+      throw new MalformedResponseException(shared.provider, a.status(), a.requestId(), a.what(), e.path(), e.problem(),
+          a.changes() ? ProviderException.Outcome.UNKNOWN : ProviderException.Outcome.NOT_EXECUTED);
     }
   }
 

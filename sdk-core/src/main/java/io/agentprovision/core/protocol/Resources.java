@@ -310,9 +310,9 @@ final class Resources {
     try {
       r = sessions.withAccess(s, client, call);
     } catch (RuntimeException failure) {
-      paid.revokeQuietly(issued, s.binding.name, ctx, failure);
       ctx.audit(action, "failed", auditDetails(s, serviceId, name, from == null ? null : from.ref.id(), sent));
-      throw failure;
+      // the token issued for this call tells what the provider charged: revoked first, then read
+      throw issued == null ? failure : paid.reconcile(issued, s.binding.name, ctx, failure);
     }
     String id = r.id() != null ? r.id() : UNASSIGNED + name;
     ResourceRef ref = new ResourceRef(s.binding.name, id, serviceId, name);
@@ -335,7 +335,12 @@ final class Resources {
     String rid = r.id();
     if (r.status() == ResourceStatus.PENDING && rid != null) {
       // a token sent with a pending call stays: the provider may still charge it when it completes
-      r = poll(s, client, rid, ctx);
+      try {
+        r = poll(s, client, rid, ctx);
+      } catch (RuntimeException failure) {
+        ctx.audit(action, "pending", auditDetails(s, serviceId, name, rid, sent));
+        throw issued == null ? failure : paid.stillPending(issued, s.binding.name, failure);
+      }
     }
     Money charged = settle(e, sent, r.status(), ctx);
     remember(e, r, false);
@@ -354,8 +359,9 @@ final class Resources {
   /**
    * Settles the payment tokens after a call: the one sent is captured from when the resource is
    * complete; kept while the provider still needs information (an answer sent as a new request
-   * carries the same payment credentials); revoked otherwise. An older kept token is revoked once
-   * it is no longer the one to send.
+   * carries the same payment credentials); revoked otherwise, and what it captured before that is
+   * reported with the state (a provider may charge and still fail the resource). An older kept
+   * token is revoked once it is no longer the one to send.
    */
   private @Nullable Money settle(Entry e, @Nullable PaymentToken sent, ResourceStatus status, StepContext ctx) {
     PaymentToken kept = e.keptToken;
@@ -375,7 +381,7 @@ final class Resources {
       return null;
     }
     paid.revokeQuietly(sent, provider, ctx, null);
-    return null;
+    return paid.captured(sent);
   }
 
   private ProviderResource poll(Session s, ProvisioningProvider client, String id, StepContext ctx) {

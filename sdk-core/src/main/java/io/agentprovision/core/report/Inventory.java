@@ -393,7 +393,8 @@ public record Inventory(Instant generatedAt, ReportFilter filter, ZoneId zone, L
    * Money spent and held, per currency.
    *
    * @param toDate everything committed (charged), one amount per currency
-   * @param held reserved before a paid call and not yet settled, one amount per currency
+   * @param held reserved before a paid call and not yet settled (including money held as uncertain,
+   *     which a provider may have charged, until it is reconciled), one amount per currency
    * @param byMonth committed per calendar month (in the report's zone) and currency, oldest first
    * @param source {@code "ledger"} when read from the spend ledger, {@code "audit"} when the report
    *     had no ledger and summed the audit log's commits

@@ -17,7 +17,10 @@ import org.jspecify.annotations.Nullable;
 /**
  * Holds money against spend limits: {@link #reserve} before any paid call (atomic against every
  * applicable limit at once), then {@link #commit} what was charged or {@link #release} it. A
- * reservation never settled stops counting at its expiry. Thread-safe; a shared implementation
+ * reservation never settled stops counting at its expiry, unless its paid call may have charged
+ * it: then it is {@link #markUncertain uncertain}, counts until {@link #reconcile reconciled}, and
+ * never expires. All rules are shared ({@code internal.spend.LimitMath} for limits,
+ * {@code internal.spend.Settlement} for settling), so every ledger applies the same ones. Thread-safe; a shared implementation
  * (JDBC) keeps several hosts from overspending one limit together.
  *
  * <pre>{@code
@@ -57,8 +60,35 @@ public interface SpendLedger {
    */
   Reservation commit(String reservationId, io.agentprovision.core.Money actual);
 
-  /** Gives a held reservation back; releasing a released or expired one is a no-op. */
+  /**
+   * Gives a held reservation back; releasing a released or expired one is a no-op.
+   *
+   * @throws io.agentprovision.core.InvalidRequestException for an unknown id, a committed reservation,
+   *     or an {@link Reservation.Status#UNCERTAIN uncertain} one (only {@link #reconcile} settles that)
+   */
   Reservation release(String reservationId);
+
+  /**
+   * Holds a reservation as {@link Reservation.Status#UNCERTAIN uncertain}: its paid call may have
+   * charged it and nobody knows yet. From then on it counts in full against every limit, whatever
+   * its expiry, and no release (by the engine, a plug-in or anything that reaps expired
+   * reservations) gives it back; only {@link #reconcile}, or a {@link #commit}, settles it. Marking
+   * an uncertain or committed reservation is a no-op.
+   *
+   * @throws io.agentprovision.core.InvalidRequestException for an unknown id or a released reservation
+   */
+  Reservation markUncertain(String reservationId);
+
+  /**
+   * Settles a reservation by what reconciliation found the provider {@code charged}: zero releases
+   * it, more commits that much (at most the reserved amount). This is how an
+   * {@link Reservation.Status#UNCERTAIN uncertain} reservation ends; settling the same way twice
+   * is a no-op.
+   *
+   * @throws io.agentprovision.core.InvalidRequestException for an unknown id, an amount above the
+   *     reservation or in another currency, or an answer that contradicts an earlier settlement
+   */
+  Reservation reconcile(String reservationId, io.agentprovision.core.Money charged);
 
   Optional<Reservation> reservation(String reservationId);
 

@@ -84,15 +84,18 @@ public final class StripeCalls {
       response = StripeTransport.observe(observer,
           () -> client.rawRequest(method, path, content, options.build()));
     } catch (StripeException e) {
-      throw StripeErrors.map(operation, e);
+      throw StripeErrors.map(operation, e, method != ApiResource.RequestMethod.GET);
     }
     String body = response.body();
     Map<String, Object> parsed;
     try {
       parsed = body == null || body.isBlank() ? new LinkedHashMap<>() : Json.parseObject(body);
     } catch (IllegalArgumentException e) {
-      throw new ProviderException(StripeErrors.PROVIDER, response.code(), "invalid_response", response.requestId(),
-          operation + " failed: Stripe's answer was not a JSON object", false);
+      // Stripe answered 2xx: a change was carried out, but what it made cannot be read; a read changed nothing
+      throw ProviderException.builder(StripeErrors.PROVIDER, operation + " failed: Stripe's answer was not a JSON object")
+          .status(response.code()).code("invalid_response").requestId(response.requestId()).retryable(false)
+          .outcome(method == ApiResource.RequestMethod.GET ? ProviderException.Outcome.NOT_EXECUTED
+              : ProviderException.Outcome.UNKNOWN).build();
     }
     boolean replayed = response.headers().firstValue("Idempotent-Replayed").map("true"::equalsIgnoreCase)
         .orElse(false);

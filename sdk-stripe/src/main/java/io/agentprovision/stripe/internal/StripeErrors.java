@@ -25,14 +25,31 @@ public final class StripeErrors {
 
   private StripeErrors() {}
 
-  /** The SDK exception for a failed Stripe call; {@code operation} says what was attempted. */
+  /**
+   * The SDK exception for a failed Stripe call that may change something; {@code operation} says
+   * what was attempted. See {@link #map(String, StripeException, boolean)}.
+   */
   public static ProviderException map(String operation, StripeException e) {
+    return map(operation, e, true);
+  }
+
+  /**
+   * The SDK exception for a failed Stripe call; {@code operation} says what was attempted and
+   * {@code changes} whether the call changes anything (a POST). Its {@link ProviderException#outcome()}:
+   * a read changes nothing, so it was {@code NOT_EXECUTED} in effect; a change that never reached
+   * Stripe (connection refused, no such host, a connect timeout) or that Stripe refused as invalid
+   * (a 4xx other than 408, 409, 429, and not an idempotency conflict) was {@code NOT_EXECUTED};
+   * anything else (a reset or read timeout after sending, a 5xx, a 429, a key in use or reused)
+   * is {@code UNKNOWN}: Stripe may have carried it out.
+   */
+  public static ProviderException map(String operation, StripeException e, boolean changes) {
     if (e instanceof ApiConnectionException) {
       Throwable cause = e.getCause();
       String what = cause == null ? "no answer" : cause.getClass().getSimpleName()
           + (cause.getMessage() == null ? "" : ": " + Secret.scrub(cause.getMessage()));
-      return new ProviderException(PROVIDER, 0, "connection_failed", null,
-          operation + " failed: Stripe could not be reached or did not answer (" + what + ")", true, cause);
+      return ProviderException.builder(PROVIDER, operation + " failed: Stripe could not be reached or did not answer ("
+          + what + ")").code("connection_failed").retryable(true).cause(cause)
+          .outcome(ProviderException.Outcome.ofConnectionFailure(cause, changes)).build();
     }
     int status = e.getStatusCode() == null ? 0 : e.getStatusCode();
     StripeError error = e.getStripeError();
@@ -61,7 +78,11 @@ public final class StripeErrors {
     } else {
       retryable = ProviderException.retryableStatus(status);
     }
-    return new ProviderException(PROVIDER, status, code, e.getRequestId(), text.toString(), retryable, null, retryAfter);
+    ProviderException.Outcome outcome = !changes ? ProviderException.Outcome.NOT_EXECUTED
+        : idempotencyConflict ? ProviderException.Outcome.UNKNOWN // something ran, or runs, under this key
+        : ProviderException.Outcome.forStatus(status);
+    return ProviderException.builder(PROVIDER, text.toString()).status(status).code(code).requestId(e.getRequestId())
+        .retryable(retryable).retryAfter(retryAfter).outcome(outcome).build();
   }
 
   private static @Nullable String header(@Nullable StripeError error, String name) {

@@ -23,10 +23,15 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import io.agentprovision.testing.VirtualTime;
+import io.agentprovision.testing.stripe.Fault;
+import io.agentprovision.testing.stripe.FaultQueue;
 import mockwebserver3.Dispatcher;
 import mockwebserver3.MockResponse;
 import mockwebserver3.MockWebServer;
 import mockwebserver3.RecordedRequest;
+import mockwebserver3.SocketEffect;
 import okhttp3.HttpUrl;
 import okhttp3.OkHttpClient;
 import okhttp3.Request;
@@ -90,6 +95,7 @@ public final class ProviderSandbox implements Closeable {
   private final SecureRandom random = new SecureRandom();
   private final List<RecordedRequest> requests = new CopyOnWriteArrayList<>();
   private final List<PaymentCharger.Charge> charges = new CopyOnWriteArrayList<>();
+  private final FaultQueue faults = new FaultQueue();
 
   private final ProtocolSignature signature;
   private final Clock clock;
@@ -130,7 +136,11 @@ public final class ProviderSandbox implements Closeable {
       @Override
       public MockResponse dispatch(RecordedRequest request) {
         requests.add(request);
-        return handle(request);
+        Fault fault = faults.take(request.getMethod(), request.getUrl().encodedPath());
+        if (fault == null) {
+          return handle(request);
+        }
+        return withFault(fault, request);
       }
     });
     server.start(InetAddress.getLoopbackAddress(), 0);
@@ -174,6 +184,22 @@ public final class ProviderSandbox implements Closeable {
       }
     }
     return out;
+  }
+
+  /**
+   * Adds a failure for the next matching requests ({@link Fault} of the Stripe sandbox, which this
+   * sandbox understands the same way: before or {@link Fault#afterExecution() after} the request
+   * is carried out; {@code Stripe-Should-Retry} is not sent here).
+   */
+  public ProviderSandbox inject(Fault fault) {
+    faults.add(Objects.requireNonNull(fault, "fault"));
+    return this;
+  }
+
+  /** Drops every injected failure not used yet. */
+  public ProviderSandbox clearFaults() {
+    faults.clear();
+    return this;
   }
 
   /** Every charge the sandbox made, in order. */
@@ -272,6 +298,36 @@ public final class ProviderSandbox implements Closeable {
       super(message);
       this.status = status;
       this.code = code;
+    }
+  }
+
+  /** Answers {@code r} with {@code fault}: instead of handling it, or after handling it. */
+  private MockResponse withFault(Fault fault, RecordedRequest r) {
+    String requestId = "req_" + Integer.toHexString(random.nextInt());
+    if (fault.kind() == Fault.Kind.SLOW) {
+      if (clock instanceof VirtualTime vt) {
+        vt.advance(fault.duration());
+      }
+      return handle(r);
+    }
+    MockResponse real = fault.phase() == Fault.Phase.AFTER ? handle(r) : null;
+    switch (fault.kind()) {
+      case RESET:
+        return new MockResponse.Builder().onResponseStart(new SocketEffect.CloseSocket(true, false, false)).build();
+      case STALL: {
+        MockResponse held = real != null ? real : json(503, Map.of("error", Map.of("code", "stalled",
+            "message", "the sandbox stalled and did not handle the request")), requestId);
+        return held.newBuilder().headersDelay(fault.duration().toMillis(), TimeUnit.MILLISECONDS).build();
+      }
+      case MALFORMED:
+        return new MockResponse.Builder().code(200).setHeader("Content-Type", "application/json")
+            .setHeader("Request-Id", requestId).body(Fault.MALFORMED_BODY).build();
+      case RATE_LIMITED:
+        return json(429, Map.of("error", Map.of("code", "rate_limited", "message", "too many requests")), requestId)
+            .newBuilder().setHeader("Retry-After", Long.toString(Math.max(1, fault.duration().toSeconds()))).build();
+      default:
+        return json(fault.statusCode(), Map.of("error", Map.of("code", "injected", "message",
+            "the sandbox injected an HTTP " + fault.statusCode())), requestId);
     }
   }
 

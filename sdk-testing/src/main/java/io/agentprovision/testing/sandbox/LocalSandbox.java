@@ -183,6 +183,16 @@ public final class LocalSandbox implements AutoCloseable {
   }
 
   /**
+   * {@link #directOrchestrator()} with its protocol client's resilience set to {@code resilience}
+   * (for a test that wants read timeouts in milliseconds, or no retries in the HTTP layer).
+   */
+  public DirectOrchestrator directOrchestrator(io.agentprovision.core.http.ResiliencePolicy resilience) {
+    Objects.requireNonNull(resilience, "resilience");
+    return directOrchestrator(ProtocolClient.builder().provider(PROVIDER).baseUrl(provider.baseUrl())
+        .sharedSecret(sharedSecret).clock(clock).sleeper(sleeper).resilience(resilience).build(), hostVault);
+  }
+
+  /**
    * Starts a second provider of the protocol, {@link IndependentProviderSimulator} (written from the
    * protocol description independently of {@link #provider()}), wired as {@link #provider()} is: the
    * same Cloudflare accounts, credentials and domains behind it, Shared Payment Tokens charged in the

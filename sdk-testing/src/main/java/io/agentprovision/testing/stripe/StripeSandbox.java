@@ -81,7 +81,7 @@ public final class StripeSandbox implements Closeable {
   private final SandboxProvisioning provisioning;
   private final AtomicLong sequence = new AtomicLong();
   private final List<RecordedCall> calls = new CopyOnWriteArrayList<>();
-  private final List<FaultSlot> faults = new CopyOnWriteArrayList<>();
+  private final FaultQueue faults = new FaultQueue();
   private final Map<String, Stored> idempotent = new ConcurrentHashMap<>();
   private final Set<String> inFlight = ConcurrentHashMap.newKeySet();
 
@@ -234,7 +234,13 @@ public final class StripeSandbox implements Closeable {
 
   /** Adds a failure for the next matching requests. */
   public StripeSandbox inject(Fault fault) {
-    faults.add(new FaultSlot(Objects.requireNonNull(fault, "fault")));
+    faults.add(Objects.requireNonNull(fault, "fault"));
+    return this;
+  }
+
+  /** Drops every injected failure not used yet. */
+  public StripeSandbox clearFaults() {
+    faults.clear();
     return this;
   }
 
@@ -297,7 +303,7 @@ public final class StripeSandbox implements Closeable {
       MockResponse.Builder r = new MockResponse.Builder()
           .code(answer.status)
           .headers(withExtra(answer))
-          .body(Json.write(answer.body));
+          .body(answer.raw != null ? answer.raw : Json.write(answer.body));
       if (!answer.stall.isZero()) {
         r.headersDelay(answer.stall.toMillis(), TimeUnit.MILLISECONDS);
       }
@@ -317,41 +323,68 @@ public final class StripeSandbox implements Closeable {
     if (path.startsWith("/sandbox/")) {
       return browser(method, path);
     }
-    FaultSlot fault = takeFault(method, path);
-    Duration stall = Duration.ZERO;
+    Fault fault = faults.take(method, path);
+    if (fault != null && fault.phase() == Fault.Phase.AFTER) {
+      // carried out (and stored for its idempotency key) first; the answer is lost on the way back
+      Answer done = authorizedAndVersioned(method, path, query, headers, body);
+      if (fault.kind() == Fault.Kind.STALL) {
+        done.stall = fault.duration();
+        return done;
+      }
+      if (fault.kind() == Fault.Kind.SLOW) {
+        if (clock instanceof VirtualTime vt) {
+          vt.advance(fault.duration());
+        }
+        return done;
+      }
+      return faultAnswer(fault);
+    }
     if (fault != null) {
-      switch (fault.fault.kind()) {
-        case RESET:
-          return Answer.reset();
-        case STATUS: {
-          Answer a = Answer.of(fault.fault.statusCode(), Map.of("error", Map.of("type", "api_error",
-              "message", "The sandbox injected an HTTP " + fault.fault.statusCode() + ".")));
-          if (fault.fault.shouldRetryHeader() != null) {
-            a.headers.put("Stripe-Should-Retry", fault.fault.shouldRetryHeader().toString());
-          }
-          return a;
-        }
-        case RATE_LIMITED: {
-          Answer a = Answer.of(429, Map.of("error", Map.of("type", "invalid_request_error", "code", "rate_limit",
-              "message", "Too many requests hit the API too quickly.")));
-          a.headers.put("Retry-After", Long.toString(Math.max(1, fault.fault.duration().toSeconds())));
-          return a;
-        }
+      switch (fault.kind()) {
         case SLOW:
           if (clock instanceof VirtualTime vt) {
-            vt.advance(fault.fault.duration());
+            vt.advance(fault.duration());
           }
           break;
-        case STALL:
-          stall = fault.fault.duration();
-          break;
+        case STALL: {
+          // the answer is held back and the request never carried out: the caller times out first
+          Answer a = Answer.of(503, Map.of("error", Map.of("type", "api_error", "message",
+              "The sandbox stalled and did not handle the request.")));
+          a.stall = fault.duration();
+          return a;
+        }
         default:
-          break;
+          return faultAnswer(fault);
       }
     }
-    Answer a = authorizedAndVersioned(method, path, query, headers, body);
-    a.stall = stall;
-    return a;
+    return authorizedAndVersioned(method, path, query, headers, body);
+  }
+
+  /** The answer a fault gives instead of the real one. */
+  private static Answer faultAnswer(Fault fault) {
+    switch (fault.kind()) {
+      case RESET:
+        return Answer.reset();
+      case RATE_LIMITED: {
+        Answer a = Answer.of(429, Map.of("error", Map.of("type", "invalid_request_error", "code", "rate_limit",
+            "message", "Too many requests hit the API too quickly.")));
+        a.headers.put("Retry-After", Long.toString(Math.max(1, fault.duration().toSeconds())));
+        return a;
+      }
+      case MALFORMED: {
+        Answer a = Answer.of(200, Map.of());
+        a.raw = Fault.MALFORMED_BODY;
+        return a;
+      }
+      default: {
+        Answer a = Answer.of(fault.statusCode(), Map.of("error", Map.of("type", "api_error",
+            "message", "The sandbox injected an HTTP " + fault.statusCode() + ".")));
+        if (fault.shouldRetryHeader() != null) {
+          a.headers.put("Stripe-Should-Retry", fault.shouldRetryHeader().toString());
+        }
+        return a;
+      }
+    }
   }
 
   private Answer authorizedAndVersioned(String method, String path, @Nullable String query, Map<String, String> headers,
@@ -577,34 +610,9 @@ public final class StripeSandbox implements Closeable {
     return Answer.of(404, Map.of("error", Map.of("type", "invalid_request_error", "message", "No such page.")));
   }
 
-  private @Nullable FaultSlot takeFault(String method, String path) {
-    synchronized (faults) {
-      for (FaultSlot slot : faults) {
-        if (slot.left > 0 && slot.fault.matches(method, path)) {
-          slot.left--;
-          if (slot.left == 0) {
-            faults.remove(slot);
-          }
-          return slot;
-        }
-      }
-      return null;
-    }
-  }
-
   private static String lastSegment(URI uri) {
     String path = uri.getPath();
     return path.substring(path.lastIndexOf('/') + 1);
-  }
-
-  private static final class FaultSlot {
-    final Fault fault;
-    int left;
-
-    FaultSlot(Fault fault) {
-      this.fault = fault;
-      this.left = fault.times();
-    }
   }
 
   private record Stored(String fingerprint, int status, Map<String, Object> body) {}
@@ -615,6 +623,8 @@ public final class StripeSandbox implements Closeable {
     final Map<String, String> headers = new LinkedHashMap<>();
     boolean store = true;
     boolean reset;
+    /** A body sent as it is instead of {@link #body} as JSON (a malformed answer). */
+    @Nullable String raw;
     Duration stall = Duration.ZERO;
 
     private Answer(int status, Map<String, Object> body) {

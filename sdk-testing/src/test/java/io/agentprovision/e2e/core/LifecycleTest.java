@@ -27,6 +27,9 @@ import io.agentprovision.core.orchestration.ResourceStatus;
 import io.agentprovision.core.policy.PolicyViolationException;
 import io.agentprovision.core.policy.SpendLimit;
 import io.agentprovision.core.policy.SpendPolicy;
+import io.agentprovision.core.policy.VelocityAction;
+import io.agentprovision.core.policy.VelocityLimit;
+import io.agentprovision.core.policy.VelocityLimitException;
 import io.agentprovision.testing.FakeOrchestrator;
 import io.agentprovision.testing.SimulatedCrash;
 import java.time.Instant;
@@ -183,6 +186,33 @@ class LifecycleTest {
         .satisfies(x -> assertThat(x.run()).isEqualTo(plan.runId()));
     // nothing holds the deployment: a change within the policy goes through
     assertThat(p.change(LifecycleRequest.rotateCredentials(AGENT, d.runId()).build()).changes()).isNotEmpty();
+  }
+
+  @Test
+  void addResource_aPaidPlanBeyondAVelocityLimit_isRefusedBeforeAnySideEffect() {
+    h.policy = SpendPolicy.builder().velocity(VelocityLimit.perDay(VelocityAction.CREATE_PAID_PLAN, 1).perAgent())
+        .build();
+    AgentProvisioner p = h.provisioner();
+    Deployment d = p.provisionAndDeploy(EngineHarness.request().domain(null).build()); // the day's one paid plan
+    int calls = h.orchestrator.calls().size();
+    int charges = h.orchestrator.charges().size();
+    int runs = h.journal.runs().size();
+    int asked = h.gate.requests().size();
+    LifecyclePlan plan = p.planChange(LifecycleRequest.addResource(AGENT, d.runId(), "workers:paid").build());
+    assertThat(plan.allowed()).isFalse();
+
+    VelocityLimitException e = catchThrowableOfType(VelocityLimitException.class, () -> p.executeChange(plan));
+
+    assertThat(e.action()).isEqualTo(VelocityAction.CREATE_PAID_PLAN);
+    assertThat(h.orchestrator.calls().subList(calls, h.orchestrator.calls().size())).extracting(c -> c.method())
+        .doesNotContain("provision", "update");
+    assertThat(h.orchestrator.charges()).hasSize(charges);
+    assertThat(h.journal.runs()).hasSize(runs);
+    assertThat(h.gate.requests()).hasSize(asked);
+    assertThat(h.audit.entries()).filteredOn(x -> plan.runId().equals(x.record().run()))
+        .extracting(x -> x.record().action()).containsExactly("velocity.refused");
+    // a free resource is not a paid plan: it goes through
+    assertThat(p.addResource(AGENT, d.runId(), "kv", Map.of("title", "cache"), null).changes()).hasSize(1);
   }
 
   // ---- who may change what -------------------------------------------------------------------

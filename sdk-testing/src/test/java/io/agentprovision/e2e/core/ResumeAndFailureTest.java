@@ -218,15 +218,38 @@ class ResumeAndFailureTest {
   }
 
   @Test
-  void retryableFailureOfAPaidCall_keepsTheReservation_becauseTheChargeMayHaveHappened() {
-    h.onFailure = FailureAction.SUSPEND;
+  void aLostAnswerToAPaidCall_isReconciledWithinTheStep_byRepeatingItWithItsKey() {
     h.orchestrator.failOn("submitInformation", 1, new ProviderException("cloudflare", 0, null, null, "read timed out",
         true));
+
+    Deployment d = h.provisioner().provisionAndDeploy(request());
+
+    assertThat(d.verification().live()).isTrue();
+    assertThat(reservations()).filteredOn(r -> r.description().contains("my-app.com")).singleElement()
+        .satisfies(r -> assertThat(r.status()).isEqualTo(Reservation.Status.COMMITTED));
+    assertThat(h.auditActions()).containsSubsequence("spend.uncertain", "spend.reconciled");
+    assertThat(h.orchestrator.totalCharged("cloudflare")).isEqualTo(Money.usd("15.44"));
+  }
+
+  @Test
+  void aPaidCallWhoseAnswerStaysLost_suspendsTheRunWithTheMoneyHeld_evenWhenItWouldCompensate() {
+    h.onFailure = FailureAction.COMPENSATE;
+    for (int i = 1; i <= RECONCILE_ATTEMPTS; i++) {
+      h.orchestrator.failOn("submitInformation", i, new ProviderException("cloudflare", 0, null, null, "read timed out",
+          true));
+    }
     AgentProvisioner p = h.provisioner();
 
-    assertThatThrownBy(() -> p.provisionAndDeploy(request())).isInstanceOf(RunFailedException.class);
+    assertThatThrownBy(() -> p.provisionAndDeploy(request())).isInstanceOfSatisfying(RunFailedException.class, e -> {
+      assertThat(e.resumable()).isTrue();
+      assertThat(e.uncertain()).singleElement().satisfies(r -> assertThat(r.amount()).isEqualTo(Money.usd("10.44")));
+      assertThat(e.undone()).isEmpty();
+      assertThat(e.getMessage()).contains("held until reconciled");
+    });
+    assertThat(h.journal.run(RUN).orElseThrow().status()).isEqualTo(RunStatus.SUSPENDED);
     assertThat(reservations()).filteredOn(r -> r.description().contains("my-app.com")).singleElement()
-        .satisfies(r -> assertThat(r.status()).isEqualTo(Reservation.Status.RESERVED));
+        .satisfies(r -> assertThat(r.status()).isEqualTo(Reservation.Status.UNCERTAIN));
+    assertThat(h.orchestrator.removals()).isEmpty();
 
     p.resume(AGENT, RUN);
 
@@ -235,18 +258,22 @@ class ResumeAndFailureTest {
     assertThat(h.orchestrator.totalCharged("cloudflare")).isEqualTo(Money.usd("15.44"));
   }
 
+  /** How many times a paid call is made within one step execution before its money is left uncertain. */
+  private static final int RECONCILE_ATTEMPTS = 3;
+
   @Test
   void failureOnResume_ofAStepThatMayHavePaidBefore_keepsItsReservation() {
     h.orchestrator.crashAfter("provision", 1); // the plan is bought, then the host dies
     assertThatThrownBy(() -> h.provisioner().provisionAndDeploy(request())).isInstanceOf(SimulatedCrash.class);
     h.orchestrator.failOn("provision", 1, new ProviderException("cloudflare", 400, "invalid", null, "refused", false));
 
-    assertThatThrownBy(() -> h.provisioner().resume(AGENT, RUN)).isInstanceOf(RunFailedException.class);
+    assertThatThrownBy(() -> h.provisioner().resume(AGENT, RUN)).isInstanceOfSatisfying(RunFailedException.class,
+        e -> assertThat(e.resumable()).isTrue());
 
-    // the charge before the crash is real: its reservation is not given back
+    // the charge before the crash is real: its reservation is not given back, and no expiry gives it back
     assertThat(reservations()).filteredOn(r -> StepId.of("plan").equals(r.step())).singleElement()
-        .satisfies(r -> assertThat(r.status()).isEqualTo(Reservation.Status.RESERVED));
-    assertThat(h.auditActions()).contains("spend.unsettled");
+        .satisfies(r -> assertThat(r.status()).isEqualTo(Reservation.Status.UNCERTAIN));
+    assertThat(h.auditActions()).contains("spend.uncertain");
     assertThat(h.orchestrator.totalCharged("cloudflare")).isEqualTo(Money.usd("5.00"));
   }
 

@@ -446,6 +446,7 @@ class LocalSandboxEndToEndTest {
           + "workerd` at the repository root): the app was deployed but its live answer is not checked");
     }
     assertThat(d.verification().live()).isTrue();
+    assertThat(d.outcome()).isEqualTo(Deployment.Outcome.LIVE);
     assertThat(d.verification().status()).isEqualTo(200);
     assertThat(d.verification().bodyExcerpt()).isEqualTo("hello from " + DOMAIN);
     assertThat(d.warnings()).isEmpty();
@@ -453,6 +454,8 @@ class LocalSandboxEndToEndTest {
 
   private static void assertNotRun(Deployment d) {
     assertThat(d.verification().live()).isFalse();
+    // deployed where nothing runs it: distinguishable from an app that does not answer
+    assertThat(d.outcome()).isEqualTo(Deployment.Outcome.DEPLOYED_NOT_RUN);
     assertThat(d.warnings()).singleElement().asString().contains("not run").contains("no local runtime");
   }
 }

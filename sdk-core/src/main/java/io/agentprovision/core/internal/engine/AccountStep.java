@@ -8,6 +8,7 @@ import io.agentprovision.core.approval.CheckpointRequest;
 import io.agentprovision.core.identity.Principal;
 import io.agentprovision.core.orchestration.AccountLinkRequest;
 import io.agentprovision.core.orchestration.ProviderAccount;
+import io.agentprovision.core.policy.VelocityAction;
 import java.net.URI;
 import java.util.ArrayList;
 import java.util.List;
@@ -51,6 +52,12 @@ final class AccountStep extends BaseStep<AccountStep.Linked> {
     return out;
   }
 
+  /** An account created (not one linked) counts against the velocity limits on accounts. */
+  @Override
+  public VelocityAction velocity() {
+    return VelocityAction.CREATE_ACCOUNT;
+  }
+
   @Override
   public Linked run(StepRun ctx) {
     Principal p = ctx.requirePrincipal();
@@ -62,7 +69,12 @@ final class AccountStep extends BaseStep<AccountStep.Linked> {
       ctx.audit("terms.accepted").approver(d.approver()).detail("provider", provider).detail("terms", tos.toString())
           .record();
     }
+    // counted before the call, since the orchestrator may create the account; given back when it linked one
+    ctx.velocity().count(VelocityAction.CREATE_ACCOUNT);
     ProviderAccount a = ctx.orchestrator().linkAccount(new AccountLinkRequest(provider, p, List.of(), Map.of()), ctx);
+    if (a.linkAction() == ProviderAccount.LinkAction.LINKED_EXISTING) {
+      ctx.velocity().uncount(VelocityAction.CREATE_ACCOUNT);
+    }
     ctx.audit("account.linked").key(ctx.idempotencyKey()).detail("provider", a.provider()).detail("account",
         a.accountId()).detail("link", a.linkAction().name()).record();
     return new Linked(a);

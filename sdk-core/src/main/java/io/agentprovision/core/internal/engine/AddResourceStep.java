@@ -13,6 +13,7 @@ import io.agentprovision.core.orchestration.ResourceRef;
 import io.agentprovision.core.orchestration.ResourceRequest;
 import io.agentprovision.core.orchestration.ResourceState;
 import io.agentprovision.core.policy.SpendRequest;
+import io.agentprovision.core.policy.VelocityAction;
 import io.agentprovision.core.spi.SpendAuthorization;
 import io.agentprovision.core.wire.Digests;
 import io.agentprovision.core.wire.Json;
@@ -65,9 +66,19 @@ final class AddResourceStep extends ChangeStep<AddResourceStep.Added> {
     return new Price(service.id(), service.pricing().isPaid(), checkpoint(), service.pricing().minimum(), true);
   }
 
+  /** A paid plan added counts against the velocity limits on paid plans, as on day one. */
+  @Override
+  public @Nullable VelocityAction velocity() {
+    return service.isPlan() && service.pricing().isPaid() ? VelocityAction.CREATE_PAID_PLAN : null;
+  }
+
   @Override
   public Added run(StepRun ctx) {
     ProvisionRequest req = ctx.request();
+    VelocityAction counted = velocity();
+    if (counted != null) {
+      ctx.velocity().count(counted);
+    }
     SpendAuthorization auth = null;
     Money quote = null;
     if (service.pricing().isPaid()) {
@@ -76,18 +87,15 @@ final class AddResourceStep extends ChangeStep<AddResourceStep.Added> {
       auth = ctx.authorizeSpend(new SpendRequest(checkpoint(), account.provider(), quote, service.id()
           + (what != null ? " (" + what + ")" : ""), Map.of("service", service.id())));
     }
-    ResourceState state;
-    try {
-      state = ctx.orchestrator().provision(ResourceRequest.builder(account.provider(), service.id(), name(req, ctx.runId()),
-          account).configuration(configuration).project(req.project()).environment(req.environment())
-          .payment(auth == null ? null : auth.payment()).build(), ctx);
-      ServiceStep.requireComplete(state, service.id());
-    } catch (RuntimeException e) {
-      if (auth != null && ctx.chargeRuledOut(e)) {
-        auth.release();
-      }
-      throw e;
-    }
+    ResourceRequest request = ResourceRequest.builder(account.provider(), service.id(), name(req, ctx.runId()), account)
+        .configuration(configuration).project(req.project()).environment(req.environment())
+        .payment(auth == null ? null : auth.payment()).build();
+    // money whose fate an error leaves open stays held until reconciled, as for any paid call
+    ResourceState state = ctx.paid(auth, "provisioning " + service.id(), () -> {
+      ResourceState s = ctx.orchestrator().provision(request, ctx);
+      ServiceStep.requireComplete(s, service.id());
+      return s;
+    });
     Money charged = null;
     if (auth != null && quote != null) {
       charged = ServiceStep.chargedOr(state, quote);

@@ -18,6 +18,7 @@ import io.agentprovision.core.journal.RunStatus;
 import io.agentprovision.core.orchestration.ProviderAccount;
 import io.agentprovision.core.policy.PolicyViolationException;
 import io.agentprovision.core.policy.Reservation;
+import io.agentprovision.core.policy.VelocityLimitException;
 import io.agentprovision.core.spi.Deployer;
 import io.agentprovision.core.wire.Json;
 import java.time.Duration;
@@ -80,7 +81,8 @@ final class Changes {
       throw new InvalidRequestException("deployment", "run " + deployment + " is a change, not a deployment",
           "pass the id of the run that provisioned the deployment");
     }
-    if (rec.status() != RunStatus.SUCCEEDED) {
+    // a deployment whose app did not answer is still a deployment: it can be changed or torn down
+    if (rec.status() != RunStatus.SUCCEEDED && rec.status() != RunStatus.DEPLOYED_UNVERIFIED) {
       throw new InvalidRequestException("deployment", "run " + deployment + " is " + rec.status() + ", not finished",
           rec.status() == RunStatus.FAILED ? "a failed run was compensated; there is nothing to change"
               : "resume it first (AgentProvisioner.resume)");
@@ -305,6 +307,13 @@ final class Changes {
       events.emit(new ProvisioningEvent.SpendRefused(config.clock().instant(), run, null, req.agent(), base.provider(),
           refused.requested(), refused.limit(), refused.remaining()));
       throw refused;
+    }
+    VelocityLimitException tooMany = planner.velocityRefusal(runPlan);
+    if (tooMany != null) {
+      Velocity.refused(engine.services(), run, null, auditor.entry("velocity.refused").run(run).agent(req.agent())
+          .detail("operation", req.operation().name()).detail("deployment", t.deployment().value()), tooMany,
+          req.agent());
+      throw tooMany;
     }
     Instant now = config.clock().instant();
     hold(t.deployment(), base, run);

@@ -11,6 +11,7 @@ import io.agentprovision.core.deploy.DeployCredentials;
 import io.agentprovision.core.deploy.PreparedCredentials;
 import io.agentprovision.core.orchestration.AccessConfiguration;
 import io.agentprovision.core.orchestration.ResourceRef;
+import io.agentprovision.core.policy.VelocityAction;
 import io.agentprovision.core.spi.CredentialVault;
 import io.agentprovision.core.vault.VaultEntry;
 import java.time.Clock;
@@ -105,6 +106,11 @@ final class CredentialsStep extends BaseStep<CredentialsStep.Issued> {
   }
 
   @Override
+  public VelocityAction velocity() {
+    return VelocityAction.CREATE_TOKEN;
+  }
+
+  @Override
   public Issued run(StepRun ctx) {
     CredentialVault vault = ctx.vault();
     String tokenKey = tokenKey(ctx.runId());
@@ -114,6 +120,7 @@ final class CredentialsStep extends BaseStep<CredentialsStep.Issued> {
       // minted before an interruption: reuse it rather than leave an orphan token at the provider
       return OutputCodec.decode(minted, Issued.class, ctx.runId(), id());
     }
+    ctx.velocity().count(VelocityAction.CREATE_TOKEN);
     ResourceRef workers = ctx.output(ResourceStep.ID, ServiceStep.Provisioned.class).resource();
     AccessConfiguration broad = ctx.orchestrator().revealCredentials(workers, ctx);
     storeBroad(ctx, workers, broad);

@@ -20,6 +20,7 @@ import io.agentprovision.core.orchestration.ResourceRequest;
 import io.agentprovision.core.orchestration.ResourceState;
 import io.agentprovision.core.orchestration.ResourceStatus;
 import io.agentprovision.core.policy.SpendRequest;
+import io.agentprovision.core.policy.VelocityAction;
 import io.agentprovision.core.spi.SpendAuthorization;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -55,8 +56,12 @@ final class DomainStep extends BaseStep<DomainStep.Registered> {
     }
   }
 
-  /** Journaled once the registrar answered, before the purchase: the resource being asked about. */
-  record Progress(String resourceId) {}
+  /**
+   * Journaled once the registrar answered, before the purchase: the resource being asked about,
+   * and, once chosen, the name being bought (so that a resume which finds the purchase went through
+   * knows what was bought, whatever the provider's answer names).
+   */
+  record Progress(String resourceId, @Nullable String chosen) {}
 
   private final ServiceOffering service;
   private final DomainRequest domain;
@@ -86,8 +91,14 @@ final class DomainStep extends BaseStep<DomainStep.Registered> {
   }
 
   @Override
+  public VelocityAction velocity() {
+    return VelocityAction.CREATE_DOMAIN;
+  }
+
+  @Override
   public Registered run(StepRun ctx) {
     ProvisionRequest req = ctx.request();
+    ctx.velocity().count(VelocityAction.CREATE_DOMAIN); // before the registrar is asked: it may register at once
     DomainRequest dr = domain;
     Set<String> confirmed = new HashSet<>();
     if (dr.isExact()) {
@@ -105,7 +116,8 @@ final class DomainStep extends BaseStep<DomainStep.Registered> {
     ResourceState state = ctx.orchestrator().provision(ResourceRequest.builder(req.provider(), service.id(),
         ServiceStep.name(req, id()), ctx.output(AccountStep.class).account()).configuration(configuration)
         .project(req.project()).environment(req.environment()).build(), ctx);
-    ctx.saveProgress(new Progress(state.ref().id()));
+    Progress before = ctx.progress(Progress.class);
+    ctx.saveProgress(new Progress(state.ref().id(), before == null ? null : before.chosen()));
     Money charged = null;
     String name = state.attributes().get("domain");
     if (state.status() == ResourceStatus.NEEDS_INFORMATION) {
@@ -128,22 +140,22 @@ final class DomainStep extends BaseStep<DomainStep.Registered> {
       SpendAuthorization auth = ctx.authorizeSpend(new SpendRequest(CheckpointKind.DOMAIN_PURCHASE, req.provider(),
           price, "domain " + shown + " (" + dr.years() + " year(s), not refundable)",
           Map.of("domain", DomainNames.toAscii(chosen.value()), "domain_unicode", DomainNames.toUnicode(chosen.value()))));
-      try {
-        state = ctx.orchestrator().submitInformation(state.ref(), Map.of("domain", chosen.value()), auth.payment(), ctx);
-        ServiceStep.requireComplete(state, service.id());
-      } catch (RuntimeException e) {
-        if (ctx.chargeRuledOut(e)) {
-          auth.release();
-        }
-        throw e;
-      }
+      ResourceRef asked = state.ref();
+      String choice = chosen.value();
+      ctx.saveProgress(new Progress(asked.id(), choice));
+      state = ctx.paid(auth, "registering " + shown, () -> {
+        ResourceState s = ctx.orchestrator().submitInformation(asked, Map.of("domain", choice), auth.payment(), ctx);
+        ServiceStep.requireComplete(s, service.id());
+        return s;
+      });
       charged = ServiceStep.chargedOr(state, price);
       auth.commit(charged);
       name = state.attributes().getOrDefault("domain", chosen.value());
     } else {
       ServiceStep.requireComplete(state, service.id());
       if (name == null) {
-        name = dr.isExact() ? dr.text() : null;
+        // an exact name, or the one an earlier attempt bought before its answer was lost
+        name = dr.isExact() ? dr.text() : before != null ? before.chosen() : null;
       }
     }
     if (name == null) {

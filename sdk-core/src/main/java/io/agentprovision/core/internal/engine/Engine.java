@@ -22,6 +22,7 @@ import io.agentprovision.core.catalog.Catalog;
 import io.agentprovision.core.catalog.ProviderInfo;
 import io.agentprovision.core.deploy.DeployCredentials;
 import io.agentprovision.core.deploy.RotationRequest;
+import io.agentprovision.core.deploy.Verification;
 import io.agentprovision.core.identity.IdentityRejectedException;
 import io.agentprovision.core.identity.IdentityRequest;
 import io.agentprovision.core.identity.Principal;
@@ -36,6 +37,7 @@ import io.agentprovision.core.policy.PolicyViolationException;
 import io.agentprovision.core.policy.Reservation;
 import io.agentprovision.core.policy.SpendLimit;
 import io.agentprovision.core.policy.SpendPolicy;
+import io.agentprovision.core.policy.VelocityLimitException;
 import io.agentprovision.core.wire.Digests;
 import io.agentprovision.core.wire.Json;
 import java.net.URI;
@@ -221,6 +223,11 @@ public final class Engine {
     return ok;
   }
 
+  /** What every step and flow of this engine runs with (the change flows audit their refusals through it). */
+  Services services() {
+    return services;
+  }
+
   /** The signed receipts of the approvals, checked against the audit log. */
   public io.agentprovision.core.approval.Receipts receipts() {
     return receipts;
@@ -255,6 +262,12 @@ public final class Engine {
       events.emit(new ProvisioningEvent.SpendRefused(config.clock().instant(), plan.runId(), null, req.agent(), req.provider(), refused.requested(), refused.limit(), refused.remaining()));
       throw refused;
     }
+    VelocityLimitException tooMany = planner.velocityRefusal(plan);
+    if (tooMany != null) {
+      Velocity.refused(services, plan.runId(), null, auditor.entry("velocity.refused").run(plan.runId())
+          .agent(req.agent()), tooMany, req.agent());
+      throw tooMany;
+    }
     Instant now = config.clock().instant();
     RunRecord rec = RunRecord.builder(plan.runId(), req.agent(), req.provider(),
         RequestCodec.encode(req, plan.runId(), config.vault(), config.clock())).status(RunStatus.RUNNING)
@@ -282,6 +295,12 @@ public final class Engine {
     if (rec.status() == RunStatus.FAILED) {
       throw new InvalidRequestException("runId", "run " + run + " failed and was compensated (" + rec.error() + ")",
           "start a new run with the same request");
+    }
+    if (rec.status() == RunStatus.DEPLOYED_UNVERIFIED) {
+      // everything is in place but the app did not answer: the resume checks it again
+      config.journal().step(run, VerifyStep.ID).ifPresent(v -> config.journal().saveStep(
+          v.next(config.clock().instant()).status(StepStatus.FAILED).output(null).error("checked again on resume")
+              .build()));
     }
     load(rs); // an entry that cannot be read stops the resume here, before it is recorded
     RunRecord next = rec.next(RunStatus.RUNNING, null, config.clock().instant());
@@ -483,6 +502,7 @@ public final class Engine {
         throw e; // cancelled or crashed elsewhere: leave the step as the journal has it
       }
       ctx.spending.settle(false, e);
+      ctx.velocity().settle(e);
       String msg = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
       config.journal().saveStep(ctx.record().next(config.clock().instant()).status(StepStatus.FAILED).error(msg).build());
       ctx.audit("step.failed").outcome("failed").key(key).detail("error", e.getClass().getSimpleName())
@@ -509,19 +529,28 @@ public final class Engine {
       Instant started) {
     List<String> undone = new ArrayList<>();
     List<String> notUndone = new ArrayList<>();
-    boolean suspend = config.failureAction() == FailureAction.SUSPEND;
+    List<Reservation> uncertain = uncertain(rs);
+    // money a provider may have charged cannot be compensated on a guess: the run waits, as it is,
+    // for a resume to reconcile it
+    boolean suspend = config.failureAction() == FailureAction.SUSPEND || !uncertain.isEmpty();
     String error = failure.getMessage() == null ? failure.getClass().getSimpleName() : failure.getMessage();
     if (suspend) {
       RunRecord cur = config.journal().run(rs.run).orElse(rec);
       config.journal().saveRun(cur.next(RunStatus.SUSPENDED, error, config.clock().instant()));
-      auditor.entry("run.suspended").run(rs.run).step(failedStep).agent(rs.request.agent()).principal(rs.principal())
-          .outcome("failed").detail("error", error).record();
+      Auditor.Entry e = auditor.entry("run.suspended").run(rs.run).step(failedStep).agent(rs.request.agent())
+          .principal(rs.principal()).outcome(uncertain.isEmpty() ? "failed" : "uncertain_spend").detail("error", error);
+      if (!uncertain.isEmpty()) {
+        e.detail("uncertain", String.join("; ", uncertain.stream().map(r -> r.amount() + " " + r.id()).toList()));
+      }
+      e.record();
     } else {
       List<Step<?>> order = new ArrayList<>(rs.graph().steps());
       Collections.reverse(order);
       for (Step<?> s : order) {
         if (rs.outputs.has(s.id())) {
           compensate(rs, s, undone, notUndone);
+        } else {
+          chargedWithoutOutput(rs, s.id(), notUndone);
         }
       }
       RunRecord cur = config.journal().run(rs.run).orElse(rec);
@@ -532,14 +561,46 @@ public final class Engine {
     }
     events.emit(new ProvisioningEvent.RunFinished(config.clock().instant(), rs.run,
         suspend ? RunStatus.SUSPENDED : RunStatus.FAILED, Duration.between(started, config.clock().instant()), error));
-    RunFailedException report = new RunFailedException(rs.run, failedStep, failure, undone, notUndone, suspend);
+    RunFailedException report = new RunFailedException(rs.run, failedStep, failure, undone, notUndone, suspend,
+        uncertain);
     if (failure instanceof PolicyViolationException || failure instanceof ApprovalDeniedException
-        || failure instanceof IdentityRejectedException || failure instanceof InvalidRequestException) {
+        || failure instanceof IdentityRejectedException || failure instanceof InvalidRequestException
+        || failure instanceof VelocityLimitException) {
       // callers catch these by type; the run's report rides along
       failure.addSuppressed(report);
       return (RuntimeException) failure;
     }
     return report;
+  }
+
+  /**
+   * Says what a step that failed was nevertheless charged (its paid call went through, its answer
+   * was lost): the money is committed, and what it bought cannot be undone, since the step never
+   * learnt what it made.
+   */
+  private void chargedWithoutOutput(RunState rs, StepId step, List<String> notUndone) {
+    StepRecord rec = config.journal().step(rs.run, step).orElse(null);
+    if (rec == null) {
+      return;
+    }
+    for (String id : rec.reservations()) {
+      Reservation r = config.ledger().reservation(id).orElse(null);
+      if (r != null && r.status() == Reservation.Status.COMMITTED && r.committed() != null) {
+        notUndone.add(r.committed() + " was charged for " + r.description() + " although step " + step
+            + " failed; what it bought is not undone");
+      }
+    }
+  }
+
+  /** The run's reservations held as uncertain, as the journal lists them step by step. */
+  private List<Reservation> uncertain(RunState rs) {
+    List<Reservation> out = new ArrayList<>();
+    for (StepRecord r : config.journal().steps(rs.run)) {
+      for (String id : r.reservations()) {
+        config.ledger().reservation(id).filter(x -> x.status() == Reservation.Status.UNCERTAIN).ifPresent(out::add);
+      }
+    }
+    return out;
   }
 
   private <O extends Record> void compensate(RunState rs, Step<O> s, List<String> undone, List<String> notUndone) {
@@ -588,13 +649,19 @@ public final class Engine {
       limits.add(config.ledger().usage(l, req.agent(), req.provider(), now, policy.zone()));
     }
     d.limits(limits);
+    Deployment.Outcome outcome = outcome(rs.outputs.get(VerifyStep.ID, VerifyStep.Checked.class).verification());
+    d.outcome(outcome);
+    RunStatus ended = outcome == Deployment.Outcome.DEPLOYED_UNVERIFIED ? RunStatus.DEPLOYED_UNVERIFIED
+        : RunStatus.SUCCEEDED;
     if (finishing) {
       RunRecord cur = config.journal().run(rs.run).orElseThrow();
-      config.journal().saveRun(cur.next(RunStatus.SUCCEEDED, null, now));
+      config.journal().saveRun(cur.next(ended, null, now));
+      Verification v = rs.outputs.get(VerifyStep.ID, VerifyStep.Checked.class).verification();
       auditor.entry("run.finished").run(rs.run).agent(req.agent()).principal(rs.principal())
-          .amount(spent.size() == 1 ? spent.values().iterator().next() : null).detail("url", url.toString())
-          .detail("live", String.valueOf(rs.outputs.get(VerifyStep.ID, VerifyStep.Checked.class).verification().live()))
-          .record();
+          .amount(spent.size() == 1 ? spent.values().iterator().next() : null)
+          .outcome(outcome == Deployment.Outcome.DEPLOYED_UNVERIFIED ? "unverified" : "succeeded")
+          .detail("url", url.toString()).detail("live", String.valueOf(v.live()))
+          .detail("deployment", outcome.name()).record();
     }
     List<String> receiptWarnings = new ArrayList<>();
     receiptsOf(rs.run, receiptWarnings);
@@ -602,8 +669,9 @@ public final class Engine {
     AuditVerification v = verifyAudit();
     d.auditHead(config.audit().head().map(e -> e.hash()).orElse("")).auditVerified(v.valid());
     if (finishing) {
-      events.emit(new ProvisioningEvent.RunFinished(config.clock().instant(), rs.run, RunStatus.SUCCEEDED,
-          Duration.between(rs.startedAt, config.clock().instant()), null));
+      events.emit(new ProvisioningEvent.RunFinished(config.clock().instant(), rs.run, ended,
+          Duration.between(rs.startedAt, config.clock().instant()),
+          ended == RunStatus.DEPLOYED_UNVERIFIED ? "the app did not answer at " + url : null));
     }
     return d.build();
   }
@@ -642,8 +710,12 @@ public final class Engine {
     var ver = rs.outputs.get(VerifyStep.ID, VerifyStep.Checked.class).verification();
     d.url(app.primaryUrl()).providerUrl(app.url());
     d.verification(new Deployment.AppCheck(ver.url(), ver.live(), ver.status(), ver.bodyExcerpt(), ver.note()));
-    if (!ver.live() && ver.note() != null) {
+    if (ver.result() == Verification.Result.NO_RUNTIME) {
       d.warning("the app was deployed but not run here: " + ver.note());
+    } else if (ver.result() == Verification.Result.NOT_ANSWERING) {
+      d.warning("the app was deployed but did not answer at " + ver.url() + " ("
+          + (ver.status() > 0 ? "HTTP " + ver.status() : "no answer") + (ver.note() != null ? ": " + ver.note() : "")
+          + "); resume the run to check again");
     }
     return app.primaryUrl();
   }
@@ -656,12 +728,21 @@ public final class Engine {
     }
   }
 
+  /** How a run that deployed everything ended, by what the check of the app found. */
+  private static Deployment.Outcome outcome(Verification v) {
+    return switch (v.result()) {
+      case LIVE -> Deployment.Outcome.LIVE;
+      case NO_RUNTIME -> Deployment.Outcome.DEPLOYED_NOT_RUN;
+      case NOT_ANSWERING -> Deployment.Outcome.DEPLOYED_UNVERIFIED;
+    };
+  }
+
   /** A finished run rebuilt from the journal, without reading the catalog. */
   private RunState finishedRun(RunId run) {
     RunRecord rec = config.journal().run(run).orElseThrow(() -> new InvalidRequestException("runId",
         "no run " + run + " in the journal", "pass the id of a run this journal recorded"));
     notAChange(rec);
-    if (rec.status() != RunStatus.SUCCEEDED) {
+    if (rec.status() != RunStatus.SUCCEEDED && rec.status() != RunStatus.DEPLOYED_UNVERIFIED) {
       throw new InvalidRequestException("runId", "run " + run + " is " + rec.status() + ", not finished",
           "rotate the credentials of a run that finished");
     }
@@ -782,7 +863,7 @@ public final class Engine {
   public List<RunId> dueForRotation(Duration window) {
     Instant limit = config.clock().instant().plus(window);
     List<RunId> out = new ArrayList<>();
-    for (RunRecord r : config.journal().runs(RunStatus.SUCCEEDED)) {
+    for (RunRecord r : config.journal().runs(RunStatus.SUCCEEDED, RunStatus.DEPLOYED_UNVERIFIED)) {
       StepRecord c = config.journal().step(r.id(), CredentialsStep.ID).orElse(null);
       String json = c == null ? null : c.output();
       if (json == null) {

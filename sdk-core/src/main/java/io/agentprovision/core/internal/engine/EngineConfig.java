@@ -4,6 +4,7 @@ import io.agentprovision.core.DomainNames;
 import io.agentprovision.core.FailureAction;
 import io.agentprovision.core.IdGenerator;
 import io.agentprovision.core.Sleeper;
+import io.agentprovision.core.UnverifiedAction;
 import io.agentprovision.core.approval.ApprovalGates;
 import io.agentprovision.core.approval.ApprovalReceipts;
 import io.agentprovision.core.approval.MandateTrust;
@@ -18,6 +19,7 @@ import io.agentprovision.core.spi.Orchestrator;
 import io.agentprovision.core.spi.ProvisioningListener;
 import io.agentprovision.core.spi.RunJournal;
 import io.agentprovision.core.spi.SpendLedger;
+import io.agentprovision.core.spi.VelocityStore;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -38,8 +40,8 @@ public record EngineConfig(Orchestrator orchestrator, Map<String, Deployer> depl
     CredentialVault vault, RunJournal journal, List<ProvisioningListener> listeners, Clock clock, Sleeper sleeper,
     IdGenerator ids, ExecutorService stepExecutor, ExecutorService runExecutor, ExecutorService approvalExecutor,
     Duration stepTimeout, Duration approvalTimeout, FailureAction failureAction, String domainService,
-    DomainNames domainNames, HttpStack http, Duration verifyTimeout, @Nullable ApprovalReceipts receipts,
-    @Nullable MandateTrust mandates) {
+    DomainNames domainNames, HttpStack http, Duration verifyTimeout, UnverifiedAction unverifiedAction,
+    VelocityStore velocity, @Nullable ApprovalReceipts receipts, @Nullable MandateTrust mandates) {
 
   /** The spend policy in force now (hosts may replace it while runs go on). */
   public SpendPolicy spendPolicy() {
@@ -74,6 +76,8 @@ public record EngineConfig(Orchestrator orchestrator, Map<String, Deployer> depl
     private FailureAction failureAction = FailureAction.COMPENSATE;
     private String domainService = "registrar:domain";
     private DomainNames domainNames = DomainNames.defaults();
+    private UnverifiedAction unverifiedAction = UnverifiedAction.REPORT_UNVERIFIED;
+    private @Nullable VelocityStore velocity;
     private HttpStack http = HttpStack.shared();
     private Duration verifyTimeout = Duration.ofMinutes(3);
     private @Nullable ApprovalReceipts receipts;
@@ -225,6 +229,16 @@ public record EngineConfig(Orchestrator orchestrator, Map<String, Deployer> depl
       return this;
     }
 
+    public Builder velocity(@Nullable VelocityStore v) {
+      this.velocity = v;
+      return this;
+    }
+
+    public Builder unverifiedAction(UnverifiedAction a) {
+      this.unverifiedAction = Objects.requireNonNull(a, "unverifiedAction");
+      return this;
+    }
+
     public EngineConfig build() {
       if (deployers.isEmpty()) {
         throw new IllegalStateException("no deployer");
@@ -237,8 +251,8 @@ public record EngineConfig(Orchestrator orchestrator, Map<String, Deployer> depl
           journal != null ? journal : RunJournal.inMemory(), List.copyOf(listeners), clock, sleeper, ids,
           Objects.requireNonNull(stepExecutor, "stepExecutor"), Objects.requireNonNull(runExecutor, "runExecutor"),
           approvalExecutor != null ? approvalExecutor : approvalThreads(),
-          stepTimeout, approvalTimeout, failureAction, domainService, domainNames, http, verifyTimeout, receipts,
-          mandates);
+          stepTimeout, approvalTimeout, failureAction, domainService, domainNames, http, verifyTimeout,
+          unverifiedAction, velocity != null ? velocity : VelocityStore.inMemory(), receipts, mandates);
     }
 
     /** Daemon threads that end when idle: a gate abandoned at its deadline never keeps the JVM alive. */

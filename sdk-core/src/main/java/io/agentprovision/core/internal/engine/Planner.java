@@ -15,6 +15,9 @@ import io.agentprovision.core.policy.PolicyViolationException;
 import io.agentprovision.core.policy.SpendInterval;
 import io.agentprovision.core.policy.SpendLimit;
 import io.agentprovision.core.policy.SpendPolicy;
+import io.agentprovision.core.policy.VelocityAction;
+import io.agentprovision.core.policy.VelocityLimit;
+import io.agentprovision.core.policy.VelocityLimitException;
 import io.agentprovision.core.spi.Deployer;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -97,9 +100,15 @@ final class Planner {
         config.domainNames()));
 
     Budget budget = new Budget(policy, req, now);
+    Counts counts = new Counts(policy, req, now);
     List<PlannedStep> judged = new ArrayList<>();
     for (Step<?> s : graph.steps()) {
-      judged.add(judge(s, budget, catalog));
+      PlannedStep p = judge(s, budget, catalog);
+      VelocityLimitException tooMany = counts.admit(s.velocity());
+      if (tooMany != null && p.verdict() != Verdict.DENIED) {
+        p = p.toBuilder().verdict(Verdict.DENIED).verdictDetail(tooMany.getMessage()).build();
+      }
+      judged.add(p);
     }
     // a step's own checkpoints may depend on how the others were judged (the plan approval does)
     List<PlannedStep> steps = new ArrayList<>();
@@ -192,6 +201,55 @@ final class Planner {
       }
     }
     return null;
+  }
+
+  /**
+   * Why executing {@code plan} would be refused by a velocity limit as things stand now, or null:
+   * what each step creates counted again, in order, against the store's counts. Accounts are not
+   * judged here (whether one is created or linked is known only when it happens), nor limits per
+   * person (the person is known once the identity step has run); the steps count those.
+   */
+  @Nullable VelocityLimitException velocityRefusal(RunPlan plan) {
+    Counts counts = new Counts(config.spendPolicy(), plan.request(), config.clock().instant());
+    for (Step<?> s : plan.graph().steps()) {
+      VelocityLimitException tooMany = counts.admit(s.velocity());
+      if (tooMany != null) {
+        return tooMany;
+      }
+    }
+    return null;
+  }
+
+  /** The plan's running view of each velocity limit it can judge: the store's count now plus the plan's earlier actions. */
+  private final class Counts {
+    final SpendPolicy policy;
+    final ProvisionRequest req;
+    final Instant now;
+    final Map<VelocityLimit, Integer> used = new HashMap<>();
+
+    Counts(SpendPolicy policy, ProvisionRequest req, Instant now) {
+      this.policy = policy;
+      this.req = req;
+      this.now = now;
+    }
+
+    @Nullable VelocityLimitException admit(@Nullable VelocityAction action) {
+      if (action == null || action == VelocityAction.CREATE_ACCOUNT) {
+        return null;
+      }
+      for (VelocityLimit limit : policy.velocityLimitsFor(action)) {
+        String bucket = limit.bucket(req.agent(), null);
+        if (bucket == null) {
+          continue; // per person: judged when the person is known
+        }
+        int before = used.computeIfAbsent(limit, l -> config.velocity().count(l, req.agent(), null, now));
+        if (before + 1 > limit.max()) {
+          return new VelocityLimitException(action, limit.key(), bucket, before, limit.max(), null);
+        }
+        used.put(limit, before + 1);
+      }
+      return null;
+    }
   }
 
   /**

@@ -13,6 +13,7 @@ import io.agentprovision.core.orchestration.ResourceRequest;
 import io.agentprovision.core.orchestration.ResourceState;
 import io.agentprovision.core.orchestration.ResourceStatus;
 import io.agentprovision.core.policy.SpendRequest;
+import io.agentprovision.core.policy.VelocityAction;
 import io.agentprovision.core.spi.SpendAuthorization;
 import java.util.List;
 import java.util.Locale;
@@ -23,7 +24,8 @@ import org.jspecify.annotations.Nullable;
 /**
  * Provisions one catalog service in the run's account, paying its listed price when it has one:
  * policy check, reservation, approval where the policy wants one, the orchestrator's call under the
- * step's idempotency key, then commit (or release, when the call certainly charged nothing). Undone
+ * step's idempotency key ({@link StepRun#paid}: reconciled when its answer is lost), then commit
+ * (or release, when the call certainly charged nothing). Undone
  * by removing the resource; a charge is reported as not refunded. {@link PlanStep} and
  * {@link ResourceStep} are the two the first-day flow has.
  */
@@ -55,9 +57,18 @@ abstract class ServiceStep extends BaseStep<ServiceStep.Provisioned> {
     return new Price(service.id(), service.pricing().isPaid(), checkpoint, service.pricing().minimum(), true);
   }
 
+  /** The catalog service this step provisions. */
+  ServiceOffering service() {
+    return service;
+  }
+
   @Override
   public Provisioned run(StepRun ctx) {
     ProvisionRequest req = ctx.request();
+    VelocityAction counted = velocity();
+    if (counted != null) {
+      ctx.velocity().count(counted);
+    }
     SpendAuthorization auth = null;
     Money quote = null;
     if (service.pricing().isPaid()) {
@@ -66,18 +77,15 @@ abstract class ServiceStep extends BaseStep<ServiceStep.Provisioned> {
       auth = ctx.authorizeSpend(new SpendRequest(checkpoint, req.provider(), quote, service.id()
           + (what != null ? " (" + what + ")" : ""), Map.of("service", service.id())));
     }
-    ResourceState state;
-    try {
-      state = ctx.orchestrator().provision(ResourceRequest.builder(req.provider(), service.id(), name(req, id()),
-          ctx.output(AccountStep.class).account()).project(req.project()).environment(req.environment())
-          .payment(auth == null ? null : auth.payment()).build(), ctx);
-      requireComplete(state, service.id());
-    } catch (RuntimeException e) {
-      if (auth != null && ctx.chargeRuledOut(e)) {
-        auth.release();
-      }
-      throw e;
-    }
+    SpendAuthorization paying = auth;
+    ResourceRequest request = ResourceRequest.builder(req.provider(), service.id(), name(req, id()),
+        ctx.output(AccountStep.class).account()).project(req.project()).environment(req.environment())
+        .payment(auth == null ? null : auth.payment()).build();
+    ResourceState state = ctx.paid(paying, "provisioning " + service.id(), () -> {
+      ResourceState s = ctx.orchestrator().provision(request, ctx);
+      requireComplete(s, service.id());
+      return s;
+    });
     Money charged = null;
     if (auth != null && quote != null) {
       charged = chargedOr(state, quote);
@@ -108,9 +116,13 @@ abstract class ServiceStep extends BaseStep<ServiceStep.Provisioned> {
       return;
     }
     String code = s.errorCode() != null ? s.errorCode() : s.status().name().toLowerCase(Locale.ROOT);
-    throw new ProviderException(s.ref().provider(), 0, code, null, service + " resource " + s.ref().id() + " ended "
-        + s.status() + (s.errorMessage() != null ? ": " + s.errorMessage() : "")
-        + (s.userMessage() != null ? " (" + s.userMessage() + ")" : ""), false);
+    ProviderException failed = ProviderException.builder(s.ref().provider(), service + " resource " + s.ref().id()
+        + " ended " + s.status() + (s.errorMessage() != null ? ": " + s.errorMessage() : "")
+        + (s.userMessage() != null ? " (" + s.userMessage() + ")" : "")).code(code).retryable(false)
+        // the provider answered: a resource it reports as not complete was not paid for, unless it says it charged
+        .outcome(ProviderException.Outcome.NOT_EXECUTED).build();
+    Money charged = s.charged();
+    throw charged != null && charged.isPositive() ? failed.reconciled(charged, false) : failed;
   }
 
   /** What the provider says it charged, when that is within the quote; otherwise the quote. */

@@ -1,8 +1,11 @@
 package io.agentprovision.core.internal.engine;
 
+import io.agentprovision.core.AgentProvisionException;
 import io.agentprovision.core.Money;
+import io.agentprovision.core.ProviderException;
 import io.agentprovision.core.ProvisioningEvent;
 import io.agentprovision.core.approval.CheckpointRequest;
+import io.agentprovision.core.http.Polling;
 import io.agentprovision.core.payment.PaymentAuthorization;
 import io.agentprovision.core.policy.LimitUsage;
 import io.agentprovision.core.policy.PolicyViolationException;
@@ -11,12 +14,14 @@ import io.agentprovision.core.policy.ReservationRequest;
 import io.agentprovision.core.policy.SpendPolicy;
 import io.agentprovision.core.policy.SpendRequest;
 import io.agentprovision.core.spi.SpendAuthorization;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Supplier;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -78,9 +83,11 @@ final class Spending {
       if (existing == null) {
         break;
       }
-      if ((existing.status() == Reservation.Status.RESERVED || existing.status() == Reservation.Status.COMMITTED)
+      if ((existing.held() || existing.status() == Reservation.Status.COMMITTED)
           && existing.amount().equals(request.amount())) {
-        return existing; // a resumed step meets the reservation it made before the interruption
+        // a resumed step meets the reservation it made before the interruption: held, uncertain
+        // (its paid call, repeated with the same key, reconciles it) or already committed
+        return existing;
       }
       id = baseId + "/r" + n;
     }
@@ -126,26 +133,108 @@ final class Spending {
   }
 
   /**
-   * Settles what the step left open: commits held reservations when it succeeded; releases them
-   * when it failed and {@link StepRun#chargeRuledOut} says nothing can have been charged.
+   * Settles what the step left open when it ends. When it succeeded, held reservations (reserved or
+   * uncertain) are committed at their reserved amount: the step's paid work is done. When it
+   * failed, {@link StepRun#chargeOutcome what the failure says} decides: a charge found is
+   * committed; money the paid call may have charged is held as uncertain; only a reservation made
+   * by this execution and never in doubt is released when nothing was charged. An uncertain
+   * reservation is never released here: reconciliation settles it (the step run again on resume
+   * repeats its paid call with the same idempotency key).
    */
   void settle(boolean succeeded, @Nullable Throwable failure) {
-    if (!succeeded && !ctx.chargeRuledOut(failure)) {
-      return;
-    }
+    ProviderException.Outcome outcome = succeeded ? ProviderException.Outcome.EXECUTED : ctx.chargeOutcome(failure);
+    Money found = !succeeded && failure instanceof ProviderException p ? p.charged() : null;
     for (String id : ctx.record().reservations()) {
       Reservation r = engine.config().ledger().reservation(id).orElse(null);
-      if (r == null || r.status() != Reservation.Status.RESERVED) {
+      if (r == null || !r.held()) {
         continue;
       }
       EngineSpend s = new EngineSpend(r);
-      if (succeeded) {
+      if (found != null && found.sameCurrency(r.amount()) && !found.greaterThan(r.amount())) {
+        s.reconciled(found, "a lookup after the failure found " + found + " charged");
+      } else if (outcome == ProviderException.Outcome.EXECUTED) {
         s.commit(r.amount());
-      } else {
+      } else if (outcome == ProviderException.Outcome.NOT_EXECUTED && r.status() == Reservation.Status.RESERVED
+          && madeHere.contains(r.id())) {
         s.release();
+      } else {
+        s.uncertain(failure);
       }
     }
   }
+
+  /**
+   * Makes a paid call and settles its money by what the call did, reconciling within the step
+   * when the answer leaves it open. A success returns (the step commits what it learnt was
+   * charged). A failure is judged by {@link StepRun#chargeOutcome}: with a charge found by a
+   * lookup ({@link ProviderException#charged()}), the reservation is settled at that amount; when
+   * certainly not carried out, a reservation never in doubt is released and the failure thrown;
+   * when carried out, it is committed; when unknown, it is held as uncertain. A call that was
+   * carried out or may have been is then repeated with the same idempotency key (the orchestrator
+   * replays what it did, or does it now), up to {@link #RECONCILE_ATTEMPTS} times in all, with
+   * backoff in the step's time, while the step's deadline allows; a success settles it. What is
+   * still uncertain afterwards stays held for a resume to reconcile.
+   */
+  <T> T paid(@Nullable SpendAuthorization auth, String what, Supplier<T> call) {
+    if (auth == null) {
+      return call.get();
+    }
+    EngineSpend spend = auth instanceof EngineSpend e ? e : null;
+    for (int attempt = 1; ; attempt++) {
+      T result;
+      try {
+        result = call.get();
+      } catch (RuntimeException e) {
+        if (ctx.stopping() || spend == null) {
+          throw e;
+        }
+        ProviderException.Outcome outcome = ctx.chargeOutcome(e);
+        Money found = e instanceof ProviderException p ? p.charged() : null;
+        Reservation now = spend.current();
+        if (found != null) {
+          spend.reconciled(found, "a lookup after the failure found " + found + " charged");
+        } else if (outcome == ProviderException.Outcome.EXECUTED) {
+          spend.commit(now.amount());
+        } else if (outcome == ProviderException.Outcome.NOT_EXECUTED) {
+          if (now.status() == Reservation.Status.RESERVED && madeHere.contains(now.id())) {
+            spend.release();
+          } else if (now.held()) {
+            // refused now, but an earlier attempt under this reservation may have gone through
+            spend.uncertain(e);
+          }
+          throw e;
+        } else {
+          spend.uncertain(e);
+        }
+        boolean again = outcome == ProviderException.Outcome.UNKNOWN
+            || (e instanceof AgentProvisionException a && a.retryable());
+        Duration wait = RECONCILE_BACKOFF.after(attempt);
+        if (!again || attempt >= RECONCILE_ATTEMPTS || !engine.config().clock().instant().plus(wait)
+            .isBefore(ctx.deadline())) {
+          throw e;
+        }
+        ctx.retrying(attempt + 1, wait, "reconciling " + what + " (" + e.getMessage() + ")");
+        try {
+          engine.config().sleeper().sleep(wait);
+        } catch (InterruptedException ie) {
+          Thread.currentThread().interrupt();
+          e.addSuppressed(ie);
+          throw e;
+        }
+        continue;
+      }
+      if (attempt > 1 || spend.current().status() == Reservation.Status.UNCERTAIN) {
+        ctx.progress(what + " answered" + (attempt > 1 ? " on attempt " + attempt : " on resume")
+            + "; its money is settled by what it did");
+      }
+      return result;
+    }
+  }
+
+  /** How many times in all {@link #paid} makes a call whose money is open, within one step execution. */
+  static final int RECONCILE_ATTEMPTS = 3;
+  /** The waits between those attempts, in the step's time. */
+  static final Polling.Backoff RECONCILE_BACKOFF = new Polling.Backoff(Duration.ofSeconds(2), Duration.ofSeconds(16));
 
   /** A reservation handed to a plug-in; settling is idempotent and audited. */
   private final class EngineSpend implements SpendAuthorization {
@@ -163,31 +252,94 @@ final class Spending {
       return payment;
     }
 
+    /** The reservation as the ledger has it now. */
+    Reservation current() {
+      return engine.config().ledger().reservation(reservation.id()).orElse(reservation);
+    }
+
     @Override
     public void commit(Money actual) {
       Money amount = actual.sameCurrency(reservation.amount()) && !actual.greaterThan(reservation.amount())
           ? actual : reservation.amount();
-      Reservation before = engine.config().ledger().reservation(reservation.id()).orElse(reservation);
+      Reservation before = current();
       if (before.status() == Reservation.Status.COMMITTED) {
         return;
       }
-      engine.config().ledger().commit(reservation.id(), amount);
+      Reservation after = engine.config().ledger().commit(reservation.id(), amount);
+      if (before.status() == Reservation.Status.UNCERTAIN) {
+        reconciledAudit(after, amount, "the paid call went through");
+        return;
+      }
       ctx.audit("spend.committed").amount(amount).key(ctx.idempotencyKey()).detail("reservation", reservation.id())
           .detail("reserved", reservation.amount().toString()).record();
       engine.events().emit(new ProvisioningEvent.SpendCommitted(engine.config().clock().instant(), rs.run, ctx.stepId(), reservation, amount));
     }
 
+    /**
+     * Holds the reservation as uncertain: the paid call may have charged it. Counted in full and
+     * never expiring until reconciled; audited and announced the first time.
+     */
+    void uncertain(@Nullable Throwable why) {
+      Reservation before = current();
+      if (!before.held() || before.status() == Reservation.Status.UNCERTAIN) {
+        return;
+      }
+      Reservation after = engine.config().ledger().markUncertain(reservation.id());
+      String reason = why == null ? "the step was interrupted" : why.getMessage() == null
+          ? why.getClass().getSimpleName() : why.getMessage();
+      ctx.audit("spend.uncertain").amount(reservation.amount()).outcome("held").key(ctx.idempotencyKey())
+          .detail("reservation", reservation.id()).detail("description", reservation.description())
+          .detail("error", why == null ? "interrupted" : why.getClass().getSimpleName()).detail("reason", reason)
+          .record();
+      engine.events().emit(new ProvisioningEvent.SpendUncertain(engine.config().clock().instant(), rs.run,
+          ctx.stepId(), after, reason));
+    }
+
+    /** Settles the reservation at what a lookup found charged (zero: nothing, and nothing can be any more). */
+    void reconciled(Money charged, String how) {
+      Reservation before = current();
+      if (!before.held()) {
+        return;
+      }
+      Reservation after = engine.config().ledger().reconcile(reservation.id(), charged);
+      if (before.status() == Reservation.Status.UNCERTAIN) {
+        reconciledAudit(after, charged, how);
+      } else if (charged.isPositive()) {
+        ctx.audit("spend.committed").amount(charged).key(ctx.idempotencyKey()).detail("reservation", reservation.id())
+            .detail("reserved", reservation.amount().toString()).detail("how", how).record();
+        engine.events().emit(new ProvisioningEvent.SpendCommitted(engine.config().clock().instant(), rs.run,
+            ctx.stepId(), reservation, charged));
+      } else {
+        ctx.audit("spend.released").amount(reservation.amount()).detail("reservation", reservation.id())
+            .detail("how", how).record();
+        engine.events().emit(new ProvisioningEvent.SpendReleased(engine.config().clock().instant(), rs.run,
+            ctx.stepId(), reservation));
+      }
+    }
+
+    private void reconciledAudit(Reservation after, Money charged, String how) {
+      ctx.audit("spend.reconciled").amount(charged).outcome(charged.isPositive() ? "committed" : "released")
+          .key(ctx.idempotencyKey()).detail("reservation", reservation.id())
+          .detail("reserved", reservation.amount().toString()).detail("how", how).record();
+      engine.events().emit(new ProvisioningEvent.SpendReconciled(engine.config().clock().instant(), rs.run,
+          ctx.stepId(), after, charged, how));
+      // the money moved as a commit or a release does: listeners counting spend see it the same way
+      engine.events().emit(charged.isPositive()
+          ? new ProvisioningEvent.SpendCommitted(engine.config().clock().instant(), rs.run, ctx.stepId(), reservation,
+              charged)
+          : new ProvisioningEvent.SpendReleased(engine.config().clock().instant(), rs.run, ctx.stepId(), reservation));
+    }
+
     @Override
     public void release() {
-      Reservation before = engine.config().ledger().reservation(reservation.id()).orElse(reservation);
+      Reservation before = current();
       if (before.status() != Reservation.Status.RESERVED) {
-        return;
+        return; // settled, or uncertain: only reconciliation gives an uncertain reservation back
       }
       if (!madeHere.contains(reservation.id())) {
         // made before an interruption: the paid call may have gone through then, so the money stays
-        // held until a resume settles it or the reservation expires
-        ctx.audit("spend.unsettled").amount(reservation.amount()).outcome("kept")
-            .detail("reservation", reservation.id()).detail("expires_at", before.expiresAt().toString()).record();
+        // held, as uncertain, until a resume reconciles it
+        uncertain(null);
         return;
       }
       engine.config().ledger().release(reservation.id());

@@ -47,6 +47,15 @@ interface Step<O extends Record> {
   }
 
   /**
+   * What the step creates that {@link io.agentprovision.core.policy.VelocityLimit}s count (a paid
+   * plan, a domain, a token, an account), or null. The planner judges it against the policy's
+   * velocity limits; the step counts it with {@link StepRun#velocity()} before creating it.
+   */
+  default io.agentprovision.core.policy.@Nullable VelocityAction velocity() {
+    return null;
+  }
+
+  /**
    * The checkpoints the step may put to the approval gate besides those its price brings (the
    * planner adds a step-up and the purchase checkpoint where the policy says so).
    *

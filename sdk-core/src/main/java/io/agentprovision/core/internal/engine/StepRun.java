@@ -55,6 +55,7 @@ final class StepRun implements StepContext {
   private volatile StepRecord record;
   private final AtomicInteger checkpointSeq = new AtomicInteger();
   final Spending spending;
+  private final Velocity velocity;
 
   StepRun(Engine.Services engine, RunState rs, StepId id, @Nullable Step<?> step, StepRecord record) {
     this.engine = engine;
@@ -64,6 +65,7 @@ final class StepRun implements StepContext {
     this.deadline = engine.config().clock().instant().plus(engine.config().stepTimeout());
     this.record = record;
     this.spending = new Spending(engine, rs, this);
+    this.velocity = new Velocity(engine, rs, this);
   }
 
   // ---- what the step is for ------------------------------------------------------------------
@@ -190,6 +192,12 @@ final class StepRun implements StepContext {
     return record;
   }
 
+  /** What an earlier attempt of this step saved with {@link #saveProgress}, or null. */
+  <T extends Record> @Nullable T progress(Class<T> type) {
+    String json = record.progress();
+    return json == null ? null : OutputCodec.decode(json, type, rs.run, id);
+  }
+
   /** Journals intermediate results of a running step (such as a resource id before answering its questions). */
   void saveProgress(Record progress) {
     String json = OutputCodec.encode(progress);
@@ -281,6 +289,20 @@ final class StepRun implements StepContext {
     return spending.authorize(request);
   }
 
+  /** Counts what the step creates against the velocity limits, before it creates it. */
+  Velocity velocity() {
+    return velocity;
+  }
+
+  /**
+   * Makes the paid call {@code call} under {@code auth} (null: nothing to pay) and settles its
+   * money by what it did, reconciling within the step when the answer leaves that open (see
+   * {@link Spending#paid}).
+   */
+  <T> T paid(@Nullable SpendAuthorization auth, String what, java.util.function.Supplier<T> call) {
+    return spending.paid(auth, what, call);
+  }
+
   @Override
   public Clock clock() {
     return engine.config().clock();
@@ -340,14 +362,20 @@ final class StepRun implements StepContext {
   }
 
   /**
-   * Whether a failed step certainly charged nothing: not when the run is stopping (a crash or a
-   * cancel leaves things as they are) and not after a retryable remote failure (the call may have
-   * gone through; the reservation keeps counting until a resume settles it or it expires).
+   * What a failure says about the money of the step's paid call: {@link ProviderException.Outcome#of}
+   * (a provider's own word, nothing for the SDK's refusals before any side effect, unknown for
+   * anything unexpected); unknown while the run is stopping (a crash or a cancel leaves things as
+   * they are).
    */
-  boolean chargeRuledOut(@Nullable Throwable failure) {
+  ProviderException.Outcome chargeOutcome(@Nullable Throwable failure) {
     if (rs.stopping) {
-      return false;
+      return ProviderException.Outcome.UNKNOWN;
     }
-    return !(failure instanceof ProviderException p && p.retryable());
+    return ProviderException.Outcome.of(failure);
+  }
+
+  /** Whether the run is stopping (a cancel, or a crash elsewhere): nothing more should be attempted. */
+  boolean stopping() {
+    return rs.stopping;
   }
 }

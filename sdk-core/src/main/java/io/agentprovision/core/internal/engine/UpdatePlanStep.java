@@ -73,16 +73,14 @@ final class UpdatePlanStep extends ChangeStep<UpdatePlanStep.Changed> {
           "change plan " + plan.ref().serviceId() + " to " + target.id() + (what != null ? " (" + what + ")" : ""),
           Map.of("service", target.id(), "from_service", plan.ref().serviceId(), "resource", plan.ref().id())));
     }
-    ResourceState state;
-    try {
-      state = ctx.orchestrator().update(plan.ref(), target.id(), Map.of(), auth == null ? null : auth.payment(), ctx);
-      ServiceStep.requireComplete(state, target.id());
-    } catch (RuntimeException e) {
-      if (auth != null && ctx.chargeRuledOut(e)) {
-        auth.release();
-      }
-      throw e;
-    }
+    SpendAuthorization paying = auth;
+    // money whose fate an error leaves open stays held until reconciled, as for any paid call
+    ResourceState state = ctx.paid(paying, "changing plan " + plan.ref().serviceId() + " to " + target.id(), () -> {
+      ResourceState s = ctx.orchestrator().update(plan.ref(), target.id(), Map.of(),
+          paying == null ? null : paying.payment(), ctx);
+      ServiceStep.requireComplete(s, target.id());
+      return s;
+    });
     Money charged = null;
     if (auth != null && quote != null) {
       charged = ServiceStep.chargedOr(state, quote);

@@ -390,6 +390,25 @@ public final class InventoryAssembler {
           }
           break;
         }
+        case "spend.reconciled": {
+          // an uncertain reservation settled: what the provider charged is spent, or it was given back
+          if ("committed".equals(r.outcome()) && r.amount() != null) {
+            commits.add(r);
+          }
+          String id = d.get("reservation");
+          if (id != null) {
+            heldByReservation.remove(id);
+          }
+          break;
+        }
+        case "velocity.refused": {
+          Inventory.Human h = st.humanOf(r);
+          refusals.add(new Item<>(new Inventory.Refusal(r.time(), run, r.step(), r.agent(), h, provider,
+              d.getOrDefault("limit", "unknown"), null, d.getOrDefault("count", "?") + " of "
+                  + d.getOrDefault("max", "?") + " " + d.getOrDefault("action", "actions").toLowerCase(java.util.Locale.ROOT)
+                  + " already in the window for " + d.getOrDefault("bucket", "?")), r.agent(), h, provider, r.time()));
+          break;
+        }
         default:
           break;
       }
@@ -591,7 +610,7 @@ public final class InventoryAssembler {
       }
       if (r.status() == Reservation.Status.COMMITTED && r.committed() != null) {
         sums.commit(r.committed(), YearMonth.from(r.createdAt().atZone(zone)));
-      } else if (r.status() == Reservation.Status.RESERVED && r.counted(now).isPositive()) {
+      } else if (r.held() && r.counted(now).isPositive()) { // reserved, or uncertain (held until reconciled)
         sums.held.merge(r.amount().currencyCode(), r.amount(), Money::plus);
       }
     }

@@ -36,6 +36,8 @@ import org.jspecify.annotations.Nullable;
  * each operation first reaps those whose expiry has passed on the ledger's clock, so expiry costs
  * once per reservation, never a scan. Expiry is final: a clock set back afterwards does not make a
  * reaped reservation count again (it keeps its {@code RESERVED} status, and may still be committed).
+ * An {@link Reservation.Status#UNCERTAIN uncertain} reservation is never reaped: it counts as held
+ * until a commit or a reconcile settles it, and marking a reaped one uncertain counts it again.
  *
  * <p>One lock makes each reserve atomic against all its limits, which is what keeps concurrent runs
  * from overspending; with constant work under it, the lock is not the bottleneck (see
@@ -121,6 +123,34 @@ public final class InMemorySpendLedger implements SpendLedger {
     return Settlement.release(e.reservation, released -> settle(e, released));
   }
 
+  @Override
+  public synchronized Reservation markUncertain(String reservationId) {
+    reap(clock.instant());
+    LedgerEntry e = find(reservationId);
+    return Settlement.markUncertain(e.reservation, uncertain -> holdForGood(e, uncertain));
+  }
+
+  @Override
+  public synchronized Reservation reconcile(String reservationId, Money charged) {
+    Objects.requireNonNull(charged, "charged");
+    reap(clock.instant());
+    LedgerEntry e = find(reservationId);
+    return Settlement.reconcile(e.reservation, charged, settled -> settle(e, settled));
+  }
+
+  /**
+   * Stores {@code e} as uncertain: held in the totals again if its expiry had reaped it, and from
+   * now on never reaped (only a commit or a reconcile settles it).
+   */
+  private Reservation holdForGood(LedgerEntry e, Reservation uncertain) {
+    e.reservation = uncertain;
+    if (!e.held) {
+      e.held = true;
+      RunningTotals.apply(e, e.heldMinor(), 0);
+    }
+    return uncertain;
+  }
+
   /** Stores {@code e}'s commit or release and moves its amounts in the totals. */
   private Reservation settle(LedgerEntry e, Reservation settled) {
     long committedBefore = e.committedMinor();
@@ -136,7 +166,8 @@ public final class InMemorySpendLedger implements SpendLedger {
     LedgerEntry head;
     while ((head = expiries.peek()) != null && !now.isBefore(head.expiresAt)) {
       expiries.poll();
-      if (head.held) {
+      if (head.held && head.reservation.status() != Reservation.Status.UNCERTAIN) {
+        // an uncertain reservation outlives its expiry: the provider may have charged it
         long held = head.heldMinor();
         head.held = false;
         RunningTotals.apply(head, -held, 0);

@@ -1,0 +1,78 @@
+package io.agentprovision.e2e.money;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.agentprovision.core.Deployment;
+import io.agentprovision.core.FailureAction;
+import io.agentprovision.core.journal.RunStatus;
+import io.agentprovision.e2e.money.FaultedRun.PaidCall;
+import io.agentprovision.e2e.money.FaultedRun.Via;
+import io.agentprovision.testing.stripe.Fault;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * Finding: "a charge that happened can be released". When the connection reset, the read timed out
+ * or the answer was malformed after the provider had charged, the paid call was classed as not
+ * retryable (or its reservation was left to expire) and the money given back, while the provider
+ * kept the charge. Here the provider charges and then its answer is lost, on every attempt until
+ * the network is repaired: the ledger must hold the money (as uncertain) for as long as nobody
+ * knows, never release it, and commit it once a resume finds out.
+ */
+class ChargeThatHappenedCannotBeReleasedTest {
+  private static FaultedRun.Shared shared;
+
+  @BeforeAll
+  static void start() {
+    FaultedRun.warmUp();
+    shared = new FaultedRun.Shared();
+  }
+
+  @AfterAll
+  static void stop() {
+    shared.close();
+  }
+
+  static Stream<Arguments> lostAnswers() {
+    return Stream.of(
+        Arguments.of(Via.STRIPE_PROJECTS, PaidCall.PLAN, "malformed", Fault.malformed()),
+        Arguments.of(Via.STRIPE_PROJECTS, PaidCall.DOMAIN, "reset", Fault.reset()),
+        Arguments.of(Via.STRIPE_PROJECTS, PaidCall.PLAN, "read timeout", Fault.stall(FaultedRun.STALL)),
+        Arguments.of(Via.DIRECT, PaidCall.PLAN, "malformed", Fault.malformed()),
+        Arguments.of(Via.DIRECT, PaidCall.DOMAIN, "reset", Fault.reset()),
+        Arguments.of(Via.DIRECT, PaidCall.DOMAIN, "read timeout", Fault.stall(FaultedRun.STALL)));
+  }
+
+  @ParameterizedTest(name = "{0} {1}: {2} after the charge")
+  @MethodSource("lostAnswers")
+  void aChargeTheProviderMade_isHeldUntilReconciled_andNeverReleased(Via via, PaidCall call, String what, Fault fault) {
+    try (FaultedRun r = new FaultedRun(shared, via, FailureAction.COMPENSATE)) {
+      r.breakCall(call, fault.afterExecution());
+
+      assertThat(r.execute()).as("the run cannot finish while the paid call's answer is lost").isNull();
+
+      long charged = r.charged();
+      assertThat(charged).as("the provider charged before its answer was lost").isPositive();
+      assertThat(r.heldOrCommittedLongAfter()).as("the ledger keeps every charged cent, even past expiry")
+          .isEqualTo(charged);
+
+      r.repair();
+      if (r.status() == RunStatus.SUSPENDED) {
+        // nobody knew what was charged, so the run waits for a resume to find out
+        Deployment d = r.resume();
+        assertThat(d).as("resumed: %s", r.failure).isNotNull();
+        assertThat(r.charged()).as("nothing was charged twice").isEqualTo(charged + (call == PaidCall.PLAN ? 1011 : 0));
+      } else {
+        // the payment token showed the charge: committed, and the run compensated around it
+        assertThat(r.status()).isEqualTo(RunStatus.FAILED);
+        assertThat(r.charged()).isEqualTo(charged);
+      }
+      assertThat(r.committed()).as("the ledger equals the provider's charges").isEqualTo(r.charged());
+      assertThat(r.heldOrCommittedLongAfter()).isEqualTo(r.charged());
+    }
+  }
+}
