@@ -198,9 +198,9 @@ public final class DomainPurchase {
         ask.put("resembles", l.resembles());
       }
       ask.put("finding", l.kind().name());
-      ctx.checkpoint(new CheckpointRequest(CheckpointKind.LOOKALIKE_DOMAIN, "Buy the look-alike domain " + l.display()
-          + "?", l.display() + " looks like " + (l.resembles() != null ? l.resembles() : "another name") + ": "
-          + l.detail(), price, null, ask, null));
+      ctx.checkpoint(CheckpointRequest.builder(CheckpointKind.LOOKALIKE_DOMAIN, "Buy the look-alike domain "
+          + l.display() + "?", l.display() + " looks like " + (l.resembles() != null ? l.resembles() : "another name")
+          + ": " + l.detail()).cost(price).details(ask).build());
     }
     Map<String, String> details = new LinkedHashMap<>();
     details.put("domain", name);
@@ -297,9 +297,10 @@ public final class DomainPurchase {
     String to = details.get("confirmation_sent_to");
     ctx.audit("cloudflare.domain.register", "action-required", Map.copyOf(details));
     try {
-      ctx.checkpoint(new CheckpointRequest(CheckpointKind.ACTION_REQUIRED, "Cloudflare needs you to act to register " + name,
-          "The registrar paused the registration: " + action + (to != null ? " (sent to " + to + ")" : "")
-              + ". Approve once done; the registration goes on.", null, null, details, null));
+      ctx.checkpoint(CheckpointRequest.builder(CheckpointKind.ACTION_REQUIRED,
+          "Cloudflare needs you to act to register " + name, "The registrar paused the registration: " + action
+              + (to != null ? " (sent to " + to + ")" : "") + ". Approve once done; the registration goes on.")
+          .details(details).build());
     } catch (ApprovalDeniedException e) {
       auth.release();
       ctx.audit("cloudflare.domain.register", "abandoned", Map.of("domain", name, "reservation",

@@ -1,10 +1,13 @@
 package io.agentprovision.core.approval;
 
+import io.agentprovision.core.InvalidRequestException;
 import io.agentprovision.core.Money;
+import io.agentprovision.core.internal.Checks;
 import io.agentprovision.core.spi.ApprovalGate;
 import io.agentprovision.core.spi.StepContext;
 import java.net.URI;
 import java.time.Duration;
+import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Objects;
 import org.jspecify.annotations.Nullable;
@@ -12,6 +15,15 @@ import org.jspecify.annotations.Nullable;
 /**
  * What a plug-in asks a human through {@link StepContext#checkpoint}. The engine fills in the
  * agent, principal, run, step and deadline, and sends it to the {@link ApprovalGate}.
+ *
+ * <p>{@link #confirm} and {@link #visit} cover the simple cases; {@link #builder} the rest, without
+ * runs of nulls (the canonical constructor is public only because records require it):
+ *
+ * <pre>{@code
+ * ApprovalDecision d = ctx.checkpoint(CheckpointRequest.builder(CheckpointKind.ACTION_REQUIRED,
+ *         "Cloudflare needs you to act to register my-app.com", "The registrar paused the registration")
+ *     .cost(Money.usd("10.44")).detail("domain", "my-app.com").timeout(Duration.ofHours(1)).build());
+ * }</pre>
  *
  * @param kind what it is about
  * @param title a one-line summary
@@ -32,12 +44,12 @@ public record CheckpointRequest(CheckpointKind kind, String title, String reason
 
   /** A checkpoint that sends the human to {@code url} (consent, checkout, terms). */
   public static CheckpointRequest visit(CheckpointKind kind, String title, String reason, URI url) {
-    return new CheckpointRequest(kind, title, reason, null, Objects.requireNonNull(url, "url"), Map.of(), null);
+    return builder(kind, title, reason).url(Objects.requireNonNull(url, "url")).build();
   }
 
   /** A yes/no checkpoint. */
   public static CheckpointRequest confirm(CheckpointKind kind, String title, String reason) {
-    return new CheckpointRequest(kind, title, reason, null, null, Map.of(), null);
+    return builder(kind, title, reason).build();
   }
 
   /** This checkpoint with {@code newCost} shown as what is at stake. */
@@ -53,5 +65,84 @@ public record CheckpointRequest(CheckpointKind kind, String title, String reason
   /** This checkpoint waiting up to {@code newTimeout} instead of the provisioner's approval timeout. */
   public CheckpointRequest withTimeout(@Nullable Duration newTimeout) {
     return new CheckpointRequest(kind, title, reason, cost, url, details, newTimeout);
+  }
+
+  /**
+   * A builder for a yes/no checkpoint of {@code kind}: no cost, no URL, no details, and the
+   * provisioner's approval timeout, until set otherwise.
+   *
+   * @throws NullPointerException naming the first argument that is null
+   */
+  public static Builder builder(CheckpointKind kind, String title, String reason) {
+    return new Builder(kind, title, reason);
+  }
+
+  /** A builder holding this checkpoint's values. */
+  public Builder toBuilder() {
+    return new Builder(kind, title, reason).cost(cost).url(url).details(details).timeout(timeout);
+  }
+
+  /** Builds {@link CheckpointRequest}s. */
+  public static final class Builder {
+    private final CheckpointKind kind;
+    private final String title;
+    private final String reason;
+    private @Nullable Money cost;
+    private @Nullable URI url;
+    private Map<String, String> details = new LinkedHashMap<>();
+    private @Nullable Duration timeout;
+
+    private Builder(CheckpointKind kind, String title, String reason) {
+      this.kind = Objects.requireNonNull(kind, "kind");
+      this.title = Objects.requireNonNull(title, "title");
+      this.reason = Objects.requireNonNull(reason, "reason");
+    }
+
+    /**
+     * What approving may charge, shown to the human; null (the default) when it spends nothing.
+     *
+     * @throws InvalidRequestException naming {@code cost} when it is negative
+     */
+    public Builder cost(@Nullable Money c) {
+      this.cost = c == null ? null : c.requireNonNegative("cost");
+      return this;
+    }
+
+    /** Where the human must go (consent, checkout, terms); null (the default) for a yes/no question. */
+    public Builder url(@Nullable URI u) {
+      this.url = u;
+      return this;
+    }
+
+    /** Replaces the facts shown to the human (never secrets); none by default. */
+    public Builder details(Map<String, String> d) {
+      Objects.requireNonNull(d, "details");
+      Map<String, String> copy = new LinkedHashMap<>();
+      d.forEach((k, v) -> copy.put(Objects.requireNonNull(k, "details key"),
+          Objects.requireNonNull(v, "details[" + k + "]")));
+      this.details = copy;
+      return this;
+    }
+
+    /** Adds one fact shown to the human (never a secret), replacing one under the same key. */
+    public Builder detail(String key, String value) {
+      details.put(Objects.requireNonNull(key, "details key"), Objects.requireNonNull(value, "details[" + key + "]"));
+      return this;
+    }
+
+    /**
+     * How long to wait for the human; null (the default) for the provisioner's approval timeout.
+     *
+     * @throws InvalidRequestException naming {@code timeout} when it is zero or negative
+     */
+    public Builder timeout(@Nullable Duration t) {
+      this.timeout = t == null ? null : Checks.positive("timeout", t);
+      return this;
+    }
+
+    /** The checkpoint. */
+    public CheckpointRequest build() {
+      return new CheckpointRequest(kind, title, reason, cost, url, details, timeout);
+    }
   }
 }

@@ -257,10 +257,11 @@ public final class OidcIdentityProvider implements IdentityProvider {
       return current;
     }
     String nonce = randomNonce();
-    ApprovalDecision d = ctx.checkpoint(new CheckpointRequest(CheckpointKind.STEP_UP,
-        "Confirm it is you with a second factor", kind + " needs multi-factor authentication by policy", null, null,
-        Map.of("nonce", nonce, "issuer", issuer, "for", kind.name(), "acr_values",
-            String.join(" ", new TreeSet<>(mfaAcrValues))), null));
+    ApprovalDecision d = ctx.checkpoint(CheckpointRequest.builder(CheckpointKind.STEP_UP,
+        "Confirm it is you with a second factor", kind + " needs multi-factor authentication by policy")
+        .details(Map.of("nonce", nonce, "issuer", issuer, "for", kind.name(), "acr_values",
+            String.join(" ", new TreeSet<>(mfaAcrValues))))
+        .build());
     Secret fresh = d.credential();
     if (fresh == null) {
       ctx.audit("identity.step_up", "rejected", Map.of("check", "credential", "for", kind.name()));

@@ -1,6 +1,7 @@
 package io.agentprovision.core.policy;
 
 import io.agentprovision.core.AgentId;
+import io.agentprovision.core.InvalidRequestException;
 import io.agentprovision.core.Money;
 import io.agentprovision.core.RunId;
 import io.agentprovision.core.StepId;
@@ -11,6 +12,17 @@ import org.jspecify.annotations.Nullable;
 
 /**
  * Money held, spent or given back.
+ *
+ * <p>A {@link io.agentprovision.core.spi.SpendLedger} makes these; an implementation builds one with
+ * {@link #builder} and derives its settled versions with {@link #toBuilder()}, so it keeps working
+ * when a component is added (the canonical constructor is public only because records require it):
+ *
+ * <pre>{@code
+ * Reservation held = Reservation.builder(request.id(), request.agent(), request.provider(), request.amount())
+ *     .run(request.run()).step(request.step()).createdAt(request.at()).expiresAt(request.expiresAt())
+ *     .usage(after).description(request.description()).build();
+ * Reservation spent = held.toBuilder().status(Reservation.Status.COMMITTED).committed(charged).build();
+ * }</pre>
  *
  * @param id the reservation id
  * @param agent who spends
@@ -77,6 +89,123 @@ public record Reservation(String id, AgentId agent, String provider, @Nullable R
         return now.isBefore(expiresAt) ? amount : Money.zero(amount.currency());
       default:
         return Money.zero(amount.currency());
+    }
+  }
+
+  /**
+   * A builder for a {@link Status#RESERVED} reservation of {@code amount} for {@code agent} at
+   * {@code provider}, under id {@code id}; {@code createdAt} and {@code expiresAt} must be set, the
+   * usage is none and the description empty unless set.
+   *
+   * @throws NullPointerException naming the first argument that is null
+   * @throws InvalidRequestException when {@code amount} is negative
+   */
+  public static Builder builder(String id, AgentId agent, String provider, Money amount) {
+    return new Builder(id, agent, provider, amount);
+  }
+
+  /** A builder holding this reservation's values, to derive its next state. */
+  public Builder toBuilder() {
+    return new Builder(id, agent, provider, amount).run(run).step(step).committed(committed).status(status)
+        .createdAt(createdAt).expiresAt(expiresAt).usage(usage).description(description);
+  }
+
+  /** Builds {@link Reservation}s. */
+  public static final class Builder {
+    private final String id;
+    private final AgentId agent;
+    private final String provider;
+    private final Money amount;
+    private @Nullable RunId run;
+    private @Nullable StepId step;
+    private @Nullable Money committed;
+    private Status status = Status.RESERVED;
+    private @Nullable Instant createdAt;
+    private @Nullable Instant expiresAt;
+    private List<LimitUsage> usage = List.of();
+    private String description = "";
+
+    private Builder(String id, AgentId agent, String provider, Money amount) {
+      this.id = Objects.requireNonNull(id, "id");
+      this.agent = Objects.requireNonNull(agent, "agent");
+      this.provider = Objects.requireNonNull(provider, "provider");
+      this.amount = Objects.requireNonNull(amount, "amount").requireNonNegative("amount");
+    }
+
+    /** The run the reservation is part of; null (the default) when none. */
+    public Builder run(@Nullable RunId r) {
+      this.run = r;
+      return this;
+    }
+
+    /** The step the reservation is part of; null (the default) when none. */
+    public Builder step(@Nullable StepId s) {
+      this.step = s;
+      return this;
+    }
+
+    /**
+     * What was spent; required once the status is {@link Status#COMMITTED}, null (the default) before.
+     *
+     * @throws InvalidRequestException when it is negative
+     */
+    public Builder committed(@Nullable Money spent) {
+      this.committed = spent == null ? null : spent.requireNonNegative("committed");
+      return this;
+    }
+
+    /** Where it stands; {@link Status#RESERVED} by default. */
+    public Builder status(Status s) {
+      this.status = Objects.requireNonNull(s, "status");
+      return this;
+    }
+
+    /** When it was reserved (decides its limit windows); required. */
+    public Builder createdAt(Instant t) {
+      this.createdAt = Objects.requireNonNull(t, "createdAt");
+      return this;
+    }
+
+    /** When it stops counting if still unsettled; required. */
+    public Builder expiresAt(Instant t) {
+      this.expiresAt = Objects.requireNonNull(t, "expiresAt");
+      return this;
+    }
+
+    /** Each applicable limit's usage right after this reservation; none by default. */
+    public Builder usage(List<LimitUsage> u) {
+      this.usage = List.copyOf(Objects.requireNonNull(u, "usage"));
+      return this;
+    }
+
+    /** What it is for; empty by default. */
+    public Builder description(String d) {
+      this.description = Objects.requireNonNull(d, "description");
+      return this;
+    }
+
+    /**
+     * The reservation.
+     *
+     * @throws NullPointerException naming {@code createdAt} or {@code expiresAt} when not set
+     * @throws InvalidRequestException naming {@code committed} when a committed reservation does not say
+     *     what was spent, or says it in another currency than the reserved amount's
+     */
+    public Reservation build() {
+      Instant created = Objects.requireNonNull(createdAt, "createdAt");
+      Instant expires = Objects.requireNonNull(expiresAt, "expiresAt");
+      Money spent = committed;
+      if (status == Status.COMMITTED && spent == null) {
+        // counted() reads committed for a committed reservation: without it the ledger's totals would throw later
+        throw new InvalidRequestException("committed", "is missing for a COMMITTED reservation",
+            "set committed(...) to what was charged");
+      }
+      if (spent != null && !spent.currency().equals(amount.currency())) {
+        throw new InvalidRequestException("committed", "is in " + spent.currencyCode() + " but " + id + " reserved "
+            + amount, "commit in the reserved amount's currency");
+      }
+      return new Reservation(id, agent, provider, run, step, amount, spent, status, created, expires, usage,
+          description);
     }
   }
 }

@@ -760,7 +760,7 @@ public final class JsonlAuditLog implements AuditLog, AutoCloseable {
   }
 
   private AuditRecord system(String action, Map<String, String> details) {
-    return new AuditRecord(clock.instant(), null, null, action, null, null, null, null, "ok", null, details);
+    return AuditRecord.builder(clock.instant(), action, "ok").details(details).build();
   }
 
   /** Refuses the log when {@code scan} found a line that does not continue the chain. */
