@@ -4,6 +4,8 @@
  */
 module io.agentprovision.stripe {
   exports io.agentprovision.stripe;
+  // moshi binds the records of Stripe's answers by reflection
+  opens io.agentprovision.stripe.internal to com.squareup.moshi;
 
   requires transitive io.agentprovision.core;
   requires com.stripe;

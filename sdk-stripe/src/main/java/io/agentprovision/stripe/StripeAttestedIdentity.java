@@ -6,14 +6,14 @@ import io.agentprovision.core.identity.IdentityRejectedException;
 import io.agentprovision.core.identity.IdentityRequest;
 import io.agentprovision.core.identity.Principal;
 import io.agentprovision.core.spi.IdentityProvider;
+import io.agentprovision.core.wire.WireRecords;
 import io.agentprovision.stripe.internal.ProjectDirectory;
+import io.agentprovision.stripe.internal.ProvisioningJson;
 import io.agentprovision.stripe.internal.ProvisioningWire;
 import io.agentprovision.stripe.internal.StripeCalls;
-import io.agentprovision.stripe.internal.Wire;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
-import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 import org.jspecify.annotations.Nullable;
@@ -65,19 +65,21 @@ public final class StripeAttestedIdentity implements IdentityProvider {
   @Override
   public Principal attest(IdentityRequest request) {
     Objects.requireNonNull(request, "request");
-    Map<String, Object> p;
+    ProvisioningJson.ProjectJson p;
     try {
       p = projects.ensure(project, catalog, (attempt, delay, reason) -> { }).project();
     } catch (ProviderException e) {
       throw new IdentityRejectedException("stripe", "Stripe's attestation could not be read: " + e.getMessage(), e);
     }
-    Map<String, Object> profile = Wire.object(p, "profile");
-    String email = Wire.string(profile, "email");
+    ProvisioningJson.ProfileJson profile = p.profile();
+    String email = profile == null ? null : profile.email();
     Set<String> verified = new LinkedHashSet<>();
-    for (String f : Wire.strings(profile, "verified_fields")) {
-      verified.add(f.toLowerCase(Locale.ROOT));
+    for (String f : WireRecords.list(profile == null ? null : profile.verifiedFields())) {
+      if (f != null) {
+        verified.add(f.toLowerCase(Locale.ROOT));
+      }
     }
-    if (email == null) {
+    if (email == null || email.isBlank()) {
       throw new IdentityRejectedException("email", "Stripe attests no e-mail for this account");
     }
     if (!verified.contains("email")) {
@@ -87,8 +89,8 @@ public final class StripeAttestedIdentity implements IdentityProvider {
       throw new IdentityRejectedException("mfa", "Stripe's attestation carries no authentication strength (acr/amr);"
           + " attest the human with an OIDC identity provider for steps that need MFA");
     }
-    String subject = Wire.string(p, "project_profile");
-    if (subject == null) {
+    String subject = p.projectProfile();
+    if (subject == null || subject.isBlank()) {
       subject = "stripe-profile:" + email.toLowerCase(Locale.ROOT);
     }
     return Principal.builder(subject, ISSUER)

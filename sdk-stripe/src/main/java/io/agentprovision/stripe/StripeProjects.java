@@ -30,11 +30,13 @@ import io.agentprovision.core.policy.SpendLimit;
 import io.agentprovision.core.policy.SpendPolicy;
 import io.agentprovision.core.spi.Orchestrator;
 import io.agentprovision.core.spi.StepContext;
+import io.agentprovision.core.wire.Json;
+import io.agentprovision.core.wire.WireRecords;
 import io.agentprovision.stripe.internal.ProjectDirectory;
+import io.agentprovision.stripe.internal.ProvisioningJson;
 import io.agentprovision.stripe.internal.ProvisioningWire;
 import io.agentprovision.stripe.internal.StripeCalls;
 import io.agentprovision.stripe.internal.StripeErrors;
-import io.agentprovision.stripe.internal.Wire;
 import java.net.URI;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -121,7 +123,7 @@ public final class StripeProjects implements Orchestrator {
   private final String catalogPartition;
   private final Polling.Backoff backoff;
   private final ProjectDirectory projects;
-  private final Map<String, Map<String, Object>> providers = new ConcurrentHashMap<>();
+  private final Map<String, ProvisioningJson.ProviderJson> providers = new ConcurrentHashMap<>();
   private final Map<String, CatalogIndex> catalogs = new ConcurrentHashMap<>();
 
   private StripeProjects(Builder b) {
@@ -160,38 +162,32 @@ public final class StripeProjects implements Orchestrator {
 
   private CatalogIndex loadCatalog(String provider, RetryObserver observer) {
     requireText(provider, "provider", "name the provider, such as \"cloudflare\"");
-    Map<String, Object> p = providerRecord(provider, observer);
-    String providerId = Wire.string(p, "id");
-    String stripeName = Wire.string(p, "name");
+    ProvisioningJson.ProviderJson p = providerRecord(provider, observer);
     Map<String, Object> query = new LinkedHashMap<>();
-    query.put("provider_name", stripeName == null ? provider : stripeName);
+    query.put("provider_name", p.name());
     query.put("catalog", catalogPartition);
     query.put("limit", PAGE_SIZE);
-    List<Map<String, Object>> rows = calls.list("list Stripe catalog services of " + provider, SERVICES, query,
-        api.provisioningVersion(), observer);
+    List<ProvisioningJson.ServiceJson> rows = calls.list("list Stripe catalog services of " + provider, SERVICES,
+        query, api.provisioningVersion(), observer, ProvisioningJson.ServiceJson.class);
     Map<String, String> refToId = new LinkedHashMap<>();
     Map<String, String> idToRef = new LinkedHashMap<>();
-    List<Map<String, Object>> mine = new ArrayList<>();
-    for (Map<String, Object> s : rows) {
-      String owner = Wire.string(s, "provider");
-      String ownerName = Wire.string(s, "provider_name");
-      boolean ours = (owner != null && owner.equals(providerId))
-          || (ownerName != null && ownerName.equalsIgnoreCase(stripeName == null ? provider : stripeName))
+    List<ProvisioningJson.ServiceJson> mine = new ArrayList<>();
+    for (ProvisioningJson.ServiceJson s : rows) {
+      String owner = s.provider();
+      String ownerName = s.providerName();
+      boolean ours = (owner != null && owner.equals(p.id()))
+          || (ownerName != null && ownerName.equalsIgnoreCase(p.name()))
           || (owner == null && ownerName == null);
       if (!ours) {
         continue;
       }
       mine.add(s);
-      String serviceId = ProvisioningWire.serviceId(s);
-      String ref = Wire.string(s, "id");
-      refToId.put(serviceId, serviceId);
-      if (ref != null) {
-        refToId.put(ref, serviceId);
-        idToRef.put(serviceId, ref);
-      }
+      refToId.put(s.serviceId(), s.serviceId());
+      refToId.put(s.id(), s.serviceId());
+      idToRef.put(s.serviceId(), s.id());
     }
     List<ServiceOffering> services = new ArrayList<>();
-    for (Map<String, Object> s : mine) {
+    for (ProvisioningJson.ServiceJson s : mine) {
       services.add(ProvisioningWire.service(s, provider, r -> refToId.getOrDefault(r, r)));
     }
     ProviderInfo base = ProvisioningWire.provider(p);
@@ -208,27 +204,21 @@ public final class StripeProjects implements Orchestrator {
   }
 
   /** The catalog provider record for {@code provider} (its Stripe name or {@code prvdr_} id, any case). */
-  private Map<String, Object> providerRecord(String provider, RetryObserver observer) {
-    Map<String, Object> p = providers.get(provider.toLowerCase(Locale.ROOT));
+  private ProvisioningJson.ProviderJson providerRecord(String provider, RetryObserver observer) {
+    ProvisioningJson.ProviderJson p = providers.get(provider.toLowerCase(Locale.ROOT));
     if (p != null) {
       return p;
     }
     Map<String, Object> query = new LinkedHashMap<>();
     query.put("catalog", catalogPartition);
     query.put("limit", PAGE_SIZE);
-    List<Map<String, Object>> all = calls.list("list Stripe catalog providers", PROVIDERS, query,
-        api.provisioningVersion(), observer);
+    List<ProvisioningJson.ProviderJson> all = calls.list("list Stripe catalog providers", PROVIDERS, query,
+        api.provisioningVersion(), observer, ProvisioningJson.ProviderJson.class);
     List<String> names = new ArrayList<>();
-    for (Map<String, Object> row : all) {
-      String name = Wire.string(row, "name");
-      String id = Wire.string(row, "id");
-      if (name != null) {
-        providers.put(name.toLowerCase(Locale.ROOT), row);
-        names.add(name);
-      }
-      if (id != null) {
-        providers.put(id.toLowerCase(Locale.ROOT), row);
-      }
+    for (ProvisioningJson.ProviderJson row : all) {
+      providers.put(row.name().toLowerCase(Locale.ROOT), row);
+      providers.put(row.id().toLowerCase(Locale.ROOT), row);
+      names.add(row.name());
     }
     p = providers.get(provider.toLowerCase(Locale.ROOT));
     if (p == null) {
@@ -240,15 +230,13 @@ public final class StripeProjects implements Orchestrator {
   }
 
   private String providerRef(String provider, RetryObserver observer) {
-    String id = Wire.string(providerRecord(provider, observer), "id");
-    return id == null ? provider : id;
+    return providerRecord(provider, observer).id();
   }
 
   /** The catalog name for a provider reference Stripe returned ({@code prvdr_…} or a name). */
   private String providerName(String ref) {
-    Map<String, Object> p = providers.get(ref.toLowerCase(Locale.ROOT));
-    String name = p == null ? null : Wire.string(p, "name");
-    return name == null ? ref : name.toLowerCase(Locale.ROOT);
+    ProvisioningJson.ProviderJson p = providers.get(ref.toLowerCase(Locale.ROOT));
+    return p == null ? ref : p.name().toLowerCase(Locale.ROOT);
   }
 
   /** Whether Stripe lets this account provision now, and what it still needs. Read-only. */
@@ -257,9 +245,9 @@ public final class StripeProjects implements Orchestrator {
   }
 
   private Eligibility eligibility(RetryObserver observer) {
-    Map<String, Object> e = calls.get("read Stripe provisioning eligibility", ELIGIBILITY, Map.of(),
-        api.provisioningVersion(), observer);
-    return new Eligibility(Wire.bool(e, "is_eligible"), Wire.strings(e, "requirements"));
+    ProvisioningJson.EligibilityJson e = calls.get("read Stripe provisioning eligibility", ELIGIBILITY, Map.of(),
+        api.provisioningVersion(), observer, ProvisioningJson.EligibilityJson.class).body();
+    return new Eligibility(e.eligible(), ProvisioningWire.requirements(e));
   }
 
   // ---------------------------------------------------------------- projects
@@ -288,7 +276,7 @@ public final class StripeProjects implements Orchestrator {
     }
     String provider = request.provider();
     String providerRef = providerRef(provider, ctx::retrying);
-    Map<String, Object> existing = activeConnection(providerRef, ctx::retrying);
+    ProvisioningJson.ConnectionJson existing = activeConnection(providerRef, ctx::retrying);
     if (existing != null) {
       return ProvisioningWire.account(provider, existing);
     }
@@ -304,26 +292,25 @@ public final class StripeProjects implements Orchestrator {
     body.put("configuration", new LinkedHashMap<>(request.configuration()));
     body.put("code_challenge", Pkce.challenge(verifier));
     body.put("code_challenge_method", Pkce.METHOD);
-    StripeCalls.Answer created = calls.post("request a Stripe connection to " + provider, CONNECTION_REQUESTS, body,
-        key, api.provisioningVersion(), ctx::retrying);
-    String id = Wire.string(created.body(), "id");
-    if (id == null) {
-      throw invalidResponse("the connection request has no id", created.requestId());
-    }
+    StripeCalls.Answer<ProvisioningJson.ConnectionRequestJson> created = calls.post("request a Stripe connection to "
+        + provider, CONNECTION_REQUESTS, body, key, api.provisioningVersion(), ctx::retrying,
+        ProvisioningJson.ConnectionRequestJson.class);
+    String id = created.body().id();
     ctx.audit("stripe.connection_request.create", "requested", Map.of("provider", provider, "connection_request", id));
-    Map<String, Object> req = created.replayed() ? connectionRequest(id, ctx) : created.body();
+    StripeCalls.Answer<ProvisioningJson.ConnectionRequestJson> req = created.replayed() ? connectionRequest(id, ctx)
+        : created;
     boolean consentAsked = false;
     int informationRounds = 0;
     for (int round = 0; round < MAX_LINK_ROUNDS; round++) {
-      String status = requestStatus(req);
+      String status = requestStatus(req.body());
       switch (status) {
         case "complete": {
-          Map<String, Object> connection = Wire.object(req, "provider_connection");
-          if (connection.isEmpty()) {
+          ProvisioningJson.ConnectionJson connection = req.body().providerConnection();
+          if (connection == null) {
             connection = activeConnection(providerRef, ctx::retrying);
           }
-          if (connection == null || connection.isEmpty()) {
-            throw invalidResponse("the connection request completed without a connection", null);
+          if (connection == null) {
+            throw req.malformed("$.provider_connection", "is missing, and Stripe lists no active connection");
           }
           ProviderAccount account = ProvisioningWire.account(provider, connection);
           ctx.audit("stripe.connection.linked", "linked", Map.of("provider", provider, "connection",
@@ -331,9 +318,9 @@ public final class StripeProjects implements Orchestrator {
           return account;
         }
         case "error": {
-          Map<String, Object> error = Wire.object(req, "error");
-          String code = Wire.string(error, "code");
-          String message = Wire.string(error, "message");
+          ProvisioningJson.ErrorJson error = req.body().error();
+          String code = error == null ? null : error.code();
+          String message = error == null ? null : error.message();
           ctx.audit("stripe.connection.linked", "failed", Map.of("provider", provider, "connection_request", id,
               "code", code == null ? "unknown" : code));
           throw new ProviderException(StripeErrors.PROVIDER, 0, code == null ? "connection_request_error" : code, null,
@@ -342,23 +329,21 @@ public final class StripeProjects implements Orchestrator {
         }
         case "needs_information": {
           informationRounds++;
-          Map<String, Object> answers = answer(Wire.object(req, "needs_information_schema"), request, ctx);
-          StripeCalls.Answer a = calls.post("answer Stripe's questions for linking " + provider,
+          Map<String, Object> answers = answer(WireRecords.object(req.body().needsInformationSchema()), request, ctx);
+          StripeCalls.Answer<ProvisioningJson.ConnectionRequestJson> a = calls.post(
+              "answer Stripe's questions for linking " + provider,
               CONNECTION_REQUESTS + "/" + id + "/submit_information", Map.of("information", answers),
               ctx.idempotencyKey("stripe.connection_request.information." + informationRounds),
-              api.provisioningVersion(), ctx::retrying);
+              api.provisioningVersion(), ctx::retrying, ProvisioningJson.ConnectionRequestJson.class);
           ctx.audit("stripe.connection_request.information", "submitted", Map.of("provider", provider,
               "connection_request", id, "fields", String.join(",", answers.keySet())));
-          req = a.replayed() ? connectionRequest(id, ctx) : a.body();
+          req = a.replayed() ? connectionRequest(id, ctx) : a;
           continue;
         }
         case "pending_auth": {
           if (!consentAsked) {
             consentAsked = true;
-            URI url = Wire.uri(req, "redirect_url");
-            if (url == null) {
-              throw invalidResponse("the connection request waits for consent but has no redirect_url", null);
-            }
+            URI url = req.read(r -> ProvisioningWire.url(r.redirectUrl(), "$.redirect_url"));
             ApprovalDecision decision = ctx.checkpoint(new CheckpointRequest(CheckpointKind.ACCOUNT_CONSENT,
                 "Link your existing " + provider + " account",
                 "An account for " + email(ctx) + " already exists at " + provider + "; linking it needs your consent"
@@ -373,13 +358,13 @@ public final class StripeProjects implements Orchestrator {
                 callback.put("state", state);
               }
               callback.put("code_verifier", verifier.reveal());
-              StripeCalls.Answer a = calls.post("return the " + provider + " consent to Stripe",
-                  CONNECTION_REQUESTS + "/" + id + "/submit_information", Map.of("information", callback),
-                  ctx.idempotencyKey("stripe.connection_request.callback"), api.provisioningVersion(),
-                  ctx::retrying);
+              StripeCalls.Answer<ProvisioningJson.ConnectionRequestJson> a = calls.post("return the " + provider
+                  + " consent to Stripe", CONNECTION_REQUESTS + "/" + id + "/submit_information",
+                  Map.of("information", callback), ctx.idempotencyKey("stripe.connection_request.callback"),
+                  api.provisioningVersion(), ctx::retrying, ProvisioningJson.ConnectionRequestJson.class);
               ctx.audit("stripe.connection_request.consent", "returned", Map.of("provider", provider,
                   "connection_request", id));
-              req = a.replayed() ? connectionRequest(id, ctx) : a.body();
+              req = a.replayed() ? connectionRequest(id, ctx) : a;
               continue;
             }
           }
@@ -399,31 +384,31 @@ public final class StripeProjects implements Orchestrator {
         + " rounds with Stripe (connection request " + id + "); resume the run to continue", null, true);
   }
 
-  private Map<String, Object> waitWhilePending(String id, StepContext ctx) {
+  private StripeCalls.Answer<ProvisioningJson.ConnectionRequestJson> waitWhilePending(String id, StepContext ctx) {
     return Polling.until(ctx, "Stripe connection request " + id, () -> connectionRequest(id, ctx),
-        r -> !List.of("pending_auth", "requested").contains(requestStatus(r)), backoff);
+        r -> !List.of("pending_auth", "requested").contains(requestStatus(r.body())), backoff);
   }
 
-  private Map<String, Object> connectionRequest(String id, StepContext ctx) {
+  private StripeCalls.Answer<ProvisioningJson.ConnectionRequestJson> connectionRequest(String id, StepContext ctx) {
     return calls.get("read Stripe connection request " + id, CONNECTION_REQUESTS + "/" + id, Map.of(),
-        api.provisioningVersion(), ctx::retrying);
+        api.provisioningVersion(), ctx::retrying, ProvisioningJson.ConnectionRequestJson.class);
   }
 
   /** {@code request_status}, which Stripe unsets once the workflow completes. */
-  private static String requestStatus(Map<String, Object> req) {
-    String s = Wire.string(req, "request_status");
-    if (s == null) {
-      return Wire.hasObject(req, "provider_connection") ? "complete" : "requested";
+  private static String requestStatus(ProvisioningJson.ConnectionRequestJson req) {
+    String s = req.requestStatus();
+    if (s == null || s.isBlank()) {
+      return req.providerConnection() != null ? "complete" : "requested";
     }
     return s.toLowerCase(Locale.ROOT);
   }
 
-  private @Nullable Map<String, Object> activeConnection(String providerRef, RetryObserver observer) {
-    for (Map<String, Object> c : calls.list("list Stripe provider connections", CONNECTIONS, Map.of("limit", PAGE_SIZE),
-        api.provisioningVersion(), observer)) {
-      String p = Wire.string(c, "provider");
+  private ProvisioningJson.@Nullable ConnectionJson activeConnection(String providerRef, RetryObserver observer) {
+    for (ProvisioningJson.ConnectionJson c : calls.list("list Stripe provider connections", CONNECTIONS,
+        Map.of("limit", PAGE_SIZE), api.provisioningVersion(), observer, ProvisioningJson.ConnectionJson.class)) {
+      String p = c.provider();
       if (p != null && (p.equalsIgnoreCase(providerRef) || providerName(p).equalsIgnoreCase(providerName(providerRef)))
-          && "active".equals(Wire.string(c, "status"))) {
+          && "active".equals(c.status())) {
         return c;
       }
     }
@@ -436,8 +421,14 @@ public final class StripeProjects implements Orchestrator {
    */
   private static Map<String, Object> answer(Map<String, Object> schema, AccountLinkRequest request, StepContext ctx) {
     Map<String, Object> out = new LinkedHashMap<>();
-    List<String> fields = new ArrayList<>(Wire.object(schema, "properties").keySet());
-    List<String> required = Wire.strings(schema, "required");
+    // a JSON Schema is free-form: its members are read as parsed JSON
+    List<String> fields = new ArrayList<>(Json.object(schema, "properties").keySet());
+    List<String> required = new ArrayList<>();
+    for (Object r : Json.list(schema, "required")) {
+      if (r instanceof String name) {
+        required.add(name);
+      }
+    }
     for (String r : required) {
       if (!fields.contains(r)) {
         fields.add(r);
@@ -510,8 +501,9 @@ public final class StripeProjects implements Orchestrator {
   /** Forgets a provider connection at Stripe; resources created through it can no longer be changed. */
   public void unlinkConnection(String connectionId, StepContext ctx) {
     requireText(connectionId, "connectionId", "pass the ProviderAccount's connectionId");
-    calls.post("unlink Stripe provider connection " + connectionId, CONNECTIONS + "/" + connectionId + "/unlink",
-        Map.of(), ctx.idempotencyKey("stripe.connection.unlink"), api.provisioningVersion(), ctx::retrying);
+    calls.postWithoutAnswer("unlink Stripe provider connection " + connectionId,
+        CONNECTIONS + "/" + connectionId + "/unlink", Map.of(), ctx.idempotencyKey("stripe.connection.unlink"),
+        api.provisioningVersion(), ctx::retrying);
     ctx.audit("stripe.connection.unlink", "unlinked", Map.of("connection", connectionId));
   }
 
@@ -523,14 +515,19 @@ public final class StripeProjects implements Orchestrator {
   }
 
   private PaymentProfile paymentProfile(RetryObserver observer) {
-    Map<String, Object> p = calls.get("read the Stripe payment profile", PAYMENT_PROFILE, Map.of(),
-        api.provisioningVersion(), observer);
+    ProvisioningJson.PaymentProfileJson p = calls.get("read the Stripe payment profile", PAYMENT_PROFILE, Map.of(),
+        api.provisioningVersion(), observer, ProvisioningJson.PaymentProfileJson.class).body();
+    return profile(p, observer);
+  }
+
+  /** The profile Stripe answered with, its {@code prvdr_…} references named by the catalog. */
+  private PaymentProfile profile(ProvisioningJson.PaymentProfileJson p, RetryObserver observer) {
     Map<String, SpendLimit> perProvider = new LinkedHashMap<>();
-    for (Map<String, Object> row : Wire.objects(p, "providers")) {
-      String ref = Wire.string(row, "provider");
-      if (ref == null) {
+    for (ProvisioningJson.ProviderLimitJson row : WireRecords.list(p.providers())) {
+      if (row == null) {
         continue;
       }
+      String ref = row.provider();
       if (!providers.containsKey(ref.toLowerCase(Locale.ROOT)) && ref.startsWith("prvdr_")) {
         try {
           providerRecord(ref, observer);
@@ -539,13 +536,14 @@ public final class StripeProjects implements Orchestrator {
         }
       }
       String name = providerName(ref);
-      SpendLimit limit = ProvisioningWire.limit(Wire.object(row, "usage_limits"), name);
+      SpendLimit limit = ProvisioningWire.limit(row.usageLimits(), name);
       if (limit != null) {
         perProvider.put(name.toLowerCase(Locale.ROOT), limit);
       }
     }
-    String last4 = Wire.string(p, "card_last4");
-    return new PaymentProfile(last4, ProvisioningWire.limit(Wire.object(p, "usage_limits"), null), perProvider);
+    String last4 = p.cardLast4();
+    return new PaymentProfile(last4 == null || last4.isBlank() ? null : last4,
+        ProvisioningWire.limit(p.usageLimits(), null), perProvider);
   }
 
   @Override
@@ -562,15 +560,13 @@ public final class StripeProjects implements Orchestrator {
     }
     Map<String, Object> body = Map.of("usage_limits",
         ProvisioningWire.usageLimits(usageCap, SpendInterval.MONTHLY, "usageCap"));
-    StripeCalls.Answer a = calls.post("ask Stripe for a payment method", PAYMENT_METHOD_REQUESTS, body,
-        ctx.idempotencyKey("stripe.payment_method_request"), api.provisioningVersion(), ctx::retrying);
+    StripeCalls.Answer<ProvisioningJson.PaymentMethodRequestJson> a = calls.post("ask Stripe for a payment method",
+        PAYMENT_METHOD_REQUESTS, body, ctx.idempotencyKey("stripe.payment_method_request"), api.provisioningVersion(),
+        ctx::retrying, ProvisioningJson.PaymentMethodRequestJson.class);
     ctx.audit("stripe.payment_method_request.create", "requested", Map.of("provider", provider,
         "usage_cap", usageCap.toString()));
-    if (!"complete".equals(Wire.string(a.body(), "status"))) {
-      URI url = Wire.uri(a.body(), "checkout_session_url");
-      if (url == null) {
-        throw invalidResponse("the payment method request has no checkout_session_url", a.requestId());
-      }
+    if (!"complete".equals(a.body().status())) {
+      URI url = a.read(r -> ProvisioningWire.url(r.checkoutSessionUrl(), "$.checkout_session_url"));
       ctx.checkpoint(new CheckpointRequest(CheckpointKind.PAYMENT_METHOD, "Add a payment method at Stripe",
           "Paid " + provider + " services are charged to a card you add on Stripe's checkout page; Stripe will cap "
               + "charges at " + usageCap + " a month",
@@ -660,20 +656,21 @@ public final class StripeProjects implements Orchestrator {
       body.put("provider", providerRef(provider, ctx::retrying));
     }
     body.put("usage_limits", usage);
-    StripeCalls.Answer a = calls.post("update Stripe's limit for " + scope, PAYMENT_PROFILE + "/update_limit", body,
-        ctx.idempotencyKey("stripe.limit." + (provider == null ? "all" : provider) + "." + usage.get("max_amount")
-            + usage.get("currency") + "." + usage.get("recurring_interval")),
-        api.provisioningVersion(), ctx::retrying);
+    String key = "stripe.limit." + (provider == null ? "all" : provider) + "." + limit.amount().minorUnits()
+        + limit.amount().currencyCode().toLowerCase(Locale.ROOT) + "."
+        + ProvisioningWire.wireInterval(limit.interval(), "limit");
+    ProvisioningJson.PaymentProfileJson updated = calls.post("update Stripe's limit for " + scope,
+        PAYMENT_PROFILE + "/update_limit", body, ctx.idempotencyKey(key), api.provisioningVersion(), ctx::retrying,
+        ProvisioningJson.PaymentProfileJson.class).body();
     ctx.audit("stripe.limit.update", "updated", Map.of("provider", scope, "from",
         current == null ? "none" : current.toString(), "to", limit.amount() + " " + interval(limit.interval())));
     SpendLimit now = null;
     if (provider == null) {
-      now = ProvisioningWire.limit(Wire.object(a.body(), "usage_limits"), null);
+      now = ProvisioningWire.limit(updated.usageLimits(), null);
     } else {
-      for (Map<String, Object> row : Wire.objects(a.body(), "providers")) {
-        String ref = Wire.string(row, "provider");
-        if (ref != null && providerName(ref).equalsIgnoreCase(provider)) {
-          now = ProvisioningWire.limit(Wire.object(row, "usage_limits"), provider);
+      for (ProvisioningJson.ProviderLimitJson row : WireRecords.list(updated.providers())) {
+        if (row != null && providerName(row.provider()).equalsIgnoreCase(provider)) {
+          now = ProvisioningWire.limit(row.usageLimits(), provider);
         }
       }
     }
@@ -729,13 +726,10 @@ public final class StripeProjects implements Orchestrator {
     body.put("project", projectId);
     body.put("name", request.name());
     body.put("environment", environment);
-    StripeCalls.Answer a = calls.post("provision " + request.serviceId() + " at " + request.provider(), RESOURCES, body,
-        ctx.idempotencyKey("stripe.resource.create"), api.provisioningVersion(), ctx::retrying);
-    String id = Wire.string(a.body(), "id");
-    if (id == null) {
-      throw invalidResponse("the new resource has no id", a.requestId());
-    }
-    ResourceRef ref = new ResourceRef(request.provider(), id, request.serviceId(), request.name());
+    StripeCalls.Answer<ProvisioningJson.ResourceJson> a = calls.post("provision " + request.serviceId() + " at "
+        + request.provider(), RESOURCES, body, ctx.idempotencyKey("stripe.resource.create"), api.provisioningVersion(),
+        ctx::retrying, ProvisioningJson.ResourceJson.class);
+    ResourceRef ref = new ResourceRef(request.provider(), a.body().id(), request.serviceId(), request.name());
     ctx.audit("stripe.resource.create", "requested", auditDetails(ref, payment, Map.of("project", projectId)));
     return afterSent(() -> settle(ref, a, ctx));
   }
@@ -751,10 +745,11 @@ public final class StripeProjects implements Orchestrator {
     if (payment != null) {
       requirePaymentAllowed(resource.provider(), payment, ctx);
     }
-    StripeCalls.Answer a = calls.post("answer " + resource.provider() + "'s questions for " + resource.id(),
-        RESOURCES + "/" + resource.id() + "/submit_information",
+    StripeCalls.Answer<ProvisioningJson.ResourceJson> a = calls.post("answer " + resource.provider()
+        + "'s questions for " + resource.id(), RESOURCES + "/" + resource.id() + "/submit_information",
         Map.of("submitted_information", new LinkedHashMap<>(information)),
-        ctx.idempotencyKey("stripe.resource.submit_information"), api.provisioningVersion(), ctx::retrying);
+        ctx.idempotencyKey("stripe.resource.submit_information"), api.provisioningVersion(), ctx::retrying,
+        ProvisioningJson.ResourceJson.class);
     ctx.audit("stripe.resource.submit_information", "submitted", auditDetails(resource, payment,
         Map.of("fields", String.join(",", information.keySet()))));
     return afterSent(() -> settle(resource, a, ctx));
@@ -767,8 +762,9 @@ public final class StripeProjects implements Orchestrator {
   }
 
   private ResourceState read(ResourceRef resource, RetryObserver observer) {
-    Map<String, Object> r = calls.get("read Stripe resource " + resource.id(), RESOURCES + "/" + resource.id(),
-        Map.of(), api.provisioningVersion(), observer);
+    StripeCalls.Answer<ProvisioningJson.ResourceJson> r = calls.get("read Stripe resource " + resource.id(),
+        RESOURCES + "/" + resource.id(), Map.of(), api.provisioningVersion(), observer,
+        ProvisioningJson.ResourceJson.class);
     return state(r, resource);
   }
 
@@ -807,8 +803,9 @@ public final class StripeProjects implements Orchestrator {
     if (!configuration.isEmpty()) {
       body.put("configuration", new LinkedHashMap<>(configuration));
     }
-    StripeCalls.Answer a = calls.post("update Stripe resource " + resource.id(), RESOURCES + "/" + resource.id(), body,
-        ctx.idempotencyKey("stripe.resource.update"), api.provisioningVersion(), ctx::retrying);
+    StripeCalls.Answer<ProvisioningJson.ResourceJson> a = calls.post("update Stripe resource " + resource.id(),
+        RESOURCES + "/" + resource.id(), body, ctx.idempotencyKey("stripe.resource.update"), api.provisioningVersion(),
+        ctx::retrying, ProvisioningJson.ResourceJson.class);
     ResourceRef target = next != null ? new ResourceRef(resource.provider(), resource.id(), next, resource.name())
         : resource;
     ctx.audit("stripe.resource.update", "requested", auditDetails(target, payment,
@@ -823,10 +820,9 @@ public final class StripeProjects implements Orchestrator {
   }
 
   private AccessConfiguration reveal(ResourceRef resource, String key, StepContext ctx) {
-    StripeCalls.Answer a = calls.post("reveal the credentials of Stripe resource " + resource.id(),
+    AccessConfiguration access = calls.post("reveal the credentials of Stripe resource " + resource.id(),
         RESOURCES + "/" + resource.id() + "/reveal_access_configuration", Map.of(), key, api.provisioningVersion(),
-        ctx::retrying);
-    AccessConfiguration access = ProvisioningWire.access(a.body());
+        ctx::retrying, ProvisioningJson.AccessConfigurationJson.class).read(ProvisioningWire::access);
     ctx.audit("stripe.credentials.reveal", "revealed", Map.of("provider", resource.provider(), "resource",
         resource.id(), "names", String.join(",", new java.util.TreeSet<>(access.values().keySet())),
         "generation", Long.toString(access.generation())));
@@ -841,9 +837,10 @@ public final class StripeProjects implements Orchestrator {
   @Override
   public AccessConfiguration rotateCredentials(ResourceRef resource, StepContext ctx) {
     Objects.requireNonNull(resource, "resource");
-    StripeCalls.Answer a = calls.post("rotate the credentials of Stripe resource " + resource.id(),
-        RESOURCES + "/" + resource.id() + "/rotate_credentials", Map.of(),
-        ctx.idempotencyKey("stripe.resource.rotate"), api.provisioningVersion(), ctx::retrying);
+    StripeCalls.Answer<ProvisioningJson.ResourceJson> a = calls.post("rotate the credentials of Stripe resource "
+        + resource.id(), RESOURCES + "/" + resource.id() + "/rotate_credentials", Map.of(),
+        ctx.idempotencyKey("stripe.resource.rotate"), api.provisioningVersion(), ctx::retrying,
+        ProvisioningJson.ResourceJson.class);
     ctx.audit("stripe.credentials.rotate", "requested", Map.of("provider", resource.provider(), "resource",
         resource.id()));
     ResourceState s = settle(resource, a, ctx);
@@ -861,9 +858,9 @@ public final class StripeProjects implements Orchestrator {
     if (read(resource, ctx::retrying).status() == ResourceStatus.REMOVED) {
       return;
     }
-    StripeCalls.Answer a = calls.post("remove Stripe resource " + resource.id(),
+    StripeCalls.Answer<ProvisioningJson.ResourceJson> a = calls.post("remove Stripe resource " + resource.id(),
         RESOURCES + "/" + resource.id() + "/remove", Map.of(), ctx.idempotencyKey("stripe.resource.remove"),
-        api.provisioningVersion(), ctx::retrying);
+        api.provisioningVersion(), ctx::retrying, ProvisioningJson.ResourceJson.class);
     ctx.audit("stripe.resource.remove", "requested", Map.of("provider", resource.provider(), "resource",
         resource.id(), "service", resource.serviceId()));
     ResourceState s = settle(resource, a, ctx);
@@ -877,8 +874,8 @@ public final class StripeProjects implements Orchestrator {
   /** Forgets the resource at Stripe without deprovisioning it at the provider. */
   public void unlink(ResourceRef resource, StepContext ctx) {
     Objects.requireNonNull(resource, "resource");
-    calls.post("unlink Stripe resource " + resource.id(), RESOURCES + "/" + resource.id() + "/unlink", Map.of(),
-        ctx.idempotencyKey("stripe.resource.unlink"), api.provisioningVersion(), ctx::retrying);
+    calls.postWithoutAnswer("unlink Stripe resource " + resource.id(), RESOURCES + "/" + resource.id() + "/unlink",
+        Map.of(), ctx.idempotencyKey("stripe.resource.unlink"), api.provisioningVersion(), ctx::retrying);
     ctx.audit("stripe.resource.unlink", "unlinked", Map.of("provider", resource.provider(), "resource",
         resource.id()));
   }
@@ -908,8 +905,9 @@ public final class StripeProjects implements Orchestrator {
   }
 
   /** Uses the answer when it is fresh and settled; otherwise reads the resource until it is no longer pending. */
-  private ResourceState settle(ResourceRef ref, StripeCalls.Answer answer, StepContext ctx) {
-    ResourceState first = state(answer.body(), ref);
+  private ResourceState settle(ResourceRef ref, StripeCalls.Answer<ProvisioningJson.ResourceJson> answer,
+      StepContext ctx) {
+    ResourceState first = state(answer, ref);
     if (!answer.replayed() && first.status() != ResourceStatus.PENDING) {
       return first;
     }
@@ -918,12 +916,12 @@ public final class StripeProjects implements Orchestrator {
         s -> s.status() != ResourceStatus.PENDING, backoff);
   }
 
-  private ResourceState state(Map<String, Object> body, ResourceRef fallback) {
+  private ResourceState state(StripeCalls.Answer<ProvisioningJson.ResourceJson> answer, ResourceRef fallback) {
     CatalogIndex idx = catalogs.get(fallback.provider());
     // Without the catalog (a fresh instance resuming a run) Stripe's service_ref cannot be named; the
     // service only changes through update(), which loads the catalog, so the caller's id stands.
-    return ProvisioningWire.resource(body, fallback,
-        r -> idx == null ? fallback.serviceId() : idx.refToServiceId().getOrDefault(r, r));
+    return answer.read(r -> ProvisioningWire.resource(r, fallback,
+        ref -> idx == null ? fallback.serviceId() : idx.refToServiceId().getOrDefault(ref, ref)));
   }
 
   // ---------------------------------------------------------------- helpers
@@ -983,11 +981,6 @@ public final class StripeProjects implements Orchestrator {
     if (value == null || value.isBlank()) {
       throw new InvalidRequestException(field, "is empty", fix);
     }
-  }
-
-  private static ProviderException invalidResponse(String what, @Nullable String requestId) {
-    return new ProviderException(StripeErrors.PROVIDER, 200, "invalid_response", requestId,
-        "unexpected answer from Stripe: " + what, false);
   }
 
   /** A provider's catalog with Stripe's service references ({@code prvsvc_…}) both ways. */

@@ -10,8 +10,10 @@ import io.agentprovision.core.payment.PaymentToken;
 import io.agentprovision.core.payment.PaymentTokenRequest;
 import io.agentprovision.core.spi.PaymentTokenProvider;
 import io.agentprovision.core.wire.Digests;
+import io.agentprovision.core.wire.WireFormatException;
+import io.agentprovision.stripe.internal.SharedPaymentJson;
 import io.agentprovision.stripe.internal.StripeCalls;
-import io.agentprovision.stripe.internal.Wire;
+import io.agentprovision.stripe.internal.StripeWire;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -79,20 +81,20 @@ public final class StripeSharedPaymentTokens implements PaymentTokenProvider {
   /** Whether the configured payment method exists at Stripe; a 404 means it does not. */
   @Override
   public PaymentMethodStatus paymentMethod() {
-    Map<String, Object> pm;
+    SharedPaymentJson.PaymentMethodJson pm;
     try {
       pm = calls.get("read Stripe payment method", PAYMENT_METHODS + "/" + paymentMethod, Map.of(),
-          api.sharedPaymentVersion(), QUIET);
+          api.sharedPaymentVersion(), QUIET, SharedPaymentJson.PaymentMethodJson.class).body();
     } catch (ProviderException e) {
       if (e.status() == 404) {
         return new PaymentMethodStatus(false, null);
       }
       throw e;
     }
-    Map<String, Object> card = Wire.object(pm, "card");
-    String last4 = Wire.string(card, "last4");
-    String brand = Wire.string(card, "brand");
-    String display = last4 == null ? Wire.string(pm, "type")
+    SharedPaymentJson.CardJson card = pm.card();
+    String last4 = card == null ? null : card.last4();
+    String brand = card == null ? null : card.brand();
+    String display = last4 == null ? pm.type()
         : (brand == null ? "card" : brand) + " •••• " + last4;
     return new PaymentMethodStatus(true, display);
   }
@@ -129,17 +131,17 @@ public final class StripeSharedPaymentTokens implements PaymentTokenProvider {
     body.put("payment_method", paymentMethod);
     body.put("seller_details", seller);
     body.put("usage_limits", limits);
-    StripeCalls.Answer a = calls.post("issue a Stripe shared payment token for " + request.seller(), ISSUED_TOKENS,
-        body, request.idempotencyKey(), api.sharedPaymentVersion(), QUIET);
-    return token(a.body(), null, request.seller(), request.maxAmount(), request.expiresAt());
+    return calls.post("issue a Stripe shared payment token for " + request.seller(), ISSUED_TOKENS, body,
+        request.idempotencyKey(), api.sharedPaymentVersion(), QUIET, SharedPaymentJson.IssuedTokenJson.class)
+        .read(t -> token(t, request.seller(), request.maxAmount(), request.expiresAt()));
   }
 
   @Override
   public PaymentToken retrieve(PaymentToken token) {
     Objects.requireNonNull(token, "token");
-    Map<String, Object> t = calls.get("read Stripe shared payment token " + token.reference(),
-        ISSUED_TOKENS + "/" + token.token().reveal(), Map.of(), api.sharedPaymentVersion(), QUIET);
-    return token(t, token.token(), token.seller(), token.maxAmount(), token.expiresAt());
+    return calls.get("read Stripe shared payment token " + token.reference(), ISSUED_TOKENS + "/" + token.token().reveal(),
+        Map.of(), api.sharedPaymentVersion(), QUIET, SharedPaymentJson.IssuedTokenJson.class)
+        .read(t -> token(t, token.seller(), token.maxAmount(), token.expiresAt()));
   }
 
   /** Revokes the token; a token already deactivated (consumed, expired, revoked) is left as it is. */
@@ -147,7 +149,7 @@ public final class StripeSharedPaymentTokens implements PaymentTokenProvider {
   public void revoke(PaymentToken token) {
     Objects.requireNonNull(token, "token");
     try {
-      calls.post("revoke Stripe shared payment token " + token.reference(),
+      calls.postWithoutAnswer("revoke Stripe shared payment token " + token.reference(),
           ISSUED_TOKENS + "/" + token.token().reveal() + "/revoke", Map.of(), revokeKey(token.token()),
           api.sharedPaymentVersion(), QUIET);
     } catch (ProviderException e) {
@@ -162,27 +164,20 @@ public final class StripeSharedPaymentTokens implements PaymentTokenProvider {
     return "agentprovision-spt-revoke-" + HexFormat.of().formatHex(Digests.sha256(token.reveal()), 0, 16);
   }
 
-  private static PaymentToken token(Map<String, Object> t, @Nullable Secret known, String seller, Money max,
-      Instant expiresAt) {
-    String id = Wire.string(t, "id");
-    Secret value = id != null ? Secret.of(id) : known;
-    if (value == null) {
-      throw new ProviderException("stripe", 200, "invalid_response", null,
-          "unexpected answer from Stripe: the shared payment token has no id", false);
-    }
-    Map<String, Object> limits = Wire.object(t, "usage_limits");
-    Long maxMinor = Wire.integer(limits, "max_amount");
-    String currency = Wire.string(limits, "currency");
-    Money maxAmount = max;
-    if (maxMinor != null && currency != null) {
-      maxAmount = Money.ofMinor(maxMinor, currency);
-    }
-    Instant expiry = Wire.instant(limits, "expires_at");
-    String sellerProfile = Wire.string(Wire.object(t, "seller_details"), "network_business_profile");
-    Long captured = Wire.integer(Wire.object(t, "usage_details"), "amount_captured");
-    String status = Wire.string(t, "status");
+  /**
+   * The token Stripe answered with; what it leaves out (limits, seller, expiry) is what was asked
+   * for. Deactivated once {@code deactivated_at} is set, whatever {@code status} says.
+   */
+  private static PaymentToken token(SharedPaymentJson.IssuedTokenJson t, String seller, Money max, Instant expiresAt) {
+    SharedPaymentJson.TokenLimitsJson limits = t.usageLimits();
+    Money maxAmount = limits == null ? max : money(limits.maxAmount(), limits.currency(), "$.usage_limits.currency");
+    Instant expiry = limits == null || limits.expiresAt() == null ? expiresAt : limits.expiresAt();
+    SharedPaymentJson.SellerJson sellerDetails = t.sellerDetails();
+    String sellerProfile = sellerDetails == null ? null : sellerDetails.networkBusinessProfile();
+    StripeWire.AmountJson captured = t.usageDetails() == null ? null : t.usageDetails().amountCaptured();
+    String status = t.status();
     PaymentToken.Status s;
-    if (t.get("deactivated_at") != null || "deactivated".equals(status)) {
+    if (t.deactivatedAt() != null || "deactivated".equals(status)) {
       s = PaymentToken.Status.DEACTIVATED;
     } else if ("active".equals(status)) {
       s = PaymentToken.Status.ACTIVE;
@@ -191,8 +186,18 @@ public final class StripeSharedPaymentTokens implements PaymentTokenProvider {
     } else {
       s = PaymentToken.Status.UNKNOWN;
     }
-    return new PaymentToken(value, sellerProfile == null ? seller : sellerProfile, maxAmount,
-        expiry == null ? expiresAt : expiry, s, captured == null ? null : Money.ofMinor(captured, maxAmount.currency()));
+    return new PaymentToken(Secret.of(t.id()), sellerProfile == null || sellerProfile.isBlank() ? seller : sellerProfile,
+        maxAmount, expiry, s, captured == null ? null : captured.currency() == null
+            ? Money.ofMinor(captured.value(), maxAmount.currency())
+            : money(captured.value(), captured.currency(), "$.usage_details.amount_captured.currency"));
+  }
+
+  private static Money money(long minor, String currency, String path) {
+    try {
+      return Money.ofMinor(minor, currency);
+    } catch (InvalidRequestException e) {
+      throw new WireFormatException(path, "is not a currency the SDK knows");
+    }
   }
 
   @Override

@@ -21,7 +21,7 @@ public final class ProjectDirectory {
 
   private final StripeCalls calls;
   private final String version;
-  private final Map<String, Map<String, Object>> known = new ConcurrentHashMap<>();
+  private final Map<String, ProvisioningJson.ProjectJson> known = new ConcurrentHashMap<>();
   private volatile boolean listingUnsupported;
 
   public ProjectDirectory(StripeCalls calls, String version) {
@@ -30,26 +30,25 @@ public final class ProjectDirectory {
   }
 
   /** A project found or created. */
-  public record Found(Map<String, Object> project, boolean created) {
+  public record Found(ProvisioningJson.ProjectJson project, boolean created) {
     public String id() {
-      String id = Wire.string(project, "id");
-      return id == null ? "unknown" : id;
+      return project.id();
     }
   }
 
   /** The project called {@code name} in {@code catalog}, created when there is none. */
   public Found ensure(String name, String catalog, RetryObserver observer) {
     String cacheKey = catalog + "\u0000" + name;
-    Map<String, Object> cached = known.get(cacheKey);
+    ProvisioningJson.ProjectJson cached = known.get(cacheKey);
     if (cached != null) {
       return new Found(cached, false);
     }
     if (!listingUnsupported) {
       try {
-        List<Map<String, Object>> all = calls.list("list Stripe projects", PATH, Map.of("limit", 100), version, observer);
-        for (Map<String, Object> p : all) {
-          if (name.equals(Wire.string(p, "name")) && (Wire.string(p, "catalog") == null
-              || catalog.equals(Wire.string(p, "catalog")))) {
+        List<ProvisioningJson.ProjectJson> all = calls.list("list Stripe projects", PATH, Map.of("limit", 100), version,
+            observer, ProvisioningJson.ProjectJson.class);
+        for (ProvisioningJson.ProjectJson p : all) {
+          if (name.equals(p.name()) && (p.catalog() == null || catalog.equals(p.catalog()))) {
             known.put(cacheKey, p);
             return new Found(p, false);
           }
@@ -64,8 +63,8 @@ public final class ProjectDirectory {
     Map<String, Object> body = new LinkedHashMap<>();
     body.put("name", name);
     body.put("catalog", catalog);
-    Map<String, Object> project = calls.post("create Stripe project '" + name + "'", PATH, body,
-        idempotencyKey(catalog, name), version, observer).body();
+    ProvisioningJson.ProjectJson project = calls.post("create Stripe project '" + name + "'", PATH, body,
+        idempotencyKey(catalog, name), version, observer, ProvisioningJson.ProjectJson.class).body();
     known.put(cacheKey, project);
     return new Found(project, true);
   }

@@ -14,6 +14,11 @@ import io.agentprovision.core.orchestration.ResourceState;
 import io.agentprovision.core.orchestration.ResourceStatus;
 import io.agentprovision.core.policy.SpendInterval;
 import io.agentprovision.core.policy.SpendLimit;
+import io.agentprovision.core.wire.Json;
+import io.agentprovision.core.wire.WireFormatException;
+import io.agentprovision.core.wire.WireRecords;
+import java.net.URI;
+import java.net.URISyntaxException;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -24,128 +29,135 @@ import java.util.function.UnaryOperator;
 import org.jspecify.annotations.Nullable;
 
 /**
- * Maps the Provisioning API v2's JSON (as Stripe's generated SDKs describe it) to the SPI records:
- * catalog providers and services, provider connections, resources, access configurations and
- * payment-profile limits. Tolerant: unknown fields are ignored and unknown enum values map to the
- * SPI's {@code UNKNOWN}.
+ * Reads the Provisioning API v2's records ({@link ProvisioningJson}) into the SPI values: catalog
+ * providers and services, provider connections, resources, access configurations and
+ * payment-profile limits. Unknown enumeration values map to the SPI's {@code UNKNOWN}; a member
+ * needed only in some states (a consent URL while consent is pending) is checked here and, when
+ * missing, is a {@link WireFormatException} naming it.
  */
 public final class ProvisioningWire {
   private ProvisioningWire() {}
 
   /** A catalog provider: {@code id} ({@code prvdr_…}), {@code name}, description, links. */
-  public static ProviderInfo provider(Map<String, Object> p) {
-    String name = Wire.string(p, "name");
-    if (name == null) {
-      name = Wire.string(p, "id");
-    }
-    return new ProviderInfo(name == null ? "unknown" : name, Wire.string(p, "id"), Wire.string(p, "name"),
-        Wire.string(p, "description"), Wire.uri(p, "tos_url"), Wire.uri(p, "privacy_policy_url"),
-        Wire.uri(p, "website_url"));
+  public static ProviderInfo provider(ProvisioningJson.ProviderJson p) {
+    return new ProviderInfo(p.name(), p.id(), p.name(), p.description(), link(p.tosUrl()), link(p.privacyPolicyUrl()),
+        link(p.websiteUrl()));
   }
 
   /**
    * A catalog service detail. {@code serviceIdOf} turns an {@code allowed_updates[].service}
    * reference (a {@code prvsvc_…} id or a service id) into a service id.
    */
-  public static ServiceOffering service(Map<String, Object> s, String providerName, UnaryOperator<String> serviceIdOf) {
-    String id = serviceId(s);
+  public static ServiceOffering service(ProvisioningJson.ServiceJson s, String providerName,
+      UnaryOperator<String> serviceIdOf) {
     List<String> allowed = new ArrayList<>();
-    for (Object o : io.agentprovision.core.wire.Json.list(s, "allowed_updates")) {
-      String ref = o instanceof Map<?, ?> m ? Wire.string(Wire.object(m), "service") : o instanceof String str ? str : null;
+    for (ProvisioningJson.ServiceRefJson u : WireRecords.list(s.allowedUpdates())) {
+      String ref = u == null ? null : u.ref();
       if (ref != null) {
         allowed.add(serviceIdOf.apply(ref));
       }
     }
     if (allowed.isEmpty()) {
-      for (String ref : Wire.strings(s, "updateable_to")) {
-        allowed.add(serviceIdOf.apply(ref));
+      for (String ref : WireRecords.list(s.updateableTo())) {
+        if (ref != null) {
+          allowed.add(serviceIdOf.apply(ref));
+        }
       }
     }
-    String kind = Wire.string(s, "kind");
-    String scope = Wire.string(s, "scope");
-    return new ServiceOffering(id, providerName, Wire.string(s, "description"), Wire.strings(s, "categories"),
-        kind == null ? "unknown" : kind, scope == null ? "unknown" : scope, Pricing.fromWire(s.get("pricing")),
-        Wire.withoutNulls(Wire.object(s, "configuration_schema")), allowed);
+    List<String> categories = new ArrayList<>();
+    for (String c : WireRecords.list(s.categories())) {
+      if (c != null) {
+        categories.add(c);
+      }
+    }
+    return new ServiceOffering(s.serviceId(), providerName, s.description(), categories,
+        s.kind() == null ? "unknown" : s.kind(), s.scope() == null ? "unknown" : s.scope(),
+        Pricing.fromWire(WireRecords.normalize(s.pricing())), WireRecords.object(s.configurationSchema()), allowed);
   }
 
-  /** The service's own id ({@code service_id}, such as {@code workers:paid}), else its catalog id. */
-  public static String serviceId(Map<String, Object> s) {
-    String id = Wire.string(s, "service_id");
-    if (id == null) {
-      id = Wire.string(s, "id");
+  /** Eligibility's requirements as text: strings as sent, any other form as its JSON (M). */
+  public static List<String> requirements(ProvisioningJson.EligibilityJson e) {
+    List<String> out = new ArrayList<>();
+    for (Object o : WireRecords.list(e.requirements())) {
+      if (o instanceof String str) {
+        out.add(str);
+      } else if (o != null) {
+        out.add(Json.canonical(WireRecords.normalize(o)));
+      }
     }
-    return id == null ? "unknown" : id;
+    return out;
   }
 
   /** A provider connection, as the linked provider account. */
-  public static ProviderAccount account(String providerName, Map<String, Object> connection) {
-    Map<String, Object> details = Wire.object(connection, "provider_account_details");
-    String connectionId = Wire.string(connection, "id");
-    String accountId = Wire.string(details, "id");
+  public static ProviderAccount account(String providerName, ProvisioningJson.ConnectionJson connection) {
+    ProvisioningJson.AccountDetailsJson details = connection.providerAccountDetails();
+    String accountId = details == null ? null : details.id();
     if (accountId == null) {
-      accountId = Wire.string(connection, "provider_account");
+      accountId = connection.providerAccount();
     }
     Map<String, String> attributes = new LinkedHashMap<>();
-    String status = Wire.string(connection, "status");
-    if (status != null) {
-      attributes.put("connection_status", status);
+    if (connection.status() != null) {
+      attributes.put("connection_status", connection.status());
     }
     if (accountId == null) {
-      accountId = connectionId == null ? "unknown" : connectionId;
+      accountId = connection.id();
       attributes.put("account_id", "not disclosed; this is the Stripe connection id");
     }
     List<String> active = new ArrayList<>();
-    for (Map<String, Object> svc : Wire.objects(details, "active_services")) {
-      String sid = Wire.string(svc, "service_id");
-      if (sid != null) {
-        active.add(sid);
+    for (ProvisioningJson.ActiveServiceJson svc : WireRecords.list(details == null ? null : details.activeServices())) {
+      if (svc != null && svc.serviceId() != null) {
+        active.add(svc.serviceId());
       }
     }
     if (!active.isEmpty()) {
       attributes.put("active_services", String.join(",", active));
     }
-    String action = Wire.string(details, "link_action");
+    String action = details == null ? null : details.linkAction();
     ProviderAccount.LinkAction linkAction = "created".equals(action) ? ProviderAccount.LinkAction.CREATED
         : "linked_existing".equals(action) ? ProviderAccount.LinkAction.LINKED_EXISTING
         : ProviderAccount.LinkAction.UNKNOWN;
-    return new ProviderAccount(providerName, accountId, connectionId, Wire.string(details, "display_name"),
-        Wire.string(details, "primary_email"), linkAction, attributes);
+    return new ProviderAccount(providerName, accountId, connection.id(), details == null ? null : details.displayName(),
+        details == null ? null : details.primaryEmail(), linkAction, attributes);
   }
 
   /**
    * A resource's state. {@code serviceIdOf} maps Stripe's {@code service_ref} back to a service
    * id; {@code fallback} supplies what the answer leaves out.
    */
-  public static ResourceState resource(Map<String, Object> r, ResourceRef fallback, UnaryOperator<String> serviceIdOf) {
-    String id = Wire.string(r, "id");
-    String ref = Wire.string(r, "service_ref");
-    String name = Wire.string(r, "name");
-    ResourceRef resourceRef = new ResourceRef(fallback.provider(), id == null ? fallback.id() : id,
+  public static ResourceState resource(ProvisioningJson.ResourceJson r, ResourceRef fallback,
+      UnaryOperator<String> serviceIdOf) {
+    String ref = r.serviceRef();
+    String name = r.name();
+    ResourceRef resourceRef = new ResourceRef(fallback.provider(), r.id(),
         ref == null ? fallback.serviceId() : serviceIdOf.apply(ref), name == null ? fallback.name() : name);
-    ResourceStatus status = ResourceStatus.fromWire(Wire.string(r, "status"));
+    ResourceStatus status = ResourceStatus.fromWire(r.status());
     InformationRequest info = null;
-    if (Wire.hasObject(r, "needs_information_schema")) {
-      info = InformationRequest.fromSchema(Wire.withoutNulls(Wire.object(r, "needs_information_schema")));
+    if (r.needsInformationSchema() != null) {
+      info = InformationRequest.fromSchema(WireRecords.object(r.needsInformationSchema()));
     }
-    String userMessage = r.get("user_message") instanceof Map<?, ?> um ? Wire.string(Wire.object(um), "message")
-        : Wire.string(r, "user_message");
-    String errorMessage = Wire.string(r, "error_message");
-    String errorCode = Wire.string(r, "error_code");
-    if (Wire.hasObject(r, "error")) {
-      Map<String, Object> error = Wire.object(r, "error");
-      errorCode = errorCode == null ? Wire.string(error, "code") : errorCode;
-      errorMessage = errorMessage == null ? Wire.string(error, "message") : errorMessage;
+    String userMessage = r.userMessage() == null ? null : r.userMessage().message();
+    String errorMessage = r.errorMessage();
+    String errorCode = r.errorCode();
+    ProvisioningJson.ErrorJson error = r.error();
+    if (error != null) {
+      errorCode = errorCode == null ? error.code() : errorCode;
+      errorMessage = errorMessage == null ? error.message() : errorMessage;
     }
     Map<String, String> attributes = new LinkedHashMap<>();
-    for (String key : List.of("environment", "catalog", "livemode", "created", "provider")) {
-      String v = Wire.string(r, key);
-      if (v != null) {
-        attributes.put(key, v);
-      }
-    }
+    putIfPresent(attributes, "environment", r.environment());
+    putIfPresent(attributes, "catalog", r.catalog());
+    putIfPresent(attributes, "livemode", r.livemode());
+    putIfPresent(attributes, "created", r.created());
+    putIfPresent(attributes, "provider", r.provider());
     return new ResourceState(resourceRef, status, info, errorCode,
         errorMessage == null ? null : Secret.scrub(errorMessage),
         userMessage == null ? null : Secret.scrub(userMessage), null, attributes);
+  }
+
+  private static void putIfPresent(Map<String, String> attributes, String key, @Nullable Object value) {
+    if (value != null && !(value instanceof String s && s.isEmpty())) {
+      attributes.put(key, value.toString());
+    }
   }
 
   /**
@@ -153,40 +165,70 @@ public final class ProvisioningWire {
    * number, so the generation is the {@code created} instant in milliseconds, which grows with each
    * rotation; 0 when Stripe gives no {@code created}.
    */
-  public static AccessConfiguration access(Map<String, Object> a) {
+  public static AccessConfiguration access(ProvisioningJson.AccessConfigurationJson a) {
     Map<String, Secret> values = new LinkedHashMap<>();
-    for (Map.Entry<String, Object> e : Wire.object(a, "configuration").entrySet()) {
+    for (Map.Entry<String, Object> e : WireRecords.object(a.configuration()).entrySet()) {
       Object v = e.getValue();
       if (v instanceof String s && !s.isEmpty()) {
         values.put(e.getKey(), Secret.of(s));
       } else if (v instanceof Number || v instanceof Boolean) {
-        values.put(e.getKey(), Secret.of(String.valueOf(v)));
+        values.put(e.getKey(), Secret.of(String.valueOf(v))); // an account id sent as a number
       }
     }
-    Instant created = Wire.instant(a, "created");
-    return new AccessConfiguration(values, Wire.instant(a, "expires_at"), created,
-        created == null ? 0 : created.toEpochMilli());
+    Instant created = a.created();
+    return new AccessConfiguration(values, a.expiresAt(), created, created == null ? 0 : created.toEpochMilli());
   }
 
   /**
    * A payment-profile {@code usage_limits} object as a spend limit ({@code provider} null for the
-   * overall limit), or null when it is absent or unreadable.
+   * overall limit), or null when there is none or its interval or currency is one the SDK cannot
+   * apply.
    */
-  public static @Nullable SpendLimit limit(Map<String, Object> usageLimits, @Nullable String provider) {
-    Long max = Wire.integer(usageLimits, "max_amount");
-    String currency = Wire.string(usageLimits, "currency");
-    SpendInterval interval = interval(Wire.string(usageLimits, "recurring_interval"));
-    if (max == null || max < 0 || currency == null || interval == null) {
+  public static @Nullable SpendLimit limit(ProvisioningJson.@Nullable UsageLimitsJson usageLimits,
+      @Nullable String provider) {
+    if (usageLimits == null) {
+      return null;
+    }
+    SpendInterval interval = interval(usageLimits.recurringInterval());
+    long max = usageLimits.maxAmount();
+    if (max < 0 || interval == null) {
       return null;
     }
     Money amount;
     try {
-      amount = Money.ofMinor(max, currency);
+      amount = Money.ofMinor(max, usageLimits.currency());
     } catch (InvalidRequestException e) {
       return null;
     }
     SpendLimit limit = SpendLimit.of(amount, interval);
     return provider == null ? limit : limit.forProvider(provider);
+  }
+
+  /**
+   * {@code value} as an absolute http(s) URL.
+   *
+   * @throws WireFormatException naming {@code path} when it is missing or not such a URL
+   */
+  public static URI url(@Nullable String value, String path) {
+    URI u = link(WireRecords.required(value, path));
+    if (u == null) {
+      throw new WireFormatException(path, "is not an absolute http(s) URL");
+    }
+    return u;
+  }
+
+  /** An absolute http(s) URL, or null: links in the catalog are informative, so a bad one is left out. */
+  private static @Nullable URI link(@Nullable String value) {
+    if (value == null || value.isBlank()) {
+      return null;
+    }
+    try {
+      URI u = new URI(value);
+      String scheme = u.getScheme();
+      return u.isAbsolute() && scheme != null && (scheme.equals("http") || scheme.equals("https")) ? u : null;
+    } catch (URISyntaxException e) {
+      return null;
+    }
   }
 
   /** The {@code usage_limits} body for a spend limit; only weekly, monthly and yearly limits exist at Stripe. */

@@ -7,9 +7,12 @@ import com.stripe.net.FormEncoder;
 import com.stripe.net.RawRequestOptions;
 import com.stripe.net.RequestOptions;
 import com.stripe.net.StripeResponse;
+import io.agentprovision.core.MalformedResponseException;
 import io.agentprovision.core.ProviderException;
 import io.agentprovision.core.http.RetryObserver;
 import io.agentprovision.core.wire.Json;
+import io.agentprovision.core.wire.WireFormatException;
+import java.lang.reflect.Type;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -17,13 +20,16 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.function.Function;
 import org.jspecify.annotations.Nullable;
 
 /**
  * Raw calls to Stripe through stripe-java's {@link StripeClient#rawRequest}, so authentication and
- * idempotency keys stay stripe-java's (retries are the HTTP stack's, see {@link StripeTransport}): JSON bodies for {@code /v2} paths, form encoding for
- * {@code /v1}, a per-call {@code Stripe-Version} and {@code Idempotency-Key}, answers parsed to
- * maps, and failures mapped by {@link StripeErrors}.
+ * idempotency keys stay stripe-java's (retries are the HTTP stack's, see {@link StripeTransport}): JSON
+ * bodies for {@code /v2} paths, form encoding for {@code /v1}, a per-call {@code Stripe-Version} and
+ * {@code Idempotency-Key}, answers bound to the records of {@link ProvisioningJson} and
+ * {@link SharedPaymentJson} by {@link StripeWire#WIRE}, and failures mapped by {@link StripeErrors}. An
+ * answer that does not fit its record is a {@link MalformedResponseException} naming the member.
  */
 public final class StripeCalls {
   /** Lists are followed for at most this many pages. */
@@ -35,44 +41,86 @@ public final class StripeCalls {
     this.client = Objects.requireNonNull(client, "client");
   }
 
-  /** An answer: the parsed body and whether Stripe replayed it for a repeated idempotency key. */
-  public record Answer(Map<String, Object> body, boolean replayed, @Nullable String requestId) {}
+  /**
+   * An answer: its body as a record, whether Stripe replayed it for a repeated idempotency key, and
+   * what a {@link MalformedResponseException} about it says (the call, the status, the request id,
+   * and whether the call changes something at Stripe).
+   */
+  public record Answer<T>(T body, boolean replayed, @Nullable String requestId, int status, String operation,
+      boolean changes) {
+    /**
+     * {@code reader} applied to the body; a member it finds missing or unusable
+     * ({@link WireFormatException}) is this answer's {@link MalformedResponseException}.
+     */
+    public <R> R read(Function<? super T, R> reader) {
+      try {
+        return reader.apply(body);
+      } catch (WireFormatException e) {
+        throw malformed(e.path(), e.problem());
+      }
+    }
 
-  /** {@code GET path?query}. */
-  public Map<String, Object> get(String operation, String path, Map<String, ?> query, String version,
-      RetryObserver observer) {
-    return send(operation, ApiResource.RequestMethod.GET, path + queryString(query), null, null, version, observer)
-        .body();
+    /**
+     * The error for a member at {@code path} of this answer that is missing or unusable. Stripe
+     * answered 2xx, so a change was carried out though what it made cannot be read (its outcome is
+     * {@code UNKNOWN}); a read changed nothing ({@code NOT_EXECUTED}).
+     */
+    public MalformedResponseException malformed(String path, String problem) {
+      return StripeCalls.malformed(operation, status, requestId, changes, path, problem);
+    }
   }
 
-  /** {@code POST path} with {@code body}, JSON for v2 paths and form-encoded for v1 paths. */
-  public Answer post(String operation, String path, Map<String, ?> body, String idempotencyKey, String version,
+  /** {@code GET path?query}, the answer bound to {@code type}. */
+  public <T> Answer<T> get(String operation, String path, Map<String, ?> query, String version,
+      RetryObserver observer, Class<T> type) {
+    Exchange x = send(operation, ApiResource.RequestMethod.GET, path + queryString(query), null, null, version,
+        observer);
+    return x.answer(type);
+  }
+
+  /**
+   * {@code POST path} with {@code body}, JSON for v2 paths and form-encoded for v1 paths, the answer
+   * bound to {@code type}.
+   */
+  public <T> Answer<T> post(String operation, String path, Map<String, ?> body, String idempotencyKey, String version,
+      RetryObserver observer, Class<T> type) {
+    return post(operation, path, body, idempotencyKey, version, observer).answer(type);
+  }
+
+  /** {@link #post(String, String, Map, String, String, RetryObserver, Class)} for a call whose answer is not read. */
+  public void postWithoutAnswer(String operation, String path, Map<String, ?> body, String idempotencyKey,
+      String version, RetryObserver observer) {
+    post(operation, path, body, idempotencyKey, version, observer);
+  }
+
+  private Exchange post(String operation, String path, Map<String, ?> body, String idempotencyKey, String version,
       RetryObserver observer) {
     Objects.requireNonNull(idempotencyKey, "idempotencyKey");
     String content = path.startsWith("/v2/") ? Json.write(body) : form(body);
     return send(operation, ApiResource.RequestMethod.POST, path, content, idempotencyKey, version, observer);
   }
 
-  /** Every element of a v2 list, following {@code next_page_url}. */
-  public List<Map<String, Object>> list(String operation, String path, Map<String, ?> query, String version,
-      RetryObserver observer) {
-    List<Map<String, Object>> out = new ArrayList<>();
+  /** Every element of a v2 list, following {@code next_page_url}, each bound to {@code item}. */
+  public <T> List<T> list(String operation, String path, Map<String, ?> query, String version,
+      RetryObserver observer, Class<T> item) {
+    List<T> out = new ArrayList<>();
+    Type page = StripeWire.listOf(item);
     String next = path + queryString(query);
-    for (int page = 0; next != null && page < MAX_PAGES; page++) {
-      Map<String, Object> body = send(operation, ApiResource.RequestMethod.GET, next, null, null, version, observer)
-          .body();
-      for (Object o : Json.list(body, "data")) {
-        if (o instanceof Map<?, ?>) {
-          out.add(Wire.object(o));
+    for (int n = 0; next != null && n < MAX_PAGES; n++) {
+      StripeWire.ListJson<T> body = send(operation, ApiResource.RequestMethod.GET, next, null, null, version, observer)
+          .bind(page);
+      for (T o : body.data()) {
+        if (o != null) {
+          out.add(o);
         }
       }
-      String url = Json.string(body, "next_page_url");
+      String url = body.nextPageUrl();
       next = url == null || url.isBlank() ? null : relative(url);
     }
     return out;
   }
 
-  private Answer send(String operation, ApiResource.RequestMethod method, String path, @Nullable String content,
+  private Exchange send(String operation, ApiResource.RequestMethod method, String path, @Nullable String content,
       @Nullable String idempotencyKey, String version, RetryObserver observer) {
     RawRequestOptions.RawRequestOptionsBuilder options = RawRequestOptions.builder();
     RequestOptions.RequestOptionsBuilder.unsafeSetStripeVersionOverride(options, version);
@@ -86,20 +134,34 @@ public final class StripeCalls {
     } catch (StripeException e) {
       throw StripeErrors.map(operation, e, method != ApiResource.RequestMethod.GET);
     }
-    String body = response.body();
-    Map<String, Object> parsed;
-    try {
-      parsed = body == null || body.isBlank() ? new LinkedHashMap<>() : Json.parseObject(body);
-    } catch (IllegalArgumentException e) {
-      // Stripe answered 2xx: a change was carried out, but what it made cannot be read; a read changed nothing
-      throw ProviderException.builder(StripeErrors.PROVIDER, operation + " failed: Stripe's answer was not a JSON object")
-          .status(response.code()).code("invalid_response").requestId(response.requestId()).retryable(false)
-          .outcome(method == ApiResource.RequestMethod.GET ? ProviderException.Outcome.NOT_EXECUTED
-              : ProviderException.Outcome.UNKNOWN).build();
-    }
     boolean replayed = response.headers().firstValue("Idempotent-Replayed").map("true"::equalsIgnoreCase)
         .orElse(false);
-    return new Answer(parsed, replayed, response.requestId());
+    String body = response.body();
+    return new Exchange(operation, body == null ? "" : body, response.code(), response.requestId(), replayed,
+        method != ApiResource.RequestMethod.GET);
+  }
+
+  /** One exchange's answer, before it is bound. */
+  private record Exchange(String operation, String body, int status, @Nullable String requestId, boolean replayed,
+      boolean changes) {
+    <T> Answer<T> answer(Class<T> type) {
+      return new Answer<>(bind(type), replayed, requestId, status, operation, changes);
+    }
+
+    <T> T bind(Type type) {
+      try {
+        return StripeWire.WIRE.read(type, body);
+      } catch (WireFormatException e) {
+        // a body that is not JSON is "$ is not valid JSON", under the same rule as a missing member
+        throw malformed(operation, status, requestId, changes, e.path(), e.problem());
+      }
+    }
+  }
+
+  private static MalformedResponseException malformed(String operation, int status, @Nullable String requestId,
+      boolean changes, String path, String problem) {
+    return new MalformedResponseException(StripeErrors.PROVIDER, status, requestId, operation, path, problem,
+        changes ? ProviderException.Outcome.UNKNOWN : ProviderException.Outcome.NOT_EXECUTED);
   }
 
   /** Form encoding as Stripe's v1 API reads it: {@code a[b]=c}, lists as {@code a[0]=x}. */

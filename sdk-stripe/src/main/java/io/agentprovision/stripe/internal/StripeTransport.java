@@ -8,7 +8,7 @@ import com.stripe.net.HttpHeaders;
 import com.stripe.net.StripeRequest;
 import com.stripe.net.StripeResponse;
 import io.agentprovision.core.http.RetryObserver;
-import io.agentprovision.core.wire.Json;
+import io.agentprovision.core.wire.WireFormatException;
 import java.io.IOException;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -122,13 +122,17 @@ public final class StripeTransport extends HttpClient {
     return new StripeResponse(code, response.headers(), synthetic);
   }
 
+  /**
+   * Whether {@code body} is Stripe's error body, v1 or v2 ({@link StripeWire.ErrorBodyJson}), which
+   * stripe-java reads itself; an OAuth-style {@code error} string, another shape or no JSON is not.
+   */
   private static boolean hasErrorObject(@Nullable String body) {
     if (body == null || body.isBlank()) {
       return false;
     }
     try {
-      return Json.parseObject(body).get("error") instanceof Map;
-    } catch (IllegalArgumentException e) {
+      return StripeWire.WIRE.read(StripeWire.ErrorBodyJson.class, body).error() != null;
+    } catch (WireFormatException e) {
       return false;
     }
   }

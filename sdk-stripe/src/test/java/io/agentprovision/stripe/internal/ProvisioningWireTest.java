@@ -9,9 +9,7 @@ import io.agentprovision.core.orchestration.ResourceRef;
 import io.agentprovision.core.orchestration.ResourceState;
 import io.agentprovision.core.orchestration.ResourceStatus;
 import io.agentprovision.core.policy.SpendLimit;
-import io.agentprovision.core.wire.Json;
 import java.time.Instant;
-import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 class ProvisioningWireTest {
@@ -19,7 +17,7 @@ class ProvisioningWireTest {
 
   @Test
   void resource_whenItNeedsInformation_parsesTheSchemaChoicesAndTheUserMessage() {
-    Map<String, Object> r = Json.parseObject("""
+    ProvisioningJson.ResourceJson r = read(ProvisioningJson.ResourceJson.class, """
         {"id":"prvres_1","service_ref":"prvsvc_9","status":"needs_information","name":null,
          "needs_information_schema":{"type":"object","required":["domain"],"description":null,
            "properties":{"domain":{"oneOf":[{"const":"a.com","x-price":{"amount":1044,"currency":"usd"}},
@@ -37,11 +35,11 @@ class ProvisioningWireTest {
 
   @Test
   void resource_whenErroredOrUnknown_keepsTheCodeAndRedactsCredentials() {
-    ResourceState errored = ProvisioningWire.resource(Json.parseObject(
+    ResourceState errored = ProvisioningWire.resource(read(ProvisioningJson.ResourceJson.class,
         "{\"id\":\"r\",\"status\":\"errored\",\"error_message\":\"token sk_live_abcdef123456 refused\"}"), FALLBACK,
         x -> x);
-    ResourceState odd = ProvisioningWire.resource(Json.parseObject("{\"id\":\"r\",\"status\":\"frozen\"}"), FALLBACK,
-        x -> x);
+    ResourceState odd = ProvisioningWire.resource(read(ProvisioningJson.ResourceJson.class,
+        "{\"id\":\"r\",\"status\":\"frozen\"}"), FALLBACK, x -> x);
 
     assertThat(errored.status()).isEqualTo(ResourceStatus.ERRORED);
     assertThat(errored.errorMessage()).isEqualTo("token [redacted] refused");
@@ -50,7 +48,7 @@ class ProvisioningWireTest {
 
   @Test
   void access_makesEveryValueASecretAndDatesTheGeneration() {
-    AccessConfiguration a = ProvisioningWire.access(Json.parseObject("""
+    AccessConfiguration a = ProvisioningWire.access(read(ProvisioningJson.AccessConfigurationJson.class, """
         {"configuration":{"TOKEN":"t-1","ACCOUNT":"acc","EMPTY":""},"created":"2026-11-02T09:00:00Z",
          "expires_at":1793000000}"""));
 
@@ -64,7 +62,7 @@ class ProvisioningWireTest {
 
   @Test
   void account_whenDetailsAreMissing_fallsBackToTheConnectionIdAndSaysSo() {
-    ProviderAccount a = ProvisioningWire.account("cloudflare", Json.parseObject(
+    ProviderAccount a = ProvisioningWire.account("cloudflare", read(ProvisioningJson.ConnectionJson.class,
         "{\"id\":\"pconn_1\",\"status\":\"active\"}"));
 
     assertThat(a.accountId()).isEqualTo("pconn_1");
@@ -74,11 +72,20 @@ class ProvisioningWireTest {
 
   @Test
   void limit_readsInt64StringsAndNumbersAndIgnoresUnknownIntervals() {
-    assertThat(ProvisioningWire.limit(Map.of("currency", "usd", "max_amount", "10000", "recurring_interval", "month"),
+    assertThat(ProvisioningWire.limit(limits("{\"currency\":\"usd\",\"max_amount\":\"10000\",\"recurring_interval\":\"month\"}"),
         "cloudflare")).isEqualTo(SpendLimit.monthly(Money.usd("100.00")).forProvider("cloudflare"));
-    assertThat(ProvisioningWire.limit(Map.of("currency", "eur", "max_amount", 500L, "recurring_interval", "week"),
+    assertThat(ProvisioningWire.limit(limits("{\"currency\":\"eur\",\"max_amount\":500,\"recurring_interval\":\"week\"}"),
         null)).isEqualTo(SpendLimit.weekly(Money.eur("5.00")));
-    assertThat(ProvisioningWire.limit(Map.of("currency", "usd", "max_amount", "1", "recurring_interval", "day"),
+    assertThat(ProvisioningWire.limit(limits("{\"currency\":\"usd\",\"max_amount\":\"1\",\"recurring_interval\":\"day\"}"),
         null)).isNull();
+    assertThat(ProvisioningWire.limit(null, null)).isNull();
+  }
+
+  private static ProvisioningJson.UsageLimitsJson limits(String json) {
+    return read(ProvisioningJson.UsageLimitsJson.class, json);
+  }
+
+  private static <T> T read(Class<T> type, String json) {
+    return StripeWire.WIRE.read(type, json);
   }
 }

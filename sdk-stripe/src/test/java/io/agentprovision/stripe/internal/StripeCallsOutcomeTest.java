@@ -3,6 +3,7 @@ package io.agentprovision.stripe.internal;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
+import io.agentprovision.core.MalformedResponseException;
 import io.agentprovision.core.ProviderException;
 import io.agentprovision.core.ProviderException.Outcome;
 import io.agentprovision.core.Secret;
@@ -46,7 +47,8 @@ class StripeCallsOutcomeTest {
 
   private ProviderException post() {
     return catchThrowableOfType(ProviderException.class, () -> calls.post("provision workers:paid",
-        "/v2/provisioning/resources", Map.of("service_ref", "workers:paid"), "key-1", "2026-04-22.preview", QUIET));
+        "/v2/provisioning/resources", Map.of("service_ref", "workers:paid"), "key-1", "2026-04-22.preview", QUIET,
+        ProvisioningJson.ResourceJson.class));
   }
 
   private void answer(int code, String body) {
@@ -99,8 +101,31 @@ class StripeCallsOutcomeTest {
 
     ProviderException e = post();
 
-    assertThat(e.code()).isEqualTo("invalid_response");
+    assertThat(e).isInstanceOf(MalformedResponseException.class);
+    assertThat(e.code()).isEqualTo(MalformedResponseException.CODE);
     assertThat(e.outcome()).isEqualTo(Outcome.UNKNOWN);
+  }
+
+  @Test
+  void aChangeAnswered2xxWithoutTheMemberItMade_mayHaveBeenCarriedOut() {
+    answer(200, "{\"object\":\"v2.provisioning.resource\",\"status\":\"pending\"}");
+
+    ProviderException e = post();
+
+    assertThat(((MalformedResponseException) e).field()).isEqualTo("$.id");
+    assertThat(e.outcome()).isEqualTo(Outcome.UNKNOWN);
+  }
+
+  @Test
+  void aReadAnswered2xxWithoutAMemberItNeeds_changedNothing() {
+    answer(200, "{\"id\":\"prvres_1\"}");
+
+    ProviderException e = catchThrowableOfType(ProviderException.class, () -> calls.get("read",
+        "/v2/provisioning/resources/prvres_1", Map.of(), "2026-04-22.preview", QUIET,
+        ProvisioningJson.ResourceJson.class));
+
+    assertThat(((MalformedResponseException) e).field()).isEqualTo("$.status");
+    assertThat(e.outcome()).isEqualTo(Outcome.NOT_EXECUTED);
   }
 
   @Test
@@ -108,7 +133,8 @@ class StripeCallsOutcomeTest {
     answer(503, "{\"error\":{\"type\":\"api_error\",\"message\":\"down\"}}");
 
     ProviderException e = catchThrowableOfType(ProviderException.class, () -> calls.get("read",
-        "/v2/provisioning/resources/prvres_1", Map.of(), "2026-04-22.preview", QUIET));
+        "/v2/provisioning/resources/prvres_1", Map.of(), "2026-04-22.preview", QUIET,
+        ProvisioningJson.ResourceJson.class));
 
     assertThat(e.status()).isEqualTo(503);
     assertThat(e.outcome()).isEqualTo(Outcome.NOT_EXECUTED);

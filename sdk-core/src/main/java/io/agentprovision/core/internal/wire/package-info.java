@@ -1,8 +1,9 @@
 /**
  * Typed binding of remote JSON with moshi: the shared instance with the SDK's adapters for shapes
  * moshi does not bind alone (one value or a list, {@code type}-discriminated unions, amounts in
- * several encodings), and the error that names the member a missing or mistyped value sits at.
- * Not API.
+ * several encodings). Not API: adapters outside sdk-core bind through
+ * {@link io.agentprovision.core.wire.WireRecords}, and a missing or mistyped member is the public
+ * {@link io.agentprovision.core.wire.WireFormatException}.
  */
 @NullMarked
 package io.agentprovision.core.internal.wire;

@@ -1,0 +1,192 @@
+package io.agentprovision.stripe.internal;
+
+import com.squareup.moshi.Json;
+import com.squareup.moshi.JsonAdapter;
+import com.squareup.moshi.JsonDataException;
+import com.squareup.moshi.JsonReader;
+import com.squareup.moshi.JsonWriter;
+import com.squareup.moshi.Moshi;
+import com.squareup.moshi.Types;
+import io.agentprovision.core.wire.WireRecords;
+import io.agentprovision.core.wire.WireRecords.Required;
+import java.io.IOException;
+import java.lang.annotation.Annotation;
+import java.lang.reflect.Type;
+import java.time.DateTimeException;
+import java.time.Instant;
+import java.time.OffsetDateTime;
+import java.time.format.DateTimeParseException;
+import java.util.List;
+import java.util.Set;
+import java.util.regex.Pattern;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * How sdk-stripe binds Stripe's answers to records ({@link ProvisioningJson}, {@link SharedPaymentJson},
+ * and here the v2 list envelope and Stripe's error body): {@link WireRecords} plus Stripe's two
+ * encodings of numbers and times. The v2 API sends 64-bit integers as strings ({@code "10000"}) and
+ * timestamps as RFC 3339 text; v1 sends JSON numbers and Unix seconds. Every {@link Long} and
+ * {@link Instant} in these records accepts both, so no call parses either by hand; anything else
+ * there is a {@link io.agentprovision.core.wire.WireFormatException} naming the member.
+ */
+public final class StripeWire {
+  private StripeWire() {}
+
+  /** The binder for every Stripe record. */
+  public static final WireRecords WIRE = WireRecords.with(new Int64Factory(), new InstantFactory(),
+      new AmountFactory(), WireRecords.stringOr(ProvisioningJson.UserMessageJson.class,
+          m -> new ProvisioningJson.UserMessageJson(m, null)),
+      WireRecords.stringOr(ProvisioningJson.ServiceRefJson.class, s -> new ProvisioningJson.ServiceRefJson(s, null, null)));
+
+  /** The type of a v2 list of {@code item}s, for {@link WireRecords#read(Type, String)}. */
+  public static Type listOf(Class<?> item) {
+    return Types.newParameterizedTypeWithOwner(StripeWire.class, ListJson.class, item);
+  }
+
+  // ---------------------------------------------------------------- shared shapes
+
+  /**
+   * A v2 list: {@code {data[], next_page_url}} ({@code previous_page_url} and the rest ignored). A
+   * list without {@code data} is malformed, not empty: an empty catalog would otherwise hide a
+   * renamed member.
+   */
+  public record ListJson<T>(@Required List<T> data, @Json(name = "next_page_url") @Nullable String nextPageUrl) {}
+
+  /**
+   * Stripe's error body, v1 and v2 alike: {@code {error:{type, code, message, param, …}}}. v2 may
+   * leave out {@code type} ({@code code:"invalid_fields"}) and adds {@code user_message}.
+   */
+  public record ErrorBodyJson(@Nullable ErrorJson error) {}
+
+  /** The {@code error} object of {@link ErrorBodyJson}. */
+  public record ErrorJson(@Nullable String type, @Nullable String code, @Nullable String message,
+      @Nullable String param, @Json(name = "decline_code") @Nullable String declineCode,
+      @Json(name = "doc_url") @Nullable String docUrl, @Json(name = "user_message") @Nullable String userMessage) {}
+
+  /**
+   * An amount in minor units: a JSON number or a string of digits, or v2's and newer v1 versions'
+   * object {@code {value, currency}} (Stripe's SPT examples send {@code amount_captured} so).
+   *
+   * @param currency the currency when the amount came as an object holding one, else null
+   */
+  public record AmountJson(@Required Long value, @Nullable String currency) {}
+
+  // ---------------------------------------------------------------- adapters
+
+  private static final Pattern INTEGER = Pattern.compile("-?\\d{1,19}");
+  private static final Pattern INTEGRAL_NUMBER = Pattern.compile("-?\\d{1,19}(\\.0+)?");
+
+  /** A 64-bit integer from a JSON number (v1) or a string of digits (v2). */
+  private static final class Int64Factory implements JsonAdapter.Factory {
+    @Override
+    public @Nullable JsonAdapter<?> create(Type type, Set<? extends Annotation> annotations, Moshi moshi) {
+      if (type != Long.class || !annotations.isEmpty()) {
+        return null;
+      }
+      return new ReadOnly<Long>() {
+        @Override
+        public @Nullable Long fromJson(JsonReader reader) throws IOException {
+          return int64(reader);
+        }
+      }.nullSafe();
+    }
+  }
+
+  private static Long int64(JsonReader reader) throws IOException {
+    JsonReader.Token t = reader.peek();
+    String path = reader.getPath();
+    if (t == JsonReader.Token.NUMBER || t == JsonReader.Token.STRING) {
+      String text = reader.nextString().trim();
+      Pattern form = t == JsonReader.Token.NUMBER ? INTEGRAL_NUMBER : INTEGER;
+      if (form.matcher(text).matches()) {
+        try {
+          return Long.parseLong(text.replaceFirst("\\.0+$", ""));
+        } catch (NumberFormatException e) {
+          // beyond 64 bits: falls through to the error
+        }
+      }
+    } else {
+      reader.skipValue();
+    }
+    // the value itself is never quoted: it may be anything the answer holds
+    throw new JsonDataException("Expected a 64-bit integer but was " + t + " at path " + path);
+  }
+
+  /**
+   * A timestamp from RFC 3339 text (v2, with or without fraction and offset) or Unix seconds as a
+   * JSON number or a string of digits (v1). An empty string is absent.
+   */
+  private static final class InstantFactory implements JsonAdapter.Factory {
+    @Override
+    public @Nullable JsonAdapter<?> create(Type type, Set<? extends Annotation> annotations, Moshi moshi) {
+      if (type != Instant.class || !annotations.isEmpty()) {
+        return null;
+      }
+      return new ReadOnly<Instant>() {
+        @Override
+        public @Nullable Instant fromJson(JsonReader reader) throws IOException {
+          JsonReader.Token t = reader.peek();
+          String path = reader.getPath();
+          if (t == JsonReader.Token.STRING || t == JsonReader.Token.NUMBER) {
+            String text = reader.nextString().trim();
+            if (t == JsonReader.Token.STRING && text.isEmpty()) {
+              return null;
+            }
+            Instant read = instant(text);
+            if (read != null) {
+              return read;
+            }
+          } else {
+            reader.skipValue();
+          }
+          throw new JsonDataException("Expected a timestamp (RFC 3339 or Unix seconds) but was " + t + " at path "
+              + path);
+        }
+      }.nullSafe();
+    }
+
+    private static @Nullable Instant instant(String text) {
+      try {
+        if (INTEGRAL_NUMBER.matcher(text).matches()) {
+          return Instant.ofEpochSecond(Long.parseLong(text.replaceFirst("\\.0+$", "")));
+        }
+        try {
+          return Instant.parse(text);
+        } catch (DateTimeParseException e) {
+          return OffsetDateTime.parse(text).toInstant();
+        }
+      } catch (DateTimeException | NumberFormatException e) {
+        return null;
+      }
+    }
+  }
+
+  /** {@link AmountJson} from a bare number or string of digits, or from its object. */
+  private static final class AmountFactory implements JsonAdapter.Factory {
+    @Override
+    public @Nullable JsonAdapter<?> create(Type type, Set<? extends Annotation> annotations, Moshi moshi) {
+      if (type != AmountJson.class || !annotations.isEmpty()) {
+        return null;
+      }
+      JsonAdapter<AmountJson> object = moshi.nextAdapter(this, type, annotations);
+      return new ReadOnly<AmountJson>() {
+        @Override
+        public @Nullable AmountJson fromJson(JsonReader reader) throws IOException {
+          JsonReader.Token t = reader.peek();
+          if (t == JsonReader.Token.NUMBER || t == JsonReader.Token.STRING) {
+            return new AmountJson(int64(reader), null);
+          }
+          return object.fromJson(reader);
+        }
+      }.nullSafe();
+    }
+  }
+
+  /** An adapter for what the SDK only reads. */
+  private abstract static class ReadOnly<T> extends JsonAdapter<T> {
+    @Override
+    public void toJson(JsonWriter writer, @Nullable T value) {
+      throw new UnsupportedOperationException("the SDK reads this member from Stripe, never writes it");
+    }
+  }
+}
