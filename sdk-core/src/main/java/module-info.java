@@ -32,6 +32,7 @@ module io.agentprovision.core {
   requires transitive com.squareup.moshi;
   requires com.nimbusds.jose.jwt;
   requires com.ibm.icu;
+  requires com.networknt.schema;
   requires io.github.resilience4j.core;
   requires io.github.resilience4j.retry;
   requires io.github.resilience4j.circuitbreaker;

@@ -452,7 +452,7 @@ public final class Quickstart {
    */
   static int exitCode(Deployment d) {
     return switch (d.outcome()) {
-      case LIVE, DEPLOYED_NOT_RUN -> OK;
+      case LIVE, DEPLOYED_NOT_RUN, PROVISIONED -> OK; // the Quickstart always deploys an app: PROVISIONED does not occur
       case DEPLOYED_UNVERIFIED -> UNVERIFIED;
     };
   }
@@ -490,6 +490,7 @@ public final class Quickstart {
       case DEPLOYED_UNVERIFIED -> out.println("The app was deployed but DID NOT ANSWER at " + d.verification().url()
           + (d.verification().note() != null ? " (" + d.verification().note() + ")" : "")
           + "; resume run " + d.runId() + " to check again");
+      case PROVISIONED -> out.println("No app: the services are provisioned");
     }
     for (String w : d.warnings()) {
       out.println("Note:       " + w);

@@ -114,7 +114,9 @@ public final class AgentProvisioner implements AutoCloseable {
    * Reads the catalog, prices every paid step, judges each against the spend policy and lists the
    * checkpoints; calls nothing with side effects. Bad input fails here.
    *
-   * @throws InvalidRequestException for an unknown provider or plan, or a provider without a deployer
+   * @throws InvalidRequestException for an unknown provider, plan or service, a service configuration its
+   *     catalog schema refuses (the field names it, such as {@code services[1].configuration.name}), or an app
+   *     for a provider without a deployer
    */
   public ProvisionPlan plan(ProvisionRequest request) {
     return new ProvisionPlan(engine.plan(Objects.requireNonNull(request, "request")));
@@ -266,6 +268,30 @@ public final class AgentProvisioner implements AutoCloseable {
    */
   public Teardown teardown(AgentId agent, RunId deployment, @Nullable Secret identityToken) {
     return new Teardown(change(LifecycleRequest.teardown(agent, deployment).identityToken(identityToken).build()));
+  }
+
+  /**
+   * The environment a run's resources give an app: one {@code NAME=vault:<key>} variable per
+   * credential of each service the run provisioned, references only (as Stripe Projects' {@code env},
+   * without the values). Only the agent the run belongs to reads it.
+   *
+   * @throws InvalidRequestException when {@code agent} has no run {@code runId}
+   */
+  public RunEnvironment env(AgentId agent, RunId runId) {
+    return engine.environment(Objects.requireNonNull(agent, "agent"), Objects.requireNonNull(runId, "runId"));
+  }
+
+  /**
+   * The value of variable {@code name} of a run's {@link #env environment}, for the host (never for
+   * a model: the agent tools have no way to it). Each call is an {@code env.revealed} audit entry
+   * with {@code reason}.
+   *
+   * @throws InvalidRequestException when {@code agent} has no such run, or the run no such variable
+   */
+  public Secret reveal(AgentId agent, RunId runId, String name, String reason) {
+    Objects.requireNonNull(name, "name");
+    Objects.requireNonNull(reason, "reason");
+    return engine.reveal(Objects.requireNonNull(agent, "agent"), Objects.requireNonNull(runId, "runId"), name, reason);
   }
 
   /** The provider's catalog through the orchestrator. */
@@ -468,7 +494,10 @@ public final class AgentProvisioner implements AutoCloseable {
         + ", policy=" + c.spendPolicy() + "}";
   }
 
-  /** Builds an {@link AgentProvisioner}. Orchestrator, deployer and identity provider are required. */
+  /**
+   * Builds an {@link AgentProvisioner}. Orchestrator and identity provider are required; a deployer
+   * only for requests that deploy an app.
+   */
   public static final class Builder {
     private @Nullable Orchestrator orchestrator;
     private final Map<String, Deployer> deployers = new LinkedHashMap<>();
@@ -507,7 +536,7 @@ public final class AgentProvisioner implements AutoCloseable {
       return this;
     }
 
-    /** Who puts code live at a provider; one per provider. */
+    /** Who puts code live at a provider; one per provider. Not needed for requests without an app. */
     public Builder deployer(Deployer d) {
       Objects.requireNonNull(d, "deployer");
       if (deployers.containsKey(d.provider())) {
@@ -714,9 +743,6 @@ public final class AgentProvisioner implements AutoCloseable {
       if (orchestrator == null) {
         throw new InvalidRequestException("orchestrator", "is missing",
             "call .orchestrator(StripeProjects.builder()...build()) or .orchestrator(DirectOrchestrator...)");
-      }
-      if (deployers.isEmpty()) {
-        throw new InvalidRequestException("deployer", "is missing", "call .deployer(CloudflareDeployer.create())");
       }
       if (identity == null) {
         throw new InvalidRequestException("identity", "is missing",

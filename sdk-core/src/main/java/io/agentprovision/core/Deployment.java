@@ -9,10 +9,11 @@ import java.util.Objects;
 import org.jspecify.annotations.Nullable;
 
 /**
- * The result of a run that provisioned and deployed everything: where the app answers (see
- * {@link #outcome()}: it may not have), on which account, what was provisioned, what it cost
- * against each limit, which tokens were issued (never their values), and the audit log's head
- * hash at the end of the run.
+ * The result of a successful run: where the app answers (see {@link #outcome()}: it may not have),
+ * on which account, what was provisioned, what it cost against each limit, which tokens were issued
+ * (never their values), and the audit log's head hash at the end of the run. A run without an app
+ * ({@link #hasApp()} false, {@link Outcome#PROVISIONED}) has no URL, token or check; its resources'
+ * credentials are listed by {@code AgentProvisioner.env(agent, runId)}.
  *
  * <pre>{@code
  * Deployment d = provisioner.provisionAndDeploy(request);
@@ -20,7 +21,8 @@ import org.jspecify.annotations.Nullable;
  * d.account().accountId();        // the provider account the app lives in
  * d.spent();                      // [USD 15.44]
  * d.verification().live();        // whether the app answered
- * d.outcome();                    // LIVE, DEPLOYED_NOT_RUN (a sandbox without a runtime) or DEPLOYED_UNVERIFIED
+ * d.outcome();                    // LIVE, DEPLOYED_NOT_RUN (a sandbox without a runtime), DEPLOYED_UNVERIFIED,
+ *                                 // or PROVISIONED (a run without an app)
  * }</pre>
  *
  * <p>The engine makes these; to make one (a test double of a provisioner, say) use
@@ -28,15 +30,15 @@ import org.jspecify.annotations.Nullable;
  * and may gain components.
  *
  * @param runId the run
- * @param url the URL people should use (the custom domain when there is one)
- * @param providerUrl the provider's own URL for the app (such as {@code *.workers.dev})
+ * @param url the URL people should use (the custom domain when there is one); null for a run without an app
+ * @param providerUrl the provider's own URL for the app (such as {@code *.workers.dev}); null without an app
  * @param domain the registered domain, when one was
  * @param account the provider account
  * @param resources what was provisioned
  * @param spent what the run committed, one amount per currency
  * @param limits each applicable limit's use after the run
  * @param tokens the credentials issued for the run
- * @param verification whether the app answered
+ * @param verification whether the app answered; null without an app
  * @param auditHead the hash of the audit log's last entry when the run finished
  * @param auditVerified whether the audit chain verified when the run finished: in full the first time
  *     a provisioner checks it, then from the last entry it verified on (so the check does not grow
@@ -45,13 +47,13 @@ import org.jspecify.annotations.Nullable;
  * @param finishedAt when the run finished
  * @param outcome whether the app is live, was deployed where nothing could run it, or was deployed
  *     and did not answer: only {@link Outcome#LIVE} (and, in a sandbox, {@link Outcome#DEPLOYED_NOT_RUN})
- *     is a success
+ *     is a success; {@link Outcome#PROVISIONED} for a run without an app
  */
-public record Deployment(RunId runId, URI url, URI providerUrl, @Nullable String domain, AccountSummary account,
-    List<ResourceSummary> resources, List<Money> spent, List<LimitUsage> limits, List<TokenSummary> tokens,
-    AppCheck verification, String auditHead, boolean auditVerified, List<String> warnings, Instant finishedAt,
-    Outcome outcome) {
-  /** How a run that provisioned and deployed everything ended. */
+public record Deployment(RunId runId, @Nullable URI url, @Nullable URI providerUrl, @Nullable String domain,
+    AccountSummary account, List<ResourceSummary> resources, List<Money> spent, List<LimitUsage> limits,
+    List<TokenSummary> tokens, @Nullable AppCheck verification, String auditHead, boolean auditVerified,
+    List<String> warnings, Instant finishedAt, Outcome outcome) {
+  /** How a successful run ended. */
   public enum Outcome {
     /** The app answered at its URL with a success status. */
     LIVE,
@@ -65,28 +67,41 @@ public record Deployment(RunId runId, URI url, URI providerUrl, @Nullable String
      * verification gave up). Not a success: the journal records the run as
      * {@link io.agentprovision.core.journal.RunStatus#DEPLOYED_UNVERIFIED}, and a resume checks again.
      */
-    DEPLOYED_UNVERIFIED
+    DEPLOYED_UNVERIFIED,
+    /** A run without an app: the services it named were provisioned, and there was nothing to deploy. */
+    PROVISIONED
   }
 
   public Deployment {
     Objects.requireNonNull(runId, "runId");
-    Objects.requireNonNull(url, "url");
-    Objects.requireNonNull(providerUrl, "providerUrl");
+    if (url != null) {
+      Objects.requireNonNull(providerUrl, "providerUrl");
+      Objects.requireNonNull(verification, "verification");
+    } else if (providerUrl != null || verification != null) {
+      throw new IllegalArgumentException("a deployment without an app URL has no provider URL or check either");
+    }
     Objects.requireNonNull(account, "account");
     resources = List.copyOf(resources);
     spent = List.copyOf(spent);
     limits = List.copyOf(limits);
     tokens = List.copyOf(tokens);
-    Objects.requireNonNull(verification, "verification");
     Objects.requireNonNull(auditHead, "auditHead");
     warnings = List.copyOf(warnings);
     Objects.requireNonNull(finishedAt, "finishedAt");
     Objects.requireNonNull(outcome, "outcome");
+    if ((url == null) != (outcome == Outcome.PROVISIONED)) {
+      throw new IllegalArgumentException("a deployment is PROVISIONED exactly when it has no app URL: " + outcome);
+    }
   }
 
   /** A builder for the result of {@code runId}; lists start empty and the audit as not verified. */
   public static Builder builder(RunId runId) {
     return new Builder(runId);
+  }
+
+  /** Whether the run deployed an app (then {@link #url()}, {@link #providerUrl()} and {@link #verification()} are set). */
+  public boolean hasApp() {
+    return url != null;
   }
 
   /** A builder holding this result's values. */
@@ -188,14 +203,17 @@ public record Deployment(RunId runId, URI url, URI providerUrl, @Nullable String
       this.runId = Objects.requireNonNull(runId, "runId");
     }
 
-    /** The URL people should use; also the provider's URL unless {@link #providerUrl} is set. */
-    public Builder url(URI u) {
-      this.url = Objects.requireNonNull(u, "url");
+    /**
+     * The URL people should use; also the provider's URL unless {@link #providerUrl} is set. Null
+     * (the default) for a run without an app.
+     */
+    public Builder url(@Nullable URI u) {
+      this.url = u;
       return this;
     }
 
-    public Builder providerUrl(URI u) {
-      this.providerUrl = Objects.requireNonNull(u, "providerUrl");
+    public Builder providerUrl(@Nullable URI u) {
+      this.providerUrl = u;
       return this;
     }
 
@@ -239,8 +257,9 @@ public record Deployment(RunId runId, URI url, URI providerUrl, @Nullable String
       return this;
     }
 
-    public Builder verification(AppCheck v) {
-      this.verification = Objects.requireNonNull(v, "verification");
+    /** Whether the app answered; null (the default) for a run without an app. */
+    public Builder verification(@Nullable AppCheck v) {
+      this.verification = v;
       return this;
     }
 
@@ -269,21 +288,28 @@ public record Deployment(RunId runId, URI url, URI providerUrl, @Nullable String
       return this;
     }
 
-    /** How the run ended; by default {@link Outcome#LIVE} when the verification is live, else {@link Outcome#DEPLOYED_UNVERIFIED}. */
+    /**
+     * How the run ended; by default {@link Outcome#PROVISIONED} without a URL, else {@link Outcome#LIVE}
+     * when the verification is live and {@link Outcome#DEPLOYED_UNVERIFIED} when it is not.
+     */
     public Builder outcome(Outcome o) {
       this.outcome = Objects.requireNonNull(o, "outcome");
       return this;
     }
 
-    /** @throws NullPointerException naming the first of url, account, verification, auditHead, finishedAt not set */
+    /**
+     * @throws NullPointerException naming the first of account, auditHead, finishedAt not set, or
+     *     verification when a URL is
+     */
     public Deployment build() {
-      URI u = Objects.requireNonNull(url, "url");
       AccountSummary a = Objects.requireNonNull(account, "account");
-      AppCheck check = Objects.requireNonNull(verification, "verification");
-      return new Deployment(runId, u, providerUrl != null ? providerUrl : u, domain, a, resources, spent, limits, tokens, check,
+      AppCheck check = url != null ? Objects.requireNonNull(verification, "verification") : verification;
+      Outcome o = outcome != null ? outcome : url == null ? Outcome.PROVISIONED
+          : check != null && check.live() ? Outcome.LIVE : Outcome.DEPLOYED_UNVERIFIED;
+      return new Deployment(runId, url, providerUrl != null || url == null ? providerUrl : url, domain,
+          a, resources, spent, limits, tokens, check,
           Objects.requireNonNull(auditHead, "auditHead"), auditVerified, warnings,
-          Objects.requireNonNull(finishedAt, "finishedAt"),
-          outcome != null ? outcome : check.live() ? Outcome.LIVE : Outcome.DEPLOYED_UNVERIFIED);
+          Objects.requireNonNull(finishedAt, "finishedAt"), o);
     }
   }
 }

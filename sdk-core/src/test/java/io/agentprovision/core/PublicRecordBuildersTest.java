@@ -48,11 +48,29 @@ class PublicRecordBuildersTest {
   }
 
   @Test
+  void deployment_withoutAnApp_hasNoUrlTokenOrCheck() {
+    Deployment d = deployment().url(null).verification(null)
+        .resource(new Deployment.ResourceSummary("d1", "res_2", "orders", null)).build();
+
+    assertThat(d.hasApp()).isFalse();
+    assertThat(d.url()).isNull();
+    assertThat(d.providerUrl()).isNull();
+    assertThat(d.verification()).isNull();
+    assertThat(d.outcome()).isEqualTo(Deployment.Outcome.PROVISIONED);
+    assertThat(d.toBuilder().build()).isEqualTo(d);
+    assertThatThrownBy(() -> d.toBuilder().outcome(Deployment.Outcome.LIVE).build())
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("PROVISIONED exactly when it has no app URL");
+    assertThat(deployment().build().hasApp()).isTrue();
+  }
+
+  @Test
   void deployment_withoutARequiredPart_namesIt() {
     assertThatThrownBy(() -> Deployment.builder(RunId.of("run_1")).build()).isInstanceOf(NullPointerException.class)
-        .hasMessage("url");
+        .hasMessage("account");
     assertThatThrownBy(() -> Deployment.builder(RunId.of("run_1")).url(URI.create("https://my-app.com")).build())
         .isInstanceOf(NullPointerException.class).hasMessage("account");
+    assertThatThrownBy(() -> deployment().verification(null).build())
+        .isInstanceOf(NullPointerException.class).hasMessage("verification");
   }
 
   @Test

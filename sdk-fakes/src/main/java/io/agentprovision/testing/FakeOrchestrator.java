@@ -200,9 +200,9 @@ public final class FakeOrchestrator implements Orchestrator {
         new ServiceOffering("workers", CLOUDFLARE, "A Worker script", List.of("compute"), ServiceOffering.KIND_DEPLOYABLE,
             "project", Pricing.free(), empty, List.of()),
         new ServiceOffering("kv", CLOUDFLARE, "Workers KV namespace", List.of("storage"), ServiceOffering.KIND_DEPLOYABLE,
-            "project", Pricing.free(), schema("title"), List.of()),
+            "project", Pricing.free(), KV_SCHEMA, List.of()),
         new ServiceOffering("d1", CLOUDFLARE, "D1 SQL database", List.of("database"), ServiceOffering.KIND_DEPLOYABLE,
-            "project", Pricing.free(), schema("name"), List.of()),
+            "project", Pricing.free(), D1_SCHEMA, List.of()),
         new ServiceOffering(DOMAIN_SERVICE, CLOUDFLARE, "Domain registration", List.of("domains"),
             ServiceOffering.KIND_DEPLOYABLE, "project",
             Pricing.builder(Pricing.Type.COMPONENT, Pricing.Kind.UNKNOWN).interval(Pricing.Interval.ONE_TIME)
@@ -213,9 +213,22 @@ public final class FakeOrchestrator implements Orchestrator {
     return new Catalog(info, services);
   }
 
-  private static Map<String, Object> schema(String property) {
-    return Map.of("type", "object", "properties", Map.of(property, Map.of("type", "string")));
-  }
+  /**
+   * The configuration schema of {@code kv} in the default catalog: a {@code title} of 1 to 512
+   * characters is required; nothing else is accepted.
+   */
+  public static final Map<String, Object> KV_SCHEMA = Map.of("type", "object", "required", List.of("title"),
+      "additionalProperties", false,
+      "properties", Map.of("title", Map.of("type", "string", "minLength", 1, "maxLength", 512)));
+
+  /**
+   * The configuration schema of {@code d1} in the default catalog: a {@code name} of lower-case
+   * letters, digits and '-' is required; {@code location_hint} is one of Cloudflare's regions.
+   */
+  public static final Map<String, Object> D1_SCHEMA = Map.of("type", "object", "required", List.of("name"),
+      "additionalProperties", false,
+      "properties", Map.of("name", Map.of("type", "string", "pattern", "^[a-z0-9][a-z0-9-]{0,62}$"),
+          "location_hint", Map.of("type", "string", "enum", List.of("wnam", "enam", "weur", "eeur", "apac", "oc"))));
 
   // ---------------------------------------------------------------- fault injection
 

@@ -131,7 +131,7 @@ public final class ProviderSandbox implements Closeable {
     this.accessTokenTtl = b.accessTokenTtl;
     this.newAccountAnswer = b.newAccountAnswer;
     this.callbackUrl = b.callbackUrl;
-    this.catalog = catalog();
+    this.catalog = catalog(b.descriptions);
     server.setDispatcher(new Dispatcher() {
       @Override
       public MockResponse dispatch(RecordedRequest request) {
@@ -464,14 +464,24 @@ public final class ProviderSandbox implements Closeable {
   private record Svc(String id, String kind, String pricing, @Nullable Money price, List<String> allowedUpdates,
       Map<String, Object> json) {}
 
-  private static Map<String, Svc> catalog() {
+  /** The configuration schema of {@code d1}: a {@code name} is required, nothing unknown is accepted. */
+  public static final Map<String, Object> D1_SCHEMA = Map.of("type", "object", "required", List.of("name"),
+      "additionalProperties", false, "properties", Map.of(
+          "name", Map.of("type", "string", "pattern", "^[a-z0-9][a-z0-9-]{0,62}$"),
+          "location_hint", Map.of("type", "string", "enum", List.of("wnam", "enam", "weur", "eeur", "apac", "oc"))));
+  /** The configuration schema of {@code kv}: a {@code title} of 1 to 512 characters is required. */
+  public static final Map<String, Object> KV_SCHEMA = Map.of("type", "object", "required", List.of("title"),
+      "additionalProperties", false,
+      "properties", Map.of("title", Map.of("type", "string", "minLength", 1, "maxLength", 512)));
+
+  private static Map<String, Svc> catalog(Map<String, String> descriptions) {
     Map<String, Svc> c = new LinkedHashMap<>();
     add(c, "workers:free", "plan", "Workers Free plan", "free", null, null, List.of("workers:paid"), Map.of());
     add(c, "workers:paid", "plan", "Workers Paid plan", "paid", Money.usd("5.00"), "month", List.of("workers:free"),
         Map.of());
     add(c, "workers", "deployable", "A Worker script", "free", null, null, List.of(), Map.of());
-    add(c, "d1", "deployable", "D1 SQL database", "free", null, null, List.of(), props("name"));
-    add(c, "kv", "deployable", "Workers KV namespace", "free", null, null, List.of(), props("title"));
+    add(c, "d1", "deployable", "D1 SQL database", "free", null, null, List.of(), D1_SCHEMA);
+    add(c, "kv", "deployable", "Workers KV namespace", "free", null, null, List.of(), KV_SCHEMA);
     add(c, "queues", "deployable", "Queue", "free", null, null, List.of(), props("queue_name"));
     add(c, "hyperdrive", "deployable", "Hyperdrive", "free", null, null, List.of(), Map.of());
     add(c, "containers", "deployable", "Containers", "component", null, "usage", List.of(), Map.of());
@@ -480,6 +490,13 @@ public final class ProviderSandbox implements Closeable {
     add(c, "r2:bucket", "deployable", "R2 bucket", "component", null, "usage", List.of(), props("name"));
     add(c, "registrar:domain", "deployable", "Domain registration", "component", null, "one_time", List.of(),
         props("domain_query", "domain"));
+    descriptions.forEach((id, text) -> {
+      Svc s = c.get(id);
+      if (s == null) {
+        throw new IllegalArgumentException("the sandbox's catalog has no service '" + id + "' to describe");
+      }
+      s.json().put("description", text);
+    });
     return c;
   }
 
@@ -492,7 +509,7 @@ public final class ProviderSandbox implements Closeable {
   }
 
   private static void add(Map<String, Svc> c, String id, String kind, String description, String pricing,
-      @Nullable Money price, @Nullable String interval, List<String> updates, Map<String, Object> properties) {
+      @Nullable Money price, @Nullable String interval, List<String> updates, Map<String, Object> propertiesOrSchema) {
     Map<String, Object> p = new LinkedHashMap<>();
     p.put("type", pricing);
     if (price != null || interval != null) {
@@ -518,7 +535,9 @@ public final class ProviderSandbox implements Closeable {
     s.put("group", id.startsWith("workers:") ? "workers" : id);
     s.put("pricing", p);
     s.put("kyc", Map.of("required_fields", List.of("email")));
-    s.put("configuration_schema", Map.of("type", "object", "properties", properties));
+    // a full schema is given as one ("type" at its top); otherwise the properties of an object
+    s.put("configuration_schema", propertiesOrSchema.containsKey("type") ? propertiesOrSchema
+        : Map.of("type", "object", "properties", propertiesOrSchema));
     s.put("allowed_updates", updates.stream().map(u -> Map.of("service", u, "direction",
         u.endsWith(":paid") ? "upgrade" : "downgrade")).toList());
     s.put("constraints", Map.of());
@@ -973,8 +992,18 @@ public final class ProviderSandbox implements Closeable {
     private Duration signatureTolerance = ProtocolSignature.DEFAULT_TOLERANCE;
     private NewAccountAnswer newAccountAnswer = NewAccountAnswer.CREDENTIALS;
     private String callbackUrl = DEFAULT_CALLBACK_URL;
+    private final Map<String, String> descriptions = new LinkedHashMap<>();
 
     private Builder() {}
+
+    /**
+     * Lists service {@code serviceId} with {@code text} as its description instead of the default:
+     * provider-written text, for tests of what an agent does with it (such as an injected instruction).
+     */
+    public Builder serviceDescription(String serviceId, String text) {
+      descriptions.put(Objects.requireNonNull(serviceId, "serviceId"), Objects.requireNonNull(text, "text"));
+      return this;
+    }
 
     /** The secret shared with the orchestrator, for request signatures. */
     public Builder sharedSecret(Secret secret) {

@@ -134,7 +134,9 @@ public final class LocalSandbox implements AutoCloseable {
       oidc = OidcIssuerSandbox.start(clock);
       started.add(oidc);
       backend = new CloudflareProviderBackend(cloudflare);
-      provider = ProviderSandbox.builder().sharedSecret(sharedSecret).clock(clock).backend(backend)
+      ProviderSandbox.Builder pb = ProviderSandbox.builder();
+      b.descriptions.forEach(pb::serviceDescription);
+      provider = pb.sharedSecret(sharedSecret).clock(clock).backend(backend)
           .charger(new StripePaymentCharger(() -> stripe().charger())).seller(SELLER).pendingPolls(b.pendingPolls)
           .start();
       started.add(provider);
@@ -402,8 +404,18 @@ public final class LocalSandbox implements AutoCloseable {
     private boolean workerd = true;
     private boolean cardOnFile;
     private int pendingPolls = DEFAULT_PENDING_POLLS;
+    private final Map<String, String> descriptions = new java.util.LinkedHashMap<>();
 
     private Builder() {}
+
+    /**
+     * Has the provider list {@code serviceId} with {@code text} as its description: text a provider
+     * wrote, which reaches the agent through the catalog (for tests of prompt injection, say).
+     */
+    public Builder serviceDescription(String serviceId, String text) {
+      descriptions.put(Objects.requireNonNull(serviceId, "serviceId"), Objects.requireNonNull(text, "text"));
+      return this;
+    }
 
     /** The clock of every sandbox and adapter (default system UTC); pass a {@link VirtualTime} in tests. */
     public Builder clock(Clock c) {

@@ -16,16 +16,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
+import com.networknt.schema.Error;
 import com.networknt.schema.InputFormat;
-import com.networknt.schema.JsonSchema;
-import com.networknt.schema.JsonSchemaFactory;
+import com.networknt.schema.Schema;
 import com.networknt.schema.SchemaLocation;
-import com.networknt.schema.SchemaValidatorsConfig;
-import com.networknt.schema.SpecVersion;
-import com.networknt.schema.ValidationMessage;
-import com.networknt.schema.oas.OpenApi30;
+import com.networknt.schema.SchemaRegistry;
+import com.networknt.schema.dialect.Dialects;
+import com.networknt.schema.path.NodePath;
 import io.agentprovision.core.DomainRequest;
 import io.agentprovision.core.Money;
 import io.agentprovision.core.Secret;
@@ -45,7 +42,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Iterator;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
@@ -58,6 +54,8 @@ import org.jspecify.annotations.Nullable;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.ObjectMapper;
 
 /**
  * Checks the wire against Cloudflare's own schema: every request body the client builds and every
@@ -69,7 +67,7 @@ import org.junit.jupiter.api.Test;
  */
 class CloudflareConformanceTest {
   private static final ObjectMapper MAPPER = new ObjectMapper();
-  private static final Map<String, JsonSchema> SCHEMAS = new ConcurrentHashMap<>();
+  private static final Map<String, Schema> SCHEMAS = new ConcurrentHashMap<>();
   /** Current request shapes where the 2024 ones are stale, by "METHOD template". */
   private static final Map<String, String> REQUEST_OVERRIDES = Map.of(
       "PUT /accounts/{account_id}/workers/domains", "#/components/schemas/x26_WorkerDomainRequest",
@@ -86,15 +84,17 @@ class CloudflareConformanceTest {
 
   private static @Nullable Path subset;
   private static JsonNode doc;
-  private static JsonSchemaFactory factory;
+  private static SchemaRegistry registry;
 
   @BeforeAll
   static void load() throws IOException {
     subset = locateSubset();
     if (subset != null) {
       doc = MAPPER.readTree(subset.toFile());
-      factory = JsonSchemaFactory.getInstance(SpecVersion.VersionFlag.V4, b -> b.metaSchema(OpenApi30.getInstance())
-          .defaultMetaSchemaIri(OpenApi30.getInstance().getIri()));
+      // the subset is handed over by its address, so nothing is fetched, not even from the file system
+      Map<String, String> documents = Map.of(subset.toUri().toString(), Files.readString(subset));
+      registry = SchemaRegistry.withDefaultDialect(Dialects.getOpenApi30(), b -> b.schemas(documents)
+          .schemaLoader(l -> l.fetchRemoteResources(false)));
     }
   }
 
@@ -132,9 +132,8 @@ class CloudflareConformanceTest {
     return null;
   }
 
-  private static JsonSchema schema(String pointer) {
-    return SCHEMAS.computeIfAbsent(pointer, p -> factory.getSchema(SchemaLocation.of(subset.toUri() + p),
-        SchemaValidatorsConfig.builder().build()));
+  private static Schema schema(String pointer) {
+    return SCHEMAS.computeIfAbsent(pointer, p -> registry.getSchema(SchemaLocation.of(subset.toUri() + p)));
   }
 
   private static String escape(String token) {
@@ -143,12 +142,22 @@ class CloudflareConformanceTest {
 
   private static List<String> validate(String pointer, String json, String what) {
     List<String> out = new ArrayList<>();
-    for (ValidationMessage m : schema(pointer).validate(json, InputFormat.JSON)) {
-      if (!knownSchemaFlaw(m.getMessage())) {
-        out.add(what + ": " + m.getMessage());
+    for (Error e : schema(pointer).validate(json, InputFormat.JSON)) {
+      String m = pointer(e.getInstanceLocation()) + ": " + e.getMessage();
+      if (!knownSchemaFlaw(m)) {
+        out.add(what + ": " + m);
       }
     }
     return out;
+  }
+
+  /** Where in the instance, as a JSON pointer such as {@code /result/0/id}. */
+  private static String pointer(NodePath at) {
+    StringBuilder sb = new StringBuilder();
+    for (int i = 0; i < at.getNameCount(); i++) {
+      sb.append('/').append(at.getElement(i));
+    }
+    return sb.toString();
   }
 
   /**
@@ -176,8 +185,7 @@ class CloudflareConformanceTest {
     String[] segs = p.substring(1).split("/");
     Operation best = null;
     int bestLiterals = -1;
-    for (Iterator<String> it = doc.get("paths").fieldNames(); it.hasNext(); ) {
-      String template = it.next();
+    for (String template : doc.get("paths").propertyNames()) {
       JsonNode op = doc.get("paths").get(template).get(method.toLowerCase());
       String[] t = template.substring(1).split("/");
       if (op == null || t.length != segs.length) {
@@ -203,7 +211,7 @@ class CloudflareConformanceTest {
   private static JsonNode deref(JsonNode n) {
     while (n != null && n.has("$ref")) {
       JsonNode cur = doc;
-      for (String part : n.get("$ref").asText().substring(2).split("/")) {
+      for (String part : n.get("$ref").asString().substring(2).split("/")) {
         cur = cur.get(part.replace("~1", "/").replace("~0", "~"));
       }
       n = cur;
@@ -217,8 +225,8 @@ class CloudflareConformanceTest {
     if (params != null) {
       for (JsonNode p : params) {
         JsonNode d = deref(p);
-        if ("query".equals(d.path("in").asText())) {
-          names.add(d.get("name").asText());
+        if ("query".equals(d.path("in").asString())) {
+          names.add(d.get("name").asString());
         }
       }
     }
@@ -261,7 +269,7 @@ class CloudflareConformanceTest {
       String code = String.valueOf(r.status());
       String key = responses.has(code) ? code : responses.has(code.charAt(0) + "XX") ? code.charAt(0) + "XX" : null;
       if (key == null) {
-        problems.add(what + ": status " + code + " is not documented " + responses.fieldNames());
+        problems.add(what + ": status " + code + " is not documented " + responses.propertyNames());
         return problems;
       }
       if (r.status() == 429) {
@@ -275,7 +283,7 @@ class CloudflareConformanceTest {
         // The verbatim 2024 failure schemas are allOf(<the success shape>, <…common-failure>), which no body can
         // satisfy (success true and false at once); the failure member is the documented error shape.
         for (int i = 0; i < failure.get("allOf").size(); i++) {
-          if (failure.get("allOf").get(i).path("$ref").asText().contains("failure")) {
+          if (failure.get("allOf").get(i).path("$ref").asString().contains("failure")) {
             problems.addAll(validate(schemaPointer + "/allOf/" + i, r.responseBody(), what + " failure"));
           }
         }
@@ -345,7 +353,7 @@ class CloudflareConformanceTest {
       problems.addAll(check(r));
       Operation op = match(r.method(), r.pathOnly());
       if (op != null) {
-        operations.add(op.node().get("operationId").asText());
+        operations.add(op.node().get("operationId").asString());
       }
     }
     assertThat(problems).isEmpty();

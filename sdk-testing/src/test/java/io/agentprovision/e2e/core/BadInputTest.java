@@ -134,10 +134,20 @@ class BadInputTest {
   }
 
   @Test
-  void builderWithoutOrchestratorDeployerOrIdentity_isRefused() {
+  void builderWithoutOrchestratorOrIdentity_isRefused() {
     assertThat(refused(() -> AgentProvisioner.builder().build()).field()).isEqualTo("orchestrator");
-    assertThat(refused(() -> AgentProvisioner.builder().orchestrator(h.orchestrator).build()).field()).isEqualTo("deployer");
-    assertThat(refused(() -> AgentProvisioner.builder().orchestrator(h.orchestrator).deployer(h.deployer).build()).field())
+    assertThat(refused(() -> AgentProvisioner.builder().orchestrator(h.orchestrator).build()).field())
         .isEqualTo("identity");
+  }
+
+  @Test
+  void provisionerWithoutDeployer_refusesAnAppAtPlanTime_beforeAnyCall() {
+    try (AgentProvisioner p = AgentProvisioner.builder().orchestrator(h.orchestrator).identity(h.identity).build()) {
+      InvalidRequestException e = refused(() -> p.plan(EngineHarness.request().build()));
+
+      assertThat(e.field()).isEqualTo("provider");
+      assertThat(e.fix()).contains("deployer(...)").contains("leave the app out");
+    }
+    assertNothingHappened();
   }
 }

@@ -129,7 +129,8 @@ final class CredentialsStep extends BaseStep<CredentialsStep.Issued> {
         .detail("generation", String.valueOf(broad.generation())).record();
     DomainStep.Registered domain = ctx.outputIfPresent(DomainStep.class);
     PreparedCredentials prepared = ctx.deployer().prepareCredentials(new CredentialRequest(
-        ctx.output(AccountStep.class).account(), broad, token, ctx.request().app(),
+        ctx.output(AccountStep.class).account(), broad, token,
+        Objects.requireNonNull(ctx.request().app(), "the flow adds this step only for a request with an app"),
         domain == null ? null : domain.domain()), ctx);
     DeployCredentials dc = prepared.deploy();
     Issued out = Issued.of(dc, tokenKey, token.allowIps(), prepared.broadOutcome());

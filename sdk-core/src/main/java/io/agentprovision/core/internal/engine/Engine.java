@@ -82,6 +82,7 @@ public final class Engine {
   private final Changes changes;
   private final ReceiptBook receipts;
   private final MandateBook mandates;
+  private final RunEnvironments environments;
   /**
    * The last audit entry this engine saw verify: each run's end checks only what came after it, so
    * the check does not grow with the log (a full {@code audit().verify()} remains available).
@@ -105,6 +106,17 @@ public final class Engine {
         new StepUp(config, auditor));
     this.planner = new Planner(config, flow);
     this.changes = new Changes(this, config, planner, auditor, events);
+    this.environments = new RunEnvironments(config, auditor);
+  }
+
+  /** The credentials a run's resources keep in the vault, as references; only the run's own agent reads them. */
+  public io.agentprovision.core.RunEnvironment environment(AgentId agent, RunId run) {
+    return environments.of(agent, run);
+  }
+
+  /** The value of one variable of a run's environment, audited. */
+  public io.agentprovision.core.Secret reveal(AgentId agent, RunId run, String name, String reason) {
+    return environments.reveal(agent, run, name, reason);
   }
 
   public EngineConfig config() {
@@ -276,7 +288,7 @@ public final class Engine {
       return resume(runOf(req.agent(), plan.runId()).id()); // another host started it a moment ago
     }
     auditor.entry("run.started").run(plan.runId()).agent(req.agent()).detail("provider", req.provider())
-        .detail("plan", String.valueOf(req.plan())).detail("app", req.app().name())
+        .detail("plan", String.valueOf(req.plan())).detail("app", req.app() == null ? "none" : req.app().name())
         .detail("orchestrator", config.orchestrator().name()).record();
     return runLoop(new RunState(plan.runId(), req, plan, false, now), rec, rs -> deployment(rs, true));
   }
@@ -521,7 +533,12 @@ public final class Engine {
     intent.put("project", rs.request.project());
     intent.put("environment", rs.request.environment());
     intent.put("domain", rs.request.domain() == null ? null : String.valueOf(rs.request.domain()));
-    intent.put("app", rs.request.app().name());
+    intent.put("app", rs.request.app() == null ? null : rs.request.app().name());
+    if (!rs.request.services().isEmpty()) {
+      // absent from runs without named services, so their keys stay what they were
+      intent.put("services", rs.request.services().stream().map(s -> Map.of("service", s.serviceId(),
+          "configuration", s.configuration())).toList());
+    }
     return "ap_" + Digests.sha256Hex(rs.run + "|" + step + "|" + Json.canonical(intent)).substring(0, 40);
   }
 
@@ -649,18 +666,21 @@ public final class Engine {
       limits.add(config.ledger().usage(l, req.agent(), req.provider(), now, policy.zone()));
     }
     d.limits(limits);
-    Deployment.Outcome outcome = outcome(rs.outputs.get(VerifyStep.ID, VerifyStep.Checked.class).verification());
+    // a run without an app has no verify step: its services are provisioned and that is its end
+    Verification checked = rs.outputs.has(VerifyStep.ID)
+        ? rs.outputs.get(VerifyStep.ID, VerifyStep.Checked.class).verification() : null;
+    Deployment.Outcome outcome = checked == null ? Deployment.Outcome.PROVISIONED : outcome(checked);
     d.outcome(outcome);
     RunStatus ended = outcome == Deployment.Outcome.DEPLOYED_UNVERIFIED ? RunStatus.DEPLOYED_UNVERIFIED
         : RunStatus.SUCCEEDED;
     if (finishing) {
       RunRecord cur = config.journal().run(rs.run).orElseThrow();
       config.journal().saveRun(cur.next(ended, null, now));
-      Verification v = rs.outputs.get(VerifyStep.ID, VerifyStep.Checked.class).verification();
       auditor.entry("run.finished").run(rs.run).agent(req.agent()).principal(rs.principal())
           .amount(spent.size() == 1 ? spent.values().iterator().next() : null)
           .outcome(outcome == Deployment.Outcome.DEPLOYED_UNVERIFIED ? "unverified" : "succeeded")
-          .detail("url", url.toString()).detail("live", String.valueOf(v.live()))
+          .detailIfPresent("url", url == null ? null : url.toString())
+          .detailIfPresent("live", checked == null ? null : String.valueOf(checked.live()))
           .detail("deployment", outcome.name()).record();
     }
     List<String> receiptWarnings = new ArrayList<>();
@@ -692,8 +712,11 @@ public final class Engine {
     return v;
   }
 
-  /** Fills in what the steps produced: account, resources, domain, tokens, app and its check; returns the app's URL. */
-  private static URI summarise(RunState rs, Deployment.Builder d) {
+  /**
+   * Fills in what the steps produced: account, resources, domain, tokens, app and its check; returns
+   * the app's URL, or null for a run without an app.
+   */
+  private static @Nullable URI summarise(RunState rs, Deployment.Builder d) {
     ProviderAccount a = rs.outputs.get(AccountStep.ID, AccountStep.Linked.class).account();
     d.account(new Deployment.AccountSummary(a.provider(), a.accountId(), a.displayName(), a.email(),
         Deployment.AccountSummary.LinkAction.valueOf(a.linkAction().name())));
@@ -705,6 +728,9 @@ public final class Engine {
     }
     DomainStep.Registered domain = rs.outputs.find(DomainStep.ID, DomainStep.Registered.class);
     d.domain(domain == null ? null : domain.domain());
+    if (!rs.request.hasApp()) {
+      return null; // provisioned only: no token, app or check
+    }
     d.token(rs.outputs.get(CredentialsStep.ID, CredentialsStep.Issued.class).token());
     var app = rs.outputs.get(DeployStep.ID, DeployStep.Deployed.class).app();
     var ver = rs.outputs.get(VerifyStep.ID, VerifyStep.Checked.class).verification();
@@ -747,6 +773,10 @@ public final class Engine {
           "rotate the credentials of a run that finished");
     }
     ProvisionRequest req = RequestCodec.decode(rec.request(), run, config.vault());
+    if (!req.hasApp()) {
+      throw new InvalidRequestException("runId", "run " + run + " deployed no app, so it has no deploy token",
+          "read the credentials of its resources with AgentProvisioner.env(agent, runId)");
+    }
     RunPlan plan = new RunPlan(run, req, new Catalog(ProviderInfo.named(req.provider()), List.of()),
         StepGraph.builder().build(), List.of(), rec.createdAt());
     RunState rs = new RunState(run, req, plan, true, rec.createdAt());

@@ -239,10 +239,8 @@ public record EngineConfig(Orchestrator orchestrator, Map<String, Deployer> depl
       return this;
     }
 
+    /** Deployers are optional: a request without an app needs none, and one with an app is refused at planning. */
     public EngineConfig build() {
-      if (deployers.isEmpty()) {
-        throw new IllegalStateException("no deployer");
-      }
       return new EngineConfig(Objects.requireNonNull(orchestrator, "orchestrator"), Map.copyOf(deployers),
           Objects.requireNonNull(identity, "identity"), new AtomicReference<>(policy),
           ledger != null ? ledger : SpendLedger.inMemory(clock),

@@ -5,6 +5,7 @@ import io.agentprovision.core.ProvisionRequest;
 import io.agentprovision.core.catalog.Catalog;
 import io.agentprovision.core.policy.SpendPolicy;
 import io.agentprovision.core.spi.Deployer;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Makes the step graph of one run from its request. {@link ProvisioningFlow} is the first-day flow
@@ -24,11 +25,11 @@ interface Flow {
    *
    * @param request the request
    * @param catalog the provider's catalog as read for the plan
-   * @param deployer the deployer for the request's provider
+   * @param deployer the deployer for the request's provider; null for a request without an app
    * @param domainService the catalog service that sells domains
    * @param policy the spend policy in force
    * @param domainNames the host's rules for domain names and look-alikes
    */
-  record Inputs(ProvisionRequest request, Catalog catalog, Deployer deployer, String domainService,
+  record Inputs(ProvisionRequest request, Catalog catalog, @Nullable Deployer deployer, String domainService,
       SpendPolicy policy, DomainNames domainNames) {}
 }

@@ -4,6 +4,7 @@ import io.agentprovision.core.Money;
 import io.agentprovision.core.PlannedStep;
 import io.agentprovision.core.StepId;
 import io.agentprovision.core.StepKind;
+import io.agentprovision.core.WorkerApp;
 import io.agentprovision.core.approval.ApprovalDecision;
 import io.agentprovision.core.approval.CheckpointKind;
 import io.agentprovision.core.approval.CheckpointRequest;
@@ -91,11 +92,14 @@ final class PlanApprovalStep extends BaseStep<PlanApprovalStep.Approval> {
       }
     }
     List<Money> total = ctx.plan().total();
-    String app = ctx.request().app().name();
+    WorkerApp app = ctx.request().app();
+    String subject = app != null ? app.name() : "project " + ctx.request().project();
     ApprovalDecision decision = ctx.checkpoint(CheckpointRequest.confirm(CheckpointKind.PLAN_APPROVAL,
-        "Approve the plan for " + app + " at " + ctx.request().provider()
+        "Approve the plan for " + subject + " at " + ctx.request().provider()
             + (total.isEmpty() ? "" : " — " + String.join(" + ", total.stream().map(Money::toString).toList())),
-        "agent " + ctx.agent() + " asks to provision and deploy " + app)
+        "agent " + ctx.agent() + (app != null ? " asks to provision and deploy " + app.name()
+            : " asks to provision " + String.join(", ", ctx.plan().steps().stream().filter(s -> s.serviceId() != null)
+                .map(s -> String.valueOf(s.serviceId())).toList()) + " in " + subject))
         .withCost(total.size() == 1 ? total.get(0) : null).withDetails(details));
     List<Quote> approved = new ArrayList<>();
     for (PlannedStep s : steps) {

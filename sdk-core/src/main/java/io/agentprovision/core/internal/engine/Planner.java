@@ -46,7 +46,8 @@ final class Planner {
     Deployer d = config.deployers().get(provider);
     if (d == null) {
       throw new InvalidRequestException("provider", "no deployer is configured for '" + provider + "' (configured: "
-          + config.deployers().keySet() + ")", "add one with AgentProvisioner.builder().deployer(...)");
+          + config.deployers().keySet() + ") to deploy the app", "add one with AgentProvisioner.builder().deployer(...), "
+          + "or leave the app out to provision services only");
     }
     return d;
   }
@@ -70,7 +71,9 @@ final class Planner {
   }
 
   RunPlan plan(ProvisionRequest req, RunId run) {
-    deployer(req.provider());
+    if (req.hasApp()) {
+      deployer(req.provider()); // an app needs a deployer: refused here, before the catalog is read
+    }
     return plan(req, run, catalog(req.provider()));
   }
 
@@ -85,7 +88,7 @@ final class Planner {
   }
 
   private RunPlan plan(ProvisionRequest req, RunId run, Catalog catalog) {
-    Deployer deployer = deployer(req.provider());
+    @Nullable Deployer deployer = req.hasApp() ? deployer(req.provider()) : null;
     return plan(req, run, flow, catalog, deployer);
   }
 
@@ -93,7 +96,7 @@ final class Planner {
    * The plan of a run whose graph {@code runFlow} makes from {@code req} and a catalog already read
    * (a change to an existing deployment reads it first, to know what the change touches).
    */
-  RunPlan plan(ProvisionRequest req, RunId run, Flow runFlow, Catalog catalog, Deployer deployer) {
+  RunPlan plan(ProvisionRequest req, RunId run, Flow runFlow, Catalog catalog, @Nullable Deployer deployer) {
     SpendPolicy policy = config.spendPolicy();
     Instant now = config.clock().instant();
     StepGraph graph = runFlow.graph(new Flow.Inputs(req, catalog, deployer, config.domainService(), policy,

@@ -1,12 +1,20 @@
 package io.agentprovision.core.internal.engine;
 
 import io.agentprovision.core.DomainNames;
+import io.agentprovision.core.DomainRequest;
 import io.agentprovision.core.InvalidRequestException;
 import io.agentprovision.core.ProvisionRequest;
+import io.agentprovision.core.ServiceRequest;
+import io.agentprovision.core.StepId;
 import io.agentprovision.core.catalog.Catalog;
+import io.agentprovision.core.catalog.Pricing;
 import io.agentprovision.core.catalog.ServiceOffering;
+import io.agentprovision.core.spi.Deployer;
+import io.agentprovision.core.wire.JsonSchemas;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -15,7 +23,8 @@ import org.jspecify.annotations.Nullable;
  *
  * <pre>
  *   identity ─► plan-approval ─► account ─► payment-method ─► plan ─┬─► resource ─┬─► credentials ─► deploy ─► verify
- *                                                                   └─► domain ───┘
+ *                                                                   ├─► domain ───┘                  ▲
+ *                                                                   └─► service:&lt;id&gt;… ─────────────────┘
  * </pre>
  *
  * <ol>
@@ -24,11 +33,18 @@ import org.jspecify.annotations.Nullable;
  *   <li>{@link AccountStep}: the provider's terms, then an account created or linked.
  *   <li>{@link PaymentMethodStep}: a payment method on file (only when something is paid).
  *   <li>{@link PlanStep}: the paid plan (only when the request names one).
- *   <li>{@link ResourceStep} and {@link DomainStep}, concurrently: the service the app runs on, and
- *       the domain (only when asked for; after the plan, because a registration cannot be undone).
+ *   <li>{@link ResourceStep}, {@link DomainStep} and one {@link CatalogServiceStep} per service the
+ *       request names, concurrently: the service the app runs on (only with an app), the domain
+ *       (only when asked for; after the plans, because a registration cannot be undone), and the
+ *       named services with their configurations, each checked against the catalog's
+ *       {@code configuration_schema} here, before anything runs. Services that are plans run first.
  *   <li>{@link CredentialsStep}: the broad credential revealed, a least-privilege deploy token minted.
- *   <li>{@link DeployStep}, {@link VerifyStep}: the app uploaded and bound, then checked.
+ *   <li>{@link DeployStep}, {@link VerifyStep}: the app uploaded and bound (after the named services),
+ *       then checked.
  * </ol>
+ *
+ * <p>A request without an app stops after the services and the domain: no deployable resource,
+ * credentials, deploy or verify step, and no deployer is needed.
  *
  * <p>Each step is one class that runs, compensates and summarises itself; the engine
  * ({@link Engine}) runs the graph, journaling every step before its first side effect and its
@@ -41,13 +57,34 @@ final class ProvisioningFlow implements Flow {
 
   private ProvisioningFlow() {}
 
+  /** A service the request names, found in the catalog with its configuration checked. */
+  private record Named(StepId id, ServiceOffering service, Map<String, Object> configuration) {}
+
   @Override
   public StepGraph graph(Inputs in) {
     ProvisionRequest req = in.request();
     ServiceOffering plan = plan(in);
-    ServiceOffering deployable = deployable(in);
-    ServiceOffering domain = domain(in);
-    boolean paid = (plan != null && plan.pricing().isPaid()) || deployable.pricing().isPaid() || domain != null;
+    ServiceOffering deployable = req.hasApp() ? deployable(in) : null;
+    DomainRequest domainRequest = req.domain();
+    List<Named> named = new ArrayList<>();
+    Map<String, Integer> seen = new HashMap<>();
+    for (int i = 0; i < req.services().size(); i++) {
+      ServiceRequest s = req.services().get(i);
+      ServiceOffering svc = named(in, i, s);
+      if (svc.id().equals(in.domainService())) {
+        if (domainRequest != null) {
+          throw new InvalidRequestException("services[" + i + "].service", "names a second domain: the request "
+              + "already has one", "ask for one domain per run");
+        }
+        domainRequest = domainOf(i, s);
+        continue;
+      }
+      int nth = seen.merge(svc.id(), 1, Integer::sum);
+      named.add(new Named(CatalogServiceStep.id(svc.id(), nth), svc, s.configuration()));
+    }
+    ServiceOffering domain = domain(in, domainRequest);
+    boolean paid = (plan != null && plan.pricing().isPaid()) || (deployable != null && deployable.pricing().isPaid())
+        || domain != null || named.stream().anyMatch(n -> n.service().pricing().isPaid());
 
     StepGraph.Builder g = StepGraph.builder();
     g.add(new IdentityStep());
@@ -56,17 +93,37 @@ final class ProvisioningFlow implements Flow {
     if (paid) {
       g.add(new PaymentMethodStep(List.of(AccountStep.ID)));
     }
+    List<StepId> plans = new ArrayList<>();
     if (plan != null) {
       g.add(new PlanStep(plan, g.first(PaymentMethodStep.ID, AccountStep.ID)));
+      plans.add(PlanStep.ID);
     }
-    g.add(new ResourceStep(deployable, g.first(PlanStep.ID, PaymentMethodStep.ID, AccountStep.ID)));
-    if (domain != null && req.domain() != null) {
+    for (Named n : named) {
+      if (n.service().isPlan()) {
+        g.add(new CatalogServiceStep(n.id(), n.service(), n.configuration(), g.first(PaymentMethodStep.ID,
+            AccountStep.ID)));
+        plans.add(n.id());
+      }
+    }
+    // a provider's deployables need its plan in the account first
+    List<StepId> afterPlans = plans.isEmpty() ? g.first(PaymentMethodStep.ID, AccountStep.ID) : plans;
+    if (deployable != null) {
+      g.add(new ResourceStep(deployable, afterPlans));
+    }
+    List<StepId> services = new ArrayList<>();
+    for (Named n : named) {
+      if (!n.service().isPlan()) {
+        g.add(new CatalogServiceStep(n.id(), n.service(), n.configuration(), afterPlans));
+        services.add(n.id());
+      }
+    }
+    if (domain != null && domainRequest != null) {
       // a registration cannot be undone: buy it only once the plan, which can be, has gone through
       // the host's domain rules, before anything is bought: a look-alike is refused here, or marked for a person
-      DomainNames.Lookalike lookalike = in.domainNames().vet(req.domain().isExact() ? "domain" : "domain query",
-          req.domain().text()).orElse(null);
-      g.add(new DomainStep(domain, req.domain(), in.domainNames(), lookalike != null,
-          g.first(PlanStep.ID, PaymentMethodStep.ID)));
+      DomainNames.Lookalike lookalike = in.domainNames().vet(domainRequest.isExact() ? "domain" : "domain query",
+          domainRequest.text()).orElse(null);
+      g.add(new DomainStep(domain, domainRequest, in.domainNames(), lookalike != null,
+          plans.isEmpty() ? g.first(PaymentMethodStep.ID) : plans));
       g.note("the domain's price is known once a name is chosen; it is checked against the policy and, above "
           + in.policy().approvalThreshold() + ", confirmed by a human at that price. Registrations are not refundable.");
       if (lookalike != null) {
@@ -75,6 +132,9 @@ final class ProvisioningFlow implements Flow {
             + "is bought");
       }
     }
+    if (req.app() == null) {
+      return g.build(); // nothing to deploy: the run ends with what it provisioned
+    }
     g.add(new CredentialsStep(req.token(), g.present(ResourceStep.ID, DomainStep.ID)));
     if (!req.token().isIpBound()) {
       g.note("the deploy token is not IP-bound: " + (req.token().anyIpAllowed()
@@ -82,7 +142,9 @@ final class ProvisioningFlow implements Flow {
           : "no TokenSpec.allowIps(...) was given, so anyone holding it can use it from anywhere until it expires")
           + "; bind it with TokenSpec.allowIps(\"203.0.113.0/24\") to the addresses deploys come from");
     }
-    g.add(new DeployStep(req.app(), g.contains(DomainStep.ID), List.of(CredentialsStep.ID)));
+    List<StepId> beforeDeploy = new ArrayList<>(List.of(CredentialsStep.ID));
+    beforeDeploy.addAll(services); // the app may bind to them
+    g.add(new DeployStep(req.app(), g.contains(DomainStep.ID), beforeDeploy));
     g.add(new VerifyStep(List.of(DeployStep.ID)));
     return g.build();
   }
@@ -103,14 +165,73 @@ final class ProvisioningFlow implements Flow {
     return svc;
   }
 
+  /**
+   * The catalog service {@code s} names, with its configuration checked against the service's
+   * schema; every refusal names {@code services[i]}.
+   */
+  private static ServiceOffering named(Inputs in, int i, ServiceRequest s) {
+    Catalog catalog = in.catalog();
+    String field = "services[" + i + "]";
+    ServiceOffering svc = catalog.service(s.serviceId()).orElseThrow(() -> new InvalidRequestException(field
+        + ".service", "'" + s.serviceId() + "' is not in " + in.request().provider() + "'s catalog", "use one of "
+        + ids(catalog)));
+    try {
+      JsonSchemas.require(svc.configurationSchema(), s.configuration(), field + ".configuration",
+          "configure " + svc.id() + " as its configuration_schema in the catalog says");
+    } catch (JsonSchemas.UnusableSchemaException e) {
+      throw new InvalidRequestException(field + ".service", "the catalog's configuration_schema for '" + svc.id()
+          + "' cannot be used (" + e.getMessage() + ")", "the provider must publish a valid schema; until it does, "
+          + svc.id() + " cannot be configured safely");
+    }
+    Pricing priced = svc.pricing().forConfiguration(s.configuration());
+    if (priced.isPaid() && priced.minimum() == null && !svc.id().equals(in.domainService())) {
+      throw new InvalidRequestException(field + ".service", "the catalog lists no price for paid service '" + svc.id()
+          + "' (" + priced.describe() + ")", "choose a service with a listed price; the SDK reserves the price before "
+          + "paying");
+    }
+    return svc;
+  }
+
+  /** A domain named as a service: {@code domain} (a name to register) or {@code domain_query} (a search). */
+  private static DomainRequest domainOf(int i, ServiceRequest s) {
+    String field = "services[" + i + "].configuration";
+    Object exact = s.configuration().get("domain");
+    Object query = s.configuration().get("domain_query");
+    try {
+      if (exact instanceof String d && query == null) {
+        return DomainRequest.exact(d);
+      }
+      if (query instanceof String q && exact == null) {
+        return DomainRequest.query(q);
+      }
+    } catch (InvalidRequestException e) {
+      throw new InvalidRequestException(field + "." + (exact != null ? "domain" : "domain_query"), e.problem(), e.fix());
+    }
+    throw new InvalidRequestException(field, "names neither one domain nor one search",
+        "set \"domain\" to the name to register or \"domain_query\" to words to search for, not both");
+  }
+
+  private static String ids(Catalog c) {
+    List<String> out = new ArrayList<>();
+    for (ServiceOffering s : c.services()) {
+      out.add(s.id());
+    }
+    return out.toString();
+  }
+
   private static ServiceOffering deployable(Inputs in) {
-    String id = in.deployer().deployableService();
+    Deployer deployer = in.deployer();
+    if (deployer == null) {
+      throw new InvalidRequestException("provider", "no deployer is configured for '" + in.request().provider()
+          + "' to deploy the app", "add one with AgentProvisioner.builder().deployer(...), or leave the app out");
+    }
+    String id = deployer.deployableService();
     return in.catalog().service(id).orElseThrow(() -> new InvalidRequestException("provider", in.request().provider()
         + "'s catalog has no '" + id + "' service for the deployer", "check that the orchestrator lists " + id));
   }
 
-  private static @Nullable ServiceOffering domain(Inputs in) {
-    if (in.request().domain() == null) {
+  private static @Nullable ServiceOffering domain(Inputs in, @Nullable DomainRequest domainRequest) {
+    if (domainRequest == null) {
       return null;
     }
     return in.catalog().service(in.domainService()).orElseThrow(() -> new InvalidRequestException("domain",

@@ -5,6 +5,7 @@ import io.agentprovision.core.DomainRequest;
 import io.agentprovision.core.Money;
 import io.agentprovision.core.ProvisionRequest;
 import io.agentprovision.core.RunId;
+import io.agentprovision.core.ServiceRequest;
 import io.agentprovision.core.TokenSpec;
 import io.agentprovision.core.WorkerApp;
 import io.agentprovision.core.spi.CredentialVault;
@@ -44,6 +45,13 @@ final class RequestCodec {
       dm.put("tlds", d.preferredTlds());
       m.put("domain", dm);
     }
+    if (!r.services().isEmpty()) {
+      List<Object> services = new ArrayList<>();
+      for (ServiceRequest s : r.services()) {
+        services.add(Map.of("service", s.serviceId(), "configuration", s.configuration()));
+      }
+      m.put("services", services);
+    }
     TokenSpec t = r.token();
     Map<String, Object> tm = new LinkedHashMap<>();
     tm.put("allow", t.allowIps());
@@ -53,6 +61,9 @@ final class RequestCodec {
     tm.put("broad", t.broadToken().name());
     m.put("token", tm);
     WorkerApp a = r.app();
+    if (a == null) {
+      return Json.canonical(m); // a run that only provisions services
+    }
     Map<String, Object> am = new LinkedHashMap<>();
     am.put("name", a.name());
     am.put("main", a.mainModule());
@@ -125,6 +136,13 @@ final class RequestCodec {
       t = t.extraPermission(String.valueOf(e));
     }
     b.token(t);
+    for (Object o : Json.list(m, "services")) {
+      Map<String, Object> sm = object(o, "a service", run);
+      b.service(ServiceRequest.of(required(sm, "service", run), Json.object(sm, "configuration")));
+    }
+    if (!(m.get("app") instanceof Map<?, ?>)) {
+      return b.build();
+    }
     Map<String, Object> am = Json.object(m, "app");
     WorkerApp.Builder ab = WorkerApp.builder(required(am, "name", run))
         .compatibilityDate(required(am, "compatibility_date", run));
