@@ -171,20 +171,26 @@ public final class CloudflareDeployer implements Deployer {
     String hostname = request.domain() == null ? null : hostname(request.domain());
     CloudflareClient client = client(broad, ctx);
     String accountId = accountId(request, client);
+    ApiTokens tokens = client.accountTokens(accountId);
+    // The zone, the permission groups and the account's tokens are three independent reads: one round trip
+    StepContext.Forked<Optional<Zone>> zoneLookup = hostname == null ? null
+        : ctx.fork(() -> client.zones().findForHostname(hostname, accountId));
+    // Read before create: a token of this name is a leftover of an interrupted attempt whose value is lost.
+    StepContext.Forked<List<ApiToken>> existing = ctx.fork(tokens::list);
+    // the names depend only on whether there is a zone to bind, which the hostname says
+    Map<String, PermissionGroup> groups = tokens.permissionGroups(LeastPrivilege.permissionNames(
+        hostname == null ? null : "zone", spec));
     Zone zone = null;
-    if (hostname != null) {
-      zone = client.zones().findForHostname(hostname, accountId).orElseThrow(() -> new AgentProvisionException(
+    if (zoneLookup != null) {
+      zone = zoneLookup.join().orElseThrow(() -> new AgentProvisionException(
           "no zone in Cloudflare account " + accountId + " holds " + hostname + "; register the domain (DomainPurchase) "
               + "or add its zone before binding it"));
     }
     String zoneId = zone == null ? null : zone.id();
-    ApiTokens tokens = client.accountTokens(accountId);
-    Map<String, PermissionGroup> groups = tokens.permissionGroups(LeastPrivilege.permissionNames(zoneId, spec));
     String name = tokenNamePrefix + " " + request.app().name() + " " + ctx.runId();
     TokenDraft draft = LeastPrivilege.deployToken(name, accountId, zoneId, spec, groups, ctx.clock().instant());
 
-    // Read before create: a token of this name is a leftover of an interrupted attempt whose value is lost.
-    for (ApiToken old : tokens.list()) {
+    for (ApiToken old : existing.join()) {
       if (old.name().equals(draft.name())) {
         tokens.delete(old.id());
         ctx.audit("cloudflare.token.delete", "deleted", Map.of("token_id", old.id(), "reason", "leftover of an earlier attempt"));
@@ -325,8 +331,22 @@ public final class CloudflareDeployer implements Deployer {
     CloudflareClient client = client(creds.token(), ctx);
     Workers workers = client.workers(creds.accountId());
 
-    String subdomain = workers.ensureSubdomain(workersSubdomain != null ? workersSubdomain : defaultSubdomain(creds.accountId()));
+    // The account's subdomain, the hostname's current binding and the upload do not wait for each
+    // other; enabling the script on workers.dev and binding the hostname then need the script.
+    StepContext.Forked<String> subdomainCall = ctx.fork(() -> workers.ensureSubdomain(
+        workersSubdomain != null ? workersSubdomain : defaultSubdomain(creds.accountId())));
+    String boundZoneId = creds.attributes().get("zone_id");
+    if (hostname != null && bindMode == BindMode.ROUTE && boundZoneId == null) {
+      throw new InvalidRequestException("credentials", "have no zone_id, which a route needs",
+          "prepare the credentials with the domain so its zone is looked up");
+    }
+    StepContext.Forked<List<WorkerDomain>> boundDomains = hostname == null || bindMode == BindMode.ROUTE ? null
+        : ctx.fork(() -> workers.domains(hostname, null));
+    StepContext.Forked<List<WorkerRoute>> boundRoutes = hostname == null || bindMode != BindMode.ROUTE ? null
+        : ctx.fork(() -> workers.routes(Objects.requireNonNull(boundZoneId, "zone_id")));
     WorkerScript script = workers.upload(app);
+    String subdomain = subdomainCall.join();
+    StepContext.Forked<Workers.ScriptSubdomain> enabled = ctx.fork(() -> workers.enableOnSubdomain(app.name()));
     Map<String, String> upload = new LinkedHashMap<>();
     upload.put("script", app.name());
     upload.put("account_id", creds.accountId());
@@ -337,9 +357,7 @@ public final class CloudflareDeployer implements Deployer {
       upload.put("etag", script.etag());
     }
     ctx.audit("cloudflare.worker.upload", "deployed", upload);
-    workers.enableOnSubdomain(app.name());
     URI url = URI.create("https://" + app.name() + "." + subdomain + ".workers.dev/");
-    ctx.audit("cloudflare.worker.subdomain", "enabled", Map.of("script", app.name(), "url", url.toString()));
 
     Map<String, String> attributes = new LinkedHashMap<>();
     attributes.put("subdomain", subdomain);
@@ -348,26 +366,33 @@ public final class CloudflareDeployer implements Deployer {
       attributes.put("etag", script.etag());
     }
     URI custom = null;
+    WorkerRoute route = null;
+    WorkerDomain domain = null;
     if (hostname != null) {
-      String zoneId = creds.attributes().get("zone_id");
-      if (bindMode == BindMode.ROUTE) {
-        if (zoneId == null) {
-          throw new InvalidRequestException("credentials", "have no zone_id, which a route needs",
-              "prepare the credentials with the domain so its zone is looked up");
-        }
-        WorkerRoute route = bindRoute(workers, zoneId, hostname + "/*", app.name());
+      if (boundRoutes != null) {
+        route = bindRoute(workers, Objects.requireNonNull(boundZoneId, "zone_id"), hostname + "/*", app.name(),
+            boundRoutes.join());
+      } else if (boundDomains != null) {
+        domain = bindDomain(workers, hostname, app.name(), boundZoneId, boundDomains.join());
+      }
+    }
+    enabled.join();
+    // audited in the order a person reads them, whichever call answered first
+    ctx.audit("cloudflare.worker.subdomain", "enabled", Map.of("script", app.name(), "url", url.toString()));
+    if (hostname != null) {
+      if (route != null) {
+        String zoneId = Objects.requireNonNull(boundZoneId, "zone_id");
         attributes.put("route_id", route.id());
         attributes.put("zone_id", zoneId);
         ctx.audit("cloudflare.worker.route", "bound", Map.of("script", app.name(), "pattern", route.pattern(),
             "route_id", route.id(), "zone_id", zoneId));
-      } else {
-        WorkerDomain d = bindDomain(workers, hostname, app.name(), zoneId);
-        attributes.put("domain_id", d.id());
-        if (d.zoneId() != null) {
-          attributes.put("zone_id", d.zoneId());
+      } else if (domain != null) {
+        attributes.put("domain_id", domain.id());
+        if (domain.zoneId() != null) {
+          attributes.put("zone_id", domain.zoneId());
         }
         ctx.audit("cloudflare.worker.domain", "attached", Map.of("script", app.name(), "hostname", hostname,
-            "domain_id", d.id(), "zone_id", String.valueOf(d.zoneId())));
+            "domain_id", domain.id(), "zone_id", String.valueOf(domain.zoneId())));
       }
       attributes.put("hostname", hostname);
       custom = URI.create("https://" + hostname + "/");
@@ -375,8 +400,9 @@ public final class CloudflareDeployer implements Deployer {
     return new DeployedApp(CloudflareClient.PROVIDER, creds.accountId(), app.name(), url, custom, attributes);
   }
 
-  private static WorkerDomain bindDomain(Workers workers, String hostname, String script, @Nullable String zoneId) {
-    for (WorkerDomain d : workers.domains(hostname, null)) {
+  private static WorkerDomain bindDomain(Workers workers, String hostname, String script, @Nullable String zoneId,
+      List<WorkerDomain> bound) {
+    for (WorkerDomain d : bound) {
       if (d.hostname().equalsIgnoreCase(hostname) && d.service().equals(script)) {
         return d;
       }
@@ -384,8 +410,9 @@ public final class CloudflareDeployer implements Deployer {
     return workers.attachDomain(hostname, script, zoneId);
   }
 
-  private static WorkerRoute bindRoute(Workers workers, String zoneId, String pattern, String script) {
-    for (WorkerRoute r : workers.routes(zoneId)) {
+  private static WorkerRoute bindRoute(Workers workers, String zoneId, String pattern, String script,
+      List<WorkerRoute> existing) {
+    for (WorkerRoute r : existing) {
       if (r.pattern().equalsIgnoreCase(pattern)) {
         return r.script().equals(script) ? r : workers.updateRoute(zoneId, r.id(), pattern, script);
       }

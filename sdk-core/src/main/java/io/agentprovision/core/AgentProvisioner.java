@@ -8,6 +8,7 @@ import io.agentprovision.core.approval.ReceiptKey;
 import io.agentprovision.core.approval.Receipts;
 import io.agentprovision.core.approval.CheckpointKind;
 import io.agentprovision.core.catalog.Catalog;
+import io.agentprovision.core.catalog.CatalogCache;
 import io.agentprovision.core.deploy.DeployCredentials;
 import io.agentprovision.core.http.HttpStack;
 import io.agentprovision.core.identity.IdentityRejectedException;
@@ -15,6 +16,7 @@ import io.agentprovision.core.identity.OidcIdentityProvider;
 import io.agentprovision.core.internal.Checks;
 import io.agentprovision.core.internal.engine.Engine;
 import io.agentprovision.core.internal.engine.EngineConfig;
+import io.agentprovision.core.internal.concurrent.TaskExecutors;
 import io.agentprovision.core.journal.RunRecord;
 import io.agentprovision.core.journal.RunStatus;
 import io.agentprovision.core.policy.LimitUsage;
@@ -50,11 +52,9 @@ import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
 import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -93,8 +93,13 @@ public final class AgentProvisioner implements AutoCloseable {
   public static final Duration DEFAULT_VERIFY_TIMEOUT = Duration.ofMinutes(3);
   /** The catalog service that sells domains. */
   public static final String DEFAULT_DOMAIN_SERVICE = "registrar:domain";
-  /** Threads of the step executor the provisioner creates when none is given. */
-  public static final int DEFAULT_STEP_THREADS = 4;
+  /**
+   * Threads of the step executor the provisioner creates when none is given, on Java 17 to 20. On
+   * Java 21 and later it runs each step on a virtual thread instead (a run waiting on the network
+   * or on a person then holds a few hundred bytes, not a thread), unless the system property
+   * {@code agentprovision.virtualThreads} is {@code false}.
+   */
+  public static final int DEFAULT_STEP_THREADS = 64;
 
   private final Engine engine;
   private final ScheduledExecutorService scheduler;
@@ -141,32 +146,57 @@ public final class AgentProvisioner implements AutoCloseable {
   }
 
   /**
-   * {@link #provisionAndDeploy} on the provisioner's run executor. Cancelling the future interrupts
-   * the run: running steps stop where they can, the run is left {@code SUSPENDED}, and
-   * {@link #resume} continues it.
+   * {@link #provisionAndDeploy} without a thread waiting for it: the plan is made on the run
+   * executor, then each step runs on the step executor as soon as those it waits for have
+   * succeeded, and the future completes when the last one ends. A thousand runs in flight hold a
+   * thread only while one of their steps runs. Cancelling the future interrupts the run: running
+   * steps stop where they can, the run is left {@code SUSPENDED}, and {@link #resume} continues it.
    */
   public CompletableFuture<Deployment> provisionAndDeployAsync(ProvisionRequest request) {
     Objects.requireNonNull(request, "request");
     CancellableRun future = new CancellableRun();
-    future.task = engine.config().runExecutor().submit(() -> {
-      try {
-        future.complete(provisionAndDeploy(request));
-      } catch (Throwable t) {
-        future.completeExceptionally(t);
-      }
-    });
+    try {
+      CompletableFuture.runAsync(() -> {
+        if (future.isDone()) {
+          return; // cancelled before it was planned
+        }
+        try {
+          Engine.Started run = engine.start(engine.plan(request));
+          future.started(run);
+          run.result().whenComplete((d, e) -> {
+            if (e != null) {
+              future.completeExceptionally(e instanceof java.util.concurrent.CompletionException && e.getCause() != null
+                  ? e.getCause() : e);
+            } else {
+              future.complete(d);
+            }
+          });
+        } catch (Throwable t) {
+          future.completeExceptionally(t);
+        }
+      }, engine.config().runExecutor());
+    } catch (java.util.concurrent.RejectedExecutionException e) {
+      future.completeExceptionally(new AgentProvisionException("the provisioner was closed", e, false));
+    }
     return future;
   }
 
   private static final class CancellableRun extends CompletableFuture<Deployment> {
-    private volatile @Nullable Future<?> task;
+    private volatile Engine.@Nullable Started run;
+
+    void started(Engine.Started r) {
+      run = r;
+      if (isCancelled()) {
+        r.cancel();
+      }
+    }
 
     @Override
     public boolean cancel(boolean mayInterruptIfRunning) {
       boolean cancelled = super.cancel(mayInterruptIfRunning);
-      Future<?> t = task;
-      if (t != null) {
-        t.cancel(true);
+      Engine.Started r = run;
+      if (r != null) {
+        r.cancel();
       }
       return cancelled;
     }
@@ -527,6 +557,7 @@ public final class AgentProvisioner implements AutoCloseable {
     private @Nullable VelocityStore velocity;
     private HttpStack http = HttpStack.shared();
     private Duration verifyTimeout = DEFAULT_VERIFY_TIMEOUT;
+    private Duration catalogTtl = CatalogCache.DEFAULT_TTL;
 
     private Builder() {}
 
@@ -605,13 +636,20 @@ public final class AgentProvisioner implements AutoCloseable {
       return this;
     }
 
-    /** Runs steps; the host keeps ownership (it is not shut down by {@link #close()}). */
+    /**
+     * Runs steps, and the calls a step forks; the host keeps ownership (it is not shut down by
+     * {@link #close()}). Without one the provisioner makes its own: virtual threads on Java 21 and
+     * later, else a pool of {@link #DEFAULT_STEP_THREADS} threads.
+     */
     public Builder stepExecutor(ExecutorService e) {
       this.stepExecutor = Objects.requireNonNull(e, "stepExecutor");
       return this;
     }
 
-    /** Runs {@link #provisionAndDeployAsync} runs; the host keeps ownership. */
+    /**
+     * Plans {@link #provisionAndDeployAsync} runs (their steps go to the step executor); the host
+     * keeps ownership. Without one, the step executor plans them too.
+     */
     public Builder runExecutor(ExecutorService e) {
       this.runExecutor = Objects.requireNonNull(e, "runExecutor");
       return this;
@@ -655,6 +693,16 @@ public final class AgentProvisioner implements AutoCloseable {
      */
     public Builder verifyTimeout(Duration d) {
       this.verifyTimeout = Checks.within("verifyTimeout", d, Duration.ofSeconds(10), Duration.ofHours(1));
+      return this;
+    }
+
+    /**
+     * How long a provider's catalog is used for planning before it is read again, default
+     * {@link CatalogCache#DEFAULT_TTL}; zero reads it for every plan. It is read again at once after
+     * a run at that provider failed, in case a price or a service changed.
+     */
+    public Builder catalogTtl(Duration ttl) {
+      this.catalogTtl = Checks.nonNegative("catalogTtl", ttl);
       return this;
     }
 
@@ -751,20 +799,17 @@ public final class AgentProvisioner implements AutoCloseable {
       List<ExecutorService> owned = new ArrayList<>();
       ExecutorService steps = stepExecutor;
       if (steps == null) {
-        steps = Executors.newFixedThreadPool(DEFAULT_STEP_THREADS, daemon("agentprovision-step"));
+        steps = TaskExecutors.create("agentprovision-step", DEFAULT_STEP_THREADS);
         owned.add(steps);
       }
-      ExecutorService runs = runExecutor;
-      if (runs == null) {
-        runs = Executors.newCachedThreadPool(daemon("agentprovision-run"));
-        owned.add(runs);
-      }
+      // planning an async run is one short task; it needs no pool of its own
+      ExecutorService runs = runExecutor != null ? runExecutor : steps;
       // gates are called on threads of their own, so that a run stops waiting for one at its deadline
-      ExecutorService approvalThreads = Executors.newCachedThreadPool(daemon("agentprovision-approval"));
+      ExecutorService approvalThreads = Executors.newCachedThreadPool(TaskExecutors.daemon("agentprovision-approval"));
       owned.add(approvalThreads);
       ScheduledExecutorService timer = scheduler;
       if (timer == null) {
-        timer = Executors.newSingleThreadScheduledExecutor(daemon("agentprovision-rotation"));
+        timer = Executors.newSingleThreadScheduledExecutor(TaskExecutors.daemon("agentprovision-rotation"));
         owned.add(timer);
       }
       EngineConfig config = EngineConfig.builder().orchestrator(orchestrator).deployers(deployers).identity(identity)
@@ -773,19 +818,12 @@ public final class AgentProvisioner implements AutoCloseable {
           .approvalExecutor(approvalThreads).stepTimeout(stepTimeout).approvalTimeout(approvalTimeout)
           .failureAction(failureAction).domainService(domainService).domainNames(domainNames)
           .http(http).verifyTimeout(verifyTimeout).unverifiedAction(unverifiedAction).velocity(velocity)
+          .catalogTtl(catalogTtl)
           .receipts(receiptKey == null ? null : ApprovalReceipts.of(receiptKey).issuer(receiptIssuer))
           .mandates(mandateTrust).build();
       return new AgentProvisioner(new Engine(config), timer, owned);
     }
 
-    private static ThreadFactory daemon(String prefix) {
-      AtomicInteger n = new AtomicInteger();
-      return r -> {
-        Thread t = new Thread(r, prefix + "-" + n.incrementAndGet());
-        t.setDaemon(true);
-        return t;
-      };
-    }
   }
 
   /** Waits up to {@code timeout} for the provisioner's own executors to finish after {@link #close()}. */

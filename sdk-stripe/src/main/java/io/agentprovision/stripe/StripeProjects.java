@@ -8,7 +8,9 @@ import io.agentprovision.core.Secret;
 import io.agentprovision.core.approval.ApprovalDecision;
 import io.agentprovision.core.approval.CheckpointKind;
 import io.agentprovision.core.approval.CheckpointRequest;
+import io.agentprovision.core.RunId;
 import io.agentprovision.core.catalog.Catalog;
+import io.agentprovision.core.catalog.CatalogCache;
 import io.agentprovision.core.catalog.ProviderInfo;
 import io.agentprovision.core.catalog.ServiceOffering;
 import io.agentprovision.core.http.Polling;
@@ -38,7 +40,11 @@ import io.agentprovision.stripe.internal.ProvisioningWire;
 import io.agentprovision.stripe.internal.StripeCalls;
 import io.agentprovision.stripe.internal.StripeErrors;
 import java.net.URI;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -93,7 +99,10 @@ import org.slf4j.LoggerFactory;
  *       code and request id; stripe-java's own retries are reported as retry events.</li>
  * </ul>
  *
- * <p>Thread-safe. Catalog providers, service ids and projects are cached for the life of the instance.
+ * <p>Thread-safe. Catalog providers and projects are cached for the life of the instance, each
+ * provider's catalog for {@link Builder#catalogTtl} (dropped when Stripe refuses a call that relied
+ * on it), and the payment profile for the run that read it: the payment-method step and every paid
+ * call of one run share one read.
  */
 public final class StripeProjects implements Orchestrator {
   /** The orchestrator's name in events and audit entries. */
@@ -116,6 +125,10 @@ public final class StripeProjects implements Orchestrator {
   private static final int PAGE_SIZE = 100;
   private static final int MAX_LINK_ROUNDS = 8;
   private static final RetryObserver QUIET = (attempt, delay, reason) -> { };
+  /** How many runs' payment profiles are remembered at once (a run reads it within minutes). */
+  private static final int MAX_RUN_PROFILES = 1024;
+  /** A run reads the payment profile again after this long (a person may change it meanwhile). */
+  static final Duration PROFILE_REUSE = Duration.ofMinutes(5);
   private static final Logger LOG = LoggerFactory.getLogger(StripeProjects.class);
 
   private final StripeApi api;
@@ -124,7 +137,18 @@ public final class StripeProjects implements Orchestrator {
   private final Polling.Backoff backoff;
   private final ProjectDirectory projects;
   private final Map<String, ProvisioningJson.ProviderJson> providers = new ConcurrentHashMap<>();
-  private final Map<String, CatalogIndex> catalogs = new ConcurrentHashMap<>();
+  private final CatalogCache<CatalogIndex> catalogs;
+  private final Clock clock;
+  /** The payment profile as each recent run last read it: one read per run, not one per paid call. */
+  private final Map<RunId, ProfileRead> runProfiles = Collections.synchronizedMap(
+      new LinkedHashMap<>(16, 0.75f, true) {
+        @Override
+        protected boolean removeEldestEntry(Map.Entry<RunId, ProfileRead> eldest) {
+          return size() > MAX_RUN_PROFILES;
+        }
+      });
+
+  private record ProfileRead(PaymentProfile profile, Instant readAt) {}
 
   private StripeProjects(Builder b) {
     this.api = Objects.requireNonNull(b.api, "api");
@@ -132,6 +156,8 @@ public final class StripeProjects implements Orchestrator {
     this.catalogPartition = b.catalog;
     this.backoff = b.backoff;
     this.projects = new ProjectDirectory(calls, api.provisioningVersion());
+    this.clock = b.clock;
+    this.catalogs = CatalogCache.of(b.catalogTtl, b.clock);
   }
 
   public static Builder builder() {
@@ -155,9 +181,14 @@ public final class StripeProjects implements Orchestrator {
 
   // ---------------------------------------------------------------- catalog
 
+  /**
+   * The provider's catalog from Stripe, read at most once per catalog TTL
+   * ({@link Builder#catalogTtl}) and again after Stripe refused a call that relied on it.
+   */
   @Override
   public Catalog catalog(String provider) {
-    return loadCatalog(provider, QUIET).catalog();
+    requireText(provider, "provider", "name the provider, such as \"cloudflare\"");
+    return catalogs.get(provider, p -> loadCatalog(p, QUIET)).catalog();
   }
 
   private CatalogIndex loadCatalog(String provider, RetryObserver observer) {
@@ -193,14 +224,18 @@ public final class StripeProjects implements Orchestrator {
     ProviderInfo base = ProvisioningWire.provider(p);
     ProviderInfo info = new ProviderInfo(provider, base.id(), base.displayName(), base.description(),
         base.termsOfService(), base.privacyPolicy(), base.website());
-    CatalogIndex index = new CatalogIndex(new Catalog(info, services), refToId, idToRef);
-    catalogs.put(provider, index);
-    return index;
+    return new CatalogIndex(new Catalog(info, services), refToId, idToRef);
   }
 
   private CatalogIndex index(String provider, RetryObserver observer) {
-    CatalogIndex idx = catalogs.get(provider);
-    return idx != null ? idx : loadCatalog(provider, observer);
+    return catalogs.get(provider, p -> loadCatalog(p, observer));
+  }
+
+  /** Drops the provider's catalog after Stripe refused a call: a service or price it listed may be gone. */
+  private void staleCatalog(String provider, RuntimeException e) {
+    if (!(e instanceof AgentProvisionException a && a.retryable())) {
+      catalogs.invalidate(provider);
+    }
   }
 
   /** The catalog provider record for {@code provider} (its Stripe name or {@code prvdr_} id, any case). */
@@ -276,11 +311,14 @@ public final class StripeProjects implements Orchestrator {
     }
     String provider = request.provider();
     String providerRef = providerRef(provider, ctx::retrying);
+    // whether Stripe lets the account provision matters only without a connection; asked at the same
+    // time, it costs no wait when it does
+    StepContext.Forked<Eligibility> eligible = ctx.fork(() -> eligibility(ctx::retrying));
     ProvisioningJson.ConnectionJson existing = activeConnection(providerRef, ctx::retrying);
     if (existing != null) {
       return ProvisioningWire.account(provider, existing);
     }
-    Eligibility eligibility = eligibility(ctx::retrying);
+    Eligibility eligibility = eligible.join();
     if (!eligibility.eligible()) {
       throw new AgentProvisionException("Stripe does not let this account provision yet; outstanding requirements: "
           + eligibility.requirements() + " (complete them in the Stripe dashboard, then run again)");
@@ -514,6 +552,22 @@ public final class StripeProjects implements Orchestrator {
     return paymentProfile(QUIET);
   }
 
+  /**
+   * The payment profile as the step's run read it: read once per run (again after
+   * {@link #PROFILE_REUSE}, or after this orchestrator changed it), not once per paid call.
+   */
+  private PaymentProfile runProfile(StepContext ctx) {
+    RunId run = ctx.runId();
+    Instant now = clock.instant();
+    ProfileRead r = runProfiles.get(run);
+    if (r != null && now.isBefore(r.readAt().plus(PROFILE_REUSE))) {
+      return r.profile();
+    }
+    PaymentProfile p = paymentProfile(ctx::retrying);
+    runProfiles.put(run, new ProfileRead(p, now));
+    return p;
+  }
+
   private PaymentProfile paymentProfile(RetryObserver observer) {
     ProvisioningJson.PaymentProfileJson p = calls.get("read the Stripe payment profile", PAYMENT_PROFILE, Map.of(),
         api.provisioningVersion(), observer, ProvisioningJson.PaymentProfileJson.class).body();
@@ -554,10 +608,11 @@ public final class StripeProjects implements Orchestrator {
       throw new InvalidRequestException("usageCap", "must be more than zero (was " + usageCap + ")",
           "pass the monthly cap to ask for, such as Money.usd(\"100.00\")");
     }
-    PaymentProfile profile = paymentProfile(ctx::retrying);
+    PaymentProfile profile = runProfile(ctx);
     if (profile.hasPaymentMethod()) {
       return new PaymentMethodStatus(true, profile.display());
     }
+    runProfiles.remove(ctx.runId()); // the person is about to change it
     Map<String, Object> body = Map.of("usage_limits",
         ProvisioningWire.usageLimits(usageCap, SpendInterval.MONTHLY, "usageCap"));
     StripeCalls.Answer<ProvisioningJson.PaymentMethodRequestJson> a = calls.post("ask Stripe for a payment method",
@@ -574,6 +629,7 @@ public final class StripeProjects implements Orchestrator {
     }
     PaymentProfile ready = Polling.until(ctx, "Stripe payment method", () -> paymentProfile(ctx::retrying),
         PaymentProfile::hasPaymentMethod, backoff);
+    runProfiles.put(ctx.runId(), new ProfileRead(ready, clock.instant()));
     ctx.audit("stripe.payment_method", "ready", Map.of("provider", provider, "card", String.valueOf(ready.display())));
     return new PaymentMethodStatus(true, ready.display());
   }
@@ -587,7 +643,7 @@ public final class StripeProjects implements Orchestrator {
       throw new InvalidRequestException("payment", "the authorization " + payment.reservationId() + " lapsed at "
           + payment.expiresAt(), "authorize the spend again");
     }
-    PaymentProfile profile = paymentProfile(ctx::retrying);
+    PaymentProfile profile = runProfile(ctx);
     if (!profile.hasPaymentMethod()) {
       throw new AgentProvisionException("Stripe has no payment method on file to pay " + provider
           + "; call ensurePaymentMethod first so the human can add one");
@@ -615,6 +671,13 @@ public final class StripeProjects implements Orchestrator {
     return limits(provider, paymentProfile(QUIET));
   }
 
+  /** {@link #providerLimits(String)} from the payment profile the step's run already read. */
+  @Override
+  public List<SpendLimit> providerLimits(String provider, StepContext ctx) {
+    requireText(provider, "provider", "name the provider, such as \"cloudflare\"");
+    return limits(provider, runProfile(ctx));
+  }
+
   /** The provider's own limit (Stripe's default when the profile names none) and the overall one. */
   private static List<SpendLimit> limits(String provider, PaymentProfile profile) {
     List<SpendLimit> out = new ArrayList<>();
@@ -635,7 +698,7 @@ public final class StripeProjects implements Orchestrator {
   public Optional<SpendLimit> updateProviderLimit(@Nullable String provider, SpendLimit limit, StepContext ctx) {
     Objects.requireNonNull(limit, "limit");
     Map<String, Object> usage = ProvisioningWire.usageLimits(limit.amount(), limit.interval(), "limit");
-    PaymentProfile profile = paymentProfile(ctx::retrying);
+    PaymentProfile profile = runProfile(ctx);
     SpendLimit current = provider == null ? profile.overallLimit() : profile.providerLimit(provider).orElse(null);
     if (current == null && provider != null) {
       current = SpendLimit.monthly(STRIPE_DEFAULT_PROVIDER_CAP).forProvider(provider);
@@ -659,6 +722,7 @@ public final class StripeProjects implements Orchestrator {
     String key = "stripe.limit." + (provider == null ? "all" : provider) + "." + limit.amount().minorUnits()
         + limit.amount().currencyCode().toLowerCase(Locale.ROOT) + "."
         + ProvisioningWire.wireInterval(limit.interval(), "limit");
+    runProfiles.remove(ctx.runId()); // changed below: the run reads it again
     ProvisioningJson.PaymentProfileJson updated = calls.post("update Stripe's limit for " + scope,
         PAYMENT_PROFILE + "/update_limit", body, ctx.idempotencyKey(key), api.provisioningVersion(), ctx::retrying,
         ProvisioningJson.PaymentProfileJson.class).body();
@@ -693,7 +757,7 @@ public final class StripeProjects implements Orchestrator {
   public Optional<SpendLimit> mirrorSpendPolicy(SpendPolicy policy, String provider, StepContext ctx) {
     Objects.requireNonNull(policy, "policy");
     requireText(provider, "provider", "name the provider, such as \"cloudflare\"");
-    return policy.capToMirror(provider, limits(provider, paymentProfile(ctx::retrying)))
+    return policy.capToMirror(provider, limits(provider, runProfile(ctx)))
         .flatMap(change -> updateProviderLimit(provider, change.to(), ctx));
   }
 
@@ -707,9 +771,12 @@ public final class StripeProjects implements Orchestrator {
     requireText(request.project(), "project", "name the project");
     String environment = environment(request.environment());
     CatalogIndex idx = notSentYet(() -> index(request.provider(), ctx::retrying));
-    ServiceOffering service = idx.catalog().service(request.serviceId()).orElseThrow(() -> new InvalidRequestException(
-        "serviceId", "'" + request.serviceId() + "' is not in " + request.provider() + "'s catalog",
-        "use one of " + serviceIds(idx)));
+    ServiceOffering service = idx.catalog().service(request.serviceId()).orElse(null);
+    if (service == null) {
+      catalogs.invalidate(request.provider()); // the next read may list it
+      throw new InvalidRequestException("serviceId", "'" + request.serviceId() + "' is not in " + request.provider()
+          + "'s catalog", "use one of " + serviceIds(idx));
+    }
     PaymentAuthorization payment = request.payment();
     if (payment == null && service.pricing().requiresPayment()) {
       throw new InvalidRequestException("payment", request.serviceId() + " is " + service.pricing().describe()
@@ -718,6 +785,16 @@ public final class StripeProjects implements Orchestrator {
     if (payment != null) {
       requirePaymentAllowed(request.provider(), payment, ctx);
     }
+    try {
+      return create(request, idx, environment, payment, ctx);
+    } catch (RuntimeException e) {
+      staleCatalog(request.provider(), e);
+      throw e;
+    }
+  }
+
+  private ResourceState create(ResourceRequest request, CatalogIndex idx, String environment,
+      @Nullable PaymentAuthorization payment, StepContext ctx) {
     String projectId = notSentYet(() -> projectId(request.project(), ctx));
     Map<String, Object> body = new LinkedHashMap<>();
     body.put("provider", notSentYet(() -> providerRef(request.provider(), ctx::retrying)));
@@ -803,9 +880,15 @@ public final class StripeProjects implements Orchestrator {
     if (!configuration.isEmpty()) {
       body.put("configuration", new LinkedHashMap<>(configuration));
     }
-    StripeCalls.Answer<ProvisioningJson.ResourceJson> a = calls.post("update Stripe resource " + resource.id(),
-        RESOURCES + "/" + resource.id(), body, ctx.idempotencyKey("stripe.resource.update"), api.provisioningVersion(),
-        ctx::retrying, ProvisioningJson.ResourceJson.class);
+    StripeCalls.Answer<ProvisioningJson.ResourceJson> a;
+    try {
+      a = calls.post("update Stripe resource " + resource.id(), RESOURCES + "/" + resource.id(), body,
+          ctx.idempotencyKey("stripe.resource.update"), api.provisioningVersion(), ctx::retrying,
+          ProvisioningJson.ResourceJson.class);
+    } catch (RuntimeException e) {
+      staleCatalog(resource.provider(), e);
+      throw e;
+    }
     ResourceRef target = next != null ? new ResourceRef(resource.provider(), resource.id(), next, resource.name())
         : resource;
     ctx.audit("stripe.resource.update", "requested", auditDetails(target, payment,
@@ -917,7 +1000,7 @@ public final class StripeProjects implements Orchestrator {
   }
 
   private ResourceState state(StripeCalls.Answer<ProvisioningJson.ResourceJson> answer, ResourceRef fallback) {
-    CatalogIndex idx = catalogs.get(fallback.provider());
+    CatalogIndex idx = catalogs.ifLoaded(fallback.provider());
     // Without the catalog (a fresh instance resuming a run) Stripe's service_ref cannot be named; the
     // service only changes through update(), which loads the catalog, so the caller's id stands.
     return answer.read(r -> ProvisioningWire.resource(r, fallback,
@@ -995,8 +1078,30 @@ public final class StripeProjects implements Orchestrator {
     private @Nullable StripeApi api;
     private String catalog = DEFAULT_CATALOG;
     private Polling.Backoff backoff = DEFAULT_POLL_BACKOFF;
+    private Duration catalogTtl = CatalogCache.DEFAULT_TTL;
+    private Clock clock = Clock.systemUTC();
 
     private Builder() {}
+
+    /**
+     * How long a provider's catalog is used before it is read from Stripe again, default
+     * {@link CatalogCache#DEFAULT_TTL}; zero reads it every time. A call Stripe refuses drops it sooner.
+     */
+    public Builder catalogTtl(Duration ttl) {
+      Objects.requireNonNull(ttl, "catalogTtl");
+      if (ttl.isNegative()) {
+        throw new InvalidRequestException("catalogTtl", "must not be negative (was " + ttl + ")",
+            "pass zero to read the catalog every time");
+      }
+      this.catalogTtl = ttl;
+      return this;
+    }
+
+    /** The clock the catalog's age and a run's payment-profile read are measured on (default system UTC). */
+    public Builder clock(Clock c) {
+      this.clock = Objects.requireNonNull(c, "clock");
+      return this;
+    }
 
     /** The shared Stripe client and settings. */
     public Builder api(StripeApi stripeApi) {

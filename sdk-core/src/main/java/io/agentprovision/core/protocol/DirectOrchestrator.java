@@ -1,5 +1,6 @@
 package io.agentprovision.core.protocol;
 
+import io.agentprovision.core.AgentProvisionException;
 import io.agentprovision.core.IdGenerator;
 import io.agentprovision.core.InvalidRequestException;
 import io.agentprovision.core.Money;
@@ -7,6 +8,7 @@ import io.agentprovision.core.Secret;
 import io.agentprovision.core.approval.ApprovalDecision;
 import io.agentprovision.core.approval.CheckpointKind;
 import io.agentprovision.core.catalog.Catalog;
+import io.agentprovision.core.catalog.CatalogCache;
 import io.agentprovision.core.catalog.ProviderInfo;
 import io.agentprovision.core.catalog.ServiceOffering;
 import io.agentprovision.core.http.Polling;
@@ -30,7 +32,6 @@ import java.net.URI;
 import java.security.SecureRandom;
 import java.time.Clock;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -105,8 +106,8 @@ public final class DirectOrchestrator implements Orchestrator {
   public static final Duration DEFAULT_REFRESH_SKEW = Duration.ofSeconds(60);
   /** How long an account request (and the person's consent) may take. */
   public static final Duration DEFAULT_ACCOUNT_REQUEST_TTL = Duration.ofMinutes(15);
-  /** How long a catalog read is reused. */
-  public static final Duration DEFAULT_CATALOG_TTL = Duration.ofMinutes(5);
+  /** How long a catalog read is reused (dropped sooner when a call at the provider is refused). */
+  public static final Duration DEFAULT_CATALOG_TTL = CatalogCache.DEFAULT_TTL;
   /** What this orchestrator's client can do: send the person to a browser. */
   public static final List<String> DEFAULT_CLIENT_CAPABILITIES = List.of("browser");
   /** The {@code orchestrator} object sent with account requests unless configured. */
@@ -114,11 +115,9 @@ public final class DirectOrchestrator implements Orchestrator {
       Map.of("type", "direct", "direct", Map.of("name", "agentprovision"));
 
   private final Map<String, ProviderBinding> providers;
-  private final Clock clock;
   private final boolean pkce;
   private final boolean checkVersion;
-  private final Duration catalogTtl;
-  private final Map<String, CachedCatalog> catalogs = new ConcurrentHashMap<>();
+  private final CatalogCache<Catalog> catalogs;
   private final Map<String, Boolean> versionChecked = new ConcurrentHashMap<>();
   private final AccountSessions sessions;
   private final AccountLinking linking;
@@ -127,10 +126,9 @@ public final class DirectOrchestrator implements Orchestrator {
 
   private DirectOrchestrator(Builder b) {
     this.providers = Map.copyOf(b.providers);
-    this.clock = b.clock;
     this.pkce = b.pkce;
     this.checkVersion = b.checkVersion;
-    this.catalogTtl = b.catalogTtl;
+    this.catalogs = CatalogCache.of(b.catalogTtl, b.clock);
     this.sessions = new AccountSessions(this::binding, b.clock, b.refreshSkew, b.sessionVault);
     this.linking = new AccountLinking(sessions, this::ensureVersion, b.clock, b.ids, b.random, b.pkce,
         b.accountRequestTtl, b.clientCapabilities, b.orchestratorIdentity);
@@ -157,15 +155,10 @@ public final class DirectOrchestrator implements Orchestrator {
   @Override
   public Catalog catalog(String provider) {
     ProviderBinding b = binding(provider);
-    CachedCatalog c = catalogs.get(provider);
-    Instant now = clock.instant();
-    if (c != null && now.isBefore(c.readAt.plus(catalogTtl))) {
-      return c.catalog;
-    }
-    ensureVersion(b);
-    Catalog fresh = new Catalog(b.info, b.client.allServices());
-    catalogs.put(provider, new CachedCatalog(fresh, now));
-    return fresh;
+    return catalogs.get(provider, p -> {
+      ensureVersion(b);
+      return new Catalog(b.info, b.client.allServices());
+    });
   }
 
   // ---------------------------------------------------------------- accounts
@@ -216,7 +209,19 @@ public final class DirectOrchestrator implements Orchestrator {
   public ResourceState provision(ResourceRequest request, StepContext ctx) {
     Objects.requireNonNull(request, "request");
     Objects.requireNonNull(ctx, "ctx");
-    return resources.provision(request, ctx);
+    try {
+      return resources.provision(request, ctx);
+    } catch (RuntimeException e) {
+      staleCatalog(request.provider(), e);
+      throw e;
+    }
+  }
+
+  /** A call the provider refused may have relied on a service or price it no longer lists: read the catalog again. */
+  private void staleCatalog(String provider, RuntimeException e) {
+    if (!(e instanceof AgentProvisionException a && a.retryable())) {
+      catalogs.invalidate(provider);
+    }
   }
 
   @Override
@@ -233,7 +238,12 @@ public final class DirectOrchestrator implements Orchestrator {
   @Override
   public ResourceState update(ResourceRef resource, @Nullable String newServiceId, Map<String, Object> configuration,
       @Nullable PaymentAuthorization payment, StepContext ctx) {
-    return resources.update(resource, newServiceId, configuration, payment, ctx);
+    try {
+      return resources.update(resource, newServiceId, configuration, payment, ctx);
+    } catch (RuntimeException e) {
+      staleCatalog(resource.provider(), e);
+      throw e;
+    }
   }
 
   @Override
@@ -281,7 +291,6 @@ public final class DirectOrchestrator implements Orchestrator {
         + ", pkce=" + pkce + "}";
   }
 
-  private record CachedCatalog(Catalog catalog, Instant readAt) {}
 
   /** Builds a {@link DirectOrchestrator}; setters validate and name the field. */
   public static final class Builder {

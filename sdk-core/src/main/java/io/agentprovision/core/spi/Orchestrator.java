@@ -118,6 +118,15 @@ public interface Orchestrator {
   }
 
   /**
+   * {@link #providerLimits(String)} as a step of a run sees them: an orchestrator that has read what
+   * holds them in this run already (Stripe's payment profile, read to check the payment method) may
+   * answer from that read instead of asking again. By default, {@link #providerLimits(String)}.
+   */
+  default List<SpendLimit> providerLimits(String provider, StepContext ctx) {
+    return providerLimits(provider);
+  }
+
+  /**
    * Sets the orchestrator's own cap for {@code provider} (or the overall cap when null), so that the
    * SDK's policy holds on both sides. Raising a cap has already been approved by a human when this
    * is called. Orchestrators without caps do nothing and return empty.

@@ -8,11 +8,13 @@ import io.agentprovision.core.approval.ApprovalDecision;
 import io.agentprovision.core.approval.CheckpointRequest;
 import io.agentprovision.core.http.HttpStack;
 import io.agentprovision.core.identity.Principal;
+import io.agentprovision.core.internal.concurrent.ForkedCall;
 import io.agentprovision.core.policy.SpendRequest;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Map;
+import java.util.concurrent.Callable;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -88,4 +90,34 @@ public interface StepContext {
    * uploaded). Details must not hold secrets.
    */
   void audit(String action, String outcome, Map<String, String> details);
+
+  /**
+   * Starts {@code call} beside the step's own work, so that independent calls of one step (a zone
+   * lookup and the permission groups, say) wait on the network at the same time rather than one
+   * after another. {@link Forked#join} returns its result; when no thread has picked the call up by
+   * then, the joining thread runs it itself, so a step never waits for a call that has not started.
+   *
+   * <pre>{@code
+   * StepContext.Forked<List<Zone>> zones = ctx.fork(() -> client.zones().list(accountId));
+   * Map<String, PermissionGroup> groups = tokens.permissionGroups(names);   // meanwhile, on this thread
+   * Zone zone = pick(zones.join());
+   * }</pre>
+   *
+   * <p>Fork only calls that the step needs anyway and that may run even if the step fails before
+   * joining them (reads, or writes that repeat harmlessly), and join every call you fork. The
+   * engine runs forked calls on the provisioner's step executor; this default runs each one at its
+   * {@code join}, on the joining thread.
+   */
+  default <T> Forked<T> fork(Callable<T> call) {
+    return ForkedCall.atJoin(call);
+  }
+
+  /** A call started with {@link #fork}. */
+  interface Forked<T> {
+    /**
+     * Waits for the call, running it on this thread when it has not started, and returns its result.
+     * An unchecked exception it threw is thrown here as it was.
+     */
+    T join();
+  }
 }

@@ -666,7 +666,16 @@ public final class CloudflareSandbox implements AutoCloseable {
    * workerd every call fails with an {@link IOException} saying "no local runtime".
    */
   public OkHttpClient appClient() {
-    return new OkHttpClient.Builder().addInterceptor(chain -> {
+    return appClient(new OkHttpClient());
+  }
+
+  /**
+   * {@link #appClient()} derived from {@code base} with {@code newBuilder()}: it shares the base's
+   * pools, and the base's interceptors see every exchange with the apps (a test's recorder, a
+   * simulated network delay).
+   */
+  public OkHttpClient appClient(OkHttpClient base) {
+    return base.newBuilder().addInterceptor(chain -> {
       Request req = chain.request();
       if (runtime == null) {
         throw new IOException("no local runtime: workerd was not found (set " + WorkerdRuntime.ENV_BINARY

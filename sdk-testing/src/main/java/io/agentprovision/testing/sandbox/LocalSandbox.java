@@ -6,6 +6,7 @@ import io.agentprovision.core.InvalidRequestException;
 import io.agentprovision.core.Secret;
 import io.agentprovision.core.Sleeper;
 import io.agentprovision.core.catalog.ProviderInfo;
+import io.agentprovision.core.http.HttpStack;
 import io.agentprovision.core.http.Polling;
 import io.agentprovision.core.identity.OidcIdentityProvider;
 import io.agentprovision.core.protocol.DirectOrchestrator;
@@ -107,6 +108,7 @@ public final class LocalSandbox implements AutoCloseable {
 
   private final Clock clock;
   private final Sleeper sleeper;
+  private final HttpStack http;
   private final Secret sharedSecret;
   private final List<AutoCloseable> started = new ArrayList<>();
   private final CloudflareSandbox cloudflare;
@@ -126,6 +128,7 @@ public final class LocalSandbox implements AutoCloseable {
   private LocalSandbox(Builder b) {
     this.clock = b.clock;
     this.sleeper = b.sleeper;
+    this.http = b.http;
     this.sharedSecret = Secret.of("whsec_local_" + randomHex());
     try {
       cloudflare = CloudflareSandbox.builder().clock(clock)
@@ -140,7 +143,8 @@ public final class LocalSandbox implements AutoCloseable {
           .charger(new StripePaymentCharger(() -> stripe().charger())).seller(SELLER).pendingPolls(b.pendingPolls)
           .start();
       started.add(provider);
-      ProviderLink link = new ProtocolProviderLink(protocolClient(),
+      ProviderLink link = new ProtocolProviderLink(ProtocolClient.builder().provider(PROVIDER)
+          .baseUrl(provider.baseUrl()).sharedSecret(sharedSecret).clock(clock).sleeper(sleeper).build(),
           new ProviderLink.Listing(PROVIDER, "Workers, storage and domains", List.of("compute", "domains"), SELLER,
               TERMS_OF_SERVICE.toString()), clock, provider::approveConsent);
       // pending is the provider's alone: Stripe passes it on without hiding a settled state behind it
@@ -169,7 +173,7 @@ public final class LocalSandbox implements AutoCloseable {
 
   /** A new {@link StripeProjects} on the Stripe sandbox, with the API key and preview versions it accepts. */
   public StripeProjects stripeProjects() {
-    return StripeProjects.builder().api(stripe.api()).pollBackoff(DEFAULT_POLL_BACKOFF).build();
+    return StripeProjects.builder().api(stripeApi()).pollBackoff(DEFAULT_POLL_BACKOFF).build();
   }
 
   /**
@@ -241,7 +245,7 @@ public final class LocalSandbox implements AutoCloseable {
           "start it with startIndependentProvider(...)");
     }
     return directOrchestrator(ProtocolClient.builder().provider(PROVIDER).baseUrl(provider.baseUrl())
-        .sharedSecret(provider.sharedSecret()).clock(clock).sleeper(sleeper).build(), vault);
+        .sharedSecret(provider.sharedSecret()).clock(clock).sleeper(sleeper).http(http).build(), vault);
   }
 
   /** The independent provider listening at {@code url}'s origin, if this sandbox started one there. */
@@ -260,7 +264,7 @@ public final class LocalSandbox implements AutoCloseable {
         .sessionVault(vault)
         .provider(client, new ProviderInfo(PROVIDER, null, "Cloudflare", "Workers, storage and domains",
             TERMS_OF_SERVICE, null, null), SELLER)
-        .paymentTokens(StripeSharedPaymentTokens.builder().api(stripe.api())
+        .paymentTokens(StripeSharedPaymentTokens.builder().api(stripeApi())
             .paymentMethod(StripeSandbox.CHECKOUT_PAYMENT_METHOD).clock(clock).build())
         .paymentMethodSetupUrl(checkoutUrl)
         .clock(clock)
@@ -270,19 +274,29 @@ public final class LocalSandbox implements AutoCloseable {
 
   /** A new {@link CloudflareDeployer} on the Cloudflare sandbox, reaching deployed apps through workerd. */
   public CloudflareDeployer cloudflareDeployer() {
-    return CloudflareDeployer.builder().baseUrl(cloudflare.baseUrl()).appClient(cloudflare.appClient()).build();
+    return CloudflareDeployer.builder().baseUrl(cloudflare.baseUrl()).http(http)
+        .appClient(cloudflare.appClient(http.okHttpClient())).build();
   }
 
   /** A new {@link OidcIdentityProvider} for the sandbox issuer and the client id its tokens are for. */
   public OidcIdentityProvider identityProvider() {
     return OidcIdentityProvider.builder().issuer(oidc.issuer()).audience(OidcIssuerSandbox.DEFAULT_AUDIENCE)
-        .clock(clock).sleeper(sleeper).build();
+        .clock(clock).sleeper(sleeper).http(http).build();
   }
 
-  /** A protocol client for the provider sandbox, signed with the secret they share. */
+  /**
+   * A protocol client for the provider sandbox, signed with the secret they share, on the stack of
+   * the adapters handed out (the Stripe sandbox's own link to the provider is the other side of the
+   * network and keeps the default stack).
+   */
   private ProtocolClient protocolClient() {
     return ProtocolClient.builder().provider(PROVIDER).baseUrl(provider.baseUrl()).sharedSecret(sharedSecret)
-        .clock(clock).sleeper(sleeper).build();
+        .clock(clock).sleeper(sleeper).http(http).build();
+  }
+
+  /** The Stripe sandbox's client, on this sandbox's HTTP stack. */
+  private io.agentprovision.stripe.StripeApi stripeApi() {
+    return stripe.api().toBuilder().http(http).build();
   }
 
   // ---------------------------------------------------------------- the human
@@ -404,9 +418,21 @@ public final class LocalSandbox implements AutoCloseable {
     private boolean workerd = true;
     private boolean cardOnFile;
     private int pendingPolls = DEFAULT_PENDING_POLLS;
+    private HttpStack http = HttpStack.shared();
     private final Map<String, String> descriptions = new java.util.LinkedHashMap<>();
 
     private Builder() {}
+
+    /**
+     * The HTTP stack of every adapter this sandbox hands out (default {@link HttpStack#shared()}),
+     * and the base of the client that reaches deployed apps: a stack built on an okhttp client with
+     * interceptors sees, or shapes, all of their traffic (a recorder, a simulated network delay).
+     * The sandbox does not close it.
+     */
+    public Builder http(HttpStack stack) {
+      this.http = Objects.requireNonNull(stack, "http");
+      return this;
+    }
 
     /**
      * Has the provider list {@code serviceId} with {@code text} as its description: text a provider

@@ -417,8 +417,9 @@ class LifecycleTest {
     assertThat(plan.approvalsNeeded()).containsExactly(CheckpointKind.CHANGE_APPROVAL);
     assertThat(plan.stays()).extracting(LifecycleResult.Kept::kind).contains(LifecycleResult.Kept.Kind.DOMAIN,
         LifecycleResult.Kept.Kind.ACCOUNT);
+    // not a call at the orchestrator: the catalog the run read is still within its TTL, so the plan reuses it
     assertThat(h.orchestrator.calls().subList(calls, h.orchestrator.calls().size())).extracting(c -> c.method())
-        .containsOnly("catalog");
+        .isEmpty();
     assertThat(h.deployer.liveScripts()).hasSize(1);
   }
 }

@@ -52,9 +52,10 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CancellationException;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
-import java.util.concurrent.ExecutorCompletionService;
-import java.util.concurrent.Future;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
@@ -256,11 +257,49 @@ public final class Engine {
     return planner.plan(request, run);
   }
 
-  public Deployment execute(RunPlan given) {
+  /** Carries out a plan on the calling thread's behalf: returns when the run has ended. */
+  public Deployment execute(RunPlan plan) {
+    return await(start(plan));
+  }
+
+  /** Continues a run from its journal; returns when it has ended. */
+  public Deployment resume(RunId run) {
+    return await(startResume(run));
+  }
+
+  /**
+   * Starts executing a plan and returns at once: the run's steps go to the step executor, each
+   * finished step starts those that waited for it, and the last one to finish assembles the result.
+   * No thread waits for the run. Bad input, a refused plan or a journal that will not take the run
+   * fail the returned future, as they fail {@link #execute}.
+   */
+  public CompletableFuture<Deployment> executeAsync(RunPlan plan) {
+    try {
+      return start(plan).result();
+    } catch (RuntimeException e) {
+      return CompletableFuture.failedFuture(e);
+    }
+  }
+
+  /** A run started on the step executor: its result, and a way to cancel it. */
+  public interface Started {
+    /** Completes when the run has ended: with the deployment, its failure, or a {@link CancellationException}. */
+    CompletableFuture<Deployment> result();
+
+    /**
+     * Stops the run: steps not started are not, running ones are interrupted and stop where they
+     * can; once none runs, the run is journaled {@code SUSPENDED} and {@link #result} fails with a
+     * {@link CancellationException}. Returns false when the run had already ended.
+     */
+    boolean cancel();
+  }
+
+  /** Starts a plan's run (or resumes the run of the same id); throws what {@link #execute} throws before any step. */
+  public Started start(RunPlan given) {
     RunRecord existing = config.journal().run(given.runId()).orElse(null);
     if (existing != null) {
       // executing a plan of a run that exists continues it, for the agent that started it only
-      return resume(runOf(given.request().agent(), existing.id()).id());
+      return startResume(runOf(given.request().agent(), existing.id()).id());
     }
     // the plan object is not trusted: steps and checkpoints come again from the flow, the policy in force and the ledger
     RunPlan plan = planner.rederive(given);
@@ -285,15 +324,17 @@ public final class Engine {
         RequestCodec.encode(req, plan.runId(), config.vault(), config.clock())).status(RunStatus.RUNNING)
         .createdAt(now).build();
     if (!config.journal().saveRun(rec)) {
-      return resume(runOf(req.agent(), plan.runId()).id()); // another host started it a moment ago
+      return startResume(runOf(req.agent(), plan.runId()).id()); // another host started it a moment ago
     }
     auditor.entry("run.started").run(plan.runId()).agent(req.agent()).detail("provider", req.provider())
         .detail("plan", String.valueOf(req.plan())).detail("app", req.app() == null ? "none" : req.app().name())
         .detail("orchestrator", config.orchestrator().name()).record();
-    return runLoop(new RunState(plan.runId(), req, plan, false, now), rec, rs -> deployment(rs, true));
+    return started(new RunLoop<>(new RunState(plan.runId(), req, plan, false, now), rec, rs -> deployment(rs, true))
+        .start());
   }
 
-  public Deployment resume(RunId run) {
+  /** Starts resuming a run from its journal; a run that already succeeded is returned at once. */
+  public Started startResume(RunId run) {
     RunRecord rec = config.journal().run(run).orElseThrow(() -> new InvalidRequestException("runId",
         "no run " + run + " in the journal", "pass the id of a run this journal recorded (AgentProvisioner.runs())"));
     notAChange(rec);
@@ -302,7 +343,7 @@ public final class Engine {
     RunState rs = new RunState(run, req, plan, true, rec.createdAt());
     if (rec.status() == RunStatus.SUCCEEDED) {
       load(rs);
-      return deployment(rs, false);
+      return ended(deployment(rs, false));
     }
     if (rec.status() == RunStatus.FAILED) {
       throw new InvalidRequestException("runId", "run " + run + " failed and was compensated (" + rec.error() + ")",
@@ -320,7 +361,84 @@ public final class Engine {
       throw new AgentProvisionException("run " + run + " is being resumed by another host", null, true);
     }
     auditor.entry("run.resumed").run(run).agent(req.agent()).detail("previous_status", rec.status().name()).record();
-    return runLoop(rs, next, s -> deployment(s, true));
+    return started(new RunLoop<>(rs, next, s -> deployment(s, true)).start());
+  }
+
+  /**
+   * Runs every step of {@code rs} not finished yet on the step executor and waits for the run to
+   * end, as {@link #execute} does; {@code finish} records the end of a run that succeeded and builds
+   * its result (a {@code LifecycleResult} for a change made to a deployment later).
+   */
+  <R> R runLoop(RunState rs, RunRecord rec, java.util.function.Function<RunState, R> finish) {
+    RunLoop<R> loop = new RunLoop<>(rs, rec, finish).start();
+    return await(loop.result(), loop::cancel);
+  }
+
+  /** A first-day run's loop as the {@link Started} callers hold. */
+  private static Started started(RunLoop<Deployment> loop) {
+    return new Started() {
+      @Override
+      public CompletableFuture<Deployment> result() {
+        return loop.result();
+      }
+
+      @Override
+      public boolean cancel() {
+        return loop.cancel();
+      }
+    };
+  }
+
+  private static Started ended(Deployment d) {
+    CompletableFuture<Deployment> done = CompletableFuture.completedFuture(d);
+    return new Started() {
+      @Override
+      public CompletableFuture<Deployment> result() {
+        return done;
+      }
+
+      @Override
+      public boolean cancel() {
+        return false;
+      }
+    };
+  }
+
+  /**
+   * Waits for a run on the calling thread. An interrupt cancels the run and waits, uninterruptibly,
+   * until it is journaled as suspended, then throws the {@link CancellationException} with the
+   * thread's interrupt status set again; a failure is thrown as the run threw it.
+   */
+  private static Deployment await(Started run) {
+    return await(run.result(), run::cancel);
+  }
+
+  /** Waits for {@code result} as {@link #await(Started)} says, calling {@code cancel} on an interrupt. */
+  private static <R> R await(CompletableFuture<R> result, java.util.function.BooleanSupplier cancel) {
+    boolean interrupted = false;
+    try {
+      while (true) {
+        try {
+          return result.get();
+        } catch (InterruptedException e) {
+          interrupted = true;
+          cancel.getAsBoolean();
+        } catch (ExecutionException e) {
+          Throwable cause = e.getCause() != null ? e.getCause() : e;
+          if (cause instanceof RuntimeException r) {
+            throw r;
+          }
+          if (cause instanceof Error err) {
+            throw err;
+          }
+          throw new AgentProvisionException("the run failed: " + cause, cause);
+        }
+      }
+    } finally {
+      if (interrupted) {
+        Thread.currentThread().interrupt();
+      }
+    }
   }
 
   /**
@@ -345,133 +463,228 @@ public final class Engine {
   }
 
   /**
-   * Runs every step of {@code rs} not finished yet, then hands the run to {@code finish}, which
-   * records its end and builds its result (a {@link Deployment} for a first-day run, a
-   * {@code LifecycleResult} for a change made later).
+   * One execution of a run, driven by its steps finishing rather than by a thread waiting for them:
+   * starting it submits every step whose dependencies have succeeded; each step, when it ends,
+   * submits those that were waiting for it; the step that ends last (with none left running) ends
+   * the run: hands a run that succeeded to its {@code finish} (which records its end and builds the
+   * deployment, or a change's result), compensates or suspends a failed run, or leaves a crashed one
+   * exactly as the journal has it. State is guarded by this object's lock; steps run outside it.
    */
-  <R> R runLoop(RunState rs, RunRecord rec, java.util.function.Function<RunState, R> finish) {
-    Instant started = config.clock().instant();
-    events.emit(new ProvisioningEvent.RunStarted(started, rs.run, rs.request.agent(), rs.request.provider(), rs.resumed));
-    Set<StepId> done = load(rs);
-    for (Step<?> s : rs.graph().steps()) {
-      if (done.contains(s.id())) {
-        events.emit(new ProvisioningEvent.StepFinished(config.clock().instant(), rs.run, s.id(), StepStatus.SKIPPED,
-            Duration.ZERO, "done before the resume"));
-      }
+  private final class RunLoop<R> {
+    private final RunState rs;
+    private final RunRecord rec;
+    private final java.util.function.Function<RunState, R> finish;
+    private final Instant started;
+    private final CompletableFuture<R> result = new CompletableFuture<>();
+    private final Set<StepId> done = new HashSet<>();
+    private final Set<StepId> submitted = new HashSet<>();
+    private final Map<StepId, StepTask> running = new HashMap<>();
+    private @Nullable Throwable failure;
+    private @Nullable StepId failedStep;
+    private @Nullable Error crash;
+    private boolean cancelled;
+    private boolean ended;
+
+    RunLoop(RunState rs, RunRecord rec, java.util.function.Function<RunState, R> finish) {
+      this.rs = rs;
+      this.rec = rec;
+      this.finish = finish;
+      this.started = config.clock().instant();
     }
-    ExecutorCompletionService<StepId> ecs = new ExecutorCompletionService<>(config.stepExecutor());
-    Map<Future<StepId>, StepId> running = new HashMap<>();
-    Set<StepId> submitted = new HashSet<>(done);
-    Throwable failure = null;
-    StepId failedStep = null;
-    Error crash = null;
-    InFlight inFlight = new InFlight();
-    while (true) {
-      if (failure == null && crash == null) {
-        for (Step<?> s : rs.graph().steps()) {
-          if (!submitted.contains(s.id()) && done.containsAll(s.dependsOn())) {
-            submitted.add(s.id());
-            running.put(ecs.submit(() -> {
-              // counted from the moment it runs: a task cancelled before it started never runs and never counts
-              inFlight.enter();
-              try {
-                if (rs.stopping || rs.failing) {
-                  throw new CancellationException("run " + rs.run + " is stopping; step " + s.id() + " not started");
-                }
-                runStep(rs, s);
-                return s.id();
-              } finally {
-                inFlight.exit();
-              }
-            }), s.id());
+
+    /** Completes when the run has ended: with its result, its failure, or a {@link CancellationException}. */
+    CompletableFuture<R> result() {
+      return result;
+    }
+
+    RunLoop<R> start() {
+      events.emit(new ProvisioningEvent.RunStarted(started, rs.run, rs.request.agent(), rs.request.provider(),
+          rs.resumed));
+      Set<StepId> loaded = load(rs);
+      for (Step<?> s : rs.graph().steps()) {
+        if (loaded.contains(s.id())) {
+          events.emit(new ProvisioningEvent.StepFinished(config.clock().instant(), rs.run, s.id(), StepStatus.SKIPPED,
+              Duration.ZERO, "done before the resume"));
+        }
+      }
+      boolean end;
+      synchronized (this) {
+        done.addAll(loaded);
+        submitted.addAll(loaded);
+        submitReady();
+        end = endIfIdle();
+      }
+      if (end) {
+        end();
+      }
+      return this;
+    }
+
+    /** Submits every step whose dependencies have succeeded, unless the run is failing or stopping. */
+    private void submitReady() {
+      if (failure != null || crash != null || cancelled) {
+        return;
+      }
+      for (Step<?> s : rs.graph().steps()) {
+        if (!submitted.contains(s.id()) && done.containsAll(s.dependsOn())) {
+          submitted.add(s.id());
+          StepTask t = new StepTask(s);
+          running.put(s.id(), t);
+          try {
+            config.stepExecutor().execute(t);
+          } catch (RejectedExecutionException e) {
+            running.remove(s.id());
+            if (failure == null) {
+              failure = e;
+              failedStep = s.id();
+              rs.failing = true;
+            }
+            return;
           }
         }
       }
-      if (running.isEmpty()) {
-        break;
+    }
+
+    /** Marks the run ended when no step runs; true when the caller must then {@link #end} it. */
+    private boolean endIfIdle() {
+      if (!running.isEmpty() || ended) {
+        return false;
       }
-      Future<StepId> f;
-      try {
-        f = ecs.take();
-      } catch (InterruptedException e) {
-        stop(rs, running, inFlight);
-        suspend(rs, rec, "cancelled");
-        Thread.currentThread().interrupt();
-        throw new CancellationException("run " + rs.run + " was cancelled; resume it with AgentProvisioner.resume("
-            + rs.request.agent() + ", " + rs.run + ")");
-      }
-      StepId id = running.remove(f);
-      try {
-        f.get();
-        done.add(id);
-      } catch (ExecutionException e) {
-        Throwable cause = e.getCause() != null ? e.getCause() : e;
-        if (cause instanceof Error err) {
+      ended = true;
+      return true;
+    }
+
+    /** What a step task reports when it has ended, whatever happened to it. */
+    void stepEnded(StepTask task, @Nullable Throwable thrown) {
+      boolean end;
+      synchronized (this) {
+        StepId id = task.step.id();
+        running.remove(id);
+        if (thrown == null) {
+          done.add(id);
+        } else if (thrown instanceof Error err) {
           if (crash == null) {
+            // a crash leaves the journal and the ledger as they were, for resume: exactly what a dead process would
             crash = err;
-            stop(rs, running, inFlight);
-            running.clear();
+            rs.stopping = true;
+            stopRunning();
           }
-        } else if (failure == null) {
-          failure = cause;
+        } else if (failure == null && crash == null && !cancelled) {
+          failure = thrown;
           failedStep = id;
           rs.failing = true;
         }
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        stop(rs, running, inFlight);
-        suspend(rs, rec, "cancelled");
-        throw new CancellationException("run " + rs.run + " was cancelled");
+        submitReady();
+        end = endIfIdle();
+      }
+      if (end) {
+        end();
       }
     }
-    if (crash != null) {
-      // a crash leaves the journal and the ledger as they were, for resume: exactly what a dead process would
-      throw crash;
-    }
-    if (failure != null) {
-      throw fail(rs, rec, failedStep, failure, started);
-    }
-    return finish.apply(rs);
-  }
 
-  /**
-   * Counts step tasks executing, so that a cancel or a crash can wait for them to leave the journal
-   * and ledger consistent. A task enters when it starts and checks {@code stopping} after entering,
-   * so once {@link #awaitNone} returns no task does anything more.
-   */
-  private static final class InFlight {
-    private int n;
-
-    synchronized void enter() {
-      n++;
-    }
-
-    synchronized void exit() {
-      n--;
-      notifyAll();
+    /**
+     * Stops the run (see {@link Started#cancel}); false when it had already ended.
+     */
+    boolean cancel() {
+      boolean end;
+      synchronized (this) {
+        if (ended || cancelled) {
+          return false;
+        }
+        cancelled = true;
+        rs.stopping = true;
+        stopRunning();
+        end = endIfIdle();
+      }
+      if (end) {
+        end();
+      }
+      return true;
     }
 
-    synchronized void awaitNone() {
-      boolean interrupted = Thread.interrupted();
-      while (n > 0) {
+    /** Drops the steps submitted but not started and interrupts those running; called under the lock. */
+    private void stopRunning() {
+      running.values().removeIf(t -> {
+        if (t.drop()) {
+          return true;
+        }
+        t.interrupt();
+        return false;
+      });
+    }
+
+    /** Ends the run once no step runs (on the thread of the step that ended last, or the canceller's). */
+    private void end() {
+      try {
+        if (crash != null) {
+          result.completeExceptionally(crash);
+        } else if (cancelled) {
+          suspend(rs, rec, "cancelled");
+          result.completeExceptionally(new CancellationException("run " + rs.run + " was cancelled; resume it with "
+              + "AgentProvisioner." + (ChangeCodec.isChange(rec.request()) ? "resumeChange" : "resume") + "("
+              + rs.request.agent() + ", " + rs.run + ")"));
+        } else if (failure != null) {
+          result.completeExceptionally(fail(rs, rec, failedStep, failure, started));
+        } else {
+          result.complete(finish.apply(rs));
+        }
+      } catch (Throwable t) {
+        result.completeExceptionally(t);
+      }
+    }
+
+    /** One step of the run on the step executor; run at most once, by a thread or not at all (dropped). */
+    private final class StepTask implements Runnable {
+      private static final int PENDING = 0;
+      private static final int RUNNING = 1;
+      private static final int DROPPED = 2;
+
+      final Step<?> step;
+      private final AtomicInteger state = new AtomicInteger(PENDING);
+      private @Nullable Thread thread;
+
+      StepTask(Step<?> step) {
+        this.step = step;
+      }
+
+      @Override
+      public void run() {
+        if (!state.compareAndSet(PENDING, RUNNING)) {
+          return;
+        }
+        synchronized (this) {
+          thread = Thread.currentThread();
+        }
+        Throwable thrown = null;
         try {
-          wait();
-        } catch (InterruptedException e) {
-          interrupted = true;
+          if (rs.stopping || rs.failing) {
+            throw new CancellationException("run " + rs.run + " is stopping; step " + step.id() + " not started");
+          }
+          runStep(rs, step);
+        } catch (Throwable t) {
+          thrown = t;
+        } finally {
+          synchronized (this) {
+            thread = null;
+          }
+          // an interrupt aimed at this step must not reach the next task of this thread
+          Thread.interrupted();
+        }
+        stepEnded(this, thrown);
+      }
+
+      /** Takes the step back before any thread started it; false when one has. */
+      boolean drop() {
+        return state.compareAndSet(PENDING, DROPPED);
+      }
+
+      synchronized void interrupt() {
+        Thread t = thread;
+        if (t != null) {
+          t.interrupt();
         }
       }
-      if (interrupted) {
-        Thread.currentThread().interrupt();
-      }
     }
-  }
-
-  private void stop(RunState rs, Map<Future<StepId>, StepId> running, InFlight inFlight) {
-    rs.stopping = true;
-    for (Future<StepId> f : running.keySet()) {
-      f.cancel(true);
-    }
-    inFlight.awaitNone();
   }
 
   private void suspend(RunState rs, RunRecord rec, String why) {
@@ -544,6 +757,8 @@ public final class Engine {
 
   private RuntimeException fail(RunState rs, RunRecord rec, @Nullable StepId failedStep, Throwable failure,
       Instant started) {
+    // a failed step may have failed on a stale catalog (a price or service changed): the next plan reads it again
+    planner.invalidate(rs.request.provider());
     List<String> undone = new ArrayList<>();
     List<String> notUndone = new ArrayList<>();
     List<Reservation> uncertain = uncertain(rs);

@@ -8,6 +8,7 @@ import io.agentprovision.core.UnverifiedAction;
 import io.agentprovision.core.approval.ApprovalGates;
 import io.agentprovision.core.approval.ApprovalReceipts;
 import io.agentprovision.core.approval.MandateTrust;
+import io.agentprovision.core.catalog.CatalogCache;
 import io.agentprovision.core.http.HttpStack;
 import io.agentprovision.core.policy.SpendPolicy;
 import io.agentprovision.core.spi.ApprovalGate;
@@ -41,7 +42,8 @@ public record EngineConfig(Orchestrator orchestrator, Map<String, Deployer> depl
     IdGenerator ids, ExecutorService stepExecutor, ExecutorService runExecutor, ExecutorService approvalExecutor,
     Duration stepTimeout, Duration approvalTimeout, FailureAction failureAction, String domainService,
     DomainNames domainNames, HttpStack http, Duration verifyTimeout, UnverifiedAction unverifiedAction,
-    VelocityStore velocity, @Nullable ApprovalReceipts receipts, @Nullable MandateTrust mandates) {
+    VelocityStore velocity, Duration catalogTtl, @Nullable ApprovalReceipts receipts,
+    @Nullable MandateTrust mandates) {
 
   /** The spend policy in force now (hosts may replace it while runs go on). */
   public SpendPolicy spendPolicy() {
@@ -80,6 +82,7 @@ public record EngineConfig(Orchestrator orchestrator, Map<String, Deployer> depl
     private @Nullable VelocityStore velocity;
     private HttpStack http = HttpStack.shared();
     private Duration verifyTimeout = Duration.ofMinutes(3);
+    private Duration catalogTtl = CatalogCache.DEFAULT_TTL;
     private @Nullable ApprovalReceipts receipts;
     private @Nullable MandateTrust mandates;
 
@@ -219,6 +222,12 @@ public record EngineConfig(Orchestrator orchestrator, Map<String, Deployer> depl
       return this;
     }
 
+    /** How long the planner uses a provider's catalog before reading it again (zero: every plan). */
+    public Builder catalogTtl(Duration d) {
+      this.catalogTtl = Objects.requireNonNull(d, "catalogTtl");
+      return this;
+    }
+
     public Builder domainNames(DomainNames d) {
       this.domainNames = Objects.requireNonNull(d, "domainNames");
       return this;
@@ -250,7 +259,7 @@ public record EngineConfig(Orchestrator orchestrator, Map<String, Deployer> depl
           Objects.requireNonNull(stepExecutor, "stepExecutor"), Objects.requireNonNull(runExecutor, "runExecutor"),
           approvalExecutor != null ? approvalExecutor : approvalThreads(),
           stepTimeout, approvalTimeout, failureAction, domainService, domainNames, http, verifyTimeout,
-          unverifiedAction, velocity != null ? velocity : VelocityStore.inMemory(), receipts, mandates);
+          unverifiedAction, velocity != null ? velocity : VelocityStore.inMemory(), catalogTtl, receipts, mandates);
     }
 
     /** Daemon threads that end when idle: a gate abandoned at its deadline never keeps the JVM alive. */

@@ -65,7 +65,7 @@ final class PaymentMethodStep extends BaseStep<PaymentMethodStep.Ready> {
   private static void mirrorCap(StepRun ctx, SpendPolicy policy, String provider) {
     Orchestrator orchestrator = ctx.orchestrator();
     // the rule is SpendPolicy's, shared with orchestrators that mirror caps themselves
-    policy.capToMirror(provider, orchestrator.providerLimits(provider)).ifPresent(change -> {
+    policy.capToMirror(provider, orchestrator.providerLimits(provider, ctx)).ifPresent(change -> {
       orchestrator.updateProviderLimit(provider, change.to(), ctx);
       ctx.audit("provider_limit.mirrored").amount(change.to().amount()).key(ctx.idempotencyKey())
           .detail("orchestrator", orchestrator.name()).detail("provider", provider)

@@ -9,6 +9,7 @@ import io.agentprovision.core.ProvisionRequest;
 import io.agentprovision.core.RunId;
 import io.agentprovision.core.approval.CheckpointKind;
 import io.agentprovision.core.catalog.Catalog;
+import io.agentprovision.core.catalog.CatalogCache;
 import io.agentprovision.core.internal.spend.LimitMath;
 import io.agentprovision.core.policy.LimitUsage;
 import io.agentprovision.core.policy.PolicyViolationException;
@@ -36,10 +37,12 @@ import org.jspecify.annotations.Nullable;
 final class Planner {
   private final EngineConfig config;
   private final Flow flow;
+  private final CatalogCache<Catalog> catalogs;
 
   Planner(EngineConfig config, Flow flow) {
     this.config = config;
     this.flow = flow;
+    this.catalogs = CatalogCache.of(config.catalogTtl(), config.clock());
   }
 
   Deployer deployer(String provider) {
@@ -52,7 +55,20 @@ final class Planner {
     return d;
   }
 
+  /**
+   * The provider's catalog: read through the orchestrator at most once per catalog TTL
+   * ({@code AgentProvisioner.Builder.catalogTtl}), and again after a run at that provider failed.
+   */
   Catalog catalog(String provider) {
+    return catalogs.get(provider, this::read);
+  }
+
+  /** Drops the provider's catalog, so the next plan reads it again (after a run there failed). */
+  void invalidate(String provider) {
+    catalogs.invalidate(provider);
+  }
+
+  private Catalog read(String provider) {
     Catalog c;
     try {
       c = config.orchestrator().catalog(provider);

@@ -22,16 +22,17 @@ import org.jspecify.annotations.Nullable;
  * reading the engine here.
  *
  * <pre>
- *   identity ─► plan-approval ─► account ─► payment-method ─► plan ─┬─► resource ─┬─► credentials ─► deploy ─► verify
- *                                                                   ├─► domain ───┘                  ▲
- *                                                                   └─► service:&lt;id&gt;… ─────────────────┘
+ *                              ┌─► account ────────┐
+ *   identity ─► plan-approval ─┤                   ├─► plan ─┬─► resource ─┬─► credentials ─► deploy ─► verify
+ *                              └─► payment-method ─┘         ├─► domain ───┘                  ▲
+ *                                                            └─► service:&lt;id&gt;… ─────────────────┘
  * </pre>
  *
  * <ol>
  *   <li>{@link IdentityStep}: the human principal, with a verified e-mail.
  *   <li>{@link PlanApprovalStep}: a person approves the plan and its price (when the policy wants one).
- *   <li>{@link AccountStep}: the provider's terms, then an account created or linked.
- *   <li>{@link PaymentMethodStep}: a payment method on file (only when something is paid).
+ *   <li>{@link AccountStep} and {@link PaymentMethodStep}, concurrently: the provider's terms, then an
+ *       account created or linked; and a payment method on file (only when something is paid).
  *   <li>{@link PlanStep}: the paid plan (only when the request names one).
  *   <li>{@link ResourceStep}, {@link DomainStep} and one {@link CatalogServiceStep} per service the
  *       request names, concurrently: the service the app runs on (only with an app), the domain
@@ -91,22 +92,24 @@ final class ProvisioningFlow implements Flow {
     g.add(new PlanApprovalStep(List.of(IdentityStep.ID)));
     g.add(new AccountStep(req.provider(), in.catalog().provider().termsOfService(), List.of(PlanApprovalStep.ID)));
     if (paid) {
-      g.add(new PaymentMethodStep(List.of(AccountStep.ID)));
+      // the card on file is the orchestrator's, not the account's: both are made ready at the same time
+      g.add(new PaymentMethodStep(List.of(PlanApprovalStep.ID)));
     }
+    // the account and the payment method, made ready side by side
+    List<StepId> ready = g.present(AccountStep.ID, PaymentMethodStep.ID);
     List<StepId> plans = new ArrayList<>();
     if (plan != null) {
-      g.add(new PlanStep(plan, g.first(PaymentMethodStep.ID, AccountStep.ID)));
+      g.add(new PlanStep(plan, ready));
       plans.add(PlanStep.ID);
     }
     for (Named n : named) {
       if (n.service().isPlan()) {
-        g.add(new CatalogServiceStep(n.id(), n.service(), n.configuration(), g.first(PaymentMethodStep.ID,
-            AccountStep.ID)));
+        g.add(new CatalogServiceStep(n.id(), n.service(), n.configuration(), ready));
         plans.add(n.id());
       }
     }
     // a provider's deployables need its plan in the account first
-    List<StepId> afterPlans = plans.isEmpty() ? g.first(PaymentMethodStep.ID, AccountStep.ID) : plans;
+    List<StepId> afterPlans = plans.isEmpty() ? ready : plans;
     if (deployable != null) {
       g.add(new ResourceStep(deployable, afterPlans));
     }
@@ -123,7 +126,7 @@ final class ProvisioningFlow implements Flow {
       DomainNames.Lookalike lookalike = in.domainNames().vet(domainRequest.isExact() ? "domain" : "domain query",
           domainRequest.text()).orElse(null);
       g.add(new DomainStep(domain, domainRequest, in.domainNames(), lookalike != null,
-          plans.isEmpty() ? g.first(PaymentMethodStep.ID) : plans));
+          plans.isEmpty() ? ready : plans));
       g.note("the domain's price is known once a name is chosen; it is checked against the policy and, above "
           + in.policy().approvalThreshold() + ", confirmed by a human at that price. Registrations are not refundable.");
       if (lookalike != null) {

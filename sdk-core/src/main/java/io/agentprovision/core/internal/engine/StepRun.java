@@ -1,5 +1,6 @@
 package io.agentprovision.core.internal.engine;
 
+import io.agentprovision.core.internal.concurrent.ForkedCall;
 import io.agentprovision.core.AgentId;
 import io.agentprovision.core.AgentProvisionException;
 import io.agentprovision.core.PlannedStep;
@@ -32,6 +33,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.Callable;
 import java.util.Objects;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.UnaryOperator;
@@ -332,6 +334,12 @@ final class StepRun implements StepContext {
   public void retrying(int attempt, Duration delay, String reason) {
     engine.events().emit(new ProvisioningEvent.StepRetry(engine.config().clock().instant(), rs.run, id, attempt, delay,
         reason));
+  }
+
+  /** On the provisioner's step executor; the joining thread runs the call when no thread has yet. */
+  @Override
+  public <T> Forked<T> fork(Callable<T> call) {
+    return ForkedCall.submit(call, engine.config().stepExecutor());
   }
 
   @Override

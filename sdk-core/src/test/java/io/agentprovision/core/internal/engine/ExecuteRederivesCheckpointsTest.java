@@ -69,6 +69,11 @@ class ExecuteRederivesCheckpointsTest {
         b.add(new AccountStep(in.request().provider(), null, List.of(IdentityStep.ID)));
         continue;
       }
+      if (s instanceof PaymentMethodStep) {
+        // made ready beside the account: it too waited for the approval taken out
+        b.add(new PaymentMethodStep(List.of(IdentityStep.ID)));
+        continue;
+      }
       b.add(s);
     }
     return b.build();

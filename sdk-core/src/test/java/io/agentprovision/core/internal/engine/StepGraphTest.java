@@ -61,8 +61,8 @@ class StepGraphTest {
         Map.entry("identity", List.of()),
         Map.entry("plan-approval", List.of("identity")),
         Map.entry("account", List.of("plan-approval")),
-        Map.entry("payment-method", List.of("account")),
-        Map.entry("plan", List.of("payment-method")),
+        Map.entry("payment-method", List.of("plan-approval")),
+        Map.entry("plan", List.of("account", "payment-method")),
         Map.entry("resource", List.of("plan")),
         Map.entry("domain", List.of("plan")),
         Map.entry("credentials", List.of("resource", "domain")),
@@ -71,6 +71,9 @@ class StepGraphTest {
     assertThat(g.upstream(VerifyStep.ID)).hasSize(9);
     assertThat(g.upstream(ResourceStep.ID)).doesNotContain(DomainStep.ID);
     assertThat(g.upstream(DomainStep.ID)).doesNotContain(ResourceStep.ID);
+    // the card on file and the account do not wait for each other
+    assertThat(g.upstream(PaymentMethodStep.ID)).doesNotContain(AccountStep.ID);
+    assertThat(g.upstream(AccountStep.ID)).doesNotContain(PaymentMethodStep.ID);
     assertThat(g.notes()).anySatisfy(n -> assertThat(n).contains("Registrations are not refundable"))
         .anySatisfy(n -> assertThat(n).startsWith("the deploy token is not IP-bound")).hasSize(2);
     assertThat(g.step(AccountStep.ID).orElseThrow().approvals(List.of())).containsExactly(
@@ -94,11 +97,12 @@ class StepGraphTest {
   }
 
   @Test
-  void domainWithoutPlan_theDomainAndTheResourceFollowThePaymentMethod() {
+  void domainWithoutPlan_theDomainAndTheResourceFollowTheAccountAndThePaymentMethod() {
     StepGraph g = graph(request().domain(DomainRequest.exact("my-app.com")).build());
 
-    assertThat(dependencies(g)).containsEntry("payment-method", List.of("account"))
-        .containsEntry("resource", List.of("payment-method")).containsEntry("domain", List.of("payment-method"))
+    assertThat(dependencies(g)).containsEntry("payment-method", List.of("plan-approval"))
+        .containsEntry("resource", List.of("account", "payment-method"))
+        .containsEntry("domain", List.of("account", "payment-method"))
         .doesNotContainKey("plan");
     assertThat(g.step(DomainStep.ID).orElseThrow().description()).isEqualTo("register my-app.com for 1 year(s)");
   }

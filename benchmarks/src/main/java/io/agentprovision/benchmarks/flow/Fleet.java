@@ -1,0 +1,153 @@
+package io.agentprovision.benchmarks.flow;
+
+import io.agentprovision.core.AgentProvisioner;
+import io.agentprovision.core.http.HttpStack;
+import io.agentprovision.testing.oidc.OidcIssuerSandbox;
+import io.agentprovision.testing.sandbox.LocalSandbox;
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.io.PrintStream;
+import java.io.Writer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Properties;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import okhttp3.OkHttpClient;
+
+/**
+ * A fleet of concurrent flows on one provisioner with a small heap: the sandbox runs here, the SDK
+ * in a child JVM ({@link FleetClient}, {@code -Xmx256m} by default) that starts {@code --flows}
+ * {@code provisionAndDeployAsync} runs at once, each for its own person and app, every exchange
+ * delayed by {@code --latency-ms}, and reports when each completed and the heap it used.
+ *
+ * <p>Before the fleet it measures the sandbox's own capacity: the requests of one recorded flow
+ * replayed by {@code --capacity-threads} threads at once without delay, for a few seconds, counting
+ * answers per second. A fleet cannot finish faster than its requests divided by that rate.
+ *
+ * <pre>{@code
+ * java -cp benchmarks/target/benchmarks.jar io.agentprovision.benchmarks.flow.Fleet \
+ *     [--flows 1000] [--latency-ms 50] [--heap 256m] [--java /path/to/bin/java] [--capacity-seconds 10]
+ * }</pre>
+ *
+ * <p>The fleet goes through Stripe Projects, as the Quickstart does: a first flow here links the
+ * sandbox's Stripe account holder to the provider, so that the fleet's flows find the connection
+ * (as a host that has been up a while would); the sandbox's workerd is off (a thousand Workers in
+ * one local runtime measure the runtime), so each flow's check reports that no runtime ran the app.
+ */
+public final class Fleet {
+  private Fleet() {}
+
+  public static void main(String[] args) throws Exception {
+    Map<String, String> o = FlowLatency.options(args);
+    int flows = Integer.parseInt(o.getOrDefault("flows", "1000"));
+    Duration latency = Duration.ofMillis(Long.parseLong(o.getOrDefault("latency-ms", "50")));
+    String heap = o.getOrDefault("heap", "256m");
+    String java = o.getOrDefault("java", Path.of(System.getProperty("java.home"), "bin", "java").toString());
+    int capacitySeconds = Integer.parseInt(o.getOrDefault("capacity-seconds", "10"));
+    int capacityThreads = Integer.parseInt(o.getOrDefault("capacity-threads", "64"));
+    String extra = o.getOrDefault("child-args", "");
+    run(flows, latency, heap, java, capacitySeconds, capacityThreads, extra, System.out);
+  }
+
+  public static int run(int flows, Duration latency, String heap, String javaBin, int capacitySeconds,
+      int capacityThreads, String extraChildArgs, PrintStream out) throws Exception {
+    out.printf(Locale.ROOT, "Fleet: %d concurrent flows, latency %d ms per exchange, SDK heap -Xmx%s, load average "
+        + "%.2f, %d cores%n", flows, latency.toMillis(), heap,
+        java.lang.management.ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage(),
+        Runtime.getRuntime().availableProcessors());
+    ConcurrentLinkedQueue<Exchange> recorded = new ConcurrentLinkedQueue<>();
+    OkHttpClient base = new OkHttpClient.Builder()
+        .addNetworkInterceptor(DelayingRecorder.recording(Duration.ZERO, recorded, new AtomicLong())).build();
+    Path dir = Files.createTempDirectory("fleet-");
+    try (HttpStack http = HttpStack.builder().okHttpClient(base).build();
+        LocalSandbox sb = SandboxFlows.sandbox(http, false)) {
+      // one flow here: links the Stripe account holder, and gives the requests the capacity probe replays
+      try (AgentProvisioner p = SandboxFlows.provisioner(sb, http, SandboxFlows.Via.STRIPE, SandboxFlows.Stores.MEMORY,
+          null, null, null, List.of())) {
+        p.provisionAndDeploy(SandboxFlows.request(sb, 0, "fleet-0@example.com"));
+      }
+      List<Exchange> oneFlow = new ArrayList<>(recorded);
+      double capacity = capacity(sb, oneFlow, capacityThreads, Duration.ofSeconds(capacitySeconds));
+      out.printf(Locale.ROOT, "sandbox capacity: %.0f requests/s with %d threads replaying a flow's %d requests "
+          + "without delay (a fleet of %d such flows needs at least %.1f s)%n", capacity, capacityThreads,
+          oneFlow.size(), flows, flows * oneFlow.size() / capacity);
+
+      Path config = dir.resolve("fleet.properties");
+      Properties p = new Properties();
+      p.setProperty("flows", Integer.toString(flows));
+      p.setProperty("latency.ms", Long.toString(latency.toMillis()));
+      p.setProperty("stripe.apiBase", sb.stripe().baseUrl());
+      p.setProperty("stripe.apiKey", sb.stripe().apiKey().reveal());
+      p.setProperty("cloudflare.baseUrl", sb.cloudflare().baseUrl());
+      p.setProperty("oidc.issuer", sb.oidc().issuer());
+      p.setProperty("oidc.audience", OidcIssuerSandbox.DEFAULT_AUDIENCE);
+      p.setProperty("allowIps", sb.defaultAllowedIps());
+      Path tokens = dir.resolve("tokens.txt");
+      try (Writer w = Files.newBufferedWriter(tokens, StandardCharsets.UTF_8)) {
+        for (int i = 1; i <= flows; i++) {
+          w.write(sb.signIn("fleet-" + i + "@example.com").reveal());
+          w.write('\n');
+        }
+      }
+      p.setProperty("tokens", tokens.toString());
+      try (Writer w = Files.newBufferedWriter(config, StandardCharsets.UTF_8)) {
+        p.store(w, "fleet settings for the child JVM");
+      }
+      List<String> cmd = new ArrayList<>(List.of(javaBin, "-Xmx" + heap, "-XX:+UseG1GC"));
+      for (String a : extraChildArgs.split(" ")) {
+        if (!a.isBlank()) {
+          cmd.add(a);
+        }
+      }
+      cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), FleetClient.class.getName(), config.toString()));
+      out.println("child: " + String.join(" ", cmd.subList(0, cmd.size() - 3)) + " ... " + FleetClient.class.getSimpleName());
+      Process child = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+      try (BufferedReader r = new BufferedReader(new InputStreamReader(child.getInputStream(), StandardCharsets.UTF_8))) {
+        for (String line = r.readLine(); line != null; line = r.readLine()) {
+          if (!line.startsWith("[")) { // the child's slf4j-simple log lines
+            out.println("  " + line);
+          }
+        }
+      }
+      return child.waitFor();
+    } finally {
+      FlowLatency.deleteTree(dir);
+    }
+  }
+
+  /** Requests per second the sandbox answers with {@code threads} clients replaying one flow without delay. */
+  static double capacity(LocalSandbox sb, List<Exchange> flow, int threads, Duration duration) throws Exception {
+    OkHttpClient plain = new OkHttpClient.Builder().build();
+    plain.dispatcher().setMaxRequestsPerHost(threads);
+    plain.connectionPool();
+    OkHttpClient app = sb.cloudflare().appClient(plain);
+    Map<String, String> same = Map.of();
+    AtomicLong answered = new AtomicLong();
+    ExecutorService pool = Executors.newFixedThreadPool(threads);
+    long end = System.nanoTime() + duration.toNanos();
+    long start = System.nanoTime();
+    for (int t = 0; t < threads; t++) {
+      pool.execute(() -> {
+        while (System.nanoTime() < end) {
+          answered.addAndGet(FlowLatency.replayCounting(flow, plain, app, same));
+        }
+      });
+    }
+    pool.shutdown();
+    pool.awaitTermination(duration.toSeconds() + 120, TimeUnit.SECONDS);
+    double secs = (System.nanoTime() - start) / 1e9;
+    plain.dispatcher().executorService().shutdown();
+    plain.connectionPool().evictAll();
+    return answered.get() / secs;
+  }
+}

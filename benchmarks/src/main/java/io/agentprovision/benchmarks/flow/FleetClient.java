@@ -1,0 +1,189 @@
+package io.agentprovision.benchmarks.flow;
+
+import io.agentprovision.cloudflare.CloudflareDeployer;
+import io.agentprovision.core.AgentProvisioner;
+import io.agentprovision.core.Deployment;
+import io.agentprovision.core.Money;
+import io.agentprovision.core.Secret;
+import io.agentprovision.core.approval.ApprovalDecision;
+import io.agentprovision.core.http.HttpStack;
+import io.agentprovision.core.identity.OidcIdentityProvider;
+import io.agentprovision.core.policy.SpendLimit;
+import io.agentprovision.core.policy.SpendPolicy;
+import io.agentprovision.stripe.StripeApi;
+import io.agentprovision.stripe.StripeProjects;
+import io.agentprovision.testing.sandbox.LocalSandbox;
+import java.io.IOException;
+import java.io.Reader;
+import java.lang.management.ManagementFactory;
+import java.lang.management.MemoryMXBean;
+import java.lang.management.MemoryPoolMXBean;
+import java.lang.management.MemoryType;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Locale;
+import java.util.Properties;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import okhttp3.OkHttpClient;
+
+/**
+ * The SDK side of {@link Fleet}, in its own JVM: one provisioner with its defaults (executors,
+ * in-memory stores) on the sandbox, one flow alone to know a single flow's time, then every flow at
+ * once with {@code provisionAndDeployAsync}. Prints completion times, failures, the heap's peak and
+ * the JVM's peak thread count.
+ */
+public final class FleetClient {
+  private static final MemoryMXBean MEMORY = ManagementFactory.getMemoryMXBean();
+
+  private FleetClient() {}
+
+  public static void main(String[] args) throws Exception {
+    Properties p = new Properties();
+    try (Reader r = Files.newBufferedReader(Path.of(args[0]), StandardCharsets.UTF_8)) {
+      p.load(r);
+    }
+    int flows = Integer.parseInt(p.getProperty("flows"));
+    Duration latency = Duration.ofMillis(Long.parseLong(p.getProperty("latency.ms")));
+    List<String> tokens = Files.readAllLines(Path.of(p.getProperty("tokens")), StandardCharsets.UTF_8);
+    String allowIps = p.getProperty("allowIps");
+    OkHttpClient base = new OkHttpClient.Builder().addNetworkInterceptor(DelayingRecorder.delayOnly(latency)).build();
+    HttpStack http = HttpStack.builder().okHttpClient(base).build();
+    // without workerd nothing runs the apps: the check says so instead of failing
+    OkHttpClient noRuntime = base.newBuilder().addInterceptor(chain -> {
+      throw new IOException(CloudflareDeployer.NO_RUNTIME + ": the fleet's sandbox runs no workerd");
+    }).build();
+    Clock clock = Clock.systemUTC();
+    SpendPolicy policy = SpendPolicy.builder().limit(SpendLimit.monthly(Money.usd("10000000.00")).perProvider())
+        .limit(SpendLimit.perTransaction(Money.usd("25.00"))).requireApprovalAbove(Money.usd("0.00")).build();
+    HeapWatch watch = new HeapWatch();
+    watch.start();
+    try (AgentProvisioner provisioner = AgentProvisioner.builder()
+        .http(http)
+        .orchestrator(StripeProjects.builder().api(StripeApi.builder().apiKey(Secret.of(p.getProperty("stripe.apiKey")))
+            .apiBase(p.getProperty("stripe.apiBase")).http(http).build()).pollBackoff(LocalSandbox.DEFAULT_POLL_BACKOFF)
+            .build())
+        .deployer(CloudflareDeployer.builder().baseUrl(p.getProperty("cloudflare.baseUrl")).http(http)
+            .appClient(noRuntime).build())
+        .identity(OidcIdentityProvider.builder().issuer(p.getProperty("oidc.issuer"))
+            .audience(p.getProperty("oidc.audience")).http(http).build())
+        .spendPolicy(policy)
+        .approvals(request -> ApprovalDecision.approved("fleet", "approved for the benchmark", clock.instant()))
+        .build()) {
+      // one flow alone (after one to warm up), for the single-flow time the fleet is compared with
+      provisioner.provisionAndDeploy(SandboxFlows.request(allowIps, 1, Secret.of(tokens.get(0))));
+      long t0 = System.nanoTime();
+      provisioner.provisionAndDeploy(SandboxFlows.request(allowIps, 2, Secret.of(tokens.get(1))));
+      long single = System.nanoTime() - t0;
+      System.out.printf(Locale.ROOT, "one flow alone: %.0f ms%n", single / 1e6);
+
+      ConcurrentLinkedQueue<Long> done = new ConcurrentLinkedQueue<>();
+      ConcurrentLinkedQueue<String> errors = new ConcurrentLinkedQueue<>();
+      AtomicLong failed = new AtomicLong();
+      List<CompletableFuture<Deployment>> all = new ArrayList<>();
+      watch.reset();
+      long start = System.nanoTime();
+      for (int i = 0; i < flows; i++) {
+        CompletableFuture<Deployment> f = provisioner.provisionAndDeployAsync(
+            SandboxFlows.request(allowIps, 1000 + i, Secret.of(tokens.get(i % tokens.size()))));
+        // waited on through the callback's own future: allOf over the flows' futures may complete
+        // before a flow's callback has counted it
+        CompletableFuture<Deployment> counted = f.whenComplete((d, e) -> {
+          if (e != null) {
+            failed.incrementAndGet();
+            if (errors.size() < 5) {
+              errors.add(String.valueOf(e));
+            }
+          } else {
+            done.add(System.nanoTime() - start);
+          }
+        });
+        all.add(counted);
+      }
+      long submitted = System.nanoTime() - start;
+      CompletableFuture.allOf(all.toArray(CompletableFuture[]::new)).handle((v, e) -> null)
+          .get(30, TimeUnit.MINUTES);
+      long total = System.nanoTime() - start;
+      List<Long> times = new ArrayList<>(done);
+      Collections.sort(times);
+      System.out.printf(Locale.ROOT, "fleet: %d flows submitted in %.0f ms; %d completed, %d failed, in %.1f s "
+          + "(%.1f x one flow)%n", flows, submitted / 1e6, times.size(), failed.get(), total / 1e9,
+          (double) total / single);
+      if (!times.isEmpty()) {
+        System.out.printf(Locale.ROOT, "completion times: first %.1f s, median %.1f s, 90th %.1f s, last %.1f s%n",
+            times.get(0) / 1e9, times.get(times.size() / 2) / 1e9, times.get(times.size() * 9 / 10) / 1e9,
+            times.get(times.size() - 1) / 1e9);
+      }
+      for (String e : errors) {
+        System.out.println("  error: " + e);
+      }
+      System.out.printf(Locale.ROOT, "heap: max %d MB, peak used %d MB (sampled), %d MB (pools' peaks); peak threads "
+          + "%d; CPU %.1f s%n", Runtime.getRuntime().maxMemory() >> 20, watch.peak() >> 20, poolPeaks() >> 20,
+          ManagementFactory.getThreadMXBean().getPeakThreadCount(), processCpu() / 1e9);
+    } finally {
+      watch.stop();
+      http.close();
+    }
+  }
+
+  private static long poolPeaks() {
+    long sum = 0;
+    for (MemoryPoolMXBean pool : ManagementFactory.getMemoryPoolMXBeans()) {
+      if (pool.getType() == MemoryType.HEAP) {
+        sum += pool.getPeakUsage().getUsed();
+      }
+    }
+    return sum;
+  }
+
+  private static long processCpu() {
+    return ((com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean())
+        .getProcessCpuTime();
+  }
+
+  /** Samples the heap in use every 50 ms. */
+  private static final class HeapWatch {
+    private volatile boolean running = true;
+    private final AtomicLong peak = new AtomicLong();
+    private final Thread thread = new Thread(this::watch, "heap-watch");
+
+    void start() {
+      thread.setDaemon(true);
+      thread.start();
+    }
+
+    void reset() {
+      peak.set(0);
+      for (MemoryPoolMXBean pool : ManagementFactory.getMemoryPoolMXBeans()) {
+        pool.resetPeakUsage();
+      }
+    }
+
+    long peak() {
+      return peak.get();
+    }
+
+    void stop() {
+      running = false;
+    }
+
+    private void watch() {
+      while (running) {
+        peak.accumulateAndGet(MEMORY.getHeapMemoryUsage().getUsed(), Math::max);
+        try {
+          Thread.sleep(50);
+        } catch (InterruptedException e) {
+          return;
+        }
+      }
+    }
+  }
+}

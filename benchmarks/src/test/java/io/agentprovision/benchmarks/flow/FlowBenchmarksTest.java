@@ -1,0 +1,59 @@
+package io.agentprovision.benchmarks.flow;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The flow harnesses still run end to end, on the smallest settings and without added latency:
+ * one flow of each kind of stores with its naive replay, a few flows of a long-lived provisioner, a
+ * fleet of three flows in a child JVM. What is asserted is what each harness reports (requests seen,
+ * a critical path, disk syncs counted, every fleet flow done); never how long anything took.
+ */
+class FlowBenchmarksTest {
+  @Test
+  void flowLatency_recordsTheFlowsRequestsAndItsCriticalPath() throws Exception {
+    for (SandboxFlows.Stores stores : SandboxFlows.Stores.values()) {
+      ByteArrayOutputStream buf = new ByteArrayOutputStream();
+      FlowLatency.Summary s = FlowLatency.run(stores, SandboxFlows.Via.STRIPE, Duration.ZERO, 1, 0, false,
+          new PrintStream(buf, true, StandardCharsets.UTF_8));
+      String printed = buf.toString(StandardCharsets.UTF_8);
+
+      assertThat(s.exchanges()).as("requests the flow made").isGreaterThan(10);
+      assertThat(s.onPath()).as("requests on the critical path").isBetween(1, s.exchanges());
+      assertThat(s.flowNanos()).isPositive();
+      assertThat(s.pathNanos()).isPositive();
+      assertThat(s.naiveNanos()).as("the naive client replayed the requests").isPositive();
+      assertThat(printed).contains("flow / critical path =", "critical path through");
+      if (stores == SandboxFlows.Stores.FILE) {
+        assertThat(s.fsyncsPerFlow()).as("the file stores' disk syncs, counted").isPositive();
+        assertThat(printed).contains("disk syncs per flow");
+      }
+    }
+  }
+
+  @Test
+  void longLivedProvisioner_printsOneLinePerSlice() {
+    ByteArrayOutputStream buf = new ByteArrayOutputStream();
+    double cpuPerFlow = LongLivedProvisioner.run(6, 3, new PrintStream(buf, true, StandardCharsets.UTF_8));
+
+    assertThat(cpuPerFlow).as("CPU nanoseconds per flow of the last slice").isPositive();
+    assertThat(buf.toString(StandardCharsets.UTF_8)).contains("      0-2", "      3-5");
+  }
+
+  @Test
+  void fleet_runsEveryFlowInTheChildJvm() throws Exception {
+    ByteArrayOutputStream buf = new ByteArrayOutputStream();
+    String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+    int exit = Fleet.run(3, Duration.ZERO, "256m", java, 1, 2, "", new PrintStream(buf, true, StandardCharsets.UTF_8));
+    String printed = buf.toString(StandardCharsets.UTF_8);
+
+    assertThat(exit).as("the child JVM's exit status; it printed:%n%s", printed).isZero();
+    assertThat(printed).contains("sandbox capacity:", "one flow alone:", "3 completed, 0 failed");
+  }
+}
