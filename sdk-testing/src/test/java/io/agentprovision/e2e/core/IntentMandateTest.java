@@ -17,6 +17,10 @@ import io.agentprovision.core.approval.IntentMandate;
 import io.agentprovision.core.approval.MandateTrust;
 import io.agentprovision.core.approval.ReceiptKey;
 import io.agentprovision.core.audit.AuditRecord;
+import io.agentprovision.core.catalog.Pricing;
+import io.agentprovision.core.policy.SpendLimit;
+import io.agentprovision.core.policy.SpendPolicy;
+import io.agentprovision.testing.FakeOrchestrator;
 import io.agentprovision.testing.FakeIdentityProvider;
 import io.agentprovision.core.identity.Principal;
 import java.time.Duration;
@@ -229,5 +233,53 @@ class IntentMandateTest {
     assertThat(asked(CheckpointKind.DOMAIN_PURCHASE)).as("USD 10.44 is above USD 10.00 a step").isEqualTo(1);
     assertThat(asked(CheckpointKind.TERMS_OF_SERVICE)).as("terms are a person's").isEqualTo(1);
     assertThat(p.mandates().used("mnd-ada-1")).isEqualTo(Money.usd("5.00"));
+  }
+
+  /**
+   * A plan whose price is not known before buying: its approval approves the cap (the step is not
+   * asked again up to it), so a mandate approves that approval only when the cap keeps its bounds.
+   */
+  private AgentProvisioner pricedAtCost() {
+    h.orchestrator = FakeOrchestrator.builder().paymentMethodOnFile(true).noPlanRequired("workers").build();
+    PricedPlanOrchestrator provider = new PricedPlanOrchestrator(h.orchestrator);
+    provider.price(PricedPlanOrchestrator.PLAN, Pricing.ofFreeform("at cost")).charges(Money.usd("7.25"));
+    h.policy = SpendPolicy.builder().limit(SpendLimit.monthly(Money.usd("40.00")).perProvider()).build();
+    return h.provisioner(b -> b.mandates(trust).receiptKey(host).orchestrator(provider));
+  }
+
+  @Test
+  void aPlanPricedAfterBuying_itsCapAboveTheMandatesStepMaximum_goesToAPerson() {
+    AgentProvisioner p = pricedAtCost();
+    p.mandates().accept(mandate(b -> b.total(Money.usd("100.00")).perStep(Money.usd("5.00"))));
+
+    Deployment d = p.provisionAndDeploy(EngineHarness.request().domain(null).build());
+
+    assertThat(asked(CheckpointKind.PLAN_APPROVAL)).as("the USD 40.00 cap is above USD 5.00 a step").isEqualTo(1);
+    assertThat(p.mandates().used("mnd-ada-1")).isEqualTo(Money.zero("USD"));
+    assertThat(d.spent()).containsExactly(Money.usd("7.25"));
+  }
+
+  @Test
+  void aPlanPricedAfterBuying_isApprovedByAMandateThatAdmitsItsCap_andCountedAtTheCap() {
+    AgentProvisioner p = pricedAtCost();
+    p.mandates().accept(mandate(b -> b.total(Money.usd("100.00")).perStep(Money.usd("40.00"))));
+
+    Deployment d = p.provisionAndDeploy(EngineHarness.request().domain(null).build());
+
+    assertThat(asked(CheckpointKind.PLAN_APPROVAL)).as("approved by the mandate").isZero();
+    assertThat(asked(CheckpointKind.PAID_PLAN)).as("not asked again up to the approved cap").isZero();
+    assertThat(p.mandates().used("mnd-ada-1")).isEqualTo(Money.usd("40.00"));
+    assertThat(d.spent()).containsExactly(Money.usd("7.25"));
+  }
+
+  @Test
+  void aPlanPricedAfterBuying_whoseServiceTheMandateDoesNotName_goesToAPerson() {
+    AgentProvisioner p = pricedAtCost();
+    p.mandates().accept(mandate(b -> b.services("kv").total(Money.usd("100.00")).perStep(Money.usd("100.00"))));
+
+    p.provisionAndDeploy(EngineHarness.request().domain(null).build());
+
+    assertThat(asked(CheckpointKind.PLAN_APPROVAL)).as("workers:paid is not the mandate's").isEqualTo(1);
+    assertThat(p.mandates().used("mnd-ada-1")).isEqualTo(Money.zero("USD"));
   }
 }

@@ -2,11 +2,13 @@ package io.agentprovision.core.internal.engine;
 
 import io.agentprovision.core.LifecycleResult;
 import io.agentprovision.core.Money;
+import io.agentprovision.core.PlannedStep;
 import io.agentprovision.core.ProvisionRequest;
 import io.agentprovision.core.RunId;
 import io.agentprovision.core.StepId;
 import io.agentprovision.core.StepKind;
 import io.agentprovision.core.approval.CheckpointKind;
+import io.agentprovision.core.catalog.Pricing;
 import io.agentprovision.core.catalog.ServiceOffering;
 import io.agentprovision.core.orchestration.ProviderAccount;
 import io.agentprovision.core.orchestration.ResourceRef;
@@ -63,7 +65,12 @@ final class AddResourceStep extends ChangeStep<AddResourceStep.Added> {
 
   @Override
   public Price price() {
-    return new Price(service.id(), service.pricing().isPaid(), checkpoint(), service.pricing().minimum(), true);
+    return Price.of(service.id(), checkpoint(), pricing(), false);
+  }
+
+  /** What the catalog says the service costs as configured. */
+  private Pricing pricing() {
+    return service.pricing().forConfiguration(configuration);
   }
 
   /** A paid plan added counts against the velocity limits on paid plans, as on day one. */
@@ -81,11 +88,17 @@ final class AddResourceStep extends ChangeStep<AddResourceStep.Added> {
     }
     SpendAuthorization auth = null;
     Money quote = null;
-    if (service.pricing().isPaid()) {
-      quote = Objects.requireNonNull(ctx.planned().quote(), "the plan priced " + id());
-      String what = service.pricing().description();
-      auth = ctx.authorizeSpend(new SpendRequest(checkpoint(), account.provider(), quote, service.id()
-          + (what != null ? " (" + what + ")" : ""), Map.of("service", service.id())));
+    Pricing pricing = pricing();
+    if (pricing.isPaid()) {
+      PlannedStep planned = ctx.planned();
+      quote = Objects.requireNonNull(planned.quote(), "the plan priced " + id());
+      // a price not known before buying is held at the plan's cap, as on day one (see ServiceStep)
+      boolean capped = !planned.priceFinal();
+      String what = capped ? PriceTerms.unknownBeforeBuying(pricing) : pricing.description();
+      SpendRequest spend = new SpendRequest(checkpoint(), account.provider(), quote, service.id()
+          + (what != null ? " (" + what + ")" : ""), Map.of("service", service.id()));
+      auth = capped ? ctx.authorizeUpTo(spend) : ctx.authorizeSpend(spend);
+      quote = auth.payment().maxAmount();
     }
     ResourceRequest request = ResourceRequest.builder(account.provider(), service.id(), name(req, ctx.runId()), account)
         .configuration(configuration).project(req.project()).environment(req.environment())

@@ -194,16 +194,26 @@ final class StepRun implements StepContext {
     return record;
   }
 
-  /** What an earlier attempt of this step saved with {@link #saveProgress}, or null. */
-  <T extends Record> @Nullable T progress(Class<T> type) {
-    String json = record.progress();
-    return json == null ? null : OutputCodec.decode(json, type, rs.run, id);
-  }
-
   /** Journals intermediate results of a running step (such as a resource id before answering its questions). */
   void saveProgress(Record progress) {
     String json = OutputCodec.encode(progress);
     journal(b -> b.progress(json));
+  }
+
+  /**
+   * What this step saved with {@link #saveProgress} in an earlier attempt (before an interruption),
+   * or null when it saved nothing or something else.
+   */
+  <T extends Record> @Nullable T savedProgress(Class<T> type) {
+    String json = record.progress();
+    if (json == null) {
+      return null;
+    }
+    try {
+      return OutputCodec.decode(json, type, rs.run, id);
+    } catch (RuntimeException other) {
+      return null;
+    }
   }
 
   /** Applies {@code change} to the step's journal entry and saves it; another host's change in between is an error. */
@@ -262,18 +272,41 @@ final class StepRun implements StepContext {
 
   /**
    * What an intent mandate would be asked to cover for {@code request}: the run's provider, and the
-   * services and prices it approves (for a plan approval, every paid step whose price it approves).
+   * services and prices it approves. A plan approval approves every paid step's price, and the cap of
+   * a step whose price is not known before buying (that step is not asked again up to it), so those
+   * are its prices and their sum its amount; a price set later by a choice (a domain's name) is left
+   * to the checkpoint that confirms the choice at its price, which the mandate judges then.
    */
   private MandateBook.Scope mandateScope(CheckpointRequest request) {
     Principal p = principal();
     List<String> services = new ArrayList<>();
     List<io.agentprovision.core.Money> prices = new ArrayList<>();
+    io.agentprovision.core.Money amount = request.cost();
     if (request.kind() == CheckpointKind.PLAN_APPROVAL) {
+      amount = null;
+      boolean oneCurrency = true;
       for (PlannedStep s : rs.plan.steps()) {
-        if (s.paid() && s.quote() != null && s.priceFinal() && s.serviceId() != null) {
-          services.add(s.serviceId());
-          prices.add(s.quote());
+        io.agentprovision.core.Money q = s.quote();
+        if (!s.paid() || q == null || s.serviceId() == null) {
+          continue; // free, or billed with its plan: nothing is paid for it now
         }
+        services.add(s.serviceId()); // every service the plan pays for must be the mandate's
+        Step<?> planStep = rs.graph().step(s.id()).orElse(null);
+        Step.Price price = planStep == null ? null : planStep.price();
+        if (price != null && price.pricedByChoice()) {
+          continue;
+        }
+        prices.add(q);
+        if (amount == null) {
+          amount = q;
+        } else if (amount.sameCurrency(q)) {
+          amount = amount.plus(q);
+        } else {
+          oneCurrency = false;
+        }
+      }
+      if (!oneCurrency) {
+        amount = null; // a mandate counts one currency: a plan in two goes to a person
       }
     } else if (request.cost() != null) {
       String service = step == null ? null : planned().serviceId();
@@ -283,12 +316,28 @@ final class StepRun implements StepContext {
       prices.add(request.cost());
     }
     return new MandateBook.Scope(agent(), p == null ? null : p.subject(), rs.request.provider(), request.kind(),
-        request.cost(), services, prices);
+        amount, services, prices);
   }
 
   @Override
   public SpendAuthorization authorizeSpend(SpendRequest request) {
     return spending.authorize(request);
+  }
+
+  /**
+   * {@link #authorizeSpend} for a cap: the price is not known before buying, so the reservation is
+   * the most the step may spend, and a person asked is asked to allow up to it.
+   */
+  SpendAuthorization authorizeUpTo(SpendRequest request) {
+    return spending.authorize(request, true);
+  }
+
+  /**
+   * Refuses {@code price} when it is more than {@code held} reserved (a cap reserved before the price
+   * was known), with the policy refusal a reservation of that price would have met.
+   */
+  void requireWithin(SpendAuthorization held, io.agentprovision.core.Money price, String description) {
+    spending.requireWithin(held, price, description);
   }
 
   /** Counts what the step creates against the velocity limits, before it creates it. */

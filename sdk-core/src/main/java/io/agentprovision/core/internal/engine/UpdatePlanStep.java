@@ -2,6 +2,7 @@ package io.agentprovision.core.internal.engine;
 
 import io.agentprovision.core.LifecycleResult;
 import io.agentprovision.core.Money;
+import io.agentprovision.core.PlannedStep;
 import io.agentprovision.core.RunId;
 import io.agentprovision.core.StepId;
 import io.agentprovision.core.StepKind;
@@ -59,7 +60,7 @@ final class UpdatePlanStep extends ChangeStep<UpdatePlanStep.Changed> {
 
   @Override
   public Price price() {
-    return new Price(target.id(), target.pricing().isPaid(), CheckpointKind.PAID_PLAN, target.pricing().minimum(), true);
+    return Price.of(target.id(), CheckpointKind.PAID_PLAN, target.pricing(), false);
   }
 
   @Override
@@ -67,11 +68,16 @@ final class UpdatePlanStep extends ChangeStep<UpdatePlanStep.Changed> {
     SpendAuthorization auth = null;
     Money quote = null;
     if (target.pricing().isPaid()) {
-      quote = Objects.requireNonNull(ctx.planned().quote(), "the plan priced " + id());
-      String what = target.pricing().description();
-      auth = ctx.authorizeSpend(new SpendRequest(CheckpointKind.PAID_PLAN, plan.ref().provider(), quote,
+      PlannedStep planned = ctx.planned();
+      quote = Objects.requireNonNull(planned.quote(), "the plan priced " + id());
+      // a price not known before buying is held at the plan's cap, as on day one (see ServiceStep)
+      boolean capped = !planned.priceFinal();
+      String what = capped ? PriceTerms.unknownBeforeBuying(target.pricing()) : target.pricing().description();
+      SpendRequest spend = new SpendRequest(CheckpointKind.PAID_PLAN, plan.ref().provider(), quote,
           "change plan " + plan.ref().serviceId() + " to " + target.id() + (what != null ? " (" + what + ")" : ""),
-          Map.of("service", target.id(), "from_service", plan.ref().serviceId(), "resource", plan.ref().id())));
+          Map.of("service", target.id(), "from_service", plan.ref().serviceId(), "resource", plan.ref().id()));
+      auth = capped ? ctx.authorizeUpTo(spend) : ctx.authorizeSpend(spend);
+      quote = auth.payment().maxAmount();
     }
     SpendAuthorization paying = auth;
     // money whose fate an error leaves open stays held until reconciled, as for any paid call
