@@ -16,18 +16,18 @@ import io.agentprovision.core.Secret;
 import io.agentprovision.core.TokenSpec;
 import io.agentprovision.core.WorkerApp;
 import io.agentprovision.core.approval.ApprovalDecision;
-import io.agentprovision.core.approval.ApprovalRequest;
 import io.agentprovision.core.approval.ApprovalDeniedException;
 import io.agentprovision.core.approval.ApprovalGates;
+import io.agentprovision.core.approval.ApprovalRequest;
 import io.agentprovision.core.approval.CheckpointKind;
 import io.agentprovision.core.audit.AuditVerification;
 import io.agentprovision.core.http.HttpStack;
 import io.agentprovision.core.identity.OidcIdentityProvider;
 import io.agentprovision.core.policy.LimitUsage;
 import io.agentprovision.core.policy.PolicyViolationException;
-import io.agentprovision.core.policy.VelocityLimitException;
 import io.agentprovision.core.policy.SpendLimit;
 import io.agentprovision.core.policy.SpendPolicy;
+import io.agentprovision.core.policy.VelocityLimitException;
 import io.agentprovision.core.protocol.DirectOrchestrator;
 import io.agentprovision.core.protocol.ProtocolClient;
 import io.agentprovision.core.report.GovernanceReport;
@@ -41,6 +41,7 @@ import io.agentprovision.core.spi.IdentityProvider;
 import io.agentprovision.core.spi.KeyProvider;
 import io.agentprovision.core.spi.Orchestrator;
 import io.agentprovision.core.spi.RunJournal;
+import io.agentprovision.jdbc.JdbcStoreException;
 import io.agentprovision.stripe.StripeApi;
 import io.agentprovision.stripe.StripeAttestedIdentity;
 import io.agentprovision.stripe.StripeProjects;
@@ -113,10 +114,12 @@ public final class Quickstart {
 
   /**
    * What the command line asked for, checked: paths are absolute, {@code domain} is null for
-   * {@code --no-domain}, {@code allowIps} empty means the sandbox's loopback.
+   * {@code --no-domain}, {@code allowIps} empty means the sandbox's loopback; {@code store} is
+   * {@code file} or {@code postgres}, {@code jdbcUrl} the server for {@code postgres} (null: embedded).
    */
   record Options(boolean yes, boolean direct, boolean real, boolean dryRun, Path app, @Nullable String domain,
-      String plan, List<String> allowIps, int ttlDays, Path out, String email) {}
+      String plan, List<String> allowIps, int ttlDays, Path out, String email, String store,
+      @Nullable String jdbcUrl) {}
 
   /** Where default paths are taken from: the repository when quickstart.sh runs it, else the current folder. */
   private static Path home() {
@@ -162,9 +165,12 @@ public final class Quickstart {
     out.println("agentprovision Quickstart — " + (o.real() ? "REAL APIs" : "local sandbox") + ", orchestrator: "
         + (o.direct() ? "direct (the host speaks the provider protocol)" : "Stripe Projects"));
     ApprovalGate human = human(o, in, out, interactive);
-    try {
+    outputFolder(o.out());
+    // the spend state first: a database that cannot be reached stops the Quickstart before anything starts
+    try (QuickstartStores state = QuickstartStores.open(o, o.out(), env, out)) {
+      out.println("Spend state: " + state.description);
       if (o.real()) {
-        return real(o, env, human, out);
+        return real(o, env, human, out, state);
       }
       try (LocalSandbox sandbox = LocalSandbox.builder().start()) {
         out.println("Sandbox up: Stripe " + sandbox.stripe().baseUrl() + ", provider " + sandbox.provider().baseUrl()
@@ -174,9 +180,9 @@ public final class Quickstart {
         List<String> ips = o.allowIps().isEmpty() ? List.of(sandbox.defaultAllowedIps()) : o.allowIps();
         return provision(o, orchestrator, sandbox.cloudflareDeployer(), sandbox.identityProvider(),
             sandbox.signIn(o.email(), "pwd", "otp"), sandbox.browser(sandboxStepUp(human)), ips, env, out,
-            HttpStack.shared());
+            HttpStack.shared(), state);
       }
-    } catch (InvalidRequestException e) {
+    } catch (InvalidRequestException | JdbcStoreException e) {
       err.println("Cannot start: " + e.getMessage());
       return USAGE;
     }
@@ -195,6 +201,8 @@ public final class Quickstart {
         + ", lives " + o.ttlDays() + (o.ttlDays() == 1 ? " day" : " days"));
     out.println("checkpoints:  " + (o.yes() ? "approved in advance (--yes)" : "asked at the console"));
     out.println("output:       " + o.out());
+    out.println("spend state:  " + (o.store().equals("file") ? "files in the output folder"
+        : o.jdbcUrl() != null ? "PostgreSQL at " + o.jdbcUrl() : "an embedded PostgreSQL, data in the output folder"));
     if (!o.real()) {
       out.println("e-mail:       " + o.email());
     }
@@ -235,7 +243,8 @@ public final class Quickstart {
         + "'; rerun with --yes to approve every checkpoint for this demo", clock.instant());
   }
 
-  private static int real(Options o, Map<String, String> env, ApprovalGate human, PrintStream out) {
+  private static int real(Options o, Map<String, String> env, ApprovalGate human, PrintStream out,
+      QuickstartStores state) {
     Secret stripeKey = Secret.of(required(env, "STRIPE_API_KEY"));
     // one HTTP stack for every adapter: one connection pool, and each provider's rate limit, breaker and retries
     HttpStack http = HttpStack.create();
@@ -265,7 +274,7 @@ public final class Quickstart {
       identity = StripeAttestedIdentity.builder().api(api).project(projectName(o)).build();
     }
     return provision(o, orchestrator, CloudflareDeployer.builder().http(http).build(), identity, idToken, human,
-        o.allowIps(), env, out, http);
+        o.allowIps(), env, out, http, state);
   }
 
   private static String required(Map<String, String> env, String name) {
@@ -282,10 +291,9 @@ public final class Quickstart {
 
   private static int provision(Options o, Orchestrator orchestrator, Deployer deployer, IdentityProvider identity,
       @Nullable Secret idToken, ApprovalGate gate, List<String> allowIps, Map<String, String> env, PrintStream out,
-      HttpStack http) {
+      HttpStack http, QuickstartStores state) {
     Path dir = o.out();
     Path auditFile = dir.resolve("audit.jsonl");
-    outputFolder(dir);
     SpendPolicy policy = SpendPolicy.builder()
         .limit(SpendLimit.monthly(Money.usd("100.00")).perProvider())
         .limit(SpendLimit.perTransaction(Money.usd("25.00")))
@@ -304,13 +312,15 @@ public final class Quickstart {
         .identityToken(idToken)
         .build();
     AuditLog audit = AuditLog.jsonl(auditFile);
-    RunJournal journal = RunJournal.directory(dir.resolve("journal"));
+    RunJournal journal = state.journal;
     try (AgentProvisioner provisioner = AgentProvisioner.builder()
         .http(http)
         .orchestrator(orchestrator)
         .deployer(deployer)
         .identity(identity)
         .spendPolicy(policy)
+        .policyStore(state.policies)
+        .ledger(state.ledger)
         .approvals(gate)
         .audit(audit)
         .vault(CredentialVault.encryptedFile(dir.resolve("vault.bin"), vaultKey(dir, env.get("AGENTPROVISION_VAULT_KEY"), out)))
@@ -349,9 +359,8 @@ public final class Quickstart {
 
   /**
    * Writes the inventory and governance report next to the audit log: {@code report.html} for a
-   * person, {@code report.json} and {@code report.csv} for tools; prints where. The Quickstart's
-   * ledger lives in memory, so the money is summed from the audit log, which spans every run kept
-   * in the folder. A report that cannot be written is said so, and does not change the exit code.
+   * person, {@code report.json} and {@code report.csv} for tools; prints where. The money is summed
+   * from the audit log, which spans every run kept in the folder. A report that cannot be written is said so, and does not change the exit code.
    */
   static @Nullable Path writeReport(AuditLog audit, RunJournal journal, SpendPolicy policy, Path dir, PrintStream out) {
     try {

@@ -6,6 +6,7 @@ import io.agentprovision.core.ProvisionRequest;
 import io.agentprovision.core.TokenSpec;
 import io.agentprovision.core.WorkerApp;
 import io.agentprovision.core.protocol.ProtocolClient;
+import io.agentprovision.jdbc.JdbcStores;
 import io.agentprovision.stripe.StripeApi;
 import java.io.IOException;
 import java.io.InputStream;
@@ -56,6 +57,7 @@ import picocli.CommandLine.UnmatchedArgumentException;
         "Environment, with --real: STRIPE_API_KEY (and optionally STRIPE_PROVISIONING_VERSION, "
             + "STRIPE_SHARED_PAYMENT_VERSION); with --real --direct also PROVIDER_URL, PROVIDER_SHARED_SECRET, "
             + "PROVIDER_NAME, STRIPE_PAYMENT_METHOD, OIDC_ISSUER, OIDC_CLIENT_ID, OIDC_ID_TOKEN. "
+            + "With --jdbc-url: AGENTPROVISION_JDBC_USER, AGENTPROVISION_JDBC_PASSWORD. "
             + "AGENTPROVISION_VAULT_KEY (32 random bytes in base64) replaces the demo vault key. "
             + "See docs/quickstart.md.",
         "",
@@ -74,6 +76,10 @@ final class QuickstartCommand {
   static final int DEFAULT_TTL_DAYS = 7;
   /** The human's address in the sandbox when none is given. */
   static final String DEFAULT_EMAIL = "ada@example.com";
+  /** Where the spend state is kept when neither --store nor --jdbc-url is given. */
+  static final String DEFAULT_STORE = "file";
+  /** The --store kinds. */
+  static final List<String> STORES = List.of("file", "postgres");
   /** The system property quickstart.sh sets to the repository, where the default app and output are. */
   static final String HOME_PROPERTY = "agentprovision.quickstart.home";
 
@@ -129,14 +135,27 @@ final class QuickstartCommand {
       description = "The human's e-mail address in the sandbox. Default: " + DEFAULT_EMAIL + ".")
   @Nullable String email;
 
-  @Option(names = "--dry-run", order = 12,
+  @Option(names = "--store", paramLabel = "KIND", order = 12,
+      description = "Where the spend ledger, the spend policy and the run journal are kept: 'file' (files in the "
+          + "--out folder) or 'postgres' (a PostgreSQL the Quickstart runs itself, its data in the --out folder; "
+          + "nothing to install). Either way a second run finds the month's spend and the cap of the first. "
+          + "Default: " + DEFAULT_STORE + ", or postgres with --jdbc-url.")
+  @Nullable String store;
+
+  @Option(names = "--jdbc-url", paramLabel = "URL", order = 13,
+      description = "Keep them on an existing PostgreSQL instead, such as "
+          + "jdbc:postgresql://localhost:5432/agentprovision (the schema is migrated on start); the user and "
+          + "password come from AGENTPROVISION_JDBC_USER and AGENTPROVISION_JDBC_PASSWORD.")
+  @Nullable String jdbcUrl;
+
+  @Option(names = "--dry-run", order = 14,
       description = "Check the options, print what a run would use, and exit without starting anything.")
   boolean dryRun;
 
-  @Option(names = {"-h", "--help"}, usageHelp = true, order = 13, description = "Print this help and exit.")
+  @Option(names = {"-h", "--help"}, usageHelp = true, order = 15, description = "Print this help and exit.")
   boolean help;
 
-  @Option(names = {"-V", "--version"}, versionHelp = true, order = 14,
+  @Option(names = {"-V", "--version"}, versionHelp = true, order = 16,
       description = "Print the version and the wire versions it speaks, and exit.")
   boolean version;
 
@@ -253,8 +272,27 @@ final class QuickstartCommand {
       throw new UsageException("--email '" + address + "' is not an e-mail address: pass one such as "
           + "--email " + DEFAULT_EMAIL);
     }
+    String storeKind = store == null ? (jdbcUrl == null ? DEFAULT_STORE : "postgres") : store;
+    if (!STORES.contains(storeKind)) {
+      throw new UsageException("--store '" + storeKind + "' is not a store: pass --store file or --store postgres");
+    }
+    if (jdbcUrl != null) {
+      if (storeKind.equals("file")) {
+        throw new UsageException("--store file and --jdbc-url cannot be used together: --jdbc-url keeps the state "
+            + "on PostgreSQL; drop one of them");
+      }
+      if (!jdbcUrl.startsWith("jdbc:postgresql:")) {
+        throw new UsageException("--jdbc-url '" + (jdbcUrl.contains("password") ? "[redacted]" : jdbcUrl)
+            + "' is not a PostgreSQL JDBC URL: pass one such as jdbc:postgresql://localhost:5432/agentprovision");
+      }
+      try {
+        JdbcStores.builder().jdbcUrl(jdbcUrl);
+      } catch (InvalidRequestException e) {
+        throw new UsageException("--jdbc-url " + e.problem() + ": put the password in AGENTPROVISION_JDBC_PASSWORD");
+      }
+    }
     return new Quickstart.Options(yes, direct, real, dryRun, appDir, query, planId, List.copyOf(ips), ttl, outDir,
-        address);
+        address, storeKind, jdbcUrl);
   }
 
   private static int days(String text) {

@@ -109,6 +109,29 @@ class QuickstartCommandTest {
     assertThat(parse("--out", "runs/a b").out()).isEqualTo(Path.of("").toAbsolutePath().resolve("runs/a b"));
   }
 
+  @Test
+  void theSpendState_isFilesByDefault_postgresOnRequest_andWithAJdbcUrl() {
+    assertThat(parse().store()).isEqualTo("file");
+    assertThat(parse().jdbcUrl()).isNull();
+    assertThat(parse("--store", "postgres").store()).isEqualTo("postgres");
+    assertThat(parse("--store", "postgres").jdbcUrl()).as("embedded").isNull();
+    Quickstart.Options o = parse("--jdbc-url", "jdbc:postgresql://db.internal:5432/agentprovision");
+    assertThat(o.store()).isEqualTo("postgres");
+    assertThat(o.jdbcUrl()).isEqualTo("jdbc:postgresql://db.internal:5432/agentprovision");
+  }
+
+  @Test
+  void aStoreThatIsNotOne_orFilesWithAJdbcUrl_orAPasswordInTheUrl_isRefused() {
+    assertThat(refusal("--store", "mysql")).isEqualTo("--store 'mysql' is not a store: pass --store file or "
+        + "--store postgres");
+    assertThat(refusal("--store", "file", "--jdbc-url", "jdbc:postgresql://db/ap"))
+        .startsWith("--store file and --jdbc-url cannot be used together");
+    assertThat(refusal("--jdbc-url", "postgres://db/ap")).isEqualTo("--jdbc-url 'postgres://db/ap' is not a "
+        + "PostgreSQL JDBC URL: pass one such as jdbc:postgresql://localhost:5432/agentprovision");
+    assertThat(refusal("--jdbc-url", "jdbc:postgresql://db/ap?user=a&password=hunter2"))
+        .startsWith("--jdbc-url holds a password").doesNotContain("hunter2");
+  }
+
   // ---- what a user sees for a bad command line --------------------------------------------------
 
   @Test

@@ -138,6 +138,40 @@ class QuickstartTest {
   }
 
   @Test
+  void quickstart_runTwiceOnTheDefaultFiles_countsTheFirstRunsSpendAgainstTheCap() {
+    Result first = run("", false, "--yes");
+    Result second = run("", false, "--yes");
+
+    assertThat(first.exit()).as(first.output()).isEqualTo(Quickstart.OK);
+    assertThat(second.exit()).as(second.output()).isEqualTo(Quickstart.OK);
+    assertThat(second.output()).contains("Spend state: files in " + out)
+        .contains("monthly/per-provider provider=cloudflare: USD 30.22 of USD 100.00 used");
+  }
+
+  @Test
+  void quickstart_storePostgres_keepsTheMonthsSpendInItsOwnPostgres_acrossRuns() {
+    Result first = run("", false, "--yes", "--store", "postgres");
+    Result second = run("", false, "--yes", "--store", "postgres");
+
+    assertThat(first.exit()).as(first.output()).isEqualTo(Quickstart.OK);
+    assertThat(first.output()).contains("PostgreSQL up: embedded, data in " + out.resolve("postgres"))
+        .contains("monthly/per-provider provider=cloudflare: USD 15.11 of USD 100.00 used");
+    assertThat(second.exit()).as(second.output()).isEqualTo(Quickstart.OK);
+    assertThat(second.output()).as("the restarted Quickstart reads the month's spend from the database")
+        .contains("monthly/per-provider provider=cloudflare: USD 30.22 of USD 100.00 used");
+    assertThat(out.resolve("ledger")).as("nothing kept in files").doesNotExist();
+  }
+
+  @Test
+  void quickstart_jdbcUrlWithNoServerBehindIt_refusesBeforeStartingAnything() {
+    Result r = run("", false, "--yes", "--jdbc-url", "jdbc:postgresql://127.0.0.1:1/agentprovision");
+
+    assertThat(r.exit()).as(r.output()).isEqualTo(Quickstart.USAGE);
+    assertThat(r.output()).contains("Cannot start: ").contains("127.0.0.1:1").doesNotContain("Sandbox up");
+    assertThat(audit()).as("nothing was done, so nothing audited").isEmpty();
+  }
+
+  @Test
   void quickstart_real_withoutCredentials_refusesBeforeDoingAnything() {
     Result r = run("", false, "--real", "--allow-ip", "203.0.113.7");
 

@@ -20,6 +20,7 @@ import io.agentprovision.core.internal.concurrent.TaskExecutors;
 import io.agentprovision.core.journal.RunRecord;
 import io.agentprovision.core.journal.RunStatus;
 import io.agentprovision.core.policy.LimitUsage;
+import io.agentprovision.core.policy.PolicyChange;
 import io.agentprovision.core.policy.PolicyViolationException;
 import io.agentprovision.core.policy.Reservation;
 import io.agentprovision.core.policy.SpendLimit;
@@ -35,6 +36,7 @@ import io.agentprovision.core.spi.CredentialVault;
 import io.agentprovision.core.spi.Deployer;
 import io.agentprovision.core.spi.IdentityProvider;
 import io.agentprovision.core.spi.Orchestrator;
+import io.agentprovision.core.spi.PolicyStore;
 import io.agentprovision.core.spi.ProvisioningListener;
 import io.agentprovision.core.spi.RunJournal;
 import io.agentprovision.core.spi.SpendLedger;
@@ -56,6 +58,7 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import org.jspecify.annotations.Nullable;
+import org.slf4j.LoggerFactory;
 
 /**
  * The SDK's entry point: takes an agent's {@link ProvisionRequest} from nothing to a live app, under
@@ -100,6 +103,10 @@ public final class AgentProvisioner implements AutoCloseable {
    * {@code agentprovision.virtualThreads} is {@code false}.
    */
   public static final int DEFAULT_STEP_THREADS = 64;
+
+  /** Whether the in-memory spend state warning was logged in this process. */
+  private static final java.util.concurrent.atomic.AtomicBoolean IN_MEMORY_WARNED =
+      new java.util.concurrent.atomic.AtomicBoolean();
 
   private final Engine engine;
   private final ScheduledExecutorService scheduler;
@@ -532,7 +539,8 @@ public final class AgentProvisioner implements AutoCloseable {
     private @Nullable Orchestrator orchestrator;
     private final Map<String, Deployer> deployers = new LinkedHashMap<>();
     private @Nullable IdentityProvider identity;
-    private SpendPolicy policy = SpendPolicy.defaults();
+    private @Nullable SpendPolicy policy;
+    private @Nullable PolicyStore policyStore;
     private @Nullable SpendLedger ledger;
     private @Nullable ApprovalGate approvals;
     private @Nullable AuditLog audit;
@@ -584,12 +592,32 @@ public final class AgentProvisioner implements AutoCloseable {
       return this;
     }
 
+    /**
+     * The spend policy; {@link SpendPolicy#defaults()} unless set. With a {@link #policyStore}, the
+     * policy an empty store is seeded with: a store that already holds a policy keeps it (a warning
+     * is logged when this one differs), and {@link AgentProvisioner#updateSpendPolicy} changes it.
+     */
     public Builder spendPolicy(SpendPolicy p) {
       this.policy = Objects.requireNonNull(p, "spendPolicy");
       return this;
     }
 
-    /** Where spend is reserved and committed; in memory by default, JDBC to share limits across hosts. */
+    /**
+     * Where the spend policy in force and every change to it are kept, so that a restarted host and
+     * every host sharing the store apply the same policy: {@link PolicyStore#file(java.nio.file.Path)}
+     * on one machine, the JDBC store ({@code sdk-jdbc}) across hosts. In memory when not set (for
+     * tests: a restart forgets every change).
+     */
+    public Builder policyStore(PolicyStore store) {
+      this.policyStore = Objects.requireNonNull(store, "policyStore");
+      return this;
+    }
+
+    /**
+     * Where spend is reserved and committed: {@link SpendLedger#file(java.nio.file.Path)} on one
+     * machine, the JDBC ledger ({@code sdk-jdbc}) to share limits across hosts. In memory when not
+     * set (for tests: a restart forgets the month's spend and the alerts fired).
+     */
     public Builder ledger(SpendLedger l) {
       this.ledger = Objects.requireNonNull(l, "ledger");
       return this;
@@ -812,8 +840,13 @@ public final class AgentProvisioner implements AutoCloseable {
         timer = Executors.newSingleThreadScheduledExecutor(TaskExecutors.daemon("agentprovision-rotation"));
         owned.add(timer);
       }
-      EngineConfig config = EngineConfig.builder().orchestrator(orchestrator).deployers(deployers).identity(identity)
-          .policy(policy).ledger(ledger).approvals(approvals).audit(audit).vault(vault).journal(journal)
+      warnIfInMemory(ledger == null, policyStore == null);
+      EngineConfig.Builder engineConfig = EngineConfig.builder().policyStore(policyStore);
+      if (policy != null) {
+        engineConfig.policy(policy);
+      }
+      EngineConfig config = engineConfig.orchestrator(orchestrator).deployers(deployers).identity(identity)
+          .ledger(ledger).approvals(approvals).audit(audit).vault(vault).journal(journal)
           .listeners(listeners).clock(clock).sleeper(sleeper).ids(ids).stepExecutor(steps).runExecutor(runs)
           .approvalExecutor(approvalThreads).stepTimeout(stepTimeout).approvalTimeout(approvalTimeout)
           .failureAction(failureAction).domainService(domainService).domainNames(domainNames)
@@ -822,6 +855,21 @@ public final class AgentProvisioner implements AutoCloseable {
           .receipts(receiptKey == null ? null : ApprovalReceipts.of(receiptKey).issuer(receiptIssuer))
           .mandates(mandateTrust).build();
       return new AgentProvisioner(new Engine(config), timer, owned);
+    }
+
+    /**
+     * Says once per process that spend state lives in memory: limits' use, budget alerts and the
+     * policy's changes are then lost when the process exits, which is right for tests and wrong for
+     * a host that spends money.
+     */
+    private static void warnIfInMemory(boolean ledgerInMemory, boolean policyInMemory) {
+      if ((ledgerInMemory || policyInMemory) && IN_MEMORY_WARNED.compareAndSet(false, true)) {
+        LoggerFactory.getLogger(AgentProvisioner.class).warn("AgentProvisioner keeps its {} in memory: the month's "
+            + "spend, the budget alerts fired and policy changes are lost when this process exits. That is meant for "
+            + "tests; name durable stores with ledger(SpendLedger.file(dir)) and policyStore(PolicyStore.file(file)),"
+            + " or the JDBC stores of sdk-jdbc.", ledgerInMemory && policyInMemory ? "spend ledger and spend policy"
+            : ledgerInMemory ? "spend ledger" : "spend policy");
+      }
     }
 
   }

@@ -85,13 +85,74 @@ public final class AuditChain {
   /** Like {@link #verifyFrom(long, String, List, String, Long)}, checking keyed entries with {@code keys}. */
   public static AuditVerification verifyFrom(long firstSequence, String previousHash, List<AuditEntry> entries,
       @Nullable String expectedHead, @Nullable Long expectedCount, @Nullable AuditKey keys) {
-    ChainHasher hasher = new ChainHasher(keys);
-    List<String> problems = new ArrayList<>();
-    long firstBad = 0;
-    String prev = previousHash;
-    long expectedSeq = firstSequence;
-    boolean keyedBefore = false;
+    Verifier v = verifier(firstSequence, previousHash, keys);
     for (AuditEntry e : entries) {
+      v.accept(e);
+    }
+    return v.result(expectedHead, expectedCount);
+  }
+
+  /**
+   * A verifier that takes the entries one at a time, for a store that streams a long chain instead of
+   * holding it in memory: {@link Verifier#accept} each entry in order, then {@link Verifier#result}.
+   * The result is what {@link #verifyFrom(long, String, List, String, Long, AuditKey)} gives for the
+   * same entries.
+   *
+   * <pre>{@code
+   * AuditChain.Verifier v = AuditChain.verifier(1, AuditChain.GENESIS, key);
+   * try (Stream<AuditEntry> s = readInOrder()) { s.forEach(v::accept); }
+   * AuditVerification result = v.result(recordedHeadHash, recordedCount);
+   * }</pre>
+   */
+  public static Verifier verifier(long firstSequence, String previousHash, @Nullable AuditKey keys) {
+    return new Verifier(firstSequence, previousHash, keys);
+  }
+
+  /**
+   * The stored line of an entry: one JSON object, its body (every field but the hash, canonical) with
+   * the hash as its last member, exactly as the JSON-lines log and {@code AuditLog.export} write it.
+   * Stores that keep entries elsewhere keep this text, so their entries verify and export the same.
+   */
+  public static String toLine(AuditEntry entry) {
+    return AuditCodec.toLine(Objects.requireNonNull(entry, "entry"));
+  }
+
+  /**
+   * Reads a line written by {@link #toLine}, strictly: a field no entry has, or any byte that
+   * {@link #toLine} would not write for the entry it reads as, is refused. It does not check the
+   * hash (a {@link #verifier} does).
+   *
+   * @throws IllegalArgumentException when the line is not such an entry
+   */
+  public static AuditEntry fromLine(String line) {
+    return AuditCodec.fromLine(Objects.requireNonNull(line, "line"));
+  }
+
+  /** Checks entries one at a time; see {@link AuditChain#verifier}. Not thread-safe. */
+  public static final class Verifier {
+    private final long firstSequence;
+    private final String startHash;
+    private final @Nullable AuditKey keys;
+    private final ChainHasher hasher;
+    private final List<String> problems = new ArrayList<>();
+    private long firstBad;
+    private String prev;
+    private long expectedSeq;
+    private boolean keyedBefore;
+    private long count;
+    private @Nullable AuditEntry last;
+
+    private Verifier(long firstSequence, String previousHash, @Nullable AuditKey keys) {
+      this.firstSequence = firstSequence;
+      this.startHash = Objects.requireNonNull(previousHash, "previousHash");
+      this.keys = keys;
+      this.hasher = new ChainHasher(keys);
+      this.prev = previousHash;
+      this.expectedSeq = firstSequence;
+    }
+
+    /** Checks the next entry of the chain. */
+    public void accept(AuditEntry e) {
       String p = null;
       if (e.sequence() != expectedSeq) {
         p = "entry " + e.sequence() + " found where " + expectedSeq + " was expected (deleted or reordered)";
@@ -105,39 +166,63 @@ public final class AuditChain {
               + " does not match its content";
         }
       }
-      if (p != null) {
-        problems.add(p);
-        if (firstBad == 0) {
-          firstBad = e.sequence() > 0 ? e.sequence() : expectedSeq;
-        }
-      }
+      problem(p, e.sequence() > 0 ? e.sequence() : expectedSeq);
       keyedBefore |= e.keyId() != null;
       prev = e.hash();
       expectedSeq = e.sequence() + 1;
+      count++;
+      last = e;
     }
-    long total = firstSequence - 1 + entries.size();
-    AuditEntry last = entries.isEmpty() ? null : entries.get(entries.size() - 1);
-    if (keys != null && last != null && last.keyId() == null) {
-      problems.add("entries up to " + last.sequence() + " are not signed with a key, so anyone with access to the "
-          + "log could have rewritten them");
-      if (firstBad == 0) {
-        firstBad = last.sequence();
+
+    /**
+     * Records a problem found outside the entries themselves (a row that is not an entry at all), at
+     * {@code sequence}: the chain is then invalid.
+     */
+    public void reject(long sequence, String problem) {
+      problem(Objects.requireNonNull(problem, "problem"), sequence);
+    }
+
+    private void problem(@Nullable String p, long sequence) {
+      if (p != null) {
+        problems.add(p);
+        if (firstBad == 0) {
+          firstBad = sequence;
+        }
       }
     }
-    String head = last == null ? (firstSequence > 1 ? previousHash : null) : last.hash();
-    if (expectedCount != null && expectedCount != total) {
-      problems.add("the head records " + expectedCount + " entries but " + total + " were found (truncated or "
-          + "extended)");
-      if (firstBad == 0) {
-        firstBad = Math.min(expectedCount, total) + 1;
+
+    /**
+     * The verification of every entry accepted; {@code expectedHead} and {@code expectedCount} are the
+     * head recorded apart from the entries (null when none is), {@code expectedCount} counting the
+     * whole log.
+     */
+    public AuditVerification result(@Nullable String expectedHead, @Nullable Long expectedCount) {
+      List<String> out = new ArrayList<>(problems);
+      long bad = firstBad;
+      long total = firstSequence - 1 + count;
+      AuditEntry l = last;
+      if (keys != null && l != null && l.keyId() == null) {
+        out.add("entries up to " + l.sequence() + " are not signed with a key, so anyone with access to the "
+            + "log could have rewritten them");
+        if (bad == 0) {
+          bad = l.sequence();
+        }
       }
-    }
-    if (expectedHead != null && !expectedHead.equals(head)) {
-      problems.add("the last entry's hash is not the recorded head (truncated or replaced)");
-      if (firstBad == 0) {
-        firstBad = total + 1;
+      String head = l == null ? (firstSequence > 1 ? startHash : null) : l.hash();
+      if (expectedCount != null && expectedCount != total) {
+        out.add("the head records " + expectedCount + " entries but " + total + " were found (truncated or "
+            + "extended)");
+        if (bad == 0) {
+          bad = Math.min(expectedCount, total) + 1;
+        }
       }
+      if (expectedHead != null && !expectedHead.equals(head)) {
+        out.add("the last entry's hash is not the recorded head (truncated or replaced)");
+        if (bad == 0) {
+          bad = total + 1;
+        }
+      }
+      return new AuditVerification(out.isEmpty(), total, head, bad, out);
     }
-    return new AuditVerification(problems.isEmpty(), total, head, firstBad, problems);
   }
 }

@@ -347,6 +347,24 @@ public final class SpendPolicy {
     return out;
   }
 
+  /**
+   * Equal when every setting is: the same limits in the same order (the first that refuses is the one
+   * named), threshold, alert percentages, zone, reservation TTL, MFA checkpoints, step-up age and velocity limits (in order).
+   */
+  @Override
+  public boolean equals(Object o) {
+    return o instanceof SpendPolicy p && p.limits.equals(limits) && p.approvalThreshold.equals(approvalThreshold)
+        && p.alertPercents.equals(alertPercents) && p.zone.equals(zone) && p.reservationTtl.equals(reservationTtl)
+        && p.mfaRequired.equals(mfaRequired) && p.stepUpMaxAge.equals(stepUpMaxAge)
+        && p.velocityLimits.equals(velocityLimits);
+  }
+
+  @Override
+  public int hashCode() {
+    return Objects.hash(limits, approvalThreshold, alertPercents, zone, reservationTtl, mfaRequired, stepUpMaxAge,
+        velocityLimits);
+  }
+
   /** A limit's identity for {@link #loosens}: everything but its amount, with the currency. */
   private static String limitKey(SpendLimit l) {
     return l.key() + "|" + l.amount().currencyCode();

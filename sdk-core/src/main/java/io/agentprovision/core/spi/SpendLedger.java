@@ -2,11 +2,13 @@ package io.agentprovision.core.spi;
 
 import io.agentprovision.core.AgentId;
 import io.agentprovision.core.RunId;
+import io.agentprovision.core.internal.spend.FileSpendLedger;
 import io.agentprovision.core.internal.spend.InMemorySpendLedger;
 import io.agentprovision.core.policy.LimitUsage;
 import io.agentprovision.core.policy.Reservation;
 import io.agentprovision.core.policy.ReservationRequest;
 import io.agentprovision.core.policy.SpendLimit;
+import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Instant;
 import java.time.ZoneId;
@@ -24,11 +26,15 @@ import org.jspecify.annotations.Nullable;
  * (JDBC) keeps several hosts from overspending one limit together.
  *
  * <pre>{@code
- * SpendLedger ledger = SpendLedger.inMemory();
+ * SpendLedger ledger = SpendLedger.file(Path.of("/var/lib/myapp/ledger"));   // survives restarts
+ * SpendLedger forTests = SpendLedger.inMemory();
  * }</pre>
  */
 public interface SpendLedger {
-  /** An in-memory ledger on the system clock. */
+  /**
+   * An in-memory ledger on the system clock: for tests and short-lived hosts. Its limits' use and
+   * its budget alerts are gone when the process exits; see {@link #file(Path)}.
+   */
   static SpendLedger inMemory() {
     return new InMemorySpendLedger(Clock.systemUTC());
   }
@@ -36,6 +42,31 @@ public interface SpendLedger {
   /** An in-memory ledger on {@code clock} (for virtual time in tests). */
   static SpendLedger inMemory(Clock clock) {
     return new InMemorySpendLedger(clock);
+  }
+
+  /**
+   * A ledger in a directory that keeps the month's spend and the alerts fired across restarts, on
+   * one machine, with nothing to install: an append-only log of reservation events, each forced to
+   * disk before the call returns, replayed into the in-memory running totals when opened. Every
+   * operation holds an OS file lock on the log and first reads what other processes appended, so
+   * several processes on one machine may share the directory and still never overspend a limit
+   * together. Creates the directory when missing. Keep it on a local disk; to share limits across
+   * machines use the JDBC ledger ({@code sdk-jdbc}).
+   *
+   * <pre>{@code
+   * SpendLedger ledger = SpendLedger.file(Path.of("/var/lib/myapp/ledger"));
+   * }</pre>
+   *
+   * @throws io.agentprovision.core.AgentProvisionException when the directory cannot be used or its
+   *     log holds an event that cannot be read
+   */
+  static SpendLedger file(Path dir) {
+    return FileSpendLedger.open(dir, Clock.systemUTC());
+  }
+
+  /** A {@link #file(Path)} ledger whose reservations expire on {@code clock} (for virtual time in tests). */
+  static SpendLedger file(Path dir, Clock clock) {
+    return FileSpendLedger.open(dir, clock);
   }
 
   /**

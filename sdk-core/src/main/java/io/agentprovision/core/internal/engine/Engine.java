@@ -33,6 +33,7 @@ import io.agentprovision.core.journal.StepStatus;
 import io.agentprovision.core.orchestration.ProviderAccount;
 import io.agentprovision.core.policy.LimitUsage;
 import io.agentprovision.core.policy.Loosening;
+import io.agentprovision.core.policy.PolicyChange;
 import io.agentprovision.core.policy.PolicyViolationException;
 import io.agentprovision.core.policy.Reservation;
 import io.agentprovision.core.policy.SpendLimit;
@@ -156,7 +157,8 @@ public final class Engine {
    * and every refused one, is audited with the policy before and after (canonical JSON).
    */
   public void updatePolicy(AgentId requestedBy, SpendPolicy proposed, String reason, @Nullable Secret identityToken) {
-    SpendPolicy current = config.spendPolicy();
+    PolicyChange currentChange = config.policyChange();
+    SpendPolicy current = currentChange.after();
     List<Loosening> loosenings = proposed.loosens(current);
     String approver = null;
     Principal principal = null;
@@ -179,13 +181,16 @@ public final class Engine {
         throw e;
       }
     }
-    if (!config.policy().compareAndSet(current, proposed)) {
+    // appended only after the version read above: a change another host made meanwhile refuses this one
+    PolicyChange next = currentChange.next(proposed, requestedBy.value(), approver, reason, config.clock().instant());
+    if (!config.policies().append(next)) {
       throw new AgentProvisionException("the spend policy changed while this update was being approved; ask again",
           null, true);
     }
     auditor.entry(loosenings.isEmpty() ? "policy.tightened" : "policy.loosened").agent(requestedBy)
         .principal(principal).approver(approver).detail("before", current.canonical())
         .detail("after", proposed.canonical()).detail("reason", reason)
+        .detail("policy_version", String.valueOf(next.version()))
         .detail("loosenings", String.join("; ", loosenings.stream().map(Loosening::description).toList())).record();
   }
 

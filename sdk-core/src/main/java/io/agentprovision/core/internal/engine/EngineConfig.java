@@ -10,6 +10,7 @@ import io.agentprovision.core.approval.ApprovalReceipts;
 import io.agentprovision.core.approval.MandateTrust;
 import io.agentprovision.core.catalog.CatalogCache;
 import io.agentprovision.core.http.HttpStack;
+import io.agentprovision.core.policy.PolicyChange;
 import io.agentprovision.core.policy.SpendPolicy;
 import io.agentprovision.core.spi.ApprovalGate;
 import io.agentprovision.core.spi.AuditLog;
@@ -17,6 +18,7 @@ import io.agentprovision.core.spi.CredentialVault;
 import io.agentprovision.core.spi.Deployer;
 import io.agentprovision.core.spi.IdentityProvider;
 import io.agentprovision.core.spi.Orchestrator;
+import io.agentprovision.core.spi.PolicyStore;
 import io.agentprovision.core.spi.ProvisioningListener;
 import io.agentprovision.core.spi.RunJournal;
 import io.agentprovision.core.spi.SpendLedger;
@@ -29,15 +31,16 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.ExecutorService;
-import java.util.concurrent.atomic.AtomicReference;
 import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Everything the engine runs with, assembled by {@code AgentProvisioner.Builder} through
  * {@link #builder()}.
  */
 public record EngineConfig(Orchestrator orchestrator, Map<String, Deployer> deployers, IdentityProvider identity,
-    AtomicReference<SpendPolicy> policy, SpendLedger ledger, ApprovalGate approvals, AuditLog audit,
+    PolicyStore policies, SpendLedger ledger, ApprovalGate approvals, AuditLog audit,
     CredentialVault vault, RunJournal journal, List<ProvisioningListener> listeners, Clock clock, Sleeper sleeper,
     IdGenerator ids, ExecutorService stepExecutor, ExecutorService runExecutor, ExecutorService approvalExecutor,
     Duration stepTimeout, Duration approvalTimeout, FailureAction failureAction, String domainService,
@@ -45,10 +48,21 @@ public record EngineConfig(Orchestrator orchestrator, Map<String, Deployer> depl
     VelocityStore velocity, Duration catalogTtl, @Nullable ApprovalReceipts receipts,
     @Nullable MandateTrust mandates) {
 
-  /** The spend policy in force now (hosts may replace it while runs go on). */
+  /**
+   * The spend policy in force now, read from the policy store on every call: hosts may replace it
+   * while runs go on, and a shared store carries another host's change here at once.
+   */
   public SpendPolicy spendPolicy() {
-    return Objects.requireNonNull(policy.get(), "policy");
+    return policyChange().after();
   }
+
+  /** The latest change of the policy store: the policy in force and the version a change must follow. */
+  public PolicyChange policyChange() {
+    return policies.current().orElseThrow(() -> new IllegalStateException(
+        "the policy store " + policies + " lost its policy; every store is seeded when the provisioner is built"));
+  }
+
+  private static final Logger log = LoggerFactory.getLogger(EngineConfig.class);
 
   /** A builder; the stores default to in-memory ones and the gate to one that denies everything. */
   public static Builder builder() {
@@ -61,6 +75,8 @@ public record EngineConfig(Orchestrator orchestrator, Map<String, Deployer> depl
     private final Map<String, Deployer> deployers = new LinkedHashMap<>();
     private @Nullable IdentityProvider identity;
     private SpendPolicy policy = SpendPolicy.defaults();
+    private boolean policySet;
+    private @Nullable PolicyStore policies;
     private @Nullable SpendLedger ledger;
     private @Nullable ApprovalGate approvals;
     private @Nullable AuditLog audit;
@@ -110,8 +126,16 @@ public record EngineConfig(Orchestrator orchestrator, Map<String, Deployer> depl
       return this;
     }
 
+    /** The policy in force, or (with a {@link #policyStore}) the one an empty store is seeded with. */
     public Builder policy(SpendPolicy p) {
       this.policy = Objects.requireNonNull(p, "policy");
+      this.policySet = true;
+      return this;
+    }
+
+    /** Where the policy and its changes are kept; in memory (seeded with {@link #policy}) when null. */
+    public Builder policyStore(@Nullable PolicyStore s) {
+      this.policies = s;
       return this;
     }
 
@@ -250,8 +274,16 @@ public record EngineConfig(Orchestrator orchestrator, Map<String, Deployer> depl
 
     /** Deployers are optional: a request without an app needs none, and one with an app is refused at planning. */
     public EngineConfig build() {
+      PolicyStore store = policies != null ? policies : PolicyStore.inMemory();
+      PolicyChange current = store.seed(policy, PolicyChange.CONFIGURATION,
+          "the policy the provisioner was built with", clock.instant());
+      if (policySet && !current.after().equals(policy)) {
+        log.warn("The spend policy given to the builder differs from the one in force in {} (version {}, set by {}"
+            + " at {}); the stored policy applies. Change it with AgentProvisioner.updateSpendPolicy.", store,
+            current.version(), current.changedBy(), current.at());
+      }
       return new EngineConfig(Objects.requireNonNull(orchestrator, "orchestrator"), Map.copyOf(deployers),
-          Objects.requireNonNull(identity, "identity"), new AtomicReference<>(policy),
+          Objects.requireNonNull(identity, "identity"), store,
           ledger != null ? ledger : SpendLedger.inMemory(clock),
           approvals != null ? approvals : ApprovalGates.denyAll(clock),
           audit != null ? audit : AuditLog.inMemory(), vault != null ? vault : CredentialVault.inMemory(),

@@ -79,6 +79,27 @@ public final class InMemorySpendLedger implements SpendLedger {
     Reservation r = new Reservation(request.id(), request.agent(), request.provider(), request.run(), request.step(),
         request.amount(), null, Reservation.Status.RESERVED, request.at(), request.expiresAt(), after,
         request.description());
+    insert(r, fed);
+    return r;
+  }
+
+  /**
+   * Takes in {@code r}, a reservation admitted before (by this ledger in another life, or by another
+   * process), as it was when made: held, without judging it against any limit again. What a durable
+   * store calls to replay its record of reservations into these running totals. A reservation whose
+   * id is already held is left as it is.
+   */
+  synchronized void restore(Reservation r) {
+    if (r.status() != Reservation.Status.RESERVED) {
+      throw new IllegalArgumentException("restore takes a reservation as it was made (RESERVED), not " + r.status());
+    }
+    if (byId.containsKey(r.id())) {
+      return;
+    }
+    insert(r, totals.bucketsFed(r.amount().currency(), r.agent(), r.provider()));
+  }
+
+  private void insert(Reservation r, RunningTotals.Bucket[] fed) {
     LedgerEntry e = new LedgerEntry(r, fed, sequence++);
     byId.put(r.id(), e);
     insertOrdered(byTime, e);
@@ -87,7 +108,6 @@ public final class InMemorySpendLedger implements SpendLedger {
     }
     expiries.add(e);
     RunningTotals.apply(e, r.amount().minorUnits(), 0);
-    return r;
   }
 
   /**

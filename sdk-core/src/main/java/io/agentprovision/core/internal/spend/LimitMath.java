@@ -79,6 +79,15 @@ public final class LimitMath {
   }
 
   /**
+   * The zone a calendar of {@code interval} in {@code zone} is kept in: {@code zone} itself, except
+   * for {@link SpendInterval#ALL_TIME}, whose one window is the same in every zone, so that all-time
+   * totals are kept once (in UTC) whatever zone a policy names.
+   */
+  public static ZoneId calendarZone(SpendInterval interval, ZoneId zone) {
+    return interval == SpendInterval.ALL_TIME ? java.time.ZoneOffset.UTC : zone;
+  }
+
+  /**
    * The four buckets a spend of {@code currency} by {@code agent} with {@code provider} falls in, and
    * the only ones: everyone's, the agent's, the provider's, the pair's (in that order).
    */

@@ -5,7 +5,6 @@ import io.agentprovision.core.policy.SpendInterval;
 import io.agentprovision.core.policy.SpendLimit;
 import java.time.Instant;
 import java.time.ZoneId;
-import java.time.ZoneOffset;
 import java.util.Arrays;
 import java.util.Currency;
 import java.util.HashMap;
@@ -127,8 +126,7 @@ final class RunningTotals {
      */
     Total totalAt(SpendInterval interval, ZoneId zone, Instant at,
         Function<SpendInterval.Window, Iterable<LedgerEntry>> madeWithin) {
-      // All-time windows are the same in every zone: one calendar for them all.
-      ZoneId z = interval == SpendInterval.ALL_TIME ? ZoneOffset.UTC : zone;
+      ZoneId z = LimitMath.calendarZone(interval, zone);
       Calendar cal = null;
       for (Calendar c : calendars) {
         if (c.interval == interval && c.zone.equals(z)) {

@@ -1,23 +1,20 @@
 package io.agentprovision.core.internal.vault;
 
-import io.agentprovision.core.Secret;
 import io.agentprovision.core.internal.fs.AtomicFiles;
 import io.agentprovision.core.spi.CredentialVault;
 import io.agentprovision.core.spi.KeyProvider;
 import io.agentprovision.core.vault.VaultEntry;
 import io.agentprovision.core.vault.VaultException;
 import io.agentprovision.core.vault.VaultException.Reason;
+import io.agentprovision.core.vault.VaultSealer;
+import io.agentprovision.core.vault.VaultSealer.Sealed;
 import io.agentprovision.core.wire.Json;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.security.GeneralSecurityException;
-import java.security.SecureRandom;
-import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.Base64;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -25,11 +22,6 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.TreeMap;
-import javax.crypto.AEADBadTagException;
-import javax.crypto.Cipher;
-import javax.crypto.SecretKey;
-import javax.crypto.spec.GCMParameterSpec;
-import org.jspecify.annotations.Nullable;
 
 /**
  * {@link CredentialVault} in one file, every record sealed with AES-256-GCM.
@@ -45,7 +37,7 @@ import org.jspecify.annotations.Nullable;
  * key id, or altered in any byte fails to open with {@link VaultException} ({@link Reason#TAMPERED}).
  * For each key id the file also keeps a key check (a GCM tag over nothing), which lets the vault
  * tell a wrong key ({@link Reason#WRONG_KEY}, refused already when the vault is opened) from an
- * altered record.
+ * altered record. The sealing is {@link VaultSealer}'s, which every vault store shares.
  *
  * <p>Key rotation: records keep the key id they were sealed under and open as long as the
  * {@link KeyProvider} still has that key ({@link KeyProvider#rotating}); {@link #put} always seals
@@ -59,19 +51,17 @@ import org.jspecify.annotations.Nullable;
 public final class EncryptedFileVault implements CredentialVault {
   private static final String FORMAT = "agentprovision-vault";
   private static final long VERSION = 1;
-  private static final String TRANSFORMATION = "AES/GCM/NoPadding";
-  private static final int NONCE_BYTES = 12;
-  private static final int TAG_BITS = 128;
 
   private final Path file;
   private final Path lockFile;
   private final KeyProvider keys;
-  private final SecureRandom random = new SecureRandom();
+  private final VaultSealer sealer;
 
   private EncryptedFileVault(Path file, KeyProvider keys) {
     this.file = file;
     this.lockFile = file.resolveSibling(file.getFileName() + ".lock");
     this.keys = keys;
+    this.sealer = VaultSealer.of(keys, file.toString());
   }
 
   /**
@@ -84,17 +74,9 @@ public final class EncryptedFileVault implements CredentialVault {
     Objects.requireNonNull(file, "file");
     Objects.requireNonNull(keys, "keys");
     EncryptedFileVault v = new EncryptedFileVault(file.toAbsolutePath().normalize(), keys);
-    SecretKey current = v.key(keys.currentKeyId(), null);
-    if (current.getEncoded() != null && current.getEncoded().length != 32) {
-      throw new VaultException(Reason.WRONG_KEY, null, "the current vault key '" + keys.currentKeyId() + "' has "
-          + current.getEncoded().length + " bytes; AES-256 needs 32");
-    }
     Doc doc = v.read();
-    for (String kid : doc.checks.keySet()) {
-      SecretKey k = v.knownKey(kid);
-      if (k != null) {
-        v.requireCheck(doc, kid, k, null);
-      }
+    for (Sealed check : doc.checks.values()) {
+      v.sealer.checkKey(check, null);
     }
     return v;
   }
@@ -107,18 +89,16 @@ public final class EncryptedFileVault implements CredentialVault {
   @Override
   public void put(VaultEntry entry) {
     Objects.requireNonNull(entry, "entry");
-    String kid = keys.currentKeyId();
-    SecretKey key = key(kid, entry.key());
-    byte[] plain = payload(entry);
-    Sealed sealed = seal(key, aad(kid, entry.key()), plain);
-    Arrays.fill(plain, (byte) 0);
+    Sealed sealed = sealer.seal(entry);
+    String kid = sealed.keyId();
     update(doc -> {
-      if (!doc.checks.containsKey(kid)) {
-        doc.checks.put(kid, seal(key, checkAad(kid), new byte[0]));
+      Sealed check = doc.checks.get(kid);
+      if (check == null) {
+        doc.checks.put(kid, sealer.newKeyCheck(kid));
       } else {
-        requireCheck(doc, kid, key, entry.key());
+        sealer.checkKey(check, entry.key());
       }
-      doc.records.put(entry.key(), new Record(kid, sealed));
+      doc.records.put(entry.key(), sealed);
       return true;
     });
   }
@@ -127,20 +107,11 @@ public final class EncryptedFileVault implements CredentialVault {
   public Optional<VaultEntry> get(String name) {
     Objects.requireNonNull(name, "key");
     Doc doc = read();
-    Record r = doc.records.get(name);
+    Sealed r = doc.records.get(name);
     if (r == null) {
       return Optional.empty();
     }
-    SecretKey key = key(r.kid(), name);
-    byte[] plain;
-    try {
-      plain = open(key, aad(r.kid(), name), r.sealed());
-    } catch (AEADBadTagException e) {
-      requireCheck(doc, r.kid(), key, name);
-      throw new VaultException(Reason.TAMPERED, name, "vault entry '" + name + "' in " + file
-          + " failed authentication: it was altered, or copied from another entry; it was not returned", e);
-    }
-    return Optional.of(entry(name, plain));
+    return Optional.of(sealer.open(name, r, doc.checks.get(r.keyId())));
   }
 
   @Override
@@ -173,14 +144,10 @@ public final class EncryptedFileVault implements CredentialVault {
 
   // ---------------------------------------------------------------------------------------------
 
-  private record Sealed(byte[] nonce, byte[] data) {}
-
-  private record Record(String kid, Sealed sealed) {}
-
   /** The file's content: key checks by key id and records by entry name, both sorted. */
   private static final class Doc {
     final TreeMap<String, Sealed> checks = new TreeMap<>();
-    final TreeMap<String, Record> records = new TreeMap<>();
+    final TreeMap<String, Sealed> records = new TreeMap<>();
   }
 
   private interface Change {
@@ -222,7 +189,7 @@ public final class EncryptedFileVault implements CredentialVault {
       }
       Doc doc = new Doc();
       for (Map.Entry<String, Object> e : Json.object(m, "key_checks").entrySet()) {
-        doc.checks.put(e.getKey(), sealed(asMap(e.getValue())));
+        doc.checks.put(e.getKey(), sealed(e.getKey(), asMap(e.getValue())));
       }
       for (Map.Entry<String, Object> e : Json.object(m, "entries").entrySet()) {
         Map<String, Object> r = asMap(e.getValue());
@@ -230,7 +197,7 @@ public final class EncryptedFileVault implements CredentialVault {
         if (kid == null) {
           throw new IllegalArgumentException("entry '" + e.getKey() + "' has no key id");
         }
-        doc.records.put(e.getKey(), new Record(kid, sealed(r)));
+        doc.records.put(e.getKey(), sealed(kid, r));
       }
       return doc;
     } catch (IllegalArgumentException e) {
@@ -243,8 +210,8 @@ public final class EncryptedFileVault implements CredentialVault {
     doc.checks.forEach((kid, s) -> checks.put(kid, sealedMap(s)));
     Map<String, Object> entries = new LinkedHashMap<>();
     doc.records.forEach((name, r) -> {
-      Map<String, Object> m = sealedMap(r.sealed());
-      m.put("kid", r.kid());
+      Map<String, Object> m = sealedMap(r);
+      m.put("kid", r.keyId());
       entries.put(name, m);
     });
     Map<String, Object> m = new LinkedHashMap<>();
@@ -270,120 +237,12 @@ public final class EncryptedFileVault implements CredentialVault {
     return (Map<String, Object>) o;
   }
 
-  private static Sealed sealed(Map<String, Object> m) {
+  private static Sealed sealed(String kid, Map<String, Object> m) {
     String nonce = Json.string(m, "nonce");
     String data = Json.string(m, "data");
     if (nonce == null || data == null) {
       throw new IllegalArgumentException("a record lacks its nonce or data");
     }
-    byte[] n = Base64.getDecoder().decode(nonce);
-    if (n.length != NONCE_BYTES) {
-      throw new IllegalArgumentException("a record's nonce is not " + NONCE_BYTES + " bytes");
-    }
-    return new Sealed(n, Base64.getDecoder().decode(data));
-  }
-
-  /** The key with this id, or a typed error naming the entry that needed it. */
-  private SecretKey key(String kid, @Nullable String entry) {
-    SecretKey k = knownKey(kid);
-    if (k == null) {
-      throw new VaultException(Reason.UNKNOWN_KEY, entry, (entry == null ? "" : "vault entry '" + entry + "' is sealed "
-          + "under ") + "key id '" + kid + "', which the KeyProvider does not have; add that key to it "
-          + "(KeyProvider.rotating) to open records sealed under it");
-    }
-    return k;
-  }
-
-  private @Nullable SecretKey knownKey(String kid) {
-    try {
-      return keys.key(kid);
-    } catch (IllegalArgumentException e) {
-      return null;
-    }
-  }
-
-  private void requireCheck(Doc doc, String kid, SecretKey key, @Nullable String entry) {
-    Sealed check = doc.checks.get(kid);
-    if (check == null) {
-      return;
-    }
-    try {
-      open(key, checkAad(kid), check);
-    } catch (AEADBadTagException e) {
-      throw new VaultException(Reason.WRONG_KEY, entry, "the key supplied as '" + kid + "' is not the key vault "
-          + file + " was sealed with under that id (or the file's key check was altered); supply the right key", e);
-    }
-  }
-
-  private static byte[] aad(String kid, String name) {
-    return Json.canonical(List.of(FORMAT + "/" + VERSION, "entry", kid, name)).getBytes(StandardCharsets.UTF_8);
-  }
-
-  private static byte[] checkAad(String kid) {
-    return Json.canonical(List.of(FORMAT + "/" + VERSION, "key-check", kid)).getBytes(StandardCharsets.UTF_8);
-  }
-
-  private Sealed seal(SecretKey key, byte[] aad, byte[] plain) {
-    byte[] nonce = new byte[NONCE_BYTES];
-    random.nextBytes(nonce);
-    try {
-      Cipher c = Cipher.getInstance(TRANSFORMATION);
-      c.init(Cipher.ENCRYPT_MODE, key, new GCMParameterSpec(TAG_BITS, nonce));
-      c.updateAAD(aad);
-      return new Sealed(nonce, c.doFinal(plain));
-    } catch (GeneralSecurityException e) {
-      throw new VaultException(Reason.WRONG_KEY, null, "cannot seal with the current vault key '"
-          + keys.currentKeyId() + "': " + e.getMessage(), e);
-    }
-  }
-
-  private static byte[] open(SecretKey key, byte[] aad, Sealed s) throws AEADBadTagException {
-    if (s.data().length < TAG_BITS / 8) {
-      throw new AEADBadTagException("the record is shorter than its authentication tag");
-    }
-    try {
-      Cipher c = Cipher.getInstance(TRANSFORMATION);
-      c.init(Cipher.DECRYPT_MODE, key, new GCMParameterSpec(TAG_BITS, s.nonce()));
-      c.updateAAD(aad);
-      return c.doFinal(s.data());
-    } catch (AEADBadTagException e) {
-      throw e;
-    } catch (GeneralSecurityException | java.security.ProviderException e) {
-      // a key of the wrong size or type, or a malformed record: authentication cannot succeed
-      AEADBadTagException bad = new AEADBadTagException(e.getMessage());
-      bad.initCause(e);
-      throw bad;
-    }
-  }
-
-  private static byte[] payload(VaultEntry e) {
-    Map<String, Object> m = new LinkedHashMap<>();
-    m.put("secret", e.secret().reveal());
-    m.put("attributes", e.attributes());
-    m.put("stored_at", e.storedAt().toString());
-    m.put("expires_at", e.expiresAt() == null ? null : e.expiresAt().toString());
-    return Json.canonical(m).getBytes(StandardCharsets.UTF_8);
-  }
-
-  private VaultEntry entry(String name, byte[] plain) {
-    try {
-      Map<String, Object> m = Json.parseObject(new String(plain, StandardCharsets.UTF_8));
-      String secret = Json.string(m, "secret");
-      String storedAt = Json.string(m, "stored_at");
-      if (secret == null || storedAt == null) {
-        throw new IllegalArgumentException("the record lacks its secret or time");
-      }
-      Map<String, String> attributes = new LinkedHashMap<>();
-      Json.object(m, "attributes").forEach((k, v) -> attributes.put(k, String.valueOf(v)));
-      String expires = Json.string(m, "expires_at");
-      return new VaultEntry(name, Secret.of(secret), attributes, Instant.parse(storedAt),
-          expires == null ? null : Instant.parse(expires));
-    } catch (RuntimeException e) {
-      // authenticated yet malformed: written by something else with the key; never echo the content
-      throw new VaultException(Reason.CORRUPT, name, "vault entry '" + name + "' decrypted but is not an entry this "
-          + "SDK wrote", null);
-    } finally {
-      Arrays.fill(plain, (byte) 0);
-    }
+    return new Sealed(kid, Base64.getDecoder().decode(nonce), Base64.getDecoder().decode(data));
   }
 }

@@ -24,7 +24,7 @@ class FileRunJournalTest extends RunJournalContract {
   Path dir;
 
   @Override
-  RunJournal journal() {
+  protected RunJournal journal() {
     return RunJournal.directory(dir.resolve("runs"));
   }
 

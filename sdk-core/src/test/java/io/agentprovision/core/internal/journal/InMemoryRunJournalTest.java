@@ -4,7 +4,7 @@ import io.agentprovision.core.spi.RunJournal;
 
 class InMemoryRunJournalTest extends RunJournalContract {
   @Override
-  RunJournal journal() {
+  protected RunJournal journal() {
     return RunJournal.inMemory();
   }
 }

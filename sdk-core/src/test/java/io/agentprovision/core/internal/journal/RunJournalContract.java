@@ -24,10 +24,10 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
 /** What every {@link RunJournal} must do; each store's test extends this. */
-abstract class RunJournalContract {
+public abstract class RunJournalContract {
   static final Instant T0 = Instant.parse("2026-11-02T09:00:00Z");
 
-  abstract RunJournal journal();
+  protected abstract RunJournal journal();
 
   static RunRecord run(String id, Instant created) {
     return new RunRecord(RunId.of(id), AgentId.of("coding-agent-7"), "cloudflare", RunStatus.PLANNED,
@@ -40,7 +40,7 @@ abstract class RunJournalContract {
   }
 
   @Test
-  void saveRun_followsTheCompareAndSetRule() {
+  public void saveRun_followsTheCompareAndSetRule() {
     RunJournal j = journal();
     RunRecord v0 = run("run_1", T0);
     RunRecord v1 = v0.next(RunStatus.RUNNING, null, T0.plusSeconds(1));
@@ -56,7 +56,7 @@ abstract class RunJournalContract {
   }
 
   @Test
-  void saveRun_keepsEveryField() {
+  public void saveRun_keepsEveryField() {
     RunJournal j = journal();
     RunRecord v0 = run("run_1", T0);
     j.saveRun(v0);
@@ -68,14 +68,14 @@ abstract class RunJournalContract {
   }
 
   @Test
-  void run_whenUnknown_isEmpty() {
+  public void run_whenUnknown_isEmpty() {
     assertThat(journal().run(RunId.of("missing"))).isEmpty();
     assertThat(journal().steps(RunId.of("missing"))).isEmpty();
     assertThat(journal().step(RunId.of("missing"), StepId.of("deploy"))).isEmpty();
   }
 
   @Test
-  void saveStep_followsTheCompareAndSetRule() {
+  public void saveStep_followsTheCompareAndSetRule() {
     RunJournal j = journal();
     j.saveRun(run("run_1", T0));
     StepRecord v0 = step("run_1", "deploy");
@@ -93,7 +93,7 @@ abstract class RunJournalContract {
   }
 
   @Test
-  void saveStep_keepsEveryField_outputReservationsDecisionsAndProgress() {
+  public void saveStep_keepsEveryField_outputReservationsDecisionsAndProgress() {
     RunJournal j = journal();
     StepRecord v0 = step("run_1", "domain");
     j.saveStep(v0);
@@ -117,7 +117,7 @@ abstract class RunJournalContract {
   }
 
   @Test
-  void steps_areInTheOrderFirstSaved() {
+  public void steps_areInTheOrderFirstSaved() {
     RunJournal j = journal();
     j.saveRun(run("run_1", T0));
     StepRecord account = step("run_1", "account");
@@ -132,7 +132,7 @@ abstract class RunJournalContract {
   }
 
   @Test
-  void steps_ofOneRun_doNotSeeAnothersSteps() {
+  public void steps_ofOneRun_doNotSeeAnothersSteps() {
     RunJournal j = journal();
     j.saveStep(step("run_1", "deploy"));
     j.saveStep(step("run_2", "deploy"));
@@ -141,7 +141,7 @@ abstract class RunJournalContract {
   }
 
   @Test
-  void runs_filtersByStatusAndOrdersOldestFirst() {
+  public void runs_filtersByStatusAndOrdersOldestFirst() {
     RunJournal j = journal();
     j.saveRun(run("run_c", T0.plusSeconds(30)));
     j.saveRun(run("run_a", T0.plusSeconds(10)));
@@ -161,7 +161,7 @@ abstract class RunJournalContract {
   }
 
   @Test
-  void runs_skipRunsThatHaveOnlySteps() {
+  public void runs_skipRunsThatHaveOnlySteps() {
     RunJournal j = journal();
     j.saveStep(step("run_1", "deploy"));
 
@@ -169,7 +169,7 @@ abstract class RunJournalContract {
   }
 
   @Test
-  void saveRun_fromConcurrentWriters_exactlyOneWins() throws Exception {
+  public void saveRun_fromConcurrentWriters_exactlyOneWins() throws Exception {
     RunJournal j = journal();
     RunRecord v0 = run("run_1", T0);
     j.saveRun(v0);
@@ -196,7 +196,7 @@ abstract class RunJournalContract {
   }
 
   @Test
-  void saveStep_fromConcurrentWriters_exactlyOneStartsTheStep() throws Exception {
+  public void saveStep_fromConcurrentWriters_exactlyOneStartsTheStep() throws Exception {
     RunJournal j = journal();
     StepRecord v0 = step("run_1", "domain");
     j.saveStep(v0);
@@ -221,7 +221,7 @@ abstract class RunJournalContract {
   }
 
   @Test
-  void saveStep_fromManyRunsInParallel_losesNothing() throws Exception {
+  public void saveStep_fromManyRunsInParallel_losesNothing() throws Exception {
     RunJournal j = journal();
     ExecutorService pool = Executors.newFixedThreadPool(4);
     List<Future<?>> done = new ArrayList<>();

@@ -17,10 +17,10 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
 /** What every {@link CredentialVault} must do; each store's test extends this. */
-abstract class CredentialVaultContract {
+public abstract class CredentialVaultContract {
   static final Instant STORED = Instant.parse("2026-11-02T09:00:00Z");
 
-  abstract CredentialVault vault();
+  protected abstract CredentialVault vault();
 
   static VaultEntry entry(String key, String secret) {
     return new VaultEntry(key, Secret.of(secret), Map.of("provider", "cloudflare", "token_id", "tok_" + key.length()),
@@ -28,7 +28,7 @@ abstract class CredentialVaultContract {
   }
 
   @Test
-  void get_afterPut_returnsTheEntry() {
+  public void get_afterPut_returnsTheEntry() {
     CredentialVault v = vault();
     v.put(entry("run_1/cloudflare/deploy-token", "cf-token-value"));
 
@@ -42,12 +42,12 @@ abstract class CredentialVaultContract {
   }
 
   @Test
-  void get_whenAbsent_isEmpty() {
+  public void get_whenAbsent_isEmpty() {
     assertThat(vault().get("nothing/here")).isEmpty();
   }
 
   @Test
-  void put_withoutExpiry_keepsNoExpiry() {
+  public void put_withoutExpiry_keepsNoExpiry() {
     CredentialVault v = vault();
     v.put(new VaultEntry("k", Secret.of("s"), Map.of(), STORED, null));
 
@@ -55,7 +55,7 @@ abstract class CredentialVaultContract {
   }
 
   @Test
-  void put_underAnExistingKey_replacesTheEntry() {
+  public void put_underAnExistingKey_replacesTheEntry() {
     CredentialVault v = vault();
     v.put(entry("a", "first"));
     v.put(entry("a", "second"));
@@ -65,7 +65,7 @@ abstract class CredentialVaultContract {
   }
 
   @Test
-  void delete_removesOnceAndReportsWhetherThereWasOne() {
+  public void delete_removesOnceAndReportsWhetherThereWasOne() {
     CredentialVault v = vault();
     v.put(entry("a", "x"));
 
@@ -75,7 +75,7 @@ abstract class CredentialVaultContract {
   }
 
   @Test
-  void keys_filtersByPrefixAndSorts() {
+  public void keys_filtersByPrefixAndSorts() {
     CredentialVault v = vault();
     v.put(entry("run_2/cloudflare/token", "x"));
     v.put(entry("run_1/stripe/key", "x"));
@@ -87,7 +87,7 @@ abstract class CredentialVaultContract {
   }
 
   @Test
-  void put_fromManyThreads_losesNothing() throws Exception {
+  public void put_fromManyThreads_losesNothing() throws Exception {
     CredentialVault v = vault();
     ExecutorService pool = Executors.newFixedThreadPool(4);
     CountDownLatch start = new CountDownLatch(1);

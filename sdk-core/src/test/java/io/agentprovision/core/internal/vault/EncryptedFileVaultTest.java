@@ -42,7 +42,7 @@ class EncryptedFileVaultTest extends CredentialVaultContract {
   }
 
   @Override
-  CredentialVault vault() {
+  protected CredentialVault vault() {
     return CredentialVault.encryptedFile(file(), KeyProvider.of("k1", KEY_1));
   }
 

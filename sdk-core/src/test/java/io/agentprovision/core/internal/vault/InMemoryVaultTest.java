@@ -4,7 +4,7 @@ import io.agentprovision.core.spi.CredentialVault;
 
 class InMemoryVaultTest extends CredentialVaultContract {
   @Override
-  CredentialVault vault() {
+  protected CredentialVault vault() {
     return CredentialVault.inMemory();
   }
 }

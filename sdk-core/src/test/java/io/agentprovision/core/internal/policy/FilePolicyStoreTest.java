@@ -1,0 +1,55 @@
+package io.agentprovision.core.internal.policy;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.agentprovision.core.AgentProvisionException;
+import io.agentprovision.core.policy.PolicyChange;
+import io.agentprovision.core.spi.PolicyStore;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class FilePolicyStoreTest extends PolicyStoreContract {
+  @TempDir
+  Path dir;
+
+  Path file() {
+    return dir.resolve("state").resolve("policy.jsonl");
+  }
+
+  @Override
+  protected PolicyStore store() {
+    return PolicyStore.file(file());
+  }
+
+  @Override
+  protected PolicyStore reopen(PolicyStore store) {
+    return PolicyStore.file(file());
+  }
+
+  @Test
+  void aLineCutShortByACrash_isNotAChange_andTheNextWriterDropsIt() throws Exception {
+    PolicyStore s = store();
+    PolicyChange v1 = s.seed(FIRST, PolicyChange.CONFIGURATION, "initial", T0);
+    Files.writeString(file(), "{\"after\":{\"alert_at\":[5", StandardOpenOption.APPEND);
+
+    assertThat(reopen(s).history()).containsExactly(v1);
+    assertThat(reopen(s).append(v1.next(SECOND, "coding-agent-7", null, "tighter", T0))).isTrue();
+    assertThat(reopen(s).history()).hasSize(2);
+  }
+
+  @Test
+  void anEditedOrReorderedFile_isRefusedWithTheFileAndTheChange() throws Exception {
+    PolicyStore s = store();
+    PolicyChange v1 = s.seed(FIRST, PolicyChange.CONFIGURATION, "initial", T0);
+    s.append(v1.next(SECOND, "coding-agent-7", null, "tighter", T0));
+    java.util.List<String> lines = Files.readAllLines(file());
+    Files.write(file(), java.util.List.of(lines.get(1), lines.get(0)));
+
+    assertThatThrownBy(() -> PolicyStore.file(file())).isInstanceOf(AgentProvisionException.class)
+        .hasMessageContaining(file().toString()).hasMessageContaining("change 1");
+  }
+}

@@ -1,0 +1,255 @@
+package io.agentprovision.jdbc;
+
+import io.agentprovision.core.AgentId;
+import io.agentprovision.core.RunId;
+import io.agentprovision.core.StepId;
+import io.agentprovision.core.approval.ApprovalDecision;
+import io.agentprovision.core.approval.CheckpointKind;
+import io.agentprovision.core.journal.CheckpointDecision;
+import io.agentprovision.core.journal.RunRecord;
+import io.agentprovision.core.journal.RunStatus;
+import io.agentprovision.core.journal.StepRecord;
+import io.agentprovision.core.journal.StepStatus;
+import io.agentprovision.core.spi.RunJournal;
+import io.agentprovision.core.wire.Json;
+import io.agentprovision.jdbc.internal.Sql;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import javax.sql.DataSource;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * {@link RunJournal} in PostgreSQL: runs in {@code ap_run}, steps in {@code ap_step}, with the
+ * interface's compare-and-set on {@code version} done by the database, so two hosts resuming one
+ * run never both store the same version of a step: version 0 is an insert that does nothing when
+ * the row exists, every later version an update of the row still at the version before. A step's
+ * reservations and checkpoint decisions are kept as JSON beside its output; nothing here is secret.
+ *
+ * <p>Each run row also has {@code lease_owner} and {@code lease_until} columns (schema version 2),
+ * empty for now, for executing a run under a lease one host at a time.
+ *
+ * <p>Times are kept to the microsecond. Thread-safe. Made by {@link JdbcStores#journal()}.
+ */
+public final class JdbcRunJournal implements RunJournal {
+  private static final String RUN_COLUMNS = "id, agent, provider, status, request, created_at, updated_at, error, version";
+  private static final String STEP_COLUMNS = "run_id, step_id, status, idempotency_key, attempts, output, progress,"
+      + " reservations, decisions, error, updated_at, version";
+
+  private final DataSource ds;
+  private final String where;
+
+  JdbcRunJournal(DataSource ds, String where) {
+    this.ds = ds;
+    this.where = where;
+  }
+
+  @Override
+  public boolean saveRun(RunRecord r) {
+    Objects.requireNonNull(r, "record");
+    return write("save run " + r.id(), c -> {
+      if (r.version() == 0) {
+        return Sql.update(c, "INSERT INTO ap_run (" + RUN_COLUMNS + ") VALUES (?, ?, ?, ?, ?, ?::timestamptz,"
+            + " ?::timestamptz, ?, ?) ON CONFLICT (id) DO NOTHING", r.id().value(), r.agent().value(), r.provider(),
+            r.status().name(), r.request(), r.createdAt(), r.updatedAt(), r.error(), r.version()) == 1;
+      }
+      return Sql.update(c, "UPDATE ap_run SET agent = ?, provider = ?, status = ?, request = ?,"
+          + " created_at = ?::timestamptz, updated_at = ?::timestamptz, error = ?, version = ?"
+          + " WHERE id = ? AND version = ?", r.agent().value(), r.provider(), r.status().name(), r.request(),
+          r.createdAt(), r.updatedAt(), r.error(), r.version(), r.id().value(), r.version() - 1) == 1;
+    });
+  }
+
+  @Override
+  public Optional<RunRecord> run(RunId id) {
+    Objects.requireNonNull(id, "id");
+    List<RunRecord> out = runs("WHERE id = ?", id.value());
+    return out.isEmpty() ? Optional.empty() : Optional.of(out.get(0));
+  }
+
+  @Override
+  public List<RunRecord> runs(RunStatus... statuses) {
+    if (statuses.length == 0) {
+      return runs("ORDER BY created_at, id");
+    }
+    String[] names = new String[statuses.length];
+    for (int i = 0; i < statuses.length; i++) {
+      names[i] = statuses[i].name();
+    }
+    return read("read runs", c -> {
+      try (PreparedStatement ps = c.prepareStatement("SELECT " + RUN_COLUMNS
+          + " FROM ap_run WHERE status = ANY(?) ORDER BY created_at, id")) {
+        ps.setArray(1, c.createArrayOf("text", names));
+        return runRows(ps);
+      }
+    });
+  }
+
+  @Override
+  public boolean saveStep(StepRecord s) {
+    Objects.requireNonNull(s, "record");
+    String reservations = Json.canonical(s.reservations());
+    String decisions = decisions(s.decisions());
+    return write("save step " + s.step() + " of run " + s.run(), c -> {
+      if (s.version() == 0) {
+        return Sql.update(c, "INSERT INTO ap_step (" + STEP_COLUMNS + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?,"
+            + " ?::timestamptz, ?) ON CONFLICT (run_id, step_id) DO NOTHING", s.run().value(), s.step().value(),
+            s.status().name(), s.idempotencyKey(), s.attempts(), s.output(), s.progress(), reservations, decisions,
+            s.error(), s.updatedAt(), s.version()) == 1;
+      }
+      return Sql.update(c, "UPDATE ap_step SET status = ?, idempotency_key = ?, attempts = ?, output = ?,"
+          + " progress = ?, reservations = ?, decisions = ?, error = ?, updated_at = ?::timestamptz, version = ?"
+          + " WHERE run_id = ? AND step_id = ? AND version = ?", s.status().name(), s.idempotencyKey(), s.attempts(),
+          s.output(), s.progress(), reservations, decisions, s.error(), s.updatedAt(), s.version(), s.run().value(),
+          s.step().value(), s.version() - 1) == 1;
+    });
+  }
+
+  @Override
+  public Optional<StepRecord> step(RunId run, StepId step) {
+    Objects.requireNonNull(run, "run");
+    Objects.requireNonNull(step, "step");
+    List<StepRecord> out = steps("WHERE run_id = ? AND step_id = ?", run.value(), step.value());
+    return out.isEmpty() ? Optional.empty() : Optional.of(out.get(0));
+  }
+
+  @Override
+  public List<StepRecord> steps(RunId run) {
+    Objects.requireNonNull(run, "run");
+    return steps("WHERE run_id = ? ORDER BY ordinal", run.value());
+  }
+
+  @Override
+  public String toString() {
+    return "JdbcRunJournal{" + where + "}";
+  }
+
+  // ---------------------------------------------------------------------------------------------
+
+  private interface Work<T> {
+    T apply(Connection c) throws SQLException;
+  }
+
+  private <T> T read(String what, Work<T> work) {
+    try (Connection c = ds.getConnection()) {
+      return work.apply(c);
+    } catch (SQLException e) {
+      throw Sql.failure(e, where, what);
+    }
+  }
+
+  private boolean write(String what, Work<Boolean> work) {
+    return read(what, work);
+  }
+
+  private List<RunRecord> runs(String tail, @Nullable Object... args) {
+    return read("read runs", c -> {
+      try (PreparedStatement ps = c.prepareStatement("SELECT " + RUN_COLUMNS + " FROM ap_run " + tail)) {
+        Sql.bind(ps, args);
+        return runRows(ps);
+      }
+    });
+  }
+
+  private static List<RunRecord> runRows(PreparedStatement ps) throws SQLException {
+    List<RunRecord> out = new ArrayList<>();
+    try (ResultSet rs = ps.executeQuery()) {
+      while (rs.next()) {
+        out.add(new RunRecord(RunId.of(rs.getString("id")), AgentId.of(rs.getString("agent")),
+            rs.getString("provider"), RunStatus.valueOf(rs.getString("status")), rs.getString("request"),
+            Sql.instant(rs, "created_at"), Sql.instant(rs, "updated_at"), rs.getString("error"),
+            rs.getLong("version")));
+      }
+    }
+    return out;
+  }
+
+  private List<StepRecord> steps(String tail, @Nullable Object... args) {
+    return read("read steps", c -> {
+      List<StepRecord> out = new ArrayList<>();
+      try (PreparedStatement ps = c.prepareStatement("SELECT " + STEP_COLUMNS + " FROM ap_step " + tail)) {
+        Sql.bind(ps, args);
+        try (ResultSet rs = ps.executeQuery()) {
+          while (rs.next()) {
+            out.add(step(rs));
+          }
+        }
+      }
+      return out;
+    });
+  }
+
+  private static StepRecord step(ResultSet rs) throws SQLException {
+    RunId run = RunId.of(rs.getString("run_id"));
+    StepRecord.Builder b = StepRecord.builder(run, StepId.of(rs.getString("step_id")))
+        .status(StepStatus.valueOf(rs.getString("status")))
+        .idempotencyKey(rs.getString("idempotency_key"))
+        .attempts(rs.getInt("attempts"))
+        .output(rs.getString("output"))
+        .progress(rs.getString("progress"))
+        .error(rs.getString("error"))
+        .updatedAt(Sql.instant(rs, "updated_at"))
+        .version(rs.getLong("version"));
+    Object reservations = Json.parse(rs.getString("reservations"));
+    if (reservations instanceof List<?> ids) {
+      for (Object id : ids) {
+        b.reservation(String.valueOf(id));
+      }
+    }
+    Object decisions = Json.parse(rs.getString("decisions"));
+    if (decisions instanceof List<?> list) {
+      for (Object o : list) {
+        if (o instanceof Map<?, ?> d) {
+          b.decision(decision(d));
+        }
+      }
+    }
+    return b.build();
+  }
+
+  private static String decisions(List<CheckpointDecision> decisions) {
+    List<Object> out = new ArrayList<>();
+    for (CheckpointDecision d : decisions) {
+      Map<String, Object> m = new LinkedHashMap<>();
+      m.put("sequence", d.sequence());
+      m.put("approval_id", d.approvalId());
+      m.put("kind", d.kind().name());
+      m.put("fingerprint", d.fingerprint());
+      m.put("outcome", d.outcome().name());
+      m.put("approver", d.approver());
+      m.put("decided_at", d.decidedAt().toString());
+      m.put("handed_back", d.handedBack());
+      out.add(m);
+    }
+    return Json.canonical(out);
+  }
+
+  private static CheckpointDecision decision(Map<?, ?> d) {
+    return new CheckpointDecision(Math.toIntExact(number(d.get("sequence"))), text(d.get("approval_id")),
+        CheckpointKind.valueOf(text(d.get("kind"))), text(d.get("fingerprint")),
+        ApprovalDecision.Outcome.valueOf(text(d.get("outcome"))), text(d.get("approver")),
+        Instant.parse(text(d.get("decided_at"))), Boolean.TRUE.equals(d.get("handed_back")));
+  }
+
+  private static String text(@Nullable Object o) {
+    if (!(o instanceof String s)) {
+      throw new IllegalArgumentException("a checkpoint decision lacks a field");
+    }
+    return s;
+  }
+
+  private static long number(@Nullable Object o) {
+    if (!(o instanceof Long n)) {
+      throw new IllegalArgumentException("a checkpoint decision's sequence is not a whole number");
+    }
+    return n;
+  }
+}

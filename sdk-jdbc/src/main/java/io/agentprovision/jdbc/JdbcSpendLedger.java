@@ -1,0 +1,348 @@
+package io.agentprovision.jdbc;
+
+import io.agentprovision.core.AgentId;
+import io.agentprovision.core.AgentProvisionException;
+import io.agentprovision.core.Money;
+import io.agentprovision.core.RunId;
+import io.agentprovision.core.policy.LimitUsage;
+import io.agentprovision.core.policy.Reservation;
+import io.agentprovision.core.policy.ReservationRequest;
+import io.agentprovision.core.policy.SpendInterval;
+import io.agentprovision.core.policy.SpendLedgerRules;
+import io.agentprovision.core.policy.SpendLimit;
+import io.agentprovision.core.spi.SpendLedger;
+import io.agentprovision.jdbc.internal.LedgerBatch;
+import io.agentprovision.jdbc.internal.LedgerBatch.Op;
+import io.agentprovision.jdbc.internal.LedgerRows;
+import io.agentprovision.jdbc.internal.Sql;
+import io.agentprovision.jdbc.internal.TotalKey;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneId;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
+import javax.sql.DataSource;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * {@link SpendLedger} in PostgreSQL, shared by every host using the database: a reservation is
+ * admitted against every limit of its request atomically across hosts, and committed, released or
+ * expired likewise, following the rules every ledger shares ({@link SpendLedgerRules}).
+ *
+ * <h2>What it keeps</h2>
+ * One row per reservation ({@code ap_spend_reservation}), and one row of running totals per bucket
+ * and window start ({@code ap_spend_total}: what the bucket's reservations made in the window hold
+ * and have committed), changed in the same transaction as the reservation whose counted amount
+ * changes, for the four buckets it feeds and every calendar whose totals exist. A total that does
+ * not exist yet is made by one recount of the reservations it counts, with the same predicate. So a
+ * reserve reads a handful of rows whatever the ledger holds.
+ *
+ * <h2>Why row locks, not SERIALIZABLE</h2>
+ * A reserve reads its limits' totals, decides, and writes them back; two hosts doing that on the
+ * same cap must not both see the old total. It takes {@code SELECT ... FOR UPDATE} on every total
+ * row it reads or changes, in one statement ordered by the rows' keys, so that all transactions lock
+ * in one order and never deadlock; a second reserve on the same cap waits for the first to commit
+ * and then reads its total. SERIALIZABLE would also be correct, but on one hot cap nearly every
+ * concurrent reserve would fail with a serialization error and start again, wasting the work and
+ * the round trips exactly where the load is, and the retry loop would have to be right for every
+ * caller; a queue on a row lock admits each waiter on its first try, in arrival order.
+ *
+ * <p>Creating a total by recount must not race with a reservation that feeds it: each transaction
+ * that changes what reservations count first takes a shared advisory lock on each bucket it feeds,
+ * and the one recount that creates a bucket's total takes that bucket's lock exclusively, so a
+ * recount sees every reservation committed before it, and every later change sees the new row.
+ *
+ * <h2>Batches</h2>
+ * Operations that arrive while a transaction is under way are carried by the next one (up to the
+ * configured batch size), so that concurrent runs on one host share one commit to disk: each is
+ * still decided on its own, in arrival order, against totals locked for the whole transaction.
+ * Refusals ({@code PolicyViolationException}) and bad requests are answered per operation; the
+ * others in the batch go on.
+ *
+ * <h2>Failures</h2>
+ * A lost connection or a refusing database fails the operation with {@link JdbcStoreException}
+ * (retryable for a lost connection); its transaction was rolled back, so nothing was reserved,
+ * committed or released. When the connection is lost while committing, the outcome is unknown: the
+ * ledger runs the same operations again on a new connection, which finds what the first commit
+ * did (a reserve of the same id returns the reservation, a repeated commit or release is a no-op).
+ *
+ * <h2>Expiry</h2>
+ * A held reservation past its {@code expiresAt} on this ledger's clock is reaped (it stops counting,
+ * in the same kind of transaction) before the next operation, at most every {@code reapEvery}.
+ * Only {@code RESERVED} reservations are reaped: an {@code UNCERTAIN} one (a paid call whose outcome
+ * is unknown, {@link #markUncertain}) counts in full until {@link #reconcile}d or committed, and is
+ * never released by the reaper of any host; see {@link LedgerBatch}.
+ *
+ * <p>Times are kept to the microsecond: a reservation's {@code createdAt} and {@code expiresAt} are
+ * truncated to it. Thread-safe. Made by {@link JdbcStores#ledger()}.
+ */
+public final class JdbcSpendLedger implements SpendLedger {
+  /** How many expired reservations one reaping pass takes at most. */
+  private static final int REAP_PAGE = 256;
+
+  private final DataSource ds;
+  private final Clock clock;
+  private final Duration reapEvery;
+  private final int maxBatch;
+  private final int maxTransactions;
+  private final String where;
+  private final LedgerBatch batches;
+
+  private final ReentrantLock lock = new ReentrantLock();
+  private final Condition changed = lock.newCondition();
+  private final ArrayDeque<Op> queue = new ArrayDeque<>();
+  private int running;
+  private final AtomicReference<@Nullable Instant> lastReap = new AtomicReference<>();
+  private volatile boolean closed;
+  private volatile boolean reservedSinceReap;
+
+  JdbcSpendLedger(DataSource ds, Clock clock, Duration reapEvery, int maxBatch, int maxTransactions, String where) {
+    this.ds = ds;
+    this.clock = clock;
+    this.reapEvery = reapEvery;
+    this.maxBatch = maxBatch;
+    this.maxTransactions = maxTransactions;
+    this.where = where;
+    this.batches = new LedgerBatch(ds, where);
+  }
+
+  @Override
+  public Reservation reserve(ReservationRequest request) {
+    Objects.requireNonNull(request, "request");
+    reapIfDue();
+    Reservation r = (Reservation) run(List.of(Op.reserve(request))).get(0);
+    reservedSinceReap = true; // it may be born expired (a clock read long ago): the next pass looks
+    return r;
+  }
+
+  @Override
+  public Reservation commit(String reservationId, Money actual) {
+    Objects.requireNonNull(reservationId, "reservationId");
+    Objects.requireNonNull(actual, "actual");
+    reapIfDue();
+    return (Reservation) run(List.of(Op.commit(reservationId, actual))).get(0);
+  }
+
+  @Override
+  public Reservation release(String reservationId) {
+    Objects.requireNonNull(reservationId, "reservationId");
+    reapIfDue();
+    return (Reservation) run(List.of(Op.release(reservationId))).get(0);
+  }
+
+  @Override
+  public Reservation markUncertain(String reservationId) {
+    Objects.requireNonNull(reservationId, "reservationId");
+    reapIfDue();
+    return (Reservation) run(List.of(Op.uncertain(reservationId))).get(0);
+  }
+
+  @Override
+  public Reservation reconcile(String reservationId, Money charged) {
+    Objects.requireNonNull(reservationId, "reservationId");
+    Objects.requireNonNull(charged, "charged");
+    reapIfDue();
+    return (Reservation) run(List.of(Op.reconcile(reservationId, charged))).get(0);
+  }
+
+  @Override
+  public Optional<Reservation> reservation(String reservationId) {
+    Objects.requireNonNull(reservationId, "reservationId");
+    return read(c -> {
+      List<Reservation> out = LedgerRows.select(c, "WHERE id = ?", reservationId);
+      return out.isEmpty() ? Optional.empty() : Optional.of(out.get(0));
+    });
+  }
+
+  @Override
+  public LimitUsage usage(SpendLimit limit, AgentId agent, String provider, Instant at, ZoneId zone) {
+    Objects.requireNonNull(limit, "limit");
+    Objects.requireNonNull(agent, "agent");
+    Objects.requireNonNull(provider, "provider");
+    Objects.requireNonNull(at, "at");
+    Objects.requireNonNull(zone, "zone");
+    reapIfDue();
+    SpendInterval interval = limit.interval();
+    SpendLedgerRules.Bucket bucket = interval == SpendInterval.PER_TRANSACTION ? null
+        : SpendLedgerRules.bucketOf(limit, agent, provider);
+    String label = limit.bucket(agent, provider);
+    if (bucket == null) {
+      return new LimitUsage(limit, label, interval.windowAt(at, zone), Money.zero(limit.amount().currency()));
+    }
+    TotalKey key = TotalKey.of(bucket, interval, zone, at);
+    Long used = readTotal(key);
+    if (used == null) {
+      batches.ensureTotals(List.of(key)); // made by one recount, as a reserve would make it
+      used = readTotal(key);
+      if (used == null) {
+        throw new JdbcStoreException(JdbcStoreException.Reason.DATABASE, "the spend total " + key + " in " + where
+            + " was made but is gone: is something deleting ledger rows?", null);
+      }
+    }
+    return new LimitUsage(limit, label, key.window(), Money.ofMinor(used, limit.amount().currency()));
+  }
+
+  /** What the total holds and has committed, or null when it does not exist yet. */
+  private @Nullable Long readTotal(TotalKey key) {
+    return read(c -> {
+      try (PreparedStatement ps = c.prepareStatement("SELECT held + committed FROM ap_spend_total WHERE currency = ?"
+          + " AND agent = ? AND provider = ? AND calendar = ? AND window_start = ?::timestamptz")) {
+        key.bind(ps, 1);
+        try (ResultSet rs = ps.executeQuery()) {
+          return Optional.ofNullable(rs.next() ? rs.getLong(1) : null);
+        }
+      }
+    }).orElse(null);
+  }
+
+  @Override
+  public List<Reservation> reservations(@Nullable AgentId agent, @Nullable String provider, Instant from, Instant to) {
+    Objects.requireNonNull(from, "from");
+    Objects.requireNonNull(to, "to");
+    if (!from.isBefore(to)) {
+      return List.of();
+    }
+    return read(c -> LedgerRows.select(c, "WHERE created_at >= ?::timestamptz AND created_at < ?::timestamptz"
+        + " AND (?::text IS NULL OR agent = ?) AND (?::text IS NULL OR provider = ?) ORDER BY created_at, seq",
+        from, to, agent == null ? null : agent.value(), agent == null ? null : agent.value(), provider, provider));
+  }
+
+  @Override
+  public List<Reservation> reservations(RunId run) {
+    Objects.requireNonNull(run, "run");
+    return read(c -> LedgerRows.select(c, "WHERE run_id = ? ORDER BY created_at, seq", run.value()));
+  }
+
+  /** Records the alert in the database: the first host to mark a key is the only one that fires it. */
+  @Override
+  public boolean markAlert(String alertKey) {
+    Objects.requireNonNull(alertKey, "alertKey");
+    return read(c -> Sql.update(c, "INSERT INTO ap_spend_alert (alert_key, fired_at) VALUES (?, ?::timestamptz)"
+        + " ON CONFLICT (alert_key) DO NOTHING", alertKey, clock.instant()) == 1);
+  }
+
+  @Override
+  public String toString() {
+    return "JdbcSpendLedger{" + where + "}";
+  }
+
+  void close() {
+    closed = true;
+  }
+
+  // ---- batches ----------------------------------------------------------------------------------
+
+  /**
+   * Runs {@code ops} in the next batches and returns each one's result, throwing the first one's
+   * failure. The calling thread runs a batch itself when fewer than the allowed number are running.
+   */
+  private List<Object> run(List<Op> ops) {
+    if (closed) {
+      throw new IllegalStateException("the JDBC stores were closed");
+    }
+    lock.lock();
+    try {
+      queue.addAll(ops);
+      while (!allDone(ops)) {
+        if (running < maxTransactions && !queue.isEmpty()) {
+          running++;
+          List<Op> batch = new ArrayList<>(Math.min(queue.size(), maxBatch));
+          while (batch.size() < maxBatch && !queue.isEmpty()) {
+            batch.add(queue.poll());
+          }
+          lock.unlock();
+          try {
+            batches.run(batch);
+          } finally {
+            lock.lock();
+            running--;
+            changed.signalAll();
+          }
+        } else {
+          changed.awaitUninterruptibly();
+        }
+      }
+    } finally {
+      lock.unlock();
+    }
+    List<Object> out = new ArrayList<>(ops.size());
+    for (Op op : ops) {
+      out.add(op.outcome());
+    }
+    return out;
+  }
+
+  private static boolean allDone(List<Op> ops) {
+    for (Op op : ops) {
+      if (!op.done()) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /** Reaps held reservations past their expiry on this ledger's clock, when the last pass is {@code reapEvery} old. */
+  private void reapIfDue() {
+    Instant now = clock.instant();
+    Instant last = lastReap.get();
+    if (last != null && (Duration.between(last, now).compareTo(reapEvery) < 0
+        || (now.equals(last) && !reservedSinceReap))) {
+      return; // looked recently, or nothing can have expired since: same instant, nothing new held
+    }
+    reservedSinceReap = false;
+    if (!lastReap.compareAndSet(last, now)) {
+      return; // another thread is reaping
+    }
+    while (true) {
+      List<String> due = read(c -> {
+        List<String> ids = new ArrayList<>();
+        try (PreparedStatement ps = c.prepareStatement("SELECT id FROM ap_spend_reservation WHERE held"
+            + " AND status = 'RESERVED' AND expires_at <= ?::timestamptz ORDER BY expires_at LIMIT " + REAP_PAGE)) {
+          Sql.bind(ps, now);
+          try (ResultSet rs = ps.executeQuery()) {
+            while (rs.next()) {
+              ids.add(rs.getString(1));
+            }
+          }
+        }
+        return ids;
+      });
+      if (due.isEmpty()) {
+        return;
+      }
+      List<Op> ops = new ArrayList<>(due.size());
+      for (String id : due) {
+        ops.add(Op.expire(id, now));
+      }
+      run(ops);
+      if (due.size() < REAP_PAGE) {
+        return;
+      }
+    }
+  }
+
+  private interface Read<T> {
+    T apply(Connection c) throws SQLException;
+  }
+
+  private <T> T read(Read<T> read) {
+    try (Connection c = ds.getConnection()) {
+      return read.apply(c);
+    } catch (SQLException e) {
+      throw LedgerBatch.failure(e, where, "read the spend ledger");
+    } catch (AgentProvisionException e) {
+      throw e;
+    }
+  }
+}
