@@ -9,6 +9,7 @@ import io.agentprovision.core.payment.PaymentToken;
 import io.agentprovision.core.payment.PaymentTokenRequest;
 import io.agentprovision.core.spi.PaymentTokenProvider;
 import io.agentprovision.core.wire.Json;
+import java.net.URI;
 import java.security.SecureRandom;
 import java.time.Clock;
 import java.time.Instant;
@@ -31,6 +32,12 @@ import org.jspecify.annotations.Nullable;
  * idempotent per {@link PaymentTokenRequest#idempotencyKey()}. Thread-safe; time comes from the
  * injected clock (a {@link VirtualTime} in tests).
  *
+ * <p>With {@link #requireAuthentication(boolean)} on, tokens are issued in
+ * {@link PaymentToken.Status#REQUIRES_ACTION}, as a card whose issuer wants 3-D Secure: each has a
+ * {@link PaymentToken#nextActionUrl()} page ({@code https://bank.fake-payments.test/3ds/auth_…}), is
+ * declined ({@link ChargeDeclinedException.Reason#AUTHENTICATION_REQUIRED}) until the test, playing
+ * the person, calls {@link #authenticate(URI)} with that page, and is then active.
+ *
  * <pre>{@code
  * VirtualTime time = VirtualTime.create();
  * FakePaymentTokens spt = FakePaymentTokens.builder().clock(time).build();
@@ -47,6 +54,8 @@ public final class FakePaymentTokens implements PaymentTokenProvider {
   public static final PaymentMethodStatus DEFAULT_PAYMENT_METHOD = new PaymentMethodStatus(true, "card •••• 4242");
   /** The prefix of every token value. */
   public static final String TOKEN_PREFIX = "spt_fake_";
+  /** Where the fake's 3-D Secure pages are: a token's next-action page is this plus its authentication id. */
+  public static final String AUTHENTICATION_PAGES = "https://bank.fake-payments.test/3ds/";
   /** The methods that are recorded and can be faulted. */
   public static final List<String> METHODS = List.of("paymentMethod", "issue", "retrieve", "revoke", "charge");
 
@@ -59,13 +68,17 @@ public final class FakePaymentTokens implements PaymentTokenProvider {
   private final Map<String, Entry> byValue = new LinkedHashMap<>();
   private final Map<String, Entry> byKey = new HashMap<>();
   private final List<Capture> captures = new ArrayList<>();
+  private final Map<String, Entry> awaitingAuthentication = new HashMap<>();
   private PaymentMethodStatus paymentMethod;
+  private boolean requireAuthentication;
   private int nextId;
+  private int nextAuthentication;
 
   private FakePaymentTokens(Builder b) {
     this.name = b.name;
     this.clock = b.clock;
     this.paymentMethod = b.paymentMethod;
+    this.requireAuthentication = b.requireAuthentication;
   }
 
   public static Builder builder() {
@@ -94,6 +107,32 @@ public final class FakePaymentTokens implements PaymentTokenProvider {
     return this;
   }
 
+  /** Whether tokens issued from now on need the person's 3-D Secure before they can be charged. */
+  public FakePaymentTokens requireAuthentication(boolean on) {
+    synchronized (lock) {
+      this.requireAuthentication = on;
+    }
+    return this;
+  }
+
+  /**
+   * The person passes 3-D Secure at {@code page} (a token's {@link PaymentToken#nextActionUrl()}):
+   * the token becomes active. Returns false for a page no waiting token has (already passed, revoked).
+   */
+  public boolean authenticate(URI page) {
+    Objects.requireNonNull(page, "page");
+    synchronized (lock) {
+      String path = page.getPath();
+      Entry e = awaitingAuthentication.remove(path.substring(path.lastIndexOf('/') + 1));
+      if (e == null || e.status != PaymentToken.Status.REQUIRES_ACTION) {
+        return false;
+      }
+      e.status = PaymentToken.Status.ACTIVE;
+      e.authentication = null;
+      return true;
+    }
+  }
+
   @Override
   public PaymentToken issue(PaymentTokenRequest request) {
     Objects.requireNonNull(request, "request");
@@ -119,6 +158,11 @@ public final class FakePaymentTokens implements PaymentTokenProvider {
               "expire the token a few minutes from now");
         }
         Entry e = new Entry(request, Secret.of(TOKEN_PREFIX + randomHex(12)), fingerprint, now);
+        if (requireAuthentication) {
+          e.status = PaymentToken.Status.REQUIRES_ACTION;
+          e.authentication = "auth_" + (++nextAuthentication);
+          awaitingAuthentication.put(e.authentication, e);
+        }
         byValue.put(e.token.reveal(), e);
         byKey.put(request.idempotencyKey(), e);
         return e.view();
@@ -145,7 +189,7 @@ public final class FakePaymentTokens implements PaymentTokenProvider {
       synchronized (lock) {
         Entry e = entry(token.token().reveal());
         e.expireIfDue(clock.instant());
-        if (e.status == PaymentToken.Status.ACTIVE) {
+        if (e.status == PaymentToken.Status.ACTIVE || e.status == PaymentToken.Status.REQUIRES_ACTION) {
           e.deactivate("revoked");
         }
       }
@@ -180,6 +224,10 @@ public final class FakePaymentTokens implements PaymentTokenProvider {
         }
         Instant now = clock.instant();
         e.expireIfDue(now);
+        if (e.status == PaymentToken.Status.REQUIRES_ACTION) {
+          throw new ChargeDeclinedException(name, ChargeDeclinedException.Reason.AUTHENTICATION_REQUIRED, "token "
+              + e.reference() + " waits for the person's 3-D Secure");
+        }
         if (e.status != PaymentToken.Status.ACTIVE) {
           ChargeDeclinedException.Reason r = switch (Objects.requireNonNull(e.reason)) {
             case "revoked" -> ChargeDeclinedException.Reason.REVOKED;
@@ -299,7 +347,7 @@ public final class FakePaymentTokens implements PaymentTokenProvider {
     /** Why a charge was declined. */
     public enum Reason {
       UNKNOWN_TOKEN(404), WRONG_SELLER(403), CURRENCY_MISMATCH(402), AMOUNT_TOO_LARGE(402), EXPIRED(402), REVOKED(402),
-      CONSUMED(402);
+      CONSUMED(402), AUTHENTICATION_REQUIRED(402);
 
       private final int status;
 
@@ -332,6 +380,7 @@ public final class FakePaymentTokens implements PaymentTokenProvider {
     final Instant issuedAt;
     PaymentToken.Status status = PaymentToken.Status.ACTIVE;
     @Nullable String reason;
+    @Nullable String authentication;
     Money captured;
 
     Entry(PaymentTokenRequest request, Secret token, String fingerprint, Instant issuedAt) {
@@ -343,7 +392,8 @@ public final class FakePaymentTokens implements PaymentTokenProvider {
     }
 
     void expireIfDue(Instant now) {
-      if (status == PaymentToken.Status.ACTIVE && !now.isBefore(request.expiresAt())) {
+      if ((status == PaymentToken.Status.ACTIVE || status == PaymentToken.Status.REQUIRES_ACTION)
+          && !now.isBefore(request.expiresAt())) {
         deactivate("expired");
       }
     }
@@ -354,7 +404,9 @@ public final class FakePaymentTokens implements PaymentTokenProvider {
     }
 
     PaymentToken view() {
-      return new PaymentToken(token, request.seller(), request.maxAmount(), request.expiresAt(), status, captured);
+      return new PaymentToken(token, request.seller(), request.maxAmount(), request.expiresAt(), status, captured,
+          status == PaymentToken.Status.REQUIRES_ACTION && authentication != null
+              ? URI.create(AUTHENTICATION_PAGES + authentication) : null);
     }
 
     String reference() {
@@ -367,8 +419,15 @@ public final class FakePaymentTokens implements PaymentTokenProvider {
     private String name = DEFAULT_NAME;
     private Clock clock = Clock.systemUTC();
     private PaymentMethodStatus paymentMethod = DEFAULT_PAYMENT_METHOD;
+    private boolean requireAuthentication;
 
     private Builder() {}
+
+    /** Whether tokens need the person's 3-D Secure before they can be charged (default false). */
+    public Builder requireAuthentication(boolean on) {
+      this.requireAuthentication = on;
+      return this;
+    }
 
     public Builder name(String providerName) {
       if (providerName == null || providerName.isBlank()) {

@@ -148,4 +148,34 @@ class FakePaymentTokensTest {
 
     assertThat(spt.issued()).singleElement().satisfies(i -> assertThat(i.token().token().matches(t.token())).isTrue());
   }
+
+  @Test
+  void requireAuthentication_issuesTokensThatWaitForThePersonsThreeDSecure() {
+    spt.requireAuthentication(true);
+    PaymentToken t = spt.issue(request("k-3ds", "5.00"));
+
+    assertThat(t.status()).isEqualTo(PaymentToken.Status.REQUIRES_ACTION);
+    assertThat(t.nextActionUrl()).isNotNull();
+    assertThat(t.nextActionUrl().toString()).startsWith(FakePaymentTokens.AUTHENTICATION_PAGES)
+        .doesNotContain(t.token().reveal());
+    assertDeclined(() -> spt.charge(t, Money.usd("5.00"), "cloudflare"), Reason.AUTHENTICATION_REQUIRED);
+
+    assertThat(spt.authenticate(t.nextActionUrl())).isTrue();
+
+    assertThat(spt.retrieve(t).status()).isEqualTo(PaymentToken.Status.ACTIVE);
+    assertThat(spt.retrieve(t).nextActionUrl()).isNull();
+    assertThat(spt.charge(t, Money.usd("5.00"), "cloudflare").amount()).isEqualTo(Money.usd("5.00"));
+    assertThat(spt.authenticate(t.nextActionUrl())).as("a page passed once").isFalse();
+  }
+
+  @Test
+  void requireAuthentication_aTokenRevokedWhileWaiting_isNeverCharged() {
+    spt.requireAuthentication(true);
+    PaymentToken t = spt.issue(request("k-3ds-2", "5.00"));
+
+    spt.revoke(t);
+
+    assertThat(spt.issued()).singleElement().satisfies(i -> assertThat(i.deactivationReason()).isEqualTo("revoked"));
+    assertDeclined(() -> spt.charge(t, Money.usd("5.00"), "cloudflare"), Reason.REVOKED);
+  }
 }

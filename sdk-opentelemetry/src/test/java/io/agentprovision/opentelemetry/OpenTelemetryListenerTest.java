@@ -167,7 +167,8 @@ class OpenTelemetryListenerTest {
     SpanData planApproval = stepSpan("plan-approval");
     assertThat(events(planApproval, "approval.requested")).singleElement().satisfies(e -> {
       assertThat(e.getAttributes().get(OpenTelemetryListener.CHECKPOINT)).isEqualTo("PLAN_APPROVAL");
-      assertThat(e.getAttributes().get(OpenTelemetryListener.AMOUNT)).isEqualTo(500L);
+      // the most the plan may cost: the plan's USD 5.00 and the domain's cap, what the monthly limit leaves
+      assertThat(e.getAttributes().get(OpenTelemetryListener.AMOUNT)).isEqualTo(10000L);
       assertThat(e.getAttributes().get(OpenTelemetryListener.CURRENCY)).isEqualTo("USD");
     });
     assertThat(events(planApproval, "approval.decided")).singleElement().satisfies(e -> assertThat(e.getAttributes()
@@ -175,8 +176,9 @@ class OpenTelemetryListenerTest {
     SpanData domain = stepSpan("domain");
     assertThat(events(domain, "approval.decided")).singleElement().satisfies(e ->
         assertThat(e.getAttributes().get(OpenTelemetryListener.CHECKPOINT)).isEqualTo("DOMAIN_PURCHASE"));
+    // held at its cap from the search on, committed at the price of the name chosen
     assertThat(events(domain, "spend.held")).singleElement().satisfies(e ->
-        assertThat(e.getAttributes().get(OpenTelemetryListener.AMOUNT)).isEqualTo(1044L));
+        assertThat(e.getAttributes().get(OpenTelemetryListener.AMOUNT)).isEqualTo(9500L));
     assertThat(events(domain, "spend.committed")).singleElement().satisfies(e ->
         assertThat(e.getAttributes().get(OpenTelemetryListener.AMOUNT)).isEqualTo(1044L));
     assertThat(events(stepSpan("plan"), "spend.committed")).singleElement().satisfies(e ->
@@ -293,7 +295,8 @@ class OpenTelemetryListenerTest {
     assertThat(runs.get(1).getStatus().getStatusCode()).isEqualTo(StatusCode.ERROR);
     assertThat(sum("agentprovision.spend.released", Attributes.of(OpenTelemetryListener.PROVIDER, "cloudflare",
         OpenTelemetryListener.AGENT, "coding-agent-7", OpenTelemetryListener.CURRENCY, "USD")))
-        .as("the refused domain's reservation was never made; nothing to give back").isZero();
+        .as("the domain's search held what the limit left; refused at the name's price, that hold is given back")
+        .isEqualTo(500L);
   }
 
   @Test

@@ -802,8 +802,10 @@ public final class StripeProjects implements Orchestrator {
     StripeCalls.Answer<ProvisioningJson.ResourceJson> a = calls.post("answer " + resource.provider()
         + "'s questions for " + resource.id(), RESOURCES + "/" + resource.id() + "/submit_information",
         Map.of("submitted_information", new LinkedHashMap<>(information)),
-        ctx.idempotencyKey("stripe.resource.submit_information"), api.provisioningVersion(), ctx::retrying,
-        ProvisioningJson.ResourceJson.class);
+        // one key per answer: a provider may ask again, and each round's answer is a request of its own
+        ctx.idempotencyKey("stripe.resource.submit_information." + io.agentprovision.core.wire.Digests.sha256Hex(
+            io.agentprovision.core.wire.Json.canonical(information)).substring(0, 16)),
+        api.provisioningVersion(), ctx::retrying, ProvisioningJson.ResourceJson.class);
     ctx.audit("stripe.resource.submit_information", "submitted", auditDetails(resource, payment,
         Map.of("fields", String.join(",", information.keySet()))));
     return afterSent(() -> settle(resource, a, ctx));

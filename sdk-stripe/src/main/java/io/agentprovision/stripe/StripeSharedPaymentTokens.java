@@ -4,6 +4,7 @@ import io.agentprovision.core.InvalidRequestException;
 import io.agentprovision.core.Money;
 import io.agentprovision.core.ProviderException;
 import io.agentprovision.core.Secret;
+import io.agentprovision.core.catalog.Pricing;
 import io.agentprovision.core.http.RetryObserver;
 import io.agentprovision.core.orchestration.PaymentMethodStatus;
 import io.agentprovision.core.payment.PaymentToken;
@@ -14,6 +15,7 @@ import io.agentprovision.core.wire.WireFormatException;
 import io.agentprovision.stripe.internal.SharedPaymentJson;
 import io.agentprovision.stripe.internal.StripeCalls;
 import io.agentprovision.stripe.internal.StripeWire;
+import java.net.URI;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -40,6 +42,12 @@ import org.jspecify.annotations.Nullable;
  *     Money.usd("5.00"), clock.instant().plus(Duration.ofMinutes(15)), ctx.idempotencyKey("spt"), Map.of()));
  * }</pre>
  *
+ * <p>A token Stripe answers {@code requires_action} (the card issuer wants 3-D Secure) is returned
+ * with {@link PaymentToken#nextActionUrl()} set from {@code next_action.redirect_to_url.url}, where
+ * the person authenticates; the orchestrator sends them there through the approval gate.
+ * {@link #lookUpPrice} reads a Stripe Price ({@code GET /v1/prices/{id}}) for catalogs that price a
+ * service only by its id.
+ *
  * <p>The token's own limits are only amount, currency, expiry and seller; monthly caps, budgets and
  * approvals stay the engine's. Expiries are refused unless they lie within
  * {@link Builder#maxLifetime} of now, so that no token outlives its step by much. The request's
@@ -53,6 +61,7 @@ public final class StripeSharedPaymentTokens implements PaymentTokenProvider {
 
   static final String ISSUED_TOKENS = "/v1/shared_payment/issued_tokens";
   static final String PAYMENT_METHODS = "/v1/payment_methods";
+  static final String PRICES = "/v1/prices";
   private static final RetryObserver QUIET = (attempt, delay, reason) -> { };
 
   private final StripeApi api;
@@ -144,6 +153,56 @@ public final class StripeSharedPaymentTokens implements PaymentTokenProvider {
         .read(t -> token(t, token.seller(), token.maxAmount(), token.expiresAt()));
   }
 
+  /**
+   * Looks a Stripe Price up ({@code GET /v1/prices/{id}}): its {@code unit_amount} in
+   * {@code currency}, once ({@code type: one_time}) or every {@code recurring.interval}. A price
+   * Stripe does not know (404), one without a whole amount ({@code unit_amount} null: tiered or
+   * metered) or billed by usage is empty: the service stays unknown before buying.
+   */
+  @Override
+  public java.util.Optional<Pricing> lookUpPrice(String priceId) {
+    Objects.requireNonNull(priceId, "priceId");
+    if (!priceId.matches("price_[A-Za-z0-9_]+")) {
+      return java.util.Optional.empty();
+    }
+    SharedPaymentJson.PriceJson p;
+    try {
+      p = calls.get("read Stripe price " + priceId, PRICES + "/" + priceId, Map.of(), api.sharedPaymentVersion(), QUIET,
+          SharedPaymentJson.PriceJson.class).body();
+    } catch (ProviderException e) {
+      if (e.status() == 404) {
+        return java.util.Optional.empty();
+      }
+      throw e;
+    }
+    Long unit = p.unitAmount();
+    String currency = p.currency();
+    SharedPaymentJson.RecurringJson recurring = p.recurring();
+    if (unit == null || currency == null || (recurring != null && "metered".equals(recurring.usageType()))) {
+      return java.util.Optional.empty();
+    }
+    Money amount;
+    try {
+      amount = Money.ofMinor(unit, currency.toUpperCase(Locale.ROOT));
+    } catch (InvalidRequestException unknownCurrency) {
+      return java.util.Optional.empty();
+    }
+    String every = recurring == null ? null : recurring.interval();
+    Long count = recurring == null ? null : recurring.intervalCount();
+    Pricing.Interval interval;
+    if (!"recurring".equals(p.type()) && every == null) {
+      interval = Pricing.Interval.ONE_TIME;
+    } else if ("month".equals(every) && (count == null || count == 1)) {
+      interval = Pricing.Interval.MONTHLY;
+    } else if ("year".equals(every) && (count == null || count == 1)) {
+      interval = Pricing.Interval.YEARLY;
+    } else {
+      interval = Pricing.Interval.NONE;
+    }
+    return java.util.Optional.of(Pricing.builder(Pricing.Type.PAID, Pricing.Kind.KNOWN).amount(amount)
+        .interval(interval).stripePrice(priceId).description("Stripe price " + priceId).build());
+  }
+
   /** Revokes the token; a token already deactivated (consumed, expired, revoked) is left as it is. */
   @Override
   public void revoke(PaymentToken token) {
@@ -189,7 +248,20 @@ public final class StripeSharedPaymentTokens implements PaymentTokenProvider {
     return new PaymentToken(Secret.of(t.id()), sellerProfile == null || sellerProfile.isBlank() ? seller : sellerProfile,
         maxAmount, expiry, s, captured == null ? null : captured.currency() == null
             ? Money.ofMinor(captured.value(), maxAmount.currency())
-            : money(captured.value(), captured.currency(), "$.usage_details.amount_captured.currency"));
+            : money(captured.value(), captured.currency(), "$.usage_details.amount_captured.currency"),
+        nextAction(s, t.nextActionUrl()));
+  }
+
+  /** 3-D Secure: the page where the person authenticates, when Stripe gives one to redirect to. */
+  private static @Nullable URI nextAction(PaymentToken.Status s, @Nullable String page) {
+    if (s != PaymentToken.Status.REQUIRES_ACTION || page == null) {
+      return null;
+    }
+    try {
+      return URI.create(page);
+    } catch (IllegalArgumentException malformed) {
+      return null; // no page to send the person to: the engine refuses the token, naming why
+    }
   }
 
   private static Money money(long minor, String currency, String path) {

@@ -326,7 +326,9 @@ class StripeProjectsWireTest {
     stripe.remove(ref, ctx);
     stripe.unlink(ref, ctx);
 
-    expectPost("/v2/provisioning/resources/prvres_7/submit_information", "run-3:step:stripe.resource.submit_information",
+    // one key per answer (a digest of it), so a second round of questions is a request of its own
+    expectPost("/v2/provisioning/resources/prvres_7/submit_information", "run-3:step:stripe.resource.submit_information."
+        + io.agentprovision.core.wire.Digests.sha256Hex("{\"domain\":\"my-app.com\"}").substring(0, 16),
         "{\"submitted_information\":{\"domain\":\"my-app.com\"}}");
     expectPost("/v2/provisioning/resources/prvres_7/reveal_access_configuration", "run-3:step:stripe.resource.reveal",
         "{}");

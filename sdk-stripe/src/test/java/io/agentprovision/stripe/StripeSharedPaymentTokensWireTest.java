@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import io.agentprovision.core.InvalidRequestException;
 import io.agentprovision.core.Money;
 import io.agentprovision.core.Secret;
+import io.agentprovision.core.catalog.Pricing;
 import io.agentprovision.core.orchestration.PaymentMethodStatus;
 import io.agentprovision.core.payment.PaymentToken;
 import io.agentprovision.core.payment.PaymentTokenRequest;
@@ -137,5 +138,69 @@ class StripeSharedPaymentTokensWireTest {
     assertThat(spt.paymentMethod()).isEqualTo(new PaymentMethodStatus(true, "visa •••• 4242"));
     assertThat(spt.paymentMethod()).isEqualTo(new PaymentMethodStatus(false, null));
     next("GET", "/v1/payment_methods/pm_1Card");
+  }
+
+  @Test
+  void issue_whenTheIssuerWantsThreeDSecure_returnsTheTokenWithItsNextActionPage() throws Exception {
+    long expires = time.instant().plus(Duration.ofMinutes(15)).getEpochSecond();
+    answer(200, "{\"id\":\"spt_3ds1\",\"object\":\"shared_payment.issued_token\",\"status\":\"requires_action\","
+        + "\"next_action\":{\"type\":\"redirect_to_url\",\"redirect_to_url\":{\"url\":"
+        + "\"https://hooks.stripe.test/3d_secure_2/authenticate/src_1\",\"return_url\":null}},"
+        + "\"seller_details\":{\"network_business_profile\":\"" + SELLER + "\"},\"usage_limits\":{\"currency\":\"usd\","
+        + "\"max_amount\":500,\"expires_at\":" + expires + "},\"usage_details\":{\"amount_captured\":0},"
+        + "\"deactivated_at\":null}");
+
+    PaymentToken t = spt.issue(request(Money.usd("5.00"), Duration.ofMinutes(15), "run-1:plan:spt"));
+
+    next("POST", "/v1/shared_payment/issued_tokens");
+    assertThat(t.status()).isEqualTo(PaymentToken.Status.REQUIRES_ACTION);
+    assertThat(t.nextActionUrl()).hasToString("https://hooks.stripe.test/3d_secure_2/authenticate/src_1");
+    assertThat(t.toString()).doesNotContain("spt_3ds1");
+  }
+
+  @Test
+  void issue_whenTheNextActionNeedsStripesSdk_returnsTheTokenWithoutAPage() throws Exception {
+    long expires = time.instant().plus(Duration.ofMinutes(15)).getEpochSecond();
+    answer(200, "{\"id\":\"spt_3ds2\",\"status\":\"requires_action\",\"next_action\":{\"type\":\"use_stripe_sdk\","
+        + "\"use_stripe_sdk\":{}},\"usage_limits\":{\"currency\":\"usd\",\"max_amount\":500,\"expires_at\":" + expires
+        + "},\"deactivated_at\":null}");
+
+    PaymentToken t = spt.issue(request(Money.usd("5.00"), Duration.ofMinutes(15), "run-1:plan:spt"));
+
+    assertThat(t.status()).isEqualTo(PaymentToken.Status.REQUIRES_ACTION);
+    assertThat(t.nextActionUrl()).isNull();
+  }
+
+  @Test
+  void lookUpPrice_readsAStripePricesAmountAndInterval() throws Exception {
+    answer(200, "{\"id\":\"price_1Monthly\",\"object\":\"price\",\"currency\":\"usd\",\"unit_amount\":500,"
+        + "\"type\":\"recurring\",\"recurring\":{\"interval\":\"month\",\"interval_count\":1,\"usage_type\":\"licensed\"}}");
+    answer(200, "{\"id\":\"price_1Once\",\"object\":\"price\",\"currency\":\"eur\",\"unit_amount\":1299,"
+        + "\"type\":\"one_time\",\"recurring\":null}");
+
+    Pricing monthly = spt.lookUpPrice("price_1Monthly").orElseThrow();
+    Pricing once = spt.lookUpPrice("price_1Once").orElseThrow();
+
+    next("GET", "/v1/prices/price_1Monthly");
+    next("GET", "/v1/prices/price_1Once");
+    assertThat(monthly.kind()).isEqualTo(Pricing.Kind.KNOWN);
+    assertThat(monthly.amount()).isEqualTo(Money.usd("5.00"));
+    assertThat(monthly.interval()).isEqualTo(Pricing.Interval.MONTHLY);
+    assertThat(monthly.stripePrice()).isEqualTo("price_1Monthly");
+    assertThat(once.amount()).isEqualTo(Money.eur("12.99"));
+    assertThat(once.interval()).isEqualTo(Pricing.Interval.ONE_TIME);
+  }
+
+  @Test
+  void lookUpPrice_whenStripeKnowsNoWholeAmount_leavesThePriceUnknown() throws Exception {
+    answer(404, "{\"error\":{\"type\":\"invalid_request_error\",\"code\":\"resource_missing\","
+        + "\"message\":\"No such price: 'price_1Gone'\"}}");
+    answer(200, "{\"id\":\"price_1Metered\",\"currency\":\"usd\",\"unit_amount\":null,\"unit_amount_decimal\":\"0.015\","
+        + "\"type\":\"recurring\",\"recurring\":{\"interval\":\"month\",\"usage_type\":\"metered\"}}");
+
+    assertThat(spt.lookUpPrice("price_1Gone")).isEmpty();
+    assertThat(spt.lookUpPrice("price_1Metered")).isEmpty();
+    assertThat(spt.lookUpPrice("not a price id")).isEmpty();
+    assertThat(server.getRequestCount()).isEqualTo(2);
   }
 }

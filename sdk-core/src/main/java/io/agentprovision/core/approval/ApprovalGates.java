@@ -62,7 +62,8 @@ public final class ApprovalGates {
    * policy is the one the engine hands with each request ({@link ApprovalRequest#policy()}), read
    * when it asks: a threshold the host tightened a moment ago applies at once. A request without a
    * policy (not made by the engine) goes to the delegate. Checkpoints that hand data back (consent,
-   * step-up), send a human somewhere, raise a limit or confirm a look-alike domain
+   * step-up), send a human somewhere (a payment's 3-D Secure,
+   * {@link CheckpointKind#PAYMENT_AUTHENTICATION}), raise a limit or confirm a look-alike domain
    * ({@link CheckpointKind#LOOKALIKE_DOMAIN}) always go to the delegate, and so does a checkpoint that
    * spends money or approves a plan's prices but carries no single price (such as a plan priced in
    * two currencies): the threshold cannot judge it. A checkpoint that spends nothing, such as
@@ -73,7 +74,8 @@ public final class ApprovalGates {
     Objects.requireNonNull(delegate, "delegate");
     Set<CheckpointKind> kinds = autoKinds.isEmpty() ? EnumSet.noneOf(CheckpointKind.class) : EnumSet.copyOf(autoKinds);
     kinds.removeAll(EnumSet.of(CheckpointKind.ACCOUNT_CONSENT, CheckpointKind.STEP_UP, CheckpointKind.PAYMENT_METHOD,
-        CheckpointKind.ACTION_REQUIRED, CheckpointKind.RAISE_LIMIT, CheckpointKind.LOOKALIKE_DOMAIN));
+        CheckpointKind.ACTION_REQUIRED, CheckpointKind.RAISE_LIMIT, CheckpointKind.LOOKALIKE_DOMAIN,
+        CheckpointKind.PAYMENT_AUTHENTICATION));
     return request -> {
       SpendPolicy policy = request.policy();
       if (policy == null) {

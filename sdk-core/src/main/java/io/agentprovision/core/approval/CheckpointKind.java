@@ -22,6 +22,13 @@ public enum CheckpointKind {
   ACCOUNT_CONSENT(false),
   /** Adding a payment method at a checkout page. */
   PAYMENT_METHOD(false),
+  /**
+   * Authenticating a payment (3-D Secure): the payment token the step needs answered
+   * {@code requires_action}, and the person confirms the payment at their bank's page
+   * ({@link CheckpointRequest#url()}, with the amount at stake as its cost). Never approved by policy
+   * alone; declining or not answering in time revokes the token and charges nothing.
+   */
+  PAYMENT_AUTHENTICATION(true),
   /** Raising a spend limit, here or at the orchestrator. */
   RAISE_LIMIT(true),
   /** Authenticating again with a second factor; the decision carries the fresh credential. */

@@ -2,6 +2,7 @@ package io.agentprovision.core.payment;
 
 import io.agentprovision.core.Money;
 import io.agentprovision.core.Secret;
+import java.net.URI;
 import java.time.Instant;
 import java.util.Objects;
 import org.jspecify.annotations.Nullable;
@@ -17,11 +18,22 @@ import org.jspecify.annotations.Nullable;
  * @param expiresAt when it stops working
  * @param status its state
  * @param captured what the seller has captured so far, when known
+ * @param nextActionUrl while {@link Status#REQUIRES_ACTION}: the page where the person authenticates the
+ *     payment (3-D Secure at their bank), when the issuer gives one; null otherwise
  */
 public record PaymentToken(Secret token, String seller, Money maxAmount, Instant expiresAt, Status status,
-    @Nullable Money captured) {
-  /** Token states; unknown wire values map to {@link #UNKNOWN}. */
+    @Nullable Money captured, @Nullable URI nextActionUrl) {
+  /**
+   * Token states; unknown wire values map to {@link #UNKNOWN}. {@link #REQUIRES_ACTION}: the person
+   * must authenticate the payment (3-D Secure) at {@link #nextActionUrl()} before it can be charged.
+   */
   public enum Status { ACTIVE, REQUIRES_ACTION, DEACTIVATED, UNKNOWN }
+
+  /** A token with no next action. */
+  public PaymentToken(Secret token, String seller, Money maxAmount, Instant expiresAt, Status status,
+      @Nullable Money captured) {
+    this(token, seller, maxAmount, expiresAt, status, captured, null);
+  }
 
   public PaymentToken {
     Objects.requireNonNull(token, "token");

@@ -74,9 +74,17 @@ import org.jspecify.annotations.Nullable;
  * 401; a refresh token the provider rotates is replaced. They are never logged. This state lives in
  * memory, or with {@link Builder#sessionVault} in the host's vault across restarts.
  *
+ * <p><b>Prices.</b> A service the provider prices only by a Stripe Price id ({@code stripe_price})
+ * is priced with what the payment-token provider looks up for that id
+ * ({@link PaymentTokenProvider#lookUpPrice}, which {@code StripeSharedPaymentTokens} answers from
+ * {@code GET /v1/prices/{id}}); without an answer it stays unknown before buying.
+ *
  * <p><b>Payment.</b> A paid call gets a payment token capped at {@link PaymentAuthorization#maxAmount()},
  * expiring at {@link PaymentAuthorization#expiresAt()}, for the provider as seller, keyed by the
- * step's idempotency key; it is sent as {@code payment_credentials} on that call only. A service the
+ * step's idempotency key; it is sent as {@code payment_credentials} on that call only. A token that
+ * answers {@code requires_action} (3-D Secure) sends the person to its next-action page through a
+ * {@link CheckpointKind#PAYMENT_AUTHENTICATION} checkpoint before it is sent; declined or timed out,
+ * it is revoked and nothing is charged. A service the
  * catalog prices as paid, or whose pricing it cannot read ({@link io.agentprovision.core.catalog.Pricing#requiresPayment()}),
  * is refused before any request when no authorization is given. A token the call did not use (the
  * call failed or ended in error) is revoked; a token sent with a call the provider answers with
@@ -113,6 +121,8 @@ public final class DirectOrchestrator implements Orchestrator {
   /** The {@code orchestrator} object sent with account requests unless configured. */
   public static final Map<String, Object> DEFAULT_ORCHESTRATOR_IDENTITY =
       Map.of("type", "direct", "direct", Map.of("name", "agentprovision"));
+
+  private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(DirectOrchestrator.class);
 
   private final Map<String, ProviderBinding> providers;
   private final boolean pkce;
@@ -157,8 +167,40 @@ public final class DirectOrchestrator implements Orchestrator {
     ProviderBinding b = binding(provider);
     return catalogs.get(provider, p -> {
       ensureVersion(b);
-      return new Catalog(b.info, b.client.allServices());
+      return new Catalog(b.info, withStripePrices(b.client.allServices()));
     });
+  }
+
+  /**
+   * Services priced only by a Stripe Price id ({@code stripe_price}) get that price's amount and
+   * interval from the payment-token provider ({@link PaymentTokenProvider#lookUpPrice}), which knows
+   * Stripe's prices; one it cannot find stays unknown before buying, never guessed.
+   */
+  private List<ServiceOffering> withStripePrices(List<ServiceOffering> services) {
+    PaymentTokenProvider payments = paid.provider();
+    if (payments == null) {
+      return services;
+    }
+    Map<String, java.util.Optional<io.agentprovision.core.catalog.Pricing>> found = new LinkedHashMap<>();
+    List<ServiceOffering> out = new java.util.ArrayList<>(services.size());
+    for (ServiceOffering s : services) {
+      io.agentprovision.core.catalog.Pricing p = s.pricing();
+      String priceId = p.stripePrice();
+      if (priceId == null || p.kind() != io.agentprovision.core.catalog.Pricing.Kind.UNKNOWN) {
+        out.add(s);
+        continue;
+      }
+      java.util.Optional<io.agentprovision.core.catalog.Pricing> known = found.computeIfAbsent(priceId, id -> {
+        try {
+          return payments.lookUpPrice(id);
+        } catch (RuntimeException e) {
+          LOG.warn("could not look up Stripe price {} for {}: {}", id, s.id(), e.toString());
+          return java.util.Optional.empty();
+        }
+      });
+      out.add(known.map(k -> s.toBuilder().pricing(k).build()).orElse(s));
+    }
+    return out;
   }
 
   // ---------------------------------------------------------------- accounts

@@ -102,6 +102,11 @@ final class PaidRequests {
       // repeated with it, is replayed by the provider rather than charged again
       return t;
     }
+    if (t.status() == PaymentToken.Status.REQUIRES_ACTION) {
+      // 3-D Secure: the person passes the issuer's page first; the token is read again afterwards
+      t = authenticate(p, t, b, ctx);
+      used = t.captured();
+    }
     if (t.status() != PaymentToken.Status.ACTIVE) {
       revokeQuietly(t, b.name, ctx, null);
       ProviderException inactive = ProviderException.builder(p.name(), "the payment token for " + b.name + " is "
@@ -120,6 +125,37 @@ final class PaidRequests {
     ctx.audit("payment.token.issue", "ok", Map.of("provider", b.name, "seller", b.seller, "token", t.reference(),
         "max_amount", t.maxAmount().toString(), "expires_at", t.expiresAt().toString()));
     return t;
+  }
+
+  /**
+   * A token that answered {@code requires_action} (3-D Secure): the person is sent to its next-action
+   * page through a {@link CheckpointKind#PAYMENT_AUTHENTICATION} checkpoint showing the amount at
+   * stake, then the token is read again. Declined, timed out or without a page to send them to, the
+   * token is revoked and nothing is charged.
+   */
+  private PaymentToken authenticate(PaymentTokenProvider p, PaymentToken t, ProviderBinding b, StepContext ctx) {
+    URI page = t.nextActionUrl();
+    ctx.audit("payment.token.requires_action", page == null ? "no_page" : "asked", Map.of("provider", b.name,
+        "token", t.reference(), "max_amount", t.maxAmount().toString()));
+    if (page == null) {
+      revokeQuietly(t, b.name, ctx, null);
+      throw new ProviderException(p.name(), 0, "payment_token_requires_action", null, "the payment token for "
+          + b.name + " needs the person to authenticate the payment, and " + p.name() + " gave no page to send them "
+          + "to; issue tokens that redirect (for Stripe, use_stripe_sdk=false with a return_url)", false);
+    }
+    try {
+      ctx.checkpoint(CheckpointRequest.visit(CheckpointKind.PAYMENT_AUTHENTICATION, "Confirm the payment of up to "
+          + t.maxAmount() + " to " + b.name + " with your bank", "the card issuer asks the person to authenticate this "
+          + "payment (3-D Secure) before " + b.name + " can charge it", page).withCost(t.maxAmount())
+          .withDetails(Map.of("provider", b.name, "token", t.reference())));
+    } catch (RuntimeException declined) {
+      revokeQuietly(t, b.name, ctx, declined);
+      throw declined;
+    }
+    PaymentToken after = p.retrieve(t);
+    ctx.audit("payment.token.authenticated", after.status() == PaymentToken.Status.ACTIVE ? "ok" : "failed",
+        Map.of("provider", b.name, "token", t.reference(), "status", after.status().name()));
+    return after;
   }
 
   void revokeQuietly(@Nullable PaymentToken token, String provider, StepContext ctx, @Nullable RuntimeException cause) {

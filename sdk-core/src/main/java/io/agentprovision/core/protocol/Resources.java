@@ -104,8 +104,13 @@ final class Resources {
     ProviderResourceRequest asked = new ProviderResourceRequest(request.serviceId(), request.configuration(), null,
         request.project(), request.name(), request.environment());
     ProviderResourceRequest wire = withPayment(asked, token);
+    // one request per reservation, as one payment token per reservation: repeated under the same reservation it
+    // is the same request (the provider replays it); a new reservation, made after the last one was settled with
+    // nothing charged, sends a new token, so it is a new request rather than the old key with another body
+    String key = ctx.idempotencyKey(request.payment() == null ? "create"
+        : "create:" + request.payment().reservationId());
     return call(s, null, asked, token, token, ctx, "provider.resource.create", request.serviceId(), request.name(),
-        t -> client.createResource(t, wire, ctx.idempotencyKey("create")));
+        t -> client.createResource(t, wire, key));
   }
 
   /**

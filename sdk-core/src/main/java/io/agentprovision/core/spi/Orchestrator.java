@@ -67,6 +67,14 @@ public interface Orchestrator {
   /**
    * Answers a resource's {@link InformationRequest} (such as the chosen domain), paying with
    * {@code payment} when the answer makes it billable. Returns once no longer pending.
+   *
+   * <p>One call answers one round: {@code information} holds every property the round asks (one
+   * field or several, such as {@code {"tld": "org"}} or {@code {"domain": "my-app.org", "years": 1}}).
+   * A provider may ask again; the engine calls this once per round, up to five rounds, so each call
+   * must be keyed by its answer as well as the step ({@link StepContext#idempotencyKey(String)} with a
+   * digest of the answer), not by the step alone. {@code payment} may be narrower than the one the
+   * resource was requested with (the chosen price under the same reservation), or null to pay with
+   * what was sent before.
    */
   ResourceState submitInformation(ResourceRef resource, Map<String, Object> information,
       @Nullable PaymentAuthorization payment, StepContext ctx);

@@ -58,6 +58,18 @@ public final class SharedPaymentJson {
   /** {@code redirect_to_url}. */
   public record RedirectJson(@Nullable String url, @Json(name = "return_url") @Nullable String returnUrl) {}
 
+  /**
+   * {@code GET /v1/prices/{id}}: a Price; {@code unit_amount} is null for tiered and some metered
+   * prices, which then have no single amount.
+   */
+  public record PriceJson(@Required String id, @Nullable String currency,
+      @Json(name = "unit_amount") @Nullable Long unitAmount, @Nullable String type,
+      @Nullable RecurringJson recurring) {}
+
+  /** A price's {@code recurring{interval, interval_count, usage_type}}. */
+  public record RecurringJson(@Nullable String interval, @Json(name = "interval_count") @Nullable Long intervalCount,
+      @Json(name = "usage_type") @Nullable String usageType) {}
+
   /** {@code GET /v1/payment_methods/{id}}. */
   public record PaymentMethodJson(@Required String id, @Nullable String type, @Nullable CardJson card) {}
 

@@ -113,6 +113,14 @@ public final class IndependentProviderSimulator implements Closeable {
   /** How long a deep link may wait for its single use. */
   public static final Duration DEFAULT_DEEP_LINK_TTL = Duration.ofMinutes(5);
   /** Where a consent sends the person back, with {@code code} and {@code state}, unless configured. */
+  /**
+   * The Stripe Price id that prices {@code workers:paid} with {@link Variant#PRICING_STRIPE_PRICE}: USD
+   * 5.00 a month, which the provider charges and a client can only learn from Stripe
+   * ({@code GET /v1/prices/{id}}; {@code LocalSandbox} adds it to its Stripe sandbox).
+   */
+  public static final String WORKERS_PAID_STRIPE_PRICE = SimulatorCatalog.PAID_STRIPE_PRICE;
+  /** What {@link #WORKERS_PAID_STRIPE_PRICE} costs every month. */
+  public static final io.agentprovision.core.Money WORKERS_PAID_MONTHLY = SimulatorCatalog.PAID_MONTHLY;
   public static final URI DEFAULT_CALLBACK_URL = URI.create("https://orchestrator.example/provisioning/callback");
 
   private static final Logger LOG = LoggerFactory.getLogger(IndependentProviderSimulator.class);

@@ -151,6 +151,9 @@ public final class LocalSandbox implements AutoCloseable {
       stripe = StripeSandbox.builder().time(clock).provider(link).pendingReads(0).start();
       started.add(stripe);
       checkoutUrl = stripe.checkoutUrl();
+      // the price a provider may name instead of an amount ({@code stripe_price}) is Stripe's to tell
+      stripe.addPrice(IndependentProviderSimulator.WORKERS_PAID_STRIPE_PRICE,
+          IndependentProviderSimulator.WORKERS_PAID_MONTHLY, "month");
       if (b.cardOnFile) {
         stripe.completeCheckout(checkoutUrl.toString());
       }
@@ -322,7 +325,8 @@ public final class LocalSandbox implements AutoCloseable {
   /**
    * The human's browser for redirect checkpoints, acting only after {@code decisions} (the human's
    * yes or no: a console gate, a scripted one) approved: {@code ACCOUNT_CONSENT} visits the consent
-   * page and returns the callback's {@code code} and {@code state}; {@code PAYMENT_METHOD} completes
+   * page and returns the callback's {@code code} and {@code state}; {@code PAYMENT_AUTHENTICATION} passes the
+   * payment's 3-D Secure page of the Stripe sandbox; {@code PAYMENT_METHOD} completes
    * the Stripe checkout; {@code STEP_UP} signs the same person in again with {@code "pwd", "otp"} and
    * returns the fresh ID token. Every other checkpoint, and any denial, is {@code decisions}' answer
    * as it is.

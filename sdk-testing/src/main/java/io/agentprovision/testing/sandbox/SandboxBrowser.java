@@ -22,7 +22,8 @@ import org.jspecify.annotations.Nullable;
 /**
  * The human's browser in a {@link LocalSandbox}: once the human's {@code decisions} gate has approved
  * a checkpoint, it does what the person would do in a browser for the redirect checkpoints, and
- * returns the decision with what that produced. Denials, time-outs and errors come back untouched,
+ * returns the decision with what that produced (a consent's callback, a step-up's fresh sign-in; a
+ * checkout or a payment's 3-D Secure page is simply completed). Denials, time-outs and errors come back untouched,
  * and nothing is visited for them. Only the sandbox's own loopback pages are visited; anything else
  * fails, which the engine takes as a denial.
  */
@@ -53,6 +54,7 @@ final class SandboxBrowser implements ApprovalGate {
         return d.withResponse(response);
       }
       case PAYMENT_METHOD:
+      case PAYMENT_AUTHENTICATION:
         if (request.url() != null) {
           visit(request.url());
         }

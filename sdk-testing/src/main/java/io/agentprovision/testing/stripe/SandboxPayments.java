@@ -39,6 +39,12 @@ final class SandboxPayments implements TokenCharger {
   private final Map<String, Token> tokens = new LinkedHashMap<>();
   private final Map<String, Intent> intents = new LinkedHashMap<>();
   private final Map<String, ChargeResult> chargesByKey = new LinkedHashMap<>();
+  private final Map<String, Map<String, Object>> prices = new LinkedHashMap<>();
+  /** Tokens waiting for the person's 3-D Secure, by the authentication id in their page's URL. */
+  private final Map<String, Token> awaitingAuthentication = new LinkedHashMap<>();
+  private boolean requireAuthentication;
+  private int authentications;
+  private String baseUrl = "http://stripe.invalid";
 
   SandboxPayments(Clock clock, Function<String, String> ids) {
     this.clock = clock;
@@ -59,6 +65,10 @@ final class SandboxPayments implements TokenCharger {
     long captured;
     @Nullable Instant deactivatedAt;
     @Nullable String deactivatedReason;
+    /** While the person has not authenticated the payment (3-D Secure): the page's id; null once done or never asked. */
+    @Nullable String authentication;
+    @Nullable String returnUrl;
+    @Nullable String base;
 
     Token(String id, String paymentMethod, String seller, @Nullable String externalId, String currency, long max,
         Instant expiresAt, Instant created) {
@@ -83,7 +93,16 @@ final class SandboxPayments implements TokenCharger {
       seller.put("network_business_profile", this.seller);
       seller.put("external_id", externalId);
       t.put("seller_details", seller);
-      t.put("status", "active");
+      boolean waiting = authentication != null && deactivatedAt == null;
+      t.put("status", waiting ? "requires_action" : "active");
+      if (waiting) {
+        Map<String, Object> redirect = new LinkedHashMap<>();
+        redirect.put("url", base + "/sandbox/authenticate/" + authentication);
+        redirect.put("return_url", returnUrl);
+        t.put("next_action", Map.of("type", "redirect_to_url", "redirect_to_url", redirect));
+      } else {
+        t.put("next_action", null);
+      }
       t.put("usage_limits", Map.of("currency", currency, "max_amount", max, "expires_at", expiresAt.getEpochSecond()));
       t.put("usage_details", Map.of("amount_captured", captured));
       t.put("deactivated_at", deactivatedAt == null ? null : deactivatedAt.getEpochSecond());
@@ -153,8 +172,66 @@ final class SandboxPayments implements TokenCharger {
     }
     String external = seller.get("external_id") instanceof String s ? s : null;
     Token t = new Token(ids.apply("spt"), pm, profile, external, currency, max, Instant.ofEpochSecond(expires), now);
+    t.returnUrl = body.get("return_url") instanceof String r ? r : null;
+    t.base = baseUrl;
+    if (requireAuthentication) {
+      t.authentication = "auth_sbx" + String.format(Locale.ROOT, "%06d", ++authentications);
+      awaitingAuthentication.put(t.authentication, t);
+    }
     tokens.put(t.id, t);
     return t.json();
+  }
+
+  /** Where the sandbox's pages are, for the next-action URLs of tokens. */
+  synchronized void baseUrl(String url) {
+    this.baseUrl = url;
+  }
+
+  /** Whether tokens issued from now on answer {@code requires_action} until the person authenticates. */
+  synchronized void requireAuthentication(boolean on) {
+    this.requireAuthentication = on;
+  }
+
+  /** The person authenticates at the page {@code /sandbox/authenticate/{id}}: the token becomes active. */
+  synchronized Map<String, Object> authenticate(String id) {
+    Token t = awaitingAuthentication.remove(id);
+    if (t == null) {
+      throw notFound("authentication", id);
+    }
+    t.authentication = null;
+    return Map.of("status", "authenticated");
+  }
+
+  /** Adds a Price that {@code GET /v1/prices/{id}} answers: one time when {@code interval} is null. */
+  synchronized void addPrice(String id, Money unitAmount, @Nullable String interval) {
+    Map<String, Object> p = new LinkedHashMap<>();
+    p.put("id", id);
+    p.put("object", "price");
+    p.put("active", true);
+    p.put("currency", unitAmount.currencyCode().toLowerCase(Locale.ROOT));
+    p.put("unit_amount", unitAmount.minorUnits());
+    p.put("unit_amount_decimal", String.valueOf(unitAmount.minorUnits()));
+    p.put("type", interval == null ? "one_time" : "recurring");
+    if (interval != null) {
+      Map<String, Object> recurring = new LinkedHashMap<>();
+      recurring.put("interval", interval);
+      recurring.put("interval_count", 1);
+      recurring.put("usage_type", "licensed");
+      p.put("recurring", recurring);
+    } else {
+      p.put("recurring", null);
+    }
+    p.put("livemode", false);
+    prices.put(id, p);
+  }
+
+  /** {@code GET /v1/prices/{id}}. */
+  synchronized Map<String, Object> price(String id) {
+    Map<String, Object> p = prices.get(id);
+    if (p == null) {
+      throw notFound("price", id);
+    }
+    return p;
   }
 
   /** Issues a token the way Stripe does toward a provider, without an API call. */
@@ -185,6 +262,9 @@ final class SandboxPayments implements TokenCharger {
     if (t.deactivatedAt == null) {
       t.deactivatedAt = clock.instant();
       t.deactivatedReason = "revoked";
+      if (t.authentication != null) {
+        awaitingAuthentication.remove(t.authentication);
+      }
     }
     return t.json();
   }
@@ -234,6 +314,10 @@ final class SandboxPayments implements TokenCharger {
     if (t.deactivatedAt != null) {
       return ChargeResult.declined(amount, "expired".equals(t.deactivatedReason) ? "token_expired" : "token_inactive",
           "The shared payment token was deactivated (" + t.deactivatedReason + ").");
+    }
+    if (t.authentication != null) {
+      return ChargeResult.declined(amount, "authentication_required", "The card issuer requires the customer to "
+          + "authenticate this payment (3-D Secure) before it can be charged.");
     }
     if (!t.seller.equals(seller)) {
       return ChargeResult.declined(amount, "seller_mismatch", "The shared payment token was issued to another seller.");

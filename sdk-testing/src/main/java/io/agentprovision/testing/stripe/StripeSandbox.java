@@ -62,7 +62,10 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Human pages are plain GETs without authentication, as a browser would make them:
  * {@code /sandbox/consent/{connection request}} (consent at the provider; answers the OAuth callback
- * parameters as JSON) and {@code /sandbox/checkout/{payment method request}} (a card is added).
+ * parameters as JSON), {@code /sandbox/checkout/{payment method request}} (a card is added) and
+ * {@code /sandbox/authenticate/{id}} (the person passes 3-D Secure for a token that answered
+ * {@code requires_action}; see {@link #requireTokenAuthentication}). {@code GET /v1/prices/{id}}
+ * answers the prices added with {@link #addPrice}.
  */
 public final class StripeSandbox implements Closeable {
   /** The payment method a completed checkout puts on file (and the payment profile's card from then on). */
@@ -118,6 +121,7 @@ public final class StripeSandbox implements Closeable {
       throw new UncheckedIOException("could not start the Stripe sandbox", e);
     }
     provisioning.baseUrl(baseUrl());
+    payments.baseUrl(baseUrl());
     return this;
   }
 
@@ -190,6 +194,26 @@ public final class StripeSandbox implements Closeable {
   public void completeCheckout(String paymentMethodRequestId) {
     provisioning.completeCheckout(paymentMethodRequestId.contains("/") ? lastSegment(URI.create(paymentMethodRequestId))
         : paymentMethodRequestId);
+  }
+
+  /**
+   * Whether Shared Payment Tokens issued from now on answer {@code status: "requires_action"}, as a
+   * card whose issuer wants 3-D Secure does: each carries {@code next_action: {type:"redirect_to_url",
+   * redirect_to_url:{url, return_url}}}, and cannot be charged ({@code authentication_required})
+   * until the person visits that page ({@code GET /sandbox/authenticate/{id}}), which makes it active.
+   * Off by default.
+   */
+  public void requireTokenAuthentication(boolean on) {
+    payments.requireAuthentication(on);
+  }
+
+  /**
+   * Adds a Stripe Price that {@code GET /v1/prices/{id}} answers, such as a provider's plan priced
+   * only by its price id: {@code unit_amount} and {@code currency}, recurring every {@code interval}
+   * ({@code "month"}, {@code "year"}) or one time when {@code interval} is null.
+   */
+  public void addPrice(String id, Money unitAmount, @Nullable String interval) {
+    payments.addPrice(Objects.requireNonNull(id, "id"), Objects.requireNonNull(unitAmount, "unitAmount"), interval);
   }
 
   /**
@@ -585,6 +609,9 @@ public final class StripeSandbox implements Closeable {
     if (p.length == 3 && get && p[1].equals("payment_methods")) {
       return payments.paymentMethod(p[2]);
     }
+    if (p.length == 3 && get && p[1].equals("prices")) {
+      return payments.price(p[2]);
+    }
     if (p.length == 2 && post && p[1].equals("payment_intents")) {
       return payments.paymentIntent(body, seller, key);
     }
@@ -602,6 +629,9 @@ public final class StripeSandbox implements Closeable {
       }
       if (p[1].equals("checkout")) {
         return Answer.of(200, provisioning.completeCheckout(p[2]));
+      }
+      if (p[1].equals("authenticate")) {
+        return Answer.of(200, new LinkedHashMap<>(payments.authenticate(p[2])));
       }
     } catch (IllegalArgumentException | IllegalStateException | SandboxHttp.ApiError e) {
       return Answer.of(400, Map.of("error", Map.of("type", "invalid_request_error", "message",

@@ -63,8 +63,9 @@ class ApprovalIntegrityTest {
 
     p.provisionAndDeploy(EngineHarness.request().build());
 
+    // the plan at the most it may cost: USD 5.00 for the plan, and the domain's cap (what the limit leaves)
     assertThat(h.gate.requests(CheckpointKind.PLAN_APPROVAL)).singleElement()
-        .satisfies(r -> assertThat(r.cost()).isEqualTo(Money.usd("5.00")));
+        .satisfies(r -> assertThat(r.cost()).isEqualTo(Money.usd("100.00")));
     assertThat(h.gate.requests(CheckpointKind.DOMAIN_PURCHASE)).singleElement()
         .satisfies(r -> assertThat(r.cost()).isEqualTo(Money.usd("10.44")));
     assertThat(h.audit.entries()).map(e -> e.record())

@@ -150,12 +150,15 @@ class ProvisionAndDeployTest {
       assertThat(s.verdict()).isEqualTo(PlannedStep.Verdict.NEEDS_APPROVAL);
     });
     assertThat(plan.step(StepId.of("resource")).orElseThrow().verdict()).isEqualTo(PlannedStep.Verdict.FREE);
+    // the domain's price comes with the name: the plan holds what the monthly limit leaves after the plan
     assertThat(plan.step(StepId.of("domain")).orElseThrow()).satisfies(s -> {
-      assertThat(s.quote()).isNull();
+      assertThat(s.quote()).isEqualTo(Money.usd("95.00"));
+      assertThat(s.priceFinal()).isFalse();
+      assertThat(s.verdictDetail()).startsWith("price known once a name is chosen; up to USD 95.00");
       assertThat(s.verdict()).isEqualTo(PlannedStep.Verdict.NEEDS_APPROVAL);
       assertThat(s.approvals()).contains(CheckpointKind.DOMAIN_PURCHASE);
     });
-    assertThat(plan.total()).containsExactly(Money.usd("5.00"));
+    assertThat(plan.total()).containsExactly(Money.usd("100.00"));
     assertThat(plan.approvalsNeeded()).contains(CheckpointKind.PLAN_APPROVAL, CheckpointKind.TERMS_OF_SERVICE,
         CheckpointKind.DOMAIN_PURCHASE);
     assertThat(plan.summary()).contains("workers:paid", "USD 5.00", "NEEDS_APPROVAL");

@@ -225,7 +225,7 @@ class ResumeAndFailureTest {
     Deployment d = h.provisioner().provisionAndDeploy(request());
 
     assertThat(d.verification().live()).isTrue();
-    assertThat(reservations()).filteredOn(r -> r.description().contains("my-app.com")).singleElement()
+    assertThat(reservations()).filteredOn(r -> StepId.of("domain").equals(r.step())).singleElement()
         .satisfies(r -> assertThat(r.status()).isEqualTo(Reservation.Status.COMMITTED));
     assertThat(h.auditActions()).containsSubsequence("spend.uncertain", "spend.reconciled");
     assertThat(h.orchestrator.totalCharged("cloudflare")).isEqualTo(Money.usd("15.44"));
@@ -242,19 +242,24 @@ class ResumeAndFailureTest {
 
     assertThatThrownBy(() -> p.provisionAndDeploy(request())).isInstanceOfSatisfying(RunFailedException.class, e -> {
       assertThat(e.resumable()).isTrue();
-      assertThat(e.uncertain()).singleElement().satisfies(r -> assertThat(r.amount()).isEqualTo(Money.usd("10.44")));
+      // held at the domain's cap (what the limit left), reserved from the search on; the token was capped at 10.44
+      assertThat(e.uncertain()).singleElement().satisfies(r -> assertThat(r.amount()).isEqualTo(Money.usd("95.00")));
       assertThat(e.undone()).isEmpty();
       assertThat(e.getMessage()).contains("held until reconciled");
     });
     assertThat(h.journal.run(RUN).orElseThrow().status()).isEqualTo(RunStatus.SUSPENDED);
-    assertThat(reservations()).filteredOn(r -> r.description().contains("my-app.com")).singleElement()
+    assertThat(reservations()).filteredOn(r -> StepId.of("domain").equals(r.step())).singleElement()
         .satisfies(r -> assertThat(r.status()).isEqualTo(Reservation.Status.UNCERTAIN));
     assertThat(h.orchestrator.removals()).isEmpty();
 
     p.resume(AGENT, RUN);
 
-    assertThat(reservations()).filteredOn(r -> r.description().contains("my-app.com")).singleElement()
-        .satisfies(r -> assertThat(r.status()).isEqualTo(Reservation.Status.COMMITTED));
+    // the resumed step met the reservation it made for the search, and committed the name's price under it
+    assertThat(reservations()).filteredOn(r -> StepId.of("domain").equals(r.step())).singleElement()
+        .satisfies(r -> {
+          assertThat(r.status()).isEqualTo(Reservation.Status.COMMITTED);
+          assertThat(r.counted(h.time.instant())).isEqualTo(Money.usd("10.44"));
+        });
     assertThat(h.orchestrator.totalCharged("cloudflare")).isEqualTo(Money.usd("15.44"));
   }
 

@@ -3,6 +3,7 @@ package io.agentprovision.e2e.core;
 import io.agentprovision.core.AgentId;
 import io.agentprovision.core.AgentProvisioner;
 import io.agentprovision.core.Deployment;
+import io.agentprovision.core.DomainRequest;
 import io.agentprovision.core.Money;
 import io.agentprovision.core.PlannedStep;
 import io.agentprovision.core.ProvisionPlan;
@@ -188,7 +189,8 @@ class SpendEnforcementTest {
         .isInstanceOf(ApprovalDeniedException.class);
 
     assertThat(h.orchestrator.charges()).extracting(FakeOrchestrator.Charge::serviceId).doesNotContain("registrar:domain");
-    assertThat(reservations()).filteredOn(r -> r.description().contains("my-app.com")).singleElement()
+    // the domain's reservation was made for the search, before a name was chosen
+    assertThat(reservations()).filteredOn(r -> StepId.of("domain").equals(r.step())).singleElement()
         .satisfies(r -> assertThat(r.status()).isEqualTo(Reservation.Status.RELEASED));
     assertThat(h.orchestrator.removals()).extracting(FakeOrchestrator.Removal::serviceId).contains("workers:paid");
   }
@@ -202,8 +204,8 @@ class SpendEnforcementTest {
         .isInstanceOf(ApprovalTimeoutException.class);
 
     assertThat(h.orchestrator.charges()).extracting(FakeOrchestrator.Charge::serviceId).doesNotContain("registrar:domain");
-    assertThat(reservations()).filteredOn(r -> r.description().contains("my-app.com"))
-        .allSatisfy(r -> assertThat(r.status()).isEqualTo(Reservation.Status.RELEASED));
+    assertThat(reservations()).filteredOn(r -> StepId.of("domain").equals(r.step())).singleElement()
+        .satisfies(r -> assertThat(r.status()).isEqualTo(Reservation.Status.RELEASED));
   }
 
   @Test
@@ -222,9 +224,27 @@ class SpendEnforcementTest {
     h.policy = SpendPolicy.builder().requireApprovalAbove(Money.usd("20.00")).build();
     provisioner = h.provisioner();
 
-    provisioner.provisionAndDeploy(EngineHarness.request().build());
+    // the domain's price is known only once a name is chosen, and its search already carries a payment
+    // token: capped at 15.00, below the threshold, the whole run stays within what needs no human
+    provisioner.provisionAndDeploy(EngineHarness.request().domain(DomainRequest.query("my-app")
+        .maxPrice(Money.usd("15.00"))).build());
 
     assertThat(h.gate.requests()).extracting(r -> r.kind()).containsExactly(CheckpointKind.TERMS_OF_SERVICE);
+  }
+
+  @Test
+  void approvalThreshold_whenTheDomainIsUncapped_hasAPersonApproveTheMostItMayCost() {
+    h.policy = SpendPolicy.builder().requireApprovalAbove(Money.usd("20.00")).build();
+    provisioner = h.provisioner();
+
+    provisioner.provisionAndDeploy(EngineHarness.request().build());
+
+    // the search's payment could be charged up to what the monthly limit leaves (95.00), above the threshold;
+    // the name chosen (10.44) is below it, so it is not asked about again
+    assertThat(h.gate.requests()).extracting(r -> r.kind()).containsExactly(CheckpointKind.PLAN_APPROVAL,
+        CheckpointKind.TERMS_OF_SERVICE);
+    assertThat(h.gate.requests(CheckpointKind.PLAN_APPROVAL)).singleElement()
+        .satisfies(r -> assertThat(r.title()).endsWith("USD 5.00 + up to USD 95.00"));
   }
 
   @Test

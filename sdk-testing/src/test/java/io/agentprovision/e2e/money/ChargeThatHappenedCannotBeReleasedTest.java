@@ -57,8 +57,12 @@ class ChargeThatHappenedCannotBeReleasedTest {
 
       long charged = r.charged();
       assertThat(charged).as("the provider charged before its answer was lost").isPositive();
+      // the domain's price is known only once a name is chosen: its reservation is the cap (what the USD 100.00
+      // limit leaves after the plan) from the search on, and Stripe Projects cannot cap one charge below it, so a
+      // lost answer holds that whole cap; Shared Payment Tokens say what they captured
+      long held = via == Via.STRIPE_PROJECTS && call == PaidCall.DOMAIN ? 10_000 : charged;
       assertThat(r.heldOrCommittedLongAfter()).as("the ledger keeps every charged cent, even past expiry")
-          .isEqualTo(charged);
+          .isEqualTo(held).isGreaterThanOrEqualTo(charged);
 
       r.repair();
       if (r.status() == RunStatus.SUSPENDED) {

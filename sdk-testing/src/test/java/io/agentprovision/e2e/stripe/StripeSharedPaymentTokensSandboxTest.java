@@ -147,4 +147,49 @@ class StripeSharedPaymentTokensSandboxTest {
   void paymentMethod_whenTheCardExists_isReady() {
     assertThat(spt.paymentMethod()).isEqualTo(new PaymentMethodStatus(true, "visa •••• 4242"));
   }
+
+  @Test
+  void token_whoseIssuerWantsThreeDSecure_cannotBeChargedUntilThePersonPassesItsPage() throws Exception {
+    sandbox.requireTokenAuthentication(true);
+    PaymentToken token = spt.issue(request(Money.usd("5.00"), Duration.ofMinutes(10), "k-3ds"));
+
+    assertThat(token.status()).isEqualTo(PaymentToken.Status.REQUIRES_ACTION);
+    assertThat(token.nextActionUrl().getPath()).startsWith("/sandbox/authenticate/auth_");
+    assertThatThrownBy(() -> charge(token, 500, "usd")).isInstanceOfSatisfying(CardException.class,
+        e -> assertThat(e.getCode()).isEqualTo("authentication_required"));
+
+    try (okhttp3.Response page = new okhttp3.OkHttpClient().newCall(new okhttp3.Request.Builder()
+        .url(token.nextActionUrl().toString()).build()).execute()) {
+      assertThat(page.code()).isEqualTo(200);
+    }
+
+    assertThat(spt.retrieve(token).status()).isEqualTo(PaymentToken.Status.ACTIVE);
+    assertThat(charge(token, 500, "usd").code()).isEqualTo(200);
+    assertThat(sandbox.paymentIntents()).hasSize(1);
+  }
+
+  @Test
+  void token_waitingForThreeDSecure_canBeRevoked_andItsPageThenFails() throws Exception {
+    sandbox.requireTokenAuthentication(true);
+    PaymentToken token = spt.issue(request(Money.usd("5.00"), Duration.ofMinutes(10), "k-3ds-revoke"));
+
+    spt.revoke(token);
+
+    try (okhttp3.Response page = new okhttp3.OkHttpClient().newCall(new okhttp3.Request.Builder()
+        .url(token.nextActionUrl().toString()).build()).execute()) {
+      assertThat(page.code()).isEqualTo(400);
+    }
+    assertThat(spt.retrieve(token).status()).isEqualTo(PaymentToken.Status.DEACTIVATED);
+  }
+
+  @Test
+  void lookUpPrice_readsAPriceTheSandboxKeeps() {
+    sandbox.addPrice("price_1Plan", Money.usd("5.00"), "month");
+
+    assertThat(spt.lookUpPrice("price_1Plan")).hasValueSatisfying(p -> {
+      assertThat(p.amount()).isEqualTo(Money.usd("5.00"));
+      assertThat(p.interval()).isEqualTo(io.agentprovision.core.catalog.Pricing.Interval.MONTHLY);
+    });
+    assertThat(spt.lookUpPrice("price_1Unknown")).isEmpty();
+  }
 }

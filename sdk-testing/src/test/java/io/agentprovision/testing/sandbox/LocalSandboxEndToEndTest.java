@@ -136,12 +136,14 @@ class LocalSandboxEndToEndTest {
       assertLive(d);
       assertThat(d.account().email()).isEqualTo(GRACE);
       assertThat(sb.cloudflare().tokenByValue(broadToken(d))).isPresent();
-      // one token per paid call, for the provider only, capped at the quoted price, consumed by the charge
+      // one token per paid call, for the provider only: the plan's capped at its price; the domain search's at
+      // what the policy leaves for it (revoked once the name was bought); the purchase's at the name's price
       assertThat(sb.stripe().tokens()).extracting(t -> (Object) ((Map<?, ?>) t.get("usage_limits")).get("max_amount"))
-          .containsExactly(500L, 1011L);
+          .containsExactly(500L, 9500L, 1011L);
       assertThat(sb.stripe().tokens()).extracting(t -> (Object) ((Map<?, ?>) t.get("seller_details")).get("network_business_profile"))
           .containsOnly(LocalSandbox.SELLER);
-      assertThat(sb.stripe().tokens()).extracting(t -> t.get("deactivated_reason")).containsOnly("consumed");
+      assertThat(sb.stripe().tokens()).extracting(t -> t.get("deactivated_reason"))
+          .containsExactly("consumed", "revoked", "consumed");
       assertThat(sb.stripe().calls("GET", "/sandbox/checkout/")).hasSize(1);
       assertThat(sb.stripe().calls("POST", "/v2/provisioning/")).isEmpty();
     }
@@ -183,9 +185,10 @@ class LocalSandboxEndToEndTest {
 
       assertDeployed(d, restarted);
       assertThat(d.account().email()).isEqualTo(GRACE);
-      // the plan's token was charged once, before the crash; the resume paid only for the domain
+      // the plan's token was charged once, before the crash; the resume paid only for the domain (its search
+      // carried a token capped at what the policy left, its purchase one capped at the name's price)
       assertThat(sb.stripe().tokens()).extracting(t -> (Object) ((Map<?, ?>) t.get("usage_limits")).get("max_amount"))
-          .containsExactly(500L, 1011L);
+          .containsExactly(500L, 9500L, 1011L);
       assertThat(ledger.reservations(null, null, java.time.Instant.EPOCH, java.time.Instant.MAX))
           .extracting(r -> r.status()).containsOnly(io.agentprovision.core.policy.Reservation.Status.COMMITTED);
     }

@@ -23,7 +23,7 @@ final class CatalogServiceStep extends ServiceStep {
 
   CatalogServiceStep(StepId id, ServiceOffering service, Map<String, Object> configuration, List<StepId> dependsOn) {
     super(id, service.isPlan() ? StepKind.PLAN : StepKind.RESOURCE, service,
-        service.isPlan() ? CheckpointKind.PAID_PLAN : CheckpointKind.PAID_RESOURCE, configuration, !service.isPlan(),
+        service.isPlan() ? CheckpointKind.PAID_PLAN : CheckpointKind.PAID_RESOURCE, configuration, null, !service.isPlan(),
         dependsOn, describe(service, configuration));
   }
 

@@ -16,10 +16,11 @@ import java.util.Objects;
 import org.jspecify.annotations.Nullable;
 
 /**
- * A person approves the plan and its price, when any paid step's known price needs a person. The
- * approval covers known prices only: a cap (a domain's {@code maxPrice}) is confirmed again at the
- * price actually chosen, since that purchase cannot be undone. A paid step later in the run at or
- * below its approved quote is not asked again ({@link RunState#approvedQuote}).
+ * A person approves the plan and its price, when any paid step's price or cap needs a person. A
+ * paid step later in the run that reserves at or below its approved quote is not asked again for
+ * that reservation ({@link RunState#approvedQuote}); a cap (a step whose price is not known before
+ * buying) is approved as the most the step may hold, and the price of a choice made under it (a
+ * domain's name) is still confirmed at that price, since that purchase cannot be undone.
  */
 final class PlanApprovalStep extends BaseStep<PlanApprovalStep.Approval> {
   static final StepId ID = StepId.of("plan-approval");
@@ -63,7 +64,7 @@ final class PlanApprovalStep extends BaseStep<PlanApprovalStep.Approval> {
     return null;
   }
 
-  /** Whether a person must see the plan: some paid step's known price needs approval. */
+  /** Whether a person must see the plan: some paid step's price or cap needs approval. */
   private static boolean needed(List<PlannedStep> steps) {
     for (PlannedStep s : steps) {
       if (s.paid() && s.verdict() == PlannedStep.Verdict.NEEDS_APPROVAL && s.quote() != null) {
@@ -87,16 +88,27 @@ final class PlanApprovalStep extends BaseStep<PlanApprovalStep.Approval> {
     Map<String, String> details = new LinkedHashMap<>();
     for (PlannedStep s : steps) {
       if (s.paid()) {
-        details.put(s.id().value(), s.description() + (s.quote() == null ? " — priced when chosen"
+        details.put(s.id().value(), s.description() + (s.quote() == null
+            ? " — " + (s.verdictDetail() != null ? s.verdictDetail() : "priced when chosen")
             : " — " + (s.priceFinal() ? "" : "up to ") + s.quote()));
       }
     }
     List<Money> total = ctx.plan().total();
+    Map<String, Money> known = new LinkedHashMap<>();
+    Map<String, Money> caps = new LinkedHashMap<>();
+    for (PlannedStep s : steps) {
+      Money q = s.quote();
+      if (s.paid() && q != null) {
+        (s.priceFinal() ? known : caps).merge(q.currencyCode(), q, Money::plus);
+      }
+    }
+    String price = String.join(" + ", known.values().stream().map(Money::toString).toList())
+        + (caps.isEmpty() ? "" : (known.isEmpty() ? "" : " + ") + "up to "
+            + String.join(" + ", caps.values().stream().map(Money::toString).toList()));
     WorkerApp app = ctx.request().app();
     String subject = app != null ? app.name() : "project " + ctx.request().project();
     ApprovalDecision decision = ctx.checkpoint(CheckpointRequest.confirm(CheckpointKind.PLAN_APPROVAL,
-        "Approve the plan for " + subject + " at " + ctx.request().provider()
-            + (total.isEmpty() ? "" : " — " + String.join(" + ", total.stream().map(Money::toString).toList())),
+        "Approve the plan for " + subject + " at " + ctx.request().provider() + (price.isEmpty() ? "" : " — " + price),
         "agent " + ctx.agent() + (app != null ? " asks to provision and deploy " + app.name()
             : " asks to provision " + String.join(", ", ctx.plan().steps().stream().filter(s -> s.serviceId() != null)
                 .map(s -> String.valueOf(s.serviceId())).toList()) + " in " + subject))
@@ -104,7 +116,7 @@ final class PlanApprovalStep extends BaseStep<PlanApprovalStep.Approval> {
     List<Quote> approved = new ArrayList<>();
     for (PlannedStep s : steps) {
       Money q = s.quote();
-      if (s.paid() && q != null && s.priceFinal()) {
+      if (s.paid() && q != null) {
         approved.add(new Quote(s.id(), q));
       }
     }

@@ -9,10 +9,12 @@ import io.agentprovision.core.ProvisionRequest;
 import io.agentprovision.core.RunId;
 import io.agentprovision.core.approval.CheckpointKind;
 import io.agentprovision.core.catalog.Catalog;
+import io.agentprovision.core.catalog.Pricing;
 import io.agentprovision.core.catalog.CatalogCache;
 import io.agentprovision.core.internal.spend.LimitMath;
 import io.agentprovision.core.policy.LimitUsage;
 import io.agentprovision.core.policy.PolicyViolationException;
+import io.agentprovision.core.policy.Reservation;
 import io.agentprovision.core.policy.SpendInterval;
 import io.agentprovision.core.policy.SpendLimit;
 import io.agentprovision.core.policy.SpendPolicy;
@@ -22,6 +24,7 @@ import io.agentprovision.core.policy.VelocityLimitException;
 import io.agentprovision.core.spi.Deployer;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Currency;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -110,39 +113,54 @@ final class Planner {
     StepGraph graph = flow.graph(new Flow.Inputs(req, catalog, deployer, config.domainService(), policy,
         config.domainNames()));
 
-    Budget budget = new Budget(policy, req, now);
-    Counts counts = new Counts(policy, req, now);
-    List<PlannedStep> judged = new ArrayList<>();
-    for (Step<?> s : graph.steps()) {
-      PlannedStep p = judge(s, budget, catalog);
-      VelocityLimitException tooMany = counts.admit(s.velocity());
-      if (tooMany != null && p.verdict() != Verdict.DENIED) {
-        p = p.toBuilder().verdict(Verdict.DENIED).verdictDetail(tooMany.getMessage()).build();
+    Budget budget = new Budget(policy, req, run, now);
+    List<Step<?>> all = graph.steps();
+    PlannedStep[] judged = new PlannedStep[all.size()];
+    List<String> notes = new ArrayList<>();
+    // known prices and minimums first, in graph order, each counted for the next; then every step whose
+    // price is not known before buying gets what the limits still admit after all of them, so that a
+    // cap never crowds out a priced step of the same plan
+    for (int i = 0; i < all.size(); i++) {
+      if (!capped(all.get(i).price())) {
+        judged[i] = judge(all.get(i), budget, notes);
       }
-      judged.add(p);
     }
+    for (int i = 0; i < all.size(); i++) {
+      if (capped(all.get(i).price())) {
+        judged[i] = judgeCapped(all.get(i), budget, notes);
+      }
+    }
+    // then what each step creates, in graph order, against the velocity limits the plan can judge
+    Counts counts = new Counts(policy, req, now);
+    for (int i = 0; i < all.size(); i++) {
+      VelocityLimitException tooMany = counts.admit(all.get(i).velocity());
+      if (tooMany != null && judged[i].verdict() != Verdict.DENIED) {
+        judged[i] = judged[i].toBuilder().verdict(Verdict.DENIED).verdictDetail(tooMany.getMessage()).build();
+      }
+    }
+    List<PlannedStep> priced = List.of(judged);
     // a step's own checkpoints may depend on how the others were judged (the plan approval does)
     List<PlannedStep> steps = new ArrayList<>();
     Set<CheckpointKind> needMfa = new TreeSet<>();
-    for (int i = 0; i < judged.size(); i++) {
-      List<CheckpointKind> own = graph.steps().get(i).approvals(judged);
-      PlannedStep p = judged.get(i);
-      List<CheckpointKind> all = new ArrayList<>(p.approvals());
+    for (int i = 0; i < priced.size(); i++) {
+      List<CheckpointKind> own = all.get(i).approvals(priced);
+      PlannedStep p = priced.get(i);
+      List<CheckpointKind> merged = new ArrayList<>(p.approvals());
       for (CheckpointKind k : own) {
-        if (policy.requiresMfa(k) && !all.contains(CheckpointKind.STEP_UP)) {
-          all.add(CheckpointKind.STEP_UP); // the step-up comes before the checkpoint the policy lists
+        if (policy.requiresMfa(k) && !merged.contains(CheckpointKind.STEP_UP)) {
+          merged.add(CheckpointKind.STEP_UP); // the step-up comes before the checkpoint the policy lists
         }
-        all.add(k);
+        merged.add(k);
       }
       if (!own.isEmpty()) {
-        p = p.toBuilder().approvals(all).build();
+        p = p.toBuilder().approvals(merged).build();
       }
-      for (CheckpointKind k : all) {
+      for (CheckpointKind k : merged) {
         if (policy.requiresMfa(k)) {
           needMfa.add(k);
         }
       }
-      Step.Price price = graph.steps().get(i).price();
+      Step.Price price = all.get(i).price();
       if (price != null && price.paid() && policy.requiresMfa(price.checkpoint())) {
         needMfa.add(price.checkpoint());
       }
@@ -152,11 +170,16 @@ final class Planner {
       // refused now, with the fix, rather than at the paid step after an account was made
       StepUp.requireSupport(config.identity(), needMfa, ", which this run may meet");
     }
-    return new RunPlan(run, req, catalog, graph, steps, now);
+    return new RunPlan(run, req, catalog, graph, steps, now, notes);
   }
 
-  /** The step as the plan shows it: its price and the spend policy's verdict. */
-  private static PlannedStep judge(Step<?> s, Budget budget, Catalog catalog) {
+  /** Whether the step's price is not known before buying, so that the plan gives it a cap. */
+  private static boolean capped(Step.@Nullable Price price) {
+    return price != null && price.paid() && !price.billedWithParent() && price.fixed() == null;
+  }
+
+  /** The step as the plan shows it: its known price (or minimum) and the spend policy's verdict. */
+  private static PlannedStep judge(Step<?> s, Budget budget, List<String> notes) {
     PlannedStep.Builder b = PlannedStep.builder(s.id(), s.kind(), s.description()).dependsOn(s.dependsOn());
     Step.Price price = s.price();
     if (price == null) {
@@ -171,41 +194,110 @@ final class Planner {
     if (policy.requiresMfa(price.checkpoint())) {
       approvals.add(CheckpointKind.STEP_UP);
     }
-    Money quote = price.quote();
-    b.priceFinal(price.priceFinal());
-    if (quote == null) {
-      if (price.priceFinal()) {
-        throw new InvalidRequestException("plan", "the catalog lists no price for paid service '" + price.serviceId()
-            + "'" + catalog.service(price.serviceId()).map(o -> " (" + o.pricing().describe() + ")").orElse(""),
-            "choose a service with a listed price; the SDK reserves the price before paying");
-      }
-      approvals.add(price.checkpoint());
-      return b.verdict(Verdict.NEEDS_APPROVAL).verdictDetail("price known once a name is chosen").approvals(approvals)
-          .build();
+    if (price.billedWithParent()) {
+      String detail = "billed with its parent plan (" + price.pricing().describe() + "): nothing is paid when it is "
+          + "created";
+      notes.add(price.serviceId() + ": " + detail);
+      return b.verdict(Verdict.ALLOWED).verdictDetail(detail).approvals(approvals).build();
     }
-    b.quote(quote);
+    Money quote = java.util.Objects.requireNonNull(price.fixed());
+    String minimum = null;
+    if (price.pricing().kind() == Pricing.Kind.MINIMUM) {
+      minimum = PriceTerms.minimum(price.pricing());
+      notes.add(price.serviceId() + ": " + minimum + "; the minimum is what is held and paid when it is bought, and "
+          + "the provider bills anything more later");
+    }
+    b.quote(quote).priceFinal(true);
+    String prefix = minimum == null ? "" : minimum + "; ";
     PolicyViolationException denial = budget.admit(quote);
     if (denial != null) {
-      return b.verdict(Verdict.DENIED).verdictDetail(denial.getMessage()).approvals(approvals).build();
+      return b.verdict(Verdict.DENIED).verdictDetail(prefix + denial.getMessage()).approvals(approvals).build();
     }
     if (policy.requiresApproval(quote)) {
       approvals.add(price.checkpoint());
-      return b.verdict(Verdict.NEEDS_APPROVAL).verdictDetail("above the approval threshold of "
+      return b.verdict(Verdict.NEEDS_APPROVAL).verdictDetail(prefix + "above the approval threshold of "
           + policy.approvalThreshold()).approvals(approvals).build();
+    }
+    return b.verdict(Verdict.ALLOWED).verdictDetail(minimum).approvals(approvals).build();
+  }
+
+  /**
+   * A step whose price is not known before buying (unknown, estimated, or set later by a choice):
+   * the plan gives it a cap, the largest amount every limit still admits for it after the plan's
+   * priced steps, and no more than the request's maximum for it. The step reserves the cap, pays
+   * with a payment token capped at it, and commits what was actually charged. Never a price of zero.
+   */
+  private PlannedStep judgeCapped(Step<?> s, Budget budget, List<String> notes) {
+    Step.Price price = java.util.Objects.requireNonNull(s.price());
+    SpendPolicy policy = budget.policy;
+    PlannedStep.Builder b = PlannedStep.builder(s.id(), s.kind(), s.description()).dependsOn(s.dependsOn())
+        .serviceId(price.serviceId()).priceFinal(false);
+    List<CheckpointKind> approvals = new ArrayList<>();
+    if (policy.requiresMfa(price.checkpoint())) {
+      approvals.add(CheckpointKind.STEP_UP);
+    }
+    String why = price.pricedByChoice() ? "price known once a name is chosen"
+        : PriceTerms.unknownBeforeBuying(price.pricing());
+    Money maximum = price.maximum();
+    Currency currency = maximum != null ? maximum.currency() : budget.currency(price.pricing());
+    Headroom room = budget.headroom(currency);
+    if (room.refusal() != null) {
+      return b.quote(Money.zero(currency)).verdict(Verdict.DENIED).verdictDetail(why + "; "
+          + room.refusal().getMessage()).approvals(approvals).build();
+    }
+    Money remaining = room.remaining();
+    if (remaining == null && maximum == null) {
+      throw new InvalidRequestException("spendPolicy", "nothing bounds what " + price.serviceId() + " may cost ("
+          + why + "): the policy sets no limit for agent " + budget.req.agent() + " at " + budget.req.provider(),
+          "add a limit, such as SpendPolicy.builder().limit(SpendLimit.monthly(Money.usd(\"100.00\")).perProvider()),"
+              + " or give the step a maximum (DomainRequest.maxPrice)");
+    }
+    boolean byMaximum = maximum != null && (remaining == null || !remaining.lessThan(maximum));
+    Money cap = java.util.Objects.requireNonNull(byMaximum ? maximum : remaining);
+    if (!cap.isPositive()) {
+      LimitUsage bound = java.util.Objects.requireNonNull(room.bound());
+      return b.quote(Money.zero(currency)).verdict(Verdict.DENIED).verdictDetail(why + "; nothing remains under '"
+          + bound.limit().key() + "' (used " + bound.used() + " of " + bound.limit().amount() + ")")
+          .approvals(approvals).build();
+    }
+    String bounded = byMaximum ? "the request's maximum"
+        : "what '" + java.util.Objects.requireNonNull(room.bound()).limit().key() + "' still admits";
+    notes.add(price.serviceId() + ": " + why + "; the step holds and pays with at most " + cap + " (" + bounded + ")"
+        + (price.pricedByChoice()
+            ? ", a person confirms the price of the name chosen before it is bought, and what is charged is committed"
+            : ", a person confirms that before it is bought, and what the provider charges is what is committed"));
+    b.quote(cap).verdictDetail(why + "; up to " + cap + ", " + bounded);
+    if (policy.requiresApproval(cap)) {
+      approvals.add(price.checkpoint());
+      return b.verdict(Verdict.NEEDS_APPROVAL).approvals(approvals).build();
     }
     return b.verdict(Verdict.ALLOWED).approvals(approvals).build();
   }
 
   /**
    * Why executing {@code plan} would be refused by the spend policy as it stands now, or null when
-   * nothing refuses any more: the plan's paid steps judged again, in order, by the same rule.
+   * nothing refuses any more: the plan's paid steps judged again by the same rules, priced steps in
+   * order, then each cap against what they leave.
    */
   @Nullable PolicyViolationException violation(RunPlan plan) {
-    Budget budget = new Budget(config.spendPolicy(), plan.request(), config.clock().instant());
+    Budget budget = new Budget(config.spendPolicy(), plan.request(), plan.runId(), config.clock().instant());
     for (PlannedStep s : plan.steps()) {
       Money quote = s.quote();
-      if (s.paid() && quote != null) {
+      if (s.paid() && quote != null && s.priceFinal()) {
         PolicyViolationException refused = budget.admit(quote);
+        if (refused != null) {
+          return refused;
+        }
+      }
+    }
+    for (PlannedStep s : plan.steps()) {
+      Money cap = s.quote();
+      if (s.paid() && cap != null && !s.priceFinal()) {
+        PolicyViolationException refused = budget.check(cap.isPositive() ? cap : Money.ofMinor(1, cap.currency()));
+        if (refused == null && !cap.isPositive()) {
+          refused = new PolicyViolationException("plan", cap, cap, cap, "the plan left nothing for step " + s.id()
+              + " when it was made; plan the run again");
+        }
         if (refused != null) {
           return refused;
         }
@@ -264,25 +356,50 @@ final class Planner {
   }
 
   /**
-   * The plan's running view of each limit: the ledger's use now plus the plan's earlier quotes,
+   * What every limit still admits for a spend in one currency: the least remaining and the limit
+   * that has it; null remaining when no limit applies; a refusal when a limit cannot count that currency.
+   */
+  private record Headroom(@Nullable Money remaining, @Nullable LimitUsage bound,
+      @Nullable PolicyViolationException refusal) {}
+
+  /**
+   * The plan's running view of each limit: the ledger's use now (without the run's own
+   * reservations, so that a resumed run is judged as it was first) plus the plan's earlier quotes,
    * judged by {@link LimitMath#refusal}, the rule the ledger itself applies when reserving.
    */
   private final class Budget {
     final SpendPolicy policy;
     final ProvisionRequest req;
     final Instant now;
+    final List<Reservation> own;
     final Map<SpendLimit, LimitUsage> usage = new HashMap<>();
 
-    Budget(SpendPolicy policy, ProvisionRequest req, Instant now) {
+    Budget(SpendPolicy policy, ProvisionRequest req, RunId run, Instant now) {
       this.policy = policy;
       this.req = req;
       this.now = now;
+      this.own = config.ledger().reservations(run);
+    }
+
+    private LimitUsage usage(SpendLimit limit) {
+      return usage.computeIfAbsent(limit, l -> {
+        LimitUsage u = config.ledger().usage(l, req.agent(), req.provider(), now, policy.zone());
+        Money used = u.used();
+        if (l.interval() != SpendInterval.PER_TRANSACTION) {
+          for (Reservation r : own) {
+            if (LimitMath.counts(l, u.window(), req.agent(), req.provider(), r)) {
+              used = used.minus(r.counted(now));
+            }
+          }
+        }
+        return used.equals(u.used()) ? u : new LimitUsage(l, u.bucket(), u.window(), used.isNegative()
+            ? Money.zero(used.currency()) : used);
+      });
     }
 
     @Nullable PolicyViolationException admit(Money quote) {
       for (SpendLimit limit : policy.limitsFor(req.agent(), req.provider())) {
-        LimitUsage before = usage.computeIfAbsent(limit,
-            l -> config.ledger().usage(l, req.agent(), req.provider(), now, policy.zone()));
+        LimitUsage before = usage(limit);
         PolicyViolationException refused = LimitMath.refusal(before, quote);
         if (refused != null) {
           return refused;
@@ -292,6 +409,44 @@ final class Planner {
         }
       }
       return null;
+    }
+
+    /** {@link #admit} without counting {@code amount} for what follows. */
+    @Nullable PolicyViolationException check(Money amount) {
+      for (SpendLimit limit : policy.limitsFor(req.agent(), req.provider())) {
+        PolicyViolationException refused = LimitMath.refusal(usage(limit), amount);
+        if (refused != null) {
+          return refused;
+        }
+      }
+      return null;
+    }
+
+    Headroom headroom(Currency currency) {
+      Money least = null;
+      LimitUsage bound = null;
+      for (SpendLimit limit : policy.limitsFor(req.agent(), req.provider())) {
+        LimitUsage u = usage(limit);
+        if (!limit.amount().currency().equals(currency)) {
+          return new Headroom(null, u, LimitMath.refusal(u, Money.ofMinor(1, currency)));
+        }
+        Money r = u.remaining();
+        if (least == null || r.lessThan(least)) {
+          least = r;
+          bound = u;
+        }
+      }
+      return new Headroom(least, bound, null);
+    }
+
+    /** The currency of a cap: the catalog's when it names one, else the policy's first limit's, else US dollars. */
+    Currency currency(Pricing p) {
+      Money named = p.minimum() != null ? p.minimum() : p.amount();
+      if (named != null) {
+        return named.currency();
+      }
+      List<SpendLimit> limits = policy.limitsFor(req.agent(), req.provider());
+      return limits.isEmpty() ? Currency.getInstance("USD") : limits.get(0).amount().currency();
     }
   }
 }

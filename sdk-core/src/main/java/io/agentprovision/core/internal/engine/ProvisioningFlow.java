@@ -111,7 +111,7 @@ final class ProvisioningFlow implements Flow {
     // a provider's deployables need its plan in the account first
     List<StepId> afterPlans = plans.isEmpty() ? ready : plans;
     if (deployable != null) {
-      g.add(new ResourceStep(deployable, afterPlans));
+      g.add(new ResourceStep(deployable, plan == null ? null : plan.id(), afterPlans));
     }
     List<StepId> services = new ArrayList<>();
     for (Named n : named) {
@@ -127,8 +127,10 @@ final class ProvisioningFlow implements Flow {
           domainRequest.text()).orElse(null);
       g.add(new DomainStep(domain, domainRequest, in.domainNames(), lookalike != null,
           plans.isEmpty() ? ready : plans));
-      g.note("the domain's price is known once a name is chosen; it is checked against the policy and, above "
-          + in.policy().approvalThreshold() + ", confirmed by a human at that price. Registrations are not refundable.");
+      g.note("the domain's price is known once a name is chosen: the search already carries a payment token capped at "
+          + "what the policy admits for the domain (a provider may want payment credentials up front), and the name "
+          + "chosen is checked against the policy and, above " + in.policy().approvalThreshold() + ", confirmed by a "
+          + "human at its price, which is all its payment may charge. Registrations are not refundable.");
       if (lookalike != null) {
         g.note("the domain " + lookalike.display() + " looks like " + (lookalike.resembles() != null
             ? lookalike.resembles() : "another name") + " (" + lookalike.detail() + "); a person confirms it before it "

@@ -20,15 +20,22 @@ public final class RunPlan {
   private final StepGraph graph;
   private final List<PlannedStep> steps;
   private final Instant createdAt;
+  private final List<String> pricingNotes;
 
   RunPlan(RunId runId, ProvisionRequest request, Catalog catalog, StepGraph graph, List<PlannedStep> steps,
       Instant createdAt) {
+    this(runId, request, catalog, graph, steps, createdAt, List.of());
+  }
+
+  RunPlan(RunId runId, ProvisionRequest request, Catalog catalog, StepGraph graph, List<PlannedStep> steps,
+      Instant createdAt, List<String> pricingNotes) {
     this.runId = Objects.requireNonNull(runId, "runId");
     this.request = Objects.requireNonNull(request, "request");
     this.catalog = Objects.requireNonNull(catalog, "catalog");
     this.graph = Objects.requireNonNull(graph, "graph");
     this.steps = List.copyOf(steps);
     this.createdAt = Objects.requireNonNull(createdAt, "createdAt");
+    this.pricingNotes = List.copyOf(pricingNotes);
   }
 
   public RunId runId() {
@@ -48,7 +55,10 @@ public final class RunPlan {
     return steps;
   }
 
-  /** The sum of the quotes, one amount per currency. */
+  /**
+   * The sum of the quotes, one amount per currency: the most the plan may cost, since a step whose
+   * price is not known before buying counts with its cap.
+   */
   public List<io.agentprovision.core.Money> total() {
     java.util.Map<String, io.agentprovision.core.Money> sums = new java.util.LinkedHashMap<>();
     for (PlannedStep s : steps) {
@@ -64,9 +74,11 @@ public final class RunPlan {
     return createdAt;
   }
 
-  /** Remarks for the human. */
+  /** Remarks for the human: the flow's, then the planner's about prices not simply known (minimums, caps). */
   public List<String> notes() {
-    return graph.notes();
+    List<String> all = new java.util.ArrayList<>(graph.notes());
+    all.addAll(pricingNotes);
+    return List.copyOf(all);
   }
 
   StepGraph graph() {

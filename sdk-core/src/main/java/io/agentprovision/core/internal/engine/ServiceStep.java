@@ -2,6 +2,7 @@ package io.agentprovision.core.internal.engine;
 
 import io.agentprovision.core.Deployment;
 import io.agentprovision.core.Money;
+import io.agentprovision.core.PlannedStep;
 import io.agentprovision.core.ProviderException;
 import io.agentprovision.core.ProvisionRequest;
 import io.agentprovision.core.RunId;
@@ -9,18 +10,23 @@ import io.agentprovision.core.Secret;
 import io.agentprovision.core.StepId;
 import io.agentprovision.core.StepKind;
 import io.agentprovision.core.approval.CheckpointKind;
+import io.agentprovision.core.approval.CheckpointRequest;
 import io.agentprovision.core.catalog.Pricing;
 import io.agentprovision.core.catalog.ServiceOffering;
 import io.agentprovision.core.orchestration.AccessConfiguration;
+import io.agentprovision.core.orchestration.InformationRequest;
 import io.agentprovision.core.orchestration.ResourceRef;
 import io.agentprovision.core.orchestration.ResourceRequest;
 import io.agentprovision.core.orchestration.ResourceState;
 import io.agentprovision.core.orchestration.ResourceStatus;
+import io.agentprovision.core.payment.PaymentAuthorization;
 import io.agentprovision.core.policy.SpendRequest;
 import io.agentprovision.core.policy.VelocityAction;
 import io.agentprovision.core.spi.CredentialVault;
 import io.agentprovision.core.spi.SpendAuthorization;
 import io.agentprovision.core.vault.VaultEntry;
+import java.util.Collections;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -29,16 +35,26 @@ import java.util.TreeSet;
 import org.jspecify.annotations.Nullable;
 
 /**
- * Provisions one catalog service in the run's account, paying its listed price when it has one:
- * policy check, reservation, approval where the policy wants one, the orchestrator's call under the
- * step's idempotency key ({@link StepRun#paid}: reconciled when its answer is lost), then commit
- * (or release, when the call certainly charged nothing). Undone
- * by removing the resource; a charge is reported as not refunded. {@link PlanStep} and
- * {@link ResourceStep} are the two the first-day flow has; {@link CatalogServiceStep} is one per
- * service a request names, with its configuration, and keeps the resource's credentials in the
- * vault ({@link #credentialKey}).
+ * Provisions one catalog service in the run's account, paying for it: policy check, reservation,
+ * approval where the policy wants one, the orchestrator's call under the step's idempotency key
+ * (with the questions the provider asks answered, round by round; each call through
+ * {@link StepRun#paid}, reconciled when its answer is lost), then commit (or release, when the call
+ * certainly charged nothing). Undone by removing the resource; a charge is reported as not
+ * refunded. {@link PlanStep} and {@link ResourceStep} are the two the first-day flow has;
+ * {@link CatalogServiceStep} is one per service a request names, with its configuration, and keeps the
+ * resource's credentials in the vault ({@link #credentialKey}).
+ *
+ * <p>What it reserves follows what the catalog says before buying ({@link Step.Price}): a known
+ * price or a minimum is reserved as it is; a price not known before buying (an unknown or estimated
+ * price, a Stripe price not looked up) is reserved at the plan's cap, the payment token is capped
+ * there, a person allows up to it where the policy wants a person, and what the provider reports it
+ * charged (at most the cap) is committed. A component priced under the run's plan is resolved for
+ * that plan ({@link Pricing#underParent}); one that is billed with its plan reserves nothing.
  */
 abstract class ServiceStep extends BaseStep<ServiceStep.Provisioned> {
+  /** Journaled before an answer that sets the price, so that a step run again after it went through knows it. */
+  record Priced(String resourceId, Money price) {}
+
   /**
    * The resource and what it cost.
    *
@@ -65,23 +81,28 @@ abstract class ServiceStep extends BaseStep<ServiceStep.Provisioned> {
   private final ServiceOffering service;
   private final CheckpointKind checkpoint;
   private final Map<String, Object> configuration;
+  private final @Nullable String parentPlan;
   private final boolean keepCredentials;
 
   ServiceStep(StepId id, StepKind kind, ServiceOffering service, CheckpointKind checkpoint, List<StepId> dependsOn,
       String description) {
-    this(id, kind, service, checkpoint, Map.of(), false, dependsOn, description);
+    this(id, kind, service, checkpoint, Map.of(), null, false, dependsOn, description);
   }
 
   /**
-   * @param configuration the service's configuration, already checked against its schema
+   * @param configuration the service's configuration (already checked against its schema), sent with
+   *     the request and read for answers to the provider's questions
+   * @param parentPlan the run's plan, which prices a component service, or null
    * @param keepCredentials whether to reveal the resource's credentials into the vault once it is provisioned
    */
   ServiceStep(StepId id, StepKind kind, ServiceOffering service, CheckpointKind checkpoint,
-      Map<String, Object> configuration, boolean keepCredentials, List<StepId> dependsOn, String description) {
+      Map<String, Object> configuration, @Nullable String parentPlan, boolean keepCredentials, List<StepId> dependsOn,
+      String description) {
     super(id, kind, dependsOn, description, Provisioned.class);
     this.service = service;
     this.checkpoint = checkpoint;
-    this.configuration = configuration;
+    this.configuration = Collections.unmodifiableMap(new LinkedHashMap<>(configuration));
+    this.parentPlan = parentPlan;
     this.keepCredentials = keepCredentials;
   }
 
@@ -93,16 +114,23 @@ abstract class ServiceStep extends BaseStep<ServiceStep.Provisioned> {
   private static String credentialPrefix(RunId run, StepId step) {
     return "runs/" + run + "/services/" + step + "/";
   }
-
-  /** What the service costs as configured: a price list's entry for the configuration, else its one price. */
+  /** The catalog's price for this step: for its configuration, and under the run's plan for a component. */
   private Pricing pricing() {
-    return configuration.isEmpty() ? service.pricing() : service.pricing().forConfiguration(configuration);
+    Pricing listed = service.pricing();
+    if (listed.type() == Pricing.Type.COMPONENT && parentPlan != null) {
+      return listed.underParent(parentPlan);
+    }
+    return listed.forConfiguration(configuration);
+  }
+
+  /** Whether the service is billed through its plan: a component, which needs no payment of its own. */
+  private boolean billedWithParent() {
+    return service.pricing().type() == Pricing.Type.COMPONENT;
   }
 
   @Override
   public Price price() {
-    Pricing p = pricing();
-    return new Price(service.id(), p.isPaid(), checkpoint, p.minimum(), true);
+    return Price.of(service.id(), checkpoint, pricing(), billedWithParent());
   }
 
   /** The catalog service this step provisions. */
@@ -113,34 +141,91 @@ abstract class ServiceStep extends BaseStep<ServiceStep.Provisioned> {
   @Override
   public Provisioned run(StepRun ctx) {
     ProvisionRequest req = ctx.request();
+    Pricing pricing = pricing();
     VelocityAction counted = velocity();
     if (counted != null) {
       ctx.velocity().count(counted);
     }
     SpendAuthorization auth = null;
-    Money quote = null;
-    if (pricing().isPaid()) {
-      quote = Objects.requireNonNull(ctx.planned().quote(), "the plan priced " + id());
-      String what = pricing().description();
-      auth = ctx.authorizeSpend(new SpendRequest(checkpoint, req.provider(), quote, service.id()
-          + (what != null ? " (" + what + ")" : ""), Map.of("service", service.id())));
+    Money reserved = null;
+    boolean capped = false;
+    if (pricing.isPaid() && !billedWithParent()) {
+      PlannedStep planned = ctx.planned();
+      reserved = Objects.requireNonNull(planned.quote(), "the plan priced " + id());
+      capped = !planned.priceFinal();
+      String what = capped ? PriceTerms.unknownBeforeBuying(pricing) : pricing.description();
+      SpendRequest spend = new SpendRequest(checkpoint, req.provider(), reserved, service.id()
+          + (what != null ? " (" + what + ")" : ""), Map.of("service", service.id()));
+      auth = capped ? ctx.authorizeUpTo(spend) : ctx.authorizeSpend(spend);
+      reserved = auth.payment().maxAmount(); // a cap is lower than planned when the run spent meanwhile
     }
-    SpendAuthorization paying = auth;
+    // the price once it is known: the catalog's, or a choice's in an answer; null while only the cap is
+    Money price = capped ? null : reserved;
+    SpendAuthorization held = auth;
     ResourceRequest request = ResourceRequest.builder(req.provider(), service.id(), name(req, id()),
         ctx.output(AccountStep.class).account()).configuration(configuration).project(req.project())
         .environment(req.environment()).payment(auth == null ? null : auth.payment()).build();
-    ResourceState state = ctx.paid(paying, "provisioning " + service.id(), () -> {
-      ResourceState s = ctx.orchestrator().provision(request, ctx);
-      requireComplete(s, service.id());
-      return s;
-    });
+    // every call under the reservation goes through paid(): a lost answer is reconciled by repeating it
+    ResourceState state = ctx.paid(held, "provisioning " + service.id(),
+        () -> settledOrAsking(ctx.orchestrator().provision(request, ctx)));
+    Priced before = ctx.savedProgress(Priced.class);
+    if (before != null && state.status() == ResourceStatus.COMPLETE && state.charged() == null) {
+      price = before.price(); // answered and bought before an interruption
+    }
+    int round = 0;
+    while (state.status() == ResourceStatus.NEEDS_INFORMATION) {
+      Map<String, Object> answers = new LinkedHashMap<>();
+      PaymentAuthorization paying = null;
+      try {
+        InformationRounds.checkRound(++round, state, service.id());
+        InformationRequest info = state.needsInformation();
+        if (info == null) {
+          info = InformationRequest.fromSchema(Map.of());
+        }
+        InformationRounds.requireReadable(info, state, service.id());
+        for (String field : InformationRounds.asked(info)) {
+          Object answer = configuration.get(field);
+          if (answer == null) {
+            answer = InformationRounds.askPerson(ctx, state, service.id(), info, field);
+          }
+          answers.put(field, answer);
+          Money chosen = priceOf(info, field, String.valueOf(answer));
+          if (chosen != null && auth != null) {
+            // the choice says what it costs: no more than the step holds, confirmed by a person when it was
+            // not known before, and the payment for the answer capped at it
+            ctx.requireWithin(auth, chosen, service.id() + " " + field + "=" + answer);
+            if (capped && ctx.config().spendPolicy().requiresApproval(chosen)) {
+              ctx.checkpoint(CheckpointRequest.confirm(checkpoint, "Pay " + chosen + " for " + service.id() + " ("
+                  + field + " " + answer + ")", "the price became known with the provider's question; the step holds "
+                  + "up to " + reserved).withCost(chosen).withDetails(Map.of("service", service.id(), field,
+                      String.valueOf(answer), "reservation", auth.payment().reservationId())));
+            }
+            price = chosen;
+            paying = narrowed(auth.payment(), chosen, service.id() + " " + field + " " + answer);
+          }
+        }
+      } catch (RuntimeException refused) {
+        // refused here, between calls (a price above the cap, a question nobody answers): every call so
+        // far was answered with a question, so nothing was bought and nothing stays held
+        InformationRounds.releaseUnbought(ctx, held);
+        throw refused;
+      }
+      if (paying != null) {
+        ctx.saveProgress(new Priced(state.ref().id(), paying.maxAmount()));
+      }
+      ResourceRef asking = state.ref();
+      PaymentAuthorization answerPayment = paying;
+      state = ctx.paid(held, "answering " + service.id(), () -> settledOrAsking(
+          ctx.orchestrator().submitInformation(asking, answers, answerPayment, ctx)));
+    }
     Money charged = null;
-    if (auth != null && quote != null) {
-      charged = chargedOr(state, quote);
+    if (auth != null) {
+      charged = chargedOr(state, price != null ? price : Objects.requireNonNull(reserved));
       auth.commit(charged);
     }
     ctx.audit("resource.provisioned").amount(charged).key(ctx.idempotencyKey()).detail("service", service.id())
-        .detail("resource", state.ref().id()).record();
+        .detail("resource", state.ref().id()).detail("priced", auth == null ? "free" : price != null ? "before buying"
+            : "after the call, within " + reserved).record();
     List<String> kept = keepCredentials ? keepCredentials(ctx, state.ref()) : List.of();
     return new Provisioned(state.ref(), charged, kept);
   }
@@ -165,6 +250,29 @@ abstract class ServiceStep extends BaseStep<ServiceStep.Provisioned> {
           .detail("vault_prefix", credentialPrefix(ctx.runId(), id())).record();
     }
     return List.copyOf(names);
+  }
+
+  /** {@code s} while the provider still asks; else it must be complete ({@link #requireComplete}). */
+  private ResourceState settledOrAsking(ResourceState s) {
+    if (s.status() != ResourceStatus.NEEDS_INFORMATION) {
+      requireComplete(s, service.id());
+    }
+    return s;
+  }
+
+  /** The exact price of the offered value {@code value} of {@code field}, when the provider gave one. */
+  static @Nullable Money priceOf(InformationRequest info, String field, String value) {
+    for (InformationRequest.Choice c : info.choicesFor(field)) {
+      if (c.value().equals(value)) {
+        return c.price();
+      }
+    }
+    return null;
+  }
+
+  /** The step's payment narrowed to {@code price} under the same reservation, for the answer that buys. */
+  static PaymentAuthorization narrowed(PaymentAuthorization held, Money price, String description) {
+    return new PaymentAuthorization(held.reservationId(), price, held.expiresAt(), description);
   }
 
   @Override
@@ -199,7 +307,10 @@ abstract class ServiceStep extends BaseStep<ServiceStep.Provisioned> {
     throw charged != null && charged.isPositive() ? failed.reconciled(charged, false) : failed;
   }
 
-  /** What the provider says it charged, when that is within the quote; otherwise the quote. */
+  /**
+   * What the provider says it charged, when that is within {@code quote} (the price, or the cap when
+   * the price was not known); otherwise {@code quote}, so that nothing charged goes uncounted.
+   */
   static Money chargedOr(ResourceState s, Money quote) {
     Money c = s.charged();
     return c != null && c.sameCurrency(quote) && !c.greaterThan(quote) ? c : quote;

@@ -44,7 +44,23 @@ final class Spending {
   }
 
   SpendAuthorization authorize(SpendRequest request) {
+    return authorize(request, false);
+  }
+
+  /**
+   * Reserves {@code request.amount()} after the policy's checks. With {@code upTo}, the amount is a
+   * cap (the price is not known before buying): it is lowered to what the limits still admit now when
+   * that is less (another step of the run spent meanwhile), and the person, when asked, is asked to
+   * allow up to it.
+   */
+  SpendAuthorization authorize(SpendRequest request, boolean upTo) {
     SpendPolicy policy = engine.config().spendPolicy();
+    if (upTo) {
+      Money now = admittedNow(request.amount(), request.provider(), policy);
+      if (now.isPositive() && now.lessThan(request.amount())) {
+        request = new SpendRequest(request.kind(), request.provider(), now, request.description(), request.details());
+      }
+    }
     String baseId = rs.run + ":" + ctx.stepId() + ":" + spendSeq.incrementAndGet();
     Reservation reservation = reuseOrReserve(baseId, request, policy);
     EngineSpend spend = new EngineSpend(reservation);
@@ -59,9 +75,11 @@ final class Spending {
         if (policy.requiresApproval(request.amount()) && !covered) {
           Map<String, String> details = new LinkedHashMap<>(request.details());
           details.put("reservation", reservation.id());
-          ctx.checkpoint(CheckpointRequest.confirm(request.kind(), "Pay " + request.amount() + " for "
-              + request.description(), "agent " + ctx.agent() + " needs it for run " + rs.run
-              + "; policy requires a human above " + policy.approvalThreshold())
+          ctx.checkpoint(CheckpointRequest.confirm(request.kind(), "Pay " + (upTo ? "up to " : "")
+              + request.amount() + " for " + request.description(), "agent " + ctx.agent() + " needs it for run "
+              + rs.run + (upTo ? "; the price is not known before buying, so this is the most it may charge, and "
+              + "what is charged is what is committed" : "") + "; policy requires a human above "
+              + policy.approvalThreshold())
               .withCost(request.amount()).withDetails(details));
         }
       } catch (RuntimeException e) {
@@ -112,6 +130,80 @@ final class Spending {
     engine.events().emit(new ProvisioningEvent.SpendHeld(engine.config().clock().instant(), rs.run, ctx.stepId(), r));
     alerts(r, policy);
     return r;
+  }
+
+  /**
+   * The least that the policy's limits still admit for a spend in {@code cap}'s currency, counting
+   * every reservation but this step's own (so that a resumed step finds the same amount), and never
+   * more than {@code cap}.
+   */
+  private Money admittedNow(Money cap, String provider, SpendPolicy policy) {
+    Instant now = engine.config().clock().instant();
+    java.util.List<Reservation> mine = new java.util.ArrayList<>();
+    for (Reservation r : engine.config().ledger().reservations(rs.run)) {
+      if (java.util.Objects.equals(ctx.stepId(), r.step())) {
+        mine.add(r);
+      }
+    }
+    Money least = cap;
+    for (io.agentprovision.core.policy.SpendLimit limit : policy.limitsFor(ctx.agent(), provider)) {
+      if (!limit.amount().sameCurrency(cap)) {
+        continue;
+      }
+      LimitUsage u = engine.config().ledger().usage(limit, ctx.agent(), provider, now, policy.zone());
+      Money used = u.used();
+      if (limit.interval() != io.agentprovision.core.policy.SpendInterval.PER_TRANSACTION) {
+        for (Reservation r : mine) {
+          if (io.agentprovision.core.internal.spend.LimitMath.counts(limit, u.window(), ctx.agent(), provider, r)) {
+            used = used.minus(r.counted(now));
+          }
+        }
+      }
+      Money remaining = limit.amount().minus(used);
+      if (remaining.lessThan(least)) {
+        least = remaining.isNegative() ? Money.zero(cap.currency()) : remaining;
+      }
+    }
+    return least;
+  }
+
+  /**
+   * Refuses {@code price} for a purchase under {@code held} (a cap reserved before the price was
+   * known) when it is more than the cap: judged by the limit math as if the cap were not held, so
+   * the refusal names the limit and what it admits, as a reservation of {@code price} would have.
+   * Audited and announced as a refused spend; nothing more is reserved.
+   */
+  void requireWithin(SpendAuthorization held, Money price, String description) {
+    Money cap = held.payment().maxAmount();
+    if (price.sameCurrency(cap) && !price.greaterThan(cap)) {
+      return;
+    }
+    SpendPolicy policy = engine.config().spendPolicy();
+    Instant now = engine.config().clock().instant();
+    String provider = rs.request.provider();
+    PolicyViolationException refused = null;
+    for (io.agentprovision.core.policy.SpendLimit limit : policy.limitsFor(ctx.agent(), provider)) {
+      LimitUsage u = engine.config().ledger().usage(limit, ctx.agent(), provider, now, policy.zone());
+      Money used = u.used();
+      if (limit.interval() != io.agentprovision.core.policy.SpendInterval.PER_TRANSACTION && used.sameCurrency(cap)) {
+        used = used.minus(cap);
+      }
+      refused = io.agentprovision.core.internal.spend.LimitMath.refusal(new LimitUsage(limit, u.bucket(), u.window(),
+          used.isNegative() ? Money.zero(used.currency()) : used), price);
+      if (refused != null) {
+        break;
+      }
+    }
+    if (refused == null) {
+      refused = new PolicyViolationException("step cap", price, Money.zero(cap.currency()), cap, "step " + ctx.stepId()
+          + " holds at most " + cap + ", the most the plan allowed for it");
+    }
+    ctx.audit("spend.refused").amount(price).outcome("denied").detail("limit", refused.limit())
+        .detail("used", refused.used().toString()).detail("remaining", refused.remaining().toString())
+        .detail("description", description).detail("reservation", held.payment().reservationId()).record();
+    engine.events().emit(new ProvisioningEvent.SpendRefused(now, rs.run, ctx.stepId(), ctx.agent(), provider, price,
+        refused.limit(), refused.remaining()));
+    throw refused;
   }
 
   private void alerts(Reservation r, SpendPolicy policy) {

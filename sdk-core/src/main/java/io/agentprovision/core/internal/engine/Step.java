@@ -5,6 +5,7 @@ import io.agentprovision.core.PlannedStep;
 import io.agentprovision.core.StepId;
 import io.agentprovision.core.StepKind;
 import io.agentprovision.core.approval.CheckpointKind;
+import io.agentprovision.core.catalog.Pricing;
 import java.util.List;
 import java.util.Objects;
 import org.jspecify.annotations.Nullable;
@@ -77,18 +78,52 @@ interface Step<O extends Record> {
   @Nullable String summary(O out);
 
   /**
-   * What a paid step may cost.
+   * What a step may cost, as the catalog says it before buying, for the planner to price and judge
+   * (see {@link Planner}): a known price or a minimum is judged as it is; a price that is not known
+   * before buying (an unknown or estimated price, or one set later by a choice such as a domain's
+   * name) is given a cap, the most the policy still admits, which the step reserves and pays with.
    *
    * @param serviceId the catalog service it buys
-   * @param paid whether the catalog lists it as paid at all
    * @param checkpoint the checkpoint a human sees when the policy wants one for this purchase
-   * @param quote the price, or the most it may cost; null when not known yet
-   * @param priceFinal whether {@code quote} is the price (false for a cap, such as a domain not yet chosen)
+   * @param pricing what the catalog says it costs, already read for the step's configuration and
+   *     parent plan ({@link Pricing#forConfiguration}, {@link Pricing#underParent})
+   * @param pricedByChoice whether the price is set later by a choice among priced offers (a domain's
+   *     name): the plan holds a cap whatever the catalog says
+   * @param maximum the most the request allows for this step (a domain's {@code maxPrice}), or null
+   * @param billedWithParent whether the service is billed through its parent plan (a component):
+   *     nothing is paid when it is created, so nothing is reserved
    */
-  record Price(String serviceId, boolean paid, CheckpointKind checkpoint, @Nullable Money quote, boolean priceFinal) {
+  record Price(String serviceId, CheckpointKind checkpoint, Pricing pricing, boolean pricedByChoice,
+      @Nullable Money maximum, boolean billedWithParent) {
     public Price {
       Objects.requireNonNull(serviceId, "serviceId");
       Objects.requireNonNull(checkpoint, "checkpoint");
+      Objects.requireNonNull(pricing, "pricing");
+    }
+
+    /** A service priced by its catalog entry. */
+    static Price of(String serviceId, CheckpointKind checkpoint, Pricing pricing, boolean billedWithParent) {
+      return new Price(serviceId, checkpoint, pricing, false, null, billedWithParent);
+    }
+
+    /** Whether the step can cost money at all. */
+    boolean paid() {
+      return pricing.isPaid();
+    }
+
+    /**
+     * The price the plan judges as it is: a known price, or a minimum (what buying costs at least:
+     * reserved and paid as the price, usage on top billed by the provider later); null when the price
+     * is not known before buying and the step holds a cap instead.
+     */
+    @Nullable Money fixed() {
+      if (pricedByChoice || billedWithParent) {
+        return null;
+      }
+      if (pricing.kind() == Pricing.Kind.KNOWN) {
+        return pricing.amount();
+      }
+      return pricing.kind() == Pricing.Kind.MINIMUM ? pricing.minimum() : null;
     }
   }
 }

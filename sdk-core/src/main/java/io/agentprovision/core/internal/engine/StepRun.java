@@ -189,16 +189,26 @@ final class StepRun implements StepContext {
     return record;
   }
 
-  /** What an earlier attempt of this step saved with {@link #saveProgress}, or null. */
-  <T extends Record> @Nullable T progress(Class<T> type) {
-    String json = record.progress();
-    return json == null ? null : OutputCodec.decode(json, type, rs.run, id);
-  }
-
   /** Journals intermediate results of a running step (such as a resource id before answering its questions). */
   void saveProgress(Record progress) {
     String json = OutputCodec.encode(progress);
     journal(b -> b.progress(json));
+  }
+
+  /**
+   * What this step saved with {@link #saveProgress} in an earlier attempt (before an interruption),
+   * or null when it saved nothing or something else.
+   */
+  <T extends Record> @Nullable T savedProgress(Class<T> type) {
+    String json = record.progress();
+    if (json == null) {
+      return null;
+    }
+    try {
+      return OutputCodec.decode(json, type, rs.run, id);
+    } catch (RuntimeException other) {
+      return null;
+    }
   }
 
   /** Applies {@code change} to the step's journal entry and saves it; another host's change in between is an error. */
@@ -247,6 +257,22 @@ final class StepRun implements StepContext {
   @Override
   public SpendAuthorization authorizeSpend(SpendRequest request) {
     return spending.authorize(request);
+  }
+
+  /**
+   * {@link #authorizeSpend} for a cap: the price is not known before buying, so the reservation is
+   * the most the step may spend, and a person asked is asked to allow up to it.
+   */
+  SpendAuthorization authorizeUpTo(SpendRequest request) {
+    return spending.authorize(request, true);
+  }
+
+  /**
+   * Refuses {@code price} when it is more than {@code held} reserved (a cap reserved before the price
+   * was known), with the policy refusal a reservation of that price would have met.
+   */
+  void requireWithin(SpendAuthorization held, io.agentprovision.core.Money price, String description) {
+    spending.requireWithin(held, price, description);
   }
 
   /** Counts what the step creates against the velocity limits, before it creates it. */

@@ -300,7 +300,7 @@ class DirectOrchestratorTest {
     assertThat(asked.idempotencyKey()).startsWith(ctx.idempotencyKey());
     assertThat(asked.sellerExternalId()).isEqualTo("plan-paid");
     RecordedRequest create = sandbox.requests("POST", "/provisioning/resources").get(0);
-    assertThat(create.getHeaders().get("Idempotency-Key")).isEqualTo(ctx.idempotencyKey("create"));
+    assertThat(create.getHeaders().get("Idempotency-Key")).isEqualTo(ctx.idempotencyKey("create:" + pay.reservationId()));
     assertThat(Json.parseObject(create.getBody().utf8())).containsEntry("payment_credentials", Map.of(
         "type", "stripe_payment_token", "stripe_payment_token", tokens.issue(asked).token().reveal()));
     assertThat(sandbox.charges()).singleElement().satisfies(c -> assertThat(c.amount()).isEqualTo(Money.usd("5.00")));
