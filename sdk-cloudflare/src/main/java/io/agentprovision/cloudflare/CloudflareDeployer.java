@@ -172,11 +172,13 @@ public final class CloudflareDeployer implements Deployer {
     CloudflareClient client = client(broad, ctx);
     String accountId = accountId(request, client);
     ApiTokens tokens = client.accountTokens(accountId);
+    String name = tokenNamePrefix + " " + request.app().name() + " " + ctx.runId();
     // The zone, the permission groups and the account's tokens are three independent reads: one round trip
     StepContext.Forked<Optional<Zone>> zoneLookup = hostname == null ? null
         : ctx.fork(() -> client.zones().findForHostname(hostname, accountId));
     // Read before create: a token of this name is a leftover of an interrupted attempt whose value is lost.
-    StepContext.Forked<List<ApiToken>> existing = ctx.fork(tokens::list);
+    // Only the matches are kept: the account's token list grows with every app deployed to it.
+    StepContext.Forked<List<ApiToken>> existing = ctx.fork(() -> tokens.named(name));
     // the names depend only on whether there is a zone to bind, which the hostname says
     Map<String, PermissionGroup> groups = tokens.permissionGroups(LeastPrivilege.permissionNames(
         hostname == null ? null : "zone", spec));
@@ -187,7 +189,6 @@ public final class CloudflareDeployer implements Deployer {
               + "or add its zone before binding it"));
     }
     String zoneId = zone == null ? null : zone.id();
-    String name = tokenNamePrefix + " " + request.app().name() + " " + ctx.runId();
     TokenDraft draft = LeastPrivilege.deployToken(name, accountId, zoneId, spec, groups, ctx.clock().instant());
 
     for (ApiToken old : existing.join()) {
