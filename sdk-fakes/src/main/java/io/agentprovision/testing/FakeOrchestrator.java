@@ -125,7 +125,7 @@ public final class FakeOrchestrator implements Orchestrator {
   /** The SPI methods that are recorded and can be faulted. */
   public static final List<String> METHODS = List.of("catalog", "linkAccount", "ensurePaymentMethod", "provision",
       "submitInformation", "resource", "update", "revealCredentials", "rotateCredentials", "remove", "providerLimits",
-      "updateProviderLimit");
+      "updateProviderLimit", "unlinkAccount");
 
   private static final SecureRandom RANDOM = new SecureRandom();
 
@@ -146,6 +146,7 @@ public final class FakeOrchestrator implements Orchestrator {
   private final Map<String, Memo> memos = new HashMap<>();
   private final List<Charge> charges = new ArrayList<>();
   private final List<Removal> removals = new ArrayList<>();
+  private final List<Unlink> unlinks = new ArrayList<>();
   private final Map<String, Money> requestedCaps = new LinkedHashMap<>();
   private final Map<String, List<SpendLimit>> providerLimits = new HashMap<>();
   private boolean cardOnFile;
@@ -630,6 +631,28 @@ public final class FakeOrchestrator implements Orchestrator {
   }
 
   @Override
+  public boolean supportsAccountUnlink() {
+    return true;
+  }
+
+  /** Forgets the link: the account and its resources stay (a later link finds the account again). */
+  @Override
+  public void unlinkAccount(ProviderAccount account, StepContext ctx) {
+    Objects.requireNonNull(account, "account");
+    Objects.requireNonNull(ctx, "ctx");
+    faults.run("unlinkAccount", true, () -> {
+      synchronized (lock) {
+        for (Account a : accounts.values()) {
+          if (a.provider.equals(account.provider()) && a.accountId.equals(account.accountId()) && a.linked) {
+            a.linked = false;
+            unlinks.add(new Unlink(a.provider, a.accountId, ctx.idempotencyKey(), ctx.clock().instant()));
+          }
+        }
+      }
+    });
+  }
+
+  @Override
   public List<SpendLimit> providerLimits(String provider) {
     Objects.requireNonNull(provider, "provider");
     return faults.call("providerLimits", false, () -> {
@@ -698,6 +721,13 @@ public final class FakeOrchestrator implements Orchestrator {
   public List<Removal> removals() {
     synchronized (lock) {
       return List.copyOf(removals);
+    }
+  }
+
+  /** Every account unlink, in order. */
+  public List<Unlink> unlinks() {
+    synchronized (lock) {
+      return List.copyOf(unlinks);
     }
   }
 
@@ -971,6 +1001,16 @@ public final class FakeOrchestrator implements Orchestrator {
    * @param at when
    */
   public record Removal(String provider, String serviceId, String resourceId, String idempotencyKey, Instant at) {}
+
+  /**
+   * An account the orchestrator was told to forget; the account and its resources stay.
+   *
+   * @param provider the provider
+   * @param accountId the account
+   * @param idempotencyKey the key of the unlinking call
+   * @param at when
+   */
+  public record Unlink(String provider, String accountId, String idempotencyKey, Instant at) {}
 
   private static final class Memo {
     final String fingerprint;

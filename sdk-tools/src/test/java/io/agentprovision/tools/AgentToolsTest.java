@@ -307,6 +307,23 @@ class AgentToolsTest {
       }
     }
     assertThat(card).as("the payment-method checkpoint").isNotNull();
+    // the account and the payment method are made ready side by side, so the terms may still wait for the
+    // person when the card is asked for: they answer those too, and status is read once the run has heard
+    // every answer (the watcher's events, not a sleep)
+    RunId run = RunId.of(planId);
+    for (int i = 0; i < 300; i++) {
+      RunWatcher.RunView v = watcher.view(run).orElseThrow();
+      if (v.waitingForPerson().stream().allMatch(a -> a.kind() == CheckpointKind.PAYMENT_METHOD)) {
+        break;
+      }
+      ApprovalRequest next = asks.poll(200, TimeUnit.MILLISECONDS);
+      if (next != null) {
+        assertThat(next.kind()).isNotEqualTo(CheckpointKind.PAYMENT_METHOD);
+        host.approve(next.id(), "ada", "ok");
+      } else {
+        watcher.awaitSettled(run, Duration.ofMillis(200), v.version());
+      }
+    }
     ToolResult checkout = call(tools, "status", Map.of("run_id", planId));
     assertThat(checkout.content().get("status")).isEqualTo("waiting_for_person");
     assertThat(list(checkout.content().get("waiting_for_person"))).extracting(w -> obj(w).get("kind"))

@@ -6,6 +6,8 @@ import io.agentprovision.core.IdGenerator;
 import io.agentprovision.core.Sleeper;
 import io.agentprovision.core.UnverifiedAction;
 import io.agentprovision.core.approval.ApprovalGates;
+import io.agentprovision.core.approval.ApprovalReceipts;
+import io.agentprovision.core.approval.MandateTrust;
 import io.agentprovision.core.catalog.CatalogCache;
 import io.agentprovision.core.http.HttpStack;
 import io.agentprovision.core.policy.PolicyChange;
@@ -43,7 +45,8 @@ public record EngineConfig(Orchestrator orchestrator, Map<String, Deployer> depl
     IdGenerator ids, ExecutorService stepExecutor, ExecutorService runExecutor, ExecutorService approvalExecutor,
     Duration stepTimeout, Duration approvalTimeout, FailureAction failureAction, String domainService,
     DomainNames domainNames, HttpStack http, Duration verifyTimeout, UnverifiedAction unverifiedAction,
-    VelocityStore velocity, Duration catalogTtl) {
+    VelocityStore velocity, Duration catalogTtl, @Nullable ApprovalReceipts receipts,
+    @Nullable MandateTrust mandates) {
 
   /**
    * The spend policy in force now, read from the policy store on every call: hosts may replace it
@@ -96,6 +99,8 @@ public record EngineConfig(Orchestrator orchestrator, Map<String, Deployer> depl
     private HttpStack http = HttpStack.shared();
     private Duration verifyTimeout = Duration.ofMinutes(3);
     private Duration catalogTtl = CatalogCache.DEFAULT_TTL;
+    private @Nullable ApprovalReceipts receipts;
+    private @Nullable MandateTrust mandates;
 
     private Builder() {}
 
@@ -224,6 +229,18 @@ public record EngineConfig(Orchestrator orchestrator, Map<String, Deployer> depl
       return this;
     }
 
+    /** Signs a receipt of every approval decision and verifies them; none by default. */
+    public Builder receipts(@Nullable ApprovalReceipts r) {
+      this.receipts = r;
+      return this;
+    }
+
+    /** The intent mandates accepted, and what a bound exceeded gets; none by default. */
+    public Builder mandates(@Nullable MandateTrust m) {
+      this.mandates = m;
+      return this;
+    }
+
     public Builder verifyTimeout(Duration d) {
       this.verifyTimeout = Objects.requireNonNull(d, "verifyTimeout");
       return this;
@@ -274,7 +291,7 @@ public record EngineConfig(Orchestrator orchestrator, Map<String, Deployer> depl
           Objects.requireNonNull(stepExecutor, "stepExecutor"), Objects.requireNonNull(runExecutor, "runExecutor"),
           approvalExecutor != null ? approvalExecutor : approvalThreads(),
           stepTimeout, approvalTimeout, failureAction, domainService, domainNames, http, verifyTimeout,
-          unverifiedAction, velocity != null ? velocity : VelocityStore.inMemory(), catalogTtl);
+          unverifiedAction, velocity != null ? velocity : VelocityStore.inMemory(), catalogTtl, receipts, mandates);
     }
 
     /** Daemon threads that end when idle: a gate abandoned at its deadline never keeps the JVM alive. */
