@@ -58,7 +58,7 @@ public record MandateTrust(ReceiptKey keys, Exceeded exceeded) {
     try {
       m = IntentMandate.read(ApprovalReceipts.checked(jws, IntentMandate.TYPE, keys), Objects.requireNonNull(jws));
     } catch (ReceiptRejectedException e) {
-      throw new InvalidRequestException("mandate", "is not accepted: " + e.getMessage().replace("approval receipt",
+      throw new InvalidRequestException("mandate", "is not accepted: " + String.valueOf(e.getMessage()).replace("approval receipt",
           "mandate"), "ask the person's approval UI for a mandate signed with a trusted key");
     }
     if (!now.isBefore(m.expiresAt())) {

@@ -10,6 +10,7 @@ import io.agentprovision.core.Money;
 import io.agentprovision.core.ProvisionRequest;
 import io.agentprovision.core.ProvisioningEvent;
 import io.agentprovision.core.RunId;
+import io.agentprovision.core.WorkerApp;
 import io.agentprovision.core.audit.AuditVerification;
 import io.agentprovision.core.catalog.Catalog;
 import io.agentprovision.core.catalog.ServiceOffering;
@@ -28,6 +29,7 @@ import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Set;
 import org.jspecify.annotations.Nullable;
 
@@ -103,7 +105,8 @@ final class Changes {
     switch (req.operation()) {
       case CHANGE_PLAN: {
         DeploymentState.Held plan = s.plan();
-        String next = req.serviceId();
+        // the request's factory requires the new plan's id for this operation
+        String next = Objects.requireNonNull(req.serviceId(), "serviceId");
         if (plan == null) {
           throw new InvalidRequestException("deployment", "run " + d + " has no active plan to change",
               "add one with LifecycleRequest.addResource(agent, run, \"" + next + "\")");
@@ -126,7 +129,7 @@ final class Changes {
             req.reason(), stays);
       }
       case ADD_RESOURCE: {
-        String id = req.serviceId();
+        String id = Objects.requireNonNull(req.serviceId(), "serviceId"); // required by addResource
         ServiceOffering svc = catalog.service(id).orElseThrow(() -> new InvalidRequestException("serviceId", "'" + id
             + "' is not in " + dep.provider() + "'s catalog", "use a service the catalog lists"));
         if (svc.id().equals(config.domainService())) {
@@ -322,9 +325,10 @@ final class Changes {
     if (!config.journal().saveRun(rec)) {
       return resume(req.agent(), run); // another host started it a moment ago
     }
+    WorkerApp app = base.app(); // a run that provisioned services only has none
     auditor.entry("run.started").run(run).agent(req.agent()).detail("provider", base.provider())
         .detail("plan", String.valueOf(t.operation() == LifecycleRequest.Operation.CHANGE_PLAN ? t.service() : null))
-        .detail("app", base.app().name()).detail("orchestrator", config.orchestrator().name())
+        .detailIfPresent("app", app == null ? null : app.name()).detail("orchestrator", config.orchestrator().name())
         .detail("operation", t.operation().name()).detail("deployment", t.deployment().value())
         .detailIfPresent("reason", t.reason()).record();
     return loop(new RunState(run, base, runPlan, false, now), rec, t);
@@ -384,7 +388,7 @@ final class Changes {
       if (holder != null && !holder.equals(run)) {
         RunRecord other = config.journal().run(holder).orElse(null);
         boolean over = other == null || other.status() == RunStatus.FAILED || other.status() == RunStatus.SUCCEEDED;
-        if (!over) {
+        if (!over && other != null) {
           throw new InvalidRequestException("deployment", "change run " + holder + " of run " + deployment
               + " is " + other.status(), "resume it with AgentProvisioner.resumeChange, then ask again");
         }

@@ -45,7 +45,7 @@ final class LifecycleFlow implements Flow {
     switch (t.operation()) {
       case CHANGE_PLAN: {
         DeploymentState.Held plan = Objects.requireNonNull(t.plan(), "plan");
-        g.add(new UpdatePlanStep(t.deployment(), plan, offering(in.catalog(), t.service(), "newPlan"), afterIdentity));
+        g.add(new UpdatePlanStep(t.deployment(), plan, offering(in.catalog(), Objects.requireNonNull(t.service(), "service"), "newPlan"), afterIdentity));
         if (plan.charged() != null) {
           g.note(plan.charged() + " already charged for " + plan.ref().serviceId() + " is not refunded by changing it");
         }
@@ -54,7 +54,7 @@ final class LifecycleFlow implements Flow {
       case ADD_RESOURCE: {
         Map<String, Object> configuration = t.configuration() == null ? Map.of() : Json.parseObject(t.configuration());
         g.add(new AddResourceStep(t.deployment(), Objects.requireNonNull(t.account(), "account"),
-            offering(in.catalog(), t.service(), "serviceId"), configuration, afterIdentity));
+            offering(in.catalog(), Objects.requireNonNull(t.service(), "service"), "serviceId"), configuration, afterIdentity));
         break;
       }
       case REMOVE_RESOURCE: {
