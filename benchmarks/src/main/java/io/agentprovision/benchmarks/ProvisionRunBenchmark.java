@@ -125,7 +125,7 @@ public class ProvisionRunBenchmark {
     @TearDown(Level.Invocation)
     public void check() {
       Deployment d = last;
-      if (d == null || !d.verification().live() || !d.auditVerified()) {
+      if (d == null || d.verification() == null || !d.verification().live() || !d.auditVerified()) {
         throw new IllegalStateException("the benchmark run did not end with a live, audited app: " + d);
       }
       if (provisioner != null) {

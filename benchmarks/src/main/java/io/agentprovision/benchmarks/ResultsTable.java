@@ -136,7 +136,7 @@ public final class ResultsTable {
       sb.append("| ").append(r.benchmark()).append(" | ").append(r.mode()).append(" | ").append(r.threads())
           .append(" | ").append(r.paramText()).append(" | ").append(format(r.score())).append(" | ")
           .append(Double.isNaN(r.error()) ? "n/a" : "± " + format(r.error())).append(" | ").append(r.unit())
-          .append(" | ").append(r.p50() == null ? "" : format(r.p50()) + " / " + format(r.p99())).append(" |\n");
+          .append(" | ").append(r.p50() == null || r.p99() == null ? "" : format(r.p50()) + " / " + format(r.p99())).append(" |\n");
     }
     return sb.toString();
   }

@@ -70,6 +70,7 @@ import java.util.Base64;
 import java.util.EnumSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Set;
 import org.jspecify.annotations.Nullable;
 
@@ -469,7 +470,10 @@ public final class Quickstart {
   static void summary(Deployment d, AuditLog audit, Path auditFile, PrintStream out) {
     out.println();
     out.println("== Deployed ==");
-    out.println("URL:        " + d.url() + (d.url().equals(d.providerUrl()) ? "" : "  (also " + d.providerUrl() + ")"));
+    // the Quickstart always deploys an app, and a deployed app has its URL and its check
+    var url = Objects.requireNonNull(d.url(), "the deployed app's URL");
+    var check = Objects.requireNonNull(d.verification(), "the deployed app's check");
+    out.println("URL:        " + url + (url.equals(d.providerUrl()) ? "" : "  (also " + d.providerUrl() + ")"));
     out.println("Account:    " + d.account().accountId() + " at " + d.account().provider() + " ("
         + d.account().linkAction().name().toLowerCase(java.util.Locale.ROOT).replace('_', ' ') + " for "
         + d.account().email() + ")");
@@ -493,11 +497,11 @@ public final class Quickstart {
           : t.expiresAt().truncatedTo(java.time.temporal.ChronoUnit.SECONDS)));
     }
     switch (d.outcome()) {
-      case LIVE -> out.println("The app answered " + d.verification().status() + ": "
-          + String.valueOf(d.verification().bodyExcerpt()).trim());
-      case DEPLOYED_NOT_RUN -> out.println("The app was deployed but not run: " + d.verification().note());
-      case DEPLOYED_UNVERIFIED -> out.println("The app was deployed but DID NOT ANSWER at " + d.verification().url()
-          + (d.verification().note() != null ? " (" + d.verification().note() + ")" : "")
+      case LIVE -> out.println("The app answered " + check.status() + ": "
+          + String.valueOf(check.bodyExcerpt()).trim());
+      case DEPLOYED_NOT_RUN -> out.println("The app was deployed but not run: " + check.note());
+      case DEPLOYED_UNVERIFIED -> out.println("The app was deployed but DID NOT ANSWER at " + check.url()
+          + (check.note() != null ? " (" + check.note() + ")" : "")
           + "; resume run " + d.runId() + " to check again");
       case PROVISIONED -> out.println("No app: the services are provisioned");
     }

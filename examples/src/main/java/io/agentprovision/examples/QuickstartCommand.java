@@ -15,6 +15,7 @@ import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Objects;
 import java.util.Properties;
 import org.jspecify.annotations.Nullable;
 import picocli.CommandLine;
@@ -221,7 +222,7 @@ final class QuickstartCommand {
   }
 
   private static String grammarError(ParameterException e) {
-    String message = e.getMessage();
+    String message = Objects.requireNonNullElse(e.getMessage(), "the command line could not be read");
     if (e instanceof UnmatchedArgumentException u && !u.getSuggestions().isEmpty()) {
       message += "; did you mean " + String.join(" or ", u.getSuggestions()) + "?";
     }

@@ -98,6 +98,16 @@ public final class ApiTokens {
     return client.listPages(base, Map.of(), Wire.TokenJson.class, ApiToken::from);
   }
 
+  /**
+   * The tokens named exactly {@code name}, across pages. Unlike {@link #list()} it holds one page at
+   * a time and keeps only the matches, so looking for a leftover token in an account with thousands
+   * of them costs the pages' requests but not the account's whole token list in memory.
+   */
+  public List<ApiToken> named(String name) {
+    Objects.requireNonNull(name, "name");
+    return client.listPages(base, Map.of(), Wire.TokenJson.class, t -> name.equals(t.name()), ApiToken::from);
+  }
+
   /** Verifies the token this client calls with: its id, status and validity window. */
   public TokenVerification verify() {
     return client.<Wire.VerifyJson>exchange("GET", base + "/verify", Map.of(), null, Map.of(), Wire.VerifyJson.class)

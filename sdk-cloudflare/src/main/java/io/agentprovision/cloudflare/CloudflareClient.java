@@ -27,6 +27,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 import java.util.function.Function;
+import java.util.function.Predicate;
 import okhttp3.HttpUrl;
 import okhttp3.MediaType;
 import okhttp3.OkHttpClient;
@@ -255,6 +256,16 @@ public final class CloudflareClient {
   }
 
   <T, R> List<R> listPages(String path, Map<String, ?> query, Class<T> itemType, Function<? super T, R> mapper) {
+    return listPages(path, query, itemType, item -> true, mapper);
+  }
+
+  /**
+   * Walks a page-numbered list keeping only the items {@code keep} accepts (tested on the wire
+   * form, before mapping): one page at a time is held, so searching a list that grows with use (an
+   * account's tokens) costs a page of memory, not the whole list.
+   */
+  <T, R> List<R> listPages(String path, Map<String, ?> query, Class<T> itemType, Predicate<? super T> keep,
+      Function<? super T, R> mapper) {
     List<R> out = new ArrayList<>();
     Type listType = Types.newParameterizedType(List.class, itemType);
     for (int page = 1; page <= MAX_PAGES; page++) {
@@ -262,10 +273,9 @@ public final class CloudflareClient {
       q.put("page", page);
       q.put("per_page", DEFAULT_PER_PAGE);
       Answer<List<T>> a = this.<List<T>>exchange("GET", path, q, null, Map.of(), listType);
-      List<R> items = a.items(mapper);
-      out.addAll(items);
+      int seen = a.<T, @Nullable R>items(item -> keep.test(item) ? mapper.apply(item) : null, out);
       Integer totalPages = a.response().page().totalPages();
-      if (items.isEmpty() || (totalPages != null && page >= totalPages)) {
+      if (seen == 0 || (totalPages != null && page >= totalPages)) {
         break;
       }
     }
@@ -336,21 +346,30 @@ public final class CloudflareClient {
     }
 
     <E, R> List<R> items(Function<? super E, R> mapper) {
-      Object result = response.result();
       List<R> out = new ArrayList<>();
+      items(mapper, out);
+      return out;
+    }
+
+    /** Adds each item's mapping that is not null to {@code out}; returns how many items the page held. */
+    <E, R> int items(Function<? super E, @Nullable R> mapper, List<? super R> out) {
+      Object result = response.result();
       if (!(result instanceof List<?> list)) {
-        return out;
+        return 0;
       }
       int i = 0;
       for (Object item : list) {
         if (item != null) {
           @SuppressWarnings("unchecked")
           E e = (E) item;
-          out.add(apply(mapper, e, "result[" + i + "]."));
+          R r = apply(mapper, e, "result[" + i + "].");
+          if (r != null) {
+            out.add(r);
+          }
         }
         i++;
       }
-      return out;
+      return i;
     }
 
     private <E, R> R apply(Function<? super E, R> mapper, E value, String prefix) {

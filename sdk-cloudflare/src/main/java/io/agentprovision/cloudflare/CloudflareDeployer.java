@@ -8,6 +8,7 @@ import io.agentprovision.core.AgentProvisionException;
 import io.agentprovision.core.DomainNames;
 import io.agentprovision.core.DomainRequest;
 import io.agentprovision.core.InvalidRequestException;
+import io.agentprovision.core.ProviderException;
 import io.agentprovision.core.Secret;
 import io.agentprovision.core.TokenSpec;
 import io.agentprovision.core.WorkerApp;
@@ -15,10 +16,13 @@ import io.agentprovision.core.deploy.CredentialRequest;
 import io.agentprovision.core.deploy.DeployCredentials;
 import io.agentprovision.core.deploy.DeployRequest;
 import io.agentprovision.core.deploy.DeployedApp;
+import io.agentprovision.core.deploy.DomainRenewal;
 import io.agentprovision.core.deploy.PreparedCredentials;
+import io.agentprovision.core.deploy.RenewalRequest;
 import io.agentprovision.core.deploy.RotationRequest;
 import io.agentprovision.core.deploy.Verification;
 import io.agentprovision.core.http.HttpStack;
+import io.agentprovision.core.http.Polling;
 import io.agentprovision.core.http.ResiliencePolicy;
 import io.agentprovision.core.orchestration.AccessConfiguration;
 import io.agentprovision.core.spi.Deployer;
@@ -168,11 +172,13 @@ public final class CloudflareDeployer implements Deployer {
     CloudflareClient client = client(broad, ctx);
     String accountId = accountId(request, client);
     ApiTokens tokens = client.accountTokens(accountId);
+    String name = tokenNamePrefix + " " + request.app().name() + " " + ctx.runId();
     // The zone, the permission groups and the account's tokens are three independent reads: one round trip
     StepContext.Forked<Optional<Zone>> zoneLookup = hostname == null ? null
         : ctx.fork(() -> client.zones().findForHostname(hostname, accountId));
     // Read before create: a token of this name is a leftover of an interrupted attempt whose value is lost.
-    StepContext.Forked<List<ApiToken>> existing = ctx.fork(tokens::list);
+    // Only the matches are kept: the account's token list grows with every app deployed to it.
+    StepContext.Forked<List<ApiToken>> existing = ctx.fork(() -> tokens.named(name));
     // the names depend only on whether there is a zone to bind, which the hostname says
     Map<String, PermissionGroup> groups = tokens.permissionGroups(LeastPrivilege.permissionNames(
         hostname == null ? null : "zone", spec));
@@ -183,7 +189,6 @@ public final class CloudflareDeployer implements Deployer {
               + "or add its zone before binding it"));
     }
     String zoneId = zone == null ? null : zone.id();
-    String name = tokenNamePrefix + " " + request.app().name() + " " + ctx.runId();
     TokenDraft draft = LeastPrivilege.deployToken(name, accountId, zoneId, spec, groups, ctx.clock().instant());
 
     for (ApiToken old : existing.join()) {
@@ -567,6 +572,53 @@ public final class CloudflareDeployer implements Deployer {
   }
 
   // ---- domains ------------------------------------------------------------------------------
+
+  /**
+   * Turns the registration's automatic renewal off through the Registrar API ({@code PATCH
+   * …/registrar/registrations/{domain}}), with the broad credential (the deploy token is
+   * least-privilege and may not touch the registrar), polling the update's workflow in the step's
+   * time, then reads the registration back for its expiry. Without a broad credential, it says the
+   * renewal could not be changed, and why.
+   */
+  @Override
+  public DomainRenewal stopAutoRenew(RenewalRequest request, StepContext ctx) {
+    AccessConfiguration broad = request.broad();
+    Secret authority = broad == null ? null : broad.value(tokenKey);
+    if (broad == null || authority == null) {
+      return DomainRenewal.unsupported(request.domain(), "the vault no longer holds a credential allowed to reach "
+          + "the registrar (the deploy token may only deploy)");
+    }
+    Secret configured = broad.value(accountIdKey);
+    String account = configured != null && !configured.reveal().isBlank() ? configured.reveal().trim()
+        : request.accountId();
+    Registrar registrar = client(authority, ctx).registrar(account);
+    if (registrarSandbox) {
+      registrar = registrar.sandbox();
+    }
+    Registrar.Registration before = registrar.registration(request.domain());
+    if (!before.autoRenew()) {
+      return DomainRenewal.off(request.domain(), before.expiresAt(), false);
+    }
+    Registrar r = registrar;
+    Registrar.RegistrationWorkflow wf = registrar.setAutoRenew(request.domain(), false);
+    if (!wf.terminal()) {
+      Registrar.RegistrationWorkflow first = wf;
+      wf = Polling.until(ctx, "auto-renew of " + request.domain(), () -> r.follow(first),
+          Registrar.RegistrationWorkflow::terminal, Polling.Backoff.DEFAULT);
+    }
+    if (wf.state() == Registrar.RegistrationWorkflow.State.FAILED) {
+      throw new ProviderException(CloudflareClient.PROVIDER, 0,
+          wf.errorCode() == null ? "auto_renew_failed" : wf.errorCode(), null,
+          "turning automatic renewal of " + request.domain() + " off failed"
+              + (wf.errorMessage() != null ? ": " + wf.errorMessage() : ""), false);
+    }
+    Registrar.Registration after = registrar.registration(request.domain());
+    ctx.audit("cloudflare.registrar.auto_renew", after.autoRenew() ? "still_on" : "off", Map.of("domain",
+        request.domain(), "account_id", account, "expires_at", String.valueOf(after.expiresAt())));
+    return after.autoRenew()
+        ? new DomainRenewal(request.domain(), true, after.expiresAt(), true, false, "the registrar still reports it on")
+        : DomainRenewal.off(request.domain(), after.expiresAt(), true);
+  }
 
   /**
    * Registers a domain with the broad credential, as a paid step ({@link DomainPurchase}: quote,

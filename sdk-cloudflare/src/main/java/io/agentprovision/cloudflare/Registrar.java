@@ -176,6 +176,19 @@ public final class Registrar {
         .map(Registration::from);
   }
 
+  /**
+   * Sets whether {@code domainName} renews itself: {@code PATCH …/registrations/{domain}
+   * {"auto_renew": …}}, the one field of a registration the API lets anyone change. Answers with the
+   * update's workflow (200 when done, 202 to poll with {@link #follow}); the domain stays registered
+   * until it expires either way.
+   */
+  public RegistrationWorkflow setAutoRenew(String domainName, boolean autoRenew) {
+    return client.<Wire.WorkflowJson>exchange("PATCH", base + "/registrations/"
+        + CloudflareClient.segment(domain(domainName), "domain"), Map.of(),
+        CloudflareClient.json(Map.of("auto_renew", autoRenew)), Map.of(), Wire.WorkflowJson.class)
+        .map(RegistrationWorkflow::from);
+  }
+
   /** Every registration of the account (cursor pages). */
   public List<Registration> registrations() {
     return client.listCursor(base + "/registrations", Map.of(), Wire.RegistrationJson.class, Registration::from);

@@ -174,6 +174,22 @@ class ApiTokensWireTest extends WireSupport {
   }
 
   @Test
+  void named_walksEveryPage_andKeepsOnlyTheTokensOfThatName() throws Exception {
+    okPage("[{\"id\":\"t1\",\"name\":\"deploy app run-1\",\"status\":\"active\"},"
+        + "{\"id\":\"t2\",\"name\":\"deploy app run-2\",\"status\":\"active\"}]",
+        "{\"page\":1,\"per_page\":50,\"total_pages\":2}");
+    okPage("[{\"id\":\"t3\",\"name\":\"deploy app run-11\",\"status\":\"active\"},"
+        + "{\"id\":\"t4\",\"name\":\"deploy app run-1\",\"status\":\"disabled\"}]",
+        "{\"page\":2,\"per_page\":50,\"total_pages\":2}");
+
+    List<ApiToken> found = client.accountTokens(ACCOUNT).named("deploy app run-1");
+
+    assertThat(found).extracting(ApiToken::id).containsExactly("t1", "t4");
+    assertThat(target(take())).isEqualTo("/accounts/" + ACCOUNT + "/tokens?page=1&per_page=50");
+    assertThat(target(take())).isEqualTo("/accounts/" + ACCOUNT + "/tokens?page=2&per_page=50");
+  }
+
+  @Test
   void roll_whenRefused_isAnAuthenticationError() {
     queue.enqueue(new MockResponse.Builder().code(403).body("{\"success\":false,\"errors\":[{\"code\":10000,"
         + "\"message\":\"Authentication error\"}],\"messages\":[],\"result\":null}").build());

@@ -1,6 +1,7 @@
 package io.agentprovision.core;
 
 import java.io.Serializable;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The agent acting for a human, such as a coding-agent session. Recorded on every audit entry and used to scope per-agent spend limits.
@@ -32,7 +33,7 @@ public final class AgentId implements Comparable<AgentId>, Serializable {
   }
 
   @Override
-  public boolean equals(Object o) {
+  public boolean equals(@Nullable Object o) {
     return o instanceof AgentId other && other.value.equals(value);
   }
 

@@ -4,6 +4,11 @@ import io.agentprovision.core.approval.ApprovalDecision;
 import io.agentprovision.core.approval.ApprovalDeniedException;
 import io.agentprovision.core.approval.ApprovalGates;
 import io.agentprovision.core.approval.AwaitingApprovalException;
+import io.agentprovision.core.approval.ApprovalReceipts;
+import io.agentprovision.core.approval.MandateTrust;
+import io.agentprovision.core.approval.Mandates;
+import io.agentprovision.core.approval.ReceiptKey;
+import io.agentprovision.core.approval.Receipts;
 import io.agentprovision.core.approval.CheckpointKind;
 import io.agentprovision.core.catalog.Catalog;
 import io.agentprovision.core.catalog.CatalogCache;
@@ -350,6 +355,89 @@ public final class AgentProvisioner implements AutoCloseable {
     return engine.resume(engine.runOf(agent, runId).id());
   }
 
+  // ---- day two: changes to a deployment, each a governed run --------------------------------
+
+  /**
+   * Plans a change to what one of the agent's runs provisioned: reads the deployment's state and the
+   * catalog, makes the change's steps, prices them and judges them against the spend policy, lists
+   * the checkpoints and what will stay; calls nothing with side effects. Bad or impossible requests
+   * fail here (a plan the catalog's {@code allowed_updates} do not allow, a registered domain to
+   * remove, another agent's run).
+   *
+   * @throws InvalidRequestException naming what is wrong and how to fix it
+   */
+  public LifecyclePlan planChange(LifecycleRequest request) {
+    return new LifecyclePlan(engine.planChange(Objects.requireNonNull(request, "request")));
+  }
+
+  /**
+   * Carries out a planned change as a run of its own: journaled before every side effect,
+   * resumable ({@link #resumeChange}), every step and decision audited and heard by the listeners.
+   * A change the spend policy denies is refused before anything happens (audited as
+   * {@code run.refused}). One change at a time per deployment.
+   *
+   * @throws PolicyViolationException when a limit refuses its price (nothing reserved, nothing changed)
+   * @throws ApprovalDeniedException when a person does not approve (nothing changed after that point)
+   * @throws RunFailedException for any other failure, with what was undone and what was not
+   */
+  public LifecycleResult executeChange(LifecyclePlan plan) {
+    return engine.executeChange(Objects.requireNonNull(plan, "plan").changePlan());
+  }
+
+  /** {@link #planChange} then {@link #executeChange}. */
+  public LifecycleResult change(LifecycleRequest request) {
+    return executeChange(planChange(request));
+  }
+
+  /**
+   * Continues {@code agent}'s change {@code changeRun} from its journal, as {@link #resume} does a
+   * first run; a change that finished returns its result again.
+   *
+   * @throws InvalidRequestException when {@code agent} has no such change, or it failed
+   */
+  public LifecycleResult resumeChange(AgentId agent, RunId changeRun) {
+    return engine.resumeChange(Objects.requireNonNull(agent, "agent"), Objects.requireNonNull(changeRun, "changeRun"));
+  }
+
+  /**
+   * Upgrades or downgrades the deployment's plan to {@code newPlan}, which the current plan's
+   * {@code allowed_updates} must list; the new plan's price is judged by the policy and approved as
+   * for a paid plan. See {@link LifecycleRequest#changePlan}.
+   */
+  public LifecycleResult changePlan(AgentId agent, RunId deployment, String newPlan, @Nullable Secret identityToken) {
+    return change(LifecycleRequest.changePlan(agent, deployment, newPlan).identityToken(identityToken).build());
+  }
+
+  /** Provisions catalog service {@code serviceId} in the deployment's account, paid and approved as on day one. */
+  public LifecycleResult addResource(AgentId agent, RunId deployment, String serviceId, Map<String, Object> configuration,
+      @Nullable Secret identityToken) {
+    return change(LifecycleRequest.addResource(agent, deployment, serviceId).configuration(configuration)
+        .identityToken(identityToken).build());
+  }
+
+  /** Removes one of the deployment's resources after a person approves; a registered domain cannot be removed. */
+  public LifecycleResult removeResource(AgentId agent, RunId deployment, String resourceId,
+      @Nullable Secret identityToken) {
+    return change(LifecycleRequest.removeResource(agent, deployment, resourceId).identityToken(identityToken).build());
+  }
+
+  /**
+   * Has the orchestrator forget the deployment's provider account after a person approves; the
+   * account and its resources stay at the provider, and the result lists them.
+   */
+  public LifecycleResult unlinkAccount(AgentId agent, RunId deployment, @Nullable Secret identityToken) {
+    return change(LifecycleRequest.unlinkAccount(agent, deployment).identityToken(identityToken).build());
+  }
+
+  /**
+   * Takes the deployment down after a person approves: undeploys the app, turns a domain's automatic
+   * renewal off where the registrar allows, revokes the deploy token, removes every resource; and
+   * says plainly what stays (a registered domain until it expires, the account, charges made).
+   */
+  public Teardown teardown(AgentId agent, RunId deployment, @Nullable Secret identityToken) {
+    return new Teardown(change(LifecycleRequest.teardown(agent, deployment).identityToken(identityToken).build()));
+  }
+
   /**
    * The environment a run's resources give an app: one {@code NAME=vault:<key>} variable per
    * credential of each service the run provisioned, references only (as Stripe Projects' {@code env},
@@ -541,6 +629,19 @@ public final class AgentProvisioner implements AutoCloseable {
     return engine.config().http();
   }
 
+  /**
+   * The signed receipts of this provisioner's approvals: {@code receipts().verify()} checks every
+   * receipt in the audit log (signature, and that it says what its entry says); see {@link Receipts}.
+   */
+  public Receipts receipts() {
+    return engine.receipts();
+  }
+
+  /** The intent mandates this provisioner holds: accept one a person signed, see what it approved, revoke it. */
+  public Mandates mandates() {
+    return engine.mandates();
+  }
+
   /** The audit log; {@code audit().verify()} checks the chain. */
   public AuditLog audit() {
     return engine.config().audit();
@@ -583,6 +684,9 @@ public final class AgentProvisioner implements AutoCloseable {
     private @Nullable ExecutorService stepExecutor;
     private @Nullable ExecutorService runExecutor;
     private @Nullable ScheduledExecutorService scheduler;
+    private @Nullable ReceiptKey receiptKey;
+    private String receiptIssuer = ApprovalReceipts.DEFAULT_ISSUER;
+    private @Nullable MandateTrust mandateTrust;
     private Duration stepTimeout = DEFAULT_STEP_TIMEOUT;
     private Duration approvalTimeout = DEFAULT_APPROVAL_TIMEOUT;
     private FailureAction failureAction = FailureAction.COMPENSATE;
@@ -835,6 +939,42 @@ public final class AgentProvisioner implements AutoCloseable {
       return this;
     }
 
+    /**
+     * Signs a receipt of every approval decision with {@code key} (ES256; it must hold the private
+     * half, and may carry retired keys to verify older receipts): a compact JWS in the decision's
+     * audit entry and journal entry, binding the approver, the checkpoint, the amount, the run and the
+     * hashes of the exact request and plan. Checked when a run ends, before a resumed step reuses an
+     * approval, and by {@link AgentProvisioner#receipts()}. None by default.
+     */
+    public Builder receiptKey(ReceiptKey key) {
+      Objects.requireNonNull(key, "receiptKey");
+      if (!key.canSign()) {
+        throw new InvalidRequestException("receiptKey", "'" + key.keyId() + "' holds no private half",
+            "pass the signing key; hand its publicJwk() to whoever verifies receipts");
+      }
+      this.receiptKey = key;
+      return this;
+    }
+
+    /** The issuer ({@code iss}) receipts name: the host's name; {@value ApprovalReceipts#DEFAULT_ISSUER} by default. */
+    public Builder receiptIssuer(String issuer) {
+      if (issuer == null || issuer.isBlank() || issuer.length() > 200) {
+        throw new InvalidRequestException("receiptIssuer", "must be 1 to 200 characters", "pass the host's name");
+      }
+      this.receiptIssuer = issuer;
+      return this;
+    }
+
+    /**
+     * Accepts intent mandates signed with the keys {@code trust} names, and says what a checkpoint
+     * beyond a mandate's bound gets ({@link MandateTrust#onExceeded}). Mandates themselves are handed
+     * over with {@link AgentProvisioner#mandates()}. None by default.
+     */
+    public Builder mandates(MandateTrust trust) {
+      this.mandateTrust = Objects.requireNonNull(trust, "mandates");
+      return this;
+    }
+
     public AgentProvisioner build() {
       if (orchestrator == null) {
         throw new InvalidRequestException("orchestrator", "is missing",
@@ -874,7 +1014,9 @@ public final class AgentProvisioner implements AutoCloseable {
           .approvalExecutor(approvalThreads).stepTimeout(stepTimeout).approvalTimeout(approvalTimeout)
           .failureAction(failureAction).domainService(domainService).domainNames(domainNames)
           .http(http).verifyTimeout(verifyTimeout).unverifiedAction(unverifiedAction).velocity(velocity)
-          .catalogTtl(catalogTtl).scheduler(timer).leaseOwner(leaseOwner).leaseDuration(leaseDuration).build();
+          .catalogTtl(catalogTtl).scheduler(timer).leaseOwner(leaseOwner).leaseDuration(leaseDuration)
+          .receipts(receiptKey == null ? null : ApprovalReceipts.of(receiptKey).issuer(receiptIssuer))
+          .mandates(mandateTrust).build();
       return new AgentProvisioner(new Engine(config), timer, owned);
     }
 

@@ -6,6 +6,7 @@ import java.math.BigDecimal;
 import java.util.Currency;
 import java.util.Locale;
 import java.util.Objects;
+import org.jspecify.annotations.Nullable;
 
 /**
  * An amount of money: a {@code long} count of the currency's minor units (cents for USD) and an ISO
@@ -259,7 +260,7 @@ public final class Money implements Comparable<Money>, Serializable {
   }
 
   @Override
-  public boolean equals(Object o) {
+  public boolean equals(@Nullable Object o) {
     return o instanceof Money m && m.minor == minor && m.currency.equals(currency);
   }
 

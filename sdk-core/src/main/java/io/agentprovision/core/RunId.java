@@ -1,6 +1,7 @@
 package io.agentprovision.core;
 
 import java.io.Serializable;
+import org.jspecify.annotations.Nullable;
 
 /**
  * One provisioning run: the unit that is planned, executed, journaled and resumed.
@@ -32,7 +33,7 @@ public final class RunId implements Comparable<RunId>, Serializable {
   }
 
   @Override
-  public boolean equals(Object o) {
+  public boolean equals(@Nullable Object o) {
     return o instanceof RunId other && other.value.equals(value);
   }
 

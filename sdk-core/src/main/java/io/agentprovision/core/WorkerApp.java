@@ -65,7 +65,7 @@ public final class WorkerApp {
 
   private WorkerApp(Builder b) {
     this.name = b.name;
-    this.mainModule = b.mainModule;
+    this.mainModule = Objects.requireNonNull(b.mainModule, "mainModule (build() chooses one)");
     this.modules = List.copyOf(b.modules.values());
     this.compatibilityDate = b.compatibilityDate;
     this.compatibilityFlags = List.copyOf(b.flags);

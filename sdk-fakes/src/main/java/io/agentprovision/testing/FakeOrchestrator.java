@@ -125,7 +125,7 @@ public final class FakeOrchestrator implements Orchestrator {
   /** The SPI methods that are recorded and can be faulted. */
   public static final List<String> METHODS = List.of("catalog", "linkAccount", "ensurePaymentMethod", "provision",
       "submitInformation", "resource", "update", "revealCredentials", "rotateCredentials", "remove", "providerLimits",
-      "updateProviderLimit");
+      "updateProviderLimit", "unlinkAccount");
 
   private static final SecureRandom RANDOM = new SecureRandom();
 
@@ -147,6 +147,7 @@ public final class FakeOrchestrator implements Orchestrator {
   private final Map<String, Memo> memos = new HashMap<>();
   private final List<Charge> charges = new ArrayList<>();
   private final List<Removal> removals = new ArrayList<>();
+  private final List<Unlink> unlinks = new ArrayList<>();
   private final Map<String, Money> requestedCaps = new LinkedHashMap<>();
   private final Map<String, List<SpendLimit>> providerLimits = new HashMap<>();
   private boolean cardOnFile;
@@ -426,7 +427,7 @@ public final class FakeOrchestrator implements Orchestrator {
       Object query = request.configuration().get("domain_query");
       Object exact = request.configuration().get("domain");
       if (exact instanceof String d && !d.isBlank()) {
-        Offer offer = offerFor(provider, d.trim().toLowerCase(Locale.ROOT), List.of(offer(d.trim().toLowerCase(Locale.ROOT))));
+        Available offer = offerFor(provider, d.trim().toLowerCase(Locale.ROOT), List.of(offer(d.trim().toLowerCase(Locale.ROOT))));
         charged = offer.price;
         requirePayment(provider, "domain " + offer.name, charged, request.payment(), now);
         r.attributes.put("domain", offer.name);
@@ -461,7 +462,7 @@ public final class FakeOrchestrator implements Orchestrator {
   }
 
   private boolean hasCompletePlan(String provider, String accountId, String planPrefix) {
-    Catalog catalog = catalogs.get(provider);
+    Catalog catalog = catalogOf(provider);
     for (Res r : resources.values()) {
       if (r.provider.equals(provider) && r.accountId.equals(accountId) && r.status == ResourceStatus.COMPLETE
           && r.serviceId.startsWith(planPrefix)
@@ -494,7 +495,7 @@ public final class FakeOrchestrator implements Orchestrator {
             throw new ProviderException(r.provider, 400, "invalid_information", requestId(),
                 "the answer must carry the chosen name as 'domain'", false);
           }
-          Offer offer = offerFor(r.provider, d.trim().toLowerCase(Locale.ROOT), offers(r.domainQuery));
+          Available offer = offerFor(r.provider, d.trim().toLowerCase(Locale.ROOT), offers(r.domainQuery));
           Instant now = ctx.clock().instant();
           requirePayment(r.provider, "domain " + offer.name, offer.price, payment, now);
           charges.add(new Charge(r.provider, r.serviceId, r.id, offer.price, key,
@@ -636,6 +637,28 @@ public final class FakeOrchestrator implements Orchestrator {
   }
 
   @Override
+  public boolean supportsAccountUnlink() {
+    return true;
+  }
+
+  /** Forgets the link: the account and its resources stay (a later link finds the account again). */
+  @Override
+  public void unlinkAccount(ProviderAccount account, StepContext ctx) {
+    Objects.requireNonNull(account, "account");
+    Objects.requireNonNull(ctx, "ctx");
+    faults.run("unlinkAccount", true, () -> {
+      synchronized (lock) {
+        for (Account a : accounts.values()) {
+          if (a.provider.equals(account.provider()) && a.accountId.equals(account.accountId()) && a.linked) {
+            a.linked = false;
+            unlinks.add(new Unlink(a.provider, a.accountId, ctx.idempotencyKey(), ctx.clock().instant()));
+          }
+        }
+      }
+    });
+  }
+
+  @Override
   public List<SpendLimit> providerLimits(String provider) {
     Objects.requireNonNull(provider, "provider");
     return faults.call("providerLimits", false, () -> {
@@ -704,6 +727,13 @@ public final class FakeOrchestrator implements Orchestrator {
   public List<Removal> removals() {
     synchronized (lock) {
       return List.copyOf(removals);
+    }
+  }
+
+  /** Every account unlink, in order. */
+  public List<Unlink> unlinks() {
+    synchronized (lock) {
+      return List.copyOf(unlinks);
     }
   }
 
@@ -825,7 +855,8 @@ public final class FakeOrchestrator implements Orchestrator {
   private ResourceState settle(Memo memo, StepContext ctx) {
     return Polling.until(ctx, "resource " + memo.resourceId, () -> {
       synchronized (lock) {
-        Res r = resources.get(memo.resourceId);
+        // resources are never removed, and a memo is made together with its resource
+        Res r = Objects.requireNonNull(resources.get(memo.resourceId), "the memo's resource");
         poll(r);
         return r.state(memo.charged);
       }
@@ -854,6 +885,9 @@ public final class FakeOrchestrator implements Orchestrator {
 
   private record Offer(String name, @Nullable Money price) {}
 
+  /** An offer that can be bought: {@link #offerFor} hands out only these. */
+  private record Available(String name, Money price) {}
+
   private List<Offer> offers(String query) {
     if (query.contains(".")) {
       return List.of(offer(query));
@@ -876,14 +910,14 @@ public final class FakeOrchestrator implements Orchestrator {
     return new Offer(domainName, tlds.get(tld));
   }
 
-  private Offer offerFor(String provider, String chosen, List<Offer> offered) {
+  private Available offerFor(String provider, String chosen, List<Offer> offered) {
     for (Offer o : offered) {
       if (o.name.equals(chosen)) {
         if (o.price == null) {
           throw new ProviderException(provider, 400, "domain_unavailable", requestId(), chosen
               + " is not available for registration; choose another name", false);
         }
-        return o;
+        return new Available(o.name, o.price);
       }
     }
     throw new ProviderException(provider, 400, "invalid_domain_choice", requestId(), chosen
@@ -984,6 +1018,16 @@ public final class FakeOrchestrator implements Orchestrator {
    * @param at when
    */
   public record Removal(String provider, String serviceId, String resourceId, String idempotencyKey, Instant at) {}
+
+  /**
+   * An account the orchestrator was told to forget; the account and its resources stay.
+   *
+   * @param provider the provider
+   * @param accountId the account
+   * @param idempotencyKey the key of the unlinking call
+   * @param at when
+   */
+  public record Unlink(String provider, String accountId, String idempotencyKey, Instant at) {}
 
   private static final class Memo {
     final String fingerprint;

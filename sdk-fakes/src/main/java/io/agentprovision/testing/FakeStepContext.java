@@ -65,12 +65,15 @@ public final class FakeStepContext implements StepContext {
     this.step = b.step;
     this.agent = b.agent;
     this.principal = b.principal;
-    VirtualTime vt = null;
-    if (b.clock == null || b.sleeper == null) {
-      vt = VirtualTime.create();
+    Clock c = b.clock;
+    Sleeper s = b.sleeper;
+    if (c == null || s == null) {
+      VirtualTime vt = VirtualTime.create();
+      c = c != null ? c : vt;
+      s = s != null ? s : vt;
     }
-    this.clock = b.clock != null ? b.clock : vt;
-    this.sleeper = b.sleeper != null ? b.sleeper : vt;
+    this.clock = c;
+    this.sleeper = s;
     this.idempotencyKey = b.idempotencyKey != null ? b.idempotencyKey : "idem-" + run + "-" + step;
     this.deadlineAfter = b.deadlineAfter;
     this.createdAt = clock.instant();

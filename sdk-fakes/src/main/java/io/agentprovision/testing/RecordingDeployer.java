@@ -9,7 +9,9 @@ import io.agentprovision.core.deploy.CredentialRequest;
 import io.agentprovision.core.deploy.DeployCredentials;
 import io.agentprovision.core.deploy.DeployRequest;
 import io.agentprovision.core.deploy.DeployedApp;
+import io.agentprovision.core.deploy.DomainRenewal;
 import io.agentprovision.core.deploy.PreparedCredentials;
+import io.agentprovision.core.deploy.RenewalRequest;
 import io.agentprovision.core.deploy.RotationRequest;
 import io.agentprovision.core.deploy.Verification;
 import io.agentprovision.core.orchestration.AccessConfiguration;
@@ -73,7 +75,7 @@ public final class RecordingDeployer implements Deployer {
   public static final String D1_WRITE = "D1 Write";
   /** The methods that are recorded and can be faulted. */
   public static final List<String> METHODS = List.of("prepareCredentials", "deploy", "verify", "undeploy", "rotate",
-      "revoke");
+      "revoke", "stopAutoRenew");
 
   private static final SecureRandom RANDOM = new SecureRandom();
 
@@ -89,6 +91,8 @@ public final class RecordingDeployer implements Deployer {
   private final List<Upload> uploads = new ArrayList<>();
   private final List<BroadTokenAction> broadActions = new ArrayList<>();
   private final List<Undeployment> undeployments = new ArrayList<>();
+  private final Map<String, Instant> renewalsOff = new LinkedHashMap<>();
+  private final boolean renewalSupported;
   private boolean answering;
   private int failStatus;
   private int notLiveLeft;
@@ -101,6 +105,7 @@ public final class RecordingDeployer implements Deployer {
     this.answering = b.live;
     this.failStatus = b.failStatus;
     this.notLiveLeft = b.notLiveFor;
+    this.renewalSupported = b.renewalSupported;
   }
 
   public static Builder builder() {
@@ -362,6 +367,37 @@ public final class RecordingDeployer implements Deployer {
     });
   }
 
+  /**
+   * Turns a domain's renewal off, as a registrar that allows it does: the registration expires a
+   * year after the first call. Built with {@link Builder#renewalUnsupported()}, says it cannot.
+   */
+  @Override
+  public DomainRenewal stopAutoRenew(RenewalRequest request, StepContext ctx) {
+    Objects.requireNonNull(request, "request");
+    Objects.requireNonNull(ctx, "ctx");
+    return faults.call("stopAutoRenew", true, () -> {
+      if (!renewalSupported) {
+        return DomainRenewal.unsupported(request.domain(), "the fake registrar does not let anyone change renewals");
+      }
+      synchronized (lock) {
+        Instant expires = renewalsOff.get(request.domain());
+        boolean changed = expires == null;
+        if (changed) {
+          expires = ctx.clock().instant().plus(java.time.Duration.ofDays(365));
+          renewalsOff.put(request.domain(), expires);
+        }
+        return DomainRenewal.off(request.domain(), expires, changed);
+      }
+    });
+  }
+
+  /** The domains whose automatic renewal was turned off, with when they expire. */
+  public Map<String, Instant> renewalsOff() {
+    synchronized (lock) {
+      return Map.copyOf(renewalsOff);
+    }
+  }
+
   private Token authorize(DeployCredentials creds, List<String> needed, Instant now) {
     if (!creds.provider().equals(provider)) {
       throw authError("the credential is for " + creds.provider() + ", not " + provider);
@@ -563,8 +599,15 @@ public final class RecordingDeployer implements Deployer {
     private boolean live = true;
     private int failStatus = 500;
     private int notLiveFor;
+    private boolean renewalSupported = true;
 
     private Builder() {}
+
+    /** Makes {@link RecordingDeployer#stopAutoRenew} say the registrar does not let it change renewals. */
+    public Builder renewalUnsupported() {
+      this.renewalSupported = false;
+      return this;
+    }
 
     /** The provider it deploys to; {@value RecordingDeployer#DEFAULT_PROVIDER} by default. */
     public Builder provider(String name) {

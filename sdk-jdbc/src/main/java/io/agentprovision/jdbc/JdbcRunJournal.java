@@ -453,6 +453,9 @@ public final class JdbcRunJournal implements RunJournal {
       m.put("approver", d.approver());
       m.put("decided_at", d.decidedAt().toString());
       m.put("handed_back", d.handedBack());
+      if (d.receipt() != null) {
+        m.put("receipt", d.receipt()); // the signed receipt lets a resumed step reuse the approval
+      }
       out.add(m);
     }
     return Json.canonical(out);
@@ -462,7 +465,8 @@ public final class JdbcRunJournal implements RunJournal {
     return new CheckpointDecision(Math.toIntExact(number(d.get("sequence"))), text(d.get("approval_id")),
         CheckpointKind.valueOf(text(d.get("kind"))), text(d.get("fingerprint")),
         ApprovalDecision.Outcome.valueOf(text(d.get("outcome"))), text(d.get("approver")),
-        Instant.parse(text(d.get("decided_at"))), Boolean.TRUE.equals(d.get("handed_back")));
+        Instant.parse(text(d.get("decided_at"))), Boolean.TRUE.equals(d.get("handed_back")),
+        d.get("receipt") instanceof String receipt ? receipt : null);
   }
 
   private static String text(@Nullable Object o) {

@@ -513,6 +513,29 @@ public final class StripeProjects implements Orchestrator {
     return p == null || p.email() == null ? "you" : p.email();
   }
 
+  @Override
+  public boolean supportsAccountUnlink() {
+    return true;
+  }
+
+  /**
+   * Unlinks the account's provider connection at Stripe ({@code POST
+   * /v2/provisioning/provider_connections/{id}/unlink}); the account and its resources stay at the
+   * provider.
+   *
+   * @throws InvalidRequestException when the account carries no connection id
+   */
+  @Override
+  public void unlinkAccount(ProviderAccount account, StepContext ctx) {
+    Objects.requireNonNull(account, "account");
+    String connection = account.connectionId();
+    if (connection == null || connection.isBlank()) {
+      throw new InvalidRequestException("account", account.provider() + " account " + account.accountId()
+          + " has no Stripe provider connection id", "unlink it from the Stripe dashboard");
+    }
+    unlinkConnection(connection, ctx);
+  }
+
   /** Forgets a provider connection at Stripe; resources created through it can no longer be changed. */
   public void unlinkConnection(String connectionId, StepContext ctx) {
     requireText(connectionId, "connectionId", "pass the ProviderAccount's connectionId");

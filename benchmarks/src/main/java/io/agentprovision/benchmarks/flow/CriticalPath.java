@@ -6,6 +6,7 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 
 /**
  * The shortest time a flow could take if only its network round trips took time: the longest chain
@@ -76,7 +77,7 @@ public final class CriticalPath {
         Long f = finish.get(d);
         if (f != null && f > start) {
           start = f;
-          count = finishCount.get(d);
+          count = Objects.requireNonNull(finishCount.get(d), "finishCount holds every step finish holds");
           from = d;
         }
       }

@@ -7,6 +7,7 @@ import java.time.Duration;
 import jdk.jfr.Recording;
 import jdk.jfr.consumer.RecordedEvent;
 import jdk.jfr.consumer.RecordingFile;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Counts the disk syncs ({@code FileChannel.force}, files and directories) made under one directory
@@ -15,7 +16,7 @@ import jdk.jfr.consumer.RecordingFile;
  */
 public final class FsyncCounter {
   private final Path under;
-  private Recording recording;
+  private @Nullable Recording recording;
   private long count;
 
   public FsyncCounter(Path under) {
@@ -30,6 +31,9 @@ public final class FsyncCounter {
 
   /** Stops counting; {@link #count()} is then the syncs under the directory. */
   public void stop() throws IOException {
+    if (recording == null) {
+      throw new IllegalStateException("the counter was not started: call start() first");
+    }
     recording.stop();
     Path file = Files.createTempFile("fsyncs-", ".jfr");
     try {

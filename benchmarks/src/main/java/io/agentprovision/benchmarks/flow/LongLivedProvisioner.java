@@ -82,7 +82,7 @@ public final class LongLivedProvisioner {
       long wall = System.nanoTime();
       for (int i = 0; i < flows; i++) {
         Deployment d = p.provisionAndDeploy(request(i));
-        if (!d.verification().live()) {
+        if (d.verification() == null || !d.verification().live()) {
           throw new IllegalStateException("flow " + i + " did not end live: " + d);
         }
         // a minute between flows, as a host serving agents would see, so windows and expiries move on

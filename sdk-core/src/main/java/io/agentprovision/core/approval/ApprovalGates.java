@@ -75,7 +75,7 @@ public final class ApprovalGates {
     Set<CheckpointKind> kinds = autoKinds.isEmpty() ? EnumSet.noneOf(CheckpointKind.class) : EnumSet.copyOf(autoKinds);
     kinds.removeAll(EnumSet.of(CheckpointKind.ACCOUNT_CONSENT, CheckpointKind.STEP_UP, CheckpointKind.PAYMENT_METHOD,
         CheckpointKind.ACTION_REQUIRED, CheckpointKind.RAISE_LIMIT, CheckpointKind.LOOKALIKE_DOMAIN,
-        CheckpointKind.PAYMENT_AUTHENTICATION));
+        CheckpointKind.CHANGE_APPROVAL, CheckpointKind.PAYMENT_AUTHENTICATION));
     return new ApprovalGate() {
       @Override
       public ApprovalDecision decide(ApprovalRequest request) throws InterruptedException {

@@ -41,7 +41,13 @@ public enum CheckpointKind {
    * names to a person. The details show the Unicode form ({@code domain_unicode}), the ASCII form
    * ({@code domain}) and what it resembles ({@code resembles}). Never approved by policy alone.
    */
-  LOOKALIKE_DOMAIN(false);
+  LOOKALIKE_DOMAIN(false),
+  /**
+   * A change to what a run provisioned that cannot be taken back: removing a resource, unlinking the
+   * provider account, tearing a deployment down. The details list what is done and what stays (a
+   * registered domain, charges already made). Never approved by policy alone, nor by an intent mandate.
+   */
+  CHANGE_APPROVAL(false);
 
   private final boolean spendsMoney;
 

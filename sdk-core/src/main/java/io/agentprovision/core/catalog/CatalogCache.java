@@ -124,7 +124,7 @@ public final class CatalogCache<T> {
     entries.clear();
   }
 
-  private static RuntimeException rethrow(Throwable t) {
+  private static RuntimeException rethrow(@Nullable Throwable t) {
     if (t instanceof RuntimeException r) {
       return r;
     }

@@ -6,7 +6,6 @@ import io.github.resilience4j.circuitbreaker.CircuitBreakerConfig;
 import io.github.resilience4j.circuitbreaker.CircuitBreakerRegistry;
 import io.github.resilience4j.ratelimiter.RateLimiter;
 import io.github.resilience4j.ratelimiter.RateLimiterConfig;
-import io.github.resilience4j.ratelimiter.RateLimiterRegistry;
 import io.github.resilience4j.retry.Retry;
 import io.github.resilience4j.retry.RetryConfig;
 import io.github.resilience4j.retry.RetryRegistry;
@@ -19,6 +18,7 @@ import java.util.HexFormat;
 import java.util.Objects;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
+import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
@@ -72,12 +72,14 @@ public final class HttpStack implements AutoCloseable {
   private final Clock clock;
   private final Sleeper sleeper;
   private final CircuitBreakerRegistry breakers = CircuitBreakerRegistry.ofDefaults();
-  private final RateLimiterRegistry limiters = RateLimiterRegistry.ofDefaults();
   private final RetryRegistry retries = RetryRegistry.ofDefaults();
   private final ConcurrentMap<ResiliencePolicy, Integer> policyIds = new ConcurrentHashMap<>();
   private final AtomicInteger policyCount = new AtomicInteger();
   private final ConcurrentMap<ClientKey, OkHttpClient> clients = new ConcurrentHashMap<>();
-  private final ConcurrentMap<String, AtomicReference<@Nullable Instant>> pacing = new ConcurrentHashMap<>();
+  // per partition (endpoint, or endpoint and credential): its rate limiter and pacing, dropped once idle
+  private final ConcurrentMap<String, Partition> partitions = new ConcurrentHashMap<>();
+  private final AtomicInteger partitionsCreated = new AtomicInteger();
+  private final ConcurrentMap<String, Semaphore> inFlight = new ConcurrentHashMap<>();
 
   private record ClientKey(String provider, ResiliencePolicy policy) {}
 
@@ -180,21 +182,110 @@ public final class HttpStack implements AutoCloseable {
         .build());
   }
 
-  RateLimiter rateLimiter(String partition, ResiliencePolicy policy) {
-    return limiters.rateLimiter(partition + "/" + policyId(policy), () -> RateLimiterConfig.custom()
-        .limitForPeriod(policy.rateLimitPermits())
-        .limitRefreshPeriod(policy.rateLimitPeriod())
-        .timeoutDuration(policy.maxRetryAfter())
-        .build());
+  /**
+   * The requests allowed in flight at once to {@code endpoint}: one fair semaphore per endpoint and
+   * cap, shared by every client of the stack (so every run, step and adapter calling that provider).
+   */
+  Semaphore inFlight(String endpoint, ResiliencePolicy policy) {
+    int cap = policy.maxConcurrentRequests();
+    return inFlight.computeIfAbsent(endpoint + "#" + cap, k -> new Semaphore(cap, true));
+  }
+
+  /**
+   * The rate limiter and pacing of one partition, marked in use until {@link #leave(Partition)}.
+   * A partition per credential is one per token, and a provisioner mints a token per run, so idle
+   * partitions are dropped (see {@link #sweep()}) instead of kept for the stack's life.
+   */
+  Partition enter(String partition, ResiliencePolicy policy) {
+    String key = partition + "/" + policyId(policy);
+    boolean[] created = {false};
+    Partition p = partitions.compute(key, (k, v) -> {
+      Partition q = v;
+      if (q == null) {
+        created[0] = true;
+        q = new Partition(k, policy.rateLimitPermits() <= 0 ? null : RateLimiter.of(k, RateLimiterConfig.custom()
+            .limitForPeriod(policy.rateLimitPermits())
+            .limitRefreshPeriod(policy.rateLimitPeriod())
+            .timeoutDuration(policy.maxRetryAfter())
+            .build()), policy.rateLimitPeriod().plus(policy.maxRetryAfter()).toMillis());
+      }
+      q.users++;
+      q.lastUsedMillis = clock.millis();
+      return q;
+    });
+    if (created[0] && partitionsCreated.incrementAndGet() % SWEEP_EVERY == 0) {
+      sweep();
+    }
+    return p;
+  }
+
+  /** Marks a partition entered with {@link #enter} no longer in use by that call. */
+  void leave(Partition p) {
+    partitions.computeIfPresent(p.key(), (k, v) -> {
+      v.users--;
+      v.lastUsedMillis = clock.millis();
+      return v;
+    });
+  }
+
+  /**
+   * Drops the partitions no call is using whose limiter has refilled (idle for a whole period and
+   * the longest reservation ahead) and whose pacing has expired: a new partition in their place
+   * behaves exactly as they would, so dropping them forgets nothing.
+   */
+  private void sweep() {
+    long now = clock.millis();
+    Instant nowInstant = clock.instant();
+    for (String key : partitions.keySet()) {
+      partitions.computeIfPresent(key, (k, v) -> {
+        Instant paused = v.pausedUntil.get();
+        boolean idle = v.users == 0 && now - v.lastUsedMillis >= v.idleAfterMillis
+            && (paused == null || !paused.isAfter(nowInstant));
+        return idle ? null : v;
+      });
+    }
+  }
+
+  /** How many rate-limit partitions the stack holds (for tests of their eviction). */
+  int partitionCount() {
+    return partitions.size();
+  }
+
+  /** New partitions between two sweeps of idle ones: the sweep's cost spread thin. */
+  private static final int SWEEP_EVERY = 256;
+
+  /** One rate-limit partition's state; {@code users} and {@code lastUsedMillis} change only inside the map's compute. */
+  static final class Partition {
+    private final String key;
+    private final @Nullable RateLimiter limiter;
+    private final AtomicReference<@Nullable Instant> pausedUntil = new AtomicReference<>();
+    private final long idleAfterMillis;
+    private int users;
+    private long lastUsedMillis;
+
+    Partition(String key, @Nullable RateLimiter limiter, long idleAfterMillis) {
+      this.key = key;
+      this.limiter = limiter;
+      this.idleAfterMillis = idleAfterMillis;
+    }
+
+    String key() {
+      return key;
+    }
+
+    @Nullable RateLimiter limiter() {
+      return limiter;
+    }
+
+    AtomicReference<@Nullable Instant> pausedUntil() {
+      return pausedUntil;
+    }
   }
 
   Retry retry(String provider, ResiliencePolicy policy, RetryConfig config) {
     return retries.retry(provider + "/" + policyId(policy), () -> config);
   }
 
-  AtomicReference<@Nullable Instant> pacing(String partition) {
-    return pacing.computeIfAbsent(partition, k -> new AtomicReference<>());
-  }
 
   /** A short, one-way name for a credential, so limits can be kept per token without holding its value. */
   static String credentialKey(@Nullable String authorization) {

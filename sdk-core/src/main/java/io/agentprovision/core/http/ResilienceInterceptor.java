@@ -14,6 +14,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.Locale;
 import java.util.Set;
+import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.regex.Matcher;
@@ -36,6 +37,8 @@ final class ResilienceInterceptor implements Interceptor {
   private static final Pattern REMAINING = Pattern.compile("(?:^|[;,\\s])r(?:emaining)?=(\\d+)");
   private static final Pattern RESET = Pattern.compile("(?:^|[;,\\s])(?:t|reset)=(\\d+)");
   private static final Pattern WINDOW = Pattern.compile("(?:^|[;,\\s])w(?:indow)?=(\\d+)");
+  /** How long a wait for a place in flight parks before it looks whether its call was cancelled. */
+  private static final long FLIGHT_WAIT_SLICE_NANOS = TimeUnit.MILLISECONDS.toNanos(250);
   private static final String[] REQUEST_ID_HEADERS = {"CF-Ray", "Request-Id", "X-Request-Id"};
 
   private final String provider;
@@ -111,8 +114,22 @@ final class ResilienceInterceptor implements Interceptor {
     String partition = policy.rateLimitPerCredential()
         ? endpoint + "#" + HttpStack.credentialKey(request.header("Authorization")) : endpoint;
     CircuitBreaker breaker = stack.circuitBreaker(endpoint, policy);
-    RateLimiter limiter = policy.rateLimitPermits() > 0 ? stack.rateLimiter(partition, policy) : null;
-    AtomicReference<@Nullable Instant> pausedUntil = stack.pacing(partition);
+    Semaphore inFlight = stack.inFlight(endpoint, policy);
+    // the call's own deadline bounds any wait for a place in flight (okhttp's call timeout cannot wake a parked thread)
+    long callTimeout = chain.call().timeout().timeoutNanos();
+    long deadline = System.nanoTime() + (callTimeout > 0 ? callTimeout : policy.callTimeout().toNanos());
+    HttpStack.Partition state = stack.enter(partition, policy);
+    try {
+      return attemptAll(chain, request, safe, clock, sleeper, observer, url, breaker, inFlight, deadline,
+          state.limiter(), state.pausedUntil());
+    } finally {
+      stack.leave(state);
+    }
+  }
+
+  private Response attemptAll(Chain chain, Request request, boolean safe, Clock clock, Sleeper sleeper,
+      @Nullable RetryObserver observer, HttpUrl url, CircuitBreaker breaker, Semaphore inFlight, long deadline,
+      @Nullable RateLimiter limiter, AtomicReference<@Nullable Instant> pausedUntil) throws IOException {
     Retry.AsyncContext<Response> attempts = retry.asyncContext();
     int attempt = 1;
     while (true) {
@@ -120,7 +137,9 @@ final class ResilienceInterceptor implements Interceptor {
       if (limiter != null) {
         acquire(limiter, sleeper);
       }
+      enterFlight(chain, inFlight, deadline);
       if (!breaker.tryAcquirePermission()) {
+        inFlight.release();
         throw ProviderException.builder(provider, "too many recent failures at " + url.host()
             + "; calls are paused for up to " + policy.openStateWait()).code("circuit_open").retryable(true)
             .retryAfter(policy.openStateWait()).outcome(ProviderException.Outcome.NOT_EXECUTED).build(); // never sent
@@ -128,7 +147,12 @@ final class ResilienceInterceptor implements Interceptor {
       long start = System.nanoTime();
       Response response;
       try {
-        response = chain.proceed(request);
+        try {
+          response = chain.proceed(request);
+        } finally {
+          // the answer's headers are in (or the attempt failed): the next request may go; a retry's wait holds no place
+          inFlight.release();
+        }
       } catch (IOException e) {
         if (chain.call().isCanceled()) {
           // the caller gave up (a cancelled run): neither the provider's failure nor worth a retry
@@ -183,6 +207,37 @@ final class ResilienceInterceptor implements Interceptor {
         + response.request().url().encodedPath() + " was refused with Retry-After " + wait.toSeconds() + " s, longer than "
         + "the " + policy.maxRetryAfter().toSeconds() + " s this client waits (ResiliencePolicy.maxRetryAfter); retry at "
         + at + " or later", true, null, wait);
+  }
+
+  /**
+   * Takes a place among the requests in flight to this endpoint: parked on the semaphore (in
+   * slices, to notice a cancelled call), at most until the call's deadline; then fails retryable,
+   * never sent.
+   */
+  private void enterFlight(Chain chain, Semaphore inFlight, long deadline) throws IOException {
+    if (inFlight.tryAcquire()) {
+      return;
+    }
+    try {
+      while (true) {
+        long left = deadline - System.nanoTime();
+        if (left <= 0) {
+          throw ProviderException.builder(provider, "all " + policy.maxConcurrentRequests() + " places for requests "
+              + "in flight to " + provider + " stayed taken until this call's deadline; retry when fewer runs call "
+              + "it, or raise ResiliencePolicy.maxConcurrentRequests").code("client_concurrency_limited")
+              .retryable(true).outcome(ProviderException.Outcome.NOT_EXECUTED).build(); // never sent
+        }
+        if (inFlight.tryAcquire(Math.min(left, FLIGHT_WAIT_SLICE_NANOS), TimeUnit.NANOSECONDS)) {
+          return;
+        }
+        if (chain.call().isCanceled()) {
+          throw new IOException("Canceled");
+        }
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new InterruptedIOException("interrupted while waiting to call " + provider);
+    }
   }
 
   /** Takes a client-side permit, waiting for one up to the policy's bound, else fails retryable. */

@@ -48,6 +48,14 @@ public final class ResiliencePolicy {
   public static final Duration DEFAULT_CONNECT_TIMEOUT = Duration.ofSeconds(10);
   public static final Duration DEFAULT_READ_TIMEOUT = Duration.ofSeconds(30);
   public static final Duration DEFAULT_CALL_TIMEOUT = Duration.ofSeconds(60);
+  /**
+   * Requests to one provider endpoint that may be in flight at once, by default: enough to keep a
+   * provider busy from one host, few enough that a fleet of runs queues in the client instead of
+   * bursting past the provider's rate limit (Stripe, for one, also limits concurrent requests).
+   */
+  public static final int DEFAULT_MAX_CONCURRENT_REQUESTS = 32;
+  /** The largest in-flight cap {@link Builder#maxConcurrentRequests(int)} accepts. */
+  public static final int MAX_CONCURRENT_REQUESTS_LIMIT = 10_000;
   /** Statuses below 500 that are retried unless configured otherwise: 408 and 429. */
   public static final Set<Integer> DEFAULT_RETRY_STATUSES = Set.of(408, 429);
 
@@ -68,6 +76,7 @@ public final class ResiliencePolicy {
   private final Set<Integer> retryStatuses;
   private final @Nullable String retryHintHeader;
   private final boolean rateLimitPerCredential;
+  private final int maxConcurrentRequests;
 
   private ResiliencePolicy(Builder b) {
     this.maxAttempts = b.maxAttempts;
@@ -85,6 +94,7 @@ public final class ResiliencePolicy {
     this.retryStatuses = Set.copyOf(b.retryStatuses);
     this.retryHintHeader = b.retryHintHeader;
     this.rateLimitPerCredential = b.rateLimitPerCredential;
+    this.maxConcurrentRequests = b.maxConcurrentRequests;
   }
 
   public static ResiliencePolicy ofDefaults() {
@@ -112,6 +122,7 @@ public final class ResiliencePolicy {
     b.retryStatuses = base.retryStatuses;
     b.retryHintHeader = base.retryHintHeader;
     b.rateLimitPerCredential = base.rateLimitPerCredential;
+    b.maxConcurrentRequests = base.maxConcurrentRequests;
     return b;
   }
 
@@ -185,6 +196,16 @@ public final class ResiliencePolicy {
     return rateLimitPerCredential;
   }
 
+  /**
+   * How many requests to one provider endpoint may be in flight at once, across every run, step
+   * and adapter sharing the {@link HttpStack}; {@link #DEFAULT_MAX_CONCURRENT_REQUESTS} unless
+   * configured. A request beyond it waits, parked (no spinning), for one to finish, at most until
+   * its call deadline ({@link #callTimeout()}); then it fails retryable, never sent.
+   */
+  public int maxConcurrentRequests() {
+    return maxConcurrentRequests;
+  }
+
   /** Whether an answer with this status is retried (for a request that is safe to repeat). */
   public boolean retriesStatus(int status) {
     return status >= 500 || retryStatuses.contains(status);
@@ -205,7 +226,8 @@ public final class ResiliencePolicy {
     }
     return maxAttempts == p.maxAttempts && failureRateThreshold == p.failureRateThreshold
         && slidingWindow == p.slidingWindow && rateLimitPermits == p.rateLimitPermits
-        && rateLimitPerCredential == p.rateLimitPerCredential && initialBackoff.equals(p.initialBackoff)
+        && rateLimitPerCredential == p.rateLimitPerCredential && maxConcurrentRequests == p.maxConcurrentRequests
+        && initialBackoff.equals(p.initialBackoff)
         && maxBackoff.equals(p.maxBackoff) && maxRetryAfter.equals(p.maxRetryAfter)
         && openStateWait.equals(p.openStateWait) && rateLimitPeriod.equals(p.rateLimitPeriod)
         && connectTimeout.equals(p.connectTimeout) && readTimeout.equals(p.readTimeout)
@@ -216,7 +238,7 @@ public final class ResiliencePolicy {
   @Override
   public int hashCode() {
     return Objects.hash(maxAttempts, initialBackoff, maxBackoff, maxRetryAfter, failureRateThreshold, slidingWindow,
-        openStateWait, rateLimitPermits, rateLimitPeriod, rateLimitPerCredential, connectTimeout, readTimeout,
+        openStateWait, rateLimitPermits, rateLimitPeriod, rateLimitPerCredential, maxConcurrentRequests, connectTimeout, readTimeout,
         callTimeout, retryStatuses, retryHintHeader);
   }
 
@@ -225,7 +247,8 @@ public final class ResiliencePolicy {
     return "ResiliencePolicy{maxAttempts=" + maxAttempts + ", backoff=" + initialBackoff + ".." + maxBackoff
         + ", maxRetryAfter=" + maxRetryAfter + ", circuit=" + failureRateThreshold + "%/" + slidingWindow + "/"
         + openStateWait + (rateLimitPermits > 0 ? ", rateLimit=" + rateLimitPermits + "/" + rateLimitPeriod : "")
-        + (rateLimitPerCredential ? " per credential" : "") + ", retryStatuses=" + new TreeSet<>(retryStatuses)
+        + (rateLimitPerCredential ? " per credential" : "") + ", maxConcurrentRequests=" + maxConcurrentRequests
+        + ", retryStatuses=" + new TreeSet<>(retryStatuses)
         + (retryHintHeader != null ? ", retryHint=" + retryHintHeader : "")
         + ", timeouts=" + connectTimeout + "/" + readTimeout + "/" + callTimeout + "}";
   }
@@ -247,6 +270,7 @@ public final class ResiliencePolicy {
     private Set<Integer> retryStatuses = DEFAULT_RETRY_STATUSES;
     private @Nullable String retryHintHeader;
     private boolean rateLimitPerCredential;
+    private int maxConcurrentRequests = DEFAULT_MAX_CONCURRENT_REQUESTS;
 
     private Builder() {}
 
@@ -339,6 +363,21 @@ public final class ResiliencePolicy {
             "pass a name such as \"Stripe-Should-Retry\", or null");
       }
       this.retryHintHeader = header == null ? null : header.toLowerCase(Locale.ROOT);
+      return this;
+    }
+
+    /**
+     * At most {@code requests} (1 to {@link #MAX_CONCURRENT_REQUESTS_LIMIT}) in flight at once to one
+     * provider endpoint; {@link #DEFAULT_MAX_CONCURRENT_REQUESTS} unless set. Attempts count, retry
+     * waits do not: a request waiting to retry holds no place.
+     */
+    public Builder maxConcurrentRequests(int requests) {
+      if (requests < 1 || requests > MAX_CONCURRENT_REQUESTS_LIMIT) {
+        throw new InvalidRequestException("maxConcurrentRequests", "must be 1 to " + MAX_CONCURRENT_REQUESTS_LIMIT
+            + " (was " + requests + ")", "pass how many requests to the provider may be in flight at once, such as "
+            + DEFAULT_MAX_CONCURRENT_REQUESTS);
+      }
+      this.maxConcurrentRequests = requests;
       return this;
     }
 

@@ -5,6 +5,7 @@ import io.agentprovision.core.approval.ApprovalRequest;
 import io.agentprovision.core.approval.CheckpointKind;
 import java.time.Instant;
 import java.util.Objects;
+import org.jspecify.annotations.Nullable;
 
 /**
  * A human checkpoint's answer as a step's journal entry keeps it: which checkpoint of the step it
@@ -24,9 +25,18 @@ import java.util.Objects;
  * @param approver who answered
  * @param decidedAt when
  * @param handedBack whether the answer carried data or a credential for the step (never journaled)
+ * @param receipt the signed receipt of the decision (a compact JWS), when the provisioner signs them:
+ *     a step run again reuses the approval only when it verifies for the same run, question and plan
  */
 public record CheckpointDecision(int sequence, String approvalId, CheckpointKind kind, String fingerprint,
-    ApprovalDecision.Outcome outcome, String approver, Instant decidedAt, boolean handedBack) {
+    ApprovalDecision.Outcome outcome, String approver, Instant decidedAt, boolean handedBack,
+    @Nullable String receipt) {
+  /** A decision without a receipt (the provisioner signs none, or it was journaled before it did). */
+  public CheckpointDecision(int sequence, String approvalId, CheckpointKind kind, String fingerprint,
+      ApprovalDecision.Outcome outcome, String approver, Instant decidedAt, boolean handedBack) {
+    this(sequence, approvalId, kind, fingerprint, outcome, approver, decidedAt, handedBack, null);
+  }
+
   public CheckpointDecision {
     if (sequence < 1) {
       throw new IllegalArgumentException("sequence counts from 1: " + sequence);
@@ -42,8 +52,15 @@ public record CheckpointDecision(int sequence, String approvalId, CheckpointKind
   /** The record of {@code decision}, the answer to {@code request}, the step's {@code sequence}-th checkpoint. */
   public static CheckpointDecision of(int sequence, ApprovalRequest request, String fingerprint,
       ApprovalDecision decision) {
+    return of(sequence, request, fingerprint, decision, null);
+  }
+
+  /** {@link #of(int, ApprovalRequest, String, ApprovalDecision)} with the decision's signed receipt. */
+  public static CheckpointDecision of(int sequence, ApprovalRequest request, String fingerprint,
+      ApprovalDecision decision, @Nullable String receipt) {
     return new CheckpointDecision(sequence, request.id(), request.kind(), fingerprint, decision.outcome(),
-        decision.approver(), decision.decidedAt(), !decision.response().isEmpty() || decision.credential() != null);
+        decision.approver(), decision.decidedAt(), !decision.response().isEmpty() || decision.credential() != null,
+        receipt);
   }
 
   /** Whether this answer stands for the same request asked again: approved, same fingerprint, nothing handed back. */

@@ -13,6 +13,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -166,6 +167,27 @@ final class AccountSessions {
           + (vault == null ? ", or give the builder a sessionVault so links survive a restart" : ""));
     }
     return s;
+  }
+
+  /**
+   * Forgets a linked account: its tokens leave memory and the session vault, and no principal maps
+   * to it any more. The provider protocol has no call to revoke them, so they stay valid at the
+   * provider until they expire; nothing here can use them again. Returns whether anything was known.
+   */
+  boolean forget(String provider, String accountId) {
+    String key = accountKey(provider, accountId);
+    boolean known = sessions.remove(key) != null;
+    known |= linkedPrincipals.values().removeIf(key::equals);
+    if (vault != null) {
+      String vk = vaultKey(provider, accountId);
+      for (String k : List.of(vk, vk + "/refresh")) {
+        if (vault.get(k).isPresent()) {
+          vault.delete(k);
+          known = true;
+        }
+      }
+    }
+    return known;
   }
 
   /** The session in memory or restored from the vault; null when there is none. */

@@ -212,6 +212,26 @@ public final class DirectOrchestrator implements Orchestrator {
     return linking.link(binding(request.provider()), request, ctx);
   }
 
+  @Override
+  public boolean supportsAccountUnlink() {
+    return true;
+  }
+
+  /**
+   * Forgets the account: its provider tokens leave this orchestrator and its session vault. The
+   * account and its resources stay at the provider; the protocol has no call to revoke the tokens,
+   * which lapse when they expire.
+   */
+  @Override
+  public void unlinkAccount(ProviderAccount account, StepContext ctx) {
+    Objects.requireNonNull(account, "account");
+    Objects.requireNonNull(ctx, "ctx");
+    binding(account.provider());
+    boolean known = sessions.forget(account.provider(), account.accountId());
+    ctx.audit("direct.account.unlink", known ? "forgotten" : "absent", Map.of("provider", account.provider(),
+        "account", account.accountId()));
+  }
+
   /** A link into the provider's own interface for the account, such as its dashboard. Single use, short-lived. */
   public DeepLink deepLink(ProviderAccount account, String purpose) {
     Objects.requireNonNull(account, "account");

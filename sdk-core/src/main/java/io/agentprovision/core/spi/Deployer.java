@@ -4,7 +4,9 @@ import io.agentprovision.core.deploy.CredentialRequest;
 import io.agentprovision.core.deploy.DeployCredentials;
 import io.agentprovision.core.deploy.DeployRequest;
 import io.agentprovision.core.deploy.DeployedApp;
+import io.agentprovision.core.deploy.DomainRenewal;
 import io.agentprovision.core.deploy.PreparedCredentials;
+import io.agentprovision.core.deploy.RenewalRequest;
 import io.agentprovision.core.deploy.RotationRequest;
 import io.agentprovision.core.deploy.Verification;
 import io.agentprovision.core.orchestration.AccessConfiguration;
@@ -59,4 +61,14 @@ public interface Deployer {
    */
   void revoke(DeployCredentials credentials, @org.jspecify.annotations.Nullable AccessConfiguration broad,
       StepContext ctx);
+
+  /**
+   * Turns a registered domain's automatic renewal off where the registrar's API allows it, and says
+   * where the registration stands (renewing or not, when it expires). A domain stays registered
+   * until it expires either way: registrations are not refundable. Called when a deployment is torn
+   * down. The default supports nothing and says so, and the teardown reports the renewal as staying on.
+   */
+  default DomainRenewal stopAutoRenew(RenewalRequest request, StepContext ctx) {
+    return DomainRenewal.unsupported(request.domain(), provider() + "'s deployer cannot change a domain's renewal");
+  }
 }

@@ -99,6 +99,25 @@ public interface Orchestrator {
   void remove(ResourceRef resource, StepContext ctx);
 
   /**
+   * Whether {@link #unlinkAccount} is supported: the engine refuses an unlink it cannot carry out
+   * when the change is planned, before anything happens.
+   */
+  default boolean supportsAccountUnlink() {
+    return false;
+  }
+
+  /**
+   * Forgets the link to the human's provider account, without deprovisioning anything: the account
+   * and every resource in it stay at the provider (and keep being billed there). Unlinking an
+   * account already unlinked is not an error.
+   *
+   * @throws UnsupportedOperationException when {@link #supportsAccountUnlink()} is false
+   */
+  default void unlinkAccount(ProviderAccount account, StepContext ctx) {
+    throw new UnsupportedOperationException(name() + " cannot unlink provider accounts");
+  }
+
+  /**
    * The spend caps the orchestrator itself enforces for {@code provider} (Stripe's payment profile
    * limits), when it has any; empty otherwise.
    */

@@ -1,6 +1,7 @@
 package io.agentprovision.testing.contract;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -153,9 +154,13 @@ public abstract class HostTakeoverContract {
     time.advance(Duration.ofSeconds(2));
     Map<RunId, CompletableFuture<Deployment>> taken = hostB.resumeAbandoned();
     assertEquals(List.of(RUN), List.copyOf(taken.keySet()), "B takes the run over once A's lease expired");
-    Deployment d = taken.get(RUN).get(60, TimeUnit.SECONDS);
+    CompletableFuture<Deployment> takenOver = taken.get(RUN);
+    assertNotNull(takenOver, "the taken-over run's future");
+    Deployment d = takenOver.get(60, TimeUnit.SECONDS);
 
-    assertTrue(d.verification().live(), "the app is live");
+    Deployment.AppCheck check = d.verification();
+    assertNotNull(check, "a deployed app is checked");
+    assertTrue(check.live(), "the app is live");
     assertEquals(List.of("registrar:domain", "workers:paid"), cloud.charges().stream()
         .map(FakeOrchestrator.Charge::serviceId).sorted().toList(), "the plan and the domain, once each");
     Money charged = cloud.totalCharged(FakeOrchestrator.CLOUDFLARE);

@@ -284,7 +284,8 @@ public final class CloudflareSandbox implements AutoCloseable {
     synchronized (lock) {
       Account a = account(accountId);
       String d = domain.toLowerCase(Locale.ROOT);
-      Registration reg = new Registration(d, 1, false, clock.instant(), RegistrationScript.INSTANT, false);
+      // as at Cloudflare, a registration renews itself unless someone turns that off
+      Registration reg = new Registration(d, 1, true, clock.instant(), RegistrationScript.INSTANT, false);
       reg.state = "succeeded";
       a.registrations.put(d, reg);
       taken.add(d);
@@ -428,7 +429,7 @@ public final class CloudflareSandbox implements AutoCloseable {
   public record RouteView(String id, String pattern, String script) {}
 
   /** A registration and its workflow state. */
-  public record RegistrationView(String domain, String state, int polls, boolean sandbox) {}
+  public record RegistrationView(String domain, String state, int polls, boolean sandbox, boolean autoRenew) {}
 
   /**
    * One request as the sandbox saw it (never the Authorization header).
@@ -611,10 +612,10 @@ public final class CloudflareSandbox implements AutoCloseable {
       Account a = account(accountId);
       List<RegistrationView> out = new ArrayList<>();
       for (Registration r : a.registrations.values()) {
-        out.add(new RegistrationView(r.domain, r.state, r.polls, false));
+        out.add(new RegistrationView(r.domain, r.state, r.polls, false, r.autoRenew));
       }
       for (Registration r : a.sandboxRegistrations.values()) {
-        out.add(new RegistrationView(r.domain, r.state, r.polls, true));
+        out.add(new RegistrationView(r.domain, r.state, r.polls, true, r.autoRenew));
       }
       return out;
     }
@@ -932,8 +933,7 @@ public final class CloudflareSandbox implements AutoCloseable {
       if (!(rawPolicies.get(i) instanceof Map<?, ?> pm)) {
         throw ApiError.invalid("a policy must be an object", at);
       }
-      Object effect = pm.get("effect");
-      if (!"allow".equals(effect) && !"deny".equals(effect)) {
+      if (!(pm.get("effect") instanceof String effect) || (!effect.equals("allow") && !effect.equals("deny"))) {
         throw ApiError.invalid("effect must be allow or deny", at + "/effect");
       }
       if (!(pm.get("permission_groups") instanceof List<?> groups) || groups.isEmpty()) {
@@ -961,7 +961,7 @@ public final class CloudflareSandbox implements AutoCloseable {
         }
         gids.add(group.id());
       }
-      policies.add(new Policy(hexId(), (String) effect, gids, resources));
+      policies.add(new Policy(hexId(), effect, gids, resources));
     }
     List<String> allow = new ArrayList<>();
     List<String> deny = new ArrayList<>();

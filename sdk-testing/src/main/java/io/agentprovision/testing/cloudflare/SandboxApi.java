@@ -1213,6 +1213,32 @@ final class SandboxApi implements HttpHandler {
       return notAllowed();
     }
     Registration reg = regs.get(rest.get(0).toLowerCase(Locale.ROOT));
+    if (rest.size() == 1 && method(m, "PATCH")) {
+      requireAccountPerm(caller, a, "Registrar Domains Write");
+      if (reg == null) {
+        throw ApiError.of(404, 1006, "No registration for " + rest.get(0) + " in this account");
+      }
+      Map<String, Object> body = jsonBody(r);
+      for (String k : body.keySet()) {
+        if (!k.equals("auto_renew")) {
+          throw ApiError.invalid("only auto_renew can be changed", "/" + k);
+        }
+      }
+      if (!(body.get("auto_renew") instanceof Boolean renew)) {
+        throw ApiError.invalid("auto_renew must be a boolean", "/auto_renew");
+      }
+      reg.autoRenew = renew;
+      reg.updatedAt = sb.clock.instant();
+      Map<String, Object> wf = new LinkedHashMap<>();
+      wf.put("completed", true);
+      wf.put("created_at", ts(reg.updatedAt));
+      wf.put("updated_at", ts(reg.updatedAt));
+      wf.put("links", Map.of("self", base + reg.domain + "/update-status", "resource", base + reg.domain));
+      wf.put("state", "succeeded");
+      wf.put("context", Map.of("domain_name", reg.domain, "registration", registrationJson(reg)));
+      wf.put("error", null);
+      return ok(wf);
+    }
     if (!method(m, "GET")) {
       return notAllowed();
     }

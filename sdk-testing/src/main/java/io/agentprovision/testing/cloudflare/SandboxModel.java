@@ -122,7 +122,8 @@ final class SandboxModel {
   static final class Registration {
     final String domain;
     final int years;
-    final boolean autoRenew;
+    /** Changed by a PATCH of the registration, the one field the API lets anyone change. */
+    volatile boolean autoRenew;
     final Instant createdAt;
     Instant updatedAt;
     String state = "pending";

@@ -676,11 +676,12 @@ public final class ProviderSandbox implements Closeable {
       if (!prior.canonicalBody.equals(canonical)) {
         throw new ApiError(409, "idempotency_conflict", "Idempotency-Key reused with another body");
       }
-      return view(resources.get(prior.resourceId));
+      // resources are never removed, and a key is recorded with the resource it created
+      return view(Objects.requireNonNull(resources.get(prior.resourceId), "the resource the key created"));
     }
     String serviceId = Json.string(req, "service_id");
     Svc svc = serviceId == null ? null : catalog.get(serviceId);
-    if (svc == null) {
+    if (serviceId == null || svc == null) {
       throw new ApiError(400, "unknown_service", "no service '" + serviceId + "'");
     }
     if (svc.kind.equals("deployable") && !hasPlan(account)) {
@@ -709,11 +710,16 @@ public final class ProviderSandbox implements Closeable {
 
   private boolean hasPlan(String account) {
     for (Res r : resources.values()) {
-      if (r.accountId.equals(account) && catalog.get(r.serviceId).kind.equals("plan") && !r.status.equals("removed")) {
+      if (r.accountId.equals(account) && serviceOf(r).kind.equals("plan") && !r.status.equals("removed")) {
         return true;
       }
     }
     return false;
+  }
+
+  /** A resource's catalog entry: a resource is created with, and changed to, catalog services only. */
+  private Svc serviceOf(Res r) {
+    return Objects.requireNonNull(catalog.get(r.serviceId), "the catalog entry of a resource's service");
   }
 
   private @Nullable Secret paymentToken(Map<String, Object> req) {
@@ -804,7 +810,7 @@ public final class ProviderSandbox implements Closeable {
     }
     String target = Json.string(req, "service_id");
     if (target != null && !target.equals(res.serviceId)) {
-      Svc current = catalog.get(res.serviceId);
+      Svc current = serviceOf(res);
       Svc next = catalog.get(target);
       if (next == null) {
         throw new ApiError(400, "unknown_service", "no service '" + target + "'");

@@ -28,6 +28,7 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Set;
 import org.jspecify.annotations.Nullable;
 
@@ -260,14 +261,17 @@ final class ProviderState {
     if (blank(b.id())) {
       return accountError(400, "invalid_request", "id is required: the orchestrator's id for this request");
     }
-    if (blank(b.email()) || !b.email().matches("[^@\\s]+@[^@\\s]+\\.[^@\\s]+")) {
+    String email = b.email();
+    if (email == null || email.isBlank() || !email.matches("[^@\\s]+@[^@\\s]+\\.[^@\\s]+")) {
       return accountError(400, "invalid_request", "email is required and must be an e-mail address");
     }
-    if (blank(b.confirmationSecret()) || b.confirmationSecret().length() < 16) {
+    String confirmationSecret = b.confirmationSecret();
+    if (confirmationSecret == null || confirmationSecret.isBlank() || confirmationSecret.length() < 16) {
       return accountError(400, "invalid_request",
           "confirmation_secret is required, at least 16 characters; it comes back as the consent's state");
     }
-    if (b.expiresAt() == null) {
+    Long expiresAtSeconds = b.expiresAt();
+    if (expiresAtSeconds == null) {
       return accountError(400, "invalid_request", "expires_at (unix seconds) is required");
     }
     if (b.codeChallenge() != null) {
@@ -282,30 +286,32 @@ final class ProviderState {
     }
     AccountAnswer previous = accountAnswers.get(b.id());
     if (previous != null) {
-      if (!previous.email().equalsIgnoreCase(b.email())) {
+      if (!previous.email().equalsIgnoreCase(email)) {
         return accountError(409, "invalid_request", "account request " + b.id() + " was made for another e-mail");
       }
       return previous.reply();
     }
-    Reply reply = answerAccount(b);
-    accountAnswers.put(b.id(), new AccountAnswer(b.email(), reply));
+    Reply reply = answerAccount(b, email, confirmationSecret, expiresAtSeconds);
+    accountAnswers.put(b.id(), new AccountAnswer(email, reply));
     return reply;
   }
 
-  private Reply answerAccount(WireBodies.AccountRequestBody b) {
-    Instant expiresAt = Instant.ofEpochSecond(b.expiresAt());
+  /** Answers a request {@link #accountRequest} checked, given the fields it found present. */
+  private Reply answerAccount(WireBodies.AccountRequestBody b, String email, String confirmationSecret,
+      long expiresAtSeconds) {
+    Instant expiresAt = Instant.ofEpochSecond(expiresAtSeconds);
     if (!now().isBefore(expiresAt)) {
       return accountError(200, "expired", "the account request expired at " + expiresAt + "; send a new one");
     }
-    String existing = s.backend().findAccount(b.email());
+    String existing = s.backend().findAccount(email);
     if (existing != null) {
       List<String> caps = b.clientCapabilities() == null ? List.of() : b.clientCapabilities();
       if (!caps.contains("browser")) {
-        return accountError(200, "browser_required", b.email() + " already has an account; linking it needs the "
+        return accountError(200, "browser_required", email + " already has an account; linking it needs the "
             + "person's consent in a browser, and client_capabilities does not include \"browser\"");
       }
       String id = "cns_" + (++consentCounter) + "_" + randomHex(4);
-      consents.put(id, new Consent(id, existing, b.confirmationSecret(), b.codeChallenge(), expiresAt));
+      consents.put(id, new Consent(id, existing, confirmationSecret, b.codeChallenge(), expiresAt));
       Map<String, Object> redirect = new LinkedHashMap<>();
       redirect.put("url", base() + "/oauth/authorize?consent=" + id);
       extra(redirect, "expires_at", expiresAt.getEpochSecond());
@@ -314,7 +320,7 @@ final class ProviderState {
       auth.put("redirect", redirect);
       return Reply.json(200, union("type", "requires_auth", auth));
     }
-    String accountId = s.backend().createAccount(b.email(), b.name());
+    String accountId = s.backend().createAccount(email, b.name());
     if (on(Variant.NEW_ACCOUNT_AS_OAUTH_CODE)) {
       String code = newCode(accountId, b.codeChallenge());
       return Reply.json(200, union("type", "oauth", new LinkedHashMap<>(Map.of("code", code))));
@@ -472,7 +478,7 @@ final class ProviderState {
       }
       case "refresh_token": {
         String value = f.get("refresh_token");
-        if (blank(value)) {
+        if (value == null || value.isBlank()) {
           return oauthError("invalid_request", "refresh_token is required");
         }
         RefreshGrant g = refreshTokens.get(value);
@@ -579,6 +585,11 @@ final class ProviderState {
     }
   }
 
+  /** The Idempotency-Key of a request {@link #idempotently} let through (it answers one without it itself). */
+  private static String idempotencyKey(Request r) {
+    return Objects.requireNonNull(r.header("idempotency-key"), "Idempotency-Key, checked by idempotently");
+  }
+
   private Reply idempotently(String account, Request r, java.util.function.Supplier<Reply> action) {
     String key = r.header("idempotency-key");
     if (blank(key)) {
@@ -609,12 +620,13 @@ final class ProviderState {
 
   private Reply create(String account, Request r) {
     WireBodies.CreateResourceBody b = read(createJson, BodySchemas.CREATE, r);
-    if (blank(b.serviceId())) {
+    String serviceId = b.serviceId();
+    if (serviceId == null || serviceId.isBlank()) {
       throw refuse(400, "invalid_request", "service_id is required");
     }
-    SimulatorCatalog.Service svc = catalog.get(b.serviceId());
+    SimulatorCatalog.Service svc = catalog.get(serviceId);
     if (svc == null) {
-      throw refuse(400, "unknown_service", "service_id '" + b.serviceId() + "' is not in this provider's catalog");
+      throw refuse(400, "unknown_service", "service_id '" + serviceId + "' is not in this provider's catalog");
     }
     Map<String, Object> config = b.configuration() == null ? new LinkedHashMap<>()
         : new LinkedHashMap<>(b.configuration());
@@ -624,15 +636,15 @@ final class ProviderState {
       throw refuse(409, "plan_required", svc.id() + " runs under a plan; create workers:free or workers:paid first");
     }
     if (svc.id().equals(SimulatorCatalog.DOMAIN)) {
-      return createDomain(account, b, config, token, r.header("idempotency-key"));
+      return createDomain(account, b, config, token, idempotencyKey(r));
     }
     Money price = catalog.upfrontPrice(svc.id(), config);
     if (price != null && token == null) {
       throw requiresPayment(svc.id(), price);
     }
     Resource res = newResource(account, svc.id(), config, b.orchestratorResourceId());
-    if (price != null) {
-      charge(res, svc.id(), price, token, r.header("idempotency-key"), svc.id() + " " + period(config));
+    if (price != null && token != null) { // a price without a token was refused above
+      charge(res, svc.id(), price, token, idempotencyKey(r), svc.id() + " " + period(config));
     }
     resources.put(res.id, res);
     res.access = s.backend().issueCredentials(account, res.id, svc.id(), config);
@@ -646,7 +658,7 @@ final class ProviderState {
       throw refuse(402, "requires_payment_credentials", "registrar:domain needs payment_credentials on the first "
           + "request; send a stripe_payment_token that covers the domain you may choose");
     }
-    if (!(config.get("domain") instanceof String)) {
+    if (!(config.get("domain") instanceof String domain)) {
       Map<String, Object> question = nextQuestion(account, config);
       if (on(Variant.NEEDS_INFO_WITHOUT_ID)) {
         // nothing is kept: the next request carries everything answered so far
@@ -664,7 +676,7 @@ final class ProviderState {
       return answer(res, true);
     }
     Resource res = newResource(account, SimulatorCatalog.DOMAIN, config, b.orchestratorResourceId());
-    purchaseDomain(res, token, key);
+    purchaseDomain(res, domain, token, key);
     resources.put(res.id, res);
     return answer(res, true);
   }
@@ -764,9 +776,12 @@ final class ProviderState {
     return m;
   }
 
-  /** Buys {@code config.domain} for the resource: price from the backend's offer, charged once, then registered. */
-  private void purchaseDomain(Resource res, @Nullable String token, String key) {
-    String name = ((String) res.configuration.get("domain")).toLowerCase(Locale.ROOT);
+  /**
+   * Buys {@code domain} (the resource's {@code config.domain}): price from the backend's offer, charged once, then
+   * registered.
+   */
+  private void purchaseDomain(Resource res, String domain, @Nullable String token, String key) {
+    String name = domain.toLowerCase(Locale.ROOT);
     Backend.DomainOffer offer = null;
     for (Backend.DomainOffer o : s.backend().searchDomains(res.accountId, name)) {
       if (o.name().equalsIgnoreCase(name)) {
@@ -812,7 +827,7 @@ final class ProviderState {
   private Reply updateService(String account, String id, Request r) {
     Resource res = found(account, id);
     WireBodies.UpdateServiceBody b = read(updateJson, BodySchemas.UPDATE, r);
-    String key = r.header("idempotency-key");
+    String key = idempotencyKey(r);
     if (res.status.equals("removed")) {
       return stateError(res, "invalid_state", "the resource was removed");
     }
@@ -881,7 +896,7 @@ final class ProviderState {
     }
     checkConfiguration(catalog.get(res.serviceId), merged);
     String pay = token != null ? token : res.paymentToken;
-    if (!(merged.get("domain") instanceof String)) {
+    if (!(merged.get("domain") instanceof String domain)) {
       Map<String, Object> question = nextQuestion(res.accountId, merged);
       res.configuration = merged;
       res.informationSchema = question;
@@ -893,7 +908,7 @@ final class ProviderState {
     Map<String, Object> asked = res.configuration;
     res.configuration = merged;
     try {
-      purchaseDomain(res, pay, key);
+      purchaseDomain(res, domain, pay, key);
     } catch (Refused e) {
       res.configuration = asked; // still waiting: the refused answer changed nothing
       throw e;
@@ -961,8 +976,8 @@ final class ProviderState {
 
   private boolean hasPlan(String account) {
     for (Resource r : resources.values()) {
-      if (r.accountId.equals(account) && r.status.equals("complete") && catalog.get(r.serviceId) != null
-          && catalog.get(r.serviceId).plan()) {
+      SimulatorCatalog.Service svc = catalog.get(r.serviceId);
+      if (r.accountId.equals(account) && r.status.equals("complete") && svc != null && svc.plan()) {
         return true;
       }
     }

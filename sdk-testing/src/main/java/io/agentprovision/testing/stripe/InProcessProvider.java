@@ -175,7 +175,8 @@ public final class InProcessProvider implements ProviderLink {
     }
     String existing = resourcesByKey.get(call.idempotencyKey());
     if (existing != null) {
-      return answer(resources.get(existing));
+      // resources are never removed, and a key is recorded with the resource it created
+      return answer(Objects.requireNonNull(resources.get(existing), "the resource the key created"));
     }
     log.add("create " + call.serviceId());
     Res r = new Res(next("cfres"), account, call.serviceId(), new LinkedHashMap<>(call.configuration()),

@@ -18,6 +18,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Set;
 import java.util.function.Function;
 import org.jspecify.annotations.Nullable;
@@ -289,14 +290,16 @@ final class SandboxPayments implements TokenCharger {
       throw e;
     }
     synchronized (this) {
-      return intents.get(r.paymentIntent()).json();
+      // a charge that succeeded recorded its payment intent, and intents are never removed
+      return Objects.requireNonNull(intents.get(r.paymentIntent()), "the succeeded charge's payment intent").json();
     }
   }
 
   @Override
   public synchronized ChargeResult charge(String token, Money amount, String seller, @Nullable String idempotencyKey) {
-    if (idempotencyKey != null && chargesByKey.containsKey(seller + "|" + idempotencyKey)) {
-      return chargesByKey.get(seller + "|" + idempotencyKey);
+    ChargeResult kept = idempotencyKey == null ? null : chargesByKey.get(seller + "|" + idempotencyKey);
+    if (kept != null) {
+      return kept;
     }
     ChargeResult r = decide(token, amount, seller);
     if (idempotencyKey != null) {

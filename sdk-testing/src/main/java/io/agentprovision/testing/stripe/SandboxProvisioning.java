@@ -25,6 +25,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Set;
 import java.util.function.Function;
 import org.jspecify.annotations.Nullable;
@@ -484,7 +485,9 @@ final class SandboxProvisioning {
       j.put("error", Map.of("code", String.valueOf(r.errorCode), "message", String.valueOf(r.errorMessage)));
     }
     if (r.connection != null) {
-      j.put("provider_connection", json(connections.get(r.connection)));
+      // a request names its connection once it is made, and connections stay
+      j.put("provider_connection",
+          json(Objects.requireNonNull(connections.get(r.connection), "the request's connection")));
     }
     return j;
   }
@@ -572,7 +575,7 @@ final class SandboxProvisioning {
       if (!r.providerPending) {
         return json(r, false);
       }
-      p = providers.get(r.provider);
+      p = providerOf(r);
     }
     ProviderLink.ResourceAnswer a = p.link.getResource(connectionFor(p).grant.accessToken(), String.valueOf(r.remoteId));
     synchronized (this) {
@@ -593,7 +596,7 @@ final class SandboxProvisioning {
         throw invalid("resource_not_awaiting_information", null, "The resource is " + r.status + ".");
       }
       requireAnswers(r.schema, info, "submitted_information");
-      p = providers.get(r.provider);
+      p = providerOf(r);
       merged = new LinkedHashMap<>(r.configuration);
       merged.putAll(info);
     }
@@ -613,13 +616,14 @@ final class SandboxProvisioning {
     String target = null;
     synchronized (this) {
       r = liveResource(id);
-      p = providers.get(r.provider);
+      p = providerOf(r);
     }
     if (body.get("service_ref") != null) {
       target = serviceId(p, String.valueOf(body.get("service_ref")));
       Map<String, Object> current = services(p).get(r.serviceId);
       boolean allowed = false;
-      for (Object u : current == null ? List.of() : (List<?>) current.get("allowed_updates")) {
+      List<?> updates = current != null && current.get("allowed_updates") instanceof List<?> l ? l : List.of();
+      for (Object u : updates) {
         if (u instanceof Map<?, ?> m && p.serviceRef(target).equals(m.get("service"))) {
           allowed = true;
         }
@@ -678,7 +682,7 @@ final class SandboxProvisioning {
       if (!"complete".equals(r.status) || r.hiddenReads > 0) {
         throw invalid("resource_not_complete", null, "Credentials can be rotated once the resource is complete.");
       }
-      p = providers.get(r.provider);
+      p = providerOf(r);
     }
     return applied(r, p.link.rotateCredentials(connectionFor(p).grant.accessToken(), String.valueOf(r.remoteId)));
   }
@@ -692,7 +696,7 @@ final class SandboxProvisioning {
       if ("removed".equals(r.status)) {
         return json(r, false);
       }
-      p = providers.get(r.provider);
+      p = providerOf(r);
     }
     return applied(r, p.link.removeResource(connectionFor(p).grant.accessToken(), String.valueOf(r.remoteId)));
   }
@@ -755,7 +759,7 @@ final class SandboxProvisioning {
     j.put("livemode", false);
     j.put("name", r.name);
     j.put("provider", r.provider);
-    j.put("service_ref", providers.get(r.provider).serviceRef(r.serviceId));
+    j.put("service_ref", providerOf(r).serviceRef(r.serviceId));
     j.put("status", status);
     if ("needs_information".equals(status)) {
       j.put("needs_information_schema", r.schema);
@@ -952,6 +956,11 @@ final class SandboxProvisioning {
           + " month, year.");
     }
     return new Limit(c.toLowerCase(Locale.ROOT), max, i);
+  }
+
+  /** The provider a resource was made with: resources are made only with registered providers, which stay. */
+  private synchronized ProviderEntry providerOf(Resource r) {
+    return Objects.requireNonNull(providers.get(r.provider), "the provider of resource " + r.id);
   }
 
   private synchronized ProviderEntry provider(String ref) {

@@ -102,13 +102,15 @@ final class HeadFile {
         if ((n > 0) != (hash != null)) {
           throw new IllegalArgumentException("hash missing");
         }
-        if (kid != null && keys == null) {
-          keyRequired = true;
-          continue;
-        }
-        if (kid != null && !keys.has(kid)) {
-          unknownKey = kid;
-          continue;
+        if (kid != null) {
+          if (keys == null) {
+            keyRequired = true;
+            continue;
+          }
+          if (!keys.has(kid)) {
+            unknownKey = kid;
+            continue;
+          }
         }
         Head h = new Head(gen, n, hash, b, kid);
         String expected = check(fields(h), kid, keys);

@@ -192,11 +192,12 @@ public final class JsonlAuditLog implements AuditLog, AutoCloseable {
     FileChannel ch;
     Object key;
     try {
-      Files.createDirectories(file.getParent());
+      Path dir = AtomicFiles.directoryOf(file);
+      Files.createDirectories(dir);
       boolean created = !Files.exists(file);
       ch = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.READ, StandardOpenOption.WRITE);
       if (created) {
-        AtomicFiles.syncDirectory(file.getParent());
+        AtomicFiles.syncDirectory(dir);
       }
       key = identity(file);
     } catch (IOException e) {
@@ -204,10 +205,7 @@ public final class JsonlAuditLog implements AuditLog, AutoCloseable {
     }
     JsonlAuditLog log = new JsonlAuditLog(options, file, ch, key);
     try {
-      log.locked(c -> {
-        log.openLocked(options.reanchor());
-        return null;
-      });
+      log.lockedRun(c -> log.openLocked(options.reanchor()));
     } catch (RuntimeException e) {
       log.close();
       throw e;
@@ -244,9 +242,9 @@ public final class JsonlAuditLog implements AuditLog, AutoCloseable {
       return result(mine); // a leader committed it (or failed it) with its own batch
     }
     try {
-      locked(c -> {
+      lockedRun(c -> {
         if (mine.done) {
-          return null; // an earlier holder of the lock committed it with its own
+          return; // an earlier holder of the lock committed it with its own
         }
         try {
           refresh(); // settles a commit an interrupt cut short, which may decide this append too
@@ -254,7 +252,7 @@ public final class JsonlAuditLog implements AuditLog, AutoCloseable {
           throw e;
         } catch (IOException | RuntimeException e) {
           fail(drain(), e); // the log cannot be continued: every queued append learns it now
-          return null;
+          return;
         }
         // Keep leading while appends queue up (a few rounds, so this caller is not held for long):
         // handing over to a follower costs a thread switch, which on a busy machine can take longer
@@ -267,19 +265,17 @@ public final class JsonlAuditLog implements AuditLog, AutoCloseable {
           commit(batch); // under the same lock: nothing else wrote since the last round
           wakeFollowers();
         }
-        return null;
       });
     } finally {
       try {
         if (!mine.done) { // given up: make sure no later commit writes what this caller is told failed
-          locked(c -> {
+          lockedRun(c -> {
             if (!mine.done) {
               queue.remove(mine);
               mine.failure = new AgentProvisionException("audit log " + file + ": the entry was not appended", null,
                   true);
               mine.done = true;
             }
-            return null;
           });
         }
       } finally {
@@ -715,7 +711,7 @@ public final class JsonlAuditLog implements AuditLog, AutoCloseable {
       aside.force(true);
     }
     if (created) {
-      AtomicFiles.syncDirectory(asideFile.getParent());
+      AtomicFiles.syncDirectory(AtomicFiles.directoryOf(asideFile));
     }
     ch.truncate(from);
     ch.force(true);
@@ -969,6 +965,19 @@ public final class JsonlAuditLog implements AuditLog, AutoCloseable {
 
   private interface IoAction<T> {
     T run(FileChannel ch) throws IOException;
+  }
+
+  /** An action under the lock that is run for its effect alone. */
+  private interface IoStep {
+    void run(FileChannel ch) throws IOException;
+  }
+
+  /** {@link #locked(IoAction)} for an action that returns nothing. */
+  private void lockedRun(IoStep step) {
+    locked(c -> {
+      step.run(c);
+      return Boolean.TRUE;
+    });
   }
 
   /**

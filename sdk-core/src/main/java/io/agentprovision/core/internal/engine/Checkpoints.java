@@ -6,13 +6,14 @@ import io.agentprovision.core.ProvisioningEvent;
 import io.agentprovision.core.RunId;
 import io.agentprovision.core.StepId;
 import io.agentprovision.core.approval.ApprovalDecision;
+import io.agentprovision.core.approval.ApprovalReceipts;
 import io.agentprovision.core.approval.ApprovalDeniedException;
 import io.agentprovision.core.approval.ApprovalRequest;
 import io.agentprovision.core.approval.ApprovalTimeoutException;
 import io.agentprovision.core.approval.CheckpointRequest;
+import io.agentprovision.core.approval.IntentMandate;
+import io.agentprovision.core.approval.MandateTrust;
 import io.agentprovision.core.identity.Principal;
-import io.agentprovision.core.wire.Json;
-import io.agentprovision.core.wire.Digests;
 import java.time.Instant;
 import java.util.LinkedHashMap;
 import java.util.Locale;
@@ -41,14 +42,22 @@ final class Checkpoints {
   private final Events events;
   private final Auditor auditor;
 
-  /** Who asks: the run and step (null outside a run), the agent and the principal. */
-  record Asker(@Nullable RunId run, @Nullable StepId step, AgentId agent, @Nullable Principal principal) {}
+  /**
+   * Who asks: the run and step (null outside a run), the agent and the principal; in a run, the hash
+   * of its plan (bound into the decision's receipt) and what an intent mandate would be asked to cover.
+   */
+  record Asker(@Nullable RunId run, @Nullable StepId step, AgentId agent, @Nullable Principal principal,
+      @Nullable String planHash, MandateBook.@Nullable Scope scope) {
+    Asker(@Nullable RunId run, @Nullable StepId step, AgentId agent, @Nullable Principal principal) {
+      this(run, step, agent, principal, null, null);
+    }
+  }
 
-  /** Hears each decision before the caller acts on it, such as to journal it. */
+  /** Hears each decision, with its signed receipt when there is one, before the caller acts on it, such as to journal it. */
   interface Recorder {
-    Recorder NONE = (request, decision) -> {};
+    Recorder NONE = (request, decision, receipt) -> {};
 
-    void decided(ApprovalRequest request, ApprovalDecision decision);
+    void decided(ApprovalRequest request, ApprovalDecision decision, @Nullable String receipt);
 
     /**
      * The gate said it asked a person who answers later ({@link ApprovalDecision.Outcome#PENDING}): a
@@ -58,26 +67,27 @@ final class Checkpoints {
     default void deferred(ApprovalRequest request) {}
   }
 
-  Checkpoints(EngineConfig config, Events events, Auditor auditor) {
+  private final ReceiptBook receipts;
+  private final MandateBook mandates;
+
+  Checkpoints(EngineConfig config, Events events, Auditor auditor, ReceiptBook receipts, MandateBook mandates) {
     this.config = config;
     this.events = events;
     this.auditor = auditor;
+    this.receipts = receipts;
+    this.mandates = mandates;
   }
 
-  /** What identifies a checkpoint's question: its kind, words, cost, link and details, hashed. */
+  ReceiptBook receipts() {
+    return receipts;
+  }
+
+  /**
+   * What identifies a checkpoint's question: its kind, words, cost, link and details, hashed; the
+   * request hash a receipt binds ({@link ApprovalReceipts#requestHash}).
+   */
   static String fingerprint(CheckpointRequest c) {
-    Map<String, Object> m = new LinkedHashMap<>();
-    m.put("kind", c.kind().name());
-    m.put("title", c.title());
-    m.put("reason", c.reason());
-    m.put("cost", c.cost() == null ? null : c.cost().toString());
-    m.put("url", c.url() == null ? null : c.url().toString());
-    Map<String, String> details = new LinkedHashMap<>(c.details());
-    // the money held for a paid checkpoint is not part of the question: a step asking again after its
-    // run was parked or interrupted holds a new reservation for the same payment
-    details.remove("reservation");
-    m.put("details", details);
-    return Digests.sha256Hex(Json.canonical(m));
+    return ApprovalReceipts.requestHash(c);
   }
 
   ApprovalDecision ask(Asker who, CheckpointRequest c, Recorder recorder) {
@@ -95,7 +105,39 @@ final class Checkpoints {
     if (c.url() != null) {
       details.put("url", c.url().toString());
     }
+    String requestHash = fingerprint(c);
+    details.put("request_sha256", requestHash);
+    if (who.planHash() != null) {
+      details.put("plan_sha256", who.planHash());
+    }
     entry("approval.requested", who).amount(c.cost()).outcome("asked").details(details).record();
+
+    MandateBook.Scope scope = who.scope();
+    MandateBook.Verdict verdict = scope == null || who.run() == null || who.step() == null ? MandateBook.Verdict.NONE
+        : mandates.judge(scope, who.run(), who.step(), request.id());
+    if (verdict instanceof MandateBook.Verdict.Approved a) {
+      // the person approved this in advance, within every bound: the gate is not asked
+      IntentMandate m = a.mandate();
+      entry("mandate.used", who).approver(m.approver()).amount(c.cost()).detail("mandate", m.id())
+          .detail("approval_id", request.id()).detail("kind", c.kind().name()).detail("used", a.used().toString())
+          .detail("total", m.total().toString()).detail("remaining", m.total().minus(a.used()).toString()).record();
+      ApprovalDecision decision = ApprovalDecision.approved(m.approver(), "within intent mandate " + m.id() + " ("
+          + a.used() + " of " + m.total() + " used)", config.clock().instant());
+      record(who, request, decision, null, recorder, requestHash, m.id());
+      return decision;
+    }
+    if (verdict instanceof MandateBook.Verdict.Exceeded x) {
+      boolean refuse = x.then() == MandateTrust.Exceeded.REFUSE;
+      entry("mandate.refused", who).amount(c.cost()).outcome(refuse ? "refused" : "asked_a_person")
+          .detail("mandate", x.mandate().id()).detail("approval_id", request.id()).detail("bound", x.bound())
+          .detail("why", x.why()).record();
+      if (refuse) {
+        ApprovalDecision decision = ApprovalDecision.denied(x.mandate().approver(), "beyond intent mandate "
+            + x.mandate().id() + ": " + x.why(), config.clock().instant());
+        record(who, request, decision, null, recorder, requestHash, x.mandate().id());
+        throw new ApprovalDeniedException(c.title(), decision.approver(), decision.reason());
+      }
+    }
 
     Answer answer;
     try {
@@ -105,7 +147,7 @@ final class Checkpoints {
       ApprovalDecision decision = ApprovalDecision.error("interrupted while waiting for the human",
           config.clock().instant());
       // not journaled: the thread is interrupted (file channels refuse it), and an error is never reused anyway
-      record(who, request, decision, null, Recorder.NONE);
+      record(who, request, decision, null, Recorder.NONE, requestHash, null);
       throw new AgentProvisionException("the run was interrupted while waiting for approval '" + c.title() + "'", e, true);
     }
     ApprovalDecision given = answer.decision();
@@ -121,7 +163,7 @@ final class Checkpoints {
     if (decision.approved() && decidedAt.isAfter(request.deadline())) {
       decision = ApprovalDecision.timedOut(decidedAt);
     }
-    record(who, request, decision, answer.claimedAt(), recorder);
+    record(who, request, decision, answer.claimedAt(), recorder, requestHash, null);
     return verdict(c.title(), request.deadline(), decision);
   }
 
@@ -217,8 +259,13 @@ final class Checkpoints {
     return auditor.entry(action).run(who.run()).step(who.step()).agent(who.agent()).principal(who.principal());
   }
 
+  /**
+   * Records a decision: an event, an audit entry carrying its signed receipt (when the provisioner
+   * signs them), then the caller's recorder (which journals it with the receipt). The receipt is
+   * made here, where every decision is recorded, whoever or whatever made it.
+   */
   private void record(Asker who, ApprovalRequest request, ApprovalDecision decision, @Nullable Instant claimedAt,
-      Recorder recorder) {
+      Recorder recorder, String requestHash, @Nullable String mandate) {
     events.emit(new ProvisioningEvent.ApprovalDecided(config.clock().instant(), who.run(), request, decision));
     Auditor.Entry e = entry("approval.decided", who).approver(decision.approver()).amount(request.cost())
         .outcome(decision.outcome().name().toLowerCase(Locale.ROOT))
@@ -231,7 +278,13 @@ final class Checkpoints {
       // the keys only: values such as an OAuth code are credentials
       e.detail("response_fields", String.join(",", new TreeSet<>(decision.response().keySet())));
     }
+    e.detailIfPresent("mandate", mandate);
+    String receipt = receipts.sign(who, request, decision, requestHash, mandate);
+    if (receipt != null) {
+      // the JWS itself: it holds ids, an amount and hashes, never a secret, and stands on its own
+      e.detail("receipt", receipt);
+    }
     e.record();
-    recorder.decided(request, decision);
+    recorder.decided(request, decision, receipt);
   }
 }

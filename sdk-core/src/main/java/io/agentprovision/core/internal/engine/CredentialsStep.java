@@ -169,7 +169,7 @@ final class CredentialsStep extends BaseStep<CredentialsStep.Issued> {
     return "token " + out.tokenId() + " expires " + out.expiresAt();
   }
 
-  private static String broadPrefix(RunId run) {
+  static String broadPrefix(RunId run) {
     return "runs/" + run + "/broad/";
   }
 

@@ -87,6 +87,9 @@ public final class Engine {
   private final Events events;
   private final Auditor auditor;
   private final Planner planner;
+  private final Changes changes;
+  private final ReceiptBook receipts;
+  private final MandateBook mandates;
   private final RunEnvironments environments;
   private final Maintenance maintenance;
   /** The runs this engine executes now (their leases are this host's, whatever the clock says). */
@@ -108,9 +111,12 @@ public final class Engine {
     this.config = config;
     this.events = new Events(config.listeners());
     this.auditor = new Auditor(config.audit(), config.clock());
-    this.services = new Services(config, events, auditor, new Checkpoints(config, events, auditor),
-        new StepUp(config, auditor), new Parking(config, events, auditor));
+    this.receipts = new ReceiptBook(config);
+    this.mandates = new MandateBook(config, auditor);
+    this.services = new Services(config, events, auditor, new Checkpoints(config, events, auditor, receipts, mandates),
+        new StepUp(config, auditor), new Parking(config, events, auditor, receipts));
     this.planner = new Planner(config, flow);
+    this.changes = new Changes(this, config, planner, auditor, events);
     this.environments = new RunEnvironments(config, auditor);
     this.maintenance = new Maintenance(this);
     config.approvals().connect(maintenance);
@@ -231,6 +237,50 @@ public final class Engine {
     return rec;
   }
 
+  /** Plans a change to a deployment (see {@link Changes}); reads only. */
+  public ChangePlan planChange(io.agentprovision.core.LifecycleRequest request) {
+    return changes.plan(request);
+  }
+
+  /** Executes a planned change. */
+  public io.agentprovision.core.LifecycleResult executeChange(ChangePlan plan) {
+    return changes.execute(plan);
+  }
+
+  /** Resumes {@code agent}'s change {@code run}. */
+  public io.agentprovision.core.LifecycleResult resumeChange(AgentId agent, RunId run) {
+    return changes.resume(agent, run);
+  }
+
+  /**
+   * Whether the signed receipts of {@code run}'s approvals verify; adds a line to {@code warnings}
+   * for each that does not. True when the provisioner signs none.
+   */
+  boolean receiptsOf(RunId run, List<String> warnings) {
+    int before = warnings.size();
+    boolean ok = receipts.verifyRun(run, warnings);
+    if (!ok) {
+      auditor.entry("receipts.invalid").run(run).outcome("failed").detail("problems",
+          String.join("; ", warnings.subList(before, warnings.size()))).record();
+    }
+    return ok;
+  }
+
+  /** What every step and flow of this engine runs with (the change flows audit their refusals through it). */
+  Services services() {
+    return services;
+  }
+
+  /** The signed receipts of the approvals, checked against the audit log. */
+  public io.agentprovision.core.approval.Receipts receipts() {
+    return receipts;
+  }
+
+  /** The intent mandates held. */
+  public io.agentprovision.core.approval.Mandates mandates() {
+    return mandates;
+  }
+
   public RunPlan plan(ProvisionRequest request) {
     RunId given = request.runId();
     RunId run = given != null ? given : RunId.of(config.ids().next("run"));
@@ -329,7 +379,7 @@ public final class Engine {
         .detail("orchestrator", config.orchestrator().name()).record();
     RunState rs = new RunState(plan.runId(), req, plan, false, now);
     rs.lease = lease;
-    return new RunLoop(rs, rec).start();
+    return started(new RunLoop<>(rs, rec, s -> deployment(s, true)).start());
   }
 
   /**
@@ -352,6 +402,7 @@ public final class Engine {
   public Started startResume(RunId run) {
     RunRecord rec = config.journal().run(run).orElseThrow(() -> new InvalidRequestException("runId",
         "no run " + run + " in the journal", "pass the id of a run this journal recorded (AgentProvisioner.runs())"));
+    notAChange(rec);
     ProvisionRequest req = RequestCodec.decode(rec.request(), run, config.vault());
     RunPlan plan = planner.plan(req, run);
     RunState rs = new RunState(run, req, plan, true, rec.createdAt());
@@ -398,7 +449,69 @@ public final class Engine {
       throw e;
     }
     rs.lease = lease;
-    return new RunLoop(rs, next).start();
+    return started(new RunLoop<>(rs, next, s -> deployment(s, true)).start());
+  }
+
+  /**
+   * Runs every step of {@code rs} not finished yet on the step executor and waits for the run to
+   * end, as {@link #execute} does; {@code finish} records the end of a run that succeeded and builds
+   * its result (a {@code LifecycleResult} for a change made to a deployment later).
+   */
+  <R> R runLoop(RunState rs, RunRecord rec, java.util.function.Function<RunState, R> finish) {
+    RunLoop<R> loop = new RunLoop<>(rs, rec, finish).start();
+    return await(loop.result(), loop::cancel);
+  }
+
+  /** A first-day run's loop as the {@link Started} callers hold. */
+  private static Started started(RunLoop<Deployment> loop) {
+    return new Started() {
+      @Override
+      public CompletableFuture<Deployment> result() {
+        return loop.result();
+      }
+
+      @Override
+      public boolean cancel() {
+        return loop.cancel();
+      }
+    };
+  }
+
+  /**
+   * Claims {@code run} on this host and takes its lease, for a run started outside {@link #start}
+   * (a change run); the run loop gives both up when the run ends, {@link #giveBack} before it starts.
+   *
+   * @throws RunLeasedException when this host or another executes it already
+   */
+  RunLease takeLease(RunId run, String why) {
+    claim(run);
+    try {
+      return RunLease.acquire(config, run, why);
+    } catch (RuntimeException e) {
+      executing.remove(run);
+      throw e;
+    }
+  }
+
+  /** Gives back what {@link #takeLease} took, for a run that does not start after all. */
+  void giveBack(RunId run, RunLease lease) {
+    try {
+      lease.release();
+    } finally {
+      executing.remove(run);
+    }
+  }
+
+  /** Whether the journal's run {@code run} is a change made to a deployment (run by {@link Changes}). */
+  boolean isChange(RunId run) {
+    return config.journal().run(run).map(r -> ChangeCodec.isChange(r.request())).orElse(false);
+  }
+
+  /** Resumes the change run {@code run} for the agent that started it; returns when it has ended. */
+  io.agentprovision.core.LifecycleResult resumeChangeRun(RunId run) {
+    RunRecord rec = config.journal().run(run).orElseThrow(() -> new InvalidRequestException("runId",
+        "no run " + run + " in the journal", "pass the id of a run this journal recorded (AgentProvisioner.runs())"));
+    return changes.resume(rec.agent(), run);
   }
 
   /**
@@ -465,14 +578,19 @@ public final class Engine {
    * thread's interrupt status set again; a failure is thrown as the run threw it.
    */
   private static Deployment await(Started run) {
+    return await(run.result(), run::cancel);
+  }
+
+  /** Waits for {@code result} as {@link #await(Started)} says, calling {@code cancel} on an interrupt. */
+  private static <R> R await(CompletableFuture<R> result, java.util.function.BooleanSupplier cancel) {
     boolean interrupted = false;
     try {
       while (true) {
         try {
-          return run.result().get();
+          return result.get();
         } catch (InterruptedException e) {
           interrupted = true;
-          run.cancel();
+          cancel.getAsBoolean();
         } catch (ExecutionException e) {
           Throwable cause = e.getCause() != null ? e.getCause() : e;
           if (cause instanceof RuntimeException r) {
@@ -495,7 +613,7 @@ public final class Engine {
    * Loads what finished steps produced (on resume). Each output of a step of the run's graph is read
    * back now, so an entry that cannot be read stops the run before anything happens, naming the step.
    */
-  private Set<StepId> load(RunState rs) {
+  Set<StepId> load(RunState rs) {
     Set<StepId> done = new HashSet<>();
     for (StepRecord r : config.journal().steps(rs.run)) {
       String output = r.output();
@@ -516,14 +634,16 @@ public final class Engine {
    * One execution of a run, driven by its steps finishing rather than by a thread waiting for them:
    * starting it submits every step whose dependencies have succeeded; each step, when it ends,
    * submits those that were waiting for it; the step that ends last (with none left running) ends
-   * the run: assembles the deployment, compensates or suspends a failed run, or leaves a crashed one
+   * the run: hands a run that succeeded to its {@code finish} (which records its end and builds the
+   * deployment, or a change's result), compensates or suspends a failed run, or leaves a crashed one
    * exactly as the journal has it. State is guarded by this object's lock; steps run outside it.
    */
-  private final class RunLoop implements Started {
+  private final class RunLoop<R> {
     private final RunState rs;
     private final RunRecord rec;
+    private final java.util.function.Function<RunState, R> finish;
     private final Instant started;
-    private final CompletableFuture<Deployment> result = new CompletableFuture<>();
+    private final CompletableFuture<R> result = new CompletableFuture<>();
     private final Set<StepId> done = new HashSet<>();
     private final Set<StepId> submitted = new HashSet<>();
     private final Map<StepId, StepTask> running = new HashMap<>();
@@ -537,19 +657,20 @@ public final class Engine {
     private boolean cancelled;
     private boolean ended;
 
-    RunLoop(RunState rs, RunRecord rec) {
+    RunLoop(RunState rs, RunRecord rec, java.util.function.Function<RunState, R> finish) {
       this.rs = rs;
       this.rec = rec;
+      this.finish = finish;
       this.started = config.clock().instant();
     }
 
-    @Override
-    public CompletableFuture<Deployment> result() {
+    /** Completes when the run has ended: with its result, its failure, or a {@link CancellationException}. */
+    CompletableFuture<R> result() {
       return result;
     }
 
     /** Starts the run's steps; the caller has {@link #claim claimed} the run and holds its lease (let go at the end). */
-    Started start() {
+    RunLoop<R> start() {
       Set<StepId> loaded;
       try {
         events.emit(new ProvisioningEvent.RunStarted(started, rs.run, rs.request.agent(), rs.request.provider(),
@@ -648,8 +769,10 @@ public final class Engine {
       }
     }
 
-    @Override
-    public boolean cancel() {
+    /**
+     * Stops the run (see {@link Started#cancel}); false when it had already ended.
+     */
+    boolean cancel() {
       boolean end;
       synchronized (this) {
         if (ended || cancelled) {
@@ -679,7 +802,7 @@ public final class Engine {
 
     /** Ends the run once no step runs (on the thread of the step that ended last, or the canceller's). */
     private void end() {
-      Deployment deployment = null;
+      R value = null;
       Throwable thrown = null;
       boolean keepLease = false; // a crash, or a lease taken over: leave it as a dead process would
       boolean parkedHere = false;
@@ -694,7 +817,8 @@ public final class Engine {
         } else if (cancelled) {
           suspend(rs, rec, "cancelled");
           thrown = new CancellationException("run " + rs.run + " was cancelled; resume it with "
-              + "AgentProvisioner.resume(" + rs.request.agent() + ", " + rs.run + ")");
+              + "AgentProvisioner." + (ChangeCodec.isChange(rec.request()) ? "resumeChange" : "resume") + "("
+              + rs.request.agent() + ", " + rs.run + ")");
         } else if (failure != null) {
           services.parking().withdraw(rs.run, "the run failed at step " + failedStep);
           thrown = fail(rs, rec, failedStep, failure, started);
@@ -703,7 +827,7 @@ public final class Engine {
           thrown = park(rs, rec, parked, started);
         } else {
           leaseCheck(rs);
-          deployment = deployment(rs, true);
+          value = finish.apply(rs);
         }
       } catch (RunLeasedException e) {
         keepLease = true;
@@ -724,7 +848,7 @@ public final class Engine {
       if (thrown != null) {
         result.completeExceptionally(thrown);
       } else {
-        result.complete(deployment);
+        result.complete(value);
       }
     }
 
@@ -864,7 +988,7 @@ public final class Engine {
   }
 
   /** The step's idempotency key: derived from the run, the step and the canonical request, so it is the same on every retry and resume. */
-  private static String idempotencyKey(RunState rs, StepId step) {
+  static String idempotencyKey(RunState rs, StepId step) {
     Map<String, Object> intent = new LinkedHashMap<>();
     intent.put("provider", rs.request.provider());
     intent.put("plan", rs.request.plan());
@@ -1024,6 +1148,24 @@ public final class Engine {
           .detailIfPresent("live", checked == null ? null : String.valueOf(checked.live()))
           .detail("deployment", outcome.name()).record();
     }
+    List<String> receiptWarnings = new ArrayList<>();
+    receiptsOf(rs.run, receiptWarnings);
+    receiptWarnings.forEach(d::warning);
+    AuditVerification v = verifyAudit();
+    d.auditHead(config.audit().head().map(e -> e.hash()).orElse("")).auditVerified(v.valid());
+    if (finishing) {
+      events.emit(new ProvisioningEvent.RunFinished(config.clock().instant(), rs.run, ended,
+          Duration.between(rs.startedAt, config.clock().instant()),
+          ended == RunStatus.DEPLOYED_UNVERIFIED ? "the app did not answer at " + url : null));
+    }
+    return d.build();
+  }
+
+  /**
+   * Checks the audit chain at a run's end: in full the first time, then only what came after the
+   * last entry this engine saw verify.
+   */
+  AuditVerification verifyAudit() {
     AuditCheckpoint trusted = auditVerified.get();
     AuditVerification v = trusted == null ? config.audit().verify()
         : config.audit().verifyAfter(trusted.sequence(), trusted.hash());
@@ -1032,13 +1174,7 @@ public final class Engine {
       AuditCheckpoint seen = new AuditCheckpoint(v.entries(), verifiedHead);
       auditVerified.accumulateAndGet(seen, (a, b) -> a == null || b.sequence() > a.sequence() ? b : a);
     }
-    d.auditHead(config.audit().head().map(e -> e.hash()).orElse("")).auditVerified(v.valid());
-    if (finishing) {
-      events.emit(new ProvisioningEvent.RunFinished(config.clock().instant(), rs.run, ended,
-          Duration.between(rs.startedAt, config.clock().instant()),
-          ended == RunStatus.DEPLOYED_UNVERIFIED ? "the app did not answer at " + url : null));
-    }
-    return d.build();
+    return v;
   }
 
   /**
@@ -1075,6 +1211,14 @@ public final class Engine {
     return app.primaryUrl();
   }
 
+  /** Refuses a change run where a deployment's run is meant: its journaled request is of another kind. */
+  private static void notAChange(RunRecord rec) {
+    if (ChangeCodec.isChange(rec.request())) {
+      throw new InvalidRequestException("runId", "run " + rec.id() + " is a change to a deployment, not a deployment",
+          "resume it with AgentProvisioner.resumeChange(agent, runId); pass a deployment's run id here");
+    }
+  }
+
   /** How a run that deployed everything ended, by what the check of the app found. */
   private static Deployment.Outcome outcome(Verification v) {
     return switch (v.result()) {
@@ -1088,6 +1232,7 @@ public final class Engine {
   private RunState finishedRun(RunId run) {
     RunRecord rec = config.journal().run(run).orElseThrow(() -> new InvalidRequestException("runId",
         "no run " + run + " in the journal", "pass the id of a run this journal recorded"));
+    notAChange(rec);
     if (rec.status() != RunStatus.SUCCEEDED && rec.status() != RunStatus.DEPLOYED_UNVERIFIED) {
       throw new InvalidRequestException("runId", "run " + run + " is " + rec.status() + ", not finished",
           "rotate the credentials of a run that finished");

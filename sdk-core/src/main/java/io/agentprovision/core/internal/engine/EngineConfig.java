@@ -6,6 +6,8 @@ import io.agentprovision.core.IdGenerator;
 import io.agentprovision.core.Sleeper;
 import io.agentprovision.core.UnverifiedAction;
 import io.agentprovision.core.approval.ApprovalGates;
+import io.agentprovision.core.approval.ApprovalReceipts;
+import io.agentprovision.core.approval.MandateTrust;
 import io.agentprovision.core.catalog.CatalogCache;
 import io.agentprovision.core.http.HttpStack;
 import io.agentprovision.core.policy.PolicyChange;
@@ -44,8 +46,8 @@ public record EngineConfig(Orchestrator orchestrator, Map<String, Deployer> depl
     IdGenerator ids, ExecutorService stepExecutor, ExecutorService runExecutor, ExecutorService approvalExecutor,
     Duration stepTimeout, Duration approvalTimeout, FailureAction failureAction, String domainService,
     DomainNames domainNames, HttpStack http, Duration verifyTimeout, UnverifiedAction unverifiedAction,
-    VelocityStore velocity, Duration catalogTtl, ScheduledExecutorService scheduler, String leaseOwner,
-    Duration leaseDuration) {
+    VelocityStore velocity, Duration catalogTtl, @Nullable ApprovalReceipts receipts,
+    @Nullable MandateTrust mandates, ScheduledExecutorService scheduler, String leaseOwner, Duration leaseDuration) {
 
   /** How long a run's lease lasts unless renewed, when not configured. */
   public static final Duration DEFAULT_LEASE_DURATION = Duration.ofSeconds(60);
@@ -104,6 +106,8 @@ public record EngineConfig(Orchestrator orchestrator, Map<String, Deployer> depl
     private @Nullable ScheduledExecutorService scheduler;
     private String leaseOwner = defaultLeaseOwner();
     private Duration leaseDuration = DEFAULT_LEASE_DURATION;
+    private @Nullable ApprovalReceipts receipts;
+    private @Nullable MandateTrust mandates;
 
     private Builder() {}
 
@@ -249,6 +253,18 @@ public record EngineConfig(Orchestrator orchestrator, Map<String, Deployer> depl
       return this;
     }
 
+    /** Signs a receipt of every approval decision and verifies them; none by default. */
+    public Builder receipts(@Nullable ApprovalReceipts r) {
+      this.receipts = r;
+      return this;
+    }
+
+    /** The intent mandates accepted, and what a bound exceeded gets; none by default. */
+    public Builder mandates(@Nullable MandateTrust m) {
+      this.mandates = m;
+      return this;
+    }
+
     public Builder verifyTimeout(Duration d) {
       this.verifyTimeout = Objects.requireNonNull(d, "verifyTimeout");
       return this;
@@ -299,7 +315,7 @@ public record EngineConfig(Orchestrator orchestrator, Map<String, Deployer> depl
           Objects.requireNonNull(stepExecutor, "stepExecutor"), Objects.requireNonNull(runExecutor, "runExecutor"),
           approvalExecutor != null ? approvalExecutor : approvalThreads(),
           stepTimeout, approvalTimeout, failureAction, domainService, domainNames, http, verifyTimeout,
-          unverifiedAction, velocity != null ? velocity : VelocityStore.inMemory(), catalogTtl,
+          unverifiedAction, velocity != null ? velocity : VelocityStore.inMemory(), catalogTtl, receipts, mandates,
           scheduler != null ? scheduler : heartbeatThread(), leaseOwner, leaseDuration);
     }
 

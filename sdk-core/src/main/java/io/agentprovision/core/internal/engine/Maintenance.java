@@ -176,7 +176,14 @@ public final class Maintenance implements ApprovalInbox {
   private void resumeHere(RunId run) {
     CompletableFuture<Deployment> result;
     try {
-      result = engine.startResume(run).result();
+      if (engine.isChange(run)) {
+        // a change made to a deployment: resumed through the change flow (this task waits for it); its
+        // future completes with no deployment, the change's result is resumeChange's
+        engine.resumeChangeRun(run);
+        result = CompletableFuture.completedFuture(null);
+      } else {
+        result = engine.startResume(run).result();
+      }
     } catch (Throwable t) {
       result = CompletableFuture.failedFuture(t);
     }
@@ -269,7 +276,8 @@ public final class Maintenance implements ApprovalInbox {
       return;
     }
     switch (r.status()) {
-      case SUCCEEDED, DEPLOYED_UNVERIFIED -> f.complete(engine.finishedResult(run)); // read from the journal
+      case SUCCEEDED, DEPLOYED_UNVERIFIED -> f.complete(ChangeCodec.isChange(r.request()) ? null
+          : engine.finishedResult(run)); // read from the journal (a change's result is resumeChange's)
       case FAILED, SUSPENDED -> f.completeExceptionally(new RunFailedException(run, null,
           new AgentProvisionException(String.valueOf(r.error())), List.of(), List.of(),
           r.status() == RunStatus.SUSPENDED));

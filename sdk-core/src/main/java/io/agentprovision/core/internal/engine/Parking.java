@@ -35,17 +35,24 @@ import org.jspecify.annotations.Nullable;
 final class Parking {
   /** The vault entries holding what answers handed back, by approval id. */
   static final String VAULT_PREFIX = "approvals/";
+  /**
+   * The detail of a parked approval holding the hash of its run's plan, which the decision's signed
+   * receipt binds (the same hash the {@code approval.requested} audit entry shows).
+   */
+  static final String PLAN_HASH = "plan_sha256";
 
   private final EngineConfig config;
   private final Events events;
   private final Auditor auditor;
+  private final ReceiptBook receipts;
   /** Told of each approval once it is journaled as waiting (set by {@link Maintenance}). */
   private volatile java.util.function.Consumer<String> onParked = id -> {};
 
-  Parking(EngineConfig config, Events events, Auditor auditor) {
+  Parking(EngineConfig config, Events events, Auditor auditor, ReceiptBook receipts) {
     this.config = config;
     this.events = events;
     this.auditor = auditor;
+    this.receipts = receipts;
   }
 
   /**
@@ -124,13 +131,15 @@ final class Parking {
   }
 
   /**
-   * Journals {@code request} as waiting for a person (the gate said it asked one) and stops the
-   * step.
+   * Journals {@code request} as waiting for a person (the gate said it asked one), with the hash of
+   * the run's plan its receipt will bind, and stops the step.
    *
    * @throws Parked always
    */
-  void park(ApprovalRequest request, int sequence, String fingerprint) {
-    ApprovalRecord rec = ApprovalRecord.pending(request, sequence, fingerprint).build();
+  void park(ApprovalRequest request, int sequence, String fingerprint, String planHash) {
+    Map<String, String> details = new LinkedHashMap<>(request.details());
+    details.put(PLAN_HASH, planHash);
+    ApprovalRecord rec = ApprovalRecord.pending(request, sequence, fingerprint).details(details).build();
     if (!config.journal().saveApproval(rec)) {
       throw new AgentProvisionException("approval id " + request.id() + " is already in the journal; the id "
           + "generator must not repeat ids", null, false);
@@ -280,6 +289,11 @@ final class Parking {
         .detail("kind", a.kind().name()).detail("reason", d.reason()).detail("decided_via", via);
     if (!d.response().isEmpty()) {
       e.detail("response_fields", String.join(",", new TreeSet<>(d.response().keySet()))); // values may be credentials
+    }
+    // signed like every other decision, whoever decided it and on whichever host
+    String receipt = receipts.sign(a, d, Objects.requireNonNull(a.decidedAt(), "decided"));
+    if (receipt != null) {
+      e.detail("receipt", receipt);
     }
     e.record();
     events.emit(new ProvisioningEvent.ApprovalDecided(config.clock().instant(), a.run(), a.toRequest(),

@@ -108,9 +108,17 @@ final class Planner {
 
   private RunPlan plan(ProvisionRequest req, RunId run, Catalog catalog) {
     @Nullable Deployer deployer = req.hasApp() ? deployer(req.provider()) : null;
+    return plan(req, run, flow, catalog, deployer);
+  }
+
+  /**
+   * The plan of a run whose graph {@code runFlow} makes from {@code req} and a catalog already read
+   * (a change to an existing deployment reads it first, to know what the change touches).
+   */
+  RunPlan plan(ProvisionRequest req, RunId run, Flow runFlow, Catalog catalog, @Nullable Deployer deployer) {
     SpendPolicy policy = config.spendPolicy();
     Instant now = config.clock().instant();
-    StepGraph graph = flow.graph(new Flow.Inputs(req, catalog, deployer, config.domainService(), policy,
+    StepGraph graph = runFlow.graph(new Flow.Inputs(req, catalog, deployer, config.domainService(), policy,
         config.domainNames()));
 
     Budget budget = new Budget(policy, req, run, now);

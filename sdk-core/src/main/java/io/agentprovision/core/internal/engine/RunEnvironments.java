@@ -53,7 +53,7 @@ final class RunEnvironments {
     }
     List<RunEnvironment.Variable> vars = new ArrayList<>();
     for (Kept k : kept) {
-      String name = uses.get(k.credential()) > 1 ? prefix(k.step()) + k.credential() : k.credential();
+      String name = uses.getOrDefault(k.credential(), 0) > 1 ? prefix(k.step()) + k.credential() : k.credential();
       vars.add(new RunEnvironment.Variable(name, k.credential(), ServiceStep.credentialKey(run, k.step(),
           k.credential()), k.serviceId(), k.resourceId(), k.step()));
     }

@@ -318,7 +318,7 @@ final class Spending {
         }
         continue;
       }
-      if (attempt > 1 || spend.current().status() == Reservation.Status.UNCERTAIN) {
+      if (attempt > 1 || (spend != null && spend.current().status() == Reservation.Status.UNCERTAIN)) {
         ctx.progress(what + " answered" + (attempt > 1 ? " on attempt " + attempt : " on resume")
             + "; its money is settled by what it did");
       }

@@ -12,6 +12,9 @@ import io.agentprovision.core.Sleeper;
 import io.agentprovision.core.StepId;
 import io.agentprovision.core.approval.ApprovalDecision;
 import io.agentprovision.core.approval.ApprovalRequest;
+import io.agentprovision.core.approval.ApprovalReceipts;
+import io.agentprovision.core.approval.ReceiptExpectation;
+import io.agentprovision.core.approval.ReceiptRejectedException;
 import io.agentprovision.core.approval.CheckpointKind;
 import io.agentprovision.core.approval.CheckpointRequest;
 import io.agentprovision.core.catalog.Catalog;
@@ -28,6 +31,7 @@ import io.agentprovision.core.spi.StepContext;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
@@ -244,37 +248,99 @@ final class StepRun implements StepContext {
     }
     int seq = checkpointSeq.incrementAndGet();
     String fingerprint = Checkpoints.fingerprint(request);
+    String planHash = ApprovalReceipts.planHash(rs.plan.steps());
     CheckpointDecision earlier = record.decision(seq).orElse(null);
     if (earlier != null && earlier.answers(fingerprint)) {
-      audit("approval.reused").approver(earlier.approver()).amount(request.cost())
+      // an approval in the journal is reused only when its receipt stands for this run, question and plan
+      ReceiptRejectedException refused = engine.checkpoints().receipts().refusalOfReuse(earlier,
+          new ReceiptExpectation(null, rs.run, request.kind(), request.cost(), fingerprint, planHash));
+      if (refused == null) {
+        audit("approval.reused").approver(earlier.approver()).amount(request.cost())
+            .detail("approval_id", earlier.approvalId()).detail("kind", earlier.kind().name())
+            .detail("sequence", String.valueOf(seq)).record();
+        return ApprovalDecision.approved(earlier.approver(), "approved before step " + id + " was interrupted",
+            earlier.decidedAt());
+      }
+      audit("approval.receipt_refused").outcome("refused").amount(request.cost())
           .detail("approval_id", earlier.approvalId()).detail("kind", earlier.kind().name())
-          .detail("sequence", String.valueOf(seq)).record();
-      return ApprovalDecision.approved(earlier.approver(), "approved before step " + id + " was interrupted",
-          earlier.decidedAt());
+          .detail("reason", refused.reason().name().toLowerCase(java.util.Locale.ROOT))
+          .detail("why", String.valueOf(refused.getMessage())).record();
     }
     if (step != null) {
       // a step of the run loop can wait for a person in the journal: an answer given since it parked is here
       Parking.Answer waited = engine.parking().answer(rs.run, id, seq, fingerprint);
       if (waited != null) {
-        journal(b -> b.decision(CheckpointDecision.of(seq, waited.asked(), fingerprint, waited.decision())));
+        // the decision is journaled with this step like any other, with its signed receipt
+        String receipt = engine.checkpoints().receipts().sign(new Checkpoints.Asker(rs.run, id, agent(), principal(),
+            planHash, null), waited.asked(), waited.decision(), fingerprint, null);
+        journal(b -> b.decision(CheckpointDecision.of(seq, waited.asked(), fingerprint, waited.decision(), receipt)));
         return Checkpoints.verdict(request.title(), waited.asked().deadline(), waited.decision());
       }
     }
-    return engine.checkpoints().ask(new Checkpoints.Asker(rs.run, id, agent(), principal()), request,
-        new Checkpoints.Recorder() {
+    return engine.checkpoints().ask(new Checkpoints.Asker(rs.run, id, agent(), principal(), planHash,
+        mandateScope(request)), request, new Checkpoints.Recorder() {
           @Override
-          public void decided(ApprovalRequest asked, ApprovalDecision decision) {
-            journal(b -> b.decision(CheckpointDecision.of(seq, asked, fingerprint, decision)));
+          public void decided(ApprovalRequest asked, ApprovalDecision decision, @Nullable String receipt) {
+            journal(b -> b.decision(CheckpointDecision.of(seq, asked, fingerprint, decision, receipt)));
           }
 
           @Override
           public void deferred(ApprovalRequest asked) {
             if (step != null) {
               leaseCheck();
-              engine.parking().park(asked, seq, fingerprint);
+              engine.parking().park(asked, seq, fingerprint, planHash);
             }
           }
         });
+  }
+
+  /**
+   * What an intent mandate would be asked to cover for {@code request}: the run's provider, and the
+   * services and prices it approves. A plan approval approves every paid step's price, and the cap of
+   * a step whose price is not known before buying (that step is not asked again up to it), so those
+   * are its prices and their sum its amount; a price set later by a choice (a domain's name) is left
+   * to the checkpoint that confirms the choice at its price, which the mandate judges then.
+   */
+  private MandateBook.Scope mandateScope(CheckpointRequest request) {
+    Principal p = principal();
+    List<String> services = new ArrayList<>();
+    List<io.agentprovision.core.Money> prices = new ArrayList<>();
+    io.agentprovision.core.Money amount = request.cost();
+    if (request.kind() == CheckpointKind.PLAN_APPROVAL) {
+      amount = null;
+      boolean oneCurrency = true;
+      for (PlannedStep s : rs.plan.steps()) {
+        io.agentprovision.core.Money q = s.quote();
+        if (!s.paid() || q == null || s.serviceId() == null) {
+          continue; // free, or billed with its plan: nothing is paid for it now
+        }
+        services.add(s.serviceId()); // every service the plan pays for must be the mandate's
+        Step<?> planStep = rs.graph().step(s.id()).orElse(null);
+        Step.Price price = planStep == null ? null : planStep.price();
+        if (price != null && price.pricedByChoice()) {
+          continue;
+        }
+        prices.add(q);
+        if (amount == null) {
+          amount = q;
+        } else if (amount.sameCurrency(q)) {
+          amount = amount.plus(q);
+        } else {
+          oneCurrency = false;
+        }
+      }
+      if (!oneCurrency) {
+        amount = null; // a mandate counts one currency: a plan in two goes to a person
+      }
+    } else if (request.cost() != null) {
+      String service = step == null ? null : planned().serviceId();
+      if (service != null) {
+        services.add(service);
+      }
+      prices.add(request.cost());
+    }
+    return new MandateBook.Scope(agent(), p == null ? null : p.subject(), rs.request.provider(), request.kind(),
+        amount, services, prices);
   }
 
   // ---- leases --------------------------------------------------------------------------------

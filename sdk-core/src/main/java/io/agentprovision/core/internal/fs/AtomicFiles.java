@@ -43,7 +43,7 @@ public final class AtomicFiles {
    * file is readable and writable by its owner only (the temporary file is created so).
    */
   public static void replace(Path target, byte[] content) throws IOException {
-    Path dir = target.toAbsolutePath().getParent();
+    Path dir = directoryOf(target);
     Files.createDirectories(dir);
     Path tmp = Files.createTempFile(dir, "." + target.getFileName() + ".", ".tmp");
     try {
@@ -64,6 +64,15 @@ public final class AtomicFiles {
       Files.deleteIfExists(tmp);
     }
     syncDirectory(dir);
+  }
+
+  /** The directory holding {@code file}; a path naming a root directory has none and is refused. */
+  public static Path directoryOf(Path file) throws IOException {
+    Path dir = file.toAbsolutePath().getParent();
+    if (dir == null) {
+      throw new IOException(file + " names a root directory, not a file inside a directory");
+    }
+    return dir;
   }
 
   /** Makes a rename in {@code dir} durable where the platform allows it. */

@@ -420,6 +420,9 @@ public final class FileRunJournal implements RunJournal {
       dm.put("approver", d.approver());
       dm.put("decided_at", d.decidedAt().toString());
       dm.put("handed_back", d.handedBack());
+      if (d.receipt() != null) {
+        dm.put("receipt", d.receipt());
+      }
       decisions.add(dm);
     }
     m.put("decisions", decisions);
@@ -558,7 +561,8 @@ public final class FileRunJournal implements RunJournal {
       b.decision(new CheckpointDecision(Math.toIntExact(number(d, "sequence")), required(d, "approval_id"),
           CheckpointKind.valueOf(required(d, "kind")), required(d, "fingerprint"),
           ApprovalDecision.Outcome.valueOf(required(d, "outcome")), required(d, "approver"),
-          Instant.parse(required(d, "decided_at")), Boolean.TRUE.equals(d.get("handed_back"))));
+          Instant.parse(required(d, "decided_at")), Boolean.TRUE.equals(d.get("handed_back")),
+          Json.string(d, "receipt")));
     }
     return b.build();
   }

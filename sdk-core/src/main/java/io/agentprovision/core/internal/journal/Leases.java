@@ -40,7 +40,7 @@ final class Leases {
 
   static Change renew(@Nullable Slot slot, Lease held, Instant until) {
     Lease stored = slot == null ? null : slot.lease();
-    if (stored == null || !stored.sameTenure(held)) {
+    if (slot == null || stored == null || !stored.sameTenure(held)) {
       return Change.none();
     }
     Lease renewed = stored.until(until);
@@ -49,7 +49,7 @@ final class Leases {
 
   static Change release(@Nullable Slot slot, Lease held) {
     Lease stored = slot == null ? null : slot.lease();
-    if (stored == null || !stored.sameTenure(held)) {
+    if (slot == null || stored == null || !stored.sameTenure(held)) {
       return Change.none();
     }
     return new Change(new Slot(null, slot.lastToken()), Optional.of(stored));

@@ -56,7 +56,8 @@ public final class FilePolicyStore implements PolicyStore {
   @Override
   public boolean append(PolicyChange change) {
     Objects.requireNonNull(change, "change");
-    return locked(true, ch -> {
+    return locked(true, opened -> {
+      FileChannel ch = Objects.requireNonNull(opened, "the store's file (locked(true, ...) creates it)");
       List<PolicyChange> all = read(ch, true);
       if (change.version() != all.size() + 1L) {
         return false;

@@ -159,10 +159,11 @@ public final class EncryptedFileVault implements CredentialVault {
     try {
       AtomicFiles.withLock(lockFile, ch -> {
         Doc doc = read();
-        if (change.apply(doc)) {
+        boolean changed = change.apply(doc);
+        if (changed) {
           AtomicFiles.replace(file, write(doc));
         }
-        return null;
+        return changed;
       });
     } catch (IOException e) {
       throw new VaultException(Reason.IO, null, "cannot write vault " + file + ": " + e, e);

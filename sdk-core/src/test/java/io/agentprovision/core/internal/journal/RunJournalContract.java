@@ -100,7 +100,8 @@ public abstract class RunJournalContract {
     CheckpointDecision denied = new CheckpointDecision(1, "apr_1", CheckpointKind.STEP_UP, "f1",
         ApprovalDecision.Outcome.DENIED, "ada@example.com", T0.plusSeconds(3), true);
     CheckpointDecision approved = new CheckpointDecision(2, "apr_2", CheckpointKind.DOMAIN_PURCHASE, "f2",
-        ApprovalDecision.Outcome.APPROVED, "ada@example.com", T0.plusSeconds(4), false);
+        ApprovalDecision.Outcome.APPROVED, "ada@example.com", T0.plusSeconds(4), false,
+        "eyJhbGciOiJFUzI1NiJ9.eyJydW4iOiJydW5fMSJ9.c2ln"); // a signed receipt must survive the store
     StepRecord v1 = v0.next(T0.plusSeconds(5)).status(StepStatus.FAILED).attempts(2)
         .output("{\"domain\":\"my-app.com\",\"charged\":\"USD 10.44\"}").progress("{\"resourceId\":\"res_\\\"7\"}")
         .reservation("run_1:domain:1").reservation("run_1:domain:1/r1").decision(approved).decision(denied)
@@ -113,6 +114,8 @@ public abstract class RunJournalContract {
     assertThat(read.reservations()).containsExactly("run_1:domain:1", "run_1:domain:1/r1");
     assertThat(read.decisions()).extracting(CheckpointDecision::sequence).containsExactly(1, 2);
     assertThat(read.decision(2)).contains(approved);
+    assertThat(read.decision(2).orElseThrow().receipt()).isEqualTo(approved.receipt());
+    assertThat(read.decision(1).orElseThrow().receipt()).isNull();
     assertThat(read.decision(3)).isEmpty();
   }
 
