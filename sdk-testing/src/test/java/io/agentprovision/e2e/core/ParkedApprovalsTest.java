@@ -9,6 +9,16 @@ import io.agentprovision.core.AgentProvisioner;
 import io.agentprovision.core.Deployment;
 import io.agentprovision.core.InvalidRequestException;
 import io.agentprovision.core.Money;
+import io.agentprovision.core.LifecycleRequest;
+import io.agentprovision.core.LifecycleResult;
+import io.agentprovision.core.ProvisionPlan;
+import io.agentprovision.core.approval.ApprovalReceipt;
+import io.agentprovision.core.approval.ApprovalReceipts;
+import io.agentprovision.core.approval.CheckpointRequest;
+import io.agentprovision.core.approval.ReceiptExpectation;
+import io.agentprovision.core.approval.ReceiptKey;
+import io.agentprovision.core.approval.ReceiptVerification;
+import io.agentprovision.core.journal.CheckpointDecision;
 import io.agentprovision.core.ProvisionRequest;
 import io.agentprovision.core.ProvisioningEvent;
 import io.agentprovision.core.Reaper;
@@ -362,5 +372,67 @@ class ParkedApprovalsTest {
             .limit(io.agentprovision.core.policy.SpendLimit.monthly(Money.usd("500.00")).perProvider()).build(),
         "bigger launch", null))
         .isInstanceOf(ApprovalDeniedException.class).hasMessageContaining("cannot wait");
+  }
+
+  @Test
+  void aDecisionGivenThroughDecide_carriesASignedReceipt_inTheAuditLogAndWithTheStepThatTookIt() throws Exception {
+    ReceiptKey key = ReceiptKey.generate("host-2026");
+    h.gate.on(CheckpointKind.PLAN_APPROVAL, r -> ApprovalDecision.pending("a person will look at it", h.time.instant()));
+    Ends ends = new Ends();
+    AgentProvisioner p = h.provisioner(b -> b.receiptKey(key).listener(ends::hear));
+    ProvisionPlan plan = p.plan(EngineHarness.request().domain(null).build());
+
+    AwaitingApprovalException waiting = assertThrows(AwaitingApprovalException.class, () -> p.execute(plan));
+    ApprovalRecord parked = waiting.approvals().get(0);
+    p.decide(parked.id(), approvedBy("reviewer@example.com", h.time.instant()));
+    ends.next(waiting.run(), RunStatus.SUCCEEDED);
+
+    String jws = h.audit.entries().stream().map(e -> e.record())
+        .filter(a -> a.action().equals("approval.decided") && parked.id().equals(a.details().get("approval_id")))
+        .findFirst().orElseThrow().details().get("receipt");
+    assertThat(jws).as("the decision given through decide() is signed like any other").isNotNull();
+    ApprovalRequest asked = h.gate.requests().stream().filter(r -> r.id().equals(parked.id())).findFirst()
+        .orElseThrow();
+    ApprovalReceipt receipt = ApprovalReceipts.of(ReceiptKey.fromPublicJwk(key.publicJwk())).verify(jws,
+        ReceiptExpectation.of(waiting.run(), new CheckpointRequest(asked.kind(), asked.title(), asked.reason(),
+            asked.cost(), asked.url(), asked.details(), null), ApprovalReceipts.planHash(plan.steps()))
+            .forApproval(parked.id()));
+    assertThat(receipt.approver()).isEqualTo("reviewer@example.com");
+    assertThat(receipt.outcome()).isEqualTo(ApprovalDecision.Outcome.APPROVED);
+    // the step that took the answer journals it with its own receipt, which a later resume checks before reuse
+    List<CheckpointDecision> taken = h.journal.steps(waiting.run()).stream().flatMap(s -> s.decisions().stream())
+        .filter(d -> d.approvalId().equals(parked.id())).toList();
+    assertThat(taken).singleElement().satisfies(d -> assertThat(d.receipt()).isNotNull());
+    ReceiptVerification v = p.receipts().verify();
+    assertThat(v.valid()).as("%s", v.problems()).isTrue();
+    assertThat(v.unsigned()).isZero();
+  }
+
+  @Test
+  void aChangeThatWaitsForAPerson_parksWithoutItsLease_andFinishesOnceDecided() throws Exception {
+    Ends ends = new Ends();
+    AgentProvisioner p = h.provisioner(b -> b.listener(ends::hear));
+    Deployment d = p.provisionAndDeploy(EngineHarness.request().domain(null).build());
+    AgentId agent = EngineHarness.request().build().agent();
+    h.gate.on(CheckpointKind.CHANGE_APPROVAL, r -> ApprovalDecision.pending("a person will look at it",
+        h.time.instant()));
+
+    AwaitingApprovalException waiting = assertThrows(AwaitingApprovalException.class,
+        () -> p.change(LifecycleRequest.teardown(agent, d.runId()).build()));
+
+    RunId change = waiting.run();
+    assertThat(waiting.approvals()).singleElement()
+        .satisfies(a -> assertThat(a.kind()).isEqualTo(CheckpointKind.CHANGE_APPROVAL));
+    assertThat(h.journal.run(change).orElseThrow().status()).isEqualTo(RunStatus.AWAITING_APPROVAL);
+    assertThat(h.journal.lease(Lease.runName(change))).as("a parked change holds no lease").isEmpty();
+    assertThat(h.orchestrator.accounts()).as("nothing torn down before the person answers").isNotEmpty();
+
+    p.decide(waiting.approvals().get(0).id(), approvedBy("reviewer@example.com", h.time.instant()));
+    ends.next(change, RunStatus.SUCCEEDED);
+
+    LifecycleResult t = p.resumeChange(agent, change); // finished: its result read from the journal
+    assertThat(t.runId()).isEqualTo(change);
+    assertThat(t.changes()).as("the teardown went ahead once approved").isNotEmpty();
+    assertThat(h.journal.run(change).orElseThrow().status()).isEqualTo(RunStatus.SUCCEEDED);
   }
 }

@@ -28,6 +28,7 @@ import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
@@ -350,6 +351,33 @@ final class Changes {
   }
 
   LifecycleResult resume(AgentId agent, RunId run) {
+    Prepared p = prepareResume(agent, run);
+    LifecycleResult done = p.done();
+    return done != null ? done : loop(p.rs(), p.rec(), p.t());
+  }
+
+  /**
+   * Resumes {@code agent}'s change {@code run} without waiting for it: its steps go to the step
+   * executor and the future completes when it ends (a host resuming a parked change in the
+   * background holds no thread for it, as for a first-day run).
+   */
+  CompletableFuture<LifecycleResult> resumeAsync(AgentId agent, RunId run) {
+    Prepared p = prepareResume(agent, run);
+    LifecycleResult done = p.done();
+    if (done != null) {
+      return CompletableFuture.completedFuture(done);
+    }
+    return engine.startLoop(p.rs(), p.rec(), s -> result(s, p.t(), true)).whenComplete((r, e) -> {
+      if (e != null) {
+        ended(p.rs(), p.rec(), p.t());
+      }
+    });
+  }
+
+  /** A change to resume: its state, its record marked running, its targets; or its result when it had finished. */
+  private record Prepared(RunState rs, RunRecord rec, ChangeTargets t, @Nullable LifecycleResult done) {}
+
+  private Prepared prepareResume(AgentId agent, RunId run) {
     RunRecord rec = engine.runOf(agent, run);
     if (!ChangeCodec.isChange(rec.request())) {
       throw new InvalidRequestException("runId", "run " + run + " is a deployment, not a change",
@@ -366,7 +394,7 @@ final class Changes {
     RunState rs = new RunState(run, base, runPlan, true, rec.createdAt());
     if (rec.status() == RunStatus.SUCCEEDED) {
       engine.load(rs);
-      return result(rs, t, false);
+      return new Prepared(rs, rec, t, result(rs, t, false));
     }
     if (rec.status() == RunStatus.FAILED) {
       throw new InvalidRequestException("runId", "change " + run + " failed (" + rec.error() + ")",
@@ -380,7 +408,7 @@ final class Changes {
       RunRecord cur = config.journal().run(run).orElse(rec);
       if (cur.status() == RunStatus.SUCCEEDED || cur.status() == RunStatus.FAILED) {
         engine.giveBack(run, lease);
-        return resume(agent, run);
+        return prepareResume(agent, run);
       }
       hold(t.deployment(), base, run);
       next = cur.next(RunStatus.RUNNING, null, config.clock().instant());
@@ -394,19 +422,24 @@ final class Changes {
       throw e;
     }
     rs.lease = lease;
-    return loop(rs, next, t);
+    return new Prepared(rs, next, t, null);
   }
 
   private LifecycleResult loop(RunState rs, RunRecord rec, ChangeTargets t) {
     try {
       return engine.runLoop(rs, rec, s -> result(s, t, true));
     } catch (RuntimeException e) {
-      RunRecord now = config.journal().run(rs.run).orElse(rec);
-      if (now.status() == RunStatus.FAILED) {
-        // compensated: the deployment is free for the next change; a suspended change keeps it for its resume
-        release(t.deployment(), rs.request, rs.run, false);
-      }
+      ended(rs, rec, t);
       throw e;
+    }
+  }
+
+  /** After a change ended without succeeding: a compensated one frees the deployment for the next change. */
+  private void ended(RunState rs, RunRecord rec, ChangeTargets t) {
+    RunRecord now = config.journal().run(rs.run).orElse(rec);
+    if (now.status() == RunStatus.FAILED) {
+      // a suspended or parked change keeps it for its resume
+      release(t.deployment(), rs.request, rs.run, false);
     }
   }
 

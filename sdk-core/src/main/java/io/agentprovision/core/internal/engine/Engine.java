@@ -462,6 +462,14 @@ public final class Engine {
     return await(loop.result(), loop::cancel);
   }
 
+  /**
+   * Starts every step of {@code rs} not finished yet on the step executor and returns at once: the
+   * future completes as {@link #runLoop} returns (a change resumed in the background).
+   */
+  <R> CompletableFuture<R> startLoop(RunState rs, RunRecord rec, java.util.function.Function<RunState, R> finish) {
+    return new RunLoop<>(rs, rec, finish).start().result();
+  }
+
   /** A first-day run's loop as the {@link Started} callers hold. */
   private static Started started(RunLoop<Deployment> loop) {
     return new Started() {
@@ -507,11 +515,11 @@ public final class Engine {
     return config.journal().run(run).map(r -> ChangeCodec.isChange(r.request())).orElse(false);
   }
 
-  /** Resumes the change run {@code run} for the agent that started it; returns when it has ended. */
-  io.agentprovision.core.LifecycleResult resumeChangeRun(RunId run) {
+  /** Resumes the change run {@code run} for the agent that started it, without waiting for it to end. */
+  CompletableFuture<io.agentprovision.core.LifecycleResult> resumeChangeInBackground(RunId run) {
     RunRecord rec = config.journal().run(run).orElseThrow(() -> new InvalidRequestException("runId",
         "no run " + run + " in the journal", "pass the id of a run this journal recorded (AgentProvisioner.runs())"));
-    return changes.resume(rec.agent(), run);
+    return changes.resumeAsync(rec.agent(), run);
   }
 
   /**

@@ -177,10 +177,9 @@ public final class Maintenance implements ApprovalInbox {
     CompletableFuture<Deployment> result;
     try {
       if (engine.isChange(run)) {
-        // a change made to a deployment: resumed through the change flow (this task waits for it); its
-        // future completes with no deployment, the change's result is resumeChange's
-        engine.resumeChangeRun(run);
-        result = CompletableFuture.completedFuture(null);
+        // a change made to a deployment: resumed through the change flow; its future completes with no
+        // deployment (the change's result is resumeChange's)
+        result = engine.resumeChangeInBackground(run).thenApply(r -> null);
       } else {
         result = engine.startResume(run).result();
       }
