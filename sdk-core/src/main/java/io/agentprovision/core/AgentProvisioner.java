@@ -260,6 +260,8 @@ public final class AgentProvisioner implements AutoCloseable {
    * {@link #decide}) or on another sharing the journal (noticed by the {@link #startReaper reaper}).
    * A run that already ended completes it at once; one that is parked completes when it ends after
    * its approvals are decided. It completes after the executing host has given the run's lease up.
+   * For a change run ({@link #change}) it completes with null once the change succeeded: its result
+   * is {@link #resumeChange}'s.
    *
    * @throws RunNotFoundException when {@code agent} has no such run
    */

@@ -62,7 +62,7 @@ final class ReceiptBook implements Receipts {
   /**
    * The receipt of {@code decision} given through the journal to the parked approval {@code a}
    * ({@code decidedAt} by this host's clock), or null when the provisioner signs none. It binds the
-   * plan hash the step journaled when it parked ({@link Parking#PLAN_HASH}); the person's subject is
+   * plan hash the step journaled when it parked ({@code Parking.PLAN_HASH}); the person's subject is
    * not in the journal's record, so it names none (the step's own receipt, signed when it takes the
    * answer, does).
    */
