@@ -49,6 +49,8 @@ public final class RunWatcher implements ProvisioningListener {
     final Map<StepId, StepStatus> steps = new LinkedHashMap<>();
     final Map<String, ApprovalRequest> pending = new LinkedHashMap<>();
     long version;
+    /** The version at which a person was last asked something: other events never end a wait. */
+    long askedVersion = -1;
   }
 
   private final Object lock = new Object();
@@ -89,6 +91,7 @@ public final class RunWatcher implements ProvisioningListener {
         t.steps.put(s.step(), s.status());
       } else if (event instanceof ProvisioningEvent.ApprovalRequested a) {
         t.pending.put(a.request().id(), a.request());
+        t.askedVersion = t.version + 1;
       } else if (event instanceof ProvisioningEvent.ApprovalDecided d) {
         t.pending.remove(d.request().id());
       }
@@ -117,7 +120,9 @@ public final class RunWatcher implements ProvisioningListener {
   /**
    * {@link #awaitSettled(RunId, Duration)}, counting only what happened after {@code afterVersion}
    * (a {@link RunView#version()} seen before): a run already waiting for a person is waited on until
-   * it moves on and settles again. A finished run is returned at once.
+   * a person is asked something new or the run ends. Other events in between (the run resuming after
+   * a decision, before the decision's own event arrives) do not end the wait. A finished run is
+   * returned at once.
    */
   public Optional<RunView> awaitSettled(RunId run, Duration timeout, long afterVersion) throws InterruptedException {
     Objects.requireNonNull(run, "run");
@@ -125,7 +130,7 @@ public final class RunWatcher implements ProvisioningListener {
     synchronized (lock) {
       while (true) {
         Tracked t = runs.get(run);
-        if (t != null && (settled(t.status) || t.version > afterVersion && !t.pending.isEmpty())) {
+        if (t != null && settledAfter(t, afterVersion)) {
           return Optional.of(snapshot(run, t));
         }
         long left = deadline - System.nanoTime();
@@ -135,6 +140,22 @@ public final class RunWatcher implements ProvisioningListener {
         // woken by the next event of any run; the loop checks again
         lock.wait(Math.max(1, left / 1_000_000), 0);
       }
+    }
+  }
+
+  /**
+   * Whether a wait that began at {@code afterVersion} is over: the run ended, or a question was asked
+   * after that version and is still open.
+   */
+  static boolean settledAfter(Tracked t, long afterVersion) {
+    return settled(t.status) || t.askedVersion > afterVersion && !t.pending.isEmpty();
+  }
+
+  /** Whether {@code run}'s wait that began at {@code afterVersion} is over (see {@link #awaitSettled}). */
+  boolean settledAfter(RunId run, long afterVersion) {
+    synchronized (lock) {
+      Tracked t = runs.get(run);
+      return t != null && settledAfter(t, afterVersion);
     }
   }
 
