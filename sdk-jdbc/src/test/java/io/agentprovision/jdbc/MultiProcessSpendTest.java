@@ -10,19 +10,10 @@ import io.agentprovision.core.policy.SpendInterval;
 import io.agentprovision.core.policy.SpendLimit;
 import io.agentprovision.core.policy.SpendPolicy;
 import io.agentprovision.testing.FakeOrchestrator;
-import java.io.BufferedReader;
-import java.io.IOException;
-import java.io.InputStreamReader;
-import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.BlockingQueue;
-import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import javax.sql.DataSource;
 import org.junit.jupiter.api.BeforeEach;
@@ -69,15 +60,15 @@ class MultiProcessSpendTest {
         .limit(SpendLimit.of(Money.usd("4.00"), SpendInterval.PER_TRANSACTION).forAgent(C))
         .build());
 
-    List<Host> hosts = new ArrayList<>();
+    List<HostProcess> hosts = new ArrayList<>();
     for (int i = 1; i <= 3; i++) {
-      hosts.add(Host.start(url, "host-" + i, 4, 3, "agent-a,agent-b,agent-c", false));
+      hosts.add(HostProcess.spendHost(url, "host-" + i, 4, 3, "agent-a,agent-b,agent-c", false));
     }
-    for (Host h : hosts) {
+    for (HostProcess h : hosts) {
       h.awaitExit();
     }
 
-    List<String> facts = hosts.stream().flatMap(h -> h.lines.stream()).toList();
+    List<String> facts = hosts.stream().flatMap(h -> h.lines().stream()).toList();
     assertThat(facts).as("no run failed for another reason than a limit").noneMatch(l -> l.startsWith("FAILED"));
     assertThat(count(facts, "CHARGED ")).as("36 runs, USD 50.00 / 5.00: exactly 10 admitted").isEqualTo(10);
     assertThat(count(facts, "CHARGED agent-a")).as("agent-a's own USD 20.00 a month").isLessThanOrEqualTo(4);
@@ -97,22 +88,22 @@ class MultiProcessSpendTest {
       throws Exception {
     seed(SpendPolicy.builder().limit(CAP).build());
 
-    Host victim = Host.start(url, "victim", 1, 1, "agent-b", true);
+    HostProcess victim = HostProcess.spendHost(url, "victim", 1, 1, "agent-b", true);
     assertThat(victim.await("HOLDING ")).startsWith("HOLDING agent-b workers:paid");
     assertThat(held()).as("its USD 5.00 is reserved before the paid call").singleElement()
         .satisfies(r -> assertThat(r.amount()).isEqualTo(PRICE));
 
-    List<Host> survivors = List.of(Host.start(url, "host-1", 2, 4, "agent-a,agent-b", false),
-        Host.start(url, "host-2", 2, 4, "agent-b,agent-a", false));
+    List<HostProcess> survivors = List.of(HostProcess.spendHost(url, "host-1", 2, 4, "agent-a,agent-b", false),
+        HostProcess.spendHost(url, "host-2", 2, 4, "agent-b,agent-a", false));
     survivors.get(0).await("CHARGED ");
-    victim.process.destroyForcibly(); // SIGKILL: no shutdown hook, no finally block, no rollback by the host
-    assertThat(victim.process.waitFor(60, TimeUnit.SECONDS)).isTrue();
-    assertThat(victim.process.exitValue()).as("killed by signal 9").isEqualTo(128 + 9);
-    for (Host h : survivors) {
+    victim.process().destroyForcibly(); // SIGKILL: no shutdown hook, no finally block, no rollback by the host
+    assertThat(victim.process().waitFor(60, TimeUnit.SECONDS)).isTrue();
+    assertThat(victim.process().exitValue()).as("killed by signal 9").isEqualTo(128 + 9);
+    for (HostProcess h : survivors) {
       h.awaitExit();
     }
 
-    List<String> facts = survivors.stream().flatMap(h -> h.lines.stream()).toList();
+    List<String> facts = survivors.stream().flatMap(h -> h.lines().stream()).toList();
     assertThat(facts).noneMatch(l -> l.startsWith("FAILED"));
     assertThat(count(facts, "CHARGED ")).as("USD 50.00 less the 5.00 the dead host holds: 9 runs").isEqualTo(9);
     assertThat(count(facts, "REFUSED ")).isEqualTo(7);
@@ -121,9 +112,9 @@ class MultiProcessSpendTest {
     assertThat(held()).as("the dead host's paid call may have gone through: its money stays held")
         .singleElement().satisfies(r -> assertThat(r.agent()).isEqualTo(B));
 
-    Host restarted = Host.start(url, "host-1", 1, 2, "agent-a", false);
+    HostProcess restarted = HostProcess.spendHost(url, "host-1", 1, 2, "agent-a", false);
     restarted.awaitExit();
-    assertThat(restarted.lines).as("a restarted host finds the month's cap used").contains("REFUSED agent-a")
+    assertThat(restarted.lines()).as("a restarted host finds the month's cap used").contains("REFUSED agent-a")
         .noneMatch(l -> l.startsWith("CHARGED") || l.startsWith("FAILED")).contains("PROVIDER 0");
     assertThat(committed()).isEqualTo(Money.usd("45.00"));
   }
@@ -132,11 +123,11 @@ class MultiProcessSpendTest {
     return facts.stream().filter(l -> l.startsWith(prefix)).count();
   }
 
-  private static Money providerCharged(List<Host> hosts) {
+  private static Money providerCharged(List<HostProcess> hosts) {
     long minor = 0;
-    for (Host h : hosts) {
-      String line = h.lines.stream().filter(l -> l.startsWith("PROVIDER ")).findFirst()
-          .orElseThrow(() -> new AssertionError(h.name + " did not report its charges: " + h.lines));
+    for (HostProcess h : hosts) {
+      String line = h.lines().stream().filter(l -> l.startsWith("PROVIDER ")).findFirst()
+          .orElseThrow(() -> new AssertionError(h.name() + " did not report its charges: " + h.lines()));
       minor += Long.parseLong(line.substring("PROVIDER ".length()));
     }
     return Money.ofMinor(minor, "USD");
@@ -155,67 +146,5 @@ class MultiProcessSpendTest {
 
   private List<Reservation> held() {
     return all().stream().filter(r -> r.status() == Reservation.Status.RESERVED).toList();
-  }
-
-  /** One host process and the lines it printed. */
-  private static final class Host {
-    final String name;
-    final Process process;
-    final List<String> lines = new CopyOnWriteArrayList<>();
-    private final BlockingQueue<String> fresh = new LinkedBlockingQueue<>();
-    private final Thread reader;
-
-    private Host(String name, Process process) {
-      this.name = name;
-      this.process = process;
-      this.reader = new Thread(() -> {
-        try (BufferedReader in = new BufferedReader(new InputStreamReader(process.getInputStream(),
-            StandardCharsets.UTF_8))) {
-          for (String l = in.readLine(); l != null; l = in.readLine()) {
-            lines.add(l);
-            fresh.add(l);
-          }
-        } catch (IOException e) {
-          throw new UncheckedIOException(e);
-        }
-      }, "host-output-" + name);
-      reader.setDaemon(true);
-      reader.start();
-    }
-
-    static Host start(String url, String name, int threads, int runs, String agents, boolean hold)
-        throws IOException {
-      String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-      List<String> cmd = new ArrayList<>(List.of(java, "-Xmx160m", "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC",
-          "-Dorg.slf4j.simpleLogger.defaultLogLevel=error", "-cp", System.getProperty("java.class.path"),
-          ProvisioningHostMain.class.getName(), url, name, String.valueOf(threads), String.valueOf(runs), agents));
-      if (hold) {
-        cmd.add("hold");
-      }
-      return new Host(name, new ProcessBuilder(cmd).redirectErrorStream(true).start());
-    }
-
-    /** The first line from now on that starts with {@code prefix}. */
-    String await(String prefix) throws InterruptedException {
-      for (;;) {
-        String l = fresh.poll(180, TimeUnit.SECONDS);
-        if (l == null) {
-          process.destroyForcibly();
-          throw new AssertionError(name + " printed no '" + prefix + "' line: " + lines);
-        }
-        if (l.startsWith(prefix)) {
-          return l;
-        }
-      }
-    }
-
-    void awaitExit() throws InterruptedException {
-      if (!process.waitFor(300, TimeUnit.SECONDS)) {
-        process.destroyForcibly();
-        throw new AssertionError(name + " did not finish: " + lines);
-      }
-      reader.join(10_000);
-      assertThat(process.exitValue()).as(name + " exited normally: " + lines).isZero();
-    }
   }
 }
