@@ -99,7 +99,7 @@ class ParkedApprovalsTest {
   }
 
   @Test
-  void fiftyRunsWaitingForPeople_onFourStepThreads_doNotStallARunThatNeedsNoApproval() throws Exception {
+  void fiftyRunsWaitingForPeople_onFourStepThreads_doNotStallARunThatNeedsNoApproval_andAreDecidedOnEitherHostOrExpire() throws Exception {
     h.steps.shutdown();
     ThreadPoolExecutor steps = (ThreadPoolExecutor) Executors.newFixedThreadPool(4);
     h.steps = steps;
@@ -134,22 +134,62 @@ class ParkedApprovalsTest {
     assertThat(p.pendingApprovals(WAITING)).hasSize(50);
     assertThat(h.orchestrator.charges()).as("only the free run bought its plan").hasSize(1);
 
-    // then the people answer, and every run finishes
-    for (ApprovalRecord a : p.pendingApprovals(WAITING)) {
+    // three people answer on another host sharing the stores: their runs resume and finish there
+    StepPool bSteps = new StepPool(Executors.newFixedThreadPool(4));
+    AgentProvisioner hostB = h.provisioner(b -> b.leaseOwner("host-b").stepExecutor(bSteps.executor));
+    List<ApprovalRecord> pending = p.pendingApprovals(WAITING);
+    for (ApprovalRecord a : pending.subList(0, 3)) {
+      assertThat(hostB.decide(a.id(), approvedBy("reviewer@example.com", h.time.instant())).outcome())
+          .isEqualTo(ApprovalDecision.Outcome.APPROVED);
+    }
+    for (ApprovalRecord a : pending.subList(0, 3)) {
+      assertThat(hostB.whenFinished(WAITING, a.run()).get(WAIT_SECONDS, TimeUnit.SECONDS).verification().live())
+          .as("decided on host B, finished there").isTrue();
+      assertThat(h.journal.run(a.run()).orElseThrow().status()).isEqualTo(RunStatus.SUCCEEDED);
+    }
+    assertThat(p.pendingApprovals(WAITING)).as("the others still wait").hasSize(47);
+    assertThat(h.orchestrator.charges()).hasSize(4);
+
+    // the rest but one answer on host A
+    ApprovalRecord late = pending.get(49);
+    for (ApprovalRecord a : pending.subList(3, 49)) {
       p.decide(a.id(), approvedBy("reviewer@example.com", h.time.instant()));
     }
-    for (CompletableFuture<Deployment> f : waiting) {
-      assertThat(f.get(WAIT_SECONDS, TimeUnit.SECONDS).verification().live()).isTrue();
+    for (ApprovalRecord a : pending.subList(3, 49)) {
+      assertThat(p.whenFinished(WAITING, a.run()).get(WAIT_SECONDS, TimeUnit.SECONDS).verification().live()).isTrue();
     }
-    assertThat(h.orchestrator.charges()).hasSize(51);
+
+    // nobody answers the last one: once its deadline has passed, it is a denial, with nothing charged
+    h.time.advance(AgentProvisioner.DEFAULT_APPROVAL_TIMEOUT.plusMinutes(1));
+    assertThat(hostB.expireApprovals()).extracting(ApprovalRecord::id).containsExactly(late.id());
+    CompletableFuture<Deployment> denied = hostB.whenFinished(WAITING, late.run());
+    assertThatThrownBy(() -> denied.get(WAIT_SECONDS, TimeUnit.SECONDS))
+        .isInstanceOf(java.util.concurrent.ExecutionException.class).hasMessageContaining("not given by timeout");
+    assertThat(h.journal.run(late.run()).orElseThrow().status()).isEqualTo(RunStatus.FAILED);
+    assertThat(h.journal.approval(late.id()).orElseThrow().outcome()).isEqualTo(ApprovalDecision.Outcome.TIMED_OUT);
+    assertThat(reservations()).as("nothing of the denied run is held or spent (it parked before its plan step "
+        + "reserved anything)").filteredOn(r -> late.run().equals(r.run()))
+        .allSatisfy(r -> assertThat(r.status()).isIn(Reservation.Status.RELEASED, Reservation.Status.EXPIRED));
+    assertThat(reservations()).as("nothing held anywhere").noneMatch(r -> r.status() == Reservation.Status.RESERVED);
+    assertThat(h.orchestrator.charges()).as("49 approved and the free run, each bought its plan once").hasSize(50);
     Money committed = Money.usd("0.00");
     for (Reservation r : reservations()) {
       if (r.status() == Reservation.Status.COMMITTED) {
         committed = committed.plus(r.committed());
       }
     }
-    assertThat(committed).isEqualTo(h.orchestrator.totalCharged("cloudflare")).isEqualTo(Money.usd("255.00"));
+    assertThat(committed).isEqualTo(h.orchestrator.totalCharged("cloudflare")).isEqualTo(Money.usd("250.00"));
     assertThat(p.pendingApprovals(WAITING)).isEmpty();
+    assertThat(h.audit.verify().valid()).isTrue();
+    bSteps.close();
+  }
+
+  /** A step pool of a second host, shut down at the end of the test. */
+  private record StepPool(java.util.concurrent.ExecutorService executor) implements AutoCloseable {
+    @Override
+    public void close() {
+      executor.shutdownNow();
+    }
   }
 
   @Test
