@@ -9,6 +9,9 @@ import io.agentprovision.core.AgentId;
 import io.agentprovision.core.AgentProvisioner;
 import io.agentprovision.core.Deployment;
 import io.agentprovision.core.DomainRequest;
+import io.agentprovision.core.LifecyclePlan;
+import io.agentprovision.core.LifecycleRequest;
+import io.agentprovision.core.LifecycleResult;
 import io.agentprovision.core.Money;
 import io.agentprovision.core.ProvisionRequest;
 import io.agentprovision.core.ProvisioningEvent;
@@ -65,6 +68,9 @@ import org.junit.jupiter.params.provider.MethodSource;
  * provisioners in one JVM over the same stores; that a lease holds between processes, and that a
  * process killed with {@code kill -9} leaves its lease to expire, is the journal's part, tested per
  * journal (for the directory journal, {@code FileRunJournalAcrossProcessesTest} in sdk-core).
+ *
+ * <p>The same for a day-two change ({@code planChange}/{@code executeChange}, a plan bought up): the
+ * host dies around the provider's paid update, and the other host takes the change run over.
  */
 public abstract class HostTakeoverContract {
   /** The agent that starts the run. */
@@ -182,6 +188,72 @@ public abstract class HostTakeoverContract {
         "the run went on at host B");
     assertEquals(1, deployer.tokens().size(), "one deploy token");
     assertTrue(stores.audit().verify().valid(), "the audit chain verifies");
+  }
+
+  /**
+   * A day-two change, a plan bought up from {@code workers:free} to {@code workers:paid}, whose host
+   * dies just before or just after the provider's paid {@code update}: the change run is taken over
+   * by the other host once the lease expires, finished there, and the new plan is charged once.
+   */
+  @ParameterizedTest(name = "host A dies {0} the paid update of a change")
+  @MethodSource("changeCrashPoints")
+  void hostDiesDuringAChange_anotherHostTakesTheChangeOver_andChargesTheNewPlanOnce(String when) throws Exception {
+    VirtualTime time = VirtualTime.create();
+    Stores stores = newStores(time);
+    FakeOrchestrator cloud = FakeOrchestrator.builder().paymentMethodOnFile(true).build();
+    RecordingDeployer deployer = RecordingDeployer.create();
+    AgentProvisioner hostA = host("host-a", time, stores, cloud, deployer, e -> {});
+    AgentProvisioner hostB = host("host-b", time, stores, cloud, deployer, e -> {});
+    Deployment free = hostA.provisionAndDeploy(ProvisionRequest.builder().runId(RUN).agent(AGENT)
+        .provider(FakeOrchestrator.CLOUDFLARE).plan("workers:free")
+        .app(WorkerApp.builder("my-app").module("index.js",
+            "export default { async fetch() { return new Response('hello from my-app'); } };").build())
+        .token(TokenSpec.leastPrivilege().ttl(Duration.ofDays(7))).build());
+    assertTrue(cloud.charges().isEmpty(), "the free plan cost nothing");
+    if (when.equals("before")) {
+      cloud.crashBefore("update", 1);
+    } else {
+      cloud.crashAfter("update", 1);
+    }
+    LifecyclePlan change = hostA.planChange(LifecycleRequest.changePlan(AGENT, free.runId(), "workers:paid").build());
+    RunId changeRun = change.runId();
+
+    assertThrows(SimulatedCrash.class, () -> hostA.executeChange(change), "host A dies mid-change");
+    assertEquals(RunStatus.RUNNING, stores.journal().run(changeRun).orElseThrow().status());
+    assertEquals("host-a", stores.journal().lease(Lease.runName(changeRun)).orElseThrow().owner(),
+        "a dead host's lease stays until it expires");
+    time.advance(LEASE.minusSeconds(1));
+    assertTrue(hostB.resumeAbandoned().isEmpty(), "while A's lease lives, B leaves the change alone");
+
+    time.advance(Duration.ofSeconds(2));
+    Map<RunId, CompletableFuture<Deployment>> taken = hostB.resumeAbandoned();
+    assertEquals(List.of(changeRun), List.copyOf(taken.keySet()), "B takes the change over once A's lease expired");
+    Objects.requireNonNull(taken.get(changeRun)).get(60, TimeUnit.SECONDS);
+    LifecycleResult result = hostB.resumeChange(AGENT, changeRun);
+
+    assertEquals(List.of(Money.usd("5.00")), result.spent());
+    assertEquals(List.of("workers:paid"), cloud.charges().stream().map(FakeOrchestrator.Charge::serviceId).toList(),
+        "the new plan, charged once");
+    assertEquals(Money.usd("5.00"), committed(stores), "the ledger committed exactly what the provider charged");
+    assertEquals(RunStatus.SUCCEEDED, stores.journal().run(changeRun).orElseThrow().status());
+    assertTrue(stores.journal().lease(Lease.runName(changeRun)).isEmpty(), "B gave the lease up when it finished");
+    assertTrue(stores.audit().verify().valid(), "the audit chain verifies");
+  }
+
+  static Stream<Arguments> changeCrashPoints() {
+    return Stream.of(Arguments.of("before"), Arguments.of("after"));
+  }
+
+  /** What the ledger committed, after checking that nothing is left held. */
+  private static Money committed(Stores stores) {
+    Money committed = Money.usd("0.00");
+    for (Reservation r : stores.ledger().reservations(null, null, Instant.EPOCH, Instant.MAX)) {
+      assertTrue(r.status() != Reservation.Status.RESERVED, "nothing is left held: " + r);
+      if (r.status() == Reservation.Status.COMMITTED) {
+        committed = committed.plus(Objects.requireNonNull(r.committed()));
+      }
+    }
+    return committed;
   }
 
   /** One host over the shared stores: its own executors, its own scheduler (never advanced: no heartbeat). */
