@@ -322,6 +322,7 @@ public final class Quickstart {
         .spendPolicy(policy)
         .policyStore(state.policies)
         .ledger(state.ledger)
+        .velocityStore(state.velocity)
         .approvals(gate)
         .audit(audit)
         .vault(CredentialVault.encryptedFile(dir.resolve("vault.bin"), vaultKey(dir, env.get("AGENTPROVISION_VAULT_KEY"), out)))

@@ -4,6 +4,7 @@ import io.agentprovision.core.Secret;
 import io.agentprovision.core.spi.PolicyStore;
 import io.agentprovision.core.spi.RunJournal;
 import io.agentprovision.core.spi.SpendLedger;
+import io.agentprovision.core.spi.VelocityStore;
 import io.agentprovision.jdbc.JdbcStores;
 import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
 import java.io.IOException;
@@ -16,12 +17,13 @@ import org.jspecify.annotations.Nullable;
 
 /**
  * Where the Quickstart keeps the state that must outlive a run: the spend ledger (the month's spend,
- * held money, the budget alerts fired), the spend policy with its history, and the run journal. A
+ * held money, the budget alerts fired), the spend policy with its history, the velocity counts (what
+ * agents created, against the velocity limits), and the run journal. A
  * second run with the same {@code --out} (or database) finds the first's spend counted against the
  * cap. The audit log and the vault stay files in {@code --out} whatever the store.
  *
  * <ul>
- *   <li>{@code file}: {@link SpendLedger#file}, {@link PolicyStore#file} and
+ *   <li>{@code file}: {@link SpendLedger#file}, {@link PolicyStore#file}, {@link VelocityStore#file} and
  *       {@link RunJournal#directory} in {@code --out}.</li>
  *   <li>{@code postgres}: {@link JdbcStores} on a PostgreSQL the Quickstart runs itself (zonky's
  *       embedded binaries, nothing to install), its data in {@code --out/postgres}.</li>
@@ -38,16 +40,18 @@ final class QuickstartStores implements AutoCloseable {
   final SpendLedger ledger;
   final PolicyStore policies;
   final RunJournal journal;
+  final VelocityStore velocity;
   /** Where the state is, for the console: no password. */
   final String description;
   private final @Nullable JdbcStores jdbc;
   private final @Nullable EmbeddedPostgres embedded;
 
-  private QuickstartStores(SpendLedger ledger, PolicyStore policies, RunJournal journal, String description,
-      @Nullable JdbcStores jdbc, @Nullable EmbeddedPostgres embedded) {
+  private QuickstartStores(SpendLedger ledger, PolicyStore policies, RunJournal journal, VelocityStore velocity,
+      String description, @Nullable JdbcStores jdbc, @Nullable EmbeddedPostgres embedded) {
     this.ledger = ledger;
     this.policies = policies;
     this.journal = journal;
+    this.velocity = velocity;
     this.description = description;
     this.jdbc = jdbc;
     this.embedded = embedded;
@@ -63,7 +67,7 @@ final class QuickstartStores implements AutoCloseable {
     if (o.store().equals("file")) {
       return new QuickstartStores(SpendLedger.file(dir.resolve("ledger"), Clock.systemUTC()),
           PolicyStore.file(dir.resolve("policy.jsonl")), RunJournal.directory(dir.resolve("journal")),
-          "files in " + dir, null, null);
+          VelocityStore.file(dir.resolve("velocity")), "files in " + dir, null, null);
     }
     String url = o.jdbcUrl();
     if (url != null) {
@@ -98,7 +102,7 @@ final class QuickstartStores implements AutoCloseable {
   }
 
   private static QuickstartStores of(JdbcStores s, String description, @Nullable EmbeddedPostgres pg) {
-    return new QuickstartStores(s.ledger(), s.policies(), s.journal(), description, s, pg);
+    return new QuickstartStores(s.ledger(), s.policies(), s.journal(), s.velocity(), description, s, pg);
   }
 
   @Override

@@ -146,6 +146,8 @@ class QuickstartTest {
     assertThat(second.exit()).as(second.output()).isEqualTo(Quickstart.OK);
     assertThat(second.output()).contains("Spend state: files in " + out)
         .contains("monthly/per-provider provider=cloudflare: USD 30.22 of USD 100.00 used");
+    assertThat(out.resolve("velocity").resolve("velocity.jsonl")).as("the velocity counts are kept beside the ledger")
+        .exists();
   }
 
   @Test

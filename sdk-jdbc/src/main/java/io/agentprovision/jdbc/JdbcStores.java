@@ -57,6 +57,7 @@ public final class JdbcStores implements AutoCloseable {
   private final JdbcSpendLedger ledger;
   private final JdbcRunJournal journal;
   private final JdbcPolicyStore policies;
+  private final JdbcVelocityStore velocity;
 
   private JdbcStores(DataSource dataSource, @Nullable HikariDataSource ownedPool, String where, Builder b) {
     this.dataSource = dataSource;
@@ -66,6 +67,7 @@ public final class JdbcStores implements AutoCloseable {
     this.ledger = new JdbcSpendLedger(dataSource, b.clock, b.reapEvery, b.ledgerBatch, b.ledgerTransactions, where);
     this.journal = new JdbcRunJournal(dataSource, where);
     this.policies = new JdbcPolicyStore(dataSource, where);
+    this.velocity = new JdbcVelocityStore(dataSource, where);
   }
 
   /** A builder: give it a {@link Builder#dataSource DataSource} or a {@link Builder#jdbcUrl URL}. */
@@ -86,6 +88,11 @@ public final class JdbcStores implements AutoCloseable {
   /** The spend policy in force and its history. */
   public JdbcPolicyStore policies() {
     return policies;
+  }
+
+  /** The velocity counts (accounts, paid plans, domains, tokens created): one count for every host. */
+  public JdbcVelocityStore velocity() {
+    return velocity;
   }
 
   /**

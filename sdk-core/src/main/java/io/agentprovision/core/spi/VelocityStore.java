@@ -1,7 +1,9 @@
 package io.agentprovision.core.spi;
 
 import io.agentprovision.core.AgentId;
+import io.agentprovision.core.internal.spend.FileVelocityStore;
 import io.agentprovision.core.internal.spend.InMemoryVelocityStore;
+import java.nio.file.Path;
 import io.agentprovision.core.policy.VelocityLimit;
 import io.agentprovision.core.policy.VelocityRequest;
 import java.time.Instant;
@@ -10,17 +12,29 @@ import org.jspecify.annotations.Nullable;
 /**
  * Counts what agents create (accounts, paid plans, domains, tokens) against
  * {@link VelocityLimit}s: {@link #record} admits an action under every applicable limit at once or
- * refuses it, before anything is created. Thread-safe; a shared implementation (JDBC, to come) keeps
- * several hosts to one count.
+ * refuses it, before anything is created. Thread-safe; a shared store (the JDBC one of sdk-jdbc) keeps
+ * several hosts to one count, a {@link #file(Path) file} store the processes of one machine.
  *
  * <pre>{@code
  * AgentProvisioner.builder()...velocityStore(VelocityStore.inMemory()).build();
  * }</pre>
  */
 public interface VelocityStore {
-  /** A store in memory. */
+  /** A store in memory, for tests: its counts are lost when the process exits. */
   static VelocityStore inMemory() {
     return new InMemoryVelocityStore();
+  }
+
+  /**
+   * A store in a directory ({@code velocity.jsonl}, an append-only log forced to disk before an
+   * action is admitted), kept across restarts and shared by processes on one machine, as
+   * {@link SpendLedger#file(Path)} keeps spend: the counts a restart finds are the counts it left.
+   *
+   * @throws io.agentprovision.core.AgentProvisionException when the directory cannot be used or its
+   *     log holds a line that cannot be read
+   */
+  static VelocityStore file(Path dir) {
+    return FileVelocityStore.open(dir);
   }
 
   /**

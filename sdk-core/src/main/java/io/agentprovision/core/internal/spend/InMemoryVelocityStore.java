@@ -66,6 +66,38 @@ public final class InMemoryVelocityStore implements VelocityStore {
         .map(b -> key(request.action(), b)).toList());
   }
 
+  /** The bucket keys {@code id} was counted in, or null when it is not counted (for a store that writes them down). */
+  synchronized @Nullable List<String> countedKeys(String id) {
+    return counted.get(id);
+  }
+
+  /** Whether {@code id} is counted. */
+  synchronized boolean isCounted(String id) {
+    return counted.containsKey(id);
+  }
+
+  /**
+   * Counts {@code id} at {@code at} in the bucket keys a store wrote down when it was admitted, without
+   * judging it again (replaying a log); {@code window} is the longest window it was judged under.
+   */
+  synchronized void restore(String id, Instant at, List<String> keys, java.time.Duration window) {
+    if (counted.containsKey(id)) {
+      return;
+    }
+    for (String k : keys) {
+      byBucket.computeIfAbsent(k, x -> new ArrayList<>()).add(new Entry(id, at));
+    }
+    counted.put(id, List.copyOf(keys));
+    if (window.compareTo(longest) > 0) {
+      longest = window;
+    }
+  }
+
+  /** The longest window any limit was judged under so far. */
+  synchronized java.time.Duration longestWindow() {
+    return longest;
+  }
+
   @Override
   public synchronized void release(String id) {
     List<String> keys = counted.remove(Objects.requireNonNull(id, "id"));
