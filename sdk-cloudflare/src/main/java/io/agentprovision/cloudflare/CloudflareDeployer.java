@@ -177,8 +177,11 @@ public final class CloudflareDeployer implements Deployer {
     StepContext.Forked<Optional<Zone>> zoneLookup = hostname == null ? null
         : ctx.fork(() -> client.zones().findForHostname(hostname, accountId));
     // Read before create: a token of this name is a leftover of an interrupted attempt whose value is lost.
-    // Only the matches are kept: the account's token list grows with every app deployed to it.
-    StepContext.Forked<List<ApiToken>> existing = ctx.fork(() -> tokens.named(name));
+    // Only the matches are kept: the account's token list grows with every app deployed to it. Cloudflare
+    // lists tokens only page by page (no filter by name), so on the step's first attempt, when no earlier
+    // attempt can have made one, the walk is skipped: on an account shared by many apps it costs a request
+    // per 50 tokens, for every run.
+    StepContext.Forked<List<ApiToken>> existing = request.firstAttempt() ? null : ctx.fork(() -> tokens.named(name));
     // the names depend only on whether there is a zone to bind, which the hostname says
     Map<String, PermissionGroup> groups = tokens.permissionGroups(LeastPrivilege.permissionNames(
         hostname == null ? null : "zone", spec));
@@ -191,7 +194,7 @@ public final class CloudflareDeployer implements Deployer {
     String zoneId = zone == null ? null : zone.id();
     TokenDraft draft = LeastPrivilege.deployToken(name, accountId, zoneId, spec, groups, ctx.clock().instant());
 
-    for (ApiToken old : existing.join()) {
+    for (ApiToken old : existing == null ? List.<ApiToken>of() : existing.join()) {
       if (old.name().equals(draft.name())) {
         tokens.delete(old.id());
         ctx.audit("cloudflare.token.delete", "deleted", Map.of("token_id", old.id(), "reason", "leftover of an earlier attempt"));

@@ -7,6 +7,8 @@ import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
@@ -14,6 +16,8 @@ import java.util.concurrent.ConcurrentHashMap;
  * creation (C); listing ({@code GET /v2/provisioning/projects}) is tried first and, when Stripe
  * answers 404, not tried again (M). Creation carries an idempotency key derived from the catalog
  * and the name, so every step and every run that wants the same project asks for the same one.
+ * Steps that want a project not yet known at the same time (a run's resource and domain steps) share
+ * one lookup: one list and at most one creation, not one each.
  */
 public final class ProjectDirectory {
   /** Where projects are created. */
@@ -22,6 +26,8 @@ public final class ProjectDirectory {
   private final StripeCalls calls;
   private final String version;
   private final Map<String, ProvisioningJson.ProjectJson> known = new ConcurrentHashMap<>();
+  /** Lookups under way, by the same key as {@link #known}: a second caller waits for the first's answer. */
+  private final Map<String, CompletableFuture<Found>> inFlight = new ConcurrentHashMap<>();
   private volatile boolean listingUnsupported;
 
   public ProjectDirectory(StripeCalls calls, String version) {
@@ -43,6 +49,30 @@ public final class ProjectDirectory {
     if (cached != null) {
       return new Found(cached, false);
     }
+    CompletableFuture<Found> mine = new CompletableFuture<>();
+    CompletableFuture<Found> theirs = inFlight.putIfAbsent(cacheKey, mine);
+    if (theirs != null) {
+      try {
+        Found f = theirs.join();
+        return new Found(f.project(), false); // the caller that made it reports the creation
+      } catch (CompletionException e) {
+        // the other lookup failed: its caller reports that; this one tries on its own
+        return lookUp(name, catalog, cacheKey, observer);
+      }
+    }
+    try {
+      Found f = lookUp(name, catalog, cacheKey, observer);
+      mine.complete(f);
+      return f;
+    } catch (RuntimeException e) {
+      mine.completeExceptionally(e);
+      throw e;
+    } finally {
+      inFlight.remove(cacheKey, mine);
+    }
+  }
+
+  private Found lookUp(String name, String catalog, String cacheKey, RetryObserver observer) {
     if (!listingUnsupported) {
       try {
         List<ProvisioningJson.ProjectJson> all = calls.list("list Stripe projects", PATH, Map.of("limit", 100), version,

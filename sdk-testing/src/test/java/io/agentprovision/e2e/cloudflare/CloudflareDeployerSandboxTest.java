@@ -118,6 +118,47 @@ class CloudflareDeployerSandboxTest {
     assertThat(ctx.audits()).filteredOn(a -> a.action().equals("cloudflare.token.delete")).hasSize(1);
   }
 
+  /** The requests that list the account's tokens (not the permission groups, not a token's own verification). */
+  private long tokenListRequests() {
+    return f.cf.requests().stream().filter(r -> r.method().equals("GET")
+        && r.pathOnly().endsWith("/accounts/" + f.account + "/tokens")).count();
+  }
+
+  private CredentialRequest attempt(int attempt) {
+    return CredentialRequest.builder(f.providerAccount(), f.broadConfig(true), TokenSpec.leastPrivilege(),
+        SandboxFixture.helloApp()).domain(SandboxFixture.HOST).attempt(attempt).build();
+  }
+
+  @Test
+  void prepareCredentials_onTheStepsFirstAttempt_doesNotListTheAccountsTokens() {
+    // an account shared by many apps: a walk of its token list would cost requests for every run
+    for (int i = 0; i < 120; i++) {
+      f.cf.mintBroadToken(f.account);
+    }
+
+    PreparedCredentials prepared = f.deployer.prepareCredentials(attempt(1), ctx);
+
+    assertThat(tokenListRequests()).isZero();
+    assertThat(f.cf.token(prepared.deploy().tokenId())).isPresent();
+    assertThat(ctx.audits()).extracting(FakeStepContext.Audit::action).doesNotContain("cloudflare.token.delete");
+  }
+
+  @Test
+  void prepareCredentials_onARetryAfterTheTokenWasMadeButNotKept_deletesTheLeftoverAndMintsOne() {
+    // the first attempt made its token, then the host died before the step kept it: its value is lost
+    String lost = f.deployer.prepareCredentials(attempt(1), ctx).deploy().tokenId();
+    String name = f.cf.token(lost).orElseThrow().name();
+
+    PreparedCredentials retried = f.deployer.prepareCredentials(attempt(2), ctx);
+
+    assertThat(tokenListRequests()).isPositive();
+    assertThat(f.cf.tokens(f.account)).filteredOn(t -> t.name().equals(name)).extracting(TokenView::id)
+        .containsExactly(retried.deploy().tokenId());
+    assertThat(f.cf.token(lost)).isEmpty();
+    assertThat(ctx.audits()).filteredOn(a -> a.action().equals("cloudflare.token.delete"))
+        .extracting(a -> a.details().get("token_id")).containsExactly(lost);
+  }
+
   @Test
   void prepareCredentials_whenTheAccountIdIsNotGiven_findsItWithGetAccounts() {
     CredentialRequest request = new CredentialRequest(f.providerAccount(), f.broadConfig(false), TokenSpec.leastPrivilege(),
@@ -351,6 +392,7 @@ class CloudflareDeployerSandboxTest {
 
   @Test
   void prepareCredentials_again_deletesTheLeftoverTokenOfTheSameRun() {
+    // no attempt given (CredentialRequest.UNKNOWN_ATTEMPT): the deployer looks for leftovers as on a retry
     PreparedCredentials first = prepare(TokenSpec.leastPrivilege(), null);
     PreparedCredentials second = prepare(TokenSpec.leastPrivilege(), null);
 

@@ -29,7 +29,9 @@ import io.agentprovision.core.orchestration.ResourceRequest;
 import io.agentprovision.core.orchestration.ResourceState;
 import io.agentprovision.core.policy.SpendPolicy;
 import io.agentprovision.core.spi.AuditLog;
+import io.agentprovision.core.deploy.CredentialRequest;
 import io.agentprovision.core.spi.CredentialVault;
+import io.agentprovision.core.spi.Deployer;
 import io.agentprovision.core.spi.Orchestrator;
 import io.agentprovision.core.spi.RunJournal;
 import io.agentprovision.core.spi.SpendLedger;
@@ -77,9 +79,13 @@ class LocalSandboxEndToEndTest {
   }
 
   private AgentProvisioner provisioner(Orchestrator orchestrator) {
+    return provisioner(orchestrator, sb.cloudflareDeployer());
+  }
+
+  private AgentProvisioner provisioner(Orchestrator orchestrator, Deployer deployer) {
     return AgentProvisioner.builder()
         .orchestrator(orchestrator)
-        .deployer(sb.cloudflareDeployer())
+        .deployer(deployer)
         .identity(sb.identityProvider())
         .approvals(sb.browser(human))
         .journal(journal).ledger(ledger).vault(vault).audit(audit)
@@ -168,6 +174,76 @@ class LocalSandboxEndToEndTest {
           ref -> String.valueOf(ref).endsWith("workers_paid")).hasSize(1);
       assertThat(audit.entries()).extracting(e -> e.record().action()).contains("run.resumed");
     }
+  }
+
+  @Test
+  void resume_afterACrashBetweenMintingTheDeployTokenAndKeepingIt_deletesTheLeftoverInsteadOfKeepingTwo() {
+    List<Integer> attempts = new java.util.concurrent.CopyOnWriteArrayList<>();
+    ProvisionPlan plan;
+    String account;
+    int requestsBeforeResume;
+    try (AgentProvisioner dying = provisioner(sb.stripeProjects(), crashAfterMinting(sb.cloudflareDeployer(), attempts))) {
+      plan = dying.plan(request(ADA));
+      assertThatThrownBy(() -> dying.execute(plan)).isInstanceOf(SimulatedCrash.class);
+      // the account the run made: the one its deploy token was created in
+      account = sb.cloudflare().requests().stream()
+          .filter(r -> r.method().equals("POST") && r.pathOnly().matches(".*/accounts/[^/]+/tokens"))
+          .map(r -> r.pathOnly().replaceAll(".*/accounts/([^/]+)/tokens", "$1")).findFirst().orElseThrow();
+      requestsBeforeResume = sb.cloudflare().requests().size();
+    }
+    // the step's first attempt had nothing to find, so it did not list the account's tokens
+    assertThat(tokenListRequests(sb.cloudflare().requests(), account)).isZero();
+    String tokenName = sb.cloudflare().tokens(account).stream().filter(t -> t.name().contains(plan.runId().toString()))
+        .findFirst().orElseThrow().name();
+
+    try (AgentProvisioner restarted = provisioner(sb.stripeProjects(), countingAttempts(sb.cloudflareDeployer(), attempts))) {
+      Deployment d = restarted.resume(AGENT, plan.runId());
+
+      assertDeployed(d, restarted);
+      assertThat(attempts).containsExactly(1, 2);
+      // the resumed attempt looked for what the first left, found it, and kept one token of the run's name
+      List<CloudflareSandbox.RecordedRequest> resumed = sb.cloudflare().requests().subList(requestsBeforeResume,
+          sb.cloudflare().requests().size());
+      assertThat(tokenListRequests(resumed, account)).isPositive();
+      assertThat(sb.cloudflare().tokens(account)).filteredOn(t -> t.name().equals(tokenName))
+          .extracting(CloudflareSandbox.TokenView::id).containsExactly(d.tokens().get(0).tokenId());
+      assertThat(audit.entries()).filteredOn(e -> e.record().action().equals("cloudflare.token.delete"))
+          .hasSize(1);
+    }
+  }
+
+  private static long tokenListRequests(List<CloudflareSandbox.RecordedRequest> requests, String account) {
+    return requests.stream().filter(r -> r.method().equals("GET")
+        && r.pathOnly().endsWith("/accounts/" + account + "/tokens")).count();
+  }
+
+  /** A deployer that notes each credentials attempt it is asked for, then does what {@code real} does. */
+  private static Deployer countingAttempts(Deployer real, List<Integer> attempts) {
+    return deployerProxy(real, attempts, false);
+  }
+
+  /** The same, but the host dies just after the deploy token was minted: the step never keeps it. */
+  private static Deployer crashAfterMinting(Deployer real, List<Integer> attempts) {
+    return deployerProxy(real, attempts, true);
+  }
+
+  private static Deployer deployerProxy(Deployer real, List<Integer> attempts, boolean crashAfterMinting) {
+    return (Deployer) Proxy.newProxyInstance(Deployer.class.getClassLoader(), new Class<?>[] {Deployer.class},
+        (proxy, method, args) -> {
+          if (method.getName().equals("prepareCredentials")) {
+            attempts.add(((CredentialRequest) args[0]).attempt());
+          }
+          Object result;
+          try {
+            result = method.invoke(real, args);
+          } catch (InvocationTargetException e) {
+            throw e.getCause();
+          }
+          if (crashAfterMinting && method.getName().equals("prepareCredentials")) {
+            throw new SimulatedCrash("prepareCredentials", 1, true);
+          }
+          return result;
+        });
   }
 
   @Test

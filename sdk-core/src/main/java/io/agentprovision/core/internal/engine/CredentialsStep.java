@@ -128,10 +128,12 @@ final class CredentialsStep extends BaseStep<CredentialsStep.Issued> {
         .detail("names", String.join(",", new TreeSet<>(broad.values().keySet())))
         .detail("generation", String.valueOf(broad.generation())).record();
     DomainStep.Registered domain = ctx.outputIfPresent(DomainStep.class);
-    PreparedCredentials prepared = ctx.deployer().prepareCredentials(new CredentialRequest(
+    // The attempt as journaled before this one started: on the first, no earlier attempt can have
+    // left a token at the provider, so the deployer need not search the account's tokens for one.
+    PreparedCredentials prepared = ctx.deployer().prepareCredentials(CredentialRequest.builder(
         ctx.output(AccountStep.class).account(), broad, token,
-        Objects.requireNonNull(ctx.request().app(), "the flow adds this step only for a request with an app"),
-        domain == null ? null : domain.domain()), ctx);
+        Objects.requireNonNull(ctx.request().app(), "the flow adds this step only for a request with an app"))
+        .domain(domain == null ? null : domain.domain()).attempt(ctx.record().attempts()).build(), ctx);
     DeployCredentials dc = prepared.deploy();
     Issued out = Issued.of(dc, tokenKey, token.allowIps(), prepared.broadOutcome());
     out.store(vault, dc.token(), ctx.clock());

@@ -80,7 +80,7 @@ public final class Engine {
 
   /** What a step execution reaches of the engine. */
   record Services(EngineConfig config, Events events, Auditor auditor, Checkpoints checkpoints, StepUp stepUp,
-      Parking parking) {}
+      Parking parking, PrincipalLock.People people) {}
 
   private final EngineConfig config;
   private final Services services;
@@ -114,7 +114,7 @@ public final class Engine {
     this.receipts = new ReceiptBook(config);
     this.mandates = new MandateBook(config, auditor);
     this.services = new Services(config, events, auditor, new Checkpoints(config, events, auditor, receipts, mandates),
-        new StepUp(config, auditor), new Parking(config, events, auditor, receipts));
+        new StepUp(config, auditor), new Parking(config, events, auditor, receipts), new PrincipalLock.People());
     this.planner = new Planner(config, flow);
     this.changes = new Changes(this, config, planner, auditor, events);
     this.environments = new RunEnvironments(config, auditor);
@@ -709,14 +709,30 @@ public final class Engine {
 
     /** Submits every step whose dependencies have succeeded, unless the run is failing or stopping. */
     private void submitReady() {
+      submitReady(false);
+    }
+
+    /**
+     * Submits every step whose dependencies have succeeded, unless the run is failing or stopping.
+     * With {@code keepOne}, the first of them is not submitted but returned, for the calling step
+     * thread to run next: a step that waited for the one that just ended starts at once, without
+     * waiting for another thread to be woken and scheduled (on a busy machine, milliseconds per
+     * step along the run's chain); the others go to the step executor as before.
+     */
+    private @Nullable StepTask submitReady(boolean keepOne) {
       if (failure != null || crash != null || cancelled || lost != null) {
-        return;
+        return null;
       }
+      StepTask kept = null;
       for (Step<?> s : rs.graph().steps()) {
         if (!submitted.contains(s.id()) && done.containsAll(s.dependsOn())) {
           submitted.add(s.id());
           StepTask t = new StepTask(s);
           running.put(s.id(), t);
+          if (keepOne && kept == null) {
+            kept = t;
+            continue;
+          }
           try {
             config.stepExecutor().execute(t);
           } catch (RejectedExecutionException e) {
@@ -726,10 +742,11 @@ public final class Engine {
               failedStep = s.id();
               rs.failing = true;
             }
-            return;
+            return kept;
           }
         }
       }
+      return kept;
     }
 
     /** Marks the run ended when no step runs; true when the caller must then {@link #end} it. */
@@ -741,9 +758,13 @@ public final class Engine {
       return true;
     }
 
-    /** What a step task reports when it has ended, whatever happened to it. */
-    void stepEnded(StepTask task, @Nullable Throwable thrown) {
+    /**
+     * What a step task reports when it has ended, whatever happened to it. Returns a step that became
+     * ready, for the reporting thread to run next, or null.
+     */
+    @Nullable StepTask stepEnded(StepTask task, @Nullable Throwable thrown) {
       boolean end;
+      StepTask next;
       synchronized (this) {
         StepId id = task.step.id();
         running.remove(id);
@@ -769,12 +790,13 @@ public final class Engine {
           failedStep = id;
           rs.failing = true;
         }
-        submitReady();
+        next = submitReady(true);
         end = endIfIdle();
       }
       if (end) {
         end();
       }
+      return next;
     }
 
     /**
@@ -892,8 +914,17 @@ public final class Engine {
 
       @Override
       public void run() {
+        // this thread goes on with a step the one it ran made ready, until none is left for it
+        StepTask next = this;
+        while (next != null) {
+          next = next.runOnce();
+        }
+      }
+
+      /** Runs the step unless it was dropped; returns a step that became ready for this thread to run next. */
+      private @Nullable StepTask runOnce() {
         if (!state.compareAndSet(PENDING, RUNNING)) {
-          return;
+          return null;
         }
         synchronized (this) {
           thread = Thread.currentThread();
@@ -913,7 +944,7 @@ public final class Engine {
           // an interrupt aimed at this step must not reach the next task of this thread
           Thread.interrupted();
         }
-        stepEnded(this, thrown);
+        return stepEnded(this, thrown);
       }
 
       /** Takes the step back before any thread started it; false when one has. */

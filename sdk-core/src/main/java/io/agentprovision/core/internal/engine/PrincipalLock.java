@@ -11,11 +11,14 @@ import io.agentprovision.core.journal.RunStatus;
 import io.agentprovision.core.journal.StepRecord;
 import io.agentprovision.core.journal.StepStatus;
 import io.agentprovision.core.policy.Reservation;
+import io.agentprovision.core.spi.RunJournal;
 import io.agentprovision.core.wire.Digests;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -135,24 +138,58 @@ final class PrincipalLock {
   /** The other runs acting for the same person at the same provider, newest first. */
   private static List<RunRecord> samePerson(StepRun ctx) {
     Principal me = ctx.requirePrincipal();
+    String mine = People.key(me.issuer(), me.subject());
     String provider = ctx.request().provider();
+    People people = ctx.people();
     List<RunRecord> out = new ArrayList<>();
     for (RunRecord r : ctx.config().journal().runs(RunStatus.RUNNING, RunStatus.AWAITING_APPROVAL,
         RunStatus.SUCCEEDED, RunStatus.DEPLOYED_UNVERIFIED, RunStatus.SUSPENDED)) {
       if (r.id().equals(ctx.runId()) || !r.provider().equals(provider)) {
         continue;
       }
-      StepRecord id = ctx.config().journal().step(r.id(), IdentityStep.ID).orElse(null);
-      String json = id == null ? null : id.output();
-      if (json == null) {
-        continue;
-      }
-      IdentityStep.Attested a = OutputCodec.decode(json, IdentityStep.Attested.class, r.id(), IdentityStep.ID);
-      if (a.subject().equals(me.subject()) && a.issuer().equals(me.issuer())) {
+      String theirs = people.of(ctx.config().journal(), r.id());
+      if (mine.equals(theirs)) {
         out.add(r);
       }
     }
     out.sort(Comparator.comparing(RunRecord::createdAt).thenComparing(RunRecord::id).reversed());
     return out;
+  }
+
+  /**
+   * Whom each run acts for (issuer and subject), read once from its journaled identity step and
+   * kept: a run's attested person never changes once that step succeeded. Without it every account
+   * and plan step decoded the identity of every run in the journal, so a host's cost per run grew
+   * with the runs it had seen, and a fleet's with its square. Runs whose identity step has not
+   * succeeded yet are read again next time. Held per engine, dropped whole past
+   * {@link #MAX_KNOWN} runs (then read again as needed).
+   */
+  static final class People {
+    static final int MAX_KNOWN = 1 << 16;
+    private final Map<RunId, String> known = new ConcurrentHashMap<>();
+
+    static String key(String issuer, String subject) {
+      return issuer + "\u0000" + subject;
+    }
+
+    /** The person {@code run} acts for, or null while its identity step has no output. */
+    @Nullable String of(RunJournal journal, RunId run) {
+      String k = known.get(run);
+      if (k != null) {
+        return k;
+      }
+      StepRecord id = journal.step(run, IdentityStep.ID).orElse(null);
+      String json = id == null ? null : id.output();
+      if (json == null) {
+        return null;
+      }
+      IdentityStep.Attested a = OutputCodec.decode(json, IdentityStep.Attested.class, run, IdentityStep.ID);
+      k = key(a.issuer(), a.subject());
+      if (known.size() >= MAX_KNOWN) {
+        known.clear();
+      }
+      known.put(run, k);
+      return k;
+    }
   }
 }

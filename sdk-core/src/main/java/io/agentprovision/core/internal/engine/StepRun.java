@@ -123,6 +123,11 @@ final class StepRun implements StepContext {
     return engine.config();
   }
 
+  /** Whom each run of the journal acts for, as this engine has read it. */
+  PrincipalLock.People people() {
+    return engine.people();
+  }
+
   Orchestrator orchestrator() {
     return engine.config().orchestrator();
   }
