@@ -8,7 +8,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
-import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicReference;
 
 /**
@@ -33,7 +33,10 @@ public final class McpStdioHost {
     });
     self.set(host);
     host.mcp().serveStdio(System.in, protocol);
-    new CountDownLatch(1).await(); // the client ends this process when it is done
+    // the client closes the streams when it is done, which does not end this JVM; so it ends when its
+    // parent (the test's JVM) does, and never outlives the build as an orphan
+    ProcessHandle.current().parent().map(ProcessHandle::onExit).orElseGet(CompletableFuture::new).join();
+    Runtime.getRuntime().halt(0);
   }
 
   private static void writeCanaries(SandboxHost host, Path file) {
