@@ -649,7 +649,7 @@ public final class LedgerBatch {
    * every reservation ever made until the next ANALYZE (measured: two thousand rows read per batch
    * twenty seconds into a benchmark). Plans made for the actual ids use the primary key.
    */
-  private static final String CUSTOM_PLANS = "SET LOCAL plan_cache_mode = force_custom_plan;\n";
+  private static final String CUSTOM_PLANS = "SET LOCAL enable_seqscan = off;\n";
 
   private static Array textArray(Connection c, Collection<String> values) throws SQLException {
     return c.createArrayOf("text", values.toArray(new String[0]));
