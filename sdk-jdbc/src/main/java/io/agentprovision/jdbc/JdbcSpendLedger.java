@@ -68,7 +68,17 @@ import org.jspecify.annotations.Nullable;
  * configured batch size), so that concurrent runs on one host share one commit to disk: each is
  * still decided on its own, in arrival order, against totals locked for the whole transaction.
  * Refusals ({@code PolicyViolationException}) and bad requests are answered per operation; the
- * others in the batch go on.
+ * others in the batch go on. Nothing waits for a batch to fill: a call arriving while fewer than
+ * the allowed transactions run starts one. A caller is woken when its own answer is ready, and one
+ * waiting caller when a transaction may start, not every caller at every commit (with sixteen
+ * callers on two busy cores, waking all of them cost more than the batch).
+ *
+ * <p>A transaction is two round trips (see {@link LedgerBatch}): the locks and the locked rows in
+ * one, the writes and the commit in the other, so the hot total is held for one round trip and the
+ * commit. The commit is durable when it returns ({@code synchronous_commit} is left as the server
+ * has it): a commit made asynchronously would let the lock go before the WAL flush, but this
+ * ledger does not turn durability off for money, even when it would wait for the flush before
+ * answering.
  *
  * <h2>Failures</h2>
  * A lost connection or a refusing database fails the operation with {@link JdbcStoreException}

@@ -45,6 +45,13 @@ import org.jspecify.annotations.Nullable;
  * one statement ordered by key; (3) {@code FOR UPDATE} on the reservation rows it settles, by id.
  * The one transaction that creates a total takes only its bucket's advisory lock, exclusively.
  *
+ * <p>Round trips: the reservations to settle that this host did not make or read before are read
+ * first (their buckets and creation never change, so those this host knows need no read); then
+ * (1), (2) and (3) in one exchange; then the inserts, updates and the {@code COMMIT} in another. A
+ * failing statement makes the server skip the rest, so nothing is committed unless all of it was
+ * written; a connection lost during that last exchange leaves the commit unknown, and the batch is
+ * run again to find what it did.
+ *
  * <p>Decisions are made in Java, in arrival order, on the locked rows ({@link SpendLedgerRules}), and
  * written back at once. The reaper's operation ({@link Op#expire}) stops a held {@code RESERVED}
  * reservation from counting; a status added for money that must stay held until reconciled is not
@@ -422,7 +429,7 @@ public final class LedgerBatch {
       }
     }
     if (!unknown.isEmpty()) {
-      try (PreparedStatement ps = c.prepareStatement(CUSTOM_PLANS + "SELECT " + LedgerRows.COLUMNS
+      try (PreparedStatement ps = c.prepareStatement(INDEX_PLANS + "SELECT " + LedgerRows.COLUMNS
           + " FROM ap_spend_reservation WHERE id = ANY(?)")) {
         ps.setArray(1, textArray(c, unknown));
         for (boolean isRs = ps.execute(); isRs || ps.getUpdateCount() != -1; isRs = ps.getMoreResults()) {
@@ -643,13 +650,15 @@ public final class LedgerBatch {
   // two round trips and its commit, and the totals' rows stay locked for little more than that.
 
   /**
-   * Starts each transaction's first round trip. pgjdbc prepares a statement on the server after a
-   * few uses, and PostgreSQL may then keep one generic plan for it, made while the tables were
-   * small: a sequential scan of the reservations for {@code id = ANY(?)}, whose cost then grows with
-   * every reservation ever made until the next ANALYZE (measured: two thousand rows read per batch
-   * twenty seconds into a benchmark). Plans made for the actual ids use the primary key.
+   * Starts each transaction's first round trip. Every statement of a ledger transaction reads a few
+   * rows by key. pgjdbc prepares a statement on the server after a few uses, and PostgreSQL may
+   * then keep one generic plan for it, made while the tables were small: a sequential scan of the
+   * reservations for {@code id = ANY(?)}, whose cost grows with every reservation made until the
+   * next ANALYZE replans it (measured: two thousand rows read per batch twenty seconds into a
+   * benchmark). Without sequential scans the kept plans use the keys' indexes, and are still
+   * reused without planning each batch (forcing custom plans instead cost a planning per statement).
    */
-  private static final String CUSTOM_PLANS = "SET LOCAL enable_seqscan = off;\n";
+  private static final String INDEX_PLANS = "SET LOCAL enable_seqscan = off;\n";
 
   private static Array textArray(Connection c, Collection<String> values) throws SQLException {
     return c.createArrayOf("text", values.toArray(new String[0]));
@@ -672,7 +681,7 @@ public final class LedgerBatch {
       }
     }
     boolean lockTotals = !keys.isEmpty() && minT != null && maxT != null;
-    StringBuilder sql = new StringBuilder(CUSTOM_PLANS);
+    StringBuilder sql = new StringBuilder(INDEX_PLANS);
     if (lockTotals) {
       sql.append("SELECT ");
       for (int i = 0; i < keys.size(); i++) {
