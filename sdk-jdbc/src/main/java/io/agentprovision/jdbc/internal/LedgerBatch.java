@@ -365,6 +365,8 @@ public final class LedgerBatch {
       try {
         Map<Op, Object> results = decideAndWrite(c, ops);
         try {
+          // the last round trip committed (see write); pgjdbc finds the transaction ended and sends
+          // nothing, and the pool learns that nothing is left to roll back on close
           c.commit();
         } catch (SQLException e) {
           if (Sql.connectionLost(e)) {
