@@ -10,6 +10,9 @@ import io.agentprovision.jdbc.JdbcStores;
 import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
 import java.io.IOException;
 import java.io.PrintStream;
+import java.lang.management.ManagementFactory;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.sql.Statement;
@@ -23,6 +26,7 @@ import java.util.Locale;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.LongSupplier;
 import java.util.function.Supplier;
 
 /**
@@ -42,6 +46,13 @@ import java.util.function.Supplier;
  * ./mvnw -q -B -pl benchmarks -am package -DskipTests
  * java -cp benchmarks/target/benchmarks.jar io.agentprovision.benchmarks.JdbcLedgerThroughput [seconds] [threads]
  * }</pre>
+ *
+ * <p>Besides pairs per second it prints the CPU time each pair cost, in this JVM and in the
+ * server's processes (from Linux's {@code /proc}): on a machine shared with other work, the rate
+ * follows the share of the cores the run got, the CPU per pair much less so. The JVM's figure
+ * includes the JIT compiling during the run. {@code -Dbench.quick=true} runs only PostgreSQL on one
+ * cap; {@code -Dbench.batch=N -Dbench.tx=M} set the ledger's batching
+ * ({@code JdbcStores.Builder.ledgerBatching}).
  */
 public final class JdbcLedgerThroughput {
   static final String PROVIDER = "cloudflare";
@@ -51,7 +62,17 @@ public final class JdbcLedgerThroughput {
   private JdbcLedgerThroughput() {}
 
   /** One figure: what ran, how many reserve+commit pairs per second, and how many the ledger admitted. */
-  record Result(String ledger, String caps, double pairsPerSecond, long admitted, long refused) {}
+  record Result(String ledger, String caps, double pairsPerSecond, long admitted, long refused, double jvmCpuPerPair,
+      double serverCpuPerPair) {
+    Result(String ledger, String caps, double pairsPerSecond, long admitted, long refused) {
+      this(ledger, caps, pairsPerSecond, admitted, refused, Double.NaN, Double.NaN);
+    }
+  }
+
+  /** CPU time used so far, in nanoseconds: this JVM's, and (when known) the PostgreSQL server's. */
+  private static final LongSupplier JVM_CPU = () -> ((com.sun.management.OperatingSystemMXBean)
+      ManagementFactory.getOperatingSystemMXBean()).getProcessCpuTime();
+  private static LongSupplier serverCpu = () -> 0;
 
   public static void main(String[] args) throws Exception {
     double seconds = args.length > 0 ? Double.parseDouble(args[0]) : 10;
@@ -69,30 +90,86 @@ public final class JdbcLedgerThroughput {
       throws IOException, SQLException {
     List<Result> out = new ArrayList<>();
     Clock clock = Clock.systemUTC();
-    out.add(measure("in-memory", "1 cap", () -> SpendLedger.inMemory(clock), threads, true, measure));
-    out.add(measure("in-memory", threads + " caps", () -> SpendLedger.inMemory(clock), threads, false, measure));
+    boolean quick = Boolean.getBoolean("bench.quick"); // only PostgreSQL on one cap: to compare changes
+    if (!quick) {
+      out.add(measure("in-memory", "1 cap", () -> SpendLedger.inMemory(clock), threads, true, measure));
+      out.add(measure("in-memory", threads + " caps", () -> SpendLedger.inMemory(clock), threads, false, measure));
+    }
     try (EmbeddedPostgres pg = EmbeddedPostgres.builder().start()) {
       log.println("PostgreSQL up on port " + pg.getPort());
+      serverCpu = serverCpu(pg);
       List<JdbcStores> open = new ArrayList<>();
       Supplier<SpendLedger> fresh = () -> {
         JdbcStores s = JdbcStores.builder().jdbcUrl(freshDatabase(pg)).username("postgres")
-            .maximumPoolSize(Math.max(4, threads / 2)).build();
+            .maximumPoolSize(Math.max(4, threads / 2))
+            .ledgerBatching(Integer.getInteger("bench.batch", 64), Integer.getInteger("bench.tx", 2)).build();
         open.add(s);
         return s.ledger();
       };
       try {
         out.add(measure("postgresql", "1 cap", fresh, threads, true, measure));
-        out.add(measure("postgresql", threads + " caps", fresh, threads, false, measure));
-        out.add(untilRefused("postgresql", fresh.get(), threads, smallCapCents));
+        if (!quick) {
+          out.add(measure("postgresql", threads + " caps", fresh, threads, false, measure));
+          out.add(untilRefused("postgresql", fresh.get(), threads, smallCapCents));
+        }
       } finally {
         open.forEach(JdbcStores::close);
       }
     }
-    out.add(untilRefused("in-memory", SpendLedger.inMemory(clock), threads, smallCapCents));
+    if (!quick) {
+      out.add(untilRefused("in-memory", SpendLedger.inMemory(clock), threads, smallCapCents));
+    }
     return out;
   }
 
   private static final AtomicLong DATABASES = new AtomicLong();
+
+  /**
+   * The CPU time of the server's processes (the postmaster and its children, read from Linux's
+   * {@code /proc}), or zero where that cannot be read. Connections stay in the pool while a case
+   * runs, so their backends' time is all counted.
+   */
+  private static LongSupplier serverCpu(EmbeddedPostgres pg) {
+    long postmaster;
+    try (Connection c = pg.getPostgresDatabase().getConnection(); Statement s = c.createStatement();
+        java.sql.ResultSet rs = s.executeQuery("SELECT pg_backend_pid()")) {
+      rs.next();
+      postmaster = Long.parseLong(procStat(rs.getLong(1))[3]);
+    } catch (SQLException | IOException | RuntimeException e) {
+      return () -> 0;
+    }
+    return () -> {
+      long ticks = 0;
+      try (var dirs = Files.list(Path.of("/proc"))) {
+        for (Path d : (Iterable<Path>) dirs::iterator) {
+          String n = d.getFileName().toString();
+          if (!n.chars().allMatch(Character::isDigit)) {
+            continue;
+          }
+          try {
+            String[] f = procStat(Long.parseLong(n));
+            if (Long.parseLong(n) == postmaster || Long.parseLong(f[3]) == postmaster) {
+              ticks += Long.parseLong(f[13]) + Long.parseLong(f[14]);
+            }
+          } catch (IOException | RuntimeException gone) {
+            // the process ended meanwhile
+          }
+        }
+      } catch (IOException e) {
+        return 0;
+      }
+      return ticks * 10_000_000L; // USER_HZ is 100 on Linux
+    };
+  }
+
+  /** The fields of {@code /proc/pid/stat}, from the state on (index 2), the command name removed. */
+  private static String[] procStat(long pid) throws IOException {
+    String stat = Files.readString(Path.of("/proc", Long.toString(pid), "stat"));
+    String[] rest = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+    String[] out = new String[rest.length + 2];
+    System.arraycopy(rest, 0, out, 2, rest.length);
+    return out;
+  }
 
   private static String freshDatabase(EmbeddedPostgres pg) {
     String name = "bench_" + DATABASES.incrementAndGet();
@@ -110,9 +187,13 @@ public final class JdbcLedgerThroughput {
     SpendLimit cap = oneCap ? SpendLimit.monthly(Money.usd("100000000.00")).perProvider()
         : SpendLimit.monthly(Money.usd("100000000.00")).perAgent();
     pairs(ledger, cap, threads, oneCap, measure.dividedBy(3), "warm"); // JIT, pool, and the totals' rows made
+    long jvm = JVM_CPU.getAsLong();
+    long server = serverCpu.getAsLong();
     long[] counts = pairs(ledger, cap, threads, oneCap, measure, "run");
     double perSecond = counts[0] / (measure.toNanos() / 1e9);
-    return new Result(name, caps, perSecond, counts[0], counts[1]);
+    double pairs = Math.max(1, counts[0] + counts[1]);
+    return new Result(name, caps, perSecond, counts[0], counts[1], (JVM_CPU.getAsLong() - jvm) / 1e3 / pairs,
+        name.equals("in-memory") ? 0 : (serverCpu.getAsLong() - server) / 1e3 / pairs);
   }
 
   /** Reserve+commit pairs from {@code threads} threads for {@code d}; returns {admitted, refused}. */
@@ -200,11 +281,11 @@ public final class JdbcLedgerThroughput {
 
   /** The figures as a table, one line per case. */
   static String table(List<Result> results) {
-    StringBuilder b = new StringBuilder(String.format(Locale.ROOT, "%-11s %-34s %14s %10s %8s%n", "ledger", "caps",
-        "pairs/s", "admitted", "refused"));
+    StringBuilder b = new StringBuilder(String.format(Locale.ROOT, "%-11s %-34s %10s %10s %8s %14s %14s%n", "ledger",
+        "caps", "pairs/s", "admitted", "refused", "JVM CPU us/pr", "PG CPU us/pr"));
     for (Result r : results) {
-      b.append(String.format(Locale.ROOT, "%-11s %-34s %14.0f %10d %8d%n", r.ledger(), r.caps(), r.pairsPerSecond(),
-          r.admitted(), r.refused()));
+      b.append(String.format(Locale.ROOT, "%-11s %-34s %10.0f %10d %8d %14.0f %14.0f%n", r.ledger(), r.caps(),
+          r.pairsPerSecond(), r.admitted(), r.refused(), r.jvmCpuPerPair(), r.serverCpuPerPair()));
     }
     return b.toString();
   }

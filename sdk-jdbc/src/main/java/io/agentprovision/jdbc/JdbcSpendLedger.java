@@ -30,7 +30,7 @@ import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.atomic.AtomicReference;
-import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.LockSupport;
 import java.util.concurrent.locks.ReentrantLock;
 import javax.sql.DataSource;
 import org.jspecify.annotations.Nullable;
@@ -68,7 +68,17 @@ import org.jspecify.annotations.Nullable;
  * configured batch size), so that concurrent runs on one host share one commit to disk: each is
  * still decided on its own, in arrival order, against totals locked for the whole transaction.
  * Refusals ({@code PolicyViolationException}) and bad requests are answered per operation; the
- * others in the batch go on.
+ * others in the batch go on. Nothing waits for a batch to fill: a call arriving while fewer than
+ * the allowed transactions run starts one. A caller is woken when its own answer is ready, and one
+ * waiting caller when a transaction may start, not every caller at every commit (with sixteen
+ * callers on two busy cores, waking all of them cost more than the batch).
+ *
+ * <p>A transaction is two round trips (see {@link LedgerBatch}): the locks and the locked rows in
+ * one, the writes and the commit in the other, so the hot total is held for one round trip and the
+ * commit. The commit is durable when it returns ({@code synchronous_commit} is left as the server
+ * has it): a commit made asynchronously would let the lock go before the WAL flush, but this
+ * ledger does not turn durability off for money, even when it would wait for the flush before
+ * answering.
  *
  * <h2>Failures</h2>
  * A lost connection or a refusing database fails the operation with {@link JdbcStoreException}
@@ -100,7 +110,6 @@ public final class JdbcSpendLedger implements SpendLedger {
   private final LedgerBatch batches;
 
   private final ReentrantLock lock = new ReentrantLock();
-  private final Condition changed = lock.newCondition();
   private final ArrayDeque<Op> queue = new ArrayDeque<>();
   private int running;
   private final AtomicReference<@Nullable Instant> lastReap = new AtomicReference<>();
@@ -241,6 +250,16 @@ public final class JdbcSpendLedger implements SpendLedger {
     closed = true;
   }
 
+  /** How many operations wait for the next transaction (tests of batching watch it). */
+  int queued() {
+    lock.lock();
+    try {
+      return queue.size();
+    } finally {
+      lock.unlock();
+    }
+  }
+
   // ---- batches ----------------------------------------------------------------------------------
 
   /**
@@ -250,6 +269,10 @@ public final class JdbcSpendLedger implements SpendLedger {
   private List<Object> run(List<Op> ops) {
     if (closed) {
       throw new IllegalStateException("the JDBC stores were closed");
+    }
+    Thread me = Thread.currentThread();
+    for (Op op : ops) {
+      op.waiter(me);
     }
     lock.lock();
     try {
@@ -267,10 +290,13 @@ public final class JdbcSpendLedger implements SpendLedger {
           } finally {
             lock.lock();
             running--;
-            changed.signalAll();
+            wake(batch, me);
           }
         } else {
-          changed.awaitUninterruptibly();
+          // parked until this caller's operations are done or it is asked to run the next batch
+          lock.unlock();
+          LockSupport.park(this);
+          lock.lock();
         }
       }
     } finally {
@@ -281,6 +307,34 @@ public final class JdbcSpendLedger implements SpendLedger {
       out.add(op.outcome());
     }
     return out;
+  }
+
+  /**
+   * After a batch: wakes the callers whose operations it finished, and, for each transaction that
+   * may start now, one caller still waiting in the queue, to run the next batch. Waking only these
+   * (not every waiting caller) keeps a busy host from spending its CPU on threads that wake to
+   * find nothing to do. Called holding the lock.
+   */
+  private void wake(List<Op> batch, Thread me) {
+    for (Op op : batch) {
+      Thread t = op.waiter();
+      if (t != null && t != me) {
+        LockSupport.unpark(t);
+      }
+    }
+    int free = maxTransactions - running;
+    Thread last = null;
+    for (Op op : queue) {
+      if (free <= 0) {
+        break;
+      }
+      Thread t = op.waiter();
+      if (t != null && t != last) {
+        LockSupport.unpark(t);
+        last = t;
+        free--;
+      }
+    }
   }
 
   private static boolean allDone(List<Op> ops) {

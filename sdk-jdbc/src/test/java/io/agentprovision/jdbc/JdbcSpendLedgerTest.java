@@ -28,6 +28,7 @@ import java.time.Instant;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -277,6 +278,137 @@ class JdbcSpendLedgerTest {
     assertThat(ledger.reserve(request("r1", A, "20.00", MONTHLY_100)).status()).as("the caller may try again")
         .isEqualTo(Reservation.Status.RESERVED);
     assertThat(used(ledger, MONTHLY_100, A)).isEqualTo(Money.usd("30.00"));
+  }
+
+  /** A host whose ledger runs one transaction at a time, so that what arrives meanwhile is one batch. */
+  JdbcSpendLedger oneTransactionAtATime() {
+    return JdbcStores.builder().dataSource(db).clock(time).reapEvery(Duration.ZERO).ledgerBatching(64, 1).build()
+        .ledger();
+  }
+
+  /**
+   * Holds the totals' row locks with {@code blocker}, starts {@code first} (its transaction waits for
+   * the lock), then queues {@code batch} one after the other behind it: they are the next batch.
+   */
+  List<Future<Reservation>> queueBehindALock(JdbcSpendLedger ledger, Connection blocker, ExecutorService callers,
+      Callable<Reservation> first, List<Callable<Reservation>> batch) throws Exception {
+    blocker.setAutoCommit(false);
+    try (Statement s = blocker.createStatement()) {
+      s.executeQuery("SELECT * FROM ap_spend_total FOR UPDATE").close();
+    }
+    List<Future<Reservation>> out = new ArrayList<>();
+    out.add(callers.submit(first));
+    lockWaiter(-1);
+    for (Callable<Reservation> call : batch) {
+      int before = ledger.queued();
+      out.add(callers.submit(call));
+      for (int i = 0; i < 6000 && ledger.queued() == before; i++) {
+        Thread.sleep(10); // polling the queue until the caller is in it, not timing the test
+      }
+      assertThat(ledger.queued()).as("queued behind the transaction waiting for the lock").isEqualTo(before + 1);
+    }
+    return out;
+  }
+
+  @Test
+  void aBatch_decidesEachReserveOnItsOwn_andRefusesOnlyTheOneOverTheCap() throws Exception {
+    JdbcSpendLedger ledger = oneTransactionAtATime();
+    ledger.reserve(request("r0", A, "10.00", MONTHLY_100));
+    ExecutorService callers = Executors.newFixedThreadPool(4);
+    List<Future<Reservation>> calls;
+    try (Connection blocker = db.getConnection()) {
+      calls = queueBehindALock(ledger, blocker, callers, reserve(ledger, "a", A, "20.00"),
+          List.of(reserve(ledger, "b", A, "30.00"), reserve(ledger, "c", B, "80.00"), reserve(ledger, "d", B, "20.00")));
+      blocker.rollback();
+
+      assertThat(calls.get(0).get(60, TimeUnit.SECONDS).status()).isEqualTo(Reservation.Status.RESERVED);
+      assertThat(calls.get(1).get(60, TimeUnit.SECONDS).status()).isEqualTo(Reservation.Status.RESERVED);
+      assertThatThrownBy(() -> calls.get(2).get(60, TimeUnit.SECONDS))
+          .as("10 + 20 + 30 held: 80 more would pass the cap of 100").hasCauseInstanceOf(PolicyViolationException.class);
+      assertThat(calls.get(3).get(60, TimeUnit.SECONDS).status()).as("decided after the refusal, in arrival order")
+          .isEqualTo(Reservation.Status.RESERVED);
+    } finally {
+      callers.shutdownNow();
+    }
+
+    assertThat(transactionOf("b")).as("b and d were written by one transaction").isEqualTo(transactionOf("d"))
+        .isNotEqualTo(transactionOf("a"));
+    assertThat(ledger.reservation("c")).as("nothing left of the refused one").isEmpty();
+    assertThat(used(host(), MONTHLY_100, A)).isEqualTo(Money.usd("80.00"));
+    assertThat(recount("")).as("the running totals equal a recount of the rows").isEqualTo(8000);
+  }
+
+  @Test
+  void aLostConnectionMidBatch_failsEveryMemberWithATypedError_andChargesNothing() throws Exception {
+    JdbcSpendLedger ledger = oneTransactionAtATime();
+    ledger.reserve(request("r0", A, "10.00", MONTHLY_100));
+    ledger.reserve(request("r1", A, "5.00", MONTHLY_100));
+    ExecutorService callers = Executors.newFixedThreadPool(4);
+    try (Connection blocker = db.getConnection()) {
+      // the batch: a reserve, a commit and a release, queued behind a reserve waiting for the lock
+      List<Future<Reservation>> calls = queueBehindALock(ledger, blocker, callers, reserve(ledger, "a", A, "20.00"),
+          List.of(reserve(ledger, "b", A, "30.00"), () -> ledger.commit("r0", Money.usd("10.00")),
+              () -> ledger.release("r1")));
+      int first = lockWaiter(-1);
+      terminate(first);
+      terminate(lockWaiter(first)); // the batch's own transaction, waiting for the same lock
+
+      for (Future<?> f : calls) {
+        assertThatThrownBy(() -> f.get(60, TimeUnit.SECONDS)).hasCauseInstanceOf(JdbcStoreException.class)
+            .cause().satisfies(e -> {
+              assertThat(((JdbcStoreException) e).reason()).isEqualTo(JdbcStoreException.Reason.CONNECTION);
+              assertThat(e.getMessage()).contains("nothing was reserved, committed or released");
+            });
+      }
+      blocker.rollback();
+    } finally {
+      callers.shutdownNow();
+    }
+
+    assertThat(ledger.reservation("a")).isEmpty();
+    assertThat(ledger.reservation("b")).isEmpty();
+    assertThat(ledger.reservation("r0").orElseThrow().status()).isEqualTo(Reservation.Status.RESERVED);
+    assertThat(ledger.reservation("r1").orElseThrow().status()).isEqualTo(Reservation.Status.RESERVED);
+    assertThat(used(host(), MONTHLY_100, A)).isEqualTo(Money.usd("15.00"));
+    assertThat(recount("")).isEqualTo(1500);
+    assertThat(ledger.reserve(request("b", A, "30.00", MONTHLY_100)).status()).as("the callers may try again")
+        .isEqualTo(Reservation.Status.RESERVED);
+  }
+
+  private Callable<Reservation> reserve(JdbcSpendLedger ledger, String id, AgentId agent, String usd) {
+    ReservationRequest r = request(id, agent, usd, MONTHLY_100);
+    return () -> ledger.reserve(r);
+  }
+
+  /** The transaction that wrote reservation {@code id}'s row last. */
+  private long transactionOf(String id) throws SQLException {
+    try (Connection c = db.getConnection(); Statement s = c.createStatement();
+        ResultSet rs = s.executeQuery("SELECT xmin::text::bigint FROM ap_spend_reservation WHERE id = '" + id + "'")) {
+      assertThat(rs.next()).isTrue();
+      return rs.getLong(1);
+    }
+  }
+
+  /** The pid of a backend of this database waiting for a lock, other than {@code except}. */
+  private int lockWaiter(int except) throws Exception {
+    try (Connection admin = PG.admin(); Statement s = admin.createStatement()) {
+      for (int i = 0; i < 6000; i++) {
+        try (ResultSet rs = s.executeQuery("SELECT pid FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
+            + " AND datname = '" + databaseName() + "' AND pid <> " + except)) {
+          if (rs.next()) {
+            return rs.getInt(1);
+          }
+        }
+        Thread.sleep(10); // polling the server for the waiting backend, not timing the test
+      }
+    }
+    throw new AssertionError("no transaction waited for the lock");
+  }
+
+  private static void terminate(int pid) throws Exception {
+    try (Connection admin = PG.admin(); Statement s = admin.createStatement()) {
+      s.executeQuery("SELECT pg_terminate_backend(" + pid + ")").close();
+    }
   }
 
   private void terminateTheBackendWaitingForALock() throws Exception {

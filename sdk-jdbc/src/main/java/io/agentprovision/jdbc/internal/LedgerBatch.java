@@ -1,5 +1,6 @@
 package io.agentprovision.jdbc.internal;
 
+import io.agentprovision.core.AgentId;
 import io.agentprovision.core.InvalidRequestException;
 import io.agentprovision.core.Money;
 import io.agentprovision.core.policy.LimitUsage;
@@ -21,6 +22,7 @@ import java.sql.SQLException;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.Currency;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
@@ -43,6 +45,13 @@ import org.jspecify.annotations.Nullable;
  * one statement ordered by key; (3) {@code FOR UPDATE} on the reservation rows it settles, by id.
  * The one transaction that creates a total takes only its bucket's advisory lock, exclusively.
  *
+ * <p>Round trips: the reservations to settle that this host did not make or read before are read
+ * first (their buckets and creation never change, so those this host knows need no read); then
+ * (1), (2) and (3) in one exchange; then the inserts, updates and the {@code COMMIT} in another. A
+ * failing statement makes the server skip the rest, so nothing is committed unless all of it was
+ * written; a connection lost during that last exchange leaves the commit unknown, and the batch is
+ * run again to find what it did.
+ *
  * <p>Decisions are made in Java, in arrival order, on the locked rows ({@link SpendLedgerRules}), and
  * written back at once. The reaper's operation ({@link Op#expire}) stops a held {@code RESERVED}
  * reservation from counting; a status added for money that must stay held until reconciled is not
@@ -55,6 +64,7 @@ public final class LedgerBatch {
   private final DataSource ds;
   private final String where;
   private final Set<TotalKey> known = ConcurrentHashMap.newKeySet();
+  private final Map<String, Meta> metas = new ConcurrentHashMap<>();
 
   public LedgerBatch(DataSource ds, String where) {
     this.ds = ds;
@@ -72,6 +82,7 @@ public final class LedgerBatch {
     final @Nullable Instant now;
     private @Nullable Object outcome;
     private volatile boolean done;
+    private volatile @Nullable Thread waiter;
 
     private Op(Kind kind, String id, @Nullable ReservationRequest request, @Nullable Money actual,
         @Nullable Instant now) {
@@ -111,6 +122,16 @@ public final class LedgerBatch {
 
     public boolean done() {
       return done;
+    }
+
+    /** The thread waiting for this operation's outcome. */
+    public @Nullable Thread waiter() {
+      return waiter;
+    }
+
+    /** Sets the thread waiting for this operation's outcome (it is woken when the operation is done). */
+    public void waiter(Thread t) {
+      waiter = t;
     }
 
     /** The result, or the failure thrown. */
@@ -344,6 +365,8 @@ public final class LedgerBatch {
       try {
         Map<Op, Object> results = decideAndWrite(c, ops);
         try {
+          // the last round trip committed (see write); pgjdbc finds the transaction ended and sends
+          // nothing, and the pool learns that nothing is left to roll back on close
           c.commit();
         } catch (SQLException e) {
           if (Sql.connectionLost(e)) {
@@ -377,31 +400,67 @@ public final class LedgerBatch {
     }
   }
 
-  private Map<Op, Object> decideAndWrite(Connection c, List<Op> ops) throws SQLException, Again {
-    // 1. what the batch touches: the rows it settles (read without a lock: their buckets and times
-    //    never change), and for every operation the buckets and the instant whose totals it needs
-    Set<String> ids = new LinkedHashSet<>();
-    for (Op op : ops) {
-      ids.add(op.id);
+  /** What a reservation's totals depend on: set when its row is made, and never changed. */
+  private record Meta(Currency currency, AgentId agent, String provider, Instant createdAt) {
+    static Meta of(Row r) {
+      return new Meta(Currency.getInstance(r.currency), r.agent, r.provider, r.createdAt);
     }
-    Map<String, Row> rows = new HashMap<>();
-    for (Row r : LedgerRows.rows(c, "WHERE id = ANY(?)", textArray(c, ids))) {
-      rows.put(r.id, r);
+  }
+
+  private void remember(Row r) {
+    if (metas.size() > KNOWN_TOTALS_CAP) {
+      metas.clear();
+    }
+    metas.putIfAbsent(r.id, Meta.of(r));
+  }
+
+  private Map<Op, Object> decideAndWrite(Connection c, List<Op> ops) throws SQLException, Again, CommitUncertain {
+    // 1. what the batch touches: for every operation the buckets and the instant whose totals it
+    //    needs. A reservation's buckets and creation never change, so for the rows this host made or
+    //    read before they come from memory; only the others are read first (without a lock).
+    Map<String, Meta> meta = new HashMap<>();
+    List<String> unknown = new ArrayList<>();
+    for (Op op : ops) {
+      if (op.kind != Op.Kind.RESERVE && !meta.containsKey(op.id)) {
+        Meta m = metas.get(op.id);
+        if (m != null) {
+          meta.put(op.id, m);
+        } else {
+          unknown.add(op.id);
+        }
+      }
+    }
+    if (!unknown.isEmpty()) {
+      try (PreparedStatement ps = c.prepareStatement(INDEX_PLANS + "SELECT " + LedgerRows.COLUMNS
+          + " FROM ap_spend_reservation WHERE id = ANY(?)")) {
+        ps.setArray(1, textArray(c, unknown));
+        for (boolean isRs = ps.execute(); isRs || ps.getUpdateCount() != -1; isRs = ps.getMoreResults()) {
+          if (isRs) {
+            try (ResultSet rs = ps.getResultSet()) {
+              while (rs.next()) {
+                Row r = Row.read(rs);
+                remember(r);
+                meta.put(r.id, Meta.of(r));
+              }
+            }
+          }
+        }
+      }
     }
     Map<String, ReservationRequest> reservedHere = new HashMap<>();
     TreeSet<BucketKey> buckets = new TreeSet<>(java.util.Comparator.comparing(BucketKey::lockKey)
         .thenComparing(BucketKey::currency).thenComparing(BucketKey::agent).thenComparing(BucketKey::provider));
     Instant minT = null;
     Instant maxT = null;
-    TreeSet<String> settled = new TreeSet<>();
+    TreeSet<String> lockIds = new TreeSet<>();
     for (Op op : ops) {
       Instant t;
       if (op.kind == Op.Kind.RESERVE) {
         ReservationRequest r = Objects.requireNonNull(op.request);
-        if (rows.containsKey(op.id) || reservedHere.containsKey(op.id)) {
+        lockIds.add(op.id); // a row of that id, made before, is the answer: it is read under the lock
+        if (reservedHere.putIfAbsent(op.id, r) != null) {
           continue;
         }
-        reservedHere.put(op.id, r);
         t = Sql.micros(r.at());
         buckets.addAll(BucketKey.fed(r.amount().currency(), r.agent(), r.provider()));
         for (SpendLimit l : r.limits()) {
@@ -411,12 +470,12 @@ public final class LedgerBatch {
           }
         }
       } else {
-        Row row = rows.get(op.id);
+        Meta m = meta.get(op.id);
         ReservationRequest r = reservedHere.get(op.id);
-        if (row != null) {
-          t = row.createdAt;
-          buckets.addAll(BucketKey.fed(java.util.Currency.getInstance(row.currency), row.agent, row.provider));
-          settled.add(op.id);
+        if (m != null) {
+          t = m.createdAt();
+          buckets.addAll(BucketKey.fed(m.currency(), m.agent(), m.provider()));
+          lockIds.add(op.id);
         } else if (r != null) {
           t = Sql.micros(r.at());
         } else {
@@ -427,23 +486,20 @@ public final class LedgerBatch {
       maxT = maxT == null || t.isAfter(maxT) ? t : maxT;
     }
 
-    // 2. locks, in the one order
+    // 2. locks, in the one order, and the locked rows: one round trip
     Map<TotalKey, Total> totals = new TreeMap<>();
-    if (!buckets.isEmpty() && minT != null && maxT != null) {
-      lockBuckets(c, buckets);
-      totals = lockTotals(c, buckets, minT, maxT);
+    Map<String, Row> state = new HashMap<>();
+    if (!lockIds.isEmpty()) {
+      lockAndRead(c, buckets, minT, maxT, lockIds, totals, state);
     }
-    if (!settled.isEmpty()) {
-      for (Row r : LedgerRows.rows(c, "WHERE id = ANY(?) ORDER BY id FOR UPDATE", textArray(c, settled))) {
-        rows.put(r.id, r);
-      }
+    for (Row r : state.values()) {
+      remember(r);
     }
 
     // 3. decisions, in arrival order
     Map<Op, Object> results = new HashMap<>();
     Map<String, Row> created = new LinkedHashMap<>();
     Set<Row> changed = new LinkedHashSet<>();
-    Map<String, Row> state = new HashMap<>(rows);
     for (Op op : ops) {
       Object result;
       try {
@@ -460,23 +516,17 @@ public final class LedgerBatch {
       results.put(op, result);
     }
 
-    // 4. writes
-    Instant now = Instant.now();
-    if (!created.isEmpty()) {
-      insert(c, created.values(), now);
-    }
+    // 4. writes: one round trip
     changed.removeAll(created.values());
-    if (!changed.isEmpty()) {
-      update(c, changed, now);
-    }
     List<Total> dirty = new ArrayList<>();
     for (Total t : totals.values()) {
       if (t.dirty) {
         dirty.add(t);
       }
     }
-    if (!dirty.isEmpty()) {
-      writeTotals(c, dirty);
+    write(c, created.values(), changed, dirty, Instant.now());
+    for (Row r : created.values()) {
+      remember(r);
     }
     return results;
   }
@@ -597,136 +647,231 @@ public final class LedgerBatch {
   }
 
   // ---- statements -------------------------------------------------------------------------------
+  // Each step sends its statements together (pgjdbc runs a string of statements, with their
+  // parameters, in one round trip and returns their results in order), so that a transaction costs
+  // two round trips and its commit, and the totals' rows stay locked for little more than that.
+
+  /**
+   * Starts each transaction's first round trip. Every statement of a ledger transaction reads a few
+   * rows by key. pgjdbc prepares a statement on the server after a few uses, and PostgreSQL may
+   * then keep one generic plan for it, made while the tables were small: a sequential scan of the
+   * reservations for {@code id = ANY(?)}, whose cost grows with every reservation made until the
+   * next ANALYZE replans it (measured: two thousand rows read per batch twenty seconds into a
+   * benchmark). Without sequential scans the kept plans use the keys' indexes, and are still
+   * reused without planning each batch (forcing custom plans instead cost a planning per statement).
+   */
+  private static final String INDEX_PLANS = "SET LOCAL enable_seqscan = off;\n";
 
   private static Array textArray(Connection c, Collection<String> values) throws SQLException {
     return c.createArrayOf("text", values.toArray(new String[0]));
   }
 
-  /** Shared advisory locks on {@code buckets}, in their order, in one statement evaluated left to right. */
-  private static void lockBuckets(Connection c, TreeSet<BucketKey> buckets) throws SQLException {
-    StringBuilder sql = new StringBuilder("SELECT ");
-    int n = 0;
-    int last = Integer.MIN_VALUE;
+  /**
+   * In one round trip: shared advisory locks on {@code buckets} (in their order, in one statement
+   * evaluated left to right); {@code FOR UPDATE} on every total of those buckets whose window may
+   * contain an instant in [minT, maxT], ordered by key, read into {@code totals}; then {@code FOR
+   * UPDATE} on the reservation rows of {@code ids} that exist, by id, read into {@code rows}.
+   */
+  private static void lockAndRead(Connection c, TreeSet<BucketKey> buckets, @Nullable Instant minT,
+      @Nullable Instant maxT, Collection<String> ids, Map<TotalKey, Total> totals, Map<String, Row> rows)
+      throws SQLException {
     List<Integer> keys = new ArrayList<>();
     for (BucketKey b : buckets) {
       int k = b.lockKey();
-      if (n > 0 && k == last) {
-        continue; // two buckets sharing a hash share a lock
+      if (keys.isEmpty() || keys.get(keys.size() - 1) != k) {
+        keys.add(k); // two buckets sharing a hash share a lock
       }
-      if (n > 0) {
-        sql.append(", ");
-      }
-      sql.append("pg_advisory_xact_lock_shared(").append(BucketKey.LOCK_CLASS).append(", ?)");
-      keys.add(k);
-      last = k;
-      n++;
     }
-    try (PreparedStatement ps = c.prepareStatement(sql.toString())) {
+    boolean lockTotals = !keys.isEmpty() && minT != null && maxT != null;
+    StringBuilder sql = new StringBuilder(INDEX_PLANS);
+    if (lockTotals) {
+      sql.append("SELECT ");
       for (int i = 0; i < keys.size(); i++) {
-        ps.setInt(i + 1, keys.get(i));
+        sql.append(i == 0 ? "" : ", ").append("pg_advisory_xact_lock_shared(").append(BucketKey.LOCK_CLASS)
+            .append(", ?)");
       }
-      ps.executeQuery().close();
+      sql.append(";\n");
+      sql.append("SELECT t.currency, t.agent, t.provider, t.calendar, t.window_start, t.window_end, t.held,"
+          + " t.committed FROM ap_spend_total t"
+          + " JOIN unnest(?::text[], ?::text[], ?::text[]) AS b(currency, agent, provider)"
+          + " ON t.currency = b.currency AND t.agent = b.agent AND t.provider = b.provider"
+          + " WHERE t.window_end > ?::timestamptz AND t.window_start <= ?::timestamptz"
+          + " ORDER BY t.currency, t.agent, t.provider, t.calendar, t.window_start FOR UPDATE OF t;\n");
     }
-  }
-
-  /** Locks and reads every total of {@code buckets} whose window may contain an instant in [minT, maxT]. */
-  private static Map<TotalKey, Total> lockTotals(Connection c, Collection<BucketKey> buckets, Instant minT,
-      Instant maxT) throws SQLException {
-    List<String> cur = new ArrayList<>();
-    List<String> agents = new ArrayList<>();
-    List<String> providers = new ArrayList<>();
-    for (BucketKey b : buckets) {
-      cur.add(b.currency());
-      agents.add(b.agent());
-      providers.add(b.provider());
-    }
-    Map<TotalKey, Total> out = new TreeMap<>();
-    try (PreparedStatement ps = c.prepareStatement("SELECT t.currency, t.agent, t.provider, t.calendar,"
-        + " t.window_start, t.window_end, t.held, t.committed FROM ap_spend_total t"
-        + " JOIN unnest(?::text[], ?::text[], ?::text[]) AS b(currency, agent, provider)"
-        + " ON t.currency = b.currency AND t.agent = b.agent AND t.provider = b.provider"
-        + " WHERE t.window_end > ?::timestamptz AND t.window_start <= ?::timestamptz"
-        + " ORDER BY t.currency, t.agent, t.provider, t.calendar, t.window_start FOR UPDATE OF t")) {
-      ps.setArray(1, c.createArrayOf("text", cur.toArray(new String[0])));
-      ps.setArray(2, c.createArrayOf("text", agents.toArray(new String[0])));
-      ps.setArray(3, c.createArrayOf("text", providers.toArray(new String[0])));
-      ps.setString(4, Sql.ts(minT));
-      ps.setString(5, Sql.ts(maxT));
-      try (ResultSet rs = ps.executeQuery()) {
-        while (rs.next()) {
-          TotalKey k = new TotalKey(rs.getString(1), rs.getString(2), rs.getString(3), rs.getString(4),
-              new SpendInterval.Window(Sql.instant(rs, "window_start"), Sql.instant(rs, "window_end")));
-          out.put(k, new Total(k, rs.getLong(7), rs.getLong(8)));
+    sql.append("SELECT ").append(LedgerRows.COLUMNS)
+        .append(" FROM ap_spend_reservation WHERE id = ANY(?) ORDER BY id FOR UPDATE");
+    try (PreparedStatement ps = c.prepareStatement(sql.toString())) {
+      int p = 1;
+      if (lockTotals) {
+        for (int k : keys) {
+          ps.setInt(p++, k);
         }
+        List<String> cur = new ArrayList<>();
+        List<String> agents = new ArrayList<>();
+        List<String> providers = new ArrayList<>();
+        for (BucketKey b : buckets) {
+          cur.add(b.currency());
+          agents.add(b.agent());
+          providers.add(b.provider());
+        }
+        ps.setArray(p++, textArray(c, cur));
+        ps.setArray(p++, textArray(c, agents));
+        ps.setArray(p++, textArray(c, providers));
+        ps.setString(p++, Sql.ts(Objects.requireNonNull(minT)));
+        ps.setString(p++, Sql.ts(Objects.requireNonNull(maxT)));
       }
-    }
-    return out;
-  }
-
-  private static void insert(Connection c, Collection<Row> rows, Instant now) throws SQLException, Again {
-    try (PreparedStatement ps = c.prepareStatement("INSERT INTO ap_spend_reservation (id, agent, provider, currency,"
-        + " run_id, step_id, amount, committed, status, held, created_at, expires_at, usage, description, updated_at)"
-        + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?::timestamptz, ?::timestamptz, ?, ?, ?::timestamptz)"
-        + " ON CONFLICT (id) DO NOTHING")) {
-      for (Row r : rows) {
-        ps.setString(1, r.id);
-        ps.setString(2, r.agent.value());
-        ps.setString(3, r.provider);
-        ps.setString(4, r.currency);
-        ps.setString(5, r.run);
-        ps.setString(6, r.step);
-        ps.setLong(7, r.amount);
-        if (r.committed == null) {
-          ps.setNull(8, java.sql.Types.BIGINT);
-        } else {
-          ps.setLong(8, r.committed);
+      ps.setArray(p, textArray(c, ids));
+      int result = lockTotals ? 0 : 2; // 0: the advisory locks, 1: the totals, 2: the rows (SET has none)
+      for (boolean isRs = ps.execute(); isRs || ps.getUpdateCount() != -1; isRs = ps.getMoreResults()) {
+        if (!isRs) {
+          continue;
         }
-        ps.setString(9, r.status.name());
-        ps.setBoolean(10, r.held);
-        ps.setString(11, Sql.ts(r.createdAt));
-        ps.setString(12, Sql.ts(r.expiresAt));
-        ps.setString(13, r.usage);
-        ps.setString(14, r.description);
-        ps.setString(15, Sql.ts(now));
-        ps.addBatch();
-      }
-      for (int n : ps.executeBatch()) {
-        if (n == 0) {
-          throw new Again(null); // another host reserved the same id meanwhile: answer with its reservation
+        try (ResultSet rs = ps.getResultSet()) {
+          if (result == 1) {
+            while (rs.next()) {
+              TotalKey k = new TotalKey(rs.getString(1), rs.getString(2), rs.getString(3), rs.getString(4),
+                  new SpendInterval.Window(Sql.instant(rs, "window_start"), Sql.instant(rs, "window_end")));
+              totals.put(k, new Total(k, rs.getLong(7), rs.getLong(8)));
+            }
+          } else if (result == 2) {
+            while (rs.next()) {
+              Row r = Row.read(rs);
+              rows.put(r.id, r);
+            }
+          }
         }
+        result++;
       }
     }
   }
 
-  private static void update(Connection c, Collection<Row> rows, Instant now) throws SQLException {
-    try (PreparedStatement ps = c.prepareStatement("UPDATE ap_spend_reservation SET status = ?, committed = ?,"
-        + " held = ?, updated_at = ?::timestamptz WHERE id = ?")) {
-      for (Row r : rows) {
-        ps.setString(1, r.status.name());
-        if (r.committed == null) {
-          ps.setNull(2, java.sql.Types.BIGINT);
-        } else {
-          ps.setLong(2, r.committed);
-        }
-        ps.setBoolean(3, r.held);
-        ps.setString(4, Sql.ts(now));
-        ps.setString(5, r.id);
-        ps.addBatch();
-      }
-      ps.executeBatch();
+  /**
+   * In one round trip: inserts {@code created}, updates {@code changed}, writes the {@code dirty}
+   * totals back, and commits. When one statement fails the server skips the rest, the commit
+   * among them, so nothing is committed unless everything was written. Throws {@link Again} when
+   * another host made a reservation of one of the same ids meanwhile (nothing was committed; the
+   * batch starts again and answers with that reservation), and {@link CommitUncertain} when the
+   * connection was lost, since the commit may or may not have happened.
+   */
+  private static void write(Connection c, Collection<Row> created, Collection<Row> changed, List<Total> dirty,
+      Instant now) throws SQLException, Again, CommitUncertain {
+    StringBuilder sql = new StringBuilder();
+    if (!created.isEmpty()) {
+      sql.append("INSERT INTO ap_spend_reservation (id, agent, provider, currency, run_id, step_id, amount, committed,"
+          + " status, held, created_at, expires_at, usage, description, updated_at)"
+          + " SELECT u.id, u.agent, u.provider, u.currency, u.run_id, u.step_id, u.amount, u.committed, u.status,"
+          + " u.held, u.created_at::timestamptz, u.expires_at::timestamptz, u.usage, u.description, ?::timestamptz"
+          + " FROM unnest(?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::bigint[], ?::bigint[],"
+          + " ?::text[], ?::boolean[], ?::text[], ?::text[], ?::text[], ?::text[]) WITH ORDINALITY"
+          + " AS u(id, agent, provider, currency, run_id, step_id, amount, committed, status, held, created_at,"
+          + " expires_at, usage, description, n) ORDER BY u.n;\n");
     }
-  }
-
-  private static void writeTotals(Connection c, List<Total> totals) throws SQLException {
-    try (PreparedStatement ps = c.prepareStatement("UPDATE ap_spend_total SET held = ?, committed = ?"
-        + " WHERE currency = ? AND agent = ? AND provider = ? AND calendar = ? AND window_start = ?::timestamptz")) {
-      for (Total t : totals) {
-        ps.setLong(1, t.held);
-        ps.setLong(2, t.committed);
-        t.key.bind(ps, 3);
-        ps.addBatch();
+    if (!changed.isEmpty()) {
+      sql.append("UPDATE ap_spend_reservation r SET status = u.status, committed = u.committed, held = u.held,"
+          + " updated_at = ?::timestamptz"
+          + " FROM unnest(?::text[], ?::text[], ?::bigint[], ?::boolean[]) AS u(id, status, committed, held)"
+          + " WHERE r.id = u.id;\n");
+    }
+    if (!dirty.isEmpty()) {
+      sql.append("UPDATE ap_spend_total t SET held = u.held, committed = u.committed"
+          + " FROM unnest(?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::bigint[], ?::bigint[])"
+          + " AS u(currency, agent, provider, calendar, window_start, held, committed)"
+          + " WHERE t.currency = u.currency AND t.agent = u.agent AND t.provider = u.provider"
+          + " AND t.calendar = u.calendar AND t.window_start = u.window_start::timestamptz;\n");
+    }
+    sql.append("COMMIT");
+    try (PreparedStatement ps = c.prepareStatement(sql.toString())) {
+      int p = 1;
+      if (!created.isEmpty()) {
+        int n = created.size();
+        String[][] text = new String[12][n];
+        Long[] amount = new Long[n];
+        Long[] committed = new Long[n];
+        Boolean[] held = new Boolean[n];
+        int i = 0;
+        for (Row r : created) {
+          text[0][i] = r.id;
+          text[1][i] = r.agent.value();
+          text[2][i] = r.provider;
+          text[3][i] = r.currency;
+          text[4][i] = r.run;
+          text[5][i] = r.step;
+          text[6][i] = r.status.name();
+          text[7][i] = Sql.ts(r.createdAt);
+          text[8][i] = Sql.ts(r.expiresAt);
+          text[9][i] = r.usage;
+          text[10][i] = r.description;
+          amount[i] = r.amount;
+          committed[i] = r.committed;
+          held[i] = r.held;
+          i++;
+        }
+        ps.setString(p++, Sql.ts(now));
+        for (int col = 0; col < 6; col++) {
+          ps.setArray(p++, c.createArrayOf("text", text[col]));
+        }
+        ps.setArray(p++, c.createArrayOf("bigint", amount));
+        ps.setArray(p++, c.createArrayOf("bigint", committed));
+        ps.setArray(p++, c.createArrayOf("text", text[6]));
+        ps.setArray(p++, c.createArrayOf("boolean", held));
+        for (int col = 7; col < 11; col++) {
+          ps.setArray(p++, c.createArrayOf("text", text[col]));
+        }
       }
-      ps.executeBatch();
+      if (!changed.isEmpty()) {
+        int n = changed.size();
+        String[] ids = new String[n];
+        String[] status = new String[n];
+        Long[] committed = new Long[n];
+        Boolean[] held = new Boolean[n];
+        int i = 0;
+        for (Row r : changed) {
+          ids[i] = r.id;
+          status[i] = r.status.name();
+          committed[i] = r.committed;
+          held[i] = r.held;
+          i++;
+        }
+        ps.setString(p++, Sql.ts(now));
+        ps.setArray(p++, c.createArrayOf("text", ids));
+        ps.setArray(p++, c.createArrayOf("text", status));
+        ps.setArray(p++, c.createArrayOf("bigint", committed));
+        ps.setArray(p++, c.createArrayOf("boolean", held));
+      }
+      if (!dirty.isEmpty()) {
+        int n = dirty.size();
+        String[][] text = new String[5][n];
+        Long[] held = new Long[n];
+        Long[] committed = new Long[n];
+        for (int i = 0; i < n; i++) {
+          TotalKey k = dirty.get(i).key;
+          text[0][i] = k.currency();
+          text[1][i] = k.agent();
+          text[2][i] = k.provider();
+          text[3][i] = k.calendar();
+          text[4][i] = Sql.ts(k.window().start());
+          held[i] = dirty.get(i).held;
+          committed[i] = dirty.get(i).committed;
+        }
+        for (int col = 0; col < 5; col++) {
+          ps.setArray(p++, c.createArrayOf("text", text[col]));
+        }
+        ps.setArray(p++, c.createArrayOf("bigint", held));
+        ps.setArray(p, c.createArrayOf("bigint", committed));
+      }
+      for (boolean isRs = ps.execute(); isRs || ps.getUpdateCount() != -1; isRs = ps.getMoreResults()) {
+        // drains the results, so that a failing statement fails here
+      }
+    } catch (SQLException e) {
+      if (Sql.connectionLost(e)) {
+        throw new CommitUncertain(e); // the commit may have happened
+      }
+      if ("23505".equals(e.getSQLState())) {
+        // another host reserved one of the same ids meanwhile: nothing was committed; the batch
+        // starts again and answers with that reservation
+        throw new Again(null);
+      }
+      throw e;
     }
   }
 
