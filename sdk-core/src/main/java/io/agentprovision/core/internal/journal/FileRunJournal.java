@@ -18,13 +18,17 @@ import io.agentprovision.core.journal.StepStatus;
 import io.agentprovision.core.spi.RunJournal;
 import io.agentprovision.core.wire.Digests;
 import io.agentprovision.core.wire.Json;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.net.URI;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -36,19 +40,35 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import org.jspecify.annotations.Nullable;
 
 /**
- * {@link RunJournal} in a directory: one JSON file per run, holding the run record and its steps
- * in the order they were first saved. Every save reads the run's file, applies the version check
- * of {@link RunJournal} and replaces the file atomically (temporary file, then
- * {@code ATOMIC_MOVE}), under a lock on {@code .journal.lock} in the directory that holds across
- * the threads of this JVM and across processes. Reads go to the files, so a journal opened again
- * after a crash, or by another process, sees every run saved before.
+ * {@link RunJournal} in a directory: one file per run, holding the run record, its steps and its
+ * parked approvals, one JSON object per line. Every save reads the run's file, applies the version
+ * check of {@link RunJournal} and appends the saved record as a line (the last line for a record
+ * wins), under a lock on {@code .journal.lock} in the directory that holds across the threads of
+ * this JVM and across processes. Reads go to the files, so a journal opened again after a crash, or
+ * by another process, sees every run saved before.
  *
- * <p>A run's file also holds its parked approvals ({@link ApprovalRecord}); leases live in
- * {@code .leases.json} beside the run files, replaced the same way under the same lock, so that
- * renewing a lease never rewrites a run's file.
+ * <p><b>Durability.</b> A save returns only once its line is on disk: the file is forced after the
+ * append ({@link java.nio.channels.FileChannel#force}), so what a step journaled is durable before
+ * the engine goes on to its side effect. The force is a <em>group commit</em>: it happens after the
+ * lock is let go, and one force covers every line appended to the file before it, so the saves of a
+ * run's concurrent steps share one disk sync instead of queueing one after another, and a save
+ * costs one sync rather than the two of replacing a file (the temporary file and the directory). A
+ * run's first save creates its file atomically (temporary file, {@code ATOMIC_MOVE}, directory
+ * forced), and so does a rewrite that drops superseded lines once a file holds
+ * {@value #COMPACT_AFTER} of them, or that moves a file of the previous format (version 2, one
+ * indented document, still read) to this one.
+ *
+ * <p><b>After a crash</b> the file ends with what was forced and maybe part of a line whose save
+ * never returned: a last line without its newline, or one that does not parse, is ignored by
+ * readers and cut off by the next save. Any other line that does not parse makes the file
+ * unreadable, with its name in the error.
+ *
+ * <p>Leases live in {@code .leases.json} beside the run files, replaced atomically under the same
+ * lock, so that renewing a lease never touches a run's file.
  *
  * <p>File names are the run id with characters outside {@code [A-Za-z0-9._-]} replaced, followed
  * by a hash of the id, so that ids differing only in case or in replaced characters never share a
@@ -56,8 +76,15 @@ import org.jspecify.annotations.Nullable;
  */
 public final class FileRunJournal implements RunJournal {
   private static final String FORMAT = "agentprovision-run";
-  /** 2: a step's output is one JSON document, with typed reservations and checkpoint decisions beside it. */
-  private static final long VERSION = 2;
+  /**
+   * 3: a header line, then one saved record per line ({@code run}, {@code step} or {@code approval}).
+   * 2 (read, and moved to 3 on the next save): one document, a step's output as one JSON string
+   * with typed reservations and checkpoint decisions beside it.
+   */
+  private static final long VERSION = 3;
+  private static final long DOCUMENT_VERSION = 2;
+  /** Lines a run's file may hold before a save rewrites it with only the latest of each record. */
+  static final int COMPACT_AFTER = 512;
   private static final String SUFFIX = ".json";
 
   private static final String LEASES_FORMAT = "agentprovision-leases";
@@ -65,23 +92,33 @@ public final class FileRunJournal implements RunJournal {
   private final Path dir;
   private final Path lockFile;
   private final Path leaseFile;
+  private final GroupForce.Forcer forcer;
+  /** The group commit of each run file with saves waiting for a force; dropped when idle. */
+  private final ConcurrentHashMap<Path, GroupForce> groups = new ConcurrentHashMap<>();
 
-  private FileRunJournal(Path dir) {
+  private FileRunJournal(Path dir, GroupForce.Forcer forcer) {
     this.dir = dir;
     this.lockFile = dir.resolve(".journal.lock");
     this.leaseFile = dir.resolve(".leases.json");
+    this.forcer = forcer;
   }
 
   /** Opens the journal in {@code dir}, creating the directory when missing. */
   public static FileRunJournal open(Path dir) {
+    return open(dir, GroupForce.Forcer.DISK);
+  }
+
+  /** Opens the journal in {@code dir}, syncing files with {@code forcer} (tests watch the syncs so). */
+  static FileRunJournal open(Path dir, GroupForce.Forcer forcer) {
     Objects.requireNonNull(dir, "dir");
+    Objects.requireNonNull(forcer, "forcer");
     Path d = dir.toAbsolutePath().normalize();
     try {
       Files.createDirectories(d);
     } catch (IOException e) {
       throw new AgentProvisionException("cannot create the run journal directory " + d + ": " + e, e);
     }
-    return new FileRunJournal(d);
+    return new FileRunJournal(d, forcer);
   }
 
   /** The journal directory. */
@@ -103,10 +140,10 @@ public final class FileRunJournal implements RunJournal {
     Objects.requireNonNull(record, "record");
     return update(record.id(), doc -> {
       if (!Versions.follows(doc.run == null ? null : doc.run.version(), record.version())) {
-        return false;
+        return null;
       }
       doc.run = record;
-      return true;
+      return line("run", runMap(record));
     });
   }
 
@@ -136,10 +173,10 @@ public final class FileRunJournal implements RunJournal {
     return update(record.run(), doc -> {
       StepRecord current = doc.steps.get(record.step());
       if (!Versions.follows(current == null ? null : current.version(), record.version())) {
-        return false;
+        return null;
       }
       doc.steps.put(record.step(), record);
-      return true;
+      return line("step", stepMap(record));
     });
   }
 
@@ -255,13 +292,13 @@ public final class FileRunJournal implements RunJournal {
     return update(record.run(), doc -> {
       ApprovalRecord current = doc.approvals.get(record.id());
       if (current == null && record.version() == 0 && find(record.id()) != null) {
-        return false; // the id is taken by another run's approval
+        return null; // the id is taken by another run's approval
       }
       if (!Versions.follows(current == null ? null : current.version(), record.version())) {
-        return false;
+        return null;
       }
       doc.approvals.put(record.id(), record);
-      return true;
+      return line("approval", approvalMap(record));
     });
   }
 
@@ -342,48 +379,83 @@ public final class FileRunJournal implements RunJournal {
   }
 
   private interface Change {
-    /** Applies the change to {@code doc}; returns false to store nothing. */
-    boolean apply(Doc doc);
+    /** Applies the change to {@code doc}; returns the line to append, or null to store nothing. */
+    byte @Nullable [] apply(Doc doc);
   }
 
   private boolean update(RunId id, Change change) {
     Path f = fileOf(id);
+    GroupForce group = groups.computeIfAbsent(f, GroupForce::new);
+    long ticket;
     try {
-      return AtomicFiles.withLock(lockFile, ch -> {
-        Doc doc = read(f);
-        if (doc == null) {
-          doc = new Doc(id);
+      ticket = AtomicFiles.withLock(lockFile, ch -> {
+        Loaded loaded = load(f);
+        Doc doc = loaded == null ? new Doc(id) : loaded.doc;
+        byte[] line = change.apply(doc);
+        if (line == null) {
+          return -1L;
         }
-        if (!change.apply(doc)) {
-          return false;
+        if (loaded == null || loaded.version != VERSION || loaded.lines >= COMPACT_AFTER) {
+          // a new file, a file of the previous format, or one grown long: written whole, atomically
+          // and durably (replace forces the file and the directory), which covers every line before
+          AtomicFiles.replace(f, write(doc));
+          return group.replaced();
         }
-        AtomicFiles.replace(f, write(doc));
-        return true;
+        try (FileChannel out = FileChannel.open(f, StandardOpenOption.WRITE)) {
+          if (out.size() != loaded.end) {
+            out.truncate(loaded.end); // the rest of a line whose save never returned
+          }
+          ByteBuffer buf = ByteBuffer.wrap(line);
+          long at = loaded.end;
+          while (buf.hasRemaining()) {
+            at += out.write(buf, at);
+          }
+        }
+        return group.appended();
       });
     } catch (IOException e) {
       throw new AgentProvisionException("cannot write the run journal file " + f + ": " + e, e);
     }
+    try {
+      if (ticket < 0) {
+        return false;
+      }
+      group.awaitForced(ticket, forcer);
+      return true;
+    } catch (IOException e) {
+      throw new AgentProvisionException("cannot force the run journal file " + f + " to disk: " + e, e);
+    } finally {
+      if (group.idle()) {
+        groups.remove(f, group); // a save racing this one may use a fresh group: it then forces on its own
+      }
+    }
   }
 
-  private static byte[] write(Doc doc) {
+  private static byte[] line(String kind, Map<String, Object> record) {
     Map<String, Object> m = new LinkedHashMap<>();
-    m.put("format", FORMAT);
-    m.put("version", VERSION);
-    m.put("run_id", doc.id.value());
-    m.put("run", doc.run == null ? null : runMap(doc.run));
-    List<Object> steps = new ArrayList<>();
+    m.put(kind, record);
+    return (Json.moshi().adapter(Object.class).serializeNulls().toJson(m) + "\n").getBytes(StandardCharsets.UTF_8);
+  }
+
+  /** The whole file in the current format: the header line, then the latest of each record. */
+  private static byte[] write(Doc doc) {
+    Map<String, Object> header = new LinkedHashMap<>();
+    header.put("format", FORMAT);
+    header.put("version", VERSION);
+    header.put("run_id", doc.id.value());
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    out.writeBytes((Json.moshi().adapter(Object.class).serializeNulls().toJson(header) + "\n")
+        .getBytes(StandardCharsets.UTF_8));
+    if (doc.run != null) {
+      out.writeBytes(line("run", runMap(doc.run)));
+    }
     for (StepRecord s : doc.steps.values()) {
-      steps.add(stepMap(s));
+      out.writeBytes(line("step", stepMap(s)));
     }
-    m.put("steps", steps);
-    List<Object> approvals = new ArrayList<>();
     for (ApprovalRecord a : doc.approvals.values()) {
-      approvals.add(approvalMap(a));
+      out.writeBytes(line("approval", approvalMap(a)));
     }
-    m.put("approvals", approvals);
-    // indented, because people read these files when a run needs looking into
-    return (Json.moshi().adapter(Object.class).serializeNulls().indent("  ").toJson(m) + "\n")
-        .getBytes(StandardCharsets.UTF_8);
+    return out.toByteArray();
   }
 
   private static Map<String, Object> runMap(RunRecord r) {
@@ -479,46 +551,131 @@ public final class FileRunJournal implements RunJournal {
   }
 
   private @Nullable Doc read(Path f) {
-    String text;
+    Loaded l = load(f);
+    return l == null ? null : l.doc;
+  }
+
+  /**
+   * A run's file as read: its records, the format version it is in, how many lines it holds and
+   * the length of its intact part (where the next line goes).
+   */
+  private record Loaded(Doc doc, long version, int lines, long end) {}
+
+  private @Nullable Loaded load(Path f) {
+    byte[] bytes;
     try {
-      text = Files.readString(f, StandardCharsets.UTF_8);
+      bytes = Files.readAllBytes(f);
     } catch (NoSuchFileException e) {
       return null;
     } catch (IOException e) {
       throw new AgentProvisionException("cannot read the run journal file " + f + ": " + e, e);
     }
     try {
-      Map<String, Object> m = Json.parseObject(text);
-      if (!FORMAT.equals(m.get("format")) || !Long.valueOf(VERSION).equals(m.get("version"))) {
-        throw new IllegalArgumentException("it is not a version-" + VERSION + " run file");
-      }
-      RunId id = RunId.of(required(m, "run_id"));
-      if (!fileOf(id).getFileName().equals(f.getFileName())) {
-        throw new IllegalArgumentException("it holds run " + id + ", whose file has another name");
-      }
-      Doc doc = new Doc(id);
-      if (m.get("run") instanceof Map<?, ?> run) {
-        doc.run = run(cast(run), id);
-      }
-      for (Object o : Json.list(m, "steps")) {
-        if (!(o instanceof Map<?, ?> step)) {
-          throw new IllegalArgumentException("a step is not an object");
+      int firstEnd = indexOf(bytes, 0);
+      Map<String, Object> header = null;
+      if (firstEnd > 0) {
+        try {
+          header = Json.parseObject(new String(bytes, 0, firstEnd, StandardCharsets.UTF_8));
+        } catch (RuntimeException notALine) {
+          header = null; // the previous format's indented document starts with a lone brace
         }
-        StepRecord s = step(cast(step), id);
-        doc.steps.put(s.step(), s);
       }
-      for (Object o : Json.list(m, "approvals")) { // absent in files written before approvals could park
-        if (!(o instanceof Map<?, ?> approval)) {
-          throw new IllegalArgumentException("an approval is not an object");
+      if (header == null || Long.valueOf(DOCUMENT_VERSION).equals(header.get("version"))) {
+        Map<String, Object> m = Json.parseObject(new String(bytes, StandardCharsets.UTF_8));
+        if (!FORMAT.equals(m.get("format")) || !Long.valueOf(DOCUMENT_VERSION).equals(m.get("version"))) {
+          throw new IllegalArgumentException("it is not a version-" + VERSION + " (or version-" + DOCUMENT_VERSION
+              + ") run file");
         }
-        ApprovalRecord a = approval(cast(approval), id);
-        doc.approvals.put(a.id(), a);
+        Doc doc = document(m, f);
+        return new Loaded(doc, DOCUMENT_VERSION, 1, bytes.length);
       }
-      return doc;
+      if (!FORMAT.equals(header.get("format")) || !Long.valueOf(VERSION).equals(header.get("version"))) {
+        throw new IllegalArgumentException("it is not a version-" + VERSION + " (or version-" + DOCUMENT_VERSION
+            + ") run file");
+      }
+      Doc doc = new Doc(idOf(header, f));
+      int lines = 1;
+      long end = firstEnd + 1;
+      int from = firstEnd + 1;
+      while (from < bytes.length) {
+        int nl = indexOf(bytes, from);
+        if (nl < 0) {
+          break; // a line whose save never returned: not part of the journal
+        }
+        Map<String, Object> m;
+        try {
+          m = Json.parseObject(new String(bytes, from, nl - from, StandardCharsets.UTF_8));
+        } catch (RuntimeException e) {
+          if (nl == bytes.length - 1) {
+            break; // the last line, torn by a crash (its newline reached the disk, not all before it)
+          }
+          throw new IllegalArgumentException("line " + (lines + 1) + " is not JSON", e);
+        }
+        apply(doc, m);
+        lines++;
+        from = nl + 1;
+        end = from;
+      }
+      return new Loaded(doc, VERSION, lines, end);
     } catch (RuntimeException e) { // whatever is wrong with the file, say which file
       throw new AgentProvisionException("the run journal file " + f + " is unreadable: " + e.getMessage()
           + "; restore it from a backup or move it aside", e);
     }
+  }
+
+  private static int indexOf(byte[] bytes, int from) {
+    for (int i = from; i < bytes.length; i++) {
+      if (bytes[i] == '\n') {
+        return i;
+      }
+    }
+    return -1;
+  }
+
+  private RunId idOf(Map<String, Object> m, Path f) {
+    RunId id = RunId.of(required(m, "run_id"));
+    if (!fileOf(id).getFileName().equals(f.getFileName())) {
+      throw new IllegalArgumentException("it holds run " + id + ", whose file has another name");
+    }
+    return id;
+  }
+
+  /** One saved record's line applied to {@code doc}: the later line for a record wins. */
+  private static void apply(Doc doc, Map<String, Object> line) {
+    if (line.get("run") instanceof Map<?, ?> run) {
+      doc.run = run(cast(run), doc.id);
+    } else if (line.get("step") instanceof Map<?, ?> step) {
+      StepRecord s = step(cast(step), doc.id);
+      doc.steps.put(s.step(), s);
+    } else if (line.get("approval") instanceof Map<?, ?> approval) {
+      ApprovalRecord a = approval(cast(approval), doc.id);
+      doc.approvals.put(a.id(), a);
+    } else {
+      throw new IllegalArgumentException("a line holds no run, step or approval");
+    }
+  }
+
+  /** A file of the previous format: one document. */
+  private Doc document(Map<String, Object> m, Path f) {
+    Doc doc = new Doc(idOf(m, f));
+    if (m.get("run") instanceof Map<?, ?> run) {
+      doc.run = run(cast(run), doc.id);
+    }
+    for (Object o : Json.list(m, "steps")) {
+      if (!(o instanceof Map<?, ?> step)) {
+        throw new IllegalArgumentException("a step is not an object");
+      }
+      StepRecord s = step(cast(step), doc.id);
+      doc.steps.put(s.step(), s);
+    }
+    for (Object o : Json.list(m, "approvals")) { // absent in files written before approvals could park
+      if (!(o instanceof Map<?, ?> approval)) {
+        throw new IllegalArgumentException("an approval is not an object");
+      }
+      ApprovalRecord a = approval(cast(approval), doc.id);
+      doc.approvals.put(a.id(), a);
+    }
+    return doc;
   }
 
   @SuppressWarnings("unchecked")
