@@ -21,14 +21,11 @@ import io.agentprovision.core.wire.Json;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.net.URI;
-import java.nio.ByteBuffer;
-import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -67,8 +64,10 @@ import org.jspecify.annotations.Nullable;
  * readers and cut off by the next save. Any other line that does not parse makes the file
  * unreadable, with its name in the error.
  *
- * <p>Leases live in {@code .leases.json} beside the run files, replaced atomically under the same
- * lock, so that renewing a lease never touches a run's file.
+ * <p>Leases live in {@code .leases.json} beside the run files, kept the same way (a header, then a
+ * line per change of a lease, the last for a name winning; appended and forced as a group commit,
+ * rewritten atomically when long) under the same lock, so that renewing a lease never touches a
+ * run's file.
  *
  * <p>File names are the run id with characters outside {@code [A-Za-z0-9._-]} replaced, followed
  * by a hash of the id, so that ids differing only in case or in replaced characters never share a
@@ -88,6 +87,8 @@ public final class FileRunJournal implements RunJournal {
   private static final String SUFFIX = ".json";
 
   private static final String LEASES_FORMAT = "agentprovision-leases";
+  /** 2: a header, then a line per change of a lease. (The first format, one indented document, had no version.) */
+  private static final long LEASES_VERSION = 2;
 
   private final Path dir;
   private final Path lockFile;
@@ -218,72 +219,118 @@ public final class FileRunJournal implements RunJournal {
 
   private Optional<Lease> changeLease(String name, java.util.function.Function<Leases.@Nullable Slot, Leases.Change> op) {
     Objects.requireNonNull(name, "name");
+    GroupForce group = groups.computeIfAbsent(leaseFile, GroupForce::new);
+    long[] ticket = {-1};
     try {
-      return AtomicFiles.withLock(lockFile, ch -> {
-        Map<String, Leases.Slot> all = readLeases();
+      Optional<Lease> answer = AtomicFiles.withLock(lockFile, ch -> {
+        LeaseFile loaded = loadLeases();
+        Map<String, Leases.Slot> all = loaded == null ? new LinkedHashMap<>() : loaded.slots();
         Leases.Change change = op.apply(all.get(name));
         Leases.Slot store = change.store();
         if (store != null) {
           all.put(name, store);
-          AtomicFiles.replace(leaseFile, writeLeases(all));
+          if (loaded == null || !loaded.current() || loaded.lines() >= COMPACT_AFTER + 2 * all.size()) {
+            AtomicFiles.replace(leaseFile, writeLeases(all)); // new, of the previous format, or grown long
+            ticket[0] = group.replaced();
+          } else {
+            JsonLines.append(leaseFile, loaded.end(), JsonLines.line(slotMap(name, store)));
+            ticket[0] = group.appended();
+          }
         }
         return change.answer();
       });
+      if (ticket[0] >= 0) {
+        group.awaitForced(ticket[0], forcer);
+      }
+      return answer;
     } catch (IOException e) {
       throw new AgentProvisionException("cannot write the lease file " + leaseFile + ": " + e, e);
+    } finally {
+      if (group.idle()) {
+        groups.remove(leaseFile, group);
+      }
     }
   }
 
+  /** The lease file as read: every name's slot, whether it is in the current format, its lines and intact length. */
+  private record LeaseFile(Map<String, Leases.Slot> slots, boolean current, int lines, long end) {}
+
   private Map<String, Leases.Slot> readLeases() {
-    String text;
+    LeaseFile f = loadLeases();
+    return f == null ? new LinkedHashMap<>() : f.slots();
+  }
+
+  /**
+   * Reads the lease file: a header line, then a line per change of a lease (the last for a name
+   * wins); or, from before leases were appended, one indented document listing them.
+   */
+  private @Nullable LeaseFile loadLeases() {
+    byte[] bytes;
     try {
-      text = Files.readString(leaseFile, StandardCharsets.UTF_8);
+      bytes = Files.readAllBytes(leaseFile);
     } catch (NoSuchFileException e) {
-      return new LinkedHashMap<>();
+      return null;
     } catch (IOException e) {
       throw new AgentProvisionException("cannot read the lease file " + leaseFile + ": " + e, e);
     }
     try {
-      Map<String, Object> m = Json.parseObject(text);
-      if (!LEASES_FORMAT.equals(m.get("format"))) {
-        throw new IllegalArgumentException("it is not a lease file");
-      }
+      JsonLines.Parsed p = JsonLines.parse(bytes);
       Map<String, Leases.Slot> out = new LinkedHashMap<>();
-      for (Object o : Json.list(m, "leases")) {
-        if (!(o instanceof Map<?, ?> raw)) {
-          throw new IllegalArgumentException("a lease is not an object");
+      if (p == null) {
+        Map<String, Object> m = Json.parseObject(new String(bytes, StandardCharsets.UTF_8));
+        if (!LEASES_FORMAT.equals(m.get("format"))) {
+          throw new IllegalArgumentException("it is not a lease file");
         }
-        Map<String, Object> l = cast(raw);
-        String name = required(l, "name");
-        String owner = Json.string(l, "owner");
-        String expires = Json.string(l, "expires_at");
-        long token = number(l, "token");
-        Lease lease = owner == null || expires == null ? null : new Lease(name, owner, token, Instant.parse(expires));
-        out.put(name, new Leases.Slot(lease, token));
+        for (Object o : Json.list(m, "leases")) {
+          if (!(o instanceof Map<?, ?> raw)) {
+            throw new IllegalArgumentException("a lease is not an object");
+          }
+          putSlot(out, cast(raw));
+        }
+        return new LeaseFile(out, false, 1, bytes.length);
       }
-      return out;
+      if (!LEASES_FORMAT.equals(p.header().get("format"))
+          || !Long.valueOf(LEASES_VERSION).equals(p.header().get("version"))) {
+        throw new IllegalArgumentException("it is not a version-" + LEASES_VERSION + " lease file");
+      }
+      for (Map<String, Object> line : p.records()) {
+        putSlot(out, line);
+      }
+      return new LeaseFile(out, true, 1 + p.records().size(), p.end());
     } catch (RuntimeException e) {
       throw new AgentProvisionException("the lease file " + leaseFile + " is unreadable: " + e.getMessage()
           + "; delete it when no host runs (every run's lease is then free)", e);
     }
   }
 
+  private static void putSlot(Map<String, Leases.Slot> out, Map<String, Object> l) {
+    String name = required(l, "name");
+    String owner = Json.string(l, "owner");
+    String expires = Json.string(l, "expires_at");
+    long token = number(l, "token");
+    Lease lease = owner == null || expires == null ? null : new Lease(name, owner, token, Instant.parse(expires));
+    out.put(name, new Leases.Slot(lease, token));
+  }
+
+  private static Map<String, Object> slotMap(String name, Leases.Slot slot) {
+    Map<String, Object> l = new LinkedHashMap<>();
+    Lease lease = slot.lease();
+    l.put("name", name);
+    l.put("owner", lease == null ? null : lease.owner());
+    l.put("token", slot.lastToken());
+    l.put("expires_at", lease == null ? null : lease.expiresAt().toString());
+    return l;
+  }
+
+  /** The whole lease file in the current format: the header, then each name's slot. */
   private static byte[] writeLeases(Map<String, Leases.Slot> all) {
-    List<Object> leases = new ArrayList<>();
-    all.forEach((name, slot) -> {
-      Map<String, Object> l = new LinkedHashMap<>();
-      Lease lease = slot.lease();
-      l.put("name", name);
-      l.put("owner", lease == null ? null : lease.owner());
-      l.put("token", slot.lastToken());
-      l.put("expires_at", lease == null ? null : lease.expiresAt().toString());
-      leases.add(l);
-    });
-    Map<String, Object> m = new LinkedHashMap<>();
-    m.put("format", LEASES_FORMAT);
-    m.put("leases", leases);
-    return (Json.moshi().adapter(Object.class).serializeNulls().indent("  ").toJson(m) + "\n")
-        .getBytes(StandardCharsets.UTF_8);
+    Map<String, Object> header = new LinkedHashMap<>();
+    header.put("format", LEASES_FORMAT);
+    header.put("version", LEASES_VERSION);
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    out.writeBytes(JsonLines.line(header));
+    all.forEach((name, slot) -> out.writeBytes(JsonLines.line(slotMap(name, slot))));
+    return out.toByteArray();
   }
 
   @Override
@@ -401,16 +448,7 @@ public final class FileRunJournal implements RunJournal {
           AtomicFiles.replace(f, write(doc));
           return group.replaced();
         }
-        try (FileChannel out = FileChannel.open(f, StandardOpenOption.WRITE)) {
-          if (out.size() != loaded.end) {
-            out.truncate(loaded.end); // the rest of a line whose save never returned
-          }
-          ByteBuffer buf = ByteBuffer.wrap(line);
-          long at = loaded.end;
-          while (buf.hasRemaining()) {
-            at += out.write(buf, at);
-          }
-        }
+        JsonLines.append(f, loaded.end, line);
         return group.appended();
       });
     } catch (IOException e) {
@@ -434,7 +472,7 @@ public final class FileRunJournal implements RunJournal {
   private static byte[] line(String kind, Map<String, Object> record) {
     Map<String, Object> m = new LinkedHashMap<>();
     m.put(kind, record);
-    return (Json.moshi().adapter(Object.class).serializeNulls().toJson(m) + "\n").getBytes(StandardCharsets.UTF_8);
+    return JsonLines.line(m);
   }
 
   /** The whole file in the current format: the header line, then the latest of each record. */
@@ -444,8 +482,7 @@ public final class FileRunJournal implements RunJournal {
     header.put("version", VERSION);
     header.put("run_id", doc.id.value());
     ByteArrayOutputStream out = new ByteArrayOutputStream();
-    out.writeBytes((Json.moshi().adapter(Object.class).serializeNulls().toJson(header) + "\n")
-        .getBytes(StandardCharsets.UTF_8));
+    out.writeBytes(JsonLines.line(header));
     if (doc.run != null) {
       out.writeBytes(line("run", runMap(doc.run)));
     }
@@ -571,65 +608,30 @@ public final class FileRunJournal implements RunJournal {
       throw new AgentProvisionException("cannot read the run journal file " + f + ": " + e, e);
     }
     try {
-      int firstEnd = indexOf(bytes, 0);
-      Map<String, Object> header = null;
-      if (firstEnd > 0) {
-        try {
-          header = Json.parseObject(new String(bytes, 0, firstEnd, StandardCharsets.UTF_8));
-        } catch (RuntimeException notALine) {
-          header = null; // the previous format's indented document starts with a lone brace
-        }
-      }
-      if (header == null || Long.valueOf(DOCUMENT_VERSION).equals(header.get("version"))) {
+      JsonLines.Parsed p = JsonLines.parse(bytes);
+      if (p == null || Long.valueOf(DOCUMENT_VERSION).equals(p.header().get("version"))) {
         Map<String, Object> m = Json.parseObject(new String(bytes, StandardCharsets.UTF_8));
         if (!FORMAT.equals(m.get("format")) || !Long.valueOf(DOCUMENT_VERSION).equals(m.get("version"))) {
-          throw new IllegalArgumentException("it is not a version-" + VERSION + " (or version-" + DOCUMENT_VERSION
-              + ") run file");
+          throw new IllegalArgumentException(notThisFormat());
         }
-        Doc doc = document(m, f);
-        return new Loaded(doc, DOCUMENT_VERSION, 1, bytes.length);
+        return new Loaded(document(m, f), DOCUMENT_VERSION, 1, bytes.length);
       }
-      if (!FORMAT.equals(header.get("format")) || !Long.valueOf(VERSION).equals(header.get("version"))) {
-        throw new IllegalArgumentException("it is not a version-" + VERSION + " (or version-" + DOCUMENT_VERSION
-            + ") run file");
+      if (!FORMAT.equals(p.header().get("format")) || !Long.valueOf(VERSION).equals(p.header().get("version"))) {
+        throw new IllegalArgumentException(notThisFormat());
       }
-      Doc doc = new Doc(idOf(header, f));
-      int lines = 1;
-      long end = firstEnd + 1;
-      int from = firstEnd + 1;
-      while (from < bytes.length) {
-        int nl = indexOf(bytes, from);
-        if (nl < 0) {
-          break; // a line whose save never returned: not part of the journal
-        }
-        Map<String, Object> m;
-        try {
-          m = Json.parseObject(new String(bytes, from, nl - from, StandardCharsets.UTF_8));
-        } catch (RuntimeException e) {
-          if (nl == bytes.length - 1) {
-            break; // the last line, torn by a crash (its newline reached the disk, not all before it)
-          }
-          throw new IllegalArgumentException("line " + (lines + 1) + " is not JSON", e);
-        }
-        apply(doc, m);
-        lines++;
-        from = nl + 1;
-        end = from;
+      Doc doc = new Doc(idOf(p.header(), f));
+      for (Map<String, Object> line : p.records()) {
+        apply(doc, line);
       }
-      return new Loaded(doc, VERSION, lines, end);
+      return new Loaded(doc, VERSION, 1 + p.records().size(), p.end());
     } catch (RuntimeException e) { // whatever is wrong with the file, say which file
       throw new AgentProvisionException("the run journal file " + f + " is unreadable: " + e.getMessage()
           + "; restore it from a backup or move it aside", e);
     }
   }
 
-  private static int indexOf(byte[] bytes, int from) {
-    for (int i = from; i < bytes.length; i++) {
-      if (bytes[i] == '\n') {
-        return i;
-      }
-    }
-    return -1;
+  private static String notThisFormat() {
+    return "it is not a version-" + VERSION + " (or version-" + DOCUMENT_VERSION + ") run file";
   }
 
   private RunId idOf(Map<String, Object> m, Path f) {

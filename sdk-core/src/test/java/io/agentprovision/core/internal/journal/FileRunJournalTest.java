@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import io.agentprovision.core.AgentProvisionException;
 import io.agentprovision.core.RunId;
 import io.agentprovision.core.StepId;
+import io.agentprovision.core.journal.Lease;
 import io.agentprovision.core.journal.RunRecord;
 import io.agentprovision.core.journal.RunStatus;
 import io.agentprovision.core.journal.StepRecord;
@@ -182,6 +183,59 @@ class FileRunJournalTest extends RunJournalContract {
     assertThat(Files.readAllLines(j.fileOf(RunId.of("run_1")))).hasSizeLessThan(10);
     assertThat(FileRunJournal.open(dir).run(RunId.of("run_1"))).contains(r);
     assertThat(FileRunJournal.open(dir).steps(RunId.of("run_1"))).containsExactly(step("run_1", "plan"));
+  }
+
+  @Test
+  void leases_areAppendedALinePerChange_andALeaseFileOfTheFirstFormatIsReadAndMovedOn() throws Exception {
+    FileRunJournal j = FileRunJournal.open(dir);
+    Path f = dir.resolve(".leases.json");
+    Files.writeString(f, """
+        {
+          "format" : "agentprovision-leases",
+          "leases" : [ {
+            "name" : "run:run_1",
+            "owner" : "host-a",
+            "token" : 4,
+            "expires_at" : "2026-11-02T09:01:00Z"
+          } ]
+        }
+        """);
+
+    Lease held = j.lease("run:run_1").orElseThrow();
+    assertThat(held).isEqualTo(new Lease("run:run_1", "host-a", 4, T0.plusSeconds(60)));
+    Lease renewed = j.renewLease(held, T0.plusSeconds(120)).orElseThrow();
+    assertThat(Json.parseObject(Files.readAllLines(f).get(0))).containsEntry("version", 2L);
+    assertThat(j.acquireLease("run:run_2", "host-b", T0, T0.plusSeconds(60))).isPresent();
+    assertThat(j.releaseLease(renewed)).isTrue();
+
+    List<String> lines = Files.readAllLines(f);
+    assertThat(lines).as("header, the moved file's lease, then one line per change").hasSize(4);
+    assertThat(Json.parseObject(lines.get(3))).containsEntry("name", "run:run_1").containsEntry("owner", null)
+        .containsEntry("token", 4L);
+    FileRunJournal reopened = FileRunJournal.open(dir);
+    assertThat(reopened.lease("run:run_1")).isEmpty();
+    assertThat(reopened.acquireLease("run:run_1", "host-b", T0, T0.plusSeconds(60)).orElseThrow().token())
+        .as("tokens never repeat after the move").isEqualTo(5);
+    assertThat(reopened.lease("run:run_2").orElseThrow().owner()).isEqualTo("host-b");
+  }
+
+  @Test
+  void a_leaseChange_returnsOnlyOnceForced_andATornLastLineIsCutOff() throws Exception {
+    Map<Path, String> durable = new ConcurrentHashMap<>();
+    FileRunJournal j = FileRunJournal.open(dir, file -> {
+      GroupForce.Forcer.DISK.force(file);
+      durable.put(file, Files.readString(file));
+    });
+    Path f = dir.resolve(".leases.json");
+    Lease first = j.acquireLease("run:run_1", "host-a", T0, T0.plusSeconds(60)).orElseThrow();
+    Lease renewed = j.renewLease(first, T0.plusSeconds(90)).orElseThrow();
+    assertThat(durable.get(f)).as("forced before renewLease returned").isEqualTo(Files.readString(f));
+
+    Files.writeString(f, Files.readString(f) + "{\"name\":\"run:run_1\",\"own");
+    assertThat(j.lease("run:run_1")).contains(renewed);
+    assertThat(j.releaseLease(renewed)).isTrue();
+    assertThat(Files.readString(f)).doesNotContain("\"own\n");
+    assertThat(FileRunJournal.open(dir).lease("run:run_1")).isEmpty();
   }
 
   @Test
