@@ -56,13 +56,16 @@ import org.jspecify.annotations.Nullable;
  * costs one sync rather than the two of replacing a file (the temporary file and the directory). A
  * run's first save creates its file atomically (temporary file, {@code ATOMIC_MOVE}, directory
  * forced), and so does a rewrite that drops superseded lines once a file holds
- * {@value #COMPACT_AFTER} of them, or that moves a file of the previous format (version 2, one
+ * 512 of them ({@code COMPACT_AFTER}), or that moves a file of the previous format (version 2, one
  * indented document, still read) to this one.
  *
  * <p><b>After a crash</b> the file ends with what was forced and maybe part of a line whose save
  * never returned: a last line without its newline, or one that does not parse, is ignored by
  * readers and cut off by the next save. Any other line that does not parse makes the file
- * unreadable, with its name in the error.
+ * unreadable, with its name in the error. A save whose force fails throws; its line, already
+ * written, may still be read afterwards, as the line of a save cut short by a crash may survive
+ * it: either way the caller never learnt that the save happened, which is what resuming a run
+ * already allows for (a step journaled as running is run again with its idempotency key).
  *
  * <p>Leases live in {@code .leases.json} beside the run files, kept the same way (a header, then a
  * line per change of a lease, the last for a name winning; appended and forced as a group commit,
@@ -229,7 +232,7 @@ public final class FileRunJournal implements RunJournal {
         Leases.Slot store = change.store();
         if (store != null) {
           all.put(name, store);
-          if (loaded == null || !loaded.current() || loaded.lines() >= COMPACT_AFTER + 2 * all.size()) {
+          if (loaded == null || !loaded.current() || loaded.lines() >= COMPACT_AFTER + all.size()) {
             AtomicFiles.replace(leaseFile, writeLeases(all)); // new, of the previous format, or grown long
             ticket[0] = group.replaced();
           } else {
