@@ -87,6 +87,9 @@ public final class FsyncCounter {
       if (f.startsWith(".leases.json")) {
         return "journal/.leases.json";
       }
+      if (f.startsWith("..leases.json")) {
+        return "journal/.leases.json.tmp"; // the lease file replaced whole
+      }
       return f.startsWith(".") && f.endsWith(".tmp") ? "journal/<run>.tmp"
           : f.endsWith(".json") || f.endsWith(".jsonl") ? "journal/<run>" : name;
     }
