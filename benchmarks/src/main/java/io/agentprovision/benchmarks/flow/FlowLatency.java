@@ -138,6 +138,15 @@ public final class FlowLatency {
     }
     List<Long> naive = naive(sb, measured, latency, workerd);
     Summary summary = summarize(stores, measured, naive, fsyncs.count(), flows);
+    if (stores == Stores.FILE) {
+      out.printf(Locale.ROOT, "disk syncs per flow by file (syncs, ms spent syncing):%n");
+      for (Map.Entry<String, long[]> f : fsyncs.byFile().entrySet()) {
+        out.printf(Locale.ROOT, "  %-28s %7.1f %9.1f%n", f.getKey(), (double) f.getValue()[0] / flows,
+            f.getValue()[1] / 1e6 / flows);
+      }
+      out.printf(Locale.ROOT, "  %-28s %7.1f %9.1f%n", "all", (double) fsyncs.count() / flows,
+          fsyncs.nanos() / 1e6 / flows);
+    }
     print(summary, measured, out);
     deleteTree(dir);
     return summary;

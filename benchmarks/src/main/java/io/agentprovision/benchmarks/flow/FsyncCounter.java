@@ -4,6 +4,8 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Map;
+import java.util.TreeMap;
 import jdk.jfr.Recording;
 import jdk.jfr.consumer.RecordedEvent;
 import jdk.jfr.consumer.RecordingFile;
@@ -18,6 +20,8 @@ public final class FsyncCounter {
   private final Path under;
   private @Nullable Recording recording;
   private long count;
+  private long nanos;
+  private final Map<String, long[]> byFile = new TreeMap<>();
 
   public FsyncCounter(Path under) {
     this.under = under.toAbsolutePath().normalize();
@@ -40,8 +44,14 @@ public final class FsyncCounter {
       recording.dump(file);
       for (RecordedEvent e : RecordingFile.readAllEvents(file)) {
         String path = e.getString("path");
-        if (path != null && Path.of(path).toAbsolutePath().normalize().startsWith(under)) {
+        Path p = path == null ? null : Path.of(path).toAbsolutePath().normalize();
+        if (p != null && p.startsWith(under)) {
           count++;
+          long took = e.getDuration().toNanos();
+          nanos += took;
+          long[] c = byFile.computeIfAbsent(kindOf(under.relativize(p)), k -> new long[2]);
+          c[0]++;
+          c[1] += took;
         }
       }
     } finally {
@@ -52,5 +62,37 @@ public final class FsyncCounter {
 
   public long count() {
     return count;
+  }
+
+  /** The time the syncs took, added up (they may overlap when made by several threads). */
+  public long nanos() {
+    return nanos;
+  }
+
+  /**
+   * The syncs by kind of file: {@code {count, nanos}} per file name, with a run's own file in the
+   * journal counted as {@code journal/<run>} and a store's temporary file under its target's name.
+   */
+  public Map<String, long[]> byFile() {
+    return byFile;
+  }
+
+  private static String kindOf(Path relative) {
+    String name = relative.toString().replace('\\', '/');
+    if (name.isEmpty()) {
+      return "(directory)";
+    }
+    if (name.startsWith("journal/")) {
+      String f = name.substring("journal/".length());
+      if (f.startsWith(".leases.json")) {
+        return "journal/.leases.json";
+      }
+      if (f.startsWith("..leases.json")) {
+        return "journal/.leases.json.tmp"; // the lease file replaced whole
+      }
+      return f.startsWith(".") && f.endsWith(".tmp") ? "journal/<run>.tmp"
+          : f.endsWith(".json") || f.endsWith(".jsonl") ? "journal/<run>" : name;
+    }
+    return name.replaceAll("\\.[0-9]+\\.tmp$", ".tmp");
   }
 }

@@ -16,8 +16,10 @@ import io.agentprovision.core.spi.ApprovalGate;
 import io.agentprovision.core.spi.AuditLog;
 import io.agentprovision.core.spi.CredentialVault;
 import io.agentprovision.core.spi.KeyProvider;
+import io.agentprovision.core.spi.PolicyStore;
 import io.agentprovision.core.spi.ProvisioningListener;
 import io.agentprovision.core.spi.RunJournal;
+import io.agentprovision.core.spi.SpendLedger;
 import io.agentprovision.testing.sandbox.LocalSandbox;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -91,8 +93,11 @@ public final class SandboxFlows {
       if (dir == null) {
         throw new IllegalArgumentException("file stores need a directory");
       }
+      // the Quickstart's file stores, all of them (QuickstartStores and Quickstart.provisioner)
       b.audit(AuditLog.jsonl(dir.resolve("audit.jsonl")))
           .journal(RunJournal.directory(dir.resolve("journal")))
+          .ledger(SpendLedger.file(dir.resolve("ledger"), Clock.systemUTC()))
+          .policyStore(PolicyStore.file(dir.resolve("policy.jsonl")))
           .vault(CredentialVault.encryptedFile(dir.resolve("vault.bin"), KeyProvider.of("bench", new byte[32])));
     }
     if (steps != null) {

@@ -18,6 +18,7 @@ import io.agentprovision.core.journal.StepStatus;
 import io.agentprovision.core.spi.RunJournal;
 import io.agentprovision.core.wire.Digests;
 import io.agentprovision.core.wire.Json;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
@@ -36,19 +37,40 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import org.jspecify.annotations.Nullable;
 
 /**
- * {@link RunJournal} in a directory: one JSON file per run, holding the run record and its steps
- * in the order they were first saved. Every save reads the run's file, applies the version check
- * of {@link RunJournal} and replaces the file atomically (temporary file, then
- * {@code ATOMIC_MOVE}), under a lock on {@code .journal.lock} in the directory that holds across
- * the threads of this JVM and across processes. Reads go to the files, so a journal opened again
- * after a crash, or by another process, sees every run saved before.
+ * {@link RunJournal} in a directory: one file per run, holding the run record, its steps and its
+ * parked approvals, one JSON object per line. Every save reads the run's file, applies the version
+ * check of {@link RunJournal} and appends the saved record as a line (the last line for a record
+ * wins), under a lock on {@code .journal.lock} in the directory that holds across the threads of
+ * this JVM and across processes. Reads go to the files, so a journal opened again after a crash, or
+ * by another process, sees every run saved before.
  *
- * <p>A run's file also holds its parked approvals ({@link ApprovalRecord}); leases live in
- * {@code .leases.json} beside the run files, replaced the same way under the same lock, so that
- * renewing a lease never rewrites a run's file.
+ * <p><b>Durability.</b> A save returns only once its line is on disk: the file is forced after the
+ * append ({@link java.nio.channels.FileChannel#force}), so what a step journaled is durable before
+ * the engine goes on to its side effect. The force is a <em>group commit</em>: it happens after the
+ * lock is let go, and one force covers every line appended to the file before it, so the saves of a
+ * run's concurrent steps share one disk sync instead of queueing one after another, and a save
+ * costs one sync rather than the two of replacing a file (the temporary file and the directory). A
+ * run's first save creates its file atomically (temporary file, {@code ATOMIC_MOVE}, directory
+ * forced), and so does a rewrite that drops superseded lines once a file holds
+ * 512 of them ({@code COMPACT_AFTER}), or that moves a file of the previous format (version 2, one
+ * indented document, still read) to this one.
+ *
+ * <p><b>After a crash</b> the file ends with what was forced and maybe part of a line whose save
+ * never returned: a last line without its newline, or one that does not parse, is ignored by
+ * readers and cut off by the next save. Any other line that does not parse makes the file
+ * unreadable, with its name in the error. A save whose force fails throws; its line, already
+ * written, may still be read afterwards, as the line of a save cut short by a crash may survive
+ * it: either way the caller never learnt that the save happened, which is what resuming a run
+ * already allows for (a step journaled as running is run again with its idempotency key).
+ *
+ * <p>Leases live in {@code .leases.json} beside the run files, kept the same way (a header, then a
+ * line per change of a lease, the last for a name winning; appended and forced as a group commit,
+ * rewritten atomically when long) under the same lock, so that renewing a lease never touches a
+ * run's file.
  *
  * <p>File names are the run id with characters outside {@code [A-Za-z0-9._-]} replaced, followed
  * by a hash of the id, so that ids differing only in case or in replaced characters never share a
@@ -56,32 +78,51 @@ import org.jspecify.annotations.Nullable;
  */
 public final class FileRunJournal implements RunJournal {
   private static final String FORMAT = "agentprovision-run";
-  /** 2: a step's output is one JSON document, with typed reservations and checkpoint decisions beside it. */
-  private static final long VERSION = 2;
+  /**
+   * 3: a header line, then one saved record per line ({@code run}, {@code step} or {@code approval}).
+   * 2 (read, and moved to 3 on the next save): one document, a step's output as one JSON string
+   * with typed reservations and checkpoint decisions beside it.
+   */
+  private static final long VERSION = 3;
+  private static final long DOCUMENT_VERSION = 2;
+  /** Lines a run's file may hold before a save rewrites it with only the latest of each record. */
+  static final int COMPACT_AFTER = 512;
   private static final String SUFFIX = ".json";
 
   private static final String LEASES_FORMAT = "agentprovision-leases";
+  /** 2: a header, then a line per change of a lease. (The first format, one indented document, had no version.) */
+  private static final long LEASES_VERSION = 2;
 
   private final Path dir;
   private final Path lockFile;
   private final Path leaseFile;
+  private final GroupForce.Forcer forcer;
+  /** The group commit of each run file with saves waiting for a force; dropped when idle. */
+  private final ConcurrentHashMap<Path, GroupForce> groups = new ConcurrentHashMap<>();
 
-  private FileRunJournal(Path dir) {
+  private FileRunJournal(Path dir, GroupForce.Forcer forcer) {
     this.dir = dir;
     this.lockFile = dir.resolve(".journal.lock");
     this.leaseFile = dir.resolve(".leases.json");
+    this.forcer = forcer;
   }
 
   /** Opens the journal in {@code dir}, creating the directory when missing. */
   public static FileRunJournal open(Path dir) {
+    return open(dir, GroupForce.Forcer.DISK);
+  }
+
+  /** Opens the journal in {@code dir}, syncing files with {@code forcer} (tests watch the syncs so). */
+  static FileRunJournal open(Path dir, GroupForce.Forcer forcer) {
     Objects.requireNonNull(dir, "dir");
+    Objects.requireNonNull(forcer, "forcer");
     Path d = dir.toAbsolutePath().normalize();
     try {
       Files.createDirectories(d);
     } catch (IOException e) {
       throw new AgentProvisionException("cannot create the run journal directory " + d + ": " + e, e);
     }
-    return new FileRunJournal(d);
+    return new FileRunJournal(d, forcer);
   }
 
   /** The journal directory. */
@@ -103,10 +144,10 @@ public final class FileRunJournal implements RunJournal {
     Objects.requireNonNull(record, "record");
     return update(record.id(), doc -> {
       if (!Versions.follows(doc.run == null ? null : doc.run.version(), record.version())) {
-        return false;
+        return null;
       }
       doc.run = record;
-      return true;
+      return line("run", runMap(record));
     });
   }
 
@@ -136,10 +177,10 @@ public final class FileRunJournal implements RunJournal {
     return update(record.run(), doc -> {
       StepRecord current = doc.steps.get(record.step());
       if (!Versions.follows(current == null ? null : current.version(), record.version())) {
-        return false;
+        return null;
       }
       doc.steps.put(record.step(), record);
-      return true;
+      return line("step", stepMap(record));
     });
   }
 
@@ -181,72 +222,118 @@ public final class FileRunJournal implements RunJournal {
 
   private Optional<Lease> changeLease(String name, java.util.function.Function<Leases.@Nullable Slot, Leases.Change> op) {
     Objects.requireNonNull(name, "name");
+    GroupForce group = groups.computeIfAbsent(leaseFile, GroupForce::new);
+    long[] ticket = {-1};
     try {
-      return AtomicFiles.withLock(lockFile, ch -> {
-        Map<String, Leases.Slot> all = readLeases();
+      Optional<Lease> answer = AtomicFiles.withLock(lockFile, ch -> {
+        LeaseFile loaded = loadLeases();
+        Map<String, Leases.Slot> all = loaded == null ? new LinkedHashMap<>() : loaded.slots();
         Leases.Change change = op.apply(all.get(name));
         Leases.Slot store = change.store();
         if (store != null) {
           all.put(name, store);
-          AtomicFiles.replace(leaseFile, writeLeases(all));
+          if (loaded == null || !loaded.current() || loaded.lines() >= COMPACT_AFTER + all.size()) {
+            AtomicFiles.replace(leaseFile, writeLeases(all)); // new, of the previous format, or grown long
+            ticket[0] = group.replaced();
+          } else {
+            JsonLines.append(leaseFile, loaded.end(), JsonLines.line(slotMap(name, store)));
+            ticket[0] = group.appended();
+          }
         }
         return change.answer();
       });
+      if (ticket[0] >= 0) {
+        group.awaitForced(ticket[0], forcer);
+      }
+      return answer;
     } catch (IOException e) {
       throw new AgentProvisionException("cannot write the lease file " + leaseFile + ": " + e, e);
+    } finally {
+      if (group.idle()) {
+        groups.remove(leaseFile, group);
+      }
     }
   }
 
+  /** The lease file as read: every name's slot, whether it is in the current format, its lines and intact length. */
+  private record LeaseFile(Map<String, Leases.Slot> slots, boolean current, int lines, long end) {}
+
   private Map<String, Leases.Slot> readLeases() {
-    String text;
+    LeaseFile f = loadLeases();
+    return f == null ? new LinkedHashMap<>() : f.slots();
+  }
+
+  /**
+   * Reads the lease file: a header line, then a line per change of a lease (the last for a name
+   * wins); or, from before leases were appended, one indented document listing them.
+   */
+  private @Nullable LeaseFile loadLeases() {
+    byte[] bytes;
     try {
-      text = Files.readString(leaseFile, StandardCharsets.UTF_8);
+      bytes = Files.readAllBytes(leaseFile);
     } catch (NoSuchFileException e) {
-      return new LinkedHashMap<>();
+      return null;
     } catch (IOException e) {
       throw new AgentProvisionException("cannot read the lease file " + leaseFile + ": " + e, e);
     }
     try {
-      Map<String, Object> m = Json.parseObject(text);
-      if (!LEASES_FORMAT.equals(m.get("format"))) {
-        throw new IllegalArgumentException("it is not a lease file");
-      }
+      JsonLines.Parsed p = JsonLines.parse(bytes);
       Map<String, Leases.Slot> out = new LinkedHashMap<>();
-      for (Object o : Json.list(m, "leases")) {
-        if (!(o instanceof Map<?, ?> raw)) {
-          throw new IllegalArgumentException("a lease is not an object");
+      if (p == null) {
+        Map<String, Object> m = Json.parseObject(new String(bytes, StandardCharsets.UTF_8));
+        if (!LEASES_FORMAT.equals(m.get("format"))) {
+          throw new IllegalArgumentException("it is not a lease file");
         }
-        Map<String, Object> l = cast(raw);
-        String name = required(l, "name");
-        String owner = Json.string(l, "owner");
-        String expires = Json.string(l, "expires_at");
-        long token = number(l, "token");
-        Lease lease = owner == null || expires == null ? null : new Lease(name, owner, token, Instant.parse(expires));
-        out.put(name, new Leases.Slot(lease, token));
+        for (Object o : Json.list(m, "leases")) {
+          if (!(o instanceof Map<?, ?> raw)) {
+            throw new IllegalArgumentException("a lease is not an object");
+          }
+          putSlot(out, cast(raw));
+        }
+        return new LeaseFile(out, false, 1, bytes.length);
       }
-      return out;
+      if (!LEASES_FORMAT.equals(p.header().get("format"))
+          || !Long.valueOf(LEASES_VERSION).equals(p.header().get("version"))) {
+        throw new IllegalArgumentException("it is not a version-" + LEASES_VERSION + " lease file");
+      }
+      for (Map<String, Object> line : p.records()) {
+        putSlot(out, line);
+      }
+      return new LeaseFile(out, true, 1 + p.records().size(), p.end());
     } catch (RuntimeException e) {
       throw new AgentProvisionException("the lease file " + leaseFile + " is unreadable: " + e.getMessage()
           + "; delete it when no host runs (every run's lease is then free)", e);
     }
   }
 
+  private static void putSlot(Map<String, Leases.Slot> out, Map<String, Object> l) {
+    String name = required(l, "name");
+    String owner = Json.string(l, "owner");
+    String expires = Json.string(l, "expires_at");
+    long token = number(l, "token");
+    Lease lease = owner == null || expires == null ? null : new Lease(name, owner, token, Instant.parse(expires));
+    out.put(name, new Leases.Slot(lease, token));
+  }
+
+  private static Map<String, Object> slotMap(String name, Leases.Slot slot) {
+    Map<String, Object> l = new LinkedHashMap<>();
+    Lease lease = slot.lease();
+    l.put("name", name);
+    l.put("owner", lease == null ? null : lease.owner());
+    l.put("token", slot.lastToken());
+    l.put("expires_at", lease == null ? null : lease.expiresAt().toString());
+    return l;
+  }
+
+  /** The whole lease file in the current format: the header, then each name's slot. */
   private static byte[] writeLeases(Map<String, Leases.Slot> all) {
-    List<Object> leases = new ArrayList<>();
-    all.forEach((name, slot) -> {
-      Map<String, Object> l = new LinkedHashMap<>();
-      Lease lease = slot.lease();
-      l.put("name", name);
-      l.put("owner", lease == null ? null : lease.owner());
-      l.put("token", slot.lastToken());
-      l.put("expires_at", lease == null ? null : lease.expiresAt().toString());
-      leases.add(l);
-    });
-    Map<String, Object> m = new LinkedHashMap<>();
-    m.put("format", LEASES_FORMAT);
-    m.put("leases", leases);
-    return (Json.moshi().adapter(Object.class).serializeNulls().indent("  ").toJson(m) + "\n")
-        .getBytes(StandardCharsets.UTF_8);
+    Map<String, Object> header = new LinkedHashMap<>();
+    header.put("format", LEASES_FORMAT);
+    header.put("version", LEASES_VERSION);
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    out.writeBytes(JsonLines.line(header));
+    all.forEach((name, slot) -> out.writeBytes(JsonLines.line(slotMap(name, slot))));
+    return out.toByteArray();
   }
 
   @Override
@@ -255,13 +342,13 @@ public final class FileRunJournal implements RunJournal {
     return update(record.run(), doc -> {
       ApprovalRecord current = doc.approvals.get(record.id());
       if (current == null && record.version() == 0 && find(record.id()) != null) {
-        return false; // the id is taken by another run's approval
+        return null; // the id is taken by another run's approval
       }
       if (!Versions.follows(current == null ? null : current.version(), record.version())) {
-        return false;
+        return null;
       }
       doc.approvals.put(record.id(), record);
-      return true;
+      return line("approval", approvalMap(record));
     });
   }
 
@@ -342,48 +429,73 @@ public final class FileRunJournal implements RunJournal {
   }
 
   private interface Change {
-    /** Applies the change to {@code doc}; returns false to store nothing. */
-    boolean apply(Doc doc);
+    /** Applies the change to {@code doc}; returns the line to append, or null to store nothing. */
+    byte @Nullable [] apply(Doc doc);
   }
 
   private boolean update(RunId id, Change change) {
     Path f = fileOf(id);
+    GroupForce group = groups.computeIfAbsent(f, GroupForce::new);
+    long ticket;
     try {
-      return AtomicFiles.withLock(lockFile, ch -> {
-        Doc doc = read(f);
-        if (doc == null) {
-          doc = new Doc(id);
+      ticket = AtomicFiles.withLock(lockFile, ch -> {
+        Loaded loaded = load(f);
+        Doc doc = loaded == null ? new Doc(id) : loaded.doc;
+        byte[] line = change.apply(doc);
+        if (line == null) {
+          return -1L;
         }
-        if (!change.apply(doc)) {
-          return false;
+        if (loaded == null || loaded.version != VERSION || loaded.lines >= COMPACT_AFTER) {
+          // a new file, a file of the previous format, or one grown long: written whole, atomically
+          // and durably (replace forces the file and the directory), which covers every line before
+          AtomicFiles.replace(f, write(doc));
+          return group.replaced();
         }
-        AtomicFiles.replace(f, write(doc));
-        return true;
+        JsonLines.append(f, loaded.end, line);
+        return group.appended();
       });
     } catch (IOException e) {
       throw new AgentProvisionException("cannot write the run journal file " + f + ": " + e, e);
     }
+    try {
+      if (ticket < 0) {
+        return false;
+      }
+      group.awaitForced(ticket, forcer);
+      return true;
+    } catch (IOException e) {
+      throw new AgentProvisionException("cannot force the run journal file " + f + " to disk: " + e, e);
+    } finally {
+      if (group.idle()) {
+        groups.remove(f, group); // a save racing this one may use a fresh group: it then forces on its own
+      }
+    }
   }
 
-  private static byte[] write(Doc doc) {
+  private static byte[] line(String kind, Map<String, Object> record) {
     Map<String, Object> m = new LinkedHashMap<>();
-    m.put("format", FORMAT);
-    m.put("version", VERSION);
-    m.put("run_id", doc.id.value());
-    m.put("run", doc.run == null ? null : runMap(doc.run));
-    List<Object> steps = new ArrayList<>();
+    m.put(kind, record);
+    return JsonLines.line(m);
+  }
+
+  /** The whole file in the current format: the header line, then the latest of each record. */
+  private static byte[] write(Doc doc) {
+    Map<String, Object> header = new LinkedHashMap<>();
+    header.put("format", FORMAT);
+    header.put("version", VERSION);
+    header.put("run_id", doc.id.value());
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    out.writeBytes(JsonLines.line(header));
+    if (doc.run != null) {
+      out.writeBytes(line("run", runMap(doc.run)));
+    }
     for (StepRecord s : doc.steps.values()) {
-      steps.add(stepMap(s));
+      out.writeBytes(line("step", stepMap(s)));
     }
-    m.put("steps", steps);
-    List<Object> approvals = new ArrayList<>();
     for (ApprovalRecord a : doc.approvals.values()) {
-      approvals.add(approvalMap(a));
+      out.writeBytes(line("approval", approvalMap(a)));
     }
-    m.put("approvals", approvals);
-    // indented, because people read these files when a run needs looking into
-    return (Json.moshi().adapter(Object.class).serializeNulls().indent("  ").toJson(m) + "\n")
-        .getBytes(StandardCharsets.UTF_8);
+    return out.toByteArray();
   }
 
   private static Map<String, Object> runMap(RunRecord r) {
@@ -479,46 +591,96 @@ public final class FileRunJournal implements RunJournal {
   }
 
   private @Nullable Doc read(Path f) {
-    String text;
+    Loaded l = load(f);
+    return l == null ? null : l.doc;
+  }
+
+  /**
+   * A run's file as read: its records, the format version it is in, how many lines it holds and
+   * the length of its intact part (where the next line goes).
+   */
+  private record Loaded(Doc doc, long version, int lines, long end) {}
+
+  private @Nullable Loaded load(Path f) {
+    byte[] bytes;
     try {
-      text = Files.readString(f, StandardCharsets.UTF_8);
+      bytes = Files.readAllBytes(f);
     } catch (NoSuchFileException e) {
       return null;
     } catch (IOException e) {
       throw new AgentProvisionException("cannot read the run journal file " + f + ": " + e, e);
     }
     try {
-      Map<String, Object> m = Json.parseObject(text);
-      if (!FORMAT.equals(m.get("format")) || !Long.valueOf(VERSION).equals(m.get("version"))) {
-        throw new IllegalArgumentException("it is not a version-" + VERSION + " run file");
-      }
-      RunId id = RunId.of(required(m, "run_id"));
-      if (!fileOf(id).getFileName().equals(f.getFileName())) {
-        throw new IllegalArgumentException("it holds run " + id + ", whose file has another name");
-      }
-      Doc doc = new Doc(id);
-      if (m.get("run") instanceof Map<?, ?> run) {
-        doc.run = run(cast(run), id);
-      }
-      for (Object o : Json.list(m, "steps")) {
-        if (!(o instanceof Map<?, ?> step)) {
-          throw new IllegalArgumentException("a step is not an object");
+      JsonLines.Parsed p = JsonLines.parse(bytes);
+      if (p == null || Long.valueOf(DOCUMENT_VERSION).equals(p.header().get("version"))) {
+        Map<String, Object> m = Json.parseObject(new String(bytes, StandardCharsets.UTF_8));
+        if (!FORMAT.equals(m.get("format")) || !Long.valueOf(DOCUMENT_VERSION).equals(m.get("version"))) {
+          throw new IllegalArgumentException(notThisFormat());
         }
-        StepRecord s = step(cast(step), id);
-        doc.steps.put(s.step(), s);
+        return new Loaded(document(m, f), DOCUMENT_VERSION, 1, bytes.length);
       }
-      for (Object o : Json.list(m, "approvals")) { // absent in files written before approvals could park
-        if (!(o instanceof Map<?, ?> approval)) {
-          throw new IllegalArgumentException("an approval is not an object");
-        }
-        ApprovalRecord a = approval(cast(approval), id);
-        doc.approvals.put(a.id(), a);
+      if (!FORMAT.equals(p.header().get("format")) || !Long.valueOf(VERSION).equals(p.header().get("version"))) {
+        throw new IllegalArgumentException(notThisFormat());
       }
-      return doc;
+      Doc doc = new Doc(idOf(p.header(), f));
+      for (Map<String, Object> line : p.records()) {
+        apply(doc, line);
+      }
+      return new Loaded(doc, VERSION, 1 + p.records().size(), p.end());
     } catch (RuntimeException e) { // whatever is wrong with the file, say which file
       throw new AgentProvisionException("the run journal file " + f + " is unreadable: " + e.getMessage()
           + "; restore it from a backup or move it aside", e);
     }
+  }
+
+  private static String notThisFormat() {
+    return "it is not a version-" + VERSION + " (or version-" + DOCUMENT_VERSION + ") run file";
+  }
+
+  private RunId idOf(Map<String, Object> m, Path f) {
+    RunId id = RunId.of(required(m, "run_id"));
+    if (!fileOf(id).getFileName().equals(f.getFileName())) {
+      throw new IllegalArgumentException("it holds run " + id + ", whose file has another name");
+    }
+    return id;
+  }
+
+  /** One saved record's line applied to {@code doc}: the later line for a record wins. */
+  private static void apply(Doc doc, Map<String, Object> line) {
+    if (line.get("run") instanceof Map<?, ?> run) {
+      doc.run = run(cast(run), doc.id);
+    } else if (line.get("step") instanceof Map<?, ?> step) {
+      StepRecord s = step(cast(step), doc.id);
+      doc.steps.put(s.step(), s);
+    } else if (line.get("approval") instanceof Map<?, ?> approval) {
+      ApprovalRecord a = approval(cast(approval), doc.id);
+      doc.approvals.put(a.id(), a);
+    } else {
+      throw new IllegalArgumentException("a line holds no run, step or approval");
+    }
+  }
+
+  /** A file of the previous format: one document. */
+  private Doc document(Map<String, Object> m, Path f) {
+    Doc doc = new Doc(idOf(m, f));
+    if (m.get("run") instanceof Map<?, ?> run) {
+      doc.run = run(cast(run), doc.id);
+    }
+    for (Object o : Json.list(m, "steps")) {
+      if (!(o instanceof Map<?, ?> step)) {
+        throw new IllegalArgumentException("a step is not an object");
+      }
+      StepRecord s = step(cast(step), doc.id);
+      doc.steps.put(s.step(), s);
+    }
+    for (Object o : Json.list(m, "approvals")) { // absent in files written before approvals could park
+      if (!(o instanceof Map<?, ?> approval)) {
+        throw new IllegalArgumentException("an approval is not an object");
+      }
+      ApprovalRecord a = approval(cast(approval), doc.id);
+      doc.approvals.put(a.id(), a);
+    }
+    return doc;
   }
 
   @SuppressWarnings("unchecked")

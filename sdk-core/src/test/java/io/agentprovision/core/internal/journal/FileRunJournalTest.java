@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import io.agentprovision.core.AgentProvisionException;
 import io.agentprovision.core.RunId;
 import io.agentprovision.core.StepId;
+import io.agentprovision.core.journal.Lease;
 import io.agentprovision.core.journal.RunRecord;
 import io.agentprovision.core.journal.RunStatus;
 import io.agentprovision.core.journal.StepRecord;
@@ -14,7 +15,16 @@ import io.agentprovision.core.spi.RunJournal;
 import io.agentprovision.core.wire.Json;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -65,16 +75,23 @@ class FileRunJournalTest extends RunJournalContract {
   }
 
   @Test
-  void file_isReadableJsonWithTheRunAndItsSteps() throws Exception {
+  void file_isAHeaderThenOneJsonLinePerSavedRecord() throws Exception {
     FileRunJournal j = FileRunJournal.open(dir);
     j.saveRun(run("run_1", T0));
     j.saveStep(step("run_1", "deploy"));
+    j.saveRun(run("run_1", T0).next(RunStatus.RUNNING, null, T0));
 
-    Map<String, Object> doc = Json.parseObject(Files.readString(j.fileOf(RunId.of("run_1"))));
+    List<String> lines = Files.readAllLines(j.fileOf(RunId.of("run_1")));
 
-    assertThat(doc).containsEntry("run_id", "run_1");
-    assertThat(Json.object(doc, "run")).containsEntry("status", "PLANNED").containsEntry("version", 0L);
-    assertThat(Json.list(doc, "steps")).hasSize(1);
+    assertThat(lines).hasSize(4);
+    assertThat(Json.parseObject(lines.get(0))).containsEntry("format", "agentprovision-run")
+        .containsEntry("version", 3L).containsEntry("run_id", "run_1");
+    assertThat(Json.object(Json.parseObject(lines.get(1)), "run")).containsEntry("status", "PLANNED")
+        .containsEntry("version", 0L);
+    assertThat(Json.object(Json.parseObject(lines.get(2)), "step")).containsEntry("step", "deploy");
+    assertThat(Json.object(Json.parseObject(lines.get(3)), "run")).as("a save appends; the last line wins")
+        .containsEntry("status", "RUNNING").containsEntry("version", 1L);
+    assertThat(j.run(RunId.of("run_1")).orElseThrow().status()).isEqualTo(RunStatus.RUNNING);
     assertThat(j.fileOf(RunId.of("run_1")).getFileName().toString()).startsWith("run_1--").endsWith(".json");
   }
 
@@ -84,13 +101,209 @@ class FileRunJournalTest extends RunJournalContract {
     j.saveStep(step("run_1", "plan").toBuilder().status(StepStatus.SUCCEEDED).output("{\"charged\":\"USD 5.00\"}")
         .reservation("run_1:plan:1").build());
 
-    Map<String, Object> doc = Json.parseObject(Files.readString(j.fileOf(RunId.of("run_1"))));
+    List<String> lines = Files.readAllLines(j.fileOf(RunId.of("run_1")));
 
-    @SuppressWarnings("unchecked")
-    Map<String, Object> plan = (Map<String, Object>) Json.list(doc, "steps").get(0);
+    Map<String, Object> plan = Json.object(Json.parseObject(lines.get(1)), "step");
     assertThat(plan).containsEntry("output", "{\"charged\":\"USD 5.00\"}")
-        .containsEntry("reservations", java.util.List.of("run_1:plan:1")).containsEntry("decisions", java.util.List.of());
-    assertThat(doc).containsEntry("version", 2L);
+        .containsEntry("reservations", List.of("run_1:plan:1")).containsEntry("decisions", List.of());
+  }
+
+  @Test
+  void a_fileOfThePreviousFormat_isReadAndMovedToTheCurrentOneOnTheNextSave() throws Exception {
+    FileRunJournal j = FileRunJournal.open(dir);
+    Path f = j.fileOf(RunId.of("run_1"));
+    Files.writeString(f, """
+        {
+          "format": "agentprovision-run",
+          "version": 2,
+          "run_id": "run_1",
+          "run": null,
+          "steps": [ {
+            "step": "plan", "status": "SUCCEEDED", "idempotency_key": "run_1:plan:key", "attempts": 1,
+            "output": "{}", "progress": null, "reservations": [ "run_1:plan:1" ], "decisions": [ ],
+            "error": null, "updated_at": "2026-11-02T09:00:00Z", "version": 3
+          } ],
+          "approvals": [ ]
+        }
+        """);
+
+    StepRecord plan = j.step(RunId.of("run_1"), StepId.of("plan")).orElseThrow();
+    assertThat(plan.status()).isEqualTo(StepStatus.SUCCEEDED);
+    assertThat(plan.reservations()).containsExactly("run_1:plan:1");
+    assertThat(j.saveStep(step("run_1", "deploy"))).isTrue();
+
+    assertThat(Json.parseObject(Files.readAllLines(f).get(0))).containsEntry("version", 3L);
+    assertThat(FileRunJournal.open(dir).steps(RunId.of("run_1"))).containsExactly(plan, step("run_1", "deploy"));
+  }
+
+  @Test
+  void a_lastLineCutShortByACrash_isNotPartOfTheJournal_andTheNextSaveReplacesIt() throws Exception {
+    FileRunJournal j = FileRunJournal.open(dir);
+    RunRecord v0 = run("run_1", T0);
+    j.saveRun(v0);
+    Path f = j.fileOf(RunId.of("run_1"));
+    String intact = Files.readString(f);
+    Files.writeString(f, intact + "{\"run\":{\"id\":\"run_1\",\"sta");
+
+    assertThat(j.run(RunId.of("run_1"))).as("a save that never returned is not seen").contains(v0);
+    RunRecord v1 = v0.next(RunStatus.RUNNING, null, T0);
+    assertThat(j.saveRun(v1)).isTrue();
+    assertThat(Files.readString(f)).as("the torn tail is cut before the append").startsWith(intact)
+        .doesNotContain("\"sta\n").hasLineCount(3);
+
+    Files.writeString(f, Files.readString(f) + "{\"run\":{\"id\":\u0000\u0000\n");
+    assertThat(FileRunJournal.open(dir).run(RunId.of("run_1"))).as("a last line whose end reached the disk, not its middle")
+        .contains(v1);
+  }
+
+  @Test
+  void a_badLineBeforeTheLast_makesTheFileUnreadable() throws Exception {
+    FileRunJournal j = FileRunJournal.open(dir);
+    j.saveRun(run("run_1", T0));
+    Path f = j.fileOf(RunId.of("run_1"));
+    List<String> lines = new ArrayList<>(Files.readAllLines(f));
+    lines.add(1, "{\"run\":{\"id\"");
+    Files.write(f, lines);
+
+    assertThatThrownBy(() -> j.run(RunId.of("run_1"))).isInstanceOf(AgentProvisionException.class)
+        .hasMessageContaining(f.getFileName().toString()).hasMessageContaining("line 2");
+  }
+
+  @Test
+  void a_longFile_isRewrittenWithTheLatestOfEachRecord() throws Exception {
+    FileRunJournal j = FileRunJournal.open(dir);
+    RunRecord r = run("run_1", T0);
+    j.saveRun(r);
+    for (int i = 0; i < FileRunJournal.COMPACT_AFTER; i++) {
+      r = r.next(RunStatus.RUNNING, null, T0.plusSeconds(i));
+      assertThat(j.saveRun(r)).isTrue();
+    }
+    j.saveStep(step("run_1", "plan"));
+
+    assertThat(Files.readAllLines(j.fileOf(RunId.of("run_1")))).hasSizeLessThan(10);
+    assertThat(FileRunJournal.open(dir).run(RunId.of("run_1"))).contains(r);
+    assertThat(FileRunJournal.open(dir).steps(RunId.of("run_1"))).containsExactly(step("run_1", "plan"));
+  }
+
+  @Test
+  void leases_areAppendedALinePerChange_andALeaseFileOfTheFirstFormatIsReadAndMovedOn() throws Exception {
+    FileRunJournal j = FileRunJournal.open(dir);
+    Path f = dir.resolve(".leases.json");
+    Files.writeString(f, """
+        {
+          "format" : "agentprovision-leases",
+          "leases" : [ {
+            "name" : "run:run_1",
+            "owner" : "host-a",
+            "token" : 4,
+            "expires_at" : "2026-11-02T09:01:00Z"
+          } ]
+        }
+        """);
+
+    Lease held = j.lease("run:run_1").orElseThrow();
+    assertThat(held).isEqualTo(new Lease("run:run_1", "host-a", 4, T0.plusSeconds(60)));
+    Lease renewed = j.renewLease(held, T0.plusSeconds(120)).orElseThrow();
+    assertThat(Json.parseObject(Files.readAllLines(f).get(0))).containsEntry("version", 2L);
+    assertThat(j.acquireLease("run:run_2", "host-b", T0, T0.plusSeconds(60))).isPresent();
+    assertThat(j.releaseLease(renewed)).isTrue();
+
+    List<String> lines = Files.readAllLines(f);
+    assertThat(lines).as("header, the moved file's lease, then one line per change").hasSize(4);
+    assertThat(Json.parseObject(lines.get(3))).containsEntry("name", "run:run_1").containsEntry("owner", null)
+        .containsEntry("token", 4L);
+    FileRunJournal reopened = FileRunJournal.open(dir);
+    assertThat(reopened.lease("run:run_1")).isEmpty();
+    assertThat(reopened.acquireLease("run:run_1", "host-b", T0, T0.plusSeconds(60)).orElseThrow().token())
+        .as("tokens never repeat after the move").isEqualTo(5);
+    assertThat(reopened.lease("run:run_2").orElseThrow().owner()).isEqualTo("host-b");
+  }
+
+  @Test
+  void a_leaseChange_returnsOnlyOnceForced_andATornLastLineIsCutOff() throws Exception {
+    Map<Path, String> durable = new ConcurrentHashMap<>();
+    FileRunJournal j = FileRunJournal.open(dir, file -> {
+      GroupForce.Forcer.DISK.force(file);
+      durable.put(file, Files.readString(file));
+    });
+    Path f = dir.resolve(".leases.json");
+    Lease first = j.acquireLease("run:run_1", "host-a", T0, T0.plusSeconds(60)).orElseThrow();
+    Lease renewed = j.renewLease(first, T0.plusSeconds(90)).orElseThrow();
+    assertThat(durable.get(f)).as("forced before renewLease returned").isEqualTo(Files.readString(f));
+
+    Files.writeString(f, Files.readString(f) + "{\"name\":\"run:run_1\",\"own");
+    assertThat(j.lease("run:run_1")).contains(renewed);
+    assertThat(j.releaseLease(renewed)).isTrue();
+    assertThat(Files.readString(f)).doesNotContain("\"own\n");
+    assertThat(FileRunJournal.open(dir).lease("run:run_1")).isEmpty();
+  }
+
+  @Test
+  void a_save_returnsOnlyOnceItsLineIsForced() throws Exception {
+    Map<Path, String> durable = new ConcurrentHashMap<>();
+    FileRunJournal j = FileRunJournal.open(dir, file -> {
+      GroupForce.Forcer.DISK.force(file);
+      durable.put(file, Files.readString(file)); // what a crash right after this force would leave
+    });
+    j.saveRun(run("run_1", T0)); // the first save creates the file atomically and durably
+    StepRecord running = step("run_1", "plan").toBuilder().status(StepStatus.RUNNING).attempts(1).build();
+
+    assertThat(j.saveStep(running)).isTrue();
+
+    Path f = j.fileOf(RunId.of("run_1"));
+    assertThat(durable.get(f)).as("forced before saveStep returned").isEqualTo(Files.readString(f));
+    Files.writeString(f, durable.get(f));
+    assertThat(FileRunJournal.open(dir).step(RunId.of("run_1"), StepId.of("plan"))).contains(running);
+  }
+
+  @Test
+  void concurrent_saves_shareAForce_andEachReturnsOnlyOnceCovered() throws Exception {
+    CountDownLatch firstForceStarted = new CountDownLatch(1);
+    CountDownLatch releaseFirstForce = new CountDownLatch(1);
+    AtomicInteger forces = new AtomicInteger();
+    Map<Integer, String> forcedContent = new ConcurrentHashMap<>();
+    FileRunJournal j = FileRunJournal.open(dir, file -> {
+      int n = forces.incrementAndGet();
+      if (n == 1) {
+        firstForceStarted.countDown();
+        await(releaseFirstForce);
+      }
+      GroupForce.Forcer.DISK.force(file);
+      forcedContent.put(n, Files.readString(file));
+    });
+    j.saveRun(run("run_1", T0));
+    Path f = j.fileOf(RunId.of("run_1"));
+    ExecutorService pool = Executors.newFixedThreadPool(3);
+    try {
+      Future<Boolean> first = pool.submit(() -> j.saveStep(step("run_1", "a")));
+      await(firstForceStarted);
+      Future<Boolean> second = pool.submit(() -> j.saveStep(step("run_1", "b")));
+      Future<Boolean> third = pool.submit(() -> j.saveStep(step("run_1", "c")));
+      while (Files.readAllLines(f).size() < 5) { // both appended, waiting behind the first force
+        Thread.onSpinWait();
+      }
+      assertThat(second.isDone()).as("the first force began before b was written: it cannot cover b").isFalse();
+      releaseFirstForce.countDown();
+
+      assertThat(first.get(30, TimeUnit.SECONDS)).isTrue();
+      assertThat(second.get(30, TimeUnit.SECONDS)).isTrue();
+      assertThat(third.get(30, TimeUnit.SECONDS)).isTrue();
+    } finally {
+      pool.shutdownNow();
+    }
+    assertThat(forces.get()).as("one force for a, one shared by b and c").isEqualTo(2);
+    assertThat(forcedContent.get(2)).contains("\"step\":\"b\"").contains("\"step\":\"c\"");
+  }
+
+  private static void await(CountDownLatch latch) {
+    try {
+      if (!latch.await(30, TimeUnit.SECONDS)) {
+        throw new AssertionError("timed out waiting for the other saver");
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new AssertionError(e);
+    }
   }
 
   @Test
@@ -98,7 +311,7 @@ class FileRunJournalTest extends RunJournalContract {
     FileRunJournal j = FileRunJournal.open(dir);
     j.saveRun(run("run_1", T0));
     Path f = j.fileOf(RunId.of("run_1"));
-    Files.writeString(f, Files.readString(f).replaceFirst("\"version\"\\s*:\\s*2", "\"version\": 1"));
+    Files.writeString(f, Files.readString(f).replaceFirst("\"version\":3", "\"version\":1"));
 
     assertThatThrownBy(() -> j.run(RunId.of("run_1"))).isInstanceOf(AgentProvisionException.class)
         .hasMessageContaining(f.getFileName().toString()).hasMessageContaining("version-2");

@@ -1,0 +1,99 @@
+package io.agentprovision.core.internal.journal;
+
+import io.agentprovision.core.wire.Json;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * The journal's append-only files: a header line, then one JSON object per line, each ended by a
+ * newline. A save appends a line; after a crash the file may end with part of a line whose save
+ * never returned (no newline yet, or a newline whose line did not all reach the disk), which
+ * {@link #parse} leaves out and {@link #append} cuts off before writing.
+ */
+final class JsonLines {
+  private JsonLines() {}
+
+  /**
+   * A file's lines as parsed: the header, the records after it, and the length of the intact part
+   * (where the next line goes).
+   */
+  record Parsed(Map<String, Object> header, List<Map<String, Object>> records, long end) {}
+
+  /**
+   * Parses {@code bytes}, or returns null when their first line is not a JSON object (a file of an
+   * earlier format, one indented document).
+   *
+   * @throws IllegalArgumentException when a line before the last is not a JSON object
+   */
+  static @Nullable Parsed parse(byte[] bytes) {
+    int firstEnd = indexOf(bytes, 0);
+    if (firstEnd <= 0) {
+      return null;
+    }
+    Map<String, Object> header;
+    try {
+      header = Json.parseObject(new String(bytes, 0, firstEnd, StandardCharsets.UTF_8));
+    } catch (RuntimeException notALine) {
+      return null; // an indented document starts with a lone brace
+    }
+    List<Map<String, Object>> records = new ArrayList<>();
+    long end = firstEnd + 1;
+    int from = firstEnd + 1;
+    while (from < bytes.length) {
+      int nl = indexOf(bytes, from);
+      if (nl < 0) {
+        break; // a line whose save never returned: not part of the file
+      }
+      try {
+        records.add(Json.parseObject(new String(bytes, from, nl - from, StandardCharsets.UTF_8)));
+      } catch (RuntimeException e) {
+        if (nl == bytes.length - 1) {
+          break; // the last line, torn by a crash: its newline reached the disk, not all before it
+        }
+        throw new IllegalArgumentException("line " + (records.size() + 2) + " is not JSON", e);
+      }
+      from = nl + 1;
+      end = from;
+    }
+    return new Parsed(header, records, end);
+  }
+
+  /** One line: {@code value} as compact JSON and a newline. */
+  static byte[] line(Map<String, Object> value) {
+    return (Json.moshi().adapter(Object.class).serializeNulls().toJson(value) + "\n").getBytes(StandardCharsets.UTF_8);
+  }
+
+  /**
+   * Writes {@code line} at {@code end}, the end of the file's intact part, cutting off whatever
+   * follows it first. Does not force: the caller's group commit does. Call under the store's lock.
+   */
+  static void append(Path file, long end, byte[] line) throws IOException {
+    try (FileChannel out = FileChannel.open(file, StandardOpenOption.WRITE)) {
+      if (out.size() != end) {
+        out.truncate(end); // the rest of a line whose save never returned
+      }
+      ByteBuffer buf = ByteBuffer.wrap(line);
+      long at = end;
+      while (buf.hasRemaining()) {
+        at += out.write(buf, at);
+      }
+    }
+  }
+
+  private static int indexOf(byte[] bytes, int from) {
+    for (int i = from; i < bytes.length; i++) {
+      if (bytes[i] == '\n') {
+        return i;
+      }
+    }
+    return -1;
+  }
+}

@@ -1,0 +1,83 @@
+package io.agentprovision.e2e.core;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.agentprovision.core.AgentId;
+import io.agentprovision.core.AgentProvisioner;
+import io.agentprovision.core.Deployment;
+import io.agentprovision.core.RunId;
+import io.agentprovision.core.journal.RunStatus;
+import io.agentprovision.core.journal.StepRecord;
+import io.agentprovision.core.journal.StepStatus;
+import io.agentprovision.core.spi.RunJournal;
+import io.agentprovision.testing.FakeOrchestrator;
+import io.agentprovision.testing.SimulatedCrash;
+import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.Proxy;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The file journal under the engine: a step's record, with its idempotency key, is saved (and so,
+ * as {@code FileRunJournalTest} checks, forced to disk) before the step's side effect, so a host
+ * that dies at the side effect leaves a journal on disk from which another host resumes the run
+ * without paying twice.
+ */
+class FileJournalDurabilityTest {
+  private static final RunId RUN = RunId.of("run_durable");
+  private static final AgentId AGENT = AgentId.of("coding-agent-7");
+
+  @TempDir
+  Path dir;
+
+  private final EngineHarness h = new EngineHarness();
+
+  @AfterEach
+  void close() {
+    h.close();
+  }
+
+  @Test
+  void aPaidStepsRecord_isSavedBeforeItsSideEffect_andAFreshHostOnTheFilesResumesWithoutPayingTwice() {
+    RunJournal files = RunJournal.directory(dir);
+    List<StepRecord> returned = new CopyOnWriteArrayList<>();
+    RunJournal watched = (RunJournal) Proxy.newProxyInstance(RunJournal.class.getClassLoader(),
+        new Class<?>[] {RunJournal.class}, (proxy, method, args) -> {
+          Object result;
+          try {
+            result = method.invoke(files, args);
+          } catch (InvocationTargetException e) {
+            throw e.getCause();
+          }
+          if (method.getName().equals("saveStep") && Boolean.TRUE.equals(result)) {
+            returned.add((StepRecord) args[0]); // its save returned: the line is on disk
+          }
+          return result;
+        });
+    h.orchestrator.crashBefore("provision", 1); // the host dies as the first paid call is made
+    AgentProvisioner first = h.provisioner(b -> b.journal(watched));
+
+    assertThatThrownBy(() -> first.provisionAndDeploy(EngineHarness.request().runId(RUN).build()))
+        .isInstanceOf(SimulatedCrash.class);
+
+    RunJournal onDisk = RunJournal.directory(dir);
+    List<StepRecord> running = onDisk.steps(RUN).stream().filter(s -> s.status() == StepStatus.RUNNING).toList();
+    assertThat(running).as("the step making the paid call").singleElement()
+        .satisfies(s -> assertThat(s.idempotencyKey()).isNotBlank());
+    assertThat(returned).as("its save had returned before the call").contains(running.get(0));
+    assertThat(h.orchestrator.charges()).isEmpty();
+
+    AgentProvisioner second = h.provisioner(b -> b.journal(RunJournal.directory(dir)));
+    Deployment d = second.resume(AGENT, RUN);
+
+    assertThat(d.verification().live()).isTrue();
+    assertThat(h.orchestrator.charges()).extracting(FakeOrchestrator.Charge::serviceId)
+        .containsExactlyInAnyOrder("workers:paid", "registrar:domain");
+    assertThat(RunJournal.directory(dir).run(RUN).orElseThrow().status()).isEqualTo(RunStatus.SUCCEEDED);
+  }
+}
