@@ -11,13 +11,14 @@ import io.agentprovision.core.ProvisionRequest;
 import io.agentprovision.core.ProvisioningEvent;
 import io.agentprovision.core.RunFailedException;
 import io.agentprovision.core.RunId;
-import io.agentprovision.core.RunLeasedException;
 import io.agentprovision.core.StepId;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.agentprovision.core.approval.ApprovalDecision;
+import io.agentprovision.core.approval.ApprovalDeniedException;
 import io.agentprovision.core.approval.CheckpointKind;
+import io.agentprovision.core.journal.Lease;
 import io.agentprovision.core.journal.RunStatus;
 import io.agentprovision.core.journal.StepStatus;
 import io.agentprovision.core.policy.Reservation;
@@ -25,6 +26,8 @@ import io.agentprovision.testing.FakeOrchestrator;
 import io.agentprovision.testing.SimulatedCrash;
 import java.time.Instant;
 import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
@@ -315,30 +318,28 @@ class ResumeAndFailureTest {
     assertThat(h.orchestrator.charges()).extracting(FakeOrchestrator.Charge::serviceId).doesNotContain("registrar:domain");
 
     h.gate.on(CheckpointKind.DOMAIN_PURCHASE, r -> ApprovalDecision.approved("ada", "ok now", h.time.instant()));
-    Deployment d = resumeOnceLetGo(p);
+    Deployment d = p.resume(AGENT, RUN);
 
     assertThat(d.verification().live()).isTrue();
     assertThat(h.orchestrator.charges()).extracting(FakeOrchestrator.Charge::serviceId)
         .containsExactlyInAnyOrder("workers:paid", "registrar:domain");
   }
 
-  /**
-   * Resumes {@link #RUN} once this host has let it go: the suspended run's {@code RunFinished} event
-   * is emitted before the run loop gives up the run's lease and this host's claim on it, so a resume
-   * right after the event may still find the run held here.
-   */
-  private static Deployment resumeOnceLetGo(AgentProvisioner p) {
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-    while (true) {
-      try {
-        return p.resume(AGENT, RUN);
-      } catch (RunLeasedException e) {
-        if (!e.getMessage().contains("on this host already") || System.nanoTime() > deadline) {
-          throw e;
-        }
-        Thread.yield();
+  @Test
+  void whoHearsThatARunEnded_findsItLetGo_andMayResumeItAtOnce() throws Exception {
+    // a listener that resumes a run the moment it hears the run ended must not find it still held here
+    h.gate.on(CheckpointKind.DOMAIN_PURCHASE, r -> ApprovalDecision.denied("ada", "not this one", h.time.instant()));
+    List<Optional<Lease>> leaseWhenHeard = new CopyOnWriteArrayList<>();
+    AgentProvisioner p = h.provisioner(b -> b.listener(e -> {
+      if (e instanceof ProvisioningEvent.RunFinished rf && rf.run().equals(RUN)) {
+        leaseWhenHeard.add(h.journal.lease(Lease.runName(RUN)));
       }
-    }
+    }));
+
+    assertThatThrownBy(() -> p.provisionAndDeploy(request())).isInstanceOf(ApprovalDeniedException.class);
+
+    assertThat(leaseWhenHeard).as("the run's end was heard once, with its lease already given up")
+        .containsExactly(Optional.empty());
   }
 
   @Test

@@ -836,6 +836,7 @@ public final class Engine {
       Throwable thrown = null;
       boolean keepLease = false; // a crash, or a lease taken over: leave it as a dead process would
       boolean parkedHere = false;
+      events.holdEnds(); // the run's end is heard once it is let go (below), so a listener may resume it at once
       try {
         if (crash != null) {
           // a crash leaves the journal and the ledger as they were, for resume: exactly what a dead process would
@@ -874,6 +875,8 @@ public final class Engine {
         }
       } catch (RuntimeException e) {
         LOG.warn("run {}: letting its lease go failed, it expires on its own: {}", rs.run, e.toString());
+      } finally {
+        events.releaseEnds();
       }
       if (thrown != null) {
         result.completeExceptionally(thrown);
