@@ -133,4 +133,48 @@ class RunLeaseTest {
     assertThat(h.journal.lease(Lease.runName(RUN))).as("released when the run finished").isEmpty();
     assertThat(scheduler.pending()).as("the heartbeat stopped with the run").isZero();
   }
+
+  @Test
+  void whileMoreThanHalfTheLeaseIsLeft_aStepWritesNoRenewal_andOnceLessIsLeftTheNextCheckRenews() throws Exception {
+    Duration lease = AgentProvisioner.DEFAULT_LEASE_DURATION;
+    assertThat(expiryBeforeDeploy(lease.dividedBy(4))).as("a quarter used: nothing written since it was taken")
+        .isEqualTo(Phase.TAKEN);
+    assertThat(expiryBeforeDeploy(lease.multipliedBy(3).dividedBy(4)))
+        .as("three quarters used: renewed for a whole lease from then").isEqualTo(Phase.RENEWED);
+  }
+
+  private enum Phase { TAKEN, RENEWED, OTHER }
+
+  /**
+   * Runs a flow on a host without heartbeat whose clock moves by {@code used} once the account step
+   * ends, and says where the run's lease stood when deploy started: still as taken, or renewed at the
+   * moved clock.
+   */
+  private Phase expiryBeforeDeploy(Duration used) throws Exception {
+    EngineHarness run = new EngineHarness();
+    try {
+      Duration lease = AgentProvisioner.DEFAULT_LEASE_DURATION;
+      java.util.concurrent.atomic.AtomicReference<java.time.Instant> taken = new java.util.concurrent.atomic.AtomicReference<>();
+      java.util.concurrent.atomic.AtomicReference<java.time.Instant> moved = new java.util.concurrent.atomic.AtomicReference<>();
+      java.util.concurrent.atomic.AtomicReference<java.time.Instant> atDeploy = new java.util.concurrent.atomic.AtomicReference<>();
+      AgentProvisioner host = run.provisioner(b -> b.leaseOwner("host-a").scheduler(VirtualScheduler.on(run.time))
+          .listener(e -> {
+            if (e instanceof ProvisioningEvent.RunStarted) {
+              taken.set(run.time.instant());
+            } else if (e instanceof ProvisioningEvent.StepFinished f && f.step().equals(StepId.of("account"))) {
+              run.time.advance(used);
+              moved.set(run.time.instant());
+            } else if (e instanceof ProvisioningEvent.StepStarted s && s.step().equals(StepId.of("deploy"))) {
+              atDeploy.set(run.journal.lease(Lease.runName(RUN)).orElseThrow().expiresAt());
+            }
+          }));
+      assertThat(host.provisionAndDeploy(request()).verification().live()).isTrue();
+      if (atDeploy.get().equals(taken.get().plus(lease))) {
+        return Phase.TAKEN;
+      }
+      return atDeploy.get().equals(moved.get().plus(lease)) ? Phase.RENEWED : Phase.OTHER;
+    } finally {
+      run.close();
+    }
+  }
 }
