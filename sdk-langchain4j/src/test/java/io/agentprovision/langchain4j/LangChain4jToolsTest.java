@@ -116,7 +116,8 @@ class LangChain4jToolsTest {
     List<ToolSpecification> specs = LangChain4jTools.of(tools).specifications();
 
     assertThat(specs).extracting(ToolSpecification::name)
-        .containsExactly("catalog", "plan", "provision", "status", "spend", "rotate_credentials", "deep_link");
+        .containsExactly("catalog", "plan", "provision", "status", "spend", "rotate_credentials", "deep_link",
+            "remove", "teardown");
     JsonObjectSchema plan = specs.get(1).parameters();
     assertThat(plan.properties()).containsKeys("provider", "plan", "services", "domain", "app");
     assertThat(plan.additionalProperties()).isFalse();
