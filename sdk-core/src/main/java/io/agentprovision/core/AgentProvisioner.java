@@ -442,8 +442,9 @@ public final class AgentProvisioner implements AutoCloseable {
 
   /**
    * The environment a run's resources give an app: one {@code NAME=vault:<key>} variable per
-   * credential of each service the run provisioned, references only (as Stripe Projects' {@code env},
-   * without the values). Only the agent the run belongs to reads it.
+   * credential of each service the run provisioned and the vault still holds (a removed resource's
+   * credentials leave it), references only (as Stripe Projects' {@code env}, without the values).
+   * Only the agent the run belongs to reads it.
    *
    * @throws InvalidRequestException when {@code agent} has no run {@code runId}
    */

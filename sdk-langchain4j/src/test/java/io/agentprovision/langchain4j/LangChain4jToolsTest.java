@@ -116,12 +116,17 @@ class LangChain4jToolsTest {
     List<ToolSpecification> specs = LangChain4jTools.of(tools).specifications();
 
     assertThat(specs).extracting(ToolSpecification::name)
-        .containsExactly("catalog", "plan", "provision", "status", "spend", "rotate_credentials", "deep_link");
+        .containsExactly("catalog", "plan", "provision", "status", "spend", "rotate_credentials", "deep_link",
+            "remove", "teardown");
     JsonObjectSchema plan = specs.get(1).parameters();
     assertThat(plan.properties()).containsKeys("provider", "plan", "services", "domain", "app");
     assertThat(plan.additionalProperties()).isFalse();
     assertThat(specs.get(3).parameters().required()).containsExactly("run_id");
     assertThat(specs.get(3).parameters().properties().get("wait_seconds").toString()).contains("from 0 to 60");
+    JsonObjectSchema remove = specs.get(7).parameters();
+    assertThat(remove.properties()).containsOnlyKeys("run_id", "resource_id", "service", "reason");
+    assertThat(remove.required()).containsExactly("run_id");
+    assertThat(specs.get(8).parameters().properties()).containsOnlyKeys("run_id", "reason");
   }
 
   @Test
@@ -156,7 +161,9 @@ class LangChain4jToolsTest {
         .startsWith("catalog", "plan", "provision").allMatch(n -> List.of("catalog", "plan", "provision", "status")
             .contains(n));
     assertThat(t.toolResults()).noneMatch(r -> Boolean.TRUE.equals(r.isError()));
-    assertThat(model[0].requests().get(0).toolSpecifications()).hasSize(7);
+    assertThat(model[0].requests().get(0).toolSpecifications()).extracting(ToolSpecification::name)
+        .containsExactlyElementsOf(AgentTools.definitions().stream().map(d -> d.name()).toList())
+        .contains("remove", "teardown");
     Map<String, Object> done = Json.parseObject(t.toolResults().get(t.toolResults().size() - 1).text());
     @SuppressWarnings("unchecked")
     Map<String, Object> result = (Map<String, Object>) done.get("result");

@@ -140,6 +140,54 @@ class McpHttpServerTest {
     assertNoSecretInAnyResult();
   }
 
+  /** Follows a run with status until it ends; returns the last status. */
+  private Map<String, Object> follow(McpSyncClient client, Map<String, Object> status) {
+    Map<String, Object> now = status;
+    for (int i = 0; i < 10 && !List.of("succeeded", "failed").contains(now.get("status")); i++) {
+      now = structured(call(client, "status", Map.of("run_id", now.get("run_id"), "wait_seconds", 30)));
+    }
+    return now;
+  }
+
+  @Test
+  void removeThenTeardown_overStreamableHttp_areApprovedByTheHostsGateNotTheClient_andTakeTheResourcesDown()
+      throws Exception {
+    String base = start(g -> {});
+    List<McpSchema.ElicitFormRequest> asked = new CopyOnWriteArrayList<>();
+    try (McpSyncClient client = client(base, McpSchema.ElicitResult.Action.ACCEPT, asked)) {
+      List<String> listed = client.listTools().tools().stream().map(McpSchema.Tool::name).toList();
+      assertThat(listed).contains("remove", "teardown");
+      assertThat(client.listTools().tools()).filteredOn(t -> List.of("remove", "teardown").contains(t.name()))
+          .allSatisfy(t -> assertThat(t.annotations().destructiveHint()).isTrue());
+      Map<String, Object> run = provision(client, Map.of("plan", "workers:free", "services", List.of(
+          Map.of("service", "d1", "configuration", Map.of("name", "orders")),
+          Map.of("service", "kv", "configuration", Map.of("title", "sessions")))));
+      assertThat(run.get("status")).isEqualTo("succeeded");
+      String runId = (String) run.get("run_id");
+      List<String> secrets = host.canaries(); // before the removals take the resources' credentials away
+
+      Map<String, Object> removed = follow(client, structured(call(client, "remove", Map.of("run_id", runId,
+          "service", "kv", "reason", "sessions live in d1 now"))));
+      Map<String, Object> tornDown = follow(client, structured(call(client, "teardown", Map.of("run_id", runId))));
+
+      assertThat(removed.get("status")).as(removed.toString()).isEqualTo("succeeded");
+      assertThat(removed.get("change").toString()).contains("RESOURCE_REMOVED", "CREDENTIAL_DELETED");
+      assertThat(tornDown.get("status")).as(tornDown.toString()).isEqualTo("succeeded");
+      // a change that cannot be taken back is the host's gate's to approve, never the client's
+      assertThat(host.host.requests(CheckpointKind.CHANGE_APPROVAL)).hasSize(2);
+      assertThat(asked).extracting(McpSchema.ElicitFormRequest::message).noneMatch(m -> m.contains("CHANGE_APPROVAL"));
+      assertThat(host.sb.stripe().resources()).isNotEmpty().extracting(r -> r.get("status")).containsOnly("removed");
+      assertThat(host.vault.keys("runs/" + runId + "/")).isEmpty();
+      for (McpSchema.CallToolResult r : results) {
+        String all = text(r) + " " + (r.structuredContent() == null ? "" : Json.canonical(r.structuredContent()));
+        for (String canary : secrets) {
+          assertThat(all).doesNotContain(canary);
+        }
+      }
+    }
+    assertNoSecretInAnyResult();
+  }
+
   @Test
   void aUserWhoDeclinesTheElicitation_stopsTheRun_andNothingIsBought() throws Exception {
     String base = start(g -> {});

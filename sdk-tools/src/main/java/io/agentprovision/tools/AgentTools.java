@@ -26,7 +26,8 @@ import org.jspecify.annotations.Nullable;
 /**
  * The provisioning steps as tools a model can call, bound to one agent and one signed-in human:
  * {@code catalog}, {@code plan}, {@code provision}, {@code status}, {@code spend},
- * {@code rotate_credentials} and {@code deep_link}, version {@value #VERSION}, each with a JSON
+ * {@code rotate_credentials}, {@code deep_link}, {@code remove} and {@code teardown}, version
+ * {@value #VERSION}, each with a JSON
  * Schema for its input and its output ({@link #definitions()}). Framework adapters expose them:
  * {@code sdk-mcp} as an MCP server, {@code sdk-langchain4j} as LangChain4j tools.
  *
@@ -61,8 +62,13 @@ import org.jspecify.annotations.Nullable;
  * </ul>
  */
 public final class AgentTools implements AutoCloseable {
-  /** The version of the tool set: names, descriptions and schemas. A change to any of them changes it. */
-  public static final String VERSION = "1.0.0";
+  /**
+   * The version of the tool set: names, descriptions and schemas. A change to any of them changes it:
+   * the minor number for additions a caller of the previous version is not broken by (1.1.0 added
+   * {@code remove} and {@code teardown}, and the change runs' view in {@code status}), the major
+   * number for anything else.
+   */
+  public static final String VERSION = "1.1.0";
   /** The most characters of JSON a result has, by default. */
   public static final int DEFAULT_MAX_RESULT_CHARS = 16_000;
   /** How long {@code provision} waits for a run to finish or to wait for a person before answering, by default. */
@@ -85,7 +91,7 @@ public final class AgentTools implements AutoCloseable {
     return new Builder(provisioner);
   }
 
-  /** The tools, in order: catalog, plan, provision, status, spend, rotate_credentials, deep_link. */
+  /** The tools, in order: catalog, plan, provision, status, spend, rotate_credentials, deep_link, remove, teardown. */
   public static List<ToolDefinition> definitions() {
     return ToolSet.definitions();
   }

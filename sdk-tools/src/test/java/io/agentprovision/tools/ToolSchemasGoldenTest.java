@@ -46,7 +46,8 @@ class ToolSchemasGoldenTest {
 
     assertThat(golden).contains("\"version\": \"" + AgentTools.VERSION + "\"");
     assertThat(AgentTools.definitions()).extracting(ToolDefinition::name)
-        .containsExactly("catalog", "plan", "provision", "status", "spend", "rotate_credentials", "deep_link");
+        .containsExactly("catalog", "plan", "provision", "status", "spend", "rotate_credentials", "deep_link",
+            "remove", "teardown");
     assertThat(AgentTools.definitions()).extracting(ToolDefinition::name).noneMatch(n -> n.contains("approve")
         || n.contains("limit") || n.contains("reveal") || n.contains("secret"));
   }

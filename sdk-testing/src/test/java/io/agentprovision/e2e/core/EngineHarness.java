@@ -30,7 +30,8 @@ import java.util.function.Consumer;
 final class EngineHarness implements AutoCloseable {
   final VirtualTime time = VirtualTime.create();
   FakeOrchestrator orchestrator = FakeOrchestrator.builder().paymentMethodOnFile(true).build();
-  RecordingDeployer deployer = RecordingDeployer.create();
+  /** The deployer given to provisioners; null for a host that provisions services only and configures none. */
+  @org.jspecify.annotations.Nullable RecordingDeployer deployer = RecordingDeployer.create();
   FakeIdentityProvider identity = FakeIdentityProvider.returning(FakeIdentityProvider.DEFAULT_PRINCIPAL);
   final ScriptedApprovalGate gate = ScriptedApprovalGate.approveAll(time);
   final AuditLog audit = AuditLog.inMemory();
@@ -91,7 +92,6 @@ final class EngineHarness implements AutoCloseable {
   AgentProvisioner provisioner(Consumer<AgentProvisioner.Builder> more) {
     AgentProvisioner.Builder b = AgentProvisioner.builder()
         .orchestrator(orchestrator)
-        .deployer(deployer)
         .identity(identity)
         .spendPolicy(policy)
         .ledger(ledger)
@@ -105,6 +105,9 @@ final class EngineHarness implements AutoCloseable {
         .idGenerator(prefix -> prefix + "_" + ids.incrementAndGet())
         .onFailure(onFailure)
         .stepExecutor(steps);
+    if (deployer != null) {
+      b.deployer(deployer);
+    }
     more.accept(b);
     AgentProvisioner p = b.build();
     built.add(p);

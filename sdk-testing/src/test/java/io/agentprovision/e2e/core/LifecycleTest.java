@@ -15,6 +15,7 @@ import io.agentprovision.core.Money;
 import io.agentprovision.core.ProvisioningEvent;
 import io.agentprovision.core.RunId;
 import io.agentprovision.core.RunNotFoundException;
+import io.agentprovision.core.ServiceRequest;
 import io.agentprovision.core.StepId;
 import io.agentprovision.core.Teardown;
 import io.agentprovision.core.approval.ApprovalDeniedException;
@@ -271,6 +272,30 @@ class LifecycleTest {
     assertThat(h.orchestrator.removals()).isEmpty();
     // the failed change released the deployment
     assertThat(p.change(LifecycleRequest.rotateCredentials(AGENT, d.runId()).build()).changes()).hasSize(1);
+  }
+
+  @Test
+  void removeResource_ofARunWithoutAnApp_needsNoDeployer_andItsCredentialsLeaveTheVault() {
+    h.deployer = null; // a host that provisions services only
+    AgentProvisioner p = h.provisioner();
+    Deployment d = p.provisionAndDeploy(EngineHarness.request().plan("workers:free").domain(null).app(null)
+        .service(ServiceRequest.of("kv").with("title", "sessions"))
+        .service(ServiceRequest.of("d1").with("name", "orders")).build());
+    String kv = resourceId(d, "kv");
+    String kvKeys = "runs/" + d.runId() + "/services/service:kv/";
+    assertThat(h.vault.keys(kvKeys)).as("the namespace's credentials, kept for the app's environment").isNotEmpty();
+    assertThat(p.env(AGENT, d.runId()).variables()).anyMatch(v -> v.serviceId().equals("kv"));
+
+    LifecycleResult r = p.removeResource(AGENT, d.runId(), kv, null);
+
+    assertThat(atOrchestrator(kv).status()).isEqualTo(ResourceStatus.REMOVED);
+    assertThat(h.orchestrator.removals()).extracting(FakeOrchestrator.Removal::resourceId).containsExactly(kv);
+    assertThat(h.vault.keys(kvKeys)).as("no copy of a dead credential stays").isEmpty();
+    assertThat(h.vault.keys("runs/" + d.runId() + "/services/service:d1/")).isNotEmpty();
+    assertThat(p.env(AGENT, d.runId()).variables()).extracting(v -> v.serviceId()).containsOnly("d1");
+    assertThat(r.changes()).extracting(LifecycleResult.Change::kind).containsExactly(
+        LifecycleResult.Change.Kind.RESOURCE_REMOVED, LifecycleResult.Change.Kind.CREDENTIAL_DELETED);
+    assertThat(r.changes().get(1).description()).doesNotContain("runs/");
   }
 
   @Test

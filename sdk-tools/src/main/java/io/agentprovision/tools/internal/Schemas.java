@@ -4,7 +4,7 @@ import io.agentprovision.core.wire.Json;
 import java.util.Map;
 
 /**
- * The JSON Schemas of the tool set, version {@code 1.0.0}: what each tool takes and what it returns.
+ * The JSON Schemas of the tool set, version {@code 1.1.0}: what each tool takes and what it returns.
  * Written out here, once, as JSON: a change to any of them changes the golden file
  * ({@code src/test/resources/golden/tools-v1.json}) and is a change to the tool set's contract.
  */
@@ -42,7 +42,8 @@ public final class Schemas {
 
   private static final String CHECKPOINT = """
       {"type": "string", "enum": ["PLAN_APPROVAL", "PAID_PLAN", "DOMAIN_PURCHASE", "PAID_RESOURCE", "TERMS_OF_SERVICE",
-        "ACCOUNT_CONSENT", "PAYMENT_METHOD", "RAISE_LIMIT", "STEP_UP", "ACTION_REQUIRED", "LOOKALIKE_DOMAIN"]}""";
+        "ACCOUNT_CONSENT", "PAYMENT_METHOD", "PAYMENT_AUTHENTICATION", "RAISE_LIMIT", "STEP_UP", "ACTION_REQUIRED",
+        "LOOKALIKE_DOMAIN", "CHANGE_APPROVAL"]}""";
 
   /** The shape of every failed call's result. */
   public static final String ERROR_JSON = """
@@ -147,6 +148,10 @@ public final class Schemas {
          "notice": %s,
          "truncated": %s}}""".formatted(MONEY, MONEY, CHECKPOINT, UNTRUSTED, CHECKPOINT, NOTICE, TRUNCATED);
 
+  private static final String REASON = """
+      {"type": "string", "minLength": 1, "maxLength": 500,
+       "description": "Why, in a sentence: shown to the person who approves, and kept in the audit log. It asks; it approves nothing."}""";
+
   // ------------------------------------------------------------------ provision and status
 
   static final String PROVISION_INPUT = """
@@ -204,8 +209,51 @@ public final class Schemas {
              "undone": {"type": "array", "items": {"type": "string"}},
              "not_undone": {"type": "array", "items": {"type": "string"}},
              "untrusted_provider_text": %s}},
+         "change": {"type": "object", "additionalProperties": false, "required": ["operation", "deployment", "stays"],
+           "description": "For a change to a run's resources (remove, teardown): what it changes, what it did, and what stays.",
+           "properties": {
+             "operation": {"type": "string", "enum": ["change_plan", "add_resource", "remove_resource",
+               "rotate_credentials", "revoke_credentials", "unlink_account", "teardown"]},
+             "deployment": {"type": "string", "description": "The run whose resources the change is to."},
+             "stays": {"type": "array", "description": "What stays after the change, and why: a registered domain until it expires, the provider account, money already charged (never refunded by removing).",
+               "items": {"type": "object", "additionalProperties": false, "required": ["kind", "id"],
+                 "properties": {
+                   "kind": {"type": "string", "enum": ["DOMAIN", "AUTO_RENEW", "ACCOUNT", "RESOURCE", "CHARGE"]},
+                   "id": {"type": "string"},
+                   "until": {"type": "string"},
+                   "untrusted_provider_text": %s}}},
+             "done": {"type": "array", "description": "What the change did, in order, once it succeeded.",
+               "items": {"type": "object", "additionalProperties": false, "required": ["kind", "id"],
+                 "properties": {
+                   "kind": {"type": "string", "enum": ["PLAN_CHANGED", "RESOURCE_ADDED", "RESOURCE_REMOVED",
+                     "APP_UNDEPLOYED", "AUTO_RENEW_OFF", "TOKEN_ROTATED", "TOKEN_REVOKED", "CREDENTIAL_DELETED",
+                     "ACCOUNT_UNLINKED"]},
+                   "id": {"type": "string"},
+                   "amount": %s,
+                   "untrusted_provider_text": %s}}},
+             "spent": {"type": "array", "items": %s}}},
          "next": {"type": "string"},
-         "truncated": %s}}""".formatted(CHECKPOINT, MONEY, UNTRUSTED, MONEY, MONEY, UNTRUSTED, TRUNCATED);
+         "truncated": %s}}""".formatted(CHECKPOINT, MONEY, UNTRUSTED, MONEY, MONEY, UNTRUSTED, UNTRUSTED, MONEY,
+      UNTRUSTED, MONEY, TRUNCATED);
+
+  // ------------------------------------------------------------------ remove and teardown
+
+  static final String REMOVE_INPUT = """
+      {"type": "object", "additionalProperties": false, "required": ["run_id"],
+       "description": "Name the resource by resource_id, or by service when the run has one resource of it; not both.",
+       "properties": {
+         "run_id": %s,
+         "resource_id": {"type": "string", "minLength": 1, "maxLength": 200,
+           "description": "The resource to remove: a resource_id that status lists under result.resources."},
+         "service": {"type": "string", "maxLength": 192,
+           "description": "Instead of resource_id: a service id (\\"kv\\") or provider/service (\\"cloudflare/kv\\") of which the run has exactly one resource."},
+         "reason": %s}}""".formatted(RUN_ID, REASON);
+
+  static final String TEARDOWN_INPUT = """
+      {"type": "object", "additionalProperties": false, "required": ["run_id"],
+       "properties": {
+         "run_id": %s,
+         "reason": %s}}""".formatted(RUN_ID, REASON);
 
   // ------------------------------------------------------------------ spend
 

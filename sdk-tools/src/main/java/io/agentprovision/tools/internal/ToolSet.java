@@ -6,6 +6,9 @@ import io.agentprovision.core.AgentProvisioner;
 import io.agentprovision.core.Deployment;
 import io.agentprovision.core.DomainRequest;
 import io.agentprovision.core.InvalidRequestException;
+import io.agentprovision.core.LifecyclePlan;
+import io.agentprovision.core.LifecycleRequest;
+import io.agentprovision.core.LifecycleResult;
 import io.agentprovision.core.Money;
 import io.agentprovision.core.PlannedStep;
 import io.agentprovision.core.ProviderException;
@@ -15,6 +18,7 @@ import io.agentprovision.core.ProvisioningEvent;
 import io.agentprovision.core.RunEnvironment;
 import io.agentprovision.core.RunFailedException;
 import io.agentprovision.core.RunId;
+import io.agentprovision.core.RunLeasedException;
 import io.agentprovision.core.RunNotFoundException;
 import io.agentprovision.core.Secret;
 import io.agentprovision.core.ServiceRequest;
@@ -62,6 +66,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.function.Function;
 import java.util.function.Supplier;
 import java.util.regex.Pattern;
 import org.jspecify.annotations.Nullable;
@@ -113,6 +118,12 @@ public final class ToolSet {
     }
   };
   private final Map<RunId, Future<Deployment>> started = new ConcurrentHashMap<>();
+  /** Changes started here (remove, teardown), with what their plans said would stay. */
+  private final Map<RunId, ChangeRun> changes = new ConcurrentHashMap<>();
+
+  /** A change run started by a tool: its result to come, what it changes, and what its plan said stays. */
+  private record ChangeRun(CompletableFuture<LifecycleResult> result, LifecycleRequest.Operation operation,
+      RunId deployment, List<LifecycleResult.Kept> stays) {}
 
   public ToolSet(Config config) {
     this.c = Objects.requireNonNull(config, "config");
@@ -124,13 +135,18 @@ public final class ToolSet {
     add(defs.get(4), in -> spend());
     add(defs.get(5), this::rotate);
     add(defs.get(6), this::deepLink);
+    add(defs.get(7), this::remove);
+    add(defs.get(8), this::teardown);
   }
 
   private void add(ToolDefinition d, Call call) {
     handlers.put(d.name(), new Handler(d, call));
   }
 
-  /** The tool set's definitions, in order: catalog, plan, provision, status, spend, rotate_credentials, deep_link. */
+  /**
+   * The tool set's definitions, in order: catalog, plan, provision, status, spend, rotate_credentials,
+   * deep_link, remove, teardown.
+   */
   public static List<ToolDefinition> definitions() {
     return List.of(
         def("catalog", "Catalog", "List what a provider sells: each service's id, kind, price and the JSON Schema its "
@@ -161,7 +177,20 @@ public final class ToolSet {
         def("deep_link", "Deep link", "Ask the host to put the person into the provider's own dashboard (or billing, "
             + "or settings) for a run's account. A signed-in link is a credential, so it is shown to the person by the "
             + "host and never returned here; the result says whether and where it was shown.",
-            Schemas.DEEP_LINK_INPUT, Schemas.DEEP_LINK_OUTPUT));
+            Schemas.DEEP_LINK_INPUT, Schemas.DEEP_LINK_OUTPUT),
+        def("remove", "Remove a resource", "Ask to remove one resource of a finished run of this agent: a "
+            + "resource_id from status, or the service of which the run has one resource, with the reason shown to "
+            + "the person. Starts a change run and returns at once, as provision does: a person always approves a "
+            + "removal in the host's app first (no tool can), then the resource is deleted at the provider and its "
+            + "credentials leave the vault. A registered domain, the resource the app runs on, or a plan something "
+            + "still uses cannot be removed (teardown takes everything down). Money already charged is not refunded. "
+            + "Follow the change with status.", Schemas.REMOVE_INPUT, Schemas.RUN_OUTPUT),
+        def("teardown", "Tear down", "Ask to take down everything a finished run of this agent made: the app, its "
+            + "deploy token, every resource (plans last), and a registered domain's automatic renewal. Starts a "
+            + "change run and returns at once, as provision does: a person always approves a teardown in the host's "
+            + "app first (no tool can). The result says what stays: a registered domain until it expires, the "
+            + "provider account, money already charged. Follow it with status.", Schemas.TEARDOWN_INPUT,
+            Schemas.RUN_OUTPUT));
   }
 
   private static ToolDefinition def(String name, String title, String description, String input, String output) {
@@ -416,16 +445,32 @@ public final class ToolSet {
     RunId run = p.runId();
     CompletableFuture<Deployment> result = new CompletableFuture<>();
     started.put(run, result);
+    launch(run, result, () -> c.provisioner().execute(p), d -> Objects.requireNonNull(d, "deployment"));
+    settle(run, c.settleTimeout());
+    return runView(run);
+  }
+
+  /**
+   * Runs {@code execute} on the tools' executor into {@code result}. A run that parks for a person
+   * (or that another host executes) holds no thread: when {@code whenFinished} reports its end,
+   * {@code ended} gives its result.
+   */
+  private <T> void launch(RunId run, CompletableFuture<T> result, Supplier<T> execute,
+      Function<@Nullable Deployment, T> ended) {
     c.executor().execute(() -> {
       try {
-        result.complete(c.provisioner().execute(p));
-      } catch (AwaitingApprovalException e) {
+        result.complete(execute.get());
+      } catch (AwaitingApprovalException | RunLeasedException e) {
         // parked until a person decides in the host's app: no thread waits; the run resumes when they have
         c.provisioner().whenFinished(c.agent(), run).whenComplete((d, t) -> {
           if (t != null) {
             result.completeExceptionally(t instanceof CompletionException && t.getCause() != null ? t.getCause() : t);
-          } else {
-            result.complete(d);
+            return;
+          }
+          try {
+            result.complete(ended.apply(d));
+          } catch (RuntimeException again) {
+            result.completeExceptionally(again);
           }
         });
       } catch (RuntimeException e) {
@@ -443,8 +488,6 @@ public final class ToolSet {
         throw e;
       }
     });
-    settle(run, c.settleTimeout());
-    return runView(run);
   }
 
   private Map<String, Object> status(Map<String, Object> in) throws InterruptedException {
@@ -465,7 +508,7 @@ public final class ToolSet {
   private void settle(RunId run, Duration timeout) throws InterruptedException {
     long deadline = System.nanoTime() + timeout.toNanos();
     RunWatcher w = c.watcher();
-    Future<Deployment> f = started.get(run);
+    Future<?> f = future(run);
     if (w != null) {
       RunWatcher.RunView before = w.view(run).orElse(null);
       long after = before != null && !before.waitingForPerson().isEmpty() ? before.version() : -1;
@@ -483,6 +526,12 @@ public final class ToolSet {
     }
   }
 
+  /** The result to come of a run or change started here, or null. */
+  private @Nullable Future<?> future(RunId run) {
+    ChangeRun change = changes.get(run);
+    return change != null ? change.result() : started.get(run);
+  }
+
   private static boolean finished(@Nullable RunStatus s) {
     return s == RunStatus.SUCCEEDED || s == RunStatus.FAILED || s == RunStatus.SUSPENDED;
   }
@@ -498,7 +547,7 @@ public final class ToolSet {
 
   /** Refuses a run that is not this agent's, with the answer an absent run gets. */
   private void requireOwn(RunId run) {
-    if (started.containsKey(run)) {
+    if (started.containsKey(run) || changes.containsKey(run)) {
       return;
     }
     RunRecord r = record(run);
@@ -510,8 +559,9 @@ public final class ToolSet {
   private Map<String, Object> runView(RunId run) {
     Map<String, Object> out = new LinkedHashMap<>();
     out.put("run_id", run.value());
-    Future<Deployment> f = started.get(run);
-    Deployment done = null;
+    ChangeRun change = changes.get(run);
+    Future<?> f = future(run);
+    Object done = null;
     Throwable failure = null;
     if (f != null && f.isDone()) {
       try {
@@ -528,7 +578,7 @@ public final class ToolSet {
     RunWatcher.RunView view = c.watcher() == null ? null : c.watcher().view(run).orElse(null);
     RunStatus status = rec != null ? rec.status() : view != null ? view.status() : null;
     if (done == null && failure == null && status == RunStatus.SUCCEEDED && (f == null || f.isDone())) {
-      done = c.provisioner().resume(c.agent(), run); // finished: its result again, from the journal
+      done = finishedResult(run); // finished: its result again, from the journal
     }
     List<Object> waiting = new ArrayList<>();
     if (view != null && done == null && failure == null) {
@@ -549,17 +599,26 @@ public final class ToolSet {
         }
       }
     }
+    if (done instanceof LifecycleResult r) {
+      out.put("change", changeView(r.operation(), r.deployment(), r.kept(), r));
+    } else if (change != null) {
+      out.put("change", changeView(change.operation(), change.deployment(), change.stays(), null));
+    }
     String state;
-    if (done != null) {
+    if (done instanceof LifecycleResult) {
       state = "succeeded";
-      out.put("result", result(done));
-      out.put("next", done.hasApp() ? "the app is deployed; share its url with the person"
+      out.put("next", "the change is done; tell the person what it did and what stays (change.done, change.stays)");
+    } else if (done instanceof Deployment d) {
+      state = "succeeded";
+      out.put("result", result(d));
+      out.put("next", d.hasApp() ? "the app is deployed; share its url with the person"
           : "the resources are ready; their credentials are in the host's vault (env lists the references)");
     } else if (failure != null || status == RunStatus.FAILED || status == RunStatus.SUSPENDED) {
       state = status == RunStatus.SUSPENDED || failure instanceof RunFailedException rf && rf.resumable()
           ? "suspended" : "failed";
       out.put("failure", failureView(failure, rec));
-      out.put("next", "tell the person what failed and what was undone; plan again to try anew");
+      out.put("next", change != null ? "tell the person what failed and what was undone; ask for the change again "
+          + "to try anew" : "tell the person what failed and what was undone; plan again to try anew");
     } else {
       state = waiting.isEmpty() ? "running" : "waiting_for_person";
       out.put("next", waiting.isEmpty() ? "call status with this run_id and wait_seconds to follow it"
@@ -569,6 +628,165 @@ public final class ToolSet {
     out.put("status", state);
     out.put("waiting_for_person", waiting);
     return out;
+  }
+
+  /**
+   * A finished run's result again, from the journal: a deployment, or a change to one (the journal's
+   * record does not say which to a tool, so a deployment is tried first).
+   */
+  private Object finishedResult(RunId run) {
+    try {
+      return c.provisioner().resume(c.agent(), run);
+    } catch (RunNotFoundException e) {
+      throw e;
+    } catch (InvalidRequestException e) {
+      try {
+        return c.provisioner().resumeChange(c.agent(), run);
+      } catch (InvalidRequestException notAChange) {
+        throw e;
+      }
+    }
+  }
+
+  /** What a change is to, what it did (once done) and what stays: ids as data, the engine's lines quoted. */
+  private static Map<String, Object> changeView(LifecycleRequest.Operation operation, RunId deployment,
+      List<LifecycleResult.Kept> stays, @Nullable LifecycleResult done) {
+    Map<String, Object> m = new LinkedHashMap<>();
+    m.put("operation", operation.name().toLowerCase(Locale.ROOT));
+    m.put("deployment", deployment.value());
+    List<Object> kept = new ArrayList<>();
+    for (LifecycleResult.Kept k : stays) {
+      Map<String, Object> v = new LinkedHashMap<>();
+      v.put("kind", k.kind().name());
+      id(v, k.id());
+      if (k.until() != null) {
+        v.put("until", k.until().toString());
+      }
+      // the line names what the provider called things (a domain, a service, an account): quoted as data
+      Shaping.untrusted(v, "description", k.description());
+      kept.add(v);
+    }
+    m.put("stays", kept);
+    if (done != null) {
+      List<Object> did = new ArrayList<>();
+      for (LifecycleResult.Change ch : done.changes()) {
+        Map<String, Object> v = new LinkedHashMap<>();
+        v.put("kind", ch.kind().name());
+        id(v, ch.id());
+        if (ch.amount() != null) {
+          v.put("amount", ch.amount().toString());
+        }
+        Shaping.untrusted(v, "description", ch.description());
+        did.add(v);
+      }
+      m.put("done", did);
+      m.put("spent", done.spent().stream().map(Money::toString).toList());
+    }
+    return m;
+  }
+
+  /** An id a provider chose, shown as it is when it is a plain token, else quoted as data. */
+  private static void id(Map<String, Object> m, String id) {
+    if (PLAIN.matcher(id).matches()) {
+      m.put("id", id);
+    } else {
+      m.put("id", "other");
+      Shaping.untrusted(m, "id", id);
+    }
+  }
+
+  // ------------------------------------------------------------------ remove and teardown
+
+  private Map<String, Object> remove(Map<String, Object> in) throws InterruptedException {
+    RunId deployment = RunId.of(Objects.requireNonNull(str(in, "run_id")));
+    requireOwn(deployment);
+    String resourceId = str(in, "resource_id");
+    String service = str(in, "service");
+    if ((resourceId == null) == (service == null)) {
+      throw new InvalidRequestException(resourceId == null ? "resource_id" : "service", resourceId == null
+          ? "names no resource" : "and resource_id both name a resource", "give resource_id (status lists them "
+          + "under result.resources), or service when the run has one resource of it");
+    }
+    String id = resourceId != null ? resourceId : resourceOf(deployment, Objects.requireNonNull(service));
+    LifecycleRequest.Builder b;
+    try {
+      b = LifecycleRequest.removeResource(c.agent(), deployment, id);
+    } catch (InvalidRequestException e) {
+      throw renamed(e);
+    }
+    return change(b, in);
+  }
+
+  private Map<String, Object> teardown(Map<String, Object> in) throws InterruptedException {
+    RunId deployment = RunId.of(Objects.requireNonNull(str(in, "run_id")));
+    requireOwn(deployment);
+    return change(LifecycleRequest.teardown(c.agent(), deployment), in);
+  }
+
+  /** The id of the run's one resource of {@code service}; refused, naming the field, when there is none or several. */
+  private String resourceOf(RunId deployment, String service) {
+    ServiceRequest named = ServiceRequest.parse("service", service, Map.of());
+    RunRecord rec = record(deployment);
+    if (rec == null || rec.status() != RunStatus.SUCCEEDED) {
+      throw new InvalidRequestException("service", "the resources of run " + deployment + " cannot be looked up by "
+          + "service while it is " + (rec == null ? "starting" : rec.status()), "pass resource_id, or wait until "
+          + "status says the run succeeded");
+    }
+    String provider = named.provider();
+    if (provider != null && !provider.equals(rec.provider())) {
+      throw new InvalidRequestException("service", "run " + deployment + " provisioned at " + rec.provider() + ", not "
+          + provider, "name a service of " + rec.provider());
+    }
+    List<Deployment.ResourceSummary> all = c.provisioner().resume(c.agent(), deployment).resources();
+    List<Deployment.ResourceSummary> found = all.stream().filter(r -> r.serviceId().equals(named.serviceId()))
+        .toList();
+    if (found.size() == 1) {
+      return found.get(0).resourceId();
+    }
+    if (found.isEmpty()) {
+      throw new InvalidRequestException("service", "run " + deployment + " has no " + named.serviceId() + " resource",
+          "name one of " + new TreeSet<>(all.stream().map(Deployment.ResourceSummary::serviceId)
+              .filter(x -> PLAIN.matcher(x).matches()).toList()));
+    }
+    throw new InvalidRequestException("service", "run " + deployment + " has " + found.size() + " "
+        + named.serviceId() + " resources", "pass resource_id, one of " + found.stream()
+        .map(Deployment.ResourceSummary::resourceId).filter(x -> PLAIN.matcher(x).matches()).toList());
+  }
+
+  /**
+   * Plans the change (refusing a bad or impossible one before anything happens) and starts it at
+   * once, as {@code provision} starts a plan: a removal or teardown costs nothing, and every one is
+   * put to a person through the host's gate ({@code CHANGE_APPROVAL}, which neither a policy nor a
+   * mandate approves), who sees its steps and what stays. The engine derives the steps again when it
+   * executes, so a plan held by the model between two calls would promise nothing more.
+   */
+  private Map<String, Object> change(LifecycleRequest.Builder b, Map<String, Object> in) throws InterruptedException {
+    LifecyclePlan plan;
+    try {
+      LifecycleRequest req = b.reason(str(in, "reason")).identityToken(c.identityToken().get()).build();
+      plan = c.provisioner().planChange(req);
+    } catch (InvalidRequestException e) {
+      throw renamed(e);
+    }
+    RunId run = plan.runId();
+    CompletableFuture<LifecycleResult> result = new CompletableFuture<>();
+    changes.put(run, new ChangeRun(result, plan.request().operation(), plan.request().deployment(), plan.stays()));
+    launch(run, result, () -> c.provisioner().executeChange(plan), d -> c.provisioner().resumeChange(c.agent(), run));
+    settle(run, c.settleTimeout());
+    return runView(run);
+  }
+
+  /** The engine's refusal with its field named as the tool's input names it. */
+  private static InvalidRequestException renamed(InvalidRequestException e) {
+    String field = switch (String.valueOf(e.field())) {
+      case "deployment", "runId" -> "run_id";
+      case "resourceId" -> "resource_id";
+      default -> e.field();
+    };
+    if (e instanceof RunNotFoundException || Objects.equals(field, e.field())) {
+      return e;
+    }
+    return new InvalidRequestException(field, e.problem(), e.fix());
   }
 
   /** A checkpoint a person decides, as the model sees it: what and how much, never its links or details. */
@@ -733,8 +951,8 @@ public final class ToolSet {
       RunRecord rec = record(run);
       if (rec != null) {
         provider = provider == null ? rec.provider() : provider;
-        if (rec.status() == RunStatus.SUCCEEDED) {
-          accountId = c.provisioner().resume(c.agent(), run).account().accountId();
+        if (rec.status() == RunStatus.SUCCEEDED && finishedResult(run) instanceof Deployment d) {
+          accountId = d.account().accountId();
         }
       }
     }

@@ -69,11 +69,21 @@ final class Changes {
           + " has not finished", "resume it with AgentProvisioner.resumeChange(agent, " + holder + "), then ask again");
     }
     Catalog catalog = planner.catalog(dep.provider());
-    Deployer deployer = planner.deployer(dep.provider());
     ChangeTargets targets = targets(req, dep, state, catalog);
     RunId run = req.runId() != null ? req.runId() : RunId.of(config.ids().next("run"));
-    RunPlan runPlan = planner.plan(base(depReq, run, req), run, new LifecycleFlow(targets), catalog, deployer);
+    RunPlan runPlan = planner.plan(base(depReq, run, req), run, new LifecycleFlow(targets), catalog,
+        deployer(targets, dep.provider()));
     return new ChangePlan(runPlan, req, targets);
+  }
+
+  /**
+   * The deployer a change's steps call, or null when none calls one: only taking an app down, rolling
+   * or revoking its deploy token and turning a domain's renewal off go through the deployer, so a
+   * host that provisions services only (and configured no deployer) can still remove them.
+   */
+  private @Nullable Deployer deployer(ChangeTargets t, String provider) {
+    boolean needed = t.app() != null || t.token() || t.domain() != null;
+    return needed ? planner.deployer(provider) : null;
   }
 
   /** The deployment's run, when it is {@code agent}'s, finished, and not itself a change. */
@@ -299,7 +309,7 @@ final class Changes {
     RunPlan given = plan.runPlan();
     // the steps, verdicts and checkpoints again, under the policy in force now and the ledger as it stands
     RunPlan runPlan = planner.plan(given.request(), run, new LifecycleFlow(t), given.catalog(),
-        planner.deployer(given.request().provider()));
+        deployer(t, given.request().provider()));
     ProvisionRequest base = runPlan.request();
     PolicyViolationException refused = planner.violation(runPlan);
     if (refused != null) {
@@ -390,7 +400,7 @@ final class Changes {
     ProvisionRequest depReq = RequestCodec.decode(dep.request(), dep.id(), config.vault());
     ProvisionRequest base = depReq.toBuilder().runId(run).build();
     Catalog catalog = planner.catalog(dep.provider());
-    RunPlan runPlan = planner.plan(base, run, new LifecycleFlow(t), catalog, planner.deployer(dep.provider()));
+    RunPlan runPlan = planner.plan(base, run, new LifecycleFlow(t), catalog, deployer(t, dep.provider()));
     RunState rs = new RunState(run, base, runPlan, true, rec.createdAt());
     if (rec.status() == RunStatus.SUCCEEDED) {
       engine.load(rs);

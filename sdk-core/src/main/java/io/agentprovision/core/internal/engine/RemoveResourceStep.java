@@ -5,7 +5,10 @@ import io.agentprovision.core.Money;
 import io.agentprovision.core.RunId;
 import io.agentprovision.core.StepId;
 import io.agentprovision.core.StepKind;
+import io.agentprovision.core.journal.StepRecord;
+import io.agentprovision.core.journal.StepStatus;
 import io.agentprovision.core.orchestration.ResourceRef;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Objects;
@@ -13,15 +16,18 @@ import org.jspecify.annotations.Nullable;
 
 /**
  * Removes one of the deployment's resources at the provider (for a plan: cancels it). The provider
- * invalidates the credentials it issued for it; the vault's copy of the orchestrator's broad
- * credential, which came with the deployable, is deleted with it. Money already charged for it is
+ * invalidates the credentials it issued for it; the vault's copies of them (a catalog service's
+ * credentials, kept for the app's environment) are deleted, and so is the orchestrator's broad
+ * credential, which came with the deployable. Money already charged for it is
  * not refunded, and it cannot be undone (a new change provisions it again).
  */
 final class RemoveResourceStep extends ChangeStep<RemoveResourceStep.Removed> {
   /** The resource removed. */
-  record Removed(ResourceRef resource, @Nullable Money charged, boolean broadDeleted) implements ChangeOutcome {
+  record Removed(ResourceRef resource, @Nullable Money charged, boolean broadDeleted, List<String> deleted)
+      implements ChangeOutcome {
     Removed {
       Objects.requireNonNull(resource, "resource");
+      deleted = deleted == null ? List.of() : List.copyOf(deleted); // absent in older journals
     }
 
     @Override
@@ -31,6 +37,11 @@ final class RemoveResourceStep extends ChangeStep<RemoveResourceStep.Removed> {
       if (broadDeleted) {
         done.add(new LifecycleResult.Change(LifecycleResult.Change.Kind.CREDENTIAL_DELETED, resource.id(),
             "deleted the orchestrator's credential for " + resource.serviceId() + " from the vault", null));
+      }
+      if (!deleted.isEmpty()) {
+        done.add(new LifecycleResult.Change(LifecycleResult.Change.Kind.CREDENTIAL_DELETED, resource.id(),
+            "deleted the credentials of " + resource.serviceId() + " (" + String.join(", ", deleted)
+                + ") from the vault", null));
       }
       if (charged != null) {
         kept.add(new LifecycleResult.Kept(LifecycleResult.Kept.Kind.CHARGE, resource.id(), charged
@@ -66,6 +77,16 @@ final class RemoveResourceStep extends ChangeStep<RemoveResourceStep.Removed> {
         broadDeleted = true;
       }
     }
+    // the resource's own credentials, kept for the app's environment, are dead at the provider: the vault
+    // stops holding them, and the run's environment stops listing them
+    List<String> deleted = new ArrayList<>();
+    for (String prefix : credentialPrefixes(ctx, ref)) {
+      for (String k : ctx.vault().keys(prefix)) {
+        if (ctx.vault().delete(k)) {
+          deleted.add(k.substring(prefix.length()));
+        }
+      }
+    }
     update(ctx, s -> {
       DeploymentState.Held h = s.active(ref.id());
       return h == null ? s : s.replacing(h, h.removed(ctx.clock().instant()));
@@ -74,7 +95,24 @@ final class RemoveResourceStep extends ChangeStep<RemoveResourceStep.Removed> {
         ref.serviceId()).detail("deployment", deployment.value()).detail("role", held.role().name().toLowerCase(
             Locale.ROOT)).detailIfPresent("not_refunded", held.charged() == null ? null : held.charged().toString())
         .record();
-    return new Removed(ref, held.charged(), broadDeleted);
+    return new Removed(ref, held.charged(), broadDeleted, deleted);
+  }
+
+  /** Where the deployment's run kept the credentials of {@code ref}: the prefix of each catalog-service step that made it. */
+  private List<String> credentialPrefixes(StepRun ctx, ResourceRef ref) {
+    List<String> out = new ArrayList<>();
+    for (StepRecord r : ctx.config().journal().steps(deployment)) {
+      String json = r.output();
+      if (r.status() != StepStatus.SUCCEEDED || json == null
+          || !r.step().value().startsWith(CatalogServiceStep.ID_PREFIX)) {
+        continue;
+      }
+      ServiceStep.Provisioned p = OutputCodec.decode(json, ServiceStep.Provisioned.class, deployment, r.step());
+      if (p.resource().id().equals(ref.id()) && !p.credentials().isEmpty()) {
+        out.add(ServiceStep.credentialPrefix(deployment, r.step()));
+      }
+    }
+    return out;
   }
 
   @Override

@@ -14,9 +14,11 @@ import io.agentprovision.core.vault.VaultEntry;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * A run's environment, read from the journal (which resources kept which credentials) and the vault
@@ -47,6 +49,9 @@ final class RunEnvironments {
         kept.add(new Kept(s.step(), c, out.resource().serviceId(), out.resource().id()));
       }
     }
+    // a removed resource's credentials left the vault with it: the environment no longer offers them
+    Set<String> held = new HashSet<>(config.vault().keys(ServiceStep.credentialsPrefix(run)));
+    kept.removeIf(k -> !held.contains(ServiceStep.credentialKey(run, k.step(), k.credential())));
     Map<String, Integer> uses = new HashMap<>();
     for (Kept k : kept) {
       uses.merge(k.credential(), 1, Integer::sum);

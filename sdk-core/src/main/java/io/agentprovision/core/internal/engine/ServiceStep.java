@@ -117,8 +117,14 @@ abstract class ServiceStep extends BaseStep<ServiceStep.Provisioned> {
     return credentialPrefix(run, step) + name;
   }
 
-  private static String credentialPrefix(RunId run, StepId step) {
-    return "runs/" + run + "/services/" + step + "/";
+  /** Where the credentials of the resource step {@code step} of {@code run} are kept: every key starts so. */
+  static String credentialPrefix(RunId run, StepId step) {
+    return credentialsPrefix(run) + step + "/";
+  }
+
+  /** Where the credentials of every catalog service of {@code run} are kept. */
+  static String credentialsPrefix(RunId run) {
+    return "runs/" + run + "/services/";
   }
   /** The catalog's price for this step: for its configuration, and under the run's plan for a component. */
   private Pricing pricing() {
