@@ -31,7 +31,8 @@ import java.util.Optional;
  * name: owner, token, expiry. Every lease operation is atomic with respect to every other operation
  * on the same name, from every host sharing the store (a store shared by several JVMs makes them so
  * with its own transactions or locks). Times are the caller's ({@code now}, {@code until}): a store
- * never reads its own clock, so hosts' clocks must agree to well within a lease's duration, and tests
+ * never reads its own clock, so hosts' clocks must agree to well within half a lease's duration (the engine
+ * skips renewing a run's lease while more than half of it is left), and tests
  * drive leases in virtual time.
  *
  * <ul>
