@@ -68,10 +68,13 @@ import org.jspecify.annotations.Nullable;
  * configured batch size), so that concurrent runs on one host share one commit to disk: each is
  * still decided on its own, in arrival order, against totals locked for the whole transaction.
  * Refusals ({@code PolicyViolationException}) and bad requests are answered per operation; the
- * others in the batch go on. Nothing waits for a batch to fill: a call arriving while fewer than
- * the allowed transactions run starts one. A caller is woken when its own answer is ready, and one
- * waiting caller when a transaction may start, not every caller at every commit (with sixteen
- * callers on two busy cores, waking all of them cost more than the batch).
+ * others in the batch go on. A call arriving at an idle ledger starts its transaction at once; a
+ * call arriving while another transaction of this host is still deciding (holding the hot totals'
+ * locks, or waiting for them) waits, at most {@code ledgerFillWait}, until that transaction is about
+ * to commit: the next one would wait for the same locks at the server anyway, and formed then it
+ * carries every call that arrived meanwhile (a full batch starts at once). A caller is woken when
+ * its own answer is ready, and one waiting caller when a transaction may start, not every caller at
+ * every commit (with sixteen callers on two busy cores, waking all of them cost more than the batch).
  *
  * <p>A transaction is two round trips (see {@link LedgerBatch}): the locks and the locked rows in
  * one, the writes and the commit in the other, so the hot total is held for one round trip and the
