@@ -52,7 +52,9 @@ import java.util.function.Supplier;
  * follows the share of the cores the run got, the CPU per pair much less so. The JVM's figure
  * includes the JIT compiling during the run. {@code -Dbench.quick=true} runs only PostgreSQL on one
  * cap; {@code -Dbench.batch=N -Dbench.tx=M} set the ledger's batching
- * ({@code JdbcStores.Builder.ledgerBatching}).
+ * ({@code JdbcStores.Builder.ledgerBatching}); {@code -Dbench.wait=MICROS} how long the next batch
+ * may wait to fill while another transaction decides ({@code JdbcStores.Builder.ledgerFillWait}, 0 =
+ * never).
  */
 public final class JdbcLedgerThroughput {
   static final String PROVIDER = "cloudflare";
@@ -102,7 +104,8 @@ public final class JdbcLedgerThroughput {
       Supplier<SpendLedger> fresh = () -> {
         JdbcStores s = JdbcStores.builder().jdbcUrl(freshDatabase(pg)).username("postgres")
             .maximumPoolSize(Math.max(4, threads / 2))
-            .ledgerBatching(Integer.getInteger("bench.batch", 64), Integer.getInteger("bench.tx", 2)).build();
+            .ledgerBatching(Integer.getInteger("bench.batch", 64), Integer.getInteger("bench.tx", 2))
+            .ledgerFillWait(Duration.ofNanos(1000L * Integer.getInteger("bench.wait", 2000))).build();
         open.add(s);
         return s.ledger();
       };

@@ -68,10 +68,13 @@ import org.jspecify.annotations.Nullable;
  * configured batch size), so that concurrent runs on one host share one commit to disk: each is
  * still decided on its own, in arrival order, against totals locked for the whole transaction.
  * Refusals ({@code PolicyViolationException}) and bad requests are answered per operation; the
- * others in the batch go on. Nothing waits for a batch to fill: a call arriving while fewer than
- * the allowed transactions run starts one. A caller is woken when its own answer is ready, and one
- * waiting caller when a transaction may start, not every caller at every commit (with sixteen
- * callers on two busy cores, waking all of them cost more than the batch).
+ * others in the batch go on. A call arriving at an idle ledger starts its transaction at once; a
+ * call arriving while another transaction of this host is still deciding (holding the hot totals'
+ * locks, or waiting for them) waits, at most {@code ledgerFillWait}, until that transaction is about
+ * to commit: the next one would wait for the same locks at the server anyway, and formed then it
+ * carries every call that arrived meanwhile (a full batch starts at once). A caller is woken when
+ * its own answer is ready, and one waiting caller when a transaction may start, not every caller at
+ * every commit (with sixteen callers on two busy cores, waking all of them cost more than the batch).
  *
  * <p>A transaction is two round trips (see {@link LedgerBatch}): the locks and the locked rows in
  * one, the writes and the commit in the other, so the hot total is held for one round trip and the
@@ -112,12 +115,19 @@ public final class JdbcSpendLedger implements SpendLedger {
   private final ReentrantLock lock = new ReentrantLock();
   private final ArrayDeque<Op> queue = new ArrayDeque<>();
   private int running;
+  /** Transactions running that have not yet made their decisions (they hold, or wait for, the locks). */
+  private int deciding;
+  /** The caller holding back the next batch until a running transaction is about to commit, if any. */
+  private @Nullable Thread nextRunner;
+  private final long fillWaitNanos;
   private final AtomicReference<@Nullable Instant> lastReap = new AtomicReference<>();
   private volatile boolean closed;
   private volatile boolean reservedSinceReap;
 
-  JdbcSpendLedger(DataSource ds, Clock clock, Duration reapEvery, int maxBatch, int maxTransactions, String where) {
+  JdbcSpendLedger(DataSource ds, Clock clock, Duration reapEvery, int maxBatch, int maxTransactions,
+      Duration fillWait, String where) {
     this.ds = ds;
+    this.fillWaitNanos = fillWait.toNanos();
     this.clock = clock;
     this.reapEvery = reapEvery;
     this.maxBatch = maxBatch;
@@ -264,7 +274,12 @@ public final class JdbcSpendLedger implements SpendLedger {
 
   /**
    * Runs {@code ops} in the next batches and returns each one's result, throwing the first one's
-   * failure. The calling thread runs a batch itself when fewer than the allowed number are running.
+   * failure. The calling thread runs a batch itself when fewer than the allowed number are running;
+   * but while another transaction of this host is still deciding (it holds the hot totals' locks,
+   * or waits for them), the next batch is held back until that one is about to commit, the batch is
+   * full, or {@code fillWait} has passed: the next transaction would wait for the same locks at the
+   * server anyway, and formed later it carries every caller that arrived meanwhile. A call to an
+   * idle ledger never waits.
    */
   private List<Object> run(List<Op> ops) {
     if (closed) {
@@ -274,30 +289,57 @@ public final class JdbcSpendLedger implements SpendLedger {
     for (Op op : ops) {
       op.waiter(me);
     }
+    long holdUntil = 0;
     lock.lock();
     try {
       queue.addAll(ops);
       while (!allDone(ops)) {
         if (running < maxTransactions && !queue.isEmpty()) {
+          if (deciding > 0 && queue.size() < maxBatch && fillWaitNanos > 0
+              && (nextRunner == null || nextRunner == me)) {
+            long now = System.nanoTime();
+            if (nextRunner != me) {
+              nextRunner = me;
+              holdUntil = now + fillWaitNanos;
+            }
+            if (now - holdUntil < 0) {
+              lock.unlock();
+              LockSupport.parkNanos(this, holdUntil - now);
+              lock.lock();
+              continue;
+            }
+          } else if (deciding > 0 && queue.size() < maxBatch && fillWaitNanos > 0) {
+            park(); // another caller holds the next batch back and will run it
+            continue;
+          }
+          if (nextRunner == me) {
+            nextRunner = null;
+          }
           running++;
+          deciding++;
           List<Op> batch = new ArrayList<>(Math.min(queue.size(), maxBatch));
           while (batch.size() < maxBatch && !queue.isEmpty()) {
             batch.add(queue.poll());
           }
+          boolean[] decided = new boolean[1];
           lock.unlock();
           try {
-            batches.run(batch);
+            batches.run(batch, () -> decided(decided));
           } finally {
             lock.lock();
             running--;
+            if (!decided[0]) {
+              deciding--;
+            }
             wake(batch, me);
           }
         } else {
-          // parked until this caller's operations are done or it is asked to run the next batch
-          lock.unlock();
-          LockSupport.park(this);
-          lock.lock();
+          park(); // until this caller's operations are done or it is asked to run the next batch
         }
+      }
+      if (nextRunner == me) {
+        nextRunner = null; // its operations went in a batch another caller ran
+        wakeNextRunner();
       }
     } finally {
       lock.unlock();
@@ -309,11 +351,47 @@ public final class JdbcSpendLedger implements SpendLedger {
     return out;
   }
 
+  /** Parks the calling thread, which holds the lock, until it is woken. */
+  private void park() {
+    lock.unlock();
+    LockSupport.park(this);
+    lock.lock();
+  }
+
+  /**
+   * Called by a running transaction when its decisions are made and its commit is about to be
+   * sent: the caller holding the next batch back forms it now (once per transaction).
+   */
+  private void decided(boolean[] decided) {
+    lock.lock();
+    try {
+      if (!decided[0]) {
+        decided[0] = true;
+        deciding--;
+        wakeNextRunner();
+      }
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /** Wakes the caller holding back the next batch, or else one caller waiting in the queue. Called holding the lock. */
+  private void wakeNextRunner() {
+    Thread t = nextRunner;
+    if (t == null) {
+      Op first = queue.peek();
+      t = first == null ? null : first.waiter();
+    }
+    if (t != null) {
+      LockSupport.unpark(t);
+    }
+  }
+
   /**
    * After a batch: wakes the callers whose operations it finished, and, for each transaction that
-   * may start now, one caller still waiting in the queue, to run the next batch. Waking only these
-   * (not every waiting caller) keeps a busy host from spending its CPU on threads that wake to
-   * find nothing to do. Called holding the lock.
+   * may start now, one caller still waiting in the queue, to run the next batch (the caller holding
+   * the next batch back first). Waking only these (not every waiting caller) keeps a busy host from
+   * spending its CPU on threads that wake to find nothing to do. Called holding the lock.
    */
   private void wake(List<Op> batch, Thread me) {
     for (Op op : batch) {
@@ -324,6 +402,11 @@ public final class JdbcSpendLedger implements SpendLedger {
     }
     int free = maxTransactions - running;
     Thread last = null;
+    if (free > 0 && nextRunner != null && nextRunner != me) {
+      LockSupport.unpark(nextRunner);
+      last = nextRunner;
+      free--;
+    }
     for (Op op : queue) {
       if (free <= 0) {
         break;

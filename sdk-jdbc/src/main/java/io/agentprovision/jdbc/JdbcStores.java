@@ -50,6 +50,9 @@ public final class JdbcStores implements AutoCloseable {
   /** The most ledger operations one transaction carries, unless told otherwise. */
   public static final int DEFAULT_LEDGER_BATCH = 64;
 
+  /** How long, at most, the ledger holds its next batch back while another of its transactions decides. */
+  public static final Duration DEFAULT_LEDGER_FILL_WAIT = Duration.ofMillis(2);
+
   private final DataSource dataSource;
   private final @Nullable HikariDataSource ownedPool;
   private final String where;
@@ -64,7 +67,8 @@ public final class JdbcStores implements AutoCloseable {
     this.ownedPool = ownedPool;
     this.where = where;
     this.clock = b.clock;
-    this.ledger = new JdbcSpendLedger(dataSource, b.clock, b.reapEvery, b.ledgerBatch, b.ledgerTransactions, where);
+    this.ledger = new JdbcSpendLedger(dataSource, b.clock, b.reapEvery, b.ledgerBatch, b.ledgerTransactions,
+        b.ledgerFillWait, where);
     this.journal = new JdbcRunJournal(dataSource, where);
     this.policies = new JdbcPolicyStore(dataSource, where);
     this.velocity = new JdbcVelocityStore(dataSource, where);
@@ -233,6 +237,7 @@ public final class JdbcStores implements AutoCloseable {
     private Duration reapEvery = DEFAULT_REAP_EVERY;
     private int ledgerBatch = DEFAULT_LEDGER_BATCH;
     private int ledgerTransactions = 2;
+    private Duration ledgerFillWait = DEFAULT_LEDGER_FILL_WAIT;
     private @Nullable String target;
 
     private Builder() {}
@@ -337,6 +342,24 @@ public final class JdbcStores implements AutoCloseable {
       }
       this.ledgerBatch = maxOperations;
       this.ledgerTransactions = concurrentTransactions;
+      return this;
+    }
+
+    /**
+     * How long, at most, the ledger holds its next transaction back while another transaction of
+     * this host is still deciding (holding the totals' locks or waiting for them), 0 to 100 ms,
+     * default 2 ms. The next transaction would wait for the same locks at the server anyway; formed
+     * when the running one is about to commit, it carries every operation that arrived meanwhile,
+     * so a hot cap takes fewer, fuller transactions. It never delays a call to an idle ledger, nor
+     * one that fills a batch; {@link Duration#ZERO} turns the wait off.
+     */
+    public Builder ledgerFillWait(Duration wait) {
+      Objects.requireNonNull(wait, "ledgerFillWait");
+      if (wait.isNegative() || wait.compareTo(Duration.ofMillis(100)) > 0) {
+        throw new InvalidRequestException("ledgerFillWait", "must be between 0 and 100 ms (was " + wait + ")",
+            "pass a duration such as Duration.ofMillis(2), or Duration.ZERO not to wait");
+      }
+      this.ledgerFillWait = wait;
       return this;
     }
 

@@ -375,6 +375,73 @@ class JdbcSpendLedgerTest {
         .isEqualTo(Reservation.Status.RESERVED);
   }
 
+  /**
+   * A host whose ledger runs two transactions at once and holds its next batch back, for as long as
+   * a test takes, while the other transaction decides: the batch then starts only when that
+   * transaction is about to commit (or fails), never on a timer.
+   */
+  JdbcSpendLedger holdingBackTheNextBatch() {
+    host(); // the schema
+    return new JdbcSpendLedger(db, time, Duration.ZERO, 64, 2, Duration.ofMinutes(10), "the test database");
+  }
+
+  @Test
+  void callsArrivingWhileATransactionDecides_allGoInTheNextOne_andALoneCallerDoesNotWait() throws Exception {
+    JdbcSpendLedger ledger = holdingBackTheNextBatch();
+    ExecutorService callers = Executors.newFixedThreadPool(4);
+    try (Connection blocker = db.getConnection()) {
+      // nothing in flight: a lone caller starts its transaction at once (a wait would take 10 minutes)
+      assertThat(callers.submit(reserve(ledger, "r0", A, "10.00")).get(60, TimeUnit.SECONDS).status())
+          .isEqualTo(Reservation.Status.RESERVED);
+      assertThat(callers.submit(() -> ledger.commit("r0", Money.usd("10.00"))).get(60, TimeUnit.SECONDS).status())
+          .isEqualTo(Reservation.Status.COMMITTED);
+
+      // a's transaction waits for the totals' lock; b, c and d, though a second transaction is
+      // allowed, wait in the queue for a's decisions (queueBehindALock checks each one is queued)
+      List<Future<Reservation>> calls = queueBehindALock(ledger, blocker, callers, reserve(ledger, "a", A, "20.00"),
+          List.of(reserve(ledger, "b", A, "30.00"), reserve(ledger, "c", B, "10.00"), reserve(ledger, "d", B, "20.00")));
+      blocker.rollback();
+      for (Future<Reservation> f : calls) {
+        assertThat(f.get(60, TimeUnit.SECONDS).status()).isEqualTo(Reservation.Status.RESERVED);
+      }
+    } finally {
+      callers.shutdownNow();
+    }
+
+    assertThat(transactionOf("b")).as("b, c and d were written by the one transaction after a's")
+        .isEqualTo(transactionOf("c")).isEqualTo(transactionOf("d")).isNotEqualTo(transactionOf("a"));
+    assertThat(used(host(), MONTHLY_100, A)).as("one cap for the provider: 10 + 20 + 30 + 10 + 20")
+        .isEqualTo(Money.usd("90.00"));
+    assertThat(recount("")).as("the running totals equal a recount of the rows").isEqualTo(9000);
+  }
+
+  @Test
+  void aHeldBackBatch_runsWhenTheTransactionAheadFails_andChargesOnlyItsOwnMembers() throws Exception {
+    JdbcSpendLedger ledger = holdingBackTheNextBatch();
+    ledger.reserve(request("r0", A, "10.00", MONTHLY_100));
+    ExecutorService callers = Executors.newFixedThreadPool(4);
+    try (Connection blocker = db.getConnection()) {
+      List<Future<Reservation>> calls = queueBehindALock(ledger, blocker, callers, reserve(ledger, "a", A, "20.00"),
+          List.of(reserve(ledger, "b", A, "30.00"), () -> ledger.commit("r0", Money.usd("10.00"))));
+      terminate(lockWaiter(-1)); // a's transaction, before it decided anything
+
+      assertThatThrownBy(() -> calls.get(0).get(60, TimeUnit.SECONDS)).hasCauseInstanceOf(JdbcStoreException.class)
+          .cause().satisfies(e -> assertThat(((JdbcStoreException) e).reason())
+              .isEqualTo(JdbcStoreException.Reason.CONNECTION));
+      lockWaiter(-1); // the held-back batch started, and waits for the same lock
+      blocker.rollback();
+      assertThat(calls.get(1).get(60, TimeUnit.SECONDS).status()).isEqualTo(Reservation.Status.RESERVED);
+      assertThat(calls.get(2).get(60, TimeUnit.SECONDS).status()).isEqualTo(Reservation.Status.COMMITTED);
+    } finally {
+      callers.shutdownNow();
+    }
+
+    assertThat(ledger.reservation("a")).as("nothing of the failed transaction").isEmpty();
+    assertThat(transactionOf("b")).isEqualTo(transactionOf("r0"));
+    assertThat(used(host(), MONTHLY_100, A)).isEqualTo(Money.usd("40.00"));
+    assertThat(recount("")).isEqualTo(4000);
+  }
+
   private Callable<Reservation> reserve(JdbcSpendLedger ledger, String id, AgentId agent, String usd) {
     ReservationRequest r = request(id, agent, usd, MONTHLY_100);
     return () -> ledger.reserve(r);

@@ -176,6 +176,10 @@ class JdbcStoresTest {
     assertThatThrownBy(() -> JdbcStores.builder().reapEvery(java.time.Duration.ofHours(1)))
         .isInstanceOf(InvalidRequestException.class);
     assertThatThrownBy(() -> JdbcStores.builder().ledgerBatching(0, 1)).isInstanceOf(InvalidRequestException.class);
+    assertThatThrownBy(() -> JdbcStores.builder().ledgerFillWait(java.time.Duration.ofMillis(-1)))
+        .isInstanceOf(InvalidRequestException.class).hasMessageContaining("ledgerFillWait");
+    assertThatThrownBy(() -> JdbcStores.builder().ledgerFillWait(java.time.Duration.ofSeconds(1)))
+        .isInstanceOf(InvalidRequestException.class).hasMessageContaining("ledgerFillWait");
     assertThatThrownBy(() -> JdbcStores.builder().username(" ")).isInstanceOf(InvalidRequestException.class);
   }
 }

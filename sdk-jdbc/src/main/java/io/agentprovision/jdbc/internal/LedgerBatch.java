@@ -162,13 +162,22 @@ public final class LedgerBatch {
 
   /** Runs {@code ops} and finishes each one with its result or failure. */
   public void run(List<Op> ops) {
+    run(ops, () -> { });
+  }
+
+  /**
+   * Runs {@code ops} and finishes each one with its result or failure; {@code beforeCommit} runs
+   * each time the transaction's decisions are made and its writes and {@code COMMIT} are about to
+   * be sent (it may run again when the batch starts again). It must not throw.
+   */
+  public void run(List<Op> ops, Runnable beforeCommit) {
     int attempts = 0;
     boolean uncertainRetried = false;
     while (true) {
       attempts++;
       try {
         ensureTotals(limitTotals(ops));
-        Map<Op, Object> results = transact(ops);
+        Map<Op, Object> results = transact(ops, beforeCommit);
         for (Op op : ops) {
           op.finish(Objects.requireNonNull(results.get(op)));
         }
@@ -358,12 +367,13 @@ public final class LedgerBatch {
     }
   }
 
-  private Map<Op, Object> transact(List<Op> ops) throws SQLException, Again, CommitUncertain {
+  private Map<Op, Object> transact(List<Op> ops, Runnable beforeCommit)
+      throws SQLException, Again, CommitUncertain {
     try (Connection c = ds.getConnection()) {
       boolean auto = c.getAutoCommit();
       c.setAutoCommit(false);
       try {
-        Map<Op, Object> results = decideAndWrite(c, ops);
+        Map<Op, Object> results = decideAndWrite(c, ops, beforeCommit);
         try {
           // the last round trip committed (see write); pgjdbc finds the transaction ended and sends
           // nothing, and the pool learns that nothing is left to roll back on close
@@ -414,7 +424,8 @@ public final class LedgerBatch {
     metas.putIfAbsent(r.id, Meta.of(r));
   }
 
-  private Map<Op, Object> decideAndWrite(Connection c, List<Op> ops) throws SQLException, Again, CommitUncertain {
+  private Map<Op, Object> decideAndWrite(Connection c, List<Op> ops, Runnable beforeCommit)
+      throws SQLException, Again, CommitUncertain {
     // 1. what the batch touches: for every operation the buckets and the instant whose totals it
     //    needs. A reservation's buckets and creation never change, so for the rows this host made or
     //    read before they come from memory; only the others are read first (without a lock).
@@ -524,6 +535,7 @@ public final class LedgerBatch {
         dirty.add(t);
       }
     }
+    beforeCommit.run(); // the host may form its next batch now: it will find the lock released soon
     write(c, created.values(), changed, dirty, Instant.now());
     for (Row r : created.values()) {
       remember(r);
