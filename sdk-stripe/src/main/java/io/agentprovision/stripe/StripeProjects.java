@@ -155,7 +155,7 @@ public final class StripeProjects implements Orchestrator {
     this.calls = new StripeCalls(api.client());
     this.catalogPartition = b.catalog;
     this.backoff = b.backoff;
-    this.projects = ProjectDirectory.of(api.client(), api.provisioningVersion(), b.clock);
+    this.projects = api.projectDirectory(b.clock);
     this.clock = b.clock;
     this.catalogs = CatalogCache.of(b.catalogTtl, b.clock);
   }

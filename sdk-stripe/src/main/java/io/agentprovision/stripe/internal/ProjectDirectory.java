@@ -1,6 +1,5 @@
 package io.agentprovision.stripe.internal;
 
-import com.stripe.StripeClient;
 import io.agentprovision.core.ProviderException;
 import io.agentprovision.core.http.RetryObserver;
 import io.agentprovision.core.wire.Digests;
@@ -14,15 +13,14 @@ import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.WeakHashMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
 import org.jspecify.annotations.Nullable;
 
 /**
- * Finds or creates Provisioning projects by name, one directory per Stripe client (that is, per
- * account) and API version, shared by everything in the process that uses that client. Stripe's
+ * Finds or creates Provisioning projects by name, one directory per {@code StripeApi} (that is, per
+ * account and API version), shared by every {@code StripeProjects} built on it. Stripe's
  * generated SDKs show only project creation (C); listing ({@code GET /v2/provisioning/projects}) is
  * tried and, when Stripe answers 404, not tried again (M).
  *
@@ -35,7 +33,7 @@ import org.jspecify.annotations.Nullable;
  *
  * <p>A name the listing does not hold is created with an idempotency key derived from the catalog
  * and the name, so every step, run and host that wants the same project while the key is kept by
- * Stripe (hours, far longer than {@link #LISTING_FRESH}) gets the same one: a creation made by
+ * Stripe (a day or more, far longer than {@link #LISTING_FRESH}) gets the same one: a creation made by
  * another host after the listing is answered again, not made twice. A project that turns out to be
  * gone ({@link #forget}) drops the listing, so the next lookup reads the list again, and its
  * replacement is created under a key that names the project it replaces: hosts that saw the same
@@ -48,9 +46,6 @@ public final class ProjectDirectory {
   public static final int MAX_KNOWN = 10_000;
   /** How long a listing of the account's projects is used to tell that a name has no project yet. */
   public static final Duration LISTING_FRESH = Duration.ofSeconds(30);
-
-  /** Directories by client, then by API version; weak keys: a client no longer used takes its directory with it. */
-  private static final Map<StripeClient, Map<String, ProjectDirectory>> SHARED = new WeakHashMap<>();
 
   private final StripeCalls calls;
   private final String version;
@@ -66,22 +61,11 @@ public final class ProjectDirectory {
   /** Increases whenever a project is found gone: a listing begun before is not kept. */
   private long generation;
 
-  /** A directory of its own (tests); {@link #of} shares one per client. */
+  /** A directory for the client {@code calls} uses; {@code StripeApi} keeps the one its users share. */
   public ProjectDirectory(StripeCalls calls, String version, Clock clock) {
     this.calls = calls;
     this.version = version;
     this.clock = clock;
-  }
-
-  /**
-   * The directory for {@code client} and {@code version}, made on first use with {@code clock}
-   * (which then measures the age of its listings).
-   */
-  public static ProjectDirectory of(StripeClient client, String version, Clock clock) {
-    synchronized (SHARED) {
-      return SHARED.computeIfAbsent(client, c -> new HashMap<>())
-          .computeIfAbsent(version, v -> new ProjectDirectory(new StripeCalls(client), v, clock));
-    }
   }
 
   /** A project found or created. */
