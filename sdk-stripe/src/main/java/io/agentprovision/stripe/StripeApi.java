@@ -5,10 +5,13 @@ import io.agentprovision.core.InvalidRequestException;
 import io.agentprovision.core.Secret;
 import io.agentprovision.core.http.HttpStack;
 import io.agentprovision.core.http.ResiliencePolicy;
+import io.agentprovision.stripe.internal.ProjectDirectory;
+import io.agentprovision.stripe.internal.StripeCalls;
 import io.agentprovision.stripe.internal.StripeErrors;
 import io.agentprovision.stripe.internal.StripeTransport;
 import java.net.URI;
 import java.net.URISyntaxException;
+import java.time.Clock;
 import java.time.Duration;
 import java.util.Locale;
 import java.util.Objects;
@@ -62,6 +65,7 @@ public final class StripeApi {
   private final int maxNetworkRetries;
   private final HttpStack http;
   private final StripeClient client;
+  private @Nullable ProjectDirectory projects;
 
   private StripeApi(Builder b) {
     this.apiKey = Objects.requireNonNull(b.apiKey, "apiKey");
@@ -123,6 +127,21 @@ public final class StripeApi {
   /** The shared stripe-java client, for Stripe calls of the host's own. */
   public StripeClient client() {
     return client;
+  }
+
+  /**
+   * The directory of this account's projects shared by every {@code StripeProjects} on this API,
+   * made on first use with {@code clock} (which then measures the age of its listings).
+   */
+  ProjectDirectory projectDirectory(Clock clock) {
+    synchronized (this) {
+      ProjectDirectory d = projects;
+      if (d == null) {
+        d = new ProjectDirectory(new StripeCalls(client), provisioningVersion, clock);
+        projects = d;
+      }
+      return d;
+    }
   }
 
   /** The API key. Reveal it only to send it. */

@@ -14,6 +14,7 @@ import io.agentprovision.stripe.internal.StripeCalls;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
+import java.time.Clock;
 import java.util.Objects;
 import java.util.Set;
 import org.jspecify.annotations.Nullable;
@@ -53,7 +54,8 @@ public final class StripeAttestedIdentity implements IdentityProvider {
 
   private StripeAttestedIdentity(Builder b) {
     this.api = Objects.requireNonNull(b.api, "api");
-    this.projects = new ProjectDirectory(new StripeCalls(api.client()), api.provisioningVersion());
+    // its own directory, not the client's shared one: an attestation is read from the project it names
+    this.projects = new ProjectDirectory(new StripeCalls(api.client()), api.provisioningVersion(), Clock.systemUTC());
     this.project = b.project;
     this.catalog = b.catalog;
   }

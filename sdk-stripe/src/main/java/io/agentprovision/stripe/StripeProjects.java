@@ -155,7 +155,7 @@ public final class StripeProjects implements Orchestrator {
     this.calls = new StripeCalls(api.client());
     this.catalogPartition = b.catalog;
     this.backoff = b.backoff;
-    this.projects = new ProjectDirectory(calls, api.provisioningVersion());
+    this.projects = api.projectDirectory(b.clock);
     this.clock = b.clock;
     this.catalogs = CatalogCache.of(b.catalogTtl, b.clock);
   }
@@ -803,9 +803,19 @@ public final class StripeProjects implements Orchestrator {
     body.put("project", projectId);
     body.put("name", request.name());
     body.put("environment", environment);
-    StripeCalls.Answer<ProvisioningJson.ResourceJson> a = calls.post("provision " + request.serviceId() + " at "
-        + request.provider(), RESOURCES, body, ctx.idempotencyKey("stripe.resource.create"), api.provisioningVersion(),
-        ctx::retrying, ProvisioningJson.ResourceJson.class);
+    StripeCalls.Answer<ProvisioningJson.ResourceJson> a;
+    try {
+      a = calls.post("provision " + request.serviceId() + " at " + request.provider(), RESOURCES, body,
+          ctx.idempotencyKey("stripe.resource.create"), api.provisioningVersion(), ctx::retrying,
+          ProvisioningJson.ResourceJson.class);
+    } catch (ProviderException e) {
+      if (e.status() == 404) {
+        // something the request names is missing; the project is the one thing kept across runs, so the
+        // next lookup reads the account's list again (and recreates it if it is gone) rather than trusting memory
+        projects.forget(request.project(), catalogPartition, projectId);
+      }
+      throw e;
+    }
     ResourceRef ref = new ResourceRef(request.provider(), a.body().id(), request.serviceId(), request.name());
     ctx.audit("stripe.resource.create", "requested", auditDetails(ref, payment, Map.of("project", projectId)));
     return afterSent(() -> settle(ref, a, ctx));

@@ -93,6 +93,30 @@ public interface RunJournal {
   /** Runs with any of these statuses (all runs when none are given), oldest first. */
   List<RunRecord> runs(RunStatus... statuses);
 
+  /**
+   * Files {@code run} under {@code key}, an opaque name (the engine files each run, once its
+   * identity step has attested the person, under a hash of that person and the provider), so that
+   * {@link #runsFiledUnder} finds the run without reading every run in the journal. Filing the same
+   * run under the same key again changes nothing.
+   *
+   * <p>A journal may keep no such index: it then returns false (the default), and answers
+   * {@link #runsFiledUnder} with nothing, so that callers look through {@link #runs} instead. A journal
+   * that keeps one must keep it as long as the runs and answer every filing it accepted.
+   *
+   * @return whether the journal keeps the index
+   */
+  default boolean fileRun(RunId run, String key) {
+    return false;
+  }
+
+  /**
+   * The runs filed under {@code key} by {@link #fileRun}, in no particular order; empty (the default)
+   * when this journal keeps no such index, so that the caller looks through {@link #runs} instead.
+   */
+  default Optional<List<RunId>> runsFiledUnder(String key) {
+    return Optional.empty();
+  }
+
   /** Stores the step if the stored version is {@code record.version() - 1}; returns whether it did. */
   boolean saveStep(StepRecord record);
 

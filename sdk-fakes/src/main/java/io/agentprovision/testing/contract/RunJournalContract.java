@@ -117,6 +117,24 @@ public abstract class RunJournalContract {
   }
 
   @Test
+  void runsFiledUnder_answersTheRunsFiledUnderTheKey_orNothingWhenNoIndexIsKept() {
+    RunId other = RunId.of("run_contract_2");
+    RunId third = RunId.of("run_contract_3");
+    boolean kept = journal.fileRun(RUN, "person-a");
+    assertEquals(kept, journal.fileRun(other, "person-b"), "one journal keeps the index for every key or for none");
+    assertEquals(kept, journal.fileRun(third, "person-a"));
+    assertEquals(kept, journal.fileRun(RUN, "person-a"), "filing a run again changes nothing");
+    if (kept) {
+      assertEquals(java.util.Set.of(RUN, third), java.util.Set.copyOf(journal.runsFiledUnder("person-a").orElseThrow()));
+      assertEquals(2, journal.runsFiledUnder("person-a").orElseThrow().size(), "each run once");
+      assertEquals(List.of(other), journal.runsFiledUnder("person-b").orElseThrow());
+      assertEquals(List.of(), journal.runsFiledUnder("person-c").orElseThrow());
+    } else {
+      assertEquals(Optional.empty(), journal.runsFiledUnder("person-a"), "callers then read the runs instead");
+    }
+  }
+
+  @Test
   void saveStep_isCompareAndSet_andStepsKeepTheOrderFirstSaved() throws Exception {
     StepRecord plan = StepRecord.builder(RUN, StepId.of("plan")).status(StepStatus.RUNNING).idempotencyKey("ap_1")
         .attempts(1).updatedAt(T0).reservation("run_contract_1:plan:1").build();

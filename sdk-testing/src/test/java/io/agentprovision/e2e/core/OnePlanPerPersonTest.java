@@ -6,17 +6,26 @@ import io.agentprovision.core.AgentProvisioner;
 import io.agentprovision.core.Deployment;
 import io.agentprovision.core.Money;
 import io.agentprovision.core.policy.Reservation;
+import io.agentprovision.core.spi.RunJournal;
+import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.Proxy;
+import java.nio.file.Path;
 import io.agentprovision.testing.FakeOrchestrator;
 import io.agentprovision.testing.FakeStepContext;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * One account and one plan per person per provider: concurrent runs for the same human take turns
@@ -87,5 +96,68 @@ class OnePlanPerPersonTest {
     assertThat(first.spent()).containsExactly(Money.usd("5.00"));
     assertThat(second.spent()).as("no longer active at the provider: bought again").containsExactly(Money.usd("5.00"));
     assertThat(h.orchestrator.charges()).hasSize(2);
+  }
+
+  /**
+   * A person's next run finds their earlier run (and reuses its account and plan), and another
+   * person's does not, whether the journal files runs by person (in memory) or is read through (a
+   * journal keeping no index), and across a restart of the engine, or of the journal on disk.
+   */
+  @ParameterizedTest
+  @ValueSource(strings = {"in memory", "no index", "on disk"})
+  void afterARestart_aPersonsNextRunReusesTheirPlan_andAnotherPersonsRunDoesNot(String store,
+      @TempDir Path dir) {
+    h.people(2);
+    Supplier<RunJournal> journal = switch (store) {
+      case "in memory" -> () -> h.journal;
+      case "no index" -> () -> withoutIndex(h.journal);
+      default -> () -> RunJournal.directory(dir);
+    };
+    AgentProvisioner first = h.provisioner(b -> b.journal(journal.get()));
+    Deployment ada = first.provisionAndDeploy(EngineHarness.request().domain(null).project("ada-1")
+        .identityToken(EngineHarness.personToken(1)).build());
+    first.close();
+
+    AgentProvisioner restarted = h.provisioner(b -> b.journal(journal.get()));
+    Deployment bob = restarted.provisionAndDeploy(EngineHarness.request().domain(null).project("bob-1")
+        .identityToken(EngineHarness.personToken(2)).build());
+    Deployment adaAgain = restarted.provisionAndDeploy(EngineHarness.request().domain(null).project("ada-2")
+        .identityToken(EngineHarness.personToken(1)).build());
+
+    assertThat(ada.spent()).containsExactly(Money.usd("5.00"));
+    assertThat(bob.spent()).as("someone else: a plan of their own").containsExactly(Money.usd("5.00"));
+    assertThat(adaAgain.spent()).as("Ada's plan, found after the restart").isEmpty();
+    assertThat(h.orchestrator.charges()).hasSize(2);
+    assertThat(h.orchestrator.accounts()).as("one account each").hasSize(2);
+    assertThat(adaAgain.account().accountId()).isEqualTo(ada.account().accountId())
+        .isNotEqualTo(bob.account().accountId());
+    String adasPlan = planOf(ada);
+    assertThat(planOf(adaAgain)).isEqualTo(adasPlan);
+    assertThat(planOf(bob)).isNotEqualTo(adasPlan);
+    assertThat(h.auditActions()).filteredOn("resource.reused"::equals).hasSize(1);
+    assertThat(h.auditActions()).filteredOn("account.reused"::equals).hasSize(1);
+  }
+
+  private static String planOf(Deployment d) {
+    return d.resources().stream().filter(r -> r.serviceId().equals("workers:paid")).findFirst().orElseThrow()
+        .resourceId();
+  }
+
+  /** {@code journal} as a journal that keeps no index of runs by person (the interface's defaults). */
+  private static RunJournal withoutIndex(RunJournal journal) {
+    return (RunJournal) Proxy.newProxyInstance(RunJournal.class.getClassLoader(), new Class<?>[] {RunJournal.class},
+        (proxy, method, args) -> {
+          if (method.getName().equals("fileRun")) {
+            return false;
+          }
+          if (method.getName().equals("runsFiledUnder")) {
+            return Optional.empty();
+          }
+          try {
+            return method.invoke(journal, args);
+          } catch (InvocationTargetException e) {
+            throw e.getCause();
+          }
+        });
   }
 }

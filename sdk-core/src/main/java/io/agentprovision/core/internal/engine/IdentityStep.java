@@ -60,6 +60,8 @@ final class IdentityStep extends BaseStep<IdentityStep.Attested> {
     }
     ctx.audit("identity.attested").principal(p).detail("issuer", p.issuer()).detail("amr", String.join(",", p.amr()))
         .detail("mfa", String.valueOf(p.multiFactor())).detail("subject", p.subject()).detail("email", String.valueOf(p.email())).record();
+    // filed under the person before the output is journaled: a run another run may reuse is always found
+    ctx.config().journal().fileRun(ctx.runId(), PrincipalLock.name(p, ctx.request().provider()));
     return Attested.of(p);
   }
 

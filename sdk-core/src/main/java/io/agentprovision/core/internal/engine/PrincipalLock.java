@@ -16,8 +16,11 @@ import io.agentprovision.core.wire.Digests;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.EnumSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import org.jspecify.annotations.Nullable;
 
@@ -135,21 +138,39 @@ final class PrincipalLock {
     return null;
   }
 
-  /** The other runs acting for the same person at the same provider, newest first. */
+  /** The statuses of runs whose steps another run of the same person may reuse or wait for. */
+  private static final Set<RunStatus> LIVE_OR_DONE = EnumSet.of(RunStatus.RUNNING, RunStatus.AWAITING_APPROVAL,
+      RunStatus.SUCCEEDED, RunStatus.DEPLOYED_UNVERIFIED, RunStatus.SUSPENDED);
+
+  /**
+   * The other runs acting for the same person at the same provider, newest first. A journal that
+   * files runs by person ({@link RunJournal#fileRun}, done by the identity step) answers from that
+   * index, so the cost is that person's runs, not the journal's; any other is read through.
+   */
   private static List<RunRecord> samePerson(StepRun ctx) {
     Principal me = ctx.requirePrincipal();
-    String mine = People.key(me.issuer(), me.subject());
     String provider = ctx.request().provider();
-    People people = ctx.people();
+    RunJournal journal = ctx.config().journal();
     List<RunRecord> out = new ArrayList<>();
-    for (RunRecord r : ctx.config().journal().runs(RunStatus.RUNNING, RunStatus.AWAITING_APPROVAL,
-        RunStatus.SUCCEEDED, RunStatus.DEPLOYED_UNVERIFIED, RunStatus.SUSPENDED)) {
-      if (r.id().equals(ctx.runId()) || !r.provider().equals(provider)) {
-        continue;
+    Optional<List<RunId>> filed = journal.runsFiledUnder(name(me, provider));
+    if (filed.isPresent()) {
+      for (RunId id : filed.get()) {
+        RunRecord r = id.equals(ctx.runId()) ? null : journal.run(id).orElse(null);
+        if (r != null && r.provider().equals(provider) && LIVE_OR_DONE.contains(r.status())) {
+          out.add(r);
+        }
       }
-      String theirs = people.of(ctx.config().journal(), r.id());
-      if (mine.equals(theirs)) {
-        out.add(r);
+    } else {
+      String mine = People.key(me.issuer(), me.subject());
+      People people = ctx.people();
+      for (RunRecord r : journal.runs(LIVE_OR_DONE.toArray(new RunStatus[0]))) {
+        if (r.id().equals(ctx.runId()) || !r.provider().equals(provider)) {
+          continue;
+        }
+        String theirs = people.of(journal, r.id());
+        if (mine.equals(theirs)) {
+          out.add(r);
+        }
       }
     }
     out.sort(Comparator.comparing(RunRecord::createdAt).thenComparing(RunRecord::id).reversed());

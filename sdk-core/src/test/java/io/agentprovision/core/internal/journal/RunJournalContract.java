@@ -56,6 +56,24 @@ public abstract class RunJournalContract {
   }
 
   @Test
+  public void runsFiledUnderAKey_areTheRunsFiledUnderIt_orNothingWhenTheJournalKeepsNoIndex() {
+    RunJournal j = journal();
+    boolean kept = j.fileRun(RunId.of("run_1"), "person-a");
+    assertThat(j.fileRun(RunId.of("run_2"), "person-b")).isEqualTo(kept);
+    assertThat(j.fileRun(RunId.of("run_3"), "person-a")).isEqualTo(kept);
+    assertThat(j.fileRun(RunId.of("run_1"), "person-a")).as("filed again").isEqualTo(kept);
+
+    if (kept) {
+      assertThat(j.runsFiledUnder("person-a").orElseThrow()).containsExactlyInAnyOrder(RunId.of("run_1"),
+          RunId.of("run_3"));
+      assertThat(j.runsFiledUnder("person-b").orElseThrow()).containsExactly(RunId.of("run_2"));
+      assertThat(j.runsFiledUnder("person-c").orElseThrow()).isEmpty();
+    } else {
+      assertThat(j.runsFiledUnder("person-a")).as("callers read the runs instead").isEmpty();
+    }
+  }
+
+  @Test
   public void saveRun_keepsEveryField() {
     RunJournal j = journal();
     RunRecord v0 = run("run_1", T0);
