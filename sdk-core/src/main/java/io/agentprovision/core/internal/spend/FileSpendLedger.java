@@ -229,36 +229,7 @@ public final class FileSpendLedger implements SpendLedger {
 
   /** Replays the events appended since {@link #replayed}; cuts off a line a crashed writer left unfinished. */
   private void catchUp() throws IOException {
-    long size = channel.size();
-    if (size == replayed) {
-      return;
-    }
-    if (size < replayed) {
-      throw new AgentProvisionException("the spend ledger " + file + " is shorter than when it was read (" + size
-          + " < " + replayed + " bytes): it was cut or replaced; restore it from a backup", null);
-    }
-    ByteBuffer buf = ByteBuffer.allocate(Math.toIntExact(size - replayed));
-    while (buf.hasRemaining()) {
-      if (channel.read(buf, replayed + buf.position()) < 0) {
-        break;
-      }
-    }
-    byte[] bytes = buf.array();
-    int start = 0;
-    for (int i = 0; i < bytes.length; i++) {
-      if (bytes[i] == '\n') {
-        apply(new String(bytes, start, i - start, StandardCharsets.UTF_8), replayed + start);
-        start = i + 1;
-      }
-    }
-    long complete = replayed + start;
-    if (complete < size) {
-      // a writer holds the lock from its first byte to its force: an unfinished line under our lock
-      // is one whose writer died before returning, so its operation never happened
-      channel.truncate(complete);
-      channel.force(true);
-    }
-    replayed = complete;
+    replayed = AppendedLines.catchUp(channel, file, "the spend ledger", replayed, this::apply);
   }
 
   private void apply(String line, long offset) {

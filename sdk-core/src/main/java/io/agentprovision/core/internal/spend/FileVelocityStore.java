@@ -143,35 +143,7 @@ public final class FileVelocityStore implements VelocityStore {
 
   /** Replays the lines appended since {@link #replayed}; cuts off a line a crashed writer left unfinished. */
   private void catchUp() throws IOException {
-    long size = channel.size();
-    if (size == replayed) {
-      return;
-    }
-    if (size < replayed) {
-      throw new AgentProvisionException("the velocity counts " + file + " are shorter than when they were read ("
-          + size + " < " + replayed + " bytes): the file was cut or replaced; restore it from a backup", null);
-    }
-    ByteBuffer buf = ByteBuffer.allocate(Math.toIntExact(size - replayed));
-    while (buf.hasRemaining()) {
-      if (channel.read(buf, replayed + buf.position()) < 0) {
-        break;
-      }
-    }
-    byte[] bytes = buf.array();
-    int start = 0;
-    for (int i = 0; i < bytes.length; i++) {
-      if (bytes[i] == '\n') {
-        apply(new String(bytes, start, i - start, StandardCharsets.UTF_8), replayed + start);
-        start = i + 1;
-      }
-    }
-    long complete = replayed + start;
-    if (complete < size) {
-      // the writer held the lock from its first byte to its force: it died before returning
-      channel.truncate(complete);
-      channel.force(true);
-    }
-    replayed = complete;
+    replayed = AppendedLines.catchUp(channel, file, "the velocity counts file", replayed, this::apply);
   }
 
   private void apply(String line, long offset) {
