@@ -300,6 +300,15 @@ public final class StripeProjects implements Orchestrator {
     return found.id();
   }
 
+  /**
+   * Finds or creates the run's project (free, idempotent) while the account and the payment method
+   * are made ready, so that the first resource the run provisions does not wait for it.
+   */
+  @Override
+  public void prepare(String provider, String project, StepContext ctx) {
+    projectId(project, ctx);
+  }
+
   // ---------------------------------------------------------------- account linking
 
   @Override

@@ -59,6 +59,24 @@ public interface Orchestrator {
   PaymentMethodStatus ensurePaymentMethod(String provider, Money usageCap, StepContext ctx);
 
   /**
+   * Sets up, ahead of a run's first provisioning call, what the run's provisioning calls share and
+   * what costs nothing (for {@code StripeProjects}, the project the resources go into), so that the
+   * first {@link #provision} does not wait for it. The engine calls it at most once per run that
+   * provisions, beside the account step, after the run's plan was approved; it may run at the same
+   * time as {@link #linkAccount} and {@link #ensurePaymentMethod}.
+   *
+   * <p>Best effort: it must create nothing that costs money or needs a person, and repeating it
+   * (another run, a resumed run) must be harmless. The engine ignores what it throws: the
+   * provisioning call that needs the same thing does it again and reports the failure there. The
+   * default does nothing.
+   *
+   * @param project the request's {@link io.agentprovision.core.ProvisionRequest#project()}
+   */
+  default void prepare(String provider, String project, StepContext ctx) {
+    // nothing to set up ahead
+  }
+
+  /**
    * Provisions a service. Returns once the resource is no longer pending: complete, needing
    * information, or errored.
    */

@@ -10,12 +10,15 @@ import io.agentprovision.core.identity.Principal;
 import io.agentprovision.core.orchestration.AccountLinkRequest;
 import io.agentprovision.core.orchestration.ProviderAccount;
 import io.agentprovision.core.policy.VelocityAction;
+import io.agentprovision.core.spi.StepContext;
 import java.net.URI;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The provider's terms of service (a checkpoint, when the catalog names terms), then an account
@@ -45,14 +48,26 @@ final class AccountStep extends BaseStep<AccountStep.Linked> {
     }
   }
 
+  private static final Logger LOG = LoggerFactory.getLogger(AccountStep.class);
+
   private final String provider;
   private final @Nullable URI terms;
+  private final boolean prepareAhead;
 
   AccountStep(String provider, @Nullable URI terms, List<StepId> dependsOn) {
+    this(provider, terms, false, dependsOn);
+  }
+
+  /**
+   * @param prepareAhead whether the run provisions: the orchestrator then sets up what its provisioning
+   *     calls share ({@link io.agentprovision.core.spi.Orchestrator#prepare}) while this step runs
+   */
+  AccountStep(String provider, @Nullable URI terms, boolean prepareAhead, List<StepId> dependsOn) {
     super(ID, StepKind.ACCOUNT, dependsOn, "accept the terms and create or link the " + provider + " account",
         Linked.class);
     this.provider = provider;
     this.terms = terms;
+    this.prepareAhead = prepareAhead;
   }
 
   @Override
@@ -73,6 +88,31 @@ final class AccountStep extends BaseStep<AccountStep.Linked> {
 
   @Override
   public Linked run(StepRun ctx) {
+    // The orchestrator's set-up for the run's provisioning calls (a project: free, idempotent) is on
+    // no one's way here: it runs beside the account and the payment method instead of in front of the
+    // first resource. What fails there is done again, and reported, by the call that needs it.
+    StepContext.Forked<Boolean> ahead = prepareAhead ? ctx.fork(() -> prepare(ctx)) : null;
+    try {
+      return link(ctx);
+    } finally {
+      if (ahead != null) {
+        ahead.join();
+      }
+    }
+  }
+
+  private boolean prepare(StepRun ctx) {
+    try {
+      ctx.orchestrator().prepare(provider, ctx.request().project(), ctx);
+      return true;
+    } catch (RuntimeException e) {
+      LOG.debug("run {}: setting up ahead at {} failed; the first provisioning call does it: {}", ctx.runId(),
+          provider, e.toString());
+      return false;
+    }
+  }
+
+  private Linked link(StepRun ctx) {
     Principal p = ctx.requirePrincipal();
     PrincipalLock.take(ctx);
     for (PrincipalLock.Found<Linked> other : PrincipalLock.finishedElsewhere(ctx, ID, Linked.class)) {

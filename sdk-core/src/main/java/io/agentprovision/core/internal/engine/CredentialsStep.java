@@ -122,11 +122,12 @@ final class CredentialsStep extends BaseStep<CredentialsStep.Issued> {
     }
     ctx.velocity().count(VelocityAction.CREATE_TOKEN);
     ResourceRef workers = ctx.output(ResourceStep.ID, ServiceStep.Provisioned.class).resource();
-    AccessConfiguration broad = ctx.orchestrator().revealCredentials(workers, ctx);
-    storeBroad(ctx, workers, broad);
-    ctx.audit("credentials.revealed").detail("resource", workers.id())
-        .detail("names", String.join(",", new TreeSet<>(broad.values().keySet())))
-        .detail("generation", String.valueOf(broad.generation())).record();
+    // The resource step revealed the broad credential as soon as the resource existed, beside the
+    // domain; a retry reveals it again, since an attempt that failed may have rolled it.
+    AccessConfiguration broad = ctx.record().attempts() <= 1 ? broad(vault, ctx.runId()) : null;
+    if (broad == null || (broad.expiresAt() != null && !broad.expiresAt().isAfter(ctx.clock().instant()))) {
+      broad = reveal(ctx, workers);
+    }
     DomainStep.Registered domain = ctx.outputIfPresent(DomainStep.class);
     // The attempt as journaled before this one started: on the first, no earlier attempt can have
     // left a token at the provider, so the deployer need not search the account's tokens for one.
@@ -145,9 +146,7 @@ final class CredentialsStep extends BaseStep<CredentialsStep.Issued> {
         }
         break;
       case DELETED:
-        for (String k : vault.keys(broadPrefix(ctx.runId()))) {
-          vault.delete(k);
-        }
+        forgetBroad(vault, ctx.runId());
         break;
       default:
         break;
@@ -175,6 +174,27 @@ final class CredentialsStep extends BaseStep<CredentialsStep.Issued> {
     return "runs/" + run + "/broad/";
   }
 
+  /**
+   * Reveals the resource's broad credential and keeps it in the vault for the credentials step (the
+   * resource step does so as soon as the resource exists, so that it is not on the way of the deploy
+   * token; the credentials step again on a retry). The audit gets the names only.
+   */
+  static AccessConfiguration reveal(StepRun ctx, ResourceRef workers) {
+    AccessConfiguration broad = ctx.orchestrator().revealCredentials(workers, ctx);
+    storeBroad(ctx, workers, broad);
+    ctx.audit("credentials.revealed").detail("resource", workers.id())
+        .detail("names", String.join(",", new TreeSet<>(broad.values().keySet())))
+        .detail("generation", String.valueOf(broad.generation())).record();
+    return broad;
+  }
+
+  /** Deletes a run's broad credential from the vault (its resource is gone). */
+  static void forgetBroad(CredentialVault vault, RunId run) {
+    for (String k : vault.keys(broadPrefix(run))) {
+      vault.delete(k);
+    }
+  }
+
   /** Keeps the orchestrator's broad credential in the vault, one entry per name, replacing older values. */
   private static void storeBroad(StepRun ctx, ResourceRef resource, AccessConfiguration broad) {
     for (Map.Entry<String, Secret> e : broad.values().entrySet()) {
@@ -188,13 +208,25 @@ final class CredentialsStep extends BaseStep<CredentialsStep.Issued> {
   static @Nullable AccessConfiguration broad(CredentialVault vault, RunId run) {
     Map<String, Secret> values = new LinkedHashMap<>();
     Instant expires = null;
+    long generation = 0;
     for (String k : vault.keys(broadPrefix(run))) {
       VaultEntry e = vault.get(k).orElse(null);
       if (e != null) {
         values.put(k.substring(broadPrefix(run).length()), e.secret());
         expires = e.expiresAt();
+        generation = generationOf(e);
       }
     }
-    return values.isEmpty() ? null : new AccessConfiguration(values, expires, null, 0);
+    return values.isEmpty() ? null : new AccessConfiguration(values, expires, null, generation);
+  }
+
+  /** The generation {@link #storeBroad} noted beside a value; 0 for an entry without one. */
+  private static long generationOf(VaultEntry e) {
+    String g = e.attributes().get("generation");
+    try {
+      return g == null ? 0 : Long.parseLong(g);
+    } catch (NumberFormatException notOurs) {
+      return 0;
+    }
   }
 }

@@ -303,8 +303,15 @@ abstract class ServiceStep extends BaseStep<ServiceStep.Provisioned> {
     ctx.audit("resource.provisioned").amount(charged).key(ctx.idempotencyKey()).detail("service", service.id())
         .detail("resource", state.ref().id()).detail("priced", auth == null ? "free" : price != null ? "before buying"
             : "after the call, within " + reserved).record();
-    List<String> kept = keepCredentials ? keepCredentials(ctx, state.ref()) : List.of();
-    return new Provisioned(state.ref(), charged, kept);
+    return new Provisioned(state.ref(), charged, afterProvisioned(ctx, state.ref()));
+  }
+
+  /**
+   * What the step does once its resource exists: keeps the resource's credentials in the vault when
+   * it was made to, and returns the names kept under {@link #credentialKey}.
+   */
+  List<String> afterProvisioned(StepRun ctx, ResourceRef ref) {
+    return keepCredentials ? keepCredentials(ctx, ref) : List.of();
   }
 
   /**
