@@ -120,6 +120,24 @@ public interface RunJournal {
   /** Stores the step if the stored version is {@code record.version() - 1}; returns whether it did. */
   boolean saveStep(StepRecord record);
 
+  /**
+   * Stores a step's result as {@link #saveStep} does, except that a journal that syncs its writes to
+   * disk need not have synced this one when it returns: only by the time a later save of the same
+   * run returns (any of {@link #saveRun}, {@link #saveStep}, {@link #saveApproval}), so that one sync
+   * serves a step's end and the next step's start.
+   *
+   * <p>The engine saves a step's end so (its status and output), never a record that must be on
+   * disk before a side effect. Losing it in a crash leaves the step as it was journaled before
+   * (running, with its idempotency key and saved progress), which a crash just before the save would
+   * also have left: the step runs again on resume, repeating its calls under the same key and
+   * meeting its own reservations. Whatever the run does next that needs it first saves something of
+   * the run, which makes it durable. A journal that commits each save on its own (the in-memory and
+   * JDBC journals) stores it as {@link #saveStep} does, which is the default.
+   */
+  default boolean saveStepResult(StepRecord record) {
+    return saveStep(record);
+  }
+
   Optional<StepRecord> step(RunId run, StepId step);
 
   /** Every step of the run, in the order first saved. */

@@ -150,6 +150,22 @@ public abstract class RunJournalContract {
     assertEquals(Optional.of(done), other.step(RUN, StepId.of("plan")));
   }
 
+  @Test
+  void saveStepResult_storesTheStepAsSaveStepDoes_andTheNextSaveMakesItDurable() throws Exception {
+    StepRecord plan = StepRecord.builder(RUN, StepId.of("plan")).status(StepStatus.RUNNING).idempotencyKey("ap_1")
+        .attempts(1).updatedAt(T0).build();
+    assertTrue(journal.saveStep(plan));
+    StepRecord done = plan.next(T0.plusSeconds(3)).status(StepStatus.SUCCEEDED).output("{\"x\":1}").build();
+    assertFalse(journal.saveStepResult(done.next(T0).build()), "a skipped version is refused");
+    assertTrue(journal.saveStepResult(done));
+    assertFalse(journal.saveStepResult(done), "the same version twice is refused");
+    assertEquals(Optional.of(done), journal.step(RUN, StepId.of("plan")));
+    // the run's next save (the next step's start) is what a step's result is durable with
+    assertTrue(journal.saveStep(StepRecord.builder(RUN, StepId.of("domain")).status(StepStatus.RUNNING)
+        .updatedAt(T0).build()));
+    assertEquals(Optional.of(done), reopen(journal).step(RUN, StepId.of("plan")));
+  }
+
   // ---- leases ----------------------------------------------------------------------------------
 
   @Test

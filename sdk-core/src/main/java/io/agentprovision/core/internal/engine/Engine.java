@@ -996,7 +996,7 @@ public final class Engine {
       O out = s.run(ctx);
       ctx.spending.settle(true, null);
       String json = OutputCodec.encode(out);
-      ctx.journal(b -> b.status(StepStatus.SUCCEEDED).output(json));
+      ctx.journalResult(b -> b.status(StepStatus.SUCCEEDED).output(json));
       rs.outputs.put(s.id(), out);
       events.emit(new ProvisioningEvent.StepFinished(config.clock().instant(), rs.run, s.id(), StepStatus.SUCCEEDED,
           Duration.between(now, config.clock().instant()), s.summary(out)));

@@ -224,10 +224,24 @@ final class StepRun implements StepContext {
 
   /** Applies {@code change} to the step's journal entry and saves it; another host's change in between is an error. */
   StepRecord journal(UnaryOperator<StepRecord.Builder> change) {
+    return journal(change, true);
+  }
+
+  /**
+   * Journals the step's end ({@code change} gives its status and output) with
+   * {@link io.agentprovision.core.spi.RunJournal#saveStepResult}: durable with the run's next save
+   * rather than on its own, since nothing the step does after it needs it on disk.
+   */
+  StepRecord journalResult(UnaryOperator<StepRecord.Builder> change) {
+    return journal(change, false);
+  }
+
+  private StepRecord journal(UnaryOperator<StepRecord.Builder> change, boolean force) {
     synchronized (journalLock) {
       StepRecord cur = record;
       StepRecord next = change.apply(cur.next(engine.config().clock().instant())).build();
-      if (!engine.config().journal().saveStep(next)) {
+      boolean saved = force ? engine.config().journal().saveStep(next) : engine.config().journal().saveStepResult(next);
+      if (!saved) {
         throw new AgentProvisionException("step " + id + " of run " + rs.run + " was changed by another host while "
             + "running here; stop this host's copy of the run", null, false);
       }

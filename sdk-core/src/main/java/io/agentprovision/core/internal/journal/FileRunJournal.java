@@ -53,7 +53,10 @@ import org.jspecify.annotations.Nullable;
  * the engine goes on to its side effect. The force is a <em>group commit</em>: it happens after the
  * lock is let go, and one force covers every line appended to the file before it, so the saves of a
  * run's concurrent steps share one disk sync instead of queueing one after another, and a save
- * costs one sync rather than the two of replacing a file (the temporary file and the directory). A
+ * costs one sync rather than the two of replacing a file (the temporary file and the directory).
+ * A step's result ({@link #saveStepResult}) is appended without waiting for a force: the run's next
+ * save, which waits for one, makes it durable with its own line, so a step's end and the next step's
+ * start cost one sync. A
  * run's first save creates its file atomically (temporary file, {@code ATOMIC_MOVE}, directory
  * forced), and so does a rewrite that drops superseded lines once a file holds
  * 512 of them ({@code COMPACT_AFTER}), or that moves a file of the previous format (version 2, one
@@ -173,6 +176,19 @@ public final class FileRunJournal implements RunJournal {
 
   @Override
   public boolean saveStep(StepRecord record) {
+    return saveStep(record, true);
+  }
+
+  /**
+   * Appends the step's line without waiting for a force: the next save of the run waits for one
+   * that began after its own write, which covers this line too (see {@link RunJournal#saveStepResult}).
+   */
+  @Override
+  public boolean saveStepResult(StepRecord record) {
+    return saveStep(record, false);
+  }
+
+  private boolean saveStep(StepRecord record, boolean force) {
     Objects.requireNonNull(record, "record");
     return update(record.run(), doc -> {
       StepRecord current = doc.steps.get(record.step());
@@ -181,7 +197,7 @@ public final class FileRunJournal implements RunJournal {
       }
       doc.steps.put(record.step(), record);
       return line("step", stepMap(record));
-    });
+    }, force);
   }
 
   @Override
@@ -434,6 +450,15 @@ public final class FileRunJournal implements RunJournal {
   }
 
   private boolean update(RunId id, Change change) {
+    return update(id, change, true);
+  }
+
+  /**
+   * Applies {@code change} to the run's file; with {@code force}, returns once the line is on disk.
+   * Without, the line's group keeps it as written and not yet forced (so the group is not dropped),
+   * and the next save of the file forces it with its own.
+   */
+  private boolean update(RunId id, Change change, boolean force) {
     Path f = fileOf(id);
     GroupForce group = groups.computeIfAbsent(f, GroupForce::new);
     long ticket;
@@ -461,7 +486,9 @@ public final class FileRunJournal implements RunJournal {
       if (ticket < 0) {
         return false;
       }
-      group.awaitForced(ticket, forcer);
+      if (force) {
+        group.awaitForced(ticket, forcer);
+      }
       return true;
     } catch (IOException e) {
       throw new AgentProvisionException("cannot force the run journal file " + f + " to disk: " + e, e);

@@ -257,6 +257,42 @@ class FileRunJournalTest extends RunJournalContract {
   }
 
   @Test
+  void a_stepsResult_isForcedByTheRunsNextSave_notOnItsOwn() throws Exception {
+    List<String> forcedContent = new java.util.concurrent.CopyOnWriteArrayList<>();
+    FileRunJournal j = FileRunJournal.open(dir, file -> {
+      GroupForce.Forcer.DISK.force(file);
+      forcedContent.add(Files.readString(file));
+    });
+    j.saveRun(run("run_1", T0));
+    StepRecord running = step("run_1", "plan").toBuilder().status(StepStatus.RUNNING).attempts(1).build();
+    j.saveStep(running);
+    Path f = j.fileOf(RunId.of("run_1"));
+    String beforeResult = Files.readString(f);
+    int forcesBefore = forcedContent.size();
+    StepRecord succeeded = running.next(T0.plusSeconds(1)).status(StepStatus.SUCCEEDED).output("{\"id\":\"res_1\"}")
+        .build();
+
+    assertThat(j.saveStepResult(succeeded)).isTrue();
+
+    assertThat(forcedContent).as("the result is written, not forced on its own").hasSize(forcesBefore);
+    assertThat(j.step(RunId.of("run_1"), StepId.of("plan"))).as("readers see it at once").contains(succeeded);
+    // a crash now leaves what was forced: the step as journaled before, running, which resume runs again
+    Path crashed = dir.resolve("crashed");
+    Files.createDirectories(crashed);
+    Files.writeString(crashed.resolve(f.getFileName()), beforeResult);
+    assertThat(FileRunJournal.open(crashed).step(RunId.of("run_1"), StepId.of("plan"))).contains(running);
+
+    StepRecord next = step("run_1", "domain").toBuilder().status(StepStatus.RUNNING).attempts(1).build();
+    assertThat(j.saveStep(next)).isTrue();
+
+    assertThat(forcedContent).as("the next save forces once, covering both").hasSize(forcesBefore + 1);
+    Files.writeString(f, forcedContent.get(forcedContent.size() - 1)); // a crash right after that force
+    FileRunJournal reopened = FileRunJournal.open(dir);
+    assertThat(reopened.step(RunId.of("run_1"), StepId.of("plan"))).contains(succeeded);
+    assertThat(reopened.step(RunId.of("run_1"), StepId.of("domain"))).contains(next);
+  }
+
+  @Test
   void concurrent_saves_shareAForce_andEachReturnsOnlyOnceCovered() throws Exception {
     CountDownLatch firstForceStarted = new CountDownLatch(1);
     CountDownLatch releaseFirstForce = new CountDownLatch(1);

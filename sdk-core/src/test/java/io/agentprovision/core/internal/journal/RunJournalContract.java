@@ -56,6 +56,21 @@ public abstract class RunJournalContract {
   }
 
   @Test
+  public void saveStepResult_storesTheStepAsSaveStepDoes_underTheSameVersionCheck() {
+    RunJournal j = journal();
+    j.saveRun(run("run_1", T0));
+    StepRecord running = step("run_1", "plan").toBuilder().status(StepStatus.RUNNING).attempts(1).build();
+    assertThat(j.saveStep(running)).isTrue();
+    StepRecord done = running.next(T0.plusSeconds(1)).status(StepStatus.SUCCEEDED).output("{\"id\":\"res_1\"}").build();
+
+    assertThat(j.saveStepResult(done.next(T0).build())).as("a skipped version").isFalse();
+    assertThat(j.saveStepResult(done)).isTrue();
+    assertThat(j.saveStepResult(done)).as("another host's copy of the same version").isFalse();
+    assertThat(j.step(RunId.of("run_1"), StepId.of("plan"))).contains(done);
+    assertThat(j.steps(RunId.of("run_1"))).containsExactly(done);
+  }
+
+  @Test
   public void runsFiledUnderAKey_areTheRunsFiledUnderIt_orNothingWhenTheJournalKeepsNoIndex() {
     RunJournal j = journal();
     boolean kept = j.fileRun(RunId.of("run_1"), "person-a");
