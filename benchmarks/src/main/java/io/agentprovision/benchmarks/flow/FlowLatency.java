@@ -48,6 +48,7 @@ import org.jspecify.annotations.Nullable;
  * <pre>{@code
  * java -cp benchmarks/target/benchmarks.jar io.agentprovision.benchmarks.flow.FlowLatency \
  *     [--latency-ms 50] [--flows 5] [--warmup 3] [--stores memory,file] [--via stripe|direct] [--workerd true|false]
+ *     [--timeline true]
  * }</pre>
  *
  * <p>The provisioner is long-lived: the warm-up flows run first on the same provisioner (the JIT,
@@ -60,7 +61,10 @@ public final class FlowLatency {
 
   /** What one measured flow gave. */
   record Measured(long flowNanos, CriticalPath path, List<Exchange> exchanges, Map<String, List<String>> graph,
-      Map<String, Long> stepNanos) {}
+      Map<String, Long> stepNanos, long startNanos, Map<String, long[]> spans) {}
+
+  /** Whether to print the median flow's steps and requests on one time line ({@code --timeline true}). */
+  private static boolean timeline;
 
   public static void main(String[] args) throws Exception {
     Map<String, String> o = options(args);
@@ -69,6 +73,7 @@ public final class FlowLatency {
     int warmup = Integer.parseInt(o.getOrDefault("warmup", "3"));
     Via via = Via.valueOf(o.getOrDefault("via", "stripe").toUpperCase(Locale.ROOT));
     boolean workerd = Boolean.parseBoolean(o.getOrDefault("workerd", "true"));
+    timeline = Boolean.parseBoolean(o.getOrDefault("timeline", "false"));
     List<Stores> stores = new ArrayList<>();
     for (String s : o.getOrDefault("stores", "memory,file").split(",")) {
       stores.add(Stores.valueOf(s.trim().toUpperCase(Locale.ROOT)));
@@ -93,9 +98,17 @@ public final class FlowLatency {
     List<Measured> measured = new ArrayList<>();
     FsyncCounter fsyncs = new FsyncCounter(dir);
     Map<String, Long> stepNanos = new ConcurrentHashMap<>();
+    // when each step started and ended on this machine's clock, for --timeline
+    Map<String, long[]> spans = new ConcurrentHashMap<>();
     ProvisioningListener stepTimes = e -> {
-      if (e instanceof ProvisioningEvent.StepFinished f) {
+      if (e instanceof ProvisioningEvent.StepStarted st) {
+        spans.put(st.step().value(), new long[] {System.nanoTime(), 0});
+      } else if (e instanceof ProvisioningEvent.StepFinished f) {
         stepNanos.merge(f.step().value(), f.took().toNanos(), Long::sum);
+        long[] span = spans.get(f.step().value());
+        if (span != null) {
+          span[1] = System.nanoTime();
+        }
       }
     };
     LocalSandbox sb = null;
@@ -114,13 +127,15 @@ public final class FlowLatency {
         for (int i = 0; i < flows; i++) {
           recorded.clear();
           stepNanos.clear();
+          spans.clear();
           long t0 = System.nanoTime();
           ProvisionPlan plan = flow(p, sb, warmup + i, recorded);
           long took = System.nanoTime() - t0;
           List<Exchange> ex = new ArrayList<>(recorded);
           ex.sort(Comparator.comparingLong(Exchange::startNanos));
           Map<String, List<String>> graph = graph(plan);
-          measured.add(new Measured(took, CriticalPath.of(graph, ex), ex, graph, new TreeMap<>(stepNanos)));
+          measured.add(new Measured(took, CriticalPath.of(graph, ex), ex, graph, new TreeMap<>(stepNanos), t0,
+              new TreeMap<>(spans)));
           if (firstFlow == null) {
             firstFlow = ex;
           }
@@ -299,6 +314,9 @@ public final class FlowLatency {
           mid.path().stepWeight(c.getKey()) / 1e6);
     }
     out.printf(Locale.ROOT, "  critical path through %s%n", String.join(" > ", mid.path().steps()));
+    if (timeline) {
+      printTimeline(mid, out);
+    }
     out.printf(Locale.ROOT, "  requests: %s%n", requestsLine(mid.exchanges()));
     out.printf(Locale.ROOT, "flows (ms):          %s%n", millis(measured.stream().map(Measured::flowNanos).toList()));
     out.printf(Locale.ROOT, "critical paths (ms): %s%n", millis(measured.stream().map(m -> m.path().nanos()).toList()));
@@ -309,6 +327,35 @@ public final class FlowLatency {
     if (s.stores() == Stores.FILE) {
       out.printf(Locale.ROOT, "disk syncs per flow: %.1f%n", s.fsyncsPerFlow());
     }
+  }
+
+  /**
+   * The median flow on one time line (milliseconds from the flow's start): when each step started
+   * and ended, and when each request left and was answered, so that the time between them (the
+   * SDK's own work, and waits for threads, locks and disks) shows where it is.
+   */
+  private static void printTimeline(Measured m, PrintStream out) {
+    record Mark(long at, String what) {}
+    List<Mark> marks = new ArrayList<>();
+    for (Map.Entry<String, long[]> s : m.spans().entrySet()) {
+      marks.add(new Mark(s.getValue()[0], "step " + s.getKey() + " starts"));
+      if (s.getValue()[1] != 0) {
+        marks.add(new Mark(s.getValue()[1], "step " + s.getKey() + " ends (" + String.format(Locale.ROOT, "%.1f",
+            (s.getValue()[1] - s.getValue()[0]) / 1e6) + " ms)"));
+      }
+    }
+    for (Exchange e : m.exchanges()) {
+      String path = okhttp3.HttpUrl.get(e.url()).encodedPath();
+      marks.add(new Mark(e.startNanos(), "  " + e.step() + " " + e.method() + " " + path + " sent"));
+      marks.add(new Mark(e.endNanos(), "  " + e.step() + " " + e.method() + " " + path + " answered ("
+          + String.format(Locale.ROOT, "%.1f", e.nanos() / 1e6) + " ms)"));
+    }
+    marks.sort(Comparator.comparingLong(Mark::at));
+    out.printf(Locale.ROOT, "  time line of the median flow (ms from its start):%n");
+    for (Mark k : marks) {
+      out.printf(Locale.ROOT, "    %8.1f  %s%n", (k.at() - m.startNanos()) / 1e6, k.what());
+    }
+    out.printf(Locale.ROOT, "    %8.1f  flow ends%n", m.flowNanos() / 1e6);
   }
 
   private static String requestsLine(List<Exchange> ex) {

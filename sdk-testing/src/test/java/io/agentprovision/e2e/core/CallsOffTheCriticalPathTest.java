@@ -56,6 +56,10 @@ class CallsOffTheCriticalPathTest {
   private volatile boolean paymentWaitsForPrepare;
   private volatile boolean domainWaitsForReveal;
   private volatile @Nullable RuntimeException prepareFails;
+  private final CountDownLatch planRead = new CountDownLatch(1);
+  private volatile boolean paymentWaitsForPlanRead;
+  /** How long the person takes over the payment method, on the virtual clock. */
+  private volatile java.time.Duration paymentTakes = java.time.Duration.ZERO;
 
   @BeforeEach
   void steps() {
@@ -166,6 +170,45 @@ class CallsOffTheCriticalPathTest {
     assertThat(calls).filteredOn(c -> c.startsWith("revealCredentials")).hasSize(2);
   }
 
+  @Test
+  void aPersonsNextRun_readsThePlanTheyBoughtWhileThePaymentMethodIsMadeReady_andOnlyThen() {
+    AgentProvisioner p = provisioner();
+    p.provisionAndDeploy(EngineHarness.request().runId(RunId.of("run_first")).build());
+    calls.clear();
+    paymentWaitsForPlanRead = true;
+
+    Deployment d = p.provisionAndDeploy(secondRun());
+
+    assertThat(d.verification().live()).isTrue();
+    assertThat(calls).filteredOn(c -> c.equals("resource workers:paid")).as("read once, ahead, not again").hasSize(1);
+    assertThat(h.orchestrator.charges()).filteredOn(c -> c.serviceId().equals("workers:paid")).as("reused, not bought")
+        .hasSize(1);
+  }
+
+  @Test
+  void aPlanReadAheadLongBeforeThePlanStep_isReadAgain() {
+    AgentProvisioner p = provisioner();
+    p.provisionAndDeploy(EngineHarness.request().runId(RunId.of("run_first")).build());
+    calls.clear();
+    paymentWaitsForPlanRead = true;
+    paymentTakes = java.time.Duration.ofMinutes(5); // the person took their time adding a card
+
+    Deployment d = p.provisionAndDeploy(secondRun());
+
+    assertThat(d.verification().live()).isTrue();
+    assertThat(calls).filteredOn(c -> c.equals("resource workers:paid")).as("read ahead, then again: too old")
+        .hasSize(2);
+    assertThat(h.orchestrator.charges()).filteredOn(c -> c.serviceId().equals("workers:paid")).hasSize(1);
+  }
+
+  /** The same person's next app, with its own name and domain. */
+  private static ProvisionRequest secondRun() {
+    return EngineHarness.request().runId(RUN)
+        .app(io.agentprovision.core.WorkerApp.builder("my-other-app").module("index.js", EngineHarness.APP_SOURCE)
+            .build())
+        .domain(io.agentprovision.core.DomainRequest.query("my-other-app")).build();
+  }
+
   private int firstIndex(String method) {
     for (int i = 0; i < calls.size(); i++) {
       if (calls.get(i).startsWith(method)) {
@@ -225,6 +268,10 @@ class CallsOffTheCriticalPathTest {
       if (paymentWaitsForPrepare) {
         await(prepared, "the run's set-up");
       }
+      if (paymentWaitsForPlanRead) {
+        await(planRead, "the read of the person's plan");
+        h.time.advance(paymentTakes);
+      }
       calls.add("ensurePaymentMethod");
       return d.ensurePaymentMethod(provider, usageCap, ctx);
     }
@@ -247,7 +294,12 @@ class CallsOffTheCriticalPathTest {
 
     @Override
     public ResourceState resource(ResourceRef resource, StepContext ctx) {
-      return d.resource(resource, ctx);
+      calls.add("resource " + resource.serviceId());
+      ResourceState state = d.resource(resource, ctx);
+      if (resource.serviceId().equals("workers:paid")) {
+        planRead.countDown();
+      }
+      return state;
     }
 
     @Override

@@ -12,6 +12,7 @@ import io.agentprovision.core.orchestration.ProviderAccount;
 import io.agentprovision.core.policy.VelocityAction;
 import io.agentprovision.core.spi.StepContext;
 import java.net.URI;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -53,21 +54,27 @@ final class AccountStep extends BaseStep<AccountStep.Linked> {
   private final String provider;
   private final @Nullable URI terms;
   private final boolean prepareAhead;
+  private final @Nullable String plan;
 
   AccountStep(String provider, @Nullable URI terms, List<StepId> dependsOn) {
-    this(provider, terms, false, dependsOn);
+    this(provider, terms, false, null, dependsOn);
   }
 
   /**
    * @param prepareAhead whether the run provisions: the orchestrator then sets up what its provisioning
    *     calls share ({@link io.agentprovision.core.spi.Orchestrator#prepare}) while this step runs
+   * @param plan the plan the run's plan step subscribes to, or null: once the account is known, this
+   *     step reads ahead the state of that plan as another run for the same person bought it, for the
+   *     plan step to reuse without asking again
    */
-  AccountStep(String provider, @Nullable URI terms, boolean prepareAhead, List<StepId> dependsOn) {
+  AccountStep(String provider, @Nullable URI terms, boolean prepareAhead, @Nullable String plan,
+      List<StepId> dependsOn) {
     super(ID, StepKind.ACCOUNT, dependsOn, "accept the terms and create or link the " + provider + " account",
         Linked.class);
     this.provider = provider;
     this.terms = terms;
     this.prepareAhead = prepareAhead;
+    this.plan = plan;
   }
 
   @Override
@@ -92,12 +99,43 @@ final class AccountStep extends BaseStep<AccountStep.Linked> {
     // no one's way here: it runs beside the account and the payment method instead of in front of the
     // first resource. What fails there is done again, and reported, by the call that needs it.
     StepContext.Forked<Boolean> ahead = prepareAhead ? ctx.fork(() -> prepare(ctx)) : null;
+    StepContext.Forked<Boolean> planAhead = null;
     try {
-      return link(ctx);
+      Linked linked = link(ctx);
+      String subscribed = plan;
+      if (subscribed != null) {
+        // the payment method is made ready meanwhile, and the plan step waits for it: reading the plan the
+        // person's earlier run bought here takes that read off the run's chain
+        planAhead = ctx.fork(() -> readPlanAhead(ctx, subscribed, linked.account().accountId()));
+      }
+      return linked;
     } finally {
+      if (planAhead != null) {
+        planAhead.join();
+      }
       if (ahead != null) {
         ahead.join();
       }
+    }
+  }
+
+  /**
+   * Reads the state of the newest purchase of {@code service} another run for the same person made
+   * in {@code account}, the first the plan step will look at, and keeps it for the plan step. A read
+   * that fails is left to the plan step, which reads again.
+   */
+  private static boolean readPlanAhead(StepRun ctx, String service, String account) {
+    try {
+      for (PrincipalLock.Found<ServiceStep.Provisioned> other : ServiceStep.boughtInAccount(ctx, PlanStep.ID, service,
+          account)) {
+        Instant asked = ctx.clock().instant(); // the answer is no older than the question
+        ctx.readAhead(ctx.orchestrator().resource(other.output().resource(), ctx), asked);
+        return true;
+      }
+      return false;
+    } catch (RuntimeException e) {
+      LOG.debug("run {}: reading the person's plan ahead failed; the plan step reads it: {}", ctx.runId(), e.toString());
+      return false;
     }
   }
 

@@ -93,7 +93,7 @@ final class ProvisioningFlow implements Flow {
     // whether anything is provisioned: the orchestrator then sets up what those calls share beside the account
     boolean provisions = plan != null || deployable != null || domain != null || !named.isEmpty();
     g.add(new AccountStep(req.provider(), in.catalog().provider().termsOfService(), provisions,
-        List.of(PlanApprovalStep.ID)));
+        plan == null ? null : plan.id(), List.of(PlanApprovalStep.ID)));
     if (paid) {
       // the card on file is the orchestrator's, not the account's: both are made ready at the same time
       g.add(new PaymentMethodStep(List.of(PlanApprovalStep.ID)));

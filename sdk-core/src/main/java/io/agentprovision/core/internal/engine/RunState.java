@@ -6,7 +6,10 @@ import io.agentprovision.core.RunId;
 import io.agentprovision.core.StepId;
 import io.agentprovision.core.catalog.Catalog;
 import io.agentprovision.core.identity.Principal;
+import io.agentprovision.core.orchestration.ResourceRef;
+import io.agentprovision.core.orchestration.ResourceState;
 import java.time.Instant;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicReference;
 import org.jspecify.annotations.Nullable;
 
@@ -29,6 +32,20 @@ final class RunState {
   volatile boolean failing;
   /** The leases this execution holds; null outside the run loop (a rotation of a finished run). */
   volatile @Nullable RunLease lease;
+  /**
+   * Resources' states one step read ahead for another in this execution, by resource id: the
+   * account step reads the state of the plan the person's earlier run bought while the payment
+   * method is made ready, and the plan step takes that answer instead of asking again.
+   */
+  private final ConcurrentHashMap<String, ReadAhead> readAhead = new ConcurrentHashMap<>();
+
+  /**
+   * How old a state read ahead may be when taken: older (a person took their time over the payment
+   * method, say), the step reads it again.
+   */
+  static final java.time.Duration READ_AHEAD_FRESH = java.time.Duration.ofSeconds(30);
+
+  private record ReadAhead(ResourceState state, Instant at) {}
 
   RunState(RunId run, ProvisionRequest request, RunPlan plan, boolean resumed, Instant startedAt) {
     this.run = run;
@@ -58,6 +75,20 @@ final class RunState {
   /** The price a person approved for {@code step} with the plan, or null when none was. */
   @Nullable Money approvedQuote(StepId step) {
     return PlanApprovalStep.approvedQuote(outputs, step);
+  }
+
+  /** Keeps a state read ahead at {@code at} for a later step of this execution. */
+  void readAhead(ResourceState state, Instant at) {
+    readAhead.put(state.ref().id(), new ReadAhead(state, at));
+  }
+
+  /**
+   * The state of {@code resource} read ahead in this execution no longer than {@link #READ_AHEAD_FRESH}
+   * before {@code now}, taken (a second look reads again); null when there is none.
+   */
+  @Nullable ResourceState takeReadAhead(ResourceRef resource, Instant now) {
+    ReadAhead r = readAhead.remove(resource.id());
+    return r == null || r.at().plus(READ_AHEAD_FRESH).isBefore(now) ? null : r.state();
   }
 
   StepGraph graph() {

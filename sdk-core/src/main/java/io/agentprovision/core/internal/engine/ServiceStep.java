@@ -25,6 +25,7 @@ import io.agentprovision.core.policy.VelocityAction;
 import io.agentprovision.core.spi.CredentialVault;
 import io.agentprovision.core.spi.SpendAuthorization;
 import io.agentprovision.core.vault.VaultEntry;
+import java.util.ArrayList;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -185,25 +186,41 @@ abstract class ServiceStep extends BaseStep<ServiceStep.Provisioned> {
     }
   }
 
-  /** The same service another run for the same person bought in the same account, still active; null when none. */
-  private @Nullable Provisioned boughtElsewhere(StepRun ctx) {
-    String account = ctx.output(AccountStep.class).account().accountId();
-    for (PrincipalLock.Found<Provisioned> other : PrincipalLock.finishedElsewhere(ctx, id(), Provisioned.class)) {
+  /**
+   * What other runs for the same person bought of {@code service} as step {@code step} in
+   * {@code account}, newest run first: the purchases a run may reuse once it knows each is still active.
+   */
+  static List<PrincipalLock.Found<Provisioned>> boughtInAccount(StepRun ctx, StepId step, String service,
+      String account) {
+    List<PrincipalLock.Found<Provisioned>> out = new ArrayList<>();
+    for (PrincipalLock.Found<Provisioned> other : PrincipalLock.finishedElsewhere(ctx, step, Provisioned.class)) {
       ResourceRef ref = other.output().resource();
-      if (!ref.serviceId().equals(service.id())) {
+      if (!ref.serviceId().equals(service)) {
         continue;
       }
       AccountStep.Linked theirs = ctx.config().journal().step(other.run(), AccountStep.ID)
           .map(s -> s.output() == null ? null : OutputCodec.decode(s.output(), AccountStep.Linked.class, other.run(),
               AccountStep.ID)).orElse(null);
-      if (theirs == null || !theirs.account().accountId().equals(account)) {
-        continue;
+      if (theirs != null && theirs.account().accountId().equals(account)) {
+        out.add(other);
       }
-      ResourceState state;
-      try {
-        state = ctx.orchestrator().resource(ref, ctx);
-      } catch (RuntimeException e) {
-        continue; // cannot tell it is still active: not reused
+    }
+    return out;
+  }
+
+  /** The same service another run for the same person bought in the same account, still active; null when none. */
+  private @Nullable Provisioned boughtElsewhere(StepRun ctx) {
+    String account = ctx.output(AccountStep.class).account().accountId();
+    for (PrincipalLock.Found<Provisioned> other : boughtInAccount(ctx, id(), service.id(), account)) {
+      ResourceRef ref = other.output().resource();
+      // the account step may have read it moments ago, while the payment method was made ready
+      ResourceState state = ctx.takeReadAhead(ref);
+      if (state == null) {
+        try {
+          state = ctx.orchestrator().resource(ref, ctx);
+        } catch (RuntimeException e) {
+          continue; // cannot tell it is still active: not reused
+        }
       }
       if (state.status() != ResourceStatus.COMPLETE) {
         continue;

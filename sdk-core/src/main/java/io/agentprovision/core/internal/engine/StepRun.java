@@ -1,6 +1,5 @@
 package io.agentprovision.core.internal.engine;
 
-import io.agentprovision.core.internal.concurrent.ForkedCall;
 import io.agentprovision.core.AgentId;
 import io.agentprovision.core.AgentProvisionException;
 import io.agentprovision.core.PlannedStep;
@@ -11,17 +10,20 @@ import io.agentprovision.core.RunId;
 import io.agentprovision.core.Sleeper;
 import io.agentprovision.core.StepId;
 import io.agentprovision.core.approval.ApprovalDecision;
-import io.agentprovision.core.approval.ApprovalRequest;
 import io.agentprovision.core.approval.ApprovalReceipts;
-import io.agentprovision.core.approval.ReceiptExpectation;
-import io.agentprovision.core.approval.ReceiptRejectedException;
+import io.agentprovision.core.approval.ApprovalRequest;
 import io.agentprovision.core.approval.CheckpointKind;
 import io.agentprovision.core.approval.CheckpointRequest;
+import io.agentprovision.core.approval.ReceiptExpectation;
+import io.agentprovision.core.approval.ReceiptRejectedException;
 import io.agentprovision.core.catalog.Catalog;
 import io.agentprovision.core.http.HttpStack;
 import io.agentprovision.core.identity.Principal;
+import io.agentprovision.core.internal.concurrent.ForkedCall;
 import io.agentprovision.core.journal.CheckpointDecision;
 import io.agentprovision.core.journal.StepRecord;
+import io.agentprovision.core.orchestration.ResourceRef;
+import io.agentprovision.core.orchestration.ResourceState;
 import io.agentprovision.core.policy.SpendRequest;
 import io.agentprovision.core.spi.CredentialVault;
 import io.agentprovision.core.spi.Deployer;
@@ -34,8 +36,8 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.Callable;
 import java.util.Objects;
+import java.util.concurrent.Callable;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.UnaryOperator;
 import org.jspecify.annotations.Nullable;
@@ -198,6 +200,19 @@ final class StepRun implements StepContext {
 
   StepRecord record() {
     return record;
+  }
+
+  /**
+   * Keeps {@code state}, read by this step with a request sent at {@code asked}, for a later step of
+   * the run ({@link RunState#readAhead}).
+   */
+  void readAhead(ResourceState state, Instant asked) {
+    rs.readAhead(state, asked);
+  }
+
+  /** The state of {@code resource} an earlier step of this execution read ahead for this one; null when none. */
+  @Nullable ResourceState takeReadAhead(ResourceRef resource) {
+    return rs.takeReadAhead(resource, clock().instant());
   }
 
   /** Journals intermediate results of a running step (such as a resource id before answering its questions). */
