@@ -73,7 +73,8 @@ import org.jspecify.annotations.Nullable;
  * <p>Leases live in {@code .leases.json} beside the run files, kept the same way (a header, then a
  * line per change of a lease, the last for a name winning; appended and forced as a group commit,
  * rewritten atomically when long) under the same lock, so that renewing a lease never touches a
- * run's file.
+ * run's file. A release is appended without waiting for its force (the next change's force covers
+ * it): lost in a machine crash, it is a lease left to expire, as any lease of a host that died.
  *
  * <p>File names are the run id with characters outside {@code [A-Za-z0-9._-]} replaced, followed
  * by a hash of the id, so that ids differing only in case or in replaced characters never share a
@@ -224,9 +225,14 @@ public final class FileRunJournal implements RunJournal {
     return changeLease(held.name(), slot -> Leases.renew(slot, held, until));
   }
 
+  /**
+   * Gives the lease up without waiting for a force: the next lease change's force covers it. A
+   * release a machine crash loses leaves the lease to expire, as a host that died holding it would;
+   * every process on this machine's files died with the crash, so nobody waits on a holder alive.
+   */
   @Override
   public boolean releaseLease(Lease held) {
-    return changeLease(held.name(), slot -> Leases.release(slot, held)).isPresent();
+    return changeLease(held.name(), slot -> Leases.release(slot, held), false).isPresent();
   }
 
   @Override
@@ -237,6 +243,11 @@ public final class FileRunJournal implements RunJournal {
   }
 
   private Optional<Lease> changeLease(String name, java.util.function.Function<Leases.@Nullable Slot, Leases.Change> op) {
+    return changeLease(name, op, true);
+  }
+
+  private Optional<Lease> changeLease(String name, java.util.function.Function<Leases.@Nullable Slot, Leases.Change> op,
+      boolean force) {
     Objects.requireNonNull(name, "name");
     GroupForce group = groups.computeIfAbsent(leaseFile, GroupForce::new);
     long[] ticket = {-1};
@@ -258,7 +269,7 @@ public final class FileRunJournal implements RunJournal {
         }
         return change.answer();
       });
-      if (ticket[0] >= 0) {
+      if (ticket[0] >= 0 && force) {
         group.awaitForced(ticket[0], forcer);
       }
       return answer;

@@ -220,6 +220,40 @@ class FileRunJournalTest extends RunJournalContract {
   }
 
   @Test
+  void a_leaseRelease_isForcedByTheNextLeaseChange_andLostInACrashItIsALeaseThatExpires() throws Exception {
+    List<String> forced = new java.util.concurrent.CopyOnWriteArrayList<>();
+    FileRunJournal j = FileRunJournal.open(dir, file -> {
+      GroupForce.Forcer.DISK.force(file);
+      if (file.getFileName().toString().equals(".leases.json")) {
+        forced.add(Files.readString(file));
+      }
+    });
+    Path f = dir.resolve(".leases.json");
+    Lease held = j.acquireLease("run:run_1", "host-a", T0, T0.plusSeconds(60)).orElseThrow();
+    String beforeRelease = Files.readString(f);
+    int forces = forced.size();
+
+    assertThat(j.releaseLease(held)).isTrue();
+
+    assertThat(forced).as("a release waits for no force of its own").hasSize(forces);
+    assertThat(j.lease("run:run_1")).as("every host sees it at once").isEmpty();
+    // a machine crash now: the release is lost, the lease is held by a host that is gone until it expires
+    Files.writeString(f, beforeRelease);
+    FileRunJournal afterCrash = FileRunJournal.open(dir);
+    assertThat(afterCrash.acquireLease("run:run_1", "host-b", T0.plusSeconds(30), T0.plusSeconds(90))).isEmpty();
+    Lease taken = afterCrash.acquireLease("run:run_1", "host-b", T0.plusSeconds(60), T0.plusSeconds(120))
+        .orElseThrow();
+    assertThat(taken.token()).as("tokens never repeat").isGreaterThan(held.token());
+
+    // without a crash, the next change's force carries the release
+    Lease again = j.acquireLease("run:run_2", "host-a", T0, T0.plusSeconds(60)).orElseThrow();
+    assertThat(j.releaseLease(again)).isTrue();
+    j.acquireLease("run:run_3", "host-a", T0, T0.plusSeconds(60)).orElseThrow();
+    Files.writeString(f, forced.get(forced.size() - 1));
+    assertThat(FileRunJournal.open(dir).lease("run:run_2")).isEmpty();
+  }
+
+  @Test
   void a_leaseChange_returnsOnlyOnceForced_andATornLastLineIsCutOff() throws Exception {
     Map<Path, String> durable = new ConcurrentHashMap<>();
     FileRunJournal j = FileRunJournal.open(dir, file -> {
