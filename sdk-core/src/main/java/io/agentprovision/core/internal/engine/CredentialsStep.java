@@ -94,7 +94,7 @@ final class CredentialsStep extends BaseStep<CredentialsStep.Issued> {
   private final TokenSpec token;
 
   CredentialsStep(TokenSpec token, List<StepId> dependsOn) {
-    super(ID, StepKind.CREDENTIALS, dependsOn, "reveal the credential, mint a least-privilege deploy token"
+    super(ID, StepKind.CREDENTIALS, dependsOn, "mint a least-privilege deploy token from the revealed credential,"
         + (token.isIpBound() ? " bound to " + token.allowIps() : " NOT bound to any IP address") + " for " + token.ttl(),
         Issued.class);
     this.token = token;

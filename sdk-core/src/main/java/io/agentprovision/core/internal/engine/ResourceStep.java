@@ -20,7 +20,7 @@ final class ResourceStep extends ServiceStep {
   /** @param plan the run's plan, which prices the deployable when it is a component priced under its plan */
   ResourceStep(ServiceOffering deployable, @Nullable String plan, List<StepId> dependsOn) {
     super(ID, StepKind.RESOURCE, deployable, CheckpointKind.PAID_RESOURCE, Map.of(), plan, false, dependsOn,
-        "provision " + deployable.id());
+        "provision " + deployable.id() + " and reveal its credential");
   }
 
   /**
