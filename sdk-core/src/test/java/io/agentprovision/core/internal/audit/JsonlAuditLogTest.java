@@ -87,7 +87,10 @@ class JsonlAuditLogTest {
     assertThat(head.entries()).isEqualTo(3);
     assertThat(head.hash()).isEqualTo(entries.get(2).hash());
     assertThat(head.bytes()).isEqualTo(Files.size(file()));
-    assertThat(Files.readAllLines(headFile())).as("two slots, one JSON line each").hasSize(2)
+    byte[] headBytes = Files.readAllBytes(headFile());
+    assertThat(headBytes).hasSize(HeadFile.SIZE);
+    List<String> headers = new String(headBytes, 0, HeadFile.HEADERS, StandardCharsets.UTF_8).lines().toList();
+    assertThat(headers).as("a ring of slots, one JSON line each").hasSize(HeadFile.SLOTS)
         .anySatisfy(l -> assertThat(Json.parseObject(l.strip())).containsEntry("entries", 3L));
     assertThat(log.head()).contains(entries.get(2));
     assertThat(entries.get(0).record()).isEqualTo(record(1));
