@@ -90,8 +90,13 @@ class JsonlAuditLogTest {
     byte[] headBytes = Files.readAllBytes(headFile());
     assertThat(headBytes).hasSize(HeadFile.SIZE);
     List<String> headers = new String(headBytes, 0, HeadFile.HEADERS, StandardCharsets.UTF_8).lines().toList();
-    assertThat(headers).as("a ring of slots, one JSON line each").hasSize(HeadFile.SLOTS)
-        .anySatisfy(l -> assertThat(Json.parseObject(l.strip())).containsEntry("entries", 3L));
+    assertThat(headers).as("a ring of slots, one JSON line each").hasSize(HeadFile.SLOTS);
+    assertThat(headers.stream().filter(l -> !l.isBlank()).map(l -> Json.parseObject(l.strip())).toList())
+        .as("the file's creation and three commits").hasSize(4).anySatisfy(m -> assertThat(m)
+            .containsEntry("entries", 3L).containsEntry("redo", (long) lines().get(2).getBytes(StandardCharsets.UTF_8).length + 1));
+    int slot = HeadFile.slot(head.gen());
+    assertThat(new String(headBytes, (int) HeadFile.dataOffset(slot), (int) head.redo(), StandardCharsets.UTF_8))
+        .as("the slot's data block: the commit's line, to redo it").isEqualTo(lines().get(2) + "\n");
     assertThat(log.head()).contains(entries.get(2));
     assertThat(entries.get(0).record()).isEqualTo(record(1));
   }
