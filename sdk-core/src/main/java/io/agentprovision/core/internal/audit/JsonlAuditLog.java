@@ -44,15 +44,25 @@ import org.slf4j.LoggerFactory;
  * occupy (see {@link HeadFile}: two slots overwritten in turn, each with a check).
  *
  * <p><b>Appends</b> are committed in groups: an append queues its record, and whichever appender
- * holds the lock writes every queued entry in one write and forces the file once for all of them
- * (a <em>group commit</em>), so concurrent appenders share one fsync. In a plain chain the head
- * file is then moved and forced before any of those appends returns, so the head always names the
- * last acknowledged entry and anything after it is, by construction, not acknowledged. In a keyed
- * chain the head file is a checkpoint moved every {@code checkpointEvery} commits (and on open):
- * entries after it are adopted on reading when they verify under the key, which no one without the
- * key can forge, so one fsync per commit suffices. An append returns only once its entry is on
- * disk. The lock holds across the threads of this JVM and across processes
- * ({@link FileChannel#lock}), so several hosts on one machine may share a file.
+ * holds the lock writes every queued entry in one write and moves the head once for all of them
+ * (a <em>group commit</em>), so concurrent appenders share one disk sync. In a plain chain the head
+ * file moves on every commit, before any of its appends returns, so the head always names the last
+ * acknowledged entry and anything after it is, by construction, not acknowledged. The head file is
+ * also the redo log of the last commits ({@link HeadFile}: a ring of slots, each a head and the
+ * commit's lines): a commit writes its lines to the log, then its slot, and forces only the head
+ * file; the log is forced when the ring comes round to a slot whose lines it has not forced (once
+ * per {@value HeadFile#SLOTS} commits or so), for a commit too long for a slot, and on closing. So
+ * a plain commit costs one sync. Unforced writes survive the death of a process, not of the
+ * machine: in the boot that wrote the head (which each slot names) the log is checked against it
+ * exactly as it stands; after a restart, opening first writes again, from the ring, the bytes
+ * between the last force and the head that the log lacks or holds as zeros (nothing else: any other
+ * difference is left for verification to refuse). Where the boot cannot be known, every commit
+ * forces the log as well. In a keyed chain the log is forced on every commit and the head file is a
+ * checkpoint moved every {@code checkpointEvery} commits (and on open): entries after it are
+ * adopted on reading when they verify under the key, which no one without the key can forge. An
+ * append returns only once its entry is on disk, in the log or in the ring. The lock holds across
+ * the threads of this JVM and across processes ({@link FileChannel#lock}), so several hosts on one
+ * machine may share a file.
  *
  * <p><b>Opening</b> verifies the whole chain, each line's hash over its own bytes, and the head: the
  * log must end with the entry the head file records, or, past it, hold only what a crash can
@@ -1079,6 +1089,10 @@ public final class JsonlAuditLog implements AuditLog, AutoCloseable {
     if (ring == null || ring.oldFormat() || ring.slots().length != HeadFile.SLOTS) {
       createHead(n, lastHash, endOffset); // a head file of format 1 is upgraded on its first move
       return;
+    }
+    if (key != null && forcedEnd < endOffset) { // a keyed head names only forced entries: it has no redo
+      disk.force(ch, file, false);
+      forcedEnd = endOffset;
     }
     long gen = head == null ? 1 : head.gen() + 1;
     int slot = HeadFile.slot(gen);
