@@ -709,15 +709,13 @@ public final class JsonlAuditLog implements AuditLog, AutoCloseable {
       }
       missing |= found.length < data.length;
     }
+    for (Piece piece : missing ? pieces : List.<Piece>of()) {
+      writeFully(ch, piece.data(), piece.from());
+    }
+    // read back or written again, the bytes up to the head are made durable in this boot before the
+    // ring may move past them
+    disk.force(ch, file, false);
     if (missing) {
-      for (Piece piece : pieces) {
-        ByteBuffer buf = ByteBuffer.wrap(piece.data());
-        long at = piece.from();
-        while (buf.hasRemaining()) {
-          at += ch.write(buf, at);
-        }
-      }
-      disk.force(ch, file, false);
       LOG.warn("audit log {}: the machine stopped before bytes {} to {} reached the disk; written again from {}",
           file, h.forced(), h.bytes(), headFile.getFileName());
     }
@@ -1118,11 +1116,10 @@ public final class JsonlAuditLog implements AuditLog, AutoCloseable {
     spoiled[slot] = false;
     if (headRaw.length == HeadFile.HEADERS) { // it was read under this lock, so it is what the file held
       System.arraycopy(header, 0, headRaw, HeadFile.slotOffset(gen), header.length);
-      headRead = new HeadFile.Read(h, null, false, null, slots, spoiled, false);
     } else {
-      headRaw = new byte[0];
-      headRead = null;
+      headRaw = new byte[0]; // decoded afresh on the next read
     }
+    headRead = new HeadFile.Read(h, null, false, null, slots, spoiled, false);
     head = h;
     commitsSinceHead = 0;
   }
