@@ -41,7 +41,8 @@ import org.slf4j.LoggerFactory;
 /**
  * {@link AuditLog} in a JSON-lines file: one {@link AuditCodec#toLine} line per entry, and beside it
  * {@code <file>.head} recording the number of entries, the last hash and the byte length they
- * occupy (see {@link HeadFile}: two slots overwritten in turn, each with a check).
+ * occupy (see {@link HeadFile}: a ring of slots overwritten in turn, each with a check, holding the last
+ * commits' lines).
  *
  * <p><b>Appends</b> are committed in groups: an append queues its record, and whichever appender
  * holds the lock writes every queued entry in one write and moves the head once for all of them
