@@ -13,23 +13,47 @@ import javax.crypto.Mac;
 import org.jspecify.annotations.Nullable;
 
 /**
- * The layout of a JSONL audit log's head file: two fixed-size records ("slots") of
- * {@value #SLOT} bytes, each one JSON line padded with spaces, such as
- * <pre>{@code {"bytes":1270,"check":"…","entries":3,"gen":4,"hash":"…"}        }</pre>
- * The head is moved by overwriting the older slot in place and forcing the file: a write cut short
- * by a crash spoils only the slot being written, and the other still holds the head before it, so
- * no rename (and no second file and directory sync) is needed to stay crash-consistent. The slot
- * with the higher {@code gen} whose {@code check} matches is the head.
+ * The layout of a JSONL audit log's head file (format 2): a ring of {@value #SLOTS} slots. Slot
+ * {@code i} is a header of {@value #HEADER} bytes at {@code i * HEADER}, one JSON line padded with
+ * spaces, such as
+ * <pre>{@code {"boot":"…","bytes":1270,"check":"…","entries":3,"forced":640,"gen":4,"hash":"…","redo":630,"sha":"…"}   }</pre>
+ * and a data block of {@value #DATA} bytes at {@code SLOTS * HEADER + i * DATA}. A head of
+ * generation {@code gen} goes to slot {@code gen % SLOTS}, overwriting the oldest; the valid header
+ * with the highest {@code gen} is the head: {@code entries} entries, the last with hash
+ * {@code hash}, ending at byte {@code bytes} of the log.
  *
- * <p>{@code check} is a SHA-256 of the slot's other fields, or, when the log is keyed, their
- * HMAC-SHA256 under the key named by {@code kid}, so that whoever can write the file but lacks the
- * key cannot write a head that moves a keyed log's end.
+ * <p>The ring is the redo log of the last commits, which is what lets a plain log force only this
+ * file per commit. {@code forced} is how much of the log was known to be on disk when the header
+ * was written. When {@code redo} is above zero, the slot's data block holds the commit's lines,
+ * the log's bytes {@code [bytes - redo, bytes)}, and {@code sha} their SHA-256; so every byte of
+ * the log between {@code forced} and the head is in the data blocks of the newest slots, and a
+ * commit is durable once its slot is. {@code boot} names the operating system boot that wrote the
+ * slot: a log's unforced bytes can only be lost by the machine stopping, so a log opened in the same
+ * boot is checked against the head exactly as if everything had been forced.
+ *
+ * <p>A slot is written data block first, then header; a write cut short by a crash spoils only
+ * that slot (its {@code check}, or its {@code sha}, fails) and the others still hold the heads
+ * before it, so no rename (and no directory sync) is needed. {@code check} is a SHA-256 of the
+ * header's other fields, or, when the log is keyed, their HMAC-SHA256 under the key named by
+ * {@code kid}, so that whoever can write the file but lacks the key cannot write a head that moves
+ * a keyed log's end.
+ *
+ * <p>Format 1, read and upgraded on opening, was {@value #OLD_SIZE} bytes: two 512-byte headers
+ * without {@code forced}, {@code redo}, {@code sha} and {@code boot}, and no data blocks.
  */
 final class HeadFile {
-  /** The size of one slot, newline included. */
-  static final int SLOT = 512;
+  /** How many slots the ring holds: a plain log forces its log file once per this many commits. */
+  static final int SLOTS = 16;
+  /** The size of one slot's header, newline included. */
+  static final int HEADER = 512;
+  /** The size of one slot's data block: a commit whose lines are longer forces the log instead. */
+  static final int DATA = 8192;
+  /** The bytes holding every header, which is all that is read to follow the head. */
+  static final int HEADERS = SLOTS * HEADER;
   /** The size of the file. */
-  static final int SIZE = 2 * SLOT;
+  static final int SIZE = HEADERS + SLOTS * DATA;
+  /** The size of a head file of format 1 (two headers, no data). */
+  static final int OLD_SIZE = 2 * HEADER;
   private static final HexFormat HEX = HexFormat.of();
 
   private HeadFile() {}
@@ -38,56 +62,118 @@ final class HeadFile {
    * A head: {@code entries} entries whose last has hash {@code hash} end at byte {@code bytes}.
    *
    * @param keyId the key that signed this slot, or null for a plain check
+   * @param forced how much of the log was on disk when the head was written
+   * @param redo how many bytes before {@code bytes} the slot's data block holds
+   * @param sha the SHA-256 of those bytes, or null when there are none
+   * @param boot the boot of the machine that wrote the slot, or null when it is not known
    */
-  record Head(long gen, long entries, @Nullable String hash, long bytes, @Nullable String keyId) {}
+  record Head(long gen, long entries, @Nullable String hash, long bytes, @Nullable String keyId, long forced,
+      long redo, @Nullable String sha, @Nullable String boot) {
+    /** A head whose log is all on disk (as format 1 heads, and keyed ones, are). */
+    Head(long gen, long entries, @Nullable String hash, long bytes, @Nullable String keyId) {
+      this(gen, entries, hash, bytes, keyId, bytes, 0, null, null);
+    }
 
-  /** The slot a head of generation {@code gen} is written to. */
-  static int slotOffset(long gen) {
-    return (int) (gen % 2) * SLOT;
+    /** Where the bytes the data block holds start in the log. */
+    long redoFrom() {
+      return bytes - redo;
+    }
   }
 
-  /** One slot, padded, holding {@code h}, checked with {@code keys}'s current key or plainly. */
+  /** The slot (0 to {@value #SLOTS} - 1) a head of generation {@code gen} is written to. */
+  static int slot(long gen) {
+    return (int) (gen % SLOTS);
+  }
+
+  /** Where the header of a head of generation {@code gen} is written. */
+  static int slotOffset(long gen) {
+    return slot(gen) * HEADER;
+  }
+
+  /** Where the data block of slot {@code slot} starts. */
+  static long dataOffset(int slot) {
+    return HEADERS + (long) slot * DATA;
+  }
+
+  /** The SHA-256 of {@code data}, in hex. */
+  static String sha(byte[] data) {
+    return HEX.formatHex(sha256().digest(data));
+  }
+
+  /** One header, padded, holding {@code h}, checked with {@code keys}'s current key or plainly. */
   static byte[] encode(Head h, @Nullable AuditKey keys) {
     Map<String, Object> m = fields(h);
     m.put("check", check(m, h.keyId(), keys));
     byte[] json = Json.canonical(m).getBytes(StandardCharsets.UTF_8);
-    if (json.length > SLOT - 1) {
+    if (json.length > HEADER - 1) {
       throw new IllegalStateException("an audit head does not fit its slot");
     }
-    byte[] slot = new byte[SLOT];
+    byte[] slot = new byte[HEADER];
     Arrays.fill(slot, (byte) ' ');
     System.arraycopy(json, 0, slot, 0, json.length);
-    slot[SLOT - 1] = '\n';
+    slot[HEADER - 1] = '\n';
     return slot;
   }
 
-  /** A whole new head file: {@code h} in its slot, the other one blank. */
+  /** A whole new head file: {@code h} in its slot, the others blank. */
   static byte[] newFile(Head h, @Nullable AuditKey keys) {
     byte[] file = new byte[SIZE];
     Arrays.fill(file, (byte) ' ');
-    file[SLOT - 1] = '\n';
-    file[SIZE - 1] = '\n';
-    System.arraycopy(encode(h, keys), 0, file, slotOffset(h.gen()), SLOT);
+    for (int s = 1; s <= SLOTS; s++) {
+      file[s * HEADER - 1] = '\n';
+    }
+    System.arraycopy(encode(h, keys), 0, file, slotOffset(h.gen()), HEADER);
     return file;
   }
 
-  /** What reading a head file found. */
-  record Read(@Nullable Head head, @Nullable String problem, boolean keyRequired, @Nullable String unknownKey) {}
+  /**
+   * What reading a head file found.
+   *
+   * @param slots the valid header of each slot, by slot, null where blank or unreadable (empty for
+   *     format 1)
+   * @param spoiled which slots hold something that is not a valid header (a torn write)
+   * @param oldFormat whether the file is of format 1
+   */
+  record Read(@Nullable Head head, @Nullable String problem, boolean keyRequired, @Nullable String unknownKey,
+      @Nullable Head[] slots, boolean[] spoiled, boolean oldFormat) {
+    Read(@Nullable Head head, @Nullable String problem, boolean keyRequired, @Nullable String unknownKey) {
+      this(head, problem, keyRequired, unknownKey, new Head[0], new boolean[0], false);
+    }
+
+    /** The valid head of generation {@code gen} still in the ring, or null. */
+    @Nullable Head ofGen(long gen) {
+      if (gen < 1 || slots.length == 0) {
+        return null;
+      }
+      Head h = slots[slot(gen)];
+      return h != null && h.gen() == gen ? h : null;
+    }
+  }
 
   /**
-   * The head held by {@code content}: the newest slot whose check holds. A keyed slot needs its
-   * key; without keys it is reported as needing one.
+   * The head held by {@code content} (the whole file, or of format 2 just its headers): the
+   * newest slot whose check holds. A keyed slot needs its key; without keys it is reported as
+   * needing one. Data blocks are not checked here (see {@link #data}).
    */
   static Read decode(byte[] content, @Nullable AuditKey keys) {
-    if (content.length != SIZE) {
+    return decode(content, false, keys);
+  }
+
+  /** {@link #decode(byte[], AuditKey)} of the whole file, or, when {@code headersOnly}, of its first {@value #HEADERS} bytes. */
+  static Read decode(byte[] content, boolean headersOnly, @Nullable AuditKey keys) {
+    boolean old = !headersOnly && content.length == OLD_SIZE;
+    if (!old && content.length != (headersOnly ? HEADERS : SIZE)) {
       return new Read(null, "it is " + content.length + " bytes, not the " + SIZE + " of a head file", false, null);
     }
+    int count = old ? 2 : SLOTS;
+    Head[] slots = new Head[old ? 0 : SLOTS];
+    boolean[] spoiled = new boolean[count];
     Head best = null;
     String problem = null;
     boolean keyRequired = false;
     String unknownKey = null;
-    for (int s = 0; s < 2; s++) {
-      String text = new String(content, s * SLOT, SLOT, StandardCharsets.UTF_8).strip();
+    for (int s = 0; s < count; s++) {
+      String text = new String(content, s * HEADER, HEADER, StandardCharsets.UTF_8).strip();
       if (text.isEmpty()) {
         continue; // a slot not written yet
       }
@@ -102,6 +188,20 @@ final class HeadFile {
         if ((n > 0) != (hash != null)) {
           throw new IllegalArgumentException("hash missing");
         }
+        long forced = b;
+        long redo = 0;
+        String sha = null;
+        String boot = null;
+        if (!old) {
+          if (!(m.get("forced") instanceof Long f) || !(m.get("redo") instanceof Long r) || f < 0 || f > b || r < 0
+              || r > Math.min(b, DATA) || (r > 0) != (m.get("sha") != null) || slot(gen) != s) {
+            throw new IllegalArgumentException("forced, redo or sha missing or out of place");
+          }
+          forced = f;
+          redo = r;
+          sha = Json.string(m, "sha");
+          boot = Json.string(m, "boot");
+        }
         if (kid != null) {
           if (keys == null) {
             keyRequired = true;
@@ -112,23 +212,43 @@ final class HeadFile {
             continue;
           }
         }
-        Head h = new Head(gen, n, hash, b, kid);
-        String expected = check(fields(h), kid, keys);
+        Head h = new Head(gen, n, hash, b, kid, forced, redo, sha, boot);
+        Map<String, Object> fields = new LinkedHashMap<>(m);
+        fields.remove("check");
+        String expected = check(fields, kid, keys);
         if (!MessageDigest.isEqual(expected.getBytes(StandardCharsets.US_ASCII),
             String.valueOf(m.get("check")).getBytes(StandardCharsets.US_ASCII))) {
           throw new IllegalArgumentException("its check does not match");
+        }
+        if (!old) {
+          slots[s] = h;
         }
         if (best == null || h.gen() > best.gen()) {
           best = h;
         }
       } catch (IllegalArgumentException e) {
+        spoiled[s] = true;
         problem = "slot " + (s + 1) + " is unreadable (" + e.getMessage() + ")";
       }
     }
     if (best != null) {
-      return new Read(best, null, false, null);
+      return new Read(best, null, false, null, slots, spoiled, old);
     }
-    return new Read(null, problem != null ? problem : "it holds no head", keyRequired, unknownKey);
+    return new Read(null, problem != null ? problem : "it holds no head", keyRequired, unknownKey, slots, spoiled,
+        old);
+  }
+
+  /**
+   * The log bytes {@code h}'s data block holds, from the whole file {@code content}, or null when
+   * it holds none or they do not match the header's {@code sha} (the block's write was cut short).
+   */
+  static byte @Nullable [] data(byte[] content, Head h) {
+    if (h.redo() == 0 || content.length != SIZE || h.sha() == null) {
+      return null;
+    }
+    int from = (int) dataOffset(slot(h.gen()));
+    byte[] data = Arrays.copyOfRange(content, from, from + (int) h.redo());
+    return sha(data).equals(h.sha()) ? data : null;
   }
 
   private static Map<String, Object> fields(Head h) {
@@ -142,17 +262,29 @@ final class HeadFile {
     if (h.keyId() != null) {
       m.put("kid", h.keyId());
     }
+    m.put("forced", h.forced());
+    m.put("redo", h.redo());
+    if (h.sha() != null) {
+      m.put("sha", h.sha());
+    }
+    if (h.boot() != null) {
+      m.put("boot", h.boot());
+    }
     return m;
+  }
+
+  private static MessageDigest sha256() {
+    try {
+      return MessageDigest.getInstance("SHA-256");
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException("SHA-256 is missing from this JVM", e);
+    }
   }
 
   private static String check(Map<String, Object> fields, @Nullable String keyId, @Nullable AuditKey keys) {
     byte[] text = Json.canonical(fields).getBytes(StandardCharsets.UTF_8);
     if (keyId == null) {
-      try {
-        return HEX.formatHex(MessageDigest.getInstance("SHA-256").digest(text));
-      } catch (NoSuchAlgorithmException e) {
-        throw new IllegalStateException("SHA-256 is missing from this JVM", e);
-      }
+      return HEX.formatHex(sha256().digest(text));
     }
     if (keys == null) {
       throw new IllegalStateException("a keyed head needs its key");

@@ -41,18 +41,29 @@ import org.slf4j.LoggerFactory;
 /**
  * {@link AuditLog} in a JSON-lines file: one {@link AuditCodec#toLine} line per entry, and beside it
  * {@code <file>.head} recording the number of entries, the last hash and the byte length they
- * occupy (see {@link HeadFile}: two slots overwritten in turn, each with a check).
+ * occupy (see {@link HeadFile}: a ring of slots overwritten in turn, each with a check, holding the last
+ * commits' lines).
  *
  * <p><b>Appends</b> are committed in groups: an append queues its record, and whichever appender
- * holds the lock writes every queued entry in one write and forces the file once for all of them
- * (a <em>group commit</em>), so concurrent appenders share one fsync. In a plain chain the head
- * file is then moved and forced before any of those appends returns, so the head always names the
- * last acknowledged entry and anything after it is, by construction, not acknowledged. In a keyed
- * chain the head file is a checkpoint moved every {@code checkpointEvery} commits (and on open):
- * entries after it are adopted on reading when they verify under the key, which no one without the
- * key can forge, so one fsync per commit suffices. An append returns only once its entry is on
- * disk. The lock holds across the threads of this JVM and across processes
- * ({@link FileChannel#lock}), so several hosts on one machine may share a file.
+ * holds the lock writes every queued entry in one write and moves the head once for all of them
+ * (a <em>group commit</em>), so concurrent appenders share one disk sync. In a plain chain the head
+ * file moves on every commit, before any of its appends returns, so the head always names the last
+ * acknowledged entry and anything after it is, by construction, not acknowledged. The head file is
+ * also the redo log of the last commits ({@link HeadFile}: a ring of slots, each a head and the
+ * commit's lines): a commit writes its lines to the log, then its slot, and forces only the head
+ * file; the log is forced when the ring comes round to a slot whose lines it has not forced (once
+ * per {@value HeadFile#SLOTS} commits or so), for a commit too long for a slot, and on closing. So
+ * a plain commit costs one sync. Unforced writes survive the death of a process, not of the
+ * machine: in the boot that wrote the head (which each slot names) the log is checked against it
+ * exactly as it stands; after a restart, opening first writes again, from the ring, the bytes
+ * between the last force and the head that the log lacks or holds as zeros (nothing else: any other
+ * difference is left for verification to refuse). Where the boot cannot be known, every commit
+ * forces the log as well. In a keyed chain the log is forced on every commit and the head file is a
+ * checkpoint moved every {@code checkpointEvery} commits (and on open): entries after it are
+ * adopted on reading when they verify under the key, which no one without the key can forge. An
+ * append returns only once its entry is on disk, in the log or in the ring. The lock holds across
+ * the threads of this JVM and across processes ({@link FileChannel#lock}), so several hosts on one
+ * machine may share a file.
  *
  * <p><b>Opening</b> verifies the whole chain, each line's hash over its own bytes, and the head: the
  * log must end with the entry the head file records, or, past it, hold only what a crash can
@@ -116,6 +127,7 @@ public final class JsonlAuditLog implements AuditLog, AutoCloseable {
   private final @Nullable AuditKey key;
   private final int checkpointEvery;
   private final Clock clock;
+  private final Disk disk;
   /**
    * The log, kept open between operations. An interrupt that lands while a thread does I/O on it
    * closes it (a {@link FileChannel} is interruptible); the next operation opens it again.
@@ -133,10 +145,17 @@ public final class JsonlAuditLog implements AuditLog, AutoCloseable {
   private final OffsetIndex index = new OffsetIndex();
   private @Nullable FileChannel headCh;
   private @Nullable Object headFileKey;
-  /** The head file's bytes as last read or written, and the head they hold, to skip decoding an unchanged file. */
+  /**
+   * The head file's headers (or a format 1 file) as last read or written, and what they hold, to
+   * skip decoding an unchanged file; the ring's slots are what decides when the log must be forced.
+   */
   private byte[] headRaw = new byte[0];
-  private @Nullable Head headRawHolds;
+  private HeadFile.@Nullable Read headRead;
+  /** The whole head file as read on opening, for the data blocks of its ring; empty after. */
+  private byte[] headFull = new byte[0];
   private @Nullable Head head;
+  /** How much of the log is known to be on disk (forced); the ring's data blocks hold the rest. */
+  private long forcedEnd;
   private int commitsSinceHead;
   /** The verified end of the chain: entries, the last hash, the byte after the last line. */
   private long entries;
@@ -158,7 +177,8 @@ public final class JsonlAuditLog implements AuditLog, AutoCloseable {
     }
   }
 
-  private JsonlAuditLog(Options o, Path file, FileChannel ch, Object fileKey) {
+  private JsonlAuditLog(Options o, Disk disk, Path file, FileChannel ch, Object fileKey) {
+    this.disk = disk;
     this.file = file;
     this.headFile = file.resolveSibling(file.getFileName() + ".head");
     this.asideFile = file.resolveSibling(file.getFileName() + ".unacknowledged");
@@ -188,6 +208,11 @@ public final class JsonlAuditLog implements AuditLog, AutoCloseable {
    *     bad entry and what to do
    */
   public static JsonlAuditLog open(Options options) {
+    return open(options, Disk.SYSTEM);
+  }
+
+  /** {@link #open(Options)} on {@code disk}. */
+  static JsonlAuditLog open(Options options, Disk disk) {
     Path file = options.file().toAbsolutePath().normalize();
     FileChannel ch;
     Object key;
@@ -203,7 +228,7 @@ public final class JsonlAuditLog implements AuditLog, AutoCloseable {
     } catch (IOException e) {
       throw new AgentProvisionException("cannot open audit log " + file + ": " + e, e);
     }
-    JsonlAuditLog log = new JsonlAuditLog(options, file, ch, key);
+    JsonlAuditLog log = new JsonlAuditLog(options, disk, file, ch, key);
     try {
       log.lockedRun(c -> log.openLocked(options.reanchor()));
     } catch (RuntimeException e) {
@@ -501,10 +526,22 @@ public final class JsonlAuditLog implements AuditLog, AutoCloseable {
     out.flush();
   }
 
-  /** Releases the files. Appends after closing fail. */
+  /**
+   * Forces the log (its last commits may be on disk only in the head file's ring) and releases the
+   * files. Appends after closing fail.
+   */
   @Override
   public void close() {
     closed = true;
+    try {
+      FileChannel c = ch;
+      if (key == null && c.isOpen()) {
+        disk.force(c, file, false);
+      }
+    } catch (IOException e) {
+      LOG.warn("audit log {}: forcing it on closing failed ({}); its last commits are in {}", file, e.toString(),
+          headFile.getFileName());
+    }
     try {
       ch.close();
       FileChannel h = headCh;
@@ -524,9 +561,16 @@ public final class JsonlAuditLog implements AuditLog, AutoCloseable {
   // --- opening and following the file --------------------------------------------------------
 
   private void openLocked(@Nullable String reanchor) throws IOException {
-    long size = ch.size();
-    HeadFile.Read read = readHead();
+    HeadFile.Read read = readHead(true);
     Head recorded = read == null ? null : read.head();
+    boolean moveHead = false;
+    if (read != null && recorded != null && mayHaveLostUnforcedBytes(recorded)) {
+      Head from = redo(read, recorded);
+      moveHead = from != recorded; // the newest slot was a commit the crash cut short
+      recorded = from;
+    }
+    headFull = new byte[0];
+    long size = ch.size();
     ChainScan scan = new ChainScan(ch, hasher, index, true).after(0, AuditChain.GENESIS, false, 0, 0);
     if (recorded == null) {
       scan.run(0, size);
@@ -547,6 +591,7 @@ public final class JsonlAuditLog implements AuditLog, AutoCloseable {
       return;
     }
     head = recorded;
+    forcedEnd = Math.max(forcedEnd, recorded.forced());
     scan.run(0, Math.min(recorded.bytes(), size));
     if (!scan.clean() || scan.tornAt >= 0 || size < recorded.bytes() || scan.verifiedSeq != recorded.entries()
         || (recorded.entries() > 0 && !scan.lastHash().equals(recorded.hash()))) {
@@ -578,9 +623,105 @@ public final class JsonlAuditLog implements AuditLog, AutoCloseable {
       write(List.of(system("audit.keyed", Map.of("key_id", key.id(), "plain_entries", Long.toString(entries),
           "reason", Objects.requireNonNull(reanchor)))));
       writeHead();
-    } else if (head == null || head.entries() != entries || head.bytes() != end) {
+    } else if (moveHead || head == null || head.entries() != entries || head.bytes() != end) {
       writeHead();
     }
+  }
+
+  /**
+   * Whether the log may lack bytes that {@code h} names: some were not forced when it was written,
+   * and the machine may have stopped since (unforced writes survive a process's death, not the
+   * machine's). In the boot that wrote the head the log is checked against it as it stands, so a
+   * cut is refused exactly as if everything had been forced.
+   */
+  private boolean mayHaveLostUnforcedBytes(Head h) {
+    String boot = disk.bootId();
+    return h.forced() < h.bytes() && (boot == null || !boot.equals(h.boot()));
+  }
+
+  /**
+   * Writes again, from the ring's data blocks, the bytes between the last force and the head that a
+   * stopped machine lost: where the log is shorter, or holds zeros (a length that reached the disk
+   * before the data did). Anything else that differs is left for verification to refuse: it is not
+   * what a crash leaves. Returns the head the log continues from: {@code newest}, or the one before
+   * it when the newest slot's data block is torn (its commit's force never completed, so no append
+   * returned for it).
+   */
+  private Head redo(HeadFile.Read read, Head newest) throws IOException {
+    record Piece(long from, byte[] data) {}
+    Head h = newest;
+    List<Piece> pieces = new ArrayList<>();
+    while (true) {
+      pieces.clear();
+      long low = h.bytes();
+      Head k = h;
+      boolean torn = false;
+      boolean broken = false;
+      while (low > h.forced()) {
+        if (k == null || k.bytes() != low) {
+          broken = true;
+          break;
+        }
+        if (k.redo() > 0) {
+          byte[] data = HeadFile.data(headFull, k);
+          if (data == null) {
+            torn = k == h;
+            broken = !torn;
+            break;
+          }
+          pieces.add(new Piece(k.redoFrom(), data));
+          low = k.redoFrom();
+        }
+        k = read.ofGen(k.gen() - 1);
+      }
+      if (torn) {
+        Head before = read.ofGen(h.gen() - 1);
+        if (before == null) {
+          return newest;
+        }
+        h = before;
+        if (h.forced() >= h.bytes()) {
+          return h;
+        }
+        continue;
+      }
+      if (broken) {
+        return newest; // the ring does not hold them: verification refuses the log as cut
+      }
+      break;
+    }
+    long size = ch.size();
+    if (size < h.forced()) {
+      return newest; // shorter than what was forced: not a crash
+    }
+    boolean missing = false;
+    for (Piece piece : pieces) {
+      long from = piece.from();
+      byte[] data = piece.data();
+      byte[] found = new byte[(int) Math.max(0, Math.min(size, from + data.length) - from)];
+      Lines.readFully(ch, ByteBuffer.wrap(found), from);
+      for (int i = 0; i < found.length; i++) {
+        if (found[i] != data[i]) {
+          if (found[i] != 0) {
+            return newest;
+          }
+          missing = true;
+        }
+      }
+      missing |= found.length < data.length;
+    }
+    for (Piece piece : missing ? pieces : List.<Piece>of()) {
+      writeFully(ch, piece.data(), piece.from());
+    }
+    // read back or written again, the bytes up to the head are made durable in this boot before the
+    // ring may move past them
+    disk.force(ch, file, false);
+    if (missing) {
+      LOG.warn("audit log {}: the machine stopped before bytes {} to {} reached the disk; written again from {}",
+          file, h.forced(), h.bytes(), headFile.getFileName());
+    }
+    forcedEnd = Math.max(forcedEnd, h.bytes());
+    return h;
   }
 
   /**
@@ -639,6 +780,7 @@ public final class JsonlAuditLog implements AuditLog, AutoCloseable {
           + "already acknowledged (replaced); it will not be continued. " + evidenceFix());
     }
     head = recorded;
+    forcedEnd = Math.max(forcedEnd, recorded.forced());
     if (recorded.bytes() > end) { // another instance or process committed: follow it up to its head
       ChainScan scan = new ChainScan(ch, hasher, index, true).after(entries, hash, keyed, entries, end);
       scan.run(end, recorded.bytes());
@@ -714,7 +856,8 @@ public final class JsonlAuditLog implements AuditLog, AutoCloseable {
       AtomicFiles.syncDirectory(AtomicFiles.directoryOf(asideFile));
     }
     ch.truncate(from);
-    ch.force(true);
+    disk.force(ch, file, true);
+    forcedEnd = from;
     index.truncateAfter(entries);
     LOG.warn("audit log {}: moved {} bytes after entry {} that no append acknowledged ({}) to {}; they are not part "
         + "of the log", file, to - from, entries, torn ? "an interrupted write" : "written past the recorded head",
@@ -855,10 +998,16 @@ public final class JsonlAuditLog implements AuditLog, AutoCloseable {
     while (buf.hasRemaining()) {
       at += ch.write(buf, at);
     }
-    ch.force(false);
+    // A plain commit's lines go into the head file's ring, which is forced instead of the log;
+    // a keyed one, or one too long for a slot, or where the boot cannot be told, forces the log.
+    boolean redo = key == null && disk.bootId() != null && f.bytes().length <= HeadFile.DATA;
+    if (!redo) {
+      disk.force(ch, file, false);
+      forcedEnd = at;
+    }
     boolean moveHead = key == null || commitsSinceHead + 1 >= checkpointEvery;
     if (moveHead) {
-      writeHead(seq, prev, at);
+      writeHead(seq, prev, at, redo ? f.bytes() : null);
     }
     for (int i = 0; i < starts.length; i++) {
       index.add(out.get(i).sequence(), starts[i]);
@@ -881,6 +1030,7 @@ public final class JsonlAuditLog implements AuditLog, AutoCloseable {
     // It stays in flight until settled: an interrupt here (another thread cancelling) leaves it for
     // the retry, which settles it again, so each append is either committed once or queued once.
     Inflight f = Objects.requireNonNull(inflight);
+    forcedEnd = Math.min(forcedEnd, f.from()); // what it wrote is not known to be forced
     long size = ch.size();
     byte[] found = new byte[(int) Math.max(0, Math.min(size, f.to()) - f.from())];
     Lines.readFully(ch, ByteBuffer.wrap(found), f.from());
@@ -892,8 +1042,9 @@ public final class JsonlAuditLog implements AuditLog, AutoCloseable {
         && (recorded.bytes() > f.to() || (recorded.entries() == lastOfBatch.sequence()
             && lastOfBatch.hash().equals(recorded.hash())));
     if (named) {
-      ch.force(false);
-      headChannel().force(false);
+      disk.force(ch, file, false);
+      disk.force(headChannel(), headFile, false);
+      forcedEnd = f.to();
       inflight = null;
       for (int i = 0; i < f.batch().size(); i++) {
         Pending p = f.batch().get(i);
@@ -907,7 +1058,7 @@ public final class JsonlAuditLog implements AuditLog, AutoCloseable {
     }
     if (ours && found.length > 0 && (recorded == null || recorded.bytes() <= f.from())) {
       ch.truncate(f.from());
-      ch.force(true);
+      disk.force(ch, file, true);
       LOG.debug("audit log {}: cut back {} bytes of a commit that did not complete", file, found.length);
     }
     inflight = null;
@@ -923,40 +1074,86 @@ public final class JsonlAuditLog implements AuditLog, AutoCloseable {
 
   /** Moves the head file to the verified end. */
   private void writeHead() throws IOException {
-    writeHead(entries, hash, end);
+    writeHead(entries, hash, end, null);
   }
 
-  /** Moves the head file to {@code n} entries ending at {@code endOffset}: the older slot, overwritten in place and forced. */
-  private void writeHead(long n, String lastHash, long endOffset) throws IOException {
+  /**
+   * Moves the head file to {@code n} entries ending at {@code endOffset}: the oldest slot of the
+   * ring, its data block (when {@code redo}, the commit's lines, is given) then its header,
+   * overwritten in place and forced. The log is forced first when that slot still holds lines the
+   * log has not forced, so that every unforced byte stays in the ring.
+   */
+  private void writeHead(long n, String lastHash, long endOffset, byte @Nullable [] redo) throws IOException {
+    HeadFile.Read ring = headRead;
+    if (ring == null || ring.oldFormat() || ring.slots().length != HeadFile.SLOTS) {
+      createHead(n, lastHash, endOffset); // a head file of format 1 is upgraded on its first move
+      return;
+    }
+    if (key != null && forcedEnd < endOffset) { // a keyed head names only forced entries: it has no redo
+      disk.force(ch, file, false);
+      forcedEnd = endOffset;
+    }
     long gen = head == null ? 1 : head.gen() + 1;
-    Head h = new Head(gen, n, n == 0 ? null : lastHash, endOffset, key == null ? null : key.id());
-    byte[] slot = HeadFile.encode(h, key);
+    int slot = HeadFile.slot(gen);
+    Head replaced = ring.slots()[slot];
+    if (ring.spoiled()[slot] || (replaced != null && replaced.redo() > 0 && replaced.bytes() > forcedEnd)) {
+      disk.force(ch, file, false); // the ring wraps: the lines only the replaced slot held go to disk
+      forcedEnd = endOffset;
+      redo = null;
+    }
+    Head h = new Head(gen, n, n == 0 ? null : lastHash, endOffset, key == null ? null : key.id(),
+        Math.min(forcedEnd, endOffset), redo == null ? 0 : redo.length, redo == null ? null : HeadFile.sha(redo),
+        disk.bootId());
+    byte[] header = HeadFile.encode(h, key);
     FileChannel hc = headChannel();
-    ByteBuffer buf = ByteBuffer.wrap(slot);
-    long at = HeadFile.slotOffset(gen);
-    while (buf.hasRemaining()) {
-      at += hc.write(buf, at);
+    if (redo != null) {
+      writeFully(hc, redo, HeadFile.dataOffset(slot));
     }
-    hc.force(false);
-    if (headRaw.length == HeadFile.SIZE) { // it was read under this lock, so it is what the file held
-      System.arraycopy(slot, 0, headRaw, HeadFile.slotOffset(gen), slot.length);
-      headRawHolds = h;
+    writeFully(hc, header, HeadFile.slotOffset(gen));
+    disk.force(hc, headFile, false);
+    Head[] slots = ring.slots();
+    boolean[] spoiled = ring.spoiled();
+    slots[slot] = h;
+    spoiled[slot] = false;
+    if (headRaw.length == HeadFile.HEADERS) { // it was read under this lock, so it is what the file held
+      System.arraycopy(header, 0, headRaw, HeadFile.slotOffset(gen), header.length);
     } else {
-      headRaw = new byte[0];
-      headRawHolds = null;
+      headRaw = new byte[0]; // decoded afresh on the next read
     }
+    headRead = new HeadFile.Read(h, null, false, null, slots, spoiled, false);
     head = h;
     commitsSinceHead = 0;
   }
 
+  private static void writeFully(FileChannel c, byte[] bytes, long at) throws IOException {
+    ByteBuffer buf = ByteBuffer.wrap(bytes);
+    while (buf.hasRemaining()) {
+      at += c.write(buf, at);
+    }
+  }
+
   /** Creates the head file of an empty log (or of one being re-anchored), atomically. */
   private void createHead() throws IOException {
-    Head h = new Head(1, entries, entries == 0 ? null : hash, end, key == null ? null : key.id());
+    createHead(entries, hash, end);
+  }
+
+  /**
+   * Writes a whole new head file, atomically, holding one head of {@code n} entries ending at
+   * {@code endOffset}, the log forced up to there (a new file holds no lines to redo).
+   */
+  private void createHead(long n, String lastHash, long endOffset) throws IOException {
+    if (forcedEnd < endOffset) {
+      disk.force(ch, file, false);
+    }
+    forcedEnd = endOffset;
+    long gen = head == null ? 1 : head.gen() + 1;
+    Head h = new Head(gen, n, n == 0 ? null : lastHash, endOffset, key == null ? null : key.id(), endOffset, 0, null,
+        disk.bootId());
     byte[] content = HeadFile.newFile(h, key);
     AtomicFiles.replace(headFile, content);
     closeHeadChannel();
-    headRaw = content;
-    headRawHolds = h;
+    headRaw = Arrays.copyOf(content, HeadFile.HEADERS);
+    headRead = HeadFile.decode(headRaw, true, key);
     head = h;
     commitsSinceHead = 0;
   }
@@ -1064,6 +1261,14 @@ public final class JsonlAuditLog implements AuditLog, AutoCloseable {
 
   /** The head file as it is now, or null when it is missing; an unchanged file is not decoded again. */
   private HeadFile.@Nullable Read readHead() throws IOException {
+    return readHead(false);
+  }
+
+  /**
+   * {@link #readHead()}; with {@code full}, the whole file is read and kept in {@link #headFull}
+   * for its data blocks, else only its headers.
+   */
+  private HeadFile.@Nullable Read readHead(boolean full) throws IOException {
     FileChannel hc;
     try {
       hc = headChannel();
@@ -1071,17 +1276,27 @@ public final class JsonlAuditLog implements AuditLog, AutoCloseable {
       closeHeadChannel();
       return null;
     }
-    ByteBuffer buf = ByteBuffer.allocate(HeadFile.SIZE + 1);
+    long size = hc.size();
+    boolean headersOnly = size == HeadFile.SIZE && !full;
+    // up to one byte more than a head file holds, to notice a longer one
+    ByteBuffer buf = ByteBuffer.allocate(headersOnly ? HeadFile.HEADERS : (int) Math.min(size, HeadFile.SIZE + 1));
     while (buf.hasRemaining() && hc.read(buf, buf.position()) > 0) {
-      // read up to one byte more than a head file holds, to notice a longer one
+      // read it all
     }
     byte[] content = Arrays.copyOf(buf.array(), buf.position());
-    if (headRawHolds != null && Arrays.equals(content, headRaw)) {
-      return new HeadFile.Read(headRawHolds, null, false, null);
+    if (full) {
+      headFull = content;
     }
-    HeadFile.Read read = HeadFile.decode(content, key);
-    headRaw = read.head() != null ? content : new byte[0];
-    headRawHolds = read.head();
+    // of format 2, only the headers say where the head is; the size tells a whole file from a cut one
+    boolean format2 = size == HeadFile.SIZE && content.length >= HeadFile.HEADERS;
+    byte[] raw = format2 && content.length > HeadFile.HEADERS ? Arrays.copyOf(content, HeadFile.HEADERS) : content;
+    HeadFile.Read cached = headRead;
+    if (cached != null && cached.oldFormat() != format2 && Arrays.equals(raw, headRaw)) {
+      return cached;
+    }
+    HeadFile.Read read = HeadFile.decode(raw, format2, key);
+    headRaw = read.head() != null ? raw : new byte[0];
+    headRead = read.head() != null ? read : null;
     return read;
   }
 

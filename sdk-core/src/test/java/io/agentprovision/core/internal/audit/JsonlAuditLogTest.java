@@ -87,8 +87,16 @@ class JsonlAuditLogTest {
     assertThat(head.entries()).isEqualTo(3);
     assertThat(head.hash()).isEqualTo(entries.get(2).hash());
     assertThat(head.bytes()).isEqualTo(Files.size(file()));
-    assertThat(Files.readAllLines(headFile())).as("two slots, one JSON line each").hasSize(2)
-        .anySatisfy(l -> assertThat(Json.parseObject(l.strip())).containsEntry("entries", 3L));
+    byte[] headBytes = Files.readAllBytes(headFile());
+    assertThat(headBytes).hasSize(HeadFile.SIZE);
+    List<String> headers = new String(headBytes, 0, HeadFile.HEADERS, StandardCharsets.UTF_8).lines().toList();
+    assertThat(headers).as("a ring of slots, one JSON line each").hasSize(HeadFile.SLOTS);
+    assertThat(headers.stream().filter(l -> !l.isBlank()).map(l -> Json.parseObject(l.strip())).toList())
+        .as("the file's creation and three commits").hasSize(4).anySatisfy(m -> assertThat(m)
+            .containsEntry("entries", 3L).containsEntry("redo", (long) lines().get(2).getBytes(StandardCharsets.UTF_8).length + 1));
+    int slot = HeadFile.slot(head.gen());
+    assertThat(new String(headBytes, (int) HeadFile.dataOffset(slot), (int) head.redo(), StandardCharsets.UTF_8))
+        .as("the slot's data block: the commit's line, to redo it").isEqualTo(lines().get(2) + "\n");
     assertThat(log.head()).contains(entries.get(2));
     assertThat(entries.get(0).record()).isEqualTo(record(1));
   }

@@ -1,0 +1,423 @@
+package io.agentprovision.core.internal.audit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.agentprovision.core.audit.AuditEntry;
+import io.agentprovision.core.audit.AuditIntegrityException;
+import io.agentprovision.core.audit.AuditIntegrityException.Reason;
+import io.agentprovision.core.audit.AuditVerification;
+import io.agentprovision.core.wire.Json;
+import java.io.IOException;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.jspecify.annotations.Nullable;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * One disk sync per plain commit: the commit's lines go into the head file's ring, which is forced
+ * instead of the log. These tests play a disk that keeps only what was forced (and, for what was not,
+ * any of the states a stopped machine can leave) and a machine that starts again, and check that
+ * every acknowledged append survives, that nothing else is adopted, and that what is not a crash is
+ * still refused.
+ */
+class JsonlAuditLogRedoTest {
+  @TempDir
+  Path dir;
+
+  /** The machine stopped: a fake disk force throws this, wherever the log was. */
+  static final class Crash extends Error {
+    Crash() {
+      super("the machine stopped", null, false, false);
+    }
+  }
+
+  /** A disk that records what each force made durable, counts forces by file, and can stop the machine. */
+  static final class FakeDisk implements Disk {
+    volatile @Nullable String boot;
+    final Map<Path, byte[]> durable = new ConcurrentHashMap<>();
+    final Map<Path, AtomicInteger> forces = new ConcurrentHashMap<>();
+    final AtomicInteger count = new AtomicInteger();
+    volatile int crashAt = Integer.MAX_VALUE;
+    volatile @Nullable CountDownLatch holdFirstHeadForce;
+    final CountDownLatch firstHeadForceStarted = new CountDownLatch(1);
+
+    FakeDisk(@Nullable String boot) {
+      this.boot = boot;
+    }
+
+    @Override
+    public @Nullable String bootId() {
+      return boot;
+    }
+
+    @Override
+    public void force(FileChannel ch, Path file, boolean metaData) throws IOException {
+      if (count.incrementAndGet() == crashAt) {
+        throw new Crash();
+      }
+      CountDownLatch hold = holdFirstHeadForce;
+      if (hold != null && file.getFileName().toString().endsWith(".head")) {
+        holdFirstHeadForce = null;
+        firstHeadForceStarted.countDown();
+        try {
+          assertThat(hold.await(30, TimeUnit.SECONDS)).isTrue();
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          throw new AssertionError(e);
+        }
+      }
+      forces.computeIfAbsent(file, f -> new AtomicInteger()).incrementAndGet();
+      durable.put(file, Files.readAllBytes(file));
+    }
+
+    int forcesOf(Path file) {
+      AtomicInteger n = forces.get(file);
+      return n == null ? 0 : n.get();
+    }
+  }
+
+  private Path file() {
+    return dir.resolve("audit.jsonl").toAbsolutePath().normalize();
+  }
+
+  private Path headFile() {
+    return dir.resolve("audit.jsonl.head").toAbsolutePath().normalize();
+  }
+
+  private JsonlAuditLog open(FakeDisk disk) {
+    return JsonlAuditLog.open(JsonlAuditLog.Options.of(file()), disk);
+  }
+
+  @Test
+  void append_forcesOnlyTheHeadFile_andTheLogOncePerRing() {
+    FakeDisk disk = new FakeDisk("boot-1");
+    JsonlAuditLog log = open(disk);
+
+    for (int i = 1; i <= 40; i++) {
+      log.append(JsonlAuditLogTest.record(i));
+    }
+
+    assertThat(disk.forcesOf(headFile())).as("one sync of the head file per commit").isEqualTo(40);
+    assertThat(disk.forcesOf(file())).as("the log, when the ring of %d slots wraps", HeadFile.SLOTS)
+        .isEqualTo(40 / (HeadFile.SLOTS + 1)); // the commit that wraps it needs no slot data
+    log.close();
+    assertThat(disk.forcesOf(file())).as("and on closing").isEqualTo(40 / (HeadFile.SLOTS + 1) + 1);
+  }
+
+  @Test
+  void append_whenTheBootCannotBeKnown_forcesTheLogToo() {
+    FakeDisk disk = new FakeDisk(null);
+    JsonlAuditLog log = open(disk);
+
+    for (int i = 1; i <= 5; i++) {
+      log.append(JsonlAuditLogTest.record(i));
+    }
+
+    assertThat(disk.forcesOf(file())).isEqualTo(5);
+    assertThat(disk.forcesOf(headFile())).isEqualTo(5);
+  }
+
+  /**
+   * The machine stops at every force of 40 appends in turn; whatever of the unforced writes reached
+   * the disk (none, all, a zero-filled length, half; of the head file's slot: none, its header, its
+   * data, half its header, all), the log opened after the restart holds every append that returned,
+   * with the hash it returned, verifies, and goes on.
+   */
+  @Test
+  void open_afterTheMachineStoppedAtAnyForce_keepsEveryAcknowledgedAppend() throws Exception {
+    int appends = 36; // the ring wraps twice
+    FakeDisk dry = new FakeDisk("boot-1");
+    JsonlAuditLog counting = open(dry);
+    int before = dry.count.get();
+    for (int i = 1; i <= appends; i++) {
+      counting.append(JsonlAuditLogTest.record(i));
+    }
+    int forces = dry.count.get() - before;
+    counting.close();
+    int cases = 0;
+    for (int crashAt = 1; crashAt <= forces + 1; crashAt++) {
+      Files.deleteIfExists(file());
+      Files.deleteIfExists(headFile());
+      Files.deleteIfExists(dir.resolve("audit.jsonl.unacknowledged"));
+      FakeDisk disk = new FakeDisk("boot-1");
+      JsonlAuditLog log = open(disk);
+      disk.durable.put(file(), Files.readAllBytes(file())); // opening left both files on disk
+      disk.durable.put(headFile(), Files.readAllBytes(headFile()));
+      disk.crashAt = disk.count.get() + crashAt;
+      Map<Long, String> acked = new LinkedHashMap<>();
+      try {
+        for (int i = 1; i <= appends; i++) {
+          AuditEntry e = log.append(JsonlAuditLogTest.record(i));
+          acked.put(e.sequence(), e.hash());
+        }
+      } catch (Crash stopped) {
+        // the append in flight never returned
+      }
+      byte[] logNow = Files.readAllBytes(file());
+      byte[] headNow = Files.readAllBytes(headFile());
+      byte[] logDurable = disk.durable.get(file());
+      byte[] headDurable = disk.durable.get(headFile());
+      for (byte[] logAfter : logStates(logDurable, logNow)) {
+        for (byte[] headAfter : headStates(headDurable, headNow)) {
+          Files.write(file(), logAfter);
+          Files.write(headFile(), headAfter);
+          Files.deleteIfExists(dir.resolve("audit.jsonl.unacknowledged"));
+          String state = "crash at force " + crashAt + ", log " + logAfter.length + " of " + logNow.length
+              + " bytes (" + logDurable.length + " forced), head " + (Arrays.equals(headAfter, headDurable) ? "as forced"
+              : Arrays.equals(headAfter, headNow) ? "as written" : "partly written");
+          JsonlAuditLog reopened;
+          try {
+            reopened = open(new FakeDisk("boot-2"));
+          } catch (RuntimeException e) {
+            throw new AssertionError(state + ": " + e.getMessage(), e);
+          }
+          List<AuditEntry> entries = reopened.entries();
+          acked.forEach((seq, hash) -> {
+            assertThat(entries.size()).as("%s: entry %d was acknowledged", state, seq).isGreaterThanOrEqualTo(
+                seq.intValue());
+            assertThat(entries.get((int) (seq - 1)).hash()).as("%s: entry %d", state, seq).isEqualTo(hash);
+          });
+          assertThat(entries).as(state).allSatisfy(e -> assertThat(e.record().action()).isIn("resource.provision",
+              "audit.recovered"));
+          AuditVerification v = reopened.verify();
+          assertThat(v.valid()).as(state + ": " + v.problems()).isTrue();
+          reopened.append(JsonlAuditLogTest.record(99));
+          assertThat(reopened.verify().valid()).as(state).isTrue();
+          reopened.close();
+          cases++;
+        }
+      }
+    }
+    assertThat(cases).isGreaterThan(forces * 10);
+  }
+
+  /** What of the log can be on disk: what was forced, then none, all, zeros, or half of the rest. */
+  private static List<byte[]> logStates(byte[] durable, byte[] now) {
+    List<byte[]> states = new ArrayList<>();
+    states.add(durable);
+    if (now.length > durable.length) {
+      states.add(now);
+      states.add(Arrays.copyOf(durable, now.length)); // the length reached the disk, the data did not
+      states.add(Arrays.copyOf(now, durable.length + (now.length - durable.length) / 2));
+    }
+    return states;
+  }
+
+  /** What of the head file can be on disk: what was forced, then the unforced slot write in part. */
+  private static List<byte[]> headStates(byte[] durable, byte[] now) {
+    List<byte[]> states = new ArrayList<>();
+    states.add(durable);
+    if (!Arrays.equals(durable, now)) {
+      states.add(now);
+      byte[] headerOnly = durable.clone();
+      System.arraycopy(now, 0, headerOnly, 0, HeadFile.HEADERS);
+      states.add(headerOnly);
+      byte[] dataOnly = now.clone();
+      System.arraycopy(durable, 0, dataOnly, 0, HeadFile.HEADERS);
+      states.add(dataOnly);
+      byte[] tornHeader = now.clone();
+      int first = Arrays.mismatch(durable, now);
+      if (first < HeadFile.HEADERS) {
+        int slotEnd = (first / HeadFile.HEADER + 1) * HeadFile.HEADER;
+        System.arraycopy(durable, first + (slotEnd - first) / 2, tornHeader, first + (slotEnd - first) / 2,
+            (slotEnd - first) - (slotEnd - first) / 2);
+        states.add(tornHeader);
+      }
+    }
+    return states;
+  }
+
+  @Test
+  void open_afterARestart_redoesTheUnforcedTailFromTheRing() throws Exception {
+    FakeDisk disk = new FakeDisk("boot-1");
+    JsonlAuditLog log = open(disk);
+    List<AuditEntry> acked = new ArrayList<>();
+    for (int i = 1; i <= 5; i++) {
+      acked.add(log.append(JsonlAuditLogTest.record(i)));
+    }
+    byte[] whole = Files.readAllBytes(file());
+    Files.write(file(), new byte[0]); // nothing of the log was forced yet: the ring holds all five
+
+    JsonlAuditLog reopened = open(new FakeDisk("boot-2"));
+
+    assertThat(reopened.entries()).isEqualTo(acked);
+    assertThat(Files.readAllBytes(file())).isEqualTo(whole);
+    assertThat(reopened.verify().valid()).isTrue();
+  }
+
+  /** In the boot that wrote it, the log is what the page cache holds: a cut is tampering, as before. */
+  @Test
+  void open_inTheSameBoot_refusesACutTheRingCouldRedo() throws Exception {
+    FakeDisk disk = new FakeDisk("boot-1");
+    JsonlAuditLog log = open(disk);
+    for (int i = 1; i <= 5; i++) {
+      log.append(JsonlAuditLogTest.record(i));
+    }
+    List<String> lines = Files.readAllLines(file());
+    Files.writeString(file(), String.join("\n", lines.subList(0, 3)) + "\n");
+
+    assertThatThrownBy(() -> open(new FakeDisk("boot-1"))).isInstanceOfSatisfying(AuditIntegrityException.class,
+        e -> {
+          assertThat(e.reason()).isEqualTo(Reason.TRUNCATED);
+          assertThat(e.firstBadSequence()).isEqualTo(4);
+        });
+  }
+
+  /** After a restart, bytes that differ from the ring and are not zeros were not left by a crash. */
+  @Test
+  void open_afterARestart_doesNotRedoOverAnEditedLine() throws Exception {
+    FakeDisk disk = new FakeDisk("boot-1");
+    JsonlAuditLog log = open(disk);
+    for (int i = 1; i <= 4; i++) {
+      log.append(JsonlAuditLogTest.record(i));
+    }
+    List<String> lines = new ArrayList<>(Files.readAllLines(file()));
+    lines.set(2, lines.get(2).replace("\"outcome\":\"ok\"", "\"outcome\":\"no\""));
+    Files.writeString(file(), String.join("\n", lines) + "\n");
+
+    assertThatThrownBy(() -> open(new FakeDisk("boot-2"))).isInstanceOfSatisfying(AuditIntegrityException.class,
+        e -> {
+          assertThat(e.reason()).isEqualTo(Reason.TAMPERED);
+          assertThat(e.firstBadSequence()).isEqualTo(3);
+        });
+    assertThat(String.join("\n", Files.readAllLines(file()))).contains("\"outcome\":\"no\"");
+  }
+
+  /** After a restart, a log shorter than what was forced was cut by someone, not by the crash. */
+  @Test
+  void open_afterARestart_refusesALogCutBelowWhatWasForced() throws Exception {
+    FakeDisk disk = new FakeDisk("boot-1");
+    JsonlAuditLog log = open(disk);
+    for (int i = 1; i <= HeadFile.SLOTS + 3; i++) { // the ring wrapped once: the log was forced
+      log.append(JsonlAuditLogTest.record(i));
+    }
+    assertThat(disk.forcesOf(file())).isEqualTo(1);
+    List<String> lines = Files.readAllLines(file());
+    Files.writeString(file(), String.join("\n", lines.subList(0, 2)) + "\n");
+
+    assertThatThrownBy(() -> open(new FakeDisk("boot-2"))).isInstanceOfSatisfying(AuditIntegrityException.class,
+        e -> assertThat(e.reason()).isEqualTo(Reason.TRUNCATED));
+  }
+
+  /** Appends that queue while a commit's head force runs share the next one: one force for all. */
+  @Test
+  void append_fromThreads_sharesOneHeadForcePerGroup() throws Exception {
+    FakeDisk disk = new FakeDisk("boot-1");
+    JsonlAuditLog log = open(disk);
+    CountDownLatch release = new CountDownLatch(1);
+    disk.holdFirstHeadForce = release;
+    ExecutorService pool = Executors.newFixedThreadPool(4);
+    try {
+      Future<AuditEntry> first = pool.submit(() -> log.append(JsonlAuditLogTest.record(1)));
+      assertThat(disk.firstHeadForceStarted.await(30, TimeUnit.SECONDS)).isTrue();
+      List<Thread> waiting = new ArrayList<>();
+      List<Future<AuditEntry>> rest = new ArrayList<>();
+      for (int i = 2; i <= 4; i++) {
+        int n = i;
+        rest.add(pool.submit(() -> {
+          synchronized (waiting) {
+            waiting.add(Thread.currentThread());
+          }
+          return log.append(JsonlAuditLogTest.record(n));
+        }));
+      }
+      while (true) { // the three queued behind the commit in flight
+        synchronized (waiting) {
+          if (waiting.size() == 3 && waiting.stream().allMatch(t -> t.getState() == Thread.State.WAITING)) {
+            break;
+          }
+        }
+        Thread.onSpinWait();
+      }
+      release.countDown();
+      assertThat(first.get(30, TimeUnit.SECONDS).sequence()).isEqualTo(1);
+      List<Long> seqs = new ArrayList<>();
+      for (Future<AuditEntry> f : rest) {
+        seqs.add(f.get(30, TimeUnit.SECONDS).sequence());
+      }
+      assertThat(seqs).containsExactlyInAnyOrder(2L, 3L, 4L);
+    } finally {
+      pool.shutdownNow();
+    }
+    assertThat(disk.forcesOf(headFile())).as("one force for the first, one shared by the other three").isEqualTo(2);
+    assertThat(disk.forcesOf(file())).isZero();
+    assertThat(log.verify().valid()).isTrue();
+  }
+
+  /** A head file written by the previous version (two 512-byte slots) is read, then upgraded on the first move. */
+  @Test
+  void open_withAHeadFileOfFormat1_readsItAndUpgradesIt() throws Exception {
+    JsonlAuditLog log = open(new FakeDisk("boot-1"));
+    List<AuditEntry> acked = new ArrayList<>();
+    for (int i = 1; i <= 3; i++) {
+      acked.add(log.append(JsonlAuditLogTest.record(i)));
+    }
+    log.close();
+    Files.write(headFile(), format1(5, 3, acked.get(2).hash(), Files.size(file())));
+
+    JsonlAuditLog reopened = open(new FakeDisk("boot-1"));
+
+    assertThat(reopened.entries()).isEqualTo(acked);
+    assertThat(reopened.verify().valid()).isTrue();
+    assertThat(Files.size(headFile())).as("read as it is").isEqualTo(HeadFile.OLD_SIZE);
+    AuditEntry fourth = reopened.append(JsonlAuditLogTest.record(4));
+    assertThat(Files.size(headFile())).as("upgraded").isEqualTo(HeadFile.SIZE);
+    HeadFile.Head head = HeadFile.decode(Files.readAllBytes(headFile()), null).head();
+    assertThat(head.gen()).isEqualTo(6);
+    assertThat(head.entries()).isEqualTo(4);
+    assertThat(open(new FakeDisk("boot-2")).entries()).endsWith(fourth).hasSize(4);
+  }
+
+  @Test
+  void open_withAHeadFileOfFormat1_stillRefusesACutLog() throws Exception {
+    JsonlAuditLog log = open(new FakeDisk("boot-1"));
+    List<AuditEntry> acked = new ArrayList<>();
+    for (int i = 1; i <= 3; i++) {
+      acked.add(log.append(JsonlAuditLogTest.record(i)));
+    }
+    Files.write(headFile(), format1(5, 3, acked.get(2).hash(), Files.size(file())));
+    List<String> lines = Files.readAllLines(file());
+    Files.writeString(file(), String.join("\n", lines.subList(0, 2)) + "\n");
+
+    assertThatThrownBy(() -> open(new FakeDisk("boot-2"))).isInstanceOfSatisfying(AuditIntegrityException.class,
+        e -> assertThat(e.reason()).isEqualTo(Reason.TRUNCATED));
+    assertThat(Files.size(headFile())).as("left as it is").isEqualTo(HeadFile.OLD_SIZE);
+  }
+
+  /** A head file as the previous version wrote it: two 512-byte slots, the head in slot {@code gen % 2}. */
+  private static byte[] format1(long gen, long entries, String hash, long bytes) throws Exception {
+    Map<String, Object> m = new LinkedHashMap<>();
+    m.put("gen", gen);
+    m.put("entries", entries);
+    m.put("hash", hash);
+    m.put("bytes", bytes);
+    String check = HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(
+        Json.canonical(m).getBytes(StandardCharsets.UTF_8)));
+    m.put("check", check);
+    byte[] file = new byte[HeadFile.OLD_SIZE];
+    Arrays.fill(file, (byte) ' ');
+    file[511] = '\n';
+    file[1023] = '\n';
+    byte[] json = Json.canonical(m).getBytes(StandardCharsets.UTF_8);
+    System.arraycopy(json, 0, file, (int) (gen % 2) * 512, json.length);
+    return file;
+  }
+}
