@@ -37,12 +37,13 @@ import okhttp3.OkHttpClient;
  * <pre>{@code
  * java -cp benchmarks/target/benchmarks.jar io.agentprovision.benchmarks.flow.Fleet \
  *     [--flows 1000] [--latency-ms 50] [--heap 256m] [--java /path/to/bin/java] [--capacity-seconds 10] \
- *     [--child-args "-XX:StartFlightRecording=filename=/tmp/fleet.jfr"] [--warmup-fleet 0]
+ *     [--child-args "-XX:StartFlightRecording=filename=/tmp/fleet.jfr"] [--warmup-fleet 0] [--cap 32]
  * }</pre>
  *
  * <p>{@code --child-args} are added to the child JVM's command line (a profiler, say);
  * {@code --warmup-fleet N} has the child run N flows at once, unmeasured, before the fleet, to see the
- * steady state apart from the JIT's warm-up. The child prints its CPU time during the fleet per flow,
+ * steady state apart from the JIT's warm-up; {@code --cap N} sets the requests in flight at once to
+ * Stripe and to Cloudflare (the SDK's default, 32, unless given). The child prints its CPU time during the fleet per flow,
  * split between the Java threads (the SDK's, okhttp's) and the JVM's JIT compilers and collector.
  *
  * <p>The fleet goes through Stripe Projects, as the Quickstart does: a first flow here links the
@@ -63,6 +64,10 @@ public final class Fleet {
     int capacityThreads = Integer.parseInt(o.getOrDefault("capacity-threads", "64"));
     String extra = o.getOrDefault("child-args", "");
     int warmupFleet = Integer.parseInt(o.getOrDefault("warmup-fleet", "0"));
+    String cap = o.get("cap");
+    if (cap != null) {
+      extra = (extra + " -Dfleet.cap=" + Integer.parseInt(cap)).trim();
+    }
     run(flows, latency, heap, java, capacitySeconds, capacityThreads, extra, warmupFleet, System.out);
   }
 

@@ -1,5 +1,6 @@
 package io.agentprovision.benchmarks.flow;
 
+import io.agentprovision.cloudflare.CloudflareClient;
 import io.agentprovision.cloudflare.CloudflareDeployer;
 import io.agentprovision.core.AgentProvisioner;
 import io.agentprovision.core.Deployment;
@@ -7,6 +8,7 @@ import io.agentprovision.core.Money;
 import io.agentprovision.core.Secret;
 import io.agentprovision.core.approval.ApprovalDecision;
 import io.agentprovision.core.http.HttpStack;
+import io.agentprovision.core.http.ResiliencePolicy;
 import io.agentprovision.core.identity.OidcIdentityProvider;
 import io.agentprovision.core.policy.SpendLimit;
 import io.agentprovision.core.policy.SpendPolicy;
@@ -64,14 +66,17 @@ public final class FleetClient {
     Clock clock = Clock.systemUTC();
     SpendPolicy policy = SpendPolicy.builder().limit(SpendLimit.monthly(Money.usd("10000000.00")).perProvider())
         .limit(SpendLimit.perTransaction(Money.usd("25.00"))).requireApprovalAbove(Money.usd("0.00")).build();
+    // requests in flight at once to each provider (the SDK's default unless the fleet is run with --cap)
+    int cap = Integer.getInteger("fleet.cap", ResiliencePolicy.DEFAULT_MAX_CONCURRENT_REQUESTS);
     HeapWatch watch = new HeapWatch();
     watch.start();
     try (AgentProvisioner provisioner = AgentProvisioner.builder()
         .http(http)
         .orchestrator(StripeProjects.builder().api(StripeApi.builder().apiKey(Secret.of(p.getProperty("stripe.apiKey")))
-            .apiBase(p.getProperty("stripe.apiBase")).http(http).build()).pollBackoff(LocalSandbox.DEFAULT_POLL_BACKOFF)
-            .build())
+            .apiBase(p.getProperty("stripe.apiBase")).maxConcurrentRequests(cap).http(http).build())
+            .pollBackoff(LocalSandbox.DEFAULT_POLL_BACKOFF).build())
         .deployer(CloudflareDeployer.builder().baseUrl(p.getProperty("cloudflare.baseUrl")).http(http)
+            .resilience(ResiliencePolicy.from(CloudflareClient.DEFAULT_RESILIENCE).maxConcurrentRequests(cap).build())
             .appClient(noRuntime).build())
         .identity(OidcIdentityProvider.builder().issuer(p.getProperty("oidc.issuer"))
             .audience(p.getProperty("oidc.audience")).http(http).build())
