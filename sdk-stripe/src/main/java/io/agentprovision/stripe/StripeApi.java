@@ -63,6 +63,7 @@ public final class StripeApi {
   private final Duration connectTimeout;
   private final Duration readTimeout;
   private final int maxNetworkRetries;
+  private final int maxConcurrentRequests;
   private final HttpStack http;
   private final StripeClient client;
   private @Nullable ProjectDirectory projects;
@@ -75,6 +76,7 @@ public final class StripeApi {
     this.connectTimeout = b.connectTimeout;
     this.readTimeout = b.readTimeout;
     this.maxNetworkRetries = b.maxNetworkRetries;
+    this.maxConcurrentRequests = b.maxConcurrentRequests;
     this.http = b.http;
     this.client = StripeClient.builder()
         .setApiKey(apiKey.reveal())
@@ -89,11 +91,13 @@ public final class StripeApi {
 
   /**
    * The policy the stack applies to Stripe calls: {@code maxNetworkRetries + 1} attempts, Stripe's
-   * retried statuses (409 and 429; every 5xx), {@code Stripe-Should-Retry} obeyed, and these timeouts.
+   * retried statuses (409 and 429; every 5xx), {@code Stripe-Should-Retry} obeyed, these timeouts,
+   * and at most {@link Builder#maxConcurrentRequests} requests in flight to Stripe at once.
    */
   public ResiliencePolicy resilience() {
     return ResiliencePolicy.custom()
         .maxAttempts(maxNetworkRetries + 1)
+        .maxConcurrentRequests(maxConcurrentRequests)
         .retryStatuses(409, 429)
         .retryHintHeader("Stripe-Should-Retry")
         .connectTimeout(connectTimeout)
@@ -115,6 +119,7 @@ public final class StripeApi {
     b.connectTimeout = connectTimeout;
     b.readTimeout = readTimeout;
     b.maxNetworkRetries = maxNetworkRetries;
+    b.maxConcurrentRequests = maxConcurrentRequests;
     b.http = http;
     return b;
   }
@@ -190,6 +195,7 @@ public final class StripeApi {
     private Duration connectTimeout = DEFAULT_CONNECT_TIMEOUT;
     private Duration readTimeout = DEFAULT_READ_TIMEOUT;
     private int maxNetworkRetries = DEFAULT_MAX_NETWORK_RETRIES;
+    private int maxConcurrentRequests = ResiliencePolicy.DEFAULT_MAX_CONCURRENT_REQUESTS;
     private HttpStack http = HttpStack.shared();
 
     private Builder() {}
@@ -269,6 +275,19 @@ public final class StripeApi {
     }
 
     /** How often the HTTP stack retries a failed Stripe call (same idempotency key); 0 to 10. */
+    /**
+     * At most {@code requests} calls to Stripe in flight at once from this host, shared by every run
+     * ({@link ResiliencePolicy#DEFAULT_MAX_CONCURRENT_REQUESTS} unless set; 1 to
+     * {@link ResiliencePolicy#MAX_CONCURRENT_REQUESTS_LIMIT}). Stripe limits concurrent requests per
+     * account as well as their rate: raise it only within what the account is allowed, for a host
+     * that runs many flows at once (more wait for a place otherwise, in the client, not at Stripe).
+     */
+    public Builder maxConcurrentRequests(int requests) {
+      ResiliencePolicy.custom().maxConcurrentRequests(requests); // the policy's own check and message
+      this.maxConcurrentRequests = requests;
+      return this;
+    }
+
     public Builder maxNetworkRetries(int retries) {
       if (retries < 0 || retries > 10) {
         throw new InvalidRequestException("maxNetworkRetries", "must be between 0 and 10 (was " + retries + ")",

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.agentprovision.core.InvalidRequestException;
 import io.agentprovision.core.Secret;
+import io.agentprovision.core.http.ResiliencePolicy;
 import java.time.Duration;
 import org.junit.jupiter.api.Test;
 
@@ -48,5 +49,17 @@ class StripeApiTest {
         .isInstanceOfSatisfying(InvalidRequestException.class, e -> assertThat(e.field()).isEqualTo("readTimeout"));
     assertThatThrownBy(() -> StripeApi.builder().build())
         .isInstanceOfSatisfying(InvalidRequestException.class, e -> assertThat(e.field()).isEqualTo("apiKey"));
+  }
+
+  @Test
+  void maxConcurrentRequests_isTheStripePolicysInFlightCap_32UnlessSet() {
+    assertThat(StripeApi.builder().apiKey(KEY).build().resilience().maxConcurrentRequests())
+        .isEqualTo(ResiliencePolicy.DEFAULT_MAX_CONCURRENT_REQUESTS).isEqualTo(32);
+    StripeApi raised = StripeApi.builder().apiKey(KEY).maxConcurrentRequests(96).build();
+    assertThat(raised.resilience().maxConcurrentRequests()).isEqualTo(96);
+    assertThat(raised.toBuilder().build().resilience().maxConcurrentRequests()).isEqualTo(96);
+    assertThatThrownBy(() -> StripeApi.builder().maxConcurrentRequests(0))
+        .isInstanceOfSatisfying(InvalidRequestException.class,
+            e -> assertThat(e.field()).isEqualTo("maxConcurrentRequests"));
   }
 }

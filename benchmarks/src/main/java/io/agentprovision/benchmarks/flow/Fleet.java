@@ -36,8 +36,15 @@ import okhttp3.OkHttpClient;
  *
  * <pre>{@code
  * java -cp benchmarks/target/benchmarks.jar io.agentprovision.benchmarks.flow.Fleet \
- *     [--flows 1000] [--latency-ms 50] [--heap 256m] [--java /path/to/bin/java] [--capacity-seconds 10]
+ *     [--flows 1000] [--latency-ms 50] [--heap 256m] [--java /path/to/bin/java] [--capacity-seconds 10] \
+ *     [--child-args "-XX:StartFlightRecording=filename=/tmp/fleet.jfr"] [--warmup-fleet 0] [--cap 32]
  * }</pre>
+ *
+ * <p>{@code --child-args} are added to the child JVM's command line (a profiler, say);
+ * {@code --warmup-fleet N} has the child run N flows at once, unmeasured, before the fleet, to see the
+ * steady state apart from the JIT's warm-up; {@code --cap N} sets the requests in flight at once to
+ * Stripe and to Cloudflare (the SDK's default, 32, unless given). The child prints its CPU time during the fleet per flow,
+ * split between the Java threads (the SDK's, okhttp's) and the JVM's JIT compilers and collector.
  *
  * <p>The fleet goes through Stripe Projects, as the Quickstart does: a first flow here links the
  * sandbox's Stripe account holder to the provider, so that the fleet's flows find the connection
@@ -56,11 +63,26 @@ public final class Fleet {
     int capacitySeconds = Integer.parseInt(o.getOrDefault("capacity-seconds", "10"));
     int capacityThreads = Integer.parseInt(o.getOrDefault("capacity-threads", "64"));
     String extra = o.getOrDefault("child-args", "");
-    run(flows, latency, heap, java, capacitySeconds, capacityThreads, extra, System.out);
+    int warmupFleet = Integer.parseInt(o.getOrDefault("warmup-fleet", "0"));
+    String cap = o.get("cap");
+    if (cap != null) {
+      extra = (extra + " -Dfleet.cap=" + Integer.parseInt(cap)).trim();
+    }
+    run(flows, latency, heap, java, capacitySeconds, capacityThreads, extra, warmupFleet, System.out);
   }
 
   public static int run(int flows, Duration latency, String heap, String javaBin, int capacitySeconds,
       int capacityThreads, String extraChildArgs, PrintStream out) throws Exception {
+    return run(flows, latency, heap, javaBin, capacitySeconds, capacityThreads, extraChildArgs, 0, out);
+  }
+
+  /**
+   * Like {@link #run(int, Duration, String, String, int, int, String, PrintStream)}, the child first
+   * running a fleet of {@code warmupFleet} flows that is not measured (0: none), so that the measured
+   * fleet shows the steady state of a host whose JIT has compiled the flow's code.
+   */
+  public static int run(int flows, Duration latency, String heap, String javaBin, int capacitySeconds,
+      int capacityThreads, String extraChildArgs, int warmupFleet, PrintStream out) throws Exception {
     out.printf(Locale.ROOT, "Fleet: %d concurrent flows, latency %d ms per exchange, SDK heap -Xmx%s, load average "
         + "%.2f, %d cores%n", flows, latency.toMillis(), heap,
         java.lang.management.ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage(),
@@ -92,6 +114,7 @@ public final class Fleet {
       p.setProperty("oidc.issuer", sb.oidc().issuer());
       p.setProperty("oidc.audience", OidcIssuerSandbox.DEFAULT_AUDIENCE);
       p.setProperty("allowIps", sb.defaultAllowedIps());
+      p.setProperty("warmup.fleet", Integer.toString(warmupFleet));
       Path tokens = dir.resolve("tokens.txt");
       try (Writer w = Files.newBufferedWriter(tokens, StandardCharsets.UTF_8)) {
         for (int i = 1; i <= flows; i++) {

@@ -1,5 +1,6 @@
 package io.agentprovision.benchmarks.flow;
 
+import io.agentprovision.cloudflare.CloudflareClient;
 import io.agentprovision.cloudflare.CloudflareDeployer;
 import io.agentprovision.core.AgentProvisioner;
 import io.agentprovision.core.Deployment;
@@ -7,6 +8,7 @@ import io.agentprovision.core.Money;
 import io.agentprovision.core.Secret;
 import io.agentprovision.core.approval.ApprovalDecision;
 import io.agentprovision.core.http.HttpStack;
+import io.agentprovision.core.http.ResiliencePolicy;
 import io.agentprovision.core.identity.OidcIdentityProvider;
 import io.agentprovision.core.policy.SpendLimit;
 import io.agentprovision.core.policy.SpendPolicy;
@@ -64,14 +66,17 @@ public final class FleetClient {
     Clock clock = Clock.systemUTC();
     SpendPolicy policy = SpendPolicy.builder().limit(SpendLimit.monthly(Money.usd("10000000.00")).perProvider())
         .limit(SpendLimit.perTransaction(Money.usd("25.00"))).requireApprovalAbove(Money.usd("0.00")).build();
+    // requests in flight at once to each provider (the SDK's default unless the fleet is run with --cap)
+    int cap = Integer.getInteger("fleet.cap", ResiliencePolicy.DEFAULT_MAX_CONCURRENT_REQUESTS);
     HeapWatch watch = new HeapWatch();
     watch.start();
     try (AgentProvisioner provisioner = AgentProvisioner.builder()
         .http(http)
         .orchestrator(StripeProjects.builder().api(StripeApi.builder().apiKey(Secret.of(p.getProperty("stripe.apiKey")))
-            .apiBase(p.getProperty("stripe.apiBase")).http(http).build()).pollBackoff(LocalSandbox.DEFAULT_POLL_BACKOFF)
-            .build())
+            .apiBase(p.getProperty("stripe.apiBase")).maxConcurrentRequests(cap).http(http).build())
+            .pollBackoff(LocalSandbox.DEFAULT_POLL_BACKOFF).build())
         .deployer(CloudflareDeployer.builder().baseUrl(p.getProperty("cloudflare.baseUrl")).http(http)
+            .resilience(ResiliencePolicy.from(CloudflareClient.DEFAULT_RESILIENCE).maxConcurrentRequests(cap).build())
             .appClient(noRuntime).build())
         .identity(OidcIdentityProvider.builder().issuer(p.getProperty("oidc.issuer"))
             .audience(p.getProperty("oidc.audience")).http(http).build())
@@ -85,11 +90,25 @@ public final class FleetClient {
       long single = System.nanoTime() - t0;
       System.out.printf(Locale.ROOT, "one flow alone: %.0f ms%n", single / 1e6);
 
+      int warmFleet = Integer.parseInt(p.getProperty("warmup.fleet", "0"));
+      if (warmFleet > 0) {
+        // a fleet before the measured one: the JIT has compiled the flow's code, as in a host that has
+        // been up a while, so the figures below are the steady state's, not the warm-up's
+        List<CompletableFuture<Deployment>> warm = new ArrayList<>();
+        for (int i = 0; i < warmFleet; i++) {
+          warm.add(provisioner.provisionAndDeployAsync(
+              SandboxFlows.request(allowIps, 100_000 + i, Secret.of(tokens.get(i % tokens.size())))));
+        }
+        CompletableFuture.allOf(warm.toArray(CompletableFuture[]::new)).handle((v, e) -> null)
+            .get(30, TimeUnit.MINUTES);
+        System.out.printf(Locale.ROOT, "warm-up fleet of %d flows done%n", warmFleet);
+      }
       ConcurrentLinkedQueue<Long> done = new ConcurrentLinkedQueue<>();
       ConcurrentLinkedQueue<String> errors = new ConcurrentLinkedQueue<>();
       AtomicLong failed = new AtomicLong();
       List<CompletableFuture<Deployment>> all = new ArrayList<>();
       watch.reset();
+      ThreadCpu cpuBefore = ThreadCpu.now();
       long start = System.nanoTime();
       for (int i = 0; i < flows; i++) {
         CompletableFuture<Deployment> f = provisioner.provisionAndDeployAsync(
@@ -112,6 +131,7 @@ public final class FleetClient {
       CompletableFuture.allOf(all.toArray(CompletableFuture[]::new)).handle((v, e) -> null)
           .get(30, TimeUnit.MINUTES);
       long total = System.nanoTime() - start;
+      ThreadCpu cpuFleet = ThreadCpu.now().minus(cpuBefore);
       List<Long> times = new ArrayList<>(done);
       Collections.sort(times);
       System.out.printf(Locale.ROOT, "fleet: %d flows submitted in %.0f ms; %d completed, %d failed, in %.1f s "
@@ -128,6 +148,12 @@ public final class FleetClient {
       System.out.printf(Locale.ROOT, "heap: max %d MB, peak used %d MB (sampled), %d MB (pools' peaks); peak threads "
           + "%d; CPU %.1f s%n", Runtime.getRuntime().maxMemory() >> 20, watch.peak() >> 20, poolPeaks() >> 20,
           ManagementFactory.getThreadMXBean().getPeakThreadCount(), processCpu() / 1e9);
+      if (cpuFleet.known) {
+        System.out.printf(Locale.ROOT, "CPU during the fleet: %.1f ms per flow (SDK and okhttp threads %.1f, "
+            + "JIT compilers %.1f, GC %.1f, other JVM threads %.1f)%n", cpuFleet.process / 1e6 / flows,
+            cpuFleet.app() / 1e6 / flows, cpuFleet.jit / 1e6 / flows, cpuFleet.gc / 1e6 / flows,
+            cpuFleet.vm / 1e6 / flows);
+      }
     } finally {
       watch.stop();
       http.close();
@@ -147,6 +173,74 @@ public final class FleetClient {
   private static long processCpu() {
     return ((com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean())
         .getProcessCpuTime();
+  }
+
+  /**
+   * The process's CPU time split by the JVM's own threads, from Linux's {@code /proc/self/task}
+   * (their names say what they are: the JIT compilers, the garbage collector's, the VM's); what is
+   * left is the Java threads' (the SDK's, okhttp's, this harness's). Unknown elsewhere.
+   */
+  private static final class ThreadCpu {
+    private static final double NANOS_PER_TICK = 1e9 / 100; // USER_HZ, 100 on Linux
+    final boolean known;
+    final long process;
+    final long jit;
+    final long gc;
+    final long vm;
+
+    private ThreadCpu(boolean known, long process, long jit, long gc, long vm) {
+      this.known = known;
+      this.process = process;
+      this.jit = jit;
+      this.gc = gc;
+      this.vm = vm;
+    }
+
+    long app() {
+      return process - jit - gc - vm;
+    }
+
+    ThreadCpu minus(ThreadCpu o) {
+      return new ThreadCpu(known && o.known, process - o.process, jit - o.jit, gc - o.gc, vm - o.vm);
+    }
+
+    static ThreadCpu now() {
+      long process = processCpu();
+      long jit = 0;
+      long gc = 0;
+      long vm = 0;
+      Path tasks = Path.of("/proc/self/task");
+      if (!Files.isDirectory(tasks)) {
+        return new ThreadCpu(false, process, 0, 0, 0);
+      }
+      try (var dirs = Files.list(tasks)) {
+        for (Path t : (Iterable<Path>) dirs::iterator) {
+          String stat;
+          try {
+            stat = Files.readString(t.resolve("stat"), StandardCharsets.US_ASCII);
+          } catch (IOException gone) {
+            continue; // the thread ended meanwhile
+          }
+          int open = stat.indexOf('(');
+          int close = stat.lastIndexOf(')');
+          String name = stat.substring(open + 1, close);
+          String[] f = stat.substring(close + 2).split(" ");
+          // after the name: state is field 3, utime 14 and stime 15 (1-based, of the whole line)
+          long nanos = Math.round((Long.parseLong(f[11]) + Long.parseLong(f[12])) * NANOS_PER_TICK);
+          if (name.startsWith("C1 Compiler") || name.startsWith("C2 Compiler")) {
+            jit += nanos;
+          } else if (name.startsWith("GC Thread") || name.startsWith("G1 ")) {
+            gc += nanos;
+          } else if (name.startsWith("VM ") || name.equals("Service Thread") || name.startsWith("Sweeper")
+              || name.startsWith("Monitor Deflati")) {
+            vm += nanos;
+          }
+        }
+      } catch (IOException | RuntimeException e) {
+        return new ThreadCpu(false, process, 0, 0, 0);
+      }
+      return new ThreadCpu(true, process, jit, gc, vm);
+    }
   }
 
   /** Samples the heap in use every 50 ms. */

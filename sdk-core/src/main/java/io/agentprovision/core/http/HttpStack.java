@@ -197,7 +197,16 @@ public final class HttpStack implements AutoCloseable {
    * partitions are dropped (see {@link #sweep()}) instead of kept for the stack's life.
    */
   Partition enter(String partition, ResiliencePolicy policy) {
-    String key = partition + "/" + policyId(policy);
+    return enterKey(partition + "/" + policyId(policy), policy);
+  }
+
+  /** The suffix {@link #enter} adds to a partition's name for {@code policy}: its key is the name and this. */
+  String partitionSuffix(ResiliencePolicy policy) {
+    return "/" + policyId(policy);
+  }
+
+  /** {@link #enter} with the partition's key already made ({@link #partitionSuffix}). */
+  Partition enterKey(String key, ResiliencePolicy policy) {
     boolean[] created = {false};
     Partition p = partitions.compute(key, (k, v) -> {
       Partition q = v;
@@ -292,13 +301,18 @@ public final class HttpStack implements AutoCloseable {
     if (authorization == null || authorization.isEmpty()) {
       return "anonymous";
     }
+    byte[] d = SHA256.get().digest(authorization.getBytes(StandardCharsets.UTF_8));
+    return HexFormat.of().formatHex(d, 0, 8);
+  }
+
+  /** One digest per thread: asked on every request of a provider limited per token. */
+  private static final ThreadLocal<MessageDigest> SHA256 = ThreadLocal.withInitial(() -> {
     try {
-      byte[] d = MessageDigest.getInstance("SHA-256").digest(authorization.getBytes(StandardCharsets.UTF_8));
-      return HexFormat.of().formatHex(d, 0, 8);
+      return MessageDigest.getInstance("SHA-256");
     } catch (NoSuchAlgorithmException e) {
       throw new IllegalStateException("SHA-256 is missing from this JVM", e);
     }
-  }
+  });
 
   /** Builds an {@link HttpStack}. */
   public static final class Builder {

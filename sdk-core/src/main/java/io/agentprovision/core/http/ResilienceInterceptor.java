@@ -14,6 +14,8 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.Locale;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentMap;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
@@ -45,11 +47,44 @@ final class ResilienceInterceptor implements Interceptor {
   private final ResiliencePolicy policy;
   private final HttpStack stack;
   private final Retry retry;
+  private final String partitionSuffix;
+  /**
+   * Each host's breaker, place in flight and partition key, found once: the stack keeps them for
+   * its whole life under names built from the host, so looking them up anew per request only
+   * rebuilt those names and hashed the policy.
+   */
+  private final ConcurrentMap<HostPort, Endpoint> endpoints = new ConcurrentHashMap<>();
+
+  private record HostPort(String host, int port) {}
+
+  /** What the stack keeps for one endpoint (provider, host and port) under this interceptor's policy. */
+  private static final class Endpoint {
+    final String name;
+    final String partitionKey;
+    final CircuitBreaker breaker;
+    final Semaphore inFlight;
+
+    Endpoint(String name, String partitionKey, CircuitBreaker breaker, Semaphore inFlight) {
+      this.name = name;
+      this.partitionKey = partitionKey;
+      this.breaker = breaker;
+      this.inFlight = inFlight;
+    }
+  }
+
+  private Endpoint endpoint(HttpUrl url) {
+    return endpoints.computeIfAbsent(new HostPort(url.host(), url.port()), k -> {
+      String name = provider + "@" + k.host() + ":" + k.port();
+      return new Endpoint(name, name + partitionSuffix, stack.circuitBreaker(name, policy),
+          stack.inFlight(name, policy));
+    });
+  }
 
   ResilienceInterceptor(String provider, ResiliencePolicy policy, HttpStack stack) {
     this.provider = provider;
     this.policy = policy;
     this.stack = stack;
+    this.partitionSuffix = stack.partitionSuffix(policy);
     IntervalBiFunction<Response> interval = (attempt, outcome) -> {
       if (outcome.isRight()) {
         Response r = outcome.get();
@@ -110,15 +145,15 @@ final class ResilienceInterceptor implements Interceptor {
     Sleeper sleeper = sleeper(request);
     RetryObserver observer = request.tag(RetryObserver.class);
     HttpUrl url = request.url();
-    String endpoint = provider + "@" + url.host() + ":" + url.port();
-    String partition = policy.rateLimitPerCredential()
-        ? endpoint + "#" + HttpStack.credentialKey(request.header("Authorization")) : endpoint;
-    CircuitBreaker breaker = stack.circuitBreaker(endpoint, policy);
-    Semaphore inFlight = stack.inFlight(endpoint, policy);
+    Endpoint e = endpoint(url);
+    String partitionKey = policy.rateLimitPerCredential()
+        ? e.name + "#" + HttpStack.credentialKey(request.header("Authorization")) + partitionSuffix : e.partitionKey;
+    CircuitBreaker breaker = e.breaker;
+    Semaphore inFlight = e.inFlight;
     // the call's own deadline bounds any wait for a place in flight (okhttp's call timeout cannot wake a parked thread)
     long callTimeout = chain.call().timeout().timeoutNanos();
     long deadline = System.nanoTime() + (callTimeout > 0 ? callTimeout : policy.callTimeout().toNanos());
-    HttpStack.Partition state = stack.enter(partition, policy);
+    HttpStack.Partition state = stack.enterKey(partitionKey, policy);
     try {
       return attemptAll(chain, request, safe, clock, sleeper, observer, url, breaker, inFlight, deadline,
           state.limiter(), state.pausedUntil());

@@ -237,10 +237,18 @@ public final class ResiliencePolicy {
 
   @Override
   public int hashCode() {
-    return Objects.hash(maxAttempts, initialBackoff, maxBackoff, maxRetryAfter, failureRateThreshold, slidingWindow,
-        openStateWait, rateLimitPermits, rateLimitPeriod, rateLimitPerCredential, maxConcurrentRequests, connectTimeout, readTimeout,
-        callTimeout, retryStatuses, retryHintHeader);
+    // kept: a policy is a key of the stack's maps, looked up on every request; 0 means not yet computed
+    int h = hash;
+    if (h == 0) {
+      h = Objects.hash(maxAttempts, initialBackoff, maxBackoff, maxRetryAfter, failureRateThreshold, slidingWindow,
+          openStateWait, rateLimitPermits, rateLimitPeriod, rateLimitPerCredential, maxConcurrentRequests, connectTimeout,
+          readTimeout, callTimeout, retryStatuses, retryHintHeader);
+      hash = h;
+    }
+    return h;
   }
+
+  private int hash;
 
   @Override
   public String toString() {

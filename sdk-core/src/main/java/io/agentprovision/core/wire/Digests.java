@@ -17,11 +17,15 @@ import java.util.Objects;
  * }</pre>
  */
 public final class Digests {
+  /** One digest per thread: idempotency keys and plan hashes are asked for on every step. */
+  private static final ThreadLocal<MessageDigest> PER_THREAD = ThreadLocal.withInitial(Digests::newSha256);
+
   private Digests() {}
 
   /** SHA-256 over the parts, in order, as if they were one byte array. */
   public static byte[] sha256(byte[]... parts) {
-    MessageDigest md = newSha256();
+    MessageDigest md = PER_THREAD.get();
+    md.reset(); // in case a null part left it half fed
     for (byte[] part : parts) {
       md.update(Objects.requireNonNull(part, "part"));
     }

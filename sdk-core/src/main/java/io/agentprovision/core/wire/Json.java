@@ -122,8 +122,15 @@ public final class Json {
   /** Appends {@code s} as a JSON string literal. */
   public static void quote(StringBuilder sb, String s) {
     sb.append('"');
-    for (int i = 0; i < s.length(); i++) {
+    int n = s.length();
+    int from = 0; // the plain characters from here up to the one being looked at are appended in one go
+    for (int i = 0; i < n; i++) {
       char c = s.charAt(i);
+      if (c >= 0x20 && c != '"' && c != '\\' && c != 0x2028 && c != 0x2029) {
+        continue;
+      }
+      sb.append(s, from, i);
+      from = i + 1;
       switch (c) {
         case '"':
           sb.append("\\\"");
@@ -147,13 +154,10 @@ public final class Json {
           sb.append("\\f");
           break;
         default:
-          if (c < 0x20 || c == 0x2028 || c == 0x2029) {
-            sb.append(String.format("\\u%04x", (int) c));
-          } else {
-            sb.append(c);
-          }
+          sb.append(String.format("\\u%04x", (int) c));
       }
     }
+    sb.append(s, from, n);
     sb.append('"');
   }
 

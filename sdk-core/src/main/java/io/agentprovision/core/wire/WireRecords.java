@@ -223,11 +223,11 @@ public final class WireRecords {
         @Override
         public @Nullable Object fromJson(JsonReader reader) throws IOException {
           if (reader.peek() == JsonReader.Token.BEGIN_OBJECT) {
-            String at = reader.getPath();
             Set<String> present = present(reader, names);
             for (String name : names) {
               if (!present.contains(name)) {
-                throw new WireFormatException(at + "." + name, "is missing");
+                // the peek left the reader where it was: its path is the object's
+                throw new WireFormatException(reader.getPath() + "." + name, "is missing");
               }
             }
           }

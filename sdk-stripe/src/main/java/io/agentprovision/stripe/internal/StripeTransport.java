@@ -1,15 +1,19 @@
 package io.agentprovision.stripe.internal;
 
+import com.stripe.Stripe;
 import com.stripe.exception.ApiConnectionException;
 import com.stripe.exception.StripeException;
 import com.stripe.net.HttpClient;
 import com.stripe.net.HttpContent;
+import com.stripe.net.ApiMode;
 import com.stripe.net.HttpHeaders;
 import com.stripe.net.StripeRequest;
 import com.stripe.net.StripeResponse;
 import io.agentprovision.core.http.RetryObserver;
 import io.agentprovision.core.wire.WireFormatException;
 import java.io.IOException;
+import java.util.EnumMap;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -35,11 +39,43 @@ import org.jspecify.annotations.Nullable;
  * synthetic Stripe error that keeps the status and never echoes the body, so stripe-java maps it to
  * the right exception instead of failing on it. Retries are reported to the {@link RetryObserver}
  * of the calling thread ({@link #observe}).
+ *
+ * <p>stripe-java's two user-agent headers are built once and kept, not built per request: building
+ * {@code X-Stripe-Client-User-Agent} reads gson's version from its jar and serializes a map, which
+ * was a tenth of the SDK's CPU for each Stripe call. They are the same text stripe-java builds; what
+ * they say changes only with {@code Stripe.setAppInfo} and {@code Stripe.enableTelemetry}, which are
+ * compared on every request, so a change shows in the next one.
  */
 public final class StripeTransport extends HttpClient {
   private static final ThreadLocal<RetryObserver> CURRENT = new ThreadLocal<>();
 
   private final OkHttpClient http;
+  private volatile @Nullable UserAgents agents;
+
+  /**
+   * stripe-java's user-agent headers for one app info and telemetry setting: the client's, and the
+   * plain one per API mode (it names v1 or v2), built when first needed.
+   */
+  private static final class UserAgents {
+    final @Nullable Map<String, String> appInfo;
+    final boolean telemetry;
+    final String client;
+    final Map<ApiMode, String> userAgent = new EnumMap<>(ApiMode.class);
+
+    UserAgents(@Nullable Map<String, String> appInfo, boolean telemetry, String client) {
+      this.appInfo = appInfo;
+      this.telemetry = telemetry;
+      this.client = client;
+    }
+
+    boolean current(@Nullable Map<String, String> info, boolean tele) {
+      return tele == telemetry && Objects.equals(info, appInfo);
+    }
+
+    synchronized String userAgent(StripeRequest request) {
+      return userAgent.computeIfAbsent(request.apiMode(), m -> buildUserAgentString(request));
+    }
+  }
 
   /** @param http the stack's client for Stripe ({@code stack.client("stripe", policy)}) */
   public StripeTransport(OkHttpClient http) {
@@ -88,11 +124,12 @@ public final class StripeTransport extends HttpClient {
     for (Map.Entry<String, List<String>> h : request.headers().map().entrySet()) {
       b.header(h.getKey(), String.join(",", h.getValue()));
     }
-    b.header("User-Agent", buildUserAgentString(request));
-    b.header("X-Stripe-Client-User-Agent", buildXStripeClientUserAgentString());
+    UserAgents ua = userAgents();
+    b.header("User-Agent", ua.userAgent(request));
+    b.header("X-Stripe-Client-User-Agent", ua.client);
     HttpContent content = request.content();
     RequestBody body = content == null ? null
-        : RequestBody.create(content.byteArrayContent(), MediaType.parse(content.contentType()));
+        : RequestBody.create(content.byteArrayContent(), mediaType(content.contentType()));
     String method = request.method().name();
     if (body == null && (method.equals("POST") || method.equals("PUT") || method.equals("PATCH"))) {
       body = RequestBody.create(new byte[0], null);
@@ -110,6 +147,35 @@ public final class StripeTransport extends HttpClient {
       }
       return new StripeResponse(r.code(), HttpHeaders.of(headers), text);
     }
+  }
+
+  /** The user-agent headers for the current app info and telemetry setting: kept, rebuilt when either changed. */
+  private UserAgents userAgents() {
+    Map<String, String> info = Stripe.getAppInfo();
+    boolean telemetry = Stripe.enableTelemetry;
+    UserAgents a = agents;
+    if (a == null || !a.current(info, telemetry)) {
+      // a copy: stripe-java changes its app info map in place
+      a = new UserAgents(info == null ? null : new HashMap<>(info), telemetry, buildXStripeClientUserAgentString());
+      agents = a;
+    }
+    return a;
+  }
+
+  private static final String FORM = "application/x-www-form-urlencoded;charset=UTF-8";
+  private static final MediaType FORM_TYPE = MediaType.get(FORM);
+  private static final String JSON = "application/json";
+  private static final MediaType JSON_TYPE = MediaType.get(JSON);
+
+  /** The body's media type; stripe-java's two usual ones parsed once. */
+  private static @Nullable MediaType mediaType(String contentType) {
+    if (contentType.equals(FORM)) {
+      return FORM_TYPE;
+    }
+    if (contentType.equals(JSON)) {
+      return JSON_TYPE;
+    }
+    return MediaType.parse(contentType);
   }
 
   private static StripeResponse normalize(StripeResponse response) {

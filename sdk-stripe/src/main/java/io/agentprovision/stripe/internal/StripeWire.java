@@ -73,8 +73,10 @@ public final class StripeWire {
 
   // ---------------------------------------------------------------- adapters
 
-  private static final Pattern INTEGER = Pattern.compile("-?\\d{1,19}");
-  private static final Pattern INTEGRAL_NUMBER = Pattern.compile("-?\\d{1,19}(\\.0+)?");
+  /** The integers read from text: the rule {@link #integer} checks by hand (its tests compare the two). */
+  static final Pattern INTEGER = Pattern.compile("-?\\d{1,19}");
+  /** The integers read from a JSON number, a fraction of zeros allowed: the rule of {@link #integralNumber}. */
+  static final Pattern INTEGRAL_NUMBER = Pattern.compile("-?\\d{1,19}(\\.0+)?");
 
   /** A 64-bit integer from a JSON number (v1) or a string of digits (v2). */
   private static final class Int64Factory implements JsonAdapter.Factory {
@@ -94,29 +96,67 @@ public final class StripeWire {
 
   private static Long int64(JsonReader reader) throws IOException {
     JsonReader.Token t = reader.peek();
-    String path = reader.getPath();
     if (t == JsonReader.Token.NUMBER || t == JsonReader.Token.STRING) {
       String text = reader.nextString().trim();
-      Pattern form = t == JsonReader.Token.NUMBER ? INTEGRAL_NUMBER : INTEGER;
-      if (form.matcher(text).matches()) {
-        try {
-          return Long.parseLong(text.replaceFirst("\\.0+$", ""));
-        } catch (NumberFormatException e) {
-          // beyond 64 bits: falls through to the error
-        }
+      Long read = t == JsonReader.Token.NUMBER ? integralNumber(text) : integer(text);
+      if (read != null) {
+        return read;
       }
-    } else {
-      reader.skipValue();
+      // after a string or number the path still names its member: read it only for the error
+      throw new JsonDataException("Expected a 64-bit integer but was " + t + " at path " + reader.getPath());
     }
+    String path = reader.getPath(); // before skipping, which moves it past the value
+    reader.skipValue();
     // the value itself is never quoted: it may be anything the answer holds
     throw new JsonDataException("Expected a 64-bit integer but was " + t + " at path " + path);
+  }
+
+  /**
+   * {@code text} as a 64-bit integer when it is 1 to 19 digits after an optional minus ({@link #INTEGER}),
+   * else null; checked by hand, as it is on the path of every amount Stripe sends.
+   */
+  static @Nullable Long integer(String text) {
+    int n = text.length();
+    int start = n > 0 && text.charAt(0) == '-' ? 1 : 0;
+    int digits = n - start;
+    if (digits < 1 || digits > 19) {
+      return null;
+    }
+    for (int i = start; i < n; i++) {
+      char c = text.charAt(i);
+      if (c < '0' || c > '9') {
+        return null;
+      }
+    }
+    try {
+      return Long.parseLong(text);
+    } catch (NumberFormatException e) {
+      return null; // beyond 64 bits
+    }
+  }
+
+  /** Like {@link #integer}, allowing a fraction of zeros ({@link #INTEGRAL_NUMBER}): {@code 10.0}. */
+  static @Nullable Long integralNumber(String text) {
+    int dot = text.indexOf('.');
+    if (dot < 0) {
+      return integer(text);
+    }
+    if (dot == text.length() - 1) {
+      return null;
+    }
+    for (int i = dot + 1; i < text.length(); i++) {
+      if (text.charAt(i) != '0') {
+        return null;
+      }
+    }
+    return integer(text.substring(0, dot));
   }
 
   /**
    * A timestamp from RFC 3339 text (v2, with or without fraction and offset) or Unix seconds as a
    * JSON number or a string of digits (v1). An empty string is absent.
    */
-  private static final class InstantFactory implements JsonAdapter.Factory {
+  static final class InstantFactory implements JsonAdapter.Factory {
     @Override
     public @Nullable JsonAdapter<?> create(Type type, Set<? extends Annotation> annotations, Moshi moshi) {
       if (type != Instant.class || !annotations.isEmpty()) {
@@ -126,7 +166,6 @@ public final class StripeWire {
         @Override
         public @Nullable Instant fromJson(JsonReader reader) throws IOException {
           JsonReader.Token t = reader.peek();
-          String path = reader.getPath();
           if (t == JsonReader.Token.STRING || t == JsonReader.Token.NUMBER) {
             String text = reader.nextString().trim();
             if (t == JsonReader.Token.STRING && text.isEmpty()) {
@@ -136,19 +175,26 @@ public final class StripeWire {
             if (read != null) {
               return read;
             }
-          } else {
-            reader.skipValue();
+            throw new JsonDataException("Expected a timestamp (RFC 3339 or Unix seconds) but was " + t + " at path "
+                + reader.getPath());
           }
+          String path = reader.getPath(); // before skipping, which moves it past the value
+          reader.skipValue();
           throw new JsonDataException("Expected a timestamp (RFC 3339 or Unix seconds) but was " + t + " at path "
               + path);
         }
       }.nullSafe();
     }
 
-    private static @Nullable Instant instant(String text) {
+    static @Nullable Instant instant(String text) {
       try {
-        if (INTEGRAL_NUMBER.matcher(text).matches()) {
-          return Instant.ofEpochSecond(Long.parseLong(text.replaceFirst("\\.0+$", "")));
+        Long seconds = integralNumber(text);
+        if (seconds != null) {
+          return Instant.ofEpochSecond(seconds);
+        }
+        Instant utc = utcSeconds(text);
+        if (utc != null) {
+          return utc;
         }
         try {
           return Instant.parse(text);
@@ -158,6 +204,62 @@ public final class StripeWire {
       } catch (DateTimeException | NumberFormatException e) {
         return null;
       }
+    }
+
+    /**
+     * The form Stripe sends, {@code 2026-12-06T17:00:00Z} or with a fraction of up to nine digits
+     * ({@code .123Z}), read without the formatter; anything else (an offset, a leap second, a
+     * lower-case {@code t}) is null and left to {@link Instant#parse}. A date that does not exist
+     * throws, as {@link Instant#parse} does.
+     */
+    static @Nullable Instant utcSeconds(String s) {
+      int n = s.length();
+      if (n < 20 || n > 30 || s.charAt(n - 1) != 'Z' || s.charAt(4) != '-' || s.charAt(7) != '-'
+          || s.charAt(10) != 'T' || s.charAt(13) != ':' || s.charAt(16) != ':') {
+        return null;
+      }
+      int year = num(s, 0, 4);
+      int month = num(s, 5, 7);
+      int day = num(s, 8, 10);
+      int hour = num(s, 11, 13);
+      int minute = num(s, 14, 16);
+      int second = num(s, 17, 19);
+      if (year < 0 || month < 0 || day < 0 || hour < 0 || minute < 0 || second < 0 || hour > 23 || minute > 59
+          || second > 59) {
+        return null;
+      }
+      int nano = 0;
+      if (n > 20) {
+        int digits = n - 21;
+        if (s.charAt(19) != '.' || digits < 1 || digits > 9) {
+          return null;
+        }
+        nano = num(s, 20, n - 1);
+        if (nano < 0) {
+          return null;
+        }
+        for (int i = digits; i < 9; i++) {
+          nano *= 10;
+        }
+      } else if (s.charAt(19) != 'Z') {
+        return null;
+      }
+      // LocalDate.of refuses a day the month does not have, as the formatter does
+      long days = java.time.LocalDate.of(year, month, day).toEpochDay();
+      return Instant.ofEpochSecond(days * 86_400L + hour * 3_600L + minute * 60L + second, nano);
+    }
+
+    /** The decimal digits {@code s[from, to)}, or -1 when one is not a digit. */
+    private static int num(String s, int from, int to) {
+      int v = 0;
+      for (int i = from; i < to; i++) {
+        char c = s.charAt(i);
+        if (c < '0' || c > '9') {
+          return -1;
+        }
+        v = v * 10 + (c - '0');
+      }
+      return v;
     }
   }
 

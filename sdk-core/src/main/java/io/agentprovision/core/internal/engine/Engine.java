@@ -63,6 +63,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.concurrent.locks.ReentrantLock;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -99,6 +100,7 @@ public final class Engine {
    * the check does not grow with the log (a full {@code audit().verify()} remains available).
    */
   private final AtomicReference<@Nullable AuditCheckpoint> auditVerified = new AtomicReference<>();
+  private final ReentrantLock auditVerifying = new ReentrantLock();
 
   private record AuditCheckpoint(long sequence, String hash) {}
 
@@ -1208,15 +1210,22 @@ public final class Engine {
    * last entry this engine saw verify.
    */
   AuditVerification verifyAudit() {
-    AuditCheckpoint trusted = auditVerified.get();
-    AuditVerification v = trusted == null ? config.audit().verify()
-        : config.audit().verifyAfter(trusted.sequence(), trusted.hash());
-    String verifiedHead = v.head();
-    if (v.valid() && verifiedHead != null) {
-      AuditCheckpoint seen = new AuditCheckpoint(v.entries(), verifiedHead);
-      auditVerified.accumulateAndGet(seen, (a, b) -> a == null || b.sequence() > a.sequence() ? b : a);
+    // one at a time: runs ending together would each check the same new entries from the same
+    // checkpoint; in turn, each starts where the one before it got to
+    auditVerifying.lock();
+    try {
+      AuditCheckpoint trusted = auditVerified.get();
+      AuditVerification v = trusted == null ? config.audit().verify()
+          : config.audit().verifyAfter(trusted.sequence(), trusted.hash());
+      String verifiedHead = v.head();
+      if (v.valid() && verifiedHead != null) {
+        AuditCheckpoint seen = new AuditCheckpoint(v.entries(), verifiedHead);
+        auditVerified.accumulateAndGet(seen, (a, b) -> a == null || b.sequence() > a.sequence() ? b : a);
+      }
+      return v;
+    } finally {
+      auditVerifying.unlock();
     }
-    return v;
   }
 
   /**

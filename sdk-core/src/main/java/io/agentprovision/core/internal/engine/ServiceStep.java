@@ -423,7 +423,10 @@ abstract class ServiceStep extends BaseStep<ServiceStep.Provisioned> {
 
   /** The resource's name: the project, then the step, so that it is the same on every retry. */
   static String name(ProvisionRequest req, StepId step) {
-    return req.project().toLowerCase(Locale.ROOT).replaceAll("[^a-z0-9]+", "-") + "-"
-        + step.value().toLowerCase(Locale.ROOT).replaceAll("[^a-z0-9]+", "-");
+    return NOT_NAME.matcher(req.project().toLowerCase(Locale.ROOT)).replaceAll("-") + "-"
+        + NOT_NAME.matcher(step.value().toLowerCase(Locale.ROOT)).replaceAll("-");
   }
+
+  /** Runs of what a resource name may not hold; compiled once, as every step that provisions asks. */
+  private static final java.util.regex.Pattern NOT_NAME = java.util.regex.Pattern.compile("[^a-z0-9]+");
 }
