@@ -13,7 +13,6 @@ import io.agentprovision.core.ProvisionRequest;
 import io.agentprovision.core.RunFailedException;
 import io.agentprovision.core.RunId;
 import io.agentprovision.core.StepId;
-import io.agentprovision.core.catalog.Catalog;
 import io.agentprovision.core.journal.RunStatus;
 import io.agentprovision.core.orchestration.AccessConfiguration;
 import io.agentprovision.core.orchestration.AccountLinkRequest;
@@ -230,21 +229,9 @@ class CallsOffTheCriticalPathTest {
   }
 
   /** The fake orchestrator, with its calls recorded and the waits the tests ask for. */
-  private class Observed implements Orchestrator {
-    private final Orchestrator d;
-
+  private class Observed extends DelegatingOrchestrator {
     Observed(Orchestrator delegate) {
-      this.d = delegate;
-    }
-
-    @Override
-    public String name() {
-      return d.name();
-    }
-
-    @Override
-    public Catalog catalog(String provider) {
-      return d.catalog(provider);
+      super(delegate);
     }
 
     @Override
@@ -260,7 +247,7 @@ class CallsOffTheCriticalPathTest {
     @Override
     public ProviderAccount linkAccount(AccountLinkRequest request, StepContext ctx) {
       calls.add("linkAccount");
-      return d.linkAccount(request, ctx);
+      return super.linkAccount(request, ctx);
     }
 
     @Override
@@ -273,13 +260,13 @@ class CallsOffTheCriticalPathTest {
         h.time.advance(paymentTakes);
       }
       calls.add("ensurePaymentMethod");
-      return d.ensurePaymentMethod(provider, usageCap, ctx);
+      return super.ensurePaymentMethod(provider, usageCap, ctx);
     }
 
     @Override
     public ResourceState provision(ResourceRequest request, StepContext ctx) {
       calls.add("provision " + request.serviceId());
-      return d.provision(request, ctx);
+      return super.provision(request, ctx);
     }
 
     @Override
@@ -289,13 +276,13 @@ class CallsOffTheCriticalPathTest {
         await(revealed, "the broad credential's reveal");
       }
       calls.add("submitInformation " + resource.serviceId());
-      return d.submitInformation(resource, information, payment, ctx);
+      return super.submitInformation(resource, information, payment, ctx);
     }
 
     @Override
     public ResourceState resource(ResourceRef resource, StepContext ctx) {
       calls.add("resource " + resource.serviceId());
-      ResourceState state = d.resource(resource, ctx);
+      ResourceState state = super.resource(resource, ctx);
       if (resource.serviceId().equals("workers:paid")) {
         planRead.countDown();
       }
@@ -303,27 +290,11 @@ class CallsOffTheCriticalPathTest {
     }
 
     @Override
-    public ResourceState update(ResourceRef resource, @Nullable String newServiceId, Map<String, Object> configuration,
-        @Nullable PaymentAuthorization payment, StepContext ctx) {
-      return d.update(resource, newServiceId, configuration, payment, ctx);
-    }
-
-    @Override
     public AccessConfiguration revealCredentials(ResourceRef resource, StepContext ctx) {
       calls.add("revealCredentials " + resource.serviceId());
-      AccessConfiguration a = d.revealCredentials(resource, ctx);
+      AccessConfiguration a = super.revealCredentials(resource, ctx);
       revealed.countDown();
       return a;
-    }
-
-    @Override
-    public AccessConfiguration rotateCredentials(ResourceRef resource, StepContext ctx) {
-      return d.rotateCredentials(resource, ctx);
-    }
-
-    @Override
-    public void remove(ResourceRef resource, StepContext ctx) {
-      d.remove(resource, ctx);
     }
   }
 }

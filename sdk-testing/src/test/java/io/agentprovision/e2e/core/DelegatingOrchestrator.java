@@ -12,7 +12,10 @@ import io.agentprovision.core.orchestration.ResourceState;
 import io.agentprovision.core.payment.PaymentAuthorization;
 import io.agentprovision.core.spi.Orchestrator;
 import io.agentprovision.core.spi.StepContext;
+import io.agentprovision.core.policy.SpendLimit;
+import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import org.jspecify.annotations.Nullable;
 
 /** Passes every call to another orchestrator; tests override the one call they want to observe or delay. */
@@ -78,5 +81,35 @@ class DelegatingOrchestrator implements Orchestrator {
   @Override
   public void remove(ResourceRef resource, StepContext ctx) {
     d.remove(resource, ctx);
+  }
+
+  @Override
+  public void prepare(String provider, String project, StepContext ctx) {
+    d.prepare(provider, project, ctx);
+  }
+
+  @Override
+  public boolean supportsAccountUnlink() {
+    return d.supportsAccountUnlink();
+  }
+
+  @Override
+  public void unlinkAccount(ProviderAccount account, StepContext ctx) {
+    d.unlinkAccount(account, ctx);
+  }
+
+  @Override
+  public List<SpendLimit> providerLimits(String provider) {
+    return d.providerLimits(provider);
+  }
+
+  @Override
+  public List<SpendLimit> providerLimits(String provider, StepContext ctx) {
+    return d.providerLimits(provider, ctx);
+  }
+
+  @Override
+  public Optional<SpendLimit> updateProviderLimit(@Nullable String provider, SpendLimit limit, StepContext ctx) {
+    return d.updateProviderLimit(provider, limit, ctx);
   }
 }
