@@ -80,4 +80,46 @@ class FileJournalDurabilityTest {
         .containsExactlyInAnyOrder("workers:paid", "registrar:domain");
     assertThat(RunJournal.directory(dir).run(RUN).orElseThrow().status()).isEqualTo(RunStatus.SUCCEEDED);
   }
+
+  @org.junit.jupiter.params.ParameterizedTest
+  @org.junit.jupiter.params.provider.ValueSource(strings = {"plan", "domain", "credentials"})
+  void aMachineCrashThatLosesAStepsResult_runsTheStepAgainOnResume_andNothingIsBoughtOrMintedTwice(String lost) {
+    RunJournal files = RunJournal.directory(dir);
+    // A step's end is written without a force of its own (RunJournal.saveStepResult): a machine crash
+    // before the run's next save may lose it, after the step paid (the plan, the domain, which cannot be
+    // undone) or minted a token (the credentials).
+    RunJournal crashing = (RunJournal) Proxy.newProxyInstance(RunJournal.class.getClassLoader(),
+        new Class<?>[] {RunJournal.class}, (proxy, method, args) -> {
+          if (method.getName().equals("saveStepResult") && ((StepRecord) args[0]).step().value().equals(lost)) {
+            throw new SimulatedCrash("saveStepResult", 1, false); // the line never reached the disk
+          }
+          try {
+            return method.invoke(files, args);
+          } catch (InvocationTargetException e) {
+            throw e.getCause();
+          }
+        });
+    AgentProvisioner first = h.provisioner(b -> b.journal(crashing));
+
+    assertThatThrownBy(() -> first.provisionAndDeploy(EngineHarness.request().runId(RUN).build()))
+        .isInstanceOf(SimulatedCrash.class);
+    assertThat(RunJournal.directory(dir).step(RUN, io.agentprovision.core.StepId.of(lost)).orElseThrow().status())
+        .as("the step's end was lost: journaled as running").isEqualTo(StepStatus.RUNNING);
+
+    AgentProvisioner second = h.provisioner(b -> b.journal(RunJournal.directory(dir)));
+    Deployment d = second.resume(AGENT, RUN);
+
+    assertThat(d.verification().live()).isTrue();
+    assertThat(h.deployer.tokens()).as("one deploy token minted").hasSize(1);
+    assertThat(h.orchestrator.charges()).as("the step ran again under its key: nothing bought twice")
+        .extracting(FakeOrchestrator.Charge::serviceId).containsExactlyInAnyOrder("workers:paid", "registrar:domain");
+    io.agentprovision.core.Money committed = h.ledger.reservations(null, null, java.time.Instant.EPOCH,
+        java.time.Instant.MAX).stream().filter(r -> r.status() == io.agentprovision.core.policy.Reservation.Status.COMMITTED)
+        .map(r -> java.util.Objects.requireNonNull(r.committed())).reduce(io.agentprovision.core.Money::plus)
+        .orElseThrow();
+    assertThat(committed).as("the ledger holds what the provider charged, once")
+        .isEqualTo(h.orchestrator.totalCharged("cloudflare"));
+    assertThat(h.ledger.reservations(null, null, java.time.Instant.EPOCH, java.time.Instant.MAX))
+        .as("nothing left held").allSatisfy(r -> assertThat(r.held()).isFalse());
+  }
 }
