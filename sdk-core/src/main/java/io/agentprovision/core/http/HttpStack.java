@@ -1,6 +1,7 @@
 package io.agentprovision.core.http;
 
 import io.agentprovision.core.Sleeper;
+import io.agentprovision.core.wire.Digests;
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
 import io.github.resilience4j.circuitbreaker.CircuitBreakerConfig;
 import io.github.resilience4j.circuitbreaker.CircuitBreakerRegistry;
@@ -9,9 +10,6 @@ import io.github.resilience4j.ratelimiter.RateLimiterConfig;
 import io.github.resilience4j.retry.Retry;
 import io.github.resilience4j.retry.RetryConfig;
 import io.github.resilience4j.retry.RetryRegistry;
-import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.time.Clock;
 import java.time.Instant;
 import java.util.HexFormat;
@@ -301,18 +299,8 @@ public final class HttpStack implements AutoCloseable {
     if (authorization == null || authorization.isEmpty()) {
       return "anonymous";
     }
-    byte[] d = SHA256.get().digest(authorization.getBytes(StandardCharsets.UTF_8));
-    return HexFormat.of().formatHex(d, 0, 8);
+    return HexFormat.of().formatHex(Digests.sha256(authorization), 0, 8);
   }
-
-  /** One digest per thread: asked on every request of a provider limited per token. */
-  private static final ThreadLocal<MessageDigest> SHA256 = ThreadLocal.withInitial(() -> {
-    try {
-      return MessageDigest.getInstance("SHA-256");
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException("SHA-256 is missing from this JVM", e);
-    }
-  });
 
   /** Builds an {@link HttpStack}. */
   public static final class Builder {

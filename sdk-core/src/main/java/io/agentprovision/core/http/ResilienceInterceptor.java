@@ -58,19 +58,7 @@ final class ResilienceInterceptor implements Interceptor {
   private record HostPort(String host, int port) {}
 
   /** What the stack keeps for one endpoint (provider, host and port) under this interceptor's policy. */
-  private static final class Endpoint {
-    final String name;
-    final String partitionKey;
-    final CircuitBreaker breaker;
-    final Semaphore inFlight;
-
-    Endpoint(String name, String partitionKey, CircuitBreaker breaker, Semaphore inFlight) {
-      this.name = name;
-      this.partitionKey = partitionKey;
-      this.breaker = breaker;
-      this.inFlight = inFlight;
-    }
-  }
+  private record Endpoint(String name, String partitionKey, CircuitBreaker breaker, Semaphore inFlight) {}
 
   private Endpoint endpoint(HttpUrl url) {
     return endpoints.computeIfAbsent(new HostPort(url.host(), url.port()), k -> {
@@ -147,9 +135,9 @@ final class ResilienceInterceptor implements Interceptor {
     HttpUrl url = request.url();
     Endpoint e = endpoint(url);
     String partitionKey = policy.rateLimitPerCredential()
-        ? e.name + "#" + HttpStack.credentialKey(request.header("Authorization")) + partitionSuffix : e.partitionKey;
-    CircuitBreaker breaker = e.breaker;
-    Semaphore inFlight = e.inFlight;
+        ? e.name() + "#" + HttpStack.credentialKey(request.header("Authorization")) + partitionSuffix : e.partitionKey();
+    CircuitBreaker breaker = e.breaker();
+    Semaphore inFlight = e.inFlight();
     // the call's own deadline bounds any wait for a place in flight (okhttp's call timeout cannot wake a parked thread)
     long callTimeout = chain.call().timeout().timeoutNanos();
     long deadline = System.nanoTime() + (callTimeout > 0 ? callTimeout : policy.callTimeout().toNanos());

@@ -126,13 +126,14 @@ final class AccountStep extends BaseStep<AccountStep.Linked> {
    */
   private static boolean readPlanAhead(StepRun ctx, String service, String account) {
     try {
-      for (PrincipalLock.Found<ServiceStep.Provisioned> other : ServiceStep.boughtInAccount(ctx, PlanStep.ID, service,
-          account)) {
-        Instant asked = ctx.clock().instant(); // the answer is no older than the question
-        ctx.readAhead(ctx.orchestrator().resource(other.output().resource(), ctx), asked);
-        return true;
+      List<PrincipalLock.Found<ServiceStep.Provisioned>> bought = ServiceStep.boughtInAccount(ctx, PlanStep.ID, service,
+          account);
+      if (bought.isEmpty()) {
+        return false;
       }
-      return false;
+      Instant asked = ctx.clock().instant(); // the answer is no older than the question
+      ctx.readAhead(ctx.orchestrator().resource(bought.get(0).output().resource(), ctx), asked);
+      return true;
     } catch (RuntimeException e) {
       LOG.debug("run {}: reading the person's plan ahead failed; the plan step reads it: {}", ctx.runId(), e.toString());
       return false;

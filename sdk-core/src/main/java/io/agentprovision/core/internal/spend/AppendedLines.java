@@ -1,11 +1,14 @@
 package io.agentprovision.core.internal.spend;
 
 import io.agentprovision.core.AgentProvisionException;
+import io.agentprovision.core.wire.Json;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
 
 /**
  * Catching up on an append-only file of lines that several processes write under one file lock
@@ -60,5 +63,52 @@ final class AppendedLines {
       channel.force(true);
     }
     return complete;
+  }
+
+  /**
+   * Throws unless {@code line}, parsed, is the file's header: {@code op} "open" with
+   * {@code format} and {@code version} as given.
+   */
+  static void requireHeader(Map<String, Object> line, String format, long version) {
+    if (!format.equals(line.get("format")) || !Long.valueOf(version).equals(line.get("version"))) {
+      throw new IllegalArgumentException("it is not a version-" + version + " " + format + " header");
+    }
+  }
+
+  /**
+   * Appends {@code event} as one canonical JSON line at {@code replayed} (the end the caller has read
+   * to, under the file's lock), after the file's header when it is empty, and forces it. When that
+   * fails the file is cut back to {@code replayed} and the failure thrown on: the caller's memory of
+   * the decision is then ahead of the file, and must be dropped.
+   *
+   * @return the file's new end, the new {@code replayed}
+   */
+  static long append(FileChannel channel, long replayed, String format, long version, Map<String, Object> event)
+      throws IOException {
+    try {
+      StringBuilder text = new StringBuilder();
+      if (replayed == 0) {
+        Map<String, Object> header = new LinkedHashMap<>();
+        header.put("op", "open");
+        header.put("format", format);
+        header.put("version", version);
+        text.append(Json.canonical(header)).append('\n');
+      }
+      text.append(Json.canonical(event)).append('\n');
+      ByteBuffer buf = ByteBuffer.wrap(text.toString().getBytes(StandardCharsets.UTF_8));
+      long at = replayed;
+      while (buf.hasRemaining()) {
+        at += channel.write(buf, at);
+      }
+      channel.force(false);
+      return at;
+    } catch (IOException | RuntimeException e) {
+      try {
+        channel.truncate(replayed);
+      } catch (IOException ignored) {
+        // the next writer cuts an unfinished line anyway
+      }
+      throw e;
+    }
   }
 }

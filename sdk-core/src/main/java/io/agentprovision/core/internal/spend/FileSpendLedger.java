@@ -13,11 +13,8 @@ import io.agentprovision.core.policy.SpendLimit;
 import io.agentprovision.core.policy.SpendPolicyCodec;
 import io.agentprovision.core.spi.SpendLedger;
 import io.agentprovision.core.wire.Json;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
@@ -241,9 +238,7 @@ public final class FileSpendLedger implements SpendLedger {
       String op = req(m, "op");
       switch (op) {
         case "open" -> {
-          if (!FORMAT.equals(m.get("format")) || !Long.valueOf(VERSION).equals(m.get("version"))) {
-            throw new IllegalArgumentException("it is not a version-" + VERSION + " " + FORMAT + " header");
-          }
+          AppendedLines.requireHeader(m, FORMAT, VERSION);
         }
         case "reserve" -> memory.restore(reservation(m));
         case "commit" -> memory.commit(req(m, "id"), Money.parse(req(m, "actual")));
@@ -261,36 +256,17 @@ public final class FileSpendLedger implements SpendLedger {
 
   /** Appends {@code event} as one line and forces it; on failure, forgets what was decided in memory. */
   private void append(Map<String, Object> event) {
-    ByteArrayOutputStream out = new ByteArrayOutputStream();
     try {
-      if (replayed == 0) {
-        Map<String, Object> header = new LinkedHashMap<>();
-        header.put("op", "open");
-        header.put("format", FORMAT);
-        header.put("version", VERSION);
-        out.write((Json.canonical(header) + "\n").getBytes(StandardCharsets.UTF_8));
-      }
-      out.write((Json.canonical(event) + "\n").getBytes(StandardCharsets.UTF_8));
-      ByteBuffer buf = ByteBuffer.wrap(out.toByteArray());
-      long at = replayed;
-      while (buf.hasRemaining()) {
-        at += channel.write(buf, at);
-      }
-      channel.force(false);
-      replayed = at;
+      replayed = AppendedLines.append(channel, replayed, FORMAT, VERSION, event);
     } catch (IOException | RuntimeException e) {
       // the decision was made in memory but is not on disk: start again from what the log holds
-      try {
-        channel.truncate(replayed);
-      } catch (IOException ignored) {
-        // the next writer cuts an unfinished line anyway
-      }
       memory = new InMemorySpendLedger(clock);
       replayed = 0;
       throw new AgentProvisionException("cannot write to the spend ledger " + file + ": " + e
           + "; nothing was reserved, committed or released", e, true);
     }
   }
+
 
   private Map<String, Object> event(String op) {
     Map<String, Object> m = new LinkedHashMap<>();

@@ -7,11 +7,8 @@ import io.agentprovision.core.policy.VelocityLimit;
 import io.agentprovision.core.policy.VelocityRequest;
 import io.agentprovision.core.spi.VelocityStore;
 import io.agentprovision.core.wire.Json;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
@@ -155,9 +152,7 @@ public final class FileVelocityStore implements VelocityStore {
       String op = string(m, "op");
       switch (op) {
         case "open" -> {
-          if (!FORMAT.equals(m.get("format")) || !Long.valueOf(VERSION).equals(m.get("version"))) {
-            throw new IllegalArgumentException("it is not a version-" + VERSION + " " + FORMAT + " header");
-          }
+          AppendedLines.requireHeader(m, FORMAT, VERSION);
         }
         case "record" -> {
           List<String> keys = new ArrayList<>();
@@ -181,35 +176,16 @@ public final class FileVelocityStore implements VelocityStore {
 
   /** Appends {@code event} as one line and forces it; on failure, forgets what was decided in memory. */
   private void append(Map<String, Object> event) {
-    ByteArrayOutputStream out = new ByteArrayOutputStream();
     try {
-      if (replayed == 0) {
-        Map<String, Object> header = new LinkedHashMap<>();
-        header.put("op", "open");
-        header.put("format", FORMAT);
-        header.put("version", VERSION);
-        out.write((Json.canonical(header) + "\n").getBytes(StandardCharsets.UTF_8));
-      }
-      out.write((Json.canonical(event) + "\n").getBytes(StandardCharsets.UTF_8));
-      ByteBuffer buf = ByteBuffer.wrap(out.toByteArray());
-      long at = replayed;
-      while (buf.hasRemaining()) {
-        at += channel.write(buf, at);
-      }
-      channel.force(false);
-      replayed = at;
+      replayed = AppendedLines.append(channel, replayed, FORMAT, VERSION, event);
     } catch (IOException | RuntimeException e) {
-      try {
-        channel.truncate(replayed);
-      } catch (IOException ignored) {
-        // the next writer cuts an unfinished line anyway
-      }
       memory = new InMemoryVelocityStore();
       replayed = 0;
       throw new AgentProvisionException("cannot write to the velocity counts " + file + ": " + e
           + "; the action was not counted", e, true);
     }
   }
+
 
   private static String string(Map<String, Object> m, String key) {
     if (m.get(key) instanceof String s) {
