@@ -2,6 +2,7 @@ package io.agentprovision.benchmarks.flow;
 
 import io.agentprovision.core.AgentProvisioner;
 import io.agentprovision.core.http.HttpStack;
+import io.agentprovision.core.http.ResiliencePolicy;
 import io.agentprovision.testing.oidc.OidcIssuerSandbox;
 import io.agentprovision.testing.sandbox.LocalSandbox;
 import java.io.BufferedReader;
@@ -37,7 +38,7 @@ import okhttp3.OkHttpClient;
  * <pre>{@code
  * java -cp benchmarks/target/benchmarks.jar io.agentprovision.benchmarks.flow.Fleet \
  *     [--flows 1000] [--latency-ms 50] [--heap 256m] [--java /path/to/bin/java] [--capacity-seconds 10] \
- *     [--child-args "-XX:StartFlightRecording=filename=/tmp/fleet.jfr"] [--warmup-fleet 0] [--cap 32]
+ *     [--child-args "-XX:StartFlightRecording=filename=/tmp/fleet.jfr"] [--warmup-fleet 0] [--cap 32] [--naive true]
  * }</pre>
  *
  * <p>{@code --child-args} are added to the child JVM's command line (a profiler, say);
@@ -45,6 +46,12 @@ import okhttp3.OkHttpClient;
  * steady state apart from the JIT's warm-up; {@code --cap N} sets the requests in flight at once to
  * Stripe and to Cloudflare (the SDK's default, 32, unless given). The child prints its CPU time during the fleet per flow,
  * split between the Java threads (the SDK's, okhttp's) and the JVM's JIT compilers and collector.
+ *
+ * <p>After the SDK's fleet, unless {@code --naive false}, the naive fleet ({@link NaiveFleetClient})
+ * sends the same requests with plain okhttp under the same limits, in a child JVM with the same heap;
+ * the harness ends with the SDK fleet's time over the naive fleet's and both children's CPU per flow,
+ * which says how much of the fleet's time the sandbox, the network's delay and the limits account
+ * for on this machine, and how much the SDK adds.
  *
  * <p>The fleet goes through Stripe Projects, as the Quickstart does: a first flow here links the
  * sandbox's Stripe account holder to the provider, so that the fleet's flows find the connection
@@ -65,24 +72,31 @@ public final class Fleet {
     String extra = o.getOrDefault("child-args", "");
     int warmupFleet = Integer.parseInt(o.getOrDefault("warmup-fleet", "0"));
     String cap = o.get("cap");
+    int places = ResiliencePolicy.DEFAULT_MAX_CONCURRENT_REQUESTS;
     if (cap != null) {
-      extra = (extra + " -Dfleet.cap=" + Integer.parseInt(cap)).trim();
+      places = Integer.parseInt(cap);
+      extra = (extra + " -Dfleet.cap=" + places).trim();
     }
-    run(flows, latency, heap, java, capacitySeconds, capacityThreads, extra, warmupFleet, System.out);
+    boolean naive = Boolean.parseBoolean(o.getOrDefault("naive", "true"));
+    run(flows, latency, heap, java, capacitySeconds, capacityThreads, extra, warmupFleet, naive ? places : 0,
+        System.out);
   }
 
   public static int run(int flows, Duration latency, String heap, String javaBin, int capacitySeconds,
       int capacityThreads, String extraChildArgs, PrintStream out) throws Exception {
-    return run(flows, latency, heap, javaBin, capacitySeconds, capacityThreads, extraChildArgs, 0, out);
+    return run(flows, latency, heap, javaBin, capacitySeconds, capacityThreads, extraChildArgs, 0, 0, out);
   }
 
   /**
    * Like {@link #run(int, Duration, String, String, int, int, String, PrintStream)}, the child first
    * running a fleet of {@code warmupFleet} flows that is not measured (0: none), so that the measured
-   * fleet shows the steady state of a host whose JIT has compiled the flow's code.
+   * fleet shows the steady state of a host whose JIT has compiled the flow's code; with
+   * {@code naiveCap} above 0, the naive fleet ({@link NaiveFleetClient}) runs after it, in a child JVM
+   * with the same heap, {@code naiveCap} requests in flight to each endpoint (the SDK's cap), and the
+   * two fleets' times and CPU are compared.
    */
   public static int run(int flows, Duration latency, String heap, String javaBin, int capacitySeconds,
-      int capacityThreads, String extraChildArgs, int warmupFleet, PrintStream out) throws Exception {
+      int capacityThreads, String extraChildArgs, int warmupFleet, int naiveCap, PrintStream out) throws Exception {
     out.printf(Locale.ROOT, "Fleet: %d concurrent flows, latency %d ms per exchange, SDK heap -Xmx%s, load average "
         + "%.2f, %d cores%n", flows, latency.toMillis(), heap,
         java.lang.management.ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage(),
@@ -93,12 +107,17 @@ public final class Fleet {
     Path dir = Files.createTempDirectory("fleet-");
     try (HttpStack http = HttpStack.builder().okHttpClient(base).build();
         LocalSandbox sb = SandboxFlows.sandbox(http, false)) {
-      // one flow here: links the Stripe account holder, and gives the requests the capacity probe replays
+      // two flows here: the first links the Stripe account holder (and fetches what a provisioner keeps,
+      // such as the identity provider's keys); the second makes the requests of a flow in the fleet,
+      // which the capacity probe and the naive fleet send again
       try (AgentProvisioner p = SandboxFlows.provisioner(sb, http, SandboxFlows.Via.STRIPE, SandboxFlows.Stores.MEMORY,
           null, null, null, List.of())) {
         p.provisionAndDeploy(SandboxFlows.request(sb, 0, "fleet-0@example.com"));
+        recorded.clear();
+        p.provisionAndDeploy(SandboxFlows.request(sb, 999_999, "fleet-recorded@example.com"));
       }
       List<Exchange> oneFlow = new ArrayList<>(recorded);
+      oneFlow.sort(java.util.Comparator.comparingLong(Exchange::startNanos)); // in the order they were sent
       double capacity = capacity(sb, oneFlow, capacityThreads, Duration.ofSeconds(capacitySeconds));
       out.printf(Locale.ROOT, "sandbox capacity: %.0f requests/s with %d threads replaying a flow's %d requests "
           + "without delay (a fleet of %d such flows needs at least %.1f s)%n", capacity, capacityThreads,
@@ -134,18 +153,57 @@ public final class Fleet {
       }
       cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), FleetClient.class.getName(), config.toString()));
       out.println("child: " + String.join(" ", cmd.subList(0, cmd.size() - 3)) + " ... " + FleetClient.class.getSimpleName());
-      Process child = new ProcessBuilder(cmd).redirectErrorStream(true).start();
-      try (BufferedReader r = new BufferedReader(new InputStreamReader(child.getInputStream(), StandardCharsets.UTF_8))) {
-        for (String line = r.readLine(); line != null; line = r.readLine()) {
-          if (!line.startsWith("[")) { // the child's slf4j-simple log lines
-            out.println("  " + line);
-          }
-        }
+      long[] sdk = new long[3];
+      int status = child(cmd, sdk, out);
+      if (status != 0 || naiveCap <= 0) {
+        return status;
       }
-      return child.waitFor();
+      Path replays = dir.resolve("flow.bin");
+      try (var w = Files.newOutputStream(replays)) {
+        NaiveFleetClient.write(oneFlow, w);
+      }
+      List<String> naiveCmd = List.of(javaBin, "-Xmx" + heap, "-XX:+UseG1GC", "-cp", System.getProperty("java.class.path"),
+          NaiveFleetClient.class.getName(), replays.toString(), Integer.toString(flows),
+          Long.toString(latency.toMillis()), Integer.toString(AgentProvisioner.DEFAULT_STEP_THREADS),
+          Integer.toString(naiveCap));
+      out.printf(Locale.ROOT, "naive fleet: the same %d flows, each sending the recorded flow's requests one after "
+          + "another with plain okhttp, at most %d in flight in all (the SDK's step threads) and %d per endpoint; "
+          + "child -Xmx%s ... %s%n", flows, AgentProvisioner.DEFAULT_STEP_THREADS, naiveCap, heap,
+          NaiveFleetClient.class.getSimpleName());
+      long[] naive = new long[3];
+      status = child(naiveCmd, naive, out);
+      if (status == 0 && sdk[0] > 0 && naive[0] > 0) {
+        out.printf(Locale.ROOT, "SDK fleet / naive fleet: %.1f s / %.1f s = %.2fx (completed %d and %d of %d); "
+            + "CPU during the fleet per flow: SDK %.1f ms, naive %.1f ms; load average %.2f%n", sdk[0] / 1e9,
+            naive[0] / 1e9, (double) sdk[0] / naive[0], sdk[2], naive[2], flows, sdk[1] / 1e6 / flows,
+            naive[1] / 1e6 / flows,
+            java.lang.management.ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage());
+      }
+      return status;
     } finally {
       FlowLatency.deleteTree(dir);
     }
+  }
+
+  /**
+   * Runs a child JVM, passing its lines on (not its log's, nor its figures line, which fills
+   * {@code figures}: the fleet's time and CPU in nanoseconds, the flows completed); its exit status.
+   */
+  private static int child(List<String> cmd, long[] figures, PrintStream out) throws Exception {
+    Process child = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+    try (BufferedReader r = new BufferedReader(new InputStreamReader(child.getInputStream(), StandardCharsets.UTF_8))) {
+      for (String line = r.readLine(); line != null; line = r.readLine()) {
+        if (line.startsWith(FleetClient.FIGURES)) {
+          String[] f = line.substring(FleetClient.FIGURES.length()).trim().split(" ");
+          for (int i = 0; i < figures.length; i++) {
+            figures[i] = Long.parseLong(f[i]);
+          }
+        } else if (!line.startsWith("[")) { // the child's slf4j-simple log lines
+          out.println("  " + line);
+        }
+      }
+    }
+    return child.waitFor();
   }
 
   /** Requests per second the sandbox answers with {@code threads} clients replaying one flow without delay. */

@@ -41,7 +41,8 @@ import okhttp3.OkHttpClient;
  * The SDK side of {@link Fleet}, in its own JVM: one provisioner with its defaults (executors,
  * in-memory stores) on the sandbox, one flow alone to know a single flow's time, then every flow at
  * once with {@code provisionAndDeployAsync}. Prints completion times, failures, the heap's peak and
- * the JVM's peak thread count.
+ * the JVM's peak thread count. With {@code -Dfleet.jfr=<file>} (through {@link Fleet}'s
+ * {@code --child-args}) it records the measured fleet alone with JFR.
  */
 public final class FleetClient {
   private static final MemoryMXBean MEMORY = ManagementFactory.getMemoryMXBean();
@@ -108,6 +109,7 @@ public final class FleetClient {
       AtomicLong failed = new AtomicLong();
       List<CompletableFuture<Deployment>> all = new ArrayList<>();
       watch.reset();
+      jdk.jfr.Recording jfr = startRecording();
       ThreadCpu cpuBefore = ThreadCpu.now();
       long start = System.nanoTime();
       for (int i = 0; i < flows; i++) {
@@ -132,6 +134,11 @@ public final class FleetClient {
           .get(30, TimeUnit.MINUTES);
       long total = System.nanoTime() - start;
       ThreadCpu cpuFleet = ThreadCpu.now().minus(cpuBefore);
+      if (jfr != null) {
+        jfr.stop();
+        jfr.dump(Path.of(System.getProperty("fleet.jfr")));
+        jfr.close();
+      }
       List<Long> times = new ArrayList<>(done);
       Collections.sort(times);
       System.out.printf(Locale.ROOT, "fleet: %d flows submitted in %.0f ms; %d completed, %d failed, in %.1f s "
@@ -154,11 +161,36 @@ public final class FleetClient {
             cpuFleet.app() / 1e6 / flows, cpuFleet.jit / 1e6 / flows, cpuFleet.gc / 1e6 / flows,
             cpuFleet.vm / 1e6 / flows);
       }
+      figures(total, cpuFleet.process, times.size());
     } finally {
       watch.stop();
       http.close();
     }
   }
+
+  /**
+   * With {@code -Dfleet.jfr=<file>}, a flight recording of the measured fleet only (not the flows
+   * before it), with the settings of {@code -Dfleet.jfc=<file>} or the JDK's "profile".
+   */
+  private static jdk.jfr.@org.jspecify.annotations.Nullable Recording startRecording() throws Exception {
+    if (System.getProperty("fleet.jfr") == null) {
+      return null;
+    }
+    String jfc = System.getProperty("fleet.jfc");
+    jdk.jfr.Configuration c = jfc == null ? jdk.jfr.Configuration.getConfiguration("profile")
+        : jdk.jfr.Configuration.create(Path.of(jfc));
+    jdk.jfr.Recording r = new jdk.jfr.Recording(c);
+    r.start();
+    return r;
+  }
+
+  /** The line {@link Fleet} reads from each child: the fleet's time, its CPU and the flows completed. */
+  static void figures(long fleetNanos, long cpuNanos, int completed) {
+    System.out.printf(Locale.ROOT, "%s %d %d %d%n", FIGURES, fleetNanos, cpuNanos, completed);
+  }
+
+  /** What starts the figures line; {@link Fleet} keeps it to itself. */
+  static final String FIGURES = "fleet-figures:";
 
   private static long poolPeaks() {
     long sum = 0;
@@ -180,7 +212,7 @@ public final class FleetClient {
    * (their names say what they are: the JIT compilers, the garbage collector's, the VM's); what is
    * left is the Java threads' (the SDK's, okhttp's, this harness's). Unknown elsewhere.
    */
-  private static final class ThreadCpu {
+  static final class ThreadCpu {
     private static final double NANOS_PER_TICK = 1e9 / 100; // USER_HZ, 100 on Linux
     final boolean known;
     final long process;
@@ -244,7 +276,7 @@ public final class FleetClient {
   }
 
   /** Samples the heap in use every 50 ms. */
-  private static final class HeapWatch {
+  static final class HeapWatch {
     private volatile boolean running = true;
     private final AtomicLong peak = new AtomicLong();
     private final Thread thread = new Thread(this::watch, "heap-watch");
