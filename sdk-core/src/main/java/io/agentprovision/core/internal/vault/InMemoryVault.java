@@ -2,6 +2,8 @@ package io.agentprovision.core.internal.vault;
 
 import io.agentprovision.core.spi.CredentialVault;
 import io.agentprovision.core.vault.VaultEntry;
+import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
@@ -29,7 +31,17 @@ public final class InMemoryVault implements CredentialVault {
 
   @Override
   public List<String> keys(String prefix) {
-    return entries.keySet().stream().filter(k -> k.startsWith(prefix)).toList();
+    Objects.requireNonNull(prefix, "prefix");
+    // the keys starting with a prefix are one run of the sorted map, from the prefix on: read that run
+    // alone, so that a run's look-up costs the same however many entries other runs have left
+    List<String> out = new ArrayList<>();
+    for (String k : entries.tailMap(prefix, true).keySet()) {
+      if (!k.startsWith(prefix)) {
+        break;
+      }
+      out.add(k);
+    }
+    return Collections.unmodifiableList(out);
   }
 
   @Override
