@@ -249,12 +249,16 @@ public final class WireRecords {
       return named == null ? c.getName() : named.name();
     }
 
-    /** Which of {@code names} the object at the reader holds with a value (text: not blank). */
+    /**
+     * Which of {@code names} the object at the reader holds with a value (text: not blank). Stops at
+     * the last of them: the members after it cannot change the answer, and the binding reads them
+     * anyway (a large member, such as a long list, after the required ones is then read once, not twice).
+     */
     private static Set<String> present(JsonReader reader, List<String> names) throws IOException {
       Set<String> out = new HashSet<>();
       try (JsonReader peek = reader.peekJson()) {
         peek.beginObject();
-        while (peek.hasNext()) {
+        while (out.size() < names.size() && peek.hasNext()) {
           String name = peek.nextName();
           JsonReader.Token t = peek.peek();
           if (!names.contains(name) || t == JsonReader.Token.NULL) {

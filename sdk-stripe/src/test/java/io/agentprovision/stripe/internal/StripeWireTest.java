@@ -3,6 +3,7 @@ package io.agentprovision.stripe.internal;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.agentprovision.core.wire.WireFormatException;
+import io.agentprovision.core.wire.WireRecords;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
@@ -109,6 +110,50 @@ class StripeWireTest {
         StripeWire.listOf(ProvisioningJson.ProviderJson.class),
         "{\"data\":[{\"id\":\"prvdr_1\",\"name\":\"A\"},{\"id\":\"prvdr_2\",\"name\":\" \"}]}"))).path())
         .as("a blank required string is missing").isEqualTo("$.data[1].name");
+  }
+
+  /**
+   * A connection's {@code active_services} are read by hand (the list grows with a shared account's
+   * history): each answer must come out as moshi's own record binding reads it, values and errors
+   * alike, and a required member found early must not hide an error after it.
+   */
+  @Test
+  void activeServices_readAsTheRecordBindingReadsThem() {
+    WireRecords reference = WireRecords.with(new StripeWire.Int64Factory(), new StripeWire.InstantFactory(),
+        new StripeWire.AmountFactory());
+    java.lang.reflect.Type page = StripeWire.listOf(ProvisioningJson.ConnectionJson.class);
+    List<String> services = List.of(
+        "[]",
+        "[{\"service_id\":\"workers:paid\",\"status\":\"active\",\"provider_resource_id\":\"r1\"},"
+            + "{\"status\":\"pending\"},null,{},{\"service_id\":null,\"extra\":{\"a\":[1,2,{\"b\":null}]}}]",
+        "[{\"service_id\":\"a\",\"service_id\":\"b\",\"status\":\"x\",\"status\":null}]",
+        "[{\"service\\u005fid\":\"escaped\",\"st\\u0061tus\":\"active\"}]",
+        "[{\"service_id\":7}]",
+        "[{\"service_id\":\"a\",\"status\":true}]",
+        "[\"workers:paid\"]",
+        "[[]]",
+        "{\"service_id\":\"a\"}",
+        "null");
+    for (String list : services) {
+      String json = "{\"data\":[{\"id\":\"conn_1\",\"provider\":\"p\",\"status\":\"active\","
+          + "\"provider_account_details\":{\"id\":\"acct\",\"active_services\":" + list + "}}]}";
+      Object expected;
+      try {
+        expected = reference.read(page, json);
+      } catch (WireFormatException e) {
+        expected = e.path() + " " + e.problem();
+      }
+      Object actual;
+      try {
+        actual = StripeWire.WIRE.read(page, json);
+      } catch (WireFormatException e) {
+        actual = e.path() + " " + e.problem();
+      }
+      assertThat(actual).as(list).isEqualTo(expected);
+    }
+    assertThat(((WireFormatException) catchFailure(() -> StripeWire.WIRE.read(page,
+        "{\"data\":[{\"id\":\"conn_1\",\"provider_account_details\":{\"active_services\":[{}, {\"status\":3}]}}]}")))
+        .path()).isEqualTo("$.data[0].provider_account_details.active_services[1].status");
   }
 
   private static Throwable catchFailure(Runnable r) {
