@@ -51,7 +51,14 @@ public final class ResiliencePolicy {
   /**
    * Requests to one provider endpoint that may be in flight at once, by default: enough to keep a
    * provider busy from one host, few enough that a fleet of runs queues in the client instead of
-   * bursting past the provider's rate limit (Stripe, for one, also limits concurrent requests).
+   * bursting past the provider's limits. No provider's documented limit is a number of requests in
+   * flight: Cloudflare's is a rate per token (1,200 requests per 5 minutes, counted by the client's
+   * own {@link Builder#rateLimit rate limit}), Stripe's a rate per account (100 operations a second
+   * in live mode, 25 in test mode) besides a concurrency limit it does not publish, and both answer
+   * 429 with {@code Retry-After}, which the stack honours. 32 in flight at the few hundred
+   * milliseconds a Stripe call usually takes is about Stripe's live rate; more would mostly be
+   * refused there. On a fast network (the loopback sandbox at 50 ms an exchange: 640 requests a
+   * second per endpoint) it bounds a large fleet's time; a host its providers allow more raises it.
    */
   public static final int DEFAULT_MAX_CONCURRENT_REQUESTS = 32;
   /** The largest in-flight cap {@link Builder#maxConcurrentRequests(int)} accepts. */
