@@ -56,4 +56,17 @@ class FlowBenchmarksTest {
     assertThat(exit).as("the child JVM's exit status; it printed:%n%s", printed).isZero();
     assertThat(printed).contains("sandbox capacity:", "one flow alone:", "3 completed, 0 failed");
   }
+
+  @Test
+  void fleet_withTheNaiveFleet_sendsAFlowsRequestsForEveryFlowAndComparesTheTwo() throws Exception {
+    ByteArrayOutputStream buf = new ByteArrayOutputStream();
+    String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+    int exit = Fleet.run(3, Duration.ZERO, "256m", java, 1, 2, "", 0, 32,
+        new PrintStream(buf, true, StandardCharsets.UTF_8));
+    String printed = buf.toString(StandardCharsets.UTF_8);
+
+    assertThat(exit).as("the child JVMs' exit status; they printed:%n%s", printed).isZero();
+    assertThat(printed).contains("3 completed, 0 failed", "naive fleet:", "3 completed, 0 requests failed",
+        "SDK fleet / naive fleet:", "(completed 3 and 3 of 3)");
+  }
 }
