@@ -110,8 +110,11 @@ public interface RunJournal {
   }
 
   /**
-   * The runs filed under {@code key} by {@link #fileRun}, in no particular order; empty (the default)
-   * when this journal keeps no such index, so that the caller looks through {@link #runs} instead.
+   * The runs filed under {@code key} by {@link #fileRun}, each once, in the order they were first
+   * filed (oldest first); empty (the default) when this journal keeps no such index, so that the
+   * caller looks through {@link #runs} instead. The engine reads the list from its end and usually
+   * stops after a run or two, so a journal should answer without reading every run filed, and may
+   * answer with a list that reads the runs as they are asked for.
    */
   default Optional<List<RunId>> runsFiledUnder(String key) {
     return Optional.empty();

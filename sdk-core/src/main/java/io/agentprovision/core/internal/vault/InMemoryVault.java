@@ -2,6 +2,7 @@ package io.agentprovision.core.internal.vault;
 
 import io.agentprovision.core.spi.CredentialVault;
 import io.agentprovision.core.vault.VaultEntry;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
@@ -29,7 +30,15 @@ public final class InMemoryVault implements CredentialVault {
 
   @Override
   public List<String> keys(String prefix) {
-    return entries.keySet().stream().filter(k -> k.startsWith(prefix)).toList();
+    // the keys are sorted: those with the prefix are one run of them, found without looking at the others
+    List<String> out = new ArrayList<>();
+    for (String k : entries.tailMap(Objects.requireNonNull(prefix, "prefix"), true).keySet()) {
+      if (!k.startsWith(prefix)) {
+        break;
+      }
+      out.add(k);
+    }
+    return out;
   }
 
   @Override
