@@ -95,7 +95,8 @@ public interface RunJournal {
 
   /**
    * Files {@code run} under {@code key}, an opaque name (the engine files each run, once its
-   * identity step has attested the person, under a hash of that person and the provider), so that
+   * identity step has attested the person, under a hash of that person and the provider, and a run
+   * about to pay for the person's plan under a second key), so that
    * {@link #runsFiledUnder} finds the run without reading every run in the journal. Filing the same
    * run under the same key again changes nothing.
    *

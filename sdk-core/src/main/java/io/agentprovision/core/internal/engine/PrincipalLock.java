@@ -146,7 +146,14 @@ final class PrincipalLock {
    * ended can have a step still running, so the runs that ended are passed over on their record alone.
    */
   static @Nullable RunId payingElsewhere(StepRun ctx, StepId step) {
-    for (RunRecord r : samePerson(ctx)) {
+    RunJournal journal = ctx.config().journal();
+    String provider = ctx.request().provider();
+    Optional<List<RunId>> filed = journal.runsFiledUnder(payingKey(ctx, step));
+    Iterable<RunRecord> runs = filed.isEmpty() ? samePerson(ctx) : () -> new Newest<>(filed.get(), id -> {
+      RunRecord r = id.equals(ctx.runId()) ? null : journal.run(id).orElse(null);
+      return r != null && r.provider().equals(provider) ? r : null;
+    });
+    for (RunRecord r : runs) {
       if (!UNFINISHED.contains(r.status())) {
         continue;
       }
@@ -163,6 +170,20 @@ final class PrincipalLock {
       }
     }
     return null;
+  }
+
+  /**
+   * Files the step's run, before it starts paying, among the runs that paid (or set out to pay) for
+   * {@code step} for this person: {@link #payingElsewhere} then looks at those few runs, not at every
+   * run the person had (most of which reused a purchase instead of paying). A journal keeping no
+   * index ignores it, and {@link #payingElsewhere} reads the person's runs through.
+   */
+  static void filePaying(StepRun ctx, StepId step) {
+    ctx.config().journal().fileRun(ctx.runId(), payingKey(ctx, step));
+  }
+
+  private static String payingKey(StepRun ctx, StepId step) {
+    return name(ctx.requirePrincipal(), ctx.request().provider()) + ":paying:" + step.value();
   }
 
   /** The statuses of runs whose steps another run of the same person may reuse or wait for. */

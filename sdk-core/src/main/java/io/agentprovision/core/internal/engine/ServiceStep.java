@@ -176,6 +176,7 @@ abstract class ServiceStep extends BaseStep<ServiceStep.Provisioned> {
       }
       RunId paying = PrincipalLock.payingElsewhere(ctx, id());
       if (paying == null) {
+        PrincipalLock.filePaying(ctx, id());
         try {
           return provision(ctx);
         } catch (PrincipalLock.Lost lost) {
