@@ -11,18 +11,23 @@ import io.agentprovision.testing.FakeOrchestrator;
 import io.agentprovision.testing.FakeStepContext;
 import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.Proxy;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * What a person's run reads of their earlier runs does not grow with how many they had. The account
  * and plan steps look for the account and plan an earlier run linked and bought; they read those
  * runs newest first and stop at the first they can use, so a person's thirtieth run reads what their
- * third did. Counted at the journal: the reads of steps and runs other than the run's own.
+ * third did, in memory and in a journal directory. Counted at the journal: the reads of steps and
+ * runs other than the run's own.
  */
 class PersonHistoryCostTest {
   private static final int RUNS = 30;
@@ -34,9 +39,10 @@ class PersonHistoryCostTest {
     h.close();
   }
 
-  @Test
-  void aPersonsThirtiethRun_readsNoMoreOfTheirEarlierRunsThanTheirThird() {
-    Counting journal = new Counting(h.journal);
+  @ParameterizedTest
+  @ValueSource(strings = {"in memory", "on disk"})
+  void aPersonsThirtiethRun_readsNoMoreOfTheirEarlierRunsThanTheirThird(String store, @TempDir Path dir) {
+    Counting journal = new Counting(store.equals("in memory") ? h.journal : RunJournal.directory(dir));
     AgentProvisioner p = h.provisioner(b -> b.journal(journal.proxy()));
     List<Integer> reads = new ArrayList<>();
     for (int i = 0; i < RUNS; i++) {

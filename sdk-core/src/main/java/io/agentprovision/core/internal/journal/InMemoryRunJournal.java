@@ -9,16 +9,12 @@ import io.agentprovision.core.journal.RunStatus;
 import io.agentprovision.core.journal.StepRecord;
 import io.agentprovision.core.spi.RunJournal;
 import java.time.Instant;
-import java.util.AbstractList;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.Comparator;
 import java.util.HashMap;
-import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 
@@ -29,7 +25,7 @@ public final class InMemoryRunJournal implements RunJournal {
   private final Map<String, Leases.Slot> leases = new HashMap<>();
   private final Map<String, ApprovalRecord> approvals = new HashMap<>();
   /** Runs by the key they were filed under, in the order filed: a run's person found without reading every run. */
-  private final Map<String, Filed> filed = new HashMap<>();
+  private final Map<String, FiledRuns> filed = new HashMap<>();
 
   @Override
   public synchronized boolean saveRun(RunRecord record) {
@@ -61,13 +57,13 @@ public final class InMemoryRunJournal implements RunJournal {
 
   @Override
   public synchronized boolean fileRun(RunId run, String key) {
-    filed.computeIfAbsent(key, k -> new Filed()).add(run);
+    filed.computeIfAbsent(key, k -> new FiledRuns()).add(run);
     return true;
   }
 
   @Override
   public synchronized Optional<List<RunId>> runsFiledUnder(String key) {
-    Filed ids = filed.get(key);
+    FiledRuns ids = filed.get(key);
     return Optional.of(ids == null ? List.of() : ids.snapshot());
   }
 
@@ -160,44 +156,5 @@ public final class InMemoryRunJournal implements RunJournal {
     }
     out.sort(Versions.OLDEST_FIRST);
     return out;
-  }
-
-  /**
-   * The runs filed under one key, in the order filed, answered without copying them: the array only
-   * grows at its end, and a full one is replaced by a longer copy, so the first {@code size} slots a
-   * snapshot sees never change. A person's account and plan steps read this list on every run; a copy
-   * made each time cost as much as the person's history.
-   */
-  private static final class Filed {
-    private final Set<RunId> seen = new HashSet<>();
-    private RunId[] ids = new RunId[4];
-    private int size;
-
-    void add(RunId run) {
-      if (!seen.add(run)) {
-        return;
-      }
-      if (size == ids.length) {
-        ids = Arrays.copyOf(ids, size * 2);
-      }
-      ids[size++] = run;
-    }
-
-    List<RunId> snapshot() {
-      RunId[] a = ids;
-      int n = size;
-      return new AbstractList<>() {
-        @Override
-        public RunId get(int i) {
-          Objects.checkIndex(i, n);
-          return a[i];
-        }
-
-        @Override
-        public int size() {
-          return n;
-        }
-      };
-    }
   }
 }
