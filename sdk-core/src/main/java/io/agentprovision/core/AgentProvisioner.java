@@ -162,9 +162,12 @@ public final class AgentProvisioner implements AutoCloseable {
     return engine.execute(Objects.requireNonNull(plan, "plan").runPlan());
   }
 
-  /** {@link #plan} then {@link #execute}. */
+  /**
+   * {@link #plan} then {@link #execute}, in one: the plan made here is carried out as made (a plan
+   * handed to {@link #execute} later is derived again from the policy and ledger of that moment).
+   */
   public Deployment provisionAndDeploy(ProvisionRequest request) {
-    return execute(plan(request));
+    return engine.planAndExecute(Objects.requireNonNull(request, "request"));
   }
 
   /**
@@ -188,7 +191,7 @@ public final class AgentProvisioner implements AutoCloseable {
           return; // cancelled before it was planned
         }
         try {
-          Engine.Started run = engine.start(engine.plan(request));
+          Engine.Started run = engine.planAndStart(request);
           future.started(run);
           run.result().whenComplete((d, e) -> {
             Throwable t = e instanceof java.util.concurrent.CompletionException && e.getCause() != null

@@ -42,7 +42,10 @@ import org.jspecify.annotations.Nullable;
  * transaction each, so two hosts never both hold one; the approvals a parked run waits for live in
  * {@code ap_approval}, as JSON beside the columns they are looked up by, with the same
  * compare-and-set on {@code version}. (The {@code lease_owner} and {@code lease_until} columns of
- * {@code ap_run}, from schema version 2, stay empty.)
+ * {@code ap_run}, from schema version 2, stay empty.) Runs filed by key ({@link #fileRun}: the engine
+ * files each run under its person, so that a person's next run finds their account and plan without
+ * reading every run) live in {@code ap_run_filed} (schema version 5), kept when the schema was
+ * migrated to version 5 before it held any run.
  *
  * <p>Times are kept to the microsecond. Thread-safe. Made by {@link JdbcStores#journal()}.
  */
@@ -53,6 +56,8 @@ public final class JdbcRunJournal implements RunJournal {
 
   private final DataSource ds;
   private final String where;
+  /** Whether the database keeps the index of runs by key; null until read. */
+  private volatile @Nullable Boolean indexKept;
 
   JdbcRunJournal(DataSource ds, String where) {
     this.ds = ds;
@@ -98,6 +103,63 @@ public final class JdbcRunJournal implements RunJournal {
         return runRows(ps);
       }
     });
+  }
+
+  /**
+   * Files {@code run} under {@code key} in {@code ap_run_filed} (schema version 5), committed before
+   * this returns; filing it again changes nothing. False, filing nothing, in a database whose runs
+   * were journaled before the index was kept ({@code ap_run_index.complete} is false).
+   */
+  @Override
+  public boolean fileRun(RunId run, String key) {
+    Objects.requireNonNull(run, "run");
+    Objects.requireNonNull(key, "key");
+    if (!indexKept()) {
+      return false;
+    }
+    write("file run " + run, c -> Sql.update(c, "INSERT INTO ap_run_filed (key, run_id) VALUES (?, ?)"
+        + " ON CONFLICT (key, run_id) DO NOTHING", key, run.value()) >= 0);
+    return true;
+  }
+
+  /** The runs filed under {@code key}, oldest first: one indexed query of that key's rows. */
+  @Override
+  public Optional<List<RunId>> runsFiledUnder(String key) {
+    Objects.requireNonNull(key, "key");
+    if (!indexKept()) {
+      return Optional.empty();
+    }
+    return Optional.of(read("read the runs filed under a key", c -> {
+      try (PreparedStatement ps = c.prepareStatement("SELECT run_id FROM ap_run_filed WHERE key = ? ORDER BY seq")) {
+        ps.setString(1, key);
+        List<RunId> out = new ArrayList<>();
+        try (ResultSet rs = ps.executeQuery()) {
+          while (rs.next()) {
+            out.add(RunId.of(rs.getString(1)));
+          }
+        }
+        return List.copyOf(out);
+      }
+    }));
+  }
+
+  /**
+   * Whether the database keeps the index of runs by key, read once: the migration decides it, and a
+   * database migrated with runs already in it keeps none (an operator who files those runs and sets
+   * {@code ap_run_index.complete} restarts the hosts).
+   */
+  private boolean indexKept() {
+    Boolean kept = indexKept;
+    if (kept == null) {
+      kept = read("read whether runs are filed", c -> {
+        try (PreparedStatement ps = c.prepareStatement("SELECT complete FROM ap_run_index WHERE id = 1");
+            ResultSet rs = ps.executeQuery()) {
+          return rs.next() && rs.getBoolean(1);
+        }
+      });
+      indexKept = kept;
+    }
+    return kept;
   }
 
   @Override

@@ -82,7 +82,7 @@ class JdbcStoresTest {
     JdbcStores stores = JdbcStores.builder().jdbcUrl(PG.jdbcUrl(name)).username("postgres").password(PASSWORD)
         .maximumPoolSize(3).build();
 
-    assertThat(stores.schemaVersion()).isEqualTo("4");
+    assertThat(stores.schemaVersion()).isEqualTo("5");
     assertThat(stores.ledger().markAlert("a")).isTrue();
     assertThat(stores.toString()).doesNotContain(PASSWORD.reveal());
     stores.close();
@@ -98,7 +98,7 @@ class JdbcStoresTest {
 
     JdbcStores stores = JdbcStores.builder().dataSource(ds).build();
 
-    assertThat(stores.schemaVersion()).isEqualTo("4");
+    assertThat(stores.schemaVersion()).isEqualTo("5");
     try (Connection c = ds.getConnection(); Statement s = c.createStatement();
         ResultSet rs = s.executeQuery("SELECT count(*) FROM information_schema.columns WHERE table_name = 'ap_run'"
             + " AND column_name IN ('lease_owner', 'lease_until')")) {
@@ -115,7 +115,7 @@ class JdbcStoresTest {
     assertThatThrownBy(() -> JdbcStores.builder().dataSource(ds).validateOnly().build())
         .isInstanceOfSatisfying(JdbcStoreException.class, e -> {
           assertThat(e.reason()).isEqualTo(JdbcStoreException.Reason.SCHEMA_OUTDATED);
-          assertThat(e.getMessage()).contains("schema version 1").contains("needs version 4")
+          assertThat(e.getMessage()).contains("schema version 1").contains("needs version 5")
               .contains("JdbcStores.migrate");
         });
     try (Connection c = ds.getConnection(); Statement s = c.createStatement();
@@ -125,9 +125,9 @@ class JdbcStoresTest {
       assertThat(rs.getInt(1)).as("validateOnly changes nothing").isZero();
     }
 
-    assertThat(JdbcStores.migrate(ds)).isEqualTo(3);
+    assertThat(JdbcStores.migrate(ds)).isEqualTo(4);
 
-    assertThat(JdbcStores.builder().dataSource(ds).validateOnly().build().schemaVersion()).isEqualTo("4");
+    assertThat(JdbcStores.builder().dataSource(ds).validateOnly().build().schemaVersion()).isEqualTo("5");
   }
 
   @Test
@@ -144,14 +144,14 @@ class JdbcStoresTest {
     DataSource ds = PG.freshDatabase();
     try (Connection c = ds.getConnection(); Statement s = c.createStatement()) {
       s.execute("INSERT INTO ap_schema_history (installed_rank, version, description, type, script, checksum,"
-          + " installed_by, execution_time, success) VALUES (100, '5', 'a later change', 'SQL', 'V5__later.sql', 1,"
+          + " installed_by, execution_time, success) VALUES (100, '6', 'a later change', 'SQL', 'V6__later.sql', 1,"
           + " 'postgres', 1, true)");
     }
 
     assertThatThrownBy(() -> JdbcStores.builder().dataSource(ds).build())
         .isInstanceOfSatisfying(JdbcStoreException.class, e -> {
           assertThat(e.reason()).isEqualTo(JdbcStoreException.Reason.SCHEMA_NEWER);
-          assertThat(e.getMessage()).contains("version 5").contains("upgrade this host");
+          assertThat(e.getMessage()).contains("version 6").contains("upgrade this host");
         });
   }
 

@@ -95,7 +95,8 @@ public interface RunJournal {
 
   /**
    * Files {@code run} under {@code key}, an opaque name (the engine files each run, once its
-   * identity step has attested the person, under a hash of that person and the provider), so that
+   * identity step has attested the person, under a hash of that person and the provider, and a run
+   * about to pay for the person's plan under a second key), so that
    * {@link #runsFiledUnder} finds the run without reading every run in the journal. Filing the same
    * run under the same key again changes nothing.
    *
@@ -110,8 +111,11 @@ public interface RunJournal {
   }
 
   /**
-   * The runs filed under {@code key} by {@link #fileRun}, in no particular order; empty (the default)
-   * when this journal keeps no such index, so that the caller looks through {@link #runs} instead.
+   * The runs filed under {@code key} by {@link #fileRun}, each once, in the order they were first
+   * filed (oldest first); empty (the default) when this journal keeps no such index, so that the
+   * caller looks through {@link #runs} instead. The engine reads the list from its end and usually
+   * stops after a run or two, so a journal should answer without reading every run filed, and may
+   * answer with a list that reads the runs as they are asked for.
    */
   default Optional<List<RunId>> runsFiledUnder(String key) {
     return Optional.empty();

@@ -125,8 +125,12 @@ public abstract class RunJournalContract {
     assertEquals(kept, journal.fileRun(third, "person-a"));
     assertEquals(kept, journal.fileRun(RUN, "person-a"), "filing a run again changes nothing");
     if (kept) {
-      assertEquals(java.util.Set.of(RUN, third), java.util.Set.copyOf(journal.runsFiledUnder("person-a").orElseThrow()));
-      assertEquals(2, journal.runsFiledUnder("person-a").orElseThrow().size(), "each run once");
+      List<RunId> before = journal.runsFiledUnder("person-a").orElseThrow();
+      assertEquals(List.of(RUN, third), before, "each run once, in the order first filed");
+      RunId fourth = RunId.of("run_contract_4");
+      journal.fileRun(fourth, "person-a");
+      assertEquals(List.of(RUN, third, fourth), journal.runsFiledUnder("person-a").orElseThrow(), "the newest last");
+      assertEquals(List.of(RUN, third), List.copyOf(before), "a list answered before does not change");
       assertEquals(List.of(other), journal.runsFiledUnder("person-b").orElseThrow());
       assertEquals(List.of(), journal.runsFiledUnder("person-c").orElseThrow());
     } else {

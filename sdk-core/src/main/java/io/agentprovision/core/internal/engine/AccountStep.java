@@ -14,6 +14,7 @@ import io.agentprovision.core.spi.StepContext;
 import java.net.URI;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -126,13 +127,13 @@ final class AccountStep extends BaseStep<AccountStep.Linked> {
    */
   private static boolean readPlanAhead(StepRun ctx, String service, String account) {
     try {
-      List<PrincipalLock.Found<ServiceStep.Provisioned>> bought = ServiceStep.boughtInAccount(ctx, PlanStep.ID, service,
-          account);
-      if (bought.isEmpty()) {
+      Iterator<PrincipalLock.Found<ServiceStep.Provisioned>> bought = ServiceStep.boughtInAccount(ctx, PlanStep.ID,
+          service, account).iterator();
+      if (!bought.hasNext()) {
         return false;
       }
       Instant asked = ctx.clock().instant(); // the answer is no older than the question
-      ctx.readAhead(ctx.orchestrator().resource(bought.get(0).output().resource(), ctx), asked);
+      ctx.readAhead(ctx.orchestrator().resource(bought.next().output().resource(), ctx), asked);
       return true;
     } catch (RuntimeException e) {
       LOG.debug("run {}: reading the person's plan ahead failed; the plan step reads it: {}", ctx.runId(), e.toString());

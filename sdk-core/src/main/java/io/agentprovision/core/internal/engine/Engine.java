@@ -326,15 +326,34 @@ public final class Engine {
     boolean cancel();
   }
 
+  /** Plans {@code request} and carries the plan out; returns when the run has ended. */
+  public Deployment planAndExecute(ProvisionRequest request) {
+    return await(planAndStart(request));
+  }
+
+  /**
+   * Plans {@code request} and starts the plan, as {@code start(plan(request))} does, without deriving
+   * the plan a second time: a plan made here a moment ago and never handed to anyone has nothing to
+   * distrust, and deriving it again cost as much as making it (a plan a caller hands back, through
+   * {@link #start}, is derived again from the flow, the policy in force and the ledger).
+   */
+  public Started planAndStart(ProvisionRequest request) {
+    return start(plan(request), false);
+  }
+
   /** Starts a plan's run (or resumes the run of the same id); throws what {@link #execute} throws before any step. */
   public Started start(RunPlan given) {
+    return start(given, true);
+  }
+
+  private Started start(RunPlan given, boolean rederive) {
     RunRecord existing = config.journal().run(given.runId()).orElse(null);
     if (existing != null) {
       // executing a plan of a run that exists continues it, for the agent that started it only
       return startResume(runOf(given.request().agent(), existing.id()).id());
     }
     // the plan object is not trusted: steps and checkpoints come again from the flow, the policy in force and the ledger
-    RunPlan plan = planner.rederive(given);
+    RunPlan plan = rederive ? planner.rederive(given) : given;
     ProvisionRequest req = plan.request();
     PolicyViolationException refused = plan.steps().stream().allMatch(s -> s.verdict()
         != io.agentprovision.core.PlannedStep.Verdict.DENIED) ? null : planner.violation(plan);

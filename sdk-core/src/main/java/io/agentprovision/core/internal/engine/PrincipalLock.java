@@ -14,14 +14,16 @@ import io.agentprovision.core.policy.Reservation;
 import io.agentprovision.core.spi.RunJournal;
 import io.agentprovision.core.wire.Digests;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.EnumSet;
+import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
+import java.util.NoSuchElementException;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Function;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -102,27 +104,59 @@ final class PrincipalLock {
 
   /**
    * What {@code step} produced in the other runs for the same person at the same provider, newest
-   * run first (runs that failed and were compensated are left out).
+   * run first (runs that failed and were compensated are left out), read as the caller iterates: a
+   * caller that stops at the first output it can use reads and decodes that one, however many runs
+   * the person has had (an account step or a plan step used to decode every earlier run's output, so
+   * a person's hundredth run cost a hundred times the first).
    */
-  static <O extends Record> List<Found<O>> finishedElsewhere(StepRun ctx, StepId step, Class<O> type) {
-    List<Found<O>> out = new ArrayList<>();
-    for (RunRecord r : samePerson(ctx)) {
-      StepRecord s = ctx.config().journal().step(r.id(), step).orElse(null);
-      String json = s == null ? null : s.output();
-      if (s != null && s.status() == StepStatus.SUCCEEDED && json != null) {
-        out.add(new Found<>(r.id(), OutputCodec.decode(json, type, r.id(), step)));
+  static <O extends Record> Iterable<Found<O>> finishedElsewhere(StepRun ctx, StepId step, Class<O> type) {
+    return () -> new Iterator<Found<O>>() {
+      private final Iterator<RunRecord> runs = samePerson(ctx).iterator();
+      private @Nullable Found<O> next;
+
+      @Override
+      public boolean hasNext() {
+        while (next == null && runs.hasNext()) {
+          RunRecord r = runs.next();
+          StepRecord s = ctx.config().journal().step(r.id(), step).orElse(null);
+          String json = s == null ? null : s.output();
+          if (s != null && s.status() == StepStatus.SUCCEEDED && json != null) {
+            next = new Found<>(r.id(), OutputCodec.decode(json, type, r.id(), step));
+          }
+        }
+        return next != null;
       }
-    }
-    return out;
+
+      @Override
+      public Found<O> next() {
+        if (!hasNext()) {
+          throw new NoSuchElementException();
+        }
+        Found<O> out = Objects.requireNonNull(next);
+        next = null;
+        return out;
+      }
+    };
   }
 
   /**
    * Another run for the same person at the same provider whose {@code step} has started paying
    * (a reservation journaled and still held, or committed) without finishing: its purchase may have
-   * gone through, so nobody else buys until it ends. Null when there is none.
+   * gone through, so nobody else buys until it ends. Null when there is none. Only a run that has not
+   * ended can have a step still running, so the runs that ended are passed over on their record alone.
    */
   static @Nullable RunId payingElsewhere(StepRun ctx, StepId step) {
-    for (RunRecord r : samePerson(ctx)) {
+    RunJournal journal = ctx.config().journal();
+    String provider = ctx.request().provider();
+    Optional<List<RunId>> filed = journal.runsFiledUnder(payingKey(ctx, step));
+    Iterable<RunRecord> runs = filed.isEmpty() ? samePerson(ctx) : () -> new Newest<>(filed.get(), id -> {
+      RunRecord r = id.equals(ctx.runId()) ? null : journal.run(id).orElse(null);
+      return r != null && r.provider().equals(provider) ? r : null;
+    });
+    for (RunRecord r : runs) {
+      if (!UNFINISHED.contains(r.status())) {
+        continue;
+      }
       StepRecord s = ctx.config().journal().step(r.id(), step).orElse(null);
       if (s == null || s.status() != StepStatus.RUNNING) {
         continue;
@@ -138,43 +172,83 @@ final class PrincipalLock {
     return null;
   }
 
+  /**
+   * Files the step's run, before it starts paying, among the runs that paid (or set out to pay) for
+   * {@code step} for this person: {@link #payingElsewhere} then looks at those few runs, not at every
+   * run the person had (most of which reused a purchase instead of paying). A journal keeping no
+   * index ignores it, and {@link #payingElsewhere} reads the person's runs through.
+   */
+  static void filePaying(StepRun ctx, StepId step) {
+    ctx.config().journal().fileRun(ctx.runId(), payingKey(ctx, step));
+  }
+
+  private static String payingKey(StepRun ctx, StepId step) {
+    return name(ctx.requirePrincipal(), ctx.request().provider()) + ":paying:" + step.value();
+  }
+
   /** The statuses of runs whose steps another run of the same person may reuse or wait for. */
   private static final Set<RunStatus> LIVE_OR_DONE = EnumSet.of(RunStatus.RUNNING, RunStatus.AWAITING_APPROVAL,
       RunStatus.SUCCEEDED, RunStatus.DEPLOYED_UNVERIFIED, RunStatus.SUSPENDED);
 
+  /** Of {@link #LIVE_OR_DONE}, the runs that have not ended: only they can have a step still running. */
+  private static final Set<RunStatus> UNFINISHED = EnumSet.of(RunStatus.RUNNING, RunStatus.AWAITING_APPROVAL,
+      RunStatus.SUSPENDED);
+
   /**
-   * The other runs acting for the same person at the same provider, newest first. A journal that
-   * files runs by person ({@link RunJournal#fileRun}, done by the identity step) answers from that
-   * index, so the cost is that person's runs, not the journal's; any other is read through.
+   * The other runs acting for the same person at the same provider, newest first, looked up as the
+   * caller iterates. A journal that files runs by person ({@link RunJournal#fileRun}, done by the
+   * identity step) answers from that index, newest filed first, so a caller that stops early reads
+   * only the runs it looks at; any other journal is read through, newest created first.
    */
-  private static List<RunRecord> samePerson(StepRun ctx) {
+  private static Iterable<RunRecord> samePerson(StepRun ctx) {
     Principal me = ctx.requirePrincipal();
     String provider = ctx.request().provider();
     RunJournal journal = ctx.config().journal();
-    List<RunRecord> out = new ArrayList<>();
     Optional<List<RunId>> filed = journal.runsFiledUnder(name(me, provider));
     if (filed.isPresent()) {
-      for (RunId id : filed.get()) {
+      List<RunId> ids = filed.get();
+      return () -> new Newest<>(ids, id -> {
         RunRecord r = id.equals(ctx.runId()) ? null : journal.run(id).orElse(null);
-        if (r != null && r.provider().equals(provider) && LIVE_OR_DONE.contains(r.status())) {
-          out.add(r);
-        }
-      }
-    } else {
-      String mine = People.key(me.issuer(), me.subject());
-      People people = ctx.people();
-      for (RunRecord r : journal.runs(LIVE_OR_DONE.toArray(new RunStatus[0]))) {
-        if (r.id().equals(ctx.runId()) || !r.provider().equals(provider)) {
-          continue;
-        }
-        String theirs = people.of(journal, r.id());
-        if (mine.equals(theirs)) {
-          out.add(r);
-        }
-      }
+        return r != null && r.provider().equals(provider) && LIVE_OR_DONE.contains(r.status()) ? r : null;
+      });
     }
-    out.sort(Comparator.comparing(RunRecord::createdAt).thenComparing(RunRecord::id).reversed());
-    return out;
+    String mine = People.key(me.issuer(), me.subject());
+    People people = ctx.people();
+    List<RunRecord> all = journal.runs(LIVE_OR_DONE.toArray(new RunStatus[0])); // oldest created first
+    return () -> new Newest<>(all, r -> !r.id().equals(ctx.runId()) && r.provider().equals(provider)
+        && mine.equals(people.of(journal, r.id())) ? r : null);
+  }
+
+  /** Walks a list from its end, mapping each element and skipping those that map to null. */
+  private static final class Newest<T> implements Iterator<RunRecord> {
+    private final List<T> list;
+    private final Function<T, @Nullable RunRecord> keep;
+    private int at;
+    private @Nullable RunRecord next;
+
+    Newest(List<T> list, Function<T, @Nullable RunRecord> keep) {
+      this.list = list;
+      this.keep = keep;
+      this.at = list.size();
+    }
+
+    @Override
+    public boolean hasNext() {
+      while (next == null && at > 0) {
+        next = keep.apply(list.get(--at));
+      }
+      return next != null;
+    }
+
+    @Override
+    public RunRecord next() {
+      if (!hasNext()) {
+        throw new NoSuchElementException();
+      }
+      RunRecord out = Objects.requireNonNull(next);
+      next = null;
+      return out;
+    }
   }
 
   /**

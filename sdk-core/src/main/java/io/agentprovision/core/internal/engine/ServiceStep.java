@@ -13,6 +13,7 @@ import io.agentprovision.core.approval.CheckpointKind;
 import io.agentprovision.core.approval.CheckpointRequest;
 import io.agentprovision.core.catalog.Pricing;
 import io.agentprovision.core.catalog.ServiceOffering;
+import io.agentprovision.core.journal.StepRecord;
 import io.agentprovision.core.orchestration.AccessConfiguration;
 import io.agentprovision.core.orchestration.InformationRequest;
 import io.agentprovision.core.orchestration.ResourceRef;
@@ -25,13 +26,16 @@ import io.agentprovision.core.policy.VelocityAction;
 import io.agentprovision.core.spi.CredentialVault;
 import io.agentprovision.core.spi.SpendAuthorization;
 import io.agentprovision.core.vault.VaultEntry;
-import java.util.ArrayList;
 import java.util.Collections;
+import java.util.HashSet;
+import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.NoSuchElementException;
 import java.util.Objects;
+import java.util.Set;
 import java.util.TreeSet;
 import org.jspecify.annotations.Nullable;
 
@@ -172,6 +176,7 @@ abstract class ServiceStep extends BaseStep<ServiceStep.Provisioned> {
       }
       RunId paying = PrincipalLock.payingElsewhere(ctx, id());
       if (paying == null) {
+        PrincipalLock.filePaying(ctx, id());
         try {
           return provision(ctx);
         } catch (PrincipalLock.Lost lost) {
@@ -188,31 +193,60 @@ abstract class ServiceStep extends BaseStep<ServiceStep.Provisioned> {
 
   /**
    * What other runs for the same person bought of {@code service} as step {@code step} in
-   * {@code account}, newest run first: the purchases a run may reuse once it knows each is still active.
+   * {@code account}, newest run first: the purchases a run may reuse once it knows each is still
+   * active. Read as the caller iterates, so that a caller stopping at the first it can use reads only
+   * the runs it looks at.
    */
-  static List<PrincipalLock.Found<Provisioned>> boughtInAccount(StepRun ctx, StepId step, String service,
+  static Iterable<PrincipalLock.Found<Provisioned>> boughtInAccount(StepRun ctx, StepId step, String service,
       String account) {
-    List<PrincipalLock.Found<Provisioned>> out = new ArrayList<>();
-    for (PrincipalLock.Found<Provisioned> other : PrincipalLock.finishedElsewhere(ctx, step, Provisioned.class)) {
-      ResourceRef ref = other.output().resource();
-      if (!ref.serviceId().equals(service)) {
-        continue;
+    Iterable<PrincipalLock.Found<Provisioned>> finished = PrincipalLock.finishedElsewhere(ctx, step, Provisioned.class);
+    return () -> new Iterator<PrincipalLock.Found<Provisioned>>() {
+      private final Iterator<PrincipalLock.Found<Provisioned>> all = finished.iterator();
+      private PrincipalLock.@Nullable Found<Provisioned> next;
+
+      @Override
+      public boolean hasNext() {
+        while (next == null && all.hasNext()) {
+          PrincipalLock.Found<Provisioned> other = all.next();
+          if (other.output().resource().serviceId().equals(service) && account.equals(accountOf(ctx, other.run()))) {
+            next = other;
+          }
+        }
+        return next != null;
       }
-      AccountStep.Linked theirs = ctx.config().journal().step(other.run(), AccountStep.ID)
-          .map(s -> s.output() == null ? null : OutputCodec.decode(s.output(), AccountStep.Linked.class, other.run(),
-              AccountStep.ID)).orElse(null);
-      if (theirs != null && theirs.account().accountId().equals(account)) {
-        out.add(other);
+
+      @Override
+      public PrincipalLock.Found<Provisioned> next() {
+        if (!hasNext()) {
+          throw new NoSuchElementException();
+        }
+        PrincipalLock.Found<Provisioned> out = Objects.requireNonNull(next);
+        next = null;
+        return out;
       }
-    }
-    return out;
+    };
   }
 
-  /** The same service another run for the same person bought in the same account, still active; null when none. */
+  /** The account {@code run}'s account step linked, or null while it has none. */
+  private static @Nullable String accountOf(StepRun ctx, RunId run) {
+    StepRecord s = ctx.config().journal().step(run, AccountStep.ID).orElse(null);
+    String json = s == null ? null : s.output();
+    return json == null ? null : OutputCodec.decode(json, AccountStep.Linked.class, run, AccountStep.ID).account()
+        .accountId();
+  }
+
+  /**
+   * The same service another run for the same person bought in the same account, still active; null
+   * when none. Runs that reused one purchase name the same resource: it is read once.
+   */
   private @Nullable Provisioned boughtElsewhere(StepRun ctx) {
     String account = ctx.output(AccountStep.class).account().accountId();
+    Set<String> looked = new HashSet<>();
     for (PrincipalLock.Found<Provisioned> other : boughtInAccount(ctx, id(), service.id(), account)) {
       ResourceRef ref = other.output().resource();
+      if (!looked.add(ref.id())) {
+        continue; // another run's reuse of a purchase already found not active
+      }
       // the account step may have read it moments ago, while the payment method was made ready
       ResourceState state = ctx.takeReadAhead(ref);
       if (state == null) {

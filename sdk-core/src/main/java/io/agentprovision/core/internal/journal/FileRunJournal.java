@@ -5,9 +5,9 @@ import io.agentprovision.core.AgentProvisionException;
 import io.agentprovision.core.Money;
 import io.agentprovision.core.RunId;
 import io.agentprovision.core.StepId;
-import io.agentprovision.core.internal.fs.AtomicFiles;
 import io.agentprovision.core.approval.ApprovalDecision;
 import io.agentprovision.core.approval.CheckpointKind;
+import io.agentprovision.core.internal.fs.AtomicFiles;
 import io.agentprovision.core.journal.ApprovalRecord;
 import io.agentprovision.core.journal.CheckpointDecision;
 import io.agentprovision.core.journal.Lease;
@@ -21,14 +21,18 @@ import io.agentprovision.core.wire.Json;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.net.URI;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.HashMap;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -76,6 +80,13 @@ import org.jspecify.annotations.Nullable;
  * run's file. A release is appended without waiting for its force (the next change's force covers
  * it): lost in a machine crash, it is a lease left to expire, as any lease of a host that died.
  *
+ * <p>Runs filed by key ({@link #fileRun}: the engine files each run under its person, so that a
+ * person's next run finds their account and plan without reading every run) are listed in
+ * {@code .filed-runs.json}, a header and then a line per filing, appended and forced under the same
+ * lock. Each journal keeps what it read of that file and reads only what was appended since. The
+ * index is started in a directory that holds no run yet; a directory written by an earlier version
+ * keeps none, and is read through as before.
+ *
  * <p>File names are the run id with characters outside {@code [A-Za-z0-9._-]} replaced, followed
  * by a hash of the id, so that ids differing only in case or in replaced characters never share a
  * file, on any file system. The files hold no secrets (see {@link RunRecord} and {@link StepRecord}).
@@ -97,9 +108,15 @@ public final class FileRunJournal implements RunJournal {
   /** 2: a header, then a line per change of a lease. (The first format, one indented document, had no version.) */
   private static final long LEASES_VERSION = 2;
 
+  private static final String FILED_FORMAT = "agentprovision-filed-runs";
+  private static final long FILED_VERSION = 1;
+
   private final Path dir;
   private final Path lockFile;
   private final Path leaseFile;
+  private final Path filedFile;
+  /** The runs filed by key, as read so far from {@link #filedFile}. */
+  private final FiledIndex filed = new FiledIndex();
   private final GroupForce.Forcer forcer;
   /** The group commit of each run file with saves waiting for a force; dropped when idle. */
   private final ConcurrentHashMap<Path, GroupForce> groups = new ConcurrentHashMap<>();
@@ -108,6 +125,7 @@ public final class FileRunJournal implements RunJournal {
     this.dir = dir;
     this.lockFile = dir.resolve(".journal.lock");
     this.leaseFile = dir.resolve(".leases.json");
+    this.filedFile = dir.resolve(".filed-runs.json");
     this.forcer = forcer;
   }
 
@@ -126,7 +144,9 @@ public final class FileRunJournal implements RunJournal {
     } catch (IOException e) {
       throw new AgentProvisionException("cannot create the run journal directory " + d + ": " + e, e);
     }
-    return new FileRunJournal(d, forcer);
+    FileRunJournal journal = new FileRunJournal(d, forcer);
+    journal.startIndexIfNew();
+    return journal;
   }
 
   /** The journal directory. */
@@ -173,6 +193,189 @@ public final class FileRunJournal implements RunJournal {
     }
     out.sort(Comparator.comparing(RunRecord::createdAt).thenComparing(RunRecord::id));
     return out;
+  }
+
+  /**
+   * Files {@code run} under {@code key} in {@code .filed-runs.json}, forced before this returns (a
+   * person's next run must find this one after a crash), unless it is filed there already. False,
+   * filing nothing, in a directory whose runs were journaled before the index was kept there.
+   */
+  @Override
+  public boolean fileRun(RunId run, String key) {
+    Objects.requireNonNull(run, "run");
+    Objects.requireNonNull(key, "key");
+    GroupForce group = groups.computeIfAbsent(filedFile, GroupForce::new);
+    long[] ticket = {-1};
+    try {
+      boolean kept = AtomicFiles.withLock(lockFile, ch -> {
+        synchronized (filed) {
+          if (!filed.refresh()) {
+            return false;
+          }
+          if (!filed.contains(key, run)) {
+            Map<String, Object> line = new LinkedHashMap<>();
+            line.put("key", key);
+            line.put("run", run.value());
+            JsonLines.append(filedFile, filed.end, JsonLines.line(line));
+            ticket[0] = group.appended();
+            filed.refresh();
+          }
+          return true;
+        }
+      });
+      if (ticket[0] >= 0) {
+        group.awaitForced(ticket[0], forcer);
+      }
+      return kept;
+    } catch (IOException e) {
+      throw new AgentProvisionException("cannot write the run index " + filedFile + ": " + e, e);
+    } finally {
+      if (group.idle()) {
+        groups.remove(filedFile, group);
+      }
+    }
+  }
+
+  /**
+   * The runs filed under {@code key}, oldest first, from what this journal read of
+   * {@code .filed-runs.json} and what was appended since (by this process or another): a look costs
+   * the lines appended since the last, not the runs filed.
+   */
+  @Override
+  public Optional<List<RunId>> runsFiledUnder(String key) {
+    Objects.requireNonNull(key, "key");
+    synchronized (filed) {
+      try {
+        if (!filed.refresh()) {
+          return Optional.empty();
+        }
+      } catch (IOException e) {
+        throw new AgentProvisionException("cannot read the run index " + filedFile + ": " + e, e);
+      }
+      return Optional.of(filed.snapshot(key));
+    }
+  }
+
+  /**
+   * Starts the index of runs by key in a directory that holds no run yet, so that it is complete:
+   * every run the directory will hold is filed by the engine that journals it. A directory with runs
+   * and no index was written by an earlier version, which filed nothing; it keeps no index, and a
+   * person's runs are found by reading the runs through, as before.
+   */
+  private void startIndexIfNew() {
+    try {
+      AtomicFiles.withLock(lockFile, ch -> {
+        if (!Files.exists(filedFile) && !holdsRuns()) {
+          Map<String, Object> header = new LinkedHashMap<>();
+          header.put("format", FILED_FORMAT);
+          header.put("version", FILED_VERSION);
+          AtomicFiles.replace(filedFile, JsonLines.line(header));
+          return true;
+        }
+        return false;
+      });
+    } catch (IOException e) {
+      throw new AgentProvisionException("cannot start the run index " + filedFile + ": " + e, e);
+    }
+  }
+
+  private boolean holdsRuns() throws IOException {
+    try (DirectoryStream<Path> files = Files.newDirectoryStream(dir, "*" + SUFFIX)) {
+      for (Path f : files) {
+        if (!f.getFileName().toString().startsWith(".")) {
+          return true;
+        }
+      }
+    }
+    return false;
+  }
+
+  /**
+   * {@code .filed-runs.json} as read so far: a header, then a line per filing. The file only grows
+   * (a torn last line, left by a crash, is cut off by the next filing), so a refresh reads the bytes
+   * appended since the last one. Guarded by its own monitor.
+   */
+  private final class FiledIndex {
+    private final Map<String, FiledRuns> byKey = new HashMap<>();
+    /** The length of the file's intact part read so far; 0 before the header is read. */
+    long end;
+
+    /** Reads what was appended since the last refresh; false when the directory keeps no index. */
+    boolean refresh() throws IOException {
+      long size;
+      try {
+        size = Files.size(filedFile);
+      } catch (NoSuchFileException e) {
+        byKey.clear();
+        end = 0;
+        return false;
+      }
+      if (size < end) { // replaced by hand: read it again
+        byKey.clear();
+        end = 0;
+      }
+      if (size == end) {
+        return true;
+      }
+      byte[] bytes = new byte[(int) (size - end)];
+      try (FileChannel in = FileChannel.open(filedFile, StandardOpenOption.READ)) {
+        ByteBuffer buf = ByteBuffer.wrap(bytes);
+        long at = end;
+        while (buf.hasRemaining()) {
+          int n = in.read(buf, at);
+          if (n < 0) {
+            break;
+          }
+          at += n;
+        }
+      }
+      int from = 0;
+      try {
+        for (int nl = indexOf(bytes, from); nl >= 0; nl = indexOf(bytes, from)) {
+          Map<String, Object> line;
+          try {
+            line = Json.parseObject(new String(bytes, from, nl - from, StandardCharsets.UTF_8));
+          } catch (RuntimeException e) {
+            if (nl == bytes.length - 1) {
+              break; // the last line, torn by a crash
+            }
+            throw new IllegalArgumentException("a line is not JSON", e);
+          }
+          if (end == 0 && from == 0) {
+            if (!FILED_FORMAT.equals(line.get("format")) || !Long.valueOf(FILED_VERSION).equals(line.get("version"))) {
+              throw new IllegalArgumentException("it is not a version-" + FILED_VERSION + " run index");
+            }
+          } else {
+            byKey.computeIfAbsent(required(line, "key"), k -> new FiledRuns()).add(RunId.of(required(line, "run")));
+          }
+          from = nl + 1;
+        }
+      } catch (RuntimeException e) {
+        throw new AgentProvisionException("the run index " + filedFile + " is unreadable: " + e.getMessage()
+            + "; delete it (the journal then finds a person's runs by reading every run)", e);
+      }
+      end += from;
+      return true;
+    }
+
+    boolean contains(String key, RunId run) {
+      FiledRuns runs = byKey.get(key);
+      return runs != null && runs.contains(run);
+    }
+
+    List<RunId> snapshot(String key) {
+      FiledRuns runs = byKey.get(key);
+      return runs == null ? List.of() : runs.snapshot();
+    }
+
+    private int indexOf(byte[] bytes, int from) {
+      for (int i = from; i < bytes.length; i++) {
+        if (bytes[i] == '\n') {
+          return i;
+        }
+      }
+      return -1;
+    }
   }
 
   @Override

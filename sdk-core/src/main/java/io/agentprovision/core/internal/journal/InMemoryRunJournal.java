@@ -13,7 +13,6 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -25,8 +24,8 @@ public final class InMemoryRunJournal implements RunJournal {
   private final Map<RunId, LinkedHashMap<StepId, StepRecord>> steps = new HashMap<>();
   private final Map<String, Leases.Slot> leases = new HashMap<>();
   private final Map<String, ApprovalRecord> approvals = new HashMap<>();
-  /** Runs by the key they were filed under: a run's person found without reading every run. */
-  private final Map<String, Set<RunId>> filed = new HashMap<>();
+  /** Runs by the key they were filed under, in the order filed: a run's person found without reading every run. */
+  private final Map<String, FiledRuns> filed = new HashMap<>();
 
   @Override
   public synchronized boolean saveRun(RunRecord record) {
@@ -58,14 +57,14 @@ public final class InMemoryRunJournal implements RunJournal {
 
   @Override
   public synchronized boolean fileRun(RunId run, String key) {
-    filed.computeIfAbsent(key, k -> new LinkedHashSet<>()).add(run);
+    filed.computeIfAbsent(key, k -> new FiledRuns()).add(run);
     return true;
   }
 
   @Override
   public synchronized Optional<List<RunId>> runsFiledUnder(String key) {
-    Set<RunId> ids = filed.get(key);
-    return Optional.of(ids == null ? List.of() : List.copyOf(ids));
+    FiledRuns ids = filed.get(key);
+    return Optional.of(ids == null ? List.of() : ids.snapshot());
   }
 
   @Override

@@ -61,6 +61,68 @@ class FileRunJournalTest extends RunJournalContract {
   }
 
   @Test
+  void runsFiledUnderAKey_areForcedBeforeFileRunReturns_andSeenByAnotherInstanceAndAfterAReopen() throws Exception {
+    List<String> forced = new java.util.concurrent.CopyOnWriteArrayList<>();
+    FileRunJournal a = FileRunJournal.open(dir, file -> {
+      GroupForce.Forcer.DISK.force(file);
+      forced.add(file.getFileName().toString() + ":" + Files.readString(file).lines().count());
+    });
+    FileRunJournal b = FileRunJournal.open(dir);
+    List<RunId> bBefore = b.runsFiledUnder("person-a").orElseThrow();
+
+    assertThat(a.fileRun(RunId.of("run_1"), "person-a")).isTrue();
+    assertThat(forced).as("the filing line was on disk when fileRun returned").containsExactly(".filed-runs.json:2");
+    assertThat(a.fileRun(RunId.of("run_1"), "person-a")).as("filed already: nothing written").isTrue();
+    assertThat(forced).hasSize(1);
+    assertThat(b.fileRun(RunId.of("run_2"), "person-a")).isTrue();
+    assertThat(a.fileRun(RunId.of("run_3"), "person-b")).isTrue();
+
+    assertThat(a.runsFiledUnder("person-a").orElseThrow()).as("another instance's filing, read from the file")
+        .containsExactly(RunId.of("run_1"), RunId.of("run_2"));
+    assertThat(b.runsFiledUnder("person-a").orElseThrow()).containsExactly(RunId.of("run_1"), RunId.of("run_2"));
+    assertThat(bBefore).as("an earlier answer does not change").isEmpty();
+    assertThat(FileRunJournal.open(dir).runsFiledUnder("person-b").orElseThrow()).containsExactly(RunId.of("run_3"));
+  }
+
+  @Test
+  void aDirectoryJournaledBeforeTheIndex_keepsNone_andIsReadThroughAsBefore() throws Exception {
+    FileRunJournal.open(dir).saveRun(run("run_1", T0));
+    Files.delete(dir.resolve(".filed-runs.json")); // as an earlier version left it: runs, no index
+
+    FileRunJournal reopened = FileRunJournal.open(dir);
+
+    assertThat(reopened.fileRun(RunId.of("run_1"), "person-a")).as("its earlier runs were never filed").isFalse();
+    assertThat(reopened.runsFiledUnder("person-a")).as("callers read the runs instead").isEmpty();
+    assertThat(dir.resolve(".filed-runs.json")).doesNotExist();
+  }
+
+  @Test
+  void aFilingTornByACrash_isLeftOut_andCutOffByTheNextFiling() throws Exception {
+    FileRunJournal j = FileRunJournal.open(dir);
+    j.fileRun(RunId.of("run_1"), "person-a");
+    Path index = dir.resolve(".filed-runs.json");
+    Files.writeString(index, "{\"key\":\"person-a\",\"ru", java.nio.file.StandardOpenOption.APPEND);
+
+    FileRunJournal afterCrash = FileRunJournal.open(dir);
+    assertThat(afterCrash.runsFiledUnder("person-a").orElseThrow()).containsExactly(RunId.of("run_1"));
+    afterCrash.fileRun(RunId.of("run_2"), "person-a");
+
+    assertThat(FileRunJournal.open(dir).runsFiledUnder("person-a").orElseThrow())
+        .containsExactly(RunId.of("run_1"), RunId.of("run_2"));
+    assertThat(Files.readString(index)).doesNotContain("\"ru{").endsWith("\n");
+  }
+
+  @Test
+  void anIndexThatIsNotOne_isReportedWithItsName_andWhatToDo() throws Exception {
+    FileRunJournal.open(dir);
+    Files.writeString(dir.resolve(".filed-runs.json"), "{\"format\":\"something-else\"}\n");
+
+    assertThatThrownBy(() -> FileRunJournal.open(dir).runsFiledUnder("person-a"))
+        .isInstanceOf(AgentProvisionException.class).hasMessageContaining(".filed-runs.json")
+        .hasMessageContaining("delete it");
+  }
+
+  @Test
   void files_areOnePerRunAndNeverShared() throws Exception {
     RunJournal j = journal();
     j.saveRun(run("Run_1", T0));
@@ -69,7 +131,8 @@ class FileRunJournalTest extends RunJournalContract {
     j.saveRun(run("run:1", T0));
 
     try (Stream<Path> files = Files.list(dir.resolve("runs"))) {
-      assertThat(files.filter(f -> f.toString().endsWith(".json"))).hasSize(4);
+      assertThat(files.filter(f -> f.toString().endsWith(".json") && !f.getFileName().toString().startsWith(".")))
+          .hasSize(4);
     }
     assertThat(j.runs()).extracting(r -> r.id().value()).containsExactlyInAnyOrder("Run_1", "run_1", "run/1", "run:1");
   }

@@ -79,7 +79,12 @@ public abstract class RunJournalContract {
     assertThat(j.fileRun(RunId.of("run_1"), "person-a")).as("filed again").isEqualTo(kept);
 
     if (kept) {
-      assertThat(j.runsFiledUnder("person-a").orElseThrow()).containsExactlyInAnyOrder(RunId.of("run_1"),
+      List<RunId> before = j.runsFiledUnder("person-a").orElseThrow();
+      assertThat(before).as("in the order first filed").containsExactly(RunId.of("run_1"), RunId.of("run_3"));
+      j.fileRun(RunId.of("run_4"), "person-a");
+      assertThat(j.runsFiledUnder("person-a").orElseThrow()).as("the newest last")
+          .containsExactly(RunId.of("run_1"), RunId.of("run_3"), RunId.of("run_4"));
+      assertThat(before).as("a list answered before does not change").containsExactly(RunId.of("run_1"),
           RunId.of("run_3"));
       assertThat(j.runsFiledUnder("person-b").orElseThrow()).containsExactly(RunId.of("run_2"));
       assertThat(j.runsFiledUnder("person-c").orElseThrow()).isEmpty();
