@@ -32,8 +32,10 @@ import org.jspecify.annotations.Nullable;
  * boot is checked against the head exactly as if everything had been forced.
  *
  * <p>A slot's header and data are written together, in one write that starts on a page boundary,
- * so a commit's lines of up to {@code 4096 - HEADER} bytes make the force write one page of this
- * file (format 2 kept the headers together and the data apart, two pages a commit). A write cut
+ * so a commit's lines of up to {@code PAGE - HEADER} bytes make the force write one page of this
+ * file (format 2 kept the headers together and the data apart, two pages a commit). The file is
+ * made one page per write, since Linux writes back a cached folio whole and sizes folios by the
+ * writes that made them. A write cut
  * short by a crash spoils only that slot (its {@code check}, or its {@code sha}, fails) and the
  * others still hold the heads before it, so no rename (and no directory sync) is needed.
  * {@code check} is a SHA-256 of the header's other fields, or, when the log is keyed, their
@@ -52,6 +54,8 @@ final class HeadFile {
   static final int SLOTS = 16;
   /** The size of one slot's header, newline included. */
   static final int HEADER = 512;
+  /** The usual page of memory and of the disk's cache: a slot starts one, and the file is made one page per write. */
+  static final int PAGE = 4096;
   /** The size of one slot: its header, then its data block (two pages of the usual 4 KiB). */
   static final int SLOT = 8192;
   /** The size of one slot's data block: a commit whose lines are longer forces the log instead. */
