@@ -44,6 +44,13 @@ import org.jspecify.annotations.Nullable;
 final class HeadFile {
   /** How many slots the ring holds: a plain log forces its log file once per this many commits. */
   static final int SLOTS = 16;
+  /**
+   * The usual page of memory and of the disk's cache. The file is made one page per write: Linux
+   * caches a file in folios as large as the writes that made them and writes a folio back whole
+   * when any byte of it changed, so a file made in one write would be written whole by every
+   * commit's force.
+   */
+  static final int PAGE = 4096;
   /** The size of one slot's header, newline included. */
   static final int HEADER = 512;
   /** The size of one slot's data block: a commit whose lines are longer forces the log instead. */

@@ -1150,7 +1150,8 @@ public final class JsonlAuditLog implements AuditLog, AutoCloseable {
     Head h = new Head(gen, n, n == 0 ? null : lastHash, endOffset, key == null ? null : key.id(), endOffset, 0, null,
         disk.bootId());
     byte[] content = HeadFile.newFile(h, key);
-    AtomicFiles.replace(headFile, content);
+    // a page per write, so that a commit's force writes back the pages of its slot, not the whole file
+    AtomicFiles.replace(headFile, content, HeadFile.PAGE);
     closeHeadChannel();
     headRaw = Arrays.copyOf(content, HeadFile.HEADERS);
     headRead = HeadFile.decode(headRaw, true, key);

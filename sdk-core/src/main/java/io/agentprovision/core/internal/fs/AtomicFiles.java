@@ -43,14 +43,27 @@ public final class AtomicFiles {
    * file is readable and writable by its owner only (the temporary file is created so).
    */
   public static void replace(Path target, byte[] content) throws IOException {
+    replace(target, content, Integer.MAX_VALUE);
+  }
+
+  /**
+   * {@link #replace(Path, byte[])}, writing {@code content} in writes of at most {@code writeSize}
+   * bytes. For a file that is then overwritten in place a piece at a time, each piece forced: Linux
+   * keeps a file's cached pages in folios as large as the writes that made them (up to megabytes),
+   * and a force writes every folio holding a changed byte whole, so a file made in one write would be
+   * written whole by every later force.
+   */
+  public static void replace(Path target, byte[] content, int writeSize) throws IOException {
     Path dir = directoryOf(target);
     Files.createDirectories(dir);
     Path tmp = Files.createTempFile(dir, "." + target.getFileName() + ".", ".tmp");
     try {
       try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {
-        ByteBuffer buf = ByteBuffer.wrap(content);
-        while (buf.hasRemaining()) {
-          ch.write(buf);
+        for (int at = 0; at < content.length; at += writeSize) {
+          ByteBuffer buf = ByteBuffer.wrap(content, at, Math.min(writeSize, content.length - at));
+          while (buf.hasRemaining()) {
+            ch.write(buf);
+          }
         }
         ch.force(true);
       }

@@ -317,6 +317,36 @@ class JsonlAuditLogRedoTest {
         e -> assertThat(e.reason()).isEqualTo(Reason.TRUNCATED));
   }
 
+  /**
+   * Two instances on one file take turns (one commit, two, or a whole turn of the ring by the other
+   * in between): each follows the other's head, and they keep one chain that a restart keeps.
+   */
+  @Test
+  void append_fromTwoInstancesInTurn_eachFollowsTheOthersHead() {
+    FakeDisk disk = new FakeDisk("boot-1");
+    JsonlAuditLog a = open(disk);
+    JsonlAuditLog b = open(disk);
+    List<AuditEntry> acked = new ArrayList<>();
+    for (int i = 1; i <= 2 * HeadFile.SLOTS + 3; i++) {
+      acked.add((i % 3 == 0 ? b : a).append(JsonlAuditLogTest.record(i)));
+    }
+    for (int i = 0; i < HeadFile.SLOTS + 2; i++) { // b's next slot is overwritten by a newer head of a's
+      acked.add(a.append(JsonlAuditLogTest.record(100 + i)));
+    }
+    acked.add(b.append(JsonlAuditLogTest.record(200)));
+
+    for (int i = 0; i < acked.size(); i++) {
+      assertThat(acked.get(i).sequence()).as("one chain").isEqualTo(i + 1);
+    }
+    assertThat(a.entries()).isEqualTo(acked);
+    assertThat(b.verify().valid()).isTrue();
+    a.close();
+    b.close();
+    JsonlAuditLog restarted = open(new FakeDisk("boot-2"));
+    assertThat(restarted.entries()).isEqualTo(acked);
+    assertThat(restarted.verify().valid()).isTrue();
+  }
+
   /** Appends that queue while a commit's head force runs share the next one: one force for all. */
   @Test
   void append_fromThreads_sharesOneHeadForcePerGroup() throws Exception {
