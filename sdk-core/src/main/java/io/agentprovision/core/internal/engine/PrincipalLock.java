@@ -110,33 +110,12 @@ final class PrincipalLock {
    * a person's hundredth run cost a hundred times the first).
    */
   static <O extends Record> Iterable<Found<O>> finishedElsewhere(StepRun ctx, StepId step, Class<O> type) {
-    return () -> new Iterator<Found<O>>() {
-      private final Iterator<RunRecord> runs = samePerson(ctx).iterator();
-      private @Nullable Found<O> next;
-
-      @Override
-      public boolean hasNext() {
-        while (next == null && runs.hasNext()) {
-          RunRecord r = runs.next();
-          StepRecord s = ctx.config().journal().step(r.id(), step).orElse(null);
-          String json = s == null ? null : s.output();
-          if (s != null && s.status() == StepStatus.SUCCEEDED && json != null) {
-            next = new Found<>(r.id(), OutputCodec.decode(json, type, r.id(), step));
-          }
-        }
-        return next != null;
-      }
-
-      @Override
-      public Found<O> next() {
-        if (!hasNext()) {
-          throw new NoSuchElementException();
-        }
-        Found<O> out = Objects.requireNonNull(next);
-        next = null;
-        return out;
-      }
-    };
+    return mapped(samePerson(ctx), r -> {
+      StepRecord s = ctx.config().journal().step(r.id(), step).orElse(null);
+      String json = s == null ? null : s.output();
+      return s != null && s.status() == StepStatus.SUCCEEDED && json != null
+          ? new Found<>(r.id(), OutputCodec.decode(json, type, r.id(), step)) : null;
+    });
   }
 
   /**
@@ -146,13 +125,8 @@ final class PrincipalLock {
    * ended can have a step still running, so the runs that ended are passed over on their record alone.
    */
   static @Nullable RunId payingElsewhere(StepRun ctx, StepId step) {
-    RunJournal journal = ctx.config().journal();
-    String provider = ctx.request().provider();
-    Optional<List<RunId>> filed = journal.runsFiledUnder(payingKey(ctx, step));
-    Iterable<RunRecord> runs = filed.isEmpty() ? samePerson(ctx) : () -> new Newest<>(filed.get(), id -> {
-      RunRecord r = id.equals(ctx.runId()) ? null : journal.run(id).orElse(null);
-      return r != null && r.provider().equals(provider) ? r : null;
-    });
+    Optional<List<RunId>> filed = ctx.config().journal().runsFiledUnder(payingKey(ctx, step));
+    Iterable<RunRecord> runs = filed.isEmpty() ? samePerson(ctx) : filed(ctx, filed.get(), UNFINISHED);
     for (RunRecord r : runs) {
       if (!UNFINISHED.contains(r.status())) {
         continue;
@@ -206,49 +180,72 @@ final class PrincipalLock {
     RunJournal journal = ctx.config().journal();
     Optional<List<RunId>> filed = journal.runsFiledUnder(name(me, provider));
     if (filed.isPresent()) {
-      List<RunId> ids = filed.get();
-      return () -> new Newest<>(ids, id -> {
-        RunRecord r = id.equals(ctx.runId()) ? null : journal.run(id).orElse(null);
-        return r != null && r.provider().equals(provider) && LIVE_OR_DONE.contains(r.status()) ? r : null;
-      });
+      return filed(ctx, filed.get(), LIVE_OR_DONE);
     }
     String mine = People.key(me.issuer(), me.subject());
     People people = ctx.people();
     List<RunRecord> all = journal.runs(LIVE_OR_DONE.toArray(new RunStatus[0])); // oldest created first
-    return () -> new Newest<>(all, r -> !r.id().equals(ctx.runId()) && r.provider().equals(provider)
+    return mapped(newestFirst(all), r -> !r.id().equals(ctx.runId()) && r.provider().equals(provider)
         && mine.equals(people.of(journal, r.id())) ? r : null);
   }
 
-  /** Walks a list from its end, mapping each element and skipping those that map to null. */
-  private static final class Newest<T> implements Iterator<RunRecord> {
-    private final List<T> list;
-    private final Function<T, @Nullable RunRecord> keep;
-    private int at;
-    private @Nullable RunRecord next;
+  /** The runs {@code ids} names other than the step's own, newest filed first, at its provider and in {@code statuses}. */
+  private static Iterable<RunRecord> filed(StepRun ctx, List<RunId> ids, Set<RunStatus> statuses) {
+    RunJournal journal = ctx.config().journal();
+    String provider = ctx.request().provider();
+    return mapped(newestFirst(ids), id -> {
+      RunRecord r = id.equals(ctx.runId()) ? null : journal.run(id).orElse(null);
+      return r != null && r.provider().equals(provider) && statuses.contains(r.status()) ? r : null;
+    });
+  }
 
-    Newest(List<T> list, Function<T, @Nullable RunRecord> keep) {
-      this.list = list;
-      this.keep = keep;
-      this.at = list.size();
-    }
+  /** {@code list} from its last element to its first. */
+  private static <T> Iterable<T> newestFirst(List<T> list) {
+    return () -> new Iterator<T>() {
+      private int at = list.size();
 
-    @Override
-    public boolean hasNext() {
-      while (next == null && at > 0) {
-        next = keep.apply(list.get(--at));
+      @Override
+      public boolean hasNext() {
+        return at > 0;
       }
-      return next != null;
-    }
 
-    @Override
-    public RunRecord next() {
-      if (!hasNext()) {
-        throw new NoSuchElementException();
+      @Override
+      public T next() {
+        if (at == 0) {
+          throw new NoSuchElementException();
+        }
+        return list.get(--at);
       }
-      RunRecord out = Objects.requireNonNull(next);
-      next = null;
-      return out;
-    }
+    };
+  }
+
+  /**
+   * {@code in} with each element mapped by {@code f} as the caller iterates, those it maps to null
+   * left out: a caller that stops early maps only what it looked at.
+   */
+  static <T, R> Iterable<R> mapped(Iterable<T> in, Function<T, @Nullable R> f) {
+    return () -> new Iterator<R>() {
+      private final Iterator<T> from = in.iterator();
+      private @Nullable R next;
+
+      @Override
+      public boolean hasNext() {
+        while (next == null && from.hasNext()) {
+          next = f.apply(from.next());
+        }
+        return next != null;
+      }
+
+      @Override
+      public R next() {
+        if (!hasNext()) {
+          throw new NoSuchElementException();
+        }
+        R out = Objects.requireNonNull(next);
+        next = null;
+        return out;
+      }
+    };
   }
 
   /**

@@ -28,12 +28,10 @@ import io.agentprovision.core.spi.SpendAuthorization;
 import io.agentprovision.core.vault.VaultEntry;
 import java.util.Collections;
 import java.util.HashSet;
-import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.NoSuchElementException;
 import java.util.Objects;
 import java.util.Set;
 import java.util.TreeSet;
@@ -199,32 +197,9 @@ abstract class ServiceStep extends BaseStep<ServiceStep.Provisioned> {
    */
   static Iterable<PrincipalLock.Found<Provisioned>> boughtInAccount(StepRun ctx, StepId step, String service,
       String account) {
-    Iterable<PrincipalLock.Found<Provisioned>> finished = PrincipalLock.finishedElsewhere(ctx, step, Provisioned.class);
-    return () -> new Iterator<PrincipalLock.Found<Provisioned>>() {
-      private final Iterator<PrincipalLock.Found<Provisioned>> all = finished.iterator();
-      private PrincipalLock.@Nullable Found<Provisioned> next;
-
-      @Override
-      public boolean hasNext() {
-        while (next == null && all.hasNext()) {
-          PrincipalLock.Found<Provisioned> other = all.next();
-          if (other.output().resource().serviceId().equals(service) && account.equals(accountOf(ctx, other.run()))) {
-            next = other;
-          }
-        }
-        return next != null;
-      }
-
-      @Override
-      public PrincipalLock.Found<Provisioned> next() {
-        if (!hasNext()) {
-          throw new NoSuchElementException();
-        }
-        PrincipalLock.Found<Provisioned> out = Objects.requireNonNull(next);
-        next = null;
-        return out;
-      }
-    };
+    return PrincipalLock.mapped(PrincipalLock.finishedElsewhere(ctx, step, Provisioned.class),
+        other -> other.output().resource().serviceId().equals(service) && account.equals(accountOf(ctx, other.run()))
+            ? other : null);
   }
 
   /** The account {@code run}'s account step linked, or null while it has none. */

@@ -331,7 +331,7 @@ public final class FileRunJournal implements RunJournal {
       }
       int from = 0;
       try {
-        for (int nl = indexOf(bytes, from); nl >= 0; nl = indexOf(bytes, from)) {
+        for (int nl = JsonLines.indexOf(bytes, from); nl >= 0; nl = JsonLines.indexOf(bytes, from)) {
           Map<String, Object> line;
           try {
             line = Json.parseObject(new String(bytes, from, nl - from, StandardCharsets.UTF_8));
@@ -366,15 +366,6 @@ public final class FileRunJournal implements RunJournal {
     List<RunId> snapshot(String key) {
       FiledRuns runs = byKey.get(key);
       return runs == null ? List.of() : runs.snapshot();
-    }
-
-    private int indexOf(byte[] bytes, int from) {
-      for (int i = from; i < bytes.length; i++) {
-        if (bytes[i] == '\n') {
-          return i;
-        }
-      }
-      return -1;
     }
   }
 

@@ -88,7 +88,8 @@ final class JsonLines {
     }
   }
 
-  private static int indexOf(byte[] bytes, int from) {
+  /** The position of the first newline at or after {@code from}, or -1. */
+  static int indexOf(byte[] bytes, int from) {
     for (int i = from; i < bytes.length; i++) {
       if (bytes[i] == '\n') {
         return i;
