@@ -49,10 +49,13 @@ import org.jspecify.annotations.Nullable;
  * The {@link Deployer} for Cloudflare Workers. From the broad credential the orchestrator revealed
  * (an API token and an account id) it mints a narrow deploy token ({@link LeastPrivilege}: Workers
  * Scripts Write on the account, plus Workers Routes Write on the one zone of a custom domain; the
- * spec's IP allow/deny lists; a short TTL), verifies it, and keeps, rolls or deletes the broad one
- * as the {@link TokenSpec} says. With the narrow token it makes sure the account has a workers.dev
+ * spec's IP allow/deny lists; a short TTL), and keeps, rolls or deletes the broad one as the
+ * {@link TokenSpec} says. With the narrow token it makes sure the account has a workers.dev
  * subdomain, uploads the ES-module Worker, serves it on workers.dev, and binds the custom domain
- * (or a route). Every mint, roll, delete, upload and binding is audited through the step context,
+ * (or a route). The narrow token is verified ({@code GET …/tokens/verify}, from this host) before
+ * anything depends on it working: before the broad one is rolled or deleted, else beside the
+ * deploy's first calls (which use it anyway), so that the check is not one more round trip the
+ * deployment waits for; nothing is bound with a token that did not verify. Every mint, roll, delete, upload and binding is audited through the step context,
  * by ids and permission names, never values. Deploying the same script name again replaces it in
  * place and reuses its bindings.
  *
@@ -212,19 +215,18 @@ public final class CloudflareDeployer implements Deployer {
     mint.put("expires_on", String.valueOf(draft.expiresOn()));
     ctx.audit("cloudflare.token.mint", "created", mint);
 
-    TokenVerification v;
-    try {
-      v = client.withToken(created.value()).accountTokens(accountId).verify();
-    } catch (CloudflareException e) {
-      tokens.delete(created.token().id());
-      ctx.audit("cloudflare.token.delete", "deleted", Map.of("token_id", created.token().id(), "reason",
-          "failed its own verification"));
-      throw new AgentProvisionException("the minted deploy token does not work from this host (" + e.getMessage()
-          + "); if TokenSpec.allowIps is set, include this host's address", e, false);
-    }
-    if (!v.active() || !v.id().equals(created.token().id())) {
-      tokens.delete(created.token().id());
-      throw new AgentProvisionException("the minted deploy token verified as " + v.status() + " (id " + v.id() + ")");
+    if (spec.broadToken() != TokenSpec.BroadToken.KEEP) {
+      // The broad credential is about to be retired: the token that replaces it must work first. When
+      // the broad one is kept, the deploy verifies the token beside its first calls instead, off the
+      // flow's chain of requests (see deploy).
+      try {
+        checkVerified(client.withToken(created.value()).accountTokens(accountId).verify(), created.token().id());
+      } catch (AgentProvisionException e) {
+        tokens.delete(created.token().id());
+        ctx.audit("cloudflare.token.delete", "deleted", Map.of("token_id", created.token().id(), "reason",
+            "failed its own verification"));
+        throw e instanceof CloudflareException ce ? notFromThisHost(ce) : e;
+      }
     }
 
     Map<String, String> attributes = new LinkedHashMap<>();
@@ -268,6 +270,20 @@ public final class CloudflareDeployer implements Deployer {
   }
 
   private record BroadTokenRef(ApiTokens tokens, String id) {}
+
+  /** Refuses a token that {@code GET …/tokens/verify} reports as not active, or as another token. */
+  private static void checkVerified(TokenVerification v, String tokenId) {
+    if (!v.active() || !v.id().equals(tokenId)) {
+      throw new AgentProvisionException("the deploy token " + tokenId + " verified as " + v.status() + " (id " + v.id()
+          + "); prepare the credentials again", null, false);
+    }
+  }
+
+  /** What a token that Cloudflare refused on its own verification means for the caller. */
+  private static AgentProvisionException notFromThisHost(CloudflareException e) {
+    return new AgentProvisionException("the minted deploy token does not work from this host (" + e.getMessage()
+        + "); if TokenSpec.allowIps is set, include this host's address", e, false);
+  }
 
   /** Finds the broad token's id: account-owned first, then user-owned. */
   private static BroadTokenRef broadTokenRef(CloudflareClient client, String accountId) {
@@ -348,7 +364,31 @@ public final class CloudflareDeployer implements Deployer {
         : ctx.fork(() -> workers.domains(hostname, null));
     StepContext.Forked<List<WorkerRoute>> boundRoutes = hostname == null || bindMode != BindMode.ROUTE ? null
         : ctx.fork(() -> workers.routes(Objects.requireNonNull(boundZoneId, "zone_id")));
-    WorkerScript script = workers.upload(app);
+    // The token was minted by the step before without a request of its own to verify it (unless the
+    // broad credential was retired): it is verified here beside the first calls, which use it anyway,
+    // and nothing is bound with it until it has verified.
+    StepContext.Forked<TokenVerification> verified = ctx.fork(() -> client.accountTokens(creds.accountId()).verify());
+    WorkerScript script;
+    try {
+      script = workers.upload(app);
+    } catch (RuntimeException uploadFailed) {
+      // the upload's own refusal (403 from outside the allowed IPs, say) is the error to report; the
+      // verification is still collected so that no call outlives the step
+      try {
+        verified.join();
+      } catch (RuntimeException alsoFailed) {
+        uploadFailed.addSuppressed(alsoFailed);
+      }
+      throw uploadFailed;
+    }
+    try {
+      checkVerified(verified.join(), creds.tokenId());
+    } catch (CloudflareException e) {
+      if (e.retryable()) {
+        throw e;
+      }
+      throw notFromThisHost(e);
+    }
     String subdomain = subdomainCall.join();
     StepContext.Forked<Workers.ScriptSubdomain> enabled = ctx.fork(() -> workers.enableOnSubdomain(app.name()));
     Map<String, String> upload = new LinkedHashMap<>();

@@ -214,12 +214,67 @@ class CloudflareDeployerSandboxTest {
   }
 
   @Test
-  void prepareCredentials_whenThisHostIsOutsideTheAllowList_deletesTheTokenAndSaysWhy() {
+  void prepareCredentials_retiringTheBroadToken_whenThisHostIsOutsideTheAllowList_deletesTheNewTokenAndKeepsTheBroadOne() {
     f.cf.clientIp("198.51.100.9");
+    String broadId = f.cf.tokens(f.account).get(0).id();
 
-    assertThatThrownBy(() -> prepare(TokenSpec.leastPrivilege().allowIps("203.0.113.0/24"), null))
+    // the broad credential would be rolled: the token replacing it must work from this host first
+    assertThatThrownBy(() -> prepare(TokenSpec.leastPrivilege().allowIps("203.0.113.0/24")
+        .retireBroadToken(TokenSpec.BroadToken.ROLL), null))
         .isInstanceOf(AgentProvisionException.class).hasMessageContaining("allowIps");
-    assertThat(f.cf.tokens(f.account)).hasSize(1);
+    assertThat(f.cf.tokens(f.account)).extracting(TokenView::id).containsExactly(broadId);
+    assertThat(f.client(f.broad).accounts().list()).extracting(Accounts.Account::id).containsExactly(f.account);
+    assertThat(ctx.audits()).extracting(FakeStepContext.Audit::action).doesNotContain("cloudflare.token.roll");
+  }
+
+  /** The requests that verify the calling token. */
+  private List<CloudflareSandbox.RecordedRequest> verifications() {
+    return f.cf.requests().stream().filter(r -> r.pathOnly().endsWith("/tokens/verify")).toList();
+  }
+
+  @Test
+  void prepareCredentials_keepingTheBroadToken_leavesTheVerificationToTheDeploy() {
+    prepare(TokenSpec.leastPrivilege(), SandboxFixture.HOST);
+
+    assertThat(verifications()).isEmpty();
+  }
+
+  @Test
+  void deploy_verifiesTheTokenBesideItsFirstCalls_andBindsNothingBeforeItHasVerified() {
+    DeployCredentials deploy = prepare(TokenSpec.leastPrivilege(), SandboxFixture.HOST).deploy();
+    int before = f.cf.requests().size();
+
+    f.deployer.deploy(new DeployRequest(SandboxFixture.helloApp(), deploy, SandboxFixture.HOST), ctx);
+
+    List<CloudflareSandbox.RecordedRequest> calls = f.cf.requests().subList(before, f.cf.requests().size());
+    assertThat(verifications()).singleElement().satisfies(v -> {
+      assertThat(v.tokenId()).isEqualTo(deploy.tokenId());
+      assertThat(v.status()).isEqualTo(200);
+    });
+    int verified = indexOf(calls, "GET", "/tokens/verify");
+    assertThat(verified).isGreaterThanOrEqualTo(0)
+        .isLessThan(indexOf(calls, "POST", "/workers/scripts/hello/subdomain"))
+        .isLessThan(indexOf(calls, "PUT", "/workers/domains"));
+  }
+
+  private static int indexOf(List<CloudflareSandbox.RecordedRequest> calls, String method, String pathEnd) {
+    for (int i = 0; i < calls.size(); i++) {
+      if (calls.get(i).method().equals(method) && calls.get(i).pathOnly().endsWith(pathEnd)) {
+        return i;
+      }
+    }
+    throw new AssertionError("no " + method + " …" + pathEnd + " in " + calls);
+  }
+
+  @Test
+  void deploy_withATokenRevokedSinceItWasMinted_failsBeforeBindingAnything() {
+    DeployCredentials deploy = prepare(TokenSpec.leastPrivilege(), SandboxFixture.HOST).deploy();
+    f.cf.revokeToken(deploy.tokenId());
+
+    assertThatThrownBy(() -> f.deployer.deploy(new DeployRequest(SandboxFixture.helloApp(), deploy, SandboxFixture.HOST),
+        ctx)).isInstanceOfSatisfying(CloudflareException.class, e -> assertThat(e.status()).isEqualTo(401));
+    assertThat(f.cf.scripts(f.account)).isEmpty();
+    assertThat(f.cf.workerDomains(f.account)).isEmpty();
   }
 
   @Test

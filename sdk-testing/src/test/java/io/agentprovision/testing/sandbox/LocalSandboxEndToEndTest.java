@@ -445,6 +445,28 @@ class LocalSandboxEndToEndTest {
         .allSatisfy(t -> assertThat(t.name()).startsWith("broad token for"));
   }
 
+  @Test
+  void provisionAndDeploy_withADeployTokenThisHostCannotUse_failsAtTheDeployUploadingNothing_andRevokesTheToken() {
+    try (AgentProvisioner provisioner = provisioner(sb.stripeProjects())) {
+      // an allow list that leaves this host out: the token is minted, and refused at its first use
+      ProvisionRequest elsewhere = request(ADA).toBuilder()
+          .token(TokenSpec.leastPrivilege().allowIps("203.0.113.0/24").ttl(Duration.ofDays(7))).build();
+
+      RunFailedException failed = catchThrowableOfType(() -> provisioner.provisionAndDeploy(elsewhere),
+          RunFailedException.class);
+
+      assertThat(failed.failedStep()).hasToString("deploy");
+      assertThat(failed.undone()).anySatisfy(u -> assertThat(u).startsWith("revoked deploy token"));
+    }
+    String account = sb.provider().backend().findAccount(ADA);
+    assertThat(sb.cloudflare().scripts(account)).isEmpty();
+    assertThat(sb.cloudflare().workerDomains(account)).isEmpty();
+    // the token was verified beside the upload, from this host, and refused like the upload
+    assertThat(sb.cloudflare().requests()).filteredOn(r -> r.pathOnly().endsWith("/tokens/verify"))
+        .singleElement().satisfies(r -> assertThat(r.status()).isEqualTo(403));
+    assertThat(sb.cloudflare().tokens(account)).allSatisfy(t -> assertThat(t.name()).startsWith("broad token for"));
+  }
+
   /** The broad credential the orchestrator revealed, as the run keeps it in the vault. */
   private Secret broadToken(Deployment d) {
     return vault.get("runs/" + d.runId() + "/broad/CLOUDFLARE_API_TOKEN").orElseThrow().secret();
