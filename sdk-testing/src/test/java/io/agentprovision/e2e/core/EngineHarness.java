@@ -44,7 +44,7 @@ final class EngineHarness implements AutoCloseable {
   private final AtomicInteger ids = new AtomicInteger();
   /**
    * One step thread by default, so that which of two independent steps goes first is fixed (the
-   * plan, then the Worker resource, then the domain) and tests of ordering-sensitive outcomes are deterministic; tests of
+   * plan, then the domain, then the Worker resource) and tests of ordering-sensitive outcomes are deterministic; tests of
    * concurrency pass their own executor.
    */
   java.util.concurrent.ExecutorService steps = java.util.concurrent.Executors.newSingleThreadExecutor();
