@@ -102,7 +102,7 @@ public final class Fleet {
         java.lang.management.ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage(),
         Runtime.getRuntime().availableProcessors());
     ConcurrentLinkedQueue<Exchange> recorded = new ConcurrentLinkedQueue<>();
-    OkHttpClient base = new OkHttpClient.Builder()
+    OkHttpClient base = Clients.pooled()
         .addNetworkInterceptor(DelayingRecorder.recording(Duration.ZERO, recorded, new AtomicLong())).build();
     Path dir = Files.createTempDirectory("fleet-");
     try (HttpStack http = HttpStack.builder().okHttpClient(base).build();

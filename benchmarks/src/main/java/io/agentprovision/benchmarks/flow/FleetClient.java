@@ -58,7 +58,7 @@ public final class FleetClient {
     Duration latency = Duration.ofMillis(Long.parseLong(p.getProperty("latency.ms")));
     List<String> tokens = Files.readAllLines(Path.of(p.getProperty("tokens")), StandardCharsets.UTF_8);
     String allowIps = p.getProperty("allowIps");
-    OkHttpClient base = new OkHttpClient.Builder().addNetworkInterceptor(DelayingRecorder.delayOnly(latency)).build();
+    OkHttpClient base = Clients.pooled().addNetworkInterceptor(DelayingRecorder.delayOnly(latency)).build();
     HttpStack http = HttpStack.builder().okHttpClient(base).build();
     // without workerd nothing runs the apps: the check says so instead of failing
     OkHttpClient noRuntime = base.newBuilder().addInterceptor(chain -> {

@@ -88,12 +88,17 @@ public final class FlowLatency {
     }
   }
 
+  /** The connections the SDK's client opened per measured flow in the last {@link #run}. */
+  private static double connectsPerFlow;
+
   /** Runs the flows and the naive replays for one kind of stores; returns the summary figures. */
   public static Summary run(Stores stores, Via via, Duration latency, int flows, int warmup, boolean workerd,
       PrintStream out) throws Exception {
     ConcurrentLinkedQueue<Exchange> recorded = new ConcurrentLinkedQueue<>();
     DelayingRecorder recorder = DelayingRecorder.recording(latency, recorded, new AtomicLong());
-    OkHttpClient base = new OkHttpClient.Builder().addNetworkInterceptor(recorder).build();
+    AtomicLong connects = new AtomicLong();
+    OkHttpClient base = Clients.pooled().addNetworkInterceptor(recorder).eventListener(Clients.countingConnects(connects))
+        .build();
     Path dir = Files.createTempDirectory("flow-latency-");
     List<Measured> measured = new ArrayList<>();
     FsyncCounter fsyncs = new FsyncCounter(dir);
@@ -124,6 +129,7 @@ public final class FlowLatency {
         if (stores == Stores.FILE) {
           fsyncs.start();
         }
+        long connectsBefore = connects.get();
         for (int i = 0; i < flows; i++) {
           recorded.clear();
           stepNanos.clear();
@@ -143,6 +149,7 @@ public final class FlowLatency {
         if (stores == Stores.FILE) {
           fsyncs.stop();
         }
+        connectsPerFlow = (double) (connects.get() - connectsBefore) / flows;
       } finally {
         executors.shutdown();
       }
@@ -163,6 +170,7 @@ public final class FlowLatency {
           fsyncs.nanos() / 1e6 / flows);
     }
     print(summary, measured, out);
+    out.printf(Locale.ROOT, "connections the SDK opened per flow: %.1f%n", connectsPerFlow);
     deleteTree(dir);
     return summary;
   }
@@ -196,7 +204,7 @@ public final class FlowLatency {
    * before, untimed, to warm up the client.
    */
   private static List<Long> naive(LocalSandbox recordedOn, List<Measured> flows, Duration latency, boolean workerd) {
-    OkHttpClient plain = new OkHttpClient.Builder().addNetworkInterceptor(DelayingRecorder.delayOnly(latency)).build();
+    OkHttpClient plain = Clients.pooled().addNetworkInterceptor(DelayingRecorder.delayOnly(latency)).build();
     List<Long> out = new ArrayList<>();
     try (LocalSandbox fresh = SandboxFlows.sandbox(HttpStack.builder().build(), workerd)) {
       OkHttpClient app = fresh.cloudflare().appClient(plain);

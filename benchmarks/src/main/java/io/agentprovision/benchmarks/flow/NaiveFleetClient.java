@@ -140,7 +140,7 @@ public final class NaiveFleetClient {
     Duration latency = Duration.ofMillis(Long.parseLong(args[2]));
     int steps = Integer.parseInt(args[3]);
     int cap = Integer.parseInt(args[4]);
-    OkHttpClient client = new OkHttpClient.Builder().addNetworkInterceptor(DelayingRecorder.delayOnly(latency)).build();
+    OkHttpClient client = Clients.pooled().addNetworkInterceptor(DelayingRecorder.delayOnly(latency)).build();
     // the SDK's step threads bound its requests in flight in all; the gates bound them per endpoint
     client.dispatcher().setMaxRequests(steps);
     client.dispatcher().setMaxRequestsPerHost(steps);

@@ -20,6 +20,7 @@ import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
+import okhttp3.ConnectionPool;
 import okhttp3.OkHttpClient;
 import org.jspecify.annotations.Nullable;
 
@@ -64,6 +65,17 @@ import org.jspecify.annotations.Nullable;
  * virtual time; else the stack's own).
  */
 public final class HttpStack implements AutoCloseable {
+  /**
+   * How many idle connections the stack's own client keeps (for five minutes each), across every
+   * host: enough for the requests a provider may have in flight at once ({@link ResiliencePolicy#DEFAULT_MAX_CONCURRENT_REQUESTS}
+   * each, for the orchestrator and the provider). okhttp's default keeps 5, so a run's concurrent
+   * calls (four at once to Cloudflare in the deploy step, three to Stripe at the start) closed
+   * connections that the next step then opened again: a TCP connect, and against the real APIs a TLS
+   * handshake, one or two round trips each. A host that gives its own client
+   * ({@link Builder#okHttpClient}) keeps its own pool; size it the same way.
+   */
+  public static final int IDLE_CONNECTIONS = 64;
+
   private final OkHttpClient base;
   private final boolean ownsClient;
   private final boolean closable;
@@ -85,7 +97,9 @@ public final class HttpStack implements AutoCloseable {
     OkHttpClient given = b.okHttpClient;
     this.ownsClient = given == null;
     // okhttp's own silent retry of failed connections would repeat calls behind the retry layer's back
-    this.base = (given != null ? given.newBuilder() : new OkHttpClient.Builder()).retryOnConnectionFailure(false).build();
+    this.base = (given != null ? given.newBuilder() : new OkHttpClient.Builder()
+        .connectionPool(new ConnectionPool(IDLE_CONNECTIONS, 5, TimeUnit.MINUTES)))
+        .retryOnConnectionFailure(false).build();
     this.closable = closable;
     this.clock = b.clock;
     this.sleeper = b.sleeper;

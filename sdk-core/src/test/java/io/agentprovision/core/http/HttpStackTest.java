@@ -84,6 +84,48 @@ class HttpStackTest {
     return server.takeRequest(5, TimeUnit.SECONDS);
   }
 
+  /** Sends {@code n} GETs at once and returns the index of the connection each went over. */
+  private java.util.Set<Integer> wave(OkHttpClient client, int n) throws Exception {
+    java.util.concurrent.CountDownLatch arrived = new java.util.concurrent.CountDownLatch(n);
+    java.util.Set<Integer> connections = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    server.setDispatcher(new Dispatcher() {
+      @Override
+      public MockResponse dispatch(RecordedRequest r) throws InterruptedException {
+        connections.add(r.getConnectionIndex());
+        arrived.countDown();
+        arrived.await(5, TimeUnit.SECONDS); // every call holds its connection until all are in flight
+        return status(200);
+      }
+    });
+    java.util.concurrent.ExecutorService callers = java.util.concurrent.Executors.newFixedThreadPool(n);
+    try {
+      List<java.util.concurrent.Future<Integer>> codes = new ArrayList<>();
+      for (int i = 0; i < n; i++) {
+        codes.add(callers.submit(() -> {
+          try (Response r = call(client, request("/accounts").build())) {
+            return r.code();
+          }
+        }));
+      }
+      for (java.util.concurrent.Future<Integer> c : codes) {
+        assertThat(c.get(10, TimeUnit.SECONDS)).isEqualTo(200);
+      }
+    } finally {
+      callers.shutdownNow();
+    }
+    return connections;
+  }
+
+  @Test
+  void theStacksOwnClient_keepsTheConnectionsOfTwelveCallsAtOnce_soTheNextTwelveOpenNone() throws Exception {
+    java.util.Set<Integer> first = wave(client(), 12);
+    java.util.Set<Integer> second = wave(client(), 12);
+
+    assertThat(first).hasSize(12);
+    // okhttp's default pool keeps 5 idle connections: 7 of the second wave's calls would connect again
+    assertThat(first).containsAll(second);
+  }
+
   @Test
   void get_when503Then200_retriesAfterTheBackoffAndReturnsTheSuccess() throws Exception {
     server.enqueue(status(503));
