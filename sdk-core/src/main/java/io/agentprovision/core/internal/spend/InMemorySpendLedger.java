@@ -58,7 +58,7 @@ public final class InMemorySpendLedger implements SpendLedger {
   private final RunningTotals totals = new RunningTotals();
   private final Function<SpendInterval.Window, Iterable<LedgerEntry>> madeWithin = this::madeWithin;
   private final Set<String> alerts = new HashSet<>();
-  private long sequence;
+  private int sequence;
   /** The usage shape of the last reserve: the next one, under the same limits in the same windows, shares it. */
   private LedgerEntry.Shape lastShape = new LedgerEntry.Shape(List.of(), new String[0], new SpendInterval.Window[0]);
   // A reserve's per-limit figures, reused from one reserve to the next (under the lock).
@@ -371,12 +371,14 @@ public final class InMemorySpendLedger implements SpendLedger {
   }
 
   /**
-   * Entries by id: open addressing over an array of the entries themselves (linear probing; the
-   * ledger never forgets an entry, so nothing is ever removed), so that an entry kept costs a slot
-   * or two of the array rather than a map node.
+   * Entries by id: a hash table whose chains run through the entries themselves
+   * ({@link LedgerEntry#nextById}; the ledger never forgets an entry, so nothing is ever removed),
+   * so that an entry kept costs a field and a slot or so of the array rather than a map node. Slots
+   * are chosen as {@link HashMap}'s are: numbered ids ({@code run:step:1}, {@code r-41}) then land
+   * near one another, and a reserve and its commit find their slot's line of memory warm.
    */
   private static final class IdTable {
-    private LedgerEntry[] slots = new LedgerEntry[16];
+    private LedgerEntry[] heads = new LedgerEntry[16];
     private int size;
 
     int size() {
@@ -385,48 +387,42 @@ public final class InMemorySpendLedger implements SpendLedger {
 
     @Nullable LedgerEntry get(String id) {
       int h = LedgerEntry.spread(id.hashCode());
-      LedgerEntry[] t = slots;
-      int mask = t.length - 1;
-      for (int i = h & mask; ; i = (i + 1) & mask) {
-        LedgerEntry e = t[i];
-        if (e == null) {
-          return null;
-        }
+      for (LedgerEntry e = heads[h & (heads.length - 1)]; e != null; e = e.nextById) {
         if (e.hash == h && (e.id == id || e.id.equals(id))) {
           return e;
         }
       }
+      return null;
     }
 
     /** Adds {@code e}, whose id is not in the table. */
     void add(LedgerEntry e) {
-      if (size + 1 > slots.length / 2) {
+      if (size >= heads.length - (heads.length >>> 2)) {
         grow();
       }
-      place(slots, e);
+      int i = e.hash & (heads.length - 1);
+      e.nextById = heads[i];
+      heads[i] = e;
       size++;
     }
 
-    private static void place(LedgerEntry[] t, LedgerEntry e) {
-      int mask = t.length - 1;
-      int i = e.hash & mask;
-      while (t[i] != null) {
-        i = (i + 1) & mask;
-      }
-      t[i] = e;
-    }
-
     private void grow() {
-      if (slots.length >= 1 << 30) {
+      if (heads.length >= 1 << 30) {
         throw new IllegalStateException("the in-memory ledger holds as many reservations as it can index");
       }
-      LedgerEntry[] bigger = new LedgerEntry[slots.length * 2];
-      for (LedgerEntry e : slots) {
-        if (e != null) {
-          place(bigger, e);
+      LedgerEntry[] bigger = new LedgerEntry[heads.length * 2];
+      int mask = bigger.length - 1;
+      for (LedgerEntry head : heads) {
+        LedgerEntry e = head;
+        while (e != null) {
+          LedgerEntry next = e.nextById;
+          int i = e.hash & mask;
+          e.nextById = bigger[i];
+          bigger[i] = e;
+          e = next;
         }
       }
-      slots = bigger;
+      heads = bigger;
     }
   }
 }

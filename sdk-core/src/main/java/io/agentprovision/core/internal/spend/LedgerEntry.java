@@ -28,7 +28,7 @@ import org.jspecify.annotations.Nullable;
  */
 final class LedgerEntry implements Comparable<LedgerEntry> {
   final String id;
-  /** {@code id.hashCode()}, spread: the id table compares it before touching the id. */
+  /** {@code id.hashCode()}, {@linkplain #spread spread}: the id table places by it and compares it before touching the id. */
   final int hash;
   final AgentId agent;
   final String provider;
@@ -46,8 +46,11 @@ final class LedgerEntry implements Comparable<LedgerEntry> {
   final long used0;
   /** The same for the limits after the first, or null when there is at most one. */
   final long @Nullable [] usedRest;
-  /** Orders entries made at the same instant by arrival, and breaks expiry ties. */
-  final long sequence;
+  /**
+   * Orders entries made at the same instant by arrival, and breaks expiry ties. An int keeps the
+   * entry within its size class; a ledger in memory never makes 2^31 reservations.
+   */
+  final int sequence;
   /** The four buckets it falls in (see {@link LimitMath#bucketsFed}). */
   final RunningTotals.Bucket[] buckets;
 
@@ -60,10 +63,12 @@ final class LedgerEntry implements Comparable<LedgerEntry> {
    * later does not make a reaped reservation count again.
    */
   boolean held = true;
+  /** The next entry in its chain of the ledger's id table. */
+  @Nullable LedgerEntry nextById;
 
   LedgerEntry(String id, AgentId agent, String provider, @Nullable RunId run, @Nullable StepId step, Money amount,
       Instant createdAt, Instant expiresAt, String description, Usages usages, long used0, long @Nullable [] usedRest,
-      RunningTotals.Bucket[] buckets, long sequence) {
+      RunningTotals.Bucket[] buckets, int sequence) {
     this.id = id;
     this.hash = spread(id.hashCode());
     this.agent = agent;
@@ -104,7 +109,7 @@ final class LedgerEntry implements Comparable<LedgerEntry> {
     if (c == 0) {
       c = Integer.compare(expiresNano, o.expiresNano);
     }
-    return c != 0 ? c : Long.compare(sequence, o.sequence);
+    return c != 0 ? c : Integer.compare(sequence, o.sequence);
   }
 
   /** The amount it counts as held: its reserved amount while {@link #held}, else nothing. */
