@@ -41,9 +41,17 @@ import org.jspecify.annotations.Nullable;
  * An {@link Reservation.Status#UNCERTAIN uncertain} reservation is never reaped: it counts as held
  * until a commit or a reconcile settles it, and marking a reaped one uncertain counts it again.
  *
+ * <p>The ledger keeps every reservation it made, settled ones too (for idempotent repeats and the
+ * queries), so what one costs to keep is what a long-lived ledger costs the collector: each is one
+ * {@link LedgerEntry} beside its id (about 180 bytes in all, where a {@link Reservation} record, its
+ * usage list and a map node took about 320), and the {@link Reservation} a caller sees is built from
+ * it when asked for.
+ *
  * <p>One lock makes each reserve atomic against all its limits, which is what keeps concurrent runs
  * from overspending; with constant work under it, the lock is not the bottleneck (see
- * {@code benchmarks/baseline.md}, "Ledger").
+ * {@code benchmarks/baseline.md}, "Ledger"). A {@code ReentrantLock} measured the same as
+ * {@code synchronized} with sixteen threads on two cores (round 4 and round 6), so the simpler one
+ * stays.
  */
 public final class InMemorySpendLedger implements SpendLedger {
   private static final RunningTotals.Bucket[] NO_BUCKETS = new RunningTotals.Bucket[0];
