@@ -2,7 +2,6 @@ package io.agentprovision.benchmarks;
 
 import io.agentprovision.core.AgentId;
 import io.agentprovision.core.Money;
-import io.agentprovision.core.policy.Reservation;
 import io.agentprovision.core.policy.ReservationRequest;
 import io.agentprovision.core.policy.SpendLimit;
 import io.agentprovision.core.spi.SpendLedger;
@@ -21,6 +20,7 @@ import org.openjdk.jmh.annotations.Fork;
 import org.openjdk.jmh.annotations.Level;
 import org.openjdk.jmh.annotations.Measurement;
 import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OperationsPerInvocation;
 import org.openjdk.jmh.annotations.OutputTimeUnit;
 import org.openjdk.jmh.annotations.Param;
 import org.openjdk.jmh.annotations.Scope;
@@ -28,11 +28,12 @@ import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.Threads;
 import org.openjdk.jmh.annotations.Warmup;
+import org.openjdk.jmh.infra.Blackhole;
 
 /**
  * {@code SpendLedger.inMemory}: one {@code reserve} against a monthly cap followed by its
- * {@code commit}, the pair every paid step makes, with {@code held} unsettled reservations already
- * counting against the cap.
+ * {@code commit}, the pair every paid step makes, with {@code held} unsettled reservations counting
+ * against the cap all along.
  *
  * <ul>
  *   <li>{@code oneThread}: one thread, one cap;
@@ -46,14 +47,21 @@ import org.openjdk.jmh.annotations.Warmup;
  * <p>The cap is a monthly per-agent limit high enough that nothing is ever refused: the benchmark
  * measures admission, not refusal. The clock is fixed, so nothing expires while it runs.
  *
- * <p>Each measured pair leaves one committed reservation in the cap's month, and the ledger keeps
- * every reservation it has seen; so that the ledger stays near its {@code held} size (which is what a
- * ledger whose cost grows with what it holds is sensitive to), a fresh one is seeded (outside the
- * measured time) whenever the benchmark has added a tenth of {@code held} (at least 10). A freshly
- * seeded ledger has each cap read once with {@code usage}, as the engine's planner does before a run
- * reserves, and one reservation per agent made and committed, as a ledger in use has had. Under
- * contention other threads keep reserving while it is seeded, so the ledger may briefly hold a
- * little more.
+ * <p><b>What stays steady, and what is outside the measured time.</b> Each measured pair commits
+ * what it reserved, so the {@code held} population stays exactly as seeded for as long as a ledger
+ * is in use. The ledger does keep every settled reservation (its history: a ledger answers for every
+ * reservation it made), so each pair adds one to the history; a ledger is therefore replaced by a
+ * freshly seeded one once the pairs have added {@code history} to it ({@link #HISTORY} unless
+ * set), and the history a pair sees ranges from none to that many, at every {@code held}. Seeding runs in a setup between invocations,
+ * outside the measured time; each invocation makes {@link #BATCH} pairs, so JMH's own time stamps
+ * around an invocation cost a thousandth of a pair. (Until 2026-12-06 the ledger was replaced every
+ * tenth of {@code held} pairs: at 100,000 held, 100,000 reservations were seeded for every 10,000
+ * pairs measured, and the collector's work on them, two thirds of the measured time, was what the
+ * benchmark measured there.) A freshly seeded ledger has each cap read once with {@code usage}, as
+ * the engine's planner does before a run reserves, and one reservation per agent made and
+ * committed, as a ledger in use has had. Under contention the other threads go on measuring while
+ * one thread seeds the next ledger (one reservation seeded per pair at 100,000 held), and
+ * their last pairs on the old ledger are not counted in the new one's history.
  */
 @BenchmarkMode(Mode.Throughput)
 @OutputTimeUnit(TimeUnit.SECONDS)
@@ -69,6 +77,10 @@ public class SpendLedgerBenchmark {
   static final AgentId[] AGENTS = new AgentId[CAPS];
   static final SpendLimit CAP = SpendLimit.monthly(Money.usd("100000000.00")).perAgent();
   static final List<SpendLimit> LIMITS = List.of(CAP);
+  /** Pairs per measured invocation. */
+  static final int BATCH = 1_000;
+  /** Settled reservations a ledger gathers before it is replaced by a freshly seeded one (the default of {@code history}). */
+  static final long HISTORY = 100_000;
 
   static {
     for (int i = 0; i < CAPS; i++) {
@@ -79,15 +91,22 @@ public class SpendLedgerBenchmark {
   /** The shared ledger and its seeding; {@link #agents} says over how many caps the seeds are spread. */
   @State(Scope.Benchmark)
   public abstract static class Ledger {
-    /** Unsettled reservations counting against the caps before the measured pairs. */
+    /** Unsettled reservations counting against the caps while the pairs are measured. */
     @Param({"0", "1000", "100000"})
     public int held;
+
+    /**
+     * Settled reservations (the pairs' history) a ledger gathers before it is replaced by a
+     * freshly seeded one; {@code -p history=1000000} shows what a longer history costs the
+     * collector.
+     */
+    @Param({"100000"})
+    public long history;
 
     private final Clock clock = Clock.fixed(NOW, ZoneOffset.UTC);
     private final AtomicLong added = new AtomicLong();
     private final AtomicBoolean seeding = new AtomicBoolean();
     private final int agents;
-    private int slack;
     private volatile SpendLedger ledger = SpendLedger.inMemory(clock);
 
     Ledger(int agents) {
@@ -96,7 +115,6 @@ public class SpendLedgerBenchmark {
 
     @Setup(Level.Trial)
     public void seed() {
-      slack = Math.max(10, held / 10);
       ledger = seededLedger();
     }
 
@@ -135,8 +153,9 @@ public class SpendLedgerBenchmark {
       l.commit(id, CENT);
     }
 
-    void reseedIfGrown() {
-      if (added.get() >= slack && seeding.compareAndSet(false, true)) {
+    /** Counts the coming batch into the history, replacing the ledger first when it is full. */
+    void beforeBatch() {
+      if (added.get() >= history && seeding.compareAndSet(false, true)) {
         try {
           ledger = seededLedger();
           added.set(0);
@@ -144,15 +163,17 @@ public class SpendLedgerBenchmark {
           seeding.set(false);
         }
       }
+      added.addAndGet(BATCH);
     }
 
-    Reservation reserveAndCommit(Caller caller, AgentId agent) {
+    void reserveAndCommit(Caller caller, AgentId agent, Blackhole bh) {
       SpendLedger l = ledger;
-      String id = caller.nextId();
-      l.reserve(new ReservationRequest(id, agent, PROVIDER, null, null, CENT, NOW, NOW.plus(TTL), LIMITS,
-          ZoneOffset.UTC, "benchmark spend"));
-      added.incrementAndGet();
-      return l.commit(id, CENT);
+      for (int i = 0; i < BATCH; i++) {
+        String id = caller.nextId();
+        l.reserve(new ReservationRequest(id, agent, PROVIDER, null, null, CENT, NOW, NOW.plus(TTL), LIMITS,
+            ZoneOffset.UTC, "benchmark spend"));
+        bh.consume(l.commit(id, CENT));
+      }
     }
   }
 
@@ -184,37 +205,40 @@ public class SpendLedgerBenchmark {
     }
   }
 
-  /** A caller of the one-cap ledger, reseeding it before each measured pair, outside the measured time. */
+  /** A caller of the one-cap ledger, replacing it when full before a batch, outside the measured time. */
   public static class OneCapCaller extends Caller {
     @Setup(Level.Invocation)
     public void reseed(OneCap ledger) {
-      ledger.reseedIfGrown();
+      ledger.beforeBatch();
     }
   }
 
-  /** A caller of the sixteen-cap ledger, reseeding it before each measured pair, outside the measured time. */
+  /** A caller of the sixteen-cap ledger, replacing it when full before a batch, outside the measured time. */
   public static class SixteenCapsCaller extends Caller {
     @Setup(Level.Invocation)
     public void reseed(SixteenCaps ledger) {
-      ledger.reseedIfGrown();
+      ledger.beforeBatch();
     }
   }
 
   @Benchmark
   @Threads(1)
-  public Reservation oneThread(OneCap ledger, OneCapCaller caller) {
-    return ledger.reserveAndCommit(caller, AGENTS[0]);
+  @OperationsPerInvocation(BATCH)
+  public void oneThread(OneCap ledger, OneCapCaller caller, Blackhole bh) {
+    ledger.reserveAndCommit(caller, AGENTS[0], bh);
   }
 
   @Benchmark
   @Threads(16)
-  public Reservation oneCap16Threads(OneCap ledger, OneCapCaller caller) {
-    return ledger.reserveAndCommit(caller, AGENTS[0]);
+  @OperationsPerInvocation(BATCH)
+  public void oneCap16Threads(OneCap ledger, OneCapCaller caller, Blackhole bh) {
+    ledger.reserveAndCommit(caller, AGENTS[0], bh);
   }
 
   @Benchmark
   @Threads(16)
-  public Reservation sixteenCaps16Threads(SixteenCaps ledger, SixteenCapsCaller caller) {
-    return ledger.reserveAndCommit(caller, caller.ownAgent);
+  @OperationsPerInvocation(BATCH)
+  public void sixteenCaps16Threads(SixteenCaps ledger, SixteenCapsCaller caller, Blackhole bh) {
+    ledger.reserveAndCommit(caller, caller.ownAgent, bh);
   }
 }

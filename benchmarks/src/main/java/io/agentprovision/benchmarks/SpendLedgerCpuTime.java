@@ -48,7 +48,7 @@ public final class SpendLedgerCpuTime {
   private static double run(int held, long seconds, long clockCost) {
     Clock clock = Clock.fixed(SpendLedgerBenchmark.NOW, ZoneOffset.UTC);
     AgentId agent = SpendLedgerBenchmark.AGENTS[0];
-    int slack = Math.max(10, held / 10);
+    int slack = (int) SpendLedgerBenchmark.HISTORY;
     long end = System.nanoTime() + seconds * 1_000_000_000L;
     long cpu = 0;
     long pairs = 0;

@@ -148,7 +148,7 @@ final class RunningTotals {
       if (t == null) {
         t = new Total(w);
         for (LedgerEntry e : madeWithin.apply(w)) {
-          if (selector.holds(e.reservation)) {
+          if (selector.holds(e.amount.currency(), e.agent, e.provider)) {
             t.held = Math.addExact(t.held, e.heldMinor());
             t.committed = Math.addExact(t.committed, e.committedMinor());
           }

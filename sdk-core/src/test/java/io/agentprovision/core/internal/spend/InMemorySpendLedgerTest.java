@@ -64,6 +64,50 @@ class InMemorySpendLedgerTest {
     return ledger.usage(limit, agent, provider, time.instant(), ZoneOffset.UTC).used();
   }
 
+  /**
+   * The ledger keeps a settled reservation in a compact form and rebuilds it when asked: every way
+   * of reading it gives the reservation the reserve returned, with its new status and charge, under
+   * several limits, across a change of window (a new shape of usage) and back.
+   */
+  @Test
+  void settledReservations_readBackAsReserved_withTheirNewStatus() {
+    SpendLimit perAgent = SpendLimit.monthly(Money.usd("500.00")).perAgent();
+    SpendLimit daily = SpendLimit.daily(Money.usd("300.00"));
+    SpendLimit single = SpendLimit.perTransaction(Money.usd("90.00"));
+    List<Reservation> reserved = new ArrayList<>();
+    List<Reservation> settled = new ArrayList<>();
+    for (int i = 0; i < 6; i++) {
+      SpendLimit[] limits = i % 3 == 0 ? new SpendLimit[] {perAgent, daily, single}
+          : i % 3 == 1 ? new SpendLimit[] {MONTHLY_100} : new SpendLimit[0];
+      Reservation r = ledger.reserve(request("s" + i, i % 2 == 0 ? A : B, CF, "1" + i + ".25", limits));
+      reserved.add(r);
+      assertThat(ledger.reservation(r.id())).contains(r);
+      assertThat(ledger.reserve(request("s" + i, A, "other", "99.00"))).as("a repeated reserve").isEqualTo(r);
+      Reservation after = switch (i % 3) {
+        case 0 -> ledger.commit(r.id(), Money.usd("10.00"));
+        case 1 -> ledger.release(r.id());
+        default -> ledger.markUncertain(r.id());
+      };
+      Reservation expected = switch (i % 3) {
+        case 0 -> r.toBuilder().status(Reservation.Status.COMMITTED).committed(Money.usd("10.00")).build();
+        case 1 -> r.toBuilder().status(Reservation.Status.RELEASED).build();
+        default -> r.toBuilder().status(Reservation.Status.UNCERTAIN).build();
+      };
+      assertThat(after).isEqualTo(expected);
+      assertThat(ledger.reservation(r.id())).contains(expected);
+      assertThat(ledger.reserve(request("s" + i, A, CF, "1.00"))).as("a repeated reserve, settled").isEqualTo(expected);
+      settled.add(expected);
+      time.advance(Duration.ofHours(i == 2 ? 30 : 1)); // the third crosses into the next day's window
+    }
+    assertThat(reserved.get(0).usage()).hasSize(3);
+    assertThat(reserved.get(3).usage().get(1).window()).isNotEqualTo(reserved.get(0).usage().get(1).window());
+    assertThat(reserved.get(3).usage().get(0).used()).as("B's month: s1 was released").isEqualTo(Money.usd("13.25"));
+    assertThat(ledger.reservations(RunId.of("run_1"))).containsExactlyElementsOf(settled);
+    assertThat(ledger.reservations(null, null, Instant.EPOCH, time.instant())).containsExactlyElementsOf(settled);
+    assertThat(ledger.reservations(B, CF, Instant.EPOCH, time.instant()))
+        .containsExactly(settled.get(1), settled.get(3), settled.get(5));
+  }
+
   @Test
   void reserve_withinTheLimit_holdsTheAmount() {
     Reservation r = reserve("r1", "30.00", MONTHLY_100);
