@@ -46,7 +46,8 @@ import org.jspecify.annotations.Nullable;
 
 /**
  * {@link RunJournal} in a directory: one file per run, holding the run record, its steps and its
- * parked approvals, one JSON object per line. Every save reads the run's file, applies the version
+ * parked approvals, one JSON object per line. Every save reads the run's file (what was appended to it
+ * since this journal last read it: see below), applies the version
  * check of {@link RunJournal} and appends the saved record as a line (the last line for a record
  * wins), under a lock on {@code .journal.lock} in the directory that holds across the threads of
  * this JVM and across processes. Reads go to the files, so a journal opened again after a crash, or
@@ -65,6 +66,14 @@ import org.jspecify.annotations.Nullable;
  * forced), and so does a rewrite that drops superseded lines once a file holds
  * 512 of them ({@code COMPACT_AFTER}), or that moves a file of the previous format (version 2, one
  * indented document, still read) to this one.
+ *
+ * <p><b>What a journal keeps.</b> Each journal keeps what it last read or wrote of recent run files
+ * ({@value #CACHED_RUNS}) and of the lease file: the records, and the file's key (its inode), the
+ * length of its intact part and the bytes just before that end ({@link SeenFile}). A save or a read
+ * then reads only the bytes appended since, by this process or another, and parses only their
+ * lines, instead of the whole file; a file replaced (a rewrite), cut, or whose last bytes changed is
+ * read whole. A file edited in place by hand, its length and last bytes unchanged, is seen as edited
+ * by a journal opened after the edit.
  *
  * <p><b>After a crash</b> the file ends with what was forced and maybe part of a line whose save
  * never returned: a last line without its newline, or one that does not parse, is ignored by
