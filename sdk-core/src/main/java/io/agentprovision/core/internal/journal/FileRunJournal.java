@@ -69,7 +69,7 @@ import org.jspecify.annotations.Nullable;
  *
  * <p><b>What a journal keeps.</b> Each journal keeps what it last read or wrote of recent run files
  * ({@value #CACHED_RUNS}) and of the lease file: the records, and the file's key (its inode), the
- * length of its intact part and the bytes just before that end ({@link SeenFile}). A save or a read
+ * length of its intact part and the bytes just before that end ({@code SeenFile}). A save or a read
  * then reads only the bytes appended since, by this process or another, and parses only their
  * lines, instead of the whole file; a file replaced (a rewrite), cut, or whose last bytes changed is
  * read whole. A file edited in place by hand, its length and last bytes unchanged, is seen as edited
