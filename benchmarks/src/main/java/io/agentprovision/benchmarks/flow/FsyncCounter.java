@@ -43,6 +43,10 @@ public final class FsyncCounter {
     try {
       recording.dump(file);
       for (RecordedEvent e : RecordingFile.readAllEvents(file)) {
+        // a dump holds every event recorded meanwhile, also those of a recording started with -XX:StartFlightRecording
+        if (!e.getEventType().getName().equals("jdk.FileForce")) {
+          continue;
+        }
         String path = e.getString("path");
         Path p = path == null ? null : Path.of(path).toAbsolutePath().normalize();
         if (p != null && p.startsWith(under)) {

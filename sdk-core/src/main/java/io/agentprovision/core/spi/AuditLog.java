@@ -181,6 +181,23 @@ public interface AuditLog {
   /** Appends a record and returns it with its sequence number and hashes. */
   AuditEntry append(AuditRecord record);
 
+  /**
+   * Appends {@code records} in order, as {@link #append} would one after another, and returns
+   * their entries. A log that forces its writes to disk may commit them together, with one disk sync
+   * (the JSON-lines log does): when it returns, every one of them is on disk, as each
+   * {@link #append} would have been, and a crash before then keeps all of them or none. Entries of
+   * other appends made at the same time may come between them. The engine uses it for entries it
+   * records together, with nothing done outside the SDK between them (a reservation and the budget
+   * alerts it set off).
+   */
+  default List<AuditEntry> appendAll(List<AuditRecord> records) {
+    List<AuditEntry> out = new java.util.ArrayList<>(records.size());
+    for (AuditRecord r : records) {
+      out.add(append(r));
+    }
+    return out;
+  }
+
   /** Every entry, in order. */
   List<AuditEntry> entries();
 

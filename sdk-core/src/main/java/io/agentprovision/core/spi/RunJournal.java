@@ -130,11 +130,13 @@ public interface RunJournal {
    * run returns (any of {@link #saveRun}, {@link #saveStep}, {@link #saveApproval}), so that one sync
    * serves a step's end and the next step's start.
    *
-   * <p>The engine saves a step's end so (its status and output), never a record that must be on
-   * disk before a side effect. Losing it in a crash leaves the step as it was journaled before
-   * (running, with its idempotency key and saved progress), which a crash just before the save would
-   * also have left: the step runs again on resume, repeating its calls under the same key and
-   * meeting its own reservations. Whatever the run does next that needs it first saves something of
+   * <p>The engine saves a step's end so (its status and output), and the start of a step that
+   * changes nothing outside the SDK before it ends (identity, plan approval, verification); never a
+   * record that must be on disk before a side effect. Losing a step's end in a crash leaves the step
+   * as it was journaled before (running, with its idempotency key and saved progress), which a crash
+   * just before the save would also have left: the step runs again on resume, repeating its calls
+   * under the same key and meeting its own reservations. Losing such a start leaves the step not
+   * started, and it runs on resume. Whatever the run does next that needs it first saves something of
    * the run, which makes it durable. A journal that commits each save on its own (the in-memory and
    * JDBC journals) stores it as {@link #saveStep} does, which is the default.
    */

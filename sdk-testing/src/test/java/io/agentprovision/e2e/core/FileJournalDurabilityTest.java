@@ -122,4 +122,66 @@ class FileJournalDurabilityTest {
     assertThat(h.ledger.reservations(null, null, java.time.Instant.EPOCH, java.time.Instant.MAX))
         .as("nothing left held").allSatisfy(r -> assertThat(r.held()).isFalse());
   }
+
+  /**
+   * A step that changes nothing outside the SDK before it ends (identity, plan approval,
+   * verification) is journaled as started without waiting for a disk sync; every other step's start,
+   * with its key, returns only once it is on disk, before the step runs.
+   */
+  @Test
+  void onlyStepsThatChangeNothingOutside_startWithoutASync() {
+    RunJournal files = RunJournal.directory(dir);
+    List<String> synced = new CopyOnWriteArrayList<>();
+    List<String> notSynced = new CopyOnWriteArrayList<>();
+    RunJournal watched = (RunJournal) Proxy.newProxyInstance(RunJournal.class.getClassLoader(),
+        new Class<?>[] {RunJournal.class}, (proxy, method, args) -> {
+          if ((method.getName().equals("saveStep") || method.getName().equals("saveStepResult"))
+              && ((StepRecord) args[0]).status() == StepStatus.RUNNING && ((StepRecord) args[0]).attempts() == 1
+              && ((StepRecord) args[0]).output() == null && ((StepRecord) args[0]).reservations().isEmpty()
+              && ((StepRecord) args[0]).decisions().isEmpty()) {
+            (method.getName().equals("saveStep") ? synced : notSynced).add(((StepRecord) args[0]).step().value());
+          }
+          try {
+            return method.invoke(files, args);
+          } catch (InvocationTargetException e) {
+            throw e.getCause();
+          }
+        });
+    AgentProvisioner p = h.provisioner(b -> b.journal(watched));
+
+    assertThat(p.provisionAndDeploy(EngineHarness.request().runId(RUN).build()).verification().live()).isTrue();
+
+    assertThat(notSynced).containsExactlyInAnyOrder("identity", "plan-approval", "verify");
+    assertThat(synced).contains("account", "plan", "domain", "credentials", "deploy").doesNotContainAnyElementsOf(notSynced);
+  }
+
+  @org.junit.jupiter.params.ParameterizedTest
+  @org.junit.jupiter.params.provider.ValueSource(strings = {"identity", "plan-approval", "verify"})
+  void aMachineCrashThatLosesTheStartOfAStepThatChangesNothing_runsItOnResume(String lost) {
+    RunJournal files = RunJournal.directory(dir);
+    RunJournal crashing = (RunJournal) Proxy.newProxyInstance(RunJournal.class.getClassLoader(),
+        new Class<?>[] {RunJournal.class}, (proxy, method, args) -> {
+          if (method.getName().equals("saveStepResult") && ((StepRecord) args[0]).step().value().equals(lost)
+              && ((StepRecord) args[0]).status() == StepStatus.RUNNING) {
+            throw new SimulatedCrash("saveStepResult", 1, false); // the start never reached the disk
+          }
+          try {
+            return method.invoke(files, args);
+          } catch (InvocationTargetException e) {
+            throw e.getCause();
+          }
+        });
+    AgentProvisioner first = h.provisioner(b -> b.journal(crashing));
+
+    assertThatThrownBy(() -> first.provisionAndDeploy(EngineHarness.request().runId(RUN).build()))
+        .isInstanceOf(SimulatedCrash.class);
+    assertThat(RunJournal.directory(dir).step(RUN, io.agentprovision.core.StepId.of(lost))).as("not started").isEmpty();
+
+    Deployment d = h.provisioner(b -> b.journal(RunJournal.directory(dir))).resume(AGENT, RUN);
+
+    assertThat(d.verification().live()).isTrue();
+    assertThat(h.deployer.tokens()).as("one deploy token minted").hasSize(1);
+    assertThat(h.orchestrator.charges()).extracting(FakeOrchestrator.Charge::serviceId)
+        .containsExactlyInAnyOrder("workers:paid", "registrar:domain");
+  }
 }

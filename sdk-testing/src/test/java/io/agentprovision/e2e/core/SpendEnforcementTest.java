@@ -156,6 +156,38 @@ class SpendEnforcementTest {
     assertThat(h.auditActions()).filteredOn("budget.alert"::equals).hasSize(3);
   }
 
+  /** A reservation and the alerts it sets off are audited together: one append of all of them, in that order. */
+  @Test
+  void aReservationAndTheAlertsItSetsOff_areAuditedTogether() {
+    h.policy = SpendPolicy.builder().limit(SpendLimit.monthly(Money.usd("10.00")).perProvider())
+        .requireApprovalAbove(Money.usd("50.00")).alertAt(25, 50).build();
+    List<List<String>> appendedTogether = new java.util.concurrent.CopyOnWriteArrayList<>();
+    io.agentprovision.core.spi.AuditLog watched = (io.agentprovision.core.spi.AuditLog) java.lang.reflect.Proxy
+        .newProxyInstance(getClass().getClassLoader(), new Class<?>[] {io.agentprovision.core.spi.AuditLog.class},
+            (proxy, method, args) -> {
+              if (method.getName().equals("appendAll")) {
+                @SuppressWarnings("unchecked")
+                List<io.agentprovision.core.audit.AuditRecord> records = (List<io.agentprovision.core.audit.AuditRecord>) args[0];
+                appendedTogether.add(records.stream().map(io.agentprovision.core.audit.AuditRecord::action).toList());
+              }
+              try {
+                return method.invoke(h.audit, args);
+              } catch (java.lang.reflect.InvocationTargetException e) {
+                throw e.getCause();
+              }
+            });
+    provisioner = h.provisioner(b -> b.audit(watched));
+
+    provisioner.provisionAndDeploy(EngineHarness.request().domain(null).build()); // the $5 plan: half the limit
+
+    assertThat(appendedTogether).contains(List.of("spend.reserved", "budget.alert", "budget.alert"));
+    List<String> actions = h.auditActions();
+    int reserved = actions.indexOf("spend.reserved");
+    assertThat(actions.subList(reserved, reserved + 3)).containsExactly("spend.reserved", "budget.alert", "budget.alert");
+    assertThat(h.events(ProvisioningEvent.BudgetAlert.class)).extracting(ProvisioningEvent.BudgetAlert::percent)
+        .containsExactly(25, 50);
+  }
+
   @Test
   void monthlyLimit_resetsInTheNextCalendarMonth() {
     h.policy = SpendPolicy.builder().limit(SpendLimit.monthly(Money.usd("5.00")).perProvider())

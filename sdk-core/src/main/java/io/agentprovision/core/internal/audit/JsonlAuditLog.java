@@ -262,17 +262,49 @@ public final class JsonlAuditLog implements AuditLog, AutoCloseable {
   public AuditEntry append(AuditRecord record) {
     Objects.requireNonNull(record, "record");
     Pending mine = new Pending(record);
-    queue.add(mine);
-    if (!awaitTurn(mine)) {
-      return result(mine); // a leader committed it (or failed it) with its own batch
+    appendQueued(List.of(mine));
+    return result(mine);
+  }
+
+  /**
+   * Appends {@code records} in one commit, with one force, when no commit is under way: they are
+   * queued together, and whoever leads the next commit takes every queued append (a commit whose
+   * lines do not fit a slot of the head file's ring forces the log as well, in the same commit). A
+   * crash before the force keeps none of them, after it all: the head moves once, past the last.
+   */
+  @Override
+  public List<AuditEntry> appendAll(List<AuditRecord> records) {
+    List<Pending> mine = new ArrayList<>(records.size());
+    for (AuditRecord r : records) {
+      mine.add(new Pending(Objects.requireNonNull(r, "record")));
+    }
+    if (mine.isEmpty()) {
+      return List.of();
+    }
+    appendQueued(mine);
+    List<AuditEntry> out = new ArrayList<>(mine.size());
+    for (Pending p : mine) {
+      out.add(result(p));
+    }
+    return out;
+  }
+
+  /** Queues {@code mine} (in order, together) and returns once each of them is decided. */
+  private void appendQueued(List<Pending> mine) {
+    synchronized (queue) { // so that the leader of a commit drains all of them or none
+      queue.addAll(mine);
+    }
+    Pending last = mine.get(mine.size() - 1);
+    if (!awaitTurn(last)) {
+      return; // a leader committed them (or failed them) with its own batch
     }
     try {
       lockedRun(c -> {
-        if (mine.done) {
-          return; // an earlier holder of the lock committed it with its own
+        if (last.done) {
+          return; // an earlier holder of the lock committed them with its own
         }
         try {
-          refresh(); // settles a commit an interrupt cut short, which may decide this append too
+          refresh(); // settles a commit an interrupt cut short, which may decide these appends too
         } catch (ClosedChannelException | FileLockInterruptionException e) {
           throw e;
         } catch (IOException | RuntimeException e) {
@@ -293,13 +325,15 @@ public final class JsonlAuditLog implements AuditLog, AutoCloseable {
       });
     } finally {
       try {
-        if (!mine.done) { // given up: make sure no later commit writes what this caller is told failed
+        if (mine.stream().anyMatch(p -> !p.done)) { // given up: no later commit may write what this caller is told failed
           lockedRun(c -> {
-            if (!mine.done) {
-              queue.remove(mine);
-              mine.failure = new AgentProvisionException("audit log " + file + ": the entry was not appended", null,
-                  true);
-              mine.done = true;
+            for (Pending p : mine) {
+              if (!p.done) {
+                queue.remove(p);
+                p.failure = new AgentProvisionException("audit log " + file + ": the entry was not appended", null,
+                    true);
+                p.done = true;
+              }
             }
           });
         }
@@ -307,7 +341,6 @@ public final class JsonlAuditLog implements AuditLog, AutoCloseable {
         endTurn();
       }
     }
-    return result(mine);
   }
 
   /**
@@ -367,9 +400,11 @@ public final class JsonlAuditLog implements AuditLog, AutoCloseable {
 
   private List<Pending> drain() {
     List<Pending> batch = new ArrayList<>();
-    for (Pending p = queue.poll(); p != null; p = queue.poll()) {
-      if (!p.done) {
-        batch.add(p);
+    synchronized (queue) { // appends queued together (appendAll) are drained together
+      for (Pending p = queue.poll(); p != null; p = queue.poll()) {
+        if (!p.done) {
+          batch.add(p);
+        }
       }
     }
     return batch;

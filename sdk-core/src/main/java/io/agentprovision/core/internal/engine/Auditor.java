@@ -10,6 +10,7 @@ import io.agentprovision.core.identity.Principal;
 import io.agentprovision.core.spi.AuditLog;
 import java.time.Clock;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import org.jspecify.annotations.Nullable;
@@ -38,6 +39,18 @@ final class Auditor {
   /** Starts an entry for {@code action}; its outcome is {@code "ok"} unless set. */
   Entry entry(String action) {
     return new Entry(Objects.requireNonNull(action, "action"));
+  }
+
+  /**
+   * Appends {@code entries} together ({@link AuditLog#appendAll}: one disk sync for all of them in a
+   * log that syncs), for entries recorded with nothing done outside the SDK between them.
+   */
+  List<AuditEntry> recordAll(List<Entry> entries) {
+    List<AuditRecord> records = new java.util.ArrayList<>(entries.size());
+    for (Entry e : entries) {
+      records.add(e.build());
+    }
+    return log.appendAll(records);
   }
 
   /** One audit entry being filled in; {@link #record()} appends it. */
@@ -125,8 +138,12 @@ final class Auditor {
     }
 
     AuditEntry record() {
-      return log.append(new AuditRecord(clock.instant(), run, step, action, agent, principal, approver, amount, outcome,
-          key, details));
+      return log.append(build());
+    }
+
+    AuditRecord build() {
+      return new AuditRecord(clock.instant(), run, step, action, agent, principal, approver, amount, outcome, key,
+          details);
     }
   }
 }

@@ -1044,7 +1044,10 @@ public final class Engine {
     int attempt = cur == null ? 1 : cur.attempts() + 1;
     StepRecord running = (cur == null ? StepRecord.builder(rs.run, s.id()).updatedAt(now) : cur.next(now))
         .status(StepStatus.RUNNING).idempotencyKey(key).attempts(attempt).error(null).build();
-    if (!config.journal().saveStep(running)) {
+    // a step that changes nothing outside before it ends does not wait for its start to reach the disk
+    boolean saved = s.changesBeforeItEnds() ? config.journal().saveStep(running)
+        : config.journal().saveStepResult(running);
+    if (!saved) {
       throw new AgentProvisionException("step " + s.id() + " of run " + rs.run + " is being run by another host", null,
           true);
     }

@@ -50,6 +50,12 @@ final class IdentityStep extends BaseStep<IdentityStep.Attested> {
     return a == null ? null : a.principal();
   }
 
+  /** Nothing outside the SDK changes before it ends: the identity provider is asked to attest a token, which changes nothing; the run is filed by its own forced save. */
+  @Override
+  public boolean changesBeforeItEnds() {
+    return false;
+  }
+
   @Override
   public Attested run(StepRun ctx) {
     Principal p = ctx.config().identity().attest(new IdentityRequest(ctx.agent(), ctx.runId(),

@@ -79,6 +79,12 @@ final class PlanApprovalStep extends BaseStep<PlanApprovalStep.Approval> {
     return needed(judged) ? List.of(CheckpointKind.PLAN_APPROVAL) : List.of();
   }
 
+  /** Nothing outside the SDK changes before it ends: a person is asked; their answer is journaled, forced, before the step ends. */
+  @Override
+  public boolean changesBeforeItEnds() {
+    return false;
+  }
+
   @Override
   public Approval run(StepRun ctx) {
     List<PlannedStep> steps = ctx.plan().steps();

@@ -16,7 +16,9 @@ import io.agentprovision.core.policy.SpendRequest;
 import io.agentprovision.core.spi.SpendAuthorization;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -128,10 +130,15 @@ final class Spending {
       throw e;
     }
     madeHere.add(r.id());
-    ctx.audit("spend.reserved").amount(r.amount()).key(ctx.idempotencyKey()).detail("reservation", r.id())
-        .detail("description", request.description()).detail("provider", request.provider()).record();
+    // the reservation and the alerts it set off are audited together, with one disk sync: nothing is done
+    // outside the SDK between them
+    List<Auditor.Entry> entries = new ArrayList<>();
+    entries.add(ctx.audit("spend.reserved").amount(r.amount()).key(ctx.idempotencyKey()).detail("reservation", r.id())
+        .detail("description", request.description()).detail("provider", request.provider()));
+    List<ProvisioningEvent.BudgetAlert> fired = alerts(r, policy, entries);
+    engine.auditor().recordAll(entries);
     engine.events().emit(new ProvisioningEvent.SpendHeld(engine.config().clock().instant(), rs.run, ctx.stepId(), r));
-    alerts(r, policy);
+    fired.forEach(engine.events()::emit);
     return r;
   }
 
@@ -209,7 +216,12 @@ final class Spending {
     throw refused;
   }
 
-  private void alerts(Reservation r, SpendPolicy policy) {
+  /**
+   * Marks in the ledger the budget alerts {@code r} sets off (each fires once across hosts), adds
+   * their audit entries to {@code entries}, and returns their events, to be emitted once audited.
+   */
+  private List<ProvisioningEvent.BudgetAlert> alerts(Reservation r, SpendPolicy policy, List<Auditor.Entry> entries) {
+    List<ProvisioningEvent.BudgetAlert> fired = new ArrayList<>();
     for (LimitUsage u : r.usage()) {
       long max = u.limit().amount().minorUnits();
       for (int p : policy.alertPercents()) {
@@ -217,14 +229,15 @@ final class Spending {
           String key = u.limit().key() + "|" + u.limit().amount().currencyCode() + "|" + u.bucket() + "|"
               + u.window().start() + "|" + p;
           if (engine.config().ledger().markAlert(key)) {
-            engine.events().emit(new ProvisioningEvent.BudgetAlert(engine.config().clock().instant(), rs.run, p, u));
-            ctx.audit("budget.alert").amount(u.used()).outcome("alerted").detail("limit", u.limit().toString())
+            fired.add(new ProvisioningEvent.BudgetAlert(engine.config().clock().instant(), rs.run, p, u));
+            entries.add(ctx.audit("budget.alert").amount(u.used()).outcome("alerted").detail("limit", u.limit().toString())
                 .detail("bucket", u.bucket()).detail("percent", String.valueOf(p))
-                .detail("window_start", u.window().start().toString()).record();
+                .detail("window_start", u.window().start().toString()));
           }
         }
       }
     }
+    return fired;
   }
 
   /**

@@ -66,6 +66,19 @@ interface Step<O extends Record> {
     return List.of();
   }
 
+  /**
+   * Whether the step may change something outside the SDK before it ends (a provider call that
+   * creates, buys, mints or deploys), so that its start, with its idempotency key, must be on disk
+   * before {@link #run} is called. A step that only reads and decides before it ends (identity,
+   * plan approval, verification) answers false: its start is journaled without waiting for a disk
+   * sync ({@link io.agentprovision.core.spi.RunJournal#saveStepResult}) and the run's next save makes
+   * it durable. Lost in a machine crash, the step is found not started and runs on resume, as a step
+   * journaled as running would run again.
+   */
+  default boolean changesBeforeItEnds() {
+    return true;
+  }
+
   /** Does the step's work; the result is journaled when it returns. */
   O run(StepRun ctx);
 

@@ -36,6 +36,12 @@ final class VerifyStep extends BaseStep<VerifyStep.Checked> {
     super(ID, StepKind.VERIFY, dependsOn, "check that the app answers", Checked.class);
   }
 
+  /** Nothing outside the SDK changes before it ends: the app is only read. */
+  @Override
+  public boolean changesBeforeItEnds() {
+    return false;
+  }
+
   @Override
   public Checked run(StepRun ctx) {
     DeployedApp app = ctx.output(DeployStep.class).app();

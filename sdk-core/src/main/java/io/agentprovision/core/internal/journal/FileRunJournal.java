@@ -46,7 +46,8 @@ import org.jspecify.annotations.Nullable;
 
 /**
  * {@link RunJournal} in a directory: one file per run, holding the run record, its steps and its
- * parked approvals, one JSON object per line. Every save reads the run's file, applies the version
+ * parked approvals, one JSON object per line. Every save reads the run's file (what was appended to it
+ * since this journal last read it: see below), applies the version
  * check of {@link RunJournal} and appends the saved record as a line (the last line for a record
  * wins), under a lock on {@code .journal.lock} in the directory that holds across the threads of
  * this JVM and across processes. Reads go to the files, so a journal opened again after a crash, or
@@ -65,6 +66,14 @@ import org.jspecify.annotations.Nullable;
  * forced), and so does a rewrite that drops superseded lines once a file holds
  * 512 of them ({@code COMPACT_AFTER}), or that moves a file of the previous format (version 2, one
  * indented document, still read) to this one.
+ *
+ * <p><b>What a journal keeps.</b> Each journal keeps what it last read or wrote of recent run files
+ * ({@value #CACHED_RUNS}) and of the lease file: the records, and the file's key (its inode), the
+ * length of its intact part and the bytes just before that end ({@code SeenFile}). A save or a read
+ * then reads only the bytes appended since, by this process or another, and parses only their
+ * lines, instead of the whole file; a file replaced (a rewrite), cut, or whose last bytes changed is
+ * read whole. A file edited in place by hand, its length and last bytes unchanged, is seen as edited
+ * by a journal opened after the edit.
  *
  * <p><b>After a crash</b> the file ends with what was forced and maybe part of a line whose save
  * never returned: a last line without its newline, or one that does not parse, is ignored by
@@ -102,6 +111,8 @@ public final class FileRunJournal implements RunJournal {
   private static final long DOCUMENT_VERSION = 2;
   /** Lines a run's file may hold before a save rewrites it with only the latest of each record. */
   static final int COMPACT_AFTER = 512;
+  /** Run files whose parsed lines a journal keeps, so that a run's saves do not parse its file again. */
+  static final int CACHED_RUNS = 128;
   private static final String SUFFIX = ".json";
 
   private static final String LEASES_FORMAT = "agentprovision-leases";
@@ -118,6 +129,21 @@ public final class FileRunJournal implements RunJournal {
   /** The runs filed by key, as read so far from {@link #filedFile}. */
   private final FiledIndex filed = new FiledIndex();
   private final GroupForce.Forcer forcer;
+  /**
+   * What this journal last read or wrote of recent run files, so that a save or a read parses only
+   * the lines appended since (by this process or another) instead of the whole file; the least
+   * recently used are dropped past {@value #CACHED_RUNS}. Every {@link Doc} in it is never changed
+   * again: a save applies its change to a copy.
+   */
+  private final Map<Path, Cached> cache = java.util.Collections.synchronizedMap(
+      new LinkedHashMap<>(16, 0.75f, true) {
+        @Override
+        protected boolean removeEldestEntry(Map.Entry<Path, Cached> eldest) {
+          return size() > CACHED_RUNS;
+        }
+      });
+  /** The lease file as this journal last read or wrote it; null before. */
+  private volatile @Nullable LeasesSeen leasesSeen;
   /** The group commit of each run file with saves waiting for a force; dropped when idle. */
   private final ConcurrentHashMap<Path, GroupForce> groups = new ConcurrentHashMap<>();
 
@@ -453,11 +479,19 @@ public final class FileRunJournal implements RunJournal {
         Leases.Slot store = change.store();
         if (store != null) {
           all.put(name, store);
+          leasesSeen = null; // until the write is known to have gone through
           if (loaded == null || !loaded.current() || loaded.lines() >= COMPACT_AFTER + all.size()) {
-            AtomicFiles.replace(leaseFile, writeLeases(all)); // new, of the previous format, or grown long
+            byte[] whole = writeLeases(all);
+            AtomicFiles.replace(leaseFile, whole); // new, of the previous format, or grown long
+            SeenFile seen = SeenFile.of(leaseFile, whole, whole.length);
+            leasesSeen = seen == null ? null : new LeasesSeen(seen, Map.copyOf(all), 1 + all.size());
             ticket[0] = group.replaced();
           } else {
-            JsonLines.append(leaseFile, loaded.end(), JsonLines.line(slotMap(name, store)));
+            byte[] line = JsonLines.line(slotMap(name, store));
+            JsonLines.append(leaseFile, loaded.end(), line);
+            if (loaded.seen() != null) {
+              leasesSeen = new LeasesSeen(loaded.seen().appended(line), Map.copyOf(all), loaded.lines() + 1);
+            }
             ticket[0] = group.appended();
           }
         }
@@ -477,7 +511,11 @@ public final class FileRunJournal implements RunJournal {
   }
 
   /** The lease file as read: every name's slot, whether it is in the current format, its lines and intact length. */
-  private record LeaseFile(Map<String, Leases.Slot> slots, boolean current, int lines, long end) {}
+  private record LeaseFile(Map<String, Leases.Slot> slots, boolean current, int lines, long end,
+      @Nullable SeenFile seen) {}
+
+  /** The lease file (current format) as last read or written: every name's slot (not to be changed) and its lines. */
+  private record LeasesSeen(SeenFile seen, Map<String, Leases.Slot> slots, int lines) {}
 
   private Map<String, Leases.Slot> readLeases() {
     LeaseFile f = loadLeases();
@@ -489,8 +527,35 @@ public final class FileRunJournal implements RunJournal {
    * wins); or, from before leases were appended, one indented document listing them.
    */
   private @Nullable LeaseFile loadLeases() {
+    LeasesSeen c = leasesSeen;
+    if (c != null) {
+      byte[] more;
+      try {
+        more = c.seen().since(leaseFile);
+      } catch (IOException e) {
+        more = null; // read whole below, which says what is wrong
+      }
+      if (more != null) {
+        try {
+          JsonLines.Lines appended = JsonLines.records(more, 0, c.lines() + 1);
+          Map<String, Leases.Slot> slots = new LinkedHashMap<>(c.slots());
+          for (Map<String, Object> line : appended.records()) {
+            putSlot(slots, line);
+          }
+          LeasesSeen now = appended.records().isEmpty() ? c
+              : new LeasesSeen(c.seen().grown(more, appended.end()), Map.copyOf(slots),
+                  c.lines() + appended.records().size());
+          leasesSeen = now;
+          return new LeaseFile(slots, true, now.lines(), now.seen().end(), now.seen());
+        } catch (RuntimeException e) {
+          leasesSeen = null; // read whole below, which says what is wrong
+        }
+      }
+    }
     byte[] bytes;
+    Object key;
     try {
+      key = Files.readAttributes(leaseFile, java.nio.file.attribute.BasicFileAttributes.class).fileKey();
       bytes = Files.readAllBytes(leaseFile);
     } catch (NoSuchFileException e) {
       return null;
@@ -511,7 +576,7 @@ public final class FileRunJournal implements RunJournal {
           }
           putSlot(out, cast(raw));
         }
-        return new LeaseFile(out, false, 1, bytes.length);
+        return new LeaseFile(out, false, 1, bytes.length, null);
       }
       if (!LEASES_FORMAT.equals(p.header().get("format"))
           || !Long.valueOf(LEASES_VERSION).equals(p.header().get("version"))) {
@@ -520,7 +585,17 @@ public final class FileRunJournal implements RunJournal {
       for (Map<String, Object> line : p.records()) {
         putSlot(out, line);
       }
-      return new LeaseFile(out, true, 1 + p.records().size(), p.end());
+      SeenFile seen = null;
+      try {
+        SeenFile after = SeenFile.of(leaseFile, bytes, p.end());
+        seen = after != null && after.key().equals(key) ? after : null;
+      } catch (IOException e) {
+        seen = null; // replaced or removed meanwhile: nothing kept
+      }
+      if (seen != null) {
+        leasesSeen = new LeasesSeen(seen, Map.copyOf(out), 1 + p.records().size());
+      }
+      return new LeaseFile(out, true, 1 + p.records().size(), p.end(), seen);
     } catch (RuntimeException e) {
       throw new AgentProvisionException("the lease file " + leaseFile + " is unreadable: " + e.getMessage()
           + "; delete it when no host runs (every run's lease is then free)", e);
@@ -647,6 +722,20 @@ public final class FileRunJournal implements RunJournal {
     Doc(RunId id) {
       this.id = id;
     }
+
+    /** A copy to change, leaving this one as it is. */
+    Doc copy() {
+      Doc d = new Doc(id);
+      d.run = run;
+      d.steps.putAll(steps);
+      d.approvals.putAll(approvals);
+      return d;
+    }
+
+    /** The lines {@link #write} makes of it: the header and the latest of each record. */
+    int lines() {
+      return 1 + (run == null ? 0 : 1) + steps.size() + approvals.size();
+    }
   }
 
   private interface Change {
@@ -670,7 +759,7 @@ public final class FileRunJournal implements RunJournal {
     try {
       ticket = AtomicFiles.withLock(lockFile, ch -> {
         Loaded loaded = load(f);
-        Doc doc = loaded == null ? new Doc(id) : loaded.doc;
+        Doc doc = loaded == null ? new Doc(id) : loaded.doc.copy(); // what the cache holds is never changed
         byte[] line = change.apply(doc);
         if (line == null) {
           return -1L;
@@ -678,10 +767,20 @@ public final class FileRunJournal implements RunJournal {
         if (loaded == null || loaded.version != VERSION || loaded.lines >= COMPACT_AFTER) {
           // a new file, a file of the previous format, or one grown long: written whole, atomically
           // and durably (replace forces the file and the directory), which covers every line before
-          AtomicFiles.replace(f, write(doc));
+          byte[] whole = write(doc);
+          cache.remove(f);
+          AtomicFiles.replace(f, whole);
+          SeenFile seen = SeenFile.of(f, whole, whole.length);
+          if (seen != null) {
+            cache.put(f, new Cached(seen, doc, doc.lines()));
+          }
           return group.replaced();
         }
+        cache.remove(f); // until the append is known to have gone through
         JsonLines.append(f, loaded.end, line);
+        if (loaded.seen != null) {
+          cache.put(f, new Cached(loaded.seen.appended(line), doc, loaded.lines + 1));
+        }
         return group.appended();
       });
     } catch (IOException e) {
@@ -831,11 +930,59 @@ public final class FileRunJournal implements RunJournal {
    * A run's file as read: its records, the format version it is in, how many lines it holds and
    * the length of its intact part (where the next line goes).
    */
-  private record Loaded(Doc doc, long version, int lines, long end) {}
+  private record Loaded(Doc doc, long version, int lines, long end, @Nullable SeenFile seen) {}
 
+  /** A run file as this journal last read or wrote it (version 3): its records and how many lines it held. */
+  private record Cached(SeenFile seen, Doc doc, int lines) {}
+
+  /**
+   * Reads a run's file: from what this journal read of it before and the lines appended since,
+   * when it is still that file; else whole.
+   */
   private @Nullable Loaded load(Path f) {
+    Cached c = cache.get(f);
+    if (c != null) {
+      byte[] more;
+      try {
+        more = c.seen().since(f);
+      } catch (IOException e) {
+        more = null; // read whole below, which says what is wrong
+      }
+      if (more != null) {
+        if (more.length == 0) {
+          return new Loaded(c.doc(), VERSION, c.lines(), c.seen().end(), c.seen());
+        }
+        try {
+          JsonLines.Lines appended = JsonLines.records(more, 0, c.lines() + 1);
+          Doc doc = c.doc();
+          if (!appended.records().isEmpty()) {
+            doc = doc.copy();
+            for (Map<String, Object> line : appended.records()) {
+              apply(doc, line);
+            }
+          }
+          Cached now = new Cached(c.seen().grown(more, appended.end()), doc, c.lines() + appended.records().size());
+          cache.put(f, now);
+          return new Loaded(doc, VERSION, now.lines(), now.seen().end(), now.seen());
+        } catch (RuntimeException e) {
+          cache.remove(f); // read whole below, which says what is wrong
+        }
+      }
+    }
+    Loaded whole = loadWhole(f);
+    if (whole != null && whole.seen != null) {
+      cache.put(f, new Cached(whole.seen, whole.doc, whole.lines));
+    } else {
+      cache.remove(f);
+    }
+    return whole;
+  }
+
+  private @Nullable Loaded loadWhole(Path f) {
     byte[] bytes;
+    Object key;
     try {
+      key = Files.readAttributes(f, java.nio.file.attribute.BasicFileAttributes.class).fileKey();
       bytes = Files.readAllBytes(f);
     } catch (NoSuchFileException e) {
       return null;
@@ -849,7 +996,7 @@ public final class FileRunJournal implements RunJournal {
         if (!FORMAT.equals(m.get("format")) || !Long.valueOf(DOCUMENT_VERSION).equals(m.get("version"))) {
           throw new IllegalArgumentException(notThisFormat());
         }
-        return new Loaded(document(m, f), DOCUMENT_VERSION, 1, bytes.length);
+        return new Loaded(document(m, f), DOCUMENT_VERSION, 1, bytes.length, null);
       }
       if (!FORMAT.equals(p.header().get("format")) || !Long.valueOf(VERSION).equals(p.header().get("version"))) {
         throw new IllegalArgumentException(notThisFormat());
@@ -858,7 +1005,15 @@ public final class FileRunJournal implements RunJournal {
       for (Map<String, Object> line : p.records()) {
         apply(doc, line);
       }
-      return new Loaded(doc, VERSION, 1 + p.records().size(), p.end());
+      SeenFile seen = null;
+      try {
+        // kept only when the file read is the one whose key was taken before (not replaced meanwhile)
+        SeenFile after = SeenFile.of(f, bytes, p.end());
+        seen = after != null && after.key().equals(key) ? after : null;
+      } catch (IOException e) {
+        seen = null; // replaced or removed meanwhile: nothing kept
+      }
+      return new Loaded(doc, VERSION, 1 + p.records().size(), p.end(), seen);
     } catch (RuntimeException e) { // whatever is wrong with the file, say which file
       throw new AgentProvisionException("the run journal file " + f + " is unreadable: " + e.getMessage()
           + "; restore it from a backup or move it aside", e);

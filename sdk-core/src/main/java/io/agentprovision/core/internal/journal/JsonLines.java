@@ -44,9 +44,27 @@ final class JsonLines {
     } catch (RuntimeException notALine) {
       return null; // an indented document starts with a lone brace
     }
+    Lines rest = records(bytes, firstEnd + 1, 2);
+    return new Parsed(header, rest.records(), firstEnd + 1 + rest.end());
+  }
+
+  /**
+   * Record lines as parsed from {@code bytes}, and {@code end}: how many bytes from where they
+   * started make up whole lines (where the next line goes).
+   */
+  record Lines(List<Map<String, Object>> records, int end) {}
+
+  /**
+   * Parses the record lines in {@code bytes} from {@code from} on, leaving out a last line whose
+   * save never returned (no newline yet, or one that does not parse); {@code firstLine} numbers the
+   * first of them in the error.
+   *
+   * @throws IllegalArgumentException when a line before the last is not a JSON object
+   */
+  static Lines records(byte[] bytes, int from, int firstLine) {
     List<Map<String, Object>> records = new ArrayList<>();
-    long end = firstEnd + 1;
-    int from = firstEnd + 1;
+    int start = from;
+    int end = from;
     while (from < bytes.length) {
       int nl = indexOf(bytes, from);
       if (nl < 0) {
@@ -58,12 +76,12 @@ final class JsonLines {
         if (nl == bytes.length - 1) {
           break; // the last line, torn by a crash: its newline reached the disk, not all before it
         }
-        throw new IllegalArgumentException("line " + (records.size() + 2) + " is not JSON", e);
+        throw new IllegalArgumentException("line " + (records.size() + firstLine) + " is not JSON", e);
       }
       from = nl + 1;
       end = from;
     }
-    return new Parsed(header, records, end);
+    return new Lines(records, end - start);
   }
 
   /** One line: {@code value} as compact JSON and a newline. */

@@ -16,6 +16,7 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -106,6 +107,15 @@ public final class FilePolicyStore implements PolicyStore {
     }
   }
 
+  /**
+   * The file's bytes as last read, the changes they hold and where their last whole line ends: a
+   * read whose bytes are the same skips parsing them (a host reads the policy in force at every
+   * plan and every spend).
+   */
+  private record Known(byte[] bytes, List<PolicyChange> changes, int start) {}
+
+  private volatile @Nullable Known known;
+
   /** Every change in the file; with {@code repair}, an unfinished last line is cut off first. */
   private List<PolicyChange> read(FileChannel ch, boolean repair) throws IOException {
     long size = ch.size();
@@ -114,17 +124,26 @@ public final class FilePolicyStore implements PolicyStore {
       // read it all
     }
     byte[] bytes = buf.array();
-    List<PolicyChange> out = new ArrayList<>();
-    int start = 0;
-    for (int i = 0; i < bytes.length; i++) {
-      if (bytes[i] == '\n') {
-        String line = new String(bytes, start, i - start, StandardCharsets.UTF_8);
-        if (!line.isBlank()) {
-          PolicyChange c = parse(line, out.size() + 1);
-          out.add(c);
+    Known k = known;
+    List<PolicyChange> out;
+    int start;
+    if (k != null && Arrays.equals(k.bytes(), bytes)) {
+      out = new ArrayList<>(k.changes()); // the file as last read: every read still reads it
+      start = k.start();
+    } else {
+      out = new ArrayList<>();
+      start = 0;
+      for (int i = 0; i < bytes.length; i++) {
+        if (bytes[i] == '\n') {
+          String line = new String(bytes, start, i - start, StandardCharsets.UTF_8);
+          if (!line.isBlank()) {
+            PolicyChange c = parse(line, out.size() + 1);
+            out.add(c);
+          }
+          start = i + 1;
         }
-        start = i + 1;
       }
+      known = new Known(bytes, List.copyOf(out), start);
     }
     if (start < bytes.length && repair) {
       ch.truncate(start); // a writer that died mid-line never returned: its change never happened

@@ -15,6 +15,7 @@ import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Base64;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -22,6 +23,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.TreeMap;
+import org.jspecify.annotations.Nullable;
 
 /**
  * {@link CredentialVault} in one file, every record sealed with AES-256-GCM.
@@ -45,8 +47,9 @@ import java.util.TreeMap;
  *
  * <p>Every change rewrites the file atomically (temporary file, then {@code ATOMIC_MOVE}) under a
  * lock on {@code <file>.lock} that holds across threads and processes, and every read reads the
- * file, so several instances and processes may share one vault. On POSIX file systems the file is
- * readable by its owner only.
+ * file, so several instances and processes may share one vault. A read whose bytes are the ones this
+ * vault last read or wrote skips decoding them (what is kept is the sealed records, as on disk).
+ * On POSIX file systems the file is readable by its owner only.
  */
 public final class EncryptedFileVault implements CredentialVault {
   private static final String FORMAT = "agentprovision-vault";
@@ -56,6 +59,14 @@ public final class EncryptedFileVault implements CredentialVault {
   private final Path lockFile;
   private final KeyProvider keys;
   private final VaultSealer sealer;
+  /**
+   * The file's bytes as this vault last read or wrote them, and what they decode to (sealed records
+   * only, never a secret in clear): a read whose bytes are the same skips decoding them. Never
+   * changed: an update changes a copy.
+   */
+  private volatile @Nullable Known known;
+
+  private record Known(byte[] bytes, Doc doc) {}
 
   private EncryptedFileVault(Path file, KeyProvider keys) {
     this.file = file;
@@ -148,6 +159,14 @@ public final class EncryptedFileVault implements CredentialVault {
   private static final class Doc {
     final TreeMap<String, Sealed> checks = new TreeMap<>();
     final TreeMap<String, Sealed> records = new TreeMap<>();
+
+    /** A copy to change, leaving this one as it is. */
+    Doc copy() {
+      Doc d = new Doc();
+      d.checks.putAll(checks);
+      d.records.putAll(records);
+      return d;
+    }
   }
 
   private interface Change {
@@ -158,10 +177,13 @@ public final class EncryptedFileVault implements CredentialVault {
   private void update(Change change) {
     try {
       AtomicFiles.withLock(lockFile, ch -> {
-        Doc doc = read();
+        Doc doc = read().copy(); // what the vault keeps of the file is never changed
         boolean changed = change.apply(doc);
         if (changed) {
-          AtomicFiles.replace(file, write(doc));
+          byte[] bytes = write(doc);
+          known = null; // until the file is known to hold them
+          AtomicFiles.replace(file, bytes);
+          known = new Known(bytes, doc);
         }
         return changed;
       });
@@ -178,6 +200,10 @@ public final class EncryptedFileVault implements CredentialVault {
       return new Doc();
     } catch (IOException e) {
       throw new VaultException(Reason.IO, null, "cannot read vault " + file + ": " + e, e);
+    }
+    Known k = known;
+    if (k != null && Arrays.equals(k.bytes(), bytes)) {
+      return k.doc(); // the file as last read or written: every read still reads it, so another process's change is seen
     }
     try {
       Map<String, Object> m = Json.parseObject(new String(bytes, StandardCharsets.UTF_8));
@@ -200,6 +226,7 @@ public final class EncryptedFileVault implements CredentialVault {
         }
         doc.records.put(e.getKey(), sealed(kid, r));
       }
+      known = new Known(bytes, doc);
       return doc;
     } catch (IllegalArgumentException e) {
       throw new VaultException(Reason.CORRUPT, null, "vault file " + file + " is unreadable: " + e.getMessage(), e);

@@ -135,20 +135,54 @@ class JsonlAuditLogRedoTest {
     assertThat(disk.forcesOf(headFile())).isEqualTo(5);
   }
 
-  /**
-   * The machine stops at every force of 40 appends in turn; whatever of the unforced writes reached
-   * the disk (none, all, a zero-filled length, half; of the head file's slot: none, its header, its
-   * data, half its header, all), the log opened after the restart holds every append that returned,
-   * with the hash it returned, verifies, and goes on.
-   */
   @Test
   void open_afterTheMachineStoppedAtAnyForce_keepsEveryAcknowledgedAppend() throws Exception {
-    int appends = 36; // the ring wraps twice
+    crashAtEveryForce(36, 1); // the ring wraps twice
+  }
+
+  /**
+   * The same with entries appended three at a time ({@code appendAll}, one commit each): every batch
+   * that returned is kept whole, and of the batch in flight the log keeps all or none.
+   */
+  @Test
+  void open_afterTheMachineStoppedAtAnyForce_keepsEveryAcknowledgedBatchWhole_andNoPartOfAnother() throws Exception {
+    crashAtEveryForce(36, 3);
+  }
+
+  @Test
+  void appendAll_commitsTheEntriesTogether_withOneSyncOfTheHeadFile() {
+    FakeDisk disk = new FakeDisk("boot-1");
+    JsonlAuditLog log = open(disk);
+    log.append(JsonlAuditLogTest.record(1));
+    int before = disk.forcesOf(headFile());
+
+    List<AuditEntry> three = log.appendAll(List.of(JsonlAuditLogTest.record(2), JsonlAuditLogTest.record(3),
+        JsonlAuditLogTest.record(4)));
+
+    assertThat(disk.forcesOf(headFile()) - before).as("one sync for the three").isEqualTo(1);
+    assertThat(disk.forcesOf(file())).as("the log is not forced").isZero();
+    assertThat(three).extracting(AuditEntry::sequence).containsExactly(2L, 3L, 4L);
+    assertThat(three.get(1).previousHash()).isEqualTo(three.get(0).hash());
+    assertThat(log.entries()).extracting(AuditEntry::hash).endsWith(three.get(0).hash(), three.get(1).hash(),
+        three.get(2).hash());
+    assertThat(log.appendAll(List.of())).isEmpty();
+    assertThat(log.verify().valid()).isTrue();
+    log.close();
+  }
+
+  /**
+   * Stops the machine at every force of {@code appends} appends made {@code batch} at a time, in turn;
+   * whatever of the unforced writes reached the disk (none, all, a zero-filled length, half; of the
+   * head file's slot: none, its header, its data, half its header, all), the log opened after the
+   * restart holds every append that returned, with the hash it returned, and of a batch all its
+   * entries or none, verifies, and goes on.
+   */
+  private void crashAtEveryForce(int appends, int batch) throws Exception {
     FakeDisk dry = new FakeDisk("boot-1");
     JsonlAuditLog counting = open(dry);
     int before = dry.count.get();
-    for (int i = 1; i <= appends; i++) {
-      counting.append(JsonlAuditLogTest.record(i));
+    for (int i = 1; i <= appends; i += batch) {
+      counting.appendAll(java.util.stream.IntStream.range(i, i + batch).mapToObj(JsonlAuditLogTest::record).toList());
     }
     int forces = dry.count.get() - before;
     counting.close();
@@ -164,9 +198,10 @@ class JsonlAuditLogRedoTest {
       disk.crashAt = disk.count.get() + crashAt;
       Map<Long, String> acked = new LinkedHashMap<>();
       try {
-        for (int i = 1; i <= appends; i++) {
-          AuditEntry e = log.append(JsonlAuditLogTest.record(i));
-          acked.put(e.sequence(), e.hash());
+        for (int i = 1; i <= appends; i += batch) {
+          List<AuditEntry> written = batch == 1 ? List.of(log.append(JsonlAuditLogTest.record(i)))
+              : log.appendAll(java.util.stream.IntStream.range(i, i + batch).mapToObj(JsonlAuditLogTest::record).toList());
+          written.forEach(e -> acked.put(e.sequence(), e.hash()));
         }
       } catch (Crash stopped) {
         // the append in flight never returned
@@ -197,6 +232,9 @@ class JsonlAuditLogRedoTest {
           });
           assertThat(entries).as(state).allSatisfy(e -> assertThat(e.record().action()).isIn("resource.provision",
               "audit.recovered"));
+          long provisions = entries.stream().filter(e -> e.record().action().equals("resource.provision")).count();
+          assertThat(provisions % batch).as("%s: %d entries kept, batches of %d: none cut in part", state, provisions,
+              batch).isZero();
           AuditVerification v = reopened.verify();
           assertThat(v.valid()).as(state + ": " + v.problems()).isTrue();
           reopened.append(JsonlAuditLogTest.record(99));

@@ -38,6 +38,83 @@ class FileRunJournalTest extends RunJournalContract {
     return RunJournal.directory(dir.resolve("runs"));
   }
 
+  /** A journal keeps what it read of a file; what another journal (another process) wrote since is still seen. */
+  @Test
+  void aJournalThatReadAFile_seesWhatAnotherAppendedAndRewroteSince() {
+    FileRunJournal first = FileRunJournal.open(dir.resolve("runs"), file -> {});
+    FileRunJournal other = FileRunJournal.open(dir.resolve("runs"), file -> {});
+    first.saveRun(run("run_1", T0));
+    StepRecord s = step("run_1", "domain");
+    first.saveStep(s);
+    assertThat(first.step(RunId.of("run_1"), StepId.of("domain"))).contains(s);
+
+    StepRecord byOther = s.next(T0.plusSeconds(1)).status(StepStatus.RUNNING).attempts(1).build();
+    other.saveStep(byOther);
+    assertThat(first.step(RunId.of("run_1"), StepId.of("domain"))).contains(byOther);
+    assertThat(first.saveStep(s.next(T0.plusSeconds(2)).status(StepStatus.FAILED).build()))
+        .as("the version check sees the other journal's save").isFalse();
+
+    // the other journal saves until it rewrites the file (a new file in its place) with only the latest lines
+    StepRecord latest = byOther;
+    for (int i = 0; i < FileRunJournal.COMPACT_AFTER; i++) {
+      latest = latest.next(T0.plusSeconds(3 + i)).attempts(2 + i).build();
+      assertThat(other.saveStep(latest)).isTrue();
+    }
+    assertThat(first.step(RunId.of("run_1"), StepId.of("domain"))).contains(latest);
+    StepRecord mine = latest.next(T0.plusSeconds(9_000)).status(StepStatus.SUCCEEDED).build();
+    assertThat(first.saveStep(mine)).isTrue();
+    assertThat(FileRunJournal.open(dir.resolve("runs")).step(RunId.of("run_1"), StepId.of("domain"))).contains(mine);
+  }
+
+  /** A line cut short by a crash (or still being written by another process) is left out until it is whole. */
+  @Test
+  void aJournalThatReadAFile_leavesOutAPartLineUntilItIsWhole() throws Exception {
+    FileRunJournal first = FileRunJournal.open(dir.resolve("runs"), file -> {});
+    first.saveRun(run("run_1", T0));
+    first.saveStep(step("run_1", "domain"));
+    Path f = first.fileOf(RunId.of("run_1"));
+    FileRunJournal writer = FileRunJournal.open(dir.resolve("scratch"), file -> {});
+    StepRecord next = step("run_1", "domain").next(T0.plusSeconds(1)).status(StepStatus.RUNNING).attempts(1).build();
+    writer.saveRun(run("run_1", T0));
+    writer.saveStep(step("run_1", "domain"));
+    writer.saveStep(next);
+    List<String> lines = Files.readAllLines(writer.fileOf(RunId.of("run_1")));
+    String line = lines.get(lines.size() - 1) + "\n";
+    assertThat(Files.readString(f)).doesNotContain(line);
+
+    Files.writeString(f, line.substring(0, 20), java.nio.file.StandardOpenOption.APPEND);
+    assertThat(first.step(RunId.of("run_1"), StepId.of("domain")).orElseThrow().version()).isEqualTo(0);
+    Files.writeString(f, line.substring(20), java.nio.file.StandardOpenOption.APPEND);
+    assertThat(first.step(RunId.of("run_1"), StepId.of("domain"))).contains(next);
+
+    // a save after a part line cuts it off before appending
+    Files.writeString(f, line.substring(0, 20), java.nio.file.StandardOpenOption.APPEND);
+    StepRecord done = next.next(T0.plusSeconds(2)).status(StepStatus.SUCCEEDED).build();
+    assertThat(first.saveStep(done)).isTrue();
+    assertThat(FileRunJournal.open(dir.resolve("runs")).step(RunId.of("run_1"), StepId.of("domain"))).contains(done);
+    assertThat(Files.readAllLines(f)).hasSize(5);
+  }
+
+  /** Lease changes read only what was appended since; another journal's changes and rewrites are seen. */
+  @Test
+  void leases_changedByAnotherJournal_areSeen() {
+    FileRunJournal first = FileRunJournal.open(dir.resolve("runs"), file -> {});
+    FileRunJournal other = FileRunJournal.open(dir.resolve("runs"), file -> {});
+    Lease mine = first.acquireLease("run:1", "host-a", T0, T0.plusSeconds(30)).orElseThrow();
+    assertThat(other.acquireLease("run:1", "host-b", T0, T0.plusSeconds(30))).isEmpty();
+    assertThat(first.releaseLease(mine)).isTrue();
+    Lease theirs = other.acquireLease("run:1", "host-b", T0, T0.plusSeconds(30)).orElseThrow();
+    assertThat(first.lease("run:1")).contains(theirs);
+    assertThat(first.acquireLease("run:1", "host-a", T0, T0.plusSeconds(30))).isEmpty();
+    for (int i = 0; i < FileRunJournal.COMPACT_AFTER + 5; i++) { // past a rewrite of the lease file
+      theirs = other.renewLease(theirs, T0.plusSeconds(31 + i)).orElseThrow();
+    }
+    assertThat(first.lease("run:1")).contains(theirs);
+    assertThat(first.renewLease(mine, T0.plusSeconds(9_000))).isEmpty();
+    assertThat(other.releaseLease(theirs)).isTrue();
+    assertThat(first.acquireLease("run:1", "host-a", T0.plusSeconds(1), T0.plusSeconds(60))).isPresent();
+  }
+
   @Test
   void open_again_seesEveryRunAndStepSavedBefore() {
     RunJournal first = journal();
@@ -446,7 +523,9 @@ class FileRunJournalTest extends RunJournalContract {
     Path f = j.fileOf(RunId.of("run_1"));
     Files.writeString(f, Files.readString(f).replaceFirst("\"version\":3", "\"version\":1"));
 
-    assertThatThrownBy(() -> j.run(RunId.of("run_1"))).isInstanceOf(AgentProvisionException.class)
+    // changed in place, as by hand: a journal opened on it (as after a restore) refuses it
+    FileRunJournal reopened = FileRunJournal.open(dir);
+    assertThatThrownBy(() -> reopened.run(RunId.of("run_1"))).isInstanceOf(AgentProvisionException.class)
         .hasMessageContaining(f.getFileName().toString()).hasMessageContaining("version-2");
   }
 
@@ -480,6 +559,6 @@ class FileRunJournalTest extends RunJournalContract {
     j.saveRun(run("run_2", T0));
     Files.copy(j.fileOf(RunId.of("run_1")), j.fileOf(RunId.of("run_2")), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
 
-    assertThatThrownBy(() -> j.run(RunId.of("run_2"))).isInstanceOf(AgentProvisionException.class);
+    assertThatThrownBy(() -> FileRunJournal.open(dir).run(RunId.of("run_2"))).isInstanceOf(AgentProvisionException.class);
   }
 }

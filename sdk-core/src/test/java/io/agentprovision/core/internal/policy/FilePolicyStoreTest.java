@@ -52,4 +52,28 @@ class FilePolicyStoreTest extends PolicyStoreContract {
     assertThatThrownBy(() -> PolicyStore.file(file())).isInstanceOf(AgentProvisionException.class)
         .hasMessageContaining(file().toString()).hasMessageContaining("change 1");
   }
+
+  /** A store keeps what it parsed only while the file's bytes are the same: another's change, a cut line, an edit are seen. */
+  @Test
+  void aStoreThatReadTheFile_seesEveryChangeMadeSince() throws Exception {
+    PolicyStore s = store();
+    PolicyChange v1 = s.seed(FIRST, PolicyChange.CONFIGURATION, "initial", T0);
+    assertThat(s.current()).contains(v1);
+    PolicyChange v2 = v1.next(SECOND, "coding-agent-7", null, "tighter", T0);
+    assertThat(reopen(s).append(v2)).isTrue();
+
+    assertThat(s.current()).contains(v2);
+    assertThat(s.history()).containsExactly(v1, v2);
+    assertThat(s.append(v2)).as("the version check sees the other store's change").isFalse();
+
+    Files.writeString(file(), "{\"after\":{\"alert_at\":[5", StandardOpenOption.APPEND);
+    assertThat(s.history()).containsExactly(v1, v2);
+    PolicyChange v3 = v2.next(FIRST, "coding-agent-7", null, "looser", T0);
+    assertThat(s.append(v3)).as("the cut line is dropped before the append").isTrue();
+    assertThat(reopen(s).history()).containsExactly(v1, v2, v3);
+
+    java.util.List<String> lines = Files.readAllLines(file());
+    Files.write(file(), java.util.List.of(lines.get(1), lines.get(0), lines.get(2)));
+    assertThatThrownBy(s::history).isInstanceOf(AgentProvisionException.class).hasMessageContaining("change 1");
+  }
 }

@@ -114,6 +114,31 @@ class EncryptedFileVaultTest extends CredentialVaultContract {
     assertThat(reopened.get("a").orElseThrow().attributes()).containsEntry("account_id", CANARY_ATTRIBUTE);
   }
 
+  /** A vault keeps what it decoded of the file only while the file's bytes are the same: another's change is seen. */
+  @Test
+  void get_seesWhatAnotherInstanceStoredOrWhatWasAlteredSinceItLastRead() throws Exception {
+    CredentialVault first = vault();
+    first.put(canaryEntry("a"));
+    assertThat(first.get("a")).isPresent();
+    CredentialVault other = vault();
+
+    other.put(new io.agentprovision.core.vault.VaultEntry("b", io.agentprovision.core.Secret.of("second-secret"),
+        Map.of(), java.time.Instant.parse("2026-11-02T09:00:00Z"), null));
+    other.delete("a");
+
+    assertThat(first.get("a")).isEmpty();
+    assertThat(first.get("b").orElseThrow().secret().reveal()).isEqualTo("second-secret");
+    assertThat(first.keys("")).containsExactly("b");
+
+    editRecord("b", r -> {
+      byte[] data = Base64.getDecoder().decode((String) r.get("data"));
+      data[3] ^= 1;
+      r.put("data", Base64.getEncoder().encodeToString(data));
+    });
+    assertThatThrownBy(() -> first.get("b")).isInstanceOfSatisfying(VaultException.class,
+        e -> assertThat(e.reason()).isEqualTo(VaultException.Reason.TAMPERED));
+  }
+
   @Test
   void file_onPosix_isReadableByItsOwnerOnly() throws Exception {
     vault().put(canaryEntry("a"));

@@ -1,0 +1,91 @@
+package io.agentprovision.core.internal.journal;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.util.Arrays;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * What a reader last read of one of the journal's append-only files: which file it was (the file
+ * system's key, an inode on Linux), the length of its intact part and the bytes just before that
+ * end. With it, a save or a read takes only the bytes appended since instead of reading and parsing
+ * the whole file again: the journal's files only grow between rewrites, and a rewrite replaces the
+ * file (a new key). A file that is not the one seen (replaced, cut below the end, or whose bytes
+ * before the end changed, as when a file was restored by hand) is read whole again.
+ */
+record SeenFile(Object key, long end, byte[] tail) {
+  /** How many bytes before the end are compared, so that a file changed in place is not taken for the one seen. */
+  static final int TAIL = 64;
+
+  /**
+   * The file {@code f} as just read or written whole, {@code content} its bytes up to the intact
+   * end {@code end}; null when the file system gives files no key (then nothing is kept).
+   */
+  static @Nullable SeenFile of(Path f, byte[] content, long end) throws IOException {
+    Object key = Files.readAttributes(f, BasicFileAttributes.class).fileKey();
+    if (key == null) {
+      return null;
+    }
+    int to = (int) end;
+    return new SeenFile(key, end, Arrays.copyOfRange(content, Math.max(0, to - TAIL), to));
+  }
+
+  /** The same file after {@code line} was appended at its end. */
+  SeenFile appended(byte[] line) {
+    byte[] joined = new byte[tail.length + line.length];
+    System.arraycopy(tail, 0, joined, 0, tail.length);
+    System.arraycopy(line, 0, joined, tail.length, line.length);
+    return new SeenFile(key, end + line.length,
+        Arrays.copyOfRange(joined, Math.max(0, joined.length - TAIL), joined.length));
+  }
+
+  /** The same file, its intact part now ending {@code more} bytes later, {@code bytes} what was read past the old end. */
+  SeenFile grown(byte[] bytes, int more) {
+    if (more == 0) {
+      return this;
+    }
+    return appended(Arrays.copyOf(bytes, more));
+  }
+
+  /**
+   * The bytes of {@code f} past the end seen (empty when nothing was appended), or null when
+   * {@code f} is missing or is not the file seen, and must be read whole.
+   */
+  byte @Nullable [] since(Path f) throws IOException {
+    BasicFileAttributes a;
+    try {
+      a = Files.readAttributes(f, BasicFileAttributes.class);
+    } catch (NoSuchFileException e) {
+      return null;
+    }
+    long size = a.size();
+    if (!key.equals(a.fileKey()) || size < end || size - end > Integer.MAX_VALUE - TAIL) {
+      return null;
+    }
+    long from = end - tail.length;
+    byte[] read = new byte[(int) (size - from)];
+    try (FileChannel in = FileChannel.open(f, StandardOpenOption.READ)) {
+      ByteBuffer buf = ByteBuffer.wrap(read);
+      long at = from;
+      while (buf.hasRemaining()) {
+        int n = in.read(buf, at);
+        if (n < 0) {
+          return null; // cut while being read
+        }
+        at += n;
+      }
+    } catch (NoSuchFileException e) {
+      return null;
+    }
+    if (!Arrays.equals(read, 0, tail.length, tail, 0, tail.length)) {
+      return null;
+    }
+    return Arrays.copyOfRange(read, tail.length, read.length);
+  }
+}
