@@ -88,17 +88,7 @@ class FileJournalDurabilityTest {
     // A step's end is written without a force of its own (RunJournal.saveStepResult): a machine crash
     // before the run's next save may lose it, after the step paid (the plan, the domain, which cannot be
     // undone) or minted a token (the credentials).
-    RunJournal crashing = (RunJournal) Proxy.newProxyInstance(RunJournal.class.getClassLoader(),
-        new Class<?>[] {RunJournal.class}, (proxy, method, args) -> {
-          if (method.getName().equals("saveStepResult") && ((StepRecord) args[0]).step().value().equals(lost)) {
-            throw new SimulatedCrash("saveStepResult", 1, false); // the line never reached the disk
-          }
-          try {
-            return method.invoke(files, args);
-          } catch (InvocationTargetException e) {
-            throw e.getCause();
-          }
-        });
+    RunJournal crashing = crashingOn(files, r -> r.step().value().equals(lost)); // the line never reached the disk
     AgentProvisioner first = h.provisioner(b -> b.journal(crashing));
 
     assertThatThrownBy(() -> first.provisionAndDeploy(EngineHarness.request().runId(RUN).build()))
@@ -159,18 +149,8 @@ class FileJournalDurabilityTest {
   @org.junit.jupiter.params.provider.ValueSource(strings = {"identity", "plan-approval", "verify"})
   void aMachineCrashThatLosesTheStartOfAStepThatChangesNothing_runsItOnResume(String lost) {
     RunJournal files = RunJournal.directory(dir);
-    RunJournal crashing = (RunJournal) Proxy.newProxyInstance(RunJournal.class.getClassLoader(),
-        new Class<?>[] {RunJournal.class}, (proxy, method, args) -> {
-          if (method.getName().equals("saveStepResult") && ((StepRecord) args[0]).step().value().equals(lost)
-              && ((StepRecord) args[0]).status() == StepStatus.RUNNING) {
-            throw new SimulatedCrash("saveStepResult", 1, false); // the start never reached the disk
-          }
-          try {
-            return method.invoke(files, args);
-          } catch (InvocationTargetException e) {
-            throw e.getCause();
-          }
-        });
+    // the start never reached the disk
+    RunJournal crashing = crashingOn(files, r -> r.step().value().equals(lost) && r.status() == StepStatus.RUNNING);
     AgentProvisioner first = h.provisioner(b -> b.journal(crashing));
 
     assertThatThrownBy(() -> first.provisionAndDeploy(EngineHarness.request().runId(RUN).build()))
@@ -183,5 +163,20 @@ class FileJournalDurabilityTest {
     assertThat(h.deployer.tokens()).as("one deploy token minted").hasSize(1);
     assertThat(h.orchestrator.charges()).extracting(FakeOrchestrator.Charge::serviceId)
         .containsExactlyInAnyOrder("workers:paid", "registrar:domain");
+  }
+
+  /** {@code files}, whose process dies at the {@code saveStepResult} of a record {@code when} picks: its line is lost. */
+  private static RunJournal crashingOn(RunJournal files, java.util.function.Predicate<StepRecord> when) {
+    return (RunJournal) Proxy.newProxyInstance(RunJournal.class.getClassLoader(), new Class<?>[] {RunJournal.class},
+        (proxy, method, args) -> {
+          if (method.getName().equals("saveStepResult") && when.test((StepRecord) args[0])) {
+            throw new SimulatedCrash("saveStepResult", 1, false);
+          }
+          try {
+            return method.invoke(files, args);
+          } catch (InvocationTargetException e) {
+            throw e.getCause();
+          }
+        });
   }
 }

@@ -1,5 +1,6 @@
 package io.agentprovision.core.internal.audit;
 
+import io.agentprovision.core.internal.fs.Positional;
 import java.io.ByteArrayOutputStream;
 import java.io.EOFException;
 import java.io.IOException;
@@ -125,10 +126,8 @@ final class Lines {
 
   static void readFully(FileChannel ch, ByteBuffer buf, long at) throws IOException {
     long base = at - buf.position();
-    while (buf.hasRemaining()) {
-      if (ch.read(buf, base + buf.position()) < 0) {
-        throw new EOFException("the file ended before byte " + (base + buf.limit()));
-      }
+    if (!Positional.read(ch, buf, at)) {
+      throw new EOFException("the file ended before byte " + (base + buf.limit()));
     }
   }
 

@@ -8,6 +8,7 @@ import io.agentprovision.core.StepId;
 import io.agentprovision.core.approval.ApprovalDecision;
 import io.agentprovision.core.approval.CheckpointKind;
 import io.agentprovision.core.internal.fs.AtomicFiles;
+import io.agentprovision.core.internal.fs.Positional;
 import io.agentprovision.core.journal.ApprovalRecord;
 import io.agentprovision.core.journal.CheckpointDecision;
 import io.agentprovision.core.journal.Lease;
@@ -345,15 +346,7 @@ public final class FileRunJournal implements RunJournal {
       }
       byte[] bytes = new byte[(int) (size - end)];
       try (FileChannel in = FileChannel.open(filedFile, StandardOpenOption.READ)) {
-        ByteBuffer buf = ByteBuffer.wrap(bytes);
-        long at = end;
-        while (buf.hasRemaining()) {
-          int n = in.read(buf, at);
-          if (n < 0) {
-            break;
-          }
-          at += n;
-        }
+        Positional.read(in, ByteBuffer.wrap(bytes), end); // a file cut meanwhile leaves zeros, no line
       }
       int from = 0;
       try {
@@ -529,12 +522,7 @@ public final class FileRunJournal implements RunJournal {
   private @Nullable LeaseFile loadLeases() {
     LeasesSeen c = leasesSeen;
     if (c != null) {
-      byte[] more;
-      try {
-        more = c.seen().since(leaseFile);
-      } catch (IOException e) {
-        more = null; // read whole below, which says what is wrong
-      }
+      byte[] more = c.seen().since(leaseFile);
       if (more != null) {
         try {
           JsonLines.Lines appended = JsonLines.records(more, 0, c.lines() + 1);
@@ -942,12 +930,7 @@ public final class FileRunJournal implements RunJournal {
   private @Nullable Loaded load(Path f) {
     Cached c = cache.get(f);
     if (c != null) {
-      byte[] more;
-      try {
-        more = c.seen().since(f);
-      } catch (IOException e) {
-        more = null; // read whole below, which says what is wrong
-      }
+      byte[] more = c.seen().since(f);
       if (more != null) {
         if (more.length == 0) {
           return new Loaded(c.doc(), VERSION, c.lines(), c.seen().end(), c.seen());

@@ -1,5 +1,6 @@
 package io.agentprovision.core.internal.journal;
 
+import io.agentprovision.core.internal.fs.Positional;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
@@ -55,9 +56,18 @@ record SeenFile(Object key, long end, byte[] tail) {
 
   /**
    * The bytes of {@code f} past the end seen (empty when nothing was appended), or null when
-   * {@code f} is missing or is not the file seen, and must be read whole.
+   * {@code f} is missing, is not the file seen or cannot be read, and must be read whole (a read
+   * that then fails says what is wrong).
    */
-  byte @Nullable [] since(Path f) throws IOException {
+  byte @Nullable [] since(Path f) {
+    try {
+      return appendedTo(f);
+    } catch (IOException e) {
+      return null;
+    }
+  }
+
+  private byte @Nullable [] appendedTo(Path f) throws IOException {
     BasicFileAttributes a;
     try {
       a = Files.readAttributes(f, BasicFileAttributes.class);
@@ -71,14 +81,8 @@ record SeenFile(Object key, long end, byte[] tail) {
     long from = end - tail.length;
     byte[] read = new byte[(int) (size - from)];
     try (FileChannel in = FileChannel.open(f, StandardOpenOption.READ)) {
-      ByteBuffer buf = ByteBuffer.wrap(read);
-      long at = from;
-      while (buf.hasRemaining()) {
-        int n = in.read(buf, at);
-        if (n < 0) {
-          return null; // cut while being read
-        }
-        at += n;
+      if (!Positional.read(in, ByteBuffer.wrap(read), from)) {
+        return null; // cut while being read
       }
     } catch (NoSuchFileException e) {
       return null;

@@ -1,6 +1,7 @@
 package io.agentprovision.core.internal.spend;
 
 import io.agentprovision.core.AgentProvisionException;
+import io.agentprovision.core.internal.fs.Positional;
 import io.agentprovision.core.wire.Json;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -44,11 +45,7 @@ final class AppendedLines {
           + replayed + " bytes): it was cut or replaced; restore it from a backup", null);
     }
     ByteBuffer buf = ByteBuffer.allocate(Math.toIntExact(size - replayed));
-    while (buf.hasRemaining()) {
-      if (channel.read(buf, replayed + buf.position()) < 0) {
-        break;
-      }
-    }
+    Positional.read(channel, buf, replayed); // a file cut meanwhile leaves zeros, no line
     byte[] bytes = buf.array();
     int start = 0;
     for (int i = 0; i < bytes.length; i++) {
