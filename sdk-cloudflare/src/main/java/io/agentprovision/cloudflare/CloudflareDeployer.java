@@ -55,8 +55,9 @@ import org.jspecify.annotations.Nullable;
  * (or a route). The narrow token is verified ({@code GET …/tokens/verify}, from this host) before
  * anything depends on it working: before the broad one is rolled or deleted, else beside the
  * deploy's first calls (which use it anyway), so that the check is not one more round trip the
- * deployment waits for; nothing is bound with a token that did not verify. Every mint, roll, delete, upload and binding is audited through the step context,
- * by ids and permission names, never values. Deploying the same script name again replaces it in
+ * deployment waits for; nothing is bound with a token that did not verify. Every mint, roll,
+ * delete, upload and binding is audited through the step context, by ids and permission names,
+ * never values. Deploying the same script name again replaces it in
  * place and reuses its bindings.
  *
  * <pre>{@code

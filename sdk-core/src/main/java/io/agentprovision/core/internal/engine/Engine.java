@@ -14,7 +14,6 @@ import io.agentprovision.core.RunLeasedException;
 import io.agentprovision.core.RunNotFoundException;
 import io.agentprovision.core.Secret;
 import io.agentprovision.core.StepId;
-import io.agentprovision.core.StepKind;
 import io.agentprovision.core.approval.ApprovalDecision;
 import io.agentprovision.core.approval.ApprovalDeniedException;
 import io.agentprovision.core.approval.AwaitingApprovalException;
@@ -803,7 +802,8 @@ public final class Engine {
         }
         after = a;
       }
-      boolean buys = s.kind() == StepKind.DOMAIN || s.kind() == StepKind.PLAN || s.kind() == StepKind.PLAN_CHANGE;
+      Step.Price price = s.price();
+      boolean buys = price != null && price.pricing().isPaid();
       return a.getOrDefault(s.id(), 0) * 2 + (buys ? 1 : 0);
     }
 
