@@ -9,6 +9,7 @@ import io.agentprovision.core.audit.AuditChain;
 import io.agentprovision.core.audit.AuditEntry;
 import io.agentprovision.core.audit.AuditRecord;
 import io.agentprovision.core.audit.AuditVerification;
+import io.agentprovision.core.ProvisioningEvent;
 import io.agentprovision.core.spi.AuditLog;
 import java.util.ArrayList;
 import java.util.List;
@@ -18,6 +19,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -40,6 +42,7 @@ class AuditCheckAtRunEndTest {
   private static final class CountingLog implements AuditLog {
     final AuditLog inner = AuditLog.inMemory();
     final List<long[]> checks = new CopyOnWriteArrayList<>();
+    final java.util.concurrent.CountDownLatch checked = new java.util.concurrent.CountDownLatch(1);
 
     @Override
     public AuditEntry append(AuditRecord record) {
@@ -65,6 +68,7 @@ class AuditCheckAtRunEndTest {
     public AuditVerification verify() {
       AuditVerification v = inner.verify();
       checks.add(new long[] {0, v.entries()});
+      checked.countDown();
       return v;
     }
 
@@ -72,6 +76,7 @@ class AuditCheckAtRunEndTest {
     public AuditVerification verifyAfter(long sequence, String hash) {
       AuditVerification v = inner.verifyAfter(sequence, hash);
       checks.add(new long[] {sequence, v.entries()});
+      checked.countDown();
       return v;
     }
   }
@@ -94,14 +99,52 @@ class AuditCheckAtRunEndTest {
     for (CompletableFuture<Deployment> f : all) {
       assertThat(f.get(60, TimeUnit.SECONDS).auditVerified()).isTrue();
     }
-    assertThat(log.checks).hasSize(runs);
-    // in the order they were made, each check starts where the one before it ended
+    // one at each run's end, and some ahead of it while runs' last steps waited (a check ahead is
+    // skipped when another is under way); in the order they were made, each check starts where the
+    // one before it ended
+    assertThat(log.checks).hasSizeGreaterThanOrEqualTo(runs);
     long upTo = 0;
     for (long[] c : log.checks) {
       assertThat(c[0]).as("a check starts at the last checked entry: %s", log.checks.stream().map(java.util.Arrays::toString).toList()).isEqualTo(upTo);
       assertThat(c[1]).isGreaterThanOrEqualTo(upTo);
       upTo = c[1];
     }
+  }
+
+  @Test
+  void theLogIsCheckedWhileTheLastStepRuns_andTheEndChecksOnlyWhatCameAfter() throws Exception {
+    h.people(1);
+    CountingLog log = new CountingLog();
+    h.steps = steps;
+    AtomicReference<Long> entriesWhenVerifyStarted = new AtomicReference<>();
+    AgentProvisioner p = h.provisioner(b -> b.audit(log).listener(e -> {
+      if (e instanceof ProvisioningEvent.StepStarted s && s.step().value().equals("verify")) {
+        // the last step goes on only once the check ahead of the end has been made (on another step thread)
+        try {
+          assertThat(log.checked.await(30, TimeUnit.SECONDS)).as("the check ahead of the run's end").isTrue();
+        } catch (InterruptedException x) {
+          Thread.currentThread().interrupt();
+        }
+        entriesWhenVerifyStarted.set((long) log.entries().size());
+      }
+    }));
+
+    Deployment d = p.provisionAndDeploy(person(1));
+
+    assertThat(d.auditVerified()).isTrue();
+    assertThat(log.checks).as("a check ahead of the end, then the end's").hasSize(2);
+    long[] ahead = log.checks.get(0);
+    long[] atEnd = log.checks.get(1);
+    assertThat(ahead[0]).isZero();
+    assertThat(ahead[1]).isLessThanOrEqualTo(entriesWhenVerifyStarted.get());
+    assertThat(atEnd[0]).as("the end starts where the check ahead got to").isEqualTo(ahead[1]);
+    assertThat(atEnd[1]).isEqualTo(log.entries().size());
+    // what the end checked: the last step's entries and the run's end, not the run again
+    List<AuditEntry> all = log.entries();
+    List<String> checkedAtEnd = all.subList((int) atEnd[0], all.size()).stream()
+        .map(e -> e.record().action()).toList();
+    assertThat(checkedAtEnd).contains("run.finished").doesNotContain("run.started");
+    assertThat(atEnd[1] - atEnd[0]).isLessThan(ahead[1] - ahead[0]);
   }
 
   /** A log kept in a list the test can edit, checked by the SPI's own verifyAfter. */

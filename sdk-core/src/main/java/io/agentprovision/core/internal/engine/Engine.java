@@ -781,7 +781,40 @@ public final class Engine {
           }
         }
       }
+      if (!auditPrechecked && submitted.size() == steps.size()) {
+        auditPrechecked = true;
+        precheckAudit();
+      }
       return kept;
+    }
+
+    /** Whether the audit log was checked ahead of the run's end (once, when its last steps started). */
+    private boolean auditPrechecked;
+
+    /**
+     * Checks the audit log's entries so far on a step thread while the run's last steps wait for their
+     * answers, so that the check at the run's end (which the caller waits for) covers only the
+     * entries those steps and the end add. Skipped when another check is under way: that one
+     * advances the same checkpoint. Its result is not the run's: the check at the end decides, and
+     * starts again from the last checkpoint an earlier check reached intact.
+     */
+    private void precheckAudit() {
+      try {
+        config.stepExecutor().execute(() -> {
+          if (auditVerifying.tryLock()) {
+            try {
+              verifyAuditLocked();
+            } catch (RuntimeException e) {
+              LOG.debug("run {}: the audit check ahead of the run's end failed; the end's check decides: {}",
+                  rs.run, e.toString());
+            } finally {
+              auditVerifying.unlock();
+            }
+          }
+        });
+      } catch (RejectedExecutionException e) {
+        // the executor is shutting down: the check at the end does it all
+      }
     }
 
     /** The longest chain of steps after each step (0 for a step nothing waits for); made once per run. */
@@ -1273,18 +1306,23 @@ public final class Engine {
     // checkpoint; in turn, each starts where the one before it got to
     auditVerifying.lock();
     try {
-      AuditCheckpoint trusted = auditVerified.get();
-      AuditVerification v = trusted == null ? config.audit().verify()
-          : config.audit().verifyAfter(trusted.sequence(), trusted.hash());
-      String verifiedHead = v.head();
-      if (v.valid() && verifiedHead != null) {
-        AuditCheckpoint seen = new AuditCheckpoint(v.entries(), verifiedHead);
-        auditVerified.accumulateAndGet(seen, (a, b) -> a == null || b.sequence() > a.sequence() ? b : a);
-      }
-      return v;
+      return verifyAuditLocked();
     } finally {
       auditVerifying.unlock();
     }
+  }
+
+  /** {@link #verifyAudit()} with {@code auditVerifying} held by the caller. */
+  private AuditVerification verifyAuditLocked() {
+    AuditCheckpoint trusted = auditVerified.get();
+    AuditVerification v = trusted == null ? config.audit().verify()
+        : config.audit().verifyAfter(trusted.sequence(), trusted.hash());
+    String verifiedHead = v.head();
+    if (v.valid() && verifiedHead != null) {
+      AuditCheckpoint seen = new AuditCheckpoint(v.entries(), verifiedHead);
+      auditVerified.accumulateAndGet(seen, (a, b) -> a == null || b.sequence() > a.sequence() ? b : a);
+    }
+    return v;
   }
 
   /**
