@@ -10,6 +10,7 @@ import io.agentprovision.core.ProvisionRequest;
 import io.agentprovision.core.ProvisioningEvent;
 import io.agentprovision.core.StepId;
 import io.agentprovision.core.http.HttpStack;
+import io.agentprovision.core.spi.ApprovalGate;
 import io.agentprovision.core.spi.ProvisioningListener;
 import io.agentprovision.testing.sandbox.LocalSandbox;
 import java.io.IOException;
@@ -62,7 +63,7 @@ public final class FlowLatency {
 
   /** What one measured flow gave. */
   record Measured(long flowNanos, CriticalPath path, List<Exchange> exchanges, Map<String, List<String>> graph,
-      Map<String, Long> stepNanos, long startNanos, Map<String, long[]> spans) {}
+      Map<String, Long> stepNanos, long startNanos, Map<String, long[]> spans, List<PersonAnswer> answers) {}
 
   /** Whether to print the median flow's steps and requests on one time line ({@code --timeline true}). */
   private static boolean timeline;
@@ -117,13 +118,16 @@ public final class FlowLatency {
         }
       }
     };
+    // the person's answers, timed around the gate: the flow waits for them as for the network
+    ConcurrentLinkedQueue<PersonAnswer> answers = new ConcurrentLinkedQueue<>();
     LocalSandbox sb = null;
     List<Exchange> firstFlow = null;
     try (HttpStack http = HttpStack.builder().okHttpClient(base).build()) {
       sb = SandboxFlows.sandbox(http, workerd);
       Executors executors = Executors.forFlows();
+      ApprovalGate person = timed(SandboxFlows.approveAll(sb), answers);
       try (AgentProvisioner p = SandboxFlows.provisioner(sb, http, via, stores, dir, executors.steps(),
-          executors.runs(), List.of(StepAttribution.listener(), stepTimes))) {
+          executors.runs(), List.of(StepAttribution.listener(), stepTimes), person)) {
         for (int i = 0; i < warmup; i++) {
           flow(p, SandboxFlows.request(sb, i, "ada@example.com"), i);
         }
@@ -133,6 +137,7 @@ public final class FlowLatency {
         long connectsBefore = connects.get();
         for (int i = 0; i < flows; i++) {
           recorded.clear();
+          answers.clear();
           stepNanos.clear();
           spans.clear();
           // the person signed in before the host calls the SDK: the identity provider's signature is not the flow's time
@@ -143,8 +148,9 @@ public final class FlowLatency {
           List<Exchange> ex = new ArrayList<>(recorded);
           ex.sort(Comparator.comparingLong(Exchange::startNanos));
           Map<String, List<String>> graph = graph(plan);
-          measured.add(new Measured(took, CriticalPath.of(graph, ex), ex, graph, new TreeMap<>(stepNanos), t0,
-              new TreeMap<>(spans)));
+          List<PersonAnswer> answered = new ArrayList<>(answers);
+          measured.add(new Measured(took, CriticalPath.of(graph, ex, answered), ex, graph, new TreeMap<>(stepNanos), t0,
+              new TreeMap<>(spans), answered));
           if (firstFlow == null) {
             firstFlow = ex;
           }
@@ -176,6 +182,19 @@ public final class FlowLatency {
     out.printf(Locale.ROOT, "connections the SDK opened per flow: %.1f%n", connectsPerFlow);
     deleteTree(dir);
     return summary;
+  }
+
+  /** {@code gate}, noting when it began and ended each answer. */
+  static ApprovalGate timed(ApprovalGate gate, ConcurrentLinkedQueue<PersonAnswer> answers) {
+    return request -> {
+      long start = System.nanoTime();
+      try {
+        return gate.decide(request);
+      } finally {
+        answers.add(new PersonAnswer(request.step() == null ? null : request.step().value(), request.kind().name(),
+            start, System.nanoTime()));
+      }
+    };
   }
 
   private static ProvisionPlan flow(AgentProvisioner p, ProvisionRequest request, int n) {
@@ -279,9 +298,15 @@ public final class FlowLatency {
 
   /** The figures of one kind of stores. */
   public record Summary(Stores stores, long flowNanos, long pathNanos, long naiveNanos, int exchanges, int onPath,
-      double fsyncsPerFlow) {
+      double fsyncsPerFlow, long personNanos, long networkPathNanos) {
+    /** The flow over its critical path: the exchanges and the person's answers it waited for. */
     public double flowOverPath() {
       return (double) flowNanos / pathNanos;
+    }
+
+    /** The flow over the chain of its exchanges alone, the person's answers counted as the SDK's time (rounds 1 to 6). */
+    public double flowOverNetworkPath() {
+      return (double) flowNanos / networkPathNanos;
     }
 
     public double flowOverNaive() {
@@ -295,8 +320,9 @@ public final class FlowLatency {
     List<Long> n = naive.stream().sorted().toList();
     Measured mid = measured.stream().sorted(Comparator.comparingLong(Measured::flowNanos)).toList()
         .get(measured.size() / 2);
+    List<Long> network = measured.stream().map(m -> CriticalPath.of(m.graph(), m.exchanges()).nanos()).sorted().toList();
     return new Summary(stores, median(flow), median(path), median(n), mid.exchanges().size(), mid.path().exchanges(),
-        stores == Stores.FILE ? (double) fsyncs / flows : 0);
+        stores == Stores.FILE ? (double) fsyncs / flows : 0, mid.path().personNanos(), median(network));
   }
 
   private static long median(List<Long> sorted) {
@@ -331,10 +357,11 @@ public final class FlowLatency {
     out.printf(Locale.ROOT, "  requests: %s%n", requestsLine(mid.exchanges()));
     out.printf(Locale.ROOT, "flows (ms):          %s%n", millis(measured.stream().map(Measured::flowNanos).toList()));
     out.printf(Locale.ROOT, "critical paths (ms): %s%n", millis(measured.stream().map(m -> m.path().nanos()).toList()));
-    out.printf(Locale.ROOT, "median flow %.0f ms, critical path %.0f ms (%d of %d requests one after another), "
-        + "naive client %.0f ms%n", s.flowNanos() / 1e6, s.pathNanos() / 1e6, s.onPath(), s.exchanges(),
-        s.naiveNanos() / 1e6);
-    out.printf(Locale.ROOT, "flow / critical path = %.3f   flow / naive = %.3f%n", s.flowOverPath(), s.flowOverNaive());
+    out.printf(Locale.ROOT, "median flow %.0f ms, critical path %.0f ms (%d of %d requests one after another, "
+        + "and %d answers of the person: %.1f ms), naive client %.0f ms%n", s.flowNanos() / 1e6, s.pathNanos() / 1e6,
+        s.onPath(), s.exchanges(), mid.answers().size(), s.personNanos() / 1e6, s.naiveNanos() / 1e6);
+    out.printf(Locale.ROOT, "flow / critical path = %.3f   flow / naive = %.3f   (flow / its exchanges' chain alone = %.3f)%n",
+        s.flowOverPath(), s.flowOverNaive(), s.flowOverNetworkPath());
     if (s.stores() == Stores.FILE) {
       out.printf(Locale.ROOT, "disk syncs per flow: %.1f%n", s.fsyncsPerFlow());
     }
@@ -360,6 +387,11 @@ public final class FlowLatency {
       marks.add(new Mark(e.startNanos(), "  " + e.step() + " " + e.method() + " " + path + " sent"));
       marks.add(new Mark(e.endNanos(), "  " + e.step() + " " + e.method() + " " + path + " answered ("
           + String.format(Locale.ROOT, "%.1f", e.nanos() / 1e6) + " ms)"));
+    }
+    for (PersonAnswer a : m.answers()) {
+      marks.add(new Mark(a.startNanos(), "  " + a.step() + " asks the person: " + a.kind()));
+      marks.add(new Mark(a.endNanos(), "  " + a.step() + " the person answered " + a.kind() + " ("
+          + String.format(Locale.ROOT, "%.1f", a.nanos() / 1e6) + " ms)"));
     }
     marks.sort(Comparator.comparingLong(Mark::at));
     out.printf(Locale.ROOT, "  time line of the median flow (ms from its start):%n");

@@ -82,13 +82,20 @@ public final class SandboxFlows {
   public static AgentProvisioner provisioner(LocalSandbox sb, HttpStack http, Via via, Stores stores,
       @Nullable Path dir, @Nullable ExecutorService steps, @Nullable ExecutorService runs,
       List<ProvisioningListener> listeners) {
+    return provisioner(sb, http, via, stores, dir, steps, runs, listeners, approveAll(sb));
+  }
+
+  /** {@link #provisioner(LocalSandbox, HttpStack, Via, Stores, Path, ExecutorService, ExecutorService, List)} with its approval gate. */
+  public static AgentProvisioner provisioner(LocalSandbox sb, HttpStack http, Via via, Stores stores,
+      @Nullable Path dir, @Nullable ExecutorService steps, @Nullable ExecutorService runs,
+      List<ProvisioningListener> listeners, ApprovalGate gate) {
     AgentProvisioner.Builder b = AgentProvisioner.builder()
         .http(http)
         .orchestrator(via == Via.STRIPE ? sb.stripeProjects() : sb.directOrchestrator())
         .deployer(sb.cloudflareDeployer())
         .identity(sb.identityProvider())
         .spendPolicy(POLICY)
-        .approvals(approveAll(sb));
+        .approvals(gate);
     if (stores == Stores.FILE) {
       if (dir == null) {
         throw new IllegalArgumentException("file stores need a directory");

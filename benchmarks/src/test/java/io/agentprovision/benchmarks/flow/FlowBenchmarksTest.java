@@ -29,7 +29,9 @@ class FlowBenchmarksTest {
       assertThat(s.flowNanos()).isPositive();
       assertThat(s.pathNanos()).isPositive();
       assertThat(s.naiveNanos()).as("the naive client replayed the requests").isPositive();
-      assertThat(printed).contains("flow / critical path =", "critical path through");
+      assertThat(printed).contains("flow / critical path =", "critical path through", "answers of the person");
+      assertThat(s.personNanos()).as("the person's step-up answers (a signed ID token) lie on the path").isPositive();
+      assertThat(s.networkPathNanos()).as("the exchanges' chain alone").isPositive().isLessThan(s.pathNanos());
       if (stores == SandboxFlows.Stores.FILE) {
         assertThat(s.fsyncsPerFlow()).as("the file stores' disk syncs, counted").isPositive();
         assertThat(printed).contains("disk syncs per flow");
