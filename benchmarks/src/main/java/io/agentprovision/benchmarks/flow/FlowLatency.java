@@ -9,6 +9,8 @@ import io.agentprovision.core.ProvisionPlan;
 import io.agentprovision.core.ProvisionRequest;
 import io.agentprovision.core.ProvisioningEvent;
 import io.agentprovision.core.StepId;
+import io.agentprovision.core.approval.ApprovalDecision;
+import io.agentprovision.core.approval.ApprovalRequest;
 import io.agentprovision.core.http.HttpStack;
 import io.agentprovision.core.spi.ApprovalGate;
 import io.agentprovision.core.spi.ProvisioningListener;
@@ -186,13 +188,21 @@ public final class FlowLatency {
 
   /** {@code gate}, noting when it began and ended each answer. */
   static ApprovalGate timed(ApprovalGate gate, ConcurrentLinkedQueue<PersonAnswer> answers) {
-    return request -> {
-      long start = System.nanoTime();
-      try {
-        return gate.decide(request);
-      } finally {
-        answers.add(new PersonAnswer(request.step() == null ? null : request.step().value(), request.kind().name(),
-            start, System.nanoTime()));
+    return new ApprovalGate() {
+      @Override
+      public ApprovalDecision decide(ApprovalRequest request) throws InterruptedException {
+        long start = System.nanoTime();
+        try {
+          return gate.decide(request);
+        } finally {
+          answers.add(new PersonAnswer(request.step() == null ? null : request.step().value(), request.kind().name(),
+              start, System.nanoTime()));
+        }
+      }
+
+      @Override
+      public boolean answersAtOnce(ApprovalRequest request) {
+        return gate.answersAtOnce(request);
       }
     };
   }

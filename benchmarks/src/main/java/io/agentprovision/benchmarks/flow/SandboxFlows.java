@@ -8,6 +8,7 @@ import io.agentprovision.core.ProvisionRequest;
 import io.agentprovision.core.TokenSpec;
 import io.agentprovision.core.WorkerApp;
 import io.agentprovision.core.approval.ApprovalDecision;
+import io.agentprovision.core.approval.ApprovalRequest;
 import io.agentprovision.core.approval.CheckpointKind;
 import io.agentprovision.core.http.HttpStack;
 import io.agentprovision.core.policy.SpendLimit;
@@ -70,11 +71,23 @@ public final class SandboxFlows {
     return sb;
   }
 
-  /** Approves every checkpoint; the sandbox's browser signs the person in again for a step-up. */
+  /**
+   * Approves every checkpoint at once (and says so: the engine asks it on the step's thread); the
+   * sandbox's browser signs the person in again for a step-up.
+   */
   public static ApprovalGate approveAll(LocalSandbox sb) {
     Clock clock = Clock.systemUTC();
-    ApprovalGate yes = request -> ApprovalDecision.approved("benchmark", "approved for the benchmark",
-        clock.instant());
+    ApprovalGate yes = new ApprovalGate() {
+      @Override
+      public ApprovalDecision decide(ApprovalRequest request) {
+        return ApprovalDecision.approved("benchmark", "approved for the benchmark", clock.instant());
+      }
+
+      @Override
+      public boolean answersAtOnce(ApprovalRequest request) {
+        return true;
+      }
+    };
     return sb.browser(yes);
   }
 

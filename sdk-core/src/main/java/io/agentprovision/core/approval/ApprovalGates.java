@@ -37,8 +37,18 @@ public final class ApprovalGates {
   /** Denies everything: the default when a host configures no gate. */
   public static ApprovalGate denyAll(Clock clock) {
     Objects.requireNonNull(clock, "clock");
-    return request -> ApprovalDecision.denied("none", "no approval gate is configured; configure "
-        + "AgentProvisioner.builder().approvals(...)", clock.instant());
+    return new ApprovalGate() {
+      @Override
+      public ApprovalDecision decide(ApprovalRequest request) {
+        return ApprovalDecision.denied("none", "no approval gate is configured; configure "
+            + "AgentProvisioner.builder().approvals(...)", clock.instant());
+      }
+
+      @Override
+      public boolean answersAtOnce(ApprovalRequest request) {
+        return true;
+      }
+    };
   }
 
   /**
@@ -48,11 +58,19 @@ public final class ApprovalGates {
   public static ApprovalGate approveAll(String approver, Clock clock) {
     Objects.requireNonNull(approver, "approver");
     Objects.requireNonNull(clock, "clock");
-    return request -> {
-      if (request.kind() == CheckpointKind.STEP_UP) {
-        return ApprovalDecision.denied(approver, "a blanket approval cannot supply a second factor", clock.instant());
+    return new ApprovalGate() {
+      @Override
+      public ApprovalDecision decide(ApprovalRequest request) {
+        if (request.kind() == CheckpointKind.STEP_UP) {
+          return ApprovalDecision.denied(approver, "a blanket approval cannot supply a second factor", clock.instant());
+        }
+        return ApprovalDecision.approved(approver, "approved in advance for every checkpoint", clock.instant());
       }
-      return ApprovalDecision.approved(approver, "approved in advance for every checkpoint", clock.instant());
+
+      @Override
+      public boolean answersAtOnce(ApprovalRequest request) {
+        return true;
+      }
     };
   }
 
@@ -80,17 +98,25 @@ public final class ApprovalGates {
       @Override
       public ApprovalDecision decide(ApprovalRequest request) throws InterruptedException {
         SpendPolicy policy = request.policy();
-        if (policy == null) {
-          return delegate.decide(request);
-        }
-        boolean withinPolicy = request.cost() != null
-            ? !policy.requiresApproval(request.cost())
-            : !approvesSpend(request.kind());
-        if (kinds.contains(request.kind()) && withinPolicy && request.url() == null) {
+        if (policy != null && approves(request, policy)) {
           return ApprovalDecision.approved(POLICY_APPROVER, "within policy: " + (request.cost() == null ? "no cost"
               : request.cost() + " is not above " + policy.approvalThreshold()), request.requestedAt());
         }
         return delegate.decide(request);
+      }
+
+      /** Whether the policy approves {@code request} itself, without the delegate. */
+      private boolean approves(ApprovalRequest request, SpendPolicy policy) {
+        boolean withinPolicy = request.cost() != null
+            ? !policy.requiresApproval(request.cost())
+            : !approvesSpend(request.kind());
+        return kinds.contains(request.kind()) && withinPolicy && request.url() == null;
+      }
+
+      @Override
+      public boolean answersAtOnce(ApprovalRequest request) {
+        SpendPolicy policy = request.policy();
+        return (policy != null && approves(request, policy)) || delegate.answersAtOnce(request);
       }
 
       @Override
@@ -108,7 +134,18 @@ public final class ApprovalGates {
    * checkpoint outside a run (raising a limit) cannot wait, and is denied saying so.
    */
   public static ApprovalGate deferred() {
-    return deferred(request -> {});
+    ApprovalGate asks = deferred(request -> {});
+    return new ApprovalGate() {
+      @Override
+      public ApprovalDecision decide(ApprovalRequest request) throws InterruptedException {
+        return asks.decide(request);
+      }
+
+      @Override
+      public boolean answersAtOnce(ApprovalRequest request) {
+        return true; // it only records that the request waits; the person answers through decide(...)
+      }
+    };
   }
 
   /**

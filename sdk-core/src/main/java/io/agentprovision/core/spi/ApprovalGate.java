@@ -43,4 +43,22 @@ public interface ApprovalGate {
    * Wrapping gates pass it on to the gates they wrap.
    */
   default void connect(ApprovalInbox inbox) {}
+
+  /**
+   * Whether {@link #decide} answers {@code request} without waiting for anyone or anything: no
+   * person, no I/O, no lock held for long (a policy that approves what is within it, a blanket
+   * approval, a denial, a {@code PENDING} that only records the request). The engine then calls
+   * {@code decide} on the step's own thread. Otherwise, the default, it calls it on a thread of the
+   * approval executor and stops waiting at the request's deadline, which costs two hand-offs between
+   * threads per checkpoint: on a busy machine, milliseconds on the run's chain for an answer that
+   * took microseconds.
+   *
+   * <p>A gate that says so and then blocks holds the step until it answers: the run cannot stop
+   * waiting for it at the deadline (an answer given after the deadline still counts as a time-out).
+   * Gates that wrap others answer for what they would do with the request, asking the wrapped gate
+   * where they pass it on.
+   */
+  default boolean answersAtOnce(ApprovalRequest request) {
+    return false;
+  }
 }

@@ -397,4 +397,56 @@ class ApprovalGatesTest {
       assertThat(d.approver()).isNotBlank();
     }
   }
+
+  /** Which shipped gates say they answer at once (asked on the step's thread) and which wait. */
+  @Nested
+  class AnswersAtOnce {
+    @ParameterizedTest
+    @EnumSource(CheckpointKind.class)
+    void denyAllApproveAllAndDeferred_answerEveryKindAtOnce(CheckpointKind kind) {
+      ApprovalRequest r = request(kind, Money.usd("1.00"), time.instant());
+
+      assertThat(ApprovalGates.denyAll(time).answersAtOnce(r)).isTrue();
+      assertThat(ApprovalGates.approveAll("cli --yes", time).answersAtOnce(r)).isTrue();
+      assertThat(ApprovalGates.deferred().answersAtOnce(r)).isTrue();
+    }
+
+    @Test
+    void deferredTellingSomeoneOfEachRequest_waits_sinceTellingMayTakeTime() {
+      assertThat(ApprovalGates.deferred(r -> {}).answersAtOnce(request(CheckpointKind.PLAN_APPROVAL, null,
+          time.instant()))).isFalse();
+    }
+
+    @Test
+    void aGateOfTheHost_waitsByDefault() {
+      ApprovalGate host = r -> ApprovalDecision.approved("ada", "ok", time.instant());
+
+      assertThat(host.answersAtOnce(request(CheckpointKind.PLAN_APPROVAL, null, time.instant()))).isFalse();
+    }
+
+    @Test
+    void policyDriven_answersAtOnceWhatThePolicyApproves_andAsksItsDelegateAboutTheRest() {
+      SpendPolicy policy = SpendPolicy.builder().requireApprovalAbove(Money.usd("5.00")).build();
+      ApprovalGate waits = r -> ApprovalDecision.approved("ada", "ok", time.instant());
+      ApprovalGate gate = ApprovalGates.policyDriven(EnumSet.of(CheckpointKind.PAID_PLAN, CheckpointKind.DOMAIN_PURCHASE),
+          waits);
+
+      assertThat(gate.answersAtOnce(withPolicy(request(CheckpointKind.DOMAIN_PURCHASE, Money.usd("4.00"), time.instant()),
+          policy))).as("within the policy: the policy answers").isTrue();
+      assertThat(gate.answersAtOnce(withPolicy(request(CheckpointKind.DOMAIN_PURCHASE, Money.usd("6.00"), time.instant()),
+          policy))).as("above the threshold: a person, through the delegate").isFalse();
+      assertThat(gate.answersAtOnce(withPolicy(request(CheckpointKind.STEP_UP, null, time.instant()), policy)))
+          .as("never the policy's").isFalse();
+      assertThat(gate.answersAtOnce(request(CheckpointKind.DOMAIN_PURCHASE, Money.usd("4.00"), time.instant())))
+          .as("no policy with the request: the delegate").isFalse();
+      assertThat(ApprovalGates.policyDriven(EnumSet.noneOf(CheckpointKind.class), ApprovalGates.denyAll(time))
+          .answersAtOnce(withPolicy(request(CheckpointKind.STEP_UP, null, time.instant()), policy)))
+          .as("the delegate answers at once").isTrue();
+    }
+
+    private ApprovalRequest withPolicy(ApprovalRequest r, SpendPolicy policy) {
+      return new ApprovalRequest(r.id(), r.kind(), r.title(), r.reason(), r.cost(), r.agent(), r.principal(), r.run(),
+          r.step(), r.requestedAt(), r.deadline(), r.url(), r.details(), policy);
+    }
+  }
 }

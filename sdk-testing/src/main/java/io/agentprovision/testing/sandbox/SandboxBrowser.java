@@ -66,6 +66,20 @@ final class SandboxBrowser implements ApprovalGate {
     }
   }
 
+  /**
+   * A checkpoint this browser only passes on, or answers by signing the person in again (a step-up:
+   * the identity provider's signature, no page loaded), answers at once when the decisions do; one
+   * that visits a page waits for it.
+   */
+  @Override
+  public boolean answersAtOnce(ApprovalRequest request) {
+    boolean visits = switch (request.kind()) {
+      case ACCOUNT_CONSENT, PAYMENT_METHOD, PAYMENT_AUTHENTICATION -> request.url() != null;
+      default -> false;
+    };
+    return !visits && decisions.answersAtOnce(request);
+  }
+
   /** Signs the same person in again with a password and a one-time code, answering the checkpoint's nonce. */
   private Secret stepUp(ApprovalRequest request) {
     Principal p = request.principal();

@@ -115,4 +115,81 @@ class ApprovalIntegrityTest {
       assertThat(r.details()).containsEntry("kind", "PLAN_APPROVAL");
     });
   }
+
+  /** {@code h.gate}, saying it answers at once (or not), noting the thread it was asked on by kind. */
+  private ApprovalGate atOnce(boolean says, java.util.Map<CheckpointKind, String> askedOn) {
+    return new ApprovalGate() {
+      @Override
+      public ApprovalDecision decide(io.agentprovision.core.approval.ApprovalRequest request) throws InterruptedException {
+        askedOn.put(request.kind(), Thread.currentThread().getName());
+        return h.gate.decide(request);
+      }
+
+      @Override
+      public boolean answersAtOnce(io.agentprovision.core.approval.ApprovalRequest request) {
+        return says;
+      }
+    };
+  }
+
+  @Test
+  void aGateThatAnswersAtOnce_isAskedOnTheStepsOwnThread_andOneThatWaits_onAThreadOfItsOwn() {
+    java.util.Map<CheckpointKind, String> atOnce = new java.util.concurrent.ConcurrentHashMap<>();
+    java.util.Map<CheckpointKind, String> waits = new java.util.concurrent.ConcurrentHashMap<>();
+    java.util.Map<String, String> stepThreads = new java.util.concurrent.ConcurrentHashMap<>();
+    h.people(2);
+    AgentProvisioner quick = h.provisioner(b -> b.approvals(atOnce(true, atOnce)).listener(e -> {
+      if (e instanceof io.agentprovision.core.ProvisioningEvent.StepStarted st) {
+        stepThreads.put(st.step().value(), Thread.currentThread().getName());
+      }
+    }));
+    AgentProvisioner slow = h.provisioner(b -> b.approvals(atOnce(false, waits)));
+
+    quick.provisionAndDeploy(EngineHarness.request().identityToken(EngineHarness.personToken(1)).build());
+    slow.provisionAndDeploy(EngineHarness.request().identityToken(EngineHarness.personToken(2)).build());
+
+    assertThat(atOnce).containsKeys(CheckpointKind.PLAN_APPROVAL, CheckpointKind.DOMAIN_PURCHASE);
+    assertThat(atOnce.get(CheckpointKind.PLAN_APPROVAL)).isEqualTo(stepThreads.get("plan-approval"));
+    assertThat(atOnce.get(CheckpointKind.DOMAIN_PURCHASE)).isEqualTo(stepThreads.get("domain"));
+    assertThat(waits).containsKeys(CheckpointKind.PLAN_APPROVAL, CheckpointKind.DOMAIN_PURCHASE);
+    assertThat(waits.values()).allSatisfy(t -> assertThat(t).startsWith("agentprovision-approval"));
+  }
+
+  @Test
+  void aGateThatSaysItAnswersAtOnce_butAnswersAfterTheDeadline_isATimeOut_andNothingIsCharged() {
+    h.gate.on(CheckpointKind.PLAN_APPROVAL, r -> {
+      h.time.advance(Duration.ofMinutes(20)); // past the 15-minute deadline, on the step's own thread
+      return ApprovalDecision.approved("ada", "fine", r.requestedAt());
+    });
+    AgentProvisioner p = h.provisioner(b -> b.approvals(atOnce(true, new java.util.concurrent.ConcurrentHashMap<>())));
+
+    assertThatThrownBy(() -> p.provisionAndDeploy(EngineHarness.request().build()))
+        .isInstanceOf(ApprovalTimeoutException.class);
+
+    assertThat(h.orchestrator.charges()).isEmpty();
+    assertThat(h.audit.entries()).map(e -> e.record()).filteredOn(r -> r.action().equals("approval.decided"))
+        .last().satisfies(r -> assertThat(r.outcome()).isEqualTo("timed_out"));
+  }
+
+  @Test
+  void aGateThatFailsToSayWhetherItAnswersAtOnce_isAskedOnAThreadOfItsOwn() {
+    java.util.Map<CheckpointKind, String> askedOn = new java.util.concurrent.ConcurrentHashMap<>();
+    ApprovalGate inner = atOnce(true, askedOn);
+    ApprovalGate confused = new ApprovalGate() {
+      @Override
+      public ApprovalDecision decide(io.agentprovision.core.approval.ApprovalRequest request) throws InterruptedException {
+        return inner.decide(request);
+      }
+
+      @Override
+      public boolean answersAtOnce(io.agentprovision.core.approval.ApprovalRequest request) {
+        throw new IllegalStateException("not configured");
+      }
+    };
+    AgentProvisioner p = h.provisioner(b -> b.approvals(confused));
+
+    p.provisionAndDeploy(EngineHarness.request().build());
+
+    assertThat(askedOn.get(CheckpointKind.PLAN_APPROVAL)).startsWith("agentprovision-approval");
+  }
 }

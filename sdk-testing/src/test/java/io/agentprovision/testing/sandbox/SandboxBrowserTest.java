@@ -105,4 +105,17 @@ class SandboxBrowserTest {
     assertThat(first.amr()).containsExactly("pwd");
     assertThat(again.multiFactor()).isTrue();
   }
+
+  @Test
+  void answersAtOnce_whatItPassesOnOrSignsWithoutAPage_whenTheHumanDoes_neverWhatVisitsAPage() {
+    ApprovalGate quickHuman = io.agentprovision.core.approval.ApprovalGates.approveAll("ada", time);
+    ApprovalGate quick = sb.browser(quickHuman);
+
+    assertThat(quick.answersAtOnce(request(CheckpointKind.PLAN_APPROVAL, null, null, Map.of()))).isTrue();
+    assertThat(quick.answersAtOnce(request(CheckpointKind.STEP_UP, null, null, Map.of()))).isTrue();
+    assertThat(quick.answersAtOnce(request(CheckpointKind.PAYMENT_METHOD, sb.stripe().checkoutUrl(), null, Map.of())))
+        .as("loads the checkout page").isFalse();
+    assertThat(browser.answersAtOnce(request(CheckpointKind.PLAN_APPROVAL, null, null, Map.of())))
+        .as("a human who does not say they answer at once").isFalse();
+  }
 }

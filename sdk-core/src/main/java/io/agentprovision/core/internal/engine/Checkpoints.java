@@ -191,6 +191,17 @@ final class Checkpoints {
    * @throws InterruptedException when the run's own thread is interrupted (the run is cancelled)
    */
   private Answer await(ApprovalRequest request) throws InterruptedException {
+    if (answersAtOnce(request)) {
+      // no one to wait for: asked here, without two hand-offs between threads; a late answer is
+      // still judged against the deadline by the caller
+      try {
+        return of(config.approvals().decide(request));
+      } catch (InterruptedException e) {
+        throw e;
+      } catch (RuntimeException e) {
+        return failed(e);
+      }
+    }
     Future<ApprovalDecision> f;
     try {
       f = config.approvalExecutor().submit(() -> config.approvals().decide(request));
@@ -246,8 +257,20 @@ final class Checkpoints {
     return new Answer(d, d.decidedAt());
   }
 
+  /** Whether the gate says it answers this request at once; a gate failing to say is asked on its own thread. */
+  private boolean answersAtOnce(ApprovalRequest request) {
+    try {
+      return config.approvals().answersAtOnce(request);
+    } catch (RuntimeException e) {
+      return false;
+    }
+  }
+
   private static Answer failed(ExecutionException e) {
-    Throwable cause = e.getCause() != null ? e.getCause() : e;
+    return failed(e.getCause() != null ? e.getCause() : e);
+  }
+
+  private static Answer failed(Throwable cause) {
     if (cause instanceof Error err) {
       throw err;
     }
