@@ -183,8 +183,9 @@ final class Checkpoints {
   private record Answer(ApprovalDecision decision, @Nullable Instant claimedAt) {}
 
   /**
-   * Calls the gate on a thread of the approval executor and waits for it until the request's
-   * deadline on the engine's clock, looking at the clock at least every {@link #POLL}: a gate that
+   * Calls the gate on this thread when it says it answers at once ({@link
+   * io.agentprovision.core.spi.ApprovalGate#answersAtOnce}); otherwise on a thread of the approval
+   * executor, waiting for it until the request's deadline on the engine's clock, looking at the clock at least every {@link #POLL}: a gate that
    * has not answered by then is interrupted and abandoned, and its answer is a time-out. An
    * exception from the gate is an error (a denial); an {@link Error} (a crashed host) goes on up.
    *
