@@ -215,14 +215,27 @@ public final class Quickstart {
    * the console asks yes or no instead of for a pasted ID token.
    */
   private static ApprovalGate sandboxStepUp(ApprovalGate human) {
-    return request -> {
-      if (request.kind() != CheckpointKind.STEP_UP) {
-        return human.decide(request);
+    return new ApprovalGate() {
+      @Override
+      public ApprovalDecision decide(ApprovalRequest request) throws InterruptedException {
+        return human.decide(asked(request));
       }
-      return human.decide(new ApprovalRequest(request.id(), CheckpointKind.ACTION_REQUIRED,
-          request.title() + " (the sandbox signs you in again with a one-time code)", request.reason(),
-          request.cost(), request.agent(), request.principal(), request.run(), request.step(), request.requestedAt(),
-          request.deadline(), request.url(), request.details(), request.policy()));
+
+      @Override
+      public boolean answersAtOnce(ApprovalRequest request) {
+        return human.answersAtOnce(asked(request));
+      }
+
+      /** What the human is asked: a step-up as an action to confirm (the sandbox's browser signs in). */
+      private ApprovalRequest asked(ApprovalRequest request) {
+        if (request.kind() != CheckpointKind.STEP_UP) {
+          return request;
+        }
+        return new ApprovalRequest(request.id(), CheckpointKind.ACTION_REQUIRED,
+            request.title() + " (the sandbox signs you in again with a one-time code)", request.reason(),
+            request.cost(), request.agent(), request.principal(), request.run(), request.step(), request.requestedAt(),
+            request.deadline(), request.url(), request.details(), request.policy());
+      }
     };
   }
 
@@ -232,9 +245,19 @@ public final class Quickstart {
     if (o.yes()) {
       ApprovalGate yes = ApprovalGates.approveAll("cli --yes", clock);
       // a blanket yes cannot produce a second factor; in the sandbox the browser supplies it after this yes
-      return request -> request.kind() == CheckpointKind.STEP_UP
-          ? ApprovalDecision.approved("cli --yes", "approved in advance for every checkpoint", clock.instant())
-          : yes.decide(request);
+      return new ApprovalGate() {
+        @Override
+        public ApprovalDecision decide(ApprovalRequest request) throws InterruptedException {
+          return request.kind() == CheckpointKind.STEP_UP
+              ? ApprovalDecision.approved("cli --yes", "approved in advance for every checkpoint", clock.instant())
+              : yes.decide(request);
+        }
+
+        @Override
+        public boolean answersAtOnce(ApprovalRequest request) {
+          return true; // approved in advance: no one is asked
+        }
+      };
     }
     if (interactive) {
       return ApprovalGates.console(new InputStreamReader(in, StandardCharsets.UTF_8), out, clock,
