@@ -28,7 +28,7 @@ import org.jspecify.annotations.Nullable;
  * step, description, amount, the usage's shape, the buckets it feeds) to dictionaries of distinct
  * values, as an int code each: a thousand reservations by one agent keep one {@link AgentId}.
  *
- * <p>Ids are found through a hash table whose chains run through the {@link #nextById} column; an id
+ * <p>Ids are found through a hash table whose chains run through the entries' own fields; an id
  * is compared character for character with its copy, never by hash alone. An id of Latin-1
  * characters, as generated ids are, is copied one byte per character; any other is kept as the
  * string itself in a side list.
@@ -42,48 +42,46 @@ final class EntryColumns {
   private static final int MAX_ENTRIES = 1 << 30;
 
   private int size;
-  private int capacity = 16;
 
-  // The id, and the id table's chain.
-  private int[] hash = new int[capacity];
-  private int[] nextById = new int[capacity];
-  /** Where the id's bytes start in {@link #idBytes}, or {@code -1 - i} for {@code longIds.get(i)}. */
-  private int[] idAt = new int[capacity];
-  private int[] idLength = new int[capacity];
+  // An entry is STRIDE longs of a slab: its fields side by side, so that adding, finding and settling
+  // one touches a line or two of memory rather than a line per field. Slabs hold CHUNK entries each
+  // (the first grows to that size): a ledger grows by adding a slab, never by copying its history.
+  private static final int STRIDE = 13;
+  private static final int CHUNK_SHIFT = 13;
+  private static final int CHUNK = 1 << CHUNK_SHIFT;
+  private static final int CHUNK_MASK = CHUNK - 1;
+  /** hash (high half) and the next entry of its id table chain (low half). */
+  private static final int HASH_NEXT = 0;
+  /** Where the id's bytes start in {@link #idBytes}, or {@code -1 - i} for {@code longIds.get(i)} (high), its length (low). */
+  private static final int ID = 1;
+  private static final int AGENT_PROVIDER = 2;
+  private static final int RUN_STEP = 3;
+  private static final int DESCRIPTION_AMOUNT = 4;
+  private static final int USAGES_FED = 5;
+  private static final int AMOUNT_MINOR = 6;
+  private static final int CREATED_SECOND = 7;
+  private static final int EXPIRES_SECOND = 8;
+  /** The creation's nanoseconds (high half) and the expiry's (low half). */
+  private static final int NANOS = 9;
+  private static final int USED0 = 10;
+  private static final int COMMITTED_MINOR = 11;
+  /**
+   * Where the uses of the limits after the first start in {@link #rest}, or {@link #NONE} (high
+   * half); the status's ordinal (bits 1 to 8) and whether its amount is held (bit 0). Held: counted
+   * as held in the totals, from the reserve until it is committed, released, or reaped at its
+   * expiry (the ledger's clock decides expiry once; a clock set back later does not make a reaped
+   * reservation count again).
+   */
+  private static final int REST_STATE = 12;
+
+  private long[][] slabs = {new long[16 * STRIDE]};
+
   private byte[] idBytes = new byte[256];
   private int idBytesUsed;
   private final List<String> longIds = new ArrayList<>();
   private int[] heads = newHeads(16);
-
-  // Codes into the dictionaries.
-  private int[] agent = new int[capacity];
-  private int[] provider = new int[capacity];
-  private int[] run = new int[capacity];
-  private int[] step = new int[capacity];
-  private int[] description = new int[capacity];
-  private int[] amount = new int[capacity];
-  private int[] usages = new int[capacity];
-  private int[] fed = new int[capacity];
-
-  // Numbers.
-  private long[] amountMinor = new long[capacity];
-  private long[] createdSecond = new long[capacity];
-  private int[] createdNano = new int[capacity];
-  private long[] expiresSecond = new long[capacity];
-  private int[] expiresNano = new int[capacity];
-  private long[] used0 = new long[capacity];
-  /** Where the uses of the limits after the first start in {@link #rest}, or {@link #NONE}. */
-  private int[] restAt = new int[capacity];
   private long[] rest = new long[16];
   private int restUsed;
-  private long[] committedMinor = new long[capacity];
-  private byte[] status = new byte[capacity];
-  /**
-   * Whether its amount is counted as held in the totals: from the reserve until it is committed,
-   * released, or reaped at its expiry. The ledger's clock decides expiry once; a clock set back
-   * later does not make a reaped reservation count again.
-   */
-  private boolean[] held = new boolean[capacity];
 
   /** Distinct values of the reference fields, each once, by code. */
   private final List<Object> values = new ArrayList<>();
@@ -133,22 +131,53 @@ final class EntryColumns {
     return h ^ (h >>> 16);
   }
 
+  private static int high(long v) {
+    return (int) (v >> 32);
+  }
+
+  private static int low(long v) {
+    return (int) v;
+  }
+
+  private static long pair(int high, int low) {
+    return ((long) high << 32) | (low & 0xFFFFFFFFL);
+  }
+
+  private long[] slab(int e) {
+    return slabs[e >>> CHUNK_SHIFT];
+  }
+
+  private static int at(int e, int field) {
+    return (e & CHUNK_MASK) * STRIDE + field;
+  }
+
+  private long get(int e, int field) {
+    return slabs[e >>> CHUNK_SHIFT][(e & CHUNK_MASK) * STRIDE + field];
+  }
+
+  private void set(int e, int field, long v) {
+    slabs[e >>> CHUNK_SHIFT][(e & CHUNK_MASK) * STRIDE + field] = v;
+  }
+
   /** The entry whose id is {@code id} ({@code h} its {@link #spread spread} hash), or {@link #NONE}. */
   int find(String id, int h) {
-    for (int e = heads[h & (heads.length - 1)]; e != NONE; e = nextById[e]) {
-      if (hash[e] == h && idEquals(e, id)) {
+    for (int e = heads[h & (heads.length - 1)]; e != NONE; ) {
+      long[] s = slab(e);
+      long hashNext = s[at(e, HASH_NEXT)];
+      if (high(hashNext) == h && idEquals(s[at(e, ID)], id)) {
         return e;
       }
+      e = low(hashNext);
     }
     return NONE;
   }
 
-  private boolean idEquals(int e, String id) {
-    int at = idAt[e];
+  private boolean idEquals(long idField, String id) {
+    int at = high(idField);
     if (at < 0) {
       return longIds.get(-1 - at).equals(id);
     }
-    int n = idLength[e];
+    int n = low(idField);
     if (id.length() != n) {
       return false;
     }
@@ -168,42 +197,59 @@ final class EntryColumns {
   int add(String id, int h, int agentCode, int providerCode, int runCode, int stepCode, int descriptionCode,
       int amountCode, long amountMinorUnits, Instant createdAt, Instant expiresAt, int usagesCode, long firstUsed,
       long @Nullable [] restUsed, int fedCode) {
-    if (size == capacity) {
-      grow();
-    }
     int e = size;
-    hash[e] = h;
-    storeId(e, id);
-    agent[e] = agentCode;
-    provider[e] = providerCode;
-    run[e] = runCode;
-    step[e] = stepCode;
-    description[e] = descriptionCode;
-    amount[e] = amountCode;
-    amountMinor[e] = amountMinorUnits;
-    createdSecond[e] = createdAt.getEpochSecond();
-    createdNano[e] = createdAt.getNano();
-    expiresSecond[e] = expiresAt.getEpochSecond();
-    expiresNano[e] = expiresAt.getNano();
-    usages[e] = usagesCode;
-    used0[e] = firstUsed;
-    restAt[e] = restUsed == null ? NONE : storeRest(restUsed);
-    fed[e] = fedCode;
-    status[e] = (byte) Reservation.Status.RESERVED.ordinal();
-    held[e] = true;
-    committedMinor[e] = 0;
+    if (e >= MAX_ENTRIES) {
+      throw new IllegalStateException("the in-memory ledger holds as many reservations as it can index");
+    }
+    long[] s = slabFor(e);
+    int o = at(e, 0);
+    s[o + ID] = storeId(id);
+    s[o + AGENT_PROVIDER] = pair(agentCode, providerCode);
+    s[o + RUN_STEP] = pair(runCode, stepCode);
+    s[o + DESCRIPTION_AMOUNT] = pair(descriptionCode, amountCode);
+    s[o + USAGES_FED] = pair(usagesCode, fedCode);
+    s[o + AMOUNT_MINOR] = amountMinorUnits;
+    s[o + CREATED_SECOND] = createdAt.getEpochSecond();
+    s[o + EXPIRES_SECOND] = expiresAt.getEpochSecond();
+    s[o + NANOS] = pair(createdAt.getNano(), expiresAt.getNano());
+    s[o + USED0] = firstUsed;
+    s[o + COMMITTED_MINOR] = 0;
+    s[o + REST_STATE] = pair(restUsed == null ? NONE : storeRest(restUsed), state(Reservation.Status.RESERVED, true));
     size++;
     if (size > heads.length - (heads.length >>> 2)) {
+      s[o + HASH_NEXT] = pair(h, NONE);
       rehash(heads.length * 2);
     } else {
       int slot = h & (heads.length - 1);
-      nextById[e] = heads[slot];
+      s[o + HASH_NEXT] = pair(h, heads[slot]);
       heads[slot] = e;
     }
     return e;
   }
 
-  private void storeId(int e, String id) {
+  /** The slab entry {@code e} goes in, added or grown if needed. */
+  private long[] slabFor(int e) {
+    int chunk = e >>> CHUNK_SHIFT;
+    if (chunk == slabs.length) {
+      slabs = Arrays.copyOf(slabs, chunk + 1);
+      slabs[chunk] = new long[CHUNK * STRIDE];
+    }
+    long[] s = slabs[chunk];
+    int need = ((e & CHUNK_MASK) + 1) * STRIDE;
+    if (s.length < need) {
+      // only the first slab grows, doubling up to a full one: a small ledger stays small
+      s = Arrays.copyOf(s, Math.min(s.length * 2, CHUNK * STRIDE));
+      slabs[chunk] = s;
+    }
+    return s;
+  }
+
+  private static int state(Reservation.Status status, boolean held) {
+    return (status.ordinal() << 1) | (held ? 1 : 0);
+  }
+
+  /** Copies {@code id} and says where: the {@link #ID} field. */
+  private long storeId(String id) {
     int n = id.length();
     boolean latin1 = n <= MAX_COPIED_ID;
     for (int i = 0; latin1 && i < n; i++) {
@@ -211,9 +257,7 @@ final class EntryColumns {
     }
     if (!latin1) {
       longIds.add(id);
-      idAt[e] = -longIds.size();
-      idLength[e] = n;
-      return;
+      return pair(-longIds.size(), n);
     }
     if (idBytesUsed + n > idBytes.length) {
       long want = Math.max((long) idBytes.length * 2, (long) idBytesUsed + n);
@@ -227,9 +271,8 @@ final class EntryColumns {
     for (int i = 0; i < n; i++) {
       b[at + i] = (byte) id.charAt(i);
     }
-    idAt[e] = at;
-    idLength[e] = n;
     idBytesUsed = at + n;
+    return pair(at, n);
   }
 
   private int storeRest(long[] r) {
@@ -244,36 +287,6 @@ final class EntryColumns {
     System.arraycopy(r, 0, rest, at, r.length);
     restUsed += r.length;
     return at;
-  }
-
-  private void grow() {
-    if (capacity >= MAX_ENTRIES) {
-      throw new IllegalStateException("the in-memory ledger holds as many reservations as it can index");
-    }
-    int c = capacity * 2;
-    hash = Arrays.copyOf(hash, c);
-    nextById = Arrays.copyOf(nextById, c);
-    idAt = Arrays.copyOf(idAt, c);
-    idLength = Arrays.copyOf(idLength, c);
-    agent = Arrays.copyOf(agent, c);
-    provider = Arrays.copyOf(provider, c);
-    run = Arrays.copyOf(run, c);
-    step = Arrays.copyOf(step, c);
-    description = Arrays.copyOf(description, c);
-    amount = Arrays.copyOf(amount, c);
-    usages = Arrays.copyOf(usages, c);
-    fed = Arrays.copyOf(fed, c);
-    amountMinor = Arrays.copyOf(amountMinor, c);
-    createdSecond = Arrays.copyOf(createdSecond, c);
-    createdNano = Arrays.copyOf(createdNano, c);
-    expiresSecond = Arrays.copyOf(expiresSecond, c);
-    expiresNano = Arrays.copyOf(expiresNano, c);
-    used0 = Arrays.copyOf(used0, c);
-    restAt = Arrays.copyOf(restAt, c);
-    committedMinor = Arrays.copyOf(committedMinor, c);
-    status = Arrays.copyOf(status, c);
-    held = Arrays.copyOf(held, c);
-    capacity = c;
   }
 
   private static int[] newHeads(int n) {
@@ -294,8 +307,11 @@ final class EntryColumns {
     int[] fresh = newHeads(n);
     int mask = n - 1;
     for (int e = 0; e < size; e++) {
-      int slot = hash[e] & mask;
-      nextById[e] = fresh[slot];
+      long[] s = slab(e);
+      int o = at(e, HASH_NEXT);
+      int h = high(s[o]);
+      int slot = h & mask;
+      s[o] = pair(h, fresh[slot]);
       fresh[slot] = e;
     }
     heads = fresh;
@@ -304,51 +320,48 @@ final class EntryColumns {
   // Reading an entry.
 
   String id(int e) {
-    int at = idAt[e];
-    return at < 0 ? longIds.get(-1 - at) : new String(idBytes, at, idLength[e], StandardCharsets.ISO_8859_1);
+    long f = get(e, ID);
+    int at = high(f);
+    return at < 0 ? longIds.get(-1 - at) : new String(idBytes, at, low(f), StandardCharsets.ISO_8859_1);
   }
 
   AgentId agent(int e) {
-    return (AgentId) values.get(agent[e]);
+    return (AgentId) values.get(high(get(e, AGENT_PROVIDER)));
   }
 
   String provider(int e) {
-    return (String) values.get(provider[e]);
+    return (String) values.get(low(get(e, AGENT_PROVIDER)));
   }
 
   @Nullable RunId run(int e) {
-    int c = run[e];
+    int c = high(get(e, RUN_STEP));
     return c == NONE ? null : (RunId) values.get(c);
   }
 
   @Nullable StepId step(int e) {
-    int c = step[e];
+    int c = low(get(e, RUN_STEP));
     return c == NONE ? null : (StepId) values.get(c);
   }
 
   String description(int e) {
-    return (String) values.get(description[e]);
+    return (String) values.get(high(get(e, DESCRIPTION_AMOUNT)));
   }
 
   Money amount(int e) {
-    return (Money) values.get(amount[e]);
+    return (Money) values.get(low(get(e, DESCRIPTION_AMOUNT)));
   }
 
   long amountMinor(int e) {
-    return amountMinor[e];
+    return get(e, AMOUNT_MINOR);
   }
 
   Usages usages(int e) {
-    return usageShapes.get(usages[e]);
-  }
-
-  long used0(int e) {
-    return used0[e];
+    return usageShapes.get(high(get(e, USAGES_FED)));
   }
 
   /** The uses of the limits after the first (a copy), or null when there is at most one limit. */
   long @Nullable [] rest(int e) {
-    int at = restAt[e];
+    int at = high(get(e, REST_STATE));
     if (at == NONE) {
       return null;
     }
@@ -357,72 +370,81 @@ final class EntryColumns {
   }
 
   RunningTotals.Bucket[] fed(int e) {
-    return fedSets.get(fed[e]);
+    return fedSets.get(low(get(e, USAGES_FED)));
   }
 
   long createdSecond(int e) {
-    return createdSecond[e];
+    return get(e, CREATED_SECOND);
   }
 
   int createdNano(int e) {
-    return createdNano[e];
+    return high(get(e, NANOS));
   }
 
   Instant createdAt(int e) {
-    return Instant.ofEpochSecond(createdSecond[e], createdNano[e]);
+    return Instant.ofEpochSecond(get(e, CREATED_SECOND), high(get(e, NANOS)));
   }
 
   Instant expiresAt(int e) {
-    return Instant.ofEpochSecond(expiresSecond[e], expiresNano[e]);
+    return Instant.ofEpochSecond(get(e, EXPIRES_SECOND), low(get(e, NANOS)));
   }
 
   /** Whether entry {@code e}'s expiry is not after {@code now} ({@code second} and {@code nano}). */
   boolean expiredAt(int e, long second, int nano) {
-    return second > expiresSecond[e] || (second == expiresSecond[e] && nano >= expiresNano[e]);
+    long s = get(e, EXPIRES_SECOND);
+    return second > s || (second == s && nano >= low(get(e, NANOS)));
   }
 
   /** Soonest expiry first; among equal expiries, the one made first. */
   int compareExpiry(int a, int b) {
-    int c = Long.compare(expiresSecond[a], expiresSecond[b]);
+    int c = Long.compare(get(a, EXPIRES_SECOND), get(b, EXPIRES_SECOND));
     if (c == 0) {
-      c = Integer.compare(expiresNano[a], expiresNano[b]);
+      c = Integer.compare(low(get(a, NANOS)), low(get(b, NANOS)));
     }
     return c != 0 ? c : Integer.compare(a, b);
   }
 
   /** Entry {@code e}'s creation against {@code second} and {@code nano}: negative when made before. */
   int compareCreated(int e, long second, int nano) {
-    int c = Long.compare(createdSecond[e], second);
-    return c != 0 ? c : Integer.compare(createdNano[e], nano);
+    int c = Long.compare(get(e, CREATED_SECOND), second);
+    return c != 0 ? c : Integer.compare(high(get(e, NANOS)), nano);
   }
 
   Reservation.Status status(int e) {
-    return STATUSES[status[e]];
+    return STATUSES[(low(get(e, REST_STATE)) >>> 1) & 0xFF];
   }
 
+  /** Whether its amount is counted as held in the totals (see {@link #REST_STATE}). */
   boolean held(int e) {
-    return held[e];
+    return (get(e, REST_STATE) & 1) != 0;
   }
 
   void held(int e, boolean h) {
-    held[e] = h;
+    long v = get(e, REST_STATE);
+    set(e, REST_STATE, h ? v | 1 : v & ~1L);
   }
 
   /** The amount it counts as held: its reserved amount while held, else nothing. */
   long heldMinor(int e) {
-    return held[e] ? amountMinor[e] : 0;
+    return held(e) ? get(e, AMOUNT_MINOR) : 0;
   }
 
   /** The amount it counts as committed: what was charged once committed, else nothing. */
   long committedMinor(int e) {
-    return status[e] == Reservation.Status.COMMITTED.ordinal() ? committedMinor[e] : 0;
+    return status(e) == Reservation.Status.COMMITTED ? get(e, COMMITTED_MINOR) : 0;
   }
 
   /** Takes {@code settled}'s status and committed amount (its other fields are the entry's). */
   void take(int e, Reservation settled) {
-    status[e] = (byte) settled.status().ordinal();
     Money c = settled.committed();
-    committedMinor[e] = c == null ? 0 : c.minorUnits();
+    take(e, settled.status(), c == null ? 0 : c.minorUnits());
+  }
+
+  /** Takes {@code status} and {@code committed} (minor units; meaningful once committed). */
+  void take(int e, Reservation.Status status, long committed) {
+    long v = get(e, REST_STATE);
+    set(e, REST_STATE, pair(high(v), state(status, (v & 1) != 0)));
+    set(e, COMMITTED_MINOR, committed);
   }
 
   /**
@@ -432,9 +454,14 @@ final class EntryColumns {
   Reservation view(int e, @Nullable String id) {
     Reservation.Status s = status(e);
     Money a = amount(e);
-    Money committed = s == Reservation.Status.COMMITTED ? Money.ofMinor(committedMinor[e], a.currency()) : null;
-    return new Reservation(id != null ? id : id(e), agent(e), provider(e), run(e), step(e), a, committed, s,
-        createdAt(e), expiresAt(e), usages(e).list(used0[e], rest(e)), description(e));
+    Money committed = s == Reservation.Status.COMMITTED ? Money.ofMinor(get(e, COMMITTED_MINOR), a.currency()) : null;
+    return view(e, id, s, committed);
+  }
+
+  /** The same, with its status and committed amount given. */
+  Reservation view(int e, @Nullable String id, Reservation.Status s, @Nullable Money committed) {
+    return new Reservation(id != null ? id : id(e), agent(e), provider(e), run(e), step(e), amount(e), committed, s,
+        createdAt(e), expiresAt(e), usages(e).list(get(e, USED0), rest(e)), description(e));
   }
 
   /** The last value of one reference field and its code: the dictionary is asked only when it changes. */
