@@ -216,7 +216,7 @@ final class EntryColumns {
     s[o + COMMITTED_MINOR] = 0;
     s[o + REST_STATE] = pair(restUsed == null ? NONE : storeRest(restUsed), state(Reservation.Status.RESERVED, true));
     size++;
-    if (size > heads.length - (heads.length >>> 2)) {
+    if (size > heads.length >>> 1) {
       s[o + HASH_NEXT] = pair(h, NONE);
       rehash(heads.length * 2);
     } else {
@@ -296,7 +296,8 @@ final class EntryColumns {
   }
 
   /**
-   * Rebuilds the id table with {@code n} slots. Slots are chosen as {@link HashMap}'s are (the hash's
+   * Rebuilds the id table with {@code n} slots (at most half of them used: a reserve looks for its
+   * new id first, walking a whole chain of entries made long ago, each a miss in the cache). Slots are chosen as {@link HashMap}'s are (the hash's
    * low bits): numbered ids ({@code run:step:1}, {@code r-41}) land near one another, so a reserve
    * and its commit find their slot's line of memory warm.
    */
@@ -349,6 +350,10 @@ final class EntryColumns {
 
   Money amount(int e) {
     return (Money) values.get(low(get(e, DESCRIPTION_AMOUNT)));
+  }
+
+  long used0(int e) {
+    return get(e, USED0);
   }
 
   long amountMinor(int e) {

@@ -4,6 +4,7 @@ import io.agentprovision.core.AgentId;
 import io.agentprovision.core.InvalidRequestException;
 import io.agentprovision.core.Money;
 import io.agentprovision.core.RunId;
+import io.agentprovision.core.StepId;
 import io.agentprovision.core.policy.LimitUsage;
 import io.agentprovision.core.policy.Reservation;
 import io.agentprovision.core.policy.ReservationRequest;
@@ -87,32 +88,26 @@ public final class InMemorySpendLedger implements SpendLedger {
     Objects.requireNonNull(request, "request");
     String id = request.id();
     int hash = EntryColumns.spread(id.hashCode());
-    Admitted a;
+    Instant now = clock.instant();
+    Usages usages;
+    long used0;
+    long[] rest;
     synchronized (this) {
-      int existing = entries.find(id, hash);
+      EntryColumns c = entries;
+      int existing = c.find(id, hash);
       if (existing != EntryColumns.NONE) {
-        return entries.view(existing, id);
+        return c.view(existing, id);
       }
-      a = admit(request, hash);
+      int e = admit(request, hash, now);
+      usages = c.usages(e);
+      used0 = c.used0(e);
+      rest = c.rest(e);
     }
     // Built outside the lock, from the request and what admission decided: what a reserve returns
     // is the reservation as it was made, whatever has happened to it since.
     return new Reservation(id, request.agent(), request.provider(), request.run(), request.step(), request.amount(),
-        null, Reservation.Status.RESERVED, request.at(), request.expiresAt(), a.usages.list(a.used0, a.rest),
+        null, Reservation.Status.RESERVED, request.at(), request.expiresAt(), usages.list(used0, rest),
         request.description());
-  }
-
-  /** What admission decided that the reserve's answer shows: each limit's use after it. */
-  private static final class Admitted {
-    final Usages usages;
-    final long used0;
-    final long @Nullable [] rest;
-
-    Admitted(Usages usages, long used0, long @Nullable [] rest) {
-      this.usages = usages;
-      this.used0 = used0;
-      this.rest = rest;
-    }
   }
 
   /**
@@ -121,8 +116,8 @@ public final class InMemorySpendLedger implements SpendLedger {
    * each limit checked in order; the first that refuses is what the caller is told), without a
    * {@link LimitUsage} per limit unless one refuses.
    */
-  private Admitted admit(ReservationRequest request, int hash) {
-    reap(clock.instant());
+  private int admit(ReservationRequest request, int hash, Instant now) {
+    reap(now);
     AgentId agent = request.agent();
     String provider = request.provider();
     Money amount = request.amount();
@@ -155,18 +150,14 @@ public final class InMemorySpendLedger implements SpendLedger {
       }
       used[i] = after;
     }
-    Usages usages;
     int usagesCode;
     if (n == 0) {
-      usages = Usages.NONE;
       usagesCode = noneShapeCode;
     } else if (lastShape.matches(limits, labels, windows)) {
-      usages = lastShape;
       usagesCode = lastShapeCode;
     } else {
       lastShape = Usages.Shape.of(limits, labels, windows);
       lastShapeCode = entries.addShape(lastShape);
-      usages = lastShape;
       usagesCode = lastShapeCode;
     }
     long used0 = n == 0 ? 0 : used[0];
@@ -176,7 +167,7 @@ public final class InMemorySpendLedger implements SpendLedger {
         c.lastRun.of(c, request.run()), c.lastStep.of(c, request.step()), c.lastDescription.of(c, request.description()),
         c.lastAmount.of(c, amount), add, request.at(), request.expiresAt(), usagesCode, used0, rest, fed.code);
     insert(e, request.run(), fed.buckets);
-    return new Admitted(usages, used0, rest);
+    return e;
   }
 
   /**
@@ -269,18 +260,50 @@ public final class InMemorySpendLedger implements SpendLedger {
   }
 
   @Override
-  public synchronized Reservation commit(String reservationId, Money actual) {
-    reap(clock.instant());
-    int e = find(reservationId);
-    EntryColumns c = entries;
-    Reservation.Status status = c.status(e);
-    if (actual.sameCurrency(c.amount(e)) && actual.minorUnits() >= 0 && actual.minorUnits() <= c.amountMinor(e)
-        && status != Reservation.Status.COMMITTED && status != Reservation.Status.RELEASED) {
-      // What Settlement.commit does when it accepts, without building the reservation twice.
+  public Reservation commit(String reservationId, Money actual) {
+    Objects.requireNonNull(reservationId, "reservationId");
+    int hash = EntryColumns.spread(reservationId.hashCode());
+    Instant now = clock.instant();
+    // What the answer shows, read under the lock and built into a reservation after it.
+    AgentId agent;
+    String provider;
+    RunId run;
+    StepId step;
+    Money amount;
+    String description;
+    Usages usages;
+    long used0;
+    long[] rest;
+    long createdSecond;
+    int createdNano;
+    Instant expiresAt;
+    synchronized (this) {
+      reap(now);
+      int e = find(reservationId, hash);
+      EntryColumns c = entries;
+      Reservation.Status status = c.status(e);
+      amount = c.amount(e);
+      if (!actual.sameCurrency(amount) || actual.minorUnits() < 0 || actual.minorUnits() > c.amountMinor(e)
+          || status == Reservation.Status.COMMITTED || status == Reservation.Status.RELEASED) {
+        // refused, or a repeat: the rules say what the caller is told
+        return Settlement.commit(c.view(e, reservationId), actual, committed -> settle(e, committed));
+      }
+      // What Settlement.commit does when it accepts.
       settle(e, Reservation.Status.COMMITTED, actual.minorUnits());
-      return c.view(e, reservationId, Reservation.Status.COMMITTED, actual);
+      agent = c.agent(e);
+      provider = c.provider(e);
+      run = c.run(e);
+      step = c.step(e);
+      description = c.description(e);
+      usages = c.usages(e);
+      used0 = c.used0(e);
+      rest = c.rest(e);
+      createdSecond = c.createdSecond(e);
+      createdNano = c.createdNano(e);
+      expiresAt = c.expiresAt(e);
     }
-    return Settlement.commit(c.view(e, reservationId), actual, committed -> settle(e, committed));
+    return new Reservation(reservationId, agent, provider, run, step, amount, actual, Reservation.Status.COMMITTED,
+        Instant.ofEpochSecond(createdSecond, createdNano), expiresAt, usages.list(used0, rest), description);
   }
 
   @Override
@@ -398,7 +421,11 @@ public final class InMemorySpendLedger implements SpendLedger {
 
   private int find(String id) {
     Objects.requireNonNull(id, "reservationId");
-    int e = entries.find(id, EntryColumns.spread(id.hashCode()));
+    return find(id, EntryColumns.spread(id.hashCode()));
+  }
+
+  private int find(String id, int hash) {
+    int e = entries.find(id, hash);
     if (e == EntryColumns.NONE) {
       throw new InvalidRequestException("reservationId", "no reservation '" + id + "'", "reserve before you commit or release");
     }
