@@ -87,7 +87,7 @@ final class EntryColumns {
   private final List<Object> values = new ArrayList<>();
   private final Map<Object, Integer> codes = new HashMap<>();
   private final List<Usages> usageShapes = new ArrayList<>();
-  private final List<RunningTotals.Bucket[]> fedSets = new ArrayList<>();
+  private final List<RunningTotals.Fed> fedSets = new ArrayList<>();
 
   /** The last value and code of each reference field: a run reserves again and again with the same ones. */
   final LastCode lastAgent = new LastCode();
@@ -121,7 +121,7 @@ final class EntryColumns {
     return usageShapes.size() - 1;
   }
 
-  int addFed(RunningTotals.Bucket[] buckets) {
+  int addFed(RunningTotals.Fed buckets) {
     fedSets.add(buckets);
     return fedSets.size() - 1;
   }
@@ -251,15 +251,9 @@ final class EntryColumns {
   /** Copies {@code id} and says where: the {@link #ID} field. */
   private long storeId(String id) {
     int n = id.length();
+    // Copied while checked; a character beyond Latin-1 abandons the copy (the bytes are not counted as used).
     boolean latin1 = n <= MAX_COPIED_ID;
-    for (int i = 0; latin1 && i < n; i++) {
-      latin1 = id.charAt(i) <= 0xFF;
-    }
-    if (!latin1) {
-      longIds.add(id);
-      return pair(-longIds.size(), n);
-    }
-    if (idBytesUsed + n > idBytes.length) {
+    if (latin1 && idBytesUsed + n > idBytes.length) {
       long want = Math.max((long) idBytes.length * 2, (long) idBytesUsed + n);
       if (want > Integer.MAX_VALUE - 16) {
         throw new IllegalStateException("the in-memory ledger holds as many reservation ids as it can");
@@ -268,8 +262,14 @@ final class EntryColumns {
     }
     byte[] b = idBytes;
     int at = idBytesUsed;
-    for (int i = 0; i < n; i++) {
-      b[at + i] = (byte) id.charAt(i);
+    for (int i = 0; latin1 && i < n; i++) {
+      char ch = id.charAt(i);
+      b[at + i] = (byte) ch;
+      latin1 = ch <= 0xFF;
+    }
+    if (!latin1) {
+      longIds.add(id);
+      return pair(-longIds.size(), n);
     }
     idBytesUsed = at + n;
     return pair(at, n);
@@ -374,7 +374,7 @@ final class EntryColumns {
     return Arrays.copyOfRange(rest, at, at + n);
   }
 
-  RunningTotals.Bucket[] fed(int e) {
+  RunningTotals.Fed fed(int e) {
     return fedSets.get(low(get(e, USAGES_FED)));
   }
 

@@ -166,7 +166,7 @@ public final class InMemorySpendLedger implements SpendLedger {
     int e = c.add(request.id(), hash, c.lastAgent.of(c, agent), c.lastProvider.of(c, provider),
         c.lastRun.of(c, request.run()), c.lastStep.of(c, request.step()), c.lastDescription.of(c, request.description()),
         c.lastAmount.of(c, amount), add, request.at(), request.expiresAt(), usagesCode, used0, rest, fed.code);
-    insert(e, request.run(), fed.buckets);
+    insert(e, request.run(), fed);
     return e;
   }
 
@@ -191,10 +191,10 @@ public final class InMemorySpendLedger implements SpendLedger {
         c.lastRun.of(c, r.run()), c.lastStep.of(c, r.step()), c.lastDescription.of(c, r.description()),
         c.lastAmount.of(c, r.amount()), r.amount().minorUnits(), r.createdAt(), r.expiresAt(), usagesCode, 0, null,
         fed.code);
-    insert(e, r.run(), fed.buckets);
+    insert(e, r.run(), fed);
   }
 
-  private void insert(int e, @Nullable RunId run, RunningTotals.Bucket[] fed) {
+  private void insert(int e, @Nullable RunId run, RunningTotals.Fed fed) {
     insertOrdered(byTime, e);
     if (run != null) {
       IntList ofRun = byRun.get(run);
@@ -205,7 +205,7 @@ public final class InMemorySpendLedger implements SpendLedger {
       insertOrdered(ofRun, e);
     }
     pushExpiry(e);
-    RunningTotals.apply(fed, entries.createdSecond(e), entries.createdNano(e), entries.amountMinor(e), 0);
+    totals.apply(fed, entries.createdSecond(e), entries.createdNano(e), entries.amountMinor(e), 0);
   }
 
   /**
@@ -225,7 +225,7 @@ public final class InMemorySpendLedger implements SpendLedger {
       return 0;
     }
     RunningTotals.Bucket bucket = totals.bucket(selector, fed);
-    RunningTotals.Total t = bucket.totalAt(interval, zone, at, recount);
+    RunningTotals.Total t = bucket.totalAt(interval, zone, at, recount, totals);
     labels[i] = bucket.label(limit, agent, provider);
     windows[i] = t.window;
     return t.used();
@@ -337,7 +337,7 @@ public final class InMemorySpendLedger implements SpendLedger {
     c.take(e, uncertain);
     if (!c.held(e)) {
       c.held(e, true);
-      RunningTotals.apply(c.fed(e), c.createdSecond(e), c.createdNano(e), c.heldMinor(e), 0);
+      totals.apply(c.fed(e), c.createdSecond(e), c.createdNano(e), c.heldMinor(e), 0);
     }
     return uncertain;
   }
@@ -356,7 +356,7 @@ public final class InMemorySpendLedger implements SpendLedger {
     long heldBefore = c.heldMinor(e);
     c.take(e, status, committed);
     c.held(e, false);
-    RunningTotals.apply(c.fed(e), c.createdSecond(e), c.createdNano(e), -heldBefore,
+    totals.apply(c.fed(e), c.createdSecond(e), c.createdNano(e), -heldBefore,
         c.committedMinor(e) - committedBefore);
   }
 
@@ -371,7 +371,7 @@ public final class InMemorySpendLedger implements SpendLedger {
         // an uncertain reservation outlives its expiry: the provider may have charged it
         long held = c.heldMinor(head);
         c.held(head, false);
-        RunningTotals.apply(c.fed(head), c.createdSecond(head), c.createdNano(head), -held, 0);
+        totals.apply(c.fed(head), c.createdSecond(head), c.createdNano(head), -held, 0);
       }
     }
   }

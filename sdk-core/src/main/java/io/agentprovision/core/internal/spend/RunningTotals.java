@@ -57,21 +57,44 @@ final class RunningTotals {
       for (int i = 0; i < buckets.length; i++) {
         buckets[i] = bucket(selectors.get(i));
       }
-      four = new Fed(buckets, columns.addFed(buckets));
+      four = new Fed(buckets);
+      four.code = columns.addFed(four);
       fed.put(pair, four);
     }
     lastFed = four;
     return four;
   }
 
-  /** The buckets one spender's spends feed, and their code in the ledger's columns. */
+  /**
+   * The buckets one spender's spends feed, their code in the ledger's columns, and their calendars
+   * in one array (rebuilt when any bucket gains a calendar): what a reserve or a settlement updates.
+   */
   static final class Fed {
     final Bucket[] buckets;
-    final int code;
+    int code;
+    private Calendar[] calendars = new Calendar[0];
+    private int generation = -1;
 
-    Fed(Bucket[] buckets, int code) {
+    Fed(Bucket[] buckets) {
       this.buckets = buckets;
-      this.code = code;
+    }
+
+    private Calendar[] calendars(int current) {
+      if (generation != current) {
+        int n = 0;
+        for (Bucket b : buckets) {
+          n += b.calendars.length;
+        }
+        Calendar[] all = new Calendar[n];
+        int i = 0;
+        for (Bucket b : buckets) {
+          System.arraycopy(b.calendars, 0, all, i, b.calendars.length);
+          i += b.calendars.length;
+        }
+        calendars = all;
+        generation = current;
+      }
+      return calendars;
     }
   }
 
@@ -102,17 +125,18 @@ final class RunningTotals {
    * Adds {@code heldDelta} and {@code committedDelta} to every existing total that counts a
    * reservation feeding {@code buckets} made at {@code second} and {@code nano}.
    */
-  static void apply(Bucket[] buckets, long second, int nano, long heldDelta, long committedDelta) {
-    for (Bucket b : buckets) {
-      for (Calendar c : b.calendars) {
-        Total t = c.existing(second, nano);
-        if (t != null) {
-          t.held = Math.addExact(t.held, heldDelta);
-          t.committed = Math.addExact(t.committed, committedDelta);
-        }
+  void apply(Fed fed, long second, int nano, long heldDelta, long committedDelta) {
+    for (Calendar c : fed.calendars(calendarsAdded)) {
+      Total t = c.existing(second, nano);
+      if (t != null) {
+        t.held = Math.addExact(t.held, heldDelta);
+        t.committed = Math.addExact(t.committed, committedDelta);
       }
     }
   }
+
+  /** How many calendars have been added to any bucket: a {@link Fed} whose count differs gathers its calendars again. */
+  private int calendarsAdded;
 
   /** One bucket's calendars. */
   static final class Bucket {
@@ -144,7 +168,7 @@ final class RunningTotals {
      * The total of the window of {@code interval} in {@code zone} that contains {@code at}, created by
      * a {@code recount} if it does not exist yet.
      */
-    Total totalAt(SpendInterval interval, ZoneId zone, Instant at, Recount recount) {
+    Total totalAt(SpendInterval interval, ZoneId zone, Instant at, Recount recount, RunningTotals owner) {
       ZoneId z = LimitMath.calendarZone(interval, zone);
       Calendar cal = null;
       for (Calendar c : calendars) {
@@ -157,6 +181,7 @@ final class RunningTotals {
         cal = new Calendar(interval, z);
         calendars = Arrays.copyOf(calendars, calendars.length + 1);
         calendars[calendars.length - 1] = cal;
+        owner.calendarsAdded++;
       }
       Total t = cal.current;
       if (t != null && t.window.contains(at)) {
