@@ -15,23 +15,26 @@ import java.util.Map;
 import org.jspecify.annotations.Nullable;
 
 /**
- * The in-memory ledger's reservations, one column per field: entry {@code h} (its handle, which is
- * also its order of arrival) is the {@code h}-th element of every array. Guarded by the ledger's lock.
+ * The in-memory ledger's reservations, each a handle (an int, which is also its order of arrival)
+ * to a row of {@code long}s in a slab. Guarded by the ledger's lock.
  *
- * <p><b>Why columns.</b> A ledger keeps every reservation it made (idempotent repeats,
- * {@code reservation(id)}, the time and run queries), and what the collector does with them is what
- * a busy ledger costs: kept as an object each (round 6: about 180 bytes, the entry and the caller's
- * id string), every reservation was still young at the next collection and was copied, once or
- * twice, which took about half of a busy ledger's time. Here a reservation adds no object at all:
- * its numbers go to primitive arrays (which the collector neither scans nor copies once they are
- * large and old), its id's characters to a byte array, and its references (agent, provider, run,
- * step, description, amount, the usage's shape, the buckets it feeds) to dictionaries of distinct
- * values, as an int code each: a thousand reservations by one agent keep one {@link AgentId}.
+ * <p><b>Why no object per reservation.</b> A ledger keeps every reservation it made (idempotent
+ * repeats, {@code reservation(id)}, the time and run queries), and what the collector does with them
+ * is what a busy ledger costs: kept as an object each (round 6: about 180 bytes, the entry and the
+ * caller's id string), every reservation was still young at the next collection and was copied, once
+ * or twice, which took about half of a busy ledger's time. Here a reservation adds no object: its
+ * numbers go to a row of a slab (slabs of 8,192 rows, large enough to be allocated outside the young
+ * generation and never copied, and never scanned since they hold no references), its id's characters
+ * to a byte array, and its references (agent, provider, run, step, description, amount, the usage's
+ * shape, the buckets it feeds) to dictionaries of distinct values, as an int code each: a thousand
+ * reservations by one agent keep one {@link AgentId}. A row's fields side by side mean that adding,
+ * finding and settling a reservation touch a line or two of memory, where an array per field would
+ * touch a line per field.
  *
- * <p>Ids are found through a hash table whose chains run through the entries' own fields; an id
- * is compared character for character with its copy, never by hash alone. An id of Latin-1
- * characters, as generated ids are, is copied one byte per character; any other is kept as the
- * string itself in a side list.
+ * <p>Ids are found through a hash table whose chains run through the rows; an id is compared
+ * character for character with its copy, never by hash alone. An id of Latin-1 characters, as
+ * generated ids are, is copied one byte per character; any other, or one longer than 256
+ * characters, is kept as the string itself in a side list.
  */
 final class EntryColumns {
   /** A code for no value (a reservation with no run or no step); also the end of an id chain. */
