@@ -4,6 +4,7 @@ import io.agentprovision.core.AgentId;
 import io.agentprovision.core.InvalidRequestException;
 import io.agentprovision.core.Money;
 import io.agentprovision.core.RunId;
+import io.agentprovision.core.StepId;
 import io.agentprovision.core.policy.LimitUsage;
 import io.agentprovision.core.policy.Reservation;
 import io.agentprovision.core.policy.ReservationRequest;
@@ -22,9 +23,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
-import java.util.PriorityQueue;
 import java.util.Set;
-import java.util.function.Function;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -42,33 +41,47 @@ import org.jspecify.annotations.Nullable;
  * until a commit or a reconcile settles it, and marking a reaped one uncertain counts it again.
  *
  * <p>The ledger keeps every reservation it made, settled ones too (for idempotent repeats and the
- * queries), so what one costs to keep is what a long-lived ledger costs the collector: each is one
- * {@link LedgerEntry} beside its id (about 180 bytes in all, where a {@link Reservation} record, its
- * usage list and a map node took about 320), and the {@link Reservation} a caller sees is built from
- * it when asked for.
+ * queries), so what one costs to keep is what a long-lived ledger costs the collector. A kept
+ * reservation is no object at all ({@link EntryColumns}): its numbers sit side by side in slabs of
+ * {@code long}s, its id's characters in a byte array, and its agent, provider, run, step,
+ * description and amount as codes into dictionaries of distinct values; the {@link Reservation} a
+ * caller sees is built from them when asked for. Measured with 500,000 kept reservations made as
+ * an engine makes them (fresh objects each), about 250 bytes of heap per reservation (330 with a
+ * run per four reservations: a run's id and its list are kept once per run), nearly all in large
+ * arrays the collector neither scans nor copies, where round 6's entries took 460 (570) as
+ * objects that every young collection copied: the collector was half of a busy ledger's time, and
+ * is now under one percent ({@code benchmarks/baseline.md}, round 7).
  *
  * <p>One lock makes each reserve atomic against all its limits, which is what keeps concurrent runs
  * from overspending; with constant work under it, the lock is not the bottleneck (see
- * {@code benchmarks/baseline.md}, "Ledger"). A {@code ReentrantLock} measured the same as
- * {@code synchronized} with sixteen threads on two cores (round 4 and round 6), so the simpler one
- * stays.
+ * {@code benchmarks/baseline.md}, "Ledger"). What does not need the lock is done outside it: the
+ * clock is read and the id hashed before it, and the reservation a reserve or an accepted commit
+ * returns is built after it from what was read under it. A {@code ReentrantLock} measured the same
+ * as {@code synchronized} with sixteen threads on two cores (round 4 and round 6), so the simpler
+ * one stays.
  */
 public final class InMemorySpendLedger implements SpendLedger {
   private static final RunningTotals.Bucket[] NO_BUCKETS = new RunningTotals.Bucket[0];
 
   private final Clock clock;
-  private final IdTable byId = new IdTable();
+  /** Every reservation, one column per field; a reservation is its handle, an int. */
+  private final EntryColumns entries = new EntryColumns();
   /** Every entry, ordered by {@code createdAt}, then by arrival. Nearly always appended to. */
-  private final ArrayList<LedgerEntry> byTime = new ArrayList<>();
-  private final Map<RunId, List<LedgerEntry>> byRun = new HashMap<>();
-  /** Entries that may still be held, soonest expiry first; settled ones leave it when they reach the head. */
-  private final PriorityQueue<LedgerEntry> expiries = new PriorityQueue<>();
+  private final IntList byTime = new IntList(16);
+  private final Map<RunId, IntList> byRun = new HashMap<>();
+  /**
+   * Entries that may still be held, soonest expiry first (a binary heap of handles); settled ones
+   * leave it when they reach the head.
+   */
+  private int[] expiries = new int[16];
+  private int expiryCount;
   private final RunningTotals totals = new RunningTotals();
-  private final Function<SpendInterval.Window, Iterable<LedgerEntry>> madeWithin = this::madeWithin;
+  private final RunningTotals.Recount recount = this::recount;
   private final Set<String> alerts = new HashSet<>();
-  private int sequence;
-  /** The usage shape of the last reserve: the next one, under the same limits in the same windows, shares it. */
-  private LedgerEntry.Shape lastShape = new LedgerEntry.Shape(List.of(), new String[0], new SpendInterval.Window[0]);
+  /** The usage shape of the last reserve, and its code: the next one, under the same limits in the same windows, shares it. */
+  private Usages.Shape lastShape = new Usages.Shape(List.of(), new String[0], new SpendInterval.Window[0]);
+  private int lastShapeCode = entries.addShape(lastShape);
+  private final int noneShapeCode = entries.addShape(Usages.NONE);
   // A reserve's per-limit figures, reused from one reserve to the next (under the lock).
   private long[] scratchUsed = new long[4];
   private String[] scratchLabels = new String[4];
@@ -81,18 +94,28 @@ public final class InMemorySpendLedger implements SpendLedger {
   @Override
   public Reservation reserve(ReservationRequest request) {
     Objects.requireNonNull(request, "request");
-    LedgerEntry e;
+    String id = request.id();
+    int hash = EntryColumns.spread(id.hashCode());
+    Instant now = clock.instant();
+    Usages usages;
+    long used0;
+    long[] rest;
     synchronized (this) {
-      LedgerEntry existing = byId.get(request.id());
-      if (existing != null) {
-        return existing.view();
+      EntryColumns c = entries;
+      int existing = c.find(id, hash);
+      if (existing != EntryColumns.NONE) {
+        return c.view(existing, id);
       }
-      e = admit(request);
+      int e = admit(request, hash, now);
+      usages = c.usages(e);
+      used0 = c.used0(e);
+      rest = c.rest(e);
     }
-    // Built outside the lock: the entry's usage is fixed once made, and what a reserve returns is
-    // the reservation as it was made, whatever has happened to it since.
-    return new Reservation(e.id, e.agent, e.provider, e.run, e.step, e.amount, null, Reservation.Status.RESERVED,
-        request.at(), request.expiresAt(), e.usages.list(e), e.description);
+    // Built outside the lock, from the request and what admission decided: what a reserve returns
+    // is the reservation as it was made, whatever has happened to it since.
+    return new Reservation(id, request.agent(), request.provider(), request.run(), request.step(), request.amount(),
+        null, Reservation.Status.RESERVED, request.at(), request.expiresAt(), usages.list(used0, rest),
+        request.description());
   }
 
   /**
@@ -101,12 +124,12 @@ public final class InMemorySpendLedger implements SpendLedger {
    * each limit checked in order; the first that refuses is what the caller is told), without a
    * {@link LimitUsage} per limit unless one refuses.
    */
-  private LedgerEntry admit(ReservationRequest request) {
-    reap(clock.instant());
+  private int admit(ReservationRequest request, int hash, Instant now) {
+    reap(now);
     AgentId agent = request.agent();
     String provider = request.provider();
     Money amount = request.amount();
-    RunningTotals.Bucket[] fed = totals.bucketsFed(amount.currency(), agent, provider);
+    RunningTotals.Fed fed = totals.bucketsFed(amount.currency(), agent, provider, entries);
     List<SpendLimit> limits = request.limits();
     int n = limits.size();
     if (scratchUsed.length < n) {
@@ -118,7 +141,7 @@ public final class InMemorySpendLedger implements SpendLedger {
     String[] labels = scratchLabels;
     SpendInterval.Window[] windows = scratchWindows;
     for (int i = 0; i < n; i++) {
-      used[i] = usedAt(limits.get(i), agent, provider, request.at(), request.zone(), fed, labels, windows, i);
+      used[i] = usedAt(limits.get(i), agent, provider, request.at(), request.zone(), fed.buckets, labels, windows, i);
     }
     long add = amount.minorUnits();
     for (int i = 0; i < n; i++) {
@@ -135,19 +158,23 @@ public final class InMemorySpendLedger implements SpendLedger {
       }
       used[i] = after;
     }
-    LedgerEntry.Usages usages;
+    int usagesCode;
     if (n == 0) {
-      usages = LedgerEntry.Usages.NONE;
+      usagesCode = noneShapeCode;
     } else if (lastShape.matches(limits, labels, windows)) {
-      usages = lastShape;
+      usagesCode = lastShapeCode;
     } else {
-      lastShape = LedgerEntry.Shape.of(limits, labels, windows);
-      usages = lastShape;
+      lastShape = Usages.Shape.of(limits, labels, windows);
+      lastShapeCode = entries.addShape(lastShape);
+      usagesCode = lastShapeCode;
     }
+    long used0 = n == 0 ? 0 : used[0];
     long[] rest = n > 1 ? Arrays.copyOfRange(used, 1, n) : null;
-    LedgerEntry e = new LedgerEntry(request.id(), agent, provider, request.run(), request.step(), amount, request.at(),
-        request.expiresAt(), request.description(), usages, n == 0 ? 0 : used[0], rest, fed, sequence++);
-    insert(e);
+    EntryColumns c = entries;
+    int e = c.add(request.id(), hash, c.lastAgent.of(c, agent), c.lastProvider.of(c, provider),
+        c.lastRun.of(c, request.run()), c.lastStep.of(c, request.step()), c.lastDescription.of(c, request.description()),
+        c.lastAmount.of(c, amount), add, request.at(), request.expiresAt(), usagesCode, used0, rest, fed.code);
+    insert(e, request.run(), fed);
     return e;
   }
 
@@ -161,22 +188,32 @@ public final class InMemorySpendLedger implements SpendLedger {
     if (r.status() != Reservation.Status.RESERVED) {
       throw new IllegalArgumentException("restore takes a reservation as it was made (RESERVED), not " + r.status());
     }
-    if (byId.get(r.id()) != null) {
+    int hash = EntryColumns.spread(r.id().hashCode());
+    if (entries.find(r.id(), hash) != EntryColumns.NONE) {
       return;
     }
-    RunningTotals.Bucket[] fed = totals.bucketsFed(r.amount().currency(), r.agent(), r.provider());
-    insert(new LedgerEntry(r.id(), r.agent(), r.provider(), r.run(), r.step(), r.amount(), r.createdAt(),
-        r.expiresAt(), r.description(), new LedgerEntry.Verbatim(r.usage()), 0, null, fed, sequence++));
+    RunningTotals.Fed fed = totals.bucketsFed(r.amount().currency(), r.agent(), r.provider(), entries);
+    EntryColumns c = entries;
+    int usagesCode = r.usage().isEmpty() ? noneShapeCode : c.addShape(new Usages.Verbatim(r.usage()));
+    int e = c.add(r.id(), hash, c.lastAgent.of(c, r.agent()), c.lastProvider.of(c, r.provider()),
+        c.lastRun.of(c, r.run()), c.lastStep.of(c, r.step()), c.lastDescription.of(c, r.description()),
+        c.lastAmount.of(c, r.amount()), r.amount().minorUnits(), r.createdAt(), r.expiresAt(), usagesCode, 0, null,
+        fed.code);
+    insert(e, r.run(), fed);
   }
 
-  private void insert(LedgerEntry e) {
-    byId.add(e);
+  private void insert(int e, @Nullable RunId run, RunningTotals.Fed fed) {
     insertOrdered(byTime, e);
-    if (e.run != null) {
-      insertOrdered(byRun.computeIfAbsent(e.run, k -> new ArrayList<>(2)), e);
+    if (run != null) {
+      IntList ofRun = byRun.get(run);
+      if (ofRun == null) {
+        ofRun = new IntList(2);
+        byRun.put(run, ofRun);
+      }
+      insertOrdered(ofRun, e);
     }
-    expiries.add(e);
-    RunningTotals.apply(e, e.amount.minorUnits(), 0);
+    pushExpiry(e);
+    totals.apply(fed, entries.createdSecond(e), entries.createdNano(e), entries.amountMinor(e), 0);
   }
 
   /**
@@ -196,10 +233,26 @@ public final class InMemorySpendLedger implements SpendLedger {
       return 0;
     }
     RunningTotals.Bucket bucket = totals.bucket(selector, fed);
-    RunningTotals.Total t = bucket.totalAt(interval, zone, at, madeWithin);
+    RunningTotals.Total t = bucket.totalAt(interval, zone, at, recount, totals);
     labels[i] = bucket.label(limit, agent, provider);
     windows[i] = t.window;
     return t.used();
+  }
+
+  /** Counts into {@code total} every entry made in its window that {@code selector}'s bucket holds. */
+  private void recount(RunningTotals.Total total, SpendBucket selector) {
+    SpendInterval.Window w = total.window;
+    if (!w.start().isBefore(w.end())) {
+      return;
+    }
+    EntryColumns c = entries;
+    int to = firstIndexAfter(byTime, w.end(), false);
+    for (int i = firstIndexAfter(byTime, w.start(), false); i < to; i++) {
+      int e = byTime.at(i);
+      if (selector.holds(c.amount(e).currency(), c.agent(e), c.provider(e))) {
+        total.add(c.heldMinor(e), c.committedMinor(e));
+      }
+    }
   }
 
   /**
@@ -215,74 +268,173 @@ public final class InMemorySpendLedger implements SpendLedger {
   }
 
   @Override
-  public synchronized Reservation commit(String reservationId, Money actual) {
-    reap(clock.instant());
-    LedgerEntry e = find(reservationId);
-    return Settlement.commit(e.view(), actual, committed -> settle(e, committed));
+  public Reservation commit(String reservationId, Money actual) {
+    Objects.requireNonNull(reservationId, "reservationId");
+    int hash = EntryColumns.spread(reservationId.hashCode());
+    Instant now = clock.instant();
+    // What the answer shows, read under the lock and built into a reservation after it.
+    AgentId agent;
+    String provider;
+    RunId run;
+    StepId step;
+    Money amount;
+    String description;
+    Usages usages;
+    long used0;
+    long[] rest;
+    long createdSecond;
+    int createdNano;
+    Instant expiresAt;
+    synchronized (this) {
+      reap(now);
+      int e = find(reservationId, hash);
+      EntryColumns c = entries;
+      Reservation.Status status = c.status(e);
+      amount = c.amount(e);
+      if (!actual.sameCurrency(amount) || actual.minorUnits() < 0 || actual.minorUnits() > c.amountMinor(e)
+          || status == Reservation.Status.COMMITTED || status == Reservation.Status.RELEASED) {
+        // refused, or a repeat: the rules say what the caller is told
+        return Settlement.commit(c.view(e, reservationId), actual, committed -> settle(e, committed));
+      }
+      // What Settlement.commit does when it accepts.
+      settle(e, Reservation.Status.COMMITTED, actual.minorUnits());
+      agent = c.agent(e);
+      provider = c.provider(e);
+      run = c.run(e);
+      step = c.step(e);
+      description = c.description(e);
+      usages = c.usages(e);
+      used0 = c.used0(e);
+      rest = c.rest(e);
+      createdSecond = c.createdSecond(e);
+      createdNano = c.createdNano(e);
+      expiresAt = c.expiresAt(e);
+    }
+    return new Reservation(reservationId, agent, provider, run, step, amount, actual, Reservation.Status.COMMITTED,
+        Instant.ofEpochSecond(createdSecond, createdNano), expiresAt, usages.list(used0, rest), description);
   }
 
   @Override
   public synchronized Reservation release(String reservationId) {
     reap(clock.instant());
-    LedgerEntry e = find(reservationId);
-    return Settlement.release(e.view(), released -> settle(e, released));
+    int e = find(reservationId);
+    return Settlement.release(entries.view(e, reservationId), released -> settle(e, released));
   }
 
   @Override
   public synchronized Reservation markUncertain(String reservationId) {
     reap(clock.instant());
-    LedgerEntry e = find(reservationId);
-    return Settlement.markUncertain(e.view(), uncertain -> holdForGood(e, uncertain));
+    int e = find(reservationId);
+    return Settlement.markUncertain(entries.view(e, reservationId), uncertain -> holdForGood(e, uncertain));
   }
 
   @Override
   public synchronized Reservation reconcile(String reservationId, Money charged) {
     Objects.requireNonNull(charged, "charged");
     reap(clock.instant());
-    LedgerEntry e = find(reservationId);
-    return Settlement.reconcile(e.view(), charged, settled -> settle(e, settled));
+    int e = find(reservationId);
+    return Settlement.reconcile(entries.view(e, reservationId), charged, settled -> settle(e, settled));
   }
 
   /**
    * Stores {@code e} as uncertain: held in the totals again if its expiry had reaped it, and from
    * now on never reaped (only a commit or a reconcile settles it).
    */
-  private Reservation holdForGood(LedgerEntry e, Reservation uncertain) {
-    e.take(uncertain);
-    if (!e.held) {
-      e.held = true;
-      RunningTotals.apply(e, e.heldMinor(), 0);
+  private Reservation holdForGood(int e, Reservation uncertain) {
+    EntryColumns c = entries;
+    c.take(e, uncertain);
+    if (!c.held(e)) {
+      c.held(e, true);
+      totals.apply(c.fed(e), c.createdSecond(e), c.createdNano(e), c.heldMinor(e), 0);
     }
     return uncertain;
   }
 
   /** Stores {@code e}'s commit or release and moves its amounts in the totals. */
-  private Reservation settle(LedgerEntry e, Reservation settled) {
-    long committedBefore = e.committedMinor();
-    long heldBefore = e.heldMinor();
-    e.take(settled);
-    e.held = false;
-    RunningTotals.apply(e, -heldBefore, e.committedMinor() - committedBefore);
+  private Reservation settle(int e, Reservation settled) {
+    Money committed = settled.committed();
+    settle(e, settled.status(), committed == null ? 0 : committed.minorUnits());
     return settled;
+  }
+
+  /** Stores {@code e} as settled with {@code status} ({@code committed}: what was charged, if committed). */
+  private void settle(int e, Reservation.Status status, long committed) {
+    EntryColumns c = entries;
+    long committedBefore = c.committedMinor(e);
+    long heldBefore = c.heldMinor(e);
+    c.take(e, status, committed);
+    c.held(e, false);
+    totals.apply(c.fed(e), c.createdSecond(e), c.createdNano(e), -heldBefore,
+        c.committedMinor(e) - committedBefore);
   }
 
   /** Stops counting, in the totals, every held reservation whose expiry is not after {@code now}. */
   private void reap(Instant now) {
-    LedgerEntry head;
-    while ((head = expiries.peek()) != null && head.expiredAt(now)) {
-      expiries.poll();
-      if (head.held && head.status != Reservation.Status.UNCERTAIN) {
+    EntryColumns c = entries;
+    long second = now.getEpochSecond();
+    int nano = now.getNano();
+    while (expiryCount > 0 && c.expiredAt(expiries[0], second, nano)) {
+      int head = pollExpiry();
+      if (c.held(head) && c.status(head) != Reservation.Status.UNCERTAIN) {
         // an uncertain reservation outlives its expiry: the provider may have charged it
-        long held = head.heldMinor();
-        head.held = false;
-        RunningTotals.apply(head, -held, 0);
+        long held = c.heldMinor(head);
+        c.held(head, false);
+        totals.apply(c.fed(head), c.createdSecond(head), c.createdNano(head), -held, 0);
       }
     }
   }
 
-  private LedgerEntry find(String id) {
-    LedgerEntry e = byId.get(Objects.requireNonNull(id, "reservationId"));
-    if (e == null) {
+  private void pushExpiry(int e) {
+    if (expiryCount == expiries.length) {
+      expiries = Arrays.copyOf(expiries, expiries.length * 2);
+    }
+    int[] heap = expiries;
+    int i = expiryCount++;
+    while (i > 0) {
+      int parent = (i - 1) >>> 1;
+      if (entries.compareExpiry(heap[parent], e) <= 0) {
+        break;
+      }
+      heap[i] = heap[parent];
+      i = parent;
+    }
+    heap[i] = e;
+  }
+
+  private int pollExpiry() {
+    int[] heap = expiries;
+    int head = heap[0];
+    int last = heap[--expiryCount];
+    int n = expiryCount;
+    int i = 0;
+    while (true) {
+      int child = 2 * i + 1;
+      if (child >= n) {
+        break;
+      }
+      if (child + 1 < n && entries.compareExpiry(heap[child + 1], heap[child]) < 0) {
+        child++;
+      }
+      if (entries.compareExpiry(last, heap[child]) <= 0) {
+        break;
+      }
+      heap[i] = heap[child];
+      i = child;
+    }
+    if (n > 0) {
+      heap[i] = last;
+    }
+    return head;
+  }
+
+  private int find(String id) {
+    Objects.requireNonNull(id, "reservationId");
+    return find(id, EntryColumns.spread(id.hashCode()));
+  }
+
+  private int find(String id, int hash) {
+    int e = entries.find(id, hash);
+    if (e == EntryColumns.NONE) {
       throw new InvalidRequestException("reservationId", "no reservation '" + id + "'", "reserve before you commit or release");
     }
     return e;
@@ -293,22 +445,28 @@ public final class InMemorySpendLedger implements SpendLedger {
    * at the end; before later ones when its caller read the clock before another caller that got
    * the lock first.
    */
-  private static void insertOrdered(List<LedgerEntry> list, LedgerEntry e) {
+  private void insertOrdered(IntList list, int e) {
     int n = list.size();
-    if (n == 0 || !e.createdAt.isBefore(list.get(n - 1).createdAt)) {
+    long second = entries.createdSecond(e);
+    int nano = entries.createdNano(e);
+    if (n == 0 || entries.compareCreated(list.at(n - 1), second, nano) <= 0) {
       list.add(e);
     } else {
-      list.add(firstIndexAfter(list, e.createdAt, true), e);
+      list.insert(firstIndexAfter(list, second, nano, true), e);
     }
   }
 
   /** The index of the first entry of {@code list} made at or after {@code t} ({@code after}: strictly after). */
-  private static int firstIndexAfter(List<LedgerEntry> list, Instant t, boolean after) {
+  private int firstIndexAfter(IntList list, Instant t, boolean after) {
+    return firstIndexAfter(list, t.getEpochSecond(), t.getNano(), after);
+  }
+
+  private int firstIndexAfter(IntList list, long second, int nano, boolean after) {
     int lo = 0;
     int hi = list.size();
     while (lo < hi) {
       int mid = (lo + hi) >>> 1;
-      int c = list.get(mid).createdAt.compareTo(t);
+      int c = entries.compareCreated(list.at(mid), second, nano);
       if (c < 0 || (after && c == 0)) {
         lo = mid + 1;
       } else {
@@ -318,18 +476,11 @@ public final class InMemorySpendLedger implements SpendLedger {
     return lo;
   }
 
-  /** The entries made in {@code window}, oldest first (a view: read it under the lock). */
-  private List<LedgerEntry> madeWithin(SpendInterval.Window window) {
-    if (!window.start().isBefore(window.end())) {
-      return List.of();
-    }
-    return byTime.subList(firstIndexAfter(byTime, window.start(), false), firstIndexAfter(byTime, window.end(), false));
-  }
-
   @Override
   public synchronized Optional<Reservation> reservation(String reservationId) {
-    LedgerEntry e = byId.get(Objects.requireNonNull(reservationId, "reservationId"));
-    return e == null ? Optional.empty() : Optional.of(e.view());
+    Objects.requireNonNull(reservationId, "reservationId");
+    int e = entries.find(reservationId, EntryColumns.spread(reservationId.hashCode()));
+    return e == EntryColumns.NONE ? Optional.empty() : Optional.of(entries.view(e, reservationId));
   }
 
   @Override
@@ -347,9 +498,15 @@ public final class InMemorySpendLedger implements SpendLedger {
   public synchronized List<Reservation> reservations(@Nullable AgentId agent, @Nullable String provider, Instant from,
       Instant to) {
     List<Reservation> out = new ArrayList<>();
-    for (LedgerEntry e : madeWithin(new SpendInterval.Window(from, to))) {
-      if ((agent == null || agent.equals(e.agent)) && (provider == null || provider.equals(e.provider))) {
-        out.add(e.view());
+    if (!from.isBefore(to)) {
+      return out;
+    }
+    EntryColumns c = entries;
+    int end = firstIndexAfter(byTime, to, false);
+    for (int i = firstIndexAfter(byTime, from, false); i < end; i++) {
+      int e = byTime.at(i);
+      if ((agent == null || agent.equals(c.agent(e))) && (provider == null || provider.equals(c.provider(e)))) {
+        out.add(c.view(e, null));
       }
     }
     return out;
@@ -357,13 +514,13 @@ public final class InMemorySpendLedger implements SpendLedger {
 
   @Override
   public synchronized List<Reservation> reservations(RunId run) {
-    List<LedgerEntry> entries = byRun.get(Objects.requireNonNull(run, "run"));
-    if (entries == null) {
+    IntList ofRun = byRun.get(Objects.requireNonNull(run, "run"));
+    if (ofRun == null) {
       return List.of();
     }
-    List<Reservation> out = new ArrayList<>(entries.size());
-    for (LedgerEntry e : entries) {
-      out.add(e.view());
+    List<Reservation> out = new ArrayList<>(ofRun.size());
+    for (int i = 0; i < ofRun.size(); i++) {
+      out.add(entries.view(ofRun.at(i), null));
     }
     return out;
   }
@@ -375,62 +532,37 @@ public final class InMemorySpendLedger implements SpendLedger {
 
   @Override
   public synchronized String toString() {
-    return "InMemorySpendLedger{reservations=" + byId.size() + "}";
+    return "InMemorySpendLedger{reservations=" + entries.size() + "}";
   }
 
-  /**
-   * Entries by id: a hash table whose chains run through the entries themselves
-   * ({@link LedgerEntry#nextById}; the ledger never forgets an entry, so nothing is ever removed),
-   * so that an entry kept costs a field and a slot or so of the array rather than a map node. Slots
-   * are chosen as {@link HashMap}'s are: numbered ids ({@code run:step:1}, {@code r-41}) then land
-   * near one another, and a reserve and its commit find their slot's line of memory warm.
-   */
-  private static final class IdTable {
-    private LedgerEntry[] heads = new LedgerEntry[16];
+  /** A growable list of entry handles. */
+  private static final class IntList {
+    private int[] items;
     private int size;
+
+    IntList(int capacity) {
+      items = new int[capacity];
+    }
 
     int size() {
       return size;
     }
 
-    @Nullable LedgerEntry get(String id) {
-      int h = LedgerEntry.spread(id.hashCode());
-      for (LedgerEntry e = heads[h & (heads.length - 1)]; e != null; e = e.nextById) {
-        if (e.hash == h && (e.id == id || e.id.equals(id))) {
-          return e;
-        }
-      }
-      return null;
+    int at(int i) {
+      return items[i];
     }
 
-    /** Adds {@code e}, whose id is not in the table. */
-    void add(LedgerEntry e) {
-      if (size >= heads.length - (heads.length >>> 2)) {
-        grow();
+    void add(int e) {
+      if (size == items.length) {
+        items = Arrays.copyOf(items, items.length * 2);
       }
-      int i = e.hash & (heads.length - 1);
-      e.nextById = heads[i];
-      heads[i] = e;
-      size++;
+      items[size++] = e;
     }
 
-    private void grow() {
-      if (heads.length >= 1 << 30) {
-        throw new IllegalStateException("the in-memory ledger holds as many reservations as it can index");
-      }
-      LedgerEntry[] bigger = new LedgerEntry[heads.length * 2];
-      int mask = bigger.length - 1;
-      for (LedgerEntry head : heads) {
-        LedgerEntry e = head;
-        while (e != null) {
-          LedgerEntry next = e.nextById;
-          int i = e.hash & mask;
-          e.nextById = bigger[i];
-          bigger[i] = e;
-          e = next;
-        }
-      }
-      heads = bigger;
+    void insert(int index, int e) {
+      add(e);
+      System.arraycopy(items, index, items, index + 1, size - 1 - index);
+      items[index] = e;
     }
   }
 }

@@ -10,7 +10,6 @@ import java.util.Currency;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.function.Function;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -35,32 +34,73 @@ final class RunningTotals {
   /** Every bucket asked about or fed, by its selector. */
   private final Map<SpendBucket, Bucket> buckets = new HashMap<>();
   /** The four buckets a spend falls in, keyed by its pair bucket (currency, agent, provider). */
-  private final Map<SpendBucket, Bucket[]> fed = new HashMap<>();
+  private final Map<SpendBucket, Fed> fed = new HashMap<>();
 
   /** The spender {@link #bucketsFed} was last asked about, and its buckets: a run reserves again and again as one spender. */
   private @Nullable SpendBucket lastPair;
-  private Bucket @Nullable [] lastFed;
+  private @Nullable Fed lastFed;
 
   /** The four buckets a spend of {@code currency} by {@code agent} with {@code provider} feeds, created if new. */
-  Bucket[] bucketsFed(Currency currency, AgentId agent, String provider) {
+  Fed bucketsFed(Currency currency, AgentId agent, String provider, EntryColumns columns) {
     SpendBucket last = lastPair;
-    if (last != null && lastFed != null && last.currency().equals(currency) && agent.equals(last.agent())
+    Fed lf = lastFed;
+    if (last != null && lf != null && last.currency().equals(currency) && agent.equals(last.agent())
         && provider.equals(last.provider())) {
-      return lastFed;
+      return lf;
     }
     SpendBucket pair = new SpendBucket(currency, agent, provider);
-    Bucket[] four = fed.get(pair);
+    Fed four = fed.get(pair);
     lastPair = pair;
     if (four == null) {
       List<SpendBucket> selectors = LimitMath.bucketsFed(currency, agent, provider);
-      four = new Bucket[selectors.size()];
-      for (int i = 0; i < four.length; i++) {
-        four[i] = bucket(selectors.get(i));
+      Bucket[] buckets = new Bucket[selectors.size()];
+      for (int i = 0; i < buckets.length; i++) {
+        buckets[i] = bucket(selectors.get(i));
       }
+      four = new Fed(buckets);
+      four.code = columns.addFed(four);
       fed.put(pair, four);
     }
     lastFed = four;
     return four;
+  }
+
+  /**
+   * The buckets one spender's spends feed, their code in the ledger's columns, and their calendars
+   * in one array (rebuilt when any bucket gains a calendar): what a reserve or a settlement updates.
+   */
+  static final class Fed {
+    final Bucket[] buckets;
+    int code;
+    private Calendar[] calendars = new Calendar[0];
+    private int generation = -1;
+
+    Fed(Bucket[] buckets) {
+      this.buckets = buckets;
+    }
+
+    private Calendar[] calendars(int current) {
+      if (generation != current) {
+        int n = 0;
+        for (Bucket b : buckets) {
+          n += b.calendars.length;
+        }
+        Calendar[] all = new Calendar[n];
+        int i = 0;
+        for (Bucket b : buckets) {
+          System.arraycopy(b.calendars, 0, all, i, b.calendars.length);
+          i += b.calendars.length;
+        }
+        calendars = all;
+        generation = current;
+      }
+      return calendars;
+    }
+  }
+
+  /** Counts, into a new total, every reservation its bucket holds that was made in its window. */
+  interface Recount {
+    void into(Total total, SpendBucket selector);
   }
 
   /** The bucket for {@code selector}, created (with no calendars) if new. */
@@ -81,18 +121,22 @@ final class RunningTotals {
     return bucket(selector);
   }
 
-  /** Adds {@code heldDelta} and {@code committedDelta} to every existing total that counts {@code e}. */
-  static void apply(LedgerEntry e, long heldDelta, long committedDelta) {
-    for (Bucket b : e.buckets) {
-      for (Calendar c : b.calendars) {
-        Total t = c.existing(e.createdAt);
-        if (t != null) {
-          t.held = Math.addExact(t.held, heldDelta);
-          t.committed = Math.addExact(t.committed, committedDelta);
-        }
+  /**
+   * Adds {@code heldDelta} and {@code committedDelta} to every existing total that counts a
+   * reservation feeding {@code buckets} made at {@code second} and {@code nano}.
+   */
+  void apply(Fed fed, long second, int nano, long heldDelta, long committedDelta) {
+    for (Calendar c : fed.calendars(calendarsAdded)) {
+      Total t = c.existing(second, nano);
+      if (t != null) {
+        t.held = Math.addExact(t.held, heldDelta);
+        t.committed = Math.addExact(t.committed, committedDelta);
       }
     }
   }
+
+  /** How many calendars have been added to any bucket: a {@link Fed} whose count differs gathers its calendars again. */
+  private int calendarsAdded;
 
   /** One bucket's calendars. */
   static final class Bucket {
@@ -122,10 +166,9 @@ final class RunningTotals {
 
     /**
      * The total of the window of {@code interval} in {@code zone} that contains {@code at}, created by
-     * a recount over {@code madeWithin} the window if it does not exist yet.
+     * a {@code recount} if it does not exist yet.
      */
-    Total totalAt(SpendInterval interval, ZoneId zone, Instant at,
-        Function<SpendInterval.Window, Iterable<LedgerEntry>> madeWithin) {
+    Total totalAt(SpendInterval interval, ZoneId zone, Instant at, Recount recount, RunningTotals owner) {
       ZoneId z = LimitMath.calendarZone(interval, zone);
       Calendar cal = null;
       for (Calendar c : calendars) {
@@ -138,6 +181,7 @@ final class RunningTotals {
         cal = new Calendar(interval, z);
         calendars = Arrays.copyOf(calendars, calendars.length + 1);
         calendars[calendars.length - 1] = cal;
+        owner.calendarsAdded++;
       }
       Total t = cal.current;
       if (t != null && t.window.contains(at)) {
@@ -147,12 +191,7 @@ final class RunningTotals {
       t = cal.byStart.get(w.start());
       if (t == null) {
         t = new Total(w);
-        for (LedgerEntry e : madeWithin.apply(w)) {
-          if (selector.holds(e.amount.currency(), e.agent, e.provider)) {
-            t.held = Math.addExact(t.held, e.heldMinor());
-            t.committed = Math.addExact(t.committed, e.committedMinor());
-          }
-        }
+        recount.into(t, selector);
         cal.byStart.put(w.start(), t);
       }
       cal.current = t;
@@ -173,18 +212,19 @@ final class RunningTotals {
       this.zone = zone;
     }
 
-    /** The existing total whose window contains {@code t}, or null when that window has none yet. */
-    @Nullable Total existing(Instant t) {
+    /** The existing total whose window contains the instant {@code second}, {@code nano}, or null when that window has none yet. */
+    @Nullable Total existing(long second, int nano) {
       Total cur = current;
       if (cur == null) {
         return null;
       }
-      if (cur.window.contains(t)) {
+      if (cur.contains(second, nano)) {
         return cur;
       }
       if (byStart.size() == 1) {
         return null; // the only window does not contain it
       }
+      Instant t = Instant.ofEpochSecond(second, nano);
       SpendInterval.Window w = interval.windowAt(t, zone);
       return w.contains(t) ? byStart.get(w.start()) : null;
     }
@@ -193,11 +233,33 @@ final class RunningTotals {
   /** What one bucket holds and has committed in one window, in minor units of its currency. */
   static final class Total {
     final SpendInterval.Window window;
+    // The window's bounds as numbers: a settlement checks them without touching an Instant.
+    private final long startSecond;
+    private final int startNano;
+    private final long endSecond;
+    private final int endNano;
     long held;
     long committed;
 
     Total(SpendInterval.Window window) {
       this.window = window;
+      this.startSecond = window.start().getEpochSecond();
+      this.startNano = window.start().getNano();
+      this.endSecond = window.end().getEpochSecond();
+      this.endNano = window.end().getNano();
+    }
+
+    /** Whether the instant {@code second}, {@code nano} lies in the window, as {@link SpendInterval.Window#contains}. */
+    boolean contains(long second, int nano) {
+      boolean notBeforeStart = second > startSecond || (second == startSecond && nano >= startNano);
+      boolean beforeEnd = second < endSecond || (second == endSecond && nano < endNano);
+      return notBeforeStart && beforeEnd;
+    }
+
+    /** Adds what one reservation counts. */
+    void add(long heldMinor, long committedMinor) {
+      held = Math.addExact(held, heldMinor);
+      committed = Math.addExact(committed, committedMinor);
     }
 
     /** Committed plus held: what the bucket uses in the window. */

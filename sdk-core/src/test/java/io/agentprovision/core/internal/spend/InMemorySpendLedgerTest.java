@@ -65,6 +65,51 @@ class InMemorySpendLedgerTest {
   }
 
   /**
+   * The ledger keeps ids as copied bytes (Latin-1) or as strings (any other, or long), found by
+   * hash and then compared character by character: ids that share a hash, that differ only beyond
+   * Latin-1, or that are long are each their own reservation, and an id never reserved is found
+   * nowhere, however many reservations the ledger holds (past several slabs and id-table growths).
+   */
+  @Test
+  void everyId_isItsOwnReservation_whateverItsCharactersOrHash() {
+    SpendLimit perAgent = SpendLimit.monthly(Money.usd("10000000.00")).perAgent();
+    SpendLimit daily = SpendLimit.daily(Money.usd("10000000.00"));
+    // "Aa" and "BB" share a hash, and so does every string made of them
+    List<String> ids = new ArrayList<>(List.of("Aa", "BB", "AaAa", "AaBB", "BBAa", "BBBB", "r\u00e9sa-1", "r\u00e9sa-\u20ac",
+        "\u0141", "A", "x".repeat(300), "x".repeat(299) + "\u20ac", ""));
+    assertThat("Aa".hashCode()).isEqualTo("BB".hashCode());
+    for (int i = 0; i < 20_000; i++) {
+      ids.add("run_" + (i % 7) + ":step-" + i);
+    }
+    List<Reservation> committed = new ArrayList<>();
+    for (int i = 0; i < ids.size(); i++) {
+      String id = ids.get(i);
+      Instant at = time.instant();
+      Reservation r = ledger.reserve(new ReservationRequest(id, i % 2 == 0 ? A : B, CF, RunId.of("run_" + (i % 7)),
+          i % 5 == 0 ? null : StepId.of("step-" + i), Money.ofMinor(i + 1, "USD"), at, at.plusSeconds(600),
+          List.of(perAgent, daily), ZoneOffset.UTC, "spend " + (i % 11)));
+      assertThat(r.id()).isEqualTo(id);
+      committed.add(i % 3 == 0 ? ledger.commit(id, Money.ofMinor(i, "USD")) : i % 3 == 1 ? ledger.release(id) : r);
+    }
+    for (int i = 0; i < ids.size(); i++) {
+      assertThat(ledger.reservation(ids.get(i))).as(ids.get(i)).contains(committed.get(i));
+    }
+    for (String never : List.of("AB", "Ab", "aA", "BBBBAa", "r\u00e9sa-\u20ad", "\u0142", "B", "x".repeat(301),
+        "run_0:step-20000", "run_1:step-0")) {
+      assertThat(ledger.reservation(never)).as(never).isEmpty();
+      assertThatThrownBy(() -> ledger.commit(never, Money.usd("0.01"))).isInstanceOf(InvalidRequestException.class);
+    }
+    // the time query rebuilds each id from its copy
+    List<Reservation> all = ledger.reservations(null, null, time.instant(), time.instant().plusSeconds(1));
+    assertThat(all).containsExactlyElementsOf(committed);
+    long held = 0;
+    for (int i = 0; i < ids.size(); i++) {
+      held += i % 3 == 0 ? i : i % 3 == 2 ? i + 1 : 0;
+    }
+    assertThat(used(daily, A, CF)).isEqualTo(Money.ofMinor(held, "USD"));
+  }
+
+  /**
    * The ledger keeps a settled reservation in a compact form and rebuilds it when asked: every way
    * of reading it gives the reservation the reserve returned, with its new status and charge, under
    * several limits, across a change of window (a new shape of usage) and back.
