@@ -6,6 +6,7 @@ import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.Arrays;
+import java.util.HashMap;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -107,17 +108,24 @@ final class HeadFile {
     return HEX.formatHex(sha256().digest(data));
   }
 
-  /** One header, padded, holding {@code h}, checked with {@code keys}'s current key or plainly. */
+  /**
+   * One header, padded, holding {@code h}, checked with {@code keys}'s current key or plainly: the
+   * definition {@link Encoder#encode} must match byte for byte (its tests compare the two).
+   */
   static byte[] encode(Head h, @Nullable AuditKey keys) {
     Map<String, Object> m = fields(h);
     m.put("check", check(m, h.keyId(), keys));
-    byte[] json = Json.canonical(m).getBytes(StandardCharsets.UTF_8);
+    return padded(Json.canonical(m).getBytes(StandardCharsets.UTF_8));
+  }
+
+  /** {@code json} as a slot's header: padded with spaces, a newline last. */
+  private static byte[] padded(byte[] json) {
     if (json.length > HEADER - 1) {
       throw new IllegalStateException("an audit head does not fit its slot");
     }
     byte[] slot = new byte[HEADER];
-    Arrays.fill(slot, (byte) ' ');
     System.arraycopy(json, 0, slot, 0, json.length);
+    Arrays.fill(slot, json.length, HEADER - 1, (byte) ' ');
     slot[HEADER - 1] = '\n';
     return slot;
   }
@@ -131,6 +139,84 @@ final class HeadFile {
     }
     System.arraycopy(encode(h, keys), 0, file, slotOffset(h.gen()), HEADER);
     return file;
+  }
+
+  /**
+   * Writes one log's headers and the SHA-256 of their data blocks, as {@link #encode} and
+   * {@link #sha} do, on the path of every plain commit: the canonical JSON is written member by
+   * member in the canonical order (the members' names sorted, as {@link Json#canonical} sorts them)
+   * rather than through a map and a sort, and one digest (and one MAC per key id) is kept rather
+   * than looked up for each header. Not thread-safe: one per log, used under its lock.
+   */
+  static final class Encoder {
+    private final @Nullable AuditKey keys;
+    private final MessageDigest sha = sha256();
+    private final Map<String, Mac> macs = new HashMap<>();
+    private final StringBuilder sb = new StringBuilder(HEADER);
+
+    /** An encoder checking keyed headers with {@code keys}, or only plain ones when null. */
+    Encoder(@Nullable AuditKey keys) {
+      this.keys = keys;
+    }
+
+    /** {@link HeadFile#sha}. */
+    String sha(byte[] data) {
+      return HEX.formatHex(sha.digest(data));
+    }
+
+    /** {@link HeadFile#encode} of {@code h} with this encoder's keys. */
+    byte[] encode(Head h) {
+      StringBuilder b = sb;
+      b.setLength(0);
+      b.append('{');
+      String boot = h.boot();
+      if (boot != null) {
+        b.append("\"boot\":");
+        Json.quote(b, boot);
+        b.append(',');
+      }
+      b.append("\"bytes\":").append(h.bytes());
+      int checkAt = b.length(); // "check" sorts between "bytes" and "entries"
+      b.append(",\"entries\":").append(h.entries());
+      b.append(",\"forced\":").append(h.forced());
+      b.append(",\"gen\":").append(h.gen());
+      String hash = h.hash();
+      if (hash != null) {
+        b.append(",\"hash\":");
+        Json.quote(b, hash);
+      }
+      String kid = h.keyId();
+      if (kid != null) {
+        b.append(",\"kid\":");
+        Json.quote(b, kid);
+      }
+      b.append(",\"redo\":").append(h.redo());
+      String data = h.sha();
+      if (data != null) {
+        b.append(",\"sha\":");
+        Json.quote(b, data);
+      }
+      b.append('}');
+      String check = check(b.toString().getBytes(StandardCharsets.UTF_8), kid);
+      b.insert(checkAt, ",\"check\":\"" + check + '"');
+      return padded(b.toString().getBytes(StandardCharsets.UTF_8));
+    }
+
+    /** {@link HeadFile#check} over the canonical text of a header's other fields. */
+    private String check(byte[] text, @Nullable String keyId) {
+      if (keyId == null) {
+        return HEX.formatHex(sha.digest(text));
+      }
+      if (keys == null) {
+        throw new IllegalStateException("a keyed head needs its key");
+      }
+      Mac mac = macs.get(keyId);
+      if (mac == null) {
+        mac = keys.newMac(keyId);
+        macs.put(keyId, mac);
+      }
+      return HEX.formatHex(mac.doFinal(text));
+    }
   }
 
   /**
