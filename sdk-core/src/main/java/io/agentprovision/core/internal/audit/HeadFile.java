@@ -149,10 +149,22 @@ final class HeadFile {
    * than looked up for each header. Not thread-safe: one per log, used under its lock.
    */
   static final class Encoder {
+    /** {@code ,"check":"} + 64 hex digits + {@code "}: the member a header's check is written as. */
+    private static final int CHECK_MEMBER = 10 + 64 + 1;
+    private static final byte[] HEX_DIGITS = "0123456789abcdef".getBytes(StandardCharsets.US_ASCII);
+    /**
+     * The most text the members may hold between them for {@link #buf}: with their names, quotes and
+     * five numbers of up to 19 digits the header before its check stays under {@value #HEADER} bytes.
+     */
+    private static final int TEXT = 300;
+
     private final @Nullable AuditKey keys;
     private final MessageDigest sha = sha256();
     private final Map<String, Mac> macs = new HashMap<>();
-    private final StringBuilder sb = new StringBuilder(HEADER);
+    /** Where a header is written before it is padded; text longer than a slot takes the other path. */
+    private final byte[] buf = new byte[HEADER + CHECK_MEMBER];
+    private final byte[] digest = new byte[32];
+    private int at;
 
     /** An encoder checking keyed headers with {@code keys}, or only plain ones when null. */
     Encoder(@Nullable AuditKey keys) {
@@ -164,58 +176,140 @@ final class HeadFile {
       return HEX.formatHex(sha.digest(data));
     }
 
-    /** {@link HeadFile#encode} of {@code h} with this encoder's keys. */
+    /**
+     * {@link HeadFile#encode} of {@code h} with this encoder's keys. Its members are written as
+     * bytes straight into one buffer, the check computed over them and then inserted in its place
+     * ("check" sorts between "bytes" and "entries"); a head whose text members are not all short
+     * printable ASCII needing no escape (never one this SDK writes) takes {@link HeadFile#encode}.
+     */
     byte[] encode(Head h) {
-      StringBuilder b = sb;
-      b.setLength(0);
-      b.append('{');
       String boot = h.boot();
-      if (boot != null) {
-        b.append("\"boot\":");
-        Json.quote(b, boot);
-        b.append(',');
-      }
-      b.append("\"bytes\":").append(h.bytes());
-      int checkAt = b.length(); // "check" sorts between "bytes" and "entries"
-      b.append(",\"entries\":").append(h.entries());
-      b.append(",\"forced\":").append(h.forced());
-      b.append(",\"gen\":").append(h.gen());
       String hash = h.hash();
-      if (hash != null) {
-        b.append(",\"hash\":");
-        Json.quote(b, hash);
-      }
       String kid = h.keyId();
-      if (kid != null) {
-        b.append(",\"kid\":");
-        Json.quote(b, kid);
-      }
-      b.append(",\"redo\":").append(h.redo());
       String data = h.sha();
-      if (data != null) {
-        b.append(",\"sha\":");
-        Json.quote(b, data);
+      if (!plain(boot) || !plain(hash) || !plain(kid) || !plain(data) || length(boot) + length(hash) + length(kid)
+          + length(data) > TEXT || h.gen() < 0 || h.entries() < 0 || h.bytes() < 0 || h.forced() < 0 || h.redo() < 0) {
+        return HeadFile.encode(h, keys);
       }
-      b.append('}');
-      String check = check(b.toString().getBytes(StandardCharsets.UTF_8), kid);
-      b.insert(checkAt, ",\"check\":\"" + check + '"');
-      return padded(b.toString().getBytes(StandardCharsets.UTF_8));
+      at = 0;
+      put('{');
+      if (boot != null) {
+        put("\"boot\":");
+        quoted(boot);
+        put(',');
+      }
+      put("\"bytes\":");
+      number(h.bytes());
+      int checkAt = at;
+      put(",\"entries\":");
+      number(h.entries());
+      put(",\"forced\":");
+      number(h.forced());
+      put(",\"gen\":");
+      number(h.gen());
+      if (hash != null) {
+        put(",\"hash\":");
+        quoted(hash);
+      }
+      if (kid != null) {
+        put(",\"kid\":");
+        quoted(kid);
+      }
+      put(",\"redo\":");
+      number(h.redo());
+      if (data != null) {
+        put(",\"sha\":");
+        quoted(data);
+      }
+      put('}');
+      if (at + CHECK_MEMBER > HEADER - 1) {
+        return HeadFile.encode(h, keys); // which refuses it
+      }
+      check(kid);
+      System.arraycopy(buf, checkAt, buf, checkAt + CHECK_MEMBER, at - checkAt);
+      int end = at + CHECK_MEMBER;
+      at = checkAt;
+      put(",\"check\":\"");
+      for (byte b : digest) {
+        buf[at++] = HEX_DIGITS[(b >> 4) & 0xf];
+        buf[at++] = HEX_DIGITS[b & 0xf];
+      }
+      put('"');
+      byte[] slot = new byte[HEADER];
+      System.arraycopy(buf, 0, slot, 0, end);
+      Arrays.fill(slot, end, HEADER - 1, (byte) ' ');
+      slot[HEADER - 1] = '\n';
+      return slot;
     }
 
-    /** {@link HeadFile#check} over the canonical text of a header's other fields. */
-    private String check(byte[] text, @Nullable String keyId) {
-      if (keyId == null) {
-        return HEX.formatHex(sha.digest(text));
+    private static int length(@Nullable String s) {
+      return s == null ? 0 : s.length();
+    }
+
+    /** Whether {@code s} is absent, or printable ASCII that JSON quotes as it is. */
+    private static boolean plain(@Nullable String s) {
+      if (s == null) {
+        return true;
       }
-      if (keys == null) {
-        throw new IllegalStateException("a keyed head needs its key");
+      for (int i = 0; i < s.length(); i++) {
+        char c = s.charAt(i);
+        if (c < 0x20 || c > 0x7e || c == '"' || c == '\\') {
+          return false;
+        }
       }
-      Mac mac = macs.get(keyId);
-      if (mac == null) {
-        mac = keys.newMac(keyId);
-        macs.put(keyId, mac);
+      return true;
+    }
+
+    private void put(char c) {
+      buf[at++] = (byte) c;
+    }
+
+    private void put(String ascii) {
+      for (int i = 0; i < ascii.length(); i++) {
+        buf[at++] = (byte) ascii.charAt(i);
       }
-      return HEX.formatHex(mac.doFinal(text));
+    }
+
+    private void quoted(String ascii) {
+      put('"');
+      put(ascii);
+      put('"');
+    }
+
+    /** A number as {@link Json#canonical} writes a long that is not negative. */
+    private void number(long v) {
+      int digits = 1;
+      for (long rest = v / 10; rest > 0; rest /= 10) {
+        digits++;
+      }
+      for (int i = at + digits - 1; i >= at; i--) {
+        buf[i] = (byte) ('0' + v % 10);
+        v /= 10;
+      }
+      at += digits;
+    }
+
+    /** {@link HeadFile#check} over {@code buf[0, at)}, into {@link #digest}. */
+    private void check(@Nullable String keyId) {
+      try {
+        if (keyId == null) {
+          sha.update(buf, 0, at);
+          sha.digest(digest, 0, digest.length);
+          return;
+        }
+        if (keys == null) {
+          throw new IllegalStateException("a keyed head needs its key");
+        }
+        Mac mac = macs.get(keyId);
+        if (mac == null) {
+          mac = keys.newMac(keyId);
+          macs.put(keyId, mac);
+        }
+        mac.update(buf, 0, at);
+        mac.doFinal(digest, 0);
+      } catch (java.security.DigestException | javax.crypto.ShortBufferException e) {
+        throw new IllegalStateException("a 32-byte buffer is too short for SHA-256", e);
+      }
     }
   }
 

@@ -1,6 +1,7 @@
 package io.agentprovision.core.internal.audit;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.agentprovision.core.Secret;
 import io.agentprovision.core.audit.AuditKey;
@@ -64,6 +65,19 @@ class HeadFileEncoderTest {
       Head k = head(r, true);
       assertThat(keyed.encode(k)).as("head %s", k).isEqualTo(HeadFile.encode(k, KEYS));
     }
+  }
+
+  @Test
+  void aHeadTooLongForItsSlot_isRefusedAsByTheFormat_andLongTextTakesTheCanonicalPath() {
+    HeadFile.Encoder encoder = new HeadFile.Encoder(null);
+    Head tooLong = new Head(1, 1, "h".repeat(200), 10, null, 10, 0, null, "b".repeat(200));
+    assertThatThrownBy(() -> encoder.encode(tooLong)).isInstanceOf(IllegalStateException.class)
+        .hasMessageContaining("does not fit");
+    Head longButFits = new Head(1, 1, "h".repeat(160), 10, null, 10, 0, null, "b".repeat(150));
+    assertThat(encoder.encode(longButFits)).isEqualTo(HeadFile.encode(longButFits, null));
+    Head widest = new Head(Long.MAX_VALUE, Long.MAX_VALUE, "h".repeat(64), Long.MAX_VALUE, null, Long.MAX_VALUE,
+        Long.MAX_VALUE, "s".repeat(64), "b".repeat(36));
+    assertThat(encoder.encode(widest)).isEqualTo(HeadFile.encode(widest, null));
   }
 
   @Test
