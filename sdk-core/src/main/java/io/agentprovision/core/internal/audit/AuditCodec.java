@@ -7,6 +7,8 @@ import io.agentprovision.core.StepId;
 import io.agentprovision.core.audit.AuditEntry;
 import io.agentprovision.core.audit.AuditRecord;
 import io.agentprovision.core.wire.Json;
+import java.io.ByteArrayOutputStream;
+import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -142,6 +144,24 @@ public final class AuditCodec {
   static String line(String body, String hash) {
     return body.substring(0, body.length() - 1) + TRAILER_START + hash + "\"}";
   }
+
+  /**
+   * Writes the stored line of an entry whose body (as UTF-8) and hash are known, and its newline,
+   * to {@code out}: the bytes of {@link #line} and {@code '\n'}, without making the line as text
+   * first (a commit writes its lines as bytes).
+   */
+  static void writeLine(ByteArrayOutputStream out, byte[] body, String hash) {
+    out.write(body, 0, body.length - 1);
+    out.writeBytes(TRAILER_START_BYTES);
+    for (int i = 0; i < hash.length(); i++) {
+      out.write(hash.charAt(i)); // 64 hex digits: one byte each
+    }
+    out.write('"');
+    out.write('}');
+    out.write('\n');
+  }
+
+  private static final byte[] TRAILER_START_BYTES = TRAILER_START.getBytes(StandardCharsets.US_ASCII);
 
   /**
    * Reads a line written by {@link #toLine}, strictly: every field must be one the codec writes,

@@ -63,8 +63,12 @@ public final class ChainHasher {
 
   /** The hex hash of a body given as text (see {@link AuditCodec#body}). */
   public String hash(@Nullable String keyId, String body) {
-    byte[] b = body.getBytes(StandardCharsets.UTF_8);
-    digest(keyId, b, 0, b.length - 1);
+    return hash(keyId, body.getBytes(StandardCharsets.UTF_8));
+  }
+
+  /** The hex hash of a body given as its UTF-8 bytes. */
+  public String hash(@Nullable String keyId, byte[] body) {
+    digest(keyId, body, 0, body.length - 1);
     return HEX.formatHex(digest);
   }
 

@@ -6,6 +6,7 @@ import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.Arrays;
+import java.util.HashMap;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -107,17 +108,24 @@ final class HeadFile {
     return HEX.formatHex(sha256().digest(data));
   }
 
-  /** One header, padded, holding {@code h}, checked with {@code keys}'s current key or plainly. */
+  /**
+   * One header, padded, holding {@code h}, checked with {@code keys}'s current key or plainly: the
+   * definition {@link Encoder#encode} must match byte for byte (its tests compare the two).
+   */
   static byte[] encode(Head h, @Nullable AuditKey keys) {
     Map<String, Object> m = fields(h);
     m.put("check", check(m, h.keyId(), keys));
-    byte[] json = Json.canonical(m).getBytes(StandardCharsets.UTF_8);
+    return padded(Json.canonical(m).getBytes(StandardCharsets.UTF_8));
+  }
+
+  /** {@code json} as a slot's header: padded with spaces, a newline last. */
+  private static byte[] padded(byte[] json) {
     if (json.length > HEADER - 1) {
       throw new IllegalStateException("an audit head does not fit its slot");
     }
     byte[] slot = new byte[HEADER];
-    Arrays.fill(slot, (byte) ' ');
     System.arraycopy(json, 0, slot, 0, json.length);
+    Arrays.fill(slot, json.length, HEADER - 1, (byte) ' ');
     slot[HEADER - 1] = '\n';
     return slot;
   }
@@ -131,6 +139,178 @@ final class HeadFile {
     }
     System.arraycopy(encode(h, keys), 0, file, slotOffset(h.gen()), HEADER);
     return file;
+  }
+
+  /**
+   * Writes one log's headers and the SHA-256 of their data blocks, as {@link #encode} and
+   * {@link #sha} do, on the path of every plain commit: the canonical JSON is written member by
+   * member in the canonical order (the members' names sorted, as {@link Json#canonical} sorts them)
+   * rather than through a map and a sort, and one digest (and one MAC per key id) is kept rather
+   * than looked up for each header. Not thread-safe: one per log, used under its lock.
+   */
+  static final class Encoder {
+    /** {@code ,"check":"} + 64 hex digits + {@code "}: the member a header's check is written as. */
+    private static final int CHECK_MEMBER = 10 + 64 + 1;
+    private static final byte[] HEX_DIGITS = "0123456789abcdef".getBytes(StandardCharsets.US_ASCII);
+    /**
+     * The most text the members may hold between them for {@link #buf}: with their names, quotes and
+     * five numbers of up to 19 digits the header before its check stays under {@value #HEADER} bytes.
+     */
+    private static final int TEXT = 300;
+
+    private final @Nullable AuditKey keys;
+    private final MessageDigest sha = sha256();
+    private final Map<String, Mac> macs = new HashMap<>();
+    /** Where a header is written before it is padded; text longer than a slot takes the other path. */
+    private final byte[] buf = new byte[HEADER + CHECK_MEMBER];
+    private final byte[] digest = new byte[32];
+    private int at;
+
+    /** An encoder checking keyed headers with {@code keys}, or only plain ones when null. */
+    Encoder(@Nullable AuditKey keys) {
+      this.keys = keys;
+    }
+
+    /** {@link HeadFile#sha}. */
+    String sha(byte[] data) {
+      return HEX.formatHex(sha.digest(data));
+    }
+
+    /**
+     * {@link HeadFile#encode} of {@code h} with this encoder's keys. Its members are written as
+     * bytes straight into one buffer, the check computed over them and then inserted in its place
+     * ("check" sorts between "bytes" and "entries"); a head whose text members are not all short
+     * printable ASCII needing no escape (never one this SDK writes) takes {@link HeadFile#encode}.
+     */
+    byte[] encode(Head h) {
+      String boot = h.boot();
+      String hash = h.hash();
+      String kid = h.keyId();
+      String data = h.sha();
+      if (!plain(boot) || !plain(hash) || !plain(kid) || !plain(data) || length(boot) + length(hash) + length(kid)
+          + length(data) > TEXT || h.gen() < 0 || h.entries() < 0 || h.bytes() < 0 || h.forced() < 0 || h.redo() < 0) {
+        return HeadFile.encode(h, keys);
+      }
+      at = 0;
+      put('{');
+      if (boot != null) {
+        put("\"boot\":");
+        quoted(boot);
+        put(',');
+      }
+      put("\"bytes\":");
+      number(h.bytes());
+      int checkAt = at;
+      put(",\"entries\":");
+      number(h.entries());
+      put(",\"forced\":");
+      number(h.forced());
+      put(",\"gen\":");
+      number(h.gen());
+      if (hash != null) {
+        put(",\"hash\":");
+        quoted(hash);
+      }
+      if (kid != null) {
+        put(",\"kid\":");
+        quoted(kid);
+      }
+      put(",\"redo\":");
+      number(h.redo());
+      if (data != null) {
+        put(",\"sha\":");
+        quoted(data);
+      }
+      put('}');
+      if (at + CHECK_MEMBER > HEADER - 1) {
+        return HeadFile.encode(h, keys); // which refuses it
+      }
+      check(kid);
+      System.arraycopy(buf, checkAt, buf, checkAt + CHECK_MEMBER, at - checkAt);
+      int end = at + CHECK_MEMBER;
+      at = checkAt;
+      put(",\"check\":\"");
+      for (byte b : digest) {
+        buf[at++] = HEX_DIGITS[(b >> 4) & 0xf];
+        buf[at++] = HEX_DIGITS[b & 0xf];
+      }
+      put('"');
+      byte[] slot = new byte[HEADER];
+      System.arraycopy(buf, 0, slot, 0, end);
+      Arrays.fill(slot, end, HEADER - 1, (byte) ' ');
+      slot[HEADER - 1] = '\n';
+      return slot;
+    }
+
+    private static int length(@Nullable String s) {
+      return s == null ? 0 : s.length();
+    }
+
+    /** Whether {@code s} is absent, or printable ASCII that JSON quotes as it is. */
+    private static boolean plain(@Nullable String s) {
+      if (s == null) {
+        return true;
+      }
+      for (int i = 0; i < s.length(); i++) {
+        char c = s.charAt(i);
+        if (c < 0x20 || c > 0x7e || c == '"' || c == '\\') {
+          return false;
+        }
+      }
+      return true;
+    }
+
+    private void put(char c) {
+      buf[at++] = (byte) c;
+    }
+
+    private void put(String ascii) {
+      for (int i = 0; i < ascii.length(); i++) {
+        buf[at++] = (byte) ascii.charAt(i);
+      }
+    }
+
+    private void quoted(String ascii) {
+      put('"');
+      put(ascii);
+      put('"');
+    }
+
+    /** A number as {@link Json#canonical} writes a long that is not negative. */
+    private void number(long v) {
+      int digits = 1;
+      for (long rest = v / 10; rest > 0; rest /= 10) {
+        digits++;
+      }
+      for (int i = at + digits - 1; i >= at; i--) {
+        buf[i] = (byte) ('0' + v % 10);
+        v /= 10;
+      }
+      at += digits;
+    }
+
+    /** {@link HeadFile#check} over {@code buf[0, at)}, into {@link #digest}. */
+    private void check(@Nullable String keyId) {
+      try {
+        if (keyId == null) {
+          sha.update(buf, 0, at);
+          sha.digest(digest, 0, digest.length);
+          return;
+        }
+        if (keys == null) {
+          throw new IllegalStateException("a keyed head needs its key");
+        }
+        Mac mac = macs.get(keyId);
+        if (mac == null) {
+          mac = keys.newMac(keyId);
+          macs.put(keyId, mac);
+        }
+        mac.update(buf, 0, at);
+        mac.doFinal(digest, 0);
+      } catch (java.security.DigestException | javax.crypto.ShortBufferException e) {
+        throw new IllegalStateException("a 32-byte buffer is too short for SHA-256", e);
+      }
+    }
   }
 
   /**

@@ -34,6 +34,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.locks.ReentrantLock;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -135,6 +136,8 @@ public final class JsonlAuditLog implements AuditLog, AutoCloseable {
   private volatile FileChannel ch;
   private volatile boolean closed;
   private final Object fileKey;
+  /** This JVM's lock of the file, looked up once ({@link AtomicFiles#jvmLock}). */
+  private final ReentrantLock jvmLock;
   private final ConcurrentLinkedQueue<Pending> queue = new ConcurrentLinkedQueue<>();
   /** Who leads the next commit of this instance: guards {@link #leading}, and followers wait on it. */
   private final Object turn = new Object();
@@ -142,9 +145,17 @@ public final class JsonlAuditLog implements AuditLog, AutoCloseable {
 
   // Everything below is guarded by the file's lock (AtomicFiles.withLock).
   private final ChainHasher hasher;
+  private final HeadFile.Encoder headEncoder;
   private final OffsetIndex index = new OffsetIndex();
   private @Nullable FileChannel headCh;
   private @Nullable Object headFileKey;
+  /** The head file's size when {@link #headChannel()} last looked at its path. */
+  private long headSize;
+  /** Counts the holds of the lock; {@link #headCheckedIn} is the hold in which the head file's path was last looked at. */
+  private long lockHolds;
+  private long headCheckedIn = -1;
+  /** Where the head file's headers are read to be compared with {@link #headRaw}, kept to read them without allocating. */
+  private final byte[] headScratch = new byte[HeadFile.HEADERS];
   /**
    * The head file's headers (or a format 1 file) as last read or written, and what they hold, to
    * skip decoding an unchanged file; the ring's slots are what decides when the log must be forced.
@@ -188,6 +199,8 @@ public final class JsonlAuditLog implements AuditLog, AutoCloseable {
     this.ch = ch;
     this.fileKey = fileKey;
     this.hasher = new ChainHasher(o.key());
+    this.headEncoder = new HeadFile.Encoder(o.key());
+    this.jvmLock = AtomicFiles.jvmLock(file);
   }
 
   /**
@@ -325,7 +338,7 @@ public final class JsonlAuditLog implements AuditLog, AutoCloseable {
       });
     } finally {
       try {
-        if (mine.stream().anyMatch(p -> !p.done)) { // given up: no later commit may write what this caller is told failed
+        if (!allDone(mine)) { // given up: no later commit may write what this caller is told failed
           lockedRun(c -> {
             for (Pending p : mine) {
               if (!p.done) {
@@ -373,6 +386,15 @@ public final class JsonlAuditLog implements AuditLog, AutoCloseable {
         }
       }
     }
+  }
+
+  private static boolean allDone(List<Pending> mine) {
+    for (Pending p : mine) {
+      if (!p.done) {
+        return false;
+      }
+    }
+    return true;
   }
 
   private void wakeFollowers() {
@@ -778,11 +800,11 @@ public final class JsonlAuditLog implements AuditLog, AutoCloseable {
    * process may have appended, a crash may have left a torn line, someone may have tampered.
    */
   private void refresh() throws IOException {
-    checkNotReplaced();
+    long size = checkNotReplaced();
     if (inflight != null) {
       settleInflight();
+      size = ch.size();
     }
-    long size = ch.size();
     HeadFile.Read read = readHead();
     Head recorded = read == null ? null : read.head();
     if (size == end && recorded != null && recorded.equals(head)) {
@@ -1019,10 +1041,10 @@ public final class JsonlAuditLog implements AuditLog, AutoCloseable {
     String kid = key == null ? null : key.id();
     for (AuditRecord r : records) {
       seq++;
-      String body = AuditCodec.body(seq, prev, kid, r);
+      byte[] body = AuditCodec.body(seq, prev, kid, r).getBytes(StandardCharsets.UTF_8);
       String h = hasher.hash(kid, body);
       starts[out.size()] = end + bytes.size();
-      bytes.writeBytes((AuditCodec.line(body, h) + "\n").getBytes(StandardCharsets.UTF_8));
+      AuditCodec.writeLine(bytes, body, h);
       out.add(new AuditEntry(seq, r, prev, h, kid));
       prev = h;
     }
@@ -1137,10 +1159,10 @@ public final class JsonlAuditLog implements AuditLog, AutoCloseable {
       redo = null;
     }
     Head h = new Head(gen, n, n == 0 ? null : lastHash, endOffset, key == null ? null : key.id(),
-        Math.min(forcedEnd, endOffset), redo == null ? 0 : redo.length, redo == null ? null : HeadFile.sha(redo),
+        Math.min(forcedEnd, endOffset), redo == null ? 0 : redo.length, redo == null ? null : headEncoder.sha(redo),
         disk.bootId());
-    byte[] header = HeadFile.encode(h, key);
-    FileChannel hc = headChannel();
+    byte[] header = headEncoder.encode(h);
+    FileChannel hc = headChannelOfThisHold();
     if (redo != null) {
       writeFully(hc, redo, HeadFile.dataOffset(slot));
     }
@@ -1224,7 +1246,10 @@ public final class JsonlAuditLog implements AuditLog, AutoCloseable {
     try {
       for (int attempt = 1; ; attempt++) {
         try {
-          return AtomicFiles.withLock(file, channel(), action::run);
+          return AtomicFiles.withLock(jvmLock, channel(), c -> {
+            lockHolds++;
+            return action.run(c);
+          });
         } catch (ClosedChannelException | FileLockInterruptionException e) {
           interrupted |= Thread.interrupted();
           if (closed || attempt == 10) {
@@ -1256,14 +1281,25 @@ public final class JsonlAuditLog implements AuditLog, AutoCloseable {
   }
 
   private static Object identity(Path p) throws IOException {
-    Object k = Files.readAttributes(p, BasicFileAttributes.class).fileKey();
+    return identity(p, Files.readAttributes(p, BasicFileAttributes.class));
+  }
+
+  private static Object identity(Path p, BasicFileAttributes a) {
+    Object k = a.fileKey();
     return k != null ? k : p;
   }
 
-  private void checkNotReplaced() throws IOException {
+  /**
+   * Refuses a log whose file is no longer the one this instance opened; returns its size, which,
+   * the file being the one open, is the size of {@link #ch}'s file (one look at the path for both).
+   */
+  private long checkNotReplaced() throws IOException {
     Object now;
+    long size = 0;
     try {
-      now = identity(file);
+      BasicFileAttributes a = Files.readAttributes(file, BasicFileAttributes.class);
+      now = identity(file, a);
+      size = a.size();
     } catch (NoSuchFileException e) {
       now = null;
     }
@@ -1271,11 +1307,16 @@ public final class JsonlAuditLog implements AuditLog, AutoCloseable {
       throw new AuditIntegrityException(Reason.REPLACED, 0, "audit log " + file + " was moved, deleted or replaced "
           + "while this log had it open; it will not be written to. Open the log again");
     }
+    return size;
   }
 
-  /** The head file's channel, reopened when the file was replaced (a head restored from a backup). */
+  /**
+   * The head file's channel, reopened when the file was replaced (a head restored from a backup);
+   * notes the file's size in {@link #headSize} from the same look at its path.
+   */
   private FileChannel headChannel() throws IOException {
-    Object now = identity(headFile);
+    BasicFileAttributes a = Files.readAttributes(headFile, BasicFileAttributes.class);
+    Object now = identity(headFile, a);
     FileChannel hc = headCh;
     if (hc == null || !hc.isOpen() || !now.equals(headFileKey)) {
       closeHeadChannel();
@@ -1283,7 +1324,18 @@ public final class JsonlAuditLog implements AuditLog, AutoCloseable {
       headCh = hc;
       headFileKey = now;
     }
+    headSize = a.size();
+    headCheckedIn = lockHolds;
     return hc;
+  }
+
+  /**
+   * {@link #headChannel()}, without looking at the path again when it was looked at since the lock
+   * was taken (a commit reads the headers, then writes its slot, in one hold of the lock).
+   */
+  private FileChannel headChannelOfThisHold() throws IOException {
+    FileChannel hc = headCh;
+    return hc != null && hc.isOpen() && headCheckedIn == lockHolds ? hc : headChannel();
   }
 
   private void closeHeadChannel() throws IOException {
@@ -1312,14 +1364,30 @@ public final class JsonlAuditLog implements AuditLog, AutoCloseable {
       closeHeadChannel();
       return null;
     }
-    long size = hc.size();
+    long size = headSize;
     boolean headersOnly = size == HeadFile.SIZE && !full;
+    HeadFile.Read cached = headRead;
+    if (headersOnly && cached != null && !cached.oldFormat() && headRaw.length == HeadFile.HEADERS) {
+      // what every commit reads: compared in place with what this instance last read or wrote
+      ByteBuffer buf = ByteBuffer.wrap(headScratch);
+      while (buf.hasRemaining() && hc.read(buf, buf.position()) > 0) {
+        // read it all
+      }
+      if (!buf.hasRemaining() && Arrays.equals(headScratch, headRaw)) {
+        return cached;
+      }
+      return decodeHead(Arrays.copyOf(headScratch, buf.position()), size, false);
+    }
     // up to one byte more than a head file holds, to notice a longer one
     ByteBuffer buf = ByteBuffer.allocate(headersOnly ? HeadFile.HEADERS : (int) Math.min(size, HeadFile.SIZE + 1));
     while (buf.hasRemaining() && hc.read(buf, buf.position()) > 0) {
       // read it all
     }
-    byte[] content = Arrays.copyOf(buf.array(), buf.position());
+    return decodeHead(Arrays.copyOf(buf.array(), buf.position()), size, full);
+  }
+
+  /** {@link #readHead(boolean)} of {@code content}, read from a head file of {@code size} bytes. */
+  private HeadFile.Read decodeHead(byte[] content, long size, boolean full) {
     if (full) {
       headFull = content;
     }

@@ -105,7 +105,23 @@ public final class AtomicFiles {
    * opening and closing the file each time).
    */
   public static <T> T withLock(Path lockFile, FileChannel channel, LockedAction<T> action) throws IOException {
-    ReentrantLock jvm = JVM_LOCKS.computeIfAbsent(lockFile.toAbsolutePath().normalize(), k -> new ReentrantLock());
+    return withLock(jvmLock(lockFile), channel, action);
+  }
+
+  /**
+   * This JVM's lock for {@code lockFile}, the one {@link #withLock} takes: a caller that takes it on
+   * every operation keeps it rather than looking it up each time (the path made absolute and
+   * normalized, then a map).
+   */
+  public static ReentrantLock jvmLock(Path lockFile) {
+    return JVM_LOCKS.computeIfAbsent(lockFile.toAbsolutePath().normalize(), k -> new ReentrantLock());
+  }
+
+  /**
+   * Like {@link #withLock(Path, FileChannel, LockedAction)}, with the JVM's lock of the file as
+   * {@link #jvmLock} returned it.
+   */
+  public static <T> T withLock(ReentrantLock jvm, FileChannel channel, LockedAction<T> action) throws IOException {
     jvm.lock();
     try {
       if (jvm.getHoldCount() > 1) {

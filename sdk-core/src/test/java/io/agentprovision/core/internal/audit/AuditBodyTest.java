@@ -90,6 +90,24 @@ class AuditBodyTest {
   }
 
   @Test
+  void aLineWrittenAsBytes_isTheStoredLineAndItsNewline() {
+    Random r = new Random(20261207);
+    ChainHasher hasher = new ChainHasher(null);
+    for (int i = 0; i < 5_000; i++) {
+      String body = AuditCodec.body(i + 1, AuditChain.GENESIS, r.nextBoolean() ? null : "k1", record(r));
+      byte[] bytes = body.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+      String hash = hasher.hash(null, bytes);
+      assertThat(hash).isEqualTo(hasher.hash(null, body));
+      java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+      out.write('x'); // after what a commit wrote before it
+      AuditCodec.writeLine(out, bytes, hash);
+      // compared as bytes: text with a lone surrogate is written with '?' in its place, as before
+      assertThat(out.toByteArray())
+          .isEqualTo(("x" + AuditCodec.line(body, hash) + "\n").getBytes(java.nio.charset.StandardCharsets.UTF_8));
+    }
+  }
+
+  @Test
   void theTime_isInstantToString() {
     Random r = new Random(7);
     for (int i = 0; i < 100_000; i++) {
