@@ -134,18 +134,8 @@ public final class ApprovalGates {
    * checkpoint outside a run (raising a limit) cannot wait, and is denied saying so.
    */
   public static ApprovalGate deferred() {
-    ApprovalGate asks = deferred(request -> {});
-    return new ApprovalGate() {
-      @Override
-      public ApprovalDecision decide(ApprovalRequest request) throws InterruptedException {
-        return asks.decide(request);
-      }
-
-      @Override
-      public boolean answersAtOnce(ApprovalRequest request) {
-        return true; // it only records that the request waits; the person answers through decide(...)
-      }
-    };
+    // it only records that the request waits (the person answers through decide(...)): at once
+    return deferring(request -> {}, true);
   }
 
   /**
@@ -158,14 +148,27 @@ public final class ApprovalGates {
    */
   public static ApprovalGate deferred(java.util.function.Consumer<ApprovalRequest> onRequest) {
     Objects.requireNonNull(onRequest, "onRequest");
-    return request -> {
-      if (request.run() == null || request.step() == null) {
-        return ApprovalDecision.denied("deferred", "this checkpoint is not part of a run, so it cannot wait for a "
-            + "later answer; use a gate that answers at once for it", request.requestedAt());
+    return deferring(onRequest, false); // telling someone may take time
+  }
+
+  /** {@link #deferred(java.util.function.Consumer)}, saying whether it answers at once. */
+  private static ApprovalGate deferring(java.util.function.Consumer<ApprovalRequest> onRequest, boolean atOnce) {
+    return new ApprovalGate() {
+      @Override
+      public ApprovalDecision decide(ApprovalRequest request) {
+        if (request.run() == null || request.step() == null) {
+          return ApprovalDecision.denied("deferred", "this checkpoint is not part of a run, so it cannot wait for a "
+              + "later answer; use a gate that answers at once for it", request.requestedAt());
+        }
+        onRequest.accept(request);
+        return ApprovalDecision.pending("asked; the answer comes through AgentProvisioner.decide(\"" + request.id()
+            + "\", decision)", request.requestedAt());
       }
-      onRequest.accept(request);
-      return ApprovalDecision.pending("asked; the answer comes through AgentProvisioner.decide(\"" + request.id()
-          + "\", decision)", request.requestedAt());
+
+      @Override
+      public boolean answersAtOnce(ApprovalRequest request) {
+        return atOnce;
+      }
     };
   }
 

@@ -185,9 +185,10 @@ final class Checkpoints {
   /**
    * Calls the gate on this thread when it says it answers at once ({@link
    * io.agentprovision.core.spi.ApprovalGate#answersAtOnce}); otherwise on a thread of the approval
-   * executor, waiting for it until the request's deadline on the engine's clock, looking at the clock at least every {@link #POLL}: a gate that
-   * has not answered by then is interrupted and abandoned, and its answer is a time-out. An
-   * exception from the gate is an error (a denial); an {@link Error} (a crashed host) goes on up.
+   * executor, waiting for it until the request's deadline on the engine's clock, looking at the
+   * clock at least every {@link #POLL}: a gate that has not answered by then is interrupted and
+   * abandoned, and its answer is a time-out. An exception from the gate is an error (a denial); an
+   * {@link Error} (a crashed host) goes on up.
    *
    * @throws InterruptedException when the run's own thread is interrupted (the run is cancelled)
    */
@@ -197,8 +198,6 @@ final class Checkpoints {
       // still judged against the deadline by the caller
       try {
         return of(config.approvals().decide(request));
-      } catch (InterruptedException e) {
-        throw e;
       } catch (RuntimeException e) {
         return failed(e);
       }

@@ -685,6 +685,8 @@ public final class Engine {
     private final List<String> parked = new ArrayList<>();
     private boolean cancelled;
     private boolean ended;
+    /** Whether the audit log was checked ahead of the run's end (once, when its last steps started). */
+    private boolean auditPrechecked;
 
     RunLoop(RunState rs, RunRecord rec, java.util.function.Function<RunState, R> finish) {
       this.rs = rs;
@@ -787,9 +789,6 @@ public final class Engine {
       }
       return kept;
     }
-
-    /** Whether the audit log was checked ahead of the run's end (once, when its last steps started). */
-    private boolean auditPrechecked;
 
     /**
      * Checks the audit log's entries so far on a step thread while the run's last steps wait for their
