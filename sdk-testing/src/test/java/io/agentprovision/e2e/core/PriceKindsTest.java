@@ -24,6 +24,7 @@ import io.agentprovision.core.policy.SpendLimit;
 import io.agentprovision.core.policy.SpendPolicy;
 import io.agentprovision.testing.FakeOrchestrator;
 import io.agentprovision.testing.FaultInjector;
+import io.agentprovision.testing.SimulatedCrash;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
@@ -236,6 +237,33 @@ class PriceKindsTest {
     assertThat(provider.payments.get(1).reservationId()).isEqualTo(provider.payments.get(0).reservationId());
     assertThat(h.gate.requests(CheckpointKind.PAID_PLAN)).singleElement()
         .satisfies(r -> assertThat(r.cost()).isEqualTo(Money.usd("50.00")));
+    assertThat(d.spent()).containsExactly(Money.usd("50.00"));
+  }
+
+  @Test
+  void question_answeredAndBought_beforeTheHostDied_isCommittedAtTheChosenPriceOnResume() {
+    provider.price(PricedPlanOrchestrator.PLAN, Pricing.ofFreeform("at cost")).asks(BILLING_QUESTION).replaysByKey()
+        .hostDiesAfterPurchase();
+    h.policy = SpendPolicy.builder().limit(SpendLimit.monthly(Money.usd("100.00")).perProvider()).build();
+    h.gate.respond(CheckpointKind.ACTION_REQUIRED, r -> Map.of("billing_period", "yearly"));
+    AgentProvisioner first = provisioner();
+    ProvisionPlan plan = first.plan(EngineHarness.request().domain(null).build());
+
+    assertThatThrownBy(() -> first.execute(plan)).isInstanceOf(SimulatedCrash.class);
+    first.close();
+    assertThat(provider.charges).containsExactly(Money.usd("50.00"));
+    assertThat(reservations()).singleElement().satisfies(r -> assertThat(r.status())
+        .isEqualTo(Reservation.Status.RESERVED));
+
+    // a new host resumes: the step asks again, the provider answers that the plan is bought, and the
+    // ledger commits the price that was chosen and paid, not what the repeated call says it charged (nothing)
+    Deployment d = provisioner().resume(AgentId.of("coding-agent-7"), plan.runId());
+
+    assertThat(provider.charges).as("bought once").containsExactly(Money.usd("50.00"));
+    assertThat(reservations()).singleElement().satisfies(r -> {
+      assertThat(r.status()).isEqualTo(Reservation.Status.COMMITTED);
+      assertThat(r.committed()).isEqualTo(Money.usd("50.00"));
+    });
     assertThat(d.spent()).containsExactly(Money.usd("50.00"));
   }
 

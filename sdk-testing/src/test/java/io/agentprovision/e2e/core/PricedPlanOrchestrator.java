@@ -13,6 +13,7 @@ import io.agentprovision.core.orchestration.ResourceStatus;
 import io.agentprovision.core.payment.PaymentAuthorization;
 import io.agentprovision.core.spi.Orchestrator;
 import io.agentprovision.core.spi.StepContext;
+import io.agentprovision.testing.SimulatedCrash;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -42,6 +43,11 @@ final class PricedPlanOrchestrator extends DelegatingOrchestrator {
   /** What the plan was charged, in order. */
   final List<Money> charges = new CopyOnWriteArrayList<>();
   private final Map<String, PaymentAuthorization> firstPayment = new HashMap<>();
+  /** The plan resource made for each idempotency key, and whether it was bought. */
+  private final Map<String, ResourceRef> byKey = new HashMap<>();
+  private final Map<String, Boolean> bought = new HashMap<>();
+  private boolean replays;
+  private boolean dieAfterPurchase;
 
   PricedPlanOrchestrator(Orchestrator fake) {
     super(fake);
@@ -71,6 +77,22 @@ final class PricedPlanOrchestrator extends DelegatingOrchestrator {
     return this;
   }
 
+  /**
+   * The plan's creation repeated with the same idempotency key is answered with the resource as it
+   * stands, as a protocol provider replays it: complete once an answer bought it, with nothing
+   * charged by the repeated call itself (its payment was not the one the purchase used).
+   */
+  PricedPlanOrchestrator replaysByKey() {
+    this.replays = true;
+    return this;
+  }
+
+  /** The host dies once, right after the provider answered the answer that bought the plan. */
+  PricedPlanOrchestrator hostDiesAfterPurchase() {
+    this.dieAfterPurchase = true;
+    return this;
+  }
+
   /** The provider asks the same question again after every answer. */
   PricedPlanOrchestrator asksForever(Map<String, Object> schema) {
     this.question = schema;
@@ -95,7 +117,14 @@ final class PricedPlanOrchestrator extends DelegatingOrchestrator {
       return super.provision(request, ctx);
     }
     payments.add(request.payment());
-    ResourceRef ref = new ResourceRef(request.provider(), "res_plan_" + ids.incrementAndGet(), PLAN, request.name());
+    ResourceRef seen = replays ? byKey.get(ctx.idempotencyKey()) : null;
+    if (seen != null && Boolean.TRUE.equals(bought.get(seen.id()))) {
+      return ResourceState.builder(seen, ResourceStatus.COMPLETE)
+          .charged(reportsCharge ? Money.zero(charge.currency()) : null).build();
+    }
+    ResourceRef ref = seen != null ? seen
+        : new ResourceRef(request.provider(), "res_plan_" + ids.incrementAndGet(), PLAN, request.name());
+    byKey.put(ctx.idempotencyKey(), ref);
     if (request.payment() != null) {
       firstPayment.put(ref.id(), request.payment());
     }
@@ -127,7 +156,13 @@ final class PricedPlanOrchestrator extends DelegatingOrchestrator {
         }
       }
     }
-    return complete(resource, payment != null ? payment : firstPayment.get(resource.id()), chosen);
+    ResourceState done = complete(resource, payment != null ? payment : firstPayment.get(resource.id()), chosen);
+    bought.put(resource.id(), true);
+    if (dieAfterPurchase) {
+      dieAfterPurchase = false;
+      throw new SimulatedCrash("submitInformation", 1, true);
+    }
+    return done;
   }
 
   @Override

@@ -26,9 +26,12 @@ import io.agentprovision.core.identity.Principal;
 import io.agentprovision.testing.FakeIdentityProvider;
 import io.agentprovision.testing.RecordingDeployer;
 import io.agentprovision.testing.ScriptedApprovalGate;
+import io.agentprovision.testing.SimulatedCrash;
 import io.agentprovision.testing.VirtualTime;
 import io.agentprovision.testing.sandbox.LocalSandbox;
 import io.agentprovision.testing.stripe.Fault;
+import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.Proxy;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
@@ -158,7 +161,8 @@ final class FaultedRun implements AutoCloseable {
         .identity(FakeIdentityProvider.returning(Principal.builder("user-" + n, "https://issuer.test")
             .email(email(), true).name("Person " + n).amr(List.of("pwd", "otp")).build()))
         .approvals(sb.browser(human))
-        .journal(journal).ledger(ledger).vault(vault).audit(audit)
+        .journal(journal).ledger(crashAtCommit == null ? ledger : crashingAtCommit(ledger, crashAtCommit))
+        .vault(vault).audit(audit)
         .listener(events::add)
         .clock(time).sleeper(time)
         .stepExecutor(steps)
@@ -193,6 +197,37 @@ final class FaultedRun implements AutoCloseable {
     return "person-" + n + "@example.com";
   }
 
+  /** The step whose reservation's commit the process dies at, once; null for none. */
+  private volatile @Nullable String crashAtCommit;
+
+  /**
+   * The process dies, once, when the step {@code stepId} commits its reservation: after the provider
+   * answered the paid call, before the ledger learned what it charged. The journal, the ledger and
+   * the providers are left as a killed host leaves them.
+   */
+  void crashAtCommitOf(String stepId) {
+    crashAtCommit = stepId;
+  }
+
+  /** {@code ledger}, except that the first commit of {@code stepId}'s reservation kills the process. */
+  private SpendLedger crashingAtCommit(SpendLedger ledger, String stepId) {
+    return (SpendLedger) Proxy.newProxyInstance(SpendLedger.class.getClassLoader(), new Class<?>[] {SpendLedger.class},
+        (proxy, method, args) -> {
+          if (method.getName().equals("commit") && args != null && args.length == 2) {
+            Reservation r = ledger.reservation((String) args[0]).orElse(null);
+            if (r != null && r.step() != null && r.step().value().equals(stepId) && crashAtCommit != null) {
+              crashAtCommit = null;
+              throw new SimulatedCrash("SpendLedger.commit " + stepId, 1, false);
+            }
+          }
+          try {
+            return method.invoke(ledger, args);
+          } catch (InvocationTargetException e) {
+            throw e.getCause();
+          }
+        });
+  }
+
   /** Injects {@code fault} into {@code call} for every attempt until {@link #repair()}. */
   void breakCall(PaidCall call, Fault fault) {
     Fault f = call.select(fault.times(1_000), via);
@@ -221,6 +256,24 @@ final class FaultedRun implements AutoCloseable {
         return null;
       }
     }
+  }
+
+  /**
+   * Plans and executes the request on a host whose process dies as armed ({@link #crashAtCommitOf});
+   * returns the crash. The host's threads are stopped, its stores kept.
+   */
+  SimulatedCrash executeUntilCrash() {
+    AgentProvisioner p = provisioner();
+    ProvisionPlan plan = p.plan(request());
+    run = plan.runId();
+    try {
+      p.execute(plan);
+    } catch (SimulatedCrash crashed) {
+      return crashed;
+    } finally {
+      p.close();
+    }
+    throw new AssertionError("the run finished without the process dying at the armed point");
   }
 
   @Nullable RuntimeException failure;

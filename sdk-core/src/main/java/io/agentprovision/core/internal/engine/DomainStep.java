@@ -70,7 +70,9 @@ final class DomainStep extends BaseStep<DomainStep.Registered> {
   /**
    * Journaled once the registrar answered, and again before the answer that buys: the resource
    * being asked about, and then the name chosen and its price, so that a step run again after the
-   * purchase went through (and its answer was lost) commits what was paid rather than the cap.
+   * purchase went through (its answer lost, or the host gone before the ledger was told) commits
+   * what was paid: not the cap, and not what the repeated search says it charged (nothing: the
+   * purchase was paid by the answer's payment, not the search's).
    */
   record Progress(String resourceId, @Nullable String domain, @Nullable Money price) {
     Progress(String resourceId) {
@@ -153,12 +155,15 @@ final class DomainStep extends BaseStep<DomainStep.Registered> {
     ResourceState state = ctx.paid(paid, "asking for " + wanted, () -> settledOrAsking(
         ctx.orchestrator().provision(request, ctx)));
     Progress before = ctx.savedProgress(Progress.class);
+    boolean boughtBefore = false;
     if (before == null || before.domain() == null) {
       ctx.saveProgress(new Progress(state.ref().id()));
     } else if (state.status() == ResourceStatus.COMPLETE) {
-      // bought before an interruption whose answer was lost: what was chosen and paid then is what was bought
+      // bought before an interruption (its answer lost, or the host gone before the ledger was told): what
+      // was chosen and paid then is what was bought, and the search repeated now charged nothing itself
       chosenName = before.domain();
       price = before.price();
+      boughtBefore = true;
     }
     String tld = null;
     int round = 0;
@@ -221,7 +226,9 @@ final class DomainStep extends BaseStep<DomainStep.Registered> {
     }
     Money charged = null;
     if (held != null) {
-      charged = ServiceStep.chargedOr(state, price != null ? price : Objects.requireNonNull(cap));
+      Money quote = price != null ? price : Objects.requireNonNull(cap);
+      charged = boughtBefore ? ServiceStep.chargedAfterResume(state, quote, Objects.requireNonNull(cap))
+          : ServiceStep.chargedOr(state, quote);
       held.commit(charged);
     }
     if (name == null) {

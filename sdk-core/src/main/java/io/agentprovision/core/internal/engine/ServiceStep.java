@@ -272,8 +272,12 @@ abstract class ServiceStep extends BaseStep<ServiceStep.Provisioned> {
     ResourceState state = ctx.paid(held, "provisioning " + service.id(),
         () -> settledOrAsking(ctx.orchestrator().provision(request, ctx)));
     Priced before = ctx.savedProgress(Priced.class);
-    if (before != null && state.status() == ResourceStatus.COMPLETE && state.charged() == null) {
-      price = before.price(); // answered and bought before an interruption
+    // answered and bought before an interruption: the call repeated now is the step's first, whose own
+    // payment the purchase did not use, so what it says it charged is not what the purchase cost
+    boolean boughtBefore = false;
+    if (before != null && state.status() == ResourceStatus.COMPLETE) {
+      price = before.price();
+      boughtBefore = true;
     }
     int round = 0;
     while (state.status() == ResourceStatus.NEEDS_INFORMATION) {
@@ -323,7 +327,9 @@ abstract class ServiceStep extends BaseStep<ServiceStep.Provisioned> {
     }
     Money charged = null;
     if (auth != null) {
-      charged = chargedOr(state, price != null ? price : Objects.requireNonNull(reserved));
+      Money quote = price != null ? price : Objects.requireNonNull(reserved);
+      charged = boughtBefore ? chargedAfterResume(state, quote, Objects.requireNonNull(reserved))
+          : chargedOr(state, quote);
       auth.commit(charged);
     }
     ctx.audit("resource.provisioned").amount(charged).key(ctx.idempotencyKey()).detail("service", service.id())
@@ -428,6 +434,22 @@ abstract class ServiceStep extends BaseStep<ServiceStep.Provisioned> {
   static Money chargedOr(ResourceState s, Money quote) {
     Money c = s.charged();
     return c != null && c.sameCurrency(quote) && !c.greaterThan(quote) ? c : quote;
+  }
+
+  /**
+   * What to commit for a resource the step finds complete when it runs again, its purchase made by an
+   * answer sent before an interruption (the answer lost, or the host gone before the ledger was told):
+   * the price saved before that answer was sent, which its payment was capped at ({@code saved}; the
+   * cap when the offer named no price), or what the repeated call says it charged when that is more and
+   * within what the step holds ({@code held}). The repeated call is the step's first, and what its own
+   * payment captured does not say what the purchase cost: a provider that charged the answer's payment
+   * reports nothing charged on it. Committing less than {@code saved} would give back money that was
+   * spent.
+   */
+  static Money chargedAfterResume(ResourceState s, Money saved, Money held) {
+    Money c = s.charged();
+    return c != null && c.sameCurrency(saved) && c.greaterThan(saved) && c.sameCurrency(held) && !c.greaterThan(held)
+        ? c : saved;
   }
 
   /** The resource's name: the project, then the step, so that it is the same on every retry. */
