@@ -52,8 +52,12 @@ import org.jspecify.annotations.Nullable;
  * <pre>{@code
  * java -cp benchmarks/target/benchmarks.jar io.agentprovision.benchmarks.flow.FlowLatency \
  *     [--latency-ms 50] [--flows 5] [--warmup 3] [--stores memory,file] [--via stripe|direct] [--workerd true|false]
- *     [--timeline true]
+ *     [--timeline true] [--gaps true]
  * }</pre>
+ *
+ * <p>{@code --gaps true} prints, over all measured flows, the median time the SDK took at each gap of
+ * the critical path ({@link ChainGaps}): before each request of a step on it, from the last answer
+ * to the send, and from the last answer to the flow's end.
  *
  * <p>The provisioner is long-lived: the warm-up flows run first on the same provisioner (the JIT,
  * connections and the SDK's caches are warm, as in a host that has been up a while); each measured
@@ -70,6 +74,9 @@ public final class FlowLatency {
   /** Whether to print the median flow's steps and requests on one time line ({@code --timeline true}). */
   private static boolean timeline;
 
+  /** Whether to print the median of each gap of the critical path over the flows ({@code --gaps true}). */
+  private static boolean gaps;
+
   public static void main(String[] args) throws Exception {
     Map<String, String> o = options(args);
     Duration latency = Duration.ofMillis(Long.parseLong(o.getOrDefault("latency-ms", "50")));
@@ -78,6 +85,7 @@ public final class FlowLatency {
     Via via = Via.valueOf(o.getOrDefault("via", "stripe").toUpperCase(Locale.ROOT));
     boolean workerd = Boolean.parseBoolean(o.getOrDefault("workerd", "true"));
     timeline = Boolean.parseBoolean(o.getOrDefault("timeline", "false"));
+    gaps = Boolean.parseBoolean(o.getOrDefault("gaps", "false"));
     List<Stores> stores = new ArrayList<>();
     for (String s : o.getOrDefault("stores", "memory,file").split(",")) {
       stores.add(Stores.valueOf(s.trim().toUpperCase(Locale.ROOT)));
@@ -363,6 +371,18 @@ public final class FlowLatency {
     out.printf(Locale.ROOT, "  critical path through %s%n", String.join(" > ", mid.path().steps()));
     if (timeline) {
       printTimeline(mid, out);
+    }
+    if (gaps) {
+      out.printf(Locale.ROOT, "  the SDK's time before each request of the critical path's steps, from the last answer "
+          + "(ms; median, 75th percentile, flows):%n");
+      List<Map<String, Long>> each = new ArrayList<>();
+      for (Measured m : measured) {
+        each.add(ChainGaps.of(m.startNanos(), m.startNanos() + m.flowNanos(), m.exchanges(), m.answers(),
+            m.path().steps()));
+      }
+      for (String line : ChainGaps.table(each)) {
+        out.println(line);
+      }
     }
     out.printf(Locale.ROOT, "  requests: %s%n", requestsLine(mid.exchanges()));
     out.printf(Locale.ROOT, "flows (ms):          %s%n", millis(measured.stream().map(Measured::flowNanos).toList()));
