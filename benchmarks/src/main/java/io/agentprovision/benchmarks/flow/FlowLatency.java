@@ -79,7 +79,7 @@ public final class FlowLatency {
   private static boolean storeTimes;
 
   /** Whether to count the file stores' disk syncs with JFR ({@code --count-syncs false} runs them unwatched). */
-  private static boolean countSyncs;
+  private static boolean countSyncs = true;
 
   public static void main(String[] args) throws Exception {
     Map<String, String> o = options(args);
