@@ -408,7 +408,7 @@ public final class FlowLatency {
         s.onPath(), s.exchanges(), mid.answers().size(), s.personNanos() / 1e6, s.naiveNanos() / 1e6);
     out.printf(Locale.ROOT, "flow / critical path = %.3f   flow / naive = %.3f   (flow / its exchanges' chain alone = %.3f)%n",
         s.flowOverPath(), s.flowOverNaive(), s.flowOverNetworkPath());
-    if (s.stores() == Stores.FILE) {
+    if (s.stores() == Stores.FILE && countSyncs) {
       out.printf(Locale.ROOT, "disk syncs per flow: %.1f%n", s.fsyncsPerFlow());
     }
   }
