@@ -52,12 +52,17 @@ import org.jspecify.annotations.Nullable;
  * <pre>{@code
  * java -cp benchmarks/target/benchmarks.jar io.agentprovision.benchmarks.flow.FlowLatency \
  *     [--latency-ms 50] [--flows 5] [--warmup 3] [--stores memory,file] [--via stripe|direct] [--workerd true|false]
- *     [--timeline true] [--gaps true]
+ *     [--timeline true] [--gaps true] [--store-times true] [--count-syncs false]
  * }</pre>
  *
  * <p>{@code --gaps true} prints, over all measured flows, the median time the SDK took at each gap of
  * the critical path ({@link ChainGaps}): before each request of a step on it, from the last answer
  * to the send, and from the last answer to the flow's end.
+ *
+ * <p>For each kind of stores it prints the CPU time the measured flows cost per flow, by thread
+ * (the provisioner's step and run threads, okhttp's, the rest of the process: the sandbox, the
+ * collector, the JIT), and with {@code --store-times true} the time spent inside each store's
+ * methods per flow ({@link StoreTimes}).
  *
  * <p>The provisioner is long-lived: the warm-up flows run first on the same provisioner (the JIT,
  * connections and the SDK's caches are warm, as in a host that has been up a while); each measured
@@ -77,6 +82,12 @@ public final class FlowLatency {
   /** Whether to print the median of each gap of the critical path over the flows ({@code --gaps true}). */
   private static boolean gaps;
 
+  /** Whether to time the calls to the stores ({@code --store-times true}). */
+  private static boolean storeTimes;
+
+  /** Whether to count the file stores' disk syncs with JFR ({@code --count-syncs false} runs them unwatched). */
+  private static boolean countSyncs = true;
+
   public static void main(String[] args) throws Exception {
     Map<String, String> o = options(args);
     Duration latency = Duration.ofMillis(Long.parseLong(o.getOrDefault("latency-ms", "50")));
@@ -86,6 +97,8 @@ public final class FlowLatency {
     boolean workerd = Boolean.parseBoolean(o.getOrDefault("workerd", "true"));
     timeline = Boolean.parseBoolean(o.getOrDefault("timeline", "false"));
     gaps = Boolean.parseBoolean(o.getOrDefault("gaps", "false"));
+    storeTimes = Boolean.parseBoolean(o.getOrDefault("store-times", "false"));
+    countSyncs = Boolean.parseBoolean(o.getOrDefault("count-syncs", "true"));
     List<Stores> stores = new ArrayList<>();
     for (String s : o.getOrDefault("stores", "memory,file").split(",")) {
       stores.add(Stores.valueOf(s.trim().toUpperCase(Locale.ROOT)));
@@ -132,19 +145,33 @@ public final class FlowLatency {
     ConcurrentLinkedQueue<PersonAnswer> answers = new ConcurrentLinkedQueue<>();
     LocalSandbox sb = null;
     List<Exchange> firstFlow = null;
+    StoreTimes times = storeTimes ? new StoreTimes() : null;
+    Map<String, long[]> cpuBefore = Map.of();
+    Map<String, long[]> cpuAfter = Map.of();
+    long processCpu = 0;
     try (HttpStack http = HttpStack.builder().okHttpClient(base).build()) {
       sb = SandboxFlows.sandbox(http, workerd);
       Executors executors = Executors.forFlows();
       ApprovalGate person = timed(SandboxFlows.approveAll(sb), answers);
       try (AgentProvisioner p = SandboxFlows.provisioner(sb, http, via, stores, dir, executors.steps(),
-          executors.runs(), List.of(StepAttribution.listener(), stepTimes), person)) {
+          executors.runs(), List.of(StepAttribution.listener(), stepTimes), person, times)) {
+        if (countSyncs) {
+          // before the warm-up, and for either kind of stores: a recording's start makes the JIT compile
+          // again what it had compiled (FsyncCounter says why), which the warm-up absorbs
+          fsyncs.start();
+        }
         for (int i = 0; i < warmup; i++) {
           flow(p, SandboxFlows.request(sb, i, "ada@example.com"), i);
         }
-        if (stores == Stores.FILE) {
-          fsyncs.start();
+        if (countSyncs) {
+          fsyncs.mark();
         }
         long connectsBefore = connects.get();
+        if (times != null) {
+          times.on = true;
+        }
+        cpuBefore = ThreadCpu.byGroup();
+        processCpu = ThreadCpu.process();
         for (int i = 0; i < flows; i++) {
           recorded.clear();
           answers.clear();
@@ -165,7 +192,12 @@ public final class FlowLatency {
             firstFlow = ex;
           }
         }
-        if (stores == Stores.FILE) {
+        processCpu = ThreadCpu.process() - processCpu;
+        cpuAfter = ThreadCpu.byGroup();
+        if (times != null) {
+          times.on = false;
+        }
+        if (countSyncs) {
           fsyncs.stop();
         }
         connectsPerFlow = (double) (connects.get() - connectsBefore) / flows;
@@ -179,7 +211,7 @@ public final class FlowLatency {
     }
     List<Long> naive = naive(sb, measured, latency, workerd);
     Summary summary = summarize(stores, measured, naive, fsyncs.count(), flows);
-    if (stores == Stores.FILE) {
+    if (stores == Stores.FILE && countSyncs) {
       out.printf(Locale.ROOT, "disk syncs per flow by file (syncs, ms spent syncing):%n");
       for (Map.Entry<String, long[]> f : fsyncs.byFile().entrySet()) {
         out.printf(Locale.ROOT, "  %-28s %7.1f %9.1f%n", f.getKey(), (double) f.getValue()[0] / flows,
@@ -190,6 +222,10 @@ public final class FlowLatency {
     }
     print(summary, measured, out);
     out.printf(Locale.ROOT, "connections the SDK opened per flow: %.1f%n", connectsPerFlow);
+    ThreadCpu.print(cpuBefore, cpuAfter, processCpu, flows, out);
+    if (times != null) {
+      times.print(out, flows);
+    }
     deleteTree(dir);
     return summary;
   }
@@ -392,7 +428,7 @@ public final class FlowLatency {
         s.onPath(), s.exchanges(), mid.answers().size(), s.personNanos() / 1e6, s.naiveNanos() / 1e6);
     out.printf(Locale.ROOT, "flow / critical path = %.3f   flow / naive = %.3f   (flow / its exchanges' chain alone = %.3f)%n",
         s.flowOverPath(), s.flowOverNaive(), s.flowOverNetworkPath());
-    if (s.stores() == Stores.FILE) {
+    if (s.stores() == Stores.FILE && countSyncs) {
       out.printf(Locale.ROOT, "disk syncs per flow: %.1f%n", s.fsyncsPerFlow());
     }
   }

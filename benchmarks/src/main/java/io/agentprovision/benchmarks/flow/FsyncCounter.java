@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import jdk.jfr.Recording;
@@ -15,6 +16,12 @@ import org.jspecify.annotations.Nullable;
  * Counts the disk syncs ({@code FileChannel.force}, files and directories) made under one directory
  * while it runs, from JFR's {@code jdk.FileForce} events with no threshold: no wrapper around the
  * stores, so they are counted exactly as the host would run them.
+ *
+ * <p>Start it before the warm-up and {@link #mark} where the counting begins: starting a recording
+ * makes JFR instrument the JDK's file and socket classes, which throws away the JIT's compiled code
+ * of everything that inlined them, and the next flows then run partly interpreted and recompiling
+ * (measured: twice the provisioner's CPU per flow, and a third more of the process's, on the flows
+ * right after a start). Only syncs after the mark are counted.
  */
 public final class FsyncCounter {
   private final Path under;
@@ -23,6 +30,11 @@ public final class FsyncCounter {
   private long nanos;
   private final Map<String, long[]> byFile = new TreeMap<>();
 
+  /** Where counting begins, on JFR's own clock. */
+  @jdk.jfr.Name("io.agentprovision.benchmarks.CountFrom")
+  @jdk.jfr.Label("Count syncs from here")
+  static final class CountFrom extends jdk.jfr.Event {}
+
   public FsyncCounter(Path under) {
     this.under = under.toAbsolutePath().normalize();
   }
@@ -30,7 +42,13 @@ public final class FsyncCounter {
   public void start() {
     recording = new Recording();
     recording.enable("jdk.FileForce").withThreshold(Duration.ZERO).withStackTrace();
+    recording.enable(CountFrom.class);
     recording.start();
+  }
+
+  /** Counts only the syncs from now on (call it after the warm-up; without it, every sync is counted). */
+  public void mark() {
+    new CountFrom().commit();
   }
 
   /** Stops counting; {@link #count()} is then the syncs under the directory. */
@@ -42,7 +60,17 @@ public final class FsyncCounter {
     Path file = Files.createTempFile("fsyncs-", ".jfr");
     try {
       recording.dump(file);
-      for (RecordedEvent e : RecordingFile.readAllEvents(file)) {
+      List<RecordedEvent> events = RecordingFile.readAllEvents(file);
+      java.time.Instant from = java.time.Instant.MIN;
+      for (RecordedEvent e : events) {
+        if (e.getEventType().getName().equals("io.agentprovision.benchmarks.CountFrom")) {
+          from = e.getStartTime(); // the last mark
+        }
+      }
+      for (RecordedEvent e : events) {
+        if (e.getStartTime().isBefore(from)) {
+          continue;
+        }
         // a dump holds every event recorded meanwhile, also those of a recording started with -XX:StartFlightRecording
         if (!e.getEventType().getName().equals("jdk.FileForce")) {
           continue;

@@ -102,6 +102,13 @@ public final class SandboxFlows {
   public static AgentProvisioner provisioner(LocalSandbox sb, HttpStack http, Via via, Stores stores,
       @Nullable Path dir, @Nullable ExecutorService steps, @Nullable ExecutorService runs,
       List<ProvisioningListener> listeners, ApprovalGate gate) {
+    return provisioner(sb, http, via, stores, dir, steps, runs, listeners, gate, null);
+  }
+
+  /** The same, each store wrapped by {@code times} when it is given (the in-memory ones named explicitly then). */
+  static AgentProvisioner provisioner(LocalSandbox sb, HttpStack http, Via via, Stores stores,
+      @Nullable Path dir, @Nullable ExecutorService steps, @Nullable ExecutorService runs,
+      List<ProvisioningListener> listeners, ApprovalGate gate, @Nullable StoreTimes times) {
     AgentProvisioner.Builder b = AgentProvisioner.builder()
         .http(http)
         .orchestrator(via == Via.STRIPE ? sb.stripeProjects() : sb.directOrchestrator())
@@ -114,11 +121,19 @@ public final class SandboxFlows {
         throw new IllegalArgumentException("file stores need a directory");
       }
       // the Quickstart's file stores, all of them (QuickstartStores and Quickstart.provisioner)
-      b.audit(AuditLog.jsonl(dir.resolve("audit.jsonl")))
-          .journal(RunJournal.directory(dir.resolve("journal")))
-          .ledger(SpendLedger.file(dir.resolve("ledger"), Clock.systemUTC()))
-          .policyStore(PolicyStore.file(dir.resolve("policy.jsonl")))
-          .vault(CredentialVault.encryptedFile(dir.resolve("vault.bin"), KeyProvider.of("bench", new byte[32])));
+      b.audit(timed(times, "audit", AuditLog.class, AuditLog.jsonl(dir.resolve("audit.jsonl"))))
+          .journal(timed(times, "journal", RunJournal.class, RunJournal.directory(dir.resolve("journal"))))
+          .ledger(timed(times, "ledger", SpendLedger.class, SpendLedger.file(dir.resolve("ledger"), Clock.systemUTC())))
+          .policyStore(timed(times, "policy", PolicyStore.class, PolicyStore.file(dir.resolve("policy.jsonl"))))
+          .vault(timed(times, "vault", CredentialVault.class,
+              CredentialVault.encryptedFile(dir.resolve("vault.bin"), KeyProvider.of("bench", new byte[32]))));
+    } else if (times != null) {
+      // the provisioner's in-memory defaults, named so that they can be timed
+      b.audit(times.wrap("audit", AuditLog.class, AuditLog.inMemory()))
+          .journal(times.wrap("journal", RunJournal.class, RunJournal.inMemory()))
+          .ledger(times.wrap("ledger", SpendLedger.class, SpendLedger.inMemory(Clock.systemUTC())))
+          .policyStore(times.wrap("policy", PolicyStore.class, PolicyStore.inMemory()))
+          .vault(times.wrap("vault", CredentialVault.class, CredentialVault.inMemory()));
     }
     if (steps != null) {
       b.stepExecutor(steps);
@@ -130,6 +145,10 @@ public final class SandboxFlows {
       b.listener(l);
     }
     return b.build();
+  }
+
+  private static <T> T timed(@Nullable StoreTimes times, String name, Class<T> api, T store) {
+    return times == null ? store : times.wrap(name, api, store);
   }
 
   /** The Quickstart's request, for flow {@code n}: its own app and domain query, signed in as {@code email}. */

@@ -115,6 +115,8 @@ public final class FileRunJournal implements RunJournal {
   /** Run files whose parsed lines a journal keeps, so that a run's saves do not parse its file again. */
   static final int CACHED_RUNS = 128;
   private static final String SUFFIX = ".json";
+  /** What a run id may not keep in its file's name; compiled once (a flow names its run's file about 60 times). */
+  private static final java.util.regex.Pattern NOT_IN_NAME = java.util.regex.Pattern.compile("[^A-Za-z0-9._-]");
 
   private static final String LEASES_FORMAT = "agentprovision-leases";
   /** 2: a header, then a line per change of a lease. (The first format, one indented document, had no version.) */
@@ -183,7 +185,7 @@ public final class FileRunJournal implements RunJournal {
 
   /** The file that holds {@code run}. */
   public Path fileOf(RunId run) {
-    String readable = run.value().replaceAll("[^A-Za-z0-9._-]", "_");
+    String readable = NOT_IN_NAME.matcher(run.value()).replaceAll("_");
     if (readable.length() > 64) {
       readable = readable.substring(0, 64);
     }
