@@ -62,6 +62,8 @@ import org.jspecify.annotations.Nullable;
  */
 public final class InMemorySpendLedger implements SpendLedger {
   private static final RunningTotals.Bucket[] NO_BUCKETS = new RunningTotals.Bucket[0];
+  /** How many recent reserve answers are kept for their commits (a power of two). */
+  private static final int RECENT = 256;
 
   private final Clock clock;
   /** Every reservation, one column per field; a reservation is its handle, an int. */
@@ -82,6 +84,16 @@ public final class InMemorySpendLedger implements SpendLedger {
   private Usages.Shape lastShape = new Usages.Shape(List.of(), new String[0], new SpendInterval.Window[0]);
   private int lastShapeCode = entries.addShape(lastShape);
   private final int noneShapeCode = entries.addShape(Usages.NONE);
+  /** What the last reserve's limits came to for its spender: the next reserve, under the same limits, shares it. */
+  private @Nullable Resolved lastResolved;
+  /**
+   * The reservations reserve returned lately, by handle modulo their number: the commit that follows
+   * a reserve builds its answer from the reserve's (the same agent, amount, instants and usage list),
+   * rather than from the columns. Written outside the lock, so a slot may be stale or another
+   * entry's: a commit takes it only when its id is the one committed (an id is one entry for good),
+   * and a {@link Reservation} is immutable, so one read without the lock is read whole.
+   */
+  private final Reservation[] recent = new Reservation[RECENT];
   // A reserve's per-limit figures, reused from one reserve to the next (under the lock).
   private long[] scratchUsed = new long[4];
   private String[] scratchLabels = new String[4];
@@ -100,22 +112,25 @@ public final class InMemorySpendLedger implements SpendLedger {
     Usages usages;
     long used0;
     long[] rest;
+    int e;
     synchronized (this) {
       EntryColumns c = entries;
       int existing = c.find(id, hash);
       if (existing != EntryColumns.NONE) {
         return c.view(existing, id);
       }
-      int e = admit(request, hash, now);
+      e = admit(request, hash, now);
       usages = c.usages(e);
       used0 = c.used0(e);
       rest = c.rest(e);
     }
     // Built outside the lock, from the request and what admission decided: what a reserve returns
     // is the reservation as it was made, whatever has happened to it since.
-    return new Reservation(id, request.agent(), request.provider(), request.run(), request.step(), request.amount(),
-        null, Reservation.Status.RESERVED, request.at(), request.expiresAt(), usages.list(used0, rest),
+    Reservation made = new Reservation(id, request.agent(), request.provider(), request.run(), request.step(),
+        request.amount(), null, Reservation.Status.RESERVED, request.at(), request.expiresAt(), usages.list(used0, rest),
         request.description());
+    recent[e & (RECENT - 1)] = made;
+    return made;
   }
 
   /**
@@ -140,8 +155,27 @@ public final class InMemorySpendLedger implements SpendLedger {
     long[] used = scratchUsed;
     String[] labels = scratchLabels;
     SpendInterval.Window[] windows = scratchWindows;
-    for (int i = 0; i < n; i++) {
-      used[i] = usedAt(limits.get(i), agent, provider, request.at(), request.zone(), fed.buckets, labels, windows, i);
+    if (n > 0) {
+      Instant at = request.at();
+      ZoneId zone = request.zone();
+      Resolved r = lastResolved;
+      if (r == null || !r.matches(limits, agent, provider, zone)) {
+        r = resolve(limits, agent, provider, zone, fed.buckets);
+        lastResolved = r;
+      }
+      for (int i = 0; i < n; i++) {
+        RunningTotals.Calendar cal = r.calendars[i];
+        labels[i] = r.labels[i];
+        if (cal == null) {
+          // Per transaction: nothing accumulates. Otherwise a filter that selects nobody: nothing counts.
+          windows[i] = limits.get(i).interval().windowAt(at, zone);
+          used[i] = 0;
+        } else {
+          RunningTotals.Total t = cal.totalAt(at, recount);
+          windows[i] = t.window;
+          used[i] = t.used();
+        }
+      }
     }
     long add = amount.minorUnits();
     for (int i = 0; i < n; i++) {
@@ -176,6 +210,64 @@ public final class InMemorySpendLedger implements SpendLedger {
         c.lastAmount.of(c, amount), add, request.at(), request.expiresAt(), usagesCode, used0, rest, fed.code);
     insert(e, request.run(), fed);
     return e;
+  }
+
+  /**
+   * What {@code limits} come to for a spend by {@code agent} with {@code provider} in {@code zone}:
+   * each limit's calendar in its bucket and its bucket's label. {@code fed} are the spender's four
+   * buckets (where the limits' usually are).
+   */
+  private Resolved resolve(List<SpendLimit> limits, AgentId agent, String provider, ZoneId zone,
+      RunningTotals.Bucket[] fed) {
+    int n = limits.size();
+    RunningTotals.Calendar[] calendars = new RunningTotals.Calendar[n];
+    String[] labels = new String[n];
+    for (int i = 0; i < n; i++) {
+      SpendLimit limit = limits.get(i);
+      SpendInterval interval = limit.interval();
+      SpendBucket selector = interval == SpendInterval.PER_TRANSACTION ? null : LimitMath.bucketOf(limit, agent, provider);
+      if (selector == null) {
+        labels[i] = limit.bucket(agent, provider);
+      } else {
+        RunningTotals.Bucket bucket = totals.bucket(selector, fed);
+        calendars[i] = bucket.calendar(interval, zone, totals);
+        labels[i] = bucket.label(limit, agent, provider);
+      }
+    }
+    return new Resolved(limits, agent, provider, zone, calendars, labels);
+  }
+
+  /**
+   * What a reserve's limits come to for one spender in one zone: each limit's calendar in the bucket
+   * it adds up (null when it adds nothing up: per transaction, or a filter that selects nobody) and
+   * that bucket's label. Kept for the next reserve under the same limits by the same spender, as a
+   * run's reserves are: resolving is a bucket made and looked up, a calendar searched and a label read
+   * per limit, where a kept one costs four comparisons. It stays true for good: a limit's bucket and
+   * label depend only on the limit and the spender, and a calendar once made is never dropped (a
+   * policy changed names other limits, which resolve anew).
+   */
+  private static final class Resolved {
+    final List<SpendLimit> limits;
+    final AgentId agent;
+    final String provider;
+    final ZoneId zone;
+    final RunningTotals.@Nullable Calendar[] calendars;
+    final String[] labels;
+
+    Resolved(List<SpendLimit> limits, AgentId agent, String provider, ZoneId zone,
+        RunningTotals.@Nullable Calendar[] calendars, String[] labels) {
+      this.limits = limits;
+      this.agent = agent;
+      this.provider = provider;
+      this.zone = zone;
+      this.calendars = calendars;
+      this.labels = labels;
+    }
+
+    boolean matches(List<SpendLimit> l, AgentId a, String p, ZoneId z) {
+      return (l == limits || l.equals(limits)) && (a == agent || a.equals(agent))
+          && (p == provider || p.equals(provider)) && (z == zone || z.equals(zone));
+    }
   }
 
   /**
@@ -272,19 +364,21 @@ public final class InMemorySpendLedger implements SpendLedger {
     Objects.requireNonNull(reservationId, "reservationId");
     int hash = EntryColumns.spread(reservationId.hashCode());
     Instant now = clock.instant();
-    // What the answer shows, read under the lock and built into a reservation after it.
-    AgentId agent;
-    String provider;
-    RunId run;
-    StepId step;
-    Money amount;
-    String description;
-    Usages usages;
-    long used0;
-    long[] rest;
-    long createdSecond;
-    int createdNano;
-    Instant expiresAt;
+    // What the answer shows besides its status and commit (fixed when the reservation was made): the
+    // reserve's answer when it is at hand, else read from the entry under the lock and built after it.
+    Reservation made;
+    AgentId agent = null;
+    String provider = null;
+    RunId run = null;
+    StepId step = null;
+    Money amount = null;
+    String description = null;
+    Usages usages = null;
+    long used0 = 0;
+    long[] rest = null;
+    long createdSecond = 0;
+    int createdNano = 0;
+    Instant expiresAt = null;
     synchronized (this) {
       reap(now);
       int e = find(reservationId, hash);
@@ -298,21 +392,33 @@ public final class InMemorySpendLedger implements SpendLedger {
       }
       // What Settlement.commit does when it accepts.
       settle(e, Reservation.Status.COMMITTED, actual.minorUnits());
-      agent = c.agent(e);
-      provider = c.provider(e);
-      run = c.run(e);
-      step = c.step(e);
-      description = c.description(e);
-      usages = c.usages(e);
-      used0 = c.used0(e);
-      rest = c.rest(e);
-      createdSecond = c.createdSecond(e);
-      createdNano = c.createdNano(e);
-      expiresAt = c.expiresAt(e);
+      made = recent[e & (RECENT - 1)];
+      if (made == null || (made.id() != reservationId && !made.id().equals(reservationId))) {
+        made = null;
+        agent = c.agent(e);
+        provider = c.provider(e);
+        run = c.run(e);
+        step = c.step(e);
+        description = c.description(e);
+        usages = c.usages(e);
+        used0 = c.used0(e);
+        rest = c.rest(e);
+        createdSecond = c.createdSecond(e);
+        createdNano = c.createdNano(e);
+        expiresAt = c.expiresAt(e);
+      }
     }
-    return new Reservation(reservationId, agent, provider, run, step, amount, actual, Reservation.Status.COMMITTED,
-        Instant.ofEpochSecond(createdSecond, createdNano), expiresAt, usages.list(used0, rest), description);
+    if (made != null) {
+      return new Reservation(reservationId, made.agent(), made.provider(), made.run(), made.step(), made.amount(),
+          actual, Reservation.Status.COMMITTED, made.createdAt(), made.expiresAt(), made.usage(), made.description());
+    }
+    return new Reservation(reservationId, Objects.requireNonNull(agent), Objects.requireNonNull(provider), run, step,
+        amount, actual, Reservation.Status.COMMITTED, Instant.ofEpochSecond(createdSecond, createdNano),
+        Objects.requireNonNull(expiresAt), Objects.requireNonNull(usages).list(used0, rest),
+        Objects.requireNonNull(description));
   }
+
+
 
   @Override
   public synchronized Reservation release(String reservationId) {
@@ -366,6 +472,12 @@ public final class InMemorySpendLedger implements SpendLedger {
     c.held(e, false);
     totals.apply(c.fed(e), c.createdSecond(e), c.createdNano(e), -heldBefore,
         c.committedMinor(e) - committedBefore);
+    if (expiryCount > 0 && expiries[expiryCount - 1] == e) {
+      // Settled, it has nothing left to expire. Last in the queue (the reservation made last, when a
+      // commit follows its reserve), it leaves at once, and the queue keeps its order; anywhere else
+      // it leaves when it reaches the head.
+      expiryCount--;
+    }
   }
 
   /** Stops counting, in the totals, every held reservation whose expiry is not after {@code now}. */
