@@ -77,6 +77,13 @@ public final class InMemorySpendLedger implements SpendLedger {
    */
   private int[] expiries = new int[16];
   private int expiryCount;
+  /**
+   * The expiry of the queue's head, as seconds and nanoseconds ({@link Long#MAX_VALUE} seconds when
+   * the queue is empty), read from its row when the head changes: each operation's look for expired
+   * reservations compares two numbers and touches no row.
+   */
+  private long headExpirySecond = Long.MAX_VALUE;
+  private int headExpiryNano;
   private final RunningTotals totals = new RunningTotals();
   private final RunningTotals.Recount recount = this::recount;
   private final Set<String> alerts = new HashSet<>();
@@ -477,6 +484,9 @@ public final class InMemorySpendLedger implements SpendLedger {
       // commit follows its reserve), it leaves at once, and the queue keeps its order; anywhere else
       // it leaves when it reaches the head.
       expiryCount--;
+      if (expiryCount == 0) {
+        headChanged();
+      }
     }
   }
 
@@ -485,7 +495,7 @@ public final class InMemorySpendLedger implements SpendLedger {
     EntryColumns c = entries;
     long second = now.getEpochSecond();
     int nano = now.getNano();
-    while (expiryCount > 0 && c.expiredAt(expiries[0], second, nano)) {
+    while (second > headExpirySecond || (second == headExpirySecond && nano >= headExpiryNano)) {
       int head = pollExpiry();
       if (c.held(head) && c.status(head) != Reservation.Status.UNCERTAIN) {
         // an uncertain reservation outlives its expiry: the provider may have charged it
@@ -511,6 +521,21 @@ public final class InMemorySpendLedger implements SpendLedger {
       i = parent;
     }
     heap[i] = e;
+    if (i == 0) {
+      headChanged();
+    }
+  }
+
+  /** Reads the expiry of the queue's head again, after the head changed. */
+  private void headChanged() {
+    if (expiryCount == 0) {
+      headExpirySecond = Long.MAX_VALUE;
+      headExpiryNano = 0;
+    } else {
+      int head = expiries[0];
+      headExpirySecond = entries.expiresSecond(head);
+      headExpiryNano = entries.expiresNano(head);
+    }
   }
 
   private int pollExpiry() {
@@ -536,6 +561,7 @@ public final class InMemorySpendLedger implements SpendLedger {
     if (n > 0) {
       heap[i] = last;
     }
+    headChanged();
     return head;
   }
 
