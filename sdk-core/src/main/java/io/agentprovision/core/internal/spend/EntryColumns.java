@@ -31,14 +31,13 @@ import org.jspecify.annotations.Nullable;
  * finding and settling a reservation touch a line or two of memory, where an array per field would
  * touch a line per field.
  *
- * <p>Ids are found through a hash table of their hashes and handles (open addressing, beside the
- * rows: a new id is found absent without reading old rows); an id is compared character for
- * character with its copy, never by hash alone. An id of Latin-1 characters, as
+ * <p>Ids are found through a hash table whose chains run through the rows; an id is compared
+ * character for character with its copy, never by hash alone. An id of Latin-1 characters, as
  * generated ids are, is copied one byte per character; any other, or one longer than 256
  * characters, is kept as the string itself in a side list.
  */
 final class EntryColumns {
-  /** A code for no value (a reservation with no run or no step); also no entry. */
+  /** A code for no value (a reservation with no run or no step); also the end of an id chain. */
   static final int NONE = -1;
   private static final Reservation.Status[] STATUSES = Reservation.Status.values();
   /** Longer ids are kept as strings: they are not generated ones, and a byte copy buys nothing. */
@@ -50,23 +49,25 @@ final class EntryColumns {
   // An entry is STRIDE longs of a slab: its fields side by side, so that adding, finding and settling
   // one touches a line or two of memory rather than a line per field. Slabs hold CHUNK entries each
   // (the first grows to that size): a ledger grows by adding a slab, never by copying its history.
-  private static final int STRIDE = 12;
+  private static final int STRIDE = 13;
   private static final int CHUNK_SHIFT = 13;
   private static final int CHUNK = 1 << CHUNK_SHIFT;
   private static final int CHUNK_MASK = CHUNK - 1;
+  /** hash (high half) and the next entry of its id table chain (low half). */
+  private static final int HASH_NEXT = 0;
   /** Where the id's bytes start in {@link #idBytes}, or {@code -1 - i} for {@code longIds.get(i)} (high), its length (low). */
-  private static final int ID = 0;
-  private static final int AGENT_PROVIDER = 1;
-  private static final int RUN_STEP = 2;
-  private static final int DESCRIPTION_AMOUNT = 3;
-  private static final int USAGES_FED = 4;
-  private static final int AMOUNT_MINOR = 5;
-  private static final int CREATED_SECOND = 6;
-  private static final int EXPIRES_SECOND = 7;
+  private static final int ID = 1;
+  private static final int AGENT_PROVIDER = 2;
+  private static final int RUN_STEP = 3;
+  private static final int DESCRIPTION_AMOUNT = 4;
+  private static final int USAGES_FED = 5;
+  private static final int AMOUNT_MINOR = 6;
+  private static final int CREATED_SECOND = 7;
+  private static final int EXPIRES_SECOND = 8;
   /** The creation's nanoseconds (high half) and the expiry's (low half). */
-  private static final int NANOS = 8;
-  private static final int USED0 = 9;
-  private static final int COMMITTED_MINOR = 10;
+  private static final int NANOS = 9;
+  private static final int USED0 = 10;
+  private static final int COMMITTED_MINOR = 11;
   /**
    * Where the uses of the limits after the first start in {@link #rest}, or {@link #NONE} (high
    * half); the status's ordinal (bits 1 to 8) and whether its amount is held (bit 0). Held: counted
@@ -74,20 +75,14 @@ final class EntryColumns {
    * expiry (the ledger's clock decides expiry once; a clock set back later does not make a reaped
    * reservation count again).
    */
-  private static final int REST_STATE = 11;
+  private static final int REST_STATE = 12;
 
   private long[][] slabs = {new long[16 * STRIDE]};
 
   private byte[] idBytes = new byte[256];
   private int idBytesUsed;
   private final List<String> longIds = new ArrayList<>();
-  /**
-   * The id table: open addressing, probed linearly, at most half full. A slot holds an entry's id hash
-   * (high half) and its handle plus one (low half; zero is an empty slot), so looking for an id
-   * compares hashes within the table and reads an entry's row only when a hash is the id's: a new id
-   * is found absent without touching the rows of the old ones.
-   */
-  private long[] table = new long[32];
+  private int[] heads = newHeads(16);
   private long[] rest = new long[16];
   private int restUsed;
 
@@ -151,6 +146,10 @@ final class EntryColumns {
     return ((long) high << 32) | (low & 0xFFFFFFFFL);
   }
 
+  private long[] slab(int e) {
+    return slabs[e >>> CHUNK_SHIFT];
+  }
+
   private static int at(int e, int field) {
     return (e & CHUNK_MASK) * STRIDE + field;
   }
@@ -165,20 +164,15 @@ final class EntryColumns {
 
   /** The entry whose id is {@code id} ({@code h} its {@link #spread spread} hash), or {@link #NONE}. */
   int find(String id, int h) {
-    long[] t = table;
-    int mask = t.length - 1;
-    for (int slot = h & mask; ; slot = (slot + 1) & mask) {
-      long v = t[slot];
-      if (v == 0) {
-        return NONE;
+    for (int e = heads[h & (heads.length - 1)]; e != NONE; ) {
+      long[] s = slab(e);
+      long hashNext = s[at(e, HASH_NEXT)];
+      if (high(hashNext) == h && idEquals(s[at(e, ID)], id)) {
+        return e;
       }
-      if (high(v) == h) {
-        int e = low(v) - 1;
-        if (idEquals(get(e, ID), id)) {
-          return e;
-        }
-      }
+      e = low(hashNext);
     }
+    return NONE;
   }
 
   private boolean idEquals(long idField, String id) {
@@ -225,10 +219,14 @@ final class EntryColumns {
     s[o + COMMITTED_MINOR] = 0;
     s[o + REST_STATE] = pair(restUsed == null ? NONE : storeRest(restUsed), state(Reservation.Status.RESERVED, true));
     size++;
-    if (size > table.length >>> 1) {
-      rehash(table.length * 2);
+    if (size > heads.length >>> 1) {
+      s[o + HASH_NEXT] = pair(h, NONE);
+      rehash(heads.length * 2);
+    } else {
+      int slot = h & (heads.length - 1);
+      s[o + HASH_NEXT] = pair(h, heads[slot]);
+      heads[slot] = e;
     }
-    place(table, pair(h, e + 1));
     return e;
   }
 
@@ -297,34 +295,33 @@ final class EntryColumns {
     return at;
   }
 
-  /** Puts {@code v} (hash and handle plus one) in the first empty slot from its hash's. */
-  private static void place(long[] t, long v) {
-    int mask = t.length - 1;
-    int slot = high(v) & mask;
-    while (t[slot] != 0) {
-      slot = (slot + 1) & mask;
-    }
-    t[slot] = v;
+  private static int[] newHeads(int n) {
+    int[] h = new int[n];
+    Arrays.fill(h, NONE);
+    return h;
   }
 
   /**
-   * Rebuilds the id table with {@code n} slots (at most half of them used: a lookup probes until an
-   * empty slot, and a new id's lookup always does). Slots are chosen as {@link HashMap}'s are (the
-   * hash's low bits): numbered ids ({@code run:step:1}, {@code r-41}) land near one another, so a
-   * reserve and its commit find their slot's line of memory warm. The hashes are in the table, so
-   * growing it reads no entry.
+   * Rebuilds the id table with {@code n} slots (at most half of them used: a reserve looks for its
+   * new id first, walking a whole chain of entries made long ago, each a miss in the cache). Slots are chosen as {@link HashMap}'s are (the hash's
+   * low bits): numbered ids ({@code run:step:1}, {@code r-41}) land near one another, so a reserve
+   * and its commit find their slot's line of memory warm.
    */
   private void rehash(int n) {
     if (n > MAX_ENTRIES) {
       throw new IllegalStateException("the in-memory ledger holds as many reservations as it can index");
     }
-    long[] fresh = new long[n];
-    for (long v : table) {
-      if (v != 0) {
-        place(fresh, v);
-      }
+    int[] fresh = newHeads(n);
+    int mask = n - 1;
+    for (int e = 0; e < size; e++) {
+      long[] s = slab(e);
+      int o = at(e, HASH_NEXT);
+      int h = high(s[o]);
+      int slot = h & mask;
+      s[o] = pair(h, fresh[slot]);
+      fresh[slot] = e;
     }
-    table = fresh;
+    heads = fresh;
   }
 
   // Reading an entry.
