@@ -60,15 +60,15 @@ import org.jspecify.annotations.Nullable;
  * as {@code synchronized} with sixteen threads on two cores (round 4 and round 6), so the simpler
  * one stays.
  *
- * <p>What a reserve and its commit repeat is done once (round 8): a reserve's limits are resolved to
- * their buckets' calendars and labels once per policy and spender and kept for the next reserve under
- * the same limits ({@code Resolved}), where each reserve made a {@link SpendBucket} and looked up its
- * bucket, calendar and label per limit; a commit answers from its reserve's answer while that is at
- * hand (the last 256 reserves' answers are kept), sharing its instants and usage list,
- * where it rebuilt them from the columns; a reservation settled while it is the last in the expiry
- * queue (a commit that follows its reserve) leaves the queue at once, so the queue holds what may
- * still expire, not every reservation made in the last hour; and the queue head's expiry is kept as
- * numbers, so looking for expired reservations reads no row.
+ * <p>What a reserve and its commit repeat is done once (round 8). A reserve's limits are resolved
+ * to their buckets' calendars and labels once per policy and spender, and kept with the spender's
+ * buckets for its next reserve under the same limits ({@code Resolved}), where each reserve made a
+ * {@link SpendBucket} and looked up its bucket, calendar and label per limit. A commit answers from
+ * its reserve's answer while that is at hand (the last 256 reserves' answers are kept), sharing its
+ * instants and usage list, where it rebuilt them from the columns. A reservation settled while it is
+ * the last in the expiry queue (a commit that follows its reserve) leaves the queue at once, so the
+ * queue holds what may still expire, not every reservation made in the last hour; and the queue
+ * head's expiry is kept as numbers, so looking for expired reservations reads no row.
  */
 public final class InMemorySpendLedger implements SpendLedger {
   private static final RunningTotals.Bucket[] NO_BUCKETS = new RunningTotals.Bucket[0];
@@ -101,8 +101,6 @@ public final class InMemorySpendLedger implements SpendLedger {
   private Usages.Shape lastShape = new Usages.Shape(List.of(), new String[0], new SpendInterval.Window[0]);
   private int lastShapeCode = entries.addShape(lastShape);
   private final int noneShapeCode = entries.addShape(Usages.NONE);
-  /** What the last reserve's limits came to for its spender: the next reserve, under the same limits, shares it. */
-  private @Nullable Resolved lastResolved;
   /**
    * The reservations reserve returned lately, by handle modulo their number: the commit that follows
    * a reserve builds its answer from the reserve's (the same agent, amount, instants and usage list),
@@ -175,10 +173,11 @@ public final class InMemorySpendLedger implements SpendLedger {
     if (n > 0) {
       Instant at = request.at();
       ZoneId zone = request.zone();
-      Resolved r = lastResolved;
+      // kept with the spender's buckets: spenders taking turns each keep their own
+      Resolved r = fed.resolved;
       if (r == null || !r.matches(limits, agent, provider, zone)) {
         r = resolve(limits, agent, provider, zone, fed.buckets);
-        lastResolved = r;
+        fed.resolved = r;
       }
       for (int i = 0; i < n; i++) {
         RunningTotals.Calendar cal = r.calendars[i];
@@ -257,13 +256,13 @@ public final class InMemorySpendLedger implements SpendLedger {
   /**
    * What a reserve's limits come to for one spender in one zone: each limit's calendar in the bucket
    * it adds up (null when it adds nothing up: per transaction, or a filter that selects nobody) and
-   * that bucket's label. Kept for the next reserve under the same limits by the same spender, as a
-   * run's reserves are: resolving is a bucket made and looked up, a calendar searched and a label read
+   * that bucket's label. Kept with the spender's buckets ({@link RunningTotals.Fed}) for its next
+   * reserve under the same limits, as a run's reserves are: resolving is a bucket made and looked up, a calendar searched and a label read
    * per limit, where a kept one costs four comparisons. It stays true for good: a limit's bucket and
    * label depend only on the limit and the spender, and a calendar once made is never dropped (a
    * policy changed names other limits, which resolve anew).
    */
-  private static final class Resolved {
+  static final class Resolved {
     final List<SpendLimit> limits;
     final AgentId agent;
     final String provider;

@@ -72,6 +72,8 @@ final class RunningTotals {
   static final class Fed {
     final Bucket[] buckets;
     int code;
+    /** What this spender's last reserve's limits came to (the ledger's, kept here: one per spender). */
+    InMemorySpendLedger.@Nullable Resolved resolved;
     private Calendar[] calendars = new Calendar[0];
     private int generation = -1;
 
