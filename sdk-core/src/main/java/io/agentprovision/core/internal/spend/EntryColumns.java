@@ -254,28 +254,31 @@ final class EntryColumns {
   /** Copies {@code id} and says where: the {@link #ID} field. */
   private long storeId(String id) {
     int n = id.length();
-    // Copied while checked; a character beyond Latin-1 abandons the copy (the bytes are not counted as used).
-    boolean latin1 = n <= MAX_COPIED_ID;
-    if (latin1 && idBytesUsed + n > idBytes.length) {
-      long want = Math.max((long) idBytes.length * 2, (long) idBytesUsed + n);
-      if (want > Integer.MAX_VALUE - 16) {
-        throw new IllegalStateException("the in-memory ledger holds as many reservation ids as it can");
+    if (n <= MAX_COPIED_ID) {
+      if (idBytesUsed + n > idBytes.length) {
+        long want = Math.max((long) idBytes.length * 2, (long) idBytesUsed + n);
+        if (want > Integer.MAX_VALUE - 16) {
+          throw new IllegalStateException("the in-memory ledger holds as many reservation ids as it can");
+        }
+        idBytes = Arrays.copyOf(idBytes, (int) want);
       }
-      idBytes = Arrays.copyOf(idBytes, (int) want);
+      byte[] b = idBytes;
+      int at = idBytesUsed;
+      // Copied, then checked: a loop without an early exit is a tight one. A character beyond Latin-1
+      // abandons the copy (the bytes are not counted as used).
+      int any = 0;
+      for (int i = 0; i < n; i++) {
+        char ch = id.charAt(i);
+        b[at + i] = (byte) ch;
+        any |= ch;
+      }
+      if (any <= 0xFF) {
+        idBytesUsed = at + n;
+        return pair(at, n);
+      }
     }
-    byte[] b = idBytes;
-    int at = idBytesUsed;
-    for (int i = 0; latin1 && i < n; i++) {
-      char ch = id.charAt(i);
-      b[at + i] = (byte) ch;
-      latin1 = ch <= 0xFF;
-    }
-    if (!latin1) {
-      longIds.add(id);
-      return pair(-longIds.size(), n);
-    }
-    idBytesUsed = at + n;
-    return pair(at, n);
+    longIds.add(id);
+    return pair(-longIds.size(), n);
   }
 
   private int storeRest(long[] r) {
@@ -397,10 +400,12 @@ final class EntryColumns {
     return Instant.ofEpochSecond(get(e, EXPIRES_SECOND), low(get(e, NANOS)));
   }
 
-  /** Whether entry {@code e}'s expiry is not after {@code now} ({@code second} and {@code nano}). */
-  boolean expiredAt(int e, long second, int nano) {
-    long s = get(e, EXPIRES_SECOND);
-    return second > s || (second == s && nano >= low(get(e, NANOS)));
+  long expiresSecond(int e) {
+    return get(e, EXPIRES_SECOND);
+  }
+
+  int expiresNano(int e) {
+    return low(get(e, NANOS));
   }
 
   /** Soonest expiry first; among equal expiries, the one made first. */

@@ -59,9 +59,21 @@ import org.jspecify.annotations.Nullable;
  * returns is built after it from what was read under it. A {@code ReentrantLock} measured the same
  * as {@code synchronized} with sixteen threads on two cores (round 4 and round 6), so the simpler
  * one stays.
+ *
+ * <p>What a reserve and its commit repeat is done once (round 8). A reserve's limits are resolved
+ * to their buckets' calendars and labels once per policy and spender, and kept with the spender's
+ * buckets for its next reserve under the same limits ({@code Resolved}), where each reserve made a
+ * {@link SpendBucket} and looked up its bucket, calendar and label per limit. A commit answers from
+ * its reserve's answer while that is at hand (the last 256 reserves' answers are kept), sharing its
+ * instants and usage list, where it rebuilt them from the columns. A reservation settled while it is
+ * the last in the expiry queue (a commit that follows its reserve) leaves the queue at once, so the
+ * queue holds what may still expire, not every reservation made in the last hour; and the queue
+ * head's expiry is kept as numbers, so looking for expired reservations reads no row.
  */
 public final class InMemorySpendLedger implements SpendLedger {
   private static final RunningTotals.Bucket[] NO_BUCKETS = new RunningTotals.Bucket[0];
+  /** How many recent reserve answers are kept for their commits (a power of two). */
+  private static final int RECENT = 256;
 
   private final Clock clock;
   /** Every reservation, one column per field; a reservation is its handle, an int. */
@@ -75,6 +87,13 @@ public final class InMemorySpendLedger implements SpendLedger {
    */
   private int[] expiries = new int[16];
   private int expiryCount;
+  /**
+   * The expiry of the queue's head, as seconds and nanoseconds ({@link Long#MAX_VALUE} seconds when
+   * the queue is empty), read from its row when the head changes: each operation's look for expired
+   * reservations compares two numbers and touches no row.
+   */
+  private long headExpirySecond = Long.MAX_VALUE;
+  private int headExpiryNano;
   private final RunningTotals totals = new RunningTotals();
   private final RunningTotals.Recount recount = this::recount;
   private final Set<String> alerts = new HashSet<>();
@@ -82,6 +101,14 @@ public final class InMemorySpendLedger implements SpendLedger {
   private Usages.Shape lastShape = new Usages.Shape(List.of(), new String[0], new SpendInterval.Window[0]);
   private int lastShapeCode = entries.addShape(lastShape);
   private final int noneShapeCode = entries.addShape(Usages.NONE);
+  /**
+   * The reservations reserve returned lately, by handle modulo their number: the commit that follows
+   * a reserve builds its answer from the reserve's (the same agent, amount, instants and usage list),
+   * rather than from the columns. Written outside the lock, so a slot may be stale or another
+   * entry's: a commit takes it only when its id is the one committed (an id is one entry for good),
+   * and a {@link Reservation} is immutable, so one read without the lock is read whole.
+   */
+  private final Reservation[] recent = new Reservation[RECENT];
   // A reserve's per-limit figures, reused from one reserve to the next (under the lock).
   private long[] scratchUsed = new long[4];
   private String[] scratchLabels = new String[4];
@@ -100,22 +127,25 @@ public final class InMemorySpendLedger implements SpendLedger {
     Usages usages;
     long used0;
     long[] rest;
+    int e;
     synchronized (this) {
       EntryColumns c = entries;
       int existing = c.find(id, hash);
       if (existing != EntryColumns.NONE) {
         return c.view(existing, id);
       }
-      int e = admit(request, hash, now);
+      e = admit(request, hash, now);
       usages = c.usages(e);
       used0 = c.used0(e);
       rest = c.rest(e);
     }
     // Built outside the lock, from the request and what admission decided: what a reserve returns
     // is the reservation as it was made, whatever has happened to it since.
-    return new Reservation(id, request.agent(), request.provider(), request.run(), request.step(), request.amount(),
-        null, Reservation.Status.RESERVED, request.at(), request.expiresAt(), usages.list(used0, rest),
+    Reservation made = new Reservation(id, request.agent(), request.provider(), request.run(), request.step(),
+        request.amount(), null, Reservation.Status.RESERVED, request.at(), request.expiresAt(), usages.list(used0, rest),
         request.description());
+    recent[e & (RECENT - 1)] = made;
+    return made;
   }
 
   /**
@@ -140,8 +170,28 @@ public final class InMemorySpendLedger implements SpendLedger {
     long[] used = scratchUsed;
     String[] labels = scratchLabels;
     SpendInterval.Window[] windows = scratchWindows;
-    for (int i = 0; i < n; i++) {
-      used[i] = usedAt(limits.get(i), agent, provider, request.at(), request.zone(), fed.buckets, labels, windows, i);
+    if (n > 0) {
+      Instant at = request.at();
+      ZoneId zone = request.zone();
+      // kept with the spender's buckets: spenders taking turns each keep their own
+      Resolved r = fed.resolved;
+      if (r == null || !r.matches(limits, agent, provider, zone)) {
+        r = resolve(limits, agent, provider, zone, fed.buckets);
+        fed.resolved = r;
+      }
+      for (int i = 0; i < n; i++) {
+        RunningTotals.Calendar cal = r.calendars[i];
+        labels[i] = r.labels[i];
+        if (cal == null) {
+          // Per transaction: nothing accumulates. Otherwise a filter that selects nobody: nothing counts.
+          windows[i] = limits.get(i).interval().windowAt(at, zone);
+          used[i] = 0;
+        } else {
+          RunningTotals.Total t = cal.totalAt(at, recount);
+          windows[i] = t.window;
+          used[i] = t.used();
+        }
+      }
     }
     long add = amount.minorUnits();
     for (int i = 0; i < n; i++) {
@@ -176,6 +226,64 @@ public final class InMemorySpendLedger implements SpendLedger {
         c.lastAmount.of(c, amount), add, request.at(), request.expiresAt(), usagesCode, used0, rest, fed.code);
     insert(e, request.run(), fed);
     return e;
+  }
+
+  /**
+   * What {@code limits} come to for a spend by {@code agent} with {@code provider} in {@code zone}:
+   * each limit's calendar in its bucket and its bucket's label. {@code fed} are the spender's four
+   * buckets (where the limits' usually are).
+   */
+  private Resolved resolve(List<SpendLimit> limits, AgentId agent, String provider, ZoneId zone,
+      RunningTotals.Bucket[] fed) {
+    int n = limits.size();
+    RunningTotals.Calendar[] calendars = new RunningTotals.Calendar[n];
+    String[] labels = new String[n];
+    for (int i = 0; i < n; i++) {
+      SpendLimit limit = limits.get(i);
+      SpendInterval interval = limit.interval();
+      SpendBucket selector = interval == SpendInterval.PER_TRANSACTION ? null : LimitMath.bucketOf(limit, agent, provider);
+      if (selector == null) {
+        labels[i] = limit.bucket(agent, provider);
+      } else {
+        RunningTotals.Bucket bucket = totals.bucket(selector, fed);
+        calendars[i] = bucket.calendar(interval, zone, totals);
+        labels[i] = bucket.label(limit, agent, provider);
+      }
+    }
+    return new Resolved(limits, agent, provider, zone, calendars, labels);
+  }
+
+  /**
+   * What a reserve's limits come to for one spender in one zone: each limit's calendar in the bucket
+   * it adds up (null when it adds nothing up: per transaction, or a filter that selects nobody) and
+   * that bucket's label. Kept with the spender's buckets ({@link RunningTotals.Fed}) for its next
+   * reserve under the same limits, as a run's reserves are: resolving is a bucket made and looked up, a calendar searched and a label read
+   * per limit, where a kept one costs four comparisons. It stays true for good: a limit's bucket and
+   * label depend only on the limit and the spender, and a calendar once made is never dropped (a
+   * policy changed names other limits, which resolve anew).
+   */
+  static final class Resolved {
+    final List<SpendLimit> limits;
+    final AgentId agent;
+    final String provider;
+    final ZoneId zone;
+    final RunningTotals.@Nullable Calendar[] calendars;
+    final String[] labels;
+
+    Resolved(List<SpendLimit> limits, AgentId agent, String provider, ZoneId zone,
+        RunningTotals.@Nullable Calendar[] calendars, String[] labels) {
+      this.limits = limits;
+      this.agent = agent;
+      this.provider = provider;
+      this.zone = zone;
+      this.calendars = calendars;
+      this.labels = labels;
+    }
+
+    boolean matches(List<SpendLimit> l, AgentId a, String p, ZoneId z) {
+      return (l == limits || l.equals(limits)) && (a == agent || a.equals(agent))
+          && (p == provider || p.equals(provider)) && (z == zone || z.equals(zone));
+    }
   }
 
   /**
@@ -272,19 +380,21 @@ public final class InMemorySpendLedger implements SpendLedger {
     Objects.requireNonNull(reservationId, "reservationId");
     int hash = EntryColumns.spread(reservationId.hashCode());
     Instant now = clock.instant();
-    // What the answer shows, read under the lock and built into a reservation after it.
-    AgentId agent;
-    String provider;
-    RunId run;
-    StepId step;
-    Money amount;
-    String description;
-    Usages usages;
-    long used0;
-    long[] rest;
-    long createdSecond;
-    int createdNano;
-    Instant expiresAt;
+    // What the answer shows besides its status and commit (fixed when the reservation was made): the
+    // reserve's answer when it is at hand, else read from the entry under the lock and built after it.
+    Reservation made;
+    AgentId agent = null;
+    String provider = null;
+    RunId run = null;
+    StepId step = null;
+    Money amount = null;
+    String description = null;
+    Usages usages = null;
+    long used0 = 0;
+    long[] rest = null;
+    long createdSecond = 0;
+    int createdNano = 0;
+    Instant expiresAt = null;
     synchronized (this) {
       reap(now);
       int e = find(reservationId, hash);
@@ -298,21 +408,33 @@ public final class InMemorySpendLedger implements SpendLedger {
       }
       // What Settlement.commit does when it accepts.
       settle(e, Reservation.Status.COMMITTED, actual.minorUnits());
-      agent = c.agent(e);
-      provider = c.provider(e);
-      run = c.run(e);
-      step = c.step(e);
-      description = c.description(e);
-      usages = c.usages(e);
-      used0 = c.used0(e);
-      rest = c.rest(e);
-      createdSecond = c.createdSecond(e);
-      createdNano = c.createdNano(e);
-      expiresAt = c.expiresAt(e);
+      made = recent[e & (RECENT - 1)];
+      if (made == null || (made.id() != reservationId && !made.id().equals(reservationId))) {
+        made = null;
+        agent = c.agent(e);
+        provider = c.provider(e);
+        run = c.run(e);
+        step = c.step(e);
+        description = c.description(e);
+        usages = c.usages(e);
+        used0 = c.used0(e);
+        rest = c.rest(e);
+        createdSecond = c.createdSecond(e);
+        createdNano = c.createdNano(e);
+        expiresAt = c.expiresAt(e);
+      }
     }
-    return new Reservation(reservationId, agent, provider, run, step, amount, actual, Reservation.Status.COMMITTED,
-        Instant.ofEpochSecond(createdSecond, createdNano), expiresAt, usages.list(used0, rest), description);
+    if (made != null) {
+      return new Reservation(reservationId, made.agent(), made.provider(), made.run(), made.step(), made.amount(),
+          actual, Reservation.Status.COMMITTED, made.createdAt(), made.expiresAt(), made.usage(), made.description());
+    }
+    return new Reservation(reservationId, Objects.requireNonNull(agent), Objects.requireNonNull(provider), run, step,
+        amount, actual, Reservation.Status.COMMITTED, Instant.ofEpochSecond(createdSecond, createdNano),
+        Objects.requireNonNull(expiresAt), Objects.requireNonNull(usages).list(used0, rest),
+        Objects.requireNonNull(description));
   }
+
+
 
   @Override
   public synchronized Reservation release(String reservationId) {
@@ -366,6 +488,15 @@ public final class InMemorySpendLedger implements SpendLedger {
     c.held(e, false);
     totals.apply(c.fed(e), c.createdSecond(e), c.createdNano(e), -heldBefore,
         c.committedMinor(e) - committedBefore);
+    if (expiryCount > 0 && expiries[expiryCount - 1] == e) {
+      // Settled, it has nothing left to expire. Last in the queue (the reservation made last, when a
+      // commit follows its reserve), it leaves at once, and the queue keeps its order; anywhere else
+      // it leaves when it reaches the head.
+      expiryCount--;
+      if (expiryCount == 0) {
+        headChanged();
+      }
+    }
   }
 
   /** Stops counting, in the totals, every held reservation whose expiry is not after {@code now}. */
@@ -373,7 +504,7 @@ public final class InMemorySpendLedger implements SpendLedger {
     EntryColumns c = entries;
     long second = now.getEpochSecond();
     int nano = now.getNano();
-    while (expiryCount > 0 && c.expiredAt(expiries[0], second, nano)) {
+    while (second > headExpirySecond || (second == headExpirySecond && nano >= headExpiryNano)) {
       int head = pollExpiry();
       if (c.held(head) && c.status(head) != Reservation.Status.UNCERTAIN) {
         // an uncertain reservation outlives its expiry: the provider may have charged it
@@ -399,6 +530,21 @@ public final class InMemorySpendLedger implements SpendLedger {
       i = parent;
     }
     heap[i] = e;
+    if (i == 0) {
+      headChanged();
+    }
+  }
+
+  /** Reads the expiry of the queue's head again, after the head changed. */
+  private void headChanged() {
+    if (expiryCount == 0) {
+      headExpirySecond = Long.MAX_VALUE;
+      headExpiryNano = 0;
+    } else {
+      int head = expiries[0];
+      headExpirySecond = entries.expiresSecond(head);
+      headExpiryNano = entries.expiresNano(head);
+    }
   }
 
   private int pollExpiry() {
@@ -424,6 +570,7 @@ public final class InMemorySpendLedger implements SpendLedger {
     if (n > 0) {
       heap[i] = last;
     }
+    headChanged();
     return head;
   }
 

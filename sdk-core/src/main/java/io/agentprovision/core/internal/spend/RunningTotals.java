@@ -72,6 +72,8 @@ final class RunningTotals {
   static final class Fed {
     final Bucket[] buckets;
     int code;
+    /** What this spender's last reserve's limits came to (the ledger's, kept here: one per spender). */
+    InMemorySpendLedger.@Nullable Resolved resolved;
     private Calendar[] calendars = new Calendar[0];
     private int generation = -1;
 
@@ -169,47 +171,61 @@ final class RunningTotals {
      * a {@code recount} if it does not exist yet.
      */
     Total totalAt(SpendInterval interval, ZoneId zone, Instant at, Recount recount, RunningTotals owner) {
+      return calendar(interval, zone, owner).totalAt(at, recount);
+    }
+
+    /**
+     * This bucket's calendar of {@code interval} in {@code zone}, created (with no totals) if new. A
+     * calendar once made is never dropped, so a caller may keep it and ask it for totals later.
+     */
+    Calendar calendar(SpendInterval interval, ZoneId zone, RunningTotals owner) {
       ZoneId z = LimitMath.calendarZone(interval, zone);
-      Calendar cal = null;
       for (Calendar c : calendars) {
         if (c.interval == interval && c.zone.equals(z)) {
-          cal = c;
-          break;
+          return c;
         }
       }
-      if (cal == null) {
-        cal = new Calendar(interval, z);
-        calendars = Arrays.copyOf(calendars, calendars.length + 1);
-        calendars[calendars.length - 1] = cal;
-        owner.calendarsAdded++;
-      }
-      Total t = cal.current;
-      if (t != null && t.window.contains(at)) {
-        return t;
-      }
-      SpendInterval.Window w = interval.windowAt(at, z);
-      t = cal.byStart.get(w.start());
-      if (t == null) {
-        t = new Total(w);
-        recount.into(t, selector);
-        cal.byStart.put(w.start(), t);
-      }
-      cal.current = t;
-      return t;
+      Calendar cal = new Calendar(this, interval, z);
+      calendars = Arrays.copyOf(calendars, calendars.length + 1);
+      calendars[calendars.length - 1] = cal;
+      owner.calendarsAdded++;
+      return cal;
     }
   }
 
   /** One interval in one zone, for one bucket: its windows' totals by start. */
   static final class Calendar {
+    final Bucket bucket;
     final SpendInterval interval;
     final ZoneId zone;
     final Map<Instant, Total> byStart = new HashMap<>();
     /** The window last asked about: nearly every operation is in it, so finding it needs no hashing. */
     @Nullable Total current;
 
-    Calendar(SpendInterval interval, ZoneId zone) {
+    Calendar(Bucket bucket, SpendInterval interval, ZoneId zone) {
+      this.bucket = bucket;
       this.interval = interval;
       this.zone = zone;
+    }
+
+    /**
+     * The total of this calendar's window that contains {@code at}, created by a {@code recount} if
+     * it does not exist yet.
+     */
+    Total totalAt(Instant at, Recount recount) {
+      Total t = current;
+      if (t != null && t.contains(at.getEpochSecond(), at.getNano())) {
+        return t;
+      }
+      SpendInterval.Window w = interval.windowAt(at, zone);
+      t = byStart.get(w.start());
+      if (t == null) {
+        t = new Total(w);
+        recount.into(t, bucket.selector);
+        byStart.put(w.start(), t);
+      }
+      current = t;
+      return t;
     }
 
     /** The existing total whose window contains the instant {@code second}, {@code nano}, or null when that window has none yet. */

@@ -114,6 +114,81 @@ class InMemorySpendLedgerTest {
    * of reading it gives the reservation the reserve returned, with its new status and charge, under
    * several limits, across a change of window (a new shape of usage) and back.
    */
+  /**
+   * A commit's answer is built from its reserve's answer while that is at hand, else from what the
+   * ledger keeps (a reserve long ago, with hundreds made since, or a reservation restored from a
+   * store's record): either way it is the reservation as reserved, committed, and what
+   * {@code reservation(id)} reads back.
+   */
+  @Test
+  void aCommit_answersTheReservationAsReservedThenCommitted_howeverLongAgoItWasReserved() {
+    SpendLimit perAgent = SpendLimit.monthly(Money.usd("100000.00")).perAgent();
+    SpendLimit daily = SpendLimit.daily(Money.usd("100000.00"));
+    SpendLimit single = SpendLimit.perTransaction(Money.usd("90.00"));
+    Reservation old = ledger.reserve(request("old", A, CF, "12.34", perAgent, daily, single));
+    time.advance(Duration.ofMinutes(5));
+    List<Reservation> since = new ArrayList<>();
+    for (int i = 0; i < 700; i++) {
+      since.add(ledger.reserve(request("since-" + i, i % 3 == 0 ? B : A, CF, "0.0" + (1 + i % 9),
+          i % 2 == 0 ? new SpendLimit[] {perAgent} : new SpendLimit[] {daily, perAgent})));
+    }
+    Reservation last = since.get(since.size() - 1);
+    Reservation lastCommitted = ledger.commit(last.id(), Money.usd("0.01"));
+    Reservation oldCommitted = ledger.commit("old", Money.usd("12.00"));
+    Reservation earlyCommitted = ledger.commit(since.get(3).id(), Money.usd("0.00"));
+
+    assertThat(oldCommitted).isEqualTo(old.toBuilder().status(Reservation.Status.COMMITTED)
+        .committed(Money.usd("12.00")).build());
+    assertThat(lastCommitted).isEqualTo(last.toBuilder().status(Reservation.Status.COMMITTED)
+        .committed(Money.usd("0.01")).build());
+    assertThat(earlyCommitted).isEqualTo(since.get(3).toBuilder().status(Reservation.Status.COMMITTED)
+        .committed(Money.usd("0.00")).build());
+    assertThat(ledger.reservation("old")).contains(oldCommitted);
+    assertThat(ledger.reservation(last.id())).contains(lastCommitted);
+    assertThat(ledger.reservation(since.get(3).id())).contains(earlyCommitted);
+    assertThat(oldCommitted.usage()).hasSize(3);
+
+    InMemorySpendLedger restored = new InMemorySpendLedger(time);
+    restored.restore(old);
+    assertThat(restored.commit("old", Money.usd("12.00"))).isEqualTo(oldCommitted);
+  }
+
+  /**
+   * A settled reservation leaves the expiry queue at once when it is the last in it, and otherwise
+   * when it reaches the head; either way every unsettled one still stops counting at its own expiry,
+   * and a committed one counts what was charged for good.
+   */
+  @Test
+  void unsettledReservations_stopCountingEachAtItsExpiry_whateverWasSettledAroundThem() {
+    SpendLimit cap = SpendLimit.monthly(Money.usd("1000.00"));
+    Instant t0 = time.instant();
+    reserveFor("r1", "10.00", Duration.ofMinutes(60), cap);
+    reserveFor("r2", "20.00", Duration.ofMinutes(30), cap);
+    reserveFor("r3", "5.00", Duration.ofMinutes(90), cap);
+    ledger.commit("r3", Money.usd("5.00")); // the last in the queue
+    reserveFor("r4", "1.00", Duration.ofMinutes(45), cap);
+    reserveFor("r5", "2.00", Duration.ofMinutes(20), cap);
+    ledger.release("r5"); // the last in the queue, and the soonest to expire
+    ledger.commit("r2", Money.usd("20.00")); // not the last: it leaves when it reaches the head
+    assertThat(used(cap, A, CF)).isEqualTo(Money.usd("36.00"));
+
+    time.set(t0.plus(Duration.ofMinutes(45)));
+    assertThat(used(cap, A, CF)).as("r4 expired").isEqualTo(Money.usd("35.00"));
+    reserveFor("r6", "3.00", Duration.ofMinutes(5), cap);
+    ledger.commit("r6", Money.usd("3.00"));
+    time.set(t0.plus(Duration.ofMinutes(60)));
+    assertThat(used(cap, A, CF)).as("r1 expired").isEqualTo(Money.usd("28.00"));
+    time.set(t0.plus(Duration.ofHours(3)));
+    assertThat(used(cap, A, CF)).as("what was committed").isEqualTo(Money.usd("28.00"));
+    assertThat(ledger.reservation("r1").orElseThrow().status()).isEqualTo(Reservation.Status.RESERVED);
+  }
+
+  private Reservation reserveFor(String id, String usd, Duration ttl, SpendLimit... limits) {
+    Instant at = time.instant();
+    return ledger.reserve(new ReservationRequest(id, A, CF, null, null, Money.usd(usd), at, at.plus(ttl),
+        List.of(limits), ZoneOffset.UTC, "test spend " + id));
+  }
+
   @Test
   void settledReservations_readBackAsReserved_withTheirNewStatus() {
     SpendLimit perAgent = SpendLimit.monthly(Money.usd("500.00")).perAgent();
