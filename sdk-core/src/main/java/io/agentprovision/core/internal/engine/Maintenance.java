@@ -204,6 +204,17 @@ public final class Maintenance implements ApprovalInbox {
         resuming.remove(run);
         look = again.remove(run);
       }
+      // a caller that asked for the run's end after the future above completed, and before the resume
+      // was forgotten here, was given a new future that settleFromJournal left open (the run was still
+      // resuming): it is settled now, or it would wait for the reaper's next round
+      CompletableFuture<Deployment> late = awaited.get(run);
+      if (late != null) {
+        try {
+          settleFromJournal(run, late);
+        } catch (RuntimeException e) {
+          LOG.warn("run {}: reading its end failed, read again at the reaper's next round: {}", run, e.toString());
+        }
+      }
       if (look && ready(run)) {
         resumeInBackground(run);
       }
