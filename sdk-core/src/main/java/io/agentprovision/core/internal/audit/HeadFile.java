@@ -34,7 +34,9 @@ import org.jspecify.annotations.Nullable;
  *
  * <p>A slot's header and data are written together, in one write that starts on a page boundary,
  * so a commit's lines of up to {@code 4096 - HEADER} bytes make the force write one page of this
- * file (format 2 kept the headers together and the data apart, two pages a commit). A write cut
+ * file (format 2 kept the headers together and the data apart, two pages a commit), and a ring of
+ * {@value #SLOTS} slots has the log forced once per {@value #SLOTS} commits or so (format 2's 16
+ * made that force, a journal commit for a file that grew, a cost every plain commit shared). A write cut
  * short by a crash spoils only that slot (its {@code check}, or its {@code sha}, fails) and the
  * others still hold the heads before it, so no rename (and no directory sync) is needed.
  * {@code check} is a SHA-256 of the header's other fields, or, when the log is keyed, their
@@ -42,9 +44,9 @@ import org.jspecify.annotations.Nullable;
  * key cannot write a head that moves a keyed log's end.
  *
  * <p>Older formats are read (a crash's lines redone from them) and replaced, atomically, by a file of
- * format 3 the first time the head moves. Format 2 was {@value #V2_SIZE} bytes: the same headers
- * together at the start ({@code i * HEADER}), then the data blocks of {@value #V2_DATA} bytes at
- * {@code SLOTS * HEADER + i * V2_DATA}. Format 1 was {@value #OLD_SIZE} bytes: two 512-byte headers
+ * format 3 the first time the head moves. Format 2 was {@value #V2_SIZE} bytes, a ring of
+ * {@value #V2_SLOTS} slots: the same headers together at the start ({@code i * HEADER}), then the
+ * data blocks of {@value #V2_DATA} bytes at {@code V2_SLOTS * HEADER + i * V2_DATA}. Format 1 was {@value #OLD_SIZE} bytes: two 512-byte headers
  * without {@code forced}, {@code redo}, {@code sha} and {@code boot}, and no data blocks. The size
  * of the file tells the three apart.
  */
