@@ -10,6 +10,7 @@ import io.agentprovision.core.audit.AuditRecord;
 import io.agentprovision.core.audit.AuditVerification;
 import io.agentprovision.core.internal.audit.HeadFile.Head;
 import io.agentprovision.core.internal.fs.AtomicFiles;
+import io.agentprovision.core.internal.fs.Positional;
 import io.agentprovision.core.spi.AuditLog;
 import io.agentprovision.core.wire.Json;
 import java.io.ByteArrayOutputStream;
@@ -125,6 +126,7 @@ public final class JsonlAuditLog implements AuditLog, AutoCloseable {
   private final Path file;
   private final Path headFile;
   private final Path asideFile;
+  private final Path dir;
   private final @Nullable AuditKey key;
   private final int checkpointEvery;
   private final Clock clock;
@@ -154,6 +156,18 @@ public final class JsonlAuditLog implements AuditLog, AutoCloseable {
   /** Counts the holds of the lock; {@link #headCheckedIn} is the hold in which the head file's path was last looked at. */
   private long lockHolds;
   private long headCheckedIn = -1;
+  /**
+   * The log's directory as {@link Disk#directoryState} described it just before both files' paths
+   * were last looked at and found to be the files open, or null: while it is unchanged, the paths
+   * are not looked at again. Looking at a file's attributes makes Linux (6.13 and later) give the
+   * file's next change a fine-grained time, which marks its inode dirty, and on a file system
+   * without a journal every force then writes the inode's block too: a second disk write per commit.
+   */
+  private @Nullable Object dirSeen;
+  /** The hold of the lock in which the unchanged directory vouched for both files' paths. */
+  private long dirVouchedIn = -1;
+  /** Where the log's last byte and the one after it are read to learn that its size is still {@link #end}. */
+  private final ByteBuffer sizeProbe = ByteBuffer.allocate(2);
   /** Where a slot's header is read to be compared with {@link #headRaw}, kept to read it without allocating. */
   private final ByteBuffer headScratch = ByteBuffer.allocate(HeadFile.HEADER);
   /**
@@ -193,6 +207,7 @@ public final class JsonlAuditLog implements AuditLog, AutoCloseable {
     this.file = file;
     this.headFile = file.resolveSibling(file.getFileName() + ".head");
     this.asideFile = file.resolveSibling(file.getFileName() + ".unacknowledged");
+    this.dir = Objects.requireNonNull(file.getParent(), "a log file's directory");
     this.key = o.key();
     this.checkpointEvery = o.checkpointEvery();
     this.clock = o.clock();
@@ -1290,8 +1305,49 @@ public final class JsonlAuditLog implements AuditLog, AutoCloseable {
   /**
    * Refuses a log whose file is no longer the one this instance opened; returns its size, which,
    * the file being the one open, is the size of {@link #ch}'s file (one look at the path for both).
+   * When the log's directory is as it was when the paths were last looked at ({@link #dirSeen}),
+   * neither file can have been replaced, moved or deleted since, and the size is read from the
+   * open file instead: {@link #end} when it holds a byte at {@code end - 1} and none at
+   * {@code end}; anything else (another process appended, the file was cut) looks at the path.
    */
   private long checkNotReplaced() throws IOException {
+    return checkNotReplaced(false);
+  }
+
+  /** {@link #checkNotReplaced()}; when {@code thorough}, the paths are looked at whatever the directory says. */
+  private long checkNotReplaced(boolean thorough) throws IOException {
+    Object dirNow = thorough ? null : disk.directoryState(dir);
+    if (dirNow != null && dirNow.equals(dirSeen) && sizeIsEnd()) {
+      dirVouchedIn = lockHolds;
+      return end;
+    }
+    dirSeen = null;
+    dirVouchedIn = -1;
+    long size = pathSize();
+    FileChannel hc = headCh;
+    if (dirNow != null && hc != null && hc.isOpen()) {
+      headChannel(); // the head file's path too, after the directory was described, before it is trusted
+      dirSeen = dirNow;
+    }
+    return size;
+  }
+
+  /** Whether the log holds a byte at {@link #end} - 1 and none at {@link #end}, read from the open file. */
+  private boolean sizeIsEnd() throws IOException {
+    ByteBuffer b = sizeProbe;
+    b.clear();
+    long at = end == 0 ? 0 : end - 1;
+    if (end == 0) {
+      b.limit(1);
+    }
+    // one read: a file holds what a regular read returns, so one byte means the file ends at end
+    // (a commit by another process, which would make it longer, also moves the ring, which is read next)
+    int n = ch.read(b, at);
+    return Math.max(n, 0) == (end == 0 ? 0 : 1);
+  }
+
+  /** {@link #checkNotReplaced} by looking at the log's path. */
+  private long pathSize() throws IOException {
     Object now;
     long size = 0;
     try {
@@ -1313,6 +1369,11 @@ public final class JsonlAuditLog implements AuditLog, AutoCloseable {
    * notes the file's size in {@link #headSize} from the same look at its path.
    */
   private FileChannel headChannel() throws IOException {
+    FileChannel open = headCh;
+    if (dirVouchedIn == lockHolds && open != null && open.isOpen()) {
+      headCheckedIn = lockHolds; // the unchanged directory vouched for its path in this hold
+      return open;
+    }
     BasicFileAttributes a = Files.readAttributes(headFile, BasicFileAttributes.class);
     Object now = identity(headFile, a);
     FileChannel hc = headCh;
@@ -1378,6 +1439,18 @@ public final class JsonlAuditLog implements AuditLog, AutoCloseable {
       if (unchangedNear(hc, cachedHead.gen())) {
         return cached;
       }
+      if (dirVouchedIn == lockHolds) { // changed in place: look at its path (and its size) after all
+        dirSeen = null;
+        dirVouchedIn = -1;
+        try {
+          hc = headChannel();
+        } catch (NoSuchFileException e) {
+          closeHeadChannel();
+          return null;
+        }
+        size = headSize;
+        format = HeadFile.formatOfSize(size);
+      }
     }
     if (format == 0) {
       headRaw = new byte[0];
@@ -1416,7 +1489,9 @@ public final class JsonlAuditLog implements AuditLog, AutoCloseable {
     for (long g = gen; g <= gen + 1; g++) {
       int slot = HeadFile.slot(g);
       buf.clear();
-      Lines.readFully(hc, buf, HeadFile.slotOffset(g));
+      if (!Positional.read(hc, buf, HeadFile.slotOffset(g))) {
+        return false; // cut short in place
+      }
       int at = slot * HeadFile.HEADER;
       if (!Arrays.equals(buf.array(), 0, HeadFile.HEADER, headRaw, at, at + HeadFile.HEADER)) {
         return false;
@@ -1454,7 +1529,7 @@ public final class JsonlAuditLog implements AuditLog, AutoCloseable {
     List<String> problems = new ArrayList<>();
     long firstBad = 0;
     try {
-      checkNotReplaced();
+      checkNotReplaced(true);
     } catch (AuditIntegrityException e) {
       problems.add(e.getMessage());
     }

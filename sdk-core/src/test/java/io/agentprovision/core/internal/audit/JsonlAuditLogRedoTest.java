@@ -59,6 +59,9 @@ class JsonlAuditLogRedoTest {
     volatile @Nullable CountDownLatch holdFirstHeadForce;
     final CountDownLatch firstHeadForceStarted = new CountDownLatch(1);
 
+    /** What {@link #directoryState} answers: null (the default) vouches for nothing. */
+    volatile @Nullable Object dirState;
+
     FakeDisk(@Nullable String boot) {
       this.boot = boot;
     }
@@ -66,6 +69,11 @@ class JsonlAuditLogRedoTest {
     @Override
     public @Nullable String bootId() {
       return boot;
+    }
+
+    @Override
+    public @Nullable Object directoryState(Path dir) {
+      return dirState;
     }
 
     @Override
