@@ -1286,7 +1286,7 @@ public final class JsonlAuditLog implements AuditLog, AutoCloseable {
     }
     FileChannel c = ch;
     if (!c.isOpen()) {
-      checkNotReplaced();
+      checkNotReplaced(true); // by its path: the closed channel cannot be read
       c = FileChannel.open(file, StandardOpenOption.READ, StandardOpenOption.WRITE);
       ch = c;
     }

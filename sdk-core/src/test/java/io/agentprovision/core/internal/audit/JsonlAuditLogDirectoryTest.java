@@ -123,6 +123,67 @@ class JsonlAuditLogDirectoryTest {
         AuditIntegrityException.class, e -> assertThat(e.reason()).isEqualTo(Reason.REPLACED));
   }
 
+  /** An interrupt closing a channel while the directory vouches for the paths: the log reopens it and goes on. */
+  @Test
+  void append_fromInterruptedThreads_whileTheDirectoryIsUnchanged_keepsTheLogUsable() throws Exception {
+    JsonlAuditLog log = open(vouching());
+    log.append(JsonlAuditLogTest.record(1));
+    java.util.List<AuditEntry> returned = java.util.Collections.synchronizedList(new java.util.ArrayList<>());
+    java.util.List<Throwable> failures = java.util.Collections.synchronizedList(new java.util.ArrayList<>());
+    for (int i = 2; i <= 100; i++) {
+      Thread.currentThread().interrupt(); // pending when the append starts: it must not close the channels
+      try {
+        returned.add(log.append(JsonlAuditLogTest.record(i)));
+      } catch (RuntimeException e) {
+        failures.add(e);
+      }
+      assertThat(Thread.interrupted()).as("the interrupt is kept").isTrue();
+    }
+    Thread appender = new Thread(() -> {
+      for (int i = 101; i <= 200; i++) {
+        try {
+          returned.add(log.append(JsonlAuditLogTest.record(i)));
+        } catch (RuntimeException e) {
+          failures.add(e);
+        }
+        Thread.interrupted();
+      }
+    });
+    appender.start();
+    int seen = returned.size();
+    while (appender.isAlive()) { // an interrupt per append, landing wherever the appender is
+      if (returned.size() != seen) {
+        seen = returned.size();
+        appender.interrupt();
+      }
+      Thread.onSpinWait();
+    }
+    appender.join();
+
+    assertThat(failures).isEmpty();
+    assertThat(log.append(JsonlAuditLogTest.record(201)).sequence()).isEqualTo(201);
+    assertThat(log.entries().subList(1, 200)).isEqualTo(returned);
+    assertThat(log.verify().valid()).isTrue();
+  }
+
+  /** The log's channel closed by an interrupt while the directory vouches for its path: it is opened again by its path. */
+  @Test
+  void append_whenAnInterruptClosedTheLogsChannel_whileTheDirectoryIsUnchanged_goesOn() {
+    FakeDisk disk = vouching();
+    JsonlAuditLog log = open(disk);
+    appendSome(log, 1, 3);
+    disk.interruptForceOf = file(); // the log's next force: when the ring comes round
+    java.util.List<AuditEntry> returned = new java.util.ArrayList<>();
+    for (int i = 4; i <= HeadFile.SLOTS + 8; i++) {
+      returned.add(log.append(JsonlAuditLogTest.record(i)));
+      Thread.interrupted();
+    }
+
+    assertThat(disk.interruptForceOf).as("the interrupt landed").isNull();
+    assertThat(log.entries().subList(3, HeadFile.SLOTS + 8)).isEqualTo(returned);
+    assertThat(log.verify().valid()).isTrue();
+  }
+
   /** The real disk vouches for a directory only once its last change is old enough to be told from the next. */
   @Test
   void systemDisk_vouchesForAnOldDirectory_notForOneJustChanged() throws Exception {

@@ -59,6 +59,8 @@ class JsonlAuditLogRedoTest {
     volatile @Nullable CountDownLatch holdFirstHeadForce;
     final CountDownLatch firstHeadForceStarted = new CountDownLatch(1);
 
+    /** A file whose next force is cut by an interrupt, as one landing in the middle of it would (the channel closes). */
+    volatile @Nullable Path interruptForceOf;
     /** What {@link #directoryState} answers: null (the default) vouches for nothing. */
     volatile @Nullable Object dirState;
 
@@ -80,6 +82,11 @@ class JsonlAuditLogRedoTest {
     public void force(FileChannel ch, Path file, boolean metaData) throws IOException {
       if (count.incrementAndGet() == crashAt) {
         throw new Crash();
+      }
+      if (file.equals(interruptForceOf)) {
+        interruptForceOf = null;
+        Thread.currentThread().interrupt();
+        ch.force(metaData); // throws ClosedByInterruptException, closing ch
       }
       CountDownLatch hold = holdFirstHeadForce;
       if (hold != null && file.getFileName().toString().endsWith(".head")) {
