@@ -97,7 +97,13 @@ public final class AuditJarPairs {
       try {
         append.invoke(log, record);
       } catch (InvocationTargetException e) {
-        throw e.getCause() instanceof RuntimeException r ? r : e;
+        if (e.getCause() instanceof RuntimeException r) {
+          throw r;
+        }
+        if (e.getCause() instanceof IOException io) {
+          throw io;
+        }
+        throw e;
       }
     };
   }
