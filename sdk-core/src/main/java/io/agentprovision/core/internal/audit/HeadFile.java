@@ -14,14 +14,14 @@ import javax.crypto.Mac;
 import org.jspecify.annotations.Nullable;
 
 /**
- * The layout of a JSONL audit log's head file (format 2): a ring of {@value #SLOTS} slots. Slot
- * {@code i} is a header of {@value #HEADER} bytes at {@code i * HEADER}, one JSON line padded with
- * spaces, such as
+ * The layout of a JSONL audit log's head file (format 3): a ring of {@value #SLOTS} slots of
+ * {@value #SLOT} bytes. Slot {@code i} starts at {@code i * SLOT} with a header of {@value #HEADER}
+ * bytes, one JSON line padded with spaces, such as
  * <pre>{@code {"boot":"…","bytes":1270,"check":"…","entries":3,"forced":640,"gen":4,"hash":"…","redo":630,"sha":"…"}   }</pre>
- * and a data block of {@value #DATA} bytes at {@code SLOTS * HEADER + i * DATA}. A head of
- * generation {@code gen} goes to slot {@code gen % SLOTS}, overwriting the oldest; the valid header
- * with the highest {@code gen} is the head: {@code entries} entries, the last with hash
- * {@code hash}, ending at byte {@code bytes} of the log.
+ * followed directly by its data block of up to {@value #DATA} bytes. A head of generation
+ * {@code gen} goes to slot {@code gen % SLOTS}, overwriting the oldest; the valid header with the
+ * highest {@code gen} is the head: {@code entries} entries, the last with hash {@code hash}, ending
+ * at byte {@code bytes} of the log.
  *
  * <p>The ring is the redo log of the last commits, which is what lets a plain log force only this
  * file per commit. {@code forced} is how much of the log was known to be on disk when the header
@@ -32,19 +32,31 @@ import org.jspecify.annotations.Nullable;
  * slot: a log's unforced bytes can only be lost by the machine stopping, so a log opened in the same
  * boot is checked against the head exactly as if everything had been forced.
  *
- * <p>A slot is written data block first, then header; a write cut short by a crash spoils only
- * that slot (its {@code check}, or its {@code sha}, fails) and the others still hold the heads
- * before it, so no rename (and no directory sync) is needed. {@code check} is a SHA-256 of the
- * header's other fields, or, when the log is keyed, their HMAC-SHA256 under the key named by
- * {@code kid}, so that whoever can write the file but lacks the key cannot write a head that moves
- * a keyed log's end.
+ * <p>A slot's header and data are written together, in one write that starts on a page boundary,
+ * so a commit's lines of up to {@code 4096 - HEADER} bytes make the force write one page of this
+ * file (format 2 kept the headers together and the data apart, two pages a commit), and a ring of
+ * {@value #SLOTS} slots has the log forced once per {@value #SLOTS} commits or so (format 2's 16
+ * made that force, a journal commit for a file that grew, a cost every plain commit shared). A write cut
+ * short by a crash spoils only that slot (its {@code check}, or its {@code sha}, fails) and the
+ * others still hold the heads before it, so no rename (and no directory sync) is needed.
+ * {@code check} is a SHA-256 of the header's other fields, or, when the log is keyed, their
+ * HMAC-SHA256 under the key named by {@code kid}, so that whoever can write the file but lacks the
+ * key cannot write a head that moves a keyed log's end.
  *
- * <p>Format 1, read and upgraded on opening, was {@value #OLD_SIZE} bytes: two 512-byte headers
- * without {@code forced}, {@code redo}, {@code sha} and {@code boot}, and no data blocks.
+ * <p>Older formats are read (a crash's lines redone from them) and replaced, atomically, by a file of
+ * format 3 the first time the head moves. Format 2 was {@value #V2_SIZE} bytes, a ring of
+ * {@value #V2_SLOTS} slots: the same headers together at the start ({@code i * HEADER}), then the
+ * data blocks of {@value #V2_DATA} bytes at {@code V2_SLOTS * HEADER + i * V2_DATA}. Format 1 was {@value #OLD_SIZE} bytes: two 512-byte headers
+ * without {@code forced}, {@code redo}, {@code sha} and {@code boot}, and no data blocks. The size
+ * of the file tells the three apart.
  */
 final class HeadFile {
-  /** How many slots the ring holds: a plain log forces its log file once per this many commits. */
-  static final int SLOTS = 16;
+  /**
+   * How many slots the ring holds: a plain log forces its log file once per this many commits (16
+   * in format 2, where the log's force, a journal commit for a file that grew, came every 16 and
+   * cost a plain commit more than its own force did).
+   */
+  static final int SLOTS = 64;
   /**
    * The usual page of memory and of the disk's cache. The file is made one page per write: Linux
    * caches a file in folios as large as the writes that made them and writes a folio back whole
@@ -54,12 +66,22 @@ final class HeadFile {
   static final int PAGE = 4096;
   /** The size of one slot's header, newline included. */
   static final int HEADER = 512;
+  /** The size of one slot: its header, then its data block (two pages of the usual 4 KiB). */
+  static final int SLOT = 8192;
   /** The size of one slot's data block: a commit whose lines are longer forces the log instead. */
-  static final int DATA = 8192;
-  /** The bytes holding every header, which is all that is read to follow the head. */
+  static final int DATA = SLOT - HEADER;
+  /** The bytes of every header of format 3, gathered from the slots. */
   static final int HEADERS = SLOTS * HEADER;
-  /** The size of the file. */
-  static final int SIZE = HEADERS + SLOTS * DATA;
+  /** How many slots the ring of format 2 held. */
+  static final int V2_SLOTS = 16;
+  /** The headers area at the start of a file of format 2. */
+  static final int V2_HEADERS = V2_SLOTS * HEADER;
+  /** The size of the file (format 3). */
+  static final int SIZE = SLOTS * SLOT;
+  /** The size of one data block of format 2. */
+  static final int V2_DATA = 8192;
+  /** The size of a head file of format 2 (the headers, then the data blocks). */
+  static final int V2_SIZE = V2_HEADERS + V2_SLOTS * V2_DATA;
   /** The size of a head file of format 1 (two headers, no data). */
   static final int OLD_SIZE = 2 * HEADER;
   private static final HexFormat HEX = HexFormat.of();
@@ -93,14 +115,54 @@ final class HeadFile {
     return (int) (gen % SLOTS);
   }
 
-  /** Where the header of a head of generation {@code gen} is written. */
+  /** How many slots a file of {@code format} has: 2 for format 1 (two headers, no ring). */
+  static int slots(int format) {
+    return format == 3 ? SLOTS : format == 2 ? V2_SLOTS : 2;
+  }
+
+  /** The bytes of every header of a file of {@code format}, as {@link #headersOf} gathers them. */
+  static int headersSize(int format) {
+    return slots(format) * HEADER;
+  }
+
+  /** Where the slot of a head of generation {@code gen}, its header first, is written. */
   static int slotOffset(long gen) {
-    return slot(gen) * HEADER;
+    return slot(gen) * SLOT;
   }
 
   /** Where the data block of slot {@code slot} starts. */
   static long dataOffset(int slot) {
-    return HEADERS + (long) slot * DATA;
+    return (long) slot * SLOT + HEADER;
+  }
+
+  /** The format of a head file of {@code size} bytes: 1, 2 or 3, or 0 when it is none of them. */
+  static int formatOfSize(long size) {
+    return size == SIZE ? 3 : size == V2_SIZE ? 2 : size == OLD_SIZE ? 1 : 0;
+  }
+
+  /** Where the header of slot {@code slot} is in a whole file of {@code format}. */
+  static int headerOffset(int format, int slot) {
+    return format == 3 ? slot * SLOT : slot * HEADER;
+  }
+
+  /** Where the data block of slot {@code slot} is in a whole file of {@code format} (2 or 3). */
+  static int dataOffset(int format, int slot) {
+    return format == 3 ? slot * SLOT + HEADER : V2_HEADERS + slot * V2_DATA;
+  }
+
+  /**
+   * Every header of a whole file of format 2 or 3, gathered in slot order (as format 2 holds them
+   * at its start), which is what {@link #decode(byte[], int, AuditKey)} reads.
+   */
+  static byte[] headersOf(byte[] content, int format) {
+    if (format == 2) {
+      return Arrays.copyOf(content, V2_HEADERS);
+    }
+    byte[] headers = new byte[HEADERS];
+    for (int s = 0; s < SLOTS; s++) {
+      System.arraycopy(content, s * SLOT, headers, s * HEADER, HEADER);
+    }
+    return headers;
   }
 
   /** The SHA-256 of {@code data}, in hex. */
@@ -130,15 +192,26 @@ final class HeadFile {
     return slot;
   }
 
-  /** A whole new head file: {@code h} in its slot, the others blank. */
+  /** A whole new head file (format 3): {@code h} in its slot, the others blank. */
   static byte[] newFile(Head h, @Nullable AuditKey keys) {
     byte[] file = new byte[SIZE];
     Arrays.fill(file, (byte) ' ');
-    for (int s = 1; s <= SLOTS; s++) {
-      file[s * HEADER - 1] = '\n';
+    for (int s = 0; s < SLOTS; s++) {
+      file[s * SLOT + HEADER - 1] = '\n';
     }
     System.arraycopy(encode(h, keys), 0, file, slotOffset(h.gen()), HEADER);
     return file;
+  }
+
+  /** One slot's write: {@code h}'s header followed by {@code data}, the lines it redoes (or none). */
+  static byte[] slotBytes(Head h, @Nullable AuditKey keys, byte @Nullable [] data) {
+    byte[] header = encode(h, keys);
+    if (data == null || data.length == 0) {
+      return header;
+    }
+    byte[] slot = Arrays.copyOf(header, HEADER + data.length);
+    System.arraycopy(data, 0, slot, HEADER, data.length);
+    return slot;
   }
 
   /**
@@ -174,6 +247,17 @@ final class HeadFile {
     /** {@link HeadFile#sha}. */
     String sha(byte[] data) {
       return HEX.formatHex(sha.digest(data));
+    }
+
+    /** {@link HeadFile#slotBytes} with this encoder's keys. */
+    byte[] slotBytes(Head h, byte @Nullable [] data) {
+      byte[] header = encode(h);
+      if (data == null || data.length == 0) {
+        return header;
+      }
+      byte[] slot = Arrays.copyOf(header, HEADER + data.length);
+      System.arraycopy(data, 0, slot, HEADER, data.length);
+      return slot;
     }
 
     /**
@@ -319,12 +403,17 @@ final class HeadFile {
    * @param slots the valid header of each slot, by slot, null where blank or unreadable (empty for
    *     format 1)
    * @param spoiled which slots hold something that is not a valid header (a torn write)
-   * @param oldFormat whether the file is of format 1
+   * @param format the file's format: 1, 2 or 3 (0 when its size is none of theirs)
    */
   record Read(@Nullable Head head, @Nullable String problem, boolean keyRequired, @Nullable String unknownKey,
-      @Nullable Head[] slots, boolean[] spoiled, boolean oldFormat) {
+      @Nullable Head[] slots, boolean[] spoiled, int format) {
     Read(@Nullable Head head, @Nullable String problem, boolean keyRequired, @Nullable String unknownKey) {
-      this(head, problem, keyRequired, unknownKey, new Head[0], new boolean[0], false);
+      this(head, problem, keyRequired, unknownKey, new Head[0], new boolean[0], 0);
+    }
+
+    /** Whether the file is of an older format, replaced by format 3 when the head next moves. */
+    boolean oldFormat() {
+      return format != 3;
     }
 
     /** The valid head of generation {@code gen} still in the ring, or null. */
@@ -332,28 +421,42 @@ final class HeadFile {
       if (gen < 1 || slots.length == 0) {
         return null;
       }
-      Head h = slots[slot(gen)];
+      Head h = slots[(int) (gen % slots.length)];
       return h != null && h.gen() == gen ? h : null;
     }
   }
 
   /**
-   * The head held by {@code content} (the whole file, or of format 2 just its headers): the
-   * newest slot whose check holds. A keyed slot needs its key; without keys it is reported as
-   * needing one. Data blocks are not checked here (see {@link #data}).
+   * The head held by {@code content}, a whole head file of any format: the newest slot whose check
+   * holds. A keyed slot needs its key; without keys it is reported as needing one. Data blocks are
+   * not checked here (see {@link #data}).
    */
   static Read decode(byte[] content, @Nullable AuditKey keys) {
-    return decode(content, false, keys);
+    int format = formatOfSize(content.length);
+    if (format == 0) {
+      return unknownSize(content.length);
+    }
+    return decode(format >= 2 ? headersOf(content, format) : content, format, keys);
   }
 
-  /** {@link #decode(byte[], AuditKey)} of the whole file, or, when {@code headersOnly}, of its first {@value #HEADERS} bytes. */
-  static Read decode(byte[] content, boolean headersOnly, @Nullable AuditKey keys) {
-    boolean old = !headersOnly && content.length == OLD_SIZE;
-    if (!old && content.length != (headersOnly ? HEADERS : SIZE)) {
-      return new Read(null, "it is " + content.length + " bytes, not the " + SIZE + " of a head file", false, null);
+  /** What reading a file of {@code size} bytes, the size of no head file, found. */
+  static Read unknownSize(long size) {
+    return new Read(null, "it is " + size + " bytes, not the " + SIZE + " of a head file", false, null);
+  }
+
+  /**
+   * {@link #decode(byte[], AuditKey)} of the headers of a file of {@code format}: for format 2 or 3,
+   * its headers gathered by {@link #headersOf}; for format 1, the whole file.
+   */
+  static Read decode(byte[] headers, int format, @Nullable AuditKey keys) {
+    boolean old = format == 1;
+    if (format == 0 || headers.length != headersSize(format)) {
+      return unknownSize(headers.length);
     }
-    int count = old ? 2 : SLOTS;
-    Head[] slots = new Head[old ? 0 : SLOTS];
+    byte[] content = headers;
+    int dataMax = format == 2 ? V2_DATA : DATA;
+    int count = slots(format);
+    Head[] slots = new Head[old ? 0 : count];
     boolean[] spoiled = new boolean[count];
     Head best = null;
     String problem = null;
@@ -381,7 +484,7 @@ final class HeadFile {
         String boot = null;
         if (!old) {
           if (!(m.get("forced") instanceof Long f) || !(m.get("redo") instanceof Long r) || f < 0 || f > b || r < 0
-              || r > Math.min(b, DATA) || (r > 0) != (m.get("sha") != null) || slot(gen) != s) {
+              || r > Math.min(b, dataMax) || (r > 0) != (m.get("sha") != null) || gen % count != s) {
             throw new IllegalArgumentException("forced, redo or sha missing or out of place");
           }
           forced = f;
@@ -419,21 +522,23 @@ final class HeadFile {
       }
     }
     if (best != null) {
-      return new Read(best, null, false, null, slots, spoiled, old);
+      return new Read(best, null, false, null, slots, spoiled, format);
     }
     return new Read(null, problem != null ? problem : "it holds no head", keyRequired, unknownKey, slots, spoiled,
-        old);
+        format);
   }
 
   /**
-   * The log bytes {@code h}'s data block holds, from the whole file {@code content}, or null when
-   * it holds none or they do not match the header's {@code sha} (the block's write was cut short).
+   * The log bytes {@code h}'s data block holds, from the whole file {@code content} (of format 2 or
+   * 3), or null when it holds none or they do not match the header's {@code sha} (the block's write
+   * was cut short).
    */
   static byte @Nullable [] data(byte[] content, Head h) {
-    if (h.redo() == 0 || content.length != SIZE || h.sha() == null) {
+    int format = formatOfSize(content.length);
+    if (h.redo() == 0 || format < 2 || h.sha() == null) {
       return null;
     }
-    int from = (int) dataOffset(slot(h.gen()));
+    int from = dataOffset(format, (int) (h.gen() % slots(format)));
     byte[] data = Arrays.copyOfRange(content, from, from + (int) h.redo());
     return sha(data).equals(h.sha()) ? data : null;
   }

@@ -10,6 +10,7 @@ import io.agentprovision.core.audit.AuditRecord;
 import io.agentprovision.core.audit.AuditVerification;
 import io.agentprovision.core.internal.audit.HeadFile.Head;
 import io.agentprovision.core.internal.fs.AtomicFiles;
+import io.agentprovision.core.internal.fs.Positional;
 import io.agentprovision.core.spi.AuditLog;
 import io.agentprovision.core.wire.Json;
 import java.io.ByteArrayOutputStream;
@@ -125,6 +126,7 @@ public final class JsonlAuditLog implements AuditLog, AutoCloseable {
   private final Path file;
   private final Path headFile;
   private final Path asideFile;
+  private final Path dir;
   private final @Nullable AuditKey key;
   private final int checkpointEvery;
   private final Clock clock;
@@ -154,8 +156,20 @@ public final class JsonlAuditLog implements AuditLog, AutoCloseable {
   /** Counts the holds of the lock; {@link #headCheckedIn} is the hold in which the head file's path was last looked at. */
   private long lockHolds;
   private long headCheckedIn = -1;
-  /** Where the head file's headers are read to be compared with {@link #headRaw}, kept to read them without allocating. */
-  private final byte[] headScratch = new byte[HeadFile.HEADERS];
+  /**
+   * The log's directory as {@link Disk#directoryState} described it just before both files' paths
+   * were last looked at and found to be the files open, or null: while it is unchanged, the paths
+   * are not looked at again. Looking at a file's attributes makes Linux (6.13 and later) give the
+   * file's next change a fine-grained time, which marks its inode dirty, and on a file system
+   * without a journal every force then writes the inode's block too: a second disk write per commit.
+   */
+  private @Nullable Object dirSeen;
+  /** The hold of the lock in which the unchanged directory vouched for both files' paths. */
+  private long dirVouchedIn = -1;
+  /** Where the log's last byte and the one after it are read to learn that its size is still {@link #end}. */
+  private final ByteBuffer sizeProbe = ByteBuffer.allocate(2);
+  /** Where a slot's header is read to be compared with {@link #headRaw}, kept to read it without allocating. */
+  private final ByteBuffer headScratch = ByteBuffer.allocate(HeadFile.HEADER);
   /**
    * The head file's headers (or a format 1 file) as last read or written, and what they hold, to
    * skip decoding an unchanged file; the ring's slots are what decides when the log must be forced.
@@ -193,6 +207,7 @@ public final class JsonlAuditLog implements AuditLog, AutoCloseable {
     this.file = file;
     this.headFile = file.resolveSibling(file.getFileName() + ".head");
     this.asideFile = file.resolveSibling(file.getFileName() + ".unacknowledged");
+    this.dir = Objects.requireNonNull(file.getParent(), "a log file's directory");
     this.key = o.key();
     this.checkpointEvery = o.checkpointEvery();
     this.clock = o.clock();
@@ -1136,14 +1151,14 @@ public final class JsonlAuditLog implements AuditLog, AutoCloseable {
 
   /**
    * Moves the head file to {@code n} entries ending at {@code endOffset}: the oldest slot of the
-   * ring, its data block (when {@code redo}, the commit's lines, is given) then its header,
-   * overwritten in place and forced. The log is forced first when that slot still holds lines the
+   * ring, its header followed by its data block (when {@code redo}, the commit's lines, is given),
+   * overwritten in place in one write and forced. The log is forced first when that slot still holds lines the
    * log has not forced, so that every unforced byte stays in the ring.
    */
   private void writeHead(long n, String lastHash, long endOffset, byte @Nullable [] redo) throws IOException {
     HeadFile.Read ring = headRead;
     if (ring == null || ring.oldFormat() || ring.slots().length != HeadFile.SLOTS) {
-      createHead(n, lastHash, endOffset); // a head file of format 1 is upgraded on its first move
+      createHead(n, lastHash, endOffset); // a head file of format 1 or 2 is upgraded on its first move
       return;
     }
     if (key != null && forcedEnd < endOffset) { // a keyed head names only forced entries: it has no redo
@@ -1161,23 +1176,21 @@ public final class JsonlAuditLog implements AuditLog, AutoCloseable {
     Head h = new Head(gen, n, n == 0 ? null : lastHash, endOffset, key == null ? null : key.id(),
         Math.min(forcedEnd, endOffset), redo == null ? 0 : redo.length, redo == null ? null : headEncoder.sha(redo),
         disk.bootId());
-    byte[] header = headEncoder.encode(h);
+    // header and lines in one write from the slot's start: of a commit up to 3.5 KiB, one page to force
+    byte[] bytes = headEncoder.slotBytes(h, redo);
     FileChannel hc = headChannelOfThisHold();
-    if (redo != null) {
-      writeFully(hc, redo, HeadFile.dataOffset(slot));
-    }
-    writeFully(hc, header, HeadFile.slotOffset(gen));
+    writeFully(hc, bytes, HeadFile.slotOffset(gen));
     disk.force(hc, headFile, false);
     Head[] slots = ring.slots();
     boolean[] spoiled = ring.spoiled();
     slots[slot] = h;
     spoiled[slot] = false;
     if (headRaw.length == HeadFile.HEADERS) { // it was read under this lock, so it is what the file held
-      System.arraycopy(header, 0, headRaw, HeadFile.slotOffset(gen), header.length);
+      System.arraycopy(bytes, 0, headRaw, slot * HeadFile.HEADER, HeadFile.HEADER);
     } else {
       headRaw = new byte[0]; // decoded afresh on the next read
     }
-    headRead = new HeadFile.Read(h, null, false, null, slots, spoiled, false);
+    headRead = new HeadFile.Read(h, null, false, null, slots, spoiled, 3);
     head = h;
     commitsSinceHead = 0;
   }
@@ -1210,8 +1223,8 @@ public final class JsonlAuditLog implements AuditLog, AutoCloseable {
     // a page per write, so that a commit's force writes back the pages of its slot, not the whole file
     AtomicFiles.replace(headFile, content, HeadFile.PAGE);
     closeHeadChannel();
-    headRaw = Arrays.copyOf(content, HeadFile.HEADERS);
-    headRead = HeadFile.decode(headRaw, true, key);
+    headRaw = HeadFile.headersOf(content, 3);
+    headRead = HeadFile.decode(headRaw, 3, key);
     head = h;
     commitsSinceHead = 0;
   }
@@ -1273,7 +1286,7 @@ public final class JsonlAuditLog implements AuditLog, AutoCloseable {
     }
     FileChannel c = ch;
     if (!c.isOpen()) {
-      checkNotReplaced();
+      checkNotReplaced(true); // by its path: the closed channel cannot be read
       c = FileChannel.open(file, StandardOpenOption.READ, StandardOpenOption.WRITE);
       ch = c;
     }
@@ -1292,8 +1305,49 @@ public final class JsonlAuditLog implements AuditLog, AutoCloseable {
   /**
    * Refuses a log whose file is no longer the one this instance opened; returns its size, which,
    * the file being the one open, is the size of {@link #ch}'s file (one look at the path for both).
+   * When the log's directory is as it was when the paths were last looked at ({@link #dirSeen}),
+   * neither file can have been replaced, moved or deleted since, and the size is read from the
+   * open file instead: {@link #end} when it holds a byte at {@code end - 1} and none at
+   * {@code end}; anything else (another process appended, the file was cut) looks at the path.
    */
   private long checkNotReplaced() throws IOException {
+    return checkNotReplaced(false);
+  }
+
+  /** {@link #checkNotReplaced()}; when {@code thorough}, the paths are looked at whatever the directory says. */
+  private long checkNotReplaced(boolean thorough) throws IOException {
+    Object dirNow = thorough ? null : disk.directoryState(dir);
+    if (dirNow != null && dirNow.equals(dirSeen) && sizeIsEnd()) {
+      dirVouchedIn = lockHolds;
+      return end;
+    }
+    dirSeen = null;
+    dirVouchedIn = -1;
+    long size = pathSize();
+    FileChannel hc = headCh;
+    if (dirNow != null && hc != null && hc.isOpen()) {
+      headChannel(); // the head file's path too, after the directory was described, before it is trusted
+      dirSeen = dirNow;
+    }
+    return size;
+  }
+
+  /** Whether the log holds a byte at {@link #end} - 1 and none at {@link #end}, read from the open file. */
+  private boolean sizeIsEnd() throws IOException {
+    ByteBuffer b = sizeProbe;
+    b.clear();
+    long at = end == 0 ? 0 : end - 1;
+    if (end == 0) {
+      b.limit(1);
+    }
+    // one read: a file holds what a regular read returns, so one byte means the file ends at end
+    // (a commit by another process, which would make it longer, also moves the ring, which is read next)
+    int n = ch.read(b, at);
+    return Math.max(n, 0) == (end == 0 ? 0 : 1);
+  }
+
+  /** {@link #checkNotReplaced} by looking at the log's path. */
+  private long pathSize() throws IOException {
     Object now;
     long size = 0;
     try {
@@ -1315,6 +1369,11 @@ public final class JsonlAuditLog implements AuditLog, AutoCloseable {
    * notes the file's size in {@link #headSize} from the same look at its path.
    */
   private FileChannel headChannel() throws IOException {
+    FileChannel open = headCh;
+    if (dirVouchedIn == lockHolds && open != null && open.isOpen()) {
+      headCheckedIn = lockHolds; // the unchanged directory vouched for its path in this hold
+      return open;
+    }
     BasicFileAttributes a = Files.readAttributes(headFile, BasicFileAttributes.class);
     Object now = identity(headFile, a);
     FileChannel hc = headCh;
@@ -1323,6 +1382,7 @@ public final class JsonlAuditLog implements AuditLog, AutoCloseable {
       hc = FileChannel.open(headFile, StandardOpenOption.READ, StandardOpenOption.WRITE);
       headCh = hc;
       headFileKey = now;
+      headRaw = new byte[0]; // another file: read it whole before trusting what was cached
     }
     headSize = a.size();
     headCheckedIn = lockHolds;
@@ -1354,7 +1414,11 @@ public final class JsonlAuditLog implements AuditLog, AutoCloseable {
 
   /**
    * {@link #readHead()}; with {@code full}, the whole file is read and kept in {@link #headFull}
-   * for its data blocks, else only its headers.
+   * for its data blocks, else only its headers. Of format 3, when this instance knows the ring,
+   * only the headers of the head's slot and the next are read: every writer of the ring (this
+   * instance, another one, another process, all under the file's lock) writes the slot after the
+   * head it found, and a file put in its place is noticed by {@link #headChannel()}, so when those
+   * two are as cached, so is the head.
    */
   private HeadFile.@Nullable Read readHead(boolean full) throws IOException {
     FileChannel hc;
@@ -1365,43 +1429,75 @@ public final class JsonlAuditLog implements AuditLog, AutoCloseable {
       return null;
     }
     long size = headSize;
-    boolean headersOnly = size == HeadFile.SIZE && !full;
+    int format = HeadFile.formatOfSize(size);
     HeadFile.Read cached = headRead;
-    if (headersOnly && cached != null && !cached.oldFormat() && headRaw.length == HeadFile.HEADERS) {
-      // what every commit reads: compared in place with what this instance last read or wrote
-      ByteBuffer buf = ByteBuffer.wrap(headScratch);
-      while (buf.hasRemaining() && hc.read(buf, buf.position()) > 0) {
-        // read it all
-      }
-      if (!buf.hasRemaining() && Arrays.equals(headScratch, headRaw)) {
+    Head cachedHead = cached == null ? null : cached.head();
+    if (!full && format == 3 && cached != null && cached.format() == 3 && cachedHead != null
+        && headRaw.length == HeadFile.HEADERS) {
+      // what every commit reads: the head's slot and the next, compared in place with what this
+      // instance last read or wrote
+      if (unchangedNear(hc, cachedHead.gen())) {
         return cached;
       }
-      return decodeHead(Arrays.copyOf(headScratch, buf.position()), size, false);
+      if (dirVouchedIn == lockHolds) { // changed in place: look at its path (and its size) after all
+        dirSeen = null;
+        dirVouchedIn = -1;
+        try {
+          hc = headChannel();
+        } catch (NoSuchFileException e) {
+          closeHeadChannel();
+          return null;
+        }
+        size = headSize;
+        format = HeadFile.formatOfSize(size);
+      }
     }
-    // up to one byte more than a head file holds, to notice a longer one
-    ByteBuffer buf = ByteBuffer.allocate(headersOnly ? HeadFile.HEADERS : (int) Math.min(size, HeadFile.SIZE + 1));
+    if (format == 0) {
+      headRaw = new byte[0];
+      headRead = null;
+      return HeadFile.unknownSize(size);
+    }
+    // of format 2, only the headers say where the head is; format 3 has them in every slot
+    int length = format == 2 && !full ? HeadFile.V2_HEADERS : (int) size;
+    ByteBuffer buf = ByteBuffer.allocate(length);
     while (buf.hasRemaining() && hc.read(buf, buf.position()) > 0) {
       // read it all
     }
-    return decodeHead(Arrays.copyOf(buf.array(), buf.position()), size, full);
-  }
-
-  /** {@link #readHead(boolean)} of {@code content}, read from a head file of {@code size} bytes. */
-  private HeadFile.Read decodeHead(byte[] content, long size, boolean full) {
+    if (buf.hasRemaining()) { // cut while being read
+      headRaw = new byte[0];
+      headRead = null;
+      return HeadFile.unknownSize(buf.position());
+    }
+    byte[] content = buf.array();
     if (full) {
       headFull = content;
     }
-    // of format 2, only the headers say where the head is; the size tells a whole file from a cut one
-    boolean format2 = size == HeadFile.SIZE && content.length >= HeadFile.HEADERS;
-    byte[] raw = format2 && content.length > HeadFile.HEADERS ? Arrays.copyOf(content, HeadFile.HEADERS) : content;
-    HeadFile.Read cached = headRead;
-    if (cached != null && cached.oldFormat() != format2 && Arrays.equals(raw, headRaw)) {
+    byte[] raw = format == 1 ? content : format == 2 && length == HeadFile.V2_HEADERS ? content
+        : HeadFile.headersOf(content, format);
+    if (cached != null && cached.format() == format && Arrays.equals(raw, headRaw)) {
       return cached;
     }
-    HeadFile.Read read = HeadFile.decode(raw, format2, key);
+    HeadFile.Read read = HeadFile.decode(raw, format, key);
     headRaw = read.head() != null ? raw : new byte[0];
     headRead = read.head() != null ? read : null;
     return read;
+  }
+
+  /** Whether the headers of the slots of {@code gen} and the next generation are as {@link #headRaw} holds them. */
+  private boolean unchangedNear(FileChannel hc, long gen) throws IOException {
+    ByteBuffer buf = headScratch;
+    for (long g = gen; g <= gen + 1; g++) {
+      int slot = HeadFile.slot(g);
+      buf.clear();
+      if (!Positional.read(hc, buf, HeadFile.slotOffset(g))) {
+        return false; // cut short in place
+      }
+      int at = slot * HeadFile.HEADER;
+      if (!Arrays.equals(buf.array(), 0, HeadFile.HEADER, headRaw, at, at + HeadFile.HEADER)) {
+        return false;
+      }
+    }
+    return true;
   }
 
   private @Nullable AuditEntry lastEntry() throws IOException {
@@ -1433,7 +1529,7 @@ public final class JsonlAuditLog implements AuditLog, AutoCloseable {
     List<String> problems = new ArrayList<>();
     long firstBad = 0;
     try {
-      checkNotReplaced();
+      checkNotReplaced(true);
     } catch (AuditIntegrityException e) {
       problems.add(e.getMessage());
     }

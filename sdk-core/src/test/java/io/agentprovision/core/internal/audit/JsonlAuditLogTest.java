@@ -89,7 +89,7 @@ class JsonlAuditLogTest {
     assertThat(head.bytes()).isEqualTo(Files.size(file()));
     byte[] headBytes = Files.readAllBytes(headFile());
     assertThat(headBytes).hasSize(HeadFile.SIZE);
-    List<String> headers = new String(headBytes, 0, HeadFile.HEADERS, StandardCharsets.UTF_8).lines().toList();
+    List<String> headers = new String(HeadFile.headersOf(headBytes, 3), StandardCharsets.UTF_8).lines().toList();
     assertThat(headers).as("a ring of slots, one JSON line each").hasSize(HeadFile.SLOTS);
     assertThat(headers.stream().filter(l -> !l.isBlank()).map(l -> Json.parseObject(l.strip())).toList())
         .as("the file's creation and three commits").hasSize(4).anySatisfy(m -> assertThat(m)
@@ -97,6 +97,9 @@ class JsonlAuditLogTest {
     int slot = HeadFile.slot(head.gen());
     assertThat(new String(headBytes, (int) HeadFile.dataOffset(slot), (int) head.redo(), StandardCharsets.UTF_8))
         .as("the slot's data block: the commit's line, to redo it").isEqualTo(lines().get(2) + "\n");
+    assertThat(HeadFile.dataOffset(slot)).as("right after the slot's header, in the same page").isEqualTo(
+        HeadFile.slotOffset(head.gen()) + HeadFile.HEADER);
+    assertThat(HeadFile.slotOffset(head.gen()) % 4096).as("the slot starts a page").isZero();
     assertThat(log.head()).contains(entries.get(2));
     assertThat(entries.get(0).record()).isEqualTo(record(1));
   }
