@@ -257,8 +257,8 @@ public final class InMemorySpendLedger implements SpendLedger {
    * What a reserve's limits come to for one spender in one zone: each limit's calendar in the bucket
    * it adds up (null when it adds nothing up: per transaction, or a filter that selects nobody) and
    * that bucket's label. Kept with the spender's buckets ({@link RunningTotals.Fed}) for its next
-   * reserve under the same limits, as a run's reserves are: resolving is a bucket made and looked up, a calendar searched and a label read
-   * per limit, where a kept one costs four comparisons. It stays true for good: a limit's bucket and
+   * reserve under the same limits, as a run's reserves are: resolving is a bucket made and looked up,
+   * a calendar searched and a label read per limit, where a kept one costs four comparisons. It stays true for good: a limit's bucket and
    * label depend only on the limit and the spender, and a calendar once made is never dropped (a
    * policy changed names other limits, which resolve anew).
    */
@@ -380,27 +380,16 @@ public final class InMemorySpendLedger implements SpendLedger {
     Objects.requireNonNull(reservationId, "reservationId");
     int hash = EntryColumns.spread(reservationId.hashCode());
     Instant now = clock.instant();
-    // What the answer shows besides its status and commit (fixed when the reservation was made): the
-    // reserve's answer when it is at hand, else read from the entry under the lock and built after it.
+    // What the answer shows besides its status and commit was fixed when the reservation was made: the
+    // reserve's answer, when it is at hand, is built on outside the lock; otherwise (a commit long after
+    // its reserve, a restored reservation) the answer is read from the entry under it.
     Reservation made;
-    AgentId agent = null;
-    String provider = null;
-    RunId run = null;
-    StepId step = null;
-    Money amount = null;
-    String description = null;
-    Usages usages = null;
-    long used0 = 0;
-    long[] rest = null;
-    long createdSecond = 0;
-    int createdNano = 0;
-    Instant expiresAt = null;
     synchronized (this) {
       reap(now);
       int e = find(reservationId, hash);
       EntryColumns c = entries;
       Reservation.Status status = c.status(e);
-      amount = c.amount(e);
+      Money amount = c.amount(e);
       if (!actual.sameCurrency(amount) || actual.minorUnits() < 0 || actual.minorUnits() > c.amountMinor(e)
           || status == Reservation.Status.COMMITTED || status == Reservation.Status.RELEASED) {
         // refused, or a repeat: the rules say what the caller is told
@@ -410,31 +399,12 @@ public final class InMemorySpendLedger implements SpendLedger {
       settle(e, Reservation.Status.COMMITTED, actual.minorUnits());
       made = recent[e & (RECENT - 1)];
       if (made == null || (made.id() != reservationId && !made.id().equals(reservationId))) {
-        made = null;
-        agent = c.agent(e);
-        provider = c.provider(e);
-        run = c.run(e);
-        step = c.step(e);
-        description = c.description(e);
-        usages = c.usages(e);
-        used0 = c.used0(e);
-        rest = c.rest(e);
-        createdSecond = c.createdSecond(e);
-        createdNano = c.createdNano(e);
-        expiresAt = c.expiresAt(e);
+        return c.view(e, reservationId, Reservation.Status.COMMITTED, actual);
       }
     }
-    if (made != null) {
-      return new Reservation(reservationId, made.agent(), made.provider(), made.run(), made.step(), made.amount(),
-          actual, Reservation.Status.COMMITTED, made.createdAt(), made.expiresAt(), made.usage(), made.description());
-    }
-    return new Reservation(reservationId, Objects.requireNonNull(agent), Objects.requireNonNull(provider), run, step,
-        amount, actual, Reservation.Status.COMMITTED, Instant.ofEpochSecond(createdSecond, createdNano),
-        Objects.requireNonNull(expiresAt), Objects.requireNonNull(usages).list(used0, rest),
-        Objects.requireNonNull(description));
+    return new Reservation(reservationId, made.agent(), made.provider(), made.run(), made.step(), made.amount(),
+        actual, Reservation.Status.COMMITTED, made.createdAt(), made.expiresAt(), made.usage(), made.description());
   }
-
-
 
   @Override
   public synchronized Reservation release(String reservationId) {
