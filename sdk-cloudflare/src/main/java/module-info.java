@@ -4,8 +4,9 @@
  */
 module io.agentprovision.cloudflare {
   exports io.agentprovision.cloudflare;
-  // moshi binds the wire records of Cloudflare's answers by reflection
-  opens io.agentprovision.cloudflare.internal to com.squareup.moshi;
+  // moshi binds the wire records of Cloudflare's answers by reflection, and sdk-core's record
+  // binding calls their constructors through method handles
+  opens io.agentprovision.cloudflare.internal to com.squareup.moshi, io.agentprovision.core;
 
   requires transitive io.agentprovision.core;
   requires org.slf4j;

@@ -4,8 +4,9 @@
  */
 module io.agentprovision.stripe {
   exports io.agentprovision.stripe;
-  // moshi binds the records of Stripe's answers by reflection
-  opens io.agentprovision.stripe.internal to com.squareup.moshi;
+  // moshi binds the records of Stripe's answers by reflection, and sdk-core's record
+  // binding calls their constructors through method handles
+  opens io.agentprovision.stripe.internal to com.squareup.moshi, io.agentprovision.core;
 
   requires transitive io.agentprovision.core;
   requires com.stripe;

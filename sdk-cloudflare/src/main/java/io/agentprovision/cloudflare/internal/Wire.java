@@ -25,7 +25,8 @@ import org.jspecify.annotations.Nullable;
  * parse are read as absent, as Cloudflare's formats vary (with and without fractions and offsets).
  */
 public final class Wire {
-  private static final Moshi MOSHI = new Moshi.Builder().add(new Adapters()).build();
+  private static final Moshi MOSHI = new Moshi.Builder().add(new Adapters())
+      .addLast(io.agentprovision.core.wire.WireRecords.records()).build();
 
   private Wire() {}
 

@@ -7,6 +7,7 @@ import com.squareup.moshi.JsonReader;
 import com.squareup.moshi.JsonWriter;
 import com.squareup.moshi.Moshi;
 import com.squareup.moshi.Types;
+import io.agentprovision.core.internal.wire.RecordBinding;
 import io.agentprovision.core.internal.wire.WireJson;
 import java.io.IOException;
 import java.lang.annotation.Annotation;
@@ -77,6 +78,18 @@ public final class WireRecords {
       all[i + 1] = Objects.requireNonNull(factories[i], "factory");
     }
     return new WireRecords(WireJson.with(all));
+  }
+
+  /**
+   * The record binding this class uses, for a moshi built elsewhere: records bound as moshi's own
+   * adapter binds them (names, qualifiers, unknown members skipped, absent ones null, the same
+   * errors), with each record's constructor called through a method handle made once per type
+   * rather than adapted to its arguments on every call. Add it with {@link Moshi.Builder#addLast},
+   * so that factories of your own for a record come first. Generic records, and records in a package
+   * not open to {@code io.agentprovision.core} on the module path, are left to moshi's own adapter.
+   */
+  public static JsonAdapter.Factory records() {
+    return RecordBinding.FACTORY;
   }
 
   /** The moshi instance, for adapters that delegate to it. */

@@ -47,7 +47,7 @@ public final class WireJson {
     }
   }.nullSafe();
   private static final Moshi BASE = new Moshi.Builder().add(new OneOrManyFactory()).add(String.class, STRICT_STRING)
-      .build();
+      .addLast(RecordBinding.FACTORY).build();
 
   private final Moshi moshi;
 
