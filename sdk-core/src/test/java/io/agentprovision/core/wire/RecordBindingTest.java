@@ -122,14 +122,23 @@ public class RecordBindingTest {
     assertThatThrownBy(() -> MOSHI.adapter(Conflict.class)).hasMessageContaining("Conflicting components");
   }
 
+  public record Page<T>(List<T> data, @Nullable T first, Map<String, ? extends List<T>> byKey, @Nullable Box<T> boxed) {}
+
   @Test
-  void aGenericRecord_isLeftToMoshi_andReadTheSame() throws Exception {
-    JsonAdapter<Box<Item>> ours = OURS.adapter(Types.newParameterizedTypeWithOwner(RecordBindingTest.class, Box.class,
-        Item.class));
+  void aGenericRecord_isBoundWithItsTypeArguments_asMoshiBindsIt() throws Exception {
+    java.lang.reflect.Type type = Types.newParameterizedTypeWithOwner(RecordBindingTest.class, Page.class, Item.class);
+    String json = "{\"data\":[{\"id\":\"a\",\"unit_amount\":3}],\"first\":{\"id\":\"b\",\"unit_amount\":4},"
+        + "\"byKey\":{\"k\":[{\"id\":\"c\",\"unit_amount\":5}]},\"boxed\":{\"value\":{\"id\":\"d\",\"unit_amount\":6}}}";
+    JsonAdapter<Page<Item>> ours = OURS.adapter(type);
 
-    Box<Item> box = ours.fromJson("{\"value\":{\"id\":\"a\",\"unit_amount\":3}}");
+    Page<Item> page = ours.fromJson(json);
 
-    assertThat(box).isEqualTo(new Box<>(new Item("a", 3, null)));
+    assertThat(page).isEqualTo(MOSHI.<Page<Item>>adapter(type).fromJson(json));
+    assertThat(page.data().get(0)).isEqualTo(new Item("a", 3, null));
+    assertThat(page.byKey().get("k").get(0).amount()).isEqualTo(5);
+    assertThat(page.boxed()).isEqualTo(new Box<>(new Item("d", 6, null)));
+    assertThat(ours.toString()).contains("RecordBinding(Page)");
+    assertThat(ours.toJson(page)).isEqualTo(MOSHI.<Page<Item>>adapter(type).toJson(page));
   }
 
   @Test

@@ -7,14 +7,20 @@ import com.squareup.moshi.JsonQualifier;
 import com.squareup.moshi.JsonReader;
 import com.squareup.moshi.JsonWriter;
 import com.squareup.moshi.Moshi;
+import com.squareup.moshi.Types;
 import java.io.IOException;
 import java.lang.annotation.Annotation;
 import java.lang.invoke.MethodHandle;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.MethodType;
+import java.lang.reflect.GenericArrayType;
+import java.lang.reflect.ParameterizedType;
 import java.lang.reflect.RecordComponent;
 import java.lang.reflect.Type;
+import java.lang.reflect.TypeVariable;
+import java.lang.reflect.WildcardType;
 import java.util.Collections;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.Map;
@@ -31,7 +37,8 @@ import org.jspecify.annotations.Nullable;
  *
  * <p>Added last among a moshi's own factories ({@link Moshi.Builder#addLast}), so that the factories a
  * reader adds for a record (such as {@code WireRecords}' check of required members) still come first.
- * A generic record, and a record this module may not reach (its package not open to
+ * A generic record is bound with its type arguments put into its components' types. A raw use of a
+ * generic record, and a record this module may not reach (its package not open to
  * {@code io.agentprovision.core} on the module path), are left to moshi's own adapter.
  */
 public final class RecordBinding implements JsonAdapter.Factory {
@@ -42,9 +49,23 @@ public final class RecordBinding implements JsonAdapter.Factory {
 
   @Override
   public @Nullable JsonAdapter<?> create(Type type, Set<? extends Annotation> annotations, Moshi moshi) {
-    if (!annotations.isEmpty() || !(type instanceof Class<?> raw) || !raw.isRecord()
-        || raw.getTypeParameters().length > 0) {
+    if (!annotations.isEmpty() || !(type instanceof Class<?> || type instanceof ParameterizedType)) {
       return null;
+    }
+    Class<?> raw = Types.getRawType(type);
+    if (!raw.isRecord()) {
+      return null;
+    }
+    // a generic record's components are bound with its type arguments put in (an envelope of a list of X)
+    Map<TypeVariable<?>, Type> arguments = new HashMap<>();
+    TypeVariable<?>[] variables = raw.getTypeParameters();
+    if (variables.length > 0) {
+      if (!(type instanceof ParameterizedType p) || p.getActualTypeArguments().length != variables.length) {
+        return null; // a raw use of a generic record: moshi's own adapter says what it makes of it
+      }
+      for (int i = 0; i < variables.length; i++) {
+        arguments.put(variables[i], p.getActualTypeArguments()[i]);
+      }
     }
     RecordComponent[] components = raw.getRecordComponents();
     MethodHandles.Lookup lookup = lookup(raw);
@@ -59,7 +80,11 @@ public final class RecordBinding implements JsonAdapter.Factory {
       String name = c.getName();
       Json json = c.getAnnotation(Json.class);
       String jsonName = json == null || Json.UNSET_NAME.equals(json.name()) ? name : json.name();
-      JsonAdapter<Object> adapter = moshi.adapter(c.getGenericType(), qualifiers(c));
+      Type componentType = resolve(c.getGenericType(), arguments);
+      if (componentType == null) {
+        return null;
+      }
+      JsonAdapter<Object> adapter = moshi.adapter(componentType, qualifiers(c));
       MethodHandle accessor;
       try {
         accessor = lookup.unreflect(c.getAccessor()).asType(MethodType.methodType(Object.class, Object.class));
@@ -82,6 +107,41 @@ public final class RecordBinding implements JsonAdapter.Factory {
     }
     return new Adapter(raw.getSimpleName(), constructor, byName.values().toArray(new Component[0]),
         JsonReader.Options.of(byName.keySet().toArray(new String[0]))).nullSafe();
+  }
+
+  /**
+   * {@code type} with the record's type variables replaced by their arguments, or null when it holds
+   * a variable that is not the record's (then moshi's own adapter binds the record).
+   */
+  static @Nullable Type resolve(Type type, Map<TypeVariable<?>, Type> arguments) {
+    if (type instanceof Class<?>) {
+      return type;
+    }
+    if (type instanceof TypeVariable<?> v) {
+      return arguments.get(v);
+    }
+    if (type instanceof ParameterizedType p) {
+      Type[] args = p.getActualTypeArguments().clone();
+      for (int i = 0; i < args.length; i++) {
+        args[i] = resolve(args[i], arguments);
+        if (args[i] == null) {
+          return null;
+        }
+      }
+      Type owner = p.getOwnerType();
+      return owner == null ? Types.newParameterizedType(p.getRawType(), args)
+          : Types.newParameterizedTypeWithOwner(owner, p.getRawType(), args);
+    }
+    if (type instanceof GenericArrayType a) {
+      Type component = resolve(a.getGenericComponentType(), arguments);
+      return component == null ? null : Types.arrayOf(component);
+    }
+    if (type instanceof WildcardType w) {
+      Type[] lower = w.getLowerBounds();
+      Type bound = resolve(lower.length > 0 ? lower[0] : w.getUpperBounds()[0], arguments);
+      return bound == null ? null : lower.length > 0 ? Types.supertypeOf(bound) : Types.subtypeOf(bound);
+    }
+    return null;
   }
 
   /** A lookup with private access to {@code raw}, or null when this module may not have one. */
