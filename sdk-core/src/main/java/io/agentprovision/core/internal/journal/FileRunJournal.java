@@ -73,8 +73,13 @@ import org.jspecify.annotations.Nullable;
  * length of its intact part and the bytes just before that end ({@code SeenFile}). A save or a read
  * then reads only the bytes appended since, by this process or another, and parses only their
  * lines, instead of the whole file; a file replaced (a rewrite), cut, or whose last bytes changed is
- * read whole. A file edited in place by hand, its length and last bytes unchanged, is seen as edited
+ * read whole. A file whose key, length and modification time are still those the journal left it
+ * with (a save looks at its file's time right after appending) is not opened at all: nothing was
+ * appended. A file edited in place by hand, its length and last bytes unchanged, is seen as edited
  * by a journal opened after the edit.
+ *
+ * <p>The journal keeps {@code .journal.lock} open (one channel per journal) and takes its file lock
+ * through it at each save, rather than opening and closing the file each time.
  *
  * <p><b>After a crash</b> the file ends with what was forced and maybe part of a line whose save
  * never returned: a last line without its newline, or one that does not parse, is ignored by
