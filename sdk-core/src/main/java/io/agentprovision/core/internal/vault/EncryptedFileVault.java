@@ -228,7 +228,7 @@ public final class EncryptedFileVault implements CredentialVault {
     FileStamp stamp = before != null && before.size() == bytes.length && before.matches(file) ? before : null;
     Known k = known;
     if (k != null && Arrays.equals(k.bytes(), bytes)) {
-      if (stamp != null && k.stamp() == null) {
+      if (stamp != null && !stamp.equals(k.stamp())) {
         known = new Known(k.bytes(), k.doc(), stamp); // settled: the next read looks at the stamp only
       }
       return k.doc(); // the file as last read or written: not decoded again
