@@ -230,7 +230,7 @@ public final class VaultSealer {
     byte[] nonce = new byte[NONCE_BYTES];
     random.nextBytes(nonce);
     try {
-      Cipher c = Cipher.getInstance(TRANSFORMATION);
+      Cipher c = cipher();
       c.init(Cipher.ENCRYPT_MODE, key, new GCMParameterSpec(TAG_BITS, nonce));
       c.updateAAD(aad);
       return new Sealed(kid, nonce, c.doFinal(plain));
@@ -240,13 +240,30 @@ public final class VaultSealer {
     }
   }
 
+  /**
+   * Each thread's AES-GCM cipher, initialised afresh for every record: looking the transformation
+   * up among the providers cost about as much as sealing a record. Every use starts with
+   * {@code init}, which resets whatever the last use left (a failed authentication included), with
+   * the record's own nonce (each seal draws a fresh random one, as before).
+   */
+  private static final ThreadLocal<@Nullable Cipher> CIPHER = new ThreadLocal<>();
+
+  private static Cipher cipher() throws GeneralSecurityException {
+    Cipher c = CIPHER.get();
+    if (c == null) {
+      c = Cipher.getInstance(TRANSFORMATION);
+      CIPHER.set(c);
+    }
+    return c;
+  }
+
   private static byte[] open(SecretKey key, byte[] aad, Sealed s) throws AEADBadTagException {
     byte[] data = s.data;
     if (data.length < TAG_BITS / 8) {
       throw new AEADBadTagException("the record is shorter than its authentication tag");
     }
     try {
-      Cipher c = Cipher.getInstance(TRANSFORMATION);
+      Cipher c = cipher();
       c.init(Cipher.DECRYPT_MODE, key, new GCMParameterSpec(TAG_BITS, s.nonce));
       c.updateAAD(aad);
       return c.doFinal(data);

@@ -117,6 +117,27 @@ public final class AtomicFiles {
     return JVM_LOCKS.computeIfAbsent(lockFile.toAbsolutePath().normalize(), k -> new ReentrantLock());
   }
 
+  /** Where a caller that keeps its lock file open gets the channel: opened again when it was closed. */
+  @FunctionalInterface
+  public interface KeptChannel {
+    FileChannel get() throws IOException;
+  }
+
+  /**
+   * Like {@link #withLock(ReentrantLock, FileChannel, LockedAction)}, asking {@code channel} for the
+   * channel only once this JVM's lock is held: a channel kept open is closed when a thread is
+   * interrupted while it waits for the file lock, and a caller that fetched it before taking the
+   * JVM's lock could be handed that closed channel; fetched under the lock, it is the holder's own.
+   */
+  public static <T> T withLock(ReentrantLock jvm, KeptChannel channel, LockedAction<T> action) throws IOException {
+    jvm.lock();
+    try {
+      return fileLocked(jvm, channel.get(), action);
+    } finally {
+      jvm.unlock();
+    }
+  }
+
   /**
    * Like {@link #withLock(Path, FileChannel, LockedAction)}, with the JVM's lock of the file as
    * {@link #jvmLock} returned it.
@@ -124,19 +145,24 @@ public final class AtomicFiles {
   public static <T> T withLock(ReentrantLock jvm, FileChannel channel, LockedAction<T> action) throws IOException {
     jvm.lock();
     try {
-      if (jvm.getHoldCount() > 1) {
-        return action.run(channel);
-      }
-      FileLock lock = channel.lock(LOCK_POSITION, 1, false);
-      try {
-        return action.run(channel);
-      } finally {
-        if (lock.isValid()) {
-          lock.release();
-        }
-      }
+      return fileLocked(jvm, channel, action);
     } finally {
       jvm.unlock();
+    }
+  }
+
+  /** Runs {@code action} under the file lock, {@code jvm} held (re-entered: the outer call holds the file lock). */
+  private static <T> T fileLocked(ReentrantLock jvm, FileChannel channel, LockedAction<T> action) throws IOException {
+    if (jvm.getHoldCount() > 1) {
+      return action.run(channel);
+    }
+    FileLock lock = channel.lock(LOCK_POSITION, 1, false);
+    try {
+      return action.run(channel);
+    } finally {
+      if (lock.isValid()) {
+        lock.release();
+      }
     }
   }
 

@@ -73,8 +73,13 @@ import org.jspecify.annotations.Nullable;
  * length of its intact part and the bytes just before that end ({@code SeenFile}). A save or a read
  * then reads only the bytes appended since, by this process or another, and parses only their
  * lines, instead of the whole file; a file replaced (a rewrite), cut, or whose last bytes changed is
- * read whole. A file edited in place by hand, its length and last bytes unchanged, is seen as edited
+ * read whole. A file whose key, length and modification time are still those the journal left it
+ * with (a save looks at its file's time right after appending) is not opened at all: nothing was
+ * appended. A file edited in place by hand, its length and last bytes unchanged, is seen as edited
  * by a journal opened after the edit.
+ *
+ * <p>The journal keeps {@code .journal.lock} open (one channel per journal) and takes its file lock
+ * through it at each save, rather than opening and closing the file each time.
  *
  * <p><b>After a crash</b> the file ends with what was forced and maybe part of a line whose save
  * never returned: a last line without its newline, or one that does not parse, is ignored by
@@ -127,6 +132,10 @@ public final class FileRunJournal implements RunJournal {
 
   private final Path dir;
   private final Path lockFile;
+  /** This JVM's lock of {@link #lockFile}, shared with every journal of the directory in the JVM. */
+  private final java.util.concurrent.locks.ReentrantLock jvmLock;
+  /** {@link #lockFile}, kept open; null until first locked. */
+  private @Nullable FileChannel lockChannel;
   private final Path leaseFile;
   private final Path filedFile;
   /** The runs filed by key, as read so far from {@link #filedFile}. */
@@ -145,6 +154,17 @@ public final class FileRunJournal implements RunJournal {
           return size() > CACHED_RUNS;
         }
       });
+  /**
+   * The files of recent runs by id: a flow names its run's file about 60 times, and each name is a
+   * pattern's replacement and a SHA-256; the least recently used are dropped past {@value #CACHED_RUNS}.
+   */
+  private final Map<RunId, Path> files = java.util.Collections.synchronizedMap(
+      new LinkedHashMap<>(16, 0.75f, true) {
+        @Override
+        protected boolean removeEldestEntry(Map.Entry<RunId, Path> eldest) {
+          return size() > CACHED_RUNS;
+        }
+      });
   /** The lease file as this journal last read or wrote it; null before. */
   private volatile @Nullable LeasesSeen leasesSeen;
   /** The group commit of each run file with saves waiting for a force; dropped when idle. */
@@ -153,9 +173,30 @@ public final class FileRunJournal implements RunJournal {
   private FileRunJournal(Path dir, GroupForce.Forcer forcer) {
     this.dir = dir;
     this.lockFile = dir.resolve(".journal.lock");
+    this.jvmLock = AtomicFiles.jvmLock(lockFile);
     this.leaseFile = dir.resolve(".leases.json");
     this.filedFile = dir.resolve(".filed-runs.json");
     this.forcer = forcer;
+  }
+
+  /**
+   * Runs {@code action} holding this JVM's lock of {@link #lockFile} and an exclusive file lock on
+   * it, through a channel this journal keeps open: a save takes the lock about 30 times a flow, and
+   * opening and closing the file each time was a good part of a save's CPU. The lock file is never
+   * replaced or deleted by the journal; a channel closed under it (a thread interrupted while
+   * waiting for the lock) is opened again by the next call.
+   */
+  private <T> T locked(AtomicFiles.LockedAction<T> action) throws IOException {
+    return AtomicFiles.withLock(jvmLock, this::lockChannel, action);
+  }
+
+  private synchronized FileChannel lockChannel() throws IOException {
+    FileChannel c = lockChannel;
+    if (c == null || !c.isOpen()) {
+      c = FileChannel.open(lockFile, StandardOpenOption.CREATE, StandardOpenOption.READ, StandardOpenOption.WRITE);
+      lockChannel = c;
+    }
+    return c;
   }
 
   /** Opens the journal in {@code dir}, creating the directory when missing. */
@@ -185,6 +226,16 @@ public final class FileRunJournal implements RunJournal {
 
   /** The file that holds {@code run}. */
   public Path fileOf(RunId run) {
+    Path known = files.get(run);
+    if (known != null) {
+      return known;
+    }
+    Path f = nameOf(run);
+    files.put(run, f);
+    return f;
+  }
+
+  private Path nameOf(RunId run) {
     String readable = NOT_IN_NAME.matcher(run.value()).replaceAll("_");
     if (readable.length() > 64) {
       readable = readable.substring(0, 64);
@@ -236,7 +287,7 @@ public final class FileRunJournal implements RunJournal {
     GroupForce group = groups.computeIfAbsent(filedFile, GroupForce::new);
     long[] ticket = {-1};
     try {
-      boolean kept = AtomicFiles.withLock(lockFile, ch -> {
+      boolean kept = locked(ch -> {
         synchronized (filed) {
           if (!filed.refresh()) {
             return false;
@@ -293,7 +344,7 @@ public final class FileRunJournal implements RunJournal {
    */
   private void startIndexIfNew() {
     try {
-      AtomicFiles.withLock(lockFile, ch -> {
+      locked(ch -> {
         if (!Files.exists(filedFile) && !holdsRuns()) {
           Map<String, Object> header = new LinkedHashMap<>();
           header.put("format", FILED_FORMAT);
@@ -467,7 +518,7 @@ public final class FileRunJournal implements RunJournal {
     GroupForce group = groups.computeIfAbsent(leaseFile, GroupForce::new);
     long[] ticket = {-1};
     try {
-      Optional<Lease> answer = AtomicFiles.withLock(lockFile, ch -> {
+      Optional<Lease> answer = locked(ch -> {
         LeaseFile loaded = loadLeases();
         Map<String, Leases.Slot> all = loaded == null ? new LinkedHashMap<>() : loaded.slots();
         Leases.Change change = op.apply(all.get(name));
@@ -485,7 +536,8 @@ public final class FileRunJournal implements RunJournal {
             byte[] line = JsonLines.line(slotMap(name, store));
             JsonLines.append(leaseFile, loaded.end(), line);
             if (loaded.seen() != null) {
-              leasesSeen = new LeasesSeen(loaded.seen().appended(line), Map.copyOf(all), loaded.lines() + 1);
+              leasesSeen = new LeasesSeen(loaded.seen().appended(line).stamped(leaseFile), Map.copyOf(all),
+                  loaded.lines() + 1);
             }
             ticket[0] = group.appended();
           }
@@ -747,7 +799,7 @@ public final class FileRunJournal implements RunJournal {
     GroupForce group = groups.computeIfAbsent(f, GroupForce::new);
     long ticket;
     try {
-      ticket = AtomicFiles.withLock(lockFile, ch -> {
+      ticket = locked(ch -> {
         Loaded loaded = load(f);
         Doc doc = loaded == null ? new Doc(id) : loaded.doc.copy(); // what the cache holds is never changed
         byte[] line = change.apply(doc);
@@ -769,7 +821,7 @@ public final class FileRunJournal implements RunJournal {
         cache.remove(f); // until the append is known to have gone through
         JsonLines.append(f, loaded.end, line);
         if (loaded.seen != null) {
-          cache.put(f, new Cached(loaded.seen.appended(line), doc, loaded.lines + 1));
+          cache.put(f, new Cached(loaded.seen.appended(line).stamped(f), doc, loaded.lines + 1));
         }
         return group.appended();
       });

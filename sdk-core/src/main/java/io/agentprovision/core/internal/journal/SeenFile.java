@@ -9,6 +9,7 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.BasicFileAttributes;
+import java.nio.file.attribute.FileTime;
 import java.util.Arrays;
 import org.jspecify.annotations.Nullable;
 
@@ -19,8 +20,16 @@ import org.jspecify.annotations.Nullable;
  * the whole file again: the journal's files only grow between rewrites, and a rewrite replaces the
  * file (a new key). A file that is not the one seen (replaced, cut below the end, or whose bytes
  * before the end changed, as when a file was restored by hand) is read whole again.
+ *
+ * <p>{@code modified} is the file's modification time when its length was last known to be
+ * {@code end} (null when unknown, as right after an append not yet looked at): a file with the same
+ * key, that length and that time has had nothing appended and is not opened at all (a save reads
+ * its run's file before appending, about 30 times a flow, nearly always a file this journal wrote
+ * last). A file edited in place by hand keeps neither its time nor, usually, its length.
  */
-record SeenFile(Object key, long end, byte[] tail) {
+record SeenFile(Object key, long end, byte[] tail, @Nullable FileTime modified) {
+  private static final byte[] NOTHING = new byte[0];
+
   /** How many bytes before the end are compared, so that a file changed in place is not taken for the one seen. */
   static final int TAIL = 64;
 
@@ -29,12 +38,30 @@ record SeenFile(Object key, long end, byte[] tail) {
    * end {@code end}; null when the file system gives files no key (then nothing is kept).
    */
   static @Nullable SeenFile of(Path f, byte[] content, long end) throws IOException {
-    Object key = Files.readAttributes(f, BasicFileAttributes.class).fileKey();
+    BasicFileAttributes a = Files.readAttributes(f, BasicFileAttributes.class);
+    Object key = a.fileKey();
     if (key == null) {
       return null;
     }
     int to = (int) end;
-    return new SeenFile(key, end, Arrays.copyOfRange(content, Math.max(0, to - TAIL), to));
+    return new SeenFile(key, end, Arrays.copyOfRange(content, Math.max(0, to - TAIL), to),
+        a.size() == end ? a.lastModifiedTime() : null);
+  }
+
+  /**
+   * The same, with the modification time {@code f} has now, when it is still this file and this
+   * long (call under the lock its writers take, right after this journal wrote it); else as it is.
+   */
+  SeenFile stamped(Path f) {
+    try {
+      BasicFileAttributes a = Files.readAttributes(f, BasicFileAttributes.class);
+      if (key.equals(a.fileKey()) && a.size() == end) {
+        return new SeenFile(key, end, tail, a.lastModifiedTime());
+      }
+    } catch (IOException e) {
+      // not known: the next read looks at the bytes
+    }
+    return modified == null ? this : new SeenFile(key, end, tail, null);
   }
 
   /** The same file after {@code line} was appended at its end. */
@@ -43,7 +70,7 @@ record SeenFile(Object key, long end, byte[] tail) {
     System.arraycopy(tail, 0, joined, 0, tail.length);
     System.arraycopy(line, 0, joined, tail.length, line.length);
     return new SeenFile(key, end + line.length,
-        Arrays.copyOfRange(joined, Math.max(0, joined.length - TAIL), joined.length));
+        Arrays.copyOfRange(joined, Math.max(0, joined.length - TAIL), joined.length), null);
   }
 
   /** The same file, its intact part now ending {@code more} bytes later, {@code bytes} what was read past the old end. */
@@ -77,6 +104,9 @@ record SeenFile(Object key, long end, byte[] tail) {
     long size = a.size();
     if (!key.equals(a.fileKey()) || size < end || size - end > Integer.MAX_VALUE - TAIL) {
       return null;
+    }
+    if (size == end && modified != null && modified.equals(a.lastModifiedTime())) {
+      return NOTHING; // as this journal last knew it: nothing appended, nothing to read
     }
     long from = end - tail.length;
     byte[] read = new byte[(int) (size - from)];

@@ -1,6 +1,7 @@
 package io.agentprovision.core.internal.vault;
 
 import io.agentprovision.core.internal.fs.AtomicFiles;
+import io.agentprovision.core.internal.fs.FileStamp;
 import io.agentprovision.core.spi.CredentialVault;
 import io.agentprovision.core.spi.KeyProvider;
 import io.agentprovision.core.vault.VaultEntry;
@@ -17,7 +18,6 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Base64;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -47,8 +47,15 @@ import org.jspecify.annotations.Nullable;
  *
  * <p>Every change rewrites the file atomically (temporary file, then {@code ATOMIC_MOVE}) under a
  * lock on {@code <file>.lock} that holds across threads and processes, and every read reads the
- * file, so several instances and processes may share one vault. A read whose bytes are the ones this
- * vault last read or wrote skips decoding them (what is kept is the sealed records, as on disk).
+ * file's current content, so several instances and processes may share one vault. A read whose
+ * bytes are the ones this vault last read or wrote skips decoding them (what is kept is the sealed
+ * records, as on disk, never a secret in clear), and while the file still has the
+ * {@link FileStamp} (inode, length, modification time) it had when this vault last read it whole,
+ * a read does not read it at all: any change by another vault or process replaces the file (a new
+ * inode) and changes its time. A file modified less than {@value FileStamp#SETTLED_MILLIS} ms
+ * before it was read is read again at the next read. A {@link #put} opens the file's key check for
+ * its key once per vault instance (again only if the check's bytes or the provider's key object
+ * change), not at every put.
  * On POSIX file systems the file is readable by its owner only.
  */
 public final class EncryptedFileVault implements CredentialVault {
@@ -66,7 +73,15 @@ public final class EncryptedFileVault implements CredentialVault {
    */
   private volatile @Nullable Known known;
 
-  private record Known(byte[] bytes, Doc doc) {}
+  private record Known(byte[] bytes, Doc doc, @Nullable FileStamp stamp) {}
+
+  /**
+   * The key checks this vault verified, each with the key its provider gave for the check's id then:
+   * a put meeting the same check (the same bytes) while the provider still gives that same key
+   * object does not open the check with GCM again.
+   */
+  private final java.util.concurrent.ConcurrentHashMap<Sealed, javax.crypto.SecretKey> verified =
+      new java.util.concurrent.ConcurrentHashMap<>();
 
   private EncryptedFileVault(Path file, KeyProvider keys) {
     this.file = file;
@@ -107,7 +122,11 @@ public final class EncryptedFileVault implements CredentialVault {
       if (check == null) {
         doc.checks.put(kid, sealer.newKeyCheck(kid));
       } else {
-        sealer.checkKey(check, entry.key());
+        javax.crypto.SecretKey key = keys.key(kid); // the key the record was just sealed with
+        if (verified.get(check) != key) {
+          sealer.checkKey(check, entry.key());
+          verified.put(check, key);
+        }
       }
       doc.records.put(entry.key(), sealed);
       return true;
@@ -183,7 +202,7 @@ public final class EncryptedFileVault implements CredentialVault {
           byte[] bytes = write(doc);
           known = null; // until the file is known to hold them
           AtomicFiles.replace(file, bytes);
-          known = new Known(bytes, doc);
+          known = new Known(bytes, doc, null); // just written: read again (not decoded) until settled
         }
         return changed;
       });
@@ -193,6 +212,11 @@ public final class EncryptedFileVault implements CredentialVault {
   }
 
   private Doc read() {
+    Known was = known;
+    if (was != null && was.stamp() != null && was.stamp().matches(file)) {
+      return was.doc(); // the file as last read whole: not replaced, not changed since
+    }
+    FileStamp before = FileStamp.settled(file); // kept only if the file did not change while read
     byte[] bytes;
     try {
       bytes = Files.readAllBytes(file);
@@ -201,9 +225,13 @@ public final class EncryptedFileVault implements CredentialVault {
     } catch (IOException e) {
       throw new VaultException(Reason.IO, null, "cannot read vault " + file + ": " + e, e);
     }
+    FileStamp stamp = before != null && before.size() == bytes.length && before.matches(file) ? before : null;
     Known k = known;
     if (k != null && Arrays.equals(k.bytes(), bytes)) {
-      return k.doc(); // the file as last read or written: every read still reads it, so another process's change is seen
+      if (stamp != null && !stamp.equals(k.stamp())) {
+        known = new Known(k.bytes(), k.doc(), stamp); // settled: the next read looks at the stamp only
+      }
+      return k.doc(); // the file as last read or written: not decoded again
     }
     try {
       Map<String, Object> m = Json.parseObject(new String(bytes, StandardCharsets.UTF_8));
@@ -226,36 +254,54 @@ public final class EncryptedFileVault implements CredentialVault {
         }
         doc.records.put(e.getKey(), sealed(kid, r));
       }
-      known = new Known(bytes, doc);
+      known = new Known(bytes, doc, stamp);
       return doc;
     } catch (IllegalArgumentException e) {
       throw new VaultException(Reason.CORRUPT, null, "vault file " + file + " is unreadable: " + e.getMessage(), e);
     }
   }
 
+  /**
+   * The file's bytes for {@code doc}: its canonical JSON (keys sorted, no whitespace) and a newline,
+   * byte for byte what {@link Json#canonical} makes of the same document, written directly: the
+   * vault rewrites its whole file at each change, and building the maps to sort them again was
+   * most of a put's CPU. The records are in {@link Doc}'s sorted maps already; the base64 text
+   * needs no escaping.
+   */
   private static byte[] write(Doc doc) {
-    Map<String, Object> checks = new LinkedHashMap<>();
-    doc.checks.forEach((kid, s) -> checks.put(kid, sealedMap(s)));
-    Map<String, Object> entries = new LinkedHashMap<>();
-    doc.records.forEach((name, r) -> {
-      Map<String, Object> m = sealedMap(r);
-      m.put("kid", r.keyId());
-      entries.put(name, m);
-    });
-    Map<String, Object> m = new LinkedHashMap<>();
-    m.put("format", FORMAT);
-    m.put("version", VERSION);
-    m.put("key_checks", checks);
-    m.put("entries", entries);
-    return (Json.canonical(m) + "\n").getBytes(StandardCharsets.UTF_8);
+    StringBuilder sb = new StringBuilder(128 + 160 * (doc.records.size() + doc.checks.size()));
+    sb.append("{\"entries\":{");
+    boolean first = true;
+    for (Map.Entry<String, Sealed> e : doc.records.entrySet()) {
+      if (!first) {
+        sb.append(',');
+      }
+      first = false;
+      Json.quote(sb, e.getKey());
+      Sealed r = e.getValue();
+      sb.append(":{\"data\":\"").append(B64.encodeToString(r.data())).append("\",\"kid\":");
+      Json.quote(sb, r.keyId());
+      sb.append(",\"nonce\":\"").append(B64.encodeToString(r.nonce())).append("\"}");
+    }
+    sb.append("},\"format\":");
+    Json.quote(sb, FORMAT);
+    sb.append(",\"key_checks\":{");
+    first = true;
+    for (Map.Entry<String, Sealed> e : doc.checks.entrySet()) {
+      if (!first) {
+        sb.append(',');
+      }
+      first = false;
+      Json.quote(sb, e.getKey());
+      Sealed c = e.getValue();
+      sb.append(":{\"data\":\"").append(B64.encodeToString(c.data())).append("\",\"nonce\":\"")
+          .append(B64.encodeToString(c.nonce())).append("\"}");
+    }
+    sb.append("},\"version\":").append(VERSION).append("}\n");
+    return sb.toString().getBytes(StandardCharsets.UTF_8);
   }
 
-  private static Map<String, Object> sealedMap(Sealed s) {
-    Map<String, Object> m = new LinkedHashMap<>();
-    m.put("nonce", Base64.getEncoder().encodeToString(s.nonce()));
-    m.put("data", Base64.getEncoder().encodeToString(s.data()));
-    return m;
-  }
+  private static final Base64.Encoder B64 = Base64.getEncoder();
 
   @SuppressWarnings("unchecked")
   private static Map<String, Object> asMap(Object o) {

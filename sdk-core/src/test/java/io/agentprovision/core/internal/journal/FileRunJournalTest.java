@@ -66,6 +66,32 @@ class FileRunJournalTest extends RunJournalContract {
     assertThat(FileRunJournal.open(dir.resolve("runs")).step(RunId.of("run_1"), StepId.of("domain"))).contains(mine);
   }
 
+  /**
+   * A journal does not read a file again whose key, length and modification time are what it left
+   * them at; a file edited in place by hand near its end, to the same length, is seen (its time
+   * differs).
+   */
+  @Test
+  void aFileEditedInPlaceToTheSameLength_isSeenByTheJournalThatWroteItLast() throws Exception {
+    FileRunJournal first = FileRunJournal.open(dir.resolve("runs"), file -> {});
+    first.saveRun(run("run_1", T0));
+    StepRecord s = step("run_1", "domain");
+    first.saveStep(s);
+    assertThat(first.step(RunId.of("run_1"), StepId.of("domain")).orElseThrow().version()).isZero();
+    Path f = first.fileOf(RunId.of("run_1"));
+    String text = Files.readString(f);
+    assertThat(text).endsWith("\"version\":0}}\n");
+    java.nio.file.attribute.FileTime before = Files.getLastModifiedTime(f);
+    try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(f, java.nio.file.StandardOpenOption.WRITE)) {
+      byte[] edited = (text.substring(0, text.length() - 4) + "5}}\n").getBytes(java.nio.charset.StandardCharsets.UTF_8);
+      ch.write(java.nio.ByteBuffer.wrap(edited), 0); // in place: the same file, the same length
+    }
+    Files.setLastModifiedTime(f, java.nio.file.attribute.FileTime.fromMillis(before.toMillis() + 1_000));
+    assertThat(Files.size(f)).isEqualTo(text.length());
+
+    assertThat(first.step(RunId.of("run_1"), StepId.of("domain")).orElseThrow().version()).isEqualTo(5);
+  }
+
   /** A line cut short by a crash (or still being written by another process) is left out until it is whole. */
   @Test
   void aJournalThatReadAFile_leavesOutAPartLineUntilItIsWhole() throws Exception {

@@ -114,6 +114,57 @@ class EncryptedFileVaultTest extends CredentialVaultContract {
     assertThat(reopened.get("a").orElseThrow().attributes()).containsEntry("account_id", CANARY_ATTRIBUTE);
   }
 
+  /**
+   * A vault that read a settled file answers from it while the file keeps its inode, length and
+   * time; another instance's put (a new file in its place) and an edit in place are seen.
+   */
+  @Test
+  void get_fromWhatItDecoded_seesAnotherInstancesPutAndAnEditInPlace() throws Exception {
+    CredentialVault first = vault();
+    first.put(canaryEntry("a"));
+    first.put(canaryEntry("b"));
+    java.nio.file.attribute.FileTime old = java.nio.file.attribute.FileTime.fromMillis(System.currentTimeMillis() - 3_600_000);
+    Files.setLastModifiedTime(file(), old);
+    assertThat(first.get("a").orElseThrow().secret().reveal()).isEqualTo(CANARY);
+    assertThat(first.get("a").orElseThrow().secret().reveal()).as("answered from the stamp").isEqualTo(CANARY);
+
+    CredentialVault other = vault();
+    other.put(new VaultEntry("a", Secret.of("CANARY-7f3a9c-secret-valuf"), Map.of("account_id", CANARY_ATTRIBUTE),
+        STORED, null)); // the same length: only the file's inode and time tell
+    Files.setLastModifiedTime(file(), old);
+    assertThat(first.get("a").orElseThrow().secret().reveal()).isEqualTo("CANARY-7f3a9c-secret-valuf");
+
+    String text = Files.readString(file());
+    assertThat(first.get("b")).isPresent();
+    @SuppressWarnings("unchecked")
+    Map<String, Object> b = (Map<String, Object>) Json.object(Json.parseObject(text), "entries").get("b");
+    String data = (String) b.get("data");
+    byte[] flipped = Base64.getDecoder().decode(data);
+    flipped[3] ^= 1;
+    String edited = text.replace(data, Base64.getEncoder().encodeToString(flipped));
+    assertThat(edited).hasSize(text.length()).isNotEqualTo(text);
+    try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(file(), java.nio.file.StandardOpenOption.WRITE)) {
+      ch.write(java.nio.ByteBuffer.wrap(edited.getBytes(StandardCharsets.UTF_8)), 0); // in place: the same inode
+    }
+    Files.setLastModifiedTime(file(), java.nio.file.attribute.FileTime.fromMillis(old.toMillis() + 1_000));
+    assertThatThrownBy(() -> first.get("b")).isInstanceOfSatisfying(VaultException.class,
+        e -> assertThat(e.reason()).isEqualTo(VaultException.Reason.TAMPERED));
+  }
+
+  /** The file is the canonical JSON of its document (keys sorted, no whitespace) and a newline, names escaped. */
+  @Test
+  void file_isCanonicalJson() throws Exception {
+    CredentialVault v = vault();
+    v.put(canaryEntry("run_2/cloudflare/deploy-token"));
+    v.put(canaryEntry("run_1/\"quoted\"\\name\u00e9\n"));
+    v.put(canaryEntry("a"));
+    String text = Files.readString(file());
+    assertThat(text).isEqualTo(Json.canonical(Json.parse(text)) + "\n");
+    assertThat(Json.object(Json.parseObject(text), "entries")).containsOnlyKeys("a", "run_1/\"quoted\"\\name\u00e9\n",
+        "run_2/cloudflare/deploy-token");
+    assertThat(vault().get("run_1/\"quoted\"\\name\u00e9\n")).isPresent();
+  }
+
   /** A vault keeps what it decoded of the file only while the file's bytes are the same: another's change is seen. */
   @Test
   void get_seesWhatAnotherInstanceStoredOrWhatWasAlteredSinceItLastRead() throws Exception {
