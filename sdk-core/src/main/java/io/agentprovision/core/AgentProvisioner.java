@@ -659,6 +659,7 @@ public final class AgentProvisioner implements AutoCloseable {
     for (ExecutorService e : owned) {
       e.shutdownNow();
     }
+    engine.config().durability().close(); // what the stores wrote is on disk when the host moves on
   }
 
   @Override

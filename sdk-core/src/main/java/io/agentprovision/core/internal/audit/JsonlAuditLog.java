@@ -10,6 +10,8 @@ import io.agentprovision.core.audit.AuditRecord;
 import io.agentprovision.core.audit.AuditVerification;
 import io.agentprovision.core.internal.audit.HeadFile.Head;
 import io.agentprovision.core.internal.fs.AtomicFiles;
+import io.agentprovision.core.internal.fs.DurabilityBarrier;
+import io.agentprovision.core.internal.fs.OwedForce;
 import io.agentprovision.core.spi.AuditLog;
 import io.agentprovision.core.wire.Json;
 import java.io.ByteArrayOutputStream;
@@ -79,7 +81,7 @@ import org.slf4j.LoggerFactory;
  * {@value OffsetIndex#EVERY}th entry starts lets {@link #verifyAfter} seek to the checkpoint, so
  * its cost does not grow with the log.
  */
-public final class JsonlAuditLog implements AuditLog, AutoCloseable {
+public final class JsonlAuditLog implements AuditLog, AutoCloseable, DurabilityBarrier.Deferring {
   /** How many commits a keyed log makes between head file checkpoints, unless told otherwise. */
   public static final int DEFAULT_KEYED_CHECKPOINT_EVERY = 64;
   private static final Logger LOG = LoggerFactory.getLogger(JsonlAuditLog.class);
@@ -156,6 +158,18 @@ public final class JsonlAuditLog implements AuditLog, AutoCloseable {
   private @Nullable Head head;
   /** How much of the log is known to be on disk (forced); the ring's data blocks hold the rest. */
   private long forcedEnd;
+
+  // Deferred mode (deferTo): the head file is forced by a barrier, not by each commit.
+  /** The barriers owed the head file's force; empty: each commit forces it (or the log). */
+  private final java.util.concurrent.CopyOnWriteArrayList<DurabilityBarrier> barriers =
+      new java.util.concurrent.CopyOnWriteArrayList<>();
+  private final OwedForce owedHead = new OwedForce(this::forceHeadOwed);
+  /** The head file's channel as last written through, for a barrier's force outside the lock. */
+  private volatile @Nullable FileChannel headWritten;
+  /** The generation of the newest slot written through {@link #headWritten}. */
+  private volatile long genWritten;
+  /** The newest generation this instance knows is on disk in the head file (written, then forced). */
+  private final java.util.concurrent.atomic.AtomicLong genForced = new java.util.concurrent.atomic.AtomicLong();
   private int commitsSinceHead;
   /** The verified end of the chain: entries, the last hash, the byte after the last line. */
   private long entries;
@@ -209,6 +223,38 @@ public final class JsonlAuditLog implements AuditLog, AutoCloseable {
    */
   public static JsonlAuditLog open(Options options) {
     return open(options, Disk.SYSTEM);
+  }
+
+  /**
+   * Commits of a plain chain then leave the head file unforced and owe its force to
+   * {@code barrier}; each slot then redoes every line since the log was last forced (see
+   * {@link #writeHead(long, String, long, byte[])}), so that the newest slot a stopped machine left
+   * whole repairs the log. A keyed chain, or one where the boot cannot be known, forces as before.
+   */
+  @Override
+  public void deferTo(DurabilityBarrier barrier) {
+    Objects.requireNonNull(barrier, "barrier");
+    barriers.addIfAbsent(barrier);
+  }
+
+  /** Whether commits defer the head file's force to a barrier. */
+  private boolean deferred() {
+    return !barriers.isEmpty() && key == null && disk.bootId() != null;
+  }
+
+  /** A barrier's force of the head file: outside the log's lock, so that appends go on meanwhile. */
+  private void forceHeadOwed() throws IOException {
+    long gen = genWritten;
+    FileChannel hc = headWritten;
+    try {
+      if (hc == null) {
+        return;
+      }
+      disk.force(hc, headFile, false);
+    } catch (java.nio.channels.ClosedChannelException e) {
+      lockedRun(c -> disk.force(headChannel(), headFile, false)); // reopened since (an interrupt, a replaced file)
+    }
+    genForced.accumulateAndGet(gen, Math::max);
   }
 
   /** {@link #open(Options)} on {@code disk}. */
@@ -572,6 +618,10 @@ public final class JsonlAuditLog implements AuditLog, AutoCloseable {
       FileChannel c = ch;
       if (key == null && c.isOpen()) {
         disk.force(c, file, false);
+        FileChannel hc = headWritten;
+        if (hc != null && hc.isOpen() && !owedHead.settled()) {
+          disk.force(hc, headFile, false); // the head names every line the log now holds on disk
+        }
       }
     } catch (IOException e) {
       LOG.warn("audit log {}: forcing it on closing failed ({}); its last commits are in {}", file, e.toString(),
@@ -710,7 +760,12 @@ public final class JsonlAuditLog implements AuditLog, AutoCloseable {
         k = read.ofGen(k.gen() - 1);
       }
       if (torn) {
-        Head before = read.ofGen(h.gen() - 1);
+        // the slot before it; with the head file forced only at a barrier, the ones in between may
+        // be torn as well (their headers too), back to the one the last force left on disk
+        Head before = null;
+        for (long g = h.gen() - 1; before == null && g > Math.max(0, h.gen() - HeadFile.SLOTS); g--) {
+          before = read.ofGen(g);
+        }
         if (before == null) {
           return newest;
         }
@@ -1035,7 +1090,7 @@ public final class JsonlAuditLog implements AuditLog, AutoCloseable {
     }
     // A plain commit's lines go into the head file's ring, which is forced instead of the log;
     // a keyed one, or one too long for a slot, or where the boot cannot be told, forces the log.
-    boolean redo = key == null && disk.bootId() != null && f.bytes().length <= HeadFile.DATA;
+    boolean redo = key == null && disk.bootId() != null && (f.bytes().length <= HeadFile.DATA || deferred());
     if (!redo) {
       disk.force(ch, file, false);
       forcedEnd = at;
@@ -1131,7 +1186,26 @@ public final class JsonlAuditLog implements AuditLog, AutoCloseable {
     long gen = head == null ? 1 : head.gen() + 1;
     int slot = HeadFile.slot(gen);
     Head replaced = ring.slots()[slot];
-    if (ring.spoiled()[slot] || (replaced != null && replaced.redo() > 0 && replaced.bytes() > forcedEnd)) {
+    boolean deferred = deferred();
+    if (deferred) {
+      // Unforced, any of the slots written since the head file was last forced may be torn by a
+      // stopped machine, so each redoes every line since the log was last forced: the newest one
+      // left whole repairs the log alone. The log is forced when that would not fit in a slot.
+      redo = null;
+      if (forcedEnd < endOffset && endOffset - forcedEnd <= HeadFile.DATA) {
+        redo = new byte[(int) (endOffset - forcedEnd)];
+        Lines.readFully(ch, ByteBuffer.wrap(redo), forcedEnd);
+      } else if (forcedEnd < endOffset) {
+        disk.force(ch, file, false);
+        forcedEnd = endOffset;
+      }
+      if (gen - genForced.get() >= HeadFile.SLOTS - 1) {
+        // this write could overwrite the newest slot known to be on disk: force the ones since first
+        disk.force(headChannel(), headFile, false);
+        genForced.accumulateAndGet(gen - 1, Math::max);
+      }
+    }
+    if (ring.spoiled()[slot] || (!deferred && replaced != null && replaced.redo() > 0 && replaced.bytes() > forcedEnd)) {
       disk.force(ch, file, false); // the ring wraps: the lines only the replaced slot held go to disk
       forcedEnd = endOffset;
       redo = null;
@@ -1145,7 +1219,17 @@ public final class JsonlAuditLog implements AuditLog, AutoCloseable {
       writeFully(hc, redo, HeadFile.dataOffset(slot));
     }
     writeFully(hc, header, HeadFile.slotOffset(gen));
-    disk.force(hc, headFile, false);
+    if (deferred) {
+      headWritten = hc;
+      genWritten = gen;
+      owedHead.wrote();
+      for (DurabilityBarrier b : barriers) {
+        b.owe(owedHead);
+      }
+    } else {
+      disk.force(hc, headFile, false);
+      genForced.accumulateAndGet(gen, Math::max);
+    }
     Head[] slots = ring.slots();
     boolean[] spoiled = ring.spoiled();
     slots[slot] = h;

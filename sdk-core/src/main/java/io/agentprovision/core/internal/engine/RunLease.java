@@ -160,6 +160,7 @@ final class RunLease {
     Lease l = named.remove(name);
     if (l != null) {
       try {
+        config.durability().cross(); // what the run wrote is on disk before another run may go on
         config.journal().releaseLease(l);
       } finally {
         LockSignals.released(name); // wake this process's runs waiting for it
@@ -172,6 +173,8 @@ final class RunLease {
   /** Stops the heartbeat and gives every lease up: the run is finished, failed, suspended or parked. */
   void release() {
     stopHeartbeat();
+    // what the run wrote is on disk before it gives its lease up and its caller learns how it ended
+    config.durability().cross();
     for (String name : named.keySet()) {
       releaseNamed(name);
     }

@@ -8,6 +8,7 @@ import io.agentprovision.core.StepId;
 import io.agentprovision.core.approval.ApprovalDecision;
 import io.agentprovision.core.approval.CheckpointKind;
 import io.agentprovision.core.internal.fs.AtomicFiles;
+import io.agentprovision.core.internal.fs.DurabilityBarrier;
 import io.agentprovision.core.internal.fs.Positional;
 import io.agentprovision.core.journal.ApprovalRecord;
 import io.agentprovision.core.journal.CheckpointDecision;
@@ -101,7 +102,7 @@ import org.jspecify.annotations.Nullable;
  * by a hash of the id, so that ids differing only in case or in replaced characters never share a
  * file, on any file system. The files hold no secrets (see {@link RunRecord} and {@link StepRecord}).
  */
-public final class FileRunJournal implements RunJournal {
+public final class FileRunJournal implements RunJournal, DurabilityBarrier.Deferring {
   private static final String FORMAT = "agentprovision-run";
   /**
    * 3: a header line, then one saved record per line ({@code run}, {@code step} or {@code approval}).
@@ -147,6 +148,9 @@ public final class FileRunJournal implements RunJournal {
   private volatile @Nullable LeasesSeen leasesSeen;
   /** The group commit of each run file with saves waiting for a force; dropped when idle. */
   private final ConcurrentHashMap<Path, GroupForce> groups = new ConcurrentHashMap<>();
+  /** The barriers owed the forces of run files and of the index, once attached; empty: saves force. */
+  private final java.util.concurrent.CopyOnWriteArrayList<DurabilityBarrier> barriers =
+      new java.util.concurrent.CopyOnWriteArrayList<>();
 
   private FileRunJournal(Path dir, GroupForce.Forcer forcer) {
     this.dir = dir;
@@ -174,6 +178,34 @@ public final class FileRunJournal implements RunJournal {
     FileRunJournal journal = new FileRunJournal(d, forcer);
     journal.startIndexIfNew();
     return journal;
+  }
+
+  /**
+   * Run files and the run index are then appended without a force: the barrier forces them before
+   * the provisioner's next side effect. Lease changes still force before they return: a lease is how
+   * hosts that share the directory keep off each other's runs, and must be on disk before another
+   * host reads it.
+   */
+  @Override
+  public void deferTo(DurabilityBarrier barrier) {
+    Objects.requireNonNull(barrier, "barrier");
+    barriers.addIfAbsent(barrier);
+  }
+
+  /** Waits for the force of {@code ticket} of {@code f}'s group, or owes it to the barriers when deferred. */
+  private void forceOrOwe(Path f, GroupForce group, long ticket) throws IOException {
+    if (barriers.isEmpty()) {
+      group.awaitForced(ticket, forcer);
+      return;
+    }
+    DurabilityBarrier.Debt debt = group.debt(forcer, () -> {
+      if (group.idle()) {
+        groups.remove(f, group);
+      }
+    });
+    for (DurabilityBarrier b : barriers) {
+      b.owe(debt);
+    }
   }
 
   /** The journal directory. */
@@ -251,7 +283,7 @@ public final class FileRunJournal implements RunJournal {
         }
       });
       if (ticket[0] >= 0) {
-        group.awaitForced(ticket[0], forcer);
+        forceOrOwe(filedFile, group, ticket[0]);
       }
       return kept;
     } catch (IOException e) {
@@ -778,8 +810,8 @@ public final class FileRunJournal implements RunJournal {
       if (ticket < 0) {
         return false;
       }
-      if (force) {
-        group.awaitForced(ticket, forcer);
+      if (force || !barriers.isEmpty()) {
+        forceOrOwe(f, group, ticket); // a result's line is owed too when deferred: no later save may come
       }
       return true;
     } catch (IOException e) {

@@ -247,6 +247,223 @@ class JsonlAuditLogRedoTest {
     assertThat(cases).isGreaterThan(forces * 10);
   }
 
+  /**
+   * Deferred to a barrier (what a provisioner wires for its own log): commits do not force the
+   * head file; the barrier does. Appends write no sync at all between crossings, and a crossing is
+   * one sync of the head file (the log itself only when the lines since its last force outgrow a
+   * slot).
+   */
+  @Test
+  void deferred_commitsForceNothing_andACrossingForcesTheHeadFileOnce() {
+    FakeDisk disk = new FakeDisk("boot-1");
+    JsonlAuditLog log = open(disk);
+    io.agentprovision.core.internal.fs.DurabilityBarrier barrier =
+        new io.agentprovision.core.internal.fs.DurabilityBarrier(false);
+    log.deferTo(barrier);
+    log.append(JsonlAuditLogTest.record(1));
+    barrier.cross();
+    int head = disk.forcesOf(headFile());
+    int logForces = disk.forcesOf(file());
+
+    for (int i = 2; i <= 6; i++) {
+      log.append(JsonlAuditLogTest.record(i));
+    }
+    assertThat(disk.forcesOf(headFile()) - head).as("no sync while appending").isZero();
+    assertThat(barrier.owes()).isTrue();
+    barrier.cross();
+    barrier.cross();
+
+    assertThat(disk.forcesOf(headFile()) - head).as("one sync of the head file for five appends").isEqualTo(1);
+    assertThat(disk.forcesOf(file()) - logForces).as("the log is not forced").isZero();
+    assertThat(barrier.owes()).isFalse();
+    assertThat(log.verify().valid()).isTrue();
+    barrier.close();
+    log.close();
+  }
+
+  @Test
+  void deferred_openAfterTheMachineStoppedAtAnyForce_keepsEveryAppendMadeBeforeACrossing() throws Exception {
+    crashAtEveryForceDeferred(24, 1, 2);
+  }
+
+  @Test
+  void deferred_openAfterTheMachineStoppedAtAnyForce_withBatchesAndLongerWaits_keepsThemWholeOrNot() throws Exception {
+    crashAtEveryForceDeferred(36, 3, 3); // the lines since the log's last force outgrow a slot: the log is forced
+  }
+
+  /**
+   * Deferred: stops the machine at every force of {@code appends} appends made {@code batch} at a
+   * time, the barrier crossed after every {@code crossEvery} commits; whatever of the unforced
+   * writes reached the disk (of the log: none, all, a zero-filled length, half; of each slot of the
+   * head file written since its last force, independently: none, all, its header alone, its data
+   * alone, half its header), the log opened after the restart holds every append made before the
+   * last crossing that returned, with the hash it returned; of a batch all its entries or none;
+   * nothing else; verifies; and goes on.
+   */
+  private void crashAtEveryForceDeferred(int appends, int batch, int crossEvery) throws Exception {
+    FakeDisk dry = new FakeDisk("boot-1");
+    JsonlAuditLog counting = open(dry);
+    io.agentprovision.core.internal.fs.DurabilityBarrier dryBarrier =
+        new io.agentprovision.core.internal.fs.DurabilityBarrier(false);
+    counting.deferTo(dryBarrier);
+    int before = dry.count.get();
+    int commits = 0;
+    for (int i = 1; i <= appends; i += batch) {
+      counting.appendAll(java.util.stream.IntStream.range(i, i + batch).mapToObj(JsonlAuditLogTest::record).toList());
+      if (++commits % crossEvery == 0) {
+        dryBarrier.cross();
+      }
+    }
+    int forces = dry.count.get() - before;
+    assertThat(forces).as("fewer syncs than commits").isLessThan(commits);
+    dryBarrier.close();
+    counting.close();
+    int cases = 0;
+    for (int crashAt = 1; crashAt <= forces + 1; crashAt++) {
+      Files.deleteIfExists(file());
+      Files.deleteIfExists(headFile());
+      Files.deleteIfExists(dir.resolve("audit.jsonl.unacknowledged"));
+      FakeDisk disk = new FakeDisk("boot-1");
+      JsonlAuditLog log = open(disk);
+      io.agentprovision.core.internal.fs.DurabilityBarrier barrier =
+          new io.agentprovision.core.internal.fs.DurabilityBarrier(false);
+      log.deferTo(barrier);
+      disk.durable.put(file(), Files.readAllBytes(file())); // opening left both files on disk
+      disk.durable.put(headFile(), Files.readAllBytes(headFile()));
+      disk.crashAt = disk.count.get() + crashAt;
+      Map<Long, String> acked = new LinkedHashMap<>();
+      Map<Long, String> returned = new LinkedHashMap<>();
+      commits = 0;
+      try {
+        for (int i = 1; i <= appends; i += batch) {
+          List<AuditEntry> written = log.appendAll(
+              java.util.stream.IntStream.range(i, i + batch).mapToObj(JsonlAuditLogTest::record).toList());
+          written.forEach(e -> returned.put(e.sequence(), e.hash()));
+          if (++commits % crossEvery == 0) {
+            barrier.cross();
+            acked.putAll(returned); // on disk: a side effect may follow now
+          }
+        }
+      } catch (Crash stopped) {
+        // the append or the crossing in flight never returned
+      }
+      byte[] logNow = Files.readAllBytes(file());
+      byte[] headNow = Files.readAllBytes(headFile());
+      byte[] logDurable = disk.durable.get(file());
+      byte[] headDurable = disk.durable.get(headFile());
+      for (byte[] logAfter : logStates(logDurable, logNow)) {
+        List<byte[]> heads = slotStates(headDurable, headNow);
+        for (int hi = 0; hi < heads.size(); hi++) {
+          byte[] headAfter = heads.get(hi);
+          Files.write(file(), logAfter);
+          Files.write(headFile(), headAfter);
+          Files.deleteIfExists(dir.resolve("audit.jsonl.unacknowledged"));
+          String state = "crash at force " + crashAt + ", log " + logAfter.length + " of " + logNow.length
+              + " bytes (" + logDurable.length + " forced), head state " + hi + " of " + heads.size();
+          JsonlAuditLog reopened;
+          try {
+            reopened = open(new FakeDisk("boot-2"));
+          } catch (RuntimeException e) {
+            throw new AssertionError(state + ": " + e.getMessage(), e);
+          }
+          List<AuditEntry> entries = reopened.entries();
+          acked.forEach((seq, hash) -> {
+            assertThat(entries.size()).as("%s: entry %d was on disk at a crossing", state, seq)
+                .isGreaterThanOrEqualTo(seq.intValue());
+            assertThat(entries.get((int) (seq - 1)).hash()).as("%s: entry %d", state, seq).isEqualTo(hash);
+          });
+          List<AuditEntry> provisions = entries.stream()
+              .filter(e -> e.record().action().equals("resource.provision")).toList();
+          assertThat(entries).as(state).allSatisfy(e -> assertThat(e.record().action()).isIn("resource.provision",
+              "audit.recovered"));
+          assertThat(provisions.size() % batch).as("%s: %d entries kept, batches of %d: none cut in part", state,
+              provisions.size(), batch).isZero();
+          for (AuditEntry e : provisions) {
+            if (returned.containsKey(e.sequence())) {
+              assertThat(e.hash()).as("%s: entry %d is the one its append returned", state, e.sequence())
+                  .isEqualTo(returned.get(e.sequence()));
+            } else {
+              assertThat(e.sequence()).as("%s: entry %d: only the batch in flight may be kept besides", state,
+                  e.sequence()).isGreaterThan(returned.size()).isLessThanOrEqualTo(returned.size() + batch);
+            }
+          }
+          AuditVerification v = reopened.verify();
+          assertThat(v.valid()).as(state + ": " + v.problems()).isTrue();
+          reopened.append(JsonlAuditLogTest.record(99));
+          assertThat(reopened.verify().valid()).as(state).isTrue();
+          reopened.close();
+          cases++;
+        }
+      }
+    }
+    assertThat(cases).isGreaterThan(forces * 10);
+  }
+
+  /**
+   * What of the head file can be on disk when several slots were written since it was forced: for
+   * each such slot independently, none of the write, all, its header alone, its data alone, or half
+   * its header (every combination for up to three slots; beyond, each slot's states with the
+   * others written whole or not at all).
+   */
+  private static List<byte[]> slotStates(byte[] durable, byte[] now) {
+    List<Integer> dirty = new ArrayList<>();
+    for (int slot = 0; slot < HeadFile.SLOTS; slot++) {
+      int h = slot * HeadFile.HEADER;
+      int d = (int) HeadFile.dataOffset(slot);
+      if (!Arrays.equals(durable, h, h + HeadFile.HEADER, now, h, h + HeadFile.HEADER)
+          || !Arrays.equals(durable, d, d + HeadFile.DATA, now, d, d + HeadFile.DATA)) {
+        dirty.add(slot);
+      }
+    }
+    int kinds = 5;
+    List<int[]> choices = new ArrayList<>();
+    if (dirty.size() <= 3) {
+      int combos = (int) Math.pow(kinds, dirty.size());
+      for (int c = 0; c < combos; c++) {
+        int[] pick = new int[dirty.size()];
+        for (int i = 0, x = c; i < pick.length; i++, x /= kinds) {
+          pick[i] = x % kinds;
+        }
+        choices.add(pick);
+      }
+    } else {
+      for (int rest : new int[] {0, 1}) {
+        for (int i = 0; i < dirty.size(); i++) {
+          for (int k = 0; k < kinds; k++) {
+            int[] pick = new int[dirty.size()];
+            Arrays.fill(pick, rest);
+            pick[i] = k;
+            choices.add(pick);
+          }
+        }
+      }
+    }
+    List<byte[]> states = new ArrayList<>();
+    for (int[] pick : choices) {
+      byte[] state = durable.clone();
+      for (int i = 0; i < pick.length; i++) {
+        int slot = dirty.get(i);
+        int h = slot * HeadFile.HEADER;
+        int d = (int) HeadFile.dataOffset(slot);
+        switch (pick[i]) {
+          case 0 -> { } // none of it
+          case 1 -> { // all of it
+            System.arraycopy(now, h, state, h, HeadFile.HEADER);
+            System.arraycopy(now, d, state, d, HeadFile.DATA);
+          }
+          case 2 -> System.arraycopy(now, h, state, h, HeadFile.HEADER); // its header alone
+          case 3 -> System.arraycopy(now, d, state, d, HeadFile.DATA); // its data alone
+          default -> { // half its header, all its data
+            System.arraycopy(now, d, state, d, HeadFile.DATA);
+            System.arraycopy(now, h, state, h, HeadFile.HEADER / 2);
+          }
+        }
+      }
+      states.add(state);
+    }
+    return states;
+  }
+
   /** What of the log can be on disk: what was forced, then none, all, zeros, or half of the rest. */
   private static List<byte[]> logStates(byte[] durable, byte[] now) {
     List<byte[]> states = new ArrayList<>();
