@@ -74,7 +74,16 @@ public final class FileSpendLedger implements SpendLedger, DurabilityBarrier.Def
     this.clock = clock;
     this.channel = channel;
     this.memory = new InMemorySpendLedger(clock);
-    this.owed = new OwedForce(() -> channel.force(false));
+    this.owed = new OwedForce(() -> {
+      try {
+        channel.force(false);
+      } catch (java.nio.channels.ClosedChannelException e) {
+        // closed by an interrupt of a thread using it: a force through another channel covers the file
+        try (FileChannel c = FileChannel.open(file, StandardOpenOption.WRITE)) {
+          c.force(false);
+        }
+      }
+    });
   }
 
   /**
