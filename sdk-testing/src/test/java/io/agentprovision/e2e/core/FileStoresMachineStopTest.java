@@ -76,6 +76,8 @@ class FileStoresMachineStopTest {
     final AtomicInteger changing = new AtomicInteger();
     final List<Map<Path, byte[]>> snapshots = new CopyOnWriteArrayList<>();
     final List<String> requests = new CopyOnWriteArrayList<>();
+    /** Changing requests that went out while a store still owed a force: none may. */
+    final List<String> unforced = new CopyOnWriteArrayList<>();
 
     void reset(Path dir, int stop) {
       state = dir;
@@ -83,6 +85,7 @@ class FileStoresMachineStopTest {
       changing.set(0);
       snapshots.clear();
       requests.clear();
+      unforced.clear();
     }
 
     @Override
@@ -95,11 +98,28 @@ class FileStoresMachineStopTest {
         if (n >= stopAt) {
           throw new SimulatedCrash(m + " " + r.url().encodedPath(), n, false);
         }
-        // a network interceptor: the barrier was crossed, so this is what the disk holds at the least
+        // a network interceptor, after the resilience layer: the barrier was crossed, and with one
+        // step thread nothing was written since, so the disk holds at the least what is here
+        if (anyOwes()) {
+          unforced.add(m + " " + r.url().encodedPath());
+        }
         snapshots.add(snapshot(dir));
         requests.add(m + " " + r.url().encodedPath());
       }
       return chain.proceed(r);
+    }
+  }
+
+  /**
+   * Whether a store owes a force to its provisioner's barrier ({@code DurabilityBarrier.anyOwes},
+   * internal to sdk-core, not exported: called by name; the tests run on the class path).
+   */
+  static boolean anyOwes() {
+    try {
+      return (Boolean) Class.forName("io.agentprovision.core.internal.fs.DurabilityBarrier").getMethod("anyOwes")
+          .invoke(null);
+    } catch (ReflectiveOperationException e) {
+      throw new AssertionError(e);
     }
   }
 
@@ -131,7 +151,8 @@ class FileStoresMachineStopTest {
   private final class Host implements AutoCloseable {
     final int n;
     final Path state;
-    final ExecutorService steps = Executors.newFixedThreadPool(4);
+    // one step thread: what the stores owe when a request goes out was written before it, on its thread
+    final ExecutorService steps = Executors.newSingleThreadExecutor();
     final AgentProvisioner provisioner;
     final int chargesBefore;
 
@@ -197,6 +218,7 @@ class FileStoresMachineStopTest {
       assertThat(d.url()).isNotNull();
       tokens = activeTokens(d);
     }
+    assertThat(stopper.unforced).as("requests that went out with writes not yet on disk").isEmpty();
     int changing = stopper.changing.get();
     int charges = sb.stripe().paymentIntents().size() - before;
     List<String> requests = List.copyOf(stopper.requests);
@@ -249,6 +271,7 @@ class FileStoresMachineStopTest {
       atStop = snapshot(state);
     }
     List<Map<Path, byte[]>> snapshots = List.copyOf(stopper.snapshots);
+    assertThat(stopper.unforced).as(what + ": requests that went out with writes not yet on disk").isEmpty();
     stopper.reset(state, Integer.MAX_VALUE);
     stopper.state = null;
     // what the disk holds: the state as the last changing request left it (none: the state after planning)

@@ -206,6 +206,23 @@ public final class DurabilityBarrier implements AutoCloseable {
     }
   }
 
+  /**
+   * Whether any live barrier owes a force: never, as a request that may change something goes out
+   * from a thread that alone writes to the stores (what tests of the barrier check on the wire).
+   */
+  public static boolean anyOwes() {
+    DurabilityBarrier[] live;
+    synchronized (LIVE) {
+      live = LIVE.toArray(new DurabilityBarrier[0]);
+    }
+    for (DurabilityBarrier b : live) {
+      if (b.owes()) {
+        return true;
+      }
+    }
+    return false;
+  }
+
   /** Whether an HTTP request of {@code method} may change something, so that a barrier must be crossed before it. */
   public static boolean changes(String method) {
     return !(method.equals("GET") || method.equals("HEAD") || method.equals("OPTIONS"));
