@@ -60,7 +60,9 @@ import org.slf4j.LoggerFactory;
  * exactly as it stands; after a restart, opening first writes again, from the ring, the bytes
  * between the last force and the head that the log lacks or holds as zeros (nothing else: any other
  * difference is left for verification to refuse). Where the boot cannot be known, every commit
- * forces the log as well. In a keyed chain the log is forced on every commit and the head file is a
+ * forces the log as well. Attached to a provisioner's {@link DurabilityBarrier} ({@link #deferTo}),
+ * a plain commit forces nothing, each slot redoing every line since the log was last forced, and
+ * the barrier forces the head file; recovery takes the newest slot left whole. In a keyed chain the log is forced on every commit and the head file is a
  * checkpoint moved every {@code checkpointEvery} commits (and on open): entries after it are
  * adopted on reading when they verify under the key, which no one without the key can forge. An
  * append returns only once its entry is on disk, in the log or in the ring. The lock holds across

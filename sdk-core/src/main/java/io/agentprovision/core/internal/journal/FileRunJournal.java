@@ -63,7 +63,10 @@ import org.jspecify.annotations.Nullable;
  * costs one sync rather than the two of replacing a file (the temporary file and the directory).
  * A step's result ({@link #saveStepResult}) is appended without waiting for a force: the run's next
  * save, which waits for one, makes it durable with its own line, so a step's end and the next step's
- * start cost one sync. A
+ * start cost one sync. Attached to a provisioner's {@link DurabilityBarrier} ({@link #deferTo}),
+ * saves and filings force nothing: the barrier forces the files before the provisioner's next side
+ * effect outside the process (a request that may change something, an approval question, a run's
+ * end), after the other stores' forces; lease changes still force. A
  * run's first save creates its file atomically (temporary file, {@code ATOMIC_MOVE}, directory
  * forced), and so does a rewrite that drops superseded lines once a file holds
  * 512 of them ({@code COMPACT_AFTER}), or that moves a file of the previous format (version 2, one

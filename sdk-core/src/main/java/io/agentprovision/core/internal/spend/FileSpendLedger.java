@@ -42,7 +42,10 @@ import org.jspecify.annotations.Nullable;
  * other processes appended since it last looked, then decides on the up-to-date totals, then
  * appends its own event and forces it to disk before the lock is released and before it returns.
  * So a reservation, once returned, survives a crash, and two processes never admit together what
- * one limit holds room for once. A refused reservation writes nothing.
+ * one limit holds room for once. A refused reservation writes nothing. Attached to a provisioner's
+ * {@link DurabilityBarrier} ({@link #deferTo}), an append is not forced before it returns but before
+ * the provisioner's next side effect outside the process (the charge a reservation is made for
+ * among them): a machine that stops first may lose it, and nothing was charged on it.
  *
  * <p>Expiry is not written: a held reservation stops counting at its expiry on whatever clock reads
  * the log, as in memory. A line cut short by a crash mid-append (its writer never returned) is cut

@@ -49,7 +49,9 @@ import org.jspecify.annotations.Nullable;
  *
  * <p>Every change rewrites the file atomically (temporary file, then {@code ATOMIC_MOVE}) under a
  * lock on {@code <file>.lock} that holds across threads and processes, and every read reads the
- * file, so several instances and processes may share one vault. A read whose bytes are the ones this
+ * file, so several instances and processes may share one vault. Attached to a provisioner's
+ * {@link DurabilityBarrier} ({@link #deferTo}), a change forces its new file but leaves the
+ * directory (which makes the rename durable) to the barrier. A read whose bytes are the ones this
  * vault last read or wrote skips decoding them (what is kept is the sealed records, as on disk).
  * On POSIX file systems the file is readable by its owner only.
  */
