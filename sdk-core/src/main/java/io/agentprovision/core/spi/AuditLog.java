@@ -40,7 +40,10 @@ public interface AuditLog {
    * A log in a JSON-lines file, one {@link #export} line per entry, with its head (entry count, last
    * hash, byte length) in {@code <file>.head}. Opens an existing file, verifies it whole and
    * continues its chain, creating the file and its directories when missing. An append returns
-   * once its entry is forced to disk; concurrent appends share one force. Appends are serialized
+   * once its entry is forced to disk; concurrent appends share one force. Given to a provisioner,
+   * the log instead leaves that force to the provisioner, which makes it before its next request
+   * that may change something, approval question or run end (see {@code docs/architecture.md}).
+   * Appends are serialized
    * across threads and, by a file lock, across processes, so several hosts on one machine may share
    * one file. Keep the file on a local disk.
    *

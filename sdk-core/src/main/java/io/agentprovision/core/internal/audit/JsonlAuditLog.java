@@ -65,7 +65,8 @@ import org.slf4j.LoggerFactory;
  * the barrier forces the head file; recovery takes the newest slot left whole. In a keyed chain the log is forced on every commit and the head file is a
  * checkpoint moved every {@code checkpointEvery} commits (and on open): entries after it are
  * adopted on reading when they verify under the key, which no one without the key can forge. An
- * append returns only once its entry is on disk, in the log or in the ring. The lock holds across
+ * append returns only once its entry is on disk, in the log or in the ring (deferred: once the barrier
+ * is next crossed). The lock holds across
  * the threads of this JVM and across processes ({@link FileChannel#lock}), so several hosts on one
  * machine may share a file.
  *
