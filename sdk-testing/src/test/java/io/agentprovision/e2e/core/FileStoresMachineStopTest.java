@@ -1,10 +1,12 @@
 package io.agentprovision.e2e.core;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.agentprovision.core.AgentId;
 import io.agentprovision.core.AgentProvisioner;
 import io.agentprovision.core.Deployment;
+import io.agentprovision.core.DurabilityException;
 import io.agentprovision.core.DomainRequest;
 import io.agentprovision.core.Money;
 import io.agentprovision.core.ProvisionPlan;
@@ -79,7 +81,7 @@ class FileStoresMachineStopTest {
     /** Changing requests that went out while a store still owed a force: none may. */
     final List<String> unforced = new CopyOnWriteArrayList<>();
 
-    void reset(Path dir, int stop) {
+    void reset(@Nullable Path dir, int stop) {
       state = dir;
       stopAt = stop;
       changing.set(0);
@@ -235,6 +237,92 @@ class FileStoresMachineStopTest {
       }
     }
     assertThat(cases).isEqualTo(2 * (changing + 1));
+  }
+
+  /**
+   * Two provisioners in one JVM, sharing the HTTP stack: one whose journal owes the force of a file
+   * that is then deleted (a test's temporary directory cleaned up, a disk unmounted). The other's run completes (its requests cross only its own barrier); the
+   * broken one's next run fails with a {@link DurabilityException} before any request that may
+   * change something leaves it.
+   */
+  @Test
+  void aProvisionerWhoseFilesCannotBeForced_failsOnlyItsOwnRuns() throws Exception {
+    int nb = ++people;
+    time.advance(Duration.ofDays(32));
+    Path broken = dir.resolve("broken");
+    ExecutorService brokenSteps = Executors.newSingleThreadExecutor();
+    RunJournal brokenJournal = RunJournal.directory(broken.resolve("journal"));
+    AgentProvisioner b;
+    String eager = System.getProperty("agentprovision.eagerForces");
+    System.setProperty("agentprovision.eagerForces", "false"); // the journal's force stays owed until a crossing
+    try {
+      b = AgentProvisioner.builder()
+          .orchestrator(sb.directOrchestrator())
+          .deployer(sb.cloudflareDeployer())
+          .identity(FakeIdentityProvider.returning(Principal.builder("user-" + nb, "https://issuer.test")
+              .email(email(nb), true).name("Person " + nb).amr(List.of("pwd", "otp")).build()))
+          .approvals(sb.browser(ScriptedApprovalGate.approveAll(time)))
+          .audit(AuditLog.jsonl(broken.resolve("audit.jsonl")))
+          .journal(brokenJournal)
+          .ledger(SpendLedger.file(broken.resolve("ledger"), time))
+          .vault(CredentialVault.encryptedFile(broken.resolve("vault.bin"), KeyProvider.of("k", new byte[32])))
+          .clock(time).sleeper(time)
+          .stepExecutor(brokenSteps).runExecutor(brokenSteps)
+          .build();
+    } finally {
+      if (eager == null) {
+        System.clearProperty("agentprovision.eagerForces");
+      } else {
+        System.setProperty("agentprovision.eagerForces", eager);
+      }
+    }
+    assertThat(brokenJournal.fileRun(RunId.of("run_owed"), "someone")).isTrue(); // its force owed to b's barrier
+    Files.delete(broken.resolve("journal").resolve(".filed-runs.json")); // the file whose force is owed is gone
+
+    int na = ++people;
+    Path fine = dir.resolve("fine");
+    stopper.reset(fine, Integer.MAX_VALUE);
+    int before = sb.stripe().paymentIntents().size();
+    try (Host a = new Host(na, fine, before)) {
+      Deployment d = a.provisioner.provisionAndDeploy(request(na));
+      assertThat(d.url()).isNotNull();
+    }
+    assertThat(sb.stripe().paymentIntents().size() - before).as("the other provisioner's plan and domain").isEqualTo(2);
+    assertThat(stopper.unforced).isEmpty();
+
+    int beforeBroken = sb.stripe().paymentIntents().size();
+    int changingBefore = stopper.changing.get();
+    stopper.reset(null, Integer.MAX_VALUE);
+    try {
+      assertThatThrownBy(() -> b.provisionAndDeploy(request(nb)))
+          .satisfies(e -> assertThat(causes(e)).anySatisfy(c -> assertThat(c).isInstanceOf(DurabilityException.class)
+              .hasMessageContaining("check that the stores' directory exists")));
+      assertThat(sb.stripe().paymentIntents().size()).as("nothing charged for the broken provisioner")
+          .isEqualTo(beforeBroken);
+    } finally {
+      b.close();
+      brokenSteps.shutdownNow();
+    }
+    assertThat(changingBefore).isPositive();
+  }
+
+  private static List<Throwable> causes(Throwable t) {
+    List<Throwable> all = new ArrayList<>();
+    for (Throwable c = t; c != null && !all.contains(c); c = c.getCause()) {
+      all.add(c);
+      for (Throwable s : c.getSuppressed()) {
+        all.add(s);
+      }
+    }
+    return all;
+  }
+
+  private static void deleteTree(Path root) throws IOException {
+    try (Stream<Path> all = Files.walk(root)) {
+      for (Path p : all.sorted(Comparator.reverseOrder()).toList()) {
+        Files.delete(p);
+      }
+    }
   }
 
   /**

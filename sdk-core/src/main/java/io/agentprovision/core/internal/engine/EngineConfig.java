@@ -53,9 +53,12 @@ public record EngineConfig(Orchestrator orchestrator, Map<String, Deployer> depl
 
   /**
    * Whether the file stores' owed forces start in the background as soon as they are owed
-   * ({@code -Dagentprovision.eagerForces=false} turns it off, to measure the difference).
+   * ({@code -Dagentprovision.eagerForces=false} turns it off, to measure the difference); read when a
+   * provisioner is built.
    */
-  static final boolean EAGER_FORCES = !"false".equals(System.getProperty("agentprovision.eagerForces"));
+  static boolean eagerForces() {
+    return !"false".equals(System.getProperty("agentprovision.eagerForces"));
+  }
 
   /** How long a run's lease lasts unless renewed, when not configured. */
   public static final Duration DEFAULT_LEASE_DURATION = Duration.ofSeconds(60);
@@ -336,7 +339,7 @@ public record EngineConfig(Orchestrator orchestrator, Map<String, Deployer> depl
      * make are left as they are.
      */
     private static DurabilityBarrier durability(@Nullable Object... stores) {
-      DurabilityBarrier barrier = new DurabilityBarrier(EAGER_FORCES, "the provisioner's file stores");
+      DurabilityBarrier barrier = new DurabilityBarrier(eagerForces(), "the provisioner's file stores");
       for (Object s : stores) {
         if (s instanceof DurabilityBarrier.Deferring d) {
           d.deferTo(barrier);
