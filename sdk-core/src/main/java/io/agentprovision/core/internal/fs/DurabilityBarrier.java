@@ -85,7 +85,7 @@ public final class DurabilityBarrier implements AutoCloseable {
   private final String owner;
 
   /**
-   * A live barrier.
+   * A barrier that owes nothing yet.
    *
    * @param eager whether a debt starts being forced in the background as soon as it is owed, so
    *     that a crossing usually finds it done
@@ -96,7 +96,7 @@ public final class DurabilityBarrier implements AutoCloseable {
     this.owner = owner;
   }
 
-  /** A barrier whose forces start when a crossing asks for them. */
+  /** A barrier whose failed forces name "the provisioner's file stores". */
   public DurabilityBarrier(boolean eager) {
     this(eager, "the provisioner's file stores");
   }
