@@ -659,6 +659,12 @@ public final class AgentProvisioner implements AutoCloseable {
     for (ExecutorService e : owned) {
       e.shutdownNow();
     }
+    try {
+      engine.config().durability().close(); // what the stores wrote is on disk when the host moves on
+    } catch (AgentProvisionException e) {
+      // nothing of this provisioner follows that could depend on it; the host is told, not stopped
+      LoggerFactory.getLogger(AgentProvisioner.class).warn("AgentProvisioner: closing, {}", e.getMessage());
+    }
   }
 
   @Override

@@ -40,7 +40,10 @@ public interface AuditLog {
    * A log in a JSON-lines file, one {@link #export} line per entry, with its head (entry count, last
    * hash, byte length) in {@code <file>.head}. Opens an existing file, verifies it whole and
    * continues its chain, creating the file and its directories when missing. An append returns
-   * once its entry is forced to disk; concurrent appends share one force. Appends are serialized
+   * once its entry is forced to disk; concurrent appends share one force (given to a provisioner,
+   * the head file is forced before the provisioner's next request that may change something,
+   * approval question or run end instead: a machine that stops first may lose the entries appended
+   * since, which no side effect followed; a process that dies loses none). Appends are serialized
    * across threads and, by a file lock, across processes, so several hosts on one machine may share
    * one file. Keep the file on a local disk.
    *

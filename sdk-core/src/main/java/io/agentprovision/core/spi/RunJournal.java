@@ -74,7 +74,9 @@ public interface RunJournal {
    * A journal in a directory, one JSON file per run (the run record and its steps), each replaced
    * atomically on every save, with the compare-and-set above held across threads and processes by
    * a lock file in the directory. A journal opened on the same directory after a crash sees every
-   * run saved before it, which is what resuming needs. Creates the directory when missing.
+   * run saved before it, which is what resuming needs (given to a provisioner, a save is forced
+   * before the provisioner's next request that may change something, approval question or run end:
+   * a machine that stops first loses the saves since, which no side effect followed). Creates the directory when missing.
    *
    * <pre>{@code
    * RunJournal journal = RunJournal.directory(Path.of("/var/lib/myapp/runs"));

@@ -47,7 +47,8 @@ public interface SpendLedger {
   /**
    * A ledger in a directory that keeps the month's spend and the alerts fired across restarts, on
    * one machine, with nothing to install: an append-only log of reservation events, each forced to
-   * disk before the call returns, replayed into the in-memory running totals when opened. Every
+   * disk before the call returns (given to a provisioner: before its next request that may change
+   * something, approval question or run end), replayed into the in-memory running totals when opened. Every
    * operation holds an OS file lock on the log and first reads what other processes appended, so
    * several processes on one machine may share the directory and still never overspend a limit
    * together. Creates the directory when missing. Keep it on a local disk; to share limits across

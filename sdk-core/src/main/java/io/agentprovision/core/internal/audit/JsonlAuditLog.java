@@ -10,6 +10,8 @@ import io.agentprovision.core.audit.AuditRecord;
 import io.agentprovision.core.audit.AuditVerification;
 import io.agentprovision.core.internal.audit.HeadFile.Head;
 import io.agentprovision.core.internal.fs.AtomicFiles;
+import io.agentprovision.core.internal.fs.DurabilityBarrier;
+import io.agentprovision.core.internal.fs.OwedForce;
 import io.agentprovision.core.internal.fs.Positional;
 import io.agentprovision.core.spi.AuditLog;
 import io.agentprovision.core.wire.Json;
@@ -35,6 +37,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.locks.ReentrantLock;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
@@ -81,7 +84,7 @@ import org.slf4j.LoggerFactory;
  * {@value OffsetIndex#EVERY}th entry starts lets {@link #verifyAfter} seek to the checkpoint, so
  * its cost does not grow with the log.
  */
-public final class JsonlAuditLog implements AuditLog, AutoCloseable {
+public final class JsonlAuditLog implements AuditLog, DurabilityBarrier.Deferring, AutoCloseable {
   /** How many commits a keyed log makes between head file checkpoints, unless told otherwise. */
   public static final int DEFAULT_KEYED_CHECKPOINT_EVERY = 64;
   private static final Logger LOG = LoggerFactory.getLogger(JsonlAuditLog.class);
@@ -202,6 +205,16 @@ public final class JsonlAuditLog implements AuditLog, AutoCloseable {
     }
   }
 
+  /**
+   * The barriers owed the head file's forces of a plain log, once attached ({@link #deferTo});
+   * empty: every commit forces it before the append returns.
+   */
+  private final CopyOnWriteArrayList<DurabilityBarrier> barriers = new CopyOnWriteArrayList<>();
+  /** The head file's owed force, shared by concurrent crossings. */
+  private final OwedForce owedHead;
+  /** The head file's channel the last owed slot was written through. */
+  private volatile @Nullable FileChannel owedHeadChannel;
+
   private JsonlAuditLog(Options o, Disk disk, Path file, FileChannel ch, Object fileKey) {
     this.disk = disk;
     this.file = file;
@@ -216,6 +229,38 @@ public final class JsonlAuditLog implements AuditLog, AutoCloseable {
     this.hasher = new ChainHasher(o.key());
     this.headEncoder = new HeadFile.Encoder(o.key());
     this.jvmLock = AtomicFiles.jvmLock(file);
+    this.owedHead = new OwedForce(this::forceHeadFile);
+  }
+
+  /**
+   * A plain log's commits then write their slot of the head file without forcing it: the
+   * provisioner's barrier forces it before the provisioner's next request that may change something,
+   * approval question or run end. A machine that stops first may lose the entries appended since the
+   * last crossing (none of which a side effect outside the process followed); a process that dies
+   * loses nothing, as before. A keyed log forces its entries at every commit, as before.
+   */
+  @Override
+  public void deferTo(DurabilityBarrier barrier) {
+    Objects.requireNonNull(barrier, "barrier");
+    if (key == null) {
+      barriers.addIfAbsent(barrier);
+    }
+  }
+
+  /** Forces the head file: through the channel the last owed slot was written by, or a new one when it closed. */
+  private void forceHeadFile() throws IOException {
+    FileChannel c = owedHeadChannel;
+    if (c != null && c.isOpen()) {
+      try {
+        disk.force(c, headFile, false);
+        return;
+      } catch (ClosedChannelException e) {
+        // closed meanwhile (the file replaced, or an interrupt): forcing the path covers what was written
+      }
+    }
+    try (FileChannel o = FileChannel.open(headFile, StandardOpenOption.WRITE)) {
+      disk.force(o, headFile, false);
+    }
   }
 
   /**
@@ -610,6 +655,9 @@ public final class JsonlAuditLog implements AuditLog, AutoCloseable {
       if (key == null && c.isOpen()) {
         disk.force(c, file, false);
       }
+      if (!owedHead.settled()) {
+        owedHead.settle(); // the slots a barrier was owed: the head names every entry appended
+      }
     } catch (IOException e) {
       LOG.warn("audit log {}: forcing it on closing failed ({}); its last commits are in {}", file, e.toString(),
           headFile.getFileName());
@@ -758,6 +806,17 @@ public final class JsonlAuditLog implements AuditLog, AutoCloseable {
         continue;
       }
       if (broken) {
+        Head before = newestBefore(read, h.gen());
+        if (before != null && !logHolds(h.forced(), h.bytes())) {
+          // A log whose head file's forces are put off to a barrier: the machine stopped with a later
+          // slot on disk and an earlier one not (pages go back in any order). No side effect followed
+          // what those slots name, and the log lacks it: go back to a head whose lines the ring holds.
+          h = before;
+          if (h.forced() >= h.bytes()) {
+            return h;
+          }
+          continue;
+        }
         return newest; // the ring does not hold them: verification refuses the log as cut
       }
       break;
@@ -794,6 +853,39 @@ public final class JsonlAuditLog implements AuditLog, AutoCloseable {
     }
     forcedEnd = Math.max(forcedEnd, h.bytes());
     return h;
+  }
+
+  /** The newest slot of {@code read}'s ring older than generation {@code gen}, if any. */
+  private static @Nullable Head newestBefore(HeadFile.Read read, long gen) {
+    Head best = null;
+    for (Head s : read.slots()) {
+      if (s != null && s.gen() < gen && (best == null || s.gen() > best.gen())) {
+        best = s;
+      }
+    }
+    return best;
+  }
+
+  /**
+   * Whether the log holds bytes {@code from} to {@code to}, none of them zero (a line never holds a
+   * zero byte; a stopped machine leaves zeros where a length reached the disk before the data did).
+   */
+  private boolean logHolds(long from, long to) throws IOException {
+    if (ch.size() < to) {
+      return false;
+    }
+    ByteBuffer buf = ByteBuffer.allocate(64 * 1024);
+    for (long at = from; at < to; ) {
+      buf.clear().limit((int) Math.min(buf.capacity(), to - at));
+      Lines.readFully(ch, buf, at);
+      for (int i = 0; i < buf.limit(); i++) {
+        if (buf.get(i) == 0) {
+          return false;
+        }
+      }
+      at += buf.limit();
+    }
+    return true;
   }
 
   /**
@@ -1180,7 +1272,16 @@ public final class JsonlAuditLog implements AuditLog, AutoCloseable {
     byte[] bytes = headEncoder.slotBytes(h, redo);
     FileChannel hc = headChannelOfThisHold();
     writeFully(hc, bytes, HeadFile.slotOffset(gen));
-    disk.force(hc, headFile, false);
+    if (key == null && !barriers.isEmpty()) {
+      // deferred: the slot is forced by the provisioner's barrier, before anything outside may depend on it
+      owedHeadChannel = hc;
+      owedHead.wrote();
+      for (DurabilityBarrier b : barriers) {
+        b.owe(owedHead);
+      }
+    } else {
+      disk.force(hc, headFile, false);
+    }
     Head[] slots = ring.slots();
     boolean[] spoiled = ring.spoiled();
     slots[slot] = h;

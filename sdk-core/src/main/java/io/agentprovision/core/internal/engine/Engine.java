@@ -28,6 +28,7 @@ import io.agentprovision.core.deploy.Verification;
 import io.agentprovision.core.identity.IdentityRejectedException;
 import io.agentprovision.core.identity.IdentityRequest;
 import io.agentprovision.core.identity.Principal;
+import io.agentprovision.core.internal.fs.DurabilityBarrier;
 import io.agentprovision.core.journal.ApprovalRecord;
 import io.agentprovision.core.journal.Lease;
 import io.agentprovision.core.journal.RunRecord;
@@ -1008,9 +1009,12 @@ public final class Engine {
       @Override
       public void run() {
         // this thread goes on with a step the one it ran made ready, until none is left for it
-        StepTask next = this;
-        while (next != null) {
-          next = next.runOnce();
+        // a step's requests cross this provisioner's barrier, on whatever thread it runs (the caller's too)
+        try (DurabilityBarrier.Scope s = config.durability().enter()) {
+          StepTask next = this;
+          while (next != null) {
+            next = next.runOnce();
+          }
         }
       }
 

@@ -10,6 +10,7 @@ import io.agentprovision.core.approval.ApprovalReceipts;
 import io.agentprovision.core.approval.MandateTrust;
 import io.agentprovision.core.catalog.CatalogCache;
 import io.agentprovision.core.http.HttpStack;
+import io.agentprovision.core.internal.fs.DurabilityBarrier;
 import io.agentprovision.core.policy.PolicyChange;
 import io.agentprovision.core.policy.SpendPolicy;
 import io.agentprovision.core.spi.ApprovalGate;
@@ -47,7 +48,17 @@ public record EngineConfig(Orchestrator orchestrator, Map<String, Deployer> depl
     Duration stepTimeout, Duration approvalTimeout, FailureAction failureAction, String domainService,
     DomainNames domainNames, HttpStack http, Duration verifyTimeout, UnverifiedAction unverifiedAction,
     VelocityStore velocity, Duration catalogTtl, @Nullable ApprovalReceipts receipts,
-    @Nullable MandateTrust mandates, ScheduledExecutorService scheduler, String leaseOwner, Duration leaseDuration) {
+    @Nullable MandateTrust mandates, ScheduledExecutorService scheduler, String leaseOwner, Duration leaseDuration,
+    DurabilityBarrier durability) {
+
+  /**
+   * Whether the file stores' owed forces start in the background as soon as they are owed
+   * ({@code -Dagentprovision.eagerForces=false} turns it off, to measure the difference); read when a
+   * provisioner is built.
+   */
+  static boolean eagerForces() {
+    return !"false".equals(System.getProperty("agentprovision.eagerForces"));
+  }
 
   /** How long a run's lease lasts unless renewed, when not configured. */
   public static final Duration DEFAULT_LEASE_DURATION = Duration.ofSeconds(60);
@@ -306,17 +317,35 @@ public record EngineConfig(Orchestrator orchestrator, Map<String, Deployer> depl
             + " at {}); the stored policy applies. Change it with AgentProvisioner.updateSpendPolicy.", store,
             current.version(), current.changedBy(), current.at());
       }
+      DurabilityBarrier barrier = durability(audit, vault, journal, ledger);
+      // the provisioner's tasks run with its barrier entered: their requests cross it, and no other provisioner's
       return new EngineConfig(Objects.requireNonNull(orchestrator, "orchestrator"), Map.copyOf(deployers),
           Objects.requireNonNull(identity, "identity"), store,
           ledger != null ? ledger : SpendLedger.inMemory(clock),
           approvals != null ? approvals : ApprovalGates.denyAll(clock),
           audit != null ? audit : AuditLog.inMemory(), vault != null ? vault : CredentialVault.inMemory(),
           journal != null ? journal : RunJournal.inMemory(), List.copyOf(listeners), clock, sleeper, ids,
-          Objects.requireNonNull(stepExecutor, "stepExecutor"), Objects.requireNonNull(runExecutor, "runExecutor"),
-          approvalExecutor != null ? approvalExecutor : approvalThreads(),
+          barrier.scoped(Objects.requireNonNull(stepExecutor, "stepExecutor")),
+          barrier.scoped(Objects.requireNonNull(runExecutor, "runExecutor")),
+          barrier.scoped(approvalExecutor != null ? approvalExecutor : approvalThreads()),
           stepTimeout, approvalTimeout, failureAction, domainService, domainNames, http, verifyTimeout,
           unverifiedAction, velocity != null ? velocity : VelocityStore.inMemory(), catalogTtl, receipts, mandates,
-          scheduler != null ? scheduler : heartbeatThread(), leaseOwner, leaseDuration);
+          scheduler != null ? scheduler : heartbeatThread(), leaseOwner, leaseDuration, barrier);
+    }
+
+    /**
+     * The provisioner's durability barrier, with the SDK's file stores given to it attached: they
+     * then defer their disk syncs to it (see {@link DurabilityBarrier}). Stores of the host's own
+     * make are left as they are.
+     */
+    private static DurabilityBarrier durability(@Nullable Object... stores) {
+      DurabilityBarrier barrier = new DurabilityBarrier(eagerForces(), "the provisioner's file stores");
+      for (Object s : stores) {
+        if (s instanceof DurabilityBarrier.Deferring d) {
+          d.deferTo(barrier);
+        }
+      }
+      return barrier;
     }
 
     /** One daemon thread: heartbeats are short journal writes, and it must never keep the JVM alive. */

@@ -160,6 +160,7 @@ final class RunLease {
     Lease l = named.remove(name);
     if (l != null) {
       try {
+        crossBarrier(); // what the run wrote is on disk before another run may go on
         config.journal().releaseLease(l);
       } finally {
         LockSignals.released(name); // wake this process's runs waiting for it
@@ -172,11 +173,25 @@ final class RunLease {
   /** Stops the heartbeat and gives every lease up: the run is finished, failed, suspended or parked. */
   void release() {
     stopHeartbeat();
+    // what the run wrote is on disk before it gives its lease up and its caller learns how it ended
+    crossBarrier();
     for (String name : named.keySet()) {
       releaseNamed(name);
     }
     if (!lost) {
       config.journal().releaseLease(held);
+    }
+  }
+
+  /**
+   * Forces what the provisioner's stores owe. A failure is logged, not thrown: the leases are still
+   * given up and the run's own outcome (or failure) reaches its caller; the next crossing forces again.
+   */
+  private void crossBarrier() {
+    try {
+      config.durability().cross();
+    } catch (RuntimeException e) {
+      LOG.warn("run {}: forcing the stores before giving its leases up failed: {}", run, e.toString());
     }
   }
 

@@ -311,6 +311,8 @@ final class StepRun implements StepContext {
         return Checkpoints.verdict(request.title(), waited.asked().deadline(), waited.decision());
       }
     }
+    // the gate may tell a person, who may act on it, and the run may park: what it wrote is on disk first
+    engine.config().durability().cross();
     return engine.checkpoints().ask(new Checkpoints.Asker(rs.run, id, agent(), principal(), planHash,
         mandateScope(request)), request, new Checkpoints.Recorder() {
           @Override

@@ -54,6 +54,19 @@ public final class AtomicFiles {
    * written whole by every later force.
    */
   public static void replace(Path target, byte[] content, int writeSize) throws IOException {
+    replace(target, content, writeSize, true);
+  }
+
+  /**
+   * {@link #replace(Path, byte[])} without forcing the directory: the new content is on disk and
+   * moved over the target, and a machine that stops before the caller forces the directory
+   * ({@link #syncDirectory}) comes back with the old content or the new, each whole.
+   */
+  public static void replaceLeavingDirectory(Path target, byte[] content) throws IOException {
+    replace(target, content, Integer.MAX_VALUE, false);
+  }
+
+  private static void replace(Path target, byte[] content, int writeSize, boolean syncDir) throws IOException {
     Path dir = directoryOf(target);
     Files.createDirectories(dir);
     Path tmp = Files.createTempFile(dir, "." + target.getFileName() + ".", ".tmp");
@@ -76,7 +89,9 @@ public final class AtomicFiles {
     } finally {
       Files.deleteIfExists(tmp);
     }
-    syncDirectory(dir);
+    if (syncDir) {
+      syncDirectory(dir);
+    }
   }
 
   /** The directory holding {@code file}; a path naming a root directory has none and is refused. */

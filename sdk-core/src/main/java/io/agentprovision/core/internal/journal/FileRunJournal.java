@@ -8,6 +8,7 @@ import io.agentprovision.core.StepId;
 import io.agentprovision.core.approval.ApprovalDecision;
 import io.agentprovision.core.approval.CheckpointKind;
 import io.agentprovision.core.internal.fs.AtomicFiles;
+import io.agentprovision.core.internal.fs.DurabilityBarrier;
 import io.agentprovision.core.internal.fs.Positional;
 import io.agentprovision.core.journal.ApprovalRecord;
 import io.agentprovision.core.journal.CheckpointDecision;
@@ -62,7 +63,10 @@ import org.jspecify.annotations.Nullable;
  * costs one sync rather than the two of replacing a file (the temporary file and the directory).
  * A step's result ({@link #saveStepResult}) is appended without waiting for a force: the run's next
  * save, which waits for one, makes it durable with its own line, so a step's end and the next step's
- * start cost one sync. A
+ * start cost one sync. Attached to a provisioner's {@link DurabilityBarrier} ({@link #deferTo}),
+ * saves and filings force nothing: the barrier forces the files before the provisioner's next side
+ * effect outside the process (a request that may change something, an approval question, a run's
+ * end), after the other stores' forces; lease changes still force. A
  * run's first save creates its file atomically (temporary file, {@code ATOMIC_MOVE}, directory
  * forced), and so does a rewrite that drops superseded lines once a file holds
  * 512 of them ({@code COMPACT_AFTER}), or that moves a file of the previous format (version 2, one
@@ -106,7 +110,7 @@ import org.jspecify.annotations.Nullable;
  * by a hash of the id, so that ids differing only in case or in replaced characters never share a
  * file, on any file system. The files hold no secrets (see {@link RunRecord} and {@link StepRecord}).
  */
-public final class FileRunJournal implements RunJournal {
+public final class FileRunJournal implements RunJournal, DurabilityBarrier.Deferring {
   private static final String FORMAT = "agentprovision-run";
   /**
    * 3: a header line, then one saved record per line ({@code run}, {@code step} or {@code approval}).
@@ -169,6 +173,9 @@ public final class FileRunJournal implements RunJournal {
   private volatile @Nullable LeasesSeen leasesSeen;
   /** The group commit of each run file with saves waiting for a force; dropped when idle. */
   private final ConcurrentHashMap<Path, GroupForce> groups = new ConcurrentHashMap<>();
+  /** The barriers owed the forces of run files and of the index, once attached; empty: saves force. */
+  private final java.util.concurrent.CopyOnWriteArrayList<DurabilityBarrier> barriers =
+      new java.util.concurrent.CopyOnWriteArrayList<>();
 
   private FileRunJournal(Path dir, GroupForce.Forcer forcer) {
     this.dir = dir;
@@ -217,6 +224,34 @@ public final class FileRunJournal implements RunJournal {
     FileRunJournal journal = new FileRunJournal(d, forcer);
     journal.startIndexIfNew();
     return journal;
+  }
+
+  /**
+   * Run files and the run index are then appended without a force: the barrier forces them before
+   * the provisioner's next side effect. Lease changes still force before they return: a lease is how
+   * hosts that share the directory keep off each other's runs, and must be on disk before another
+   * host reads it.
+   */
+  @Override
+  public void deferTo(DurabilityBarrier barrier) {
+    Objects.requireNonNull(barrier, "barrier");
+    barriers.addIfAbsent(barrier);
+  }
+
+  /** Waits for the force of {@code ticket} of {@code f}'s group, or owes it to the barriers when deferred. */
+  private void forceOrOwe(Path f, GroupForce group, long ticket) throws IOException {
+    if (barriers.isEmpty()) {
+      group.awaitForced(ticket, forcer);
+      return;
+    }
+    DurabilityBarrier.Debt debt = group.debt(forcer, () -> {
+      if (group.idle()) {
+        groups.remove(f, group);
+      }
+    });
+    for (DurabilityBarrier b : barriers) {
+      b.owe(debt);
+    }
   }
 
   /** The journal directory. */
@@ -304,7 +339,7 @@ public final class FileRunJournal implements RunJournal {
         }
       });
       if (ticket[0] >= 0) {
-        group.awaitForced(ticket[0], forcer);
+        forceOrOwe(filedFile, group, ticket[0]);
       }
       return kept;
     } catch (IOException e) {
@@ -832,8 +867,8 @@ public final class FileRunJournal implements RunJournal {
       if (ticket < 0) {
         return false;
       }
-      if (force) {
-        group.awaitForced(ticket, forcer);
+      if (force || !barriers.isEmpty()) {
+        forceOrOwe(f, group, ticket); // a result's line is owed too when deferred: no later save may come
       }
       return true;
     } catch (IOException e) {

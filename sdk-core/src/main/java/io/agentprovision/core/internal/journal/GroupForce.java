@@ -1,9 +1,11 @@
 package io.agentprovision.core.internal.journal;
 
+import io.agentprovision.core.internal.fs.DurabilityBarrier;
 import java.io.IOException;
 import java.nio.channels.FileChannel;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Group commit for one append-only file: writers append under the store's lock and take a ticket,
@@ -30,6 +32,7 @@ final class GroupForce {
   private long written;
   private long forced;
   private boolean forcing;
+  private DurabilityBarrier.@Nullable Debt debt;
 
   GroupForce(Path file) {
     this.file = file;
@@ -94,5 +97,45 @@ final class GroupForce {
   /** Whether no append waits for a force, so the group may be forgotten. */
   synchronized boolean idle() {
     return !forcing && forced >= written;
+  }
+
+  /**
+   * What a barrier is owed for this file: forcing every append made so far, with {@code forcer}
+   * (the journal's, the same for every call), then running {@code settled} (the journal forgets the
+   * group once idle). One per group, so that a barrier holds it once.
+   */
+  synchronized DurabilityBarrier.Debt debt(Forcer forcer, Runnable settled) {
+    DurabilityBarrier.Debt d = debt;
+    if (d == null) {
+      d = newDebt(forcer, settled);
+      debt = d;
+    }
+    return d;
+  }
+
+  private DurabilityBarrier.Debt newDebt(Forcer forcer, Runnable after) {
+    return new DurabilityBarrier.Debt() {
+      @Override
+      public void settle() throws IOException {
+        long ticket;
+        synchronized (GroupForce.this) {
+          ticket = written;
+        }
+        awaitForced(ticket, forcer);
+        after.run();
+      }
+
+      @Override
+      public boolean settled() {
+        synchronized (GroupForce.this) {
+          return forced >= written;
+        }
+      }
+
+      @Override
+      public int phase() {
+        return 1; // after what the run's steps wrote to the other stores
+      }
+    };
   }
 }

@@ -82,6 +82,12 @@ final class AppendedLines {
    */
   static long append(FileChannel channel, long replayed, String format, long version, Map<String, Object> event)
       throws IOException {
+    return append(channel, replayed, format, version, event, true);
+  }
+
+  /** {@link #append}, forcing only when {@code force} (else the caller owes the force to a barrier). */
+  static long append(FileChannel channel, long replayed, String format, long version, Map<String, Object> event,
+      boolean force) throws IOException {
     try {
       StringBuilder text = new StringBuilder();
       if (replayed == 0) {
@@ -97,7 +103,9 @@ final class AppendedLines {
       while (buf.hasRemaining()) {
         at += channel.write(buf, at);
       }
-      channel.force(false);
+      if (force) {
+        channel.force(false);
+      }
       return at;
     } catch (IOException | RuntimeException e) {
       try {

@@ -6,6 +6,8 @@ import io.agentprovision.core.Money;
 import io.agentprovision.core.RunId;
 import io.agentprovision.core.StepId;
 import io.agentprovision.core.internal.fs.AtomicFiles;
+import io.agentprovision.core.internal.fs.DurabilityBarrier;
+import io.agentprovision.core.internal.fs.OwedForce;
 import io.agentprovision.core.policy.LimitUsage;
 import io.agentprovision.core.policy.Reservation;
 import io.agentprovision.core.policy.ReservationRequest;
@@ -40,7 +42,10 @@ import org.jspecify.annotations.Nullable;
  * other processes appended since it last looked, then decides on the up-to-date totals, then
  * appends its own event and forces it to disk before the lock is released and before it returns.
  * So a reservation, once returned, survives a crash, and two processes never admit together what
- * one limit holds room for once. A refused reservation writes nothing.
+ * one limit holds room for once. A refused reservation writes nothing. Attached to a provisioner's
+ * {@link DurabilityBarrier} ({@link #deferTo}), an append is not forced before it returns but before
+ * the provisioner's next side effect outside the process (the charge a reservation is made for
+ * among them): a machine that stops first may lose it, and nothing was charged on it.
  *
  * <p>Expiry is not written: a held reservation stops counting at its expiry on whatever clock reads
  * the log, as in memory. A line cut short by a crash mid-append (its writer never returned) is cut
@@ -50,7 +55,7 @@ import org.jspecify.annotations.Nullable;
  * <p>The log only grows: opening it replays every event (a few microseconds each), which suits a
  * single machine's provisioning volume; hosts sharing limits at scale use the JDBC ledger.
  */
-public final class FileSpendLedger implements SpendLedger {
+public final class FileSpendLedger implements SpendLedger, DurabilityBarrier.Deferring {
   static final String FILE_NAME = "ledger.jsonl";
   private static final String FORMAT = "agentprovision-ledger";
   private static final long VERSION = 1;
@@ -62,12 +67,37 @@ public final class FileSpendLedger implements SpendLedger {
   private InMemorySpendLedger memory;
   /** How many bytes of the log {@link #memory} holds. */
   private long replayed;
+  /** The barriers owed the log's forces once attached ({@link #deferTo}); empty: every append forces. */
+  private final java.util.concurrent.CopyOnWriteArrayList<DurabilityBarrier> barriers =
+      new java.util.concurrent.CopyOnWriteArrayList<>();
+  private final OwedForce owed;
 
   private FileSpendLedger(Path file, Clock clock, FileChannel channel) {
     this.file = file;
     this.clock = clock;
     this.channel = channel;
     this.memory = new InMemorySpendLedger(clock);
+    this.owed = new OwedForce(() -> {
+      try {
+        channel.force(false);
+      } catch (java.nio.channels.ClosedChannelException e) {
+        // closed by an interrupt of a thread using it: a force through another channel covers the file
+        try (FileChannel c = FileChannel.open(file, StandardOpenOption.WRITE)) {
+          c.force(false);
+        }
+      }
+    });
+  }
+
+  /**
+   * Appends are then written without a force, owed to {@code barrier}, which forces them before the
+   * provisioner's next side effect (the charge a reservation is made for among them). Processes on
+   * this machine read them at once, as before (they share its page cache, under the log's lock).
+   */
+  @Override
+  public void deferTo(DurabilityBarrier barrier) {
+    Objects.requireNonNull(barrier, "barrier");
+    barriers.addIfAbsent(barrier);
   }
 
   /** Opens (creating when missing) the ledger in {@code dir} and replays its log. */
@@ -257,7 +287,14 @@ public final class FileSpendLedger implements SpendLedger {
   /** Appends {@code event} as one line and forces it; on failure, forgets what was decided in memory. */
   private void append(Map<String, Object> event) {
     try {
-      replayed = AppendedLines.append(channel, replayed, FORMAT, VERSION, event);
+      boolean deferred = !barriers.isEmpty();
+      replayed = AppendedLines.append(channel, replayed, FORMAT, VERSION, event, !deferred);
+      if (deferred) {
+        owed.wrote();
+        for (DurabilityBarrier b : barriers) {
+          b.owe(owed);
+        }
+      }
     } catch (IOException | RuntimeException e) {
       // the decision was made in memory but is not on disk: start again from what the log holds
       memory = new InMemorySpendLedger(clock);

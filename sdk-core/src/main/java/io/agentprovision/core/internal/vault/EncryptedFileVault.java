@@ -2,6 +2,8 @@ package io.agentprovision.core.internal.vault;
 
 import io.agentprovision.core.internal.fs.AtomicFiles;
 import io.agentprovision.core.internal.fs.FileStamp;
+import io.agentprovision.core.internal.fs.DurabilityBarrier;
+import io.agentprovision.core.internal.fs.OwedForce;
 import io.agentprovision.core.spi.CredentialVault;
 import io.agentprovision.core.spi.KeyProvider;
 import io.agentprovision.core.vault.VaultEntry;
@@ -47,18 +49,19 @@ import org.jspecify.annotations.Nullable;
  *
  * <p>Every change rewrites the file atomically (temporary file, then {@code ATOMIC_MOVE}) under a
  * lock on {@code <file>.lock} that holds across threads and processes, and every read reads the
- * file's current content, so several instances and processes may share one vault. A read whose
- * bytes are the ones this vault last read or wrote skips decoding them (what is kept is the sealed
- * records, as on disk, never a secret in clear), and while the file still has the
- * {@link FileStamp} (inode, length, modification time) it had when this vault last read it whole,
- * a read does not read it at all: any change by another vault or process replaces the file (a new
- * inode) and changes its time. A file modified less than {@value FileStamp#SETTLED_MILLIS} ms
- * before it was read is read again at the next read. A {@link #put} opens the file's key check for
- * its key once per vault instance (again only if the check's bytes or the provider's key object
- * change), not at every put.
+ * file's current content, so several instances and processes may share one vault. Attached to a
+ * provisioner's {@link DurabilityBarrier} ({@link #deferTo}), a change forces its new file but leaves
+ * the directory (which makes the rename durable) to the barrier. A read whose bytes are the ones
+ * this vault last read or wrote skips decoding them (what is kept is the sealed records, as on
+ * disk, never a secret in clear), and while the file still has the {@link FileStamp} (inode,
+ * length, modification time) it had when this vault last read it whole, a read does not read it at
+ * all: any change by another vault or process replaces the file (a new inode) and changes its time.
+ * A file modified less than {@value FileStamp#SETTLED_MILLIS} ms before it was read is read again
+ * at the next read. A {@link #put} opens the file's key check for its key once per vault instance
+ * (again only if the check's bytes or the provider's key object change), not at every put.
  * On POSIX file systems the file is readable by its owner only.
  */
-public final class EncryptedFileVault implements CredentialVault {
+public final class EncryptedFileVault implements CredentialVault, DurabilityBarrier.Deferring {
   private static final String FORMAT = "agentprovision-vault";
   private static final long VERSION = 1;
 
@@ -83,11 +86,28 @@ public final class EncryptedFileVault implements CredentialVault {
   private final java.util.concurrent.ConcurrentHashMap<Sealed, javax.crypto.SecretKey> verified =
       new java.util.concurrent.ConcurrentHashMap<>();
 
+  /** The barriers owed the directory's force once attached ({@link #deferTo}); empty: every change forces it. */
+  private final java.util.concurrent.CopyOnWriteArrayList<DurabilityBarrier> barriers =
+      new java.util.concurrent.CopyOnWriteArrayList<>();
+  private final OwedForce owedDirectory;
+
   private EncryptedFileVault(Path file, KeyProvider keys) {
     this.file = file;
     this.lockFile = file.resolveSibling(file.getFileName() + ".lock");
     this.keys = keys;
     this.sealer = VaultSealer.of(keys, file.toString());
+    this.owedDirectory = new OwedForce(() -> AtomicFiles.syncDirectory(AtomicFiles.directoryOf(file)));
+  }
+
+  /**
+   * A change then forces the new file before it returns, as before, and owes the directory's force
+   * (which makes the rename durable) to {@code barrier}: a machine that stops before the barrier is
+   * crossed comes back with the vault as it was before the change, or after it, each whole.
+   */
+  @Override
+  public void deferTo(DurabilityBarrier barrier) {
+    Objects.requireNonNull(barrier, "barrier");
+    barriers.addIfAbsent(barrier);
   }
 
   /**
@@ -201,7 +221,15 @@ public final class EncryptedFileVault implements CredentialVault {
         if (changed) {
           byte[] bytes = write(doc);
           known = null; // until the file is known to hold them
-          AtomicFiles.replace(file, bytes);
+          if (barriers.isEmpty()) {
+            AtomicFiles.replace(file, bytes);
+          } else {
+            AtomicFiles.replaceLeavingDirectory(file, bytes);
+            owedDirectory.wrote();
+            for (DurabilityBarrier b : barriers) {
+              b.owe(owedDirectory);
+            }
+          }
           known = new Known(bytes, doc, null); // just written: read again (not decoded) until settled
         }
         return changed;

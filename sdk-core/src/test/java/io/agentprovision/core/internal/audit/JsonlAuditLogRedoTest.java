@@ -7,6 +7,7 @@ import io.agentprovision.core.audit.AuditEntry;
 import io.agentprovision.core.audit.AuditIntegrityException;
 import io.agentprovision.core.audit.AuditIntegrityException.Reason;
 import io.agentprovision.core.audit.AuditVerification;
+import io.agentprovision.core.internal.fs.DurabilityBarrier;
 import io.agentprovision.core.wire.Json;
 import java.io.IOException;
 import java.nio.channels.FileChannel;
@@ -136,6 +137,93 @@ class JsonlAuditLogRedoTest {
         .isEqualTo(2).isEqualTo(n / (HeadFile.SLOTS + 1)); // the commit that wraps it needs no slot data
     log.close();
     assertThat(disk.forcesOf(file())).as("and on closing").isEqualTo(3);
+  }
+
+  /** Given to a provisioner: a commit writes its slot and forces nothing; the barrier forces the head file once. */
+  @Test
+  void deferred_commitsForceNothing_aCrossingForcesTheHeadFileOnce() throws Exception {
+    FakeDisk disk = new FakeDisk("boot-1");
+    JsonlAuditLog log = open(disk);
+    DurabilityBarrier barrier = new DurabilityBarrier(false);
+    log.deferTo(barrier);
+
+    for (int i = 1; i <= 5; i++) {
+      log.append(JsonlAuditLogTest.record(i));
+    }
+    assertThat(disk.forcesOf(headFile())).as("no commit forced the head file").isZero();
+    assertThat(disk.forcesOf(file())).isZero();
+    assertThat(barrier.owes()).isTrue();
+
+    barrier.cross();
+    barrier.cross(); // nothing written since: nothing to force
+
+    assertThat(disk.forcesOf(headFile())).isEqualTo(1);
+    assertThat(barrier.owes()).isFalse();
+    assertThat(disk.durable.get(headFile())).isEqualTo(Files.readAllBytes(headFile()));
+    log.close();
+  }
+
+  /**
+   * A machine stopping after a crossing, with a later slot of the head file on disk and the slots
+   * between not (pages go back in any order) and nothing of the log forced: the log reopens with
+   * every entry appended before the crossing, redone from the ring, and drops only what followed it.
+   */
+  @Test
+  void deferred_aMachineStopAfterACrossing_keepsEveryEntryAppendedBeforeIt_whateverSlotsReachedTheDisk()
+      throws Exception {
+    FakeDisk disk = new FakeDisk("boot-1");
+    JsonlAuditLog log = open(disk);
+    DurabilityBarrier barrier = new DurabilityBarrier(false);
+    log.deferTo(barrier);
+    List<AuditEntry> crossed = new ArrayList<>();
+    for (int i = 1; i <= 3; i++) {
+      crossed.add(log.append(JsonlAuditLogTest.record(i)));
+    }
+    barrier.cross(); // a request that may change something went out here
+    byte[] headAtCrossing = Files.readAllBytes(headFile());
+    for (int i = 4; i <= 6; i++) {
+      log.append(JsonlAuditLogTest.record(i));
+    }
+    byte[] headNow = Files.readAllBytes(headFile());
+    int last = -1;
+    for (int slot = 0; slot < HeadFile.SLOTS; slot++) {
+      if (!Arrays.equals(headAtCrossing, slot * HeadFile.SLOT, (slot + 1) * HeadFile.SLOT, headNow,
+          slot * HeadFile.SLOT, (slot + 1) * HeadFile.SLOT)) {
+        last = slot;
+      }
+    }
+    assertThat(last).as("the commits after the crossing wrote slots").isPositive();
+    byte[] stopped = headAtCrossing.clone(); // the last of them reached the disk, the two before it not
+    System.arraycopy(headNow, last * HeadFile.SLOT, stopped, last * HeadFile.SLOT, HeadFile.SLOT);
+    byte[] logOnDisk = disk.durable.getOrDefault(file(), new byte[0]);
+    log.close(); // the process is gone; what the disk holds is put back below
+    Files.write(headFile(), stopped);
+    Files.write(file(), logOnDisk);
+
+    JsonlAuditLog reopened = open(new FakeDisk("boot-2"));
+
+    assertThat(reopened.entries()).startsWith(crossed.toArray(new AuditEntry[0]));
+    assertThat(reopened.entries().stream().map(e -> e.record().action()))
+        .as("only the log's own note of the recovery, if any, follows what was crossed")
+        .allMatch(a -> a.equals("resource.provision") || a.startsWith("audit."));
+    assertThat(reopened.entries().stream().filter(e -> e.record().action().equals("resource.provision")))
+        .hasSize(3);
+    assertThat(reopened.verify().valid()).isTrue();
+    reopened.close();
+  }
+
+  /** A keyed log forces its entries at every commit, attached or not: it owes a barrier nothing. */
+  @Test
+  void aKeyedLog_isNotDeferred() {
+    FakeDisk disk = new FakeDisk("boot-1");
+    JsonlAuditLog log = JsonlAuditLog.open(new JsonlAuditLog.Options(file(), io.agentprovision.core.audit.AuditKey.of("k1", io.agentprovision.core.Secret.of("0123456789abcdef0123456789abcdef")), 1, null,
+        java.time.Clock.systemUTC()), disk);
+    DurabilityBarrier barrier = new DurabilityBarrier(false);
+    log.deferTo(barrier);
+    log.append(JsonlAuditLogTest.record(1));
+    assertThat(barrier.owes()).isFalse();
+    assertThat(disk.forcesOf(file())).isPositive();
+    log.close();
   }
 
   @Test

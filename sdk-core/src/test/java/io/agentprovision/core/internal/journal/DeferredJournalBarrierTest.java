@@ -1,0 +1,233 @@
+package io.agentprovision.core.internal.journal;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.agentprovision.core.DurabilityException;
+import io.agentprovision.core.RunId;
+import io.agentprovision.core.http.HttpStack;
+import io.agentprovision.core.http.ResiliencePolicy;
+import io.agentprovision.core.internal.fs.DurabilityBarrier;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import mockwebserver3.Dispatcher;
+import mockwebserver3.MockResponse;
+import mockwebserver3.MockWebServer;
+import mockwebserver3.RecordedRequest;
+import okhttp3.MediaType;
+import okhttp3.OkHttpClient;
+import okhttp3.Request;
+import okhttp3.RequestBody;
+import okhttp3.Response;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * A journal attached to a durability barrier writes without forcing; the barrier forces what it
+ * owes before every request through an {@link HttpStack} client that may change something, never
+ * before a read, and concurrent crossings share one force per file (a group commit).
+ */
+class DeferredJournalBarrierTest {
+  @TempDir
+  Path dir;
+
+  /** Forces and requests, in the order they happened. */
+  private final List<String> wire = new CopyOnWriteArrayList<>();
+  private final MockWebServer server = new MockWebServer();
+  private final List<DurabilityBarrier> barriers = new ArrayList<>();
+
+  @BeforeEach
+  void start() throws Exception {
+    server.setDispatcher(new Dispatcher() {
+      @Override
+      public MockResponse dispatch(RecordedRequest request) {
+        wire.add("request " + request.getMethod());
+        return request.getMethod().equals("HEAD") ? new MockResponse.Builder().code(200).build()
+            : new MockResponse.Builder().code(200).body("{}").build();
+      }
+    });
+    server.start();
+  }
+
+  @AfterEach
+  void stop() {
+    barriers.forEach(DurabilityBarrier::close); // what the journals owe is forced before the next test
+    server.close();
+  }
+
+  private DurabilityBarrier barrier() {
+    DurabilityBarrier b = new DurabilityBarrier(false);
+    barriers.add(b);
+    return b;
+  }
+
+  private void call(OkHttpClient client, String method) throws Exception {
+    RequestBody body = method.equals("GET") || method.equals("HEAD") ? null
+        : RequestBody.create("{}", MediaType.get("application/json"));
+    try (Response r = client.newCall(new Request.Builder().url(server.url("/things")).method(method, body).build())
+        .execute()) {
+      assertThat(r.code()).isEqualTo(200);
+    }
+  }
+
+  @Test
+  void aRequestThatMayChangeSomething_goesOutOnlyAfterWhatTheJournalWroteIsForced_aReadWaitsForNothing()
+      throws Exception {
+    FileRunJournal journal = FileRunJournal.open(dir.resolve("journal"),
+        file -> wire.add("force " + file.getFileName()));
+    DurabilityBarrier barrier = barrier();
+    journal.deferTo(barrier);
+    OkHttpClient client = HttpStack.create().client("test", ResiliencePolicy.ofDefaults());
+    DurabilityBarrier.Scope run = barrier.enter(); // as the engine does around a step of the provisioner's run
+
+    assertThat(journal.fileRun(RunId.of("run_1"), "person-1")).isTrue();
+    assertThat(wire).as("the save returned without a force").isEmpty();
+    call(client, "GET");
+    call(client, "HEAD");
+    call(client, "POST");
+    call(client, "PUT"); // nothing written since: nothing to force
+    journal.fileRun(RunId.of("run_2"), "person-2");
+    call(client, "GET");
+    call(client, "DELETE");
+    journal.fileRun(RunId.of("run_3"), "person-3");
+    call(client, "PATCH");
+    run.close();
+
+    assertThat(wire).containsExactly(
+        "request GET", "request HEAD",
+        "force .filed-runs.json", "request POST",
+        "request PUT",
+        "request GET",
+        "force .filed-runs.json", "request DELETE",
+        "force .filed-runs.json", "request PATCH");
+    assertThat(FileRunJournal.open(dir.resolve("journal")).runsFiledUnder("person-2").orElseThrow())
+        .containsExactly(RunId.of("run_2"));
+  }
+
+  @Test
+  void aRequestCrossesOnlyTheBarrierOfTheRunThatSendsIt_oneThatCannotForceFailsOnlyItsOwnRequests() throws Exception {
+    List<String> forced = new CopyOnWriteArrayList<>();
+    FileRunJournal mine = FileRunJournal.open(dir.resolve("mine"), file -> forced.add("mine"));
+    FileRunJournal broken = FileRunJournal.open(dir.resolve("broken"), file -> {
+      throw new java.nio.file.NoSuchFileException(file.toString()); // its directory was deleted
+    });
+    DurabilityBarrier myBarrier = barrier();
+    DurabilityBarrier brokenBarrier = barrier();
+    mine.deferTo(myBarrier);
+    broken.deferTo(brokenBarrier);
+    OkHttpClient client = HttpStack.create().client("test", ResiliencePolicy.ofDefaults());
+    broken.fileRun(RunId.of("run_b"), "person-b");
+    mine.fileRun(RunId.of("run_1"), "person-1");
+
+    call(client, "POST"); // sent outside any provisioner's run: crosses no barrier
+    assertThat(forced).isEmpty();
+    try (DurabilityBarrier.Scope s = myBarrier.enter()) {
+      call(client, "POST"); // the other provisioner's broken files are none of this run's business
+    }
+    assertThat(forced).containsExactly("mine");
+    assertThat(wire).containsExactly("request POST", "request POST");
+
+    try (DurabilityBarrier.Scope s = brokenBarrier.enter()) {
+      assertThatThrownBy(() -> call(client, "POST"))
+          .isInstanceOf(DurabilityException.class)
+          .hasMessageContaining("cannot force the provisioner's file stores to disk")
+          .hasMessageContaining("check that the stores' directory exists");
+      call(client, "GET"); // a read waits for nothing
+      try (DurabilityBarrier.Scope inner = myBarrier.enter()) {
+        mine.fileRun(RunId.of("run_2"), "person-2");
+        call(client, "DELETE"); // the barrier entered last is the one crossed
+      }
+    }
+    assertThat(wire).as("the broken provisioner's POST never went out").containsExactly(
+        "request POST", "request POST", "request GET", "request DELETE");
+    assertThat(forced).containsExactly("mine", "mine");
+
+    // a request tagged with a barrier crosses that one, whatever the thread entered
+    mine.fileRun(RunId.of("run_3"), "person-3");
+    try (Response r = client.newCall(new Request.Builder().url(server.url("/things"))
+        .post(RequestBody.create("{}", MediaType.get("application/json"))).tag(DurabilityBarrier.class, myBarrier)
+        .build()).execute()) {
+      assertThat(r.code()).isEqualTo(200);
+    }
+    assertThat(forced).containsExactly("mine", "mine", "mine");
+    barriers.remove(brokenBarrier); // it cannot close cleanly: its files cannot be forced
+  }
+
+  @Test
+  void aJournalNotAttached_forcesEverySaveBeforeItReturns_asBefore() {
+    FileRunJournal journal = FileRunJournal.open(dir.resolve("journal"),
+        file -> wire.add("force " + file.getFileName()));
+
+    journal.fileRun(RunId.of("run_1"), "person-1");
+
+    assertThat(wire).containsExactly("force .filed-runs.json");
+  }
+
+  @Test
+  void concurrentCrossings_shareOneForcePerFile() throws Exception {
+    Map<Path, AtomicInteger> forces = new ConcurrentHashMap<>();
+    CountDownLatch inForce = new CountDownLatch(2);
+    CountDownLatch release = new CountDownLatch(1);
+    GroupForce.Forcer slow = file -> {
+      forces.computeIfAbsent(file, f -> new AtomicInteger()).incrementAndGet();
+      inForce.countDown();
+      try {
+        assertThat(release.await(30, TimeUnit.SECONDS)).isTrue();
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    };
+    DurabilityBarrier barrier = barrier();
+    FileRunJournal a = FileRunJournal.open(dir.resolve("a"), slow);
+    FileRunJournal b = FileRunJournal.open(dir.resolve("b"), slow);
+    a.deferTo(barrier);
+    b.deferTo(barrier);
+    a.fileRun(RunId.of("run_a"), "person-a");
+    b.fileRun(RunId.of("run_b"), "person-b");
+
+    List<Thread> crossing = new ArrayList<>();
+    List<Throwable> failed = new CopyOnWriteArrayList<>();
+    for (int i = 0; i < 6; i++) {
+      Thread t = new Thread(() -> {
+        try {
+          barrier.cross();
+        } catch (Throwable e) {
+          failed.add(e);
+        }
+      });
+      crossing.add(t);
+      t.start();
+    }
+    assertThat(inForce.await(30, TimeUnit.SECONDS)).as("both files being forced").isTrue();
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+    while (crossing.stream().anyMatch(t -> t.getState() != Thread.State.WAITING
+        && t.getState() != Thread.State.TIMED_WAITING && t.getState() != Thread.State.TERMINATED)
+        && System.nanoTime() < deadline) {
+      Thread.onSpinWait(); // every crossing waits on a force under way (or is done)
+    }
+    release.countDown();
+    for (Thread t : crossing) {
+      t.join(30_000);
+    }
+
+    assertThat(failed).isEmpty();
+    assertThat(forces).hasSize(2);
+    assertThat(forces.values()).as("one force per file for six crossings").allSatisfy(n -> assertThat(n.get())
+        .isEqualTo(1));
+    assertThat(barrier.owes()).isFalse();
+
+    a.fileRun(RunId.of("run_a2"), "person-a"); // written after the force: the next crossing forces again
+    barrier.cross();
+    assertThat(forces.get(dir.resolve("a").toAbsolutePath().normalize().resolve(".filed-runs.json")).get())
+        .isEqualTo(2);
+  }
+}
