@@ -96,10 +96,19 @@ final class HeadFile {
    * @param redo how many bytes before {@code bytes} the slot's data block holds
    * @param sha the SHA-256 of those bytes, or null when there are none
    * @param boot the boot of the machine that wrote the slot, or null when it is not known
+   * @param exact whether the keyed log that wrote it moves its head on every commit, so that entries
+   *     past it were acknowledged by no append (a keyed checkpoint, written every so many commits,
+   *     is not exact; a plain head always is, and does not say so)
    */
   record Head(long gen, long entries, @Nullable String hash, long bytes, @Nullable String keyId, long forced,
-      long redo, @Nullable String sha, @Nullable String boot) {
-    /** A head whose log is all on disk (as format 1 heads, and keyed ones, are). */
+      long redo, @Nullable String sha, @Nullable String boot, boolean exact) {
+    /** A head that is not an exact keyed one. */
+    Head(long gen, long entries, @Nullable String hash, long bytes, @Nullable String keyId, long forced,
+        long redo, @Nullable String sha, @Nullable String boot) {
+      this(gen, entries, hash, bytes, keyId, forced, redo, sha, boot, false);
+    }
+
+    /** A head whose log is all on disk (as format 1 heads, and keyed checkpoints, are). */
     Head(long gen, long entries, @Nullable String hash, long bytes, @Nullable String keyId) {
       this(gen, entries, hash, bytes, keyId, bytes, 0, null, null);
     }
@@ -287,6 +296,9 @@ final class HeadFile {
       int checkAt = at;
       put(",\"entries\":");
       number(h.entries());
+      if (h.exact()) {
+        put(",\"exact\":true");
+      }
       put(",\"forced\":");
       number(h.forced());
       put(",\"gen\":");
@@ -502,7 +514,7 @@ final class HeadFile {
             continue;
           }
         }
-        Head h = new Head(gen, n, hash, b, kid, forced, redo, sha, boot);
+        Head h = new Head(gen, n, hash, b, kid, forced, redo, sha, boot, Boolean.TRUE.equals(m.get("exact")));
         Map<String, Object> fields = new LinkedHashMap<>(m);
         fields.remove("check");
         String expected = check(fields, kid, keys);
@@ -553,6 +565,9 @@ final class HeadFile {
     m.put("bytes", h.bytes());
     if (h.keyId() != null) {
       m.put("kid", h.keyId());
+    }
+    if (h.exact()) {
+      m.put("exact", true);
     }
     m.put("forced", h.forced());
     m.put("redo", h.redo());

@@ -607,7 +607,7 @@ public final class JsonlAuditLog implements AuditLog, AutoCloseable {
     closed = true;
     try {
       FileChannel c = ch;
-      if (key == null && c.isOpen()) {
+      if (c.isOpen()) {
         disk.force(c, file, false);
       }
     } catch (IOException e) {
@@ -846,7 +846,7 @@ public final class JsonlAuditLog implements AuditLog, AutoCloseable {
           + " does not verify, first bad entry " + firstMissing + ": the file is shorter than the entries already "
           + "recorded (truncated: cut off); it will not be continued. " + evidenceFix());
     }
-    if (key == null && recorded.bytes() < end) {
+    if ((key == null || recorded.exact()) && recorded.bytes() < end) {
       throw new AuditIntegrityException(Reason.TAMPERED, recorded.entries() + 1, "audit log " + file
           + " does not verify, first bad entry " + (recorded.entries() + 1) + ": its head file is behind entries "
           + "already acknowledged (replaced); it will not be continued. " + evidenceFix());
@@ -881,13 +881,14 @@ public final class JsonlAuditLog implements AuditLog, AutoCloseable {
     if (size <= end) {
       return;
     }
-    // a plain log moves its whole tail aside, so only a keyed log indexes what it scans here
-    ChainScan scan = new ChainScan(ch, hasher, key == null ? null : index, true).after(entries, hash, keyed, entries,
-        end);
-    scan.stopBeforePlain = key != null;
+    // a log that adopts nothing past its head moves its whole tail aside, so only one that adopts
+    // indexes what it scans here
+    boolean adopts = adoptsPastHead(head);
+    ChainScan scan = new ChainScan(ch, hasher, adopts ? index : null, true).after(entries, hash, keyed, entries, end);
+    scan.stopBeforePlain = key != null; // a plain entry past a keyed one is moved aside, not refused
     scan.run(end, size);
     refuseIfBroken(scan);
-    if (key != null && scan.verifiedEnd > end) {
+    if (adopts && scan.verifiedEnd > end) {
       LOG.info("audit log {}: entries {} to {} follow its last head checkpoint and verify under the key; adopted",
           file, entries + 1, scan.verifiedSeq);
       adopt(scan.verifiedSeq, scan.lastHash(), scan.verifiedEnd, scan.keyedBefore);
@@ -1070,14 +1071,16 @@ public final class JsonlAuditLog implements AuditLog, AutoCloseable {
     while (buf.hasRemaining()) {
       at += ch.write(buf, at);
     }
-    // A plain commit's lines go into the head file's ring, which is forced instead of the log;
-    // a keyed one, or one too long for a slot, or where the boot cannot be told, forces the log.
-    boolean redo = key == null && disk.bootId() != null && f.bytes().length <= HeadFile.DATA;
+    // A commit's lines go into the head file's ring, which is forced instead of the log (a keyed
+    // log's slots are signed, as its entries are); one too long for a slot, or where the boot cannot
+    // be told, forces the log. Only where the boot cannot be told is a keyed log's head a checkpoint
+    // moved every checkpointEvery commits; elsewhere every commit moves it, as a plain log's.
+    boolean redo = disk.bootId() != null && f.bytes().length <= HeadFile.DATA;
     if (!redo) {
       disk.force(ch, file, false);
       forcedEnd = at;
     }
-    boolean moveHead = key == null || commitsSinceHead + 1 >= checkpointEvery;
+    boolean moveHead = key == null || exactKeyedHead() || commitsSinceHead + 1 >= checkpointEvery;
     if (moveHead) {
       writeHead(seq, prev, at, redo ? f.bytes() : null);
     }
@@ -1161,7 +1164,7 @@ public final class JsonlAuditLog implements AuditLog, AutoCloseable {
       createHead(n, lastHash, endOffset); // a head file of format 1 or 2 is upgraded on its first move
       return;
     }
-    if (key != null && forcedEnd < endOffset) { // a keyed head names only forced entries: it has no redo
+    if (key != null && redo == null && forcedEnd < endOffset) { // a keyed checkpoint names only forced entries
       disk.force(ch, file, false);
       forcedEnd = endOffset;
     }
@@ -1175,7 +1178,7 @@ public final class JsonlAuditLog implements AuditLog, AutoCloseable {
     }
     Head h = new Head(gen, n, n == 0 ? null : lastHash, endOffset, key == null ? null : key.id(),
         Math.min(forcedEnd, endOffset), redo == null ? 0 : redo.length, redo == null ? null : headEncoder.sha(redo),
-        disk.bootId());
+        disk.bootId(), exactKeyedHead());
     // header and lines in one write from the slot's start: of a commit up to 3.5 KiB, one page to force
     byte[] bytes = headEncoder.slotBytes(h, redo);
     FileChannel hc = headChannelOfThisHold();
@@ -1193,6 +1196,24 @@ public final class JsonlAuditLog implements AuditLog, AutoCloseable {
     headRead = new HeadFile.Read(h, null, false, null, slots, spoiled, 3);
     head = h;
     commitsSinceHead = 0;
+  }
+
+  /**
+   * Whether this log writes keyed heads that are exact: keyed, and the boot known, so that every
+   * commit moves the head (through the ring) before any of its appends returns.
+   */
+  private boolean exactKeyedHead() {
+    return key != null && disk.bootId() != null;
+  }
+
+  /**
+   * Whether entries past the recorded head may be adopted because they verify under the key: in a
+   * keyed log whose head is a checkpoint (written every so many commits, by an SDK before exact
+   * keyed heads or where the boot cannot be told), not past an exact one, which every acknowledged
+   * commit moved.
+   */
+  private boolean adoptsPastHead(@Nullable Head recorded) {
+    return key != null && (recorded == null || !recorded.exact());
   }
 
   private static void writeFully(FileChannel c, byte[] bytes, long at) throws IOException {
@@ -1218,7 +1239,7 @@ public final class JsonlAuditLog implements AuditLog, AutoCloseable {
     forcedEnd = endOffset;
     long gen = head == null ? 1 : head.gen() + 1;
     Head h = new Head(gen, n, n == 0 ? null : lastHash, endOffset, key == null ? null : key.id(), endOffset, 0, null,
-        disk.bootId());
+        disk.bootId(), exactKeyedHead());
     byte[] content = HeadFile.newFile(h, key);
     // a page per write, so that a commit's force writes back the pages of its slot, not the whole file
     AtomicFiles.replace(headFile, content, HeadFile.PAGE);
@@ -1584,7 +1605,7 @@ public final class JsonlAuditLog implements AuditLog, AutoCloseable {
         firstBad = earliest(firstBad, found + 1);
       } else if (found > recorded.entries()) {
         long past = found - recorded.entries();
-        long adoptable = key == null ? 0 : scan.verifiedSeq - recorded.entries();
+        long adoptable = adoptsPastHead(recorded) ? scan.verifiedSeq - recorded.entries() : 0;
         if (past > adoptable) {
           problems.add("entries " + (recorded.entries() + adoptable + 1) + " to " + found + " come after the recorded "
               + "head and no append acknowledged them (written by someone else, or by an append a crash cut short; "
