@@ -41,7 +41,11 @@ import org.jspecify.annotations.Nullable;
  * others still hold the heads before it, so no rename (and no directory sync) is needed.
  * {@code check} is a SHA-256 of the header's other fields, or, when the log is keyed, their
  * HMAC-SHA256 under the key named by {@code kid}, so that whoever can write the file but lacks the
- * key cannot write a head that moves a keyed log's end.
+ * key cannot write a head that moves a keyed log's end. A keyed log that moves its head on every
+ * commit (through the ring, as a plain log does) writes {@code "exact":true} in its headers (between
+ * {@code entries} and {@code forced}, as the canonical order puts it), so that entries past such a
+ * head are known to be unacknowledged; a keyed header without it is a checkpoint, after which
+ * entries that verify under the key are adopted.
  *
  * <p>Older formats are read (a crash's lines redone from them) and replaced, atomically, by a file of
  * format 3 the first time the head moves. Format 2 was {@value #V2_SIZE} bytes, a ring of

@@ -55,14 +55,17 @@ import org.slf4j.LoggerFactory;
  * commit's lines): a commit writes its lines to the log, then its slot, and forces only the head
  * file; the log is forced when the ring comes round to a slot whose lines it has not forced (once
  * per {@value HeadFile#SLOTS} commits or so), for a commit too long for a slot, and on closing. So
- * a plain commit costs one sync. Unforced writes survive the death of a process, not of the
+ * a commit costs one sync. Unforced writes survive the death of a process, not of the
  * machine: in the boot that wrote the head (which each slot names) the log is checked against it
  * exactly as it stands; after a restart, opening first writes again, from the ring, the bytes
  * between the last force and the head that the log lacks or holds as zeros (nothing else: any other
- * difference is left for verification to refuse). Where the boot cannot be known, every commit
- * forces the log as well. In a keyed chain the log is forced on every commit and the head file is a
- * checkpoint moved every {@code checkpointEvery} commits (and on open): entries after it are
- * adopted on reading when they verify under the key, which no one without the key can forge. An
+ * difference is left for verification to refuse). A keyed chain commits the same way, its slots
+ * signed with the key and marked {@code exact}, so entries past its head were acknowledged by no
+ * append and are moved aside as a plain chain's are. Where the boot cannot be known, every commit
+ * forces the log as well, and a keyed chain's head file is a checkpoint moved every
+ * {@code checkpointEvery} commits (and on open): entries after such a checkpoint (one not marked
+ * exact, as every keyed head of an SDK before exact heads was) are adopted on reading when they
+ * verify under the key, which no one without the key can forge. An
  * append returns only once its entry is on disk, in the log or in the ring. The lock holds across
  * the threads of this JVM and across processes ({@link FileChannel#lock}), so several hosts on one
  * machine may share a file.

@@ -50,7 +50,8 @@ class HeadFileEncoderTest {
     String kid = keyed ? (r.nextBoolean() ? "k1" : "k2") : null;
     String sha = r.nextBoolean() ? null : hex(r);
     String boot = r.nextInt(3) == 0 ? null : r.nextBoolean() ? "4809a886-721d-4cb1-9910-0f2b5d3c6e7a" : text(r, 12);
-    return new Head(number(r), number(r), hash, number(r), kid, number(r), number(r), sha, boot);
+    return new Head(number(r), number(r), hash, number(r), kid, number(r), number(r), sha, boot,
+        keyed && r.nextBoolean());
   }
 
   @Test
@@ -86,7 +87,8 @@ class HeadFileEncoderTest {
     byte[] lines = "{\"action\":\"spend.commit\"}\n".getBytes(StandardCharsets.UTF_8);
     for (Head h : new Head[] {
         new Head(17, 5, "a".repeat(64), 1270, null, 640, lines.length, encoder.sha(lines), "boot-1"),
-        new Head(18, 6, "b".repeat(64), 1300, "k2", 1300, 0, null, null)}) {
+        new Head(18, 6, "b".repeat(64), 1300, "k2", 1300, 0, null, null),
+        new Head(19, 7, "c".repeat(64), 1330, "k1", 1300, 30, encoder.sha(new byte[30]), "boot-1", true)}) {
       byte[] file = HeadFile.newFile(new Head(1, 0, null, 0, null), null);
       System.arraycopy(encoder.encode(h), 0, file, HeadFile.slotOffset(h.gen()), HeadFile.HEADER);
       assertThat(HeadFile.decode(file, KEYS).head()).isEqualTo(h);

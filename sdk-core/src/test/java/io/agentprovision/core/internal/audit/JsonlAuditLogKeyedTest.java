@@ -230,6 +230,44 @@ class JsonlAuditLogKeyedTest {
     assertThat(headEntries(dir.resolve("audit.jsonl.head"))).as("opening moves the head").isEqualTo(5);
   }
 
+  /**
+   * A keyed log as the SDK before exact keyed heads left it ({@link KeyedCheckpointFixture}): its head
+   * file a checkpoint, 20 entries after it. They are adopted because they verify under the key; the
+   * log goes on with exact heads, so a cut of its last entry is then refused.
+   */
+  @Test
+  void open_aKeyedLogWhoseHeadIsACheckpointOfTheSdkBefore_adoptsTheEntriesAfterIt_andGoesOnExact() throws Exception {
+    byte[] whole;
+    try (java.io.InputStream in = getClass().getResourceAsStream("format3/keyed-checkpoint.jsonl");
+        java.io.InputStream head = new java.util.zip.GZIPInputStream(
+            getClass().getResourceAsStream("format3/keyed-checkpoint.jsonl.head.gz"))) {
+      whole = in.readAllBytes();
+      Files.write(file(), whole);
+      Files.write(dir.resolve("audit.jsonl.head"), head.readAllBytes());
+    }
+    HeadFile.Head checkpoint = HeadFile.decode(Files.readAllBytes(dir.resolve("audit.jsonl.head")),
+        KeyedCheckpointFixture.key()).head();
+    assertThat(checkpoint.entries()).isZero();
+    assertThat(checkpoint.exact()).isFalse();
+    JsonlAuditLog.Options options = new JsonlAuditLog.Options(file(), KeyedCheckpointFixture.key(),
+        JsonlAuditLog.DEFAULT_KEYED_CHECKPOINT_EVERY, null, java.time.Clock.systemUTC());
+
+    JsonlAuditLog log = JsonlAuditLog.open(options, new JsonlAuditLogRedoTest.FakeDisk("boot-2"));
+
+    assertThat(log.entries()).hasSize(KeyedCheckpointFixture.ENTRIES);
+    assertThat(log.verify().valid()).isTrue();
+    AuditEntry next = log.append(JsonlAuditLogTest.record(KeyedCheckpointFixture.ENTRIES + 1));
+    HeadFile.Head exact = HeadFile.decode(Files.readAllBytes(dir.resolve("audit.jsonl.head")),
+        KeyedCheckpointFixture.key()).head();
+    assertThat(exact.exact()).isTrue();
+    assertThat(exact.entries()).isEqualTo(KeyedCheckpointFixture.ENTRIES + 1);
+    assertThat(exact.hash()).isEqualTo(next.hash());
+    log.close();
+    writeLines(lines().subList(0, KeyedCheckpointFixture.ENTRIES));
+    assertThatThrownBy(() -> JsonlAuditLog.open(options, new JsonlAuditLogRedoTest.FakeDisk("boot-2")))
+        .isInstanceOfSatisfying(AuditIntegrityException.class, e -> assertThat(e.reason()).isEqualTo(Reason.TRUNCATED));
+  }
+
   @Test
   void reopen_whenEntriesBeforeTheCheckpointAreCutOff_refuses() throws Exception {
     AuditLog log = AuditLog.jsonlBuilder(file()).key(KEY).checkpointEvery(2).build();
