@@ -45,7 +45,11 @@ import org.jspecify.annotations.Nullable;
  * commit (through the ring, as a plain log does) writes {@code "exact":true} in its headers (between
  * {@code entries} and {@code forced}, as the canonical order puts it), so that entries past such a
  * head are known to be unacknowledged; a keyed header without it is a checkpoint, after which
- * entries that verify under the key are adopted.
+ * entries that verify under the key are adopted. An exact header's check covers a fixed prefix
+ * ({@code exact-head} and a newline) before its members, so an SDK before exact heads finds it
+ * unreadable; the log's first exact head replaces the whole file (see {@code JsonlAuditLog}), so
+ * such an SDK then refuses the head file ({@code HEAD_UNREADABLE}) instead of appending after a head
+ * it would not move.
  *
  * <p>Older formats are read (a crash's lines redone from them) and replaced, atomically, by a file of
  * format 3 the first time the head moves. Format 2 was {@value #V2_SIZE} bytes, a ring of
@@ -89,6 +93,13 @@ final class HeadFile {
   /** The size of a head file of format 1 (two headers, no data). */
   static final int OLD_SIZE = 2 * HEADER;
   private static final HexFormat HEX = HexFormat.of();
+  /**
+   * What an exact head's check covers before its members: an SDK that predates exact heads computes
+   * the check over the members alone, so it finds an exact slot unreadable rather than taking it for
+   * a checkpoint and appending after it without moving it (entries that an SDK reading exact heads
+   * would then move aside as unacknowledged).
+   */
+  private static final byte[] EXACT_CHECK = "exact-head\n".getBytes(StandardCharsets.US_ASCII);
 
   private HeadFile() {}
 
@@ -325,7 +336,7 @@ final class HeadFile {
       if (at + CHECK_MEMBER > HEADER - 1) {
         return HeadFile.encode(h, keys); // which refuses it
       }
-      check(kid);
+      check(kid, h.exact());
       System.arraycopy(buf, checkAt, buf, checkAt + CHECK_MEMBER, at - checkAt);
       int end = at + CHECK_MEMBER;
       at = checkAt;
@@ -390,9 +401,12 @@ final class HeadFile {
     }
 
     /** {@link HeadFile#check} over {@code buf[0, at)}, into {@link #digest}. */
-    private void check(@Nullable String keyId) {
+    private void check(@Nullable String keyId, boolean exact) {
       try {
         if (keyId == null) {
+          if (exact) {
+            sha.update(EXACT_CHECK);
+          }
           sha.update(buf, 0, at);
           sha.digest(digest, 0, digest.length);
           return;
@@ -404,6 +418,9 @@ final class HeadFile {
         if (mac == null) {
           mac = keys.newMac(keyId);
           macs.put(keyId, mac);
+        }
+        if (exact) {
+          mac.update(EXACT_CHECK);
         }
         mac.update(buf, 0, at);
         mac.doFinal(digest, 0);
@@ -594,13 +611,21 @@ final class HeadFile {
 
   private static String check(Map<String, Object> fields, @Nullable String keyId, @Nullable AuditKey keys) {
     byte[] text = Json.canonical(fields).getBytes(StandardCharsets.UTF_8);
+    boolean exact = Boolean.TRUE.equals(fields.get("exact"));
     if (keyId == null) {
-      return HEX.formatHex(sha256().digest(text));
+      MessageDigest sha = sha256();
+      if (exact) {
+        sha.update(EXACT_CHECK);
+      }
+      return HEX.formatHex(sha.digest(text));
     }
     if (keys == null) {
       throw new IllegalStateException("a keyed head needs its key");
     }
     Mac mac = keys.newMac(keyId);
+    if (exact) {
+      mac.update(EXACT_CHECK);
+    }
     return HEX.formatHex(mac.doFinal(text));
   }
 }

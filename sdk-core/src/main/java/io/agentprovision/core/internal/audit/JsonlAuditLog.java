@@ -1163,8 +1163,11 @@ public final class JsonlAuditLog implements AuditLog, AutoCloseable {
    */
   private void writeHead(long n, String lastHash, long endOffset, byte @Nullable [] redo) throws IOException {
     HeadFile.Read ring = headRead;
-    if (ring == null || ring.oldFormat() || ring.slots().length != HeadFile.SLOTS) {
-      createHead(n, lastHash, endOffset); // a head file of format 1 or 2 is upgraded on its first move
+    if (ring == null || ring.oldFormat() || ring.slots().length != HeadFile.SLOTS
+        || (exactKeyedHead() && (head == null || !head.exact()))) {
+      // a head file of format 1 or 2 is upgraded on its first move; a keyed log's checkpoints are
+      // replaced whole by its first exact head, so no SDK before exact heads finds one to go on from
+      createHead(n, lastHash, endOffset);
       return;
     }
     if (key != null && redo == null && forcedEnd < endOffset) { // a keyed checkpoint names only forced entries

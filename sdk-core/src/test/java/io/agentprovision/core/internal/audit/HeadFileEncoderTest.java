@@ -95,6 +95,35 @@ class HeadFileEncoderTest {
     }
   }
 
+  /**
+   * An exact head's check covers a prefix before its members, so an SDK before exact heads, which
+   * checks the members alone, finds the slot unreadable instead of taking it for a checkpoint.
+   */
+  @Test
+  void anExactHeadsCheck_isNotTheCheckOfItsMembersAlone() throws Exception {
+    Head exact = new Head(5, 4, "d".repeat(64), 2000, "k1", 1600, 400, "e".repeat(64), "boot-1", true);
+    byte[] header = new HeadFile.Encoder(KEYS).encode(exact);
+    java.util.Map<String, Object> members = new java.util.LinkedHashMap<>(
+        io.agentprovision.core.wire.Json.parseObject(new String(header, StandardCharsets.UTF_8).strip()));
+    Object check = members.remove("check");
+    javax.crypto.Mac mac = KEYS.newMac("k1");
+    String membersAlone = java.util.HexFormat.of().formatHex(
+        mac.doFinal(io.agentprovision.core.wire.Json.canonical(members).getBytes(StandardCharsets.UTF_8)));
+
+    assertThat(members).containsEntry("exact", true);
+    assertThat(check).isNotEqualTo(membersAlone);
+    byte[] file = HeadFile.newFile(new Head(1, 0, null, 0, null), null);
+    System.arraycopy(header, 0, file, HeadFile.slotOffset(exact.gen()), HeadFile.HEADER);
+    assertThat(HeadFile.decode(file, KEYS).head()).isEqualTo(exact);
+    Head checkpoint = new Head(5, 4, "d".repeat(64), 2000, "k1", 2000, 0, null, "boot-1");
+    members = new java.util.LinkedHashMap<>(io.agentprovision.core.wire.Json.parseObject(
+        new String(new HeadFile.Encoder(KEYS).encode(checkpoint), StandardCharsets.UTF_8).strip()));
+    check = members.remove("check");
+    assertThat(check).as("a checkpoint's check is still that of its members").isEqualTo(java.util.HexFormat.of()
+        .formatHex(KEYS.newMac("k1").doFinal(io.agentprovision.core.wire.Json.canonical(members)
+            .getBytes(StandardCharsets.UTF_8))));
+  }
+
   @Test
   void theShaOfADataBlock_isItsSha256_eachTime() {
     Random r = new Random(5);
