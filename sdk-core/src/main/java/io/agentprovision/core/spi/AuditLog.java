@@ -122,13 +122,15 @@ public interface AuditLog {
     }
 
     /**
-     * For a keyed log: move the head file every {@code commits} commits instead of every
-     * {@value #DEFAULT_KEYED_CHECKPOINT_EVERY}. Between moves, entries past the head file verify by
-     * the key, so an append needs one fsync instead of two; but cutting off the entries appended
-     * since the last move is noticed only against a head kept elsewhere (each
-     * {@code Deployment.auditHead()}). {@code 1} keeps the head file exact. A plain log always moves
-     * its head on every commit: without a key, entries past the head could not be told from forged
-     * ones.
+     * For a keyed log where the machine's boot cannot be known (not Linux): move the head file every
+     * {@code commits} commits instead of every {@value #DEFAULT_KEYED_CHECKPOINT_EVERY}. There each
+     * commit forces the log; between moves, entries past the head file verify by the key, so an
+     * append needs one fsync instead of two, but cutting off the entries appended since the last move
+     * is noticed only against a head kept elsewhere (each {@code Deployment.auditHead()}). {@code 1}
+     * keeps the head file exact. Where the boot is known, a keyed log, as a plain one, moves its head
+     * on every commit with one fsync (the head file's, its slot holding the commit's lines), and this
+     * setting is not used. A plain log always moves its head on every commit: without a key, entries
+     * past the head could not be told from forged ones.
      *
      * @throws InvalidRequestException when {@code commits} is below 1
      */

@@ -41,7 +41,15 @@ import org.jspecify.annotations.Nullable;
  * others still hold the heads before it, so no rename (and no directory sync) is needed.
  * {@code check} is a SHA-256 of the header's other fields, or, when the log is keyed, their
  * HMAC-SHA256 under the key named by {@code kid}, so that whoever can write the file but lacks the
- * key cannot write a head that moves a keyed log's end.
+ * key cannot write a head that moves a keyed log's end. A keyed log that moves its head on every
+ * commit (through the ring, as a plain log does) writes {@code "exact":true} in its headers (between
+ * {@code entries} and {@code forced}, as the canonical order puts it), so that entries past such a
+ * head are known to be unacknowledged; a keyed header without it is a checkpoint, after which
+ * entries that verify under the key are adopted. An exact header's check covers a fixed prefix
+ * ({@code exact-head} and a newline) before its members, so an SDK before exact heads finds it
+ * unreadable; the log's first exact head replaces the whole file (see {@code JsonlAuditLog}), so
+ * such an SDK then refuses the head file ({@code HEAD_UNREADABLE}) instead of appending after a head
+ * it would not move.
  *
  * <p>Older formats are read (a crash's lines redone from them) and replaced, atomically, by a file of
  * format 3 the first time the head moves. Format 2 was {@value #V2_SIZE} bytes, a ring of
@@ -85,6 +93,13 @@ final class HeadFile {
   /** The size of a head file of format 1 (two headers, no data). */
   static final int OLD_SIZE = 2 * HEADER;
   private static final HexFormat HEX = HexFormat.of();
+  /**
+   * What an exact head's check covers before its members: an SDK that predates exact heads computes
+   * the check over the members alone, so it finds an exact slot unreadable rather than taking it for
+   * a checkpoint and appending after it without moving it (entries that an SDK reading exact heads
+   * would then move aside as unacknowledged).
+   */
+  private static final byte[] EXACT_CHECK = "exact-head\n".getBytes(StandardCharsets.US_ASCII);
 
   private HeadFile() {}
 
@@ -96,10 +111,19 @@ final class HeadFile {
    * @param redo how many bytes before {@code bytes} the slot's data block holds
    * @param sha the SHA-256 of those bytes, or null when there are none
    * @param boot the boot of the machine that wrote the slot, or null when it is not known
+   * @param exact whether the keyed log that wrote it moves its head on every commit, so that entries
+   *     past it were acknowledged by no append (a keyed checkpoint, written every so many commits,
+   *     is not exact; a plain head always is, and does not say so)
    */
   record Head(long gen, long entries, @Nullable String hash, long bytes, @Nullable String keyId, long forced,
-      long redo, @Nullable String sha, @Nullable String boot) {
-    /** A head whose log is all on disk (as format 1 heads, and keyed ones, are). */
+      long redo, @Nullable String sha, @Nullable String boot, boolean exact) {
+    /** A head that is not an exact keyed one. */
+    Head(long gen, long entries, @Nullable String hash, long bytes, @Nullable String keyId, long forced,
+        long redo, @Nullable String sha, @Nullable String boot) {
+      this(gen, entries, hash, bytes, keyId, forced, redo, sha, boot, false);
+    }
+
+    /** A head whose log is all on disk (as format 1 heads, and keyed checkpoints, are). */
     Head(long gen, long entries, @Nullable String hash, long bytes, @Nullable String keyId) {
       this(gen, entries, hash, bytes, keyId, bytes, 0, null, null);
     }
@@ -287,6 +311,9 @@ final class HeadFile {
       int checkAt = at;
       put(",\"entries\":");
       number(h.entries());
+      if (h.exact()) {
+        put(",\"exact\":true");
+      }
       put(",\"forced\":");
       number(h.forced());
       put(",\"gen\":");
@@ -309,7 +336,7 @@ final class HeadFile {
       if (at + CHECK_MEMBER > HEADER - 1) {
         return HeadFile.encode(h, keys); // which refuses it
       }
-      check(kid);
+      check(kid, h.exact());
       System.arraycopy(buf, checkAt, buf, checkAt + CHECK_MEMBER, at - checkAt);
       int end = at + CHECK_MEMBER;
       at = checkAt;
@@ -374,9 +401,12 @@ final class HeadFile {
     }
 
     /** {@link HeadFile#check} over {@code buf[0, at)}, into {@link #digest}. */
-    private void check(@Nullable String keyId) {
+    private void check(@Nullable String keyId, boolean exact) {
       try {
         if (keyId == null) {
+          if (exact) {
+            sha.update(EXACT_CHECK);
+          }
           sha.update(buf, 0, at);
           sha.digest(digest, 0, digest.length);
           return;
@@ -388,6 +418,9 @@ final class HeadFile {
         if (mac == null) {
           mac = keys.newMac(keyId);
           macs.put(keyId, mac);
+        }
+        if (exact) {
+          mac.update(EXACT_CHECK);
         }
         mac.update(buf, 0, at);
         mac.doFinal(digest, 0);
@@ -502,7 +535,7 @@ final class HeadFile {
             continue;
           }
         }
-        Head h = new Head(gen, n, hash, b, kid, forced, redo, sha, boot);
+        Head h = new Head(gen, n, hash, b, kid, forced, redo, sha, boot, Boolean.TRUE.equals(m.get("exact")));
         Map<String, Object> fields = new LinkedHashMap<>(m);
         fields.remove("check");
         String expected = check(fields, kid, keys);
@@ -554,6 +587,9 @@ final class HeadFile {
     if (h.keyId() != null) {
       m.put("kid", h.keyId());
     }
+    if (h.exact()) {
+      m.put("exact", true);
+    }
     m.put("forced", h.forced());
     m.put("redo", h.redo());
     if (h.sha() != null) {
@@ -575,13 +611,21 @@ final class HeadFile {
 
   private static String check(Map<String, Object> fields, @Nullable String keyId, @Nullable AuditKey keys) {
     byte[] text = Json.canonical(fields).getBytes(StandardCharsets.UTF_8);
+    boolean exact = Boolean.TRUE.equals(fields.get("exact"));
     if (keyId == null) {
-      return HEX.formatHex(sha256().digest(text));
+      MessageDigest sha = sha256();
+      if (exact) {
+        sha.update(EXACT_CHECK);
+      }
+      return HEX.formatHex(sha.digest(text));
     }
     if (keys == null) {
       throw new IllegalStateException("a keyed head needs its key");
     }
     Mac mac = keys.newMac(keyId);
+    if (exact) {
+      mac.update(EXACT_CHECK);
+    }
     return HEX.formatHex(mac.doFinal(text));
   }
 }

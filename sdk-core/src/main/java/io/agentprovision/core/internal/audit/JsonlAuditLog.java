@@ -58,14 +58,17 @@ import org.slf4j.LoggerFactory;
  * commit's lines): a commit writes its lines to the log, then its slot, and forces only the head
  * file; the log is forced when the ring comes round to a slot whose lines it has not forced (once
  * per {@value HeadFile#SLOTS} commits or so), for a commit too long for a slot, and on closing. So
- * a plain commit costs one sync. Unforced writes survive the death of a process, not of the
+ * a commit costs one sync. Unforced writes survive the death of a process, not of the
  * machine: in the boot that wrote the head (which each slot names) the log is checked against it
  * exactly as it stands; after a restart, opening first writes again, from the ring, the bytes
  * between the last force and the head that the log lacks or holds as zeros (nothing else: any other
- * difference is left for verification to refuse). Where the boot cannot be known, every commit
- * forces the log as well. In a keyed chain the log is forced on every commit and the head file is a
- * checkpoint moved every {@code checkpointEvery} commits (and on open): entries after it are
- * adopted on reading when they verify under the key, which no one without the key can forge. An
+ * difference is left for verification to refuse). A keyed chain commits the same way, its slots
+ * signed with the key and marked {@code exact}, so entries past its head were acknowledged by no
+ * append and are moved aside as a plain chain's are. Where the boot cannot be known, every commit
+ * forces the log as well, and a keyed chain's head file is a checkpoint moved every
+ * {@code checkpointEvery} commits (and on open): entries after such a checkpoint (one not marked
+ * exact, as every keyed head of an SDK before exact heads was) are adopted on reading when they
+ * verify under the key, which no one without the key can forge. An
  * append returns only once its entry is on disk, in the log or in the ring. The lock holds across
  * the threads of this JVM and across processes ({@link FileChannel#lock}), so several hosts on one
  * machine may share a file.
@@ -652,7 +655,7 @@ public final class JsonlAuditLog implements AuditLog, DurabilityBarrier.Deferrin
     closed = true;
     try {
       FileChannel c = ch;
-      if (key == null && c.isOpen()) {
+      if (c.isOpen()) {
         disk.force(c, file, false);
       }
       if (!owedHead.settled()) {
@@ -938,7 +941,7 @@ public final class JsonlAuditLog implements AuditLog, DurabilityBarrier.Deferrin
           + " does not verify, first bad entry " + firstMissing + ": the file is shorter than the entries already "
           + "recorded (truncated: cut off); it will not be continued. " + evidenceFix());
     }
-    if (key == null && recorded.bytes() < end) {
+    if ((key == null || recorded.exact()) && recorded.bytes() < end) {
       throw new AuditIntegrityException(Reason.TAMPERED, recorded.entries() + 1, "audit log " + file
           + " does not verify, first bad entry " + (recorded.entries() + 1) + ": its head file is behind entries "
           + "already acknowledged (replaced); it will not be continued. " + evidenceFix());
@@ -973,13 +976,14 @@ public final class JsonlAuditLog implements AuditLog, DurabilityBarrier.Deferrin
     if (size <= end) {
       return;
     }
-    // a plain log moves its whole tail aside, so only a keyed log indexes what it scans here
-    ChainScan scan = new ChainScan(ch, hasher, key == null ? null : index, true).after(entries, hash, keyed, entries,
-        end);
-    scan.stopBeforePlain = key != null;
+    // a log that adopts nothing past its head moves its whole tail aside, so only one that adopts
+    // indexes what it scans here
+    boolean adopts = adoptsPastHead(head);
+    ChainScan scan = new ChainScan(ch, hasher, adopts ? index : null, true).after(entries, hash, keyed, entries, end);
+    scan.stopBeforePlain = key != null; // a plain entry past a keyed one is moved aside, not refused
     scan.run(end, size);
     refuseIfBroken(scan);
-    if (key != null && scan.verifiedEnd > end) {
+    if (adopts && scan.verifiedEnd > end) {
       LOG.info("audit log {}: entries {} to {} follow its last head checkpoint and verify under the key; adopted",
           file, entries + 1, scan.verifiedSeq);
       adopt(scan.verifiedSeq, scan.lastHash(), scan.verifiedEnd, scan.keyedBefore);
@@ -1162,14 +1166,16 @@ public final class JsonlAuditLog implements AuditLog, DurabilityBarrier.Deferrin
     while (buf.hasRemaining()) {
       at += ch.write(buf, at);
     }
-    // A plain commit's lines go into the head file's ring, which is forced instead of the log;
-    // a keyed one, or one too long for a slot, or where the boot cannot be told, forces the log.
-    boolean redo = key == null && disk.bootId() != null && f.bytes().length <= HeadFile.DATA;
+    // A commit's lines go into the head file's ring, which is forced instead of the log (a keyed
+    // log's slots are signed, as its entries are); one too long for a slot, or where the boot cannot
+    // be told, forces the log. Only where the boot cannot be told is a keyed log's head a checkpoint
+    // moved every checkpointEvery commits; elsewhere every commit moves it, as a plain log's.
+    boolean redo = disk.bootId() != null && f.bytes().length <= HeadFile.DATA;
     if (!redo) {
       disk.force(ch, file, false);
       forcedEnd = at;
     }
-    boolean moveHead = key == null || commitsSinceHead + 1 >= checkpointEvery;
+    boolean moveHead = key == null || exactKeyedHead() || commitsSinceHead + 1 >= checkpointEvery;
     if (moveHead) {
       writeHead(seq, prev, at, redo ? f.bytes() : null);
     }
@@ -1249,11 +1255,14 @@ public final class JsonlAuditLog implements AuditLog, DurabilityBarrier.Deferrin
    */
   private void writeHead(long n, String lastHash, long endOffset, byte @Nullable [] redo) throws IOException {
     HeadFile.Read ring = headRead;
-    if (ring == null || ring.oldFormat() || ring.slots().length != HeadFile.SLOTS) {
-      createHead(n, lastHash, endOffset); // a head file of format 1 or 2 is upgraded on its first move
+    if (ring == null || ring.oldFormat() || ring.slots().length != HeadFile.SLOTS
+        || (exactKeyedHead() && (head == null || !head.exact()))) {
+      // a head file of format 1 or 2 is upgraded on its first move; a keyed log's checkpoints are
+      // replaced whole by its first exact head, so no SDK before exact heads finds one to go on from
+      createHead(n, lastHash, endOffset);
       return;
     }
-    if (key != null && forcedEnd < endOffset) { // a keyed head names only forced entries: it has no redo
+    if (key != null && redo == null && forcedEnd < endOffset) { // a keyed checkpoint names only forced entries
       disk.force(ch, file, false);
       forcedEnd = endOffset;
     }
@@ -1267,7 +1276,7 @@ public final class JsonlAuditLog implements AuditLog, DurabilityBarrier.Deferrin
     }
     Head h = new Head(gen, n, n == 0 ? null : lastHash, endOffset, key == null ? null : key.id(),
         Math.min(forcedEnd, endOffset), redo == null ? 0 : redo.length, redo == null ? null : headEncoder.sha(redo),
-        disk.bootId());
+        disk.bootId(), exactKeyedHead());
     // header and lines in one write from the slot's start: of a commit up to 3.5 KiB, one page to force
     byte[] bytes = headEncoder.slotBytes(h, redo);
     FileChannel hc = headChannelOfThisHold();
@@ -1296,6 +1305,24 @@ public final class JsonlAuditLog implements AuditLog, DurabilityBarrier.Deferrin
     commitsSinceHead = 0;
   }
 
+  /**
+   * Whether this log writes keyed heads that are exact: keyed, and the boot known, so that every
+   * commit moves the head (through the ring) before any of its appends returns.
+   */
+  private boolean exactKeyedHead() {
+    return key != null && disk.bootId() != null;
+  }
+
+  /**
+   * Whether entries past the recorded head may be adopted because they verify under the key: in a
+   * keyed log whose head is a checkpoint (written every so many commits, by an SDK before exact
+   * keyed heads or where the boot cannot be told), not past an exact one, which every acknowledged
+   * commit moved.
+   */
+  private boolean adoptsPastHead(@Nullable Head recorded) {
+    return key != null && (recorded == null || !recorded.exact());
+  }
+
   private static void writeFully(FileChannel c, byte[] bytes, long at) throws IOException {
     ByteBuffer buf = ByteBuffer.wrap(bytes);
     while (buf.hasRemaining()) {
@@ -1319,7 +1346,7 @@ public final class JsonlAuditLog implements AuditLog, DurabilityBarrier.Deferrin
     forcedEnd = endOffset;
     long gen = head == null ? 1 : head.gen() + 1;
     Head h = new Head(gen, n, n == 0 ? null : lastHash, endOffset, key == null ? null : key.id(), endOffset, 0, null,
-        disk.bootId());
+        disk.bootId(), exactKeyedHead());
     byte[] content = HeadFile.newFile(h, key);
     // a page per write, so that a commit's force writes back the pages of its slot, not the whole file
     AtomicFiles.replace(headFile, content, HeadFile.PAGE);
@@ -1685,7 +1712,7 @@ public final class JsonlAuditLog implements AuditLog, DurabilityBarrier.Deferrin
         firstBad = earliest(firstBad, found + 1);
       } else if (found > recorded.entries()) {
         long past = found - recorded.entries();
-        long adoptable = key == null ? 0 : scan.verifiedSeq - recorded.entries();
+        long adoptable = adoptsPastHead(recorded) ? scan.verifiedSeq - recorded.entries() : 0;
         if (past > adoptable) {
           problems.add("entries " + (recorded.entries() + adoptable + 1) + " to " + found + " come after the recorded "
               + "head and no append acknowledged them (written by someone else, or by an append a crash cut short; "

@@ -50,7 +50,8 @@ class HeadFileEncoderTest {
     String kid = keyed ? (r.nextBoolean() ? "k1" : "k2") : null;
     String sha = r.nextBoolean() ? null : hex(r);
     String boot = r.nextInt(3) == 0 ? null : r.nextBoolean() ? "4809a886-721d-4cb1-9910-0f2b5d3c6e7a" : text(r, 12);
-    return new Head(number(r), number(r), hash, number(r), kid, number(r), number(r), sha, boot);
+    return new Head(number(r), number(r), hash, number(r), kid, number(r), number(r), sha, boot,
+        keyed && r.nextBoolean());
   }
 
   @Test
@@ -86,11 +87,41 @@ class HeadFileEncoderTest {
     byte[] lines = "{\"action\":\"spend.commit\"}\n".getBytes(StandardCharsets.UTF_8);
     for (Head h : new Head[] {
         new Head(17, 5, "a".repeat(64), 1270, null, 640, lines.length, encoder.sha(lines), "boot-1"),
-        new Head(18, 6, "b".repeat(64), 1300, "k2", 1300, 0, null, null)}) {
+        new Head(18, 6, "b".repeat(64), 1300, "k2", 1300, 0, null, null),
+        new Head(19, 7, "c".repeat(64), 1330, "k1", 1300, 30, encoder.sha(new byte[30]), "boot-1", true)}) {
       byte[] file = HeadFile.newFile(new Head(1, 0, null, 0, null), null);
       System.arraycopy(encoder.encode(h), 0, file, HeadFile.slotOffset(h.gen()), HeadFile.HEADER);
       assertThat(HeadFile.decode(file, KEYS).head()).isEqualTo(h);
     }
+  }
+
+  /**
+   * An exact head's check covers a prefix before its members, so an SDK before exact heads, which
+   * checks the members alone, finds the slot unreadable instead of taking it for a checkpoint.
+   */
+  @Test
+  void anExactHeadsCheck_isNotTheCheckOfItsMembersAlone() throws Exception {
+    Head exact = new Head(5, 4, "d".repeat(64), 2000, "k1", 1600, 400, "e".repeat(64), "boot-1", true);
+    byte[] header = new HeadFile.Encoder(KEYS).encode(exact);
+    java.util.Map<String, Object> members = new java.util.LinkedHashMap<>(
+        io.agentprovision.core.wire.Json.parseObject(new String(header, StandardCharsets.UTF_8).strip()));
+    Object check = members.remove("check");
+    javax.crypto.Mac mac = KEYS.newMac("k1");
+    String membersAlone = java.util.HexFormat.of().formatHex(
+        mac.doFinal(io.agentprovision.core.wire.Json.canonical(members).getBytes(StandardCharsets.UTF_8)));
+
+    assertThat(members).containsEntry("exact", true);
+    assertThat(check).isNotEqualTo(membersAlone);
+    byte[] file = HeadFile.newFile(new Head(1, 0, null, 0, null), null);
+    System.arraycopy(header, 0, file, HeadFile.slotOffset(exact.gen()), HeadFile.HEADER);
+    assertThat(HeadFile.decode(file, KEYS).head()).isEqualTo(exact);
+    Head checkpoint = new Head(5, 4, "d".repeat(64), 2000, "k1", 2000, 0, null, "boot-1");
+    members = new java.util.LinkedHashMap<>(io.agentprovision.core.wire.Json.parseObject(
+        new String(new HeadFile.Encoder(KEYS).encode(checkpoint), StandardCharsets.UTF_8).strip()));
+    check = members.remove("check");
+    assertThat(check).as("a checkpoint's check is still that of its members").isEqualTo(java.util.HexFormat.of()
+        .formatHex(KEYS.newMac("k1").doFinal(io.agentprovision.core.wire.Json.canonical(members)
+            .getBytes(StandardCharsets.UTF_8))));
   }
 
   @Test

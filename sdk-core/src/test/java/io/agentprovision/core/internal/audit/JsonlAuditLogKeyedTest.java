@@ -171,22 +171,101 @@ class JsonlAuditLogKeyedTest {
     assertThat(reopened.verify().valid()).isTrue();
   }
 
+  private static JsonlAuditLog.Options keyedOptions(Path file) {
+    return new JsonlAuditLog.Options(file, KEY, JsonlAuditLog.DEFAULT_KEYED_CHECKPOINT_EVERY, null,
+        java.time.Clock.systemUTC());
+  }
+
+  private static long headEntries(Path headFile) throws IOException {
+    return HeadFile.decode(Files.readAllBytes(headFile), KEY).head().entries();
+  }
+
   /**
-   * The head file is a checkpoint in a keyed log: entries after it verify by the key. A process
-   * that stops without moving it (a crash) loses nothing it acknowledged.
+   * Where the boot is known, a keyed commit goes through the head file's ring as a plain one does:
+   * its lines in its signed slot, the head file alone forced, so the head names every acknowledged
+   * entry and cutting off the last one is refused.
+   */
+  @Test
+  void append_movesTheSignedHeadOnEveryCommit_forcingOnlyTheHeadFile() throws Exception {
+    JsonlAuditLogRedoTest.FakeDisk disk = new JsonlAuditLogRedoTest.FakeDisk("boot-1");
+    JsonlAuditLog log = JsonlAuditLog.open(keyedOptions(file()), disk);
+    int headForces = disk.forcesOf(dir.resolve("audit.jsonl.head"));
+    for (int i = 1; i <= 5; i++) {
+      log.append(JsonlAuditLogTest.record(i));
+    }
+
+    assertThat(headEntries(dir.resolve("audit.jsonl.head"))).as("the head is exact").isEqualTo(5);
+    assertThat(disk.forcesOf(dir.resolve("audit.jsonl.head")) - headForces).as("one sync per commit").isEqualTo(5);
+    assertThat(disk.forcesOf(file())).as("the log is not forced").isZero();
+    log.close();
+    writeLines(lines().subList(0, 4));
+
+    assertThatThrownBy(() -> JsonlAuditLog.open(keyedOptions(file()), new JsonlAuditLogRedoTest.FakeDisk("boot-1")))
+        .isInstanceOfSatisfying(AuditIntegrityException.class, e -> {
+          assertThat(e.reason()).isEqualTo(Reason.TRUNCATED);
+          assertThat(e.firstBadSequence()).isEqualTo(5);
+        });
+  }
+
+  /**
+   * Where the boot cannot be known, a keyed commit forces the log and the head file is a checkpoint:
+   * entries after it verify by the key. A process that stops without moving it (a crash) loses
+   * nothing it acknowledged.
    */
   @Test
   void reopen_afterAppendsPastTheHeadCheckpoint_adoptsThemBecauseTheyVerifyUnderTheKey() throws Exception {
-    AuditLog log = keyedWith(5); // five commits, fewer than a checkpoint's worth: the head file still says 0
+    JsonlAuditLogRedoTest.FakeDisk disk = new JsonlAuditLogRedoTest.FakeDisk(null);
+    JsonlAuditLog log = JsonlAuditLog.open(keyedOptions(file()), disk);
+    for (int i = 1; i <= 5; i++) { // fewer commits than a checkpoint's worth: the head file still says 0
+      log.append(JsonlAuditLogTest.record(i));
+    }
     List<AuditEntry> acknowledged = log.entries();
-    assertThat(HeadFile.decode(Files.readAllBytes(dir.resolve("audit.jsonl.head")), KEY).head().entries()).isZero();
+    assertThat(headEntries(dir.resolve("audit.jsonl.head"))).isZero();
+    assertThat(disk.forcesOf(file())).as("each commit forces the log").isEqualTo(5);
 
-    AuditLog reopened = AuditLog.jsonl(file(), KEY);
+    JsonlAuditLog reopened = JsonlAuditLog.open(keyedOptions(file()), new JsonlAuditLogRedoTest.FakeDisk(null));
 
     assertThat(reopened.entries()).isEqualTo(acknowledged);
     assertThat(reopened.verify().valid()).isTrue();
-    assertThat(HeadFile.decode(Files.readAllBytes(dir.resolve("audit.jsonl.head")), KEY).head().entries())
-        .as("opening moves the head").isEqualTo(5);
+    assertThat(headEntries(dir.resolve("audit.jsonl.head"))).as("opening moves the head").isEqualTo(5);
+  }
+
+  /**
+   * A keyed log as the SDK before exact keyed heads left it ({@link KeyedCheckpointFixture}): its head
+   * file a checkpoint, 20 entries after it. They are adopted because they verify under the key; the
+   * log goes on with exact heads, so a cut of its last entry is then refused.
+   */
+  @Test
+  void open_aKeyedLogWhoseHeadIsACheckpointOfTheSdkBefore_adoptsTheEntriesAfterIt_andGoesOnExact() throws Exception {
+    byte[] whole;
+    try (java.io.InputStream in = getClass().getResourceAsStream("format3/keyed-checkpoint.jsonl");
+        java.io.InputStream head = new java.util.zip.GZIPInputStream(
+            getClass().getResourceAsStream("format3/keyed-checkpoint.jsonl.head.gz"))) {
+      whole = in.readAllBytes();
+      Files.write(file(), whole);
+      Files.write(dir.resolve("audit.jsonl.head"), head.readAllBytes());
+    }
+    HeadFile.Head checkpoint = HeadFile.decode(Files.readAllBytes(dir.resolve("audit.jsonl.head")),
+        KeyedCheckpointFixture.key()).head();
+    assertThat(checkpoint.entries()).isZero();
+    assertThat(checkpoint.exact()).isFalse();
+    JsonlAuditLog.Options options = new JsonlAuditLog.Options(file(), KeyedCheckpointFixture.key(),
+        JsonlAuditLog.DEFAULT_KEYED_CHECKPOINT_EVERY, null, java.time.Clock.systemUTC());
+
+    JsonlAuditLog log = JsonlAuditLog.open(options, new JsonlAuditLogRedoTest.FakeDisk("boot-2"));
+
+    assertThat(log.entries()).hasSize(KeyedCheckpointFixture.ENTRIES);
+    assertThat(log.verify().valid()).isTrue();
+    AuditEntry next = log.append(JsonlAuditLogTest.record(KeyedCheckpointFixture.ENTRIES + 1));
+    HeadFile.Head exact = HeadFile.decode(Files.readAllBytes(dir.resolve("audit.jsonl.head")),
+        KeyedCheckpointFixture.key()).head();
+    assertThat(exact.exact()).isTrue();
+    assertThat(exact.entries()).isEqualTo(KeyedCheckpointFixture.ENTRIES + 1);
+    assertThat(exact.hash()).isEqualTo(next.hash());
+    log.close();
+    writeLines(lines().subList(0, KeyedCheckpointFixture.ENTRIES));
+    assertThatThrownBy(() -> JsonlAuditLog.open(options, new JsonlAuditLogRedoTest.FakeDisk("boot-2")))
+        .isInstanceOfSatisfying(AuditIntegrityException.class, e -> assertThat(e.reason()).isEqualTo(Reason.TRUNCATED));
   }
 
   @Test

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.agentprovision.core.audit.AuditEntry;
 import io.agentprovision.core.audit.AuditIntegrityException;
+import io.agentprovision.core.audit.AuditKey;
 import io.agentprovision.core.audit.AuditIntegrityException.Reason;
 import io.agentprovision.core.audit.AuditVerification;
 import io.agentprovision.core.internal.fs.DurabilityBarrier;
@@ -40,6 +41,9 @@ import org.junit.jupiter.api.io.TempDir;
  * still refused.
  */
 class JsonlAuditLogRedoTest {
+  static final AuditKey KEY = AuditKey.of("audit-2026",
+      io.agentprovision.core.Secret.of("k6Qm0yJw3vV4l8r2Zp9sT1uX5cA7eB0dG2hK4nM6pR8="));
+
   @TempDir
   Path dir;
 
@@ -118,8 +122,13 @@ class JsonlAuditLogRedoTest {
     return dir.resolve("audit.jsonl.head").toAbsolutePath().normalize();
   }
 
+  /** The key the log is opened with: null for a plain log. */
+  private @Nullable AuditKey key;
+
   private JsonlAuditLog open(FakeDisk disk) {
-    return JsonlAuditLog.open(JsonlAuditLog.Options.of(file()), disk);
+    return JsonlAuditLog.open(key == null ? JsonlAuditLog.Options.of(file())
+        : new JsonlAuditLog.Options(file(), key, JsonlAuditLog.DEFAULT_KEYED_CHECKPOINT_EVERY, null,
+            java.time.Clock.systemUTC()), disk);
   }
 
   @Test
@@ -259,6 +268,38 @@ class JsonlAuditLogRedoTest {
   @Test
   void open_afterTheMachineStoppedAtAnyForce_keepsEveryAcknowledgedBatchWhole_andNoPartOfAnother() throws Exception {
     crashAtEveryForce(36, 3); // twelve commits: the ring wrapping is the case above
+  }
+
+  /** A keyed log commits through the same ring, its slots signed: the same crashes lose nothing acknowledged. */
+  @Test
+  void open_keyed_afterTheMachineStoppedAtAnyForce_keepsEveryAcknowledgedAppend() throws Exception {
+    key = KEY;
+    crashAtEveryForce(HeadFile.SLOTS + 8, 1);
+  }
+
+  @Test
+  void open_keyed_afterTheMachineStoppedAtAnyForce_keepsEveryAcknowledgedBatchWhole_andNoPartOfAnother()
+      throws Exception {
+    key = KEY;
+    crashAtEveryForce(36, 3);
+  }
+
+  @Test
+  void append_keyed_forcesOnlyTheHeadFile_andTheLogOncePerRing() {
+    key = KEY;
+    FakeDisk disk = new FakeDisk("boot-1");
+    JsonlAuditLog log = open(disk);
+    int opening = disk.forcesOf(headFile());
+
+    int n = 2 * HeadFile.SLOTS + 10;
+    for (int i = 1; i <= n; i++) {
+      log.append(JsonlAuditLogTest.record(i));
+    }
+
+    assertThat(disk.forcesOf(headFile()) - opening).as("one sync of the head file per commit").isEqualTo(n);
+    assertThat(disk.forcesOf(file())).as("the log, when the ring of %d slots wraps", HeadFile.SLOTS).isEqualTo(2);
+    log.close();
+    assertThat(disk.forcesOf(file())).as("and on closing").isEqualTo(3);
   }
 
   @Test
