@@ -31,8 +31,10 @@ import org.jspecify.annotations.Nullable;
  * finding and settling a reservation touch a line or two of memory, where an array per field would
  * touch a line per field.
  *
- * <p>Ids are found through a hash table whose chains run through the rows; an id is compared
- * character for character with its copy, never by hash alone. An id of Latin-1 characters, as
+ * <p>Ids are found through a hash table of chains kept apart from the rows: each slot and each
+ * link holds the next entry's handle beside that entry's hash, so a reserve looking for a new id
+ * reads the table and, on a shared slot, a compact array of links, and no row; an id is compared
+ * character for character with its copy, never by hash alone, and only when the hashes agree. An id of Latin-1 characters, as
  * generated ids are, is copied one byte per character; any other, or one longer than 256
  * characters, is kept as the string itself in a side list.
  */
@@ -49,25 +51,23 @@ final class EntryColumns {
   // An entry is STRIDE longs of a slab: its fields side by side, so that adding, finding and settling
   // one touches a line or two of memory rather than a line per field. Slabs hold CHUNK entries each
   // (the first grows to that size): a ledger grows by adding a slab, never by copying its history.
-  private static final int STRIDE = 13;
+  private static final int STRIDE = 12;
   private static final int CHUNK_SHIFT = 13;
   private static final int CHUNK = 1 << CHUNK_SHIFT;
   private static final int CHUNK_MASK = CHUNK - 1;
-  /** hash (high half) and the next entry of its id table chain (low half). */
-  private static final int HASH_NEXT = 0;
   /** Where the id's bytes start in {@link #idBytes}, or {@code -1 - i} for {@code longIds.get(i)} (high), its length (low). */
-  private static final int ID = 1;
-  private static final int AGENT_PROVIDER = 2;
-  private static final int RUN_STEP = 3;
-  private static final int DESCRIPTION_AMOUNT = 4;
-  private static final int USAGES_FED = 5;
-  private static final int AMOUNT_MINOR = 6;
-  private static final int CREATED_SECOND = 7;
-  private static final int EXPIRES_SECOND = 8;
+  private static final int ID = 0;
+  private static final int AGENT_PROVIDER = 1;
+  private static final int RUN_STEP = 2;
+  private static final int DESCRIPTION_AMOUNT = 3;
+  private static final int USAGES_FED = 4;
+  private static final int AMOUNT_MINOR = 5;
+  private static final int CREATED_SECOND = 6;
+  private static final int EXPIRES_SECOND = 7;
   /** The creation's nanoseconds (high half) and the expiry's (low half). */
-  private static final int NANOS = 9;
-  private static final int USED0 = 10;
-  private static final int COMMITTED_MINOR = 11;
+  private static final int NANOS = 8;
+  private static final int USED0 = 9;
+  private static final int COMMITTED_MINOR = 10;
   /**
    * Where the uses of the limits after the first start in {@link #rest}, or {@link #NONE} (high
    * half); the status's ordinal (bits 1 to 8) and whether its amount is held (bit 0). Held: counted
@@ -75,14 +75,24 @@ final class EntryColumns {
    * expiry (the ledger's clock decides expiry once; a clock set back later does not make a reaped
    * reservation count again).
    */
-  private static final int REST_STATE = 12;
+  private static final int REST_STATE = 11;
 
   private long[][] slabs = {new long[16 * STRIDE]};
 
   private byte[] idBytes = new byte[256];
   private int idBytesUsed;
   private final List<String> longIds = new ArrayList<>();
-  private int[] heads = newHeads(16);
+  /**
+   * The id table: per slot, the first entry of its chain as a link ({@link #link}: the entry's
+   * hash and handle), {@link #END} when the slot is empty. At most half the slots are used.
+   */
+  private long[] heads = newHeads(16);
+  /**
+   * Per entry, the link to the next entry of its chain ({@link #END} at the chain's end). Apart from
+   * the rows (8 bytes an entry, where a row is 96) so that walking a chain past ids that are not the
+   * one looked for touches this small array, not rows scattered over the slabs.
+   */
+  private long[] links = new long[16];
   private long[] rest = new long[16];
   private int restUsed;
 
@@ -129,6 +139,14 @@ final class EntryColumns {
     return fedSets.size() - 1;
   }
 
+  /** A link of the id table: an entry's hash (high half) and handle (low half). */
+  private static long link(int hash, int e) {
+    return pair(hash, e);
+  }
+
+  /** The link that ends a chain, or marks an empty slot: no entry. */
+  private static final long END = pair(0, NONE);
+
   /** A string's hash as the id table uses it: the high bits folded into the low ones its mask keeps. */
   static int spread(int h) {
     return h ^ (h >>> 16);
@@ -146,10 +164,6 @@ final class EntryColumns {
     return ((long) high << 32) | (low & 0xFFFFFFFFL);
   }
 
-  private long[] slab(int e) {
-    return slabs[e >>> CHUNK_SHIFT];
-  }
-
   private static int at(int e, int field) {
     return (e & CHUNK_MASK) * STRIDE + field;
   }
@@ -164,15 +178,18 @@ final class EntryColumns {
 
   /** The entry whose id is {@code id} ({@code h} its {@link #spread spread} hash), or {@link #NONE}. */
   int find(String id, int h) {
-    for (int e = heads[h & (heads.length - 1)]; e != NONE; ) {
-      long[] s = slab(e);
-      long hashNext = s[at(e, HASH_NEXT)];
-      if (high(hashNext) == h && idEquals(s[at(e, ID)], id)) {
+    long[] next = links;
+    for (long l = heads[h & (heads.length - 1)]; ; ) {
+      int e = low(l);
+      if (e == NONE) {
+        return NONE;
+      }
+      // the row is read only when the hashes agree: a new id, whose hash almost never does, reads none
+      if (high(l) == h && idEquals(get(e, ID), id)) {
         return e;
       }
-      e = low(hashNext);
+      l = next[e];
     }
-    return NONE;
   }
 
   private boolean idEquals(long idField, String id) {
@@ -218,14 +235,15 @@ final class EntryColumns {
     s[o + USED0] = firstUsed;
     s[o + COMMITTED_MINOR] = 0;
     s[o + REST_STATE] = pair(restUsed == null ? NONE : storeRest(restUsed), state(Reservation.Status.RESERVED, true));
+    if (e == links.length) {
+      links = Arrays.copyOf(links, e * 2);
+    }
     size++;
+    int slot = h & (heads.length - 1);
+    links[e] = heads[slot];
+    heads[slot] = link(h, e);
     if (size > heads.length >>> 1) {
-      s[o + HASH_NEXT] = pair(h, NONE);
       rehash(heads.length * 2);
-    } else {
-      int slot = h & (heads.length - 1);
-      s[o + HASH_NEXT] = pair(h, heads[slot]);
-      heads[slot] = e;
     }
     return e;
   }
@@ -295,31 +313,36 @@ final class EntryColumns {
     return at;
   }
 
-  private static int[] newHeads(int n) {
-    int[] h = new int[n];
-    Arrays.fill(h, NONE);
+  private static long[] newHeads(int n) {
+    long[] h = new long[n];
+    Arrays.fill(h, END);
     return h;
   }
 
   /**
    * Rebuilds the id table with {@code n} slots (at most half of them used: a reserve looks for its
-   * new id first, walking a whole chain of entries made long ago, each a miss in the cache). Slots are chosen as {@link HashMap}'s are (the hash's
-   * low bits): numbered ids ({@code run:step:1}, {@code r-41}) land near one another, so a reserve
-   * and its commit find their slot's line of memory warm.
+   * new id first, walking the whole chain of its slot). Slots are chosen as {@link HashMap}'s are
+   * (the hash's low bits): numbered ids ({@code run:step:1}, {@code r-41}) land near one another, so
+   * a reserve and its commit find their slot's line of memory warm.
    */
   private void rehash(int n) {
     if (n > MAX_ENTRIES) {
       throw new IllegalStateException("the in-memory ledger holds as many reservations as it can index");
     }
-    int[] fresh = newHeads(n);
+    long[] fresh = newHeads(n);
     int mask = n - 1;
-    for (int e = 0; e < size; e++) {
-      long[] s = slab(e);
-      int o = at(e, HASH_NEXT);
-      int h = high(s[o]);
-      int slot = h & mask;
-      s[o] = pair(h, fresh[slot]);
-      fresh[slot] = e;
+    long[] next = links;
+    // Each link says its entry's hash, so walking the old chains gives every entry's hash without
+    // reading a row.
+    for (long head : heads) {
+      for (long l = head; low(l) != NONE; ) {
+        int e = low(l);
+        long following = next[e];
+        int slot = high(l) & mask;
+        next[e] = fresh[slot];
+        fresh[slot] = l;
+        l = following;
+      }
     }
     heads = fresh;
   }
