@@ -36,7 +36,7 @@ import org.jspecify.annotations.Nullable;
  * the whole hash mixed); each entry's link holds its hash and the chain's next entry. A reserve
  * looks for its new id first, and a new id's bit is nearly always missing from its slot's summary
  * (a slot holds one or two ids), so it reads one slot, and no link and no row: simulated on the
- * benchmark's numbered ids, about one new id in fifty walks a chain, where one in three did before
+ * benchmark's numbered ids, about one new id in thirty walks a chain, where one in three did before
  * (each old entry it met a row read, a miss in the cache). The commit that follows finds its id
  * first in its slot's chain. An id is compared character for character with its copy,
  * never by hash alone, and only when the hashes agree. An id of Latin-1 characters, as
@@ -89,7 +89,10 @@ final class EntryColumns {
   private final List<String> longIds = new ArrayList<>();
   /**
    * The id table: per slot, the summary of its chain's hashes (high half: the {@link #bit} of each)
-   * and its first entry (low half, {@link #NONE} when empty). At most half the slots are used.
+   * and its first entry (low half, {@link #NONE} when empty). It holds at most one id per slot on
+   * average: a new id is found absent from the summary whatever its slot's chain, so a fuller table
+   * costs a new id little (simulated on numbered ids: one in thirty to forty walks a chain, against
+   * one in fifty half full), and it takes half the memory.
    */
   private long[] heads = newHeads(16);
   /**
@@ -254,7 +257,7 @@ final class EntryColumns {
     long head = heads[slot];
     links[e] = pair(h, low(head));
     heads[slot] = pair(high(head) | bit(h), e);
-    if (size > heads.length >>> 1) {
+    if (size > heads.length) {
       rehash(heads.length * 2);
     }
     return e;
@@ -332,10 +335,9 @@ final class EntryColumns {
   }
 
   /**
-   * Rebuilds the id table with {@code n} slots (at most half of them used: a reserve looks for its
-   * new id first, walking the whole chain of its slot). Slots are chosen as {@link HashMap}'s are
-   * (the hash's low bits): numbered ids ({@code run:step:1}, {@code r-41}) land near one another, so
-   * a reserve and its commit find their slot's line of memory warm.
+   * Rebuilds the id table with {@code n} slots. Slots are chosen as {@link HashMap}'s are (the
+   * hash's low bits): numbered ids ({@code run:step:1}, {@code r-41}) land near one another, so a
+   * reserve and its commit find their slot's line of memory warm.
    */
   private void rehash(int n) {
     if (n > MAX_ENTRIES) {

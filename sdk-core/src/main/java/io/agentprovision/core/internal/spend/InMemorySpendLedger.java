@@ -69,6 +69,14 @@ import org.jspecify.annotations.Nullable;
  * the last in the expiry queue (a commit that follows its reserve) leaves the queue at once, so the
  * queue holds what may still expire, not every reservation made in the last hour; and the queue
  * head's expiry is kept as numbers, so looking for expired reservations reads no row.
+ *
+ * <p>A reserve's look for its new id reads no reservation (round 9). The id table keeps, per slot,
+ * a summary of its ids' hashes, and beside each reservation its hash and the next in its chain,
+ * apart from the rows ({@link EntryColumns}): a new id is nearly always found absent from its slot
+ * alone, where before it met about 0.4 older reservations on average and read the row of each, a
+ * miss in the cache (at 100,000 held, rows spread over 20 MB). A kept reservation takes the same
+ * memory as before: its link moved out of its row, and the table's slots, twice as wide, hold an id
+ * each on average where they held half of one.
  */
 public final class InMemorySpendLedger implements SpendLedger {
   private static final RunningTotals.Bucket[] NO_BUCKETS = new RunningTotals.Bucket[0];
