@@ -79,7 +79,7 @@ public final class SpendLedgerJarPairs {
   }
 
   /** {@link SpendLedgerSlice#run} linked against the SDK in {@code jar}. */
-  private static Method slice(Path jar) throws Exception {
+  static Method slice(Path jar) throws Exception {
     URLClassLoader sdk = new URLClassLoader(new URL[] {jar.toUri().toURL()}, ClassLoader.getPlatformClassLoader());
     String name = SpendLedgerSlice.class.getName();
     byte[] bytes;
