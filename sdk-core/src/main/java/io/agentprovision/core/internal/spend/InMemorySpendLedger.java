@@ -69,6 +69,14 @@ import org.jspecify.annotations.Nullable;
  * the last in the expiry queue (a commit that follows its reserve) leaves the queue at once, so the
  * queue holds what may still expire, not every reservation made in the last hour; and the queue
  * head's expiry is kept as numbers, so looking for expired reservations reads no row.
+ *
+ * <p>A reserve's look for its new id reads no reservation (round 9). The id table keeps, per slot,
+ * a summary of its ids' hashes, and beside each reservation its hash and the next in its chain,
+ * apart from the rows ({@link EntryColumns}): a new id is nearly always found absent from its slot
+ * alone, where before it met about 0.4 older reservations on average and read the row of each, a
+ * miss in the cache (at 100,000 held, rows spread over 20 MB). A kept reservation takes the same
+ * memory as before: its link moved out of its row, and the table's slots, twice as wide, hold an id
+ * each on average where they held half of one.
  */
 public final class InMemorySpendLedger implements SpendLedger {
   private static final RunningTotals.Bucket[] NO_BUCKETS = new RunningTotals.Bucket[0];
@@ -109,6 +117,13 @@ public final class InMemorySpendLedger implements SpendLedger {
    * and a {@link Reservation} is immutable, so one read without the lock is read whole.
    */
   private final Reservation[] recent = new Reservation[RECENT];
+  /**
+   * The id of the last reservation made, the very string its request gave, and its handle (both
+   * under the lock): a commit given that same string object, as the commit that follows a reserve
+   * is, is that reservation's without looking its id up.
+   */
+  private @Nullable String lastId;
+  private int lastHandle;
   // A reserve's per-limit figures, reused from one reserve to the next (under the lock).
   private long[] scratchUsed = new long[4];
   private String[] scratchLabels = new String[4];
@@ -135,6 +150,8 @@ public final class InMemorySpendLedger implements SpendLedger {
         return c.view(existing, id);
       }
       e = admit(request, hash, now);
+      lastId = id;
+      lastHandle = e;
       usages = c.usages(e);
       used0 = c.used0(e);
       rest = c.rest(e);
@@ -386,7 +403,8 @@ public final class InMemorySpendLedger implements SpendLedger {
     Reservation made;
     synchronized (this) {
       reap(now);
-      int e = find(reservationId, hash);
+      // the same string object is the same id, and an id is one reservation for good
+      int e = reservationId == lastId ? lastHandle : find(reservationId, hash);
       EntryColumns c = entries;
       Reservation.Status status = c.status(e);
       Money amount = c.amount(e);

@@ -94,6 +94,13 @@ class InMemorySpendLedgerTest {
     for (int i = 0; i < ids.size(); i++) {
       assertThat(ledger.reservation(ids.get(i))).as(ids.get(i)).contains(committed.get(i));
     }
+    // a repeated reserve, after the id table grew many times, finds its id: the same reservation, nothing held twice
+    for (int i = 0; i < ids.size(); i += 97) {
+      Instant at = time.instant();
+      assertThat(ledger.reserve(new ReservationRequest(ids.get(i), A, CF, null, null, Money.usd("5.00"), at,
+          at.plusSeconds(600), List.of(perAgent, daily), ZoneOffset.UTC, "again"))).as(ids.get(i))
+          .isEqualTo(committed.get(i));
+    }
     for (String never : List.of("AB", "Ab", "aA", "BBBBAa", "r\u00e9sa-\u20ad", "\u0142", "B", "x".repeat(301),
         "run_0:step-20000", "run_1:step-0")) {
       assertThat(ledger.reservation(never)).as(never).isEmpty();
