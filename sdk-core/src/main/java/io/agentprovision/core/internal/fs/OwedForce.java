@@ -24,17 +24,38 @@ public final class OwedForce implements DurabilityBarrier.Debt {
     this.force = force;
   }
 
-  /** A write was made and is owed. */
-  public synchronized void wrote() {
-    written++;
+  /** A write was made and is owed; returns its ticket for {@link #awaitForced}. */
+  public synchronized long wrote() {
+    return ++written;
+  }
+
+  /**
+   * The file was replaced by a forced copy holding every earlier write (a rewrite): everything up
+   * to now is durable. Returns a ticket that needs no wait.
+   */
+  public synchronized long replaced() {
+    forced = Math.max(forced, ++written);
+    return written;
   }
 
   @Override
   public void settle() throws IOException {
+    long ticket;
+    synchronized (this) {
+      ticket = written;
+    }
+    awaitForced(ticket);
+  }
+
+  /**
+   * Returns once the write of {@code ticket} is on disk, leading a force when none under way covers
+   * it. The thread's interrupt is kept but does not cut the wait short: whoever waits must learn
+   * whether what it wrote is durable.
+   */
+  public void awaitForced(long ticket) throws IOException {
     long target;
     boolean interrupted = false;
     synchronized (this) {
-      long ticket = written;
       while (true) {
         if (forced >= ticket) {
           if (interrupted) {
@@ -70,6 +91,11 @@ public final class OwedForce implements DurabilityBarrier.Debt {
         notifyAll();
       }
     }
+  }
+
+  /** Whether no write waits for a force and none is under way. */
+  public synchronized boolean idle() {
+    return !forcing && forced >= written;
   }
 
   @Override

@@ -177,6 +177,10 @@ public final class FileRunJournal implements RunJournal, DurabilityBarrier.Defer
   private final java.util.concurrent.CopyOnWriteArrayList<DurabilityBarrier> barriers =
       new java.util.concurrent.CopyOnWriteArrayList<>();
 
+  private GroupForce groupOf(Path file) {
+    return new GroupForce(file, forcer);
+  }
+
   private FileRunJournal(Path dir, GroupForce.Forcer forcer) {
     this.dir = dir;
     this.lockFile = dir.resolve(".journal.lock");
@@ -241,10 +245,10 @@ public final class FileRunJournal implements RunJournal, DurabilityBarrier.Defer
   /** Waits for the force of {@code ticket} of {@code f}'s group, or owes it to the barriers when deferred. */
   private void forceOrOwe(Path f, GroupForce group, long ticket) throws IOException {
     if (barriers.isEmpty()) {
-      group.awaitForced(ticket, forcer);
+      group.awaitForced(ticket);
       return;
     }
-    DurabilityBarrier.Debt debt = group.debt(forcer, () -> {
+    DurabilityBarrier.Debt debt = group.debt(() -> {
       if (group.idle()) {
         groups.remove(f, group);
       }
@@ -319,7 +323,7 @@ public final class FileRunJournal implements RunJournal, DurabilityBarrier.Defer
   public boolean fileRun(RunId run, String key) {
     Objects.requireNonNull(run, "run");
     Objects.requireNonNull(key, "key");
-    GroupForce group = groups.computeIfAbsent(filedFile, GroupForce::new);
+    GroupForce group = groups.computeIfAbsent(filedFile, this::groupOf);
     long[] ticket = {-1};
     try {
       boolean kept = locked(ch -> {
@@ -550,7 +554,7 @@ public final class FileRunJournal implements RunJournal, DurabilityBarrier.Defer
   private Optional<Lease> changeLease(String name, java.util.function.Function<Leases.@Nullable Slot, Leases.Change> op,
       boolean force) {
     Objects.requireNonNull(name, "name");
-    GroupForce group = groups.computeIfAbsent(leaseFile, GroupForce::new);
+    GroupForce group = groups.computeIfAbsent(leaseFile, this::groupOf);
     long[] ticket = {-1};
     try {
       Optional<Lease> answer = locked(ch -> {
@@ -580,7 +584,7 @@ public final class FileRunJournal implements RunJournal, DurabilityBarrier.Defer
         return change.answer();
       });
       if (ticket[0] >= 0 && force) {
-        group.awaitForced(ticket[0], forcer);
+        group.awaitForced(ticket[0]);
       }
       return answer;
     } catch (IOException e) {
@@ -831,7 +835,7 @@ public final class FileRunJournal implements RunJournal, DurabilityBarrier.Defer
    */
   private boolean update(RunId id, Change change, boolean force) {
     Path f = fileOf(id);
-    GroupForce group = groups.computeIfAbsent(f, GroupForce::new);
+    GroupForce group = groups.computeIfAbsent(f, this::groupOf);
     long ticket;
     try {
       ticket = locked(ch -> {

@@ -1,6 +1,7 @@
 package io.agentprovision.core.internal.journal;
 
 import io.agentprovision.core.internal.fs.DurabilityBarrier;
+import io.agentprovision.core.internal.fs.OwedForce;
 import java.io.IOException;
 import java.nio.channels.FileChannel;
 import java.nio.file.Path;
@@ -28,108 +29,62 @@ final class GroupForce {
     void force(Path file) throws IOException;
   }
 
-  private final Path file;
-  private long written;
-  private long forced;
-  private boolean forcing;
+  private final OwedForce owed;
   private DurabilityBarrier.@Nullable Debt debt;
 
-  GroupForce(Path file) {
-    this.file = file;
+  /** The group of {@code file}'s appends, forced with {@code forcer} (the journal's, for every call). */
+  GroupForce(Path file, Forcer forcer) {
+    this.owed = new OwedForce(() -> forcer.force(file));
   }
 
   /** An append was written; returns its ticket. Call under the store's lock, after the write. */
-  synchronized long appended() {
-    return ++written;
+  long appended() {
+    return owed.wrote();
   }
 
   /**
    * The file was replaced by a forced copy holding every earlier append (a rewrite): everything up
    * to now is durable. Returns a ticket that needs no wait.
    */
-  synchronized long replaced() {
-    forced = Math.max(forced, ++written);
-    return written;
+  long replaced() {
+    return owed.replaced();
   }
 
   /** Returns once the append of {@code ticket} is on disk, leading a force when none covers it. */
-  void awaitForced(long ticket, Forcer forcer) throws IOException {
-    long target;
-    boolean interrupted = false;
-    synchronized (this) {
-      while (true) {
-        if (forced >= ticket) {
-          if (interrupted) {
-            Thread.currentThread().interrupt();
-          }
-          return;
-        }
-        if (!forcing) {
-          forcing = true;
-          target = written;
-          break;
-        }
-        try {
-          wait();
-        } catch (InterruptedException e) {
-          interrupted = true; // a save already written must still learn whether it is durable
-        }
-      }
-    }
-    if (interrupted) {
-      Thread.currentThread().interrupt();
-    }
-    boolean done = false;
-    try {
-      forcer.force(file);
-      done = true;
-    } finally {
-      synchronized (this) {
-        forcing = false;
-        if (done) {
-          forced = Math.max(forced, target);
-        }
-        notifyAll();
-      }
-    }
+  void awaitForced(long ticket) throws IOException {
+    owed.awaitForced(ticket);
   }
 
   /** Whether no append waits for a force, so the group may be forgotten. */
-  synchronized boolean idle() {
-    return !forcing && forced >= written;
+  boolean idle() {
+    return owed.idle();
   }
 
   /**
-   * What a barrier is owed for this file: forcing every append made so far, with {@code forcer}
-   * (the journal's, the same for every call), then running {@code settled} (the journal forgets the
-   * group once idle). One per group, so that a barrier holds it once.
+   * What a barrier is owed for this file: forcing every append made so far, then running
+   * {@code settled} (the journal forgets the group once idle). One per group, so that a barrier
+   * holds it once.
    */
-  synchronized DurabilityBarrier.Debt debt(Forcer forcer, Runnable settled) {
+  synchronized DurabilityBarrier.Debt debt(Runnable settled) {
     DurabilityBarrier.Debt d = debt;
     if (d == null) {
-      d = newDebt(forcer, settled);
+      d = newDebt(settled);
       debt = d;
     }
     return d;
   }
 
-  private DurabilityBarrier.Debt newDebt(Forcer forcer, Runnable after) {
+  private DurabilityBarrier.Debt newDebt(Runnable after) {
     return new DurabilityBarrier.Debt() {
       @Override
       public void settle() throws IOException {
-        long ticket;
-        synchronized (GroupForce.this) {
-          ticket = written;
-        }
-        awaitForced(ticket, forcer);
+        owed.settle();
         after.run();
       }
 
       @Override
       public boolean settled() {
-        synchronized (GroupForce.this) {
-          return forced >= written;
-        }
+        return owed.settled();
       }
 
       @Override
