@@ -7,7 +7,6 @@ import com.squareup.moshi.Moshi;
 import com.squareup.moshi.Types;
 import java.io.IOException;
 import java.util.ArrayList;
-import java.util.Collection;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
@@ -65,34 +64,54 @@ public final class Json {
   /**
    * The canonical form: object keys sorted, no whitespace, integral numbers without a fraction.
    * Equal values always give equal strings.
+   *
+   * @throws IllegalArgumentException for a NaN or infinite number, which JSON cannot hold
    */
   public static String canonical(@Nullable Object value) {
     StringBuilder sb = new StringBuilder();
-    writeCanonical(sb, value);
+    write(sb, value, true);
     return sb.toString();
   }
 
-  private static void writeCanonical(StringBuilder sb, @Nullable Object v) {
+  /**
+   * Appends {@code value} as compact JSON, object members in each map's own order, nulls written,
+   * integral numbers without a fraction: for lines written often, without looking up an adapter per
+   * value's class. The values are what JSON holds (maps, lists, strings, numbers, booleans, null);
+   * anything else is written as its string.
+   *
+   * @throws IllegalArgumentException for a NaN or infinite number, which JSON cannot hold
+   */
+  public static void appendCompact(StringBuilder sb, @Nullable Object value) {
+    write(sb, value, false);
+  }
+
+  private static void write(StringBuilder sb, @Nullable Object v, boolean sorted) {
     if (v == null) {
       sb.append("null");
+    } else if (v instanceof String str) {
+      quote(sb, str);
     } else if (v instanceof Map<?, ?> m) {
-      TreeMap<String, Object> sorted = new TreeMap<>();
-      for (Map.Entry<?, ?> e : m.entrySet()) {
-        sorted.put(String.valueOf(e.getKey()), e.getValue());
+      Map<?, ?> members = m;
+      if (sorted) {
+        TreeMap<String, Object> byName = new TreeMap<>();
+        for (Map.Entry<?, ?> e : m.entrySet()) {
+          byName.put(String.valueOf(e.getKey()), e.getValue());
+        }
+        members = byName;
       }
       sb.append('{');
       boolean first = true;
-      for (Map.Entry<String, Object> e : sorted.entrySet()) {
+      for (Map.Entry<?, ?> e : members.entrySet()) {
         if (!first) {
           sb.append(',');
         }
         first = false;
-        quote(sb, e.getKey());
+        quote(sb, String.valueOf(e.getKey()));
         sb.append(':');
-        writeCanonical(sb, e.getValue());
+        write(sb, e.getValue(), sorted);
       }
       sb.append('}');
-    } else if (v instanceof Collection<?> c) {
+    } else if (v instanceof Iterable<?> c) {
       sb.append('[');
       boolean first = true;
       for (Object o : c) {
@@ -100,14 +119,17 @@ public final class Json {
           sb.append(',');
         }
         first = false;
-        writeCanonical(sb, o);
+        write(sb, o, sorted);
       }
       sb.append(']');
     } else if (v instanceof Boolean) {
       sb.append(v);
     } else if (v instanceof Double || v instanceof Float) {
       double d = ((Number) v).doubleValue();
-      if (d == Math.rint(d) && !Double.isInfinite(d) && Math.abs(d) < 9.007199254740992E15) {
+      if (Double.isNaN(d) || Double.isInfinite(d)) {
+        throw new IllegalArgumentException("JSON has no " + d);
+      }
+      if (d == Math.rint(d) && Math.abs(d) < 9.007199254740992E15) {
         sb.append((long) d);
       } else {
         sb.append(d);

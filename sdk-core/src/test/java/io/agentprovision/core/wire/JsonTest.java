@@ -3,6 +3,8 @@ package io.agentprovision.core.wire;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import java.util.Arrays;
+import java.util.LinkedHashMap;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 
@@ -30,5 +32,32 @@ class JsonTest {
         e -> assertThat(e.found()).isEqualTo("boolean"));
     assertThatThrownBy(() -> Json.string(m, "o")).isInstanceOfSatisfying(JsonTypeException.class,
         e -> assertThat(e.getMessage()).doesNotContain("sk_live"));
+  }
+
+  @Test
+  void appendCompact_keepsTheMapsOrder_andCanonical_sortsIt_bothReadBackAsTheSameValue() {
+    Map<String, Object> inner = new LinkedHashMap<>();
+    inner.put("z", 1.0);
+    inner.put("a", null);
+    Map<String, Object> value = new LinkedHashMap<>();
+    value.put("b", "quote \" and\nline");
+    value.put("a", Arrays.asList(2.5, true, inner));
+
+    StringBuilder sb = new StringBuilder();
+    Json.appendCompact(sb, value);
+
+    assertThat(sb).hasToString("{\"b\":\"quote \\\" and\\nline\",\"a\":[2.5,true,{\"z\":1,\"a\":null}]}");
+    assertThat(Json.canonical(value)).isEqualTo("{\"a\":[2.5,true,{\"a\":null,\"z\":1}],\"b\":\"quote \\\" and\\nline\"}");
+    assertThat(Json.parseObject(sb.toString())).isEqualTo(Json.parseObject(Json.canonical(value)));
+  }
+
+  @Test
+  void aNumberJsonCannotHold_isRefusedByBothWriters() {
+    Map<String, Object> value = Map.of("x", Double.NaN);
+
+    assertThatThrownBy(() -> Json.appendCompact(new StringBuilder(), value))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("NaN");
+    assertThatThrownBy(() -> Json.canonical(Map.of("x", Double.POSITIVE_INFINITY)))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("Infinity");
   }
 }

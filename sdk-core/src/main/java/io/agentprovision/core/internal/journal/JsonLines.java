@@ -93,57 +93,9 @@ final class JsonLines {
    */
   static byte[] line(Map<String, Object> value) {
     StringBuilder sb = new StringBuilder(256);
-    write(sb, value);
+    Json.appendCompact(sb, value);
     sb.append('\n');
     return sb.toString().getBytes(StandardCharsets.UTF_8);
-  }
-
-  private static void write(StringBuilder sb, @Nullable Object v) {
-    if (v == null) {
-      sb.append("null");
-    } else if (v instanceof String str) {
-      Json.quote(sb, str);
-    } else if (v instanceof Map<?, ?> m) {
-      sb.append('{');
-      boolean first = true;
-      for (Map.Entry<?, ?> e : m.entrySet()) {
-        if (!first) {
-          sb.append(',');
-        }
-        first = false;
-        Json.quote(sb, String.valueOf(e.getKey()));
-        sb.append(':');
-        write(sb, e.getValue());
-      }
-      sb.append('}');
-    } else if (v instanceof Iterable<?> c) {
-      sb.append('[');
-      boolean first = true;
-      for (Object o : c) {
-        if (!first) {
-          sb.append(',');
-        }
-        first = false;
-        write(sb, o);
-      }
-      sb.append(']');
-    } else if (v instanceof Boolean) {
-      sb.append(v);
-    } else if (v instanceof Double || v instanceof Float) {
-      double d = ((Number) v).doubleValue();
-      if (Double.isNaN(d) || Double.isInfinite(d)) {
-        throw new IllegalArgumentException("JSON has no " + d);
-      }
-      if (d == Math.rint(d) && Math.abs(d) < 9.007199254740992E15) {
-        sb.append((long) d);
-      } else {
-        sb.append(d);
-      }
-    } else if (v instanceof Number) {
-      sb.append(v);
-    } else {
-      Json.quote(sb, v.toString());
-    }
   }
 
   /**
