@@ -2,7 +2,6 @@ package io.agentprovision.core.internal.fs;
 
 import java.io.IOException;
 import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.attribute.FileTime;
@@ -57,10 +56,8 @@ public record FileStamp(@Nullable Object key, long size, FileTime modified) {
     try {
       BasicFileAttributes a = Files.readAttributes(file, BasicFileAttributes.class);
       return new FileStamp(a.fileKey(), a.size(), a.lastModifiedTime());
-    } catch (NoSuchFileException e) {
-      return null;
     } catch (IOException | UnsupportedOperationException e) {
-      return null;
+      return null; // missing or not readable: no stamp, so the store reads the file whole
     }
   }
 
