@@ -31,9 +31,10 @@ import org.openjdk.jmh.annotations.Warmup;
 
 /**
  * Audit entries appended per second: {@code AuditLog.inMemory()} (hashing and linking only),
- * {@code AuditLog.jsonl(file)} (plain: each commit forces the log and then the head file),
- * {@code AuditLog.jsonl(file, key)} (keyed: one force per commit, the head file moved every 64
- * commits), and, as the floor a durable append cannot beat, a raw
+ * {@code AuditLog.jsonl(file)} (plain: a commit writes its lines to the log and its slot, the new
+ * head with the same lines, to the head file's ring, and forces the head file alone; the log is
+ * forced about once every 65 commits), {@code AuditLog.jsonl(file, key)} (keyed: the same, with an
+ * HMAC per entry and a signed slot), and, as the floor a durable append cannot beat, a raw
  * {@link FileChannel} that appends the same bytes (one entry's line) and forces them to disk
  * ({@code force(false)}, which on Linux is {@code fdatasync}: enough for appended data to survive a
  * power cut). The JSONL and raw figures are bound by the disk's fsync; see {@link BenchFiles} for

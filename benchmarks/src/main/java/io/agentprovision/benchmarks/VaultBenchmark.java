@@ -26,8 +26,8 @@ import org.openjdk.jmh.annotations.Warmup;
 
 /**
  * {@code CredentialVault.encryptedFile}: one {@code put} (seal under AES-256-GCM, then rewrite and
- * force the whole file atomically under its lock) and one {@code get} (read and parse the file, open
- * one record) in a vault of {@code entries} deploy tokens. {@code put} replaces an existing entry,
+ * force the whole file atomically under its lock) and one {@code get} (the file read and parsed again
+ * only when its inode, length or time changed, then one record opened) in a vault of {@code entries} deploy tokens. {@code put} replaces an existing entry,
  * so the vault keeps its size. Bound by the disk's fsync; see {@link BenchFiles}.
  */
 @BenchmarkMode(Mode.AverageTime)
