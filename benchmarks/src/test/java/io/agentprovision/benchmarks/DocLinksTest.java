@@ -41,6 +41,8 @@ class DocLinksTest {
         A [missing file](BENCHMARK.md), a [missing heading](BENCHMARKS.md#the-figure),
         and [the design](../../shared/DESIGN.md) kept outside the repository.
         [Fine](https://example.com/x.md#nowhere) [Also fine](#guide) [Not fine](#guides)
+        [From the root](/docs/BENCHMARKS.md#the-figures), [a machine's path](/work/shared/DESIGN.md),
+        [a machine's file](file:///work/shared/DESIGN.md).
         """);
 
     List<Broken> broken = new MarkdownLinks(repo).check();
@@ -50,7 +52,11 @@ class DocLinksTest {
         Path.of("docs/guide.md") + ":4: (BENCHMARKS.md#the-figure) no heading #the-figure in "
             + Path.of("docs/BENCHMARKS.md"),
         Path.of("docs/guide.md") + ":5: (../../shared/DESIGN.md) points outside the repository",
-        Path.of("docs/guide.md") + ":6: (#guides) no heading #guides in " + Path.of("docs/guide.md"));
+        Path.of("docs/guide.md") + ":6: (#guides) no heading #guides in " + Path.of("docs/guide.md"),
+        Path.of("docs/guide.md") + ":7: (/work/shared/DESIGN.md) no such file: " + Path.of("work/shared/DESIGN.md")
+            + " (a link starting with / is read from the repository's root)",
+        Path.of("docs/guide.md") + ":8: (file:///work/shared/DESIGN.md) points outside the repository"
+            + " (a file: URL names a path on one machine)");
   }
 
   @Test

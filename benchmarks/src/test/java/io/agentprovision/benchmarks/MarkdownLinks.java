@@ -177,6 +177,9 @@ final class MarkdownLinks {
   }
 
   private String problem(Path file, String target) {
+    if (target.regionMatches(true, 0, "file:", 0, 5)) {
+      return "points outside the repository (a file: URL names a path on one machine)";
+    }
     if (SCHEME.matcher(target).find() || target.startsWith("//")) {
       return null; // another site: not this repository's to check
     }
@@ -201,7 +204,8 @@ final class MarkdownLinks {
       return "points outside the repository";
     }
     if (!Files.exists(resolved)) {
-      return "no such file: " + root.relativize(resolved);
+      return "no such file: " + root.relativize(resolved)
+          + (pathPart.startsWith("/") ? " (a link starting with / is read from the repository's root)" : "");
     }
     if (anchor != null && !anchor.isEmpty() && resolved.getFileName().toString().endsWith(".md")
         && Files.isRegularFile(resolved)) {
