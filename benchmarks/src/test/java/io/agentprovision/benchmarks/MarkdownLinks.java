@@ -10,6 +10,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.regex.Matcher;
@@ -209,7 +210,7 @@ final class MarkdownLinks {
     }
     if (anchor != null && !anchor.isEmpty() && resolved.getFileName().toString().endsWith(".md")
         && Files.isRegularFile(resolved)) {
-      String wanted = URLDecoder.decode(anchor.replace("+", "%2B"), StandardCharsets.UTF_8).toLowerCase();
+      String wanted = URLDecoder.decode(anchor.replace("+", "%2B"), StandardCharsets.UTF_8).toLowerCase(Locale.ROOT);
       if (!anchors(resolved).contains(wanted)) {
         return "no heading #" + anchor + " in " + root.relativize(resolved);
       }
@@ -275,7 +276,7 @@ final class MarkdownLinks {
     String text = INLINE_LINK.matcher(heading).replaceAll(m -> Matcher.quoteReplacement(m.group(1)));
     text = CODE_SPAN.matcher(text).replaceAll(m -> Matcher.quoteReplacement(m.group(2)));
     StringBuilder slug = new StringBuilder();
-    text.strip().toLowerCase().codePoints().forEach(c -> {
+    text.strip().toLowerCase(Locale.ROOT).codePoints().forEach(c -> {
       if (c == ' ') {
         slug.append('-');
       } else if (c == '-' || c == '_' || Character.isLetterOrDigit(c) || isMark(c)) {
