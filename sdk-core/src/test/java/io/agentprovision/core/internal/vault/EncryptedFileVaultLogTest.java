@@ -152,6 +152,34 @@ class EncryptedFileVaultLogTest {
     assertThat(Files.readString(file())).as(what).endsWith("\n").doesNotContain("\u0000");
   }
 
+  /**
+   * A compaction forces its new file and then renames it over the old; a machine that stops before
+   * the directory's force (owed to the provisioner's barrier) comes back with the old file or the
+   * new, each whole: the vault as it was before the put or after it.
+   */
+  @Test
+  void machineStop_beforeACompactionsRenameIsDurable_comesBackBeforeOrAfterThePutWhole() throws Exception {
+    CredentialVault v = vault();
+    v.put(token("b", "bee"));
+    int i = 0;
+    byte[] before;
+    Object inode;
+    do {
+      before = Files.readAllBytes(file());
+      inode = inode();
+      v.put(token("a", "value-" + ++i));
+    } while (inode().equals(inode));
+    byte[] after = Files.readAllBytes(file());
+    assertThat(after.length).as("compacted").isLessThan(before.length);
+
+    Files.write(file(), before); // the rename lost
+    assertThat(secret(vault(), "a")).isEqualTo("value-" + (i - 1));
+    assertThat(secret(vault(), "b")).isEqualTo("bee");
+    Files.write(file(), after);
+    assertThat(secret(vault(), "a")).isEqualTo("value-" + i);
+    assertThat(vault().keys("")).containsExactly("a", "b");
+  }
+
   /** The torn tail of a put under way in another process is not read as a line, and is read once it ends. */
   @Test
   void aReader_meetingALineStillBeingWritten_readsItOnceItIsWhole() throws Exception {
