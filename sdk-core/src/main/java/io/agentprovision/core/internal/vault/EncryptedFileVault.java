@@ -63,11 +63,12 @@ import org.jspecify.annotations.Nullable;
  * a name, so a newline ends a line. A change appends its lines, so what a change writes and forces
  * does not grow with what the vault holds; readers keep the records in memory and read only what was
  * appended since they last read. When the lines replaced or removed outnumber the live ones twice
- * over (and at least {@value #MIN_DEAD} of them), the change rewrites the file with its live lines
+ * over (and number more than 64), the change rewrites the file with its live lines
  * only (a compaction, atomically: temporary file, then {@code ATOMIC_MOVE}), so a change costs O(1)
- * amortised and the file stays within three times its live lines. A change that replaces or removes
- * a record sealed under a key id other than the current one compacts at once: after a rotation has
- * re-put every entry, the file holds nothing the old key opens. A replaced or removed record's
+ * amortised and the file stays within three times its live lines and 64. A change that replaces or
+ * removes a record sealed under a key id other than the current one compacts at once: after a
+ * rotation has re-put every entry, the file holds nothing the old key opens (such a rotation rewrites
+ * the file once per entry, as every change of version 1 did). A replaced or removed record's
  * sealed bytes otherwise stay in the file until the next compaction.
  *
  * <p>Damage: bytes after the last newline are a change that was being written when its process or
