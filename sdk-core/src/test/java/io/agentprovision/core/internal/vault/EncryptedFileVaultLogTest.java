@@ -50,7 +50,7 @@ class EncryptedFileVaultLogTest {
     return CredentialVault.encryptedFile(file(), KeyProvider.of("k1", KEY_1));
   }
 
-  private static VaultEntry token(String name, String secret) {
+  static VaultEntry token(String name, String secret) {
     return new VaultEntry(name, Secret.of(secret), Map.of("provider", "cloudflare"), STORED, null);
   }
 
