@@ -25,10 +25,11 @@ import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
 
 /**
- * {@code CredentialVault.encryptedFile}: one {@code put} (seal under AES-256-GCM, then rewrite and
- * force the whole file atomically under its lock) and one {@code get} (the file read and parsed again
- * only when its inode, length or time changed, then one record opened) in a vault of {@code entries} deploy tokens. {@code put} replaces an existing entry,
- * so the vault keeps its size. Bound by the disk's fsync; see {@link BenchFiles}.
+ * {@code CredentialVault.encryptedFile}: one {@code put} (seal under AES-256-GCM, then append one
+ * line under the file's lock and force it; every so many puts, a compaction rewrites the file with
+ * its live lines) and one {@code get} (look at the file's stamp, open one record) in a vault of
+ * {@code entries} deploy tokens. {@code put} replaces an existing entry, so the vault keeps its size
+ * and the compactions' cost is in the figure. Bound by the disk's fsync; see {@link BenchFiles}.
  */
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.MICROSECONDS)

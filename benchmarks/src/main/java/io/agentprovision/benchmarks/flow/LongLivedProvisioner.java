@@ -11,16 +11,27 @@ import io.agentprovision.core.WorkerApp;
 import io.agentprovision.core.approval.ApprovalDecision;
 import io.agentprovision.core.policy.SpendLimit;
 import io.agentprovision.core.policy.SpendPolicy;
+import io.agentprovision.core.spi.AuditLog;
+import io.agentprovision.core.spi.CredentialVault;
+import io.agentprovision.core.spi.KeyProvider;
+import io.agentprovision.core.spi.PolicyStore;
+import io.agentprovision.core.spi.RunJournal;
+import io.agentprovision.core.spi.SpendLedger;
 import io.agentprovision.testing.FakeIdentityProvider;
 import io.agentprovision.testing.FakeOrchestrator;
 import io.agentprovision.testing.RecordingDeployer;
 import io.agentprovision.testing.VirtualTime;
+import java.io.IOException;
 import java.io.PrintStream;
+import java.io.UncheckedIOException;
 import java.lang.management.ManagementFactory;
 import java.lang.management.MemoryMXBean;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Locale;
 import java.util.Map;
+import org.jspecify.annotations.Nullable;
 
 /**
  * CPU and allocation per flow of one long-lived provisioner over the fakes, as its history grows:
@@ -32,8 +43,13 @@ import java.util.Map;
  *
  * <pre>{@code
  * java -Xmx6g -cp benchmarks/target/benchmarks.jar io.agentprovision.benchmarks.flow.LongLivedProvisioner \
- *     [--flows 100000] [--every 10000]
+ *     [--flows 100000] [--every 10000] [--stores memory|file]
  * }</pre>
+ *
+ * <p>{@code --stores file} runs the flows on the Quickstart's file stores (audit log, run journal,
+ * ledger, policy store and encrypted vault) in a temporary directory, deleted at the end: whether
+ * what the files hold (every flow's deploy token in the vault, its run in the journal) makes a later
+ * flow cost more. The disk's syncs are in the wall time, not in the CPU.
  *
  * <p>Virtual time, so no flow waits; the policy's caps are high enough for every flow (the ledger
  * keeps every reservation, and a monthly cap would refuse the later flows). The heap must hold what
@@ -51,23 +67,58 @@ public final class LongLivedProvisioner {
     Map<String, String> o = FlowLatency.options(args);
     int flows = Integer.parseInt(o.getOrDefault("flows", "100000"));
     int every = Integer.parseInt(o.getOrDefault("every", "10000"));
-    run(flows, every, System.out);
+    String stores = o.getOrDefault("stores", "memory");
+    if (stores.equals("memory")) {
+      run(flows, every, null, System.out);
+      return;
+    }
+    if (!stores.equals("file")) {
+      throw new IllegalArgumentException("--stores is memory or file, not " + stores);
+    }
+    Path dir;
+    try {
+      dir = Files.createTempDirectory("long-lived-");
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    try {
+      run(flows, every, dir, System.out);
+    } finally {
+      FlowLatency.deleteTree(dir);
+    }
   }
 
-  /** Runs the flows and prints one line per slice; returns the CPU nanoseconds per flow of the last slice. */
+  /** Runs the flows on the in-memory stores and prints one line per slice; returns the CPU nanoseconds per flow of the last slice. */
   public static double run(int flows, int every, PrintStream out) {
+    return run(flows, every, null, out);
+  }
+
+  /**
+   * Runs the flows, on the file stores in {@code dir} or (null) the in-memory ones, and prints one
+   * line per slice; returns the CPU nanoseconds per flow of the last slice.
+   */
+  public static double run(int flows, int every, @Nullable Path dir, PrintStream out) {
     THREADS.setThreadCpuTimeEnabled(true);
     THREADS.setThreadAllocatedMemoryEnabled(true);
     VirtualTime time = VirtualTime.create();
     SpendPolicy policy = SpendPolicy.builder().limit(SpendLimit.monthly(Money.usd("1000000000.00")).perProvider())
         .requireApprovalAbove(Money.usd("20.00")).build();
-    out.printf(Locale.ROOT, "LongLivedProvisioner: %,d flows on one provisioner over the fakes, JDK %s, %d cores, "
-        + "load average %.2f, max heap %d MB%n", flows, Runtime.version(), Runtime.getRuntime().availableProcessors(),
+    out.printf(Locale.ROOT, "LongLivedProvisioner: %,d flows on one provisioner over the fakes, %s stores, JDK %s, "
+        + "%d cores, load average %.2f, max heap %d MB%n", flows, dir == null ? "in-memory" : "file", Runtime.version(), Runtime.getRuntime().availableProcessors(),
         ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage(), Runtime.getRuntime().maxMemory() >> 20);
     out.printf(Locale.ROOT, "%-16s %14s %16s %14s %12s%n", "flows", "CPU ms/flow", "allocated/flow", "wall ms/flow",
         "heap after GC");
     double last = 0;
-    try (AgentProvisioner p = AgentProvisioner.builder()
+    AgentProvisioner.Builder b = AgentProvisioner.builder();
+    if (dir != null) {
+      // the Quickstart's file stores, as FlowLatency's --stores file has them
+      b.audit(AuditLog.jsonl(dir.resolve("audit.jsonl")))
+          .journal(RunJournal.directory(dir.resolve("journal")))
+          .ledger(SpendLedger.file(dir.resolve("ledger"), time))
+          .policyStore(PolicyStore.file(dir.resolve("policy.jsonl")))
+          .vault(CredentialVault.encryptedFile(dir.resolve("vault.bin"), KeyProvider.of("bench", new byte[32])));
+    }
+    try (AgentProvisioner p = b
         .orchestrator(FakeOrchestrator.builder().paymentMethodOnFile(true).build())
         .deployer(RecordingDeployer.create())
         // not the recording fakes: FakeIdentityProvider and ScriptedApprovalGate keep every call for

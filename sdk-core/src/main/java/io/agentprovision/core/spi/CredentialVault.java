@@ -28,8 +28,9 @@ public interface CredentialVault {
    * fresh random nonce per record; the entry's name and the key id authenticated with it). Entry
    * names and key ids are the only clear text in the file. Records sealed under an older key id
    * open while {@code keys} still has that key; {@link #put} re-seals under the current one. Every
-   * change replaces the file atomically, under a lock that holds across processes; on POSIX file
-   * systems the file is readable by its owner only.
+   * change appends one line to the file and forces it, under a lock that holds across processes, so
+   * its cost does not grow with what the vault holds; the file is compacted (replaced atomically) as
+   * replaced and removed entries pile up. On POSIX file systems the file is readable by its owner only.
    *
    * <pre>{@code
    * KeyProvider keys = KeyProvider.rotating("k2", Map.of("k1", oldKey, "k2", newKey));

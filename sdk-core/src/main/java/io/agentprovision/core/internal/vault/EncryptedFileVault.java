@@ -1,7 +1,6 @@
 package io.agentprovision.core.internal.vault;
 
 import io.agentprovision.core.internal.fs.AtomicFiles;
-import io.agentprovision.core.internal.fs.FileStamp;
 import io.agentprovision.core.internal.fs.DurabilityBarrier;
 import io.agentprovision.core.internal.fs.OwedForce;
 import io.agentprovision.core.spi.CredentialVault;
@@ -13,18 +12,28 @@ import io.agentprovision.core.vault.VaultSealer;
 import io.agentprovision.core.vault.VaultSealer.Sealed;
 import io.agentprovision.core.wire.Json;
 import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.nio.file.attribute.FileTime;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Base64;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.zip.CRC32C;
+import javax.crypto.SecretKey;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -32,9 +41,10 @@ import org.jspecify.annotations.Nullable;
  *
  * <p>What the file holds in clear: the format name and version, each entry's name (its vault key,
  * such as {@code run_1/cloudflare/deploy-token}), and for each record the id of the key that
- * sealed it and its nonce. Everything else of an entry (the secret, its attributes, when it was
- * stored and when it expires) is in the ciphertext. Entry names are left in clear on purpose: the
- * run journal and the audit log already name them, and listing keys must work without decrypting.
+ * sealed it and its nonce; a removal names the entry removed. Everything else of an entry (the
+ * secret, its attributes, when it was stored and when it expires) is in the ciphertext. Entry names
+ * are left in clear on purpose: the run journal and the audit log already name them, and listing
+ * keys must work without decrypting.
  *
  * <p>Each record gets a fresh random 96-bit nonce; the entry name and the key id are bound as
  * additional authenticated data, so a record copied under another name, relabelled with another
@@ -47,48 +57,79 @@ import org.jspecify.annotations.Nullable;
  * {@link KeyProvider} still has that key ({@link KeyProvider#rotating}); {@link #put} always seals
  * under the current key, so re-putting an entry moves it to the current key.
  *
- * <p>Every change rewrites the file atomically (temporary file, then {@code ATOMIC_MOVE}) under a
- * lock on {@code <file>.lock} that holds across threads and processes, and every read reads the
- * file's current content, so several instances and processes may share one vault. Attached to a
- * provisioner's {@link DurabilityBarrier} ({@link #deferTo}), a change forces its new file but leaves
- * the directory (which makes the rename durable) to the barrier. A read whose bytes are the ones
- * this vault last read or wrote skips decoding them (what is kept is the sealed records, as on
- * disk, never a secret in clear), and while the file still has the {@link FileStamp} (inode,
- * length, modification time) it had when this vault last read it whole, a read does not read it at
- * all: any change by another vault or process replaces the file (a new inode) and changes its time.
- * A file modified less than {@value FileStamp#SETTLED_MILLIS} ms before it was read is read again
- * at the next read. A {@link #put} opens the file's key check for its key once per vault instance
- * (again only if the check's bytes or the provider's key object change), not at every put.
- * On POSIX file systems the file is readable by its owner only.
+ * <p><b>Format (version 2): a log.</b> The file is a header line and then one line per change: a
+ * key check, a sealed record (the entry's current value) or a removal. Each line is its CRC-32C
+ * (eight hex digits), a space, its canonical JSON and a newline; JSON escapes every newline inside
+ * a name, so a newline ends a line. A change appends its lines, so what a change writes and forces
+ * does not grow with what the vault holds; readers keep the records in memory and read only what was
+ * appended since they last read. When the lines replaced or removed outnumber the live ones twice
+ * over (and number more than 64), the change rewrites the file with its live lines
+ * only (a compaction, atomically: temporary file, then {@code ATOMIC_MOVE}), so a change costs O(1)
+ * amortised and the file stays within three times its live lines and 64. A change that replaces or
+ * removes a record sealed under a key id other than the current one compacts at once: after a
+ * rotation has re-put every entry, the file holds nothing the old key opens (such a rotation rewrites
+ * the file once per entry, as every change of version 1 did). A replaced or removed record's
+ * sealed bytes otherwise stay in the file until the next compaction.
+ *
+ * <p>Damage: bytes after the last newline are a change that was being written when its process or
+ * machine stopped; it never returned, so they are ignored (and cut before the next change appends).
+ * A complete line whose CRC does not match, that is not JSON or that repeats a record's nonce (an
+ * earlier line appended again) makes every read and change fail with {@link Reason#TAMPERED} until
+ * the file is repaired: a vault does not guess which entries such a line meant to change. A record
+ * line whose bytes were altered and whose CRC was made to match fails to open ({@link Reason#TAMPERED}
+ * for that entry), as before. Like version 1, the file is not protected against being rolled back
+ * as a whole (or an old record of an entry being put back under the same name, with its CRC): whoever
+ * may write the file can do that; the audit log is what is tamper-evident.
+ *
+ * <p>A version-1 file (one JSON document, which every change of earlier versions rewrote whole)
+ * opens and reads; the first change here rewrites it as version 2. Earlier versions refuse a
+ * version-2 file ({@link Reason#CORRUPT}), never read it as empty.
+ *
+ * <p>Sharing and durability: every change appends (or compacts) under a lock on {@code <file>.lock}
+ * that holds across threads and processes, and forces what it appended to disk before it returns
+ * (the file's data only: its name is already durable), so a change that returned survives a process
+ * death and a machine stop, and a later change can tear only its own, last line. A compaction or the
+ * file's creation replaces the file; attached to a provisioner's {@link DurabilityBarrier}
+ * ({@link #deferTo}), it forces the new file but leaves the directory (which makes the rename
+ * durable) to the barrier. A read looks at the file's key (its inode), length and modification time;
+ * while they are what it last saw, it reads nothing; when the file grew, it reads the appended bytes
+ * (after checking the bytes just before them are the ones it read last); when the file was replaced
+ * or changed in place, it reads it whole. Several instances and processes may therefore share one
+ * vault. A {@link #put} opens the file's key check for its key once per vault instance (again only if
+ * the check's bytes or the provider's key object change), not at every put. On POSIX file systems
+ * the file is readable by its owner only.
  */
 public final class EncryptedFileVault implements CredentialVault, DurabilityBarrier.Deferring {
   private static final String FORMAT = "agentprovision-vault";
-  private static final long VERSION = 1;
+  private static final long VERSION = 2;
+  private static final long LEGACY_VERSION = 1;
+  /** The first line of a version-2 file, byte for byte. */
+  private static final byte[] HEADER =
+      ("{\"format\":\"" + FORMAT + "\",\"version\":" + VERSION + "}\n").getBytes(StandardCharsets.UTF_8);
+  /** Dead lines a file may hold whatever its size before a change compacts it. */
+  static final int MIN_DEAD = 64;
+  /** How many bytes before the end last read are compared, so that a file replaced or edited is read whole. */
+  private static final int TAIL = 64;
 
   private final Path file;
   private final Path lockFile;
   private final KeyProvider keys;
   private final VaultSealer sealer;
-  /**
-   * The file's bytes as this vault last read or wrote them, and what they decode to (sealed records
-   * only, never a secret in clear): a read whose bytes are the same skips decoding them. Never
-   * changed: an update changes a copy.
-   */
-  private volatile @Nullable Known known;
 
-  private record Known(byte[] bytes, Doc doc, @Nullable FileStamp stamp) {}
+  /** Guards {@link #index}: what this vault knows of the file. */
+  private final Object lock = new Object();
+  /** The file as this vault last read or wrote it; null: read it whole next. Guarded by {@link #lock}. */
+  private @Nullable Index index;
 
   /**
    * The key checks this vault verified, each with the key its provider gave for the check's id then:
    * a put meeting the same check (the same bytes) while the provider still gives that same key
    * object does not open the check with GCM again.
    */
-  private final java.util.concurrent.ConcurrentHashMap<Sealed, javax.crypto.SecretKey> verified =
-      new java.util.concurrent.ConcurrentHashMap<>();
+  private final ConcurrentHashMap<Sealed, SecretKey> verified = new ConcurrentHashMap<>();
 
-  /** The barriers owed the directory's force once attached ({@link #deferTo}); empty: every change forces it. */
-  private final java.util.concurrent.CopyOnWriteArrayList<DurabilityBarrier> barriers =
-      new java.util.concurrent.CopyOnWriteArrayList<>();
+  /** The barriers owed the directory's force once attached ({@link #deferTo}); empty: every replacement forces it. */
+  private final CopyOnWriteArrayList<DurabilityBarrier> barriers = new CopyOnWriteArrayList<>();
   private final OwedForce owedDirectory;
 
   private EncryptedFileVault(Path file, KeyProvider keys) {
@@ -100,9 +141,10 @@ public final class EncryptedFileVault implements CredentialVault, DurabilityBarr
   }
 
   /**
-   * A change then forces the new file before it returns, as before, and owes the directory's force
-   * (which makes the rename durable) to {@code barrier}: a machine that stops before the barrier is
-   * crossed comes back with the vault as it was before the change, or after it, each whole.
+   * A compaction (or the file's creation) then forces the new file before it returns, as before, and
+   * owes the directory's force (which makes the rename durable) to {@code barrier}: a machine that
+   * stops before the barrier is crossed comes back with the vault as it was before the change, or
+   * after it, each whole. Appended lines are forced before a change returns, barrier or not.
    */
   @Override
   public void deferTo(DurabilityBarrier barrier) {
@@ -120,8 +162,11 @@ public final class EncryptedFileVault implements CredentialVault, DurabilityBarr
     Objects.requireNonNull(file, "file");
     Objects.requireNonNull(keys, "keys");
     EncryptedFileVault v = new EncryptedFileVault(file.toAbsolutePath().normalize(), keys);
-    Doc doc = v.read();
-    for (Sealed check : doc.checks.values()) {
+    List<Sealed> checks;
+    synchronized (v.lock) {
+      checks = new ArrayList<>(v.refresh().checks.values());
+    }
+    for (Sealed check : checks) {
       v.sealer.checkKey(check, null);
     }
     return v;
@@ -137,40 +182,46 @@ public final class EncryptedFileVault implements CredentialVault, DurabilityBarr
     Objects.requireNonNull(entry, "entry");
     Sealed sealed = sealer.seal(entry);
     String kid = sealed.keyId();
-    update(doc -> {
-      Sealed check = doc.checks.get(kid);
+    update(idx -> {
+      List<Line> lines = new ArrayList<>(2);
+      Sealed check = idx.checks.get(kid);
       if (check == null) {
-        doc.checks.put(kid, sealer.newKeyCheck(kid));
+        lines.add(Line.check(sealer.newKeyCheck(kid)));
       } else {
-        javax.crypto.SecretKey key = keys.key(kid); // the key the record was just sealed with
+        SecretKey key = keys.key(kid); // the key the record was just sealed with
         if (verified.get(check) != key) {
           sealer.checkKey(check, entry.key());
           verified.put(check, key);
         }
       }
-      doc.records.put(entry.key(), sealed);
-      return true;
+      lines.add(Line.record(entry.key(), sealed));
+      return lines;
     });
   }
 
   @Override
   public Optional<VaultEntry> get(String name) {
     Objects.requireNonNull(name, "key");
-    Doc doc = read();
-    Sealed r = doc.records.get(name);
-    if (r == null) {
-      return Optional.empty();
+    Sealed r;
+    Sealed check;
+    synchronized (lock) {
+      Index idx = refresh();
+      r = idx.records.get(name);
+      if (r == null) {
+        return Optional.empty();
+      }
+      check = idx.checks.get(r.keyId());
     }
-    return Optional.of(sealer.open(name, r, doc.checks.get(r.keyId())));
+    return Optional.of(sealer.open(name, r, check)); // outside the lock: other threads read meanwhile
   }
 
   @Override
   public boolean delete(String name) {
     Objects.requireNonNull(name, "key");
     boolean[] removed = new boolean[1];
-    update(doc -> {
-      removed[0] = doc.records.remove(name) != null;
-      return removed[0];
+    update(idx -> {
+      removed[0] = idx.records.containsKey(name);
+      return removed[0] ? List.of(Line.removal(name)) : List.of();
     });
     return removed[0];
   }
@@ -179,8 +230,11 @@ public final class EncryptedFileVault implements CredentialVault, DurabilityBarr
   public List<String> keys(String prefix) {
     Objects.requireNonNull(prefix, "prefix");
     List<String> out = new ArrayList<>();
-    for (String k : read().records.keySet()) {
-      if (k.startsWith(prefix)) {
+    synchronized (lock) {
+      for (String k : refresh().records.tailMap(prefix, true).keySet()) {
+        if (!k.startsWith(prefix)) {
+          break; // sorted: the names with this prefix are together
+        }
         out.add(k);
       }
     }
@@ -194,85 +248,461 @@ public final class EncryptedFileVault implements CredentialVault, DurabilityBarr
 
   // ---------------------------------------------------------------------------------------------
 
-  /** The file's content: key checks by key id and records by entry name, both sorted. */
-  private static final class Doc {
+  /**
+   * What the file holds (key checks by key id, records by entry name, sorted), and which bytes of
+   * which file it was read from. Sealed records only, never a secret in clear.
+   */
+  private static final class Index {
     final TreeMap<String, Sealed> checks = new TreeMap<>();
     final TreeMap<String, Sealed> records = new TreeMap<>();
+    /** The nonce of every key check and record line in the file (base64): a line appended again repeats one. */
+    final HashSet<String> nonces = new HashSet<>();
+    /** Lines after the header. */
+    long lines;
+    /** The file does not exist (yet): the first change creates it. */
+    boolean absent;
+    /** A version-1 file: the first change rewrites it as version 2. */
+    boolean legacy;
+    /** The file's key (its inode) when it was read or written, or null when not known. */
+    @Nullable Object key;
+    /** Where the file's complete lines end: a change appends here. */
+    long end;
+    /** The bytes just before {@link #end}. */
+    byte[] tail = new byte[0];
+    /** The file's modification time when its length was {@link #end}, or null when not known. */
+    @Nullable FileTime modified;
 
-    /** A copy to change, leaving this one as it is. */
-    Doc copy() {
-      Doc d = new Doc();
-      d.checks.putAll(checks);
-      d.records.putAll(records);
-      return d;
+    long live() {
+      return checks.size() + records.size();
+    }
+
+    /** Applies a line read or appended; {@code at} numbers it for the message. */
+    void apply(Line l, Path file, long at) {
+      if (l.nonce != null && !legacy && !nonces.add(l.nonce)) {
+        throw new VaultException(Reason.TAMPERED, l.name, "line " + at + " of vault file " + file + " repeats "
+            + "the record of an earlier line (its nonce): an earlier line was appended again; repair or restore the "
+            + "file", null);
+      }
+      switch (l.kind) {
+        case CHECK -> checks.put(l.name, l.sealed);
+        case RECORD -> records.put(l.name, l.sealed);
+        case REMOVAL -> records.remove(l.name);
+      }
+      lines++;
+    }
+
+    void moved(byte[] bytes, int from, int to) {
+      end += to - from;
+      byte[] joined = new byte[tail.length + (to - from)];
+      System.arraycopy(tail, 0, joined, 0, tail.length);
+      System.arraycopy(bytes, from, joined, tail.length, to - from);
+      tail = Arrays.copyOfRange(joined, Math.max(0, joined.length - TAIL), joined.length);
     }
   }
 
+  private enum Kind { CHECK, RECORD, REMOVAL }
+
+  /** One line of the log: a key check (named by its key id), a record or a removal (named by the entry). */
+  private record Line(Kind kind, String name, @Nullable Sealed sealed, @Nullable String nonce) {
+    static Line check(Sealed c) {
+      return new Line(Kind.CHECK, c.keyId(), c, B64.encodeToString(c.nonce()));
+    }
+
+    static Line record(String name, Sealed r) {
+      return new Line(Kind.RECORD, name, r, B64.encodeToString(r.nonce()));
+    }
+
+    static Line removal(String name) {
+      return new Line(Kind.REMOVAL, name, null, null);
+    }
+
+    /** The line's bytes: CRC-32C of its canonical JSON in hex, a space, the JSON, a newline. */
+    void writeTo(StringBuilder sb) {
+      Sealed s = sealed;
+      StringBuilder json = new StringBuilder(64 + (s == null ? 0 : s.data().length * 4 / 3));
+      switch (kind) {
+        case CHECK -> {
+          json.append("{\"check\":");
+          Json.quote(json, name);
+          json.append(",\"data\":\"").append(B64.encodeToString(Objects.requireNonNull(s).data())).append("\",\"nonce\":\"")
+              .append(nonce).append("\"}");
+        }
+        case RECORD -> {
+          Objects.requireNonNull(s);
+          json.append("{\"data\":\"").append(B64.encodeToString(s.data())).append("\",\"kid\":");
+          Json.quote(json, s.keyId());
+          json.append(",\"name\":");
+          Json.quote(json, name);
+          json.append(",\"nonce\":\"").append(nonce).append("\"}");
+        }
+        case REMOVAL -> {
+          json.append("{\"removed\":");
+          Json.quote(json, name);
+          json.append('}');
+        }
+      }
+      String hex = Integer.toHexString(crc(json.toString().getBytes(StandardCharsets.UTF_8)));
+      sb.append("00000000", hex.length(), 8).append(hex).append(' ').append(json).append('\n');
+    }
+  }
+
+  private static int crc(byte[] b) {
+    return crc(b, 0, b.length);
+  }
+
+  private static int crc(byte[] b, int from, int to) {
+    CRC32C c = new CRC32C();
+    c.update(b, from, to - from);
+    return (int) c.getValue();
+  }
+
   private interface Change {
-    /** Changes {@code doc}; returns whether anything changed. */
-    boolean apply(Doc doc);
+    /** The lines that make the change, given the vault as it is (empty: nothing to change). */
+    List<Line> lines(Index idx);
   }
 
   private void update(Change change) {
     try {
       AtomicFiles.withLock(lockFile, ch -> {
-        Doc doc = read().copy(); // what the vault keeps of the file is never changed
-        boolean changed = change.apply(doc);
-        if (changed) {
-          byte[] bytes = write(doc);
-          known = null; // until the file is known to hold them
-          if (barriers.isEmpty()) {
-            AtomicFiles.replace(file, bytes);
-          } else {
-            AtomicFiles.replaceLeavingDirectory(file, bytes);
-            owedDirectory.wrote();
-            for (DurabilityBarrier b : barriers) {
-              b.owe(owedDirectory);
-            }
+        Index idx;
+        List<Line> lines;
+        boolean compact;
+        long at;
+        synchronized (lock) {
+          idx = refresh(); // under the file lock: nothing is appended while this change is made
+          lines = change.lines(idx);
+          if (lines.isEmpty()) {
+            return Boolean.FALSE;
           }
-          known = new Known(bytes, doc, null); // just written: read again (not decoded) until settled
+          compact = idx.absent || idx.legacy || stale(idx, lines) || tooManyDead(idx, lines);
+          if (compact) {
+            rewrite(idx, lines); // O(live), at most once per MIN_DEAD or 2 x live changes
+            return Boolean.TRUE;
+          }
+          at = idx.end;
         }
-        return changed;
+        append(idx, at, lines);
+        return Boolean.TRUE;
       });
     } catch (IOException e) {
+      synchronized (lock) {
+        index = null; // what reached the file is not known: read it whole next
+      }
       throw new VaultException(Reason.IO, null, "cannot write vault " + file + ": " + e, e);
     }
   }
 
-  private Doc read() {
-    Known was = known;
-    if (was != null && was.stamp() != null && was.stamp().matches(file)) {
-      return was.doc(); // the file as last read whole: not replaced, not changed since
+  /** Whether a line replaces or removes a record sealed under a key id other than the current one. */
+  private boolean stale(Index idx, List<Line> lines) {
+    String current = keys.currentKeyId();
+    for (Line l : lines) {
+      if (l.kind != Kind.CHECK) {
+        Sealed was = idx.records.get(l.name);
+        if (was != null && !was.keyId().equals(current)) {
+          return true;
+        }
+      }
     }
-    FileStamp before = FileStamp.settled(file); // kept only if the file did not change while read
+    return false;
+  }
+
+  /** Whether, with {@code lines} appended, the dead lines outnumber the live ones twice over (and MIN_DEAD). */
+  private static boolean tooManyDead(Index idx, List<Line> lines) {
+    long live = idx.live();
+    for (Line l : lines) {
+      boolean had = l.kind == Kind.CHECK ? idx.checks.containsKey(l.name) : idx.records.containsKey(l.name);
+      live += l.kind == Kind.REMOVAL ? (had ? -1 : 0) : (had ? 0 : 1);
+    }
+    long dead = idx.lines + lines.size() - live;
+    return dead > MIN_DEAD && dead > 2 * live;
+  }
+
+  /** Appends {@code lines} at the end of the complete lines of {@code idx}'s file and forces them. Under the file lock. */
+  private void append(Index idx, long at, List<Line> lines) throws IOException {
+    StringBuilder sb = new StringBuilder(256 * lines.size());
+    for (Line l : lines) {
+      l.writeTo(sb);
+    }
+    byte[] bytes = sb.toString().getBytes(StandardCharsets.UTF_8);
+    try (FileChannel out = FileChannel.open(file, StandardOpenOption.WRITE)) {
+      if (out.size() > at) {
+        out.truncate(at); // a change that stopped while being written: it never returned
+      }
+      ByteBuffer buf = ByteBuffer.wrap(bytes);
+      long pos = at;
+      while (buf.hasRemaining()) {
+        pos += out.write(buf, pos);
+      }
+      // the data only: the file's name is durable since it was created, and its new length is
+      // metadata fdatasync writes too
+      out.force(false);
+    }
+    synchronized (lock) {
+      // a read by another thread of this vault may have taken the lines in already (or read the file whole)
+      if (index == idx && idx.end == at) {
+        for (Line l : lines) {
+          idx.apply(l, file, idx.lines + 1);
+        }
+        idx.moved(bytes, 0, bytes.length);
+        idx.modified = null;
+        stamp(idx);
+      }
+    }
+  }
+
+  /** Rewrites the file with the live lines of {@code idx} and {@code lines}, atomically. Under both locks. */
+  private void rewrite(Index idx, List<Line> lines) throws IOException {
+    Index next = new Index();
+    next.checks.putAll(idx.checks);
+    next.records.putAll(idx.records);
+    for (Line l : lines) {
+      switch (l.kind) {
+        case CHECK -> next.checks.put(l.name, l.sealed);
+        case RECORD -> next.records.put(l.name, l.sealed);
+        case REMOVAL -> next.records.remove(l.name);
+      }
+    }
+    StringBuilder sb = new StringBuilder(HEADER.length + 320 * (int) Math.min(1 << 20, next.live()));
+    sb.append(new String(HEADER, StandardCharsets.UTF_8));
+    for (Sealed c : next.checks.values()) {
+      Line l = Line.check(c);
+      l.writeTo(sb);
+      next.nonces.add(l.nonce);
+    }
+    for (Map.Entry<String, Sealed> e : next.records.entrySet()) {
+      Line l = Line.record(e.getKey(), e.getValue());
+      l.writeTo(sb);
+      next.nonces.add(l.nonce);
+    }
+    next.lines = next.live();
+    byte[] bytes = sb.toString().getBytes(StandardCharsets.UTF_8);
+    index = null; // until the file is known to hold them
+    if (barriers.isEmpty()) {
+      AtomicFiles.replace(file, bytes);
+    } else {
+      AtomicFiles.replaceLeavingDirectory(file, bytes);
+      owedDirectory.wrote();
+      for (DurabilityBarrier b : barriers) {
+        b.owe(owedDirectory);
+      }
+    }
+    next.moved(bytes, 0, bytes.length);
+    try {
+      next.key = Files.readAttributes(file, BasicFileAttributes.class).fileKey();
+    } catch (IOException e) {
+      return; // not known: read it whole next
+    }
+    stamp(next);
+    index = next;
+  }
+
+  /** Notes the file's modification time in {@code idx} if the file is still its file and as long. */
+  private void stamp(Index idx) {
+    try {
+      BasicFileAttributes a = Files.readAttributes(file, BasicFileAttributes.class);
+      if (idx.key != null && idx.key.equals(a.fileKey()) && a.size() == idx.end) {
+        idx.modified = a.lastModifiedTime();
+      }
+    } catch (IOException e) {
+      idx.modified = null; // the next read looks at the bytes
+    }
+  }
+
+  /**
+   * The file as it is now, reading only what was appended since this vault last read it when it
+   * can. Under {@link #lock}; the index returned is the live one, to be used under it.
+   */
+  private Index refresh() {
+    try {
+      Index idx = index;
+      BasicFileAttributes a;
+      try {
+        a = Files.readAttributes(file, BasicFileAttributes.class);
+      } catch (NoSuchFileException e) {
+        Index none = new Index();
+        none.absent = true;
+        index = null;
+        return none;
+      }
+      Object key = a.fileKey();
+      if (idx != null && idx.key != null && idx.key.equals(key) && a.size() >= idx.end) {
+        boolean same = a.size() == idx.end;
+        if (same && a.lastModifiedTime().equals(idx.modified)) {
+          return idx; // as last read or written: nothing to read
+        }
+        // an append grows the file; the same length at another time is an edit in place: read whole
+        if (!idx.legacy && !(same && idx.modified != null) && readAppended(idx, a)) {
+          return idx;
+        }
+      }
+      index = null;
+      Index whole = readWhole(a);
+      index = whole;
+      return whole;
+    } catch (IOException e) {
+      index = null;
+      throw new VaultException(Reason.IO, null, "cannot read vault " + file + ": " + e, e);
+    } catch (RuntimeException e) {
+      index = null; // a damaged line: every read reads the file again, and fails again until it is repaired
+      throw e;
+    }
+  }
+
+  /**
+   * Reads what was appended to {@code idx}'s file past its end and applies it; false when the file
+   * is not the one read (the bytes before the end differ: replaced or edited), to be read whole.
+   */
+  private boolean readAppended(Index idx, BasicFileAttributes a) throws IOException {
+    long from = idx.end - idx.tail.length;
+    byte[] read;
+    try (FileChannel in = FileChannel.open(file, StandardOpenOption.READ)) {
+      if (in.size() - from > Integer.MAX_VALUE - 16 || in.size() < idx.end) {
+        return false;
+      }
+      ByteBuffer buf = ByteBuffer.allocate((int) (in.size() - from));
+      long pos = from;
+      while (buf.hasRemaining()) {
+        int n = in.read(buf, pos);
+        if (n < 0) {
+          return false; // cut while being read
+        }
+        pos += n;
+      }
+      read = buf.array();
+    } catch (NoSuchFileException e) {
+      return false;
+    }
+    int t = idx.tail.length;
+    if (!Arrays.equals(read, 0, t, idx.tail, 0, t)) {
+      return false;
+    }
+    int to = parseLines(idx, read, t);
+    idx.moved(read, t, to);
+    idx.modified = a.size() == idx.end ? a.lastModifiedTime() : null;
+    return true;
+  }
+
+  /** Reads the file whole: a version-2 log, or a version-1 document. */
+  private Index readWhole(BasicFileAttributes a) throws IOException {
     byte[] bytes;
     try {
       bytes = Files.readAllBytes(file);
     } catch (NoSuchFileException e) {
-      return new Doc();
-    } catch (IOException e) {
-      throw new VaultException(Reason.IO, null, "cannot read vault " + file + ": " + e, e);
+      Index none = new Index();
+      none.absent = true;
+      return none;
     }
-    FileStamp stamp = before != null && before.size() == bytes.length && before.matches(file) ? before : null;
-    Known k = known;
-    if (k != null && Arrays.equals(k.bytes(), bytes)) {
-      if (stamp != null && !stamp.equals(k.stamp())) {
-        known = new Known(k.bytes(), k.doc(), stamp); // settled: the next read looks at the stamp only
+    Index idx = new Index();
+    if (startsWith(bytes, HEADER)) {
+      int to = parseLines(idx, bytes, HEADER.length);
+      idx.moved(bytes, 0, to);
+    } else {
+      idx.legacy = true; // its records are not lines: a record copied under another name fails to open, as before
+      readVersion1(idx, bytes);
+      idx.end = bytes.length;
+    }
+    idx.key = a.fileKey();
+    idx.modified = a.size() == idx.end ? a.lastModifiedTime() : null;
+    return idx;
+  }
+
+  private static boolean startsWith(byte[] bytes, byte[] prefix) {
+    return bytes.length >= prefix.length && Arrays.equals(bytes, 0, prefix.length, prefix, 0, prefix.length);
+  }
+
+  /**
+   * Applies the complete lines of {@code bytes} from {@code from} to {@code idx}; returns where they
+   * end (bytes after the last newline are a change that never returned, and are left).
+   */
+  private int parseLines(Index idx, byte[] bytes, int from) {
+    int at = from;
+    while (true) {
+      int nl = indexOf(bytes, (byte) '\n', at);
+      if (nl < 0) {
+        return at;
       }
-      return k.doc(); // the file as last read or written: not decoded again
+      idx.apply(parseLine(bytes, at, nl, idx.lines + 1), file, idx.lines + 1);
+      at = nl + 1;
+    }
+  }
+
+  private static int indexOf(byte[] b, byte x, int from) {
+    for (int i = from; i < b.length; i++) {
+      if (b[i] == x) {
+        return i;
+      }
+    }
+    return -1;
+  }
+
+  /** The line in {@code bytes[from, nl)}, checked. */
+  private Line parseLine(byte[] bytes, int from, int nl, long number) {
+    String what = "line " + number + " of vault file " + file;
+    if (nl - from < 10 || bytes[from + 8] != ' ') {
+      throw damaged(what, "it has no check");
+    }
+    int want;
+    try {
+      want = Integer.parseUnsignedInt(new String(bytes, from, 8, StandardCharsets.US_ASCII), 16);
+    } catch (NumberFormatException e) {
+      throw damaged(what, "its check is not hex");
+    }
+    if (crc(bytes, from + 9, nl) != want) {
+      throw damaged(what, "its check does not match its bytes");
     }
     try {
-      Map<String, Object> m = Json.parseObject(new String(bytes, StandardCharsets.UTF_8));
+      Map<String, Object> m = Json.parseObject(new String(bytes, from + 9, nl - from - 9, StandardCharsets.UTF_8));
+      String check = Json.string(m, "check");
+      String name = Json.string(m, "name");
+      String removed = Json.string(m, "removed");
+      if (check != null) {
+        return Line.check(sealed(check, m));
+      }
+      if (name != null) {
+        String kid = Json.string(m, "kid");
+        if (kid == null) {
+          throw new IllegalArgumentException("entry '" + name + "' has no key id");
+        }
+        return Line.record(name, sealed(kid, m));
+      }
+      if (removed != null) {
+        return Line.removal(removed);
+      }
+      throw new VaultException(Reason.CORRUPT, null, what + " is a change this SDK does not know; a newer SDK "
+          + "wrote it", null);
+    } catch (IllegalArgumentException e) {
+      throw damaged(what, String.valueOf(e.getMessage()));
+    }
+  }
+
+  private static VaultException damaged(String what, String why) {
+    return new VaultException(Reason.TAMPERED, null, what + " is damaged (" + why + "): it was altered, or "
+        + "written by something else; the vault reads nothing of the file until it is repaired or restored", null);
+  }
+
+  /** A version-1 file: one canonical JSON document holding every key check and record. */
+  private void readVersion1(Index idx, byte[] bytes) {
+    try {
+      Map<String, Object> m;
+      try {
+        m = Json.parseObject(new String(bytes, StandardCharsets.UTF_8));
+      } catch (IllegalArgumentException e) {
+        Object version = firstLineVersion(bytes);
+        if (version != null) {
+          throw new IllegalArgumentException("its version " + version + " is not " + VERSION + " or "
+              + LEGACY_VERSION + "; a newer SDK wrote it");
+        }
+        throw e;
+      }
       if (!FORMAT.equals(m.get("format"))) {
         throw new IllegalArgumentException("it is not an agentprovision vault");
       }
-      if (!Long.valueOf(VERSION).equals(m.get("version"))) {
-        throw new IllegalArgumentException("its version " + m.get("version") + " is not " + VERSION
-            + "; a newer SDK wrote it");
+      if (!Long.valueOf(LEGACY_VERSION).equals(m.get("version"))) {
+        throw new IllegalArgumentException("its version " + m.get("version") + " is not " + VERSION + " or "
+            + LEGACY_VERSION + (Long.valueOf(VERSION).equals(m.get("version")) ? "" : "; a newer SDK wrote it"));
       }
-      Doc doc = new Doc();
       for (Map.Entry<String, Object> e : Json.object(m, "key_checks").entrySet()) {
-        doc.checks.put(e.getKey(), sealed(e.getKey(), asMap(e.getValue())));
+        idx.apply(Line.check(sealed(e.getKey(), asMap(e.getValue()))), file, idx.lines + 1);
       }
       for (Map.Entry<String, Object> e : Json.object(m, "entries").entrySet()) {
         Map<String, Object> r = asMap(e.getValue());
@@ -280,53 +710,25 @@ public final class EncryptedFileVault implements CredentialVault, DurabilityBarr
         if (kid == null) {
           throw new IllegalArgumentException("entry '" + e.getKey() + "' has no key id");
         }
-        doc.records.put(e.getKey(), sealed(kid, r));
+        idx.apply(Line.record(e.getKey(), sealed(kid, r)), file, idx.lines + 1);
       }
-      known = new Known(bytes, doc, stamp);
-      return doc;
     } catch (IllegalArgumentException e) {
       throw new VaultException(Reason.CORRUPT, null, "vault file " + file + " is unreadable: " + e.getMessage(), e);
     }
   }
 
-  /**
-   * The file's bytes for {@code doc}: its canonical JSON (keys sorted, no whitespace) and a newline,
-   * byte for byte what {@link Json#canonical} makes of the same document, written directly: the
-   * vault rewrites its whole file at each change, and building the maps to sort them again was
-   * most of a put's CPU. The records are in {@link Doc}'s sorted maps already; the base64 text
-   * needs no escaping.
-   */
-  private static byte[] write(Doc doc) {
-    StringBuilder sb = new StringBuilder(128 + 160 * (doc.records.size() + doc.checks.size()));
-    sb.append("{\"entries\":{");
-    boolean first = true;
-    for (Map.Entry<String, Sealed> e : doc.records.entrySet()) {
-      if (!first) {
-        sb.append(',');
-      }
-      first = false;
-      Json.quote(sb, e.getKey());
-      Sealed r = e.getValue();
-      sb.append(":{\"data\":\"").append(B64.encodeToString(r.data())).append("\",\"kid\":");
-      Json.quote(sb, r.keyId());
-      sb.append(",\"nonce\":\"").append(B64.encodeToString(r.nonce())).append("\"}");
+  /** The version a later format's header line names, or null when the first line is no such header. */
+  private static @Nullable Object firstLineVersion(byte[] bytes) {
+    int nl = indexOf(bytes, (byte) '\n', 0);
+    if (nl < 0) {
+      return null;
     }
-    sb.append("},\"format\":");
-    Json.quote(sb, FORMAT);
-    sb.append(",\"key_checks\":{");
-    first = true;
-    for (Map.Entry<String, Sealed> e : doc.checks.entrySet()) {
-      if (!first) {
-        sb.append(',');
-      }
-      first = false;
-      Json.quote(sb, e.getKey());
-      Sealed c = e.getValue();
-      sb.append(":{\"data\":\"").append(B64.encodeToString(c.data())).append("\",\"nonce\":\"")
-          .append(B64.encodeToString(c.nonce())).append("\"}");
+    try {
+      Map<String, Object> h = Json.parseObject(new String(bytes, 0, nl, StandardCharsets.UTF_8));
+      return FORMAT.equals(h.get("format")) && h.get("version") instanceof Long v && v > VERSION ? v : null;
+    } catch (IllegalArgumentException e) {
+      return null;
     }
-    sb.append("},\"version\":").append(VERSION).append("}\n");
-    return sb.toString().getBytes(StandardCharsets.UTF_8);
   }
 
   private static final Base64.Encoder B64 = Base64.getEncoder();

@@ -54,12 +54,14 @@ class EncryptedFileVaultTest extends CredentialVaultContract {
     return Files.readString(file(), StandardCharsets.ISO_8859_1);
   }
 
-  @SuppressWarnings("unchecked")
+  /** Edits the last record line of {@code name} in place, its check made to match (as an attacker would). */
   private void editRecord(String name, java.util.function.Consumer<Map<String, Object>> edit) throws Exception {
-    Map<String, Object> doc = Json.parseObject(Files.readString(file()));
-    Map<String, Object> entries = (Map<String, Object>) doc.get("entries");
-    edit.accept((Map<String, Object>) entries.get(name));
-    Files.writeString(file(), Json.canonical(doc));
+    VaultFile f = VaultFile.read(file());
+    int i = f.lastRecordOf(name);
+    Map<String, Object> r = f.json(i);
+    edit.accept(r);
+    f.set(i, r);
+    f.write();
   }
 
   @Test
@@ -97,12 +99,12 @@ class EncryptedFileVaultTest extends CredentialVaultContract {
     v.put(canaryEntry("a"));
     v.put(canaryEntry("b"));
 
-    Map<String, Object> doc = Json.parseObject(Files.readString(file()));
-    @SuppressWarnings("unchecked")
-    Map<String, Map<String, Object>> entries = (Map<String, Map<String, Object>>) (Map<?, ?>) doc.get("entries");
-    assertThat(entries.get("a").get("nonce")).isNotEqualTo(entries.get("b").get("nonce"));
-    assertThat(entries.get("a").get("data")).isNotEqualTo(entries.get("b").get("data"));
-    assertThat(Base64.getDecoder().decode((String) entries.get("a").get("nonce"))).hasSize(12);
+    VaultFile f = VaultFile.read(file());
+    Map<String, Object> a = f.json(f.lastRecordOf("a"));
+    Map<String, Object> b = f.json(f.lastRecordOf("b"));
+    assertThat(a.get("nonce")).isNotEqualTo(b.get("nonce"));
+    assertThat(a.get("data")).isNotEqualTo(b.get("data"));
+    assertThat(Base64.getDecoder().decode((String) a.get("nonce"))).hasSize(12);
   }
 
   @Test
@@ -136,12 +138,14 @@ class EncryptedFileVaultTest extends CredentialVaultContract {
 
     String text = Files.readString(file());
     assertThat(first.get("b")).isPresent();
-    @SuppressWarnings("unchecked")
-    Map<String, Object> b = (Map<String, Object>) Json.object(Json.parseObject(text), "entries").get("b");
-    String data = (String) b.get("data");
-    byte[] flipped = Base64.getDecoder().decode(data);
+    VaultFile f = VaultFile.read(file());
+    int line = f.lastRecordOf("b");
+    Map<String, Object> b = f.json(line);
+    byte[] flipped = Base64.getDecoder().decode((String) b.get("data"));
     flipped[3] ^= 1;
-    String edited = text.replace(data, Base64.getEncoder().encodeToString(flipped));
+    b.put("data", Base64.getEncoder().encodeToString(flipped));
+    f.set(line, b); // its check made to match: only the seal tells
+    String edited = f.text();
     assertThat(edited).hasSize(text.length()).isNotEqualTo(text);
     try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(file(), java.nio.file.StandardOpenOption.WRITE)) {
       ch.write(java.nio.ByteBuffer.wrap(edited.getBytes(StandardCharsets.UTF_8)), 0); // in place: the same inode
@@ -151,17 +155,31 @@ class EncryptedFileVaultTest extends CredentialVaultContract {
         e -> assertThat(e.reason()).isEqualTo(VaultException.Reason.TAMPERED));
   }
 
-  /** The file is the canonical JSON of its document (keys sorted, no whitespace) and a newline, names escaped. */
+  /**
+   * The file is a header line and one line per change, each its CRC-32C in hex, a space and its
+   * canonical JSON (keys sorted, no whitespace), names escaped, so that a newline ends a line.
+   */
   @Test
-  void file_isCanonicalJson() throws Exception {
+  void file_isAHeaderAndOneCheckedCanonicalJsonLinePerChange() throws Exception {
     CredentialVault v = vault();
     v.put(canaryEntry("run_2/cloudflare/deploy-token"));
     v.put(canaryEntry("run_1/\"quoted\"\\name\u00e9\n"));
     v.put(canaryEntry("a"));
+    v.delete("a");
     String text = Files.readString(file());
-    assertThat(text).isEqualTo(Json.canonical(Json.parse(text)) + "\n");
-    assertThat(Json.object(Json.parseObject(text), "entries")).containsOnlyKeys("a", "run_1/\"quoted\"\\name\u00e9\n",
-        "run_2/cloudflare/deploy-token");
+    String[] lines = text.split("\n", -1);
+    assertThat(lines).hasSize(7); // header, key check, three records, a removal, and the empty rest
+    assertThat(lines[0]).isEqualTo("{\"format\":\"agentprovision-vault\",\"version\":2}");
+    assertThat(lines[6]).isEmpty();
+    for (int i = 1; i < 6; i++) {
+      String json = lines[i].substring(9);
+      assertThat(json).isEqualTo(Json.canonical(Json.parse(json)));
+      assertThat(lines[i].substring(0, 9)).isEqualTo(VaultFile.check(json) + " ");
+    }
+    assertThat(Json.parseObject(lines[1].substring(9))).containsOnlyKeys("check", "data", "nonce");
+    assertThat(Json.parseObject(lines[3].substring(9))).containsEntry("name", "run_1/\"quoted\"\\name\u00e9\n");
+    assertThat(Json.parseObject(lines[5].substring(9))).isEqualTo(Map.of("removed", "a"));
+    assertThat(vault().keys("")).containsExactly("run_1/\"quoted\"\\name\u00e9\n", "run_2/cloudflare/deploy-token");
     assertThat(vault().get("run_1/\"quoted\"\\name\u00e9\n")).isPresent();
   }
 
@@ -221,11 +239,15 @@ class EncryptedFileVaultTest extends CredentialVaultContract {
     CredentialVault v = vault();
     v.put(canaryEntry("run_1/admin-token"));
     v.put(entry("run_1/deploy-token", "narrow"));
-    Map<String, Object> doc = Json.parseObject(Files.readString(file()));
-    @SuppressWarnings("unchecked")
-    Map<String, Object> entries = (Map<String, Object>) doc.get("entries");
-    entries.put("run_1/deploy-token", entries.get("run_1/admin-token"));
-    Files.writeString(file(), Json.canonical(doc));
+    // sealed by another vault under the same key, so that its nonce is not one this file holds
+    Path elsewhere = dir.resolve("other.json");
+    CredentialVault.encryptedFile(elsewhere, KeyProvider.of("k1", KEY_1)).put(canaryEntry("run_1/admin-token"));
+    VaultFile from = VaultFile.read(elsewhere);
+    Map<String, Object> admin = from.json(from.lastRecordOf("run_1/admin-token"));
+    admin.put("name", "run_1/deploy-token");
+    VaultFile f = VaultFile.read(file());
+    f.add(admin);
+    f.write();
 
     assertThatThrownBy(() -> v.get("run_1/deploy-token")).isInstanceOfSatisfying(VaultException.class,
         e -> assertThat(e.reason()).isEqualTo(VaultException.Reason.TAMPERED));
@@ -259,9 +281,9 @@ class EncryptedFileVaultTest extends CredentialVaultContract {
   @Test
   void get_whenTheKeyCheckWasRemovedAndTheKeyIsWrong_stillRefusesRatherThanReturnGarbage() throws Exception {
     vault().put(canaryEntry("a"));
-    Map<String, Object> doc = Json.parseObject(Files.readString(file()));
-    doc.put("key_checks", Map.of());
-    Files.writeString(file(), Json.canonical(doc));
+    VaultFile f = VaultFile.read(file());
+    f.lines.removeIf(l -> l.contains("\"check\":"));
+    f.write();
 
     CredentialVault wrong = CredentialVault.encryptedFile(file(), KeyProvider.of("k1", KEY_2));
 
