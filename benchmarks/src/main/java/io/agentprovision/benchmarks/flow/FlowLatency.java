@@ -219,6 +219,8 @@ public final class FlowLatency {
       }
       out.printf(Locale.ROOT, "  %-28s %7.1f %9.1f%n", "all", (double) fsyncs.count() / flows,
           fsyncs.nanos() / 1e6 / flows);
+      out.printf(Locale.ROOT, "  %-28s %7.1f %9.1f%n", "on the callers' threads", (double) fsyncs.inline() / flows,
+          fsyncs.inlineNanos() / 1e6 / flows);
     }
     print(summary, measured, out);
     out.printf(Locale.ROOT, "connections the SDK opened per flow: %.1f%n", connectsPerFlow);

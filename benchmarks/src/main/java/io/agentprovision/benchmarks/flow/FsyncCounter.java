@@ -28,6 +28,9 @@ public final class FsyncCounter {
   private @Nullable Recording recording;
   private long count;
   private long nanos;
+  /** Syncs made by a thread other than the stores' background forcers ({@code agentprovision-force}): waited for where made. */
+  private long inline;
+  private long inlineNanos;
   private final Map<String, long[]> byFile = new TreeMap<>();
 
   /** Where counting begins, on JFR's own clock. */
@@ -81,6 +84,12 @@ public final class FsyncCounter {
           count++;
           long took = e.getDuration().toNanos();
           nanos += took;
+          jdk.jfr.consumer.RecordedThread t = e.getThread();
+          String thread = t == null ? null : t.getJavaName();
+          if (thread == null || !thread.startsWith("agentprovision-force")) {
+            inline++;
+            inlineNanos += took;
+          }
           long[] c = byFile.computeIfAbsent(kindOf(under.relativize(p)), k -> new long[2]);
           c[0]++;
           c[1] += took;
@@ -94,6 +103,21 @@ public final class FsyncCounter {
 
   public long count() {
     return count;
+  }
+
+  /**
+   * The syncs made on the threads that called the stores (a step's, the flow's own) rather than by
+   * the durability barrier's background forcers: a caller waited for each of these where it was
+   * made (a crossing's first file, a store that forces before it returns). Waits for a force a
+   * forcer leads are not among them.
+   */
+  public long inline() {
+    return inline;
+  }
+
+  /** The time the {@linkplain #inline() syncs on the callers' threads} took, added up. */
+  public long inlineNanos() {
+    return inlineNanos;
   }
 
   /** The time the syncs took, added up (they may overlap when made by several threads). */
