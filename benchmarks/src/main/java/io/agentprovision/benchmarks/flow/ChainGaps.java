@@ -19,6 +19,11 @@ import java.util.regex.Pattern;
  * together and its median read: under load, a median over forty flows per gap says more than the
  * flow's ratio to its path.
  *
+ * <p>A person's answer to a checkpoint of a step on the path is a link of the chain as a request
+ * is: the time from the last link before it to the gate being asked is the SDK's too (the flow's
+ * start to the plan approval, an answer to the step-up that follows it), keyed
+ * {@code step asks the person: KIND}.
+ *
  * <p>A request sent beside others (a step's parallel reads) is measured from the same last answer,
  * so its gap includes the time its siblings took to be sent. A gap measured from an answer of a
  * step off the chain is shorter than the chain's own.
@@ -53,34 +58,49 @@ public final class ChainGaps {
     for (PersonAnswer a : answers) {
       ends[i++] = a.endNanos();
     }
-    List<Exchange> sent = new ArrayList<>(exchanges);
-    sent.sort(Comparator.comparingLong(Exchange::startNanos));
+    // the links of the chain's steps that the SDK starts: its requests, and the checkpoints it asks
+    List<Started> started = new ArrayList<>();
+    int at = 0;
+    for (Exchange e : exchanges) {
+      if (chain.contains(e.step())) {
+        started.add(new Started(e.startNanos(), key(e), at));
+      }
+      at++;
+    }
+    for (PersonAnswer a : answers) {
+      String step = a.step() == null ? CriticalPath.PLAN : a.step();
+      if (chain.contains(step)) {
+        started.add(new Started(a.startNanos(), step + " asks the person: " + a.kind(), at));
+      }
+      at++;
+    }
+    started.sort(Comparator.comparingLong(Started::startNanos));
     Map<String, Long> out = new LinkedHashMap<>();
     long lastEnd = flowStart;
     for (long e : ends) {
       lastEnd = Math.max(lastEnd, e);
     }
-    for (Exchange r : sent) {
-      if (!chain.contains(r.step())) {
-        continue;
-      }
+    for (Started r : started) {
       long before = flowStart;
-      for (long e : ends) {
-        if (e <= r.startNanos() && e > before) {
-          before = e;
+      for (int j = 0; j < ends.length; j++) {
+        // not its own end: an answer given at once ends when it was asked
+        if (j != r.endIndex() && ends[j] <= r.startNanos() && ends[j] > before) {
+          before = ends[j];
         }
       }
-      String key = key(r);
       // the same request twice in a flow (a poll): keyed by its turn
-      String k = key;
+      String k = r.key();
       for (int n = 2; out.containsKey(k); n++) {
-        k = key + " #" + n;
+        k = r.key() + " #" + n;
       }
       out.put(k, r.startNanos() - before);
     }
     out.put(END, Math.max(0, flowEnd - lastEnd));
     return out;
   }
+
+  /** A link the SDK started: a request sent, or a checkpoint put to the person; its end is {@code ends[endIndex]}. */
+  private record Started(long startNanos, String key, int endIndex) {}
 
   /**
    * {@code step METHOD /path}, each path segment holding a digit (other than an API version) folded

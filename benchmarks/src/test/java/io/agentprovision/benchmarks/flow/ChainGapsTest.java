@@ -30,8 +30,28 @@ class ChainGapsTest {
 
     assertThat(gaps).containsExactly(
         Map.entry("account POST /v2/provisioning/projects", 2 * MS),
+        // the SDK's time from the account's answer to the step-up put to the person
+        Map.entry("domain asks the person: STEP_UP", 1 * MS),
         Map.entry("domain POST /v2/provisioning/resources", 2 * MS),
         Map.entry("domain POST /v2/provisioning/resources/{id}/submit_information", 1 * MS),
+        Map.entry(ChainGaps.END, 1 * MS));
+  }
+
+  @Test
+  void aCheckpointOfAStepOnTheChain_isMeasuredFromTheLinkBeforeIt_oneOffTheChainIsNot() {
+    List<Exchange> ex = List.of(exchange("account", "GET", "http://127.0.0.1:1/v2/provisioning/resources/prvres_1", 3, 53));
+    List<PersonAnswer> answers = List.of(
+        // the plan approval, asked 2 ms after the flow began and answered at once
+        new PersonAnswer("plan-approval", "PLAN_APPROVAL", 2 * MS, 2 * MS),
+        // a checkpoint of a step off the path: no row, though its answer still ends a gap
+        new PersonAnswer("resource", "SERVICE_PURCHASE", 54 * MS, 55 * MS));
+
+    Map<String, Long> gaps = ChainGaps.of(0, 56 * MS, ex, answers,
+        List.of(CriticalPath.PLAN, "plan-approval", "account"));
+
+    assertThat(gaps).containsExactly(
+        Map.entry("plan-approval asks the person: PLAN_APPROVAL", 2 * MS),
+        Map.entry("account GET /v2/provisioning/resources/{id}", 1 * MS),
         Map.entry(ChainGaps.END, 1 * MS));
   }
 

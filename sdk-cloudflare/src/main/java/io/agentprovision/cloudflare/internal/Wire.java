@@ -10,8 +10,6 @@ import java.io.IOException;
 import java.lang.annotation.Annotation;
 import java.lang.reflect.Type;
 import java.time.Instant;
-import java.time.OffsetDateTime;
-import java.time.format.DateTimeParseException;
 import java.time.temporal.ChronoUnit;
 import java.util.List;
 import java.util.Map;
@@ -319,15 +317,7 @@ public final class Wire {
       if (s.isEmpty()) {
         return null;
       }
-      try {
-        return Instant.parse(s);
-      } catch (DateTimeParseException e) {
-        try {
-          return OffsetDateTime.parse(s).toInstant();
-        } catch (DateTimeParseException e2) {
-          return null;
-        }
-      }
+      return Timestamps.parse(s);
     }
 
     @Override
