@@ -98,6 +98,11 @@ import org.jspecify.annotations.Nullable;
  * rewritten atomically when long) under the same lock, so that renewing a lease never touches a
  * run's file. A release is appended without waiting for its force (the next change's force covers
  * it): lost in a machine crash, it is a lease left to expire, as any lease of a host that died.
+ * A released name keeps its slot (its last token, so that tokens never repeat), so the file holds
+ * every name ever leased: the journal keeps one map of the slots and applies each line read or
+ * written to it in place, under a lock of its own, so that a lease operation costs the same
+ * however many runs were ever leased (only a rewrite, every {@code COMPACT_AFTER} lines or more,
+ * writes every slot).
  *
  * <p>Runs filed by key ({@link #fileRun}: the engine files each run under its person, so that a
  * person's next run finds their account and plan without reading every run) are listed in
