@@ -16,10 +16,13 @@ import java.util.Locale;
  * already leased and released, it measures rounds of a run's lease use (acquire a new name, renew
  * it, a read of it by another journal on the same directory, as another host's, and a release), and
  * prints bytes allocated and CPU time of the measuring thread per round: counts the machine's load
- * moves less than the wall clock.
+ * moves less than the wall clock. The journal rewrites the lease file (every slot) once it holds
+ * 512 lines more than names, and another journal then reads it whole: a cost of every name, paid
+ * once per that many lines. Each measurement spans at least two such rewrites (a round appends
+ * three lines), so that the figure is the amortised cost, not the luck of where a rewrite falls.
  *
  * <pre>{@code
- * java -cp benchmarks/target/benchmarks.jar io.agentprovision.benchmarks.LeaseJournalCost [dir] [rounds]
+ * java -cp benchmarks/target/benchmarks.jar io.agentprovision.benchmarks.LeaseJournalCost [dir] [names,names,...]
  * }</pre>
  *
  * <p>The directory should be on a memory file system ({@code /dev/shm}): a lease change waits for a
@@ -36,22 +39,25 @@ public final class LeaseJournalCost {
 
   public static void main(String[] args) throws IOException {
     Path base = Path.of(args.length > 0 ? args[0] : "/dev/shm");
-    int rounds = args.length > 1 ? Integer.parseInt(args[1]) : 2_000;
+    String sizes = args.length > 1 ? args[1] : "2000,10000,30000";
+    int rounds = 500;
     Path dir = Files.createTempDirectory(base, "lease-cost-");
     System.out.printf(Locale.ROOT, "load average %s%n", Files.readString(Path.of("/proc/loadavg")).trim());
     RunJournal host = RunJournal.directory(dir);
     RunJournal other = RunJournal.directory(dir);
     measure(host, other, "warm-up", rounds); // JIT, then history of `rounds` names
     int names = rounds;
-    System.out.println("names before | bytes allocated per round | CPU µs per round");
-    for (int target : new int[] {2_000, 10_000, 30_000}) {
+    System.out.println("names before |  rounds | bytes allocated per round | CPU µs per round");
+    for (String size : sizes.split(",")) {
+      int target = Integer.parseInt(size.trim());
       for (; names < target; names++) {
         Lease l = host.acquireLease("run:old_" + names, "host-a", T0, T0.plusSeconds(60)).orElseThrow();
         host.releaseLease(l);
       }
       other.lease("run:old_0"); // the other journal catches up outside the measurement
-      measure(host, other, String.valueOf(names), rounds);
-      names += rounds;
+      int spanning = Math.max(rounds, 2 * (names + 512) / 3 + 1);
+      measure(host, other, String.valueOf(names), spanning);
+      names += spanning;
     }
   }
 
@@ -71,7 +77,7 @@ public final class LeaseJournalCost {
     long allocated = THREADS.getThreadAllocatedBytes(thread) - bytes;
     long used = THREADS.getCurrentThreadCpuTime() - cpu;
     if (!label.equals("warm-up")) {
-      System.out.printf(Locale.ROOT, "%12s | %25d | %16.1f%n", label, allocated / rounds, used / 1e3 / rounds);
+      System.out.printf(Locale.ROOT, "%12s | %7d | %25d | %16.1f%n", label, rounds, allocated / rounds, used / 1e3 / rounds);
     }
   }
 }

@@ -94,15 +94,15 @@ import org.jspecify.annotations.Nullable;
  * already allows for (a step journaled as running is run again with its idempotency key).
  *
  * <p>Leases live in {@code .leases.json} beside the run files, kept the same way (a header, then a
- * line per change of a lease, the last for a name winning; appended and forced as a group commit,
- * rewritten atomically when long) under the same lock, so that renewing a lease never touches a
- * run's file. A release is appended without waiting for its force (the next change's force covers
- * it): lost in a machine crash, it is a lease left to expire, as any lease of a host that died.
- * A released name keeps its slot (its last token, so that tokens never repeat), so the file holds
- * every name ever leased: the journal keeps one map of the slots and applies each line read or
- * written to it in place, under a lock of its own, so that a lease operation costs the same
- * however many runs were ever leased (only a rewrite, every {@code COMPACT_AFTER} lines or more,
- * writes every slot).
+ * line per change of a lease, the last for a name winning; appended and forced as a group commit)
+ * under the same lock, so that renewing a lease never touches a run's file. A release is appended
+ * without waiting for its force (the next change's force covers it): lost in a machine crash, it is
+ * a lease left to expire, as any lease of a host that died. A released name keeps its slot (its
+ * last token, so that tokens never repeat), so the file holds every name ever leased: the journal
+ * keeps one map of the slots and applies each line read or written to it in place, under a lock of
+ * its own, so that a lease operation costs the same however many runs were ever leased. The file
+ * is rewritten atomically, with a line per name, once it holds {@code COMPACT_AFTER} lines more
+ * than twice its names: a rewrite writes every name, and comes after at least as many lines.
  *
  * <p>Runs filed by key ({@link #fileRun}: the engine files each run under its person, so that a
  * person's next run finds their account and plan without reading every run) are listed in
@@ -599,7 +599,11 @@ public final class FileRunJournal implements RunJournal, DurabilityBarrier.Defer
           // whole again unless the write is known to have gone through.
           leasesSeen = null;
           all.put(name, store);
-          if (loaded == null || !loaded.current() || loaded.lines() >= COMPACT_AFTER + all.size()) {
+          // Rewritten once the file holds COMPACT_AFTER lines more than twice its names: a rewrite
+          // writes every name (and another journal then reads them all), so it must come after as
+          // many lines as it writes, or a stream of new names (a run each) would rewrite the
+          // whole history every few hundred lines.
+          if (loaded == null || !loaded.current() || loaded.lines() >= COMPACT_AFTER + 2L * all.size()) {
             byte[] whole = writeLeases(all);
             AtomicFiles.replace(leaseFile, whole); // new, of the previous format, or grown long
             SeenFile seen = SeenFile.of(leaseFile, whole, whole.length);

@@ -205,6 +205,41 @@ class FileRunJournalTest extends RunJournalContract {
   }
 
   /**
+   * A run a name: each run's lease adds a name for good, and a rewrite of the lease file writes
+   * every name, which another journal then reads whole. Rewrites come after as many lines as they
+   * write, so the reader parses about a slot per line appended, not the history every few hundred.
+   */
+  @Test
+  void aStreamOfNewNames_rewritesTheLeaseFileOnlyAfterAsManyLinesAsItHolds() throws Exception {
+    Path runs = dir.resolve("runs");
+    FileRunJournal host = FileRunJournal.open(runs, file -> {});
+    FileRunJournal reader = FileRunJournal.open(runs, file -> {});
+    for (int i = 0; i < 2_000; i++) {
+      host.releaseLease(host.acquireLease("run:old_" + i, "host-a", T0, T0.plusSeconds(60)).orElseThrow());
+    }
+    reader.lease("run:old_0");
+    long before = reader.leaseSlotsLoaded();
+    Path f = runs.resolve(".leases.json");
+    Object key = Files.readAttributes(f, java.nio.file.attribute.BasicFileAttributes.class).fileKey();
+
+    int rounds = 3_000;
+    for (int i = 0; i < rounds; i++) {
+      Lease l = host.acquireLease("run:new_" + i, "host-a", T0, T0.plusSeconds(60)).orElseThrow();
+      Lease renewed = host.renewLease(l, T0.plusSeconds(90)).orElseThrow();
+      assertThat(reader.lease("run:new_" + i)).contains(renewed);
+      assertThat(host.releaseLease(renewed)).isTrue();
+    }
+    reader.lease("run:new_0");
+
+    assertThat(Files.readAttributes(f, java.nio.file.attribute.BasicFileAttributes.class).fileKey())
+        .as("the file was rewritten").isNotEqualTo(key);
+    assertThat(reader.leaseSlotsLoaded() - before).as("slots parsed for %d lines appended", 3 * rounds)
+        .isLessThan(2L * 3 * rounds);
+    assertThat(Files.readAllLines(f).size()).as("the file stays within twice its names")
+        .isLessThanOrEqualTo(FileRunJournal.COMPACT_AFTER + 2 * (2_000 + rounds) + 1);
+  }
+
+  /**
    * Threads of one journal reading a lease while another journal renews it (and rewrites the file)
    * each apply what was appended; none ever sees the lease go back to an earlier renewal.
    */
