@@ -94,10 +94,15 @@ import org.jspecify.annotations.Nullable;
  * already allows for (a step journaled as running is run again with its idempotency key).
  *
  * <p>Leases live in {@code .leases.json} beside the run files, kept the same way (a header, then a
- * line per change of a lease, the last for a name winning; appended and forced as a group commit,
- * rewritten atomically when long) under the same lock, so that renewing a lease never touches a
- * run's file. A release is appended without waiting for its force (the next change's force covers
- * it): lost in a machine crash, it is a lease left to expire, as any lease of a host that died.
+ * line per change of a lease, the last for a name winning; appended and forced as a group commit)
+ * under the same lock, so that renewing a lease never touches a run's file. A release is appended
+ * without waiting for its force (the next change's force covers it): lost in a machine crash, it is
+ * a lease left to expire, as any lease of a host that died. A released name keeps its slot (its
+ * last token, so that tokens never repeat), so the file holds every name ever leased: the journal
+ * keeps one map of the slots and applies each line read or written to it in place, under a lock of
+ * its own, so that a lease operation costs the same however many runs were ever leased. The file
+ * is rewritten atomically, with a line per name, once it holds {@code COMPACT_AFTER} lines more
+ * than twice its names: a rewrite writes every name, and comes after at least as many lines.
  *
  * <p>Runs filed by key ({@link #fileRun}: the engine files each run under its person, so that a
  * person's next run finds their account and plan without reading every run) are listed in
@@ -169,8 +174,16 @@ public final class FileRunJournal implements RunJournal, DurabilityBarrier.Defer
           return size() > CACHED_RUNS;
         }
       });
-  /** The lease file as this journal last read or wrote it; null before. */
-  private volatile @Nullable LeasesSeen leasesSeen;
+  /**
+   * Guards {@link #leasesSeen} and the slots in it. Taken inside the file lock by a change and alone
+   * by a read, never the other way round, and held only while the file's new lines are applied or
+   * one line is written: a read never waits for a force.
+   */
+  private final Object leasesLock = new Object();
+  /** The lease file as this journal last read or wrote it; null before, and while it must be read whole. */
+  private @Nullable LeasesSeen leasesSeen;
+  /** Slots parsed from the lease file so far (they are never copied): tests watch that an operation's count does not grow with the file's history. */
+  private long leaseSlotsLoaded;
   /** The group commit of each run file with saves waiting for a force; dropped when idle. */
   private final ConcurrentHashMap<Path, GroupForce> groups = new ConcurrentHashMap<>();
   /** The barriers owed the forces of run files and of the index, once attached; empty: saves force. */
@@ -199,6 +212,15 @@ public final class FileRunJournal implements RunJournal, DurabilityBarrier.Defer
    */
   private <T> T locked(AtomicFiles.LockedAction<T> action) throws IOException {
     return AtomicFiles.withLock(jvmLock, this::lockChannel, action);
+  }
+
+  /** Runs {@code action} as {@link #locked} does, also holding {@link #leasesLock}. */
+  private <T> T lockedLeases(AtomicFiles.LockedAction<T> action) throws IOException {
+    return locked(ch -> {
+      synchronized (leasesLock) {
+        return action.run(ch);
+      }
+    });
   }
 
   private synchronized FileChannel lockChannel() throws IOException {
@@ -543,8 +565,18 @@ public final class FileRunJournal implements RunJournal, DurabilityBarrier.Defer
   @Override
   public Optional<Lease> lease(String name) {
     Objects.requireNonNull(name, "name");
-    Leases.Slot slot = readLeases().get(name);
-    return Optional.ofNullable(slot == null ? null : slot.lease());
+    synchronized (leasesLock) {
+      LeaseFile f = loadLeases();
+      Leases.Slot slot = f == null ? null : f.slots().get(name);
+      return Optional.ofNullable(slot == null ? null : slot.lease());
+    }
+  }
+
+  /** {@link #leaseSlotsLoaded}. */
+  long leaseSlotsLoaded() {
+    synchronized (leasesLock) {
+      return leaseSlotsLoaded;
+    }
   }
 
   private Optional<Lease> changeLease(String name, java.util.function.Function<Leases.@Nullable Slot, Leases.Change> op) {
@@ -557,26 +589,31 @@ public final class FileRunJournal implements RunJournal, DurabilityBarrier.Defer
     GroupForce group = groups.computeIfAbsent(leaseFile, this::groupOf);
     long[] ticket = {-1};
     try {
-      Optional<Lease> answer = locked(ch -> {
+      Optional<Lease> answer = lockedLeases(ch -> {
         LeaseFile loaded = loadLeases();
         Map<String, Leases.Slot> all = loaded == null ? new LinkedHashMap<>() : loaded.slots();
         Leases.Change change = op.apply(all.get(name));
         Leases.Slot store = change.store();
         if (store != null) {
+          // The slots are changed in place: whatever happens below, the journal reads the file
+          // whole again unless the write is known to have gone through.
+          leasesSeen = null;
           all.put(name, store);
-          leasesSeen = null; // until the write is known to have gone through
-          if (loaded == null || !loaded.current() || loaded.lines() >= COMPACT_AFTER + all.size()) {
+          // Rewritten once the file holds COMPACT_AFTER lines more than twice its names: a rewrite
+          // writes every name (and another journal then reads them all), so it must come after as
+          // many lines as it writes, or a stream of new names (a run each) would rewrite the
+          // whole history every few hundred lines.
+          if (loaded == null || !loaded.current() || loaded.lines() >= COMPACT_AFTER + 2L * all.size()) {
             byte[] whole = writeLeases(all);
             AtomicFiles.replace(leaseFile, whole); // new, of the previous format, or grown long
             SeenFile seen = SeenFile.of(leaseFile, whole, whole.length);
-            leasesSeen = seen == null ? null : new LeasesSeen(seen, Map.copyOf(all), 1 + all.size());
+            leasesSeen = seen == null ? null : new LeasesSeen(seen, all, 1 + all.size());
             ticket[0] = group.replaced();
           } else {
             byte[] line = JsonLines.line(slotMap(name, store));
             JsonLines.append(leaseFile, loaded.end(), line);
             if (loaded.seen() != null) {
-              leasesSeen = new LeasesSeen(loaded.seen().appended(line).stamped(leaseFile), Map.copyOf(all),
-                  loaded.lines() + 1);
+              leasesSeen = new LeasesSeen(loaded.seen().appended(line).stamped(leaseFile), all, loaded.lines() + 1);
             }
             ticket[0] = group.appended();
           }
@@ -600,17 +637,26 @@ public final class FileRunJournal implements RunJournal, DurabilityBarrier.Defer
   private record LeaseFile(Map<String, Leases.Slot> slots, boolean current, int lines, long end,
       @Nullable SeenFile seen) {}
 
-  /** The lease file (current format) as last read or written: every name's slot (not to be changed) and its lines. */
+  /**
+   * The lease file (current format) as last read or written: every name's slot and its lines. The
+   * slots are this journal's own, changed in place under {@link #leasesLock} (a released name
+   * keeps its slot for its last token, so copying them per operation would cost the file's
+   * history); nothing outside that lock sees them.
+   */
   private record LeasesSeen(SeenFile seen, Map<String, Leases.Slot> slots, int lines) {}
 
-  private Map<String, Leases.Slot> readLeases() {
-    LeaseFile f = loadLeases();
-    return f == null ? new LinkedHashMap<>() : f.slots();
-  }
-
   /**
-   * Reads the lease file: a header line, then a line per change of a lease (the last for a name
-   * wins); or, from before leases were appended, one indented document listing them.
+   * Reads the lease file (hold {@link #leasesLock}): a header line, then a line per change of a
+   * lease (the last for a name wins); or, from before leases were appended, one indented document
+   * listing them. A file seen before has only its appended lines parsed, applied to the slots kept
+   * in file order, and the slots returned are those kept (change them only under the same lock).
+   *
+   * <p>Why changing the slots in place is safe: every reader and writer in this journal applies
+   * lines under {@link #leasesLock}, each appended line exactly once and in the file's order (the
+   * kept {@link SeenFile} moves past a line in the same step that applies it), so nobody sees a
+   * torn or older state; lines that fail to parse, or a write whose outcome is not known, drop what
+   * is kept ({@code leasesSeen = null}) and the file is read whole into new slots. A token is never
+   * lower than the file says: a name's slot only ever takes a later line for it.
    */
   private @Nullable LeaseFile loadLeases() {
     LeasesSeen c = leasesSeen;
@@ -619,15 +665,17 @@ public final class FileRunJournal implements RunJournal, DurabilityBarrier.Defer
       if (more != null) {
         try {
           JsonLines.Lines appended = JsonLines.records(more, 0, c.lines() + 1);
-          Map<String, Leases.Slot> slots = new LinkedHashMap<>(c.slots());
-          for (Map<String, Object> line : appended.records()) {
-            putSlot(slots, line);
+          if (appended.records().isEmpty()) {
+            return new LeaseFile(c.slots(), true, c.lines(), c.seen().end(), c.seen());
           }
-          LeasesSeen now = appended.records().isEmpty() ? c
-              : new LeasesSeen(c.seen().grown(more, appended.end()), Map.copyOf(slots),
-                  c.lines() + appended.records().size());
+          leasesSeen = null; // until every line is applied
+          for (Map<String, Object> line : appended.records()) {
+            putSlot(c.slots(), line);
+          }
+          LeasesSeen now = new LeasesSeen(c.seen().grown(more, appended.end()), c.slots(),
+              c.lines() + appended.records().size());
           leasesSeen = now;
-          return new LeaseFile(slots, true, now.lines(), now.seen().end(), now.seen());
+          return new LeaseFile(now.slots(), true, now.lines(), now.seen().end(), now.seen());
         } catch (RuntimeException e) {
           leasesSeen = null; // read whole below, which says what is wrong
         }
@@ -674,7 +722,7 @@ public final class FileRunJournal implements RunJournal, DurabilityBarrier.Defer
         seen = null; // replaced or removed meanwhile: nothing kept
       }
       if (seen != null) {
-        leasesSeen = new LeasesSeen(seen, Map.copyOf(out), 1 + p.records().size());
+        leasesSeen = new LeasesSeen(seen, out, 1 + p.records().size());
       }
       return new LeaseFile(out, true, 1 + p.records().size(), p.end(), seen);
     } catch (RuntimeException e) {
@@ -683,7 +731,8 @@ public final class FileRunJournal implements RunJournal, DurabilityBarrier.Defer
     }
   }
 
-  private static void putSlot(Map<String, Leases.Slot> out, Map<String, Object> l) {
+  private void putSlot(Map<String, Leases.Slot> out, Map<String, Object> l) {
+    leaseSlotsLoaded++;
     String name = required(l, "name");
     String owner = Json.string(l, "owner");
     String expires = Json.string(l, "expires_at");

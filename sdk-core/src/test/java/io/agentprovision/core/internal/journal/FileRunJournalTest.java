@@ -141,6 +141,165 @@ class FileRunJournalTest extends RunJournalContract {
     assertThat(first.acquireLease("run:1", "host-a", T0.plusSeconds(1), T0.plusSeconds(60))).isPresent();
   }
 
+  /**
+   * Fencing tokens go up by one per tenure of a name, whichever journal grants it: released and
+   * taken again, by two journals appending in turn, across rewrites of the lease file and after a
+   * restart; a third journal reading sees each change when it happens.
+   */
+  @Test
+  void leaseTokens_riseAcrossReleasesJournalsInTurnRewritesAndRestarts_andAReaderSeesEachChange() {
+    Path runs = dir.resolve("runs");
+    FileRunJournal[] hosts = {FileRunJournal.open(runs, file -> {}), FileRunJournal.open(runs, file -> {})};
+    FileRunJournal reader = FileRunJournal.open(runs, file -> {});
+    long token = 0;
+    for (int i = 0; i < 2 * FileRunJournal.COMPACT_AFTER + 40; i++) {
+      if (i % 200 == 199) {
+        hosts[i % 2] = FileRunJournal.open(runs, file -> {}); // a restart: nothing kept in memory
+      }
+      FileRunJournal host = hosts[i % 2];
+      Lease held = host.acquireLease("run:x", "host-" + i % 2, T0, T0.plusSeconds(60)).orElseThrow();
+      assertThat(held.token()).as("tenure %d", i).isEqualTo(token + 1);
+      token = held.token();
+      assertThat(reader.lease("run:x")).contains(held);
+      assertThat(hosts[(i + 1) % 2].acquireLease("run:x", "other", T0, T0.plusSeconds(60))).isEmpty();
+      // other names come and go, so that the file holds many released slots and is rewritten
+      Lease other = host.acquireLease("run:other_" + i, "host-" + i % 2, T0, T0.plusSeconds(60)).orElseThrow();
+      assertThat(host.releaseLease(other)).isTrue();
+      assertThat(host.releaseLease(held)).isTrue();
+      assertThat(reader.lease("run:x")).isEmpty();
+    }
+    assertThat(FileRunJournal.open(runs).acquireLease("run:x", "host-c", T0, T0.plusSeconds(60)).orElseThrow().token())
+        .isEqualTo(token + 1);
+    assertThat(FileRunJournal.open(runs).acquireLease("run:other_7", "host-c", T0, T0.plusSeconds(60))
+        .orElseThrow().token()).as("a name released long ago keeps its last token").isEqualTo(2);
+  }
+
+  /**
+   * However many names the lease file has held, a lease change parses no slot again (its own line
+   * is known) and a read by another journal parses only the lines appended since it last read.
+   */
+  @Test
+  void aLeaseOperation_afterThousandsOfNames_parsesOnlyTheLinesAppendedSince() {
+    Path runs = dir.resolve("runs");
+    FileRunJournal host = FileRunJournal.open(runs, file -> {});
+    FileRunJournal reader = FileRunJournal.open(runs, file -> {});
+    for (int i = 0; i < 3_000; i++) {
+      Lease l = host.acquireLease("run:old_" + i, "host-a", T0, T0.plusSeconds(60)).orElseThrow();
+      host.releaseLease(l);
+    }
+    assertThat(reader.lease("run:old_1")).isEmpty(); // the reader's first read takes the file whole
+    long hostBefore = host.leaseSlotsLoaded();
+    long readerBefore = reader.leaseSlotsLoaded();
+
+    for (int i = 0; i < 20; i++) {
+      Lease l = host.acquireLease("run:new_" + i, "host-a", T0, T0.plusSeconds(60)).orElseThrow();
+      assertThat(reader.lease("run:new_" + i)).contains(l);
+      Lease renewed = host.renewLease(l, T0.plusSeconds(90)).orElseThrow();
+      assertThat(host.lease("run:new_" + i)).contains(renewed);
+      assertThat(host.releaseLease(renewed)).isTrue();
+      assertThat(reader.lease("run:new_" + i)).isEmpty();
+    }
+
+    assertThat(host.leaseSlotsLoaded() - hostBefore).as("the writer's own lines").isZero();
+    assertThat(reader.leaseSlotsLoaded() - readerBefore).as("three lines a name, each parsed once").isEqualTo(60);
+  }
+
+  /**
+   * A run a name: each run's lease adds a name for good, and a rewrite of the lease file writes
+   * every name, which another journal then reads whole. Rewrites come after as many lines as they
+   * write, so the reader parses about a slot per line appended, not the history every few hundred.
+   */
+  @Test
+  void aStreamOfNewNames_rewritesTheLeaseFileOnlyAfterAsManyLinesAsItHolds() throws Exception {
+    Path runs = dir.resolve("runs");
+    FileRunJournal host = FileRunJournal.open(runs, file -> {});
+    FileRunJournal reader = FileRunJournal.open(runs, file -> {});
+    for (int i = 0; i < 2_000; i++) {
+      host.releaseLease(host.acquireLease("run:old_" + i, "host-a", T0, T0.plusSeconds(60)).orElseThrow());
+    }
+    reader.lease("run:old_0");
+    long before = reader.leaseSlotsLoaded();
+    Path f = runs.resolve(".leases.json");
+    Object key = Files.readAttributes(f, java.nio.file.attribute.BasicFileAttributes.class).fileKey();
+
+    int rounds = 3_000;
+    for (int i = 0; i < rounds; i++) {
+      Lease l = host.acquireLease("run:new_" + i, "host-a", T0, T0.plusSeconds(60)).orElseThrow();
+      Lease renewed = host.renewLease(l, T0.plusSeconds(90)).orElseThrow();
+      assertThat(reader.lease("run:new_" + i)).contains(renewed);
+      assertThat(host.releaseLease(renewed)).isTrue();
+    }
+    reader.lease("run:new_0");
+
+    assertThat(Files.readAttributes(f, java.nio.file.attribute.BasicFileAttributes.class).fileKey())
+        .as("the file was rewritten").isNotEqualTo(key);
+    assertThat(reader.leaseSlotsLoaded() - before).as("slots parsed for %d lines appended", 3 * rounds)
+        .isLessThan(2L * 3 * rounds);
+    assertThat(Files.readAllLines(f).size()).as("the file stays within twice its names")
+        .isLessThanOrEqualTo(FileRunJournal.COMPACT_AFTER + 2 * (2_000 + rounds) + 1);
+  }
+
+  /**
+   * Threads of one journal reading a lease while another journal renews it (and rewrites the file)
+   * each apply what was appended; none ever sees the lease go back to an earlier renewal.
+   */
+  @Test
+  void readersOfOneJournal_neverSeeALeaseGoBack_whileAnotherJournalRenewsIt() throws Exception {
+    Path runs = dir.resolve("runs");
+    FileRunJournal writer = FileRunJournal.open(runs, file -> {});
+    FileRunJournal shared = FileRunJournal.open(runs, file -> {});
+    Lease held = writer.acquireLease("run:x", "host-a", T0, T0.plusSeconds(1)).orElseThrow();
+    int renewals = FileRunJournal.COMPACT_AFTER + 100;
+    ExecutorService pool = Executors.newFixedThreadPool(3);
+    java.util.concurrent.atomic.AtomicBoolean stop = new java.util.concurrent.atomic.AtomicBoolean();
+    try {
+      List<Future<Integer>> readers = new ArrayList<>();
+      for (int r = 0; r < 3; r++) {
+        readers.add(pool.submit(() -> {
+          long last = 0;
+          int reads = 0;
+          while (last < renewals + 1 && !stop.get()) {
+            long seconds = shared.lease("run:x").orElseThrow().expiresAt().getEpochSecond() - T0.getEpochSecond();
+            assertThat(seconds).as("never an earlier renewal").isGreaterThanOrEqualTo(last);
+            last = seconds;
+            reads++;
+          }
+          return reads;
+        }));
+      }
+      for (int i = 2; i <= renewals + 1; i++) {
+        held = writer.renewLease(held, T0.plusSeconds(i)).orElseThrow();
+      }
+      for (Future<Integer> reader : readers) {
+        assertThat(reader.get(60, TimeUnit.SECONDS)).isPositive();
+      }
+    } finally {
+      stop.set(true); // a reader left waiting after a failure ends
+      pool.shutdownNow();
+    }
+  }
+
+  /** A lease file of the current format written before (released slots among held ones) opens with its tokens. */
+  @Test
+  void aLeaseFileOfTheCurrentFormat_writtenBefore_opensWithItsTokens() throws Exception {
+    Path f = dir.resolve(".leases.json");
+    Files.writeString(f, """
+        {"format":"agentprovision-leases","version":2}
+        {"name":"run:run_1","owner":"host-a","token":6,"expires_at":"2026-11-02T09:01:00Z"}
+        {"name":"run:run_2","owner":"host-a","token":3,"expires_at":"2026-11-02T09:01:00Z"}
+        {"name":"run:run_1","owner":null,"token":6,"expires_at":null}
+        {"name":"run:run_1","owner":"host-b","token":7,"expires_at":"2026-11-02T09:01:00Z"}
+        {"name":"run:run_1","owner":null,"token":7,"expires_at":null}
+        """);
+    FileRunJournal j = FileRunJournal.open(dir);
+    assertThat(j.lease("run:run_1")).isEmpty();
+    assertThat(j.lease("run:run_2")).contains(new Lease("run:run_2", "host-a", 3, T0.plusSeconds(60)));
+    assertThat(j.acquireLease("run:run_1", "host-c", T0, T0.plusSeconds(60)).orElseThrow().token()).isEqualTo(8);
+    assertThat(j.acquireLease("run:run_2", "host-c", T0.plusSeconds(61), T0.plusSeconds(120)).orElseThrow().token())
+        .as("an expired lease taken over").isEqualTo(4);
+    assertThat(FileRunJournal.open(dir).lease("run:run_1").orElseThrow().token()).isEqualTo(8);
+  }
+
   @Test
   void open_again_seesEveryRunAndStepSavedBefore() {
     RunJournal first = journal();
@@ -510,6 +669,7 @@ class FileRunJournalTest extends RunJournalContract {
     j.saveRun(run("run_1", T0));
     Path f = j.fileOf(RunId.of("run_1"));
     ExecutorService pool = Executors.newFixedThreadPool(3);
+    java.util.concurrent.atomic.AtomicBoolean stop = new java.util.concurrent.atomic.AtomicBoolean();
     try {
       Future<Boolean> first = pool.submit(() -> j.saveStep(step("run_1", "a")));
       await(firstForceStarted);
