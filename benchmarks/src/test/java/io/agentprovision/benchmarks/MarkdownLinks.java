@@ -16,6 +16,7 @@ import java.util.Set;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Checks that the relative links of a repository's Markdown files resolve inside the repository: the
@@ -99,26 +100,10 @@ final class MarkdownLinks {
     Path rel = root.relativize(file.toAbsolutePath().normalize());
     List<Broken> broken = new ArrayList<>();
     List<String> lines = read(file);
-    boolean inFence = false;
-    String fence = null;
+    Fences fences = new Fences();
     for (int i = 0; i < lines.size(); i++) {
       String line = lines.get(i);
-      Matcher f = FENCE.matcher(line);
-      if (f.find()) {
-        String marker = f.group(1);
-        if (!inFence) {
-          inFence = true;
-          fence = marker;
-          continue;
-        }
-        // A fence closes only on a run of the same character at least as long as the opening one.
-        if (marker.charAt(0) == fence.charAt(0) && marker.length() >= fence.length()
-            && line.strip().length() == marker.length()) {
-          inFence = false;
-          continue;
-        }
-      }
-      if (inFence) {
+      if (fences.code(line)) {
         continue;
       }
       for (String target : targets(line)) {
@@ -222,26 +207,35 @@ final class MarkdownLinks {
     return anchors.computeIfAbsent(markdown, MarkdownLinks::headingAnchors);
   }
 
+  /** Where a file's fenced code blocks are, line by line: their lines hold neither links nor headings. */
+  private static final class Fences {
+    private @Nullable String open;
+
+    /** Whether {@code line}, the next line of the file, opens or closes a fenced block or lies inside one. */
+    boolean code(String line) {
+      Matcher f = FENCE.matcher(line);
+      if (!f.find()) {
+        return open != null;
+      }
+      String marker = f.group(1);
+      if (open == null) {
+        open = marker;
+      } else if (marker.charAt(0) == open.charAt(0) && marker.length() >= open.length()
+          && line.strip().length() == marker.length()) {
+        // a fence closes only on a run of the same character at least as long as the opening one
+        open = null;
+      }
+      return true;
+    }
+  }
+
   /** The anchors GitHub gives a file's headings, in order, a repeated one suffixed -1, -2... */
   static Set<String> headingAnchors(Path markdown) {
     Set<String> seen = new HashSet<>();
     Map<String, Integer> occurrences = new HashMap<>();
-    boolean inFence = false;
-    String fence = null;
+    Fences fences = new Fences();
     for (String line : read(markdown)) {
-      Matcher f = FENCE.matcher(line);
-      if (f.find()) {
-        String marker = f.group(1);
-        if (!inFence) {
-          inFence = true;
-          fence = marker;
-        } else if (marker.charAt(0) == fence.charAt(0) && marker.length() >= fence.length()
-            && line.strip().length() == marker.length()) {
-          inFence = false;
-        }
-        continue;
-      }
-      if (inFence) {
+      if (fences.code(line)) {
         continue;
       }
       Matcher h = HEADING.matcher(line);
