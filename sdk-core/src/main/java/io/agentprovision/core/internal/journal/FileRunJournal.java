@@ -10,6 +10,7 @@ import io.agentprovision.core.approval.CheckpointKind;
 import io.agentprovision.core.internal.fs.AtomicFiles;
 import io.agentprovision.core.internal.fs.DurabilityBarrier;
 import io.agentprovision.core.internal.fs.Positional;
+import io.agentprovision.core.internal.fs.SeenFile;
 import io.agentprovision.core.journal.ApprovalRecord;
 import io.agentprovision.core.journal.CheckpointDecision;
 import io.agentprovision.core.journal.Lease;

@@ -3,6 +3,7 @@ package io.agentprovision.core.internal.vault;
 import io.agentprovision.core.internal.fs.AtomicFiles;
 import io.agentprovision.core.internal.fs.DurabilityBarrier;
 import io.agentprovision.core.internal.fs.OwedForce;
+import io.agentprovision.core.internal.fs.SeenFile;
 import io.agentprovision.core.spi.CredentialVault;
 import io.agentprovision.core.spi.KeyProvider;
 import io.agentprovision.core.vault.VaultEntry;
@@ -20,7 +21,6 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.BasicFileAttributes;
-import java.nio.file.attribute.FileTime;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Base64;
@@ -108,8 +108,6 @@ public final class EncryptedFileVault implements CredentialVault, DurabilityBarr
       ("{\"format\":\"" + FORMAT + "\",\"version\":" + VERSION + "}\n").getBytes(StandardCharsets.UTF_8);
   /** Dead lines a file may hold whatever its size before a change compacts it. */
   static final int MIN_DEAD = 64;
-  /** How many bytes before the end last read are compared, so that a file replaced or edited is read whole. */
-  private static final int TAIL = 64;
 
   private final Path file;
   private final Path lockFile;
@@ -263,14 +261,10 @@ public final class EncryptedFileVault implements CredentialVault, DurabilityBarr
     boolean absent;
     /** A version-1 file: the first change rewrites it as version 2. */
     boolean legacy;
-    /** The file's key (its inode) when it was read or written, or null when not known. */
-    @Nullable Object key;
     /** Where the file's complete lines end: a change appends here. */
     long end;
-    /** The bytes just before {@link #end}. */
-    byte[] tail = new byte[0];
-    /** The file's modification time when its length was {@link #end}, or null when not known. */
-    @Nullable FileTime modified;
+    /** Which file was read or written, up to {@link #end}, or null when not known: then it is read whole. */
+    @Nullable SeenFile seen;
 
     long live() {
       return checks.size() + records.size();
@@ -293,10 +287,9 @@ public final class EncryptedFileVault implements CredentialVault, DurabilityBarr
 
     void moved(byte[] bytes, int from, int to) {
       end += to - from;
-      byte[] joined = new byte[tail.length + (to - from)];
-      System.arraycopy(tail, 0, joined, 0, tail.length);
-      System.arraycopy(bytes, from, joined, tail.length, to - from);
-      tail = Arrays.copyOfRange(joined, Math.max(0, joined.length - TAIL), joined.length);
+      if (seen != null && to > from) {
+        seen = seen.appended(from == 0 && to == bytes.length ? bytes : Arrays.copyOfRange(bytes, from, to));
+      }
     }
   }
 
@@ -444,8 +437,9 @@ public final class EncryptedFileVault implements CredentialVault, DurabilityBarr
           idx.apply(l, file, idx.lines + 1);
         }
         idx.moved(bytes, 0, bytes.length);
-        idx.modified = null;
-        stamp(idx);
+        if (idx.seen != null) {
+          idx.seen = idx.seen.stamped(file);
+        }
       }
     }
   }
@@ -488,24 +482,11 @@ public final class EncryptedFileVault implements CredentialVault, DurabilityBarr
     }
     next.moved(bytes, 0, bytes.length);
     try {
-      next.key = Files.readAttributes(file, BasicFileAttributes.class).fileKey();
+      next.seen = SeenFile.of(file, bytes, bytes.length);
     } catch (IOException e) {
       return; // not known: read it whole next
     }
-    stamp(next);
     index = next;
-  }
-
-  /** Notes the file's modification time in {@code idx} if the file is still its file and as long. */
-  private void stamp(Index idx) {
-    try {
-      BasicFileAttributes a = Files.readAttributes(file, BasicFileAttributes.class);
-      if (idx.key != null && idx.key.equals(a.fileKey()) && a.size() == idx.end) {
-        idx.modified = a.lastModifiedTime();
-      }
-    } catch (IOException e) {
-      idx.modified = null; // the next read looks at the bytes
-    }
   }
 
   /**
@@ -524,19 +505,19 @@ public final class EncryptedFileVault implements CredentialVault, DurabilityBarr
         index = null;
         return none;
       }
-      Object key = a.fileKey();
-      if (idx != null && idx.key != null && idx.key.equals(key) && a.size() >= idx.end) {
+      SeenFile seen = idx == null ? null : idx.seen;
+      if (idx != null && seen != null && seen.key().equals(a.fileKey()) && a.size() >= idx.end) {
         boolean same = a.size() == idx.end;
-        if (same && a.lastModifiedTime().equals(idx.modified)) {
+        if (same && a.lastModifiedTime().equals(seen.modified())) {
           return idx; // as last read or written: nothing to read
         }
         // an append grows the file; the same length at another time is an edit in place: read whole
-        if (!idx.legacy && !(same && idx.modified != null) && readAppended(idx, a)) {
+        if (!idx.legacy && !(same && seen.modified() != null) && readAppended(idx, seen)) {
           return idx;
         }
       }
       index = null;
-      Index whole = readWhole(a);
+      Index whole = readWhole();
       index = whole;
       return whole;
     } catch (IOException e) {
@@ -552,38 +533,19 @@ public final class EncryptedFileVault implements CredentialVault, DurabilityBarr
    * Reads what was appended to {@code idx}'s file past its end and applies it; false when the file
    * is not the one read (the bytes before the end differ: replaced or edited), to be read whole.
    */
-  private boolean readAppended(Index idx, BasicFileAttributes a) throws IOException {
-    long from = idx.end - idx.tail.length;
-    byte[] read;
-    try (FileChannel in = FileChannel.open(file, StandardOpenOption.READ)) {
-      if (in.size() - from > Integer.MAX_VALUE - 16 || in.size() < idx.end) {
-        return false;
-      }
-      ByteBuffer buf = ByteBuffer.allocate((int) (in.size() - from));
-      long pos = from;
-      while (buf.hasRemaining()) {
-        int n = in.read(buf, pos);
-        if (n < 0) {
-          return false; // cut while being read
-        }
-        pos += n;
-      }
-      read = buf.array();
-    } catch (NoSuchFileException e) {
+  private boolean readAppended(Index idx, SeenFile seen) {
+    byte[] more = seen.since(file);
+    if (more == null) {
       return false;
     }
-    int t = idx.tail.length;
-    if (!Arrays.equals(read, 0, t, idx.tail, 0, t)) {
-      return false;
-    }
-    int to = parseLines(idx, read, t);
-    idx.moved(read, t, to);
-    idx.modified = a.size() == idx.end ? a.lastModifiedTime() : null;
+    int to = parseLines(idx, more, 0);
+    idx.moved(more, 0, to);
+    idx.seen = Objects.requireNonNull(idx.seen).stamped(file);
     return true;
   }
 
   /** Reads the file whole: a version-2 log, or a version-1 document. */
-  private Index readWhole(BasicFileAttributes a) throws IOException {
+  private Index readWhole() throws IOException {
     byte[] bytes;
     try {
       bytes = Files.readAllBytes(file);
@@ -601,8 +563,11 @@ public final class EncryptedFileVault implements CredentialVault, DurabilityBarr
       readVersion1(idx, bytes);
       idx.end = bytes.length;
     }
-    idx.key = a.fileKey();
-    idx.modified = a.size() == idx.end ? a.lastModifiedTime() : null;
+    try {
+      idx.seen = SeenFile.of(file, bytes, idx.end);
+    } catch (IOException e) {
+      idx.seen = null; // not known: read it whole next
+    }
     return idx;
   }
 

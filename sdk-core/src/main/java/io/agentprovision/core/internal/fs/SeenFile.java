@@ -1,6 +1,5 @@
-package io.agentprovision.core.internal.journal;
+package io.agentprovision.core.internal.fs;
 
-import io.agentprovision.core.internal.fs.Positional;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
@@ -14,11 +13,11 @@ import java.util.Arrays;
 import org.jspecify.annotations.Nullable;
 
 /**
- * What a reader last read of one of the journal's append-only files: which file it was (the file
- * system's key, an inode on Linux), the length of its intact part and the bytes just before that
- * end. With it, a save or a read takes only the bytes appended since instead of reading and parsing
- * the whole file again: the journal's files only grow between rewrites, and a rewrite replaces the
- * file (a new key). A file that is not the one seen (replaced, cut below the end, or whose bytes
+ * What a reader last read of an append-only file (the run journal's, the vault's): which file it
+ * was (the file system's key, an inode on Linux), the length of its intact part and the bytes just
+ * before that end. With it, a save or a read takes only the bytes appended since instead of reading
+ * and parsing the whole file again: these files only grow between rewrites, and a rewrite replaces
+ * the file (a new key). A file that is not the one seen (replaced, cut below the end, or whose bytes
  * before the end changed, as when a file was restored by hand) is read whole again.
  *
  * <p>{@code modified} is the file's modification time when its length was last known to be
@@ -27,17 +26,17 @@ import org.jspecify.annotations.Nullable;
  * its run's file before appending, about 30 times a flow, nearly always a file this journal wrote
  * last). A file edited in place by hand keeps neither its time nor, usually, its length.
  */
-record SeenFile(Object key, long end, byte[] tail, @Nullable FileTime modified) {
+public record SeenFile(Object key, long end, byte[] tail, @Nullable FileTime modified) {
   private static final byte[] NOTHING = new byte[0];
 
   /** How many bytes before the end are compared, so that a file changed in place is not taken for the one seen. */
-  static final int TAIL = 64;
+  public static final int TAIL = 64;
 
   /**
    * The file {@code f} as just read or written whole, {@code content} its bytes up to the intact
    * end {@code end}; null when the file system gives files no key (then nothing is kept).
    */
-  static @Nullable SeenFile of(Path f, byte[] content, long end) throws IOException {
+  public static @Nullable SeenFile of(Path f, byte[] content, long end) throws IOException {
     BasicFileAttributes a = Files.readAttributes(f, BasicFileAttributes.class);
     Object key = a.fileKey();
     if (key == null) {
@@ -52,7 +51,7 @@ record SeenFile(Object key, long end, byte[] tail, @Nullable FileTime modified) 
    * The same, with the modification time {@code f} has now, when it is still this file and this
    * long (call under the lock its writers take, right after this journal wrote it); else as it is.
    */
-  SeenFile stamped(Path f) {
+  public SeenFile stamped(Path f) {
     try {
       BasicFileAttributes a = Files.readAttributes(f, BasicFileAttributes.class);
       if (key.equals(a.fileKey()) && a.size() == end) {
@@ -65,7 +64,7 @@ record SeenFile(Object key, long end, byte[] tail, @Nullable FileTime modified) 
   }
 
   /** The same file after {@code line} was appended at its end. */
-  SeenFile appended(byte[] line) {
+  public SeenFile appended(byte[] line) {
     byte[] joined = new byte[tail.length + line.length];
     System.arraycopy(tail, 0, joined, 0, tail.length);
     System.arraycopy(line, 0, joined, tail.length, line.length);
@@ -74,7 +73,7 @@ record SeenFile(Object key, long end, byte[] tail, @Nullable FileTime modified) 
   }
 
   /** The same file, its intact part now ending {@code more} bytes later, {@code bytes} what was read past the old end. */
-  SeenFile grown(byte[] bytes, int more) {
+  public SeenFile grown(byte[] bytes, int more) {
     if (more == 0) {
       return this;
     }
@@ -86,7 +85,7 @@ record SeenFile(Object key, long end, byte[] tail, @Nullable FileTime modified) 
    * {@code f} is missing, is not the file seen or cannot be read, and must be read whole (a read
    * that then fails says what is wrong).
    */
-  byte @Nullable [] since(Path f) {
+  public byte @Nullable [] since(Path f) {
     try {
       return appendedTo(f);
     } catch (IOException e) {
