@@ -7,19 +7,31 @@ import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
+import java.util.Arrays;
 import java.util.Locale;
 
 /**
- * What a lease operation of the file run journal costs as the lease file's history grows: the
- * journal keeps a slot per name ever leased (a released name keeps its last token), so a cost that
- * follows the number of names grows with every run a host ever ran. For each number of names
- * already leased and released, it measures rounds of a run's lease use (acquire a new name, renew
- * it, a read of it by another journal on the same directory, as another host's, and a release), and
- * prints bytes allocated and CPU time of the measuring thread per round: counts the machine's load
- * moves less than the wall clock. The journal rewrites the lease file (every slot) once it holds
- * 512 lines more than names, and another journal then reads it whole: a cost of every name, paid
- * once per that many lines. Each measurement spans at least two such rewrites (a round appends
- * three lines), so that the figure is the amortised cost, not the luck of where a rewrite falls.
+ * What the file run journal's leases cost as the names ever leased grow: a journal that keeps a
+ * slot per name ever leased (a released name kept for its last token) costs more with every run a
+ * host ever ran; one that forgets released names costs what the leases held cost. For each number
+ * of names already leased and released it prints:
+ *
+ * <ul>
+ *   <li>the lease file's size and lines;
+ *   <li>the heap a journal opened on the directory keeps once it read a lease (used heap after a
+ *       full collection with four such journals reachable, less that before they were opened, per
+ *       journal);
+ *   <li>what a process opening the journal pays for its first lease read (bytes allocated and CPU
+ *       time of the thread, the median of five fresh journals);
+ *   <li>rounds of a run's lease use (acquire a new name, renew it, a read of it by another journal
+ *       on the same directory, as another host's, and a release): bytes allocated and CPU time of
+ *       the measuring thread per round. A journal rewrites the lease file once it holds 512 lines
+ *       more than twice what it keeps, and another journal then reads it whole: each measurement
+ *       spans at least two such rewrites of a file of every name (a round appends three lines), so
+ *       that the figure is the amortised cost, not the luck of where a rewrite falls.
+ * </ul>
+ *
+ * Counts the machine's load moves less than the wall clock.
  *
  * <pre>{@code
  * java -cp benchmarks/target/benchmarks.jar io.agentprovision.benchmarks.LeaseJournalCost [dir] [names,names,...]
@@ -39,15 +51,19 @@ public final class LeaseJournalCost {
 
   public static void main(String[] args) throws IOException {
     Path base = Path.of(args.length > 0 ? args[0] : "/dev/shm");
-    String sizes = args.length > 1 ? args[1] : "2000,10000,30000";
+    String sizes = args.length > 1 ? args[1] : "1000,10000,100000";
     int rounds = 500;
     Path dir = Files.createTempDirectory(base, "lease-cost-");
     System.out.printf(Locale.ROOT, "load average %s%n", Files.readString(Path.of("/proc/loadavg")).trim());
     RunJournal host = RunJournal.directory(dir);
     RunJournal other = RunJournal.directory(dir);
     measure(host, other, "warm-up", rounds); // JIT, then history of `rounds` names
+    for (int i = 0; i < 20; i++) {
+      open(dir); // the JIT, for the first read of a fresh journal
+    }
     int names = rounds;
-    System.out.println("names before |  rounds | bytes allocated per round | CPU µs per round");
+    System.out.println("names used | file KB | file lines | heap kept KB | open: bytes | open: CPU µs"
+        + " |  rounds | bytes per round | CPU µs per round");
     for (String size : sizes.split(",")) {
       int target = Integer.parseInt(size.trim());
       for (; names < target; names++) {
@@ -55,10 +71,58 @@ public final class LeaseJournalCost {
         host.releaseLease(l);
       }
       other.lease("run:old_0"); // the other journal catches up outside the measurement
+      Path file = dir.resolve(".leases.json");
+      long fileBytes = Files.size(file);
+      long lines = Files.readAllLines(file).size();
+      long kept = kept(dir);
+      long[][] opens = new long[5][];
+      for (int i = 0; i < opens.length; i++) {
+        opens[i] = open(dir);
+      }
+      System.out.printf(Locale.ROOT, "%10d | %7d | %10d | %12d | %11d | %12.1f | ", names, fileBytes / 1024, lines,
+          kept / 1024, median(opens, 0), median(opens, 1) / 1e3);
       int spanning = Math.max(rounds, 2 * (names + 512) / 3 + 1);
       measure(host, other, String.valueOf(names), spanning);
       names += spanning;
     }
+  }
+
+  /** A fresh journal's first read of a lease: bytes allocated and CPU nanoseconds of this thread. */
+  private static long[] open(Path dir) {
+    long thread = Thread.currentThread().getId();
+    long bytes = THREADS.getThreadAllocatedBytes(thread);
+    long cpu = THREADS.getCurrentThreadCpuTime();
+    RunJournal.directory(dir).lease("run:none");
+    return new long[] {THREADS.getThreadAllocatedBytes(thread) - bytes, THREADS.getCurrentThreadCpuTime() - cpu};
+  }
+
+  /** The heap a journal keeps after its first read: four opened at once, per journal, the median of three tries. */
+  private static long kept(Path dir) {
+    long[][] tries = new long[3][];
+    for (int t = 0; t < tries.length; t++) {
+      long without = heapAfterGc();
+      RunJournal[] fresh = new RunJournal[4];
+      for (int i = 0; i < fresh.length; i++) {
+        fresh[i] = RunJournal.directory(dir);
+        fresh[i].lease("run:none");
+      }
+      long with = heapAfterGc();
+      java.lang.ref.Reference.reachabilityFence(fresh);
+      tries[t] = new long[] {(with - without) / fresh.length};
+    }
+    return median(tries, 0);
+  }
+
+  private static long median(long[][] runs, int column) {
+    long[] v = Arrays.stream(runs).mapToLong(r -> r[column]).sorted().toArray();
+    return v[v.length / 2];
+  }
+
+  private static long heapAfterGc() {
+    for (int i = 0; i < 3; i++) {
+      System.gc();
+    }
+    return ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getUsed();
   }
 
   private static void measure(RunJournal host, RunJournal other, String label, int rounds) {
@@ -77,7 +141,7 @@ public final class LeaseJournalCost {
     long allocated = THREADS.getThreadAllocatedBytes(thread) - bytes;
     long used = THREADS.getCurrentThreadCpuTime() - cpu;
     if (!label.equals("warm-up")) {
-      System.out.printf(Locale.ROOT, "%12s | %7d | %25d | %16.1f%n", label, rounds, allocated / rounds, used / 1e3 / rounds);
+      System.out.printf(Locale.ROOT, "%7d | %15d | %16.1f%n", rounds, allocated / rounds, used / 1e3 / rounds);
     }
   }
 }

@@ -39,10 +39,13 @@ import java.util.Optional;
  *   <li>{@link #acquireLease acquireLease(name, owner, now, until)} grants the lease when no lease on
  *       {@code name} is stored, the stored one was released, it has expired ({@code expiresAt <= now}),
  *       or it is held by the same {@code owner} (a host restarted under the same owner id takes its
- *       runs back at once). The granted lease has {@code expiresAt = until} and a token one greater
- *       than the previous token for {@code name}, released or expired ones included (1 for the first
- *       ever): tokens never repeat for a name, even after a release. Otherwise nothing changes and
- *       the result is empty. {@code until} must be after {@code now}.
+ *       runs back at once). The granted lease has {@code expiresAt = until} and a token greater
+ *       than every earlier token for {@code name}, released or expired ones included (1 for the
+ *       first a new journal gives): tokens never repeat nor go back for a name, even after a
+ *       release. A journal may count them per name (the JDBC journal: one more than the name's
+ *       last) or across names (the directory journal: one more than the last given to any name, so
+ *       that it need not remember released names). Otherwise nothing changes and the result is
+ *       empty. {@code until} must be after {@code now}.
  *   <li>{@link #renewLease renewLease(held, until)} sets the stored lease's expiry to {@code until}
  *       when the stored lease on {@code held.name()} has {@code held}'s owner and token, whether or
  *       not it expired meanwhile (if nobody took it, nobody else acted under it); otherwise (taken

@@ -98,12 +98,17 @@ import org.jspecify.annotations.Nullable;
  * line per change of a lease, the last for a name winning; appended and forced as a group commit)
  * under the same lock, so that renewing a lease never touches a run's file. A release is appended
  * without waiting for its force (the next change's force covers it): lost in a machine crash, it is
- * a lease left to expire, as any lease of a host that died. A released name keeps its slot (its
- * last token, so that tokens never repeat), so the file holds every name ever leased: the journal
- * keeps one map of the slots and applies each line read or written to it in place, under a lock of
- * its own, so that a lease operation costs the same however many runs were ever leased. The file
- * is rewritten atomically, with a line per name, once it holds {@code COMPACT_AFTER} lines more
- * than twice its names: a rewrite writes every name, and comes after at least as many lines.
+ * a lease left to expire, as any lease of a host that died. Fencing tokens are counted across
+ * names: every new tenure takes one more than the last token the file gave any name, which the
+ * header keeps ({@code last_token}), so a token is above every earlier token of its name and a
+ * released name needs no slot: the journal keeps one map of the leases held and applies each line
+ * read or written to it in place, under a lock of its own, and a release removes the name. The
+ * file is rewritten atomically, with the last token and a line per lease held, once it holds
+ * {@code COMPACT_AFTER} lines more than twice the leases held. Memory, the file and what another
+ * process reads on opening it then follow the leases held, not the names ever leased. A lease file
+ * of version 2 (a slot per name ever leased, tokens counted per name) is read as it is, its last
+ * token the greatest it holds, and rewritten in version 3 by the first change; an earlier release
+ * refuses version 3 rather than count a forgotten name's tokens from 1 again.
  *
  * <p>Runs filed by key ({@link #fileRun}: the engine files each run under its person, so that a
  * person's next run finds their account and plan without reading every run) are listed in
@@ -134,8 +139,14 @@ public final class FileRunJournal implements RunJournal, DurabilityBarrier.Defer
   private static final java.util.regex.Pattern NOT_IN_NAME = java.util.regex.Pattern.compile("[^A-Za-z0-9._-]");
 
   private static final String LEASES_FORMAT = "agentprovision-leases";
-  /** 2: a header, then a line per change of a lease. (The first format, one indented document, had no version.) */
-  private static final long LEASES_VERSION = 2;
+  /**
+   * 3: a header with the last token given ({@code last_token}), then a line per change of a lease;
+   * a rewrite keeps only the leases held. 2 (read, and moved to 3 by the first change): the same
+   * lines under a header without {@code last_token}, a rewrite keeping every name ever leased for
+   * its last token. (The first format, one indented document, had no version.)
+   */
+  private static final long LEASES_VERSION = 3;
+  private static final long LEASES_VERSION_BY_NAME = 2;
 
   private static final String FILED_FORMAT = "agentprovision-filed-runs";
   private static final long FILED_VERSION = 1;
@@ -185,6 +196,12 @@ public final class FileRunJournal implements RunJournal, DurabilityBarrier.Defer
   private @Nullable LeasesSeen leasesSeen;
   /** Slots parsed from the lease file so far (they are never copied): tests watch that an operation's count does not grow with the file's history. */
   private long leaseSlotsLoaded;
+  /**
+   * The highest token this journal has read in or written to the lease file (guarded by {@link
+   * #leasesLock}). A new tenure takes a token above it even if the file is later replaced by an
+   * older copy, so that this process never hands out a token twice.
+   */
+  private long leaseTokenFloor;
   /** The group commit of each run file with saves waiting for a force; dropped when idle. */
   private final ConcurrentHashMap<Path, GroupForce> groups = new ConcurrentHashMap<>();
   /** The barriers owed the forces of run files and of the index, once attached; empty: saves force. */
@@ -544,13 +561,13 @@ public final class FileRunJournal implements RunJournal, DurabilityBarrier.Defer
 
   @Override
   public Optional<Lease> acquireLease(String name, String owner, Instant now, Instant until) {
-    return changeLease(name, slot -> Leases.acquire(slot, name, owner, now, until));
+    return changeLease(name, (slot, next) -> Leases.acquire(slot, name, owner, now, until, next));
   }
 
   @Override
   public Optional<Lease> renewLease(Lease held, Instant until) {
     Objects.requireNonNull(until, "until");
-    return changeLease(held.name(), slot -> Leases.renew(slot, held, until));
+    return changeLease(held.name(), (slot, next) -> Leases.renew(slot, held, until));
   }
 
   /**
@@ -560,7 +577,7 @@ public final class FileRunJournal implements RunJournal, DurabilityBarrier.Defer
    */
   @Override
   public boolean releaseLease(Lease held) {
-    return changeLease(held.name(), slot -> Leases.release(slot, held), false).isPresent();
+    return changeLease(held.name(), (slot, next) -> Leases.release(slot, held), false).isPresent();
   }
 
   @Override
@@ -568,7 +585,7 @@ public final class FileRunJournal implements RunJournal, DurabilityBarrier.Defer
     Objects.requireNonNull(name, "name");
     synchronized (leasesLock) {
       LeaseFile f = loadLeases();
-      Leases.Slot slot = f == null ? null : f.slots().get(name);
+      Leases.Slot slot = f == null ? null : f.slots().held.get(name);
       return Optional.ofNullable(slot == null ? null : slot.lease());
     }
   }
@@ -580,35 +597,41 @@ public final class FileRunJournal implements RunJournal, DurabilityBarrier.Defer
     }
   }
 
-  private Optional<Lease> changeLease(String name, java.util.function.Function<Leases.@Nullable Slot, Leases.Change> op) {
+  /** A lease operation on a name's slot (null: not held), given the token a new tenure would take. */
+  @FunctionalInterface
+  private interface LeaseOp {
+    Leases.Change apply(Leases.@Nullable Slot slot, long next);
+  }
+
+  private Optional<Lease> changeLease(String name, LeaseOp op) {
     return changeLease(name, op, true);
   }
 
-  private Optional<Lease> changeLease(String name, java.util.function.Function<Leases.@Nullable Slot, Leases.Change> op,
-      boolean force) {
+  private Optional<Lease> changeLease(String name, LeaseOp op, boolean force) {
     Objects.requireNonNull(name, "name");
     GroupForce group = groups.computeIfAbsent(leaseFile, this::groupOf);
     long[] ticket = {-1};
     try {
       Optional<Lease> answer = lockedLeases(ch -> {
         LeaseFile loaded = loadLeases();
-        Map<String, Leases.Slot> all = loaded == null ? new LinkedHashMap<>() : loaded.slots();
-        Leases.Change change = op.apply(all.get(name));
+        LeaseSlots all = loaded == null ? new LeaseSlots(leaseTokenFloor) : loaded.slots();
+        Leases.Change change = op.apply(all.held.get(name), all.lastToken + 1);
         Leases.Slot store = change.store();
         if (store != null) {
           // The slots are changed in place: whatever happens below, the journal reads the file
           // whole again unless the write is known to have gone through.
           leasesSeen = null;
-          all.put(name, store);
-          // Rewritten once the file holds COMPACT_AFTER lines more than twice its names: a rewrite
-          // writes every name (and another journal then reads them all), so it must come after as
-          // many lines as it writes, or a stream of new names (a run each) would rewrite the
-          // whole history every few hundred lines.
-          if (loaded == null || !loaded.current() || loaded.lines() >= COMPACT_AFTER + 2L * all.size()) {
+          all.apply(name, store);
+          leaseTokenFloor = Math.max(leaseTokenFloor, all.lastToken);
+          // Rewritten once the file holds COMPACT_AFTER lines more than twice the leases held: a
+          // rewrite writes each of them (and another journal then reads them all), so it comes
+          // after as many lines as it writes, or many runs held at once would have their leases
+          // rewritten every few hundred lines.
+          if (loaded == null || !loaded.current() || loaded.lines() >= COMPACT_AFTER + 2L * all.held.size()) {
             byte[] whole = writeLeases(all);
-            AtomicFiles.replace(leaseFile, whole); // new, of the previous format, or grown long
+            AtomicFiles.replace(leaseFile, whole); // new, of an earlier format, or grown long
             SeenFile seen = SeenFile.of(leaseFile, whole, whole.length);
-            leasesSeen = seen == null ? null : new LeasesSeen(seen, all, 1 + all.size());
+            leasesSeen = seen == null ? null : new LeasesSeen(seen, all, 1 + all.held.size());
             ticket[0] = group.replaced();
           } else {
             byte[] line = JsonLines.line(slotMap(name, store));
@@ -634,17 +657,40 @@ public final class FileRunJournal implements RunJournal, DurabilityBarrier.Defer
     }
   }
 
-  /** The lease file as read: every name's slot, whether it is in the current format, its lines and intact length. */
-  private record LeaseFile(Map<String, Leases.Slot> slots, boolean current, int lines, long end,
-      @Nullable SeenFile seen) {}
+  /** The lease file as read: its leases, whether it is in the current format, its lines and intact length. */
+  private record LeaseFile(LeaseSlots slots, boolean current, int lines, long end, @Nullable SeenFile seen) {}
 
   /**
-   * The lease file (current format) as last read or written: every name's slot and its lines. The
-   * slots are this journal's own, changed in place under {@link #leasesLock} (a released name
-   * keeps its slot for its last token, so copying them per operation would cost the file's
-   * history); nothing outside that lock sees them.
+   * The lease file (current format) as last read or written: its leases and its lines. The slots
+   * are this journal's own, changed in place under {@link #leasesLock} (copying them per operation
+   * would cost every lease held); nothing outside that lock sees them.
    */
-  private record LeasesSeen(SeenFile seen, Map<String, Leases.Slot> slots, int lines) {}
+  private record LeasesSeen(SeenFile seen, LeaseSlots slots, int lines) {}
+
+  /**
+   * The leases of the file, as a line per change leaves them: a slot per name held, and the last
+   * token any tenure of any name was given. A released name has no slot: every new tenure, of any
+   * name, takes the last token plus one, which is above any token the name had, so a name can be
+   * forgotten without its tokens ever going back. Memory and the file then follow the leases held,
+   * not every name ever leased.
+   */
+  private static final class LeaseSlots {
+    final Map<String, Leases.Slot> held = new LinkedHashMap<>();
+    long lastToken;
+
+    LeaseSlots(long lastToken) {
+      this.lastToken = lastToken;
+    }
+
+    void apply(String name, Leases.Slot slot) {
+      lastToken = Math.max(lastToken, slot.lastToken());
+      if (slot.lease() == null) {
+        held.remove(name);
+      } else {
+        held.put(name, slot);
+      }
+    }
+  }
 
   /**
    * Reads the lease file (hold {@link #leasesLock}): a header line, then a line per change of a
@@ -656,10 +702,21 @@ public final class FileRunJournal implements RunJournal, DurabilityBarrier.Defer
    * lines under {@link #leasesLock}, each appended line exactly once and in the file's order (the
    * kept {@link SeenFile} moves past a line in the same step that applies it), so nobody sees a
    * torn or older state; lines that fail to parse, or a write whose outcome is not known, drop what
-   * is kept ({@code leasesSeen = null}) and the file is read whole into new slots. A token is never
-   * lower than the file says: a name's slot only ever takes a later line for it.
+   * is kept ({@code leasesSeen = null}) and the file is read whole into new slots. The last token is
+   * never lower than the file says (the header's, or a greater one in a line), nor than this journal
+   * ever read or wrote ({@link #leaseTokenFloor}).
    */
   private @Nullable LeaseFile loadLeases() {
+    LeaseFile f = readLeases();
+    if (f != null) {
+      // a file replaced by an older copy does not take this journal's tokens back
+      f.slots().lastToken = Math.max(f.slots().lastToken, leaseTokenFloor);
+      leaseTokenFloor = f.slots().lastToken;
+    }
+    return f;
+  }
+
+  private @Nullable LeaseFile readLeases() {
     LeasesSeen c = leasesSeen;
     if (c != null) {
       byte[] more = c.seen().since(leaseFile);
@@ -692,9 +749,11 @@ public final class FileRunJournal implements RunJournal, DurabilityBarrier.Defer
     } catch (IOException e) {
       throw new AgentProvisionException("cannot read the lease file " + leaseFile + ": " + e, e);
     }
+    // what to do about a file that cannot be read: one of a newer release must not be deleted
+    String advice = "; delete it when no host runs (every run's lease is then free)";
     try {
       JsonLines.Parsed p = JsonLines.parse(bytes);
-      Map<String, Leases.Slot> out = new LinkedHashMap<>();
+      LeaseSlots out = new LeaseSlots(0);
       if (p == null) {
         Map<String, Object> m = Json.parseObject(new String(bytes, StandardCharsets.UTF_8));
         if (!LEASES_FORMAT.equals(m.get("format"))) {
@@ -708,12 +767,24 @@ public final class FileRunJournal implements RunJournal, DurabilityBarrier.Defer
         }
         return new LeaseFile(out, false, 1, bytes.length, null);
       }
-      if (!LEASES_FORMAT.equals(p.header().get("format"))
-          || !Long.valueOf(LEASES_VERSION).equals(p.header().get("version"))) {
-        throw new IllegalArgumentException("it is not a version-" + LEASES_VERSION + " lease file");
+      if (!LEASES_FORMAT.equals(p.header().get("format"))) {
+        throw new IllegalArgumentException("it is not a lease file");
+      }
+      Object version = p.header().get("version");
+      boolean current = Long.valueOf(LEASES_VERSION).equals(version);
+      if (current) {
+        out.lastToken = number(p.header(), "last_token");
+      } else if (!Long.valueOf(LEASES_VERSION_BY_NAME).equals(version)) {
+        advice = "";
+        throw new IllegalArgumentException("it is a lease file of version " + version + ", which this release does"
+            + " not read (it reads versions " + LEASES_VERSION_BY_NAME + " and " + LEASES_VERSION
+            + "): a newer release wrote it; upgrade this host");
       }
       for (Map<String, Object> line : p.records()) {
         putSlot(out, line);
+      }
+      if (!current) {
+        return new LeaseFile(out, false, 1 + p.records().size(), p.end(), null); // moved to the current format by the first change
       }
       SeenFile seen = null;
       try {
@@ -727,19 +798,18 @@ public final class FileRunJournal implements RunJournal, DurabilityBarrier.Defer
       }
       return new LeaseFile(out, true, 1 + p.records().size(), p.end(), seen);
     } catch (RuntimeException e) {
-      throw new AgentProvisionException("the lease file " + leaseFile + " is unreadable: " + e.getMessage()
-          + "; delete it when no host runs (every run's lease is then free)", e);
+      throw new AgentProvisionException("the lease file " + leaseFile + " is unreadable: " + e.getMessage() + advice, e);
     }
   }
 
-  private void putSlot(Map<String, Leases.Slot> out, Map<String, Object> l) {
+  private void putSlot(LeaseSlots out, Map<String, Object> l) {
     leaseSlotsLoaded++;
     String name = required(l, "name");
     String owner = Json.string(l, "owner");
     String expires = Json.string(l, "expires_at");
     long token = number(l, "token");
     Lease lease = owner == null || expires == null ? null : new Lease(name, owner, token, Instant.parse(expires));
-    out.put(name, new Leases.Slot(lease, token));
+    out.apply(name, new Leases.Slot(lease, token));
   }
 
   private static Map<String, Object> slotMap(String name, Leases.Slot slot) {
@@ -752,14 +822,15 @@ public final class FileRunJournal implements RunJournal, DurabilityBarrier.Defer
     return l;
   }
 
-  /** The whole lease file in the current format: the header, then each name's slot. */
-  private static byte[] writeLeases(Map<String, Leases.Slot> all) {
+  /** The whole lease file in the current format: the header with the last token, then each lease held. */
+  private static byte[] writeLeases(LeaseSlots all) {
     Map<String, Object> header = new LinkedHashMap<>();
     header.put("format", LEASES_FORMAT);
     header.put("version", LEASES_VERSION);
+    header.put("last_token", all.lastToken);
     ByteArrayOutputStream out = new ByteArrayOutputStream();
     out.writeBytes(JsonLines.line(header));
-    all.forEach((name, slot) -> out.writeBytes(JsonLines.line(slotMap(name, slot))));
+    all.held.forEach((name, slot) -> out.writeBytes(JsonLines.line(slotMap(name, slot))));
     return out.toByteArray();
   }
 

@@ -24,7 +24,16 @@ final class Leases {
     }
   }
 
+  /** {@link #acquire(Slot, String, String, Instant, Instant, long)} with the name's own count: its last token plus one. */
   static Change acquire(@Nullable Slot slot, String name, String owner, Instant now, Instant until) {
+    return acquire(slot, name, owner, now, until, (slot == null ? 0 : slot.lastToken()) + 1);
+  }
+
+  /**
+   * Grants {@code token} to a new tenure, if the name is free, expired or {@code owner}'s. The store
+   * chooses the token: greater than any it gave the name before (its count, or one over all names).
+   */
+  static Change acquire(@Nullable Slot slot, String name, String owner, Instant now, Instant until, long token) {
     Objects.requireNonNull(name, "name");
     Objects.requireNonNull(owner, "owner");
     if (!until.isAfter(now)) {
@@ -34,7 +43,10 @@ final class Leases {
     if (held != null && !held.expiredAt(now) && !held.owner().equals(owner)) {
       return Change.none();
     }
-    Lease granted = new Lease(name, owner, (slot == null ? 0 : slot.lastToken()) + 1, until);
+    if (slot != null && token <= slot.lastToken()) {
+      throw new IllegalStateException("token " + token + " is not above " + slot.lastToken() + ", the last of " + name);
+    }
+    Lease granted = new Lease(name, owner, token, until);
     return new Change(new Slot(granted, granted.token()), Optional.of(granted));
   }
 

@@ -19,8 +19,9 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * The directory journal's leases between separate JVM processes, as hosts sharing a mounted
  * directory use them: the journal's lock holds across processes, so no two processes are granted
- * the same tenure, and a process killed with {@code kill -9} while holding a run's lease leaves it to
- * expire (and leaves no lock behind), after which another process takes it over.
+ * the same tenure, a token is given once across names, and a process killed with {@code kill -9}
+ * while holding a run's lease leaves it to expire (and leaves no lock behind), after which another
+ * process takes it over.
  */
 class FileRunJournalAcrossProcessesTest {
   private static final String RUN_LEASE = "run:run_shared";
@@ -61,6 +62,49 @@ class FileRunJournalAcrossProcessesTest {
     Lease next = journal.acquireLease(RUN_LEASE, "host-after", LeaseContenderMain.NOW,
         LeaseContenderMain.NOW.plusSeconds(60)).orElseThrow();
     assertThat(next.token()).isEqualTo(tokens.size() + 1L);
+  }
+
+  /**
+   * Four processes each lease and release names of their own (a run each) and contend for one
+   * shared name, across many rewrites of the lease file, which forget the released names: every
+   * token given, of any name, by any process, is given once, and the next is above them all.
+   */
+  @Test
+  void fourProcessesLeasingManyNames_neverGiveATokenTwice_whileTheFileForgetsReleasedNames() throws Exception {
+    Path runs = dir.resolve("runs");
+    int rounds = 150;
+    List<Process> children = new ArrayList<>();
+    for (int i = 0; i < 4; i++) {
+      children.add(start("churn", runs.toString(), "host-" + i, RUN_LEASE, String.valueOf(rounds)));
+    }
+    List<Long> tokens = new ArrayList<>();
+    for (Process child : children) {
+      List<String> lines = lines(child);
+      assertThat(child.waitFor(120, TimeUnit.SECONDS)).as("the child ended").isTrue();
+      assertThat(child.exitValue()).as(String.join("\n", lines) + errors(child)).isZero();
+      assertThat(lines).last().isEqualTo("done");
+      long previous = 0;
+      for (String l : lines) {
+        if (l.startsWith("granted ")) {
+          String[] parts = l.split(" ");
+          long token = Long.parseLong(parts[2]);
+          tokens.add(token);
+          assertThat(token).as("one process's grants rise").isGreaterThan(previous);
+          previous = token;
+        }
+      }
+    }
+
+    assertThat(tokens.size()).as("every own name granted, the shared one sometimes").isGreaterThan(4 * rounds);
+    assertThat(tokens).containsExactlyInAnyOrderElementsOf(
+        java.util.stream.LongStream.rangeClosed(1, tokens.size()).boxed().toList());
+    Path f = runs.resolve(".leases.json");
+    assertThat(Files.readAllLines(f).size()).as("released names forgotten at the rewrites")
+        .isLessThanOrEqualTo(FileRunJournal.COMPACT_AFTER + 1);
+    RunJournal journal = RunJournal.directory(runs);
+    Lease again = journal.acquireLease("run:host-0_0", "host-after", LeaseContenderMain.NOW,
+        LeaseContenderMain.NOW.plusSeconds(60)).orElseThrow();
+    assertThat(again.token()).as("a forgotten name, above every token given").isEqualTo(tokens.size() + 1L);
   }
 
   @Test

@@ -15,6 +15,7 @@ import io.agentprovision.core.spi.RunJournal;
 import io.agentprovision.core.wire.Json;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -142,16 +143,18 @@ class FileRunJournalTest extends RunJournalContract {
   }
 
   /**
-   * Fencing tokens go up by one per tenure of a name, whichever journal grants it: released and
-   * taken again, by two journals appending in turn, across rewrites of the lease file and after a
-   * restart; a third journal reading sees each change when it happens.
+   * Fencing tokens are counted across names: every tenure, of any name, whichever journal grants it,
+   * takes one more than the last given, across releases, two journals appending in turn, rewrites
+   * of the lease file that forget released names, and restarts; a third journal reading sees each
+   * change when it happens. A name released long ago, forgotten, is given a token above any it had.
    */
   @Test
-  void leaseTokens_riseAcrossReleasesJournalsInTurnRewritesAndRestarts_andAReaderSeesEachChange() {
+  void leaseTokens_riseAcrossReleasesJournalsInTurnRewritesAndRestarts_andAReaderSeesEachChange() throws Exception {
     Path runs = dir.resolve("runs");
     FileRunJournal[] hosts = {FileRunJournal.open(runs, file -> {}), FileRunJournal.open(runs, file -> {})};
     FileRunJournal reader = FileRunJournal.open(runs, file -> {});
     long token = 0;
+    Lease other7 = null;
     for (int i = 0; i < 2 * FileRunJournal.COMPACT_AFTER + 40; i++) {
       if (i % 200 == 199) {
         hosts[i % 2] = FileRunJournal.open(runs, file -> {}); // a restart: nothing kept in memory
@@ -159,19 +162,178 @@ class FileRunJournalTest extends RunJournalContract {
       FileRunJournal host = hosts[i % 2];
       Lease held = host.acquireLease("run:x", "host-" + i % 2, T0, T0.plusSeconds(60)).orElseThrow();
       assertThat(held.token()).as("tenure %d", i).isEqualTo(token + 1);
-      token = held.token();
       assertThat(reader.lease("run:x")).contains(held);
       assertThat(hosts[(i + 1) % 2].acquireLease("run:x", "other", T0, T0.plusSeconds(60))).isEmpty();
-      // other names come and go, so that the file holds many released slots and is rewritten
+      // other names come and go, so that the file is rewritten and forgets them
       Lease other = host.acquireLease("run:other_" + i, "host-" + i % 2, T0, T0.plusSeconds(60)).orElseThrow();
+      assertThat(other.token()).isEqualTo(held.token() + 1);
+      token = other.token();
+      other7 = i == 7 ? other : other7;
       assertThat(host.releaseLease(other)).isTrue();
       assertThat(host.releaseLease(held)).isTrue();
       assertThat(reader.lease("run:x")).isEmpty();
     }
+    assertThat(Files.readString(runs.resolve(".leases.json"))).as("forgotten at a rewrite").doesNotContain("run:other_7\"");
     assertThat(FileRunJournal.open(runs).acquireLease("run:x", "host-c", T0, T0.plusSeconds(60)).orElseThrow().token())
         .isEqualTo(token + 1);
-    assertThat(FileRunJournal.open(runs).acquireLease("run:other_7", "host-c", T0, T0.plusSeconds(60))
-        .orElseThrow().token()).as("a name released long ago keeps its last token").isEqualTo(2);
+    Lease again = FileRunJournal.open(runs).acquireLease("run:other_7", "host-c", T0, T0.plusSeconds(60)).orElseThrow();
+    assertThat(again.token()).as("a name forgotten long ago, above any token it had").isEqualTo(token + 2)
+        .isGreaterThan(other7.token());
+  }
+
+  /**
+   * A host holding an older tenure of a name is refused once another took it, even when the file
+   * forgot the name in between (released, then rewritten) and whichever journal, restarted or not,
+   * it asks.
+   */
+  @Test
+  void anOlderTenure_ofANameTheFileForgot_isRefusedByEveryJournal() throws Exception {
+    Path runs = dir.resolve("runs");
+    Path f = runs.resolve(".leases.json");
+    FileRunJournal hostA = FileRunJournal.open(runs, file -> {});
+    FileRunJournal hostB = FileRunJournal.open(runs, file -> {});
+    Lease old = hostA.acquireLease("run:x", "host-a", T0, T0.plusSeconds(60)).orElseThrow();
+    assertThat(hostA.releaseLease(old)).isTrue();
+    for (int i = 0; i < FileRunJournal.COMPACT_AFTER; i++) { // past a rewrite, which forgets run:x
+      hostB.releaseLease(hostB.acquireLease("run:y_" + i, "host-b", T0, T0.plusSeconds(60)).orElseThrow());
+    }
+    assertThat(Files.readString(f)).doesNotContain("run:x");
+    assertThat(hostA.renewLease(old, T0.plusSeconds(90))).as("released and forgotten: nothing to renew").isEmpty();
+
+    Lease taken = hostB.acquireLease("run:x", "host-b", T0.plusSeconds(1), T0.plusSeconds(61)).orElseThrow();
+
+    assertThat(taken.token()).isGreaterThan(old.token());
+    for (FileRunJournal j : List.of(hostA, hostB, FileRunJournal.open(runs))) {
+      assertThat(j.renewLease(old, T0.plusSeconds(90))).isEmpty();
+      assertThat(j.releaseLease(old)).isFalse();
+      assertThat(j.acquireLease("run:x", "host-a", T0.plusSeconds(2), T0.plusSeconds(62))).isEmpty();
+      assertThat(j.lease("run:x")).contains(taken);
+    }
+    // the same owner taking its name back (a restart under the same id) is a new tenure: the old one stays refused
+    Lease back = hostA.acquireLease("run:x", "host-b", T0.plusSeconds(3), T0.plusSeconds(63)).orElseThrow();
+    assertThat(back.token()).isGreaterThan(taken.token());
+    assertThat(hostB.renewLease(taken, T0.plusSeconds(90))).isEmpty();
+  }
+
+  /**
+   * What the lease file holds, and what a journal opening it reads, follows the leases held and not
+   * the names ever leased: thousands of runs leased and released leave a file of a few hundred
+   * lines at most, and a journal opened then parses no more.
+   */
+  @Test
+  void thousandsOfNamesReleased_leaveAFileOfTheLeasesHeld_andAJournalOpeningItReadsOnlyThose() throws Exception {
+    Path runs = dir.resolve("runs");
+    FileRunJournal host = FileRunJournal.open(runs, file -> {});
+    List<Lease> held = new ArrayList<>();
+    for (int i = 0; i < 5; i++) {
+      held.add(host.acquireLease("run:held_" + i, "host-a", T0, T0.plusSeconds(60)).orElseThrow());
+    }
+    for (int i = 0; i < 5_000; i++) {
+      host.releaseLease(host.acquireLease("run:old_" + i, "host-a", T0, T0.plusSeconds(60)).orElseThrow());
+    }
+
+    List<String> lines = Files.readAllLines(runs.resolve(".leases.json"));
+    assertThat(lines.size()).as("lines for 10,005 changes of 5,005 names")
+        .isLessThanOrEqualTo(FileRunJournal.COMPACT_AFTER + 2 * 5 + 1);
+    FileRunJournal opened = FileRunJournal.open(runs, file -> {});
+    for (Lease l : held) {
+      assertThat(opened.lease(l.name())).contains(l);
+    }
+    assertThat(opened.lease("run:old_4999")).isEmpty();
+    assertThat(opened.leaseSlotsLoaded()).as("lines parsed on opening").isEqualTo(lines.size() - 1);
+    assertThat(Json.parseObject(lines.get(0))).containsEntry("version", 3L);
+    assertThat(opened.acquireLease("run:old_0", "host-b", T0, T0.plusSeconds(60)).orElseThrow().token())
+        .as("one more than the last of 10,005 tenures").isEqualTo(5 + 5_000 + 1);
+  }
+
+  /**
+   * A journal never hands out a token below one it read or wrote, even if the lease file is then
+   * replaced by an older copy (restored from a backup, edited by hand); a journal opened after the
+   * edit can only go by the file.
+   */
+  @Test
+  void aLeaseFileReplacedByAnOlderCopy_doesNotTakeARunningJournalsTokensBack() throws Exception {
+    Path runs = dir.resolve("runs");
+    Path f = runs.resolve(".leases.json");
+    FileRunJournal j = FileRunJournal.open(runs, file -> {});
+    j.releaseLease(j.acquireLease("run:a", "host-a", T0, T0.plusSeconds(60)).orElseThrow());
+    String older = Files.readString(f);
+    Lease last = null;
+    for (int i = 0; i < FileRunJournal.COMPACT_AFTER; i++) {
+      last = j.acquireLease("run:b_" + i, "host-a", T0, T0.plusSeconds(60)).orElseThrow();
+      j.releaseLease(last);
+    }
+    Path copy = runs.resolve("older-copy");
+    Files.writeString(copy, older);
+    Files.move(copy, f, java.nio.file.StandardCopyOption.REPLACE_EXISTING, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+
+    assertThat(j.acquireLease("run:a", "host-a", T0, T0.plusSeconds(60)).orElseThrow().token())
+        .isGreaterThan(last.token());
+  }
+
+  /** A lease file of a newer version, or of version 3 without its last token, is refused: nothing is reset. */
+  @Test
+  void aLeaseFileOfANewerVersion_orWithoutItsLastToken_isRefused_andLeftAsItIs() throws Exception {
+    Path f = dir.resolve(".leases.json");
+    String newer = """
+        {"format":"agentprovision-leases","version":4,"last_token":90}
+        {"name":"run:run_1","owner":"host-a","token":90,"expires_at":"2026-11-02T09:01:00Z"}
+        """;
+    Files.writeString(f, newer);
+    FileRunJournal j = FileRunJournal.open(dir);
+
+    assertThatThrownBy(() -> j.lease("run:run_1")).isInstanceOf(AgentProvisionException.class)
+        .hasMessageContaining("version 4").hasMessageContaining("newer release").hasMessageNotContaining("delete");
+    assertThatThrownBy(() -> j.acquireLease("run:run_2", "host-a", T0, T0.plusSeconds(60)))
+        .isInstanceOf(AgentProvisionException.class);
+    assertThat(Files.readString(f)).isEqualTo(newer);
+
+    Files.writeString(f, """
+        {"format":"agentprovision-leases","version":3}
+        {"name":"run:run_1","owner":"host-a","token":1,"expires_at":"2026-11-02T09:01:00Z"}
+        """);
+    assertThatThrownBy(() -> FileRunJournal.open(dir).acquireLease("run:run_2", "host-a", T0, T0.plusSeconds(60)))
+        .isInstanceOf(AgentProvisionException.class).hasMessageContaining("last_token");
+  }
+
+  /**
+   * A lease file of version 2 as the earlier release wrote it (a slot per name ever leased, tokens
+   * counted per name; {@code version2-leases.json}, see {@link LeasesVersion2Fixture}) opens with
+   * its leases and tokens; reading it changes nothing; the first change rewrites it in version 3,
+   * with the greatest token it held as the last token and only the leases held.
+   */
+  @Test
+  void aVersion2LeaseFile_opensWithItsTokens_andTheFirstChangeConvertsIt() throws Exception {
+    Path f = dir.resolve(".leases.json");
+    byte[] written;
+    try (java.io.InputStream in = getClass().getResourceAsStream("version2-leases.json")) {
+      written = in.readAllBytes();
+    }
+    Files.write(f, written);
+    Instant t = Instant.parse("2026-11-02T09:00:00Z");
+    FileRunJournal j = FileRunJournal.open(dir);
+
+    assertThat(j.lease("run:run_1")).isEmpty();
+    assertThat(j.lease("run:run_2")).contains(new Lease("run:run_2", "host-b", 3, t.plusSeconds(90)));
+    assertThat(j.lease("run:run_3")).contains(new Lease("run:run_3", "host-a", 1, t.plusSeconds(60)));
+    assertThat(j.lease("person:p_1/cloudflare")).isEmpty();
+    assertThat(Files.readAllBytes(f)).as("reading changes nothing").isEqualTo(written);
+
+    Lease run1 = j.acquireLease("run:run_1", "host-c", t, t.plusSeconds(60)).orElseThrow();
+
+    assertThat(run1.token()).as("above run_1's five tenures, and every token of the file").isEqualTo(6);
+    List<String> lines = Files.readAllLines(f);
+    assertThat(Json.parseObject(lines.get(0))).containsEntry("version", 3L).containsEntry("last_token", 6L);
+    assertThat(lines).as("the leases held, no released name").hasSize(4).noneMatch(l -> l.contains("person:p_1"));
+    FileRunJournal reopened = FileRunJournal.open(dir);
+    Lease b = reopened.lease("run:run_2").orElseThrow();
+    assertThat(reopened.renewLease(b, t.plusSeconds(120))).as("host-b's tenure goes on").isPresent();
+    assertThat(reopened.acquireLease("person:p_1/cloudflare", "host-c", t, t.plusSeconds(60)).orElseThrow().token())
+        .isEqualTo(7);
+    Lease takeover = reopened.acquireLease("run:run_3", "host-c", t.plusSeconds(60), t.plusSeconds(120)).orElseThrow();
+    assertThat(takeover.token()).as("the dead host's lease taken over").isEqualTo(8);
+    assertThat(reopened.renewLease(new Lease("run:run_3", "host-a", 1, t.plusSeconds(60)), t.plusSeconds(200))).isEmpty();
+    assertThat(j.releaseLease(run1)).as("the journal that converted it reads on").isTrue();
   }
 
   /**
@@ -205,12 +367,12 @@ class FileRunJournalTest extends RunJournalContract {
   }
 
   /**
-   * A run a name: each run's lease adds a name for good, and a rewrite of the lease file writes
-   * every name, which another journal then reads whole. Rewrites come after as many lines as they
-   * write, so the reader parses about a slot per line appended, not the history every few hundred.
+   * A run a name: a rewrite of the lease file writes the leases held, which another journal then
+   * reads whole, so the reader parses about a slot per line appended, and the file stays within
+   * {@code COMPACT_AFTER} lines more than twice the leases held, however many names came and went.
    */
   @Test
-  void aStreamOfNewNames_rewritesTheLeaseFileOnlyAfterAsManyLinesAsItHolds() throws Exception {
+  void aStreamOfNewNames_keepsTheLeaseFileWithinTheLeasesHeld() throws Exception {
     Path runs = dir.resolve("runs");
     FileRunJournal host = FileRunJournal.open(runs, file -> {});
     FileRunJournal reader = FileRunJournal.open(runs, file -> {});
@@ -235,8 +397,8 @@ class FileRunJournalTest extends RunJournalContract {
         .as("the file was rewritten").isNotEqualTo(key);
     assertThat(reader.leaseSlotsLoaded() - before).as("slots parsed for %d lines appended", 3 * rounds)
         .isLessThan(2L * 3 * rounds);
-    assertThat(Files.readAllLines(f).size()).as("the file stays within twice its names")
-        .isLessThanOrEqualTo(FileRunJournal.COMPACT_AFTER + 2 * (2_000 + rounds) + 1);
+    assertThat(Files.readAllLines(f).size()).as("the file stays within twice the leases held (none now)")
+        .isLessThanOrEqualTo(FileRunJournal.COMPACT_AFTER + 1);
   }
 
   /**
@@ -279,9 +441,9 @@ class FileRunJournalTest extends RunJournalContract {
     }
   }
 
-  /** A lease file of the current format written before (released slots among held ones) opens with its tokens. */
+  /** A lease file of version 2 (released slots among held ones, tokens counted per name) opens with its tokens. */
   @Test
-  void aLeaseFileOfTheCurrentFormat_writtenBefore_opensWithItsTokens() throws Exception {
+  void aLeaseFileOfVersion2_writtenBefore_opensWithItsTokens() throws Exception {
     Path f = dir.resolve(".leases.json");
     Files.writeString(f, """
         {"format":"agentprovision-leases","version":2}
@@ -296,7 +458,7 @@ class FileRunJournalTest extends RunJournalContract {
     assertThat(j.lease("run:run_2")).contains(new Lease("run:run_2", "host-a", 3, T0.plusSeconds(60)));
     assertThat(j.acquireLease("run:run_1", "host-c", T0, T0.plusSeconds(60)).orElseThrow().token()).isEqualTo(8);
     assertThat(j.acquireLease("run:run_2", "host-c", T0.plusSeconds(61), T0.plusSeconds(120)).orElseThrow().token())
-        .as("an expired lease taken over").isEqualTo(4);
+        .as("an expired lease taken over, above every token given").isEqualTo(9);
     assertThat(FileRunJournal.open(dir).lease("run:run_1").orElseThrow().token()).isEqualTo(8);
   }
 
@@ -529,7 +691,7 @@ class FileRunJournalTest extends RunJournalContract {
     Lease held = j.lease("run:run_1").orElseThrow();
     assertThat(held).isEqualTo(new Lease("run:run_1", "host-a", 4, T0.plusSeconds(60)));
     Lease renewed = j.renewLease(held, T0.plusSeconds(120)).orElseThrow();
-    assertThat(Json.parseObject(Files.readAllLines(f).get(0))).containsEntry("version", 2L);
+    assertThat(Json.parseObject(Files.readAllLines(f).get(0))).containsEntry("version", 3L);
     assertThat(j.acquireLease("run:run_2", "host-b", T0, T0.plusSeconds(60))).isPresent();
     assertThat(j.releaseLease(renewed)).isTrue();
 
@@ -540,7 +702,7 @@ class FileRunJournalTest extends RunJournalContract {
     FileRunJournal reopened = FileRunJournal.open(dir);
     assertThat(reopened.lease("run:run_1")).isEmpty();
     assertThat(reopened.acquireLease("run:run_1", "host-b", T0, T0.plusSeconds(60)).orElseThrow().token())
-        .as("tokens never repeat after the move").isEqualTo(5);
+        .as("tokens never repeat after the move: above run_1's 4 and run_2's 5").isEqualTo(6);
     assertThat(reopened.lease("run:run_2").orElseThrow().owner()).isEqualTo("host-b");
   }
 

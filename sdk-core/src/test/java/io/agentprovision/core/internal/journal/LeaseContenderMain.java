@@ -17,6 +17,10 @@ import java.util.Optional;
  *   <li>{@code contend <dir> <owner> <name> <rounds>}: tries {@code rounds} times to take the lease
  *       {@code name}; each time it gets it, checks it is still the holder, prints
  *       {@code granted <token>} and releases it. Ends with {@code done}.
+ *   <li>{@code churn <dir> <owner> <name> <rounds>}: each round tries once to take the lease
+ *       {@code name} (printing {@code granted <name> <token>} and releasing it when it gets it), then
+ *       takes and releases a name of its own ({@code run:<owner>_<round>}), printing the same: a
+ *       host running many runs, whose names the lease file forgets. Ends with {@code done}.
  *   <li>{@code hold <dir> <owner> <name> <until>}: takes the lease until the instant {@code until},
  *       prints {@code held <token>}, and waits to be killed.
  * </ul>
@@ -51,6 +55,23 @@ public final class LeaseContenderMain {
           out.println("granted " + l.token());
           if (!journal.releaseLease(l)) {
             throw new IllegalStateException("could not release " + l);
+          }
+        }
+        out.println("done");
+      }
+      case "churn" -> {
+        int rounds = Integer.parseInt(args[4]);
+        for (int i = 0; i < rounds; i++) {
+          for (String n : new String[] {name, "run:" + owner + "_" + i}) {
+            Optional<Lease> got = journal.acquireLease(n, owner, NOW, NOW.plus(Duration.ofHours(1)));
+            if (got.isPresent()) {
+              out.println("granted " + n + " " + got.get().token());
+              if (!journal.releaseLease(got.get())) {
+                throw new IllegalStateException("could not release " + got.get());
+              }
+            } else if (!n.equals(name)) {
+              throw new IllegalStateException("a name of its own was not free: " + n);
+            }
           }
         }
         out.println("done");
