@@ -50,9 +50,12 @@ public final class DurabilityBarrier implements AutoCloseable {
 
     /**
      * Debts of a later phase are settled after every debt of an earlier one, within a crossing: the
-     * run journal's (1) after the other stores' (0), so that a machine stopping mid-crossing never
-     * keeps a journal line (a step ended, and is not run again) and loses what the step wrote
-     * elsewhere (its audit entries, its reservation, its token).
+     * run journal's (1) after the other stores' (0). That order alone would not keep a journal line
+     * (a step ended, and is not run again) from reaching the disk before what the step wrote
+     * elsewhere (its audit entries, its reservation's commit): the kernel writes a file's pages back
+     * whenever it likes, forced or not. So the journal also {@linkplain #settleBefore settles} the
+     * earlier phases before it writes a line at all, and a machine that stops keeps a journal line only
+     * with everything written to the other stores before it.
      */
     default int phase() {
       return 0;
@@ -210,6 +213,29 @@ public final class DurabilityBarrier implements AutoCloseable {
       }
     }
     return false;
+  }
+
+  /**
+   * Forces every debt owed of a phase before {@code phase}, several at once, and returns once it is
+   * all on disk: a store of {@code phase} calls it before it writes, so that nothing it writes can
+   * reach the disk before what was written earlier to the stores it follows (see
+   * {@link Debt#phase}). Costs a look at the debts when nothing of those phases is owed.
+   *
+   * @throws DurabilityException when a force fails: the write that waited must not be made
+   */
+  public void settleBefore(int phase) {
+    List<Debt> due = null;
+    for (Debt d : owed) {
+      if (d.phase() < phase && !d.settled()) {
+        if (due == null) {
+          due = new ArrayList<>();
+        }
+        due.add(d);
+      }
+    }
+    if (due != null) {
+      settleAll(due, owner);
+    }
   }
 
   /**

@@ -67,7 +67,10 @@ import org.jspecify.annotations.Nullable;
  * start cost one sync. Attached to a provisioner's {@link DurabilityBarrier} ({@link #deferTo}),
  * saves and filings force nothing: the barrier forces the files before the provisioner's next side
  * effect outside the process (a request that may change something, an approval question, a run's
- * end), after the other stores' forces; lease changes still force. A
+ * end), after the other stores' forces; lease changes still force. And a run file's save first waits
+ * for what the other stores owe that barrier ({@link DurabilityBarrier#settleBefore}): the kernel may
+ * write a line's page back at once, so a line may reach the disk before its force, and it must never
+ * reach it before the audit entries, reservations and commits of the steps it records. A
  * run's first save creates its file atomically (temporary file, {@code ATOMIC_MOVE}, directory
  * forced), and so does a rewrite that drops superseded lines once a file holds
  * 512 of them ({@code COMPACT_AFTER}), or that moves a file of the previous format (version 2, one
@@ -956,6 +959,11 @@ public final class FileRunJournal implements RunJournal, DurabilityBarrier.Defer
    */
   private boolean update(RunId id, Change change, boolean force) {
     Path f = fileOf(id);
+    for (DurabilityBarrier b : barriers) {
+      // a line of the run says what its steps did: written only once what they wrote to the other
+      // stores is on disk, or the kernel could write it back first and a machine stop keep it alone
+      b.settleBefore(1);
+    }
     GroupForce group = groups.computeIfAbsent(f, this::groupOf);
     long ticket;
     try {

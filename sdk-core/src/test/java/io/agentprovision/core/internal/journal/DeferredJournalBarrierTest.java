@@ -4,11 +4,16 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.agentprovision.core.DurabilityException;
+import io.agentprovision.core.AgentId;
 import io.agentprovision.core.RunId;
+import io.agentprovision.core.journal.RunRecord;
+import io.agentprovision.core.journal.RunStatus;
 import io.agentprovision.core.http.HttpStack;
 import io.agentprovision.core.http.ResiliencePolicy;
 import io.agentprovision.core.internal.fs.DurabilityBarrier;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -37,6 +42,8 @@ import org.junit.jupiter.api.io.TempDir;
  * before a read, and concurrent crossings share one force per file (a group commit).
  */
 class DeferredJournalBarrierTest {
+  private static final Instant T0 = Instant.parse("2026-11-02T09:00:00Z");
+
   @TempDir
   Path dir;
 
@@ -160,6 +167,89 @@ class DeferredJournalBarrierTest {
     }
     assertThat(forced).containsExactly("mine", "mine", "mine");
     barriers.remove(brokenBarrier); // it cannot close cleanly: its files cannot be forced
+  }
+
+  /**
+   * The kernel may write a file's pages back before any force, so ordering the forces alone cannot
+   * keep a run file's line (a step ended: it is not run again) from reaching the disk before what the
+   * step wrote to the other stores (its reservation's commit, its audit entries). A run file's line
+   * is therefore written only once what the other stores owed the barrier before it is on disk.
+   */
+  @Test
+  void aRunFilesLine_isWrittenOnlyOnceWhatTheOtherStoresOwedBeforeItIsOnDisk() throws Exception {
+    Path journalDir = dir.resolve("journal");
+    FileRunJournal journal = FileRunJournal.open(journalDir, file -> wire.add("force " + file.getFileName()));
+    DurabilityBarrier barrier = barrier();
+    journal.deferTo(barrier);
+    RunRecord v0 = new RunRecord(RunId.of("run_1"), AgentId.of("coding-agent-7"), "cloudflare", RunStatus.PLANNED,
+        "{}", T0, T0, null, 0);
+    assertThat(journal.saveRun(v0)).isTrue();
+    Path runFile = journal.fileOf(RunId.of("run_1"));
+    long lengthBefore = Files.size(runFile);
+
+    /** The ledger's commit of the step, written and not yet forced: a debt of the first phase. */
+    final class LedgerCommit implements DurabilityBarrier.Debt {
+      volatile boolean onDisk;
+      volatile long runFileAtForce = -1;
+
+      @Override
+      public void settle() throws java.io.IOException {
+        runFileAtForce = Files.size(runFile);
+        wire.add("force ledger");
+        onDisk = true;
+      }
+
+      @Override
+      public boolean settled() {
+        return onDisk;
+      }
+    }
+    LedgerCommit commit = new LedgerCommit();
+    barrier.owe(commit);
+
+    RunRecord v1 = v0.next(RunStatus.RUNNING, null, T0.plusSeconds(1));
+    assertThat(journal.saveRun(v1)).isTrue();
+
+    assertThat(commit.onDisk).as("the ledger's commit forced before the run's line was written").isTrue();
+    assertThat(commit.runFileAtForce).as("the run file when the ledger was forced: without the new line")
+        .isEqualTo(lengthBefore);
+    assertThat(Files.size(runFile)).as("the line written after").isGreaterThan(lengthBefore);
+    assertThat(wire).as("the run file's own force still owed to the barrier").containsExactly("force ledger");
+
+    // nothing owed by the other stores: a save waits for no force
+    assertThat(journal.saveRun(v1.next(RunStatus.SUCCEEDED, null, T0.plusSeconds(2)))).isTrue();
+    assertThat(wire).containsExactly("force ledger");
+    barrier.cross();
+    assertThat(wire).containsExactly("force ledger", "force " + runFile.getFileName());
+  }
+
+  @Test
+  void aRunFilesLine_isNotWritten_whenWhatTheOtherStoresOweCannotBeForced() throws Exception {
+    FileRunJournal journal = FileRunJournal.open(dir.resolve("journal"), file -> wire.add("force " + file.getFileName()));
+    DurabilityBarrier barrier = barrier();
+    journal.deferTo(barrier);
+    RunRecord v0 = new RunRecord(RunId.of("run_1"), AgentId.of("coding-agent-7"), "cloudflare", RunStatus.PLANNED,
+        "{}", T0, T0, null, 0);
+    assertThat(journal.saveRun(v0)).isTrue();
+    DurabilityBarrier.Debt lost = new DurabilityBarrier.Debt() {
+      @Override
+      public void settle() throws java.io.IOException {
+        throw new java.nio.file.NoSuchFileException("ledger.jsonl"); // its directory was deleted
+      }
+
+      @Override
+      public boolean settled() {
+        return false;
+      }
+    };
+    barrier.owe(lost);
+
+    assertThatThrownBy(() -> journal.saveRun(v0.next(RunStatus.RUNNING, null, T0.plusSeconds(1))))
+        .isInstanceOf(DurabilityException.class)
+        .hasMessageContaining("cannot force the provisioner's file stores to disk");
+    assertThat(FileRunJournal.open(dir.resolve("journal")).run(RunId.of("run_1")).orElseThrow().status())
+        .as("the run's line not written").isEqualTo(RunStatus.PLANNED);
+    barriers.remove(barrier); // it cannot close cleanly: a debt cannot be settled
   }
 
   @Test
