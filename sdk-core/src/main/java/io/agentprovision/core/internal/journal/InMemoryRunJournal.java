@@ -17,48 +17,33 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
 
-/**
- * {@link RunJournal} in memory, with the compare-and-set and lease semantics of the interface.
- *
- * <p>Runs, their steps and the filing index are kept in concurrent maps, each run's steps under
- * that run's own lock: every step of every run saves here, and behind one lock for the whole
- * journal a fleet of concurrent runs on a busy machine queued whenever its holder was descheduled.
- * Leases and approvals, rarer, keep the journal's lock.
- */
+/** {@link RunJournal} in memory, with the compare-and-set and lease semantics of the interface. */
 public final class InMemoryRunJournal implements RunJournal {
-  private final ConcurrentHashMap<RunId, RunRecord> runs = new ConcurrentHashMap<>();
-  /** Each run's steps in the order first saved, read and written under the map's own lock. */
-  private final ConcurrentHashMap<RunId, LinkedHashMap<StepId, StepRecord>> steps = new ConcurrentHashMap<>();
+  private final Map<RunId, RunRecord> runs = new HashMap<>();
+  private final Map<RunId, LinkedHashMap<StepId, StepRecord>> steps = new HashMap<>();
   private final Map<String, Leases.Slot> leases = new HashMap<>();
   private final Map<String, ApprovalRecord> approvals = new HashMap<>();
-  /**
-   * Runs by the key they were filed under, in the order filed: a run's person found without reading
-   * every run. Each list is read and written under its own lock.
-   */
-  private final ConcurrentHashMap<String, FiledRuns> filed = new ConcurrentHashMap<>();
+  /** Runs by the key they were filed under, in the order filed: a run's person found without reading every run. */
+  private final Map<String, FiledRuns> filed = new HashMap<>();
 
   @Override
-  public boolean saveRun(RunRecord record) {
-    boolean[] saved = {false};
-    runs.compute(record.id(), (id, current) -> {
-      if (!Versions.follows(current == null ? null : current.version(), record.version())) {
-        return current;
-      }
-      saved[0] = true;
-      return record;
-    });
-    return saved[0];
+  public synchronized boolean saveRun(RunRecord record) {
+    RunRecord current = runs.get(record.id());
+    if (!Versions.follows(current == null ? null : current.version(), record.version())) {
+      return false;
+    }
+    runs.put(record.id(), record);
+    return true;
   }
 
   @Override
-  public Optional<RunRecord> run(RunId id) {
+  public synchronized Optional<RunRecord> run(RunId id) {
     return Optional.ofNullable(runs.get(id));
   }
 
   @Override
-  public List<RunRecord> runs(RunStatus... statuses) {
+  public synchronized List<RunRecord> runs(RunStatus... statuses) {
     Set<RunStatus> wanted = Set.of(statuses);
     List<RunRecord> out = new ArrayList<>();
     for (RunRecord r : runs.values()) {
@@ -71,58 +56,38 @@ public final class InMemoryRunJournal implements RunJournal {
   }
 
   @Override
-  public boolean fileRun(RunId run, String key) {
-    FiledRuns ids = filed.computeIfAbsent(key, k -> new FiledRuns());
-    synchronized (ids) {
-      ids.add(run);
-    }
+  public synchronized boolean fileRun(RunId run, String key) {
+    filed.computeIfAbsent(key, k -> new FiledRuns()).add(run);
     return true;
   }
 
   @Override
-  public Optional<List<RunId>> runsFiledUnder(String key) {
+  public synchronized Optional<List<RunId>> runsFiledUnder(String key) {
     FiledRuns ids = filed.get(key);
-    if (ids == null) {
-      return Optional.of(List.of());
-    }
-    synchronized (ids) {
-      return Optional.of(ids.snapshot());
-    }
+    return Optional.of(ids == null ? List.of() : ids.snapshot());
   }
 
   @Override
-  public boolean saveStep(StepRecord record) {
+  public synchronized boolean saveStep(StepRecord record) {
     LinkedHashMap<StepId, StepRecord> m = steps.computeIfAbsent(record.run(), k -> new LinkedHashMap<>());
-    synchronized (m) {
-      StepRecord current = m.get(record.step());
-      if (!Versions.follows(current == null ? null : current.version(), record.version())) {
-        return false;
-      }
-      m.put(record.step(), record);
-      return true;
+    StepRecord current = m.get(record.step());
+    if (!Versions.follows(current == null ? null : current.version(), record.version())) {
+      return false;
     }
+    m.put(record.step(), record);
+    return true;
   }
 
   @Override
-  public Optional<StepRecord> step(RunId run, StepId step) {
+  public synchronized Optional<StepRecord> step(RunId run, StepId step) {
     Map<StepId, StepRecord> m = steps.get(run);
-    if (m == null) {
-      return Optional.empty();
-    }
-    synchronized (m) {
-      return Optional.ofNullable(m.get(step));
-    }
+    return Optional.ofNullable(m == null ? null : m.get(step));
   }
 
   @Override
-  public List<StepRecord> steps(RunId run) {
+  public synchronized List<StepRecord> steps(RunId run) {
     Map<StepId, StepRecord> m = steps.get(run);
-    if (m == null) {
-      return List.of();
-    }
-    synchronized (m) {
-      return List.copyOf(m.values());
-    }
+    return m == null ? List.of() : List.copyOf(m.values());
   }
 
   @Override
