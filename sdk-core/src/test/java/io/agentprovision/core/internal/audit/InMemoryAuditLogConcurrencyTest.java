@@ -21,9 +21,10 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
 /**
- * The in-memory log encodes records before it takes its lock and checks entries after letting it
- * go: however many runs append and verify at once, the entries form one unbroken chain, each hashed
- * exactly as {@link AuditChain} defines it, and every verification of the new entries holds.
+ * The in-memory log appends without a lock (a compare-and-set of its head, hashing again after a lost
+ * race): however many runs append and verify at once, the entries form one unbroken chain with no
+ * sequence taken twice or skipped, each hashed exactly as {@link AuditChain} defines it, and every
+ * verification of the new entries holds.
  */
 class InMemoryAuditLogConcurrencyTest {
   private static AuditRecord record(int thread, int n) {
