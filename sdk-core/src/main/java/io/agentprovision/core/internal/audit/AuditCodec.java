@@ -71,9 +71,9 @@ public final class AuditCodec {
    * An entry's body before its place in the chain is known, as UTF-8: the bytes before the previous
    * entry's hash ({@code head}, up to and including the opening quote of {@code prev}'s value), those
    * between that hash and the sequence number ({@code middle}, from the closing quote), and those after
-   * it ({@code tail}). A log encodes the record into these before it takes its lock, so that only the
-   * hash of the parts, once the previous hash and the sequence are known, is done while every other
-   * appender waits; see {@link ChainHasher#hash(Unplaced, String, long)}.
+   * it ({@code tail}). The in-memory log encodes a record into these once, before it knows the
+   * record's place; then only the hash of the parts after the head it read is repeated when another
+   * append takes that place first; see {@link ChainHasher#hash(Unplaced, String, long)}.
    */
   public record Unplaced(byte[] head, byte[] middle, byte[] tail) {}
 
