@@ -50,12 +50,58 @@ public final class AuditCodec {
    * {@link #genericBody}, which it falls back to for anything unusual (a detail that is not text).
    */
   public static String body(long sequence, String previousHash, @Nullable String keyId, AuditRecord r) {
-    for (Object v : r.details().values()) {
-      if (v != null && !(v instanceof String)) {
-        return genericBody(sequence, previousHash, keyId, r);
-      }
+    if (!plainDetails(r)) {
+      return genericBody(sequence, previousHash, keyId, r);
     }
     StringBuilder sb = new StringBuilder(320);
+    writeBody(sb, previousHash, sequence, keyId, r, null);
+    return sb.toString();
+  }
+
+  private static boolean plainDetails(AuditRecord r) {
+    for (Object v : r.details().values()) {
+      if (v != null && !(v instanceof String)) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /**
+   * An entry's body before its place in the chain is known, as UTF-8: the bytes before the previous
+   * entry's hash ({@code head}, up to and including the opening quote of {@code prev}'s value), those
+   * between that hash and the sequence number ({@code middle}, from the closing quote), and those after
+   * it ({@code tail}). The in-memory log encodes a record into these once, before it knows the
+   * record's place; then only the hash of the parts after the head it read is repeated when another
+   * append takes that place first; see {@link ChainHasher#hash(Unplaced, String, long)}.
+   */
+  public record Unplaced(byte[] head, byte[] middle, byte[] tail) {}
+
+  /**
+   * The body of a plain entry (no key id) for {@code r} in three parts around the previous hash and
+   * the sequence number, or null when the record holds something unusual (a detail that is not text),
+   * whose body {@link #body} writes the generic way.
+   */
+  public static @Nullable Unplaced unplaced(AuditRecord r) {
+    if (!plainDetails(r)) {
+      return null;
+    }
+    StringBuilder sb = new StringBuilder(320);
+    int[] marks = new int[2];
+    writeBody(sb, null, 0, null, r, marks);
+    String s = sb.toString();
+    return new Unplaced(s.substring(0, marks[0]).getBytes(StandardCharsets.UTF_8),
+        s.substring(marks[0], marks[1]).getBytes(StandardCharsets.UTF_8),
+        s.substring(marks[1]).getBytes(StandardCharsets.UTF_8));
+  }
+
+  /**
+   * Writes the body member by member; with {@code marks}, leaves out the previous hash's digits and the
+   * sequence number and notes where they go ({@code marks[0]} between {@code prev}'s quotes,
+   * {@code marks[1]} after {@code "seq":}).
+   */
+  private static void writeBody(StringBuilder sb, @Nullable String previousHash, long sequence,
+      @Nullable String keyId, AuditRecord r, int @Nullable [] marks) {
     sb.append("{\"action\":");
     text(sb, r.action());
     member(sb, ",\"agent\":", r.agent() == null ? null : r.agent().value());
@@ -78,15 +124,25 @@ public final class AuditCodec {
     sb.append(",\"outcome\":");
     text(sb, r.outcome());
     sb.append(",\"prev\":");
-    text(sb, previousHash);
+    if (marks == null) {
+      text(sb, previousHash);
+    } else {
+      sb.append('"');
+      marks[0] = sb.length();
+      sb.append('"');
+    }
     member(sb, ",\"principal\":", r.principal());
     member(sb, ",\"run\":", r.run() == null ? null : r.run().value());
-    sb.append(",\"seq\":").append(sequence);
+    sb.append(",\"seq\":");
+    if (marks == null) {
+      sb.append(sequence);
+    } else {
+      marks[1] = sb.length();
+    }
     member(sb, ",\"step\":", r.step() == null ? null : r.step().value());
     sb.append(",\"time\":\"");
     Instants.appendIso(sb, r.time());
     sb.append("\"}");
-    return sb.toString();
   }
 
   /** An optional member: left out when absent, as {@link #genericBody} leaves it out. */

@@ -73,6 +73,35 @@ public final class ChainHasher {
   }
 
   /**
+   * The plain (SHA-256) hex hash of the entry whose body is {@code parts} with {@code previousHash}
+   * and {@code sequence} in their places: the hash of {@link AuditCodec#body} for the same entry.
+   * {@code previousHash} is a chain hash (64 hex digits, or {@link io.agentprovision.core.audit.AuditChain#GENESIS}),
+   * which JSON writes as it is between its quotes.
+   */
+  public String hash(AuditCodec.Unplaced parts, String previousHash, long sequence) {
+    byte[] prev = new byte[previousHash.length()];
+    for (int i = 0; i < prev.length; i++) {
+      char c = previousHash.charAt(i);
+      if (c < ' ' || c > '~' || c == '"' || c == '\\') {
+        throw new IllegalArgumentException("not a chain hash: " + previousHash);
+      }
+      prev[i] = (byte) c;
+    }
+    byte[] seq = Long.toString(sequence).getBytes(StandardCharsets.US_ASCII);
+    try {
+      sha.update(parts.head());
+      sha.update(prev);
+      sha.update(parts.middle());
+      sha.update(seq);
+      sha.update(parts.tail());
+      sha.digest(digest, 0, digest.length);
+    } catch (java.security.DigestException e) {
+      throw new IllegalStateException("a 32-byte buffer is too short for SHA-256", e);
+    }
+    return HEX.formatHex(digest);
+  }
+
+  /**
    * Hashes the body {@code b[off, off+len)} followed by a closing brace (a stored line with its
    * hash member cut off is the body without its last brace) into {@link #digest}.
    */

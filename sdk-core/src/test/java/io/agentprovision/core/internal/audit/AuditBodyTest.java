@@ -90,6 +90,29 @@ class AuditBodyTest {
   }
 
   @Test
+  void aBodyEncodedBeforeItsPlaceInTheChain_hashesAsTheWholeBody() {
+    Random r = new Random(20261208);
+    ChainHasher hasher = new ChainHasher(null);
+    for (int i = 0; i < 20_000; i++) {
+      AuditRecord rec = record(r);
+      long seq = r.nextInt(3) == 0 ? Long.MAX_VALUE - r.nextInt(9) : 1 + r.nextInt(100_000);
+      String prev = r.nextBoolean() ? AuditChain.GENESIS : hasher.hash(null, "{" + text(r, 20) + "}");
+      AuditCodec.Unplaced parts = AuditCodec.unplaced(rec);
+
+      assertThat(parts).isNotNull();
+      assertThat(hasher.hash(parts, prev, seq)).as("record %s", rec).isEqualTo(AuditChain.hash(seq, prev, rec));
+    }
+  }
+
+  @Test
+  void aPreviousHashThatJsonWouldEscape_isRefused() {
+    AuditCodec.Unplaced parts = AuditCodec.unplaced(record(new Random(1)));
+
+    assertThat(org.assertj.core.api.Assertions.catchThrowable(
+        () -> new ChainHasher(null).hash(parts, "0\"", 2))).isInstanceOf(IllegalArgumentException.class);
+  }
+
+  @Test
   void aLineWrittenAsBytes_isTheStoredLineAndItsNewline() {
     Random r = new Random(20261207);
     ChainHasher hasher = new ChainHasher(null);
