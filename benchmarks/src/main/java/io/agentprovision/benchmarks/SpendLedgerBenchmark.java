@@ -65,13 +65,17 @@ import org.openjdk.jmh.infra.Blackhole;
  * thread is in a measured batch (one reservation seeded per pair at 100,000 held): the seeding
  * waits for the batches under way, and the threads that come for their next batch wait for it,
  * outside the measured time. (Until 2026-12-07 the other fifteen threads went on measuring while
- * one seeded: on two cores, at 100,000 held, the seeding took a core from the measured pairs for
- * about a third of the run.)
+ * one seeded: on two cores, at 100,000 held, the seeding, a reserve for every pair measured on the
+ * ledger it seeds, took CPU from the measured pairs.)
  */
 @BenchmarkMode(Mode.Throughput)
 @OutputTimeUnit(TimeUnit.SECONDS)
-@Warmup(iterations = 3, time = 2)
-@Measurement(iterations = 5, time = 2)
+// Eight seconds of warm-up: with sixteen threads on two cores the compiler's threads get a small
+// share of them, and after three (or four) seconds the first measured seconds of a fork still ran
+// at a third of the later ones (2026-12-07, load 13-25). Short iterations, many: one second's
+// figure moves by half with sixteen threads, and the error shrinks with their number.
+@Warmup(iterations = 8, time = 1)
+@Measurement(iterations = 10, time = 1)
 @Fork(value = 2, jvmArgsAppend = {"-Xms2g", "-Xmx2g"})
 public class SpendLedgerBenchmark {
   static final Instant NOW = Instant.parse("2026-11-22T12:00:00Z");
