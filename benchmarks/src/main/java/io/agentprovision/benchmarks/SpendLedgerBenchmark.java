@@ -14,7 +14,6 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.concurrent.locks.LockSupport;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
@@ -27,7 +26,6 @@ import org.openjdk.jmh.annotations.Param;
 import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
-import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Threads;
 import org.openjdk.jmh.annotations.Warmup;
 import org.openjdk.jmh.infra.Blackhole;
@@ -61,19 +59,18 @@ import org.openjdk.jmh.infra.Blackhole;
  * pairs measured, and the collector's work on them, two thirds of the measured time, was what the
  * benchmark measured there.) A freshly seeded ledger has each cap read once with {@code usage}, as
  * the engine's planner does before a run reserves, and one reservation per agent made and
- * committed, as a ledger in use has had. Under contention the next ledger is seeded while no
- * thread is in a measured batch (one reservation seeded per pair at 100,000 held): the seeding
- * waits for the batches under way, and the threads that come for their next batch wait for it,
- * outside the measured time. (Until 2026-12-07 the other fifteen threads went on measuring while
- * one seeded: on two cores, at 100,000 held, the seeding, a reserve for every pair measured on the
- * ledger it seeds, took CPU from the measured pairs.)
+ * committed, as a ledger in use has had. Under contention the other threads go on measuring while
+ * one thread seeds the next ledger (one reservation seeded per pair at 100,000 held), and
+ * their last pairs on the old ledger are not counted in the new one's history. With sixteen threads,
+ * {@link SpendLedgerContention} measures the same work in turns seeded before their threads start.
  */
 @BenchmarkMode(Mode.Throughput)
 @OutputTimeUnit(TimeUnit.SECONDS)
 // Eight seconds of warm-up: with sixteen threads on two cores the compiler's threads get a small
-// share of them, and after three (or four) seconds the first measured seconds of a fork still ran
-// at a third of the later ones (2026-12-07, load 13-25). Short iterations, many: one second's
-// figure moves by half with sixteen threads, and the error shrinks with their number.
+// share of the cores. After three seconds of warm-up the first three measured seconds of a fork
+// ran at a quarter to two thirds of the later ones; after eight, at 0.8 to 1.2 (2026-12-07, load
+// 13-25). Short iterations, many: one second's figure moves by half with sixteen threads, and the
+// error shrinks with their number.
 @Warmup(iterations = 8, time = 1)
 @Measurement(iterations = 10, time = 1)
 @Fork(value = 2, jvmArgsAppend = {"-Xms2g", "-Xmx2g"})
@@ -115,10 +112,6 @@ public class SpendLedgerBenchmark {
     private final Clock clock = Clock.fixed(NOW, ZoneOffset.UTC);
     private final AtomicLong added = new AtomicLong();
     private final AtomicBoolean seeding = new AtomicBoolean();
-    /** Threads in a measured batch now. */
-    private final AtomicInteger inBatch = new AtomicInteger();
-    /** A replacement ledger is being seeded: no batch starts. */
-    private volatile boolean replacing;
     private final int agents;
     private volatile SpendLedger ledger = SpendLedger.inMemory(clock);
 
@@ -166,45 +159,17 @@ public class SpendLedgerBenchmark {
       l.commit(id, CENT);
     }
 
-    /**
-     * Counts the coming batch into the history, replacing the ledger first when it is full. The
-     * replacement is seeded while no thread is in a measured batch: the threads that come for
-     * their next batch wait (outside the measured time) until it is in place, and the seeding
-     * waits for the batches under way to end. Seeding beside measured batches would take one of
-     * the two cores from them: at 100,000 held, seeding is 40% of the work of a ledger's life.
-     */
+    /** Counts the coming batch into the history, replacing the ledger first when it is full. */
     void beforeBatch() {
-      while (true) {
-        if (added.get() >= history && seeding.compareAndSet(false, true)) {
-          replacing = true;
-          try {
-            while (inBatch.get() > 0) {
-              LockSupport.parkNanos(10_000);
-            }
-            ledger = seededLedger();
-            added.set(0);
-          } finally {
-            replacing = false;
-            seeding.set(false);
-          }
-        }
-        // counted first, then checked: either the seeding sees this batch and waits for it, or this
-        // thread sees the seeding and waits for it (both volatile, so one of the two happens)
-        inBatch.incrementAndGet();
-        if (!replacing) {
-          break;
-        }
-        inBatch.decrementAndGet();
-        while (replacing) {
-          LockSupport.parkNanos(10_000);
+      if (added.get() >= history && seeding.compareAndSet(false, true)) {
+        try {
+          ledger = seededLedger();
+          added.set(0);
+        } finally {
+          seeding.set(false);
         }
       }
       added.addAndGet(BATCH);
-    }
-
-    /** The batch has ended: a replacement may be seeded. */
-    void afterBatch() {
-      inBatch.decrementAndGet();
     }
 
     void reserveAndCommit(Caller caller, AgentId agent, Blackhole bh) {
@@ -252,11 +217,6 @@ public class SpendLedgerBenchmark {
     public void reseed(OneCap ledger) {
       ledger.beforeBatch();
     }
-
-    @TearDown(Level.Invocation)
-    public void ended(OneCap ledger) {
-      ledger.afterBatch();
-    }
   }
 
   /** A caller of the sixteen-cap ledger, replacing it when full before a batch, outside the measured time. */
@@ -264,11 +224,6 @@ public class SpendLedgerBenchmark {
     @Setup(Level.Invocation)
     public void reseed(SixteenCaps ledger) {
       ledger.beforeBatch();
-    }
-
-    @TearDown(Level.Invocation)
-    public void ended(SixteenCaps ledger) {
-      ledger.afterBatch();
     }
   }
 
