@@ -61,12 +61,18 @@ import org.openjdk.jmh.infra.Blackhole;
  * the engine's planner does before a run reserves, and one reservation per agent made and
  * committed, as a ledger in use has had. Under contention the other threads go on measuring while
  * one thread seeds the next ledger (one reservation seeded per pair at 100,000 held), and
- * their last pairs on the old ledger are not counted in the new one's history.
+ * their last pairs on the old ledger are not counted in the new one's history. With sixteen threads,
+ * {@link SpendLedgerContention} measures the same work in turns seeded before their threads start.
  */
 @BenchmarkMode(Mode.Throughput)
 @OutputTimeUnit(TimeUnit.SECONDS)
-@Warmup(iterations = 3, time = 2)
-@Measurement(iterations = 5, time = 2)
+// Eight seconds of warm-up: with sixteen threads on two cores the compiler's threads get a small
+// share of the cores. After three seconds of warm-up the first three measured seconds of a fork
+// ran at a quarter to two thirds of the later ones; after eight, at 0.8 to 1.2 (2026-12-07, load
+// 13-25). Short iterations, many: one second's figure moves by half with sixteen threads, and the
+// error shrinks with their number.
+@Warmup(iterations = 8, time = 1)
+@Measurement(iterations = 10, time = 1)
 @Fork(value = 2, jvmArgsAppend = {"-Xms2g", "-Xmx2g"})
 public class SpendLedgerBenchmark {
   static final Instant NOW = Instant.parse("2026-11-22T12:00:00Z");

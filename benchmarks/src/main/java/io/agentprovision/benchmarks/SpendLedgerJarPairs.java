@@ -80,16 +80,24 @@ public final class SpendLedgerJarPairs {
 
   /** {@link SpendLedgerSlice#run} linked against the SDK in {@code jar}. */
   static Method slice(Path jar) throws Exception {
+    return besideSdk(jar, SpendLedgerSlice.class).getMethod("run", int.class);
+  }
+
+  /**
+   * {@code harness}, a class of this module that uses only the SDK's public API and has no nested
+   * class, defined anew in a class loader of its own that links it against the SDK in {@code jar}.
+   */
+  static Class<?> besideSdk(Path jar, Class<?> harness) throws Exception {
     URLClassLoader sdk = new URLClassLoader(new URL[] {jar.toUri().toURL()}, ClassLoader.getPlatformClassLoader());
-    String name = SpendLedgerSlice.class.getName();
+    String name = harness.getName();
     byte[] bytes;
-    try (InputStream in = SpendLedgerSlice.class.getResourceAsStream("SpendLedgerSlice.class")) {
+    try (InputStream in = harness.getResourceAsStream(harness.getSimpleName() + ".class")) {
       if (in == null) {
-        throw new IOException("no SpendLedgerSlice.class beside " + SpendLedgerJarPairs.class);
+        throw new IOException("no " + harness.getSimpleName() + ".class beside " + harness);
       }
       bytes = in.readAllBytes();
     }
-    ClassLoader withSlice = new ClassLoader(sdk) {
+    ClassLoader withHarness = new ClassLoader(sdk) {
       @Override
       protected Class<?> findClass(String n) throws ClassNotFoundException {
         if (n.equals(name)) {
@@ -98,6 +106,6 @@ public final class SpendLedgerJarPairs {
         throw new ClassNotFoundException(n);
       }
     };
-    return withSlice.loadClass(name).getMethod("run", int.class);
+    return withHarness.loadClass(name);
   }
 }
