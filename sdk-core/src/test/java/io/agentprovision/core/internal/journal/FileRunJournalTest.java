@@ -382,7 +382,6 @@ class FileRunJournalTest extends RunJournalContract {
     reader.lease("run:old_0");
     long before = reader.leaseSlotsLoaded();
     Path f = runs.resolve(".leases.json");
-    Object key = Files.readAttributes(f, java.nio.file.attribute.BasicFileAttributes.class).fileKey();
 
     int rounds = 3_000;
     for (int i = 0; i < rounds; i++) {
@@ -393,8 +392,8 @@ class FileRunJournalTest extends RunJournalContract {
     }
     reader.lease("run:new_0");
 
-    assertThat(Files.readAttributes(f, java.nio.file.attribute.BasicFileAttributes.class).fileKey())
-        .as("the file was rewritten").isNotEqualTo(key);
+    // rewritten, as its length shows (a new inode would not: the file system may hand the freed one
+    // to the file that replaces it)
     assertThat(reader.leaseSlotsLoaded() - before).as("slots parsed for %d lines appended", 3 * rounds)
         .isLessThan(2L * 3 * rounds);
     assertThat(Files.readAllLines(f).size()).as("the file stays within twice the leases held (none now)")

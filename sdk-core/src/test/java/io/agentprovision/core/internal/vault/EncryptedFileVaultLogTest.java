@@ -277,7 +277,6 @@ class EncryptedFileVaultLogTest {
     }
     writer.put(token("a", "0"));
     CredentialVault reader = vault();
-    Object firstInode = inode();
     AtomicBoolean done = new AtomicBoolean();
     ExecutorService pool = Executors.newSingleThreadExecutor();
     Future<Integer> reads = pool.submit(() -> {
@@ -301,7 +300,8 @@ class EncryptedFileVaultLogTest {
     pool.shutdown();
 
     assertThat(secret(reader, "a")).isEqualTo(Integer.toString(puts));
-    assertThat(inode()).as("compacted: replaced by a new file").isNotEqualTo(firstInode);
+    // compacted, as the line count shows (after several compactions the file may have its first
+    // inode again: the file system hands freed inodes out anew)
     int live = 1 + 11; // the key check and the records
     assertThat(VaultFile.read(file()).lines.size() - 1).as("lines after the header")
         .isLessThanOrEqualTo(3 * live + EncryptedFileVault.MIN_DEAD + 2);
