@@ -1126,21 +1126,33 @@ public final class Engine {
     }
   }
 
-  /** The step's idempotency key: derived from the run, the step and the canonical request, so it is the same on every retry and resume. */
+  /**
+   * The step's idempotency key: derived from the run, the step and the canonical request
+   * ({@link RunState#keyIntent}), so it is the same on every retry and resume.
+   */
   static String idempotencyKey(RunState rs, StepId step) {
+    return "ap_" + Digests.sha256Hex(rs.run + "|" + step + "|" + rs.keyIntent()).substring(0, 40);
+  }
+
+  /**
+   * The canonical JSON of what a run's request asks for, which every step's idempotency key is
+   * derived from ({@link #idempotencyKey}): the provider, the plan, the project, the environment,
+   * the domain, the app, and the named services with their configurations.
+   */
+  static String keyIntent(io.agentprovision.core.ProvisionRequest request) {
     Map<String, Object> intent = new LinkedHashMap<>();
-    intent.put("provider", rs.request.provider());
-    intent.put("plan", rs.request.plan());
-    intent.put("project", rs.request.project());
-    intent.put("environment", rs.request.environment());
-    intent.put("domain", rs.request.domain() == null ? null : String.valueOf(rs.request.domain()));
-    intent.put("app", rs.request.app() == null ? null : rs.request.app().name());
-    if (!rs.request.services().isEmpty()) {
+    intent.put("provider", request.provider());
+    intent.put("plan", request.plan());
+    intent.put("project", request.project());
+    intent.put("environment", request.environment());
+    intent.put("domain", request.domain() == null ? null : String.valueOf(request.domain()));
+    intent.put("app", request.app() == null ? null : request.app().name());
+    if (!request.services().isEmpty()) {
       // absent from runs without named services, so their keys stay what they were
-      intent.put("services", rs.request.services().stream().map(s -> Map.of("service", s.serviceId(),
+      intent.put("services", request.services().stream().map(s -> Map.of("service", s.serviceId(),
           "configuration", s.configuration())).toList());
     }
-    return "ap_" + Digests.sha256Hex(rs.run + "|" + step + "|" + Json.canonical(intent)).substring(0, 40);
+    return Json.canonical(intent);
   }
 
   private RuntimeException fail(RunState rs, RunRecord rec, @Nullable StepId failedStep, Throwable failure,

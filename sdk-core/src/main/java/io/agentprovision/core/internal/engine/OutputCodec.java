@@ -56,6 +56,18 @@ final class OutputCodec {
       .add(OutputCodec::plainValuesOnly)
       .build();
 
+  /**
+   * Each output type's adapter, found once per class: Moshi's own cache is a synchronized map keyed
+   * by a list of the type and its annotations, looked up at every step's end and every decode. A
+   * type Moshi refuses (a {@link Secret}, a type that is no plain value) throws each time, as before.
+   */
+  private static final ClassValue<JsonAdapter<?>> ADAPTERS = new ClassValue<>() {
+    @Override
+    protected JsonAdapter<?> computeValue(Class<?> type) {
+      return MOSHI.adapter(type);
+    }
+  };
+
   private OutputCodec() {}
 
   /**
@@ -65,7 +77,7 @@ final class OutputCodec {
    */
   static String encode(Record output) {
     @SuppressWarnings("unchecked")
-    JsonAdapter<Record> adapter = (JsonAdapter<Record>) MOSHI.adapter(output.getClass());
+    JsonAdapter<Record> adapter = (JsonAdapter<Record>) ADAPTERS.get(output.getClass());
     return adapter.toJson(output);
   }
 
@@ -76,7 +88,8 @@ final class OutputCodec {
    */
   static <T extends Record> T decode(String json, Class<T> type, RunId run, StepId step) {
     try {
-      T value = MOSHI.adapter(type).fromJson(json);
+      @SuppressWarnings("unchecked")
+      T value = ((JsonAdapter<T>) ADAPTERS.get(type)).fromJson(json);
       if (value == null) {
         throw new JsonDataException("it is null, not a " + type.getSimpleName());
       }

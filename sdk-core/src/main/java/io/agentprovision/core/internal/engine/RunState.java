@@ -57,6 +57,24 @@ final class RunState {
     this.outputs = new RunOutputs(run);
   }
 
+  /**
+   * The canonical form of the request that every step's idempotency key is derived from
+   * ({@link Engine#keyIntent}): made once per execution rather than at each step's start, since the
+   * request does not change while the run executes. Null until first asked for.
+   */
+  private volatile @Nullable String keyIntent;
+
+  /** The canonical request of {@link Engine#idempotencyKey}, made at the first step that needs a key. */
+  String keyIntent() {
+    String k = keyIntent;
+    if (k == null) {
+      // two steps starting at once may both make it: the same text either way
+      k = Engine.keyIntent(request);
+      keyIntent = k;
+    }
+    return k;
+  }
+
   /** The human the run acts for: established by the identity step, replaced by a step-up; null before. */
   @Nullable Principal principal() {
     Principal p = steppedUp.get();

@@ -21,10 +21,18 @@ import java.util.Set;
  */
 final class StepGraph {
   private final Map<StepId, Step<?>> steps;
+  /** The steps in order, made once: the graph does not change, and the run loop reads it at every step's end. */
+  private final List<Step<?>> ordered;
   private final List<String> notes;
+  /**
+   * What each step waits for, found once per step: a step checks it at every read of another step's
+   * output ({@link StepRun#output(StepId, Class)}), and the graph does not change.
+   */
+  private final Map<StepId, Set<StepId>> upstream = new java.util.concurrent.ConcurrentHashMap<>();
 
   private StepGraph(Map<StepId, Step<?>> steps, List<String> notes) {
     this.steps = steps;
+    this.ordered = List.copyOf(steps.values());
     this.notes = List.copyOf(notes);
   }
 
@@ -42,7 +50,7 @@ final class StepGraph {
 
   /** Every step, each after the steps it depends on. */
   List<Step<?>> steps() {
-    return List.copyOf(steps.values());
+    return ordered;
   }
 
   Optional<Step<?>> step(StepId id) {
@@ -58,8 +66,18 @@ final class StepGraph {
     return notes;
   }
 
-  /** The steps {@code id} waits for, directly or through others. */
+  /** The steps {@code id} waits for, directly or through others (unmodifiable). */
   Set<StepId> upstream(StepId id) {
+    Set<StepId> known = upstream.get(id);
+    if (known == null) {
+      // two threads may both walk it: the same set either way
+      known = java.util.Collections.unmodifiableSet(walkUpstream(id));
+      upstream.put(id, known);
+    }
+    return known;
+  }
+
+  private Set<StepId> walkUpstream(StepId id) {
     Set<StepId> seen = new LinkedHashSet<>();
     Deque<StepId> todo = new ArrayDeque<>();
     Step<?> start = steps.get(id);
