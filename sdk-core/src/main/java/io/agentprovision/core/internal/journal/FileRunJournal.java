@@ -67,10 +67,11 @@ import org.jspecify.annotations.Nullable;
  * start cost one sync. Attached to a provisioner's {@link DurabilityBarrier} ({@link #deferTo}),
  * saves and filings force nothing: the barrier forces the files before the provisioner's next side
  * effect outside the process (a request that may change something, an approval question, a run's
- * end), after the other stores' forces; lease changes still force. And a run file's save first waits
- * for what the other stores owe that barrier ({@link DurabilityBarrier#settleBefore}): the kernel may
- * write a line's page back at once, so a line may reach the disk before its force, and it must never
- * reach it before the audit entries, reservations and commits of the steps it records. A
+ * end), after the other stores' forces; lease changes still force. And a save that says what the run
+ * or a step did (the run's state, an approval, a step's end, output or progress; not a step's start)
+ * first waits for what the other stores owe that barrier ({@link DurabilityBarrier#settleBefore}): the
+ * kernel may write a line's page back at once, so a line may reach the disk before its force, and it
+ * must never reach it before the audit entries, reservations and commits of the steps it records. A
  * run's first save creates its file atomically (temporary file, {@code ATOMIC_MOVE}, directory
  * forced), and so does a rewrite that drops superseded lines once a file holds
  * 512 of them ({@code COMPACT_AFTER}), or that moves a file of the previous format (version 2, one
@@ -539,7 +540,7 @@ public final class FileRunJournal implements RunJournal, DurabilityBarrier.Defer
 
   private boolean saveStep(StepRecord record, boolean force) {
     Objects.requireNonNull(record, "record");
-    return update(record.run(), doc -> {
+    return update(record.run(), reportsWork(record), doc -> {
       StepRecord current = doc.steps.get(record.step());
       if (!Versions.follows(current == null ? null : current.version(), record.version())) {
         return null;
@@ -949,20 +950,34 @@ public final class FileRunJournal implements RunJournal, DurabilityBarrier.Defer
   }
 
   private boolean update(RunId id, Change change) {
-    return update(id, change, true);
+    return update(id, true, change, true);
+  }
+
+  /**
+   * Whether a step's line says what the step did beyond starting: an end (any status but running),
+   * an output or progress. Such a line must not reach the disk before what the step wrote to the
+   * other stores (its reservation's commit, its audit entries). A start claims nothing: a step found
+   * running on resume is run again under its key.
+   */
+  private static boolean reportsWork(StepRecord r) {
+    return r.status() != StepStatus.RUNNING || r.output() != null || r.progress() != null;
   }
 
   /**
    * Applies {@code change} to the run's file; with {@code force}, returns once the line is on disk.
+   * With {@code reports} (the line says what the run or a step did), it first waits until what the
+   * other stores owe the barriers is on disk.
    * Without, the line's group keeps it as written and not yet forced (so the group is not dropped),
    * and the next save of the file forces it with its own.
    */
-  private boolean update(RunId id, Change change, boolean force) {
+  private boolean update(RunId id, boolean reports, Change change, boolean force) {
     Path f = fileOf(id);
-    for (DurabilityBarrier b : barriers) {
-      // a line of the run says what its steps did: written only once what they wrote to the other
-      // stores is on disk, or the kernel could write it back first and a machine stop keep it alone
-      b.settleBefore(1);
+    if (reports) {
+      for (DurabilityBarrier b : barriers) {
+        // the line says what the run or a step did: written only once what they wrote to the other
+        // stores is on disk, or the kernel could write it back first and a machine stop keep it alone
+        b.settleBefore(1);
+      }
     }
     GroupForce group = groups.computeIfAbsent(f, this::groupOf);
     long ticket;

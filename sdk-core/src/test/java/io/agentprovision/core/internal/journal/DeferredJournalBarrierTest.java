@@ -8,6 +8,9 @@ import io.agentprovision.core.AgentId;
 import io.agentprovision.core.RunId;
 import io.agentprovision.core.journal.RunRecord;
 import io.agentprovision.core.journal.RunStatus;
+import io.agentprovision.core.StepId;
+import io.agentprovision.core.journal.StepRecord;
+import io.agentprovision.core.journal.StepStatus;
 import io.agentprovision.core.http.HttpStack;
 import io.agentprovision.core.http.ResiliencePolicy;
 import io.agentprovision.core.internal.fs.DurabilityBarrier;
@@ -216,11 +219,23 @@ class DeferredJournalBarrierTest {
     assertThat(Files.size(runFile)).as("the line written after").isGreaterThan(lengthBefore);
     assertThat(wire).as("the run file's own force still owed to the barrier").containsExactly("force ledger");
 
+    // a step's start claims nothing done: it does not wait for what the other stores owe
+    LedgerCommit reserve = new LedgerCommit();
+    barrier.owe(reserve);
+    StepRecord start = StepRecord.builder(RunId.of("run_1"), StepId.of("domain")).idempotencyKey("run_1:domain:key")
+        .status(StepStatus.RUNNING).updatedAt(T0).build();
+    assertThat(journal.saveStep(start)).isTrue();
+    assertThat(reserve.onDisk).as("a start waits for no force of the other stores").isFalse();
+    // its end does
+    assertThat(journal.saveStepResult(start.next(T0.plusSeconds(1)).status(StepStatus.SUCCEEDED).output("{}")
+        .build())).isTrue();
+    assertThat(reserve.onDisk).as("an end written after the other stores' writes are on disk").isTrue();
+
     // nothing owed by the other stores: a save waits for no force
     assertThat(journal.saveRun(v1.next(RunStatus.SUCCEEDED, null, T0.plusSeconds(2)))).isTrue();
-    assertThat(wire).containsExactly("force ledger");
+    assertThat(wire).containsExactly("force ledger", "force ledger");
     barrier.cross();
-    assertThat(wire).containsExactly("force ledger", "force " + runFile.getFileName());
+    assertThat(wire).containsExactly("force ledger", "force ledger", "force " + runFile.getFileName());
   }
 
   @Test
