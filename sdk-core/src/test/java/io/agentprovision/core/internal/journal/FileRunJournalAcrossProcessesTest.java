@@ -31,6 +31,15 @@ class FileRunJournalAcrossProcessesTest {
 
   private final java.util.Map<Process, Path> errorFiles = new java.util.concurrent.ConcurrentHashMap<>();
 
+  /** What {@code child} printed, once it ended well (exit 0, its last line {@code done}). */
+  private List<String> finished(Process child) throws Exception {
+    List<String> lines = lines(child);
+    assertThat(child.waitFor(120, TimeUnit.SECONDS)).as("the child ended").isTrue();
+    assertThat(child.exitValue()).as(String.join("\n", lines) + errors(child)).isZero();
+    assertThat(lines).last().isEqualTo("done");
+    return lines;
+  }
+
   @Test
   void fourProcessesContendingForOneLease_areNeverGrantedTheSameTenure_andNoGrantIsLost() throws Exception {
     Path runs = dir.resolve("runs");
@@ -40,10 +49,7 @@ class FileRunJournalAcrossProcessesTest {
     }
     List<Long> tokens = new ArrayList<>();
     for (Process child : children) {
-      List<String> lines = lines(child);
-      assertThat(child.waitFor(120, TimeUnit.SECONDS)).as("the child ended").isTrue();
-      assertThat(child.exitValue()).as(String.join("\n", lines) + errors(child)).isZero();
-      assertThat(lines).last().isEqualTo("done");
+      List<String> lines = finished(child);
       for (String l : lines) {
         if (l.startsWith("granted ")) {
           tokens.add(Long.parseLong(l.substring("granted ".length())));
@@ -79,10 +85,7 @@ class FileRunJournalAcrossProcessesTest {
     }
     List<Long> tokens = new ArrayList<>();
     for (Process child : children) {
-      List<String> lines = lines(child);
-      assertThat(child.waitFor(120, TimeUnit.SECONDS)).as("the child ended").isTrue();
-      assertThat(child.exitValue()).as(String.join("\n", lines) + errors(child)).isZero();
-      assertThat(lines).last().isEqualTo("done");
+      List<String> lines = finished(child);
       long previous = 0;
       for (String l : lines) {
         if (l.startsWith("granted ")) {
