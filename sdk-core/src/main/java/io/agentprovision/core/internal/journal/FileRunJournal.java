@@ -126,6 +126,7 @@ import org.jspecify.annotations.Nullable;
  * file, on any file system. The files hold no secrets (see {@link RunRecord} and {@link StepRecord}).
  */
 public final class FileRunJournal implements RunJournal, DurabilityBarrier.Deferring {
+  private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(FileRunJournal.class);
   private static final String FORMAT = "agentprovision-run";
   /**
    * 3: a header line, then one saved record per line ({@code run}, {@code step} or {@code approval}).
@@ -565,7 +566,8 @@ public final class FileRunJournal implements RunJournal, DurabilityBarrier.Defer
 
   @Override
   public Optional<Lease> acquireLease(String name, String owner, Instant now, Instant until) {
-    return changeLease(name, (slot, next) -> Leases.acquire(slot, name, owner, now, until, next));
+    Objects.requireNonNull(now, "now");
+    return changeLease(name, (slot, next) -> Leases.acquire(slot, name, owner, now, until, next), true, now);
   }
 
   @Override
@@ -581,7 +583,7 @@ public final class FileRunJournal implements RunJournal, DurabilityBarrier.Defer
    */
   @Override
   public boolean releaseLease(Lease held) {
-    return changeLease(held.name(), (slot, next) -> Leases.release(slot, held), false).isPresent();
+    return changeLease(held.name(), (slot, next) -> Leases.release(slot, held), false, null).isPresent();
   }
 
   @Override
@@ -608,10 +610,16 @@ public final class FileRunJournal implements RunJournal, DurabilityBarrier.Defer
   }
 
   private Optional<Lease> changeLease(String name, LeaseOp op) {
-    return changeLease(name, op, true);
+    return changeLease(name, op, true, null);
   }
 
-  private Optional<Lease> changeLease(String name, LeaseOp op, boolean force) {
+  /**
+   * Applies {@code op} to {@code name}'s slot under the locks and writes what it changed. {@code now}
+   * is the caller's time when it gave one (an acquire): a rewrite then drops the leases expired at
+   * it, and the rewrite is due once the file holds {@code COMPACT_AFTER} lines more than twice the
+   * leases unexpired at it. The journal reads no clock of its own (see {@link RunJournal}).
+   */
+  private Optional<Lease> changeLease(String name, LeaseOp op, boolean force, @Nullable Instant now) {
     Objects.requireNonNull(name, "name");
     GroupForce group = groups.computeIfAbsent(leaseFile, this::groupOf);
     long[] ticket = {-1};
@@ -631,8 +639,12 @@ public final class FileRunJournal implements RunJournal, DurabilityBarrier.Defer
           // rewrite writes each of them (and another journal then reads them all), so it comes
           // after as many lines as it writes, or many runs held at once would have their leases
           // rewritten every few hundred lines.
-          if (loaded == null || !loaded.current() || loaded.lines() >= COMPACT_AFTER + 2L * all.held.size()) {
+          if (loaded == null || !loaded.current() || rewriteDue(all, loaded.lines(), now)) {
+            if (now != null) {
+              all.dropExpired(now);
+            }
             byte[] whole = writeLeases(all);
+            all.rewritten();
             AtomicFiles.replace(leaseFile, whole); // new, of an earlier format, or grown long
             SeenFile seen = SeenFile.of(leaseFile, whole, whole.length);
             leasesSeen = seen == null ? null : new LeasesSeen(seen, all, 1 + all.held.size());
@@ -680,7 +692,20 @@ public final class FileRunJournal implements RunJournal, DurabilityBarrier.Defer
    */
   private static final class LeaseSlots {
     final Map<String, Leases.Slot> held = new LinkedHashMap<>();
+    /** The token a new tenure takes one more than: the file's, or more (see {@link #leaseTokenFloor}). */
     long lastToken;
+    /** The last token the file itself shows (its header's, or a greater one in a line): what its next line is checked against. */
+    long fileToken;
+    /**
+     * Whether the lines after the leases a rewrite wrote are checked ({@link #applyRead}): the file
+     * says how many leases its rewrite wrote ({@code leases} in the header). A file without that
+     * count (written by an earlier release) is read as it is, as before.
+     */
+    boolean checked;
+    /** The file's lines at which the leases held are next counted for expiry ({@link #rewriteDue}). */
+    long countAt;
+    /** The earliest expiry of the leases unexpired at their last count: they are counted again once it is reached. */
+    Instant countWhen = Instant.MAX;
 
     LeaseSlots(long lastToken) {
       this.lastToken = lastToken;
@@ -688,12 +713,86 @@ public final class FileRunJournal implements RunJournal, DurabilityBarrier.Defer
 
     void apply(String name, Leases.Slot slot) {
       lastToken = Math.max(lastToken, slot.lastToken());
+      fileToken = Math.max(fileToken, slot.lastToken());
       if (slot.lease() == null) {
         held.remove(name);
       } else {
         held.put(name, slot);
       }
     }
+
+    /**
+     * Applies a line read after the leases a rewrite wrote, if a journal could have written it:
+     * a change of the tenure held (a renewal or a release: same token, same owner or none) or a new
+     * tenure (a token above every token the file gave before it). Anything else (a tenure the file
+     * dropped or that was taken over, brought back with its older token by an edit or a copied
+     * line) is left out, so that its holder stays refused as every journal refused it before: the
+     * check is the same for every journal reading the file, so all of them agree on what is held.
+     *
+     * @return whether the line was applied
+     */
+    boolean applyRead(String name, Leases.Slot slot) {
+      if (checked) {
+        Leases.Slot current = held.get(name);
+        Lease stored = current == null ? null : current.lease();
+        Lease line = slot.lease();
+        boolean sameTenure = current != null && stored != null && current.lastToken() == slot.lastToken()
+            && (line == null || line.owner().equals(stored.owner()));
+        if (!sameTenure && slot.lastToken() <= fileToken) {
+          return false;
+        }
+      }
+      apply(name, slot);
+      return true;
+    }
+
+    /** Drops every lease expired at {@code now}: its holder is refused from then on, as after a takeover. */
+    void dropExpired(Instant now) {
+      held.values().removeIf(s -> s.lease() == null || s.lease().expiredAt(now));
+    }
+
+    /** After this journal wrote the file whole: its header holds the last token, its lines the leases held. */
+    void rewritten() {
+      fileToken = lastToken;
+      checked = true;
+      countAt = 0;
+      countWhen = Instant.MAX;
+    }
+  }
+
+  /**
+   * Whether a change should rewrite the lease file: once it holds {@code COMPACT_AFTER} lines more
+   * than twice the leases held, or, given the caller's {@code now}, more than twice the leases
+   * unexpired at it (a host whose runs died leaves leases that no one releases: they must not
+   * keep the file long until someone takes each name). Counting them costs a pass over the leases
+   * held; it is done once the file holds {@code COMPACT_AFTER} lines, and then again only once a
+   * lease unexpired at the last count may have expired (its expiry as stored then is reached; a
+   * renewal only puts it later) or after an eighth of the leases held in more lines (for the
+   * leases acquired since), so that a lease change stays O(1) in amortised cost while many leases
+   * are held and renewed.
+   */
+  private static boolean rewriteDue(LeaseSlots all, int lines, @Nullable Instant now) {
+    if (lines >= COMPACT_AFTER + 2L * all.held.size()) {
+      return true;
+    }
+    if (now == null || lines < COMPACT_AFTER || (lines < all.countAt && now.isBefore(all.countWhen))) {
+      return false;
+    }
+    int live = 0;
+    Instant earliest = Instant.MAX;
+    for (Leases.Slot s : all.held.values()) {
+      Lease l = s.lease();
+      if (l != null && !l.expiredAt(now)) {
+        live++;
+        earliest = l.expiresAt().isBefore(earliest) ? l.expiresAt() : earliest;
+      }
+    }
+    if (lines >= COMPACT_AFTER + 2L * live) {
+      return true;
+    }
+    all.countAt = lines + all.held.size() / 8L + 1;
+    all.countWhen = earliest;
+    return false;
   }
 
   /**
@@ -732,7 +831,7 @@ public final class FileRunJournal implements RunJournal, DurabilityBarrier.Defer
           }
           leasesSeen = null; // until every line is applied
           for (Map<String, Object> line : appended.records()) {
-            putSlot(c.slots(), line);
+            putSlot(c.slots(), line, false);
           }
           LeasesSeen now = new LeasesSeen(c.seen().grown(more, appended.end()), c.slots(),
               c.lines() + appended.records().size());
@@ -767,7 +866,7 @@ public final class FileRunJournal implements RunJournal, DurabilityBarrier.Defer
           if (!(o instanceof Map<?, ?> raw)) {
             throw new IllegalArgumentException("a lease is not an object");
           }
-          putSlot(out, cast(raw));
+          putSlot(out, cast(raw), true);
         }
         return new LeaseFile(out, false, 1, bytes.length, null);
       }
@@ -776,16 +875,23 @@ public final class FileRunJournal implements RunJournal, DurabilityBarrier.Defer
       }
       Object version = p.header().get("version");
       boolean current = Long.valueOf(LEASES_VERSION).equals(version);
+      int written = 0;
       if (current) {
         out.lastToken = number(p.header(), "last_token");
+        out.fileToken = out.lastToken;
+        if (p.header().get("leases") != null) {
+          written = Math.toIntExact(number(p.header(), "leases"));
+          out.checked = true;
+        }
       } else if (!Long.valueOf(LEASES_VERSION_BY_NAME).equals(version)) {
         advice = "";
         throw new IllegalArgumentException("it is a lease file of version " + version + ", which this release does"
             + " not read (it reads versions " + LEASES_VERSION_BY_NAME + " and " + LEASES_VERSION
             + "): a newer release wrote it; upgrade this host");
       }
+      int i = 0;
       for (Map<String, Object> line : p.records()) {
-        putSlot(out, line);
+        putSlot(out, line, !out.checked || i++ < written);
       }
       if (!current) {
         return new LeaseFile(out, false, 1 + p.records().size(), p.end(), null); // moved to the current format by the first change
@@ -806,14 +912,26 @@ public final class FileRunJournal implements RunJournal, DurabilityBarrier.Defer
     }
   }
 
-  private void putSlot(LeaseSlots out, Map<String, Object> l) {
+  /**
+   * Applies a line of the lease file: as it is when {@code written} (a lease a rewrite wrote, or a
+   * file of an earlier format), otherwise only if a journal could have appended it ({@link
+   * LeaseSlots#applyRead}).
+   */
+  private void putSlot(LeaseSlots out, Map<String, Object> l, boolean written) {
     leaseSlotsLoaded++;
     String name = required(l, "name");
     String owner = Json.string(l, "owner");
     String expires = Json.string(l, "expires_at");
     long token = number(l, "token");
     Lease lease = owner == null || expires == null ? null : new Lease(name, owner, token, Instant.parse(expires));
-    out.apply(name, new Leases.Slot(lease, token));
+    Leases.Slot slot = new Leases.Slot(lease, token);
+    if (written) {
+      out.apply(name, slot);
+    } else if (!out.applyRead(name, slot)) {
+      LOG.warn("the lease file {} holds a line no journal appended (name {}, token {}, at or below the file's"
+          + " last token {}, not the tenure held): left out; was the file edited or copied?", leaseFile, name,
+          token, out.fileToken);
+    }
   }
 
   private static Map<String, Object> slotMap(String name, Leases.Slot slot) {
@@ -832,6 +950,8 @@ public final class FileRunJournal implements RunJournal, DurabilityBarrier.Defer
     header.put("format", LEASES_FORMAT);
     header.put("version", LEASES_VERSION);
     header.put("last_token", all.lastToken);
+    // how many lines follow as the leases held: a reader checks only the lines appended after them
+    header.put("leases", all.held.size());
     ByteArrayOutputStream out = new ByteArrayOutputStream();
     out.writeBytes(JsonLines.line(header));
     all.held.forEach((name, slot) -> out.writeBytes(JsonLines.line(slotMap(name, slot))));

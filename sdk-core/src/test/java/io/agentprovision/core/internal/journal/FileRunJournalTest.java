@@ -271,6 +271,133 @@ class FileRunJournalTest extends RunJournalContract {
         .isGreaterThan(last.token());
   }
 
+  /** {@code count} leases of a host that then dies (none released), each until {@code T0 + 60 s}. */
+  private static List<Lease> crashedHost(Path runs, int count) {
+    FileRunJournal hostA = FileRunJournal.open(runs, file -> {});
+    List<Lease> held = new ArrayList<>();
+    for (int i = 0; i < count; i++) {
+      held.add(hostA.acquireLease("run:crashed_" + i, "host-a", T0, T0.plusSeconds(60)).orElseThrow());
+    }
+    return held;
+  }
+
+  /**
+   * A host that died holding hundreds of runs' leases leaves them in the file; the first acquire, by
+   * another host, at or after their expiry (the caller's time: a millisecond before it they are
+   * kept, at it they are anyone's) rewrites the file without them. From then on the dead host's
+   * tenures are refused by every journal, its own included, as a tenure taken over is, and a new
+   * tenure of any of those names takes a token above every token the file gave.
+   */
+  @Test
+  void aDeadHostsLeases_areDroppedByTheFirstAcquireAtTheirExpiry_andItsTokensAreRefusedEverywhere() throws Exception {
+    Path runs = dir.resolve("runs");
+    Path f = runs.resolve(".leases.json");
+    FileRunJournal hostA = FileRunJournal.open(runs, file -> {});
+    int crashed = 600;
+    List<Lease> dead = crashedHost(runs, crashed);
+    hostA.lease("run:crashed_0"); // a journal of the dead host that read them, should it come back
+    FileRunJournal hostB = FileRunJournal.open(runs, file -> {});
+
+    Lease before = hostB.acquireLease("run:b1", "host-b", T0.plusSeconds(60).minusMillis(1), T0.plusSeconds(120))
+        .orElseThrow();
+    assertThat(Files.readAllLines(f)).as("a millisecond before their expiry: all kept").hasSize(1 + crashed + 1);
+    assertThat(hostA.lease("run:crashed_7")).contains(dead.get(7));
+
+    Lease at = hostB.acquireLease("run:b2", "host-b", T0.plusSeconds(60), T0.plusSeconds(120)).orElseThrow();
+
+    List<String> lines = Files.readAllLines(f);
+    assertThat(lines).as("expired at the acquire's time: dropped").hasSize(3);
+    assertThat(Json.parseObject(lines.get(0))).containsEntry("last_token", (long) crashed + 2)
+        .containsEntry("leases", 2L);
+    FileRunJournal opened = FileRunJournal.open(runs, file -> {});
+    for (FileRunJournal j : List.of(hostA, hostB, opened)) {
+      for (Lease d : List.of(dead.get(0), dead.get(crashed / 2), dead.get(crashed - 1))) {
+        assertThat(j.lease(d.name())).isEmpty();
+        assertThat(j.renewLease(d, T0.plusSeconds(120))).as("dropped: as if taken over").isEmpty();
+        assertThat(j.releaseLease(d)).isFalse();
+      }
+      assertThat(j.lease("run:b1")).contains(before);
+      assertThat(j.lease("run:b2")).contains(at);
+    }
+    for (Lease d : dead) {
+      assertThat(hostA.renewLease(d, T0.plusSeconds(120))).isEmpty();
+    }
+    assertThat(opened.leaseSlotsLoaded()).as("lines parsed on opening").isEqualTo(2);
+    Lease again = opened.acquireLease("run:crashed_0", "host-c", T0.plusSeconds(61), T0.plusSeconds(121)).orElseThrow();
+    assertThat(again.token()).as("above every token given, the dropped ones too").isEqualTo(crashed + 3L);
+    assertThat(hostA.lease("run:crashed_0")).contains(again);
+    assertThat(hostA.renewLease(dead.get(0), T0.plusSeconds(120))).isEmpty();
+  }
+
+  /**
+   * The expiry rules are not loosened: a holder that renews its expired lease before any rewrite
+   * (slow, but alive, and nobody took it) keeps it through the rewrite, and nobody else gets it;
+   * one that comes too late, after its expired lease was dropped, is refused, as after a takeover.
+   * A file with a few expired leases is not rewritten for them: their holders may still renew.
+   */
+  @Test
+  void anExpiredLeaseRenewedBeforeTheRewrite_isKept_andOneRenewedAfterIt_isRefused() throws Exception {
+    Path runs = dir.resolve("runs");
+    Path f = runs.resolve(".leases.json");
+    FileRunJournal slow = FileRunJournal.open(runs, file -> {});
+    Lease renewedInTime = slow.acquireLease("run:slow_1", "host-s", T0, T0.plusSeconds(60)).orElseThrow();
+    Lease tooLate = slow.acquireLease("run:slow_2", "host-s", T0, T0.plusSeconds(60)).orElseThrow();
+    FileRunJournal hostB = FileRunJournal.open(runs, file -> {});
+    hostB.acquireLease("run:b0", "host-b", T0.plusSeconds(61), T0.plusSeconds(121)).orElseThrow();
+    assertThat(Files.readAllLines(f)).as("two expired leases: no rewrite for them").hasSize(4);
+    renewedInTime = slow.renewLease(renewedInTime, T0.plusSeconds(61)).orElseThrow(); // expired, nobody took it
+    renewedInTime = slow.renewLease(renewedInTime, T0.plusSeconds(200)).orElseThrow();
+
+    crashedHost(runs, 600);
+    hostB.acquireLease("run:b1", "host-b", T0.plusSeconds(61), T0.plusSeconds(121)).orElseThrow();
+
+    assertThat(Files.readAllLines(f)).as("the crashed host's and the late holder's leases dropped").hasSize(4);
+    assertThat(hostB.lease("run:slow_1")).contains(renewedInTime);
+    assertThat(hostB.acquireLease("run:slow_1", "host-b", T0.plusSeconds(62), T0.plusSeconds(122))).isEmpty();
+    assertThat(slow.renewLease(renewedInTime, T0.plusSeconds(260))).isPresent();
+    assertThat(slow.renewLease(tooLate, T0.plusSeconds(260))).as("dropped before its holder came back").isEmpty();
+    assertThat(slow.releaseLease(tooLate)).isFalse();
+    assertThat(FileRunJournal.open(runs).lease("run:slow_2")).isEmpty();
+  }
+
+  /**
+   * Lines appended by hand to bring a dropped lease back, or an older tenure over the one held, with
+   * their older tokens (a dead host's lease copied back in) are no tenure a journal gave: every
+   * journal, the one that read the file before and one opened after, leaves them out, the dead
+   * tenure stays refused, and what journals append after them is read as before.
+   */
+  @Test
+  void linesEditedInToBringBackADroppedLeaseWithItsOlderToken_areLeftOutByEveryJournal() throws Exception {
+    Path runs = dir.resolve("runs");
+    Path f = runs.resolve(".leases.json");
+    List<Lease> dead = crashedHost(runs, 600);
+    FileRunJournal hostB = FileRunJournal.open(runs, file -> {});
+    Lease b = hostB.acquireLease("run:b", "host-b", T0.plusSeconds(60), T0.plusSeconds(120)).orElseThrow();
+    assertThat(Files.readAllLines(f)).hasSize(2);
+    Lease back = dead.get(3).until(T0.plusSeconds(3600));
+    Files.writeString(f, new String(JsonLines.line(Map.of("name", back.name(), "owner", back.owner(),
+        "token", back.token(), "expires_at", back.expiresAt().toString())), java.nio.charset.StandardCharsets.UTF_8)
+        + new String(JsonLines.line(Map.of("name", "run:b", "owner", "host-a", "token", dead.get(4).token(),
+        "expires_at", T0.plusSeconds(3600).toString())), java.nio.charset.StandardCharsets.UTF_8),
+        java.nio.file.StandardOpenOption.APPEND);
+
+    FileRunJournal opened = FileRunJournal.open(runs, file -> {});
+    for (FileRunJournal j : List.of(hostB, opened)) {
+      assertThat(j.lease(back.name())).isEmpty();
+      assertThat(j.lease("run:b")).contains(b);
+    }
+    assertThat(opened.renewLease(back, T0.plusSeconds(3600))).isEmpty();
+    assertThat(opened.renewLease(dead.get(3), T0.plusSeconds(3600))).isEmpty();
+    assertThat(opened.releaseLease(back)).isFalse();
+    Lease b2 = hostB.renewLease(b, T0.plusSeconds(180)).orElseThrow();
+    Lease taken = hostB.acquireLease(back.name(), "host-c", T0.plusSeconds(61), T0.plusSeconds(121)).orElseThrow();
+    assertThat(taken.token()).isEqualTo(602);
+    for (FileRunJournal j : List.of(opened, FileRunJournal.open(runs, file -> {}))) {
+      assertThat(j.lease("run:b")).contains(b2);
+      assertThat(j.lease(back.name())).contains(taken);
+    }
+  }
+
   /** A lease file of a newer version, or of version 3 without its last token, is refused: nothing is reset. */
   @Test
   void aLeaseFileOfANewerVersion_orWithoutItsLastToken_isRefused_andLeftAsItIs() throws Exception {
