@@ -139,6 +139,46 @@ class FileRunJournalAcrossProcessesTest {
     assertThat(hostB.lease(RUN_LEASE)).contains(taken);
   }
 
+  /**
+   * A process killed with {@code kill -9} while holding hundreds of runs' leases: once they expire,
+   * another process's next acquire drops them from the file, and the dead host's tenures are refused
+   * to a process that comes back with one (a third JVM), as to a tenure taken over.
+   */
+  @Test
+  void aHostKilledHoldingManyLeases_hasThemDroppedOnceExpired_andAProcessComingBackWithOneIsRefused()
+      throws Exception {
+    Path runs = dir.resolve("runs");
+    Path f = runs.resolve(".leases.json");
+    int count = 600;
+    Instant until = LeaseContenderMain.NOW.plusSeconds(60);
+    Process holder = start("holdMany", runs.toString(), "host-a", "run:dead_", String.valueOf(count), until.toString());
+    List<Lease> dead = new ArrayList<>();
+    try (BufferedReader out = reader(holder)) {
+      for (String line = out.readLine(); !"ready".equals(line); line = out.readLine()) {
+        assertThat(line).as(() -> errors(holder)).startsWith("held ");
+        String[] parts = line.split(" ");
+        dead.add(new Lease(parts[1], "host-a", Long.parseLong(parts[2]), until));
+      }
+      holder.destroyForcibly(); // SIGKILL: nothing released
+      assertThat(holder.waitFor(30, TimeUnit.SECONDS)).isTrue();
+    }
+    assertThat(dead).hasSize(count);
+    assertThat(Files.readAllLines(f)).hasSize(1 + count);
+
+    RunJournal hostB = RunJournal.directory(runs);
+    Lease b = hostB.acquireLease("run:b", "host-b", until, until.plusSeconds(60)).orElseThrow();
+
+    assertThat(Files.readAllLines(f)).as("the dead host's leases dropped").hasSize(2);
+    assertThat(b.token()).isEqualTo(count + 1L);
+    Lease back = dead.get(count / 2);
+    Process comesBack = start("renew", runs.toString(), back.owner(), back.name(), String.valueOf(back.token()),
+        back.expiresAt().toString(), until.plusSeconds(60).toString());
+    assertThat(finished(comesBack)).containsExactly("refused", "not released", "done");
+    assertThat(hostB.lease(back.name())).isEmpty();
+    assertThat(hostB.acquireLease(back.name(), "host-b", until, until.plusSeconds(60)).orElseThrow().token())
+        .isEqualTo(count + 2L);
+  }
+
   private Process start(String... args) throws Exception {
     String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
     List<String> cmd = new ArrayList<>(List.of(java, "-cp", System.getProperty("java.class.path"),

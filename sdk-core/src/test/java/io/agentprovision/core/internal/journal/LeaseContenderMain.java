@@ -23,6 +23,12 @@ import java.util.Optional;
  *       host running many runs, whose names the lease file forgets. Ends with {@code done}.
  *   <li>{@code hold <dir> <owner> <name> <until>}: takes the lease until the instant {@code until},
  *       prints {@code held <token>}, and waits to be killed.
+ *   <li>{@code holdMany <dir> <owner> <prefix> <count> <until>}: takes the leases {@code <prefix>0}
+ *       to {@code <prefix><count - 1>} until {@code until}, prints {@code held <name> <token>} for
+ *       each, then {@code ready}, and waits to be killed: a host whose runs all died with it.
+ *   <li>{@code renew <dir> <owner> <name> <token> <expiresAt> <until>}: tries to renew that tenure
+ *       and to release it, printing {@code renewed} or {@code refused}, {@code released} or
+ *       {@code not released}, then {@code done}: a host that comes back with a tenure it held.
  * </ul>
  *
  * Times are fixed instants, as a host's clock hands them to the journal: the leases never expire by
@@ -81,6 +87,23 @@ public final class LeaseContenderMain {
             .orElseThrow(() -> new IllegalStateException("the lease was not free"));
         out.println("held " + l.token());
         Thread.sleep(Long.MAX_VALUE); // killed here, holding it
+      }
+      case "holdMany" -> {
+        int count = Integer.parseInt(args[4]);
+        Instant until = Instant.parse(args[5]);
+        for (int i = 0; i < count; i++) {
+          Lease l = journal.acquireLease(name + i, owner, NOW, until)
+              .orElseThrow(() -> new IllegalStateException("the lease was not free"));
+          out.println("held " + l.name() + " " + l.token());
+        }
+        out.println("ready");
+        Thread.sleep(Long.MAX_VALUE); // killed here, holding them all
+      }
+      case "renew" -> {
+        Lease held = new Lease(name, owner, Long.parseLong(args[4]), Instant.parse(args[5]));
+        out.println(journal.renewLease(held, Instant.parse(args[6])).isPresent() ? "renewed" : "refused");
+        out.println(journal.releaseLease(held) ? "released" : "not released");
+        out.println("done");
       }
       default -> throw new IllegalArgumentException("unknown mode " + args[0]);
     }
