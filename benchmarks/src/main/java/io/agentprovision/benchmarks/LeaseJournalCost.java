@@ -31,10 +31,18 @@ import java.util.Locale;
  *       that the figure is the amortised cost, not the luck of where a rewrite falls.
  * </ul>
  *
+ * With {@code crashed} as the third argument it measures instead the leases of a host that died
+ * holding them: for each number, a journal takes that many leases (until {@code T0 + 60 s}) and is
+ * abandoned without releasing any; then another journal takes one lease at {@code T0 + 120 s}, when
+ * they have all expired. It prints the file's size and lines before and after that acquire, the
+ * acquire's own bytes and CPU, then, as above, the heap a journal keeps, a fresh journal's first
+ * read, and rounds of a run's lease use (at {@code T0 + 120 s}) spanning two of the rewrites of a
+ * journal that keeps the dead leases.
+ *
  * Counts the machine's load moves less than the wall clock.
  *
  * <pre>{@code
- * java -cp benchmarks/target/benchmarks.jar io.agentprovision.benchmarks.LeaseJournalCost [dir] [names,names,...]
+ * java -cp benchmarks/target/benchmarks.jar io.agentprovision.benchmarks.LeaseJournalCost [dir] [names,names,...] [crashed]
  * }</pre>
  *
  * <p>The directory should be on a memory file system ({@code /dev/shm}): a lease change waits for a
@@ -55,9 +63,13 @@ public final class LeaseJournalCost {
     int rounds = 500;
     Path dir = Files.createTempDirectory(base, "lease-cost-");
     System.out.printf(Locale.ROOT, "load average %s%n", Files.readString(Path.of("/proc/loadavg")).trim());
+    if (args.length > 2 && args[2].equals("crashed")) {
+      crashed(base, sizes, rounds);
+      return;
+    }
     RunJournal host = RunJournal.directory(dir);
     RunJournal other = RunJournal.directory(dir);
-    measure(host, other, "warm-up", rounds); // JIT, then history of `rounds` names
+    measure(host, other, "warm-up", rounds, T0); // JIT, then history of `rounds` names
     for (int i = 0; i < 20; i++) {
       open(dir); // the JIT, for the first read of a fresh journal
     }
@@ -82,8 +94,52 @@ public final class LeaseJournalCost {
       System.out.printf(Locale.ROOT, "%10d | %7d | %10d | %12d | %11d | %12.1f | ", names, fileBytes / 1024, lines,
           kept / 1024, median(opens, 0), median(opens, 1) / 1e3);
       int spanning = Math.max(rounds, 2 * (names + 512) / 3 + 1);
-      measure(host, other, String.valueOf(names), spanning);
+      measure(host, other, String.valueOf(names), spanning, T0);
       names += spanning;
+    }
+  }
+
+  /** The leases of a host that died holding them, for each number in {@code sizes}, in a directory of its own. */
+  private static void crashed(Path base, String sizes, int rounds) throws IOException {
+    Instant later = T0.plusSeconds(120); // every dead lease expired
+    Path warm = Files.createTempDirectory(base, "lease-crashed-warm-");
+    measure(RunJournal.directory(warm), RunJournal.directory(warm), "warm-up", rounds, later);
+    for (int i = 0; i < 20; i++) {
+      open(warm);
+    }
+    System.out.println("dead leases | before: KB | lines | acquire: bytes | CPU µs | after: KB | lines"
+        + " | heap kept KB | open: bytes | open: CPU µs |  rounds | bytes per round | CPU µs per round");
+    for (String size : sizes.split(",")) {
+      int dead = Integer.parseInt(size.trim());
+      Path dir = Files.createTempDirectory(base, "lease-crashed-");
+      RunJournal dying = RunJournal.directory(dir);
+      for (int i = 0; i < dead; i++) {
+        dying.acquireLease("run:dead_" + i, "host-dead", T0, T0.plusSeconds(60)).orElseThrow();
+      }
+      dying = null; // the host died: nothing released
+      Path file = dir.resolve(".leases.json");
+      long beforeBytes = Files.size(file);
+      long beforeLines = Files.readAllLines(file).size();
+      RunJournal host = RunJournal.directory(dir);
+      RunJournal other = RunJournal.directory(dir);
+      long thread = Thread.currentThread().getId();
+      long bytes = THREADS.getThreadAllocatedBytes(thread);
+      long cpu = THREADS.getCurrentThreadCpuTime();
+      host.acquireLease("run:first", "host-b", later, later.plusSeconds(60)).orElseThrow();
+      long acquireBytes = THREADS.getThreadAllocatedBytes(thread) - bytes;
+      long acquireCpu = THREADS.getCurrentThreadCpuTime() - cpu;
+      other.lease("run:first");
+      long afterBytes = Files.size(file);
+      long afterLines = Files.readAllLines(file).size();
+      long kept = kept(dir);
+      long[][] opens = new long[5][];
+      for (int i = 0; i < opens.length; i++) {
+        opens[i] = open(dir);
+      }
+      System.out.printf(Locale.ROOT, "%11d | %10d | %5d | %14d | %6.1f | %9d | %5d | %12d | %11d | %12.1f | ", dead,
+          beforeBytes / 1024, beforeLines, acquireBytes, acquireCpu / 1e3, afterBytes / 1024, afterLines,
+          kept / 1024, median(opens, 0), median(opens, 1) / 1e3);
+      measure(host, other, "after_" + dead, Math.max(rounds, 2 * (dead + 512) / 3 + 1), later);
     }
   }
 
@@ -125,14 +181,14 @@ public final class LeaseJournalCost {
     return ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getUsed();
   }
 
-  private static void measure(RunJournal host, RunJournal other, String label, int rounds) {
+  private static void measure(RunJournal host, RunJournal other, String label, int rounds, Instant now) {
     long thread = Thread.currentThread().getId();
     long bytes = THREADS.getThreadAllocatedBytes(thread);
     long cpu = THREADS.getCurrentThreadCpuTime();
     for (int i = 0; i < rounds; i++) {
       String name = "run:" + label + "_" + i;
-      Lease l = host.acquireLease(name, "host-a", T0, T0.plusSeconds(60)).orElseThrow();
-      Lease renewed = host.renewLease(l, T0.plusSeconds(90)).orElseThrow();
+      Lease l = host.acquireLease(name, "host-a", now, now.plusSeconds(60)).orElseThrow();
+      Lease renewed = host.renewLease(l, now.plusSeconds(90)).orElseThrow();
       if (!other.lease(name).equals(java.util.Optional.of(renewed))) {
         throw new IllegalStateException("the other journal did not see " + renewed);
       }

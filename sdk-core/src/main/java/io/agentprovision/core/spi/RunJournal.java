@@ -49,12 +49,18 @@ import java.util.Optional;
  *   <li>{@link #renewLease renewLease(held, until)} sets the stored lease's expiry to {@code until}
  *       when the stored lease on {@code held.name()} has {@code held}'s owner and token, whether or
  *       not it expired meanwhile (if nobody took it, nobody else acted under it); otherwise (taken
- *       over, or released) nothing changes and the result is empty. The token stays.
+ *       over, released, or dropped after its expiry, below) nothing changes and the result is empty.
+ *       The token stays.
  *   <li>{@link #releaseLease releaseLease(held)} gives the lease up when the stored one has
  *       {@code held}'s owner and token, and says whether it did. Afterwards {@link #lease} is empty
  *       and anyone may acquire it; the token keeps counting.
- *   <li>{@link #lease lease(name)} is the stored lease, expired or not; empty when there is none or
- *       it was released.
+ *   <li>{@link #lease lease(name)} is the stored lease, expired or not; empty when there is none, it
+ *       was released, or it was dropped.
+ *   <li>A journal may <em>drop</em> a lease that has expired at a {@code now} a caller gave it (an
+ *       acquire's, of any name), so that the leases of hosts that died holding them do not stay
+ *       forever: the directory journal does when it rewrites its lease file. A dropped lease is as
+ *       one taken over: its tenure cannot be renewed or released, and its token is never given again.
+ *       A holder that renewed its expired lease before it was dropped keeps it.
  * </ul>
  *
  * <h2>Parked approvals</h2>

@@ -103,6 +103,60 @@ class RunLeaseTest {
     assertThat(finished.status()).isEqualTo(RunStatus.SUCCEEDED);
   }
 
+  /**
+   * A host that stalled past its lease's expiry, while another process sharing the journal directory
+   * leased and released its own runs (rewriting the lease file, which drops the expired lease), has
+   * its lease dropped rather than taken over: it stops before its next side effect with the same
+   * error as a host whose run was taken over, and writes nothing more.
+   */
+  @Test
+  void aHostWhoseExpiredLeaseTheFileJournalDropped_stopsBeforeItsNextSideEffect_asAfterATakeover(
+      @org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
+    io.agentprovision.core.spi.RunJournal journal = io.agentprovision.core.spi.RunJournal.directory(dir);
+    CountDownLatch aStalled = new CountDownLatch(1);
+    CountDownLatch aGoesOn = new CountDownLatch(1);
+    AgentProvisioner hostA = h.provisioner(b -> b.journal(journal).leaseOwner("host-a")
+        .scheduler(VirtualScheduler.on(h.time)).listener(e -> {
+          if (e instanceof ProvisioningEvent.StepFinished f && f.step().equals(StepId.of("account"))
+              && f.status() == StepStatus.SUCCEEDED) {
+            aStalled.countDown();
+            try {
+              aGoesOn.await(WAIT_SECONDS, TimeUnit.SECONDS);
+            } catch (InterruptedException ie) {
+              Thread.currentThread().interrupt();
+            }
+          }
+        }));
+    Future<Deployment> onA = callers.submit(() -> hostA.provisionAndDeploy(request()));
+    assertThat(aStalled.await(WAIT_SECONDS, TimeUnit.SECONDS)).isTrue();
+    Lease held = journal.lease(Lease.runName(RUN)).orElseThrow();
+    int orchestratorCalls = h.orchestrator.calls().size();
+    int deployerCalls = h.deployer.calls().size();
+    int charges = h.orchestrator.charges().size();
+    RunRecord before = journal.run(RUN).orElseThrow();
+    List<StepRecord> steps = journal.steps(RUN);
+
+    h.time.advance(AgentProvisioner.DEFAULT_LEASE_DURATION.plusSeconds(1));
+    io.agentprovision.core.spi.RunJournal other = io.agentprovision.core.spi.RunJournal.directory(dir);
+    for (int i = 0; i < 600 && other.lease(held.name()).isPresent(); i++) {
+      java.time.Instant now = h.time.instant();
+      other.releaseLease(other.acquireLease("run:other_" + i, "host-b", now, now.plusSeconds(60)).orElseThrow());
+    }
+    assertThat(other.lease(held.name())).as("dropped, not taken over").isEmpty();
+
+    aGoesOn.countDown();
+
+    ExecutionException stopped = assertThrows(ExecutionException.class,
+        () -> onA.get(WAIT_SECONDS, TimeUnit.SECONDS));
+    assertThat(stopped.getCause()).isInstanceOf(RunLeasedException.class)
+        .hasMessageContaining("stopped before its next side effect");
+    assertThat(h.orchestrator.calls()).as("A called nothing after it lost the run").hasSize(orchestratorCalls);
+    assertThat(h.deployer.calls()).hasSize(deployerCalls);
+    assertThat(journal.run(RUN).orElseThrow()).as("nor wrote to the journal").isEqualTo(before);
+    assertThat(journal.steps(RUN)).isEqualTo(steps);
+    assertThat(h.orchestrator.charges()).as("nothing bought after the stall").hasSize(charges);
+  }
+
   @Test
   void theHeartbeat_keepsALongStepsLease_soNoOtherHostTakesTheRun() throws Exception {
     VirtualScheduler scheduler = VirtualScheduler.on(h.time);

@@ -102,7 +102,8 @@ final class RunLease {
 
   RunLeasedException lostException() {
     return new RunLeasedException(run, config.journal().lease(Lease.runName(run)).orElse(null),
-        "was taken over by another host after this host's lease expired; this host stopped before its next side effect");
+        "lost its lease after it expired (another host took the run over, or the journal dropped the expired"
+            + " lease); this host stopped before its next side effect");
   }
 
   private boolean renew() {

@@ -109,7 +109,20 @@ import org.jspecify.annotations.Nullable;
  * read or written to it in place, under a lock of its own, and a release removes the name. The
  * file is rewritten atomically, with the last token and a line per lease held, once it holds
  * {@code COMPACT_AFTER} lines more than twice the leases held. Memory, the file and what another
- * process reads on opening it then follow the leases held, not the names ever leased. A lease file
+ * process reads on opening it then follow the leases held, not the names ever leased.
+ *
+ * <p>A host that dies holding leases releases none of them. An acquire (the only lease change given
+ * the caller's time: the journal reads no clock) rewrites the file once it holds {@code
+ * COMPACT_AFTER} lines more than twice the leases unexpired at that time, and a rewrite at an
+ * acquire leaves out the leases expired at it ({@code expiresAt <= now}, when anyone may take them):
+ * the file and every journal's memory then follow the leases alive. A dropped lease is as one taken
+ * over (its holder's renewal and release are refused; its name's next tenure takes a token above
+ * the header's last token); a holder that renewed its expired lease before the rewrite keeps it.
+ * The rewrite's header says how many leases it wrote ({@code leases}); a line appended after them
+ * is applied only if a journal could have written it: a change of the tenure held (same token) or
+ * a new tenure (a token above every token the file gave before it). A dropped or superseded
+ * tenure copied back in by hand, with its older token, is left out (and logged) by every journal
+ * alike. A file rewritten by hand whole is beyond that check, as it is beyond any. A lease file
  * of version 2 (a slot per name ever leased, tokens counted per name) is read as it is, its last
  * token the greatest it holds, and rewritten in version 3 by the first change; an earlier release
  * refuses version 3 rather than count a forgotten name's tokens from 1 again.
@@ -145,8 +158,9 @@ public final class FileRunJournal implements RunJournal, DurabilityBarrier.Defer
 
   private static final String LEASES_FORMAT = "agentprovision-leases";
   /**
-   * 3: a header with the last token given ({@code last_token}), then a line per change of a lease;
-   * a rewrite keeps only the leases held. 2 (read, and moved to 3 by the first change): the same
+   * 3: a header with the last token given ({@code last_token}) and, from a rewrite that dropped
+   * expired leases on, how many lease lines it wrote ({@code leases}; earlier releases leave it out
+   * and ignore it), then a line per change of a lease; a rewrite keeps only the leases held. 2 (read, and moved to 3 by the first change): the same
    * lines under a header without {@code last_token}, a rewrite keeping every name ever leased for
    * its last token. (The first format, one indented document, had no version.)
    */
