@@ -37,12 +37,13 @@ import java.util.Locale;
  * they have all expired. It prints the file's size and lines before and after that acquire, the
  * acquire's own bytes and CPU, then, as above, the heap a journal keeps, a fresh journal's first
  * read, and rounds of a run's lease use (at {@code T0 + 120 s}) spanning two of the rewrites of a
- * journal that keeps the dead leases.
+ * journal that keeps the dead leases. With {@code held} instead, the same with leases that have
+ * not expired (until {@code T0 + 1 h}): what a lease change costs while many leases are held alive.
  *
  * Counts the machine's load moves less than the wall clock.
  *
  * <pre>{@code
- * java -cp benchmarks/target/benchmarks.jar io.agentprovision.benchmarks.LeaseJournalCost [dir] [names,names,...] [crashed]
+ * java -cp benchmarks/target/benchmarks.jar io.agentprovision.benchmarks.LeaseJournalCost [dir] [names,names,...] [crashed|held]
  * }</pre>
  *
  * <p>The directory should be on a memory file system ({@code /dev/shm}): a lease change waits for a
@@ -63,8 +64,8 @@ public final class LeaseJournalCost {
     int rounds = 500;
     Path dir = Files.createTempDirectory(base, "lease-cost-");
     System.out.printf(Locale.ROOT, "load average %s%n", Files.readString(Path.of("/proc/loadavg")).trim());
-    if (args.length > 2 && args[2].equals("crashed")) {
-      crashed(base, sizes, rounds);
+    if (args.length > 2 && (args[2].equals("crashed") || args[2].equals("held"))) {
+      crashed(base, sizes, rounds, args[2].equals("held"));
       return;
     }
     RunJournal host = RunJournal.directory(dir);
@@ -100,7 +101,7 @@ public final class LeaseJournalCost {
   }
 
   /** The leases of a host that died holding them, for each number in {@code sizes}, in a directory of its own. */
-  private static void crashed(Path base, String sizes, int rounds) throws IOException {
+  private static void crashed(Path base, String sizes, int rounds, boolean alive) throws IOException {
     Instant later = T0.plusSeconds(120); // every dead lease expired
     Path warm = Files.createTempDirectory(base, "lease-crashed-warm-");
     measure(RunJournal.directory(warm), RunJournal.directory(warm), "warm-up", rounds, later);
@@ -114,7 +115,7 @@ public final class LeaseJournalCost {
       Path dir = Files.createTempDirectory(base, "lease-crashed-");
       RunJournal dying = RunJournal.directory(dir);
       for (int i = 0; i < dead; i++) {
-        dying.acquireLease("run:dead_" + i, "host-dead", T0, T0.plusSeconds(60)).orElseThrow();
+        dying.acquireLease("run:dead_" + i, "host-dead", T0, T0.plusSeconds(alive ? 3600 : 60)).orElseThrow();
       }
       dying = null; // the host died: nothing released
       Path file = dir.resolve(".leases.json");
