@@ -158,10 +158,10 @@ public final class FileRunJournal implements RunJournal, DurabilityBarrier.Defer
 
   private static final String LEASES_FORMAT = "agentprovision-leases";
   /**
-   * 3: a header with the last token given ({@code last_token}) and, from a rewrite that dropped
-   * expired leases on, how many lease lines it wrote ({@code leases}; earlier releases leave it out
-   * and ignore it), then a line per change of a lease; a rewrite keeps only the leases held. 2 (read, and moved to 3 by the first change): the same
-   * lines under a header without {@code last_token}, a rewrite keeping every name ever leased for
+   * 3: a header with the last token given ({@code last_token}) and how many lease lines the rewrite
+   * that wrote it wrote ({@code leases}; earlier releases neither write nor read it), then a line per
+   * change of a lease; a rewrite keeps only the leases held. 2 (read, and moved to 3 by the first
+   * change): the same lines under a header without {@code last_token}, a rewrite keeping every name ever leased for
    * its last token. (The first format, one indented document, had no version.)
    */
   private static final long LEASES_VERSION = 3;
