@@ -68,7 +68,8 @@ import org.jspecify.annotations.Nullable;
  * saves and filings force nothing: the barrier forces the files before the provisioner's next side
  * effect outside the process (a request that may change something, an approval question, a run's
  * end), after the other stores' forces; lease changes still force. And a save that says what the run
- * or a step did (the run's state, an approval, a step's end, output or progress; not a step's start)
+ * or a step did (the run's state, an approval, a step's end, output, progress or checkpoint decisions;
+ * not a step's start)
  * first waits for what the other stores owe that barrier ({@link DurabilityBarrier#settleBefore}): the
  * kernel may write a line's page back at once, so a line may reach the disk before its force, and it
  * must never reach it before the audit entries, reservations and commits of the steps it records. A
@@ -1094,7 +1095,10 @@ public final class FileRunJournal implements RunJournal, DurabilityBarrier.Defer
    * running on resume is run again under its key.
    */
   private static boolean reportsWork(StepRecord r) {
-    return r.status() != StepStatus.RUNNING || r.output() != null || r.progress() != null;
+    // a checkpoint's decision is reused on resume (audited as reused): its line must not outlive the
+    // audit entry that recorded the person's decision
+    return r.status() != StepStatus.RUNNING || r.output() != null || r.progress() != null
+        || !r.decisions().isEmpty();
   }
 
   /**

@@ -4,8 +4,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.agentprovision.core.DurabilityException;
+import io.agentprovision.core.approval.ApprovalDecision;
+import io.agentprovision.core.approval.CheckpointKind;
 import io.agentprovision.core.AgentId;
 import io.agentprovision.core.RunId;
+import io.agentprovision.core.journal.CheckpointDecision;
 import io.agentprovision.core.journal.RunRecord;
 import io.agentprovision.core.journal.RunStatus;
 import io.agentprovision.core.StepId;
@@ -236,6 +239,46 @@ class DeferredJournalBarrierTest {
     assertThat(wire).containsExactly("force ledger", "force ledger");
     barrier.cross();
     assertThat(wire).containsExactly("force ledger", "force ledger", "force " + runFile.getFileName());
+  }
+
+  /**
+   * A step still running that journals a person's answer to its checkpoint: on resume the step
+   * reuses that answer (audited as reused) instead of asking again, so the line must not reach the
+   * disk without the {@code approval.decided} entry the audit log wrote before it.
+   */
+  @Test
+  void aCheckpointDecisionsLine_isWrittenOnlyOnceTheAuditEntryBeforeItIsOnDisk() throws Exception {
+    FileRunJournal journal = FileRunJournal.open(dir.resolve("journal"), file -> wire.add("force " + file.getFileName()));
+    DurabilityBarrier barrier = barrier();
+    journal.deferTo(barrier);
+    StepRecord start = StepRecord.builder(RunId.of("run_1"), StepId.of("domain")).idempotencyKey("run_1:domain:key")
+        .status(StepStatus.RUNNING).updatedAt(T0).build();
+    assertThat(journal.saveStep(start)).isTrue();
+    Path runFile = journal.fileOf(RunId.of("run_1"));
+    long lengthBefore = Files.size(runFile);
+    AtomicInteger forced = new AtomicInteger();
+    long[] runFileAtForce = {-1};
+    barrier.owe(new DurabilityBarrier.Debt() { // the audit log's approval.decided entry, written, not forced
+      @Override
+      public void settle() throws java.io.IOException {
+        runFileAtForce[0] = Files.size(runFile);
+        forced.incrementAndGet();
+      }
+
+      @Override
+      public boolean settled() {
+        return forced.get() > 0;
+      }
+    });
+
+    CheckpointDecision approved = new CheckpointDecision(1, "apr_1", CheckpointKind.DOMAIN_PURCHASE, "f1",
+        ApprovalDecision.Outcome.APPROVED, "ada@example.com", T0.plusSeconds(3), false);
+    assertThat(journal.saveStep(start.next(T0.plusSeconds(3)).decision(approved).build())).isTrue();
+
+    assertThat(forced.get()).as("the audit entry forced before the decision's line was written").isEqualTo(1);
+    assertThat(runFileAtForce[0]).as("the run file when the audit log was forced: without the decision")
+        .isEqualTo(lengthBefore);
+    assertThat(journal.step(RunId.of("run_1"), StepId.of("domain")).orElseThrow().decision(1)).contains(approved);
   }
 
   @Test
