@@ -2,7 +2,6 @@ package io.agentprovision.core.http;
 
 import io.agentprovision.core.ProviderException;
 import io.agentprovision.core.Sleeper;
-import io.agentprovision.core.internal.concurrent.ForkedCall;
 import io.agentprovision.core.internal.fs.DurabilityBarrier;
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
 import io.github.resilience4j.core.IntervalBiFunction;
@@ -129,8 +128,6 @@ final class ResilienceInterceptor implements Interceptor {
 
   @Override
   public Response intercept(Chain chain) throws IOException {
-    // the calls this thread forked start now, as its request leaves, not while it was being built
-    ForkedCall.startPending();
     Request request = chain.request();
     if (DurabilityBarrier.changes(request.method())) {
       // what the file stores of the provisioner whose run sends it wrote is on disk before anything outside may change

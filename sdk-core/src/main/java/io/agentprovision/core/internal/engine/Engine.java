@@ -28,7 +28,6 @@ import io.agentprovision.core.deploy.Verification;
 import io.agentprovision.core.identity.IdentityRejectedException;
 import io.agentprovision.core.identity.IdentityRequest;
 import io.agentprovision.core.identity.Principal;
-import io.agentprovision.core.internal.concurrent.ForkedCall;
 import io.agentprovision.core.internal.fs.DurabilityBarrier;
 import io.agentprovision.core.journal.ApprovalRecord;
 import io.agentprovision.core.journal.Lease;
@@ -1016,9 +1015,6 @@ public final class Engine {
           while (next != null) {
             next = next.runOnce();
           }
-        } finally {
-          // a run's end (undoing its steps) may fork too: nothing is left waiting on a thread that goes idle
-          ForkedCall.startPending();
         }
       }
 
@@ -1039,8 +1035,6 @@ public final class Engine {
         } catch (Throwable t) {
           thrown = t;
         } finally {
-          // what the step forked and did not wait for still runs, and not on the next step's account
-          ForkedCall.startPending();
           synchronized (this) {
             thread = null;
           }

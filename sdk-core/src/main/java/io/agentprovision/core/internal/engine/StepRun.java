@@ -276,7 +276,6 @@ final class StepRun implements StepContext {
   @Override
   public ApprovalDecision checkpoint(CheckpointRequest request) {
     Objects.requireNonNull(request, "request");
-    ForkedCall.startPending(); // a person may take hours: what the step forked does not wait for them
     if (request.kind() != CheckpointKind.STEP_UP && engine.config().spendPolicy().requiresMfa(request.kind())) {
       // the policy lists this kind: the person shows a recent second factor before it reaches the gate
       stepUp(request.kind());
@@ -513,14 +512,10 @@ final class StepRun implements StepContext {
         reason));
   }
 
-  /**
-   * On the provisioner's step executor, from when this thread next waits
-   * ({@link ForkedCall#beforeNextWait}); the joining thread runs the call when no thread has yet.
-   */
+  /** On the provisioner's step executor; the joining thread runs the call when no thread has yet. */
   @Override
   public <T> Forked<T> fork(Callable<T> call) {
-    // handed on when this thread next waits (its request sent, a join, a person asked, the step's end)
-    return ForkedCall.beforeNextWait(call, engine.config().stepExecutor());
+    return ForkedCall.submit(call, engine.config().stepExecutor());
   }
 
   @Override
