@@ -61,6 +61,7 @@ public final class DelayingRecorder implements Interceptor {
   @Override
   public Response intercept(Chain chain) throws IOException {
     Request request = chain.request();
+    long startCpu = sink == null ? 0 : OnThread.cpuNow();
     long start = System.nanoTime();
     if (delayNanos > 0) {
       try {
@@ -75,9 +76,10 @@ public final class DelayingRecorder implements Interceptor {
     if (s != null) {
       // the body is read by the caller after this returns; the exchange counts as ended when the headers arrive
       long end = System.nanoTime();
+      OnThread on = OnThread.current(startCpu);
       s.add(new Exchange(sequence.incrementAndGet(), StepAttribution.current(), request.method(),
           request.url().toString(), headers(request), body(request.body()), contentType(request.body()), start, end,
-          response.code(), app));
+          response.code(), app, on));
     }
     return response;
   }

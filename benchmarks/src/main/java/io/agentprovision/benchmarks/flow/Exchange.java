@@ -10,10 +10,18 @@ import java.util.Map;
  *
  * @param step the step that made it ({@code "plan"} for the planner, {@code "(engine)"} outside any step)
  * @param app whether it went to the deployed app (through the sandbox's app client) rather than an API
+ * @param on the thread that sent it and read its answer, with its CPU time at each ({@link OnThread#NONE} when not taken)
  */
 public record Exchange(long sequence, String step, String method, String url, List<Map.Entry<String, String>> headers,
     byte[] body, @org.jspecify.annotations.Nullable String contentType, long startNanos, long endNanos, int status,
-    boolean app) {
+    boolean app, OnThread on) {
+
+  /** An exchange whose thread was not noted. */
+  public Exchange(long sequence, String step, String method, String url, List<Map.Entry<String, String>> headers,
+      byte[] body, @org.jspecify.annotations.Nullable String contentType, long startNanos, long endNanos, int status,
+      boolean app) {
+    this(sequence, step, method, url, headers, body, contentType, startNanos, endNanos, status, app, OnThread.NONE);
+  }
 
   /** How long the exchange took, delay included. */
   public long nanos() {

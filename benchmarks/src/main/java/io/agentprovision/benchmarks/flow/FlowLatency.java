@@ -57,7 +57,9 @@ import org.jspecify.annotations.Nullable;
  *
  * <p>{@code --gaps true} prints, over all measured flows, the median time the SDK took at each gap of
  * the critical path ({@link ChainGaps}): before each request of a step on it, from the last answer
- * to the send, and from the last answer to the flow's end.
+ * to the send, and from the last answer to the flow's end; then the same gaps split into the CPU the
+ * chain's thread used and the time it waited, and how often the chain changed threads there
+ * ({@link ChainGaps#threads}).
  *
  * <p>For each kind of stores it prints the CPU time the measured flows cost per flow, by thread
  * (the provisioner's step and run threads, okhttp's, the rest of the process: the sandbox, the
@@ -237,12 +239,14 @@ public final class FlowLatency {
     return new ApprovalGate() {
       @Override
       public ApprovalDecision decide(ApprovalRequest request) throws InterruptedException {
+        long startCpu = OnThread.cpuNow();
         long start = System.nanoTime();
         try {
           return gate.decide(request);
         } finally {
+          long end = System.nanoTime();
           answers.add(new PersonAnswer(request.step() == null ? null : request.step().value(), request.kind().name(),
-              start, System.nanoTime()));
+              start, end, OnThread.current(startCpu)));
         }
       }
 
@@ -419,6 +423,17 @@ public final class FlowLatency {
             m.path().steps()));
       }
       for (String line : ChainGaps.table(each)) {
+        out.println(line);
+      }
+      out.printf(Locale.ROOT, "  the same gaps split: the CPU the chain's thread used from the last answer to the send, "
+          + "and the time it waited (ms, medians over the flows where the chain stayed on one thread; moved: flows "
+          + "where the next link left on another thread):%n");
+      List<Map<String, ChainGaps.Gap>> split = new ArrayList<>();
+      for (Measured m : measured) {
+        split.add(ChainGaps.threads(m.startNanos(), m.startNanos() + m.flowNanos(), m.exchanges(), m.answers(),
+            m.path().steps()));
+      }
+      for (String line : ChainGaps.threadTable(split)) {
         out.println(line);
       }
     }

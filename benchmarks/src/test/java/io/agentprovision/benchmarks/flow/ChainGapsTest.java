@@ -85,4 +85,31 @@ class ChainGapsTest {
         "3");
     assertThat(lines.get(2)).contains("sum of the medians").endsWith(" 7.00");
   }
+
+  @Test
+  void aGapOnOneThread_isSplitIntoItsCpuAndItsWait_oneThatChangesThreads_isCountedMoved() {
+    // thread 7 reads the account's answer at 10 ms of CPU and sends the domain's request at 10.4 ms of CPU
+    Exchange account = new Exchange(0, "account", "POST", "http://127.0.0.1:1/v2/provisioning/projects", List.of(),
+        new byte[0], null, 2 * MS, 52 * MS, 200, false, new OnThread(7, 9 * MS, 10 * MS));
+    Exchange domain = new Exchange(1, "domain", "POST", "http://127.0.0.1:1/v2/provisioning/resources", List.of(),
+        new byte[0], null, 53 * MS, 103 * MS, 200, false, new OnThread(7, 10 * MS + 400_000, 11 * MS));
+    // the deploy's request leaves on thread 8: the chain was handed over
+    Exchange deploy = new Exchange(2, "deploy", "GET", "http://127.0.0.1:1/client/v4/zones", List.of(), new byte[0],
+        null, 105 * MS, 155 * MS, 200, false, new OnThread(8, 50 * MS, 51 * MS));
+
+    Map<String, ChainGaps.Gap> gaps = ChainGaps.threads(0, 156 * MS, List.of(account, domain, deploy), List.of(),
+        List.of("account", "domain", "deploy"));
+
+    assertThat(gaps.get("domain POST /v2/provisioning/resources")).isEqualTo(new ChainGaps.Gap(1 * MS, 400_000));
+    assertThat(gaps.get("deploy GET /client/v4/zones").sameThread()).isFalse();
+    assertThat(gaps.get("deploy GET /client/v4/zones").nanos()).isEqualTo(2 * MS);
+    assertThat(gaps.get(ChainGaps.END).sameThread()).isFalse();
+
+    List<String> lines = ChainGaps.threadTable(List.of(gaps));
+    String domainLine = lines.stream().filter(l -> l.contains("domain POST")).findFirst().orElseThrow();
+    // wall 1 ms, of which 0.4 ms CPU and 0.6 ms waited; one flow, none moved
+    assertThat(domainLine.trim().split(" +")).endsWith("1.00", "0.40", "0.60", "1", "0");
+    String deployLine = lines.stream().filter(l -> l.contains("deploy GET")).findFirst().orElseThrow();
+    assertThat(deployLine.trim().split(" +")).endsWith("2.00", "-", "-", "1", "1");
+  }
 }
