@@ -50,6 +50,22 @@ class RunLeaseTest {
     callers.shutdownNow();
   }
 
+  /**
+   * The host that lost its run's lease stops with {@link RunLeasedException} before its next side
+   * effect: no call to a provider after the counts given, and the run's journal as it was.
+   */
+  private void assertStoppedWithoutSideEffects(Future<Deployment> onA, io.agentprovision.core.spi.RunJournal journal,
+      int orchestratorCalls, int deployerCalls, RunRecord run, List<StepRecord> steps) {
+    ExecutionException stopped = assertThrows(ExecutionException.class,
+        () -> onA.get(WAIT_SECONDS, TimeUnit.SECONDS));
+    assertThat(stopped.getCause()).isInstanceOf(RunLeasedException.class)
+        .hasMessageContaining("stopped before its next side effect");
+    assertThat(h.orchestrator.calls()).as("A called nothing after it lost the run").hasSize(orchestratorCalls);
+    assertThat(h.deployer.calls()).hasSize(deployerCalls);
+    assertThat(journal.run(RUN).orElseThrow()).as("nor wrote to the journal").isEqualTo(run);
+    assertThat(journal.steps(RUN)).isEqualTo(steps);
+  }
+
   private static ProvisionRequest request() {
     return EngineHarness.request().runId(RUN).build();
   }
@@ -88,14 +104,7 @@ class RunLeaseTest {
 
     aGoesOn.countDown();
 
-    ExecutionException stopped = assertThrows(ExecutionException.class,
-        () -> onA.get(WAIT_SECONDS, TimeUnit.SECONDS));
-    assertThat(stopped.getCause()).isInstanceOf(RunLeasedException.class)
-        .hasMessageContaining("stopped before its next side effect");
-    assertThat(h.orchestrator.calls()).as("A called nothing after it lost the run").hasSize(orchestratorCalls);
-    assertThat(h.deployer.calls()).hasSize(deployerCalls);
-    assertThat(h.journal.run(RUN).orElseThrow()).as("nor wrote to the journal").isEqualTo(finished);
-    assertThat(h.journal.steps(RUN)).isEqualTo(steps);
+    assertStoppedWithoutSideEffects(onA, h.journal, orchestratorCalls, deployerCalls, finished, steps);
     assertThat(h.orchestrator.charges()).extracting(FakeOrchestrator.Charge::serviceId)
         .containsExactly("workers:paid", "registrar:domain");
     assertThat(h.events(ProvisioningEvent.StepStarted.class)).as("payment-method ran once, at B")
@@ -146,14 +155,7 @@ class RunLeaseTest {
 
     aGoesOn.countDown();
 
-    ExecutionException stopped = assertThrows(ExecutionException.class,
-        () -> onA.get(WAIT_SECONDS, TimeUnit.SECONDS));
-    assertThat(stopped.getCause()).isInstanceOf(RunLeasedException.class)
-        .hasMessageContaining("stopped before its next side effect");
-    assertThat(h.orchestrator.calls()).as("A called nothing after it lost the run").hasSize(orchestratorCalls);
-    assertThat(h.deployer.calls()).hasSize(deployerCalls);
-    assertThat(journal.run(RUN).orElseThrow()).as("nor wrote to the journal").isEqualTo(before);
-    assertThat(journal.steps(RUN)).isEqualTo(steps);
+    assertStoppedWithoutSideEffects(onA, journal, orchestratorCalls, deployerCalls, before, steps);
     assertThat(h.orchestrator.charges()).as("nothing bought after the stall").hasSize(charges);
   }
 
