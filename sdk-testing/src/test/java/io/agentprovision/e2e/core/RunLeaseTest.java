@@ -7,6 +7,7 @@ import io.agentprovision.core.AgentProvisioner;
 import io.agentprovision.core.Deployment;
 import io.agentprovision.core.ProvisionRequest;
 import io.agentprovision.core.ProvisioningEvent;
+import io.agentprovision.core.spi.ProvisioningListener;
 import io.agentprovision.core.RunId;
 import io.agentprovision.core.RunLeasedException;
 import io.agentprovision.core.StepId;
@@ -66,6 +67,25 @@ class RunLeaseTest {
     assertThat(journal.steps(RUN)).isEqualTo(steps);
   }
 
+  /**
+   * A listener that stalls the host's run once its account step has succeeded (a long pause of its
+   * process between two steps): it counts {@code stalled} down and waits for {@code goOn}.
+   */
+  private static ProvisioningListener stallAfterAccount(CountDownLatch stalled,
+      CountDownLatch goOn) {
+    return e -> {
+      if (e instanceof ProvisioningEvent.StepFinished f && f.step().equals(StepId.of("account"))
+          && f.status() == StepStatus.SUCCEEDED) {
+        stalled.countDown();
+        try {
+          goOn.await(WAIT_SECONDS, TimeUnit.SECONDS);
+        } catch (InterruptedException ie) {
+          Thread.currentThread().interrupt();
+        }
+      }
+    };
+  }
+
   private static ProvisionRequest request() {
     return EngineHarness.request().runId(RUN).build();
   }
@@ -76,17 +96,7 @@ class RunLeaseTest {
     CountDownLatch aGoesOn = new CountDownLatch(1);
     // host A stalls between two steps (a long pause of its process), with no heartbeat: its scheduler never runs
     AgentProvisioner hostA = h.provisioner(b -> b.leaseOwner("host-a").scheduler(VirtualScheduler.on(h.time))
-        .listener(e -> {
-          if (e instanceof ProvisioningEvent.StepFinished f && f.step().equals(StepId.of("account"))
-              && f.status() == StepStatus.SUCCEEDED) {
-            aStalled.countDown();
-            try {
-              aGoesOn.await(WAIT_SECONDS, TimeUnit.SECONDS);
-            } catch (InterruptedException ie) {
-              Thread.currentThread().interrupt();
-            }
-          }
-        }));
+        .listener(stallAfterAccount(aStalled, aGoesOn)));
     AgentProvisioner hostB = h.provisioner(b -> b.leaseOwner("host-b").stepExecutor(hostBSteps));
     Future<Deployment> onA = callers.submit(() -> hostA.provisionAndDeploy(request()));
     assertThat(aStalled.await(WAIT_SECONDS, TimeUnit.SECONDS)).isTrue();
@@ -125,17 +135,7 @@ class RunLeaseTest {
     CountDownLatch aStalled = new CountDownLatch(1);
     CountDownLatch aGoesOn = new CountDownLatch(1);
     AgentProvisioner hostA = h.provisioner(b -> b.journal(journal).leaseOwner("host-a")
-        .scheduler(VirtualScheduler.on(h.time)).listener(e -> {
-          if (e instanceof ProvisioningEvent.StepFinished f && f.step().equals(StepId.of("account"))
-              && f.status() == StepStatus.SUCCEEDED) {
-            aStalled.countDown();
-            try {
-              aGoesOn.await(WAIT_SECONDS, TimeUnit.SECONDS);
-            } catch (InterruptedException ie) {
-              Thread.currentThread().interrupt();
-            }
-          }
-        }));
+        .scheduler(VirtualScheduler.on(h.time)).listener(stallAfterAccount(aStalled, aGoesOn)));
     Future<Deployment> onA = callers.submit(() -> hostA.provisionAndDeploy(request()));
     assertThat(aStalled.await(WAIT_SECONDS, TimeUnit.SECONDS)).isTrue();
     Lease held = journal.lease(Lease.runName(RUN)).orElseThrow();
