@@ -4,7 +4,6 @@ import com.nimbusds.jose.JOSEException;
 import com.nimbusds.jose.JWSAlgorithm;
 import com.nimbusds.jose.KeySourceException;
 import com.nimbusds.jose.proc.BadJOSEException;
-import com.nimbusds.jose.proc.JWSVerificationKeySelector;
 import com.nimbusds.jose.proc.SecurityContext;
 import com.nimbusds.jwt.EncryptedJWT;
 import com.nimbusds.jwt.JWT;
@@ -32,6 +31,7 @@ import io.agentprovision.core.internal.protocol.SecureUrls;
 import io.agentprovision.core.policy.SpendPolicy;
 import io.agentprovision.core.spi.IdentityProvider;
 import io.agentprovision.core.spi.StepContext;
+import io.agentprovision.core.wire.Digests;
 import io.agentprovision.core.wire.Json;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -165,7 +165,9 @@ public final class OidcIdentityProvider implements IdentityProvider {
     this.http = b.http.client(PROVIDER_NAME, b.resilience).newBuilder().followRedirects(false).build();
     this.jwks = new JwksCache(() -> get(jwksUri(), "JWKS"), b.clock, b.jwksCacheTtl, b.jwksMinRefreshInterval);
     DefaultJWTProcessor<SecurityContext> p = new DefaultJWTProcessor<>();
-    p.setJWSKeySelector(new JWSVerificationKeySelector<>(algorithms, jwks));
+    // nimbus's selection and verification, with each key converted and its verifier made once per fetched JWKS
+    p.setJWSKeySelector(jwks.keySelector(algorithms));
+    p.setJWSVerifierFactory(jwks.verifierFactory());
     // claims are checked afterwards on the injected clock, each with its own named failure
     p.setJWTClaimsSetVerifier((claims, context) -> { });
     this.processor = p;
@@ -467,12 +469,7 @@ public final class OidcIdentityProvider implements IdentityProvider {
   }
 
   private static String sha256(String s) {
-    try {
-      return Base64.getUrlEncoder().withoutPadding().encodeToString(
-          MessageDigest.getInstance("SHA-256").digest(s.getBytes(StandardCharsets.UTF_8)));
-    } catch (java.security.NoSuchAlgorithmException e) {
-      throw new IllegalStateException("SHA-256 is missing from this JVM", e);
-    }
+    return Base64.getUrlEncoder().withoutPadding().encodeToString(Digests.sha256(s));
   }
 
   private void requireStrong(Principal p) {
