@@ -19,6 +19,7 @@ import mockwebserver3.QueueDispatcher;
 import mockwebserver3.RecordedRequest;
 import mockwebserver3.SocketEffect;
 import okhttp3.Call;
+import okhttp3.HttpUrl;
 import okhttp3.MediaType;
 import okhttp3.OkHttpClient;
 import okhttp3.Request;
@@ -417,6 +418,50 @@ class HttpStackTest {
     assertThatThrownBy(() -> call(client, request("/a").build()))
         .isInstanceOfSatisfying(ProviderException.class, e -> assertThat(e.code()).isEqualTo("client_rate_limited"));
     assertThat(server.getRequestCount()).isEqualTo(2);
+  }
+
+  @Test
+  void rateLimitHeader_pausesOnlyTheEndpointThatSentIt() throws Exception {
+    // the same server under two host names: two endpoints of one client, each with its own pacing
+    server.enqueue(new MockResponse.Builder().code(200).addHeader("RateLimit", "\"default\";r=0;t=30").build());
+    server.enqueue(status(200));
+    server.enqueue(status(200));
+    OkHttpClient client = client();
+    HttpUrl a = server.url("/zones");
+    HttpUrl b = a.newBuilder().host(a.host().equals("localhost") ? "127.0.0.1" : "localhost").build();
+
+    call(client, request("/zones").url(a).build()).close();
+    call(client, request("/zones").url(b).build()).close();
+    assertThat(time.sleeps()).as("the other endpoint is not paused").isEmpty();
+    call(client, request("/zones").url(a).build()).close();
+
+    assertThat(time.sleeps()).containsExactly(Duration.ofSeconds(30));
+  }
+
+  @Test
+  void clientRateLimit_perEndpoint_isKeptAcrossTheSweepsOfIdlePartitions() throws Exception {
+    ResiliencePolicy policy = ResiliencePolicy.custom().rateLimit(2, Duration.ofMinutes(5)).build();
+    OkHttpClient client = client(policy);
+    server.enqueue(status(200));
+    server.enqueue(status(200));
+    call(client, request("/a").build()).close();
+    call(client, request("/a").build()).close();
+    // many idle per-token partitions come and go (a sweep every 256 new ones), long after the last call
+    ResiliencePolicy perToken = ResiliencePolicy.custom().rateLimit(1, Duration.ofSeconds(1)).rateLimitPerCredential(true)
+        .build();
+    for (int i = 0; i < 600; i++) {
+      stack.leave(stack.enter("cloudflare@api:443#" + i, perToken));
+      time.advance(Duration.ofMillis(100));
+    }
+    assertThat(time.instant()).isBefore(Instant.parse("2026-11-02T09:05:00Z"));
+
+    assertThatThrownBy(() -> call(client, request("/a").build()))
+        .isInstanceOfSatisfying(ProviderException.class, e -> assertThat(e.code()).isEqualTo("client_rate_limited"));
+    assertThat(server.getRequestCount()).isEqualTo(2);
+    // a client of the same provider and policy built later shares the endpoint's limiter
+    OkHttpClient later = stack.client("cloudflare", ResiliencePolicy.from(policy).build()).newBuilder().build();
+    assertThatThrownBy(() -> call(later, request("/a").build()))
+        .isInstanceOfSatisfying(ProviderException.class, e -> assertThat(e.code()).isEqualTo("client_rate_limited"));
   }
 
   @Test
