@@ -25,4 +25,11 @@ class IdTokenBenchmarkTest {
       }
     }
   }
+
+  @Test
+  void theCpuTimeComparison_printsARowPerAlgorithm() throws Exception {
+    String row = IdTokenCpu.row("RS256", 2);
+
+    assertThat(row).startsWith("| RS256 | 2 |").matches("(\\| [^|]+ ){7}\\|");
+  }
 }
