@@ -60,4 +60,37 @@ class JsonTest {
     assertThatThrownBy(() -> Json.canonical(Map.of("x", Double.POSITIVE_INFINITY)))
         .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("Infinity");
   }
+
+  @Test
+  void quote_everyCharacter_isWrittenAsBefore_andReadsBackAsItself() {
+    // audit entries already written were hashed over these exact bytes: a quoted string must not change
+    for (int c = 0; c <= 0xFFFF; c++) {
+      String s = "a" + (char) c + "b" + (char) c;
+      StringBuilder sb = new StringBuilder();
+      Json.quote(sb, s);
+      assertThat(sb.toString()).as("U+%04X", c).isEqualTo(quotedByTheFormerRule(s));
+      if (!Character.isSurrogate((char) c)) {
+        assertThat(Json.parse(sb.toString())).as("U+%04X", c).isEqualTo(s);
+      }
+    }
+  }
+
+  /** The rule the SDK quoted strings by, escape by escape, with the formatter it used for the others. */
+  private static String quotedByTheFormerRule(String s) {
+    StringBuilder sb = new StringBuilder("\"");
+    for (char c : s.toCharArray()) {
+      switch (c) {
+        case '"' -> sb.append("\\\"");
+        case '\\' -> sb.append("\\\\");
+        case '\n' -> sb.append("\\n");
+        case '\r' -> sb.append("\\r");
+        case '\t' -> sb.append("\\t");
+        case '\b' -> sb.append("\\b");
+        case '\f' -> sb.append("\\f");
+        default -> sb.append(c < 0x20 || c == 0x2028 || c == 0x2029 ? String.format("\\u%04x", (int) c)
+            : String.valueOf(c));
+      }
+    }
+    return sb.append('"').toString();
+  }
 }
