@@ -24,6 +24,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Function;
 import org.jspecify.annotations.Nullable;
 
@@ -62,6 +63,12 @@ public final class WireRecords {
   private static final RequiredMembers REQUIRED = new RequiredMembers();
 
   private final WireJson json;
+  /**
+   * The adapter for each type read, looked up in moshi once: moshi's own look-up canonicalizes the
+   * type and takes its cache's lock on every call, and every answer of every run is read here. The
+   * types are the SDK's own (a fixed set); moshi's adapters are immutable and shared across threads.
+   */
+  private final ConcurrentHashMap<Type, JsonAdapter<?>> adapters = new ConcurrentHashMap<>();
 
   private WireRecords(WireJson json) {
     this.json = json;
@@ -114,7 +121,8 @@ public final class WireRecords {
     if (text.isBlank()) {
       throw new WireFormatException("$", "is missing");
     }
-    JsonAdapter<T> adapter = json.moshi().adapter(type);
+    @SuppressWarnings("unchecked")
+    JsonAdapter<T> adapter = (JsonAdapter<T>) adapters.computeIfAbsent(type, t -> json.moshi().adapter(t));
     T value;
     try {
       value = adapter.fromJson(text);
