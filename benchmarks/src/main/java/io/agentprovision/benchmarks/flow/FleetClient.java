@@ -21,7 +21,6 @@ import java.lang.management.ManagementFactory;
 import java.lang.management.MemoryMXBean;
 import java.lang.management.MemoryPoolMXBean;
 import java.lang.management.MemoryType;
-import java.lang.management.ThreadMXBean;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -172,8 +171,10 @@ public final class FleetClient {
             cpuFleet.vm / 1e6 / flows);
       }
       System.out.printf(Locale.ROOT, "Java threads' CPU during the fleet per flow: step threads %.1f ms, okhttp %.1f, "
-          + "other %.1f%n", (javaFleet[0] - javaBefore[0]) / 1e6 / flows, (javaFleet[1] - javaBefore[1]) / 1e6 / flows,
-          (javaFleet[2] - javaBefore[2]) / 1e6 / flows);
+          + "other %.1f; allocated: step threads %.0f KB, okhttp %.0f, other %.0f%n",
+          (javaFleet[0] - javaBefore[0]) / 1e6 / flows, (javaFleet[1] - javaBefore[1]) / 1e6 / flows,
+          (javaFleet[2] - javaBefore[2]) / 1e6 / flows, (javaFleet[3] - javaBefore[3]) / 1024.0 / flows,
+          (javaFleet[4] - javaBefore[4]) / 1024.0 / flows, (javaFleet[5] - javaBefore[5]) / 1024.0 / flows);
       long[] mark = atEarly.get();
       if (mark != null && flows > early) {
         long cpuEarly = mark[1] - cpuBefore.process;
@@ -217,20 +218,24 @@ public final class FleetClient {
 
   /**
    * CPU nanoseconds of the live Java threads so far: the provisioner's step threads, okhttp's, the
-   * rest (runs, approvals, the scheduler, this harness).
+   * rest (runs, approvals, the scheduler, this harness); then the bytes they allocated, in the same
+   * order, which the machine's load does not change as it changes CPU time.
    */
   private static long[] javaThreads() {
-    ThreadMXBean mx = ManagementFactory.getThreadMXBean();
+    com.sun.management.ThreadMXBean mx = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
     long[] ids = mx.getAllThreadIds();
     java.lang.management.ThreadInfo[] info = mx.getThreadInfo(ids);
-    long[] out = new long[3];
+    long[] out = new long[6];
     for (int i = 0; i < ids.length; i++) {
       long cpu = mx.getThreadCpuTime(ids[i]);
+      long allocated = mx.getThreadAllocatedBytes(ids[i]);
       if (info[i] == null || cpu < 0) {
         continue;
       }
       String name = info[i].getThreadName();
-      out[name.startsWith("agentprovision-step") ? 0 : name.startsWith("OkHttp") ? 1 : 2] += cpu;
+      int group = name.startsWith("agentprovision-step") ? 0 : name.startsWith("OkHttp") ? 1 : 2;
+      out[group] += cpu;
+      out[3 + group] += Math.max(0, allocated);
     }
     return out;
   }
