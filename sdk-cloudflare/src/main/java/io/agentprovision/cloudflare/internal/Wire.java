@@ -14,7 +14,6 @@ import java.time.temporal.ChronoUnit;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -36,16 +35,8 @@ public final class Wire {
 
   /** The adapter for an envelope whose {@code result} is of {@code resultType}. */
   public static JsonAdapter<Envelope<Object>> envelope(Type resultType) {
-    return ENVELOPES.computeIfAbsent(resultType,
-        t -> MOSHI.adapter(Types.newParameterizedTypeWithOwner(Wire.class, Envelope.class, t)));
+    return MOSHI.adapter(Types.newParameterizedTypeWithOwner(Wire.class, Envelope.class, resultType));
   }
-
-  /**
-   * The envelope adapter per result type, looked up in moshi once: moshi's look-up canonicalizes the
-   * type and takes its cache's lock on every call, and every Cloudflare answer is read through one.
-   * The result types are the client's own (a fixed set); moshi's adapters are immutable and shared.
-   */
-  private static final ConcurrentHashMap<Type, JsonAdapter<Envelope<Object>>> ENVELOPES = new ConcurrentHashMap<>();
 
   /** A required field was absent (or empty): the answer is not what Cloudflare documents. */
   public static final class MissingField extends RuntimeException {

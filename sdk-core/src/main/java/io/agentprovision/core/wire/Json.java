@@ -234,33 +234,35 @@ public final class Json {
       }
       sb.append(s, from, i);
       from = i + 1;
-      escape(sb, c);
+      switch (c) {
+        case '"':
+          sb.append("\\\"");
+          break;
+        case '\\':
+          sb.append("\\\\");
+          break;
+        case '\n':
+          sb.append("\\n");
+          break;
+        case '\r':
+          sb.append("\\r");
+          break;
+        case '\t':
+          sb.append("\\t");
+          break;
+        case '\b':
+          sb.append("\\b");
+          break;
+        case '\f':
+          sb.append("\\f");
+          break;
+        default:
+          sb.append(String.format("\\u%04x", (int) c));
+      }
     }
     sb.append(s, from, n);
     sb.append('"');
   }
-
-  /**
-   * The escape of one character that cannot stand as itself in a string literal. Apart from the loop
-   * above, which runs for every character of every string the SDK hashes or writes, so that the loop
-   * is small to compile and to inline, and the rare escapes do not come with a formatter.
-   */
-  private static void escape(StringBuilder sb, char c) {
-    switch (c) {
-      case '"' -> sb.append("\\\"");
-      case '\\' -> sb.append("\\\\");
-      case '\n' -> sb.append("\\n");
-      case '\r' -> sb.append("\\r");
-      case '\t' -> sb.append("\\t");
-      case '\b' -> sb.append("\\b");
-      case '\f' -> sb.append("\\f");
-      default -> sb.append("\\u").append(HEX[(c >> 12) & 0xf]).append(HEX[(c >> 8) & 0xf])
-          .append(HEX[(c >> 4) & 0xf]).append(HEX[c & 0xf]);
-    }
-  }
-
-  /** Lower-case hex digits, as {@code \\u%04x} wrote them. */
-  private static final char[] HEX = "0123456789abcdef".toCharArray();
 
   private static @Nullable Object normalize(@Nullable Object o) {
     if (o instanceof Double d) {

@@ -24,7 +24,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Function;
 import org.jspecify.annotations.Nullable;
 
@@ -63,12 +62,6 @@ public final class WireRecords {
   private static final RequiredMembers REQUIRED = new RequiredMembers();
 
   private final WireJson json;
-  /**
-   * The adapter for each type read, looked up in moshi once: moshi's own look-up canonicalizes the
-   * type and takes its cache's lock on every call, and every answer of every run is read here. The
-   * types are the SDK's own (a fixed set); moshi's adapters are immutable and shared across threads.
-   */
-  private final ConcurrentHashMap<Type, JsonAdapter<?>> adapters = new ConcurrentHashMap<>();
 
   private WireRecords(WireJson json) {
     this.json = json;
@@ -121,8 +114,7 @@ public final class WireRecords {
     if (text.isBlank()) {
       throw new WireFormatException("$", "is missing");
     }
-    @SuppressWarnings("unchecked")
-    JsonAdapter<T> adapter = (JsonAdapter<T>) adapters.computeIfAbsent(type, t -> json.moshi().adapter(t));
+    JsonAdapter<T> adapter = json.moshi().adapter(type);
     T value;
     try {
       value = adapter.fromJson(text);
