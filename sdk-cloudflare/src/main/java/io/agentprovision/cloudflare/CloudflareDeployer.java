@@ -104,6 +104,8 @@ public final class CloudflareDeployer implements Deployer {
   public static final String NO_RUNTIME = "no local runtime";
 
   private final String baseUrl;
+  /** {@link #baseUrl} parsed once, for the client each step builds (the builder checked that it parses). */
+  private final HttpUrl apiBase;
   private final @Nullable HttpStack http;
   private final @Nullable OkHttpClient appClient;
   private final ResiliencePolicy resilience;
@@ -117,6 +119,7 @@ public final class CloudflareDeployer implements Deployer {
 
   private CloudflareDeployer(Builder b) {
     this.baseUrl = b.baseUrl;
+    this.apiBase = HttpUrl.get(b.baseUrl);
     this.http = b.http;
     this.appClient = b.appClient;
     this.resilience = b.resilience;
@@ -155,7 +158,7 @@ public final class CloudflareDeployer implements Deployer {
    */
   public CloudflareClient client(Secret token, StepContext ctx) {
     return CloudflareClient.builder()
-        .baseUrl(baseUrl)
+        .baseUrl(apiBase)
         .http(stack(ctx))
         .resilience(resilience)
         .clock(ctx.clock())

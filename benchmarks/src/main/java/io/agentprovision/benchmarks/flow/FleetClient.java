@@ -107,10 +107,15 @@ public final class FleetClient {
       ConcurrentLinkedQueue<Long> done = new ConcurrentLinkedQueue<>();
       ConcurrentLinkedQueue<String> errors = new ConcurrentLinkedQueue<>();
       AtomicLong failed = new AtomicLong();
+      AtomicLong completed = new AtomicLong();
       List<CompletableFuture<Deployment>> all = new ArrayList<>();
       watch.reset();
       jdk.jfr.Recording jfr = startRecording();
       ThreadCpu cpuBefore = ThreadCpu.now();
+      long[] javaBefore = javaThreads();
+      // the process's CPU when the EARLY-th flow completed: the fleet's life in two parts
+      int early = Math.min(EARLY, flows);
+      java.util.concurrent.atomic.AtomicReference<long[]> atEarly = new java.util.concurrent.atomic.AtomicReference<>();
       long start = System.nanoTime();
       for (int i = 0; i < flows; i++) {
         CompletableFuture<Deployment> f = provisioner.provisionAndDeployAsync(
@@ -126,6 +131,9 @@ public final class FleetClient {
           } else {
             done.add(System.nanoTime() - start);
           }
+          if (completed.incrementAndGet() == early) {
+            atEarly.set(new long[] {System.nanoTime() - start, processCpu()});
+          }
         });
         all.add(counted);
       }
@@ -134,6 +142,7 @@ public final class FleetClient {
           .get(30, TimeUnit.MINUTES);
       long total = System.nanoTime() - start;
       ThreadCpu cpuFleet = ThreadCpu.now().minus(cpuBefore);
+      long[] javaFleet = javaThreads();
       if (jfr != null) {
         jfr.stop();
         jfr.dump(Path.of(System.getProperty("fleet.jfr")));
@@ -160,6 +169,18 @@ public final class FleetClient {
             + "JIT compilers %.1f, GC %.1f, other JVM threads %.1f)%n", cpuFleet.process / 1e6 / flows,
             cpuFleet.app() / 1e6 / flows, cpuFleet.jit / 1e6 / flows, cpuFleet.gc / 1e6 / flows,
             cpuFleet.vm / 1e6 / flows);
+      }
+      System.out.printf(Locale.ROOT, "Java threads' CPU during the fleet per flow: step threads %.1f ms, okhttp %.1f, "
+          + "other %.1f; allocated: step threads %.0f KB, okhttp %.0f, other %.0f%n",
+          (javaFleet[0] - javaBefore[0]) / 1e6 / flows, (javaFleet[1] - javaBefore[1]) / 1e6 / flows,
+          (javaFleet[2] - javaBefore[2]) / 1e6 / flows, (javaFleet[3] - javaBefore[3]) / 1024.0 / flows,
+          (javaFleet[4] - javaBefore[4]) / 1024.0 / flows, (javaFleet[5] - javaBefore[5]) / 1024.0 / flows);
+      long[] mark = atEarly.get();
+      if (mark != null && flows > early) {
+        long cpuEarly = mark[1] - cpuBefore.process;
+        System.out.printf(Locale.ROOT, "the fleet's life: until the %dth flow completed (%.1f s) CPU %.1f s, after it "
+            + "(%.1f s) %.1f s%n", early, mark[0] / 1e9, cpuEarly / 1e9, (total - mark[0]) / 1e9,
+            (cpuFleet.process - cpuEarly) / 1e9);
       }
       figures(total, cpuFleet.process, times.size());
     } finally {
@@ -191,6 +212,33 @@ public final class FleetClient {
 
   /** What starts the figures line; {@link Fleet} keeps it to itself. */
   static final String FIGURES = "fleet-figures:";
+
+  /** How many completed flows split the fleet's life into two parts in its figures. */
+  private static final int EARLY = 200;
+
+  /**
+   * CPU nanoseconds of the live Java threads so far: the provisioner's step threads, okhttp's, the
+   * rest (runs, approvals, the scheduler, this harness); then the bytes they allocated, in the same
+   * order, which the machine's load does not change as it changes CPU time.
+   */
+  private static long[] javaThreads() {
+    com.sun.management.ThreadMXBean mx = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
+    long[] ids = mx.getAllThreadIds();
+    java.lang.management.ThreadInfo[] info = mx.getThreadInfo(ids);
+    long[] out = new long[6];
+    for (int i = 0; i < ids.length; i++) {
+      long cpu = mx.getThreadCpuTime(ids[i]);
+      long allocated = mx.getThreadAllocatedBytes(ids[i]);
+      if (info[i] == null || cpu < 0) {
+        continue;
+      }
+      String name = info[i].getThreadName();
+      int group = name.startsWith("agentprovision-step") ? 0 : name.startsWith("OkHttp") ? 1 : 2;
+      out[group] += cpu;
+      out[3 + group] += Math.max(0, allocated);
+    }
+    return out;
+  }
 
   private static long poolPeaks() {
     long sum = 0;

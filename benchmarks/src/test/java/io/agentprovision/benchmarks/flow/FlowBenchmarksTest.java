@@ -7,7 +7,9 @@ import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
+import jdk.jfr.consumer.RecordingFile;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The flow harnesses still run end to end, on the smallest settings and without added latency:
@@ -56,7 +58,25 @@ class FlowBenchmarksTest {
     String printed = buf.toString(StandardCharsets.UTF_8);
 
     assertThat(exit).as("the child JVM's exit status; it printed:%n%s", printed).isZero();
-    assertThat(printed).contains("sandbox capacity:", "one flow alone:", "3 completed, 0 failed");
+    assertThat(printed).contains("sandbox capacity:", "one flow alone:", "3 completed, 0 failed",
+        "Java threads' CPU during the fleet per flow: step threads");
+  }
+
+  @Test
+  void fleetProfile_readsTheRecordingOfAFleet(@TempDir Path dir) throws Exception {
+    Path jfr = dir.resolve("fleet.jfr");
+    String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+    ByteArrayOutputStream fleet = new ByteArrayOutputStream();
+    int exit = Fleet.run(3, Duration.ZERO, "256m", java, 1, 2, "-Dfleet.jfr=" + jfr,
+        new PrintStream(fleet, true, StandardCharsets.UTF_8));
+    assertThat(exit).as("the child JVM's exit status; it printed:%n%s", fleet.toString(StandardCharsets.UTF_8))
+        .isZero();
+
+    ByteArrayOutputStream buf = new ByteArrayOutputStream();
+    FleetProfile.print(RecordingFile.readAllEvents(jfr), new PrintStream(buf, true, StandardCharsets.UTF_8));
+    String printed = buf.toString(StandardCharsets.UTF_8);
+
+    assertThat(printed).containsPattern("[0-9]+ compilations, ").containsAnyOf("execution samples", "share of samples");
   }
 
   @Test

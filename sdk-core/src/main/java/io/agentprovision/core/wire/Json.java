@@ -7,6 +7,7 @@ import com.squareup.moshi.Moshi;
 import com.squareup.moshi.Types;
 import java.io.IOException;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
@@ -58,7 +59,87 @@ public final class Json {
 
   /** Writes maps, lists, strings, numbers, booleans and nulls as JSON. */
   public static String write(@Nullable Object value) {
+    StringBuilder sb = new StringBuilder(64);
+    if (writePlain(sb, value, 0)) {
+      return sb.toString();
+    }
     return ANY.serializeNulls().toJson(value);
+  }
+
+  /**
+   * How deep {@link #writePlain} goes before it leaves the value to moshi, which refuses nesting
+   * deeper than this with its own error (and a value that contains itself).
+   */
+  private static final int PLAIN_DEPTH = 255;
+
+  /**
+   * Appends {@code v} exactly as moshi's adapter for {@code Object} writes it with nulls serialized,
+   * when it is made only of maps with string keys, collections, strings without surrogates, whole
+   * numbers ({@code Long}, {@code Integer}, {@code Short}, {@code Byte}), booleans and nulls; false
+   * for anything else (a fraction, a record, a surrogate, which moshi's UTF-8 round trip may
+   * replace), leaving {@code sb} partly written. Request bodies are such values: written here, they
+   * skip moshi's look-up of an adapter for the class of every value, and its UTF-8 buffer.
+   */
+  private static boolean writePlain(StringBuilder sb, @Nullable Object v, int depth) {
+    if (v == null) {
+      sb.append("null");
+      return true;
+    }
+    if (v instanceof String str) {
+      for (int i = 0; i < str.length(); i++) {
+        if (Character.isSurrogate(str.charAt(i))) {
+          return false;
+        }
+      }
+      quote(sb, str);
+      return true;
+    }
+    if (v instanceof Long || v instanceof Integer || v instanceof Short || v instanceof Byte
+        || v instanceof Boolean) {
+      sb.append(v);
+      return true;
+    }
+    if (depth >= PLAIN_DEPTH) {
+      return false;
+    }
+    if (v instanceof Map<?, ?> m) {
+      sb.append('{');
+      boolean first = true;
+      for (Map.Entry<?, ?> e : m.entrySet()) {
+        if (!(e.getKey() instanceof String)) {
+          return false;
+        }
+        if (!first) {
+          sb.append(',');
+        }
+        first = false;
+        if (!writePlain(sb, e.getKey(), depth + 1)) {
+          return false;
+        }
+        sb.append(':');
+        if (!writePlain(sb, e.getValue(), depth + 1)) {
+          return false;
+        }
+      }
+      sb.append('}');
+      return true;
+    }
+    if (v instanceof Collection<?> c) {
+      sb.append('[');
+      boolean first = true;
+      for (Object o : c) {
+        if (!first) {
+          sb.append(',');
+        }
+        first = false;
+        if (!writePlain(sb, o, depth + 1)) {
+          return false;
+        }
+      }
+      sb.append(']');
+      return true;
+    }
+    return false;
   }
 
   /**
