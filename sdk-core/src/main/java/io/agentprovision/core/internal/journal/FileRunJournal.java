@@ -89,7 +89,10 @@ import org.jspecify.annotations.Nullable;
  * by a journal opened after the edit.
  *
  * <p>The journal keeps {@code .journal.lock} open (one channel per journal) and takes its file lock
- * through it at each save, rather than opening and closing the file each time.
+ * through it at each save, rather than opening and closing the file each time. It also keeps the
+ * files of the runs it last appended to open for appending (at most {@value #APPENDERS}), each with
+ * the key of the file it was opened on: a save whose look at its run's file (under the lock) finds
+ * another file there, a rewrite since by any journal or a copy put in its place, opens that one.
  *
  * <p><b>After a crash</b> the file ends with what was forced and maybe part of a line whose save
  * never returned: a last line without its newline, or one that does not parse, is ignored by
@@ -151,6 +154,8 @@ public final class FileRunJournal implements RunJournal, DurabilityBarrier.Defer
   private static final long DOCUMENT_VERSION = 2;
   /** Lines a run's file may hold before a save rewrites it with only the latest of each record. */
   static final int COMPACT_AFTER = 512;
+  /** Run files a journal keeps open for appending (the runs under way, usually a few). */
+  static final int APPENDERS = 16;
   /** Run files whose parsed lines a journal keeps, so that a run's saves do not parse its file again. */
   static final int CACHED_RUNS = 128;
   private static final String SUFFIX = ".json";
@@ -222,6 +227,27 @@ public final class FileRunJournal implements RunJournal, DurabilityBarrier.Defer
    * older copy, so that this process never hands out a token twice.
    */
   private long leaseTokenFloor;
+  /**
+   * Run files kept open for appending, each with the file's key (its inode) when it was opened; the
+   * least recently used are closed past {@value #APPENDERS}. A save opened, sized and closed its run's
+   * file for every line, about 30 times a flow. Used only holding the journal's lock, under which no
+   * journal replaces a run file: a file found with another key (a rewrite since, by any process)
+   * gets a new channel.
+   */
+  private final LinkedHashMap<Path, Appender> appenders = new LinkedHashMap<>(16, 0.75f, true) {
+    @Override
+    protected boolean removeEldestEntry(Map.Entry<Path, Appender> eldest) {
+      if (size() > APPENDERS) {
+        closeQuietly(eldest.getValue().channel());
+        return true;
+      }
+      return false;
+    }
+  };
+
+  /** A run file's channel kept open for appending, and the key of the file it was opened on. */
+  private record Appender(Object key, FileChannel channel) {}
+
   /** The group commit of each run file with saves waiting for a force; dropped when idle. */
   private final ConcurrentHashMap<Path, GroupForce> groups = new ConcurrentHashMap<>();
   /** The barriers owed the forces of run files and of the index, once attached; empty: saves force. */
@@ -1132,6 +1158,7 @@ public final class FileRunJournal implements RunJournal, DurabilityBarrier.Defer
           // and durably (replace forces the file and the directory), which covers every line before
           byte[] whole = write(doc);
           cache.remove(f);
+          dropAppender(f); // the file is replaced: a channel kept open holds the old one
           AtomicFiles.replace(f, whole);
           SeenFile seen = SeenFile.of(f, whole, whole.length);
           if (seen != null) {
@@ -1140,7 +1167,7 @@ public final class FileRunJournal implements RunJournal, DurabilityBarrier.Defer
           return group.replaced();
         }
         cache.remove(f); // until the append is known to have gone through
-        JsonLines.append(f, loaded.end, line);
+        appendLine(f, loaded, line);
         if (loaded.seen != null) {
           cache.put(f, new Cached(loaded.seen.appended(line).stamped(f), doc, loaded.lines + 1));
         }
@@ -1163,6 +1190,52 @@ public final class FileRunJournal implements RunJournal, DurabilityBarrier.Defer
       if (group.idle()) {
         groups.remove(f, group); // a save racing this one may use a fresh group: it then forces on its own
       }
+    }
+  }
+
+  /**
+   * Appends {@code line} to run file {@code f} at the end of its intact part, through the channel kept
+   * for it when that was opened on the file {@code loaded} was read from (its key, looked at under
+   * this lock), else through a new one kept from now on. A file system without file keys gets a
+   * channel per line, as before. A failed write closes the kept channel (an interrupt has closed it
+   * anyway): the next save opens the file again. Call holding the journal's lock.
+   */
+  private void appendLine(Path f, Loaded loaded, byte[] line) throws IOException {
+    Object key = loaded.seen == null ? null : loaded.seen.key();
+    if (key == null) {
+      JsonLines.append(f, loaded.end, line);
+      return;
+    }
+    Appender a = appenders.get(f);
+    if (a != null && (!a.key().equals(key) || !a.channel().isOpen())) {
+      dropAppender(f);
+      a = null;
+    }
+    if (a == null) {
+      a = new Appender(key, FileChannel.open(f, StandardOpenOption.WRITE));
+      appenders.put(f, a);
+    }
+    try {
+      JsonLines.append(a.channel(), loaded.end, line);
+    } catch (IOException | RuntimeException e) {
+      dropAppender(f);
+      throw e;
+    }
+  }
+
+  /** Closes and forgets the channel kept for run file {@code f}, if any. Call holding the journal's lock. */
+  private void dropAppender(Path f) {
+    Appender a = appenders.remove(f);
+    if (a != null) {
+      closeQuietly(a.channel());
+    }
+  }
+
+  private static void closeQuietly(FileChannel ch) {
+    try {
+      ch.close();
+    } catch (IOException e) {
+      // nothing was written through it since its last append returned
     }
   }
 

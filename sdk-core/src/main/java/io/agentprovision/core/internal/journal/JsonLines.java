@@ -104,14 +104,19 @@ final class JsonLines {
    */
   static void append(Path file, long end, byte[] line) throws IOException {
     try (FileChannel out = FileChannel.open(file, StandardOpenOption.WRITE)) {
-      if (out.size() != end) {
-        out.truncate(end); // the rest of a line whose save never returned
-      }
-      ByteBuffer buf = ByteBuffer.wrap(line);
-      long at = end;
-      while (buf.hasRemaining()) {
-        at += out.write(buf, at);
-      }
+      append(out, end, line);
+    }
+  }
+
+  /** {@link #append(Path, long, byte[])} through {@code out}, a channel of the file kept open by the caller. */
+  static void append(FileChannel out, long end, byte[] line) throws IOException {
+    if (out.size() != end) {
+      out.truncate(end); // the rest of a line whose save never returned
+    }
+    ByteBuffer buf = ByteBuffer.wrap(line);
+    long at = end;
+    while (buf.hasRemaining()) {
+      at += out.write(buf, at);
     }
   }
 

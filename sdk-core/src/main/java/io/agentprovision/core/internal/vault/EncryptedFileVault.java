@@ -86,7 +86,8 @@ import org.jspecify.annotations.Nullable;
  * version-2 file ({@link Reason#CORRUPT}), never read it as empty.
  *
  * <p>Sharing and durability: every change appends (or compacts) under a lock on {@code <file>.lock}
- * that holds across threads and processes, and forces what it appended to disk before it returns
+ * that holds across threads and processes (the vault keeps that file open after its first change, and
+ * opens it again when an interrupt closed it), and forces what it appended to disk before it returns
  * (the file's data only: its name is already durable), so a change that returned survives a process
  * death and a machine stop, and a later change can tear only its own, last line. A compaction or the
  * file's creation replaces the file; attached to a provisioner's {@link DurabilityBarrier}
@@ -111,6 +112,10 @@ public final class EncryptedFileVault implements CredentialVault, DurabilityBarr
 
   private final Path file;
   private final Path lockFile;
+  /** This JVM's lock of {@link #lockFile}, shared with every vault of the file in the JVM. */
+  private final java.util.concurrent.locks.ReentrantLock jvmLock;
+  /** {@link #lockFile}, kept open; null until first locked. Guarded by {@link #jvmLock}. */
+  private @Nullable FileChannel lockChannel;
   private final KeyProvider keys;
   private final VaultSealer sealer;
 
@@ -133,6 +138,7 @@ public final class EncryptedFileVault implements CredentialVault, DurabilityBarr
   private EncryptedFileVault(Path file, KeyProvider keys) {
     this.file = file;
     this.lockFile = file.resolveSibling(file.getFileName() + ".lock");
+    this.jvmLock = AtomicFiles.jvmLock(lockFile);
     this.keys = keys;
     this.sealer = VaultSealer.of(keys, file.toString());
     this.owedDirectory = new OwedForce(() -> AtomicFiles.syncDirectory(AtomicFiles.directoryOf(file)));
@@ -349,6 +355,23 @@ public final class EncryptedFileVault implements CredentialVault, DurabilityBarr
     return (int) c.getValue();
   }
 
+  /**
+   * {@link #lockFile}, opened (and its directory created) on the first change and kept open: a change
+   * took the lock by creating the directory, opening and closing the file each time, a good part of
+   * a put's CPU besides its sealing and its force. Called holding {@link #jvmLock}, so a channel
+   * closed under another thread (an interrupt while it waited for the file lock) is never handed on:
+   * it is opened again. The vault never deletes or replaces its lock file.
+   */
+  private FileChannel lockChannel() throws IOException {
+    FileChannel c = lockChannel;
+    if (c == null || !c.isOpen()) {
+      Files.createDirectories(AtomicFiles.directoryOf(lockFile));
+      c = FileChannel.open(lockFile, StandardOpenOption.CREATE, StandardOpenOption.READ, StandardOpenOption.WRITE);
+      lockChannel = c;
+    }
+    return c;
+  }
+
   private interface Change {
     /** The lines that make the change, given the vault as it is (empty: nothing to change). */
     List<Line> lines(Index idx);
@@ -356,7 +379,7 @@ public final class EncryptedFileVault implements CredentialVault, DurabilityBarr
 
   private void update(Change change) {
     try {
-      AtomicFiles.withLock(lockFile, ch -> {
+      AtomicFiles.withLock(jvmLock, this::lockChannel, ch -> {
         Index idx;
         List<Line> lines;
         boolean compact;

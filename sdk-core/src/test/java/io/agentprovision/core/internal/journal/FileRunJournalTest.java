@@ -68,6 +68,53 @@ class FileRunJournalTest extends RunJournalContract {
   }
 
   /**
+   * A journal keeps its run's file open for appending; a file put in its place since (a copy moved over
+   * it, as a restore or another process's rewrite does) gets the next line, not the file kept open,
+   * which nothing reads any more.
+   */
+  @Test
+  void aRunFileReplacedSinceTheLastSave_getsTheNextLine_notTheFileKeptOpen() throws Exception {
+    FileRunJournal j = FileRunJournal.open(dir.resolve("runs"), file -> {});
+    j.saveRun(run("run_1", T0));
+    StepRecord s = step("run_1", "domain");
+    j.saveStep(s);
+    Path f = j.fileOf(RunId.of("run_1"));
+    Path copy = dir.resolve("copy");
+    Files.copy(f, copy);
+    Files.move(copy, f, java.nio.file.StandardCopyOption.REPLACE_EXISTING, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+
+    StepRecord next = s.next(T0.plusSeconds(1)).status(StepStatus.SUCCEEDED).attempts(1).build();
+    assertThat(j.saveStep(next)).isTrue();
+    assertThat(FileRunJournal.open(dir.resolve("runs")).step(RunId.of("run_1"), StepId.of("domain"))).contains(next);
+    assertThat(Files.readAllLines(f)).hasSize(4);
+  }
+
+  /** More runs saved in turn than the journal keeps files open for: every line reaches its own run's file. */
+  @Test
+  void runsSavedInTurn_beyondTheFilesKeptOpen_eachKeepTheirLines() {
+    FileRunJournal j = FileRunJournal.open(dir.resolve("runs"), file -> {});
+    int runs = FileRunJournal.APPENDERS + 4;
+    List<StepRecord> last = new ArrayList<>();
+    for (int r = 0; r < runs; r++) {
+      j.saveRun(run("run_" + r, T0));
+      StepRecord s = step("run_" + r, "domain");
+      j.saveStep(s);
+      last.add(s);
+    }
+    for (int round = 1; round <= 2; round++) {
+      for (int r = 0; r < runs; r++) {
+        StepRecord s = last.get(r).next(T0.plusSeconds(round)).attempts(round).build();
+        assertThat(j.saveStep(s)).isTrue();
+        last.set(r, s);
+      }
+    }
+    FileRunJournal reopened = FileRunJournal.open(dir.resolve("runs"));
+    for (int r = 0; r < runs; r++) {
+      assertThat(reopened.step(RunId.of("run_" + r), StepId.of("domain"))).contains(last.get(r));
+    }
+  }
+
+  /**
    * A journal does not read a file again whose key, length and modification time are what it left
    * them at; a file edited in place by hand near its end, to the same length, is seen (its time
    * differs).

@@ -93,6 +93,30 @@ class EncryptedFileVaultTest extends CredentialVaultContract {
     return -1;
   }
 
+  /**
+   * The vault keeps its lock file open; a put on an interrupted thread, whose wait for the file lock
+   * closes that channel, fails without writing, and the next put opens the lock file again and stores
+   * its entry (and another process would still be kept out while it does: the lock is the same file's).
+   */
+  @Test
+  void aPutInterruptedAtTheLock_failsWithoutWriting_andTheNextPutLocksAgain() throws Exception {
+    CredentialVault v = vault();
+    v.put(canaryEntry("a"));
+    byte[] before = Files.readAllBytes(file());
+    Thread.currentThread().interrupt();
+    try {
+      assertThatThrownBy(() -> v.put(canaryEntry("b"))).isInstanceOf(VaultException.class);
+    } finally {
+      Thread.interrupted();
+    }
+    assertThat(Files.readAllBytes(file())).isEqualTo(before);
+
+    v.put(canaryEntry("c"));
+    assertThat(v.get("c")).isPresent();
+    assertThat(v.get("b")).isEmpty();
+    assertThat(vault().keys("")).containsExactly("a", "c");
+  }
+
   @Test
   void put_sealsEachRecordWithAFreshNonce() throws Exception {
     CredentialVault v = vault();
