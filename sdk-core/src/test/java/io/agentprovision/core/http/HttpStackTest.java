@@ -409,15 +409,26 @@ class HttpStackTest {
   @Test
   void clientRateLimit_whenUsedUp_refusesWithoutCallingTheServer() throws Exception {
     ResiliencePolicy policy = ResiliencePolicy.custom().rateLimit(2, Duration.ofMinutes(5)).build();
+    OkHttpClient client = limitUsedUp(policy);
+
+    assertRateLimited(client);
+    assertThat(server.getRequestCount()).isEqualTo(2);
+  }
+
+  /** A client of {@code policy} (a limit of two requests) after two requests that went through. */
+  private OkHttpClient limitUsedUp(ResiliencePolicy policy) throws Exception {
     OkHttpClient client = client(policy);
     server.enqueue(status(200));
     server.enqueue(status(200));
     call(client, request("/a").build()).close();
     call(client, request("/a").build()).close();
+    return client;
+  }
 
+  /** {@code client}'s next request is refused by the client's own rate limit. */
+  private void assertRateLimited(OkHttpClient client) {
     assertThatThrownBy(() -> call(client, request("/a").build()))
         .isInstanceOfSatisfying(ProviderException.class, e -> assertThat(e.code()).isEqualTo("client_rate_limited"));
-    assertThat(server.getRequestCount()).isEqualTo(2);
   }
 
   @Test
@@ -441,11 +452,7 @@ class HttpStackTest {
   @Test
   void clientRateLimit_perEndpoint_isKeptAcrossTheSweepsOfIdlePartitions() throws Exception {
     ResiliencePolicy policy = ResiliencePolicy.custom().rateLimit(2, Duration.ofMinutes(5)).build();
-    OkHttpClient client = client(policy);
-    server.enqueue(status(200));
-    server.enqueue(status(200));
-    call(client, request("/a").build()).close();
-    call(client, request("/a").build()).close();
+    OkHttpClient client = limitUsedUp(policy);
     // many idle per-token partitions come and go (a sweep every 256 new ones), long after the last call
     ResiliencePolicy perToken = ResiliencePolicy.custom().rateLimit(1, Duration.ofSeconds(1)).rateLimitPerCredential(true)
         .build();
@@ -455,13 +462,11 @@ class HttpStackTest {
     }
     assertThat(time.instant()).isBefore(Instant.parse("2026-11-02T09:05:00Z"));
 
-    assertThatThrownBy(() -> call(client, request("/a").build()))
-        .isInstanceOfSatisfying(ProviderException.class, e -> assertThat(e.code()).isEqualTo("client_rate_limited"));
+    assertRateLimited(client);
     assertThat(server.getRequestCount()).isEqualTo(2);
     // a client of the same provider and policy built later shares the endpoint's limiter
     OkHttpClient later = stack.client("cloudflare", ResiliencePolicy.from(policy).build()).newBuilder().build();
-    assertThatThrownBy(() -> call(later, request("/a").build()))
-        .isInstanceOfSatisfying(ProviderException.class, e -> assertThat(e.code()).isEqualTo("client_rate_limited"));
+    assertRateLimited(later);
   }
 
   @Test
