@@ -15,7 +15,8 @@ import org.jspecify.annotations.Nullable;
  *
  * <p>A {@link io.agentprovision.core.spi.SpendLedger} makes these; an implementation builds one with
  * {@link #builder} and derives its settled versions with {@link #toBuilder()}, so it keeps working
- * when a component is added (the canonical constructor is public only because records require it):
+ * when a component is added (the twelve-value constructor stays public for the callers of the record
+ * this was):
  *
  * <pre>{@code
  * Reservation held = Reservation.builder(request.id(), request.agent(), request.provider(), request.amount())
@@ -24,22 +25,215 @@ import org.jspecify.annotations.Nullable;
  * Reservation spent = held.toBuilder().status(Reservation.Status.COMMITTED).committed(charged).build();
  * }</pre>
  *
- * @param id the reservation id
- * @param agent who spends
- * @param provider who charges
- * @param run the run, when part of one
- * @param step the step, when part of one
- * @param amount how much was reserved
- * @param committed how much was spent, once committed
- * @param status where it stands
- * @param createdAt when it was reserved (decides its windows)
- * @param expiresAt when it stops counting if still unsettled
- * @param usage each applicable limit's usage right after this reservation
- * @param description what it is for
+ * <p>A ledger that has the request at hand makes the same two more cheaply, sharing the request's
+ * values rather than copying them:
+ *
+ * <pre>{@code
+ * Reservation held = Reservation.madeFor(request, after);
+ * Reservation spent = held.withStatus(Reservation.Status.COMMITTED, charged);
+ * }</pre>
+ *
+ * <p>A final class with the accessors, {@code equals}, {@code hashCode} and {@code toString} of the
+ * record it was before, and its canonical constructor. It keeps four references (the values fixed
+ * when it was made, shared with its request and its other states, then its committed amount, status
+ * and usage) where the record kept twelve: the record's constructor, with the collector's write
+ * barrier on each of its twelve stores, compiled larger than the JIT inlines, and each ledger
+ * answer paid for an out-of-line call ({@code benchmarks/baseline.md}, in-memory ledger, rounds 12
+ * and 14).
  */
-public record Reservation(String id, AgentId agent, String provider, @Nullable RunId run, @Nullable StepId step,
-    Money amount, @Nullable Money committed, Status status, Instant createdAt, Instant expiresAt, List<LimitUsage> usage,
-    String description) {
+public final class Reservation {
+  private final ReservationTerms terms;
+  private final @Nullable Money committed;
+  private final Status status;
+  private final List<LimitUsage> usage;
+
+  /**
+   * A reservation of these values. A ledger builds one with {@link #builder}, {@link #madeFor} or
+   * {@link #withStatus} instead, which check what this does not (a negative amount, a committed
+   * reservation without what was spent).
+   *
+   * @param id the reservation id
+   * @param agent who spends
+   * @param provider who charges
+   * @param run the run, when part of one
+   * @param step the step, when part of one
+   * @param amount how much was reserved
+   * @param committed how much was spent, once committed
+   * @param status where it stands
+   * @param createdAt when it was reserved (decides its windows)
+   * @param expiresAt when it stops counting if still unsettled
+   * @param usage each applicable limit's usage right after this reservation
+   * @param description what it is for
+   * @throws NullPointerException naming the first value that is null where one is required
+   */
+  public Reservation(String id, AgentId agent, String provider, @Nullable RunId run, @Nullable StepId step,
+      Money amount, @Nullable Money committed, Status status, Instant createdAt, Instant expiresAt,
+      List<LimitUsage> usage, String description) {
+    Objects.requireNonNull(id, "id");
+    Objects.requireNonNull(agent, "agent");
+    Objects.requireNonNull(provider, "provider");
+    Objects.requireNonNull(amount, "amount");
+    Objects.requireNonNull(status, "status");
+    Objects.requireNonNull(createdAt, "createdAt");
+    Objects.requireNonNull(expiresAt, "expiresAt");
+    List<LimitUsage> copied = List.copyOf(usage);
+    Objects.requireNonNull(description, "description");
+    this.terms = ReservationTerms.of(id, agent, provider, run, step, amount, createdAt, expiresAt, description);
+    this.committed = committed;
+    this.status = status;
+    this.usage = copied;
+  }
+
+  /** Takes its values as they are: every caller has checked them. */
+  private Reservation(ReservationTerms terms, @Nullable Money committed, Status status, List<LimitUsage> usage) {
+    this.terms = terms;
+    this.committed = committed;
+    this.status = status;
+    this.usage = usage;
+  }
+
+  /**
+   * The reservation {@code request} asks for, as it is made: {@link Status#RESERVED}, created at the
+   * request's {@link ReservationRequest#at() at}, with {@code usage} (each applicable limit's use
+   * right after it). It shares the request's values instead of copying them.
+   *
+   * @throws NullPointerException when {@code request} or {@code usage} is null or holds a null
+   */
+  public static Reservation madeFor(ReservationRequest request, List<LimitUsage> usage) {
+    ReservationTerms t = request.terms;
+    return new Reservation(t, null, Status.RESERVED, List.copyOf(usage));
+  }
+
+  /**
+   * This reservation with another status and committed amount, everything else the same (and
+   * shared, not copied): what a ledger answers when it settles one.
+   *
+   * @param to the new status
+   * @param spent what was spent; required for {@link Status#COMMITTED}, otherwise what the new state keeps
+   *     (null when nothing was spent)
+   * @throws NullPointerException when {@code to} is null
+   * @throws InvalidRequestException naming {@code committed}, as {@link Builder#build()} does: when
+   *     {@code spent} is negative, in another currency than the reserved amount, or missing for a
+   *     committed reservation
+   */
+  public Reservation withStatus(Status to, @Nullable Money spent) {
+    Objects.requireNonNull(to, "status");
+    checkCommitted(terms.id, terms.amount, to, spent == null ? null : spent.requireNonNegative("committed"));
+    return new Reservation(terms, spent, to, usage);
+  }
+
+  private static void checkCommitted(String id, Money amount, Status status, @Nullable Money spent) {
+    if (status == Status.COMMITTED && spent == null) {
+      // counted() reads committed for a committed reservation: without it the ledger's totals would throw later
+      throw new InvalidRequestException("committed", "is missing for a COMMITTED reservation",
+          "set committed(...) to what was charged");
+    }
+    if (spent != null && !spent.sameCurrency(amount)) {
+      throw new InvalidRequestException("committed", "is in " + spent.currencyCode() + " but " + id + " reserved "
+          + amount, "commit in the reserved amount's currency");
+    }
+  }
+
+  /** The reservation id. */
+  public String id() {
+    return terms.id;
+  }
+
+  /** Who spends. */
+  public AgentId agent() {
+    return terms.agent;
+  }
+
+  /** Who charges. */
+  public String provider() {
+    return terms.provider;
+  }
+
+  /** The run, when part of one. */
+  public @Nullable RunId run() {
+    return terms.run;
+  }
+
+  /** The step, when part of one. */
+  public @Nullable StepId step() {
+    return terms.step;
+  }
+
+  /** How much was reserved. */
+  public Money amount() {
+    return terms.amount;
+  }
+
+  /** How much was spent, once committed. */
+  public @Nullable Money committed() {
+    return committed;
+  }
+
+  /** Where it stands. */
+  public Status status() {
+    return status;
+  }
+
+  /** When it was reserved (decides its windows). */
+  public Instant createdAt() {
+    return terms.at;
+  }
+
+  /** When it stops counting if still unsettled. */
+  public Instant expiresAt() {
+    return terms.expiresAt;
+  }
+
+  /** Each applicable limit's usage right after this reservation. */
+  public List<LimitUsage> usage() {
+    return usage;
+  }
+
+  /** What it is for. */
+  public String description() {
+    return terms.description;
+  }
+
+  /** Equal when every component is, as for a record. */
+  @Override
+  public boolean equals(@Nullable Object o) {
+    if (this == o) {
+      return true;
+    }
+    if (!(o instanceof Reservation)) {
+      return false;
+    }
+    Reservation r = (Reservation) o;
+    return status == r.status && Objects.equals(committed, r.committed) && terms.sameValues(r.terms)
+        && usage.equals(r.usage);
+  }
+
+  /** Combines the components' hash codes in their order, as a record does. */
+  @Override
+  public int hashCode() {
+    ReservationTerms t = terms;
+    int h = t.id.hashCode();
+    h = 31 * h + t.agent.hashCode();
+    h = 31 * h + t.provider.hashCode();
+    h = 31 * h + Objects.hashCode(t.run);
+    h = 31 * h + Objects.hashCode(t.step);
+    h = 31 * h + t.amount.hashCode();
+    h = 31 * h + Objects.hashCode(committed);
+    h = 31 * h + status.hashCode();
+    h = 31 * h + t.at.hashCode();
+    h = 31 * h + t.expiresAt.hashCode();
+    h = 31 * h + usage.hashCode();
+    return 31 * h + t.description.hashCode();
+  }
+
+  /** The components by name, in a record's format. */
+  @Override
+  public String toString() {
+    return "Reservation[id=" + id() + ", agent=" + agent() + ", provider=" + provider() + ", run=" + run() + ", step="
+        + step() + ", amount=" + amount() + ", committed=" + committed + ", status=" + status + ", createdAt="
+        + createdAt() + ", expiresAt=" + expiresAt() + ", usage=" + usage + ", description=" + description() + "]";
+  }
+
   /** Reservation states. */
   public enum Status {
     /** Held before a paid call; stops counting at {@code expiresAt} if never settled. */
@@ -63,18 +257,6 @@ public record Reservation(String id, AgentId agent, String provider, @Nullable R
     return status == Status.RESERVED || status == Status.UNCERTAIN;
   }
 
-  public Reservation {
-    Objects.requireNonNull(id, "id");
-    Objects.requireNonNull(agent, "agent");
-    Objects.requireNonNull(provider, "provider");
-    Objects.requireNonNull(amount, "amount");
-    Objects.requireNonNull(status, "status");
-    Objects.requireNonNull(createdAt, "createdAt");
-    Objects.requireNonNull(expiresAt, "expiresAt");
-    usage = List.copyOf(usage);
-    Objects.requireNonNull(description, "description");
-  }
-
   /**
    * What this reservation counts against limits at {@code now}: the reserved amount while held
    * (until its expiry, or for as long as it is uncertain), the committed amount once spent, else zero.
@@ -84,11 +266,11 @@ public record Reservation(String id, AgentId agent, String provider, @Nullable R
       case COMMITTED:
         return Objects.requireNonNull(committed);
       case UNCERTAIN:
-        return amount;
+        return terms.amount;
       case RESERVED:
-        return now.isBefore(expiresAt) ? amount : Money.zero(amount.currency());
+        return now.isBefore(terms.expiresAt) ? terms.amount : Money.zero(terms.amount.currency());
       default:
-        return Money.zero(amount.currency());
+        return Money.zero(terms.amount.currency());
     }
   }
 
@@ -106,8 +288,9 @@ public record Reservation(String id, AgentId agent, String provider, @Nullable R
 
   /** A builder holding this reservation's values, to derive its next state. */
   public Builder toBuilder() {
-    return new Builder(id, agent, provider, amount).run(run).step(step).committed(committed).status(status)
-        .createdAt(createdAt).expiresAt(expiresAt).usage(usage).description(description);
+    ReservationTerms t = terms;
+    return new Builder(t.id, t.agent, t.provider, t.amount).run(t.run).step(t.step).committed(committed).status(status)
+        .createdAt(t.at).expiresAt(t.expiresAt).usage(usage).description(t.description);
   }
 
   /** Builds {@link Reservation}s. */
@@ -195,15 +378,7 @@ public record Reservation(String id, AgentId agent, String provider, @Nullable R
       Instant created = Objects.requireNonNull(createdAt, "createdAt");
       Instant expires = Objects.requireNonNull(expiresAt, "expiresAt");
       Money spent = committed;
-      if (status == Status.COMMITTED && spent == null) {
-        // counted() reads committed for a committed reservation: without it the ledger's totals would throw later
-        throw new InvalidRequestException("committed", "is missing for a COMMITTED reservation",
-            "set committed(...) to what was charged");
-      }
-      if (spent != null && !spent.currency().equals(amount.currency())) {
-        throw new InvalidRequestException("committed", "is in " + spent.currencyCode() + " but " + id + " reserved "
-            + amount, "commit in the reserved amount's currency");
-      }
+      checkCommitted(id, amount, status, spent);
       return new Reservation(id, agent, provider, run, step, amount, spent, status, created, expires, usage,
           description);
     }

@@ -14,30 +14,132 @@ import org.jspecify.annotations.Nullable;
 /**
  * Asks the {@link SpendLedger} to hold money against limits.
  *
- * @param id the reservation id, derived from the run and step, so a repeated request is the same reservation
- * @param agent who spends
- * @param provider who charges
- * @param run the run, when part of one
- * @param step the step, when part of one
- * @param amount how much to hold
- * @param at when (decides the limit windows)
- * @param expiresAt when an unsettled reservation stops counting
- * @param limits the limits that apply (from {@link io.agentprovision.core.policy.SpendPolicy#limitsFor})
- * @param zone the zone whose midnight starts calendar windows
- * @param description what it is for
+ * <p>A final class with the accessors, {@code equals}, {@code hashCode} and {@code toString} of the
+ * record it was before (its canonical constructor stays public): its id, spender, provider, run,
+ * step, amount, instants and description are kept in one object the {@link Reservation}s made from
+ * it share, so a ledger's answers do not copy them, and the constructor stores three references
+ * where the record stored eleven, each with the collector's write barriers, which kept the JIT from
+ * inlining it into its callers ({@code benchmarks/baseline.md}, in-memory ledger, round 14).
  */
-public record ReservationRequest(String id, AgentId agent, String provider, @Nullable RunId run, @Nullable StepId step,
-    Money amount, Instant at, Instant expiresAt, List<SpendLimit> limits, ZoneId zone, String description) {
-  public ReservationRequest {
+public final class ReservationRequest {
+  /** Shared with the reservations made from this request. */
+  final ReservationTerms terms;
+  private final List<SpendLimit> limits;
+  private final ZoneId zone;
+
+  /**
+   * A request of these values.
+   *
+   * @throws NullPointerException naming the first value that is null where one is required
+   * @throws io.agentprovision.core.InvalidRequestException when {@code amount} is negative
+   */
+  public ReservationRequest(String id, AgentId agent, String provider, @Nullable RunId run, @Nullable StepId step,
+      Money amount, Instant at, Instant expiresAt, List<SpendLimit> limits, ZoneId zone, String description) {
     Objects.requireNonNull(id, "id");
     Objects.requireNonNull(agent, "agent");
     Objects.requireNonNull(provider, "provider");
     Objects.requireNonNull(amount, "amount").requireNonNegative("amount");
     Objects.requireNonNull(at, "at");
     Objects.requireNonNull(expiresAt, "expiresAt");
-    limits = List.copyOf(limits);
+    List<SpendLimit> copied = List.copyOf(limits);
     Objects.requireNonNull(zone, "zone");
     Objects.requireNonNull(description, "description");
+    this.terms = ReservationTerms.of(id, agent, provider, run, step, amount, at, expiresAt, description);
+    this.limits = copied;
+    this.zone = zone;
+  }
+
+  /** The reservation id, derived from the run and step, so a repeated request is the same reservation. */
+  public String id() {
+    return terms.id;
+  }
+
+  /** Who spends. */
+  public AgentId agent() {
+    return terms.agent;
+  }
+
+  /** Who charges. */
+  public String provider() {
+    return terms.provider;
+  }
+
+  /** The run, when part of one. */
+  public @Nullable RunId run() {
+    return terms.run;
+  }
+
+  /** The step, when part of one. */
+  public @Nullable StepId step() {
+    return terms.step;
+  }
+
+  /** How much to hold. */
+  public Money amount() {
+    return terms.amount;
+  }
+
+  /** When (decides the limit windows). */
+  public Instant at() {
+    return terms.at;
+  }
+
+  /** When an unsettled reservation stops counting. */
+  public Instant expiresAt() {
+    return terms.expiresAt;
+  }
+
+  /** The limits that apply (from {@link io.agentprovision.core.policy.SpendPolicy#limitsFor}). */
+  public List<SpendLimit> limits() {
+    return limits;
+  }
+
+  /** The zone whose midnight starts calendar windows. */
+  public ZoneId zone() {
+    return zone;
+  }
+
+  /** What it is for. */
+  public String description() {
+    return terms.description;
+  }
+
+  /** Equal when every component is, as for a record. */
+  @Override
+  public boolean equals(@Nullable Object o) {
+    if (this == o) {
+      return true;
+    }
+    if (!(o instanceof ReservationRequest)) {
+      return false;
+    }
+    ReservationRequest r = (ReservationRequest) o;
+    return terms.sameValues(r.terms) && limits.equals(r.limits) && zone.equals(r.zone);
+  }
+
+  /** Combines the components' hash codes in their order, as a record does. */
+  @Override
+  public int hashCode() {
+    ReservationTerms t = terms;
+    int h = t.id.hashCode();
+    h = 31 * h + t.agent.hashCode();
+    h = 31 * h + t.provider.hashCode();
+    h = 31 * h + Objects.hashCode(t.run);
+    h = 31 * h + Objects.hashCode(t.step);
+    h = 31 * h + t.amount.hashCode();
+    h = 31 * h + t.at.hashCode();
+    h = 31 * h + t.expiresAt.hashCode();
+    h = 31 * h + limits.hashCode();
+    h = 31 * h + zone.hashCode();
+    return 31 * h + t.description.hashCode();
+  }
+
+  /** The components by name, in a record's format. */
+  @Override
+  public String toString() {
+    return "ReservationRequest[id=" + id() + ", agent=" + agent() + ", provider=" + provider() + ", run=" + run()
+        + ", step=" + step() + ", amount=" + amount() + ", at=" + at() + ", expiresAt=" + expiresAt() + ", limits="
+        + limits + ", zone=" + zone + ", description=" + description() + "]";
   }
 
   /**
