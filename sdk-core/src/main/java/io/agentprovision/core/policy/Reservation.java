@@ -34,7 +34,7 @@ import org.jspecify.annotations.Nullable;
  * }</pre>
  *
  * <p>A final class with the accessors, {@code equals}, {@code hashCode} and {@code toString} of the
- * record it was before, and its canonical constructor. It keeps four references (the values fixed
+ * record it was before, and its twelve-value constructor. It keeps four references (the values fixed
  * when it was made, shared with its request and its other states, then its committed amount, status
  * and usage) where the record kept twelve: the record's constructor, with the collector's write
  * barrier on each of its twelve stores, compiled larger than the JIT inlines, and each ledger
