@@ -176,10 +176,9 @@ public final class JsonlAuditLog implements AuditLog, DurabilityBarrier.Deferrin
   private final ByteBuffer sizeProbe = ByteBuffer.allocate(2);
   /**
    * Where the head's slot and the next slot's header are read, in one read, to be compared with
-   * {@link #headRaw}; kept to read them without allocating, and direct so that the channel reads
-   * into it without copying through a buffer of its own.
+   * {@link #headRaw}; kept to read them without allocating.
    */
-  private final ByteBuffer headScratch = ByteBuffer.allocateDirect(HeadFile.SLOT + HeadFile.HEADER);
+  private final ByteBuffer headScratch = ByteBuffer.allocate(HeadFile.SLOT + HeadFile.HEADER);
   /**
    * The head file's headers (or a format 1 file) as last read or written, and what they hold, to
    * skip decoding an unchanged file; the ring's slots are what decides when the log must be forced.
@@ -1642,8 +1641,8 @@ public final class JsonlAuditLog implements AuditLog, DurabilityBarrier.Deferrin
 
   /** Whether {@code buf} holds at {@code at} the header of slot {@code slot} as {@link #headRaw} holds it. */
   private boolean sameHeader(ByteBuffer buf, int at, int slot) {
-    return buf.slice(at, HeadFile.HEADER).mismatch(ByteBuffer.wrap(headRaw, slot * HeadFile.HEADER, HeadFile.HEADER))
-        < 0;
+    int raw = slot * HeadFile.HEADER;
+    return Arrays.equals(buf.array(), at, at + HeadFile.HEADER, headRaw, raw, raw + HeadFile.HEADER);
   }
 
   private @Nullable AuditEntry lastEntry() throws IOException {
