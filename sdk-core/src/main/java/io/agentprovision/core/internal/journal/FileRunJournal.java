@@ -1211,12 +1211,19 @@ public final class FileRunJournal implements RunJournal, DurabilityBarrier.Defer
       dropAppender(f);
       a = null;
     }
+    boolean kept = a != null;
     if (a == null) {
       a = new Appender(key, FileChannel.open(f, StandardOpenOption.WRITE));
       appenders.put(f, a);
     }
     try {
-      JsonLines.append(a.channel(), loaded.end, line);
+      if (kept && loaded.sizeIsEnd) {
+        // the look at the path that loaded the file, under this lock, found the file this channel was
+        // kept for (its key) exactly end long: the channel's size would say the same
+        JsonLines.write(a.channel(), loaded.end, line);
+      } else {
+        JsonLines.append(a.channel(), loaded.end, line);
+      }
     } catch (IOException | RuntimeException e) {
       dropAppender(f);
       throw e;
@@ -1364,9 +1371,11 @@ public final class FileRunJournal implements RunJournal, DurabilityBarrier.Defer
 
   /**
    * A run's file as read: its records, the format version it is in, how many lines it holds and
-   * the length of its intact part (where the next line goes).
+   * the length of its intact part (where the next line goes); {@code sizeIsEnd} when the look at
+   * the file that decided it is {@code seen}'s file found it exactly {@code end} long (nothing past
+   * the intact part to cut off before the next line).
    */
-  private record Loaded(Doc doc, long version, int lines, long end, @Nullable SeenFile seen) {}
+  private record Loaded(Doc doc, long version, int lines, long end, @Nullable SeenFile seen, boolean sizeIsEnd) {}
 
   /** A run file as this journal last read or wrote it (version 3): its records and how many lines it held. */
   private record Cached(SeenFile seen, Doc doc, int lines) {}
@@ -1381,7 +1390,7 @@ public final class FileRunJournal implements RunJournal, DurabilityBarrier.Defer
       byte[] more = c.seen().since(f);
       if (more != null) {
         if (more.length == 0) {
-          return new Loaded(c.doc(), VERSION, c.lines(), c.seen().end(), c.seen());
+          return new Loaded(c.doc(), VERSION, c.lines(), c.seen().end(), c.seen(), true);
         }
         try {
           JsonLines.Lines appended = JsonLines.records(more, 0, c.lines() + 1);
@@ -1394,7 +1403,7 @@ public final class FileRunJournal implements RunJournal, DurabilityBarrier.Defer
           }
           Cached now = new Cached(c.seen().grown(more, appended.end()), doc, c.lines() + appended.records().size());
           cache.put(f, now);
-          return new Loaded(doc, VERSION, now.lines(), now.seen().end(), now.seen());
+          return new Loaded(doc, VERSION, now.lines(), now.seen().end(), now.seen(), appended.end() == more.length);
         } catch (RuntimeException e) {
           cache.remove(f); // read whole below, which says what is wrong
         }
@@ -1427,7 +1436,7 @@ public final class FileRunJournal implements RunJournal, DurabilityBarrier.Defer
         if (!FORMAT.equals(m.get("format")) || !Long.valueOf(DOCUMENT_VERSION).equals(m.get("version"))) {
           throw new IllegalArgumentException(notThisFormat());
         }
-        return new Loaded(document(m, f), DOCUMENT_VERSION, 1, bytes.length, null);
+        return new Loaded(document(m, f), DOCUMENT_VERSION, 1, bytes.length, null, false);
       }
       if (!FORMAT.equals(p.header().get("format")) || !Long.valueOf(VERSION).equals(p.header().get("version"))) {
         throw new IllegalArgumentException(notThisFormat());
@@ -1444,7 +1453,7 @@ public final class FileRunJournal implements RunJournal, DurabilityBarrier.Defer
       } catch (IOException e) {
         seen = null; // replaced or removed meanwhile: nothing kept
       }
-      return new Loaded(doc, VERSION, 1 + p.records().size(), p.end(), seen);
+      return new Loaded(doc, VERSION, 1 + p.records().size(), p.end(), seen, false);
     } catch (RuntimeException e) { // whatever is wrong with the file, say which file
       throw new AgentProvisionException("the run journal file " + f + " is unreadable: " + e.getMessage()
           + "; restore it from a backup or move it aside", e);

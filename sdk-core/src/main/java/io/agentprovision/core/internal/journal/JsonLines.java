@@ -113,6 +113,14 @@ final class JsonLines {
     if (out.size() != end) {
       out.truncate(end); // the rest of a line whose save never returned
     }
+    write(out, end, line);
+  }
+
+  /**
+   * Writes {@code line} at {@code end} through {@code out}, for a caller that knows, from a look at
+   * the file under the store's lock, that the file ends there: nothing to cut off first.
+   */
+  static void write(FileChannel out, long end, byte[] line) throws IOException {
     ByteBuffer buf = ByteBuffer.wrap(line);
     long at = end;
     while (buf.hasRemaining()) {

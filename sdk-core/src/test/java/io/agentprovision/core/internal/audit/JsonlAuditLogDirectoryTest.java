@@ -97,6 +97,33 @@ class JsonlAuditLogDirectoryTest {
         AuditIntegrityException.class, e -> assertThat(e.reason()).isEqualTo(Reason.TAMPERED));
   }
 
+  /**
+   * The head's own slot put back in place to what it held before the last commit, with the head at
+   * each kind of place in the ring: its last slot (the next slot's header is at the file's start),
+   * the one before it and the first. Only that header differs from what the log last wrote, so a
+   * commit that compared another part of the file would go on from a head the file no longer holds.
+   */
+  @org.junit.jupiter.params.ParameterizedTest
+  @org.junit.jupiter.params.provider.ValueSource(ints = {HeadFile.SLOTS - 1, HeadFile.SLOTS - 2, 0})
+  void append_whileTheDirectoryIsUnchanged_refusesTheHeadsSlotPutBackInPlace(int slot) throws Exception {
+    JsonlAuditLog log = open(vouching());
+    int i = 0;
+    byte[] before;
+    do { // commit until the head lands in the slot, keeping what the slot held before that commit
+      byte[] file = Files.readAllBytes(headFile());
+      before = java.util.Arrays.copyOfRange(file, slot * HeadFile.SLOT, slot * HeadFile.SLOT + HeadFile.HEADER);
+      log.append(JsonlAuditLogTest.record(++i));
+    } while (HeadFile.slot(HeadFile.decode(Files.readAllBytes(headFile()), null).head().gen()) != slot);
+    try (FileChannel c = FileChannel.open(headFile(), StandardOpenOption.WRITE)) {
+      c.write(ByteBuffer.wrap(before), (long) slot * HeadFile.SLOT);
+    }
+
+    int next = i + 1;
+    assertThatThrownBy(() -> log.append(JsonlAuditLogTest.record(next))).isInstanceOfSatisfying(
+        AuditIntegrityException.class, e -> assertThat(e.reason()).isEqualTo(Reason.TAMPERED));
+    assertThat(Files.readAllLines(file())).hasSize(i);
+  }
+
   @Test
   void append_whileTheDirectoryIsUnchanged_refusesAHeadFileCutInPlace() throws Exception {
     JsonlAuditLog log = open(vouching());

@@ -89,6 +89,54 @@ class FileRunJournalTest extends RunJournalContract {
     assertThat(Files.readAllLines(f)).hasSize(4);
   }
 
+  /**
+   * A save of another process that stopped part-way leaves a torn line past the end of a run file
+   * this journal keeps open: the next save through the kept channel cuts it off before its own line,
+   * and a new journal reads that line.
+   */
+  @Test
+  void aTornLineLeftPastTheEndOfAFileKeptOpen_isCutOffBeforeTheNextLine() throws Exception {
+    FileRunJournal j = FileRunJournal.open(dir.resolve("runs"), file -> {});
+    j.saveRun(run("run_1", T0));
+    StepRecord s = step("run_1", "domain");
+    j.saveStep(s); // the file's channel is kept from here on
+    StepRecord started = s.next(T0.plusSeconds(1)).attempts(1).build();
+    j.saveStep(started);
+    Path f = j.fileOf(RunId.of("run_1"));
+    String intact = Files.readString(f);
+    // longer than the next line, which written over it would leave the rest in the file
+    Files.writeString(f, "{\"step\":{\"run_id\":\"run_1\",\"output\":\"" + "x".repeat(4000),
+        java.nio.file.StandardOpenOption.APPEND);
+
+    StepRecord done = started.next(T0.plusSeconds(2)).status(StepStatus.SUCCEEDED).attempts(1).build();
+    assertThat(j.saveStep(done)).isTrue();
+    assertThat(Files.readString(f)).as("the torn tail cut off, the new line after the intact part")
+        .startsWith(intact).doesNotContain("xxx").hasLineCount(5);
+    assertThat(FileRunJournal.open(dir.resolve("runs")).step(RunId.of("run_1"), StepId.of("domain"))).contains(done);
+  }
+
+  /**
+   * Another journal (another process) appends to a run file this journal keeps open: the next save
+   * through the kept channel goes after that line, not over it, and a new journal reads both.
+   */
+  @Test
+  void aLineAnotherJournalAppended_toAFileKeptOpen_isFollowedNotOverwritten() {
+    FileRunJournal j = FileRunJournal.open(dir.resolve("runs"), file -> {});
+    FileRunJournal other = FileRunJournal.open(dir.resolve("runs"), file -> {});
+    j.saveRun(run("run_1", T0));
+    j.saveStep(step("run_1", "domain"));
+    j.saveStep(step("run_1", "account")); // the channel kept
+    StepRecord theirs = step("run_1", "deploy");
+    assertThat(other.saveStep(theirs)).isTrue();
+
+    StepRecord ours = step("run_1", "verify");
+    assertThat(j.saveStep(ours)).isTrue();
+    FileRunJournal reopened = FileRunJournal.open(dir.resolve("runs"));
+    assertThat(reopened.step(RunId.of("run_1"), StepId.of("deploy"))).contains(theirs);
+    assertThat(reopened.step(RunId.of("run_1"), StepId.of("verify"))).contains(ours);
+    assertThat(reopened.steps(RunId.of("run_1"))).hasSize(4);
+  }
+
   /** More runs saved in turn than the journal keeps files open for: every line reaches its own run's file. */
   @Test
   void runsSavedInTurn_beyondTheFilesKeptOpen_eachKeepTheirLines() {
