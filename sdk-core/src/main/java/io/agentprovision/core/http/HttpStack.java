@@ -186,10 +186,6 @@ public final class HttpStack implements AutoCloseable {
 
   CircuitBreaker circuitBreaker(String endpoint, ResiliencePolicy policy) {
     return breakers.circuitBreaker(endpoint + "/" + policyId(policy), () -> CircuitBreakerConfig.custom()
-        // every answer from the endpoint is recorded in its one window: with the default window's lock, a
-        // fleet's threads queued on it (parked 1 ms or more 128 times in a fleet of 1,000 flows); the
-        // lock-free window counts the same outcomes with a compare-and-set
-        .slidingWindowSynchronizationStrategy(CircuitBreakerConfig.SlidingWindowSynchronizationStrategy.LOCK_FREE)
         .failureRateThreshold(policy.failureRateThreshold())
         .slidingWindowSize(policy.slidingWindow())
         .minimumNumberOfCalls(policy.slidingWindow())
