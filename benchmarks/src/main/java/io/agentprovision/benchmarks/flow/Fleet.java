@@ -53,6 +53,11 @@ import okhttp3.OkHttpClient;
  * which says how much of the fleet's time the sandbox, the network's delay and the limits account
  * for on this machine, and how much the SDK adds.
  *
+ * <p>{@code -Dfleet.sdkClasspath=<class path>} runs the SDK's child on another build (put this build's
+ * {@code io/agentprovision/benchmarks} classes first, for the same harness) while the sandbox and the naive
+ * fleet stay this JVM's: the sandbox shares the machine's cores, so comparing two builds each with its own
+ * sandbox compares their sandboxes too.
+ *
  * <p>The fleet goes through Stripe Projects, as the Quickstart does: a first flow here links the
  * sandbox's Stripe account holder to the provider, so that the fleet's flows find the connection
  * (as a host that has been up a while would); the sandbox's workerd is off (a thousand Workers in
@@ -151,10 +156,18 @@ public final class Fleet {
           cmd.add(a);
         }
       }
-      cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), FleetClient.class.getName(), config.toString()));
-      out.println("child: " + String.join(" ", cmd.subList(0, cmd.size() - 3)) + " ... " + FleetClient.class.getSimpleName());
+      // -Dfleet.sdkClasspath puts another build's SDK in the child while this JVM's sandbox and naive fleet stay
+      // the same: the sandbox shares the two cores with the SDK, so a change of its code moves both fleets' times
+      String sdkClasspath = System.getProperty("fleet.sdkClasspath", System.getProperty("java.class.path"));
+      cmd.addAll(List.of("-cp", sdkClasspath, FleetClient.class.getName(), config.toString()));
+      out.println("child: " + String.join(" ", cmd.subList(0, cmd.size() - 3)) + " ... " + FleetClient.class.getSimpleName()
+          + (sdkClasspath.equals(System.getProperty("java.class.path")) ? "" : " (SDK from " + sdkClasspath + ")"));
       long[] sdk = new long[3];
+      long sandboxBefore = ownCpu();
       int status = child(cmd, sdk, out);
+      // this JVM is the sandbox (and the delaying proxy's threads): its CPU is the fleet's other tenant of the cores
+      out.printf(Locale.ROOT, "  the sandbox's CPU while the SDK's child ran: %.1f ms per flow%n",
+          (ownCpu() - sandboxBefore) / 1e6 / flows);
       if (status != 0 || naiveCap <= 0) {
         return status;
       }
@@ -171,7 +184,10 @@ public final class Fleet {
           + "child -Xmx%s ... %s%n", flows, AgentProvisioner.DEFAULT_STEP_THREADS, naiveCap, heap,
           NaiveFleetClient.class.getSimpleName());
       long[] naive = new long[3];
+      sandboxBefore = ownCpu();
       status = child(naiveCmd, naive, out);
+      out.printf(Locale.ROOT, "  the sandbox's CPU while the naive child ran: %.1f ms per flow%n",
+          (ownCpu() - sandboxBefore) / 1e6 / flows);
       if (status == 0 && sdk[0] > 0 && naive[0] > 0) {
         out.printf(Locale.ROOT, "SDK fleet / naive fleet: %.1f s / %.1f s = %.2fx (completed %d and %d of %d); "
             + "CPU during the fleet per flow: SDK %.1f ms, naive %.1f ms; load average %.2f%n", sdk[0] / 1e9,
@@ -183,6 +199,11 @@ public final class Fleet {
     } finally {
       FlowLatency.deleteTree(dir);
     }
+  }
+
+  private static long ownCpu() {
+    return ((com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory.getOperatingSystemMXBean())
+        .getProcessCpuTime();
   }
 
   /**

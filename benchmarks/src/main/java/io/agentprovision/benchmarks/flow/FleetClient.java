@@ -58,7 +58,9 @@ public final class FleetClient {
     Duration latency = Duration.ofMillis(Long.parseLong(p.getProperty("latency.ms")));
     List<String> tokens = Files.readAllLines(Path.of(p.getProperty("tokens")), StandardCharsets.UTF_8);
     String allowIps = p.getProperty("allowIps");
-    OkHttpClient base = Clients.pooled().addNetworkInterceptor(DelayingRecorder.delayOnly(latency)).build();
+    AtomicLong connects = new AtomicLong();
+    OkHttpClient base = Clients.pooled().addNetworkInterceptor(DelayingRecorder.delayOnly(latency))
+        .eventListener(Clients.countingConnects(connects)).build();
     HttpStack http = HttpStack.builder().okHttpClient(base).build();
     // without workerd nothing runs the apps: the check says so instead of failing
     OkHttpClient noRuntime = base.newBuilder().addInterceptor(chain -> {
@@ -69,7 +71,7 @@ public final class FleetClient {
         .limit(SpendLimit.perTransaction(Money.usd("25.00"))).requireApprovalAbove(Money.usd("0.00")).build();
     // requests in flight at once to each provider (the SDK's default unless the fleet is run with --cap)
     int cap = Integer.getInteger("fleet.cap", ResiliencePolicy.DEFAULT_MAX_CONCURRENT_REQUESTS);
-    HeapWatch watch = new HeapWatch();
+    HeapWatch watch = new HeapWatch(base.connectionPool());
     watch.start();
     try (AgentProvisioner provisioner = AgentProvisioner.builder()
         .http(http)
@@ -110,6 +112,7 @@ public final class FleetClient {
       AtomicLong completed = new AtomicLong();
       List<CompletableFuture<Deployment>> all = new ArrayList<>();
       watch.reset();
+      long connectsBefore = connects.get();
       jdk.jfr.Recording jfr = startRecording();
       ThreadCpu cpuBefore = ThreadCpu.now();
       long[] javaBefore = javaThreads();
@@ -175,6 +178,9 @@ public final class FleetClient {
           (javaFleet[0] - javaBefore[0]) / 1e6 / flows, (javaFleet[1] - javaBefore[1]) / 1e6 / flows,
           (javaFleet[2] - javaBefore[2]) / 1e6 / flows, (javaFleet[3] - javaBefore[3]) / 1024.0 / flows,
           (javaFleet[4] - javaBefore[4]) / 1024.0 / flows, (javaFleet[5] - javaBefore[5]) / 1024.0 / flows);
+      System.out.printf(Locale.ROOT, "connections: %d opened during the fleet; in the pool (sampled) at most %d, "
+          + "%.0f on average; %d at the end%n", connects.get() - connectsBefore, watch.poolPeak(), watch.poolMean(),
+          base.connectionPool().connectionCount());
       long[] mark = atEarly.get();
       if (mark != null && flows > early) {
         long cpuEarly = mark[1] - cpuBefore.process;
@@ -323,11 +329,32 @@ public final class FleetClient {
     }
   }
 
-  /** Samples the heap in use every 50 ms. */
+  /** Samples the heap in use and the connections in the SDK's pool every 50 ms. */
   static final class HeapWatch {
     private volatile boolean running = true;
     private final AtomicLong peak = new AtomicLong();
+    private final okhttp3.@org.jspecify.annotations.Nullable ConnectionPool pool;
+    private final AtomicLong poolPeak = new AtomicLong();
+    private final AtomicLong poolSum = new AtomicLong();
+    private final AtomicLong poolSamples = new AtomicLong();
     private final Thread thread = new Thread(this::watch, "heap-watch");
+
+    HeapWatch() {
+      this(null);
+    }
+
+    HeapWatch(okhttp3.@org.jspecify.annotations.Nullable ConnectionPool pool) {
+      this.pool = pool;
+    }
+
+    long poolPeak() {
+      return poolPeak.get();
+    }
+
+    double poolMean() {
+      long n = poolSamples.get();
+      return n == 0 ? 0 : (double) poolSum.get() / n;
+    }
 
     void start() {
       thread.setDaemon(true);
@@ -336,6 +363,9 @@ public final class FleetClient {
 
     void reset() {
       peak.set(0);
+      poolPeak.set(0);
+      poolSum.set(0);
+      poolSamples.set(0);
       for (MemoryPoolMXBean pool : ManagementFactory.getMemoryPoolMXBeans()) {
         pool.resetPeakUsage();
       }
@@ -352,6 +382,10 @@ public final class FleetClient {
     private void watch() {
       while (running) {
         peak.accumulateAndGet(MEMORY.getHeapMemoryUsage().getUsed(), Math::max);
+        int connections = pool == null ? 0 : pool.connectionCount();
+        poolPeak.accumulateAndGet(connections, Math::max);
+        poolSum.addAndGet(connections);
+        poolSamples.incrementAndGet();
         try {
           Thread.sleep(50);
         } catch (InterruptedException e) {

@@ -59,7 +59,9 @@ class FlowBenchmarksTest {
 
     assertThat(exit).as("the child JVM's exit status; it printed:%n%s", printed).isZero();
     assertThat(printed).contains("sandbox capacity:", "one flow alone:", "3 completed, 0 failed",
-        "Java threads' CPU during the fleet per flow: step threads");
+        "Java threads' CPU during the fleet per flow: step threads", "the sandbox's CPU while the SDK's child ran: ")
+        // every flow's requests went over connections the SDK's pool opened and counted
+        .containsPattern("connections: [0-9]+ opened during the fleet; in the pool \\(sampled\\) at most [0-9]+");
   }
 
   @Test
@@ -89,6 +91,7 @@ class FlowBenchmarksTest {
 
     assertThat(exit).as("the child JVMs' exit status; they printed:%n%s", printed).isZero();
     assertThat(printed).contains("3 completed, 0 failed", "naive fleet:", "3 completed, 0 requests failed",
-        "SDK fleet / naive fleet:", "(completed 3 and 3 of 3)");
+        "SDK fleet / naive fleet:", "(completed 3 and 3 of 3)", "the sandbox's CPU while the SDK's child ran: ",
+        "the sandbox's CPU while the naive child ran: ");
   }
 }

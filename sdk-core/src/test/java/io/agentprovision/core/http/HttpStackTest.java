@@ -354,6 +354,46 @@ class HttpStackTest {
   }
 
   @Test
+  void circuit_countsEveryOutcomeOfCallsAnsweredAtOnce_andOpensWhenTheWindowIsFull() throws Exception {
+    // sixteen calls in flight together, half answered 500: the window of sixteen fills only if no
+    // thread's outcome is lost, and then (failure rate 50%) the next call is refused unsent
+    int n = 16;
+    ResiliencePolicy policy = ResiliencePolicy.custom().maxAttempts(1).slidingWindow(n).failureRateThreshold(50)
+        .openStateWait(Duration.ofSeconds(30)).build();
+    OkHttpClient client = client(policy);
+    java.util.concurrent.CountDownLatch arrived = new java.util.concurrent.CountDownLatch(n);
+    java.util.concurrent.atomic.AtomicInteger answered = new java.util.concurrent.atomic.AtomicInteger();
+    server.setDispatcher(new Dispatcher() {
+      @Override
+      public MockResponse dispatch(RecordedRequest r) throws InterruptedException {
+        arrived.countDown();
+        arrived.await(5, TimeUnit.SECONDS); // every call is in flight before any is answered
+        return status(answered.getAndIncrement() % 2 == 0 ? 500 : 200);
+      }
+    });
+    java.util.concurrent.ExecutorService callers = java.util.concurrent.Executors.newFixedThreadPool(n);
+    try {
+      List<java.util.concurrent.Future<Integer>> codes = new ArrayList<>();
+      for (int i = 0; i < n; i++) {
+        codes.add(callers.submit(() -> {
+          try (Response r = call(client, request("/zones").build())) {
+            return r.code();
+          }
+        }));
+      }
+      for (java.util.concurrent.Future<Integer> c : codes) {
+        assertThat(c.get(10, TimeUnit.SECONDS)).isIn(200, 500);
+      }
+    } finally {
+      callers.shutdownNow();
+    }
+
+    assertThatThrownBy(() -> call(client, request("/zones").build()))
+        .isInstanceOfSatisfying(ProviderException.class, e -> assertThat(e.code()).isEqualTo("circuit_open"));
+    assertThat(server.getRequestCount()).isEqualTo(n);
+  }
+
+  @Test
   void circuit_afterTheOpenStateWait_letsCallsThroughAgain() throws Exception {
     ResiliencePolicy policy = ResiliencePolicy.custom().maxAttempts(1).slidingWindow(2).failureRateThreshold(50)
         .openStateWait(Duration.ofSeconds(30)).build();
