@@ -2,7 +2,6 @@ package io.agentprovision.cloudflare;
 
 import com.squareup.moshi.JsonDataException;
 import com.squareup.moshi.JsonEncodingException;
-import com.squareup.moshi.Types;
 import io.agentprovision.cloudflare.internal.Wire;
 import io.agentprovision.core.InvalidRequestException;
 import io.agentprovision.core.ProviderException;
@@ -274,7 +273,7 @@ public final class CloudflareClient {
   <T, R> List<R> listPages(String path, Map<String, ?> query, Class<T> itemType, Predicate<? super T> keep,
       Function<? super T, R> mapper) {
     List<R> out = new ArrayList<>();
-    Type listType = Types.newParameterizedType(List.class, itemType);
+    Type listType = Wire.listOf(itemType);
     for (int page = 1; page <= MAX_PAGES; page++) {
       Map<String, Object> q = new LinkedHashMap<>(query);
       q.put("page", page);
@@ -292,7 +291,7 @@ public final class CloudflareClient {
   <T, R> List<R> listCursor(String path, Map<String, ?> query, Class<T> itemType, Function<? super T, R> mapper) {
     List<R> out = new ArrayList<>();
     Set<String> seen = new HashSet<>();
-    Type listType = Types.newParameterizedType(List.class, itemType);
+    Type listType = Wire.listOf(itemType);
     String cursor = null;
     for (int n = 0; n < MAX_PAGES; n++) {
       Map<String, Object> q = new LinkedHashMap<>(query);
@@ -311,7 +310,7 @@ public final class CloudflareClient {
 
   <T, R> List<R> listSingle(String path, Map<String, ?> query, Class<T> itemType, Function<? super T, R> mapper) {
     Answer<List<T>> a = this.<List<T>>exchange("GET", path, query, null, Map.of(),
-        Types.newParameterizedType(List.class, itemType));
+        Wire.listOf(itemType));
     return a.items(mapper);
   }
 

@@ -8,6 +8,8 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentMap;
 import okhttp3.MediaType;
 import okhttp3.MultipartBody;
 import okhttp3.RequestBody;
@@ -18,7 +20,15 @@ import okhttp3.RequestBody;
  * 10021), then one part per module whose name and filename are the module path.
  */
 public final class ScriptUpload {
-  private static final MediaType JSON = MediaType.get("application/json");
+  /**
+   * The metadata part's type as it goes on the wire: okhttp adds the charset to a text body's type
+   * that names none, parsing the result again for every upload; named here once.
+   */
+  private static final MediaType JSON = MediaType.get("application/json; charset=utf-8");
+  /** The modules' content types, parsed once each: an app has a handful, uploaded on every deploy. */
+  private static final ConcurrentMap<String, MediaType> MODULE_TYPES = new ConcurrentHashMap<>();
+  /** Beyond this many distinct types, a module's type is parsed each time rather than kept. */
+  private static final int MAX_KEPT_TYPES = 64;
 
   private ScriptUpload() {}
 
@@ -66,8 +76,19 @@ public final class ScriptUpload {
     mb.addFormDataPart("metadata", null, RequestBody.create(Json.write(metadata(app)), JSON));
     for (WorkerApp.Module module : app.modules()) {
       mb.addFormDataPart(module.path(), module.path(),
-          RequestBody.create(module.content(), MediaType.get(module.contentType())));
+          RequestBody.create(module.content(), moduleType(module.contentType())));
     }
     return mb.build();
+  }
+
+  private static MediaType moduleType(String contentType) {
+    MediaType t = MODULE_TYPES.get(contentType);
+    if (t == null) {
+      t = MediaType.get(contentType);
+      if (MODULE_TYPES.size() < MAX_KEPT_TYPES) {
+        MODULE_TYPES.putIfAbsent(contentType, t);
+      }
+    }
+    return t;
   }
 }

@@ -8,6 +8,7 @@ import com.squareup.moshi.Moshi;
 import com.squareup.moshi.Types;
 import java.io.IOException;
 import java.lang.annotation.Annotation;
+import java.lang.reflect.ParameterizedType;
 import java.lang.reflect.Type;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
@@ -33,9 +34,54 @@ public final class Wire {
     return MOSHI;
   }
 
+  /**
+   * The envelope adapter of each result class, made once: every answer is read through one, and
+   * asking moshi for it each time made the envelope's parameterized type and went through moshi's
+   * synchronized cache on every request. A {@link ClassValue}, so that a caller's result class is
+   * not held beyond its class loader.
+   */
+  private static final ClassValue<JsonAdapter<Envelope<Object>>> ENVELOPES = new ClassValue<>() {
+    @Override
+    protected JsonAdapter<Envelope<Object>> computeValue(Class<?> result) {
+      return adapterOf(result);
+    }
+  };
+
+  /** The same for a result that is a list of the class. */
+  private static final ClassValue<JsonAdapter<Envelope<Object>>> LIST_ENVELOPES = new ClassValue<>() {
+    @Override
+    protected JsonAdapter<Envelope<Object>> computeValue(Class<?> item) {
+      return adapterOf(Types.newParameterizedType(List.class, item));
+    }
+  };
+
+  /** {@code List<item>} per item class, made once ({@link #listOf}). */
+  private static final ClassValue<ParameterizedType> LISTS = new ClassValue<>() {
+    @Override
+    protected ParameterizedType computeValue(Class<?> item) {
+      return Types.newParameterizedType(List.class, item);
+    }
+  };
+
+  private static JsonAdapter<Envelope<Object>> adapterOf(Type resultType) {
+    return MOSHI.adapter(Types.newParameterizedTypeWithOwner(Wire.class, Envelope.class, resultType));
+  }
+
   /** The adapter for an envelope whose {@code result} is of {@code resultType}. */
   public static JsonAdapter<Envelope<Object>> envelope(Type resultType) {
-    return MOSHI.adapter(Types.newParameterizedTypeWithOwner(Wire.class, Envelope.class, resultType));
+    if (resultType instanceof Class<?> c) {
+      return ENVELOPES.get(c);
+    }
+    if (resultType instanceof ParameterizedType p && p.getRawType() == List.class
+        && p.getActualTypeArguments()[0] instanceof Class<?> item) {
+      return LIST_ENVELOPES.get(item);
+    }
+    return adapterOf(resultType);
+  }
+
+  /** {@code List<item>}, the same instance for every call with one item class. */
+  public static Type listOf(Class<?> item) {
+    return LISTS.get(item);
   }
 
   /** A required field was absent (or empty): the answer is not what Cloudflare documents. */

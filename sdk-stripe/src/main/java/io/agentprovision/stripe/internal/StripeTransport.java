@@ -12,7 +12,6 @@ import com.stripe.net.StripeResponse;
 import io.agentprovision.core.http.RetryObserver;
 import io.agentprovision.core.wire.WireFormatException;
 import java.io.IOException;
-import java.util.EnumMap;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -54,13 +53,16 @@ public final class StripeTransport extends HttpClient {
 
   /**
    * stripe-java's user-agent headers for one app info and telemetry setting: the client's, and the
-   * plain one per API mode (it names v1 or v2), built when first needed.
+   * plain one per API mode (it names v1 or v2), built when first needed. Read without a lock: every
+   * Stripe call of every run reads them, and a monitor here was where a fleet's calls queued. Two
+   * threads that find a mode's header missing both build it; the text is the same.
    */
   private static final class UserAgents {
     final @Nullable Map<String, String> appInfo;
     final boolean telemetry;
     final String client;
-    final Map<ApiMode, String> userAgent = new EnumMap<>(ApiMode.class);
+    private volatile @Nullable String v1;
+    private volatile @Nullable String v2;
 
     UserAgents(@Nullable Map<String, String> appInfo, boolean telemetry, String client) {
       this.appInfo = appInfo;
@@ -72,8 +74,18 @@ public final class StripeTransport extends HttpClient {
       return tele == telemetry && Objects.equals(info, appInfo);
     }
 
-    synchronized String userAgent(StripeRequest request) {
-      return userAgent.computeIfAbsent(request.apiMode(), m -> buildUserAgentString(request));
+    String userAgent(StripeRequest request) {
+      boolean isV2 = request.apiMode() == ApiMode.V2;
+      String ua = isV2 ? v2 : v1;
+      if (ua == null) {
+        ua = buildUserAgentString(request);
+        if (isV2) {
+          v2 = ua;
+        } else {
+          v1 = ua;
+        }
+      }
+      return ua;
     }
   }
 

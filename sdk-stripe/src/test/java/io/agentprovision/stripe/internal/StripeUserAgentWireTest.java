@@ -40,9 +40,13 @@ class StripeUserAgentWireTest {
     }
 
     static String v2UserAgent() throws Exception {
+      return userAgent(com.stripe.net.ApiMode.V2);
+    }
+
+    static String userAgent(com.stripe.net.ApiMode mode) throws Exception {
       return com.stripe.net.HttpClient.buildUserAgentString(com.stripe.net.StripeRequest.create(
           com.stripe.net.ApiResource.RequestMethod.GET, "https://api.stripe.com/v2/x", Map.of(),
-          com.stripe.net.RequestOptions.builder().setApiKey("sk_test_ua").build(), com.stripe.net.ApiMode.V2));
+          com.stripe.net.RequestOptions.builder().setApiKey("sk_test_ua").build(), mode));
     }
   }
 
@@ -86,6 +90,22 @@ class StripeUserAgentWireTest {
       RecordedRequest r = call();
       assertThat(r.getHeaders().get("X-Stripe-Client-User-Agent")).isEqualTo(Fresh.client());
       assertThat(r.getHeaders().get("User-Agent")).isEqualTo(Fresh.v2UserAgent());
+    }
+  }
+
+  @Test
+  void v1AndV2Calls_interleaved_eachCarriesItsOwnModesUserAgent() throws Exception {
+    String v1 = Fresh.userAgent(com.stripe.net.ApiMode.V1);
+    String v2 = Fresh.v2UserAgent();
+    assertThat(v1).isNotEqualTo(v2);
+    for (int i = 0; i < 2; i++) {
+      server.enqueue(new MockResponse.Builder().code(200).setHeader("Content-Type", "application/json")
+          .body("{\"id\":\"cus_1\",\"object\":\"customer\"}").build());
+      calls.postWithoutAnswer("customer", "/v1/customers", Map.of("description", "ua"), "key-" + i,
+          "2026-04-22.preview", QUIET);
+      RecordedRequest form = server.takeRequest(5, TimeUnit.SECONDS);
+      assertThat(form.getHeaders().get("User-Agent")).isEqualTo(v1);
+      assertThat(call().getHeaders().get("User-Agent")).isEqualTo(v2);
     }
   }
 
