@@ -163,11 +163,11 @@ public final class Fleet {
       out.println("child: " + String.join(" ", cmd.subList(0, cmd.size() - 3)) + " ... " + FleetClient.class.getSimpleName()
           + (sdkClasspath.equals(System.getProperty("java.class.path")) ? "" : " (SDK from " + sdkClasspath + ")"));
       long[] sdk = new long[3];
-      long sandboxBefore = ownCpu();
+      long sandboxBefore = ThreadCpu.process();
       int status = child(cmd, sdk, out);
       // this JVM is the sandbox (and the delaying proxy's threads): its CPU is the fleet's other tenant of the cores
       out.printf(Locale.ROOT, "  the sandbox's CPU while the SDK's child ran: %.1f ms per flow%n",
-          (ownCpu() - sandboxBefore) / 1e6 / flows);
+          (ThreadCpu.process() - sandboxBefore) / 1e6 / flows);
       if (status != 0 || naiveCap <= 0) {
         return status;
       }
@@ -184,10 +184,10 @@ public final class Fleet {
           + "child -Xmx%s ... %s%n", flows, AgentProvisioner.DEFAULT_STEP_THREADS, naiveCap, heap,
           NaiveFleetClient.class.getSimpleName());
       long[] naive = new long[3];
-      sandboxBefore = ownCpu();
+      sandboxBefore = ThreadCpu.process();
       status = child(naiveCmd, naive, out);
       out.printf(Locale.ROOT, "  the sandbox's CPU while the naive child ran: %.1f ms per flow%n",
-          (ownCpu() - sandboxBefore) / 1e6 / flows);
+          (ThreadCpu.process() - sandboxBefore) / 1e6 / flows);
       if (status == 0 && sdk[0] > 0 && naive[0] > 0) {
         out.printf(Locale.ROOT, "SDK fleet / naive fleet: %.1f s / %.1f s = %.2fx (completed %d and %d of %d); "
             + "CPU during the fleet per flow: SDK %.1f ms, naive %.1f ms; load average %.2f%n", sdk[0] / 1e9,
@@ -199,11 +199,6 @@ public final class Fleet {
     } finally {
       FlowLatency.deleteTree(dir);
     }
-  }
-
-  private static long ownCpu() {
-    return ((com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory.getOperatingSystemMXBean())
-        .getProcessCpuTime();
   }
 
   /**

@@ -10,7 +10,12 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import mockwebserver3.Dispatcher;
 import mockwebserver3.MockResponse;
@@ -87,7 +92,7 @@ class HttpStackTest {
 
   /** Sends {@code n} GETs at once and returns the index of the connection each went over. */
   private java.util.Set<Integer> wave(OkHttpClient client, int n) throws Exception {
-    java.util.concurrent.CountDownLatch arrived = new java.util.concurrent.CountDownLatch(n);
+    CountDownLatch arrived = new CountDownLatch(n);
     java.util.Set<Integer> connections = java.util.concurrent.ConcurrentHashMap.newKeySet();
     server.setDispatcher(new Dispatcher() {
       @Override
@@ -98,9 +103,9 @@ class HttpStackTest {
         return status(200);
       }
     });
-    java.util.concurrent.ExecutorService callers = java.util.concurrent.Executors.newFixedThreadPool(n);
+    ExecutorService callers = Executors.newFixedThreadPool(n);
     try {
-      List<java.util.concurrent.Future<Integer>> codes = new ArrayList<>();
+      List<Future<Integer>> codes = new ArrayList<>();
       for (int i = 0; i < n; i++) {
         codes.add(callers.submit(() -> {
           try (Response r = call(client, request("/accounts").build())) {
@@ -108,7 +113,7 @@ class HttpStackTest {
           }
         }));
       }
-      for (java.util.concurrent.Future<Integer> c : codes) {
+      for (Future<Integer> c : codes) {
         assertThat(c.get(10, TimeUnit.SECONDS)).isEqualTo(200);
       }
     } finally {
@@ -361,8 +366,8 @@ class HttpStackTest {
     ResiliencePolicy policy = ResiliencePolicy.custom().maxAttempts(1).slidingWindow(n).failureRateThreshold(50)
         .openStateWait(Duration.ofSeconds(30)).build();
     OkHttpClient client = client(policy);
-    java.util.concurrent.CountDownLatch arrived = new java.util.concurrent.CountDownLatch(n);
-    java.util.concurrent.atomic.AtomicInteger answered = new java.util.concurrent.atomic.AtomicInteger();
+    CountDownLatch arrived = new CountDownLatch(n);
+    AtomicInteger answered = new AtomicInteger();
     server.setDispatcher(new Dispatcher() {
       @Override
       public MockResponse dispatch(RecordedRequest r) throws InterruptedException {
@@ -371,9 +376,9 @@ class HttpStackTest {
         return status(answered.getAndIncrement() % 2 == 0 ? 500 : 200);
       }
     });
-    java.util.concurrent.ExecutorService callers = java.util.concurrent.Executors.newFixedThreadPool(n);
+    ExecutorService callers = Executors.newFixedThreadPool(n);
     try {
-      List<java.util.concurrent.Future<Integer>> codes = new ArrayList<>();
+      List<Future<Integer>> codes = new ArrayList<>();
       for (int i = 0; i < n; i++) {
         codes.add(callers.submit(() -> {
           try (Response r = call(client, request("/zones").build())) {
@@ -381,7 +386,7 @@ class HttpStackTest {
           }
         }));
       }
-      for (java.util.concurrent.Future<Integer> c : codes) {
+      for (Future<Integer> c : codes) {
         assertThat(c.get(10, TimeUnit.SECONDS)).isIn(200, 500);
       }
     } finally {
