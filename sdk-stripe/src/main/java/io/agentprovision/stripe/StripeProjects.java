@@ -37,6 +37,7 @@ import io.agentprovision.core.wire.WireRecords;
 import io.agentprovision.stripe.internal.ProjectDirectory;
 import io.agentprovision.stripe.internal.ProvisioningJson;
 import io.agentprovision.stripe.internal.ProvisioningWire;
+import io.agentprovision.stripe.internal.RecentlyUsed;
 import io.agentprovision.stripe.internal.StripeCalls;
 import io.agentprovision.stripe.internal.StripeErrors;
 import java.net.URI;
@@ -44,7 +45,6 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -140,13 +140,7 @@ public final class StripeProjects implements Orchestrator {
   private final CatalogCache<CatalogIndex> catalogs;
   private final Clock clock;
   /** The payment profile as each recent run last read it: one read per run, not one per paid call. */
-  private final Map<RunId, ProfileRead> runProfiles = Collections.synchronizedMap(
-      new LinkedHashMap<>(16, 0.75f, true) {
-        @Override
-        protected boolean removeEldestEntry(Map.Entry<RunId, ProfileRead> eldest) {
-          return size() > MAX_RUN_PROFILES;
-        }
-      });
+  private final RecentlyUsed<RunId, ProfileRead> runProfiles = new RecentlyUsed<>(MAX_RUN_PROFILES);
 
   private record ProfileRead(PaymentProfile profile, Instant readAt) {}
 

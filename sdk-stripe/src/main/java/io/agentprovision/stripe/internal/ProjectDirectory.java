@@ -7,7 +7,6 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Collections;
 import java.util.HashMap;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
@@ -25,7 +24,7 @@ import org.jspecify.annotations.Nullable;
  * tried and, when Stripe answers 404, not tried again (M).
  *
  * <p>What it costs does not grow with the account's history. A project found or created is kept
- * by name (at most {@link #MAX_KNOWN}, least recently used dropped first) and asked for again
+ * by name (at most about {@link #MAX_KNOWN}, least recently used dropped first, read without a lock) and asked for again
  * without a request. A name not known is looked up in the account's list of projects, read once
  * and then reused for {@link #LISTING_FRESH}: before, every run read the whole list, page by page,
  * and in a fleet sharing one account that list grows by a project per run. Concurrent lookups share
@@ -50,9 +49,10 @@ public final class ProjectDirectory {
   private final StripeCalls calls;
   private final String version;
   private final Clock clock;
-  private final Map<String, ProvisioningJson.ProjectJson> known = lru(MAX_KNOWN);
+  /** Read by every run's lookup, without a lock ({@link RecentlyUsed}). */
+  private final RecentlyUsed<String, ProvisioningJson.ProjectJson> known = new RecentlyUsed<>(MAX_KNOWN);
   /** The project each name's next creation replaces, when one was found gone. */
-  private final Map<String, String> replacing = lru(1_000);
+  private final RecentlyUsed<String, String> replacing = new RecentlyUsed<>(1_000);
   /** Lookups under way, by the same key as {@link #known}: a second caller waits for the first's answer. */
   private final Map<String, CompletableFuture<Found>> inFlight = new ConcurrentHashMap<>();
   private volatile boolean listingUnsupported;
@@ -125,10 +125,7 @@ public final class ProjectDirectory {
   public void forget(String name, String catalog, String id) {
     String cacheKey = key(catalog, name);
     synchronized (this) {
-      ProvisioningJson.ProjectJson k = known.get(cacheKey);
-      if (k != null && id.equals(k.id())) {
-        known.remove(cacheKey);
-      }
+      known.removeIf(cacheKey, k -> id.equals(k.id()));
       replacing.put(cacheKey, id);
       listing = null;
       generation++;
@@ -225,17 +222,6 @@ public final class ProjectDirectory {
 
   private static String key(String catalog, String name) {
     return catalog + "\u0000" + name;
-  }
-
-  private static <V> Map<String, V> lru(int max) {
-    return Collections.synchronizedMap(new LinkedHashMap<>(16, 0.75f, true) {
-      private static final long serialVersionUID = 1L;
-
-      @Override
-      protected boolean removeEldestEntry(Map.Entry<String, V> eldest) {
-        return size() > max;
-      }
-    });
   }
 
   /** The idempotency key for creating the project {@code name} in {@code catalog}. */

@@ -206,6 +206,11 @@ final class EntryColumns {
     return NONE;
   }
 
+  /** Whether entry {@code e}'s id is {@code id}, read without making a string of it. */
+  boolean idIs(int e, String id) {
+    return idEquals(get(e, ID), id);
+  }
+
   private boolean idEquals(long idField, String id) {
     int at = high(idField);
     if (at < 0) {
