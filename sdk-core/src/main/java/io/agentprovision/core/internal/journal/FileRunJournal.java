@@ -254,6 +254,17 @@ public final class FileRunJournal implements RunJournal, DurabilityBarrier.Defer
   private final java.util.concurrent.CopyOnWriteArrayList<DurabilityBarrier> barriers =
       new java.util.concurrent.CopyOnWriteArrayList<>();
 
+  /** The journal directory's force, owed for the names of run files created in place. */
+  private final GroupForce directoryGroup;
+
+  /** How a new run file is opened: it must not be there yet. */
+  private static final Set<java.nio.file.OpenOption> CREATE_NEW =
+      Set.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
+  /** A new run file's permissions where the file system has POSIX ones: its owner's only. */
+  private static final java.nio.file.attribute.FileAttribute<?> OWNER_ONLY =
+      java.nio.file.attribute.PosixFilePermissions.asFileAttribute(java.util.EnumSet.of(
+          java.nio.file.attribute.PosixFilePermission.OWNER_READ, java.nio.file.attribute.PosixFilePermission.OWNER_WRITE));
+
   private GroupForce groupOf(Path file) {
     return new GroupForce(file, forcer);
   }
@@ -265,6 +276,8 @@ public final class FileRunJournal implements RunJournal, DurabilityBarrier.Defer
     this.leaseFile = dir.resolve(".leases.json");
     this.filedFile = dir.resolve(".filed-runs.json");
     this.forcer = forcer;
+    // the default forcer opens a file for writing, which a directory cannot be; a test's watches both
+    this.directoryGroup = new GroupForce(dir, forcer == GroupForce.Forcer.DISK ? AtomicFiles::syncDirectory : forcer);
   }
 
   /**
@@ -702,7 +715,11 @@ public final class FileRunJournal implements RunJournal, DurabilityBarrier.Defer
         return change.answer();
       });
       if (ticket[0] >= 0 && force) {
-        group.awaitForced(ticket[0]);
+        // Deferred, an acquire or a renewal is forced by the barrier before the holder's next side
+        // effect, like the run's own lines: another process sees the line at once (the page cache,
+        // or the shared file system when the lock is let go), and a machine stop that loses it also
+        // stopped every holder whose lease it was, so nobody alive acts on a lease lost.
+        forceOrOwe(leaseFile, group, ticket[0]);
       }
       return answer;
     } catch (IOException e) {
@@ -1145,6 +1162,7 @@ public final class FileRunJournal implements RunJournal, DurabilityBarrier.Defer
     }
     GroupForce group = groups.computeIfAbsent(f, this::groupOf);
     long ticket;
+    long[] created = {-1};
     try {
       ticket = locked(ch -> {
         Loaded loaded = load(f);
@@ -1154,11 +1172,20 @@ public final class FileRunJournal implements RunJournal, DurabilityBarrier.Defer
           return -1L;
         }
         if (loaded == null || loaded.version != VERSION || loaded.lines >= COMPACT_AFTER) {
-          // a new file, a file of the previous format, or one grown long: written whole, atomically
-          // and durably (replace forces the file and the directory), which covers every line before
           byte[] whole = write(doc);
           cache.remove(f);
           dropAppender(f); // the file is replaced: a channel kept open holds the old one
+          if (loaded == null && !barriers.isEmpty() && createInPlace(f, whole, doc)) {
+            // a new run's file, written where it stays and owed like a line: its force and the
+            // directory's (which makes its name durable) are the barrier's, before the next side
+            // effect; a stop before them leaves no file, an empty one or a torn first line, each
+            // read as no file (loadWhole), and the run's next save writes it again
+            created[0] = directoryGroup.appended();
+            return group.appended();
+          }
+          // a file of the previous format, one grown long, or a new file of a journal used alone (or
+          // one left torn by a stop): written whole, atomically and durably (replace forces the file
+          // and the directory), which covers every line before
           AtomicFiles.replace(f, whole);
           SeenFile seen = SeenFile.of(f, whole, whole.length);
           if (seen != null) {
@@ -1183,6 +1210,9 @@ public final class FileRunJournal implements RunJournal, DurabilityBarrier.Defer
       if (force || !barriers.isEmpty()) {
         forceOrOwe(f, group, ticket); // a result's line is owed too when deferred: no later save may come
       }
+      if (created[0] >= 0) {
+        forceOrOwe(dir, directoryGroup, created[0]);
+      }
       return true;
     } catch (IOException e) {
       throw new AgentProvisionException("cannot force the run journal file " + f + " to disk: " + e, e);
@@ -1191,6 +1221,39 @@ public final class FileRunJournal implements RunJournal, DurabilityBarrier.Defer
         groups.remove(f, group); // a save racing this one may use a fresh group: it then forces on its own
       }
     }
+  }
+
+  /**
+   * Creates run file {@code f} holding {@code whole} ({@code doc} written) through a channel kept for its next lines, the
+   * file readable and writable by its owner only where the file system has POSIX permissions (as
+   * {@link AtomicFiles#replace} makes it). Returns false, writing nothing, when a file is already
+   * there (one a stop left empty or torn, read as no file: replaced whole instead). Forces nothing.
+   * Call holding the journal's lock.
+   */
+  private boolean createInPlace(Path f, byte[] whole, Doc doc) throws IOException {
+    FileChannel out;
+    try {
+      out = dir.getFileSystem().supportedFileAttributeViews().contains("posix")
+          ? FileChannel.open(f, CREATE_NEW, OWNER_ONLY)
+          : FileChannel.open(f, CREATE_NEW);
+    } catch (java.nio.file.FileAlreadyExistsException e) {
+      return false;
+    }
+    try {
+      JsonLines.write(out, 0, whole);
+      SeenFile seen = SeenFile.of(f, whole, whole.length);
+      if (seen != null) {
+        cache.put(f, new Cached(seen, doc, doc.lines()));
+        appenders.put(f, new Appender(seen.key(), out));
+        return true;
+      }
+    } catch (IOException | RuntimeException e) {
+      closeQuietly(out);
+      Files.deleteIfExists(f); // a partial file no save returned for: the next save starts it again
+      throw e;
+    }
+    closeQuietly(out); // no file keys here: a channel per line, as for any file of this journal
+    return true;
   }
 
   /**
@@ -1429,6 +1492,9 @@ public final class FileRunJournal implements RunJournal, DurabilityBarrier.Defer
     } catch (IOException e) {
       throw new AgentProvisionException("cannot read the run journal file " + f + ": " + e, e);
     }
+    if (firstSaveCutShort(bytes)) {
+      return null;
+    }
     try {
       JsonLines.Parsed p = JsonLines.parse(bytes);
       if (p == null || Long.valueOf(DOCUMENT_VERSION).equals(p.header().get("version"))) {
@@ -1458,6 +1524,48 @@ public final class FileRunJournal implements RunJournal, DurabilityBarrier.Defer
       throw new AgentProvisionException("the run journal file " + f + " is unreadable: " + e.getMessage()
           + "; restore it from a backup or move it aside", e);
     }
+  }
+
+  /** What every run file's header line starts with, up to its run id. */
+  private static final byte[] HEADER_START;
+
+  static {
+    Map<String, Object> header = new LinkedHashMap<>();
+    header.put("format", FORMAT);
+    header.put("version", VERSION);
+    header.put("run_id", "");
+    byte[] line = JsonLines.line(header);
+    HEADER_START = java.util.Arrays.copyOf(line, line.length - 3); // without the id's closing quote, the brace, the newline
+  }
+
+  /**
+   * Whether {@code bytes} are what a run's first save, made in place ({@code createInPlace}), leaves
+   * when a stop cuts it short, or what another process reads of it while it is written (under the
+   * lock, which a read does not take): no newline yet, and nothing but the start of a header line,
+   * maybe followed by the zeros of blocks allocated and never written. Read as no file. Anything
+   * else without a newline (a line that is no header, a document of the previous format) is read as
+   * before, and refused when damaged.
+   */
+  static boolean firstSaveCutShort(byte[] bytes) {
+    int n = bytes.length;
+    while (n > 0 && bytes[n - 1] == 0) {
+      n--;
+    }
+    if (JsonLines.indexOf(bytes, 0) >= 0) {
+      return false;
+    }
+    int fixed = Math.min(n, HEADER_START.length);
+    if (!java.util.Arrays.equals(bytes, 0, fixed, HEADER_START, 0, fixed)) {
+      return false;
+    }
+    // past the fixed part, the id as a JSON string: the header's end (a quote and a brace) comes last
+    // if at all (an id holding those two escaped is read as before: its cut-short file is refused)
+    for (int i = HEADER_START.length; i + 1 < n; i++) {
+      if (bytes[i] == '"' && bytes[i + 1] == '}') {
+        return i + 2 == n;
+      }
+    }
+    return true;
   }
 
   private static String notThisFormat() {
