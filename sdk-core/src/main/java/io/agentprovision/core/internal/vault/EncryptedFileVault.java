@@ -134,6 +134,8 @@ public final class EncryptedFileVault implements CredentialVault, DurabilityBarr
   /** The barriers owed the directory's force once attached ({@link #deferTo}); empty: every replacement forces it. */
   private final CopyOnWriteArrayList<DurabilityBarrier> barriers = new CopyOnWriteArrayList<>();
   private final OwedForce owedDirectory;
+  /** The appended lines' force, owed once attached ({@link #deferTo}). */
+  private final OwedForce owedFile;
 
   private EncryptedFileVault(Path file, KeyProvider keys) {
     this.file = file;
@@ -142,6 +144,11 @@ public final class EncryptedFileVault implements CredentialVault, DurabilityBarr
     this.keys = keys;
     this.sealer = VaultSealer.of(keys, file.toString());
     this.owedDirectory = new OwedForce(() -> AtomicFiles.syncDirectory(AtomicFiles.directoryOf(file)));
+    this.owedFile = new OwedForce(() -> {
+      try (FileChannel ch = FileChannel.open(file, StandardOpenOption.WRITE)) {
+        ch.force(false);
+      }
+    });
   }
 
   /**
@@ -449,9 +456,20 @@ public final class EncryptedFileVault implements CredentialVault, DurabilityBarr
       while (buf.hasRemaining()) {
         pos += out.write(buf, pos);
       }
-      // the data only: the file's name is durable since it was created, and its new length is
-      // metadata fdatasync writes too
-      out.force(false);
+      if (barriers.isEmpty()) {
+        // the data only: the file's name is durable since it was created, and its new length is
+        // metadata fdatasync writes too
+        out.force(false);
+      }
+    }
+    if (!barriers.isEmpty()) {
+      // owed like the other stores' writes: forced before the provisioner's next side effect and
+      // before the run journal writes a line that reports the step's work (the barrier's first
+      // phase), so a machine stop never keeps a step's end without the secrets it put
+      owedFile.wrote();
+      for (DurabilityBarrier b : barriers) {
+        b.owe(owedFile);
+      }
     }
     synchronized (lock) {
       // a read by another thread of this vault may have taken the lines in already (or read the file whole)
@@ -498,6 +516,7 @@ public final class EncryptedFileVault implements CredentialVault, DurabilityBarr
       AtomicFiles.replace(file, bytes);
     } else {
       AtomicFiles.replaceLeavingDirectory(file, bytes);
+      owedFile.replaced(); // the new file, forced, holds every line appended before it
       owedDirectory.wrote();
       for (DurabilityBarrier b : barriers) {
         b.owe(owedDirectory);
