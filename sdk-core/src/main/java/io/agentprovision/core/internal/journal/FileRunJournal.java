@@ -65,18 +65,22 @@ import org.jspecify.annotations.Nullable;
  * A step's result ({@link #saveStepResult}) is appended without waiting for a force: the run's next
  * save, which waits for one, makes it durable with its own line, so a step's end and the next step's
  * start cost one sync. Attached to a provisioner's {@link DurabilityBarrier} ({@link #deferTo}),
- * saves and filings force nothing: the barrier forces the files before the provisioner's next side
- * effect outside the process (a request that may change something, an approval question, a run's
- * end), after the other stores' forces; lease changes still force. And a save that says what the run
+ * saves, filings and lease changes force nothing: the barrier forces the files before the
+ * provisioner's next side effect outside the process (a request that may change something, an
+ * approval question, a run's end), after the other stores' forces. And a save that says what the run
  * or a step did (the run's state, an approval, a step's end, output, progress or checkpoint decisions;
  * not a step's start)
  * first waits for what the other stores owe that barrier ({@link DurabilityBarrier#settleBefore}): the
  * kernel may write a line's page back at once, so a line may reach the disk before its force, and it
- * must never reach it before the audit entries, reservations and commits of the steps it records. A
- * run's first save creates its file atomically (temporary file, {@code ATOMIC_MOVE}, directory
- * forced), and so does a rewrite that drops superseded lines once a file holds
- * 512 of them ({@code COMPACT_AFTER}), or that moves a file of the previous format (version 2, one
- * indented document, still read) to this one.
+ * must never reach it before the audit entries, reservations and commits of the steps it records.
+ * Attached, a run's first save writes the run's file where it stays and owes its force and the
+ * directory's (which makes the name durable) like a line's; a machine that stops before the barrier
+ * is crossed may leave no file, an empty one, part of its header line or zeros, each read as no file
+ * (and by another process that reads the file while it is being written), and the run's next save
+ * writes it whole. Used alone, a run's first save creates its file atomically (temporary file,
+ * {@code ATOMIC_MOVE}, directory forced), and so does a rewrite that drops superseded lines once a
+ * file holds 512 of them ({@code COMPACT_AFTER}), or that moves a file of the previous format
+ * (version 2, one indented document, still read) to this one.
  *
  * <p><b>What a journal keeps.</b> Each journal keeps what it last read or wrote of recent run files
  * ({@value #CACHED_RUNS}) and of the lease file: the records, and the file's key (its inode), the
@@ -106,7 +110,10 @@ import org.jspecify.annotations.Nullable;
  * line per change of a lease, the last for a name winning; appended and forced as a group commit)
  * under the same lock, so that renewing a lease never touches a run's file. A release is appended
  * without waiting for its force (the next change's force covers it): lost in a machine crash, it is
- * a lease left to expire, as any lease of a host that died. Fencing tokens are counted across
+ * a lease left to expire, as any lease of a host that died. Attached to a barrier, acquires and
+ * renewals too return before their force (see {@link #deferTo}): one lost in a machine crash is a
+ * lease of a host that died with it, and its token, handed out again, goes to a tenure that begins
+ * after every holder of the lost one stopped. Fencing tokens are counted across
  * names: every new tenure takes one more than the last token the file gave any name, which the
  * header keeps ({@code last_token}), so a token is above every earlier token of its name and a
  * released name needs no slot: the journal keeps one map of the leases held and applies each line
@@ -330,10 +337,12 @@ public final class FileRunJournal implements RunJournal, DurabilityBarrier.Defer
   }
 
   /**
-   * Run files and the run index are then appended without a force: the barrier forces them before
-   * the provisioner's next side effect. Lease changes still force before they return: a lease is how
-   * hosts that share the directory keep off each other's runs, and must be on disk before another
-   * host reads it.
+   * Run files, the run index and the lease file are then written without a force: the barrier
+   * forces them before the provisioner's next side effect. A lease change is seen by every process
+   * sharing the directory as soon as the journal's lock is let go, forced or not (the page cache, or
+   * a shared file system's client, which writes what it holds back when the lock is let go); a
+   * machine stop that loses it also stopped every process that wrote it, none of which acted on it
+   * outside the process: the barrier forces it before their next side effect.
    */
   @Override
   public void deferTo(DurabilityBarrier barrier) {

@@ -90,9 +90,12 @@ import org.jspecify.annotations.Nullable;
  * opens it again when an interrupt closed it), and forces what it appended to disk before it returns
  * (the file's data only: its name is already durable), so a change that returned survives a process
  * death and a machine stop, and a later change can tear only its own, last line. A compaction or the
- * file's creation replaces the file; attached to a provisioner's {@link DurabilityBarrier}
- * ({@link #deferTo}), it forces the new file but leaves the directory (which makes the rename
- * durable) to the barrier. A read looks at the file's key (its inode), length and modification time;
+ * file's creation replaces the file. Attached to a provisioner's {@link DurabilityBarrier}
+ * ({@link #deferTo}), a compaction forces the new file but leaves the directory (which makes the
+ * rename durable) to the barrier, and an append leaves its force to the barrier: a machine that stops
+ * before the barrier is crossed may lose the change (its torn line is ignored, as above), but never
+ * with a run journal line that reports the step that made it, nor after a request that may change
+ * something outside. A read looks at the file's key (its inode), length and modification time;
  * while they are what it last saw, it reads nothing; when the file grew, it reads the appended bytes
  * (after checking the bytes just before them are the ones it read last); when the file was replaced
  * or changed in place, it reads it whole. Several instances and processes may therefore share one
@@ -155,7 +158,9 @@ public final class EncryptedFileVault implements CredentialVault, DurabilityBarr
    * A compaction (or the file's creation) then forces the new file before it returns, as before, and
    * owes the directory's force (which makes the rename durable) to {@code barrier}: a machine that
    * stops before the barrier is crossed comes back with the vault as it was before the change, or
-   * after it, each whole. Appended lines are forced before a change returns, barrier or not.
+   * after it, each whole. Appended lines are owed too: forced by the barrier in its first phase,
+   * before the run journal writes a line that reports the step's work (the step that put a secret
+   * is not kept as ended without it) and before the next request that may change something.
    */
   @Override
   public void deferTo(DurabilityBarrier barrier) {
