@@ -64,9 +64,9 @@ import org.junit.jupiter.api.io.TempDir;
  * (no reservation released on a guess), and the audit chain verifies.
  *
  * <p>Two states per stop: every file as it was when the previous changing request went out (the
- * stores' syncs between two requests all lost), and the same with the files the stores still force
- * as they write (the lease file, the vault's new file) and the audit log kept as they stood at the
- * stop (everything written reached the disk).
+ * stores' syncs between two requests all lost), and the same with the lease file, the vault and the
+ * audit log kept as they stood at the stop (what they wrote since reached the disk, by a force or by
+ * the kernel's own writeback, and the journal's lines did not).
  */
 class FileStoresMachineStopTest {
   private static final AgentId AGENT = AgentId.of("coding-agent-7");

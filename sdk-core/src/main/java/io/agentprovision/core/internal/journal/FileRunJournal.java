@@ -65,18 +65,22 @@ import org.jspecify.annotations.Nullable;
  * A step's result ({@link #saveStepResult}) is appended without waiting for a force: the run's next
  * save, which waits for one, makes it durable with its own line, so a step's end and the next step's
  * start cost one sync. Attached to a provisioner's {@link DurabilityBarrier} ({@link #deferTo}),
- * saves and filings force nothing: the barrier forces the files before the provisioner's next side
- * effect outside the process (a request that may change something, an approval question, a run's
- * end), after the other stores' forces; lease changes still force. And a save that says what the run
+ * saves, filings and lease changes force nothing: the barrier forces the files before the
+ * provisioner's next side effect outside the process (a request that may change something, an
+ * approval question, a run's end), after the other stores' forces. And a save that says what the run
  * or a step did (the run's state, an approval, a step's end, output, progress or checkpoint decisions;
  * not a step's start)
  * first waits for what the other stores owe that barrier ({@link DurabilityBarrier#settleBefore}): the
  * kernel may write a line's page back at once, so a line may reach the disk before its force, and it
- * must never reach it before the audit entries, reservations and commits of the steps it records. A
- * run's first save creates its file atomically (temporary file, {@code ATOMIC_MOVE}, directory
- * forced), and so does a rewrite that drops superseded lines once a file holds
- * 512 of them ({@code COMPACT_AFTER}), or that moves a file of the previous format (version 2, one
- * indented document, still read) to this one.
+ * must never reach it before the audit entries, reservations and commits of the steps it records.
+ * Attached, a run's first save writes the run's file where it stays and owes its force and the
+ * directory's (which makes the name durable) like a line's; a machine that stops before the barrier
+ * is crossed may leave no file, an empty one, part of its header line or zeros, each read as no file
+ * (and by another process that reads the file while it is being written), and the run's next save
+ * writes it whole. Used alone, a run's first save creates its file atomically (temporary file,
+ * {@code ATOMIC_MOVE}, directory forced), and so does a rewrite that drops superseded lines once a
+ * file holds 512 of them ({@code COMPACT_AFTER}), or that moves a file of the previous format
+ * (version 2, one indented document, still read) to this one.
  *
  * <p><b>What a journal keeps.</b> Each journal keeps what it last read or wrote of recent run files
  * ({@value #CACHED_RUNS}) and of the lease file: the records, and the file's key (its inode), the
@@ -106,7 +110,10 @@ import org.jspecify.annotations.Nullable;
  * line per change of a lease, the last for a name winning; appended and forced as a group commit)
  * under the same lock, so that renewing a lease never touches a run's file. A release is appended
  * without waiting for its force (the next change's force covers it): lost in a machine crash, it is
- * a lease left to expire, as any lease of a host that died. Fencing tokens are counted across
+ * a lease left to expire, as any lease of a host that died. Attached to a barrier, acquires and
+ * renewals too return before their force (see {@link #deferTo}): one lost in a machine crash is a
+ * lease of a host that died with it, and its token, handed out again, goes to a tenure that begins
+ * after every holder of the lost one stopped. Fencing tokens are counted across
  * names: every new tenure takes one more than the last token the file gave any name, which the
  * header keeps ({@code last_token}), so a token is above every earlier token of its name and a
  * released name needs no slot: the journal keeps one map of the leases held and applies each line
@@ -254,6 +261,17 @@ public final class FileRunJournal implements RunJournal, DurabilityBarrier.Defer
   private final java.util.concurrent.CopyOnWriteArrayList<DurabilityBarrier> barriers =
       new java.util.concurrent.CopyOnWriteArrayList<>();
 
+  /** The journal directory's force, owed for the names of run files created in place. */
+  private final GroupForce directoryGroup;
+
+  /** How a new run file is opened: it must not be there yet. */
+  private static final Set<java.nio.file.OpenOption> CREATE_NEW =
+      Set.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
+  /** A new run file's permissions where the file system has POSIX ones: its owner's only. */
+  private static final java.nio.file.attribute.FileAttribute<?> OWNER_ONLY =
+      java.nio.file.attribute.PosixFilePermissions.asFileAttribute(java.util.EnumSet.of(
+          java.nio.file.attribute.PosixFilePermission.OWNER_READ, java.nio.file.attribute.PosixFilePermission.OWNER_WRITE));
+
   private GroupForce groupOf(Path file) {
     return new GroupForce(file, forcer);
   }
@@ -265,6 +283,8 @@ public final class FileRunJournal implements RunJournal, DurabilityBarrier.Defer
     this.leaseFile = dir.resolve(".leases.json");
     this.filedFile = dir.resolve(".filed-runs.json");
     this.forcer = forcer;
+    // the default forcer opens a file for writing, which a directory cannot be; a test's watches both
+    this.directoryGroup = new GroupForce(dir, forcer == GroupForce.Forcer.DISK ? AtomicFiles::syncDirectory : forcer);
   }
 
   /**
@@ -317,10 +337,12 @@ public final class FileRunJournal implements RunJournal, DurabilityBarrier.Defer
   }
 
   /**
-   * Run files and the run index are then appended without a force: the barrier forces them before
-   * the provisioner's next side effect. Lease changes still force before they return: a lease is how
-   * hosts that share the directory keep off each other's runs, and must be on disk before another
-   * host reads it.
+   * Run files, the run index and the lease file are then written without a force: the barrier
+   * forces them before the provisioner's next side effect. A lease change is seen by every process
+   * sharing the directory as soon as the journal's lock is let go, forced or not (the page cache, or
+   * a shared file system's client, which writes what it holds back when the lock is let go); a
+   * machine stop that loses it also stopped every process that wrote it, none of which acted on it
+   * outside the process: the barrier forces it before their next side effect.
    */
   @Override
   public void deferTo(DurabilityBarrier barrier) {
@@ -702,7 +724,11 @@ public final class FileRunJournal implements RunJournal, DurabilityBarrier.Defer
         return change.answer();
       });
       if (ticket[0] >= 0 && force) {
-        group.awaitForced(ticket[0]);
+        // Deferred, an acquire or a renewal is forced by the barrier before the holder's next side
+        // effect, like the run's own lines: another process sees the line at once (the page cache,
+        // or the shared file system when the lock is let go), and a machine stop that loses it also
+        // stopped every holder whose lease it was, so nobody alive acts on a lease lost.
+        forceOrOwe(leaseFile, group, ticket[0]);
       }
       return answer;
     } catch (IOException e) {
@@ -1145,6 +1171,7 @@ public final class FileRunJournal implements RunJournal, DurabilityBarrier.Defer
     }
     GroupForce group = groups.computeIfAbsent(f, this::groupOf);
     long ticket;
+    long[] created = {-1};
     try {
       ticket = locked(ch -> {
         Loaded loaded = load(f);
@@ -1154,11 +1181,20 @@ public final class FileRunJournal implements RunJournal, DurabilityBarrier.Defer
           return -1L;
         }
         if (loaded == null || loaded.version != VERSION || loaded.lines >= COMPACT_AFTER) {
-          // a new file, a file of the previous format, or one grown long: written whole, atomically
-          // and durably (replace forces the file and the directory), which covers every line before
           byte[] whole = write(doc);
           cache.remove(f);
           dropAppender(f); // the file is replaced: a channel kept open holds the old one
+          if (loaded == null && !barriers.isEmpty() && createInPlace(f, whole, doc)) {
+            // a new run's file, written where it stays and owed like a line: its force and the
+            // directory's (which makes its name durable) are the barrier's, before the next side
+            // effect; a stop before them leaves no file, an empty one or a torn first line, each
+            // read as no file (loadWhole), and the run's next save writes it again
+            created[0] = directoryGroup.appended();
+            return group.appended();
+          }
+          // a file of the previous format, one grown long, or a new file of a journal used alone (or
+          // one left torn by a stop): written whole, atomically and durably (replace forces the file
+          // and the directory), which covers every line before
           AtomicFiles.replace(f, whole);
           SeenFile seen = SeenFile.of(f, whole, whole.length);
           if (seen != null) {
@@ -1183,6 +1219,9 @@ public final class FileRunJournal implements RunJournal, DurabilityBarrier.Defer
       if (force || !barriers.isEmpty()) {
         forceOrOwe(f, group, ticket); // a result's line is owed too when deferred: no later save may come
       }
+      if (created[0] >= 0) {
+        forceOrOwe(dir, directoryGroup, created[0]);
+      }
       return true;
     } catch (IOException e) {
       throw new AgentProvisionException("cannot force the run journal file " + f + " to disk: " + e, e);
@@ -1191,6 +1230,39 @@ public final class FileRunJournal implements RunJournal, DurabilityBarrier.Defer
         groups.remove(f, group); // a save racing this one may use a fresh group: it then forces on its own
       }
     }
+  }
+
+  /**
+   * Creates run file {@code f} holding {@code whole} ({@code doc} written) through a channel kept for its next lines, the
+   * file readable and writable by its owner only where the file system has POSIX permissions (as
+   * {@link AtomicFiles#replace} makes it). Returns false, writing nothing, when a file is already
+   * there (one a stop left empty or torn, read as no file: replaced whole instead). Forces nothing.
+   * Call holding the journal's lock.
+   */
+  private boolean createInPlace(Path f, byte[] whole, Doc doc) throws IOException {
+    FileChannel out;
+    try {
+      out = dir.getFileSystem().supportedFileAttributeViews().contains("posix")
+          ? FileChannel.open(f, CREATE_NEW, OWNER_ONLY)
+          : FileChannel.open(f, CREATE_NEW);
+    } catch (java.nio.file.FileAlreadyExistsException e) {
+      return false;
+    }
+    try {
+      JsonLines.write(out, 0, whole);
+      SeenFile seen = SeenFile.of(f, whole, whole.length);
+      if (seen != null) {
+        cache.put(f, new Cached(seen, doc, doc.lines()));
+        appenders.put(f, new Appender(seen.key(), out));
+        return true;
+      }
+    } catch (IOException | RuntimeException e) {
+      closeQuietly(out);
+      Files.deleteIfExists(f); // a partial file no save returned for: the next save starts it again
+      throw e;
+    }
+    closeQuietly(out); // no file keys here: a channel per line, as for any file of this journal
+    return true;
   }
 
   /**
@@ -1429,6 +1501,9 @@ public final class FileRunJournal implements RunJournal, DurabilityBarrier.Defer
     } catch (IOException e) {
       throw new AgentProvisionException("cannot read the run journal file " + f + ": " + e, e);
     }
+    if (firstSaveCutShort(bytes)) {
+      return null;
+    }
     try {
       JsonLines.Parsed p = JsonLines.parse(bytes);
       if (p == null || Long.valueOf(DOCUMENT_VERSION).equals(p.header().get("version"))) {
@@ -1458,6 +1533,48 @@ public final class FileRunJournal implements RunJournal, DurabilityBarrier.Defer
       throw new AgentProvisionException("the run journal file " + f + " is unreadable: " + e.getMessage()
           + "; restore it from a backup or move it aside", e);
     }
+  }
+
+  /** What every run file's header line starts with, up to its run id. */
+  private static final byte[] HEADER_START;
+
+  static {
+    Map<String, Object> header = new LinkedHashMap<>();
+    header.put("format", FORMAT);
+    header.put("version", VERSION);
+    header.put("run_id", "");
+    byte[] line = JsonLines.line(header);
+    HEADER_START = java.util.Arrays.copyOf(line, line.length - 3); // without the id's closing quote, the brace, the newline
+  }
+
+  /**
+   * Whether {@code bytes} are what a run's first save, made in place ({@code createInPlace}), leaves
+   * when a stop cuts it short, or what another process reads of it while it is written (under the
+   * lock, which a read does not take): no newline yet, and nothing but the start of a header line,
+   * maybe followed by the zeros of blocks allocated and never written. Read as no file. Anything
+   * else without a newline (a line that is no header, a document of the previous format) is read as
+   * before, and refused when damaged.
+   */
+  static boolean firstSaveCutShort(byte[] bytes) {
+    int n = bytes.length;
+    while (n > 0 && bytes[n - 1] == 0) {
+      n--;
+    }
+    if (JsonLines.indexOf(bytes, 0) >= 0) {
+      return false;
+    }
+    int fixed = Math.min(n, HEADER_START.length);
+    if (!java.util.Arrays.equals(bytes, 0, fixed, HEADER_START, 0, fixed)) {
+      return false;
+    }
+    // past the fixed part, the id as a JSON string: the header's end (a quote and a brace) comes last
+    // if at all (an id holding those two escaped is read as before: its cut-short file is refused)
+    for (int i = HEADER_START.length; i + 1 < n; i++) {
+      if (bytes[i] == '"' && bytes[i + 1] == '}') {
+        return i + 2 == n;
+      }
+    }
+    return true;
   }
 
   private static String notThisFormat() {

@@ -90,9 +90,12 @@ import org.jspecify.annotations.Nullable;
  * opens it again when an interrupt closed it), and forces what it appended to disk before it returns
  * (the file's data only: its name is already durable), so a change that returned survives a process
  * death and a machine stop, and a later change can tear only its own, last line. A compaction or the
- * file's creation replaces the file; attached to a provisioner's {@link DurabilityBarrier}
- * ({@link #deferTo}), it forces the new file but leaves the directory (which makes the rename
- * durable) to the barrier. A read looks at the file's key (its inode), length and modification time;
+ * file's creation replaces the file. Attached to a provisioner's {@link DurabilityBarrier}
+ * ({@link #deferTo}), a compaction forces the new file but leaves the directory (which makes the
+ * rename durable) to the barrier, and an append leaves its force to the barrier: a machine that stops
+ * before the barrier is crossed may lose the change (its torn line is ignored, as above), but never
+ * with a run journal line that reports the step that made it, nor after a request that may change
+ * something outside. A read looks at the file's key (its inode), length and modification time;
  * while they are what it last saw, it reads nothing; when the file grew, it reads the appended bytes
  * (after checking the bytes just before them are the ones it read last); when the file was replaced
  * or changed in place, it reads it whole. Several instances and processes may therefore share one
@@ -134,6 +137,8 @@ public final class EncryptedFileVault implements CredentialVault, DurabilityBarr
   /** The barriers owed the directory's force once attached ({@link #deferTo}); empty: every replacement forces it. */
   private final CopyOnWriteArrayList<DurabilityBarrier> barriers = new CopyOnWriteArrayList<>();
   private final OwedForce owedDirectory;
+  /** The appended lines' force, owed once attached ({@link #deferTo}). */
+  private final OwedForce owedFile;
 
   private EncryptedFileVault(Path file, KeyProvider keys) {
     this.file = file;
@@ -142,13 +147,20 @@ public final class EncryptedFileVault implements CredentialVault, DurabilityBarr
     this.keys = keys;
     this.sealer = VaultSealer.of(keys, file.toString());
     this.owedDirectory = new OwedForce(() -> AtomicFiles.syncDirectory(AtomicFiles.directoryOf(file)));
+    this.owedFile = new OwedForce(() -> {
+      try (FileChannel ch = FileChannel.open(file, StandardOpenOption.WRITE)) {
+        ch.force(false);
+      }
+    });
   }
 
   /**
    * A compaction (or the file's creation) then forces the new file before it returns, as before, and
    * owes the directory's force (which makes the rename durable) to {@code barrier}: a machine that
    * stops before the barrier is crossed comes back with the vault as it was before the change, or
-   * after it, each whole. Appended lines are forced before a change returns, barrier or not.
+   * after it, each whole. Appended lines are owed too: forced by the barrier in its first phase,
+   * before the run journal writes a line that reports the step's work (the step that put a secret
+   * is not kept as ended without it) and before the next request that may change something.
    */
   @Override
   public void deferTo(DurabilityBarrier barrier) {
@@ -449,9 +461,20 @@ public final class EncryptedFileVault implements CredentialVault, DurabilityBarr
       while (buf.hasRemaining()) {
         pos += out.write(buf, pos);
       }
-      // the data only: the file's name is durable since it was created, and its new length is
-      // metadata fdatasync writes too
-      out.force(false);
+      if (barriers.isEmpty()) {
+        // the data only: the file's name is durable since it was created, and its new length is
+        // metadata fdatasync writes too
+        out.force(false);
+      }
+    }
+    if (!barriers.isEmpty()) {
+      // owed like the other stores' writes: forced before the provisioner's next side effect and
+      // before the run journal writes a line that reports the step's work (the barrier's first
+      // phase), so a machine stop never keeps a step's end without the secrets it put
+      owedFile.wrote();
+      for (DurabilityBarrier b : barriers) {
+        b.owe(owedFile);
+      }
     }
     synchronized (lock) {
       // a read by another thread of this vault may have taken the lines in already (or read the file whole)
@@ -498,6 +521,7 @@ public final class EncryptedFileVault implements CredentialVault, DurabilityBarr
       AtomicFiles.replace(file, bytes);
     } else {
       AtomicFiles.replaceLeavingDirectory(file, bytes);
+      owedFile.replaced(); // the new file, forced, holds every line appended before it
       owedDirectory.wrote();
       for (DurabilityBarrier b : barriers) {
         b.owe(owedDirectory);

@@ -3,12 +3,14 @@ package io.agentprovision.core.internal.journal;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.agentprovision.core.AgentProvisionException;
 import io.agentprovision.core.DurabilityException;
 import io.agentprovision.core.approval.ApprovalDecision;
 import io.agentprovision.core.approval.CheckpointKind;
 import io.agentprovision.core.AgentId;
 import io.agentprovision.core.RunId;
 import io.agentprovision.core.journal.CheckpointDecision;
+import io.agentprovision.core.journal.Lease;
 import io.agentprovision.core.journal.RunRecord;
 import io.agentprovision.core.journal.RunStatus;
 import io.agentprovision.core.StepId;
@@ -126,6 +128,106 @@ class DeferredJournalBarrierTest {
         .containsExactly(RunId.of("run_2"));
   }
 
+  /**
+   * Given a provisioner, a run's first save writes the run's file where it stays (no temporary file,
+   * no rename) and a lease change returns before its force: the file's force, the directory's (which
+   * makes the new name durable) and the lease file's are owed to the barrier, forced before the next
+   * request that may change something and never before a read. Another process's journal sees the
+   * new run and the lease at once.
+   */
+  @Test
+  void aRunsFirstFileAndItsLease_areForcedBeforeTheFirstChangingRequest_notBeforeAReadNorWhenWritten()
+      throws Exception {
+    Path journalDir = dir.resolve("journal");
+    FileRunJournal journal = FileRunJournal.open(journalDir, file -> wire.add("force " + file.getFileName()));
+    DurabilityBarrier barrier = barrier();
+    journal.deferTo(barrier);
+    OkHttpClient client = HttpStack.create().client("test", ResiliencePolicy.ofDefaults());
+    DurabilityBarrier.Scope run = barrier.enter();
+
+    // the lease file's first change writes it whole (atomically and forced, once per directory)
+    journal.acquireLease("run:run_0", "host-a", T0, T0.plusSeconds(60)).orElseThrow();
+    Lease lease = journal.acquireLease("run:run_1", "host-a", T0, T0.plusSeconds(60)).orElseThrow();
+    RunRecord v0 = new RunRecord(RunId.of("run_1"), AgentId.of("coding-agent-7"), "cloudflare", RunStatus.PLANNED,
+        "{}", T0, T0, null, 0);
+    assertThat(journal.saveRun(v0)).isTrue();
+    Path runFile = journal.fileOf(RunId.of("run_1"));
+    assertThat(wire).as("the lease and the new run file returned unforced").isEmpty();
+
+    // another process's journal: the run is there, and the lease keeps it off the run
+    FileRunJournal other = FileRunJournal.open(journalDir);
+    assertThat(other.run(RunId.of("run_1"))).hasValue(v0);
+    assertThat(other.lease("run:run_1")).map(Lease::owner).hasValue("host-a");
+    assertThat(other.acquireLease("run:run_1", "host-b", T0.plusSeconds(1), T0.plusSeconds(61))).isEmpty();
+
+    call(client, "GET");
+    assertThat(wire).as("a read waits for nothing").containsExactly("request GET");
+    call(client, "POST");
+    assertThat(wire).as("the three forces, each once, all before the request").hasSize(5)
+        .startsWith("request GET").endsWith("request POST")
+        .contains("force .leases.json", "force " + runFile.getFileName(), "force journal");
+
+    // a renewal too is owed, and forced before the next request that may change something
+    journal.renewLease(lease, T0.plusSeconds(120)).orElseThrow();
+    assertThat(wire).hasSize(5);
+    call(client, "PUT");
+    run.close();
+    assertThat(wire.subList(5, wire.size())).containsExactly("force .leases.json", "request PUT");
+    assertThat(FileRunJournal.open(journalDir).lease("run:run_1")).map(Lease::expiresAt)
+        .hasValue(T0.plusSeconds(120));
+  }
+
+  /**
+   * A machine that stops between a run's first save and the barrier's crossing may come back with
+   * no file, an empty one, part of its first line or zeros where the kernel had allocated its blocks.
+   * Each is read as no run (by any journal, listing included: nothing that depended on the file left
+   * the process), and the run's next save writes the file whole. What a stop cannot leave (a whole
+   * line without its newline that is not a header) is still refused as damaged.
+   */
+  @Test
+  void aRunsFirstFileCutShortByAStop_isReadAsNoRun_andTheNextSaveWritesItWhole() throws Exception {
+    FileRunJournal journal = FileRunJournal.open(dir.resolve("written"), file -> { });
+    journal.deferTo(barrier());
+    RunId id = RunId.of("run_1");
+    RunRecord v0 = new RunRecord(id, AgentId.of("coding-agent-7"), "cloudflare", RunStatus.PLANNED,
+        "{}", T0, T0, null, 0);
+    journal.saveRun(v0);
+    Path name = journal.fileOf(id).getFileName();
+    byte[] whole = Files.readAllBytes(journal.fileOf(id));
+    int header = JsonLines.indexOf(whole, 0);
+
+    Map<String, byte[]> stops = new java.util.LinkedHashMap<>();
+    stops.put("an empty file", new byte[0]);
+    stops.put("part of the header", java.util.Arrays.copyOf(whole, 12));
+    stops.put("the header without its newline", java.util.Arrays.copyOf(whole, header));
+    stops.put("the header and part of the run's line", java.util.Arrays.copyOf(whole, header + 20));
+    stops.put("blocks allocated and never written", new byte[whole.length]);
+    stops.put("part of the header, then zeros", java.util.Arrays.copyOf(java.util.Arrays.copyOf(whole, 12), whole.length));
+    int n = 0;
+    for (Map.Entry<String, byte[]> stop : stops.entrySet()) {
+      Path d = dir.resolve("stop-" + n++);
+      Files.createDirectories(d);
+      Files.write(d.resolve(name), stop.getValue());
+      FileRunJournal after = FileRunJournal.open(d);
+      assertThat(after.run(id)).as(stop.getKey()).isEmpty();
+      assertThat(after.runs()).as(stop.getKey()).isEmpty();
+
+      FileRunJournal resumed = FileRunJournal.open(d, file -> { });
+      resumed.deferTo(barrier());
+      assertThat(resumed.saveRun(v0)).as(stop.getKey()).isTrue();
+      assertThat(FileRunJournal.open(d).run(id)).as(stop.getKey()).hasValue(v0);
+      assertThat(Files.readAllBytes(d.resolve(name))).as(stop.getKey()).isEqualTo(whole);
+    }
+
+    byte[] joined = new String(whole, java.nio.charset.StandardCharsets.UTF_8).replace("\n", "")
+        .getBytes(java.nio.charset.StandardCharsets.UTF_8);
+    Path d = dir.resolve("no-stop");
+    Files.createDirectories(d);
+    Files.write(d.resolve(name), joined);
+    assertThatThrownBy(() -> FileRunJournal.open(d).run(id)).isInstanceOf(AgentProvisionException.class)
+        .hasMessageContaining("unreadable");
+  }
+
   @Test
   void aRequestCrossesOnlyTheBarrierOfTheRunThatSendsIt_oneThatCannotForceFailsOnlyItsOwnRequests() throws Exception {
     List<String> forced = new CopyOnWriteArrayList<>();
@@ -238,7 +340,9 @@ class DeferredJournalBarrierTest {
     assertThat(journal.saveRun(v1.next(RunStatus.SUCCEEDED, null, T0.plusSeconds(2)))).isTrue();
     assertThat(wire).containsExactly("force ledger", "force ledger");
     barrier.cross();
-    assertThat(wire).containsExactly("force ledger", "force ledger", "force " + runFile.getFileName());
+    // the run file, created in place by the first save, and the directory that names it: forced at once
+    assertThat(wire).hasSize(4).startsWith("force ledger", "force ledger")
+        .contains("force " + runFile.getFileName(), "force journal");
   }
 
   /**

@@ -379,4 +379,54 @@ class EncryptedFileVaultTest extends CredentialVaultContract {
     assertThat(v.toString()).contains("vault.json").contains("k1").doesNotContain(CANARY)
         .doesNotContain(Base64.getEncoder().encodeToString(KEY_1));
   }
+
+  /**
+   * Given a provisioner's durability barrier, a put returns without forcing its line: the force is
+   * owed to the barrier, in its first phase, so it is on disk before the run journal writes a line
+   * that reports the step's work ({@code settleBefore(1)}) and before the next request that may
+   * change something, never before a read. Another process's vault reads the secret at once.
+   */
+  @Test
+  void attachedToABarrier_aPutIsForcedBeforeAChangingRequestAndAReportingJournalLine_notBeforeARead()
+      throws Exception {
+    EncryptedFileVault v = EncryptedFileVault.open(file(), KeyProvider.of("k1", KEY_1));
+    v.put(canaryEntry("first")); // the file's creation, forced whole before the barrier is attached
+    io.agentprovision.core.internal.fs.DurabilityBarrier barrier =
+        new io.agentprovision.core.internal.fs.DurabilityBarrier(false);
+    v.deferTo(barrier);
+    assertThat(barrier.owes()).isFalse();
+
+    v.put(canaryEntry("token"));
+    assertThat(barrier.owes()).as("the put's line owed, not forced").isTrue();
+    assertThat(CredentialVault.encryptedFile(file(), KeyProvider.of("k1", KEY_1)).get("token"))
+        .as("read by another vault of the file").map(e -> e.secret().reveal()).hasValue(CANARY);
+    barrier.settleBefore(1); // what the run journal waits for before a line that reports work
+    assertThat(barrier.owes()).as("the vault's force is of the phase before the journal's").isFalse();
+
+    java.util.List<String> wire = new java.util.concurrent.CopyOnWriteArrayList<>();
+    try (mockwebserver3.MockWebServer server = new mockwebserver3.MockWebServer()) {
+      server.setDispatcher(new mockwebserver3.Dispatcher() {
+        @Override
+        public mockwebserver3.MockResponse dispatch(mockwebserver3.RecordedRequest request) {
+          wire.add(request.getMethod() + (barrier.owes() ? " with the put owed" : " after its force"));
+          return new mockwebserver3.MockResponse.Builder().code(200).body("{}").build();
+        }
+      });
+      server.start();
+      okhttp3.OkHttpClient client = io.agentprovision.core.http.HttpStack.create()
+          .client("test", io.agentprovision.core.http.ResiliencePolicy.ofDefaults());
+      v.put(canaryEntry("another"));
+      try (io.agentprovision.core.internal.fs.DurabilityBarrier.Scope run = barrier.enter()) {
+        for (String method : new String[] {"GET", "POST"}) {
+          okhttp3.RequestBody body = method.equals("GET") ? null
+              : okhttp3.RequestBody.create("{}", okhttp3.MediaType.get("application/json"));
+          try (okhttp3.Response r = client.newCall(new okhttp3.Request.Builder().url(server.url("/things"))
+              .method(method, body).build()).execute()) {
+            assertThat(r.code()).isEqualTo(200);
+          }
+        }
+      }
+    }
+    assertThat(wire).containsExactly("GET with the put owed", "POST after its force");
+  }
 }
