@@ -177,16 +177,6 @@ public final class DomainNames {
   private final Set<String> suffixes;
   private final Map<String, String> protectedSkeletons;
   private final LookalikePolicy policy;
-  /**
-   * What {@link #vet} found for each name it passed, by the name as given: a run vets its domain when
-   * it is planned, when {@code execute} derives the plan again, and when the domain step starts, and
-   * each vet converts the name (IDNA) and makes its confusable skeleton (ICU), about 30 µs each time,
-   * all before the run's first purchase. The answer depends only on the name and this object's rules,
-   * which do not change; a name refused is not kept (it throws again, naming the caller's field). At
-   * most {@link #VETTED_KEPT} names are kept, then the map starts again.
-   */
-  private final Map<String, Optional<Lookalike>> vetted = new java.util.concurrent.ConcurrentHashMap<>();
-  private static final int VETTED_KEPT = 256;
 
   private DomainNames(Builder b) {
     this.suffixes = Set.copyOf(b.suffixes);
@@ -350,15 +340,8 @@ public final class DomainNames {
    * @throws InvalidRequestException naming {@code field} when a rule or the policy refuses it
    */
   public Optional<Lookalike> vet(String field, String nameOrLabel) {
-    Optional<Lookalike> found = vetted.get(nameOrLabel);
-    if (found == null) {
-      String ascii = validateQuery(field, nameOrLabel);
-      found = lookalike(ascii);
-      if (vetted.size() >= VETTED_KEPT) {
-        vetted.clear();
-      }
-      vetted.put(nameOrLabel, found);
-    }
+    String ascii = validateQuery(field, nameOrLabel);
+    Optional<Lookalike> found = lookalike(ascii);
     if (found.isPresent() && policy == LookalikePolicy.REFUSE) {
       Lookalike l = found.get();
       throw new InvalidRequestException(field, Untrusted.quote(l.display()) + " looks like "

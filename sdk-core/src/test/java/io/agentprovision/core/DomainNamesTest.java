@@ -80,30 +80,6 @@ class DomainNamesTest {
   }
 
   @Test
-  void vet_askedAgainForTheSameName_answersAsTheFirstTime_andARefusalNamesEachCallersField() {
-    DomainNames ask = DomainNames.builder().lookalikePolicy(DomainNames.LookalikePolicy.ASK_A_PERSON).build();
-    // a run vets its name when planned, when the plan is derived again, and when its domain step starts
-    for (int i = 0; i < 3; i++) {
-      assertThat(ask.vet(i == 0 ? "domain query" : "domain", "paypa1.com").orElseThrow().resembles())
-          .isEqualTo("paypal.com");
-      assertThat(names.vet("domain", "my-app.com")).isEmpty();
-      String field = "services[" + i + "].configuration.name";
-      // a look-alike under REFUSE is refused every time, not answered from what the first vet found
-      assertThatThrownBy(() -> names.vet(field, "paypa1.com")).isInstanceOfSatisfying(InvalidRequestException.class,
-          e -> assertThat(e.field()).isEqualTo(field));
-      // a name the rules refuse is refused again, naming the field of whoever asks now
-      assertThatThrownBy(() -> names.vet(field, "my-app.invalid-tld"))
-          .isInstanceOfSatisfying(InvalidRequestException.class, e -> assertThat(e.field()).isEqualTo(field));
-    }
-    // more names than are kept: each still gets its own answer
-    for (int i = 0; i < 600; i++) {
-      assertThat(ask.vet("domain", "my-app-" + i + ".com")).isEmpty();
-      assertThat(ask.vet("domain", "paypa1-" + i + ".com")).as("not a protected name's skeleton").isEmpty();
-    }
-    assertThat(ask.vet("domain", "paypa1.com").orElseThrow().kind()).isEqualTo(DomainNames.Kind.PROTECTED_NAME);
-  }
-
-  @Test
   void builtInSuffixes_holdTheCommonTldsAndNoNumericOnes() {
     assertThat(DomainNames.builtInPublicSuffixes()).contains("com", "dev", "app", "io", "co.uk", "xn--p1ai", "de")
         .doesNotContain("localhost", "local", "internal", "test", "example", "invalid", "onion");

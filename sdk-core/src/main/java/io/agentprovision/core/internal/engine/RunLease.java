@@ -31,9 +31,8 @@ final class RunLease {
   private final EngineConfig config;
   private final RunId run;
   /**
-   * Half the lease's duration, made once per run from its seconds and nanoseconds ({@link #half}):
-   * {@link Duration#dividedBy(long)} goes through {@code BigDecimal} (about 40 µs of a run's start,
-   * before its first request), and {@link #check} runs before every step and paid call.
+   * Half the lease's duration, made once: {@link Duration#dividedBy(long)} goes through
+   * {@code BigDecimal}, and {@link #check} runs before every step and paid call.
    */
   private final Duration halfLease;
   private volatile Lease held;
@@ -44,7 +43,7 @@ final class RunLease {
   private RunLease(EngineConfig config, RunId run, Lease held) {
     this.config = config;
     this.run = run;
-    this.halfLease = half(config.leaseDuration());
+    this.halfLease = config.leaseDuration().dividedBy(2);
     this.held = held;
   }
 
@@ -67,15 +66,6 @@ final class RunLease {
       LOG.debug("run {}: no heartbeat, the scheduler is shut down", run);
     }
     return lease;
-  }
-
-  /**
-   * {@code d.dividedBy(2)} for a positive {@code d} (a lease lasts 10 s to an hour), exactly, truncated
-   * to the nanosecond as it is, without {@code BigDecimal}.
-   */
-  static Duration half(Duration d) {
-    long s = d.getSeconds();
-    return Duration.ofSeconds(s / 2, (s % 2) * 500_000_000L + d.getNano() / 2);
   }
 
   /** Whether this execution lost the run's lease (another host took the run over). */
