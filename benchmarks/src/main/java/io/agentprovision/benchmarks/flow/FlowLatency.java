@@ -59,7 +59,7 @@ import org.jspecify.annotations.Nullable;
  * the critical path ({@link ChainGaps}): before each request of a step on it, from the last answer
  * to the send, and from the last answer to the flow's end; then the same gaps split into the CPU the
  * chain's thread used and the time it waited, and how often the chain changed threads there
- * ({@link ChainGaps#threads}).
+ * ({@link ChainGaps#threads}); then the flow's start and its end piece by piece ({@link HandOvers}).
  *
  * <p>For each kind of stores it prints the CPU time the measured flows cost per flow, by thread
  * (the provisioner's step and run threads, okhttp's, the rest of the process: the sandbox, the
