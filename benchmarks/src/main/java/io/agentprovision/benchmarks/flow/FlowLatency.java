@@ -59,7 +59,7 @@ import org.jspecify.annotations.Nullable;
  * the critical path ({@link ChainGaps}): before each request of a step on it, from the last answer
  * to the send, and from the last answer to the flow's end; then the same gaps split into the CPU the
  * chain's thread used and the time it waited, and how often the chain changed threads there
- * ({@link ChainGaps#threads}).
+ * ({@link ChainGaps#threads}); then the flow's start and its end piece by piece ({@link HandOvers}).
  *
  * <p>For each kind of stores it prints the CPU time the measured flows cost per flow, by thread
  * (the provisioner's step and run threads, okhttp's, the rest of the process: the sandbox, the
@@ -76,7 +76,8 @@ public final class FlowLatency {
 
   /** What one measured flow gave. */
   record Measured(long flowNanos, CriticalPath path, List<Exchange> exchanges, Map<String, List<String>> graph,
-      Map<String, Long> stepNanos, long startNanos, Map<String, long[]> spans, List<PersonAnswer> answers) {}
+      Map<String, Long> stepNanos, long startNanos, Map<String, long[]> spans, List<PersonAnswer> answers,
+      List<HandOvers.Mark> marks) {}
 
   /** Whether to print the median flow's steps and requests on one time line ({@code --timeline true}). */
   private static boolean timeline;
@@ -145,6 +146,10 @@ public final class FlowLatency {
     };
     // the person's answers, timed around the gate: the flow waits for them as for the network
     ConcurrentLinkedQueue<PersonAnswer> answers = new ConcurrentLinkedQueue<>();
+    // the flow's start and end piece by piece, for --gaps
+    HandOvers handOvers = gaps ? new HandOvers() : null;
+    List<ProvisioningListener> listeners = handOvers == null ? List.of(StepAttribution.listener(), stepTimes)
+        : List.of(StepAttribution.listener(), stepTimes, handOvers.listener());
     LocalSandbox sb = null;
     List<Exchange> firstFlow = null;
     StoreTimes times = storeTimes ? new StoreTimes() : null;
@@ -156,14 +161,17 @@ public final class FlowLatency {
       Executors executors = Executors.forFlows();
       ApprovalGate person = timed(SandboxFlows.approveAll(sb), answers);
       try (AgentProvisioner p = SandboxFlows.provisioner(sb, http, via, stores, dir, executors.steps(),
-          executors.runs(), List.of(StepAttribution.listener(), stepTimes), person, times)) {
+          executors.runs(), listeners, person, times)) {
         if (countSyncs) {
           // before the warm-up, and for either kind of stores: a recording's start makes the JIT compile
           // again what it had compiled (FsyncCounter says why), which the warm-up absorbs
           fsyncs.start();
         }
         for (int i = 0; i < warmup; i++) {
-          flow(p, SandboxFlows.request(sb, i, "ada@example.com"), i);
+          flow(p, SandboxFlows.request(sb, i, "ada@example.com"), i, handOvers);
+          if (handOvers != null) {
+            handOvers.take();
+          }
         }
         if (countSyncs) {
           fsyncs.mark();
@@ -182,14 +190,14 @@ public final class FlowLatency {
           // the person signed in before the host calls the SDK: the identity provider's signature is not the flow's time
           ProvisionRequest request = SandboxFlows.request(sb, warmup + i, "ada@example.com");
           long t0 = System.nanoTime();
-          ProvisionPlan plan = flow(p, request, warmup + i);
+          ProvisionPlan plan = flow(p, request, warmup + i, handOvers);
           long took = System.nanoTime() - t0;
           List<Exchange> ex = new ArrayList<>(recorded);
           ex.sort(Comparator.comparingLong(Exchange::startNanos));
           Map<String, List<String>> graph = graph(plan);
           List<PersonAnswer> answered = new ArrayList<>(answers);
           measured.add(new Measured(took, CriticalPath.of(graph, ex, answered), ex, graph, new TreeMap<>(stepNanos), t0,
-              new TreeMap<>(spans), answered));
+              new TreeMap<>(spans), answered, handOvers == null ? List.of() : handOvers.take()));
           if (firstFlow == null) {
             firstFlow = ex;
           }
@@ -257,7 +265,10 @@ public final class FlowLatency {
     };
   }
 
-  private static ProvisionPlan flow(AgentProvisioner p, ProvisionRequest request, int n) {
+  private static ProvisionPlan flow(AgentProvisioner p, ProvisionRequest request, int n, @Nullable HandOvers marks) {
+    if (marks != null) {
+      marks.mark(HandOvers.FLOW_START);
+    }
     StepAttribution.set(CriticalPath.PLAN);
     ProvisionPlan plan;
     try {
@@ -265,7 +276,13 @@ public final class FlowLatency {
     } finally {
       StepAttribution.clear();
     }
+    if (marks != null) {
+      marks.mark(HandOvers.PLAN_MADE);
+    }
     Deployment d = p.execute(plan);
+    if (marks != null) {
+      marks.mark(HandOvers.FLOW_END);
+    }
     if (d.url() == null) {
       throw new IllegalStateException("flow " + n + " ended without an app: " + d);
     }
@@ -434,6 +451,15 @@ public final class FlowLatency {
             m.path().steps()));
       }
       for (String line : ChainGaps.threadTable(split)) {
+        out.println(line);
+      }
+      out.printf(Locale.ROOT, "  the flow's start and end piece by piece, from the host's call and the provisioner's "
+          + "events (ms, medians; cpu where both marks were on one thread; moved: flows where they were not):%n");
+      List<Map<String, ChainGaps.Gap>> ends = new ArrayList<>();
+      for (Measured m : measured) {
+        ends.add(HandOvers.pieces(m.marks(), m.exchanges(), m.answers()));
+      }
+      for (String line : ChainGaps.threadTable(ends)) {
         out.println(line);
       }
     }
