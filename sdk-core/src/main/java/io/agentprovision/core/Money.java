@@ -272,6 +272,30 @@ public final class Money implements Comparable<Money>, Serializable {
   /** {@code "USD 12.34"}: the form {@link #parse(String)} reads. */
   @Override
   public String toString() {
-    return currencyCode() + " " + toDecimal().toPlainString();
+    int digits = currency.getDefaultFractionDigits();
+    if (digits < 0 || minor == Long.MIN_VALUE) {
+      return currencyCode() + " " + toDecimal().toPlainString();
+    }
+    // toDecimal().toPlainString()'s text written from the digits: every audit entry with an amount
+    // writes it (and writes it again when verified), and the BigDecimal path made four objects for it
+    String code = currencyCode();
+    String d = Long.toString(Math.abs(minor));
+    StringBuilder sb = new StringBuilder(code.length() + d.length() + digits + 4).append(code).append(' ');
+    if (minor < 0) {
+      sb.append('-');
+    }
+    int whole = d.length() - digits;
+    if (digits == 0) {
+      sb.append(d);
+    } else if (whole <= 0) {
+      sb.append("0.");
+      for (int i = whole; i < 0; i++) {
+        sb.append('0');
+      }
+      sb.append(d);
+    } else {
+      sb.append(d, 0, whole).append('.').append(d, whole, d.length());
+    }
+    return sb.toString();
   }
 }

@@ -152,6 +152,26 @@ class MoneyTest {
   }
 
   @Test
+  void toString_isTheCodeAndThePlainDecimal_forEveryCurrencyAndAmount() {
+    // the text is hashed into audit entries and journaled: it must stay BigDecimal's plain form exactly
+    java.util.Random r = new java.util.Random(20261207);
+    long[] edges = {0, 1, -1, 9, 10, 99, 100, 101, 999, 1000, -999, -1000, 123456789, Long.MAX_VALUE, Long.MIN_VALUE,
+        Long.MIN_VALUE + 1, -Long.MAX_VALUE};
+    for (java.util.Currency c : java.util.Currency.getAvailableCurrencies()) {
+      if (c.getDefaultFractionDigits() < 0) {
+        continue; // no minor unit: Money refuses such currencies
+      }
+      for (int i = 0; i < edges.length + 200; i++) {
+        long minor = i < edges.length ? edges[i] : i % 2 == 0 ? r.nextLong() : r.nextInt(2_000_001) - 1_000_000;
+        Money m = Money.ofMinor(minor, c);
+
+        assertThat(m.toString()).as("%s %s", minor, c)
+            .isEqualTo(c.getCurrencyCode() + " " + BigDecimal.valueOf(minor, c.getDefaultFractionDigits()).toPlainString());
+      }
+    }
+  }
+
+  @Test
   void toString_alwaysShowsTheCurrencysDigits() {
     assertThat(Money.usd("5").toString()).isEqualTo("USD 5.00");
     assertThat(Money.ofMinor(1044, "usd").toString()).isEqualTo("USD 10.44");

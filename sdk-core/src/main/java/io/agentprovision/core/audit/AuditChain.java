@@ -136,7 +136,8 @@ public final class AuditChain {
     private final long firstSequence;
     private final String startHash;
     private final @Nullable AuditKey keys;
-    private final ChainHasher hasher;
+    /** A keyed chain's hasher (its MACs made once per key id); null for a plain chain, which uses the thread's. */
+    private final @Nullable ChainHasher keyed;
     private final List<String> problems = new ArrayList<>();
     private long firstBad;
     private String prev;
@@ -149,9 +150,15 @@ public final class AuditChain {
       this.firstSequence = firstSequence;
       this.startHash = Objects.requireNonNull(previousHash, "previousHash");
       this.keys = keys;
-      this.hasher = new ChainHasher(keys);
+      // a plain chain's verifier takes the calling thread's hasher at each entry: looking SHA-256 up
+      // costs as much as hashing a run's entries, and a verifier may be handed from thread to thread
+      this.keyed = keys == null ? null : new ChainHasher(keys);
       this.prev = previousHash;
       this.expectedSeq = firstSequence;
+    }
+
+    private ChainHasher hasher() {
+      return keyed != null ? keyed : PLAIN.get();
     }
 
     /** Checks the next entry of the chain. */
@@ -162,9 +169,10 @@ public final class AuditChain {
       } else if (!e.previousHash().equals(prev)) {
         p = "entry " + e.sequence() + " does not follow the entry before it (deleted, inserted or reordered)";
       } else {
-        p = hasher.keyProblem(e.sequence(), e.keyId(), keyedBefore);
-        if (p == null && !hasher.hash(e.keyId(), AuditCodec.body(e.sequence(), e.previousHash(), e.keyId(), e.record()))
-            .equals(e.hash())) {
+        ChainHasher h = hasher();
+        p = h.keyProblem(e.sequence(), e.keyId(), keyedBefore);
+        if (p == null && !h.matches(e.keyId(), AuditCodec.body(e.sequence(), e.previousHash(), e.keyId(), e.record()),
+            e.hash())) {
           p = "entry " + e.sequence() + " was edited: its " + (e.keyId() == null ? "hash" : "key signature")
               + " does not match its content";
         }

@@ -260,7 +260,11 @@ public final class Json {
           sb.append(String.format("\\u%04x", (int) c));
       }
     }
-    sb.append(s, from, n);
+    if (from == 0) {
+      sb.append(s); // nothing escaped (most text): copied whole, where append(s, from, n) goes character by character
+    } else {
+      sb.append(s, from, n);
+    }
     sb.append('"');
   }
 

@@ -53,9 +53,29 @@ public final class AuditCodec {
     if (!plainDetails(r)) {
       return genericBody(sequence, previousHash, keyId, r);
     }
-    StringBuilder sb = new StringBuilder(320);
+    StringBuilder sb = builder();
     writeBody(sb, previousHash, sequence, keyId, r, null);
     return sb.toString();
+  }
+
+  /**
+   * A builder per thread for the bodies: every entry is written when appended and again when
+   * verified, and a builder made each time grew (copying) past its first size for most entries.
+   */
+  private static final ThreadLocal<StringBuilder> BUILDER = ThreadLocal.withInitial(() -> new StringBuilder(1024));
+
+  /** Past this a builder is not kept: one unusually long entry does not hold its buffer for the thread's life. */
+  private static final int KEPT_CAPACITY = 16 * 1024;
+
+  /** The calling thread's builder, emptied; nothing that writes a body calls back into this class, so it is never in use twice. */
+  private static StringBuilder builder() {
+    StringBuilder sb = BUILDER.get();
+    if (sb.capacity() > KEPT_CAPACITY) {
+      sb = new StringBuilder(1024);
+      BUILDER.set(sb);
+    }
+    sb.setLength(0);
+    return sb;
   }
 
   private static boolean plainDetails(AuditRecord r) {
@@ -68,14 +88,14 @@ public final class AuditCodec {
   }
 
   /**
-   * An entry's body before its place in the chain is known, as UTF-8: the bytes before the previous
-   * entry's hash ({@code head}, up to and including the opening quote of {@code prev}'s value), those
-   * between that hash and the sequence number ({@code middle}, from the closing quote), and those after
-   * it ({@code tail}). The in-memory log encodes a record into these once, before it knows the
-   * record's place; then only the hash of the parts after the head it read is repeated when another
-   * append takes that place first; see {@link ChainHasher#hash(Unplaced, String, long)}.
+   * An entry's body before its place in the chain is known, as UTF-8 ({@code bytes}) with the previous
+   * entry's hash and the sequence number left out: the hash goes at {@code prevAt} (between
+   * {@code prev}'s quotes), the number at {@code seqAt} (after {@code "seq":}). The in-memory log
+   * encodes a record into these once, before it knows the record's place; then only the hash is
+   * repeated when another append takes that place first; see {@link ChainHasher#hash(Unplaced, String, long)}.
+   * One array, not one per part: a part each cost a copy of the text and of its bytes per entry.
    */
-  public record Unplaced(byte[] head, byte[] middle, byte[] tail) {}
+  public record Unplaced(byte[] bytes, int prevAt, int seqAt) {}
 
   /**
    * The body of a plain entry (no key id) for {@code r} in three parts around the previous hash and
@@ -86,13 +106,18 @@ public final class AuditCodec {
     if (!plainDetails(r)) {
       return null;
     }
-    StringBuilder sb = new StringBuilder(320);
+    StringBuilder sb = builder();
     int[] marks = new int[2];
     writeBody(sb, null, 0, null, r, marks);
     String s = sb.toString();
-    return new Unplaced(s.substring(0, marks[0]).getBytes(StandardCharsets.UTF_8),
-        s.substring(marks[0], marks[1]).getBytes(StandardCharsets.UTF_8),
-        s.substring(marks[1]).getBytes(StandardCharsets.UTF_8));
+    byte[] bytes = s.getBytes(StandardCharsets.UTF_8);
+    if (bytes.length == s.length()) {
+      return new Unplaced(bytes, marks[0], marks[1]); // one byte per character: the marks are byte offsets too
+    }
+    // the marks sit at ASCII characters, so the text before each encodes on its own as it does in the whole
+    int prevAt = s.substring(0, marks[0]).getBytes(StandardCharsets.UTF_8).length;
+    int seqAt = prevAt + s.substring(marks[0], marks[1]).getBytes(StandardCharsets.UTF_8).length;
+    return new Unplaced(bytes, prevAt, seqAt);
   }
 
   /**

@@ -24,6 +24,8 @@ public final class ChainHasher {
   private final MessageDigest sha;
   private final Map<String, Mac> macs = new HashMap<>();
   private final byte[] digest = new byte[32];
+  /** A chain hash's bytes (64 hex digits) or a sequence number's digits, without an array each time. */
+  private final byte[] scratch = new byte[64];
 
   public ChainHasher(@Nullable AuditKey keys) {
     this.keys = keys;
@@ -79,26 +81,71 @@ public final class ChainHasher {
    * which JSON writes as it is between its quotes.
    */
   public String hash(AuditCodec.Unplaced parts, String previousHash, long sequence) {
-    byte[] prev = new byte[previousHash.length()];
-    for (int i = 0; i < prev.length; i++) {
+    int n = previousHash.length();
+    byte[] prev = n <= scratch.length ? scratch : new byte[n];
+    for (int i = 0; i < n; i++) {
       char c = previousHash.charAt(i);
       if (c < ' ' || c > '~' || c == '"' || c == '\\') {
         throw new IllegalArgumentException("not a chain hash: " + previousHash);
       }
       prev[i] = (byte) c;
     }
-    byte[] seq = Long.toString(sequence).getBytes(StandardCharsets.US_ASCII);
+    byte[] b = parts.bytes();
     try {
-      sha.update(parts.head());
-      sha.update(prev);
-      sha.update(parts.middle());
-      sha.update(seq);
-      sha.update(parts.tail());
+      sha.update(b, 0, parts.prevAt());
+      sha.update(prev, 0, n);
+      sha.update(b, parts.prevAt(), parts.seqAt() - parts.prevAt());
+      // the number's decimal digits, written into the scratch after the hash's bytes are digested
+      int digits = decimal(sequence);
+      sha.update(scratch, scratch.length - digits, digits);
+      sha.update(b, parts.seqAt(), b.length - parts.seqAt());
       sha.digest(digest, 0, digest.length);
     } catch (java.security.DigestException e) {
       throw new IllegalStateException("a 32-byte buffer is too short for SHA-256", e);
     }
     return HEX.formatHex(digest);
+  }
+
+  /**
+   * Writes {@code n}'s decimal digits (as {@link Long#toString(long)} writes them) at the end of
+   * {@link #scratch} and returns how many there are.
+   */
+  private int decimal(long n) {
+    int at = scratch.length;
+    if (n == Long.MIN_VALUE) {
+      byte[] s = Long.toString(n).getBytes(StandardCharsets.US_ASCII);
+      System.arraycopy(s, 0, scratch, at - s.length, s.length);
+      return s.length;
+    }
+    boolean negative = n < 0;
+    long v = negative ? -n : n;
+    do {
+      scratch[--at] = (byte) ('0' + (int) (v % 10));
+      v /= 10;
+    } while (v != 0);
+    if (negative) {
+      scratch[--at] = '-';
+    }
+    return scratch.length - at;
+  }
+
+  /**
+   * Whether the hash of a body given as text is {@code hash}: {@code hash(keyId, body).equals(hash)},
+   * without the hex text of the digest (a verification compares every entry's).
+   */
+  public boolean matches(@Nullable String keyId, String body, String hash) {
+    byte[] b = body.getBytes(StandardCharsets.UTF_8);
+    digest(keyId, b, 0, b.length - 1);
+    if (hash.length() != 64) {
+      return false;
+    }
+    for (int i = 0; i < 32; i++) {
+      int v = digest[i] & 0xff;
+      if (hash.charAt(2 * i) != HEX_DIGITS[v >>> 4] || hash.charAt(2 * i + 1) != HEX_DIGITS[v & 0xf]) {
+        return false;
+      }
+    }
+    return true;
   }
 
   /**

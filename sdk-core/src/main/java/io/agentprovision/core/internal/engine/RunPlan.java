@@ -3,10 +3,12 @@ package io.agentprovision.core.internal.engine;
 import io.agentprovision.core.PlannedStep;
 import io.agentprovision.core.ProvisionRequest;
 import io.agentprovision.core.RunId;
+import io.agentprovision.core.approval.ApprovalReceipts;
 import io.agentprovision.core.catalog.Catalog;
 import java.time.Instant;
 import java.util.List;
 import java.util.Objects;
+import org.jspecify.annotations.Nullable;
 
 /**
  * A planned run as the engine executes it: the request, the catalog read for it, the step graph,
@@ -48,6 +50,23 @@ public final class RunPlan {
 
   public Catalog catalog() {
     return catalog;
+  }
+
+  /** {@link #planHash()}, made at the first checkpoint; the plan never changes after it is made. */
+  private volatile @Nullable String planHash;
+
+  /**
+   * {@link ApprovalReceipts#planHash} of {@link #steps()}: what every checkpoint of the run binds its
+   * approval to. Made once per plan: each checkpoint made it again (the steps' canonical JSON and its
+   * SHA-256), and a run asks three or more.
+   */
+  String planHash() {
+    String h = planHash;
+    if (h == null) {
+      h = ApprovalReceipts.planHash(steps); // two threads may both make it: the same text
+      planHash = h;
+    }
+    return h;
   }
 
   /** The steps, priced and judged, in the graph's order. */

@@ -10,7 +10,6 @@ import io.agentprovision.core.RunId;
 import io.agentprovision.core.Sleeper;
 import io.agentprovision.core.StepId;
 import io.agentprovision.core.approval.ApprovalDecision;
-import io.agentprovision.core.approval.ApprovalReceipts;
 import io.agentprovision.core.approval.ApprovalRequest;
 import io.agentprovision.core.approval.CheckpointKind;
 import io.agentprovision.core.approval.CheckpointRequest;
@@ -282,7 +281,7 @@ final class StepRun implements StepContext {
     }
     int seq = checkpointSeq.incrementAndGet();
     String fingerprint = Checkpoints.fingerprint(request);
-    String planHash = ApprovalReceipts.planHash(rs.plan.steps());
+    String planHash = rs.plan.planHash();
     CheckpointDecision earlier = record.decision(seq).orElse(null);
     if (earlier != null && earlier.answers(fingerprint)) {
       // an approval in the journal is reused only when its receipt stands for this run, question and plan

@@ -105,6 +105,26 @@ class AuditBodyTest {
   }
 
   @Test
+  void aBodysHashMatches_exactlyTheHexTextOfItsDigest() {
+    Random r = new Random(20261209);
+    ChainHasher hasher = new ChainHasher(null);
+    for (int i = 0; i < 2_000; i++) {
+      String body = AuditCodec.body(1 + r.nextInt(1000), AuditChain.GENESIS, null, record(r));
+      String hash = hasher.hash(null, body);
+      char[] edited = hash.toCharArray();
+      int at = r.nextInt(64);
+      edited[at] = edited[at] == '0' ? '1' : '0';
+
+      assertThat(hasher.matches(null, body, hash)).isTrue();
+      assertThat(hasher.matches(null, body, new String(edited))).isFalse();
+      assertThat(hasher.matches(null, body, hash.toUpperCase(java.util.Locale.ROOT)))
+          .isEqualTo(hash.equals(hash.toUpperCase(java.util.Locale.ROOT)));
+      assertThat(hasher.matches(null, body, hash.substring(1))).isFalse();
+      assertThat(hasher.matches(null, body, hash + "0")).isFalse();
+    }
+  }
+
+  @Test
   void aPreviousHashThatJsonWouldEscape_isRefused() {
     AuditCodec.Unplaced parts = AuditCodec.unplaced(record(new Random(1)));
 
