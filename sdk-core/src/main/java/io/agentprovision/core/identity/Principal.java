@@ -119,8 +119,17 @@ public final class Principal {
 
   /** The form used on audit entries: {@code subject <email> @issuer}. Holds no credential. */
   public String display() {
-    return subject + (email != null ? " <" + email + ">" : "") + " @" + issuer;
+    String d = display;
+    if (d == null) {
+      // every audit entry of a run names its principal this way: made once per principal (two threads
+      // may both make it, the same text)
+      d = subject + (email != null ? " <" + email + ">" : "") + " @" + issuer;
+      display = d;
+    }
+    return d;
   }
+
+  private @Nullable String display;
 
   @Override
   public boolean equals(Object o) {

@@ -44,12 +44,6 @@ final class IdentityStep extends BaseStep<IdentityStep.Attested> {
     super(ID, StepKind.IDENTITY, List.of(), "establish the human principal", Attested.class);
   }
 
-  /** The principal a run's identity step established, or null before it finished. */
-  static @Nullable Principal principal(RunOutputs outputs) {
-    Attested a = outputs.find(ID, Attested.class);
-    return a == null ? null : a.principal();
-  }
-
   /** Nothing outside the SDK changes before it ends: the identity provider is asked to attest a token, which changes nothing; the run is filed by its own forced save. */
   @Override
   public boolean changesBeforeItEnds() {

@@ -75,10 +75,29 @@ final class RunState {
     return k;
   }
 
+  /** The identity step's output and the principal made from it: every audit entry of a step names the principal. */
+  private record Attested(IdentityStep.Attested output, Principal principal) {}
+
+  private volatile @Nullable Attested attested;
+
   /** The human the run acts for: established by the identity step, replaced by a step-up; null before. */
   @Nullable Principal principal() {
     Principal p = steppedUp.get();
-    return p != null ? p : IdentityStep.principal(outputs);
+    if (p != null) {
+      return p;
+    }
+    IdentityStep.Attested out = outputs.find(IdentityStep.ID, IdentityStep.Attested.class);
+    if (out == null) {
+      return null;
+    }
+    // made again only from another output (the principal is immutable): it was made, with its copies
+    // and checks, every time a step audited or asked a person
+    Attested a = attested;
+    if (a == null || a.output() != out) {
+      a = new Attested(out, out.principal());
+      attested = a;
+    }
+    return a.principal();
   }
 
   void steppedUp(Principal p) {
