@@ -98,8 +98,8 @@ public final class AuditCodec {
   public record Unplaced(byte[] bytes, int prevAt, int seqAt) {}
 
   /**
-   * The body of a plain entry (no key id) for {@code r} in three parts around the previous hash and
-   * the sequence number, or null when the record holds something unusual (a detail that is not text),
+   * The body of a plain entry (no key id) for {@code r} without the previous hash and the sequence
+   * number, marked where they go, or null when the record holds something unusual (a detail that is not text),
    * whose body {@link #body} writes the generic way.
    */
   public static @Nullable Unplaced unplaced(AuditRecord r) {
