@@ -7,23 +7,25 @@ import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.BooleanSupplier;
 
 /**
- * The places for requests in flight to one endpoint ({@link ResiliencePolicy#maxConcurrentRequests()}),
- * handed out first come, first served. A caller that finds none free queues once and keeps its
- * place while it wakes now and then to see whether its call was cancelled; a place given back goes
- * straight to the head of the line.
+ * The places for requests in flight to one endpoint ({@link ResiliencePolicy#maxConcurrentRequests()}).
+ * A caller that finds none free waits in line and keeps its place while it wakes now and then to
+ * see whether its call was cancelled; a place given back wakes the first in line, who takes it
+ * unless a caller arriving at that instant took it first (then the first in line stays first).
  *
  * <p>Why not a fair {@link java.util.concurrent.Semaphore} with a timed {@code tryAcquire} per wake-up
  * (as before): each timed-out acquire leaves the queue and walks it to unlink itself, then joins
  * again at its tail. With a handful of waiting step threads that cost nothing; on virtual threads a
  * fleet has every run's request waiting (hundreds), each walking the whole queue four times a second,
- * and a waiter that woke lost its turn to every later one.
+ * and a waiter that woke lost its turn to every later one. Why a caller arriving when a place is free
+ * may take it before the one woken for it: a woken virtual thread runs only when a carrier is free,
+ * and on a busy host the place would stay empty until then, which costs every request in line.
  */
 final class FlightGate {
   /** How long a waiter parks before it looks whether its call was cancelled (okhttp's cancel wakes no one). */
   static final long WAKE_NANOS = TimeUnit.MILLISECONDS.toNanos(250);
 
   private final ReentrantLock lock = new ReentrantLock();
-  private final ArrayDeque<Waiter> line = new ArrayDeque<>();
+  private final ArrayDeque<Thread> line = new ArrayDeque<>();
   private final int places;
   private final long wakeNanos;
   private int free;
@@ -31,11 +33,6 @@ final class FlightGate {
   /** What a waiter ended with. */
   enum Outcome {
     ENTERED, DEADLINE, CANCELLED
-  }
-
-  private static final class Waiter {
-    final Thread thread = Thread.currentThread();
-    volatile boolean granted; // set under the lock, read without it between parks
   }
 
   FlightGate(int places) {
@@ -51,11 +48,11 @@ final class FlightGate {
     this.wakeNanos = wakeNanos;
   }
 
-  /** Takes a place if one is free and nobody is waiting for one (a newcomer never passes the line). */
+  /** Takes a place if one is free now. */
   boolean tryEnter() {
     lock.lock();
     try {
-      if (free > 0 && line.isEmpty()) {
+      if (free > 0) {
         free--;
         return true;
       }
@@ -67,86 +64,76 @@ final class FlightGate {
 
   /**
    * Takes a place, waiting in line until {@code deadlineNanos} ({@link System#nanoTime()}) or until
-   * {@code cancelled} says so; a place granted while the waiter gave up is passed on, never lost.
+   * {@code cancelled} says so.
    *
    * @throws InterruptedException when the thread is interrupted while it waits (it then holds no place)
    */
   Outcome enter(long deadlineNanos, BooleanSupplier cancelled) throws InterruptedException {
-    Waiter w = new Waiter();
+    Thread me = Thread.currentThread();
     lock.lock();
     try {
-      if (free > 0 && line.isEmpty()) {
+      if (free > 0) {
         free--;
         return Outcome.ENTERED;
       }
-      line.addLast(w);
+      line.addLast(me);
     } finally {
       lock.unlock();
     }
-    Outcome outcome = Outcome.ENTERED;
-    boolean interrupted = false;
-    while (!w.granted) {
+    while (true) {
       long left = deadlineNanos - System.nanoTime();
-      if (left <= 0) {
-        outcome = Outcome.DEADLINE;
-        break;
+      if (left > 0) {
+        LockSupport.parkNanos(this, Math.min(left, wakeNanos));
       }
-      LockSupport.parkNanos(this, Math.min(left, wakeNanos));
-      if (w.granted) {
-        break;
-      }
-      if (Thread.interrupted()) {
-        interrupted = true;
-        break;
-      }
-      if (cancelled.getAsBoolean()) {
-        outcome = Outcome.CANCELLED;
-        break;
-      }
-    }
-    if (!w.granted) {
+      Thread wake = null;
       lock.lock();
       try {
-        if (!w.granted) {
-          line.remove(w);
+        if (free > 0 && line.peekFirst() == me) {
+          free--;
+          line.pollFirst();
+          // places given back twice before this waiter woke: the next in line need not wait for its own wake-up
+          wake = free > 0 ? line.peekFirst() : null;
+          return Outcome.ENTERED;
+        }
+        boolean interrupted = Thread.interrupted();
+        Outcome gaveUp = interrupted ? Outcome.CANCELLED
+            : deadlineNanos - System.nanoTime() <= 0 ? Outcome.DEADLINE
+            : cancelled.getAsBoolean() ? Outcome.CANCELLED : null;
+        if (gaveUp != null) {
+          boolean wasFirst = line.peekFirst() == me;
+          line.remove(me);
+          // a place freed for the first in line must not wait for the next one's own wake-up
+          wake = wasFirst && free > 0 ? line.peekFirst() : null;
           if (interrupted) {
             throw new InterruptedException();
           }
-          return outcome;
+          return gaveUp;
         }
       } finally {
         lock.unlock();
+        if (wake != null) {
+          LockSupport.unpark(wake);
+        }
       }
     }
-    // granted: the place is the caller's, even when granted in the instant it was giving up
-    if (interrupted || outcome != Outcome.ENTERED) {
-      leave();
-      if (interrupted) {
-        throw new InterruptedException();
-      }
-      return outcome;
-    }
-    return Outcome.ENTERED;
   }
 
-  /** Gives a place back: to the first in line, else to the free ones. */
+  /** Gives a place back, waking the first in line. */
   void leave() {
-    Waiter next;
+    Thread first;
     lock.lock();
     try {
-      next = line.pollFirst();
-      if (next == null) {
-        if (free == places) {
-          throw new IllegalStateException("a place was given back that was never taken");
-        }
-        free++;
-        return;
+      if (free == places) {
+        throw new IllegalStateException("a place was given back that was never taken");
       }
-      next.granted = true;
+      free++;
+      first = line.peekFirst();
     } finally {
       lock.unlock();
     }
-    LockSupport.unpark(next.thread);
+    if (first != null) {
+      LockSupport.unpark(first);
+    }
   }
 
   /** Places free now (for tests: every place taken is given back). */

@@ -48,7 +48,7 @@ class FlightGateTest {
     for (AtomicInteger w : wakes) {
       waitUntil(() -> w.get() >= 3); // each has woken and parked again, which must not reorder them
     }
-    assertThat(gate.tryEnter()).isFalse(); // a newcomer does not pass the line
+    assertThat(gate.tryEnter()).isFalse(); // no place free: a newcomer joins the line, at its end
 
     gate.leave();
     for (Thread t : waiters) {
@@ -98,6 +98,40 @@ class FlightGateTest {
     assertThat(gate.free()).isZero(); // the stayer holds the one place
     gate.leave();
     assertThat(gate.free()).isEqualTo(1);
+  }
+
+  @Test
+  void placesGivenBackWhileTheFirstInLineSleeps_reachTheNextInLineToo() throws Exception {
+    // waiters that wake only when woken (never on their own): a freed place left unused would hang them
+    FlightGate gate = new FlightGate(2, FAR);
+    assertThat(gate.tryEnter()).isTrue();
+    assertThat(gate.tryEnter()).isTrue();
+    List<Thread> waiters = new ArrayList<>();
+    AtomicInteger entered = new AtomicInteger();
+    for (int i = 0; i < 2; i++) {
+      int me = i;
+      Thread t = new Thread(() -> {
+        try {
+          if (gate.enter(System.nanoTime() + FAR, () -> false) == FlightGate.Outcome.ENTERED) {
+            entered.incrementAndGet();
+          }
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        }
+      });
+      t.start();
+      waiters.add(t);
+      waitUntil(() -> gate.waiting() == me + 1);
+    }
+
+    gate.leave();
+    gate.leave();
+    for (Thread t : waiters) {
+      t.join(TimeUnit.MINUTES.toMillis(1));
+    }
+
+    assertThat(entered.get()).isEqualTo(2);
+    assertThat(gate.free()).isZero();
   }
 
   @Test
