@@ -59,7 +59,10 @@ public final class FleetClient {
     List<String> tokens = Files.readAllLines(Path.of(p.getProperty("tokens")), StandardCharsets.UTF_8);
     String allowIps = p.getProperty("allowIps");
     AtomicLong connects = new AtomicLong();
-    OkHttpClient base = Clients.pooled().addNetworkInterceptor(DelayingRecorder.delayOnly(latency))
+    // requests in flight at once to each provider (the SDK's default unless the fleet is run with --cap)
+    int cap = Integer.getInteger("fleet.cap", ResiliencePolicy.DEFAULT_MAX_CONCURRENT_REQUESTS);
+    // a pool that keeps a connection for every request the two providers' caps let be in flight at once
+    OkHttpClient base = Clients.pooled(2 * cap).addNetworkInterceptor(DelayingRecorder.delayOnly(latency))
         .eventListener(Clients.countingConnects(connects)).build();
     HttpStack http = HttpStack.builder().okHttpClient(base).build();
     // without workerd nothing runs the apps: the check says so instead of failing
@@ -69,8 +72,6 @@ public final class FleetClient {
     Clock clock = Clock.systemUTC();
     SpendPolicy policy = SpendPolicy.builder().limit(SpendLimit.monthly(Money.usd("10000000.00")).perProvider())
         .limit(SpendLimit.perTransaction(Money.usd("25.00"))).requireApprovalAbove(Money.usd("0.00")).build();
-    // requests in flight at once to each provider (the SDK's default unless the fleet is run with --cap)
-    int cap = Integer.getInteger("fleet.cap", ResiliencePolicy.DEFAULT_MAX_CONCURRENT_REQUESTS);
     HeapWatch watch = new HeapWatch(base.connectionPool());
     watch.start();
     try (AgentProvisioner provisioner = AgentProvisioner.builder()
@@ -180,9 +181,9 @@ public final class FleetClient {
             cpuFleet.app() / 1e6 / flows, cpuFleet.jit / 1e6 / flows, cpuFleet.gc / 1e6 / flows,
             cpuFleet.vm / 1e6 / flows);
       }
-      System.out.printf(Locale.ROOT, "Java threads' CPU during the fleet per flow: step threads (on virtual threads: "
-          + "their %d carriers) %.1f ms, okhttp %.1f, other %.1f; allocated: step threads %.0f KB, okhttp %.0f, "
-          + "other %.0f%n", javaFleet[6],
+      System.out.printf(Locale.ROOT, "Java threads' CPU during the fleet per flow: step threads%s %.1f ms, okhttp %.1f, "
+          + "other %.1f; allocated: step threads %.0f KB, okhttp %.0f, other %.0f%n",
+          javaFleet[6] > 0 ? " (virtual: their " + javaFleet[6] + " carrier threads)" : "",
           (javaFleet[0] - javaBefore[0]) / 1e6 / flows, (javaFleet[1] - javaBefore[1]) / 1e6 / flows,
           (javaFleet[2] - javaBefore[2]) / 1e6 / flows, (javaFleet[3] - javaBefore[3]) / 1024.0 / flows,
           (javaFleet[4] - javaBefore[4]) / 1024.0 / flows, (javaFleet[5] - javaBefore[5]) / 1024.0 / flows);

@@ -144,7 +144,7 @@ public final class NaiveFleetClient {
     // 0: no bound in all, as the SDK's steps on virtual threads have none
     int steps = Integer.parseInt(args[3]) > 0 ? Integer.parseInt(args[3]) : Integer.MAX_VALUE;
     int cap = Integer.parseInt(args[4]);
-    OkHttpClient client = Clients.pooled().addNetworkInterceptor(DelayingRecorder.delayOnly(latency)).build();
+    OkHttpClient client = Clients.pooled(2 * cap).addNetworkInterceptor(DelayingRecorder.delayOnly(latency)).build();
     // the SDK's step threads bound its requests in flight in all; the gates bound them per endpoint
     client.dispatcher().setMaxRequests(steps);
     client.dispatcher().setMaxRequestsPerHost(steps);

@@ -71,7 +71,9 @@ public final class HttpStack implements AutoCloseable {
    * calls (four at once to Cloudflare in the deploy step, three to Stripe at the start) closed
    * connections that the next step then opened again: a TCP connect, and against the real APIs a TLS
    * handshake, one or two round trips each. A host that gives its own client
-   * ({@link Builder#okHttpClient}) keeps its own pool; size it the same way.
+   * ({@link Builder#okHttpClient}) keeps its own pool; size it the same way. On virtual threads only
+   * the providers' caps bound the requests in flight, so a host that raises a cap gives its own
+   * client a pool of at least the caps' sum: a smaller one closes connections the next request opens.
    */
   public static final int IDLE_CONNECTIONS = 64;
 

@@ -245,17 +245,19 @@ final class ResilienceInterceptor implements Interceptor {
       return;
     }
     try {
-      switch (inFlight.enter(deadline, chain.call()::isCanceled)) {
-        case ENTERED:
-          return;
-        case CANCELLED:
-          throw new IOException("Canceled");
-        default:
-          throw ProviderException.builder(provider, "all " + policy.maxConcurrentRequests() + " places for requests "
-              + "in flight to " + provider + " stayed taken until this call's deadline; retry when fewer runs call "
-              + "it, or raise ResiliencePolicy.maxConcurrentRequests").code("client_concurrency_limited")
-              .retryable(true).outcome(ProviderException.Outcome.NOT_EXECUTED).build(); // never sent
+      // compared, not switched on: a switch on an enum loads a class of its own at its first use, which
+      // pins a virtual thread to its carrier while the class loader's lock is contended
+      FlightGate.Outcome outcome = inFlight.enter(deadline, chain.call()::isCanceled);
+      if (outcome == FlightGate.Outcome.ENTERED) {
+        return;
       }
+      if (outcome == FlightGate.Outcome.CANCELLED) {
+        throw new IOException("Canceled");
+      }
+      throw ProviderException.builder(provider, "all " + policy.maxConcurrentRequests() + " places for requests "
+          + "in flight to " + provider + " stayed taken until this call's deadline; retry when fewer runs call "
+          + "it, or raise ResiliencePolicy.maxConcurrentRequests").code("client_concurrency_limited")
+          .retryable(true).outcome(ProviderException.Outcome.NOT_EXECUTED).build(); // never sent
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new InterruptedIOException("interrupted while waiting to call " + provider);
