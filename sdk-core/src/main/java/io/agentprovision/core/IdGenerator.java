@@ -1,5 +1,6 @@
 package io.agentprovision.core;
 
+import io.agentprovision.core.internal.random.StripedSecureRandom;
 import java.security.SecureRandom;
 import java.util.HexFormat;
 
@@ -9,9 +10,12 @@ import java.util.HexFormat;
  */
 @FunctionalInterface
 public interface IdGenerator {
-  /** Random ids: {@code prefix + "_" + 20 hex characters} from a {@link SecureRandom}. */
+  /**
+   * Random ids: {@code prefix + "_" + 20 hex characters} from a {@link SecureRandom} (one whose
+   * instances are striped by thread: ids minted by many flows at once do not queue on one lock).
+   */
   IdGenerator RANDOM = new IdGenerator() {
-    private final SecureRandom random = new SecureRandom();
+    private final SecureRandom random = StripedSecureRandom.SHARED;
 
     @Override
     public String next(String prefix) {

@@ -22,7 +22,17 @@ final class Clients {
 
   /** A client builder with the SDK's pool size. */
   static OkHttpClient.Builder pooled() {
-    int idle = Integer.getInteger("flow.idleConnections", HttpStack.IDLE_CONNECTIONS);
+    return pooled(0);
+  }
+
+  /**
+   * A client builder whose pool keeps the SDK's number of idle connections, or more when
+   * {@code inFlight} requests may be in flight at once (each provider's cap, added up): the fleet's
+   * requests on virtual threads are bounded by the caps alone, and a pool smaller than them closes
+   * connections that the next request opens again.
+   */
+  static OkHttpClient.Builder pooled(int inFlight) {
+    int idle = Integer.getInteger("flow.idleConnections", Math.max(HttpStack.IDLE_CONNECTIONS, inFlight));
     return new OkHttpClient.Builder().connectionPool(new ConnectionPool(idle, 5, TimeUnit.MINUTES));
   }
 

@@ -163,8 +163,10 @@ public final class Fleet {
       out.println("child: " + String.join(" ", cmd.subList(0, cmd.size() - 3)) + " ... " + FleetClient.class.getSimpleName()
           + (sdkClasspath.equals(System.getProperty("java.class.path")) ? "" : " (SDK from " + sdkClasspath + ")"));
       long[] sdk = new long[3];
+      // the SDK's steps at once: its step threads on Java 17 to 20, no bound on virtual threads (0)
+      int[] steps = {AgentProvisioner.DEFAULT_STEP_THREADS};
       long sandboxBefore = ThreadCpu.process();
-      int status = child(cmd, sdk, out);
+      int status = child(cmd, sdk, steps, out);
       // this JVM is the sandbox (and the delaying proxy's threads): its CPU is the fleet's other tenant of the cores
       out.printf(Locale.ROOT, "  the sandbox's CPU while the SDK's child ran: %.1f ms per flow%n",
           (ThreadCpu.process() - sandboxBefore) / 1e6 / flows);
@@ -177,15 +179,15 @@ public final class Fleet {
       }
       List<String> naiveCmd = List.of(javaBin, "-Xmx" + heap, "-XX:+UseG1GC", "-cp", System.getProperty("java.class.path"),
           NaiveFleetClient.class.getName(), replays.toString(), Integer.toString(flows),
-          Long.toString(latency.toMillis()), Integer.toString(AgentProvisioner.DEFAULT_STEP_THREADS),
-          Integer.toString(naiveCap));
+          Long.toString(latency.toMillis()), Integer.toString(steps[0]), Integer.toString(naiveCap));
       out.printf(Locale.ROOT, "naive fleet: the same %d flows, each sending the recorded flow's requests one after "
-          + "another with plain okhttp, at most %d in flight in all (the SDK's step threads) and %d per endpoint; "
-          + "child -Xmx%s ... %s%n", flows, AgentProvisioner.DEFAULT_STEP_THREADS, naiveCap, heap,
+          + "another with plain okhttp, %s and %d per endpoint; child %s -Xmx%s ... %s%n", flows,
+          steps[0] > 0 ? "at most " + steps[0] + " in flight in all (the SDK's step threads)"
+              : "no bound in all (the SDK's steps ran on virtual threads)", naiveCap, javaBin, heap,
           NaiveFleetClient.class.getSimpleName());
       long[] naive = new long[3];
       sandboxBefore = ThreadCpu.process();
-      status = child(naiveCmd, naive, out);
+      status = child(naiveCmd, naive, new int[1], out);
       out.printf(Locale.ROOT, "  the sandbox's CPU while the naive child ran: %.1f ms per flow%n",
           (ThreadCpu.process() - sandboxBefore) / 1e6 / flows);
       if (status == 0 && sdk[0] > 0 && naive[0] > 0) {
@@ -203,13 +205,16 @@ public final class Fleet {
 
   /**
    * Runs a child JVM, passing its lines on (not its log's, nor its figures line, which fills
-   * {@code figures}: the fleet's time and CPU in nanoseconds, the flows completed); its exit status.
+   * {@code figures}: the fleet's time and CPU in nanoseconds, the flows completed; nor the SDK's
+   * bound on steps at once, which fills {@code steps[0]}); its exit status.
    */
-  private static int child(List<String> cmd, long[] figures, PrintStream out) throws Exception {
+  private static int child(List<String> cmd, long[] figures, int[] steps, PrintStream out) throws Exception {
     Process child = new ProcessBuilder(cmd).redirectErrorStream(true).start();
     try (BufferedReader r = new BufferedReader(new InputStreamReader(child.getInputStream(), StandardCharsets.UTF_8))) {
       for (String line = r.readLine(); line != null; line = r.readLine()) {
-        if (line.startsWith(FleetClient.FIGURES)) {
+        if (line.startsWith(FleetClient.STEPS)) {
+          steps[0] = Integer.parseInt(line.substring(FleetClient.STEPS.length()).trim());
+        } else if (line.startsWith(FleetClient.FIGURES)) {
           String[] f = line.substring(FleetClient.FIGURES.length()).trim().split(" ");
           for (int i = 0; i < figures.length; i++) {
             figures[i] = Long.parseLong(f[i]);

@@ -41,7 +41,7 @@ import okhttp3.OkHttpClient;
  * The SDK side of {@link Fleet}, in its own JVM: one provisioner with its defaults (executors,
  * in-memory stores) on the sandbox, one flow alone to know a single flow's time, then every flow at
  * once with {@code provisionAndDeployAsync}. Prints completion times, failures, the heap's peak and
- * the JVM's peak thread count. With {@code -Dfleet.jfr=<file>} (through {@link Fleet}'s
+ * the JVM's peak thread count, and which JVM ran it with which step executor. With {@code -Dfleet.jfr=<file>} (through {@link Fleet}'s
  * {@code --child-args}) it records the measured fleet alone with JFR.
  */
 public final class FleetClient {
@@ -59,7 +59,10 @@ public final class FleetClient {
     List<String> tokens = Files.readAllLines(Path.of(p.getProperty("tokens")), StandardCharsets.UTF_8);
     String allowIps = p.getProperty("allowIps");
     AtomicLong connects = new AtomicLong();
-    OkHttpClient base = Clients.pooled().addNetworkInterceptor(DelayingRecorder.delayOnly(latency))
+    // requests in flight at once to each provider (the SDK's default unless the fleet is run with --cap)
+    int cap = Integer.getInteger("fleet.cap", ResiliencePolicy.DEFAULT_MAX_CONCURRENT_REQUESTS);
+    // a pool that keeps a connection for every request the two providers' caps let be in flight at once
+    OkHttpClient base = Clients.pooled(2 * cap).addNetworkInterceptor(DelayingRecorder.delayOnly(latency))
         .eventListener(Clients.countingConnects(connects)).build();
     HttpStack http = HttpStack.builder().okHttpClient(base).build();
     // without workerd nothing runs the apps: the check says so instead of failing
@@ -69,8 +72,6 @@ public final class FleetClient {
     Clock clock = Clock.systemUTC();
     SpendPolicy policy = SpendPolicy.builder().limit(SpendLimit.monthly(Money.usd("10000000.00")).perProvider())
         .limit(SpendLimit.perTransaction(Money.usd("25.00"))).requireApprovalAbove(Money.usd("0.00")).build();
-    // requests in flight at once to each provider (the SDK's default unless the fleet is run with --cap)
-    int cap = Integer.getInteger("fleet.cap", ResiliencePolicy.DEFAULT_MAX_CONCURRENT_REQUESTS);
     HeapWatch watch = new HeapWatch(base.connectionPool());
     watch.start();
     try (AgentProvisioner provisioner = AgentProvisioner.builder()
@@ -86,6 +87,13 @@ public final class FleetClient {
         .spendPolicy(policy)
         .approvals(request -> ApprovalDecision.approved("fleet", "approved for the benchmark", clock.instant()))
         .build()) {
+      // which JVM and step executor ran: Fleet gives the naive fleet the same bound on requests in flight
+      // (the provisioner's documented default: virtual threads from Java 21 unless turned off)
+      boolean virtual = Runtime.version().feature() >= 21
+          && !"false".equalsIgnoreCase(System.getProperty("agentprovision.virtualThreads"));
+      System.out.printf(Locale.ROOT, "JVM %s; steps on %s%n", Runtime.version(),
+          virtual ? "virtual threads" : AgentProvisioner.DEFAULT_STEP_THREADS + " platform threads");
+      System.out.println(STEPS + " " + (virtual ? 0 : AgentProvisioner.DEFAULT_STEP_THREADS));
       // one flow alone (after one to warm up), for the single-flow time the fleet is compared with
       provisioner.provisionAndDeploy(SandboxFlows.request(allowIps, 1, Secret.of(tokens.get(0))));
       long t0 = System.nanoTime();
@@ -173,8 +181,9 @@ public final class FleetClient {
             cpuFleet.app() / 1e6 / flows, cpuFleet.jit / 1e6 / flows, cpuFleet.gc / 1e6 / flows,
             cpuFleet.vm / 1e6 / flows);
       }
-      System.out.printf(Locale.ROOT, "Java threads' CPU during the fleet per flow: step threads %.1f ms, okhttp %.1f, "
+      System.out.printf(Locale.ROOT, "Java threads' CPU during the fleet per flow: step threads%s %.1f ms, okhttp %.1f, "
           + "other %.1f; allocated: step threads %.0f KB, okhttp %.0f, other %.0f%n",
+          javaFleet[6] > 0 ? " (virtual: their " + javaFleet[6] + " carrier threads)" : "",
           (javaFleet[0] - javaBefore[0]) / 1e6 / flows, (javaFleet[1] - javaBefore[1]) / 1e6 / flows,
           (javaFleet[2] - javaBefore[2]) / 1e6 / flows, (javaFleet[3] - javaBefore[3]) / 1024.0 / flows,
           (javaFleet[4] - javaBefore[4]) / 1024.0 / flows, (javaFleet[5] - javaBefore[5]) / 1024.0 / flows);
@@ -219,6 +228,12 @@ public final class FleetClient {
   /** What starts the figures line; {@link Fleet} keeps it to itself. */
   static final String FIGURES = "fleet-figures:";
 
+  /**
+   * What starts the line giving the SDK's bound on steps at once (its step threads; 0 on virtual
+   * threads, none), which {@link Fleet} gives the naive fleet as its bound on requests in flight.
+   */
+  static final String STEPS = "fleet-steps:";
+
   /** How many completed flows split the fleet's life into two parts in its figures. */
   private static final int EARLY = 200;
 
@@ -231,7 +246,7 @@ public final class FleetClient {
     com.sun.management.ThreadMXBean mx = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
     long[] ids = mx.getAllThreadIds();
     java.lang.management.ThreadInfo[] info = mx.getThreadInfo(ids);
-    long[] out = new long[6];
+    long[] out = new long[7];
     for (int i = 0; i < ids.length; i++) {
       long cpu = mx.getThreadCpuTime(ids[i]);
       long allocated = mx.getThreadAllocatedBytes(ids[i]);
@@ -239,7 +254,10 @@ public final class FleetClient {
         continue;
       }
       String name = info[i].getThreadName();
-      int group = name.startsWith("agentprovision-step") ? 0 : name.startsWith("OkHttp") ? 1 : 2;
+      // a virtual thread's CPU and allocation are its carrier's (the JVM lists carriers, not virtual threads)
+      boolean carrier = name.startsWith("ForkJoinPool-") && name.contains("-worker-");
+      out[6] += carrier ? 1 : 0;
+      int group = name.startsWith("agentprovision-step") || carrier ? 0 : name.startsWith("OkHttp") ? 1 : 2;
       out[group] += cpu;
       out[3 + group] += Math.max(0, allocated);
     }

@@ -34,7 +34,7 @@ import org.jspecify.annotations.Nullable;
  * fleet flow makes (recorded by {@link Fleet} from a flow of its own), sent again by {@code flows}
  * flows at once with plain okhttp and nothing else (no SDK: no engine, stores, audit, JSON binding,
  * retries), under the same limits as the SDK's fleet: at most {@code steps} requests in flight in
- * all (the SDK's step threads, which make its requests) and at most {@code cap} in flight to each
+ * all (the SDK's step threads, which make its requests; none when its steps ran on virtual threads) and at most {@code cap} in flight to each
  * provider endpoint (scheme, host and port; the SDK's per-provider cap), a request holding its place
  * until its answer's headers arrive, as in the SDK. Each exchange is delayed as the SDK's are, on
  * the thread that sends it. Each flow sends its requests one after another; the replayed requests
@@ -130,7 +130,10 @@ public final class NaiveFleetClient {
     }
   }
 
-  /** Arguments: the exchanges file, flows, latency in ms, requests in flight in all, in flight per endpoint. */
+  /**
+   * Arguments: the exchanges file, flows, latency in ms, requests in flight in all (0: no bound), in
+   * flight per endpoint.
+   */
   public static void main(String[] args) throws Exception {
     List<Replay> flow;
     try (InputStream in = Files.newInputStream(Path.of(args[0]))) {
@@ -138,12 +141,14 @@ public final class NaiveFleetClient {
     }
     int flows = Integer.parseInt(args[1]);
     Duration latency = Duration.ofMillis(Long.parseLong(args[2]));
-    int steps = Integer.parseInt(args[3]);
+    // 0: no bound in all, as the SDK's steps on virtual threads have none
+    int steps = Integer.parseInt(args[3]) > 0 ? Integer.parseInt(args[3]) : Integer.MAX_VALUE;
     int cap = Integer.parseInt(args[4]);
-    OkHttpClient client = Clients.pooled().addNetworkInterceptor(DelayingRecorder.delayOnly(latency)).build();
+    OkHttpClient client = Clients.pooled(2 * cap).addNetworkInterceptor(DelayingRecorder.delayOnly(latency)).build();
     // the SDK's step threads bound its requests in flight in all; the gates bound them per endpoint
     client.dispatcher().setMaxRequests(steps);
     client.dispatcher().setMaxRequestsPerHost(steps);
+    System.out.printf(Locale.ROOT, "JVM %s%n", Runtime.version());
     List<Request> requests = new ArrayList<>();
     List<Gate> gates = new ArrayList<>();
     Map<String, Gate> byOrigin = new HashMap<>();

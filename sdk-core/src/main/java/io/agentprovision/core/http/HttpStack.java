@@ -16,7 +16,6 @@ import java.util.HexFormat;
 import java.util.Objects;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
-import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
@@ -72,7 +71,9 @@ public final class HttpStack implements AutoCloseable {
    * calls (four at once to Cloudflare in the deploy step, three to Stripe at the start) closed
    * connections that the next step then opened again: a TCP connect, and against the real APIs a TLS
    * handshake, one or two round trips each. A host that gives its own client
-   * ({@link Builder#okHttpClient}) keeps its own pool; size it the same way.
+   * ({@link Builder#okHttpClient}) keeps its own pool; size it the same way. On virtual threads only
+   * the providers' caps bound the requests in flight, so a host that raises a cap gives its own
+   * client a pool of at least the caps' sum: a smaller one closes connections the next request opens.
    */
   public static final int IDLE_CONNECTIONS = 64;
 
@@ -89,7 +90,7 @@ public final class HttpStack implements AutoCloseable {
   // per partition (endpoint, or endpoint and credential): its rate limiter and pacing, dropped once idle
   private final ConcurrentMap<String, Partition> partitions = new ConcurrentHashMap<>();
   private final AtomicInteger partitionsCreated = new AtomicInteger();
-  private final ConcurrentMap<String, Semaphore> inFlight = new ConcurrentHashMap<>();
+  private final ConcurrentMap<String, FlightGate> inFlight = new ConcurrentHashMap<>();
 
   private record ClientKey(String provider, ResiliencePolicy policy) {}
 
@@ -195,12 +196,13 @@ public final class HttpStack implements AutoCloseable {
   }
 
   /**
-   * The requests allowed in flight at once to {@code endpoint}: one fair semaphore per endpoint and
-   * cap, shared by every client of the stack (so every run, step and adapter calling that provider).
+   * The requests allowed in flight at once to {@code endpoint}: one first-come-first-served gate per
+   * endpoint and cap, shared by every client of the stack (so every run, step and adapter calling
+   * that provider).
    */
-  Semaphore inFlight(String endpoint, ResiliencePolicy policy) {
+  FlightGate inFlight(String endpoint, ResiliencePolicy policy) {
     int cap = policy.maxConcurrentRequests();
-    return inFlight.computeIfAbsent(endpoint + "#" + cap, k -> new Semaphore(cap, true));
+    return inFlight.computeIfAbsent(endpoint + "#" + cap, k -> new FlightGate(cap));
   }
 
   /**

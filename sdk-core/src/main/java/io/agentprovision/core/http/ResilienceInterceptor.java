@@ -17,7 +17,6 @@ import java.util.Locale;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
-import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.regex.Matcher;
@@ -41,7 +40,6 @@ final class ResilienceInterceptor implements Interceptor {
   private static final Pattern RESET = Pattern.compile("(?:^|[;,\\s])(?:t|reset)=(\\d+)");
   private static final Pattern WINDOW = Pattern.compile("(?:^|[;,\\s])w(?:indow)?=(\\d+)");
   /** How long a wait for a place in flight parks before it looks whether its call was cancelled. */
-  private static final long FLIGHT_WAIT_SLICE_NANOS = TimeUnit.MILLISECONDS.toNanos(250);
   private static final String[] REQUEST_ID_HEADERS = {"CF-Ray", "Request-Id", "X-Request-Id"};
 
   private final String provider;
@@ -59,7 +57,7 @@ final class ResilienceInterceptor implements Interceptor {
   private record HostPort(String host, int port) {}
 
   /** What the stack keeps for one endpoint (provider, host and port) under this interceptor's policy. */
-  private record Endpoint(String name, String partitionKey, CircuitBreaker breaker, Semaphore inFlight) {}
+  private record Endpoint(String name, String partitionKey, CircuitBreaker breaker, FlightGate inFlight) {}
 
   private Endpoint endpoint(HttpUrl url) {
     return endpoints.computeIfAbsent(new HostPort(url.host(), url.port()), k -> {
@@ -142,7 +140,7 @@ final class ResilienceInterceptor implements Interceptor {
     String partitionKey = policy.rateLimitPerCredential()
         ? e.name() + "#" + HttpStack.credentialKey(request.header("Authorization")) + partitionSuffix : e.partitionKey();
     CircuitBreaker breaker = e.breaker();
-    Semaphore inFlight = e.inFlight();
+    FlightGate inFlight = e.inFlight();
     // the call's own deadline bounds any wait for a place in flight (okhttp's call timeout cannot wake a parked thread)
     long callTimeout = chain.call().timeout().timeoutNanos();
     long deadline = System.nanoTime() + (callTimeout > 0 ? callTimeout : policy.callTimeout().toNanos());
@@ -156,7 +154,7 @@ final class ResilienceInterceptor implements Interceptor {
   }
 
   private Response attemptAll(Chain chain, Request request, boolean safe, Clock clock, Sleeper sleeper,
-      @Nullable RetryObserver observer, HttpUrl url, CircuitBreaker breaker, Semaphore inFlight, long deadline,
+      @Nullable RetryObserver observer, HttpUrl url, CircuitBreaker breaker, FlightGate inFlight, long deadline,
       @Nullable RateLimiter limiter, AtomicReference<@Nullable Instant> pausedUntil) throws IOException {
     Retry.AsyncContext<Response> attempts = retry.asyncContext();
     int attempt = 1;
@@ -167,7 +165,7 @@ final class ResilienceInterceptor implements Interceptor {
       }
       enterFlight(chain, inFlight, deadline);
       if (!breaker.tryAcquirePermission()) {
-        inFlight.release();
+        inFlight.leave();
         throw ProviderException.builder(provider, "too many recent failures at " + url.host()
             + "; calls are paused for up to " + policy.openStateWait()).code("circuit_open").retryable(true)
             .retryAfter(policy.openStateWait()).outcome(ProviderException.Outcome.NOT_EXECUTED).build(); // never sent
@@ -179,7 +177,7 @@ final class ResilienceInterceptor implements Interceptor {
           response = chain.proceed(request);
         } finally {
           // the answer's headers are in (or the attempt failed): the next request may go; a retry's wait holds no place
-          inFlight.release();
+          inFlight.leave();
         }
       } catch (IOException e) {
         if (chain.call().isCanceled()) {
@@ -238,30 +236,28 @@ final class ResilienceInterceptor implements Interceptor {
   }
 
   /**
-   * Takes a place among the requests in flight to this endpoint: parked on the semaphore (in
-   * slices, to notice a cancelled call), at most until the call's deadline; then fails retryable,
+   * Takes a place among the requests in flight to this endpoint: in line (looking now and then
+   * whether the call was cancelled), at most until the call's deadline; then fails retryable,
    * never sent.
    */
-  private void enterFlight(Chain chain, Semaphore inFlight, long deadline) throws IOException {
-    if (inFlight.tryAcquire()) {
+  private void enterFlight(Chain chain, FlightGate inFlight, long deadline) throws IOException {
+    if (inFlight.tryEnter()) {
       return;
     }
     try {
-      while (true) {
-        long left = deadline - System.nanoTime();
-        if (left <= 0) {
-          throw ProviderException.builder(provider, "all " + policy.maxConcurrentRequests() + " places for requests "
-              + "in flight to " + provider + " stayed taken until this call's deadline; retry when fewer runs call "
-              + "it, or raise ResiliencePolicy.maxConcurrentRequests").code("client_concurrency_limited")
-              .retryable(true).outcome(ProviderException.Outcome.NOT_EXECUTED).build(); // never sent
-        }
-        if (inFlight.tryAcquire(Math.min(left, FLIGHT_WAIT_SLICE_NANOS), TimeUnit.NANOSECONDS)) {
-          return;
-        }
-        if (chain.call().isCanceled()) {
-          throw new IOException("Canceled");
-        }
+      // compared, not switched on: a switch on an enum loads a class of its own at its first use, which
+      // pins a virtual thread to its carrier while the class loader's lock is contended
+      FlightGate.Outcome outcome = inFlight.enter(deadline, chain.call()::isCanceled);
+      if (outcome == FlightGate.Outcome.ENTERED) {
+        return;
       }
+      if (outcome == FlightGate.Outcome.CANCELLED) {
+        throw new IOException("Canceled");
+      }
+      throw ProviderException.builder(provider, "all " + policy.maxConcurrentRequests() + " places for requests "
+          + "in flight to " + provider + " stayed taken until this call's deadline; retry when fewer runs call "
+          + "it, or raise ResiliencePolicy.maxConcurrentRequests").code("client_concurrency_limited")
+          .retryable(true).outcome(ProviderException.Outcome.NOT_EXECUTED).build(); // never sent
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new InterruptedIOException("interrupted while waiting to call " + provider);

@@ -28,6 +28,7 @@ import io.agentprovision.core.internal.Untrusted;
 import io.agentprovision.core.internal.identity.JwksCache;
 import io.agentprovision.core.internal.identity.ReplayCache;
 import io.agentprovision.core.internal.protocol.SecureUrls;
+import io.agentprovision.core.internal.random.StripedSecureRandom;
 import io.agentprovision.core.policy.SpendPolicy;
 import io.agentprovision.core.spi.IdentityProvider;
 import io.agentprovision.core.spi.StepContext;
@@ -137,7 +138,7 @@ public final class OidcIdentityProvider implements IdentityProvider {
   private final OkHttpClient http;
   private final JwksCache jwks;
   private final DefaultJWTProcessor<SecurityContext> processor;
-  private final SecureRandom random = new SecureRandom();
+  private final SecureRandom random = StripedSecureRandom.SHARED;
   private volatile @Nullable HttpUrl discoveredJwksUri;
 
   private OidcIdentityProvider(Builder b) {

@@ -14,6 +14,7 @@ import io.agentprovision.core.catalog.ServiceOffering;
 import io.agentprovision.core.http.Polling;
 import io.agentprovision.core.identity.OidcIdentityProvider;
 import io.agentprovision.core.internal.Checks;
+import io.agentprovision.core.internal.random.StripedSecureRandom;
 import io.agentprovision.core.orchestration.AccessConfiguration;
 import io.agentprovision.core.orchestration.AccountLinkRequest;
 import io.agentprovision.core.orchestration.DeepLink;
@@ -341,7 +342,7 @@ public final class DirectOrchestrator implements Orchestrator {
     private @Nullable PaymentTokenProvider payments;
     private Clock clock = Clock.systemUTC();
     private IdGenerator ids = IdGenerator.RANDOM;
-    private SecureRandom random = new SecureRandom();
+    private SecureRandom random = StripedSecureRandom.SHARED;
     private boolean pkce = true;
     private boolean checkVersion = true;
     private Duration refreshSkew = DEFAULT_REFRESH_SKEW;

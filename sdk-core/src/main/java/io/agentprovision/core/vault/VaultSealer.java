@@ -1,6 +1,7 @@
 package io.agentprovision.core.vault;
 
 import io.agentprovision.core.Secret;
+import io.agentprovision.core.internal.random.StripedSecureRandom;
 import io.agentprovision.core.spi.KeyProvider;
 import io.agentprovision.core.vault.VaultException.Reason;
 import io.agentprovision.core.wire.Json;
@@ -51,7 +52,7 @@ public final class VaultSealer {
 
   private final KeyProvider keys;
   private final String where;
-  private final SecureRandom random = new SecureRandom();
+  private final SecureRandom random = StripedSecureRandom.SHARED;
 
   private VaultSealer(KeyProvider keys, String where) {
     this.keys = keys;

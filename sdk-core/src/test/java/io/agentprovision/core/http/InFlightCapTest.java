@@ -165,6 +165,62 @@ class InFlightCapTest {
   }
 
   @Test
+  void aCallCancelledWhileWaitingForAPlace_failsWithoutBeingSent_andItsTurnGoesToTheNext() throws Exception {
+    CountDownLatch release = new CountDownLatch(1);
+    CountDownLatch firstIn = new CountDownLatch(1);
+    server.setDispatcher(new Dispatcher() {
+      @Override
+      public MockResponse dispatch(RecordedRequest request) throws InterruptedException {
+        if (request.getUrl().encodedPath().equals("/first")) {
+          firstIn.countDown();
+          release.await(30, TimeUnit.SECONDS);
+        }
+        return new MockResponse.Builder().code(200).body("{}").build();
+      }
+    });
+    server.start();
+    ResiliencePolicy capOfOne = ResiliencePolicy.custom().maxConcurrentRequests(1).build();
+    OkHttpClient client = stack.client("cloudflare", capOfOne);
+    FlightGate gate = stack.inFlight("cloudflare@" + server.getHostName() + ":" + server.getPort(), capOfOne);
+    Future<Integer> first = callers.submit(() -> {
+      try (Response r = client.newCall(new Request.Builder().url(server.url("/first")).build()).execute()) {
+        return r.code();
+      }
+    });
+    assertThat(firstIn.await(30, TimeUnit.SECONDS)).isTrue();
+    okhttp3.Call cancelled = client.newCall(new Request.Builder().url(server.url("/cancelled")).build());
+    Future<Integer> waiting = callers.submit(() -> {
+      try (Response r = cancelled.execute()) {
+        return r.code();
+      }
+    });
+    awaitWaiting(gate, 1);
+    Future<Integer> next = callers.submit(() -> {
+      try (Response r = client.newCall(new Request.Builder().url(server.url("/next")).build()).execute()) {
+        return r.code();
+      }
+    });
+    awaitWaiting(gate, 2);
+
+    cancelled.cancel();
+    assertThatThrownBy(() -> waiting.get(30, TimeUnit.SECONDS)).hasCauseInstanceOf(IOException.class);
+    release.countDown();
+
+    assertThat(first.get(30, TimeUnit.SECONDS)).isEqualTo(200);
+    assertThat(next.get(30, TimeUnit.SECONDS)).isEqualTo(200);
+    assertThat(server.getRequestCount()).isEqualTo(2); // the cancelled call never reached the provider
+    assertThat(gate.free()).isEqualTo(1);
+  }
+
+  /** Polls until {@code n} callers wait in line (a safety net against a hang, not a timing). */
+  static void awaitWaiting(FlightGate gate, int n) throws InterruptedException {
+    for (long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(30); gate.waiting() < n; ) {
+      assertThat(System.nanoTime()).isLessThan(end);
+      Thread.sleep(1);
+    }
+  }
+
+  @Test
   void theCap_mustBeOneToTheLimit() {
     assertThat(ResiliencePolicy.ofDefaults().maxConcurrentRequests())
         .isEqualTo(ResiliencePolicy.DEFAULT_MAX_CONCURRENT_REQUESTS);

@@ -8,6 +8,7 @@ import io.agentprovision.core.approval.CheckpointRequest;
 import io.agentprovision.core.identity.IdentityRejectedException;
 import io.agentprovision.core.identity.IdentityRequest;
 import io.agentprovision.core.identity.Principal;
+import io.agentprovision.core.internal.random.StripedSecureRandom;
 import io.agentprovision.core.policy.SpendPolicy;
 import io.agentprovision.core.spi.IdentityProvider;
 import java.security.SecureRandom;
@@ -33,7 +34,7 @@ import org.jspecify.annotations.Nullable;
 final class StepUp {
   /** How far ahead of ours an issuer's clock may be for {@code auth_time}. */
   static final Duration CLOCK_SKEW = Duration.ofSeconds(60);
-  private static final SecureRandom RANDOM = new SecureRandom();
+  private static final SecureRandom RANDOM = StripedSecureRandom.SHARED;
 
   private final EngineConfig config;
   private final Auditor auditor;
